@@ -1,0 +1,92 @@
+// Reverse-mode autodiff over a built Graph: walks the nodes between the parameters and the loss
+// backwards and asks each op's gradient file for the input gradients.
+import { isFloat } from '../onnx/dtype.js';
+import { Graph, GraphBuildError, Node, Value } from '../onnx/graph.js';
+import { accumulate } from './helpers.js';
+import { GRADIENTS } from './gradients/index.js';
+import type { GradContext } from './types.js';
+
+export interface GradientOptions {
+  /** Gradient of the loss itself (default: 1). */
+  seed?: Value;
+}
+
+/** Emits d loss / d p for every p in `wrt` into the loss's graph; returns them in order. */
+export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {}): Value[] {
+  const g = loss.graph;
+  const nodes = nodesOf(g);
+  // Values that depend on some parameter (forward sweep).
+  const live = new Set<Value>(wrt);
+  for (const n of nodes) {
+    if (n.inputs.some((v) => v && live.has(v))) n.outputs.forEach((o) => { if (isFloat(o.dtype)) live.add(o); });
+  }
+  if (!live.has(loss)) throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
+
+  const contributions = new Map<Value, Value[]>();
+  const add = (v: Value, d: Value) => {
+    const list = contributions.get(v);
+    if (list) list.push(d); else contributions.set(v, [d]);
+  };
+  add(loss, opts.seed ?? g.scalar(1, loss));
+  const total = (v: Value): Value | undefined => {
+    const parts = contributions.get(v);
+    if (!parts) return undefined;
+    if (parts.length > 1) {
+      const sum = accumulate(g, parts);
+      contributions.set(v, [sum]);
+      return sum;
+    }
+    return parts[0];
+  };
+
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const node = nodes[k];
+    if (!node.outputs.some((o) => contributions.has(o))) continue;
+    const needs = (i: number) => {
+      const v = node.inputs[i];
+      return !!v && live.has(v) && isFloat(v.dtype);
+    };
+    if (!node.inputs.some((_, i) => needs(i))) continue;
+    const spec = GRADIENTS.get(node.opType);
+    if (!spec) {
+      throw new GraphBuildError(`gradients: no gradient for op '${node.opType}' (node '${node.name}'); add src/autodiff/gradients/${node.opType.toLowerCase()}_grad.ts`);
+    }
+    const ctx = contextFor(g, node, total, needs);
+    const grads = spec.grad(ctx);
+    node.inputs.forEach((v, i) => {
+      const d = grads[i];
+      if (v && d && needs(i)) {
+        if (d.rank !== v.rank) {
+          throw new GraphBuildError(`gradients: op '${node.opType}' (node '${node.name}') returned a rank-${d.rank} gradient for rank-${v.rank} input '${v.name}'`);
+        }
+        add(v, d);
+      }
+    });
+  }
+  return wrt.map((p) => {
+    const d = total(p);
+    if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
+    return d;
+  });
+}
+
+function nodesOf(g: Graph): Node[] {
+  return g.nodes; // nodes are appended in build order, which is a topological order
+}
+
+function contextFor(g: Graph, node: Node, total: (v: Value) => Value | undefined, needs: (i: number) => boolean): GradContext {
+  return {
+    g,
+    node,
+    x: (i) => {
+      const v = node.inputs[i];
+      if (!v) throw new GraphBuildError(`gradient of '${node.name}': input ${i} is absent`);
+      return v;
+    },
+    y: (i) => node.outputs[i],
+    dy: (i) => (node.outputs[i] ? total(node.outputs[i]) : undefined),
+    needs,
+    int: (name, dflt) => (node.attrs[name] === undefined ? dflt : Number(node.attrs[name])),
+    attr: <T>(name: string) => node.attrs[name] as T | undefined,
+  };
+}

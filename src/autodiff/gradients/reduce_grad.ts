@@ -1,0 +1,44 @@
+// ReduceSum / ReduceMean: broadcast dy back over the reduced axes (divided by their size for Mean).
+import type { Value } from '../../onnx/graph.js';
+import { normAxis, shapeOf } from '../helpers.js';
+import type { GradContext, GradientSpec } from '../types.js';
+
+function reducedAxes(c: GradContext): number[] {
+  const x = c.x(0);
+  const axesInput = c.node.inputs[1];
+  let axes = axesInput ? axesInput.constValue : c.attr<number[]>('axes');
+  if (axesInput && !axes) throw new Error(`gradient of '${c.node.name}': axes must be a constant`);
+  if (!axes || axes.length === 0) axes = x.shape.map((_, i) => i);
+  return axes.map((a) => normAxis(a, x.rank));
+}
+
+function spread(c: GradContext, axes: number[]): Value {
+  const { g } = c;
+  let dy = c.dy(0)!;
+  if (c.int('keepdims', 1) === 0) dy = g.op('Unsqueeze', [dy, g.ints([...axes].sort((a, b) => a - b))]);
+  return g.op('Expand', [dy, shapeOf(g, c.x(0))]);
+}
+
+export const reduceSumGrad: GradientSpec = {
+  op: 'ReduceSum',
+  grad: (c) => [spread(c, reducedAxes(c)), null],
+};
+
+export const reduceMeanGrad: GradientSpec = {
+  op: 'ReduceMean',
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    const axes = reducedAxes(c);
+    const dims = axes.map((a) => x.shape[a]);
+    let count: Value;
+    if (dims.every((d) => typeof d === 'number')) {
+      count = g.scalar((dims as number[]).reduce((a, b) => a * b, 1), x);
+    } else {
+      const shape = g.op('Shape', [x]);
+      const picked = g.op('Gather', [shape, g.ints(axes)]);
+      count = g.op('Cast', [g.op('ReduceProd', [picked], { keepdims: 0 })], { to: x.dtype === 'float64' ? 11 : 1 });
+    }
+    return [g.op('Div', [spread(c, axes), count]), null];
+  },
+};

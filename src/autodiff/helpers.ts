@@ -1,0 +1,76 @@
+// Building blocks shared by gradient files: broadcast reduction, zeros, axis handling.
+import type { Graph, Value } from '../onnx/graph.js';
+import { isUnknown } from '../onnx/graph.js';
+import { sameDim } from '../onnx/shape-inference.js';
+
+export const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+
+/** Shape(x) as a value: a constant when fully known, else a Shape node. */
+export function shapeOf(g: Graph, x: Value): Value {
+  if (x.shape.every((d) => typeof d === 'number')) return g.ints(x.shape as number[]);
+  return g.op('Shape', [x]);
+}
+
+/** Sums `dy` (shaped like a broadcast result) back down to the shape of `x`. */
+export function reduceToShape(g: Graph, dy: Value, x: Value): Value {
+  const diff = dy.rank - x.rank;
+  if (diff < 0) throw new Error(`reduceToShape: gradient '${dy.name}' has lower rank than '${x.name}'`);
+  const axes: number[] = [];
+  let dynamic = false;
+  for (let i = 0; i < dy.rank; i++) {
+    if (i < diff) { axes.push(i); continue; }
+    const xd = x.shape[i - diff], yd = dy.shape[i];
+    if (sameDim(xd, yd)) continue;
+    if (xd === 1) { if (yd !== 1) axes.push(i); continue; }
+    if (typeof xd === 'number' && typeof yd === 'number') throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
+    if (typeof xd === 'number' || isUnknown(xd) || isUnknown(yd) || typeof yd === 'number') dynamic = true;
+    // two different symbols: sizes may differ at run time -> decide at run time
+    else dynamic = true;
+  }
+  if (dynamic) return dynamicReduceToShape(g, dy, x);
+  if (axes.length === 0) return dy;
+  const summed = g.op('ReduceSum', [dy, g.ints(axes)], { keepdims: diff > 0 ? 0 : 1 });
+  if (diff > 0 && axes.length === diff) return summed;
+  if (diff > 0) return g.op('Reshape', [summed, shapeOf(g, x)]);
+  return summed;
+}
+
+/** Run-time broadcast reduction: sums the axes where x has size 1 (or is missing) and dy does not. */
+function dynamicReduceToShape(g: Graph, dy: Value, x: Value): Value {
+  const diff = dy.rank - x.rank;
+  const xShape = g.op('Shape', [x]);
+  const padded = diff > 0 ? g.op('Concat', [g.ints(Array(diff).fill(1)), xShape], { axis: 0 }) : xShape;
+  const yShape = g.op('Shape', [dy]);
+  const one = g.ints([1]);
+  const isBroadcast = g.op('And', [g.op('Equal', [padded, one]), g.op('Not', [g.op('Equal', [yShape, one])])]);
+  const axes = g.op('Reshape', [g.op('NonZero', [isBroadcast]), g.ints([-1])]);
+  const summed = g.op('ReduceSum', [dy, axes], { keepdims: 1, noop_with_empty_axes: 1 });
+  return g.op('Reshape', [summed, xShape]);
+}
+
+/** Sum of several gradient contributions (Add for two, Sum for more). */
+export function accumulate(g: Graph, parts: Value[]): Value {
+  if (parts.length === 1) return parts[0];
+  if (parts.length === 2) return g.op('Add', parts);
+  return g.op('Sum', parts);
+}
+
+/** Zeros shaped like x. */
+export function zerosLike(g: Graph, x: Value): Value {
+  return g.op('Mul', [x, g.scalar(0, x)]);
+}
+
+/** Inverse of a permutation. */
+export function invertPerm(perm: number[]): number[] {
+  const inv = new Array(perm.length);
+  perm.forEach((p, i) => { inv[p] = i; });
+  return inv;
+}
+
+/** Swap the last two axes (for batched MatMul gradients). */
+export function transposeLast2(g: Graph, x: Value): Value {
+  const perm = x.shape.map((_, i) => i);
+  const r = x.rank;
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return g.op('Transpose', [x], { perm });
+}

@@ -1,0 +1,181 @@
+// A typed ONNX graph under construction: values carry dtype and (possibly symbolic) shape,
+// so gradients and build-time checks can reason about them before anything runs.
+import { DType, TypedArray, typedArrayOf } from './dtype.js';
+import { inferOutputs } from './shape-inference.js';
+
+/** A dimension: a size, or a symbol (equal symbols are equal sizes; `?N` symbols are unknown). */
+export type Dim = number | string;
+export type Shape = Dim[];
+
+/** Forces a FLOAT attribute where a plain JS number would be read as INT. */
+export class FloatAttr { constructor(readonly value: number) {} }
+export const float = (v: number) => new FloatAttr(v);
+export type Attr = number | FloatAttr | string | number[] | string[] | Graph | TensorData;
+export interface TensorData { dtype: DType; shape: number[]; data: TypedArray }
+
+export class GraphBuildError extends Error {
+  override name = 'GraphBuildError';
+}
+
+export class Value {
+  /** Values known at build time (small int64/float constants), used by shape inference. */
+  constValue?: number[];
+  constructor(
+    readonly graph: Graph,
+    readonly name: string,
+    readonly dtype: DType,
+    readonly shape: Shape,
+    readonly producer?: Node,
+  ) {}
+  get rank(): number { return this.shape.length; }
+  toString(): string { return `${this.name}:${this.dtype}[${this.shape.join(',')}]`; }
+}
+
+export class Node {
+  outputs: Value[] = [];
+  constructor(
+    readonly graph: Graph,
+    readonly opType: string,
+    readonly name: string,
+    readonly inputs: (Value | null)[],
+    readonly attrs: Record<string, Attr>,
+    readonly domain = '',
+  ) {}
+}
+
+export interface NodeOptions {
+  name?: string;
+  domain?: string;
+  /** Number of outputs (default: what shape inference returns, usually 1). */
+  outputs?: number;
+  /** Output names to use instead of generated ones. */
+  outputNames?: string[];
+}
+
+let unknownCounter = 0;
+/** A fresh symbol for a dimension nobody can know at build time. */
+export function unknownDim(): string { return `?${++unknownCounter}`; }
+export function isUnknown(d: Dim): boolean { return typeof d === 'string' && d.startsWith('?'); }
+
+export class Graph {
+  readonly inputs: Value[] = [];
+  readonly outputs: { value: Value; name: string }[] = [];
+  readonly nodes: Node[] = [];
+  readonly initializers: { value: Value; data: TypedArray }[] = [];
+  private readonly names: Set<string>;
+  private readonly counters = new Map<string, number>();
+  private readonly constCache = new Map<string, Value>();
+
+  constructor(readonly name = 'graph', readonly parent?: Graph) {
+    this.names = parent ? parent.names : new Set();
+  }
+
+  /** A name not used anywhere in this graph or its parents/subgraphs. */
+  uniqueName(prefix: string): string {
+    let n = this.counters.get(prefix) ?? 0;
+    let name = prefix;
+    while (this.names.has(name)) name = `${prefix}_${++n}`;
+    this.counters.set(prefix, n);
+    this.names.add(name);
+    return name;
+  }
+
+  private claim(name: string): string {
+    if (this.names.has(name)) throw new GraphBuildError(`graph '${this.name}': the name '${name}' is already used`);
+    this.names.add(name);
+    return name;
+  }
+
+  /** True when `v` may be read here: it belongs to this graph or an enclosing one (outer scope). */
+  canRead(v: Value): boolean {
+    for (let g: Graph | undefined = this; g; g = g.parent) if (v.graph === g) return true;
+    return false;
+  }
+
+  input(name: string, dtype: DType, shape: Shape): Value {
+    const v = new Value(this, this.claim(name), dtype, shape);
+    this.inputs.push(v);
+    return v;
+  }
+
+  initializer(name: string, dtype: DType, shape: number[], data: TypedArray): Value {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new GraphBuildError(`initializer '${name}': shape [${shape}] needs ${size} values, got ${data.length}`);
+    }
+    const v = new Value(this, this.claim(name), dtype, shape);
+    this.initializers.push({ value: v, data });
+    return v;
+  }
+
+  /** A constant (a Constant node, so it works in subgraphs too); small ones are shared. */
+  constant(dtype: DType, values: number[] | TypedArray, shape?: number[]): Value {
+    const dims = shape ?? [values.length];
+    const small = values.length <= 64;
+    const key = small ? `${dtype}|${dims.join(',')}|${Array.from(values as ArrayLike<number>).join(',')}` : '';
+    if (small && this.constCache.has(key)) return this.constCache.get(key)!;
+    const data = ArrayBuffer.isView(values) ? values as TypedArray : typedArrayOf(dtype, values as number[]);
+    const [v] = this.node('Constant', [], { value: { dtype, shape: dims, data } }, { name: this.uniqueName('const') });
+    if (small) {
+      v.constValue = Array.from(values as ArrayLike<number | bigint>, Number);
+      this.constCache.set(key, v);
+    }
+    return v;
+  }
+
+  /** A scalar constant with the dtype of `like`. */
+  scalar(value: number, like: Value | DType): Value {
+    return this.constant(typeof like === 'string' ? like : like.dtype, [value], []);
+  }
+
+  /** int64 1-D constant, the form ONNX wants for shapes, axes and indices. */
+  ints(values: number[]): Value {
+    return this.constant('int64', values, [values.length]);
+  }
+
+  node(opType: string, inputs: (Value | null | undefined)[], attrs: Record<string, Attr> = {}, opts: NodeOptions = {}): Value[] {
+    const name = opts.name ?? this.uniqueName(opType);
+    const ins = inputs.map((v) => v ?? null);
+    ins.forEach((v, i) => {
+      if (v && !this.canRead(v)) {
+        throw new GraphBuildError(`node '${name}' (${opType}): input ${i} '${v.name}' belongs to graph '${v.graph.name}', not to '${this.name}' or an enclosing graph`);
+      }
+    });
+    const node = new Node(this, opType, name, ins, attrs, opts.domain ?? '');
+    let infos;
+    try {
+      infos = inferOutputs(node);
+    } catch (e) {
+      if (e instanceof GraphBuildError) throw e;
+      throw new GraphBuildError(`node '${name}' (${opType}): ${(e as Error).message}`);
+    }
+    const count = opts.outputs ?? infos.length;
+    for (let i = 0; i < count; i++) {
+      const info = infos[i];
+      if (!info) throw new GraphBuildError(`node '${name}' (${opType}): output ${i} cannot be inferred`);
+      const outName = opts.outputNames?.[i] ? this.claim(opts.outputNames[i]) : this.uniqueName(`${name}_out${i}`);
+      node.outputs.push(new Value(this, outName, info.dtype, info.shape, node));
+    }
+    this.nodes.push(node);
+    return node.outputs;
+  }
+
+  /** One-output shorthand for `node`. */
+  op(opType: string, inputs: (Value | null | undefined)[], attrs: Record<string, Attr> = {}, opts: NodeOptions = {}): Value {
+    return this.node(opType, inputs, attrs, opts)[0];
+  }
+
+  /** Marks `value` as a graph output named `name` (an Identity is added when names differ). */
+  output(value: Value, name?: string): Value {
+    let v = value;
+    if (name && name !== value.name) v = this.op('Identity', [value], {}, { outputNames: [name] });
+    if (!this.canRead(v)) throw new GraphBuildError(`output '${name ?? v.name}' is not readable in graph '${this.name}'`);
+    this.outputs.push({ value: v, name: v.name });
+    return v;
+  }
+}
+
+/** A subgraph (Loop/If body) whose nodes may read values of `parent`. */
+export function subgraph(parent: Graph, name: string): Graph {
+  return new Graph(name, parent);
+}

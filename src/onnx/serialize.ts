@@ -1,0 +1,68 @@
+// Graph -> ONNX ModelProto bytes (onnx-proto: the official onnx.proto compiled for protobufjs).
+import onnxProto from 'onnx-proto';
+import { BYTES_PER_ELEMENT, ONNX_DTYPE, TypedArray } from './dtype.js';
+import { FloatAttr, Graph, isUnknown, Shape, TensorData, Value } from './graph.js';
+import type { Attr } from './graph.js';
+
+const { onnx } = onnxProto;
+export const OPSET = 17;
+
+function valueInfo(v: Value, name = v.name): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], shape: { dim: shapeDims(v.shape) } } },
+  };
+}
+
+function shapeDims(shape: Shape): onnxProto.onnx.TensorShapeProto.IDimension[] {
+  return shape.map((d) => (typeof d === 'number' ? { dimValue: d } : isUnknown(d) ? {} : { dimParam: d }));
+}
+
+function tensorProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto {
+  const data = t.data as TypedArray;
+  const raw = new Uint8Array(data.buffer, data.byteOffset, data.length * BYTES_PER_ELEMENT[t.dtype]);
+  return { name, dims: t.shape, dataType: ONNX_DTYPE[t.dtype], rawData: raw };
+}
+
+function attribute(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (a instanceof FloatAttr) return { name, type: T.FLOAT, f: a.value };
+  if (typeof a === 'number') return Number.isInteger(a) ? { name, type: T.INT, i: a } : { name, type: T.FLOAT, f: a };
+  if (typeof a === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(a) };
+  if (a instanceof Graph) return { name, type: T.GRAPH, g: graphProto(a) };
+  if (Array.isArray(a)) {
+    if (a.every((x) => typeof x === 'string')) return { name, type: T.STRINGS, strings: (a as string[]).map((s) => new TextEncoder().encode(s)) };
+    const nums = a as number[];
+    return nums.every(Number.isInteger) ? { name, type: T.INTS, ints: nums } : { name, type: T.FLOATS, floats: nums };
+  }
+  return { name, type: T.TENSOR, t: tensorProto('', a) };
+}
+
+export function graphProto(g: Graph): onnxProto.onnx.IGraphProto {
+  return {
+    name: g.name,
+    input: g.inputs.map((v) => valueInfo(v)),
+    output: g.outputs.map((o) => valueInfo(o.value, o.name)),
+    initializer: g.initializers.map((i) => tensorProto(i.value.name, { dtype: i.value.dtype, shape: i.value.shape as number[], data: i.data })),
+    node: g.nodes.map((n) => ({
+      name: n.name,
+      opType: n.opType,
+      domain: n.domain,
+      input: n.inputs.map((v) => v?.name ?? ''),
+      output: n.outputs.map((v) => v.name),
+      attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
+    })),
+  };
+}
+
+/** Serialises `g` as a complete model (opset 17 plus any extra domains used). */
+export function toModelBytes(g: Graph, opts: { producer?: string; docString?: string } = {}): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: opts.producer ?? 'textclf',
+    docString: opts.docString ?? '',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph: graphProto(g),
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

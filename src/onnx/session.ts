@@ -1,0 +1,28 @@
+// Thin layer over onnxruntime-node: sessions from Graphs, tensors from typed arrays.
+import * as ort from 'onnxruntime-node';
+import type { DType, TypedArray } from './dtype.js';
+import type { Graph } from './graph.js';
+import { toModelBytes } from './serialize.js';
+
+export { ort };
+
+export interface SessionOptions {
+  executionProviders?: ort.InferenceSession.SessionOptions['executionProviders'];
+  intraOpNumThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export async function sessionFor(graphOrBytes: Graph | Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const bytes = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
+  return ort.InferenceSession.create(bytes, {
+    executionProviders: opts.executionProviders ?? ['cpu'],
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    intraOpNumThreads: opts.intraOpNumThreads ?? 0,
+    interOpNumThreads: 1,
+  });
+}
+
+export function tensor(dtype: DType, data: TypedArray, dims: readonly number[]): ort.Tensor {
+  const t = dtype === 'bool' ? 'bool' : dtype;
+  return new ort.Tensor(t as 'float32', data as Float32Array, dims);
+}

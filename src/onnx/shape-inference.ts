@@ -1,0 +1,390 @@
+// Build-time output dtype/shape for every op the engine emits. Shapes may be symbolic;
+// anything knowable is checked here so a bad graph fails with the node's name, not inside ORT.
+import type { Attr, Dim, Graph, Node, Shape, TensorData, Value } from './graph.js';
+import { GraphBuildError, isUnknown, unknownDim } from './graph.js';
+import type { DType } from './dtype.js';
+
+export interface OutInfo { dtype: DType; shape: Shape }
+type Infer = (n: Node, ins: (Value | null)[]) => OutInfo[];
+
+const fail = (n: Node, msg: string): never => {
+  throw new GraphBuildError(`node '${n.name}' (${n.opType}): ${msg}`);
+};
+
+function need(n: Node, ins: (Value | null)[], i: number, what = `input ${i}`): Value {
+  const v = ins[i];
+  if (!v) fail(n, `${what} is missing`);
+  return v!;
+}
+
+const intAttr = (n: Node, k: string, d: number): number => (n.attrs[k] === undefined ? d : Number(n.attrs[k] as number));
+const normAxis = (n: Node, axis: number, rank: number): number => {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) fail(n, `axis ${axis} is out of range for rank ${rank}`);
+  return a;
+};
+
+export function sameDim(a: Dim, b: Dim): boolean {
+  return a === b && !isUnknown(a);
+}
+
+/** numpy-style broadcast of two shapes; throws when sizes are known to clash. */
+export function broadcastShapes(a: Shape, b: Shape, where = 'broadcast'): Shape {
+  const r = Math.max(a.length, b.length);
+  const out: Shape = [];
+  for (let i = 0; i < r; i++) {
+    const x = a[a.length - r + i] ?? 1;
+    const y = b[b.length - r + i] ?? 1;
+    if (x === y) out.push(x);
+    else if (x === 1) out.push(y);
+    else if (y === 1) out.push(x);
+    else if (typeof x === 'number' && typeof y === 'number') {
+      throw new GraphBuildError(`${where}: shapes [${a}] and [${b}] do not broadcast (dimension ${i}: ${x} vs ${y})`);
+    } else out.push(typeof x === 'number' ? x : typeof y === 'number' ? y : unknownDim());
+  }
+  return out;
+}
+
+const sameAs = (i: number): Infer => (n, ins) => {
+  const v = need(n, ins, i);
+  return [{ dtype: v.dtype, shape: v.shape }];
+};
+
+const broadcasting = (outType?: DType): Infer => (n, ins) => {
+  const vs = ins.map((_, i) => need(n, ins, i));
+  const dtype = vs[0].dtype;
+  for (const v of vs) {
+    if (!outType && v.dtype !== dtype) fail(n, `input '${v.name}' is ${v.dtype}, expected ${dtype} like '${vs[0].name}'`);
+  }
+  let shape = vs[0].shape;
+  for (const v of vs.slice(1)) shape = broadcastShapes(shape, v.shape, `node '${n.name}' (${n.opType})`);
+  return [{ dtype: outType ?? dtype, shape }];
+};
+
+function constInts(n: Node, v: Value | null, what: string): number[] | undefined {
+  if (!v) return undefined;
+  if (v.dtype !== 'int64') fail(n, `${what} '${v.name}' must be int64, got ${v.dtype}`);
+  return v.constValue;
+}
+
+function reduceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const keep = intAttr(n, 'keepdims', 1) === 1;
+  const axesV = ins[1] ?? null;
+  let axes = axesV ? constInts(n, axesV, 'axes') : (n.attrs.axes as number[] | undefined);
+  if (axesV && !axes) {
+    // Runtime axes: rank is still known when keepdims=1.
+    if (!keep) fail(n, 'runtime axes need keepdims=1 so the output rank is known');
+    return [{ dtype: x.dtype, shape: x.shape.map(() => unknownDim()) }];
+  }
+  if (!axes || axes.length === 0) {
+    if (intAttr(n, 'noop_with_empty_axes', 0) === 1) return [{ dtype: x.dtype, shape: x.shape }];
+    axes = x.shape.map((_, i) => i);
+  }
+  const set = new Set(axes.map((a) => normAxis(n, a, x.rank)));
+  const shape: Shape = [];
+  x.shape.forEach((d, i) => {
+    if (!set.has(i)) shape.push(d);
+    else if (keep) shape.push(1);
+  });
+  return [{ dtype: x.dtype, shape }];
+}
+
+function reshapeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const s = need(n, ins, 1, 'shape');
+  const target = constInts(n, s, 'shape');
+  if (!target) {
+    const r = s.shape[0];
+    if (typeof r !== 'number') fail(n, `shape '${s.name}' must have a known length`);
+    return [{ dtype: x.dtype, shape: Array.from({ length: r as number }, () => unknownDim()) }];
+  }
+  const out: Shape = target.map((d, i) => (d === 0 ? x.shape[i] : d === -1 ? unknownDim() : d));
+  const minus = target.indexOf(-1);
+  if (minus >= 0 && x.shape.every((d) => typeof d === 'number')) {
+    const total = (x.shape as number[]).reduce((a, b) => a * b, 1);
+    const known = out.reduce<number>((a, d, i) => (i === minus ? a : a * (d as number)), 1);
+    if (total % known !== 0) fail(n, `cannot reshape [${x.shape}] to [${target}]`);
+    out[minus] = total / known;
+  } else if (minus >= 0) {
+    // Symbolic: [B,T,H] -> [-1,H] keeps the product symbolic; name it after the dims it merges.
+    const rest = out.filter((_, i) => i !== minus);
+    const inDims = [...x.shape];
+    for (const d of rest) {
+      const j = inDims.findIndex((e) => e === d);
+      if (j >= 0) inDims.splice(j, 1);
+    }
+    if (inDims.length === 1) out[minus] = inDims[0];
+    else if (inDims.every((d) => typeof d !== 'number' || d === 1)) {
+      const syms = inDims.filter((d) => d !== 1);
+      out[minus] = syms.length === 1 ? syms[0] : syms.length === 0 ? 1 : `(${syms.join('*')})`;
+    }
+  }
+  if (x.shape.every((d) => typeof d === 'number') && out.every((d) => typeof d === 'number')) {
+    const a = (x.shape as number[]).reduce((p, q) => p * q, 1);
+    const b = (out as number[]).reduce((p, q) => p * q, 1);
+    if (a !== b) fail(n, `cannot reshape [${x.shape}] (${a} elements) to [${out}] (${b} elements)`);
+  }
+  return [{ dtype: x.dtype, shape: out }];
+}
+
+function matmulInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const a = need(n, ins, 0);
+  const b = need(n, ins, 1);
+  if (a.dtype !== b.dtype) fail(n, `inputs are ${a.dtype} and ${b.dtype}`);
+  if (a.rank < 1 || b.rank < 1) fail(n, 'MatMul inputs need rank >= 1');
+  const as = a.rank === 1 ? [1, a.shape[0]] : a.shape;
+  const bs = b.rank === 1 ? [b.shape[0], 1] : b.shape;
+  const k1 = as[as.length - 1];
+  const k2 = bs[bs.length - 2];
+  if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
+    fail(n, `inner dimensions differ: '${a.name}' [${a.shape}] x '${b.name}' [${b.shape}]`);
+  }
+  const batch = broadcastShapes(as.slice(0, -2), bs.slice(0, -2), `node '${n.name}' (MatMul)`);
+  const out: Shape = [...batch];
+  if (a.rank !== 1) out.push(as[as.length - 2]);
+  if (b.rank !== 1) out.push(bs[bs.length - 1]);
+  return [{ dtype: a.dtype, shape: out }];
+}
+
+function gemmInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const a = need(n, ins, 0);
+  const b = need(n, ins, 1);
+  if (a.rank !== 2 || b.rank !== 2) fail(n, `Gemm needs 2-D inputs, got [${a.shape}] and [${b.shape}]`);
+  const ta = intAttr(n, 'transA', 0), tb = intAttr(n, 'transB', 0);
+  const [m, k1] = ta ? [a.shape[1], a.shape[0]] : a.shape;
+  const [k2, nn] = tb ? [b.shape[1], b.shape[0]] : b.shape;
+  if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
+    fail(n, `inner dimensions differ: '${a.name}' [${a.shape}] x '${b.name}' [${b.shape}] (transA=${ta}, transB=${tb})`);
+  }
+  const c = ins[2];
+  if (c) broadcastShapes([m, nn], c.shape, `node '${n.name}' (Gemm bias)`);
+  return [{ dtype: a.dtype, shape: [m, nn] }];
+}
+
+function sliceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const starts = constInts(n, need(n, ins, 1, 'starts'), 'starts');
+  const ends = constInts(n, need(n, ins, 2, 'ends'), 'ends');
+  const axes = constInts(n, ins[3] ?? null, 'axes') ?? starts?.map((_, i) => i);
+  const steps = constInts(n, ins[4] ?? null, 'steps');
+  const shape = [...x.shape];
+  if (!starts || !ends || !axes) return [{ dtype: x.dtype, shape: shape.map(() => unknownDim()) }];
+  axes.forEach((ax, i) => {
+    const a = normAxis(n, ax, x.rank);
+    const st = steps?.[i] ?? 1;
+    const d = shape[a];
+    let s = starts[i], e = ends[i];
+    if (typeof d === 'number') {
+      const clamp = (v: number) => Math.max(st > 0 ? 0 : -1, Math.min(st > 0 ? d : d - 1, v < 0 ? v + d : v));
+      s = clamp(s); e = clamp(e);
+      shape[a] = Math.max(0, Math.ceil((e - s) / st));
+    } else if (st === 1 && s >= 0 && e >= 0 && e < 2 ** 31) {
+      shape[a] = e - s; // e.g. [CLS]: [0,1) of a symbolic length (valid when the length >= e)
+    } else shape[a] = unknownDim();
+  });
+  return [{ dtype: x.dtype, shape }];
+}
+
+function transposeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const perm = (n.attrs.perm as number[] | undefined) ?? x.shape.map((_, i) => x.rank - 1 - i);
+  if (perm.length !== x.rank) fail(n, `perm [${perm}] has ${perm.length} axes but '${x.name}' has rank ${x.rank}`);
+  return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
+}
+
+function unsqueezeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const axes = constInts(n, need(n, ins, 1, 'axes'), 'axes');
+  if (!axes) fail(n, 'axes must be a constant');
+  const r = x.rank + axes!.length;
+  const set = new Set(axes!.map((a) => normAxis(n, a, r)));
+  const out: Shape = [];
+  let j = 0;
+  for (let i = 0; i < r; i++) out.push(set.has(i) ? 1 : x.shape[j++]);
+  return [{ dtype: x.dtype, shape: out }];
+}
+
+function squeezeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const axes = constInts(n, ins[1] ?? null, 'axes');
+  if (ins[1] && !axes) fail(n, 'axes must be a constant');
+  const set = new Set((axes ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(n, a, x.rank)));
+  for (const a of set) {
+    const d = x.shape[a];
+    if (typeof d === 'number' && d !== 1) fail(n, `cannot squeeze axis ${a} of size ${d}`);
+  }
+  return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !set.has(i)) }];
+}
+
+function gatherInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const idx = need(n, ins, 1, 'indices');
+  if (idx.dtype !== 'int64' && idx.dtype !== 'int32') fail(n, `indices '${idx.name}' must be int64 or int32`);
+  const a = normAxis(n, intAttr(n, 'axis', 0), x.rank);
+  return [{ dtype: x.dtype, shape: [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)] }];
+}
+
+function concatInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const vs = ins.map((_, i) => need(n, ins, i));
+  const r = vs[0].rank;
+  const a = normAxis(n, intAttr(n, 'axis', 0), r);
+  const shape = [...vs[0].shape];
+  let total: Dim = 0;
+  for (const v of vs) {
+    if (v.rank !== r) fail(n, `input '${v.name}' has rank ${v.rank}, expected ${r}`);
+    const d = v.shape[a];
+    total = typeof total === 'number' && typeof d === 'number' ? total + d : unknownDim();
+  }
+  shape[a] = total;
+  return [{ dtype: vs[0].dtype, shape }];
+}
+
+function splitInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const a = normAxis(n, intAttr(n, 'axis', 0), x.rank);
+  const sizes = constInts(n, ins[1] ?? null, 'split');
+  const count = sizes?.length ?? intAttr(n, 'num_outputs', 0);
+  if (!count) fail(n, 'give split sizes (input 1) or num_outputs');
+  const d = x.shape[a];
+  return Array.from({ length: count }, (_, i) => {
+    const shape = [...x.shape];
+    shape[a] = sizes ? sizes[i] : typeof d === 'number' ? Math.ceil(d / count) : unknownDim();
+    return { dtype: x.dtype, shape };
+  });
+}
+
+function layerNormInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const a = normAxis(n, intAttr(n, 'axis', -1), x.rank);
+  const statShape = x.shape.map((d, i) => (i < a ? d : 1));
+  const scale = need(n, ins, 1, 'scale');
+  const norm = x.shape.slice(a);
+  if (scale.rank !== norm.length || scale.shape.some((d, i) => typeof d === 'number' && typeof norm[i] === 'number' && d !== norm[i])) {
+    fail(n, `scale '${scale.name}' [${scale.shape}] does not match the normalised dims [${norm}]`);
+  }
+  // ORT computes Mean/InvStdDev in float32 unless the input is float64.
+  const stat: DType = x.dtype === 'float64' ? 'float64' : 'float32';
+  return [{ dtype: x.dtype, shape: x.shape }, { dtype: stat, shape: statShape }, { dtype: stat, shape: statShape }];
+}
+
+function castInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const to = n.attrs.to as number;
+  const map: Record<number, DType> = { 1: 'float32', 2: 'uint8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
+  if (!map[to]) fail(n, `unsupported Cast target ${to}`);
+  return [{ dtype: map[to], shape: x.shape }];
+}
+
+function constantInfer(n: Node): OutInfo[] {
+  const t = n.attrs.value as TensorData | undefined;
+  if (!t) fail(n, 'Constant needs a value attribute');
+  return [{ dtype: t!.dtype, shape: t!.shape }];
+}
+
+function loopInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const body = n.attrs.body as Graph;
+  const carried = ins.length - 2;
+  if (body.inputs.length !== carried + 2) fail(n, `body has ${body.inputs.length} inputs, expected ${carried + 2} (iter, cond, ${carried} carried)`);
+  if (body.outputs.length < carried + 1) fail(n, `body has ${body.outputs.length} outputs, expected at least ${carried + 1}`);
+  const trip = ins[0]?.constValue?.[0] ?? unknownDim();
+  return body.outputs.slice(1).map((o, i) => (i < carried
+    ? { dtype: o.value.dtype, shape: ins[i + 2]!.shape }
+    : { dtype: o.value.dtype, shape: [trip, ...o.value.shape] }));
+}
+
+function sceLossInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const y = need(n, ins, 1, 'labels');
+  if (y.dtype !== 'int64' && y.dtype !== 'int32') fail(n, `labels '${y.name}' must be int64`);
+  const red = (n.attrs.reduction as string | undefined) ?? 'mean';
+  return [{ dtype: x.dtype, shape: red === 'none' ? y.shape : [] }, { dtype: x.dtype, shape: x.shape }];
+}
+
+const INFER: Record<string, Infer> = {
+  Constant: (n) => constantInfer(n),
+  Identity: sameAs(0), Neg: sameAs(0), Exp: sameAs(0), Log: sameAs(0), Sqrt: sameAs(0), Erf: sameAs(0),
+  Tanh: sameAs(0), Relu: sameAs(0), Sigmoid: sameAs(0), Abs: sameAs(0), Reciprocal: sameAs(0), Sign: sameAs(0),
+  Softmax: sameAs(0), LogSoftmax: sameAs(0), Clip: sameAs(0),
+  Add: broadcasting(), Sub: broadcasting(), Mul: broadcasting(), Div: broadcasting(), Pow: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) }],
+  Max: broadcasting(), Min: broadcasting(), Sum: broadcasting(),
+  Equal: broadcasting('bool'), Less: broadcasting('bool'), Greater: broadcasting('bool'), And: broadcasting('bool'),
+  Or: broadcasting('bool'), Not: sameAs(0),
+  Where: (n, ins) => {
+    const c = need(n, ins, 0, 'condition');
+    if (c.dtype !== 'bool') fail(n, `condition '${c.name}' must be bool`);
+    const a = need(n, ins, 1), b = need(n, ins, 2);
+    if (a.dtype !== b.dtype) fail(n, `branches are ${a.dtype} and ${b.dtype}`);
+    return [{ dtype: a.dtype, shape: broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape, `node '${n.name}' (Where)`) }];
+  },
+  Cast: castInfer,
+  CastLike: (n, ins) => [{ dtype: need(n, ins, 1).dtype, shape: need(n, ins, 0).shape }],
+  MatMul: matmulInfer, Gemm: gemmInfer,
+  Reshape: reshapeInfer, Transpose: transposeInfer, Unsqueeze: unsqueezeInfer, Squeeze: squeezeInfer,
+  Flatten: (n, ins) => {
+    const x = need(n, ins, 0);
+    const a = intAttr(n, 'axis', 1);
+    const prod = (ds: Shape): Dim => (ds.every((d) => typeof d === 'number') ? (ds as number[]).reduce((p, q) => p * q, 1) : unknownDim());
+    return [{ dtype: x.dtype, shape: [prod(x.shape.slice(0, a)), prod(x.shape.slice(a))] }];
+  },
+  Gather: gatherInfer,
+  GatherElements: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 1).shape }],
+  ScatterND: sameAs(0), ScatterElements: sameAs(0),
+  Slice: sliceInfer, Concat: concatInfer, Split: splitInfer,
+  LayerNormalization: layerNormInfer,
+  ReduceSum: reduceInfer, ReduceMean: reduceInfer, ReduceMax: reduceInfer, ReduceSumSquare: reduceInfer,
+  ReduceL2: reduceInfer, ReduceProd: reduceInfer,
+  ArgMax: (n, ins) => {
+    const x = need(n, ins, 0);
+    const a = normAxis(n, intAttr(n, 'axis', 0), x.rank);
+    const keep = intAttr(n, 'keepdims', 1) === 1;
+    return [{ dtype: 'int64', shape: x.shape.flatMap((d, i) => (i === a ? (keep ? [1] : []) : [d])) }];
+  },
+  Dropout: (n, ins) => {
+    const x = need(n, ins, 0);
+    return [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }];
+  },
+  Shape: (n, ins) => [{ dtype: 'int64', shape: [need(n, ins, 0).rank] }],
+  Size: () => [{ dtype: 'int64', shape: [] }],
+  ConstantOfShape: (n, ins) => {
+    const s = need(n, ins, 0);
+    const len = s.shape[0];
+    const v = n.attrs.value as TensorData | undefined;
+    const dims = s.constValue ?? (typeof len === 'number' ? Array.from({ length: len }, () => unknownDim()) : fail(n, 'shape length unknown'));
+    return [{ dtype: v?.dtype ?? 'float32', shape: dims as Shape }];
+  },
+  Expand: (n, ins) => {
+    const x = need(n, ins, 0);
+    const s = need(n, ins, 1, 'shape');
+    const t = s.constValue;
+    const len = s.shape[0];
+    const target: Shape = t ?? (typeof len === 'number' ? Array.from({ length: len }, () => unknownDim()) : fail(n, 'shape length unknown'));
+    return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, target, `node '${n.name}' (Expand)`) }];
+  },
+  OneHot: (n, ins) => {
+    const idx = need(n, ins, 0);
+    const depth = need(n, ins, 1, 'depth').constValue?.[0] ?? unknownDim();
+    const vals = need(n, ins, 2, 'values');
+    const a = intAttr(n, 'axis', -1);
+    const shape = [...idx.shape];
+    shape.splice(a < 0 ? shape.length + 1 + a : a, 0, depth);
+    return [{ dtype: vals.dtype, shape }];
+  },
+  Range: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: [unknownDim()] }],
+  NonZero: (n, ins) => [{ dtype: 'int64', shape: [need(n, ins, 0).rank, unknownDim()] }],
+  SoftmaxCrossEntropyLoss: sceLossInfer,
+  Loop: loopInfer,
+  RandomUniformLike: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 0).shape }],
+};
+
+export function inferOutputs(node: Node): OutInfo[] {
+  const f = INFER[node.opType];
+  if (!f) throw new GraphBuildError(`node '${node.name}': no shape inference for op '${node.opType}' (add it to src/onnx/shape-inference.ts)`);
+  return f(node, node.inputs);
+}
+
+export function knownOps(): string[] {
+  return Object.keys(INFER);
+}
+
+export type { Attr };
