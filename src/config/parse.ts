@@ -1,0 +1,67 @@
+// Parses and validates flag values (strings from argv, action inputs or `/train` comments).
+import { FLAGS, FlagSpec, flagsFor } from './schema.js';
+
+export class FlagError extends Error {
+  override name = 'FlagError';
+  constructor(readonly flag: string, message: string) { super(message); }
+}
+
+export type FlagValue = string | number | boolean;
+export type Flags = Record<string, FlagValue | undefined>;
+
+export function describeAllowed(s: FlagSpec): string {
+  if (s.type === 'enum') return `one of ${s.choices!.join(', ')}`;
+  if (s.type === 'bool') return 'true or false';
+  const lo = s.gt !== undefined ? `> ${s.gt}` : s.min !== undefined ? `>= ${s.min}` : '';
+  const hi = s.max !== undefined ? `<= ${s.max}` : '';
+  const kind = s.type === 'int' ? 'an integer' : s.type === 'float' ? 'a number' : 'a string';
+  return [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+}
+
+/** Converts one raw string to the flag's type, or throws a FlagError naming flag and allowed values. */
+export function parseValue(s: FlagSpec, raw: string): FlagValue {
+  const bad = () => new FlagError(s.name, `--${s.name}: '${raw}' is not valid; expected ${describeAllowed(s)}`);
+  const text = raw.trim();
+  switch (s.type) {
+    case 'string': return raw;
+    case 'bool': {
+      const t = text.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(t)) return true;
+      if (['false', '0', 'no', 'off'].includes(t)) return false;
+      throw bad();
+    }
+    case 'enum':
+      if (!s.choices!.includes(text)) throw bad();
+      return text;
+    case 'int':
+    case 'float': {
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw bad();
+      const v = Number(text);
+      if (!Number.isFinite(v) || (s.type === 'int' && !Number.isInteger(v))) throw bad();
+      if ((s.min !== undefined && v < s.min) || (s.gt !== undefined && v <= s.gt) || (s.max !== undefined && v > s.max)) throw bad();
+      return v;
+    }
+  }
+}
+
+/**
+ * Validates a map of raw values for `scope` and fills defaults. Unknown keys fail with the list of
+ * valid ones; empty strings mean "not given" (how the runner passes unset action inputs).
+ */
+export function parseFlags(raw: Record<string, string | undefined>, scope: 'cli' | 'action' | 'chatops'): Flags {
+  const allowed = flagsFor(scope);
+  const out: Flags = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const spec = allowed.find((s) => s.name === key);
+    if (!spec) {
+      const known = FLAGS.some((s) => s.name === key);
+      throw new FlagError(key, known
+        ? `'${key}' cannot be set here (${scope}); valid keys: ${allowed.map((s) => s.name).join(', ')}`
+        : `unknown flag '${key}'; valid flags: ${allowed.map((s) => s.name).join(', ')}`);
+    }
+    if (value === undefined || value === '') continue;
+    out[key] = parseValue(spec, value);
+  }
+  for (const s of allowed) if (out[s.name] === undefined && s.default !== undefined) out[s.name] = s.default;
+  return out;
+}

@@ -1,0 +1,84 @@
+// The single flag schema: CLI flags, action.yml inputs and `/train key=value` all come from here.
+// Names are snake_case as in the tutorial's train.py.
+
+export type FlagType = 'int' | 'float' | 'bool' | 'string' | 'enum';
+
+export interface FlagSpec {
+  name: string;
+  type: FlagType;
+  default: string | number | boolean | undefined;
+  help: string;
+  min?: number;
+  max?: number;
+  /** Exclusive lower bound (e.g. learning_rate > 0). */
+  gt?: number;
+  choices?: readonly string[];
+  /** Where the flag exists; all by default. `/train` never accepts paths or secrets. */
+  scope?: { cli?: boolean; action?: boolean; chatops?: boolean };
+  group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github';
+}
+
+const f = (s: FlagSpec) => s;
+const noChat = { cli: true, action: true, chatops: false };
+const actionOnly = { cli: false, action: true, chatops: false };
+
+export const FLAGS: readonly FlagSpec[] = [
+  // data
+  f({ name: 'datastore', type: 'string', default: undefined, group: 'data', scope: noChat,
+    help: 'Dataset source: an http(s) URL (.zip, .tar.gz, .csv, .tsv, .jsonl), a local file or directory, or name[@version] of a cached datastore' }),
+  f({ name: 'datastore_version', type: 'string', default: undefined, group: 'data', scope: noChat,
+    help: 'Cache version of the datastore (default: a hash of the URL)' }),
+  f({ name: 'datastore_sha256', type: 'string', default: undefined, group: 'data', scope: noChat,
+    help: 'Expected sha256 of the downloaded datastore file, verified before extraction' }),
+  f({ name: 'cache_dir', type: 'string', default: undefined, group: 'data', scope: noChat,
+    help: 'Cache directory for datastores and hub models (default: RUNNER_TOOL_CACHE in the action, ~/.cache/textclf on the CLI)' }),
+  f({ name: 'train_file', type: 'string', default: 'train.csv', group: 'data', scope: noChat, help: 'Training file (CSV, TSV or JSONL), relative to the datastore root' }),
+  f({ name: 'valid_file', type: 'string', default: 'valid.csv', group: 'data', scope: noChat, help: 'Validation file; empty to skip validation' }),
+  f({ name: 'test_file', type: 'string', default: 'test.csv', group: 'data', scope: noChat, help: 'Test file; empty to skip the final test' }),
+  f({ name: 'text_column', type: 'string', default: undefined, group: 'data', help: 'Text column (default: review, else text)' }),
+  f({ name: 'text_pair_column', type: 'string', default: undefined, group: 'data', help: 'Second text column for sentence-pair tasks' }),
+  f({ name: 'label_column', type: 'string', default: undefined, group: 'data', help: 'Label column (default: sentiment, else label)' }),
+  f({ name: 'max_length', type: 'int', default: 128, min: 8, max: 4096, group: 'data', help: 'Truncate tokenized inputs to this many tokens' }),
+  f({ name: 'padding', type: 'enum', default: 'longest', choices: ['longest', 'max_length'], group: 'data', help: 'Pad each batch to its longest sequence, or always to max_length' }),
+  f({ name: 'shuffle', type: 'bool', default: true, group: 'data', help: 'Shuffle and length-bucket training batches (false keeps file order)' }),
+  // model
+  f({ name: 'model_name_or_path', type: 'string', default: 'bert-base-uncased', group: 'model', help: 'Hugging Face hub id or local model directory (config.json, model.safetensors, tokenizer.json or vocab.txt)' }),
+  f({ name: 'hub_url', type: 'string', default: undefined, group: 'model', scope: noChat, help: 'Hub host for model downloads (default: https://huggingface.co/, or HF_ENDPOINT)' }),
+  f({ name: 'dropout', type: 'float', default: undefined, min: 0, max: 0.95, group: 'model', help: "Override the config's dropout probabilities" }),
+  f({ name: 'resume_from', type: 'string', default: undefined, group: 'model', scope: noChat, help: 'Checkpoint directory to resume from (weights, optimizer state, step, epoch)' }),
+  // training
+  f({ name: 'max_epochs', type: 'int', default: 3, min: 1, max: 1000, group: 'training', help: 'Number of epochs' }),
+  f({ name: 'batch_size', type: 'int', default: 16, min: 1, max: 4096, group: 'training', help: 'Examples per batch' }),
+  f({ name: 'learning_rate', type: 'float', default: 2e-5, gt: 0, max: 1, group: 'training', help: 'Peak learning rate (AdamW)' }),
+  f({ name: 'adam_epsilon', type: 'float', default: 1e-8, gt: 0, max: 1, group: 'training', help: 'AdamW epsilon' }),
+  f({ name: 'weight_decay', type: 'float', default: 0.0, min: 0, max: 1, group: 'training', help: 'Decoupled weight decay (not applied to biases and LayerNorm weights)' }),
+  f({ name: 'warmup_steps', type: 'int', default: 0, min: 0, max: 10_000_000, group: 'training', help: 'Linear warmup steps, then linear decay to 0' }),
+  f({ name: 'max_grad_norm', type: 'float', default: 1.0, min: 0, max: 1e6, group: 'training', help: 'Clip the global gradient norm (0 disables)' }),
+  f({ name: 'accumulate_grad_batches', type: 'int', default: 1, min: 1, max: 1024, group: 'training', help: 'Batches per optimizer step' }),
+  f({ name: 'limit_train_batches', type: 'float', default: 1.0, gt: 0, max: 1e9, group: 'training', help: 'Fraction (<= 1.0) or number (> 1) of training batches per epoch' }),
+  f({ name: 'val_check_interval', type: 'float', default: 1.0, gt: 0, max: 1e9, group: 'training', help: 'Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)' }),
+  f({ name: 'seed', type: 'int', default: 42, min: 0, max: 2 ** 31 - 1, group: 'training', help: 'Random seed (shuffling, dropout, classifier init)' }),
+  f({ name: 'steps_per_run', type: 'int', default: 1, min: 1, max: 256, group: 'runtime', help: 'Optimizer steps per ONNX Runtime call (K batches through one Loop)' }),
+  // runtime
+  f({ name: 'gpus', type: 'int', default: 0, min: 0, max: 16, group: 'runtime', help: 'Number of CUDA GPUs (0 = CPU)' }),
+  f({ name: 'precision', type: 'enum', default: '32', choices: ['32'], group: 'runtime', help: 'Floating point precision (32 only for now)' }),
+  f({ name: 'threads', type: 'int', default: 0, min: 0, max: 1024, group: 'runtime', scope: noChat, help: 'CPU threads for ONNX Runtime (0 = all cores)' }),
+  // output
+  f({ name: 'output_dir', type: 'string', default: 'runs/textclf', group: 'output', scope: noChat, help: 'Directory for metrics.json, report.md and checkpoints' }),
+  f({ name: 'log_file', type: 'string', default: undefined, group: 'output', scope: noChat, help: 'Write one JSON line per optimizer step (step, loss, lr, ...)' }),
+  f({ name: 'predictions_file', type: 'string', default: undefined, group: 'output', scope: noChat, help: 'Write test predictions CSV (row, label, prediction, probabilities)' }),
+  f({ name: 'save_checkpoints', type: 'enum', default: 'all', choices: ['all', 'best', 'last'], group: 'output', help: 'Which epoch checkpoints to keep' }),
+  // github (action only)
+  f({ name: 'github_token', type: 'string', default: undefined, group: 'github', scope: actionOnly, help: 'Token for comments and artifacts' }),
+  f({ name: 'artifact_name', type: 'string', default: undefined, group: 'github', scope: actionOnly, help: 'Artifact name (default: textclf-<run id>-<attempt>)' }),
+  f({ name: 'retention_days', type: 'int', default: undefined, min: 1, max: 400, group: 'github', scope: actionOnly, help: 'Artifact retention in days' }),
+  f({ name: 'allow_cpu_fallback', type: 'bool', default: false, group: 'github', scope: actionOnly, help: 'Train on CPU with a warning when gpus > 0 but CUDA is unusable' }),
+];
+
+export function flagSpec(name: string): FlagSpec | undefined {
+  return FLAGS.find((s) => s.name === name);
+}
+
+export function flagsFor(scope: 'cli' | 'action' | 'chatops'): FlagSpec[] {
+  return FLAGS.filter((s) => s.scope?.[scope] ?? true);
+}
