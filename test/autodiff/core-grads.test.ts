@@ -34,3 +34,17 @@ describe('gradient check (float64, finite differences): core ops', () => {
       (g, [x]) => g.op('MatMul', [g.op('Mul', [x, x]), g.op('Transpose', [g.op('Add', [x, x])], { perm: [1, 0] })]));
   });
 });
+
+describe('gradient check: activations and loss', () => {
+  test('Tanh and Relu', async () => {
+    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => g.op('Tanh', [x]));
+    await gradCheck([{ name: 'x', shape: [3, 4], data: [-1.2, 0.5, 0.3, -0.7, 2, -2, 0.9, 0.1, -0.1, 1.1, -1.3, 0.25] }], (g, [x]) => g.op('Relu', [x]));
+  });
+
+  test('SoftmaxCrossEntropyLoss with int64 labels, reductions mean and none', async () => {
+    for (const reduction of ['mean', 'sum', 'none']) {
+      await gradCheck([{ name: 'logits', shape: [4, 3] }, { name: 'labels', shape: [4], dtype: 'int64', data: [0, 2, 1, 2], grad: false }],
+        (g, [x, y]) => g.node('SoftmaxCrossEntropyLoss', [x, y], { reduction })[0]);
+    }
+  });
+});
