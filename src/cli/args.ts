@@ -1,0 +1,72 @@
+// argv -> raw flag strings, and `--help` text, both generated from the flag schema.
+import { FlagError, describeAllowed } from '../config/parse.js';
+import { FlagSpec, flagsFor } from '../config/schema.js';
+
+export interface ParsedArgs {
+  command: string | undefined;
+  raw: Record<string, string>;
+  help: boolean;
+}
+
+/** Accepts `--name value`, `--name=value`, and a bare `--bool_flag` (= true), as train.py's argparse does. */
+export function parseArgv(argv: string[]): ParsedArgs {
+  const specs = flagsFor('cli');
+  const raw: Record<string, string> = {};
+  let command: string | undefined;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') { help = true; continue; }
+    if (!arg.startsWith('--')) {
+      if (command === undefined) { command = arg; continue; }
+      throw new FlagError(arg, `unexpected argument '${arg}'; flags look like --name value (see textclf train --help)`);
+    }
+    const eq = arg.indexOf('=');
+    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
+    const spec = specs.find((s) => s.name === name);
+    if (!spec) throw new FlagError(name, `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`);
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (spec.type === 'bool' && (i + 1 >= argv.length || argv[i + 1].startsWith('--'))) value = 'true';
+    else if (i + 1 < argv.length) value = argv[++i];
+    else throw new FlagError(name, `--${name} needs a value: ${describeAllowed(spec)}`);
+    raw[name] = value;
+  }
+  return { command, raw, help };
+}
+
+function suggest(name: string, specs: FlagSpec[]): string {
+  const close = specs.filter((s) => s.name.includes(name) || name.includes(s.name) || editDistance(s.name, name) <= 2);
+  return close.length ? ` (did you mean ${close.map((s) => `--${s.name}`).join(', ')}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+export function helpText(): string {
+  const groups = new Map<string, FlagSpec[]>();
+  for (const s of flagsFor('cli')) groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
+  const lines = [
+    'Usage: textclf train [flags]     fine-tune a BERT text classifier',
+    '       textclf demo              train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
+    '',
+  ];
+  for (const [group, specs] of groups) {
+    lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
+    for (const s of specs) {
+      const dflt = s.default === undefined ? '' : ` (default: ${s.default})`;
+      lines.push(`  --${s.name} ${s.type === 'bool' ? '[true|false]' : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`);
+      if (s.type === 'enum' || s.min !== undefined || s.gt !== undefined) lines.push(' '.repeat(40) + `allowed: ${describeAllowed(s)}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
