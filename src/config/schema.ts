@@ -73,6 +73,13 @@ export const FLAGS: readonly FlagSpec[] = [
   f({ name: 'artifact_name', type: 'string', default: undefined, group: 'github', scope: actionOnly, help: 'Artifact name (default: textclf-<run id>-<attempt>)' }),
   f({ name: 'retention_days', type: 'int', default: undefined, min: 1, max: 400, group: 'github', scope: actionOnly, help: 'Artifact retention in days' }),
   f({ name: 'allow_cpu_fallback', type: 'bool', default: false, group: 'github', scope: actionOnly, help: 'Train on CPU with a warning when gpus > 0 but CUDA is unusable' }),
+  // github: PR comments, ChatOps, gates, sweeps (action only)
+  f({ name: 'comment', type: 'enum', default: 'auto', choices: ['auto', 'always', 'never'], group: 'github', scope: actionOnly, help: 'Sticky PR comment: auto (pull_request and /train runs), always (also find the PR of a push), never' }),
+  f({ name: 'allow_forks', type: 'bool', default: false, group: 'github', scope: actionOnly, help: 'Let /train run for pull requests from forks (untrusted code on your runner)' }),
+  f({ name: 'min_accuracy', type: 'float', default: undefined, min: 0, max: 1, group: 'github', scope: actionOnly, help: 'Quality gate: fail when the final accuracy (test, else last validation) is below this' }),
+  f({ name: 'fail_on_regression', type: 'float', default: undefined, min: 0, max: 1, group: 'github', scope: actionOnly, help: 'Quality gate: fail when accuracy or F1 drops more than this tolerance below the default-branch baseline (0 = any drop)' }),
+  f({ name: 'sweep', type: 'string', default: undefined, group: 'github', scope: actionOnly, help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))' }),
+  f({ name: 'mode', type: 'enum', default: 'train', choices: ['train', 'plan', 'aggregate'], group: 'github', scope: actionOnly, help: 'train one model; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep' }),
 ];
 
 export function flagSpec(name: string): FlagSpec | undefined {
