@@ -1,0 +1,166 @@
+// The run report as GitHub-flavoured markdown: the same text becomes report.md (CLI) and the job
+// summary (action). Only numbers and fixed words are emitted raw; every user string goes
+// through md()/mdLink().
+import type { EvalMetrics, MetricsFile } from '../train/metrics-types.js';
+import { md, mdLink } from './escape.js';
+
+export interface ArtifactLink {
+  name: string;
+  url?: string;
+  /** Files inside the artifact, listed under the link. */
+  files?: string[];
+}
+
+export interface ReportOptions {
+  artifacts?: ArtifactLink[];
+  /** Where the run happened, e.g. a link to the workflow run. */
+  runUrl?: string;
+}
+
+const n4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : (x * 100).toFixed(2) + '%');
+
+export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
+  const parts = [
+    header(m, opts),
+    testSection(m),
+    bestSection(m),
+    epochTable(m),
+    curves(m),
+    confusion(m),
+    datasetSection(m),
+    timing(m),
+    artifactsSection(opts.artifacts),
+    flagsSection(m),
+  ];
+  return parts.filter((p) => p.length > 0).join('\n\n') + '\n';
+}
+
+function header(m: MetricsFile, opts: ReportOptions): string {
+  const r = m.run;
+  const status = r.cancelled ? 'cancelled (checkpoint saved)' : r.finishedAt ? 'finished' : 'running';
+  const rows: [string, string][] = [
+    ['Model', md(r.model)],
+    ['Datastore', r.datastore ? md(r.datastore) : '–'],
+    ['Commit', r.commit ? md(r.commit) : '–'],
+    ['Labels', m.labels.map(md).join(', ')],
+    ['Device', md(r.device)],
+  ];
+  for (const g of r.gpu ?? []) {
+    const mem = g.memoryMiB !== undefined ? `, ${g.memoryMiB} MiB` : '';
+    const drv = g.driver ? `, driver ${md(g.driver)}` : '';
+    rows.push(['GPU', `${md(g.name)}${mem}${drv}`]);
+  }
+  rows.push(['Parameters', r.numParameters.toLocaleString('en-US')], ['Status', status], ['Started', md(r.startedAt)]);
+  if (opts.runUrl) rows.push(['Run', mdLink('workflow run', opts.runUrl)]);
+  return `## Text classification: ${md(r.model)}\n\n${table(['', ''], rows)}`;
+}
+
+function testSection(m: MetricsFile): string {
+  const t = m.test;
+  if (!t) return '### Test metrics\n\nNo test split was evaluated.';
+  return `### Test metrics\n\n${metricsTable([['test', t]])}\n\n${perClass(t)}`;
+}
+
+function metricsTable(rows: [string, EvalMetrics][]): string {
+  return table(['split', 'accuracy', 'precision', 'recall', 'F1', 'loss', 'samples'],
+    rows.map(([name, e]) => [name, pct(e.accuracy), n4(e.precision), n4(e.recall), n4(e.f1), n4(e.loss), String(e.samples)]));
+}
+
+function perClass(e: EvalMetrics): string {
+  if (e.perClass.length === 0) return '';
+  return `<details><summary>Per-class scores</summary>\n\n${table(['label', 'precision', 'recall', 'F1', 'support'],
+    e.perClass.map((c) => [md(c.label), n4(c.precision), n4(c.recall), n4(c.f1), String(c.support)]))}\n\n</details>`;
+}
+
+function bestSection(m: MetricsFile): string {
+  const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
+  if (!best?.validation) return '';
+  const v = best.validation;
+  return `### Best validation epoch: ${best.epoch}\n\naccuracy ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` +
+    (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : '');
+}
+
+function epochTable(m: MetricsFile): string {
+  if (m.epochs.length === 0) return '### Epochs\n\nNo epoch finished.';
+  const rows = m.epochs.map((e) => [
+    e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch), String(e.step), n4(e.trainLoss),
+    n4(e.validation?.loss), pct(e.validation?.accuracy), n4(e.validation?.f1), e.seconds.toFixed(1),
+  ]);
+  return `### Epochs\n\n${table(['epoch', 'step', 'train loss', 'val loss', 'val accuracy', 'val F1', 'seconds'], rows)}`;
+}
+
+/** Mermaid xychart-beta: one chart for losses, one for validation accuracy. Numbers only. */
+function curves(m: MetricsFile): string {
+  if (m.epochs.length === 0) return '';
+  const xs = m.epochs.map((e) => String(e.epoch)).join(', ');
+  const num = (x: number) => (Number.isFinite(x) ? String(+x.toPrecision(6)) : '0');
+  const train = m.epochs.map((e) => num(e.trainLoss));
+  const hasVal = m.epochs.every((e) => e.validation);
+  const valLoss = hasVal ? m.epochs.map((e) => num(e.validation!.loss)) : [];
+  const lossChart = ['```mermaid', 'xychart-beta', '  title "Loss per epoch (train, validation)"',
+    `  x-axis "epoch" [${xs}]`, '  y-axis "loss"', `  line [${train.join(', ')}]`,
+    ...(hasVal ? [`  line [${valLoss.join(', ')}]`] : []), '```'].join('\n');
+  if (!hasVal) return `### Curves\n\n${lossChart}`;
+  const acc = m.epochs.map((e) => num(e.validation!.accuracy));
+  const accChart = ['```mermaid', 'xychart-beta', '  title "Validation accuracy per epoch"',
+    `  x-axis "epoch" [${xs}]`, '  y-axis "accuracy" 0 --> 1', `  line [${acc.join(', ')}]`, '```'].join('\n');
+  return `### Curves\n\n${lossChart}\n\n${accChart}`;
+}
+
+function confusion(m: MetricsFile): string {
+  const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
+  if (!e || e.confusion.length === 0) return '';
+  const split = m.test ? 'test' : `validation, epoch ${m.bestEpoch}`;
+  const rows = e.confusion.map((row, i) => [`**${md(m.labels[i] ?? String(i))}**`, ...row.map(String)]);
+  return `### Confusion matrix (${split})\n\nRows: true label; columns: predicted.\n\n${table(['true \\ predicted', ...m.labels.map(md)], rows)}`;
+}
+
+function datasetSection(m: MetricsFile): string {
+  const d = m.dataset;
+  if (!d) return '';
+  const rows = Object.keys(d.rows).map((split) => {
+    const labels = Object.entries(d.labels[split] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(', ');
+    const len = d.textLength[split];
+    return [md(split), String(d.rows[split]), labels || '–', len ? `${len.p50} / ${len.p90} / ${len.p99} / ${len.max}` : '–'];
+  });
+  return `### Dataset\n\n${table(['split', 'rows', 'labels', 'text length p50 / p90 / p99 / max (chars)'], rows)}`;
+}
+
+function timing(m: MetricsFile): string {
+  const r = m.run;
+  const items = [`steps: ${r.totalSteps}`];
+  if (r.wallSeconds !== undefined) items.push(`wall time: ${formatDuration(r.wallSeconds)}`);
+  if (r.samplesPerSecond !== undefined) items.push(`throughput: ${r.samplesPerSecond.toFixed(1)} samples/s`);
+  if (r.finishedAt) items.push(`finished: ${md(r.finishedAt)}`);
+  return `### Time\n\n${items.map((i) => `- ${i}`).join('\n')}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), mi = Math.floor((s % 3600) / 60), se = s % 60;
+  return h > 0 ? `${h}h ${mi}m ${se}s` : mi > 0 ? `${mi}m ${se}s` : `${se}s`;
+}
+
+function artifactsSection(artifacts: ArtifactLink[] | undefined): string {
+  if (!artifacts?.length) return '';
+  const lines = artifacts.map((a) => {
+    const files = a.files?.length ? `: ${a.files.map(md).join(', ')}` : '';
+    return `- ${mdLink(a.name, a.url)}${files}`;
+  });
+  return `### Artifacts\n\n${lines.join('\n')}`;
+}
+
+/** Flag names whose values never appear in a report. */
+const SECRET = /token|secret|password|key/i;
+
+function flagsSection(m: MetricsFile): string {
+  const rows = Object.entries(m.run.flags).filter(([k, v]) => v !== undefined && !SECRET.test(k)).sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => [md(k), md(v)]);
+  if (rows.length === 0) return '';
+  return `<details><summary>Flags</summary>\n\n${table(['flag', 'value'], rows)}\n\n</details>`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}

@@ -1,0 +1,119 @@
+import { renderReport } from '../../src/report/markdown.js';
+import { md, mdLink } from '../../src/report/escape.js';
+import { EVIL_LABEL, PIPE_LABEL, sampleMetrics } from './fixture.js';
+
+/** Splits a markdown table row on unescaped pipes (what GitHub's table parser does). */
+const cells = (row: string) => row.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
+
+function tableAfter(text: string, heading: string): string[][] {
+  const start = text.indexOf(heading);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const lines = text.slice(start).split('\n');
+  const first = lines.findIndex((l) => l.startsWith('|'));
+  const rows: string[][] = [];
+  for (let i = first; i < lines.length && lines[i]!.startsWith('|'); i++) rows.push(cells(lines[i]!));
+  return rows;
+}
+
+function mermaidBlocks(text: string): string[] {
+  return [...text.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+describe('renderReport', () => {
+  const metrics = sampleMetrics();
+  const text = renderReport(metrics, {
+    artifacts: [{ name: 'textclf-42-1', url: 'https://github.com/o/r/actions/runs/42/artifacts/7', files: ['metrics.json', 'checkpoints/epoch-2/model.onnx'] }],
+  });
+
+  test('header names model, datastore, commit, device and GPU facts', () => {
+    const rows = tableAfter(text, '## Text classification');
+    const byKey = Object.fromEntries(rows.slice(2).map(([k, v]) => [k, v]));
+    expect(byKey.Model).toBe('bert-base-uncased');
+    expect(byKey.Datastore).toBe('https://example.test/imdb\\_\\*data\\*.zip');
+    expect(byKey.Commit).toBe('abc1234');
+    expect(byKey.GPU).toBe('NVIDIA A10G, 23028 MiB, driver 535.104.05');
+    expect(byKey.Status).toBe('finished');
+    expect(byKey.Parameters).toBe('4,385,920');
+  });
+
+  test('final test metrics and best validation epoch', () => {
+    const rows = tableAfter(text, '### Test metrics');
+    expect(rows[0]).toEqual(['split', 'accuracy', 'precision', 'recall', 'F1', 'loss', 'samples']);
+    expect(rows[2]!.slice(0, 2)).toEqual(['test', '92.00%']);
+    expect(rows[2]![5]).toBe('0.3333');
+    expect(rows[2]![6]).toBe('100');
+    expect(text).toContain('### Best validation epoch: 2\n\naccuracy 89.00%, F1 ');
+  });
+
+  test('per-epoch table has one row per epoch, best epoch in bold', () => {
+    const rows = tableAfter(text, '### Epochs');
+    expect(rows).toHaveLength(2 + 3);
+    expect(rows.slice(2).map((r) => r[0])).toEqual(['1', '**2**', '3']);
+    expect(rows[2]).toEqual(['1', '19', '0.9123', '0.6543', '78.00%', expect.any(String), '40.2']);
+  });
+
+  test('loss and accuracy curves as Mermaid xychart-beta with the epoch values', () => {
+    const [loss, acc] = mermaidBlocks(text);
+    expect(loss).toMatch(/^xychart-beta\n/);
+    expect(loss).toContain('x-axis "epoch" [1, 2, 3]');
+    expect(loss).toContain('line [0.9123, 0.5012, 0.3111]');
+    expect(loss).toContain('line [0.6543, 0.4012, 0.4511]');
+    expect(acc).toContain('line [0.78, 0.89, 0.85]');
+    expect(acc).toContain('y-axis "accuracy" 0 --> 1');
+  });
+
+  test('confusion matrix with escaped label headers and counts', () => {
+    const rows = tableAfter(text, '### Confusion matrix (test)');
+    expect(rows[0]).toHaveLength(4);
+    expect(rows[0]![1]).toBe(md(PIPE_LABEL));
+    expect(rows.slice(2).map((r) => r.slice(1).map(Number))).toEqual(metrics.test!.confusion);
+  });
+
+  test('dataset stats, wall time, throughput and artifact links', () => {
+    const rows = tableAfter(text, '### Dataset');
+    expect(rows[2]!.slice(0, 2)).toEqual(['train', '300']);
+    expect(rows[2]![3]).toBe('812 / 2011 / 4100 / 5230');
+    expect(text).toContain('- wall time: 2m 5s');
+    expect(text).toContain('- throughput: 123.5 samples/s');
+    expect(text).toContain('- [textclf-42-1](https://github.com/o/r/actions/runs/42/artifacts/7): metrics.json, checkpoints/epoch-2/model.onnx');
+  });
+
+  test('user strings never become HTML, break tables, or leak secrets', () => {
+    expect(text).not.toContain('<img');
+    expect(text).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(text).not.toContain(PIPE_LABEL);
+    expect(text).not.toContain('ghs_SECRETVALUE123');
+    expect(text).not.toContain('github\\_token');
+    // Every table row in the document has as many cells as its header.
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i]!.startsWith('|') && !lines[i - 1]?.startsWith('|')) {
+        const width = cells(lines[i]!).length;
+        for (let j = i; lines[j]?.startsWith('|'); j++) expect([j, cells(lines[j]!).length]).toEqual([j, width]);
+      }
+    }
+    // Only the two fixed details blocks carry HTML tags.
+    expect(text.match(/<[a-z]/g)).toEqual(['<d', '<s', '<d', '<s']);
+  });
+
+  test('a cancelled run without test split says so', () => {
+    const t = renderReport(sampleMetrics({ test: undefined, run: { ...sampleMetrics().run, cancelled: true, finishedAt: undefined } }));
+    expect(t).toContain('No test split was evaluated.');
+    expect(tableAfter(t, '## Text classification').find((r) => r[0] === 'Status')![1]).toBe('cancelled (checkpoint saved)');
+    expect(t).toContain('### Confusion matrix (validation, epoch 2)');
+  });
+});
+
+describe('escaping', () => {
+  test('md escapes markup, pipes, mentions and newlines', () => {
+    expect(md('a|b')).toBe('a&#124;b');
+    expect(md('<b>x</b>')).toBe('&lt;b&gt;x&lt;/b&gt;');
+    expect(md('@octocat #1')).toBe('&#64;octocat &#35;1');
+    expect(md('*x* _y_ `z` [l](u)')).toBe('\\*x\\* \\_y\\_ \\`z\\` \\[l\\](u)');
+    expect(md('two\nlines')).toBe('two lines');
+  });
+  test('mdLink only links http(s) and keeps parentheses out of the target', () => {
+    expect(mdLink('x', 'javascript:alert(1)')).toBe('x');
+    expect(mdLink('x', 'https://a.test/p(1) q')).toBe('[x](https://a.test/p%281%29%20q)');
+  });
+});
