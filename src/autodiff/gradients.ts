@@ -71,7 +71,9 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
 }
 
 function nodesOf(g: Graph): Node[] {
-  return g.nodes; // nodes are appended in build order, which is a topological order
+  // Nodes are appended in build order, which is a topological order; copy it, because the
+  // gradient nodes are appended to the same list while we walk it.
+  return g.nodes.slice();
 }
 
 function contextFor(g: Graph, node: Node, total: (v: Value) => Value | undefined, needs: (i: number) => boolean): GradContext {

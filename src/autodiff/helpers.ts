@@ -1,4 +1,5 @@
 // Building blocks shared by gradient files: broadcast reduction, zeros, axis handling.
+import { ONNX_DTYPE, typedArrayOf, type DType } from '../onnx/dtype.js';
 import type { Graph, Value } from '../onnx/graph.js';
 import { isUnknown } from '../onnx/graph.js';
 import { sameDim } from '../onnx/shape-inference.js';
@@ -55,9 +56,29 @@ export function accumulate(g: Graph, parts: Value[]): Value {
   return g.op('Sum', parts);
 }
 
-/** Zeros shaped like x. */
+/** Zeros shaped like x: ConstantOfShape, so x's values (NaN/Inf) never leak in and x is not read. */
 export function zerosLike(g: Graph, x: Value): Value {
-  return g.op('Mul', [x, g.scalar(0, x)]);
+  return zerosOfShape(g, shapeOf(g, x), x.dtype);
+}
+
+/** Zeros of a run-time (or constant) int64 shape. */
+export function zerosOfShape(g: Graph, shape: Value, dtype: DType): Value {
+  return g.op('ConstantOfShape', [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [0]) } });
+}
+
+/** The float dtype's Cast `to` code (for turning masks and counts into gradients). */
+export function castTo(dtype: DType): number {
+  return ONNX_DTYPE[dtype];
+}
+
+/** `v` as `dtype` (no node when it already is). */
+export function castIfNeeded(g: Graph, v: Value, dtype: DType): Value {
+  return v.dtype === dtype ? v : g.op('Cast', [v], { to: ONNX_DTYPE[dtype] });
+}
+
+/** Constant int attribute/const-input list normalised to non-negative axes. */
+export function normAxes(axes: number[], rank: number): number[] {
+  return axes.map((a) => normAxis(a, rank));
 }
 
 /** Inverse of a permutation. */

@@ -18,9 +18,10 @@ function need(n: Node, ins: (Value | null)[], i: number, what = `input ${i}`): V
 }
 
 const intAttr = (n: Node, k: string, d: number): number => (n.attrs[k] === undefined ? d : Number(n.attrs[k] as number));
-const normAxis = (n: Node, axis: number, rank: number): number => {
+const normAxis = (n: Node, axis: number, rank: number, of?: Value): number => {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) fail(n, `axis ${axis} is out of range for rank ${rank}`);
+  const what = of ? ` of input '${of.name}' [${of.shape}]` : '';
+  if (a < 0 || a >= rank) fail(n, `axis ${axis} is out of range for rank ${rank}${what} (use -${rank}..${rank - 1})`);
   return a;
 };
 
@@ -48,6 +49,13 @@ export function broadcastShapes(a: Shape, b: Shape, where = 'broadcast'): Shape 
 const sameAs = (i: number): Infer => (n, ins) => {
   const v = need(n, ins, i);
   return [{ dtype: v.dtype, shape: v.shape }];
+};
+
+/** Same dtype/shape as input 0, with the `axis` attribute checked against its rank. */
+const axisChecked = (dflt: number): Infer => (n, ins) => {
+  const x = need(n, ins, 0);
+  normAxis(n, intAttr(n, 'axis', dflt), x.rank, x);
+  return [{ dtype: x.dtype, shape: x.shape }];
 };
 
 const broadcasting = (outType?: DType): Infer => (n, ins) => {
@@ -81,7 +89,7 @@ function reduceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
     if (intAttr(n, 'noop_with_empty_axes', 0) === 1) return [{ dtype: x.dtype, shape: x.shape }];
     axes = x.shape.map((_, i) => i);
   }
-  const set = new Set(axes.map((a) => normAxis(n, a, x.rank)));
+  const set = new Set(axes.map((a) => normAxis(n, a, x.rank, x)));
   const shape: Shape = [];
   x.shape.forEach((d, i) => {
     if (!set.has(i)) shape.push(d);
@@ -171,7 +179,7 @@ function sliceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const shape = [...x.shape];
   if (!starts || !ends || !axes) return [{ dtype: x.dtype, shape: shape.map(() => unknownDim()) }];
   axes.forEach((ax, i) => {
-    const a = normAxis(n, ax, x.rank);
+    const a = normAxis(n, ax, x.rank, x);
     const st = steps?.[i] ?? 1;
     const d = shape[a];
     let s = starts[i], e = ends[i];
@@ -190,6 +198,10 @@ function transposeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const perm = (n.attrs.perm as number[] | undefined) ?? x.shape.map((_, i) => x.rank - 1 - i);
   if (perm.length !== x.rank) fail(n, `perm [${perm}] has ${perm.length} axes but '${x.name}' has rank ${x.rank}`);
+  const seen = new Set(perm);
+  if (seen.size !== perm.length || perm.some((p) => !Number.isInteger(p) || p < 0 || p >= x.rank)) {
+    fail(n, `perm [${perm}] is not a permutation of 0..${x.rank - 1} (input '${x.name}' [${x.shape}])`);
+  }
   return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
 }
 
@@ -209,7 +221,7 @@ function squeezeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const axes = constInts(n, ins[1] ?? null, 'axes');
   if (ins[1] && !axes) fail(n, 'axes must be a constant');
-  const set = new Set((axes ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(n, a, x.rank)));
+  const set = new Set((axes ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(n, a, x.rank, x)));
   for (const a of set) {
     const d = x.shape[a];
     if (typeof d === 'number' && d !== 1) fail(n, `cannot squeeze axis ${a} of size ${d}`);
@@ -221,14 +233,14 @@ function gatherInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const idx = need(n, ins, 1, 'indices');
   if (idx.dtype !== 'int64' && idx.dtype !== 'int32') fail(n, `indices '${idx.name}' must be int64 or int32`);
-  const a = normAxis(n, intAttr(n, 'axis', 0), x.rank);
+  const a = normAxis(n, intAttr(n, 'axis', 0), x.rank, x);
   return [{ dtype: x.dtype, shape: [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)] }];
 }
 
 function concatInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const vs = ins.map((_, i) => need(n, ins, i));
   const r = vs[0].rank;
-  const a = normAxis(n, intAttr(n, 'axis', 0), r);
+  const a = normAxis(n, intAttr(n, 'axis', 0), r, vs[0]);
   const shape = [...vs[0].shape];
   let total: Dim = 0;
   for (const v of vs) {
@@ -242,21 +254,23 @@ function concatInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
 
 function splitInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
-  const a = normAxis(n, intAttr(n, 'axis', 0), x.rank);
+  const a = normAxis(n, intAttr(n, 'axis', 0), x.rank, x);
   const sizes = constInts(n, ins[1] ?? null, 'split');
-  const count = sizes?.length ?? intAttr(n, 'num_outputs', 0);
+  // Run-time sizes (e.g. a Concat gradient over symbolic dims): the count is the sizes' length.
+  const runtimeCount = ins[1] && !sizes && typeof ins[1].shape[0] === 'number' ? ins[1].shape[0] as number : 0;
+  const count = sizes?.length ?? (runtimeCount || intAttr(n, 'num_outputs', 0));
   if (!count) fail(n, 'give split sizes (input 1) or num_outputs');
   const d = x.shape[a];
   return Array.from({ length: count }, (_, i) => {
     const shape = [...x.shape];
-    shape[a] = sizes ? sizes[i] : typeof d === 'number' ? Math.ceil(d / count) : unknownDim();
+    shape[a] = sizes ? sizes[i] : typeof d === 'number' && !runtimeCount ? Math.ceil(d / count) : unknownDim();
     return { dtype: x.dtype, shape };
   });
 }
 
 function layerNormInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
-  const a = normAxis(n, intAttr(n, 'axis', -1), x.rank);
+  const a = normAxis(n, intAttr(n, 'axis', -1), x.rank, x);
   const statShape = x.shape.map((d, i) => (i < a ? d : 1));
   const scale = need(n, ins, 1, 'scale');
   const norm = x.shape.slice(a);
@@ -305,7 +319,7 @@ const INFER: Record<string, Infer> = {
   Constant: (n) => constantInfer(n),
   Identity: sameAs(0), Neg: sameAs(0), Exp: sameAs(0), Log: sameAs(0), Sqrt: sameAs(0), Erf: sameAs(0),
   Tanh: sameAs(0), Relu: sameAs(0), Sigmoid: sameAs(0), Abs: sameAs(0), Reciprocal: sameAs(0), Sign: sameAs(0),
-  Softmax: sameAs(0), LogSoftmax: sameAs(0), Clip: sameAs(0),
+  Softmax: axisChecked(-1), LogSoftmax: axisChecked(-1), Clip: sameAs(0),
   Add: broadcasting(), Sub: broadcasting(), Mul: broadcasting(), Div: broadcasting(), Pow: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) }],
   Max: broadcasting(), Min: broadcasting(), Sum: broadcasting(),
   Equal: broadcasting('bool'), Less: broadcasting('bool'), Greater: broadcasting('bool'), And: broadcasting('bool'),
@@ -323,7 +337,9 @@ const INFER: Record<string, Infer> = {
   Reshape: reshapeInfer, Transpose: transposeInfer, Unsqueeze: unsqueezeInfer, Squeeze: squeezeInfer,
   Flatten: (n, ins) => {
     const x = need(n, ins, 0);
-    const a = intAttr(n, 'axis', 1);
+    const raw = intAttr(n, 'axis', 1);
+    const a = raw < 0 ? raw + x.rank : raw; // Flatten allows axis == rank
+    if (a < 0 || a > x.rank) fail(n, `axis ${raw} is out of range for input '${x.name}' of rank ${x.rank} (use -${x.rank}..${x.rank})`);
     const prod = (ds: Shape): Dim => (ds.every((d) => typeof d === 'number') ? (ds as number[]).reduce((p, q) => p * q, 1) : unknownDim());
     return [{ dtype: x.dtype, shape: [prod(x.shape.slice(0, a)), prod(x.shape.slice(a))] }];
   },
@@ -336,7 +352,7 @@ const INFER: Record<string, Infer> = {
   ReduceL2: reduceInfer, ReduceProd: reduceInfer,
   ArgMax: (n, ins) => {
     const x = need(n, ins, 0);
-    const a = normAxis(n, intAttr(n, 'axis', 0), x.rank);
+    const a = normAxis(n, intAttr(n, 'axis', 0), x.rank, x);
     const keep = intAttr(n, 'keepdims', 1) === 1;
     return [{ dtype: 'int64', shape: x.shape.flatMap((d, i) => (i === a ? (keep ? [1] : []) : [d])) }];
   },

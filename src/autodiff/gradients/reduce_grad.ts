@@ -19,9 +19,16 @@ function spread(c: GradContext, axes: number[]): Value {
   return g.op('Expand', [dy, shapeOf(g, c.x(0))]);
 }
 
+/** Empty axes with noop_with_empty_axes=1 make the reduction an identity. */
+function isNoop(c: GradContext): boolean {
+  const axesInput = c.node.inputs[1];
+  const axes = axesInput ? axesInput.constValue : c.attr<number[]>('axes');
+  return c.int('noop_with_empty_axes', 0) === 1 && (!axes || axes.length === 0);
+}
+
 export const reduceSumGrad: GradientSpec = {
   op: 'ReduceSum',
-  grad: (c) => [spread(c, reducedAxes(c)), null],
+  grad: (c) => [isNoop(c) ? c.dy(0)! : spread(c, reducedAxes(c)), null],
 };
 
 export const reduceMeanGrad: GradientSpec = {
@@ -29,6 +36,7 @@ export const reduceMeanGrad: GradientSpec = {
   grad: (c) => {
     const { g } = c;
     const x = c.x(0);
+    if (isNoop(c)) return [c.dy(0)!, null];
     const axes = reducedAxes(c);
     const dims = axes.map((a) => x.shape[a]);
     let count: Value;
