@@ -1,0 +1,68 @@
+// Inference export: onnx/model.onnx built from the same forward code (eval semantics: no dropout,
+// no labels), weights as initializers, plus the JSON files @huggingface/transformers needs to load
+// the directory in pipeline('text-classification', dir).
+import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Graph, Value } from '../../onnx/graph.js';
+import { toModelBytes } from '../../onnx/serialize.js';
+import { writeSafetensors, type SafeTensor } from '../safetensors.js';
+import { checkpointConfigJson } from './config.js';
+import type { BertModel } from './graph.js';
+
+/** input_ids, attention_mask, token_type_ids -> logits, with every parameter an initializer. */
+export function buildInferenceGraph(model: BertModel, weights: Map<string, Float32Array>): Graph {
+  const g = new Graph('bert_for_sequence_classification');
+  const batch: Record<string, Value> = {};
+  for (const b of model.batchInputs) if (b.name !== 'labels') batch[b.name] = g.input(b.name, b.dtype, b.shape);
+  const params = new Map<string, Value>();
+  for (const p of model.params) {
+    const w = weights.get(p.name);
+    if (!w) throw new Error(`export: no weights for parameter '${p.name}'`);
+    params.set(p.name, g.initializer(p.name, 'float32', p.shape, w));
+  }
+  const { logits } = model.forward(g, params, batch, { train: false });
+  g.output(logits, 'logits');
+  return g;
+}
+
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export interface ExportOptions {
+  labels: string[];
+  /** tokenizer.json to copy next to the model (needed by pipeline()). */
+  tokenizerJson?: string;
+  /** vocab.txt to copy (kept for Python users). */
+  vocabTxt?: string;
+  doLowerCase?: boolean;
+  maxLength?: number;
+  /** Also write onnx/model.onnx (default true). */
+  onnx?: boolean;
+}
+
+/** Writes a Hugging Face model directory: config.json, model.safetensors, tokenizer files, onnx/model.onnx. */
+export function writeModelDir(dir: string, model: BertModel, weights: Map<string, Float32Array>, opts: ExportOptions): void {
+  mkdirSync(dir, { recursive: true });
+  const tensors = new Map<string, SafeTensor>();
+  for (const p of model.params) tensors.set(p.name, { dtype: 'float32', shape: p.shape, data: weights.get(p.name)! });
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeAtomic(join(dir, 'config.json'), `${JSON.stringify(checkpointConfigJson(model.config, opts.labels), null, 2)}\n`);
+  writeAtomic(join(dir, 'tokenizer_config.json'), `${JSON.stringify({
+    tokenizer_class: 'BertTokenizer',
+    do_lower_case: opts.doLowerCase ?? true,
+    pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', mask_token: '[MASK]',
+    model_max_length: opts.maxLength ?? model.config.maxPositions,
+  }, null, 2)}\n`);
+  for (const [src, name] of [[opts.tokenizerJson, 'tokenizer.json'], [opts.vocabTxt, 'vocab.txt']] as const) {
+    if (src && existsSync(src) && src !== join(dir, name)) {
+      const tmp = join(dir, `${name}.tmp-${process.pid}`);
+      copyFileSync(src, tmp);
+      renameSync(tmp, join(dir, name));
+    }
+  }
+  if (opts.onnx !== false) writeAtomic(join(dir, 'onnx', 'model.onnx'), toModelBytes(buildInferenceGraph(model, weights), { producer: 'textclf' }));
+}

@@ -1,0 +1,156 @@
+// BertForSequenceClassification as an ONNX graph, with Hugging Face semantics (modeling_bert.py):
+// exact erf GELU, LayerNorm eps from config, additive float32-min attention mask, pooler =
+// tanh(dense([CLS])), dropout on embeddings / attention probs / sublayer outputs / pooled output,
+// mean cross-entropy. For speed, hidden states stay 2-D [batch*seq, hidden] so every Linear is one
+// Gemm(x, W, b, transB=1) on the HF [out, in] weight (no transposes of weights per step); only
+// attention is 4-D.
+import type { DType } from '../../onnx/dtype.js';
+import { Attr, float, Graph, Shape, Value } from '../../onnx/graph.js';
+import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../train/model-contract.js';
+import type { BertConfig } from './config.js';
+import { bertParamSpecs } from './params.js';
+
+/** Hugging Face adds torch.finfo(float32).min to the scores of padded keys. */
+export const MASK_VALUE = -3.4028234663852886e38;
+
+export interface BertModelOptions {
+  /** Overrides both hidden and attention dropout (the `dropout` flag). */
+  dropout?: number;
+  /** float64 for gradient checks; float32 otherwise. */
+  dtype?: DType;
+  /** Seeds the Dropout nodes (each node gets seed + its index). */
+  seed?: number;
+}
+
+export class BertModel implements TrainableModel {
+  readonly params: ParamSpec[];
+  readonly batchInputs: BatchInputSpec[] = [
+    { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
+    { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
+    { name: 'token_type_ids', dtype: 'int64', shape: ['batch', 'seq'] },
+    { name: 'labels', dtype: 'int64', shape: ['batch'] },
+  ];
+  readonly hiddenDropout: number;
+  readonly attentionDropout: number;
+  readonly dtype: DType;
+
+  constructor(readonly config: BertConfig, readonly numLabels: number, private readonly opts: BertModelOptions = {}) {
+    this.params = bertParamSpecs(config, numLabels);
+    this.hiddenDropout = opts.dropout ?? config.hiddenDropout;
+    this.attentionDropout = opts.dropout ?? config.attentionDropout;
+    this.dtype = opts.dtype ?? 'float32';
+  }
+
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: { train: boolean }): ForwardOutputs {
+    return new BertBuilder(g, this, params, opts.train, this.opts.seed ?? 0).build(batch);
+  }
+}
+
+/** One forward emission (keeps the per-build state: graph, params, dropout seed counter). */
+class BertBuilder {
+  private dropouts = 0;
+  private readonly c: BertConfig;
+
+  constructor(
+    private readonly g: Graph,
+    private readonly m: BertModel,
+    private readonly p: Map<string, Value>,
+    private readonly train: boolean,
+    private readonly seed: number,
+  ) {
+    this.c = m.config;
+  }
+
+  private param(name: string): Value {
+    const v = this.p.get(name);
+    if (!v) throw new Error(`BERT forward: parameter '${name}' was not provided`);
+    return v;
+  }
+
+  private linear(x: Value, name: string, scale = 1): Value {
+    // alpha/beta fold the attention 1/sqrt(d) into the query projection: scale*(x W^T + b).
+    const attrs: Record<string, Attr> = scale === 1 ? { transB: 1 } : { transB: 1, alpha: float(scale), beta: float(scale) };
+    return this.g.op('Gemm', [x, this.param(`${name}.weight`), this.param(`${name}.bias`)], attrs);
+  }
+
+  private layerNorm(x: Value, name: string): Value {
+    return this.g.op('LayerNormalization', [x, this.param(`${name}.weight`), this.param(`${name}.bias`)], { axis: -1, epsilon: float(this.c.layerNormEps) });
+  }
+
+  private dropout(x: Value, ratio: number): Value {
+    if (!this.train || ratio <= 0) return x;
+    const { g } = this;
+    const seed = this.seed + ++this.dropouts;
+    return g.node('Dropout', [x, g.scalar(ratio, x), g.constant('bool', [1], [])], { seed })[0];
+  }
+
+  private gelu(x: Value): Value {
+    const { g } = this;
+    const erf = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2, x)])]);
+    return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5, x)]), g.op('Add', [erf, g.scalar(1, x)])]);
+  }
+
+  build(batch: Record<string, Value>): ForwardOutputs {
+    const { g, c } = this;
+    const ids = batch.input_ids, mask = batch.attention_mask, types = batch.token_type_ids;
+    if (!ids || !mask || !types) throw new Error('BERT forward: the batch needs input_ids, attention_mask and token_type_ids');
+    const [B, T] = ids.shape;
+    const H = c.hiddenSize, A = c.numHeads, D = H / A;
+
+    // Embeddings: word + position (a Slice of the table: no position_ids input) + token type.
+    const idsShape = g.op('Shape', [ids]);
+    const seqLen = g.op('Slice', [idsShape, g.ints([1]), g.ints([2])]);
+    const pos = assertShape(g.op('Slice', [this.param('bert.embeddings.position_embeddings.weight'), g.ints([0]), seqLen, g.ints([0])]), [T, H]);
+    const word = g.op('Gather', [this.param('bert.embeddings.word_embeddings.weight'), ids]);
+    const type = g.op('Gather', [this.param('bert.embeddings.token_type_embeddings.weight'), types]);
+    const emb3 = g.op('Add', [g.op('Add', [word, pos]), type]);
+    let x = g.op('Reshape', [emb3, g.ints([-1, H])]); // [N, H], N = batch*seq
+    const N = x.shape[0];
+    x = this.dropout(this.layerNorm(x, 'bert.embeddings.LayerNorm'), this.m.hiddenDropout);
+
+    // Additive mask [B, 1, 1, T]: 0 for tokens, float32-min for padding.
+    const maskF = g.op('Cast', [mask], { to: this.m.dtype === 'float64' ? 11 : 1 });
+    const inverted = g.op('Sub', [g.scalar(1, maskF), maskF]);
+    const ext = g.op('Unsqueeze', [g.op('Mul', [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
+
+    const heads4 = g.op('Concat', [idsShape, g.ints([A, D])], { axis: 0 }); // [B, T, A, D]
+    const toHeads = (v: Value, perm: number[]) => g.op('Transpose', [assertShape(g.op('Reshape', [v, heads4]), [B, T, A, D])], { perm });
+    const flat = g.ints([-1, H]);
+
+    for (let i = 0; i < c.numLayers; i++) {
+      const p = `bert.encoder.layer.${i}.`;
+      const q = toHeads(this.linear(x, `${p}attention.self.query`, 1 / Math.sqrt(D)), [0, 2, 1, 3]); // [B,A,T,D]
+      const k = toHeads(this.linear(x, `${p}attention.self.key`), [0, 2, 3, 1]); // [B,A,D,T]
+      const v = toHeads(this.linear(x, `${p}attention.self.value`), [0, 2, 1, 3]); // [B,A,T,D]
+      const scores = g.op('Add', [g.op('MatMul', [q, k]), ext]);
+      const probs = this.dropout(g.op('Softmax', [scores], { axis: -1 }), this.m.attentionDropout);
+      const ctx4 = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }); // [B,T,A,D]
+      const ctx = assertShape(g.op('Reshape', [ctx4, flat]), [N, H]);
+      const attn = this.dropout(this.linear(ctx, `${p}attention.output.dense`), this.m.hiddenDropout);
+      x = this.layerNorm(g.op('Add', [attn, x]), `${p}attention.output.LayerNorm`);
+      const inter = this.gelu(this.linear(x, `${p}intermediate.dense`));
+      const out = this.dropout(this.linear(inter, `${p}output.dense`), this.m.hiddenDropout);
+      x = this.layerNorm(g.op('Add', [out, x]), `${p}output.LayerNorm`);
+    }
+
+    // Pooler on [CLS] (position 0 of each sequence).
+    const x3 = assertShape(g.op('Reshape', [x, g.op('Concat', [idsShape, g.ints([H])], { axis: 0 })]), [B, T, H]);
+    const cls = assertShape(g.op('Reshape', [g.op('Slice', [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [B, H]);
+    const pooled = this.dropout(g.op('Tanh', [this.linear(cls, 'bert.pooler.dense')]), this.m.hiddenDropout);
+    const logits = this.linear(pooled, 'classifier');
+    const labels = batch.labels;
+    if (!labels) return { logits };
+    const loss = g.op('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: 'mean' });
+    return { loss, logits };
+  }
+}
+
+/**
+ * Records dims we know at build time but shape inference cannot derive (reshapes to run-time
+ * shapes). Keeping the batch/seq symbols lets autodiff reduce broadcasts statically.
+ */
+function assertShape(v: Value, shape: Shape): Value {
+  if (v.rank !== shape.length) throw new Error(`internal: '${v.name}' has rank ${v.rank}, expected [${shape}]`);
+  (v.shape as Shape).splice(0, v.shape.length, ...shape);
+  return v;
+}

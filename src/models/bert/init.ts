@@ -1,0 +1,41 @@
+// Seeded initialisation as in Hugging Face's BertPreTrainedModel._init_weights: Linear and Embedding
+// weights ~ normal(0, initializer_range), biases 0, LayerNorm weight 1. The PRNG is ours (not torch's),
+// so runs are reproducible across machines for a given seed.
+
+/** mulberry32: tiny, fast, good enough for initialisation. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box-Muller, both outputs used). */
+export function fillNormal(out: Float32Array, std: number, rand: () => number): Float32Array {
+  for (let i = 0; i < out.length; i += 2) {
+    const u = 1 - rand(), v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * std;
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/** A fresh value for parameter `name`, drawn from `rand` (one stream per parameter name keeps values stable when others change). */
+export function initParam(name: string, shape: number[], std: number, seed: number): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  if (name.includes('LayerNorm') && name.endsWith('.weight')) return out.fill(1);
+  if (name.endsWith('.bias')) return out;
+  return fillNormal(out, std, prng(seed ^ hash(name)));
+}
+
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
