@@ -1,0 +1,60 @@
+// Finds the tokenizer in a model dir: tokenizer.json (+ tokenizer_config.json), else vocab.txt, from
+// which the BertTokenizerFast tokenizer.json is built. Checkpoints get the tokenizer.json written out.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { TokenizerError } from './errors.js';
+import { bertOptionsFromConfig, bertTokenizerJson, parseVocabTxt } from './bert-json.js';
+import { TextTokenizer } from './text-tokenizer.js';
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new TokenizerError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new TokenizerError(`${file}: invalid JSON (${(e as Error).message}); replace it with the model's original file`);
+  }
+}
+
+
+/** Loads the tokenizer of a local model directory. */
+export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(modelDir);
+  } catch (e) {
+    throw new TokenizerError(`model directory ${modelDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a directory with tokenizer.json or vocab.txt`);
+  }
+  const configFile = path.join(modelDir, 'tokenizer_config.json');
+  const config = entries.includes('tokenizer_config.json') ? await readJson(configFile) : {};
+  const jsonFile = path.join(modelDir, 'tokenizer.json');
+  if (entries.includes('tokenizer.json')) return new TextTokenizer(await readJson(jsonFile), config, jsonFile);
+  const vocabFile = path.join(modelDir, 'vocab.txt');
+  if (entries.includes('vocab.txt')) {
+    const vocab = parseVocabTxt(await fs.readFile(vocabFile, 'utf8'));
+    const json = bertTokenizerJson(vocab, bertOptionsFromConfig(config), vocabFile);
+    return new TextTokenizer(json, config, vocabFile);
+  }
+  const listing = entries.length ? entries.sort().join(', ') : '(empty)';
+  throw new TokenizerError(`${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`);
+}
+
+/** Writes tokenizer.json (and tokenizer_config.json when known) into a checkpoint dir, atomically. */
+export async function saveTokenizer(tok: TextTokenizer, dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const write = async (name: string, value: unknown) => {
+    const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
+    await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+    await fs.rename(tmp, path.join(dir, name));
+  };
+  await write('tokenizer.json', tok.json);
+  // transformers.js needs tokenizer_class and pad_token to batch (DESIGN.md).
+  await write('tokenizer_config.json', { tokenizer_class: 'BertTokenizer', ...tok.config, pad_token: tok.padToken });
+}
+
