@@ -194,6 +194,17 @@ function sliceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape }];
 }
 
+function padInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+  const x = need(n, ins, 0);
+  const padsV = need(n, ins, 1, 'pads');
+  const pads = constInts(n, padsV, 'pads');
+  const len = padsV.shape[0];
+  if (typeof len === 'number' && len !== 2 * x.rank) fail(n, `pads '${padsV.name}' has ${len} values, expected ${2 * x.rank} (begin and end for each axis of '${x.name}')`);
+  const shape = x.shape.map((d, i) => (pads && typeof d === 'number' ? d + pads[i] + pads[i + x.rank]
+    : pads && pads[i] === 0 && pads[i + x.rank] === 0 ? d : unknownDim()));
+  return [{ dtype: x.dtype, shape }];
+}
+
 function transposeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const perm = (n.attrs.perm as number[] | undefined) ?? x.shape.map((_, i) => x.rank - 1 - i);
@@ -344,6 +355,7 @@ const INFER: Record<string, Infer> = {
     return [{ dtype: x.dtype, shape: [prod(x.shape.slice(0, a)), prod(x.shape.slice(a))] }];
   },
   Gather: gatherInfer,
+  Pad: padInfer,
   GatherElements: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 1).shape }],
   ScatterND: sameAs(0), ScatterElements: sameAs(0),
   Slice: sliceInfer, Concat: concatInfer, Split: splitInfer,
