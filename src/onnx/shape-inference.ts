@@ -79,6 +79,8 @@ function reduceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const keep = intAttr(n, 'keepdims', 1) === 1;
   const axesV = ins[1] ?? null;
+  // Opset 17: only ReduceSum takes axes as an input; the others move to an input at opset 18.
+  if (axesV && n.opType !== 'ReduceSum') fail(n, `in opset 17 ${n.opType} takes axes as an attribute ({ axes: [...] }), not as input '${axesV.name}'`);
   let axes = axesV ? constInts(n, axesV, 'axes') : (n.attrs.axes as number[] | undefined);
   if (axesV && !axes) {
     // Runtime axes: rank is still known when keepdims=1.
@@ -288,8 +290,10 @@ function layerNormInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   if (scale.rank !== norm.length || scale.shape.some((d, i) => typeof d === 'number' && typeof norm[i] === 'number' && d !== norm[i])) {
     fail(n, `scale '${scale.name}' [${scale.shape}] does not match the normalised dims [${norm}]`);
   }
-  // ORT computes Mean/InvStdDev in float32 unless the input is float64.
-  const stat: DType = x.dtype === 'float64' ? 'float64' : 'float32';
+  // Mean/InvStdDev have the stash_type (default 1 = float32), even for float64 input.
+  const stash = intAttr(n, 'stash_type', 1);
+  if (stash !== 1 && stash !== 11) fail(n, `stash_type ${stash} is not supported (use 1 for float32 or 11 for float64)`);
+  const stat: DType = stash === 11 ? 'float64' : 'float32';
   return [{ dtype: x.dtype, shape: x.shape }, { dtype: stat, shape: statShape }, { dtype: stat, shape: statShape }];
 }
 

@@ -13,9 +13,10 @@ export const layerNormGrad: GradientSpec = {
     const x = c.x(0), scale = c.x(1), dy = c.dy(0)!;
     if (c.dy(1) || c.dy(2)) throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
     const a = normAxis(c.int('axis', -1), x.rank);
-    const normAxes = g.ints([...Array(x.rank - a).keys()].map((i) => a + i));
+    const normAxes = [...Array(x.rank - a).keys()].map((i) => a + i);
     const lead = [...Array(a).keys()];
-    const mean1 = (v: Value) => g.op('ReduceMean', [v, normAxes], { keepdims: 1 });
+    // opset 17: ReduceMean still takes axes as an attribute (ReduceSum takes an input).
+    const mean1 = (v: Value) => g.op('ReduceMean', [v], { axes: normAxes, keepdims: 1 });
     let mean: Value, invStd: Value;
     if (c.node.outputs.length >= 3) {
       mean = castIfNeeded(g, c.y(1), x.dtype);

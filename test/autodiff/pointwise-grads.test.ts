@@ -1,0 +1,82 @@
+// Finite-difference gradient checks, one test per op (float64 unless the title says otherwise):
+// pointwise math, normalisation and dropout.
+import { float } from '../../src/onnx/graph.js';
+import { gradCheck, randn, rng } from '../helpers/gradcheck.js';
+
+const positive = (n: number, seed: number) => randn(n, rng(seed)).map((v) => 0.5 + Math.abs(v));
+
+describe('gradient check per op: pointwise', () => {
+  test('Neg', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3] }], (g, [x]) => g.op('Neg', [x]));
+  });
+
+  test('Exp', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3] }], (g, [x]) => g.op('Exp', [x]));
+  });
+
+  test('Log (positive inputs)', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3], data: positive(6, 3) }], (g, [x]) => g.op('Log', [x]));
+  });
+
+  test('Sqrt (positive inputs)', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3], data: positive(6, 4) }], (g, [x]) => g.op('Sqrt', [x]));
+  });
+
+  test('Sigmoid', async () => {
+    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => g.op('Sigmoid', [x]));
+  });
+
+  test('Erf, and exact GELU 0.5*x*(1+erf(x/sqrt2)) (float32: ORT has no float64 Erf; atol 2e-3, rtol 2e-2)', async () => {
+    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => g.op('Erf', [x]), { dtype: 'float32' });
+    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => {
+      const erf = g.op('Erf', [g.op('Div', [x, g.scalar(Math.SQRT2, x)])]);
+      return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5, x)]), g.op('Add', [erf, g.scalar(1, x)])]);
+    }, { dtype: 'float32' });
+  });
+
+  test('Pow with a constant exponent (scalar 3 and a broadcast exponent row)', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3] }], (g, [x]) => g.op('Pow', [x, g.scalar(3, x)]));
+    await gradCheck([{ name: 'x', shape: [2, 3], data: positive(6, 5) }], (g, [x]) => g.op('Pow', [x, g.constant('float64', [0.5, 2, -1.5], [3])]));
+  });
+
+  test('Pow with a trainable exponent (positive base)', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3], data: positive(6, 6) }, { name: 'p', shape: [3] }], (g, [x, p]) => g.op('Pow', [x, p]));
+  });
+
+  test('Max and Min: variadic with broadcasting (ties avoided)', async () => {
+    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }, { name: 'c', shape: [2, 1] }], (g, [a, b, c]) => g.op('Max', [a, b, c]));
+    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }], (g, [a, b]) => g.op('Min', [a, b]));
+  });
+
+  test('Sum: variadic with broadcasting', async () => {
+    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }, { name: 'c', shape: [2, 1] }], (g, [a, b, c]) => g.op('Sum', [a, b, c]));
+  });
+});
+
+describe('gradient check per op: softmax and normalisation', () => {
+  test('Softmax over the last axis and over axis 1 of [2,3,4]', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.op('Softmax', [x]));
+    await gradCheck([{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.op('Softmax', [x], { axis: 1 }));
+  });
+
+  test('LogSoftmax over the last axis and axis 0', async () => {
+    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => g.op('LogSoftmax', [x]));
+    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => g.op('LogSoftmax', [x], { axis: 0 }));
+  });
+
+  test('LayerNormalization with Mean/InvStdDev outputs: x, scale and bias over the last axis', async () => {
+    const r = await gradCheck([{ name: 'x', shape: [2, 3, 4] }, { name: 'w', shape: [4] }, { name: 'b', shape: [4] }],
+      (g, [x, w, b]) => g.node('LayerNormalization', [x, w, b], { axis: -1, epsilon: float(1e-5) }, { outputs: 3 })[0]);
+    expect(r.checked).toBe(24 + 4 + 4);
+  });
+
+  test('LayerNormalization without the optional outputs (recomputed stats), axis 1, no bias', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3, 2] }, { name: 'w', shape: [3, 2] }],
+      (g, [x, w]) => g.node('LayerNormalization', [x, w], { axis: 1, epsilon: float(1e-3) }, { outputs: 1 })[0]);
+  });
+
+  test('LayerNormalization float32 with eps 1e-12 (BERT setting; atol 2e-3, rtol 2e-2)', async () => {
+    await gradCheck([{ name: 'x', shape: [3, 8] }, { name: 'w', shape: [8] }, { name: 'b', shape: [8] }],
+      (g, [x, w, b]) => g.node('LayerNormalization', [x, w, b], { epsilon: float(1e-12) }, { outputs: 3 })[0], { dtype: 'float32' });
+  });
+});
