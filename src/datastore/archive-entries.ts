@@ -1,0 +1,79 @@
+// Lists an archive's entries without extracting anything, so entries that would land outside
+// the target directory (zip-slip: `../`, absolute paths) or links (symlinks and hard links can
+// point anywhere) are refused before unzip/tar run. Corrupt archives fail here too, with the
+// parser's reason.
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import yauzl from 'yauzl';
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+export interface ArchiveEntry { name: string; kind: EntryKind }
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+
+export async function listZipEntries(file: string): Promise<ArchiveEntry[]> {
+  // yauzl's own name checks (absolute, `..`) surface as errors: keep them unchecked here and
+  // apply ours, so every archive type gets the same message.
+  const zip = await yauzl.openPromise(file, { decodeStrings: false, validateEntrySizes: true });
+  const entries: ArchiveEntry[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (e: yauzl.Entry) => {
+        const raw = e.fileName as unknown as Buffer;
+        // General purpose bit 11: UTF-8 names; otherwise CP437, of which ASCII is a subset.
+        const name = raw.toString((e.generalPurposeBitFlag & 0x800) !== 0 ? 'utf8' : 'latin1');
+        const mode = (e.externalFileAttributes >>> 16) & S_IFMT;
+        const madeByUnix = e.versionMadeBy >> 8 === 3;
+        let kind: EntryKind = name.endsWith('/') ? 'dir' : 'file';
+        if (madeByUnix && mode !== 0) {
+          if (mode === S_IFLNK) kind = 'symlink';
+          else if (mode === S_IFDIR) kind = 'dir';
+          else if (mode !== S_IFREG) kind = 'other';
+        }
+        entries.push({ name, kind });
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve());
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+  return entries;
+}
+
+export async function listTarEntries(file: string, gzip: boolean): Promise<ArchiveEntry[]> {
+  const entries: ArchiveEntry[] = [];
+  const extract = tarStream.extract();
+  extract.on('entry', (header, stream, next) => {
+    const kind: EntryKind =
+      header.type === 'file' || header.type === 'contiguous-file' ? 'file'
+        : header.type === 'directory' ? 'dir'
+          : header.type === 'symlink' ? 'symlink'
+            : header.type === 'link' ? 'hardlink' : 'other';
+    entries.push({ name: header.name, kind });
+    stream.on('end', next);
+    stream.resume();
+  });
+  const source = createReadStream(file);
+  await (gzip ? pipeline(source, createGunzip(), extract) : pipeline(source, extract));
+  return entries;
+}
+
+/** Why an entry may not be extracted, or undefined when it is a plain file or folder inside. */
+export function unsafeEntryReason(e: ArchiveEntry): string | undefined {
+  if (e.kind === 'symlink') return 'is a symbolic link';
+  if (e.kind === 'hardlink') return 'is a hard link';
+  if (e.kind === 'other') return 'is not a regular file or folder (device, fifo, ...)';
+  if (e.name.includes('\\')) return 'contains a backslash';
+  if (e.name.includes('\0')) return 'contains a NUL byte';
+  if (e.name.startsWith('/') || /^[A-Za-z]:/.test(e.name)) return 'is an absolute path';
+  if (e.name.split('/').includes('..')) return "escapes the target folder with '..'";
+  return undefined;
+}

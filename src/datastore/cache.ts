@@ -1,0 +1,85 @@
+// Where datastores are cached and how we drive @actions/tool-cache. The library reads
+// RUNNER_TOOL_CACHE / RUNNER_TEMP from process.env at call time (not at import), and its retry
+// backoff from two globals; `withToolCache` sets all of them for one call and restores them, so
+// the CLI and tests can point it anywhere. Entries are trusted only with their `.complete`
+// marker, which the library writes after the copy: a crash mid-copy leaves nothing `find` accepts.
+import { existsSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as tc from '@actions/tool-cache';
+import { displayVersion } from './version.js';
+
+/** Datastores are data, not binaries: one fixed "arch" for the (name, version, arch) key. */
+export const DATASTORE_ARCH = 'any';
+
+export interface RetryBackoff { minSeconds: number; maxSeconds: number }
+
+/** `<cache_dir>/datastores`, else `$RUNNER_TOOL_CACHE/textclf-datastores`, else `~/.cache/textclf/datastores`. */
+export function datastoreCacheRoot(cacheDir?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (cacheDir) return join(resolve(cacheDir), 'datastores');
+  if (env.RUNNER_TOOL_CACHE) return join(env.RUNNER_TOOL_CACHE, 'textclf-datastores');
+  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'textclf', 'datastores');
+}
+
+const RETRY_MIN = 'TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS';
+const RETRY_MAX = 'TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS';
+
+/** Runs `fn` with the tool cache rooted at `root` (temp files in `temp`). Not re-entrant across roots. */
+export async function withToolCache<T>(root: string, temp: string, retry: RetryBackoff | undefined,
+  fn: () => Promise<T>): Promise<T> {
+  const g = globalThis as Record<string, unknown>;
+  const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP, min: g[RETRY_MIN], max: g[RETRY_MAX] };
+  process.env.RUNNER_TOOL_CACHE = root;
+  process.env.RUNNER_TEMP = temp;
+  if (retry) {
+    g[RETRY_MIN] = retry.minSeconds;
+    g[RETRY_MAX] = retry.maxSeconds;
+  }
+  try {
+    return await fn();
+  } finally {
+    restoreEnv('RUNNER_TOOL_CACHE', saved.cache);
+    restoreEnv('RUNNER_TEMP', saved.temp);
+    g[RETRY_MIN] = saved.min;
+    g[RETRY_MAX] = saved.max;
+    if (saved.min === undefined) delete g[RETRY_MIN];
+    if (saved.max === undefined) delete g[RETRY_MAX];
+  }
+}
+
+function restoreEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
+}
+
+export interface CachedEntry { path: string; version: string }
+
+/** A completed entry for name@version, or with no version the most recently cached one. */
+export async function findCached(root: string, name: string, version?: string): Promise<CachedEntry | undefined> {
+  return withToolCache(root, root, undefined, async () => {
+    if (version) {
+      const path = tc.find(name, version, DATASTORE_ARCH);
+      return path ? { path, version } : undefined;
+    }
+    const versions = tc.findAllVersions(name, DATASTORE_ARCH);
+    const newest = versions
+      .map((v) => ({ v, t: statSync(join(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs }))
+      .sort((a, b) => b.t - a.t)[0];
+    return newest ? { path: join(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : undefined;
+  });
+}
+
+/** `name@version` of every completed entry, for "not found" messages. */
+export async function listCached(root: string): Promise<string[]> {
+  if (!existsSync(root)) return [];
+  const names = (await readdir(root)).filter((n) => !n.startsWith('.'));
+  return withToolCache(root, root, undefined, async () =>
+    names.flatMap((n) => tc.findAllVersions(n, DATASTORE_ARCH).map((v) => `${n}@${displayVersion(v)}`)).sort());
+}
+
+/** Copies a finished staging folder into the cache; the `.complete` marker is written last. */
+export async function storeInCache(root: string, staging: string, dir: string, name: string, version: string): Promise<string> {
+  return withToolCache(root, staging, undefined, () => tc.cacheDir(dir, name, version, DATASTORE_ARCH));
+}
