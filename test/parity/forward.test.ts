@@ -45,6 +45,7 @@ describe('forward parity with the PyTorch reference', () => {
       expect(out.logits.dims).toEqual([4, 3]);
       for (let k = 0; k < ours.length; k++) worst = Math.max(worst, Math.abs(ours[k] - theirs[k]));
     }
+    console.log(`forward parity: max |logit diff| = ${worst.toExponential(2)}`);
     // Logits of an untrained model are ~0.1 in size; float32 sums differ by ~1e-7.
     expect(worst).toBeLessThan(1e-5);
     expect(Math.max(...ref.flatMap((r) => r.logits.flat().map(Math.abs)))).toBeGreaterThan(1e-3);

@@ -74,7 +74,12 @@ class BertBuilder {
   }
 
   private layerNorm(x: Value, name: string): Value {
-    return this.g.op('LayerNormalization', [x, this.param(`${name}.weight`), this.param(`${name}.bias`)], { axis: -1, epsilon: float(this.c.layerNormEps) });
+    // float32: keep the Mean/InvStdDev outputs for the gradient. float64 (gradient checks): ORT
+    // has no double-stash kernel and the default float32 stash would mix types, so the gradient
+    // recomputes the statistics instead.
+    const outputs = x.dtype === 'float64' ? 1 : 3;
+    return this.g.node('LayerNormalization', [x, this.param(`${name}.weight`), this.param(`${name}.bias`)],
+      { axis: -1, epsilon: float(this.c.layerNormEps) }, { outputs })[0];
   }
 
   private dropout(x: Value, ratio: number): Value {
@@ -86,7 +91,9 @@ class BertBuilder {
 
   private gelu(x: Value): Value {
     const { g } = this;
-    const erf = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2, x)])]);
+    let erf = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2, x)])].map((v) => (x.dtype === 'float64' ? g.op('Cast', [v], { to: 1 }) : v)));
+    // ORT's CPU Erf is float32-only: a float64 graph (gradient checks) evaluates erf in float32.
+    if (x.dtype === 'float64') erf = g.op('Cast', [erf], { to: 11 });
     return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5, x)]), g.op('Add', [erf, g.scalar(1, x)])]);
   }
 
@@ -97,10 +104,13 @@ class BertBuilder {
     const [B, T] = ids.shape;
     const H = c.hiddenSize, A = c.numHeads, D = H / A;
 
-    // Embeddings: word + position (a Slice of the table: no position_ids input) + token type.
+    // Embeddings: word + position + token type. Positions are rows 0..T-1 of the table, gathered
+    // with Range (no position_ids input); a Slice with a run-time end would do the same forward,
+    // but its gradient needs constant bounds.
     const idsShape = g.op('Shape', [ids]);
-    const seqLen = g.op('Slice', [idsShape, g.ints([1]), g.ints([2])]);
-    const pos = assertShape(g.op('Slice', [this.param('bert.embeddings.position_embeddings.weight'), g.ints([0]), seqLen, g.ints([0])]), [T, H]);
+    const seqLen = g.op('Gather', [idsShape, g.constant('int64', [1], [])]);
+    const positions = g.op('Range', [g.constant('int64', [0], []), seqLen, g.constant('int64', [1], [])]);
+    const pos = assertShape(g.op('Gather', [this.param('bert.embeddings.position_embeddings.weight'), positions]), [T, H]);
     const word = g.op('Gather', [this.param('bert.embeddings.word_embeddings.weight'), ids]);
     const type = g.op('Gather', [this.param('bert.embeddings.token_type_embeddings.weight'), types]);
     const emb3 = g.op('Add', [g.op('Add', [word, pos]), type]);
