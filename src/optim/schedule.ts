@@ -16,7 +16,8 @@ export function linearWarmupDecay(lr: number, warmupSteps: number, totalSteps: n
   if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps)) throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
   if (!(totalSteps >= 0) || !Number.isInteger(totalSteps)) throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
   return (step) => {
-    if (step < warmupSteps) return (lr * step) / Math.max(1, warmupSteps);
+    // Same operation order as LambdaLR: base_lr * lambda(step).
+    if (step < warmupSteps) return lr * (step / Math.max(1, warmupSteps));
     return lr * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
   };
 }

@@ -146,10 +146,10 @@ function lossAndGrads(g: Graph, s: StepParts, micro: Value[]): { loss: Value; gr
  */
 function accumulated(g: Graph, s: StepParts, perStep: Value[]): { loss: Value; grads: Value[] } {
   const inner = subgraph(g, `${g.name}_micro`);
-  const j = inner.input(inner.uniqueName('micro'), 'int64', []);
-  const cond = inner.input(inner.uniqueName('micro_cond'), 'bool', []);
-  const lossIn = inner.input(inner.uniqueName('loss_sum'), 'float32', []);
-  const accIn = s.model.params.map((p) => inner.input(inner.uniqueName(`grad_sum.${p.name}`), 'float32', p.shape));
+  const j = inner.input('micro', 'int64', []);
+  const cond = inner.input('micro_cond', 'bool', []);
+  const lossIn = inner.input('loss_sum', 'float32', []);
+  const accIn = s.model.params.map((p) => inner.input(`grad_sum.${p.name}`, 'float32', p.shape));
   const micro = perStep.map((x) => inner.op('Gather', [x, j], { axis: 0 }));
   const { loss, grads } = lossAndGrads(inner, s, micro);
   inner.output(cond);
