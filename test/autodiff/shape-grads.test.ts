@@ -31,6 +31,17 @@ describe('gradient check per op: shape and selection ops', () => {
     expect(r.checked).toBe(15);
   });
 
+  test('Gather multi-consumer: one table gathered twice, broadcast-added and used as output weights (tied embeddings)', async () => {
+    await gradCheck(
+      [{ name: 'table', shape: [4, 3] }, { name: 'ids', shape: [2], ...IDX, data: [2, 2] }, { name: 'other', shape: [3], ...IDX, data: [0, 3, 2] }],
+      (g, [t, ids, other]) => {
+        const a = g.op('Gather', [t, ids]);
+        const b = g.op('Gather', [t, other]);
+        const h = g.op('Add', [g.op('Unsqueeze', [a, g.ints([1])]), b]); // [2,1,3] + [3,3] -> [2,3,3]
+        return g.op('MatMul', [g.op('Tanh', [h]), g.op('Transpose', [t])]);
+      });
+  });
+
   test('Gather axis 1 and axis -1, scalar index, int32 indices', async () => {
     await gradCheck([{ name: 'x', shape: [2, 4, 3] }, { name: 'i', shape: [3], ...IDX, data: [3, 0, 3] }],
       (g, [x, i]) => g.op('Gather', [x, i], { axis: 1 }));
