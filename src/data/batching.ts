@@ -1,0 +1,123 @@
+// Padded int64 batches from a tokenized dataset. Training order: shuffle (seeded), sort by length
+// inside chunks of ~50 batches so each batch pads little, then shuffle the batch order so lengths
+// do not drift through the epoch. shuffle=false keeps file order with no bucketing.
+import type { EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import type { Batch } from './types.js';
+
+export interface BatchOptions {
+  batchSize: number;
+  /** 'longest': pad to the batch's longest example; 'max_length': always to maxLength. */
+  padding: 'longest' | 'max_length';
+  maxLength: number;
+  padId: number;
+  shuffle: boolean;
+  seed: number;
+  /** Mixed into the seed so each epoch gets its own (reproducible) order. */
+  epoch?: number;
+  /** Batches per length-sorting chunk (default 50). */
+  bucketBatches?: number;
+}
+
+/** mulberry32: small, fast, good enough for shuffling; same seed -> same stream on every platform. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates in place. */
+export function shuffleInPlace<T>(a: T[], rnd: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** Example indices of each batch, in the order they are to be run. */
+export function planBatches(ds: EncodedDataset, opts: BatchOptions): number[][] {
+  const { batchSize } = opts;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch_size must be a positive integer, got ${batchSize}`);
+  const order = Array.from({ length: ds.size }, (_, i) => i);
+  const cut = (idx: number[]) => {
+    const out: number[][] = [];
+    for (let i = 0; i < idx.length; i += batchSize) out.push(idx.slice(i, i + batchSize));
+    return out;
+  };
+  if (!opts.shuffle) return cut(order);
+  // Different epochs must not share a stream; the golden-ratio step decorrelates nearby seeds.
+  const rnd = seededRandom((opts.seed + Math.imul(opts.epoch ?? 0, 0x9e3779b9)) >>> 0);
+  shuffleInPlace(order, rnd);
+  const chunk = batchSize * (opts.bucketBatches ?? 50);
+  const len = (i: number) => ds.offsets[i + 1] - ds.offsets[i];
+  const batches: number[][] = [];
+  for (let c = 0; c < order.length; c += chunk) {
+    const part = order.slice(c, c + chunk).sort((x, y) => len(x) - len(y));
+    batches.push(...cut(part));
+  }
+  return shuffleInPlace(batches, rnd);
+}
+
+/** One padded batch of the given examples. */
+export function makeBatch(ds: EncodedDataset, indices: number[], opts: Pick<BatchOptions, 'padding' | 'maxLength' | 'padId'>): Batch {
+  let longest = 0;
+  for (const i of indices) longest = Math.max(longest, ds.offsets[i + 1] - ds.offsets[i]);
+  if (longest > opts.maxLength) {
+    const i = indices.find((k) => ds.offsets[k + 1] - ds.offsets[k] > opts.maxLength)!;
+    throw new RangeError(`row ${ds.rows[i]}: ${ds.offsets[i + 1] - ds.offsets[i]} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`);
+  }
+  const seqLen = opts.padding === 'max_length' ? opts.maxLength : Math.max(1, longest);
+  const n = indices.length;
+  const inputIds = new BigInt64Array(n * seqLen).fill(BigInt(opts.padId));
+  const attentionMask = new BigInt64Array(n * seqLen);
+  const tokenTypeIds = new BigInt64Array(n * seqLen);
+  const labels = new BigInt64Array(n);
+  const rows: number[] = [];
+  indices.forEach((ex, b) => {
+    const start = ds.offsets[ex];
+    const len = ds.offsets[ex + 1] - start;
+    const base = b * seqLen;
+    for (let t = 0; t < len; t++) {
+      inputIds[base + t] = BigInt(ds.ids[start + t]);
+      tokenTypeIds[base + t] = BigInt(ds.typeIds[start + t]);
+      attentionMask[base + t] = ds.attentionMask ? BigInt(ds.attentionMask[start + t]) : 1n;
+    }
+    labels[b] = BigInt(ds.labels[ex]);
+    rows.push(ds.rows[ex]);
+  });
+  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, labels, rows };
+}
+
+/** All batches of one epoch, built lazily. */
+export function* batches(ds: EncodedDataset, opts: BatchOptions): Generator<Batch> {
+  for (const idx of planBatches(ds, opts)) yield makeBatch(ds, idx, opts);
+}
+
+/** Re-pads one batch to a longer seqLen (pad id, mask 0, type 0). */
+export function padBatchTo(b: Batch, seqLen: number, padId: number): Batch {
+  if (seqLen === b.seqLen) return b;
+  if (seqLen < b.seqLen) throw new RangeError(`cannot pad a batch of seqLen ${b.seqLen} down to ${seqLen}`);
+  const widen = (src: BigInt64Array, fill: bigint) => {
+    const out = new BigInt64Array(b.batchSize * seqLen).fill(fill);
+    for (let r = 0; r < b.batchSize; r++) out.set(src.subarray(r * b.seqLen, (r + 1) * b.seqLen), r * seqLen);
+    return out;
+  };
+  return {
+    ...b,
+    seqLen,
+    inputIds: widen(b.inputIds, BigInt(padId)),
+    attentionMask: widen(b.attentionMask, 0n),
+    tokenTypeIds: widen(b.tokenTypeIds, 0n),
+  };
+}
+
+/** Pads a group of batches (e.g. the K batches of one runner call) to their common longest seqLen. */
+export function padGroup(group: Batch[], padId: number): Batch[] {
+  const seqLen = Math.max(...group.map((b) => b.seqLen));
+  return group.map((b) => padBatchTo(b, seqLen, padId));
+}
