@@ -1,0 +1,45 @@
+// The headline numbers of a run and their change against another run (baseline, previous
+// scheduled model, sweep trials). Accuracy/F1 deltas are in percentage points, loss in absolute units.
+import type { EvalMetrics, MetricsFile } from '../train/metrics-types.js';
+
+export type MetricName = 'accuracy' | 'f1' | 'loss';
+export const METRICS: readonly MetricName[] = ['accuracy', 'f1', 'loss'];
+export const METRIC_LABEL: Record<MetricName, string> = { accuracy: 'accuracy', f1: 'F1 (macro)', loss: 'loss' };
+
+export interface FinalMetrics { accuracy?: number; f1?: number; loss?: number; source: 'test' | 'validation' | 'train' | 'none' }
+
+/** Test metrics if the run had a test split, else the best (or last) validation, else train loss. */
+export function finalMetrics(m: MetricsFile): FinalMetrics {
+  const pick = (e: EvalMetrics, source: FinalMetrics['source']): FinalMetrics => ({ accuracy: e.accuracy, f1: e.f1, loss: e.loss, source });
+  if (m.test) return pick(m.test, 'test');
+  const withVal = m.epochs.filter((e) => e.validation);
+  const best = withVal.find((e) => e.epoch === m.bestEpoch) ?? withVal[withVal.length - 1];
+  if (best?.validation) return pick(best.validation, 'validation');
+  const last = m.epochs[m.epochs.length - 1];
+  return last ? { loss: last.trainLoss, source: 'train' } : { source: 'none' };
+}
+
+export interface Delta { metric: MetricName; current?: number; baseline?: number; delta?: number; improved?: boolean }
+
+export function compareMetrics(current: FinalMetrics, baseline: FinalMetrics | undefined): Delta[] {
+  return METRICS.map((metric) => {
+    const c = current[metric], b = baseline?.[metric];
+    if (c === undefined || b === undefined) return { metric, current: c, baseline: b };
+    const delta = c - b;
+    return { metric, current: c, baseline: b, delta, improved: metric === 'loss' ? delta < 0 : delta > 0 };
+  });
+}
+
+export function formatMetric(metric: MetricName, v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  return metric === 'loss' ? v.toFixed(4) : `${(v * 100).toFixed(2)}%`;
+}
+
+/** `▲ +1.20 pp` / `▼ −0.0123`; the arrow is the direction of the change, the emoji whether it is good. */
+export function formatDelta(d: Delta): string {
+  if (d.delta === undefined) return '–';
+  const size = d.metric === 'loss' ? Math.abs(d.delta).toFixed(4) : `${(Math.abs(d.delta) * 100).toFixed(2)} pp`;
+  if (Math.abs(d.delta) < 5e-5) return `= ${size}`; // below the shown precision
+  const arrow = d.delta > 0 ? `▲ +${size}` : `▼ −${size}`;
+  return `${arrow} ${d.improved ? '🟢' : '🔴'}`;
+}

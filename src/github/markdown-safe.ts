@@ -1,0 +1,48 @@
+// Makes untrusted strings (comment text, flag values, labels, branch names) inert in GitHub
+// markdown: no HTML, no links or images, no code spans, no math, no @mentions or team pings.
+
+const MAX = 200;
+
+/** Escapes `s` for use as plain text in markdown (a paragraph or a table cell). */
+export function escapeMarkdown(s: string, max = MAX): string {
+  let t = s.length > max ? `${s.slice(0, max)}…` : s;
+  t = t.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  t = t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  t = t.replace(/[\\`*_{}[\]()#+\-.!|~$:]/g, (c) => `\\${c}`);
+  // A zero-width space after @ keeps "@user" readable but stops the mention/notification.
+  t = t.replace(/@/g, '@\u200b');
+  return t;
+}
+
+/** A GitHub login from an event payload; anything outside GitHub's login charset is escaped. */
+export function safeLogin(login: string): string {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\[bot\])?$/.test(login) ? login : escapeMarkdown(login, 40);
+}
+
+/** Numbers and other values we produced ourselves but that may echo user input (flag values). */
+export function escapeValue(v: unknown): string {
+  return escapeMarkdown(typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+}
+
+/** Keeps a comment below GitHub's 65,536-character limit. */
+export function clampComment(body: string, limit = 65_000): string {
+  return body.length <= limit ? body : `${body.slice(0, limit)}\n\n_(truncated)_\n`;
+}
+
+/** An http(s) URL usable as a markdown link target, or undefined (other schemes, unparsable). */
+export function safeUrl(u: string | undefined): string | undefined {
+  if (!u) return undefined;
+  try {
+    const url = new URL(u);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    return url.toString().replace(/[()<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `[text](url)` with escaped text, or plain escaped text when the URL is not safe. */
+export function link(text: string, u: string | undefined): string {
+  const safe = safeUrl(u);
+  return safe ? `[${escapeMarkdown(text, 120)}](${safe})` : escapeMarkdown(text, 120);
+}

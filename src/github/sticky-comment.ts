@@ -1,0 +1,109 @@
+// One PR comment per workflow+job, found again by a hidden marker and edited in place on re-runs.
+import { createHash } from 'node:crypto';
+import type { MetricsFile } from '../train/metrics-types.js';
+import { compareMetrics, finalMetrics, formatDelta, formatMetric, METRIC_LABEL, type FinalMetrics } from './compare.js';
+import type { Octokit, RepoRef } from './events.js';
+import type { GateFailure } from './gates.js';
+import { clampComment, escapeMarkdown, escapeValue, link, safeLogin } from './markdown-safe.js';
+
+export type CommentMode = 'auto' | 'always' | 'never';
+
+/** The marker hashes workflow+job, so names with `-->` or newlines cannot break out of the comment. */
+export function stickyMarker(workflow: string, job: string): string {
+  const id = createHash('sha256').update(`${workflow}\u0000${job}`).digest('hex').slice(0, 16);
+  return `<!-- textclf-sticky:${id} -->`;
+}
+
+/** auto: PR events and /train runs; always: also any other event that has a PR to report to. */
+export function shouldComment(mode: CommentMode, eventName: string, pr: number | undefined): boolean {
+  if (mode === 'never' || pr === undefined) return false;
+  if (mode === 'always') return true;
+  return eventName.startsWith('pull_request') || eventName === 'issue_comment';
+}
+
+export interface UpsertResult { id: number; created: boolean }
+
+/**
+ * Creates the comment or edits the one that starts with `marker`. Only comments by `selfLogin` (or
+ * by a bot when unknown) are candidates, so a user quoting the marker cannot redirect our edits.
+ */
+export async function upsertStickyComment(octokit: Octokit, repo: RepoRef, issueNumber: number, marker: string, body: string, selfLogin?: string): Promise<UpsertResult> {
+  const full = clampComment(`${marker}\n${body}`);
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: issueNumber, per_page: 100 });
+  const mine = comments.find((c) => (c.body ?? '').startsWith(marker) && (selfLogin ? c.user?.login === selfLogin : c.user?.type === 'Bot'));
+  if (mine) {
+    await octokit.rest.issues.updateComment({ ...repo, comment_id: mine.id, body: full });
+    return { id: mine.id, created: false };
+  }
+  const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body: full });
+  return { id: data.id, created: true };
+}
+
+export interface StickyInput {
+  title: string;
+  sha: string;
+  runUrl: string;
+  metrics: MetricsFile;
+  baseline?: { label: string; url?: string; metrics: FinalMetrics };
+  gates?: GateFailure[];
+  artifacts?: { name: string; url: string }[];
+  /** Who asked with /train and what they set (already validated flags). */
+  trigger?: { actor: string; flags: Record<string, unknown> };
+  /** The full markdown report (ours, already safe), collapsed at the end. */
+  reportMarkdown?: string;
+}
+
+export function renderStickyBody(input: StickyInput): string {
+  const m = input.metrics;
+  const sha = /^[0-9a-f]{7,40}$/i.test(input.sha) ? input.sha.slice(0, 7) : escapeMarkdown(input.sha, 40);
+  const current = finalMetrics(m);
+  const deltas = compareMetrics(current, input.baseline?.metrics);
+  const epochs = m.epochs.length;
+  const lines: string[] = [
+    `### 🧪 ${escapeMarkdown(input.title, 120)}`,
+    '',
+    `Trained commit \`${sha}\` · **${epochs} epoch${epochs === 1 ? '' : 's'}** · ${m.run.totalSteps} steps · model ${escapeMarkdown(m.run.model, 120)} · ${escapeMarkdown(m.run.device, 60)}${m.run.wallSeconds !== undefined ? ` · ${m.run.wallSeconds.toFixed(0)} s` : ''} · ${link('workflow run', input.runUrl)}`,
+  ];
+  if (m.run.cancelled) lines.push('', '⚠️ Training was cancelled; these are the metrics so far.');
+  if (input.trigger) {
+    const set = Object.entries(input.trigger.flags).map(([k, v]) => `${escapeMarkdown(k)}=${escapeValue(v)}`).join(', ');
+    lines.push('', `Requested by @${safeLogin(input.trigger.actor)} with \`/train\`${set ? `: ${set}` : ''}`);
+  }
+  const baseHead = input.baseline ? link(input.baseline.label, input.baseline.url) : 'baseline';
+  lines.push('', `| ${current.source} | this run | ${baseHead} | Δ |`, '| --- | ---: | ---: | --- |');
+  for (const d of deltas) {
+    lines.push(`| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`);
+  }
+  if (!input.baseline) lines.push('', '_No baseline: no successful run of this workflow with a metrics artifact on the default branch yet._');
+  if (input.gates) {
+    lines.push('', input.gates.length === 0 ? '✅ Quality gates passed.' : `❌ Quality gates failed:\n${input.gates.map((g) => `- ${escapeMarkdown(g.message, 400)}`).join('\n')}`);
+  }
+  const curve = epochCurve(m);
+  if (curve) lines.push('', '<details><summary>Training curves</summary>', '', curve, '', '</details>');
+  lines.push('', '<details><summary>Per-epoch metrics</summary>', '', ...epochTable(m), '', '</details>');
+  const perClass = (m.test ?? m.epochs.filter((e) => e.validation).at(-1)?.validation)?.perClass;
+  if (perClass?.length) {
+    lines.push('', '<details><summary>Per-class scores</summary>', '', '| label | precision | recall | F1 | support |', '| --- | ---: | ---: | ---: | ---: |',
+      ...perClass.map((c) => `| ${escapeMarkdown(c.label, 80)} | ${c.precision.toFixed(4)} | ${c.recall.toFixed(4)} | ${c.f1.toFixed(4)} | ${c.support} |`), '', '</details>');
+  }
+  if (input.artifacts?.length) lines.push('', `Artifacts: ${input.artifacts.map((a) => link(a.name, a.url)).join(' · ')}`);
+  if (input.reportMarkdown) lines.push('', '<details><summary>Full report</summary>', '', input.reportMarkdown, '', '</details>');
+  return lines.join('\n') + '\n';
+}
+
+function epochTable(m: MetricsFile): string[] {
+  const rows = m.epochs.map((e) => `| ${e.epoch} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${formatMetric('loss', e.validation?.loss)} | ${formatMetric('accuracy', e.validation?.accuracy)} | ${formatMetric('f1', e.validation?.f1)} | ${e.seconds.toFixed(1)} |`);
+  return ['| epoch | step | train loss | val loss | val accuracy | val F1 | seconds |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |', ...rows];
+}
+
+/** A Mermaid xychart (rendered by GitHub) of train loss and validation accuracy per epoch. */
+function epochCurve(m: MetricsFile): string | undefined {
+  if (m.epochs.length < 2) return undefined;
+  const fmt = (v: number) => (Number.isFinite(v) ? Number(v.toFixed(4)) : 0);
+  const loss = m.epochs.map((e) => fmt(e.trainLoss));
+  const acc = m.epochs.map((e) => fmt(e.validation?.accuracy ?? NaN));
+  const out = ['```mermaid', 'xychart-beta', '  title "train loss (line 1), validation accuracy (line 2)"', `  x-axis [${m.epochs.map((e) => e.epoch).join(', ')}]`, `  line [${loss.join(', ')}]`];
+  if (m.epochs.some((e) => e.validation)) out.push(`  line [${acc.join(', ')}]`);
+  out.push('```');
+  return out.join('\n');
+}

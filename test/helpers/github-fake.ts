@@ -1,0 +1,296 @@
+// A stateful GitHub REST fake on 127.0.0.1. Every request is first validated against GitHub's
+// official OpenAPI description (see github-fake-openapi.ts); an invalid request is answered 400 and
+// recorded in `violations`, which tests assert to be empty. Routes the spec knows but this fake does
+// not implement are violations too, so nothing passes by accident.
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
+import { OpenApiValidator } from './github-fake-openapi.js';
+
+export interface FakeUser { login: string; id: number; type: 'User' | 'Bot' }
+export interface FakeComment { id: number; issue_number: number; body: string; user: FakeUser; created_at: string; updated_at: string }
+export interface FakeReaction { id: number; comment_id: number; content: string; user: FakeUser }
+export interface FakePull { number: number; head_sha: string; head_ref: string; head_repo: string; base_ref: string; user: FakeUser; state?: 'open' | 'closed' }
+export interface FakeIssue { number: number; title: string; body: string; labels: string[]; state: 'open' | 'closed'; user: FakeUser }
+export interface FakeRun {
+  id: number; workflow_id: number; path: string; name: string; head_branch: string; head_sha: string;
+  event: string; status: 'completed' | 'in_progress' | 'queued'; conclusion: 'success' | 'failure' | 'cancelled' | null;
+  created_at: string; run_attempt: number;
+}
+export interface FakeArtifact { id: number; run_id: number; name: string; files: Record<string, string | Buffer>; created_at: string; expired?: boolean }
+export interface RecordedRequest { method: string; path: string; operationId?: string; body?: unknown }
+
+const TOKEN_USER: FakeUser = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+
+let validatorCache: OpenApiValidator | undefined;
+
+export class GitHubFake {
+  owner = 'octo-org';
+  repo = 'textclf-demo';
+  defaultBranch = 'main';
+  /** The user the token authenticates as (comments created through the API belong to it). */
+  tokenUser: FakeUser = TOKEN_USER;
+  readonly comments: FakeComment[] = [];
+  readonly reactions: FakeReaction[] = [];
+  readonly permissions = new Map<string, string>();
+  readonly pulls = new Map<number, FakePull>();
+  readonly issues: FakeIssue[] = [];
+  readonly runs: FakeRun[] = [];
+  readonly artifacts: FakeArtifact[] = [];
+  readonly requests: RecordedRequest[] = [];
+  readonly violations: string[] = [];
+  private nextId = 1000;
+  private server!: Server;
+  url = '';
+
+  private constructor(private readonly validator: OpenApiValidator) {}
+
+  static async start(): Promise<GitHubFake> {
+    validatorCache ??= OpenApiValidator.load();
+    const fake = new GitHubFake(validatorCache);
+    fake.server = createServer((req, res) => { fake.handle(req, res).catch((e) => fake.fail(res, 500, String(e?.stack ?? e))); });
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    return fake;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => { this.server.closeAllConnections?.(); this.server.close(() => resolve()); });
+  }
+
+  id(): number { return this.nextId++; }
+  get fullName(): string { return `${this.owner}/${this.repo}`; }
+
+  // ---- seeding helpers -------------------------------------------------------------------------
+  user(login: string, type: 'User' | 'Bot' = 'User'): FakeUser { return { login, id: 5000 + login.length * 31 + login.charCodeAt(0), type }; }
+
+  addComment(issue_number: number, body: string, user: FakeUser): FakeComment {
+    const now = new Date().toISOString();
+    const c = { id: this.id(), issue_number, body, user, created_at: now, updated_at: now };
+    this.comments.push(c);
+    return c;
+  }
+
+  addRun(run: Partial<FakeRun> & { workflow_id: number }): FakeRun {
+    const r: FakeRun = {
+      id: this.id(), path: '.github/workflows/train.yml', name: 'train', head_branch: this.defaultBranch, head_sha: 'a'.repeat(40),
+      event: 'push', status: 'completed', conclusion: 'success', created_at: new Date(Date.now() - 3600_000).toISOString(), run_attempt: 1, ...run,
+    };
+    this.runs.push(r);
+    return r;
+  }
+
+  addArtifact(run_id: number, name: string, files: Record<string, string | Buffer>): FakeArtifact {
+    const a = { id: this.id(), run_id, name, files, created_at: new Date().toISOString() };
+    this.artifacts.push(a);
+    return a;
+  }
+
+  commentsOn(issue: number): FakeComment[] { return this.comments.filter((c) => c.issue_number === issue); }
+  reactionsOn(commentId: number): string[] { return this.reactions.filter((r) => r.comment_id === commentId).map((r) => r.content); }
+
+  // ---- HTTP --------------------------------------------------------------------------------------
+  private fail(res: ServerResponse, status: number, message: string): void {
+    if (status === 400 || status === 500 || status === 501) this.violations.push(message);
+    this.json(res, status, { message, documentation_url: 'https://docs.github.com/rest' });
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.headersSent) return;
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(body === undefined ? '' : JSON.stringify(body));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+
+    // Blob storage (where artifact downloads redirect to) is not part of the REST API.
+    const blob = /^\/_blobs\/(\d+)\.zip$/.exec(url.pathname);
+    if (blob && req.method === 'GET') {
+      const a = this.artifacts.find((x) => x.id === Number(blob[1]));
+      if (!a) return this.json(res, 404, { message: 'blob not found' });
+      const zip = makeZip(a.files);
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(zip.length) });
+      res.end(zip);
+      return;
+    }
+
+    let body: unknown;
+    if (raw.length > 0) {
+      try { body = JSON.parse(raw); } catch { return this.fail(res, 400, `${req.method} ${url.pathname}: body is not JSON`); }
+    }
+    const op = this.validator.match(req.method ?? 'GET', url.pathname);
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, operationId: op?.operationId, body });
+    if (!op) return this.fail(res, 400, `${req.method} ${url.pathname}: no such route in GitHub's OpenAPI description`);
+    const errors = this.validator.validate(op, url.searchParams, body);
+    if (errors.length > 0) return this.fail(res, 400, errors.join('; '));
+    if (!/^(token|bearer) \S+$/i.test(req.headers.authorization ?? '')) return this.json(res, 401, { message: 'Requires authentication' });
+    const p = op.params;
+    if (p.owner !== undefined && `${p.owner}/${p.repo}` !== this.fullName) return this.json(res, 404, { message: 'Not Found' });
+    const q = url.searchParams;
+    const b = (body ?? {}) as Record<string, any>;
+
+    switch (op.operationId) {
+      case 'repos/get':
+        return this.json(res, 200, this.repoJson());
+      case 'issues/list-comments': {
+        const list = this.commentsOn(Number(p.issue_number)).map((c) => this.commentJson(c));
+        return this.page(res, url, list);
+      }
+      case 'issues/create-comment': {
+        const c = this.addComment(Number(p.issue_number), b.body, this.tokenUser);
+        return this.json(res, 201, this.commentJson(c));
+      }
+      case 'issues/update-comment': {
+        const c = this.comments.find((x) => x.id === Number(p.comment_id));
+        if (!c) return this.json(res, 404, { message: 'Not Found' });
+        c.body = b.body; c.updated_at = new Date().toISOString();
+        return this.json(res, 200, this.commentJson(c));
+      }
+      case 'issues/get-comment': {
+        const c = this.comments.find((x) => x.id === Number(p.comment_id));
+        return c ? this.json(res, 200, this.commentJson(c)) : this.json(res, 404, { message: 'Not Found' });
+      }
+      case 'reactions/create-for-issue-comment': {
+        const commentId = Number(p.comment_id);
+        if (!this.comments.some((x) => x.id === commentId)) return this.json(res, 404, { message: 'Not Found' });
+        const existing = this.reactions.find((r) => r.comment_id === commentId && r.content === b.content && r.user.login === this.tokenUser.login);
+        if (existing) return this.json(res, 200, this.reactionJson(existing));
+        const r = { id: this.id(), comment_id: commentId, content: b.content, user: this.tokenUser };
+        this.reactions.push(r);
+        return this.json(res, 201, this.reactionJson(r));
+      }
+      case 'repos/get-collaborator-permission-level': {
+        const permission = this.permissions.get(p.username);
+        if (permission === undefined) return this.json(res, 404, { message: 'Not Found' });
+        const user = this.user(p.username);
+        return this.json(res, 200, { permission, role_name: permission, user: { ...this.userJson(user), permissions: { admin: permission === 'admin', maintain: ['admin', 'maintain'].includes(permission), push: ['admin', 'maintain', 'write'].includes(permission), triage: permission !== 'read' && permission !== 'none', pull: permission !== 'none' } } });
+      }
+      case 'pulls/get': {
+        const pr = this.pulls.get(Number(p.pull_number));
+        return pr ? this.json(res, 200, this.pullJson(pr)) : this.json(res, 404, { message: 'Not Found' });
+      }
+      case 'actions/get-workflow-run': {
+        const r = this.runs.find((x) => x.id === Number(p.run_id));
+        return r ? this.json(res, 200, this.runJson(r)) : this.json(res, 404, { message: 'Not Found' });
+      }
+      case 'actions/list-workflow-runs': {
+        const wf = p.workflow_id;
+        let runs = this.runs.filter((r) => String(r.workflow_id) === wf || r.path.endsWith(`/${wf}`));
+        if (q.get('branch')) runs = runs.filter((r) => r.head_branch === q.get('branch'));
+        if (q.get('event')) runs = runs.filter((r) => r.event === q.get('event'));
+        const status = q.get('status');
+        if (status) runs = runs.filter((r) => r.status === status || r.conclusion === status);
+        runs = [...runs].sort((a, c) => c.created_at.localeCompare(a.created_at) || c.id - a.id);
+        const per = Number(q.get('per_page') ?? 30), page = Number(q.get('page') ?? 1);
+        return this.json(res, 200, { total_count: runs.length, workflow_runs: runs.slice((page - 1) * per, page * per).map((r) => this.runJson(r)) });
+      }
+      case 'actions/list-workflow-run-artifacts': {
+        let list = this.artifacts.filter((a) => a.run_id === Number(p.run_id));
+        if (q.get('name')) list = list.filter((a) => a.name === q.get('name'));
+        const per = Number(q.get('per_page') ?? 30), page = Number(q.get('page') ?? 1);
+        return this.json(res, 200, { total_count: list.length, artifacts: list.slice((page - 1) * per, page * per).map((a) => this.artifactJson(a)) });
+      }
+      case 'actions/download-artifact': {
+        const a = this.artifacts.find((x) => x.id === Number(p.artifact_id));
+        if (!a) return this.json(res, 404, { message: 'Not Found' });
+        if (p.archive_format !== 'zip') return this.json(res, 422, { message: 'archive_format must be zip' });
+        res.writeHead(302, { location: `${this.url}/_blobs/${a.id}.zip` });
+        res.end();
+        return;
+      }
+      case 'issues/list-for-repo': {
+        const state = q.get('state') ?? 'open';
+        const labels = (q.get('labels') ?? '').split(',').filter(Boolean);
+        const list = this.issues.filter((i) => (state === 'all' || i.state === state) && labels.every((l) => i.labels.includes(l)));
+        return this.page(res, url, list.map((i) => this.issueJson(i)));
+      }
+      case 'issues/create': {
+        const number = this.id();
+        const issue: FakeIssue = { number, title: b.title, body: b.body ?? '', labels: (b.labels ?? []).map((l: any) => (typeof l === 'string' ? l : l.name)), state: 'open', user: this.tokenUser };
+        this.issues.push(issue);
+        return this.json(res, 201, this.issueJson(issue));
+      }
+      case 'issues/update': {
+        const issue = this.issues.find((i) => i.number === Number(p.issue_number));
+        if (!issue) return this.json(res, 404, { message: 'Not Found' });
+        if (typeof b.body === 'string') issue.body = b.body;
+        if (typeof b.title === 'string') issue.title = b.title;
+        if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
+        return this.json(res, 200, this.issueJson(issue));
+      }
+      default:
+        return this.fail(res, 501, `${req.method} ${op.template} (${op.operationId}) is valid but not implemented by the fake`);
+    }
+  }
+
+  /** Link-header pagination as GitHub does it (per_page default 30). */
+  private page(res: ServerResponse, url: URL, list: unknown[]): void {
+    const per = Number(url.searchParams.get('per_page') ?? 30);
+    const page = Number(url.searchParams.get('page') ?? 1);
+    const last = Math.max(1, Math.ceil(list.length / per));
+    const headers: Record<string, string> = {};
+    if (page < last) {
+      const next = new URL(url.toString());
+      next.searchParams.set('page', String(page + 1));
+      next.searchParams.set('per_page', String(per));
+      headers.link = `<${next.toString()}>; rel="next"`;
+    }
+    this.json(res, 200, list.slice((page - 1) * per, page * per), headers);
+  }
+
+  // ---- JSON shapes (the fields our code and @actions/artifact read, named as GitHub names them) ----
+  private userJson(u: FakeUser) { return { login: u.login, id: u.id, type: u.type, node_id: `U_${u.id}`, html_url: `https://github.com/${u.login}` }; }
+  private repoJson() { return { id: 1, name: this.repo, full_name: this.fullName, owner: this.userJson(this.user(this.owner)), default_branch: this.defaultBranch, fork: false, private: false }; }
+  private commentJson(c: FakeComment) {
+    return { id: c.id, node_id: `IC_${c.id}`, body: c.body, user: this.userJson(c.user), created_at: c.created_at, updated_at: c.updated_at,
+      html_url: `https://github.com/${this.fullName}/pull/${c.issue_number}#issuecomment-${c.id}`, issue_url: `${this.url}/repos/${this.fullName}/issues/${c.issue_number}`, author_association: 'MEMBER' };
+  }
+  private reactionJson(r: FakeReaction) { return { id: r.id, node_id: `REA_${r.id}`, content: r.content, user: this.userJson(r.user), created_at: new Date().toISOString() }; }
+  private pullJson(pr: FakePull) {
+    const repoFor = (full: string) => ({ full_name: full, name: full.split('/')[1], owner: this.userJson(this.user(full.split('/')[0])), fork: full !== this.fullName });
+    return { number: pr.number, state: pr.state ?? 'open', user: this.userJson(pr.user), head: { sha: pr.head_sha, ref: pr.head_ref, label: `${pr.head_repo.split('/')[0]}:${pr.head_ref}`, repo: repoFor(pr.head_repo) },
+      base: { sha: 'b'.repeat(40), ref: pr.base_ref, label: `${this.owner}:${pr.base_ref}`, repo: repoFor(this.fullName) } };
+  }
+  private runJson(r: FakeRun) {
+    return { id: r.id, name: r.name, path: r.path, workflow_id: r.workflow_id, head_branch: r.head_branch, head_sha: r.head_sha, event: r.event, status: r.status, conclusion: r.conclusion,
+      run_attempt: r.run_attempt, run_number: r.id, created_at: r.created_at, updated_at: r.created_at, html_url: `https://github.com/${this.fullName}/actions/runs/${r.id}` };
+  }
+  private artifactJson(a: FakeArtifact) {
+    const size = makeZip(a.files).length;
+    return { id: a.id, node_id: `A_${a.id}`, name: a.name, size_in_bytes: size, expired: a.expired ?? false, created_at: a.created_at, updated_at: a.created_at, expires_at: null,
+      url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}`, archive_download_url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}/zip`,
+      workflow_run: { id: a.run_id } };
+  }
+  private issueJson(i: FakeIssue) { return { number: i.number, id: i.number, title: i.title, body: i.body, state: i.state, labels: i.labels.map((name) => ({ name })), user: this.userJson(i.user), html_url: `https://github.com/${this.fullName}/issues/${i.number}` }; }
+}
+
+/** A minimal ZIP (stored entries, no compression): enough for unzip-stream, which @actions/artifact uses. */
+export function makeZip(files: Record<string, string | Buffer>): Buffer {
+  const locals: Buffer[] = [], centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of Object.entries(files)) {
+    const data = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+    const fname = Buffer.from(name, 'utf8');
+    const crc = crc32(data) >>> 0;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0x0800, 6); local.writeUInt16LE(0, 8);
+    local.writeUInt32LE(0, 10); local.writeUInt32LE(crc, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(fname.length, 26); local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(0x0800, 8); central.writeUInt16LE(0, 10);
+    central.writeUInt32LE(0, 12); central.writeUInt32LE(crc, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(fname.length, 28); central.writeUInt32LE(offset, 42);
+    locals.push(local, fname, data);
+    centrals.push(central, fname);
+    offset += local.length + fname.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(centrals.length / 2, 8); end.writeUInt16LE(centrals.length / 2, 10);
+  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
