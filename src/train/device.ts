@@ -76,8 +76,8 @@ function libraryDirs(): { dirs: string[]; cache: Set<string> } {
 /** Names the CUDA libraries that cannot be found, provider libraries first. */
 export function findMissingCudaLibs(ortMessage = ''): string[] {
   const missing: string[] = [];
-  // ORT sometimes puts the failing library in the message ("libcublasLt.so.12: cannot open ...").
-  for (const m of ortMessage.matchAll(/(lib[\w+-]+\.so(?:\.\d+)*)[^\n]*?(?:cannot open|not found|No such file)/g)) {
+  // The dynamic loader's text names the library it failed on: "<lib>: cannot open shared object file".
+  for (const m of ortMessage.matchAll(/(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/g)) {
     if (!missing.includes(m[1])) missing.push(m[1]);
   }
   const bin = ortBinaryDir();
