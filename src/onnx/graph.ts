@@ -65,6 +65,8 @@ export class Graph {
   private readonly names: Set<string>;
   private readonly counters = new Map<string, number>();
   private readonly constCache = new Map<string, Value>();
+  /** Values this graph defines (inputs, initializers, node outputs): anything else is unknown here. */
+  private readonly defined = new Set<Value>();
 
   constructor(readonly name = 'graph', readonly parent?: Graph) {
     this.names = parent ? parent.names : new Set();
@@ -92,9 +94,15 @@ export class Graph {
     return false;
   }
 
+  /** True when `v` is an input, initializer or node output of this graph. */
+  defines(v: Value): boolean {
+    return this.defined.has(v);
+  }
+
   input(name: string, dtype: DType, shape: Shape): Value {
     const v = new Value(this, this.claim(name), dtype, shape);
     this.inputs.push(v);
+    this.defined.add(v);
     return v;
   }
 
@@ -105,6 +113,7 @@ export class Graph {
     }
     const v = new Value(this, this.claim(name), dtype, shape);
     this.initializers.push({ value: v, data });
+    this.defined.add(v);
     return v;
   }
 
@@ -140,6 +149,9 @@ export class Graph {
       if (v && !this.canRead(v)) {
         throw new GraphBuildError(`node '${name}' (${opType}): input ${i} '${v.name}' belongs to graph '${v.graph.name}', not to '${this.name}' or an enclosing graph`);
       }
+      if (v && !v.graph.defines(v)) {
+        throw new GraphBuildError(`node '${name}' (${opType}): input ${i} '${v.name}' is unknown: it is not an input, initializer or node output of graph '${v.graph.name}' (create values with g.input/g.initializer/g.op)`);
+      }
     });
     const node = new Node(this, opType, name, ins, attrs, opts.domain ?? '');
     let infos;
@@ -154,7 +166,9 @@ export class Graph {
       const info = infos[i];
       if (!info) throw new GraphBuildError(`node '${name}' (${opType}): output ${i} cannot be inferred`);
       const outName = opts.outputNames?.[i] ? this.claim(opts.outputNames[i]) : this.uniqueName(`${name}_out${i}`);
-      node.outputs.push(new Value(this, outName, info.dtype, info.shape, node));
+      const out = new Value(this, outName, info.dtype, info.shape, node);
+      this.defined.add(out);
+      node.outputs.push(out);
     }
     this.nodes.push(node);
     return node.outputs;
