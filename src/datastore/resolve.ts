@@ -3,7 +3,7 @@
 // the same way, versioned by content), a local data file or folder (used in place), or the
 // name[@version] of an entry already in the cache (no network at all).
 import { existsSync, statSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { datastoreCacheRoot, findCached, listCached, storeInCache, type RetryBackoff, withToolCache } from './cache.js';
 import { checkSha256, parseSha256, sha256File } from './checksum.js';
@@ -125,8 +125,9 @@ async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
   }
   // Everything happens in a private staging folder next to the cache (same filesystem); only a
   // fully checked tree is copied into the cache, and the staging folder goes in every case.
-  await mkdir(p.root, { recursive: true });
+  const firstCreated = await mkdir(p.root, { recursive: true });
   const staging = await mkdtemp(join(p.root, '.staging-'));
+  let ok = false;
   try {
     const raw = join(staging, 'download', p.fileName);
     await mkdir(dirname(raw));
@@ -148,9 +149,23 @@ async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
     await writeFile(join(tree, RECORD_FILE), JSON.stringify(record, null, 2) + '\n');
     const path = await storeInCache(p.root, staging, tree, p.name, p.version);
     p.log.info(`Cached datastore ${label} at ${path} (sha256 ${digest})`);
+    ok = true;
     return { root: path, name: p.name, version: displayVersion(p.version), fromCache: false, file };
   } finally {
     await rm(staging, { recursive: true, force: true });
+    if (!ok && firstCreated) await removeEmptyChain(p.root, firstCreated);
+  }
+}
+
+/** Undoes `mkdir -p` after a failure: removes `dir` and its parents up to `top`, while empty. */
+async function removeEmptyChain(dir: string, top: string): Promise<void> {
+  for (let d = dir; d.startsWith(top); d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return; // not empty (another entry appeared): keep it
+    }
+    if (d === top) return;
   }
 }
 
