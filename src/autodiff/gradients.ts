@@ -52,7 +52,14 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
       throw new GraphBuildError(`gradients: no gradient for op '${node.opType}' (node '${node.name}'); add src/autodiff/gradients/${node.opType.toLowerCase()}_grad.ts`);
     }
     const ctx = contextFor(g, node, total, needs);
-    const grads = spec.grad(ctx);
+    let grads;
+    try {
+      grads = spec.grad(ctx);
+    } catch (e) {
+      // Gradient files report unsupported forms with plain Errors naming the node; type them here.
+      if (e instanceof GraphBuildError) throw e;
+      throw new GraphBuildError(`gradients: ${(e as Error).message}`);
+    }
     node.inputs.forEach((v, i) => {
       const d = grads[i];
       if (v && d && needs(i)) {
