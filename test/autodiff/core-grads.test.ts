@@ -9,6 +9,13 @@ describe('gradient check per op (float64, finite differences): arithmetic and pr
     expect(r.checked).toBeGreaterThan(30);
   });
 
+  test('Add with broadcasting over symbolic dims (run-time reduction axes)', async () => {
+    await gradCheck([{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [3, 1] }, { name: 'c', shape: [4] }], (g, [a, b, c]) => {
+      const sym = g.op('Reshape', [a, g.op('Shape', [a])]);
+      return g.op('Reshape', [g.op('Add', [g.op('Add', [sym, b]), c]), g.ints([2, 3, 4])]);
+    });
+  });
+
   test('Sub, Mul, Div with broadcasting', async () => {
     const r = await gradCheck(
       [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [1, 3] }, { name: 'c', shape: [2, 1], data: [1.5, -2.5] }],

@@ -48,6 +48,11 @@ describe('gradient check per op: pointwise', () => {
     await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }], (g, [a, b]) => g.op('Min', [a, b]));
   });
 
+  test('Max and Min with ties: the first tied input takes the gradient, so Max(x, x) has gradient 1', async () => {
+    await gradCheck([{ name: 'x', shape: [2, 3] }], (g, [x]) => g.op('Max', [x, x]));
+    await gradCheck([{ name: 'x', shape: [2, 3] }], (g, [x]) => g.op('Min', [x, x, x]));
+  });
+
   test('Sum: variadic with broadcasting', async () => {
     await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }, { name: 'c', shape: [2, 1] }], (g, [a, b, c]) => g.op('Sum', [a, b, c]));
   });

@@ -99,6 +99,14 @@ describe('gradient check per op: shape and selection ops', () => {
     expect(r.checked).toBe(3);
   });
 
+  test('Expand to a run-time shape (broadcast axes decided at run time)', async () => {
+    await gradCheck([{ name: 'x', shape: [3, 1] }, { name: 'like', shape: [2, 3, 4], grad: false }], (g, [x, like]) => {
+      const e = g.op('Expand', [x, g.op('Shape', [like])]);
+      expect(e.shape.some((d) => typeof d === 'string')).toBe(true);
+      return g.op('Reshape', [e, g.ints([2, 3, 4])]);
+    });
+  });
+
   test('Flatten: axis 2 of [2,3,2,2] and axis 0', async () => {
     await gradCheck([{ name: 'x', shape: [2, 3, 2, 2] }], (g, [x]) => g.op('Flatten', [x], { axis: 2 }));
     await gradCheck([{ name: 'x', shape: [2, 3] }], (g, [x]) => g.op('Flatten', [x], { axis: 0 }));
