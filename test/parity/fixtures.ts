@@ -4,7 +4,8 @@ import { prng } from '../../src/models/bert/init.js';
 
 export interface JsonBatch { input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][]; labels: number[] }
 
-export function makeBatches(opts: { count: number; batch: number; seq: number; vocab: number; labels: number; seed?: number }): JsonBatch[] {
+/** `learnable`: the label is a function of the second token, so a few steps visibly reduce the loss. */
+export function makeBatches(opts: { count: number; batch: number; seq: number; vocab: number; labels: number; seed?: number; learnable?: boolean }): JsonBatch[] {
   const r = prng(opts.seed ?? 7);
   const int = (n: number) => Math.floor(r() * n);
   return Array.from({ length: opts.count }, () => {
@@ -15,7 +16,8 @@ export function makeBatches(opts: { count: number; batch: number; seq: number; v
       b.input_ids.push(Array.from({ length: opts.seq }, (_, t) => (t === 0 ? 101 % opts.vocab : t < len ? 1 + int(opts.vocab - 1) : 0)));
       b.attention_mask.push(Array.from({ length: opts.seq }, (_, t) => (t < len ? 1 : 0)));
       b.token_type_ids.push(Array.from({ length: opts.seq }, (_, t) => (t >= split && t < len ? 1 : 0)));
-      b.labels.push(int(opts.labels));
+      const y = int(opts.labels);
+      b.labels.push(opts.learnable ? b.input_ids[i][1] % opts.labels : y);
     }
     return b;
   });
