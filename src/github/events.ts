@@ -1,7 +1,7 @@
 // The parts of the runner's context (env + event payload) that ChatOps, comments and baselines read.
 // Kept explicit (no global @actions/github context) so tests and the CLI can build one directly.
 import { readFileSync } from 'node:fs';
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
