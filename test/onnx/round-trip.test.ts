@@ -36,17 +36,17 @@ describe('model round trip', () => {
     const m = onnx.ModelProto.decode(toModelBytes(classifier()));
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', OPSET]]);
     const g = m.graph!;
-    expect(g.input.map((i) => i.name)).toEqual(['x']);
-    expect(g.input[0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 3]);
-    expect(g.output.map((o) => o.name)).toEqual(['probs']);
-    const w = g.initializer.find((t) => t.name === 'W')!;
-    expect(w.dims.map(Number)).toEqual([2, 3]);
-    expect(Array.from(new Float32Array(Uint8Array.from(w.rawData).buffer))).toEqual(W);
-    const gemm = g.node.find((n) => n.opType === 'Gemm')!;
-    const alpha = gemm.attribute.find((a) => a.name === 'alpha')!;
+    expect(g.input!.map((i) => i.name)).toEqual(['x']);
+    expect(g.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 3]);
+    expect(g.output!.map((o) => o.name)).toEqual(['probs']);
+    const w = g.initializer!.find((t) => t.name === 'W')!;
+    expect(w.dims!.map(Number)).toEqual([2, 3]);
+    expect(Array.from(new Float32Array(Uint8Array.from(w.rawData!).buffer))).toEqual(W);
+    const gemm = g.node!.find((n) => n.opType === 'Gemm')!;
+    const alpha = gemm.attribute!.find((a) => a.name === 'alpha')!;
     expect(alpha.type).toBe(onnx.AttributeProto.AttributeType.FLOAT); // float(2) must not become INT 2
     expect(alpha.f).toBe(2);
-    expect(Number(gemm.attribute.find((a) => a.name === 'transB')!.i)).toBe(1);
+    expect(Number(gemm.attribute!.find((a) => a.name === 'transB')!.i)).toBe(1);
   });
 
   test('serialised model runs in ORT for two batch sizes and matches the JS computation', async () => {
