@@ -1,0 +1,61 @@
+// JSON Lines: one object per line; blank lines skipped. Columns are the first object's keys.
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Example } from '../types.js';
+import { chooseColumns, parseLabel, type ColumnOptions, type Columns } from './columns.js';
+import { DataFileError } from './errors.js';
+import { Utf8Guard } from './utf8-guard.js';
+
+export async function* readJsonl(file: string, opts: ColumnOptions, onColumns: (c: Columns) => void): AsyncGenerator<Example> {
+  const input = createReadStream(file);
+  const guard = new Utf8Guard(file);
+  input.on('error', (e) => guard.destroy(e));
+  const lines = createInterface({ input: input.pipe(guard), crlfDelay: Infinity });
+  let cols: Columns | undefined;
+  let line = 0;
+  let row = 0;
+  const fail = (msg: string): never => {
+    throw new DataFileError(file, `${file}: line ${line}: ${msg}`, line);
+  };
+  try {
+    for await (const raw of lines) {
+      line++;
+      const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+      if (!text.trim()) continue;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(text);
+      } catch (err) {
+        fail(`not valid JSON (${(err as Error).message}). Fix: write one JSON object per line.`);
+      }
+      if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) fail('expected a JSON object. Fix: write one JSON object per line.');
+      const o = obj as Record<string, unknown>;
+      if (!cols) {
+        cols = chooseColumns(file, Object.keys(o), opts);
+        onColumns(cols);
+      }
+      row++;
+      const field = (name: string): string => {
+        const v = o[name];
+        if (typeof v === 'string') return v;
+        return fail(`'${name}' must be a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. Fix: give every line a '${name}' string.`);
+      };
+      const ex: Example = { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail) };
+      if (cols.textPair) ex.textPair = field(cols.textPair);
+      yield ex;
+    }
+  } catch (err) {
+    if (guard.errored) throw guard.errored;
+    throw err;
+  } finally {
+    input.destroy();
+  }
+  if (!cols) throw new DataFileError(file, `${file} is empty: expected one JSON object per line. Fix: check the file.`);
+}
+
+function jsonLabel(v: unknown, name: string, fail: (m: string) => never): string | number {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '') return parseLabel(v);
+  return fail(`label '${name}' must be a non-empty string or an integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. ` +
+    'Fix: correct the label or remove the line.');
+}

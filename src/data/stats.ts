@@ -1,0 +1,43 @@
+// Dataset statistics for reports: rows per split, label distribution, text length percentiles
+// (in Unicode characters, the pair included).
+import type { DatasetStats } from '../train/metrics-types.js';
+import type { Example } from './types.js';
+
+export function datasetStats(splits: Record<string, readonly Example[] | undefined>): DatasetStats {
+  const stats: DatasetStats = { rows: {}, labels: {}, textLength: {} };
+  for (const [split, examples] of Object.entries(splits)) {
+    if (!examples) continue;
+    stats.rows[split] = examples.length;
+    const counts: Record<string, number> = {};
+    const lengths = new Float64Array(examples.length);
+    examples.forEach((ex, i) => {
+      const key = String(ex.label);
+      counts[key] = (counts[key] ?? 0) + 1;
+      lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
+    });
+    stats.labels[split] = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    lengths.sort();
+    stats.textLength[split] = {
+      p50: percentile(lengths, 50), p90: percentile(lengths, 90), p99: percentile(lengths, 99),
+      max: lengths.length ? lengths[lengths.length - 1]! : 0,
+    };
+  }
+  return stats;
+}
+
+/** Nearest-rank percentile of sorted values (0 for none). */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+/** Code points, not UTF-16 units: an emoji counts once. */
+function charLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0 && s.charCodeAt(i - 1) >= 0xd800 && s.charCodeAt(i - 1) <= 0xdbff) n--;
+  }
+  return n;
+}
