@@ -156,7 +156,7 @@ export class Graph {
     const node = new Node(this, opType, name, ins, attrs, opts.domain ?? '');
     let infos;
     try {
-      infos = inferOutputs(node);
+      infos = inferOutputs(node, opts.outputs);
     } catch (e) {
       if (e instanceof GraphBuildError) throw e;
       throw new GraphBuildError(`node '${name}' (${opType}): ${(e as Error).message}`);

@@ -5,7 +5,8 @@ import { GraphBuildError, isUnknown, unknownDim } from './graph.js';
 import type { DType } from './dtype.js';
 
 export interface OutInfo { dtype: DType; shape: Shape }
-type Infer = (n: Node, ins: (Value | null)[]) => OutInfo[];
+/** `expected`: the output count the caller asked for (g.node's `outputs` option), if any. */
+type Infer = (n: Node, ins: (Value | null)[], expected?: number) => OutInfo[];
 
 const fail = (n: Node, msg: string): never => {
   throw new GraphBuildError(`node '${n.name}' (${n.opType}): ${msg}`);
@@ -265,18 +266,23 @@ function concatInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: vs[0].dtype, shape }];
 }
 
-function splitInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function splitInfer(n: Node, ins: (Value | null)[], expected?: number): OutInfo[] {
   const x = need(n, ins, 0);
   const a = normAxis(n, intAttr(n, 'axis', 0), x.rank, x);
   const sizes = constInts(n, ins[1] ?? null, 'split');
   // Run-time sizes (e.g. a Concat gradient over symbolic dims): the count is the sizes' length.
   const runtimeCount = ins[1] && !sizes && typeof ins[1].shape[0] === 'number' ? ins[1].shape[0] as number : 0;
-  const count = sizes?.length ?? (runtimeCount || intAttr(n, 'num_outputs', 0));
-  if (!count) fail(n, 'give split sizes (input 1) or num_outputs');
+  // Opset 17 has no num_outputs: without sizes, Split cuts equal parts, one per declared output.
+  if (n.attrs.num_outputs !== undefined) fail(n, 'num_outputs is opset 18; in opset 17 give split sizes (input 1) or { outputs: n }');
+  const count = sizes?.length ?? (runtimeCount || expected || 0);
+  if (!count) fail(n, `give split sizes (input 1) or the number of outputs ({ outputs: n }) for '${x.name}'`);
+  if (!sizes && !runtimeCount && typeof x.shape[a] === 'number' && (x.shape[a] as number) % count !== 0) {
+    fail(n, `axis ${a} of '${x.name}' has size ${x.shape[a]}, which does not split into ${count} equal parts`);
+  }
   const d = x.shape[a];
   return Array.from({ length: count }, (_, i) => {
     const shape = [...x.shape];
-    shape[a] = sizes ? sizes[i] : typeof d === 'number' && !runtimeCount ? Math.ceil(d / count) : unknownDim();
+    shape[a] = sizes ? sizes[i] : typeof d === 'number' && !runtimeCount ? d / count : unknownDim();
     return { dtype: x.dtype, shape };
   });
 }
@@ -409,10 +415,10 @@ const INFER: Record<string, Infer> = {
   RandomUniformLike: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 0).shape }],
 };
 
-export function inferOutputs(node: Node): OutInfo[] {
+export function inferOutputs(node: Node, expected?: number): OutInfo[] {
   const f = INFER[node.opType];
   if (!f) throw new GraphBuildError(`node '${node.name}': no shape inference for op '${node.opType}' (add it to src/onnx/shape-inference.ts)`);
-  return f(node, node.inputs);
+  return f(node, node.inputs, expected);
 }
 
 export function knownOps(): string[] {

@@ -92,6 +92,11 @@ describe('gradient check per op: shape and selection ops', () => {
       return g.op('Mul', [q, p]);
     });
     await gradCheck([{ name: 'x', shape: [2, 5] }], (g, [x]) => g.node('Split', [x, g.ints([2, 3])], { axis: -1 })[1]);
+    // opset 17 equal split: no sizes, three declared outputs
+    await gradCheck([{ name: 'x', shape: [3, 2] }], (g, [x]) => {
+      const [a, , c] = g.node('Split', [x], { axis: 0 }, { outputs: 3 });
+      return g.op('Mul', [a, g.op('Tanh', [c])]);
+    });
   });
 
   test('Expand: [3,1] -> [2,3,4] sums over the broadcast axes', async () => {

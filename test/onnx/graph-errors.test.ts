@@ -64,6 +64,14 @@ describe('graph build errors name the node and input', () => {
     expectBuildError(() => g.op('Unsqueeze', [x, g.ints([4])], {}, { name: 'us' }), "node 'us' (Unsqueeze)", 'axis 4');
   });
 
+  test('Split: no sizes and no output count, uneven equal split, opset-18 num_outputs', () => {
+    const g = new Graph('g');
+    const x = g.input('x', 'float32', [5, 2]);
+    expectBuildError(() => g.node('Split', [x], {}, { name: 'sp1' }), "node 'sp1' (Split)", "'x'", 'outputs: n');
+    expectBuildError(() => g.node('Split', [x], {}, { name: 'sp2', outputs: 2 }), "node 'sp2' (Split)", "'x' has size 5", '2 equal parts');
+    expectBuildError(() => g.node('Split', [x], { num_outputs: 5 }, { name: 'sp3' }), "node 'sp3' (Split)", 'num_outputs is opset 18');
+  });
+
   test('ReduceMean with an axes input (opset 18 form) in an opset-17 graph', () => {
     const g = new Graph('g');
     const x = g.input('x', 'float32', [2, 3]);
