@@ -1,11 +1,10 @@
 // Baseline = the latest successful run of the same workflow on the default branch, and the
 // metrics.json inside its metrics artifact (downloaded with @actions/artifact by run id).
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DefaultArtifactClient } from '@actions/artifact';
 import type { MetricsFile } from '../train/metrics-types.js';
 import type { Octokit, RepoRef } from './events.js';
+import { fetchRunMetrics, type ArtifactSource } from './run-artifacts.js';
+
+export { BaselineError, fetchRunMetrics, parseMetricsFile, type ArtifactSource } from './run-artifacts.js';
 
 export interface RunRef { id: number; headSha: string; headBranch: string; url: string; event: string; createdAt: string }
 
@@ -28,59 +27,6 @@ export async function findBaselineRun(octokit: Octokit, repo: RepoRef, opts: Fin
   const run = data.workflow_runs.find((r) => r.id !== opts.runId && r.conclusion === 'success');
   if (!run) return undefined;
   return { id: run.id, headSha: run.head_sha, headBranch: run.head_branch ?? branch, url: run.html_url, event: run.event, createdAt: run.created_at };
-}
-
-export interface ArtifactSource { token: string; repo: RepoRef }
-
-export class BaselineError extends Error {
-  override name = 'BaselineError';
-}
-
-/**
- * Downloads the run's metrics artifact (exact `name`, else the newest artifact whose name starts
- * with `prefix`) into a temp dir and returns the parsed metrics.json found inside it.
- */
-export async function fetchRunMetrics(src: ArtifactSource, runId: number, match: { name?: string; prefix?: string }): Promise<{ artifact: string; metrics: MetricsFile } | undefined> {
-  const client = new DefaultArtifactClient();
-  const findBy = { token: src.token, workflowRunId: runId, repositoryOwner: src.repo.owner, repositoryName: src.repo.repo };
-  const { artifacts } = await client.listArtifacts({ findBy, latest: true });
-  const candidates = artifacts
-    .filter((a) => (match.name ? a.name === match.name : a.name.startsWith(match.prefix ?? 'textclf')))
-    .sort((a, b) => b.id - a.id);
-  if (candidates.length === 0) return undefined;
-  const chosen = candidates[0];
-  const dir = await mkdtemp(join(tmpdir(), 'textclf-baseline-'));
-  try {
-    await client.downloadArtifact(chosen.id, { path: dir, findBy });
-    const file = await findFile(dir, 'metrics.json');
-    if (!file) throw new BaselineError(`artifact '${chosen.name}' of run ${runId} has no metrics.json; upload the output_dir as the metrics artifact`);
-    return { artifact: chosen.name, metrics: parseMetricsFile(await readFile(file, 'utf8'), `${chosen.name}/metrics.json`) };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-export function parseMetricsFile(text: string, where: string): MetricsFile {
-  let m: any;
-  try { m = JSON.parse(text); } catch (e) { throw new BaselineError(`${where} is not JSON: ${(e as Error).message}`); }
-  if (m?.version !== 1 || !Array.isArray(m.epochs) || typeof m.run !== 'object') throw new BaselineError(`${where} is not a textclf metrics file (version 1 with run and epochs)`);
-  return m as MetricsFile;
-}
-
-/** Breadth-first, so `metrics.json` at the top wins over checkpoint copies deeper down. */
-async function findFile(root: string, name: string): Promise<string | undefined> {
-  let level = [root];
-  while (level.length > 0) {
-    const next: string[] = [];
-    for (const dir of level) {
-      const entries = await readdir(dir, { withFileTypes: true });
-      const hit = entries.find((e) => e.isFile() && e.name === name);
-      if (hit) return join(dir, hit.name);
-      next.push(...entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort());
-    }
-    level = next;
-  }
-  return undefined;
 }
 
 export interface Baseline { run: RunRef; artifact: string; metrics: MetricsFile }
