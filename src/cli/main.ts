@@ -1,0 +1,53 @@
+// The `textclf` command: parse flags from the one schema, run, print where the results are.
+import { FlagError, parseFlags } from '../config/parse.js';
+import { lineLogger } from '../report/logger.js';
+import { runTraining } from '../train/run.js';
+import { helpText, parseArgv } from './args.js';
+import { DEMO_FLAGS, prepareDemo } from './demo.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export async function main(argv: string[]): Promise<number> {
+  const log = lineLogger();
+  try {
+    const args = parseArgv(argv);
+    if (args.help || !args.command || args.command === 'help') {
+      process.stdout.write(helpText() + '\n');
+      return args.command && args.command !== 'help' ? 0 : args.help ? 0 : 1;
+    }
+    if (args.command !== 'train' && args.command !== 'demo') {
+      throw new FlagError(args.command, `unknown command '${args.command}'; use 'textclf train' or 'textclf demo'`);
+    }
+    let raw = args.raw;
+    if (args.command === 'demo') {
+      const merged: Record<string, string> = { ...DEMO_FLAGS, ...raw };
+      raw = { ...merged, ...(await prepareDemo(merged.output_dir, Number(merged.seed ?? 42))) };
+    }
+    const flags = parseFlags(raw, 'cli');
+    const controller = new AbortController();
+    const stop = (sig: string) => {
+      if (controller.signal.aborted) process.exit(130);
+      log.warning(`${sig}: stopping after the current step and saving a checkpoint (press again to quit at once)`);
+      controller.abort();
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'textclf') : join(homedir(), '.cache', 'textclf');
+    const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir });
+    const t = r.metrics.test;
+    process.stdout.write([
+      '',
+      t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : 'no test split',
+      `report:     ${r.reportPath}`,
+      `metrics:    ${join(r.outputDir, 'metrics.json')}`,
+      `checkpoint: ${r.checkpointDir}`,
+      '',
+    ].join('\n'));
+    return r.metrics.run.cancelled ? 130 : 0;
+  } catch (e) {
+    const err = e as Error;
+    log.error(err.name && err.name !== 'Error' ? `${err.message}` : err.message);
+    if (process.env.TEXTCLF_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

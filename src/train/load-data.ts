@@ -1,0 +1,114 @@
+// Flags -> tokenized splits: datastore -> files -> rows -> label map -> token ids (once per run).
+import { open } from 'node:fs/promises';
+import type { Flags } from '../config/parse.js';
+import { flagSpec } from '../config/schema.js';
+import { applyLabelMap, buildLabelMap, labelMapFromLabels } from '../data/labels.js';
+import { readPretokenizedJsonl } from '../data/pretokenized.js';
+import { readExamples } from '../data/readers/index.js';
+import { datasetStats } from '../data/stats.js';
+import type { Example, LabelMap } from '../data/types.js';
+import { DatastoreError, locateFile, resolveDatastore } from '../datastore/index.js';
+import type { Logger } from '../report/logger.js';
+import { encodeExamples, type EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
+import type { DatasetStats } from './metrics-types.js';
+
+export type Split = 'train' | 'valid' | 'test';
+export const SPLITS: Split[] = ['train', 'valid', 'test'];
+
+export interface SplitFiles { root: string; datastore?: string; files: Partial<Record<Split, string>> }
+
+export interface LoadedData {
+  labelMap: LabelMap;
+  splits: Partial<Record<Split, EncodedDataset>>;
+  stats?: DatasetStats;
+  files: Partial<Record<Split, string>>;
+}
+
+/** Resolves the datastore and the three split files; a default-named valid/test file may be absent. */
+export async function locateSplits(flags: Flags, log: Logger): Promise<SplitFiles> {
+  let root = process.cwd();
+  let datastore: string | undefined;
+  let single: string | undefined;
+  if (flags.datastore) {
+    const ds = await log.group('Datastore', () => resolveDatastore({
+      source: String(flags.datastore), version: flags.datastore_version as string | undefined,
+      sha256: flags.datastore_sha256 as string | undefined, cacheDir: flags.cache_dir as string | undefined, log,
+    }));
+    root = ds.root;
+    single = ds.file;
+    datastore = `${ds.name}@${ds.version}`;
+    log.info(`datastore ${datastore} at ${root}${ds.fromCache ? ' (from cache, no download)' : ''}`);
+  }
+  const files: Partial<Record<Split, string>> = {};
+  for (const split of SPLITS) {
+    const flag = `${split}_file`;
+    let name = flags[flag] as string | undefined;
+    const isDefault = name === flagSpec(flag)?.default;
+    if (split === 'train' && single && isDefault) name = single;
+    if (!name) continue;
+    try {
+      files[split] = await locateFile(root, name, log, flag);
+    } catch (e) {
+      // valid.csv/test.csv are defaults, not promises: a datastore without them trains anyway.
+      if (!(e instanceof DatastoreError) || split === 'train' || !isDefault) throw e;
+      log.notice(`${flag}: no ${name} in the datastore; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${flag} to use another file)`);
+    }
+  }
+  return { root, datastore, files };
+}
+
+/** A .jsonl file whose first record has input_ids is pre-tokenized. */
+async function isPretokenized(file: string): Promise<boolean> {
+  if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const first = buf.subarray(0, bytesRead).toString('utf8').split('\n').find((l) => l.trim());
+    return !!first && /"input_ids"\s*:/.test(first);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads and tokenizes the splits; labels come from train (or from `fixedLabels` when resuming). */
+export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenizer | undefined, log: Logger, fixedLabels?: string[]): Promise<LoadedData> {
+  const maxLength = Number(flags.max_length);
+  const splits: Partial<Record<Split, EncodedDataset>> = {};
+  const trainFile = sf.files.train!;
+  if (await isPretokenized(trainFile)) {
+    let labelMap: LabelMap | undefined = fixedLabels ? labelMapFromLabels(fixedLabels) : undefined;
+    for (const split of SPLITS) {
+      const file = sf.files[split];
+      if (!file) continue;
+      const d = await readPretokenizedJsonl(file, { vocabSize: tok?.vocabSize, maxLength, labelMap });
+      labelMap = d.labelMap;
+      splits[split] = d.dataset;
+      log.info(`${split}: ${d.dataset.size} pre-tokenized rows from ${file}`);
+    }
+    return { labelMap: labelMap!, splits, files: sf.files };
+  }
+  if (!tok) throw new Error('internal: a tokenizer is needed for text files');
+  const columns = { textColumn: flags.text_column as string | undefined, textPairColumn: flags.text_pair_column as string | undefined, labelColumn: flags.label_column as string | undefined };
+  const rows: Partial<Record<Split, Example[]>> = {};
+  for (const split of SPLITS) {
+    const file = sf.files[split];
+    if (!file) continue;
+    const r = await readExamples(file, columns);
+    if (r.examples.length === 0) throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
+    rows[split] = r.examples;
+    log.info(`${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ''}, label: ${r.columns.label})`);
+  }
+  const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : buildLabelMap(rows.train!);
+  for (const split of SPLITS) if (rows[split]) applyLabelMap(rows[split]!, labelMap, sf.files[split]!);
+  await log.group('Tokenizing', async () => {
+    for (const split of SPLITS) {
+      if (!rows[split]) continue;
+      const t0 = Date.now();
+      splits[split] = encodeExamples(tok, rows[split]!, labelMap, maxLength);
+      log.info(`${split}: ${splits[split]!.size} examples, ${splits[split]!.ids.length} tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  });
+  return { labelMap, splits, stats: datasetStats(rows), files: sf.files };
+}

@@ -1,0 +1,139 @@
+// The epoch loop: batches -> optimizer steps (A micro-batches each) -> runner calls (K steps each),
+// the lr schedule, validation at val_check_interval, events, progress and cancellation.
+import { makeBatch, padGroup, planBatches } from '../data/batching.js';
+import type { Batch } from '../data/types.js';
+import { linearWarmupDecay, lrsFor } from '../optim/schedule.js';
+import type { EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import type { EventStream } from './events.js';
+import type { EvalMetrics } from './metrics-types.js';
+import { toMicroBatch } from './micro-batch.js';
+import type { Runner } from './runner.js';
+
+export interface TrainerOptions {
+  maxEpochs: number;
+  batchSize: number;
+  accumulate: number;
+  stepsPerRun: number;
+  maxLength: number;
+  padding: 'longest' | 'max_length';
+  padId: number;
+  shuffle: boolean;
+  seed: number;
+  learningRate: number;
+  warmupSteps: number;
+  limitTrainBatches: number;
+  valCheckInterval: number;
+}
+
+export interface Position { epoch: number; stepInEpoch: number }
+
+export interface TrainerHooks {
+  events: EventStream;
+  /** Validation (returns undefined when there is no validation split). */
+  validate(epoch: number, step: number): Promise<EvalMetrics | undefined>;
+  /** Called after every completed epoch (checkpointing). */
+  epochEnd(epoch: number, trainLoss: number, validation: EvalMetrics | undefined, seconds: number): Promise<void>;
+  progress(p: { step: number; totalSteps: number; epoch: number; loss: number; samples: number }): void;
+  signal?: AbortSignal;
+}
+
+/** Batches of one epoch after limit_train_batches; with accumulation, a trailing partial step is dropped. */
+export function batchesPerEpoch(n: number, o: Pick<TrainerOptions, 'batchSize' | 'limitTrainBatches'>): number {
+  const all = Math.ceil(n / o.batchSize);
+  const lim = o.limitTrainBatches;
+  return lim <= 1 ? Math.max(1, Math.floor(all * lim)) : Math.min(all, Math.floor(lim));
+}
+
+export function stepsPerEpoch(n: number, o: Pick<TrainerOptions, 'batchSize' | 'limitTrainBatches' | 'accumulate'>): number {
+  return Math.floor(batchesPerEpoch(n, o) / o.accumulate);
+}
+
+/** Validation points inside an epoch, as counts of batches done (always includes the epoch end). */
+export function validationPoints(batches: number, interval: number): Set<number> {
+  const every = interval <= 1 ? Math.max(1, Math.round(batches * interval)) : Math.floor(interval);
+  const points = new Set<number>();
+  for (let b = every; b < batches; b += every) points.add(b);
+  points.add(batches);
+  return points;
+}
+
+export class Trainer {
+  constructor(private readonly runner: Runner, private readonly train: EncodedDataset, private readonly o: TrainerOptions) {
+    if (stepsPerEpoch(train.size, o) < 1) {
+      throw new RangeError(`the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`);
+    }
+  }
+
+  get totalSteps(): number { return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs; }
+
+  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped. */
+  async fit(hooks: TrainerHooks, start: Position = { epoch: 0, stepInEpoch: 0 }): Promise<Position & { cancelled: boolean }> {
+    const o = this.o;
+    const schedule = linearWarmupDecay(o.learningRate, o.warmupSteps, this.totalSteps);
+    const perEpoch = stepsPerEpoch(this.train.size, o);
+    let samples = 0;
+    for (let epoch = start.epoch; epoch < o.maxEpochs; epoch++) {
+      const epochStart = Date.now();
+      const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
+      const valAt = validationPoints(plan.length, o.valCheckInterval);
+      let stepInEpoch = epoch === start.epoch ? start.stepInEpoch : 0;
+      let lossSum = 0, lossCount = 0;
+      let lastValidation: EvalMetrics | undefined;
+      while (stepInEpoch < perEpoch) {
+        const run = this.nextRun(plan, stepInEpoch, perEpoch);
+        const k = run.length / o.accumulate;
+        const t0 = Date.now();
+        const lrs = lrsFor(schedule, this.runner.globalStep, k);
+        const { losses } = await this.runner.step(run.map((b) => toMicroBatch(b)), lrs);
+        const runSamples = run.reduce((a, b) => a + b.batchSize, 0);
+        const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1000);
+        samples += runSamples;
+        losses.forEach((loss, i) => {
+          const step = this.runner.globalStep - k + i + 1;
+          if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`);
+          hooks.events.emit({ type: 'step', step, epoch: epoch + 1, loss, lr: lrs[i], samplesPerSec: rate, time: Date.now() / 1000 });
+          lossSum += loss;
+          lossCount++;
+        });
+        const before = stepInEpoch * o.accumulate;
+        stepInEpoch += k;
+        hooks.progress({ step: this.runner.globalStep, totalSteps: this.totalSteps, epoch: epoch + 1, loss: losses[losses.length - 1], samples });
+        const after = stepInEpoch * o.accumulate;
+        const crossed = [...valAt].some((p) => p > before && p <= after);
+        if (crossed) {
+          lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
+          if (lastValidation) hooks.events.emit({ type: 'validation', step: this.runner.globalStep, epoch: epoch + 1, metrics: lastValidation, time: Date.now() / 1000 });
+        }
+        if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true };
+      }
+      const trainLoss = lossCount ? lossSum / lossCount : NaN;
+      hooks.events.emit({ type: 'epoch', step: this.runner.globalStep, epoch: epoch + 1, trainLoss, time: Date.now() / 1000 });
+      await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1000);
+      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs) return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true };
+    }
+    return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false };
+  }
+
+  /**
+   * The micro-batches of the next runner call: up to K optimizer steps whose micro-batches have the
+   * same batch size (the stacked [K, A, B, T] input needs one shape), padded to a common length.
+   */
+  private nextRun(plan: number[][], stepInEpoch: number, perEpoch: number): Batch[] {
+    const o = this.o;
+    const k = Math.min(o.stepsPerRun, perEpoch - stepInEpoch);
+    const first = stepInEpoch * o.accumulate;
+    const size = plan[first].length;
+    let count = 0;
+    while (count < k && plan.slice(first + count * o.accumulate, first + (count + 1) * o.accumulate).every((b) => b.length === size)) count++;
+    if (count === 0) count = 1; // a step whose micro-batches differ in size: only possible with A > 1
+    const idx = plan.slice(first, first + count * o.accumulate);
+    const built = idx.map((i) => makeBatch(this.train, i, o));
+    if (built.some((b) => b.batchSize !== built[0].batchSize)) {
+      // Uneven micro-batches inside one step (the epoch's short last batch with A > 1): trim to the
+      // smallest so the step stays one stacked tensor.
+      const min = Math.min(...built.map((b) => b.batchSize));
+      return padGroup(idx.map((i) => makeBatch(this.train, i.slice(0, min), o)), o.padId);
+    }
+    return padGroup(built, o.padId);
+  }
+}
