@@ -1,13 +1,13 @@
 // Reverse-mode autodiff over a built Graph: walks the nodes between the parameters and the loss
 // backwards and asks each op's gradient file for the input gradients.
-import { isFloat } from '../onnx/dtype.js';
+import { isFloat, typedArrayOf } from '../onnx/dtype.js';
 import { Graph, GraphBuildError, Node, Value } from '../onnx/graph.js';
-import { accumulate } from './helpers.js';
+import { accumulate, shapeOf } from './helpers.js';
 import { GRADIENTS } from './gradients/index.js';
 import type { GradContext } from './types.js';
 
 export interface GradientOptions {
-  /** Gradient of the loss itself (default: 1). */
+  /** Gradient of the loss itself (default: ones shaped like the loss, i.e. d sum(loss)). */
   seed?: Value;
 }
 
@@ -27,7 +27,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     const list = contributions.get(v);
     if (list) list.push(d); else contributions.set(v, [d]);
   };
-  add(loss, opts.seed ?? g.scalar(1, loss));
+  add(loss, opts.seed ?? (loss.rank === 0 ? g.scalar(1, loss) : onesLike(g, loss)));
   const total = (v: Value): Value | undefined => {
     const parts = contributions.get(v);
     if (!parts) return undefined;
@@ -63,8 +63,9 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     node.inputs.forEach((v, i) => {
       const d = grads[i];
       if (v && d && needs(i)) {
-        if (d.rank !== v.rank) {
-          throw new GraphBuildError(`gradients: op '${node.opType}' (node '${node.name}') returned a rank-${d.rank} gradient for rank-${v.rank} input '${v.name}'`);
+        const clash = d.shape.findIndex((e, j) => typeof e === 'number' && typeof v.shape[j] === 'number' && e !== v.shape[j]);
+        if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
+          throw new GraphBuildError(`gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`);
         }
         add(v, d);
       }
@@ -75,6 +76,10 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
     return d;
   });
+}
+
+function onesLike(g: Graph, v: Value): Value {
+  return g.op('ConstantOfShape', [shapeOf(g, v)], { value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) } });
 }
 
 function nodesOf(g: Graph): Node[] {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gradients } from '../../src/autodiff/gradients.js';
 import { GRADIENT_OPS } from '../../src/autodiff/gradients/index.js';
 import { Graph, Value } from '../../src/onnx/graph.js';
+import { sessionFor, tensor } from '../../src/onnx/session.js';
 
 /** loss = sum(tanh(x @ w) + extra), where `extra` is built by `side` (which may add unrelated branches). */
 function build(side: (g: Graph, w: Value) => Value) {
@@ -54,5 +55,18 @@ describe('autodiff driver', () => {
     const missing = GRADIENT_OPS.filter((op) => !titles.some((t) => new RegExp(`\\b${op}\\b`).test(t)));
     expect(missing).toEqual([]);
     expect(GRADIENT_OPS.length).toBeGreaterThanOrEqual(38);
+  });
+});
+
+describe('autodiff driver: seeds and checks', () => {
+  test('a non-scalar loss is seeded with ones (the gradient of its sum)', async () => {
+    const g = new Graph('vec');
+    const w = g.input('w', 'float64', [3]);
+    const loss = g.op('Mul', [w, w]); // [3]
+    g.output(gradients(loss, [w])[0], 'dw');
+    const s = await sessionFor(g);
+    const out = await s.run({ w: tensor('float64', Float64Array.from([1, -2, 0.5]), [3]) });
+    expect(Array.from(out.dw.data as Float64Array)).toEqual([2, -4, 1]);
+    await s.release();
   });
 });
