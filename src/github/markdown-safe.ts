@@ -8,7 +8,7 @@ export function escapeMarkdown(s: string, max = MAX): string {
   let t = s.length > max ? `${s.slice(0, max)}…` : s;
   t = t.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   t = t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  t = t.replace(/[\\`*_{}[\]()#+\-.!|~$:]/g, (c) => `\\${c}`);
+  t = t.replace(/[\\`*_{}[\]()#+\-.!|~$]/g, (c) => `\\${c}`);
   // A zero-width space after @ keeps "@user" readable but stops the mention/notification.
   t = t.replace(/@/g, '@\u200b');
   return t;

@@ -39,7 +39,7 @@ export class OpenApiValidator {
   static load(): OpenApiValidator {
     const require = createRequire(import.meta.url);
     const file = require.resolve('@octokit/openapi/generated/api.github.com.json');
-    return new OpenApiValidator(JSON.parse(readFileSync(file, 'utf8')));
+    return new OpenApiValidator(nullableToJsonSchema(JSON.parse(readFileSync(file, 'utf8'))));
   }
 
   match(method: string, pathname: string): MatchedOperation | undefined {
@@ -117,4 +117,28 @@ export class OpenApiValidator {
     if (!v) { v = this.ajv.compile({ $ref: `gh#${pointer}` }); this.compiled.set(pointer, v); }
     return v;
   }
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` is not JSON Schema, and Ajv accepts it only next to `type`.
+ * Rewrite it the way OpenAPI 3.1 does: add 'null' to the type, or allow null beside the schema.
+ */
+function nullableToJsonSchema(node: Json): Json {
+  if (Array.isArray(node)) { node.forEach(nullableToJsonSchema); return node; }
+  if (!node || typeof node !== 'object') return node;
+  for (const v of Object.values(node)) nullableToJsonSchema(v);
+  if (node.nullable === true) {
+    delete node.nullable;
+    if (typeof node.type === 'string') {
+      node.type = [node.type, 'null'];
+      if (Array.isArray(node.enum) && !node.enum.includes(null)) node.enum.push(null);
+    } else if (!node.type) {
+      const inner = { ...node };
+      for (const k of Object.keys(node)) if (!['description', 'title', 'example', 'examples'].includes(k)) delete node[k];
+      node.anyOf = [inner, { type: 'null' }];
+    }
+  } else if (node.nullable === false) {
+    delete node.nullable;
+  }
+  return node;
 }
