@@ -123,6 +123,35 @@ describe('tokenizer parity with the Hugging Face Rust tokenizers library (real B
     }
   });
 
+  test('without truncation, the same ids and token types as @huggingface/tokenizers\' own encode (singles and pairs)', async () => {
+    const ours = await loadTokenizer(dir);
+    const { Tokenizer } = await import('@huggingface/tokenizers');
+    const lib = new Tokenizer(ours.json, {});
+    const texts = [...TEXTS.filter((t) => t.trim() !== ''), ...randomTexts(vocab, 30)];
+    for (let i = 0; i < texts.length; i++) {
+      const a = texts[i];
+      const b = texts[(i + 5) % texts.length];
+      const single = lib.encode(a, { return_token_type_ids: true });
+      expect(ours.encode(a, undefined, 100000)).toEqual({ ids: single.ids, typeIds: single.token_type_ids });
+      const pair = lib.encode(a, { text_pair: b, return_token_type_ids: true });
+      expect(ours.encode(a, b, 100000)).toEqual({ ids: pair.ids, typeIds: pair.token_type_ids });
+    }
+  });
+
+  test('older tokenizer.json with a BertProcessing post_processor matches Rust reading the same file', async () => {
+    const base = await loadTokenizer(dir);
+    const other = mkdtempSync(path.join(os.tmpdir(), 'tok-bertproc-'));
+    try {
+      const json = { ...base.json, post_processor: { type: 'BertProcessing', sep: ['[SEP]', 102], cls: ['[CLS]', 101] } };
+      writeFileSync(path.join(other, 'tokenizer.json'), JSON.stringify(json));
+      const ours = await loadTokenizer(other);
+      const ref = rust.Tokenizer.fromFile(path.join(other, 'tokenizer.json'));
+      for (const t of TEXTS) for (const m of [11, 40]) await expectSame(ours, ref, t, TEXTS[1], m);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   test('a saved checkpoint tokenizer.json loads back and encodes identically', async () => {
     const ours = await loadTokenizer(dir);
     const ckpt = path.join(dir, 'ckpt');
