@@ -15,7 +15,7 @@ export function datasetStats(splits: Record<string, readonly Example[] | undefin
       counts[key] = (counts[key] ?? 0) + 1;
       lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
     });
-    stats.labels[split] = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    stats.labels[split] = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compareLabels(a, b)));
     lengths.sort();
     stats.textLength[split] = {
       p50: percentile(lengths, 50), p90: percentile(lengths, 90), p99: percentile(lengths, 99),
@@ -23,6 +23,13 @@ export function datasetStats(splits: Record<string, readonly Example[] | undefin
     };
   }
   return stats;
+}
+
+/** Integer labels in numeric order, others by code point (as in the label map). */
+function compareLabels(a: string, b: string): number {
+  const int = /^-?\d+$/;
+  if (int.test(a) && int.test(b)) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Nearest-rank percentile of sorted values (0 for none). */

@@ -3,7 +3,6 @@
 // point anywhere) are refused before unzip/tar run. Corrupt archives fail here too, with the
 // parser's reason.
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import yauzl from 'yauzl';
@@ -61,8 +60,24 @@ export async function listTarEntries(file: string, gzip: boolean): Promise<Archi
     stream.on('end', next);
     stream.resume();
   });
+  // Not stream.pipeline: with tar-stream's streamx Writable it can settle before zlib reports a
+  // truncated gzip, leaving that error unhandled. Every stream keeps its handler until the end.
   const source = createReadStream(file);
-  await (gzip ? pipeline(source, createGunzip(), extract) : pipeline(source, extract));
+  const streams: NodeJS.EventEmitter[] = [source, extract];
+  await new Promise<void>((resolve, reject) => {
+    extract.on('finish', () => resolve());
+    if (gzip) {
+      const gunzip = createGunzip();
+      streams.push(gunzip);
+      source.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
+    } else {
+      source.pipe(extract as unknown as NodeJS.WritableStream);
+    }
+    for (const s of streams) s.on('error', reject);
+  }).finally(() => {
+    source.destroy();
+    extract.destroy();
+  });
   return entries;
 }
 

@@ -37,9 +37,11 @@ export async function withToolCache<T>(root: string, temp: string, retry: RetryB
     g[RETRY_MIN] = retry.minSeconds;
     g[RETRY_MAX] = retry.maxSeconds;
   }
+  const restoreStdout = process.env.GITHUB_ACTIONS === 'true' ? () => {} : dropDebugCommands();
   try {
     return await fn();
   } finally {
+    restoreStdout();
     restoreEnv('RUNNER_TOOL_CACHE', saved.cache);
     restoreEnv('RUNNER_TEMP', saved.temp);
     g[RETRY_MIN] = saved.min;
@@ -47,6 +49,26 @@ export async function withToolCache<T>(root: string, temp: string, retry: RetryB
     if (saved.min === undefined) delete g[RETRY_MIN];
     if (saved.max === undefined) delete g[RETRY_MAX];
   }
+}
+
+/**
+ * Outside a runner, the toolkit's `::debug::` workflow commands are noise on stdout, and they
+ * carry the full download URL (credentials, presigned query). Drops them until restored.
+ */
+function dropDebugCommands(): () => void {
+  const original = process.stdout.write;
+  const filtered = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    if (typeof chunk === 'string' && chunk.startsWith('::debug::')) {
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }
+    return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  };
+  process.stdout.write = filtered as typeof process.stdout.write;
+  return () => {
+    if (process.stdout.write === filtered) process.stdout.write = original;
+  };
 }
 
 function restoreEnv(key: string, value: string | undefined): void {

@@ -64,7 +64,7 @@ export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDa
     const fileName = safeFileName(urlBasename(url.href)) || 'datastore';
     const name = entryName(fileName);
     const version = userVersion ? cacheVersion(userVersion) : defaultUrlVersion(url.href, sha256);
-    return fetchOrReuse({ root, name, version, sha256, log, shown, retry: opts.retry, fileName,
+    return fetchOrReuse({ root, name, version, shownVersion: userVersion, sha256, log, shown, retry: opts.retry, fileName,
       obtain: (dest) => downloadFile(url.href, dest, shown) });
   }
 
@@ -86,7 +86,7 @@ export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDa
     const digest = await sha256File(path);
     if (sha256) checkSha256(digest, sha256, shown);
     const version = userVersion ? cacheVersion(userVersion) : contentVersion(digest);
-    return fetchOrReuse({ root, name: entryName(basename(path)), version, sha256, log, shown, fileName: basename(path),
+    return fetchOrReuse({ root, name: entryName(basename(path)), version, shownVersion: userVersion, sha256, log, shown, fileName: basename(path),
       obtain: (dest) => copyFile(path, dest) });
   }
 
@@ -97,8 +97,9 @@ export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDa
     const hit = await findCached(root, name, wanted ? cacheVersion(wanted) : undefined);
     if (hit) {
       if (sha256) await checkRecord(hit.path, sha256, shown);
-      log.info(`Datastore ${name}@${displayVersion(hit.version)} from the cache (${hit.path})`);
-      return { root: hit.path, name, version: displayVersion(hit.version), fromCache: true, file: await recordFile(hit.path) };
+      const v = wanted ?? displayVersion(hit.version);
+      log.info(`Datastore ${name}@${v} from the cache (${hit.path})`);
+      return { root: hit.path, name, version: v, fromCache: true, file: await recordFile(hit.path) };
     }
     const cached = await listCached(root);
     throw new DatastoreError(shown, `datastore '${shown}' is neither a URL, an existing path, nor a cached datastore in ${root}` +
@@ -109,19 +110,20 @@ export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDa
 }
 
 interface FetchPlan {
-  root: string; name: string; version: string; sha256?: string; log: DatastoreLogger; shown: string;
+  root: string; name: string; version: string; shownVersion?: string; sha256?: string; log: DatastoreLogger; shown: string;
   retry?: RetryBackoff; fileName: string;
   /** Puts the raw datastore file at `dest` (download or copy). */
   obtain: (dest: string) => Promise<void>;
 }
 
 async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
-  const label = `${p.name}@${displayVersion(p.version)}`;
+  const shownVersion = p.shownVersion ?? displayVersion(p.version);
+  const label = `${p.name}@${shownVersion}`;
   const hit = await findCached(p.root, p.name, p.version);
   if (hit) {
     if (p.sha256) await checkRecord(hit.path, p.sha256, p.shown);
     p.log.info(`Datastore ${label} from the cache (${hit.path}); no download`);
-    return { root: hit.path, name: p.name, version: displayVersion(p.version), fromCache: true, file: await recordFile(hit.path) };
+    return { root: hit.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(hit.path) };
   }
   // Everything happens in a private staging folder next to the cache (same filesystem); only a
   // fully checked tree is copied into the cache, and the staging folder goes in every case.
@@ -150,7 +152,7 @@ async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
     const path = await storeInCache(p.root, staging, tree, p.name, p.version);
     p.log.info(`Cached datastore ${label} at ${path} (sha256 ${digest})`);
     ok = true;
-    return { root: path, name: p.name, version: displayVersion(p.version), fromCache: false, file };
+    return { root: path, name: p.name, version: shownVersion, fromCache: false, file };
   } finally {
     await rm(staging, { recursive: true, force: true });
     if (!ok && firstCreated) await removeEmptyChain(p.root, firstCreated);

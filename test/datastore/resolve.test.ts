@@ -191,10 +191,22 @@ test('local folders and files are used in place; local archives are cached by co
   await expect(resolveDatastore(opts('nothing-cached'))).rejects.toThrow(/neither a URL, an existing path, nor a cached datastore .*cached: local@/);
 });
 
-test('credentials and query strings never appear in messages', async () => {
-  const url = server.url('/missing.zip').replace('http://', 'http://user:s3cret@') + '?X-Amz-Signature=topsecret';
-  const err = await expectFailure(opts(url), /HTTP 404/);
-  expect(err.message).not.toMatch(/s3cret|topsecret/);
+test('credentials and query strings never appear in messages, logs or stdout', async () => {
+  const secret = (path: string) => server.url(path).replace('http://', 'http://user:s3cret@') + '?X-Amz-Signature=topsecret';
+  const printed: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: unknown) => { printed.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  const logged: string[] = [];
+  try {
+    const err = await expectFailure(opts(secret('/missing.zip')), /HTTP 404/);
+    expect(err.message).not.toMatch(/s3cret|topsecret/);
+    const logAll = { info: (m: string) => logged.push(m), notice: (m: string) => logged.push(m), warning: (m: string) => logged.push(m) };
+    await resolveDatastore(opts(secret('/again.zip'), { log: logAll }));
+  } finally {
+    process.stdout.write = write;
+  }
+  expect(logged.join('\n')).toMatch(/Fetching datastore http:\/\/127\.0\.0\.1:\d+\/again\.zip\?…/);
+  expect([...printed, ...logged].join('\n')).not.toMatch(/s3cret|topsecret/);
 });
 
 test('a missing file lists what the datastore contains', async () => {
