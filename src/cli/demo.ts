@@ -10,7 +10,7 @@ import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 
 /** Flags the demo sets; anything given on the command line wins. */
 export const DEMO_FLAGS = {
-  max_epochs: '4',
+  max_epochs: '8',
   batch_size: '32',
   learning_rate: '0.001',
   warmup_steps: '20',
