@@ -2,7 +2,7 @@
 // shared library" when the CUDA provider cannot start (the detail goes to native stderr), so on
 // failure we look for the libraries ourselves and name the missing ones.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -51,8 +51,9 @@ export const CUDA_HELP =
 export function ortBinaryDir(): string | undefined {
   try {
     const req = createRequire(import.meta.url);
-    const main = req.resolve('onnxruntime-node');
-    return path.join(path.dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    const bin = path.join(path.dirname(req.resolve('onnxruntime-node')), '..', 'bin');
+    const napi = readdirSync(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
+    return napi ? path.join(bin, napi, process.platform, process.arch) : undefined;
   } catch {
     return undefined;
   }
