@@ -79,7 +79,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f({ name: 'min_accuracy', type: 'float', default: undefined, min: 0, max: 1, group: 'github', scope: actionOnly, help: 'Quality gate: fail when the final accuracy (test, else last validation) is below this' }),
   f({ name: 'fail_on_regression', type: 'float', default: undefined, min: 0, max: 1, group: 'github', scope: actionOnly, help: 'Quality gate: fail when accuracy or F1 drops more than this tolerance below the default-branch baseline (0 = any drop)' }),
   f({ name: 'sweep', type: 'string', default: undefined, group: 'github', scope: actionOnly, help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))' }),
-  f({ name: 'mode', type: 'enum', default: 'train', choices: ['train', 'plan', 'aggregate'], group: 'github', scope: actionOnly, help: 'train one model; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep' }),
+  f({ name: 'mode', type: 'enum', default: 'train', choices: ['train', 'chatops', 'plan', 'aggregate'], group: 'github', scope: actionOnly, help: 'train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)' }),
 ];
 
 export function flagSpec(name: string): FlagSpec | undefined {

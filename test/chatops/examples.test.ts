@@ -1,0 +1,73 @@
+// Every example workflow must pass GitHub's own workflow schema (@actions/workflow-parser), and its
+// uses of this action must only set inputs the action has.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter, isLiteral, isMapping, isSequence, isString } from '@actions/workflow-parser';
+import type { MappingToken, StringToken } from '@actions/workflow-parser/templates/tokens/index';
+import { flagsFor } from '../../src/config/schema.js';
+import { parseFlags } from '../../src/config/parse.js';
+
+const dir = join(process.cwd(), 'examples');
+const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
+
+test('the four example workflows exist', () => {
+  expect(files).toEqual(['chatops-train.yml', 'nightly.yml', 'sweep.yml', 'train-on-pr.yml']);
+});
+
+async function validate(name: string, content: string) {
+  const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
+  const errors = parsed.context.errors.getErrors().map((e) => e.message);
+  const template = parsed.value ? await convertWorkflowTemplate(parsed.context, parsed.value) : undefined;
+  return { errors: [...errors, ...(template?.errors ?? []).map((e: { Message: string }) => e.Message)], template };
+}
+
+test.each(files)('%s is a valid workflow', async (file) => {
+  const content = readFileSync(join(dir, file), 'utf8');
+  const { errors, template } = await validate(file, content);
+  expect(errors).toEqual([]);
+  expect(template!.jobs.length).toBeGreaterThan(0);
+});
+
+/** `uses: textclf/textclf-action@…` steps of every job, with their `with:` values (undefined = an expression). */
+function actionSteps(content: string, name: string): Record<string, string | undefined>[] {
+  const root = parseWorkflow({ name, content }, new NoOperationTraceWriter()).value!;
+  const out: Record<string, string | undefined>[] = [];
+  const jobs = (root as MappingToken).find('jobs') as MappingToken;
+  for (const { value: job } of jobs) {
+    const steps = (job as MappingToken).find('steps');
+    if (!steps || !isSequence(steps)) continue;
+    for (const step of steps) {
+      if (!isMapping(step)) continue;
+      const uses = step.find('uses');
+      if (!uses || !isString(uses) || !uses.value.startsWith('textclf/textclf-action@')) continue;
+      const inputs: Record<string, string | undefined> = {};
+      const w = step.find('with');
+      if (w && isMapping(w)) for (const { key, value } of w) inputs[(key as StringToken).value] = isLiteral(value) ? String(value) : undefined;
+      out.push(inputs);
+    }
+  }
+  return out;
+}
+
+test.each(files)('%s only passes inputs the action declares, with valid literal values', (file) => {
+  const steps = actionSteps(readFileSync(join(dir, file), 'utf8'), file);
+  expect(steps.length).toBeGreaterThan(0);
+  const inputs = flagsFor('action').map((s) => s.name);
+  for (const step of steps) {
+    for (const key of Object.keys(step)) expect(inputs).toContain(key);
+    const literal = Object.fromEntries(Object.entries(step).filter((e): e is [string, string] => e[1] !== undefined));
+    expect(() => parseFlags(literal, 'action')).not.toThrow();
+  }
+});
+
+test('the input check sees every action step (chatops: check, then train)', () => {
+  const steps = actionSteps(readFileSync(join(dir, 'chatops-train.yml'), 'utf8'), 'chatops-train.yml');
+  expect(steps.map((s) => s.mode)).toEqual(['chatops', 'train']);
+  expect(actionSteps(readFileSync(join(dir, 'sweep.yml'), 'utf8'), 'sweep.yml').map((s) => s.mode)).toEqual(['plan', undefined, 'aggregate']);
+});
+
+test('the validator really rejects a broken workflow', async () => {
+  const bad = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix: 3\n    stepz:\n      - run: echo hi\n';
+  const { errors } = await validate('bad.yml', bad);
+  expect(errors.length).toBeGreaterThan(0);
+});
