@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import * as core from '@actions/core';
 import { datastoreCacheRoot, findCached, listCached, storeInCache, type RetryBackoff, withToolCache } from './cache.js';
 import { checkSha256, parseSha256, sha256File } from './checksum.js';
 import { downloadFile } from './download.js';
@@ -61,6 +62,7 @@ export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDa
     } catch {
       throw new DatastoreError(shown, `datastore '${shown}' is not a valid URL. Fix: use https://host/path/file.zip.`);
     }
+    maskUrlSecrets(url, opts.env ?? process.env);
     const fileName = safeFileName(urlBasename(url.href)) || 'datastore';
     const name = entryName(fileName);
     const version = userVersion ? cacheVersion(userVersion) : defaultUrlVersion(url.href, sha256);
@@ -214,6 +216,16 @@ async function checkRecord(entry: string, sha256: string, shown: string): Promis
       'Fix: set a new datastore_version to download it again.');
   }
   checkSha256(record.sha256, sha256, shown);
+}
+
+/**
+ * On a runner the toolkit logs the full URL at debug level: register its secret parts (password,
+ * presigned query) as masks first. Off the runner those lines are dropped (see withToolCache).
+ */
+function maskUrlSecrets(url: URL, env: NodeJS.ProcessEnv): void {
+  if (env.GITHUB_ACTIONS !== 'true') return;
+  const parts = [url.password, url.search.slice(1), ...[...url.searchParams.values()].filter((v) => v.length >= 8)];
+  for (const part of parts) if (part) core.setSecret(part);
 }
 
 /** A file name safe as one path segment (no separators, no leading dots). */

@@ -209,6 +209,41 @@ test('credentials and query strings never appear in messages, logs or stdout', a
   expect([...printed, ...logged].join('\n')).not.toMatch(/s3cret|topsecret/);
 });
 
+test('on a runner, secret parts of the URL are registered as masks before the toolkit logs it', async () => {
+  const url = server.url('/missing.zip').replace('http://', 'http://user:s3cret@') + '?X-Amz-Signature=topsecret';
+  const printed: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: unknown) => { printed.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  try {
+    await expectFailure(opts(url, { env: { GITHUB_ACTIONS: 'true' } }), /HTTP 404/);
+  } finally {
+    process.stdout.write = write;
+  }
+  const masks = printed.filter((l) => l.startsWith('::add-mask::')).map((l) => l.trim());
+  expect(masks).toEqual(expect.arrayContaining(['::add-mask::s3cret', '::add-mask::topsecret']));
+});
+
+test('an entry without its .complete marker (a crash mid-copy) is not trusted: it is fetched again', async () => {
+  const partial = join(datastoreCacheRoot(join(work, 'cache')), 'imdb', '0.0.0-v1', 'any', 'imdb');
+  mkdirSync(partial, { recursive: true });
+  writeFileSync(join(partial, 'train.csv'), 'review,sentiment\n"half a rev');
+  const before = server.count('/imdb.zip');
+  const r = await resolveDatastore(opts(server.url('/imdb.zip'), { version: '1' }));
+  expect(r.fromCache).toBe(false);
+  expect(server.count('/imdb.zip')).toBe(before + 1);
+  expect(readFileSync(join(r.root, 'imdb', 'train.csv'), 'utf8')).toBe(imdbFiles()[1]!.data);
+  expect(existsSync(`${r.root}.complete`)).toBe(true);
+});
+
+test('a file found in two sub-folders is ambiguous', async () => {
+  const root = join(work, 'two');
+  for (const d of ['a', 'b']) {
+    mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, d, 'train.csv'), csvBody);
+  }
+  await expect(locateFile(root, 'train.csv', log)).rejects.toThrow(/train_file 'train\.csv' is ambiguous: the datastore has a\/train\.csv, b\/train\.csv/);
+});
+
 test('a missing file lists what the datastore contains', async () => {
   const r = await resolveDatastore(opts(server.url('/imdb.zip')));
   await expect(locateFile(r.root, 'training.csv', log)).rejects.toThrow(
