@@ -1,7 +1,7 @@
 // Reverse-mode autodiff over a built Graph: walks the nodes between the parameters and the loss
 // backwards and asks each op's gradient file for the input gradients.
 import { isFloat, typedArrayOf } from '../onnx/dtype.js';
-import { Graph, GraphBuildError, Node, Value } from '../onnx/graph.js';
+import { Dim, Graph, GraphBuildError, isUnknown, Node, Value } from '../onnx/graph.js';
 import { accumulate, shapeOf } from './helpers.js';
 import { GRADIENTS } from './gradients/index.js';
 import type { GradContext } from './types.js';
@@ -67,6 +67,9 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
         if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
           throw new GraphBuildError(`gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`);
         }
+        // A gradient has its input's shape: restore symbols that run-time reshapes lost, so later
+        // broadcast reductions stay static instead of Shape/NonZero chains at run time.
+        d.shape.forEach((e, j) => { if (isUnknown(e) && !isUnknown(v.shape[j])) (d.shape as Dim[])[j] = v.shape[j]; });
         add(v, d);
       }
     });
