@@ -77,8 +77,8 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     // Outputs keep their op-generated names (no Identity copies of parameters); the io map names them.
     model.params.forEach((p, i) => { g.output(out.params[i]); io.paramOut.set(p.name, out.params[i].name); });
     out.states.flat().forEach((v, i) => { g.output(v); io.stateOut.set(stateKeys[i], v.name); });
-    g.output(g.op('Unsqueeze', [out.loss, g.ints([0])]), io.loss);
-    g.output(g.op('Unsqueeze', [out.norm, g.ints([0])]), io.gradNorm);
+    g.output(g.op('Unsqueeze', [out.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
+    g.output(g.op('Unsqueeze', [out.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
     return { graph: g, io, optimizer, accumulate: A, loop };
   }
 
