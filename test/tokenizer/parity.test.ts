@@ -50,11 +50,11 @@ function randomTexts(vocab: string[], n: number): string[] {
   return out;
 }
 
-async function rustBert(vocabFile: string, lowercase: boolean) {
+async function rustBert(vocabFile: string, lowercase: boolean, stripAccents = lowercase) {
   const model = await rust.WordPiece.fromFile(vocabFile, { unkToken: '[UNK]' });
   const t = new rust.Tokenizer(model);
   // strip_accents follows lowercase in BertTokenizerFast (strip_accents=None).
-  t.setNormalizer(rust.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase }));
+  t.setNormalizer(rust.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents, lowercase }));
   t.setPreTokenizer(rust.bertPreTokenizer());
   t.setPostProcessor(rust.templateProcessing('[CLS]:0 $A:0 [SEP]:0', '[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1', [['[CLS]', 101], ['[SEP]', 102]]));
   t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
@@ -120,6 +120,22 @@ describe('tokenizer parity with the Hugging Face Rust tokenizers library (real B
       for (const t of TEXTS) await expectSame(ours, ref, t, 'Second Séntence', 24);
     } finally {
       rmSync(cased, { recursive: true, force: true });
+    }
+  });
+
+  test('strip_accents=false with lowercasing (tokenizer_config.json) keeps accents like Rust', async () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'tok-accents-'));
+    try {
+      writeFileSync(path.join(d, 'vocab.txt'), vocab.join('\n') + '\n');
+      writeFileSync(path.join(d, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, strip_accents: false }));
+      const ours = await loadTokenizer(d);
+      const ref = await rustBert(path.join(d, 'vocab.txt'), true, false);
+      const got = ours.encode(TEXTS[1], undefined, 64).ids;
+      const plain = (await loadTokenizer(dir)).encode(TEXTS[1], undefined, 64).ids;
+      expect(got).not.toEqual(plain); // accents matter for this text
+      for (const t of TEXTS) await expectSame(ours, ref, t, undefined, 64);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
 
