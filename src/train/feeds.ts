@@ -74,6 +74,10 @@ export function stackBatches(specs: readonly BatchInputSpec[], batches: readonly
         throw new FeedError(`batch ${i}: input '${spec.name}' is [${dims.join(', ')}] but batch 0 is [${first.dims.join(', ')}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`);
       }
     });
+    if (batches.length === 1) { // one micro-batch: a new shape over the same data, no copy
+      out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
+      continue;
+    }
     const n = first.data.length;
     const Ctor = first.data.constructor as new (len: number) => TypedArray;
     const data = new Ctor(n * batches.length);
