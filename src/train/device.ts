@@ -95,6 +95,9 @@ export function findMissingCudaLibs(ortMessage = ''): string[] {
 
 /** Turns ORT's failure to start the CUDA provider into an error that names what is missing. */
 export function cudaError(d: Device, ortMessage: string): CudaUnavailableError {
+  if (d.kind === 'cuda' && /invalid device ordinal/i.test(ortMessage)) {
+    return new CudaUnavailableError(`${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`, [], ortMessage);
+  }
   const missing = findMissingCudaLibs(ortMessage);
   const bin = ortBinaryDir();
   const what = missing.length

@@ -1,6 +1,6 @@
 // Device selection: CPU works; a CUDA request on a machine without the CUDA provider fails with a
 // CudaUnavailableError that names the missing library and how to get it (not a crash).
-import { CudaUnavailableError, DeviceError, findMissingCudaLibs, ortBinaryDir, parseDevice } from '../../src/train/device.js';
+import { cudaError, CudaUnavailableError, DeviceError, findMissingCudaLibs, ortBinaryDir, parseDevice } from '../../src/train/device.js';
 import { Runner } from '../../src/train/runner.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -34,6 +34,11 @@ describe('devices', () => {
   test('library names in ORT\'s message are reported first', () => {
     const missing = findMissingCudaLibs('Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.12: cannot open shared object file: No such file or directory');
     expect(missing[0]).toBe('libcublasLt.so.12');
+  });
+
+  test('a GPU id that does not exist is named as such', () => {
+    const e = cudaError({ kind: 'cuda', deviceId: 7 }, 'CUDA failure 101: invalid device ordinal ; GPU=7');
+    expect(e.message).toMatch(/^cuda:7 does not exist on this machine/);
   });
 
   test('cpu device with a thread count trains', async () => {
