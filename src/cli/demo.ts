@@ -1,22 +1,17 @@
 // `textclf demo`: a tiny BERT trained from scratch on a generated sentiment dataset, so a newcomer
 // sees the whole pipeline (datastore dir, tokenizer, training, checkpoint, report) in about a minute.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeDemoDataset, writeDemoTokenizer, demoVocab, DEMO_MAX_LENGTH } from '../data/demo/index.js';
+import { writeDemoDataset, writeDemoTokenizer, demoVocab } from '../data/demo/index.js';
+import { DEMO_FLAGS, demoBertConfig } from '../data/demo/recipe.js';
 import { initBertWeights } from '../models/bert/load.js';
 import { parseBertConfig } from '../models/bert/config.js';
 import { bertParamSpecs } from '../models/bert/params.js';
 import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 
-/** Flags the demo sets; anything given on the command line wins. */
-export const DEMO_FLAGS = {
-  max_epochs: '8',
-  batch_size: '32',
-  learning_rate: '0.001',
-  warmup_steps: '20',
-  weight_decay: '0.01',
-  max_length: String(DEMO_MAX_LENGTH),
-  dropout: '0.1',
+/** Flags the demo sets (the recipe's values); anything given on the command line wins. */
+export const DEMO_CLI_FLAGS: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(DEMO_FLAGS).map(([k, v]) => [k, String(v)])),
   output_dir: 'demo-output',
 };
 
@@ -26,15 +21,10 @@ export async function prepareDemo(outputDir: string, seed: number): Promise<Reco
   const dataDir = join(root, 'data');
   const modelDir = join(root, 'tiny-bert');
   await writeDemoDataset(dataDir, seed);
-  if (!existsSync(join(modelDir, 'model.safetensors'))) {
+  {
     mkdirSync(modelDir, { recursive: true });
     await writeDemoTokenizer(modelDir);
-    const raw = {
-      architectures: ['BertForSequenceClassification'], model_type: 'bert', vocab_size: demoVocab().length,
-      hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, hidden_act: 'gelu',
-      hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, max_position_embeddings: 64, type_vocab_size: 2,
-      initializer_range: 0.02, layer_norm_eps: 1e-12, pad_token_id: 0,
-    };
+    const raw = demoBertConfig(demoVocab().length);
     const cfg = parseBertConfig(raw, 'demo config.json');
     const specs = bertParamSpecs(cfg, 2);
     const weights = initBertWeights(specs, cfg, seed);

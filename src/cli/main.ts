@@ -3,7 +3,7 @@ import { FlagError, parseFlags } from '../config/parse.js';
 import { lineLogger } from '../report/logger.js';
 import { runTraining } from '../train/run.js';
 import { helpText, parseArgv } from './args.js';
-import { DEMO_FLAGS, prepareDemo } from './demo.js';
+import { DEMO_CLI_FLAGS, prepareDemo } from './demo.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     let raw = args.raw;
     if (args.command === 'demo') {
-      const merged: Record<string, string> = { ...DEMO_FLAGS, ...raw };
+      const merged: Record<string, string> = { ...DEMO_CLI_FLAGS, ...raw };
       raw = { ...merged, ...(await prepareDemo(merged.output_dir, Number(merged.seed ?? 42))) };
     }
     const flags = parseFlags(raw, 'cli');

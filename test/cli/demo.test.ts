@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { DEMO_FLAGS } from '../../src/data/demo/recipe.js';
 import type { MetricsFile } from '../../src/train/metrics-types.js';
 
 test('textclf demo reaches >= 85% test accuracy and writes report, metrics and a checkpoint', async () => {
@@ -14,7 +15,7 @@ test('textclf demo reaches >= 85% test accuracy and writes report, metrics and a
     expect(code).toBe(0);
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as MetricsFile;
     expect(m.test!.accuracy).toBeGreaterThanOrEqual(0.85);
-    expect(m.epochs).toHaveLength(8);
+    expect(m.epochs).toHaveLength(DEMO_FLAGS.max_epochs);
     expect(m.labels).toEqual(['negative', 'positive']);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain((m.test!.accuracy * 100).toFixed(2));
