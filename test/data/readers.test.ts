@@ -104,5 +104,7 @@ test('empty files, header-only files and unknown types are errors', async () => 
   expect((await failure(put('empty.csv', ''))).message).toMatch(/is empty: expected a header row/);
   expect((await failure(put('blank.jsonl', '\n\n'))).message).toMatch(/is empty: expected one JSON object per line/);
   expect((await failure(put('header.csv', 'review,sentiment\n'))).message).toMatch(/has a header but no data rows/);
+  expect((await failure(join(dir, 'nope.csv'))).message).toMatch(/nope\.csv does not exist/);
+  expect((await failure(join(dir, 'nope.jsonl'))).message).toMatch(/nope\.jsonl does not exist/);
   expect((await failure(put('data.parquet', 'x'))).message).toMatch(/unknown file type '\.parquet'\. Fix: use \.csv, \.tsv or \.jsonl/);
 });

@@ -27,6 +27,7 @@ beforeAll(async () => {
     '/again.zip': { body: zip },
     '/imdb.tar.gz': { body: tgz },
     '/moved.tgz': { redirect: '/imdb.tar.gz' },
+    '/files/download': { body: tgz },
     '/reviews.csv': { body: csvBody, contentType: 'text/csv' },
     '/flaky.zip': { body: zip, failFirst: 2 },
     '/cut.zip': { body: zip, truncateFirst: 1 },
@@ -105,6 +106,12 @@ test('a tar.gz behind a redirect is extracted; an explicit version is found as n
   const again = await resolveDatastore(opts('moved@2024-01'));
   expect(again.root).toBe(r.root);
   await expect(resolveDatastore(opts('moved@2025-01'))).rejects.toThrow(/cached: moved@2024-01/);
+});
+
+test('a URL without a telling suffix is recognised by its bytes', async () => {
+  const r = await resolveDatastore(opts(server.url('/files/download')));
+  expect(r.name).toBe('download');
+  expect(readFileSync(join(r.root, 'imdb', 'train.csv'), 'utf8')).toMatch(/^review,sentiment\n/);
 });
 
 test('a single CSV URL becomes a datastore holding that file', async () => {

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { parse, CsvError } from 'csv-parse';
 import type { Example } from '../types.js';
 import { chooseColumns, parseLabel, type ColumnOptions, type Columns } from './columns.js';
-import { DataFileError } from './errors.js';
+import { DataFileError, fileSystemError } from './errors.js';
 import { Utf8Guard } from './utf8-guard.js';
 
 export async function* readDelimited(file: string, delimiter: ',' | '\t', opts: ColumnOptions,
@@ -61,5 +61,5 @@ function asDataError(err: unknown, file: string): Error {
     return new DataFileError(file, `${file}: malformed row on line ${line ?? '?'}: ${err.message}. ` +
       'Fix: quote fields that contain the delimiter, quotes ("") or newlines, and give every row the same number of fields.', line);
   }
-  return err as Error;
+  return fileSystemError(err, file);
 }

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Example } from '../types.js';
 import { chooseColumns, parseLabel, type ColumnOptions, type Columns } from './columns.js';
-import { DataFileError } from './errors.js';
+import { DataFileError, fileSystemError } from './errors.js';
 import { Utf8Guard } from './utf8-guard.js';
 
 export async function* readJsonl(file: string, opts: ColumnOptions, onColumns: (c: Columns) => void): AsyncGenerator<Example> {
@@ -45,8 +45,8 @@ export async function* readJsonl(file: string, opts: ColumnOptions, onColumns: (
       yield ex;
     }
   } catch (err) {
-    if (guard.errored) throw guard.errored;
-    throw err;
+    if (guard.errored) throw fileSystemError(guard.errored, file);
+    throw fileSystemError(err, file);
   } finally {
     input.destroy();
   }
