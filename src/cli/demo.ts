@@ -21,18 +21,16 @@ export async function prepareDemo(outputDir: string, seed: number): Promise<Reco
   const dataDir = join(root, 'data');
   const modelDir = join(root, 'tiny-bert');
   await writeDemoDataset(dataDir, seed);
-  {
-    mkdirSync(modelDir, { recursive: true });
-    await writeDemoTokenizer(modelDir);
-    const raw = demoBertConfig(demoVocab().length);
-    const cfg = parseBertConfig(raw, 'demo config.json');
-    const specs = bertParamSpecs(cfg, 2);
-    const weights = initBertWeights(specs, cfg, seed);
-    // A base checkpoint has no classifier: training adds it for the dataset's labels.
-    const tensors = new Map<string, SafeTensor>();
-    for (const s of specs) if (!s.name.startsWith('classifier.')) tensors.set(s.name, { dtype: 'float32', shape: s.shape, data: weights.get(s.name)! });
-    writeSafetensors(join(modelDir, 'model.safetensors'), tensors, { format: 'pt' });
-    writeFileSync(join(modelDir, 'config.json'), `${JSON.stringify(raw, null, 2)}\n`);
-  }
+  mkdirSync(modelDir, { recursive: true });
+  await writeDemoTokenizer(modelDir);
+  const raw = demoBertConfig(demoVocab().length);
+  const cfg = parseBertConfig(raw, 'demo config.json');
+  const specs = bertParamSpecs(cfg, 2);
+  const weights = initBertWeights(specs, cfg, seed);
+  // A base checkpoint has no classifier: training adds it for the dataset's labels.
+  const tensors = new Map<string, SafeTensor>();
+  for (const s of specs) if (!s.name.startsWith('classifier.')) tensors.set(s.name, { dtype: 'float32', shape: s.shape, data: weights.get(s.name)! });
+  writeSafetensors(join(modelDir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeFileSync(join(modelDir, 'config.json'), `${JSON.stringify(raw, null, 2)}\n`);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }
