@@ -46,6 +46,12 @@ test('TSV with text/label defaults, integer labels, a stray quote and a multi-by
   expect(examples[1]!.text).toBe(long);
 });
 
+test('default columns match case-insensitively; explicit flags are exact', async () => {
+  const file = put('caps.csv', 'Review,Sentiment\ngood,pos\n');
+  expect((await readExamples(file)).columns).toMatchObject({ text: 'Review', label: 'Sentiment' });
+  expect((await failure(file, { textColumn: 'review' })).message).toMatch(/text_column 'review' is not a column\. Columns found: 'Review', 'Sentiment'/);
+});
+
 test('JSONL: string and integer labels, text pairs, explicit column flags, blank lines', async () => {
   const file = put('pairs.jsonl', '{"q":"a?","a":"yes","y":1}\n\n{"q":"b?","a":"no","y":"0"}\n');
   const { examples, columns } = await readExamples(file, { textColumn: 'q', textPairColumn: 'a', labelColumn: 'y' });

@@ -14,8 +14,11 @@ export function chooseColumns(file: string, header: string[], opts: ColumnOption
       if (header.includes(given)) return given;
       throw new DataFileError(file, `${file}: ${flag} '${given}' is not a column. ${found} Fix: set ${flag} to one of them.`);
     }
-    const hit = defaults.find((d) => header.includes(d));
-    if (hit) return hit;
+    // Defaults match case-insensitively (a `Review,Sentiment` header works too).
+    for (const d of defaults) {
+      const hit = header.find((h) => h.toLowerCase() === d);
+      if (hit !== undefined) return hit;
+    }
     throw new DataFileError(file, `${file}: no ${defaults.map((d) => `'${d}'`).join(' or ')} column. ${found} ` +
       `Fix: set ${flag} to the right column.`);
   };
