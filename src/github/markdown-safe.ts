@@ -10,7 +10,7 @@ export function escapeMarkdown(s: string, max = MAX): string {
   t = t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   t = t.replace(/[\\`*_{}[\]()#+\-.!|~$]/g, (c) => `\\${c}`);
   // A zero-width space after @ keeps "@user" readable but stops the mention/notification.
-  t = t.replace(/@/g, '@\u200b');
+  t = t.replace(/@(?=[A-Za-z0-9_-])/g, '@\u200b');
   return t;
 }
 
