@@ -2,7 +2,7 @@
 // miss obtains the raw file into a private staging folder, checks it (type, sha256, archive
 // entries), extracts it, and only then copies it into the cache, whose `.complete` marker comes
 // last. The staging folder is removed whatever happens, so a failure leaves the cache as it was.
-import { mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { findCached, storeInCache, type RetryBackoff, withToolCache } from './cache.js';
 import { checkSha256, sha256File } from './checksum.js';
@@ -33,6 +33,7 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
   // Everything happens in a private staging folder next to the cache (same filesystem); only a
   // fully checked tree is copied into the cache, and the staging folder goes in every case.
   const firstCreated = await mkdir(p.root, { recursive: true });
+  await sweepStaleStaging(p.root);
   const staging = await mkdtemp(join(p.root, '.staging-'));
   let ok = false;
   try {
@@ -60,6 +61,19 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
   } finally {
     await rm(staging, { recursive: true, force: true });
     if (!ok && firstCreated) await removeEmptyChain(p.root, firstCreated);
+  }
+}
+
+/** Staging folders older than this belong to a killed process (a live one is still writing). */
+export const STALE_STAGING_MS = 24 * 3600 * 1000;
+
+/** Removes staging folders left by processes killed mid-download (SIGKILL skips `finally`). */
+async function sweepStaleStaging(root: string): Promise<void> {
+  for (const name of await readdir(root)) {
+    if (!name.startsWith('.staging-')) continue;
+    const path = join(root, name);
+    const st = await stat(path).catch(() => undefined);
+    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm(path, { recursive: true, force: true });
   }
 }
 

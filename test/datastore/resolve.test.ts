@@ -1,7 +1,7 @@
 // resolveDatastore end to end against a real HTTP server on 127.0.0.1: download, extract,
 // cache, reuse without network, and each failure leaving the cache as it was.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { resolveDatastore, locateFile, DatastoreError, datastoreCacheRoot, type ResolveOptions } from '../../src/datastore/index.js';
@@ -240,6 +240,21 @@ test('an entry without its .complete marker (a crash mid-copy) is not trusted: i
   expect(server.count('/imdb.zip')).toBe(before + 1);
   expect(readFileSync(join(r.root, 'imdb', 'train.csv'), 'utf8')).toBe(imdbFiles()[1]!.data);
   expect(existsSync(`${r.root}.complete`)).toBe(true);
+});
+
+test('staging folders left by a killed process are swept once stale; fresh ones are left alone', async () => {
+  const root = datastoreCacheRoot(join(work, 'cache'));
+  const stale = join(root, '.staging-killed');
+  const fresh = join(root, '.staging-running');
+  for (const d of [stale, fresh]) {
+    mkdirSync(join(d, 'download'), { recursive: true });
+    writeFileSync(join(d, 'download', 'imdb.zip'), 'partial');
+  }
+  const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+  utimesSync(stale, twoDaysAgo, twoDaysAgo);
+  await resolveDatastore(opts(server.url('/imdb.zip')));
+  expect(existsSync(stale)).toBe(false);
+  expect(existsSync(join(fresh, 'download', 'imdb.zip'))).toBe(true);
 });
 
 test('a file found in two sub-folders is ambiguous', async () => {
