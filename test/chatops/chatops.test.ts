@@ -147,6 +147,14 @@ test('parseTrainCommand: quoting and the first line only', () => {
   expect(parseTrainCommand('/train max_epochs="2')).toEqual({ problems: ['unbalanced " quote; close it or remove it'] });
 });
 
+test('the fake answers in GitHub\'s shapes (spec example + state, checked against the response schema)', async () => {
+  const { data } = await octokit.rest.issues.createComment({ owner: fake.owner, repo: fake.repo, issue_number: PR, body: 'hello' });
+  expect(data).toMatchObject({ body: 'hello', user: { login: 'github-actions[bot]', type: 'Bot' } });
+  for (const key of ['id', 'node_id', 'url', 'html_url', 'issue_url', 'created_at', 'updated_at', 'author_association']) expect(data).toHaveProperty(key);
+  const { data: perm } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner: fake.owner, repo: fake.repo, username: 'reader' });
+  expect(perm).toMatchObject({ permission: 'read', user: { login: 'reader', permissions: { push: false, pull: true } } });
+});
+
 test('the fake rejects requests that violate the OpenAPI description', async () => {
   const res = await fetch(`${fake.url}/repos/${fake.fullName}/issues/comments/1/reactions`, {
     method: 'POST', headers: { authorization: 'token x', 'content-type': 'application/json' }, body: JSON.stringify({ content: 'thumbsup' }),

@@ -105,6 +105,30 @@ export class OpenApiValidator {
     return errors;
   }
 
+  /** The spec's example response body for this operation and status (GitHub's real shapes). */
+  example(op: MatchedOperation, status: number): Json {
+    const content = this.responseContent(op, status);
+    const first = content && Object.values(content.content.examples ?? {})[0];
+    if (!first) throw new Error(`${op.operationId} ${status}: the spec has no example response`);
+    return structuredClone(this.resolve(first).value);
+  }
+
+  /** Violations of the response schema: the fake's own answers must look like GitHub's. */
+  validateResponse(op: MatchedOperation, status: number, body: unknown): string[] {
+    const content = this.responseContent(op, status);
+    if (!content) return [`${op.operationId}: the spec has no JSON ${status} response`];
+    const validate = this.schema(`${content.pointer}/content/application~1json/schema`);
+    return validate(body) ? [] : [`fake response ${op.operationId} ${status}: ${this.ajv.errorsText(validate.errors)}`];
+  }
+
+  private responseContent(op: MatchedOperation, status: number): { content: Json; pointer: string } | undefined {
+    const r = this.spec.paths[op.template][op.method].responses[String(status)];
+    if (!r) return undefined;
+    const pointer = r.$ref ? r.$ref.replace(/^#/, '') : `/paths/${ptr(op.template)}/${op.method}/responses/${status}`;
+    const resolved = this.resolve(r);
+    return resolved.content?.['application/json'] ? { content: resolved.content['application/json'], pointer } : undefined;
+  }
+
   private resolve(schema: Json): Json {
     while (schema?.$ref) {
       schema = schema.$ref.replace(/^#\//, '').split('/').reduce((o: Json, k: string) => o[k.replace(/~1/g, '/').replace(/~0/g, '~')], this.spec);

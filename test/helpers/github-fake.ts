@@ -5,7 +5,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
-import { OpenApiValidator } from './github-fake-openapi.js';
+import { OpenApiValidator, type MatchedOperation } from './github-fake-openapi.js';
 
 export interface FakeUser { login: string; id: number; type: 'User' | 'Bot' }
 export interface FakeComment { id: number; issue_number: number; body: string; user: FakeUser; created_at: string; updated_at: string }
@@ -132,50 +132,51 @@ export class GitHubFake {
     if (p.owner !== undefined && `${p.owner}/${p.repo}` !== this.fullName) return this.json(res, 404, { message: 'Not Found' });
     const q = url.searchParams;
     const b = (body ?? {}) as Record<string, any>;
+    const send = (status: number, overlay: unknown) => this.send(res, op, status, overlay);
+    const sendList = (items: unknown[], key?: string) => this.sendList(res, op, url, items, key);
 
     switch (op.operationId) {
       case 'repos/get':
-        return this.json(res, 200, this.repoJson());
+        return send(200, this.repoJson());
       case 'issues/list-comments': {
-        const list = this.commentsOn(Number(p.issue_number)).map((c) => this.commentJson(c));
-        return this.page(res, url, list);
+        return sendList(this.commentsOn(Number(p.issue_number)).map((c) => this.commentJson(c)));
       }
       case 'issues/create-comment': {
         const c = this.addComment(Number(p.issue_number), b.body, this.tokenUser);
-        return this.json(res, 201, this.commentJson(c));
+        return send(201, this.commentJson(c));
       }
       case 'issues/update-comment': {
         const c = this.comments.find((x) => x.id === Number(p.comment_id));
         if (!c) return this.json(res, 404, { message: 'Not Found' });
         c.body = b.body; c.updated_at = new Date().toISOString();
-        return this.json(res, 200, this.commentJson(c));
+        return send(200, this.commentJson(c));
       }
       case 'issues/get-comment': {
         const c = this.comments.find((x) => x.id === Number(p.comment_id));
-        return c ? this.json(res, 200, this.commentJson(c)) : this.json(res, 404, { message: 'Not Found' });
+        return c ? send(200, this.commentJson(c)) : this.json(res, 404, { message: 'Not Found' });
       }
       case 'reactions/create-for-issue-comment': {
         const commentId = Number(p.comment_id);
         if (!this.comments.some((x) => x.id === commentId)) return this.json(res, 404, { message: 'Not Found' });
         const existing = this.reactions.find((r) => r.comment_id === commentId && r.content === b.content && r.user.login === this.tokenUser.login);
-        if (existing) return this.json(res, 200, this.reactionJson(existing));
+        if (existing) return send(200, this.reactionJson(existing));
         const r = { id: this.id(), comment_id: commentId, content: b.content, user: this.tokenUser };
         this.reactions.push(r);
-        return this.json(res, 201, this.reactionJson(r));
+        return send(201, this.reactionJson(r));
       }
       case 'repos/get-collaborator-permission-level': {
         const permission = this.permissions.get(p.username);
         if (permission === undefined) return this.json(res, 404, { message: 'Not Found' });
         const user = this.user(p.username);
-        return this.json(res, 200, { permission, role_name: permission, user: { ...this.userJson(user), permissions: { admin: permission === 'admin', maintain: ['admin', 'maintain'].includes(permission), push: ['admin', 'maintain', 'write'].includes(permission), triage: permission !== 'read' && permission !== 'none', pull: permission !== 'none' } } });
+        return send(200, { permission, role_name: permission, user: { ...this.userJson(user), role_name: permission, permissions: { admin: permission === 'admin', maintain: ['admin', 'maintain'].includes(permission), push: ['admin', 'maintain', 'write'].includes(permission), triage: permission !== 'read' && permission !== 'none', pull: permission !== 'none' } } });
       }
       case 'pulls/get': {
         const pr = this.pulls.get(Number(p.pull_number));
-        return pr ? this.json(res, 200, this.pullJson(pr)) : this.json(res, 404, { message: 'Not Found' });
+        return pr ? send(200, this.pullJson(pr)) : this.json(res, 404, { message: 'Not Found' });
       }
       case 'actions/get-workflow-run': {
         const r = this.runs.find((x) => x.id === Number(p.run_id));
-        return r ? this.json(res, 200, this.runJson(r)) : this.json(res, 404, { message: 'Not Found' });
+        return r ? send(200, this.runJson(r)) : this.json(res, 404, { message: 'Not Found' });
       }
       case 'actions/list-workflow-runs': {
         const wf = p.workflow_id;
@@ -185,14 +186,12 @@ export class GitHubFake {
         const status = q.get('status');
         if (status) runs = runs.filter((r) => r.status === status || r.conclusion === status);
         runs = [...runs].sort((a, c) => c.created_at.localeCompare(a.created_at) || c.id - a.id);
-        const per = Number(q.get('per_page') ?? 30), page = Number(q.get('page') ?? 1);
-        return this.json(res, 200, { total_count: runs.length, workflow_runs: runs.slice((page - 1) * per, page * per).map((r) => this.runJson(r)) });
+        return sendList(runs.map((r) => this.runJson(r)), 'workflow_runs');
       }
       case 'actions/list-workflow-run-artifacts': {
         let list = this.artifacts.filter((a) => a.run_id === Number(p.run_id));
         if (q.get('name')) list = list.filter((a) => a.name === q.get('name'));
-        const per = Number(q.get('per_page') ?? 30), page = Number(q.get('page') ?? 1);
-        return this.json(res, 200, { total_count: list.length, artifacts: list.slice((page - 1) * per, page * per).map((a) => this.artifactJson(a)) });
+        return sendList(list.map((a) => this.artifactJson(a)), 'artifacts');
       }
       case 'actions/download-artifact': {
         const a = this.artifacts.find((x) => x.id === Number(p.artifact_id));
@@ -206,13 +205,13 @@ export class GitHubFake {
         const state = q.get('state') ?? 'open';
         const labels = (q.get('labels') ?? '').split(',').filter(Boolean);
         const list = this.issues.filter((i) => (state === 'all' || i.state === state) && labels.every((l) => i.labels.includes(l)));
-        return this.page(res, url, list.map((i) => this.issueJson(i)));
+        return sendList(list.map((i) => this.issueJson(i)));
       }
       case 'issues/create': {
         const number = this.id();
         const issue: FakeIssue = { number, title: b.title, body: b.body ?? '', labels: (b.labels ?? []).map((l: any) => (typeof l === 'string' ? l : l.name)), state: 'open', user: this.tokenUser };
         this.issues.push(issue);
-        return this.json(res, 201, this.issueJson(issue));
+        return send(201, this.issueJson(issue));
       }
       case 'issues/update': {
         const issue = this.issues.find((i) => i.number === Number(p.issue_number));
@@ -220,31 +219,50 @@ export class GitHubFake {
         if (typeof b.body === 'string') issue.body = b.body;
         if (typeof b.title === 'string') issue.title = b.title;
         if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
-        return this.json(res, 200, this.issueJson(issue));
+        return send(200, this.issueJson(issue));
       }
       default:
         return this.fail(res, 501, `${req.method} ${op.template} (${op.operationId}) is valid but not implemented by the fake`);
     }
   }
 
-  /** Link-header pagination as GitHub does it (per_page default 30). */
-  private page(res: ServerResponse, url: URL, list: unknown[]): void {
+  /** GitHub's example body for the operation with our state laid over it, checked against the response schema. */
+  private shape(op: MatchedOperation, status: number, overlay: unknown, template?: unknown): unknown {
+    const merged = deepMerge(template ?? this.validator.example(op, status), overlay);
+    return merged;
+  }
+
+  private send(res: ServerResponse, op: MatchedOperation, status: number, overlay: unknown): void {
+    const body = this.shape(op, status, overlay);
+    this.violations.push(...this.validator.validateResponse(op, status, body));
+    this.json(res, status, body);
+  }
+
+  /**
+   * A list answer, paginated as GitHub does (per_page default 30, a Link rel="next" header). `key`
+   * names the array inside a `{ total_count, <key>: [...] }` envelope (workflow runs, artifacts).
+   */
+  private sendList(res: ServerResponse, op: MatchedOperation, url: URL, items: unknown[], key?: string): void {
     const per = Number(url.searchParams.get('per_page') ?? 30);
     const page = Number(url.searchParams.get('page') ?? 1);
-    const last = Math.max(1, Math.ceil(list.length / per));
+    const example = this.validator.example(op, 200);
+    const itemTemplate = (key ? example[key] : example)[0];
+    const slice = items.slice((page - 1) * per, page * per).map((i) => deepMerge(structuredClone(itemTemplate), i));
+    const body = key ? { total_count: items.length, [key]: slice } : slice;
     const headers: Record<string, string> = {};
-    if (page < last) {
+    if (page * per < items.length) {
       const next = new URL(url.toString());
       next.searchParams.set('page', String(page + 1));
       next.searchParams.set('per_page', String(per));
       headers.link = `<${next.toString()}>; rel="next"`;
     }
-    this.json(res, 200, list.slice((page - 1) * per, page * per), headers);
+    this.violations.push(...this.validator.validateResponse(op, 200, body));
+    this.json(res, 200, body, headers);
   }
 
   // ---- JSON shapes (the fields our code and @actions/artifact read, named as GitHub names them) ----
-  private userJson(u: FakeUser) { return { login: u.login, id: u.id, type: u.type, node_id: `U_${u.id}`, html_url: `https://github.com/${u.login}` }; }
-  private repoJson() { return { id: 1, name: this.repo, full_name: this.fullName, owner: this.userJson(this.user(this.owner)), default_branch: this.defaultBranch, fork: false, private: false }; }
+  private userJson(u: FakeUser) { return { login: u.login, id: u.id, type: u.type, node_id: `U_${u.id}`, html_url: `https://github.com/${encodeURIComponent(u.login)}` }; }
+  private repoJson() { return { id: 1, name: this.repo, full_name: this.fullName, owner: this.userJson(this.user(this.owner)), default_branch: this.defaultBranch, fork: false, private: false, language: 'TypeScript', source: { language: 'TypeScript' }, parent: { language: 'TypeScript' } }; }
   private commentJson(c: FakeComment) {
     return { id: c.id, node_id: `IC_${c.id}`, body: c.body, user: this.userJson(c.user), created_at: c.created_at, updated_at: c.updated_at,
       html_url: `https://github.com/${this.fullName}/pull/${c.issue_number}#issuecomment-${c.id}`, issue_url: `${this.url}/repos/${this.fullName}/issues/${c.issue_number}`, author_association: 'MEMBER' };
@@ -252,7 +270,7 @@ export class GitHubFake {
   private reactionJson(r: FakeReaction) { return { id: r.id, node_id: `REA_${r.id}`, content: r.content, user: this.userJson(r.user), created_at: new Date().toISOString() }; }
   private pullJson(pr: FakePull) {
     const repoFor = (full: string) => ({ full_name: full, name: full.split('/')[1], owner: this.userJson(this.user(full.split('/')[0])), fork: full !== this.fullName });
-    return { number: pr.number, state: pr.state ?? 'open', user: this.userJson(pr.user), head: { sha: pr.head_sha, ref: pr.head_ref, label: `${pr.head_repo.split('/')[0]}:${pr.head_ref}`, repo: repoFor(pr.head_repo) },
+    return { number: pr.number, state: pr.state ?? 'open', user: this.userJson(pr.user), requested_teams: [], requested_reviewers: [], head: { sha: pr.head_sha, ref: pr.head_ref, label: `${pr.head_repo.split('/')[0]}:${pr.head_ref}`, repo: repoFor(pr.head_repo) },
       base: { sha: 'b'.repeat(40), ref: pr.base_ref, label: `${this.owner}:${pr.base_ref}`, repo: repoFor(this.fullName) } };
   }
   private runJson(r: FakeRun) {
@@ -265,7 +283,7 @@ export class GitHubFake {
       url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}`, archive_download_url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}/zip`,
       workflow_run: { id: a.run_id } };
   }
-  private issueJson(i: FakeIssue) { return { number: i.number, id: i.number, title: i.title, body: i.body, state: i.state, labels: i.labels.map((name) => ({ name })), user: this.userJson(i.user), html_url: `https://github.com/${this.fullName}/issues/${i.number}` }; }
+  private issueJson(i: FakeIssue) { return { pull_request: OMIT, number: i.number, id: i.number, title: i.title, body: i.body, state: i.state, labels: i.labels.map((name) => ({ name })), user: this.userJson(i.user), html_url: `https://github.com/${this.fullName}/issues/${i.number}` }; }
 }
 
 /** A minimal ZIP (stored entries, no compression): enough for unzip-stream, which @actions/artifact uses. */
@@ -293,4 +311,19 @@ export function makeZip(files: Record<string, string | Buffer>): Buffer {
   end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(centrals.length / 2, 8); end.writeUInt16LE(centrals.length / 2, 10);
   end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
+}
+
+/** In an overlay: remove this key from the example (e.g. `pull_request` on a plain issue). */
+const OMIT = Symbol('omit');
+
+/** Objects merge key by key; arrays, scalars and null replace; undefined leaves the template value. */
+function deepMerge(base: any, over: any): any {
+  if (over === undefined) return base;
+  if (over === null || typeof over !== 'object' || Array.isArray(over) || base === null || typeof base !== 'object' || Array.isArray(base)) return over;
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === OMIT) delete out[k];
+    else out[k] = deepMerge(base[k], v);
+  }
+  return out;
 }
