@@ -130,3 +130,17 @@ async function reply(octokit: Octokit, repo: RepoRef, pr: number, text: string):
   const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: pr, body: `${REPLY_MARKER}\n${text}` });
   return data.id;
 }
+
+/**
+ * Step outputs for `mode: chatops`: the workflow checks out `head_sha` and trains only when
+ * `accepted` is 'true'. Values are plain strings for core.setOutput.
+ */
+export function chatOpsOutputs(d: ChatOpsDecision): Record<string, string> {
+  if (d.kind !== 'accepted') return { accepted: 'false', reason: d.kind === 'invalid' ? d.problems.join('; ') : d.reason, flags: '{}', head_sha: '', head_ref: '', pr_number: '' };
+  return { accepted: 'true', reason: '', flags: flagsOutput(d.flags), head_sha: d.headSha, head_ref: d.headRef, pr_number: String(d.pr) };
+}
+
+/** Accepted flags as raw strings, to lay over the action's inputs before parseFlags. */
+export function flagsToRaw(flags: Flags): Record<string, string> {
+  return Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+}

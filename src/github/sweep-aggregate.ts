@@ -1,7 +1,12 @@
-// mode: aggregate — download every trial's metrics artifact of this workflow run and compare.
+// mode: aggregate — download every trial's metrics artifact of this workflow run, compare them in
+// one table (best marked), and post it as the job's sticky PR comment when there is a PR.
+import type { Octokit, RunContext } from './events.js';
+import { pullRequestNumber } from './events.js';
 import type { ArtifactSource } from './run-artifacts.js';
 import { downloadArtifactMetrics, listRunArtifacts } from './run-artifacts.js';
-import { trialResult, type TrialResult } from './sweep.js';
+import { shouldComment, stickyMarker, upsertStickyComment, type CommentMode } from './sticky-comment.js';
+import { bestTrial, renderSweepTable, trialResult, type TrialResult } from './sweep.js';
+import { escapeMarkdown } from './markdown-safe.js';
 
 /**
  * Trials are the run's artifacts named `<prefix><trial>` (the sweep workflow sets
@@ -12,4 +17,18 @@ export async function collectTrials(src: ArtifactSource, runId: number, prefix: 
   const trials: TrialResult[] = [];
   for (const a of artifacts) trials.push(trialResult(a.name.slice(prefix.length), await downloadArtifactMetrics(src, runId, a)));
   return trials.sort((x, y) => x.name.localeCompare(y.name));
+}
+
+export interface AggregateResult { trials: TrialResult[]; best?: TrialResult; markdown: string; commentId?: number }
+
+export async function aggregateSweep(opts: { octokit: Octokit; token: string; ctx: RunContext; prefix: string; comment: CommentMode; selfLogin?: string }): Promise<AggregateResult> {
+  const { ctx } = opts;
+  const trials = await collectTrials({ token: opts.token, repo: ctx.repo }, ctx.runId, opts.prefix);
+  const markdown = `### 🧪 textclf sweep · ${escapeMarkdown(ctx.workflow, 120)}\n\n${renderSweepTable(trials)}`;
+  const pr = pullRequestNumber(ctx);
+  let commentId: number | undefined;
+  if (shouldComment(opts.comment, ctx.eventName, pr)) {
+    commentId = (await upsertStickyComment(opts.octokit, ctx.repo, pr!, stickyMarker(ctx.workflow, ctx.job), markdown, opts.selfLogin)).id;
+  }
+  return { trials, best: bestTrial(trials), markdown, commentId };
 }

@@ -1,7 +1,7 @@
 // /train from PR comments against the OpenAPI-validated GitHub fake.
 import { getOctokit } from '@actions/github';
 import { GitHubFake } from '../helpers/github-fake.js';
-import { handleTrainComment, parseTrainCommand, finishTrainComment, type ChatOpsDecision } from '../../src/github/chatops.js';
+import { handleTrainComment, parseTrainCommand, finishTrainComment, chatOpsOutputs, flagsToRaw, type ChatOpsDecision } from '../../src/github/chatops.js';
 import type { IssueCommentPayload } from '../../src/github/events.js';
 import { flagsFor } from '../../src/config/schema.js';
 
@@ -42,6 +42,8 @@ test('a writer triggers: 👀, parsed flags and the PR head SHA; 🚀 on success
   expect((d as Extract<ChatOpsDecision, { kind: 'accepted' }>).flags).toEqual({ max_epochs: 2, learning_rate: 3e-5, model_name_or_path: 'prajjwal1/bert-tiny' });
   expect(fake.reactionsOn(p.comment.id)).toEqual(['eyes']);
   expect(fake.commentsOn(PR)).toHaveLength(1); // no reply on acceptance, only the reaction
+  expect(chatOpsOutputs(d)).toEqual({ accepted: 'true', reason: '', flags: '{"max_epochs":2,"learning_rate":0.00003,"model_name_or_path":"prajjwal1/bert-tiny"}', head_sha: HEAD_SHA, head_ref: 'feature', pr_number: String(PR) });
+  expect(flagsToRaw((d as Extract<ChatOpsDecision, { kind: 'accepted' }>).flags)).toEqual({ max_epochs: '2', learning_rate: '0.00003', model_name_or_path: 'prajjwal1/bert-tiny' });
   await finishTrainComment(octokit, { owner: fake.owner, repo: fake.repo }, p.comment.id, true);
   expect(fake.reactionsOn(p.comment.id)).toEqual(['eyes', 'rocket']);
 });
@@ -60,6 +62,7 @@ test('a read-only user is refused with 👎 and a reply, no training', async () 
   expect(fake.reactionsOn(p.comment.id)).toEqual(['-1']);
   expect(lastReply()).toContain('needs write, maintain or admin permission');
   expect(lastReply()).toContain('you have: read');
+  expect(chatOpsOutputs(d)).toMatchObject({ accepted: 'false', reason: 'reader has read permission', flags: '{}', head_sha: '' });
 });
 
 test('a user who is not a collaborator at all (404) is refused', async () => {

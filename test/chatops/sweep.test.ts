@@ -6,12 +6,15 @@ import { parseFlags } from '../../src/config/parse.js';
 
 let fake: GitHubFake;
 let collectTrials: typeof import('../../src/github/sweep-aggregate.js').collectTrials;
+let aggregateSweep: typeof import('../../src/github/sweep-aggregate.js').aggregateSweep;
+let getOctokit: typeof import('@actions/github').getOctokit;
 
 beforeAll(async () => {
   fake = await GitHubFake.start();
   process.env.GITHUB_API_URL = fake.url; // read by @actions/github when @actions/artifact first loads
   delete process.env.GITHUB_SERVER_URL;
-  ({ collectTrials } = await import('../../src/github/sweep-aggregate.js'));
+  ({ collectTrials, aggregateSweep } = await import('../../src/github/sweep-aggregate.js'));
+  ({ getOctokit } = await import('@actions/github'));
 });
 afterAll(async () => { await fake.close(); });
 afterEach(() => { expect(fake.violations).toEqual([]); });
@@ -79,6 +82,25 @@ test('Must show: plan -> 4 trial runs -> aggregate table naming the best trial',
   expect(table).toContain('|  | trial\\-2 | 32 | 0\\.00001 | 70.00% |');
   expect(table.match(/★/g)).toHaveLength(2); // the headline and exactly one row
   expect(fake.requests.filter((r) => r.operationId === 'actions/download-artifact')).toHaveLength(4);
+});
+
+test('aggregate on a pull_request run posts the table as the sticky comment', async () => {
+  const run = fake.addRun({ workflow_id: 56, event: 'pull_request', status: 'in_progress', conclusion: null });
+  for (const [trial, acc] of [['trial-1', 0.6], ['trial-2', 0.9]] as const) {
+    fake.addArtifact(run.id, `textclf-sweep-${trial}`, { 'metrics.json': JSON.stringify(metricsFile([acc], { flags: { learning_rate: acc / 1000 } })) });
+  }
+  const ctx = { eventName: 'pull_request', payload: { pull_request: { number: 5, head: { sha: 'a'.repeat(40) } } }, repo: { owner: fake.owner, repo: fake.repo },
+    runId: run.id, runAttempt: 1, workflow: 'textclf sweep', job: 'aggregate', sha: 'b'.repeat(40), ref: 'refs/pull/5/merge', serverUrl: 'https://github.com', apiUrl: fake.url };
+  const octokit = getOctokit('t', { baseUrl: fake.url });
+  const r = await aggregateSweep({ octokit, token: 't', ctx, prefix: 'textclf-sweep-', comment: 'auto' });
+  expect(r.best?.name).toBe('trial-2');
+  const body = fake.commentsOn(5).find((c) => c.id === r.commentId)!.body;
+  expect(body).toContain('### 🧪 textclf sweep · textclf sweep');
+  expect(body).toContain('| ★ | **trial\\-2** | 0\\.0009 | 90.00% |');
+  // A re-run edits the same comment.
+  const again = await aggregateSweep({ octokit, token: 't', ctx, prefix: 'textclf-sweep-', comment: 'auto' });
+  expect(again.commentId).toBe(r.commentId);
+  expect(fake.commentsOn(5)).toHaveLength(1);
 });
 
 test('ties break on F1, then loss', () => {
