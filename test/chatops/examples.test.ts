@@ -71,3 +71,8 @@ test('the validator really rejects a broken workflow', async () => {
   const { errors } = await validate('bad.yml', bad);
   expect(errors.length).toBeGreaterThan(0);
 });
+
+test('examples/README.md shows every workflow verbatim as a copy-paste snippet', () => {
+  const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+  for (const f of files) expect(readme).toContain('```yaml\n' + readFileSync(join(dir, f), 'utf8').trimEnd() + '\n```');
+});
