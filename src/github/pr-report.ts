@@ -35,6 +35,13 @@ export function trainedSha(ctx: RunContext): string {
   return ctx.payload.pull_request?.head?.sha ?? ctx.sha;
 }
 
+/** comment: always on a push: the open PR whose head is this commit, if any. */
+export async function openPullForCommit(octokit: Octokit, ctx: RunContext): Promise<number | undefined> {
+  if (!ctx.sha) return undefined;
+  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...ctx.repo, commit_sha: ctx.sha, per_page: 10 });
+  return data.find((p) => p.state === 'open' && p.head.sha === ctx.sha)?.number;
+}
+
 export async function reportToPullRequest(input: PrReportInput): Promise<PrReportResult> {
   const { ctx } = input;
   const warn = input.warn ?? (() => {});
@@ -56,7 +63,7 @@ export async function reportToPullRequest(input: PrReportInput): Promise<PrRepor
   const failures = evaluateGates(finalMetrics(input.metrics), base, input.gates);
   if (input.gates.failOnRegression !== undefined && !base) warn(`fail_on_regression not checked: ${baselineNote}`);
 
-  const pr = input.pr ?? pullRequestNumber(ctx);
+  const pr = input.pr ?? pullRequestNumber(ctx) ?? (input.comment === 'always' ? await openPullForCommit(input.octokit, ctx) : undefined);
   if (!shouldComment(input.comment, ctx.eventName, pr)) return { baseline, baselineNote, failures };
   const body = renderStickyBody({
     title: `textclf · ${ctx.workflow} / ${ctx.job}`, sha: input.sha ?? trainedSha(ctx), runUrl: runUrl(ctx), metrics: input.metrics,

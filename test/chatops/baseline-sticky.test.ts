@@ -145,3 +145,21 @@ test('comment: auto|always|never', () => {
   expect(shouldComment('always', 'schedule', undefined)).toBe(false);
   expect(shouldComment('never', 'pull_request', 3)).toBe(false);
 });
+
+test('reportToPullRequest: comment always finds the open PR of a pushed commit; auto does not comment on push', async () => {
+  const prReport = await import('../../src/github/pr-report.js');
+  const sha = '7'.repeat(40);
+  fake.pulls.set(31, { number: 31, head_sha: sha, head_ref: 'topic', head_repo: fake.fullName, base_ref: 'main', user: fake.user('writer') });
+  const run = fake.addRun({ workflow_id: 4343, event: 'push', head_sha: sha, head_branch: 'topic', status: 'in_progress', conclusion: null });
+  const ctx = { eventName: 'push', payload: {}, repo: repo(), runId: run.id, runAttempt: 1, workflow: 'textclf', job: 'train', sha, ref: 'refs/heads/topic', serverUrl: 'https://github.com', apiUrl: fake.url };
+  const input = { octokit: octokit(), token: 't', ctx, metrics: metricsFile([0.6, 0.7]), gates: { minAccuracy: 0.9 } };
+  const auto = await prReport.reportToPullRequest({ ...input, comment: 'auto' });
+  expect(auto.commentId).toBeUndefined();
+  expect(auto.baselineNote).toBe('no successful run of this workflow on the default branch');
+  expect(auto.failures.map((f) => f.gate)).toEqual(['min_accuracy']);
+  const always = await prReport.reportToPullRequest({ ...input, comment: 'always' });
+  const body = fake.commentsOn(31).find((c) => c.id === always.commentId)!.body;
+  expect(body).toContain('Trained commit `7777777` · **2 epochs**');
+  expect(body).toContain('❌ Quality gates failed:');
+  expect(body).toContain('_No baseline:');
+});

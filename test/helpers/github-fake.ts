@@ -174,6 +174,10 @@ export class GitHubFake {
         const pr = this.pulls.get(Number(p.pull_number));
         return pr ? send(200, this.pullJson(pr)) : this.json(res, 404, { message: 'Not Found' });
       }
+      case 'repos/list-pull-requests-associated-with-commit': {
+        const prs = [...this.pulls.values()].filter((x) => x.head_sha === p.commit_sha);
+        return sendList(prs.map((x) => this.pullJson(x)));
+      }
       case 'actions/get-workflow-run': {
         const r = this.runs.find((x) => x.id === Number(p.run_id));
         return r ? send(200, this.runJson(r)) : this.json(res, 404, { message: 'Not Found' });
