@@ -30,6 +30,8 @@ export function parseTrainCommand(body: string): TrainCommand | undefined {
   for (const { key, value } of pairs) {
     const spec = allowed.find((s) => s.name === key);
     if (!spec) { problems.push(`unknown key '${key}'`); continue; }
+    const pathProblem = key === 'model_name_or_path' ? notAHubId(value) : undefined;
+    if (pathProblem) { problems.push(pathProblem); continue; }
     try {
       flags[key] = parseValue(spec, value);
       raw[key] = value;
@@ -38,6 +40,13 @@ export function parseTrainCommand(body: string): TrainCommand | undefined {
     }
   }
   return problems.length > 0 ? { problems } : { flags, raw };
+}
+
+/** `/train` takes no paths: a model must be a hub id (`name` or `org/name`), never a runner path. */
+function notAHubId(v: string): string | undefined {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)?$/.test(v) && !v.includes('..')
+    ? undefined
+    : `model_name_or_path: '${v}' is not a Hugging Face hub id (name or org/name); /train cannot load local paths`;
 }
 
 export type ChatOpsDecision =

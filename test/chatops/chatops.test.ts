@@ -86,6 +86,8 @@ test.each([
   ['/train learning_rate=abc', "learning_rate: 'abc' is not valid; expected a number > 0 and <= 1"],
   ['/train output_dir=/etc', "unknown key 'output_dir'"],
   ['/train github_token=x', "unknown key 'github_token'"],
+  ['/train model_name_or_path=/home/runner/.ssh', "model_name_or_path: '/home/runner/.ssh' is not a Hugging Face hub id (name or org/name); /train cannot load local paths"],
+  ['/train model_name_or_path=../../secrets', "model_name_or_path: '../../secrets' is not a Hugging Face hub id (name or org/name); /train cannot load local paths"],
 ])('%s gets a reply listing the valid keys and no training', async (body, problem) => {
   const p = event(body, 'writer');
   const d = await run(p);
