@@ -47,6 +47,7 @@ function main() {
   const wrapper = 'import json,resource,runpy,sys; sys.argv=sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__"); '
     + 'print(json.dumps({"max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, 1)}))';
   let torch, ours;
+  const all = { torch: [], ours: [] };
   const haveTorch = existsSync(torchBert) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
   if (!haveTorch) console.log(`PyTorch reference unavailable (${torchBert} with ${python}); install with bash ${join(refDir, 'setup.sh')}. Reporting ours only.`);
   for (let r = 0; r < rounds; r++) {
@@ -54,11 +55,13 @@ function main() {
       const t = run(python, ['-c', wrapper, torchBert, ...torchArgs], env, 'torch_bert.py bench');
       const res = { ...t[0], ...t[1] };
       console.log(`  round ${r + 1} torch: ${res.samples_per_s} samples/s (${res.step_ms} ms/step), peak RSS ${res.max_rss_mib} MiB`);
+      all.torch.push(res.samples_per_s);
       if (!torch || res.samples_per_s > torch.samples_per_s) torch = res;
     }
     const extra = ['--opt-level', arg('opt-level', 'all'), ...(arg('profile') ? ['--profile', arg('profile')] : [])];
     const o = run(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', ...argv.filter((a) => a !== '--worker'), ...extra], env, 'ours')[0];
     console.log(`  round ${r + 1} ours:  ${o.samples_per_s} samples/s (${o.step_ms} ms/step), peak RSS ${o.max_rss_mib} MiB (graph ${o.nodes} nodes, session ${o.session_s} s)`);
+    all.ours.push(o.samples_per_s);
     if (!ours || o.samples_per_s > ours.samples_per_s) ours = o;
   }
   console.log('');
@@ -66,7 +69,12 @@ function main() {
   console.log('|---|---|---|---|---|');
   if (torch) console.log(`| ${torch.impl} | ${torch.threads} | ${torch.samples_per_s} | ${torch.step_ms} | ${torch.max_rss_mib} |`);
   console.log(`| ${ours.impl} | ${ours.threads} | ${ours.samples_per_s} | ${ours.step_ms} | ${ours.max_rss_mib} |`);
-  if (torch) console.log(`\nratio ours/torch: ${(ours.samples_per_s / torch.samples_per_s).toFixed(2)}x samples/s, ${(ours.max_rss_mib / torch.max_rss_mib).toFixed(2)}x peak RSS`);
+  if (torch) {
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    console.log(`\nratio ours/torch: ${(ours.samples_per_s / torch.samples_per_s).toFixed(2)}x samples/s (best rounds), `
+      + `${(median(all.ours) / median(all.torch)).toFixed(2)}x (median rounds: ${median(all.ours)} vs ${median(all.torch)}), `
+      + `${(ours.max_rss_mib / torch.max_rss_mib).toFixed(2)}x peak RSS`);
+  }
 }
 
 function readLoad() {
@@ -95,7 +103,9 @@ async function worker() {
     vocab_size: cfg.vocab, max_position_embeddings: Math.max(512, cfg.seq), type_vocab_size: 2, hidden_act: 'gelu',
   });
   const model = new BertModel(config, 2, { seed: 1 });
-  const params = initBertWeights(model.params, config, 0);
+  let params = initBertWeights(model.params, config, 0);
+  const rssMiB = () => Math.round(process.memoryUsage.rss() / 1048576);
+  const rss = { start: rssMiB() };
   // Session option experiments (--opt-level, --profile, --no-arena) without touching the engine:
   // wrap InferenceSession.create for this process only.
   const ort = (await import('onnxruntime-node')).default ?? (await import('onnxruntime-node'));
@@ -107,12 +117,15 @@ async function worker() {
     ...(profile ? { enableProfiling: true, profileFilePrefix: profile } : {}),
     ...(argv.includes('--no-arena') ? { enableCpuMemArena: false } : {}),
     ...(argv.includes('--no-mem-pattern') ? { enableMemPattern: false } : {}),
+    ...(argv.includes('--no-spin') ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: 'adamw', weightDecay: 0.01, eps: 1e-8 }, maxGradNorm: 0, params, threads: cfg.threads, loop: false,
   });
   const sessionSeconds = (performance.now() - t0) / 1000;
+  params = undefined; // the runner holds its own copies
+  rss.session = rssMiB();
   const r = prng(0);
   const n = cfg.batch * cfg.seq;
   const dims = [cfg.batch, cfg.seq];
@@ -123,6 +136,7 @@ async function worker() {
     labels: { data: BigInt64Array.from({ length: cfg.batch }, () => BigInt(Math.floor(r() * 2))), dims: [cfg.batch] },
   };
   for (let i = 0; i < cfg.warmup; i++) await runner.step([batch], [2e-5]);
+  rss.warm = rssMiB();
   const t1 = performance.now();
   for (let i = 0; i < cfg.steps; i++) await runner.step([batch], [2e-5]);
   const dt = (performance.now() - t1) / 1000 / cfg.steps;
@@ -133,6 +147,6 @@ async function worker() {
   const maxRss = hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
   console.log(JSON.stringify({
     impl: `onnxruntime-node-${ortPkg.version}`, threads: cfg.threads, step_ms: Math.round(dt * 10000) / 10,
-    samples_per_s: Math.round((cfg.batch / dt) * 100) / 100, max_rss_mib: Math.round(maxRss * 10) / 10, nodes, session_s: Math.round(sessionSeconds * 10) / 10,
+    samples_per_s: Math.round((cfg.batch / dt) * 100) / 100, max_rss_mib: Math.round(maxRss * 10) / 10, nodes, session_s: Math.round(sessionSeconds * 10) / 10, rss_mib: rss,
   }));
 }
