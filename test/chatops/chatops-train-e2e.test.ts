@@ -2,7 +2,7 @@
 // GitHub fake, the accepted flags drive a real training run (demo tiny BERT on ONNX Runtime), the
 // baseline comes from a default-branch run's metrics artifact, and the sticky PR comment shows
 // 2 epochs and the deltas. A read-only user's identical comment is refused and trains nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitHubFake } from '../helpers/github-fake.js';
@@ -17,8 +17,7 @@ import type { MetricsFile } from '../../src/train/metrics-types.js';
 let fake: GitHubFake;
 let root: string;
 let demo: Record<string, string>;
-let chatops: typeof import('../../src/github/chatops.js');
-let prReport: typeof import('../../src/github/pr-report.js');
+let flow: typeof import('../../src/github/flow.js');
 let getOctokit: typeof import('@actions/github').getOctokit;
 const PR = 21;
 const HEAD = '9'.repeat(40);
@@ -28,8 +27,7 @@ beforeAll(async () => {
   fake = await GitHubFake.start();
   process.env.GITHUB_API_URL = fake.url; // @actions/github reads it once, when first imported (below)
   delete process.env.GITHUB_SERVER_URL;
-  chatops = await import('../../src/github/chatops.js');
-  prReport = await import('../../src/github/pr-report.js');
+  flow = await import('../../src/github/flow.js');
   ({ getOctokit } = await import('@actions/github'));
   root = mkdtempSync(join(tmpdir(), 'textclf-chatops-e2e-'));
   demo = await prepareDemo(join(root, 'demo'), 42);
@@ -42,35 +40,34 @@ function commentEvent(login: string, body: string): IssueCommentPayload {
   return { action: 'created', comment: { id: c.id, body, user: { login, type: 'User' } }, issue: { number: PR, pull_request: { url: 'x' } } };
 }
 
-/** What the action's main does for `mode: train` on an issue_comment event, minus inputs/outputs. */
+/** What the action's main does for `mode: train` on an issue_comment event, minus @actions/core. */
 async function onComment(payload: IssueCommentPayload, runId: number, trainings: MetricsFile[]) {
   const octokit = getOctokit('ghs_e2e', { baseUrl: fake.url });
   const repo = { owner: fake.owner, repo: fake.repo };
-  const decision = await chatops.handleTrainComment(octokit, repo, payload, { allowForks: false });
-  if (decision.kind !== 'accepted') return { decision };
-  // Workflow inputs first, the comment's flags over them (here the input says 5 epochs).
-  const raw = Object.fromEntries(Object.entries(decision.flags).map(([k, v]) => [k, String(v)]));
-  const flags = parseFlags({
+  const ctx: RunContext = {
+    eventName: 'issue_comment', payload: payload as unknown as Record<string, unknown>, repo, runId, runAttempt: 1, workflow: 'textclf /train', job: 'train',
+    sha: 'd'.repeat(40), ref: 'refs/heads/main', serverUrl: 'https://github.com', apiUrl: fake.url,
+  };
+  const deps = { octokit, token: 'ghs_e2e', ctx };
+  // The workflow's inputs (here max_epochs: 5); the comment's flags are laid over them.
+  const inputs = {
     ...demo, max_epochs: '5', batch_size: '16', limit_train_batches: '6', learning_rate: '0.001', warmup_steps: '2',
-    max_length: '32', dropout: '0', seed: '3', output_dir: join(root, `run-${runId}`), ...raw,
-  }, 'cli');
-  let ok = false;
+    max_length: '32', dropout: '0', seed: '3', output_dir: join(root, `run-${runId}`), fail_on_regression: '0.5', comment: 'auto',
+  };
+  const gh = flow.githubInputs(parseFlags(inputs, 'action'));
+  const before = await flow.beforeTraining(deps, gh);
+  if (!before.train) return { before };
+  const flags = parseFlags({ ...inputs, ...before.overlay }, 'action');
+  let result;
   try {
-    const result = await runTraining(flags, { log: lineLogger(() => {}), runFacts: { commit: decision.headSha } });
-    trainings.push(result.metrics);
-    const ctx: RunContext = {
-      eventName: 'issue_comment', payload: payload as unknown as Record<string, unknown>, repo, runId, runAttempt: 1, workflow: 'textclf /train', job: 'train',
-      sha: 'd'.repeat(40), ref: 'refs/heads/main', serverUrl: 'https://github.com', apiUrl: fake.url,
-    };
-    const report = await prReport.reportToPullRequest({
-      octokit, token: 'ghs_e2e', ctx, metrics: result.metrics, comment: 'auto', gates: { failOnRegression: 0.5 },
-      pr: decision.pr, sha: decision.headSha, trigger: { actor: decision.actor, flags: decision.flags },
-    });
-    ok = report.failures.length === 0;
-    return { decision, report };
-  } finally {
-    await chatops.finishTrainComment(octokit, repo, payload.comment.id, ok);
+    result = await runTraining(flags, { log: lineLogger(() => {}), runFacts: { commit: before.sha } });
+  } catch (e) {
+    await flow.trainingFailed(deps, before);
+    throw e;
   }
+  trainings.push(result.metrics);
+  const after = await flow.afterTraining(deps, gh, before, { metrics: result.metrics, reportMarkdown: readFileSync(result.reportPath, 'utf8') });
+  return { before, after };
 }
 
 test('Must show: a writer\'s /train max_epochs=2 trains 2 epochs and the sticky comment shows them with baseline deltas', async () => {
@@ -82,8 +79,9 @@ test('Must show: a writer\'s /train max_epochs=2 trains 2 epochs and the sticky 
 
   const trainings: MetricsFile[] = [];
   const payload = commentEvent('writer', '/train max_epochs=2');
-  const { decision, report } = await onComment(payload, current.id, trainings);
-  expect(decision).toMatchObject({ kind: 'accepted', headSha: HEAD, flags: { max_epochs: 2 } });
+  const { before, after } = await onComment(payload, current.id, trainings);
+  expect(before).toMatchObject({ train: true, sha: HEAD, overlay: { max_epochs: '2' } });
+  const report = after;
   expect(trainings).toHaveLength(1);
   const m = trainings[0];
   expect(m.epochs.map((e) => e.epoch)).toEqual([1, 2]);
@@ -99,16 +97,17 @@ test('Must show: a writer\'s /train max_epochs=2 trains 2 epochs and the sticky 
   expect(sticky.body).toMatch(/\| F1 \(macro\) \| [\d.]+% \| 39\.00% \| [▲▼=]/);
   expect(sticky.body).toMatch(/\| loss \| [\d.]+ \| 0\.6000 \| [▲▼=]/);
   expect(sticky.body).toContain('Requested by @writer with `/train`: max\\_epochs=2');
+  expect(sticky.body).toContain('<details><summary>Full report</summary>'); // the run's report.md, collapsed
   expect(fake.reactionsOn(payload.comment.id)).toEqual(['eyes', 'rocket']);
 
   // A read-only user's identical comment: refusal reply, 👎, no training, sticky comment untouched.
   fake.permissions.set('reader', 'read');
-  const before = sticky.body;
+  const stickyBefore = sticky.body;
   const refused = commentEvent('reader', '/train max_epochs=2');
   const second = await onComment(refused, current.id, trainings);
-  expect(second.decision.kind).toBe('refused');
+  expect(second.before).toMatchObject({ train: false, reason: 'reader has read permission' });
   expect(trainings).toHaveLength(1);
   expect(fake.reactionsOn(refused.comment.id)).toEqual(['-1']);
   expect(fake.commentsOn(PR).at(-1)!.body).toContain('@reader `/train` needs write, maintain or admin permission');
-  expect(fake.commentsOn(PR).find((c) => c.id === report!.commentId)!.body).toBe(before);
+  expect(fake.commentsOn(PR).find((c) => c.id === report!.commentId)!.body).toBe(stickyBefore);
 });
