@@ -42,6 +42,7 @@ export function decideRedownload(previous: SourceStamp | undefined, head: { stat
       ? { redownload: false, reason: 'cached copy matches datastore_sha256' }
       : { redownload: true, reason: 'datastore_sha256 differs from the cached copy' };
   }
+  if (head?.status === 304) return { redownload: false, reason: 'the server answered 304 Not Modified' };
   if (!head || head.status < 200 || head.status >= 300) return { redownload: true, reason: `HEAD answered ${head?.status ?? 'nothing'}; cannot tell whether the source changed` };
   const now = stampFromHeaders(head.headers);
   const weak = (e: string) => e.replace(/^W\//, '');

@@ -116,8 +116,10 @@ export function bestTrial(trials: TrialResult[]): TrialResult | undefined {
 export function renderSweepTable(trials: TrialResult[]): string {
   if (trials.length === 0) return '_No trial produced a metrics artifact._\n';
   const best = bestTrial(trials)!;
+  // Hyperparameters only (the /train keys): paths such as output_dir differ per trial too.
+  const hyper = new Set(flagsFor('chatops').map((s) => s.name));
   const keys = [...new Set(trials.flatMap((t) => Object.keys(t.metrics.run.flags)))]
-    .filter((k) => new Set(trials.map((t) => JSON.stringify(t.metrics.run.flags[k]))).size > 1)
+    .filter((k) => hyper.has(k) && new Set(trials.map((t) => JSON.stringify(t.metrics.run.flags[k]))).size > 1)
     .sort();
   const sorted = [...trials].sort((a, b) => a.name.localeCompare(b.name));
   const lines = [

@@ -75,6 +75,7 @@ test('re-download only when ETag / Last-Modified / length say the source changed
 test('conditional GET headers get a 304 for an unchanged source', async () => {
   const r = await fetch(sourceUrl, { headers: sched.conditionalHeaders({ etag: '"v1"', lastModified: served.lastModified }) });
   expect(r.status).toBe(304);
+  expect(sched.decideRedownload({ etag: '"v1"' }, { status: r.status, headers: r.headers })).toEqual({ redownload: false, reason: 'the server answered 304 Not Modified' });
   expect(sched.conditionalHeaders(undefined)).toEqual({});
 });
 

@@ -66,7 +66,7 @@ test('Must show: plan -> 4 trial runs -> aggregate table naming the best trial',
   const accuracy = (lr: number, bs: number) => 0.7 + (lr === 3e-5 ? 0.08 : 0) + (bs === 16 ? 0.03 : 0);
   for (const cell of matrix.include) {
     const lr = cell.learning_rate as number, bs = cell.batch_size as number;
-    const m = metricsFile([accuracy(lr, bs) - 0.05, accuracy(lr, bs)], { flags: { learning_rate: lr, batch_size: bs, seed: 42 } });
+    const m = metricsFile([accuracy(lr, bs) - 0.05, accuracy(lr, bs)], { flags: { learning_rate: lr, batch_size: bs, seed: 42, output_dir: `runs/${cell.trial}` } });
     fake.addArtifact(run.id, `textclf-sweep-${cell.trial}`, { 'metrics.json': JSON.stringify(m), 'report.md': '# r' });
   }
   fake.addArtifact(run.id, 'textclf-sweep-', { 'metrics.json': '{}' }); // a prefix-only name is not a trial
