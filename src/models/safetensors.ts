@@ -45,6 +45,9 @@ export function readSafetensors(path: string): SafetensorsFile {
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad('the header is not a JSON object');
   const body = buf.subarray(8 + headerLen);
+  // Aligned tensors can be views of the file buffer (no second copy of a 440 MB checkpoint) when
+  // the buffer is ours alone (not a slice of Node's shared pool).
+  const ownsMemory = buf.byteOffset === 0 && buf.buffer.byteLength === buf.length;
   const tensors = new Map<string, SafeTensor>();
   let metadata: Record<string, string> = {};
   const spans: [number, number, string][] = [];
@@ -71,7 +74,7 @@ export function readSafetensors(path: string): SafetensorsFile {
     const width = BYTES[m.dtype];
     if (b - a !== count * width) throw bad(`tensor '${key}' [${shape}] ${m.dtype} needs ${count * width} bytes but data_offsets span ${b - a}`);
     spans.push([a, b, key]);
-    tensors.set(key, decode(m.dtype, shape, body.subarray(a, b)));
+    tensors.set(key, decode(m.dtype, shape, body.subarray(a, b), ownsMemory));
   }
   // The format requires the tensors to tile the data section exactly (no holes, no overlaps).
   spans.sort((x, y) => x[0] - y[0]);
@@ -84,8 +87,13 @@ export function readSafetensors(path: string): SafetensorsFile {
   return { tensors, metadata };
 }
 
-function decode(dtype: string, shape: number[], bytes: Buffer): SafeTensor {
-  // Copy into fresh, aligned memory (the header length need not keep tensors aligned).
+function decode(dtype: string, shape: number[], bytes: Buffer, mayView: boolean): SafeTensor {
+  const width = BYTES[dtype];
+  if (mayView && bytes.byteOffset % (dtype === 'I64' ? 8 : 4) === 0) {
+    if (dtype === 'F32') return { dtype: 'float32', shape, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / width) };
+    if (dtype === 'I64') return { dtype: 'int64', shape, data: new BigInt64Array(bytes.buffer, bytes.byteOffset, bytes.length / width) };
+  }
+  // Otherwise copy into fresh, aligned memory (the format does not promise alignment).
   const raw = new Uint8Array(bytes.length);
   raw.set(bytes);
   if (dtype === 'F32') return { dtype: 'float32', shape, data: new Float32Array(raw.buffer) };

@@ -77,3 +77,16 @@ test('corrupt and unsupported files fail with the file name and what is wrong', 
   expect(() => readSafetensors(p)).toThrow(/len\.safetensors: .*header length 1000 exceeds the file size 16/);
   expect(() => readSafetensors(join(dir, 'missing.safetensors'))).toThrow(/missing\.safetensors: cannot read/);
 });
+
+test('F32/I64 data at unaligned offsets (odd header length) is read correctly', () => {
+  const f = new Float32Array([1.5, -3]);
+  const i = new BigInt64Array([7n]);
+  const data = new Uint8Array(16);
+  data.set(new Uint8Array(f.buffer), 0);
+  data.set(new Uint8Array(i.buffer), 8);
+  const header = '{"f":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"i":{"dtype":"I64","shape":[1],"data_offsets":[8,16]}} ';
+  expect((8 + header.length) % 4).not.toBe(0);
+  const r = readSafetensors(rawFile('unaligned.safetensors', null, data, header));
+  expect(Array.from(r.tensors.get('f')!.data as Float32Array)).toEqual([1.5, -3]);
+  expect(Array.from(r.tensors.get('i')!.data as BigInt64Array)).toEqual([7n]);
+});
