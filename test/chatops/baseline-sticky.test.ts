@@ -1,6 +1,7 @@
 // Baseline lookup (REST runs + @actions/artifact download by run id), deltas, gates and the sticky
 // PR comment, all against the OpenAPI-validated fake.
 import { GitHubFake } from '../helpers/github-fake.js';
+import { pointGitHubApiAt } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { finalMetrics } from '../../src/github/compare.js';
 import { evaluateGates, QualityGateError } from '../../src/github/gates.js';
@@ -12,16 +13,16 @@ let getOctokit: typeof import('@actions/github').getOctokit;
 const WF = 4242;
 const PR = 12;
 
+let restoreEnv: () => void;
+
 beforeAll(async () => {
   fake = await GitHubFake.start();
-  // @actions/github (used inside @actions/artifact) reads GITHUB_API_URL once, at import time.
-  process.env.GITHUB_API_URL = fake.url;
-  delete process.env.GITHUB_SERVER_URL;
+  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
   // So both are imported only now, never statically at the top of this file.
   baselineMod = await import('../../src/github/baseline.js');
   ({ getOctokit } = await import('@actions/github'));
 });
-afterAll(async () => { await fake.close(); });
+afterAll(async () => { restoreEnv?.(); await fake.close(); });
 afterEach(() => { expect(fake.violations).toEqual([]); });
 
 const repo = () => ({ owner: fake.owner, repo: fake.repo });

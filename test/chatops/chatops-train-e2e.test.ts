@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitHubFake } from '../helpers/github-fake.js';
+import { pointGitHubApiAt } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { parseFlags } from '../../src/config/parse.js';
 import { prepareDemo } from '../../src/cli/demo.js';
@@ -23,16 +24,17 @@ const PR = 21;
 const HEAD = '9'.repeat(40);
 const WF = 808;
 
+let restoreEnv: () => void;
+
 beforeAll(async () => {
   fake = await GitHubFake.start();
-  process.env.GITHUB_API_URL = fake.url; // @actions/github reads it once, when first imported (below)
-  delete process.env.GITHUB_SERVER_URL;
+  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
   flow = await import('../../src/github/flow.js');
   ({ getOctokit } = await import('@actions/github'));
   root = mkdtempSync(join(tmpdir(), 'textclf-chatops-e2e-'));
   demo = await prepareDemo(join(root, 'demo'), 42);
 });
-afterAll(async () => { await fake.close(); rmSync(root, { recursive: true, force: true }); });
+afterAll(async () => { restoreEnv?.(); await fake.close(); rmSync(root, { recursive: true, force: true }); });
 afterEach(() => { expect(fake.violations).toEqual([]); });
 
 function commentEvent(login: string, body: string): IssueCommentPayload {

@@ -6,6 +6,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitHubFake } from '../helpers/github-fake.js';
+import { pointGitHubApiAt } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { evaluateGates } from '../../src/github/gates.js';
 import { finalMetrics } from '../../src/github/compare.js';
@@ -18,10 +19,11 @@ let source: Server;
 let sourceUrl = '';
 const served = { etag: '"v1"' as string | undefined, lastModified: 'Tue, 24 Nov 2026 10:00:00 GMT' as string | undefined, body: 'text,label\nok,1\n' };
 
+let restoreEnv: () => void;
+
 beforeAll(async () => {
   fake = await GitHubFake.start();
-  process.env.GITHUB_API_URL = fake.url; // read once by @actions/github, imported below
-  delete process.env.GITHUB_SERVER_URL;
+  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
   sched = await import('../../src/github/schedule.js');
   ({ getOctokit } = await import('@actions/github'));
   source = createServer((req, res) => {
@@ -35,7 +37,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
   sourceUrl = `http://127.0.0.1:${(source.address() as AddressInfo).port}/imdb.csv`;
 });
-afterAll(async () => { await fake.close(); await new Promise((r) => source.close(r)); });
+afterAll(async () => { restoreEnv?.(); await fake.close(); await new Promise((r) => source.close(r)); });
 afterEach(() => { expect(fake.violations).toEqual([]); });
 
 const head = async () => { const r = await fetch(sourceUrl, { method: 'HEAD' }); return { status: r.status, headers: r.headers }; };

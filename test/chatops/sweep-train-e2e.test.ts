@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitHubFake } from '../helpers/github-fake.js';
+import { pointGitHubApiAt } from './api-env.js';
 import { parseFlags } from '../../src/config/parse.js';
 import { prepareDemo } from '../../src/cli/demo.js';
 import { lineLogger } from '../../src/report/logger.js';
@@ -17,16 +18,17 @@ let flow: typeof import('../../src/github/flow.js');
 let aggregate: typeof import('../../src/github/sweep-aggregate.js');
 let getOctokit: typeof import('@actions/github').getOctokit;
 
+let restoreEnv: () => void;
+
 beforeAll(async () => {
   fake = await GitHubFake.start();
-  process.env.GITHUB_API_URL = fake.url; // @actions/github reads it once, at first import (below)
-  delete process.env.GITHUB_SERVER_URL;
+  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
   flow = await import('../../src/github/flow.js');
   aggregate = await import('../../src/github/sweep-aggregate.js');
   ({ getOctokit } = await import('@actions/github'));
   root = mkdtempSync(join(tmpdir(), 'textclf-sweep-e2e-'));
 });
-afterAll(async () => { await fake.close(); rmSync(root, { recursive: true, force: true }); });
+afterAll(async () => { restoreEnv?.(); await fake.close(); rmSync(root, { recursive: true, force: true }); });
 afterEach(() => { expect(fake.violations).toEqual([]); });
 
 test('plan -> 4 trained trials -> aggregate table naming the best trial', async () => {

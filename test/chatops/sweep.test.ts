@@ -1,5 +1,6 @@
 // Sweeps: Grid syntax -> strategy.matrix (plan) -> one metrics artifact per trial -> one table (aggregate).
 import { GitHubFake } from '../helpers/github-fake.js';
+import { pointGitHubApiAt } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { parseSweep, planSweep, renderSweepTable, bestTrial, trialResult, SweepError, MAX_TRIALS } from '../../src/github/sweep.js';
 import { parseFlags } from '../../src/config/parse.js';
@@ -9,14 +10,15 @@ let collectTrials: typeof import('../../src/github/sweep-aggregate.js').collectT
 let aggregateSweep: typeof import('../../src/github/sweep-aggregate.js').aggregateSweep;
 let getOctokit: typeof import('@actions/github').getOctokit;
 
+let restoreEnv: () => void;
+
 beforeAll(async () => {
   fake = await GitHubFake.start();
-  process.env.GITHUB_API_URL = fake.url; // read by @actions/github when @actions/artifact first loads
-  delete process.env.GITHUB_SERVER_URL;
+  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
   ({ collectTrials, aggregateSweep } = await import('../../src/github/sweep-aggregate.js'));
   ({ getOctokit } = await import('@actions/github'));
 });
-afterAll(async () => { await fake.close(); });
+afterAll(async () => { restoreEnv?.(); await fake.close(); });
 afterEach(() => { expect(fake.violations).toEqual([]); });
 
 test('plan: Grid list syntax expands to the cartesian product for strategy.matrix', () => {
