@@ -92,6 +92,8 @@ function run(cmd, args, env, what) {
 }
 
 async function worker() {
+  // --k K: K optimizer steps per ORT run (the Loop graph; steps_per_run); --loop: Loop even for K=1.
+  const K = num('k', 1);
   const { parseBertConfig } = await import('../src/models/bert/config.ts');
   const { BertModel } = await import('../src/models/bert/graph.ts');
   const { initBertWeights } = await import('../src/models/bert/load.ts');
@@ -121,7 +123,7 @@ async function worker() {
   });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
-    optimizer: { kind: 'adamw', weightDecay: 0.01, eps: 1e-8 }, maxGradNorm: 0, params, threads: cfg.threads, loop: false,
+    optimizer: { kind: 'adamw', weightDecay: 0.01, eps: 1e-8 }, maxGradNorm: 0, params, threads: cfg.threads, loop: K > 1 || argv.includes('--loop'),
   });
   const sessionSeconds = (performance.now() - t0) / 1000;
   params = undefined; // the runner holds its own copies
@@ -135,11 +137,13 @@ async function worker() {
     token_type_ids: { data: new BigInt64Array(n), dims },
     labels: { data: BigInt64Array.from({ length: cfg.batch }, () => BigInt(Math.floor(r() * 2))), dims: [cfg.batch] },
   };
-  for (let i = 0; i < cfg.warmup; i++) await runner.step([batch], [2e-5]);
+  const lrs = new Array(K).fill(2e-5);
+  const batches = new Array(K).fill(batch);
+  for (let i = 0; i < cfg.warmup; i++) await runner.step(batches, lrs);
   rss.warm = rssMiB();
   const t1 = performance.now();
-  for (let i = 0; i < cfg.steps; i++) await runner.step([batch], [2e-5]);
-  const dt = (performance.now() - t1) / 1000 / cfg.steps;
+  for (let i = 0; i < cfg.steps; i++) await runner.step(batches, lrs);
+  const dt = (performance.now() - t1) / 1000 / (cfg.steps * K);
   const nodes = runner.stepGraph.graph.nodes.length;
   if (profile) console.error(`profile: ${await runner['session'].endProfiling()}`);
   await runner.release();
