@@ -19,6 +19,12 @@ export async function sessionFor(graphOrBytes: Graph | Uint8Array, opts: Session
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     intraOpNumThreads: opts.intraOpNumThreads ?? 0,
     interOpNumThreads: 1,
+    // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
+    // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
+    enableMemPattern: false,
+    // Busy-waiting worker threads steal the core the JS thread needs between runs (batching,
+    // metrics) and hurt badly on shared runners; measured faster here with spinning off.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
 }
 
