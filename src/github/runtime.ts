@@ -122,7 +122,7 @@ async function installCuda(dir: string, log: Logger): Promise<void> {
     // npm_config_onnxruntime_node_install=skip makes it a no-op), and its parser drops the value
     // "cuda12" (returns undefined, then exits early inside npm). "true" forces this platform's
     // requirements, which on linux/x64 are exactly cuda12.
-    const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'true' };
     delete env.npm_config_onnxruntime_node_install;
     delete env.ONNXRUNTIME_NODE_INSTALL_CUDA;
     delete env.npm_config_onnxruntime_node_install_cuda;

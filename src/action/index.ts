@@ -1,0 +1,60 @@
+// The runner's entry (dist/index.js). onnxruntime-node is native and not in the bundle, so this
+// small bootstrap finds or provisions it (src/github/runtime.ts) before loading the main bundle,
+// which imports it by name:
+// - the action has its own node_modules: import ./main.js as is;
+// - otherwise: stage main.js in RUNNER_TEMP next to a node_modules whose onnxruntime-node and
+//   onnxruntime-common are symlinks into the tool cache. Node resolves bare imports (ESM and
+//   createRequire alike) from the importing file's directory, so every importer of the package
+//   (ours and @huggingface/transformers') gets the provisioned copy without patching code.
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as core from '@actions/core';
+import { defaultRegistry } from '../github/npm-fetch.js';
+import { resolveOrt, type OrtRuntime } from '../github/runtime.js';
+import { actionsLogger } from './logger.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function bootstrap(): Promise<void> {
+  const log = actionsLogger();
+  const token = core.getInput('github_token');
+  if (token) core.setSecret(token);
+  const gpus = Number(core.getInput('gpus') || '0');
+  const registry = core.getInput('npm_registry') || defaultRegistry();
+  let rt: OrtRuntime;
+  try {
+    rt = await resolveOrt({ gpus: Number.isFinite(gpus) ? gpus : 0, log, actionDir: join(here, '..'), registry, registryToken: process.env.NPM_TOKEN });
+  } catch (e) {
+    if (gpus > 0 && /^(true|1|yes|on)$/i.test(core.getInput('allow_cpu_fallback'))) {
+      log.warning(`${(e as Error).message}; continuing with the CPU build because allow_cpu_fallback is true`);
+      rt = await resolveOrt({ gpus: 0, log, actionDir: join(here, '..'), registry });
+    } else {
+      throw e;
+    }
+  }
+  const main = rt.source === 'action' ? join(here, 'main.js') : stageMain(rt);
+  const mod = (await import(pathToFileURL(main).href)) as { run(o: { ort: OrtRuntime }): Promise<void> };
+  await mod.run({ ort: rt });
+}
+
+/** Copies the main bundle into RUNNER_TEMP beside node_modules symlinks to the resolved runtime. */
+function stageMain(rt: OrtRuntime): string {
+  const root = process.env.RUNNER_TEMP || join(here, '..', '.runtime');
+  mkdirSync(root, { recursive: true });
+  const stage = mkdtempSync(join(root, 'textclf-action-'));
+  const nm = join(stage, 'node_modules');
+  mkdirSync(nm);
+  // The staged copy sits outside the action's package.json, so say again that .js is ESM.
+  writeFileSync(join(stage, 'package.json'), '{"type":"module"}\n');
+  symlinkSync(rt.dir, join(nm, 'onnxruntime-node'), 'dir');
+  const common = dirname(createRequire(join(rt.dir, 'package.json')).resolve('onnxruntime-common/package.json'));
+  symlinkSync(common, join(nm, 'onnxruntime-common'), 'dir');
+  for (const f of readdirSync(here)) if (f !== 'index.js' && f !== 'cli.js' && /\.(m?js|cjs|map)$/.test(f)) copyFileSync(join(here, f), join(stage, f));
+  return join(stage, 'main.js');
+}
+
+bootstrap().catch((e) => {
+  core.setFailed((e as Error).message ?? String(e));
+});

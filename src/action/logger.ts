@@ -1,0 +1,29 @@
+// The engine's Logger on top of @actions/core: groups become collapsible log groups, warnings and
+// errors become annotations; notices too, so the run's key facts show on the summary page.
+import * as core from '@actions/core';
+import type { Logger } from '../report/logger.js';
+
+export function actionsLogger(): Logger {
+  let depth = 0;
+  return {
+    info: (m) => core.info(m),
+    notice: (m) => core.notice(m),
+    warning: (m) => core.warning(m),
+    error: (m) => core.error(m),
+    async group(name, fn) {
+      // The runner cannot nest groups: an inner group is a header line inside the outer one.
+      if (depth > 0) {
+        core.info(`── ${name}`);
+        return fn();
+      }
+      depth++;
+      core.startGroup(name);
+      try {
+        return await fn();
+      } finally {
+        core.endGroup();
+        depth--;
+      }
+    },
+  };
+}

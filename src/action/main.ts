@@ -1,0 +1,188 @@
+// The action's main: inputs -> GitHub plan (ChatOps/sweeps, in src/github/flow.ts) -> training ->
+// artifacts -> job summary -> outputs. Thin on purpose: each step is a library call that tests
+// drive directly; this file owns only the @actions/core calls.
+import { writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import { getOctokit } from '@actions/github';
+import { FlagError, parseFlags, type Flags } from '../config/parse.js';
+import { artifactName, collectFiles, uploadArtifact, type CheckpointPolicy, type UploadResult } from '../github/artifacts.js';
+import { contextFromEnv, runUrl, type RunContext } from '../github/events.js';
+import { afterTraining, beforeTraining, chatopsStep, githubInputs, planStep, trainingFailed, type Deps, type GitHubInputs } from '../github/flow.js';
+import { QualityGateError } from '../github/gates.js';
+import { decideGpus, queryGpus } from '../github/gpu.js';
+import { hasCudaProvider, type OrtRuntime } from '../github/runtime.js';
+import { aggregateSweep } from '../github/sweep-aggregate.js';
+import type { CommentMode } from '../github/sticky-comment.js';
+import { renderReport } from '../report/markdown.js';
+import type { Logger } from '../report/logger.js';
+import type { MetricsFile } from '../train/metrics-types.js';
+import { runTraining } from '../train/run.js';
+import { actionsLogger } from './logger.js';
+import { maskToken, readRawInputs } from './inputs.js';
+import { finalMetrics, setOutputs } from './outputs.js';
+
+export interface MainOptions {
+  /** The onnxruntime-node the bootstrap resolved (index.ts). */
+  ort?: OrtRuntime;
+  /** Seconds between progress lines. */
+  progressSeconds?: number;
+}
+
+export async function run(opts: MainOptions = {}): Promise<void> {
+  const log = actionsLogger();
+  try {
+    const token = maskToken();
+    const raw = readRawInputs();
+    const base = parseFlags(raw, 'action');
+    const inputs = githubInputs(base);
+    const mode = String(base.mode ?? 'train');
+    if (mode === 'plan') return setOutputs(planStep(inputs).outputs);
+
+    const ctx = tryContext(log);
+    const deps: Deps | undefined = ctx && token
+      ? { octokit: getOctokit(token, { baseUrl: ctx.apiUrl }), token, ctx, warn: (m) => log.warning(m) }
+      : undefined;
+    if (!deps && mode !== 'train') throw new Error(`mode: ${mode} needs the GitHub context and github_token`);
+    if (mode === 'chatops') return setOutputs((await chatopsStep(deps!, inputs)).outputs);
+    if (mode === 'aggregate') {
+      const r = await aggregateSweep({ octokit: deps!.octokit, token, ctx: deps!.ctx, prefix: inputs.artifactName ?? 'textclf', comment: inputs.comment as CommentMode });
+      await core.summary.addRaw(r.markdown).write();
+      return setOutputs({ trials: String(r.trials.length), best: r.best?.name ?? '' });
+    }
+
+    const before = deps ? await beforeTraining(deps, inputs) : { train: true as const, overlay: {} };
+    if (!before.train) {
+      log.notice(`not training: ${before.reason}`);
+      return;
+    }
+    const flags = parseFlags({ ...raw, ...before.overlay }, 'action');
+    try {
+      await train(flags, inputs, { log, ctx, deps, before, opts });
+    } catch (e) {
+      if (deps && !(e instanceof QualityGateError)) await trainingFailed(deps, before).catch((x) => log.warning(`could not react to the /train comment: ${(x as Error).message}`));
+      throw e;
+    }
+  } catch (e) {
+    fail(e);
+  }
+}
+
+interface TrainContext {
+  log: Logger;
+  ctx?: RunContext;
+  deps?: Deps;
+  before: Extract<Awaited<ReturnType<typeof beforeTraining>>, { train: true }>;
+  opts: MainOptions;
+}
+
+async function train(flags: Flags, inputs: GitHubInputs, t: TrainContext): Promise<void> {
+  const { log } = t;
+  const requested = Number(flags.gpus);
+  const facts = await queryGpus();
+  const cuda = t.opts.ort ? t.opts.ort.cuda : false;
+  const gpu = decideGpus({ gpus: requested, allowCpuFallback: flags.allow_cpu_fallback === true, cudaProvider: cuda || hasCudaProviderHere(), facts });
+  if (gpu.warning) log.warning(gpu.warning);
+  const outputDir = String(flags.output_dir);
+  const run: Flags = {
+    ...flags,
+    gpus: gpu.gpus,
+    // The artifact carries predictions.csv even when the user did not ask for a file.
+    predictions_file: flags.predictions_file ?? join(outputDir, 'predictions.csv'),
+  };
+
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    // The runner cancels with SIGINT, then SIGTERM a few seconds later: both mean "checkpoint,
+    // upload, exit". A second signal must not cut the upload short.
+    if (controller.signal.aborted) return log.warning(`${sig} again: still saving and uploading the checkpoint`);
+    log.warning(`${sig}: stopping after the current step; the checkpoint will be saved and uploaded`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const runToolCache = process.env.RUNNER_TOOL_CACHE;
+  const result = await runTraining(run, {
+    log, signal: controller.signal, progressSeconds: t.opts.progressSeconds ?? 30,
+    defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
+    runFacts: { ...(gpu.facts.length ? { gpu: gpu.facts } : {}), ...(t.ctx?.sha ? { commit: t.ctx.sha } : {}) },
+  });
+  const { metrics } = result;
+
+  const name = artifactName(flags.artifact_name as string | undefined);
+  const files = collectFiles(result.outputDir, metrics, String(flags.save_checkpoints) as CheckpointPolicy, result.files);
+  let uploaded: UploadResult | undefined;
+  let uploadError: unknown;
+  await log.group(`Upload artifact ${name}`, async () => {
+    try {
+      uploaded = await uploadArtifact({ name, rootDir: result.outputDir, files, retentionDays: flags.retention_days as number | undefined, log });
+    } catch (e) {
+      uploadError = e;
+    }
+  });
+
+  const report = renderReport(metrics, {
+    artifacts: uploaded ? [{ name: uploaded.name, url: uploaded.url, files: summaryFiles(uploaded.files) }] : [],
+    runUrl: t.ctx ? runUrl(t.ctx) : undefined,
+  });
+  writeFileSync(`${result.reportPath}.tmp`, report);
+  renameSync(`${result.reportPath}.tmp`, result.reportPath);
+  await core.summary.addRaw(report).write();
+
+  setOutputs({
+    ...finalMetrics(metrics),
+    checkpoint_dir: result.checkpointDir,
+    artifact_id: uploaded ? String(uploaded.id) : '',
+    artifact_url: uploaded?.url ?? '',
+    report_path: result.reportPath,
+  });
+  if (uploadError) throw uploadError;
+
+  if (t.deps) {
+    const after = await afterTraining(t.deps, inputs, t.before, {
+      metrics, reportMarkdown: report, artifacts: uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : undefined,
+    });
+    if (after.failures.length) throw new QualityGateError(after.failures);
+  }
+  if (metrics.run.cancelled) {
+    throw new Error(`training was cancelled at step ${metrics.run.totalSteps}; checkpoint ${result.checkpointDir} ` +
+      (uploaded ? `was uploaded as artifact ${uploaded.name}` : 'is on the runner') + '; resume with resume_from');
+  }
+}
+
+/** The checkpoint tree is long: the summary lists top-level entries only. */
+function summaryFiles(files: string[]): string[] {
+  return [...new Set(files.map((f) => (f.startsWith('checkpoints/') ? f.split('/').slice(0, 2).join('/') + '/' : f.startsWith('tensorboard/') ? 'tensorboard/' : f)))];
+}
+
+function hasCudaProviderHere(): boolean {
+  // Without a bootstrap (tests), the package next to this module is the one in use.
+  try {
+    const dir = join(new URL('.', import.meta.resolve('onnxruntime-node')).pathname, '..');
+    return hasCudaProvider(dir);
+  } catch {
+    return false;
+  }
+}
+
+function tryContext(log: Logger): RunContext | undefined {
+  try {
+    return contextFromEnv();
+  } catch (e) {
+    log.warning(`no GitHub context (${(e as Error).message}); PR comments and gates are skipped`);
+    return undefined;
+  }
+}
+
+/** Typed user errors become an annotation titled with the input they are about. */
+function fail(e: unknown): void {
+  const err = e as Error & { flag?: string };
+  const flag = err instanceof FlagError ? err.flag : err.flag;
+  const title = flag ? `textclf: input ${flag}` : err.name && err.name !== 'Error' ? `textclf: ${err.name}` : 'textclf';
+  core.error(err.message ?? String(e), { title });
+  if (err.stack) core.debug(err.stack);
+  core.setFailed(err.message ?? String(e));
+}
+
+export type { MetricsFile };

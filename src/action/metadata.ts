@@ -1,0 +1,60 @@
+// action.yml is generated from the flag schema (build.mjs writes it; a test fails on drift), so
+// the action's inputs, the CLI flags and `/train` arguments can never disagree.
+import { flagsFor, type FlagSpec } from '../config/schema.js';
+
+/** Inputs the action reads that are not training flags (runner plumbing). */
+export const EXTRA_INPUTS: { name: string; help: string; default?: string }[] = [
+  { name: 'npm_registry', help: 'npm registry for provisioning onnxruntime-node when the action has no copy (default: NPM_CONFIG_REGISTRY, else https://registry.npmjs.org/)' },
+];
+
+export const OUTPUTS: Record<string, string> = {
+  accuracy: 'Final accuracy (test split, else the best validation epoch)',
+  f1: 'Final macro F1 (test split, else the best validation epoch)',
+  loss: 'Final loss (test split, else the best validation epoch)',
+  checkpoint_dir: 'Local directory of the final checkpoint (the interrupted one when cancelled); resume_from accepts it',
+  artifact_id: 'ID of the uploaded artifact',
+  artifact_url: 'URL of the uploaded artifact',
+  report_path: 'Local path of report.md (the job summary text)',
+  // mode: chatops (src/github/chatops.ts)
+  accepted: 'mode chatops: true when the /train comment was accepted',
+  reason: 'mode chatops: why the comment was not accepted',
+  flags: 'mode chatops: the accepted /train flags as JSON',
+  head_sha: 'mode chatops: head commit of the pull request to check out',
+  head_ref: 'mode chatops: head branch of the pull request',
+  pr_number: 'mode chatops: the pull request number',
+  // mode: plan / aggregate (src/github/sweep*.ts)
+  matrix: 'mode plan: the sweep as JSON for strategy.matrix',
+  trials: 'mode plan/aggregate: number of sweep trials',
+  best: 'mode aggregate: artifact name of the best trial',
+};
+
+/** Input defaults as the runner should see them; the token defaults to the workflow token. */
+export function inputDefault(s: FlagSpec): string | undefined {
+  if (s.name === 'github_token') return '${{ github.token }}';
+  return s.default === undefined ? undefined : String(s.default);
+}
+
+/** Renders action.yml. JSON strings are valid YAML double-quoted scalars, so no YAML library. */
+export function renderActionYml(): string {
+  const q = JSON.stringify;
+  const lines = [
+    '# Generated from src/config/schema.ts and src/action/metadata.ts by `npm run build`; do not edit.',
+    `name: ${q('textclf: fine-tune BERT text classifiers')}`,
+    `description: ${q('Fine-tune BERT text classifiers on ONNX Runtime (CPU or CUDA): datastore, training, metrics, job summary, checkpoints as artifacts')}`,
+    `author: ${q('textclf-action')}`,
+    'branding:',
+    '  icon: "cpu"',
+    '  color: "purple"',
+    'inputs:',
+  ];
+  const input = (name: string, help: string, def: string | undefined) => {
+    lines.push(`  ${name}:`, `    description: ${q(help)}`, '    required: false');
+    if (def !== undefined) lines.push(`    default: ${q(def)}`);
+  };
+  for (const s of flagsFor('action')) input(s.name, s.help, inputDefault(s));
+  for (const e of EXTRA_INPUTS) input(e.name, e.help, e.default);
+  lines.push('outputs:');
+  for (const [name, desc] of Object.entries(OUTPUTS)) lines.push(`  ${name}:`, `    description: ${q(desc)}`);
+  lines.push('runs:', '  using: "node24"', '  main: "dist/index.js"', '');
+  return lines.join('\n');
+}
