@@ -6,7 +6,7 @@
 //   onnxruntime-common are symlinks into the tool cache. Node resolves bare imports (ESM and
 //   createRequire alike) from the importing file's directory, so every importer of the package
 //   (ours and @huggingface/transformers') gets the provisioned copy without patching code.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,7 +49,10 @@ function stageMain(rt: OrtRuntime): string {
   // The staged copy sits outside the action's package.json, so say again that .js is ESM.
   writeFileSync(join(stage, 'package.json'), '{"type":"module"}\n');
   symlinkSync(rt.dir, join(nm, 'onnxruntime-node'), 'dir');
-  const common = dirname(createRequire(join(rt.dir, 'package.json')).resolve('onnxruntime-common/package.json'));
+  // onnxruntime-common's "exports" hide package.json: find its folder on the lookup path instead.
+  const lookup = createRequire(join(rt.dir, 'package.json')).resolve.paths('onnxruntime-common') ?? [];
+  const common = lookup.map((d) => join(d, 'onnxruntime-common')).find((d) => existsSync(join(d, 'package.json')));
+  if (!common) throw new Error(`onnxruntime-common is missing next to ${rt.dir}`);
   symlinkSync(common, join(nm, 'onnxruntime-common'), 'dir');
   for (const f of readdirSync(here)) if (f !== 'index.js' && f !== 'cli.js' && /\.(m?js|cjs|map)$/.test(f)) copyFileSync(join(here, f), join(stage, f));
   return join(stage, 'main.js');

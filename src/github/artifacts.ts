@@ -28,19 +28,24 @@ export function artifactUrl(id: number, env: NodeJS.ProcessEnv = process.env): s
   return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}/artifacts/${id}`;
 }
 
-/** Checkpoint directories to keep under a policy (a cancelled run's checkpoint is always kept). */
+/**
+ * Checkpoint directories to upload. all: every epoch plus the final state; last: the final state
+ * (the interrupted one when cancelled), else the last epoch; best: the best validation epoch, plus
+ * the interrupted state of a cancelled run so that it can resume.
+ */
 export function selectCheckpoints(m: MetricsFile, policy: CheckpointPolicy): string[] {
   const all = m.checkpoints.map((c) => c.path);
   if (policy === 'all' || all.length === 0) return all;
-  const last = all[all.length - 1]!;
+  const final = m.checkpoints.find((c) => c.epoch === 'final')?.path;
+  const epochs = m.checkpoints.filter((c) => c.epoch !== 'final');
+  const lastEpoch = epochs[epochs.length - 1]?.path;
   const keep = new Set<string>();
-  if (policy === 'last') keep.add(last);
+  if (policy === 'last') keep.add((final ?? lastEpoch)!);
   else {
-    const best = m.checkpoints.find((c) => c.epoch === m.bestEpoch);
-    keep.add(best ? best.path : last);
+    const best = epochs.find((c) => c.epoch === m.bestEpoch)?.path ?? lastEpoch ?? final;
+    if (best) keep.add(best);
+    if (m.run.cancelled && final) keep.add(final);
   }
-  const final = m.checkpoints.find((c) => c.epoch === 'final');
-  if (m.run.cancelled && final) keep.add(final.path);
   return all.filter((p) => keep.has(p));
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { lineLogger } from '../../src/report/logger.js';
-import { artifactName, ArtifactUploadError, collectFiles, uploadArtifact } from '../../src/github/artifacts.js';
+import { artifactName, ArtifactUploadError, collectFiles, selectCheckpoints, uploadArtifact } from '../../src/github/artifacts.js';
 import { sampleMetrics } from '../report/fixture.js';
 import { startArtifactService, type ArtifactService } from '../helpers/artifact-service.js';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
@@ -86,7 +86,13 @@ describe('artifacts', () => {
     for (const f of walkRel(down)) expect(Buffer.compare(readFileSync(join(down, f)), readFileSync(join(out, f)))).toBe(0);
   }, 60_000);
 
-  test("'last' keeps only the last epoch, 'all' keeps every epoch", () => {
+  test("'last' keeps the final state (else the last epoch), 'all' keeps every epoch", () => {
+    const withFinal = sampleMetrics();
+    withFinal.checkpoints.push({ epoch: 'final', path: 'checkpoints/final' });
+    expect(selectCheckpoints(withFinal, 'last')).toEqual(['checkpoints/final']);
+    expect(selectCheckpoints(withFinal, 'best')).toEqual(['checkpoints/epoch-2']);
+    expect(selectCheckpoints({ ...withFinal, run: { ...withFinal.run, cancelled: true } }, 'best')).toEqual(['checkpoints/epoch-2', 'checkpoints/final']);
+    expect(selectCheckpoints(withFinal, 'all')).toHaveLength(4);
     const out = outputDir();
     const ckpts = (p: 'all' | 'last') => collectFiles(out, sampleMetrics(), p).map((f) => relative(out, f)).filter((f) => f.startsWith('checkpoints/') && f.endsWith('config.json'));
     expect(ckpts('last')).toEqual(['checkpoints/epoch-3/config.json']);

@@ -1,0 +1,230 @@
+// The action as the runner runs it: build dist/ into a fresh "action checkout" (no node_modules),
+// then `node dist/index.js` with INPUT_* (every action.yml input, defaults as the runner fills
+// them), GITHUB_* files, RUNNER_TOOL_CACHE/RUNNER_TEMP and the results-service variables, against
+// servers this test starts on 127.0.0.1: npm registry mirror (onnxruntime-node is provisioned),
+// datastore server, fake hub, artifact results service + Azurite, GitHub REST fake.
+// Asserts on results: outputs file, job summary, the artifact downloaded back and its checkpoint
+// loaded and run; a SIGTERM mid-training leaves an uploaded checkpoint that resumes.
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { DefaultArtifactClient } from '@actions/artifact';
+import { parse as parseYaml } from 'yaml';
+import { prepareDemo } from '../../src/cli/demo.js';
+import { parseFlags } from '../../src/config/parse.js';
+import { lineLogger } from '../../src/report/logger.js';
+import { runTraining } from '../../src/train/run.js';
+import type { MetricsFile } from '../../src/train/metrics-types.js';
+import { startArtifactService, type ArtifactService } from '../helpers/artifact-service.js';
+import { startAzurite, type Azurite } from '../helpers/azurite.js';
+import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
+import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
+import { GitHubFake, makeZip } from '../helpers/github-fake.js';
+import { packInstalled, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const TOKEN = 'ghs_e2eSecretToken0123456789';
+const MODEL = 'textclf-test/tiny-bert';
+
+let root: string, actionDir: string, toolCache: string;
+let azurite: Azurite, service: ArtifactService, registry: LocalRegistry, datastore: TestServer, hub: FakeHub, github: GitHubFake;
+
+function walkRel(dir: string, base = dir): string[] {
+  return readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? walkRel(join(dir, e), base) : [relative(base, join(dir, e))])).sort();
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'textclf-action-e2e-'));
+  // The runner checks out the action repository: action.yml, package.json, dist/ (no node_modules).
+  actionDir = join(root, 'action');
+  mkdirSync(actionDir);
+  execFileSync(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--outdir', join(actionDir, 'dist')], { stdio: 'inherit' });
+  copyFileSync(join(actionDir, 'dist', 'action.yml'), join(actionDir, 'action.yml'));
+  copyFileSync(join(repo, 'package.json'), join(actionDir, 'package.json'));
+  toolCache = join(root, 'toolcache');
+
+  const demo = await prepareDemo(join(root, 'demo'), 42);
+  const data = demo.datastore!;
+  const zip = makeZip(Object.fromEntries(readdirSync(data).map((f) => [`imdb-demo/${f}`, readFileSync(join(data, f))])));
+  datastore = await startDatastoreServer({ '/imdb-demo.zip': { body: zip, contentType: 'application/zip' } });
+  hub = await startFakeHub({ [MODEL]: demo.model_name_or_path! });
+  registry = await startNpmRegistry([packInstalled(join(repo, 'node_modules', 'onnxruntime-node')), packInstalled(join(repo, 'node_modules', 'onnxruntime-common'))]);
+  azurite = await startAzurite();
+  service = await startArtifactService(azurite);
+  github = await GitHubFake.start();
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([service?.close(), registry?.close(), datastore?.close(), hub?.close(), github?.close()]);
+  await azurite?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+// Every REST call the action made was valid against GitHub's OpenAPI description.
+afterEach(() => { expect(github.violations).toEqual([]); });
+
+interface ActionRun { code: number | null; stdout: string; outputs: Record<string, string>; summary: string; seconds: number }
+
+/** Parses GITHUB_OUTPUT (name<<delimiter ... delimiter blocks, as @actions/core writes them). */
+function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
+  for (const m of text.matchAll(re)) out[m[1]!] = m[3]!;
+  return out;
+}
+
+/** Inputs as the runner passes them: every action.yml input, defaults filled, `with:` on top. */
+function inputEnv(withInputs: Record<string, string>): Record<string, string> {
+  const meta = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const env: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(meta.inputs)) {
+    const value = withInputs[name] ?? (spec.default === '${{ github.token }}' ? TOKEN : spec.default ?? '');
+    env[`INPUT_${name.toUpperCase()}`] = value;
+  }
+  return env;
+}
+
+async function runAction(name: string, withInputs: Record<string, string>, opts: { sigtermWhen?: RegExp } = {}): Promise<ActionRun> {
+  const dir = join(root, name);
+  const workspace = join(dir, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  mkdirSync(join(dir, 'temp'), { recursive: true });
+  const files = { event: join(dir, 'event.json'), summary: join(dir, 'summary.md'), output: join(dir, 'output.txt') };
+  writeFileSync(files.event, JSON.stringify({ ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: `${github.owner}/${github.repo}` } }));
+  writeFileSync(files.summary, '');
+  writeFileSync(files.output, '');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH!, HOME: process.env.HOME ?? root,
+    GITHUB_ACTIONS: 'true', CI: 'true',
+    GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: files.event, GITHUB_STEP_SUMMARY: files.summary, GITHUB_OUTPUT: files.output,
+    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: '777', GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
+    GITHUB_SHA: 'c'.repeat(40), GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: 'train', GITHUB_JOB: 'train',
+    GITHUB_WORKSPACE: workspace, GITHUB_API_URL: github.url,
+    RUNNER_TOOL_CACHE: toolCache, RUNNER_TEMP: join(dir, 'temp'),
+    ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url,
+    ...inputEnv({
+      datastore: datastore.url('/imdb-demo.zip'), model_name_or_path: MODEL, hub_url: hub.url,
+      max_length: '32', batch_size: '32', learning_rate: '0.001', warmup_steps: '4', seed: '42', threads: '1',
+      npm_registry: registry.url, retention_days: '3', save_checkpoints: 'best',
+      ...withInputs,
+    }),
+  };
+  const started = Date.now();
+  const child = spawn(process.execPath, [join(actionDir, 'dist', 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let signalled = false;
+  const onData = (d: Buffer) => {
+    stdout += d.toString();
+    if (opts.sigtermWhen && !signalled && opts.sigtermWhen.test(stdout)) {
+      signalled = true;
+      setTimeout(() => child.kill('SIGTERM'), 1500);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  return {
+    code, stdout, seconds: (Date.now() - started) / 1000,
+    outputs: parseOutputFile(readFileSync(files.output, 'utf8')), summary: readFileSync(files.summary, 'utf8'),
+  };
+}
+
+async function download(id: number, name: string): Promise<string> {
+  const dir = join(root, `download-${name}`);
+  const saved = { ...process.env };
+  try {
+    Object.assign(process.env, { ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url });
+    delete process.env.GITHUB_SERVER_URL;
+    await new DefaultArtifactClient().downloadArtifact(id, { path: dir });
+  } finally {
+    process.env = saved;
+  }
+  return dir;
+}
+
+test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads (<= 3 min on CPU)', async () => {
+  const r = await runAction('train', { max_epochs: '2', limit_train_batches: '8' });
+  if (r.code !== 0) throw new Error(`action failed (${r.code}):\n${r.stdout.slice(-4000)}`);
+  expect(r.seconds).toBeLessThanOrEqual(180);
+
+  // onnxruntime-node came from the local registry into the tool cache (no node_modules next to the action).
+  expect(registry.requests).toContain('/onnxruntime-node/-/onnxruntime-node-1.30.0.tgz');
+  expect(existsSync(join(toolCache, 'onnxruntime-node', '1.30.0', process.arch, 'node_modules', 'onnxruntime-node', 'package.json'))).toBe(true);
+
+  // Token: only ever printed inside the ::add-mask:: command that tells the runner to hide it.
+  expect(r.stdout.split('\n').filter((l) => l.includes(TOKEN)).every((l) => l.startsWith('::add-mask::'))).toBe(true);
+  expect(r.stdout).toMatch(/^::group::/m);
+
+  // Outputs.
+  const o = r.outputs;
+  const metrics = JSON.parse(readFileSync(join(o.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+  expect(Number(o.accuracy)).toBeCloseTo(metrics.test!.accuracy, 10);
+  expect(Number(o.f1)).toBeCloseTo(metrics.test!.f1, 10);
+  expect(Number(o.loss)).toBeCloseTo(metrics.test!.loss, 10);
+  expect(metrics.epochs).toHaveLength(2);
+  const stored = service.artifacts.find((a) => String(a.id) === o.artifact_id)!;
+  expect(stored.name).toBe('textclf-777-1');
+  expect(o.artifact_url).toBe(`https://github.com/${github.owner}/${github.repo}/actions/runs/777/artifacts/${stored.id}`);
+  expect(existsSync(join(o.checkpoint_dir!, 'onnx', 'model.onnx'))).toBe(true);
+
+  // Job summary = report.md: header, metrics, curves, confusion matrix, artifact link.
+  expect(r.summary.trim()).toBe(readFileSync(o.report_path!, 'utf8').trim());
+  expect(r.summary).toContain(`## Text classification: ${MODEL.replace(/_/g, '\\_')}`);
+  expect(r.summary).toContain(`| Commit | ${'c'.repeat(40)} |`);
+  expect(r.summary).toContain(`| test | ${(metrics.test!.accuracy * 100).toFixed(2)}% |`);
+  expect(r.summary.match(/```mermaid\nxychart-beta/g)?.length).toBe(2);
+  expect(r.summary).toContain('### Confusion matrix (test)');
+  expect(r.summary).toContain(`- [textclf-777-1](${o.artifact_url})`);
+
+  // The artifact, downloaded back: run files, TensorBoard, one checkpoint that loads and runs.
+  const dir = await download(stored.id, 'train');
+  const files = walkRel(dir);
+  for (const f of ['metrics.json', 'metrics.jsonl', 'predictions.csv', 'report.md']) expect(files).toContain(f);
+  expect(files.some((f) => /^tensorboard\/train\/events\.out\.tfevents\./.test(f))).toBe(true);
+  // save_checkpoints: best -> exactly the best validation epoch's checkpoint.
+  const best = `checkpoints/epoch-${metrics.bestEpoch}`;
+  expect([...new Set(files.filter((f) => f.startsWith('checkpoints/')).map((f) => f.split('/').slice(0, 2).join('/')))]).toEqual([best]);
+  expect(files).toContain(`${best}/onnx/model.onnx`);
+  const script = `
+    import { pipeline, env } from '@huggingface/transformers';
+    env.allowRemoteModels = false;
+    const clf = await pipeline('text-classification', process.argv[1], { dtype: 'fp32' });
+    const out = await clf(['a wonderful, moving film', 'a dull and boring mess']);
+    console.log(JSON.stringify(out));`;
+  const preds = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, join(dir, best)], { cwd: repo, encoding: 'utf8' })) as { label: string; score: number }[];
+  expect(preds).toHaveLength(2);
+  for (const p of preds) {
+    expect(metrics.labels).toContain(p.label);
+    expect(p.score).toBeGreaterThan(0);
+  }
+}, 240_000);
+
+test('Must show: SIGTERM mid-epoch leaves an uploaded checkpoint that resumes', async () => {
+  const r = await runAction('cancel', { max_epochs: '200', save_checkpoints: 'last' }, { sigtermWhen: /training [\d,]+ parameters on/ });
+  expect(r.code).not.toBe(0);
+  expect(r.stdout).toMatch(/SIGTERM: stopping after the current step/);
+  expect(r.stdout).toMatch(/::error title=textclf::training was cancelled at step \d+/);
+  const id = Number(r.outputs.artifact_id);
+  expect(service.artifacts.find((a) => a.id === id)?.name).toBe('textclf-777-2');
+  // The second run found onnxruntime-node in the tool cache.
+  expect(r.stdout).toContain('onnxruntime-node 1.30.0: using the tool cache');
+
+  const dir = await download(id, 'cancel');
+  const ckpt = join(dir, 'checkpoints', 'interrupted');
+  const state = JSON.parse(readFileSync(join(ckpt, 'trainer_state.json'), 'utf8')) as { step: number; epoch: number };
+  expect(state.step).toBeGreaterThan(0);
+  const uploaded = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as MetricsFile;
+  expect(uploaded.run.cancelled).toBe(true);
+
+  // Resume from the downloaded checkpoint: training continues from its step and finishes.
+  const lines: string[] = [];
+  const flags = parseFlags({
+    datastore: join(root, 'demo', 'data'), resume_from: ckpt, model_name_or_path: MODEL, max_length: '32', batch_size: '32',
+    max_epochs: String(state.epoch + 1), limit_train_batches: '4', learning_rate: '0.001', output_dir: join(root, 'resumed'), threads: '1',
+  }, 'cli');
+  const resumed = await runTraining(flags, { log: lineLogger((l) => lines.push(l)) });
+  expect(lines.some((l) => l.includes(`resumed from ${ckpt}`))).toBe(true);
+  expect(resumed.metrics.run.totalSteps).toBeGreaterThan(state.step);
+  expect(resumed.metrics.run.cancelled).toBeUndefined();
+}, 240_000);
