@@ -214,6 +214,7 @@ test('Must show: SIGTERM mid-epoch leaves an uploaded checkpoint that resumes', 
   const ckpt = join(dir, 'checkpoints', 'interrupted');
   const state = JSON.parse(readFileSync(join(ckpt, 'trainer_state.json'), 'utf8')) as { step: number; epoch: number };
   expect(state.step).toBeGreaterThan(0);
+  expect(typeof (state as { stepInEpoch?: number }).stepInEpoch).toBe('number');
   const uploaded = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as MetricsFile;
   expect(uploaded.run.cancelled).toBe(true);
 
@@ -221,7 +222,7 @@ test('Must show: SIGTERM mid-epoch leaves an uploaded checkpoint that resumes', 
   const lines: string[] = [];
   const flags = parseFlags({
     datastore: join(root, 'demo', 'data'), resume_from: ckpt, model_name_or_path: MODEL, max_length: '32', batch_size: '32',
-    max_epochs: String(state.epoch + 1), limit_train_batches: '4', learning_rate: '0.001', output_dir: join(root, 'resumed'), threads: '1',
+    max_epochs: String(state.epoch + 2), learning_rate: '0.001', output_dir: join(root, 'resumed'), threads: '1',
   }, 'cli');
   const resumed = await runTraining(flags, { log: lineLogger((l) => lines.push(l)) });
   expect(lines.some((l) => l.includes(`resumed from ${ckpt}`))).toBe(true);
