@@ -17,6 +17,7 @@ import type { CommentMode } from '../github/sticky-comment.js';
 import { renderReport } from '../report/markdown.js';
 import type { Logger } from '../report/logger.js';
 import type { MetricsFile } from '../train/metrics-types.js';
+import { CudaUnavailableError } from '../train/device.js';
 import { runTraining } from '../train/run.js';
 import { actionsLogger } from './logger.js';
 import { maskToken, readRawInputs } from './inputs.js';
@@ -58,7 +59,7 @@ export async function run(opts: MainOptions = {}): Promise<void> {
     }
     const flags = parseFlags({ ...raw, ...before.overlay }, 'action');
     try {
-      await train(flags, inputs, { log, ctx, deps, before, opts });
+      await trainStep(flags, inputs, { log, ctx, deps, before, opts });
     } catch (e) {
       if (deps && !(e instanceof QualityGateError)) await trainingFailed(deps, before).catch((x) => log.warning(`could not react to the /train comment: ${(x as Error).message}`));
       throw e;
@@ -76,7 +77,7 @@ interface TrainContext {
   opts: MainOptions;
 }
 
-async function train(flags: Flags, inputs: GitHubInputs, t: TrainContext): Promise<void> {
+async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): Promise<void> {
   const { log } = t;
   const requested = Number(flags.gpus);
   const facts = await queryGpus();
@@ -103,11 +104,20 @@ async function train(flags: Flags, inputs: GitHubInputs, t: TrainContext): Promi
   process.on('SIGTERM', onSignal);
 
   const runToolCache = process.env.RUNNER_TOOL_CACHE;
-  const result = await runTraining(run, {
+  const train = (f: Flags) => runTraining(f, {
     log, signal: controller.signal, progressSeconds: t.opts.progressSeconds ?? 30,
     defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
     runFacts: { ...(gpu.facts.length ? { gpu: gpu.facts } : {}), ...(t.ctx?.sha ? { commit: t.ctx.sha } : {}) },
   });
+  let result;
+  try {
+    result = await train(run);
+  } catch (e) {
+    // The libraries can be present and still fail to load (driver, cuDNN): the same fallback rule.
+    if (!(e instanceof CudaUnavailableError) || flags.allow_cpu_fallback !== true) throw e;
+    log.warning(`${e.message}; training on CPU because allow_cpu_fallback is true`);
+    result = await train({ ...run, gpus: 0 });
+  }
   const { metrics } = result;
 
   const name = artifactName(flags.artifact_name as string | undefined);
@@ -180,9 +190,10 @@ function fail(e: unknown): void {
   const err = e as Error & { flag?: string };
   const flag = err instanceof FlagError ? err.flag : err.flag;
   const title = flag ? `textclf: input ${flag}` : err.name && err.name !== 'Error' ? `textclf: ${err.name}` : 'textclf';
-  core.error(err.message ?? String(e), { title });
   if (err.stack) core.debug(err.stack);
-  core.setFailed(err.message ?? String(e));
+  // setFailed would print a second, untitled annotation: one titled error + the exit code suffice.
+  core.error(err.message ?? String(e), { title });
+  process.exitCode = 1;
 }
 
 export type { MetricsFile };

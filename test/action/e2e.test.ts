@@ -165,6 +165,7 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(metrics.epochs).toHaveLength(2);
   const stored = service.artifacts.find((a) => String(a.id) === o.artifact_id)!;
   expect(stored.name).toBe('textclf-777-1');
+  expect((Date.parse(stored.expiresAt!) - Date.now()) / 86_400_000).toBeCloseTo(3, 1); // retention_days: 3
   expect(o.artifact_url).toBe(`https://github.com/${github.owner}/${github.repo}/actions/runs/777/artifacts/${stored.id}`);
   expect(existsSync(join(o.checkpoint_dir!, 'onnx', 'model.onnx'))).toBe(true);
 
@@ -229,3 +230,12 @@ test('Must show: SIGTERM mid-epoch leaves an uploaded checkpoint that resumes', 
   expect(resumed.metrics.run.totalSteps).toBeGreaterThan(state.step);
   expect(resumed.metrics.run.cancelled).toBeUndefined();
 }, 240_000);
+
+test('a bad input fails the step with an annotation naming the input and the allowed values', async () => {
+  const r = await runAction('bad-input', { max_epochs: 'three' });
+  expect(r.code).toBe(1);
+  // Annotation properties are escaped by the workflow-command protocol (':' -> %3A).
+  const errors = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
+  expect(errors).toEqual(["::error title=textclf%3A input max_epochs::--max_epochs: 'three' is not valid; expected an integer >= 1 and <= 1000"]);
+  expect(r.outputs).toEqual({});
+}, 60_000);
