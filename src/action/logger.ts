@@ -3,8 +3,19 @@
 import * as core from '@actions/core';
 import type { Logger } from '../report/logger.js';
 
-export function actionsLogger(): Logger {
+export interface ActionsLogger extends Logger {
+  /** Opens a flat group that stays open until the next group, section or endSection (epochs). */
+  section(name: string): void;
+  endSection(): void;
+}
+
+export function actionsLogger(): ActionsLogger {
   let depth = 0;
+  let sectionOpen = false;
+  const endSection = () => {
+    if (sectionOpen) core.endGroup();
+    sectionOpen = false;
+  };
   return {
     info: (m) => core.info(m),
     notice: (m) => core.notice(m),
@@ -12,7 +23,7 @@ export function actionsLogger(): Logger {
     error: (m) => core.error(m),
     async group(name, fn) {
       // The runner cannot nest groups: an inner group is a header line inside the outer one.
-      if (depth > 0) {
+      if (depth > 0 || sectionOpen) {
         core.info(`── ${name}`);
         return fn();
       }
@@ -25,5 +36,12 @@ export function actionsLogger(): Logger {
         depth--;
       }
     },
+    section(name) {
+      if (depth > 0) return core.info(`── ${name}`);
+      endSection();
+      core.startGroup(name);
+      sectionOpen = true;
+    },
+    endSection,
   };
 }

@@ -16,10 +16,10 @@ import { aggregateSweep } from '../github/sweep-aggregate.js';
 import type { CommentMode } from '../github/sticky-comment.js';
 import { renderReport } from '../report/markdown.js';
 import type { Logger } from '../report/logger.js';
-import type { MetricsFile } from '../train/metrics-types.js';
+import type { MetricsEvent, MetricsFile } from '../train/metrics-types.js';
 import { CudaUnavailableError } from '../train/device.js';
 import { runTraining } from '../train/run.js';
-import { actionsLogger } from './logger.js';
+import { actionsLogger, type ActionsLogger } from './logger.js';
 import { maskToken, readRawInputs } from './inputs.js';
 import { finalMetrics, setOutputs } from './outputs.js';
 
@@ -70,7 +70,7 @@ export async function run(opts: MainOptions = {}): Promise<void> {
 }
 
 interface TrainContext {
-  log: Logger;
+  log: ActionsLogger;
   ctx?: RunContext;
   deps?: Deps;
   before: Extract<Awaited<ReturnType<typeof beforeTraining>>, { train: true }>;
@@ -104,19 +104,31 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
   process.on('SIGTERM', onSignal);
 
   const runToolCache = process.env.RUNNER_TOOL_CACHE;
+  // One log group per epoch: opened by its first step, closed by its epoch event, so the epoch's
+  // summary line (logged right after) stays visible.
+  let openEpoch = 0;
+  const onEvent = (e: MetricsEvent) => {
+    if (e.type === 'step' && e.epoch !== openEpoch) {
+      openEpoch = e.epoch;
+      log.section(`Epoch ${e.epoch}/${flags.max_epochs}`);
+    } else if (e.type === 'epoch') {
+      log.endSection();
+      openEpoch = 0;
+    }
+  };
   const train = (f: Flags) => runTraining(f, {
-    log, signal: controller.signal, progressSeconds: t.opts.progressSeconds ?? 30,
+    log, signal: controller.signal, progressSeconds: t.opts.progressSeconds ?? 30, onEvent,
     defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
     runFacts: { ...(gpu.facts.length ? { gpu: gpu.facts } : {}), ...(t.ctx?.sha ? { commit: t.ctx.sha } : {}) },
   });
   let result;
   try {
-    result = await train(run);
+    result = await train(run).finally(() => log.endSection());
   } catch (e) {
     // The libraries can be present and still fail to load (driver, cuDNN): the same fallback rule.
     if (!(e instanceof CudaUnavailableError) || flags.allow_cpu_fallback !== true) throw e;
     log.warning(`${e.message}; training on CPU because allow_cpu_fallback is true`);
-    result = await train({ ...run, gpus: 0 });
+    result = await train({ ...run, gpus: 0 }).finally(() => log.endSection());
   }
   const { metrics } = result;
 

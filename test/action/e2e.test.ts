@@ -85,7 +85,8 @@ function inputEnv(withInputs: Record<string, string>): Record<string, string> {
   return env;
 }
 
-async function runAction(name: string, withInputs: Record<string, string>, opts: { sigtermWhen?: RegExp } = {}): Promise<ActionRun> {
+/** `cancelWhen`: once stdout matches, cancel as the runner does: SIGINT, then SIGTERM. */
+async function runAction(name: string, withInputs: Record<string, string>, opts: { cancelWhen?: RegExp } = {}): Promise<ActionRun> {
   const dir = join(root, name);
   const workspace = join(dir, 'workspace');
   mkdirSync(workspace, { recursive: true });
@@ -116,9 +117,10 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
   let signalled = false;
   const onData = (d: Buffer) => {
     stdout += d.toString();
-    if (opts.sigtermWhen && !signalled && opts.sigtermWhen.test(stdout)) {
+    if (opts.cancelWhen && !signalled && opts.cancelWhen.test(stdout)) {
       signalled = true;
-      setTimeout(() => child.kill('SIGTERM'), 1500);
+      // Back to back: the second signal arrives while the checkpoint is being saved and must not cut it short.
+      setTimeout(() => { child.kill('SIGINT'); child.kill('SIGTERM'); }, 1500);
     }
   };
   child.stdout.on('data', onData);
@@ -154,7 +156,10 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
 
   // Token: only ever printed inside the ::add-mask:: command that tells the runner to hide it.
   expect(r.stdout.split('\n').filter((l) => l.includes(TOKEN)).every((l) => l.startsWith('::add-mask::'))).toBe(true);
-  expect(r.stdout).toMatch(/^::group::/m);
+  const groups = [...r.stdout.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
+  expect(groups).toEqual([expect.stringMatching(/^Provisioning onnxruntime-node 1\.30\.0 from http:\/\/127\.0\.0\.1:\d+\/$/),
+    'Model', 'Datastore', 'Tokenizing', 'Epoch 1/2', 'Epoch 2/2', 'Test', 'Upload artifact textclf-777-1']);
+  expect(r.stdout.match(/^::group::/gm)!.length).toBe(r.stdout.match(/^::endgroup::/gm)!.length);
 
   // Outputs.
   const o = r.outputs;
@@ -201,15 +206,16 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   }
 }, 240_000);
 
-test('Must show: SIGTERM mid-epoch leaves an uploaded checkpoint that resumes', async () => {
-  const r = await runAction('cancel', { max_epochs: '200', save_checkpoints: 'last' }, { sigtermWhen: /training [\d,]+ parameters on/ });
+test('Must show: SIGINT + SIGTERM mid-epoch (a runner cancel) leaves an uploaded checkpoint that resumes', async () => {
+  const r = await runAction('cancel', { max_epochs: '200', save_checkpoints: 'last' }, { cancelWhen: /training [\d,]+ parameters on/ });
   expect(r.code).not.toBe(0);
-  expect(r.stdout).toMatch(/SIGTERM: stopping after the current step/);
+  expect(r.stdout).toMatch(/SIGINT: stopping after the current step/);
   expect(r.stdout).toMatch(/::error title=textclf::training was cancelled at step \d+/);
   const id = Number(r.outputs.artifact_id);
   expect(service.artifacts.find((a) => a.id === id)?.name).toBe('textclf-777-2');
-  // The second run found onnxruntime-node in the tool cache.
-  expect(r.stdout).toContain('onnxruntime-node 1.30.0: using the tool cache');
+  expect(r.stdout).toMatch(/SIGTERM again: still saving and uploading the checkpoint/);
+  // However many runs this file made, onnxruntime-node was fetched once; later runs use the tool cache.
+  expect(registry.requests.filter((p) => p.endsWith('onnxruntime-node-1.30.0.tgz'))).toHaveLength(1);
 
   const dir = await download(id, 'cancel');
   const ckpt = join(dir, 'checkpoints', 'interrupted');
