@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { lineLogger } from '../../src/report/logger.js';
 import { RegistryError } from '../../src/github/npm-fetch.js';
 import { ORT_VERSION } from '../../src/github/ort-version.js';
-import { hasCudaProvider, loadOrt, resolveOrt, TOOL_CPU } from '../../src/github/runtime.js';
+import { binDir, hasCudaProvider, loadOrt, resolveOrt, TOOL_CPU, TOOL_CUDA } from '../../src/github/runtime.js';
+import { startNugetFake } from './nuget-fake.js';
 import { packClosure, packInstalled, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
@@ -103,7 +104,28 @@ describe('onnxruntime-node runtime', () => {
       expect(err.message).toContain('npm_registry input');
     });
 
-    test("gpus > 0 on Linux x64 installs the install step's dependency closure and runs it (CUDA 12 provider)", async () => {
+    test("gpus > 0 on Linux x64: the install step fetches the CUDA 12 provider from NuGet into the tool cache", async () => {
+      const nuget = await startNugetFake(ORT_VERSION);
+      try {
+        registry = await startNpmRegistry(packClosure(ortDir));
+        process.env.GLOBAL_AGENT_HTTPS_PROXY = nuget.proxyUrl;
+        process.env.NODE_EXTRA_CA_CERTS = nuget.caFile;
+        const rt = await resolveOrt({ gpus: 1, log, actionDir: join(work, 'action'), registry: registry.url, platform: 'linux', arch: 'x64' });
+        expect(rt.source).toBe('provisioned');
+        expect(rt.cuda).toBe(true);
+        expect(rt.dir).toBe(join(process.env.RUNNER_TOOL_CACHE!, TOOL_CUDA, ORT_VERSION, 'x64', 'node_modules', 'onnxruntime-node'));
+        for (const [lib, bytes] of Object.entries(nuget.libraries)) expect(readFileSync(join(binDir(rt.dir, 'linux', 'x64'), lib))).toEqual(bytes);
+        expect(nuget.requests).toEqual(['/v3/index.json', '/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/index.json',
+          `/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/${ORT_VERSION}/microsoft.ml.onnxruntime.gpu.linux.${ORT_VERSION}.nupkg`]);
+        // A CPU run on the same runner is served by the CUDA-enabled install.
+        const cpu = await resolveOrt({ gpus: 0, log, actionDir: join(work, 'action'), registry: 'http://127.0.0.1:9/', platform: 'linux', arch: 'x64' });
+        expect(cpu).toEqual({ ...rt, source: 'tool-cache' });
+      } finally {
+        await nuget.close();
+      }
+    }, 120_000);
+
+    test("gpus > 0 on Linux x64 without NuGet access fails naming the step and the fixes", async () => {
       registry = await startNpmRegistry(packClosure(ortDir));
       // The step downloads from NuGet through global-agent; point it at a closed local port.
       process.env.GLOBAL_AGENT_HTTPS_PROXY = 'http://127.0.0.1:9';
