@@ -98,6 +98,11 @@ export async function uploadArtifact(o: UploadOptions): Promise<UploadResult> {
       return { id: r.id, size: r.size ?? 0, digest: r.digest, url: artifactUrl(r.id), name: o.name, files: rel };
     } catch (e) {
       lastError = e;
+      // A name clash does not heal by retrying (matrix jobs sharing one artifact_name).
+      if (/\(409\)|already exists/i.test((e as Error).message)) {
+        throw new ArtifactUploadError(`an artifact named '${o.name}' already exists in this workflow run; set artifact_name to a name unique per job ` +
+          `(e.g. include the matrix values). The ${o.files.length} files remain on the runner at ${o.rootDir}`, o.rootDir);
+      }
       if (i < attempts) {
         const wait = (o.backoffMs ?? 5000) * 2 ** (i - 1);
         o.log.warning(`artifact upload attempt ${i}/${attempts} failed (${(e as Error).message}); retrying in ${Math.round(wait / 1000)} s`);

@@ -21,7 +21,8 @@ import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
 import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
 import { GitHubFake, makeZip } from '../helpers/github-fake.js';
-import { packInstalled, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
+import { packClosure, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
+import { startNugetFake } from '../github/nuget-fake.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'ghs_e2eSecretToken0123456789';
@@ -49,7 +50,7 @@ beforeAll(async () => {
   const zip = makeZip(Object.fromEntries(readdirSync(data).map((f) => [`imdb-demo/${f}`, readFileSync(join(data, f))])));
   datastore = await startDatastoreServer({ '/imdb-demo.zip': { body: zip, contentType: 'application/zip' } });
   hub = await startFakeHub({ [MODEL]: demo.model_name_or_path! });
-  registry = await startNpmRegistry([packInstalled(join(repo, 'node_modules', 'onnxruntime-node')), packInstalled(join(repo, 'node_modules', 'onnxruntime-common'))]);
+  registry = await startNpmRegistry(packClosure(join(repo, 'node_modules', 'onnxruntime-node')));
   azurite = await startAzurite();
   service = await startArtifactService(azurite);
   github = await GitHubFake.start();
@@ -86,7 +87,7 @@ function inputEnv(withInputs: Record<string, string>): Record<string, string> {
 }
 
 /** `cancelWhen`: once stdout matches, cancel as the runner does: SIGINT, then SIGTERM. */
-async function runAction(name: string, withInputs: Record<string, string>, opts: { cancelWhen?: RegExp } = {}): Promise<ActionRun> {
+async function runAction(name: string, withInputs: Record<string, string>, opts: { cancelWhen?: RegExp; env?: Record<string, string> } = {}): Promise<ActionRun> {
   const dir = join(root, name);
   const workspace = join(dir, 'workspace');
   mkdirSync(workspace, { recursive: true });
@@ -99,7 +100,7 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
     PATH: process.env.PATH!, HOME: process.env.HOME ?? root,
     GITHUB_ACTIONS: 'true', CI: 'true',
     GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: files.event, GITHUB_STEP_SUMMARY: files.summary, GITHUB_OUTPUT: files.output,
-    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: '777', GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
+    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: name.startsWith('gpu') ? String(800 + name.length) : '777', GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
     GITHUB_SHA: 'c'.repeat(40), GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: 'train', GITHUB_JOB: 'train',
     GITHUB_WORKSPACE: workspace, GITHUB_API_URL: github.url,
     RUNNER_TOOL_CACHE: toolCache, RUNNER_TEMP: join(dir, 'temp'),
@@ -110,6 +111,7 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
       npm_registry: registry.url, retention_days: '3', save_checkpoints: 'best',
       ...withInputs,
     }),
+    ...opts.env,
   };
   const started = Date.now();
   const child = spawn(process.execPath, [join(actionDir, 'dist', 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -245,3 +247,26 @@ test('a bad input fails the step with an annotation naming the input and the all
   expect(errors).toEqual(["::error title=textclf%3A input max_epochs::--max_epochs: 'three' is not valid; expected an integer >= 1 and <= 1000"]);
   expect(r.outputs).toEqual({});
 }, 60_000);
+
+test('gpus: 1 on a runner without a GPU: provisions the CUDA build, then fails with the fix, or trains on CPU with allow_cpu_fallback', async () => {
+  const nuget = await startNugetFake('1.30.0');
+  try {
+    const env = { GLOBAL_AGENT_HTTPS_PROXY: nuget.proxyUrl, NODE_EXTRA_CA_CERTS: nuget.caFile };
+    const strict = await runAction('gpu-strict', { gpus: '1', max_epochs: '1', limit_train_batches: '2' }, { env });
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain("running onnxruntime-node's install step for the CUDA 12 provider");
+    const errors = strict.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error title=textclf%3A input gpus::gpus=1: nvidia-smi is not available.*set allow_cpu_fallback: true/);
+    expect(existsSync(join(toolCache, 'onnxruntime-node-cuda12', '1.30.0', process.arch, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))).toBe(process.arch === 'x64');
+
+    const fallback = await runAction('gpu-fallback', { gpus: '1', allow_cpu_fallback: 'true', max_epochs: '1', limit_train_batches: '2' }, { env });
+    if (fallback.code !== 0) throw new Error(`action failed (${fallback.code}):\n${fallback.stdout.slice(-3000)}`);
+    expect(fallback.stdout).toContain('onnxruntime-node 1.30.0: using the tool cache');
+    expect(fallback.stdout).toMatch(/^::warning::gpus=1: nvidia-smi is not available.*training on CPU because allow_cpu_fallback is true$/m);
+    expect(fallback.summary).toContain('| Device | cpu |');
+    expect(Number(fallback.outputs.accuracy)).toBeGreaterThanOrEqual(0);
+  } finally {
+    await nuget.close();
+  }
+}, 180_000);

@@ -110,6 +110,18 @@ describe('artifacts', () => {
     expect(service.artifacts.some((a) => a.name === 'failing')).toBe(false);
   }, 60_000);
 
+  test('a name clash fails at once with the fix and the local path', async () => {
+    const out = outputDir();
+    const files = collectFiles(out, sampleMetrics(), 'last');
+    await uploadArtifact({ name: 'same', rootDir: out, files, log, backoffMs: 10 });
+    lines.length = 0;
+    const err = await uploadArtifact({ name: 'same', rootDir: out, files, log, backoffMs: 10 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ArtifactUploadError);
+    expect(err.message).toContain("an artifact named 'same' already exists in this workflow run; set artifact_name");
+    expect(err.message).toContain(`remain on the runner at ${out}`);
+    expect(lines.filter((l) => l.includes('artifact upload attempt'))).toEqual([]);
+  }, 60_000);
+
   test('a transient failure is retried and the upload succeeds', async () => {
     const out = outputDir();
     service.failNext('CreateArtifact', 1, 400);
