@@ -71,6 +71,7 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
   const numParameters = model.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
 
   const gpus = Number(flags.gpus);
+  if (gpus > 1) log.warning(`gpus=${gpus}: training uses one GPU (cuda:0); multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`);
   const stepsPerRun = Number(flags.steps_per_run);
   const accumulate = Number(flags.accumulate_grad_batches);
   const runner = await Runner.create(model, {
@@ -164,14 +165,13 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
     files.push(path);
   }
   const trainSeconds = (Date.now() - trainStart) / 1000;
-  const trainedSamples = allEvents.filter((e) => e.type === 'step').length * Number(flags.batch_size) * accumulate;
   const metrics: MetricsFile = {
     version: 1,
     labels,
     run: {
       model: String(flags.model_name_or_path), datastore: splitFiles.datastore, flags: { ...flags, github_token: undefined },
       device: runner.deviceName, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
-      wallSeconds: (Date.now() - startedAt.getTime()) / 1000, samplesPerSecond: trainSeconds > 0 ? trainedSamples / trainSeconds : 0,
+      wallSeconds: (Date.now() - startedAt.getTime()) / 1000, samplesPerSecond: trainSeconds > 0 ? end.samples / trainSeconds : 0,
       totalSteps: runner.globalStep, numParameters, commit: process.env.GITHUB_SHA, cancelled: end.cancelled || undefined,
       ...opts.runFacts,
     },

@@ -67,7 +67,7 @@ export class Trainer {
   get totalSteps(): number { return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs; }
 
   /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped. */
-  async fit(hooks: TrainerHooks, start: Position = { epoch: 0, stepInEpoch: 0 }): Promise<Position & { cancelled: boolean }> {
+  async fit(hooks: TrainerHooks, start: Position = { epoch: 0, stepInEpoch: 0 }): Promise<Position & { cancelled: boolean; samples: number }> {
     const o = this.o;
     const schedule = linearWarmupDecay(o.learningRate, o.warmupSteps, this.totalSteps);
     const perEpoch = stepsPerEpoch(this.train.size, o);
@@ -104,14 +104,14 @@ export class Trainer {
           lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
           if (lastValidation) hooks.events.emit({ type: 'validation', step: this.runner.globalStep, epoch: epoch + 1, metrics: lastValidation, time: Date.now() / 1000 });
         }
-        if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true };
+        if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true, samples };
       }
       const trainLoss = lossCount ? lossSum / lossCount : NaN;
       hooks.events.emit({ type: 'epoch', step: this.runner.globalStep, epoch: epoch + 1, trainLoss, time: Date.now() / 1000 });
       await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1000);
-      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs) return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true };
+      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs) return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
     }
-    return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false };
+    return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false, samples };
   }
 
   /**
