@@ -87,20 +87,22 @@ function inputEnv(withInputs: Record<string, string>): Record<string, string> {
 }
 
 /** `cancelWhen`: once stdout matches, cancel as the runner does: SIGINT, then SIGTERM. */
-async function runAction(name: string, withInputs: Record<string, string>, opts: { cancelWhen?: RegExp; env?: Record<string, string> } = {}): Promise<ActionRun> {
+interface RunOpts { cancelWhen?: RegExp; env?: Record<string, string>; event?: { name: string; payload: unknown }; runId?: number }
+
+async function runAction(name: string, withInputs: Record<string, string>, opts: RunOpts = {}): Promise<ActionRun> {
   const dir = join(root, name);
   const workspace = join(dir, 'workspace');
   mkdirSync(workspace, { recursive: true });
   mkdirSync(join(dir, 'temp'), { recursive: true });
   const files = { event: join(dir, 'event.json'), summary: join(dir, 'summary.md'), output: join(dir, 'output.txt') };
-  writeFileSync(files.event, JSON.stringify({ ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: `${github.owner}/${github.repo}` } }));
+  writeFileSync(files.event, JSON.stringify(opts.event?.payload ?? { ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: `${github.owner}/${github.repo}` } }));
   writeFileSync(files.summary, '');
   writeFileSync(files.output, '');
   const env: Record<string, string> = {
     PATH: process.env.PATH!, HOME: process.env.HOME ?? root,
     GITHUB_ACTIONS: 'true', CI: 'true',
-    GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: files.event, GITHUB_STEP_SUMMARY: files.summary, GITHUB_OUTPUT: files.output,
-    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: name.startsWith('gpu') ? String(800 + name.length) : '777', GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
+    GITHUB_EVENT_NAME: opts.event?.name ?? 'push', GITHUB_EVENT_PATH: files.event, GITHUB_STEP_SUMMARY: files.summary, GITHUB_OUTPUT: files.output,
+    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: String(opts.runId ?? (name.startsWith('gpu') ? 800 + name.length : 777)), GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
     GITHUB_SHA: 'c'.repeat(40), GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: 'train', GITHUB_JOB: 'train',
     GITHUB_WORKSPACE: workspace, GITHUB_API_URL: github.url,
     RUNNER_TOOL_CACHE: toolCache, RUNNER_TEMP: join(dir, 'temp'),
@@ -270,3 +272,23 @@ test('gpus: 1 on a runner without a GPU: provisions the CUDA build, then fails w
     await nuget.close();
   }
 }, 180_000);
+
+test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, and posts the sticky PR comment with the artifact", async () => {
+  const PR = 31;
+  github.permissions.set('writer', 'write');
+  github.pulls.set(PR, { number: PR, head_sha: '9'.repeat(40), head_ref: 'better-model', head_repo: github.fullName, base_ref: 'main', user: github.user('writer') });
+  const current = github.addRun({ workflow_id: 901, event: 'issue_comment', status: 'in_progress', conclusion: null, created_at: new Date().toISOString() });
+  const body = '/train max_epochs=1 limit_train_batches=3';
+  const c = github.addComment(PR, body, github.user('writer'));
+  const payload = { action: 'created', comment: { id: c.id, body, user: { login: 'writer', type: 'User' } }, issue: { number: PR, pull_request: { url: 'x' } },
+    repository: { full_name: github.fullName, default_branch: 'main' }, sender: { login: 'writer', type: 'User' } };
+  const r = await runAction('comment', { max_epochs: '5' }, { event: { name: 'issue_comment', payload }, runId: current.id });
+  if (r.code !== 0) throw new Error(`action failed (${r.code}):\n${r.stdout.slice(-3000)}`);
+  const metrics = JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+  expect(metrics.epochs.map((e) => e.epoch)).toEqual([1]);
+  expect(github.reactionsOn(c.id)).toEqual(['eyes', 'rocket']);
+  const sticky = github.commentsOn(PR).filter((x) => x.id !== c.id);
+  expect(sticky).toHaveLength(1);
+  expect(sticky[0]!.body).toContain('Trained commit `9999999` · **1 epoch');
+  expect(sticky[0]!.body).toContain(r.outputs.artifact_url!);
+}, 120_000);
