@@ -5,12 +5,11 @@
 // datastore server, fake hub, artifact results service + Azurite, GitHub REST fake.
 // Asserts on results: outputs file, job summary, the artifact downloaded back and its checkpoint
 // loaded and run; a SIGTERM mid-training leaves an uploaded checkpoint that resumes.
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
-import { parse as parseYaml } from 'yaml';
 import { prepareDemo } from '../../src/cli/demo.js';
 import { parseFlags } from '../../src/config/parse.js';
 import { lineLogger } from '../../src/report/logger.js';
@@ -22,6 +21,7 @@ import { startDatastoreServer, type TestServer } from '../helpers/datastore-serv
 import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
 import { GitHubFake, makeZip } from '../helpers/github-fake.js';
 import { packClosure, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
+import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
 import { startNugetFake } from '../github/nuget-fake.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
@@ -65,75 +65,26 @@ afterAll(async () => {
 // Every REST call the action made was valid against GitHub's OpenAPI description.
 afterEach(() => { expect(github.violations).toEqual([]); });
 
-interface ActionRun { code: number | null; stdout: string; outputs: Record<string, string>; summary: string; seconds: number }
+type ActionRun = StepResult;
 
-/** Parses GITHUB_OUTPUT (name<<delimiter ... delimiter blocks, as @actions/core writes them). */
-function parseOutputFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(re)) out[m[1]!] = m[3]!;
-  return out;
-}
-
-/** Inputs as the runner passes them: every action.yml input, defaults filled, `with:` on top. */
-function inputEnv(withInputs: Record<string, string>): Record<string, string> {
-  const meta = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
-  const env: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(meta.inputs)) {
-    const value = withInputs[name] ?? (spec.default === '${{ github.token }}' ? TOKEN : spec.default ?? '');
-    env[`INPUT_${name.toUpperCase()}`] = value;
-  }
-  return env;
-}
-
-/** `cancelWhen`: once stdout matches, cancel as the runner does: SIGINT, then SIGTERM. */
 interface RunOpts { cancelWhen?: RegExp; env?: Record<string, string>; event?: { name: string; payload: unknown }; runId?: number }
 
 async function runAction(name: string, withInputs: Record<string, string>, opts: RunOpts = {}): Promise<ActionRun> {
-  const dir = join(root, name);
-  const workspace = join(dir, 'workspace');
-  mkdirSync(workspace, { recursive: true });
-  mkdirSync(join(dir, 'temp'), { recursive: true });
-  const files = { event: join(dir, 'event.json'), summary: join(dir, 'summary.md'), output: join(dir, 'output.txt') };
-  writeFileSync(files.event, JSON.stringify(opts.event?.payload ?? { ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: `${github.owner}/${github.repo}` } }));
-  writeFileSync(files.summary, '');
-  writeFileSync(files.output, '');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH!, HOME: process.env.HOME ?? root,
-    GITHUB_ACTIONS: 'true', CI: 'true',
-    GITHUB_EVENT_NAME: opts.event?.name ?? 'push', GITHUB_EVENT_PATH: files.event, GITHUB_STEP_SUMMARY: files.summary, GITHUB_OUTPUT: files.output,
-    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: String(opts.runId ?? (name.startsWith('gpu') ? 800 + name.length : 777)), GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
-    GITHUB_SHA: 'c'.repeat(40), GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: 'train', GITHUB_JOB: 'train',
-    GITHUB_WORKSPACE: workspace, GITHUB_API_URL: github.url,
-    RUNNER_TOOL_CACHE: toolCache, RUNNER_TEMP: join(dir, 'temp'),
-    ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url,
-    ...inputEnv({
+  const files = runnerFiles(join(root, name), opts.event?.payload ?? { ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: `${github.owner}/${github.repo}` } });
+  return runNodeStep(join(actionDir, 'dist', 'index.js'), files, {
+    GITHUB_EVENT_NAME: opts.event?.name ?? 'push',
+    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: String(opts.runId ?? (name.startsWith('gpu') ? 800 + name.length : 777)),
+    GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
+    GITHUB_SHA: 'c'.repeat(40), GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: 'train', GITHUB_JOB: 'train', GITHUB_API_URL: github.url,
+    RUNNER_TOOL_CACHE: toolCache, ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url,
+    ...inputEnv(join(actionDir, 'action.yml'), {
       datastore: datastore.url('/imdb-demo.zip'), model_name_or_path: MODEL, hub_url: hub.url,
       max_length: '32', batch_size: '32', learning_rate: '0.001', warmup_steps: '4', seed: '42', threads: '1',
       npm_registry: registry.url, retention_days: '3', save_checkpoints: 'best',
       ...withInputs,
-    }),
+    }, TOKEN),
     ...opts.env,
-  };
-  const started = Date.now();
-  const child = spawn(process.execPath, [join(actionDir, 'dist', 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let signalled = false;
-  const onData = (d: Buffer) => {
-    stdout += d.toString();
-    if (opts.cancelWhen && !signalled && opts.cancelWhen.test(stdout)) {
-      signalled = true;
-      // Back to back: the second signal arrives while the checkpoint is being saved and must not cut it short.
-      setTimeout(() => { child.kill('SIGINT'); child.kill('SIGTERM'); }, 1500);
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  return {
-    code, stdout, seconds: (Date.now() - started) / 1000,
-    outputs: parseOutputFile(readFileSync(files.output, 'utf8')), summary: readFileSync(files.summary, 'utf8'),
-  };
+  }, { cancelWhen: opts.cancelWhen });
 }
 
 async function download(id: number, name: string): Promise<string> {
