@@ -48,12 +48,13 @@ function stageMain(rt: OrtRuntime): string {
   mkdirSync(nm);
   // The staged copy sits outside the action's package.json, so say again that .js is ESM.
   writeFileSync(join(stage, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(rt.dir, join(nm, 'onnxruntime-node'), 'dir');
+  const kind = process.platform === 'win32' ? 'junction' : 'dir'; // junctions need no admin rights
+  symlinkSync(rt.dir, join(nm, 'onnxruntime-node'), kind);
   // onnxruntime-common's "exports" hide package.json: find its folder on the lookup path instead.
   const lookup = createRequire(join(rt.dir, 'package.json')).resolve.paths('onnxruntime-common') ?? [];
   const common = lookup.map((d) => join(d, 'onnxruntime-common')).find((d) => existsSync(join(d, 'package.json')));
   if (!common) throw new Error(`onnxruntime-common is missing next to ${rt.dir}`);
-  symlinkSync(common, join(nm, 'onnxruntime-common'), 'dir');
+  symlinkSync(common, join(nm, 'onnxruntime-common'), kind);
   for (const f of readdirSync(here)) if (f !== 'index.js' && f !== 'cli.js' && /\.(m?js|cjs|map)$/.test(f)) copyFileSync(join(here, f), join(stage, f));
   return join(stage, 'main.js');
 }
