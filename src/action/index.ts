@@ -29,7 +29,7 @@ async function bootstrap(): Promise<void> {
   } catch (e) {
     if (gpus > 0 && /^(true|1|yes|on)$/i.test(core.getInput('allow_cpu_fallback'))) {
       log.warning(`${(e as Error).message}; continuing with the CPU build because allow_cpu_fallback is true`);
-      rt = await resolveOrt({ gpus: 0, log, actionDir: join(here, '..'), registry });
+      rt = await resolveOrt({ gpus: 0, log, actionDir: join(here, '..'), registry, registryToken: process.env.NPM_TOKEN });
     } else {
       throw e;
     }
