@@ -29,6 +29,8 @@ const TOKEN = 'ghs_e2eSecretToken0123456789';
 const MODEL = 'textclf-test/tiny-bert';
 
 let root: string, actionDir: string, toolCache: string;
+/** The workflow run the push-triggered steps belong to (the REST fake knows it, as GitHub would). */
+let RUN = 0;
 let azurite: Azurite, service: ArtifactService, registry: LocalRegistry, datastore: TestServer, hub: FakeHub, github: GitHubFake;
 
 function walkRel(dir: string, base = dir): string[] {
@@ -54,6 +56,7 @@ beforeAll(async () => {
   azurite = await startAzurite();
   service = await startArtifactService(azurite);
   github = await GitHubFake.start();
+  RUN = github.addRun({ workflow_id: 900, event: 'push', status: 'in_progress', conclusion: null, head_sha: 'c'.repeat(40), created_at: new Date().toISOString() }).id;
 }, 180_000);
 
 afterAll(async () => {
@@ -73,8 +76,9 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
   const files = runnerFiles(join(root, name), opts.event?.payload ?? { ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: `${github.owner}/${github.repo}` } });
   return runNodeStep(join(actionDir, 'dist', 'index.js'), files, {
     GITHUB_EVENT_NAME: opts.event?.name ?? 'push',
-    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: String(opts.runId ?? (name.startsWith('gpu') ? 800 + name.length : 777)),
-    GITHUB_RUN_ATTEMPT: name === 'cancel' ? '2' : '1',
+    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: String(opts.runId ?? RUN),
+    // Re-runs of the same workflow run: each step here is another attempt, so artifact names differ.
+    GITHUB_RUN_ATTEMPT: ({ cancel: '2', 'gpu-strict': '3', 'gpu-fallback': '4' } as Record<string, string>)[name] ?? '1',
     GITHUB_SHA: 'c'.repeat(40), GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: 'train', GITHUB_JOB: 'train', GITHUB_API_URL: github.url,
     RUNNER_TOOL_CACHE: toolCache, ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url,
     ...inputEnv(join(actionDir, 'action.yml'), {
@@ -113,7 +117,7 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(r.stdout.split('\n').filter((l) => l.includes(TOKEN)).every((l) => l.startsWith('::add-mask::'))).toBe(true);
   const groups = [...r.stdout.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
   expect(groups).toEqual([expect.stringMatching(/^Provisioning onnxruntime-node 1\.30\.0 from http:\/\/127\.0\.0\.1:\d+\/$/),
-    'Model', 'Datastore', 'Tokenizing', 'Epoch 1/2', 'Epoch 2/2', 'Test', 'Upload artifact textclf-777-1']);
+    'Model', 'Datastore', 'Tokenizing', 'Epoch 1/2', 'Epoch 2/2', 'Test', `Upload artifact textclf-${RUN}-1`]);
   expect(r.stdout.match(/^::group::/gm)!.length).toBe(r.stdout.match(/^::endgroup::/gm)!.length);
 
   // Outputs.
@@ -124,9 +128,9 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(Number(o.loss)).toBeCloseTo(metrics.test!.loss, 10);
   expect(metrics.epochs).toHaveLength(2);
   const stored = service.artifacts.find((a) => String(a.id) === o.artifact_id)!;
-  expect(stored.name).toBe('textclf-777-1');
+  expect(stored.name).toBe(`textclf-${RUN}-1`);
   expect((Date.parse(stored.expiresAt!) - Date.now()) / 86_400_000).toBeCloseTo(3, 1); // retention_days: 3
-  expect(o.artifact_url).toBe(`https://github.com/${github.owner}/${github.repo}/actions/runs/777/artifacts/${stored.id}`);
+  expect(o.artifact_url).toBe(`https://github.com/${github.owner}/${github.repo}/actions/runs/${RUN}/artifacts/${stored.id}`);
   expect(existsSync(join(o.checkpoint_dir!, 'onnx', 'model.onnx'))).toBe(true);
 
   // Job summary = report.md: header, metrics, curves, confusion matrix, artifact link.
@@ -136,7 +140,9 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(r.summary).toContain(`| test | ${(metrics.test!.accuracy * 100).toFixed(2)}% |`);
   expect(r.summary.match(/```mermaid\nxychart-beta/g)?.length).toBe(2);
   expect(r.summary).toContain('### Confusion matrix (test)');
-  expect(r.summary).toContain(`- [textclf-777-1](${o.artifact_url})`);
+  expect(r.summary).toContain(`- [textclf-${RUN}-1](${o.artifact_url})`);
+  // The only warning: the base model has no classifier yet (expected for a fresh fine-tune).
+  expect(r.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([expect.stringContaining('newly initialized')]);
 
   // The artifact, downloaded back: run files, TensorBoard, one checkpoint that loads and runs.
   const dir = await download(stored.id, 'train');
@@ -167,7 +173,7 @@ test('Must show: SIGINT + SIGTERM mid-epoch (a runner cancel) leaves an uploaded
   expect(r.stdout).toMatch(/SIGINT: stopping after the current step/);
   expect(r.stdout).toMatch(/::error title=textclf::training was cancelled at step \d+/);
   const id = Number(r.outputs.artifact_id);
-  expect(service.artifacts.find((a) => a.id === id)?.name).toBe('textclf-777-2');
+  expect(service.artifacts.find((a) => a.id === id)?.name).toBe(`textclf-${RUN}-2`);
   expect(r.stdout).toMatch(/SIGTERM again: still saving and uploading the checkpoint/);
   // However many runs this file made, onnxruntime-node was fetched once; later runs use the tool cache.
   expect(registry.requests.filter((p) => p.endsWith('onnxruntime-node-1.30.0.tgz'))).toHaveLength(1);
