@@ -32146,8 +32146,8 @@ function writeSafetensors(path10, tensors, metadata) {
   renameSync(tmp, path10);
 }
 
-// src/models/bert/init.ts
-function prng(seed) {
+// src/util/random.ts
+function mulberry32(seed) {
   let s = seed >>> 0;
   return () => {
     s = s + 1831565813 >>> 0;
@@ -32157,6 +32157,9 @@ function prng(seed) {
     return ((t ^ t >>> 14) >>> 0) / 4294967296;
   };
 }
+
+// src/models/bert/init.ts
+var prng = mulberry32;
 function fillNormal(out, std2, rand) {
   for (let i = 0; i < out.length; i += 2) {
     const u = 1 - rand(), v = rand();
@@ -69654,16 +69657,7 @@ function loadResumeState(dir) {
 }
 
 // src/data/batching.ts
-function seededRandom(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = s + 1831565813 >>> 0;
-    let t = s;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
+var seededRandom = mulberry32;
 function shuffleInPlace(a, rnd) {
   for (let i = a.length - 1; i > 0; i--) {
     const j2 = Math.floor(rnd() * (i + 1));

@@ -3,6 +3,7 @@
 // do not drift through the epoch. shuffle=false keeps file order with no bucketing.
 import type { EncodedDataset } from '../tokenizer/encoded-dataset.js';
 import type { Batch } from './types.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface BatchOptions {
   batchSize: number;
@@ -18,17 +19,8 @@ export interface BatchOptions {
   bucketBatches?: number;
 }
 
-/** mulberry32: small, fast, good enough for shuffling; same seed -> same stream on every platform. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for shuffling (same seed -> same order on every platform). */
+export const seededRandom = mulberry32;
 
 /** Fisher-Yates in place. */
 export function shuffleInPlace<T>(a: T[], rnd: () => number): T[] {

@@ -9,6 +9,7 @@ import type { MetricsFile } from '../train/metrics-types.js';
 import { parseKeyValues } from './args.js';
 import { finalMetrics, formatMetric, type FinalMetrics } from './compare.js';
 import { escapeMarkdown, escapeValue } from './markdown-safe.js';
+import { mulberry32 } from '../util/random.js';
 
 /** GitHub Actions runs at most 256 jobs per matrix. */
 export const MAX_TRIALS = 256;
@@ -78,14 +79,7 @@ function dedupe(v: FlagValue[]): FlagValue[] {
 
 /** mulberry32 seeded from the sweep text: the same sweep input always plans the same trials. */
 function seededRandom(text: string): () => number {
-  let a = createHash('sha256').update(text).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(createHash('sha256').update(text).digest().readUInt32LE(0));
 }
 
 export interface MatrixEntry { trial: string; flags: string; [key: string]: FlagValue }

@@ -5,6 +5,7 @@ import type { DType, TypedArray } from '../../src/onnx/dtype.js';
 import { typedArrayOf } from '../../src/onnx/dtype.js';
 import { Graph, Value } from '../../src/onnx/graph.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 export interface CheckInput {
   name: string;
@@ -23,16 +24,7 @@ export interface GradCheckResult {
   worst: string;
 }
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export function randn(n: number, r: () => number): number[] {
   return Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()));

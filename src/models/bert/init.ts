@@ -1,18 +1,10 @@
 // Seeded initialisation as in Hugging Face's BertPreTrainedModel._init_weights: Linear and Embedding
 // weights ~ normal(0, initializer_range), biases 0, LayerNorm weight 1. The PRNG is ours (not torch's),
 // so runs are reproducible across machines for a given seed.
+import { mulberry32 } from '../../util/random.js';
 
-/** mulberry32: tiny, fast, good enough for initialisation. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG used for initialisation. */
+export const prng = mulberry32;
 
 /** Standard normal samples (Box-Muller, both outputs used). */
 export function fillNormal(out: Float32Array, std: number, rand: () => number): Float32Array {
