@@ -1,12 +1,15 @@
 // The run context from the runner's environment, and which PR / commit a run reports on.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFromEnv, pullRequestNumber, runUrl, EventError } from '../../src/github/events.js';
 import { trainedSha } from '../../src/github/pr-report.js';
 
+const eventRoot = mkdtempSync(join(tmpdir(), 'textclf-events-'));
+afterAll(() => rmSync(eventRoot, { recursive: true, force: true }));
+let events = 0;
 const eventFile = (payload: unknown) => {
-  const f = join(mkdtempSync(join(tmpdir(), 'event-')), 'event.json');
+  const f = join(eventRoot, `event-${++events}.json`);
   writeFileSync(f, JSON.stringify(payload));
   return f;
 };

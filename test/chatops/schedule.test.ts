@@ -2,7 +2,7 @@
 // scheduled model as comparison, and the gate-failure issue lifecycle on the GitHub fake.
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitHubFake } from '../helpers/github-fake.js';
@@ -87,6 +87,7 @@ test('the stamp is written atomically next to the cache', async () => {
   await sched.writeStamp(dir, { etag: '"v1"', sha256: 'ab' });
   expect(await sched.readStamp(dir)).toEqual({ etag: '"v1"', sha256: 'ab' });
   expect(await readdir(dir)).toEqual([sched.STAMP_FILE]);
+  await rm(dir, { recursive: true, force: true });
 });
 
 test('the previous scheduled model is the last successful schedule run, not a push', async () => {
