@@ -65818,13 +65818,13 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return localFiles(resolve(nameOrPath));
+  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return localFiles(resolve(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(nameOrPath, `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? "" : " nor a hub id (like bert-base-uncased or org/name)"}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`);
   }
   return hubFiles(nameOrPath, opts);
 }
-function localFiles(dir) {
+function localFiles(dir, requireTokenizer) {
   const at2 = (f2) => existsSync(join(dir, f2)) ? join(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config) throw new ModelError(dir, `${dir} has no config.json; a model directory needs config.json, model.safetensors and tokenizer.json (or vocab.txt)`);
@@ -65834,7 +65834,7 @@ function localFiles(dir) {
     throw new ModelError(dir, other ? `${dir} has ${other} but no model.safetensors; textclf reads single-file safetensors weights only. ${CONVERT_HINT.replace("PATH", JSON.stringify(dir))}` : `${dir} has no model.safetensors (the weights); add it or pass another model`);
   }
   const tokenizerJson = at2("tokenizer.json"), vocabTxt = at2("vocab.txt");
-  if (!tokenizerJson && !vocabTxt) throw new ModelError(dir, `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it`);
+  if (requireTokenizer && !tokenizerJson && !vocabTxt) throw new ModelError(dir, `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it (or train on pre-tokenized JSONL)`);
   return { dir, config, weights, tokenizerJson, vocabTxt, tokenizerConfig: at2("tokenizer_config.json"), source: "local" };
 }
 function hubHost(hubUrl) {
@@ -65874,7 +65874,7 @@ async function hubFiles(id, opts) {
   }
   const tokenizerJson = await fetchFile("tokenizer.json");
   const vocabTxt = tokenizerJson ? void 0 : await fetchFile("vocab.txt");
-  if (!tokenizerJson && !vocabTxt) throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
+  if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt) throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile("tokenizer_config.json");
   return { dir, config: join(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
@@ -69603,11 +69603,11 @@ async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
   const tmp = join4(dirname3(dir), `.${basename2(dir)}.tmp-${process.pid}`);
   rmSync2(tmp, { recursive: true, force: true });
   try {
-    await saveTokenizer(tok, tmp);
+    if (tok) await saveTokenizer(tok, tmp);
     writeModelDir(tmp, model, state.params, {
       labels: meta.labels,
-      tokenizerJson: join4(tmp, "tokenizer.json"),
-      doLowerCase: bertOptionsFromConfig(tok.config).doLowerCase,
+      tokenizerJson: tok ? join4(tmp, "tokenizer.json") : void 0,
+      doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : void 0,
       maxLength
     });
     const opt = /* @__PURE__ */ new Map();
@@ -76586,10 +76586,15 @@ async function runTraining(flags, opts) {
   const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
   const modelSource = resumeDir ?? String(flags.model_name_or_path);
   const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join13(outputDir, ".cache");
-  const modelFiles = await log.group("Model", () => resolveModel(modelSource, { hubUrl: flags.hub_url, cacheDir: join13(cacheDir2, "models") }));
-  log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
-  const tok = await loadTokenizer2(modelFiles.dir);
   const splitFiles = await locateSplits(flags, log);
+  const pretokenized = await isPretokenized(splitFiles.files.train);
+  const modelFiles = await log.group("Model", () => resolveModel(modelSource, {
+    hubUrl: flags.hub_url,
+    cacheDir: join13(cacheDir2, "models"),
+    requireTokenizer: !pretokenized
+  }));
+  log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
+  const tok = modelFiles.tokenizerJson || modelFiles.vocabTxt ? await loadTokenizer2(modelFiles.dir) : void 0;
   const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels);
   const labels = data.labelMap.labels;
   if (labels.length < 2) throw new Error(`train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`);
@@ -76627,7 +76632,8 @@ async function runTraining(flags, opts) {
   const allEvents = [];
   events2.on((e) => allEvents.push(e));
   if (opts.onEvent) events2.on(opts.onEvent);
-  const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId: tok.padId, padding: flags.padding };
+  const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
+  const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId, padding: flags.padding };
   const trainer = new Trainer(runner, data.splits.train, {
     maxEpochs: Number(flags.max_epochs),
     batchSize: Number(flags.batch_size),
@@ -76635,7 +76641,7 @@ async function runTraining(flags, opts) {
     stepsPerRun,
     maxLength: Number(flags.max_length),
     padding: evalOpts.padding,
-    padId: tok.padId,
+    padId,
     shuffle: Boolean(flags.shuffle),
     seed,
     learningRate: Number(flags.learning_rate),

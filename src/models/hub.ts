@@ -28,6 +28,8 @@ export interface ResolveOptions {
   /** Where hub files are cached (the library's env.cacheDir). */
   cacheDir: string;
   revision?: string;
+  /** false when the data is pre-tokenized: then a model dir without tokenizer files is fine. */
+  requireTokenizer?: boolean;
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
@@ -36,14 +38,14 @@ const CONVERT_HINT = 'Convert it once with Python: `from transformers import Aut
 
 export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Promise<ModelFiles> {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith('.') || nameOrPath.includes('\\');
-  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return localFiles(resolve(nameOrPath));
+  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return localFiles(resolve(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes('..')) {
     throw new ModelError(nameOrPath, `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? '' : ' nor a hub id (like bert-base-uncased or org/name)'}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`);
   }
   return hubFiles(nameOrPath, opts);
 }
 
-function localFiles(dir: string): ModelFiles {
+function localFiles(dir: string, requireTokenizer: boolean): ModelFiles {
   const at = (f: string) => (existsSync(join(dir, f)) ? join(dir, f) : undefined);
   const config = at('config.json');
   if (!config) throw new ModelError(dir, `${dir} has no config.json; a model directory needs config.json, model.safetensors and tokenizer.json (or vocab.txt)`);
@@ -55,7 +57,7 @@ function localFiles(dir: string): ModelFiles {
       : `${dir} has no model.safetensors (the weights); add it or pass another model`);
   }
   const tokenizerJson = at('tokenizer.json'), vocabTxt = at('vocab.txt');
-  if (!tokenizerJson && !vocabTxt) throw new ModelError(dir, `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it`);
+  if (requireTokenizer && !tokenizerJson && !vocabTxt) throw new ModelError(dir, `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it (or train on pre-tokenized JSONL)`);
   return { dir, config, weights, tokenizerJson, vocabTxt, tokenizerConfig: at('tokenizer_config.json'), source: 'local' };
 }
 
@@ -99,7 +101,7 @@ async function hubFiles(id: string, opts: ResolveOptions): Promise<ModelFiles> {
   }
   const tokenizerJson = await fetchFile('tokenizer.json');
   const vocabTxt = tokenizerJson ? undefined : await fetchFile('vocab.txt');
-  if (!tokenizerJson && !vocabTxt) throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
+  if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt) throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile('tokenizer_config.json');
   return { dir, config: join(dir, 'config.json'), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: 'hub' };
 }

@@ -32,15 +32,15 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-export async function saveCheckpoint(dir: string, model: BertModel, tok: TextTokenizer, state: TrainState, meta: TrainerState, maxLength: number): Promise<void> {
+export async function saveCheckpoint(dir: string, model: BertModel, tok: TextTokenizer | undefined, state: TrainState, meta: TrainerState, maxLength: number): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   try {
-    await saveTokenizer(tok, tmp);
+    if (tok) await saveTokenizer(tok, tmp);
     writeModelDir(tmp, model, state.params, {
       labels: meta.labels,
-      tokenizerJson: join(tmp, 'tokenizer.json'),
-      doLowerCase: bertOptionsFromConfig(tok.config).doLowerCase,
+      tokenizerJson: tok ? join(tmp, 'tokenizer.json') : undefined,
+      doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : undefined,
       maxLength,
     });
     const opt = new Map<string, SafeTensor>();

@@ -59,7 +59,7 @@ export async function locateSplits(flags: Flags, log: Logger): Promise<SplitFile
 }
 
 /** A .jsonl file whose first record has input_ids is pre-tokenized. */
-async function isPretokenized(file: string): Promise<boolean> {
+export async function isPretokenized(file: string): Promise<boolean> {
   if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
   const fh = await open(file, 'r');
   try {

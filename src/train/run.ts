@@ -14,7 +14,7 @@ import { loadTokenizer } from '../tokenizer/load.js';
 import { loadResumeState, saveCheckpoint, CheckpointError } from './checkpoint.js';
 import { evaluateSplit, type Prediction } from './evaluate.js';
 import { EventStream, JsonlWriter } from './events.js';
-import { loadSplits, locateSplits } from './load-data.js';
+import { isPretokenized, loadSplits, locateSplits } from './load-data.js';
 import type { EpochRecord, EvalMetrics, MetricsEvent, MetricsFile } from './metrics-types.js';
 import { Progress } from './progress.js';
 import { Runner } from './runner.js';
@@ -53,11 +53,14 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
   const resume = resumeDir ? loadResumeState(resumeDir) : undefined;
   const modelSource = resumeDir ?? String(flags.model_name_or_path);
   const cacheDir = (flags.cache_dir as string | undefined) ?? opts.defaultCacheDir ?? join(outputDir, '.cache');
-  const modelFiles = await log.group('Model', () => resolveModel(modelSource, { hubUrl: flags.hub_url as string | undefined, cacheDir: join(cacheDir, 'models') }));
-  log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
-  const tok = await loadTokenizer(modelFiles.dir);
-
   const splitFiles = await locateSplits(flags, log);
+  const pretokenized = await isPretokenized(splitFiles.files.train!);
+  const modelFiles = await log.group('Model', () => resolveModel(modelSource, {
+    hubUrl: flags.hub_url as string | undefined, cacheDir: join(cacheDir, 'models'), requireTokenizer: !pretokenized,
+  }));
+  log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
+  // Pre-tokenized data needs no tokenizer; one that exists still checks ids and goes into checkpoints.
+  const tok = modelFiles.tokenizerJson || modelFiles.vocabTxt ? await loadTokenizer(modelFiles.dir) : undefined;
   const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels);
   const labels = data.labelMap.labels;
   if (labels.length < 2) throw new Error(`train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`);
@@ -97,10 +100,11 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
   events.on((e) => allEvents.push(e));
   if (opts.onEvent) events.on(opts.onEvent);
 
-  const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId: tok.padId, padding: flags.padding as 'longest' | 'max_length' };
+  const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
+  const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId, padding: flags.padding as 'longest' | 'max_length' };
   const trainer = new Trainer(runner, data.splits.train!, {
     maxEpochs: Number(flags.max_epochs), batchSize: Number(flags.batch_size), accumulate, stepsPerRun,
-    maxLength: Number(flags.max_length), padding: evalOpts.padding, padId: tok.padId, shuffle: Boolean(flags.shuffle), seed,
+    maxLength: Number(flags.max_length), padding: evalOpts.padding, padId, shuffle: Boolean(flags.shuffle), seed,
     learningRate: Number(flags.learning_rate), warmupSteps: Number(flags.warmup_steps),
     limitTrainBatches: Number(flags.limit_train_batches), valCheckInterval: Number(flags.val_check_interval),
   });
