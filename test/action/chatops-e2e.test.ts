@@ -186,3 +186,59 @@ test("Must show (ChatOps): a writer's /train max_epochs=2 trains 2 epochs with b
   expect(github.reactionsOn(r.id)).toEqual(['-1']);
   expect(github.comments.find((c) => c.id === sticky[0]!.id)!.body).toBe(stickyBefore);
 }, 120_000);
+
+test('Must show (sweep): plan -> 4 trial runs -> aggregate, one table naming the best trial', async () => {
+  const WF = 4343, WORKFLOW = 'textclf sweep';
+  const sweep = 'learning_rate="[1e-3, 3e-3]" batch_size="[16, 32]"';
+  const run = github.addRun({ workflow_id: WF, name: WORKFLOW, event: 'workflow_dispatch', status: 'in_progress', conclusion: null, head_sha: MAIN_SHA });
+  const dispatch = { event: 'workflow_dispatch', payload: { inputs: { sweep }, ref: 'refs/heads/main', repository: { full_name: github.fullName, default_branch: 'main' } }, runId: run.id, workflow: WORKFLOW };
+
+  // Job `plan` of examples/sweep.yml (its `sweep: ${{ inputs.sweep }}` evaluated).
+  const planWith = { ...exampleWith('sweep.yml', 'plan', 0), sweep };
+  expect(planWith.mode).toBe('plan');
+  const plan = ok(await step({ ...dispatch, name: 'plan', job: 'plan', with: planWith }), 'plan step');
+  expect(plan.outputs.trials).toBe('4');
+  const matrix = JSON.parse(plan.outputs.matrix!) as { include: Record<string, string | number>[] };
+  expect(matrix.include.map((c) => [c.trial, c.learning_rate, c.batch_size])).toEqual([
+    ['trial-1', 0.001, 16], ['trial-2', 0.001, 32], ['trial-3', 0.003, 16], ['trial-4', 0.003, 32]]);
+
+  // Job `trial`: one step per matrix entry, its `with:` from the example with ${{ matrix.* }} filled in.
+  const trials: { trial: string; metrics: MetricsFile; artifact: string }[] = [];
+  for (const cell of matrix.include) {
+    const w = exampleWith('sweep.yml', 'trial', 1, cell);
+    expect(w).toMatchObject({ artifact_name: `textclf-sweep-${cell.trial}`, learning_rate: String(cell.learning_rate), batch_size: String(cell.batch_size), max_epochs: '' });
+    const r = ok(await step({ ...dispatch, name: String(cell.trial), job: 'trial', with: { ...w, ...here(), max_epochs: '2' } }), `trial ${cell.trial}`);
+    const m = metricsOf(r);
+    expect([m.run.flags.learning_rate, m.run.flags.batch_size, m.epochs.length]).toEqual([cell.learning_rate, cell.batch_size, 2]);
+    expect(service.artifacts.find((a) => String(a.id) === r.outputs.artifact_id)?.name).toBe(`textclf-sweep-${cell.trial}`);
+    trials.push({ trial: String(cell.trial), metrics: m, artifact: r.outputs.artifact_id! });
+  }
+  expect(github.artifacts.filter((a) => a.run_id === run.id).map((a) => a.name).sort()).toEqual(matrix.include.map((c) => `textclf-sweep-${c.trial}`));
+
+  // Job `aggregate`: downloads the four artifacts through the REST API and compares them.
+  const aggWith = exampleWith('sweep.yml', 'aggregate', 0);
+  expect(aggWith).toEqual({ mode: 'aggregate', artifact_name: 'textclf-sweep-' });
+  const downloads = () => github.requests.filter((q) => q.operationId === 'actions/download-artifact').map((q) => q.path);
+  const before = downloads().length;
+  const agg = ok(await step({ ...dispatch, name: 'aggregate', job: 'aggregate', with: aggWith }), 'aggregate step');
+  const trialIds = github.artifacts.filter((a) => a.run_id === run.id).map((a) => `/repos/${github.fullName}/actions/artifacts/${a.id}/zip`);
+  expect(downloads().slice(before).sort()).toEqual(trialIds.sort());
+
+  // The best trial, recomputed from the four metrics.json files: test accuracy, then F1, then lower loss.
+  const ranked = [...trials].sort((a, b) => finalOf(b.metrics).accuracy - finalOf(a.metrics).accuracy
+    || finalOf(b.metrics).f1 - finalOf(a.metrics).f1 || finalOf(a.metrics).loss - finalOf(b.metrics).loss);
+  const best = ranked[0]!.trial;
+  expect(finalOf(ranked[0]!.metrics).accuracy).toBeGreaterThan(finalOf(ranked[1]!.metrics).accuracy); // won on accuracy, not a tie-break
+  expect(agg.outputs).toEqual({ trials: '4', best });
+  const esc = (v: unknown) => String(v).replace(/[-.]/g, (c) => `\\${c}`); // escapeMarkdown's escapes for these cells
+  const s = agg.summary;
+  expect(s).toContain(`**Sweep: 4 trials.** Best: ★ **${esc(best)}** (accuracy ${pct(finalOf(ranked[0]!.metrics).accuracy)}`);
+  expect(s).toContain('| | trial | batch\\_size | learning\\_rate | accuracy | F1 | loss | epochs | seconds |');
+  for (const t of trials) {
+    const f = finalOf(t.metrics);
+    const name = t.trial === best ? `| ★ | **${esc(t.trial)}** |` : `|  | ${esc(t.trial)} |`;
+    expect(s).toContain(`${name} ${t.metrics.run.flags.batch_size} | ${esc(t.metrics.run.flags.learning_rate)} | ${pct(f.accuracy)} | ${pct(f.f1)} | ${f.loss.toFixed(4)} | 2 |`);
+  }
+  expect(s.match(/★/g)).toHaveLength(2); // the headline and the best row, nothing else
+  expect(github.commentsOn(0)).toEqual([]); // workflow_dispatch: no pull request to comment on
+}, 120_000);
