@@ -76485,7 +76485,7 @@ function stepsPerEpoch(n, o) {
   return Math.floor(batchesPerEpoch(n, o) / o.accumulate);
 }
 function validationPoints(batches2, interval) {
-  const every = interval <= 1 ? Math.max(1, Math.round(batches2 * interval)) : Math.floor(interval);
+  const every = interval <= 1 ? Math.max(1, Math.floor(batches2 * interval)) : Math.floor(interval);
   const points = /* @__PURE__ */ new Set();
   for (let b = every; b < batches2; b += every) points.add(b);
   points.add(batches2);

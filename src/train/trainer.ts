@@ -50,7 +50,7 @@ export function stepsPerEpoch(n: number, o: Pick<TrainerOptions, 'batchSize' | '
 
 /** Validation points inside an epoch, as counts of batches done (always includes the epoch end). */
 export function validationPoints(batches: number, interval: number): Set<number> {
-  const every = interval <= 1 ? Math.max(1, Math.round(batches * interval)) : Math.floor(interval);
+  const every = interval <= 1 ? Math.max(1, Math.floor(batches * interval)) : Math.floor(interval); // as Lightning: int(n * frac)
   const points = new Set<number>();
   for (let b = every; b < batches; b += every) points.add(b);
   points.add(batches);

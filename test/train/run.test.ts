@@ -80,3 +80,15 @@ test('bad input fails with a message naming the flag or file', async () => {
   await expect(runTraining(parseFlags({ ...base, output_dir: join(root, 'bad2'), resume_from: join(root, 'demo') }, 'cli'), { log: quiet }))
     .rejects.toThrow(/resume_from: .* has no trainer_state.json/);
 });
+
+test('accumulate_grad_batches and val_check_interval: steps, lrs and mid-epoch validations in metrics.jsonl', async () => {
+  const out = join(root, 'accum');
+  const r = await runTraining(parseFlags({ ...base, output_dir: out, accumulate_grad_batches: '2', val_check_interval: '0.5', max_epochs: '1' }, 'cli'), { log: quiet });
+  const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const steps = events.filter((e) => e.type === 'step');
+  expect(steps).toHaveLength(3); // 6 batches / 2 per step
+  expect(r.metrics.run.totalSteps).toBe(3);
+  const validations = events.filter((e) => e.type === 'validation');
+  expect(validations.map((e) => e.step)).toEqual([2, 3]); // after 3 of 6 batches (step 2 covers batches 3-4) and at the end
+  expect(events.map((e) => e.type).slice(-2)).toEqual(['epoch', 'test']);
+});
