@@ -119,7 +119,8 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
   const train = (f: Flags) => runTraining(f, {
     log, signal: controller.signal, progressSeconds: t.opts.progressSeconds ?? 30, onEvent,
     defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
-    runFacts: { ...(gpu.facts.length ? { gpu: gpu.facts } : {}), ...(t.ctx?.sha ? { commit: t.ctx.sha } : {}) },
+    // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
+    runFacts: { ...(gpu.facts.length ? { gpu: gpu.facts } : {}), ...((t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {}) },
   });
   let result;
   try {

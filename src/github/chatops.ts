@@ -73,7 +73,7 @@ export async function handleTrainComment(octokit: Octokit, repo: RepoRef, payloa
   const who = safeLogin(author.login);
   const refuse = async (reason: string, text: string): Promise<ChatOpsDecision> => {
     await react(octokit, repo, commentId, REACTIONS.refused);
-    const replyId = await reply(octokit, repo, pr, text);
+    const replyId = await reply(octokit, repo, pr, commentId, text, opts.selfLogin);
     return { kind: 'refused', reason, replyId };
   };
 
@@ -91,7 +91,7 @@ export async function handleTrainComment(octokit: Octokit, repo: RepoRef, payloa
 
   if ('problems' in command) {
     await react(octokit, repo, commentId, REACTIONS.refused);
-    const replyId = await reply(octokit, repo, pr, invalidReply(who, command.problems));
+    const replyId = await reply(octokit, repo, pr, commentId, invalidReply(who, command.problems), opts.selfLogin);
     return { kind: 'invalid', problems: command.problems, replyId };
   }
 
@@ -135,8 +135,17 @@ async function react(octokit: Octokit, repo: RepoRef, commentId: number, content
   await octokit.rest.reactions.createForIssueComment({ ...repo, comment_id: commentId, content });
 }
 
-async function reply(octokit: Octokit, repo: RepoRef, pr: number, text: string): Promise<number> {
-  const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: pr, body: `${REPLY_MARKER}\n${text}` });
+/**
+ * One reply per /train comment: a workflow may check the same comment in two steps (mode chatops,
+ * then mode train), and the second check must not answer again. The reply names the comment it
+ * answers in a hidden marker; only our own comments count (selfLogin, else bots), as for sticky comments.
+ */
+async function reply(octokit: Octokit, repo: RepoRef, pr: number, commentId: number, text: string, selfLogin?: string): Promise<number> {
+  const marker = `${REPLY_MARKER}\n<!-- textclf:in-reply-to ${commentId} -->`;
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: pr, per_page: 100 });
+  const earlier = comments.find((c) => (c.body ?? '').startsWith(marker) && (selfLogin ? c.user?.login === selfLogin : c.user?.type === 'Bot'));
+  if (earlier) return earlier.id;
+  const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: pr, body: `${marker}\n${text}` });
   return data.id;
 }
 

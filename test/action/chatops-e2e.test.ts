@@ -122,7 +122,7 @@ test("Must show (ChatOps): a writer's /train max_epochs=2 trains 2 epochs with b
   };
   // The /train job of examples/chatops-train.yml: step 1 checks the comment, step 3 trains if accepted.
   const chatopsWith = exampleWith('chatops-train.yml', 'train', 0);
-  const trainWith = { ...exampleWith('chatops-train.yml', 'train', 2), ...here(), max_epochs: '5', batch_size: '32', learning_rate: '0.003' };
+  const trainWith: Record<string, string> = { ...exampleWith('chatops-train.yml', 'train', 2), ...here(), max_epochs: '5', batch_size: '32', learning_rate: '0.003' };
   expect(chatopsWith.mode).toBe('chatops');
   expect(trainWith.mode).toBe('train');
 
@@ -161,7 +161,7 @@ test("Must show (ChatOps): a writer's /train max_epochs=2 trains 2 epochs with b
   expect(body).toContain('✅ Quality gates passed.'); // the example's fail_on_regression: 0.01
   expect(body).toContain('Requested by @writer with `/train`: max\\_epochs=2');
   expect(body).toContain(trained.outputs.artifact_url!);
-  expect(trained.summary).toContain('## Text classification');
+  expect(trained.summary).toContain(`| Commit | ${HEAD} |`); // the PR head it trained, not GITHUB_SHA (main)
 
   // --- reader: the identical comment ---
   const stickyBefore = body;
@@ -184,6 +184,7 @@ test("Must show (ChatOps): a writer's /train max_epochs=2 trains 2 epochs with b
   expect(notTrained.summary).toBe('');
   expect(service.artifacts.length).toBe(uploadsBefore);
   expect(github.reactionsOn(r.id)).toEqual(['-1']);
+  expect(github.commentsOn(PR).filter((c) => c.body.includes('@reader'))).toEqual(replies); // answered once, not per step
   expect(github.comments.find((c) => c.id === sticky[0]!.id)!.body).toBe(stickyBefore);
 }, 120_000);
 
@@ -194,7 +195,7 @@ test('Must show (sweep): plan -> 4 trial runs -> aggregate, one table naming the
   const dispatch = { event: 'workflow_dispatch', payload: { inputs: { sweep }, ref: 'refs/heads/main', repository: { full_name: github.fullName, default_branch: 'main' } }, runId: run.id, workflow: WORKFLOW };
 
   // Job `plan` of examples/sweep.yml (its `sweep: ${{ inputs.sweep }}` evaluated).
-  const planWith = { ...exampleWith('sweep.yml', 'plan', 0), sweep };
+  const planWith: Record<string, string> = { ...exampleWith('sweep.yml', 'plan', 0), sweep };
   expect(planWith.mode).toBe('plan');
   const plan = ok(await step({ ...dispatch, name: 'plan', job: 'plan', with: planWith }), 'plan step');
   expect(plan.outputs.trials).toBe('4');
