@@ -30,6 +30,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Cache version of the datastore (default: a hash of the URL)' }),
   f({ name: 'datastore_sha256', type: 'string', default: undefined, group: 'data', scope: noChat,
     help: 'Expected sha256 of the downloaded datastore file, verified before extraction' }),
+  f({ name: 'datastore_refresh', type: 'enum', default: 'auto', choices: ['auto', 'always', 'never'], group: 'data', scope: noChat,
+    help: 'Check a cached URL datastore for changes (ETag/Last-Modified, else sha256 of a fresh download) before training: auto = on schedule events in the action, never on the CLI' }),
   f({ name: 'cache_dir', type: 'string', default: undefined, group: 'data', scope: noChat,
     help: 'Cache directory for datastores and hub models (default: RUNNER_TOOL_CACHE in the action, ~/.cache/textclf on the CLI)' }),
   f({ name: 'train_file', type: 'string', default: 'train.csv', group: 'data', scope: noChat, help: 'Training file (CSV, TSV or JSONL), relative to the datastore root' }),

@@ -23,13 +23,24 @@ export interface FetchPlan {
 
 export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
   const shownVersion = p.shownVersion ?? displayVersion(p.version);
-  const label = `${p.name}@${shownVersion}`;
   const hit = await findCached(p.root, p.name, p.version);
   if (hit) {
     if (p.sha256) await checkRecord(hit.path, p.sha256, p.shown);
-    p.log.info(`Datastore ${label} from the cache (${hit.path}); no download`);
+    p.log.info(`Datastore ${p.name}@${shownVersion} from the cache (${hit.path}); no download`);
     return { root: hit.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(hit.path) };
   }
+  return (await obtainAndStore(p, () => p.version, shownVersion)).resolved;
+}
+
+export interface Stored { resolved: ResolvedDatastore; sha256: string; version: string }
+
+/**
+ * Obtains the raw file, checks it and names its cache version from its sha256 (`versionFor`). An
+ * entry of that version already in the cache is reused as is (same content: nothing extracted);
+ * otherwise the checked tree is stored under it.
+ */
+export async function obtainAndStore(p: Omit<FetchPlan, 'version'>, versionFor: (sha256: string) => string,
+  knownVersion?: string): Promise<Stored> {
   // Everything happens in a private staging folder next to the cache (same filesystem); only a
   // fully checked tree is copied into the cache, and the staging folder goes in every case.
   const firstCreated = await mkdir(p.root, { recursive: true });
@@ -39,11 +50,20 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
   try {
     const raw = join(staging, 'download', p.fileName);
     await mkdir(dirname(raw));
-    p.log.info(`Fetching datastore ${p.shown} as ${label}`);
+    p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ''}`);
     await withToolCache(p.root, staging, p.retry, () => p.obtain(raw));
     const format = await checkContent(raw, p.fileName, p.shown);
     const digest = await sha256File(raw);
     if (p.sha256) checkSha256(digest, p.sha256, p.shown);
+    const version = versionFor(digest);
+    const shownVersion = knownVersion ?? p.shownVersion ?? displayVersion(version);
+    const label = `${p.name}@${shownVersion}`;
+    const existing = await findCached(p.root, p.name, version);
+    if (existing) {
+      ok = true;
+      p.log.info(`Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`);
+      return { resolved: { root: existing.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(existing.path) }, sha256: digest, version };
+    }
     const tree = join(staging, 'tree');
     await mkdir(tree);
     let file: string | undefined;
@@ -54,10 +74,10 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
       await rename(raw, join(tree, file));
     }
     await writeRecord(tree, { source: p.shown, sha256: digest, format, file, cachedAt: new Date().toISOString() });
-    const path = await storeInCache(p.root, staging, tree, p.name, p.version);
+    const path = await storeInCache(p.root, staging, tree, p.name, version);
     p.log.info(`Cached datastore ${label} at ${path} (sha256 ${digest})`);
     ok = true;
-    return { root: path, name: p.name, version: shownVersion, fromCache: false, file };
+    return { resolved: { root: path, name: p.name, version: shownVersion, fromCache: false, file }, sha256: digest, version };
   } finally {
     await rm(staging, { recursive: true, force: true });
     if (!ok && firstCreated) await removeEmptyChain(p.root, firstCreated);

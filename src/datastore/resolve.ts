@@ -2,7 +2,8 @@
 // http(s) URL (downloaded, verified, extracted and cached once per name@version), an existing
 // local path (a folder or data file is used in place; an archive is extracted and cached like a
 // download, versioned by content), or the name[@version] of an entry already in the cache (no
-// network at all).
+// network at all). With datastore_refresh a cached URL is first checked against its source
+// (refresh.ts).
 import { existsSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
@@ -11,6 +12,7 @@ import { checkSha256, parseSha256, sha256File } from './checksum.js';
 import { downloadFile } from './download.js';
 import { DatastoreError } from './errors.js';
 import { fetchOrReuse } from './fetch.js';
+import { lastCheckedCopy, refreshFromSource, type RefreshOutcome } from './refresh.js';
 import { formatFromName, isArchive, SUPPORTED_SUFFIXES } from './format.js';
 import { defaultLogger, type DatastoreLogger } from './logger.js';
 import { entryName, safeFileName } from './names.js';
@@ -32,6 +34,12 @@ export interface ResolveOptions {
   log?: DatastoreLogger;
   /** Backoff between download attempts (tool-cache default: 10-20 s). Tests shorten it. */
   retry?: RetryBackoff;
+  /**
+   * `datastore_refresh`: check a cached URL datastore against its source (HEAD with the stored
+   * ETag/Last-Modified, else download + sha256) instead of trusting the cache. Ignored when
+   * `version` or `sha256` pins the content.
+   */
+  refresh?: boolean;
   /** Read for RUNNER_TOOL_CACHE, XDG_CACHE_HOME and GITHUB_ACTIONS (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -45,6 +53,8 @@ export interface ResolvedDatastore {
   fromCache: boolean;
   /** Set when the datastore is a single data file: its name inside `root`. */
   file?: string;
+  /** Set when the source was checked for changes (datastore_refresh). */
+  refresh?: RefreshOutcome;
 }
 
 interface Request {
@@ -79,11 +89,24 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
   }
   maskUrlSecrets(url, req.opts.env ?? process.env);
   const fileName = safeFileName(urlBasename(url.href)) || 'datastore';
+  const name = entryName(fileName);
+  const common = { root: req.root, name, fileName, log: req.log, shown: req.shown, retry: req.opts.retry,
+    obtain: (dest: string) => downloadFile(url.href, dest, req.shown) };
+  // datastore_version and datastore_sha256 pin the content: nothing to check.
+  const pinned = Boolean(req.userVersion || req.sha256);
+  if (req.opts.refresh && pinned) req.log.info(`datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? 'datastore_version' : 'datastore_sha256'}; not checking the source`);
+  if (req.opts.refresh && !pinned) return refreshFromSource({ ...common, url: url.href, urlVersion: defaultUrlVersion(url.href) });
+  // Without refresh: the copy the last refreshing run checked, else the one cached under the URL's hash.
+  const checked = pinned ? undefined : await lastCheckedCopy(req.root, name, url.href);
+  if (checked) {
+    const version = displayVersion(checked.version);
+    req.log.info(`Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`);
+    return { root: checked.path, name, version, fromCache: true, file: await recordFile(checked.path) };
+  }
   return fetchOrReuse({
-    root: req.root, name: entryName(fileName), fileName, sha256: req.sha256, log: req.log, shown: req.shown,
+    ...common, sha256: req.sha256,
     version: req.userVersion ? cacheVersion(req.userVersion) : defaultUrlVersion(url.href, req.sha256),
-    shownVersion: req.userVersion, retry: req.opts.retry,
-    obtain: (dest) => downloadFile(url.href, dest, req.shown),
+    shownVersion: req.userVersion,
   });
 }
 

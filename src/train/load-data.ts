@@ -34,11 +34,13 @@ export async function locateSplits(flags: Flags, log: Logger): Promise<SplitFile
     const ds = await log.group('Datastore', () => resolveDatastore({
       source: String(flags.datastore), version: flags.datastore_version as string | undefined,
       sha256: flags.datastore_sha256 as string | undefined, cacheDir: flags.cache_dir as string | undefined, log,
+      // `auto` is decided by the caller (the action: schedule events); here it means no.
+      refresh: flags.datastore_refresh === 'always',
     }));
     root = ds.root;
     single = ds.file;
     datastore = `${ds.name}@${ds.version}`;
-    log.info(`datastore ${datastore} at ${root}${ds.fromCache ? ' (from cache, no download)' : ''}`);
+    log.info(`datastore ${datastore} at ${root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`);
   }
   const files: Partial<Record<Split, string>> = {};
   for (const split of SPLITS) {

@@ -1,5 +1,7 @@
 // A real HTTP server on 127.0.0.1 for datastore tests: serves fixtures, counts requests per path,
-// and can be slow, fail the first N requests, cut a body short, or redirect.
+// and can be slow, fail the first N requests, cut a body short, or redirect. Routes may carry HTTP
+// validators (ETag, Last-Modified) and then answer conditional requests with 304; mutate a route's
+// body/etag between requests to "change the source".
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -15,23 +17,53 @@ export interface Route {
   delayMs?: number;
   /** 302 to this path (sent as an absolute URL: @actions/http-client cannot follow relative ones). */
   redirect?: string;
+  /** Sent as ETag; If-None-Match with it (weak comparison) gets 304. */
+  etag?: string;
+  /** Sent as Last-Modified; If-Modified-Since at or after it gets 304 (when no If-None-Match). */
+  lastModified?: string;
+  /** Answer HEAD with 405 Method Not Allowed. */
+  noHead?: boolean;
 }
+
+export interface SeenRequest { method: string; path: string; headers: Record<string, string | string[] | undefined>; status: number }
 
 export interface TestServer {
   url(path: string): string;
-  /** Requests seen per path, and in total. */
-  count(path?: string): number;
+  /** Requests seen per path (optionally of one method), and in total. */
+  count(path?: string, method?: string): number;
+  /** Every request in order, with the status it got. */
+  requests: SeenRequest[];
   close(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** RFC 9110 §13.1: If-None-Match wins over If-Modified-Since; ETags compare weakly for GET/HEAD. */
+function notModified(req: IncomingMessage, route: Route): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    if (!route.etag) return false;
+    const weak = (t: string) => t.trim().replace(/^W\//, '');
+    return inm.split(',').some((t) => t.trim() === '*' || weak(t) === weak(route.etag!));
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims !== undefined && route.lastModified) {
+    const since = Date.parse(ims), modified = Date.parse(route.lastModified);
+    return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+  }
+  return false;
+}
+
 export async function startDatastoreServer(routes: Record<string, Route>): Promise<TestServer> {
   const counts = new Map<string, number>();
+  const requests: SeenRequest[] = [];
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const n = (counts.get(path) ?? 0) + 1;
     counts.set(path, n);
+    const seen: SeenRequest = { method: req.method ?? 'GET', path, headers: { ...req.headers }, status: 0 };
+    requests.push(seen);
+    res.on('finish', () => { seen.status = res.statusCode; });
     const route = routes[path];
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -46,11 +78,27 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
       res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
       return;
     }
+    if (req.method === 'HEAD' && route.noHead) {
+      res.writeHead(405, { allow: 'GET' }).end();
+      return;
+    }
     const body = Buffer.from(route.body ?? '');
+    const validators: Record<string, string> = {};
+    if (route.etag) validators.etag = route.etag;
+    if (route.lastModified) validators['last-modified'] = route.lastModified;
+    if (notModified(req, route)) {
+      res.writeHead(304, validators).end();
+      return;
+    }
     res.writeHead(route.status ?? 200, {
       'content-type': route.contentType ?? 'application/octet-stream',
       'content-length': String(body.length),
+      ...validators,
     });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     const half = body.subarray(0, Math.floor(body.length / 2));
     res.write(half);
     if (route.truncateFirst && n <= route.truncateFirst) {
@@ -68,7 +116,9 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
   const { port } = server.address() as AddressInfo;
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
-    count: (path) => (path ? counts.get(path) ?? 0 : [...counts.values()].reduce((a, b) => a + b, 0)),
+    count: (path, method) => (method ? requests.filter((r) => r.path === path && r.method === method).length
+      : path ? counts.get(path) ?? 0 : [...counts.values()].reduce((a, b) => a + b, 0)),
+    requests,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
