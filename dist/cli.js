@@ -7583,11 +7583,11 @@ var require_request = __commonJS({
           }
         } else if (headers2 && typeof headers2 === "object") {
           if (headers2[Symbol.iterator]) {
-            for (const header2 of headers2) {
-              if (!Array.isArray(header2) || header2.length !== 2) {
+            for (const header3 of headers2) {
+              if (!Array.isArray(header3) || header3.length !== 2) {
                 throw new InvalidArgumentError("headers must be in key-value pair format");
               }
-              processHeader(this, header2[0], header2[1]);
+              processHeader(this, header3[0], header3[1]);
             }
           } else {
             const keys = Object.keys(headers2);
@@ -9984,9 +9984,9 @@ var require_util2 = __commonJS({
       return "success";
     }
     function appendFetchMetadata(httpRequest) {
-      let header2 = null;
-      header2 = httpRequest.mode;
-      httpRequest.headersList.set("sec-fetch-mode", header2, true);
+      let header3 = null;
+      header3 = httpRequest.mode;
+      httpRequest.headersList.set("sec-fetch-mode", header3, true);
     }
     function appendRequestOriginHeader(request) {
       let serializedOrigin = request.origin;
@@ -12338,22 +12338,22 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path10} HTTP/1.1\r
+      let header3 = `${method} ${path10} HTTP/1.1\r
 `;
       if (typeof host === "string") {
-        header2 += `host: ${host}\r
+        header3 += `host: ${host}\r
 `;
       } else {
-        header2 += client[kHostHeader];
+        header3 += client[kHostHeader];
       }
       if (upgrade) {
-        header2 += `connection: upgrade\r
+        header3 += `connection: upgrade\r
 upgrade: ${upgrade}\r
 `;
       } else if (client[kPipelining] && !socket[kReset]) {
-        header2 += "connection: keep-alive\r\n";
+        header3 += "connection: keep-alive\r\n";
       } else {
-        header2 += "connection: close\r\n";
+        header3 += "connection: close\r\n";
       }
       if (Array.isArray(headers2)) {
         for (let n = 0; n < headers2.length; n += 2) {
@@ -12361,41 +12361,41 @@ upgrade: ${upgrade}\r
           const val = headers2[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
-              header2 += `${key}: ${val[i]}\r
+              header3 += `${key}: ${val[i]}\r
 `;
             }
           } else {
-            header2 += `${key}: ${val}\r
+            header3 += `${key}: ${val}\r
 `;
           }
         }
       }
       if (channels.sendHeaders.hasSubscribers) {
-        channels.sendHeaders.publish({ request, headers: header2, socket });
+        channels.sendHeaders.publish({ request, headers: header3, socket });
       }
       if (!body || bodyLength === 0) {
-        writeBuffer(abort, null, client, request, socket, contentLength, header2, expectsPayload);
+        writeBuffer(abort, null, client, request, socket, contentLength, header3, expectsPayload);
       } else if (util2.isBuffer(body)) {
-        writeBuffer(abort, body, client, request, socket, contentLength, header2, expectsPayload);
+        writeBuffer(abort, body, client, request, socket, contentLength, header3, expectsPayload);
       } else if (util2.isBlobLike(body)) {
         if (typeof body.stream === "function") {
-          writeIterable(abort, body.stream(), client, request, socket, contentLength, header2, expectsPayload);
+          writeIterable(abort, body.stream(), client, request, socket, contentLength, header3, expectsPayload);
         } else {
-          writeBlob(abort, body, client, request, socket, contentLength, header2, expectsPayload);
+          writeBlob(abort, body, client, request, socket, contentLength, header3, expectsPayload);
         }
       } else if (util2.isStream(body)) {
-        writeStream(abort, body, client, request, socket, contentLength, header2, expectsPayload);
+        writeStream(abort, body, client, request, socket, contentLength, header3, expectsPayload);
       } else if (util2.isIterable(body)) {
-        writeIterable(abort, body, client, request, socket, contentLength, header2, expectsPayload);
+        writeIterable(abort, body, client, request, socket, contentLength, header3, expectsPayload);
       } else {
         assert(false);
       }
       return true;
     }
-    function writeStream(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
+    function writeStream(abort, body, client, request, socket, contentLength, header3, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
-      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header2 });
+      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header3 });
       const onData = function(chunk2) {
         if (finished) {
           return;
@@ -12461,22 +12461,22 @@ upgrade: ${upgrade}\r
         setImmediate(onClose);
       }
     }
-    function writeBuffer(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
+    function writeBuffer(abort, body, client, request, socket, contentLength, header3, expectsPayload) {
       try {
         if (!body) {
           if (contentLength === 0) {
-            socket.write(`${header2}content-length: 0\r
+            socket.write(`${header3}content-length: 0\r
 \r
 `, "latin1");
           } else {
             assert(contentLength === null, "no body must not have content length");
-            socket.write(`${header2}\r
+            socket.write(`${header3}\r
 `, "latin1");
           }
         } else if (util2.isBuffer(body)) {
           assert(contentLength === body.byteLength, "buffer body must have content length");
           socket.cork();
-          socket.write(`${header2}content-length: ${contentLength}\r
+          socket.write(`${header3}content-length: ${contentLength}\r
 \r
 `, "latin1");
           socket.write(body);
@@ -12492,7 +12492,7 @@ upgrade: ${upgrade}\r
         abort(err);
       }
     }
-    async function writeBlob(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
+    async function writeBlob(abort, body, client, request, socket, contentLength, header3, expectsPayload) {
       assert(contentLength === body.size, "blob body must have content length");
       try {
         if (contentLength != null && contentLength !== body.size) {
@@ -12500,7 +12500,7 @@ upgrade: ${upgrade}\r
         }
         const buffer = Buffer.from(await body.arrayBuffer());
         socket.cork();
-        socket.write(`${header2}content-length: ${contentLength}\r
+        socket.write(`${header3}content-length: ${contentLength}\r
 \r
 `, "latin1");
         socket.write(buffer);
@@ -12515,7 +12515,7 @@ upgrade: ${upgrade}\r
         abort(err);
       }
     }
-    async function writeIterable(abort, body, client, request, socket, contentLength, header2, expectsPayload) {
+    async function writeIterable(abort, body, client, request, socket, contentLength, header3, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
       function onDrain() {
@@ -12534,7 +12534,7 @@ upgrade: ${upgrade}\r
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
-      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header2 });
+      const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header3 });
       try {
         for await (const chunk2 of body) {
           if (socket[kError]) {
@@ -12552,19 +12552,19 @@ upgrade: ${upgrade}\r
       }
     }
     var AsyncWriter = class {
-      constructor({ abort, socket, request, contentLength, client, expectsPayload, header: header2 }) {
+      constructor({ abort, socket, request, contentLength, client, expectsPayload, header: header3 }) {
         this.socket = socket;
         this.request = request;
         this.contentLength = contentLength;
         this.client = client;
         this.bytesWritten = 0;
         this.expectsPayload = expectsPayload;
-        this.header = header2;
+        this.header = header3;
         this.abort = abort;
         socket[kWriting] = true;
       }
       write(chunk2) {
-        const { socket, request, contentLength, client, bytesWritten, expectsPayload, header: header2 } = this;
+        const { socket, request, contentLength, client, bytesWritten, expectsPayload, header: header3 } = this;
         if (socket[kError]) {
           throw socket[kError];
         }
@@ -12587,10 +12587,10 @@ upgrade: ${upgrade}\r
             socket[kReset] = true;
           }
           if (contentLength === null) {
-            socket.write(`${header2}transfer-encoding: chunked\r
+            socket.write(`${header3}transfer-encoding: chunked\r
 `, "latin1");
           } else {
-            socket.write(`${header2}content-length: ${contentLength}\r
+            socket.write(`${header3}content-length: ${contentLength}\r
 \r
 `, "latin1");
           }
@@ -12614,7 +12614,7 @@ ${len3.toString(16)}\r
         return ret;
       }
       end() {
-        const { socket, contentLength, client, bytesWritten, expectsPayload, header: header2, request } = this;
+        const { socket, contentLength, client, bytesWritten, expectsPayload, header: header3, request } = this;
         request.onRequestSent();
         socket[kWriting] = false;
         if (socket[kError]) {
@@ -12625,11 +12625,11 @@ ${len3.toString(16)}\r
         }
         if (bytesWritten === 0) {
           if (expectsPayload) {
-            socket.write(`${header2}content-length: 0\r
+            socket.write(`${header3}content-length: 0\r
 \r
 `, "latin1");
           } else {
-            socket.write(`${header2}\r
+            socket.write(`${header3}\r
 `, "latin1");
           }
         } else if (contentLength === null) {
@@ -13359,15 +13359,15 @@ var require_redirect_handler = __commonJS({
         }
       }
     }
-    function shouldRemoveHeader(header2, removeContent, unknownOrigin) {
-      if (header2.length === 4) {
-        return util2.headerNameToString(header2) === "host";
+    function shouldRemoveHeader(header3, removeContent, unknownOrigin) {
+      if (header3.length === 4) {
+        return util2.headerNameToString(header3) === "host";
       }
-      if (removeContent && util2.headerNameToString(header2).startsWith("content-")) {
+      if (removeContent && util2.headerNameToString(header3).startsWith("content-")) {
         return true;
       }
-      if (unknownOrigin && (header2.length === 13 || header2.length === 6 || header2.length === 19)) {
-        const name = util2.headerNameToString(header2);
+      if (unknownOrigin && (header3.length === 13 || header3.length === 6 || header3.length === 19)) {
+        const name = util2.headerNameToString(header3);
         return name === "authorization" || name === "cookie" || name === "proxy-authorization";
       }
       return false;
@@ -17755,14 +17755,14 @@ var require_headers = __commonJS({
     function fill(headers2, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
-          const header2 = object[i];
-          if (header2.length !== 2) {
+          const header3 = object[i];
+          if (header3.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
-              message: `expected name/value pair to be length 2, found ${header2.length}.`
+              message: `expected name/value pair to be length 2, found ${header3.length}.`
             });
           }
-          appendHeader(headers2, header2[0], header2[1]);
+          appendHeader(headers2, header3[0], header3[1]);
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
@@ -21206,10 +21206,10 @@ var require_util5 = __commonJS({
       const serializedB = URLSerializer(B, excludeFragment);
       return serializedA === serializedB;
     }
-    function getFieldValues(header2) {
-      assert(header2 !== null);
+    function getFieldValues(header3) {
+      assert(header3 !== null);
       const values = [];
-      for (let value of header2.split(",")) {
+      for (let value of header3.split(",")) {
         value = value.trim();
         if (isValidHeaderName(value)) {
           values.push(value);
@@ -22108,20 +22108,20 @@ var require_parse = __commonJS({
     var { isCTLExcludingHtab } = require_util6();
     var { collectASequenceOfCodePointsFast } = require_data_url();
     var assert = __require("node:assert");
-    function parseSetCookie(header2) {
-      if (isCTLExcludingHtab(header2)) {
+    function parseSetCookie(header3) {
+      if (isCTLExcludingHtab(header3)) {
         return null;
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
       let name = "";
       let value = "";
-      if (header2.includes(";")) {
+      if (header3.includes(";")) {
         const position = { position: 0 };
-        nameValuePair = collectASequenceOfCodePointsFast(";", header2, position);
-        unparsedAttributes = header2.slice(position.position);
+        nameValuePair = collectASequenceOfCodePointsFast(";", header3, position);
+        unparsedAttributes = header3.slice(position.position);
       } else {
-        nameValuePair = header2;
+        nameValuePair = header3;
       }
       if (!nameValuePair.includes("=")) {
         value = nameValuePair;
@@ -29035,9 +29035,9 @@ var require_extract = __commonJS({
       }
     };
     var Source = class extends Readable3 {
-      constructor(self2, header2, offset) {
+      constructor(self2, header3, offset) {
         super();
-        this.header = header2;
+        this.header = header3;
         this.offset = offset;
         this._parent = self2;
       }
@@ -29285,7 +29285,7 @@ var require_extract = __commonJS({
             promiseResolve = promiseReject = null;
           }
         }
-        function onentry(header2, stream2, callback) {
+        function onentry(header3, stream2, callback) {
           entryCallback = callback;
           stream2.on("error", noop);
           if (promiseResolve) {
@@ -29358,14 +29358,14 @@ var require_pack = __commonJS({
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
     var Sink = class extends Writable {
-      constructor(pack, header2, callback) {
+      constructor(pack, header3, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
-        this.header = header2;
+        this.header = header3;
         this._callback = callback;
         this._linkname = null;
-        this._isLinkname = header2.type === "symlink" && !header2.linkname;
-        this._isVoid = header2.type !== "file" && header2.type !== "contiguous-file";
+        this._isLinkname = header3.type === "symlink" && !header3.linkname;
+        this._isVoid = header3.type !== "file" && header3.type !== "contiguous-file";
         this._finished = false;
         this._pack = pack;
         this._openCallback = null;
@@ -29452,23 +29452,23 @@ var require_pack = __commonJS({
         this._pending = [];
         this._stream = null;
       }
-      entry(header2, buffer, callback) {
+      entry(header3, buffer, callback) {
         if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
         if (typeof buffer === "function") {
           callback = buffer;
           buffer = null;
         }
         if (!callback) callback = noop;
-        if (!header2.size || header2.type === "symlink") header2.size = 0;
-        if (!header2.type) header2.type = modeToType(header2.mode);
-        if (!header2.mode) header2.mode = header2.type === "directory" ? DMODE : FMODE;
-        if (!header2.uid) header2.uid = 0;
-        if (!header2.gid) header2.gid = 0;
-        if (!header2.mtime) header2.mtime = /* @__PURE__ */ new Date();
+        if (!header3.size || header3.type === "symlink") header3.size = 0;
+        if (!header3.type) header3.type = modeToType(header3.mode);
+        if (!header3.mode) header3.mode = header3.type === "directory" ? DMODE : FMODE;
+        if (!header3.uid) header3.uid = 0;
+        if (!header3.gid) header3.gid = 0;
+        if (!header3.mtime) header3.mtime = /* @__PURE__ */ new Date();
         if (typeof buffer === "string") buffer = b4a.from(buffer);
-        const sink = new Sink(this, header2, callback);
+        const sink = new Sink(this, header3, callback);
         if (b4a.isBuffer(buffer)) {
-          header2.size = buffer.byteLength;
+          header3.size = buffer.byteLength;
           sink.write(buffer);
           sink.end();
           return sink;
@@ -29494,41 +29494,41 @@ var require_pack = __commonJS({
         if (this._finalizing) this.finalize();
         if (this._pending.length) this._pending.shift()._continueOpen();
       }
-      _encode(header2) {
-        if (!header2.pax) {
-          const buf = headers2.encode(header2);
+      _encode(header3) {
+        if (!header3.pax) {
+          const buf = headers2.encode(header3);
           if (buf) {
             this.push(buf);
             return;
           }
         }
-        this._encodePax(header2);
+        this._encodePax(header3);
       }
-      _encodePax(header2) {
+      _encodePax(header3) {
         const paxHeader = headers2.encodePax({
-          name: header2.name,
-          linkname: header2.linkname,
-          pax: header2.pax
+          name: header3.name,
+          linkname: header3.linkname,
+          pax: header3.pax
         });
         const newHeader = {
           name: "PaxHeader",
-          mode: header2.mode,
-          uid: header2.uid,
-          gid: header2.gid,
+          mode: header3.mode,
+          uid: header3.uid,
+          gid: header3.gid,
           size: paxHeader.byteLength,
-          mtime: header2.mtime,
+          mtime: header3.mtime,
           type: "pax-header",
-          linkname: header2.linkname && "PaxHeader",
-          uname: header2.uname,
-          gname: header2.gname,
-          devmajor: header2.devmajor,
-          devminor: header2.devminor
+          linkname: header3.linkname && "PaxHeader",
+          uname: header3.uname,
+          gname: header3.gname,
+          devmajor: header3.devmajor,
+          devminor: header3.devminor
         };
         this.push(headers2.encode(newHeader));
         this.push(paxHeader);
         overflow(this, paxHeader.byteLength);
-        newHeader.size = header2.size;
-        newHeader.type = header2.type;
+        newHeader.size = header3.size;
+        newHeader.type = header3.type;
         this.push(headers2.encode(newHeader));
       }
       _doDrain() {
@@ -30963,6 +30963,15 @@ var FLAGS = [
     help: "Expected sha256 of the downloaded datastore file, verified before extraction"
   }),
   f({
+    name: "datastore_refresh",
+    type: "enum",
+    default: "auto",
+    choices: ["auto", "always", "never"],
+    group: "data",
+    scope: noChat,
+    help: "Check a cached URL datastore for changes (ETag/Last-Modified, else sha256 of a fresh download) before training: auto = on schedule events in the action, never on the CLI"
+  }),
+  f({
     name: "cache_dir",
     type: "string",
     default: void 0,
@@ -31100,7 +31109,7 @@ function lineLogger(write = (l) => process.stderr.write(l + "\n")) {
 
 // src/train/run.ts
 import { mkdirSync as mkdirSync5, readdirSync as readdirSync3, rmSync as rmSync3, writeFileSync as writeFileSync7, renameSync as renameSync6 } from "node:fs";
-import { join as join13, resolve as resolve4 } from "node:path";
+import { join as join15, resolve as resolve4 } from "node:path";
 
 // src/models/bert/config.ts
 import { readFileSync } from "node:fs";
@@ -32050,19 +32059,19 @@ function readSafetensors(path10) {
   const n = buf.readBigUInt64LE(0);
   if (n > BigInt(Math.min(MAX_HEADER, buf.length - 8))) throw bad(`the header length ${n} exceeds the file size ${buf.length}`);
   const headerLen = Number(n);
-  let header2;
+  let header3;
   try {
-    header2 = JSON.parse(buf.toString("utf8", 8, 8 + headerLen));
+    header3 = JSON.parse(buf.toString("utf8", 8, 8 + headerLen));
   } catch (e) {
     throw bad(`the header is not JSON (${e.message})`);
   }
-  if (!header2 || typeof header2 !== "object" || Array.isArray(header2)) throw bad("the header is not a JSON object");
+  if (!header3 || typeof header3 !== "object" || Array.isArray(header3)) throw bad("the header is not a JSON object");
   const body = buf.subarray(8 + headerLen);
   const ownsMemory = buf.byteOffset === 0 && buf.buffer.byteLength === buf.length;
   const tensors = /* @__PURE__ */ new Map();
   let metadata = {};
   const spans = [];
-  for (const [key, meta] of Object.entries(header2)) {
+  for (const [key, meta] of Object.entries(header3)) {
     if (key === "__metadata__") {
       if (!meta || typeof meta !== "object" || Object.values(meta).some((v) => typeof v !== "string")) throw bad("__metadata__ must map strings to strings");
       metadata = meta;
@@ -32120,17 +32129,17 @@ function writeAll(fd, bytes) {
 }
 function writeSafetensors(path10, tensors, metadata) {
   const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  const header2 = {};
-  if (metadata) header2.__metadata__ = metadata;
+  const header3 = {};
+  if (metadata) header3.__metadata__ = metadata;
   let off = 0;
   for (const [key, t] of entries) {
     const count2 = t.shape.reduce((p, q) => p * q, 1);
     if (count2 !== t.data.length) throw new ModelError(path10, `${basename(path10)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`);
     const size2 = t.data.byteLength;
-    header2[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size2] };
+    header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size2] };
     off += size2;
   }
-  let json = JSON.stringify(header2);
+  let json = JSON.stringify(header3);
   json += " ".repeat((8 - Buffer.byteLength(json) % 8) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
@@ -71871,15 +71880,15 @@ var parse2 = function() {
 
 // src/data/readers/columns.ts
 var DEFAULTS = { text: ["review", "text"], label: ["sentiment", "label"] };
-function chooseColumns(file, header2, opts) {
-  const found = `Columns found: ${header2.map((c) => `'${c}'`).join(", ") || "none"}.`;
+function chooseColumns(file, header3, opts) {
+  const found = `Columns found: ${header3.map((c) => `'${c}'`).join(", ") || "none"}.`;
   const pick3 = (flag, given, defaults) => {
     if (given) {
-      if (header2.includes(given)) return given;
+      if (header3.includes(given)) return given;
       throw new DataFileError(file, `${file}: ${flag} '${given}' is not a column. ${found} Fix: set ${flag} to one of them.`);
     }
     for (const d of defaults) {
-      const hit = header2.find((h) => h.toLowerCase() === d);
+      const hit = header3.find((h) => h.toLowerCase() === d);
       if (hit !== void 0) return hit;
     }
     throw new DataFileError(file, `${file}: no ${defaults.map((d) => `'${d}'`).join(" or ")} column. ${found} Fix: set ${flag} to the right column.`);
@@ -71887,7 +71896,7 @@ function chooseColumns(file, header2, opts) {
   const text = pick3("text_column", opts.textColumn, DEFAULTS.text);
   const label = pick3("label_column", opts.labelColumn, DEFAULTS.label);
   const textPair = opts.textPairColumn ? pick3("text_pair_column", opts.textPairColumn, []) : void 0;
-  return { text, textPair, label, all: header2 };
+  return { text, textPair, label, all: header3 };
 }
 function parseLabel(raw) {
   const t = raw.trim();
@@ -72130,7 +72139,7 @@ function charLength(s) {
 // src/datastore/resolve.ts
 import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
 import { copyFile as copyFile3 } from "node:fs/promises";
-import { basename as basename5, dirname as dirname9, resolve as resolvePath } from "node:path";
+import { basename as basename5, dirname as dirname10, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
 import { existsSync as existsSync5, statSync as statSync3 } from "node:fs";
@@ -72558,9 +72567,9 @@ var HttpClient = class {
           }
           yield response.readBody();
           if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-            for (const header2 in headers2) {
-              if (header2.toLowerCase() === "authorization") {
-                delete headers2[header2];
+            for (const header3 in headers2) {
+              if (header3.toLowerCase() === "authorization") {
+                delete headers2[header3];
               }
             }
           }
@@ -72713,15 +72722,15 @@ var HttpClient = class {
    * For headers that must always be a single string (like Content-Type), use the
    * specialized _getExistingOrDefaultContentTypeHeader method instead.
    */
-  _getExistingOrDefaultHeader(additionalHeaders, header2, _default2) {
+  _getExistingOrDefaultHeader(additionalHeaders, header3, _default2) {
     let clientHeader;
     if (this.requestOptions && this.requestOptions.headers) {
-      const headerValue = lowercaseKeys(this.requestOptions.headers)[header2];
+      const headerValue = lowercaseKeys(this.requestOptions.headers)[header3];
       if (headerValue) {
         clientHeader = typeof headerValue === "number" ? headerValue.toString() : headerValue;
       }
     }
-    const additionalValue = additionalHeaders[header2];
+    const additionalValue = additionalHeaders[header3];
     if (additionalValue !== void 0) {
       return typeof additionalValue === "number" ? additionalValue.toString() : additionalValue;
     }
@@ -73094,8 +73103,8 @@ var Summary = class {
         if (typeof cell === "string") {
           return this.wrap("td", cell);
         }
-        const { header: header2, data, colspan, rowspan } = cell;
-        const tag = header2 ? "th" : "td";
+        const { header: header3, data, colspan, rowspan } = cell;
+        const tag = header3 ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
       }).join("");
@@ -74678,9 +74687,9 @@ async function listZipEntries(file) {
 async function listTarEntries(file, gzip) {
   const entries = [];
   const extract = import_tar_stream.default.extract();
-  extract.on("entry", (header2, stream2, next) => {
-    const kind = header2.type === "file" || header2.type === "contiguous-file" ? "file" : header2.type === "directory" ? "dir" : header2.type === "symlink" ? "symlink" : header2.type === "link" ? "hardlink" : "other";
-    entries.push({ name: header2.name, kind });
+  extract.on("entry", (header3, stream2, next) => {
+    const kind = header3.type === "file" || header3.type === "contiguous-file" ? "file" : header3.type === "directory" ? "dir" : header3.type === "symlink" ? "symlink" : header3.type === "link" ? "hardlink" : "other";
+    entries.push({ name: header3.name, kind });
     stream2.on("end", next);
     stream2.resume();
   });
@@ -74832,13 +74841,15 @@ async function checkRecord(entry, sha256, shown) {
 // src/datastore/fetch.ts
 async function fetchOrReuse(p) {
   const shownVersion = p.shownVersion ?? displayVersion(p.version);
-  const label = `${p.name}@${shownVersion}`;
   const hit = await findCached(p.root, p.name, p.version);
   if (hit) {
     if (p.sha256) await checkRecord(hit.path, p.sha256, p.shown);
-    p.log.info(`Datastore ${label} from the cache (${hit.path}); no download`);
+    p.log.info(`Datastore ${p.name}@${shownVersion} from the cache (${hit.path}); no download`);
     return { root: hit.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(hit.path) };
   }
+  return (await obtainAndStore(p, () => p.version, shownVersion)).resolved;
+}
+async function obtainAndStore(p, versionFor, knownVersion) {
   const firstCreated = await mkdir2(p.root, { recursive: true });
   await sweepStaleStaging(p.root);
   const staging = await mkdtemp(join11(p.root, ".staging-"));
@@ -74846,11 +74857,20 @@ async function fetchOrReuse(p) {
   try {
     const raw = join11(staging, "download", p.fileName);
     await mkdir2(dirname8(raw));
-    p.log.info(`Fetching datastore ${p.shown} as ${label}`);
+    p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ""}`);
     await withToolCache(p.root, staging, p.retry, () => p.obtain(raw));
     const format2 = await checkContent(raw, p.fileName, p.shown);
     const digest = await sha256File(raw);
     if (p.sha256) checkSha256(digest, p.sha256, p.shown);
+    const version = versionFor(digest);
+    const shownVersion = knownVersion ?? p.shownVersion ?? displayVersion(version);
+    const label = `${p.name}@${shownVersion}`;
+    const existing = await findCached(p.root, p.name, version);
+    if (existing) {
+      ok3 = true;
+      p.log.info(`Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`);
+      return { resolved: { root: existing.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(existing.path) }, sha256: digest, version };
+    }
     const tree = join11(staging, "tree");
     await mkdir2(tree);
     let file;
@@ -74861,10 +74881,10 @@ async function fetchOrReuse(p) {
       await rename2(raw, join11(tree, file));
     }
     await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
-    const path10 = await storeInCache(p.root, staging, tree, p.name, p.version);
+    const path10 = await storeInCache(p.root, staging, tree, p.name, version);
     p.log.info(`Cached datastore ${label} at ${path10} (sha256 ${digest})`);
     ok3 = true;
-    return { root: path10, name: p.name, version: shownVersion, fromCache: false, file };
+    return { resolved: { root: path10, name: p.name, version: shownVersion, fromCache: false, file }, sha256: digest, version };
   } finally {
     await rm2(staging, { recursive: true, force: true });
     if (!ok3 && firstCreated) await removeEmptyChain(p.root, firstCreated);
@@ -74907,6 +74927,142 @@ async function checkContent(file, fileName, shown) {
     throw new DatastoreError(shown, `${shown} is not a valid ${format2} archive (its first bytes are not a ${expected} header). The archive is corrupt or mislabelled: check the URL, or re-create the archive.`);
   }
   return format2;
+}
+
+// src/datastore/refresh.ts
+import { join as join13 } from "node:path";
+
+// src/datastore/head.ts
+async function headRequest(url2, headers2, timeoutMs = 3e4) {
+  const client = new HttpClient("textclf-datastore", [], { allowRetries: false, socketTimeout: timeoutMs });
+  try {
+    const res = await client.head(url2, headers2);
+    await res.readBody();
+    return { status: res.message.statusCode ?? 0, headers: res.message.headers };
+  } catch (e) {
+    return { error: e.message ?? String(e) };
+  } finally {
+    client.dispose();
+  }
+}
+
+// src/datastore/source-stamp.ts
+import { mkdir as mkdir3, readFile as readFile2, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname9, join as join12 } from "node:path";
+function header2(h, name) {
+  if (typeof h.get === "function") return h.get(name) ?? void 0;
+  const key = Object.keys(h).find((k) => k.toLowerCase() === name);
+  const v = key ? h[key] : void 0;
+  return Array.isArray(v) ? v[0] : v === void 0 ? void 0 : String(v);
+}
+function stampFromHeaders(headers2, extra = {}) {
+  const len3 = header2(headers2, "content-length");
+  return {
+    etag: header2(headers2, "etag"),
+    lastModified: header2(headers2, "last-modified"),
+    contentLength: len3 !== void 0 && /^\d+$/.test(len3) ? Number(len3) : void 0,
+    ...extra
+  };
+}
+function hasValidators(stamp) {
+  return Boolean(stamp?.etag || stamp?.lastModified);
+}
+function decideRedownload(previous, head, pinnedSha256) {
+  if (!previous) return { redownload: true, reason: "no cached copy" };
+  if (pinnedSha256) {
+    return previous.sha256?.toLowerCase() === pinnedSha256.toLowerCase() ? { redownload: false, reason: "cached copy matches datastore_sha256" } : { redownload: true, reason: "datastore_sha256 differs from the cached copy" };
+  }
+  if (head?.status === 304) return { redownload: false, reason: "the server answered 304 Not Modified" };
+  if (!head || head.status < 200 || head.status >= 300) return { redownload: true, reason: `HEAD answered ${head?.status ?? "nothing"}; cannot tell whether the source changed` };
+  const now = stampFromHeaders(head.headers);
+  const weak = (e) => e.replace(/^W\//, "");
+  if (now.etag && previous.etag) {
+    return weak(now.etag) === weak(previous.etag) ? { redownload: false, reason: "ETag unchanged" } : { redownload: true, reason: `ETag changed (${previous.etag} → ${now.etag})` };
+  }
+  if (now.lastModified && previous.lastModified) {
+    const a = Date.parse(previous.lastModified), b = Date.parse(now.lastModified);
+    if (Number.isFinite(a) && Number.isFinite(b)) {
+      return b > a ? { redownload: true, reason: `Last-Modified is newer (${previous.lastModified} → ${now.lastModified})` } : { redownload: false, reason: "Last-Modified unchanged" };
+    }
+  }
+  if (now.contentLength !== void 0 && previous.contentLength !== void 0 && now.contentLength !== previous.contentLength) {
+    return { redownload: true, reason: `Content-Length changed (${previous.contentLength} → ${now.contentLength})` };
+  }
+  return { redownload: true, reason: "the server sent no ETag or Last-Modified to compare" };
+}
+function conditionalHeaders(previous) {
+  const h = {};
+  if (previous?.etag) h["if-none-match"] = previous.etag;
+  if (previous?.lastModified) h["if-modified-since"] = previous.lastModified;
+  return h;
+}
+function contentChanged(previous, sha256) {
+  return previous?.sha256?.toLowerCase() !== sha256.toLowerCase();
+}
+var STAMP_FILE = ".textclf-source.json";
+async function readStamp(dir) {
+  try {
+    return JSON.parse(await readFile2(join12(dir, STAMP_FILE), "utf8"));
+  } catch {
+    return void 0;
+  }
+}
+async function writeStamp(dir, stamp) {
+  const file = join12(dir, STAMP_FILE);
+  await mkdir3(dirname9(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile3(tmp, JSON.stringify(stamp, null, 2));
+  await rename3(tmp, file);
+}
+
+// src/datastore/refresh.ts
+var stampDir = (root, url2) => join13(root, ".sources", shortHash(url2));
+async function previousCopy(p) {
+  const stamp = await readStamp(stampDir(p.root, p.url));
+  if (stamp?.version) {
+    const hit = await findCached(p.root, p.name, stamp.version);
+    if (hit) return { ...stamp, version: stamp.version, path: hit.path };
+  }
+  const plain = await findCached(p.root, p.name, p.urlVersion);
+  if (plain) return { version: p.urlVersion, path: plain.path, sha256: (await readRecord(plain.path))?.sha256 };
+  return void 0;
+}
+async function lastCheckedCopy(root, name, url2) {
+  const stamp = await readStamp(stampDir(root, url2));
+  return stamp?.version ? findCached(root, name, stamp.version) : void 0;
+}
+async function refreshFromSource(p) {
+  const previous = await previousCopy(p);
+  const head = await headRequest(p.url, conditionalHeaders(previous));
+  const answer = "error" in head ? void 0 : head;
+  if ("error" in head) p.log.warning(`HEAD ${p.shown} failed (${head.error}); downloading it to compare`);
+  let reason;
+  if (previous && hasValidators(previous)) {
+    const d = decideRedownload(previous, answer);
+    if (!d.redownload) {
+      const version = displayVersion(previous.version);
+      p.log.info(`Datastore ${p.shown}: ${d.reason}; using the cached ${p.name}@${version} (no download)`);
+      return { root: previous.path, name: p.name, version, fromCache: true, file: await recordFile(previous.path), refresh: { changed: false, downloaded: false, reason: d.reason } };
+    }
+    reason = d.reason;
+  } else {
+    reason = previous ? "the cached copy has no ETag or Last-Modified to check" : "no cached copy of this URL";
+  }
+  p.log.info(`Datastore ${p.shown}: ${reason}; downloading`);
+  const stored = await obtainAndStore(p, (sha) => previous && !contentChanged(previous, sha) ? previous.version : contentVersion(sha));
+  const changed = !previous || contentChanged(previous, stored.sha256);
+  const label = `${p.name}@${displayVersion(stored.version)}`;
+  if (previous && changed) p.log.notice(`Datastore ${p.shown} changed (${reason}): training on the new content, cached as ${label} (sha256 ${stored.sha256})`);
+  else if (previous) p.log.info(`Datastore ${p.shown}: the download has the same sha256 as the cached copy; keeping ${label}`);
+  const validators = answer && answer.status >= 200 && answer.status < 300 ? stampFromHeaders(answer.headers) : {};
+  await writeStamp(stampDir(p.root, p.url), {
+    url: p.shown,
+    ...validators,
+    sha256: stored.sha256,
+    version: stored.version,
+    checkedAt: (/* @__PURE__ */ new Date()).toISOString()
+  });
+  return { ...stored.resolved, refresh: { changed, downloaded: true, reason } };
 }
 
 // src/datastore/logger.ts
@@ -74977,17 +75133,30 @@ async function resolveUrl(req) {
   }
   maskUrlSecrets(url2, req.opts.env ?? process.env);
   const fileName = safeFileName(urlBasename(url2.href)) || "datastore";
-  return fetchOrReuse({
+  const name = entryName(fileName);
+  const common = {
     root: req.root,
-    name: entryName(fileName),
+    name,
     fileName,
-    sha256: req.sha256,
     log: req.log,
     shown: req.shown,
-    version: req.userVersion ? cacheVersion(req.userVersion) : defaultUrlVersion(url2.href, req.sha256),
-    shownVersion: req.userVersion,
     retry: req.opts.retry,
     obtain: (dest) => downloadFile(url2.href, dest, req.shown)
+  };
+  const pinned = Boolean(req.userVersion || req.sha256);
+  if (req.opts.refresh && pinned) req.log.info(`datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? "datastore_version" : "datastore_sha256"}; not checking the source`);
+  if (req.opts.refresh && !pinned) return refreshFromSource({ ...common, url: url2.href, urlVersion: defaultUrlVersion(url2.href) });
+  const checked = pinned ? void 0 : await lastCheckedCopy(req.root, name, url2.href);
+  if (checked) {
+    const version = displayVersion(checked.version);
+    req.log.info(`Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`);
+    return { root: checked.path, name, version, fromCache: true, file: await recordFile(checked.path) };
+  }
+  return fetchOrReuse({
+    ...common,
+    sha256: req.sha256,
+    version: req.userVersion ? cacheVersion(req.userVersion) : defaultUrlVersion(url2.href, req.sha256),
+    shownVersion: req.userVersion
   });
 }
 async function resolveLocal(req, path10) {
@@ -75002,7 +75171,7 @@ async function resolveLocal(req, path10) {
   const digest = await sha256File(path10);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
-    return { root: dirname9(path10), name: entryName(basename5(path10)), version: "local", fromCache: false, file: basename5(path10) };
+    return { root: dirname10(path10), name: entryName(basename5(path10)), version: "local", fromCache: false, file: basename5(path10) };
   }
   return fetchOrReuse({
     root: req.root,
@@ -75033,7 +75202,7 @@ async function resolveCached(req) {
 // src/datastore/locate.ts
 import { existsSync as existsSync7, statSync as statSync5 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, join as join12, normalize, relative as relative2, sep as sep2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join14, normalize, relative as relative2, sep as sep2 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
 async function locateFile(root, file, log = defaultLogger(), flag = "train_file") {
   const wanted = file.trim();
@@ -75051,15 +75220,15 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
   if (rel === "." || rel.startsWith(".." + sep2) || rel === "..") {
     throw new DatastoreError(wanted, `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`);
   }
-  const direct = join12(root, rel);
+  const direct = join14(root, rel);
   if (isFile(direct)) return direct;
   const below = [];
   for (const d of await readdir5(root, { withFileTypes: true })) {
-    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join12(root, d.name, rel))) below.push(join12(d.name, rel));
+    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join14(root, d.name, rel))) below.push(join14(d.name, rel));
   }
   if (below.length === 1) {
     log.notice(`${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. Set ${flag}=${below[0]} to say so explicitly.`);
-    return join12(root, below[0]);
+    return join14(root, below[0]);
   }
   if (below.length > 1) {
     throw new DatastoreError(wanted, `${flag} '${wanted}' is ambiguous: the datastore has ${below.join(", ")}. Fix: set ${flag} to one of them.`);
@@ -75077,7 +75246,7 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path10 = join12(dir, d.name);
+      const path10 = join14(dir, d.name);
       if (d.isDirectory()) {
         if (level < depth) await walk(path10, level + 1);
         else out.push(relative2(root, path10) + "/");
@@ -75100,12 +75269,14 @@ async function locateSplits(flags, log) {
       version: flags.datastore_version,
       sha256: flags.datastore_sha256,
       cacheDir: flags.cache_dir,
-      log
+      log,
+      // `auto` is decided by the caller (the action: schedule events); here it means no.
+      refresh: flags.datastore_refresh === "always"
     }));
     root = ds2.root;
     single = ds2.file;
     datastore = `${ds2.name}@${ds2.version}`;
-    log.info(`datastore ${datastore} at ${root}${ds2.fromCache ? " (from cache, no download)" : ""}`);
+    log.info(`datastore ${datastore} at ${root}${ds2.fromCache && !ds2.refresh?.downloaded ? " (from cache, no download)" : ""}`);
   }
   const files = {};
   for (const split of SPLITS) {
@@ -76580,17 +76751,17 @@ async function runTraining(flags, opts) {
   const { log } = opts;
   const startedAt = /* @__PURE__ */ new Date();
   const outputDir = resolve4(String(flags.output_dir));
-  const ckptRoot = join13(outputDir, "checkpoints");
+  const ckptRoot = join15(outputDir, "checkpoints");
   mkdirSync5(ckptRoot, { recursive: true });
   const resumeDir = flags.resume_from ? resolve4(String(flags.resume_from)) : void 0;
   const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
   const modelSource = resumeDir ?? String(flags.model_name_or_path);
-  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join13(outputDir, ".cache");
+  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join15(outputDir, ".cache");
   const splitFiles = await locateSplits(flags, log);
   const pretokenized = await isPretokenized(splitFiles.files.train);
   const modelFiles = await log.group("Model", () => resolveModel(modelSource, {
     hubUrl: flags.hub_url,
-    cacheDir: join13(cacheDir2, "models"),
+    cacheDir: join15(cacheDir2, "models"),
     requireTokenizer: !pretokenized
   }));
   log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
@@ -76624,7 +76795,7 @@ async function runTraining(flags, opts) {
     start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
     log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
   }
-  const metricsJsonl = join13(outputDir, "metrics.jsonl");
+  const metricsJsonl = join15(outputDir, "metrics.jsonl");
   const events2 = new EventStream(
     new JsonlWriter(metricsJsonl, !!resume),
     flags.log_file ? new JsonlWriter(resolve4(String(flags.log_file)), !!resume) : void 0
@@ -76665,7 +76836,7 @@ async function runTraining(flags, opts) {
     progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
     validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : void 0,
     epochEnd: async (epoch, trainLoss, validation, seconds2) => {
-      const dir = join13(ckptRoot, `epoch-${epoch}`);
+      const dir = join15(ckptRoot, `epoch-${epoch}`);
       const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
       if (validation && better) {
         best = validation;
@@ -76685,12 +76856,12 @@ async function runTraining(flags, opts) {
   let test;
   let predictions = [];
   if (end.cancelled) {
-    checkpointDir = join13(ckptRoot, "interrupted");
+    checkpointDir = join15(ckptRoot, "interrupted");
     await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch, end.stepInEpoch), evalOpts.maxLength);
     checkpoints.push({ epoch: "final", path: checkpointDir });
     log.warning(`cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`);
   } else {
-    checkpointDir = join13(ckptRoot, "final");
+    checkpointDir = join15(ckptRoot, "final");
     await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
     checkpoints.push({ epoch: "final", path: checkpointDir });
     if (data.splits.test) {
@@ -76702,7 +76873,7 @@ async function runTraining(flags, opts) {
     }
   }
   await runner.release();
-  const files = [join13(outputDir, "metrics.json"), metricsJsonl];
+  const files = [join15(outputDir, "metrics.json"), metricsJsonl];
   if (flags.predictions_file && predictions.length) {
     const path10 = resolve4(String(flags.predictions_file));
     writePredictions(path10, predictions, labels);
@@ -76733,16 +76904,16 @@ async function runTraining(flags, opts) {
     dataset: data.stats,
     checkpoints
   };
-  writeJsonAtomic(join13(outputDir, "metrics.json"), metrics);
-  files.push(...writeTensorBoard(allEvents, join13(outputDir, "tensorboard")));
-  const reportPath = join13(outputDir, "report.md");
+  writeJsonAtomic(join15(outputDir, "metrics.json"), metrics);
+  files.push(...writeTensorBoard(allEvents, join15(outputDir, "tensorboard")));
+  const reportPath = join15(outputDir, "report.md");
   writeFileSync7(reportPath, renderReport(metrics));
   files.push(reportPath);
   return { metrics, outputDir, checkpointDir, reportPath, files };
 }
 function pruneEpochCheckpoints(root, keep, list) {
   for (const name of readdirSync3(root)) {
-    const dir = join13(root, name);
+    const dir = join15(root, name);
     if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync3(dir, { recursive: true, force: true });
   }
   for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== "final") list.splice(i, 1);
@@ -76829,7 +77000,7 @@ function helpText() {
 
 // src/cli/demo.ts
 import { mkdirSync as mkdirSync6, writeFileSync as writeFileSync8 } from "node:fs";
-import { join as join14, resolve as resolve5 } from "node:path";
+import { join as join16, resolve as resolve5 } from "node:path";
 
 // src/data/demo/words.ts
 var POSITIVE_ADJ = ["good", "great", "excellent", "wonderful", "brilliant", "charming", "moving", "funny", "beautiful", "clever", "enjoyable", "gripping", "delightful", "superb", "touching", "fun", "fresh", "smart"];
@@ -77028,8 +77199,8 @@ var DEMO_CLI_FLAGS = {
 };
 async function prepareDemo(outputDir, seed) {
   const root = resolve5(outputDir);
-  const dataDir = join14(root, "data");
-  const modelDir = join14(root, "tiny-bert");
+  const dataDir = join16(root, "data");
+  const modelDir = join16(root, "tiny-bert");
   await writeDemoDataset(dataDir, seed);
   mkdirSync6(modelDir, { recursive: true });
   await writeDemoTokenizer(modelDir);
@@ -77039,15 +77210,15 @@ async function prepareDemo(outputDir, seed) {
   const weights = initBertWeights(specs, cfg, seed);
   const tensors = /* @__PURE__ */ new Map();
   for (const s of specs) if (!s.name.startsWith("classifier.")) tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
-  writeSafetensors(join14(modelDir, "model.safetensors"), tensors, { format: "pt" });
-  writeFileSync8(join14(modelDir, "config.json"), `${JSON.stringify(raw, null, 2)}
+  writeSafetensors(join16(modelDir, "model.safetensors"), tensors, { format: "pt" });
+  writeFileSync8(join16(modelDir, "config.json"), `${JSON.stringify(raw, null, 2)}
 `);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }
 
 // src/cli/main.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join15 } from "node:path";
+import { join as join17 } from "node:path";
 async function main(argv) {
   const log = lineLogger();
   try {
@@ -77073,14 +77244,14 @@ async function main(argv) {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
-    const cacheDir2 = process.env.XDG_CACHE_HOME ? join15(process.env.XDG_CACHE_HOME, "textclf") : join15(homedir2(), ".cache", "textclf");
+    const cacheDir2 = process.env.XDG_CACHE_HOME ? join17(process.env.XDG_CACHE_HOME, "textclf") : join17(homedir2(), ".cache", "textclf");
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir2 });
     const t = r.metrics.test;
     process.stdout.write([
       "",
       t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : "no test split",
       `report:     ${r.reportPath}`,
-      `metrics:    ${join15(r.outputDir, "metrics.json")}`,
+      `metrics:    ${join17(r.outputDir, "metrics.json")}`,
       `checkpoint: ${r.checkpointDir}`,
       ""
     ].join("\n"));

@@ -17,14 +17,21 @@ export interface FindRunOptions {
   event?: string;
 }
 
-/** Latest successful completed run of the current run's workflow, excluding the current run. */
+/**
+ * Events whose runs are listed under the default branch (issue_comment runs always are; a fork's
+ * pull request from its own `main` is too) but trained pull-request code: never a baseline, or
+ * one `/train` would be compared with the previous PR's model labelled as main.
+ */
+const PR_CODE_EVENTS = new Set(['issue_comment', 'pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
+
+/** Latest successful completed run of the current run's workflow on the branch, excluding the current run and PR-code runs. */
 export async function findBaselineRun(octokit: Octokit, repo: RepoRef, opts: FindRunOptions): Promise<RunRef | undefined> {
   const { data: current } = await octokit.rest.actions.getWorkflowRun({ ...repo, run_id: opts.runId });
   const branch = opts.branch ?? (await octokit.rest.repos.get({ ...repo })).data.default_branch;
   const { data } = await octokit.rest.actions.listWorkflowRuns({
-    ...repo, workflow_id: current.workflow_id, branch, status: 'success', per_page: 20, ...(opts.event ? { event: opts.event } : {}),
+    ...repo, workflow_id: current.workflow_id, branch, status: 'success', per_page: 100, ...(opts.event ? { event: opts.event } : {}),
   });
-  const run = data.workflow_runs.find((r) => r.id !== opts.runId && r.conclusion === 'success');
+  const run = data.workflow_runs.find((r) => r.id !== opts.runId && r.conclusion === 'success' && !PR_CODE_EVENTS.has(r.event));
   if (!run) return undefined;
   return { id: run.id, headSha: run.head_sha, headBranch: run.head_branch ?? branch, url: run.html_url, event: run.event, createdAt: run.created_at };
 }

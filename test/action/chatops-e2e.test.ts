@@ -114,8 +114,7 @@ test("Must show (ChatOps): a writer's /train max_epochs=2 trains 2 epochs with b
   github.permissions.set('writer', 'write');
   github.permissions.set('reader', 'read');
   github.pulls.set(PR, { number: PR, head_sha: HEAD, head_ref: 'better-model', head_repo: github.fullName, base_ref: 'main', user: github.user('writer') });
-  const commentEvent = (login: string) => {
-    const body = '/train max_epochs=2';
+  const commentEvent = (login: string, body = '/train max_epochs=2') => {
     const c = github.addComment(PR, body, github.user(login));
     return { id: c.id, payload: { action: 'created', comment: { id: c.id, body, user: { login, type: 'User' } }, issue: { number: PR, pull_request: { url: `${github.url}/repos/${github.fullName}/pulls/${PR}` } },
       repository: { full_name: github.fullName, default_branch: 'main' }, sender: { login, type: 'User' } } };
@@ -186,6 +185,18 @@ test("Must show (ChatOps): a writer's /train max_epochs=2 trains 2 epochs with b
   expect(github.reactionsOn(r.id)).toEqual(['-1']);
   expect(github.commentsOn(PR).filter((c) => c.body.includes('@reader'))).toEqual(replies); // answered once, not per step
   expect(github.comments.find((c) => c.id === sticky[0]!.id)!.body).toBe(stickyBefore);
+
+  // The writer's run succeeded (GitHub lists issue_comment runs under main). A later /train on the
+  // PR edits the same sticky comment and still compares with main's push run, not with that PR run.
+  Object.assign(wRun, { status: 'completed', conclusion: 'success' });
+  const again = commentEvent('writer', '/train max_epochs=1');
+  const aRun = github.addRun({ workflow_id: WF, name: WORKFLOW, event: 'issue_comment', status: 'in_progress', conclusion: null, head_sha: MAIN_SHA });
+  const again1 = ok(await step({ event: 'issue_comment', payload: again.payload, runId: aRun.id, job: 'train', workflow: WORKFLOW, name: 'writer-again', with: trainWith }), 'second /train');
+  expect(metricsOf(again1).epochs).toHaveLength(1);
+  const stickies = github.commentsOn(PR).filter((c) => c.body.includes('Trained commit'));
+  expect(stickies.map((c) => c.id)).toEqual([sticky[0]!.id]);
+  expect(stickies[0]!.body).toContain('· **1 epoch** ·');
+  expect(stickies[0]!.body).toContain(`[main @ ${MAIN_SHA.slice(0, 7)}](https://github.com/${github.fullName}/actions/runs/${baseRun.id})`);
 }, 120_000);
 
 test('Must show (sweep): plan -> 4 trial runs -> aggregate, one table naming the best trial', async () => {

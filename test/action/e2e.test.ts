@@ -6,15 +6,15 @@
 // Asserts on results: outputs file, job summary, the artifact downloaded back and its checkpoint
 // loaded and run; a SIGTERM mid-training leaves an uploaded checkpoint that resumes.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { DefaultArtifactClient } from '@actions/artifact';
+import { join } from 'node:path';
 import { prepareDemo } from '../../src/cli/demo.js';
 import { parseFlags } from '../../src/config/parse.js';
 import { lineLogger } from '../../src/report/logger.js';
 import { runTraining } from '../../src/train/run.js';
 import type { MetricsFile } from '../../src/train/metrics-types.js';
+import { buildActionCheckout, downloadArtifact, walkRel } from '../helpers/action-runner.js';
 import { startArtifactService, type ArtifactService } from '../helpers/artifact-service.js';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
@@ -33,18 +33,10 @@ let root: string, actionDir: string, toolCache: string;
 let RUN = 0;
 let azurite: Azurite, service: ArtifactService, registry: LocalRegistry, datastore: TestServer, hub: FakeHub, github: GitHubFake;
 
-function walkRel(dir: string, base = dir): string[] {
-  return readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? walkRel(join(dir, e), base) : [relative(base, join(dir, e))])).sort();
-}
-
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'textclf-action-e2e-'));
   // The runner checks out the action repository: action.yml, package.json, dist/ (no node_modules).
-  actionDir = join(root, 'action');
-  mkdirSync(actionDir);
-  execFileSync(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--outdir', join(actionDir, 'dist')], { stdio: 'inherit' });
-  copyFileSync(join(actionDir, 'dist', 'action.yml'), join(actionDir, 'action.yml'));
-  copyFileSync(join(repo, 'package.json'), join(actionDir, 'package.json'));
+  actionDir = buildActionCheckout(join(root, 'action'));
   toolCache = join(root, 'toolcache');
 
   const demo = await prepareDemo(join(root, 'demo'), 42);
@@ -91,17 +83,8 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
   }, { cancelWhen: opts.cancelWhen });
 }
 
-async function download(id: number, name: string): Promise<string> {
-  const dir = join(root, `download-${name}`);
-  const saved = { ...process.env };
-  try {
-    Object.assign(process.env, { ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url });
-    delete process.env.GITHUB_SERVER_URL;
-    await new DefaultArtifactClient().downloadArtifact(id, { path: dir });
-  } finally {
-    process.env = saved;
-  }
-  return dir;
+function download(id: number, name: string): Promise<string> {
+  return downloadArtifact(service, id, join(root, `download-${name}`));
 }
 
 test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads (<= 3 min on CPU)', async () => {
