@@ -5,7 +5,7 @@
 // from the example files, matrix expressions evaluated, and only runner-specific inputs
 // (datastore, model, tiny sizes) overridden. Artifacts a step uploads are published to the REST
 // fake under the step's workflow run, as GitHub does, so baselines and sweeps download real uploads.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -182,6 +182,8 @@ test("Must show (ChatOps): a writer's /train max_epochs=2 trains 2 epochs with b
   expect(notTrained.outputs).toEqual({});
   expect(notTrained.summary).toBe('');
   expect(service.artifacts.length).toBe(uploadsBefore);
+  expect(existsSync(join(root, 'reader-train', 'workspace', 'runs'))).toBe(false); // no output_dir, no metrics.json
+  expect(existsSync(join(root, 'writer-train', 'workspace', 'runs', 'textclf', 'metrics.json'))).toBe(true); // where it would be
   expect(github.reactionsOn(r.id)).toEqual(['-1']);
   expect(github.commentsOn(PR).filter((c) => c.body.includes('@reader'))).toEqual(replies); // answered once, not per step
   expect(github.comments.find((c) => c.id === sticky[0]!.id)!.body).toBe(stickyBefore);

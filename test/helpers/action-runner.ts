@@ -67,11 +67,22 @@ export async function downloadArtifact(service: ArtifactService, id: number, dir
 export async function publishUploads(service: ArtifactService, github: GitHubFake, runId: number, scratch: string, published: Set<number>): Promise<string[]> {
   const names: string[] = [];
   for (const a of service.artifacts.filter((x) => x.finalized && !published.has(x.id))) {
-    const dir = await downloadArtifact(service, a.id, join(scratch, `published-${a.id}`));
+    const dir = await quietly(() => downloadArtifact(service, a.id, join(scratch, `published-${a.id}`)));
     const files = Object.fromEntries(walkRel(dir).map((f) => [f, readFileSync(join(dir, f))]));
     github.addArtifact(runId, a.name, files);
     published.add(a.id);
     names.push(a.name);
   }
   return names;
+}
+
+/** @actions/core prints ::debug:: lines for every download; the bridge is plumbing, not the subject. */
+async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof write;
+  try {
+    return await f();
+  } finally {
+    process.stdout.write = write;
+  }
 }
