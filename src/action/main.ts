@@ -12,6 +12,8 @@ import { afterTraining, beforeTraining, chatopsStep, githubInputs, planStep, tra
 import { QualityGateError } from '../github/gates.js';
 import { decideGpus, queryGpus } from '../github/gpu.js';
 import { hasCudaProvider, type OrtRuntime } from '../github/runtime.js';
+import { datastoreRefreshFor } from '../github/schedule.js';
+import { renderComparison } from '../github/summary-compare.js';
 import { aggregateSweep } from '../github/sweep-aggregate.js';
 import type { CommentMode } from '../github/sticky-comment.js';
 import { renderReport } from '../report/markdown.js';
@@ -90,6 +92,8 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
     gpus: gpu.gpus,
     // The artifact carries predictions.csv even when the user did not ask for a file.
     predictions_file: flags.predictions_file ?? join(outputDir, 'predictions.csv'),
+    // auto: scheduled runs retrain on what the datastore URL serves now (checked, re-downloaded if changed).
+    datastore_refresh: datastoreRefreshFor(flags.datastore_refresh, t.ctx?.eventName),
   };
 
   const controller = new AbortController();
@@ -166,6 +170,15 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
     const after = await afterTraining(t.deps, inputs, t.before, {
       metrics, reportMarkdown: report, artifacts: uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : undefined,
     });
+    // Deltas vs the previous scheduled run (schedule) or the baseline, below the report in both
+    // the summary and report.md, before a failed gate ends the job.
+    if (after.comparedWith || t.deps.ctx.eventName === 'schedule') {
+      const gatesSet = inputs.minAccuracy !== undefined || inputs.failOnRegression !== undefined;
+      const section = renderComparison({ metrics, comparedWith: after.comparedWith, note: after.baselineNote, gates: gatesSet ? after.failures : undefined, scheduled: t.deps.ctx.eventName === 'schedule' });
+      writeFileSync(`${result.reportPath}.tmp`, `${report}\n${section}`);
+      renameSync(`${result.reportPath}.tmp`, result.reportPath);
+      await core.summary.addRaw(`\n${section}`).write();
+    }
     if (after.failures.length) throw new QualityGateError(after.failures);
   }
   if (metrics.run.cancelled) {

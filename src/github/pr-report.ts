@@ -3,6 +3,8 @@
 // comment is always written before the job fails.
 import type { MetricsFile } from '../train/metrics-types.js';
 import { loadBaseline, type Baseline } from './baseline.js';
+import type { ComparedWith } from './summary-compare.js';
+import { previousScheduledModel } from './schedule.js';
 import { finalMetrics } from './compare.js';
 import { pullRequestNumber, runUrl, type Octokit, type RunContext } from './events.js';
 import { evaluateGates, type GateFailure, type GateOptions } from './gates.js';
@@ -28,7 +30,15 @@ export interface PrReportInput {
   warn?: (message: string) => void;
 }
 
-export interface PrReportResult { baseline?: Baseline; baselineNote?: string; failures: GateFailure[]; commentId?: number; body?: string }
+export interface PrReportResult {
+  baseline?: Baseline;
+  /** What the deltas and gates were computed against, as shown (also in the job summary). */
+  comparedWith?: ComparedWith;
+  baselineNote?: string;
+  failures: GateFailure[];
+  commentId?: number;
+  body?: string;
+}
 
 /** The commit that was trained: the PR head for pull_request events (GITHUB_SHA is the merge commit there). */
 export function trainedSha(ctx: RunContext): string {
@@ -49,9 +59,10 @@ export async function reportToPullRequest(input: PrReportInput): Promise<PrRepor
   let baselineNote: string | undefined;
   try {
     // Scheduled runs compare with the previous scheduled model, everything else with the default branch.
-    const got = await loadBaseline(input.octokit, { token: input.token, repo: ctx.repo }, {
-      runId: ctx.runId, ...(ctx.eventName === 'schedule' ? { event: 'schedule' } : {}), ...input.artifactMatch,
-    });
+    const src = { token: input.token, repo: ctx.repo };
+    const got = ctx.eventName === 'schedule'
+      ? await previousScheduledModel(input.octokit, src, ctx.runId, input.artifactMatch)
+      : await loadBaseline(input.octokit, src, { runId: ctx.runId, ...input.artifactMatch });
     baseline = got.baseline;
     baselineNote = got.reason;
   } catch (e) {
@@ -59,17 +70,20 @@ export async function reportToPullRequest(input: PrReportInput): Promise<PrRepor
     baselineNote = `baseline unavailable: ${(e as Error).message}`;
     warn(baselineNote);
   }
-  const base = baseline && { label: `${baseline.run.headBranch} @ ${baseline.run.headSha.slice(0, 7)}`, url: baseline.run.url, metrics: finalMetrics(baseline.metrics) };
+  const base = baseline && {
+    label: ctx.eventName === 'schedule' ? `previous scheduled run ${baseline.run.id} @ ${baseline.run.headSha.slice(0, 7)}` : `${baseline.run.headBranch} @ ${baseline.run.headSha.slice(0, 7)}`,
+    url: baseline.run.url, metrics: finalMetrics(baseline.metrics),
+  };
   const failures = evaluateGates(finalMetrics(input.metrics), base, input.gates);
   if (input.gates.failOnRegression !== undefined && !base) warn(`fail_on_regression not checked: ${baselineNote}`);
 
   const pr = input.pr ?? pullRequestNumber(ctx) ?? (input.comment === 'always' ? await openPullForCommit(input.octokit, ctx) : undefined);
-  if (!shouldComment(input.comment, ctx.eventName, pr)) return { baseline, baselineNote, failures };
+  if (!shouldComment(input.comment, ctx.eventName, pr)) return { baseline, comparedWith: base, baselineNote, failures };
   const body = renderStickyBody({
     title: `textclf · ${ctx.workflow} / ${ctx.job}`, sha: input.sha ?? trainedSha(ctx), runUrl: runUrl(ctx), metrics: input.metrics,
     baseline: base, gates: input.gates.minAccuracy !== undefined || input.gates.failOnRegression !== undefined ? failures : undefined,
     artifacts: input.artifacts, trigger: input.trigger, reportMarkdown: input.reportMarkdown,
   });
   const { id } = await upsertStickyComment(input.octokit, ctx.repo, pr!, stickyMarker(ctx.workflow, ctx.job), body, input.selfLogin);
-  return { baseline, baselineNote, failures, commentId: id, body };
+  return { baseline, comparedWith: base, baselineNote, failures, commentId: id, body };
 }

@@ -12,6 +12,15 @@ export {
   type HeaderBag, type RedownloadDecision, type SourceStamp,
 } from '../datastore/source-stamp.js';
 
+/**
+ * `datastore_refresh` as the run should apply it: `auto` checks the source on schedule events
+ * (retraining on whatever the datastore holds now) and trusts the cache otherwise.
+ */
+export function datastoreRefreshFor(mode: unknown, eventName: string | undefined): 'always' | 'never' {
+  if (mode === 'always' || mode === 'never') return mode;
+  return eventName === 'schedule' ? 'always' : 'never';
+}
+
 /** The previous scheduled run of this workflow on the default branch and its metrics. */
 export function previousScheduledModel(octokit: Octokit, src: ArtifactSource, runId: number, artifact: { name?: string; prefix?: string } = {}) {
   return loadBaseline(octokit, src, { runId, event: 'schedule', ...artifact });

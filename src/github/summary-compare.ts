@@ -1,0 +1,37 @@
+// The job summary's comparison section: this run against what its deltas and gates were computed
+// with (the previous scheduled run on `schedule` events, the default-branch baseline otherwise),
+// plus the gate outcome. Appended below the report once the baseline is known.
+import type { MetricsFile } from '../train/metrics-types.js';
+import { compareMetrics, finalMetrics, formatDelta, formatMetric, METRIC_LABEL, type FinalMetrics } from './compare.js';
+import type { GateFailure } from './gates.js';
+import { escapeMarkdown, link } from './markdown-safe.js';
+
+export interface ComparedWith { label: string; url?: string; metrics: FinalMetrics }
+
+export interface ComparisonInput {
+  metrics: MetricsFile;
+  comparedWith?: ComparedWith;
+  /** Why there is nothing to compare with (shown when comparedWith is absent). */
+  note?: string;
+  /** The gate results, when any gate was set. */
+  gates?: GateFailure[];
+  scheduled: boolean;
+}
+
+export function renderComparison(input: ComparisonInput): string {
+  const title = input.scheduled ? 'Compared with the previous scheduled run' : 'Compared with the baseline';
+  const lines = [`## ${title}`, ''];
+  if (input.comparedWith) {
+    const current = finalMetrics(input.metrics);
+    lines.push(`| ${current.source} | this run | ${link(input.comparedWith.label, input.comparedWith.url)} | Δ |`, '| --- | ---: | ---: | --- |');
+    for (const d of compareMetrics(current, input.comparedWith.metrics)) {
+      lines.push(`| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`);
+    }
+  } else {
+    lines.push(`_Nothing to compare with: ${escapeMarkdown(input.note ?? 'no earlier run', 300)}._`);
+  }
+  if (input.gates) {
+    lines.push('', input.gates.length === 0 ? '✅ Quality gates passed.' : `❌ Quality gates failed:\n${input.gates.map((g) => `- ${escapeMarkdown(g.message, 400)}`).join('\n')}`);
+  }
+  return lines.join('\n') + '\n';
+}
