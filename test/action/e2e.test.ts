@@ -100,7 +100,7 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(r.stdout.split('\n').filter((l) => l.includes(TOKEN)).every((l) => l.startsWith('::add-mask::'))).toBe(true);
   const groups = [...r.stdout.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
   expect(groups).toEqual([expect.stringMatching(/^Provisioning onnxruntime-node 1\.30\.0 from http:\/\/127\.0\.0\.1:\d+\/$/),
-    'Model', 'Datastore', 'Tokenizing', 'Epoch 1/2', 'Epoch 2/2', 'Test', `Upload artifact textclf-${RUN}-1`]);
+    'Datastore', 'Model', 'Tokenizing', 'Epoch 1/2', 'Epoch 2/2', 'Test', `Upload artifact textclf-${RUN}-1`]);
   expect(r.stdout.match(/^::group::/gm)!.length).toBe(r.stdout.match(/^::endgroup::/gm)!.length);
 
   // Outputs.
