@@ -27,6 +27,14 @@ export interface RefreshOutcome {
   reason: string;
 }
 
+/** http-client errors may quote the request path (a presigned query) or the URL: keep secrets out of the log. */
+function withoutSecrets(message: string, url: string): string {
+  const u = new URL(url);
+  let m = message;
+  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)]) if (secret) m = m.split(secret).join('…');
+  return m;
+}
+
 const stampDir = (root: string, url: string) => join(root, '.sources', shortHash(url));
 
 interface PreviousCopy extends SourceStamp { version: string; path: string }
@@ -54,7 +62,7 @@ export async function refreshFromSource(p: RefreshPlan): Promise<ResolvedDatasto
   // Also without validators to send: the answer's ETag/Last-Modified go into the new stamp.
   const head = await headRequest(p.url, conditionalHeaders(previous));
   const answer = 'error' in head ? undefined : head;
-  if ('error' in head) p.log.warning(`HEAD ${p.shown} failed (${head.error}); downloading it to compare`);
+  if ('error' in head) p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
   let reason: string;
   if (previous && hasValidators(previous)) {
     const d = decideRedownload(previous, answer);
