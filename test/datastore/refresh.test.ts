@@ -26,7 +26,7 @@ const cache = () => join(work, 'cache', 'datastores');
 /** Completed versions cached under `name`. */
 const versions = (name: string) => (existsSync(join(cache(), name)) ? readdirSync(join(cache(), name)).filter((v) => existsSync(join(cache(), name, `${v}/any`)) && existsSync(join(cache(), name, `${v}/any.complete`))).sort() : []);
 /** Method + status of every request to `path` since `from`. */
-const seen = (path: string, from: number) => server.requests.slice(from).filter((r) => r.path === path).map((r) => `${r.method} ${r.status}`);
+const seen = (path: string, from: number) => server.requests.slice(from).filter((r) => r.path === path.split('?')[0]).map((r) => `${r.method} ${r.status}`);
 
 function run(path: string, extra: Partial<ResolveOptions> = {}) {
   const lines: string[] = [];
@@ -148,6 +148,18 @@ test('a changed source that fails its checks leaves the cache and the stamp as t
   Object.assign(routes['/bad.zip']!, { body: v1, etag: '"fixed"', contentType: undefined });
   const fixed = await run('/bad.zip');
   expect(fixed.r).toMatchObject({ root: good.r.root, refresh: { changed: false, downloaded: true } });
+});
+
+test('a presigned query never reaches the stamp or the log', async () => {
+  routes['/signed.zip'] = { body: v1, etag: '"s"' };
+  const secret = 'X-Amz-Signature=0123456789abcdef0123456789abcdef';
+  const first = await run(`/signed.zip?${secret}`);
+  const second = await run(`/signed.zip?${secret}`);
+  expect(second.requests).toEqual(['HEAD 304']);
+  const dir = join(cache(), '.sources', readdirSync(join(cache(), '.sources'))[0]!);
+  const stampText = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
+  expect(JSON.parse(stampText).url).toBe(`${server.url('/signed.zip')}?…`);
+  for (const text of [stampText, ...first.lines, ...second.lines]) expect(text).not.toContain('0123456789abcdef');
 });
 
 test('the test server honours validators as HTTP says (so the cases above mean something)', async () => {
