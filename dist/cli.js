@@ -31024,7 +31024,7 @@ var FLAGS = [
   f({ name: "comment", type: "enum", default: "auto", choices: ["auto", "always", "never"], group: "github", scope: actionOnly, help: "Sticky PR comment: auto (pull_request and /train runs), always (also find the PR of a push), never" }),
   f({ name: "allow_forks", type: "bool", default: false, group: "github", scope: actionOnly, help: "Let /train run for pull requests from forks (untrusted code on your runner)" }),
   f({ name: "min_accuracy", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when the final accuracy (test, else last validation) is below this" }),
-  f({ name: "fail_on_regression", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when accuracy or F1 drops more than this tolerance below the default-branch baseline (0 = any drop)" }),
+  f({ name: "fail_on_regression", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when accuracy or F1 drops more than this tolerance below the baseline: the default-branch run, or the previous scheduled run on schedule events (0 = any drop)" }),
   f({ name: "sweep", type: "string", default: void 0, group: "github", scope: actionOnly, help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))' }),
   f({ name: "mode", type: "enum", default: "train", choices: ["train", "chatops", "plan", "aggregate"], group: "github", scope: actionOnly, help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)" })
 ];
@@ -75016,6 +75016,12 @@ async function writeStamp(dir, stamp) {
 }
 
 // src/datastore/refresh.ts
+function withoutSecrets(message, url2) {
+  const u = new URL(url2);
+  let m = message;
+  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)]) if (secret) m = m.split(secret).join("…");
+  return m;
+}
 var stampDir = (root, url2) => join13(root, ".sources", shortHash(url2));
 async function previousCopy(p) {
   const stamp = await readStamp(stampDir(p.root, p.url));
@@ -75035,7 +75041,7 @@ async function refreshFromSource(p) {
   const previous = await previousCopy(p);
   const head = await headRequest(p.url, conditionalHeaders(previous));
   const answer = "error" in head ? void 0 : head;
-  if ("error" in head) p.log.warning(`HEAD ${p.shown} failed (${head.error}); downloading it to compare`);
+  if ("error" in head) p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
   let reason;
   if (previous && hasValidators(previous)) {
     const d = decideRedownload(previous, answer);

@@ -42,7 +42,7 @@ export interface StepResult { code: number | null; stdout: string; seconds: numb
 
 /**
  * Runs `node <entry>` with exactly `env` (plus PATH and HOME), cwd = the workspace. `cancelWhen`:
- * once the output matches, cancel like the runner (SIGINT, then SIGTERM right after).
+ * once the output matches, cancel like the runner (SIGINT, then SIGTERM while the step is stopping).
  */
 export async function runNodeStep(entry: string, files: RunnerFiles, env: Record<string, string>, opts: { cancelWhen?: RegExp; cancelDelayMs?: number } = {}): Promise<StepResult> {
   const started = Date.now();
@@ -55,13 +55,17 @@ export async function runNodeStep(entry: string, files: RunnerFiles, env: Record
   });
   let stdout = '';
   let signalled = false;
+  let terminated = false;
+  // Two kill() calls back to back may be delivered in either order; send SIGTERM once the step has
+  // acknowledged SIGINT (or after 5 s), so it arrives while the checkpoint is being saved.
+  const terminate = () => { if (!terminated) { terminated = true; child.kill('SIGTERM'); } };
   const onData = (d: Buffer) => {
     stdout += d.toString();
     if (opts.cancelWhen && !signalled && opts.cancelWhen.test(stdout)) {
       signalled = true;
-      // Back to back: the second signal arrives while the checkpoint is being saved.
-      setTimeout(() => { child.kill('SIGINT'); child.kill('SIGTERM'); }, opts.cancelDelayMs ?? 1500);
+      setTimeout(() => { child.kill('SIGINT'); setTimeout(terminate, 5000).unref(); }, opts.cancelDelayMs ?? 1500);
     }
+    if (signalled && !terminated && /SIGINT: stopping/.test(stdout)) terminate();
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
