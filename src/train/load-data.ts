@@ -16,7 +16,13 @@ import type { DatasetStats } from './metrics-types.js';
 export type Split = 'train' | 'valid' | 'test';
 export const SPLITS: Split[] = ['train', 'valid', 'test'];
 
-export interface SplitFiles { root: string; datastore?: string; files: Partial<Record<Split, string>> }
+export interface SplitFiles {
+  root: string;
+  datastore?: string;
+  files: Partial<Record<Split, string>>;
+  /** The train file is pre-tokenized JSONL (decides whether a tokenizer is needed). */
+  pretokenized: boolean;
+}
 
 export interface LoadedData {
   labelMap: LabelMap;
@@ -57,11 +63,11 @@ export async function locateSplits(flags: Flags, log: Logger): Promise<SplitFile
       log.notice(`${flag}: no ${name} in the datastore; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${flag} to use another file)`);
     }
   }
-  return { root, datastore, files };
+  return { root, datastore, files, pretokenized: await isPretokenized(files.train!) };
 }
 
 /** A .jsonl file whose first record has input_ids is pre-tokenized. */
-export async function isPretokenized(file: string): Promise<boolean> {
+async function isPretokenized(file: string): Promise<boolean> {
   if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
   const fh = await open(file, 'r');
   try {
@@ -78,8 +84,7 @@ export async function isPretokenized(file: string): Promise<boolean> {
 export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenizer | undefined, log: Logger, fixedLabels?: string[]): Promise<LoadedData> {
   const maxLength = Number(flags.max_length);
   const splits: Partial<Record<Split, EncodedDataset>> = {};
-  const trainFile = sf.files.train!;
-  if (await isPretokenized(trainFile)) {
+  if (sf.pretokenized) {
     let labelMap: LabelMap | undefined = fixedLabels ? labelMapFromLabels(fixedLabels) : undefined;
     for (const split of SPLITS) {
       const file = sf.files[split];

@@ -14,7 +14,7 @@ import { loadTokenizer } from '../tokenizer/load.js';
 import { loadResumeState, saveCheckpoint, CheckpointError } from './checkpoint.js';
 import { evaluateSplit, type Prediction } from './evaluate.js';
 import { EventStream, JsonlWriter } from './events.js';
-import { isPretokenized, loadSplits, locateSplits } from './load-data.js';
+import { loadSplits, locateSplits } from './load-data.js';
 import type { EpochRecord, EvalMetrics, MetricsEvent, MetricsFile } from './metrics-types.js';
 import { Progress } from './progress.js';
 import { Runner } from './runner.js';
@@ -54,9 +54,8 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
   const modelSource = resumeDir ?? String(flags.model_name_or_path);
   const cacheDir = (flags.cache_dir as string | undefined) ?? opts.defaultCacheDir ?? join(outputDir, '.cache');
   const splitFiles = await locateSplits(flags, log);
-  const pretokenized = await isPretokenized(splitFiles.files.train!);
   const modelFiles = await log.group('Model', () => resolveModel(modelSource, {
-    hubUrl: flags.hub_url as string | undefined, cacheDir: join(cacheDir, 'models'), requireTokenizer: !pretokenized,
+    hubUrl: flags.hub_url as string | undefined, cacheDir: join(cacheDir, 'models'), requireTokenizer: !splitFiles.pretokenized,
   }));
   log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
   // Pre-tokenized data needs no tokenizer; one that exists still checks ids and goes into checkpoints.
