@@ -5,7 +5,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
-import { FlagError, parseFlags, type Flags } from '../config/parse.js';
+import { parseFlags, type Flags } from '../config/parse.js';
 import { artifactName, collectFiles, uploadArtifact, type CheckpointPolicy, type UploadResult } from '../github/artifacts.js';
 import { contextFromEnv, runUrl, type RunContext } from '../github/events.js';
 import { afterTraining, beforeTraining, chatopsStep, githubInputs, planStep, trainingFailed, type Deps, type GitHubInputs } from '../github/flow.js';
@@ -18,7 +18,7 @@ import { aggregateSweep } from '../github/sweep-aggregate.js';
 import type { CommentMode } from '../github/sticky-comment.js';
 import { renderReport } from '../report/markdown.js';
 import type { Logger } from '../report/logger.js';
-import type { MetricsEvent, MetricsFile } from '../train/metrics-types.js';
+import type { MetricsEvent } from '../train/metrics-types.js';
 import { CudaUnavailableError } from '../train/device.js';
 import { runTraining } from '../train/run.js';
 import { actionsLogger, type ActionsLogger } from './logger.js';
@@ -214,12 +214,10 @@ function tryContext(log: Logger): RunContext | undefined {
 /** Typed user errors become an annotation titled with the input they are about. */
 function fail(e: unknown): void {
   const err = e as Error & { flag?: string };
-  const flag = err instanceof FlagError ? err.flag : err.flag;
-  const title = flag ? `textclf: input ${flag}` : err.name && err.name !== 'Error' ? `textclf: ${err.name}` : 'textclf';
+  const title = err.flag ? `textclf: input ${err.flag}` : err.name && err.name !== 'Error' ? `textclf: ${err.name}` : 'textclf';
   if (err.stack) core.debug(err.stack);
   // setFailed would print a second, untitled annotation: one titled error + the exit code suffice.
   core.error(err.message ?? String(e), { title });
   process.exitCode = 1;
 }
 
-export type { MetricsFile };

@@ -95,8 +95,3 @@ export function writeTensorBoard(events: MetricsEvent[], logdir: string, opts: {
   }
   return written;
 }
-
-/** Parses metrics.jsonl text (blank lines ignored). */
-export function parseMetricsJsonl(text: string): MetricsEvent[] {
-  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsEvent);
-}
