@@ -5,6 +5,7 @@ import path from 'node:path';
 import { TokenizerError } from './errors.js';
 import { bertOptionsFromConfig, bertTokenizerJson, parseVocabTxt } from './bert-json.js';
 import { TextTokenizer } from './text-tokenizer.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -47,14 +48,8 @@ export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
 
 /** Writes tokenizer.json (and tokenizer_config.json when known) into a checkpoint dir, atomically. */
 export async function saveTokenizer(tok: TextTokenizer, dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  const write = async (name: string, value: unknown) => {
-    const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
-    await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-    await fs.rename(tmp, path.join(dir, name));
-  };
-  await write('tokenizer.json', tok.json);
+  writeJsonAtomic(path.join(dir, 'tokenizer.json'), tok.json);
   // transformers.js needs tokenizer_class and pad_token to batch (DESIGN.md).
-  await write('tokenizer_config.json', { tokenizer_class: 'BertTokenizer', ...tok.config, pad_token: tok.padToken });
+  writeJsonAtomic(path.join(dir, 'tokenizer_config.json'), { tokenizer_class: 'BertTokenizer', ...tok.config, pad_token: tok.padToken });
 }
 

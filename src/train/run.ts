@@ -1,6 +1,6 @@
 // One training run from flags: data, model, runner, trainer, checkpoints, test, report. Both hosts
 // (CLI and action) call this; they differ only in the Logger and how they present the results.
-import { mkdirSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Flags } from '../config/parse.js';
 import { readBertConfig } from '../models/bert/config.js';
@@ -19,6 +19,8 @@ import type { EpochRecord, EvalMetrics, MetricsEvent, MetricsFile } from './metr
 import { Progress } from './progress.js';
 import { Runner } from './runner.js';
 import { Trainer, type Position } from './trainer.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { csvField } from '../util/csv.js';
 
 export interface RunOptions {
   log: Logger;
@@ -183,7 +185,7 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
   writeJsonAtomic(join(outputDir, 'metrics.json'), metrics);
   files.push(...writeTensorBoard(allEvents, join(outputDir, 'tensorboard')));
   const reportPath = join(outputDir, 'report.md');
-  writeFileSync(reportPath, renderReport(metrics));
+  writeFileAtomic(reportPath, renderReport(metrics));
   files.push(reportPath);
   return { metrics, outputDir, checkpointDir, reportPath, files };
 }
@@ -196,19 +198,12 @@ function pruneEpochCheckpoints(root: string, keep: string, list: MetricsFile['ch
   for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== 'final') list.splice(i, 1);
 }
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
-}
-
 /** CSV: row, label, prediction, then one probability column per label (quoted when needed). */
 function writePredictions(path: string, preds: Prediction[], labels: string[]): void {
-  const q = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const q = csvField;
   const lines = [['row', 'label', 'prediction', ...labels.map((l) => `p_${l}`)].map(q).join(',')];
   for (const p of preds) lines.push([String(p.row), q(labels[p.label]), q(labels[p.predicted]), ...Array.from(p.probabilities, (x) => x.toFixed(6))].join(','));
-  mkdirSync(resolve(path, '..'), { recursive: true });
-  writeFileSync(`${path}.tmp`, lines.join('\n') + '\n');
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, lines.join('\n') + '\n');
 }
 
 export { CheckpointError };

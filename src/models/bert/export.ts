@@ -1,10 +1,11 @@
 // Inference export: onnx/model.onnx built from the same forward code (eval semantics: no dropout,
 // no labels), weights as initializers, plus the JSON files @huggingface/transformers needs to load
 // the directory in pipeline('text-classification', dir).
-import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Graph, Value } from '../../onnx/graph.js';
 import { toModelBytes } from '../../onnx/serialize.js';
+import { replaceFileAtomic, writeFileAtomic, writeJsonAtomic } from '../../util/atomic-write.js';
 import { writeSafetensors, type SafeTensor } from '../safetensors.js';
 import { checkpointConfigJson } from './config.js';
 import type { BertModel } from './graph.js';
@@ -25,13 +26,6 @@ export function buildInferenceGraph(model: BertModel, weights: Map<string, Float
   return g;
 }
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 export interface ExportOptions {
   labels: string[];
   /** tokenizer.json to copy next to the model (needed by pipeline()). */
@@ -50,19 +44,17 @@ export function writeModelDir(dir: string, model: BertModel, weights: Map<string
   const tensors = new Map<string, SafeTensor>();
   for (const p of model.params) tensors.set(p.name, { dtype: 'float32', shape: p.shape, data: weights.get(p.name)! });
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  writeAtomic(join(dir, 'config.json'), `${JSON.stringify(checkpointConfigJson(model.config, opts.labels), null, 2)}\n`);
-  writeAtomic(join(dir, 'tokenizer_config.json'), `${JSON.stringify({
+  writeJsonAtomic(join(dir, 'config.json'), checkpointConfigJson(model.config, opts.labels));
+  writeJsonAtomic(join(dir, 'tokenizer_config.json'), {
     tokenizer_class: 'BertTokenizer',
     do_lower_case: opts.doLowerCase ?? true,
     pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', mask_token: '[MASK]',
     model_max_length: opts.maxLength ?? model.config.maxPositions,
-  }, null, 2)}\n`);
+  });
   for (const [src, name] of [[opts.tokenizerJson, 'tokenizer.json'], [opts.vocabTxt, 'vocab.txt']] as const) {
     if (src && existsSync(src) && src !== join(dir, name)) {
-      const tmp = join(dir, `${name}.tmp-${process.pid}`);
-      copyFileSync(src, tmp);
-      renameSync(tmp, join(dir, name));
+      replaceFileAtomic(join(dir, name), (tmp) => copyFileSync(src, tmp));
     }
   }
-  if (opts.onnx !== false) writeAtomic(join(dir, 'onnx', 'model.onnx'), toModelBytes(buildInferenceGraph(model, weights), { producer: 'textclf' }));
+  if (opts.onnx !== false) writeFileAtomic(join(dir, 'onnx', 'model.onnx'), toModelBytes(buildInferenceGraph(model, weights), { producer: 'textclf' }));
 }
