@@ -1,8 +1,9 @@
 // The safetensors format (https://huggingface.co/docs/safetensors): u64 little-endian header length,
 // a JSON header {name: {dtype, shape, data_offsets}, __metadata__?}, then one contiguous byte buffer.
 // We read F32, F16 and BF16 (widened to float32) and I64; we write F32 and I64.
-import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import { replaceFileAtomic } from '../util/atomic-write.js';
 import { ModelError } from './errors.js';
 
 export type SafeTensor =
@@ -126,12 +127,12 @@ export function writeSafetensors(path: string, tensors: Map<string, SafeTensor> 
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // keeps tensor data 8-byte aligned
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeAll(fd, head);
-    writeAll(fd, Buffer.from(json, 'utf8'));
-    for (const [, t] of entries) writeAll(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  } finally { closeSync(fd); }
-  renameSync(tmp, path);
+  replaceFileAtomic(path, (tmp) => {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeAll(fd, head);
+      writeAll(fd, Buffer.from(json, 'utf8'));
+      for (const [, t] of entries) writeAll(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    } finally { closeSync(fd); }
+  });
 }
