@@ -1,7 +1,6 @@
 // The action's main: inputs -> GitHub plan (ChatOps/sweeps, in src/github/flow.ts) -> training ->
 // artifacts -> job summary -> outputs. Thin on purpose: each step is a library call that tests
 // drive directly; this file owns only the @actions/core calls.
-import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
@@ -21,6 +20,7 @@ import type { Logger } from '../report/logger.js';
 import type { MetricsEvent } from '../train/metrics-types.js';
 import { CudaUnavailableError } from '../train/device.js';
 import { runTraining } from '../train/run.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { actionsLogger, type ActionsLogger } from './logger.js';
 import { maskToken, readRawInputs } from './inputs.js';
 import { finalMetrics, setOutputs } from './outputs.js';
@@ -153,8 +153,7 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
     artifacts: uploaded ? [{ name: uploaded.name, url: uploaded.url, files: summaryFiles(uploaded.files) }] : [],
     runUrl: t.ctx ? runUrl(t.ctx) : undefined,
   });
-  writeFileSync(`${result.reportPath}.tmp`, report);
-  renameSync(`${result.reportPath}.tmp`, result.reportPath);
+  writeFileAtomic(result.reportPath, report);
   await core.summary.addRaw(report).write();
 
   setOutputs({
@@ -175,8 +174,7 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
     if (after.comparedWith || t.deps.ctx.eventName === 'schedule') {
       const gatesSet = inputs.minAccuracy !== undefined || inputs.failOnRegression !== undefined;
       const section = renderComparison({ metrics, comparedWith: after.comparedWith, note: after.baselineNote, gates: gatesSet ? after.failures : undefined, scheduled: t.deps.ctx.eventName === 'schedule' });
-      writeFileSync(`${result.reportPath}.tmp`, `${report}\n${section}`);
-      renameSync(`${result.reportPath}.tmp`, result.reportPath);
+      writeFileAtomic(result.reportPath, `${report}\n${section}`);
       await core.summary.addRaw(`\n${section}`).write();
     }
     if (after.failures.length) throw new QualityGateError(after.failures);

@@ -1,8 +1,9 @@
 // What we remember about a URL datastore between runs, and the HTTP rules that decide whether the
 // source changed since: a pinned sha256, then ETag (weak comparison), Last-Modified, Content-Length.
 // Scheduled retraining (datastore_refresh) uses these to re-download only when the source changed.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** What we remember about a downloaded source. */
 export interface SourceStamp {
@@ -93,9 +94,5 @@ export async function readStamp(dir: string): Promise<SourceStamp | undefined> {
 
 /** Temp file + rename, so a crash never leaves a half-written stamp that claims "unchanged". */
 export async function writeStamp(dir: string, stamp: SourceStamp): Promise<void> {
-  const file = join(dir, STAMP_FILE);
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, JSON.stringify(stamp, null, 2));
-  await rename(tmp, file);
+  writeFileAtomic(join(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
 }

@@ -3,11 +3,12 @@
 // crc32c(data)) holding tensorflow.Event protos; the first event carries file_version
 // "brain.Event:2"; scalars are Summary.Value.simple_value. Runs are subdirectories (train,
 // validation, test), so the same tag ("loss") overlays across runs in one chart.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs/minimal.js';
 import type { MetricsEvent } from '../train/metrics-types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { maskedCrc32c } from './crc32c.js';
 
 export interface Scalar { tag: string; value: number; step: number; wallTime: number }
@@ -89,8 +90,7 @@ export function writeTensorBoard(events: MetricsEvent[], logdir: string, opts: {
     const dir = join(logdir, run);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `events.out.tfevents.${Math.floor(start)}.${host}`);
-    writeFileSync(file + '.tmp', eventFileBytes(scalars, start));
-    renameSync(file + '.tmp', file);
+    writeFileAtomic(file, eventFileBytes(scalars, start));
     written.push(file);
   }
   return written;
