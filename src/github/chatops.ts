@@ -6,7 +6,7 @@ import { flagsFor } from '../config/schema.js';
 import { parseValue, type Flags } from '../config/parse.js';
 import { parseKeyValues } from './args.js';
 import type { IssueCommentPayload, Octokit, RepoRef } from './events.js';
-import { escapeMarkdown, safeLogin } from './markdown-safe.js';
+import { escapeMarkdown, safeLogin } from '../util/markdown-safe.js';
 import { getPermission, mayTrigger } from './permissions.js';
 
 /** Every comment this action writes carries a `<!-- textclf` marker; such comments never trigger. */

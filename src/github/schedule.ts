@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Octokit, RepoRef } from './events.js';
 import type { GateFailure } from './gates.js';
 import { loadBaseline, type ArtifactSource } from './baseline.js';
-import { escapeMarkdown, link } from './markdown-safe.js';
+import { escapeMarkdown, link } from '../util/markdown-safe.js';
 
 // The source-change rules live with the datastore, which applies them (datastore_refresh).
 export {

@@ -4,7 +4,7 @@ import type { MetricsFile } from '../train/metrics-types.js';
 import { compareMetrics, finalMetrics, formatDelta, formatMetric, METRIC_LABEL, type FinalMetrics } from './compare.js';
 import type { Octokit, RepoRef } from './events.js';
 import type { GateFailure } from './gates.js';
-import { clampComment, escapeMarkdown, escapeValue, link, safeLogin } from './markdown-safe.js';
+import { clampComment, escapeMarkdown, escapeValue, link, safeLogin } from '../util/markdown-safe.js';
 
 export type CommentMode = 'auto' | 'always' | 'never';
 

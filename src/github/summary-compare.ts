@@ -4,7 +4,7 @@
 import type { MetricsFile } from '../train/metrics-types.js';
 import { compareMetrics, finalMetrics, formatDelta, formatMetric, METRIC_LABEL, type FinalMetrics } from './compare.js';
 import type { GateFailure } from './gates.js';
-import { escapeMarkdown, link } from './markdown-safe.js';
+import { escapeMarkdown, link } from '../util/markdown-safe.js';
 
 export interface ComparedWith { label: string; url?: string; metrics: FinalMetrics }
 

@@ -6,7 +6,7 @@ import type { ArtifactSource } from './run-artifacts.js';
 import { downloadArtifactMetrics, listRunArtifacts } from './run-artifacts.js';
 import { shouldComment, stickyMarker, upsertStickyComment, type CommentMode } from './sticky-comment.js';
 import { bestTrial, renderSweepTable, trialResult, type TrialResult } from './sweep.js';
-import { escapeMarkdown } from './markdown-safe.js';
+import { escapeMarkdown } from '../util/markdown-safe.js';
 
 /**
  * Trials are the run's artifacts named `<prefix><trial>` (the sweep workflow sets

@@ -8,7 +8,7 @@ import { parseValue, type FlagValue } from '../config/parse.js';
 import type { MetricsFile } from '../train/metrics-types.js';
 import { parseKeyValues } from './args.js';
 import { finalMetrics, formatMetric, type FinalMetrics } from './compare.js';
-import { escapeMarkdown, escapeValue } from './markdown-safe.js';
+import { escapeMarkdown, escapeValue } from '../util/markdown-safe.js';
 import { mulberry32 } from '../util/random.js';
 
 /** GitHub Actions runs at most 256 jobs per matrix. */

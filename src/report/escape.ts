@@ -1,27 +1,24 @@
-// Escaping for user strings (labels, file names, flag values, model ids) placed into GitHub
-// markdown. GitHub renders job summaries and comments as markdown with inline HTML allowed, so a
-// label like `<img src=x>` or `a|b` must not become markup or break a table row.
+// Escaping for user strings (labels, file names, flag values, model ids) placed into the run
+// report. GitHub renders job summaries and comments as markdown with inline HTML allowed, so a
+// label like `<img src=x>` or `a|b` must not become markup or break a table row. Lighter than
+// escapeMarkdown (src/util/markdown-safe.ts), so report.md stays readable as a file ('.' and '-'
+// stay plain, no truncation); mentions and link targets follow the same rules as PR comments.
+import { noMentions, safeUrl } from '../util/markdown-safe.js';
 
 const ENTITY: Record<string, string> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
-  '|': '&#124;', '@': '&#64;', '#': '&#35;',
+  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '|': '&#124;', '#': '&#35;',
 };
 
 /** Escapes text for inline markdown (table cells, headings, list items); newlines become spaces. */
 export function md(text: unknown): string {
-  return String(text)
+  return noMentions(String(text)
     .replace(/\r\n|\r|\n/g, ' ')
-    .replace(/[&<>"'|@#]/g, (c) => ENTITY[c]!)
-    .replace(/[\\`*_[\]~]/g, (c) => '\\' + c);
+    .replace(/[&<>"'|#]/g, (c) => ENTITY[c]!)
+    .replace(/[\\`*_[\]~$]/g, (c) => '\\' + c));
 }
 
 /** A markdown link whose text is escaped and whose target must be an http(s) URL (else plain text). */
 export function mdLink(text: string, url: string | undefined): string {
-  if (!url || !/^https?:\/\//i.test(url)) return md(text);
-  const safe = encodeURI(decodeURIComponentSafe(url)).replace(/[()]/g, (c) => (c === '(' ? '%28' : '%29'));
-  return `[${md(text)}](${safe})`;
-}
-
-function decodeURIComponentSafe(u: string): string {
-  try { return decodeURI(u); } catch { return u; }
+  const safe = safeUrl(url);
+  return safe ? `[${md(text)}](${safe})` : md(text);
 }

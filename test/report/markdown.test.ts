@@ -105,10 +105,12 @@ describe('renderReport', () => {
 });
 
 describe('escaping', () => {
-  test('md escapes markup, pipes, mentions and newlines', () => {
+  test('md escapes markup, pipes, mentions, math and newlines', () => {
     expect(md('a|b')).toBe('a&#124;b');
     expect(md('<b>x</b>')).toBe('&lt;b&gt;x&lt;/b&gt;');
-    expect(md('@octocat #1')).toBe('&#64;octocat &#35;1');
+    // An entity (&#64;) would still ping: GitHub finds mentions after decoding. A zero-width space does not.
+    expect(md('@octocat #1')).toBe('@\u200boctocat &#35;1');
+    expect(md('$x^2$')).toBe('\\$x^2\\$');
     expect(md('*x* _y_ `z` [l](u)')).toBe('\\*x\\* \\_y\\_ \\`z\\` \\[l\\](u)');
     expect(md('two\nlines')).toBe('two lines');
   });

@@ -1,5 +1,7 @@
 // Makes untrusted strings (comment text, flag values, labels, branch names) inert in GitHub
 // markdown: no HTML, no links or images, no code spans, no math, no @mentions or team pings.
+// PR comments and job summaries use escapeMarkdown; the run report (src/report/escape.ts) keeps a
+// lighter escaper for readability of report.md but shares the mention and URL rules below.
 
 const MAX = 200;
 
@@ -9,9 +11,15 @@ export function escapeMarkdown(s: string, max = MAX): string {
   t = t.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   t = t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   t = t.replace(/[\\`*_{}[\]()#+\-.!|~$]/g, (c) => `\\${c}`);
-  // A zero-width space after @ keeps "@user" readable but stops the mention/notification.
-  t = t.replace(/@(?=[A-Za-z0-9_-])/g, '@\u200b');
-  return t;
+  return noMentions(t);
+}
+
+/**
+ * A zero-width space after @ keeps "@user" readable but stops the mention/notification. (An
+ * entity such as `&#64;` does not: GitHub finds mentions in the rendered text, after decoding.)
+ */
+export function noMentions(text: string): string {
+  return text.replace(/@(?=[A-Za-z0-9_-])/g, '@\u200b');
 }
 
 /** A GitHub login from an event payload; anything outside GitHub's login charset is escaped. */
