@@ -98,7 +98,7 @@ async function worker() {
   const { BertModel } = await import('../src/models/bert/graph.ts');
   const { initBertWeights } = await import('../src/models/bert/load.ts');
   const { Runner } = await import('../src/train/runner.ts');
-  const { prng } = await import('../src/models/bert/init.ts');
+  const { mulberry32 } = await import('../src/util/random.ts');
   const ortPkg = JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8'));
   const config = parseBertConfig({
     hidden_size: cfg.hidden, num_hidden_layers: cfg.layers, num_attention_heads: cfg.heads, intermediate_size: cfg.intermediate,
@@ -128,7 +128,7 @@ async function worker() {
   const sessionSeconds = (performance.now() - t0) / 1000;
   params = undefined; // the runner holds its own copies
   rss.session = rssMiB();
-  const r = prng(0);
+  const r = mulberry32(0);
   const n = cfg.batch * cfg.seq;
   const dims = [cfg.batch, cfg.seq];
   const batch = {

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { readExamples } from '../src/data/readers/index.js';
 import { buildLabelMap, applyLabelMap } from '../src/data/labels.js';
 import { datasetStats } from '../src/data/stats.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const ROWS = 50_000;
 const BUDGET = { seconds: 3, rssMB: 300 };
@@ -17,8 +18,7 @@ const WORDS = ('the movie film was great terrible acting plot story characters d
 
 /** Deterministic pseudo-random reviews averaging ~1,300 characters. */
 async function generate(file: string): Promise<void> {
-  let seed = 42;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = mulberry32(42);
   const out = createWriteStream(file);
   out.write('review,sentiment\n');
   for (let i = 0; i < ROWS; i++) {

@@ -8,10 +8,12 @@ import type { Graph, Value } from '../src/onnx/graph.js';
 import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../src/train/model-contract.js';
 import type { MicroBatch } from '../src/train/feeds.js';
 import { Runner } from '../src/train/runner.js';
+import { mulberry32 } from '../src/util/random.js';
 
+/** Uniform in [-0.5, 0.5). */
 function rand(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
+  const r = mulberry32(seed);
+  return () => r() - 0.5;
 }
 const filled = (n: number, scale: number, r: () => number) => Float32Array.from({ length: n }, () => r() * 2 * scale);
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

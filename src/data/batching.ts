@@ -19,9 +19,6 @@ export interface BatchOptions {
   bucketBatches?: number;
 }
 
-/** Seeded PRNG for shuffling (same seed -> same order on every platform). */
-export const seededRandom = mulberry32;
-
 /** Fisher-Yates in place. */
 export function shuffleInPlace<T>(a: T[], rnd: () => number): T[] {
   for (let i = a.length - 1; i > 0; i--) {
@@ -43,7 +40,7 @@ export function planBatches(ds: EncodedDataset, opts: BatchOptions): number[][] 
   };
   if (!opts.shuffle) return cut(order);
   // Different epochs must not share a stream; the golden-ratio step decorrelates nearby seeds.
-  const rnd = seededRandom((opts.seed + Math.imul(opts.epoch ?? 0, 0x9e3779b9)) >>> 0);
+  const rnd = mulberry32((opts.seed + Math.imul(opts.epoch ?? 0, 0x9e3779b9)) >>> 0);
   shuffleInPlace(order, rnd);
   const chunk = batchSize * (opts.bucketBatches ?? 50);
   const len = (i: number) => ds.offsets[i + 1] - ds.offsets[i];

@@ -1,4 +1,5 @@
-import { batches, makeBatch, padGroup, planBatches, seededRandom, type BatchOptions } from '../../src/data/batching.js';
+import { batches, makeBatch, padGroup, planBatches, type BatchOptions } from '../../src/data/batching.js';
+import { mulberry32 } from '../../src/util/random.js';
 import { fromEncodedExamples, type EncodedDataset } from '../../src/tokenizer/encoded-dataset.js';
 import type { EncodedExample } from '../../src/data/types.js';
 
@@ -15,7 +16,7 @@ function dataset(lens: number[]): EncodedDataset {
 }
 const opts = (o: Partial<BatchOptions>): BatchOptions => ({ batchSize: 4, padding: 'longest', maxLength: 64, padId: PAD, shuffle: false, seed: 42, ...o });
 const randLens = (n: number, seed: number) => {
-  const r = seededRandom(seed);
+  const r = mulberry32(seed);
   return Array.from({ length: n }, () => 3 + Math.floor(r() * 126));
 };
 

@@ -24,8 +24,6 @@ export interface GradCheckResult {
   worst: string;
 }
 
-export const rng = mulberry32;
-
 export function randn(n: number, r: () => number): number[] {
   return Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()));
 }
@@ -41,7 +39,7 @@ export async function gradCheck(
   const eps = opts.eps ?? (fdtype === 'float64' ? 1e-6 : 1e-2);
   const atol = opts.atol ?? (fdtype === 'float64' ? 1e-7 : 2e-3);
   const rtol = opts.rtol ?? (fdtype === 'float64' ? 1e-5 : 2e-2);
-  const r = rng(opts.seed ?? 1);
+  const r = mulberry32(opts.seed ?? 1);
   const g = new Graph('gradcheck');
   const specs = inputs.map((i) => ({ ...i, dtype: i.dtype ?? fdtype }));
   const xs = specs.map((s) => g.input(s.name, s.dtype, s.shape));

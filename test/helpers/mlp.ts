@@ -3,7 +3,8 @@
 import type { Graph, Value } from '../../src/onnx/graph.js';
 import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../src/train/model-contract.js';
 import type { MicroBatch } from '../../src/train/feeds.js';
-import { randn, rng } from './gradcheck.js';
+import { mulberry32 } from '../../src/util/random.js';
+import { randn } from './gradcheck.js';
 
 export class Mlp implements TrainableModel {
   readonly params: ParamSpec[] = [];
@@ -34,7 +35,7 @@ export class Mlp implements TrainableModel {
 
   /** Deterministic init, scaled like torch's default (uniform-ish, 1/sqrt(fan_in)). */
   init(seed = 1): Map<string, Float32Array> {
-    const r = rng(seed);
+    const r = mulberry32(seed);
     return new Map(this.params.map((p) => {
       const n = p.shape.reduce((a, b) => a * b, 1);
       const scale = 1 / Math.sqrt(p.shape[p.shape.length - 1]);
@@ -53,7 +54,7 @@ export function mlpBatch(xs: number[][], labels: number[]): MicroBatch {
 
 /** Two interleaved spirals (a classic non-linearly separable toy set), `n` points per class. */
 export function twoSpirals(n: number, seed = 7): { xs: number[][]; labels: number[] } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const xs: number[][] = [], labels: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = 0.5 + (3 * Math.PI * i) / n;
@@ -68,7 +69,7 @@ export function twoSpirals(n: number, seed = 7): { xs: number[][]; labels: numbe
 
 /** Random feature rows and labels for equivalence tests. */
 export function randomBatch(batch: number, inDim: number, classes: number, seed: number): MicroBatch {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const xs = Array.from({ length: batch }, () => randn(inDim, r));
   const labels = Array.from({ length: batch }, () => Math.floor(r() * classes));
   return mlpBatch(xs, labels);

@@ -1,12 +1,12 @@
 // Deterministic pre-tokenised batches in torch_bert.py's batches.json format, with padding
 // (attention_mask 0 at the end of shorter rows) and sentence-pair token types.
-import { prng } from '../../src/models/bert/init.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 export interface JsonBatch { input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][]; labels: number[] }
 
 /** `learnable`: the label is a function of the second token, so a few steps visibly reduce the loss. */
 export function makeBatches(opts: { count: number; batch: number; seq: number; vocab: number; labels: number; seed?: number; learnable?: boolean }): JsonBatch[] {
-  const r = prng(opts.seed ?? 7);
+  const r = mulberry32(opts.seed ?? 7);
   const int = (n: number) => Math.floor(r() * n);
   return Array.from({ length: opts.count }, () => {
     const b: JsonBatch = { input_ids: [], attention_mask: [], token_type_ids: [], labels: [] };

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { loadTokenizer, saveTokenizer, type TextTokenizer } from '../../src/tokenizer/index.js';
+import { mulberry32 } from '../../src/util/random.js';
 import { realBertVocab } from './real-vocab.js';
 
 const require = createRequire(import.meta.url);
@@ -30,8 +31,7 @@ const TEXTS = [
 
 // Deterministic noisy review-like texts: vocabulary words, ## pieces, unicode, punctuation.
 function randomTexts(vocab: string[], n: number): string[] {
-  let s = 12345;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = mulberry32(12345);
   const extras = ['é', 'ü', 'ñ', '—', '…', '😀', '中', '<br />', '!!', '?', ',', '"', "'", 'ß', 'Ⅻ', 'ﬁ', '①', '\t'];
   const out: string[] = [];
   for (let i = 0; i < n; i++) {

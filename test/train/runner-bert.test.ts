@@ -6,7 +6,7 @@ import { BertModel } from '../../src/models/bert/graph.js';
 import { initBertWeights } from '../../src/models/bert/load.js';
 import type { MicroBatch } from '../../src/train/feeds.js';
 import { Runner } from '../../src/train/runner.js';
-import { rng } from '../helpers/gradcheck.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 const cfg = parseBertConfig({
   model_type: 'bert', hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64,
@@ -15,7 +15,7 @@ const cfg = parseBertConfig({
 const model = new BertModel(cfg, 3, { dropout: 0 });
 
 function batch(seed: number, B = 4, S = 10): MicroBatch {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const lens = Array.from({ length: B }, () => 4 + Math.floor(r() * (S - 4)));
   const ids = new BigInt64Array(B * S), mask = new BigInt64Array(B * S);
   lens.forEach((len, b) => { for (let t = 0; t < len; t++) { ids[b * S + t] = BigInt(t === 0 ? 1 : 2 + Math.floor(r() * 48)); mask[b * S + t] = 1n; } });

@@ -1,6 +1,6 @@
 // Deterministic generator of short movie-review-like texts with a sentiment label. The label is a
 // function of the text (no label noise), but finding it needs negation and word order.
-import { seededRandom } from '../batching.js';
+import { mulberry32 } from '../../util/random.js';
 import * as W from './words.js';
 import { demoWords } from './vocab.js';
 
@@ -65,7 +65,7 @@ export const DEMO_SIZES = { train: 2000, valid: 300, test: 300 } as const;
  * splits, so test accuracy measures generalisation rather than memory. Same seed -> same files.
  */
 export function generateDemoSplits(seed = 42, sizes: { train: number; valid: number; test: number } = DEMO_SIZES): DemoSplits {
-  const r = seededRandom(seed);
+  const r = mulberry32(seed);
   const seen = new Set<string>();
   const split = (n: number): Review[] => {
     const out: Review[] = [];

@@ -3,9 +3,6 @@
 // so runs are reproducible across machines for a given seed.
 import { mulberry32 } from '../../util/random.js';
 
-/** The seeded PRNG used for initialisation. */
-export const prng = mulberry32;
-
 /** Standard normal samples (Box-Muller, both outputs used). */
 export function fillNormal(out: Float32Array, std: number, rand: () => number): Float32Array {
   for (let i = 0; i < out.length; i += 2) {
@@ -23,7 +20,7 @@ export function initParam(name: string, shape: number[], std: number, seed: numb
   const out = new Float32Array(n);
   if (name.includes('LayerNorm') && name.endsWith('.weight')) return out.fill(1);
   if (name.endsWith('.bias')) return out;
-  return fillNormal(out, std, prng(seed ^ hash(name)));
+  return fillNormal(out, std, mulberry32(seed ^ hash(name)));
 }
 
 function hash(s: string): number {
