@@ -10,7 +10,7 @@ import { DatastoreError } from './errors.js';
 import { extractArchive } from './extract.js';
 import { formatFromName, isArchive, looksLikeTar, sniff, SUPPORTED_SUFFIXES, type DatastoreFormat } from './format.js';
 import type { DatastoreLogger } from './logger.js';
-import { checkRecord, recordFile, writeRecord } from './record.js';
+import { checkRecord, fromCacheEntry, writeRecord } from './record.js';
 import type { ResolvedDatastore } from './resolve.js';
 import { displayVersion } from './version.js';
 
@@ -27,7 +27,7 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
   if (hit) {
     if (p.sha256) await checkRecord(hit.path, p.sha256, p.shown);
     p.log.info(`Datastore ${p.name}@${shownVersion} from the cache (${hit.path}); no download`);
-    return { root: hit.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(hit.path) };
+    return fromCacheEntry(hit.path, p.name, shownVersion);
   }
   return (await obtainAndStore(p, () => p.version, shownVersion)).resolved;
 }
@@ -62,7 +62,7 @@ export async function obtainAndStore(p: Omit<FetchPlan, 'version'>, versionFor: 
     if (existing) {
       ok = true;
       p.log.info(`Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`);
-      return { resolved: { root: existing.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(existing.path) }, sha256: digest, version };
+      return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
     }
     const tree = join(staging, 'tree');
     await mkdir(tree);

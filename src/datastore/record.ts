@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { checkSha256 } from './checksum.js';
 import { DatastoreError } from './errors.js';
 import type { DatastoreFormat } from './format.js';
+import type { ResolvedDatastore } from './resolve.js';
 
 /** Written into every cache entry: where it came from and the checksum of what was downloaded. */
 export const RECORD_FILE = '.textclf-datastore.json';
@@ -22,8 +23,9 @@ export async function readRecord(entry: string): Promise<CacheRecord | undefined
   }
 }
 
-export async function recordFile(entry: string): Promise<string | undefined> {
-  return (await readRecord(entry))?.file;
+/** A completed cache entry as a resolved datastore; a single-file datastore's file name comes from its record. */
+export async function fromCacheEntry(entry: string, name: string, version: string): Promise<ResolvedDatastore> {
+  return { root: entry, name, version, fromCache: true, file: (await readRecord(entry))?.file };
 }
 
 export async function checkRecord(entry: string, sha256: string, shown: string): Promise<void> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { findCached, type CachedEntry } from './cache.js';
 import { obtainAndStore, type FetchPlan } from './fetch.js';
 import { headRequest } from './head.js';
-import { readRecord, recordFile } from './record.js';
+import { fromCacheEntry, readRecord } from './record.js';
 import type { ResolvedDatastore } from './resolve.js';
 import { conditionalHeaders, contentChanged, decideRedownload, hasValidators, readStamp, stampFromHeaders, writeStamp, type SourceStamp } from './source-stamp.js';
 import { contentVersion, displayVersion, shortHash } from './version.js';
@@ -69,7 +69,7 @@ export async function refreshFromSource(p: RefreshPlan): Promise<ResolvedDatasto
     if (!d.redownload) {
       const version = displayVersion(previous.version);
       p.log.info(`Datastore ${p.shown}: ${d.reason}; using the cached ${p.name}@${version} (no download)`);
-      return { root: previous.path, name: p.name, version, fromCache: true, file: await recordFile(previous.path), refresh: { changed: false, downloaded: false, reason: d.reason } };
+      return { ...(await fromCacheEntry(previous.path, p.name, version)), refresh: { changed: false, downloaded: false, reason: d.reason } };
     }
     reason = d.reason;
   } else {

@@ -16,7 +16,7 @@ import { lastCheckedCopy, refreshFromSource, type RefreshOutcome } from './refre
 import { formatFromName, isArchive, SUPPORTED_SUFFIXES } from './format.js';
 import { defaultLogger, type DatastoreLogger } from './logger.js';
 import { entryName, safeFileName } from './names.js';
-import { checkRecord, recordFile } from './record.js';
+import { checkRecord, fromCacheEntry } from './record.js';
 import { isHttpUrl, maskUrlSecrets, redactUrl, urlBasename } from './url.js';
 import { cacheVersion, contentVersion, defaultUrlVersion, displayVersion } from './version.js';
 
@@ -101,7 +101,7 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
   if (checked) {
     const version = displayVersion(checked.version);
     req.log.info(`Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`);
-    return { root: checked.path, name, version, fromCache: true, file: await recordFile(checked.path) };
+    return fromCacheEntry(checked.path, name, version);
   }
   return fetchOrReuse({
     ...common, sha256: req.sha256,
@@ -140,7 +140,7 @@ async function resolveCached(req: Request): Promise<ResolvedDatastore> {
     if (req.sha256) await checkRecord(hit.path, req.sha256, req.shown);
     const version = wanted ?? displayVersion(hit.version);
     req.log.info(`Datastore ${name}@${version} from the cache (${hit.path})`);
-    return { root: hit.path, name, version, fromCache: true, file: await recordFile(hit.path) };
+    return fromCacheEntry(hit.path, name, version);
   }
   const cached = await listCached(req.root);
   throw new DatastoreError(req.shown, `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ` +
