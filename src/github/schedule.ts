@@ -6,12 +6,6 @@ import type { GateFailure } from './gates.js';
 import { loadBaseline, type ArtifactSource } from './baseline.js';
 import { escapeMarkdown, link } from '../util/markdown-safe.js';
 
-// The source-change rules live with the datastore, which applies them (datastore_refresh).
-export {
-  conditionalHeaders, contentChanged, decideRedownload, readStamp, STAMP_FILE, stampFromHeaders, writeStamp,
-  type HeaderBag, type RedownloadDecision, type SourceStamp,
-} from '../datastore/source-stamp.js';
-
 /**
  * `datastore_refresh` as the run should apply it: `auto` checks the source on schedule events
  * (retraining on whatever the datastore holds now) and trusts the cache otherwise.

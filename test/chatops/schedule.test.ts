@@ -10,7 +10,8 @@ import { pointGitHubApiAt } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { evaluateGates } from '../../src/github/gates.js';
 import { finalMetrics } from '../../src/github/compare.js';
-import type { SourceStamp } from '../../src/github/schedule.js';
+import * as stamps from '../../src/datastore/source-stamp.js';
+import type { SourceStamp } from '../../src/datastore/source-stamp.js';
 
 let fake: GitHubFake;
 let sched: typeof import('../../src/github/schedule.js');
@@ -44,50 +45,53 @@ const head = async () => { const r = await fetch(sourceUrl, { method: 'HEAD' });
 
 test('re-download only when ETag / Last-Modified / length say the source changed', async () => {
   const first = await head();
-  expect(sched.decideRedownload(undefined, first)).toEqual({ redownload: true, reason: 'no cached copy' });
-  const stamp: SourceStamp = sched.stampFromHeaders(first.headers, { url: sourceUrl, sha256: 'ab'.repeat(32) });
+  expect(stamps.decideRedownload(undefined, first)).toEqual({ redownload: true, reason: 'no cached copy' });
+  const stamp: SourceStamp = stamps.stampFromHeaders(first.headers, { url: sourceUrl, sha256: 'ab'.repeat(32) });
   expect(stamp).toMatchObject({ etag: '"v1"', lastModified: served.lastModified, contentLength: 16 });
-  expect(sched.decideRedownload(stamp, await head())).toEqual({ redownload: false, reason: 'ETag unchanged' });
+  expect(stamps.decideRedownload(stamp, await head())).toEqual({ redownload: false, reason: 'ETag unchanged' });
 
   served.etag = 'W/"v1"'; // a proxy weakening the tag is still the same entity
-  expect(sched.decideRedownload(stamp, await head()).redownload).toBe(false);
+  expect(stamps.decideRedownload(stamp, await head()).redownload).toBe(false);
   served.etag = '"v2"';
-  expect(sched.decideRedownload(stamp, await head())).toEqual({ redownload: true, reason: 'ETag changed ("v1" → "v2")' });
+  expect(stamps.decideRedownload(stamp, await head())).toEqual({ redownload: true, reason: 'ETag changed ("v1" → "v2")' });
 
   served.etag = undefined; // only Last-Modified
   const noEtag = { ...stamp, etag: undefined };
-  expect(sched.decideRedownload(noEtag, await head())).toEqual({ redownload: false, reason: 'Last-Modified unchanged' });
+  expect(stamps.decideRedownload(noEtag, await head())).toEqual({ redownload: false, reason: 'Last-Modified unchanged' });
   served.lastModified = 'Wed, 25 Nov 2026 10:00:00 GMT';
-  expect(sched.decideRedownload(noEtag, await head()).reason).toBe('Last-Modified is newer (Tue, 24 Nov 2026 10:00:00 GMT → Wed, 25 Nov 2026 10:00:00 GMT)');
+  expect(stamps.decideRedownload(noEtag, await head()).reason).toBe('Last-Modified is newer (Tue, 24 Nov 2026 10:00:00 GMT → Wed, 25 Nov 2026 10:00:00 GMT)');
 
   served.lastModified = undefined; // no validators at all
   served.body = 'text,label\nok,1\nmore,0\n';
-  expect(sched.decideRedownload(noEtag, await head())).toEqual({ redownload: true, reason: 'Content-Length changed (16 → 23)' });
-  expect(sched.decideRedownload({ contentLength: 23 }, await head())).toEqual({ redownload: true, reason: 'the server sent no ETag or Last-Modified to compare' });
-  expect(sched.decideRedownload(stamp, { status: 405, headers: {} }).redownload).toBe(true);
+  expect(stamps.decideRedownload(noEtag, await head())).toEqual({ redownload: true, reason: 'Content-Length changed (16 → 23)' });
+  expect(stamps.decideRedownload({ contentLength: 23 }, await head())).toEqual({ redownload: true, reason: 'the server sent no ETag or Last-Modified to compare' });
+  expect(stamps.decideRedownload(stamp, { status: 405, headers: {} }).redownload).toBe(true);
 
   // A pinned sha256 decides alone.
-  expect(sched.decideRedownload(stamp, undefined, 'AB'.repeat(32))).toEqual({ redownload: false, reason: 'cached copy matches datastore_sha256' });
-  expect(sched.decideRedownload(stamp, undefined, 'cd'.repeat(32)).redownload).toBe(true);
-  expect(sched.contentChanged(stamp, 'ab'.repeat(32))).toBe(false);
-  expect(sched.contentChanged(stamp, 'cd'.repeat(32))).toBe(true);
+  expect(stamps.decideRedownload(stamp, undefined, 'AB'.repeat(32))).toEqual({ redownload: false, reason: 'cached copy matches datastore_sha256' });
+  expect(stamps.decideRedownload(stamp, undefined, 'cd'.repeat(32)).redownload).toBe(true);
+  expect(stamps.contentChanged(stamp, 'ab'.repeat(32))).toBe(false);
+  expect(stamps.contentChanged(stamp, 'cd'.repeat(32))).toBe(true);
   served.etag = '"v1"'; served.lastModified = 'Tue, 24 Nov 2026 10:00:00 GMT'; served.body = 'text,label\nok,1\n';
 });
 
 test('conditional GET headers get a 304 for an unchanged source', async () => {
-  const r = await fetch(sourceUrl, { headers: sched.conditionalHeaders({ etag: '"v1"', lastModified: served.lastModified }) });
+  const r = await fetch(sourceUrl, { headers: stamps.conditionalHeaders({ etag: '"v1"', lastModified: served.lastModified }) });
   expect(r.status).toBe(304);
-  expect(sched.decideRedownload({ etag: '"v1"' }, { status: r.status, headers: r.headers })).toEqual({ redownload: false, reason: 'the server answered 304 Not Modified' });
-  expect(sched.conditionalHeaders(undefined)).toEqual({});
+  expect(stamps.decideRedownload({ etag: '"v1"' }, { status: r.status, headers: r.headers })).toEqual({ redownload: false, reason: 'the server answered 304 Not Modified' });
+  expect(stamps.conditionalHeaders(undefined)).toEqual({});
 });
 
 test('the stamp is written atomically next to the cache', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'stamp-'));
-  expect(await sched.readStamp(dir)).toBeUndefined();
-  await sched.writeStamp(dir, { etag: '"v1"', sha256: 'ab' });
-  expect(await sched.readStamp(dir)).toEqual({ etag: '"v1"', sha256: 'ab' });
-  expect(await readdir(dir)).toEqual([sched.STAMP_FILE]);
-  await rm(dir, { recursive: true, force: true });
+  try {
+    expect(await stamps.readStamp(dir)).toBeUndefined();
+    await stamps.writeStamp(dir, { etag: '"v1"', sha256: 'ab' });
+    expect(await stamps.readStamp(dir)).toEqual({ etag: '"v1"', sha256: 'ab' });
+    expect(await readdir(dir)).toEqual([stamps.STAMP_FILE]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('the previous scheduled model is the last successful schedule run, not a push', async () => {
