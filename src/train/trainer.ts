@@ -127,13 +127,9 @@ export class Trainer {
     while (count < k && plan.slice(first + count * o.accumulate, first + (count + 1) * o.accumulate).every((b) => b.length === size)) count++;
     if (count === 0) count = 1; // a step whose micro-batches differ in size: only possible with A > 1
     const idx = plan.slice(first, first + count * o.accumulate);
-    const built = idx.map((i) => makeBatch(this.train, i, o));
-    if (built.some((b) => b.batchSize !== built[0].batchSize)) {
-      // Uneven micro-batches inside one step (the epoch's short last batch with A > 1): trim to the
-      // smallest so the step stays one stacked tensor.
-      const min = Math.min(...built.map((b) => b.batchSize));
-      return padGroup(idx.map((i) => makeBatch(this.train, i.slice(0, min), o)), o.padId);
-    }
-    return padGroup(built, o.padId);
+    // Uneven micro-batches inside one step (the epoch's short last batch with A > 1): trim to the
+    // smallest so the step stays one stacked tensor.
+    const min = Math.min(...idx.map((i) => i.length));
+    return padGroup(idx.map((i) => makeBatch(this.train, i.length > min ? i.slice(0, min) : i, o)), o.padId);
   }
 }
