@@ -1,7 +1,7 @@
 // Padded int64 batches from a tokenized dataset. Training order: shuffle (seeded), sort by length
 // inside chunks of ~50 batches so each batch pads little, then shuffle the batch order so lengths
 // do not drift through the epoch. shuffle=false keeps file order with no bucketing.
-import type { EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import { lengthOf, type EncodedDataset } from '../tokenizer/encoded-dataset.js';
 import type { Batch } from './types.js';
 import { mulberry32 } from '../util/random.js';
 
@@ -43,10 +43,9 @@ export function planBatches(ds: EncodedDataset, opts: BatchOptions): number[][] 
   const rnd = mulberry32((opts.seed + Math.imul(opts.epoch ?? 0, 0x9e3779b9)) >>> 0);
   shuffleInPlace(order, rnd);
   const chunk = batchSize * (opts.bucketBatches ?? 50);
-  const len = (i: number) => ds.offsets[i + 1] - ds.offsets[i];
   const batches: number[][] = [];
   for (let c = 0; c < order.length; c += chunk) {
-    const part = order.slice(c, c + chunk).sort((x, y) => len(x) - len(y));
+    const part = order.slice(c, c + chunk).sort((x, y) => lengthOf(ds, x) - lengthOf(ds, y));
     batches.push(...cut(part));
   }
   return shuffleInPlace(batches, rnd);
@@ -55,10 +54,10 @@ export function planBatches(ds: EncodedDataset, opts: BatchOptions): number[][] 
 /** One padded batch of the given examples. */
 export function makeBatch(ds: EncodedDataset, indices: number[], opts: Pick<BatchOptions, 'padding' | 'maxLength' | 'padId'>): Batch {
   let longest = 0;
-  for (const i of indices) longest = Math.max(longest, ds.offsets[i + 1] - ds.offsets[i]);
+  for (const i of indices) longest = Math.max(longest, lengthOf(ds, i));
   if (longest > opts.maxLength) {
-    const i = indices.find((k) => ds.offsets[k + 1] - ds.offsets[k] > opts.maxLength)!;
-    throw new RangeError(`row ${ds.rows[i]}: ${ds.offsets[i + 1] - ds.offsets[i]} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`);
+    const i = indices.find((k) => lengthOf(ds, k) > opts.maxLength)!;
+    throw new RangeError(`row ${ds.rows[i]}: ${lengthOf(ds, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`);
   }
   const seqLen = opts.padding === 'max_length' ? opts.maxLength : Math.max(1, longest);
   const n = indices.length;
@@ -69,7 +68,7 @@ export function makeBatch(ds: EncodedDataset, indices: number[], opts: Pick<Batc
   const rows: number[] = [];
   indices.forEach((ex, b) => {
     const start = ds.offsets[ex];
-    const len = ds.offsets[ex + 1] - start;
+    const len = lengthOf(ds, ex);
     const base = b * seqLen;
     for (let t = 0; t < len; t++) {
       inputIds[base + t] = BigInt(ds.ids[start + t]);
