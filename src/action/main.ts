@@ -23,7 +23,7 @@ import { runTraining } from '../train/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { actionsLogger, type ActionsLogger } from './logger.js';
 import { maskToken, readRawInputs } from './inputs.js';
-import { finalMetrics, setOutputs } from './outputs.js';
+import { metricOutputs, setOutputs } from './outputs.js';
 
 export interface MainOptions {
   /** The onnxruntime-node the bootstrap resolved (index.ts). */
@@ -157,7 +157,7 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
   await core.summary.addRaw(report).write();
 
   setOutputs({
-    ...finalMetrics(metrics),
+    ...metricOutputs(metrics),
     checkpoint_dir: result.checkpointDir,
     artifact_id: uploaded ? String(uploaded.id) : '',
     artifact_url: uploaded?.url ?? '',
