@@ -4,8 +4,6 @@ import type { MetricsFile } from '../train/metrics-types.js';
 import type { Octokit, RepoRef } from './events.js';
 import { fetchRunMetrics, type ArtifactSource } from './run-artifacts.js';
 
-export { BaselineError, fetchRunMetrics, parseMetricsFile, type ArtifactSource } from './run-artifacts.js';
-
 export interface RunRef { id: number; headSha: string; headBranch: string; url: string; event: string; createdAt: string }
 
 export interface FindRunOptions {

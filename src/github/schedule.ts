@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { Octokit, RepoRef } from './events.js';
 import type { GateFailure } from './gates.js';
-import { loadBaseline, type ArtifactSource } from './baseline.js';
+import { loadBaseline } from './baseline.js';
+import type { ArtifactSource } from './run-artifacts.js';
 import { escapeMarkdown, link } from '../util/markdown-safe.js';
 
 /**

@@ -9,6 +9,7 @@ import { renderStickyBody, shouldComment, stickyMarker, upsertStickyComment } fr
 
 let fake: GitHubFake;
 let baselineMod: typeof import('../../src/github/baseline.js');
+let runArtifacts: typeof import('../../src/github/run-artifacts.js');
 let getOctokit: typeof import('@actions/github').getOctokit;
 const WF = 4242;
 const PR = 12;
@@ -18,8 +19,9 @@ let restoreEnv: () => void;
 beforeAll(async () => {
   fake = await GitHubFake.start();
   restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
-  // So both are imported only now, never statically at the top of this file.
+  // So these are imported only now, never statically at the top of this file.
   baselineMod = await import('../../src/github/baseline.js');
+  runArtifacts = await import('../../src/github/run-artifacts.js');
   ({ getOctokit } = await import('@actions/github'));
 });
 afterAll(async () => { restoreEnv?.(); await fake.close(); });
@@ -69,7 +71,7 @@ test('no baseline: a reason instead of an error', async () => {
 test('an artifact without metrics.json is a typed error naming the artifact', async () => {
   const r = fake.addRun({ workflow_id: 78 });
   fake.addArtifact(r.id, 'textclf-x', { 'report.md': '# hi' });
-  await expect(baselineMod.fetchRunMetrics({ token: 't', repo: repo() }, r.id, { name: 'textclf-x' })).rejects.toThrow(`artifact 'textclf-x' of run ${r.id} has no metrics.json`);
+  await expect(runArtifacts.fetchRunMetrics({ token: 't', repo: repo() }, r.id, { name: 'textclf-x' })).rejects.toThrow(`artifact 'textclf-x' of run ${r.id} has no metrics.json`);
 });
 
 test('sticky comment: epochs and ▲/▼ deltas, created once and edited in place', async () => {
