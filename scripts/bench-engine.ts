@@ -9,6 +9,7 @@ import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '
 import type { MicroBatch } from '../src/train/feeds.js';
 import { Runner } from '../src/train/runner.js';
 import { mulberry32 } from '../src/util/random.js';
+import { numElements } from '../src/util/shape.js';
 
 /** Uniform in [-0.5, 0.5). */
 function rand(seed: number): () => number {
@@ -16,7 +17,6 @@ function rand(seed: number): () => number {
   return () => r() - 0.5;
 }
 const filled = (n: number, scale: number, r: () => number) => Float32Array.from({ length: n }, () => r() * 2 * scale);
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 class BenchMlp implements TrainableModel {
   readonly params: ParamSpec[] = [];
@@ -104,7 +104,7 @@ function initParams(m: TrainableModel, seed: number): Map<string, Float32Array> 
   const r = rand(seed);
   return new Map(m.params.map((p) => {
     const isNormWeight = p.name.endsWith('LayerNorm.weight');
-    const data = p.name.endsWith('.bias') ? new Float32Array(numel(p.shape)) : isNormWeight ? new Float32Array(numel(p.shape)).fill(1) : filled(numel(p.shape), 0.04, r);
+    const data = p.name.endsWith('.bias') ? new Float32Array(numElements(p.shape)) : isNormWeight ? new Float32Array(numElements(p.shape)).fill(1) : filled(numElements(p.shape), 0.04, r);
     return [p.name, data];
   }));
 }
@@ -140,7 +140,7 @@ async function main() {
 
   const mlp = new BenchMlp([256, 512, 512, 2], 64);
   const tf = new BenchTransformer({ layers: 4, hidden: 256, heads: 4, inter: 1024, seq: 128, batch: 16, vocab: 1024, labels: 2 });
-  const count = (m: TrainableModel) => m.params.reduce((a, p) => a + numel(p.shape), 0);
+  const count = (m: TrainableModel) => m.params.reduce((a, p) => a + numElements(p.shape), 0);
   console.log(`bench:engine — AdamW + clip, CPU, intra-op threads ${threads || `all (${os.availableParallelism()} cores)`}, Node ${process.version}`);
   console.log(`  MLP 256-512-512-2, batch 64: ${count(mlp).toLocaleString('en-US')} params`);
   console.log(`  transformer 4 x (hidden 256, 4 heads, intermediate 1024), seq 128, batch 16, erf GELU: ${count(tf).toLocaleString('en-US')} params\n`);

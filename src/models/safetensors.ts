@@ -4,6 +4,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { replaceFileAtomic } from '../util/atomic-write.js';
+import { numElements } from '../util/shape.js';
 import { ModelError } from './errors.js';
 
 export type SafeTensor =
@@ -117,8 +118,7 @@ export function writeSafetensors(path: string, tensors: Map<string, SafeTensor> 
   if (metadata) header.__metadata__ = metadata;
   let off = 0;
   for (const [key, t] of entries) {
-    const count = t.shape.reduce((p, q) => p * q, 1);
-    if (count !== t.data.length) throw new ModelError(path, `${basename(path)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`);
+    if (numElements(t.shape) !== t.data.length) throw new ModelError(path, `${basename(path)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`);
     const size = t.data.byteLength;
     header[key] = { dtype: t.dtype === 'float32' ? 'F32' : 'I64', shape: t.shape, data_offsets: [off, off + size] };
     off += size;

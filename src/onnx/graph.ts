@@ -2,6 +2,7 @@
 // so gradients and build-time checks can reason about them before anything runs.
 import { DType, TypedArray, typedArrayOf } from './dtype.js';
 import { inferOutputs } from './shape-inference.js';
+import { numElements } from '../util/shape.js';
 
 /** A dimension: a size, or a symbol (equal symbols are equal sizes; `?N` symbols are unknown). */
 export type Dim = number | string;
@@ -107,7 +108,7 @@ export class Graph {
   }
 
   initializer(name: string, dtype: DType, shape: number[], data: TypedArray): Value {
-    const size = shape.reduce((a, b) => a * b, 1);
+    const size = numElements(shape);
     if (data.length !== size) {
       throw new GraphBuildError(`initializer '${name}': shape [${shape}] needs ${size} values, got ${data.length}`);
     }

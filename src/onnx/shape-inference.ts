@@ -3,6 +3,7 @@
 import type { Attr, Dim, Graph, Node, Shape, TensorData, Value } from './graph.js';
 import { GraphBuildError, isUnknown, unknownDim } from './graph.js';
 import type { DType } from './dtype.js';
+import { numElements } from '../util/shape.js';
 
 export interface OutInfo { dtype: DType; shape: Shape }
 /** `expected`: the output count the caller asked for (g.node's `outputs` option), if any. */
@@ -113,7 +114,7 @@ function reshapeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   const out: Shape = target.map((d, i) => (d === 0 ? x.shape[i] : d === -1 ? unknownDim() : d));
   const minus = target.indexOf(-1);
   if (minus >= 0 && x.shape.every((d) => typeof d === 'number')) {
-    const total = (x.shape as number[]).reduce((a, b) => a * b, 1);
+    const total = numElements(x.shape as number[]);
     const known = out.reduce<number>((a, d, i) => (i === minus ? a : a * (d as number)), 1);
     if (total % known !== 0) fail(n, `cannot reshape [${x.shape}] to [${target}]`);
     out[minus] = total / known;

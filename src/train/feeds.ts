@@ -3,6 +3,7 @@
 // name, before ORT sees it (ORT's own messages name graph internals).
 import type { DType, TypedArray } from '../onnx/dtype.js';
 import type { BatchInputSpec } from './model-contract.js';
+import { numElements } from '../util/shape.js';
 
 export interface FeedTensor { data: TypedArray; dims: readonly number[] }
 /** One micro-batch: batch input name -> tensor (micro-batch shape, e.g. [batch, seq]). */
@@ -16,8 +17,6 @@ const ARRAY_OF: Record<DType, string> = {
   float32: 'Float32Array', float64: 'Float64Array', float16: 'Uint16Array', int64: 'BigInt64Array',
   int32: 'Int32Array', bool: 'Uint8Array', uint8: 'Uint8Array',
 };
-
-const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
 /** Validates one micro-batch; returns the sizes bound to symbolic dims (e.g. batch=16, seq=128). */
 export function checkMicroBatch(specs: readonly BatchInputSpec[], batch: MicroBatch, where: string): Map<string, number> {
@@ -37,8 +36,8 @@ export function checkMicroBatch(specs: readonly BatchInputSpec[], batch: MicroBa
       throw new FeedError(`${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(', ')}], got dims [${t.dims.join(', ')}]`);
     }
     if (t.dims.some((d) => !Number.isInteger(d) || d < 0)) throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(', ')}]`);
-    if (t.data.length !== size(t.dims)) {
-      throw new FeedError(`${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(', ')}] need ${size(t.dims)}`);
+    if (t.data.length !== numElements(t.dims)) {
+      throw new FeedError(`${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(', ')}] need ${numElements(t.dims)}`);
     }
     spec.shape.forEach((d, i) => {
       const got = t.dims[i];

@@ -21,6 +21,7 @@ import { Runner } from './runner.js';
 import { Trainer, type Position } from './trainer.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
+import { numElements } from '../util/shape.js';
 
 export interface RunOptions {
   log: Logger;
@@ -72,7 +73,7 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
   const model = new BertModel(cfg, labels.length, { dropout: flags.dropout as number | undefined, seed });
   const weights = loadBertWeights(modelFiles.weights, model.params, cfg, { seed, modelName: modelSource });
   for (const w of weights.warnings) log.warning(w);
-  const numParameters = model.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+  const numParameters = model.params.reduce((a, p) => a + numElements(p.shape), 0);
 
   const gpus = Number(flags.gpus);
   if (gpus > 1) log.warning(`gpus=${gpus}: training uses one GPU (cuda:0); multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`);

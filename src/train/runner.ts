@@ -10,6 +10,7 @@ import { checkMicroBatch, FeedError, stackBatches, type MicroBatch } from './fee
 import type { TrainableModel } from './model-contract.js';
 import { openSession } from './session-factory.js';
 import { buildStepGraph, stateKey, type StepGraph, type StepGraphOptions } from './step-graph.js';
+import { numElements } from '../util/shape.js';
 
 export interface RunnerOptions extends StepGraphOptions {
   /** 'cpu', 'cuda', 'cuda:N' or a Device (default cpu). */
@@ -158,7 +159,7 @@ export class Runner {
   private allocate(): Buffers {
     const b: Buffers = new Map();
     for (const p of this.model.params) {
-      const n = p.shape.reduce((a, c) => a * c, 1);
+      const n = numElements(p.shape);
       b.set(this.stepGraph.io.paramIn.get(p.name)!, tensor('float32', new Float32Array(n), p.shape));
       for (const slot of this.stepGraph.optimizer.slots) {
         b.set(this.stepGraph.io.stateIn.get(stateKey(slot, p.name))!, tensor('float32', new Float32Array(n), p.shape));

@@ -6,6 +6,7 @@ import { typedArrayOf } from '../../src/onnx/dtype.js';
 import { Graph, Value } from '../../src/onnx/graph.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { numElements } from '../../src/util/shape.js';
 
 export interface CheckInput {
   name: string;
@@ -28,8 +29,6 @@ export function randn(n: number, r: () => number): number[] {
   return Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()));
 }
 
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
 export async function gradCheck(
   inputs: CheckInput[],
   build: (g: Graph, xs: Value[]) => Value,
@@ -45,7 +44,7 @@ export async function gradCheck(
   const xs = specs.map((s) => g.input(s.name, s.dtype, s.shape));
   const y = build(g, xs);
   if (!y.shape.every((d) => typeof d === 'number')) throw new Error(`gradCheck: output shape [${y.shape}] must be static`);
-  const R = g.constant(y.dtype, typedArrayOf(y.dtype, randn(size(y.shape as number[]), r)) as TypedArray, y.shape as number[]);
+  const R = g.constant(y.dtype, typedArrayOf(y.dtype, randn(numElements(y.shape as number[]), r)) as TypedArray, y.shape as number[]);
   const loss = g.op('ReduceSum', [g.op('Mul', [y, R])], { keepdims: 0 });
   g.output(loss, 'loss');
   const wrt = specs.map((s, i) => (s.grad === false ? null : xs[i])).filter((v): v is Value => !!v);
@@ -53,7 +52,7 @@ export async function gradCheck(
   grads.forEach((d, i) => g.output(d, `grad_${wrt[i].name}`));
   const session = await sessionFor(g, { graphOptimizationLevel: 'disabled' });
 
-  const data = specs.map((s) => s.data ?? randn(size(s.shape), r));
+  const data = specs.map((s) => s.data ?? randn(numElements(s.shape), r));
   const feeds = () => Object.fromEntries(specs.map((s, i) => [s.name, tensor(s.dtype, typedArrayOf(s.dtype, data[i]), s.shape)]));
   const analytic = await session.run(feeds());
   const lossAt = async () => Number((await session.run(feeds(), ['loss'])).loss.data[0]);

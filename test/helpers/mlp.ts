@@ -4,6 +4,7 @@ import type { Graph, Value } from '../../src/onnx/graph.js';
 import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../src/train/model-contract.js';
 import type { MicroBatch } from '../../src/train/feeds.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { numElements } from '../../src/util/shape.js';
 import { randn } from './gradcheck.js';
 
 export class Mlp implements TrainableModel {
@@ -37,7 +38,7 @@ export class Mlp implements TrainableModel {
   init(seed = 1): Map<string, Float32Array> {
     const r = mulberry32(seed);
     return new Map(this.params.map((p) => {
-      const n = p.shape.reduce((a, b) => a * b, 1);
+      const n = numElements(p.shape);
       const scale = 1 / Math.sqrt(p.shape[p.shape.length - 1]);
       return [p.name, Float32Array.from(randn(n, r), (v) => v * scale)];
     }));

@@ -5,6 +5,7 @@
 import { parseBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
 import { gradCheck } from '../helpers/gradcheck.js';
+import { numElements } from '../../src/util/shape.js';
 
 const cfg = parseBertConfig({
   hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 12, vocab_size: 11,
@@ -23,7 +24,7 @@ test('d loss / d every parameter matches finite differences (float64, padding + 
   // Random normal parameters with std 0.5 keep activations in the non-linear ranges; LayerNorm gains near 1.
   const r = (() => { let s = 3; return () => ((s = (s * 48271) % 2147483647) / 2147483647); })();
   const params = model.params.map((p) => {
-    const n = p.shape.reduce((a, b) => a * b, 1);
+    const n = numElements(p.shape);
     const base = p.name.includes('LayerNorm.weight') ? 1 : 0;
     return { name: p.name, shape: p.shape, data: Array.from({ length: n }, () => base + (r() - 0.5)) };
   });

@@ -2,6 +2,7 @@
 import type { Value } from '../../onnx/graph.js';
 import { normAxis, shapeOf } from '../helpers.js';
 import type { GradContext, GradientSpec } from '../types.js';
+import { numElements } from '../../util/shape.js';
 
 function reducedAxes(c: GradContext): number[] {
   const x = c.x(0);
@@ -41,7 +42,7 @@ export const reduceMeanGrad: GradientSpec = {
     const dims = axes.map((a) => x.shape[a]);
     let count: Value;
     if (dims.every((d) => typeof d === 'number')) {
-      count = g.scalar((dims as number[]).reduce((a, b) => a * b, 1), x);
+      count = g.scalar(numElements(dims as number[]), x);
     } else {
       const shape = g.op('Shape', [x]);
       const picked = g.op('Gather', [shape, g.ints(axes)]);

@@ -2,6 +2,7 @@
 // weights ~ normal(0, initializer_range), biases 0, LayerNorm weight 1. The PRNG is ours (not torch's),
 // so runs are reproducible across machines for a given seed.
 import { mulberry32 } from '../../util/random.js';
+import { numElements } from '../../util/shape.js';
 
 /** Standard normal samples (Box-Muller, both outputs used). */
 export function fillNormal(out: Float32Array, std: number, rand: () => number): Float32Array {
@@ -16,8 +17,7 @@ export function fillNormal(out: Float32Array, std: number, rand: () => number): 
 
 /** A fresh value for parameter `name`, drawn from `rand` (one stream per parameter name keeps values stable when others change). */
 export function initParam(name: string, shape: number[], std: number, seed: number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
+  const out = new Float32Array(numElements(shape));
   if (name.includes('LayerNorm') && name.endsWith('.weight')) return out.fill(1);
   if (name.endsWith('.bias')) return out;
   return fillNormal(out, std, mulberry32(seed ^ hash(name)));

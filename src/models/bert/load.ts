@@ -7,7 +7,7 @@ import { readSafetensors } from '../safetensors.js';
 import type { ParamSpec } from '../../train/model-contract.js';
 import type { BertConfig } from './config.js';
 import { initParam } from './init.js';
-import { numElements } from './params.js';
+import { numElements } from '../../util/shape.js';
 
 export interface LoadReport {
   missing: string[];

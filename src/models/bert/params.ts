@@ -32,5 +32,3 @@ export function bertParamSpecs(c: BertConfig, numLabels: number): ParamSpec[] {
   );
   return out.map(([name, shape]) => ({ name, shape, decay: decays(name) }));
 }
-
-export const numElements = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
