@@ -1,6 +1,8 @@
 // The headline numbers of a run and their change against another run (baseline, previous
 // scheduled model, sweep trials). Accuracy/F1 deltas are in percentage points, loss in absolute units.
 import type { EvalMetrics, MetricsFile } from '../train/metrics-types.js';
+import { escapeMarkdown, link } from '../util/markdown-safe.js';
+import type { GateFailure } from './gates.js';
 
 export type MetricName = 'accuracy' | 'f1' | 'loss';
 export const METRICS: readonly MetricName[] = ['accuracy', 'f1', 'loss'];
@@ -42,4 +44,19 @@ export function formatDelta(d: Delta): string {
   if (Math.abs(d.delta) < 5e-5) return `= ${size}`; // below the shown precision
   const arrow = d.delta > 0 ? `▲ +${size}` : `▼ −${size}`;
   return `${arrow} ${d.improved ? '🟢' : '🔴'}`;
+}
+
+/** The markdown delta table (PR comment and job summary): this run against a linked baseline column. */
+export function deltaTable(current: FinalMetrics, baseline: { label: string; url?: string; metrics: FinalMetrics } | undefined): string[] {
+  const head = baseline ? link(baseline.label, baseline.url) : 'baseline';
+  return [
+    `| ${current.source} | this run | ${head} | Δ |`, '| --- | ---: | ---: | --- |',
+    ...compareMetrics(current, baseline?.metrics).map((d) =>
+      `| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`),
+  ];
+}
+
+/** The gate outcome line(s), with each failure's message escaped. */
+export function gateOutcome(failures: GateFailure[]): string {
+  return failures.length === 0 ? '✅ Quality gates passed.' : `❌ Quality gates failed:\n${failures.map((g) => `- ${escapeMarkdown(g.message, 400)}`).join('\n')}`;
 }

@@ -1,7 +1,7 @@
 // One PR comment per workflow+job, found again by a hidden marker and edited in place on re-runs.
 import { createHash } from 'node:crypto';
 import type { MetricsFile } from '../train/metrics-types.js';
-import { compareMetrics, finalMetrics, formatDelta, formatMetric, METRIC_LABEL, type FinalMetrics } from './compare.js';
+import { deltaTable, finalMetrics, formatMetric, gateOutcome, type FinalMetrics } from './compare.js';
 import type { Octokit, RepoRef } from './events.js';
 import type { GateFailure } from './gates.js';
 import { clampComment, escapeMarkdown, escapeValue, link, safeLogin } from '../util/markdown-safe.js';
@@ -56,8 +56,6 @@ export interface StickyInput {
 export function renderStickyBody(input: StickyInput): string {
   const m = input.metrics;
   const sha = /^[0-9a-f]{7,40}$/i.test(input.sha) ? input.sha.slice(0, 7) : escapeMarkdown(input.sha, 40);
-  const current = finalMetrics(m);
-  const deltas = compareMetrics(current, input.baseline?.metrics);
   const epochs = m.epochs.length;
   const lines: string[] = [
     `### 🧪 ${escapeMarkdown(input.title, 120)}`,
@@ -69,15 +67,9 @@ export function renderStickyBody(input: StickyInput): string {
     const set = Object.entries(input.trigger.flags).map(([k, v]) => `${escapeMarkdown(k)}=${escapeValue(v)}`).join(', ');
     lines.push('', `Requested by @${safeLogin(input.trigger.actor)} with \`/train\`${set ? `: ${set}` : ''}`);
   }
-  const baseHead = input.baseline ? link(input.baseline.label, input.baseline.url) : 'baseline';
-  lines.push('', `| ${current.source} | this run | ${baseHead} | Δ |`, '| --- | ---: | ---: | --- |');
-  for (const d of deltas) {
-    lines.push(`| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`);
-  }
+  lines.push('', ...deltaTable(finalMetrics(m), input.baseline));
   if (!input.baseline) lines.push('', '_No baseline: no successful run of this workflow with a metrics artifact on the default branch yet._');
-  if (input.gates) {
-    lines.push('', input.gates.length === 0 ? '✅ Quality gates passed.' : `❌ Quality gates failed:\n${input.gates.map((g) => `- ${escapeMarkdown(g.message, 400)}`).join('\n')}`);
-  }
+  if (input.gates) lines.push('', gateOutcome(input.gates));
   const curve = epochCurve(m);
   if (curve) lines.push('', '<details><summary>Training curves</summary>', '', curve, '', '</details>');
   lines.push('', '<details><summary>Per-epoch metrics</summary>', '', ...epochTable(m), '', '</details>');

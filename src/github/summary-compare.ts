@@ -2,9 +2,9 @@
 // with (the previous scheduled run on `schedule` events, the default-branch baseline otherwise),
 // plus the gate outcome. Appended below the report once the baseline is known.
 import type { MetricsFile } from '../train/metrics-types.js';
-import { compareMetrics, finalMetrics, formatDelta, formatMetric, METRIC_LABEL, type FinalMetrics } from './compare.js';
+import { deltaTable, finalMetrics, gateOutcome, type FinalMetrics } from './compare.js';
 import type { GateFailure } from './gates.js';
-import { escapeMarkdown, link } from '../util/markdown-safe.js';
+import { escapeMarkdown } from '../util/markdown-safe.js';
 
 export interface ComparedWith { label: string; url?: string; metrics: FinalMetrics }
 
@@ -21,17 +21,8 @@ export interface ComparisonInput {
 export function renderComparison(input: ComparisonInput): string {
   const title = input.scheduled ? 'Compared with the previous scheduled run' : 'Compared with the baseline';
   const lines = [`## ${title}`, ''];
-  if (input.comparedWith) {
-    const current = finalMetrics(input.metrics);
-    lines.push(`| ${current.source} | this run | ${link(input.comparedWith.label, input.comparedWith.url)} | Δ |`, '| --- | ---: | ---: | --- |');
-    for (const d of compareMetrics(current, input.comparedWith.metrics)) {
-      lines.push(`| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`);
-    }
-  } else {
-    lines.push(`_Nothing to compare with: ${escapeMarkdown(input.note ?? 'no earlier run', 300)}._`);
-  }
-  if (input.gates) {
-    lines.push('', input.gates.length === 0 ? '✅ Quality gates passed.' : `❌ Quality gates failed:\n${input.gates.map((g) => `- ${escapeMarkdown(g.message, 400)}`).join('\n')}`);
-  }
+  if (input.comparedWith) lines.push(...deltaTable(finalMetrics(input.metrics), input.comparedWith));
+  else lines.push(`_Nothing to compare with: ${escapeMarkdown(input.note ?? 'no earlier run', 300)}._`);
+  if (input.gates) lines.push('', gateOutcome(input.gates));
   return lines.join('\n') + '\n';
 }
