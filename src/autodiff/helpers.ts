@@ -66,11 +66,6 @@ export function zerosOfShape(g: Graph, shape: Value, dtype: DType): Value {
   return g.op('ConstantOfShape', [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [0]) } });
 }
 
-/** The float dtype's Cast `to` code (for turning masks and counts into gradients). */
-export function castTo(dtype: DType): number {
-  return ONNX_DTYPE[dtype];
-}
-
 /** `v` as `dtype` (no node when it already is). */
 export function castIfNeeded(g: Graph, v: Value, dtype: DType): Value {
   return v.dtype === dtype ? v : g.op('Cast', [v], { to: ONNX_DTYPE[dtype] });

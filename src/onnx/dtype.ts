@@ -5,10 +5,6 @@ export const ONNX_DTYPE: Record<DType, number> = {
   float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11,
 };
 
-export const DTYPE_FROM_ONNX: Record<number, DType> = Object.fromEntries(
-  Object.entries(ONNX_DTYPE).map(([k, v]) => [v, k as DType]),
-);
-
 export const BYTES_PER_ELEMENT: Record<DType, number> = {
   float32: 4, float64: 8, float16: 2, int64: 8, int32: 4, bool: 1, uint8: 1,
 };

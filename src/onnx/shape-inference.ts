@@ -422,8 +422,3 @@ export function inferOutputs(node: Node, expected?: number): OutInfo[] {
   return f(node, node.inputs, expected);
 }
 
-export function knownOps(): string[] {
-  return Object.keys(INFER);
-}
-
-export type { Attr };
