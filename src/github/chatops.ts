@@ -8,6 +8,7 @@ import { parseKeyValues } from './args.js';
 import type { IssueCommentPayload, Octokit, RepoRef } from './events.js';
 import { escapeMarkdown, safeLogin } from '../util/markdown-safe.js';
 import { getPermission, mayTrigger } from './permissions.js';
+import { findOwnComment } from './sticky-comment.js';
 
 /** Every comment this action writes carries a `<!-- textclf` marker; such comments never trigger. */
 export const OWN_MARKER = '<!-- textclf';
@@ -138,12 +139,11 @@ async function react(octokit: Octokit, repo: RepoRef, commentId: number, content
 /**
  * One reply per /train comment: a workflow may check the same comment in two steps (mode chatops,
  * then mode train), and the second check must not answer again. The reply names the comment it
- * answers in a hidden marker; only our own comments count (selfLogin, else bots), as for sticky comments.
+ * answers in a hidden marker; found again like a sticky comment (findOwnComment).
  */
 async function reply(octokit: Octokit, repo: RepoRef, pr: number, commentId: number, text: string, selfLogin?: string): Promise<number> {
   const marker = `${REPLY_MARKER}\n<!-- textclf:in-reply-to ${commentId} -->`;
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: pr, per_page: 100 });
-  const earlier = comments.find((c) => (c.body ?? '').startsWith(marker) && (selfLogin ? c.user?.login === selfLogin : c.user?.type === 'Bot'));
+  const earlier = await findOwnComment(octokit, repo, pr, marker, selfLogin);
   if (earlier) return earlier.id;
   const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: pr, body: `${marker}\n${text}` });
   return data.id;

@@ -29,14 +29,19 @@ export interface UpsertResult { id: number; created: boolean }
  */
 export async function upsertStickyComment(octokit: Octokit, repo: RepoRef, issueNumber: number, marker: string, body: string, selfLogin?: string): Promise<UpsertResult> {
   const full = clampComment(`${marker}\n${body}`);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: issueNumber, per_page: 100 });
-  const mine = comments.find((c) => (c.body ?? '').startsWith(marker) && (selfLogin ? c.user?.login === selfLogin : c.user?.type === 'Bot'));
+  const mine = await findOwnComment(octokit, repo, issueNumber, marker, selfLogin);
   if (mine) {
     await octokit.rest.issues.updateComment({ ...repo, comment_id: mine.id, body: full });
     return { id: mine.id, created: false };
   }
   const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body: full });
   return { id: data.id, created: true };
+}
+
+/** Our earlier comment on the issue/PR that starts with `marker`: by `selfLogin`, or by a bot when that is unknown. */
+export async function findOwnComment(octokit: Octokit, repo: RepoRef, issueNumber: number, marker: string, selfLogin?: string): Promise<{ id: number } | undefined> {
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: issueNumber, per_page: 100 });
+  return comments.find((c) => (c.body ?? '').startsWith(marker) && (selfLogin ? c.user?.login === selfLogin : c.user?.type === 'Bot'));
 }
 
 export interface StickyInput {
