@@ -65,6 +65,16 @@ test('a read-only user is refused with 👎 and a reply, no training', async () 
   expect(chatOpsOutputs(d)).toMatchObject({ accepted: 'false', reason: 'reader has read permission', flags: '{}', head_sha: '' });
 });
 
+test('the same refused comment checked twice (chatops step, then train step) is answered once', async () => {
+  const p = event('/train max_epochs=2', 'reader');
+  const first = await run(p);
+  const second = await run(p);
+  const replies = fake.commentsOn(PR).filter((c) => c.body.includes(`in-reply-to ${p.comment.id} `));
+  expect(replies).toHaveLength(1);
+  expect(second).toMatchObject({ kind: 'refused', replyId: replies[0]!.id });
+  expect(first).toEqual(second);
+});
+
 test('a user who is not a collaborator at all (404) is refused', async () => {
   const d = await run(event('/train', 'nobody'));
   expect(d).toMatchObject({ kind: 'refused', reason: 'nobody has none permission' });
