@@ -1,6 +1,5 @@
 // `textclf demo`: a tiny BERT trained from scratch on a generated sentiment dataset, so a newcomer
 // sees the whole pipeline (datastore dir, tokenizer, training, checkpoint, report) in about a minute.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeDemoDataset, writeDemoTokenizer, demoVocab } from '../data/demo/index.js';
 import { DEMO_FLAGS, demoBertConfig } from '../data/demo/recipe.js';
@@ -8,6 +7,7 @@ import { initBertWeights } from '../models/bert/load.js';
 import { parseBertConfig } from '../models/bert/config.js';
 import { bertParamSpecs } from '../models/bert/params.js';
 import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /** Flags the demo sets (the recipe's values); anything given on the command line wins. */
 export const DEMO_CLI_FLAGS: Record<string, string> = {
@@ -21,7 +21,6 @@ export async function prepareDemo(outputDir: string, seed: number): Promise<Reco
   const dataDir = join(root, 'data');
   const modelDir = join(root, 'tiny-bert');
   await writeDemoDataset(dataDir, seed);
-  mkdirSync(modelDir, { recursive: true });
   await writeDemoTokenizer(modelDir);
   const raw = demoBertConfig(demoVocab().length);
   const cfg = parseBertConfig(raw, 'demo config.json');
@@ -31,6 +30,6 @@ export async function prepareDemo(outputDir: string, seed: number): Promise<Reco
   const tensors = new Map<string, SafeTensor>();
   for (const s of specs) if (!s.name.startsWith('classifier.')) tensors.set(s.name, { dtype: 'float32', shape: s.shape, data: weights.get(s.name)! });
   writeSafetensors(join(modelDir, 'model.safetensors'), tensors, { format: 'pt' });
-  writeFileSync(join(modelDir, 'config.json'), `${JSON.stringify(raw, null, 2)}\n`);
+  writeJsonAtomic(join(modelDir, 'config.json'), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }

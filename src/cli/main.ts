@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     const args = parseArgv(argv);
     if (args.help || !args.command || args.command === 'help') {
       process.stdout.write(helpText() + '\n');
-      return args.command && args.command !== 'help' ? 0 : args.help ? 0 : 1;
+      return args.help ? 0 : 1; // asked for help: 0; no command (or bare `help`): usage error
     }
     if (args.command !== 'train' && args.command !== 'demo') {
       throw new FlagError(args.command, `unknown command '${args.command}'; use 'textclf train' or 'textclf demo'`);
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return r.metrics.run.cancelled ? 130 : 0;
   } catch (e) {
     const err = e as Error;
-    log.error(err.name && err.name !== 'Error' ? `${err.message}` : err.message);
+    log.error(err.message);
     if (process.env.TEXTCLF_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
