@@ -1,4 +1,6 @@
 // Terminal progress: one line at most every `everySeconds`, with throughput and ETA.
+import { formatDuration } from '../report/markdown.js';
+
 export interface ProgressState { step: number; totalSteps: number; epoch: number; maxEpochs: number; loss: number; samples: number }
 
 export class Progress {
@@ -21,10 +23,4 @@ export function progressLine(s: ProgressState, elapsed: number): string {
   const pct = s.totalSteps ? ((100 * s.step) / s.totalSteps).toFixed(1) : '0.0';
   return `epoch ${s.epoch}/${s.maxEpochs} step ${s.step}/${s.totalSteps} (${pct}%) loss ${s.loss.toFixed(4)} ` +
     `${rate.toFixed(1)} samples/s elapsed ${formatDuration(elapsed)} ETA ${formatDuration(eta)}`;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
 }
