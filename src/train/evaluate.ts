@@ -21,12 +21,12 @@ export async function evaluateSplit(runner: Runner, ds: EncodedDataset, labels: 
   // Sorted by length (no shuffle) would pad less, but file order keeps predictions aligned and cheap to reason about.
   for (const b of batches(ds, { ...opts, shuffle: false, seed: 0 })) {
     const r = await runner.evaluate(toMicroBatch(b));
-    const probs = softmaxRows(r.logits, k);
+    const probs = keepPredictions ? softmaxRows(r.logits, k) : undefined;
     const arg = argmaxRows(r.logits, k);
     for (let i = 0; i < b.batchSize; i++) {
       truth[n + i] = Number(b.labels[i]);
       predicted[n + i] = arg[i];
-      if (keepPredictions) predictions.push({ row: b.rows[i], label: truth[n + i], predicted: arg[i], probabilities: probs.slice(i * k, (i + 1) * k) });
+      if (keepPredictions) predictions.push({ row: b.rows[i], label: truth[n + i], predicted: arg[i], probabilities: probs!.slice(i * k, (i + 1) * k) });
     }
     lossSum += (r.loss ?? 0) * b.batchSize;
     n += b.batchSize;
