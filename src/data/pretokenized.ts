@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { EncodedDatasetBuilder, type EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import { labelMapFromLabels } from './labels.js';
 import type { LabelMap } from './types.js';
 
 export class PretokenizedError extends Error {
@@ -79,11 +80,9 @@ function labelMapFor(rows: Pick<Row, 'line' | 'label'>[], file: string): LabelMa
   }
   if (ints.length > 0) {
     const max = ints.reduce((m, r) => Math.max(m, r.label as number), 0);
-    const labels = Array.from({ length: max + 1 }, (_, i) => String(i));
-    return { labels, label2id: Object.fromEntries(labels.map((l, i) => [l, i])) };
+    return labelMapFromLabels(Array.from({ length: max + 1 }, (_, i) => String(i)));
   }
-  const labels = [...new Set(rows.map((r) => r.label as string))].sort();
-  return { labels, label2id: Object.fromEntries(labels.map((l, i) => [l, i])) };
+  return labelMapFromLabels([...new Set(rows.map((r) => r.label as string))].sort());
 }
 
 /** Reads a pre-tokenized JSONL file (blank lines skipped; row = 1-based line number). */

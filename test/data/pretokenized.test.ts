@@ -36,6 +36,9 @@ test('string labels get a sorted map; valid files reuse the training map', async
   expect(Array.from(train.dataset.labels)).toEqual([1, 0]);
   const valid = write([{ input_ids: [3], label: 'neg' }, { input_ids: [4], label: 'meh' }], 'valid.jsonl');
   await expect(readPretokenizedJsonl(valid, { labelMap: train.labelMap })).rejects.toThrow(`${valid}:2: label "meh" is not one of the training labels (neg, pos)`);
+  // a label named like an Object.prototype member is unknown too, not silently class 0
+  const proto = write([{ input_ids: [3], label: 'toString' }], 'proto.jsonl');
+  await expect(readPretokenizedJsonl(proto, { labelMap: train.labelMap })).rejects.toThrow(`${proto}:1: label "toString" is not one of the training labels (neg, pos)`);
 });
 
 test.each([
