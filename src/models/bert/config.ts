@@ -2,6 +2,7 @@
 // file and the key. Unknown keys are kept (`raw`) so a saved checkpoint round-trips them.
 import { readFileSync } from 'node:fs';
 import { ModelError } from '../errors.js';
+import { labelConfig, labelMapFromLabels } from '../../data/labels.js';
 
 export interface BertConfig {
   hiddenSize: number;
@@ -107,8 +108,7 @@ export function checkpointConfigJson(cfg: BertConfig, labels: string[]): Record<
     initializer_range: cfg.initializerRange,
     hidden_act: 'gelu',
     num_labels: labels.length,
-    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    ...labelConfig(labelMapFromLabels(labels)),
     problem_type: 'single_label_classification',
   };
 }
