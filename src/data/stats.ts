@@ -8,14 +8,14 @@ export function datasetStats(splits: Record<string, readonly Example[] | undefin
   for (const [split, examples] of Object.entries(splits)) {
     if (!examples) continue;
     stats.rows[split] = examples.length;
-    const counts: Record<string, number> = {};
+    const counts = new Map<string, number>(); // a Map: labels may be named like Object.prototype members
     const lengths = new Float64Array(examples.length);
     examples.forEach((ex, i) => {
       const key = String(ex.label);
-      counts[key] = (counts[key] ?? 0) + 1;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
       lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
     });
-    stats.labels[split] = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compareLabels(a, b)));
+    stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
     lengths.sort();
     stats.textLength[split] = {
       p50: percentile(lengths, 50), p90: percentile(lengths, 90), p99: percentile(lengths, 99),

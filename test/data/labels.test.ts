@@ -44,3 +44,8 @@ test('datasetStats: rows, label counts and nearest-rank length percentiles in ch
   expect(s.textLength.valid).toEqual({ p50: 2, p90: 5, p99: 5, max: 5 });
   expect(percentile([], 50)).toBe(0);
 });
+
+test('datasetStats counts labels named like Object.prototype members', () => {
+  const s = datasetStats({ train: [ex(1, 'toString'), ex(2, 'constructor'), ex(3, 'toString')] });
+  expect(s.labels.train).toEqual({ constructor: 1, toString: 2 });
+});
