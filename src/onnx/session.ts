@@ -29,6 +29,6 @@ export async function sessionFor(graphOrBytes: Graph | Uint8Array, opts: Session
 }
 
 export function tensor(dtype: DType, data: TypedArray, dims: readonly number[]): ort.Tensor {
-  const t = dtype === 'bool' ? 'bool' : dtype;
-  return new ort.Tensor(t as 'float32', data as Float32Array, dims);
+  // (the casts pick one overload; ort checks that data matches dtype at run time)
+  return new ort.Tensor(dtype as 'float32', data as Float32Array, dims);
 }
