@@ -1,7 +1,7 @@
 // Baseline lookup (REST runs + @actions/artifact download by run id), deltas, gates and the sticky
 // PR comment, all against the OpenAPI-validated fake.
-import { GitHubFake } from '../helpers/github-fake.js';
-import { pointGitHubApiAt } from './api-env.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
+import { useGitHubFake } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { finalMetrics } from '../../src/github/compare.js';
 import { evaluateGates, QualityGateError } from '../../src/github/gates.js';
@@ -14,18 +14,13 @@ let getOctokit: typeof import('@actions/github').getOctokit;
 const WF = 4242;
 const PR = 12;
 
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  fake = await GitHubFake.start();
-  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
+useGitHubFake(async (f) => {
+  fake = f;
   // So these are imported only now, never statically at the top of this file.
   baselineMod = await import('../../src/github/baseline.js');
   runArtifacts = await import('../../src/github/run-artifacts.js');
   ({ getOctokit } = await import('@actions/github'));
 });
-afterAll(async () => { restoreEnv?.(); await fake.close(); });
-afterEach(() => { expect(fake.violations).toEqual([]); });
 
 const repo = () => ({ owner: fake.owner, repo: fake.repo });
 const octokit = () => getOctokit('ghs_test_token', { baseUrl: fake.url });

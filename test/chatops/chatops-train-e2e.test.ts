@@ -5,8 +5,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GitHubFake } from '../helpers/github-fake.js';
-import { pointGitHubApiAt } from './api-env.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
+import { useGitHubFake } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { parseFlags } from '../../src/config/parse.js';
 import { prepareDemo } from '../../src/cli/demo.js';
@@ -24,18 +24,14 @@ const PR = 21;
 const HEAD = '9'.repeat(40);
 const WF = 808;
 
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  fake = await GitHubFake.start();
-  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
+useGitHubFake(async (f) => {
+  fake = f;
   flow = await import('../../src/github/flow.js');
   ({ getOctokit } = await import('@actions/github'));
   root = mkdtempSync(join(tmpdir(), 'textclf-chatops-e2e-'));
   demo = await prepareDemo(join(root, 'demo'), 42);
 });
-afterAll(async () => { restoreEnv?.(); await fake.close(); rmSync(root, { recursive: true, force: true }); });
-afterEach(() => { expect(fake.violations).toEqual([]); });
+afterAll(async () => { rmSync(root, { recursive: true, force: true }); });
 
 function commentEvent(login: string, body: string): IssueCommentPayload {
   const c = fake.addComment(PR, body, fake.user(login));

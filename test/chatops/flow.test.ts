@@ -1,7 +1,7 @@
 // The GitHub steps in the order main calls them, on the fake: chatops outputs, plan outputs,
 // /train reactions on success/failure/gates, and the scheduled-run issue.
-import { GitHubFake } from '../helpers/github-fake.js';
-import { pointGitHubApiAt } from './api-env.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
+import { useGitHubFake } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { parseFlags } from '../../src/config/parse.js';
 import type { RunContext } from '../../src/github/events.js';
@@ -11,18 +11,13 @@ let flow: typeof import('../../src/github/flow.js');
 let getOctokit: typeof import('@actions/github').getOctokit;
 const PR = 3;
 
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  fake = await GitHubFake.start();
-  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
+useGitHubFake(async (f) => {
+  fake = f;
   flow = await import('../../src/github/flow.js');
   ({ getOctokit } = await import('@actions/github'));
   fake.permissions.set('writer', 'admin');
   fake.pulls.set(PR, { number: PR, head_sha: 'a1'.repeat(20), head_ref: 'x', head_repo: fake.fullName, base_ref: 'main', user: fake.user('writer') });
 });
-afterAll(async () => { restoreEnv?.(); await fake.close(); });
-afterEach(() => { expect(fake.violations).toEqual([]); });
 
 function deps(eventName: string, payload: Record<string, unknown>, runId: number) {
   const ctx: RunContext = { eventName, payload, repo: { owner: fake.owner, repo: fake.repo }, runId, runAttempt: 1, workflow: 'wf', job: 'j',

@@ -1,8 +1,8 @@
 // Scheduled retraining in the action's flow, on the OpenAPI-validated GitHub fake: a schedule run's
 // deltas and gates are computed against the previous scheduled run (not a newer push run on the
 // default branch), and the job summary section shows them; datastore_refresh `auto` is per event.
-import { GitHubFake } from '../helpers/github-fake.js';
-import { pointGitHubApiAt } from './api-env.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
+import { useGitHubFake } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { parseFlags } from '../../src/config/parse.js';
 import type { RunContext } from '../../src/github/events.js';
@@ -12,17 +12,12 @@ let fake: GitHubFake;
 let flow: typeof import('../../src/github/flow.js');
 let sched: typeof import('../../src/github/schedule.js');
 let getOctokit: typeof import('@actions/github').getOctokit;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  fake = await GitHubFake.start();
-  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
+useGitHubFake(async (f) => {
+  fake = f;
   flow = await import('../../src/github/flow.js');
   sched = await import('../../src/github/schedule.js');
   ({ getOctokit } = await import('@actions/github'));
 });
-afterAll(async () => { restoreEnv?.(); await fake.close(); });
-afterEach(() => { expect(fake.violations).toEqual([]); });
 
 function deps(eventName: string, runId: number) {
   const ctx: RunContext = { eventName, payload: {}, repo: { owner: fake.owner, repo: fake.repo }, runId, runAttempt: 1, workflow: 'nightly', job: 'train',

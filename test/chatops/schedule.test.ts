@@ -5,8 +5,8 @@ import { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GitHubFake } from '../helpers/github-fake.js';
-import { pointGitHubApiAt } from './api-env.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
+import { useGitHubFake } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { evaluateGates } from '../../src/github/gates.js';
 import { finalMetrics } from '../../src/github/compare.js';
@@ -20,11 +20,8 @@ let source: Server;
 let sourceUrl = '';
 const served = { etag: '"v1"' as string | undefined, lastModified: 'Tue, 24 Nov 2026 10:00:00 GMT' as string | undefined, body: 'text,label\nok,1\n' };
 
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  fake = await GitHubFake.start();
-  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
+useGitHubFake(async (f) => {
+  fake = f;
   sched = await import('../../src/github/schedule.js');
   ({ getOctokit } = await import('@actions/github'));
   source = createServer((req, res) => {
@@ -38,8 +35,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
   sourceUrl = `http://127.0.0.1:${(source.address() as AddressInfo).port}/imdb.csv`;
 });
-afterAll(async () => { restoreEnv?.(); await fake.close(); await new Promise((r) => source.close(r)); });
-afterEach(() => { expect(fake.violations).toEqual([]); });
+afterAll(async () => { await new Promise((r) => source.close(r)); });
 
 const head = async () => { const r = await fetch(sourceUrl, { method: 'HEAD' }); return { status: r.status, headers: r.headers }; };
 

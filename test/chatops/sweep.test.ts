@@ -1,6 +1,6 @@
 // Sweeps: Grid syntax -> strategy.matrix (plan) -> one metrics artifact per trial -> one table (aggregate).
-import { GitHubFake } from '../helpers/github-fake.js';
-import { pointGitHubApiAt } from './api-env.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
+import { useGitHubFake } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { parseSweep, planSweep, renderSweepTable, bestTrial, trialResult, SweepError, MAX_TRIALS } from '../../src/github/sweep.js';
 import { parseFlags } from '../../src/config/parse.js';
@@ -10,16 +10,11 @@ let collectTrials: typeof import('../../src/github/sweep-aggregate.js').collectT
 let aggregateSweep: typeof import('../../src/github/sweep-aggregate.js').aggregateSweep;
 let getOctokit: typeof import('@actions/github').getOctokit;
 
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  fake = await GitHubFake.start();
-  restoreEnv = pointGitHubApiAt(fake.url); // before importing anything that loads @actions/github
+useGitHubFake(async (f) => {
+  fake = f;
   ({ collectTrials, aggregateSweep } = await import('../../src/github/sweep-aggregate.js'));
   ({ getOctokit } = await import('@actions/github'));
 });
-afterAll(async () => { restoreEnv?.(); await fake.close(); });
-afterEach(() => { expect(fake.violations).toEqual([]); });
 
 test('plan: Grid list syntax expands to the cartesian product for strategy.matrix', () => {
   const matrix = planSweep(parseSweep('learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]"'));
