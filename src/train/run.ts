@@ -88,107 +88,111 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
     threads: Number(flags.threads),
     params: weights.values,
   });
-  let start: Position = { epoch: 0, stepInEpoch: 0 };
-  if (resume) {
-    runner.importState({ params: weights.values, optimizer: resume.optimizer, step: resume.meta.step });
-    start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
-    log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
-  }
-
-  const metricsJsonl = join(outputDir, 'metrics.jsonl');
-  const events = new EventStream(new JsonlWriter(metricsJsonl, !!resume),
-    flags.log_file ? new JsonlWriter(resolve(String(flags.log_file)), !!resume) : undefined);
-  const allEvents: MetricsEvent[] = [];
-  events.on((e) => allEvents.push(e));
-  if (opts.onEvent) events.on(opts.onEvent);
-
-  const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
-  const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId, padding: flags.padding as 'longest' | 'max_length' };
-  const trainer = new Trainer(runner, data.splits.train!, {
-    maxEpochs: Number(flags.max_epochs), batchSize: Number(flags.batch_size), accumulate, stepsPerRun,
-    maxLength: Number(flags.max_length), padding: evalOpts.padding, padId, shuffle: Boolean(flags.shuffle), seed,
-    learningRate: Number(flags.learning_rate), warmupSteps: Number(flags.warmup_steps),
-    limitTrainBatches: Number(flags.limit_train_batches), valCheckInterval: Number(flags.val_check_interval),
-  });
-  if (accumulate > 1) log.info(`accumulate_grad_batches=${accumulate}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`);
-
-  const epochs: EpochRecord[] = [];
-  const checkpoints: MetricsFile['checkpoints'] = [];
-  const policy = String(flags.save_checkpoints);
-  let bestEpoch: number | undefined;
-  let best: EvalMetrics | undefined;
-  const meta = (epoch: number, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: { ...flags, github_token: undefined } });
-  const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
-  const trainStart = Date.now();
-
-  log.info(`training ${numParameters.toLocaleString('en-US')} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`);
-  const end = await trainer.fit({
-    events,
-    signal: opts.signal,
-    progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
-    validate: async () => (data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : undefined),
-    epochEnd: async (epoch, trainLoss, validation, seconds) => {
-      const dir = join(ckptRoot, `epoch-${epoch}`);
-      const better = !best || (validation && (validation.accuracy > best.accuracy || (validation.accuracy === best.accuracy && validation.loss < best.loss)));
-      if (validation && better) { best = validation; bestEpoch = epoch; }
-      const keep = policy === 'all' || (policy === 'best' ? (better || !validation) : true);
-      if (keep) {
-        await saveCheckpoint(dir, model, tok, runner.exportState(), meta(epoch), evalOpts.maxLength);
-        checkpoints.push({ epoch, path: dir });
-        if (policy !== 'all') pruneEpochCheckpoints(ckptRoot, dir, checkpoints);
-      }
-      epochs.push({ epoch, step: runner.globalStep, trainLoss, validation, seconds, checkpoint: keep ? dir : undefined });
-      log.info(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ''} (${seconds.toFixed(1)} s)`);
-    },
-  }, start);
-
-  let checkpointDir: string;
-  let test: EvalMetrics | undefined;
-  let predictions: Prediction[] = [];
-  if (end.cancelled) {
-    checkpointDir = join(ckptRoot, 'interrupted');
-    await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch, end.stepInEpoch), evalOpts.maxLength);
-    checkpoints.push({ epoch: 'final', path: checkpointDir });
-    log.warning(`cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`);
-  } else {
-    checkpointDir = join(ckptRoot, 'final');
-    await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
-    checkpoints.push({ epoch: 'final', path: checkpointDir });
-    if (data.splits.test) {
-      const r = await log.group('Test', () => evaluateSplit(runner, data.splits.test!, labels, evalOpts, !!flags.predictions_file));
-      test = r.metrics;
-      predictions = r.predictions;
-      events.emit({ type: 'test', step: runner.globalStep, metrics: test, time: Date.now() / 1000 });
-      log.info(`test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
+  try {
+    let start: Position = { epoch: 0, stepInEpoch: 0 };
+    if (resume) {
+      runner.importState({ params: weights.values, optimizer: resume.optimizer, step: resume.meta.step });
+      start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
+      log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
     }
-  }
-  await runner.release();
 
-  const files = [join(outputDir, 'metrics.json'), metricsJsonl];
-  if (flags.predictions_file && predictions.length) {
-    const path = resolve(String(flags.predictions_file));
-    writePredictions(path, predictions, labels);
-    files.push(path);
+    const metricsJsonl = join(outputDir, 'metrics.jsonl');
+    const events = new EventStream(new JsonlWriter(metricsJsonl, !!resume),
+      flags.log_file ? new JsonlWriter(resolve(String(flags.log_file)), !!resume) : undefined);
+    const allEvents: MetricsEvent[] = [];
+    events.on((e) => allEvents.push(e));
+    if (opts.onEvent) events.on(opts.onEvent);
+
+    const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
+    const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId, padding: flags.padding as 'longest' | 'max_length' };
+    const trainer = new Trainer(runner, data.splits.train!, {
+      maxEpochs: Number(flags.max_epochs), batchSize: Number(flags.batch_size), accumulate, stepsPerRun,
+      maxLength: Number(flags.max_length), padding: evalOpts.padding, padId, shuffle: Boolean(flags.shuffle), seed,
+      learningRate: Number(flags.learning_rate), warmupSteps: Number(flags.warmup_steps),
+      limitTrainBatches: Number(flags.limit_train_batches), valCheckInterval: Number(flags.val_check_interval),
+    });
+    if (accumulate > 1) log.info(`accumulate_grad_batches=${accumulate}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`);
+
+    const epochs: EpochRecord[] = [];
+    const checkpoints: MetricsFile['checkpoints'] = [];
+    const policy = String(flags.save_checkpoints);
+    let bestEpoch: number | undefined;
+    let best: EvalMetrics | undefined;
+    const meta = (epoch: number, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: { ...flags, github_token: undefined } });
+    const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
+    const trainStart = Date.now();
+
+    log.info(`training ${numParameters.toLocaleString('en-US')} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`);
+    const end = await trainer.fit({
+      events,
+      signal: opts.signal,
+      progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
+      validate: async () => (data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : undefined),
+      epochEnd: async (epoch, trainLoss, validation, seconds) => {
+        const dir = join(ckptRoot, `epoch-${epoch}`);
+        const better = !best || (validation && (validation.accuracy > best.accuracy || (validation.accuracy === best.accuracy && validation.loss < best.loss)));
+        if (validation && better) { best = validation; bestEpoch = epoch; }
+        const keep = policy === 'all' || (policy === 'best' ? (better || !validation) : true);
+        if (keep) {
+          await saveCheckpoint(dir, model, tok, runner.exportState(), meta(epoch), evalOpts.maxLength);
+          checkpoints.push({ epoch, path: dir });
+          if (policy !== 'all') pruneEpochCheckpoints(ckptRoot, dir, checkpoints);
+        }
+        epochs.push({ epoch, step: runner.globalStep, trainLoss, validation, seconds, checkpoint: keep ? dir : undefined });
+        log.info(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ''} (${seconds.toFixed(1)} s)`);
+      },
+    }, start);
+
+    let checkpointDir: string;
+    let test: EvalMetrics | undefined;
+    let predictions: Prediction[] = [];
+    if (end.cancelled) {
+      checkpointDir = join(ckptRoot, 'interrupted');
+      await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch, end.stepInEpoch), evalOpts.maxLength);
+      checkpoints.push({ epoch: 'final', path: checkpointDir });
+      log.warning(`cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`);
+    } else {
+      checkpointDir = join(ckptRoot, 'final');
+      await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
+      checkpoints.push({ epoch: 'final', path: checkpointDir });
+      if (data.splits.test) {
+        const r = await log.group('Test', () => evaluateSplit(runner, data.splits.test!, labels, evalOpts, !!flags.predictions_file));
+        test = r.metrics;
+        predictions = r.predictions;
+        events.emit({ type: 'test', step: runner.globalStep, metrics: test, time: Date.now() / 1000 });
+        log.info(`test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
+      }
+    }
+
+    const files = [join(outputDir, 'metrics.json'), metricsJsonl];
+    if (flags.predictions_file && predictions.length) {
+      const path = resolve(String(flags.predictions_file));
+      writePredictions(path, predictions, labels);
+      files.push(path);
+    }
+    const trainSeconds = (Date.now() - trainStart) / 1000;
+    const metrics: MetricsFile = {
+      version: 1,
+      labels,
+      run: {
+        model: String(flags.model_name_or_path), datastore: splitFiles.datastore, flags: { ...flags, github_token: undefined },
+        device: runner.deviceName, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
+        wallSeconds: (Date.now() - startedAt.getTime()) / 1000, samplesPerSecond: trainSeconds > 0 ? end.samples / trainSeconds : 0,
+        totalSteps: runner.globalStep, numParameters, commit: process.env.GITHUB_SHA, cancelled: end.cancelled || undefined,
+        ...opts.runFacts,
+      },
+      epochs, bestEpoch, test, dataset: data.stats, checkpoints,
+    };
+    writeJsonAtomic(join(outputDir, 'metrics.json'), metrics);
+    files.push(...writeTensorBoard(allEvents, join(outputDir, 'tensorboard')));
+    const reportPath = join(outputDir, 'report.md');
+    writeFileAtomic(reportPath, renderReport(metrics));
+    files.push(reportPath);
+    return { metrics, outputDir, checkpointDir, reportPath, files };
+  } finally {
+    // also when training fails or is refused: the sessions hold native memory
+    await runner.release();
   }
-  const trainSeconds = (Date.now() - trainStart) / 1000;
-  const metrics: MetricsFile = {
-    version: 1,
-    labels,
-    run: {
-      model: String(flags.model_name_or_path), datastore: splitFiles.datastore, flags: { ...flags, github_token: undefined },
-      device: runner.deviceName, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
-      wallSeconds: (Date.now() - startedAt.getTime()) / 1000, samplesPerSecond: trainSeconds > 0 ? end.samples / trainSeconds : 0,
-      totalSteps: runner.globalStep, numParameters, commit: process.env.GITHUB_SHA, cancelled: end.cancelled || undefined,
-      ...opts.runFacts,
-    },
-    epochs, bestEpoch, test, dataset: data.stats, checkpoints,
-  };
-  writeJsonAtomic(join(outputDir, 'metrics.json'), metrics);
-  files.push(...writeTensorBoard(allEvents, join(outputDir, 'tensorboard')));
-  const reportPath = join(outputDir, 'report.md');
-  writeFileAtomic(reportPath, renderReport(metrics));
-  files.push(reportPath);
-  return { metrics, outputDir, checkpointDir, reportPath, files };
 }
 
 function pruneEpochCheckpoints(root: string, keep: string, list: MetricsFile['checkpoints']): void {

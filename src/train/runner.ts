@@ -142,7 +142,8 @@ export class Runner {
 
   async release(): Promise<void> {
     await this.session.release();
-    for (const p of this.evalSessions.values()) await (await p).session.release();
+    // An eval session that failed to open has nothing to release (its error was already thrown).
+    for (const p of this.evalSessions.values()) await (await p.catch(() => undefined))?.session.release();
     this.evalSessions.clear();
   }
 
