@@ -36,6 +36,19 @@ export function packumentUrl(registry: string, name: string): string {
   return registry.replace(/\/*$/, '/') + name.replace('/', '%2f');
 }
 
+/**
+ * The Authorization header for a tarball: only where the registry itself lives (same origin), as
+ * npm scopes tokens to their registry; a packument may point tarballs at any host.
+ */
+export function tarballAuth(registry: string, tarball: string, token: string | undefined): string | undefined {
+  if (!token) return undefined;
+  try {
+    return new URL(tarball).origin === new URL(registry).origin ? `Bearer ${token}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class NpmRegistry {
   private readonly http: HttpClient;
   private readonly packuments = new Map<string, Packument>();
@@ -81,8 +94,7 @@ export class NpmRegistry {
 
   /** Downloads, verifies and unpacks one package into `dir` (the package root). */
   async unpack(m: Manifest, dir: string): Promise<void> {
-    const auth = this.opts.token ? `Bearer ${this.opts.token}` : undefined;
-    const file = await tc.downloadTool(m.dist.tarball, undefined, auth);
+    const file = await tc.downloadTool(m.dist.tarball, undefined, tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token));
     await verifyIntegrity(file, m);
     mkdirSync(dir, { recursive: true });
     // npm tarballs hold one top-level folder ("package/" by convention, not always).
