@@ -13,14 +13,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as core from '@actions/core';
 import { defaultRegistry } from '../github/npm-fetch.js';
 import { resolveOrt, type OrtRuntime } from '../github/runtime.js';
+import { maskToken } from './inputs.js';
 import { actionsLogger } from './logger.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function bootstrap(): Promise<void> {
   const log = actionsLogger();
-  const token = core.getInput('github_token');
-  if (token) core.setSecret(token);
+  maskToken(); // before anything can log: provisioning runs before main
   const gpus = Number(core.getInput('gpus') || '0');
   const registry = core.getInput('npm_registry') || defaultRegistry();
   let rt: OrtRuntime;
