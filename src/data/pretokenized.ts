@@ -93,8 +93,9 @@ export async function readPretokenizedJsonl(file: string, opts: PretokenizedOpti
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
   try {
-    for await (const text of lines) {
+    for await (const raw of lines) {
       n++;
+      const text = n === 1 ? raw.replace(/^\uFEFF/, '') : raw; // a BOM (Windows editors), as the JSONL reader allows
       if (text.trim() === '') continue;
       const r = parseLine(text, `${file}:${n}`, n, opts);
       b.add(r.line, -1, r.ids, r.types, r.mask);

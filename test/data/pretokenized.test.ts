@@ -30,6 +30,13 @@ test('integer labels keep their values; masks and token types are carried; no to
   expect(Array.from(b.labels)).toEqual([2n, 0n]);
 });
 
+test('a UTF-8 byte order mark before the first line is skipped', async () => {
+  const f = path.join(dir, 'bom.jsonl');
+  writeFileSync(f, '\uFEFF' + JSON.stringify({ input_ids: [101, 102], label: 1 }) + '\n');
+  const { dataset } = await readPretokenizedJsonl(f);
+  expect(Array.from(dataset.ids)).toEqual([101, 102]);
+});
+
 test('string labels get a sorted map; valid files reuse the training map', async () => {
   const train = await readPretokenizedJsonl(write([{ input_ids: [1], label: 'pos' }, { input_ids: [2], label: 'neg' }]));
   expect(train.labelMap.labels).toEqual(['neg', 'pos']);
