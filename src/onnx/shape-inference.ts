@@ -1,6 +1,6 @@
 // Build-time output dtype/shape for every op the engine emits. Shapes may be symbolic;
 // anything knowable is checked here so a bad graph fails with the node's name, not inside ORT.
-import type { Attr, Dim, Graph, Node, Shape, TensorData, Value } from './graph.js';
+import type { Dim, Graph, Node, Shape, TensorData, Value } from './graph.js';
 import { GraphBuildError, isUnknown, unknownDim } from './graph.js';
 import type { DType } from './dtype.js';
 import { numElements } from '../util/shape.js';
