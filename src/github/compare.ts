@@ -10,13 +10,18 @@ export const METRIC_LABEL: Record<MetricName, string> = { accuracy: 'accuracy', 
 
 export interface FinalMetrics { accuracy?: number; f1?: number; loss?: number; source: 'test' | 'validation' | 'train' | 'none' }
 
-/** Test metrics if the run had a test split, else the best (or last) validation, else train loss. */
-export function finalMetrics(m: MetricsFile): FinalMetrics {
-  const pick = (e: EvalMetrics, source: FinalMetrics['source']): FinalMetrics => ({ accuracy: e.accuracy, f1: e.f1, loss: e.loss, source });
-  if (m.test) return pick(m.test, 'test');
+/** The run's final evaluation: the test split if there was one, else the best (or last) validation epoch. */
+export function finalEval(m: MetricsFile): { metrics: EvalMetrics; source: 'test' | 'validation' } | undefined {
+  if (m.test) return { metrics: m.test, source: 'test' };
   const withVal = m.epochs.filter((e) => e.validation);
   const best = withVal.find((e) => e.epoch === m.bestEpoch) ?? withVal[withVal.length - 1];
-  if (best?.validation) return pick(best.validation, 'validation');
+  return best?.validation ? { metrics: best.validation, source: 'validation' } : undefined;
+}
+
+/** The headline numbers of finalEval, else the last train loss. */
+export function finalMetrics(m: MetricsFile): FinalMetrics {
+  const e = finalEval(m);
+  if (e) return { accuracy: e.metrics.accuracy, f1: e.metrics.f1, loss: e.metrics.loss, source: e.source };
   const last = m.epochs[m.epochs.length - 1];
   return last ? { loss: last.trainLoss, source: 'train' } : { source: 'none' };
 }

@@ -1,7 +1,7 @@
 // One PR comment per workflow+job, found again by a hidden marker and edited in place on re-runs.
 import { createHash } from 'node:crypto';
 import type { MetricsFile } from '../train/metrics-types.js';
-import { deltaTable, finalMetrics, formatMetric, gateOutcome, type FinalMetrics } from './compare.js';
+import { deltaTable, finalEval, finalMetrics, formatMetric, gateOutcome, type FinalMetrics } from './compare.js';
 import type { Octokit, RepoRef } from './events.js';
 import type { GateFailure } from './gates.js';
 import { clampComment, escapeMarkdown, escapeValue, link, safeLogin } from '../util/markdown-safe.js';
@@ -78,7 +78,7 @@ export function renderStickyBody(input: StickyInput): string {
   const curve = epochCurve(m);
   if (curve) lines.push('', '<details><summary>Training curves</summary>', '', curve, '', '</details>');
   lines.push('', '<details><summary>Per-epoch metrics</summary>', '', ...epochTable(m), '', '</details>');
-  const perClass = (m.test ?? m.epochs.filter((e) => e.validation).at(-1)?.validation)?.perClass;
+  const perClass = finalEval(m)?.metrics.perClass; // the same split and epoch as the delta table
   if (perClass?.length) {
     lines.push('', '<details><summary>Per-class scores</summary>', '', '| label | precision | recall | F1 | support |', '| --- | ---: | ---: | ---: | ---: |',
       ...perClass.map((c) => `| ${escapeMarkdown(c.label, 80)} | ${c.precision.toFixed(4)} | ${c.recall.toFixed(4)} | ${c.f1.toFixed(4)} | ${c.support} |`), '', '</details>');

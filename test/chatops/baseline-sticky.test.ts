@@ -127,6 +127,12 @@ test('regression and min_accuracy gates name the metric and the amount', () => {
   expect(body).not.toContain('javascript:'); // unsafe link targets are dropped
 });
 
+test('without a test split, the per-class scores come from the best validation epoch, like the delta table', () => {
+  const body = renderStickyBody({ title: 't', sha: 'abc1234', runUrl: 'https://x.test/run', metrics: metricsFile([0.7, 0.9, 0.8], { test: false }) });
+  expect(body).toContain('| accuracy | 90.00% |');
+  expect(body).toContain('| negative | 0.8900 | 0.8900 | 0.8900 | 100 |'); // epoch 2, not the last epoch's 0.7900
+});
+
 test('untrusted strings in the sticky comment are inert', () => {
   const m = metricsFile([0.5, 0.6], { model: '<img src=x onerror=alert(1)> @octo-org/admins `$(id)`' });
   m.test!.perClass[0].label = '[x](javascript:alert(1))';
