@@ -1,7 +1,6 @@
 // Building blocks shared by gradient files: broadcast reduction, zeros, axis handling.
 import { ONNX_DTYPE, typedArrayOf, type DType } from '../onnx/dtype.js';
 import type { Graph, Value } from '../onnx/graph.js';
-import { isUnknown } from '../onnx/graph.js';
 import { sameDim } from '../onnx/shape-inference.js';
 
 export const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
@@ -24,9 +23,8 @@ export function reduceToShape(g: Graph, dy: Value, x: Value): Value {
     if (sameDim(xd, yd)) continue;
     if (xd === 1) { if (yd !== 1) axes.push(i); continue; }
     if (typeof xd === 'number' && typeof yd === 'number') throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
-    if (typeof xd === 'number' || isUnknown(xd) || isUnknown(yd) || typeof yd === 'number') dynamic = true;
-    // two different symbols: sizes may differ at run time -> decide at run time
-    else dynamic = true;
+    // a symbol or unknown on either side: the sizes may differ at run time -> decide at run time
+    dynamic = true;
   }
   if (dynamic) return dynamicReduceToShape(g, dy, x);
   if (axes.length === 0) return dy;
