@@ -4,6 +4,7 @@
 // optimizer. Parameters and optimizer state are Loop-carried, so they cross the ORT boundary once
 // per K steps. `loop: false` builds the same step as a plain graph (K = 1).
 import { gradients } from '../autodiff/gradients.js';
+import { zerosOfShape } from '../autodiff/helpers.js';
 import { Graph, GraphBuildError, subgraph, Value } from '../onnx/graph.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { makeOptimizer, type OptimizerConfig } from '../optim/index.js';
@@ -156,7 +157,7 @@ function accumulated(g: Graph, s: StepParts, perStep: Value[]): { loss: Value; g
   inner.output(inner.op('Add', [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op('Add', [accIn[i], d])));
 
-  const zeros = s.model.params.map((p) => g.op('ConstantOfShape', [g.ints(p.shape)], { value: { dtype: 'float32', shape: [1], data: new Float32Array([0]) } }));
+  const zeros = s.model.params.map((p) => zerosOfShape(g, g.ints(p.shape), 'float32'));
   const [lossSum, ...sums] = g.node('Loop', [g.scalar(s.A, 'int64'), null, g.scalar(0, 'float32'), ...zeros], { body: inner });
   const invA = g.scalar(1 / s.A, 'float32');
   return { loss: g.op('Mul', [lossSum, invA]), grads: sums.map((d) => g.op('Mul', [d, invA])) };
