@@ -6,21 +6,13 @@ import { TokenizerError } from './errors.js';
 import { bertOptionsFromConfig, bertTokenizerJson, parseVocabTxt } from './bert-json.js';
 import { TextTokenizer } from './text-tokenizer.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
+import { readJsonFile } from '../util/json-file.js';
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new TokenizerError(`${file}: cannot read: ${(e as Error).message}`);
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
-    return v as Record<string, unknown>;
-  } catch (e) {
-    throw new TokenizerError(`${file}: invalid JSON (${(e as Error).message}); replace it with the model's original file`);
-  }
+function readJson(file: string): Record<string, unknown> {
+  const hint = "; replace it with the model's original file";
+  const v = readJsonFile(file, (m) => new TokenizerError(m), hint);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
+  return v as Record<string, unknown>;
 }
 
 
@@ -33,9 +25,9 @@ export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
     throw new TokenizerError(`model directory ${modelDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a directory with tokenizer.json or vocab.txt`);
   }
   const configFile = path.join(modelDir, 'tokenizer_config.json');
-  const config = entries.includes('tokenizer_config.json') ? await readJson(configFile) : {};
+  const config = entries.includes('tokenizer_config.json') ? readJson(configFile) : {};
   const jsonFile = path.join(modelDir, 'tokenizer.json');
-  if (entries.includes('tokenizer.json')) return new TextTokenizer(await readJson(jsonFile), config, jsonFile);
+  if (entries.includes('tokenizer.json')) return new TextTokenizer(readJson(jsonFile), config, jsonFile);
   const vocabFile = path.join(modelDir, 'vocab.txt');
   if (entries.includes('vocab.txt')) {
     const vocab = parseVocabTxt(await fs.readFile(vocabFile, 'utf8'));

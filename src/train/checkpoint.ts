@@ -2,7 +2,7 @@
 // onnx/model.onnx) plus what resuming needs (optimizer.safetensors, trainer_state.json).
 // Written into a temp dir next to the target and renamed into place, so a crash never leaves a
 // half-written checkpoint that a later run would trust.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { BertModel } from '../models/bert/graph.js';
 import { writeModelDir } from '../models/bert/export.js';
@@ -11,6 +11,7 @@ import { bertOptionsFromConfig } from '../tokenizer/bert-json.js';
 import { saveTokenizer } from '../tokenizer/load.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import type { TrainState } from './runner.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export const TRAINER_STATE = 'trainer_state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -75,13 +76,8 @@ export function loadResumeState(dir: string): { optimizer: Map<string, Float32Ar
       throw new CheckpointError(`resume_from: ${dir} has no ${basename(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`);
     }
   }
-  let meta: TrainerState;
-  try {
-    meta = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
-  } catch (e) {
-    throw new CheckpointError(`resume_from: ${statePath} is not valid JSON (${(e as Error).message})`);
-  }
-  if (!Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
+  const meta = readJsonFile(statePath, (m) => new CheckpointError(`resume_from: ${m}`)) as TrainerState;
+  if (!meta || typeof meta !== 'object' || !Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
     throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
   }
   const optimizer = new Map<string, Float32Array>();

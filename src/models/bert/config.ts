@@ -1,8 +1,8 @@
 // config.json of a BERT model, validated: the numbers our graph needs, with errors that name the
 // file and the key. Unknown keys are kept (`raw`) so a saved checkpoint round-trips them.
-import { readFileSync } from 'node:fs';
 import { ModelError } from '../errors.js';
 import { labelConfig, labelMapFromLabels } from '../../data/labels.js';
+import { readJsonFile } from '../../util/json-file.js';
 
 export interface BertConfig {
   hiddenSize: number;
@@ -23,15 +23,7 @@ export interface BertConfig {
 }
 
 export function readBertConfig(path: string): BertConfig {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    throw new ModelError(path, `cannot read ${path}: ${(e as Error).message}`);
-  }
-  let json: unknown;
-  try { json = JSON.parse(text); } catch (e) {
-    throw new ModelError(path, `${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseBertConfig(json, path);
+  return parseBertConfig(readJsonFile(path, (m) => new ModelError(path, m)), path);
 }
 
 export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig {
