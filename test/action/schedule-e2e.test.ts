@@ -17,7 +17,8 @@ import { startArtifactService, type ArtifactService } from '../helpers/artifact-
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { startDatastoreServer, type Route, type TestServer } from '../helpers/datastore-server.js';
 import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
-import { GitHubFake, makeZip } from '../helpers/github-fake.js';
+import { GitHubFake } from '../helpers/github-fake.js';
+import { makeZip } from '../helpers/zip.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
 
 const TOKEN = 'ghs_scheduleE2eToken0123456789';

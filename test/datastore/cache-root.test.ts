@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { datastoreCacheRoot, resolveDatastore } from '../../src/datastore/index.js';
 import { cacheVersion, defaultUrlVersion, displayVersion } from '../../src/datastore/version.js';
 import { startDatastoreServer } from '../helpers/datastore-server.js';
-import { makeZip, imdbFiles } from './fixtures.js';
+import { imdbFiles } from './fixtures.js';
+import { makeZip } from '../helpers/zip.js';
 
 test('cache root: cache_dir, else RUNNER_TOOL_CACHE, else XDG/~/.cache', () => {
   expect(datastoreCacheRoot('/c', { RUNNER_TOOL_CACHE: '/t' })).toBe('/c/datastores');

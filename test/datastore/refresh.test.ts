@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { DatastoreError, resolveDatastore, type ResolveOptions } from '../../src/datastore/index.js';
 import { readStamp } from '../../src/datastore/source-stamp.js';
 import { startDatastoreServer, type Route, type TestServer } from '../helpers/datastore-server.js';
-import { imdbFiles, makeZip } from './fixtures.js';
+import { imdbFiles } from './fixtures.js';
+import { makeZip } from '../helpers/zip.js';
 
 const fast = { minSeconds: 0, maxSeconds: 0 };
 const v1 = makeZip(imdbFiles());

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { resolveDatastore, locateFile, DatastoreError, datastoreCacheRoot, type ResolveOptions } from '../../src/datastore/index.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
-import { imdbFiles, makeTarGz, makeZip } from './fixtures.js';
+import { imdbFiles, makeTarGz } from './fixtures.js';
+import { makeZip } from '../helpers/zip.js';
 
 const fast = { minSeconds: 0, maxSeconds: 0 };
 let work: string;

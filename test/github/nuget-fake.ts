@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeZip } from '../helpers/github-fake.js';
+import { makeZip } from '../helpers/zip.js';
 
 export interface NugetFake {
   proxyUrl: string;

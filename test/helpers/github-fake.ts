@@ -4,8 +4,8 @@
 // not implement are violations too, so nothing passes by accident.
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { crc32 } from 'node:zlib';
 import { OpenApiValidator, type MatchedOperation } from './github-fake-openapi.js';
+import { makeZip } from './zip.js';
 
 export interface FakeUser { login: string; id: number; type: 'User' | 'Bot' }
 export interface FakeComment { id: number; issue_number: number; body: string; user: FakeUser; created_at: string; updated_at: string }
@@ -288,33 +288,6 @@ export class GitHubFake {
       workflow_run: { id: a.run_id } };
   }
   private issueJson(i: FakeIssue) { return { pull_request: OMIT, number: i.number, id: i.number, title: i.title, body: i.body, state: i.state, labels: i.labels.map((name) => ({ name })), user: this.userJson(i.user), html_url: `https://github.com/${this.fullName}/issues/${i.number}` }; }
-}
-
-/** A minimal ZIP (stored entries, no compression): enough for unzip-stream, which @actions/artifact uses. */
-export function makeZip(files: Record<string, string | Buffer>): Buffer {
-  const locals: Buffer[] = [], centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, content] of Object.entries(files)) {
-    const data = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
-    const fname = Buffer.from(name, 'utf8');
-    const crc = crc32(data) >>> 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0x0800, 6); local.writeUInt16LE(0, 8);
-    local.writeUInt32LE(0, 10); local.writeUInt32LE(crc, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(fname.length, 26); local.writeUInt16LE(0, 28);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(0x0800, 8); central.writeUInt16LE(0, 10);
-    central.writeUInt32LE(0, 12); central.writeUInt32LE(crc, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(fname.length, 28); central.writeUInt32LE(offset, 42);
-    locals.push(local, fname, data);
-    centrals.push(central, fname);
-    offset += local.length + fname.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(centrals.length / 2, 8); end.writeUInt16LE(centrals.length / 2, 10);
-  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
 }
 
 /** In an overlay: remove this key from the example (e.g. `pull_request` on a plain issue). */
