@@ -2,7 +2,7 @@
 // user strings chosen to break naive markdown: HTML, pipes, mentions, backticks.
 import type { EvalMetrics, MetricsFile } from '../../src/train/metrics-types.js';
 
-export const EVIL_LABEL = '<img src=x onerror=alert(1)>';
+const EVIL_LABEL = '<img src=x onerror=alert(1)>';
 export const PIPE_LABEL = 'neg|ative';
 
 function evalMetrics(acc: number, loss: number, confusion: number[][], labels: string[]): EvalMetrics {

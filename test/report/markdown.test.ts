@@ -1,6 +1,6 @@
 import { renderReport } from '../../src/report/markdown.js';
 import { md, mdLink } from '../../src/report/escape.js';
-import { EVIL_LABEL, PIPE_LABEL, sampleMetrics } from './fixture.js';
+import { PIPE_LABEL, sampleMetrics } from './fixture.js';
 
 /** Splits a markdown table row on unescaped pipes (what GitHub's table parser does). */
 const cells = (row: string) => row.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
