@@ -5,18 +5,17 @@
 // from the example files, matrix expressions evaluated, and only runner-specific inputs
 // (datastore, model, tiny sizes) overridden. Artifacts a step uploads are published to the REST
 // fake under the step's workflow run, as GitHub does, so baselines and sweeps download real uploads.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { prepareDemo } from '../../src/cli/demo.js';
 import type { EvalMetrics, MetricsFile } from '../../src/train/metrics-types.js';
-import { buildActionCheckout, publishUploads, REPO_ROOT, warmToolCache } from '../helpers/action-runner.js';
-import { startArtifactService, type ArtifactService } from '../helpers/artifact-service.js';
-import { startAzurite, type Azurite } from '../helpers/azurite.js';
+import { buildActionCheckout, demoZipFiles, publishUploads, REPO_ROOT, startStepServices, warmToolCache, type StepServices } from '../helpers/action-runner.js';
+import type { ArtifactService } from '../helpers/artifact-service.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
-import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
-import { GitHubFake } from '../helpers/github-fake.js';
+import type { FakeHub } from '../helpers/fake-hub.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
 import { makeZip } from '../helpers/zip.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
 
@@ -25,7 +24,7 @@ const MODEL = 'textclf-test/tiny-bert';
 const MAIN_SHA = 'c'.repeat(40);
 
 let root: string, actionDir: string, toolCache: string;
-let azurite: Azurite, service: ArtifactService, datastore: TestServer, hub: FakeHub, github: GitHubFake;
+let services: StepServices, service: ArtifactService, datastore: TestServer, hub: FakeHub, github: GitHubFake;
 const published = new Set<number>();
 
 beforeAll(async () => {
@@ -34,18 +33,13 @@ beforeAll(async () => {
   toolCache = join(root, 'toolcache');
   warmToolCache(toolCache);
   const demo = await prepareDemo(join(root, 'demo'), 42);
-  const data = demo.datastore!;
-  const zip = makeZip(Object.fromEntries(readdirSync(data).map((f) => [`imdb-demo/${f}`, readFileSync(join(data, f))])));
-  datastore = await startDatastoreServer({ '/imdb-demo.zip': { body: zip, contentType: 'application/zip' } });
-  hub = await startFakeHub({ [MODEL]: demo.model_name_or_path! });
-  azurite = await startAzurite();
-  service = await startArtifactService(azurite);
-  github = await GitHubFake.start();
+  datastore = await startDatastoreServer({ '/imdb-demo.zip': { body: makeZip(demoZipFiles(demo.datastore!)), contentType: 'application/zip' } });
+  services = await startStepServices(MODEL, demo.model_name_or_path!);
+  ({ hub, service, github } = services);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([service?.close(), datastore?.close(), hub?.close(), github?.close()]);
-  await azurite?.stop();
+  await Promise.all([datastore?.close(), services?.close()]);
   rmSync(root, { recursive: true, force: true });
 });
 

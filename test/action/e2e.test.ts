@@ -6,7 +6,7 @@
 // Asserts on results: outputs file, job summary, the artifact downloaded back and its checkpoint
 // loaded and run; a SIGTERM mid-training leaves an uploaded checkpoint that resumes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from '../../src/cli/demo.js';
@@ -14,12 +14,11 @@ import { parseFlags } from '../../src/config/parse.js';
 import { lineLogger } from '../../src/report/logger.js';
 import { runTraining } from '../../src/train/run.js';
 import type { MetricsFile } from '../../src/train/metrics-types.js';
-import { buildActionCheckout, downloadArtifact, walkRel } from '../helpers/action-runner.js';
-import { startArtifactService, type ArtifactService } from '../helpers/artifact-service.js';
-import { startAzurite, type Azurite } from '../helpers/azurite.js';
+import { buildActionCheckout, demoZipFiles, downloadArtifact, startStepServices, walkRel, type StepServices } from '../helpers/action-runner.js';
+import type { ArtifactService } from '../helpers/artifact-service.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
-import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
-import { GitHubFake } from '../helpers/github-fake.js';
+import type { FakeHub } from '../helpers/fake-hub.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
 import { makeZip } from '../helpers/zip.js';
 import { packClosure, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
@@ -32,7 +31,7 @@ const MODEL = 'textclf-test/tiny-bert';
 let root: string, actionDir: string, toolCache: string;
 /** The workflow run the push-triggered steps belong to (the REST fake knows it, as GitHub would). */
 let RUN = 0;
-let azurite: Azurite, service: ArtifactService, registry: LocalRegistry, datastore: TestServer, hub: FakeHub, github: GitHubFake;
+let services: StepServices, service: ArtifactService, registry: LocalRegistry, datastore: TestServer, hub: FakeHub, github: GitHubFake;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'textclf-action-e2e-'));
@@ -41,20 +40,15 @@ beforeAll(async () => {
   toolCache = join(root, 'toolcache');
 
   const demo = await prepareDemo(join(root, 'demo'), 42);
-  const data = demo.datastore!;
-  const zip = makeZip(Object.fromEntries(readdirSync(data).map((f) => [`imdb-demo/${f}`, readFileSync(join(data, f))])));
-  datastore = await startDatastoreServer({ '/imdb-demo.zip': { body: zip, contentType: 'application/zip' } });
-  hub = await startFakeHub({ [MODEL]: demo.model_name_or_path! });
+  datastore = await startDatastoreServer({ '/imdb-demo.zip': { body: makeZip(demoZipFiles(demo.datastore!)), contentType: 'application/zip' } });
   registry = await startNpmRegistry(packClosure(join(repo, 'node_modules', 'onnxruntime-node')));
-  azurite = await startAzurite();
-  service = await startArtifactService(azurite);
-  github = await GitHubFake.start();
+  services = await startStepServices(MODEL, demo.model_name_or_path!);
+  ({ hub, service, github } = services);
   RUN = github.addRun({ workflow_id: 900, event: 'push', status: 'in_progress', conclusion: null, head_sha: 'c'.repeat(40), created_at: new Date().toISOString() }).id;
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([service?.close(), registry?.close(), datastore?.close(), hub?.close(), github?.close()]);
-  await azurite?.stop();
+  await Promise.all([registry?.close(), datastore?.close(), services?.close()]);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -7,17 +7,16 @@
 //   run 3: source changed -> re-downloaded, new content trained; min_accuracy fails -> one issue.
 //   run 4: unchanged again, still failing -> no GET; the same issue gets a comment.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from '../../src/cli/demo.js';
 import type { MetricsFile } from '../../src/train/metrics-types.js';
-import { buildActionCheckout, publishUploads, warmToolCache } from '../helpers/action-runner.js';
-import { startArtifactService, type ArtifactService } from '../helpers/artifact-service.js';
-import { startAzurite, type Azurite } from '../helpers/azurite.js';
+import { buildActionCheckout, demoZipFiles, publishUploads, startStepServices, warmToolCache, type StepServices } from '../helpers/action-runner.js';
+import type { ArtifactService } from '../helpers/artifact-service.js';
 import { startDatastoreServer, type Route, type TestServer } from '../helpers/datastore-server.js';
-import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
-import { GitHubFake } from '../helpers/github-fake.js';
+import type { FakeHub } from '../helpers/fake-hub.js';
+import type { GitHubFake } from '../helpers/github-fake.js';
 import { makeZip } from '../helpers/zip.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
 
@@ -27,7 +26,7 @@ const SHA = 'd'.repeat(40);
 const WF = 5151, WORKFLOW = 'nightly retrain';
 
 let root: string, actionDir: string, toolCache: string;
-let azurite: Azurite, service: ArtifactService, datastore: TestServer, hub: FakeHub, github: GitHubFake;
+let services: StepServices, service: ArtifactService, datastore: TestServer, hub: FakeHub, github: GitHubFake;
 const published = new Set<number>();
 const route: Route = { contentType: 'application/zip' };
 let zip1: Buffer, zip2: Buffer;
@@ -38,23 +37,19 @@ beforeAll(async () => {
   toolCache = join(root, 'toolcache');
   warmToolCache(toolCache);
   const demo = await prepareDemo(join(root, 'demo'), 42);
-  const data = demo.datastore!;
-  const files = Object.fromEntries(readdirSync(data).map((f) => [`imdb-demo/${f}`, readFileSync(join(data, f))]));
+  const files = demoZipFiles(demo.datastore!);
   zip1 = makeZip(files);
   // The nightly export grew: the training file gains a copy of its own rows.
   const train = files['imdb-demo/train.csv']!.toString('utf8');
   zip2 = makeZip({ ...files, 'imdb-demo/train.csv': Buffer.from(train + train.split('\n').slice(1).join('\n')) });
   Object.assign(route, { body: zip1, etag: '"export-1"' });
   datastore = await startDatastoreServer({ '/imdb-demo.zip': route });
-  hub = await startFakeHub({ [MODEL]: demo.model_name_or_path! });
-  azurite = await startAzurite();
-  service = await startArtifactService(azurite);
-  github = await GitHubFake.start();
+  services = await startStepServices(MODEL, demo.model_name_or_path!);
+  ({ hub, service, github } = services);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([service?.close(), datastore?.close(), hub?.close(), github?.close()]);
-  await azurite?.stop();
+  await Promise.all([datastore?.close(), services?.close()]);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -1,13 +1,16 @@
 // Shared pieces for tests that run the action bundle as the runner does (`node dist/index.js`):
 // an "action checkout" (action.yml, package.json, dist/; no node_modules), a warm tool cache,
-// downloads from the fake results service, and the bridge that makes an uploaded artifact visible
-// through the REST fake under its workflow run, as GitHub's one backend does for both APIs.
+// downloads from the fake results service, the bridge that makes an uploaded artifact visible
+// through the REST fake under its workflow run, as GitHub's one backend does for both APIs, and
+// the services every step talks to.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
-import type { ArtifactService } from './artifact-service.js';
-import type { GitHubFake } from './github-fake.js';
+import { startArtifactService, type ArtifactService } from './artifact-service.js';
+import { startAzurite, type Azurite } from './azurite.js';
+import { startFakeHub, type FakeHub } from './fake-hub.js';
+import { GitHubFake } from './github-fake.js';
 
 export const REPO_ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -85,4 +88,34 @@ async function quietly<T>(f: () => Promise<T>): Promise<T> {
   } finally {
     process.stdout.write = write;
   }
+}
+
+/** The demo datastore folder as the entries of `imdb-demo.zip` (one top folder, like imdb.zip). */
+export function demoZipFiles(datastoreDir: string): Record<string, Buffer> {
+  return Object.fromEntries(readdirSync(datastoreDir).map((f) => [`imdb-demo/${f}`, readFileSync(join(datastoreDir, f))]));
+}
+
+export interface StepServices { hub: FakeHub; azurite: Azurite; service: ArtifactService; github: GitHubFake; close(): Promise<void> }
+
+/**
+ * What every `node dist/index.js` step talks to besides the datastore: the fake hub serving the
+ * demo model as `model`, the results service on Azurite, and the OpenAPI-validated REST fake.
+ * `close` stops them all (Azurite last: it outlives crashed tests otherwise), as does a failed start.
+ */
+export async function startStepServices(model: string, modelDir: string): Promise<StepServices> {
+  const s: Partial<StepServices> = {};
+  const close = async () => {
+    await Promise.all([s.service?.close(), s.hub?.close(), s.github?.close()]);
+    await s.azurite?.stop();
+  };
+  try {
+    s.hub = await startFakeHub({ [model]: modelDir });
+    s.azurite = await startAzurite();
+    s.service = await startArtifactService(s.azurite);
+    s.github = await GitHubFake.start();
+  } catch (e) {
+    await close(); // what did start must not outlive the failed setup
+    throw e;
+  }
+  return { ...(s as Required<Omit<StepServices, 'close'>>), close };
 }
