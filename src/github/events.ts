@@ -1,7 +1,7 @@
 // The parts of the runner's context (env + event payload) that ChatOps, comments and baselines read.
 // Kept explicit (no global @actions/github context) so tests and the CLI can build one directly.
-import { readFileSync } from 'node:fs';
 import type { getOctokit } from '@actions/github';
+import { readJsonFile } from '../util/json-file.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
@@ -51,7 +51,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): RunContext
   };
   const [owner, repo] = need('GITHUB_REPOSITORY').split('/');
   const path = env.GITHUB_EVENT_PATH;
-  const payload = path ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  const payload = path ? readJsonFile(path, (m) => new EventError(`GITHUB_EVENT_PATH ${m}`), '; it must be the event payload file the runner wrote') as Record<string, any> : {};
   return {
     eventName: need('GITHUB_EVENT_NAME'), payload, repo: { owner, repo },
     runId: Number(need('GITHUB_RUN_ID')), runAttempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1),

@@ -40,3 +40,12 @@ test('a missing variable is a typed error naming it', () => {
   expect(() => contextFromEnv({ GITHUB_EVENT_NAME: 'push' })).toThrow(EventError);
   expect(() => contextFromEnv({ GITHUB_EVENT_NAME: 'push' })).toThrow('GITHUB_REPOSITORY is not set');
 });
+
+test('an unreadable or malformed event payload is a typed error naming GITHUB_EVENT_PATH and the file', () => {
+  const bad = join(eventRoot, 'broken.json');
+  writeFileSync(bad, '{"action": ');
+  const run = (path: string) => () => contextFromEnv(env({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: path }));
+  expect(run(bad)).toThrow(EventError);
+  expect(run(bad)).toThrow(`GITHUB_EVENT_PATH ${bad}: invalid JSON`);
+  expect(run(join(eventRoot, 'missing.json'))).toThrow(/GITHUB_EVENT_PATH .*missing\.json: cannot read \(ENOENT\)/);
+});
