@@ -20,8 +20,6 @@ import { checkRecord, fromCacheEntry } from './record.js';
 import { isHttpUrl, maskUrlSecrets, redactUrl, urlBasename } from './url.js';
 import { cacheVersion, contentVersion, defaultUrlVersion, displayVersion } from './version.js';
 
-export { RECORD_FILE } from './record.js';
-
 export interface ResolveOptions {
   /** The `datastore` flag. */
   source: string;
