@@ -529,19 +529,19 @@ var require_pool = __commonJS({
   "node_modules/@protobufjs/pool/index.js"(exports, module) {
     "use strict";
     module.exports = pool;
-    function pool(alloc, slice3, size2) {
-      var SIZE = size2 || 8192;
+    function pool(alloc, slice3, size) {
+      var SIZE = size || 8192;
       var MAX = SIZE >>> 1;
       var slab = null;
       var offset = SIZE;
-      return function pool_alloc(size3) {
-        if (size3 < 1 || size3 > MAX)
-          return alloc(size3);
-        if (offset + size3 > SIZE) {
+      return function pool_alloc(size2) {
+        if (size2 < 1 || size2 > MAX)
+          return alloc(size2);
+        if (offset + size2 > SIZE) {
           slab = alloc(SIZE);
           offset = 0;
         }
-        var buf = slice3.call(slab, offset, offset += size3);
+        var buf = slice3.call(slab, offset, offset += size2);
         if (offset & 7)
           offset = (offset | 7) + 1;
         return buf;
@@ -799,8 +799,8 @@ var require_minimal = __commonJS({
         return new Buffer2(value, encoding);
       };
       util2._Buffer_allocUnsafe = Buffer2.allocUnsafe || /* istanbul ignore next */
-      function Buffer_allocUnsafe(size2) {
-        return new Buffer2(size2);
+      function Buffer_allocUnsafe(size) {
+        return new Buffer2(size);
       };
     };
   }
@@ -846,8 +846,8 @@ var require_writer = __commonJS({
       };
     };
     Writer.create = create();
-    Writer.alloc = function alloc(size2) {
-      return new util2.Array(size2);
+    Writer.alloc = function alloc(size) {
+      return new util2.Array(size);
     };
     if (util2.Array !== Array)
       Writer.alloc = util2.pool(Writer.alloc, util2.Array.prototype.subarray);
@@ -14091,8 +14091,8 @@ var require_pool_base = __commonJS({
       }
       get [kSize]() {
         let ret = this[kQueued];
-        for (const { [kSize]: size2 } of this[kClients]) {
-          ret += size2;
+        for (const { [kSize]: size } of this[kClients]) {
+          ret += size;
         }
         return ret;
       }
@@ -15083,7 +15083,7 @@ var require_retry_handler = __commonJS({
             this.abort(contentLengthError);
             return false;
           }
-          const { start, size: size2, end = size2 - 1 } = contentRange;
+          const { start, size, end = size - 1 } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
@@ -15113,7 +15113,7 @@ var require_retry_handler = __commonJS({
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size: size2, end = size2 - 1 } = range2;
+            const { start, size, end = size - 1 } = range2;
             assert(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -16533,7 +16533,7 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path10) {
+    function safeUrl2(path10) {
       if (typeof path10 !== "string") {
         return path10;
       }
@@ -16567,8 +16567,8 @@ var require_mock_utils = __commonJS({
     }
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
-      const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl(path10), resolvedPath));
+      const resolvedPath = typeof basePath === "string" ? safeUrl2(basePath) : basePath;
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl2(path10), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -17919,17 +17919,17 @@ var require_headers = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
-        const size2 = this[kHeadersMap].size;
-        const array = new Array(size2);
-        if (size2 <= 32) {
-          if (size2 === 0) {
+        const size = this[kHeadersMap].size;
+        const array = new Array(size);
+        if (size <= 32) {
+          if (size === 0) {
             return array;
           }
           const iterator = this[kHeadersMap][Symbol.iterator]();
           const firstValue = iterator.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert(firstValue[1].value !== null);
-          for (let i = 1, j2 = 0, right = 0, left = 0, pivot = 0, x, value; i < size2; ++i) {
+          for (let i = 1, j2 = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator.next().value;
             x = array[i] = [value[0], value[1].value];
             assert(x[1] !== null);
@@ -20907,7 +20907,7 @@ var require_util4 = __commonJS({
       return null;
     }
     function combineByteSequences(sequences) {
-      const size2 = sequences.reduce((a, b) => {
+      const size = sequences.reduce((a, b) => {
         return a + b.byteLength;
       }, 0);
       let offset = 0;
@@ -20915,7 +20915,7 @@ var require_util4 = __commonJS({
         a.set(b, offset);
         offset += b.byteLength;
         return a;
-      }, new Uint8Array(size2));
+      }, new Uint8Array(size));
     }
     module.exports = {
       staticPropertyDescriptors,
@@ -24142,12 +24142,12 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
-    function isFieldName(line, length, field2) {
-      if (length !== field2.length) {
+    function isFieldName(line, length, field) {
+      if (length !== field.length) {
         return false;
       }
       for (let i = 0; i < length; i++) {
-        if (line[i] !== field2[i]) {
+        if (line[i] !== field[i]) {
           return false;
         }
       }
@@ -24348,13 +24348,13 @@ ${value}`;
           }
         }
       }
-      setEventFieldSize(field2, size2) {
-        const eventSize = this.eventSize - this.eventFieldSizes[field2] + size2;
+      setEventFieldSize(field, size) {
+        const eventSize = this.eventSize - this.eventFieldSizes[field] + size;
         if (this.maxEventSize > 0 && eventSize > this.maxEventSize) {
           throw createMaxEventSizeExceededError();
         }
         this.eventSize = eventSize;
-        this.eventFieldSizes[field2] = size2;
+        this.eventFieldSizes[field] = size;
       }
       /**
        * @param {EventSourceStreamEvent} event
@@ -27266,14 +27266,14 @@ var require_b4a = __commonJS({
     function isEncoding(encoding) {
       return Buffer.isEncoding(encoding);
     }
-    function alloc(size2, fill2, encoding) {
-      return Buffer.alloc(size2, fill2, encoding);
+    function alloc(size, fill2, encoding) {
+      return Buffer.alloc(size, fill2, encoding);
     }
-    function allocUnsafe(size2) {
-      return Buffer.allocUnsafe(size2);
+    function allocUnsafe(size) {
+      return Buffer.allocUnsafe(size);
     }
-    function allocUnsafeSlow(size2) {
-      return Buffer.allocUnsafeSlow(size2);
+    function allocUnsafeSlow(size) {
+      return Buffer.allocUnsafeSlow(size);
     }
     function byteLength(string, encoding) {
       return Buffer.byteLength(string, encoding);
@@ -28803,7 +28803,7 @@ var require_headers2 = __commonJS({
       const mode = decodeOct(buf, 100, 8);
       const uid = decodeOct(buf, 108, 8);
       const gid = decodeOct(buf, 116, 8);
-      const size2 = decodeOct(buf, 124, 12);
+      const size = decodeOct(buf, 124, 12);
       const mtime = decodeOct(buf, 136, 12);
       const type = toType(typeflag);
       const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
@@ -28828,7 +28828,7 @@ var require_headers2 = __commonJS({
         mode,
         uid,
         gid,
-        size: size2,
+        size,
         byteOffset: 0,
         mtime: new Date(1e3 * mtime),
         type,
@@ -29003,25 +29003,25 @@ var require_extract = __commonJS({
         this.buffered += buffer.byteLength;
         this.queue.push(buffer);
       }
-      shiftFirst(size2) {
-        return this.buffered === 0 ? null : this._next(size2);
+      shiftFirst(size) {
+        return this.buffered === 0 ? null : this._next(size);
       }
-      shift(size2) {
-        if (size2 > this.buffered) return null;
-        if (size2 === 0) return EMPTY;
-        let chunk2 = this._next(size2);
-        if (size2 === chunk2.byteLength) return chunk2;
+      shift(size) {
+        if (size > this.buffered) return null;
+        if (size === 0) return EMPTY;
+        let chunk2 = this._next(size);
+        if (size === chunk2.byteLength) return chunk2;
         const chunks = [chunk2];
-        while ((size2 -= chunk2.byteLength) > 0) {
-          chunk2 = this._next(size2);
+        while ((size -= chunk2.byteLength) > 0) {
+          chunk2 = this._next(size);
           chunks.push(chunk2);
         }
         return b4a.concat(chunks);
       }
-      _next(size2) {
+      _next(size) {
         const buf = this.queue.peek();
         const rem = buf.byteLength - this._offset;
-        if (size2 >= rem) {
+        if (size >= rem) {
           const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf;
           this.queue.shift();
           this._offset = 0;
@@ -29029,9 +29029,9 @@ var require_extract = __commonJS({
           this.shifted += rem;
           return sub;
         }
-        this.buffered -= size2;
-        this.shifted += size2;
-        return buf.subarray(this._offset, this._offset += size2);
+        this.buffered -= size;
+        this.shifted += size;
+        return buf.subarray(this._offset, this._offset += size);
       }
     };
     var Source = class extends Readable3 {
@@ -29320,9 +29320,9 @@ var require_extract = __commonJS({
     };
     function noop() {
     }
-    function overflow(size2) {
-      size2 &= 511;
-      return size2 && 512 - size2;
+    function overflow(size) {
+      size &= 511;
+      return size && 512 - size;
     }
   }
 });
@@ -29571,9 +29571,9 @@ var require_pack = __commonJS({
     }
     function noop() {
     }
-    function overflow(self2, size2) {
-      size2 &= 511;
-      if (size2) self2.push(END_OF_TAR.subarray(0, 512 - size2));
+    function overflow(self2, size) {
+      size &= 511;
+      if (size) self2.push(END_OF_TAR.subarray(0, 512 - size));
     }
     function mapWritable(buf) {
       return b4a.isBuffer(buf) ? buf : b4a.from(buf);
@@ -31108,11 +31108,8 @@ function lineLogger(write = (l) => process.stderr.write(l + "\n")) {
 }
 
 // src/train/run.ts
-import { mkdirSync as mkdirSync5, readdirSync as readdirSync3, rmSync as rmSync3, writeFileSync as writeFileSync7, renameSync as renameSync6 } from "node:fs";
-import { join as join15, resolve as resolve4 } from "node:path";
-
-// src/models/bert/config.ts
-import { readFileSync } from "node:fs";
+import { mkdirSync as mkdirSync6, readdirSync as readdirSync3, rmSync as rmSync4 } from "node:fs";
+import { join as join16, resolve as resolve4 } from "node:path";
 
 // src/models/errors.ts
 var ModelError = class extends Error {
@@ -31124,21 +31121,75 @@ var ModelError = class extends Error {
   name = "ModelError";
 };
 
-// src/models/bert/config.ts
-function readBertConfig(path10) {
+// src/data/readers/errors.ts
+var DataFileError = class extends Error {
+  constructor(file, message, line) {
+    super(message);
+    this.file = file;
+    this.line = line;
+  }
+  file;
+  line;
+  name = "DataFileError";
+};
+function fileSystemError(err, file) {
+  const code = err?.code;
+  if (code === "ENOENT") return new DataFileError(file, `${file} does not exist. Fix: check the file flag and the datastore.`);
+  if (code === "EISDIR") return new DataFileError(file, `${file} is a folder, not a data file. Fix: name a .csv, .tsv or .jsonl file inside it.`);
+  if (code === "EACCES") return new DataFileError(file, `${file} cannot be read (permission denied). Fix: check the file's permissions.`);
+  return err;
+}
+
+// src/data/labels.ts
+function buildLabelMap(train) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const ex of train) seen.set(String(ex.label), ex.label);
+  const values = [...seen.values()];
+  const numeric = values.every((v) => typeof v === "number");
+  const labels = numeric ? values.sort((a, b) => a - b).map(String) : values.map(String).sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  return labelMapFromLabels(labels);
+}
+function labelMapFromLabels(labels) {
+  const label2id = /* @__PURE__ */ Object.create(null);
+  labels.forEach((l, i) => {
+    label2id[l] = i;
+  });
+  return { labels: [...labels], label2id };
+}
+function applyLabelMap(examples, map, file) {
+  const ids = new Int32Array(examples.length);
+  examples.forEach((ex, i) => {
+    const id = map.label2id[String(ex.label)];
+    if (id === void 0) {
+      throw new DataFileError(file, `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have (known: ${map.labels.map((l) => `'${l}'`).join(", ")}). Fix: correct the label, or add examples of it to the training file.`);
+    }
+    ids[i] = id;
+  });
+  return ids;
+}
+function labelConfig(map) {
+  return { id2label: Object.fromEntries(map.labels.map((l, i) => [String(i), l])), label2id: { ...map.label2id } };
+}
+
+// src/util/json-file.ts
+import { readFileSync } from "node:fs";
+function readJsonFile(path10, fail2, hint = "") {
   let text;
   try {
     text = readFileSync(path10, "utf8");
   } catch (e) {
-    throw new ModelError(path10, `cannot read ${path10}: ${e.message}`);
+    throw fail2(`${path10}: cannot read (${e.code ?? e.message})${hint}`);
   }
-  let json;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
-    throw new ModelError(path10, `${path10} is not valid JSON: ${e.message}`);
+    throw fail2(`${path10}: invalid JSON (${e.message})${hint}`);
   }
-  return parseBertConfig(json, path10);
+}
+
+// src/models/bert/config.ts
+function readBertConfig(path10) {
+  return parseBertConfig(readJsonFile(path10, (m) => new ModelError(path10, m)), path10);
 }
 function parseBertConfig(json, file = "config.json") {
   if (!json || typeof json !== "object" || Array.isArray(json)) throw new ModelError(file, `${file}: expected a JSON object`);
@@ -31211,8 +31262,7 @@ function checkpointConfigJson(cfg, labels) {
     initializer_range: cfg.initializerRange,
     hidden_act: "gelu",
     num_labels: labels.length,
-    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    ...labelConfig(labelMapFromLabels(labels)),
     problem_type: "single_label_classification"
   };
 }
@@ -31227,9 +31277,6 @@ var ONNX_DTYPE = {
   float16: 10,
   float64: 11
 };
-var DTYPE_FROM_ONNX = Object.fromEntries(
-  Object.entries(ONNX_DTYPE).map(([k, v]) => [v, k])
-);
 var BYTES_PER_ELEMENT = {
   float32: 4,
   float64: 8,
@@ -31258,6 +31305,11 @@ function typedArrayOf(dtype, values) {
     case "float16":
       throw new Error("float16 constants are not supported; build them as float32 and Cast");
   }
+}
+
+// src/util/shape.ts
+function numElements(shape) {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 // src/onnx/shape-inference.ts
@@ -31352,7 +31404,7 @@ function reshapeInfer(n, ins) {
   const out = target.map((d, i) => d === 0 ? x.shape[i] : d === -1 ? unknownDim() : d);
   const minus = target.indexOf(-1);
   if (minus >= 0 && x.shape.every((d) => typeof d === "number")) {
-    const total = x.shape.reduce((a, b) => a * b, 1);
+    const total = numElements(x.shape);
     const known = out.reduce((a, d, i) => i === minus ? a : a * d, 1);
     if (total % known !== 0) fail(n, `cannot reshape [${x.shape}] to [${target}]`);
     out[minus] = total / known;
@@ -31774,9 +31826,9 @@ var Graph = class {
     return v;
   }
   initializer(name, dtype, shape, data) {
-    const size2 = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== size2) {
-      throw new GraphBuildError(`initializer '${name}': shape [${shape}] needs ${size2} values, got ${data.length}`);
+    const size = numElements(shape);
+    if (data.length !== size) {
+      throw new GraphBuildError(`initializer '${name}': shape [${shape}] needs ${size} values, got ${data.length}`);
     }
     const v = new Value(this, this.claim(name), dtype, shape);
     this.initializers.push({ value: v, data });
@@ -31888,7 +31940,6 @@ function bertParamSpecs(c, numLabels) {
   );
   return out.map(([name, shape]) => ({ name, shape, decay: decays(name) }));
 }
-var numElements = (shape) => shape.reduce((a, b) => a * b, 1);
 
 // src/models/bert/graph.ts
 var MASK_VALUE = -34028234663852886e22;
@@ -32034,8 +32085,33 @@ function assertShape(v, shape) {
 }
 
 // src/models/safetensors.ts
-import { closeSync, openSync, readFileSync as readFileSync2, renameSync, writeSync } from "node:fs";
-import { basename } from "node:path";
+import { closeSync, openSync, readFileSync as readFileSync2, writeSync } from "node:fs";
+import { basename as basename2 } from "node:path";
+
+// src/util/atomic-write.ts
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+var serial = 0;
+function replaceFileAtomic(path10, write) {
+  mkdirSync(dirname(path10), { recursive: true });
+  const tmp = join(dirname(path10), `.${basename(path10)}.${process.pid}-${serial++}.tmp`);
+  try {
+    write(tmp);
+    renameSync(tmp, path10);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+function writeFileAtomic(path10, data) {
+  replaceFileAtomic(path10, (tmp) => writeFileSync(tmp, data));
+}
+function writeJsonAtomic(path10, value) {
+  writeFileAtomic(path10, `${JSON.stringify(value, null, 2)}
+`);
+}
+
+// src/models/safetensors.ts
 var BYTES = { F32: 4, F16: 2, BF16: 2, I64: 8 };
 var MAX_HEADER = 1e8;
 function halfToFloat(h) {
@@ -32047,7 +32123,7 @@ function halfToFloat(h) {
   return s * (1 + f2 / 1024) * 2 ** (e - 15);
 }
 function readSafetensors(path10) {
-  const name = basename(path10);
+  const name = basename2(path10);
   const bad = (what) => new ModelError(path10, `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`);
   let buf;
   try {
@@ -32133,26 +32209,25 @@ function writeSafetensors(path10, tensors, metadata) {
   if (metadata) header3.__metadata__ = metadata;
   let off = 0;
   for (const [key, t] of entries) {
-    const count2 = t.shape.reduce((p, q) => p * q, 1);
-    if (count2 !== t.data.length) throw new ModelError(path10, `${basename(path10)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`);
-    const size2 = t.data.byteLength;
-    header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size2] };
-    off += size2;
+    if (numElements(t.shape) !== t.data.length) throw new ModelError(path10, `${basename2(path10)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`);
+    const size = t.data.byteLength;
+    header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size] };
+    off += size;
   }
   let json = JSON.stringify(header3);
   json += " ".repeat((8 - Buffer.byteLength(json) % 8) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const tmp = `${path10}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeAll(fd, head);
-    writeAll(fd, Buffer.from(json, "utf8"));
-    for (const [, t] of entries) writeAll(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path10);
+  replaceFileAtomic(path10, (tmp) => {
+    const fd = openSync(tmp, "w");
+    try {
+      writeAll(fd, head);
+      writeAll(fd, Buffer.from(json, "utf8"));
+      for (const [, t] of entries) writeAll(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 // src/util/random.ts
@@ -32168,7 +32243,6 @@ function mulberry32(seed) {
 }
 
 // src/models/bert/init.ts
-var prng = mulberry32;
 function fillNormal(out, std2, rand) {
   for (let i = 0; i < out.length; i += 2) {
     const u = 1 - rand(), v = rand();
@@ -32179,11 +32253,10 @@ function fillNormal(out, std2, rand) {
   return out;
 }
 function initParam(name, shape, std2, seed) {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
+  const out = new Float32Array(numElements(shape));
   if (name.includes("LayerNorm") && name.endsWith(".weight")) return out.fill(1);
   if (name.endsWith(".bias")) return out;
-  return fillNormal(out, std2, prng(seed ^ hash(name)));
+  return fillNormal(out, std2, mulberry32(seed ^ hash(name)));
 }
 function hash(s) {
   let h = 2166136261;
@@ -32261,8 +32334,8 @@ You should probably TRAIN this model on a down-stream task to be able to use it 
 }
 
 // src/models/hub.ts
-import { createWriteStream, existsSync, mkdirSync, renameSync as renameSync2, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { createWriteStream, existsSync, mkdirSync as mkdirSync2, renameSync as renameSync2, rmSync as rmSync2, statSync, writeFileSync as writeFileSync2 } from "node:fs";
+import { dirname as dirname2, isAbsolute, join as join2, resolve } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
@@ -39601,11 +39674,11 @@ async function _get_file_metadata(path_or_repo_id, filename, options2) {
   );
   const cachedResponse = await checkCachedResource(cache2, localPath, proposedCacheKey);
   if (cachedResponse !== void 0 && typeof cachedResponse !== "string") {
-    const size2 = cachedResponse.headers.get("content-length");
+    const size = cachedResponse.headers.get("content-length");
     const contentType = cachedResponse.headers.get("content-type");
     return {
       exists: true,
-      size: size2 ? parseInt(size2, 10) : void 0,
+      size: size ? parseInt(size, 10) : void 0,
       contentType: contentType || void 0,
       fromCache: true
     };
@@ -39616,11 +39689,11 @@ async function _get_file_metadata(path_or_repo_id, filename, options2) {
       try {
         const response = await getFile(localPath);
         if (typeof response !== "string" && response.status !== 404) {
-          const size2 = response.headers.get("content-length");
+          const size = response.headers.get("content-length");
           const contentType = response.headers.get("content-type");
           return {
             exists: true,
-            size: size2 ? parseInt(size2, 10) : void 0,
+            size: size ? parseInt(size, 10) : void 0,
             contentType: contentType || void 0,
             fromCache: false
           };
@@ -39632,14 +39705,14 @@ async function _get_file_metadata(path_or_repo_id, filename, options2) {
   if (env.allowRemoteModels && !options2.local_files_only && validModelId) {
     const rangeResponse = await fetch_file_head(remoteURL);
     if (rangeResponse && rangeResponse.status >= 200 && rangeResponse.status < 300) {
-      let size2;
+      let size;
       const contentType = rangeResponse.headers.get("content-type");
       if (rangeResponse.status === 206) {
         const contentRange = rangeResponse.headers.get("content-range");
         if (contentRange) {
           const match = contentRange.match(/bytes \d+-\d+\/(\d+)/);
           if (match) {
-            size2 = parseInt(match[1], 10);
+            size = parseInt(match[1], 10);
           }
         }
       } else if (rangeResponse.status === 200) {
@@ -39648,13 +39721,13 @@ async function _get_file_metadata(path_or_repo_id, filename, options2) {
         } catch (cancelError) {
         }
       }
-      if (size2 === void 0) {
+      if (size === void 0) {
         const contentLength = rangeResponse.headers.get("content-length");
-        size2 = contentLength ? parseInt(contentLength, 10) : void 0;
+        size = contentLength ? parseInt(contentLength, 10) : void 0;
       }
       return {
         exists: true,
-        size: size2,
+        size,
         contentType: contentType || void 0,
         fromCache: false
       };
@@ -39880,14 +39953,14 @@ async function loadResourceFile(path_or_repo_id, filename, fatal = true, options
     await storeCachedResource(path_or_repo_id, filename, cache2, cacheKey, response, result, options2);
   }
   if (apis.IS_NODE_ENV && return_path && options2.progress_callback && typeof response !== "string") {
-    const size2 = parseInt(response.headers.get("content-length"), 10) || 0;
+    const size = parseInt(response.headers.get("content-length"), 10) || 0;
     dispatchCallback(options2.progress_callback, {
       status: "progress",
       name: path_or_repo_id,
       file: filename,
       progress: 100,
-      loaded: size2,
-      total: size2
+      loaded: size,
+      total: size
     });
   }
   dispatchCallback(options2.progress_callback, {
@@ -40083,11 +40156,11 @@ var P2FFT = class {
    * @param {number} size The size of the input array. Must be a power of two larger than 1.
    * @throws {Error} FFT size must be a power of two larger than 1.
    */
-  constructor(size2) {
-    this.size = size2 | 0;
+  constructor(size) {
+    this.size = size | 0;
     if (this.size <= 1 || !isPowerOfTwo(this.size))
       throw new Error("FFT size must be a power of two larger than 1");
-    this._csize = size2 << 1;
+    this._csize = size << 1;
     this.table = new Float64Array(this.size * 2);
     for (let i = 0; i < this.table.length; i += 2) {
       const angle = Math.PI * i / this.size;
@@ -40207,29 +40280,29 @@ var P2FFT = class {
    * @returns {void}
    */
   _transform4(out, data, inv) {
-    const size2 = this._csize;
+    const size = this._csize;
     const width = this._width;
     let step = 1 << width;
-    let len22 = size2 / step << 1;
+    let len22 = size / step << 1;
     let outOff;
     let t;
     const bitrev = this._bitrev;
     if (len22 === 4) {
-      for (outOff = 0, t = 0; outOff < size2; outOff += len22, ++t) {
+      for (outOff = 0, t = 0; outOff < size; outOff += len22, ++t) {
         const off = bitrev[t];
         this._singleTransform2(data, out, outOff, off, step);
       }
     } else {
-      for (outOff = 0, t = 0; outOff < size2; outOff += len22, ++t) {
+      for (outOff = 0, t = 0; outOff < size; outOff += len22, ++t) {
         const off = bitrev[t];
         this._singleTransform4(data, out, outOff, off, step, inv);
       }
     }
     const table2 = this.table;
     for (step >>= 2; step >= 2; step >>= 2) {
-      len22 = size2 / step << 1;
+      len22 = size / step << 1;
       const quarterLen = len22 >>> 2;
-      for (outOff = 0; outOff < size2; outOff += len22) {
+      for (outOff = 0; outOff < size; outOff += len22) {
         const limit = outOff + quarterLen - 1;
         for (let i = outOff, k = 0; i < limit; i += 2, k += step) {
           const A = i;
@@ -40343,31 +40416,31 @@ var P2FFT = class {
    * @param {number} inv The scale factor used to normalize the inverse transform
    */
   _realTransform4(out, data, inv) {
-    const size2 = this._csize;
+    const size = this._csize;
     const width = this._width;
     let step = 1 << width;
-    let len22 = size2 / step << 1;
+    let len22 = size / step << 1;
     let outOff;
     let t;
     const bitrev = this._bitrev;
     if (len22 === 4) {
-      for (outOff = 0, t = 0; outOff < size2; outOff += len22, ++t) {
+      for (outOff = 0, t = 0; outOff < size; outOff += len22, ++t) {
         const off = bitrev[t];
         this._singleRealTransform2(data, out, outOff, off >>> 1, step >>> 1);
       }
     } else {
-      for (outOff = 0, t = 0; outOff < size2; outOff += len22, ++t) {
+      for (outOff = 0, t = 0; outOff < size; outOff += len22, ++t) {
         const off = bitrev[t];
         this._singleRealTransform4(data, out, outOff, off >>> 1, step >>> 1, inv);
       }
     }
     const table2 = this.table;
     for (step >>= 2; step >= 2; step >>= 2) {
-      len22 = size2 / step << 1;
+      len22 = size / step << 1;
       const halfLen = len22 >>> 1;
       const quarterLen = halfLen >>> 1;
       const hquarterLen = quarterLen >>> 1;
-      for (outOff = 0; outOff < size2; outOff += len22) {
+      for (outOff = 0; outOff < size; outOff += len22) {
         for (let i = 0, k = 0; i <= hquarterLen; i += 2, k += step) {
           const A = outOff + i;
           const B = A + quarterLen;
@@ -40422,10 +40495,10 @@ var P2FFT = class {
         }
       }
     }
-    const half = size2 >>> 1;
+    const half = size >>> 1;
     for (let i = 2; i < half; i += 2) {
-      out[size2 - i] = out[i];
-      out[size2 - i + 1] = -out[i + 1];
+      out[size - i] = out[i];
+      out[size - i + 1] = -out[i + 1];
     }
   }
   /**
@@ -46541,9 +46614,9 @@ var Tensor2 = class _Tensor {
       for (let i = 0; i < newBufferSize; ++i) {
         let originalIndex = 0;
         for (let j2 = newDims.length - 1, num = i; j2 >= 0; --j2) {
-          const size2 = newDims[j2];
-          originalIndex += (num % size2 + newOffsets[j2][0]) * stride[j2];
-          num = Math.floor(num / size2);
+          const size = newDims[j2];
+          originalIndex += (num % size + newOffsets[j2][0]) * stride[j2];
+          num = Math.floor(num / size);
         }
         data[i] = this_data[originalIndex];
       }
@@ -46629,13 +46702,13 @@ var Tensor2 = class _Tensor {
     for (let i = 0; i < this_data.length; ++i) {
       let resultIndex = 0;
       for (let j2 = this.dims.length - 1, num = i, resultMultiplier = 1; j2 >= 0; --j2) {
-        const size2 = this.dims[j2];
+        const size = this.dims[j2];
         if (j2 !== dim) {
-          const index = num % size2;
+          const index = num % size;
           resultIndex += index * resultMultiplier;
           resultMultiplier *= this.dims[j2];
         }
-        num = Math.floor(num / size2);
+        num = Math.floor(num / size);
       }
       this_data[i] /= norm_data[resultIndex];
     }
@@ -47031,20 +47104,20 @@ function interpolate(input, [out_height, out_width], mode = "bilinear", align_co
   );
   return new Tensor2(input.type, output, [in_channels, out_height, out_width]);
 }
-async function interpolate_4d(input, { size: size2 = null, mode = "bilinear" } = {}) {
+async function interpolate_4d(input, { size = null, mode = "bilinear" } = {}) {
   if (input.dims.length !== 4) {
     throw new Error("`interpolate_4d` currently only supports 4D input.");
   }
-  if (!size2) {
+  if (!size) {
     throw new Error("`interpolate_4d` requires a `size` argument.");
   }
   let targetDims;
-  if (size2.length === 2) {
-    targetDims = [...input.dims.slice(0, 2), ...size2];
-  } else if (size2.length === 3) {
-    targetDims = [input.dims[0], ...size2];
-  } else if (size2.length === 4) {
-    targetDims = size2;
+  if (size.length === 2) {
+    targetDims = [...input.dims.slice(0, 2), ...size];
+  } else if (size.length === 3) {
+    targetDims = [input.dims[0], ...size];
+  } else if (size.length === 4) {
+    targetDims = size;
   } else {
     throw new Error("`size` must be of length 2, 3, or 4.");
   }
@@ -47134,18 +47207,18 @@ function calc_unsqueeze_dims(dims, dim) {
   dims.splice(dim, 0, 1);
   return dims;
 }
-function safeIndex(index, size2, dimension = null, boundsCheck = true) {
-  if (index < -size2 || index >= size2) {
+function safeIndex(index, size, dimension = null, boundsCheck = true) {
+  if (index < -size || index >= size) {
     if (boundsCheck) {
       throw new Error(
-        `IndexError: index ${index} is out of bounds for dimension${dimension === null ? "" : " " + dimension} with size ${size2}`
+        `IndexError: index ${index} is out of bounds for dimension${dimension === null ? "" : " " + dimension} with size ${size}`
       );
     } else {
-      return index < -size2 ? 0 : size2;
+      return index < -size ? 0 : size;
     }
   }
   if (index < 0) {
-    index = (index % size2 + size2) % size2;
+    index = (index % size + size) % size;
   }
   return index;
 }
@@ -47170,14 +47243,14 @@ function cat(tensors, dim = 0) {
       for (let i = 0; i < data.length; ++i) {
         let resultIndex = 0;
         for (let j2 = dims.length - 1, num = i, resultMultiplier = 1; j2 >= 0; --j2) {
-          const size2 = dims[j2];
-          let index = num % size2;
+          const size = dims[j2];
+          let index = num % size;
           if (j2 === dim) {
             index += currentDim;
           }
           resultIndex += index * resultMultiplier;
           resultMultiplier *= resultDims[j2];
-          num = Math.floor(num / size2);
+          num = Math.floor(num / size);
         }
         result[resultIndex] = data[i];
       }
@@ -47205,13 +47278,13 @@ function reduce_helper(callbackfn, input, dim, keepdim = false, initialValue = n
   for (let i = 0; i < inputData.length; ++i) {
     let resultIndex = 0;
     for (let j2 = inputDims.length - 1, num = i, resultMultiplier = 1; j2 >= 0; --j2) {
-      const size2 = inputDims[j2];
+      const size = inputDims[j2];
       if (j2 !== dim) {
-        const index = num % size2;
+        const index = num % size;
         resultIndex += index * resultMultiplier;
         resultMultiplier *= resultDims[j2];
       }
-      num = Math.floor(num / size2);
+      num = Math.floor(num / size);
     }
     result[resultIndex] = callbackfn(result[resultIndex], inputData[i], i, resultIndex);
   }
@@ -47292,11 +47365,11 @@ function dimsToStride(dims) {
   }
   return stride;
 }
-function fullHelper(size2, fill_value, dtype, cls) {
-  const numElements2 = size2.reduce((a, b) => a * b, 1);
-  return new Tensor2(dtype, new cls(numElements2).fill(fill_value), size2);
+function fullHelper(size, fill_value, dtype, cls) {
+  const numElements2 = size.reduce((a, b) => a * b, 1);
+  return new Tensor2(dtype, new cls(numElements2).fill(fill_value), size);
 }
-function full(size2, fill_value) {
+function full(size, fill_value) {
   let dtype;
   let typedArrayCls;
   if (typeof fill_value === "number") {
@@ -47311,29 +47384,29 @@ function full(size2, fill_value) {
   } else {
     throw new Error(`Unsupported data type: ${typeof fill_value}`);
   }
-  return fullHelper(size2, fill_value, dtype, typedArrayCls);
+  return fullHelper(size, fill_value, dtype, typedArrayCls);
 }
 function full_like(tensor2, fill_value) {
   return full(tensor2.dims, fill_value);
 }
-function ones(size2) {
-  return fullHelper(size2, 1n, "int64", BigInt64Array);
+function ones(size) {
+  return fullHelper(size, 1n, "int64", BigInt64Array);
 }
 function ones_like(tensor2) {
   return ones(tensor2.dims);
 }
-function zeros(size2) {
-  return fullHelper(size2, 0n, "int64", BigInt64Array);
+function zeros(size) {
+  return fullHelper(size, 0n, "int64", BigInt64Array);
 }
 function zeros_like(tensor2) {
   return zeros(tensor2.dims);
 }
-function randn(size2) {
-  const length = size2.reduce((a, b) => a * b, 1);
+function randn(size) {
+  const length = size.reduce((a, b) => a * b, 1);
   return new Tensor2(
     "float32",
     Float32Array.from({ length }, () => random.gauss()),
-    size2
+    size
   );
 }
 function quantize_embeddings(tensor2, precision) {
@@ -52140,11 +52213,11 @@ var ImageProcessor = class extends Callable {
    * @param {string | 0 | 1 | 2 | 3 | 4 | 5} [resample=2] The resampling filter to use.
    * @returns {Promise<RawImage>} The resized image.
    */
-  async thumbnail(image, size2, resample = 2) {
+  async thumbnail(image, size, resample = 2) {
     const input_height = image.height;
     const input_width = image.width;
-    const output_height = size2.height;
-    const output_width = size2.width;
+    const output_height = size.height;
+    const output_width = size.width;
     let height = Math.min(input_height, output_height);
     let width = Math.min(input_width, output_width);
     if (height === input_height && width === input_width) {
@@ -52273,19 +52346,19 @@ var ImageProcessor = class extends Callable {
    * @param {any} size The size to use for resizing the image.
    * @returns {[number, number]} The target (width, height) dimension of the output image after resizing.
    */
-  get_resize_output_image_size(image, size2) {
+  get_resize_output_image_size(image, size) {
     const [srcWidth, srcHeight] = image.size;
     let shortest_edge;
     let longest_edge;
     if (this.do_thumbnail) {
-      const { height, width } = size2;
+      const { height, width } = size;
       shortest_edge = Math.min(height, width);
-    } else if (Number.isInteger(size2)) {
-      shortest_edge = size2;
+    } else if (Number.isInteger(size)) {
+      shortest_edge = size;
       longest_edge = this.config.max_size ?? shortest_edge;
-    } else if (size2 !== void 0) {
-      shortest_edge = size2.shortest_edge;
-      longest_edge = size2.longest_edge;
+    } else if (size !== void 0) {
+      shortest_edge = size.shortest_edge;
+      longest_edge = size.longest_edge;
     }
     if (shortest_edge !== void 0 || longest_edge !== void 0) {
       const shortResizeFactor = shortest_edge === void 0 ? 1 : Math.max(shortest_edge / srcWidth, shortest_edge / srcHeight);
@@ -52301,9 +52374,9 @@ var ImageProcessor = class extends Callable {
         );
       }
       return [finalWidth, finalHeight];
-    } else if (size2 !== void 0 && size2.width !== void 0 && size2.height !== void 0) {
-      let newWidth = size2.width;
-      let newHeight = size2.height;
+    } else if (size !== void 0 && size.width !== void 0 && size.height !== void 0) {
+      let newWidth = size.width;
+      let newHeight = size.height;
       if (this.config.keep_aspect_ratio && this.config.ensure_multiple_of) {
         let scale_height = newHeight / srcHeight;
         let scale_width = newWidth / srcWidth;
@@ -52320,7 +52393,7 @@ var ImageProcessor = class extends Callable {
       return enforce_size_divisibility([srcWidth, srcHeight], this.size_divisibility);
     } else {
       throw new Error(
-        `Could not resize image due to unsupported \`this.size\` option in config: ${JSON.stringify(size2)}`
+        `Could not resize image due to unsupported \`this.size\` option in config: ${JSON.stringify(size)}`
       );
     }
   }
@@ -52677,7 +52750,7 @@ var Qwen2VLImageProcessor = class extends ImageProcessor {
     this.merge_size = config.merge_size;
   }
   /** @type {ImageProcessor['get_resize_output_image_size']} */
-  get_resize_output_image_size(image, size2) {
+  get_resize_output_image_size(image, size) {
     const factor = this.patch_size * this.merge_size;
     return smart_resize(image.height, image.width, factor, this.min_pixels, this.max_pixels);
   }
@@ -52717,7 +52790,7 @@ var Qwen2VLImageProcessor = class extends ImageProcessor {
 };
 var Glm46VImageProcessor = class extends Qwen2VLImageProcessor {
   /** @type {Qwen2VLImageProcessor['get_resize_output_image_size']} */
-  get_resize_output_image_size(image, size2) {
+  get_resize_output_image_size(image, size) {
     const factor = this.patch_size * this.merge_size;
     const temporal_factor = this.config.temporal_patch_size ?? 2;
     return smart_resize(image.height, image.width, factor, this.min_pixels, this.max_pixels, temporal_factor);
@@ -52821,8 +52894,8 @@ var Idefics3ImageProcessor = class extends ImageProcessor {
         images_list_rows.push(image_rows);
         images_list_cols.push(image_cols);
       } else {
-        const size2 = [longest_edge, longest_edge];
-        images_tensor = await Promise.all(images_list.map((x) => interpolate_4d(x.pixel_values, { size: size2 })));
+        const size = [longest_edge, longest_edge];
+        images_tensor = await Promise.all(images_list.map((x) => interpolate_4d(x.pixel_values, { size })));
         images_list_rows.push(new Array(images_list.length).fill(0));
         images_list_cols.push(new Array(images_list.length).fill(0));
       }
@@ -52930,15 +53003,15 @@ var VLMImageProcessor = class extends ImageProcessor {
 };
 var JinaCLIPImageProcessor = class extends ImageProcessor {
   constructor(config) {
-    const { resize_mode, fill_color, interpolation, size: size2, ...other } = config;
-    const new_size = resize_mode === "squash" ? { width: size2, height: size2 } : resize_mode === "shortest" ? { shortest_edge: size2 } : { longest_edge: size2 };
+    const { resize_mode, fill_color, interpolation, size, ...other } = config;
+    const new_size = resize_mode === "squash" ? { width: size, height: size } : resize_mode === "shortest" ? { shortest_edge: size } : { longest_edge: size };
     const resample = interpolation === "bicubic" ? 3 : 2;
     super({
       ...other,
       size: new_size,
       resample,
       do_center_crop: true,
-      crop_size: size2,
+      crop_size: size,
       do_normalize: true
     });
   }
@@ -53243,7 +53316,7 @@ var Phi3VImageProcessor = class extends ImageProcessor {
     );
   }
   /** @type {ImageProcessor['get_resize_output_image_size']} */
-  get_resize_output_image_size(image, size2) {
+  get_resize_output_image_size(image, size) {
     const hd_num = this._num_crops;
     const [width, height] = image.size;
     let ratio = width / height;
@@ -53341,8 +53414,8 @@ var Phi3VImageProcessor = class extends ImageProcessor {
 };
 var PixtralImageProcessor = class extends ImageProcessor {
   /** @type {ImageProcessor['get_resize_output_image_size']} */
-  get_resize_output_image_size(image, size2) {
-    const { longest_edge } = size2;
+  get_resize_output_image_size(image, size) {
+    const { longest_edge } = size;
     if (longest_edge === void 0) {
       throw new Error("size must contain 'longest_edge'");
     }
@@ -58000,9 +58073,9 @@ function addPastKeyValues(self2, decoderFeeds, pastKeyValues) {
   for (const meta of session.inputMetadata) {
     if (!names.has(meta.name)) continue;
     const shape = resolveCacheShape(meta.shape, symbols);
-    const size2 = shape.reduce((a, b) => a * b, 1);
+    const size = shape.reduce((a, b) => a * b, 1);
     const cls = DataTypeMap[meta.type];
-    const t = new Tensor2(meta.type, new cls(size2), shape);
+    const t = new Tensor2(meta.type, new cls(size), shape);
     decoderFeeds[meta.name] = t;
     entries[meta.name] = t;
   }
@@ -62722,9 +62795,9 @@ function createEncoderState(model, input_features) {
     }
     if (!enc_names.has(meta.name)) continue;
     const shape = resolveCacheShape(meta.shape, enc_symbols);
-    const size2 = shape.reduce((a, b) => a * b, 1);
+    const size = shape.reduce((a, b) => a * b, 1);
     const cls = DataTypeMap[meta.type];
-    enc_kv_cache[meta.name] = new Tensor2(meta.type, new cls(size2), shape);
+    enc_kv_cache[meta.name] = new Tensor2(meta.type, new cls(size), shape);
   }
   const padding_cls = DataTypeMap[padding_type];
   const enc_padding_cache = new Tensor2(padding_type, new padding_cls(PADDING_CACHE_CHANNELS * CONV1_LEFT_PAD), [
@@ -65274,12 +65347,12 @@ Pipeline {
       const epsilon = 1e-5;
       const result = output[outputNames[0]];
       for (let i = 0; i < imageSizes.length; ++i) {
-        const size2 = imageSizes[i];
+        const size = imageSizes[i];
         const item = result[i];
         if (item.data.some((x) => x < -epsilon || x > 1 + epsilon)) {
           item.sigmoid_();
         }
-        const mask = await RawImage.fromTensor(item.mul_(255).to("uint8")).resize(size2[1], size2[0]);
+        const mask = await RawImage.fromTensor(item.mul_(255).to("uint8")).resize(size[1], size[0]);
         annotation.push({
           label: null,
           score: null,
@@ -65834,7 +65907,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at2 = (f2) => existsSync(join(dir, f2)) ? join(dir, f2) : void 0;
+  const at2 = (f2) => existsSync(join2(dir, f2)) ? join2(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config) throw new ModelError(dir, `${dir} has no config.json; a model directory needs config.json, model.safetensors and tokenizer.json (or vocab.txt)`);
   const weights = at2("model.safetensors");
@@ -65860,13 +65933,13 @@ function hubHost(hubUrl) {
 async function hubFiles(id, opts) {
   const host = hubHost(opts.hubUrl);
   const revision = opts.revision ?? "main";
-  const dir = revision === "main" ? join(opts.cacheDir, id) : join(opts.cacheDir, id, revision);
+  const dir = revision === "main" ? join2(opts.cacheDir, id) : join2(opts.cacheDir, id, revision);
   env.remoteHost = host;
   env.cacheDir = opts.cacheDir;
   env.useFSCache = true;
   env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  if (!existsSync(join(dir, "config.json"))) {
+  if (!existsSync(join2(dir, "config.json"))) {
     try {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
@@ -65875,7 +65948,7 @@ async function hubFiles(id, opts) {
       throw new ModelError(id, `${where}: downloading config.json failed: ${msg}. Check hub_url / HF_ENDPOINT and the network`);
     }
   }
-  const fetchFile = (file) => fetchToCache(host, id, revision, file, join(dir, file));
+  const fetchFile = (file) => fetchToCache(host, id, revision, file, join2(dir, file));
   const weights = await fetchFile("model.safetensors");
   if (!weights) {
     const bin = await probe(host, id, revision, "pytorch_model.bin");
@@ -65885,7 +65958,7 @@ async function hubFiles(id, opts) {
   const vocabTxt = tokenizerJson ? void 0 : await fetchFile("vocab.txt");
   if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt) throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile("tokenizer_config.json");
-  return { dir, config: join(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
+  return { dir, config: join2(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
 function fileUrl(host, id, revision, file) {
   const path10 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
@@ -65915,8 +65988,8 @@ async function fetchToCache(host, id, revision, file, dest) {
   }
   if (res.status === 404) {
     await res.body?.cancel();
-    mkdirSync(dirname(dest), { recursive: true });
-    writeFileSync(absent, "");
+    mkdirSync2(dirname2(dest), { recursive: true });
+    writeFileSync2(absent, "");
     return void 0;
   }
   if (!res.ok || !res.body) {
@@ -65924,7 +65997,7 @@ async function fetchToCache(host, id, revision, file, dest) {
     const hint = res.status === 401 || res.status === 403 ? " (private or gated model: set HF_TOKEN)" : "";
     throw new ModelError(id, `downloading ${url2} failed: HTTP ${res.status}${hint}`);
   }
-  mkdirSync(dirname(dest), { recursive: true });
+  mkdirSync2(dirname2(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
   try {
     await pipeline(Readable2.fromWeb(res.body), createWriteStream(tmp));
@@ -65934,11 +66007,26 @@ async function fetchToCache(host, id, revision, file, dest) {
     }
     renameSync2(tmp, dest);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    rmSync2(tmp, { force: true });
     if (e instanceof ModelError) throw e;
     throw new ModelError(id, `downloading ${url2} failed: ${e.message}`);
   }
   return dest;
+}
+
+// src/util/markdown-safe.ts
+function noMentions(text) {
+  return text.replace(/@(?=[A-Za-z0-9_-])/g, "@​");
+}
+function safeUrl(u) {
+  if (!u) return void 0;
+  try {
+    const url2 = new URL(u);
+    if (url2.protocol !== "https:" && url2.protocol !== "http:") return void 0;
+    return url2.toString().replace(/[()<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  } catch {
+    return void 0;
+  }
 }
 
 // src/report/escape.ts
@@ -65949,23 +66037,14 @@ var ENTITY = {
   '"': "&quot;",
   "'": "&#39;",
   "|": "&#124;",
-  "@": "&#64;",
   "#": "&#35;"
 };
 function md(text) {
-  return String(text).replace(/\r\n|\r|\n/g, " ").replace(/[&<>"'|@#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~]/g, (c) => "\\" + c);
+  return noMentions(String(text).replace(/\r\n|\r|\n/g, " ").replace(/[&<>"'|#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~$]/g, (c) => "\\" + c));
 }
 function mdLink(text, url2) {
-  if (!url2 || !/^https?:\/\//i.test(url2)) return md(text);
-  const safe = encodeURI(decodeURIComponentSafe(url2)).replace(/[()]/g, (c) => c === "(" ? "%28" : "%29");
-  return `[${md(text)}](${safe})`;
-}
-function decodeURIComponentSafe(u) {
-  try {
-    return decodeURI(u);
-  } catch {
-    return u;
-  }
+  const safe = safeUrl(url2);
+  return safe ? `[${md(text)}](${safe})` : md(text);
 }
 
 // src/report/markdown.ts
@@ -66156,9 +66235,9 @@ function table(head, rows) {
 
 // src/report/tensorboard.ts
 var import_minimal = __toESM(require_minimal2(), 1);
-import { mkdirSync as mkdirSync2, renameSync as renameSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { mkdirSync as mkdirSync3 } from "node:fs";
 import { hostname } from "node:os";
-import { join as join2 } from "node:path";
+import { join as join3 } from "node:path";
 
 // src/report/crc32c.ts
 var TABLE = (() => {
@@ -66253,11 +66332,10 @@ function writeTensorBoard(events2, logdir, opts = {}) {
   const written = [];
   for (const [run, scalars] of Object.entries(runs)) {
     if (scalars.length === 0) continue;
-    const dir = join2(logdir, run);
-    mkdirSync2(dir, { recursive: true });
-    const file = join2(dir, `events.out.tfevents.${Math.floor(start)}.${host}`);
-    writeFileSync2(file + ".tmp", eventFileBytes(scalars, start));
-    renameSync3(file + ".tmp", file);
+    const dir = join3(logdir, run);
+    mkdirSync3(dir, { recursive: true });
+    const file = join3(dir, `events.out.tfevents.${Math.floor(start)}.${host}`);
+    writeFileAtomic(file, eventFileBytes(scalars, start));
     written.push(file);
   }
   return written;
@@ -69441,20 +69519,11 @@ var TextTokenizer = class {
 };
 
 // src/tokenizer/load.ts
-async function readJson(file) {
-  let text;
-  try {
-    text = await fs6.readFile(file, "utf8");
-  } catch (e) {
-    throw new TokenizerError(`${file}: cannot read: ${e.message}`);
-  }
-  try {
-    const v = JSON.parse(text);
-    if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("not a JSON object");
-    return v;
-  } catch (e) {
-    throw new TokenizerError(`${file}: invalid JSON (${e.message}); replace it with the model's original file`);
-  }
+function readJson(file) {
+  const hint = "; replace it with the model's original file";
+  const v = readJsonFile(file, (m) => new TokenizerError(m), hint);
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
+  return v;
 }
 async function loadTokenizer2(modelDir) {
   let entries;
@@ -69464,9 +69533,9 @@ async function loadTokenizer2(modelDir) {
     throw new TokenizerError(`model directory ${modelDir} cannot be read (${e.code ?? e.message}); pass a directory with tokenizer.json or vocab.txt`);
   }
   const configFile = path3.join(modelDir, "tokenizer_config.json");
-  const config = entries.includes("tokenizer_config.json") ? await readJson(configFile) : {};
+  const config = entries.includes("tokenizer_config.json") ? readJson(configFile) : {};
   const jsonFile = path3.join(modelDir, "tokenizer.json");
-  if (entries.includes("tokenizer.json")) return new TextTokenizer(await readJson(jsonFile), config, jsonFile);
+  if (entries.includes("tokenizer.json")) return new TextTokenizer(readJson(jsonFile), config, jsonFile);
   const vocabFile = path3.join(modelDir, "vocab.txt");
   if (entries.includes("vocab.txt")) {
     const vocab = parseVocabTxt(await fs6.readFile(vocabFile, "utf8"));
@@ -69477,23 +69546,17 @@ async function loadTokenizer2(modelDir) {
   throw new TokenizerError(`${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`);
 }
 async function saveTokenizer(tok, dir) {
-  await fs6.mkdir(dir, { recursive: true });
-  const write = async (name, value) => {
-    const tmp = path3.join(dir, `.${name}.${process.pid}.tmp`);
-    await fs6.writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
-    await fs6.rename(tmp, path3.join(dir, name));
-  };
-  await write("tokenizer.json", tok.json);
-  await write("tokenizer_config.json", { tokenizer_class: "BertTokenizer", ...tok.config, pad_token: tok.padToken });
+  writeJsonAtomic(path3.join(dir, "tokenizer.json"), tok.json);
+  writeJsonAtomic(path3.join(dir, "tokenizer_config.json"), { tokenizer_class: "BertTokenizer", ...tok.config, pad_token: tok.padToken });
 }
 
 // src/train/checkpoint.ts
-import { existsSync as existsSync3, readFileSync as readFileSync3, renameSync as renameSync5, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
-import { basename as basename2, dirname as dirname3, join as join4 } from "node:path";
+import { existsSync as existsSync3, renameSync as renameSync3, rmSync as rmSync3, writeFileSync as writeFileSync3 } from "node:fs";
+import { basename as basename3, dirname as dirname3, join as join5 } from "node:path";
 
 // src/models/bert/export.ts
-import { copyFileSync, existsSync as existsSync2, mkdirSync as mkdirSync3, renameSync as renameSync4, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname2, join as join3 } from "node:path";
+import { copyFileSync, existsSync as existsSync2, mkdirSync as mkdirSync4 } from "node:fs";
+import { join as join4 } from "node:path";
 
 // src/onnx/serialize.ts
 var import_onnx_proto = __toESM(require_onnx(), 1);
@@ -69568,20 +69631,13 @@ function buildInferenceGraph(model, weights) {
   g.output(logits, "logits");
   return g;
 }
-function writeAtomic(path10, data) {
-  mkdirSync3(dirname2(path10), { recursive: true });
-  const tmp = `${path10}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync3(tmp, data);
-  renameSync4(tmp, path10);
-}
 function writeModelDir(dir, model, weights, opts) {
-  mkdirSync3(dir, { recursive: true });
+  mkdirSync4(dir, { recursive: true });
   const tensors = /* @__PURE__ */ new Map();
   for (const p of model.params) tensors.set(p.name, { dtype: "float32", shape: p.shape, data: weights.get(p.name) });
-  writeSafetensors(join3(dir, "model.safetensors"), tensors, { format: "pt" });
-  writeAtomic(join3(dir, "config.json"), `${JSON.stringify(checkpointConfigJson(model.config, opts.labels), null, 2)}
-`);
-  writeAtomic(join3(dir, "tokenizer_config.json"), `${JSON.stringify({
+  writeSafetensors(join4(dir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join4(dir, "config.json"), checkpointConfigJson(model.config, opts.labels));
+  writeJsonAtomic(join4(dir, "tokenizer_config.json"), {
     tokenizer_class: "BertTokenizer",
     do_lower_case: opts.doLowerCase ?? true,
     pad_token: "[PAD]",
@@ -69590,16 +69646,13 @@ function writeModelDir(dir, model, weights, opts) {
     sep_token: "[SEP]",
     mask_token: "[MASK]",
     model_max_length: opts.maxLength ?? model.config.maxPositions
-  }, null, 2)}
-`);
+  });
   for (const [src, name] of [[opts.tokenizerJson, "tokenizer.json"], [opts.vocabTxt, "vocab.txt"]]) {
-    if (src && existsSync2(src) && src !== join3(dir, name)) {
-      const tmp = join3(dir, `${name}.tmp-${process.pid}`);
-      copyFileSync(src, tmp);
-      renameSync4(tmp, join3(dir, name));
+    if (src && existsSync2(src) && src !== join4(dir, name)) {
+      replaceFileAtomic(join4(dir, name), (tmp) => copyFileSync(src, tmp));
     }
   }
-  if (opts.onnx !== false) writeAtomic(join3(dir, "onnx", "model.onnx"), toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" }));
+  if (opts.onnx !== false) writeFileAtomic(join4(dir, "onnx", "model.onnx"), toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" }));
 }
 
 // src/train/checkpoint.ts
@@ -69609,13 +69662,13 @@ var CheckpointError = class extends Error {
   name = "CheckpointError";
 };
 async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
-  const tmp = join4(dirname3(dir), `.${basename2(dir)}.tmp-${process.pid}`);
-  rmSync2(tmp, { recursive: true, force: true });
+  const tmp = join5(dirname3(dir), `.${basename3(dir)}.tmp-${process.pid}`);
+  rmSync3(tmp, { recursive: true, force: true });
   try {
     if (tok) await saveTokenizer(tok, tmp);
     writeModelDir(tmp, model, state.params, {
       labels: meta.labels,
-      tokenizerJson: tok ? join4(tmp, "tokenizer.json") : void 0,
+      tokenizerJson: tok ? join5(tmp, "tokenizer.json") : void 0,
       doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : void 0,
       maxLength
     });
@@ -69625,36 +69678,31 @@ async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
       const param = key.slice(key.indexOf(".") + 1);
       opt.set(key, { dtype: "float32", shape: shapes.get(param) ?? [data.length], data });
     }
-    writeSafetensors(join4(tmp, OPTIMIZER_FILE), opt, { format: "textclf-optimizer" });
-    writeFileSync4(join4(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}
+    writeSafetensors(join5(tmp, OPTIMIZER_FILE), opt, { format: "textclf-optimizer" });
+    writeFileSync3(join5(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}
 `);
     replaceDir(tmp, dir);
   } catch (e) {
-    rmSync2(tmp, { recursive: true, force: true });
+    rmSync3(tmp, { recursive: true, force: true });
     throw e;
   }
 }
 function replaceDir(tmp, dir) {
   const old = `${dir}.old-${process.pid}`;
-  if (existsSync3(dir)) renameSync5(dir, old);
-  renameSync5(tmp, dir);
-  rmSync2(old, { recursive: true, force: true });
+  if (existsSync3(dir)) renameSync3(dir, old);
+  renameSync3(tmp, dir);
+  rmSync3(old, { recursive: true, force: true });
 }
 function loadResumeState(dir) {
-  const statePath = join4(dir, TRAINER_STATE);
-  const optPath = join4(dir, OPTIMIZER_FILE);
+  const statePath = join5(dir, TRAINER_STATE);
+  const optPath = join5(dir, OPTIMIZER_FILE);
   for (const p of [statePath, optPath]) {
     if (!existsSync3(p)) {
-      throw new CheckpointError(`resume_from: ${dir} has no ${basename2(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`);
+      throw new CheckpointError(`resume_from: ${dir} has no ${basename3(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`);
     }
   }
-  let meta;
-  try {
-    meta = JSON.parse(readFileSync3(statePath, "utf8"));
-  } catch (e) {
-    throw new CheckpointError(`resume_from: ${statePath} is not valid JSON (${e.message})`);
-  }
-  if (!Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
+  const meta = readJsonFile(statePath, (m) => new CheckpointError(`resume_from: ${m}`));
+  if (!meta || typeof meta !== "object" || !Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
     throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
   }
   const optimizer = /* @__PURE__ */ new Map();
@@ -69665,8 +69713,74 @@ function loadResumeState(dir) {
   return { optimizer, meta };
 }
 
+// src/tokenizer/encoded-dataset.ts
+var EncodedDatasetBuilder = class {
+  n = 0;
+  len = 0;
+  offsets = new Int32Array(1024);
+  ids = new Int32Array(1 << 16);
+  typeIds = new Uint8Array(1 << 16);
+  mask = null;
+  labels = new Int32Array(1024);
+  rows = new Int32Array(1024);
+  add(row, label, ids, typeIds, mask) {
+    if (this.n + 2 > this.offsets.length) {
+      this.offsets = grow(this.offsets, this.n + 2);
+      this.labels = grow(this.labels, this.n + 1);
+      this.rows = grow(this.rows, this.n + 1);
+    }
+    const end = this.len + ids.length;
+    if (end > this.ids.length) {
+      this.ids = grow(this.ids, end);
+      this.typeIds = grow(this.typeIds, end);
+      if (this.mask) this.mask = grow(this.mask, end);
+    }
+    if (mask && !this.mask) this.mask = new Uint8Array(this.ids.length).fill(1, 0, this.len);
+    this.ids.set(ids, this.len);
+    if (typeIds) this.typeIds.set(typeIds, this.len);
+    else this.typeIds.fill(0, this.len, end);
+    if (this.mask) {
+      if (mask) this.mask.set(mask, this.len);
+      else this.mask.fill(1, this.len, end);
+    }
+    this.labels[this.n] = label;
+    this.rows[this.n] = row;
+    this.n++;
+    this.len = end;
+    this.offsets[this.n] = end;
+  }
+  finish() {
+    return {
+      size: this.n,
+      offsets: this.offsets.slice(0, this.n + 1),
+      ids: this.ids.slice(0, this.len),
+      typeIds: this.typeIds.slice(0, this.len),
+      attentionMask: this.mask ? this.mask.slice(0, this.len) : null,
+      labels: this.labels.slice(0, this.n),
+      rows: this.rows.slice(0, this.n)
+    };
+  }
+};
+function grow(a, need2) {
+  let cap = a.length * 2;
+  while (cap < need2) cap *= 2;
+  const b = new a.constructor(cap);
+  b.set(a);
+  return b;
+}
+function encodeExamples(tok, examples, labels, maxLength) {
+  const b = new EncodedDatasetBuilder();
+  for (const ex of examples) {
+    const label = labels.label2id[String(ex.label)];
+    if (label === void 0) throw new RangeError(`row ${ex.row}: label ${JSON.stringify(ex.label)} is not in the label map (${labels.labels.join(", ")})`);
+    const e = tok.encode(ex.text, ex.textPair, maxLength);
+    b.add(ex.row, label, e.ids, e.typeIds);
+  }
+  return b.finish();
+}
+var lengthOf = (d, i) => d.offsets[i + 1] - d.offsets[i];
+
 // src/data/batching.ts
-var seededRandom = mulberry32;
 function shuffleInPlace(a, rnd) {
   for (let i = a.length - 1; i > 0; i--) {
     const j2 = Math.floor(rnd() * (i + 1));
@@ -69684,23 +69798,22 @@ function planBatches(ds2, opts) {
     return out;
   };
   if (!opts.shuffle) return cut(order);
-  const rnd = seededRandom(opts.seed + Math.imul(opts.epoch ?? 0, 2654435769) >>> 0);
+  const rnd = mulberry32(opts.seed + Math.imul(opts.epoch ?? 0, 2654435769) >>> 0);
   shuffleInPlace(order, rnd);
   const chunk2 = batchSize * (opts.bucketBatches ?? 50);
-  const len3 = (i) => ds2.offsets[i + 1] - ds2.offsets[i];
   const batches2 = [];
   for (let c = 0; c < order.length; c += chunk2) {
-    const part = order.slice(c, c + chunk2).sort((x, y) => len3(x) - len3(y));
+    const part = order.slice(c, c + chunk2).sort((x, y) => lengthOf(ds2, x) - lengthOf(ds2, y));
     batches2.push(...cut(part));
   }
   return shuffleInPlace(batches2, rnd);
 }
 function makeBatch(ds2, indices, opts) {
   let longest = 0;
-  for (const i of indices) longest = Math.max(longest, ds2.offsets[i + 1] - ds2.offsets[i]);
+  for (const i of indices) longest = Math.max(longest, lengthOf(ds2, i));
   if (longest > opts.maxLength) {
-    const i = indices.find((k) => ds2.offsets[k + 1] - ds2.offsets[k] > opts.maxLength);
-    throw new RangeError(`row ${ds2.rows[i]}: ${ds2.offsets[i + 1] - ds2.offsets[i]} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`);
+    const i = indices.find((k) => lengthOf(ds2, k) > opts.maxLength);
+    throw new RangeError(`row ${ds2.rows[i]}: ${lengthOf(ds2, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`);
   }
   const seqLen = opts.padding === "max_length" ? opts.maxLength : Math.max(1, longest);
   const n = indices.length;
@@ -69711,7 +69824,7 @@ function makeBatch(ds2, indices, opts) {
   const rows = [];
   indices.forEach((ex, b) => {
     const start = ds2.offsets[ex];
-    const len3 = ds2.offsets[ex + 1] - start;
+    const len3 = lengthOf(ds2, ex);
     const base = b * seqLen;
     for (let t = 0; t < len3; t++) {
       inputIds[base + t] = BigInt(ds2.ids[start + t]);
@@ -69817,7 +69930,7 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false)
   let lossSum = 0, n = 0;
   for (const b of batches(ds2, { ...opts, shuffle: false, seed: 0 })) {
     const r = await runner.evaluate(toMicroBatch(b));
-    const probs = softmaxRows(r.logits, k);
+    const probs = keepPredictions ? softmaxRows(r.logits, k) : void 0;
     const arg = argmaxRows(r.logits, k);
     for (let i = 0; i < b.batchSize; i++) {
       truth[n + i] = Number(b.labels[i]);
@@ -69831,13 +69944,13 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false)
 }
 
 // src/train/events.ts
-import { appendFileSync, mkdirSync as mkdirSync4, writeFileSync as writeFileSync5 } from "node:fs";
+import { appendFileSync, mkdirSync as mkdirSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname4 } from "node:path";
 var JsonlWriter = class {
   constructor(path10, append = false) {
     this.path = path10;
-    mkdirSync4(dirname4(path10), { recursive: true });
-    if (!append) writeFileSync5(path10, "");
+    mkdirSync5(dirname4(path10), { recursive: true });
+    if (!append) writeFileSync4(path10, "");
   }
   path;
   write(obj) {
@@ -69867,124 +69980,9 @@ var EventStream = class {
 // src/train/load-data.ts
 import { open as open3 } from "node:fs/promises";
 
-// src/data/readers/errors.ts
-var DataFileError = class extends Error {
-  constructor(file, message, line) {
-    super(message);
-    this.file = file;
-    this.line = line;
-  }
-  file;
-  line;
-  name = "DataFileError";
-};
-function fileSystemError(err, file) {
-  const code = err?.code;
-  if (code === "ENOENT") return new DataFileError(file, `${file} does not exist. Fix: check the file flag and the datastore.`);
-  if (code === "EISDIR") return new DataFileError(file, `${file} is a folder, not a data file. Fix: name a .csv, .tsv or .jsonl file inside it.`);
-  if (code === "EACCES") return new DataFileError(file, `${file} cannot be read (permission denied). Fix: check the file's permissions.`);
-  return err;
-}
-
-// src/data/labels.ts
-function buildLabelMap(train) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const ex of train) seen.set(String(ex.label), ex.label);
-  const values = [...seen.values()];
-  const numeric = values.every((v) => typeof v === "number");
-  const labels = numeric ? values.sort((a, b) => a - b).map(String) : values.map(String).sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
-  return labelMapFromLabels(labels);
-}
-function labelMapFromLabels(labels) {
-  const label2id = /* @__PURE__ */ Object.create(null);
-  labels.forEach((l, i) => {
-    label2id[l] = i;
-  });
-  return { labels: [...labels], label2id };
-}
-function applyLabelMap(examples, map, file) {
-  const ids = new Int32Array(examples.length);
-  examples.forEach((ex, i) => {
-    const id = map.label2id[String(ex.label)];
-    if (id === void 0) {
-      throw new DataFileError(file, `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have (known: ${map.labels.map((l) => `'${l}'`).join(", ")}). Fix: correct the label, or add examples of it to the training file.`);
-    }
-    ids[i] = id;
-  });
-  return ids;
-}
-
 // src/data/pretokenized.ts
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-
-// src/tokenizer/encoded-dataset.ts
-var EncodedDatasetBuilder = class {
-  n = 0;
-  len = 0;
-  offsets = new Int32Array(1024);
-  ids = new Int32Array(1 << 16);
-  typeIds = new Uint8Array(1 << 16);
-  mask = null;
-  labels = new Int32Array(1024);
-  rows = new Int32Array(1024);
-  add(row, label, ids, typeIds, mask) {
-    if (this.n + 2 > this.offsets.length) {
-      this.offsets = grow(this.offsets, this.n + 2);
-      this.labels = grow(this.labels, this.n + 1);
-      this.rows = grow(this.rows, this.n + 1);
-    }
-    const end = this.len + ids.length;
-    if (end > this.ids.length) {
-      this.ids = grow(this.ids, end);
-      this.typeIds = grow(this.typeIds, end);
-      if (this.mask) this.mask = grow(this.mask, end);
-    }
-    if (mask && !this.mask) this.mask = new Uint8Array(this.ids.length).fill(1, 0, this.len);
-    this.ids.set(ids, this.len);
-    if (typeIds) this.typeIds.set(typeIds, this.len);
-    else this.typeIds.fill(0, this.len, end);
-    if (this.mask) {
-      if (mask) this.mask.set(mask, this.len);
-      else this.mask.fill(1, this.len, end);
-    }
-    this.labels[this.n] = label;
-    this.rows[this.n] = row;
-    this.n++;
-    this.len = end;
-    this.offsets[this.n] = end;
-  }
-  finish() {
-    return {
-      size: this.n,
-      offsets: this.offsets.slice(0, this.n + 1),
-      ids: this.ids.slice(0, this.len),
-      typeIds: this.typeIds.slice(0, this.len),
-      attentionMask: this.mask ? this.mask.slice(0, this.len) : null,
-      labels: this.labels.slice(0, this.n),
-      rows: this.rows.slice(0, this.n)
-    };
-  }
-};
-function grow(a, need2) {
-  let cap = a.length * 2;
-  while (cap < need2) cap *= 2;
-  const b = new a.constructor(cap);
-  b.set(a);
-  return b;
-}
-function encodeExamples(tok, examples, labels, maxLength) {
-  const b = new EncodedDatasetBuilder();
-  for (const ex of examples) {
-    const label = labels.label2id[String(ex.label)];
-    if (label === void 0) throw new RangeError(`row ${ex.row}: label ${JSON.stringify(ex.label)} is not in the label map (${labels.labels.join(", ")})`);
-    const e = tok.encode(ex.text, ex.textPair, maxLength);
-    b.add(ex.row, label, e.ids, e.typeIds);
-  }
-  return b.finish();
-}
-
-// src/data/pretokenized.ts
 var PretokenizedError = class extends Error {
   name = "PretokenizedError";
 };
@@ -70036,11 +70034,9 @@ function labelMapFor(rows, file) {
   }
   if (ints.length > 0) {
     const max2 = ints.reduce((m, r) => Math.max(m, r.label), 0);
-    const labels2 = Array.from({ length: max2 + 1 }, (_, i) => String(i));
-    return { labels: labels2, label2id: Object.fromEntries(labels2.map((l, i) => [l, i])) };
+    return labelMapFromLabels(Array.from({ length: max2 + 1 }, (_, i) => String(i)));
   }
-  const labels = [...new Set(rows.map((r) => r.label))].sort();
-  return { labels, label2id: Object.fromEntries(labels.map((l, i) => [l, i])) };
+  return labelMapFromLabels([...new Set(rows.map((r) => r.label))].sort());
 }
 async function readPretokenizedJsonl(file, opts = {}) {
   const rows = [];
@@ -70048,8 +70044,9 @@ async function readPretokenizedJsonl(file, opts = {}) {
   const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
   let n = 0;
   try {
-    for await (const text of lines) {
+    for await (const raw of lines) {
       n++;
+      const text = n === 1 ? raw.replace(/^\uFEFF/, "") : raw;
       if (text.trim() === "") continue;
       const r = parseLine(text, `${file}:${n}`, n, opts);
       b.add(r.line, -1, r.ids, r.types, r.mask);
@@ -70135,10 +70132,10 @@ var normalize_columns_array = function(columns) {
 
 // node_modules/csv-parse/lib/utils/ResizeableBuffer.js
 var ResizeableBuffer = class {
-  constructor(size2 = 100) {
-    this.size = size2;
+  constructor(size = 100) {
+    this.size = size;
     this.length = 0;
-    this.buf = Buffer.allocUnsafe(size2);
+    this.buf = Buffer.allocUnsafe(size);
   }
   prepend(val) {
     if (Buffer.isBuffer(val)) {
@@ -70958,7 +70955,7 @@ var std = function(array) {
 // node_modules/csv-parse/lib/api/index.js
 var isRecordEmpty = function(record) {
   return record.every(
-    (field2) => field2 == null || field2.toString && field2.toString().trim() === ""
+    (field) => field == null || field.toString && field.toString().trim() === ""
   );
 };
 var cr2 = 13;
@@ -71543,18 +71540,18 @@ var transform = function(original_options = {}) {
       if (enabled === false) {
         return this.__resetField();
       }
-      let field2 = this.state.field.toString(encoding);
+      let field = this.state.field.toString(encoding);
       if (rtrim === true && wasQuoting === false) {
-        field2 = field2.trimRight();
+        field = field.trimRight();
       }
       if (cast === true) {
-        const [err, f2] = this.__cast(field2);
+        const [err, f2] = this.__cast(field);
         if (err !== void 0) return err;
-        field2 = f2;
+        field = f2;
       }
-      this.state.record.push(field2);
-      if (max_record_size !== 0 && typeof field2 === "string") {
-        this.state.record_length += field2.length;
+      this.state.record.push(field);
+      if (max_record_size !== 0 && typeof field === "string") {
+        this.state.record_length += field.length;
       }
       this.__resetField();
     },
@@ -71579,7 +71576,7 @@ var transform = function(original_options = {}) {
       push(record);
     },
     // Return a tuple with the error and the casted value
-    __cast: function(field2) {
+    __cast: function(field) {
       const { columns, relax_column_count } = this.options;
       const isColumns = Array.isArray(columns);
       if (isColumns === true && relax_column_count && this.options.columns.length <= this.state.record.length) {
@@ -71588,18 +71585,18 @@ var transform = function(original_options = {}) {
       if (this.state.castField !== null) {
         try {
           const info3 = this.__infoField();
-          return [void 0, this.state.castField.call(null, field2, info3)];
+          return [void 0, this.state.castField.call(null, field, info3)];
         } catch (err) {
           return [err];
         }
       }
-      if (this.__isFloat(field2)) {
-        return [void 0, parseFloat(field2)];
+      if (this.__isFloat(field)) {
+        return [void 0, parseFloat(field)];
       } else if (this.options.cast_date !== false) {
         const info3 = this.__infoField();
-        return [void 0, this.options.cast_date.call(null, field2, info3)];
+        return [void 0, this.options.cast_date.call(null, field, info3)];
       }
-      return [void 0, field2];
+      return [void 0, field];
     },
     __compareBytes: function(sourceBuf, targetBuf, targetPos, firstByte) {
       if (sourceBuf[0] !== firstByte) return 0;
@@ -72048,13 +72045,13 @@ async function* readJsonl(file, opts, onColumns) {
         onColumns(cols);
       }
       row++;
-      const field2 = (name) => {
+      const field = (name) => {
         const v = o[name];
         if (typeof v === "string") return v;
         return fail2(`'${name}' must be a string, got ${v === void 0 ? "nothing" : JSON.stringify(v)}. Fix: give every line a '${name}' string.`);
       };
-      const ex = { row, text: field2(cols.text), label: jsonLabel(o[cols.label], cols.label, fail2) };
-      if (cols.textPair) ex.textPair = field2(cols.textPair);
+      const ex = { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail2) };
+      if (cols.textPair) ex.textPair = field(cols.textPair);
       yield ex;
     }
   } catch (err) {
@@ -72099,14 +72096,14 @@ function datasetStats(splits) {
   for (const [split, examples] of Object.entries(splits)) {
     if (!examples) continue;
     stats.rows[split] = examples.length;
-    const counts = {};
+    const counts = /* @__PURE__ */ new Map();
     const lengths = new Float64Array(examples.length);
     examples.forEach((ex, i) => {
       const key = String(ex.label);
-      counts[key] = (counts[key] ?? 0) + 1;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
       lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
     });
-    stats.labels[split] = Object.fromEntries(Object.entries(counts).sort(([a], [b]) => compareLabels(a, b)));
+    stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
     lengths.sort();
     stats.textLength[split] = {
       p50: percentile(lengths, 50),
@@ -72139,13 +72136,13 @@ function charLength(s) {
 // src/datastore/resolve.ts
 import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
 import { copyFile as copyFile3 } from "node:fs/promises";
-import { basename as basename5, dirname as dirname10, resolve as resolvePath } from "node:path";
+import { basename as basename6, dirname as dirname9, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
 import { existsSync as existsSync5, statSync as statSync3 } from "node:fs";
 import { readdir as readdir2 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join8, resolve as resolve3 } from "node:path";
+import { join as join9, resolve as resolve3 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os2 from "os";
@@ -74508,10 +74505,10 @@ function displayVersion(version) {
 // src/datastore/cache.ts
 var DATASTORE_ARCH = "any";
 function datastoreCacheRoot(cacheDir2, env2 = process.env) {
-  if (cacheDir2) return join8(resolve3(cacheDir2), "datastores");
-  if (env2.RUNNER_TOOL_CACHE) return join8(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
-  const base = env2.XDG_CACHE_HOME || join8(homedir(), ".cache");
-  return join8(base, "textclf", "datastores");
+  if (cacheDir2) return join9(resolve3(cacheDir2), "datastores");
+  if (env2.RUNNER_TOOL_CACHE) return join9(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
+  const base = env2.XDG_CACHE_HOME || join9(homedir(), ".cache");
+  return join9(base, "textclf", "datastores");
 }
 var RETRY_MIN = "TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS";
 var RETRY_MAX = "TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS";
@@ -74564,8 +74561,8 @@ async function findCached(root, name, version) {
       return path10 ? { path: path10, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
-    const newest = versions.map((v) => ({ v, t: statSync3(join8(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
-    return newest ? { path: join8(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
+    const newest = versions.map((v) => ({ v, t: statSync3(join9(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    return newest ? { path: join9(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
   });
 }
 async function listCached(root) {
@@ -74641,11 +74638,11 @@ function downloadError(err, source) {
 
 // src/datastore/fetch.ts
 import { mkdir as mkdir2, mkdtemp, readdir as readdir4, rename as rename2, rm as rm2, rmdir as rmdir2, stat as stat2 } from "node:fs/promises";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { dirname as dirname8, join as join12 } from "node:path";
 
 // src/datastore/extract.ts
 import { lstat as lstat2, readdir as readdir3 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // src/datastore/archive-entries.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
@@ -74750,7 +74747,7 @@ async function extractArchive(file, format2, dest, source) {
 }
 async function assertPlainTree(root, dir, source) {
   for (const name of await readdir3(dir)) {
-    const path10 = join9(dir, name);
+    const path10 = join10(dir, name);
     const st = await lstat2(path10);
     if (st.isDirectory()) await assertPlainTree(root, path10, source);
     else if (!st.isFile()) {
@@ -74815,20 +74812,20 @@ async function looksLikeTar(file) {
 
 // src/datastore/record.ts
 import { readFile, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 var RECORD_FILE = ".textclf-datastore.json";
 async function writeRecord(dir, record) {
-  await writeFile2(join10(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  await writeFile2(join11(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
 }
 async function readRecord(entry) {
   try {
-    return JSON.parse(await readFile(join10(entry, RECORD_FILE), "utf8"));
+    return JSON.parse(await readFile(join11(entry, RECORD_FILE), "utf8"));
   } catch {
     return void 0;
   }
 }
-async function recordFile(entry) {
-  return (await readRecord(entry))?.file;
+async function fromCacheEntry(entry, name, version) {
+  return { root: entry, name, version, fromCache: true, file: (await readRecord(entry))?.file };
 }
 async function checkRecord(entry, sha256, shown) {
   const record = await readRecord(entry);
@@ -74845,17 +74842,17 @@ async function fetchOrReuse(p) {
   if (hit) {
     if (p.sha256) await checkRecord(hit.path, p.sha256, p.shown);
     p.log.info(`Datastore ${p.name}@${shownVersion} from the cache (${hit.path}); no download`);
-    return { root: hit.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(hit.path) };
+    return fromCacheEntry(hit.path, p.name, shownVersion);
   }
   return (await obtainAndStore(p, () => p.version, shownVersion)).resolved;
 }
 async function obtainAndStore(p, versionFor, knownVersion) {
   const firstCreated = await mkdir2(p.root, { recursive: true });
   await sweepStaleStaging(p.root);
-  const staging = await mkdtemp(join11(p.root, ".staging-"));
+  const staging = await mkdtemp(join12(p.root, ".staging-"));
   let ok3 = false;
   try {
-    const raw = join11(staging, "download", p.fileName);
+    const raw = join12(staging, "download", p.fileName);
     await mkdir2(dirname8(raw));
     p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ""}`);
     await withToolCache(p.root, staging, p.retry, () => p.obtain(raw));
@@ -74869,16 +74866,16 @@ async function obtainAndStore(p, versionFor, knownVersion) {
     if (existing) {
       ok3 = true;
       p.log.info(`Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`);
-      return { resolved: { root: existing.path, name: p.name, version: shownVersion, fromCache: true, file: await recordFile(existing.path) }, sha256: digest, version };
+      return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
     }
-    const tree = join11(staging, "tree");
+    const tree = join12(staging, "tree");
     await mkdir2(tree);
     let file;
     if (isArchive(format2)) {
       await withToolCache(p.root, staging, p.retry, () => extractArchive(raw, format2, tree, p.shown));
     } else {
       file = p.fileName;
-      await rename2(raw, join11(tree, file));
+      await rename2(raw, join12(tree, file));
     }
     await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
     const path10 = await storeInCache(p.root, staging, tree, p.name, version);
@@ -74894,7 +74891,7 @@ var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
   for (const name of await readdir4(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path10 = join11(root, name);
+    const path10 = join12(root, name);
     const st = await stat2(path10).catch(() => void 0);
     if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm2(path10, { recursive: true, force: true });
   }
@@ -74930,7 +74927,7 @@ async function checkContent(file, fileName, shown) {
 }
 
 // src/datastore/refresh.ts
-import { join as join13 } from "node:path";
+import { join as join14 } from "node:path";
 
 // src/datastore/head.ts
 async function headRequest(url2, headers2, timeoutMs = 3e4) {
@@ -74947,8 +74944,8 @@ async function headRequest(url2, headers2, timeoutMs = 3e4) {
 }
 
 // src/datastore/source-stamp.ts
-import { mkdir as mkdir3, readFile as readFile2, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
-import { dirname as dirname9, join as join12 } from "node:path";
+import { readFile as readFile2 } from "node:fs/promises";
+import { join as join13 } from "node:path";
 function header2(h, name) {
   if (typeof h.get === "function") return h.get(name) ?? void 0;
   const key = Object.keys(h).find((k) => k.toLowerCase() === name);
@@ -75002,17 +74999,13 @@ function contentChanged(previous, sha256) {
 var STAMP_FILE = ".textclf-source.json";
 async function readStamp(dir) {
   try {
-    return JSON.parse(await readFile2(join12(dir, STAMP_FILE), "utf8"));
+    return JSON.parse(await readFile2(join13(dir, STAMP_FILE), "utf8"));
   } catch {
     return void 0;
   }
 }
 async function writeStamp(dir, stamp) {
-  const file = join12(dir, STAMP_FILE);
-  await mkdir3(dirname9(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile3(tmp, JSON.stringify(stamp, null, 2));
-  await rename3(tmp, file);
+  writeFileAtomic(join13(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
 }
 
 // src/datastore/refresh.ts
@@ -75022,7 +75015,7 @@ function withoutSecrets(message, url2) {
   for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)]) if (secret) m = m.split(secret).join("…");
   return m;
 }
-var stampDir = (root, url2) => join13(root, ".sources", shortHash(url2));
+var stampDir = (root, url2) => join14(root, ".sources", shortHash(url2));
 async function previousCopy(p) {
   const stamp = await readStamp(stampDir(p.root, p.url));
   if (stamp?.version) {
@@ -75048,7 +75041,7 @@ async function refreshFromSource(p) {
     if (!d.redownload) {
       const version = displayVersion(previous.version);
       p.log.info(`Datastore ${p.shown}: ${d.reason}; using the cached ${p.name}@${version} (no download)`);
-      return { root: previous.path, name: p.name, version, fromCache: true, file: await recordFile(previous.path), refresh: { changed: false, downloaded: false, reason: d.reason } };
+      return { ...await fromCacheEntry(previous.path, p.name, version), refresh: { changed: false, downloaded: false, reason: d.reason } };
     }
     reason = d.reason;
   } else {
@@ -75156,7 +75149,7 @@ async function resolveUrl(req) {
   if (checked) {
     const version = displayVersion(checked.version);
     req.log.info(`Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`);
-    return { root: checked.path, name, version, fromCache: true, file: await recordFile(checked.path) };
+    return fromCacheEntry(checked.path, name, version);
   }
   return fetchOrReuse({
     ...common,
@@ -75168,7 +75161,7 @@ async function resolveUrl(req) {
 async function resolveLocal(req, path10) {
   if (statSync4(path10).isDirectory()) {
     if (req.sha256) req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path10, name: basename5(path10), version: "local", fromCache: false };
+    return { root: path10, name: basename6(path10), version: "local", fromCache: false };
   }
   const format2 = formatFromName(path10);
   if (!format2) {
@@ -75177,12 +75170,12 @@ async function resolveLocal(req, path10) {
   const digest = await sha256File(path10);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
-    return { root: dirname10(path10), name: entryName(basename5(path10)), version: "local", fromCache: false, file: basename5(path10) };
+    return { root: dirname9(path10), name: entryName(basename6(path10)), version: "local", fromCache: false, file: basename6(path10) };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename5(path10)),
-    fileName: basename5(path10),
+    name: entryName(basename6(path10)),
+    fileName: basename6(path10),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
@@ -75199,7 +75192,7 @@ async function resolveCached(req) {
     if (req.sha256) await checkRecord(hit.path, req.sha256, req.shown);
     const version = wanted ?? displayVersion(hit.version);
     req.log.info(`Datastore ${name}@${version} from the cache (${hit.path})`);
-    return { root: hit.path, name, version, fromCache: true, file: await recordFile(hit.path) };
+    return fromCacheEntry(hit.path, name, version);
   }
   const cached = await listCached(req.root);
   throw new DatastoreError(req.shown, `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ${req.root} (cached: ${cached.length ? cached.join(", ") : "none"}). Fix: use the URL once to download it, or one of the cached names${req.opts.cacheDir ? "" : ", or set cache_dir to where it was cached"}.`);
@@ -75208,7 +75201,7 @@ async function resolveCached(req) {
 // src/datastore/locate.ts
 import { existsSync as existsSync7, statSync as statSync5 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, join as join14, normalize, relative as relative2, sep as sep2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join15, normalize, relative as relative2, sep as sep2 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
 async function locateFile(root, file, log = defaultLogger(), flag = "train_file") {
   const wanted = file.trim();
@@ -75226,15 +75219,15 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
   if (rel === "." || rel.startsWith(".." + sep2) || rel === "..") {
     throw new DatastoreError(wanted, `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`);
   }
-  const direct = join14(root, rel);
+  const direct = join15(root, rel);
   if (isFile(direct)) return direct;
   const below = [];
   for (const d of await readdir5(root, { withFileTypes: true })) {
-    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join14(root, d.name, rel))) below.push(join14(d.name, rel));
+    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join15(root, d.name, rel))) below.push(join15(d.name, rel));
   }
   if (below.length === 1) {
     log.notice(`${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. Set ${flag}=${below[0]} to say so explicitly.`);
-    return join14(root, below[0]);
+    return join15(root, below[0]);
   }
   if (below.length > 1) {
     throw new DatastoreError(wanted, `${flag} '${wanted}' is ambiguous: the datastore has ${below.join(", ")}. Fix: set ${flag} to one of them.`);
@@ -75252,7 +75245,7 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path10 = join14(dir, d.name);
+      const path10 = join15(dir, d.name);
       if (d.isDirectory()) {
         if (level < depth) await walk(path10, level + 1);
         else out.push(relative2(root, path10) + "/");
@@ -75298,7 +75291,7 @@ async function locateSplits(flags, log) {
       log.notice(`${flag}: no ${name} in the datastore; ${split === "valid" ? "validation" : "the final test"} is skipped (set ${flag} to use another file)`);
     }
   }
-  return { root, datastore, files };
+  return { root, datastore, files, pretokenized: await isPretokenized(files.train) };
 }
 async function isPretokenized(file) {
   if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
@@ -75315,8 +75308,7 @@ async function isPretokenized(file) {
 async function loadSplits(sf, flags, tok, log, fixedLabels) {
   const maxLength = Number(flags.max_length);
   const splits = {};
-  const trainFile = sf.files.train;
-  if (await isPretokenized(trainFile)) {
+  if (sf.pretokenized) {
     let labelMap2 = fixedLabels ? labelMapFromLabels(fixedLabels) : void 0;
     for (const split of SPLITS) {
       const file = sf.files[split];
@@ -75374,12 +75366,7 @@ function progressLine(s, elapsed) {
   const perStep = s.step > 0 ? elapsed / s.step : 0;
   const eta = perStep * Math.max(0, s.totalSteps - s.step);
   const pct2 = s.totalSteps ? (100 * s.step / s.totalSteps).toFixed(1) : "0.0";
-  return `epoch ${s.epoch}/${s.maxEpochs} step ${s.step}/${s.totalSteps} (${pct2}%) loss ${s.loss.toFixed(4)} ${rate.toFixed(1)} samples/s elapsed ${formatDuration2(elapsed)} ETA ${formatDuration2(eta)}`;
-}
-function formatDuration2(seconds2) {
-  const s = Math.round(seconds2);
-  const h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
-  return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;
+  return `epoch ${s.epoch}/${s.maxEpochs} step ${s.step}/${s.totalSteps} (${pct2}%) loss ${s.loss.toFixed(4)} ${rate.toFixed(1)} samples/s elapsed ${formatDuration(elapsed)} ETA ${formatDuration(eta)}`;
 }
 
 // src/onnx/session.ts
@@ -75400,8 +75387,7 @@ async function sessionFor(graphOrBytes, opts = {}) {
   });
 }
 function tensor(dtype, data, dims) {
-  const t = dtype === "bool" ? "bool" : dtype;
-  return new ort.Tensor(t, data, dims);
+  return new ort.Tensor(dtype, data, dims);
 }
 
 // src/train/device.ts
@@ -75525,7 +75511,6 @@ var ARRAY_OF = {
   bool: "Uint8Array",
   uint8: "Uint8Array"
 };
-var size = (dims) => dims.reduce((a, b) => a * b, 1);
 function checkMicroBatch(specs, batch, where) {
   const names = specs.map((s) => s.name);
   for (const key of Object.keys(batch)) {
@@ -75543,8 +75528,8 @@ function checkMicroBatch(specs, batch, where) {
       throw new FeedError(`${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`);
     }
     if (t.dims.some((d) => !Number.isInteger(d) || d < 0)) throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
-    if (t.data.length !== size(t.dims)) {
-      throw new FeedError(`${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${size(t.dims)}`);
+    if (t.data.length !== numElements(t.dims)) {
+      throw new FeedError(`${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`);
     }
     spec.shape.forEach((d, i) => {
       const got = t.dims[i];
@@ -75622,8 +75607,7 @@ function reduceToShape(g, dy, x) {
       continue;
     }
     if (typeof xd === "number" && typeof yd === "number") throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
-    if (typeof xd === "number" || isUnknown(xd) || isUnknown(yd) || typeof yd === "number") dynamic = true;
-    else dynamic = true;
+    dynamic = true;
   }
   if (dynamic) return dynamicReduceToShape(g, dy, x);
   if (axes.length === 0) return dy;
@@ -75817,7 +75801,7 @@ var reduceMeanGrad = {
     const dims = axes.map((a) => x.shape[a]);
     let count2;
     if (dims.every((d) => typeof d === "number")) {
-      count2 = g.scalar(dims.reduce((a, b) => a * b, 1), x);
+      count2 = g.scalar(numElements(dims), x);
     } else {
       const shape = g.op("Shape", [x]);
       const picked = g.op("Gather", [shape, g.ints(axes)]);
@@ -76498,7 +76482,7 @@ function accumulated(g, s, perStep) {
   inner.output(cond);
   inner.output(inner.op("Add", [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
-  const zeros2 = s.model.params.map((p) => g.op("ConstantOfShape", [g.ints(p.shape)], { value: { dtype: "float32", shape: [1], data: new Float32Array([0]) } }));
+  const zeros2 = s.model.params.map((p) => zerosOfShape(g, g.ints(p.shape), "float32"));
   const [lossSum, ...sums] = g.node("Loop", [g.scalar(s.A, "int64"), null, g.scalar(0, "float32"), ...zeros2], { body: inner });
   const invA = g.scalar(1 / s.A, "float32");
   return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
@@ -76598,7 +76582,7 @@ var Runner = class _Runner {
   }
   async release() {
     await this.session.release();
-    for (const p of this.evalSessions.values()) await (await p).session.release();
+    for (const p of this.evalSessions.values()) await (await p.catch(() => void 0))?.session.release();
     this.evalSessions.clear();
   }
   evalSession(withLabels) {
@@ -76613,7 +76597,7 @@ var Runner = class _Runner {
   allocate() {
     const b = /* @__PURE__ */ new Map();
     for (const p of this.model.params) {
-      const n = p.shape.reduce((a, c) => a * c, 1);
+      const n = numElements(p.shape);
       b.set(this.stepGraph.io.paramIn.get(p.name), tensor("float32", new Float32Array(n), p.shape));
       for (const slot of this.stepGraph.optimizer.slots) {
         b.set(this.stepGraph.io.stateIn.get(stateKey(slot, p.name)), tensor("float32", new Float32Array(n), p.shape));
@@ -76738,37 +76722,37 @@ var Trainer = class {
     const o = this.o;
     const k = Math.min(o.stepsPerRun, perEpoch - stepInEpoch);
     const first = stepInEpoch * o.accumulate;
-    const size2 = plan[first].length;
+    const size = plan[first].length;
     let count2 = 0;
-    while (count2 < k && plan.slice(first + count2 * o.accumulate, first + (count2 + 1) * o.accumulate).every((b) => b.length === size2)) count2++;
+    while (count2 < k && plan.slice(first + count2 * o.accumulate, first + (count2 + 1) * o.accumulate).every((b) => b.length === size)) count2++;
     if (count2 === 0) count2 = 1;
     const idx = plan.slice(first, first + count2 * o.accumulate);
-    const built = idx.map((i) => makeBatch(this.train, i, o));
-    if (built.some((b) => b.batchSize !== built[0].batchSize)) {
-      const min4 = Math.min(...built.map((b) => b.batchSize));
-      return padGroup(idx.map((i) => makeBatch(this.train, i.slice(0, min4), o)), o.padId);
-    }
-    return padGroup(built, o.padId);
+    const min4 = Math.min(...idx.map((i) => i.length));
+    return padGroup(idx.map((i) => makeBatch(this.train, i.length > min4 ? i.slice(0, min4) : i, o)), o.padId);
   }
 };
+
+// src/util/csv.ts
+function csvField(s) {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
 
 // src/train/run.ts
 async function runTraining(flags, opts) {
   const { log } = opts;
   const startedAt = /* @__PURE__ */ new Date();
   const outputDir = resolve4(String(flags.output_dir));
-  const ckptRoot = join15(outputDir, "checkpoints");
-  mkdirSync5(ckptRoot, { recursive: true });
+  const ckptRoot = join16(outputDir, "checkpoints");
+  mkdirSync6(ckptRoot, { recursive: true });
   const resumeDir = flags.resume_from ? resolve4(String(flags.resume_from)) : void 0;
   const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
   const modelSource = resumeDir ?? String(flags.model_name_or_path);
-  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join15(outputDir, ".cache");
+  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join16(outputDir, ".cache");
   const splitFiles = await locateSplits(flags, log);
-  const pretokenized = await isPretokenized(splitFiles.files.train);
   const modelFiles = await log.group("Model", () => resolveModel(modelSource, {
     hubUrl: flags.hub_url,
-    cacheDir: join15(cacheDir2, "models"),
-    requireTokenizer: !pretokenized
+    cacheDir: join16(cacheDir2, "models"),
+    requireTokenizer: !splitFiles.pretokenized
   }));
   log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
   const tok = modelFiles.tokenizerJson || modelFiles.vocabTxt ? await loadTokenizer2(modelFiles.dir) : void 0;
@@ -76781,7 +76765,7 @@ async function runTraining(flags, opts) {
   const model = new BertModel(cfg, labels.length, { dropout: flags.dropout, seed });
   const weights = loadBertWeights(modelFiles.weights, model.params, cfg, { seed, modelName: modelSource });
   for (const w of weights.warnings) log.warning(w);
-  const numParameters = model.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+  const numParameters = model.params.reduce((a, p) => a + numElements(p.shape), 0);
   const gpus = Number(flags.gpus);
   if (gpus > 1) log.warning(`gpus=${gpus}: training uses one GPU (cuda:0); multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`);
   const stepsPerRun = Number(flags.steps_per_run);
@@ -76795,147 +76779,143 @@ async function runTraining(flags, opts) {
     threads: Number(flags.threads),
     params: weights.values
   });
-  let start = { epoch: 0, stepInEpoch: 0 };
-  if (resume) {
-    runner.importState({ params: weights.values, optimizer: resume.optimizer, step: resume.meta.step });
-    start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
-    log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
-  }
-  const metricsJsonl = join15(outputDir, "metrics.jsonl");
-  const events2 = new EventStream(
-    new JsonlWriter(metricsJsonl, !!resume),
-    flags.log_file ? new JsonlWriter(resolve4(String(flags.log_file)), !!resume) : void 0
-  );
-  const allEvents = [];
-  events2.on((e) => allEvents.push(e));
-  if (opts.onEvent) events2.on(opts.onEvent);
-  const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
-  const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId, padding: flags.padding };
-  const trainer = new Trainer(runner, data.splits.train, {
-    maxEpochs: Number(flags.max_epochs),
-    batchSize: Number(flags.batch_size),
-    accumulate: accumulate2,
-    stepsPerRun,
-    maxLength: Number(flags.max_length),
-    padding: evalOpts.padding,
-    padId,
-    shuffle: Boolean(flags.shuffle),
-    seed,
-    learningRate: Number(flags.learning_rate),
-    warmupSteps: Number(flags.warmup_steps),
-    limitTrainBatches: Number(flags.limit_train_batches),
-    valCheckInterval: Number(flags.val_check_interval)
-  });
-  if (accumulate2 > 1) log.info(`accumulate_grad_batches=${accumulate2}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`);
-  const epochs = [];
-  const checkpoints = [];
-  const policy = String(flags.save_checkpoints);
-  let bestEpoch;
-  let best;
-  const meta = (epoch, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: { ...flags, github_token: void 0 } });
-  const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
-  const trainStart = Date.now();
-  log.info(`training ${numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`);
-  const end = await trainer.fit({
-    events: events2,
-    signal: opts.signal,
-    progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
-    validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : void 0,
-    epochEnd: async (epoch, trainLoss, validation, seconds2) => {
-      const dir = join15(ckptRoot, `epoch-${epoch}`);
-      const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
-      if (validation && better) {
-        best = validation;
-        bestEpoch = epoch;
-      }
-      const keep = policy === "all" || (policy === "best" ? better || !validation : true);
-      if (keep) {
-        await saveCheckpoint(dir, model, tok, runner.exportState(), meta(epoch), evalOpts.maxLength);
-        checkpoints.push({ epoch, path: dir });
-        if (policy !== "all") pruneEpochCheckpoints(ckptRoot, dir, checkpoints);
-      }
-      epochs.push({ epoch, step: runner.globalStep, trainLoss, validation, seconds: seconds2, checkpoint: keep ? dir : void 0 });
-      log.info(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds2.toFixed(1)} s)`);
+  try {
+    let start = { epoch: 0, stepInEpoch: 0 };
+    if (resume) {
+      runner.importState({ params: weights.values, optimizer: resume.optimizer, step: resume.meta.step });
+      start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
+      log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
     }
-  }, start);
-  let checkpointDir;
-  let test;
-  let predictions = [];
-  if (end.cancelled) {
-    checkpointDir = join15(ckptRoot, "interrupted");
-    await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch, end.stepInEpoch), evalOpts.maxLength);
-    checkpoints.push({ epoch: "final", path: checkpointDir });
-    log.warning(`cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`);
-  } else {
-    checkpointDir = join15(ckptRoot, "final");
-    await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
-    checkpoints.push({ epoch: "final", path: checkpointDir });
-    if (data.splits.test) {
-      const r = await log.group("Test", () => evaluateSplit(runner, data.splits.test, labels, evalOpts, !!flags.predictions_file));
-      test = r.metrics;
-      predictions = r.predictions;
-      events2.emit({ type: "test", step: runner.globalStep, metrics: test, time: Date.now() / 1e3 });
-      log.info(`test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
+    const metricsJsonl = join16(outputDir, "metrics.jsonl");
+    const events2 = new EventStream(
+      new JsonlWriter(metricsJsonl, !!resume),
+      flags.log_file ? new JsonlWriter(resolve4(String(flags.log_file)), !!resume) : void 0
+    );
+    const allEvents = [];
+    events2.on((e) => allEvents.push(e));
+    if (opts.onEvent) events2.on(opts.onEvent);
+    const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
+    const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId, padding: flags.padding };
+    const trainer = new Trainer(runner, data.splits.train, {
+      maxEpochs: Number(flags.max_epochs),
+      batchSize: Number(flags.batch_size),
+      accumulate: accumulate2,
+      stepsPerRun,
+      maxLength: Number(flags.max_length),
+      padding: evalOpts.padding,
+      padId,
+      shuffle: Boolean(flags.shuffle),
+      seed,
+      learningRate: Number(flags.learning_rate),
+      warmupSteps: Number(flags.warmup_steps),
+      limitTrainBatches: Number(flags.limit_train_batches),
+      valCheckInterval: Number(flags.val_check_interval)
+    });
+    if (accumulate2 > 1) log.info(`accumulate_grad_batches=${accumulate2}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`);
+    const epochs = [];
+    const checkpoints = [];
+    const policy = String(flags.save_checkpoints);
+    let bestEpoch;
+    let best;
+    const meta = (epoch, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: { ...flags, github_token: void 0 } });
+    const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
+    const trainStart = Date.now();
+    log.info(`training ${numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`);
+    const end = await trainer.fit({
+      events: events2,
+      signal: opts.signal,
+      progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
+      validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : void 0,
+      epochEnd: async (epoch, trainLoss, validation, seconds2) => {
+        const dir = join16(ckptRoot, `epoch-${epoch}`);
+        const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
+        if (validation && better) {
+          best = validation;
+          bestEpoch = epoch;
+        }
+        const keep = policy === "all" || (policy === "best" ? better || !validation : true);
+        if (keep) {
+          await saveCheckpoint(dir, model, tok, runner.exportState(), meta(epoch), evalOpts.maxLength);
+          checkpoints.push({ epoch, path: dir });
+          if (policy !== "all") pruneEpochCheckpoints(ckptRoot, dir, checkpoints);
+        }
+        epochs.push({ epoch, step: runner.globalStep, trainLoss, validation, seconds: seconds2, checkpoint: keep ? dir : void 0 });
+        log.info(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds2.toFixed(1)} s)`);
+      }
+    }, start);
+    let checkpointDir;
+    let test;
+    let predictions = [];
+    if (end.cancelled) {
+      checkpointDir = join16(ckptRoot, "interrupted");
+      await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch, end.stepInEpoch), evalOpts.maxLength);
+      checkpoints.push({ epoch: "final", path: checkpointDir });
+      log.warning(`cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`);
+    } else {
+      checkpointDir = join16(ckptRoot, "final");
+      await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
+      checkpoints.push({ epoch: "final", path: checkpointDir });
+      if (data.splits.test) {
+        const r = await log.group("Test", () => evaluateSplit(runner, data.splits.test, labels, evalOpts, !!flags.predictions_file));
+        test = r.metrics;
+        predictions = r.predictions;
+        events2.emit({ type: "test", step: runner.globalStep, metrics: test, time: Date.now() / 1e3 });
+        log.info(`test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
+      }
     }
+    const files = [join16(outputDir, "metrics.json"), metricsJsonl];
+    if (flags.predictions_file && predictions.length) {
+      const path10 = resolve4(String(flags.predictions_file));
+      writePredictions(path10, predictions, labels);
+      files.push(path10);
+    }
+    const trainSeconds = (Date.now() - trainStart) / 1e3;
+    const metrics = {
+      version: 1,
+      labels,
+      run: {
+        model: String(flags.model_name_or_path),
+        datastore: splitFiles.datastore,
+        flags: { ...flags, github_token: void 0 },
+        device: runner.deviceName,
+        startedAt: startedAt.toISOString(),
+        finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+        wallSeconds: (Date.now() - startedAt.getTime()) / 1e3,
+        samplesPerSecond: trainSeconds > 0 ? end.samples / trainSeconds : 0,
+        totalSteps: runner.globalStep,
+        numParameters,
+        commit: process.env.GITHUB_SHA,
+        cancelled: end.cancelled || void 0,
+        ...opts.runFacts
+      },
+      epochs,
+      bestEpoch,
+      test,
+      dataset: data.stats,
+      checkpoints
+    };
+    writeJsonAtomic(join16(outputDir, "metrics.json"), metrics);
+    files.push(...writeTensorBoard(allEvents, join16(outputDir, "tensorboard")));
+    const reportPath = join16(outputDir, "report.md");
+    writeFileAtomic(reportPath, renderReport(metrics));
+    files.push(reportPath);
+    return { metrics, outputDir, checkpointDir, reportPath, files };
+  } finally {
+    await runner.release();
   }
-  await runner.release();
-  const files = [join15(outputDir, "metrics.json"), metricsJsonl];
-  if (flags.predictions_file && predictions.length) {
-    const path10 = resolve4(String(flags.predictions_file));
-    writePredictions(path10, predictions, labels);
-    files.push(path10);
-  }
-  const trainSeconds = (Date.now() - trainStart) / 1e3;
-  const metrics = {
-    version: 1,
-    labels,
-    run: {
-      model: String(flags.model_name_or_path),
-      datastore: splitFiles.datastore,
-      flags: { ...flags, github_token: void 0 },
-      device: runner.deviceName,
-      startedAt: startedAt.toISOString(),
-      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      wallSeconds: (Date.now() - startedAt.getTime()) / 1e3,
-      samplesPerSecond: trainSeconds > 0 ? end.samples / trainSeconds : 0,
-      totalSteps: runner.globalStep,
-      numParameters,
-      commit: process.env.GITHUB_SHA,
-      cancelled: end.cancelled || void 0,
-      ...opts.runFacts
-    },
-    epochs,
-    bestEpoch,
-    test,
-    dataset: data.stats,
-    checkpoints
-  };
-  writeJsonAtomic(join15(outputDir, "metrics.json"), metrics);
-  files.push(...writeTensorBoard(allEvents, join15(outputDir, "tensorboard")));
-  const reportPath = join15(outputDir, "report.md");
-  writeFileSync7(reportPath, renderReport(metrics));
-  files.push(reportPath);
-  return { metrics, outputDir, checkpointDir, reportPath, files };
 }
 function pruneEpochCheckpoints(root, keep, list) {
   for (const name of readdirSync3(root)) {
-    const dir = join15(root, name);
-    if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync3(dir, { recursive: true, force: true });
+    const dir = join16(root, name);
+    if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync4(dir, { recursive: true, force: true });
   }
   for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== "final") list.splice(i, 1);
 }
-function writeJsonAtomic(path10, value) {
-  writeFileSync7(`${path10}.tmp`, `${JSON.stringify(value, null, 2)}
-`);
-  renameSync6(`${path10}.tmp`, path10);
-}
 function writePredictions(path10, preds, labels) {
-  const q = (s) => /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const q = csvField;
   const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
   for (const p of preds) lines.push([String(p.row), q(labels[p.label]), q(labels[p.predicted]), ...Array.from(p.probabilities, (x) => x.toFixed(6))].join(","));
-  mkdirSync5(resolve4(path10, ".."), { recursive: true });
-  writeFileSync7(`${path10}.tmp`, lines.join("\n") + "\n");
-  renameSync6(`${path10}.tmp`, path10);
+  writeFileAtomic(path10, lines.join("\n") + "\n");
 }
 
 // src/cli/args.ts
@@ -77005,8 +76985,7 @@ function helpText() {
 }
 
 // src/cli/demo.ts
-import { mkdirSync as mkdirSync6, writeFileSync as writeFileSync8 } from "node:fs";
-import { join as join16, resolve as resolve5 } from "node:path";
+import { join as join17, resolve as resolve5 } from "node:path";
 
 // src/data/demo/words.ts
 var POSITIVE_ADJ = ["good", "great", "excellent", "wonderful", "brilliant", "charming", "moving", "funny", "beautiful", "clever", "enjoyable", "gripping", "delightful", "superb", "touching", "fun", "fresh", "smart"];
@@ -77109,7 +77088,7 @@ function review(r, positive) {
 }
 var DEMO_SIZES = { train: 2e3, valid: 300, test: 300 };
 function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
-  const r = seededRandom(seed);
+  const r = mulberry32(seed);
   const seen = /* @__PURE__ */ new Set();
   const split = (n) => {
     const out = [];
@@ -77134,27 +77113,21 @@ function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
 // src/data/demo/write.ts
 import { promises as fs9 } from "node:fs";
 import path9 from "node:path";
-var field = (s) => /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 function toCsv(rows) {
-  return ["review,sentiment", ...rows.map((r) => `${field(r.review)},${field(r.sentiment)}`)].join("\n") + "\n";
-}
-async function writeAtomic2(file, text) {
-  const tmp = path9.join(path9.dirname(file), `.${path9.basename(file)}.${process.pid}.tmp`);
-  await fs9.writeFile(tmp, text);
-  await fs9.rename(tmp, file);
+  return ["review,sentiment", ...rows.map((r) => `${csvField(r.review)},${csvField(r.sentiment)}`)].join("\n") + "\n";
 }
 async function writeDemoDataset(dir, seed = 42, sizes = DEMO_SIZES) {
   await fs9.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
   const files = { train: path9.join(dir, "train.csv"), valid: path9.join(dir, "valid.csv"), test: path9.join(dir, "test.csv") };
-  for (const k of ["train", "valid", "test"]) await writeAtomic2(files[k], toCsv(splits[k]));
+  for (const k of ["train", "valid", "test"]) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
 async function writeDemoTokenizer(dir) {
   await fs9.mkdir(dir, { recursive: true });
-  await writeAtomic2(path9.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
-  await writeAtomic2(path9.join(dir, "tokenizer.json"), JSON.stringify(demoTokenizerJson(), null, 2) + "\n");
-  await writeAtomic2(path9.join(dir, "tokenizer_config.json"), JSON.stringify({
+  writeFileAtomic(path9.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
+  writeJsonAtomic(path9.join(dir, "tokenizer.json"), demoTokenizerJson());
+  writeJsonAtomic(path9.join(dir, "tokenizer_config.json"), {
     tokenizer_class: "BertTokenizer",
     do_lower_case: true,
     model_max_length: DEMO_MAX_LENGTH,
@@ -77163,7 +77136,7 @@ async function writeDemoTokenizer(dir) {
     pad_token: "[PAD]",
     cls_token: "[CLS]",
     mask_token: "[MASK]"
-  }, null, 2) + "\n");
+  });
 }
 
 // src/data/demo/recipe.ts
@@ -77205,10 +77178,9 @@ var DEMO_CLI_FLAGS = {
 };
 async function prepareDemo(outputDir, seed) {
   const root = resolve5(outputDir);
-  const dataDir = join16(root, "data");
-  const modelDir = join16(root, "tiny-bert");
+  const dataDir = join17(root, "data");
+  const modelDir = join17(root, "tiny-bert");
   await writeDemoDataset(dataDir, seed);
-  mkdirSync6(modelDir, { recursive: true });
   await writeDemoTokenizer(modelDir);
   const raw = demoBertConfig(demoVocab().length);
   const cfg = parseBertConfig(raw, "demo config.json");
@@ -77216,22 +77188,21 @@ async function prepareDemo(outputDir, seed) {
   const weights = initBertWeights(specs, cfg, seed);
   const tensors = /* @__PURE__ */ new Map();
   for (const s of specs) if (!s.name.startsWith("classifier.")) tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
-  writeSafetensors(join16(modelDir, "model.safetensors"), tensors, { format: "pt" });
-  writeFileSync8(join16(modelDir, "config.json"), `${JSON.stringify(raw, null, 2)}
-`);
+  writeSafetensors(join17(modelDir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join17(modelDir, "config.json"), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }
 
 // src/cli/main.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 async function main(argv) {
   const log = lineLogger();
   try {
     const args = parseArgv(argv);
     if (args.help || !args.command || args.command === "help") {
       process.stdout.write(helpText() + "\n");
-      return args.command && args.command !== "help" ? 0 : args.help ? 0 : 1;
+      return args.help ? 0 : 1;
     }
     if (args.command !== "train" && args.command !== "demo") {
       throw new FlagError(args.command, `unknown command '${args.command}'; use 'textclf train' or 'textclf demo'`);
@@ -77250,21 +77221,21 @@ async function main(argv) {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
-    const cacheDir2 = process.env.XDG_CACHE_HOME ? join17(process.env.XDG_CACHE_HOME, "textclf") : join17(homedir2(), ".cache", "textclf");
+    const cacheDir2 = process.env.XDG_CACHE_HOME ? join18(process.env.XDG_CACHE_HOME, "textclf") : join18(homedir2(), ".cache", "textclf");
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir2 });
     const t = r.metrics.test;
     process.stdout.write([
       "",
       t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : "no test split",
       `report:     ${r.reportPath}`,
-      `metrics:    ${join17(r.outputDir, "metrics.json")}`,
+      `metrics:    ${join18(r.outputDir, "metrics.json")}`,
       `checkpoint: ${r.checkpointDir}`,
       ""
     ].join("\n"));
     return r.metrics.run.cancelled ? 130 : 0;
   } catch (e) {
     const err = e;
-    log.error(err.name && err.name !== "Error" ? `${err.message}` : err.message);
+    log.error(err.message);
     if (process.env.TEXTCLF_DEBUG) process.stderr.write(`${err.stack}
 `);
     return 1;

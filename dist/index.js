@@ -2754,18 +2754,18 @@ var require_constants2 = __commonJS({
       TYPE2[TYPE2["REQUEST"] = 1] = "REQUEST";
       TYPE2[TYPE2["RESPONSE"] = 2] = "RESPONSE";
     })(TYPE = exports.TYPE || (exports.TYPE = {}));
-    var FLAGS;
-    (function(FLAGS2) {
-      FLAGS2[FLAGS2["CONNECTION_KEEP_ALIVE"] = 1] = "CONNECTION_KEEP_ALIVE";
-      FLAGS2[FLAGS2["CONNECTION_CLOSE"] = 2] = "CONNECTION_CLOSE";
-      FLAGS2[FLAGS2["CONNECTION_UPGRADE"] = 4] = "CONNECTION_UPGRADE";
-      FLAGS2[FLAGS2["CHUNKED"] = 8] = "CHUNKED";
-      FLAGS2[FLAGS2["UPGRADE"] = 16] = "UPGRADE";
-      FLAGS2[FLAGS2["CONTENT_LENGTH"] = 32] = "CONTENT_LENGTH";
-      FLAGS2[FLAGS2["SKIPBODY"] = 64] = "SKIPBODY";
-      FLAGS2[FLAGS2["TRAILING"] = 128] = "TRAILING";
-      FLAGS2[FLAGS2["TRANSFER_ENCODING"] = 512] = "TRANSFER_ENCODING";
-    })(FLAGS = exports.FLAGS || (exports.FLAGS = {}));
+    var FLAGS2;
+    (function(FLAGS3) {
+      FLAGS3[FLAGS3["CONNECTION_KEEP_ALIVE"] = 1] = "CONNECTION_KEEP_ALIVE";
+      FLAGS3[FLAGS3["CONNECTION_CLOSE"] = 2] = "CONNECTION_CLOSE";
+      FLAGS3[FLAGS3["CONNECTION_UPGRADE"] = 4] = "CONNECTION_UPGRADE";
+      FLAGS3[FLAGS3["CHUNKED"] = 8] = "CHUNKED";
+      FLAGS3[FLAGS3["UPGRADE"] = 16] = "UPGRADE";
+      FLAGS3[FLAGS3["CONTENT_LENGTH"] = 32] = "CONTENT_LENGTH";
+      FLAGS3[FLAGS3["SKIPBODY"] = 64] = "SKIPBODY";
+      FLAGS3[FLAGS3["TRAILING"] = 128] = "TRAILING";
+      FLAGS3[FLAGS3["TRANSFER_ENCODING"] = 512] = "TRANSFER_ENCODING";
+    })(FLAGS2 = exports.FLAGS || (exports.FLAGS = {}));
     var LENIENT_FLAGS;
     (function(LENIENT_FLAGS2) {
       LENIENT_FLAGS2[LENIENT_FLAGS2["HEADERS"] = 1] = "HEADERS";
@@ -23698,6 +23698,14 @@ function defaultRegistry(env = process.env) {
 function packumentUrl(registry, name) {
   return registry.replace(/\/*$/, "/") + name.replace("/", "%2f");
 }
+function tarballAuth(registry, tarball, token) {
+  if (!token) return void 0;
+  try {
+    return new URL(tarball).origin === new URL(registry).origin ? `Bearer ${token}` : void 0;
+  } catch {
+    return void 0;
+  }
+}
 var NpmRegistry = class {
   constructor(opts) {
     this.opts = opts;
@@ -23741,8 +23749,7 @@ var NpmRegistry = class {
   }
   /** Downloads, verifies and unpacks one package into `dir` (the package root). */
   async unpack(m, dir) {
-    const auth = this.opts.token ? `Bearer ${this.opts.token}` : void 0;
-    const file = await downloadTool(m.dist.tarball, void 0, auth);
+    const file = await downloadTool(m.dist.tarball, void 0, tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token));
     await verifyIntegrity(file, m);
     mkdirSync(dir, { recursive: true });
     await extractTar(file, dir, ["xz", "--strip-components=1", "--no-same-owner"]);
@@ -23811,7 +23818,7 @@ function binDir(ortDir, platform2 = process.platform, arch3 = process.arch) {
   return join5(ortDir, "bin", "napi-v6", platform2, arch3);
 }
 function hasCudaProvider(ortDir, platform2 = process.platform, arch3 = process.arch) {
-  return CUDA_LIBS.every((f) => existsSync3(join5(binDir(ortDir, platform2, arch3), f)));
+  return CUDA_LIBS.every((f2) => existsSync3(join5(binDir(ortDir, platform2, arch3), f2)));
 }
 function usable(dir, version, platform2, arch3) {
   return packageVersion(dir) === version && existsSync3(join5(binDir(dir, platform2, arch3), "onnxruntime_binding.node"));
@@ -23892,6 +23899,110 @@ function firstError(output) {
   return lines.find((l) => /^\w*Error\b.*:/.test(l)) ?? lines[lines.length - 1] ?? "no output";
 }
 
+// src/config/schema.ts
+var f = (s) => s;
+var noChat = { cli: true, action: true, chatops: false };
+var actionOnly = { cli: false, action: true, chatops: false };
+var FLAGS = [
+  // data
+  f({
+    name: "datastore",
+    type: "string",
+    default: void 0,
+    group: "data",
+    scope: noChat,
+    help: "Dataset source: an http(s) URL (.zip, .tar.gz, .csv, .tsv, .jsonl), a local file or directory, or name[@version] of a cached datastore"
+  }),
+  f({
+    name: "datastore_version",
+    type: "string",
+    default: void 0,
+    group: "data",
+    scope: noChat,
+    help: "Cache version of the datastore (default: a hash of the URL)"
+  }),
+  f({
+    name: "datastore_sha256",
+    type: "string",
+    default: void 0,
+    group: "data",
+    scope: noChat,
+    help: "Expected sha256 of the downloaded datastore file, verified before extraction"
+  }),
+  f({
+    name: "datastore_refresh",
+    type: "enum",
+    default: "auto",
+    choices: ["auto", "always", "never"],
+    group: "data",
+    scope: noChat,
+    help: "Check a cached URL datastore for changes (ETag/Last-Modified, else sha256 of a fresh download) before training: auto = on schedule events in the action, never on the CLI"
+  }),
+  f({
+    name: "cache_dir",
+    type: "string",
+    default: void 0,
+    group: "data",
+    scope: noChat,
+    help: "Cache directory for datastores and hub models (default: RUNNER_TOOL_CACHE in the action, ~/.cache/textclf on the CLI)"
+  }),
+  f({ name: "train_file", type: "string", default: "train.csv", group: "data", scope: noChat, help: "Training file (CSV, TSV or JSONL), relative to the datastore root" }),
+  f({ name: "valid_file", type: "string", default: "valid.csv", group: "data", scope: noChat, help: "Validation file; empty to skip validation" }),
+  f({ name: "test_file", type: "string", default: "test.csv", group: "data", scope: noChat, help: "Test file; empty to skip the final test" }),
+  f({ name: "text_column", type: "string", default: void 0, group: "data", help: "Text column (default: review, else text)" }),
+  f({ name: "text_pair_column", type: "string", default: void 0, group: "data", help: "Second text column for sentence-pair tasks" }),
+  f({ name: "label_column", type: "string", default: void 0, group: "data", help: "Label column (default: sentiment, else label)" }),
+  f({ name: "max_length", type: "int", default: 128, min: 8, max: 4096, group: "data", help: "Truncate tokenized inputs to this many tokens" }),
+  f({ name: "padding", type: "enum", default: "longest", choices: ["longest", "max_length"], group: "data", help: "Pad each batch to its longest sequence, or always to max_length" }),
+  f({ name: "shuffle", type: "bool", default: true, group: "data", help: "Shuffle and length-bucket training batches (false keeps file order)" }),
+  // model
+  f({ name: "model_name_or_path", type: "string", default: "bert-base-uncased", group: "model", help: "Hugging Face hub id or local model directory (config.json, model.safetensors, tokenizer.json or vocab.txt)" }),
+  f({ name: "hub_url", type: "string", default: void 0, group: "model", scope: noChat, help: "Hub host for model downloads (default: https://huggingface.co/, or HF_ENDPOINT)" }),
+  f({ name: "dropout", type: "float", default: void 0, min: 0, max: 0.95, group: "model", help: "Override the config's dropout probabilities" }),
+  f({ name: "resume_from", type: "string", default: void 0, group: "model", scope: noChat, help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch)" }),
+  // training
+  f({ name: "max_epochs", type: "int", default: 3, min: 1, max: 1e3, group: "training", help: "Number of epochs" }),
+  f({ name: "batch_size", type: "int", default: 16, min: 1, max: 4096, group: "training", help: "Examples per batch" }),
+  f({ name: "learning_rate", type: "float", default: 2e-5, gt: 0, max: 1, group: "training", help: "Peak learning rate (AdamW)" }),
+  f({ name: "adam_epsilon", type: "float", default: 1e-8, gt: 0, max: 1, group: "training", help: "AdamW epsilon" }),
+  f({ name: "weight_decay", type: "float", default: 0, min: 0, max: 1, group: "training", help: "Decoupled weight decay (not applied to biases and LayerNorm weights)" }),
+  f({ name: "warmup_steps", type: "int", default: 0, min: 0, max: 1e7, group: "training", help: "Linear warmup steps, then linear decay to 0" }),
+  f({ name: "max_grad_norm", type: "float", default: 1, min: 0, max: 1e6, group: "training", help: "Clip the global gradient norm (0 disables)" }),
+  f({ name: "accumulate_grad_batches", type: "int", default: 1, min: 1, max: 1024, group: "training", help: "Batches per optimizer step" }),
+  f({ name: "limit_train_batches", type: "float", default: 1, gt: 0, max: 1e9, group: "training", help: "Fraction (<= 1.0) or number (> 1) of training batches per epoch" }),
+  f({ name: "val_check_interval", type: "float", default: 1, gt: 0, max: 1e9, group: "training", help: "Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)" }),
+  f({ name: "seed", type: "int", default: 42, min: 0, max: 2 ** 31 - 1, group: "training", help: "Random seed (shuffling, dropout, classifier init)" }),
+  f({ name: "steps_per_run", type: "int", default: 1, min: 1, max: 256, group: "runtime", help: "Optimizer steps per ONNX Runtime call (K batches through one Loop)" }),
+  // runtime
+  f({ name: "gpus", type: "int", default: 0, min: 0, max: 16, group: "runtime", help: "Number of CUDA GPUs (0 = CPU)" }),
+  f({ name: "precision", type: "enum", default: "32", choices: ["32"], group: "runtime", help: "Floating point precision (32 only for now)" }),
+  f({ name: "threads", type: "int", default: 0, min: 0, max: 1024, group: "runtime", scope: noChat, help: "CPU threads for ONNX Runtime (0 = all cores)" }),
+  // output
+  f({ name: "output_dir", type: "string", default: "runs/textclf", group: "output", scope: noChat, help: "Directory for metrics.json, report.md and checkpoints" }),
+  f({ name: "log_file", type: "string", default: void 0, group: "output", scope: noChat, help: "Write one JSON line per optimizer step (step, loss, lr, ...)" }),
+  f({ name: "predictions_file", type: "string", default: void 0, group: "output", scope: noChat, help: "Write test predictions CSV (row, label, prediction, probabilities)" }),
+  f({ name: "save_checkpoints", type: "enum", default: "all", choices: ["all", "best", "last"], group: "output", help: "Which epoch checkpoints to keep" }),
+  // github (action only)
+  f({ name: "github_token", type: "string", default: void 0, group: "github", scope: actionOnly, help: "Token for comments and artifacts" }),
+  f({ name: "artifact_name", type: "string", default: void 0, group: "github", scope: actionOnly, help: "Artifact name (default: textclf-<run id>-<attempt>)" }),
+  f({ name: "retention_days", type: "int", default: void 0, min: 1, max: 400, group: "github", scope: actionOnly, help: "Artifact retention in days" }),
+  f({ name: "allow_cpu_fallback", type: "bool", default: false, group: "github", scope: actionOnly, help: "Train on CPU with a warning when gpus > 0 but CUDA is unusable" }),
+  // github: PR comments, ChatOps, gates, sweeps (action only)
+  f({ name: "comment", type: "enum", default: "auto", choices: ["auto", "always", "never"], group: "github", scope: actionOnly, help: "Sticky PR comment: auto (pull_request and /train runs), always (also find the PR of a push), never" }),
+  f({ name: "allow_forks", type: "bool", default: false, group: "github", scope: actionOnly, help: "Let /train run for pull requests from forks (untrusted code on your runner)" }),
+  f({ name: "min_accuracy", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when the final accuracy (test, else last validation) is below this" }),
+  f({ name: "fail_on_regression", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when accuracy or F1 drops more than this tolerance below the baseline: the default-branch run, or the previous scheduled run on schedule events (0 = any drop)" }),
+  f({ name: "sweep", type: "string", default: void 0, group: "github", scope: actionOnly, help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))' }),
+  f({ name: "mode", type: "enum", default: "train", choices: ["train", "chatops", "plan", "aggregate"], group: "github", scope: actionOnly, help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)" })
+];
+
+// src/action/inputs.ts
+function maskToken() {
+  const token = getInput("github_token");
+  if (token) setSecret(token);
+  return token;
+}
+
 // src/action/logger.ts
 function actionsLogger() {
   let depth = 0;
@@ -23933,8 +24044,7 @@ function actionsLogger() {
 var here = dirname4(fileURLToPath(import.meta.url));
 async function bootstrap() {
   const log = actionsLogger();
-  const token = getInput("github_token");
-  if (token) setSecret(token);
+  maskToken();
   const gpus = Number(getInput("gpus") || "0");
   const registry = getInput("npm_registry") || defaultRegistry();
   let rt;
@@ -23965,7 +24075,7 @@ function stageMain(rt) {
   const common = lookup.map((d) => join6(d, "onnxruntime-common")).find((d) => existsSync4(join6(d, "package.json")));
   if (!common) throw new Error(`onnxruntime-common is missing next to ${rt.dir}`);
   symlinkSync(common, join6(nm, "onnxruntime-common"), kind);
-  for (const f of readdirSync2(here)) if (f !== "index.js" && f !== "cli.js" && /\.(m?js|cjs|map)$/.test(f)) copyFileSync(join6(here, f), join6(stage, f));
+  for (const f2 of readdirSync2(here)) if (f2 !== "index.js" && f2 !== "cli.js" && /\.(m?js|cjs|map)$/.test(f2)) copyFileSync(join6(here, f2), join6(stage, f2));
   return join6(stage, "main.js");
 }
 bootstrap().catch((e) => {
