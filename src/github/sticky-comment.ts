@@ -75,17 +75,33 @@ export function renderStickyBody(input: StickyInput): string {
   lines.push('', ...deltaTable(finalMetrics(m), input.baseline));
   if (!input.baseline) lines.push('', '_No baseline: no successful run of this workflow with a metrics artifact on the default branch yet._');
   if (input.gates) lines.push('', gateOutcome(input.gates));
+  if (input.artifacts?.length) lines.push('', `Artifacts: ${input.artifacts.map((a) => link(a.name, a.url)).join(' · ')}`);
+  const head = lines.join('\n');
+  // The full report already has curves, epochs and per-class scores: embed it when it fits GitHub's
+  // comment limit, else our compact sections, else only the head (many classes make big tables).
+  const report = input.reportMarkdown && `<details><summary>Full report</summary>\n\n${input.reportMarkdown}\n\n</details>`;
+  const tooLong = input.reportMarkdown ? '\n\n_The full report is too long for a comment: see the job summary or the artifact._' : '';
+  for (const body of [report && `${head}\n\n${report}`, `${head}\n\n${compactSections(m).join('\n\n')}${tooLong}`, `${head}${tooLong}`]) {
+    if (body && body.length <= MAX_BODY_CHARS) return body + '\n';
+  }
+  return `${head.slice(0, MAX_BODY_CHARS)}\n`;
+}
+
+/** GitHub rejects comments over 65,536 characters; leave room for the hidden marker. */
+export const MAX_BODY_CHARS = 65_000;
+
+/** Curves, per-epoch metrics and per-class scores, each collapsed. */
+function compactSections(m: MetricsFile): string[] {
+  const out: string[] = [];
   const curve = epochCurve(m);
-  if (curve) lines.push('', '<details><summary>Training curves</summary>', '', curve, '', '</details>');
-  lines.push('', '<details><summary>Per-epoch metrics</summary>', '', ...epochTable(m), '', '</details>');
+  if (curve) out.push(`<details><summary>Training curves</summary>\n\n${curve}\n\n</details>`);
+  out.push(`<details><summary>Per-epoch metrics</summary>\n\n${epochTable(m).join('\n')}\n\n</details>`);
   const perClass = finalEval(m)?.metrics.perClass; // the same split and epoch as the delta table
   if (perClass?.length) {
-    lines.push('', '<details><summary>Per-class scores</summary>', '', '| label | precision | recall | F1 | support |', '| --- | ---: | ---: | ---: | ---: |',
-      ...perClass.map((c) => `| ${escapeMarkdown(c.label, 80)} | ${c.precision.toFixed(4)} | ${c.recall.toFixed(4)} | ${c.f1.toFixed(4)} | ${c.support} |`), '', '</details>');
+    out.push(['<details><summary>Per-class scores</summary>', '', '| label | precision | recall | F1 | support |', '| --- | ---: | ---: | ---: | ---: |',
+      ...perClass.map((c) => `| ${escapeMarkdown(c.label, 80)} | ${c.precision.toFixed(4)} | ${c.recall.toFixed(4)} | ${c.f1.toFixed(4)} | ${c.support} |`), '', '</details>'].join('\n'));
   }
-  if (input.artifacts?.length) lines.push('', `Artifacts: ${input.artifacts.map((a) => link(a.name, a.url)).join(' · ')}`);
-  if (input.reportMarkdown) lines.push('', '<details><summary>Full report</summary>', '', input.reportMarkdown, '', '</details>');
-  return lines.join('\n') + '\n';
+  return out;
 }
 
 function epochTable(m: MetricsFile): string[] {

@@ -112,9 +112,22 @@ function confusion(m: MetricsFile): string {
   const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
   if (!e || e.confusion.length === 0) return '';
   const split = m.test ? 'test' : `validation, epoch ${m.bestEpoch}`;
-  const rows = e.confusion.map((row, i) => [`**${md(m.labels[i] ?? String(i))}**`, ...row.map(String)]);
+  const label = (i: number) => md(m.labels[i] ?? String(i));
+  if (e.confusion.length > MAX_MATRIX_LABELS) {
+    // k^2 cells stop being readable (and a 1,000-label matrix would pass the 1 MiB summary limit):
+    // list the most frequent confusions; metrics.json keeps the whole matrix.
+    const pairs = e.confusion.flatMap((row, t) => row.map((n, p) => ({ t, p, n }))).filter((x) => x.t !== x.p && x.n > 0)
+      .sort((a, b) => b.n - a.n).slice(0, TOP_CONFUSIONS);
+    const rows = pairs.map((x) => [label(x.t), label(x.p), String(x.n)]);
+    return `### Most frequent confusions (${split})\n\n${e.confusion.length} labels: the full matrix is in metrics.json.\n\n${rows.length ? table(['true label', 'predicted', 'count'], rows) : 'No confusions.'}`;
+  }
+  const rows = e.confusion.map((row, i) => [`**${label(i)}**`, ...row.map(String)]);
   return `### Confusion matrix (${split})\n\nRows: true label; columns: predicted.\n\n${table(['true \\ predicted', ...m.labels.map(md)], rows)}`;
 }
+
+/** Above this many labels the matrix becomes a list of the most frequent confusions. */
+export const MAX_MATRIX_LABELS = 30;
+const TOP_CONFUSIONS = 25;
 
 function datasetSection(m: MetricsFile): string {
   const d = m.dataset;

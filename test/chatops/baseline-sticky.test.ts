@@ -5,7 +5,7 @@ import { useGitHubFake } from './api-env.js';
 import { metricsFile } from './fixtures.js';
 import { finalMetrics } from '../../src/github/compare.js';
 import { evaluateGates, QualityGateError } from '../../src/github/gates.js';
-import { renderStickyBody, shouldComment, stickyMarker, upsertStickyComment } from '../../src/github/sticky-comment.js';
+import { MAX_BODY_CHARS, renderStickyBody, shouldComment, stickyMarker, upsertStickyComment } from '../../src/github/sticky-comment.js';
 
 let fake: GitHubFake;
 let baselineMod: typeof import('../../src/github/baseline.js');
@@ -166,4 +166,27 @@ test('reportToPullRequest: comment always finds the open PR of a pushed commit; 
   expect(body).toContain('Trained commit `7777777` · **2 epochs**');
   expect(body).toContain('❌ Quality gates failed:');
   expect(body).toContain('_No baseline:');
+});
+
+test('sticky comment: the full report is embedded once, and nothing exceeds GitHub\'s comment size limit', () => {
+  const m = metricsFile([0.7, 0.8]);
+  const base = { title: 't', sha: 'abc1234', runUrl: 'https://x.test/run', metrics: m };
+  const small = renderStickyBody({ ...base, reportMarkdown: '## report\n\n| epoch |\n|---|\n| 1 |' });
+  expect(small.match(/<summary>Full report<\/summary>/g)).toHaveLength(1);
+  expect(small).not.toContain('<summary>Per-epoch metrics</summary>'); // the report has them already
+
+  // A report too long for a comment (many classes: the confusion matrix alone grows quadratically).
+  const huge = renderStickyBody({ ...base, reportMarkdown: `| x |\n${'| 0 |\n'.repeat(20_000)}` });
+  expect(huge.length).toBeLessThanOrEqual(MAX_BODY_CHARS + 1);
+  expect(huge).not.toContain('Full report');
+  expect(huge).toContain('<summary>Per-epoch metrics</summary>');
+  expect(huge).toContain('The full report is too long for a comment');
+
+  // Even the compact per-class table can be too long: then only the head (metrics, deltas) remains.
+  const many = metricsFile([0.7, 0.8]);
+  many.test!.perClass = Array.from({ length: 3000 }, (_, i) => ({ label: `class-${i}`, precision: 0.5, recall: 0.5, f1: 0.5, support: 10 }));
+  const headOnly = renderStickyBody({ ...base, metrics: many, reportMarkdown: 'x'.repeat(70_000) });
+  expect(headOnly.length).toBeLessThanOrEqual(MAX_BODY_CHARS + 1);
+  expect(headOnly).toContain('| accuracy |');
+  expect(headOnly).not.toContain('Per-class scores');
 });

@@ -69,6 +69,21 @@ describe('renderReport', () => {
     expect(rows.slice(2).map((r) => r.slice(1).map(Number))).toEqual(metrics.test!.confusion);
   });
 
+  test('many labels: the most frequent confusions instead of an unreadable (and oversized) matrix', () => {
+    const k = 400;
+    const labels = Array.from({ length: k }, (_, i) => `label-${i}`);
+    const confusion = labels.map((_, t) => labels.map((__, p) => (t === p ? 50 : 0)));
+    confusion[7]![3] = 9;
+    confusion[1]![2] = 4;
+    const m = sampleMetrics({ labels });
+    m.test = { ...m.test!, confusion, perClass: [] };
+    const big = renderReport(m);
+    expect(big).not.toContain('### Confusion matrix');
+    expect(big).toContain('400 labels: the full matrix is in metrics.json.');
+    expect(tableAfter(big, '### Most frequent confusions (test)').slice(2)).toEqual([['label-7', 'label-3', '9'], ['label-1', 'label-2', '4']]);
+    expect(big.length).toBeLessThan(200_000); // the full 400 x 400 matrix alone would be ~700 KB
+  });
+
   test('dataset stats, wall time, throughput and artifact links', () => {
     const rows = tableAfter(text, '### Dataset');
     expect(rows[2]!.slice(0, 2)).toEqual(['train', '300']);
