@@ -1,14 +1,19 @@
 // Lists an archive's entries without extracting anything, so entries that would land outside
 // the target directory (zip-slip: `../`, absolute paths) or links (symlinks and hard links can
 // point anywhere) are refused before unzip/tar run. Corrupt archives fail here too, with the
-// parser's reason.
+// parser's reason. Each entry carries the size it claims (zip: central directory; tar: header)
+// for the expansion check (extract-budget.ts).
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import yauzl from 'yauzl';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
-export interface ArchiveEntry { name: string; kind: EntryKind }
+export interface ArchiveEntry {
+  name: string; kind: EntryKind;
+  /** Uncompressed size in bytes, as the archive lists it (not verified here). */
+  size: number;
+}
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -34,7 +39,7 @@ export async function listZipEntries(file: string): Promise<ArchiveEntry[]> {
           else if (mode === S_IFDIR) kind = 'dir';
           else if (mode !== S_IFREG) kind = 'other';
         }
-        entries.push({ name, kind });
+        entries.push({ name, kind, size: e.uncompressedSize });
         zip.readEntry();
       });
       zip.on('end', () => resolve());
@@ -56,7 +61,7 @@ export async function listTarEntries(file: string, gzip: boolean): Promise<Archi
         : header.type === 'directory' ? 'dir'
           : header.type === 'symlink' ? 'symlink'
             : header.type === 'link' ? 'hardlink' : 'other';
-    entries.push({ name: header.name, kind });
+    entries.push({ name: header.name, kind, size: header.size ?? 0 });
     stream.on('end', next);
     stream.resume();
   });

@@ -17,6 +17,8 @@ import { displayVersion } from './version.js';
 export interface FetchPlan {
   root: string; name: string; version: string; shownVersion?: string; sha256?: string; log: DatastoreLogger; shown: string;
   retry?: RetryBackoff; fileName: string;
+  /** Explicit limit on an archive's expanded size (bytes); free disk space always limits it. */
+  maxExtractBytes?: number;
   /** Puts the raw datastore file at `dest` (download or copy). */
   obtain: (dest: string) => Promise<void>;
 }
@@ -68,7 +70,8 @@ export async function obtainAndStore(p: Omit<FetchPlan, 'version'>, versionFor: 
     await mkdir(tree);
     let file: string | undefined;
     if (isArchive(format)) {
-      await withToolCache(p.root, staging, p.retry, () => extractArchive(raw, format, tree, p.shown));
+      await withToolCache(p.root, staging, p.retry, () => extractArchive(raw, format, tree, p.shown,
+        { cacheRoot: p.root, maxBytes: p.maxExtractBytes }));
     } else {
       file = p.fileName;
       await rename(raw, join(tree, file));

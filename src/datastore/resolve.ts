@@ -11,6 +11,7 @@ import { datastoreCacheRoot, findCached, listCached, type RetryBackoff } from '.
 import { checkSha256, parseSha256, sha256File } from './checksum.js';
 import { downloadFile } from './download.js';
 import { DatastoreError } from './errors.js';
+import { maxExtractBytes } from './extract-budget.js';
 import { fetchOrReuse } from './fetch.js';
 import { lastCheckedCopy, refreshFromSource, type RefreshOutcome } from './refresh.js';
 import { formatFromName, isArchive, SUPPORTED_SUFFIXES } from './format.js';
@@ -38,7 +39,12 @@ export interface ResolveOptions {
    * `version` or `sha256` pins the content.
    */
   refresh?: boolean;
-  /** Read for RUNNER_TOOL_CACHE, XDG_CACHE_HOME and GITHUB_ACTIONS (default: process.env). */
+  /**
+   * Refuse archives listing more than this many uncompressed bytes (default: TEXTCLF_MAX_EXTRACT_BYTES,
+   * else no limit besides the cache disk's free space).
+   */
+  maxExtractBytes?: number;
+  /** Read for RUNNER_TOOL_CACHE, XDG_CACHE_HOME, GITHUB_ACTIONS and TEXTCLF_MAX_EXTRACT_BYTES (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -57,7 +63,7 @@ export interface ResolvedDatastore {
 
 interface Request {
   source: string; shown: string; sha256?: string; userVersion?: string; root: string;
-  log: DatastoreLogger; opts: ResolveOptions;
+  log: DatastoreLogger; opts: ResolveOptions; maxExtractBytes?: number;
 }
 
 export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDatastore> {
@@ -70,6 +76,7 @@ export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDa
     userVersion: opts.version?.trim() || undefined,
     root: datastoreCacheRoot(opts.cacheDir, opts.env),
     log: opts.log ?? defaultLogger(),
+    maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown),
   };
   if (isHttpUrl(source)) return resolveUrl(req);
   const path = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? '~'));
@@ -89,6 +96,7 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
   const fileName = safeFileName(urlBasename(url.href)) || 'datastore';
   const name = entryName(fileName);
   const common = { root: req.root, name, fileName, log: req.log, shown: req.shown, retry: req.opts.retry,
+    maxExtractBytes: req.maxExtractBytes,
     obtain: (dest: string) => downloadFile(url.href, dest, req.shown) };
   // datastore_version and datastore_sha256 pin the content: nothing to check.
   const pinned = Boolean(req.userVersion || req.sha256);
@@ -125,6 +133,7 @@ async function resolveLocal(req: Request, path: string): Promise<ResolvedDatasto
   }
   return fetchOrReuse({
     root: req.root, name: entryName(basename(path)), fileName: basename(path), sha256: req.sha256, log: req.log, shown: req.shown,
+    maxExtractBytes: req.maxExtractBytes,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest), shownVersion: req.userVersion,
     obtain: (dest) => copyFile(path, dest),
   });
