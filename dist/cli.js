@@ -66175,13 +66175,25 @@ function confusion(m) {
   const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
   if (!e || e.confusion.length === 0) return "";
   const split = m.test ? "test" : `validation, epoch ${m.bestEpoch}`;
-  const rows = e.confusion.map((row, i) => [`**${md(m.labels[i] ?? String(i))}**`, ...row.map(String)]);
+  const label = (i) => md(m.labels[i] ?? String(i));
+  if (e.confusion.length > MAX_MATRIX_LABELS) {
+    const pairs = e.confusion.flatMap((row, t) => row.map((n, p) => ({ t, p, n }))).filter((x) => x.t !== x.p && x.n > 0).sort((a, b) => b.n - a.n).slice(0, TOP_CONFUSIONS);
+    const rows2 = pairs.map((x) => [label(x.t), label(x.p), String(x.n)]);
+    return `### Most frequent confusions (${split})
+
+${e.confusion.length} labels: the full matrix is in metrics.json.
+
+${rows2.length ? table(["true label", "predicted", "count"], rows2) : "No confusions."}`;
+  }
+  const rows = e.confusion.map((row, i) => [`**${label(i)}**`, ...row.map(String)]);
   return `### Confusion matrix (${split})
 
 Rows: true label; columns: predicted.
 
 ${table(["true \\ predicted", ...m.labels.map(md)], rows)}`;
 }
+var MAX_MATRIX_LABELS = 30;
+var TOP_CONFUSIONS = 25;
 function datasetSection(m) {
   const d = m.dataset;
   if (!d) return "";
@@ -74636,6 +74648,48 @@ function downloadError(err, source) {
   return new DatastoreError(source, `Could not download ${source} after ${DOWNLOAD_ATTEMPTS} attempts: ${message}. Fix: check the host name and port, and that this machine can reach it (proxy, firewall).`);
 }
 
+// src/datastore/extract-budget.ts
+import { statfs } from "node:fs/promises";
+var MAX_EXTRACT_ENV = "TEXTCLF_MAX_EXTRACT_BYTES";
+var FREE_SPACE_MARGIN = 64 * 1024 * 1024;
+function maxExtractBytes(option, env2, source) {
+  if (option !== void 0) return option;
+  const raw = env2[MAX_EXTRACT_ENV]?.trim();
+  if (!raw) return void 0;
+  if (!/^\d+$/.test(raw)) {
+    throw new DatastoreError(source, `${MAX_EXTRACT_ENV}='${raw}' is not a whole number of bytes. Fix: set it to e.g. 10737418240 (10 GiB), or unset it to be limited by free disk space only.`);
+  }
+  return Number(raw);
+}
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+async function checkExpandedSize(total, limits, source) {
+  const st = await statfs(limits.cacheRoot);
+  const free = Number(st.bavail) * Number(st.bsize);
+  const expands = `${source} expands to ${formatBytes(total)} (the sizes its entries list)`;
+  const where = `the cache filesystem (${limits.cacheRoot}) has ${formatBytes(free)} free`;
+  if (limits.maxBytes !== void 0 && total > limits.maxBytes) {
+    throw new DatastoreError(source, `Refusing to extract ${expands}, over the ${formatBytes(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`);
+  }
+  const needed = 2 * total;
+  if (needed > free - FREE_SPACE_MARGIN) {
+    throw new DatastoreError(source, `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes(needed)} plus ${formatBytes(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir to a folder on a bigger disk.`);
+  }
+}
+function checkExtractedSize(actual, listed, source) {
+  if (actual > listed) {
+    throw new DatastoreError(source, `Refusing ${source}: it extracted to ${formatBytes(actual)} (${actual} bytes), more than the ${formatBytes(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`);
+  }
+}
+
 // src/datastore/fetch.ts
 import { mkdir as mkdir2, mkdtemp, readdir as readdir4, rename as rename2, rm as rm2, rmdir as rmdir2, stat as stat2 } from "node:fs/promises";
 import { dirname as dirname8, join as join12 } from "node:path";
@@ -74669,7 +74723,7 @@ async function listZipEntries(file) {
           else if (mode === S_IFDIR) kind = "dir";
           else if (mode !== S_IFREG) kind = "other";
         }
-        entries.push({ name, kind });
+        entries.push({ name, kind, size: e.uncompressedSize });
         zip.readEntry();
       });
       zip.on("end", () => resolve6());
@@ -74686,7 +74740,7 @@ async function listTarEntries(file, gzip) {
   const extract = import_tar_stream.default.extract();
   extract.on("entry", (header3, stream2, next) => {
     const kind = header3.type === "file" || header3.type === "contiguous-file" ? "file" : header3.type === "directory" ? "dir" : header3.type === "symlink" ? "symlink" : header3.type === "link" ? "hardlink" : "other";
-    entries.push({ name: header3.name, kind });
+    entries.push({ name: header3.name, kind, size: header3.size ?? 0 });
     stream2.on("end", next);
     stream2.resume();
   });
@@ -74721,7 +74775,7 @@ function unsafeEntryReason(e) {
 
 // src/datastore/extract.ts
 var REBUILD = "rebuild the archive with relative paths (one top folder is fine), plain files and no links";
-async function extractArchive(file, format2, dest, source) {
+async function extractArchive(file, format2, dest, source, limits) {
   let entries;
   try {
     entries = format2 === "zip" ? await listZipEntries(file) : await listTarEntries(file, format2 === "tar.gz");
@@ -74737,23 +74791,28 @@ async function extractArchive(file, format2, dest, source) {
   if (!entries.some((e) => e.kind === "file")) {
     throw new DatastoreError(source, `${source} is an empty ${format2} archive (no files). Fix: point datastore at an archive that contains your CSV/TSV/JSONL files.`);
   }
+  const listed = entries.reduce((sum, e) => sum + (e.kind === "file" ? e.size : 0), 0);
+  await checkExpandedSize(listed, limits, source);
   try {
     if (format2 === "zip") await extractZip(file, dest);
     else await extractTar(file, dest, format2 === "tar.gz" ? "xz" : "x");
   } catch (err) {
     throw new DatastoreError(source, `Extracting ${source} failed (${err.message}). The archive is probably corrupt: check the URL, or re-create the archive.`);
   }
-  await assertPlainTree(dest, dest, source);
+  checkExtractedSize(await plainTreeSize(dest, dest, source), listed, source);
 }
-async function assertPlainTree(root, dir, source) {
+async function plainTreeSize(root, dir, source) {
+  let total = 0;
   for (const name of await readdir3(dir)) {
     const path10 = join10(dir, name);
     const st = await lstat2(path10);
-    if (st.isDirectory()) await assertPlainTree(root, path10, source);
-    else if (!st.isFile()) {
+    if (st.isDirectory()) total += await plainTreeSize(root, path10, source);
+    else if (st.isFile()) total += st.size;
+    else {
       throw new DatastoreError(source, `Refusing ${source}: extraction produced '${path10.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`);
     }
   }
+  return total;
 }
 
 // src/datastore/format.ts
@@ -74872,7 +74931,13 @@ async function obtainAndStore(p, versionFor, knownVersion) {
     await mkdir2(tree);
     let file;
     if (isArchive(format2)) {
-      await withToolCache(p.root, staging, p.retry, () => extractArchive(raw, format2, tree, p.shown));
+      await withToolCache(p.root, staging, p.retry, () => extractArchive(
+        raw,
+        format2,
+        tree,
+        p.shown,
+        { cacheRoot: p.root, maxBytes: p.maxExtractBytes }
+      ));
     } else {
       file = p.fileName;
       await rename2(raw, join12(tree, file));
@@ -75115,7 +75180,8 @@ async function resolveDatastore(opts) {
     sha256: opts.sha256?.trim() ? parseSha256(opts.sha256, shown) : void 0,
     userVersion: opts.version?.trim() || void 0,
     root: datastoreCacheRoot(opts.cacheDir, opts.env),
-    log: opts.log ?? defaultLogger()
+    log: opts.log ?? defaultLogger(),
+    maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown)
   };
   if (isHttpUrl(source)) return resolveUrl(req);
   const path10 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
@@ -75140,6 +75206,7 @@ async function resolveUrl(req) {
     log: req.log,
     shown: req.shown,
     retry: req.opts.retry,
+    maxExtractBytes: req.maxExtractBytes,
     obtain: (dest) => downloadFile(url2.href, dest, req.shown)
   };
   const pinned = Boolean(req.userVersion || req.sha256);
@@ -75179,6 +75246,7 @@ async function resolveLocal(req, path10) {
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
+    maxExtractBytes: req.maxExtractBytes,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
     obtain: (dest) => copyFile3(path10, dest)

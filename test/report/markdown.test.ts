@@ -72,7 +72,7 @@ describe('renderReport', () => {
   test('many labels: the most frequent confusions instead of an unreadable (and oversized) matrix', () => {
     const k = 400;
     const labels = Array.from({ length: k }, (_, i) => `label-${i}`);
-    const confusion = labels.map((_, t) => labels.map((__, p) => (t === p ? 50 : 0)));
+    const confusion: number[][] = labels.map((_, t) => labels.map((__, p) => (t === p ? 50 : 0)));
     confusion[7]![3] = 9;
     confusion[1]![2] = 4;
     const m = sampleMetrics({ labels });
