@@ -1197,8 +1197,8 @@ var require_reader = __commonJS({
       return start === end ? new this.buf.constructor(0) : this._slice.call(this.buf, start, end);
     };
     Reader.prototype.string = function read_string() {
-      var bytes = this.bytes();
-      return utf8.read(bytes, 0, bytes.length);
+      var bytes2 = this.bytes();
+      return utf8.read(bytes2, 0, bytes2.length);
     };
     Reader.prototype.skip = function skip(length) {
       if (typeof length === "number") {
@@ -9180,8 +9180,8 @@ var require_data_url = __commonJS({
       return input.slice(start, position.position);
     }
     function stringPercentDecode(input) {
-      const bytes = encoder.encode(input);
-      return percentDecode(bytes);
+      const bytes2 = encoder.encode(input);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -10164,7 +10164,7 @@ var require_util2 = __commonJS({
         return false;
       }
     }
-    function bytesMatch(bytes, metadataList) {
+    function bytesMatch(bytes2, metadataList) {
       if (crypto3 === void 0) {
         return true;
       }
@@ -10180,7 +10180,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto3.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto3.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -10458,17 +10458,17 @@ var require_util2 = __commonJS({
       return input;
     }
     async function readAllBytes(reader) {
-      const bytes = [];
+      const bytes2 = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk2 } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes, byteLength);
+          return Buffer.concat(bytes2, byteLength);
         }
         if (!isUint8Array(chunk2)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk2);
+        bytes2.push(chunk2);
         byteLength += chunk2.length;
       }
     }
@@ -11422,19 +11422,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes], { type: mimeType });
+            return new Blob2([bytes2], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, instance);
         },
         text() {
@@ -11473,8 +11473,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, instance);
         }
       };
@@ -11509,8 +11509,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const body = object[kState].body;
       return body != null && (body.stream.locked || util2.isDisturbed(body.stream));
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function bodyMimeType(requestOrResponse) {
       const headers2 = requestOrResponse[kState].headersList;
@@ -18213,10 +18213,10 @@ var require_response = __commonJS({
         if (init !== null) {
           init = webidl.converters.ResponseInit(init);
         }
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init, { body: body[0], type: "application/json" });
         return responseObject;
@@ -19673,12 +19673,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = (bytes) => {
-          if (!bytesMatch(bytes, request.integrity)) {
+        const processBody = (bytes2) => {
+          if (!bytesMatch(bytes2, request.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes)[0];
+          response.body = safelyExtractBody(bytes2)[0];
           fetchFinale(fetchParams, response);
         };
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -20091,12 +20091,12 @@ var require_fetch = __commonJS({
       if (request.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -20118,8 +20118,8 @@ var require_fetch = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -20171,33 +20171,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes2 = done ? void 0 : value;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -20323,9 +20323,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk2;
-              timingInfo.encodedBodySize += bytes.byteLength;
-              return this.body.push(bytes);
+              const bytes2 = chunk2;
+              timingInfo.encodedBodySize += bytes2.byteLength;
+              return this.body.push(bytes2);
             },
             onComplete() {
               if (this.abort) {
@@ -20771,7 +20771,7 @@ var require_util4 = __commonJS({
       fr2[kError] = null;
       const stream2 = blob.stream();
       const reader = stream2.getReader();
-      const bytes = [];
+      const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -20785,7 +20785,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value)) {
-              bytes.push(value);
+              bytes2.push(value);
               if ((fr2[kLastProgressEventFired] === void 0 || Date.now() - fr2[kLastProgressEventFired] >= 50) && !fr2[kAborted]) {
                 fr2[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -20797,7 +20797,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr2[kState] = "done";
                 try {
-                  const result = packageData(bytes, type, blob.type, encodingName);
+                  const result = packageData(bytes2, type, blob.type, encodingName);
                   if (fr2[kAborted]) {
                     return;
                   }
@@ -20837,7 +20837,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event);
     }
-    function packageData(bytes, type, mimeType, encodingName) {
+    function packageData(bytes2, type, mimeType, encodingName) {
       switch (type) {
         case "DataURL": {
           let dataURL = "data:";
@@ -20847,7 +20847,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk2 of bytes) {
+          for (const chunk2 of bytes2) {
             dataURL += btoa(decoder.write(chunk2));
           }
           dataURL += btoa(decoder.end());
@@ -20867,16 +20867,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode2(bytes, encoding);
+          return decode2(bytes2, encoding);
         }
         case "ArrayBuffer": {
-          const sequence = combineByteSequences(bytes);
+          const sequence = combineByteSequences(bytes2);
           return sequence.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk2 of bytes) {
+          for (const chunk2 of bytes2) {
             binaryString += decoder.write(chunk2);
           }
           binaryString += decoder.end();
@@ -20885,14 +20885,14 @@ var require_util4 = __commonJS({
       }
     }
     function decode2(ioQueue, encoding) {
-      const bytes = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes);
+      const bytes2 = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes2);
       let slice3 = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice3 = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes.slice(slice3);
+      const sliced = bytes2.slice(slice3);
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
@@ -21445,9 +21445,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -31109,7 +31109,7 @@ function lineLogger(write = (l) => process.stderr.write(l + "\n")) {
 
 // src/train/run.ts
 import { mkdirSync as mkdirSync6, readdirSync as readdirSync3, rmSync as rmSync4 } from "node:fs";
-import { join as join16, resolve as resolve4 } from "node:path";
+import { join as join17, resolve as resolve4 } from "node:path";
 
 // src/models/errors.ts
 var ModelError = class extends Error {
@@ -32181,14 +32181,14 @@ function readSafetensors(path10) {
   if (end !== body.length) throw bad(`the data section has ${body.length - end} trailing bytes not covered by any tensor`);
   return { tensors, metadata };
 }
-function decode(dtype, shape, bytes, mayView) {
+function decode(dtype, shape, bytes2, mayView) {
   const width = BYTES[dtype];
-  if (mayView && bytes.byteOffset % (dtype === "I64" ? 8 : 4) === 0) {
-    if (dtype === "F32") return { dtype: "float32", shape, data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / width) };
-    if (dtype === "I64") return { dtype: "int64", shape, data: new BigInt64Array(bytes.buffer, bytes.byteOffset, bytes.length / width) };
+  if (mayView && bytes2.byteOffset % (dtype === "I64" ? 8 : 4) === 0) {
+    if (dtype === "F32") return { dtype: "float32", shape, data: new Float32Array(bytes2.buffer, bytes2.byteOffset, bytes2.length / width) };
+    if (dtype === "I64") return { dtype: "int64", shape, data: new BigInt64Array(bytes2.buffer, bytes2.byteOffset, bytes2.length / width) };
   }
-  const raw = new Uint8Array(bytes.length);
-  raw.set(bytes);
+  const raw = new Uint8Array(bytes2.length);
+  raw.set(bytes2);
   if (dtype === "F32") return { dtype: "float32", shape, data: new Float32Array(raw.buffer) };
   if (dtype === "I64") return { dtype: "int64", shape, data: new BigInt64Array(raw.buffer) };
   const half = new Uint16Array(raw.buffer);
@@ -32200,8 +32200,8 @@ function decode(dtype, shape, bytes, mayView) {
   }
   return { dtype: "float32", shape, data: out };
 }
-function writeAll(fd, bytes) {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+function writeAll(fd, bytes2) {
+  for (let done = 0; done < bytes2.length; ) done += writeSync(fd, bytes2, done, bytes2.length - done);
 }
 function writeSafetensors(path10, tensors, metadata) {
   const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
@@ -35326,15 +35326,15 @@ var ByteFallback = class extends Decoder_default {
     const new_tokens = [];
     let previous_byte_tokens = [];
     for (const token of tokens) {
-      let bytes = null;
+      let bytes2 = null;
       if (token.length === 6 && token.startsWith("<0x") && token.endsWith(">")) {
         const byte = parseInt(token.slice(3, 5), 16);
         if (!isNaN(byte)) {
-          bytes = byte;
+          bytes2 = byte;
         }
       }
-      if (bytes !== null) {
-        previous_byte_tokens.push(bytes);
+      if (bytes2 !== null) {
+        previous_byte_tokens.push(bytes2);
       } else {
         if (previous_byte_tokens.length > 0) {
           const string = this.text_decoder.decode(
@@ -40751,7 +40751,7 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
     if (!float16LUT) {
       float16LUT = new Float32Array(65536);
       const buffer = new ArrayBuffer(4);
-      const u32 = new Uint32Array(buffer);
+      const u322 = new Uint32Array(buffer);
       const f32 = new Float32Array(buffer);
       for (let i = 0; i < float16LUT.length; ++i) {
         let outBits = 0;
@@ -40775,7 +40775,7 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
         } else {
           outBits = sign | exp + 112 << 23 | mantissa << 13;
         }
-        u32[0] = outBits;
+        u322[0] = outBits;
         float16LUT[i] = f32[0];
       }
     }
@@ -66261,13 +66261,13 @@ var TABLE = (() => {
   }
   return t;
 })();
-function crc32c(bytes) {
+function crc32c(bytes2) {
   let c = 4294967295;
-  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 255] ^ c >>> 8;
+  for (let i = 0; i < bytes2.length; i++) c = TABLE[(c ^ bytes2[i]) & 255] ^ c >>> 8;
   return (c ^ 4294967295) >>> 0;
 }
-function maskedCrc32c(bytes) {
-  const c = crc32c(bytes);
+function maskedCrc32c(bytes2) {
+  const c = crc32c(bytes2);
   return ((c >>> 15 | c << 17) >>> 0) + 2726488792 >>> 0;
 }
 
@@ -69112,15 +69112,15 @@ var ByteFallback2 = class extends Decoder_default2 {
     const new_tokens = [];
     let previous_byte_tokens = [];
     for (const token of tokens) {
-      let bytes = null;
+      let bytes2 = null;
       if (token.length === 6 && token.startsWith("<0x") && token.endsWith(">")) {
         const byte = parseInt(token.slice(3, 5), 16);
         if (!isNaN(byte)) {
-          bytes = byte;
+          bytes2 = byte;
         }
       }
-      if (bytes !== null) {
-        previous_byte_tokens.push(bytes);
+      if (bytes2 !== null) {
+        previous_byte_tokens.push(bytes2);
       } else {
         if (previous_byte_tokens.length > 0) {
           const string = this.text_decoder.decode(
@@ -75324,6 +75324,77 @@ async function listFiles(root, depth, limit) {
   return out.length > limit ? [...out.slice(0, limit), "..."] : out;
 }
 
+// src/tokenizer/token-cache.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readFileSync as readFileSync3, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join16 } from "node:path";
+var MAGIC = "TCLFTOK1";
+function tokenCacheKey(parts) {
+  const h = createHash3("sha256");
+  for (const p of parts) h.update(`${p.length}:${p}`);
+  return h.digest("hex");
+}
+var pathFor = (dir, key) => join16(dir, `${key}.tok`);
+function saveEncoded(dir, key, ds2) {
+  const header3 = Buffer.from(JSON.stringify({ size: ds2.size, tokens: ds2.ids.length, mask: ds2.attentionMask !== null }));
+  const parts = [
+    Buffer.from(MAGIC),
+    u32(header3.length),
+    header3,
+    bytes(ds2.offsets),
+    bytes(ds2.ids),
+    ds2.typeIds,
+    ...ds2.attentionMask ? [ds2.attentionMask] : [],
+    bytes(ds2.labels),
+    bytes(ds2.rows)
+  ];
+  replaceFileAtomic(pathFor(dir, key), (tmp) => writeFileSync6(tmp, Buffer.concat(parts)));
+}
+function loadEncoded(dir, key) {
+  let buf;
+  try {
+    buf = readFileSync3(pathFor(dir, key));
+  } catch {
+    return void 0;
+  }
+  try {
+    if (buf.subarray(0, 8).toString() !== MAGIC) return void 0;
+    const hlen = buf.readUInt32LE(8);
+    const { size, tokens, mask } = JSON.parse(buf.subarray(12, 12 + hlen).toString());
+    let at2 = 12 + hlen;
+    const take = (n) => {
+      const b = buf.subarray(at2, at2 + n);
+      at2 += n;
+      if (b.length !== n) throw new Error("truncated");
+      return b;
+    };
+    const i32 = (n) => {
+      const b = take(4 * n);
+      return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    };
+    const u8 = (n) => Uint8Array.from(take(n));
+    const ds2 = {
+      size,
+      offsets: i32(size + 1),
+      ids: i32(tokens),
+      typeIds: u8(tokens),
+      attentionMask: mask ? u8(tokens) : null,
+      labels: i32(size),
+      rows: i32(size)
+    };
+    if (at2 !== buf.length || ds2.offsets[size] !== tokens) return void 0;
+    return ds2;
+  } catch {
+    return void 0;
+  }
+}
+function u32(n) {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+var bytes = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
 // src/train/load-data.ts
 var SPLITS = ["train", "valid", "test"];
 async function locateSplits(flags, log) {
@@ -75373,7 +75444,7 @@ async function isPretokenized(file) {
     await fh.close();
   }
 }
-async function loadSplits(sf, flags, tok, log, fixedLabels) {
+async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
   const maxLength = Number(flags.max_length);
   const splits = {};
   if (sf.pretokenized) {
@@ -75391,22 +75462,28 @@ async function loadSplits(sf, flags, tok, log, fixedLabels) {
   if (!tok) throw new Error("internal: a tokenizer is needed for text files");
   const columns = { textColumn: flags.text_column, textPairColumn: flags.text_pair_column, labelColumn: flags.label_column };
   const rows = {};
+  const chosen = {};
   for (const split of SPLITS) {
     const file = sf.files[split];
     if (!file) continue;
     const r = await readExamples(file, columns);
     if (r.examples.length === 0) throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
     rows[split] = r.examples;
+    chosen[split] = [r.columns.text, r.columns.textPair ?? "", r.columns.label].join("\0");
     log.info(`${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`);
   }
   const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : buildLabelMap(rows.train);
   for (const split of SPLITS) if (rows[split]) applyLabelMap(rows[split], labelMap, sf.files[split]);
+  const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
   await log.group("Tokenizing", async () => {
     for (const split of SPLITS) {
       if (!rows[split]) continue;
       const t0 = Date.now();
-      splits[split] = encodeExamples(tok, rows[split], labelMap, maxLength);
-      log.info(`${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens in ${((Date.now() - t0) / 1e3).toFixed(1)} s`);
+      const key = tokenCacheDir && tokenCacheKey(["v1", await sha256File(sf.files[split]), tokenizerHash, String(maxLength), chosen[split], labelMap.labels.join("\0")]);
+      const cached = key ? loadEncoded(tokenCacheDir, key) : void 0;
+      splits[split] = cached ?? encodeExamples(tok, rows[split], labelMap, maxLength);
+      if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split]);
+      log.info(`${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`);
     }
   });
   return { labelMap, splits, stats: datasetStats(rows), files: sf.files };
@@ -75440,8 +75517,8 @@ function progressLine(s, elapsed) {
 // src/onnx/session.ts
 import * as ort from "onnxruntime-node";
 async function sessionFor(graphOrBytes, opts = {}) {
-  const bytes = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
-  return ort.InferenceSession.create(bytes, {
+  const bytes2 = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
+  return ort.InferenceSession.create(bytes2, {
     executionProviders: opts.executionProviders ?? ["cpu"],
     graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
     intraOpNumThreads: opts.intraOpNumThreads ?? 0,
@@ -76810,21 +76887,21 @@ async function runTraining(flags, opts) {
   const { log } = opts;
   const startedAt = /* @__PURE__ */ new Date();
   const outputDir = resolve4(String(flags.output_dir));
-  const ckptRoot = join16(outputDir, "checkpoints");
+  const ckptRoot = join17(outputDir, "checkpoints");
   mkdirSync6(ckptRoot, { recursive: true });
   const resumeDir = flags.resume_from ? resolve4(String(flags.resume_from)) : void 0;
   const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
   const modelSource = resumeDir ?? String(flags.model_name_or_path);
-  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join16(outputDir, ".cache");
+  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join17(outputDir, ".cache");
   const splitFiles = await locateSplits(flags, log);
   const modelFiles = await log.group("Model", () => resolveModel(modelSource, {
     hubUrl: flags.hub_url,
-    cacheDir: join16(cacheDir2, "models"),
+    cacheDir: join17(cacheDir2, "models"),
     requireTokenizer: !splitFiles.pretokenized
   }));
   log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
   const tok = modelFiles.tokenizerJson || modelFiles.vocabTxt ? await loadTokenizer2(modelFiles.dir) : void 0;
-  const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels);
+  const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels, join17(cacheDir2, "tokens"));
   const labels = data.labelMap.labels;
   if (labels.length < 2) throw new Error(`train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`);
   log.info(`labels: ${labels.join(", ")}`);
@@ -76854,7 +76931,7 @@ async function runTraining(flags, opts) {
       start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
       log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
     }
-    const metricsJsonl = join16(outputDir, "metrics.jsonl");
+    const metricsJsonl = join17(outputDir, "metrics.jsonl");
     const events2 = new EventStream(
       new JsonlWriter(metricsJsonl, !!resume),
       flags.log_file ? new JsonlWriter(resolve4(String(flags.log_file)), !!resume) : void 0
@@ -76895,7 +76972,7 @@ async function runTraining(flags, opts) {
       progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
       validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : void 0,
       epochEnd: async (epoch, trainLoss, validation, seconds2) => {
-        const dir = join16(ckptRoot, `epoch-${epoch}`);
+        const dir = join17(ckptRoot, `epoch-${epoch}`);
         const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
         if (validation && better) {
           best = validation;
@@ -76915,12 +76992,12 @@ async function runTraining(flags, opts) {
     let test;
     let predictions = [];
     if (end.cancelled) {
-      checkpointDir = join16(ckptRoot, "interrupted");
+      checkpointDir = join17(ckptRoot, "interrupted");
       await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch, end.stepInEpoch), evalOpts.maxLength);
       checkpoints.push({ epoch: "final", path: checkpointDir });
       log.warning(`cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`);
     } else {
-      checkpointDir = join16(ckptRoot, "final");
+      checkpointDir = join17(ckptRoot, "final");
       await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
       checkpoints.push({ epoch: "final", path: checkpointDir });
       if (data.splits.test) {
@@ -76931,7 +77008,7 @@ async function runTraining(flags, opts) {
         log.info(`test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
       }
     }
-    const files = [join16(outputDir, "metrics.json"), metricsJsonl];
+    const files = [join17(outputDir, "metrics.json"), metricsJsonl];
     if (flags.predictions_file && predictions.length) {
       const path10 = resolve4(String(flags.predictions_file));
       writePredictions(path10, predictions, labels);
@@ -76962,9 +77039,9 @@ async function runTraining(flags, opts) {
       dataset: data.stats,
       checkpoints
     };
-    writeJsonAtomic(join16(outputDir, "metrics.json"), metrics);
-    files.push(...writeTensorBoard(allEvents, join16(outputDir, "tensorboard")));
-    const reportPath = join16(outputDir, "report.md");
+    writeJsonAtomic(join17(outputDir, "metrics.json"), metrics);
+    files.push(...writeTensorBoard(allEvents, join17(outputDir, "tensorboard")));
+    const reportPath = join17(outputDir, "report.md");
     writeFileAtomic(reportPath, renderReport(metrics));
     files.push(reportPath);
     return { metrics, outputDir, checkpointDir, reportPath, files };
@@ -76974,7 +77051,7 @@ async function runTraining(flags, opts) {
 }
 function pruneEpochCheckpoints(root, keep, list) {
   for (const name of readdirSync3(root)) {
-    const dir = join16(root, name);
+    const dir = join17(root, name);
     if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync4(dir, { recursive: true, force: true });
   }
   for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== "final") list.splice(i, 1);
@@ -77053,7 +77130,7 @@ function helpText() {
 }
 
 // src/cli/demo.ts
-import { join as join17, resolve as resolve5 } from "node:path";
+import { join as join18, resolve as resolve5 } from "node:path";
 
 // src/data/demo/words.ts
 var POSITIVE_ADJ = ["good", "great", "excellent", "wonderful", "brilliant", "charming", "moving", "funny", "beautiful", "clever", "enjoyable", "gripping", "delightful", "superb", "touching", "fun", "fresh", "smart"];
@@ -77246,8 +77323,8 @@ var DEMO_CLI_FLAGS = {
 };
 async function prepareDemo(outputDir, seed) {
   const root = resolve5(outputDir);
-  const dataDir = join17(root, "data");
-  const modelDir = join17(root, "tiny-bert");
+  const dataDir = join18(root, "data");
+  const modelDir = join18(root, "tiny-bert");
   await writeDemoDataset(dataDir, seed);
   await writeDemoTokenizer(modelDir);
   const raw = demoBertConfig(demoVocab().length);
@@ -77256,14 +77333,14 @@ async function prepareDemo(outputDir, seed) {
   const weights = initBertWeights(specs, cfg, seed);
   const tensors = /* @__PURE__ */ new Map();
   for (const s of specs) if (!s.name.startsWith("classifier.")) tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
-  writeSafetensors(join17(modelDir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(join17(modelDir, "config.json"), raw);
+  writeSafetensors(join18(modelDir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join18(modelDir, "config.json"), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }
 
 // src/cli/main.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 async function main(argv) {
   const log = lineLogger();
   try {
@@ -77289,14 +77366,14 @@ async function main(argv) {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
-    const cacheDir2 = process.env.XDG_CACHE_HOME ? join18(process.env.XDG_CACHE_HOME, "textclf") : join18(homedir2(), ".cache", "textclf");
+    const cacheDir2 = process.env.XDG_CACHE_HOME ? join19(process.env.XDG_CACHE_HOME, "textclf") : join19(homedir2(), ".cache", "textclf");
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir2 });
     const t = r.metrics.test;
     process.stdout.write([
       "",
       t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : "no test split",
       `report:     ${r.reportPath}`,
-      `metrics:    ${join18(r.outputDir, "metrics.json")}`,
+      `metrics:    ${join19(r.outputDir, "metrics.json")}`,
       `checkpoint: ${r.checkpointDir}`,
       ""
     ].join("\n"));

@@ -12,6 +12,8 @@ import type { Logger } from '../report/logger.js';
 import { encodeExamples, type EncodedDataset } from '../tokenizer/encoded-dataset.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import type { DatasetStats } from './metrics-types.js';
+import { sha256File } from '../datastore/checksum.js';
+import { loadEncoded, saveEncoded, tokenCacheKey } from '../tokenizer/token-cache.js';
 
 export type Split = 'train' | 'valid' | 'test';
 export const SPLITS: Split[] = ['train', 'valid', 'test'];
@@ -81,7 +83,8 @@ async function isPretokenized(file: string): Promise<boolean> {
 }
 
 /** Reads and tokenizes the splits; labels come from train (or from `fixedLabels` when resuming). */
-export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenizer | undefined, log: Logger, fixedLabels?: string[]): Promise<LoadedData> {
+export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenizer | undefined, log: Logger, fixedLabels?: string[],
+  tokenCacheDir?: string): Promise<LoadedData> {
   const maxLength = Number(flags.max_length);
   const splits: Partial<Record<Split, EncodedDataset>> = {};
   if (sf.pretokenized) {
@@ -99,22 +102,29 @@ export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenize
   if (!tok) throw new Error('internal: a tokenizer is needed for text files');
   const columns = { textColumn: flags.text_column as string | undefined, textPairColumn: flags.text_pair_column as string | undefined, labelColumn: flags.label_column as string | undefined };
   const rows: Partial<Record<Split, Example[]>> = {};
+  const chosen: Partial<Record<Split, string>> = {};
   for (const split of SPLITS) {
     const file = sf.files[split];
     if (!file) continue;
     const r = await readExamples(file, columns);
     if (r.examples.length === 0) throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
     rows[split] = r.examples;
+    chosen[split] = [r.columns.text, r.columns.textPair ?? '', r.columns.label].join('\0');
     log.info(`${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ''}, label: ${r.columns.label})`);
   }
   const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : buildLabelMap(rows.train!);
   for (const split of SPLITS) if (rows[split]) applyLabelMap(rows[split]!, labelMap, sf.files[split]!);
+  const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
   await log.group('Tokenizing', async () => {
     for (const split of SPLITS) {
       if (!rows[split]) continue;
       const t0 = Date.now();
-      splits[split] = encodeExamples(tok, rows[split]!, labelMap, maxLength);
-      log.info(`${split}: ${splits[split]!.size} examples, ${splits[split]!.ids.length} tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      // Everything the ids depend on: the file's bytes, the tokenizer, max_length, columns, labels.
+      const key = tokenCacheDir && tokenCacheKey(['v1', await sha256File(sf.files[split]!), tokenizerHash, String(maxLength), chosen[split]!, labelMap.labels.join('\0')]);
+      const cached = key ? loadEncoded(tokenCacheDir!, key) : undefined;
+      splits[split] = cached ?? encodeExamples(tok, rows[split]!, labelMap, maxLength);
+      if (key && !cached) saveEncoded(tokenCacheDir!, key, splits[split]!);
+      log.info(`${split}: ${splits[split]!.size} examples, ${splits[split]!.ids.length} tokens ${cached ? 'from the token cache' : 'tokenized'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
   });
   return { labelMap, splits, stats: datasetStats(rows), files: sf.files };

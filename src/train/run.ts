@@ -63,7 +63,7 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
   log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
   // Pre-tokenized data needs no tokenizer; one that exists still checks ids and goes into checkpoints.
   const tok = modelFiles.tokenizerJson || modelFiles.vocabTxt ? await loadTokenizer(modelFiles.dir) : undefined;
-  const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels);
+  const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels, join(cacheDir, 'tokens'));
   const labels = data.labelMap.labels;
   if (labels.length < 2) throw new Error(`train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`);
   log.info(`labels: ${labels.join(', ')}`);
