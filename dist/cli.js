@@ -66047,6 +66047,13 @@ function mdLink(text, url2) {
   return safe ? `[${md(text)}](${safe})` : md(text);
 }
 
+// src/util/duration.ts
+function formatDuration(seconds2) {
+  const s = Math.max(0, Math.round(seconds2));
+  const h = Math.floor(s / 3600), mi = Math.floor(s % 3600 / 60), se = s % 60;
+  return h > 0 ? `${h}h ${mi}m ${se}s` : mi > 0 ? `${mi}m ${se}s` : `${se}s`;
+}
+
 // src/report/markdown.ts
 var n4 = (x) => x === void 0 || !Number.isFinite(x) ? "–" : x.toFixed(4);
 var pct = (x) => x === void 0 || !Number.isFinite(x) ? "–" : (x * 100).toFixed(2) + "%";
@@ -66215,11 +66222,6 @@ function timing(m) {
   return `### Time
 
 ${items.map((i) => `- ${i}`).join("\n")}`;
-}
-function formatDuration(seconds2) {
-  const s = Math.max(0, Math.round(seconds2));
-  const h = Math.floor(s / 3600), mi = Math.floor(s % 3600 / 60), se = s % 60;
-  return h > 0 ? `${h}h ${mi}m ${se}s` : mi > 0 ? `${mi}m ${se}s` : `${se}s`;
 }
 function artifactsSection(artifacts) {
   if (!artifacts?.length) return "";
@@ -76962,7 +76964,8 @@ async function runTraining(flags, opts) {
     const policy = String(flags.save_checkpoints);
     let bestEpoch;
     let best;
-    const meta = (epoch, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: { ...flags, github_token: void 0 } });
+    const recordedFlags = { ...flags, github_token: void 0 };
+    const meta = (epoch, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: recordedFlags });
     const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
     const trainStart = Date.now();
     log.info(`training ${numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`);
@@ -77021,7 +77024,7 @@ async function runTraining(flags, opts) {
       run: {
         model: String(flags.model_name_or_path),
         datastore: splitFiles.datastore,
-        flags: { ...flags, github_token: void 0 },
+        flags: recordedFlags,
         device: runner.deviceName,
         startedAt: startedAt.toISOString(),
         finishedAt: (/* @__PURE__ */ new Date()).toISOString(),

@@ -23812,13 +23812,15 @@ import { promisify as promisify2 } from "node:util";
 var ORT_VERSION = "1.30.0";
 var ORT_PACKAGE = "onnxruntime-node";
 
+// src/train/device.ts
+var CUDA_PROVIDER_LIBS = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+
 // src/github/runtime.ts
-var CUDA_LIBS = ["libonnxruntime_providers_cuda.so", "libonnxruntime_providers_shared.so"];
 function binDir(ortDir, platform2 = process.platform, arch3 = process.arch) {
   return join5(ortDir, "bin", "napi-v6", platform2, arch3);
 }
 function hasCudaProvider(ortDir, platform2 = process.platform, arch3 = process.arch) {
-  return CUDA_LIBS.every((f2) => existsSync3(join5(binDir(ortDir, platform2, arch3), f2)));
+  return CUDA_PROVIDER_LIBS.every((f2) => existsSync3(join5(binDir(ortDir, platform2, arch3), f2)));
 }
 function usable(dir, version, platform2, arch3) {
   return packageVersion(dir) === version && existsSync3(join5(binDir(dir, platform2, arch3), "onnxruntime_binding.node"));
@@ -23892,7 +23894,7 @@ async function installCuda(dir, log) {
     const err = e;
     throw new RegistryError(`installing the CUDA 12 provider (node ${args.join(" ")}) failed: ${firstError(err.stderr || err.message)}. The step downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet: allow that host (or its proxy via GLOBAL_AGENT_HTTPS_PROXY), pre-install onnxruntime-node with CUDA into the tool cache, or set allow_cpu_fallback: true`);
   }
-  if (!hasCudaProvider(dir, "linux", "x64")) throw new RegistryError(`onnxruntime-node's install step finished but ${CUDA_LIBS.join(", ")} are missing in ${binDir(dir, "linux", "x64")}`);
+  if (!hasCudaProvider(dir, "linux", "x64")) throw new RegistryError(`onnxruntime-node's install step finished but ${CUDA_PROVIDER_LIBS.join(", ")} are missing in ${binDir(dir, "linux", "x64")}`);
 }
 function firstError(output) {
   const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);

@@ -11,6 +11,7 @@ import * as tc from '@actions/tool-cache';
 import type { Logger } from '../report/logger.js';
 import { NpmRegistry, packageVersion, RegistryError } from './npm-fetch.js';
 import { ORT_PACKAGE, ORT_VERSION } from './ort-version.js';
+import { CUDA_PROVIDER_LIBS } from '../train/device.js';
 
 export type OrtSource = 'action' | 'tool-cache' | 'provisioned';
 
@@ -36,14 +37,13 @@ export interface ResolveOptions {
 }
 
 /** CUDA provider libraries that onnxruntime-node's install step adds on Linux x64. */
-const CUDA_LIBS = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
 
 export function binDir(ortDir: string, platform: string = process.platform, arch: string = process.arch): string {
   return join(ortDir, 'bin', 'napi-v6', platform, arch);
 }
 
 export function hasCudaProvider(ortDir: string, platform: string = process.platform, arch: string = process.arch): boolean {
-  return CUDA_LIBS.every((f) => existsSync(join(binDir(ortDir, platform, arch), f)));
+  return CUDA_PROVIDER_LIBS.every((f) => existsSync(join(binDir(ortDir, platform, arch), f)));
 }
 
 function usable(dir: string, version: string, platform: string, arch: string): boolean {
@@ -133,7 +133,7 @@ async function installCuda(dir: string, log: Logger): Promise<void> {
     throw new RegistryError(`installing the CUDA 12 provider (node ${args.join(' ')}) failed: ${firstError(err.stderr || err.message)}. ` +
       'The step downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet: allow that host (or its proxy via GLOBAL_AGENT_HTTPS_PROXY), pre-install onnxruntime-node with CUDA into the tool cache, or set allow_cpu_fallback: true');
   }
-  if (!hasCudaProvider(dir, 'linux', 'x64')) throw new RegistryError(`onnxruntime-node's install step finished but ${CUDA_LIBS.join(', ')} are missing in ${binDir(dir, 'linux', 'x64')}`);
+  if (!hasCudaProvider(dir, 'linux', 'x64')) throw new RegistryError(`onnxruntime-node's install step finished but ${CUDA_PROVIDER_LIBS.join(', ')} are missing in ${binDir(dir, 'linux', 'x64')}`);
 }
 
 /** The first `...Error: message` line of a crashed node process, else its last line. */

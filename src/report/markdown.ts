@@ -3,6 +3,7 @@
 // through md()/mdLink().
 import type { EvalMetrics, MetricsFile } from '../train/metrics-types.js';
 import { md, mdLink } from './escape.js';
+import { formatDuration } from '../util/duration.js';
 
 export interface ArtifactLink {
   name: string;
@@ -147,12 +148,6 @@ function timing(m: MetricsFile): string {
   if (r.samplesPerSecond !== undefined) items.push(`throughput: ${r.samplesPerSecond.toFixed(1)} samples/s`);
   if (r.finishedAt) items.push(`finished: ${md(r.finishedAt)}`);
   return `### Time\n\n${items.map((i) => `- ${i}`).join('\n')}`;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600), mi = Math.floor((s % 3600) / 60), se = s % 60;
-  return h > 0 ? `${h}h ${mi}m ${se}s` : mi > 0 ? `${mi}m ${se}s` : `${se}s`;
 }
 
 function artifactsSection(artifacts: ArtifactLink[] | undefined): string {

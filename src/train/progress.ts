@@ -1,5 +1,5 @@
 // Terminal progress: one line at most every `everySeconds`, with throughput and ETA.
-import { formatDuration } from '../report/markdown.js';
+import { formatDuration } from '../util/duration.js';
 
 export interface ProgressState { step: number; totalSteps: number; epoch: number; maxEpochs: number; loss: number; samples: number }
 

@@ -118,7 +118,8 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
     const policy = String(flags.save_checkpoints);
     let bestEpoch: number | undefined;
     let best: EvalMetrics | undefined;
-    const meta = (epoch: number, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: { ...flags, github_token: undefined } });
+    const recordedFlags = { ...flags, github_token: undefined }; // never persist the token
+    const meta = (epoch: number, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: recordedFlags });
     const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
     const trainStart = Date.now();
 
@@ -175,7 +176,7 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
       version: 1,
       labels,
       run: {
-        model: String(flags.model_name_or_path), datastore: splitFiles.datastore, flags: { ...flags, github_token: undefined },
+        model: String(flags.model_name_or_path), datastore: splitFiles.datastore, flags: recordedFlags,
         device: runner.deviceName, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
         wallSeconds: (Date.now() - startedAt.getTime()) / 1000, samplesPerSecond: trainSeconds > 0 ? end.samples / trainSeconds : 0,
         totalSteps: runner.globalStep, numParameters, commit: process.env.GITHUB_SHA, cancelled: end.cancelled || undefined,
