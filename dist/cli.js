@@ -31093,7 +31093,7 @@ function parseFlags(raw, scope) {
   return out;
 }
 
-// src/report/logger.ts
+// src/util/logger.ts
 function lineLogger(write = (l) => process.stderr.write(l + "\n")) {
   return {
     info: (m) => write(m),
@@ -31305,6 +31305,25 @@ function typedArrayOf(dtype, values) {
     case "float16":
       throw new Error("float16 constants are not supported; build them as float32 and Cast");
   }
+}
+
+// src/onnx/ir.ts
+var FloatAttr = class {
+  constructor(value) {
+    this.value = value;
+  }
+  value;
+};
+var float = (v) => new FloatAttr(v);
+var GraphBuildError = class extends Error {
+  name = "GraphBuildError";
+};
+var unknownCounter = 0;
+function unknownDim() {
+  return `?${++unknownCounter}`;
+}
+function isUnknown(d) {
+  return typeof d === "string" && d.startsWith("?");
 }
 
 // src/util/shape.ts
@@ -31723,16 +31742,6 @@ function inferOutputs(node, expected) {
 }
 
 // src/onnx/graph.ts
-var FloatAttr = class {
-  constructor(value) {
-    this.value = value;
-  }
-  value;
-};
-var float = (v) => new FloatAttr(v);
-var GraphBuildError = class extends Error {
-  name = "GraphBuildError";
-};
 var Value = class {
   constructor(graph, name, dtype, shape, producer) {
     this.graph = graph;
@@ -31772,13 +31781,6 @@ var Node = class {
   domain;
   outputs = [];
 };
-var unknownCounter = 0;
-function unknownDim() {
-  return `?${++unknownCounter}`;
-}
-function isUnknown(d) {
-  return typeof d === "string" && d.startsWith("?");
-}
 var Graph = class {
   constructor(name = "graph", parent) {
     this.name = name;
@@ -69601,6 +69603,7 @@ function attribute(name, a) {
     const nums = a;
     return nums.every(Number.isInteger) ? { name, type: T.INTS, ints: nums } : { name, type: T.FLOATS, floats: nums };
   }
+  if ("inputs" in a) throw new Error(`attribute '${name}': a subgraph must be built with Graph (got '${a.name}')`);
   return { name, type: T.TENSOR, t: tensorProto("", a) };
 }
 function graphProto(g) {
@@ -69727,7 +69730,7 @@ function loadResumeState(dir) {
   return { optimizer, meta };
 }
 
-// src/tokenizer/encoded-dataset.ts
+// src/data/encoded-dataset.ts
 var EncodedDatasetBuilder = class {
   n = 0;
   len = 0;
@@ -69781,16 +69784,6 @@ function grow(a, need2) {
   const b = new a.constructor(cap);
   b.set(a);
   return b;
-}
-function encodeExamples(tok, examples, labels, maxLength) {
-  const b = new EncodedDatasetBuilder();
-  for (const ex of examples) {
-    const label = labels.label2id[String(ex.label)];
-    if (label === void 0) throw new RangeError(`row ${ex.row}: label ${JSON.stringify(ex.label)} is not in the label map (${labels.labels.join(", ")})`);
-    const e = tok.encode(ex.text, ex.textPair, maxLength);
-    b.add(ex.row, label, e.ids, e.typeIds);
-  }
-  return b.finish();
 }
 var lengthOf = (d, i) => d.offsets[i + 1] - d.offsets[i];
 
@@ -69874,7 +69867,7 @@ function padGroup(group, padId) {
   return group.map((b) => padBatchTo(b, seqLen, padId));
 }
 
-// src/train/metrics.ts
+// src/metrics/classification.ts
 function classificationMetrics(labels, truth, predicted, loss) {
   const k = labels.length;
   const confusion2 = Array.from({ length: k }, () => new Array(k).fill(0));
@@ -75326,6 +75319,18 @@ async function listFiles(root, depth, limit) {
   return out.length > limit ? [...out.slice(0, limit), "..."] : out;
 }
 
+// src/tokenizer/encode.ts
+function encodeExamples(tok, examples, labels, maxLength) {
+  const b = new EncodedDatasetBuilder();
+  for (const ex of examples) {
+    const label = labels.label2id[String(ex.label)];
+    if (label === void 0) throw new RangeError(`row ${ex.row}: label ${JSON.stringify(ex.label)} is not in the label map (${labels.labels.join(", ")})`);
+    const e = tok.encode(ex.text, ex.textPair, maxLength);
+    b.add(ex.row, label, e.ids, e.typeIds);
+  }
+  return b.finish();
+}
+
 // src/tokenizer/token-cache.ts
 import { createHash as createHash3 } from "node:crypto";
 import { readFileSync as readFileSync3, writeFileSync as writeFileSync6 } from "node:fs";
@@ -75537,7 +75542,7 @@ function tensor(dtype, data, dims) {
   return new ort.Tensor(dtype, data, dims);
 }
 
-// src/train/device.ts
+// src/runtime/device.ts
 import { execFileSync } from "node:child_process";
 import { existsSync as existsSync8, readdirSync as readdirSync2 } from "node:fs";
 import { createRequire as createRequire2 } from "node:module";
@@ -75630,7 +75635,7 @@ function isProviderLoadError(message) {
   return /ExecutionProvider|providers_|Failed to load (shared )?library|CUDA|cudnn|cublas/i.test(message);
 }
 
-// src/train/eval-graph.ts
+// src/engine/eval-graph.ts
 function buildEvalGraph(model, opts) {
   const g = new Graph(opts.labels ? "eval" : "predict");
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
@@ -75645,7 +75650,7 @@ function buildEvalGraph(model, opts) {
   return { graph: g, inputs, withLabels: opts.labels };
 }
 
-// src/train/feeds.ts
+// src/engine/feeds.ts
 var FeedError = class extends Error {
   name = "FeedError";
 };
@@ -75720,7 +75725,7 @@ function stackBatches(specs, batches2, K, A) {
   return out;
 }
 
-// src/train/session-factory.ts
+// src/runtime/open-session.ts
 async function openSession(graph, where) {
   try {
     return await sessionFor(graph, { executionProviders: executionProviders(where.device), intraOpNumThreads: where.threads ?? 0 });
@@ -76357,7 +76362,7 @@ var ALL = [
 var GRADIENTS = new Map(ALL.map((s) => [s.op, s]));
 var GRADIENT_OPS = ALL.map((s) => s.op);
 
-// src/autodiff/gradients.ts
+// src/autodiff/backward.ts
 function gradients(loss, wrt, opts = {}) {
   const g = loss.graph;
   const nodes = nodesOf(g);
@@ -76395,7 +76400,7 @@ function gradients(loss, wrt, opts = {}) {
     if (!node.inputs.some((_, i) => needs(i))) continue;
     const spec = GRADIENTS.get(node.opType);
     if (!spec) {
-      throw new GraphBuildError(`gradients: no gradient for op '${node.opType}' (node '${node.name}'); add src/autodiff/gradients/${node.opType.toLowerCase()}_grad.ts`);
+      throw new GraphBuildError(`gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`);
     }
     const ctx = contextFor(g, node, total, needs);
     let grads;
@@ -76539,7 +76544,7 @@ function makeOptimizer(cfg) {
   return cfg.kind === "adamw" ? adamw(cfg) : sgd(cfg);
 }
 
-// src/train/step-graph.ts
+// src/engine/step-graph.ts
 var stateKey = (slot, param) => `${slot}.${param}`;
 var STEPS_DIM = "steps";
 function buildStepGraph(model, opts) {
@@ -76635,7 +76640,7 @@ function accumulated(g, s, perStep) {
   return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
 }
 
-// src/train/runner.ts
+// src/engine/runner.ts
 var Runner = class _Runner {
   constructor(model, device, threads, stepGraph, session, initial) {
     this.model = model;
@@ -77132,10 +77137,10 @@ function helpText() {
   return lines.join("\n");
 }
 
-// src/cli/demo.ts
+// src/demo/prepare.ts
 import { join as join18, resolve as resolve5 } from "node:path";
 
-// src/data/demo/words.ts
+// src/demo/words.ts
 var POSITIVE_ADJ = ["good", "great", "excellent", "wonderful", "brilliant", "charming", "moving", "funny", "beautiful", "clever", "enjoyable", "gripping", "delightful", "superb", "touching", "fun", "fresh", "smart"];
 var NEGATIVE_ADJ = ["bad", "awful", "boring", "dull", "terrible", "weak", "silly", "clumsy", "painful", "messy", "tedious", "bland", "lazy", "poor", "forgettable", "stale", "dreadful", "flat"];
 var POSITIVE_VERB = ["loved", "enjoyed", "liked", "adored", "admired"];
@@ -77168,7 +77173,7 @@ var FILLERS = [
   "it is the second part of a series."
 ];
 
-// src/data/demo/vocab.ts
+// src/demo/vocab.ts
 var SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 var PUNCT = /([!-/:-@[-`{-~])/;
 function demoWords(text) {
@@ -77203,7 +77208,7 @@ function demoTokenizerJson() {
   return bertTokenizerJson(demoVocab(), BERT_DEFAULTS, "demo vocab");
 }
 
-// src/data/demo/reviews.ts
+// src/demo/reviews.ts
 var DEMO_MAX_LENGTH = 32;
 var pick2 = (r, a) => a[Math.floor(r() * a.length)];
 var maybe = (r, p, s) => r() < p ? `${s} ` : "";
@@ -77258,7 +77263,7 @@ function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
   return { train: split(sizes.train), valid: split(sizes.valid), test: split(sizes.test) };
 }
 
-// src/data/demo/write.ts
+// src/demo/write.ts
 import { promises as fs9 } from "node:fs";
 import path9 from "node:path";
 function toCsv(rows) {
@@ -77287,7 +77292,7 @@ async function writeDemoTokenizer(dir) {
   });
 }
 
-// src/data/demo/recipe.ts
+// src/demo/recipe.ts
 function demoBertConfig(vocabSize) {
   return {
     model_type: "bert",
@@ -77319,7 +77324,7 @@ var DEMO_FLAGS = {
   seed: 42
 };
 
-// src/cli/demo.ts
+// src/demo/prepare.ts
 var DEMO_CLI_FLAGS = {
   ...Object.fromEntries(Object.entries(DEMO_FLAGS).map(([k, v]) => [k, String(v)])),
   output_dir: "demo-output"

@@ -23318,7 +23318,7 @@ function endGroup() {
   issue("endgroup");
 }
 
-// src/github/npm-fetch.ts
+// src/runtime/npm-fetch.ts
 import { createHash } from "node:crypto";
 import { createReadStream, mkdirSync, existsSync as existsSync2, readFileSync } from "node:fs";
 import { join as join4 } from "node:path";
@@ -23687,7 +23687,7 @@ function _getGlobal(key, defaultValue) {
   return value !== void 0 ? value : defaultValue;
 }
 
-// src/github/npm-fetch.ts
+// src/runtime/npm-fetch.ts
 var import_semver = __toESM(require_semver2(), 1);
 var RegistryError = class extends Error {
   name = "RegistryError";
@@ -23801,21 +23801,21 @@ function packageVersion(dir) {
   }
 }
 
-// src/github/runtime.ts
+// src/runtime/provision.ts
 import { execFile } from "node:child_process";
 import { existsSync as existsSync3, mkdirSync as mkdirSync2, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join as join5 } from "node:path";
 import { promisify as promisify2 } from "node:util";
 
-// src/github/ort-version.ts
+// src/runtime/ort-version.ts
 var ORT_VERSION = "1.30.0";
 var ORT_PACKAGE = "onnxruntime-node";
 
-// src/train/device.ts
+// src/runtime/device.ts
 var CUDA_PROVIDER_LIBS = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
 
-// src/github/runtime.ts
+// src/runtime/provision.ts
 function binDir(ortDir, platform2 = process.platform, arch3 = process.arch) {
   return join5(ortDir, "bin", "napi-v6", platform2, arch3);
 }

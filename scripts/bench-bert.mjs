@@ -97,7 +97,7 @@ async function worker() {
   const { parseBertConfig } = await import('../src/models/bert/config.ts');
   const { BertModel } = await import('../src/models/bert/graph.ts');
   const { initBertWeights } = await import('../src/models/bert/load.ts');
-  const { Runner } = await import('../src/train/runner.ts');
+  const { Runner } = await import('../src/engine/runner.ts');
   const { mulberry32 } = await import('../src/util/random.ts');
   const ortPkg = JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8'));
   const config = parseBertConfig({

@@ -5,9 +5,9 @@
 // --mlp / --transformer (one model only).
 import os from 'node:os';
 import type { Graph, Value } from '../src/onnx/graph.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../src/train/model-contract.js';
-import type { MicroBatch } from '../src/train/feeds.js';
-import { Runner } from '../src/train/runner.js';
+import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../src/engine/contract.js';
+import type { MicroBatch } from '../src/engine/feeds.js';
+import { Runner } from '../src/engine/runner.js';
 import { mulberry32 } from '../src/util/random.js';
 import { numElements } from '../src/util/shape.js';
 

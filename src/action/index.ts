@@ -11,8 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as core from '@actions/core';
-import { defaultRegistry } from '../github/npm-fetch.js';
-import { resolveOrt, type OrtRuntime } from '../github/runtime.js';
+import { defaultRegistry } from '../runtime/npm-fetch.js';
+import { resolveOrt, type OrtRuntime } from '../runtime/provision.js';
 import { maskToken } from './inputs.js';
 import { actionsLogger } from './logger.js';
 

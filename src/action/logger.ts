@@ -1,7 +1,7 @@
 // The engine's Logger on top of @actions/core: groups become collapsible log groups, warnings and
 // errors become annotations; notices too, so the run's key facts show on the summary page.
 import * as core from '@actions/core';
-import type { Logger } from '../report/logger.js';
+import type { Logger } from '../util/logger.js';
 
 export interface ActionsLogger extends Logger {
   /** Opens a flat group that stays open until the next group, section or endSection (epochs). */

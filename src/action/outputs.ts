@@ -1,7 +1,7 @@
 // Step outputs: the final metrics (test split, else the best validation epoch) and paths.
 import * as core from '@actions/core';
-import { finalEval } from '../github/compare.js';
-import type { MetricsFile } from '../train/metrics-types.js';
+import { finalEval } from '../github/pr/compare.js';
+import type { MetricsFile } from '../metrics/types.js';
 
 /** accuracy/f1/loss outputs: the evaluation deltas and gates use; empty without an evaluated split. */
 export function metricOutputs(m: MetricsFile): { accuracy: string; f1: string; loss: string } {

@@ -1,9 +1,9 @@
 // The `textclf` command: parse flags from the one schema, run, print where the results are.
 import { FlagError, parseFlags } from '../config/parse.js';
-import { lineLogger } from '../report/logger.js';
+import { lineLogger } from '../util/logger.js';
 import { runTraining } from '../train/run.js';
 import { helpText, parseArgv } from './args.js';
-import { DEMO_CLI_FLAGS, prepareDemo } from './demo.js';
+import { DEMO_CLI_FLAGS, prepareDemo } from '../demo/prepare.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 

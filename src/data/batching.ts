@@ -1,7 +1,7 @@
 // Padded int64 batches from a tokenized dataset. Training order: shuffle (seeded), sort by length
 // inside chunks of ~50 batches so each batch pads little, then shuffle the batch order so lengths
 // do not drift through the epoch. shuffle=false keeps file order with no bucketing.
-import { lengthOf, type EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import { lengthOf, type EncodedDataset } from './encoded-dataset.js';
 import type { Batch } from './types.js';
 import { mulberry32 } from '../util/random.js';
 

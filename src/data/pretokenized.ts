@@ -3,7 +3,7 @@
 // 0..max); string labels get a sorted label map, like the text readers.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { EncodedDatasetBuilder, type EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import { EncodedDatasetBuilder, type EncodedDataset } from './encoded-dataset.js';
 import { labelMapFromLabels } from './labels.js';
 import type { LabelMap } from './types.js';
 

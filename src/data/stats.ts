@@ -1,7 +1,14 @@
 // Dataset statistics for reports: rows per split, label distribution, text length percentiles
 // (in Unicode characters, the pair included).
-import type { DatasetStats } from '../train/metrics-types.js';
 import type { Example } from './types.js';
+
+export interface DatasetStats {
+  rows: Record<string, number>;
+  /** per split: label -> count */
+  labels: Record<string, Record<string, number>>;
+  /** per split: text length (characters) percentiles */
+  textLength: Record<string, { p50: number; p90: number; p99: number; max: number }>;
+}
 
 export function datasetStats(splits: Record<string, readonly Example[] | undefined>): DatasetStats {
   const stats: DatasetStats = { rows: {}, labels: {}, textLength: {} };

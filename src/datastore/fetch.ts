@@ -11,7 +11,7 @@ import { extractArchive } from './extract.js';
 import { formatFromName, isArchive, looksLikeTar, sniff, SUPPORTED_SUFFIXES, type DatastoreFormat } from './format.js';
 import type { DatastoreLogger } from './logger.js';
 import { checkRecord, fromCacheEntry, writeRecord } from './record.js';
-import type { ResolvedDatastore } from './resolve.js';
+import type { ResolvedDatastore } from './types.js';
 import { displayVersion } from './version.js';
 
 export interface FetchPlan {

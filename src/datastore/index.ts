@@ -1,5 +1,6 @@
 // Public API of the datastore: the trainer calls resolveDatastore, then locateFile per split.
-export { resolveDatastore, type ResolveOptions, type ResolvedDatastore } from './resolve.js';
+export { resolveDatastore, type ResolveOptions } from './resolve.js';
+export type { ResolvedDatastore, RefreshOutcome } from './types.js';
 export { locateFile } from './locate.js';
 export { datastoreCacheRoot, type RetryBackoff } from './cache.js';
 export { DatastoreError } from './errors.js';

@@ -1,5 +1,5 @@
 // The slice of the host logger the datastore needs: notices become annotations in the action.
-import { lineLogger, type Logger } from '../report/logger.js';
+import { lineLogger, type Logger } from '../util/logger.js';
 
 export type DatastoreLogger = Pick<Logger, 'info' | 'notice' | 'warning'>;
 

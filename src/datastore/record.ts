@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { checkSha256 } from './checksum.js';
 import { DatastoreError } from './errors.js';
 import type { DatastoreFormat } from './format.js';
-import type { ResolvedDatastore } from './resolve.js';
+import type { ResolvedDatastore } from './types.js';
 
 /** Written into every cache entry: where it came from and the checksum of what was downloaded. */
 export const RECORD_FILE = '.textclf-datastore.json';

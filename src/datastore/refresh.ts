@@ -9,7 +9,7 @@ import { findCached, type CachedEntry } from './cache.js';
 import { obtainAndStore, type FetchPlan } from './fetch.js';
 import { headRequest } from './head.js';
 import { fromCacheEntry, readRecord } from './record.js';
-import type { ResolvedDatastore } from './resolve.js';
+import type { RefreshOutcome, ResolvedDatastore } from './types.js';
 import { conditionalHeaders, contentChanged, decideRedownload, hasValidators, readStamp, stampFromHeaders, writeStamp, type SourceStamp } from './source-stamp.js';
 import { contentVersion, displayVersion, shortHash } from './version.js';
 
@@ -18,13 +18,6 @@ export interface RefreshPlan extends Omit<FetchPlan, 'version' | 'shownVersion' 
   url: string;
   /** Where runs without datastore_refresh cache this URL (a hash of it): an earlier copy to compare with. */
   urlVersion: string;
-}
-
-export interface RefreshOutcome {
-  /** The content differs from the previous copy (or there was none). */
-  changed: boolean;
-  downloaded: boolean;
-  reason: string;
 }
 
 /** http-client errors may quote the request path (a presigned query) or the URL: keep secrets out of the log. */

@@ -13,7 +13,8 @@ import { downloadFile } from './download.js';
 import { DatastoreError } from './errors.js';
 import { maxExtractBytes } from './extract-budget.js';
 import { fetchOrReuse } from './fetch.js';
-import { lastCheckedCopy, refreshFromSource, type RefreshOutcome } from './refresh.js';
+import { lastCheckedCopy, refreshFromSource } from './refresh.js';
+import type { ResolvedDatastore } from './types.js';
 import { formatFromName, isArchive, SUPPORTED_SUFFIXES } from './format.js';
 import { defaultLogger, type DatastoreLogger } from './logger.js';
 import { entryName, safeFileName } from './names.js';
@@ -46,19 +47,6 @@ export interface ResolveOptions {
   maxExtractBytes?: number;
   /** Read for RUNNER_TOOL_CACHE, XDG_CACHE_HOME, GITHUB_ACTIONS and TEXTCLF_MAX_EXTRACT_BYTES (default: process.env). */
   env?: NodeJS.ProcessEnv;
-}
-
-export interface ResolvedDatastore {
-  /** Folder that train_file/valid_file/test_file resolve against. */
-  root: string;
-  name: string;
-  /** Version as the user would write it after `@` (`local` for folders and files used in place). */
-  version: string;
-  fromCache: boolean;
-  /** Set when the datastore is a single data file: its name inside `root`. */
-  file?: string;
-  /** Set when the source was checked for changes (datastore_refresh). */
-  refresh?: RefreshOutcome;
 }
 
 interface Request {

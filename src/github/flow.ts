@@ -5,14 +5,14 @@
 //   mode train:     beforeTraining -> runTraining -> afterTraining (or trainingFailed on a throw)
 // main keeps the @actions/core calls (inputs, outputs, setFailed); everything here is testable.
 import type { Flags } from '../config/parse.js';
-import type { MetricsFile } from '../train/metrics-types.js';
-import { chatOpsOutputs, finishTrainComment, flagsToRaw, handleTrainComment, type ChatOpsDecision } from './chatops.js';
+import type { MetricsFile } from '../metrics/types.js';
+import { chatOpsOutputs, finishTrainComment, flagsToRaw, handleTrainComment, type ChatOpsDecision } from './chatops/chatops.js';
 import { runUrl, type IssueCommentPayload, type Octokit, type RunContext } from './events.js';
-import type { GateFailure } from './gates.js';
-import { reportToPullRequest, type PrReportResult } from './pr-report.js';
+import type { GateFailure } from './pr/gates.js';
+import { reportToPullRequest, type PrReportResult } from './pr/pr-report.js';
 import { reportGateFailure, resolveGateIssue } from './schedule.js';
-import type { CommentMode } from './sticky-comment.js';
-import { parseSweep, planSweep } from './sweep.js';
+import type { CommentMode } from './pr/sticky-comment.js';
+import { parseSweep, planSweep } from './sweep/sweep.js';
 
 export interface GitHubInputs {
   comment: CommentMode;

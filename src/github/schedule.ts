@@ -2,9 +2,9 @@
 // while a gate fails. (Whether the datastore source changed is the datastore's business.)
 import { createHash } from 'node:crypto';
 import type { Octokit, RepoRef } from './events.js';
-import type { GateFailure } from './gates.js';
-import { loadBaseline } from './baseline.js';
-import type { ArtifactSource } from './run-artifacts.js';
+import type { GateFailure } from './pr/gates.js';
+import { loadBaseline } from './pr/baseline.js';
+import type { ArtifactSource } from './artifacts/run-artifacts.js';
 import { escapeMarkdown, link } from '../util/markdown-safe.js';
 
 /**

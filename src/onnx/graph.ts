@@ -1,22 +1,11 @@
 // A typed ONNX graph under construction: values carry dtype and (possibly symbolic) shape,
 // so gradients and build-time checks can reason about them before anything runs.
 import { DType, TypedArray, typedArrayOf } from './dtype.js';
+import { GraphBuildError, type Attr, type Shape } from './ir.js';
 import { inferOutputs } from './shape-inference.js';
 import { numElements } from '../util/shape.js';
 
-/** A dimension: a size, or a symbol (equal symbols are equal sizes; `?N` symbols are unknown). */
-export type Dim = number | string;
-export type Shape = Dim[];
-
-/** Forces a FLOAT attribute where a plain JS number would be read as INT. */
-export class FloatAttr { constructor(readonly value: number) {} }
-export const float = (v: number) => new FloatAttr(v);
-export type Attr = number | FloatAttr | string | number[] | string[] | Graph | TensorData;
-export interface TensorData { dtype: DType; shape: number[]; data: TypedArray }
-
-export class GraphBuildError extends Error {
-  override name = 'GraphBuildError';
-}
+export { float, FloatAttr, GraphBuildError, isUnknown, unknownDim, type Attr, type Dim, type Shape, type TensorData } from './ir.js';
 
 export class Value {
   /** Values known at build time (small int64/float constants), used by shape inference. */
@@ -52,11 +41,6 @@ export interface NodeOptions {
   /** Output names to use instead of generated ones. */
   outputNames?: string[];
 }
-
-let unknownCounter = 0;
-/** A fresh symbol for a dimension nobody can know at build time. */
-export function unknownDim(): string { return `?${++unknownCounter}`; }
-export function isUnknown(d: Dim): boolean { return typeof d === 'string' && d.startsWith('?'); }
 
 export class Graph {
   readonly inputs: Value[] = [];

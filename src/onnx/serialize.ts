@@ -35,6 +35,7 @@ function attribute(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
     const nums = a as number[];
     return nums.every(Number.isInteger) ? { name, type: T.INTS, ints: nums } : { name, type: T.FLOATS, floats: nums };
   }
+  if ('inputs' in a) throw new Error(`attribute '${name}': a subgraph must be built with Graph (got '${a.name}')`);
   return { name, type: T.TENSOR, t: tensorProto('', a) };
 }
 

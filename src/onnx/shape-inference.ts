@@ -1,19 +1,18 @@
 // Build-time output dtype/shape for every op the engine emits. Shapes may be symbolic;
 // anything knowable is checked here so a bad graph fails with the node's name, not inside ORT.
-import type { Dim, Graph, Node, Shape, TensorData, Value } from './graph.js';
-import { GraphBuildError, isUnknown, unknownDim } from './graph.js';
+import { GraphBuildError, isUnknown, unknownDim, type Dim, type GraphView, type NodeView as Node, type Shape, type TensorData, type ValueView as Value } from './ir.js';
 import type { DType } from './dtype.js';
 import { numElements } from '../util/shape.js';
 
 export interface OutInfo { dtype: DType; shape: Shape }
 /** `expected`: the output count the caller asked for (g.node's `outputs` option), if any. */
-type Infer = (n: Node, ins: (Value | null)[], expected?: number) => OutInfo[];
+type Infer = (n: Node, ins: readonly (Value | null)[], expected?: number) => OutInfo[];
 
 const fail = (n: Node, msg: string): never => {
   throw new GraphBuildError(`node '${n.name}' (${n.opType}): ${msg}`);
 };
 
-function need(n: Node, ins: (Value | null)[], i: number, what = `input ${i}`): Value {
+function need(n: Node, ins: readonly (Value | null)[], i: number, what = `input ${i}`): Value {
   const v = ins[i];
   if (!v) fail(n, `${what} is missing`);
   return v!;
@@ -77,7 +76,7 @@ function constInts(n: Node, v: Value | null, what: string): number[] | undefined
   return v.constValue;
 }
 
-function reduceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function reduceInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const keep = intAttr(n, 'keepdims', 1) === 1;
   const axesV = ins[1] ?? null;
@@ -102,7 +101,7 @@ function reduceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape }];
 }
 
-function reshapeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function reshapeInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const s = need(n, ins, 1, 'shape');
   const target = constInts(n, s, 'shape');
@@ -140,7 +139,7 @@ function reshapeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape: out }];
 }
 
-function matmulInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function matmulInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const a = need(n, ins, 0);
   const b = need(n, ins, 1);
   if (a.dtype !== b.dtype) fail(n, `inputs are ${a.dtype} and ${b.dtype}`);
@@ -159,7 +158,7 @@ function matmulInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: a.dtype, shape: out }];
 }
 
-function gemmInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function gemmInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const a = need(n, ins, 0);
   const b = need(n, ins, 1);
   if (a.rank !== 2 || b.rank !== 2) fail(n, `Gemm needs 2-D inputs, got [${a.shape}] and [${b.shape}]`);
@@ -174,7 +173,7 @@ function gemmInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: a.dtype, shape: [m, nn] }];
 }
 
-function sliceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function sliceInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const starts = constInts(n, need(n, ins, 1, 'starts'), 'starts');
   const ends = constInts(n, need(n, ins, 2, 'ends'), 'ends');
@@ -198,7 +197,7 @@ function sliceInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape }];
 }
 
-function padInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function padInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const padsV = need(n, ins, 1, 'pads');
   const pads = constInts(n, padsV, 'pads');
@@ -209,7 +208,7 @@ function padInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape }];
 }
 
-function transposeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function transposeInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const perm = (n.attrs.perm as number[] | undefined) ?? x.shape.map((_, i) => x.rank - 1 - i);
   if (perm.length !== x.rank) fail(n, `perm [${perm}] has ${perm.length} axes but '${x.name}' has rank ${x.rank}`);
@@ -220,7 +219,7 @@ function transposeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
 }
 
-function unsqueezeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function unsqueezeInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const axes = constInts(n, need(n, ins, 1, 'axes'), 'axes');
   if (!axes) fail(n, 'axes must be a constant');
@@ -232,7 +231,7 @@ function unsqueezeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape: out }];
 }
 
-function squeezeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function squeezeInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const axes = constInts(n, ins[1] ?? null, 'axes');
   if (ins[1] && !axes) fail(n, 'axes must be a constant');
@@ -244,7 +243,7 @@ function squeezeInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !set.has(i)) }];
 }
 
-function gatherInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function gatherInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const idx = need(n, ins, 1, 'indices');
   if (idx.dtype !== 'int64' && idx.dtype !== 'int32') fail(n, `indices '${idx.name}' must be int64 or int32`);
@@ -252,7 +251,7 @@ function gatherInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape: [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)] }];
 }
 
-function concatInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function concatInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const vs = ins.map((_, i) => need(n, ins, i));
   const r = vs[0].rank;
   const a = normAxis(n, intAttr(n, 'axis', 0), r, vs[0]);
@@ -267,7 +266,7 @@ function concatInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: vs[0].dtype, shape }];
 }
 
-function splitInfer(n: Node, ins: (Value | null)[], expected?: number): OutInfo[] {
+function splitInfer(n: Node, ins: readonly (Value | null)[], expected?: number): OutInfo[] {
   const x = need(n, ins, 0);
   const a = normAxis(n, intAttr(n, 'axis', 0), x.rank, x);
   const sizes = constInts(n, ins[1] ?? null, 'split');
@@ -288,7 +287,7 @@ function splitInfer(n: Node, ins: (Value | null)[], expected?: number): OutInfo[
   });
 }
 
-function layerNormInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function layerNormInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const a = normAxis(n, intAttr(n, 'axis', -1), x.rank, x);
   const statShape = x.shape.map((d, i) => (i < a ? d : 1));
@@ -304,7 +303,7 @@ function layerNormInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
   return [{ dtype: x.dtype, shape: x.shape }, { dtype: stat, shape: statShape }, { dtype: stat, shape: statShape }];
 }
 
-function castInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function castInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const to = n.attrs.to as number;
   const map: Record<number, DType> = { 1: 'float32', 2: 'uint8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
@@ -318,8 +317,8 @@ function constantInfer(n: Node): OutInfo[] {
   return [{ dtype: t!.dtype, shape: t!.shape }];
 }
 
-function loopInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
-  const body = n.attrs.body as Graph;
+function loopInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
+  const body = n.attrs.body as GraphView;
   const carried = ins.length - 2;
   if (body.inputs.length !== carried + 2) fail(n, `body has ${body.inputs.length} inputs, expected ${carried + 2} (iter, cond, ${carried} carried)`);
   if (body.outputs.length < carried + 1) fail(n, `body has ${body.outputs.length} outputs, expected at least ${carried + 1}`);
@@ -329,7 +328,7 @@ function loopInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
     : { dtype: o.value.dtype, shape: [trip, ...o.value.shape] }));
 }
 
-function sceLossInfer(n: Node, ins: (Value | null)[]): OutInfo[] {
+function sceLossInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const y = need(n, ins, 1, 'labels');
   if (y.dtype !== 'int64' && y.dtype !== 'int32') fail(n, `labels '${y.name}' must be int64`);

@@ -2,7 +2,14 @@
 // values (float64, so the bias-correction arithmetic matches torch's Python floats), the update is
 // emitted as plain ONNX ops on float32 parameters.
 import type { Graph, Value } from '../onnx/graph.js';
-import type { ParamSpec } from '../train/model-contract.js';
+
+export interface ParamSpec {
+  /** A trainable parameter as the optimizer sees it. Stable name (Hugging Face names for BERT); also the checkpoint key. */
+  name: string;
+  shape: number[];
+  /** AdamW weight decay applies (false for biases and LayerNorm weights). */
+  decay: boolean;
+}
 
 export interface StepScalars {
   /** Learning rate of this step, float64 scalar. */

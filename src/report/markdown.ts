@@ -1,7 +1,7 @@
 // The run report as GitHub-flavoured markdown: the same text becomes report.md (CLI) and the job
 // summary (action). Only numbers and fixed words are emitted raw; every user string goes
 // through md()/mdLink().
-import type { EvalMetrics, MetricsFile } from '../train/metrics-types.js';
+import type { EvalMetrics, MetricsFile } from '../metrics/types.js';
 import { md, mdLink } from './escape.js';
 import { formatDuration } from '../util/duration.js';
 

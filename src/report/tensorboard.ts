@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs/minimal.js';
-import type { MetricsEvent } from '../train/metrics-types.js';
+import type { MetricsEvent } from '../metrics/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { maskedCrc32c } from './crc32c.js';
 

@@ -3,4 +3,4 @@ export { TextTokenizer, type Encoded } from './text-tokenizer.js';
 export { loadTokenizer, saveTokenizer } from './load.js';
 export { bertTokenizerJson, bertOptionsFromConfig, parseVocabTxt, BERT_DEFAULTS, type BertVocabOptions } from './bert-json.js';
 export { longestFirstLengths } from './truncate.js';
-export { EncodedDatasetBuilder, encodeExamples, fromEncodedExamples, lengthOf, type EncodedDataset } from './encoded-dataset.js';
+export { encodeExamples } from './encode.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFileAtomic } from '../util/atomic-write.js';
-import type { EncodedDataset } from './encoded-dataset.js';
+import type { EncodedDataset } from '../data/encoded-dataset.js';
 
 const MAGIC = 'TCLFTOK1';
 

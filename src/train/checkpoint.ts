@@ -10,7 +10,7 @@ import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/sa
 import { bertOptionsFromConfig } from '../tokenizer/bert-json.js';
 import { saveTokenizer } from '../tokenizer/load.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
-import type { TrainState } from './runner.js';
+import type { TrainState } from '../engine/runner.js';
 import { readJsonFile } from '../util/json-file.js';
 
 export const TRAINER_STATE = 'trainer_state.json';

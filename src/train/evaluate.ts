@@ -1,11 +1,11 @@
 // Evaluation of a tokenized split with the runner's eval graph: sample-weighted mean loss,
 // classification metrics, and (optionally) per-row probabilities for a predictions file.
 import { batches } from '../data/batching.js';
-import type { EncodedDataset } from '../tokenizer/encoded-dataset.js';
-import { argmaxRows, classificationMetrics, softmaxRows } from './metrics.js';
-import type { EvalMetrics } from './metrics-types.js';
+import type { EncodedDataset } from '../data/encoded-dataset.js';
+import { argmaxRows, classificationMetrics, softmaxRows } from '../metrics/classification.js';
+import type { EvalMetrics } from '../metrics/types.js';
 import { toMicroBatch } from './micro-batch.js';
-import type { Runner } from './runner.js';
+import type { Runner } from '../engine/runner.js';
 
 export interface Prediction { row: number; label: number; predicted: number; probabilities: Float32Array }
 

@@ -1,7 +1,7 @@
 // Append-only JSONL streams: metrics.jsonl (all events) and the user's --log_file (one line per step).
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricsEvent } from './metrics-types.js';
+import type { MetricsEvent } from '../metrics/types.js';
 
 export class JsonlWriter {
   constructor(readonly path: string, append = false) {

@@ -8,10 +8,11 @@ import { readExamples } from '../data/readers/index.js';
 import { datasetStats } from '../data/stats.js';
 import type { Example, LabelMap } from '../data/types.js';
 import { DatastoreError, locateFile, resolveDatastore } from '../datastore/index.js';
-import type { Logger } from '../report/logger.js';
-import { encodeExamples, type EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import type { Logger } from '../util/logger.js';
+import type { EncodedDataset } from '../data/encoded-dataset.js';
+import { encodeExamples } from '../tokenizer/encode.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
-import type { DatasetStats } from './metrics-types.js';
+import type { DatasetStats } from '../data/stats.js';
 import { sha256File } from '../datastore/checksum.js';
 import { loadEncoded, saveEncoded, tokenCacheKey } from '../tokenizer/token-cache.js';
 

@@ -1,6 +1,6 @@
 // Batch (data layer) -> MicroBatch (runner feeds, named like the BERT graph's inputs).
 import type { Batch } from '../data/types.js';
-import type { MicroBatch } from './feeds.js';
+import type { MicroBatch } from '../engine/feeds.js';
 
 export function toMicroBatch(b: Batch, withLabels = true): MicroBatch {
   const dims = [b.batchSize, b.seqLen];

@@ -3,11 +3,11 @@
 import { makeBatch, padGroup, planBatches } from '../data/batching.js';
 import type { Batch } from '../data/types.js';
 import { linearWarmupDecay, lrsFor } from '../optim/schedule.js';
-import type { EncodedDataset } from '../tokenizer/encoded-dataset.js';
+import type { EncodedDataset } from '../data/encoded-dataset.js';
 import type { EventStream } from './events.js';
-import type { EvalMetrics } from './metrics-types.js';
+import type { EvalMetrics } from '../metrics/types.js';
 import { toMicroBatch } from './micro-batch.js';
-import type { Runner } from './runner.js';
+import type { Runner } from '../engine/runner.js';
 
 export interface TrainerOptions {
   maxEpochs: number;

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gradients } from '../../src/autodiff/gradients.js';
+import { gradients } from '../../src/autodiff/backward.js';
 import { GRADIENT_OPS } from '../../src/autodiff/gradients/index.js';
 import { Graph, Value } from '../../src/onnx/graph.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';

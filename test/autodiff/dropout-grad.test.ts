@@ -1,7 +1,7 @@
 // Dropout's gradient reuses the forward mask. ORT draws a new mask on every run, but a fresh
 // session with the same `seed` attribute draws the same first mask, so the finite differences
 // below use one new session per loss evaluation.
-import { gradients } from '../../src/autodiff/gradients.js';
+import { gradients } from '../../src/autodiff/backward.js';
 import { typedArrayOf } from '../../src/onnx/dtype.js';
 import { Graph } from '../../src/onnx/graph.js';
 import { toModelBytes } from '../../src/onnx/serialize.js';

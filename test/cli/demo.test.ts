@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { DEMO_FLAGS } from '../../src/data/demo/recipe.js';
-import type { MetricsFile } from '../../src/train/metrics-types.js';
+import { DEMO_FLAGS } from '../../src/demo/recipe.js';
+import type { MetricsFile } from '../../src/metrics/types.js';
 
 test('textclf demo reaches >= 85% test accuracy and writes report, metrics and a checkpoint', async () => {
   const out = mkdtempSync(join(tmpdir(), 'textclf-demo-'));

@@ -1,6 +1,6 @@
 import { batches, makeBatch, padGroup, planBatches, type BatchOptions } from '../../src/data/batching.js';
 import { mulberry32 } from '../../src/util/random.js';
-import { fromEncodedExamples, type EncodedDataset } from '../../src/tokenizer/encoded-dataset.js';
+import { fromEncodedExamples, type EncodedDataset } from '../../src/data/encoded-dataset.js';
 import type { EncodedExample } from '../../src/data/types.js';
 
 const PAD = 0;

@@ -1,6 +1,6 @@
 // Finite-difference gradient check: builds y = f(inputs), loss = sum(y * R) with a fixed random R,
 // compares the autodiff gradient with central differences of the loss, element by element.
-import { gradients } from '../../src/autodiff/gradients.js';
+import { gradients } from '../../src/autodiff/backward.js';
 import type { DType, TypedArray } from '../../src/onnx/dtype.js';
 import { typedArrayOf } from '../../src/onnx/dtype.js';
 import { Graph, Value } from '../../src/onnx/graph.js';

@@ -1,8 +1,8 @@
 // A small MLP classifier implementing TrainableModel, for optimizer and runner tests:
 // x [batch, in] -> (Gemm + Tanh) x layers -> Gemm -> logits, mean cross-entropy on int64 labels.
 import type { Graph, Value } from '../../src/onnx/graph.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../src/train/model-contract.js';
-import type { MicroBatch } from '../../src/train/feeds.js';
+import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../src/engine/contract.js';
+import type { MicroBatch } from '../../src/engine/feeds.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { numElements } from '../../src/util/shape.js';
 import { randn } from './gradcheck.js';

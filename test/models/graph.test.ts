@@ -82,7 +82,7 @@ test('loadBert: local dir -> config, model sized by the data labels, weights wit
 });
 
 test('dropout survives ORT optimisation in the train-step graph (lr 0 step loss differs from eval loss)', async () => {
-  const { Runner } = await import('../../src/train/runner.js');
+  const { Runner } = await import('../../src/engine/runner.js');
   const { config, weights } = writeTinyModel(join(dir, 'r'), { labels: 2 });
   const dims = [2, 5];
   const batch = {

@@ -1,5 +1,5 @@
 // Malformed graphs fail while building, with a GraphBuildError naming the node and the input.
-import { gradients } from '../../src/autodiff/gradients.js';
+import { gradients } from '../../src/autodiff/backward.js';
 import { Graph, GraphBuildError, subgraph, Value } from '../../src/onnx/graph.js';
 
 function expectBuildError(fn: () => unknown, ...parts: (string | RegExp)[]) {

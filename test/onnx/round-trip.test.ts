@@ -1,7 +1,7 @@
 // Graph -> toModelBytes -> (a) decoded back with the official onnx.proto, (b) run in ORT and
 // compared with values computed here in plain JS.
 import onnxProto from 'onnx-proto';
-import { gradients } from '../../src/autodiff/gradients.js';
+import { gradients } from '../../src/autodiff/backward.js';
 import { float, Graph } from '../../src/onnx/graph.js';
 import { OPSET, toModelBytes } from '../../src/onnx/serialize.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';

@@ -5,7 +5,7 @@ import { sgd } from '../../src/optim/sgd.js';
 import type { GraphOptimizer } from '../../src/optim/types.js';
 import { Graph } from '../../src/onnx/graph.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
-import type { ParamSpec } from '../../src/train/model-contract.js';
+import type { ParamSpec } from '../../src/engine/contract.js';
 
 interface P { spec: ParamSpec; p: number[]; grad: number[]; state: number[][] }
 

@@ -9,8 +9,8 @@ import { readBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
 import { loadBertWeights } from '../../src/models/bert/load.js';
 import { linearWarmupDecay, lrsFor } from '../../src/optim/index.js';
-import type { MicroBatch } from '../../src/train/feeds.js';
-import { Runner } from '../../src/train/runner.js';
+import type { MicroBatch } from '../../src/engine/feeds.js';
+import { Runner } from '../../src/engine/runner.js';
 import { int64, makeBatches, type JsonBatch } from './fixtures.js';
 import { requireTorch, torchBert } from './reference.js';
 

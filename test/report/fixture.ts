@@ -1,6 +1,6 @@
 // A realistic MetricsFile (3 epochs, validation, test, dataset stats) for report tests, with
 // user strings chosen to break naive markdown: HTML, pipes, mentions, backticks.
-import type { EvalMetrics, MetricsFile } from '../../src/train/metrics-types.js';
+import type { EvalMetrics, MetricsFile } from '../../src/metrics/types.js';
 
 const EVIL_LABEL = '<img src=x onerror=alert(1)>';
 export const PIPE_LABEL = 'neg|ative';

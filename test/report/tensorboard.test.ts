@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c, maskedCrc32c } from '../../src/report/crc32c.js';
 import { eventFileBytes, writeTensorBoard } from '../../src/report/tensorboard.js';
-import type { MetricsEvent } from '../../src/train/metrics-types.js';
+import type { MetricsEvent } from '../../src/metrics/types.js';
 import { sampleMetrics } from './fixture.js';
 
 // An independent reader: TFRecord framing with CRC checks and a minimal protobuf wire decoder

@@ -3,10 +3,10 @@
 import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDemo } from '../../src/cli/demo.js';
+import { prepareDemo } from '../../src/demo/prepare.js';
 import { parseFlags } from '../../src/config/parse.js';
-import { lineLogger } from '../../src/report/logger.js';
-import { fromEncodedExamples } from '../../src/tokenizer/encoded-dataset.js';
+import { lineLogger } from '../../src/util/logger.js';
+import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import { loadTokenizer } from '../../src/tokenizer/load.js';
 import { loadEncoded, saveEncoded } from '../../src/tokenizer/token-cache.js';
 import { loadSplits, locateSplits } from '../../src/train/load-data.js';

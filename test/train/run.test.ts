@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parseFlags } from '../../src/config/parse.js';
-import { prepareDemo } from '../../src/cli/demo.js';
+import { prepareDemo } from '../../src/demo/prepare.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
-import { lineLogger } from '../../src/report/logger.js';
+import { lineLogger } from '../../src/util/logger.js';
 import { runTraining } from '../../src/train/run.js';
 
 const quiet = lineLogger(() => {});

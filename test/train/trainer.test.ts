@@ -1,8 +1,8 @@
 // Epoch arithmetic of the trainer (Lightning semantics) and val_check_interval placement.
-import { fromEncodedExamples } from '../../src/tokenizer/encoded-dataset.js';
+import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import { EventStream, type JsonlWriter } from '../../src/train/events.js';
-import type { MicroBatch } from '../../src/train/feeds.js';
-import type { Runner } from '../../src/train/runner.js';
+import type { MicroBatch } from '../../src/engine/feeds.js';
+import type { Runner } from '../../src/engine/runner.js';
 import { batchesPerEpoch, stepsPerEpoch, Trainer, validationPoints } from '../../src/train/trainer.js';
 
 test('limit_train_batches: a fraction of the epoch (at least one batch) or a count', () => {

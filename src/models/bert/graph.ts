@@ -6,7 +6,7 @@
 // attention is 4-D.
 import type { DType } from '../../onnx/dtype.js';
 import { Attr, float, Graph, Shape, Value } from '../../onnx/graph.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../train/model-contract.js';
+import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../engine/contract.js';
 import type { BertConfig } from './config.js';
 import { bertParamSpecs } from './params.js';
 

@@ -4,7 +4,7 @@
 // newly initialised from a seeded PRNG and reported.
 import { ModelError } from '../errors.js';
 import { readSafetensors } from '../safetensors.js';
-import type { ParamSpec } from '../../train/model-contract.js';
+import type { ParamSpec } from '../../engine/contract.js';
 import type { BertConfig } from './config.js';
 import { initParam } from './init.js';
 import { numElements } from '../../util/shape.js';

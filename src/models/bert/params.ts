@@ -1,6 +1,6 @@
 // Parameter names and shapes exactly as Hugging Face BertForSequenceClassification's state_dict
 // (Linear weights are [out, in]); these names are also the checkpoint keys.
-import type { ParamSpec } from '../../train/model-contract.js';
+import type { ParamSpec } from '../../engine/contract.js';
 import type { BertConfig } from './config.js';
 
 /** AdamW skips biases and LayerNorm weights (the usual BERT fine-tuning recipe). */

@@ -1,0 +1,29 @@
+// What the training runner needs from a model (BERT, the test MLP, ...): its parameters and a
+// function that emits its forward pass into a graph. The runner adds gradients and the optimizer.
+import type { DType } from '../onnx/dtype.js';
+import type { Graph, Shape, Value } from '../onnx/graph.js';
+import type { ParamSpec } from '../optim/types.js';
+
+export type { ParamSpec };
+
+export interface BatchInputSpec {
+  name: string;
+  dtype: DType;
+  /** Shape of one micro-batch, symbolic dims allowed (e.g. ['batch', 'seq']). */
+  shape: Shape;
+}
+
+export interface ForwardOutputs {
+  /** Mean loss over the batch (scalar); present when the batch has labels. */
+  loss?: Value;
+  /** [batch, num_labels] */
+  logits: Value;
+}
+
+export interface TrainableModel {
+  readonly params: ParamSpec[];
+  /** Inputs of one batch, labels last (eval graphs drop inputs named 'labels'). */
+  readonly batchInputs: BatchInputSpec[];
+  /** Emits the forward pass into `g`; `train` enables dropout. */
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: { train: boolean }): ForwardOutputs;
+}
