@@ -30979,54 +30979,344 @@ var FLAGS = [
     scope: noChat,
     help: "Cache directory for datastores and hub models (default: RUNNER_TOOL_CACHE in the action, ~/.cache/textclf on the CLI)"
   }),
-  f({ name: "train_file", type: "string", default: "train.csv", group: "data", scope: noChat, help: "Training file (CSV, TSV or JSONL), relative to the datastore root" }),
-  f({ name: "valid_file", type: "string", default: "valid.csv", group: "data", scope: noChat, help: "Validation file; empty to skip validation" }),
-  f({ name: "test_file", type: "string", default: "test.csv", group: "data", scope: noChat, help: "Test file; empty to skip the final test" }),
-  f({ name: "text_column", type: "string", default: void 0, group: "data", help: "Text column (default: review, else text)" }),
-  f({ name: "text_pair_column", type: "string", default: void 0, group: "data", help: "Second text column for sentence-pair tasks" }),
-  f({ name: "label_column", type: "string", default: void 0, group: "data", help: "Label column (default: sentiment, else label)" }),
-  f({ name: "max_length", type: "int", default: 128, min: 8, max: 4096, group: "data", help: "Truncate tokenized inputs to this many tokens" }),
-  f({ name: "padding", type: "enum", default: "longest", choices: ["longest", "max_length"], group: "data", help: "Pad each batch to its longest sequence, or always to max_length" }),
-  f({ name: "shuffle", type: "bool", default: true, group: "data", help: "Shuffle and length-bucket training batches (false keeps file order)" }),
+  f({
+    name: "train_file",
+    type: "string",
+    default: "train.csv",
+    group: "data",
+    scope: noChat,
+    help: "Training file (CSV, TSV or JSONL), relative to the datastore root"
+  }),
+  f({
+    name: "valid_file",
+    type: "string",
+    default: "valid.csv",
+    group: "data",
+    scope: noChat,
+    help: "Validation file; empty to skip validation"
+  }),
+  f({
+    name: "test_file",
+    type: "string",
+    default: "test.csv",
+    group: "data",
+    scope: noChat,
+    help: "Test file; empty to skip the final test"
+  }),
+  f({
+    name: "text_column",
+    type: "string",
+    default: void 0,
+    group: "data",
+    help: "Text column (default: review, else text)"
+  }),
+  f({
+    name: "text_pair_column",
+    type: "string",
+    default: void 0,
+    group: "data",
+    help: "Second text column for sentence-pair tasks"
+  }),
+  f({
+    name: "label_column",
+    type: "string",
+    default: void 0,
+    group: "data",
+    help: "Label column (default: sentiment, else label)"
+  }),
+  f({
+    name: "max_length",
+    type: "int",
+    default: 128,
+    min: 8,
+    max: 4096,
+    group: "data",
+    help: "Truncate tokenized inputs to this many tokens"
+  }),
+  f({
+    name: "padding",
+    type: "enum",
+    default: "longest",
+    choices: ["longest", "max_length"],
+    group: "data",
+    help: "Pad each batch to its longest sequence, or always to max_length"
+  }),
+  f({
+    name: "shuffle",
+    type: "bool",
+    default: true,
+    group: "data",
+    help: "Shuffle and length-bucket training batches (false keeps file order)"
+  }),
   // model
-  f({ name: "model_name_or_path", type: "string", default: "bert-base-uncased", group: "model", help: "Hugging Face hub id or local model directory (config.json, model.safetensors, tokenizer.json or vocab.txt)" }),
-  f({ name: "hub_url", type: "string", default: void 0, group: "model", scope: noChat, help: "Hub host for model downloads (default: https://huggingface.co/, or HF_ENDPOINT)" }),
-  f({ name: "dropout", type: "float", default: void 0, min: 0, max: 0.95, group: "model", help: "Override the config's dropout probabilities" }),
-  f({ name: "resume_from", type: "string", default: void 0, group: "model", scope: noChat, help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch)" }),
+  f({
+    name: "model_name_or_path",
+    type: "string",
+    default: "bert-base-uncased",
+    group: "model",
+    help: "Hugging Face hub id or local model directory (config.json, model.safetensors, tokenizer.json or vocab.txt)"
+  }),
+  f({
+    name: "hub_url",
+    type: "string",
+    default: void 0,
+    group: "model",
+    scope: noChat,
+    help: "Hub host for model downloads (default: https://huggingface.co/, or HF_ENDPOINT)"
+  }),
+  f({
+    name: "dropout",
+    type: "float",
+    default: void 0,
+    min: 0,
+    max: 0.95,
+    group: "model",
+    help: "Override the config's dropout probabilities"
+  }),
+  f({
+    name: "resume_from",
+    type: "string",
+    default: void 0,
+    group: "model",
+    scope: noChat,
+    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch)"
+  }),
   // training
   f({ name: "max_epochs", type: "int", default: 3, min: 1, max: 1e3, group: "training", help: "Number of epochs" }),
   f({ name: "batch_size", type: "int", default: 16, min: 1, max: 4096, group: "training", help: "Examples per batch" }),
-  f({ name: "learning_rate", type: "float", default: 2e-5, gt: 0, max: 1, group: "training", help: "Peak learning rate (AdamW)" }),
+  f({
+    name: "learning_rate",
+    type: "float",
+    default: 2e-5,
+    gt: 0,
+    max: 1,
+    group: "training",
+    help: "Peak learning rate (AdamW)"
+  }),
   f({ name: "adam_epsilon", type: "float", default: 1e-8, gt: 0, max: 1, group: "training", help: "AdamW epsilon" }),
-  f({ name: "weight_decay", type: "float", default: 0, min: 0, max: 1, group: "training", help: "Decoupled weight decay (not applied to biases and LayerNorm weights)" }),
-  f({ name: "warmup_steps", type: "int", default: 0, min: 0, max: 1e7, group: "training", help: "Linear warmup steps, then linear decay to 0" }),
-  f({ name: "max_grad_norm", type: "float", default: 1, min: 0, max: 1e6, group: "training", help: "Clip the global gradient norm (0 disables)" }),
-  f({ name: "accumulate_grad_batches", type: "int", default: 1, min: 1, max: 1024, group: "training", help: "Batches per optimizer step" }),
-  f({ name: "limit_train_batches", type: "float", default: 1, gt: 0, max: 1e9, group: "training", help: "Fraction (<= 1.0) or number (> 1) of training batches per epoch" }),
-  f({ name: "val_check_interval", type: "float", default: 1, gt: 0, max: 1e9, group: "training", help: "Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)" }),
-  f({ name: "seed", type: "int", default: 42, min: 0, max: 2 ** 31 - 1, group: "training", help: "Random seed (shuffling, dropout, classifier init)" }),
-  f({ name: "steps_per_run", type: "int", default: 1, min: 1, max: 256, group: "runtime", help: "Optimizer steps per ONNX Runtime call (K batches through one Loop)" }),
+  f({
+    name: "weight_decay",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    group: "training",
+    help: "Decoupled weight decay (not applied to biases and LayerNorm weights)"
+  }),
+  f({
+    name: "warmup_steps",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 1e7,
+    group: "training",
+    help: "Linear warmup steps, then linear decay to 0"
+  }),
+  f({
+    name: "max_grad_norm",
+    type: "float",
+    default: 1,
+    min: 0,
+    max: 1e6,
+    group: "training",
+    help: "Clip the global gradient norm (0 disables)"
+  }),
+  f({
+    name: "accumulate_grad_batches",
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 1024,
+    group: "training",
+    help: "Batches per optimizer step"
+  }),
+  f({
+    name: "limit_train_batches",
+    type: "float",
+    default: 1,
+    gt: 0,
+    max: 1e9,
+    group: "training",
+    help: "Fraction (<= 1.0) or number (> 1) of training batches per epoch"
+  }),
+  f({
+    name: "val_check_interval",
+    type: "float",
+    default: 1,
+    gt: 0,
+    max: 1e9,
+    group: "training",
+    help: "Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)"
+  }),
+  f({
+    name: "seed",
+    type: "int",
+    default: 42,
+    min: 0,
+    max: 2 ** 31 - 1,
+    group: "training",
+    help: "Random seed (shuffling, dropout, classifier init)"
+  }),
+  f({
+    name: "steps_per_run",
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 256,
+    group: "runtime",
+    help: "Optimizer steps per ONNX Runtime call (K batches through one Loop)"
+  }),
   // runtime
-  f({ name: "gpus", type: "int", default: 0, min: 0, max: 16, group: "runtime", help: "Number of CUDA GPUs (0 = CPU)" }),
-  f({ name: "precision", type: "enum", default: "32", choices: ["32"], group: "runtime", help: "Floating point precision (32 only for now)" }),
-  f({ name: "threads", type: "int", default: 0, min: 0, max: 1024, group: "runtime", scope: noChat, help: "CPU threads for ONNX Runtime (0 = all cores)" }),
+  f({
+    name: "gpus",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 16,
+    group: "runtime",
+    help: "Number of CUDA GPUs (0 = CPU)"
+  }),
+  f({
+    name: "precision",
+    type: "enum",
+    default: "32",
+    choices: ["32"],
+    group: "runtime",
+    help: "Floating point precision (32 only for now)"
+  }),
+  f({
+    name: "threads",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 1024,
+    group: "runtime",
+    scope: noChat,
+    help: "CPU threads for ONNX Runtime (0 = all cores)"
+  }),
   // output
-  f({ name: "output_dir", type: "string", default: "runs/textclf", group: "output", scope: noChat, help: "Directory for metrics.json, report.md and checkpoints" }),
-  f({ name: "log_file", type: "string", default: void 0, group: "output", scope: noChat, help: "Write one JSON line per optimizer step (step, loss, lr, ...)" }),
-  f({ name: "predictions_file", type: "string", default: void 0, group: "output", scope: noChat, help: "Write test predictions CSV (row, label, prediction, probabilities)" }),
-  f({ name: "save_checkpoints", type: "enum", default: "all", choices: ["all", "best", "last"], group: "output", help: "Which epoch checkpoints to keep" }),
+  f({
+    name: "output_dir",
+    type: "string",
+    default: "runs/textclf",
+    group: "output",
+    scope: noChat,
+    help: "Directory for metrics.json, report.md and checkpoints"
+  }),
+  f({
+    name: "log_file",
+    type: "string",
+    default: void 0,
+    group: "output",
+    scope: noChat,
+    help: "Write one JSON line per optimizer step (step, loss, lr, ...)"
+  }),
+  f({
+    name: "predictions_file",
+    type: "string",
+    default: void 0,
+    group: "output",
+    scope: noChat,
+    help: "Write test predictions CSV (row, label, prediction, probabilities)"
+  }),
+  f({
+    name: "save_checkpoints",
+    type: "enum",
+    default: "all",
+    choices: ["all", "best", "last"],
+    group: "output",
+    help: "Which epoch checkpoints to keep"
+  }),
   // github (action only)
-  f({ name: "github_token", type: "string", default: void 0, group: "github", scope: actionOnly, help: "Token for comments and artifacts" }),
-  f({ name: "artifact_name", type: "string", default: void 0, group: "github", scope: actionOnly, help: "Artifact name (default: textclf-<run id>-<attempt>)" }),
-  f({ name: "retention_days", type: "int", default: void 0, min: 1, max: 400, group: "github", scope: actionOnly, help: "Artifact retention in days" }),
-  f({ name: "allow_cpu_fallback", type: "bool", default: false, group: "github", scope: actionOnly, help: "Train on CPU with a warning when gpus > 0 but CUDA is unusable" }),
+  f({
+    name: "github_token",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: "Token for comments and artifacts"
+  }),
+  f({
+    name: "artifact_name",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: "Artifact name (default: textclf-<run id>-<attempt>)"
+  }),
+  f({
+    name: "retention_days",
+    type: "int",
+    default: void 0,
+    min: 1,
+    max: 400,
+    group: "github",
+    scope: actionOnly,
+    help: "Artifact retention in days"
+  }),
+  f({
+    name: "allow_cpu_fallback",
+    type: "bool",
+    default: false,
+    group: "github",
+    scope: actionOnly,
+    help: "Train on CPU with a warning when gpus > 0 but CUDA is unusable"
+  }),
   // github: PR comments, ChatOps, gates, sweeps (action only)
-  f({ name: "comment", type: "enum", default: "auto", choices: ["auto", "always", "never"], group: "github", scope: actionOnly, help: "Sticky PR comment: auto (pull_request and /train runs), always (also find the PR of a push), never" }),
-  f({ name: "allow_forks", type: "bool", default: false, group: "github", scope: actionOnly, help: "Let /train run for pull requests from forks (untrusted code on your runner)" }),
-  f({ name: "min_accuracy", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when the final accuracy (test, else last validation) is below this" }),
-  f({ name: "fail_on_regression", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when accuracy or F1 drops more than this tolerance below the baseline: the default-branch run, or the previous scheduled run on schedule events (0 = any drop)" }),
-  f({ name: "sweep", type: "string", default: void 0, group: "github", scope: actionOnly, help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))' }),
-  f({ name: "mode", type: "enum", default: "train", choices: ["train", "chatops", "plan", "aggregate"], group: "github", scope: actionOnly, help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)" })
+  f({
+    name: "comment",
+    type: "enum",
+    default: "auto",
+    choices: ["auto", "always", "never"],
+    group: "github",
+    scope: actionOnly,
+    help: "Sticky PR comment: auto (pull_request and /train runs), always (also find the PR of a push), never"
+  }),
+  f({
+    name: "allow_forks",
+    type: "bool",
+    default: false,
+    group: "github",
+    scope: actionOnly,
+    help: "Let /train run for pull requests from forks (untrusted code on your runner)"
+  }),
+  f({
+    name: "min_accuracy",
+    type: "float",
+    default: void 0,
+    min: 0,
+    max: 1,
+    group: "github",
+    scope: actionOnly,
+    help: "Quality gate: fail when the final accuracy (test, else last validation) is below this"
+  }),
+  f({
+    name: "fail_on_regression",
+    type: "float",
+    default: void 0,
+    min: 0,
+    max: 1,
+    group: "github",
+    scope: actionOnly,
+    help: "Quality gate: fail when accuracy or F1 drops more than this tolerance below the baseline: the default-branch run, or the previous scheduled run on schedule events (0 = any drop)"
+  }),
+  f({
+    name: "sweep",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))'
+  }),
+  f({
+    name: "mode",
+    type: "enum",
+    default: "train",
+    choices: ["train", "chatops", "plan", "aggregate"],
+    group: "github",
+    scope: actionOnly,
+    help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)"
+  })
 ];
 function flagSpec(name) {
   return FLAGS.find((s) => s.name === name);
@@ -31072,7 +31362,8 @@ function parseValue(s, raw) {
       if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw bad();
       const v = Number(text);
       if (!Number.isFinite(v) || s.type === "int" && !Number.isInteger(v)) throw bad();
-      if (s.min !== void 0 && v < s.min || s.gt !== void 0 && v <= s.gt || s.max !== void 0 && v > s.max) throw bad();
+      if (s.min !== void 0 && v < s.min || s.gt !== void 0 && v <= s.gt || s.max !== void 0 && v > s.max)
+        throw bad();
       return v;
     }
   }
@@ -31084,7 +31375,10 @@ function parseFlags(raw, scope) {
     const spec = allowed.find((s) => s.name === key);
     if (!spec) {
       const known = FLAGS.some((s) => s.name === key);
-      throw new FlagError(key, known ? `'${key}' cannot be set here (${scope}); valid keys: ${allowed.map((s) => s.name).join(", ")}` : `unknown flag '${key}'; valid flags: ${allowed.map((s) => s.name).join(", ")}`);
+      throw new FlagError(
+        key,
+        known ? `'${key}' cannot be set here (${scope}); valid keys: ${allowed.map((s) => s.name).join(", ")}` : `unknown flag '${key}'; valid flags: ${allowed.map((s) => s.name).join(", ")}`
+      );
     }
     if (value === void 0 || value === "") continue;
     out[key] = parseValue(spec, value);
@@ -31134,9 +31428,15 @@ var DataFileError = class extends Error {
 };
 function fileSystemError(err, file) {
   const code = err?.code;
-  if (code === "ENOENT") return new DataFileError(file, `${file} does not exist. Fix: check the file flag and the datastore.`);
-  if (code === "EISDIR") return new DataFileError(file, `${file} is a folder, not a data file. Fix: name a .csv, .tsv or .jsonl file inside it.`);
-  if (code === "EACCES") return new DataFileError(file, `${file} cannot be read (permission denied). Fix: check the file's permissions.`);
+  if (code === "ENOENT")
+    return new DataFileError(file, `${file} does not exist. Fix: check the file flag and the datastore.`);
+  if (code === "EISDIR")
+    return new DataFileError(
+      file,
+      `${file} is a folder, not a data file. Fix: name a .csv, .tsv or .jsonl file inside it.`
+    );
+  if (code === "EACCES")
+    return new DataFileError(file, `${file} cannot be read (permission denied). Fix: check the file's permissions.`);
   return err;
 }
 
@@ -31161,7 +31461,10 @@ function applyLabelMap(examples, map, file) {
   examples.forEach((ex, i) => {
     const id = map.label2id[String(ex.label)];
     if (id === void 0) {
-      throw new DataFileError(file, `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have (known: ${map.labels.map((l) => `'${l}'`).join(", ")}). Fix: correct the label, or add examples of it to the training file.`);
+      throw new DataFileError(
+        file,
+        `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have (known: ${map.labels.map((l) => `'${l}'`).join(", ")}). Fix: correct the label, or add examples of it to the training file.`
+      );
     }
     ids[i] = id;
   });
@@ -31189,10 +31492,14 @@ function readJsonFile(path10, fail2, hint = "") {
 
 // src/models/bert/config.ts
 function readBertConfig(path10) {
-  return parseBertConfig(readJsonFile(path10, (m) => new ModelError(path10, m)), path10);
+  return parseBertConfig(
+    readJsonFile(path10, (m) => new ModelError(path10, m)),
+    path10
+  );
 }
 function parseBertConfig(json, file = "config.json") {
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new ModelError(file, `${file}: expected a JSON object`);
+  if (!json || typeof json !== "object" || Array.isArray(json))
+    throw new ModelError(file, `${file}: expected a JSON object`);
   const c = json;
   const bad = (key, want) => new ModelError(file, `${file}: "${key}" is ${JSON.stringify(c[key])}; expected ${want}`);
   const int = (key, dflt, min4 = 1) => {
@@ -31203,22 +31510,33 @@ function parseBertConfig(json, file = "config.json") {
   };
   const num = (key, dflt, lo, hi, open4 = false) => {
     const v = c[key] ?? dflt;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open4 && v === lo) throw bad(key, `a number in ${open4 ? "(" : "["}${lo}, ${hi}]`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open4 && v === lo)
+      throw bad(key, `a number in ${open4 ? "(" : "["}${lo}, ${hi}]`);
     return v;
   };
   if (c.model_type !== void 0 && c.model_type !== "bert") {
-    throw new ModelError(file, `${file}: model_type is ${JSON.stringify(c.model_type)}; only "bert" (BertForSequenceClassification) is supported. Use a BERT checkpoint such as bert-base-uncased.`);
+    throw new ModelError(
+      file,
+      `${file}: model_type is ${JSON.stringify(c.model_type)}; only "bert" (BertForSequenceClassification) is supported. Use a BERT checkpoint such as bert-base-uncased.`
+    );
   }
   const act = c.hidden_act ?? "gelu";
   if (act !== "gelu") {
-    throw new ModelError(file, `${file}: hidden_act is ${JSON.stringify(act)}; only "gelu" (exact erf GELU, as in bert-base-*) is supported. Use a checkpoint trained with hidden_act "gelu".`);
+    throw new ModelError(
+      file,
+      `${file}: hidden_act is ${JSON.stringify(act)}; only "gelu" (exact erf GELU, as in bert-base-*) is supported. Use a checkpoint trained with hidden_act "gelu".`
+    );
   }
   const pet = c.position_embedding_type ?? "absolute";
-  if (pet !== "absolute") throw bad("position_embedding_type", '"absolute" (relative position embeddings are not supported)');
+  if (pet !== "absolute")
+    throw bad("position_embedding_type", '"absolute" (relative position embeddings are not supported)');
   const hiddenSize = int("hidden_size");
   const numHeads = int("num_attention_heads");
   if (hiddenSize % numHeads !== 0) {
-    throw new ModelError(file, `${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`);
+    throw new ModelError(
+      file,
+      `${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`
+    );
   }
   const cfg = {
     hiddenSize,
@@ -31235,11 +31553,13 @@ function parseBertConfig(json, file = "config.json") {
     raw: c
   };
   if (c.id2label !== void 0) {
-    if (!c.id2label || typeof c.id2label !== "object" || Object.values(c.id2label).some((v) => typeof v !== "string")) throw bad("id2label", "an object mapping ids to label names");
+    if (!c.id2label || typeof c.id2label !== "object" || Object.values(c.id2label).some((v) => typeof v !== "string"))
+      throw bad("id2label", "an object mapping ids to label names");
     cfg.id2label = c.id2label;
   }
   if (c.label2id !== void 0) {
-    if (!c.label2id || typeof c.label2id !== "object" || Object.values(c.label2id).some((v) => !Number.isInteger(v))) throw bad("label2id", "an object mapping label names to ids");
+    if (!c.label2id || typeof c.label2id !== "object" || Object.values(c.label2id).some((v) => !Number.isInteger(v)))
+      throw bad("label2id", "an object mapping label names to ids");
     cfg.label2id = c.label2id;
   }
   return cfg;
@@ -31378,7 +31698,8 @@ var broadcasting = (outType) => (n, ins) => {
   const vs2 = ins.map((_, i) => need(n, ins, i));
   const dtype = vs2[0].dtype;
   for (const v of vs2) {
-    if (!outType && v.dtype !== dtype) fail(n, `input '${v.name}' is ${v.dtype}, expected ${dtype} like '${vs2[0].name}'`);
+    if (!outType && v.dtype !== dtype)
+      fail(n, `input '${v.name}' is ${v.dtype}, expected ${dtype} like '${vs2[0].name}'`);
   }
   let shape = vs2[0].shape;
   for (const v of vs2.slice(1)) shape = broadcastShapes(shape, v.shape, `node '${n.name}' (${n.opType})`);
@@ -31393,7 +31714,8 @@ function reduceInfer(n, ins) {
   const x = need(n, ins, 0);
   const keep = intAttr(n, "keepdims", 1) === 1;
   const axesV = ins[1] ?? null;
-  if (axesV && n.opType !== "ReduceSum") fail(n, `in opset 17 ${n.opType} takes axes as an attribute ({ axes: [...] }), not as input '${axesV.name}'`);
+  if (axesV && n.opType !== "ReduceSum")
+    fail(n, `in opset 17 ${n.opType} takes axes as an attribute ({ axes: [...] }), not as input '${axesV.name}'`);
   let axes = axesV ? constInts(n, axesV, "axes") : n.attrs.axes;
   if (axesV && !axes) {
     if (!keep) fail(n, "runtime axes need keepdims=1 so the output rank is known");
@@ -31473,7 +31795,10 @@ function gemmInfer(n, ins) {
   const [m, k1] = ta ? [a.shape[1], a.shape[0]] : a.shape;
   const [k2, nn2] = tb ? [b.shape[1], b.shape[0]] : b.shape;
   if (typeof k1 === "number" && typeof k2 === "number" && k1 !== k2) {
-    fail(n, `inner dimensions differ: '${a.name}' [${a.shape}] x '${b.name}' [${b.shape}] (transA=${ta}, transB=${tb})`);
+    fail(
+      n,
+      `inner dimensions differ: '${a.name}' [${a.shape}] x '${b.name}' [${b.shape}] (transA=${ta}, transB=${tb})`
+    );
   }
   const c = ins[2];
   if (c) broadcastShapes([m, nn2], c.shape, `node '${n.name}' (Gemm bias)`);
@@ -31508,8 +31833,14 @@ function padInfer(n, ins) {
   const padsV = need(n, ins, 1, "pads");
   const pads = constInts(n, padsV, "pads");
   const len3 = padsV.shape[0];
-  if (typeof len3 === "number" && len3 !== 2 * x.rank) fail(n, `pads '${padsV.name}' has ${len3} values, expected ${2 * x.rank} (begin and end for each axis of '${x.name}')`);
-  const shape = x.shape.map((d, i) => pads && typeof d === "number" ? d + pads[i] + pads[i + x.rank] : pads && pads[i] === 0 && pads[i + x.rank] === 0 ? d : unknownDim());
+  if (typeof len3 === "number" && len3 !== 2 * x.rank)
+    fail(
+      n,
+      `pads '${padsV.name}' has ${len3} values, expected ${2 * x.rank} (begin and end for each axis of '${x.name}')`
+    );
+  const shape = x.shape.map(
+    (d, i) => pads && typeof d === "number" ? d + pads[i] + pads[i + x.rank] : pads && pads[i] === 0 && pads[i + x.rank] === 0 ? d : unknownDim()
+  );
   return [{ dtype: x.dtype, shape }];
 }
 function transposeInfer(n, ins) {
@@ -31570,7 +31901,8 @@ function splitInfer(n, ins, expected) {
   const a = normAxis(n, intAttr(n, "axis", 0), x.rank, x);
   const sizes = constInts(n, ins[1] ?? null, "split");
   const runtimeCount = ins[1] && !sizes && typeof ins[1].shape[0] === "number" ? ins[1].shape[0] : 0;
-  if (n.attrs.num_outputs !== void 0) fail(n, "num_outputs is opset 18; in opset 17 give split sizes (input 1) or { outputs: n }");
+  if (n.attrs.num_outputs !== void 0)
+    fail(n, "num_outputs is opset 18; in opset 17 give split sizes (input 1) or { outputs: n }");
   const count2 = sizes?.length ?? (runtimeCount || expected || 0);
   if (!count2) fail(n, `give split sizes (input 1) or the number of outputs ({ outputs: n }) for '${x.name}'`);
   if (!sizes && !runtimeCount && typeof x.shape[a] === "number" && x.shape[a] % count2 !== 0) {
@@ -31593,14 +31925,27 @@ function layerNormInfer(n, ins) {
     fail(n, `scale '${scale.name}' [${scale.shape}] does not match the normalised dims [${norm}]`);
   }
   const stash = intAttr(n, "stash_type", 1);
-  if (stash !== 1 && stash !== 11) fail(n, `stash_type ${stash} is not supported (use 1 for float32 or 11 for float64)`);
+  if (stash !== 1 && stash !== 11)
+    fail(n, `stash_type ${stash} is not supported (use 1 for float32 or 11 for float64)`);
   const stat3 = stash === 11 ? "float64" : "float32";
-  return [{ dtype: x.dtype, shape: x.shape }, { dtype: stat3, shape: statShape }, { dtype: stat3, shape: statShape }];
+  return [
+    { dtype: x.dtype, shape: x.shape },
+    { dtype: stat3, shape: statShape },
+    { dtype: stat3, shape: statShape }
+  ];
 }
 function castInfer(n, ins) {
   const x = need(n, ins, 0);
   const to = n.attrs.to;
-  const map = { 1: "float32", 2: "uint8", 6: "int32", 7: "int64", 9: "bool", 10: "float16", 11: "float64" };
+  const map = {
+    1: "float32",
+    2: "uint8",
+    6: "int32",
+    7: "int64",
+    9: "bool",
+    10: "float16",
+    11: "float64"
+  };
   if (!map[to]) fail(n, `unsupported Cast target ${to}`);
   return [{ dtype: map[to], shape: x.shape }];
 }
@@ -31612,17 +31957,24 @@ function constantInfer(n) {
 function loopInfer(n, ins) {
   const body = n.attrs.body;
   const carried = ins.length - 2;
-  if (body.inputs.length !== carried + 2) fail(n, `body has ${body.inputs.length} inputs, expected ${carried + 2} (iter, cond, ${carried} carried)`);
-  if (body.outputs.length < carried + 1) fail(n, `body has ${body.outputs.length} outputs, expected at least ${carried + 1}`);
+  if (body.inputs.length !== carried + 2)
+    fail(n, `body has ${body.inputs.length} inputs, expected ${carried + 2} (iter, cond, ${carried} carried)`);
+  if (body.outputs.length < carried + 1)
+    fail(n, `body has ${body.outputs.length} outputs, expected at least ${carried + 1}`);
   const trip = ins[0]?.constValue?.[0] ?? unknownDim();
-  return body.outputs.slice(1).map((o, i) => i < carried ? { dtype: o.value.dtype, shape: ins[i + 2].shape } : { dtype: o.value.dtype, shape: [trip, ...o.value.shape] });
+  return body.outputs.slice(1).map(
+    (o, i) => i < carried ? { dtype: o.value.dtype, shape: ins[i + 2].shape } : { dtype: o.value.dtype, shape: [trip, ...o.value.shape] }
+  );
 }
 function sceLossInfer(n, ins) {
   const x = need(n, ins, 0);
   const y = need(n, ins, 1, "labels");
   if (y.dtype !== "int64" && y.dtype !== "int32") fail(n, `labels '${y.name}' must be int64`);
   const red = n.attrs.reduction ?? "mean";
-  return [{ dtype: x.dtype, shape: red === "none" ? y.shape : [] }, { dtype: x.dtype, shape: x.shape }];
+  return [
+    { dtype: x.dtype, shape: red === "none" ? y.shape : [] },
+    { dtype: x.dtype, shape: x.shape }
+  ];
 }
 var INFER = {
   Constant: (n) => constantInfer(n),
@@ -31645,7 +31997,9 @@ var INFER = {
   Sub: broadcasting(),
   Mul: broadcasting(),
   Div: broadcasting(),
-  Pow: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) }],
+  Pow: (n, ins) => [
+    { dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) }
+  ],
   Max: broadcasting(),
   Min: broadcasting(),
   Sum: broadcasting(),
@@ -31660,7 +32014,12 @@ var INFER = {
     if (c.dtype !== "bool") fail(n, `condition '${c.name}' must be bool`);
     const a = need(n, ins, 1), b = need(n, ins, 2);
     if (a.dtype !== b.dtype) fail(n, `branches are ${a.dtype} and ${b.dtype}`);
-    return [{ dtype: a.dtype, shape: broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape, `node '${n.name}' (Where)`) }];
+    return [
+      {
+        dtype: a.dtype,
+        shape: broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape, `node '${n.name}' (Where)`)
+      }
+    ];
   },
   Cast: castInfer,
   CastLike: (n, ins) => [{ dtype: need(n, ins, 1).dtype, shape: need(n, ins, 0).shape }],
@@ -31674,7 +32033,8 @@ var INFER = {
     const x = need(n, ins, 0);
     const raw = intAttr(n, "axis", 1);
     const a = raw < 0 ? raw + x.rank : raw;
-    if (a < 0 || a > x.rank) fail(n, `axis ${raw} is out of range for input '${x.name}' of rank ${x.rank} (use -${x.rank}..${x.rank})`);
+    if (a < 0 || a > x.rank)
+      fail(n, `axis ${raw} is out of range for input '${x.name}' of rank ${x.rank} (use -${x.rank}..${x.rank})`);
     const prod = (ds2) => ds2.every((d) => typeof d === "number") ? ds2.reduce((p, q) => p * q, 1) : unknownDim();
     return [{ dtype: x.dtype, shape: [prod(x.shape.slice(0, a)), prod(x.shape.slice(a))] }];
   },
@@ -31701,7 +32061,10 @@ var INFER = {
   },
   Dropout: (n, ins) => {
     const x = need(n, ins, 0);
-    return [{ dtype: x.dtype, shape: x.shape }, { dtype: "bool", shape: x.shape }];
+    return [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: "bool", shape: x.shape }
+    ];
   },
   Shape: (n, ins) => [{ dtype: "int64", shape: [need(n, ins, 0).rank] }],
   Size: () => [{ dtype: "int64", shape: [] }],
@@ -31737,7 +32100,10 @@ var INFER = {
 };
 function inferOutputs(node, expected) {
   const f2 = INFER[node.opType];
-  if (!f2) throw new GraphBuildError(`node '${node.name}': no shape inference for op '${node.opType}' (add it to src/onnx/shape-inference.ts)`);
+  if (!f2)
+    throw new GraphBuildError(
+      `node '${node.name}': no shape inference for op '${node.opType}' (add it to src/onnx/shape-inference.ts)`
+    );
   return f2(node, node.inputs, expected);
 }
 
@@ -31814,8 +32180,8 @@ var Graph = class {
   }
   /** True when `v` may be read here: it belongs to this graph or an enclosing one (outer scope). */
   canRead(v) {
-    for (let g = this; g; g = g.parent) if (v.graph === g) return true;
-    return false;
+    if (v.graph === this) return true;
+    return this.parent ? this.parent.canRead(v) : false;
   }
   /** True when `v` is an input, initializer or node output of this graph. */
   defines(v) {
@@ -31864,10 +32230,14 @@ var Graph = class {
     const ins = inputs.map((v) => v ?? null);
     ins.forEach((v, i) => {
       if (v && !this.canRead(v)) {
-        throw new GraphBuildError(`node '${name}' (${opType}): input ${i} '${v.name}' belongs to graph '${v.graph.name}', not to '${this.name}' or an enclosing graph`);
+        throw new GraphBuildError(
+          `node '${name}' (${opType}): input ${i} '${v.name}' belongs to graph '${v.graph.name}', not to '${this.name}' or an enclosing graph`
+        );
       }
       if (v && !v.graph.defines(v)) {
-        throw new GraphBuildError(`node '${name}' (${opType}): input ${i} '${v.name}' is unknown: it is not an input, initializer or node output of graph '${v.graph.name}' (create values with g.input/g.initializer/g.op)`);
+        throw new GraphBuildError(
+          `node '${name}' (${opType}): input ${i} '${v.name}' is unknown: it is not an input, initializer or node output of graph '${v.graph.name}' (create values with g.input/g.initializer/g.op)`
+        );
       }
     });
     const node = new Node(this, opType, name, ins, attrs, opts.domain ?? "");
@@ -31898,7 +32268,8 @@ var Graph = class {
   output(value, name) {
     let v = value;
     if (name && name !== value.name) v = this.op("Identity", [value], {}, { outputNames: [name] });
-    if (!this.canRead(v)) throw new GraphBuildError(`output '${name ?? v.name}' is not readable in graph '${this.name}'`);
+    if (!this.canRead(v))
+      throw new GraphBuildError(`output '${name ?? v.name}' is not readable in graph '${this.name}'`);
     this.outputs.push({ value: v, name: v.name });
     return v;
   }
@@ -31920,7 +32291,8 @@ function bertParamSpecs(c, numLabels) {
   ];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `bert.encoder.layer.${i}.`;
-    for (const n of ["query", "key", "value"]) out.push([`${p}attention.self.${n}.weight`, [H, H]], [`${p}attention.self.${n}.bias`, [H]]);
+    for (const n of ["query", "key", "value"])
+      out.push([`${p}attention.self.${n}.weight`, [H, H]], [`${p}attention.self.${n}.bias`, [H]]);
     out.push(
       [`${p}attention.output.dense.weight`, [H, H]],
       [`${p}attention.output.dense.bias`, [H]],
@@ -32037,13 +32409,17 @@ var BertBuilder = class {
   build(batch) {
     const { g, c } = this;
     const ids = batch.input_ids, mask = batch.attention_mask, types = batch.token_type_ids;
-    if (!ids || !mask || !types) throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
+    if (!ids || !mask || !types)
+      throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
     const [B, T] = ids.shape;
     const H = c.hiddenSize, A = c.numHeads, D = H / A;
     const idsShape = g.op("Shape", [ids]);
     const seqLen = g.op("Gather", [idsShape, g.constant("int64", [1], [])]);
     const positions = g.op("Range", [g.constant("int64", [0], []), seqLen, g.constant("int64", [1], [])]);
-    const pos = assertShape(g.op("Gather", [this.param("bert.embeddings.position_embeddings.weight"), positions]), [T, H]);
+    const pos = assertShape(g.op("Gather", [this.param("bert.embeddings.position_embeddings.weight"), positions]), [
+      T,
+      H
+    ]);
     const word = g.op("Gather", [this.param("bert.embeddings.word_embeddings.weight"), ids]);
     const type = g.op("Gather", [this.param("bert.embeddings.token_type_embeddings.weight"), types]);
     const emb3 = g.op("Add", [g.op("Add", [word, pos]), type]);
@@ -32071,7 +32447,10 @@ var BertBuilder = class {
       x = this.layerNorm(g.op("Add", [out, x]), `${p}output.LayerNorm`);
     }
     const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [idsShape, g.ints([H])], { axis: 0 })]), [B, T, H]);
-    const cls = assertShape(g.op("Reshape", [g.op("Slice", [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [B, H]);
+    const cls = assertShape(g.op("Reshape", [g.op("Slice", [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [
+      B,
+      H
+    ]);
     const pooled = this.dropout(g.op("Tanh", [this.linear(cls, "bert.pooler.dense")]), this.m.hiddenDropout);
     const logits = this.linear(pooled, "classifier");
     const labels = batch.labels;
@@ -32126,7 +32505,10 @@ function halfToFloat(h) {
 }
 function readSafetensors(path10) {
   const name = basename2(path10);
-  const bad = (what) => new ModelError(path10, `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`);
+  const bad = (what) => new ModelError(
+    path10,
+    `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`
+  );
   let buf;
   try {
     buf = readFileSync2(path10);
@@ -32135,7 +32517,8 @@ function readSafetensors(path10) {
   }
   if (buf.length < 8) throw bad(`it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
-  if (n > BigInt(Math.min(MAX_HEADER, buf.length - 8))) throw bad(`the header length ${n} exceeds the file size ${buf.length}`);
+  if (n > BigInt(Math.min(MAX_HEADER, buf.length - 8)))
+    throw bad(`the header length ${n} exceeds the file size ${buf.length}`);
   const headerLen = Number(n);
   let header3;
   try {
@@ -32151,43 +32534,56 @@ function readSafetensors(path10) {
   const spans = [];
   for (const [key, meta] of Object.entries(header3)) {
     if (key === "__metadata__") {
-      if (!meta || typeof meta !== "object" || Object.values(meta).some((v) => typeof v !== "string")) throw bad("__metadata__ must map strings to strings");
+      if (!meta || typeof meta !== "object" || Object.values(meta).some((v) => typeof v !== "string"))
+        throw bad("__metadata__ must map strings to strings");
       metadata = meta;
       continue;
     }
     const m = meta;
     if (!m || typeof m !== "object") throw bad(`entry '${key}' is not an object`);
     if (typeof m.dtype !== "string" || !(m.dtype in BYTES)) {
-      throw new ModelError(path10, `${name}: tensor '${key}' has dtype ${JSON.stringify(m.dtype)}; supported are ${Object.keys(BYTES).join(", ")}. Convert the weights to float32 (model.float().save_pretrained(...)).`);
+      throw new ModelError(
+        path10,
+        `${name}: tensor '${key}' has dtype ${JSON.stringify(m.dtype)}; supported are ${Object.keys(BYTES).join(", ")}. Convert the weights to float32 (model.float().save_pretrained(...)).`
+      );
     }
-    if (!Array.isArray(m.shape) || !m.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor '${key}' has an invalid shape ${JSON.stringify(m.shape)}`);
+    if (!Array.isArray(m.shape) || !m.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw bad(`tensor '${key}' has an invalid shape ${JSON.stringify(m.shape)}`);
     const off = m.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
       throw bad(`tensor '${key}' has invalid data_offsets ${JSON.stringify(off)}`);
     }
     const [a, b] = off;
-    if (b > body.length) throw bad(`tensor '${key}' ends at byte ${b} but the data section has ${body.length} bytes (truncated download?)`);
+    if (b > body.length)
+      throw bad(
+        `tensor '${key}' ends at byte ${b} but the data section has ${body.length} bytes (truncated download?)`
+      );
     const shape = m.shape;
     const count2 = shape.reduce((p, q) => p * q, 1);
     const width = BYTES[m.dtype];
-    if (b - a !== count2 * width) throw bad(`tensor '${key}' [${shape}] ${m.dtype} needs ${count2 * width} bytes but data_offsets span ${b - a}`);
+    if (b - a !== count2 * width)
+      throw bad(`tensor '${key}' [${shape}] ${m.dtype} needs ${count2 * width} bytes but data_offsets span ${b - a}`);
     spans.push([a, b, key]);
     tensors.set(key, decode(m.dtype, shape, body.subarray(a, b), ownsMemory));
   }
   spans.sort((x, y) => x[0] - y[0]);
   let end = 0;
   for (const [a, b, key] of spans) {
-    if (a !== end) throw bad(a < end ? `tensor '${key}' overlaps the previous tensor` : `there is a gap before tensor '${key}'`);
+    if (a !== end)
+      throw bad(a < end ? `tensor '${key}' overlaps the previous tensor` : `there is a gap before tensor '${key}'`);
     end = b;
   }
-  if (end !== body.length) throw bad(`the data section has ${body.length - end} trailing bytes not covered by any tensor`);
+  if (end !== body.length)
+    throw bad(`the data section has ${body.length - end} trailing bytes not covered by any tensor`);
   return { tensors, metadata };
 }
 function decode(dtype, shape, bytes2, mayView) {
   const width = BYTES[dtype];
   if (mayView && bytes2.byteOffset % (dtype === "I64" ? 8 : 4) === 0) {
-    if (dtype === "F32") return { dtype: "float32", shape, data: new Float32Array(bytes2.buffer, bytes2.byteOffset, bytes2.length / width) };
-    if (dtype === "I64") return { dtype: "int64", shape, data: new BigInt64Array(bytes2.buffer, bytes2.byteOffset, bytes2.length / width) };
+    if (dtype === "F32")
+      return { dtype: "float32", shape, data: new Float32Array(bytes2.buffer, bytes2.byteOffset, bytes2.length / width) };
+    if (dtype === "I64")
+      return { dtype: "int64", shape, data: new BigInt64Array(bytes2.buffer, bytes2.byteOffset, bytes2.length / width) };
   }
   const raw = new Uint8Array(bytes2.length);
   raw.set(bytes2);
@@ -32206,12 +32602,18 @@ function writeAll(fd, bytes2) {
   for (let done = 0; done < bytes2.length; ) done += writeSync(fd, bytes2, done, bytes2.length - done);
 }
 function writeSafetensors(path10, tensors, metadata) {
-  const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(
+    ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
+  );
   const header3 = {};
   if (metadata) header3.__metadata__ = metadata;
   let off = 0;
   for (const [key, t] of entries) {
-    if (numElements(t.shape) !== t.data.length) throw new ModelError(path10, `${basename2(path10)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`);
+    if (numElements(t.shape) !== t.data.length)
+      throw new ModelError(
+        path10,
+        `${basename2(path10)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
+      );
     const size = t.data.byteLength;
     header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size] };
     off += size;
@@ -32291,7 +32693,11 @@ function loadBertWeights(weightsPath, specs, cfg, opts) {
       continue;
     }
     const prev = found.get(name);
-    if (prev) throw new ModelError(weightsPath, `${weightsPath}: both '${prev.key}' and '${key}' hold ${name}; keep one of them`);
+    if (prev)
+      throw new ModelError(
+        weightsPath,
+        `${weightsPath}: both '${prev.key}' and '${key}' hold ${name}; keep one of them`
+      );
     found.set(name, { key, shape: t.shape, data: t.data });
   }
   const values = /* @__PURE__ */ new Map();
@@ -32305,7 +32711,10 @@ function loadBertWeights(weightsPath, specs, cfg, opts) {
       continue;
     }
     if (f2 && !s.name.startsWith("classifier.")) {
-      throw new ModelError(weightsPath, `${weightsPath}: '${f2.key}' has shape [${f2.shape}] but config.json implies [${s.shape}] for ${s.name}; config.json and the weights do not belong together`);
+      throw new ModelError(
+        weightsPath,
+        `${weightsPath}: '${f2.key}' has shape [${f2.shape}] but config.json implies [${s.shape}] for ${s.name}; config.json and the weights do not belong together`
+      );
     }
     if (f2) mismatched.push({ name: s.name, found: f2.shape, expected: s.shape });
     else missing.push(s.name);
@@ -32314,23 +32723,37 @@ function loadBertWeights(weightsPath, specs, cfg, opts) {
   if (values.size !== specs.length || [...values.values()].some((v, i) => v.length !== numElements(specs[i].shape))) {
     throw new Error("internal: weight table does not match the parameter list");
   }
-  return { values, missing, unexpected, mismatched, warnings: warningsFor(opts.modelName ?? weightsPath, missing, unexpected, mismatched) };
+  return {
+    values,
+    missing,
+    unexpected,
+    mismatched,
+    warnings: warningsFor(opts.modelName ?? weightsPath, missing, unexpected, mismatched)
+  };
 }
 function warningsFor(at2, missing, unexpected, mismatched) {
   const out = [];
   const list = (xs2) => `[${xs2.map((x) => `'${x}'`).join(", ")}]`;
   if (unexpected.length) {
-    out.push(`Some weights of the model checkpoint at ${at2} were not used when initializing ${CLASS}: ${list(unexpected)}
+    out.push(
+      `Some weights of the model checkpoint at ${at2} were not used when initializing ${CLASS}: ${list(unexpected)}
 - This IS expected if you are initializing ${CLASS} from the checkpoint of a model trained on another task or with another architecture (e.g. initializing a ${CLASS} model from a BertForPreTraining model).
-- This IS NOT expected if you are initializing ${CLASS} from the checkpoint of a model that you expect to be exactly identical (initializing a ${CLASS} model from a ${CLASS} model).`);
+- This IS NOT expected if you are initializing ${CLASS} from the checkpoint of a model that you expect to be exactly identical (initializing a ${CLASS} model from a ${CLASS} model).`
+    );
   }
   if (missing.length) {
-    out.push(`Some weights of ${CLASS} were not initialized from the model checkpoint at ${at2} and are newly initialized: ${list(missing)}
-You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.`);
+    out.push(
+      `Some weights of ${CLASS} were not initialized from the model checkpoint at ${at2} and are newly initialized: ${list(missing)}
+You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.`
+    );
   }
   if (mismatched.length) {
-    out.push(`Some weights of ${CLASS} were not initialized from the model checkpoint at ${at2} and are newly initialized because the shapes did not match:
-` + mismatched.map((m) => `- ${m.name}: found shape [${m.found.join(", ")}] in the checkpoint and [${m.expected.join(", ")}] in the model instantiated`).join("\n") + "\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.");
+    out.push(
+      `Some weights of ${CLASS} were not initialized from the model checkpoint at ${at2} and are newly initialized because the shapes did not match:
+` + mismatched.map(
+        (m) => `- ${m.name}: found shape [${m.found.join(", ")}] in the checkpoint and [${m.expected.join(", ")}] in the model instantiated`
+      ).join("\n") + "\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference."
+    );
   }
   return out;
 }
@@ -65902,24 +66325,47 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return localFiles(resolve(nameOrPath), opts.requireTokenizer ?? true);
+  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory())
+    return localFiles(resolve(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
-    throw new ModelError(nameOrPath, `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? "" : " nor a hub id (like bert-base-uncased or org/name)"}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`);
+    throw new ModelError(
+      nameOrPath,
+      `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? "" : " nor a hub id (like bert-base-uncased or org/name)"}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`
+    );
   }
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
   const at2 = (f2) => existsSync(join2(dir, f2)) ? join2(dir, f2) : void 0;
   const config = at2("config.json");
-  if (!config) throw new ModelError(dir, `${dir} has no config.json; a model directory needs config.json, model.safetensors and tokenizer.json (or vocab.txt)`);
+  if (!config)
+    throw new ModelError(
+      dir,
+      `${dir} has no config.json; a model directory needs config.json, model.safetensors and tokenizer.json (or vocab.txt)`
+    );
   const weights = at2("model.safetensors");
   if (!weights) {
     const other = ["pytorch_model.bin", "model.safetensors.index.json", "tf_model.h5"].find((f2) => at2(f2));
-    throw new ModelError(dir, other ? `${dir} has ${other} but no model.safetensors; textclf reads single-file safetensors weights only. ${CONVERT_HINT.replace("PATH", JSON.stringify(dir))}` : `${dir} has no model.safetensors (the weights); add it or pass another model`);
+    throw new ModelError(
+      dir,
+      other ? `${dir} has ${other} but no model.safetensors; textclf reads single-file safetensors weights only. ${CONVERT_HINT.replace("PATH", JSON.stringify(dir))}` : `${dir} has no model.safetensors (the weights); add it or pass another model`
+    );
   }
   const tokenizerJson = at2("tokenizer.json"), vocabTxt = at2("vocab.txt");
-  if (requireTokenizer && !tokenizerJson && !vocabTxt) throw new ModelError(dir, `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it (or train on pre-tokenized JSONL)`);
-  return { dir, config, weights, tokenizerJson, vocabTxt, tokenizerConfig: at2("tokenizer_config.json"), source: "local" };
+  if (requireTokenizer && !tokenizerJson && !vocabTxt)
+    throw new ModelError(
+      dir,
+      `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it (or train on pre-tokenized JSONL)`
+    );
+  return {
+    dir,
+    config,
+    weights,
+    tokenizerJson,
+    vocabTxt,
+    tokenizerConfig: at2("tokenizer_config.json"),
+    source: "local"
+  };
 }
 function hubHost(hubUrl) {
   const host = hubUrl || process.env.HF_ENDPOINT || DEFAULT_HUB;
@@ -65929,7 +66375,8 @@ function hubHost(hubUrl) {
   } catch {
     throw new ModelError("hub_url", `hub_url '${host}' is not a URL; use e.g. https://huggingface.co/`);
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") throw new ModelError("hub_url", `hub_url '${host}' must be http(s)`);
+  if (u.protocol !== "https:" && u.protocol !== "http:")
+    throw new ModelError("hub_url", `hub_url '${host}' must be http(s)`);
   return host.endsWith("/") ? host : `${host}/`;
 }
 async function hubFiles(id, opts) {
@@ -65946,19 +66393,30 @@ async function hubFiles(id, opts) {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
       const msg = e.message;
-      if (/404|not found|Could not locate/i.test(msg)) throw new ModelError(id, `${where}: config.json not found (404). Check the model id, or set hub_url / HF_ENDPOINT to the right host`);
-      throw new ModelError(id, `${where}: downloading config.json failed: ${msg}. Check hub_url / HF_ENDPOINT and the network`);
+      if (/404|not found|Could not locate/i.test(msg))
+        throw new ModelError(
+          id,
+          `${where}: config.json not found (404). Check the model id, or set hub_url / HF_ENDPOINT to the right host`
+        );
+      throw new ModelError(
+        id,
+        `${where}: downloading config.json failed: ${msg}. Check hub_url / HF_ENDPOINT and the network`
+      );
     }
   }
   const fetchFile = (file) => fetchToCache(host, id, revision, file, join2(dir, file));
   const weights = await fetchFile("model.safetensors");
   if (!weights) {
     const bin = await probe(host, id, revision, "pytorch_model.bin");
-    throw new ModelError(id, bin ? `${where} has pytorch_model.bin but no model.safetensors; textclf reads safetensors only (no pickle). ${CONVERT_HINT.replace("PATH", JSON.stringify(id))}` : `${where} has no model.safetensors; pick a model that ships safetensors weights`);
+    throw new ModelError(
+      id,
+      bin ? `${where} has pytorch_model.bin but no model.safetensors; textclf reads safetensors only (no pickle). ${CONVERT_HINT.replace("PATH", JSON.stringify(id))}` : `${where} has no model.safetensors; pick a model that ships safetensors weights`
+    );
   }
   const tokenizerJson = await fetchFile("tokenizer.json");
   const vocabTxt = tokenizerJson ? void 0 : await fetchFile("vocab.txt");
-  if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt) throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
+  if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt)
+    throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile("tokenizer_config.json");
   return { dir, config: join2(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
@@ -65986,7 +66444,10 @@ async function fetchToCache(host, id, revision, file, dest) {
   try {
     res = await fetch(url2, { headers: headers(url2) });
   } catch (e) {
-    throw new ModelError(id, `downloading ${url2} failed: ${e.message}. Check hub_url / HF_ENDPOINT and the network`);
+    throw new ModelError(
+      id,
+      `downloading ${url2} failed: ${e.message}. Check hub_url / HF_ENDPOINT and the network`
+    );
   }
   if (res.status === 404) {
     await res.body?.cancel();
@@ -66042,7 +66503,9 @@ var ENTITY = {
   "#": "&#35;"
 };
 function md(text) {
-  return noMentions(String(text).replace(/\r\n|\r|\n/g, " ").replace(/[&<>"'|#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~$]/g, (c) => "\\" + c));
+  return noMentions(
+    String(text).replace(/\r\n|\r|\n/g, " ").replace(/[&<>"'|#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~$]/g, (c) => "\\" + c)
+  );
 }
 function mdLink(text, url2) {
   const safe = safeUrl(url2);
@@ -66107,7 +66570,15 @@ ${perClass(t)}`;
 function metricsTable(rows) {
   return table(
     ["split", "accuracy", "precision", "recall", "F1", "loss", "samples"],
-    rows.map(([name, e]) => [name, pct(e.accuracy), n4(e.precision), n4(e.recall), n4(e.f1), n4(e.loss), String(e.samples)])
+    rows.map(([name, e]) => [
+      name,
+      pct(e.accuracy),
+      n4(e.precision),
+      n4(e.recall),
+      n4(e.f1),
+      n4(e.loss),
+      String(e.samples)
+    ])
   );
 }
 function perClass(e) {
@@ -66209,7 +66680,12 @@ function datasetSection(m) {
   const rows = Object.keys(d.rows).map((split) => {
     const labels = Object.entries(d.labels[split] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(", ");
     const len3 = d.textLength[split];
-    return [md(split), String(d.rows[split]), labels || "–", len3 ? `${len3.p50} / ${len3.p90} / ${len3.p99} / ${len3.max}` : "–"];
+    return [
+      md(split),
+      String(d.rows[split]),
+      labels || "–",
+      len3 ? `${len3.p50} / ${len3.p90} / ${len3.p99} / ${len3.max}` : "–"
+    ];
   });
   return `### Dataset
 
@@ -66246,7 +66722,11 @@ ${table(["flag", "value"], rows)}
 </details>`;
 }
 function table(head, rows) {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`)
+  ].join("\n");
 }
 
 // src/report/tensorboard.ts
@@ -66283,7 +66763,8 @@ function encodeEvent(e) {
   if (e.fileVersion !== void 0) w.uint32(3 << 3 | 2).string(e.fileVersion);
   if (e.scalars) {
     w.uint32(5 << 3 | 2).fork();
-    for (const s of e.scalars) w.uint32(1 << 3 | 2).fork().uint32(1 << 3 | 2).string(s.tag).uint32(2 << 3 | 5).float(s.value).ldelim();
+    for (const s of e.scalars)
+      w.uint32(1 << 3 | 2).fork().uint32(1 << 3 | 2).string(s.tag).uint32(2 << 3 | 5).float(s.value).ldelim();
     w.ldelim();
   }
   return w.finish();
@@ -66299,7 +66780,10 @@ function frameRecord(data) {
 }
 function eventFileBytes(scalars, startWallTime) {
   const records = [frameRecord(encodeEvent({ wallTime: startWallTime, step: 0, fileVersion: "brain.Event:2" }))];
-  for (const s of scalars) records.push(frameRecord(encodeEvent({ wallTime: s.wallTime, step: s.step, scalars: [{ tag: s.tag, value: s.value }] })));
+  for (const s of scalars)
+    records.push(
+      frameRecord(encodeEvent({ wallTime: s.wallTime, step: s.step, scalars: [{ tag: s.tag, value: s.value }] }))
+    );
   const total = records.reduce((a, r) => a + r.length, 0);
   const out = new Uint8Array(total);
   let o = 0;
@@ -66386,7 +66870,8 @@ var tokenName = (v) => typeof v === "string" ? v : v && typeof v === "object" &&
 function bertOptionsFromConfig(config) {
   const o = { ...BERT_DEFAULTS };
   if (typeof config.do_lower_case === "boolean") o.doLowerCase = config.do_lower_case;
-  if (typeof config.strip_accents === "boolean" || config.strip_accents === null) o.stripAccents = config.strip_accents;
+  if (typeof config.strip_accents === "boolean" || config.strip_accents === null)
+    o.stripAccents = config.strip_accents;
   if (typeof config.tokenize_chinese_chars === "boolean") o.tokenizeChineseChars = config.tokenize_chinese_chars;
   o.unkToken = tokenName(config.unk_token) ?? o.unkToken;
   o.sepToken = tokenName(config.sep_token) ?? o.sepToken;
@@ -66400,15 +66885,28 @@ function bertTokenizerJson(vocab, opts, where) {
   vocab.forEach((t, i) => ids.set(t, i));
   const need2 = (tok, role) => {
     const id = ids.get(tok);
-    if (id === void 0) throw new TokenizerError(`${where}: the ${role} token ${tok} is not in the vocabulary; add it as a line of vocab.txt or set ${role}_token in tokenizer_config.json`);
+    if (id === void 0)
+      throw new TokenizerError(
+        `${where}: the ${role} token ${tok} is not in the vocabulary; add it as a line of vocab.txt or set ${role}_token in tokenizer_config.json`
+      );
     return id;
   };
   const cls = need2(opts.clsToken, "cls");
   const sep3 = need2(opts.sepToken, "sep");
   need2(opts.unkToken, "unk");
   need2(opts.padToken, "pad");
-  const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter((t) => ids.has(t));
-  const added = [...new Set(specials)].map((t) => ({ id: ids.get(t), content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })).sort((x, y) => x.id - y.id);
+  const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter(
+    (t) => ids.has(t)
+  );
+  const added = [...new Set(specials)].map((t) => ({
+    id: ids.get(t),
+    content: t,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true
+  })).sort((x, y) => x.id - y.id);
   const special = (id, typeId) => ({ SpecialToken: { id, type_id: typeId } });
   const seq = (id, typeId) => ({ Sequence: { id, type_id: typeId } });
   return {
@@ -69406,8 +69904,7 @@ function longestFirstLengths(a, b, max2) {
   if (max2 <= 0) return [0, 0];
   const swapped = a > b;
   let short = swapped ? b : a;
-  let long = swapped ? a : b;
-  long = short > max2 ? short : Math.max(short, max2 - short);
+  let long = short > max2 ? short : Math.max(short, max2 - short);
   if (short + long > max2) {
     short = Math.floor(max2 / 2);
     long = short + max2 % 2;
@@ -69425,7 +69922,10 @@ function fromTemplate(pp, where) {
     if ("SpecialToken" in item) {
       const s = item.SpecialToken;
       const ids = specials[s.id]?.ids;
-      if (!ids) throw new TokenizerError(`${where}: post_processor template uses ${s.id} but special_tokens does not define it; add it to post_processor.special_tokens`);
+      if (!ids)
+        throw new TokenizerError(
+          `${where}: post_processor template uses ${s.id} but special_tokens does not define it; add it to post_processor.special_tokens`
+        );
       return { kind: "special", ids, typeId: s.type_id };
     }
     const q = item.Sequence;
@@ -69436,7 +69936,10 @@ function fromTemplate(pp, where) {
 function templatesFor(postProcessor, where) {
   const none = {
     single: [{ kind: "seq", which: 0, typeId: 0 }],
-    pair: [{ kind: "seq", which: 0, typeId: 0 }, { kind: "seq", which: 1, typeId: 1 }]
+    pair: [
+      { kind: "seq", which: 0, typeId: 0 },
+      { kind: "seq", which: 1, typeId: 1 }
+    ]
   };
   if (postProcessor === null || postProcessor === void 0) return none;
   const pp = postProcessor;
@@ -69450,12 +69953,20 @@ function templatesFor(postProcessor, where) {
       const s = (id, typeId) => ({ kind: "special", ids: [id], typeId });
       const a = { kind: "seq", which: 0, typeId: 0 };
       if (pp.type === "BertProcessing") {
-        return { single: [s(cls, 0), a, s(sep3, 0)], pair: [s(cls, 0), a, s(sep3, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep3, 1)] };
+        return {
+          single: [s(cls, 0), a, s(sep3, 0)],
+          pair: [s(cls, 0), a, s(sep3, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep3, 1)]
+        };
       }
-      return { single: [s(cls, 0), a, s(sep3, 0)], pair: [s(cls, 0), a, s(sep3, 0), s(sep3, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep3, 0)] };
+      return {
+        single: [s(cls, 0), a, s(sep3, 0)],
+        pair: [s(cls, 0), a, s(sep3, 0), s(sep3, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep3, 0)]
+      };
     }
     default:
-      throw new TokenizerError(`${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`);
+      throw new TokenizerError(
+        `${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`
+      );
   }
 }
 
@@ -69472,7 +69983,9 @@ var TextTokenizer = class {
     try {
       this.lib = new Tokenizer_default2(json, config);
     } catch (e) {
-      throw new TokenizerError(`${where}: cannot load tokenizer: ${e.message}; the file must be a Hugging Face tokenizer.json`);
+      throw new TokenizerError(
+        `${where}: cannot load tokenizer: ${e.message}; the file must be a Hugging Face tokenizer.json`
+      );
     }
     this.templates = templatesFor(json.post_processor, where);
     const vocab = this.lib.get_vocab(true);
@@ -69481,14 +69994,18 @@ var TextTokenizer = class {
     this.vocabSize = max2 + 1;
     for (const p of [...this.templates.single, ...this.templates.pair]) {
       if (p.kind === "special" && p.ids.some((id) => id < 0 || id > max2)) {
-        throw new TokenizerError(`${where}: post_processor special token ids ${p.ids.join(",")} are outside the vocabulary (size ${this.vocabSize})`);
+        throw new TokenizerError(
+          `${where}: post_processor special token ids ${p.ids.join(",")} are outside the vocabulary (size ${this.vocabSize})`
+        );
       }
     }
     const padding = json.padding;
     this.padToken = tokenName2(config.pad_token) ?? padding?.pad_token ?? "[PAD]";
     const padId = this.lib.token_to_id(this.padToken);
     if (padId === void 0) {
-      throw new TokenizerError(`${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`);
+      throw new TokenizerError(
+        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`
+      );
     }
     this.padId = padId;
   }
@@ -69538,7 +70055,8 @@ var TextTokenizer = class {
 function readJson(file) {
   const hint = "; replace it with the model's original file";
   const v = readJsonFile(file, (m) => new TokenizerError(m), hint);
-  if (!v || typeof v !== "object" || Array.isArray(v)) throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
+  if (!v || typeof v !== "object" || Array.isArray(v))
+    throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
   return v;
 }
 async function loadTokenizer2(modelDir) {
@@ -69546,7 +70064,9 @@ async function loadTokenizer2(modelDir) {
   try {
     entries = await fs6.readdir(modelDir);
   } catch (e) {
-    throw new TokenizerError(`model directory ${modelDir} cannot be read (${e.code ?? e.message}); pass a directory with tokenizer.json or vocab.txt`);
+    throw new TokenizerError(
+      `model directory ${modelDir} cannot be read (${e.code ?? e.message}); pass a directory with tokenizer.json or vocab.txt`
+    );
   }
   const configFile = path3.join(modelDir, "tokenizer_config.json");
   const config = entries.includes("tokenizer_config.json") ? readJson(configFile) : {};
@@ -69559,11 +70079,17 @@ async function loadTokenizer2(modelDir) {
     return new TextTokenizer(json, config, vocabFile);
   }
   const listing = entries.length ? entries.sort().join(", ") : "(empty)";
-  throw new TokenizerError(`${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`);
+  throw new TokenizerError(
+    `${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`
+  );
 }
 async function saveTokenizer(tok, dir) {
   writeJsonAtomic(path3.join(dir, "tokenizer.json"), tok.json);
-  writeJsonAtomic(path3.join(dir, "tokenizer_config.json"), { tokenizer_class: "BertTokenizer", ...tok.config, pad_token: tok.padToken });
+  writeJsonAtomic(path3.join(dir, "tokenizer_config.json"), {
+    tokenizer_class: "BertTokenizer",
+    ...tok.config,
+    pad_token: tok.padToken
+  });
 }
 
 // src/train/checkpoint.ts
@@ -69599,7 +70125,8 @@ function attribute(name, a) {
   if (typeof a === "string") return { name, type: T.STRING, s: new TextEncoder().encode(a) };
   if (a instanceof Graph) return { name, type: T.GRAPH, g: graphProto(a) };
   if (Array.isArray(a)) {
-    if (a.every((x) => typeof x === "string")) return { name, type: T.STRINGS, strings: a.map((s) => new TextEncoder().encode(s)) };
+    if (a.every((x) => typeof x === "string"))
+      return { name, type: T.STRINGS, strings: a.map((s) => new TextEncoder().encode(s)) };
     const nums = a;
     return nums.every(Number.isInteger) ? { name, type: T.INTS, ints: nums } : { name, type: T.FLOATS, floats: nums };
   }
@@ -69611,7 +70138,9 @@ function graphProto(g) {
     name: g.name,
     input: g.inputs.map((v) => valueInfo(v)),
     output: g.outputs.map((o) => valueInfo(o.value, o.name)),
-    initializer: g.initializers.map((i) => tensorProto(i.value.name, { dtype: i.value.dtype, shape: i.value.shape, data: i.data })),
+    initializer: g.initializers.map(
+      (i) => tensorProto(i.value.name, { dtype: i.value.dtype, shape: i.value.shape, data: i.data })
+    ),
     node: g.nodes.map((n) => ({
       name: n.name,
       opType: n.opType,
@@ -69664,12 +70193,19 @@ function writeModelDir(dir, model, weights, opts) {
     mask_token: "[MASK]",
     model_max_length: opts.maxLength ?? model.config.maxPositions
   });
-  for (const [src, name] of [[opts.tokenizerJson, "tokenizer.json"], [opts.vocabTxt, "vocab.txt"]]) {
+  for (const [src, name] of [
+    [opts.tokenizerJson, "tokenizer.json"],
+    [opts.vocabTxt, "vocab.txt"]
+  ]) {
     if (src && existsSync2(src) && src !== join4(dir, name)) {
       replaceFileAtomic(join4(dir, name), (tmp) => copyFileSync(src, tmp));
     }
   }
-  if (opts.onnx !== false) writeFileAtomic(join4(dir, "onnx", "model.onnx"), toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" }));
+  if (opts.onnx !== false)
+    writeFileAtomic(
+      join4(dir, "onnx", "model.onnx"),
+      toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" })
+    );
 }
 
 // src/train/checkpoint.ts
@@ -69715,7 +70251,9 @@ function loadResumeState(dir) {
   const optPath = join5(dir, OPTIMIZER_FILE);
   for (const p of [statePath, optPath]) {
     if (!existsSync3(p)) {
-      throw new CheckpointError(`resume_from: ${dir} has no ${basename3(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`);
+      throw new CheckpointError(
+        `resume_from: ${dir} has no ${basename3(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`
+      );
     }
   }
   const meta = readJsonFile(statePath, (m) => new CheckpointError(`resume_from: ${m}`));
@@ -69724,7 +70262,8 @@ function loadResumeState(dir) {
   }
   const optimizer = /* @__PURE__ */ new Map();
   for (const [k, t] of readSafetensors(optPath).tensors) {
-    if (t.dtype !== "float32") throw new CheckpointError(`resume_from: ${optPath}: '${k}' is ${t.dtype}, expected float32`);
+    if (t.dtype !== "float32")
+      throw new CheckpointError(`resume_from: ${optPath}: '${k}' is ${t.dtype}, expected float32`);
     optimizer.set(k, t.data);
   }
   return { optimizer, meta };
@@ -69797,7 +70336,8 @@ function shuffleInPlace(a, rnd) {
 }
 function planBatches(ds2, opts) {
   const { batchSize } = opts;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch_size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batch_size must be a positive integer, got ${batchSize}`);
   const order = Array.from({ length: ds2.size }, (_, i) => i);
   const cut = (idx) => {
     const out = [];
@@ -69820,7 +70360,9 @@ function makeBatch(ds2, indices, opts) {
   for (const i of indices) longest = Math.max(longest, lengthOf(ds2, i));
   if (longest > opts.maxLength) {
     const i = indices.find((k) => lengthOf(ds2, k) > opts.maxLength);
-    throw new RangeError(`row ${ds2.rows[i]}: ${lengthOf(ds2, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`);
+    throw new RangeError(
+      `row ${ds2.rows[i]}: ${lengthOf(ds2, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`
+    );
   }
   const seqLen = opts.padding === "max_length" ? opts.maxLength : Math.max(1, longest);
   const n = indices.length;
@@ -69942,7 +70484,13 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false)
     for (let i = 0; i < b.batchSize; i++) {
       truth[n + i] = Number(b.labels[i]);
       predicted[n + i] = arg[i];
-      if (keepPredictions) predictions.push({ row: b.rows[i], label: truth[n + i], predicted: arg[i], probabilities: probs.slice(i * k, (i + 1) * k) });
+      if (keepPredictions)
+        predictions.push({
+          row: b.rows[i],
+          label: truth[n + i],
+          predicted: arg[i],
+          probabilities: probs.slice(i * k, (i + 1) * k)
+        });
     }
     lossSum += (r.loss ?? 0) * b.batchSize;
     n += b.batchSize;
@@ -69997,7 +70545,8 @@ function intArray(v, key, at2, check) {
   if (!Array.isArray(v)) throw new PretokenizedError(`${at2}: "${key}" must be an array of integers`);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
-    if (typeof x !== "number" || !Number.isInteger(x)) throw new PretokenizedError(`${at2}: ${key}[${i}] = ${JSON.stringify(x)} is not an integer`);
+    if (typeof x !== "number" || !Number.isInteger(x))
+      throw new PretokenizedError(`${at2}: ${key}[${i}] = ${JSON.stringify(x)} is not an integer`);
     const bad = check(x);
     if (bad) throw new PretokenizedError(`${at2}: ${key}[${i}] = ${x} ${bad}`);
   }
@@ -70010,24 +70559,43 @@ function parseLine(text, at2, line, opts) {
   } catch (e) {
     throw new PretokenizedError(`${at2}: invalid JSON (${e.message})`);
   }
-  if (!o || typeof o !== "object" || Array.isArray(o)) throw new PretokenizedError(`${at2}: each line must be a JSON object with input_ids and label`);
-  if (!("input_ids" in o)) throw new PretokenizedError(`${at2}: missing "input_ids"; pre-tokenized files need input_ids on every line`);
+  if (!o || typeof o !== "object" || Array.isArray(o))
+    throw new PretokenizedError(`${at2}: each line must be a JSON object with input_ids and label`);
+  if (!("input_ids" in o))
+    throw new PretokenizedError(`${at2}: missing "input_ids"; pre-tokenized files need input_ids on every line`);
   const vs2 = opts.vocabSize;
-  const ids = intArray(o.input_ids, "input_ids", at2, (x) => x < 0 ? "is negative" : vs2 !== void 0 && x >= vs2 ? `is >= the model's vocab_size ${vs2}; the ids were made with a different tokenizer` : void 0);
+  const ids = intArray(
+    o.input_ids,
+    "input_ids",
+    at2,
+    (x) => x < 0 ? "is negative" : vs2 !== void 0 && x >= vs2 ? `is >= the model's vocab_size ${vs2}; the ids were made with a different tokenizer` : void 0
+  );
   if (ids.length === 0) throw new PretokenizedError(`${at2}: "input_ids" is empty`);
   if (opts.maxLength !== void 0 && ids.length > opts.maxLength) {
-    throw new PretokenizedError(`${at2}: ${ids.length} input_ids exceed max_length ${opts.maxLength}; raise max_length or shorten the line`);
+    throw new PretokenizedError(
+      `${at2}: ${ids.length} input_ids exceed max_length ${opts.maxLength}; raise max_length or shorten the line`
+    );
   }
   const sameLength = (key, arr) => {
-    if (arr.length !== ids.length) throw new PretokenizedError(`${at2}: "${key}" has ${arr.length} entries but input_ids has ${ids.length}; they must be the same length`);
+    if (arr.length !== ids.length)
+      throw new PretokenizedError(
+        `${at2}: "${key}" has ${arr.length} entries but input_ids has ${ids.length}; they must be the same length`
+      );
     return arr;
   };
-  const mask = o.attention_mask === void 0 ? void 0 : sameLength("attention_mask", intArray(o.attention_mask, "attention_mask", at2, (x) => x === 0 || x === 1 ? void 0 : "must be 0 or 1"));
-  const types = o.token_type_ids === void 0 ? void 0 : sameLength("token_type_ids", intArray(o.token_type_ids, "token_type_ids", at2, (x) => x === 0 || x === 1 ? void 0 : "must be 0 or 1"));
+  const mask = o.attention_mask === void 0 ? void 0 : sameLength(
+    "attention_mask",
+    intArray(o.attention_mask, "attention_mask", at2, (x) => x === 0 || x === 1 ? void 0 : "must be 0 or 1")
+  );
+  const types = o.token_type_ids === void 0 ? void 0 : sameLength(
+    "token_type_ids",
+    intArray(o.token_type_ids, "token_type_ids", at2, (x) => x === 0 || x === 1 ? void 0 : "must be 0 or 1")
+  );
   const label = o.label !== void 0 ? o.label : o.labels;
   if (label === void 0) throw new PretokenizedError(`${at2}: missing "label" (or "labels")`);
   if (typeof label === "number") {
-    if (!Number.isInteger(label) || label < 0) throw new PretokenizedError(`${at2}: label ${label} must be a non-negative integer class id (or a string)`);
+    if (!Number.isInteger(label) || label < 0)
+      throw new PretokenizedError(`${at2}: label ${label} must be a non-negative integer class id (or a string)`);
   } else if (typeof label !== "string") {
     throw new PretokenizedError(`${at2}: label must be an integer class id or a string, got ${JSON.stringify(label)}`);
   }
@@ -70037,7 +70605,9 @@ function labelMapFor(rows, file) {
   const ints = rows.filter((r) => typeof r.label === "number");
   if (ints.length > 0 && ints.length < rows.length) {
     const s = rows.find((r) => typeof r.label === "string");
-    throw new PretokenizedError(`${file}:${s.line}: label ${JSON.stringify(s.label)} is a string but other lines use integer labels; use one kind`);
+    throw new PretokenizedError(
+      `${file}:${s.line}: label ${JSON.stringify(s.label)} is a string but other lines use integer labels; use one kind`
+    );
   }
   if (ints.length > 0) {
     const max2 = ints.reduce((m, r) => Math.max(m, r.label), 0);
@@ -70069,7 +70639,9 @@ async function readPretokenizedJsonl(file, opts = {}) {
   rows.forEach((r, i) => {
     const id = labelMap.label2id[String(r.label)];
     if (id === void 0) {
-      throw new PretokenizedError(`${file}:${r.line}: label ${JSON.stringify(r.label)} is not one of the training labels (${labelMap.labels.join(", ")})`);
+      throw new PretokenizedError(
+        `${file}:${r.line}: label ${JSON.stringify(r.label)} is not one of the training labels (${labelMap.labels.join(", ")})`
+      );
     }
     dataset.labels[i] = id;
   });
@@ -71889,13 +72461,19 @@ function chooseColumns(file, header3, opts) {
   const pick3 = (flag, given, defaults) => {
     if (given) {
       if (header3.includes(given)) return given;
-      throw new DataFileError(file, `${file}: ${flag} '${given}' is not a column. ${found} Fix: set ${flag} to one of them.`);
+      throw new DataFileError(
+        file,
+        `${file}: ${flag} '${given}' is not a column. ${found} Fix: set ${flag} to one of them.`
+      );
     }
     for (const d of defaults) {
       const hit = header3.find((h) => h.toLowerCase() === d);
       if (hit !== void 0) return hit;
     }
-    throw new DataFileError(file, `${file}: no ${defaults.map((d) => `'${d}'`).join(" or ")} column. ${found} Fix: set ${flag} to the right column.`);
+    throw new DataFileError(
+      file,
+      `${file}: no ${defaults.map((d) => `'${d}'`).join(" or ")} column. ${found} Fix: set ${flag} to the right column.`
+    );
   };
   const text = pick3("text_column", opts.textColumn, DEFAULTS.text);
   const label = pick3("label_column", opts.labelColumn, DEFAULTS.label);
@@ -71937,7 +72515,11 @@ var Utf8Guard = class extends Transform2 {
   }
   failure(buf, offset, why = "invalid UTF-8") {
     const line = this.lines + countNewlines(buf.subarray(0, offset));
-    return new DataFileError(this.file, `${this.file}: ${why} on line ${line}. Fix: save the file as UTF-8 (e.g. \`iconv -f latin1 -t utf-8 in.csv > out.csv\`).`, line);
+    return new DataFileError(
+      this.file,
+      `${this.file}: ${why} on line ${line}. Fix: save the file as UTF-8 (e.g. \`iconv -f latin1 -t utf-8 in.csv > out.csv\`).`,
+      line
+    );
   }
 };
 function countNewlines(buf) {
@@ -71989,15 +72571,27 @@ async function* readDelimited(file, delimiter2, opts, onColumns) {
   try {
     for await (const { record, info: info2 } of parser) {
       if (!cols) {
-        cols = chooseColumns(file, record.map((h) => h.trim()), opts);
-        idx = { text: cols.all.indexOf(cols.text), pair: cols.textPair ? cols.all.indexOf(cols.textPair) : -1, label: cols.all.indexOf(cols.label) };
+        cols = chooseColumns(
+          file,
+          record.map((h) => h.trim()),
+          opts
+        );
+        idx = {
+          text: cols.all.indexOf(cols.text),
+          pair: cols.textPair ? cols.all.indexOf(cols.textPair) : -1,
+          label: cols.all.indexOf(cols.label)
+        };
         onColumns(cols);
         continue;
       }
       row++;
       const label = record[idx.label];
       if (label.trim() === "") {
-        throw new DataFileError(file, `${file}: row ${row} (line ${info2.lines}) has an empty '${cols.label}'. Fix: fill in the label or remove the row.`, info2.lines);
+        throw new DataFileError(
+          file,
+          `${file}: row ${row} (line ${info2.lines}) has an empty '${cols.label}'. Fix: fill in the label or remove the row.`,
+          info2.lines
+        );
       }
       const ex = { row, text: record[idx.text], label: parseLabel(label) };
       if (idx.pair >= 0) ex.textPair = record[idx.pair];
@@ -72008,14 +72602,26 @@ async function* readDelimited(file, delimiter2, opts, onColumns) {
   } finally {
     input.destroy();
   }
-  if (!cols) throw new DataFileError(file, `${file} is empty: expected a header row (e.g. review,sentiment) and data rows. Fix: check the file.`);
-  if (row === 0) throw new DataFileError(file, `${file} has a header but no data rows. Fix: check the file (or point the flag at another one).`);
+  if (!cols)
+    throw new DataFileError(
+      file,
+      `${file} is empty: expected a header row (e.g. review,sentiment) and data rows. Fix: check the file.`
+    );
+  if (row === 0)
+    throw new DataFileError(
+      file,
+      `${file} has a header but no data rows. Fix: check the file (or point the flag at another one).`
+    );
 }
 function asDataError(err, file) {
   if (err instanceof DataFileError) return err;
   if (err instanceof CsvError) {
     const line = err.lines;
-    return new DataFileError(file, `${file}: malformed row on line ${line ?? "?"}: ${err.message}. Fix: quote fields that contain the delimiter, quotes ("") or newlines, and give every row the same number of fields.`, line);
+    return new DataFileError(
+      file,
+      `${file}: malformed row on line ${line ?? "?"}: ${err.message}. Fix: quote fields that contain the delimiter, quotes ("") or newlines, and give every row the same number of fields.`,
+      line
+    );
   }
   return fileSystemError(err, file);
 }
@@ -72045,7 +72651,8 @@ async function* readJsonl(file, opts, onColumns) {
       } catch (err) {
         fail2(`not valid JSON (${err.message}). Fix: write one JSON object per line.`);
       }
-      if (typeof obj !== "object" || obj === null || Array.isArray(obj)) fail2("expected a JSON object. Fix: write one JSON object per line.");
+      if (typeof obj !== "object" || obj === null || Array.isArray(obj))
+        fail2("expected a JSON object. Fix: write one JSON object per line.");
       const o = obj;
       if (!cols) {
         cols = chooseColumns(file, Object.keys(o), opts);
@@ -72055,7 +72662,9 @@ async function* readJsonl(file, opts, onColumns) {
       const field = (name) => {
         const v = o[name];
         if (typeof v === "string") return v;
-        return fail2(`'${name}' must be a string, got ${v === void 0 ? "nothing" : JSON.stringify(v)}. Fix: give every line a '${name}' string.`);
+        return fail2(
+          `'${name}' must be a string, got ${v === void 0 ? "nothing" : JSON.stringify(v)}. Fix: give every line a '${name}' string.`
+        );
       };
       const ex = { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail2) };
       if (cols.textPair) ex.textPair = field(cols.textPair);
@@ -72072,7 +72681,9 @@ async function* readJsonl(file, opts, onColumns) {
 function jsonLabel(v, name, fail2) {
   if (typeof v === "number" && Number.isInteger(v)) return v;
   if (typeof v === "string" && v.trim() !== "") return parseLabel(v);
-  return fail2(`label '${name}' must be a non-empty string or an integer, got ${v === void 0 ? "nothing" : JSON.stringify(v)}. Fix: correct the label or remove the line.`);
+  return fail2(
+    `label '${name}' must be a non-empty string or an integer, got ${v === void 0 ? "nothing" : JSON.stringify(v)}. Fix: correct the label or remove the line.`
+  );
 }
 
 // src/data/readers/index.ts
@@ -72093,7 +72704,8 @@ async function readExamples(file, opts = {}) {
   const examples = [];
   for await (const ex of streamExamples(file, opts, (c) => {
     columns = c;
-  })) examples.push(ex);
+  }))
+    examples.push(ex);
   return { examples, columns, format: fileFormat(file) };
 }
 
@@ -74521,7 +75133,12 @@ var RETRY_MIN = "TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS";
 var RETRY_MAX = "TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS";
 async function withToolCache(root, temp, retry, fn2) {
   const g = globalThis;
-  const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP, min: g[RETRY_MIN], max: g[RETRY_MAX] };
+  const saved = {
+    cache: process.env.RUNNER_TOOL_CACHE,
+    temp: process.env.RUNNER_TEMP,
+    min: g[RETRY_MIN],
+    max: g[RETRY_MAX]
+  };
   process.env.RUNNER_TOOL_CACHE = root;
   process.env.RUNNER_TEMP = temp;
   if (retry) {
@@ -74575,7 +75192,12 @@ async function findCached(root, name, version) {
 async function listCached(root) {
   if (!existsSync5(root)) return [];
   const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
-  return withToolCache(root, root, void 0, async () => names.flatMap((n) => findAllVersions(n, DATASTORE_ARCH).map((v) => `${n}@${displayVersion(v)}`)).sort());
+  return withToolCache(
+    root,
+    root,
+    void 0,
+    async () => names.flatMap((n) => findAllVersions(n, DATASTORE_ARCH).map((v) => `${n}@${displayVersion(v)}`)).sort()
+  );
 }
 async function storeInCache(root, staging, dir, name, version) {
   return withToolCache(root, staging, void 0, () => cacheDir(dir, name, version, DATASTORE_ARCH));
@@ -74606,13 +75228,19 @@ async function sha256File(file) {
 function parseSha256(value, source) {
   const hex = value.trim().toLowerCase().replace(/^sha256:/, "");
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new DatastoreError(source, `datastore_sha256 '${value}' is not a sha256 (64 hex digits). Fix: set it to the output of \`sha256sum <file>\`, or leave it empty.`);
+    throw new DatastoreError(
+      source,
+      `datastore_sha256 '${value}' is not a sha256 (64 hex digits). Fix: set it to the output of \`sha256sum <file>\`, or leave it empty.`
+    );
   }
   return hex;
 }
 function checkSha256(actual, expected, source) {
   if (actual !== expected) {
-    throw new DatastoreError(source, `sha256 mismatch for ${source}: expected ${expected}, got ${actual}. The file changed or the download is corrupt. Fix: if the new content is intended, update datastore_sha256 (and datastore_version); otherwise check the URL.`);
+    throw new DatastoreError(
+      source,
+      `sha256 mismatch for ${source}: expected ${expected}, got ${actual}. The file changed or the download is corrupt. Fix: if the new content is intended, update datastore_sha256 (and datastore_version); otherwise check the URL.`
+    );
   }
 }
 
@@ -74629,18 +75257,30 @@ function downloadError(err, source) {
   if (err instanceof HTTPError) {
     const code = err.httpStatusCode ?? 0;
     if (code === 404 || code === 410) {
-      return new DatastoreError(source, `HTTP ${code} from ${source}: there is no file at that URL. Fix: check the datastore URL (copy the direct download link of the .zip/.tar.gz/.csv).`);
+      return new DatastoreError(
+        source,
+        `HTTP ${code} from ${source}: there is no file at that URL. Fix: check the datastore URL (copy the direct download link of the .zip/.tar.gz/.csv).`
+      );
     }
     if (code === 401 || code === 403) {
-      return new DatastoreError(source, `HTTP ${code} from ${source}: access denied. Fix: make the file readable, or use a presigned URL passed in from a secret.`);
+      return new DatastoreError(
+        source,
+        `HTTP ${code} from ${source}: access denied. Fix: make the file readable, or use a presigned URL passed in from a secret.`
+      );
     }
     if (code >= 500 || code === 408 || code === 429) {
-      return new DatastoreError(source, `HTTP ${code} from ${source} after ${DOWNLOAD_ATTEMPTS} attempts: the server is failing. Fix: try again later, or host the datastore somewhere else.`);
+      return new DatastoreError(
+        source,
+        `HTTP ${code} from ${source} after ${DOWNLOAD_ATTEMPTS} attempts: the server is failing. Fix: try again later, or host the datastore somewhere else.`
+      );
     }
     return new DatastoreError(source, `HTTP ${code} from ${source}: expected 200. Fix: check the datastore URL.`);
   }
   const message = err?.message ?? String(err);
-  return new DatastoreError(source, `Could not download ${source} after ${DOWNLOAD_ATTEMPTS} attempts: ${message}. Fix: check the host name and port, and that this machine can reach it (proxy, firewall).`);
+  return new DatastoreError(
+    source,
+    `Could not download ${source} after ${DOWNLOAD_ATTEMPTS} attempts: ${message}. Fix: check the host name and port, and that this machine can reach it (proxy, firewall).`
+  );
 }
 
 // src/datastore/extract-budget.ts
@@ -74652,7 +75292,10 @@ function maxExtractBytes(option, env2, source) {
   const raw = env2[MAX_EXTRACT_ENV]?.trim();
   if (!raw) return void 0;
   if (!/^\d+$/.test(raw)) {
-    throw new DatastoreError(source, `${MAX_EXTRACT_ENV}='${raw}' is not a whole number of bytes. Fix: set it to e.g. 10737418240 (10 GiB), or unset it to be limited by free disk space only.`);
+    throw new DatastoreError(
+      source,
+      `${MAX_EXTRACT_ENV}='${raw}' is not a whole number of bytes. Fix: set it to e.g. 10737418240 (10 GiB), or unset it to be limited by free disk space only.`
+    );
   }
   return Number(raw);
 }
@@ -74672,16 +75315,25 @@ async function checkExpandedSize(total, limits, source) {
   const expands = `${source} expands to ${formatBytes(total)} (the sizes its entries list)`;
   const where = `the cache filesystem (${limits.cacheRoot}) has ${formatBytes(free)} free`;
   if (limits.maxBytes !== void 0 && total > limits.maxBytes) {
-    throw new DatastoreError(source, `Refusing to extract ${expands}, over the ${formatBytes(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`);
+    throw new DatastoreError(
+      source,
+      `Refusing to extract ${expands}, over the ${formatBytes(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`
+    );
   }
   const needed = 2 * total;
   if (needed > free - FREE_SPACE_MARGIN) {
-    throw new DatastoreError(source, `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes(needed)} plus ${formatBytes(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir to a folder on a bigger disk.`);
+    throw new DatastoreError(
+      source,
+      `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes(needed)} plus ${formatBytes(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir to a folder on a bigger disk.`
+    );
   }
 }
 function checkExtractedSize(actual, listed, source) {
   if (actual > listed) {
-    throw new DatastoreError(source, `Refusing ${source}: it extracted to ${formatBytes(actual)} (${actual} bytes), more than the ${formatBytes(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`);
+    throw new DatastoreError(
+      source,
+      `Refusing ${source}: it extracted to ${formatBytes(actual)} (${actual} bytes), more than the ${formatBytes(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
+    );
   }
 }
 
@@ -74775,7 +75427,10 @@ async function extractArchive(file, format2, dest, source, limits) {
   try {
     entries = format2 === "zip" ? await listZipEntries(file) : await listTarEntries(file, format2 === "tar.gz");
   } catch (err) {
-    throw new DatastoreError(source, `${source} is not a readable ${format2} archive (${err.message}). The download may be truncated or the file is not really a ` + format2 + ": check the URL, or re-create the archive.");
+    throw new DatastoreError(
+      source,
+      `${source} is not a readable ${format2} archive (${err.message}). The download may be truncated or the file is not really a ` + format2 + ": check the URL, or re-create the archive."
+    );
   }
   for (const e of entries) {
     const reason = unsafeEntryReason(e);
@@ -74784,7 +75439,10 @@ async function extractArchive(file, format2, dest, source, limits) {
     }
   }
   if (!entries.some((e) => e.kind === "file")) {
-    throw new DatastoreError(source, `${source} is an empty ${format2} archive (no files). Fix: point datastore at an archive that contains your CSV/TSV/JSONL files.`);
+    throw new DatastoreError(
+      source,
+      `${source} is an empty ${format2} archive (no files). Fix: point datastore at an archive that contains your CSV/TSV/JSONL files.`
+    );
   }
   const listed = entries.reduce((sum, e) => sum + (e.kind === "file" ? e.size : 0), 0);
   await checkExpandedSize(listed, limits, source);
@@ -74792,7 +75450,10 @@ async function extractArchive(file, format2, dest, source, limits) {
     if (format2 === "zip") await extractZip(file, dest);
     else await extractTar(file, dest, format2 === "tar.gz" ? "xz" : "x");
   } catch (err) {
-    throw new DatastoreError(source, `Extracting ${source} failed (${err.message}). The archive is probably corrupt: check the URL, or re-create the archive.`);
+    throw new DatastoreError(
+      source,
+      `Extracting ${source} failed (${err.message}). The archive is probably corrupt: check the URL, or re-create the archive.`
+    );
   }
   checkExtractedSize(await plainTreeSize(dest, dest, source), listed, source);
 }
@@ -74804,7 +75465,10 @@ async function plainTreeSize(root, dir, source) {
     if (st.isDirectory()) total += await plainTreeSize(root, path10, source);
     else if (st.isFile()) total += st.size;
     else {
-      throw new DatastoreError(source, `Refusing ${source}: extraction produced '${path10.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`);
+      throw new DatastoreError(
+        source,
+        `Refusing ${source}: extraction produced '${path10.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
+      );
     }
   }
   return total;
@@ -74884,7 +75548,10 @@ async function fromCacheEntry(entry, name, version) {
 async function checkRecord(entry, sha256, shown) {
   const record = await readRecord(entry);
   if (!record) {
-    throw new DatastoreError(shown, `The cached datastore at ${entry} has no checksum record, so datastore_sha256 cannot be checked. Fix: set a new datastore_version to download it again.`);
+    throw new DatastoreError(
+      shown,
+      `The cached datastore at ${entry} has no checksum record, so datastore_sha256 cannot be checked. Fix: set a new datastore_version to download it again.`
+    );
   }
   checkSha256(record.sha256, sha256, shown);
 }
@@ -74926,13 +75593,12 @@ async function obtainAndStore(p, versionFor, knownVersion) {
     await mkdir2(tree);
     let file;
     if (isArchive(format2)) {
-      await withToolCache(p.root, staging, p.retry, () => extractArchive(
-        raw,
-        format2,
-        tree,
-        p.shown,
-        { cacheRoot: p.root, maxBytes: p.maxExtractBytes }
-      ));
+      await withToolCache(
+        p.root,
+        staging,
+        p.retry,
+        () => extractArchive(raw, format2, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes })
+      );
     } else {
       file = p.fileName;
       await rename2(raw, join12(tree, file));
@@ -74941,7 +75607,11 @@ async function obtainAndStore(p, versionFor, knownVersion) {
     const path10 = await storeInCache(p.root, staging, tree, p.name, version);
     p.log.info(`Cached datastore ${label} at ${path10} (sha256 ${digest})`);
     ok3 = true;
-    return { resolved: { root: path10, name: p.name, version: shownVersion, fromCache: false, file }, sha256: digest, version };
+    return {
+      resolved: { root: path10, name: p.name, version: shownVersion, fromCache: false, file },
+      sha256: digest,
+      version
+    };
   } finally {
     await rm2(staging, { recursive: true, force: true });
     if (!ok3 && firstCreated) await removeEmptyChain(p.root, firstCreated);
@@ -74969,19 +75639,33 @@ async function removeEmptyChain(dir, top) {
 async function checkContent(file, fileName, shown) {
   const kind = await sniff(file);
   let format2 = formatFromName(fileName);
-  if (kind === "empty") throw new DatastoreError(shown, `${shown} is empty (0 bytes). Fix: check the URL or file; re-upload the datastore.`);
+  if (kind === "empty")
+    throw new DatastoreError(
+      shown,
+      `${shown} is empty (0 bytes). Fix: check the URL or file; re-upload the datastore.`
+    );
   if (kind === "html") {
-    throw new DatastoreError(shown, `${shown} returned an HTML page, not ${format2 ? `a ${format2} file` : "a datastore"} (a login, error or "download" page). Fix: use the direct download link of the file.`);
+    throw new DatastoreError(
+      shown,
+      `${shown} returned an HTML page, not ${format2 ? `a ${format2} file` : "a datastore"} (a login, error or "download" page). Fix: use the direct download link of the file.`
+    );
   }
   if (!format2) {
     if (kind === "zip") format2 = "zip";
     else if (kind === "gzip") format2 = "tar.gz";
     else if (await looksLikeTar(file)) format2 = "tar";
-    else throw new DatastoreError(shown, `Cannot tell what ${shown} is. Fix: use a URL ending in ${SUPPORTED_SUFFIXES.join(", ")}.`);
+    else
+      throw new DatastoreError(
+        shown,
+        `Cannot tell what ${shown} is. Fix: use a URL ending in ${SUPPORTED_SUFFIXES.join(", ")}.`
+      );
   }
   const expected = format2 === "zip" ? "zip" : format2 === "tar.gz" ? "gzip" : void 0;
   if (expected && kind !== expected) {
-    throw new DatastoreError(shown, `${shown} is not a valid ${format2} archive (its first bytes are not a ${expected} header). The archive is corrupt or mislabelled: check the URL, or re-create the archive.`);
+    throw new DatastoreError(
+      shown,
+      `${shown} is not a valid ${format2} archive (its first bytes are not a ${expected} header). The archive is corrupt or mislabelled: check the URL, or re-create the archive.`
+    );
   }
   return format2;
 }
@@ -75030,7 +75714,11 @@ function decideRedownload(previous, head, pinnedSha256) {
     return previous.sha256?.toLowerCase() === pinnedSha256.toLowerCase() ? { redownload: false, reason: "cached copy matches datastore_sha256" } : { redownload: true, reason: "datastore_sha256 differs from the cached copy" };
   }
   if (head?.status === 304) return { redownload: false, reason: "the server answered 304 Not Modified" };
-  if (!head || head.status < 200 || head.status >= 300) return { redownload: true, reason: `HEAD answered ${head?.status ?? "nothing"}; cannot tell whether the source changed` };
+  if (!head || head.status < 200 || head.status >= 300)
+    return {
+      redownload: true,
+      reason: `HEAD answered ${head?.status ?? "nothing"}; cannot tell whether the source changed`
+    };
   const now = stampFromHeaders(head.headers);
   const weak = (e) => e.replace(/^W\//, "");
   if (now.etag && previous.etag) {
@@ -75072,7 +75760,8 @@ async function writeStamp(dir, stamp) {
 function withoutSecrets(message, url2) {
   const u = new URL(url2);
   let m = message;
-  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)]) if (secret) m = m.split(secret).join("…");
+  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)])
+    if (secret) m = m.split(secret).join("…");
   return m;
 }
 var stampDir = (root, url2) => join14(root, ".sources", shortHash(url2));
@@ -75094,25 +75783,36 @@ async function refreshFromSource(p) {
   const previous = await previousCopy(p);
   const head = await headRequest(p.url, conditionalHeaders(previous));
   const answer = "error" in head ? void 0 : head;
-  if ("error" in head) p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
+  if ("error" in head)
+    p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
   let reason;
   if (previous && hasValidators(previous)) {
     const d = decideRedownload(previous, answer);
     if (!d.redownload) {
       const version = displayVersion(previous.version);
       p.log.info(`Datastore ${p.shown}: ${d.reason}; using the cached ${p.name}@${version} (no download)`);
-      return { ...await fromCacheEntry(previous.path, p.name, version), refresh: { changed: false, downloaded: false, reason: d.reason } };
+      return {
+        ...await fromCacheEntry(previous.path, p.name, version),
+        refresh: { changed: false, downloaded: false, reason: d.reason }
+      };
     }
     reason = d.reason;
   } else {
     reason = previous ? "the cached copy has no ETag or Last-Modified to check" : "no cached copy of this URL";
   }
   p.log.info(`Datastore ${p.shown}: ${reason}; downloading`);
-  const stored = await obtainAndStore(p, (sha) => previous && !contentChanged(previous, sha) ? previous.version : contentVersion(sha));
+  const stored = await obtainAndStore(
+    p,
+    (sha) => previous && !contentChanged(previous, sha) ? previous.version : contentVersion(sha)
+  );
   const changed = !previous || contentChanged(previous, stored.sha256);
   const label = `${p.name}@${displayVersion(stored.version)}`;
-  if (previous && changed) p.log.notice(`Datastore ${p.shown} changed (${reason}): training on the new content, cached as ${label} (sha256 ${stored.sha256})`);
-  else if (previous) p.log.info(`Datastore ${p.shown}: the download has the same sha256 as the cached copy; keeping ${label}`);
+  if (previous && changed)
+    p.log.notice(
+      `Datastore ${p.shown} changed (${reason}): training on the new content, cached as ${label} (sha256 ${stored.sha256})`
+    );
+  else if (previous)
+    p.log.info(`Datastore ${p.shown}: the download has the same sha256 as the cached copy; keeping ${label}`);
   const validators = answer && answer.status >= 200 && answer.status < 300 ? stampFromHeaders(answer.headers) : {};
   await writeStamp(stampDir(p.root, p.url), {
     url: p.shown,
@@ -75167,7 +75867,11 @@ function maskUrlSecrets(url2, env2) {
 async function resolveDatastore(opts) {
   const source = opts.source.trim();
   const shown = isHttpUrl(source) ? redactUrl(source) : source;
-  if (!source) throw new DatastoreError(shown, "datastore is empty. Fix: set it to a URL, a local path, or name[@version] of a cached datastore.");
+  if (!source)
+    throw new DatastoreError(
+      shown,
+      "datastore is empty. Fix: set it to a URL, a local path, or name[@version] of a cached datastore."
+    );
   const req = {
     source,
     shown,
@@ -75189,7 +75893,10 @@ async function resolveUrl(req) {
   try {
     url2 = new URL(req.source);
   } catch {
-    throw new DatastoreError(req.shown, `datastore '${req.shown}' is not a valid URL. Fix: use https://host/path/file.zip.`);
+    throw new DatastoreError(
+      req.shown,
+      `datastore '${req.shown}' is not a valid URL. Fix: use https://host/path/file.zip.`
+    );
   }
   maskUrlSecrets(url2, req.opts.env ?? process.env);
   const fileName = safeFileName(urlBasename(url2.href)) || "datastore";
@@ -75205,12 +75912,18 @@ async function resolveUrl(req) {
     obtain: (dest) => downloadFile(url2.href, dest, req.shown)
   };
   const pinned = Boolean(req.userVersion || req.sha256);
-  if (req.opts.refresh && pinned) req.log.info(`datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? "datastore_version" : "datastore_sha256"}; not checking the source`);
-  if (req.opts.refresh && !pinned) return refreshFromSource({ ...common, url: url2.href, urlVersion: defaultUrlVersion(url2.href) });
+  if (req.opts.refresh && pinned)
+    req.log.info(
+      `datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? "datastore_version" : "datastore_sha256"}; not checking the source`
+    );
+  if (req.opts.refresh && !pinned)
+    return refreshFromSource({ ...common, url: url2.href, urlVersion: defaultUrlVersion(url2.href) });
   const checked = pinned ? void 0 : await lastCheckedCopy(req.root, name, url2.href);
   if (checked) {
     const version = displayVersion(checked.version);
-    req.log.info(`Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`);
+    req.log.info(
+      `Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`
+    );
     return fromCacheEntry(checked.path, name, version);
   }
   return fetchOrReuse({
@@ -75222,17 +75935,27 @@ async function resolveUrl(req) {
 }
 async function resolveLocal(req, path10) {
   if (statSync4(path10).isDirectory()) {
-    if (req.sha256) req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
+    if (req.sha256)
+      req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
     return { root: path10, name: basename6(path10), version: "local", fromCache: false };
   }
   const format2 = formatFromName(path10);
   if (!format2) {
-    throw new DatastoreError(req.shown, `datastore ${req.shown} has an unknown type. Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(", ")}, or a folder.`);
+    throw new DatastoreError(
+      req.shown,
+      `datastore ${req.shown} has an unknown type. Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(", ")}, or a folder.`
+    );
   }
   const digest = await sha256File(path10);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
-    return { root: dirname9(path10), name: entryName(basename6(path10)), version: "local", fromCache: false, file: basename6(path10) };
+    return {
+      root: dirname9(path10),
+      name: entryName(basename6(path10)),
+      version: "local",
+      fromCache: false,
+      file: basename6(path10)
+    };
   }
   return fetchOrReuse({
     root: req.root,
@@ -75258,7 +75981,10 @@ async function resolveCached(req) {
     return fromCacheEntry(hit.path, name, version);
   }
   const cached = await listCached(req.root);
-  throw new DatastoreError(req.shown, `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ${req.root} (cached: ${cached.length ? cached.join(", ") : "none"}). Fix: use the URL once to download it, or one of the cached names${req.opts.cacheDir ? "" : ", or set cache_dir to where it was cached"}.`);
+  throw new DatastoreError(
+    req.shown,
+    `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ${req.root} (cached: ${cached.length ? cached.join(", ") : "none"}). Fix: use the URL once to download it, or one of the cached names${req.opts.cacheDir ? "" : ", or set cache_dir to where it was cached"}.`
+  );
 }
 
 // src/datastore/locate.ts
@@ -75268,19 +75994,26 @@ import { isAbsolute as isAbsolute2, join as join15, normalize, relative as relat
 var MOUNT_POINT = "/opt/datastore/";
 async function locateFile(root, file, log = defaultLogger(), flag = "train_file") {
   const wanted = file.trim();
-  if (!wanted) throw new DatastoreError(root, `${flag} is empty. Fix: name a file inside the datastore, e.g. train.csv.`);
+  if (!wanted)
+    throw new DatastoreError(root, `${flag} is empty. Fix: name a file inside the datastore, e.g. train.csv.`);
   let rel;
   if (wanted.startsWith(MOUNT_POINT)) {
     rel = wanted.slice(MOUNT_POINT.length);
   } else if (isAbsolute2(wanted)) {
     if (isFile(wanted)) return wanted;
-    throw new DatastoreError(wanted, `${flag} ${wanted} does not exist. Fix: use a path relative to the datastore (e.g. train.csv).`);
+    throw new DatastoreError(
+      wanted,
+      `${flag} ${wanted} does not exist. Fix: use a path relative to the datastore (e.g. train.csv).`
+    );
   } else {
     rel = wanted;
   }
   rel = normalize(rel);
   if (rel === "." || rel.startsWith(".." + sep2) || rel === "..") {
-    throw new DatastoreError(wanted, `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`);
+    throw new DatastoreError(
+      wanted,
+      `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`
+    );
   }
   const direct = join15(root, rel);
   if (isFile(direct)) return direct;
@@ -75289,14 +76022,22 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     if (d.isDirectory() && !d.name.startsWith(".") && isFile(join15(root, d.name, rel))) below.push(join15(d.name, rel));
   }
   if (below.length === 1) {
-    log.notice(`${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. Set ${flag}=${below[0]} to say so explicitly.`);
+    log.notice(
+      `${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. Set ${flag}=${below[0]} to say so explicitly.`
+    );
     return join15(root, below[0]);
   }
   if (below.length > 1) {
-    throw new DatastoreError(wanted, `${flag} '${wanted}' is ambiguous: the datastore has ${below.join(", ")}. Fix: set ${flag} to one of them.`);
+    throw new DatastoreError(
+      wanted,
+      `${flag} '${wanted}' is ambiguous: the datastore has ${below.join(", ")}. Fix: set ${flag} to one of them.`
+    );
   }
   const contents = await listFiles(root, 2, 30);
-  throw new DatastoreError(wanted, `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`);
+  throw new DatastoreError(
+    wanted,
+    `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`
+  );
 }
 function isFile(path10) {
   return existsSync7(path10) && statSync5(path10).isFile();
@@ -75324,7 +76065,10 @@ function encodeExamples(tok, examples, labels, maxLength) {
   const b = new EncodedDatasetBuilder();
   for (const ex of examples) {
     const label = labels.label2id[String(ex.label)];
-    if (label === void 0) throw new RangeError(`row ${ex.row}: label ${JSON.stringify(ex.label)} is not in the label map (${labels.labels.join(", ")})`);
+    if (label === void 0)
+      throw new RangeError(
+        `row ${ex.row}: label ${JSON.stringify(ex.label)} is not in the label map (${labels.labels.join(", ")})`
+      );
     const e = tok.encode(ex.text, ex.textPair, maxLength);
     b.add(ex.row, label, e.ids, e.typeIds);
   }
@@ -75409,19 +76153,24 @@ async function locateSplits(flags, log) {
   let datastore;
   let single;
   if (flags.datastore) {
-    const ds2 = await log.group("Datastore", () => resolveDatastore({
-      source: String(flags.datastore),
-      version: flags.datastore_version,
-      sha256: flags.datastore_sha256,
-      cacheDir: flags.cache_dir,
-      log,
-      // `auto` is decided by the caller (the action: schedule events); here it means no.
-      refresh: flags.datastore_refresh === "always"
-    }));
+    const ds2 = await log.group(
+      "Datastore",
+      () => resolveDatastore({
+        source: String(flags.datastore),
+        version: flags.datastore_version,
+        sha256: flags.datastore_sha256,
+        cacheDir: flags.cache_dir,
+        log,
+        // `auto` is decided by the caller (the action: schedule events); here it means no.
+        refresh: flags.datastore_refresh === "always"
+      })
+    );
     root = ds2.root;
     single = ds2.file;
     datastore = `${ds2.name}@${ds2.version}`;
-    log.info(`datastore ${datastore} at ${root}${ds2.fromCache && !ds2.refresh?.downloaded ? " (from cache, no download)" : ""}`);
+    log.info(
+      `datastore ${datastore} at ${root}${ds2.fromCache && !ds2.refresh?.downloaded ? " (from cache, no download)" : ""}`
+    );
   }
   const files = {};
   for (const split of SPLITS) {
@@ -75434,7 +76183,9 @@ async function locateSplits(flags, log) {
       files[split] = await locateFile(root, name, log, flag);
     } catch (e) {
       if (!(e instanceof DatastoreError) || split === "train" || !isDefault) throw e;
-      log.notice(`${flag}: no ${name} in the datastore; ${split === "valid" ? "validation" : "the final test"} is skipped (set ${flag} to use another file)`);
+      log.notice(
+        `${flag}: no ${name} in the datastore; ${split === "valid" ? "validation" : "the final test"} is skipped (set ${flag} to use another file)`
+      );
     }
   }
   return { root, datastore, files, pretokenized: await isPretokenized(files.train) };
@@ -75467,17 +76218,24 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
     return { labelMap: labelMap2, splits, files: sf.files };
   }
   if (!tok) throw new Error("internal: a tokenizer is needed for text files");
-  const columns = { textColumn: flags.text_column, textPairColumn: flags.text_pair_column, labelColumn: flags.label_column };
+  const columns = {
+    textColumn: flags.text_column,
+    textPairColumn: flags.text_pair_column,
+    labelColumn: flags.label_column
+  };
   const rows = {};
   const chosen = {};
   for (const split of SPLITS) {
     const file = sf.files[split];
     if (!file) continue;
     const r = await readExamples(file, columns);
-    if (r.examples.length === 0) throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
+    if (r.examples.length === 0)
+      throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
     rows[split] = r.examples;
     chosen[split] = [r.columns.text, r.columns.textPair ?? "", r.columns.label].join("\0");
-    log.info(`${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`);
+    log.info(
+      `${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`
+    );
   }
   const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : buildLabelMap(rows.train);
   for (const split of SPLITS) if (rows[split]) applyLabelMap(rows[split], labelMap, sf.files[split]);
@@ -75486,11 +76244,20 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
     for (const split of SPLITS) {
       if (!rows[split]) continue;
       const t0 = Date.now();
-      const key = tokenCacheDir && tokenCacheKey(["v1", await sha256File(sf.files[split]), tokenizerHash, String(maxLength), chosen[split], labelMap.labels.join("\0")]);
+      const key = tokenCacheDir && tokenCacheKey([
+        "v1",
+        await sha256File(sf.files[split]),
+        tokenizerHash,
+        String(maxLength),
+        chosen[split],
+        labelMap.labels.join("\0")
+      ]);
       const cached = key ? loadEncoded(tokenCacheDir, key) : void 0;
       splits[split] = cached ?? encodeExamples(tok, rows[split], labelMap, maxLength);
       if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split]);
-      log.info(`${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`);
+      log.info(
+        `${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
+      );
     }
   });
   return { labelMap, splits, stats: datasetStats(rows), files: sf.files };
@@ -75572,11 +76339,19 @@ function deviceName(d) {
 }
 function executionProviders(d) {
   if (d.kind === "cpu") return ["cpu"];
-  if (!Number.isInteger(d.deviceId) || d.deviceId < 0) throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
+  if (!Number.isInteger(d.deviceId) || d.deviceId < 0)
+    throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
   return [{ name: "cuda", deviceId: d.deviceId }];
 }
 var CUDA_PROVIDER_LIBS = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
-var CUDA_RUNTIME_LIBS = ["libcudart.so.12", "libcublasLt.so.12", "libcublas.so.12", "libcufft.so.11", "libcurand.so.10", "libcudnn.so.9"];
+var CUDA_RUNTIME_LIBS = [
+  "libcudart.so.12",
+  "libcublasLt.so.12",
+  "libcublas.so.12",
+  "libcufft.so.11",
+  "libcurand.so.10",
+  "libcudnn.so.9"
+];
 var CUDA_HELP = "The GitHub Action provisions the CUDA provider on GPU runners. From the CLI: install CUDA 12 and cuDNN 9 (their lib directories on LD_LIBRARY_PATH or in the ldconfig cache) and the onnxruntime-node CUDA binaries (`npm install onnxruntime-node --onnxruntime-node-install=cuda12`), or train on CPU with gpus=0.";
 function ortBinaryDir() {
   try {
@@ -75593,7 +76368,11 @@ function libraryDirs() {
   dirs.push("/usr/local/cuda/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib");
   const cache2 = /* @__PURE__ */ new Set();
   try {
-    const out = execFileSync("ldconfig", ["-p"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5e3 });
+    const out = execFileSync("ldconfig", ["-p"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 5e3
+    });
     for (const line of out.split("\n")) {
       const m = /^\s*(\S+)\s/.exec(line);
       if (m) cache2.add(m[1]);
@@ -75620,7 +76399,11 @@ function findMissingCudaLibs(ortMessage = "") {
 }
 function cudaError(d, ortMessage) {
   if (d.kind === "cuda" && /invalid device ordinal/i.test(ortMessage)) {
-    return new CudaUnavailableError(`${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`, [], ortMessage);
+    return new CudaUnavailableError(
+      `${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`,
+      [],
+      ortMessage
+    );
   }
   const missing = findMissingCudaLibs(ortMessage);
   const bin = ortBinaryDir();
@@ -75666,7 +76449,8 @@ var ARRAY_OF = {
 function checkMicroBatch(specs, batch, where) {
   const names = specs.map((s) => s.name);
   for (const key of Object.keys(batch)) {
-    if (!names.includes(key)) throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
+    if (!names.includes(key))
+      throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
   }
   const bound = /* @__PURE__ */ new Map();
   for (const spec of specs) {
@@ -75674,14 +76458,21 @@ function checkMicroBatch(specs, batch, where) {
     if (!t) throw new FeedError(`${where}: input '${spec.name}' is missing; the model takes ${names.join(", ")}`);
     const arrayName = ARRAY_OF[spec.dtype];
     if (t.data?.constructor?.name !== arrayName) {
-      throw new FeedError(`${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`);
+      throw new FeedError(
+        `${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`
+      );
     }
     if (t.dims.length !== spec.shape.length) {
-      throw new FeedError(`${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`);
+      throw new FeedError(
+        `${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`
+      );
     }
-    if (t.dims.some((d) => !Number.isInteger(d) || d < 0)) throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
+    if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
+      throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
     if (t.data.length !== numElements(t.dims)) {
-      throw new FeedError(`${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`);
+      throw new FeedError(
+        `${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`
+      );
     }
     spec.shape.forEach((d, i) => {
       const got = t.dims[i];
@@ -75691,7 +76482,9 @@ function checkMicroBatch(specs, batch, where) {
       }
       const prev = bound.get(d);
       if (prev && prev.size !== got) {
-        throw new FeedError(`${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`);
+        throw new FeedError(
+          `${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`
+        );
       }
       if (!prev) bound.set(d, { size: got, by: spec.name });
     });
@@ -75700,7 +76493,9 @@ function checkMicroBatch(specs, batch, where) {
 }
 function stackBatches(specs, batches2, K, A) {
   if (batches2.length !== K * A) {
-    throw new FeedError(`got ${batches2.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`);
+    throw new FeedError(
+      `got ${batches2.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
+    );
   }
   batches2.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
   const out = /* @__PURE__ */ new Map();
@@ -75709,7 +76504,9 @@ function stackBatches(specs, batches2, K, A) {
     batches2.forEach((b, i) => {
       const dims = b[spec.name].dims;
       if (dims.some((d, j2) => d !== first.dims[j2])) {
-        throw new FeedError(`batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`);
+        throw new FeedError(
+          `batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`
+        );
       }
     });
     if (batches2.length === 1) {
@@ -75719,7 +76516,9 @@ function stackBatches(specs, batches2, K, A) {
     const n = first.data.length;
     const Ctor = first.data.constructor;
     const data = new Ctor(n * batches2.length);
-    batches2.forEach((b, i) => data.set(b[spec.name].data, i * n));
+    batches2.forEach(
+      (b, i) => data.set(b[spec.name].data, i * n)
+    );
     out.set(spec.name, { data, dims: [K, A, ...first.dims] });
   }
   return out;
@@ -75728,7 +76527,10 @@ function stackBatches(specs, batches2, K, A) {
 // src/runtime/open-session.ts
 async function openSession(graph, where) {
   try {
-    return await sessionFor(graph, { executionProviders: executionProviders(where.device), intraOpNumThreads: where.threads ?? 0 });
+    return await sessionFor(graph, {
+      executionProviders: executionProviders(where.device),
+      intraOpNumThreads: where.threads ?? 0
+    });
   } catch (e) {
     const msg = e.message ?? String(e);
     if (where.device.kind === "cuda" && isProviderLoadError(msg)) throw cudaError(where.device, msg);
@@ -75858,7 +76660,8 @@ var matMulGrad = {
   grad: (c) => {
     const { g } = c;
     const a = c.x(0), b = c.x(1), dy = c.dy(0);
-    if (a.rank < 2 || b.rank < 2) throw new Error(`MatMul gradient: 1-D operands are not supported (node '${c.node.name}')`);
+    if (a.rank < 2 || b.rank < 2)
+      throw new Error(`MatMul gradient: 1-D operands are not supported (node '${c.node.name}')`);
     let da = null, db = null;
     if (c.needs(0)) da = reduceToShape(g, g.op("MatMul", [dy, transposeLast2(g, b)]), a);
     if (c.needs(1)) {
@@ -75987,7 +76790,8 @@ var softmaxCrossEntropyGrad = {
   grad: (c) => {
     const { g } = c;
     if (c.node.inputs[2]) throw new Error(`gradient of '${c.node.name}': class weights are not supported`);
-    if (c.attr("ignore_index") !== void 0) throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
+    if (c.attr("ignore_index") !== void 0)
+      throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
     const x = c.x(0), labels = c.x(1);
     if (x.rank !== 2) throw new Error(`gradient of '${c.node.name}': logits must be [N, C]`);
     const reduction = c.attr("reduction") ?? "mean";
@@ -76001,7 +76805,9 @@ var softmaxCrossEntropyGrad = {
     if (reduction === "none") dLoss = g.op("Unsqueeze", [dLoss, g.ints([1])]);
     d = g.op("Mul", [d, dLoss]);
     if (reduction === "mean") {
-      const n = g.op("Cast", [g.op("Gather", [g.op("Shape", [x]), g.ints([0])])], { to: x.dtype === "float64" ? 11 : 1 });
+      const n = g.op("Cast", [g.op("Gather", [g.op("Shape", [x]), g.ints([0])])], {
+        to: x.dtype === "float64" ? 11 : 1
+      });
       d = g.op("Div", [d, n]);
     }
     return [d, null];
@@ -76061,11 +76867,17 @@ function sliceSpec(c) {
   const x = c.x(0);
   const consts = [1, 2, 3, 4].map((i) => {
     const v = c.node.inputs[i];
-    if (v && !v.constValue) throw new Error(`gradient of '${c.node.name}': Slice input ${i} ('${v.name}') must be a constant`);
+    if (v && !v.constValue)
+      throw new Error(`gradient of '${c.node.name}': Slice input ${i} ('${v.name}') must be a constant`);
     return v?.constValue;
   });
   const [starts, ends, axes, steps] = consts;
-  return starts.map((s, i) => ({ axis: normAxis2(axes?.[i] ?? i, x.rank), start: s, end: ends[i], step: steps?.[i] ?? 1 }));
+  return starts.map((s, i) => ({
+    axis: normAxis2(axes?.[i] ?? i, x.rank),
+    start: s,
+    end: ends[i],
+    step: steps?.[i] ?? 1
+  }));
 }
 function clampStatic(s, d) {
   const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v < 0 ? v + d : v));
@@ -76092,7 +76904,11 @@ function padGrad(g, x, dy, spec) {
     after[s.axis] = g.op("Sub", [dim, g.op("Max", [b, clamp(s.end)])]);
   }
   const all = [...before, ...after];
-  const pads = all.every((p) => typeof p === "number") ? g.ints(all) : g.op("Concat", all.map((p) => typeof p === "number" ? g.ints([p]) : p), { axis: 0 });
+  const pads = all.every((p) => typeof p === "number") ? g.ints(all) : g.op(
+    "Concat",
+    all.map((p) => typeof p === "number" ? g.ints([p]) : p),
+    { axis: 0 }
+  );
   return g.op("Pad", [dy, pads]);
 }
 function scatterGrad(g, x, dy, spec) {
@@ -76100,14 +76916,21 @@ function scatterGrad(g, x, dy, spec) {
   const shape = [...dy.shape];
   for (const s of spec) {
     const d = x.shape[s.axis];
-    if (typeof d !== "number") throw new Error(`Slice gradient: step ${s.step} on axis ${s.axis} needs a known dimension, got '${d}'`);
+    if (typeof d !== "number")
+      throw new Error(`Slice gradient: step ${s.step} on axis ${s.axis} needs a known dimension, got '${d}'`);
     const [b, e] = clampStatic(s, d);
     const idx = [];
     for (let v = b; s.step > 0 ? v < e : v > e; v += s.step) idx.push(v);
     const perm = [s.axis, ...shape.map((_, i) => i).filter((i) => i !== s.axis)];
     shape[s.axis] = d;
     const zshape = perm.map((p) => shape[p]);
-    const zerosShape = zshape.every((z) => typeof z === "number") ? g.ints(zshape) : g.op("Concat", zshape.map((z, i) => typeof z === "number" ? g.ints([z]) : g.op("Gather", [g.op("Shape", [cur]), g.ints([perm[i]])])), { axis: 0 });
+    const zerosShape = zshape.every((z) => typeof z === "number") ? g.ints(zshape) : g.op(
+      "Concat",
+      zshape.map(
+        (z, i) => typeof z === "number" ? g.ints([z]) : g.op("Gather", [g.op("Shape", [cur]), g.ints([perm[i]])])
+      ),
+      { axis: 0 }
+    );
     const coords = g.constant("int64", idx, [idx.length, 1]);
     const moved = g.op("ScatterND", [zerosOfShape(g, zerosShape, x.dtype), coords, g.op("Transpose", [cur], { perm })]);
     cur = g.op("Transpose", [moved], { perm: invertPerm(perm) });
@@ -76136,7 +76959,13 @@ var concatGrad = {
     let sizes;
     if (dims.every((d) => typeof d === "number")) sizes = g.ints(dims);
     else {
-      sizes = g.op("Concat", xs2.map((v) => typeof v.shape[a] === "number" ? g.ints([v.shape[a]]) : g.op("Gather", [g.op("Shape", [v]), g.ints([a])])), { axis: 0 });
+      sizes = g.op(
+        "Concat",
+        xs2.map(
+          (v) => typeof v.shape[a] === "number" ? g.ints([v.shape[a]]) : g.op("Gather", [g.op("Shape", [v]), g.ints([a])])
+        ),
+        { axis: 0 }
+      );
     }
     const parts = g.node("Split", [c.dy(0), sizes], { axis: a }, { outputs: xs2.length });
     return parts.map((p, i) => c.needs(i) ? p : null);
@@ -76182,7 +77011,8 @@ var layerNormGrad = {
   grad: (c) => {
     const { g } = c;
     const x = c.x(0), scale = c.x(1), dy = c.dy(0);
-    if (c.dy(1) || c.dy(2)) throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
+    if (c.dy(1) || c.dy(2))
+      throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
     const a = normAxis2(c.int("axis", -1), x.rank);
     const normAxes2 = [...Array(x.rank - a).keys()].map((i) => a + i);
     const lead = [...Array(a).keys()];
@@ -76214,7 +77044,10 @@ var layerNormGrad = {
 };
 
 // src/autodiff/gradients/unary_grad.ts
-var unary = (op, d) => ({ op, grad: (c) => [d(c, c.dy(0))] });
+var unary = (op, d) => ({
+  op,
+  grad: (c) => [d(c, c.dy(0))]
+});
 var negGrad = unary("Neg", (c, dy) => c.g.op("Neg", [dy]));
 var expGrad = unary("Exp", (c, dy) => c.g.op("Mul", [dy, c.y(0)]));
 var logGrad = unary("Log", (c, dy) => c.g.op("Div", [dy, c.x(0)]));
@@ -76283,7 +77116,10 @@ var dropoutGrad = {
     const training = c.node.inputs[2];
     if (!training || training.constValue?.[0] === 0) return [dy, null, null];
     const mask = c.node.outputs[1];
-    if (!mask) throw new Error(`gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`);
+    if (!mask)
+      throw new Error(
+        `gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`
+      );
     const ratio = c.node.inputs[1];
     let scale;
     if (!ratio) scale = g.scalar(2, x);
@@ -76368,11 +77204,13 @@ function gradients(loss, wrt, opts = {}) {
   const nodes = nodesOf(g);
   const live = new Set(wrt);
   for (const n of nodes) {
-    if (n.inputs.some((v) => v && live.has(v))) n.outputs.forEach((o) => {
-      if (isFloat(o.dtype)) live.add(o);
-    });
+    if (n.inputs.some((v) => v && live.has(v)))
+      n.outputs.forEach((o) => {
+        if (isFloat(o.dtype)) live.add(o);
+      });
   }
-  if (!live.has(loss)) throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
+  if (!live.has(loss))
+    throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
   const contributions = /* @__PURE__ */ new Map();
   const add = (v, d) => {
     const list = contributions.get(v);
@@ -76400,7 +77238,9 @@ function gradients(loss, wrt, opts = {}) {
     if (!node.inputs.some((_, i) => needs(i))) continue;
     const spec = GRADIENTS.get(node.opType);
     if (!spec) {
-      throw new GraphBuildError(`gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`);
+      throw new GraphBuildError(
+        `gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`
+      );
     }
     const ctx = contextFor(g, node, total, needs);
     let grads;
@@ -76413,9 +77253,13 @@ function gradients(loss, wrt, opts = {}) {
     node.inputs.forEach((v, i) => {
       const d = grads[i];
       if (v && d && needs(i)) {
-        const clash = d.shape.findIndex((e, j2) => typeof e === "number" && typeof v.shape[j2] === "number" && e !== v.shape[j2]);
+        const clash = d.shape.findIndex(
+          (e, j2) => typeof e === "number" && typeof v.shape[j2] === "number" && e !== v.shape[j2]
+        );
         if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
-          throw new GraphBuildError(`gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`);
+          throw new GraphBuildError(
+            `gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`
+          );
         }
         d.shape.forEach((e, j2) => {
           if (isUnknown(e) && !isUnknown(v.shape[j2])) d.shape[j2] = v.shape[j2];
@@ -76431,7 +77275,9 @@ function gradients(loss, wrt, opts = {}) {
   });
 }
 function onesLike(g, v) {
-  return g.op("ConstantOfShape", [shapeOf(g, v)], { value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) } });
+  return g.op("ConstantOfShape", [shapeOf(g, v)], {
+    value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) }
+  });
 }
 function nodesOf(g) {
   return g.nodes.slice();
@@ -76472,7 +77318,10 @@ function toF32(g, v) {
 // src/optim/adamw.ts
 function adamw(cfg = {}) {
   const b1 = cfg.beta1 ?? 0.9, b2 = cfg.beta2 ?? 0.999, eps = cfg.eps ?? 1e-8, wd = cfg.weightDecay ?? 0;
-  for (const [k, v, lo, hi] of [["beta1", b1, 0, 1], ["beta2", b2, 0, 1]]) {
+  for (const [k, v, lo, hi] of [
+    ["beta1", b1, 0, 1],
+    ["beta2", b2, 0, 1]
+  ]) {
     if (!(v >= lo && v < hi)) throw new RangeError(`AdamW ${k} must be in [0, 1), got ${v}`);
   }
   if (!(eps > 0)) throw new RangeError(`AdamW eps must be > 0, got ${eps}`);
@@ -76528,8 +77377,10 @@ function sgd(cfg = {}) {
 
 // src/optim/schedule.ts
 function linearWarmupDecay(lr2, warmupSteps, totalSteps) {
-  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps)) throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
-  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps)) throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
+  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps))
+    throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
+  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps))
+    throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
   return (step) => {
     if (step < warmupSteps) return lr2 * (step / Math.max(1, warmupSteps));
     return lr2 * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
@@ -76549,7 +77400,8 @@ var stateKey = (slot, param) => `${slot}.${param}`;
 var STEPS_DIM = "steps";
 function buildStepGraph(model, opts) {
   const A = opts.accumulate ?? 1;
-  if (!Number.isInteger(A) || A < 1) throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
+  if (!Number.isInteger(A) || A < 1)
+    throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
   const loop = opts.loop ?? true;
   const optimizer = makeOptimizer(opts.optimizer);
   const g = new Graph(loop ? "train_steps" : "train_step");
@@ -76572,7 +77424,18 @@ function buildStepGraph(model, opts) {
   };
   const stateKeys = model.params.flatMap((p) => optimizer.slots.map((s) => stateKey(s, p.name)));
   if (!loop) {
-    const out2 = emitStep(g, { model, optimizer, A, maxGradNorm: opts.maxGradNorm ?? 0, stacked, lr: lr2, iter: g.scalar(0, "int64"), t: step0, params, states: states2 });
+    const out2 = emitStep(g, {
+      model,
+      optimizer,
+      A,
+      maxGradNorm: opts.maxGradNorm ?? 0,
+      stacked,
+      lr: lr2,
+      iter: g.scalar(0, "int64"),
+      t: step0,
+      params,
+      states: states2
+    });
     model.params.forEach((p, i) => {
       g.output(out2.params[i]);
       io.paramOut.set(p.name, out2.params[i].name);
@@ -76590,8 +77453,21 @@ function buildStepGraph(model, opts) {
   const cond = body.input("cond", "bool", []);
   const t = body.input("t", "float64", []);
   const bParams = model.params.map((p) => body.input(`carried.${p.name}`, "float32", p.shape));
-  const bStates = model.params.map((p) => optimizer.slots.map((s) => body.input(`carried.${stateKey(s, p.name)}`, "float32", p.shape)));
-  const out = emitStep(body, { model, optimizer, A, maxGradNorm: opts.maxGradNorm ?? 0, stacked, lr: lr2, iter, t, params: bParams, states: bStates });
+  const bStates = model.params.map(
+    (p) => optimizer.slots.map((s) => body.input(`carried.${stateKey(s, p.name)}`, "float32", p.shape))
+  );
+  const out = emitStep(body, {
+    model,
+    optimizer,
+    A,
+    maxGradNorm: opts.maxGradNorm ?? 0,
+    stacked,
+    lr: lr2,
+    iter,
+    t,
+    params: bParams,
+    states: bStates
+  });
   body.output(cond);
   body.output(out.t);
   out.params.forEach((v) => body.output(v));
@@ -76599,7 +77475,13 @@ function buildStepGraph(model, opts) {
   body.output(out.loss);
   body.output(out.norm);
   const trip = g.op("Gather", [g.op("Shape", [lr2]), g.scalar(0, "int64")]);
-  const outNames = ["step_out", ...model.params.map((p) => `updated.${p.name}`), ...stateKeys.map((k) => `updated.${k}`), io.loss, io.gradNorm];
+  const outNames = [
+    "step_out",
+    ...model.params.map((p) => `updated.${p.name}`),
+    ...stateKeys.map((k) => `updated.${k}`),
+    io.loss,
+    io.gradNorm
+  ];
   const outs = g.node("Loop", [trip, null, step0, ...params, ...states2.flat()], { body }, { outputNames: outNames });
   outs.forEach((v) => g.output(v));
   model.params.forEach((p) => io.paramOut.set(p.name, `updated.${p.name}`));
@@ -76608,19 +77490,29 @@ function buildStepGraph(model, opts) {
 }
 function emitStep(g, s) {
   const perStep = s.stacked.map((x) => g.op("Gather", [x, s.iter], { axis: 0 }));
-  const { loss, grads } = s.A === 1 ? lossAndGrads(g, s, perStep.map((x) => g.op("Squeeze", [x, g.ints([0])]))) : accumulated(g, s, perStep);
+  const { loss, grads } = s.A === 1 ? lossAndGrads(
+    g,
+    s,
+    perStep.map((x) => g.op("Squeeze", [x, g.ints([0])]))
+  ) : accumulated(g, s, perStep);
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op("Add", [s.t, g.scalar(1, "float64")]);
   const lr2 = g.op("Gather", [s.lr, s.iter], { axis: 0 });
-  const updated = s.optimizer.update(g, s.model.params.map((spec, i) => ({ spec, p: s.params[i], grad: clipped[i], state: s.states[i] })), { lr: lr2, t });
+  const updated = s.optimizer.update(
+    g,
+    s.model.params.map((spec, i) => ({ spec, p: s.params[i], grad: clipped[i], state: s.states[i] })),
+    { lr: lr2, t }
+  );
   return { t, params: updated.map((u) => u.p), states: updated.map((u) => u.state), loss, norm };
 }
 function lossAndGrads(g, s, micro) {
   const batch = Object.fromEntries(s.model.batchInputs.map((b, i) => [b.name, micro[i]]));
   const pmap = new Map(s.model.params.map((p, i) => [p.name, s.params[i]]));
   const { loss } = s.model.forward(g, pmap, batch, { train: true });
-  if (!loss) throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
-  if (loss.rank !== 0 || loss.dtype !== "float32") throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
+  if (!loss)
+    throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
+  if (loss.rank !== 0 || loss.dtype !== "float32")
+    throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
   return { loss, grads: gradients(loss, s.params) };
 }
 function accumulated(g, s, perStep) {
@@ -76635,7 +77527,9 @@ function accumulated(g, s, perStep) {
   inner.output(inner.op("Add", [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
   const zeros2 = s.model.params.map((p) => zerosOfShape(g, g.ints(p.shape), "float32"));
-  const [lossSum, ...sums] = g.node("Loop", [g.scalar(s.A, "int64"), null, g.scalar(0, "float32"), ...zeros2], { body: inner });
+  const [lossSum, ...sums] = g.node("Loop", [g.scalar(s.A, "int64"), null, g.scalar(0, "float32"), ...zeros2], {
+    body: inner
+  });
   const invA = g.scalar(1 / s.A, "float32");
   return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
 }
@@ -76680,9 +77574,13 @@ var Runner = class _Runner {
     const K = lrs.length;
     const { io, accumulate: A, loop } = this.stepGraph;
     if (K < 1) throw new FeedError("step: pass at least one learning rate (one per optimizer step)");
-    if (!loop && K !== 1) throw new FeedError(`step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`);
+    if (!loop && K !== 1)
+      throw new FeedError(
+        `step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`
+      );
     lrs.forEach((lr2, i) => {
-      if (!Number.isFinite(lr2) || lr2 < 0) throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
+      if (!Number.isFinite(lr2) || lr2 < 0)
+        throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
     });
     const stacked = stackBatches(this.model.batchInputs, batches2, K, A);
     const feeds = {};
@@ -76701,7 +77599,10 @@ var Runner = class _Runner {
     this.spare = this.current;
     this.current = spare;
     this.steps += K;
-    return { losses: Array.from(result[io.loss].data), gradNorms: Array.from(result[io.gradNorm].data) };
+    return {
+      losses: Array.from(result[io.loss].data),
+      gradNorms: Array.from(result[io.gradNorm].data)
+    };
   }
   /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
   async evaluate(batch) {
@@ -76723,12 +77624,14 @@ var Runner = class _Runner {
     const params = /* @__PURE__ */ new Map();
     const optimizer = /* @__PURE__ */ new Map();
     for (const p of this.model.params) params.set(p.name, this.current.get(p.name).data.slice());
-    for (const [k, input] of this.stepGraph.io.stateIn) optimizer.set(k, this.current.get(input).data.slice());
+    for (const [k, input] of this.stepGraph.io.stateIn)
+      optimizer.set(k, this.current.get(input).data.slice());
     return { params, optimizer, step: this.steps };
   }
   /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
   importState(s) {
-    if (!Number.isInteger(s.step) || s.step < 0) throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
+    if (!Number.isInteger(s.step) || s.step < 0)
+      throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
     this.load(this.current, s.params, s.optimizer, "checkpoint");
     this.steps = s.step;
   }
@@ -76741,7 +77644,10 @@ var Runner = class _Runner {
     let p = this.evalSessions.get(withLabels);
     if (!p) {
       const ev = buildEvalGraph(this.model, { labels: withLabels });
-      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({ session, eval: ev }));
+      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
+        session,
+        eval: ev
+      }));
       this.evalSessions.set(withLabels, p);
     }
     return p;
@@ -76761,11 +77667,17 @@ var Runner = class _Runner {
   load(into, params, optimizer, what) {
     const known = new Set(this.model.params.map((p) => p.name));
     for (const name of params.keys()) {
-      if (!known.has(name)) throw new FeedError(`${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`);
+      if (!known.has(name))
+        throw new FeedError(
+          `${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`
+        );
     }
     const stateKeys = new Set(this.stepGraph.io.stateIn.keys());
     for (const k of optimizer.keys()) {
-      if (!stateKeys.has(k)) throw new FeedError(`${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(", ") || "(none)"})`);
+      if (!stateKeys.has(k))
+        throw new FeedError(
+          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(", ") || "(none)"})`
+        );
     }
     const fill = (key, input, src, required) => {
       const dst = into.get(input).data;
@@ -76774,7 +77686,10 @@ var Runner = class _Runner {
         dst.fill(0);
         return;
       }
-      if (src.length !== dst.length) throw new FeedError(`${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input).dims.join(", ")}])`);
+      if (src.length !== dst.length)
+        throw new FeedError(
+          `${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input).dims.join(", ")}])`
+        );
       dst.set(src);
     };
     const fresh = optimizer.size === 0;
@@ -76810,7 +77725,9 @@ var Trainer = class {
     this.train = train;
     this.o = o;
     if (stepsPerEpoch(train.size, o) < 1) {
-      throw new RangeError(`the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`);
+      throw new RangeError(
+        `the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`
+      );
     }
   }
   runner;
@@ -76837,32 +77754,66 @@ var Trainer = class {
         const k = run.length / o.accumulate;
         const t0 = Date.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses } = await this.runner.step(run.map((b) => toMicroBatch(b)), lrs);
+        const { losses } = await this.runner.step(
+          run.map((b) => toMicroBatch(b)),
+          lrs
+        );
         const runSamples = run.reduce((a, b) => a + b.batchSize, 0);
         const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1e3);
         samples += runSamples;
         losses.forEach((loss, i) => {
           const step = this.runner.globalStep - k + i + 1;
-          if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`);
-          hooks.events.emit({ type: "step", step, epoch: epoch + 1, loss, lr: lrs[i], samplesPerSec: rate, time: Date.now() / 1e3 });
+          if (!Number.isFinite(loss))
+            throw new Error(
+              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`
+            );
+          hooks.events.emit({
+            type: "step",
+            step,
+            epoch: epoch + 1,
+            loss,
+            lr: lrs[i],
+            samplesPerSec: rate,
+            time: Date.now() / 1e3
+          });
           lossSum += loss;
           lossCount++;
         });
         const before = stepInEpoch * o.accumulate;
         stepInEpoch += k;
-        hooks.progress({ step: this.runner.globalStep, totalSteps: this.totalSteps, epoch: epoch + 1, loss: losses[losses.length - 1], samples });
+        hooks.progress({
+          step: this.runner.globalStep,
+          totalSteps: this.totalSteps,
+          epoch: epoch + 1,
+          loss: losses[losses.length - 1],
+          samples
+        });
         const after = stepInEpoch * o.accumulate;
         const crossed = [...valAt].some((p) => p > before && p <= after);
         if (crossed) {
           lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
-          if (lastValidation) hooks.events.emit({ type: "validation", step: this.runner.globalStep, epoch: epoch + 1, metrics: lastValidation, time: Date.now() / 1e3 });
+          if (lastValidation)
+            hooks.events.emit({
+              type: "validation",
+              step: this.runner.globalStep,
+              epoch: epoch + 1,
+              metrics: lastValidation,
+              time: Date.now() / 1e3
+            });
         }
         if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true, samples };
       }
       const trainLoss = lossCount ? lossSum / lossCount : NaN;
-      hooks.events.emit({ type: "epoch", step: this.runner.globalStep, epoch: epoch + 1, trainLoss, time: Date.now() / 1e3 });
+      hooks.events.emit({
+        type: "epoch",
+        step: this.runner.globalStep,
+        epoch: epoch + 1,
+        trainLoss,
+        time: Date.now() / 1e3
+      });
       await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1e3);
-      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs) return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
+      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs)
+        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
     }
     return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false, samples };
   }
@@ -76876,11 +77827,15 @@ var Trainer = class {
     const first = stepInEpoch * o.accumulate;
     const size = plan[first].length;
     let count2 = 0;
-    while (count2 < k && plan.slice(first + count2 * o.accumulate, first + (count2 + 1) * o.accumulate).every((b) => b.length === size)) count2++;
+    while (count2 < k && plan.slice(first + count2 * o.accumulate, first + (count2 + 1) * o.accumulate).every((b) => b.length === size))
+      count2++;
     if (count2 === 0) count2 = 1;
     const idx = plan.slice(first, first + count2 * o.accumulate);
     const min4 = Math.min(...idx.map((i) => i.length));
-    return padGroup(idx.map((i) => makeBatch(this.train, i.length > min4 ? i.slice(0, min4) : i, o)), o.padId);
+    return padGroup(
+      idx.map((i) => makeBatch(this.train, i.length > min4 ? i.slice(0, min4) : i, o)),
+      o.padId
+    );
   }
 };
 
@@ -76901,16 +77856,22 @@ async function runTraining(flags, opts) {
   const modelSource = resumeDir ?? String(flags.model_name_or_path);
   const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join17(outputDir, ".cache");
   const splitFiles = await locateSplits(flags, log);
-  const modelFiles = await log.group("Model", () => resolveModel(modelSource, {
-    hubUrl: flags.hub_url,
-    cacheDir: join17(cacheDir2, "models"),
-    requireTokenizer: !splitFiles.pretokenized
-  }));
+  const modelFiles = await log.group(
+    "Model",
+    () => resolveModel(modelSource, {
+      hubUrl: flags.hub_url,
+      cacheDir: join17(cacheDir2, "models"),
+      requireTokenizer: !splitFiles.pretokenized
+    })
+  );
   log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
   const tok = modelFiles.tokenizerJson || modelFiles.vocabTxt ? await loadTokenizer2(modelFiles.dir) : void 0;
   const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels, join17(cacheDir2, "tokens"));
   const labels = data.labelMap.labels;
-  if (labels.length < 2) throw new Error(`train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`);
+  if (labels.length < 2)
+    throw new Error(
+      `train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`
+    );
   log.info(`labels: ${labels.join(", ")}`);
   const cfg = readBertConfig(modelFiles.config);
   const seed = Number(flags.seed);
@@ -76919,7 +77880,10 @@ async function runTraining(flags, opts) {
   for (const w of weights.warnings) log.warning(w);
   const numParameters = model.params.reduce((a, p) => a + numElements(p.shape), 0);
   const gpus = Number(flags.gpus);
-  if (gpus > 1) log.warning(`gpus=${gpus}: training uses one GPU (cuda:0); multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`);
+  if (gpus > 1)
+    log.warning(
+      `gpus=${gpus}: training uses one GPU (cuda:0); multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`
+    );
   const stepsPerRun = Number(flags.steps_per_run);
   const accumulate2 = Number(flags.accumulate_grad_batches);
   const runner = await Runner.create(model, {
@@ -76947,7 +77911,12 @@ async function runTraining(flags, opts) {
     events2.on((e) => allEvents.push(e));
     if (opts.onEvent) events2.on(opts.onEvent);
     const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
-    const evalOpts = { batchSize: Number(flags.batch_size), maxLength: Number(flags.max_length), padId, padding: flags.padding };
+    const evalOpts = {
+      batchSize: Number(flags.batch_size),
+      maxLength: Number(flags.max_length),
+      padId,
+      padding: flags.padding
+    };
     const trainer = new Trainer(runner, data.splits.train, {
       maxEpochs: Number(flags.max_epochs),
       batchSize: Number(flags.batch_size),
@@ -76963,57 +77932,94 @@ async function runTraining(flags, opts) {
       limitTrainBatches: Number(flags.limit_train_batches),
       valCheckInterval: Number(flags.val_check_interval)
     });
-    if (accumulate2 > 1) log.info(`accumulate_grad_batches=${accumulate2}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`);
+    if (accumulate2 > 1)
+      log.info(
+        `accumulate_grad_batches=${accumulate2}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`
+      );
     const epochs = [];
     const checkpoints = [];
     const policy = String(flags.save_checkpoints);
     let bestEpoch;
     let best;
     const recordedFlags = { ...flags, github_token: void 0 };
-    const meta = (epoch, stepInEpoch = 0) => ({ epoch, stepInEpoch, step: runner.globalStep, labels, flags: recordedFlags });
+    const meta = (epoch, stepInEpoch = 0) => ({
+      epoch,
+      stepInEpoch,
+      step: runner.globalStep,
+      labels,
+      flags: recordedFlags
+    });
     const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
     const trainStart = Date.now();
-    log.info(`training ${numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`);
-    const end = await trainer.fit({
-      events: events2,
-      signal: opts.signal,
-      progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
-      validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : void 0,
-      epochEnd: async (epoch, trainLoss, validation, seconds2) => {
-        const dir = join17(ckptRoot, `epoch-${epoch}`);
-        const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
-        if (validation && better) {
-          best = validation;
-          bestEpoch = epoch;
+    log.info(
+      `training ${numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`
+    );
+    const end = await trainer.fit(
+      {
+        events: events2,
+        signal: opts.signal,
+        progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
+        validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : void 0,
+        epochEnd: async (epoch, trainLoss, validation, seconds2) => {
+          const dir = join17(ckptRoot, `epoch-${epoch}`);
+          const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
+          if (validation && better) {
+            best = validation;
+            bestEpoch = epoch;
+          }
+          const keep = policy === "all" || (policy === "best" ? better || !validation : true);
+          if (keep) {
+            await saveCheckpoint(dir, model, tok, runner.exportState(), meta(epoch), evalOpts.maxLength);
+            checkpoints.push({ epoch, path: dir });
+            if (policy !== "all") pruneEpochCheckpoints(ckptRoot, dir, checkpoints);
+          }
+          epochs.push({
+            epoch,
+            step: runner.globalStep,
+            trainLoss,
+            validation,
+            seconds: seconds2,
+            checkpoint: keep ? dir : void 0
+          });
+          log.info(
+            `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds2.toFixed(1)} s)`
+          );
         }
-        const keep = policy === "all" || (policy === "best" ? better || !validation : true);
-        if (keep) {
-          await saveCheckpoint(dir, model, tok, runner.exportState(), meta(epoch), evalOpts.maxLength);
-          checkpoints.push({ epoch, path: dir });
-          if (policy !== "all") pruneEpochCheckpoints(ckptRoot, dir, checkpoints);
-        }
-        epochs.push({ epoch, step: runner.globalStep, trainLoss, validation, seconds: seconds2, checkpoint: keep ? dir : void 0 });
-        log.info(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds2.toFixed(1)} s)`);
-      }
-    }, start);
+      },
+      start
+    );
     let checkpointDir;
     let test;
     let predictions = [];
     if (end.cancelled) {
       checkpointDir = join17(ckptRoot, "interrupted");
-      await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch, end.stepInEpoch), evalOpts.maxLength);
+      await saveCheckpoint(
+        checkpointDir,
+        model,
+        tok,
+        runner.exportState(),
+        meta(end.epoch, end.stepInEpoch),
+        evalOpts.maxLength
+      );
       checkpoints.push({ epoch: "final", path: checkpointDir });
-      log.warning(`cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`);
+      log.warning(
+        `cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`
+      );
     } else {
       checkpointDir = join17(ckptRoot, "final");
       await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
       checkpoints.push({ epoch: "final", path: checkpointDir });
       if (data.splits.test) {
-        const r = await log.group("Test", () => evaluateSplit(runner, data.splits.test, labels, evalOpts, !!flags.predictions_file));
+        const r = await log.group(
+          "Test",
+          () => evaluateSplit(runner, data.splits.test, labels, evalOpts, !!flags.predictions_file)
+        );
         test = r.metrics;
         predictions = r.predictions;
         events2.emit({ type: "test", step: runner.globalStep, metrics: test, time: Date.now() / 1e3 });
-        log.info(`test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
+        log.info(
+          `test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`
+        );
       }
     }
     const files = [join17(outputDir, "metrics.json"), metricsJsonl];
@@ -77067,7 +78073,15 @@ function pruneEpochCheckpoints(root, keep, list) {
 function writePredictions(path10, preds, labels) {
   const q = csvField;
   const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
-  for (const p of preds) lines.push([String(p.row), q(labels[p.label]), q(labels[p.predicted]), ...Array.from(p.probabilities, (x) => x.toFixed(6))].join(","));
+  for (const p of preds)
+    lines.push(
+      [
+        String(p.row),
+        q(labels[p.label]),
+        q(labels[p.predicted]),
+        ...Array.from(p.probabilities, (x) => x.toFixed(6))
+      ].join(",")
+    );
   writeFileAtomic(path10, lines.join("\n") + "\n");
 }
 
@@ -77093,7 +78107,11 @@ function parseArgv(argv) {
     const eq = arg.indexOf("=");
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, "_");
     const spec = specs.find((s) => s.name === name);
-    if (!spec) throw new FlagError(name, `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`);
+    if (!spec)
+      throw new FlagError(
+        name,
+        `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`
+      );
     let value;
     if (eq >= 0) value = arg.slice(eq + 1);
     else if (spec.type === "bool" && (i + 1 >= argv.length || argv[i + 1].startsWith("--"))) value = "true";
@@ -77129,8 +78147,11 @@ function helpText() {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const s of specs) {
       const dflt = s.default === void 0 ? "" : ` (default: ${s.default})`;
-      lines.push(`  --${s.name} ${s.type === "bool" ? "[true|false]" : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`);
-      if (s.type === "enum" || s.min !== void 0 || s.gt !== void 0) lines.push(" ".repeat(40) + `allowed: ${describeAllowed(s)}`);
+      lines.push(
+        `  --${s.name} ${s.type === "bool" ? "[true|false]" : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`
+      );
+      if (s.type === "enum" || s.min !== void 0 || s.gt !== void 0)
+        lines.push(" ".repeat(40) + `allowed: ${describeAllowed(s)}`);
     }
     lines.push("");
   }
@@ -77141,13 +78162,70 @@ function helpText() {
 import { join as join18, resolve as resolve5 } from "node:path";
 
 // src/demo/words.ts
-var POSITIVE_ADJ = ["good", "great", "excellent", "wonderful", "brilliant", "charming", "moving", "funny", "beautiful", "clever", "enjoyable", "gripping", "delightful", "superb", "touching", "fun", "fresh", "smart"];
-var NEGATIVE_ADJ = ["bad", "awful", "boring", "dull", "terrible", "weak", "silly", "clumsy", "painful", "messy", "tedious", "bland", "lazy", "poor", "forgettable", "stale", "dreadful", "flat"];
+var POSITIVE_ADJ = [
+  "good",
+  "great",
+  "excellent",
+  "wonderful",
+  "brilliant",
+  "charming",
+  "moving",
+  "funny",
+  "beautiful",
+  "clever",
+  "enjoyable",
+  "gripping",
+  "delightful",
+  "superb",
+  "touching",
+  "fun",
+  "fresh",
+  "smart"
+];
+var NEGATIVE_ADJ = [
+  "bad",
+  "awful",
+  "boring",
+  "dull",
+  "terrible",
+  "weak",
+  "silly",
+  "clumsy",
+  "painful",
+  "messy",
+  "tedious",
+  "bland",
+  "lazy",
+  "poor",
+  "forgettable",
+  "stale",
+  "dreadful",
+  "flat"
+];
 var POSITIVE_VERB = ["loved", "enjoyed", "liked", "adored", "admired"];
 var NEGATIVE_VERB = ["hated", "disliked", "regretted", "loathed", "resented"];
 var POSITIVE_VERB_BASE = ["love", "enjoy", "like", "adore", "admire"];
 var NEGATIVE_VERB_BASE = ["hate", "dislike", "regret", "loathe", "resent"];
-var SUBJECTS = ["the movie", "the film", "this movie", "this film", "the story", "the plot", "the acting", "the script", "the ending", "the cast", "the music", "the director's work", "the dialogue", "the pacing", "the sequel", "the lead actor", "the soundtrack", "the camera work"];
+var SUBJECTS = [
+  "the movie",
+  "the film",
+  "this movie",
+  "this film",
+  "the story",
+  "the plot",
+  "the acting",
+  "the script",
+  "the ending",
+  "the cast",
+  "the music",
+  "the director's work",
+  "the dialogue",
+  "the pacing",
+  "the sequel",
+  "the lead actor",
+  "the soundtrack",
+  "the camera work"
+];
 var INTENSIFIERS = ["very", "really", "truly", "quite", "so", "extremely", "rather", "pretty", "incredibly"];
 var NEGATIONS = ["was not", "wasn't", "was never", "was hardly", "is not", "isn't"];
 var COPULAS = ["was", "is", "seemed", "felt"];
@@ -77223,8 +78301,10 @@ function core(r, positive) {
     const adj = pick2(r, positive ? NEGATIVE_ADJ : POSITIVE_ADJ);
     return `${pick2(r, SUBJECTS)} ${pick2(r, NEGATIONS)} ${maybe(r, 0.3, pick2(r, INTENSIFIERS))}${adj}.`;
   }
-  if (kind < 0.75) return `i ${maybe(r, 0.3, pick2(r, ["really", "truly"]))}${pick2(r, positive ? POSITIVE_VERB : NEGATIVE_VERB)} ${pick2(r, OBJECTS)}.`;
-  if (kind < 0.9) return `i ${pick2(r, ["did not", "didn't", "never"])} ${pick2(r, positive ? NEGATIVE_VERB_BASE : POSITIVE_VERB_BASE)} ${pick2(r, OBJECTS)}.`;
+  if (kind < 0.75)
+    return `i ${maybe(r, 0.3, pick2(r, ["really", "truly"]))}${pick2(r, positive ? POSITIVE_VERB : NEGATIVE_VERB)} ${pick2(r, OBJECTS)}.`;
+  if (kind < 0.9)
+    return `i ${pick2(r, ["did not", "didn't", "never"])} ${pick2(r, positive ? NEGATIVE_VERB_BASE : POSITIVE_VERB_BASE)} ${pick2(r, OBJECTS)}.`;
   return `${clause(r, !positive)}, but ${clause(r, positive)}.`;
 }
 function review(r, positive) {
@@ -77272,7 +78352,11 @@ function toCsv(rows) {
 async function writeDemoDataset(dir, seed = 42, sizes = DEMO_SIZES) {
   await fs9.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
-  const files = { train: path9.join(dir, "train.csv"), valid: path9.join(dir, "valid.csv"), test: path9.join(dir, "test.csv") };
+  const files = {
+    train: path9.join(dir, "train.csv"),
+    valid: path9.join(dir, "valid.csv"),
+    test: path9.join(dir, "test.csv")
+  };
   for (const k of ["train", "valid", "test"]) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
@@ -77340,7 +78424,9 @@ async function prepareDemo(outputDir, seed) {
   const specs = bertParamSpecs(cfg, 2);
   const weights = initBertWeights(specs, cfg, seed);
   const tensors = /* @__PURE__ */ new Map();
-  for (const s of specs) if (!s.name.startsWith("classifier.")) tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
+  for (const s of specs)
+    if (!s.name.startsWith("classifier."))
+      tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
   writeSafetensors(join18(modelDir, "model.safetensors"), tensors, { format: "pt" });
   writeJsonAtomic(join18(modelDir, "config.json"), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };
@@ -77377,14 +78463,16 @@ async function main(argv) {
     const cacheDir2 = process.env.XDG_CACHE_HOME ? join19(process.env.XDG_CACHE_HOME, "textclf") : join19(homedir2(), ".cache", "textclf");
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir2 });
     const t = r.metrics.test;
-    process.stdout.write([
-      "",
-      t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : "no test split",
-      `report:     ${r.reportPath}`,
-      `metrics:    ${join19(r.outputDir, "metrics.json")}`,
-      `checkpoint: ${r.checkpointDir}`,
-      ""
-    ].join("\n"));
+    process.stdout.write(
+      [
+        "",
+        t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : "no test split",
+        `report:     ${r.reportPath}`,
+        `metrics:    ${join19(r.outputDir, "metrics.json")}`,
+        `checkpoint: ${r.checkpointDir}`,
+        ""
+      ].join("\n")
+    );
     return r.metrics.run.cancelled ? 130 : 0;
   } catch (e) {
     const err = e;

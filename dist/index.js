@@ -23727,11 +23727,15 @@ var NpmRegistry = class {
     try {
       res = await this.http.get(url, this.headers());
     } catch (e) {
-      throw new RegistryError(`npm registry ${this.opts.registry} is unreachable while fetching ${name} (${e.message}); set the npm_registry input or NPM_CONFIG_REGISTRY to a reachable mirror`);
+      throw new RegistryError(
+        `npm registry ${this.opts.registry} is unreachable while fetching ${name} (${e.message}); set the npm_registry input or NPM_CONFIG_REGISTRY to a reachable mirror`
+      );
     }
     const body = await res.readBody();
     if (res.message.statusCode !== 200) {
-      throw new RegistryError(`npm registry ${url} answered HTTP ${res.message.statusCode} for package ${name}; check the npm_registry input or NPM_CONFIG_REGISTRY`);
+      throw new RegistryError(
+        `npm registry ${url} answered HTTP ${res.message.statusCode} for package ${name}; check the npm_registry input or NPM_CONFIG_REGISTRY`
+      );
     }
     const doc = JSON.parse(body);
     this.packuments.set(name, doc);
@@ -23743,17 +23747,24 @@ var NpmRegistry = class {
     const tagged = doc["dist-tags"]?.[range];
     const v = tagged ?? import_semver.default.maxSatisfying(versions, range);
     if (!v || !doc.versions[v]) {
-      throw new RegistryError(`npm registry ${this.opts.registry} has no version of ${name} matching ${range} (has ${versions.join(", ") || "none"})`);
+      throw new RegistryError(
+        `npm registry ${this.opts.registry} has no version of ${name} matching ${range} (has ${versions.join(", ") || "none"})`
+      );
     }
     return doc.versions[v];
   }
   /** Downloads, verifies and unpacks one package into `dir` (the package root). */
   async unpack(m, dir) {
-    const file = await downloadTool(m.dist.tarball, void 0, tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token));
+    const file = await downloadTool(
+      m.dist.tarball,
+      void 0,
+      tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token)
+    );
     await verifyIntegrity(file, m);
     mkdirSync(dir, { recursive: true });
     await extractTar(file, dir, ["xz", "--strip-components=1", "--no-same-owner"]);
-    if (!existsSync2(join4(dir, "package.json"))) throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
+    if (!existsSync2(join4(dir, "package.json")))
+      throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
   }
   /**
    * Installs `roots` and their dependency closure under `<prefix>/node_modules`, hoisting each
@@ -23763,7 +23774,10 @@ var NpmRegistry = class {
   async install(prefix, roots, opts = {}) {
     const top = join4(prefix, "node_modules");
     const placed = /* @__PURE__ */ new Map();
-    const queue = Object.entries(roots).map(([name, range]) => ({ name, range }));
+    const queue = Object.entries(roots).map(([name, range]) => ({
+      name,
+      range
+    }));
     const installed = [];
     while (queue.length) {
       const { name, range, parentDir } = queue.shift();
@@ -23777,7 +23791,8 @@ var NpmRegistry = class {
       placed.set(dir, m.version);
       installed.push(`${m.name}@${m.version}`);
       const skip = new Set(opts.skipDepsOf?.[name] ?? []);
-      for (const [dep, r] of Object.entries(m.dependencies ?? {})) if (!skip.has(dep)) queue.push({ name: dep, range: r, parentDir: dir });
+      for (const [dep, r] of Object.entries(m.dependencies ?? {}))
+        if (!skip.has(dep)) queue.push({ name: dep, range: r, parentDir: dir });
     }
     return installed;
   }
@@ -23785,12 +23800,17 @@ var NpmRegistry = class {
 async function verifyIntegrity(file, m) {
   const sri = m.dist.integrity?.split(/\s+/).map((s) => s.match(/^(sha512|sha384|sha256|sha1)-(.+)$/)).find(Boolean);
   const [algo, expected, encoding] = sri ? [sri[1], sri[2], "base64"] : m.dist.shasum ? ["sha1", m.dist.shasum.toLowerCase(), "hex"] : [void 0, void 0, void 0];
-  if (!algo) throw new RegistryError(`registry metadata for ${m.name}@${m.version} has no integrity or shasum; refusing an unverifiable tarball`);
+  if (!algo)
+    throw new RegistryError(
+      `registry metadata for ${m.name}@${m.version} has no integrity or shasum; refusing an unverifiable tarball`
+    );
   const hash = createHash(algo);
   for await (const chunk of createReadStream(file)) hash.update(chunk);
   const actual = hash.digest(encoding);
   if (actual !== expected) {
-    throw new RegistryError(`integrity check failed for ${m.name}@${m.version} from ${m.dist.tarball}: expected ${algo}-${expected}, got ${algo}-${actual}`);
+    throw new RegistryError(
+      `integrity check failed for ${m.name}@${m.version} from ${m.dist.tarball}: expected ${algo}-${expected}, got ${algo}-${actual}`
+    );
   }
 }
 function packageVersion(dir) {
@@ -23839,7 +23859,9 @@ async function resolveOrt(o) {
         o.log.info(`onnxruntime-node ${version}: using the action's own copy at ${dir}`);
         return { dir, version, source: "action", cuda: hasCudaProvider(dir, platform2, arch3) };
       }
-      o.log.info(`onnxruntime-node next to the action (${dir}) is ${packageVersion(dir)}${wantCuda ? " or lacks the CUDA provider" : ""}; looking further`);
+      o.log.info(
+        `onnxruntime-node next to the action (${dir}) is ${packageVersion(dir)}${wantCuda ? " or lacks the CUDA provider" : ""}; looking further`
+      );
     } catch {
     }
   }
@@ -23857,13 +23879,18 @@ async function resolveOrt(o) {
 async function provision(o, version, cuda, platform2, arch3) {
   const tool = cuda ? TOOL_CUDA : TOOL_CPU;
   const temp = process.env.RUNNER_TEMP;
-  if (!temp || !process.env.RUNNER_TOOL_CACHE) throw new RegistryError("RUNNER_TEMP and RUNNER_TOOL_CACHE must be set to provision onnxruntime-node");
+  if (!temp || !process.env.RUNNER_TOOL_CACHE)
+    throw new RegistryError("RUNNER_TEMP and RUNNER_TOOL_CACHE must be set to provision onnxruntime-node");
   mkdirSync2(temp, { recursive: true });
   const stage = mkdtempSync(join5(temp, "ort-"));
   try {
     const registry = new NpmRegistry({ registry: o.registry, token: o.registryToken });
     const installed = await o.log.group(`Provisioning onnxruntime-node ${version} from ${o.registry}`, async () => {
-      const list = await registry.install(stage, { [ORT_PACKAGE]: version }, cuda ? {} : { skipDepsOf: { [ORT_PACKAGE]: ["adm-zip", "global-agent"] } });
+      const list = await registry.install(
+        stage,
+        { [ORT_PACKAGE]: version },
+        cuda ? {} : { skipDepsOf: { [ORT_PACKAGE]: ["adm-zip", "global-agent"] } }
+      );
       o.log.info(`installed ${list.join(", ")}`);
       const dir2 = join5(stage, "node_modules", ORT_PACKAGE);
       if (cuda) await installCuda(dir2, o.log);
@@ -23872,7 +23899,9 @@ async function provision(o, version, cuda, platform2, arch3) {
     const root = await cacheDir(stage, tool, version, arch3);
     const dir = join5(root, "node_modules", ORT_PACKAGE);
     if (!usable(dir, version, platform2, arch3)) {
-      throw new RegistryError(`provisioned ${installed.join(", ")} into ${root} but ${binDir(dir, platform2, arch3)}/onnxruntime_binding.node is missing: onnxruntime-node ${version} has no binary for ${platform2}/${arch3}`);
+      throw new RegistryError(
+        `provisioned ${installed.join(", ")} into ${root} but ${binDir(dir, platform2, arch3)}/onnxruntime_binding.node is missing: onnxruntime-node ${version} has no binary for ${platform2}/${arch3}`
+      );
     }
     o.log.info(`onnxruntime-node ${version}: provisioned into the tool cache (${dir})`);
     return { dir, version, source: "provisioned", cuda: hasCudaProvider(dir, platform2, arch3) };
@@ -23882,19 +23911,31 @@ async function provision(o, version, cuda, platform2, arch3) {
 }
 async function installCuda(dir, log) {
   const args = [join5(dir, "script", "install.js"), "--onnxruntime-node-install"];
-  log.info(`running onnxruntime-node's install step for the CUDA 12 provider: node script/install.js --onnxruntime-node-install`);
+  log.info(
+    `running onnxruntime-node's install step for the CUDA 12 provider: node script/install.js --onnxruntime-node-install`
+  );
   try {
     const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: "true" };
     delete env.npm_config_onnxruntime_node_install;
     delete env.ONNXRUNTIME_NODE_INSTALL_CUDA;
     delete env.npm_config_onnxruntime_node_install_cuda;
-    const { stdout, stderr } = await promisify2(execFile)(process.execPath, args, { cwd: dir, env, maxBuffer: 16 << 20, timeout: 15 * 6e4 });
+    const { stdout, stderr } = await promisify2(execFile)(process.execPath, args, {
+      cwd: dir,
+      env,
+      maxBuffer: 16 << 20,
+      timeout: 15 * 6e4
+    });
     for (const line of `${stdout}${stderr}`.split("\n").filter(Boolean)) log.info(line);
   } catch (e) {
     const err = e;
-    throw new RegistryError(`installing the CUDA 12 provider (node ${args.join(" ")}) failed: ${firstError(err.stderr || err.message)}. The step downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet: allow that host (or its proxy via GLOBAL_AGENT_HTTPS_PROXY), pre-install onnxruntime-node with CUDA into the tool cache, or set allow_cpu_fallback: true`);
+    throw new RegistryError(
+      `installing the CUDA 12 provider (node ${args.join(" ")}) failed: ${firstError(err.stderr || err.message)}. The step downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet: allow that host (or its proxy via GLOBAL_AGENT_HTTPS_PROXY), pre-install onnxruntime-node with CUDA into the tool cache, or set allow_cpu_fallback: true`
+    );
   }
-  if (!hasCudaProvider(dir, "linux", "x64")) throw new RegistryError(`onnxruntime-node's install step finished but ${CUDA_PROVIDER_LIBS.join(", ")} are missing in ${binDir(dir, "linux", "x64")}`);
+  if (!hasCudaProvider(dir, "linux", "x64"))
+    throw new RegistryError(
+      `onnxruntime-node's install step finished but ${CUDA_PROVIDER_LIBS.join(", ")} are missing in ${binDir(dir, "linux", "x64")}`
+    );
 }
 function firstError(output) {
   const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
@@ -23948,54 +23989,344 @@ var FLAGS = [
     scope: noChat,
     help: "Cache directory for datastores and hub models (default: RUNNER_TOOL_CACHE in the action, ~/.cache/textclf on the CLI)"
   }),
-  f({ name: "train_file", type: "string", default: "train.csv", group: "data", scope: noChat, help: "Training file (CSV, TSV or JSONL), relative to the datastore root" }),
-  f({ name: "valid_file", type: "string", default: "valid.csv", group: "data", scope: noChat, help: "Validation file; empty to skip validation" }),
-  f({ name: "test_file", type: "string", default: "test.csv", group: "data", scope: noChat, help: "Test file; empty to skip the final test" }),
-  f({ name: "text_column", type: "string", default: void 0, group: "data", help: "Text column (default: review, else text)" }),
-  f({ name: "text_pair_column", type: "string", default: void 0, group: "data", help: "Second text column for sentence-pair tasks" }),
-  f({ name: "label_column", type: "string", default: void 0, group: "data", help: "Label column (default: sentiment, else label)" }),
-  f({ name: "max_length", type: "int", default: 128, min: 8, max: 4096, group: "data", help: "Truncate tokenized inputs to this many tokens" }),
-  f({ name: "padding", type: "enum", default: "longest", choices: ["longest", "max_length"], group: "data", help: "Pad each batch to its longest sequence, or always to max_length" }),
-  f({ name: "shuffle", type: "bool", default: true, group: "data", help: "Shuffle and length-bucket training batches (false keeps file order)" }),
+  f({
+    name: "train_file",
+    type: "string",
+    default: "train.csv",
+    group: "data",
+    scope: noChat,
+    help: "Training file (CSV, TSV or JSONL), relative to the datastore root"
+  }),
+  f({
+    name: "valid_file",
+    type: "string",
+    default: "valid.csv",
+    group: "data",
+    scope: noChat,
+    help: "Validation file; empty to skip validation"
+  }),
+  f({
+    name: "test_file",
+    type: "string",
+    default: "test.csv",
+    group: "data",
+    scope: noChat,
+    help: "Test file; empty to skip the final test"
+  }),
+  f({
+    name: "text_column",
+    type: "string",
+    default: void 0,
+    group: "data",
+    help: "Text column (default: review, else text)"
+  }),
+  f({
+    name: "text_pair_column",
+    type: "string",
+    default: void 0,
+    group: "data",
+    help: "Second text column for sentence-pair tasks"
+  }),
+  f({
+    name: "label_column",
+    type: "string",
+    default: void 0,
+    group: "data",
+    help: "Label column (default: sentiment, else label)"
+  }),
+  f({
+    name: "max_length",
+    type: "int",
+    default: 128,
+    min: 8,
+    max: 4096,
+    group: "data",
+    help: "Truncate tokenized inputs to this many tokens"
+  }),
+  f({
+    name: "padding",
+    type: "enum",
+    default: "longest",
+    choices: ["longest", "max_length"],
+    group: "data",
+    help: "Pad each batch to its longest sequence, or always to max_length"
+  }),
+  f({
+    name: "shuffle",
+    type: "bool",
+    default: true,
+    group: "data",
+    help: "Shuffle and length-bucket training batches (false keeps file order)"
+  }),
   // model
-  f({ name: "model_name_or_path", type: "string", default: "bert-base-uncased", group: "model", help: "Hugging Face hub id or local model directory (config.json, model.safetensors, tokenizer.json or vocab.txt)" }),
-  f({ name: "hub_url", type: "string", default: void 0, group: "model", scope: noChat, help: "Hub host for model downloads (default: https://huggingface.co/, or HF_ENDPOINT)" }),
-  f({ name: "dropout", type: "float", default: void 0, min: 0, max: 0.95, group: "model", help: "Override the config's dropout probabilities" }),
-  f({ name: "resume_from", type: "string", default: void 0, group: "model", scope: noChat, help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch)" }),
+  f({
+    name: "model_name_or_path",
+    type: "string",
+    default: "bert-base-uncased",
+    group: "model",
+    help: "Hugging Face hub id or local model directory (config.json, model.safetensors, tokenizer.json or vocab.txt)"
+  }),
+  f({
+    name: "hub_url",
+    type: "string",
+    default: void 0,
+    group: "model",
+    scope: noChat,
+    help: "Hub host for model downloads (default: https://huggingface.co/, or HF_ENDPOINT)"
+  }),
+  f({
+    name: "dropout",
+    type: "float",
+    default: void 0,
+    min: 0,
+    max: 0.95,
+    group: "model",
+    help: "Override the config's dropout probabilities"
+  }),
+  f({
+    name: "resume_from",
+    type: "string",
+    default: void 0,
+    group: "model",
+    scope: noChat,
+    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch)"
+  }),
   // training
   f({ name: "max_epochs", type: "int", default: 3, min: 1, max: 1e3, group: "training", help: "Number of epochs" }),
   f({ name: "batch_size", type: "int", default: 16, min: 1, max: 4096, group: "training", help: "Examples per batch" }),
-  f({ name: "learning_rate", type: "float", default: 2e-5, gt: 0, max: 1, group: "training", help: "Peak learning rate (AdamW)" }),
+  f({
+    name: "learning_rate",
+    type: "float",
+    default: 2e-5,
+    gt: 0,
+    max: 1,
+    group: "training",
+    help: "Peak learning rate (AdamW)"
+  }),
   f({ name: "adam_epsilon", type: "float", default: 1e-8, gt: 0, max: 1, group: "training", help: "AdamW epsilon" }),
-  f({ name: "weight_decay", type: "float", default: 0, min: 0, max: 1, group: "training", help: "Decoupled weight decay (not applied to biases and LayerNorm weights)" }),
-  f({ name: "warmup_steps", type: "int", default: 0, min: 0, max: 1e7, group: "training", help: "Linear warmup steps, then linear decay to 0" }),
-  f({ name: "max_grad_norm", type: "float", default: 1, min: 0, max: 1e6, group: "training", help: "Clip the global gradient norm (0 disables)" }),
-  f({ name: "accumulate_grad_batches", type: "int", default: 1, min: 1, max: 1024, group: "training", help: "Batches per optimizer step" }),
-  f({ name: "limit_train_batches", type: "float", default: 1, gt: 0, max: 1e9, group: "training", help: "Fraction (<= 1.0) or number (> 1) of training batches per epoch" }),
-  f({ name: "val_check_interval", type: "float", default: 1, gt: 0, max: 1e9, group: "training", help: "Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)" }),
-  f({ name: "seed", type: "int", default: 42, min: 0, max: 2 ** 31 - 1, group: "training", help: "Random seed (shuffling, dropout, classifier init)" }),
-  f({ name: "steps_per_run", type: "int", default: 1, min: 1, max: 256, group: "runtime", help: "Optimizer steps per ONNX Runtime call (K batches through one Loop)" }),
+  f({
+    name: "weight_decay",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    group: "training",
+    help: "Decoupled weight decay (not applied to biases and LayerNorm weights)"
+  }),
+  f({
+    name: "warmup_steps",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 1e7,
+    group: "training",
+    help: "Linear warmup steps, then linear decay to 0"
+  }),
+  f({
+    name: "max_grad_norm",
+    type: "float",
+    default: 1,
+    min: 0,
+    max: 1e6,
+    group: "training",
+    help: "Clip the global gradient norm (0 disables)"
+  }),
+  f({
+    name: "accumulate_grad_batches",
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 1024,
+    group: "training",
+    help: "Batches per optimizer step"
+  }),
+  f({
+    name: "limit_train_batches",
+    type: "float",
+    default: 1,
+    gt: 0,
+    max: 1e9,
+    group: "training",
+    help: "Fraction (<= 1.0) or number (> 1) of training batches per epoch"
+  }),
+  f({
+    name: "val_check_interval",
+    type: "float",
+    default: 1,
+    gt: 0,
+    max: 1e9,
+    group: "training",
+    help: "Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)"
+  }),
+  f({
+    name: "seed",
+    type: "int",
+    default: 42,
+    min: 0,
+    max: 2 ** 31 - 1,
+    group: "training",
+    help: "Random seed (shuffling, dropout, classifier init)"
+  }),
+  f({
+    name: "steps_per_run",
+    type: "int",
+    default: 1,
+    min: 1,
+    max: 256,
+    group: "runtime",
+    help: "Optimizer steps per ONNX Runtime call (K batches through one Loop)"
+  }),
   // runtime
-  f({ name: "gpus", type: "int", default: 0, min: 0, max: 16, group: "runtime", help: "Number of CUDA GPUs (0 = CPU)" }),
-  f({ name: "precision", type: "enum", default: "32", choices: ["32"], group: "runtime", help: "Floating point precision (32 only for now)" }),
-  f({ name: "threads", type: "int", default: 0, min: 0, max: 1024, group: "runtime", scope: noChat, help: "CPU threads for ONNX Runtime (0 = all cores)" }),
+  f({
+    name: "gpus",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 16,
+    group: "runtime",
+    help: "Number of CUDA GPUs (0 = CPU)"
+  }),
+  f({
+    name: "precision",
+    type: "enum",
+    default: "32",
+    choices: ["32"],
+    group: "runtime",
+    help: "Floating point precision (32 only for now)"
+  }),
+  f({
+    name: "threads",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 1024,
+    group: "runtime",
+    scope: noChat,
+    help: "CPU threads for ONNX Runtime (0 = all cores)"
+  }),
   // output
-  f({ name: "output_dir", type: "string", default: "runs/textclf", group: "output", scope: noChat, help: "Directory for metrics.json, report.md and checkpoints" }),
-  f({ name: "log_file", type: "string", default: void 0, group: "output", scope: noChat, help: "Write one JSON line per optimizer step (step, loss, lr, ...)" }),
-  f({ name: "predictions_file", type: "string", default: void 0, group: "output", scope: noChat, help: "Write test predictions CSV (row, label, prediction, probabilities)" }),
-  f({ name: "save_checkpoints", type: "enum", default: "all", choices: ["all", "best", "last"], group: "output", help: "Which epoch checkpoints to keep" }),
+  f({
+    name: "output_dir",
+    type: "string",
+    default: "runs/textclf",
+    group: "output",
+    scope: noChat,
+    help: "Directory for metrics.json, report.md and checkpoints"
+  }),
+  f({
+    name: "log_file",
+    type: "string",
+    default: void 0,
+    group: "output",
+    scope: noChat,
+    help: "Write one JSON line per optimizer step (step, loss, lr, ...)"
+  }),
+  f({
+    name: "predictions_file",
+    type: "string",
+    default: void 0,
+    group: "output",
+    scope: noChat,
+    help: "Write test predictions CSV (row, label, prediction, probabilities)"
+  }),
+  f({
+    name: "save_checkpoints",
+    type: "enum",
+    default: "all",
+    choices: ["all", "best", "last"],
+    group: "output",
+    help: "Which epoch checkpoints to keep"
+  }),
   // github (action only)
-  f({ name: "github_token", type: "string", default: void 0, group: "github", scope: actionOnly, help: "Token for comments and artifacts" }),
-  f({ name: "artifact_name", type: "string", default: void 0, group: "github", scope: actionOnly, help: "Artifact name (default: textclf-<run id>-<attempt>)" }),
-  f({ name: "retention_days", type: "int", default: void 0, min: 1, max: 400, group: "github", scope: actionOnly, help: "Artifact retention in days" }),
-  f({ name: "allow_cpu_fallback", type: "bool", default: false, group: "github", scope: actionOnly, help: "Train on CPU with a warning when gpus > 0 but CUDA is unusable" }),
+  f({
+    name: "github_token",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: "Token for comments and artifacts"
+  }),
+  f({
+    name: "artifact_name",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: "Artifact name (default: textclf-<run id>-<attempt>)"
+  }),
+  f({
+    name: "retention_days",
+    type: "int",
+    default: void 0,
+    min: 1,
+    max: 400,
+    group: "github",
+    scope: actionOnly,
+    help: "Artifact retention in days"
+  }),
+  f({
+    name: "allow_cpu_fallback",
+    type: "bool",
+    default: false,
+    group: "github",
+    scope: actionOnly,
+    help: "Train on CPU with a warning when gpus > 0 but CUDA is unusable"
+  }),
   // github: PR comments, ChatOps, gates, sweeps (action only)
-  f({ name: "comment", type: "enum", default: "auto", choices: ["auto", "always", "never"], group: "github", scope: actionOnly, help: "Sticky PR comment: auto (pull_request and /train runs), always (also find the PR of a push), never" }),
-  f({ name: "allow_forks", type: "bool", default: false, group: "github", scope: actionOnly, help: "Let /train run for pull requests from forks (untrusted code on your runner)" }),
-  f({ name: "min_accuracy", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when the final accuracy (test, else last validation) is below this" }),
-  f({ name: "fail_on_regression", type: "float", default: void 0, min: 0, max: 1, group: "github", scope: actionOnly, help: "Quality gate: fail when accuracy or F1 drops more than this tolerance below the baseline: the default-branch run, or the previous scheduled run on schedule events (0 = any drop)" }),
-  f({ name: "sweep", type: "string", default: void 0, group: "github", scope: actionOnly, help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))' }),
-  f({ name: "mode", type: "enum", default: "train", choices: ["train", "chatops", "plan", "aggregate"], group: "github", scope: actionOnly, help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)" })
+  f({
+    name: "comment",
+    type: "enum",
+    default: "auto",
+    choices: ["auto", "always", "never"],
+    group: "github",
+    scope: actionOnly,
+    help: "Sticky PR comment: auto (pull_request and /train runs), always (also find the PR of a push), never"
+  }),
+  f({
+    name: "allow_forks",
+    type: "bool",
+    default: false,
+    group: "github",
+    scope: actionOnly,
+    help: "Let /train run for pull requests from forks (untrusted code on your runner)"
+  }),
+  f({
+    name: "min_accuracy",
+    type: "float",
+    default: void 0,
+    min: 0,
+    max: 1,
+    group: "github",
+    scope: actionOnly,
+    help: "Quality gate: fail when the final accuracy (test, else last validation) is below this"
+  }),
+  f({
+    name: "fail_on_regression",
+    type: "float",
+    default: void 0,
+    min: 0,
+    max: 1,
+    group: "github",
+    scope: actionOnly,
+    help: "Quality gate: fail when accuracy or F1 drops more than this tolerance below the baseline: the default-branch run, or the previous scheduled run on schedule events (0 = any drop)"
+  }),
+  f({
+    name: "sweep",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: 'Hyperparameter sweep, e.g. learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]" (also uniform(a,b,n), loguniform(a,b,n), choice(a,b))'
+  }),
+  f({
+    name: "mode",
+    type: "enum",
+    default: "train",
+    choices: ["train", "chatops", "plan", "aggregate"],
+    group: "github",
+    scope: actionOnly,
+    help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)"
+  })
 ];
 
 // src/action/inputs.ts
@@ -24051,11 +24382,23 @@ async function bootstrap() {
   const registry = getInput("npm_registry") || defaultRegistry();
   let rt;
   try {
-    rt = await resolveOrt({ gpus: Number.isFinite(gpus) ? gpus : 0, log, actionDir: join6(here, ".."), registry, registryToken: process.env.NPM_TOKEN });
+    rt = await resolveOrt({
+      gpus: Number.isFinite(gpus) ? gpus : 0,
+      log,
+      actionDir: join6(here, ".."),
+      registry,
+      registryToken: process.env.NPM_TOKEN
+    });
   } catch (e) {
     if (gpus > 0 && /^(true|1|yes|on)$/i.test(getInput("allow_cpu_fallback"))) {
       log.warning(`${e.message}; continuing with the CPU build because allow_cpu_fallback is true`);
-      rt = await resolveOrt({ gpus: 0, log, actionDir: join6(here, ".."), registry, registryToken: process.env.NPM_TOKEN });
+      rt = await resolveOrt({
+        gpus: 0,
+        log,
+        actionDir: join6(here, ".."),
+        registry,
+        registryToken: process.env.NPM_TOKEN
+      });
     } else {
       throw e;
     }
@@ -24077,7 +24420,8 @@ function stageMain(rt) {
   const common = lookup.map((d) => join6(d, "onnxruntime-common")).find((d) => existsSync4(join6(d, "package.json")));
   if (!common) throw new Error(`onnxruntime-common is missing next to ${rt.dir}`);
   symlinkSync(common, join6(nm, "onnxruntime-common"), kind);
-  for (const f2 of readdirSync2(here)) if (f2 !== "index.js" && f2 !== "cli.js" && /\.(m?js|cjs|map)$/.test(f2)) copyFileSync(join6(here, f2), join6(stage, f2));
+  for (const f2 of readdirSync2(here))
+    if (f2 !== "index.js" && f2 !== "cli.js" && /\.(m?js|cjs|map)$/.test(f2)) copyFileSync(join6(here, f2), join6(stage, f2));
   return join6(stage, "main.js");
 }
 bootstrap().catch((e) => {

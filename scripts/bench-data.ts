@@ -13,8 +13,10 @@ import { mulberry32 } from '../src/util/random.js';
 const ROWS = 50_000;
 const BUDGET = { seconds: 3, rssMB: 300 };
 
-const WORDS = ('the movie film was great terrible acting plot story characters director scene ending ' +
-  'beautiful boring brilliant awful music performance script camera I loved hated it and but').split(' ');
+const WORDS = (
+  'the movie film was great terrible acting plot story characters director scene ending ' +
+  'beautiful boring brilliant awful music performance script camera I loved hated it and but'
+).split(' ');
 
 /** Deterministic pseudo-random reviews averaging ~1,300 characters. */
 async function generate(file: string): Promise<void> {
@@ -50,7 +52,9 @@ try {
   globalThis.gc?.();
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const { examples, columns } = await readExamples(file);
@@ -65,9 +69,15 @@ try {
   peak = Math.max(peak, process.memoryUsage().rss);
   const addedMB = (peak - rss0) / 2 ** 20;
   console.log(`file: ${ROWS} rows, ${mb.toFixed(1)} MB (columns ${columns.text}/${columns.label})`);
-  console.log(`read: ${examples.length} examples in ${readSeconds.toFixed(2)} s; with labels + stats ${seconds.toFixed(2)} s`);
-  console.log(`labels: ${map.labels.join(', ')}; text length p50 ${stats.textLength.train!.p50}, p99 ${stats.textLength.train!.p99}`);
-  console.log(`cpu: ${cpuSeconds.toFixed(2)} s (user+system); load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `read: ${examples.length} examples in ${readSeconds.toFixed(2)} s; with labels + stats ${seconds.toFixed(2)} s`,
+  );
+  console.log(
+    `labels: ${map.labels.join(', ')}; text length p50 ${stats.textLength.train!.p50}, p99 ${stats.textLength.train!.p99}`,
+  );
+  console.log(
+    `cpu: ${cpuSeconds.toFixed(2)} s (user+system); load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+  );
   console.log(`added RSS (peak while reading): ${addedMB.toFixed(0)} MB`);
   // On a shared machine wall time includes waiting for a core; CPU time is the work itself.
   const loaded = loadavg()[0]! > cpus().length;

@@ -33,7 +33,8 @@ const stubSharp = {
   setup(b) {
     b.onResolve({ filter: /^sharp$/ }, () => ({ path: 'sharp', namespace: 'textclf-stub' }));
     b.onLoad({ filter: /.*/, namespace: 'textclf-stub' }, () => ({
-      contents: "export default function sharp() { throw new Error('textclf: image processing (sharp) is not part of the bundle'); }",
+      contents:
+        "export default function sharp() { throw new Error('textclf: image processing (sharp) is not part of the bundle'); }",
       loader: 'js',
     }));
   },
@@ -63,7 +64,13 @@ await Promise.all([
 const tmp = mkdtempSync(join(tmpdir(), 'textclf-build-'));
 try {
   const gen = join(tmp, 'metadata.mjs');
-  await esbuild.build({ ...common, plugins: [], banner: undefined, entryPoints: ['src/action/metadata.ts'], outfile: gen });
+  await esbuild.build({
+    ...common,
+    plugins: [],
+    banner: undefined,
+    entryPoints: ['src/action/metadata.ts'],
+    outfile: gen,
+  });
   const { renderActionYml } = await import(pathToFileURL(gen).href);
   writeFileSync(actionYmlPath, renderActionYml());
 } finally {

@@ -25,11 +25,23 @@ async function bootstrap(): Promise<void> {
   const registry = core.getInput('npm_registry') || defaultRegistry();
   let rt: OrtRuntime;
   try {
-    rt = await resolveOrt({ gpus: Number.isFinite(gpus) ? gpus : 0, log, actionDir: join(here, '..'), registry, registryToken: process.env.NPM_TOKEN });
+    rt = await resolveOrt({
+      gpus: Number.isFinite(gpus) ? gpus : 0,
+      log,
+      actionDir: join(here, '..'),
+      registry,
+      registryToken: process.env.NPM_TOKEN,
+    });
   } catch (e) {
     if (gpus > 0 && /^(true|1|yes|on)$/i.test(core.getInput('allow_cpu_fallback'))) {
       log.warning(`${(e as Error).message}; continuing with the CPU build because allow_cpu_fallback is true`);
-      rt = await resolveOrt({ gpus: 0, log, actionDir: join(here, '..'), registry, registryToken: process.env.NPM_TOKEN });
+      rt = await resolveOrt({
+        gpus: 0,
+        log,
+        actionDir: join(here, '..'),
+        registry,
+        registryToken: process.env.NPM_TOKEN,
+      });
     } else {
       throw e;
     }
@@ -55,7 +67,8 @@ function stageMain(rt: OrtRuntime): string {
   const common = lookup.map((d) => join(d, 'onnxruntime-common')).find((d) => existsSync(join(d, 'package.json')));
   if (!common) throw new Error(`onnxruntime-common is missing next to ${rt.dir}`);
   symlinkSync(common, join(nm, 'onnxruntime-common'), kind);
-  for (const f of readdirSync(here)) if (f !== 'index.js' && f !== 'cli.js' && /\.(m?js|cjs|map)$/.test(f)) copyFileSync(join(here, f), join(stage, f));
+  for (const f of readdirSync(here))
+    if (f !== 'index.js' && f !== 'cli.js' && /\.(m?js|cjs|map)$/.test(f)) copyFileSync(join(here, f), join(stage, f));
   return join(stage, 'main.js');
 }
 

@@ -5,9 +5,24 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { parseFlags, type Flags } from '../config/parse.js';
-import { artifactName, collectFiles, uploadArtifact, type CheckpointPolicy, type UploadResult } from '../github/artifacts/upload.js';
+import {
+  artifactName,
+  collectFiles,
+  uploadArtifact,
+  type CheckpointPolicy,
+  type UploadResult,
+} from '../github/artifacts/upload.js';
 import { contextFromEnv, runUrl, type RunContext } from '../github/events.js';
-import { afterTraining, beforeTraining, chatopsStep, githubInputs, planStep, trainingFailed, type Deps, type GitHubInputs } from '../github/flow.js';
+import {
+  afterTraining,
+  beforeTraining,
+  chatopsStep,
+  githubInputs,
+  planStep,
+  trainingFailed,
+  type Deps,
+  type GitHubInputs,
+} from '../github/flow.js';
 import { QualityGateError } from '../github/pr/gates.js';
 import { decideGpus, queryGpus } from '../runtime/gpu.js';
 import { hasCudaProvider, type OrtRuntime } from '../runtime/provision.js';
@@ -43,13 +58,20 @@ export async function run(opts: MainOptions = {}): Promise<void> {
     if (mode === 'plan') return setOutputs(planStep(inputs).outputs);
 
     const ctx = tryContext(log);
-    const deps: Deps | undefined = ctx && token
-      ? { octokit: getOctokit(token, { baseUrl: ctx.apiUrl }), token, ctx, warn: (m) => log.warning(m) }
-      : undefined;
+    const deps: Deps | undefined =
+      ctx && token
+        ? { octokit: getOctokit(token, { baseUrl: ctx.apiUrl }), token, ctx, warn: (m) => log.warning(m) }
+        : undefined;
     if (!deps && mode !== 'train') throw new Error(`mode: ${mode} needs the GitHub context and github_token`);
     if (mode === 'chatops') return setOutputs((await chatopsStep(deps!, inputs)).outputs);
     if (mode === 'aggregate') {
-      const r = await aggregateSweep({ octokit: deps!.octokit, token, ctx: deps!.ctx, prefix: inputs.artifactName ?? 'textclf', comment: inputs.comment as CommentMode });
+      const r = await aggregateSweep({
+        octokit: deps!.octokit,
+        token,
+        ctx: deps!.ctx,
+        prefix: inputs.artifactName ?? 'textclf',
+        comment: inputs.comment as CommentMode,
+      });
       await core.summary.addRaw(r.markdown).write();
       return setOutputs({ trials: String(r.trials.length), best: r.best?.name ?? '' });
     }
@@ -63,7 +85,10 @@ export async function run(opts: MainOptions = {}): Promise<void> {
     try {
       await trainStep(flags, inputs, { log, ctx, deps, before, opts });
     } catch (e) {
-      if (deps && !(e instanceof QualityGateError)) await trainingFailed(deps, before).catch((x) => log.warning(`could not react to the /train comment: ${(x as Error).message}`));
+      if (deps && !(e instanceof QualityGateError))
+        await trainingFailed(deps, before).catch((x) =>
+          log.warning(`could not react to the /train comment: ${(x as Error).message}`),
+        );
       throw e;
     }
   } catch (e) {
@@ -84,7 +109,12 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
   const requested = Number(flags.gpus);
   const facts = await queryGpus();
   const cuda = t.opts.ort ? t.opts.ort.cuda : false;
-  const gpu = decideGpus({ gpus: requested, allowCpuFallback: flags.allow_cpu_fallback === true, cudaProvider: cuda || hasCudaProviderHere(), facts });
+  const gpu = decideGpus({
+    gpus: requested,
+    allowCpuFallback: flags.allow_cpu_fallback === true,
+    cudaProvider: cuda || hasCudaProviderHere(),
+    facts,
+  });
   if (gpu.warning) log.warning(gpu.warning);
   const outputDir = String(flags.output_dir);
   const run: Flags = {
@@ -120,12 +150,19 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
       openEpoch = 0;
     }
   };
-  const train = (f: Flags) => runTraining(f, {
-    log, signal: controller.signal, progressSeconds: t.opts.progressSeconds ?? 30, onEvent,
-    defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
-    // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
-    runFacts: { ...(gpu.facts.length ? { gpu: gpu.facts } : {}), ...((t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {}) },
-  });
+  const train = (f: Flags) =>
+    runTraining(f, {
+      log,
+      signal: controller.signal,
+      progressSeconds: t.opts.progressSeconds ?? 30,
+      onEvent,
+      defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
+      // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
+      runFacts: {
+        ...(gpu.facts.length ? { gpu: gpu.facts } : {}),
+        ...((t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {}),
+      },
+    });
   let result;
   try {
     result = await train(run).finally(() => log.endSection());
@@ -138,12 +175,23 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
   const { metrics } = result;
 
   const name = artifactName(flags.artifact_name as string | undefined);
-  const files = collectFiles(result.outputDir, metrics, String(flags.save_checkpoints) as CheckpointPolicy, result.files);
+  const files = collectFiles(
+    result.outputDir,
+    metrics,
+    String(flags.save_checkpoints) as CheckpointPolicy,
+    result.files,
+  );
   let uploaded: UploadResult | undefined;
   let uploadError: unknown;
   await log.group(`Upload artifact ${name}`, async () => {
     try {
-      uploaded = await uploadArtifact({ name, rootDir: result.outputDir, files, retentionDays: flags.retention_days as number | undefined, log });
+      uploaded = await uploadArtifact({
+        name,
+        rootDir: result.outputDir,
+        files,
+        retentionDays: flags.retention_days as number | undefined,
+        log,
+      });
     } catch (e) {
       uploadError = e;
     }
@@ -167,27 +215,48 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
 
   if (t.deps) {
     const after = await afterTraining(t.deps, inputs, t.before, {
-      metrics, reportMarkdown: report, artifacts: uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : undefined,
+      metrics,
+      reportMarkdown: report,
+      artifacts: uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : undefined,
     });
     // Deltas vs the previous scheduled run (schedule) or the baseline, below the report in both
     // the summary and report.md, before a failed gate ends the job.
     if (after.comparedWith || t.deps.ctx.eventName === 'schedule') {
       const gatesSet = inputs.minAccuracy !== undefined || inputs.failOnRegression !== undefined;
-      const section = renderComparison({ metrics, comparedWith: after.comparedWith, note: after.baselineNote, gates: gatesSet ? after.failures : undefined, scheduled: t.deps.ctx.eventName === 'schedule' });
+      const section = renderComparison({
+        metrics,
+        comparedWith: after.comparedWith,
+        note: after.baselineNote,
+        gates: gatesSet ? after.failures : undefined,
+        scheduled: t.deps.ctx.eventName === 'schedule',
+      });
       writeFileAtomic(result.reportPath, `${report}\n${section}`);
       await core.summary.addRaw(`\n${section}`).write();
     }
     if (after.failures.length) throw new QualityGateError(after.failures);
   }
   if (metrics.run.cancelled) {
-    throw new Error(`training was cancelled at step ${metrics.run.totalSteps}; checkpoint ${result.checkpointDir} ` +
-      (uploaded ? `was uploaded as artifact ${uploaded.name}` : 'is on the runner') + '; resume with resume_from');
+    throw new Error(
+      `training was cancelled at step ${metrics.run.totalSteps}; checkpoint ${result.checkpointDir} ` +
+        (uploaded ? `was uploaded as artifact ${uploaded.name}` : 'is on the runner') +
+        '; resume with resume_from',
+    );
   }
 }
 
 /** The checkpoint tree is long: the summary lists top-level entries only. */
 function summaryFiles(files: string[]): string[] {
-  return [...new Set(files.map((f) => (f.startsWith('checkpoints/') ? f.split('/').slice(0, 2).join('/') + '/' : f.startsWith('tensorboard/') ? 'tensorboard/' : f)))];
+  return [
+    ...new Set(
+      files.map((f) =>
+        f.startsWith('checkpoints/')
+          ? f.split('/').slice(0, 2).join('/') + '/'
+          : f.startsWith('tensorboard/')
+            ? 'tensorboard/'
+            : f,
+      ),
+    ),
+  ];
 }
 
 function hasCudaProviderHere(): boolean {
@@ -212,10 +281,13 @@ function tryContext(log: Logger): RunContext | undefined {
 /** Typed user errors become an annotation titled with the input they are about. */
 function fail(e: unknown): void {
   const err = e as Error & { flag?: string };
-  const title = err.flag ? `textclf: input ${err.flag}` : err.name && err.name !== 'Error' ? `textclf: ${err.name}` : 'textclf';
+  const title = err.flag
+    ? `textclf: input ${err.flag}`
+    : err.name && err.name !== 'Error'
+      ? `textclf: ${err.name}`
+      : 'textclf';
   if (err.stack) core.debug(err.stack);
   // setFailed would print a second, untitled annotation: one titled error + the exit code suffice.
   core.error(err.message ?? String(e), { title });
   process.exitCode = 1;
 }
-

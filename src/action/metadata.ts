@@ -4,14 +4,18 @@ import { flagsFor, type FlagSpec } from '../config/schema.js';
 
 /** Inputs the action reads that are not training flags (runner plumbing). */
 export const EXTRA_INPUTS: { name: string; help: string; default?: string }[] = [
-  { name: 'npm_registry', help: 'npm registry for provisioning onnxruntime-node when neither the action nor the tool cache has it (default: NPM_CONFIG_REGISTRY, else https://registry.npmjs.org/; a private mirror reads its token from the NPM_TOKEN env)' },
+  {
+    name: 'npm_registry',
+    help: 'npm registry for provisioning onnxruntime-node when neither the action nor the tool cache has it (default: NPM_CONFIG_REGISTRY, else https://registry.npmjs.org/; a private mirror reads its token from the NPM_TOKEN env)',
+  },
 ];
 
 export const OUTPUTS: Record<string, string> = {
   accuracy: 'Final accuracy (test split, else the best validation epoch)',
   f1: 'Final macro F1 (test split, else the best validation epoch)',
   loss: 'Final loss (test split, else the best validation epoch)',
-  checkpoint_dir: 'Local directory of the final checkpoint (the interrupted one when cancelled); resume_from accepts it',
+  checkpoint_dir:
+    'Local directory of the final checkpoint (the interrupted one when cancelled); resume_from accepts it',
   artifact_id: 'ID of the uploaded artifact',
   artifact_url: 'URL of the uploaded artifact',
   report_path: 'Local path of report.md (the job summary text)',

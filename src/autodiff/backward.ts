@@ -1,7 +1,7 @@
 // Reverse-mode autodiff over a built Graph: walks the nodes between the parameters and the loss
 // backwards and asks each op's gradient file for the input gradients.
 import { isFloat, typedArrayOf } from '../onnx/dtype.js';
-import { Dim, Graph, GraphBuildError, isUnknown, Node, Value } from '../onnx/graph.js';
+import { type Dim, type Graph, GraphBuildError, isUnknown, type Node, type Value } from '../onnx/graph.js';
 import { accumulate, shapeOf } from './helpers.js';
 import { GRADIENTS } from './gradients/index.js';
 import type { GradContext } from './types.js';
@@ -18,14 +18,19 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
   // Values that depend on some parameter (forward sweep).
   const live = new Set<Value>(wrt);
   for (const n of nodes) {
-    if (n.inputs.some((v) => v && live.has(v))) n.outputs.forEach((o) => { if (isFloat(o.dtype)) live.add(o); });
+    if (n.inputs.some((v) => v && live.has(v)))
+      n.outputs.forEach((o) => {
+        if (isFloat(o.dtype)) live.add(o);
+      });
   }
-  if (!live.has(loss)) throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
+  if (!live.has(loss))
+    throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
 
   const contributions = new Map<Value, Value[]>();
   const add = (v: Value, d: Value) => {
     const list = contributions.get(v);
-    if (list) list.push(d); else contributions.set(v, [d]);
+    if (list) list.push(d);
+    else contributions.set(v, [d]);
   };
   add(loss, opts.seed ?? (loss.rank === 0 ? g.scalar(1, loss) : onesLike(g, loss)));
   const total = (v: Value): Value | undefined => {
@@ -49,7 +54,9 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     if (!node.inputs.some((_, i) => needs(i))) continue;
     const spec = GRADIENTS.get(node.opType);
     if (!spec) {
-      throw new GraphBuildError(`gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`);
+      throw new GraphBuildError(
+        `gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`,
+      );
     }
     const ctx = contextFor(g, node, total, needs);
     let grads;
@@ -63,13 +70,19 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     node.inputs.forEach((v, i) => {
       const d = grads[i];
       if (v && d && needs(i)) {
-        const clash = d.shape.findIndex((e, j) => typeof e === 'number' && typeof v.shape[j] === 'number' && e !== v.shape[j]);
+        const clash = d.shape.findIndex(
+          (e, j) => typeof e === 'number' && typeof v.shape[j] === 'number' && e !== v.shape[j],
+        );
         if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
-          throw new GraphBuildError(`gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`);
+          throw new GraphBuildError(
+            `gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`,
+          );
         }
         // A gradient has its input's shape: restore symbols that run-time reshapes lost, so later
         // broadcast reductions stay static instead of Shape/NonZero chains at run time.
-        d.shape.forEach((e, j) => { if (isUnknown(e) && !isUnknown(v.shape[j])) (d.shape as Dim[])[j] = v.shape[j]; });
+        d.shape.forEach((e, j) => {
+          if (isUnknown(e) && !isUnknown(v.shape[j])) (d.shape as Dim[])[j] = v.shape[j];
+        });
         add(v, d);
       }
     });
@@ -82,7 +95,9 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
 }
 
 function onesLike(g: Graph, v: Value): Value {
-  return g.op('ConstantOfShape', [shapeOf(g, v)], { value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) } });
+  return g.op('ConstantOfShape', [shapeOf(g, v)], {
+    value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) },
+  });
 }
 
 function nodesOf(g: Graph): Node[] {
@@ -91,7 +106,12 @@ function nodesOf(g: Graph): Node[] {
   return g.nodes.slice();
 }
 
-function contextFor(g: Graph, node: Node, total: (v: Value) => Value | undefined, needs: (i: number) => boolean): GradContext {
+function contextFor(
+  g: Graph,
+  node: Node,
+  total: (v: Value) => Value | undefined,
+  needs: (i: number) => boolean,
+): GradContext {
   return {
     g,
     node,

@@ -18,10 +18,17 @@ export function reduceToShape(g: Graph, dy: Value, x: Value): Value {
   const axes: number[] = [];
   let dynamic = false;
   for (let i = 0; i < dy.rank; i++) {
-    if (i < diff) { axes.push(i); continue; }
-    const xd = x.shape[i - diff], yd = dy.shape[i];
+    if (i < diff) {
+      axes.push(i);
+      continue;
+    }
+    const xd = x.shape[i - diff],
+      yd = dy.shape[i];
     if (sameDim(xd, yd)) continue;
-    if (xd === 1) { if (yd !== 1) axes.push(i); continue; }
+    if (xd === 1) {
+      if (yd !== 1) axes.push(i);
+      continue;
+    }
     if (typeof xd === 'number' && typeof yd === 'number') throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
     // a symbol or unknown on either side: the sizes may differ at run time -> decide at run time
     dynamic = true;
@@ -77,7 +84,9 @@ export function normAxes(axes: number[], rank: number): number[] {
 /** Inverse of a permutation. */
 export function invertPerm(perm: number[]): number[] {
   const inv = new Array(perm.length);
-  perm.forEach((p, i) => { inv[p] = i; });
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
   return inv;
 }
 

@@ -1,6 +1,6 @@
 // argv -> raw flag strings, and `--help` text, both generated from the flag schema.
 import { FlagError, describeAllowed } from '../config/parse.js';
-import { FlagSpec, flagsFor } from '../config/schema.js';
+import { type FlagSpec, flagsFor } from '../config/schema.js';
 
 export interface ParsedArgs {
   command: string | undefined;
@@ -16,15 +16,25 @@ export function parseArgv(argv: string[]): ParsedArgs {
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--help' || arg === '-h') { help = true; continue; }
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
     if (!arg.startsWith('--')) {
-      if (command === undefined) { command = arg; continue; }
+      if (command === undefined) {
+        command = arg;
+        continue;
+      }
       throw new FlagError(arg, `unexpected argument '${arg}'; flags look like --name value (see textclf train --help)`);
     }
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
     const spec = specs.find((s) => s.name === name);
-    if (!spec) throw new FlagError(name, `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`);
+    if (!spec)
+      throw new FlagError(
+        name,
+        `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`,
+      );
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
     else if (spec.type === 'bool' && (i + 1 >= argv.length || argv[i + 1].startsWith('--'))) value = 'true';
@@ -63,8 +73,11 @@ export function helpText(): string {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const s of specs) {
       const dflt = s.default === undefined ? '' : ` (default: ${s.default})`;
-      lines.push(`  --${s.name} ${s.type === 'bool' ? '[true|false]' : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`);
-      if (s.type === 'enum' || s.min !== undefined || s.gt !== undefined) lines.push(' '.repeat(40) + `allowed: ${describeAllowed(s)}`);
+      lines.push(
+        `  --${s.name} ${s.type === 'bool' ? '[true|false]' : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`,
+      );
+      if (s.type === 'enum' || s.min !== undefined || s.gt !== undefined)
+        lines.push(' '.repeat(40) + `allowed: ${describeAllowed(s)}`);
     }
     lines.push('');
   }

@@ -32,17 +32,23 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
-    const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'textclf') : join(homedir(), '.cache', 'textclf');
+    const cacheDir = process.env.XDG_CACHE_HOME
+      ? join(process.env.XDG_CACHE_HOME, 'textclf')
+      : join(homedir(), '.cache', 'textclf');
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir });
     const t = r.metrics.test;
-    process.stdout.write([
-      '',
-      t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : 'no test split',
-      `report:     ${r.reportPath}`,
-      `metrics:    ${join(r.outputDir, 'metrics.json')}`,
-      `checkpoint: ${r.checkpointDir}`,
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        '',
+        t
+          ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}`
+          : 'no test split',
+        `report:     ${r.reportPath}`,
+        `metrics:    ${join(r.outputDir, 'metrics.json')}`,
+        `checkpoint: ${r.checkpointDir}`,
+        '',
+      ].join('\n'),
+    );
     return r.metrics.run.cancelled ? 130 : 0;
   } catch (e) {
     const err = e as Error;

@@ -1,9 +1,14 @@
 // Parses and validates flag values (strings from argv, action inputs or `/train` comments).
-import { FLAGS, FlagSpec, flagsFor } from './schema.js';
+import { FLAGS, type FlagSpec, flagsFor } from './schema.js';
 
 export class FlagError extends Error {
   override name = 'FlagError';
-  constructor(readonly flag: string, message: string) { super(message); }
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export type FlagValue = string | number | boolean;
@@ -23,7 +28,8 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
   const bad = () => new FlagError(s.name, `--${s.name}: '${raw}' is not valid; expected ${describeAllowed(s)}`);
   const text = raw.trim();
   switch (s.type) {
-    case 'string': return raw;
+    case 'string':
+      return raw;
     case 'bool': {
       const t = text.toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(t)) return true;
@@ -38,7 +44,8 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
       if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw bad();
       const v = Number(text);
       if (!Number.isFinite(v) || (s.type === 'int' && !Number.isInteger(v))) throw bad();
-      if ((s.min !== undefined && v < s.min) || (s.gt !== undefined && v <= s.gt) || (s.max !== undefined && v > s.max)) throw bad();
+      if ((s.min !== undefined && v < s.min) || (s.gt !== undefined && v <= s.gt) || (s.max !== undefined && v > s.max))
+        throw bad();
       return v;
     }
   }
@@ -55,9 +62,12 @@ export function parseFlags(raw: Record<string, string | undefined>, scope: 'cli'
     const spec = allowed.find((s) => s.name === key);
     if (!spec) {
       const known = FLAGS.some((s) => s.name === key);
-      throw new FlagError(key, known
-        ? `'${key}' cannot be set here (${scope}); valid keys: ${allowed.map((s) => s.name).join(', ')}`
-        : `unknown flag '${key}'; valid flags: ${allowed.map((s) => s.name).join(', ')}`);
+      throw new FlagError(
+        key,
+        known
+          ? `'${key}' cannot be set here (${scope}); valid keys: ${allowed.map((s) => s.name).join(', ')}`
+          : `unknown flag '${key}'; valid flags: ${allowed.map((s) => s.name).join(', ')}`,
+      );
     }
     if (value === undefined || value === '') continue;
     out[key] = parseValue(spec, value);

@@ -31,7 +31,8 @@ export function shuffleInPlace<T>(a: T[], rnd: () => number): T[] {
 /** Example indices of each batch, in the order they are to be run. */
 export function planBatches(ds: EncodedDataset, opts: BatchOptions): number[][] {
   const { batchSize } = opts;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch_size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batch_size must be a positive integer, got ${batchSize}`);
   const order = Array.from({ length: ds.size }, (_, i) => i);
   const cut = (idx: number[]) => {
     const out: number[][] = [];
@@ -52,12 +53,18 @@ export function planBatches(ds: EncodedDataset, opts: BatchOptions): number[][] 
 }
 
 /** One padded batch of the given examples. */
-export function makeBatch(ds: EncodedDataset, indices: number[], opts: Pick<BatchOptions, 'padding' | 'maxLength' | 'padId'>): Batch {
+export function makeBatch(
+  ds: EncodedDataset,
+  indices: number[],
+  opts: Pick<BatchOptions, 'padding' | 'maxLength' | 'padId'>,
+): Batch {
   let longest = 0;
   for (const i of indices) longest = Math.max(longest, lengthOf(ds, i));
   if (longest > opts.maxLength) {
     const i = indices.find((k) => lengthOf(ds, k) > opts.maxLength)!;
-    throw new RangeError(`row ${ds.rows[i]}: ${lengthOf(ds, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`);
+    throw new RangeError(
+      `row ${ds.rows[i]}: ${lengthOf(ds, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`,
+    );
   }
   const seqLen = opts.padding === 'max_length' ? opts.maxLength : Math.max(1, longest);
   const n = indices.length;

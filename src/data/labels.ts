@@ -18,18 +18,27 @@ export function buildLabelMap(train: Iterable<Pick<Example, 'label'>>): LabelMap
 /** Rebuilds the map from an ordered label list (e.g. a checkpoint's id2label). */
 export function labelMapFromLabels(labels: string[]): LabelMap {
   const label2id: Record<string, number> = Object.create(null);
-  labels.forEach((l, i) => { label2id[l] = i; });
+  labels.forEach((l, i) => {
+    label2id[l] = i;
+  });
   return { labels: [...labels], label2id };
 }
 
 /** Class ids in example order; a label the map lacks fails, naming the label, row and file. */
-export function applyLabelMap(examples: readonly Pick<Example, 'label' | 'row'>[], map: LabelMap, file: string): Int32Array {
+export function applyLabelMap(
+  examples: readonly Pick<Example, 'label' | 'row'>[],
+  map: LabelMap,
+  file: string,
+): Int32Array {
   const ids = new Int32Array(examples.length);
   examples.forEach((ex, i) => {
     const id = map.label2id[String(ex.label)];
     if (id === undefined) {
-      throw new DataFileError(file, `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have ` +
-        `(known: ${map.labels.map((l) => `'${l}'`).join(', ')}). Fix: correct the label, or add examples of it to the training file.`);
+      throw new DataFileError(
+        file,
+        `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have ` +
+          `(known: ${map.labels.map((l) => `'${l}'`).join(', ')}). Fix: correct the label, or add examples of it to the training file.`,
+      );
     }
     ids[i] = id;
   });

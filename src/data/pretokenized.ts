@@ -31,7 +31,8 @@ function intArray(v: unknown, key: string, at: string, check: (x: number) => str
   if (!Array.isArray(v)) throw new PretokenizedError(`${at}: "${key}" must be an array of integers`);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
-    if (typeof x !== 'number' || !Number.isInteger(x)) throw new PretokenizedError(`${at}: ${key}[${i}] = ${JSON.stringify(x)} is not an integer`);
+    if (typeof x !== 'number' || !Number.isInteger(x))
+      throw new PretokenizedError(`${at}: ${key}[${i}] = ${JSON.stringify(x)} is not an integer`);
     const bad = check(x);
     if (bad) throw new PretokenizedError(`${at}: ${key}[${i}] = ${x} ${bad}`);
   }
@@ -45,27 +46,50 @@ function parseLine(text: string, at: string, line: number, opts: PretokenizedOpt
   } catch (e) {
     throw new PretokenizedError(`${at}: invalid JSON (${(e as Error).message})`);
   }
-  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new PretokenizedError(`${at}: each line must be a JSON object with input_ids and label`);
-  if (!('input_ids' in o)) throw new PretokenizedError(`${at}: missing "input_ids"; pre-tokenized files need input_ids on every line`);
+  if (!o || typeof o !== 'object' || Array.isArray(o))
+    throw new PretokenizedError(`${at}: each line must be a JSON object with input_ids and label`);
+  if (!('input_ids' in o))
+    throw new PretokenizedError(`${at}: missing "input_ids"; pre-tokenized files need input_ids on every line`);
   const vs = opts.vocabSize;
   const ids = intArray(o.input_ids, 'input_ids', at, (x) =>
-    x < 0 ? 'is negative' : vs !== undefined && x >= vs ? `is >= the model's vocab_size ${vs}; the ids were made with a different tokenizer` : undefined);
+    x < 0
+      ? 'is negative'
+      : vs !== undefined && x >= vs
+        ? `is >= the model's vocab_size ${vs}; the ids were made with a different tokenizer`
+        : undefined,
+  );
   if (ids.length === 0) throw new PretokenizedError(`${at}: "input_ids" is empty`);
   if (opts.maxLength !== undefined && ids.length > opts.maxLength) {
-    throw new PretokenizedError(`${at}: ${ids.length} input_ids exceed max_length ${opts.maxLength}; raise max_length or shorten the line`);
+    throw new PretokenizedError(
+      `${at}: ${ids.length} input_ids exceed max_length ${opts.maxLength}; raise max_length or shorten the line`,
+    );
   }
   const sameLength = (key: string, arr: number[]) => {
-    if (arr.length !== ids.length) throw new PretokenizedError(`${at}: "${key}" has ${arr.length} entries but input_ids has ${ids.length}; they must be the same length`);
+    if (arr.length !== ids.length)
+      throw new PretokenizedError(
+        `${at}: "${key}" has ${arr.length} entries but input_ids has ${ids.length}; they must be the same length`,
+      );
     return arr;
   };
-  const mask = o.attention_mask === undefined ? undefined
-    : sameLength('attention_mask', intArray(o.attention_mask, 'attention_mask', at, (x) => (x === 0 || x === 1 ? undefined : 'must be 0 or 1')));
-  const types = o.token_type_ids === undefined ? undefined
-    : sameLength('token_type_ids', intArray(o.token_type_ids, 'token_type_ids', at, (x) => (x === 0 || x === 1 ? undefined : 'must be 0 or 1')));
+  const mask =
+    o.attention_mask === undefined
+      ? undefined
+      : sameLength(
+          'attention_mask',
+          intArray(o.attention_mask, 'attention_mask', at, (x) => (x === 0 || x === 1 ? undefined : 'must be 0 or 1')),
+        );
+  const types =
+    o.token_type_ids === undefined
+      ? undefined
+      : sameLength(
+          'token_type_ids',
+          intArray(o.token_type_ids, 'token_type_ids', at, (x) => (x === 0 || x === 1 ? undefined : 'must be 0 or 1')),
+        );
   const label = o.label !== undefined ? o.label : o.labels;
   if (label === undefined) throw new PretokenizedError(`${at}: missing "label" (or "labels")`);
   if (typeof label === 'number') {
-    if (!Number.isInteger(label) || label < 0) throw new PretokenizedError(`${at}: label ${label} must be a non-negative integer class id (or a string)`);
+    if (!Number.isInteger(label) || label < 0)
+      throw new PretokenizedError(`${at}: label ${label} must be a non-negative integer class id (or a string)`);
   } else if (typeof label !== 'string') {
     throw new PretokenizedError(`${at}: label must be an integer class id or a string, got ${JSON.stringify(label)}`);
   }
@@ -76,7 +100,9 @@ function labelMapFor(rows: Pick<Row, 'line' | 'label'>[], file: string): LabelMa
   const ints = rows.filter((r) => typeof r.label === 'number');
   if (ints.length > 0 && ints.length < rows.length) {
     const s = rows.find((r) => typeof r.label === 'string')!;
-    throw new PretokenizedError(`${file}:${s.line}: label ${JSON.stringify(s.label)} is a string but other lines use integer labels; use one kind`);
+    throw new PretokenizedError(
+      `${file}:${s.line}: label ${JSON.stringify(s.label)} is a string but other lines use integer labels; use one kind`,
+    );
   }
   if (ints.length > 0) {
     const max = ints.reduce((m, r) => Math.max(m, r.label as number), 0);
@@ -111,7 +137,9 @@ export async function readPretokenizedJsonl(file: string, opts: PretokenizedOpti
   rows.forEach((r, i) => {
     const id = labelMap.label2id[String(r.label)];
     if (id === undefined) {
-      throw new PretokenizedError(`${file}:${r.line}: label ${JSON.stringify(r.label)} is not one of the training labels (${labelMap.labels.join(', ')})`);
+      throw new PretokenizedError(
+        `${file}:${r.line}: label ${JSON.stringify(r.label)} is not one of the training labels (${labelMap.labels.join(', ')})`,
+      );
     }
     dataset.labels[i] = id;
   });

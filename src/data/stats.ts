@@ -25,7 +25,9 @@ export function datasetStats(splits: Record<string, readonly Example[] | undefin
     stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
     lengths.sort();
     stats.textLength[split] = {
-      p50: percentile(lengths, 50), p90: percentile(lengths, 90), p99: percentile(lengths, 99),
+      p50: percentile(lengths, 50),
+      p90: percentile(lengths, 90),
+      p99: percentile(lengths, 99),
       max: lengths.length ? lengths[lengths.length - 1]! : 0,
     };
   }

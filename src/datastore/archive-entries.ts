@@ -10,7 +10,8 @@ import yauzl from 'yauzl';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 export interface ArchiveEntry {
-  name: string; kind: EntryKind;
+  name: string;
+  kind: EntryKind;
   /** Uncompressed size in bytes, as the archive lists it (not verified here). */
   size: number;
 }
@@ -57,10 +58,15 @@ export async function listTarEntries(file: string, gzip: boolean): Promise<Archi
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {
     const kind: EntryKind =
-      header.type === 'file' || header.type === 'contiguous-file' ? 'file'
-        : header.type === 'directory' ? 'dir'
-          : header.type === 'symlink' ? 'symlink'
-            : header.type === 'link' ? 'hardlink' : 'other';
+      header.type === 'file' || header.type === 'contiguous-file'
+        ? 'file'
+        : header.type === 'directory'
+          ? 'dir'
+          : header.type === 'symlink'
+            ? 'symlink'
+            : header.type === 'link'
+              ? 'hardlink'
+              : 'other';
     entries.push({ name: header.name, kind, size: header.size ?? 0 });
     stream.on('end', next);
     stream.resume();

@@ -13,7 +13,10 @@ import { displayVersion } from './version.js';
 /** Datastores are data, not binaries: one fixed "arch" for the (name, version, arch) key. */
 export const DATASTORE_ARCH = 'any';
 
-export interface RetryBackoff { minSeconds: number; maxSeconds: number }
+export interface RetryBackoff {
+  minSeconds: number;
+  maxSeconds: number;
+}
 
 /** `<cache_dir>/datastores`, else `$RUNNER_TOOL_CACHE/textclf-datastores`, else `~/.cache/textclf/datastores`. */
 export function datastoreCacheRoot(cacheDir?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -27,10 +30,19 @@ const RETRY_MIN = 'TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS';
 const RETRY_MAX = 'TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS';
 
 /** Runs `fn` with the tool cache rooted at `root` (temp files in `temp`). Not re-entrant across roots. */
-export async function withToolCache<T>(root: string, temp: string, retry: RetryBackoff | undefined,
-  fn: () => Promise<T>): Promise<T> {
+export async function withToolCache<T>(
+  root: string,
+  temp: string,
+  retry: RetryBackoff | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const g = globalThis as Record<string, unknown>;
-  const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP, min: g[RETRY_MIN], max: g[RETRY_MAX] };
+  const saved = {
+    cache: process.env.RUNNER_TOOL_CACHE,
+    temp: process.env.RUNNER_TEMP,
+    min: g[RETRY_MIN],
+    max: g[RETRY_MAX],
+  };
   process.env.RUNNER_TOOL_CACHE = root;
   process.env.RUNNER_TEMP = temp;
   if (retry) {
@@ -76,7 +88,10 @@ function restoreEnv(key: string, value: string | undefined): void {
   else process.env[key] = value;
 }
 
-export interface CachedEntry { path: string; version: string }
+export interface CachedEntry {
+  path: string;
+  version: string;
+}
 
 /** A completed entry for name@version, or with no version the most recently cached one. */
 export async function findCached(root: string, name: string, version?: string): Promise<CachedEntry | undefined> {
@@ -98,10 +113,17 @@ export async function listCached(root: string): Promise<string[]> {
   if (!existsSync(root)) return [];
   const names = (await readdir(root)).filter((n) => !n.startsWith('.'));
   return withToolCache(root, root, undefined, async () =>
-    names.flatMap((n) => tc.findAllVersions(n, DATASTORE_ARCH).map((v) => `${n}@${displayVersion(v)}`)).sort());
+    names.flatMap((n) => tc.findAllVersions(n, DATASTORE_ARCH).map((v) => `${n}@${displayVersion(v)}`)).sort(),
+  );
 }
 
 /** Copies a finished staging folder into the cache; the `.complete` marker is written last. */
-export async function storeInCache(root: string, staging: string, dir: string, name: string, version: string): Promise<string> {
+export async function storeInCache(
+  root: string,
+  staging: string,
+  dir: string,
+  name: string,
+  version: string,
+): Promise<string> {
   return withToolCache(root, staging, undefined, () => tc.cacheDir(dir, name, version, DATASTORE_ARCH));
 }

@@ -3,7 +3,10 @@
 export class DatastoreError extends Error {
   override readonly name = 'DatastoreError';
   /** `source` is the datastore as shown to the user (URLs redacted: no credentials, no query). */
-  constructor(readonly source: string, message: string) {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -19,13 +19,20 @@ export interface ExtractLimits {
 }
 
 /** The explicit limit: the option, else TEXTCLF_MAX_EXTRACT_BYTES, else none. */
-export function maxExtractBytes(option: number | undefined, env: NodeJS.ProcessEnv, source: string): number | undefined {
+export function maxExtractBytes(
+  option: number | undefined,
+  env: NodeJS.ProcessEnv,
+  source: string,
+): number | undefined {
   if (option !== undefined) return option;
   const raw = env[MAX_EXTRACT_ENV]?.trim();
   if (!raw) return undefined;
   if (!/^\d+$/.test(raw)) {
-    throw new DatastoreError(source, `${MAX_EXTRACT_ENV}='${raw}' is not a whole number of bytes. ` +
-      `Fix: set it to e.g. 10737418240 (10 GiB), or unset it to be limited by free disk space only.`);
+    throw new DatastoreError(
+      source,
+      `${MAX_EXTRACT_ENV}='${raw}' is not a whole number of bytes. ` +
+        `Fix: set it to e.g. 10737418240 (10 GiB), or unset it to be limited by free disk space only.`,
+    );
   }
   return Number(raw);
 }
@@ -52,23 +59,32 @@ export async function checkExpandedSize(total: number, limits: ExtractLimits, so
   const expands = `${source} expands to ${formatBytes(total)} (the sizes its entries list)`;
   const where = `the cache filesystem (${limits.cacheRoot}) has ${formatBytes(free)} free`;
   if (limits.maxBytes !== undefined && total > limits.maxBytes) {
-    throw new DatastoreError(source, `Refusing to extract ${expands}, over the ${formatBytes(limits.maxBytes)} limit set by ` +
-      `${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, ` +
-      'or use a smaller archive.');
+    throw new DatastoreError(
+      source,
+      `Refusing to extract ${expands}, over the ${formatBytes(limits.maxBytes)} limit set by ` +
+        `${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, ` +
+        'or use a smaller archive.',
+    );
   }
   const needed = 2 * total;
   if (needed > free - FREE_SPACE_MARGIN) {
-    throw new DatastoreError(source, `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes(needed)} ` +
-      `plus ${formatBytes(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir ` +
-      'to a folder on a bigger disk.');
+    throw new DatastoreError(
+      source,
+      `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes(needed)} ` +
+        `plus ${formatBytes(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir ` +
+        'to a folder on a bigger disk.',
+    );
   }
 }
 
 /** After extraction: the tree may not be larger than its entries listed. */
 export function checkExtractedSize(actual: number, listed: number, source: string): void {
   if (actual > listed) {
-    throw new DatastoreError(source, `Refusing ${source}: it extracted to ${formatBytes(actual)} (${actual} bytes), more than ` +
-      `the ${formatBytes(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). ` +
-      'Fix: re-create the archive with a standard zip/tar tool.');
+    throw new DatastoreError(
+      source,
+      `Refusing ${source}: it extracted to ${formatBytes(actual)} (${actual} bytes), more than ` +
+        `the ${formatBytes(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). ` +
+        'Fix: re-create the archive with a standard zip/tar tool.',
+    );
   }
 }

@@ -12,14 +12,24 @@ import type { ArchiveFormat } from './format.js';
 
 const REBUILD = 'rebuild the archive with relative paths (one top folder is fine), plain files and no links';
 
-export async function extractArchive(file: string, format: ArchiveFormat, dest: string, source: string,
-  limits: ExtractLimits): Promise<void> {
+export async function extractArchive(
+  file: string,
+  format: ArchiveFormat,
+  dest: string,
+  source: string,
+  limits: ExtractLimits,
+): Promise<void> {
   let entries: ArchiveEntry[];
   try {
     entries = format === 'zip' ? await listZipEntries(file) : await listTarEntries(file, format === 'tar.gz');
   } catch (err) {
-    throw new DatastoreError(source, `${source} is not a readable ${format} archive (${(err as Error).message}). ` +
-      'The download may be truncated or the file is not really a ' + format + ': check the URL, or re-create the archive.');
+    throw new DatastoreError(
+      source,
+      `${source} is not a readable ${format} archive (${(err as Error).message}). ` +
+        'The download may be truncated or the file is not really a ' +
+        format +
+        ': check the URL, or re-create the archive.',
+    );
   }
   for (const e of entries) {
     const reason = unsafeEntryReason(e);
@@ -28,7 +38,10 @@ export async function extractArchive(file: string, format: ArchiveFormat, dest: 
     }
   }
   if (!entries.some((e) => e.kind === 'file')) {
-    throw new DatastoreError(source, `${source} is an empty ${format} archive (no files). Fix: point datastore at an archive that contains your CSV/TSV/JSONL files.`);
+    throw new DatastoreError(
+      source,
+      `${source} is an empty ${format} archive (no files). Fix: point datastore at an archive that contains your CSV/TSV/JSONL files.`,
+    );
   }
   const listed = entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
   await checkExpandedSize(listed, limits, source);
@@ -36,8 +49,11 @@ export async function extractArchive(file: string, format: ArchiveFormat, dest: 
     if (format === 'zip') await tc.extractZip(file, dest);
     else await tc.extractTar(file, dest, format === 'tar.gz' ? 'xz' : 'x');
   } catch (err) {
-    throw new DatastoreError(source, `Extracting ${source} failed (${(err as Error).message}). ` +
-      'The archive is probably corrupt: check the URL, or re-create the archive.');
+    throw new DatastoreError(
+      source,
+      `Extracting ${source} failed (${(err as Error).message}). ` +
+        'The archive is probably corrupt: check the URL, or re-create the archive.',
+    );
   }
   checkExtractedSize(await plainTreeSize(dest, dest, source), listed, source);
 }
@@ -51,8 +67,11 @@ async function plainTreeSize(root: string, dir: string, source: string): Promise
     if (st.isDirectory()) total += await plainTreeSize(root, path, source);
     else if (st.isFile()) total += st.size;
     else {
-      throw new DatastoreError(source, `Refusing ${source}: extraction produced '${path.slice(root.length + 1)}', ` +
-        `which is not a regular file. Fix: ${REBUILD}.`);
+      throw new DatastoreError(
+        source,
+        `Refusing ${source}: extraction produced '${path.slice(root.length + 1)}', ` +
+          `which is not a regular file. Fix: ${REBUILD}.`,
+      );
     }
   }
   return total;

@@ -15,8 +15,15 @@ import type { ResolvedDatastore } from './types.js';
 import { displayVersion } from './version.js';
 
 export interface FetchPlan {
-  root: string; name: string; version: string; shownVersion?: string; sha256?: string; log: DatastoreLogger; shown: string;
-  retry?: RetryBackoff; fileName: string;
+  root: string;
+  name: string;
+  version: string;
+  shownVersion?: string;
+  sha256?: string;
+  log: DatastoreLogger;
+  shown: string;
+  retry?: RetryBackoff;
+  fileName: string;
   /** Explicit limit on an archive's expanded size (bytes); free disk space always limits it. */
   maxExtractBytes?: number;
   /** Puts the raw datastore file at `dest` (download or copy). */
@@ -34,15 +41,22 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
   return (await obtainAndStore(p, () => p.version, shownVersion)).resolved;
 }
 
-export interface Stored { resolved: ResolvedDatastore; sha256: string; version: string }
+export interface Stored {
+  resolved: ResolvedDatastore;
+  sha256: string;
+  version: string;
+}
 
 /**
  * Obtains the raw file, checks it and names its cache version from its sha256 (`versionFor`). An
  * entry of that version already in the cache is reused as is (same content: nothing extracted);
  * otherwise the checked tree is stored under it.
  */
-export async function obtainAndStore(p: Omit<FetchPlan, 'version'>, versionFor: (sha256: string) => string,
-  knownVersion?: string): Promise<Stored> {
+export async function obtainAndStore(
+  p: Omit<FetchPlan, 'version'>,
+  versionFor: (sha256: string) => string,
+  knownVersion?: string,
+): Promise<Stored> {
   // Everything happens in a private staging folder next to the cache (same filesystem); only a
   // fully checked tree is copied into the cache, and the staging folder goes in every case.
   const firstCreated = await mkdir(p.root, { recursive: true });
@@ -70,8 +84,9 @@ export async function obtainAndStore(p: Omit<FetchPlan, 'version'>, versionFor: 
     await mkdir(tree);
     let file: string | undefined;
     if (isArchive(format)) {
-      await withToolCache(p.root, staging, p.retry, () => extractArchive(raw, format, tree, p.shown,
-        { cacheRoot: p.root, maxBytes: p.maxExtractBytes }));
+      await withToolCache(p.root, staging, p.retry, () =>
+        extractArchive(raw, format, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes }),
+      );
     } else {
       file = p.fileName;
       await rename(raw, join(tree, file));
@@ -80,7 +95,11 @@ export async function obtainAndStore(p: Omit<FetchPlan, 'version'>, versionFor: 
     const path = await storeInCache(p.root, staging, tree, p.name, version);
     p.log.info(`Cached datastore ${label} at ${path} (sha256 ${digest})`);
     ok = true;
-    return { resolved: { root: path, name: p.name, version: shownVersion, fromCache: false, file }, sha256: digest, version };
+    return {
+      resolved: { root: path, name: p.name, version: shownVersion, fromCache: false, file },
+      sha256: digest,
+      version,
+    };
   } finally {
     await rm(staging, { recursive: true, force: true });
     if (!ok && firstCreated) await removeEmptyChain(p.root, firstCreated);
@@ -116,23 +135,36 @@ async function removeEmptyChain(dir: string, top: string): Promise<void> {
 async function checkContent(file: string, fileName: string, shown: string): Promise<DatastoreFormat> {
   const kind = await sniff(file);
   let format = formatFromName(fileName);
-  if (kind === 'empty') throw new DatastoreError(shown, `${shown} is empty (0 bytes). Fix: check the URL or file; re-upload the datastore.`);
+  if (kind === 'empty')
+    throw new DatastoreError(
+      shown,
+      `${shown} is empty (0 bytes). Fix: check the URL or file; re-upload the datastore.`,
+    );
   if (kind === 'html') {
-    throw new DatastoreError(shown, `${shown} returned an HTML page, not ${format ? `a ${format} file` : 'a datastore'}` +
-      ' (a login, error or "download" page). Fix: use the direct download link of the file.');
+    throw new DatastoreError(
+      shown,
+      `${shown} returned an HTML page, not ${format ? `a ${format} file` : 'a datastore'}` +
+        ' (a login, error or "download" page). Fix: use the direct download link of the file.',
+    );
   }
   if (!format) {
     // No telling suffix (e.g. /download?id=...): trust the bytes.
     if (kind === 'zip') format = 'zip';
     else if (kind === 'gzip') format = 'tar.gz';
     else if (await looksLikeTar(file)) format = 'tar';
-    else throw new DatastoreError(shown, `Cannot tell what ${shown} is. Fix: use a URL ending in ${SUPPORTED_SUFFIXES.join(', ')}.`);
+    else
+      throw new DatastoreError(
+        shown,
+        `Cannot tell what ${shown} is. Fix: use a URL ending in ${SUPPORTED_SUFFIXES.join(', ')}.`,
+      );
   }
   const expected = format === 'zip' ? 'zip' : format === 'tar.gz' ? 'gzip' : undefined;
   if (expected && kind !== expected) {
-    throw new DatastoreError(shown, `${shown} is not a valid ${format} archive (its first bytes are not a ${expected} header). ` +
-      'The archive is corrupt or mislabelled: check the URL, or re-create the archive.');
+    throw new DatastoreError(
+      shown,
+      `${shown} is not a valid ${format} archive (its first bytes are not a ${expected} header). ` +
+        'The archive is corrupt or mislabelled: check the URL, or re-create the archive.',
+    );
   }
   return format;
 }
-

@@ -7,8 +7,14 @@ export type DataFormat = 'csv' | 'tsv' | 'jsonl';
 export type DatastoreFormat = ArchiveFormat | DataFormat;
 
 const BY_SUFFIX: [string, DatastoreFormat][] = [
-  ['.tar.gz', 'tar.gz'], ['.tgz', 'tar.gz'], ['.tar', 'tar'], ['.zip', 'zip'],
-  ['.csv', 'csv'], ['.tsv', 'tsv'], ['.jsonl', 'jsonl'], ['.ndjson', 'jsonl'],
+  ['.tar.gz', 'tar.gz'],
+  ['.tgz', 'tar.gz'],
+  ['.tar', 'tar'],
+  ['.zip', 'zip'],
+  ['.csv', 'csv'],
+  ['.tsv', 'tsv'],
+  ['.jsonl', 'jsonl'],
+  ['.ndjson', 'jsonl'],
 ];
 
 export const SUPPORTED_SUFFIXES = BY_SUFFIX.map(([s]) => s);
@@ -48,7 +54,11 @@ export function sniffBytes(head: Buffer): Sniffed {
   // Local file header, or the end-of-central-directory record of an empty zip.
   if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5)) return 'zip';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  const text = head.toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart().toLowerCase();
+  const text = head
+    .toString('latin1')
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart()
+    .toLowerCase();
   if (/^<(!doctype html|html|head|body|\?xml[^>]*>\s*<(!doctype html|html))/.test(text)) return 'html';
   return 'other';
 }

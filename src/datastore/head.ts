@@ -4,9 +4,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpClient } from '@actions/http-client';
 
-export interface HeadAnswer { status: number; headers: IncomingHttpHeaders }
+export interface HeadAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
 
-export async function headRequest(url: string, headers: Record<string, string>, timeoutMs = 30_000): Promise<HeadAnswer | { error: string }> {
+export async function headRequest(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<HeadAnswer | { error: string }> {
   const client = new HttpClient('textclf-datastore', [], { allowRetries: false, socketTimeout: timeoutMs });
   try {
     const res = await client.head(url, headers);

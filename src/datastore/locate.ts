@@ -11,22 +11,33 @@ import { defaultLogger, type DatastoreLogger } from './logger.js';
 /** Where the tutorial mounts datastores; paths under it mean "inside the datastore". */
 export const MOUNT_POINT = '/opt/datastore/';
 
-export async function locateFile(root: string, file: string, log: DatastoreLogger = defaultLogger(),
-  flag = 'train_file'): Promise<string> {
+export async function locateFile(
+  root: string,
+  file: string,
+  log: DatastoreLogger = defaultLogger(),
+  flag = 'train_file',
+): Promise<string> {
   const wanted = file.trim();
-  if (!wanted) throw new DatastoreError(root, `${flag} is empty. Fix: name a file inside the datastore, e.g. train.csv.`);
+  if (!wanted)
+    throw new DatastoreError(root, `${flag} is empty. Fix: name a file inside the datastore, e.g. train.csv.`);
   let rel: string;
   if (wanted.startsWith(MOUNT_POINT)) {
     rel = wanted.slice(MOUNT_POINT.length);
   } else if (isAbsolute(wanted)) {
     if (isFile(wanted)) return wanted;
-    throw new DatastoreError(wanted, `${flag} ${wanted} does not exist. Fix: use a path relative to the datastore (e.g. train.csv).`);
+    throw new DatastoreError(
+      wanted,
+      `${flag} ${wanted} does not exist. Fix: use a path relative to the datastore (e.g. train.csv).`,
+    );
   } else {
     rel = wanted;
   }
   rel = normalize(rel);
   if (rel === '.' || rel.startsWith('..' + sep) || rel === '..') {
-    throw new DatastoreError(wanted, `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`);
+    throw new DatastoreError(
+      wanted,
+      `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`,
+    );
   }
   const direct = join(root, rel);
   if (isFile(direct)) return direct;
@@ -36,16 +47,24 @@ export async function locateFile(root: string, file: string, log: DatastoreLogge
     if (d.isDirectory() && !d.name.startsWith('.') && isFile(join(root, d.name, rel))) below.push(join(d.name, rel));
   }
   if (below.length === 1) {
-    log.notice(`${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. ` +
-      `Set ${flag}=${below[0]} to say so explicitly.`);
+    log.notice(
+      `${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. ` +
+        `Set ${flag}=${below[0]} to say so explicitly.`,
+    );
     return join(root, below[0]!);
   }
   if (below.length > 1) {
-    throw new DatastoreError(wanted, `${flag} '${wanted}' is ambiguous: the datastore has ${below.join(', ')}. Fix: set ${flag} to one of them.`);
+    throw new DatastoreError(
+      wanted,
+      `${flag} '${wanted}' is ambiguous: the datastore has ${below.join(', ')}. Fix: set ${flag} to one of them.`,
+    );
   }
   const contents = await listFiles(root, 2, 30);
-  throw new DatastoreError(wanted, `${flag} '${wanted}' is not in the datastore (${root}). It contains: ` +
-    `${contents.length ? contents.join(', ') : 'no files'}. Fix: set ${flag} to one of these paths.`);
+  throw new DatastoreError(
+    wanted,
+    `${flag} '${wanted}' is not in the datastore (${root}). It contains: ` +
+      `${contents.length ? contents.join(', ') : 'no files'}. Fix: set ${flag} to one of these paths.`,
+  );
 }
 
 function isFile(path: string): boolean {

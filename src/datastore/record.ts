@@ -9,7 +9,13 @@ import type { ResolvedDatastore } from './types.js';
 
 /** Written into every cache entry: where it came from and the checksum of what was downloaded. */
 export const RECORD_FILE = '.textclf-datastore.json';
-export interface CacheRecord { source: string; sha256: string; format: DatastoreFormat; file?: string; cachedAt: string }
+export interface CacheRecord {
+  source: string;
+  sha256: string;
+  format: DatastoreFormat;
+  file?: string;
+  cachedAt: string;
+}
 
 export async function writeRecord(dir: string, record: CacheRecord): Promise<void> {
   await writeFile(join(dir, RECORD_FILE), JSON.stringify(record, null, 2) + '\n');
@@ -31,9 +37,11 @@ export async function fromCacheEntry(entry: string, name: string, version: strin
 export async function checkRecord(entry: string, sha256: string, shown: string): Promise<void> {
   const record = await readRecord(entry);
   if (!record) {
-    throw new DatastoreError(shown, `The cached datastore at ${entry} has no checksum record, so datastore_sha256 cannot be checked. ` +
-      'Fix: set a new datastore_version to download it again.');
+    throw new DatastoreError(
+      shown,
+      `The cached datastore at ${entry} has no checksum record, so datastore_sha256 cannot be checked. ` +
+        'Fix: set a new datastore_version to download it again.',
+    );
   }
   checkSha256(record.sha256, sha256, shown);
 }
-

@@ -10,7 +10,16 @@ import { obtainAndStore, type FetchPlan } from './fetch.js';
 import { headRequest } from './head.js';
 import { fromCacheEntry, readRecord } from './record.js';
 import type { RefreshOutcome, ResolvedDatastore } from './types.js';
-import { conditionalHeaders, contentChanged, decideRedownload, hasValidators, readStamp, stampFromHeaders, writeStamp, type SourceStamp } from './source-stamp.js';
+import {
+  conditionalHeaders,
+  contentChanged,
+  decideRedownload,
+  hasValidators,
+  readStamp,
+  stampFromHeaders,
+  writeStamp,
+  type SourceStamp,
+} from './source-stamp.js';
 import { contentVersion, displayVersion, shortHash } from './version.js';
 
 export interface RefreshPlan extends Omit<FetchPlan, 'version' | 'shownVersion' | 'sha256'> {
@@ -24,13 +33,17 @@ export interface RefreshPlan extends Omit<FetchPlan, 'version' | 'shownVersion' 
 function withoutSecrets(message: string, url: string): string {
   const u = new URL(url);
   let m = message;
-  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)]) if (secret) m = m.split(secret).join('…');
+  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)])
+    if (secret) m = m.split(secret).join('…');
   return m;
 }
 
 const stampDir = (root: string, url: string) => join(root, '.sources', shortHash(url));
 
-interface PreviousCopy extends SourceStamp { version: string; path: string }
+interface PreviousCopy extends SourceStamp {
+  version: string;
+  path: string;
+}
 
 /** The copy this URL was last stored or checked as, if it is still cached. */
 async function previousCopy(p: RefreshPlan): Promise<PreviousCopy | undefined> {
@@ -55,28 +68,42 @@ export async function refreshFromSource(p: RefreshPlan): Promise<ResolvedDatasto
   // Also without validators to send: the answer's ETag/Last-Modified go into the new stamp.
   const head = await headRequest(p.url, conditionalHeaders(previous));
   const answer = 'error' in head ? undefined : head;
-  if ('error' in head) p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
+  if ('error' in head)
+    p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
   let reason: string;
   if (previous && hasValidators(previous)) {
     const d = decideRedownload(previous, answer);
     if (!d.redownload) {
       const version = displayVersion(previous.version);
       p.log.info(`Datastore ${p.shown}: ${d.reason}; using the cached ${p.name}@${version} (no download)`);
-      return { ...(await fromCacheEntry(previous.path, p.name, version)), refresh: { changed: false, downloaded: false, reason: d.reason } };
+      return {
+        ...(await fromCacheEntry(previous.path, p.name, version)),
+        refresh: { changed: false, downloaded: false, reason: d.reason },
+      };
     }
     reason = d.reason;
   } else {
     reason = previous ? 'the cached copy has no ETag or Last-Modified to check' : 'no cached copy of this URL';
   }
   p.log.info(`Datastore ${p.shown}: ${reason}; downloading`);
-  const stored = await obtainAndStore(p, (sha) => (previous && !contentChanged(previous, sha) ? previous.version : contentVersion(sha)));
+  const stored = await obtainAndStore(p, (sha) =>
+    previous && !contentChanged(previous, sha) ? previous.version : contentVersion(sha),
+  );
   const changed = !previous || contentChanged(previous, stored.sha256);
   const label = `${p.name}@${displayVersion(stored.version)}`;
-  if (previous && changed) p.log.notice(`Datastore ${p.shown} changed (${reason}): training on the new content, cached as ${label} (sha256 ${stored.sha256})`);
-  else if (previous) p.log.info(`Datastore ${p.shown}: the download has the same sha256 as the cached copy; keeping ${label}`);
+  if (previous && changed)
+    p.log.notice(
+      `Datastore ${p.shown} changed (${reason}): training on the new content, cached as ${label} (sha256 ${stored.sha256})`,
+    );
+  else if (previous)
+    p.log.info(`Datastore ${p.shown}: the download has the same sha256 as the cached copy; keeping ${label}`);
   const validators = answer && answer.status >= 200 && answer.status < 300 ? stampFromHeaders(answer.headers) : {};
   await writeStamp(stampDir(p.root, p.url), {
-    url: p.shown, ...validators, sha256: stored.sha256, version: stored.version, checkedAt: new Date().toISOString(),
+    url: p.shown,
+    ...validators,
+    sha256: stored.sha256,
+    version: stored.version,
+    checkedAt: new Date().toISOString(),
   });
   return { ...stored.resolved, refresh: { changed, downloaded: true, reason } };
 }

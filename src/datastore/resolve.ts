@@ -50,16 +50,28 @@ export interface ResolveOptions {
 }
 
 interface Request {
-  source: string; shown: string; sha256?: string; userVersion?: string; root: string;
-  log: DatastoreLogger; opts: ResolveOptions; maxExtractBytes?: number;
+  source: string;
+  shown: string;
+  sha256?: string;
+  userVersion?: string;
+  root: string;
+  log: DatastoreLogger;
+  opts: ResolveOptions;
+  maxExtractBytes?: number;
 }
 
 export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDatastore> {
   const source = opts.source.trim();
   const shown = isHttpUrl(source) ? redactUrl(source) : source;
-  if (!source) throw new DatastoreError(shown, 'datastore is empty. Fix: set it to a URL, a local path, or name[@version] of a cached datastore.');
+  if (!source)
+    throw new DatastoreError(
+      shown,
+      'datastore is empty. Fix: set it to a URL, a local path, or name[@version] of a cached datastore.',
+    );
   const req: Request = {
-    source, shown, opts,
+    source,
+    shown,
+    opts,
     sha256: opts.sha256?.trim() ? parseSha256(opts.sha256, shown) : undefined,
     userVersion: opts.version?.trim() || undefined,
     root: datastoreCacheRoot(opts.cacheDir, opts.env),
@@ -78,27 +90,44 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
   try {
     url = new URL(req.source);
   } catch {
-    throw new DatastoreError(req.shown, `datastore '${req.shown}' is not a valid URL. Fix: use https://host/path/file.zip.`);
+    throw new DatastoreError(
+      req.shown,
+      `datastore '${req.shown}' is not a valid URL. Fix: use https://host/path/file.zip.`,
+    );
   }
   maskUrlSecrets(url, req.opts.env ?? process.env);
   const fileName = safeFileName(urlBasename(url.href)) || 'datastore';
   const name = entryName(fileName);
-  const common = { root: req.root, name, fileName, log: req.log, shown: req.shown, retry: req.opts.retry,
+  const common = {
+    root: req.root,
+    name,
+    fileName,
+    log: req.log,
+    shown: req.shown,
+    retry: req.opts.retry,
     maxExtractBytes: req.maxExtractBytes,
-    obtain: (dest: string) => downloadFile(url.href, dest, req.shown) };
+    obtain: (dest: string) => downloadFile(url.href, dest, req.shown),
+  };
   // datastore_version and datastore_sha256 pin the content: nothing to check.
   const pinned = Boolean(req.userVersion || req.sha256);
-  if (req.opts.refresh && pinned) req.log.info(`datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? 'datastore_version' : 'datastore_sha256'}; not checking the source`);
-  if (req.opts.refresh && !pinned) return refreshFromSource({ ...common, url: url.href, urlVersion: defaultUrlVersion(url.href) });
+  if (req.opts.refresh && pinned)
+    req.log.info(
+      `datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? 'datastore_version' : 'datastore_sha256'}; not checking the source`,
+    );
+  if (req.opts.refresh && !pinned)
+    return refreshFromSource({ ...common, url: url.href, urlVersion: defaultUrlVersion(url.href) });
   // Without refresh: the copy the last refreshing run checked, else the one cached under the URL's hash.
   const checked = pinned ? undefined : await lastCheckedCopy(req.root, name, url.href);
   if (checked) {
     const version = displayVersion(checked.version);
-    req.log.info(`Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`);
+    req.log.info(
+      `Datastore ${name}@${version} from the cache (${checked.path}); no download (last checked copy of ${req.shown})`,
+    );
     return fromCacheEntry(checked.path, name, version);
   }
   return fetchOrReuse({
-    ...common, sha256: req.sha256,
+    ...common,
+    sha256: req.sha256,
     version: req.userVersion ? cacheVersion(req.userVersion) : defaultUrlVersion(url.href, req.sha256),
     shownVersion: req.userVersion,
   });
@@ -106,23 +135,39 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
 
 async function resolveLocal(req: Request, path: string): Promise<ResolvedDatastore> {
   if (statSync(path).isDirectory()) {
-    if (req.sha256) req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
+    if (req.sha256)
+      req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
     return { root: path, name: basename(path), version: 'local', fromCache: false };
   }
   const format = formatFromName(path);
   if (!format) {
-    throw new DatastoreError(req.shown, `datastore ${req.shown} has an unknown type. ` +
-      `Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(', ')}, or a folder.`);
+    throw new DatastoreError(
+      req.shown,
+      `datastore ${req.shown} has an unknown type. ` +
+        `Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(', ')}, or a folder.`,
+    );
   }
   const digest = await sha256File(path);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format)) {
-    return { root: dirname(path), name: entryName(basename(path)), version: 'local', fromCache: false, file: basename(path) };
+    return {
+      root: dirname(path),
+      name: entryName(basename(path)),
+      version: 'local',
+      fromCache: false,
+      file: basename(path),
+    };
   }
   return fetchOrReuse({
-    root: req.root, name: entryName(basename(path)), fileName: basename(path), sha256: req.sha256, log: req.log, shown: req.shown,
+    root: req.root,
+    name: entryName(basename(path)),
+    fileName: basename(path),
+    sha256: req.sha256,
+    log: req.log,
+    shown: req.shown,
     maxExtractBytes: req.maxExtractBytes,
-    version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest), shownVersion: req.userVersion,
+    version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
+    shownVersion: req.userVersion,
     obtain: (dest) => copyFile(path, dest),
   });
 }
@@ -138,7 +183,10 @@ async function resolveCached(req: Request): Promise<ResolvedDatastore> {
     return fromCacheEntry(hit.path, name, version);
   }
   const cached = await listCached(req.root);
-  throw new DatastoreError(req.shown, `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ` +
-    `${req.root} (cached: ${cached.length ? cached.join(', ') : 'none'}). Fix: use the URL once to download it, or one of the ` +
-    `cached names${req.opts.cacheDir ? '' : ', or set cache_dir to where it was cached'}.`);
+  throw new DatastoreError(
+    req.shown,
+    `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ` +
+      `${req.root} (cached: ${cached.length ? cached.join(', ') : 'none'}). Fix: use the URL once to download it, or one of the ` +
+      `cached names${req.opts.cacheDir ? '' : ', or set cache_dir to where it was cached'}.`,
+  );
 }

@@ -30,8 +30,10 @@ function header(h: HeaderBag, name: string): string | undefined {
 export function stampFromHeaders(headers: HeaderBag, extra: Partial<SourceStamp> = {}): SourceStamp {
   const len = header(headers, 'content-length');
   return {
-    etag: header(headers, 'etag'), lastModified: header(headers, 'last-modified'),
-    contentLength: len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined, ...extra,
+    etag: header(headers, 'etag'),
+    lastModified: header(headers, 'last-modified'),
+    contentLength: len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined,
+    ...extra,
   };
 }
 
@@ -40,14 +42,21 @@ export function hasValidators(stamp: SourceStamp | undefined): boolean {
   return Boolean(stamp?.etag || stamp?.lastModified);
 }
 
-export interface RedownloadDecision { redownload: boolean; reason: string }
+export interface RedownloadDecision {
+  redownload: boolean;
+  reason: string;
+}
 
 /**
  * Given the stamp of the cached copy and a HEAD response for the source now, decide whether to
  * download again. Validators are compared in HTTP's order of strength: a pinned sha256, ETag
  * (weak comparison), Last-Modified, Content-Length. No usable answer means download.
  */
-export function decideRedownload(previous: SourceStamp | undefined, head: { status: number; headers: HeaderBag } | undefined, pinnedSha256?: string): RedownloadDecision {
+export function decideRedownload(
+  previous: SourceStamp | undefined,
+  head: { status: number; headers: HeaderBag } | undefined,
+  pinnedSha256?: string,
+): RedownloadDecision {
   if (!previous) return { redownload: true, reason: 'no cached copy' };
   if (pinnedSha256) {
     return previous.sha256?.toLowerCase() === pinnedSha256.toLowerCase()
@@ -55,19 +64,32 @@ export function decideRedownload(previous: SourceStamp | undefined, head: { stat
       : { redownload: true, reason: 'datastore_sha256 differs from the cached copy' };
   }
   if (head?.status === 304) return { redownload: false, reason: 'the server answered 304 Not Modified' };
-  if (!head || head.status < 200 || head.status >= 300) return { redownload: true, reason: `HEAD answered ${head?.status ?? 'nothing'}; cannot tell whether the source changed` };
+  if (!head || head.status < 200 || head.status >= 300)
+    return {
+      redownload: true,
+      reason: `HEAD answered ${head?.status ?? 'nothing'}; cannot tell whether the source changed`,
+    };
   const now = stampFromHeaders(head.headers);
   const weak = (e: string) => e.replace(/^W\//, '');
   if (now.etag && previous.etag) {
-    return weak(now.etag) === weak(previous.etag) ? { redownload: false, reason: 'ETag unchanged' } : { redownload: true, reason: `ETag changed (${previous.etag} → ${now.etag})` };
+    return weak(now.etag) === weak(previous.etag)
+      ? { redownload: false, reason: 'ETag unchanged' }
+      : { redownload: true, reason: `ETag changed (${previous.etag} → ${now.etag})` };
   }
   if (now.lastModified && previous.lastModified) {
-    const a = Date.parse(previous.lastModified), b = Date.parse(now.lastModified);
+    const a = Date.parse(previous.lastModified),
+      b = Date.parse(now.lastModified);
     if (Number.isFinite(a) && Number.isFinite(b)) {
-      return b > a ? { redownload: true, reason: `Last-Modified is newer (${previous.lastModified} → ${now.lastModified})` } : { redownload: false, reason: 'Last-Modified unchanged' };
+      return b > a
+        ? { redownload: true, reason: `Last-Modified is newer (${previous.lastModified} → ${now.lastModified})` }
+        : { redownload: false, reason: 'Last-Modified unchanged' };
     }
   }
-  if (now.contentLength !== undefined && previous.contentLength !== undefined && now.contentLength !== previous.contentLength) {
+  if (
+    now.contentLength !== undefined &&
+    previous.contentLength !== undefined &&
+    now.contentLength !== previous.contentLength
+  ) {
     return { redownload: true, reason: `Content-Length changed (${previous.contentLength} → ${now.contentLength})` };
   }
   return { redownload: true, reason: 'the server sent no ETag or Last-Modified to compare' };
@@ -89,7 +111,11 @@ export function contentChanged(previous: SourceStamp | undefined, sha256: string
 export const STAMP_FILE = '.textclf-source.json';
 
 export async function readStamp(dir: string): Promise<SourceStamp | undefined> {
-  try { return JSON.parse(await readFile(join(dir, STAMP_FILE), 'utf8')) as SourceStamp; } catch { return undefined; }
+  try {
+    return JSON.parse(await readFile(join(dir, STAMP_FILE), 'utf8')) as SourceStamp;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Temp file + rename, so a crash never leaves a half-written stamp that claims "unchanged". */

@@ -28,7 +28,9 @@ export async function prepareDemo(outputDir: string, seed: number): Promise<Reco
   const weights = initBertWeights(specs, cfg, seed);
   // A base checkpoint has no classifier: training adds it for the dataset's labels.
   const tensors = new Map<string, SafeTensor>();
-  for (const s of specs) if (!s.name.startsWith('classifier.')) tensors.set(s.name, { dtype: 'float32', shape: s.shape, data: weights.get(s.name)! });
+  for (const s of specs)
+    if (!s.name.startsWith('classifier.'))
+      tensors.set(s.name, { dtype: 'float32', shape: s.shape, data: weights.get(s.name)! });
   writeSafetensors(join(modelDir, 'model.safetensors'), tensors, { format: 'pt' });
   writeJsonAtomic(join(modelDir, 'config.json'), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };

@@ -32,8 +32,10 @@ function core(r: Rnd, positive: boolean): string {
     const adj = pick(r, positive ? W.NEGATIVE_ADJ : W.POSITIVE_ADJ);
     return `${pick(r, W.SUBJECTS)} ${pick(r, W.NEGATIONS)} ${maybe(r, 0.3, pick(r, W.INTENSIFIERS))}${adj}.`;
   }
-  if (kind < 0.75) return `i ${maybe(r, 0.3, pick(r, ['really', 'truly']))}${pick(r, positive ? W.POSITIVE_VERB : W.NEGATIVE_VERB)} ${pick(r, W.OBJECTS)}.`;
-  if (kind < 0.9) return `i ${pick(r, ['did not', 'didn\'t', 'never'])} ${pick(r, positive ? W.NEGATIVE_VERB_BASE : W.POSITIVE_VERB_BASE)} ${pick(r, W.OBJECTS)}.`;
+  if (kind < 0.75)
+    return `i ${maybe(r, 0.3, pick(r, ['really', 'truly']))}${pick(r, positive ? W.POSITIVE_VERB : W.NEGATIVE_VERB)} ${pick(r, W.OBJECTS)}.`;
+  if (kind < 0.9)
+    return `i ${pick(r, ['did not', "didn't", 'never'])} ${pick(r, positive ? W.NEGATIVE_VERB_BASE : W.POSITIVE_VERB_BASE)} ${pick(r, W.OBJECTS)}.`;
   // contrast (10%): the clause after "but" decides, the first one says the opposite
   return `${clause(r, !positive)}, but ${clause(r, positive)}.`;
 }
@@ -64,7 +66,10 @@ export const DEMO_SIZES = { train: 2000, valid: 300, test: 300 } as const;
  * Balanced splits (exactly half positive, shuffled), with no review text repeated across or within
  * splits, so test accuracy measures generalisation rather than memory. Same seed -> same files.
  */
-export function generateDemoSplits(seed = 42, sizes: { train: number; valid: number; test: number } = DEMO_SIZES): DemoSplits {
+export function generateDemoSplits(
+  seed = 42,
+  sizes: { train: number; valid: number; test: number } = DEMO_SIZES,
+): DemoSplits {
   const r = mulberry32(seed);
   const seen = new Set<string>();
   const split = (n: number): Review[] => {

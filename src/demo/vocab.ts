@@ -8,12 +8,29 @@ const PUNCT = /([!-/:-@[-`{-~])/;
 
 /** Lowercased words and punctuation marks of a text, split as BertPreTokenizer splits ASCII. */
 export function demoWords(text: string): string[] {
-  return text.toLowerCase().split(/\s+/).flatMap((w) => w.split(PUNCT)).filter((w) => w.length > 0);
+  return text
+    .toLowerCase()
+    .split(/\s+/)
+    .flatMap((w) => w.split(PUNCT))
+    .filter((w) => w.length > 0);
 }
 
 export function demoVocab(): string[] {
-  const lists = [W.POSITIVE_ADJ, W.NEGATIVE_ADJ, W.POSITIVE_VERB, W.NEGATIVE_VERB, W.POSITIVE_VERB_BASE, W.NEGATIVE_VERB_BASE,
-    W.SUBJECTS, W.INTENSIFIERS, W.NEGATIONS, W.COPULAS, W.OBJECTS, W.FILLERS, ['i really truly did not didn\'t never but , . !']];
+  const lists = [
+    W.POSITIVE_ADJ,
+    W.NEGATIVE_ADJ,
+    W.POSITIVE_VERB,
+    W.NEGATIVE_VERB,
+    W.POSITIVE_VERB_BASE,
+    W.NEGATIVE_VERB_BASE,
+    W.SUBJECTS,
+    W.INTENSIFIERS,
+    W.NEGATIONS,
+    W.COPULAS,
+    W.OBJECTS,
+    W.FILLERS,
+    ["i really truly did not didn't never but , . !"],
+  ];
   const words = new Set<string>();
   for (const list of lists) for (const s of list) for (const w of demoWords(s)) words.add(w);
   const chars: string[] = [];

@@ -6,7 +6,6 @@ import { demoTokenizerJson, demoVocab } from './vocab.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
 
-
 export function toCsv(rows: Review[]): string {
   return ['review,sentiment', ...rows.map((r) => `${csvField(r.review)},${csvField(r.sentiment)}`)].join('\n') + '\n';
 }
@@ -21,7 +20,11 @@ export interface DemoFiles {
 export async function writeDemoDataset(dir: string, seed = 42, sizes = DEMO_SIZES): Promise<DemoFiles> {
   await fs.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
-  const files = { train: path.join(dir, 'train.csv'), valid: path.join(dir, 'valid.csv'), test: path.join(dir, 'test.csv') };
+  const files = {
+    train: path.join(dir, 'train.csv'),
+    valid: path.join(dir, 'valid.csv'),
+    test: path.join(dir, 'test.csv'),
+  };
   for (const k of ['train', 'valid', 'test'] as const) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
@@ -32,7 +35,13 @@ export async function writeDemoTokenizer(dir: string): Promise<void> {
   writeFileAtomic(path.join(dir, 'vocab.txt'), demoVocab().join('\n') + '\n');
   writeJsonAtomic(path.join(dir, 'tokenizer.json'), demoTokenizerJson());
   writeJsonAtomic(path.join(dir, 'tokenizer_config.json'), {
-    tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: DEMO_MAX_LENGTH,
-    unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]',
+    tokenizer_class: 'BertTokenizer',
+    do_lower_case: true,
+    model_max_length: DEMO_MAX_LENGTH,
+    unk_token: '[UNK]',
+    sep_token: '[SEP]',
+    pad_token: '[PAD]',
+    cls_token: '[CLS]',
+    mask_token: '[MASK]',
   });
 }

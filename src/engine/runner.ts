@@ -3,7 +3,7 @@
 // other (double buffering: no per-run allocation of ~1.3 GB for BERT-base, and a failed run leaves
 // the current state untouched). The eval graph reads the current set directly.
 import type { InferenceSession } from 'onnxruntime-node';
-import { ort, tensor } from '../onnx/session.js';
+import { type ort, tensor } from '../onnx/session.js';
 import { deviceName, parseDevice, type Device } from '../runtime/device.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
 import { checkMicroBatch, FeedError, stackBatches, type MicroBatch } from './feeds.js';
@@ -65,14 +65,18 @@ export class Runner {
   }
 
   static async create(model: TrainableModel, opts: RunnerOptions): Promise<Runner> {
-    const device = typeof opts.device === 'string' ? parseDevice(opts.device) : opts.device ?? { kind: 'cpu' };
+    const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
     const stepGraph = buildStepGraph(model, opts);
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
     return new Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
   }
 
-  get globalStep(): number { return this.steps; }
-  get deviceName(): string { return deviceName(this.device); }
+  get globalStep(): number {
+    return this.steps;
+  }
+  get deviceName(): string {
+    return deviceName(this.device);
+  }
 
   /**
    * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
@@ -82,9 +86,13 @@ export class Runner {
     const K = lrs.length;
     const { io, accumulate: A, loop } = this.stepGraph;
     if (K < 1) throw new FeedError('step: pass at least one learning rate (one per optimizer step)');
-    if (!loop && K !== 1) throw new FeedError(`step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`);
+    if (!loop && K !== 1)
+      throw new FeedError(
+        `step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`,
+      );
     lrs.forEach((lr, i) => {
-      if (!Number.isFinite(lr) || lr < 0) throw new FeedError(`step: learning rate ${i} is ${lr}; it must be a finite number >= 0`);
+      if (!Number.isFinite(lr) || lr < 0)
+        throw new FeedError(`step: learning rate ${i} is ${lr}; it must be a finite number >= 0`);
     });
     const stacked = stackBatches(this.model.batchInputs, batches, K, A);
     const feeds: Record<string, ort.Tensor> = {};
@@ -105,7 +113,10 @@ export class Runner {
     this.spare = this.current;
     this.current = spare;
     this.steps += K;
-    return { losses: Array.from(result[io.loss].data as Float32Array), gradNorms: Array.from(result[io.gradNorm].data as Float32Array) };
+    return {
+      losses: Array.from(result[io.loss].data as Float32Array),
+      gradNorms: Array.from(result[io.gradNorm].data as Float32Array),
+    };
   }
 
   /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
@@ -129,13 +140,15 @@ export class Runner {
     const params = new Map<string, Float32Array>();
     const optimizer = new Map<string, Float32Array>();
     for (const p of this.model.params) params.set(p.name, (this.current.get(p.name)!.data as Float32Array).slice());
-    for (const [k, input] of this.stepGraph.io.stateIn) optimizer.set(k, (this.current.get(input)!.data as Float32Array).slice());
+    for (const [k, input] of this.stepGraph.io.stateIn)
+      optimizer.set(k, (this.current.get(input)!.data as Float32Array).slice());
     return { params, optimizer, step: this.steps };
   }
 
   /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
   importState(s: TrainState): void {
-    if (!Number.isInteger(s.step) || s.step < 0) throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
+    if (!Number.isInteger(s.step) || s.step < 0)
+      throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
     this.load(this.current, s.params, s.optimizer, 'checkpoint');
     this.steps = s.step;
   }
@@ -151,7 +164,10 @@ export class Runner {
     let p = this.evalSessions.get(withLabels);
     if (!p) {
       const ev = buildEvalGraph(this.model, { labels: withLabels });
-      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({ session, eval: ev }));
+      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
+        session,
+        eval: ev,
+      }));
       this.evalSessions.set(withLabels, p);
     }
     return p;
@@ -170,14 +186,25 @@ export class Runner {
   }
 
   /** Copies params (required) and optimizer state (zeros when `optimizer` is empty) into `into`. */
-  private load(into: Buffers, params: Map<string, Float32Array>, optimizer: Map<string, Float32Array>, what: string): void {
+  private load(
+    into: Buffers,
+    params: Map<string, Float32Array>,
+    optimizer: Map<string, Float32Array>,
+    what: string,
+  ): void {
     const known = new Set(this.model.params.map((p) => p.name));
     for (const name of params.keys()) {
-      if (!known.has(name)) throw new FeedError(`${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`);
+      if (!known.has(name))
+        throw new FeedError(
+          `${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`,
+        );
     }
     const stateKeys = new Set(this.stepGraph.io.stateIn.keys());
     for (const k of optimizer.keys()) {
-      if (!stateKeys.has(k)) throw new FeedError(`${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(', ') || '(none)'})`);
+      if (!stateKeys.has(k))
+        throw new FeedError(
+          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(', ') || '(none)'})`,
+        );
     }
     const fill = (key: string, input: string, src: Float32Array | undefined, required: boolean) => {
       const dst = into.get(input)!.data as Float32Array;
@@ -186,7 +213,10 @@ export class Runner {
         dst.fill(0);
         return;
       }
-      if (src.length !== dst.length) throw new FeedError(`${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input)!.dims.join(', ')}])`);
+      if (src.length !== dst.length)
+        throw new FeedError(
+          `${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input)!.dims.join(', ')}])`,
+        );
       dst.set(src);
     };
     const fresh = optimizer.size === 0;

@@ -5,9 +5,15 @@ import { readJsonFile } from '../util/json-file.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
-export interface RepoRef { owner: string; repo: string }
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
 
-export interface GitHubUserPayload { login: string; type?: string }
+export interface GitHubUserPayload {
+  login: string;
+  type?: string;
+}
 
 export interface IssueCommentPayload {
   action: 'created' | 'edited' | 'deleted' | string;
@@ -20,11 +26,16 @@ export interface IssueCommentPayload {
 export interface PullRequestPayload {
   action: string;
   number: number;
-  pull_request: { number: number; head: { sha: string; ref: string; repo?: { full_name: string } | null }; base: { ref: string; repo: { full_name: string } } };
+  pull_request: {
+    number: number;
+    head: { sha: string; ref: string; repo?: { full_name: string } | null };
+    base: { ref: string; repo: { full_name: string } };
+  };
 }
 
 export interface RunContext {
   eventName: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- webhook payloads are untyped JSON, read defensively
   payload: Record<string, any>;
   repo: RepoRef;
   runId: number;
@@ -51,12 +62,26 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): RunContext
   };
   const [owner, repo] = need('GITHUB_REPOSITORY').split('/');
   const path = env.GITHUB_EVENT_PATH;
-  const payload = path ? readJsonFile(path, (m) => new EventError(`GITHUB_EVENT_PATH ${m}`), '; it must be the event payload file the runner wrote') as Record<string, any> : {};
+  const payload = path
+    ? (readJsonFile(
+        path,
+        (m) => new EventError(`GITHUB_EVENT_PATH ${m}`),
+        '; it must be the event payload file the runner wrote',
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see RunContext.payload
+      ) as Record<string, any>)
+    : {};
   return {
-    eventName: need('GITHUB_EVENT_NAME'), payload, repo: { owner, repo },
-    runId: Number(need('GITHUB_RUN_ID')), runAttempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1),
-    workflow: env.GITHUB_WORKFLOW ?? '', job: env.GITHUB_JOB ?? '', sha: env.GITHUB_SHA ?? '', ref: env.GITHUB_REF ?? '',
-    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com', apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+    eventName: need('GITHUB_EVENT_NAME'),
+    payload,
+    repo: { owner, repo },
+    runId: Number(need('GITHUB_RUN_ID')),
+    runAttempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1),
+    workflow: env.GITHUB_WORKFLOW ?? '',
+    job: env.GITHUB_JOB ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    ref: env.GITHUB_REF ?? '',
+    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+    apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
   };
 }
 

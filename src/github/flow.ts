@@ -6,7 +6,13 @@
 // main keeps the @actions/core calls (inputs, outputs, setFailed); everything here is testable.
 import type { Flags } from '../config/parse.js';
 import type { MetricsFile } from '../metrics/types.js';
-import { chatOpsOutputs, finishTrainComment, flagsToRaw, handleTrainComment, type ChatOpsDecision } from './chatops/chatops.js';
+import {
+  chatOpsOutputs,
+  finishTrainComment,
+  flagsToRaw,
+  handleTrainComment,
+  type ChatOpsDecision,
+} from './chatops/chatops.js';
 import { runUrl, type IssueCommentPayload, type Octokit, type RunContext } from './events.js';
 import type { GateFailure } from './pr/gates.js';
 import { reportToPullRequest, type PrReportResult } from './pr/pr-report.js';
@@ -38,24 +44,41 @@ export function githubInputs(flags: Flags): GitHubInputs {
   };
 }
 
-export interface Deps { octokit: Octokit; token: string; ctx: RunContext; selfLogin?: string; warn?: (m: string) => void }
+export interface Deps {
+  octokit: Octokit;
+  token: string;
+  ctx: RunContext;
+  selfLogin?: string;
+  warn?: (m: string) => void;
+}
 
 /** mode: chatops — check the comment, react/reply, output what the next steps need. */
-export async function chatopsStep(deps: Deps, inputs: GitHubInputs): Promise<{ decision: ChatOpsDecision; outputs: Record<string, string> }> {
+export async function chatopsStep(
+  deps: Deps,
+  inputs: GitHubInputs,
+): Promise<{ decision: ChatOpsDecision; outputs: Record<string, string> }> {
   const decision = await checkComment(deps, inputs);
   return { decision, outputs: chatOpsOutputs(decision) };
 }
 
 /** mode: plan — the sweep as a strategy.matrix. Throws SweepError (a user error) on bad syntax. */
 export function planStep(inputs: GitHubInputs): { outputs: Record<string, string> } {
-  if (!inputs.sweep) throw new Error('mode: plan needs the sweep input, e.g. sweep: learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]"');
+  if (!inputs.sweep)
+    throw new Error('mode: plan needs the sweep input, e.g. sweep: learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]"');
   const matrix = planSweep(parseSweep(inputs.sweep));
   return { outputs: { matrix: JSON.stringify(matrix), trials: String(matrix.include.length) } };
 }
 
 export type Before =
   | { train: false; reason: string; decision: ChatOpsDecision }
-  | { train: true; overlay: Record<string, string>; pr?: number; sha?: string; commentId?: number; trigger?: { actor: string; flags: Record<string, unknown> } };
+  | {
+      train: true;
+      overlay: Record<string, string>;
+      pr?: number;
+      sha?: string;
+      commentId?: number;
+      trigger?: { actor: string; flags: Record<string, unknown> };
+    };
 
 /**
  * mode: train. On issue_comment events the comment is checked again (the same decision as the
@@ -65,28 +88,55 @@ export type Before =
 export async function beforeTraining(deps: Deps, inputs: GitHubInputs): Promise<Before> {
   if (deps.ctx.eventName !== 'issue_comment') return { train: true, overlay: {} };
   const decision = await checkComment(deps, inputs);
-  if (decision.kind !== 'accepted') return { train: false, reason: decision.kind === 'invalid' ? decision.problems.join('; ') : decision.reason, decision };
+  if (decision.kind !== 'accepted')
+    return {
+      train: false,
+      reason: decision.kind === 'invalid' ? decision.problems.join('; ') : decision.reason,
+      decision,
+    };
   return {
-    train: true, overlay: flagsToRaw(decision.flags), pr: decision.pr, sha: decision.headSha, commentId: decision.commentId,
+    train: true,
+    overlay: flagsToRaw(decision.flags),
+    pr: decision.pr,
+    sha: decision.headSha,
+    commentId: decision.commentId,
     trigger: { actor: decision.actor, flags: decision.flags },
   };
 }
 
-export interface After extends PrReportResult { issue?: { number: number; created: boolean; closed?: boolean } }
+export interface After extends PrReportResult {
+  issue?: { number: number; created: boolean; closed?: boolean };
+}
 
 /**
  * After a finished run: baseline, gates, sticky comment, 🚀/😕 on the /train comment, and the
  * scheduled-run issue. Gate failures are returned; main fails the job with QualityGateError.
  */
-export async function afterTraining(deps: Deps, inputs: GitHubInputs, before: Extract<Before, { train: true }>, run: {
-  metrics: MetricsFile; reportMarkdown?: string; artifacts?: { name: string; url: string }[];
-}): Promise<After> {
+export async function afterTraining(
+  deps: Deps,
+  inputs: GitHubInputs,
+  before: Extract<Before, { train: true }>,
+  run: {
+    metrics: MetricsFile;
+    reportMarkdown?: string;
+    artifacts?: { name: string; url: string }[];
+  },
+): Promise<After> {
   const report = await reportToPullRequest({
-    octokit: deps.octokit, token: deps.token, ctx: deps.ctx, metrics: run.metrics, comment: inputs.comment,
+    octokit: deps.octokit,
+    token: deps.token,
+    ctx: deps.ctx,
+    metrics: run.metrics,
+    comment: inputs.comment,
     gates: { minAccuracy: inputs.minAccuracy, failOnRegression: inputs.failOnRegression },
     artifactMatch: inputs.artifactName ? { name: inputs.artifactName } : undefined,
-    artifacts: run.artifacts, reportMarkdown: run.reportMarkdown, trigger: before.trigger, pr: before.pr, sha: before.sha,
-    selfLogin: deps.selfLogin, warn: deps.warn,
+    artifacts: run.artifacts,
+    reportMarkdown: run.reportMarkdown,
+    trigger: before.trigger,
+    pr: before.pr,
+    sha: before.sha,
+    selfLogin: deps.selfLogin,
+    warn: deps.warn,
   });
   const ok = report.failures.length === 0 && !run.metrics.run.cancelled;
   if (before.commentId !== undefined) await finishTrainComment(deps.octokit, deps.ctx.repo, before.commentId, ok);
@@ -108,6 +158,10 @@ async function scheduleIssue(deps: Deps, failures: GateFailure[]): Promise<After
 }
 
 async function checkComment(deps: Deps, inputs: GitHubInputs): Promise<ChatOpsDecision> {
-  if (deps.ctx.eventName !== 'issue_comment') return { kind: 'ignored', reason: `event ${deps.ctx.eventName} is not issue_comment` };
-  return handleTrainComment(deps.octokit, deps.ctx.repo, deps.ctx.payload as IssueCommentPayload, { allowForks: inputs.allowForks, selfLogin: deps.selfLogin });
+  if (deps.ctx.eventName !== 'issue_comment')
+    return { kind: 'ignored', reason: `event ${deps.ctx.eventName} is not issue_comment` };
+  return handleTrainComment(deps.octokit, deps.ctx.repo, deps.ctx.payload as IssueCommentPayload, {
+    allowForks: inputs.allowForks,
+    selfLogin: deps.selfLogin,
+  });
 }

@@ -17,7 +17,12 @@ export function datastoreRefreshFor(mode: unknown, eventName: string | undefined
 }
 
 /** The previous scheduled run of this workflow on the default branch and its metrics. */
-export function previousScheduledModel(octokit: Octokit, src: ArtifactSource, runId: number, artifact: { name?: string; prefix?: string } = {}) {
+export function previousScheduledModel(
+  octokit: Octokit,
+  src: ArtifactSource,
+  runId: number,
+  artifact: { name?: string; prefix?: string } = {},
+) {
   return loadBaseline(octokit, src, { runId, event: 'schedule', ...artifact });
 }
 
@@ -29,19 +34,38 @@ function issueMarker(workflow: string): string {
 
 async function findGateIssue(octokit: Octokit, repo: RepoRef, workflow: string) {
   const marker = issueMarker(workflow);
-  const issues = await octokit.paginate(octokit.rest.issues.listForRepo, { ...repo, state: 'open', labels: GATE_LABEL, per_page: 100 });
+  const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
+    ...repo,
+    state: 'open',
+    labels: GATE_LABEL,
+    per_page: 100,
+  });
   return issues.find((i) => !i.pull_request && (i.body ?? '').includes(marker));
 }
 
 function failureText(failures: GateFailure[], runUrl: string): string {
-  return [`Quality gates failed in ${link('this scheduled run', runUrl)}:`, '', ...failures.map((f) => `- ${escapeMarkdown(f.message, 400)}`)].join('\n');
+  return [
+    `Quality gates failed in ${link('this scheduled run', runUrl)}:`,
+    '',
+    ...failures.map((f) => `- ${escapeMarkdown(f.message, 400)}`),
+  ].join('\n');
 }
 
 /** Opens one issue per workflow while its gates fail; later failures add a comment to it. */
-export async function reportGateFailure(octokit: Octokit, repo: RepoRef, workflow: string, failures: GateFailure[], runUrl: string): Promise<{ number: number; created: boolean }> {
+export async function reportGateFailure(
+  octokit: Octokit,
+  repo: RepoRef,
+  workflow: string,
+  failures: GateFailure[],
+  runUrl: string,
+): Promise<{ number: number; created: boolean }> {
   const existing = await findGateIssue(octokit, repo, workflow);
   if (existing) {
-    await octokit.rest.issues.createComment({ ...repo, issue_number: existing.number, body: `${failureText(failures, runUrl)}\n` });
+    await octokit.rest.issues.createComment({
+      ...repo,
+      issue_number: existing.number,
+      body: `${failureText(failures, runUrl)}\n`,
+    });
     return { number: existing.number, created: false };
   }
   const { data } = await octokit.rest.issues.create({
@@ -54,10 +78,19 @@ export async function reportGateFailure(octokit: Octokit, repo: RepoRef, workflo
 }
 
 /** When the gates pass again, close the open issue with a note. */
-export async function resolveGateIssue(octokit: Octokit, repo: RepoRef, workflow: string, runUrl: string): Promise<number | undefined> {
+export async function resolveGateIssue(
+  octokit: Octokit,
+  repo: RepoRef,
+  workflow: string,
+  runUrl: string,
+): Promise<number | undefined> {
   const existing = await findGateIssue(octokit, repo, workflow);
   if (!existing) return undefined;
-  await octokit.rest.issues.createComment({ ...repo, issue_number: existing.number, body: `Quality gates pass again in ${link('this scheduled run', runUrl)}. Closing.\n` });
+  await octokit.rest.issues.createComment({
+    ...repo,
+    issue_number: existing.number,
+    body: `Quality gates pass again in ${link('this scheduled run', runUrl)}. Closing.\n`,
+  });
   await octokit.rest.issues.update({ ...repo, issue_number: existing.number, state: 'closed' });
   return existing.number;
 }

@@ -2,7 +2,12 @@
 // confusion matrix (rows = true label, columns = prediction).
 import type { ClassScores, EvalMetrics } from './types.js';
 
-export function classificationMetrics(labels: string[], truth: ArrayLike<number>, predicted: ArrayLike<number>, loss: number): EvalMetrics {
+export function classificationMetrics(
+  labels: string[],
+  truth: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  loss: number,
+): EvalMetrics {
   const k = labels.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < truth.length; i++) confusion[truth[i]][predicted[i]]++;
@@ -38,7 +43,7 @@ export function softmaxRows(logits: Float32Array, k: number): Float32Array {
     let max = -Infinity;
     for (let c = 0; c < k; c++) max = Math.max(max, logits[r * k + c]);
     let sum = 0;
-    for (let c = 0; c < k; c++) sum += (out[r * k + c] = Math.exp(logits[r * k + c] - max));
+    for (let c = 0; c < k; c++) sum += out[r * k + c] = Math.exp(logits[r * k + c] - max);
     for (let c = 0; c < k; c++) out[r * k + c] /= sum;
   }
   return out;

@@ -2,7 +2,13 @@
 // summary, TensorBoard files, PR comments and baselines all read these shapes.
 import type { DatasetStats } from '../data/stats.js';
 
-export interface ClassScores { label: string; precision: number; recall: number; f1: number; support: number }
+export interface ClassScores {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
 
 export interface EvalMetrics {
   loss: number;

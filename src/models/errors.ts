@@ -2,5 +2,10 @@
 // file (or id) and says what to do about it.
 export class ModelError extends Error {
   override name = 'ModelError';
-  constructor(readonly file: string, message: string) { super(message); }
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }

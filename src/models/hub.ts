@@ -33,14 +33,19 @@ export interface ResolveOptions {
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
-const CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; '
-  + 'M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
+const CONVERT_HINT =
+  'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; ' +
+  'M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 
 export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Promise<ModelFiles> {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith('.') || nameOrPath.includes('\\');
-  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return localFiles(resolve(nameOrPath), opts.requireTokenizer ?? true);
+  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory())
+    return localFiles(resolve(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes('..')) {
-    throw new ModelError(nameOrPath, `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? '' : ' nor a hub id (like bert-base-uncased or org/name)'}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`);
+    throw new ModelError(
+      nameOrPath,
+      `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? '' : ' nor a hub id (like bert-base-uncased or org/name)'}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`,
+    );
   }
   return hubFiles(nameOrPath, opts);
 }
@@ -48,27 +53,50 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
 function localFiles(dir: string, requireTokenizer: boolean): ModelFiles {
   const at = (f: string) => (existsSync(join(dir, f)) ? join(dir, f) : undefined);
   const config = at('config.json');
-  if (!config) throw new ModelError(dir, `${dir} has no config.json; a model directory needs config.json, model.safetensors and tokenizer.json (or vocab.txt)`);
+  if (!config)
+    throw new ModelError(
+      dir,
+      `${dir} has no config.json; a model directory needs config.json, model.safetensors and tokenizer.json (or vocab.txt)`,
+    );
   const weights = at('model.safetensors');
   if (!weights) {
     const other = ['pytorch_model.bin', 'model.safetensors.index.json', 'tf_model.h5'].find((f) => at(f));
-    throw new ModelError(dir, other
-      ? `${dir} has ${other} but no model.safetensors; textclf reads single-file safetensors weights only. ${CONVERT_HINT.replace('PATH', JSON.stringify(dir))}`
-      : `${dir} has no model.safetensors (the weights); add it or pass another model`);
+    throw new ModelError(
+      dir,
+      other
+        ? `${dir} has ${other} but no model.safetensors; textclf reads single-file safetensors weights only. ${CONVERT_HINT.replace('PATH', JSON.stringify(dir))}`
+        : `${dir} has no model.safetensors (the weights); add it or pass another model`,
+    );
   }
-  const tokenizerJson = at('tokenizer.json'), vocabTxt = at('vocab.txt');
-  if (requireTokenizer && !tokenizerJson && !vocabTxt) throw new ModelError(dir, `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it (or train on pre-tokenized JSONL)`);
-  return { dir, config, weights, tokenizerJson, vocabTxt, tokenizerConfig: at('tokenizer_config.json'), source: 'local' };
+  const tokenizerJson = at('tokenizer.json'),
+    vocabTxt = at('vocab.txt');
+  if (requireTokenizer && !tokenizerJson && !vocabTxt)
+    throw new ModelError(
+      dir,
+      `${dir} has neither tokenizer.json nor vocab.txt; copy the tokenizer files of the base model into it (or train on pre-tokenized JSONL)`,
+    );
+  return {
+    dir,
+    config,
+    weights,
+    tokenizerJson,
+    vocabTxt,
+    tokenizerConfig: at('tokenizer_config.json'),
+    source: 'local',
+  };
 }
 
 /** The hub host from the flag, else HF_ENDPOINT, with the trailing slash the library expects. */
 export function hubHost(hubUrl?: string): string {
   const host = hubUrl || process.env.HF_ENDPOINT || DEFAULT_HUB;
   let u: URL;
-  try { u = new URL(host); } catch {
+  try {
+    u = new URL(host);
+  } catch {
     throw new ModelError('hub_url', `hub_url '${host}' is not a URL; use e.g. https://huggingface.co/`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ModelError('hub_url', `hub_url '${host}' must be http(s)`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new ModelError('hub_url', `hub_url '${host}' must be http(s)`);
   return host.endsWith('/') ? host : `${host}/`;
 }
 
@@ -87,21 +115,32 @@ async function hubFiles(id: string, opts: ResolveOptions): Promise<ModelFiles> {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
       const msg = (e as Error).message;
-      if (/404|not found|Could not locate/i.test(msg)) throw new ModelError(id, `${where}: config.json not found (404). Check the model id, or set hub_url / HF_ENDPOINT to the right host`);
-      throw new ModelError(id, `${where}: downloading config.json failed: ${msg}. Check hub_url / HF_ENDPOINT and the network`);
+      if (/404|not found|Could not locate/i.test(msg))
+        throw new ModelError(
+          id,
+          `${where}: config.json not found (404). Check the model id, or set hub_url / HF_ENDPOINT to the right host`,
+        );
+      throw new ModelError(
+        id,
+        `${where}: downloading config.json failed: ${msg}. Check hub_url / HF_ENDPOINT and the network`,
+      );
     }
   }
   const fetchFile = (file: string) => fetchToCache(host, id, revision, file, join(dir, file));
   const weights = await fetchFile('model.safetensors');
   if (!weights) {
     const bin = await probe(host, id, revision, 'pytorch_model.bin');
-    throw new ModelError(id, bin
-      ? `${where} has pytorch_model.bin but no model.safetensors; textclf reads safetensors only (no pickle). ${CONVERT_HINT.replace('PATH', JSON.stringify(id))}`
-      : `${where} has no model.safetensors; pick a model that ships safetensors weights`);
+    throw new ModelError(
+      id,
+      bin
+        ? `${where} has pytorch_model.bin but no model.safetensors; textclf reads safetensors only (no pickle). ${CONVERT_HINT.replace('PATH', JSON.stringify(id))}`
+        : `${where} has no model.safetensors; pick a model that ships safetensors weights`,
+    );
   }
   const tokenizerJson = await fetchFile('tokenizer.json');
   const vocabTxt = tokenizerJson ? undefined : await fetchFile('vocab.txt');
-  if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt) throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
+  if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt)
+    throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile('tokenizer_config.json');
   return { dir, config: join(dir, 'config.json'), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: 'hub' };
 }
@@ -116,7 +155,9 @@ function headers(url: string): Record<string, string> {
   // Like the library: a token only ever goes to huggingface.co itself.
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
   const host = new URL(url).hostname;
-  return token && (host === 'huggingface.co' || host === 'hf.co' || host.endsWith('.huggingface.co')) ? { Authorization: `Bearer ${token}` } : {};
+  return token && (host === 'huggingface.co' || host === 'hf.co' || host.endsWith('.huggingface.co'))
+    ? { Authorization: `Bearer ${token}` }
+    : {};
 }
 
 async function probe(host: string, id: string, revision: string, file: string): Promise<boolean> {
@@ -127,15 +168,26 @@ async function probe(host: string, id: string, revision: string, file: string): 
 }
 
 /** Downloads one file into the cache (temp file + rename); undefined when the hub says 404. */
-async function fetchToCache(host: string, id: string, revision: string, file: string, dest: string): Promise<string | undefined> {
+async function fetchToCache(
+  host: string,
+  id: string,
+  revision: string,
+  file: string,
+  dest: string,
+): Promise<string | undefined> {
   if (existsSync(dest)) return dest;
   // A remembered 404 keeps cached loads request-free for optional files (tokenizer_config.json ...).
   const absent = `${dest}.absent`;
   if (existsSync(absent)) return undefined;
   const url = fileUrl(host, id, revision, file);
   let res: Response;
-  try { res = await fetch(url, { headers: headers(url) }); } catch (e) {
-    throw new ModelError(id, `downloading ${url} failed: ${(e as Error).message}. Check hub_url / HF_ENDPOINT and the network`);
+  try {
+    res = await fetch(url, { headers: headers(url) });
+  } catch (e) {
+    throw new ModelError(
+      id,
+      `downloading ${url} failed: ${(e as Error).message}. Check hub_url / HF_ENDPOINT and the network`,
+    );
   }
   if (res.status === 404) {
     await res.body?.cancel();

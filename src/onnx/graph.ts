@@ -1,11 +1,21 @@
 // A typed ONNX graph under construction: values carry dtype and (possibly symbolic) shape,
 // so gradients and build-time checks can reason about them before anything runs.
-import { DType, TypedArray, typedArrayOf } from './dtype.js';
+import { type DType, type TypedArray, typedArrayOf } from './dtype.js';
 import { GraphBuildError, type Attr, type Shape } from './ir.js';
 import { inferOutputs } from './shape-inference.js';
 import { numElements } from '../util/shape.js';
 
-export { float, FloatAttr, GraphBuildError, isUnknown, unknownDim, type Attr, type Dim, type Shape, type TensorData } from './ir.js';
+export {
+  float,
+  FloatAttr,
+  GraphBuildError,
+  isUnknown,
+  unknownDim,
+  type Attr,
+  type Dim,
+  type Shape,
+  type TensorData,
+} from './ir.js';
 
 export class Value {
   /** Values known at build time (small int64/float constants), used by shape inference. */
@@ -17,8 +27,12 @@ export class Value {
     readonly shape: Shape,
     readonly producer?: Node,
   ) {}
-  get rank(): number { return this.shape.length; }
-  toString(): string { return `${this.name}:${this.dtype}[${this.shape.join(',')}]`; }
+  get rank(): number {
+    return this.shape.length;
+  }
+  toString(): string {
+    return `${this.name}:${this.dtype}[${this.shape.join(',')}]`;
+  }
 }
 
 export class Node {
@@ -53,7 +67,10 @@ export class Graph {
   /** Values this graph defines (inputs, initializers, node outputs): anything else is unknown here. */
   private readonly defined = new Set<Value>();
 
-  constructor(readonly name = 'graph', readonly parent?: Graph) {
+  constructor(
+    readonly name = 'graph',
+    readonly parent?: Graph,
+  ) {
     this.names = parent ? parent.names : new Set();
   }
 
@@ -75,8 +92,8 @@ export class Graph {
 
   /** True when `v` may be read here: it belongs to this graph or an enclosing one (outer scope). */
   canRead(v: Value): boolean {
-    for (let g: Graph | undefined = this; g; g = g.parent) if (v.graph === g) return true;
-    return false;
+    if (v.graph === this) return true;
+    return this.parent ? this.parent.canRead(v) : false;
   }
 
   /** True when `v` is an input, initializer or node output of this graph. */
@@ -108,7 +125,7 @@ export class Graph {
     const small = values.length <= 64;
     const key = small ? `${dtype}|${dims.join(',')}|${Array.from(values as ArrayLike<number>).join(',')}` : '';
     if (small && this.constCache.has(key)) return this.constCache.get(key)!;
-    const data = ArrayBuffer.isView(values) ? values as TypedArray : typedArrayOf(dtype, values as number[]);
+    const data = ArrayBuffer.isView(values) ? (values as TypedArray) : typedArrayOf(dtype, values as number[]);
     const [v] = this.node('Constant', [], { value: { dtype, shape: dims, data } }, { name: this.uniqueName('const') });
     if (small) {
       v.constValue = Array.from(values as ArrayLike<number | bigint>, Number);
@@ -127,15 +144,24 @@ export class Graph {
     return this.constant('int64', values, [values.length]);
   }
 
-  node(opType: string, inputs: (Value | null | undefined)[], attrs: Record<string, Attr> = {}, opts: NodeOptions = {}): Value[] {
+  node(
+    opType: string,
+    inputs: (Value | null | undefined)[],
+    attrs: Record<string, Attr> = {},
+    opts: NodeOptions = {},
+  ): Value[] {
     const name = opts.name ?? this.uniqueName(opType);
     const ins = inputs.map((v) => v ?? null);
     ins.forEach((v, i) => {
       if (v && !this.canRead(v)) {
-        throw new GraphBuildError(`node '${name}' (${opType}): input ${i} '${v.name}' belongs to graph '${v.graph.name}', not to '${this.name}' or an enclosing graph`);
+        throw new GraphBuildError(
+          `node '${name}' (${opType}): input ${i} '${v.name}' belongs to graph '${v.graph.name}', not to '${this.name}' or an enclosing graph`,
+        );
       }
       if (v && !v.graph.defines(v)) {
-        throw new GraphBuildError(`node '${name}' (${opType}): input ${i} '${v.name}' is unknown: it is not an input, initializer or node output of graph '${v.graph.name}' (create values with g.input/g.initializer/g.op)`);
+        throw new GraphBuildError(
+          `node '${name}' (${opType}): input ${i} '${v.name}' is unknown: it is not an input, initializer or node output of graph '${v.graph.name}' (create values with g.input/g.initializer/g.op)`,
+        );
       }
     });
     const node = new Node(this, opType, name, ins, attrs, opts.domain ?? '');
@@ -160,7 +186,12 @@ export class Graph {
   }
 
   /** One-output shorthand for `node`. */
-  op(opType: string, inputs: (Value | null | undefined)[], attrs: Record<string, Attr> = {}, opts: NodeOptions = {}): Value {
+  op(
+    opType: string,
+    inputs: (Value | null | undefined)[],
+    attrs: Record<string, Attr> = {},
+    opts: NodeOptions = {},
+  ): Value {
     return this.node(opType, inputs, attrs, opts)[0];
   }
 
@@ -168,7 +199,8 @@ export class Graph {
   output(value: Value, name?: string): Value {
     let v = value;
     if (name && name !== value.name) v = this.op('Identity', [value], {}, { outputNames: [name] });
-    if (!this.canRead(v)) throw new GraphBuildError(`output '${name ?? v.name}' is not readable in graph '${this.name}'`);
+    if (!this.canRead(v))
+      throw new GraphBuildError(`output '${name ?? v.name}' is not readable in graph '${this.name}'`);
     this.outputs.push({ value: v, name: v.name });
     return v;
   }

@@ -8,9 +8,15 @@ export type Dim = number | string;
 export type Shape = Dim[];
 
 /** Forces a FLOAT attribute where a plain JS number would be read as INT. */
-export class FloatAttr { constructor(readonly value: number) {} }
+export class FloatAttr {
+  constructor(readonly value: number) {}
+}
 export const float = (v: number) => new FloatAttr(v);
-export interface TensorData { dtype: DType; shape: number[]; data: TypedArray }
+export interface TensorData {
+  dtype: DType;
+  shape: number[];
+  data: TypedArray;
+}
 export type Attr = number | FloatAttr | string | number[] | string[] | GraphView | TensorData;
 
 export class GraphBuildError extends Error {
@@ -42,5 +48,9 @@ export interface GraphView {
 
 let unknownCounter = 0;
 /** A fresh symbol for a dimension nobody can know at build time. */
-export function unknownDim(): string { return `?${++unknownCounter}`; }
-export function isUnknown(d: Dim): boolean { return typeof d === 'string' && d.startsWith('?'); }
+export function unknownDim(): string {
+  return `?${++unknownCounter}`;
+}
+export function isUnknown(d: Dim): boolean {
+  return typeof d === 'string' && d.startsWith('?');
+}

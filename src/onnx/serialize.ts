@@ -1,7 +1,7 @@
 // Graph -> ONNX ModelProto bytes (onnx-proto: the official onnx.proto compiled for protobufjs).
 import onnxProto from 'onnx-proto';
-import { BYTES_PER_ELEMENT, ONNX_DTYPE, TypedArray } from './dtype.js';
-import { FloatAttr, Graph, isUnknown, Shape, TensorData, Value } from './graph.js';
+import { BYTES_PER_ELEMENT, ONNX_DTYPE, type TypedArray } from './dtype.js';
+import { FloatAttr, Graph, isUnknown, type Shape, type TensorData, type Value } from './graph.js';
 import type { Attr } from './graph.js';
 
 const { onnx } = onnxProto;
@@ -31,7 +31,8 @@ function attribute(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
   if (typeof a === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(a) };
   if (a instanceof Graph) return { name, type: T.GRAPH, g: graphProto(a) };
   if (Array.isArray(a)) {
-    if (a.every((x) => typeof x === 'string')) return { name, type: T.STRINGS, strings: (a as string[]).map((s) => new TextEncoder().encode(s)) };
+    if (a.every((x) => typeof x === 'string'))
+      return { name, type: T.STRINGS, strings: (a as string[]).map((s) => new TextEncoder().encode(s)) };
     const nums = a as number[];
     return nums.every(Number.isInteger) ? { name, type: T.INTS, ints: nums } : { name, type: T.FLOATS, floats: nums };
   }
@@ -44,7 +45,9 @@ export function graphProto(g: Graph): onnxProto.onnx.IGraphProto {
     name: g.name,
     input: g.inputs.map((v) => valueInfo(v)),
     output: g.outputs.map((o) => valueInfo(o.value, o.name)),
-    initializer: g.initializers.map((i) => tensorProto(i.value.name, { dtype: i.value.dtype, shape: i.value.shape as number[], data: i.data })),
+    initializer: g.initializers.map((i) =>
+      tensorProto(i.value.name, { dtype: i.value.dtype, shape: i.value.shape as number[], data: i.data }),
+    ),
     node: g.nodes.map((n) => ({
       name: n.name,
       opType: n.opType,

@@ -12,7 +12,10 @@ export interface SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
-export async function sessionFor(graphOrBytes: Graph | Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function sessionFor(
+  graphOrBytes: Graph | Uint8Array,
+  opts: SessionOptions = {},
+): Promise<ort.InferenceSession> {
   const bytes = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
   return ort.InferenceSession.create(bytes, {
     executionProviders: opts.executionProviders ?? ['cpu'],

@@ -1,10 +1,23 @@
 // Build-time output dtype/shape for every op the engine emits. Shapes may be symbolic;
 // anything knowable is checked here so a bad graph fails with the node's name, not inside ORT.
-import { GraphBuildError, isUnknown, unknownDim, type Dim, type GraphView, type NodeView as Node, type Shape, type TensorData, type ValueView as Value } from './ir.js';
+import {
+  GraphBuildError,
+  isUnknown,
+  unknownDim,
+  type Dim,
+  type GraphView,
+  type NodeView as Node,
+  type Shape,
+  type TensorData,
+  type ValueView as Value,
+} from './ir.js';
 import type { DType } from './dtype.js';
 import { numElements } from '../util/shape.js';
 
-export interface OutInfo { dtype: DType; shape: Shape }
+export interface OutInfo {
+  dtype: DType;
+  shape: Shape;
+}
 /** `expected`: the output count the caller asked for (g.node's `outputs` option), if any. */
 type Infer = (n: Node, ins: readonly (Value | null)[], expected?: number) => OutInfo[];
 
@@ -18,7 +31,8 @@ function need(n: Node, ins: readonly (Value | null)[], i: number, what = `input 
   return v!;
 }
 
-const intAttr = (n: Node, k: string, d: number): number => (n.attrs[k] === undefined ? d : Number(n.attrs[k] as number));
+const intAttr = (n: Node, k: string, d: number): number =>
+  n.attrs[k] === undefined ? d : Number(n.attrs[k] as number);
 const normAxis = (n: Node, axis: number, rank: number, of?: Value): number => {
   const a = axis < 0 ? axis + rank : axis;
   const what = of ? ` of input '${of.name}' [${of.shape}]` : '';
@@ -47,28 +61,35 @@ export function broadcastShapes(a: Shape, b: Shape, where = 'broadcast'): Shape 
   return out;
 }
 
-const sameAs = (i: number): Infer => (n, ins) => {
-  const v = need(n, ins, i);
-  return [{ dtype: v.dtype, shape: v.shape }];
-};
+const sameAs =
+  (i: number): Infer =>
+  (n, ins) => {
+    const v = need(n, ins, i);
+    return [{ dtype: v.dtype, shape: v.shape }];
+  };
 
 /** Same dtype/shape as input 0, with the `axis` attribute checked against its rank. */
-const axisChecked = (dflt: number): Infer => (n, ins) => {
-  const x = need(n, ins, 0);
-  normAxis(n, intAttr(n, 'axis', dflt), x.rank, x);
-  return [{ dtype: x.dtype, shape: x.shape }];
-};
+const axisChecked =
+  (dflt: number): Infer =>
+  (n, ins) => {
+    const x = need(n, ins, 0);
+    normAxis(n, intAttr(n, 'axis', dflt), x.rank, x);
+    return [{ dtype: x.dtype, shape: x.shape }];
+  };
 
-const broadcasting = (outType?: DType): Infer => (n, ins) => {
-  const vs = ins.map((_, i) => need(n, ins, i));
-  const dtype = vs[0].dtype;
-  for (const v of vs) {
-    if (!outType && v.dtype !== dtype) fail(n, `input '${v.name}' is ${v.dtype}, expected ${dtype} like '${vs[0].name}'`);
-  }
-  let shape = vs[0].shape;
-  for (const v of vs.slice(1)) shape = broadcastShapes(shape, v.shape, `node '${n.name}' (${n.opType})`);
-  return [{ dtype: outType ?? dtype, shape }];
-};
+const broadcasting =
+  (outType?: DType): Infer =>
+  (n, ins) => {
+    const vs = ins.map((_, i) => need(n, ins, i));
+    const dtype = vs[0].dtype;
+    for (const v of vs) {
+      if (!outType && v.dtype !== dtype)
+        fail(n, `input '${v.name}' is ${v.dtype}, expected ${dtype} like '${vs[0].name}'`);
+    }
+    let shape = vs[0].shape;
+    for (const v of vs.slice(1)) shape = broadcastShapes(shape, v.shape, `node '${n.name}' (${n.opType})`);
+    return [{ dtype: outType ?? dtype, shape }];
+  };
 
 function constInts(n: Node, v: Value | null, what: string): number[] | undefined {
   if (!v) return undefined;
@@ -81,7 +102,8 @@ function reduceInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const keep = intAttr(n, 'keepdims', 1) === 1;
   const axesV = ins[1] ?? null;
   // Opset 17: only ReduceSum takes axes as an input; the others move to an input at opset 18.
-  if (axesV && n.opType !== 'ReduceSum') fail(n, `in opset 17 ${n.opType} takes axes as an attribute ({ axes: [...] }), not as input '${axesV.name}'`);
+  if (axesV && n.opType !== 'ReduceSum')
+    fail(n, `in opset 17 ${n.opType} takes axes as an attribute ({ axes: [...] }), not as input '${axesV.name}'`);
   let axes = axesV ? constInts(n, axesV, 'axes') : (n.attrs.axes as number[] | undefined);
   if (axesV && !axes) {
     // Runtime axes: rank is still known when keepdims=1.
@@ -162,11 +184,15 @@ function gemmInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const a = need(n, ins, 0);
   const b = need(n, ins, 1);
   if (a.rank !== 2 || b.rank !== 2) fail(n, `Gemm needs 2-D inputs, got [${a.shape}] and [${b.shape}]`);
-  const ta = intAttr(n, 'transA', 0), tb = intAttr(n, 'transB', 0);
+  const ta = intAttr(n, 'transA', 0),
+    tb = intAttr(n, 'transB', 0);
   const [m, k1] = ta ? [a.shape[1], a.shape[0]] : a.shape;
   const [k2, nn] = tb ? [b.shape[1], b.shape[0]] : b.shape;
   if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
-    fail(n, `inner dimensions differ: '${a.name}' [${a.shape}] x '${b.name}' [${b.shape}] (transA=${ta}, transB=${tb})`);
+    fail(
+      n,
+      `inner dimensions differ: '${a.name}' [${a.shape}] x '${b.name}' [${b.shape}] (transA=${ta}, transB=${tb})`,
+    );
   }
   const c = ins[2];
   if (c) broadcastShapes([m, nn], c.shape, `node '${n.name}' (Gemm bias)`);
@@ -185,10 +211,12 @@ function sliceInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
     const a = normAxis(n, ax, x.rank, x);
     const st = steps?.[i] ?? 1;
     const d = shape[a];
-    let s = starts[i], e = ends[i];
+    let s = starts[i],
+      e = ends[i];
     if (typeof d === 'number') {
       const clamp = (v: number) => Math.max(st > 0 ? 0 : -1, Math.min(st > 0 ? d : d - 1, v < 0 ? v + d : v));
-      s = clamp(s); e = clamp(e);
+      s = clamp(s);
+      e = clamp(e);
       shape[a] = Math.max(0, Math.ceil((e - s) / st));
     } else if (st === 1 && s >= 0 && e >= 0 && e < 2 ** 31) {
       shape[a] = e - s; // e.g. [CLS]: [0,1) of a symbolic length (valid when the length >= e)
@@ -202,9 +230,18 @@ function padInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const padsV = need(n, ins, 1, 'pads');
   const pads = constInts(n, padsV, 'pads');
   const len = padsV.shape[0];
-  if (typeof len === 'number' && len !== 2 * x.rank) fail(n, `pads '${padsV.name}' has ${len} values, expected ${2 * x.rank} (begin and end for each axis of '${x.name}')`);
-  const shape = x.shape.map((d, i) => (pads && typeof d === 'number' ? d + pads[i] + pads[i + x.rank]
-    : pads && pads[i] === 0 && pads[i + x.rank] === 0 ? d : unknownDim()));
+  if (typeof len === 'number' && len !== 2 * x.rank)
+    fail(
+      n,
+      `pads '${padsV.name}' has ${len} values, expected ${2 * x.rank} (begin and end for each axis of '${x.name}')`,
+    );
+  const shape = x.shape.map((d, i) =>
+    pads && typeof d === 'number'
+      ? d + pads[i] + pads[i + x.rank]
+      : pads && pads[i] === 0 && pads[i + x.rank] === 0
+        ? d
+        : unknownDim(),
+  );
   return [{ dtype: x.dtype, shape }];
 }
 
@@ -271,9 +308,10 @@ function splitInfer(n: Node, ins: readonly (Value | null)[], expected?: number):
   const a = normAxis(n, intAttr(n, 'axis', 0), x.rank, x);
   const sizes = constInts(n, ins[1] ?? null, 'split');
   // Run-time sizes (e.g. a Concat gradient over symbolic dims): the count is the sizes' length.
-  const runtimeCount = ins[1] && !sizes && typeof ins[1].shape[0] === 'number' ? ins[1].shape[0] as number : 0;
+  const runtimeCount = ins[1] && !sizes && typeof ins[1].shape[0] === 'number' ? (ins[1].shape[0] as number) : 0;
   // Opset 17 has no num_outputs: without sizes, Split cuts equal parts, one per declared output.
-  if (n.attrs.num_outputs !== undefined) fail(n, 'num_outputs is opset 18; in opset 17 give split sizes (input 1) or { outputs: n }');
+  if (n.attrs.num_outputs !== undefined)
+    fail(n, 'num_outputs is opset 18; in opset 17 give split sizes (input 1) or { outputs: n }');
   const count = sizes?.length ?? (runtimeCount || expected || 0);
   if (!count) fail(n, `give split sizes (input 1) or the number of outputs ({ outputs: n }) for '${x.name}'`);
   if (!sizes && !runtimeCount && typeof x.shape[a] === 'number' && (x.shape[a] as number) % count !== 0) {
@@ -293,20 +331,36 @@ function layerNormInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const statShape = x.shape.map((d, i) => (i < a ? d : 1));
   const scale = need(n, ins, 1, 'scale');
   const norm = x.shape.slice(a);
-  if (scale.rank !== norm.length || scale.shape.some((d, i) => typeof d === 'number' && typeof norm[i] === 'number' && d !== norm[i])) {
+  if (
+    scale.rank !== norm.length ||
+    scale.shape.some((d, i) => typeof d === 'number' && typeof norm[i] === 'number' && d !== norm[i])
+  ) {
     fail(n, `scale '${scale.name}' [${scale.shape}] does not match the normalised dims [${norm}]`);
   }
   // Mean/InvStdDev have the stash_type (default 1 = float32), even for float64 input.
   const stash = intAttr(n, 'stash_type', 1);
-  if (stash !== 1 && stash !== 11) fail(n, `stash_type ${stash} is not supported (use 1 for float32 or 11 for float64)`);
+  if (stash !== 1 && stash !== 11)
+    fail(n, `stash_type ${stash} is not supported (use 1 for float32 or 11 for float64)`);
   const stat: DType = stash === 11 ? 'float64' : 'float32';
-  return [{ dtype: x.dtype, shape: x.shape }, { dtype: stat, shape: statShape }, { dtype: stat, shape: statShape }];
+  return [
+    { dtype: x.dtype, shape: x.shape },
+    { dtype: stat, shape: statShape },
+    { dtype: stat, shape: statShape },
+  ];
 }
 
 function castInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const to = n.attrs.to as number;
-  const map: Record<number, DType> = { 1: 'float32', 2: 'uint8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
+  const map: Record<number, DType> = {
+    1: 'float32',
+    2: 'uint8',
+    6: 'int32',
+    7: 'int64',
+    9: 'bool',
+    10: 'float16',
+    11: 'float64',
+  };
   if (!map[to]) fail(n, `unsupported Cast target ${to}`);
   return [{ dtype: map[to], shape: x.shape }];
 }
@@ -320,12 +374,18 @@ function constantInfer(n: Node): OutInfo[] {
 function loopInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const body = n.attrs.body as GraphView;
   const carried = ins.length - 2;
-  if (body.inputs.length !== carried + 2) fail(n, `body has ${body.inputs.length} inputs, expected ${carried + 2} (iter, cond, ${carried} carried)`);
-  if (body.outputs.length < carried + 1) fail(n, `body has ${body.outputs.length} outputs, expected at least ${carried + 1}`);
+  if (body.inputs.length !== carried + 2)
+    fail(n, `body has ${body.inputs.length} inputs, expected ${carried + 2} (iter, cond, ${carried} carried)`);
+  if (body.outputs.length < carried + 1)
+    fail(n, `body has ${body.outputs.length} outputs, expected at least ${carried + 1}`);
   const trip = ins[0]?.constValue?.[0] ?? unknownDim();
-  return body.outputs.slice(1).map((o, i) => (i < carried
-    ? { dtype: o.value.dtype, shape: ins[i + 2]!.shape }
-    : { dtype: o.value.dtype, shape: [trip, ...o.value.shape] }));
+  return body.outputs
+    .slice(1)
+    .map((o, i) =>
+      i < carried
+        ? { dtype: o.value.dtype, shape: ins[i + 2]!.shape }
+        : { dtype: o.value.dtype, shape: [trip, ...o.value.shape] },
+    );
 }
 
 function sceLossInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
@@ -333,45 +393,91 @@ function sceLossInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const y = need(n, ins, 1, 'labels');
   if (y.dtype !== 'int64' && y.dtype !== 'int32') fail(n, `labels '${y.name}' must be int64`);
   const red = (n.attrs.reduction as string | undefined) ?? 'mean';
-  return [{ dtype: x.dtype, shape: red === 'none' ? y.shape : [] }, { dtype: x.dtype, shape: x.shape }];
+  return [
+    { dtype: x.dtype, shape: red === 'none' ? y.shape : [] },
+    { dtype: x.dtype, shape: x.shape },
+  ];
 }
 
 const INFER: Record<string, Infer> = {
   Constant: (n) => constantInfer(n),
-  Identity: sameAs(0), Neg: sameAs(0), Exp: sameAs(0), Log: sameAs(0), Sqrt: sameAs(0), Erf: sameAs(0),
-  Tanh: sameAs(0), Relu: sameAs(0), Sigmoid: sameAs(0), Abs: sameAs(0), Reciprocal: sameAs(0), Sign: sameAs(0),
-  Softmax: axisChecked(-1), LogSoftmax: axisChecked(-1), Clip: sameAs(0),
-  Add: broadcasting(), Sub: broadcasting(), Mul: broadcasting(), Div: broadcasting(), Pow: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) }],
-  Max: broadcasting(), Min: broadcasting(), Sum: broadcasting(),
-  Equal: broadcasting('bool'), Less: broadcasting('bool'), Greater: broadcasting('bool'), And: broadcasting('bool'),
-  Or: broadcasting('bool'), Not: sameAs(0),
+  Identity: sameAs(0),
+  Neg: sameAs(0),
+  Exp: sameAs(0),
+  Log: sameAs(0),
+  Sqrt: sameAs(0),
+  Erf: sameAs(0),
+  Tanh: sameAs(0),
+  Relu: sameAs(0),
+  Sigmoid: sameAs(0),
+  Abs: sameAs(0),
+  Reciprocal: sameAs(0),
+  Sign: sameAs(0),
+  Softmax: axisChecked(-1),
+  LogSoftmax: axisChecked(-1),
+  Clip: sameAs(0),
+  Add: broadcasting(),
+  Sub: broadcasting(),
+  Mul: broadcasting(),
+  Div: broadcasting(),
+  Pow: (n, ins) => [
+    { dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) },
+  ],
+  Max: broadcasting(),
+  Min: broadcasting(),
+  Sum: broadcasting(),
+  Equal: broadcasting('bool'),
+  Less: broadcasting('bool'),
+  Greater: broadcasting('bool'),
+  And: broadcasting('bool'),
+  Or: broadcasting('bool'),
+  Not: sameAs(0),
   Where: (n, ins) => {
     const c = need(n, ins, 0, 'condition');
     if (c.dtype !== 'bool') fail(n, `condition '${c.name}' must be bool`);
-    const a = need(n, ins, 1), b = need(n, ins, 2);
+    const a = need(n, ins, 1),
+      b = need(n, ins, 2);
     if (a.dtype !== b.dtype) fail(n, `branches are ${a.dtype} and ${b.dtype}`);
-    return [{ dtype: a.dtype, shape: broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape, `node '${n.name}' (Where)`) }];
+    return [
+      {
+        dtype: a.dtype,
+        shape: broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape, `node '${n.name}' (Where)`),
+      },
+    ];
   },
   Cast: castInfer,
   CastLike: (n, ins) => [{ dtype: need(n, ins, 1).dtype, shape: need(n, ins, 0).shape }],
-  MatMul: matmulInfer, Gemm: gemmInfer,
-  Reshape: reshapeInfer, Transpose: transposeInfer, Unsqueeze: unsqueezeInfer, Squeeze: squeezeInfer,
+  MatMul: matmulInfer,
+  Gemm: gemmInfer,
+  Reshape: reshapeInfer,
+  Transpose: transposeInfer,
+  Unsqueeze: unsqueezeInfer,
+  Squeeze: squeezeInfer,
   Flatten: (n, ins) => {
     const x = need(n, ins, 0);
     const raw = intAttr(n, 'axis', 1);
     const a = raw < 0 ? raw + x.rank : raw; // Flatten allows axis == rank
-    if (a < 0 || a > x.rank) fail(n, `axis ${raw} is out of range for input '${x.name}' of rank ${x.rank} (use -${x.rank}..${x.rank})`);
-    const prod = (ds: Shape): Dim => (ds.every((d) => typeof d === 'number') ? (ds as number[]).reduce((p, q) => p * q, 1) : unknownDim());
+    if (a < 0 || a > x.rank)
+      fail(n, `axis ${raw} is out of range for input '${x.name}' of rank ${x.rank} (use -${x.rank}..${x.rank})`);
+    const prod = (ds: Shape): Dim =>
+      ds.every((d) => typeof d === 'number') ? (ds as number[]).reduce((p, q) => p * q, 1) : unknownDim();
     return [{ dtype: x.dtype, shape: [prod(x.shape.slice(0, a)), prod(x.shape.slice(a))] }];
   },
   Gather: gatherInfer,
   Pad: padInfer,
   GatherElements: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 1).shape }],
-  ScatterND: sameAs(0), ScatterElements: sameAs(0),
-  Slice: sliceInfer, Concat: concatInfer, Split: splitInfer,
+  ScatterND: sameAs(0),
+  ScatterElements: sameAs(0),
+  Slice: sliceInfer,
+  Concat: concatInfer,
+  Split: splitInfer,
   LayerNormalization: layerNormInfer,
-  ReduceSum: reduceInfer, ReduceMean: reduceInfer, ReduceMax: reduceInfer, ReduceSumSquare: reduceInfer,
-  ReduceL2: reduceInfer, ReduceProd: reduceInfer,
+  ReduceSum: reduceInfer,
+  ReduceMean: reduceInfer,
+  ReduceMax: reduceInfer,
+  ReduceSumSquare: reduceInfer,
+  ReduceL2: reduceInfer,
+  ReduceProd: reduceInfer,
   ArgMax: (n, ins) => {
     const x = need(n, ins, 0);
     const a = normAxis(n, intAttr(n, 'axis', 0), x.rank, x);
@@ -380,7 +486,10 @@ const INFER: Record<string, Infer> = {
   },
   Dropout: (n, ins) => {
     const x = need(n, ins, 0);
-    return [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }];
+    return [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: 'bool', shape: x.shape },
+    ];
   },
   Shape: (n, ins) => [{ dtype: 'int64', shape: [need(n, ins, 0).rank] }],
   Size: () => [{ dtype: 'int64', shape: [] }],
@@ -388,7 +497,9 @@ const INFER: Record<string, Infer> = {
     const s = need(n, ins, 0);
     const len = s.shape[0];
     const v = n.attrs.value as TensorData | undefined;
-    const dims = s.constValue ?? (typeof len === 'number' ? Array.from({ length: len }, () => unknownDim()) : fail(n, 'shape length unknown'));
+    const dims =
+      s.constValue ??
+      (typeof len === 'number' ? Array.from({ length: len }, () => unknownDim()) : fail(n, 'shape length unknown'));
     return [{ dtype: v?.dtype ?? 'float32', shape: dims as Shape }];
   },
   Expand: (n, ins) => {
@@ -396,7 +507,9 @@ const INFER: Record<string, Infer> = {
     const s = need(n, ins, 1, 'shape');
     const t = s.constValue;
     const len = s.shape[0];
-    const target: Shape = t ?? (typeof len === 'number' ? Array.from({ length: len }, () => unknownDim()) : fail(n, 'shape length unknown'));
+    const target: Shape =
+      t ??
+      (typeof len === 'number' ? Array.from({ length: len }, () => unknownDim()) : fail(n, 'shape length unknown'));
     return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, target, `node '${n.name}' (Expand)`) }];
   },
   OneHot: (n, ins) => {
@@ -417,7 +530,9 @@ const INFER: Record<string, Infer> = {
 
 export function inferOutputs(node: Node, expected?: number): OutInfo[] {
   const f = INFER[node.opType];
-  if (!f) throw new GraphBuildError(`node '${node.name}': no shape inference for op '${node.opType}' (add it to src/onnx/shape-inference.ts)`);
+  if (!f)
+    throw new GraphBuildError(
+      `node '${node.name}': no shape inference for op '${node.opType}' (add it to src/onnx/shape-inference.ts)`,
+    );
   return f(node, node.inputs, expected);
 }
-

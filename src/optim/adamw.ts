@@ -17,8 +17,14 @@ export interface AdamWConfig {
 }
 
 export function adamw(cfg: Omit<AdamWConfig, 'kind'> = {}): GraphOptimizer {
-  const b1 = cfg.beta1 ?? 0.9, b2 = cfg.beta2 ?? 0.999, eps = cfg.eps ?? 1e-8, wd = cfg.weightDecay ?? 0;
-  for (const [k, v, lo, hi] of [['beta1', b1, 0, 1], ['beta2', b2, 0, 1]] as const) {
+  const b1 = cfg.beta1 ?? 0.9,
+    b2 = cfg.beta2 ?? 0.999,
+    eps = cfg.eps ?? 1e-8,
+    wd = cfg.weightDecay ?? 0;
+  for (const [k, v, lo, hi] of [
+    ['beta1', b1, 0, 1],
+    ['beta2', b2, 0, 1],
+  ] as const) {
     if (!(v >= lo && v < hi)) throw new RangeError(`AdamW ${k} must be in [0, 1), got ${v}`);
   }
   if (!(eps > 0)) throw new RangeError(`AdamW eps must be > 0, got ${eps}`);
@@ -46,4 +52,3 @@ export function adamw(cfg: Omit<AdamWConfig, 'kind'> = {}): GraphOptimizer {
     },
   };
 }
-

@@ -13,8 +13,10 @@ export function constantSchedule(lr: number): Schedule {
  * first step when warmup > 0), then linear decay to 0 at `totalSteps`.
  */
 export function linearWarmupDecay(lr: number, warmupSteps: number, totalSteps: number): Schedule {
-  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps)) throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
-  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps)) throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
+  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps))
+    throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
+  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps))
+    throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
   return (step) => {
     // Same operation order as LambdaLR: base_lr * lambda(step).
     if (step < warmupSteps) return lr * (step / Math.max(1, warmupSteps));

@@ -14,7 +14,9 @@ export interface SGDConfig {
 }
 
 export function sgd(cfg: Omit<SGDConfig, 'kind'> = {}): GraphOptimizer {
-  const mu = cfg.momentum ?? 0, wd = cfg.weightDecay ?? 0, nesterov = cfg.nesterov ?? false;
+  const mu = cfg.momentum ?? 0,
+    wd = cfg.weightDecay ?? 0,
+    nesterov = cfg.nesterov ?? false;
   if (!(mu >= 0)) throw new RangeError(`SGD momentum must be >= 0, got ${mu}`);
   if (!(wd >= 0)) throw new RangeError(`SGD weight decay must be >= 0, got ${wd}`);
   if (nesterov && mu <= 0) throw new RangeError('SGD nesterov needs momentum > 0');

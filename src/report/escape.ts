@@ -6,15 +6,23 @@
 import { noMentions, safeUrl } from '../util/markdown-safe.js';
 
 const ENTITY: Record<string, string> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '|': '&#124;', '#': '&#35;',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '|': '&#124;',
+  '#': '&#35;',
 };
 
 /** Escapes text for inline markdown (table cells, headings, list items); newlines become spaces. */
 export function md(text: unknown): string {
-  return noMentions(String(text)
-    .replace(/\r\n|\r|\n/g, ' ')
-    .replace(/[&<>"'|#]/g, (c) => ENTITY[c]!)
-    .replace(/[\\`*_[\]~$]/g, (c) => '\\' + c));
+  return noMentions(
+    String(text)
+      .replace(/\r\n|\r|\n/g, ' ')
+      .replace(/[&<>"'|#]/g, (c) => ENTITY[c]!)
+      .replace(/[\\`*_[\]~$]/g, (c) => '\\' + c),
+  );
 }
 
 /** A markdown link whose text is escaped and whose target must be an http(s) URL (else plain text). */

@@ -64,29 +64,48 @@ function testSection(m: MetricsFile): string {
 }
 
 function metricsTable(rows: [string, EvalMetrics][]): string {
-  return table(['split', 'accuracy', 'precision', 'recall', 'F1', 'loss', 'samples'],
-    rows.map(([name, e]) => [name, pct(e.accuracy), n4(e.precision), n4(e.recall), n4(e.f1), n4(e.loss), String(e.samples)]));
+  return table(
+    ['split', 'accuracy', 'precision', 'recall', 'F1', 'loss', 'samples'],
+    rows.map(([name, e]) => [
+      name,
+      pct(e.accuracy),
+      n4(e.precision),
+      n4(e.recall),
+      n4(e.f1),
+      n4(e.loss),
+      String(e.samples),
+    ]),
+  );
 }
 
 function perClass(e: EvalMetrics): string {
   if (e.perClass.length === 0) return '';
-  return `<details><summary>Per-class scores</summary>\n\n${table(['label', 'precision', 'recall', 'F1', 'support'],
-    e.perClass.map((c) => [md(c.label), n4(c.precision), n4(c.recall), n4(c.f1), String(c.support)]))}\n\n</details>`;
+  return `<details><summary>Per-class scores</summary>\n\n${table(
+    ['label', 'precision', 'recall', 'F1', 'support'],
+    e.perClass.map((c) => [md(c.label), n4(c.precision), n4(c.recall), n4(c.f1), String(c.support)]),
+  )}\n\n</details>`;
 }
 
 function bestSection(m: MetricsFile): string {
   const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
   if (!best?.validation) return '';
   const v = best.validation;
-  return `### Best validation epoch: ${best.epoch}\n\naccuracy ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` +
-    (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : '');
+  return (
+    `### Best validation epoch: ${best.epoch}\n\naccuracy ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` +
+    (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : '')
+  );
 }
 
 function epochTable(m: MetricsFile): string {
   if (m.epochs.length === 0) return '### Epochs\n\nNo epoch finished.';
   const rows = m.epochs.map((e) => [
-    e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch), String(e.step), n4(e.trainLoss),
-    n4(e.validation?.loss), pct(e.validation?.accuracy), n4(e.validation?.f1), e.seconds.toFixed(1),
+    e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch),
+    String(e.step),
+    n4(e.trainLoss),
+    n4(e.validation?.loss),
+    pct(e.validation?.accuracy),
+    n4(e.validation?.f1),
+    e.seconds.toFixed(1),
   ]);
   return `### Epochs\n\n${table(['epoch', 'step', 'train loss', 'val loss', 'val accuracy', 'val F1', 'seconds'], rows)}`;
 }
@@ -99,13 +118,27 @@ function curves(m: MetricsFile): string {
   const train = m.epochs.map((e) => num(e.trainLoss));
   const hasVal = m.epochs.every((e) => e.validation);
   const valLoss = hasVal ? m.epochs.map((e) => num(e.validation!.loss)) : [];
-  const lossChart = ['```mermaid', 'xychart-beta', '  title "Loss per epoch (train, validation)"',
-    `  x-axis "epoch" [${xs}]`, '  y-axis "loss"', `  line [${train.join(', ')}]`,
-    ...(hasVal ? [`  line [${valLoss.join(', ')}]`] : []), '```'].join('\n');
+  const lossChart = [
+    '```mermaid',
+    'xychart-beta',
+    '  title "Loss per epoch (train, validation)"',
+    `  x-axis "epoch" [${xs}]`,
+    '  y-axis "loss"',
+    `  line [${train.join(', ')}]`,
+    ...(hasVal ? [`  line [${valLoss.join(', ')}]`] : []),
+    '```',
+  ].join('\n');
   if (!hasVal) return `### Curves\n\n${lossChart}`;
   const acc = m.epochs.map((e) => num(e.validation!.accuracy));
-  const accChart = ['```mermaid', 'xychart-beta', '  title "Validation accuracy per epoch"',
-    `  x-axis "epoch" [${xs}]`, '  y-axis "accuracy" 0 --> 1', `  line [${acc.join(', ')}]`, '```'].join('\n');
+  const accChart = [
+    '```mermaid',
+    'xychart-beta',
+    '  title "Validation accuracy per epoch"',
+    `  x-axis "epoch" [${xs}]`,
+    '  y-axis "accuracy" 0 --> 1',
+    `  line [${acc.join(', ')}]`,
+    '```',
+  ].join('\n');
   return `### Curves\n\n${lossChart}\n\n${accChart}`;
 }
 
@@ -117,8 +150,11 @@ function confusion(m: MetricsFile): string {
   if (e.confusion.length > MAX_MATRIX_LABELS) {
     // k^2 cells stop being readable (and a 1,000-label matrix would pass the 1 MiB summary limit):
     // list the most frequent confusions; metrics.json keeps the whole matrix.
-    const pairs = e.confusion.flatMap((row, t) => row.map((n, p) => ({ t, p, n }))).filter((x) => x.t !== x.p && x.n > 0)
-      .sort((a, b) => b.n - a.n).slice(0, TOP_CONFUSIONS);
+    const pairs = e.confusion
+      .flatMap((row, t) => row.map((n, p) => ({ t, p, n })))
+      .filter((x) => x.t !== x.p && x.n > 0)
+      .sort((a, b) => b.n - a.n)
+      .slice(0, TOP_CONFUSIONS);
     const rows = pairs.map((x) => [label(x.t), label(x.p), String(x.n)]);
     return `### Most frequent confusions (${split})\n\n${e.confusion.length} labels: the full matrix is in metrics.json.\n\n${rows.length ? table(['true label', 'predicted', 'count'], rows) : 'No confusions.'}`;
   }
@@ -134,9 +170,16 @@ function datasetSection(m: MetricsFile): string {
   const d = m.dataset;
   if (!d) return '';
   const rows = Object.keys(d.rows).map((split) => {
-    const labels = Object.entries(d.labels[split] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(', ');
+    const labels = Object.entries(d.labels[split] ?? {})
+      .map(([l, c]) => `${md(l)}: ${c}`)
+      .join(', ');
     const len = d.textLength[split];
-    return [md(split), String(d.rows[split]), labels || '–', len ? `${len.p50} / ${len.p90} / ${len.p99} / ${len.max}` : '–'];
+    return [
+      md(split),
+      String(d.rows[split]),
+      labels || '–',
+      len ? `${len.p50} / ${len.p90} / ${len.p99} / ${len.max}` : '–',
+    ];
   });
   return `### Dataset\n\n${table(['split', 'rows', 'labels', 'text length p50 / p90 / p99 / max (chars)'], rows)}`;
 }
@@ -163,12 +206,18 @@ function artifactsSection(artifacts: ArtifactLink[] | undefined): string {
 const SECRET = /token|secret|password|key/i;
 
 function flagsSection(m: MetricsFile): string {
-  const rows = Object.entries(m.run.flags).filter(([k, v]) => v !== undefined && !SECRET.test(k)).sort(([a], [b]) => a.localeCompare(b))
+  const rows = Object.entries(m.run.flags)
+    .filter(([k, v]) => v !== undefined && !SECRET.test(k))
+    .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => [md(k), md(v)]);
   if (rows.length === 0) return '';
   return `<details><summary>Flags</summary>\n\n${table(['flag', 'value'], rows)}\n\n</details>`;
 }
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }

@@ -11,10 +11,20 @@ import type { MetricsEvent } from '../metrics/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { maskedCrc32c } from './crc32c.js';
 
-export interface Scalar { tag: string; value: number; step: number; wallTime: number }
+export interface Scalar {
+  tag: string;
+  value: number;
+  step: number;
+  wallTime: number;
+}
 
 /** One tensorflow.Event: wall_time=1 (double), step=2 (int64), file_version=3 | summary=5. */
-export function encodeEvent(e: { wallTime: number; step: number; fileVersion?: string; scalars?: { tag: string; value: number }[] }): Uint8Array {
+export function encodeEvent(e: {
+  wallTime: number;
+  step: number;
+  fileVersion?: string;
+  scalars?: { tag: string; value: number }[];
+}): Uint8Array {
   const w = protobuf.Writer.create();
   w.uint32((1 << 3) | 1).double(e.wallTime);
   if (e.step !== 0) w.uint32(2 << 3).int64(e.step);
@@ -22,7 +32,14 @@ export function encodeEvent(e: { wallTime: number; step: number; fileVersion?: s
   if (e.scalars) {
     // Summary { repeated Value value = 1 }, Value { string tag = 1; float simple_value = 2 }
     w.uint32((5 << 3) | 2).fork();
-    for (const s of e.scalars) w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string(s.tag).uint32((2 << 3) | 5).float(s.value).ldelim();
+    for (const s of e.scalars)
+      w.uint32((1 << 3) | 2)
+        .fork()
+        .uint32((1 << 3) | 2)
+        .string(s.tag)
+        .uint32((2 << 3) | 5)
+        .float(s.value)
+        .ldelim();
     w.ldelim();
   }
   return w.finish();
@@ -42,11 +59,17 @@ export function frameRecord(data: Uint8Array): Uint8Array {
 /** The bytes of a complete event file: the version event, then one event per scalar. */
 export function eventFileBytes(scalars: Scalar[], startWallTime: number): Uint8Array {
   const records = [frameRecord(encodeEvent({ wallTime: startWallTime, step: 0, fileVersion: 'brain.Event:2' }))];
-  for (const s of scalars) records.push(frameRecord(encodeEvent({ wallTime: s.wallTime, step: s.step, scalars: [{ tag: s.tag, value: s.value }] })));
+  for (const s of scalars)
+    records.push(
+      frameRecord(encodeEvent({ wallTime: s.wallTime, step: s.step, scalars: [{ tag: s.tag, value: s.value }] })),
+    );
   const total = records.reduce((a, r) => a + r.length, 0);
   const out = new Uint8Array(total);
   let o = 0;
-  for (const r of records) { out.set(r, o); o += r.length; }
+  for (const r of records) {
+    out.set(r, o);
+    o += r.length;
+  }
   return out;
 }
 
@@ -62,13 +85,23 @@ export function scalarsByRun(events: MetricsEvent[]): Record<'train' | 'validati
       if (Number.isFinite(value)) runs[run].push({ tag, value, step: e.step, wallTime });
     };
     switch (e.type) {
-      case 'step': add('train', 'loss', e.loss); add('train', 'learning_rate', e.lr); add('train', 'samples_per_sec', e.samplesPerSec); break;
-      case 'epoch': add('train', 'epoch_loss', e.trainLoss); add('train', 'epoch', e.epoch); break;
+      case 'step':
+        add('train', 'loss', e.loss);
+        add('train', 'learning_rate', e.lr);
+        add('train', 'samples_per_sec', e.samplesPerSec);
+        break;
+      case 'epoch':
+        add('train', 'epoch_loss', e.trainLoss);
+        add('train', 'epoch', e.epoch);
+        break;
       case 'validation':
       case 'test': {
         const run = e.type;
-        add(run, 'loss', e.metrics.loss); add(run, 'accuracy', e.metrics.accuracy);
-        add(run, 'f1', e.metrics.f1); add(run, 'precision', e.metrics.precision); add(run, 'recall', e.metrics.recall);
+        add(run, 'loss', e.metrics.loss);
+        add(run, 'accuracy', e.metrics.accuracy);
+        add(run, 'f1', e.metrics.f1);
+        add(run, 'precision', e.metrics.precision);
+        add(run, 'recall', e.metrics.recall);
         break;
       }
     }

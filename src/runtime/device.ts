@@ -16,7 +16,13 @@ export class DeviceError extends Error {
 /** CUDA was requested but its provider cannot load; `missing` lists the libraries not found. */
 export class CudaUnavailableError extends DeviceError {
   override name = 'CudaUnavailableError';
-  constructor(message: string, readonly missing: string[], readonly ortMessage: string) { super(message); }
+  constructor(
+    message: string,
+    readonly missing: string[],
+    readonly ortMessage: string,
+  ) {
+    super(message);
+  }
 }
 
 /** 'cpu', 'cuda' (device 0) or 'cuda:N'. */
@@ -34,13 +40,21 @@ export function deviceName(d: Device): string {
 
 export function executionProviders(d: Device): InferenceSession.ExecutionProviderConfig[] {
   if (d.kind === 'cpu') return ['cpu'];
-  if (!Number.isInteger(d.deviceId) || d.deviceId < 0) throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
+  if (!Number.isInteger(d.deviceId) || d.deviceId < 0)
+    throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
   return [{ name: 'cuda', deviceId: d.deviceId }];
 }
 
 /** Libraries the CUDA 12 provider of onnxruntime 1.2x/1.3x loads, in load order. */
 export const CUDA_PROVIDER_LIBS = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
-export const CUDA_RUNTIME_LIBS = ['libcudart.so.12', 'libcublasLt.so.12', 'libcublas.so.12', 'libcufft.so.11', 'libcurand.so.10', 'libcudnn.so.9'];
+export const CUDA_RUNTIME_LIBS = [
+  'libcudart.so.12',
+  'libcublasLt.so.12',
+  'libcublas.so.12',
+  'libcufft.so.11',
+  'libcurand.so.10',
+  'libcudnn.so.9',
+];
 
 export const CUDA_HELP =
   'The GitHub Action provisions the CUDA provider on GPU runners. From the CLI: install CUDA 12 and cuDNN 9 ' +
@@ -52,7 +66,10 @@ export function ortBinaryDir(): string | undefined {
   try {
     const req = createRequire(import.meta.url);
     const bin = path.join(path.dirname(req.resolve('onnxruntime-node')), '..', 'bin');
-    const napi = readdirSync(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
+    const napi = readdirSync(bin)
+      .filter((d) => /^napi-v\d+$/.test(d))
+      .sort()
+      .pop();
     return napi ? path.join(bin, napi, process.platform, process.arch) : undefined;
   } catch {
     return undefined;
@@ -65,12 +82,18 @@ function libraryDirs(): { dirs: string[]; cache: Set<string> } {
   const cache = new Set<string>();
   try {
     // Fixed arguments, no shell: the loader cache lists every library the dynamic linker can find.
-    const out = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    const out = execFileSync('ldconfig', ['-p'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
     for (const line of out.split('\n')) {
       const m = /^\s*(\S+)\s/.exec(line);
       if (m) cache.add(m[1]);
     }
-  } catch { /* no ldconfig: search the directories only */ }
+  } catch {
+    /* no ldconfig: search the directories only */
+  }
   return { dirs, cache };
 }
 
@@ -96,7 +119,11 @@ export function findMissingCudaLibs(ortMessage = ''): string[] {
 /** Turns ORT's failure to start the CUDA provider into an error that names what is missing. */
 export function cudaError(d: Device, ortMessage: string): CudaUnavailableError {
   if (d.kind === 'cuda' && /invalid device ordinal/i.test(ortMessage)) {
-    return new CudaUnavailableError(`${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`, [], ortMessage);
+    return new CudaUnavailableError(
+      `${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`,
+      [],
+      ortMessage,
+    );
   }
   const missing = findMissingCudaLibs(ortMessage);
   const bin = ortBinaryDir();
@@ -105,7 +132,9 @@ export function cudaError(d: Device, ortMessage: string): CudaUnavailableError {
     : 'all CUDA libraries were found, so the driver or the GPU itself is the likely problem (check nvidia-smi)';
   return new CudaUnavailableError(
     `${deviceName(d)} was requested but ONNX Runtime's CUDA provider could not load: ${what}. ONNX Runtime said: "${ortMessage}". ${CUDA_HELP}`,
-    missing, ortMessage);
+    missing,
+    ortMessage,
+  );
 }
 
 /** True for ORT errors that come from starting an execution provider rather than from the model. */

@@ -18,7 +18,11 @@ interface Manifest {
   dist: { tarball: string; integrity?: string; shasum?: string };
 }
 
-interface Packument { name: string; versions: Record<string, Manifest>; 'dist-tags'?: Record<string, string> }
+interface Packument {
+  name: string;
+  versions: Record<string, Manifest>;
+  'dist-tags'?: Record<string, string>;
+}
 
 export interface RegistryOptions {
   registry: string;
@@ -70,11 +74,15 @@ export class NpmRegistry {
     try {
       res = await this.http.get(url, this.headers());
     } catch (e) {
-      throw new RegistryError(`npm registry ${this.opts.registry} is unreachable while fetching ${name} (${(e as Error).message}); set the npm_registry input or NPM_CONFIG_REGISTRY to a reachable mirror`);
+      throw new RegistryError(
+        `npm registry ${this.opts.registry} is unreachable while fetching ${name} (${(e as Error).message}); set the npm_registry input or NPM_CONFIG_REGISTRY to a reachable mirror`,
+      );
     }
     const body = await res.readBody();
     if (res.message.statusCode !== 200) {
-      throw new RegistryError(`npm registry ${url} answered HTTP ${res.message.statusCode} for package ${name}; check the npm_registry input or NPM_CONFIG_REGISTRY`);
+      throw new RegistryError(
+        `npm registry ${url} answered HTTP ${res.message.statusCode} for package ${name}; check the npm_registry input or NPM_CONFIG_REGISTRY`,
+      );
     }
     const doc = JSON.parse(body) as Packument;
     this.packuments.set(name, doc);
@@ -87,19 +95,26 @@ export class NpmRegistry {
     const tagged = doc['dist-tags']?.[range];
     const v = tagged ?? semver.maxSatisfying(versions, range);
     if (!v || !doc.versions[v]) {
-      throw new RegistryError(`npm registry ${this.opts.registry} has no version of ${name} matching ${range} (has ${versions.join(', ') || 'none'})`);
+      throw new RegistryError(
+        `npm registry ${this.opts.registry} has no version of ${name} matching ${range} (has ${versions.join(', ') || 'none'})`,
+      );
     }
     return doc.versions[v]!;
   }
 
   /** Downloads, verifies and unpacks one package into `dir` (the package root). */
   async unpack(m: Manifest, dir: string): Promise<void> {
-    const file = await tc.downloadTool(m.dist.tarball, undefined, tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token));
+    const file = await tc.downloadTool(
+      m.dist.tarball,
+      undefined,
+      tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token),
+    );
     await verifyIntegrity(file, m);
     mkdirSync(dir, { recursive: true });
     // npm tarballs hold one top-level folder ("package/" by convention, not always).
     await tc.extractTar(file, dir, ['xz', '--strip-components=1', '--no-same-owner']);
-    if (!existsSync(join(dir, 'package.json'))) throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
+    if (!existsSync(join(dir, 'package.json')))
+      throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
   }
 
   /**
@@ -107,10 +122,17 @@ export class NpmRegistry {
    * package to the top unless another version already sits there (then it nests under its
    * dependent, like npm). `skipDeps` lists packages whose dependencies are not needed.
    */
-  async install(prefix: string, roots: Record<string, string>, opts: { skipDepsOf?: Record<string, string[]> } = {}): Promise<string[]> {
+  async install(
+    prefix: string,
+    roots: Record<string, string>,
+    opts: { skipDepsOf?: Record<string, string[]> } = {},
+  ): Promise<string[]> {
     const top = join(prefix, 'node_modules');
     const placed = new Map<string, string>(); // dir -> version
-    const queue: { name: string; range: string; parentDir?: string }[] = Object.entries(roots).map(([name, range]) => ({ name, range }));
+    const queue: { name: string; range: string; parentDir?: string }[] = Object.entries(roots).map(([name, range]) => ({
+      name,
+      range,
+    }));
     const installed: string[] = [];
     while (queue.length) {
       const { name, range, parentDir } = queue.shift()!;
@@ -124,7 +146,8 @@ export class NpmRegistry {
       placed.set(dir, m.version);
       installed.push(`${m.name}@${m.version}`);
       const skip = new Set(opts.skipDepsOf?.[name] ?? []);
-      for (const [dep, r] of Object.entries(m.dependencies ?? {})) if (!skip.has(dep)) queue.push({ name: dep, range: r, parentDir: dir });
+      for (const [dep, r] of Object.entries(m.dependencies ?? {}))
+        if (!skip.has(dep)) queue.push({ name: dep, range: r, parentDir: dir });
     }
     return installed;
   }
@@ -132,18 +155,33 @@ export class NpmRegistry {
 
 /** Checks the strongest hash the registry gave (sha512 integrity, else sha1 shasum). */
 export async function verifyIntegrity(file: string, m: Manifest): Promise<void> {
-  const sri = m.dist.integrity?.split(/\s+/).map((s) => s.match(/^(sha512|sha384|sha256|sha1)-(.+)$/)).find(Boolean);
-  const [algo, expected, encoding] = sri ? [sri[1]!, sri[2]!, 'base64' as const]
-    : m.dist.shasum ? ['sha1', m.dist.shasum.toLowerCase(), 'hex' as const] : [undefined, undefined, undefined];
-  if (!algo) throw new RegistryError(`registry metadata for ${m.name}@${m.version} has no integrity or shasum; refusing an unverifiable tarball`);
+  const sri = m.dist.integrity
+    ?.split(/\s+/)
+    .map((s) => s.match(/^(sha512|sha384|sha256|sha1)-(.+)$/))
+    .find(Boolean);
+  const [algo, expected, encoding] = sri
+    ? [sri[1]!, sri[2]!, 'base64' as const]
+    : m.dist.shasum
+      ? ['sha1', m.dist.shasum.toLowerCase(), 'hex' as const]
+      : [undefined, undefined, undefined];
+  if (!algo)
+    throw new RegistryError(
+      `registry metadata for ${m.name}@${m.version} has no integrity or shasum; refusing an unverifiable tarball`,
+    );
   const hash = createHash(algo);
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   const actual = hash.digest(encoding);
   if (actual !== expected) {
-    throw new RegistryError(`integrity check failed for ${m.name}@${m.version} from ${m.dist.tarball}: expected ${algo}-${expected}, got ${algo}-${actual}`);
+    throw new RegistryError(
+      `integrity check failed for ${m.name}@${m.version} from ${m.dist.tarball}: expected ${algo}-${expected}, got ${algo}-${actual}`,
+    );
   }
 }
 
 export function packageVersion(dir: string): string | undefined {
-  try { return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version; } catch { return undefined; }
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }

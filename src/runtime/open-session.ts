@@ -13,7 +13,10 @@ export interface SessionPlacement {
 
 export async function openSession(graph: Graph | Uint8Array, where: SessionPlacement): Promise<InferenceSession> {
   try {
-    return await sessionFor(graph, { executionProviders: executionProviders(where.device), intraOpNumThreads: where.threads ?? 0 });
+    return await sessionFor(graph, {
+      executionProviders: executionProviders(where.device),
+      intraOpNumThreads: where.threads ?? 0,
+    });
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (where.device.kind === 'cuda' && isProviderLoadError(msg)) throw cudaError(where.device, msg);

@@ -42,7 +42,11 @@ export function binDir(ortDir: string, platform: string = process.platform, arch
   return join(ortDir, 'bin', 'napi-v6', platform, arch);
 }
 
-export function hasCudaProvider(ortDir: string, platform: string = process.platform, arch: string = process.arch): boolean {
+export function hasCudaProvider(
+  ortDir: string,
+  platform: string = process.platform,
+  arch: string = process.arch,
+): boolean {
   return CUDA_PROVIDER_LIBS.every((f) => existsSync(join(binDir(ortDir, platform, arch), f)));
 }
 
@@ -56,9 +60,11 @@ export const TOOL_CUDA = `${ORT_PACKAGE}-cuda12`;
 
 export async function resolveOrt(o: ResolveOptions): Promise<OrtRuntime> {
   const version = o.version ?? ORT_VERSION;
-  const platform = o.platform ?? process.platform, arch = o.arch ?? process.arch;
+  const platform = o.platform ?? process.platform,
+    arch = o.arch ?? process.arch;
   const wantCuda = o.gpus > 0 && platform === 'linux' && arch === 'x64';
-  const acceptable = (dir: string) => usable(dir, version, platform, arch) && (!wantCuda || hasCudaProvider(dir, platform, arch));
+  const acceptable = (dir: string) =>
+    usable(dir, version, platform, arch) && (!wantCuda || hasCudaProvider(dir, platform, arch));
 
   if (o.actionDir) {
     try {
@@ -67,8 +73,12 @@ export async function resolveOrt(o: ResolveOptions): Promise<OrtRuntime> {
         o.log.info(`onnxruntime-node ${version}: using the action's own copy at ${dir}`);
         return { dir, version, source: 'action', cuda: hasCudaProvider(dir, platform, arch) };
       }
-      o.log.info(`onnxruntime-node next to the action (${dir}) is ${packageVersion(dir)}${wantCuda ? ' or lacks the CUDA provider' : ''}; looking further`);
-    } catch { /* not installed next to the action */ }
+      o.log.info(
+        `onnxruntime-node next to the action (${dir}) is ${packageVersion(dir)}${wantCuda ? ' or lacks the CUDA provider' : ''}; looking further`,
+      );
+    } catch {
+      /* not installed next to the action */
+    }
   }
 
   // A CUDA-enabled install also serves CPU runs.
@@ -85,17 +95,28 @@ export async function resolveOrt(o: ResolveOptions): Promise<OrtRuntime> {
   return provision(o, version, wantCuda, platform, arch);
 }
 
-async function provision(o: ResolveOptions, version: string, cuda: boolean, platform: string, arch: string): Promise<OrtRuntime> {
+async function provision(
+  o: ResolveOptions,
+  version: string,
+  cuda: boolean,
+  platform: string,
+  arch: string,
+): Promise<OrtRuntime> {
   const tool = cuda ? TOOL_CUDA : TOOL_CPU;
   const temp = process.env.RUNNER_TEMP;
-  if (!temp || !process.env.RUNNER_TOOL_CACHE) throw new RegistryError('RUNNER_TEMP and RUNNER_TOOL_CACHE must be set to provision onnxruntime-node');
+  if (!temp || !process.env.RUNNER_TOOL_CACHE)
+    throw new RegistryError('RUNNER_TEMP and RUNNER_TOOL_CACHE must be set to provision onnxruntime-node');
   mkdirSync(temp, { recursive: true });
   const stage = mkdtempSync(join(temp, 'ort-'));
   try {
     const registry = new NpmRegistry({ registry: o.registry, token: o.registryToken });
     const installed = await o.log.group(`Provisioning onnxruntime-node ${version} from ${o.registry}`, async () => {
       // The install script's own dependencies (adm-zip, global-agent) matter only for CUDA.
-      const list = await registry.install(stage, { [ORT_PACKAGE]: version }, cuda ? {} : { skipDepsOf: { [ORT_PACKAGE]: ['adm-zip', 'global-agent'] } });
+      const list = await registry.install(
+        stage,
+        { [ORT_PACKAGE]: version },
+        cuda ? {} : { skipDepsOf: { [ORT_PACKAGE]: ['adm-zip', 'global-agent'] } },
+      );
       o.log.info(`installed ${list.join(', ')}`);
       const dir = join(stage, 'node_modules', ORT_PACKAGE);
       if (cuda) await installCuda(dir, o.log);
@@ -104,7 +125,9 @@ async function provision(o: ResolveOptions, version: string, cuda: boolean, plat
     const root = await tc.cacheDir(stage, tool, version, arch);
     const dir = join(root, 'node_modules', ORT_PACKAGE);
     if (!usable(dir, version, platform, arch)) {
-      throw new RegistryError(`provisioned ${installed.join(', ')} into ${root} but ${binDir(dir, platform, arch)}/onnxruntime_binding.node is missing: onnxruntime-node ${version} has no binary for ${platform}/${arch}`);
+      throw new RegistryError(
+        `provisioned ${installed.join(', ')} into ${root} but ${binDir(dir, platform, arch)}/onnxruntime_binding.node is missing: onnxruntime-node ${version} has no binary for ${platform}/${arch}`,
+      );
     }
     o.log.info(`onnxruntime-node ${version}: provisioned into the tool cache (${dir})`);
     return { dir, version, source: 'provisioned', cuda: hasCudaProvider(dir, platform, arch) };
@@ -116,7 +139,9 @@ async function provision(o: ResolveOptions, version: string, cuda: boolean, plat
 /** Runs onnxruntime-node's own install step for the CUDA 12 provider (it downloads from NuGet). */
 async function installCuda(dir: string, log: Logger): Promise<void> {
   const args = [join(dir, 'script', 'install.js'), '--onnxruntime-node-install'];
-  log.info(`running onnxruntime-node's install step for the CUDA 12 provider: node script/install.js --onnxruntime-node-install`);
+  log.info(
+    `running onnxruntime-node's install step for the CUDA 12 provider: node script/install.js --onnxruntime-node-install`,
+  );
   try {
     // Two traps in onnxruntime-node 1.30's script: env wins over argv (an inherited
     // npm_config_onnxruntime_node_install=skip makes it a no-op), and its parser drops the value
@@ -126,19 +151,32 @@ async function installCuda(dir: string, log: Logger): Promise<void> {
     delete env.npm_config_onnxruntime_node_install;
     delete env.ONNXRUNTIME_NODE_INSTALL_CUDA;
     delete env.npm_config_onnxruntime_node_install_cuda;
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, { cwd: dir, env, maxBuffer: 16 << 20, timeout: 15 * 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, {
+      cwd: dir,
+      env,
+      maxBuffer: 16 << 20,
+      timeout: 15 * 60_000,
+    });
     for (const line of `${stdout}${stderr}`.split('\n').filter(Boolean)) log.info(line);
   } catch (e) {
     const err = e as Error & { stderr?: string };
-    throw new RegistryError(`installing the CUDA 12 provider (node ${args.join(' ')}) failed: ${firstError(err.stderr || err.message)}. ` +
-      'The step downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet: allow that host (or its proxy via GLOBAL_AGENT_HTTPS_PROXY), pre-install onnxruntime-node with CUDA into the tool cache, or set allow_cpu_fallback: true');
+    throw new RegistryError(
+      `installing the CUDA 12 provider (node ${args.join(' ')}) failed: ${firstError(err.stderr || err.message)}. ` +
+        'The step downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet: allow that host (or its proxy via GLOBAL_AGENT_HTTPS_PROXY), pre-install onnxruntime-node with CUDA into the tool cache, or set allow_cpu_fallback: true',
+    );
   }
-  if (!hasCudaProvider(dir, 'linux', 'x64')) throw new RegistryError(`onnxruntime-node's install step finished but ${CUDA_PROVIDER_LIBS.join(', ')} are missing in ${binDir(dir, 'linux', 'x64')}`);
+  if (!hasCudaProvider(dir, 'linux', 'x64'))
+    throw new RegistryError(
+      `onnxruntime-node's install step finished but ${CUDA_PROVIDER_LIBS.join(', ')} are missing in ${binDir(dir, 'linux', 'x64')}`,
+    );
 }
 
 /** The first `...Error: message` line of a crashed node process, else its last line. */
 function firstError(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /^\w*Error\b.*:/.test(l)) ?? lines[lines.length - 1] ?? 'no output';
 }
 

@@ -33,13 +33,18 @@ export function parseVocabTxt(text: string): string[] {
 }
 
 const tokenName = (v: unknown): string | undefined =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
+  typeof v === 'string'
+    ? v
+    : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string'
+      ? (v as { content: string }).content
+      : undefined;
 
 /** Reads the BertTokenizer options a tokenizer_config.json may set (special tokens may be AddedToken objects). */
 export function bertOptionsFromConfig(config: Record<string, unknown>): BertVocabOptions {
   const o = { ...BERT_DEFAULTS };
   if (typeof config.do_lower_case === 'boolean') o.doLowerCase = config.do_lower_case;
-  if (typeof config.strip_accents === 'boolean' || config.strip_accents === null) o.stripAccents = config.strip_accents as boolean | null;
+  if (typeof config.strip_accents === 'boolean' || config.strip_accents === null)
+    o.stripAccents = config.strip_accents as boolean | null;
   if (typeof config.tokenize_chinese_chars === 'boolean') o.tokenizeChineseChars = config.tokenize_chinese_chars;
   o.unkToken = tokenName(config.unk_token) ?? o.unkToken;
   o.sepToken = tokenName(config.sep_token) ?? o.sepToken;
@@ -55,7 +60,10 @@ export function bertTokenizerJson(vocab: string[], opts: BertVocabOptions, where
   vocab.forEach((t, i) => ids.set(t, i)); // later duplicates win, as in load_vocab
   const need = (tok: string, role: string): number => {
     const id = ids.get(tok);
-    if (id === undefined) throw new TokenizerError(`${where}: the ${role} token ${tok} is not in the vocabulary; add it as a line of vocab.txt or set ${role}_token in tokenizer_config.json`);
+    if (id === undefined)
+      throw new TokenizerError(
+        `${where}: the ${role} token ${tok} is not in the vocabulary; add it as a line of vocab.txt or set ${role}_token in tokenizer_config.json`,
+      );
     return id;
   };
   const cls = need(opts.clsToken, 'cls');
@@ -63,9 +71,19 @@ export function bertTokenizerJson(vocab: string[], opts: BertVocabOptions, where
   need(opts.unkToken, 'unk');
   need(opts.padToken, 'pad');
   // transformers registers every special token as an added token; the saved list is sorted by id.
-  const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter((t) => ids.has(t));
+  const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter((t) =>
+    ids.has(t),
+  );
   const added = [...new Set(specials)]
-    .map((t) => ({ id: ids.get(t)!, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .map((t) => ({
+      id: ids.get(t)!,
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }))
     .sort((x, y) => x.id - y.id);
   const special = (id: string, typeId: number) => ({ SpecialToken: { id, type_id: typeId } });
   const seq = (id: 'A' | 'B', typeId: number) => ({ Sequence: { id, type_id: typeId } });

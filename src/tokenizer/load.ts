@@ -11,10 +11,10 @@ import { readJsonFile } from '../util/json-file.js';
 function readJson(file: string): Record<string, unknown> {
   const hint = "; replace it with the model's original file";
   const v = readJsonFile(file, (m) => new TokenizerError(m), hint);
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
   return v as Record<string, unknown>;
 }
-
 
 /** Loads the tokenizer of a local model directory. */
 export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
@@ -22,7 +22,9 @@ export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
   try {
     entries = await fs.readdir(modelDir);
   } catch (e) {
-    throw new TokenizerError(`model directory ${modelDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a directory with tokenizer.json or vocab.txt`);
+    throw new TokenizerError(
+      `model directory ${modelDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a directory with tokenizer.json or vocab.txt`,
+    );
   }
   const configFile = path.join(modelDir, 'tokenizer_config.json');
   const config = entries.includes('tokenizer_config.json') ? readJson(configFile) : {};
@@ -35,13 +37,18 @@ export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
     return new TextTokenizer(json, config, vocabFile);
   }
   const listing = entries.length ? entries.sort().join(', ') : '(empty)';
-  throw new TokenizerError(`${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`);
+  throw new TokenizerError(
+    `${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`,
+  );
 }
 
 /** Writes tokenizer.json (and tokenizer_config.json when known) into a checkpoint dir, atomically. */
 export async function saveTokenizer(tok: TextTokenizer, dir: string): Promise<void> {
   writeJsonAtomic(path.join(dir, 'tokenizer.json'), tok.json);
   // transformers.js needs tokenizer_class and pad_token to batch (DESIGN.md).
-  writeJsonAtomic(path.join(dir, 'tokenizer_config.json'), { tokenizer_class: 'BertTokenizer', ...tok.config, pad_token: tok.padToken });
+  writeJsonAtomic(path.join(dir, 'tokenizer_config.json'), {
+    tokenizer_class: 'BertTokenizer',
+    ...tok.config,
+    pad_token: tok.padToken,
+  });
 }
-

@@ -23,7 +23,10 @@ function fromTemplate(pp: Json, where: string): Templates {
       if ('SpecialToken' in item) {
         const s = item.SpecialToken as { id: string; type_id: number };
         const ids = specials[s.id]?.ids;
-        if (!ids) throw new TokenizerError(`${where}: post_processor template uses ${s.id} but special_tokens does not define it; add it to post_processor.special_tokens`);
+        if (!ids)
+          throw new TokenizerError(
+            `${where}: post_processor template uses ${s.id} but special_tokens does not define it; add it to post_processor.special_tokens`,
+          );
         return { kind: 'special', ids, typeId: s.type_id };
       }
       const q = item.Sequence as { id: 'A' | 'B'; type_id: number };
@@ -36,7 +39,10 @@ function fromTemplate(pp: Json, where: string): Templates {
 export function templatesFor(postProcessor: unknown, where: string): Templates {
   const none: Templates = {
     single: [{ kind: 'seq', which: 0, typeId: 0 }],
-    pair: [{ kind: 'seq', which: 0, typeId: 0 }, { kind: 'seq', which: 1, typeId: 1 }],
+    pair: [
+      { kind: 'seq', which: 0, typeId: 0 },
+      { kind: 'seq', which: 1, typeId: 1 },
+    ],
   };
   if (postProcessor === null || postProcessor === undefined) return none;
   const pp = postProcessor as Json;
@@ -50,11 +56,19 @@ export function templatesFor(postProcessor: unknown, where: string): Templates {
       const s = (id: number, typeId: number): Piece => ({ kind: 'special', ids: [id], typeId });
       const a: Piece = { kind: 'seq', which: 0, typeId: 0 };
       if (pp.type === 'BertProcessing') {
-        return { single: [s(cls, 0), a, s(sep, 0)], pair: [s(cls, 0), a, s(sep, 0), { kind: 'seq', which: 1, typeId: 1 }, s(sep, 1)] };
+        return {
+          single: [s(cls, 0), a, s(sep, 0)],
+          pair: [s(cls, 0), a, s(sep, 0), { kind: 'seq', which: 1, typeId: 1 }, s(sep, 1)],
+        };
       }
-      return { single: [s(cls, 0), a, s(sep, 0)], pair: [s(cls, 0), a, s(sep, 0), s(sep, 0), { kind: 'seq', which: 1, typeId: 0 }, s(sep, 0)] };
+      return {
+        single: [s(cls, 0), a, s(sep, 0)],
+        pair: [s(cls, 0), a, s(sep, 0), s(sep, 0), { kind: 'seq', which: 1, typeId: 0 }, s(sep, 0)],
+      };
     }
     default:
-      throw new TokenizerError(`${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`);
+      throw new TokenizerError(
+        `${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`,
+      );
   }
 }

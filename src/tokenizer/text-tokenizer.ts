@@ -13,7 +13,11 @@ export interface Encoded {
 }
 
 const tokenName = (v: unknown): string | undefined =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined;
+  typeof v === 'string'
+    ? v
+    : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string'
+      ? (v as { content: string }).content
+      : undefined;
 
 export class TextTokenizer {
   readonly padId: number;
@@ -27,11 +31,17 @@ export class TextTokenizer {
    * @param json parsed tokenizer.json; @param config parsed tokenizer_config.json (or {});
    * @param where the file name used in error messages.
    */
-  constructor(readonly json: Record<string, unknown>, readonly config: Record<string, unknown>, where: string) {
+  constructor(
+    readonly json: Record<string, unknown>,
+    readonly config: Record<string, unknown>,
+    where: string,
+  ) {
     try {
       this.lib = new Tokenizer(json, config);
     } catch (e) {
-      throw new TokenizerError(`${where}: cannot load tokenizer: ${(e as Error).message}; the file must be a Hugging Face tokenizer.json`);
+      throw new TokenizerError(
+        `${where}: cannot load tokenizer: ${(e as Error).message}; the file must be a Hugging Face tokenizer.json`,
+      );
     }
     this.templates = templatesFor(json.post_processor, where);
     const vocab = this.lib.get_vocab(true);
@@ -40,14 +50,18 @@ export class TextTokenizer {
     this.vocabSize = max + 1;
     for (const p of [...this.templates.single, ...this.templates.pair]) {
       if (p.kind === 'special' && p.ids.some((id) => id < 0 || id > max)) {
-        throw new TokenizerError(`${where}: post_processor special token ids ${p.ids.join(',')} are outside the vocabulary (size ${this.vocabSize})`);
+        throw new TokenizerError(
+          `${where}: post_processor special token ids ${p.ids.join(',')} are outside the vocabulary (size ${this.vocabSize})`,
+        );
       }
     }
     const padding = json.padding as { pad_token?: string } | null | undefined;
     this.padToken = tokenName(config.pad_token) ?? padding?.pad_token ?? '[PAD]';
     const padId = this.lib.token_to_id(this.padToken);
     if (padId === undefined) {
-      throw new TokenizerError(`${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`);
+      throw new TokenizerError(
+        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`,
+      );
     }
     this.padId = padId;
   }

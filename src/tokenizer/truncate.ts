@@ -8,8 +8,7 @@ export function longestFirstLengths(a: number, b: number, max: number): [number,
   if (max <= 0) return [0, 0];
   const swapped = a > b;
   let short = swapped ? b : a;
-  let long = swapped ? a : b;
-  long = short > max ? short : Math.max(short, max - short);
+  let long = short > max ? short : Math.max(short, max - short);
   if (short + long > max) {
     short = Math.floor(max / 2);
     long = short + (max % 2);

@@ -33,7 +33,14 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-export async function saveCheckpoint(dir: string, model: BertModel, tok: TextTokenizer | undefined, state: TrainState, meta: TrainerState, maxLength: number): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  model: BertModel,
+  tok: TextTokenizer | undefined,
+  state: TrainState,
+  meta: TrainerState,
+  maxLength: number,
+): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   try {
@@ -73,16 +80,25 @@ export function loadResumeState(dir: string): { optimizer: Map<string, Float32Ar
   const optPath = join(dir, OPTIMIZER_FILE);
   for (const p of [statePath, optPath]) {
     if (!existsSync(p)) {
-      throw new CheckpointError(`resume_from: ${dir} has no ${basename(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`);
+      throw new CheckpointError(
+        `resume_from: ${dir} has no ${basename(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`,
+      );
     }
   }
   const meta = readJsonFile(statePath, (m) => new CheckpointError(`resume_from: ${m}`)) as TrainerState;
-  if (!meta || typeof meta !== 'object' || !Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
+  if (
+    !meta ||
+    typeof meta !== 'object' ||
+    !Number.isInteger(meta.step) ||
+    !Number.isInteger(meta.epoch) ||
+    !Array.isArray(meta.labels)
+  ) {
     throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
   }
   const optimizer = new Map<string, Float32Array>();
   for (const [k, t] of readSafetensors(optPath).tensors) {
-    if (t.dtype !== 'float32') throw new CheckpointError(`resume_from: ${optPath}: '${k}' is ${t.dtype}, expected float32`);
+    if (t.dtype !== 'float32')
+      throw new CheckpointError(`resume_from: ${optPath}: '${k}' is ${t.dtype}, expected float32`);
     optimizer.set(k, t.data);
   }
   return { optimizer, meta };

@@ -7,17 +7,33 @@ import type { EvalMetrics } from '../metrics/types.js';
 import { toMicroBatch } from './micro-batch.js';
 import type { Runner } from '../engine/runner.js';
 
-export interface Prediction { row: number; label: number; predicted: number; probabilities: Float32Array }
+export interface Prediction {
+  row: number;
+  label: number;
+  predicted: number;
+  probabilities: Float32Array;
+}
 
-export interface EvalOptions { batchSize: number; maxLength: number; padId: number; padding: 'longest' | 'max_length' }
+export interface EvalOptions {
+  batchSize: number;
+  maxLength: number;
+  padId: number;
+  padding: 'longest' | 'max_length';
+}
 
-export async function evaluateSplit(runner: Runner, ds: EncodedDataset, labels: string[], opts: EvalOptions, keepPredictions = false):
-  Promise<{ metrics: EvalMetrics; predictions: Prediction[] }> {
+export async function evaluateSplit(
+  runner: Runner,
+  ds: EncodedDataset,
+  labels: string[],
+  opts: EvalOptions,
+  keepPredictions = false,
+): Promise<{ metrics: EvalMetrics; predictions: Prediction[] }> {
   const k = labels.length;
   const truth = new Int32Array(ds.size);
   const predicted = new Int32Array(ds.size);
   const predictions: Prediction[] = [];
-  let lossSum = 0, n = 0;
+  let lossSum = 0,
+    n = 0;
   // Sorted by length (no shuffle) would pad less, but file order keeps predictions aligned and cheap to reason about.
   for (const b of batches(ds, { ...opts, shuffle: false, seed: 0 })) {
     const r = await runner.evaluate(toMicroBatch(b));
@@ -26,7 +42,13 @@ export async function evaluateSplit(runner: Runner, ds: EncodedDataset, labels: 
     for (let i = 0; i < b.batchSize; i++) {
       truth[n + i] = Number(b.labels[i]);
       predicted[n + i] = arg[i];
-      if (keepPredictions) predictions.push({ row: b.rows[i], label: truth[n + i], predicted: arg[i], probabilities: probs!.slice(i * k, (i + 1) * k) });
+      if (keepPredictions)
+        predictions.push({
+          row: b.rows[i],
+          label: truth[n + i],
+          predicted: arg[i],
+          probabilities: probs!.slice(i * k, (i + 1) * k),
+        });
     }
     lossSum += (r.loss ?? 0) * b.batchSize;
     n += b.batchSize;

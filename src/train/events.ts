@@ -4,7 +4,10 @@ import { dirname } from 'node:path';
 import type { MetricsEvent } from '../metrics/types.js';
 
 export class JsonlWriter {
-  constructor(readonly path: string, append = false) {
+  constructor(
+    readonly path: string,
+    append = false,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     if (!append) writeFileSync(path, '');
   }
@@ -15,8 +18,13 @@ export class JsonlWriter {
 
 export class EventStream {
   private readonly listeners: ((e: MetricsEvent) => void)[] = [];
-  constructor(private readonly metrics: JsonlWriter, private readonly stepLog?: JsonlWriter) {}
-  on(listener: (e: MetricsEvent) => void): void { this.listeners.push(listener); }
+  constructor(
+    private readonly metrics: JsonlWriter,
+    private readonly stepLog?: JsonlWriter,
+  ) {}
+  on(listener: (e: MetricsEvent) => void): void {
+    this.listeners.push(listener);
+  }
   emit(e: MetricsEvent): void {
     this.metrics.write(e);
     if (e.type === 'step' && this.stepLog) {

@@ -40,16 +40,23 @@ export async function locateSplits(flags: Flags, log: Logger): Promise<SplitFile
   let datastore: string | undefined;
   let single: string | undefined;
   if (flags.datastore) {
-    const ds = await log.group('Datastore', () => resolveDatastore({
-      source: String(flags.datastore), version: flags.datastore_version as string | undefined,
-      sha256: flags.datastore_sha256 as string | undefined, cacheDir: flags.cache_dir as string | undefined, log,
-      // `auto` is decided by the caller (the action: schedule events); here it means no.
-      refresh: flags.datastore_refresh === 'always',
-    }));
+    const ds = await log.group('Datastore', () =>
+      resolveDatastore({
+        source: String(flags.datastore),
+        version: flags.datastore_version as string | undefined,
+        sha256: flags.datastore_sha256 as string | undefined,
+        cacheDir: flags.cache_dir as string | undefined,
+        log,
+        // `auto` is decided by the caller (the action: schedule events); here it means no.
+        refresh: flags.datastore_refresh === 'always',
+      }),
+    );
     root = ds.root;
     single = ds.file;
     datastore = `${ds.name}@${ds.version}`;
-    log.info(`datastore ${datastore} at ${root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`);
+    log.info(
+      `datastore ${datastore} at ${root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`,
+    );
   }
   const files: Partial<Record<Split, string>> = {};
   for (const split of SPLITS) {
@@ -63,7 +70,9 @@ export async function locateSplits(flags: Flags, log: Logger): Promise<SplitFile
     } catch (e) {
       // valid.csv/test.csv are defaults, not promises: a datastore without them trains anyway.
       if (!(e instanceof DatastoreError) || split === 'train' || !isDefault) throw e;
-      log.notice(`${flag}: no ${name} in the datastore; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${flag} to use another file)`);
+      log.notice(
+        `${flag}: no ${name} in the datastore; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${flag} to use another file)`,
+      );
     }
   }
   return { root, datastore, files, pretokenized: await isPretokenized(files.train!) };
@@ -76,7 +85,11 @@ async function isPretokenized(file: string): Promise<boolean> {
   try {
     const buf = Buffer.alloc(64 * 1024);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const first = buf.subarray(0, bytesRead).toString('utf8').split('\n').find((l) => l.trim());
+    const first = buf
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .split('\n')
+      .find((l) => l.trim());
     return !!first && /"input_ids"\s*:/.test(first);
   } finally {
     await fh.close();
@@ -84,8 +97,14 @@ async function isPretokenized(file: string): Promise<boolean> {
 }
 
 /** Reads and tokenizes the splits; labels come from train (or from `fixedLabels` when resuming). */
-export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenizer | undefined, log: Logger, fixedLabels?: string[],
-  tokenCacheDir?: string): Promise<LoadedData> {
+export async function loadSplits(
+  sf: SplitFiles,
+  flags: Flags,
+  tok: TextTokenizer | undefined,
+  log: Logger,
+  fixedLabels?: string[],
+  tokenCacheDir?: string,
+): Promise<LoadedData> {
   const maxLength = Number(flags.max_length);
   const splits: Partial<Record<Split, EncodedDataset>> = {};
   if (sf.pretokenized) {
@@ -101,17 +120,24 @@ export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenize
     return { labelMap: labelMap!, splits, files: sf.files };
   }
   if (!tok) throw new Error('internal: a tokenizer is needed for text files');
-  const columns = { textColumn: flags.text_column as string | undefined, textPairColumn: flags.text_pair_column as string | undefined, labelColumn: flags.label_column as string | undefined };
+  const columns = {
+    textColumn: flags.text_column as string | undefined,
+    textPairColumn: flags.text_pair_column as string | undefined,
+    labelColumn: flags.label_column as string | undefined,
+  };
   const rows: Partial<Record<Split, Example[]>> = {};
   const chosen: Partial<Record<Split, string>> = {};
   for (const split of SPLITS) {
     const file = sf.files[split];
     if (!file) continue;
     const r = await readExamples(file, columns);
-    if (r.examples.length === 0) throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
+    if (r.examples.length === 0)
+      throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
     rows[split] = r.examples;
     chosen[split] = [r.columns.text, r.columns.textPair ?? '', r.columns.label].join('\0');
-    log.info(`${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ''}, label: ${r.columns.label})`);
+    log.info(
+      `${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ''}, label: ${r.columns.label})`,
+    );
   }
   const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : buildLabelMap(rows.train!);
   for (const split of SPLITS) if (rows[split]) applyLabelMap(rows[split]!, labelMap, sf.files[split]!);
@@ -121,11 +147,22 @@ export async function loadSplits(sf: SplitFiles, flags: Flags, tok: TextTokenize
       if (!rows[split]) continue;
       const t0 = Date.now();
       // Everything the ids depend on: the file's bytes, the tokenizer, max_length, columns, labels.
-      const key = tokenCacheDir && tokenCacheKey(['v1', await sha256File(sf.files[split]!), tokenizerHash, String(maxLength), chosen[split]!, labelMap.labels.join('\0')]);
+      const key =
+        tokenCacheDir &&
+        tokenCacheKey([
+          'v1',
+          await sha256File(sf.files[split]!),
+          tokenizerHash,
+          String(maxLength),
+          chosen[split]!,
+          labelMap.labels.join('\0'),
+        ]);
       const cached = key ? loadEncoded(tokenCacheDir!, key) : undefined;
       splits[split] = cached ?? encodeExamples(tok, rows[split]!, labelMap, maxLength);
       if (key && !cached) saveEncoded(tokenCacheDir!, key, splits[split]!);
-      log.info(`${split}: ${splits[split]!.size} examples, ${splits[split]!.ids.length} tokens ${cached ? 'from the token cache' : 'tokenized'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      log.info(
+        `${split}: ${splits[split]!.size} examples, ${splits[split]!.ids.length} tokens ${cached ? 'from the token cache' : 'tokenized'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
   });
   return { labelMap, splits, stats: datasetStats(rows), files: sf.files };

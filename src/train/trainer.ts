@@ -25,7 +25,10 @@ export interface TrainerOptions {
   valCheckInterval: number;
 }
 
-export interface Position { epoch: number; stepInEpoch: number }
+export interface Position {
+  epoch: number;
+  stepInEpoch: number;
+}
 
 export interface TrainerHooks {
   events: EventStream;
@@ -44,7 +47,10 @@ export function batchesPerEpoch(n: number, o: Pick<TrainerOptions, 'batchSize' |
   return lim <= 1 ? Math.max(1, Math.floor(all * lim)) : Math.min(all, Math.floor(lim));
 }
 
-export function stepsPerEpoch(n: number, o: Pick<TrainerOptions, 'batchSize' | 'limitTrainBatches' | 'accumulate'>): number {
+export function stepsPerEpoch(
+  n: number,
+  o: Pick<TrainerOptions, 'batchSize' | 'limitTrainBatches' | 'accumulate'>,
+): number {
   return Math.floor(batchesPerEpoch(n, o) / o.accumulate);
 }
 
@@ -58,16 +64,27 @@ export function validationPoints(batches: number, interval: number): Set<number>
 }
 
 export class Trainer {
-  constructor(private readonly runner: Runner, private readonly train: EncodedDataset, private readonly o: TrainerOptions) {
+  constructor(
+    private readonly runner: Runner,
+    private readonly train: EncodedDataset,
+    private readonly o: TrainerOptions,
+  ) {
     if (stepsPerEpoch(train.size, o) < 1) {
-      throw new RangeError(`the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`);
+      throw new RangeError(
+        `the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`,
+      );
     }
   }
 
-  get totalSteps(): number { return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs; }
+  get totalSteps(): number {
+    return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs;
+  }
 
   /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped. */
-  async fit(hooks: TrainerHooks, start: Position = { epoch: 0, stepInEpoch: 0 }): Promise<Position & { cancelled: boolean; samples: number }> {
+  async fit(
+    hooks: TrainerHooks,
+    start: Position = { epoch: 0, stepInEpoch: 0 },
+  ): Promise<Position & { cancelled: boolean; samples: number }> {
     const o = this.o;
     const schedule = linearWarmupDecay(o.learningRate, o.warmupSteps, this.totalSteps);
     const perEpoch = stepsPerEpoch(this.train.size, o);
@@ -77,39 +94,74 @@ export class Trainer {
       const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
       const valAt = validationPoints(plan.length, o.valCheckInterval);
       let stepInEpoch = epoch === start.epoch ? start.stepInEpoch : 0;
-      let lossSum = 0, lossCount = 0;
+      let lossSum = 0,
+        lossCount = 0;
       let lastValidation: EvalMetrics | undefined;
       while (stepInEpoch < perEpoch) {
         const run = this.nextRun(plan, stepInEpoch, perEpoch);
         const k = run.length / o.accumulate;
         const t0 = Date.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses } = await this.runner.step(run.map((b) => toMicroBatch(b)), lrs);
+        const { losses } = await this.runner.step(
+          run.map((b) => toMicroBatch(b)),
+          lrs,
+        );
         const runSamples = run.reduce((a, b) => a + b.batchSize, 0);
         const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1000);
         samples += runSamples;
         losses.forEach((loss, i) => {
           const step = this.runner.globalStep - k + i + 1;
-          if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`);
-          hooks.events.emit({ type: 'step', step, epoch: epoch + 1, loss, lr: lrs[i], samplesPerSec: rate, time: Date.now() / 1000 });
+          if (!Number.isFinite(loss))
+            throw new Error(
+              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`,
+            );
+          hooks.events.emit({
+            type: 'step',
+            step,
+            epoch: epoch + 1,
+            loss,
+            lr: lrs[i],
+            samplesPerSec: rate,
+            time: Date.now() / 1000,
+          });
           lossSum += loss;
           lossCount++;
         });
         const before = stepInEpoch * o.accumulate;
         stepInEpoch += k;
-        hooks.progress({ step: this.runner.globalStep, totalSteps: this.totalSteps, epoch: epoch + 1, loss: losses[losses.length - 1], samples });
+        hooks.progress({
+          step: this.runner.globalStep,
+          totalSteps: this.totalSteps,
+          epoch: epoch + 1,
+          loss: losses[losses.length - 1],
+          samples,
+        });
         const after = stepInEpoch * o.accumulate;
         const crossed = [...valAt].some((p) => p > before && p <= after);
         if (crossed) {
           lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
-          if (lastValidation) hooks.events.emit({ type: 'validation', step: this.runner.globalStep, epoch: epoch + 1, metrics: lastValidation, time: Date.now() / 1000 });
+          if (lastValidation)
+            hooks.events.emit({
+              type: 'validation',
+              step: this.runner.globalStep,
+              epoch: epoch + 1,
+              metrics: lastValidation,
+              time: Date.now() / 1000,
+            });
         }
         if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true, samples };
       }
       const trainLoss = lossCount ? lossSum / lossCount : NaN;
-      hooks.events.emit({ type: 'epoch', step: this.runner.globalStep, epoch: epoch + 1, trainLoss, time: Date.now() / 1000 });
+      hooks.events.emit({
+        type: 'epoch',
+        step: this.runner.globalStep,
+        epoch: epoch + 1,
+        trainLoss,
+        time: Date.now() / 1000,
+      });
       await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1000);
-      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs) return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
+      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs)
+        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
     }
     return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false, samples };
   }
@@ -124,12 +176,19 @@ export class Trainer {
     const first = stepInEpoch * o.accumulate;
     const size = plan[first].length;
     let count = 0;
-    while (count < k && plan.slice(first + count * o.accumulate, first + (count + 1) * o.accumulate).every((b) => b.length === size)) count++;
+    while (
+      count < k &&
+      plan.slice(first + count * o.accumulate, first + (count + 1) * o.accumulate).every((b) => b.length === size)
+    )
+      count++;
     if (count === 0) count = 1; // a step whose micro-batches differ in size: only possible with A > 1
     const idx = plan.slice(first, first + count * o.accumulate);
     // Uneven micro-batches inside one step (the epoch's short last batch with A > 1): trim to the
     // smallest so the step stays one stacked tensor.
     const min = Math.min(...idx.map((i) => i.length));
-    return padGroup(idx.map((i) => makeBatch(this.train, i.length > min ? i.slice(0, min) : i, o)), o.padId);
+    return padGroup(
+      idx.map((i) => makeBatch(this.train, i.length > min ? i.slice(0, min) : i, o)),
+      o.padId,
+    );
   }
 }

@@ -8,6 +8,7 @@ const MAX = 200;
 /** Escapes `s` for use as plain text in markdown (a paragraph or a table cell). */
 export function escapeMarkdown(s: string, max = MAX): string {
   let t = s.length > max ? `${s.slice(0, max)}…` : s;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
   t = t.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   t = t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   t = t.replace(/[\\`*_{}[\]()#+\-.!|~$]/g, (c) => `\\${c}`);
@@ -29,7 +30,7 @@ export function safeLogin(login: string): string {
 
 /** Numbers and other values we produced ourselves but that may echo user input (flag values). */
 export function escapeValue(v: unknown): string {
-  return escapeMarkdown(typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+  return escapeMarkdown(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
 }
 
 /** Keeps a comment below GitHub's 65,536-character limit. */

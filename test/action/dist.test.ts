@@ -10,9 +10,14 @@ test('dist/ is committed and up to date (fix: npm run build && git add dist acti
   const out = mkdtempSync(join(tmpdir(), 'textclf-dist-'));
   try {
     execFileSync(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--outdir', out], { stdio: 'inherit' });
-    const built = readdirSync(out).filter((f) => f !== 'action.yml').sort();
+    const built = readdirSync(out)
+      .filter((f) => f !== 'action.yml')
+      .sort();
     expect(built).toEqual(['cli.js', 'index.js', 'main.js']);
-    const tracked = execFileSync('git', ['ls-files', 'dist'], { cwd: repo, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    const tracked = execFileSync('git', ['ls-files', 'dist'], { cwd: repo, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .sort();
     expect(tracked).toEqual(built.map((f) => `dist/${f}`));
     for (const f of built) {
       const fresh = readFileSync(join(out, f), 'utf8');

@@ -14,7 +14,14 @@ import { parseFlags } from '../../src/config/parse.js';
 import { lineLogger } from '../../src/util/logger.js';
 import { runTraining } from '../../src/train/run.js';
 import type { MetricsFile } from '../../src/metrics/types.js';
-import { buildActionCheckout, demoZipFiles, downloadArtifact, startStepServices, walkRel, type StepServices } from '../helpers/action-runner.js';
+import {
+  buildActionCheckout,
+  demoZipFiles,
+  downloadArtifact,
+  startStepServices,
+  walkRel,
+  type StepServices,
+} from '../helpers/action-runner.js';
 import type { ArtifactService } from '../helpers/artifact-service.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
 import type { FakeHub } from '../helpers/fake-hub.js';
@@ -31,7 +38,12 @@ const MODEL = 'textclf-test/tiny-bert';
 let root: string, actionDir: string, toolCache: string;
 /** The workflow run the push-triggered steps belong to (the REST fake knows it, as GitHub would). */
 let RUN = 0;
-let services: StepServices, service: ArtifactService, registry: LocalRegistry, datastore: TestServer, hub: FakeHub, github: GitHubFake;
+let services: StepServices,
+  service: ArtifactService,
+  registry: LocalRegistry,
+  datastore: TestServer,
+  hub: FakeHub,
+  github: GitHubFake;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'textclf-action-e2e-'));
@@ -40,11 +52,20 @@ beforeAll(async () => {
   toolCache = join(root, 'toolcache');
 
   const demo = await prepareDemo(join(root, 'demo'), 42);
-  datastore = await startDatastoreServer({ '/imdb-demo.zip': { body: makeZip(demoZipFiles(demo.datastore!)), contentType: 'application/zip' } });
+  datastore = await startDatastoreServer({
+    '/imdb-demo.zip': { body: makeZip(demoZipFiles(demo.datastore!)), contentType: 'application/zip' },
+  });
   registry = await startNpmRegistry(packClosure(join(repo, 'node_modules', 'onnxruntime-node')));
   services = await startStepServices(MODEL, demo.model_name_or_path!);
   ({ hub, service, github } = services);
-  RUN = github.addRun({ workflow_id: 900, event: 'push', status: 'in_progress', conclusion: null, head_sha: 'c'.repeat(40), created_at: new Date().toISOString() }).id;
+  RUN = github.addRun({
+    workflow_id: 900,
+    event: 'push',
+    status: 'in_progress',
+    conclusion: null,
+    head_sha: 'c'.repeat(40),
+    created_at: new Date().toISOString(),
+  }).id;
 }, 180_000);
 
 afterAll(async () => {
@@ -53,29 +74,69 @@ afterAll(async () => {
 });
 
 // Every REST call the action made was valid against GitHub's OpenAPI description.
-afterEach(() => { expect(github.violations).toEqual([]); });
+afterEach(() => {
+  expect(github.violations).toEqual([]);
+});
 
 type ActionRun = StepResult;
 
-interface RunOpts { cancelWhen?: RegExp; env?: Record<string, string>; event?: { name: string; payload: unknown }; runId?: number }
+interface RunOpts {
+  cancelWhen?: RegExp;
+  env?: Record<string, string>;
+  event?: { name: string; payload: unknown };
+  runId?: number;
+}
 
 async function runAction(name: string, withInputs: Record<string, string>, opts: RunOpts = {}): Promise<ActionRun> {
-  const files = runnerFiles(join(root, name), opts.event?.payload ?? { ref: 'refs/heads/main', after: 'c'.repeat(40), repository: { full_name: `${github.owner}/${github.repo}` } });
-  return runNodeStep(join(actionDir, 'dist', 'index.js'), files, {
-    GITHUB_EVENT_NAME: opts.event?.name ?? 'push',
-    GITHUB_REPOSITORY: `${github.owner}/${github.repo}`, GITHUB_RUN_ID: String(opts.runId ?? RUN),
-    // Re-runs of the same workflow run: each step here is another attempt, so artifact names differ.
-    GITHUB_RUN_ATTEMPT: ({ cancel: '2', 'gpu-strict': '3', 'gpu-fallback': '4' } as Record<string, string>)[name] ?? '1',
-    GITHUB_SHA: 'c'.repeat(40), GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: 'train', GITHUB_JOB: 'train', GITHUB_API_URL: github.url,
-    RUNNER_TOOL_CACHE: toolCache, ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url,
-    ...inputEnv(join(actionDir, 'action.yml'), {
-      datastore: datastore.url('/imdb-demo.zip'), model_name_or_path: MODEL, hub_url: hub.url,
-      max_length: '32', batch_size: '32', learning_rate: '0.001', warmup_steps: '4', seed: '42', threads: '1',
-      npm_registry: registry.url, retention_days: '3', save_checkpoints: 'best',
-      ...withInputs,
-    }, TOKEN),
-    ...opts.env,
-  }, { cancelWhen: opts.cancelWhen });
+  const files = runnerFiles(
+    join(root, name),
+    opts.event?.payload ?? {
+      ref: 'refs/heads/main',
+      after: 'c'.repeat(40),
+      repository: { full_name: `${github.owner}/${github.repo}` },
+    },
+  );
+  return runNodeStep(
+    join(actionDir, 'dist', 'index.js'),
+    files,
+    {
+      GITHUB_EVENT_NAME: opts.event?.name ?? 'push',
+      GITHUB_REPOSITORY: `${github.owner}/${github.repo}`,
+      GITHUB_RUN_ID: String(opts.runId ?? RUN),
+      // Re-runs of the same workflow run: each step here is another attempt, so artifact names differ.
+      GITHUB_RUN_ATTEMPT:
+        ({ cancel: '2', 'gpu-strict': '3', 'gpu-fallback': '4' } as Record<string, string>)[name] ?? '1',
+      GITHUB_SHA: 'c'.repeat(40),
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_WORKFLOW: 'train',
+      GITHUB_JOB: 'train',
+      GITHUB_API_URL: github.url,
+      RUNNER_TOOL_CACHE: toolCache,
+      ACTIONS_RUNTIME_TOKEN: service.runtimeToken,
+      ACTIONS_RESULTS_URL: service.url,
+      ...inputEnv(
+        join(actionDir, 'action.yml'),
+        {
+          datastore: datastore.url('/imdb-demo.zip'),
+          model_name_or_path: MODEL,
+          hub_url: hub.url,
+          max_length: '32',
+          batch_size: '32',
+          learning_rate: '0.001',
+          warmup_steps: '4',
+          seed: '42',
+          threads: '1',
+          npm_registry: registry.url,
+          retention_days: '3',
+          save_checkpoints: 'best',
+          ...withInputs,
+        },
+        TOKEN,
+      ),
+      ...opts.env,
+    },
+    { cancelWhen: opts.cancelWhen },
+  );
 }
 
 function download(id: number, name: string): Promise<string> {
@@ -89,13 +150,30 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
 
   // onnxruntime-node came from the local registry into the tool cache (no node_modules next to the action).
   expect(registry.requests).toContain('/onnxruntime-node/-/onnxruntime-node-1.30.0.tgz');
-  expect(existsSync(join(toolCache, 'onnxruntime-node', '1.30.0', process.arch, 'node_modules', 'onnxruntime-node', 'package.json'))).toBe(true);
+  expect(
+    existsSync(
+      join(toolCache, 'onnxruntime-node', '1.30.0', process.arch, 'node_modules', 'onnxruntime-node', 'package.json'),
+    ),
+  ).toBe(true);
 
   // Token: only ever printed inside the ::add-mask:: command that tells the runner to hide it.
-  expect(r.stdout.split('\n').filter((l) => l.includes(TOKEN)).every((l) => l.startsWith('::add-mask::'))).toBe(true);
+  expect(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.includes(TOKEN))
+      .every((l) => l.startsWith('::add-mask::')),
+  ).toBe(true);
   const groups = [...r.stdout.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
-  expect(groups).toEqual([expect.stringMatching(/^Provisioning onnxruntime-node 1\.30\.0 from http:\/\/127\.0\.0\.1:\d+\/$/),
-    'Datastore', 'Model', 'Tokenizing', 'Epoch 1/2', 'Epoch 2/2', 'Test', `Upload artifact textclf-${RUN}-1`]);
+  expect(groups).toEqual([
+    expect.stringMatching(/^Provisioning onnxruntime-node 1\.30\.0 from http:\/\/127\.0\.0\.1:\d+\/$/),
+    'Datastore',
+    'Model',
+    'Tokenizing',
+    'Epoch 1/2',
+    'Epoch 2/2',
+    'Test',
+    `Upload artifact textclf-${RUN}-1`,
+  ]);
   expect(r.stdout.match(/^::group::/gm)!.length).toBe(r.stdout.match(/^::endgroup::/gm)!.length);
 
   // Outputs.
@@ -108,7 +186,9 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   const stored = service.artifacts.find((a) => String(a.id) === o.artifact_id)!;
   expect(stored.name).toBe(`textclf-${RUN}-1`);
   expect((Date.parse(stored.expiresAt!) - Date.now()) / 86_400_000).toBeCloseTo(3, 1); // retention_days: 3
-  expect(o.artifact_url).toBe(`https://github.com/${github.owner}/${github.repo}/actions/runs/${RUN}/artifacts/${stored.id}`);
+  expect(o.artifact_url).toBe(
+    `https://github.com/${github.owner}/${github.repo}/actions/runs/${RUN}/artifacts/${stored.id}`,
+  );
   expect(existsSync(join(o.checkpoint_dir!, 'onnx', 'model.onnx'))).toBe(true);
 
   // Job summary = report.md: header, metrics, curves, confusion matrix, artifact link.
@@ -120,7 +200,9 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(r.summary).toContain('### Confusion matrix (test)');
   expect(r.summary).toContain(`- [textclf-${RUN}-1](${o.artifact_url})`);
   // The only warning: the base model has no classifier yet (expected for a fresh fine-tune).
-  expect(r.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([expect.stringContaining('newly initialized')]);
+  expect(r.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([
+    expect.stringContaining('newly initialized'),
+  ]);
 
   // The artifact, downloaded back: run files, TensorBoard, one checkpoint that loads and runs.
   const dir = await download(stored.id, 'train');
@@ -129,7 +211,9 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(files.some((f) => /^tensorboard\/train\/events\.out\.tfevents\./.test(f))).toBe(true);
   // save_checkpoints: best -> exactly the best validation epoch's checkpoint.
   const best = `checkpoints/epoch-${metrics.bestEpoch}`;
-  expect([...new Set(files.filter((f) => f.startsWith('checkpoints/')).map((f) => f.split('/').slice(0, 2).join('/')))]).toEqual([best]);
+  expect([
+    ...new Set(files.filter((f) => f.startsWith('checkpoints/')).map((f) => f.split('/').slice(0, 2).join('/'))),
+  ]).toEqual([best]);
   expect(files).toContain(`${best}/onnx/model.onnx`);
   const script = `
     import { pipeline, env } from '@huggingface/transformers';
@@ -137,7 +221,12 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
     const clf = await pipeline('text-classification', process.argv[1], { dtype: 'fp32' });
     const out = await clf(['a wonderful, moving film', 'a dull and boring mess']);
     console.log(JSON.stringify(out));`;
-  const preds = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, join(dir, best)], { cwd: repo, encoding: 'utf8' })) as { label: string; score: number }[];
+  const preds = JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script, join(dir, best)], {
+      cwd: repo,
+      encoding: 'utf8',
+    }),
+  ) as { label: string; score: number }[];
   expect(preds).toHaveLength(2);
   for (const p of preds) {
     expect(metrics.labels).toContain(p.label);
@@ -146,7 +235,11 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
 }, 240_000);
 
 test('Must show: SIGINT + SIGTERM mid-epoch (a runner cancel) leaves an uploaded checkpoint that resumes', async () => {
-  const r = await runAction('cancel', { max_epochs: '200', save_checkpoints: 'last' }, { cancelWhen: /training [\d,]+ parameters on/ });
+  const r = await runAction(
+    'cancel',
+    { max_epochs: '200', save_checkpoints: 'last' },
+    { cancelWhen: /training [\d,]+ parameters on/ },
+  );
   expect(r.code).not.toBe(0);
   expect(r.stdout).toMatch(/SIGINT: stopping after the current step/);
   expect(r.stdout).toMatch(/::error title=textclf::training was cancelled at step \d+/);
@@ -166,10 +259,20 @@ test('Must show: SIGINT + SIGTERM mid-epoch (a runner cancel) leaves an uploaded
 
   // Resume from the downloaded checkpoint: training continues from its step and finishes.
   const lines: string[] = [];
-  const flags = parseFlags({
-    datastore: join(root, 'demo', 'data'), resume_from: ckpt, model_name_or_path: MODEL, max_length: '32', batch_size: '32',
-    max_epochs: String(state.epoch + 2), learning_rate: '0.001', output_dir: join(root, 'resumed'), threads: '1',
-  }, 'cli');
+  const flags = parseFlags(
+    {
+      datastore: join(root, 'demo', 'data'),
+      resume_from: ckpt,
+      model_name_or_path: MODEL,
+      max_length: '32',
+      batch_size: '32',
+      max_epochs: String(state.epoch + 2),
+      learning_rate: '0.001',
+      output_dir: join(root, 'resumed'),
+      threads: '1',
+    },
+    'cli',
+  );
   const resumed = await runTraining(flags, { log: lineLogger((l) => lines.push(l)) });
   expect(lines.some((l) => l.includes(`resumed from ${ckpt}`))).toBe(true);
   expect(resumed.metrics.run.totalSteps).toBeGreaterThan(state.step);
@@ -181,7 +284,9 @@ test('a bad input fails the step with an annotation naming the input and the all
   expect(r.code).toBe(1);
   // Annotation properties are escaped by the workflow-command protocol (':' -> %3A).
   const errors = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
-  expect(errors).toEqual(["::error title=textclf%3A input max_epochs::--max_epochs: 'three' is not valid; expected an integer >= 1 and <= 1000"]);
+  expect(errors).toEqual([
+    "::error title=textclf%3A input max_epochs::--max_epochs: 'three' is not valid; expected an integer >= 1 and <= 1000",
+  ]);
   expect(r.outputs).toEqual({});
 }, 60_000);
 
@@ -194,13 +299,37 @@ test('gpus: 1 on a runner without a GPU: provisions the CUDA build, then fails w
     expect(strict.stdout).toContain("running onnxruntime-node's install step for the CUDA 12 provider");
     const errors = strict.stdout.split('\n').filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^::error title=textclf%3A input gpus::gpus=1: nvidia-smi is not available.*set allow_cpu_fallback: true/);
-    expect(existsSync(join(toolCache, 'onnxruntime-node-cuda12', '1.30.0', process.arch, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))).toBe(process.arch === 'x64');
+    expect(errors[0]).toMatch(
+      /^::error title=textclf%3A input gpus::gpus=1: nvidia-smi is not available.*set allow_cpu_fallback: true/,
+    );
+    expect(
+      existsSync(
+        join(
+          toolCache,
+          'onnxruntime-node-cuda12',
+          '1.30.0',
+          process.arch,
+          'node_modules',
+          'onnxruntime-node',
+          'bin',
+          'napi-v6',
+          'linux',
+          'x64',
+          'libonnxruntime_providers_cuda.so',
+        ),
+      ),
+    ).toBe(process.arch === 'x64');
 
-    const fallback = await runAction('gpu-fallback', { gpus: '1', allow_cpu_fallback: 'true', max_epochs: '1', limit_train_batches: '2' }, { env });
+    const fallback = await runAction(
+      'gpu-fallback',
+      { gpus: '1', allow_cpu_fallback: 'true', max_epochs: '1', limit_train_batches: '2' },
+      { env },
+    );
     if (fallback.code !== 0) throw new Error(`action failed (${fallback.code}):\n${fallback.stdout.slice(-3000)}`);
     expect(fallback.stdout).toContain('onnxruntime-node 1.30.0: using the tool cache');
-    expect(fallback.stdout).toMatch(/^::warning::gpus=1: nvidia-smi is not available.*training on CPU because allow_cpu_fallback is true$/m);
+    expect(fallback.stdout).toMatch(
+      /^::warning::gpus=1: nvidia-smi is not available.*training on CPU because allow_cpu_fallback is true$/m,
+    );
     expect(fallback.summary).toContain('| Device | cpu |');
     expect(Number(fallback.outputs.accuracy)).toBeGreaterThanOrEqual(0);
   } finally {
@@ -211,13 +340,35 @@ test('gpus: 1 on a runner without a GPU: provisions the CUDA build, then fails w
 test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, and posts the sticky PR comment with the artifact", async () => {
   const PR = 31;
   github.permissions.set('writer', 'write');
-  github.pulls.set(PR, { number: PR, head_sha: '9'.repeat(40), head_ref: 'better-model', head_repo: github.fullName, base_ref: 'main', user: github.user('writer') });
-  const current = github.addRun({ workflow_id: 901, event: 'issue_comment', status: 'in_progress', conclusion: null, created_at: new Date().toISOString() });
+  github.pulls.set(PR, {
+    number: PR,
+    head_sha: '9'.repeat(40),
+    head_ref: 'better-model',
+    head_repo: github.fullName,
+    base_ref: 'main',
+    user: github.user('writer'),
+  });
+  const current = github.addRun({
+    workflow_id: 901,
+    event: 'issue_comment',
+    status: 'in_progress',
+    conclusion: null,
+    created_at: new Date().toISOString(),
+  });
   const body = '/train max_epochs=1 limit_train_batches=3';
   const c = github.addComment(PR, body, github.user('writer'));
-  const payload = { action: 'created', comment: { id: c.id, body, user: { login: 'writer', type: 'User' } }, issue: { number: PR, pull_request: { url: 'x' } },
-    repository: { full_name: github.fullName, default_branch: 'main' }, sender: { login: 'writer', type: 'User' } };
-  const r = await runAction('comment', { max_epochs: '5' }, { event: { name: 'issue_comment', payload }, runId: current.id });
+  const payload = {
+    action: 'created',
+    comment: { id: c.id, body, user: { login: 'writer', type: 'User' } },
+    issue: { number: PR, pull_request: { url: 'x' } },
+    repository: { full_name: github.fullName, default_branch: 'main' },
+    sender: { login: 'writer', type: 'User' },
+  };
+  const r = await runAction(
+    'comment',
+    { max_epochs: '5' },
+    { event: { name: 'issue_comment', payload }, runId: current.id },
+  );
   if (r.code !== 0) throw new Error(`action failed (${r.code}):\n${r.stdout.slice(-3000)}`);
   const metrics = JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
   expect(metrics.epochs.map((e) => e.epoch)).toEqual([1]);

@@ -19,12 +19,36 @@ describe('action.yml', () => {
       if (f.name === 'github_token') expect(doc.inputs[f.name].default).toBe('${{ github.token }}');
       else expect(doc.inputs[f.name].default).toBe(f.default === undefined ? undefined : String(f.default));
     }
-    for (const name of ['train_file', 'valid_file', 'test_file', 'max_epochs', 'gpus', 'batch_size', 'learning_rate', 'datastore',
-      'datastore_version', 'datastore_sha256', 'model_name_or_path', 'github_token', 'artifact_name', 'retention_days',
-      'save_checkpoints', 'allow_cpu_fallback']) expect(doc.inputs).toHaveProperty(name);
+    for (const name of [
+      'train_file',
+      'valid_file',
+      'test_file',
+      'max_epochs',
+      'gpus',
+      'batch_size',
+      'learning_rate',
+      'datastore',
+      'datastore_version',
+      'datastore_sha256',
+      'model_name_or_path',
+      'github_token',
+      'artifact_name',
+      'retention_days',
+      'save_checkpoints',
+      'allow_cpu_fallback',
+    ])
+      expect(doc.inputs).toHaveProperty(name);
     expect(doc.inputs.learning_rate.default).toBe('0.00002');
     expect(Object.keys(doc.outputs)).toEqual(Object.keys(OUTPUTS));
-    expect(Object.keys(doc.outputs).slice(0, 7)).toEqual(['accuracy', 'f1', 'loss', 'checkpoint_dir', 'artifact_id', 'artifact_url', 'report_path']);
+    expect(Object.keys(doc.outputs).slice(0, 7)).toEqual([
+      'accuracy',
+      'f1',
+      'loss',
+      'checkpoint_dir',
+      'artifact_id',
+      'artifact_url',
+      'report_path',
+    ]);
     expect(doc.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
     expect(doc.branding).toEqual({ icon: 'cpu', color: 'purple' });
   });

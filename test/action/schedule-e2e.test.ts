@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from '../../src/demo/prepare.js';
 import type { MetricsFile } from '../../src/metrics/types.js';
-import { buildActionCheckout, demoZipFiles, publishUploads, startStepServices, warmToolCache, type StepServices } from '../helpers/action-runner.js';
+import {
+  buildActionCheckout,
+  demoZipFiles,
+  publishUploads,
+  startStepServices,
+  warmToolCache,
+  type StepServices,
+} from '../helpers/action-runner.js';
 import type { ArtifactService } from '../helpers/artifact-service.js';
 import { startDatastoreServer, type Route, type TestServer } from '../helpers/datastore-server.js';
 import type { FakeHub } from '../helpers/fake-hub.js';
@@ -23,7 +30,8 @@ import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/
 const TOKEN = 'ghs_scheduleE2eToken0123456789';
 const MODEL = 'textclf-test/tiny-bert';
 const SHA = 'd'.repeat(40);
-const WF = 5151, WORKFLOW = 'nightly retrain';
+const WF = 5151,
+  WORKFLOW = 'nightly retrain';
 
 let root: string, actionDir: string, toolCache: string;
 let services: StepServices, service: ArtifactService, datastore: TestServer, hub: FakeHub, github: GitHubFake;
@@ -53,22 +61,60 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-afterEach(() => { expect(github.violations).toEqual([]); });
+afterEach(() => {
+  expect(github.violations).toEqual([]);
+});
 
 /** One scheduled run of the workflow: a run the REST fake knows, node dist/index.js, uploads published under it. */
-async function scheduled(name: string, withInputs: Record<string, string>): Promise<{ r: StepResult; runId: number; datastoreRequests: string[] }> {
-  const run = github.addRun({ workflow_id: WF, name: WORKFLOW, event: 'schedule', status: 'in_progress', conclusion: null, head_sha: SHA });
+async function scheduled(
+  name: string,
+  withInputs: Record<string, string>,
+): Promise<{ r: StepResult; runId: number; datastoreRequests: string[] }> {
+  const run = github.addRun({
+    workflow_id: WF,
+    name: WORKFLOW,
+    event: 'schedule',
+    status: 'in_progress',
+    conclusion: null,
+    head_sha: SHA,
+  });
   const from = datastore.requests.length;
-  const files = runnerFiles(join(root, name), { schedule: '17 3 * * *', repository: { full_name: github.fullName, default_branch: 'main' } });
+  const files = runnerFiles(join(root, name), {
+    schedule: '17 3 * * *',
+    repository: { full_name: github.fullName, default_branch: 'main' },
+  });
   const r = await runNodeStep(join(actionDir, 'dist', 'index.js'), files, {
-    GITHUB_EVENT_NAME: 'schedule', GITHUB_REPOSITORY: github.fullName, GITHUB_RUN_ID: String(run.id), GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_SHA: SHA, GITHUB_REF: 'refs/heads/main', GITHUB_WORKFLOW: WORKFLOW, GITHUB_JOB: 'retrain', GITHUB_API_URL: github.url,
-    RUNNER_TOOL_CACHE: toolCache, ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url,
-    ...inputEnv(join(actionDir, 'action.yml'), {
-      datastore: datastore.url('/imdb-demo.zip'), model_name_or_path: MODEL, hub_url: hub.url, gpus: '0',
-      max_length: '32', threads: '1', max_epochs: '3', batch_size: '16', learning_rate: '0.003', warmup_steps: '4',
-      save_checkpoints: 'last', retention_days: '1', ...withInputs,
-    }, TOKEN),
+    GITHUB_EVENT_NAME: 'schedule',
+    GITHUB_REPOSITORY: github.fullName,
+    GITHUB_RUN_ID: String(run.id),
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SHA: SHA,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_WORKFLOW: WORKFLOW,
+    GITHUB_JOB: 'retrain',
+    GITHUB_API_URL: github.url,
+    RUNNER_TOOL_CACHE: toolCache,
+    ACTIONS_RUNTIME_TOKEN: service.runtimeToken,
+    ACTIONS_RESULTS_URL: service.url,
+    ...inputEnv(
+      join(actionDir, 'action.yml'),
+      {
+        datastore: datastore.url('/imdb-demo.zip'),
+        model_name_or_path: MODEL,
+        hub_url: hub.url,
+        gpus: '0',
+        max_length: '32',
+        threads: '1',
+        max_epochs: '3',
+        batch_size: '16',
+        learning_rate: '0.003',
+        warmup_steps: '4',
+        save_checkpoints: 'last',
+        retention_days: '1',
+        ...withInputs,
+      },
+      TOKEN,
+    ),
   });
   await publishUploads(service, github, run.id, root, published);
   Object.assign(run, { status: 'completed', conclusion: r.code === 0 ? 'success' : 'failure' });
@@ -79,7 +125,8 @@ function ok(r: StepResult, what: string): StepResult {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}):\n${r.stdout.slice(-4000)}`);
   return r;
 }
-const metricsOf = (r: StepResult) => JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+const metricsOf = (r: StepResult) =>
+  JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
 const contentVersion = (b: Buffer) => `0.0.0-c${createHash('sha256').update(b).digest('hex').slice(0, 12)}`;
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
@@ -101,7 +148,9 @@ test('scheduled retraining: unchanged source is not downloaded again and is comp
   const m1 = metricsOf(one.r);
   expect(m1.run.datastore).toBe(`imdb-demo@${contentVersion(zip1)}`);
   expect(one.r.summary).toContain('## Compared with the previous scheduled run');
-  expect(one.r.summary).toContain('_Nothing to compare with: no successful run of this workflow on the default branch \\(event schedule\\)._');
+  expect(one.r.summary).toContain(
+    '_Nothing to compare with: no successful run of this workflow on the default branch \\(event schedule\\)._',
+  );
   expect(github.artifacts.filter((a) => a.run_id === one.runId).map((a) => a.name)).toEqual([`textclf-${one.runId}-1`]);
 
   // --- run 2: the source is unchanged: one conditional HEAD, answered 304, and no GET at all.
@@ -109,16 +158,25 @@ test('scheduled retraining: unchanged source is not downloaded again and is comp
   ok(two.r, 'scheduled run 2');
   expect(two.datastoreRequests).toEqual(['HEAD 304']);
   expect(datastore.requests.at(-1)!.headers['if-none-match']).toBe('"export-1"');
-  expect(two.r.stdout).toMatch(/the server answered 304 Not Modified; using the cached imdb-demo@0\.0\.0-c[0-9a-f]{12} \(no download\)/);
+  expect(two.r.stdout).toMatch(
+    /the server answered 304 Not Modified; using the cached imdb-demo@0\.0\.0-c[0-9a-f]{12} \(no download\)/,
+  );
   const m2 = metricsOf(two.r);
   expect(m2.run.datastore).toBe(m1.run.datastore);
   // The summary's deltas are against run 1 (the previous scheduled run), recomputed here from both metrics files.
   const base = `[previous scheduled run ${one.runId} @ ${SHA.slice(0, 7)}](https://github.com/${github.fullName}/actions/runs/${one.runId})`;
   expect(two.r.summary).toContain(`| test | this run | ${base} | Δ |`);
-  for (const [metric, label] of [['accuracy', 'accuracy'], ['f1', 'F1 (macro)']] as const) {
-    expect(two.r.summary).toContain(`| ${label} | ${pct(m2.test![metric])} | ${pct(m1.test![metric])} | ${expectedDelta(metric, m2.test![metric], m1.test![metric])} |`);
+  for (const [metric, label] of [
+    ['accuracy', 'accuracy'],
+    ['f1', 'F1 (macro)'],
+  ] as const) {
+    expect(two.r.summary).toContain(
+      `| ${label} | ${pct(m2.test![metric])} | ${pct(m1.test![metric])} | ${expectedDelta(metric, m2.test![metric], m1.test![metric])} |`,
+    );
   }
-  expect(two.r.summary).toContain(`| loss | ${m2.test!.loss.toFixed(4)} | ${m1.test!.loss.toFixed(4)} | ${expectedDelta('loss', m2.test!.loss, m1.test!.loss)} |`);
+  expect(two.r.summary).toContain(
+    `| loss | ${m2.test!.loss.toFixed(4)} | ${m1.test!.loss.toFixed(4)} | ${expectedDelta('loss', m2.test!.loss, m1.test!.loss)} |`,
+  );
   expect(readFileSync(two.r.outputs.report_path!, 'utf8').trim()).toBe(two.r.summary.trim()); // report.md = summary
   expect(github.issues).toEqual([]);
 
@@ -127,13 +185,17 @@ test('scheduled retraining: unchanged source is not downloaded again and is comp
   const three = await scheduled('nightly-3', { seed: '7', min_accuracy: '1' });
   expect(three.r.code).toBe(1);
   expect(three.datastoreRequests).toEqual(['HEAD 200', 'GET 200']);
-  expect(three.r.stdout).toMatch(/^::notice::Datastore http:\/\/127\.0\.0\.1:\d+\/imdb-demo\.zip changed \(ETag changed \("export-1" → "export-2"\)\)/m);
+  expect(three.r.stdout).toMatch(
+    /^::notice::Datastore http:\/\/127\.0\.0\.1:\d+\/imdb-demo\.zip changed \(ETag changed \("export-1" → "export-2"\)\)/m,
+  );
   const m3 = metricsOf(three.r);
   expect(m3.run.datastore).toBe(`imdb-demo@${contentVersion(zip2)}`);
   expect(m3.dataset!.rows.train).toBe(2 * m2.dataset!.rows.train!);
   expect(m3.test!.accuracy).toBeLessThan(1);
   // (workflow-command escaping: ':' in a property is %3A, '%' in the message %25)
-  expect(three.r.stdout).toContain(`::error title=textclf%3A QualityGateError::min_accuracy: accuracy ${pct(m3.test!.accuracy)}25 is below 100.00%25`);
+  expect(three.r.stdout).toContain(
+    `::error title=textclf%3A QualityGateError::min_accuracy: accuracy ${pct(m3.test!.accuracy)}25 is below 100.00%25`,
+  );
   expect(three.r.summary).toContain(`[previous scheduled run ${two.runId} @ ${SHA.slice(0, 7)}]`);
   expect(three.r.summary).toContain('❌ Quality gates failed:');
   const issues = github.issues.filter((i) => i.labels.includes('textclf-quality-gate'));
@@ -143,7 +205,9 @@ test('scheduled retraining: unchanged source is not downloaded again and is comp
   expect(issues[0]!.body).toContain(`(https://github.com/${github.fullName}/actions/runs/${three.runId})`);
   expect(issues[0]!.body).toContain('min\\_accuracy: accuracy');
   // The artifact of the failed run was still published (the model is there to inspect).
-  expect(github.artifacts.filter((a) => a.run_id === three.runId).map((a) => a.name)).toEqual([`textclf-${three.runId}-1`]);
+  expect(github.artifacts.filter((a) => a.run_id === three.runId).map((a) => a.name)).toEqual([
+    `textclf-${three.runId}-1`,
+  ]);
 
   // --- run 4: still failing, source unchanged since run 3: no GET, and the same issue gets a comment (no second issue).
   const four = await scheduled('nightly-4', { seed: '7', min_accuracy: '1' });
@@ -155,6 +219,8 @@ test('scheduled retraining: unchanged source is not downloaded again and is comp
   const comments = github.commentsOn(issues[0]!.number);
   expect(comments).toHaveLength(1);
   expect(comments[0]!.body).toContain(`(https://github.com/${github.fullName}/actions/runs/${four.runId})`);
-  console.log(`schedule e2e: 4 runs in ${((Date.now() - started) / 1000).toFixed(1)} s (${[one, two, three, four].map((x) => x.r.seconds.toFixed(1)).join(' + ')} s); ` +
-    `test accuracy ${[m1, m2, m3].map((m) => pct(m.test!.accuracy)).join(', ')}`);
+  console.log(
+    `schedule e2e: 4 runs in ${((Date.now() - started) / 1000).toFixed(1)} s (${[one, two, three, four].map((x) => x.r.seconds.toFixed(1)).join(' + ')} s); ` +
+      `test accuracy ${[m1, m2, m3].map((m) => pct(m.test!.accuracy)).join(', ')}`,
+  );
 }, 120_000);

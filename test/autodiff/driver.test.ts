@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gradients } from '../../src/autodiff/backward.js';
 import { GRADIENT_OPS } from '../../src/autodiff/gradients/index.js';
-import { Graph, Value } from '../../src/onnx/graph.js';
+import { Graph, type Value } from '../../src/onnx/graph.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 
 /** loss = sum(tanh(x @ w) + extra), where `extra` is built by `side` (which may add unrelated branches). */
@@ -32,7 +32,11 @@ describe('autodiff driver', () => {
     expect(busy.added.length).toBe(plain.added.length);
     expect(busy.added.map((n) => n.opType)).toEqual(plain.added.map((n) => n.opType));
     // none of the gradient nodes reads a value of the two extra branches
-    const extraValues = new Set(busy.g.nodes.filter((n) => ['Exp', 'Log', 'Sigmoid'].includes(n.opType) && !busy.added.includes(n)).flatMap((n) => n.outputs));
+    const extraValues = new Set(
+      busy.g.nodes
+        .filter((n) => ['Exp', 'Log', 'Sigmoid'].includes(n.opType) && !busy.added.includes(n))
+        .flatMap((n) => n.outputs),
+    );
     expect(extraValues.size).toBe(4); // Exp, Exp, Log, Sigmoid outputs (and the Mul of the side branch is below)
     for (const n of busy.added) for (const v of n.inputs) expect(v && extraValues.has(v)).toBeFalsy();
     const sideMul = busy.g.nodes.find((n) => n.opType === 'Mul' && !busy.added.includes(n))!;
@@ -50,7 +54,8 @@ describe('autodiff driver', () => {
 
   test('every registered op gradient has a finite-difference check named after it', () => {
     const dir = dirname(fileURLToPath(import.meta.url));
-    const titles = readdirSync(dir).filter((f) => f.endsWith('.test.ts') && f !== 'driver.test.ts')
+    const titles = readdirSync(dir)
+      .filter((f) => f.endsWith('.test.ts') && f !== 'driver.test.ts')
       .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/\btest\('([^']+)'/g)].map((m) => m[1]));
     const missing = GRADIENT_OPS.filter((op) => !titles.some((t) => new RegExp(`\\b${op}\\b`).test(t)));
     expect(missing).toEqual([]);

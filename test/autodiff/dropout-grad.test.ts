@@ -32,7 +32,11 @@ async function evaluate(bytes: Uint8Array, x: number[], training?: boolean) {
   if (training !== undefined) feeds.training = tensor('bool', Uint8Array.from([training ? 1 : 0]), []);
   const out = await s.run(feeds);
   await s.release();
-  return { loss: Number(out.loss.data[0]), mask: Array.from(out.mask.data as Uint8Array), dx: Array.from(out.dx.data as Float64Array) };
+  return {
+    loss: Number(out.loss.data[0]),
+    mask: Array.from(out.mask.data as Uint8Array),
+    dx: Array.from(out.dx.data as Float64Array),
+  };
 }
 
 async function fdCheck(bytes: Uint8Array, training?: boolean) {
@@ -40,9 +44,12 @@ async function fdCheck(bytes: Uint8Array, training?: boolean) {
   const base = await evaluate(bytes, x, training);
   const eps = 1e-6;
   for (let i = 0; i < N; i++) {
-    const up = [...x]; up[i] += eps;
-    const down = [...x]; down[i] -= eps;
-    const a = await evaluate(bytes, up, training), b = await evaluate(bytes, down, training);
+    const up = [...x];
+    up[i] += eps;
+    const down = [...x];
+    down[i] -= eps;
+    const a = await evaluate(bytes, up, training),
+      b = await evaluate(bytes, down, training);
     expect(a.mask).toEqual(base.mask); // same seed, same mask: the finite differences are meaningful
     expect(Math.abs(base.dx[i] - (a.loss - b.loss) / (2 * eps))).toBeLessThan(1e-7 + 1e-5 * Math.abs(base.dx[i]));
   }
@@ -55,7 +62,9 @@ describe('gradient check per op: Dropout', () => {
     const dropped = base.mask.filter((m) => m === 0).length;
     expect(dropped).toBeGreaterThan(0); // otherwise this would only test the identity
     expect(dropped).toBeLessThan(N);
-    base.mask.forEach((m, i) => { if (!m) expect(Math.abs(base.dx[i])).toBe(0); });
+    base.mask.forEach((m, i) => {
+      if (!m) expect(Math.abs(base.dx[i])).toBe(0);
+    });
   });
 
   test('Dropout training_mode as a run-time input: masked when true, identity when false', async () => {
@@ -67,8 +76,13 @@ describe('gradient check per op: Dropout', () => {
   });
 
   test('Dropout without training_mode, and with a constant false, is the identity', async () => {
-    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => g.node('Dropout', [g.op('Tanh', [x]), g.scalar(0.5, x)])[0]);
-    await gradCheck([{ name: 'x', shape: [3, 4] }],
-      (g, [x]) => g.node('Dropout', [g.op('Tanh', [x]), g.scalar(0.5, x), g.constant('bool', [0], [])])[0]);
+    await gradCheck(
+      [{ name: 'x', shape: [3, 4] }],
+      (g, [x]) => g.node('Dropout', [g.op('Tanh', [x]), g.scalar(0.5, x)])[0],
+    );
+    await gradCheck(
+      [{ name: 'x', shape: [3, 4] }],
+      (g, [x]) => g.node('Dropout', [g.op('Tanh', [x]), g.scalar(0.5, x), g.constant('bool', [0], [])])[0],
+    );
   });
 });

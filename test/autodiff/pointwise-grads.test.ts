@@ -29,24 +29,49 @@ describe('gradient check per op: pointwise', () => {
 
   test('Erf, and exact GELU 0.5*x*(1+erf(x/sqrt2)) (float32: ORT has no float64 Erf; atol 2e-3, rtol 2e-2)', async () => {
     await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => g.op('Erf', [x]), { dtype: 'float32' });
-    await gradCheck([{ name: 'x', shape: [3, 4] }], (g, [x]) => {
-      const erf = g.op('Erf', [g.op('Div', [x, g.scalar(Math.SQRT2, x)])]);
-      return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5, x)]), g.op('Add', [erf, g.scalar(1, x)])]);
-    }, { dtype: 'float32' });
+    await gradCheck(
+      [{ name: 'x', shape: [3, 4] }],
+      (g, [x]) => {
+        const erf = g.op('Erf', [g.op('Div', [x, g.scalar(Math.SQRT2, x)])]);
+        return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5, x)]), g.op('Add', [erf, g.scalar(1, x)])]);
+      },
+      { dtype: 'float32' },
+    );
   });
 
   test('Pow with a constant exponent (scalar 3 and a broadcast exponent row)', async () => {
     await gradCheck([{ name: 'x', shape: [2, 3] }], (g, [x]) => g.op('Pow', [x, g.scalar(3, x)]));
-    await gradCheck([{ name: 'x', shape: [2, 3], data: positive(6, 5) }], (g, [x]) => g.op('Pow', [x, g.constant('float64', [0.5, 2, -1.5], [3])]));
+    await gradCheck([{ name: 'x', shape: [2, 3], data: positive(6, 5) }], (g, [x]) =>
+      g.op('Pow', [x, g.constant('float64', [0.5, 2, -1.5], [3])]),
+    );
   });
 
   test('Pow with a trainable exponent (positive base)', async () => {
-    await gradCheck([{ name: 'x', shape: [2, 3], data: positive(6, 6) }, { name: 'p', shape: [3] }], (g, [x, p]) => g.op('Pow', [x, p]));
+    await gradCheck(
+      [
+        { name: 'x', shape: [2, 3], data: positive(6, 6) },
+        { name: 'p', shape: [3] },
+      ],
+      (g, [x, p]) => g.op('Pow', [x, p]),
+    );
   });
 
   test('Max and Min: variadic with broadcasting (ties avoided)', async () => {
-    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }, { name: 'c', shape: [2, 1] }], (g, [a, b, c]) => g.op('Max', [a, b, c]));
-    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }], (g, [a, b]) => g.op('Min', [a, b]));
+    await gradCheck(
+      [
+        { name: 'a', shape: [2, 3] },
+        { name: 'b', shape: [3] },
+        { name: 'c', shape: [2, 1] },
+      ],
+      (g, [a, b, c]) => g.op('Max', [a, b, c]),
+    );
+    await gradCheck(
+      [
+        { name: 'a', shape: [2, 3] },
+        { name: 'b', shape: [3] },
+      ],
+      (g, [a, b]) => g.op('Min', [a, b]),
+    );
   });
 
   test('Max and Min with ties: the first tied input takes the gradient, so Max(x, x) has gradient 1', async () => {
@@ -55,7 +80,14 @@ describe('gradient check per op: pointwise', () => {
   });
 
   test('Sum: variadic with broadcasting', async () => {
-    await gradCheck([{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [3] }, { name: 'c', shape: [2, 1] }], (g, [a, b, c]) => g.op('Sum', [a, b, c]));
+    await gradCheck(
+      [
+        { name: 'a', shape: [2, 3] },
+        { name: 'b', shape: [3] },
+        { name: 'c', shape: [2, 1] },
+      ],
+      (g, [a, b, c]) => g.op('Sum', [a, b, c]),
+    );
   });
 });
 
@@ -71,18 +103,36 @@ describe('gradient check per op: softmax and normalisation', () => {
   });
 
   test('LayerNormalization with Mean/InvStdDev outputs: x, scale and bias over the last axis', async () => {
-    const r = await gradCheck([{ name: 'x', shape: [2, 3, 4] }, { name: 'w', shape: [4] }, { name: 'b', shape: [4] }],
-      (g, [x, w, b]) => g.node('LayerNormalization', [x, w, b], { axis: -1, epsilon: float(1e-5) }, { outputs: 3 })[0]);
+    const r = await gradCheck(
+      [
+        { name: 'x', shape: [2, 3, 4] },
+        { name: 'w', shape: [4] },
+        { name: 'b', shape: [4] },
+      ],
+      (g, [x, w, b]) => g.node('LayerNormalization', [x, w, b], { axis: -1, epsilon: float(1e-5) }, { outputs: 3 })[0],
+    );
     expect(r.checked).toBe(24 + 4 + 4);
   });
 
   test('LayerNormalization without the optional outputs (recomputed stats), axis 1, no bias', async () => {
-    await gradCheck([{ name: 'x', shape: [2, 3, 2] }, { name: 'w', shape: [3, 2] }],
-      (g, [x, w]) => g.node('LayerNormalization', [x, w], { axis: 1, epsilon: float(1e-3) }, { outputs: 1 })[0]);
+    await gradCheck(
+      [
+        { name: 'x', shape: [2, 3, 2] },
+        { name: 'w', shape: [3, 2] },
+      ],
+      (g, [x, w]) => g.node('LayerNormalization', [x, w], { axis: 1, epsilon: float(1e-3) }, { outputs: 1 })[0],
+    );
   });
 
   test('LayerNormalization float32 with eps 1e-12 (BERT setting; atol 2e-3, rtol 2e-2)', async () => {
-    await gradCheck([{ name: 'x', shape: [3, 8] }, { name: 'w', shape: [8] }, { name: 'b', shape: [8] }],
-      (g, [x, w, b]) => g.node('LayerNormalization', [x, w, b], { epsilon: float(1e-12) }, { outputs: 3 })[0], { dtype: 'float32' });
+    await gradCheck(
+      [
+        { name: 'x', shape: [3, 8] },
+        { name: 'w', shape: [8] },
+        { name: 'b', shape: [8] },
+      ],
+      (g, [x, w, b]) => g.node('LayerNormalization', [x, w, b], { epsilon: float(1e-12) }, { outputs: 3 })[0],
+      { dtype: 'float32' },
+    );
   });
 });

@@ -3,7 +3,18 @@ import { flagsFor } from '../../src/config/schema.js';
 import { helpText, parseArgv } from '../../src/cli/args.js';
 
 test('train.py-style flags parse with types and defaults', () => {
-  const a = parseArgv(['train', '--max_epochs', '2', '--learning_rate=3e-5', '--shuffle', 'false', '--gpus', '0', '--seed', '7']);
+  const a = parseArgv([
+    'train',
+    '--max_epochs',
+    '2',
+    '--learning_rate=3e-5',
+    '--shuffle',
+    'false',
+    '--gpus',
+    '0',
+    '--seed',
+    '7',
+  ]);
   expect(a.command).toBe('train');
   const f = parseFlags(a.raw, 'cli');
   expect(f).toMatchObject({ max_epochs: 2, learning_rate: 3e-5, shuffle: false, gpus: 0, seed: 7, batch_size: 16 });
@@ -15,14 +26,22 @@ test('a bare boolean flag means true; dashes are accepted for underscores', () =
 });
 
 test('bad values name the flag and the allowed values', () => {
-  expect(() => parseFlags(parseArgv(['train', '--max_epochs', '0']).raw, 'cli')).toThrow(/--max_epochs: '0' is not valid; expected an integer >= 1 and <= 1000/);
-  expect(() => parseFlags(parseArgv(['train', '--padding', 'left']).raw, 'cli')).toThrow(/--padding: 'left' is not valid; expected one of longest, max_length/);
-  expect(() => parseFlags(parseArgv(['train', '--learning_rate', 'abc']).raw, 'cli')).toThrow(/--learning_rate: 'abc' is not valid; expected a number > 0/);
+  expect(() => parseFlags(parseArgv(['train', '--max_epochs', '0']).raw, 'cli')).toThrow(
+    /--max_epochs: '0' is not valid; expected an integer >= 1 and <= 1000/,
+  );
+  expect(() => parseFlags(parseArgv(['train', '--padding', 'left']).raw, 'cli')).toThrow(
+    /--padding: 'left' is not valid; expected one of longest, max_length/,
+  );
+  expect(() => parseFlags(parseArgv(['train', '--learning_rate', 'abc']).raw, 'cli')).toThrow(
+    /--learning_rate: 'abc' is not valid; expected a number > 0/,
+  );
   expect(() => parseFlags(parseArgv(['train', '--batch_size', '2.5']).raw, 'cli')).toThrow(FlagError);
 });
 
 test('unknown flags are refused with a suggestion', () => {
-  expect(() => parseArgv(['train', '--max_epoch', '3'])).toThrow(/unknown flag --max_epoch \(did you mean --max_epochs\?\)/);
+  expect(() => parseArgv(['train', '--max_epoch', '3'])).toThrow(
+    /unknown flag --max_epoch \(did you mean --max_epochs\?\)/,
+  );
   expect(() => parseArgv(['train', '--github_token', 'x'])).toThrow(/unknown flag --github_token/);
 });
 

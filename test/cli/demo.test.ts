@@ -19,7 +19,14 @@ test('textclf demo reaches >= 85% test accuracy and writes report, metrics and a
     expect(m.labels).toEqual(['negative', 'positive']);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain((m.test!.accuracy * 100).toFixed(2));
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'onnx/model.onnx', 'optimizer.safetensors', 'trainer_state.json']) {
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'onnx/model.onnx',
+      'optimizer.safetensors',
+      'trainer_state.json',
+    ]) {
       expect(existsSync(join(out, 'checkpoints', 'final', f))).toBe(true);
     }
     const cfg = JSON.parse(readFileSync(join(out, 'checkpoints', 'final', 'config.json'), 'utf8'));

@@ -14,7 +14,15 @@ function dataset(lens: number[]): EncodedDataset {
   }));
   return fromEncodedExamples(ex);
 }
-const opts = (o: Partial<BatchOptions>): BatchOptions => ({ batchSize: 4, padding: 'longest', maxLength: 64, padId: PAD, shuffle: false, seed: 42, ...o });
+const opts = (o: Partial<BatchOptions>): BatchOptions => ({
+  batchSize: 4,
+  padding: 'longest',
+  maxLength: 64,
+  padId: PAD,
+  shuffle: false,
+  seed: 42,
+  ...o,
+});
 const randLens = (n: number, seed: number) => {
   const r = mulberry32(seed);
   return Array.from({ length: n }, () => 3 + Math.floor(r() * 126));
@@ -24,7 +32,11 @@ test('shuffle=false keeps file order, keeps the last partial batch, pads to the 
   const lens = [3, 7, 5, 4, 9, 6, 3, 8, 4, 5];
   const ds = dataset(lens);
   const out = [...batches(ds, opts({}))];
-  expect(out.map((b) => b.rows)).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]);
+  expect(out.map((b) => b.rows)).toEqual([
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+    [9, 10],
+  ]);
   expect(out.map((b) => b.seqLen)).toEqual([7, 9, 5]);
   const b = out[0];
   expect(b.batchSize).toBe(4);
@@ -48,7 +60,9 @@ test('padding=max_length pads every batch to max_length; the pad id is used', ()
 
 test('an example longer than max_length is an error naming its row', () => {
   const ds = dataset([3, 20]);
-  expect(() => makeBatch(ds, [0, 1], { padding: 'longest', maxLength: 16, padId: 0 })).toThrow(/row 2: 20 tokens exceed max_length 16/);
+  expect(() => makeBatch(ds, [0, 1], { padding: 'longest', maxLength: 16, padId: 0 })).toThrow(
+    /row 2: 20 tokens exceed max_length 16/,
+  );
 });
 
 test('shuffle: deterministic for a seed, differs across seeds and epochs, every example exactly once', () => {
@@ -68,7 +82,8 @@ test('length bucketing cuts padding; the batch order is still shuffled', () => {
   const lens = randLens(4000, 2);
   const ds = dataset(lens);
   const padded = (plan: number[][]) => {
-    let real = 0, total = 0;
+    let real = 0,
+      total = 0;
     for (const b of plan) {
       const l = b.map((i) => lens[i]);
       real += l.reduce((x, y) => x + y, 0);
@@ -87,7 +102,10 @@ test('length bucketing cuts padding; the batch order is still shuffled', () => {
 });
 
 test('attention masks carried by the dataset (pre-tokenized input) are used', () => {
-  const ds = fromEncodedExamples([{ row: 1, inputIds: [101, 5, 0, 102], attentionMask: [1, 1, 0, 1], label: 0 }, { row: 2, inputIds: [101, 102], label: 1 }]);
+  const ds = fromEncodedExamples([
+    { row: 1, inputIds: [101, 5, 0, 102], attentionMask: [1, 1, 0, 1], label: 0 },
+    { row: 2, inputIds: [101, 102], label: 1 },
+  ]);
   const [b] = [...batches(ds, opts({}))];
   expect(Array.from(b.attentionMask)).toEqual([1n, 1n, 0n, 1n, 1n, 1n, 0n, 0n]);
 });

@@ -18,7 +18,12 @@ test('encodeExamples: flat Int32Array storage equals per-example encode; labels 
     for (let i = 0; i < 2000; i++) {
       const n = 150 + (i % 100);
       const text = Array.from({ length: n }, (_, j) => words[(i * 31 + j * 17) % words.length]).join(' ');
-      examples.push({ row: i + 1, text, textPair: i % 5 === 0 ? 'a short second text' : undefined, label: i % 3 === 0 ? 'pos' : 'neg' });
+      examples.push({
+        row: i + 1,
+        text,
+        textPair: i % 5 === 0 ? 'a short second text' : undefined,
+        label: i % 3 === 0 ? 'pos' : 'neg',
+      });
     }
     const labels = { labels: ['neg', 'pos'], label2id: { neg: 0, pos: 1 } };
     const t0 = performance.now();
@@ -48,7 +53,9 @@ test('unknown label is an error naming the row', async () => {
   try {
     writeFileSync(path.join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'good'].join('\n'));
     const tok = await loadTokenizer(dir);
-    expect(() => encodeExamples(tok, [{ row: 7, text: 'good', label: 'meh' }], { labels: ['a'], label2id: { a: 0 } }, 8)).toThrow(/row 7: label "meh" is not in the label map/);
+    expect(() =>
+      encodeExamples(tok, [{ row: 7, text: 'good', label: 'meh' }], { labels: ['a'], label2id: { a: 0 } }, 8),
+    ).toThrow(/row 7: label "meh" is not in the label map/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

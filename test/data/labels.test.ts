@@ -25,13 +25,16 @@ test('applyLabelMap gives ids; an unseen label names the label, row and file', (
   const intMap = labelMapFromLabels(['0', '1']);
   expect(Array.from(applyLabelMap([ex(1, 1), ex(2, 0)], intMap, 'v.csv'))).toEqual([1, 0]);
   expect(() => applyLabelMap([ex(1, 'pos'), ex(7, 'neutral')], map, 'test.csv')).toThrow(DataFileError);
-  expect(() => applyLabelMap([ex(1, 'pos'), ex(7, 'neutral')], map, 'test.csv'))
-    .toThrow(/test\.csv: row 7 has label 'neutral', which the training data does not have \(known: 'neg', 'pos'\)/);
+  expect(() => applyLabelMap([ex(1, 'pos'), ex(7, 'neutral')], map, 'test.csv')).toThrow(
+    /test\.csv: row 7 has label 'neutral', which the training data does not have \(known: 'neg', 'pos'\)/,
+  );
 });
 
 test('labelConfig is the Hugging Face id2label/label2id pair', () => {
   expect(labelConfig(labelMapFromLabels(['negative', 'positive']))).toEqual({
-    id2label: { 0: 'negative', 1: 'positive' }, label2id: { negative: 0, positive: 1 } });
+    id2label: { 0: 'negative', 1: 'positive' },
+    label2id: { negative: 0, positive: 1 },
+  });
 });
 
 test('datasetStats: rows, label counts and nearest-rank length percentiles in characters', () => {

@@ -23,7 +23,9 @@ test('integer labels keep their values; masks and token types are carried; no to
   expect(labelMap.labels).toEqual(['0', '1', '2']);
   expect(Array.from(dataset.labels)).toEqual([2, 0]);
   expect(Array.from(dataset.rows)).toEqual([1, 3]); // line numbers, blank line skipped
-  const [b] = [...batches(dataset, { batchSize: 8, padding: 'longest', maxLength: 16, padId: 0, shuffle: false, seed: 1 })];
+  const [b] = [
+    ...batches(dataset, { batchSize: 8, padding: 'longest', maxLength: 16, padId: 0, shuffle: false, seed: 1 }),
+  ];
   expect(Array.from(b.inputIds)).toEqual([101n, 7n, 8n, 102n, 101n, 9n, 102n, 0n]);
   expect(Array.from(b.attentionMask)).toEqual([1n, 1n, 1n, 1n, 1n, 1n, 1n, 0n]);
   expect(Array.from(b.tokenTypeIds)).toEqual([0n, 0n, 1n, 1n, 0n, 0n, 0n, 0n]);
@@ -38,19 +40,42 @@ test('a UTF-8 byte order mark before the first line is skipped', async () => {
 });
 
 test('string labels get a sorted map; valid files reuse the training map', async () => {
-  const train = await readPretokenizedJsonl(write([{ input_ids: [1], label: 'pos' }, { input_ids: [2], label: 'neg' }]));
+  const train = await readPretokenizedJsonl(
+    write([
+      { input_ids: [1], label: 'pos' },
+      { input_ids: [2], label: 'neg' },
+    ]),
+  );
   expect(train.labelMap.labels).toEqual(['neg', 'pos']);
   expect(Array.from(train.dataset.labels)).toEqual([1, 0]);
-  const valid = write([{ input_ids: [3], label: 'neg' }, { input_ids: [4], label: 'meh' }], 'valid.jsonl');
-  await expect(readPretokenizedJsonl(valid, { labelMap: train.labelMap })).rejects.toThrow(`${valid}:2: label "meh" is not one of the training labels (neg, pos)`);
+  const valid = write(
+    [
+      { input_ids: [3], label: 'neg' },
+      { input_ids: [4], label: 'meh' },
+    ],
+    'valid.jsonl',
+  );
+  await expect(readPretokenizedJsonl(valid, { labelMap: train.labelMap })).rejects.toThrow(
+    `${valid}:2: label "meh" is not one of the training labels (neg, pos)`,
+  );
   // a label named like an Object.prototype member is unknown too, not silently class 0
   const proto = write([{ input_ids: [3], label: 'toString' }], 'proto.jsonl');
-  await expect(readPretokenizedJsonl(proto, { labelMap: train.labelMap })).rejects.toThrow(`${proto}:1: label "toString" is not one of the training labels (neg, pos)`);
+  await expect(readPretokenizedJsonl(proto, { labelMap: train.labelMap })).rejects.toThrow(
+    `${proto}:1: label "toString" is not one of the training labels (neg, pos)`,
+  );
 });
 
 test.each([
-  ['ragged attention_mask', { input_ids: [1, 2, 3], attention_mask: [1, 1], label: 0 }, '"attention_mask" has 2 entries but input_ids has 3'],
-  ['ragged token_type_ids', { input_ids: [1, 2], token_type_ids: [0, 0, 0], label: 0 }, '"token_type_ids" has 3 entries but input_ids has 2'],
+  [
+    'ragged attention_mask',
+    { input_ids: [1, 2, 3], attention_mask: [1, 1], label: 0 },
+    '"attention_mask" has 2 entries but input_ids has 3',
+  ],
+  [
+    'ragged token_type_ids',
+    { input_ids: [1, 2], token_type_ids: [0, 0, 0], label: 0 },
+    '"token_type_ids" has 3 entries but input_ids has 2',
+  ],
   ['non-integer id', { input_ids: [1, 2.5], label: 0 }, 'input_ids[1] = 2.5 is not an integer'],
   ['string id', { input_ids: [1, '2'], label: 0 }, 'input_ids[1] = "2" is not an integer'],
   ['negative id', { input_ids: [-1], label: 0 }, 'input_ids[0] = -1 is negative'],
@@ -70,9 +95,16 @@ test.each([
 });
 
 test('mixed integer and string labels, missing file, empty file', async () => {
-  const mixed = write([{ input_ids: [1], label: 0 }, { input_ids: [1], label: 'x' }]);
-  await expect(readPretokenizedJsonl(mixed)).rejects.toThrow(`${mixed}:2: label "x" is a string but other lines use integer labels`);
-  await expect(readPretokenizedJsonl(path.join(dir, 'nope.jsonl'))).rejects.toThrow(/nope\.jsonl: cannot read \(ENOENT\)/);
+  const mixed = write([
+    { input_ids: [1], label: 0 },
+    { input_ids: [1], label: 'x' },
+  ]);
+  await expect(readPretokenizedJsonl(mixed)).rejects.toThrow(
+    `${mixed}:2: label "x" is a string but other lines use integer labels`,
+  );
+  await expect(readPretokenizedJsonl(path.join(dir, 'nope.jsonl'))).rejects.toThrow(
+    /nope\.jsonl: cannot read \(ENOENT\)/,
+  );
   const empty = write([''], 'empty.jsonl');
   await expect(readPretokenizedJsonl(empty)).rejects.toThrow('no examples');
 });

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { readExamples, streamExamples, DataFileError } from '../../src/data/readers/index.js';
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'textclf-readers-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'textclf-readers-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const put = (name: string, content: string | Buffer): string => {
@@ -16,7 +18,10 @@ const put = (name: string, content: string | Buffer): string => {
 };
 
 async function failure(file: string, opts = {}): Promise<DataFileError> {
-  const err = await readExamples(file, opts).then(() => undefined, (e: unknown) => e);
+  const err = await readExamples(file, opts).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(DataFileError);
   expect((err as Error).message).toContain(file);
   expect((err as Error).message).toMatch(/Fix:/);
@@ -24,7 +29,10 @@ async function failure(file: string, opts = {}): Promise<DataFileError> {
 }
 
 test('CSV: BOM, CRLF, quotes, embedded newlines and commas; review/sentiment by default', async () => {
-  const file = put('imdb.csv', '\uFEFFreview,sentiment\r\n"He said ""wow"", twice",positive\r\n"line one\r\nline two",negative\r\n\r\nplain,positive\r\n');
+  const file = put(
+    'imdb.csv',
+    '\uFEFFreview,sentiment\r\n"He said ""wow"", twice",positive\r\n"line one\r\nline two",negative\r\n\r\nplain,positive\r\n',
+  );
   const { examples, columns, format } = await readExamples(file);
   expect(format).toBe('csv');
   expect(columns).toEqual({ text: 'review', label: 'sentiment', textPair: undefined, all: ['review', 'sentiment'] });
@@ -49,7 +57,9 @@ test('TSV with text/label defaults, integer labels, a stray quote and a multi-by
 test('default columns match case-insensitively; explicit flags are exact', async () => {
   const file = put('caps.csv', 'Review,Sentiment\ngood,pos\n');
   expect((await readExamples(file)).columns).toMatchObject({ text: 'Review', label: 'Sentiment' });
-  expect((await failure(file, { textColumn: 'review' })).message).toMatch(/text_column 'review' is not a column\. Columns found: 'Review', 'Sentiment'/);
+  expect((await failure(file, { textColumn: 'review' })).message).toMatch(
+    /text_column 'review' is not a column\. Columns found: 'Review', 'Sentiment'/,
+  );
 });
 
 test('JSONL: string and integer labels, text pairs, explicit column flags, blank lines', async () => {
@@ -73,9 +83,13 @@ test('rows stream one at a time', async () => {
 test('missing columns list the columns found', async () => {
   const file = put('cols.csv', 'sentence,score\nhi,1\n');
   let err = await failure(file);
-  expect(err.message).toMatch(/no 'review' or 'text' column\. Columns found: 'sentence', 'score'\. Fix: set text_column/);
+  expect(err.message).toMatch(
+    /no 'review' or 'text' column\. Columns found: 'sentence', 'score'\. Fix: set text_column/,
+  );
   err = await failure(file, { textColumn: 'sentence' });
-  expect(err.message).toMatch(/no 'sentiment' or 'label' column\. Columns found: 'sentence', 'score'\. Fix: set label_column/);
+  expect(err.message).toMatch(
+    /no 'sentiment' or 'label' column\. Columns found: 'sentence', 'score'\. Fix: set label_column/,
+  );
   err = await failure(file, { textColumn: 'sentence', labelColumn: 'stars' });
   expect(err.message).toMatch(/label_column 'stars' is not a column\. Columns found: 'sentence', 'score'/);
 });
@@ -98,9 +112,16 @@ test('invalid UTF-8 fails with its line number, also past the first chunk', asyn
   const latin1 = Buffer.concat([Buffer.from('text,label\nok,1\ncaf'), Buffer.from([0xe9]), Buffer.from(',0\n')]);
   const err = await failure(put('latin1.csv', latin1));
   expect(err.message).toMatch(/invalid UTF-8 on line 3\. Fix: save the file as UTF-8/);
-  const far = Buffer.concat([Buffer.from('text,label\n' + `${'a'.repeat(100)},1\n`.repeat(12_000)), Buffer.from([0xff, 0x0a])]);
+  const far = Buffer.concat([
+    Buffer.from('text,label\n' + `${'a'.repeat(100)},1\n`.repeat(12_000)),
+    Buffer.from([0xff, 0x0a]),
+  ]);
   expect((await failure(put('far.csv', far))).line).toBe(12_002);
-  const jsonl = Buffer.concat([Buffer.from('{"text":"a","label":1}\n{"text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","label":1}\n')]);
+  const jsonl = Buffer.concat([
+    Buffer.from('{"text":"a","label":1}\n{"text":"'),
+    Buffer.from([0xc3, 0x28]),
+    Buffer.from('","label":1}\n'),
+  ]);
   expect((await failure(put('bad-utf8.jsonl', jsonl))).message).toMatch(/invalid UTF-8 on line 2/);
   const cut = Buffer.concat([Buffer.from('text,label\nx,1\n"caf'), Buffer.from([0xc3])]);
   expect((await failure(put('cut.csv', cut))).message).toMatch(/ends in the middle of a character/);
@@ -112,5 +133,7 @@ test('empty files, header-only files and unknown types are errors', async () => 
   expect((await failure(put('header.csv', 'review,sentiment\n'))).message).toMatch(/has a header but no data rows/);
   expect((await failure(join(dir, 'nope.csv'))).message).toMatch(/nope\.csv does not exist/);
   expect((await failure(join(dir, 'nope.jsonl'))).message).toMatch(/nope\.jsonl does not exist/);
-  expect((await failure(put('data.parquet', 'x'))).message).toMatch(/unknown file type '\.parquet'\. Fix: use \.csv, \.tsv or \.jsonl/);
+  expect((await failure(put('data.parquet', 'x'))).message).toMatch(
+    /unknown file type '\.parquet'\. Fix: use \.csv, \.tsv or \.jsonl/,
+  );
 });

@@ -32,7 +32,12 @@ test('in the action (RUNNER_TOOL_CACHE set, no cache_dir) entries land under it;
   const before = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
   try {
     const env = { RUNNER_TOOL_CACHE: runnerCache };
-    const r = await resolveDatastore({ source: server.url('/imdb.zip'), env, log: { info() {}, notice() {}, warning() {} }, retry: { minSeconds: 0, maxSeconds: 0 } });
+    const r = await resolveDatastore({
+      source: server.url('/imdb.zip'),
+      env,
+      log: { info() {}, notice() {}, warning() {} },
+      retry: { minSeconds: 0, maxSeconds: 0 },
+    });
     expect(r.root.startsWith(join(runnerCache, 'textclf-datastores', 'imdb'))).toBe(true);
     expect(existsSync(`${r.root}.complete`)).toBe(true);
     expect({ cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP }).toEqual(before);

@@ -53,11 +53,18 @@ beforeAll(async () => {
   });
 });
 afterAll(() => server.close());
-beforeEach(() => { work = mkdtempSync(join(tmpdir(), 'textclf-budget-')); });
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'textclf-budget-'));
+});
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-const opts = (path: string, extra: Partial<ResolveOptions> = {}): ResolveOptions =>
-  ({ source: server.url(path), cacheDir: join(work, 'cache'), log, retry: fast, ...extra });
+const opts = (path: string, extra: Partial<ResolveOptions> = {}): ResolveOptions => ({
+  source: server.url(path),
+  cacheDir: join(work, 'cache'),
+  log,
+  retry: fast,
+  ...extra,
+});
 
 /** Every path under the cache with its content hash (files) or '/' (folders). */
 function cacheBytes(): Record<string, string> {
@@ -73,7 +80,10 @@ function cacheBytes(): Record<string, string> {
 
 async function expectRefused(o: ResolveOptions, pattern: RegExp): Promise<string> {
   const before = cacheBytes();
-  const err = await resolveDatastore(o).then(() => undefined, (e: unknown) => e);
+  const err = await resolveDatastore(o).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(DatastoreError);
   expect((err as Error).message).toMatch(pattern);
   expect(cacheBytes()).toEqual(before);
@@ -88,9 +98,12 @@ test('archives under the limit are extracted; a zip and a tar.gz listing more ar
   expect(readFileSync(join(tgz.root, 'imdb', 'test.csv'), 'utf8')).toBe(imdbFiles()[3]!.data);
   expect(Object.keys(cacheBytes()).length).toBeGreaterThan(0);
 
-  const refused = (name: string) => new RegExp(`^Refusing to extract http://127\\.0\\.0\\.1:\\d+/${name} expands to 19\\.5 KiB ` +
-    '\\(the sizes its entries list\\), over the 9\\.8 KiB limit set by TEXTCLF_MAX_EXTRACT_BYTES; the cache filesystem ' +
-    '\\(.+\\) has \\d+\\.\\d [KMGT]iB free\\. Fix: raise or unset TEXTCLF_MAX_EXTRACT_BYTES');
+  const refused = (name: string) =>
+    new RegExp(
+      `^Refusing to extract http://127\\.0\\.0\\.1:\\d+/${name} expands to 19\\.5 KiB ` +
+        '\\(the sizes its entries list\\), over the 9\\.8 KiB limit set by TEXTCLF_MAX_EXTRACT_BYTES; the cache filesystem ' +
+        '\\(.+\\) has \\d+\\.\\d [KMGT]iB free\\. Fix: raise or unset TEXTCLF_MAX_EXTRACT_BYTES',
+    );
   await expectRefused(opts('/big.zip', limit), refused('big\\.zip'));
   await expectRefused(opts('/big.tar.gz', { maxExtractBytes: 10_000 }), refused('big\\.tar\\.gz'));
   // the option wins over the environment; without either, free space is the only limit
@@ -100,21 +113,33 @@ test('archives under the limit are extracted; a zip and a tar.gz listing more ar
 });
 
 test('an archive listing more than the cache disk has free is refused before extraction', async () => {
-  const msg = await expectRefused(opts('/bomb.zip'), new RegExp('^Refusing to extract http://127\\.0\\.0\\.1:\\d+/bomb\\.zip ' +
-    'expands to \\d+\\.\\d [GTP]iB \\(the sizes its entries list\\): extracting and caching it needs \\d+\\.\\d [GTP]iB plus 64\\.0 MiB ' +
-    'to spare, but the cache filesystem \\(.+\\) has \\d+\\.\\d [KMGT]iB free\\. Fix: free disk space there, or set cache_dir ' +
-    'to a folder on a bigger disk\\.$'));
+  const msg = await expectRefused(
+    opts('/bomb.zip'),
+    new RegExp(
+      '^Refusing to extract http://127\\.0\\.0\\.1:\\d+/bomb\\.zip ' +
+        'expands to \\d+\\.\\d [GTP]iB \\(the sizes its entries list\\): extracting and caching it needs \\d+\\.\\d [GTP]iB plus 64\\.0 MiB ' +
+        'to spare, but the cache filesystem \\(.+\\) has \\d+\\.\\d [KMGT]iB free\\. Fix: free disk space there, or set cache_dir ' +
+        'to a folder on a bigger disk\\.$',
+    ),
+  );
   expect(msg).toContain(join(work, 'cache', 'datastores'));
   expect(cacheBytes()).toEqual({}); // nothing was created, not even the cache root
 });
 
 test('a zip whose central directory understates its sizes is refused after extraction, leaving nothing behind', async () => {
   await resolveDatastore(opts('/imdb.zip'));
-  await expectRefused(opts('/lying.zip'), new RegExp('^Refusing http://127\\.0\\.0\\.1:\\d+/lying\\.zip: it extracted to ' +
-    '97\\.7 KiB \\(100000 bytes\\), more than the 10 B \\(10 bytes\\) its entries list, so its headers lie .* Fix: re-create'));
+  await expectRefused(
+    opts('/lying.zip'),
+    new RegExp(
+      '^Refusing http://127\\.0\\.0\\.1:\\d+/lying\\.zip: it extracted to ' +
+        '97\\.7 KiB \\(100000 bytes\\), more than the 10 B \\(10 bytes\\) its entries list, so its headers lie .* Fix: re-create',
+    ),
+  );
 });
 
 test('a TEXTCLF_MAX_EXTRACT_BYTES that is not a number of bytes is an error naming it', async () => {
-  await expectRefused(opts('/imdb.zip', { env: { TEXTCLF_MAX_EXTRACT_BYTES: '10GB' } }),
-    /TEXTCLF_MAX_EXTRACT_BYTES='10GB' is not a whole number of bytes\. Fix: set it to e\.g\. 10737418240/);
+  await expectRefused(
+    opts('/imdb.zip', { env: { TEXTCLF_MAX_EXTRACT_BYTES: '10GB' } }),
+    /TEXTCLF_MAX_EXTRACT_BYTES='10GB' is not a whole number of bytes\. Fix: set it to e\.g\. 10737418240/,
+  );
 });

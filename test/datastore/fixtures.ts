@@ -13,8 +13,13 @@ export interface FixtureEntry extends ZipEntry {
 export async function makeTarGz(entries: FixtureEntry[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-  const done = new Promise<void>((resolve, reject) => { pack.on('end', resolve); pack.on('error', reject); });
+  pack.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
   for (const e of entries) {
     if (e.symlink) pack.entry({ name: e.name, type: 'symlink', linkname: e.symlink });
     else if (e.hardlink) pack.entry({ name: e.name, type: 'link', linkname: e.hardlink });
@@ -28,11 +33,31 @@ export async function makeTarGz(entries: FixtureEntry[]): Promise<Buffer> {
 
 /** The imdb.zip layout: one folder holding train/valid/test CSVs with review,sentiment. */
 export function imdbFiles(): FixtureEntry[] {
-  const csv = (rows: [string, string][]) => 'review,sentiment\n' + rows.map(([r, s]) => `"${r.replace(/"/g, '""')}",${s}`).join('\n') + '\n';
+  const csv = (rows: [string, string][]) =>
+    'review,sentiment\n' + rows.map(([r, s]) => `"${r.replace(/"/g, '""')}",${s}`).join('\n') + '\n';
   return [
     { name: 'imdb/' },
-    { name: 'imdb/train.csv', data: csv([['A "great" film, truly.', 'positive'], ['Dull.', 'negative'], ['Loved it', 'positive']]) },
-    { name: 'imdb/valid.csv', data: csv([['Fine', 'positive'], ['Bad', 'negative']]) },
-    { name: 'imdb/test.csv', data: csv([['Superb', 'positive'], ['Awful', 'negative']]) },
+    {
+      name: 'imdb/train.csv',
+      data: csv([
+        ['A "great" film, truly.', 'positive'],
+        ['Dull.', 'negative'],
+        ['Loved it', 'positive'],
+      ]),
+    },
+    {
+      name: 'imdb/valid.csv',
+      data: csv([
+        ['Fine', 'positive'],
+        ['Bad', 'negative'],
+      ]),
+    },
+    {
+      name: 'imdb/test.csv',
+      data: csv([
+        ['Superb', 'positive'],
+        ['Awful', 'negative'],
+      ]),
+    },
   ];
 }

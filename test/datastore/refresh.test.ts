@@ -13,41 +13,76 @@ import { makeZip } from '../helpers/zip.js';
 
 const fast = { minSeconds: 0, maxSeconds: 0 };
 const v1 = makeZip(imdbFiles());
-const v2 = makeZip(imdbFiles().map((e) => (e.name === 'imdb/train.csv' ? { ...e, data: 'review,sentiment\nNew rows,positive\n' } : e)));
+const v2 = makeZip(
+  imdbFiles().map((e) => (e.name === 'imdb/train.csv' ? { ...e, data: 'review,sentiment\nNew rows,positive\n' } : e)),
+);
 const routes: Record<string, Route> = {};
 let server: TestServer;
 let work: string;
 
-beforeAll(async () => { server = await startDatastoreServer(routes); });
+beforeAll(async () => {
+  server = await startDatastoreServer(routes);
+});
 afterAll(() => server.close());
-beforeEach(() => { work = mkdtempSync(join(tmpdir(), 'textclf-refresh-')); });
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'textclf-refresh-'));
+});
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
 const cache = () => join(work, 'cache', 'datastores');
 /** Completed versions cached under `name`. */
-const versions = (name: string) => (existsSync(join(cache(), name)) ? readdirSync(join(cache(), name)).filter((v) => existsSync(join(cache(), name, `${v}/any`)) && existsSync(join(cache(), name, `${v}/any.complete`))).sort() : []);
+const versions = (name: string) =>
+  existsSync(join(cache(), name))
+    ? readdirSync(join(cache(), name))
+        .filter(
+          (v) => existsSync(join(cache(), name, `${v}/any`)) && existsSync(join(cache(), name, `${v}/any.complete`)),
+        )
+        .sort()
+    : [];
 /** Method + status of every request to `path` since `from`. */
-const seen = (path: string, from: number) => server.requests.slice(from).filter((r) => r.path === path.split('?')[0]).map((r) => `${r.method} ${r.status}`);
+const seen = (path: string, from: number) =>
+  server.requests
+    .slice(from)
+    .filter((r) => r.path === path.split('?')[0])
+    .map((r) => `${r.method} ${r.status}`);
 
 function run(path: string, extra: Partial<ResolveOptions> = {}) {
   const lines: string[] = [];
-  const log = { info: (m: string) => lines.push(m), notice: (m: string) => lines.push(`notice: ${m}`), warning: (m: string) => lines.push(`warning: ${m}`) };
+  const log = {
+    info: (m: string) => lines.push(m),
+    notice: (m: string) => lines.push(`notice: ${m}`),
+    warning: (m: string) => lines.push(`warning: ${m}`),
+  };
   const from = server.requests.length;
-  return resolveDatastore({ source: server.url(path), cacheDir: join(work, 'cache'), log, retry: fast, refresh: true, ...extra })
-    .then((r) => ({ r, lines, requests: seen(path, from) }));
+  return resolveDatastore({
+    source: server.url(path),
+    cacheDir: join(work, 'cache'),
+    log,
+    retry: fast,
+    refresh: true,
+    ...extra,
+  }).then((r) => ({ r, lines, requests: seen(path, from) }));
 }
 
 test('ETag: unchanged -> one conditional HEAD, no GET; changed -> new version; same bytes under a new ETag -> no new version', async () => {
   routes['/etag.zip'] = { body: v1, etag: '"v1"' };
   const first = await run('/etag.zip');
   expect(first.requests).toEqual(['HEAD 200', 'GET 200']);
-  expect(first.r).toMatchObject({ name: 'etag', fromCache: false, refresh: { changed: true, downloaded: true, reason: 'no cached copy of this URL' } });
+  expect(first.r).toMatchObject({
+    name: 'etag',
+    fromCache: false,
+    refresh: { changed: true, downloaded: true, reason: 'no cached copy of this URL' },
+  });
   expect(versions('etag')).toHaveLength(1);
 
   const second = await run('/etag.zip');
   expect(second.requests).toEqual(['HEAD 304']);
   expect(server.requests.filter((r) => r.path === '/etag.zip').at(-1)!.headers['if-none-match']).toBe('"v1"');
-  expect(second.r).toEqual({ ...first.r, fromCache: true, refresh: { changed: false, downloaded: false, reason: 'the server answered 304 Not Modified' } });
+  expect(second.r).toEqual({
+    ...first.r,
+    fromCache: true,
+    refresh: { changed: false, downloaded: false, reason: 'the server answered 304 Not Modified' },
+  });
   expect(second.lines.join('\n')).toContain('(no download)');
 
   // The source changes: new ETag and new bytes.
@@ -60,13 +95,19 @@ test('ETag: unchanged -> one conditional HEAD, no GET; changed -> new version; s
   expect(readFileSync(join(third.r.root, 'imdb', 'train.csv'), 'utf8')).toContain('New rows');
   expect(readFileSync(join(first.r.root, 'imdb', 'train.csv'), 'utf8')).toContain('A ""great"" film'); // the old entry is untouched
   expect(versions('etag')).toHaveLength(2);
-  expect(third.lines.join('\n')).toMatch(/notice: Datastore http:\/\/127\.0\.0\.1:\d+\/etag\.zip changed \(ETag changed/);
+  expect(third.lines.join('\n')).toMatch(
+    /notice: Datastore http:\/\/127\.0\.0\.1:\d+\/etag\.zip changed \(ETag changed/,
+  );
 
   // Re-uploaded with identical bytes: new ETag, same sha256 -> the cached entry stays, the stamp learns the ETag.
   routes['/etag.zip']!.etag = '"v2-reupload"';
   const fourth = await run('/etag.zip');
   expect(fourth.requests).toEqual(['HEAD 200', 'GET 200']);
-  expect(fourth.r).toEqual({ ...third.r, fromCache: true, refresh: { changed: false, downloaded: true, reason: 'ETag changed ("v2" → "v2-reupload")' } });
+  expect(fourth.r).toEqual({
+    ...third.r,
+    fromCache: true,
+    refresh: { changed: false, downloaded: true, reason: 'ETag changed ("v2" → "v2-reupload")' },
+  });
   expect(versions('etag')).toHaveLength(2);
   const fifth = await run('/etag.zip');
   expect(fifth.requests).toEqual(['HEAD 304']);
@@ -84,7 +125,9 @@ test('Last-Modified only: If-Modified-Since gets 304; a newer date re-downloads'
   const first = await run('/dated.zip');
   const second = await run('/dated.zip');
   expect(second.requests).toEqual(['HEAD 304']);
-  expect(server.requests.filter((r) => r.path === '/dated.zip').at(-1)!.headers['if-modified-since']).toBe('Tue, 24 Nov 2026 10:00:00 GMT');
+  expect(server.requests.filter((r) => r.path === '/dated.zip').at(-1)!.headers['if-modified-since']).toBe(
+    'Tue, 24 Nov 2026 10:00:00 GMT',
+  );
   expect(second.r.root).toBe(first.r.root);
   Object.assign(routes['/dated.zip']!, { body: v2, lastModified: 'Wed, 25 Nov 2026 10:00:00 GMT' });
   const third = await run('/dated.zip');
@@ -98,12 +141,20 @@ test('no validators: every check downloads and compares sha256; same bytes keep 
   const first = await run('/plain.zip');
   expect(first.requests).toEqual(['HEAD 200', 'GET 200']);
   const stamp = await readStamp(join(cache(), '.sources', readdirSync(join(cache(), '.sources'))[0]!));
-  expect(stamp).toMatchObject({ url: server.url('/plain.zip'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), contentLength: v1.length });
+  expect(stamp).toMatchObject({
+    url: server.url('/plain.zip'),
+    sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    contentLength: v1.length,
+  });
   expect(stamp!.etag).toBeUndefined();
 
   const second = await run('/plain.zip');
   expect(second.requests).toEqual(['HEAD 200', 'GET 200']);
-  expect(second.r).toEqual({ ...first.r, fromCache: true, refresh: { changed: false, downloaded: true, reason: 'the cached copy has no ETag or Last-Modified to check' } });
+  expect(second.r).toEqual({
+    ...first.r,
+    fromCache: true,
+    refresh: { changed: false, downloaded: true, reason: 'the cached copy has no ETag or Last-Modified to check' },
+  });
   expect(versions('plain')).toHaveLength(1);
 
   routes['/plain.zip']!.body = v2;
@@ -120,7 +171,12 @@ test('a server that refuses HEAD: download and compare; a copy cached without re
   expect(plain.requests).toEqual(['GET 200']);
   const checked = await run('/nohead.zip');
   expect(checked.requests).toEqual(['HEAD 405', 'GET 200']);
-  expect(checked.r).toMatchObject({ root: plain.r.root, version: plain.r.version, fromCache: true, refresh: { changed: false, downloaded: true } });
+  expect(checked.r).toMatchObject({
+    root: plain.r.root,
+    version: plain.r.version,
+    fromCache: true,
+    refresh: { changed: false, downloaded: true },
+  });
   expect(versions('nohead')).toHaveLength(1);
   // The stamp has no validators (HEAD gave none), so the next check downloads again rather than trusting it.
   const again = await run('/nohead.zip');
@@ -140,7 +196,11 @@ test('a changed source that fails its checks leaves the cache and the stamp as t
   const good = await run('/bad.zip');
   const stampDir = join(cache(), '.sources', readdirSync(join(cache(), '.sources'))[0]!);
   const before = await readStamp(stampDir);
-  Object.assign(routes['/bad.zip']!, { body: '<!DOCTYPE html><html>maintenance</html>', etag: '"broken"', contentType: 'text/html' });
+  Object.assign(routes['/bad.zip']!, {
+    body: '<!DOCTYPE html><html>maintenance</html>',
+    etag: '"broken"',
+    contentType: 'text/html',
+  });
   await expect(run('/bad.zip')).rejects.toThrow(DatastoreError);
   expect(await readStamp(stampDir)).toEqual(before);
   expect(versions('bad')).toHaveLength(1);

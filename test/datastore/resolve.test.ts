@@ -1,10 +1,25 @@
 // resolveDatastore end to end against a real HTTP server on 127.0.0.1: download, extract,
 // cache, reuse without network, and each failure leaving the cache as it was.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { resolveDatastore, locateFile, DatastoreError, datastoreCacheRoot, type ResolveOptions } from '../../src/datastore/index.js';
+import {
+  resolveDatastore,
+  locateFile,
+  DatastoreError,
+  datastoreCacheRoot,
+  type ResolveOptions,
+} from '../../src/datastore/index.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
 import { imdbFiles, makeTarGz } from './fixtures.js';
 import { makeZip } from '../helpers/zip.js';
@@ -13,7 +28,15 @@ const fast = { minSeconds: 0, maxSeconds: 0 };
 let work: string;
 let server: TestServer;
 const notices: string[] = [];
-const log = { info: () => {}, notice: (m: string) => { notices.push(m); }, warning: (m: string) => { notices.push(m); } };
+const log = {
+  info: () => {},
+  notice: (m: string) => {
+    notices.push(m);
+  },
+  warning: (m: string) => {
+    notices.push(m);
+  },
+};
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 let zip: Buffer;
@@ -39,9 +62,14 @@ beforeAll(async () => {
     '/corrupt.zip': { body: Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]) },
     '/corrupt.tar.gz': { body: tgz.subarray(0, Math.floor(tgz.length / 2)) },
     '/empty.csv': { body: '' },
-    '/slip.zip': { body: makeZip([{ name: 'ok.csv', data: 'a' }, { name: '../evil.txt', data: 'pwned' }]) },
+    '/slip.zip': {
+      body: makeZip([
+        { name: 'ok.csv', data: 'a' },
+        { name: '../evil.txt', data: 'pwned' },
+      ]),
+    },
     '/abs.zip': { body: makeZip([{ name: '/tmp/textclf-evil-abs.txt', data: 'pwned' }]) },
-    '/link.zip': { body: makeZip([{ name: 'data/', }, { name: 'data/train.csv', symlink: '/etc/passwd' }]) },
+    '/link.zip': { body: makeZip([{ name: 'data/' }, { name: 'data/train.csv', symlink: '/etc/passwd' }]) },
     '/slip.tar.gz': { body: await makeTarGz([{ name: 'a/../../evil.txt', data: 'pwned' }]) },
     '/link.tar.gz': { body: await makeTarGz([{ name: 'train.csv', symlink: '/etc/passwd' }]) },
     '/hard.tar.gz': { body: await makeTarGz([{ name: 'train.csv', hardlink: '/etc/passwd' }]) },
@@ -54,8 +82,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-const opts = (source: string, extra: Partial<ResolveOptions> = {}): ResolveOptions =>
-  ({ source, cacheDir: join(work, 'cache'), log, retry: fast, ...extra });
+const opts = (source: string, extra: Partial<ResolveOptions> = {}): ResolveOptions => ({
+  source,
+  cacheDir: join(work, 'cache'),
+  log,
+  retry: fast,
+  ...extra,
+});
 
 /** Every path under the cache folder (empty when it does not exist). */
 function snapshot(): string[] {
@@ -66,7 +99,10 @@ function snapshot(): string[] {
 
 async function expectFailure(o: ResolveOptions, pattern: RegExp): Promise<DatastoreError> {
   const before = snapshot();
-  const err = await resolveDatastore(o).then(() => undefined, (e: unknown) => e);
+  const err = await resolveDatastore(o).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(DatastoreError);
   expect((err as Error).message).toMatch(pattern);
   expect((err as Error).message).toMatch(/Fix:|check the URL/);
@@ -94,7 +130,9 @@ test('a zip URL is downloaded, extracted and cached once; the second run makes n
   const train = await locateFile(first.root, 'train.csv', log);
   expect(train).toBe(join(first.root, 'imdb', 'train.csv'));
   expect(notices.join('\n')).toMatch(/one folder down, at 'imdb\/train\.csv'/);
-  expect(await locateFile(first.root, '/opt/datastore/imdb/valid.csv', log)).toBe(join(first.root, 'imdb', 'valid.csv'));
+  expect(await locateFile(first.root, '/opt/datastore/imdb/valid.csv', log)).toBe(
+    join(first.root, 'imdb', 'valid.csv'),
+  );
 });
 
 test('a tar.gz behind a redirect is extracted; an explicit version is found as name@version', async () => {
@@ -138,7 +176,10 @@ test('sha256 is verified before extraction and checked against the cached record
   const good = await resolveDatastore(opts(server.url('/again.zip'), { sha256: sha(zip).toUpperCase() }));
   expect(good.fromCache).toBe(false);
   const wrong = 'a'.repeat(64);
-  await expectFailure(opts(server.url('/again.zip'), { sha256: wrong }), /sha256 mismatch for http:\/\/127\.0\.0\.1:\d+\/again\.zip: expected a{64}, got [0-9a-f]{64}/);
+  await expectFailure(
+    opts(server.url('/again.zip'), { sha256: wrong }),
+    /sha256 mismatch for http:\/\/127\.0\.0\.1:\d+\/again\.zip: expected a{64}, got [0-9a-f]{64}/,
+  );
   // a pinned version hits the cache entry; its record must match too
   await resolveDatastore(opts(server.url('/again.zip'), { version: '1' }));
   await expectFailure(opts('again@1', { sha256: wrong }), /sha256 mismatch/);
@@ -153,7 +194,10 @@ test('HTTP 404 fails at once; HTTP 500 and a closed port fail after 3 attempts',
   const closed = await startDatastoreServer({});
   const url = closed.url('/gone.zip');
   await closed.close();
-  await expectFailure(opts(url), /Could not download http:\/\/127\.0\.0\.1:\d+\/gone\.zip after 3 attempts: .*ECONNREFUSED/);
+  await expectFailure(
+    opts(url),
+    /Could not download http:\/\/127\.0\.0\.1:\d+\/gone\.zip after 3 attempts: .*ECONNREFUSED/,
+  );
 });
 
 test('a body cut off on every attempt leaves no cache entry and no staging files', async () => {
@@ -189,26 +233,38 @@ test('local folders and files are used in place; local archives are cached by co
   expect(d).toEqual({ root: dir, name: 'data', version: 'local', fromCache: false });
   const f = await resolveDatastore(opts(join(dir, 'train.csv'), { sha256: sha(csvBody) }));
   expect(f).toMatchObject({ root: dir, file: 'train.csv', fromCache: false });
-  await expect(resolveDatastore(opts(join(dir, 'train.csv'), { sha256: '0'.repeat(64) }))).rejects.toThrow(/sha256 mismatch/);
+  await expect(resolveDatastore(opts(join(dir, 'train.csv'), { sha256: '0'.repeat(64) }))).rejects.toThrow(
+    /sha256 mismatch/,
+  );
   writeFileSync(join(work, 'local.zip'), zip);
   const z1 = await resolveDatastore(opts(join(work, 'local.zip')));
   const z2 = await resolveDatastore(opts(join(work, 'local.zip')));
   expect([z1.fromCache, z2.fromCache]).toEqual([false, true]);
   expect(relative(datastoreCacheRoot(join(work, 'cache')), z2.root).split('/')[0]).toBe('local');
   await expect(resolveDatastore(opts(join(work, 'nope', 'x.zip')))).rejects.toThrow(/does not exist/);
-  await expect(resolveDatastore(opts('nothing-cached'))).rejects.toThrow(/neither a URL, an existing path, nor a cached datastore .*cached: local@/);
+  await expect(resolveDatastore(opts('nothing-cached'))).rejects.toThrow(
+    /neither a URL, an existing path, nor a cached datastore .*cached: local@/,
+  );
 });
 
 test('credentials and query strings never appear in messages, logs or stdout', async () => {
-  const secret = (path: string) => server.url(path).replace('http://', 'http://user:s3cret@') + '?X-Amz-Signature=topsecret';
+  const secret = (path: string) =>
+    server.url(path).replace('http://', 'http://user:s3cret@') + '?X-Amz-Signature=topsecret';
   const printed: string[] = [];
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: unknown) => { printed.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: unknown) => {
+    printed.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   const logged: string[] = [];
   try {
     const err = await expectFailure(opts(secret('/missing.zip')), /HTTP 404/);
     expect(err.message).not.toMatch(/s3cret|topsecret/);
-    const logAll = { info: (m: string) => logged.push(m), notice: (m: string) => logged.push(m), warning: (m: string) => logged.push(m) };
+    const logAll = {
+      info: (m: string) => logged.push(m),
+      notice: (m: string) => logged.push(m),
+      warning: (m: string) => logged.push(m),
+    };
     await resolveDatastore(opts(secret('/again.zip'), { log: logAll }));
   } finally {
     process.stdout.write = write;
@@ -221,7 +277,10 @@ test('on a runner, secret parts of the URL are registered as masks before the to
   const url = server.url('/missing.zip').replace('http://', 'http://user:s3cret@') + '?X-Amz-Signature=topsecret';
   const printed: string[] = [];
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: unknown) => { printed.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: unknown) => {
+    printed.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     await expectFailure(opts(url, { env: { GITHUB_ACTIONS: 'true' } }), /HTTP 404/);
   } finally {
@@ -264,12 +323,17 @@ test('a file found in two sub-folders is ambiguous', async () => {
     mkdirSync(join(root, d), { recursive: true });
     writeFileSync(join(root, d, 'train.csv'), csvBody);
   }
-  await expect(locateFile(root, 'train.csv', log)).rejects.toThrow(/train_file 'train\.csv' is ambiguous: the datastore has a\/train\.csv, b\/train\.csv/);
+  await expect(locateFile(root, 'train.csv', log)).rejects.toThrow(
+    /train_file 'train\.csv' is ambiguous: the datastore has a\/train\.csv, b\/train\.csv/,
+  );
 });
 
 test('a missing file lists what the datastore contains', async () => {
   const r = await resolveDatastore(opts(server.url('/imdb.zip')));
   await expect(locateFile(r.root, 'training.csv', log)).rejects.toThrow(
-    /train_file 'training\.csv' is not in the datastore .* It contains: imdb\/test\.csv, imdb\/train\.csv, imdb\/valid\.csv\. Fix/);
-  await expect(locateFile(r.root, '../secrets.csv', log, 'test_file')).rejects.toThrow(/test_file '\.\.\/secrets\.csv' points outside/);
+    /train_file 'training\.csv' is not in the datastore .* It contains: imdb\/test\.csv, imdb\/train\.csv, imdb\/valid\.csv\. Fix/,
+  );
+  await expect(locateFile(r.root, '../secrets.csv', log, 'test_file')).rejects.toThrow(
+    /test_file '\.\.\/secrets\.csv' points outside/,
+  );
 });

@@ -21,7 +21,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('CSV files in the IMDB layout with 2000/300/300 balanced rows', () => {
   expect(readFileSync(path.join(dir, 'train.csv'), 'utf8').split('\n')[0]).toBe('review,sentiment');
-  for (const [name, n] of [['train', 2000], ['valid', 300], ['test', 300]] as const) {
+  for (const [name, n] of [
+    ['train', 2000],
+    ['valid', 300],
+    ['test', 300],
+  ] as const) {
     const rows = splits[name];
     expect(rows.length).toBe(n);
     expect(new Set(rows.map((r) => r.sentiment))).toEqual(new Set(['negative', 'positive']));
@@ -101,11 +105,12 @@ test('learnable: a logistic regression on word n-grams (n <= 3) trained on train
       for (const i of x) weights[i] -= 0.1 * g;
     }
   }
-  const acc = splits.test.filter((r) => {
-    let z = bias;
-    for (const f of feats(r.review)) z += weights[index.get(f) ?? weights.length - 1];
-    return (z > 0 ? 'positive' : 'negative') === r.sentiment;
-  }).length / splits.test.length;
+  const acc =
+    splits.test.filter((r) => {
+      let z = bias;
+      for (const f of feats(r.review)) z += weights[index.get(f) ?? weights.length - 1];
+      return (z > 0 ? 'positive' : 'negative') === r.sentiment;
+    }).length / splits.test.length;
   console.log(`n-gram logistic regression: test accuracy ${acc.toFixed(3)}`);
   expect(acc).toBeGreaterThan(0.8);
 });

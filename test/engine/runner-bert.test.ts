@@ -9,16 +9,30 @@ import { Runner } from '../../src/engine/runner.js';
 import { mulberry32 } from '../../src/util/random.js';
 
 const cfg = parseBertConfig({
-  model_type: 'bert', hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64,
-  vocab_size: 50, max_position_embeddings: 32, type_vocab_size: 2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
+  model_type: 'bert',
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 64,
+  vocab_size: 50,
+  max_position_embeddings: 32,
+  type_vocab_size: 2,
+  hidden_dropout_prob: 0,
+  attention_probs_dropout_prob: 0,
 });
 const model = new BertModel(cfg, 3, { dropout: 0 });
 
 function batch(seed: number, B = 4, S = 10): MicroBatch {
   const r = mulberry32(seed);
   const lens = Array.from({ length: B }, () => 4 + Math.floor(r() * (S - 4)));
-  const ids = new BigInt64Array(B * S), mask = new BigInt64Array(B * S);
-  lens.forEach((len, b) => { for (let t = 0; t < len; t++) { ids[b * S + t] = BigInt(t === 0 ? 1 : 2 + Math.floor(r() * 48)); mask[b * S + t] = 1n; } });
+  const ids = new BigInt64Array(B * S),
+    mask = new BigInt64Array(B * S);
+  lens.forEach((len, b) => {
+    for (let t = 0; t < len; t++) {
+      ids[b * S + t] = BigInt(t === 0 ? 1 : 2 + Math.floor(r() * 48));
+      mask[b * S + t] = 1n;
+    }
+  });
   return {
     input_ids: { data: ids, dims: [B, S] },
     attention_mask: { data: mask, dims: [B, S] },
@@ -38,7 +52,8 @@ describe('Runner with the BERT model', () => {
     for (let i = 0; i < 4; i++) single.push(...(await a.step([bs[i]], [lrs[i]])).losses);
     const four = await b.step(bs, lrs);
     four.losses.forEach((l, i) => expect(Math.abs(l - single[i])).toBeLessThanOrEqual(1e-6));
-    const pa = a.exportState().params, pb = b.exportState().params;
+    const pa = a.exportState().params,
+      pb = b.exportState().params;
     for (const [k, v] of pa) v.forEach((x, i) => expect(Math.abs(x - pb.get(k)![i])).toBeLessThanOrEqual(1e-6));
 
     // Memorise one batch: the loss must fall well below its start.
@@ -50,7 +65,12 @@ describe('Runner with the BERT model', () => {
   });
 
   test('accumulate_grad_batches=2 and evaluation without labels', async () => {
-    const r = await Runner.create(model, { optimizer: { kind: 'adamw' }, accumulate: 2, threads: 1, params: initBertWeights(model.params, cfg, 2) });
+    const r = await Runner.create(model, {
+      optimizer: { kind: 'adamw' },
+      accumulate: 2,
+      threads: 1,
+      params: initBertWeights(model.params, cfg, 2),
+    });
     const s = await r.step([batch(5), batch(6), batch(7), batch(8)], [1e-3, 1e-3]);
     expect(s.losses).toHaveLength(2);
     const { labels: _labels, ...inputs } = batch(5);

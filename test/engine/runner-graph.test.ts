@@ -11,19 +11,36 @@ const COPY_OPS = new Set(['Identity', 'Cast', 'Transpose', 'Expand', 'Tile']);
 
 /** Every node of g and its subgraphs, with the graph that holds it. */
 function allNodes(g: Graph): Node[] {
-  return g.nodes.flatMap((n) => [n, ...Object.values(n.attrs).flatMap((a) => (a && typeof a === 'object' && 'nodes' in a ? allNodes(a as Graph) : []))]);
+  return g.nodes.flatMap((n) => [
+    n,
+    ...Object.values(n.attrs).flatMap((a) => (a && typeof a === 'object' && 'nodes' in a ? allNodes(a as Graph) : [])),
+  ]);
 }
 
 function copiesOf(nodes: Node[], values: Set<Value>): string[] {
-  return nodes.filter((n) => COPY_OPS.has(n.opType) && n.inputs.some((v) => v && values.has(v))).map((n) => `${n.opType} ${n.name} <- ${n.inputs.map((v) => v?.name).join(',')}`);
+  return nodes
+    .filter((n) => COPY_OPS.has(n.opType) && n.inputs.some((v) => v && values.has(v)))
+    .map((n) => `${n.opType} ${n.name} <- ${n.inputs.map((v) => v?.name).join(',')}`);
 }
 
-const bert = new BertModel(parseBertConfig({
-  model_type: 'bert', hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64,
-  vocab_size: 50, max_position_embeddings: 32, type_vocab_size: 2,
-}), 2);
+const bert = new BertModel(
+  parseBertConfig({
+    model_type: 'bert',
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 64,
+    vocab_size: 50,
+    max_position_embeddings: 32,
+    type_vocab_size: 2,
+  }),
+  2,
+);
 
-describe.each([['MLP', new Mlp([4, 8, 3])], ['BERT', bert]] as [string, TrainableModel][])('step graph structure (%s)', (_name, model) => {
+describe.each([
+  ['MLP', new Mlp([4, 8, 3])],
+  ['BERT', bert],
+] as [string, TrainableModel][])('step graph structure (%s)', (_name, model) => {
   test.each([true, false])('loop=%s: no Identity/Cast/Transpose/Expand of parameters or optimizer state', (loop) => {
     const sg = buildStepGraph(model, { optimizer: { kind: 'adamw', weightDecay: 0.01 }, maxGradNorm: 1, loop });
     const nodes = allNodes(sg.graph);

@@ -16,7 +16,10 @@ async function runner(opts: Partial<RunnerOptions> & { optimizer: OptimizerConfi
 function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
   expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
   let d = 0;
-  for (const [k, x] of a) x.forEach((v, i) => { d = Math.max(d, Math.abs(v - b.get(k)![i])); });
+  for (const [k, x] of a)
+    x.forEach((v, i) => {
+      d = Math.max(d, Math.abs(v - b.get(k)![i]));
+    });
   return d;
 }
 
@@ -27,7 +30,12 @@ describe('Runner (MLP)', () => {
     const mlp = new Mlp([2, 32, 32, 2]);
     const { xs, labels } = twoSpirals(60);
     const batch = mlpBatch(xs, labels);
-    const r = await Runner.create(mlp, { params: mlp.init(5), optimizer: { kind: 'adamw', weightDecay: 0.0 }, maxGradNorm: 5, threads: 1 });
+    const r = await Runner.create(mlp, {
+      params: mlp.init(5),
+      optimizer: { kind: 'adamw', weightDecay: 0.0 },
+      maxGradNorm: 5,
+      threads: 1,
+    });
     const before = await accuracy(r, batch, labels);
     let last: number[] = [];
     for (let run = 0; run < 60; run++) {
@@ -40,26 +48,36 @@ describe('Runner (MLP)', () => {
     await r.release();
   });
 
-  for (const optimizer of [{ kind: 'adamw', weightDecay: 0.1 }, { kind: 'sgd', momentum: 0.9, weightDecay: 0.01 }] as OptimizerConfig[]) {
+  for (const optimizer of [
+    { kind: 'adamw', weightDecay: 0.1 },
+    { kind: 'sgd', momentum: 0.9, weightDecay: 0.01 },
+  ] as OptimizerConfig[]) {
     test(`${optimizer.kind}: 8 steps in one run equal 8 runs of one step, and 4+4; clipping active`, async () => {
       const one = await runner({ optimizer, maxGradNorm: 0.3 });
-      const single: number[] = [], norms: number[] = [];
+      const single: number[] = [],
+        norms: number[] = [];
       for (let i = 0; i < 8; i++) {
         const s = await one.step([batches[i]], [lrs[i]]);
-        single.push(...s.losses); norms.push(...s.gradNorms);
+        single.push(...s.losses);
+        norms.push(...s.gradNorms);
       }
       expect(Math.max(...norms)).toBeGreaterThan(0.3); // the clip really engaged
 
       const eight = await runner({ optimizer, maxGradNorm: 0.3 });
       const k8 = await eight.step(batches, lrs);
       const split = await runner({ optimizer, maxGradNorm: 0.3 });
-      const k44 = [...(await split.step(batches.slice(0, 4), lrs.slice(0, 4))).losses, ...(await split.step(batches.slice(4), lrs.slice(4))).losses];
+      const k44 = [
+        ...(await split.step(batches.slice(0, 4), lrs.slice(0, 4))).losses,
+        ...(await split.step(batches.slice(4), lrs.slice(4))).losses,
+      ];
 
       expect(maxAbs(k8.losses, single)).toBeLessThanOrEqual(1e-6);
       expect(maxAbs(k8.gradNorms, norms)).toBeLessThanOrEqual(1e-6);
       expect(maxAbs(k44, single)).toBeLessThanOrEqual(1e-6);
       expect(single[7]).not.toBeCloseTo(single[0], 3); // training moved
-      const a = one.exportState(), b = eight.exportState(), c = split.exportState();
+      const a = one.exportState(),
+        b = eight.exportState(),
+        c = split.exportState();
       expect(maxDiff(a.params, b.params)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(a.optimizer, b.optimizer)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(a.params, c.params)).toBeLessThanOrEqual(1e-6);
@@ -72,7 +90,8 @@ describe('Runner (MLP)', () => {
     const optimizer: OptimizerConfig = { kind: 'adamw', weightDecay: 0.05 };
     const plain = await runner({ optimizer, maxGradNorm: 0.3, loop: false });
     const looped = await runner({ optimizer, maxGradNorm: 0.3, loop: true });
-    const lp: number[] = [], ll: number[] = [];
+    const lp: number[] = [],
+      ll: number[] = [];
     for (let i = 0; i < 4; i++) {
       lp.push(...(await plain.step([batches[i]], [lrs[i]])).losses);
       ll.push(...(await looped.step([batches[i]], [lrs[i]])).losses);
@@ -86,13 +105,22 @@ describe('Runner (MLP)', () => {
   test('accumulate_grad_batches=2 equals one step on the concatenated batch (equal sizes)', async () => {
     const concat = (a: MicroBatch, b: MicroBatch): MicroBatch => ({
       x: { data: Float32Array.from([...(a.x.data as Float32Array), ...(b.x.data as Float32Array)]), dims: [12, 3] },
-      labels: { data: BigInt64Array.from([...(a.labels.data as BigInt64Array), ...(b.labels.data as BigInt64Array)]), dims: [12] },
+      labels: {
+        data: BigInt64Array.from([...(a.labels.data as BigInt64Array), ...(b.labels.data as BigInt64Array)]),
+        dims: [12],
+      },
     });
-    for (const optimizer of [{ kind: 'adamw', weightDecay: 0.1 }, { kind: 'sgd', momentum: 0.5 }] as OptimizerConfig[]) {
+    for (const optimizer of [
+      { kind: 'adamw', weightDecay: 0.1 },
+      { kind: 'sgd', momentum: 0.5 },
+    ] as OptimizerConfig[]) {
       const acc = await runner({ optimizer, maxGradNorm: 0.3, accumulate: 2 });
       const big = await runner({ optimizer, maxGradNorm: 0.3 });
       const ra = await acc.step(batches.slice(0, 6), lrs.slice(0, 3)); // 3 steps x 2 micro-batches
-      const rb = await big.step([0, 2, 4].map((i) => concat(batches[i], batches[i + 1])), lrs.slice(0, 3));
+      const rb = await big.step(
+        [0, 2, 4].map((i) => concat(batches[i], batches[i + 1])),
+        lrs.slice(0, 3),
+      );
       expect(maxAbs(ra.losses, rb.losses)).toBeLessThanOrEqual(1e-6);
       expect(maxAbs(ra.gradNorms, rb.gradNorms)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(acc.exportState().params, big.exportState().params)).toBeLessThanOrEqual(1e-6);
@@ -128,15 +156,25 @@ describe('Runner (MLP)', () => {
   test('importState rejects unknown, missing and mis-sized tensors by name', async () => {
     const r = await runner({ optimizer: { kind: 'adamw' } });
     const s = r.exportState();
-    const bad = (f: (x: TrainState) => void) => { const c = { params: new Map(s.params), optimizer: new Map(s.optimizer), step: 1 }; f(c); return c; };
-    expect(() => r.importState(bad((c) => c.params.set('fc9.weight', new Float32Array(1))))).toThrow(/unknown parameter 'fc9.weight'/);
+    const bad = (f: (x: TrainState) => void) => {
+      const c = { params: new Map(s.params), optimizer: new Map(s.optimizer), step: 1 };
+      f(c);
+      return c;
+    };
+    expect(() => r.importState(bad((c) => c.params.set('fc9.weight', new Float32Array(1))))).toThrow(
+      /unknown parameter 'fc9.weight'/,
+    );
     expect(() => r.importState(bad((c) => c.params.delete('fc1.bias')))).toThrow(/'fc1.bias' is missing/);
-    expect(() => r.importState(bad((c) => c.optimizer.delete('exp_avg_sq.fc0.weight')))).toThrow(/'exp_avg_sq.fc0.weight' is missing/);
-    expect(() => r.importState(bad((c) => c.params.set('fc0.bias', new Float32Array(3))))).toThrow(/'fc0.bias' has 3 values, expected 16/);
+    expect(() => r.importState(bad((c) => c.optimizer.delete('exp_avg_sq.fc0.weight')))).toThrow(
+      /'exp_avg_sq.fc0.weight' is missing/,
+    );
+    expect(() => r.importState(bad((c) => c.params.set('fc0.bias', new Float32Array(3))))).toThrow(
+      /'fc0.bias' has 3 values, expected 16/,
+    );
     await r.release();
   });
 
-  test('evaluate shares the current parameters: its loss is the next step\'s loss; no labels -> logits only', async () => {
+  test("evaluate shares the current parameters: its loss is the next step's loss; no labels -> logits only", async () => {
     const r = await runner({ optimizer: { kind: 'sgd', momentum: 0.9 } });
     await r.step(batches.slice(0, 2), lrs.slice(0, 2));
     const ev = await r.evaluate(batches[2]);

@@ -30,6 +30,11 @@ export function useGitHubFake(setup: (fake: GitHubFake) => Promise<void>): void 
     restore = pointGitHubApiAt(fake.url);
     await setup(fake);
   });
-  afterAll(async () => { restore?.(); await fake?.close(); });
-  afterEach(() => { expect(fake?.violations).toEqual([]); });
+  afterAll(async () => {
+    restore?.();
+    await fake?.close();
+  });
+  afterEach(() => {
+    expect(fake?.violations).toEqual([]);
+  });
 }

@@ -15,23 +15,48 @@ const eventFile = (payload: unknown) => {
 };
 
 const env = (over: Record<string, string>) => ({
-  GITHUB_REPOSITORY: 'octo-org/textclf-demo', GITHUB_RUN_ID: '123', GITHUB_RUN_ATTEMPT: '2', GITHUB_WORKFLOW: 'textclf', GITHUB_JOB: 'train',
-  GITHUB_SHA: 'm'.repeat(40), GITHUB_REF: 'refs/pull/7/merge', ...over,
+  GITHUB_REPOSITORY: 'octo-org/textclf-demo',
+  GITHUB_RUN_ID: '123',
+  GITHUB_RUN_ATTEMPT: '2',
+  GITHUB_WORKFLOW: 'textclf',
+  GITHUB_JOB: 'train',
+  GITHUB_SHA: 'm'.repeat(40),
+  GITHUB_REF: 'refs/pull/7/merge',
+  ...over,
 });
 
 test('pull_request: the PR number and its head commit (not the merge commit)', () => {
-  const ctx = contextFromEnv(env({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventFile({ number: 7, pull_request: { number: 7, head: { sha: 'h'.repeat(40) } } }) }));
-  expect(ctx).toMatchObject({ eventName: 'pull_request', repo: { owner: 'octo-org', repo: 'textclf-demo' }, runId: 123, runAttempt: 2, workflow: 'textclf', job: 'train' });
+  const ctx = contextFromEnv(
+    env({
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventFile({ number: 7, pull_request: { number: 7, head: { sha: 'h'.repeat(40) } } }),
+    }),
+  );
+  expect(ctx).toMatchObject({
+    eventName: 'pull_request',
+    repo: { owner: 'octo-org', repo: 'textclf-demo' },
+    runId: 123,
+    runAttempt: 2,
+    workflow: 'textclf',
+    job: 'train',
+  });
   expect(pullRequestNumber(ctx)).toBe(7);
   expect(trainedSha(ctx)).toBe('h'.repeat(40));
   expect(runUrl(ctx)).toBe('https://github.com/octo-org/textclf-demo/actions/runs/123');
 });
 
 test('issue_comment on a PR reports to it; on a plain issue, and on push/schedule, there is no PR', () => {
-  const onPr = contextFromEnv(env({ GITHUB_EVENT_NAME: 'issue_comment', GITHUB_EVENT_PATH: eventFile({ issue: { number: 9, pull_request: { url: 'u' } } }) }));
+  const onPr = contextFromEnv(
+    env({
+      GITHUB_EVENT_NAME: 'issue_comment',
+      GITHUB_EVENT_PATH: eventFile({ issue: { number: 9, pull_request: { url: 'u' } } }),
+    }),
+  );
   expect(pullRequestNumber(onPr)).toBe(9);
   expect(trainedSha(onPr)).toBe('m'.repeat(40));
-  const onIssue = contextFromEnv(env({ GITHUB_EVENT_NAME: 'issue_comment', GITHUB_EVENT_PATH: eventFile({ issue: { number: 9 } }) }));
+  const onIssue = contextFromEnv(
+    env({ GITHUB_EVENT_NAME: 'issue_comment', GITHUB_EVENT_PATH: eventFile({ issue: { number: 9 } }) }),
+  );
   expect(pullRequestNumber(onIssue)).toBeUndefined();
   expect(pullRequestNumber(contextFromEnv(env({ GITHUB_EVENT_NAME: 'schedule' })))).toBeUndefined();
 });

@@ -2,13 +2,23 @@
 // uses of this action must only set inputs the action has.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter, isLiteral, isMapping, isSequence, isString } from '@actions/workflow-parser';
+import {
+  parseWorkflow,
+  convertWorkflowTemplate,
+  NoOperationTraceWriter,
+  isLiteral,
+  isMapping,
+  isSequence,
+  isString,
+} from '@actions/workflow-parser';
 import type { MappingToken, StringToken } from '@actions/workflow-parser/templates/tokens/index';
 import { flagsFor } from '../../src/config/schema.js';
 import { parseFlags } from '../../src/config/parse.js';
 
 const dir = join(process.cwd(), 'examples');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 
 test('the four example workflows exist', () => {
   expect(files).toEqual(['chatops-train.yml', 'nightly.yml', 'sweep.yml', 'train-on-pr.yml']);
@@ -42,7 +52,9 @@ function actionSteps(content: string, name: string): Record<string, string | und
       if (!uses || !isString(uses) || !uses.value.startsWith('textclf/textclf-action@')) continue;
       const inputs: Record<string, string | undefined> = {};
       const w = step.find('with');
-      if (w && isMapping(w)) for (const { key, value } of w) inputs[(key as StringToken).value] = isLiteral(value) ? String(value) : undefined;
+      if (w && isMapping(w))
+        for (const { key, value } of w)
+          inputs[(key as StringToken).value] = isLiteral(value) ? String(value) : undefined;
       out.push(inputs);
     }
   }
@@ -63,11 +75,16 @@ test.each(files)('%s only passes inputs the action declares, with valid literal 
 test('the input check sees every action step (chatops: check, then train)', () => {
   const steps = actionSteps(readFileSync(join(dir, 'chatops-train.yml'), 'utf8'), 'chatops-train.yml');
   expect(steps.map((s) => s.mode)).toEqual(['chatops', 'train']);
-  expect(actionSteps(readFileSync(join(dir, 'sweep.yml'), 'utf8'), 'sweep.yml').map((s) => s.mode)).toEqual(['plan', undefined, 'aggregate']);
+  expect(actionSteps(readFileSync(join(dir, 'sweep.yml'), 'utf8'), 'sweep.yml').map((s) => s.mode)).toEqual([
+    'plan',
+    undefined,
+    'aggregate',
+  ]);
 });
 
 test('the validator really rejects a broken workflow', async () => {
-  const bad = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix: 3\n    stepz:\n      - run: echo hi\n';
+  const bad =
+    'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix: 3\n    stepz:\n      - run: echo hi\n';
   const { errors } = await validate('bad.yml', bad);
   expect(errors.length).toBeGreaterThan(0);
 });

@@ -16,30 +16,69 @@ useGitHubFake(async (f) => {
   flow = await import('../../src/github/flow.js');
   ({ getOctokit } = await import('@actions/github'));
   fake.permissions.set('writer', 'admin');
-  fake.pulls.set(PR, { number: PR, head_sha: 'a1'.repeat(20), head_ref: 'x', head_repo: fake.fullName, base_ref: 'main', user: fake.user('writer') });
+  fake.pulls.set(PR, {
+    number: PR,
+    head_sha: 'a1'.repeat(20),
+    head_ref: 'x',
+    head_repo: fake.fullName,
+    base_ref: 'main',
+    user: fake.user('writer'),
+  });
 });
 
 function deps(eventName: string, payload: Record<string, unknown>, runId: number) {
-  const ctx: RunContext = { eventName, payload, repo: { owner: fake.owner, repo: fake.repo }, runId, runAttempt: 1, workflow: 'wf', job: 'j',
-    sha: 'c'.repeat(40), ref: 'refs/heads/main', serverUrl: 'https://github.com', apiUrl: fake.url };
+  const ctx: RunContext = {
+    eventName,
+    payload,
+    repo: { owner: fake.owner, repo: fake.repo },
+    runId,
+    runAttempt: 1,
+    workflow: 'wf',
+    job: 'j',
+    sha: 'c'.repeat(40),
+    ref: 'refs/heads/main',
+    serverUrl: 'https://github.com',
+    apiUrl: fake.url,
+  };
   return { octokit: getOctokit('t', { baseUrl: fake.url }), token: 't', ctx };
 }
 const inputs = (raw: Record<string, string> = {}) => flow.githubInputs(parseFlags(raw, 'action'));
 function comment(body: string) {
   const c = fake.addComment(PR, body, fake.user('writer'));
-  return { action: 'created', comment: { id: c.id, body, user: { login: 'writer', type: 'User' } }, issue: { number: PR, pull_request: { url: 'u' } } };
+  return {
+    action: 'created',
+    comment: { id: c.id, body, user: { login: 'writer', type: 'User' } },
+    issue: { number: PR, pull_request: { url: 'u' } },
+  };
 }
 
 test('githubInputs reads the schema inputs with their defaults', () => {
-  expect(inputs()).toEqual({ comment: 'auto', allowForks: false, minAccuracy: undefined, failOnRegression: undefined, sweep: undefined, artifactName: undefined, scheduleIssues: true });
-  expect(inputs({ comment: 'never', allow_forks: 'true', min_accuracy: '0.9', fail_on_regression: '0' })).toMatchObject({ comment: 'never', allowForks: true, minAccuracy: 0.9, failOnRegression: 0 });
-  expect(() => parseFlags({ comment: 'sometimes' }, 'action')).toThrow("--comment: 'sometimes' is not valid; expected one of auto, always, never");
+  expect(inputs()).toEqual({
+    comment: 'auto',
+    allowForks: false,
+    minAccuracy: undefined,
+    failOnRegression: undefined,
+    sweep: undefined,
+    artifactName: undefined,
+    scheduleIssues: true,
+  });
+  expect(inputs({ comment: 'never', allow_forks: 'true', min_accuracy: '0.9', fail_on_regression: '0' })).toMatchObject(
+    { comment: 'never', allowForks: true, minAccuracy: 0.9, failOnRegression: 0 },
+  );
+  expect(() => parseFlags({ comment: 'sometimes' }, 'action')).toThrow(
+    "--comment: 'sometimes' is not valid; expected one of auto, always, never",
+  );
 });
 
 test('chatops step: outputs for the workflow; other events are not accepted', async () => {
   const run = fake.addRun({ workflow_id: 1 });
   const { outputs } = await flow.chatopsStep(deps('issue_comment', comment('/train max_epochs=4'), run.id), inputs());
-  expect(outputs).toMatchObject({ accepted: 'true', flags: '{"max_epochs":4}', head_sha: 'a1'.repeat(20), pr_number: String(PR) });
+  expect(outputs).toMatchObject({
+    accepted: 'true',
+    flags: '{"max_epochs":4}',
+    head_sha: 'a1'.repeat(20),
+    pr_number: String(PR),
+  });
   const push = await flow.chatopsStep(deps('push', {}, run.id), inputs());
   expect(push.outputs).toMatchObject({ accepted: 'false', reason: 'event push is not issue_comment' });
 });
@@ -85,7 +124,12 @@ test('schedule: a failing gate opens the issue, a passing run closes it; no PR c
   expect(a.issue).toMatchObject({ created: true });
   expect(a.commentId).toBeUndefined();
   const good = fake.addRun({ workflow_id: 3, event: 'schedule', status: 'in_progress', conclusion: null });
-  const b = await flow.afterTraining(deps('schedule', {}, good.id), gh, { train: true, overlay: {} }, { metrics: metricsFile([0.95]) });
+  const b = await flow.afterTraining(
+    deps('schedule', {}, good.id),
+    gh,
+    { train: true, overlay: {} },
+    { metrics: metricsFile([0.95]) },
+  );
   expect(b.issue).toEqual({ number: a.issue!.number, created: false, closed: true });
   expect(fake.issues.find((i) => i.number === a.issue!.number)!.state).toBe('closed');
 });

@@ -4,7 +4,17 @@
 // through the REST fake under its workflow run, as GitHub's one backend does for both APIs, and
 // the services every step talks to.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { startArtifactService, type ArtifactService } from './artifact-service.js';
@@ -17,7 +27,9 @@ export const REPO_ROOT = new URL('../..', import.meta.url).pathname;
 /** Builds dist/ from the current sources into `actionDir` with action.yml and package.json beside it. */
 export function buildActionCheckout(actionDir: string): string {
   mkdirSync(actionDir, { recursive: true });
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs'), '--outdir', join(actionDir, 'dist')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs'), '--outdir', join(actionDir, 'dist')], {
+    stdio: 'inherit',
+  });
   copyFileSync(join(actionDir, 'dist', 'action.yml'), join(actionDir, 'action.yml'));
   copyFileSync(join(REPO_ROOT, 'package.json'), join(actionDir, 'package.json'));
   return actionDir;
@@ -41,12 +53,20 @@ export function warmToolCache(toolCache: string, version = '1.30.0', arch = proc
 }
 
 function isLink(p: string): boolean {
-  try { return lstatSync(p).isSymbolicLink(); } catch { return false; }
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Every file under `dir`, relative, sorted. */
 export function walkRel(dir: string, base = dir): string[] {
-  return readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? walkRel(join(dir, e), base) : [relative(base, join(dir, e))])).sort();
+  return readdirSync(dir)
+    .flatMap((e) =>
+      statSync(join(dir, e)).isDirectory() ? walkRel(join(dir, e), base) : [relative(base, join(dir, e))],
+    )
+    .sort();
 }
 
 /** Downloads artifact `id` from the fake results service (the way a later job of the same run would). */
@@ -67,7 +87,13 @@ export async function downloadArtifact(service: ArtifactService, id: number, dir
  * REST API under its workflow run. Here the two are separate fakes: copy every finalized upload
  * not yet published into the REST fake under `runId`, with the uploaded bytes. Returns the names.
  */
-export async function publishUploads(service: ArtifactService, github: GitHubFake, runId: number, scratch: string, published: Set<number>): Promise<string[]> {
+export async function publishUploads(
+  service: ArtifactService,
+  github: GitHubFake,
+  runId: number,
+  scratch: string,
+  published: Set<number>,
+): Promise<string[]> {
   const names: string[] = [];
   for (const a of service.artifacts.filter((x) => x.finalized && !published.has(x.id))) {
     const dir = await quietly(() => downloadArtifact(service, a.id, join(scratch, `published-${a.id}`)));
@@ -92,10 +118,18 @@ async function quietly<T>(f: () => Promise<T>): Promise<T> {
 
 /** The demo datastore folder as the entries of `imdb-demo.zip` (one top folder, like imdb.zip). */
 export function demoZipFiles(datastoreDir: string): Record<string, Buffer> {
-  return Object.fromEntries(readdirSync(datastoreDir).map((f) => [`imdb-demo/${f}`, readFileSync(join(datastoreDir, f))]));
+  return Object.fromEntries(
+    readdirSync(datastoreDir).map((f) => [`imdb-demo/${f}`, readFileSync(join(datastoreDir, f))]),
+  );
 }
 
-export interface StepServices { hub: FakeHub; azurite: Azurite; service: ArtifactService; github: GitHubFake; close(): Promise<void> }
+export interface StepServices {
+  hub: FakeHub;
+  azurite: Azurite;
+  service: ArtifactService;
+  github: GitHubFake;
+  close(): Promise<void>;
+}
 
 /**
  * What every `node dist/index.js` step talks to besides the datastore: the fake hub serving the

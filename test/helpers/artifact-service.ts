@@ -37,7 +37,8 @@ const b64url = (s: string) => Buffer.from(s).toString('base64url');
 
 export async function startArtifactService(azurite: Azurite): Promise<ArtifactService> {
   await azurite.service.getContainerClient(CONTAINER).createIfNotExists();
-  const runBackendId = randomUUID(), jobBackendId = randomUUID();
+  const runBackendId = randomUUID(),
+    jobBackendId = randomUUID();
   const artifacts: StoredArtifact[] = [];
   const failures = new Map<string, { n: number; status: number }>();
   let nextId = 1000;
@@ -45,17 +46,34 @@ export async function startArtifactService(azurite: Azurite): Promise<ArtifactSe
   const handlers: Record<string, (b: Record<string, unknown>) => [number, unknown]> = {
     CreateArtifact(b) {
       const name = String(b.name);
-      const existing = artifacts.find((a) => a.runBackendId === b.workflow_run_backend_id && a.jobBackendId === b.workflow_job_run_backend_id && a.name === name);
-      if (existing?.finalized) return [409, { code: 'already_exists', msg: `an artifact named ${name} already exists` }];
+      const existing = artifacts.find(
+        (a) =>
+          a.runBackendId === b.workflow_run_backend_id &&
+          a.jobBackendId === b.workflow_job_run_backend_id &&
+          a.name === name,
+      );
+      if (existing?.finalized)
+        return [409, { code: 'already_exists', msg: `an artifact named ${name} already exists` }];
       const blob = `${b.workflow_run_backend_id}/${b.workflow_job_run_backend_id}/${name}.zip`;
       if (!existing) {
-        artifacts.push({ id: nextId++, runBackendId: String(b.workflow_run_backend_id), jobBackendId: String(b.workflow_job_run_backend_id), name,
-          size: 0, createdAt: new Date().toISOString(), finalized: false, blob, expiresAt: b.expires_at as string | undefined });
+        artifacts.push({
+          id: nextId++,
+          runBackendId: String(b.workflow_run_backend_id),
+          jobBackendId: String(b.workflow_job_run_backend_id),
+          name,
+          size: 0,
+          createdAt: new Date().toISOString(),
+          finalized: false,
+          blob,
+          expiresAt: b.expires_at as string | undefined,
+        });
       }
       return [200, { ok: true, signed_upload_url: azurite.sasUrl(CONTAINER, blob, 'cw') }];
     },
     FinalizeArtifact(b) {
-      const a = artifacts.find((x) => x.runBackendId === b.workflow_run_backend_id && x.name === b.name && !x.finalized);
+      const a = artifacts.find(
+        (x) => x.runBackendId === b.workflow_run_backend_id && x.name === b.name && !x.finalized,
+      );
       if (!a) return [404, { code: 'not_found', msg: `no pending artifact ${String(b.name)}` }];
       a.finalized = true;
       a.size = Number(b.size);
@@ -63,13 +81,27 @@ export async function startArtifactService(azurite: Azurite): Promise<ArtifactSe
       return [200, { ok: true, artifact_id: String(a.id) }];
     },
     ListArtifacts(b) {
-      const list = artifacts.filter((a) => a.finalized && a.runBackendId === b.workflow_run_backend_id
-        && (b.name_filter === undefined || a.name === b.name_filter)
-        && (b.id_filter === undefined || String(a.id) === String(b.id_filter)));
-      return [200, { artifacts: list.map((a) => ({
-        workflow_run_backend_id: a.runBackendId, workflow_job_run_backend_id: a.jobBackendId, database_id: String(a.id),
-        name: a.name, size: String(a.size), created_at: a.createdAt, ...(a.digest ? { digest: a.digest } : {}),
-      })) }];
+      const list = artifacts.filter(
+        (a) =>
+          a.finalized &&
+          a.runBackendId === b.workflow_run_backend_id &&
+          (b.name_filter === undefined || a.name === b.name_filter) &&
+          (b.id_filter === undefined || String(a.id) === String(b.id_filter)),
+      );
+      return [
+        200,
+        {
+          artifacts: list.map((a) => ({
+            workflow_run_backend_id: a.runBackendId,
+            workflow_job_run_backend_id: a.jobBackendId,
+            database_id: String(a.id),
+            name: a.name,
+            size: String(a.size),
+            created_at: a.createdAt,
+            ...(a.digest ? { digest: a.digest } : {}),
+          })),
+        },
+      ];
     },
     GetSignedArtifactURL(b) {
       const a = artifacts.find((x) => x.finalized && x.runBackendId === b.workflow_run_backend_id && x.name === b.name);
@@ -88,13 +120,22 @@ export async function startArtifactService(azurite: Azurite): Promise<ArtifactSe
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const method = (req.url ?? '').startsWith(PREFIX) ? req.url!.slice(PREFIX.length) : '';
       const handler = handlers[method];
-      if (req.method !== 'POST' || !handler) return send(404, { code: 'bad_route', msg: `no route ${req.method} ${req.url}` });
-      if (req.headers.authorization !== `Bearer ${token}`) return send(401, { code: 'unauthenticated', msg: 'bad runtime token' });
+      if (req.method !== 'POST' || !handler)
+        return send(404, { code: 'bad_route', msg: `no route ${req.method} ${req.url}` });
+      if (req.headers.authorization !== `Bearer ${token}`)
+        return send(401, { code: 'unauthenticated', msg: 'bad runtime token' });
       const f = failures.get(method);
-      if (f && f.n > 0) { f.n--; return send(f.status, { code: f.status >= 500 ? 'internal' : 'failed_precondition', msg: `injected failure of ${method}` }); }
+      if (f && f.n > 0) {
+        f.n--;
+        return send(f.status, {
+          code: f.status >= 500 ? 'internal' : 'failed_precondition',
+          msg: `injected failure of ${method}`,
+        });
+      }
       try {
         const [status, body] = handler(JSON.parse(Buffer.concat(chunks).toString() || '{}'));
         send(status, body);
@@ -107,8 +148,18 @@ export async function startArtifactService(azurite: Azurite): Promise<ArtifactSe
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const token = `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(JSON.stringify({ scp: `Actions.GenericRead:1 Actions.Results:${runBackendId}:${jobBackendId}` }))}.sig`;
   return {
-    url, runBackendId, jobBackendId, runtimeToken: token, artifacts,
-    failNext(method, n, status = 400) { failures.set(method, { n, status }); },
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    url,
+    runBackendId,
+    jobBackendId,
+    runtimeToken: token,
+    artifacts,
+    failNext(method, n, status = 400) {
+      failures.set(method, { n, status });
+    },
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

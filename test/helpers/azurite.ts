@@ -5,7 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
-  BlobSASPermissions, BlobServiceClient, generateBlobSASQueryParameters, StorageSharedKeyCredential,
+  BlobSASPermissions,
+  BlobServiceClient,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
 } from '@azure/storage-blob';
 
 /** Azurite's documented development account. */
@@ -22,20 +25,40 @@ export interface Azurite {
 
 export async function startAzurite(): Promise<Azurite> {
   const pkg = dirname(createRequire(import.meta.url).resolve('azurite/package.json'));
-  const child: ChildProcess = spawn(process.execPath, [join(pkg, 'dist', 'src', 'blob', 'main.js'),
-    '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--extentMemoryLimit', '512', '--disableTelemetry', '--silent', '--skipApiVersionCheck'],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(pkg, 'dist', 'src', 'blob', 'main.js'),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--inMemoryPersistence',
+      '--extentMemoryLimit',
+      '512',
+      '--disableTelemetry',
+      '--silent',
+      '--skipApiVersionCheck',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`Azurite did not start in 30 s: ${out}`)), 30_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = out.match(/(?:listens on|listening at) http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`Azurite exited (${code}): ${out}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited (${code}): ${out}`));
+    });
   });
   child.stdout!.resume();
   child.stderr!.resume();
@@ -46,18 +69,25 @@ export async function startAzurite(): Promise<Azurite> {
     blobEndpoint,
     service,
     sasUrl(container, blob, permissions, minutes = 60) {
-      const sas = generateBlobSASQueryParameters({
-        containerName: container, blobName: blob, permissions: BlobSASPermissions.parse(permissions),
-        startsOn: new Date(Date.now() - 60_000), expiresOn: new Date(Date.now() + minutes * 60_000),
-      }, cred).toString();
+      const sas = generateBlobSASQueryParameters(
+        {
+          containerName: container,
+          blobName: blob,
+          permissions: BlobSASPermissions.parse(permissions),
+          startsOn: new Date(Date.now() - 60_000),
+          expiresOn: new Date(Date.now() + minutes * 60_000),
+        },
+        cred,
+      ).toString();
       return `${blobEndpoint}/${container}/${blob.split('/').map(encodeURIComponent).join('/')}?${sas}`;
     },
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.removeAllListeners('exit');
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
   };
 }

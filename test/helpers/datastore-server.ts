@@ -25,7 +25,12 @@ export interface Route {
   noHead?: boolean;
 }
 
-export interface SeenRequest { method: string; path: string; headers: Record<string, string | string[] | undefined>; status: number }
+export interface SeenRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+}
 
 export interface TestServer {
   url(path: string): string;
@@ -48,7 +53,8 @@ function notModified(req: IncomingMessage, route: Route): boolean {
   }
   const ims = req.headers['if-modified-since'];
   if (ims !== undefined && route.lastModified) {
-    const since = Date.parse(ims), modified = Date.parse(route.lastModified);
+    const since = Date.parse(ims),
+      modified = Date.parse(route.lastModified);
     return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
   }
   return false;
@@ -63,7 +69,9 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
     counts.set(path, n);
     const seen: SeenRequest = { method: req.method ?? 'GET', path, headers: { ...req.headers }, status: 0 };
     requests.push(seen);
-    res.on('finish', () => { seen.status = res.statusCode; });
+    res.on('finish', () => {
+      seen.status = res.statusCode;
+    });
     const route = routes[path];
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -116,12 +124,17 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
   const { port } = server.address() as AddressInfo;
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
-    count: (path, method) => (method ? requests.filter((r) => r.path === path && r.method === method).length
-      : path ? counts.get(path) ?? 0 : [...counts.values()].reduce((a, b) => a + b, 0)),
+    count: (path, method) =>
+      method
+        ? requests.filter((r) => r.path === path && r.method === method).length
+        : path
+          ? (counts.get(path) ?? 0)
+          : [...counts.values()].reduce((a, b) => a + b, 0),
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -18,7 +18,10 @@ export async function startFakeHub(models: Record<string, string>): Promise<Fake
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const range = req.headers.range;
-    const reply = (status: number) => { requests.push({ method: req.method ?? 'GET', path, range, status }); res.statusCode = status; };
+    const reply = (status: number) => {
+      requests.push({ method: req.method ?? 'GET', path, range, status });
+      res.statusCode = status;
+    };
     const m = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     const root = m ? models[m[1]] : undefined;
     const file = m && root ? normalize(join(root, m[3])) : undefined;
@@ -32,18 +35,30 @@ export async function startFakeHub(models: Record<string, string>): Promise<Fake
     const r = range ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
     res.setHeader('accept-ranges', 'bytes');
     if (r) {
-      const start = Number(r[1]), end = Math.min(size - 1, r[2] ? Number(r[2]) : size - 1);
-      if (start >= size) { reply(416); res.setHeader('content-range', `bytes */${size}`); res.end(); return; }
+      const start = Number(r[1]),
+        end = Math.min(size - 1, r[2] ? Number(r[2]) : size - 1);
+      if (start >= size) {
+        reply(416);
+        res.setHeader('content-range', `bytes */${size}`);
+        res.end();
+        return;
+      }
       reply(206);
       res.setHeader('content-range', `bytes ${start}-${end}/${size}`);
       res.setHeader('content-length', String(end - start + 1));
-      if (req.method === 'HEAD') { res.end(); return; }
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
       createReadStream(file, { start, end }).pipe(res);
       return;
     }
     reply(200);
     res.setHeader('content-length', String(size));
-    if (req.method === 'HEAD') { res.end(); return; }
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -51,6 +66,10 @@ export async function startFakeHub(models: Record<string, string>): Promise<Fake
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
-    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }

@@ -10,8 +10,18 @@ import addFormatsModule from 'ajv-formats';
 
 type Json = any; // the spec is untyped JSON
 
-interface Route { template: string; regex: RegExp; names: string[]; literal: number }
-export interface MatchedOperation { template: string; method: string; params: Record<string, string>; operationId: string }
+interface Route {
+  template: string;
+  regex: RegExp;
+  names: string[];
+  literal: number;
+}
+export interface MatchedOperation {
+  template: string;
+  method: string;
+  params: Record<string, string>;
+  operationId: string;
+}
 
 const ptr = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
@@ -25,15 +35,28 @@ export class OpenApiValidator {
     const addFormats = ((addFormatsModule as Json).default ?? addFormatsModule) as (a: Ajv) => void;
     addFormats(this.ajv);
     this.ajv.addSchema(spec, 'gh');
-    this.routes = Object.keys(spec.paths).map((template) => {
-      const names: string[] = [];
-      const source = template.split('/').map((seg) => {
-        const m = /^\{(.+)\}$/.exec(seg);
-        if (m) { names.push(m[1]); return '([^/]+)'; }
-        return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      }).join('/');
-      return { template, regex: new RegExp(`^${source}$`), names, literal: template.replace(/\{[^}]+\}/g, '').length };
-    }).sort((a, b) => b.literal - a.literal); // most specific template first
+    this.routes = Object.keys(spec.paths)
+      .map((template) => {
+        const names: string[] = [];
+        const source = template
+          .split('/')
+          .map((seg) => {
+            const m = /^\{(.+)\}$/.exec(seg);
+            if (m) {
+              names.push(m[1]);
+              return '([^/]+)';
+            }
+            return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          })
+          .join('/');
+        return {
+          template,
+          regex: new RegExp(`^${source}$`),
+          names,
+          literal: template.replace(/\{[^}]+\}/g, '').length,
+        };
+      })
+      .sort((a, b) => b.literal - a.literal); // most specific template first
   }
 
   static load(): OpenApiValidator {
@@ -48,7 +71,9 @@ export class OpenApiValidator {
       const hit = r.regex.exec(pathname);
       if (!hit || !this.spec.paths[r.template][m]) continue;
       const params: Record<string, string> = {};
-      r.names.forEach((n, i) => { params[n] = decodeURIComponent(hit[i + 1]); });
+      r.names.forEach((n, i) => {
+        params[n] = decodeURIComponent(hit[i + 1]);
+      });
       return { template: r.template, method: m, params, operationId: this.spec.paths[r.template][m].operationId };
     }
     return undefined;
@@ -70,7 +95,7 @@ export class OpenApiValidator {
     const known = new Set<string>();
     for (const { spec, pointer } of params) {
       if (spec.in === 'header' || spec.in === 'cookie') continue;
-      const raw = spec.in === 'path' ? op.params[spec.name] : query.get(spec.name) ?? undefined;
+      const raw = spec.in === 'path' ? op.params[spec.name] : (query.get(spec.name) ?? undefined);
       if (spec.in === 'query') known.add(spec.name);
       if (raw === undefined) {
         if (spec.required) errors.push(`${where}: missing required ${spec.in} parameter '${spec.name}'`);
@@ -84,7 +109,8 @@ export class OpenApiValidator {
         errors.push(`${where}: ${spec.in} parameter '${spec.name}'='${raw}' ${this.ajv.errorsText(validate.errors)}`);
       }
     }
-    for (const key of new Set(query.keys())) if (!known.has(key)) errors.push(`${where}: unknown query parameter '${key}'`);
+    for (const key of new Set(query.keys()))
+      if (!known.has(key)) errors.push(`${where}: unknown query parameter '${key}'`);
 
     const content = operation.requestBody?.content?.['application/json'];
     if (body === undefined) {
@@ -96,7 +122,13 @@ export class OpenApiValidator {
       const validate = this.schema(pointer);
       if (!validate(body)) errors.push(`${where}: body ${this.ajv.errorsText(validate.errors)}`);
       const schema = this.resolve(content.schema);
-      if (schema.properties && schema.additionalProperties === undefined && body && typeof body === 'object' && !Array.isArray(body)) {
+      if (
+        schema.properties &&
+        schema.additionalProperties === undefined &&
+        body &&
+        typeof body === 'object' &&
+        !Array.isArray(body)
+      ) {
         for (const key of Object.keys(body)) {
           if (!(key in schema.properties)) errors.push(`${where}: unknown body property '${key}'`);
         }
@@ -126,19 +158,27 @@ export class OpenApiValidator {
     if (!r) return undefined;
     const pointer = r.$ref ? r.$ref.replace(/^#/, '') : `/paths/${ptr(op.template)}/${op.method}/responses/${status}`;
     const resolved = this.resolve(r);
-    return resolved.content?.['application/json'] ? { content: resolved.content['application/json'], pointer } : undefined;
+    return resolved.content?.['application/json']
+      ? { content: resolved.content['application/json'], pointer }
+      : undefined;
   }
 
   private resolve(schema: Json): Json {
     while (schema?.$ref) {
-      schema = schema.$ref.replace(/^#\//, '').split('/').reduce((o: Json, k: string) => o[k.replace(/~1/g, '/').replace(/~0/g, '~')], this.spec);
+      schema = schema.$ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce((o: Json, k: string) => o[k.replace(/~1/g, '/').replace(/~0/g, '~')], this.spec);
     }
     return schema;
   }
 
   private schema(pointer: string): ValidateFunction {
     let v = this.compiled.get(pointer);
-    if (!v) { v = this.ajv.compile({ $ref: `gh#${pointer}` }); this.compiled.set(pointer, v); }
+    if (!v) {
+      v = this.ajv.compile({ $ref: `gh#${pointer}` });
+      this.compiled.set(pointer, v);
+    }
     return v;
   }
 }
@@ -148,7 +188,10 @@ export class OpenApiValidator {
  * Rewrite it the way OpenAPI 3.1 does: add 'null' to the type, or allow null beside the schema.
  */
 function nullableToJsonSchema(node: Json): Json {
-  if (Array.isArray(node)) { node.forEach(nullableToJsonSchema); return node; }
+  if (Array.isArray(node)) {
+    node.forEach(nullableToJsonSchema);
+    return node;
+  }
   if (!node || typeof node !== 'object') return node;
   for (const v of Object.values(node)) nullableToJsonSchema(v);
   if (node.nullable === true) {
@@ -158,7 +201,8 @@ function nullableToJsonSchema(node: Json): Json {
       if (Array.isArray(node.enum) && !node.enum.includes(null)) node.enum.push(null);
     } else if (!node.type) {
       const inner = { ...node };
-      for (const k of Object.keys(node)) if (!['description', 'title', 'example', 'examples'].includes(k)) delete node[k];
+      for (const k of Object.keys(node))
+        if (!['description', 'title', 'example', 'examples'].includes(k)) delete node[k];
       node.anyOf = [inner, { type: 'null' }];
     }
   } else if (node.nullable === false) {

@@ -2,23 +2,74 @@
 // official OpenAPI description (see github-fake-openapi.ts); an invalid request is answered 400 and
 // recorded in `violations`, which tests assert to be empty. Routes the spec knows but this fake does
 // not implement are violations too, so nothing passes by accident.
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { OpenApiValidator, type MatchedOperation } from './github-fake-openapi.js';
 import { makeZip } from './zip.js';
 
-export interface FakeUser { login: string; id: number; type: 'User' | 'Bot' }
-export interface FakeComment { id: number; issue_number: number; body: string; user: FakeUser; created_at: string; updated_at: string }
-export interface FakeReaction { id: number; comment_id: number; content: string; user: FakeUser }
-export interface FakePull { number: number; head_sha: string; head_ref: string; head_repo: string; base_ref: string; user: FakeUser; state?: 'open' | 'closed' }
-export interface FakeIssue { number: number; title: string; body: string; labels: string[]; state: 'open' | 'closed'; user: FakeUser }
-export interface FakeRun {
-  id: number; workflow_id: number; path: string; name: string; head_branch: string; head_sha: string;
-  event: string; status: 'completed' | 'in_progress' | 'queued'; conclusion: 'success' | 'failure' | 'cancelled' | null;
-  created_at: string; run_attempt: number;
+export interface FakeUser {
+  login: string;
+  id: number;
+  type: 'User' | 'Bot';
 }
-export interface FakeArtifact { id: number; run_id: number; name: string; files: Record<string, string | Buffer>; created_at: string; expired?: boolean }
-export interface RecordedRequest { method: string; path: string; operationId?: string; body?: unknown }
+export interface FakeComment {
+  id: number;
+  issue_number: number;
+  body: string;
+  user: FakeUser;
+  created_at: string;
+  updated_at: string;
+}
+export interface FakeReaction {
+  id: number;
+  comment_id: number;
+  content: string;
+  user: FakeUser;
+}
+export interface FakePull {
+  number: number;
+  head_sha: string;
+  head_ref: string;
+  head_repo: string;
+  base_ref: string;
+  user: FakeUser;
+  state?: 'open' | 'closed';
+}
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  labels: string[];
+  state: 'open' | 'closed';
+  user: FakeUser;
+}
+export interface FakeRun {
+  id: number;
+  workflow_id: number;
+  path: string;
+  name: string;
+  head_branch: string;
+  head_sha: string;
+  event: string;
+  status: 'completed' | 'in_progress' | 'queued';
+  conclusion: 'success' | 'failure' | 'cancelled' | null;
+  created_at: string;
+  run_attempt: number;
+}
+export interface FakeArtifact {
+  id: number;
+  run_id: number;
+  name: string;
+  files: Record<string, string | Buffer>;
+  created_at: string;
+  expired?: boolean;
+}
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  operationId?: string;
+  body?: unknown;
+}
 
 const TOKEN_USER: FakeUser = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
 
@@ -48,21 +99,32 @@ export class GitHubFake {
   static async start(): Promise<GitHubFake> {
     validatorCache ??= OpenApiValidator.load();
     const fake = new GitHubFake(validatorCache);
-    fake.server = createServer((req, res) => { fake.handle(req, res).catch((e) => fake.fail(res, 500, String(e?.stack ?? e))); });
+    fake.server = createServer((req, res) => {
+      fake.handle(req, res).catch((e) => fake.fail(res, 500, String(e?.stack ?? e)));
+    });
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
     return fake;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => { this.server.closeAllConnections?.(); this.server.close(() => resolve()); });
+    return new Promise((resolve) => {
+      this.server.closeAllConnections?.();
+      this.server.close(() => resolve());
+    });
   }
 
-  id(): number { return this.nextId++; }
-  get fullName(): string { return `${this.owner}/${this.repo}`; }
+  id(): number {
+    return this.nextId++;
+  }
+  get fullName(): string {
+    return `${this.owner}/${this.repo}`;
+  }
 
   // ---- seeding helpers -------------------------------------------------------------------------
-  user(login: string, type: 'User' | 'Bot' = 'User'): FakeUser { return { login, id: 5000 + login.length * 31 + login.charCodeAt(0), type }; }
+  user(login: string, type: 'User' | 'Bot' = 'User'): FakeUser {
+    return { login, id: 5000 + login.length * 31 + login.charCodeAt(0), type };
+  }
 
   addComment(issue_number: number, body: string, user: FakeUser): FakeComment {
     const now = new Date().toISOString();
@@ -73,8 +135,17 @@ export class GitHubFake {
 
   addRun(run: Partial<FakeRun> & { workflow_id: number }): FakeRun {
     const r: FakeRun = {
-      id: this.id(), path: '.github/workflows/train.yml', name: 'train', head_branch: this.defaultBranch, head_sha: 'a'.repeat(40),
-      event: 'push', status: 'completed', conclusion: 'success', created_at: new Date(Date.now() - 3600_000).toISOString(), run_attempt: 1, ...run,
+      id: this.id(),
+      path: '.github/workflows/train.yml',
+      name: 'train',
+      head_branch: this.defaultBranch,
+      head_sha: 'a'.repeat(40),
+      event: 'push',
+      status: 'completed',
+      conclusion: 'success',
+      created_at: new Date(Date.now() - 3600_000).toISOString(),
+      run_attempt: 1,
+      ...run,
     };
     this.runs.push(r);
     return r;
@@ -86,8 +157,12 @@ export class GitHubFake {
     return a;
   }
 
-  commentsOn(issue: number): FakeComment[] { return this.comments.filter((c) => c.issue_number === issue); }
-  reactionsOn(commentId: number): string[] { return this.reactions.filter((r) => r.comment_id === commentId).map((r) => r.content); }
+  commentsOn(issue: number): FakeComment[] {
+    return this.comments.filter((c) => c.issue_number === issue);
+  }
+  reactionsOn(commentId: number): string[] {
+    return this.reactions.filter((r) => r.comment_id === commentId).map((r) => r.content);
+  }
 
   // ---- HTTP --------------------------------------------------------------------------------------
   private fail(res: ServerResponse, status: number, message: string): void {
@@ -120,16 +195,27 @@ export class GitHubFake {
 
     let body: unknown;
     if (raw.length > 0) {
-      try { body = JSON.parse(raw); } catch { return this.fail(res, 400, `${req.method} ${url.pathname}: body is not JSON`); }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return this.fail(res, 400, `${req.method} ${url.pathname}: body is not JSON`);
+      }
     }
     const op = this.validator.match(req.method ?? 'GET', url.pathname);
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, operationId: op?.operationId, body });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      operationId: op?.operationId,
+      body,
+    });
     if (!op) return this.fail(res, 400, `${req.method} ${url.pathname}: no such route in GitHub's OpenAPI description`);
     const errors = this.validator.validate(op, url.searchParams, body);
     if (errors.length > 0) return this.fail(res, 400, errors.join('; '));
-    if (!/^(token|bearer) \S+$/i.test(req.headers.authorization ?? '')) return this.json(res, 401, { message: 'Requires authentication' });
+    if (!/^(token|bearer) \S+$/i.test(req.headers.authorization ?? ''))
+      return this.json(res, 401, { message: 'Requires authentication' });
     const p = op.params;
-    if (p.owner !== undefined && `${p.owner}/${p.repo}` !== this.fullName) return this.json(res, 404, { message: 'Not Found' });
+    if (p.owner !== undefined && `${p.owner}/${p.repo}` !== this.fullName)
+      return this.json(res, 404, { message: 'Not Found' });
     const q = url.searchParams;
     const b = (body ?? {}) as Record<string, any>;
     const send = (status: number, overlay: unknown) => this.send(res, op, status, overlay);
@@ -148,7 +234,8 @@ export class GitHubFake {
       case 'issues/update-comment': {
         const c = this.comments.find((x) => x.id === Number(p.comment_id));
         if (!c) return this.json(res, 404, { message: 'Not Found' });
-        c.body = b.body; c.updated_at = new Date().toISOString();
+        c.body = b.body;
+        c.updated_at = new Date().toISOString();
         return send(200, this.commentJson(c));
       }
       case 'issues/get-comment': {
@@ -158,7 +245,9 @@ export class GitHubFake {
       case 'reactions/create-for-issue-comment': {
         const commentId = Number(p.comment_id);
         if (!this.comments.some((x) => x.id === commentId)) return this.json(res, 404, { message: 'Not Found' });
-        const existing = this.reactions.find((r) => r.comment_id === commentId && r.content === b.content && r.user.login === this.tokenUser.login);
+        const existing = this.reactions.find(
+          (r) => r.comment_id === commentId && r.content === b.content && r.user.login === this.tokenUser.login,
+        );
         if (existing) return send(200, this.reactionJson(existing));
         const r = { id: this.id(), comment_id: commentId, content: b.content, user: this.tokenUser };
         this.reactions.push(r);
@@ -168,7 +257,21 @@ export class GitHubFake {
         const permission = this.permissions.get(p.username);
         if (permission === undefined) return this.json(res, 404, { message: 'Not Found' });
         const user = this.user(p.username);
-        return send(200, { permission, role_name: permission, user: { ...this.userJson(user), role_name: permission, permissions: { admin: permission === 'admin', maintain: ['admin', 'maintain'].includes(permission), push: ['admin', 'maintain', 'write'].includes(permission), triage: permission !== 'read' && permission !== 'none', pull: permission !== 'none' } } });
+        return send(200, {
+          permission,
+          role_name: permission,
+          user: {
+            ...this.userJson(user),
+            role_name: permission,
+            permissions: {
+              admin: permission === 'admin',
+              maintain: ['admin', 'maintain'].includes(permission),
+              push: ['admin', 'maintain', 'write'].includes(permission),
+              triage: permission !== 'read' && permission !== 'none',
+              pull: permission !== 'none',
+            },
+          },
+        });
       }
       case 'pulls/get': {
         const pr = this.pulls.get(Number(p.pull_number));
@@ -190,12 +293,18 @@ export class GitHubFake {
         const status = q.get('status');
         if (status) runs = runs.filter((r) => r.status === status || r.conclusion === status);
         runs = [...runs].sort((a, c) => c.created_at.localeCompare(a.created_at) || c.id - a.id);
-        return sendList(runs.map((r) => this.runJson(r)), 'workflow_runs');
+        return sendList(
+          runs.map((r) => this.runJson(r)),
+          'workflow_runs',
+        );
       }
       case 'actions/list-workflow-run-artifacts': {
         let list = this.artifacts.filter((a) => a.run_id === Number(p.run_id));
         if (q.get('name')) list = list.filter((a) => a.name === q.get('name'));
-        return sendList(list.map((a) => this.artifactJson(a)), 'artifacts');
+        return sendList(
+          list.map((a) => this.artifactJson(a)),
+          'artifacts',
+        );
       }
       case 'actions/download-artifact': {
         const a = this.artifacts.find((x) => x.id === Number(p.artifact_id));
@@ -208,12 +317,21 @@ export class GitHubFake {
       case 'issues/list-for-repo': {
         const state = q.get('state') ?? 'open';
         const labels = (q.get('labels') ?? '').split(',').filter(Boolean);
-        const list = this.issues.filter((i) => (state === 'all' || i.state === state) && labels.every((l) => i.labels.includes(l)));
+        const list = this.issues.filter(
+          (i) => (state === 'all' || i.state === state) && labels.every((l) => i.labels.includes(l)),
+        );
         return sendList(list.map((i) => this.issueJson(i)));
       }
       case 'issues/create': {
         const number = this.id();
-        const issue: FakeIssue = { number, title: b.title, body: b.body ?? '', labels: (b.labels ?? []).map((l: any) => (typeof l === 'string' ? l : l.name)), state: 'open', user: this.tokenUser };
+        const issue: FakeIssue = {
+          number,
+          title: b.title,
+          body: b.body ?? '',
+          labels: (b.labels ?? []).map((l: any) => (typeof l === 'string' ? l : l.name)),
+          state: 'open',
+          user: this.tokenUser,
+        };
         this.issues.push(issue);
         return send(201, this.issueJson(issue));
       }
@@ -226,7 +344,11 @@ export class GitHubFake {
         return send(200, this.issueJson(issue));
       }
       default:
-        return this.fail(res, 501, `${req.method} ${op.template} (${op.operationId}) is valid but not implemented by the fake`);
+        return this.fail(
+          res,
+          501,
+          `${req.method} ${op.template} (${op.operationId}) is valid but not implemented by the fake`,
+        );
     }
   }
 
@@ -265,29 +387,125 @@ export class GitHubFake {
   }
 
   // ---- JSON shapes (the fields our code and @actions/artifact read, named as GitHub names them) ----
-  private userJson(u: FakeUser) { return { login: u.login, id: u.id, type: u.type, node_id: `U_${u.id}`, html_url: `https://github.com/${encodeURIComponent(u.login)}` }; }
-  private repoJson() { return { id: 1, name: this.repo, full_name: this.fullName, owner: this.userJson(this.user(this.owner)), default_branch: this.defaultBranch, fork: false, private: false, language: 'TypeScript', source: { language: 'TypeScript' }, parent: { language: 'TypeScript' } }; }
-  private commentJson(c: FakeComment) {
-    return { id: c.id, node_id: `IC_${c.id}`, body: c.body, user: this.userJson(c.user), created_at: c.created_at, updated_at: c.updated_at,
-      html_url: `https://github.com/${this.fullName}/pull/${c.issue_number}#issuecomment-${c.id}`, issue_url: `${this.url}/repos/${this.fullName}/issues/${c.issue_number}`, author_association: 'MEMBER' };
+  private userJson(u: FakeUser) {
+    return {
+      login: u.login,
+      id: u.id,
+      type: u.type,
+      node_id: `U_${u.id}`,
+      html_url: `https://github.com/${encodeURIComponent(u.login)}`,
+    };
   }
-  private reactionJson(r: FakeReaction) { return { id: r.id, node_id: `REA_${r.id}`, content: r.content, user: this.userJson(r.user), created_at: new Date().toISOString() }; }
+  private repoJson() {
+    return {
+      id: 1,
+      name: this.repo,
+      full_name: this.fullName,
+      owner: this.userJson(this.user(this.owner)),
+      default_branch: this.defaultBranch,
+      fork: false,
+      private: false,
+      language: 'TypeScript',
+      source: { language: 'TypeScript' },
+      parent: { language: 'TypeScript' },
+    };
+  }
+  private commentJson(c: FakeComment) {
+    return {
+      id: c.id,
+      node_id: `IC_${c.id}`,
+      body: c.body,
+      user: this.userJson(c.user),
+      created_at: c.created_at,
+      updated_at: c.updated_at,
+      html_url: `https://github.com/${this.fullName}/pull/${c.issue_number}#issuecomment-${c.id}`,
+      issue_url: `${this.url}/repos/${this.fullName}/issues/${c.issue_number}`,
+      author_association: 'MEMBER',
+    };
+  }
+  private reactionJson(r: FakeReaction) {
+    return {
+      id: r.id,
+      node_id: `REA_${r.id}`,
+      content: r.content,
+      user: this.userJson(r.user),
+      created_at: new Date().toISOString(),
+    };
+  }
   private pullJson(pr: FakePull) {
-    const repoFor = (full: string) => ({ full_name: full, name: full.split('/')[1], owner: this.userJson(this.user(full.split('/')[0])), fork: full !== this.fullName });
-    return { number: pr.number, state: pr.state ?? 'open', user: this.userJson(pr.user), requested_teams: [], requested_reviewers: [], head: { sha: pr.head_sha, ref: pr.head_ref, label: `${pr.head_repo.split('/')[0]}:${pr.head_ref}`, repo: repoFor(pr.head_repo) },
-      base: { sha: 'b'.repeat(40), ref: pr.base_ref, label: `${this.owner}:${pr.base_ref}`, repo: repoFor(this.fullName) } };
+    const repoFor = (full: string) => ({
+      full_name: full,
+      name: full.split('/')[1],
+      owner: this.userJson(this.user(full.split('/')[0])),
+      fork: full !== this.fullName,
+    });
+    return {
+      number: pr.number,
+      state: pr.state ?? 'open',
+      user: this.userJson(pr.user),
+      requested_teams: [],
+      requested_reviewers: [],
+      head: {
+        sha: pr.head_sha,
+        ref: pr.head_ref,
+        label: `${pr.head_repo.split('/')[0]}:${pr.head_ref}`,
+        repo: repoFor(pr.head_repo),
+      },
+      base: {
+        sha: 'b'.repeat(40),
+        ref: pr.base_ref,
+        label: `${this.owner}:${pr.base_ref}`,
+        repo: repoFor(this.fullName),
+      },
+    };
   }
   private runJson(r: FakeRun) {
-    return { id: r.id, name: r.name, path: r.path, workflow_id: r.workflow_id, head_branch: r.head_branch, head_sha: r.head_sha, event: r.event, status: r.status, conclusion: r.conclusion,
-      run_attempt: r.run_attempt, run_number: r.id, created_at: r.created_at, updated_at: r.created_at, html_url: `https://github.com/${this.fullName}/actions/runs/${r.id}` };
+    return {
+      id: r.id,
+      name: r.name,
+      path: r.path,
+      workflow_id: r.workflow_id,
+      head_branch: r.head_branch,
+      head_sha: r.head_sha,
+      event: r.event,
+      status: r.status,
+      conclusion: r.conclusion,
+      run_attempt: r.run_attempt,
+      run_number: r.id,
+      created_at: r.created_at,
+      updated_at: r.created_at,
+      html_url: `https://github.com/${this.fullName}/actions/runs/${r.id}`,
+    };
   }
   private artifactJson(a: FakeArtifact) {
     const size = makeZip(a.files).length;
-    return { id: a.id, node_id: `A_${a.id}`, name: a.name, size_in_bytes: size, expired: a.expired ?? false, created_at: a.created_at, updated_at: a.created_at, expires_at: null,
-      url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}`, archive_download_url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}/zip`,
-      workflow_run: { id: a.run_id } };
+    return {
+      id: a.id,
+      node_id: `A_${a.id}`,
+      name: a.name,
+      size_in_bytes: size,
+      expired: a.expired ?? false,
+      created_at: a.created_at,
+      updated_at: a.created_at,
+      expires_at: null,
+      url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}`,
+      archive_download_url: `${this.url}/repos/${this.fullName}/actions/artifacts/${a.id}/zip`,
+      workflow_run: { id: a.run_id },
+    };
   }
-  private issueJson(i: FakeIssue) { return { pull_request: OMIT, number: i.number, id: i.number, title: i.title, body: i.body, state: i.state, labels: i.labels.map((name) => ({ name })), user: this.userJson(i.user), html_url: `https://github.com/${this.fullName}/issues/${i.number}` }; }
+  private issueJson(i: FakeIssue) {
+    return {
+      pull_request: OMIT,
+      number: i.number,
+      id: i.number,
+      title: i.title,
+      body: i.body,
+      state: i.state,
+      labels: i.labels.map((name) => ({ name })),
+      user: this.userJson(i.user),
+      html_url: `https://github.com/${this.fullName}/issues/${i.number}`,
+    };
+  }
 }
 
 /** In an overlay: remove this key from the example (e.g. `pull_request` on a plain issue). */
@@ -296,7 +514,15 @@ const OMIT = Symbol('omit');
 /** Objects merge key by key; arrays, scalars and null replace; undefined leaves the template value. */
 function deepMerge(base: any, over: any): any {
   if (over === undefined) return base;
-  if (over === null || typeof over !== 'object' || Array.isArray(over) || base === null || typeof base !== 'object' || Array.isArray(base)) return over;
+  if (
+    over === null ||
+    typeof over !== 'object' ||
+    Array.isArray(over) ||
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base)
+  )
+    return over;
   const out = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === OMIT) delete out[k];

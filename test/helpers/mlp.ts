@@ -23,25 +23,34 @@ export class Mlp implements TrainableModel {
     ];
   }
 
-  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, _opts: { train: boolean }): ForwardOutputs {
+  forward(
+    g: Graph,
+    params: Map<string, Value>,
+    batch: Record<string, Value>,
+    _opts: { train: boolean },
+  ): ForwardOutputs {
     let h = batch.x;
     const layers = this.sizes.length - 1;
     for (let l = 0; l < layers; l++) {
       h = g.op('Gemm', [h, params.get(`fc${l}.weight`)!, params.get(`fc${l}.bias`)!], { transB: 1 });
       if (l + 1 < layers) h = g.op('Tanh', [h]);
     }
-    const loss = batch.labels ? g.node('SoftmaxCrossEntropyLoss', [h, batch.labels], { reduction: 'mean' })[0] : undefined;
+    const loss = batch.labels
+      ? g.node('SoftmaxCrossEntropyLoss', [h, batch.labels], { reduction: 'mean' })[0]
+      : undefined;
     return { logits: h, loss };
   }
 
   /** Deterministic init, scaled like torch's default (uniform-ish, 1/sqrt(fan_in)). */
   init(seed = 1): Map<string, Float32Array> {
     const r = mulberry32(seed);
-    return new Map(this.params.map((p) => {
-      const n = numElements(p.shape);
-      const scale = 1 / Math.sqrt(p.shape[p.shape.length - 1]);
-      return [p.name, Float32Array.from(randn(n, r), (v) => v * scale)];
-    }));
+    return new Map(
+      this.params.map((p) => {
+        const n = numElements(p.shape);
+        const scale = 1 / Math.sqrt(p.shape[p.shape.length - 1]);
+        return [p.name, Float32Array.from(randn(n, r), (v) => v * scale)];
+      }),
+    );
   }
 }
 
@@ -56,12 +65,13 @@ export function mlpBatch(xs: number[][], labels: number[]): MicroBatch {
 /** Two interleaved spirals (a classic non-linearly separable toy set), `n` points per class. */
 export function twoSpirals(n: number, seed = 7): { xs: number[][]; labels: number[] } {
   const r = mulberry32(seed);
-  const xs: number[][] = [], labels: number[] = [];
+  const xs: number[][] = [],
+    labels: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = 0.5 + (3 * Math.PI * i) / n;
     for (const c of [0, 1]) {
       const s = c === 0 ? 1 : -1;
-      xs.push([s * t * Math.cos(t) / 5 + (r() - 0.5) * 0.02, s * t * Math.sin(t) / 5 + (r() - 0.5) * 0.02]);
+      xs.push([(s * t * Math.cos(t)) / 5 + (r() - 0.5) * 0.02, (s * t * Math.sin(t)) / 5 + (r() - 0.5) * 0.02]);
       labels.push(c);
     }
   }

@@ -20,21 +20,31 @@ export interface PackedPackage {
 }
 
 export function packInstalled(pkgDir: string): PackedPackage {
-  const pj = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string; version: string; dependencies?: Record<string, string> };
+  const pj = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    dependencies?: Record<string, string>;
+  };
   const key = `${pj.name.replace('/', '__')}-${pj.version}-${Math.floor(statSync(join(pkgDir, 'package.json')).mtimeMs)}`;
   const cacheDir = join(tmpdir(), 'textclf-npm-packs');
   const tarball = join(cacheDir, `${key}.tgz`);
   if (!existsSync(tarball)) {
     const work = join(cacheDir, `${key}.${process.pid}.tmp`);
     mkdirSync(work, { recursive: true });
-    const out = execFileSync('npm', ['pack', pkgDir, '--ignore-scripts', '--json', '--pack-destination', work], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('npm', ['pack', pkgDir, '--ignore-scripts', '--json', '--pack-destination', work], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const [{ filename }] = JSON.parse(out) as { filename: string }[];
     renameSync(join(work, filename), tarball);
     rmSync(work, { recursive: true, force: true });
   }
   const bytes = readFileSync(tarball);
   return {
-    name: pj.name, version: pj.version, dependencies: pj.dependencies ?? {}, tarball,
+    name: pj.name,
+    version: pj.version,
+    dependencies: pj.dependencies ?? {},
+    tarball,
     integrity: 'sha512-' + createHash('sha512').update(bytes).digest('base64'),
     shasum: createHash('sha1').update(bytes).digest('hex'),
   };
@@ -47,7 +57,10 @@ export interface LocalRegistry {
   close(): Promise<void>;
 }
 
-export async function startNpmRegistry(packages: PackedPackage[], opts: { corrupt?: string } = {}): Promise<LocalRegistry> {
+export async function startNpmRegistry(
+  packages: PackedPackage[],
+  opts: { corrupt?: string } = {},
+): Promise<LocalRegistry> {
   const requests: string[] = [];
   let base = '';
   const server: Server = createServer((req, res) => {
@@ -56,9 +69,15 @@ export async function startNpmRegistry(packages: PackedPackage[], opts: { corrup
     const tgz = path.match(/^\/(.+)\/-\/[^/]+-(\d[^/]*)\.tgz$/);
     if (tgz) {
       const p = packages.find((x) => x.name === tgz[1] && x.version === tgz[2]);
-      if (!p) { res.writeHead(404).end(); return; }
+      if (!p) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(p.tarball).size });
-      if (opts.corrupt === p.name) { res.end(Buffer.alloc(statSync(p.tarball).size, 1)); return; }
+      if (opts.corrupt === p.name) {
+        res.end(Buffer.alloc(statSync(p.tarball).size, 1));
+        return;
+      }
       createReadStream(p.tarball).pipe(res);
       return;
     }
@@ -71,10 +90,21 @@ export async function startNpmRegistry(packages: PackedPackage[], opts: { corrup
     const doc = {
       name,
       'dist-tags': { latest: versions[versions.length - 1]!.version },
-      versions: Object.fromEntries(versions.map((p) => [p.version, {
-        name, version: p.version, dependencies: p.dependencies,
-        dist: { tarball: `${base}/${name}/-/${name.split('/').pop()}-${p.version}.tgz`, integrity: p.integrity, shasum: p.shasum },
-      }])),
+      versions: Object.fromEntries(
+        versions.map((p) => [
+          p.version,
+          {
+            name,
+            version: p.version,
+            dependencies: p.dependencies,
+            dist: {
+              tarball: `${base}/${name}/-/${name.split('/').pop()}-${p.version}.tgz`,
+              integrity: p.integrity,
+              shasum: p.shasum,
+            },
+          },
+        ]),
+      ),
     };
     res.writeHead(200, { 'content-type': 'application/vnd.npm.install-v1+json' }).end(JSON.stringify(doc));
   });

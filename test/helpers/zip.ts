@@ -13,7 +13,9 @@ export interface ZipEntry {
 
 /** A zip of `files`: entries in order, or a name -> content map. */
 export function makeZip(files: ZipEntry[] | Record<string, string | Buffer>): Buffer {
-  const entries: ZipEntry[] = Array.isArray(files) ? files : Object.entries(files).map(([name, data]) => ({ name, data }));
+  const entries: ZipEntry[] = Array.isArray(files)
+    ? files
+    : Object.entries(files).map(([name, data]) => ({ name, data }));
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

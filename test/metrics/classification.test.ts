@@ -4,7 +4,11 @@ test('classification metrics match hand-computed values (3 classes, one never pr
   // truth:     a a a b b c
   // predicted: a a b b a a
   const m = classificationMetrics(['a', 'b', 'c'], [0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 0, 0], 0.5);
-  expect(m.confusion).toEqual([[2, 1, 0], [1, 1, 0], [1, 0, 0]]);
+  expect(m.confusion).toEqual([
+    [2, 1, 0],
+    [1, 1, 0],
+    [1, 0, 0],
+  ]);
   expect(m.accuracy).toBeCloseTo(3 / 6);
   // a: P = 2/4, R = 2/3; b: P = 1/2, R = 1/2; c: P = 0 (never predicted), R = 0
   const fa = (2 * 0.5 * (2 / 3)) / (0.5 + 2 / 3);

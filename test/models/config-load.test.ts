@@ -10,27 +10,47 @@ import { ModelError } from '../../src/models/errors.js';
 import { tinyConfigJson, writeTinyModel } from './tiny-model.js';
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'bert-load-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bert-load-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('config.json', () => {
   test('reads the BERT fields with HF defaults', () => {
     const c = parseBertConfig({ ...tinyConfigJson(), layer_norm_eps: undefined, hidden_dropout_prob: 0.2 });
-    expect(c).toMatchObject({ hiddenSize: 16, numLayers: 2, numHeads: 2, intermediateSize: 32, vocabSize: 30, maxPositions: 32,
-      typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropout: 0.2, attentionDropout: 0.1, initializerRange: 0.5 });
+    expect(c).toMatchObject({
+      hiddenSize: 16,
+      numLayers: 2,
+      numHeads: 2,
+      intermediateSize: 32,
+      vocabSize: 30,
+      maxPositions: 32,
+      typeVocabSize: 2,
+      layerNormEps: 1e-12,
+      hiddenDropout: 0.2,
+      attentionDropout: 0.1,
+      initializerRange: 0.5,
+    });
     expect(c.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
   });
 
   test('unsupported or inconsistent configs name the file, the key and the fix', () => {
     const base = tinyConfigJson();
-    expect(() => parseBertConfig({ ...base, hidden_act: 'gelu_new' }, 'm/config.json'))
-      .toThrow(/m\/config\.json: hidden_act is "gelu_new"; only "gelu" \(exact erf GELU/);
+    expect(() => parseBertConfig({ ...base, hidden_act: 'gelu_new' }, 'm/config.json')).toThrow(
+      /m\/config\.json: hidden_act is "gelu_new"; only "gelu" \(exact erf GELU/,
+    );
     expect(() => parseBertConfig({ ...base, hidden_act: 'relu' })).toThrow(ModelError);
     expect(() => parseBertConfig({ ...base, model_type: 'roberta' })).toThrow(/model_type is "roberta"; only "bert"/);
-    expect(() => parseBertConfig({ ...base, num_attention_heads: 3 })).toThrow(/hidden_size 16 is not a multiple of num_attention_heads 3/);
+    expect(() => parseBertConfig({ ...base, num_attention_heads: 3 })).toThrow(
+      /hidden_size 16 is not a multiple of num_attention_heads 3/,
+    );
     expect(() => parseBertConfig({ ...base, hidden_size: undefined })).toThrow(/"hidden_size" is missing/);
-    expect(() => parseBertConfig({ ...base, vocab_size: 1.5 })).toThrow(/"vocab_size" is 1\.5; expected an integer >= 1/);
-    expect(() => parseBertConfig({ ...base, layer_norm_eps: 0 })).toThrow(/"layer_norm_eps" is 0; expected a number in \(0, 1\]/);
+    expect(() => parseBertConfig({ ...base, vocab_size: 1.5 })).toThrow(
+      /"vocab_size" is 1\.5; expected an integer >= 1/,
+    );
+    expect(() => parseBertConfig({ ...base, layer_norm_eps: 0 })).toThrow(
+      /"layer_norm_eps" is 0; expected a number in \(0, 1\]/,
+    );
     expect(() => parseBertConfig([])).toThrow(/expected a JSON object/);
   });
 });
@@ -40,8 +60,11 @@ describe('parameters', () => {
     const specs = bertParamSpecs(parseBertConfig(tinyConfigJson()), 3);
     expect(specs.length).toBe(5 + 2 * 16 + 4);
     expect(specs.slice(0, 5).map((s) => [s.name, s.shape])).toEqual([
-      ['bert.embeddings.word_embeddings.weight', [30, 16]], ['bert.embeddings.position_embeddings.weight', [32, 16]],
-      ['bert.embeddings.token_type_embeddings.weight', [2, 16]], ['bert.embeddings.LayerNorm.weight', [16]], ['bert.embeddings.LayerNorm.bias', [16]],
+      ['bert.embeddings.word_embeddings.weight', [30, 16]],
+      ['bert.embeddings.position_embeddings.weight', [32, 16]],
+      ['bert.embeddings.token_type_embeddings.weight', [2, 16]],
+      ['bert.embeddings.LayerNorm.weight', [16]],
+      ['bert.embeddings.LayerNorm.bias', [16]],
     ]);
     const byName = new Map(specs.map((s) => [s.name, s]));
     expect(byName.get('bert.encoder.layer.1.intermediate.dense.weight')!.shape).toEqual([32, 16]);
@@ -62,23 +85,36 @@ describe('loading weights', () => {
     const { weights } = writeTinyModel(join(dir, 'exact'));
     const w = loadBertWeights(join(dir, 'exact', 'model.safetensors'), bertParamSpecs(cfg, 2), cfg, { seed: 1 });
     expect(w.warnings).toEqual([]);
-    expect(Array.from(w.values.get('bert.encoder.layer.1.output.dense.weight')!)).toEqual(Array.from(weights.get('bert.encoder.layer.1.output.dense.weight')!));
+    expect(Array.from(w.values.get('bert.encoder.layer.1.output.dense.weight')!)).toEqual(
+      Array.from(weights.get('bert.encoder.layer.1.output.dense.weight')!),
+    );
   });
 
   test('BertModel keys (no bert. prefix) with gamma/beta LayerNorm names; pretraining heads unused; new labels reinit the classifier', () => {
     const { weights } = writeTinyModel(join(dir, 'legacy'), {
       labels: 2,
-      renameKey: (k) => (k.startsWith('classifier') ? undefined : k.replace(/^bert\./, '').replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta')),
+      renameKey: (k) =>
+        k.startsWith('classifier')
+          ? undefined
+          : k
+              .replace(/^bert\./, '')
+              .replace(/LayerNorm\.weight$/, 'LayerNorm.gamma')
+              .replace(/LayerNorm\.bias$/, 'LayerNorm.beta'),
     });
     expect(canonicalKey('encoder.layer.0.output.LayerNorm.gamma')).toBe('bert.encoder.layer.0.output.LayerNorm.weight');
     const specs = bertParamSpecs(cfg, 4);
-    const w = loadBertWeights(join(dir, 'legacy', 'model.safetensors'), specs, cfg, { seed: 42, modelName: 'tiny-legacy' });
+    const w = loadBertWeights(join(dir, 'legacy', 'model.safetensors'), specs, cfg, {
+      seed: 42,
+      modelName: 'tiny-legacy',
+    });
     expect(w.missing).toEqual(['classifier.weight', 'classifier.bias']);
     expect(w.unexpected).toEqual([]);
-    expect(Array.from(w.values.get('bert.embeddings.LayerNorm.weight')!)).toEqual(Array.from(weights.get('bert.embeddings.LayerNorm.weight')!));
+    expect(Array.from(w.values.get('bert.embeddings.LayerNorm.weight')!)).toEqual(
+      Array.from(weights.get('bert.embeddings.LayerNorm.weight')!),
+    );
     expect(w.warnings).toEqual([
-      'Some weights of BertForSequenceClassification were not initialized from the model checkpoint at tiny-legacy and are newly initialized: '
-      + "['classifier.weight', 'classifier.bias']\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
+      'Some weights of BertForSequenceClassification were not initialized from the model checkpoint at tiny-legacy and are newly initialized: ' +
+        "['classifier.weight', 'classifier.bias']\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.",
     ]);
     // classifier ~ normal(0, initializer_range=0.5), seeded: same seed same values, other seed other values
     const cw = w.values.get('classifier.weight')!;
@@ -94,19 +130,35 @@ describe('loading weights', () => {
   });
 
   test('a classifier of the wrong shape is reported as mismatched and reinitialised; extra keys are reported as unused', () => {
-    writeTinyModel(join(dir, 'three'), { labels: 3, renameKey: (k) => (k === 'bert.pooler.dense.bias' ? 'cls.predictions.bias' : k) });
-    const w = loadBertWeights(join(dir, 'three', 'model.safetensors'), bertParamSpecs(cfg, 2), cfg, { seed: 1, modelName: 'm3' });
-    expect(w.mismatched).toEqual([{ name: 'classifier.weight', found: [3, 16], expected: [2, 16] }, { name: 'classifier.bias', found: [3], expected: [2] }]);
+    writeTinyModel(join(dir, 'three'), {
+      labels: 3,
+      renameKey: (k) => (k === 'bert.pooler.dense.bias' ? 'cls.predictions.bias' : k),
+    });
+    const w = loadBertWeights(join(dir, 'three', 'model.safetensors'), bertParamSpecs(cfg, 2), cfg, {
+      seed: 1,
+      modelName: 'm3',
+    });
+    expect(w.mismatched).toEqual([
+      { name: 'classifier.weight', found: [3, 16], expected: [2, 16] },
+      { name: 'classifier.bias', found: [3], expected: [2] },
+    ]);
     expect(w.unexpected).toEqual(['cls.predictions.bias']);
     expect(w.missing).toEqual(['bert.pooler.dense.bias']);
-    expect(w.warnings[0]).toMatch(/^Some weights of the model checkpoint at m3 were not used when initializing BertForSequenceClassification: \['cls\.predictions\.bias'\]/);
-    expect(w.warnings[2]).toMatch(/newly initialized because the shapes did not match:\n- classifier\.weight: found shape \[3, 16\] in the checkpoint and \[2, 16\] in the model instantiated/);
+    expect(w.warnings[0]).toMatch(
+      /^Some weights of the model checkpoint at m3 were not used when initializing BertForSequenceClassification: \['cls\.predictions\.bias'\]/,
+    );
+    expect(w.warnings[2]).toMatch(
+      /newly initialized because the shapes did not match:\n- classifier\.weight: found shape \[3, 16\] in the checkpoint and \[2, 16\] in the model instantiated/,
+    );
   });
 
   test('encoder weights that disagree with config.json are an error naming the key', () => {
     writeTinyModel(join(dir, 'other'));
     const wrong = parseBertConfig({ ...tinyConfigJson(), intermediate_size: 64 });
-    expect(() => loadBertWeights(join(dir, 'other', 'model.safetensors'), bertParamSpecs(wrong, 2), wrong, { seed: 1 }))
-      .toThrow(/'bert\.encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[32,16\] but config\.json implies \[64,16\]/);
+    expect(() =>
+      loadBertWeights(join(dir, 'other', 'model.safetensors'), bertParamSpecs(wrong, 2), wrong, { seed: 1 }),
+    ).toThrow(
+      /'bert\.encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[32,16\] but config\.json implies \[64,16\]/,
+    );
   });
 });

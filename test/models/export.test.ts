@@ -12,7 +12,9 @@ import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { tinyConfigJson, writeTinyModel } from './tiny-model.js';
 
 let root: string;
-beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'bert-export-')); });
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'bert-export-'));
+});
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test('onnx/model.onnx + config/tokenizer files: pipeline() probabilities equal our eval graph', async () => {
@@ -22,12 +24,33 @@ test('onnx/model.onnx + config/tokenizer files: pipeline() probabilities equal o
   const labels = ['negative', 'neutral', 'positive'];
   const w = loadBertWeights(join(root, 'base', 'model.safetensors'), model.params, cfg, { seed: 1 });
   const out = join(root, 'models', 'exported');
-  writeModelDir(out, model, w.values, { labels, tokenizerJson: join(root, 'base', 'tokenizer.json'), vocabTxt: join(root, 'base', 'vocab.txt') });
-  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'onnx/model.onnx']) expect(existsSync(join(out, f))).toBe(true);
+  writeModelDir(out, model, w.values, {
+    labels,
+    tokenizerJson: join(root, 'base', 'tokenizer.json'),
+    vocabTxt: join(root, 'base', 'vocab.txt'),
+  });
+  for (const f of [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'vocab.txt',
+    'onnx/model.onnx',
+  ])
+    expect(existsSync(join(out, f))).toBe(true);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-  expect(config).toMatchObject({ model_type: 'bert', architectures: ['BertForSequenceClassification'], num_labels: 3,
-    id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' }, label2id: { negative: 0, neutral: 1, positive: 2 } });
-  expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8'))).toMatchObject({ tokenizer_class: 'BertTokenizer', pad_token: '[PAD]', do_lower_case: true });
+  expect(config).toMatchObject({
+    model_type: 'bert',
+    architectures: ['BertForSequenceClassification'],
+    num_labels: 3,
+    id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' },
+    label2id: { negative: 0, neutral: 1, positive: 2 },
+  });
+  expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8'))).toMatchObject({
+    tokenizer_class: 'BertTokenizer',
+    pad_token: '[PAD]',
+    do_lower_case: true,
+  });
 
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
@@ -41,7 +64,9 @@ test('onnx/model.onnx + config/tokenizer files: pipeline() probabilities equal o
     expect(got.map((g) => g.label).sort()).toEqual([...labels].sort());
     const enc = clf.tokenizer(text) as unknown as Record<string, { data: BigInt64Array; dims: number[] }>;
     expect(Number(enc.input_ids.data[0])).toBe(2); // [CLS] of the tiny vocab
-    const feeds = Object.fromEntries(['input_ids', 'attention_mask', 'token_type_ids'].map((k) => [k, tensor('int64', enc[k].data, enc[k].dims)]));
+    const feeds = Object.fromEntries(
+      ['input_ids', 'attention_mask', 'token_type_ids'].map((k) => [k, tensor('int64', enc[k].data, enc[k].dims)]),
+    );
     const logits = Array.from((await session.run(feeds)).logits.data as Float32Array);
     const m = Math.max(...logits);
     const e = logits.map((l) => Math.exp(l - m));

@@ -10,13 +10,17 @@ import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { tinyConfigJson, writeTinyModel } from './tiny-model.js';
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'bert-graph-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bert-graph-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function build(model: BertModel, train: boolean) {
   const g = new Graph('t');
   const params = new Map(model.params.map((p) => [p.name, g.input(p.name, 'float32', p.shape)]));
-  const batch: Record<string, Value> = Object.fromEntries(model.batchInputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
+  const batch: Record<string, Value> = Object.fromEntries(
+    model.batchInputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]),
+  );
   const out = model.forward(g, params, batch, { train });
   g.output(out.loss!, 'loss');
   g.output(out.logits, 'logits');
@@ -28,7 +32,11 @@ test('Linear layers are Gemm(transB=1) straight on the [out, in] parameters; hid
   const { g, params, out } = build(model, false);
   const gemms = g.nodes.filter((n) => n.opType === 'Gemm');
   expect(gemms.length).toBe(2 * 6 + 2);
-  const weights = new Set([...params].filter(([k]) => k.endsWith('.weight') && !k.includes('LayerNorm') && !k.includes('embeddings')).map(([, v]) => v));
+  const weights = new Set(
+    [...params]
+      .filter(([k]) => k.endsWith('.weight') && !k.includes('LayerNorm') && !k.includes('embeddings'))
+      .map(([, v]) => v),
+  );
   for (const n of gemms) {
     expect(n.attrs.transB).toBe(1);
     expect(weights.has(n.inputs[1]!)).toBe(true);
@@ -73,12 +81,20 @@ test('dropout: active in training (config rate), off in eval, removed by the dro
 
 test('loadBert: local dir -> config, model sized by the data labels, weights with the HF report', async () => {
   writeTinyModel(join(dir, 'm'), { labels: 2 });
-  const b = await loadBert({ modelNameOrPath: join(dir, 'm'), labels: ['a', 'b', 'c'], cacheDir: join(dir, 'cache'), seed: 9, dropout: 0.2 });
+  const b = await loadBert({
+    modelNameOrPath: join(dir, 'm'),
+    labels: ['a', 'b', 'c'],
+    cacheDir: join(dir, 'cache'),
+    seed: 9,
+    dropout: 0.2,
+  });
   expect(b.model.numLabels).toBe(3);
   expect(b.model.hiddenDropout).toBe(0.2);
   expect(b.report.mismatched.map((m) => m.name)).toEqual(['classifier.weight', 'classifier.bias']);
   expect(b.weights.get('classifier.weight')!.length).toBe(3 * 16);
-  await expect(loadBert({ modelNameOrPath: join(dir, 'm'), labels: ['only'], cacheDir: dir, seed: 1 })).rejects.toThrow(/at least 2 labels/);
+  await expect(loadBert({ modelNameOrPath: join(dir, 'm'), labels: ['only'], cacheDir: dir, seed: 1 })).rejects.toThrow(
+    /at least 2 labels/,
+  );
 });
 
 test('dropout survives ORT optimisation in the train-step graph (lr 0 step loss differs from eval loss)', async () => {
@@ -92,7 +108,12 @@ test('dropout survives ORT optimisation in the train-step graph (lr 0 step loss 
     labels: { data: BigInt64Array.from([0n, 1n]), dims: [2] },
   };
   const losses = async (dropout?: number) => {
-    const runner = await Runner.create(new BertModel(config, 2, { dropout, seed: 1 }), { optimizer: { kind: 'adamw' }, maxGradNorm: 0, params: weights, loop: false });
+    const runner = await Runner.create(new BertModel(config, 2, { dropout, seed: 1 }), {
+      optimizer: { kind: 'adamw' },
+      maxGradNorm: 0,
+      params: weights,
+      loop: false,
+    });
     const step = (await runner.step([batch], [0])).losses[0];
     const ev = (await runner.evaluate(batch)).loss!;
     await runner.release();

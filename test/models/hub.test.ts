@@ -41,10 +41,13 @@ describe('hub ids', () => {
     // no temp files left behind
     expect(readdirSync(files.dir).filter((f) => f.includes('.part-'))).toEqual([]);
     const paths = hub.requests.map((r) => r.path);
-    expect(paths).toEqual(expect.arrayContaining([
-      '/test-org/tiny-bert/resolve/main/config.json', '/test-org/tiny-bert/resolve/main/model.safetensors',
-      '/test-org/tiny-bert/resolve/main/tokenizer.json',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/test-org/tiny-bert/resolve/main/config.json',
+        '/test-org/tiny-bert/resolve/main/model.safetensors',
+        '/test-org/tiny-bert/resolve/main/tokenizer.json',
+      ]),
+    );
     const before = hub.requests.length;
     const again = await resolveModel('test-org/tiny-bert', { hubUrl: hub.url, cacheDir });
     expect(again).toEqual(files);
@@ -55,7 +58,9 @@ describe('hub ids', () => {
     const files = await resolveModel('vocab-only', { hubUrl: hub.url, cacheDir: join(root, 'cache2') });
     expect(files.tokenizerJson).toBeUndefined();
     expect(files.vocabTxt).toBe(join(root, 'cache2', 'vocab-only', 'vocab.txt'));
-    expect(hub.requests.some((r) => r.path === '/vocab-only/resolve/main/tokenizer.json' && r.status === 404)).toBe(true);
+    expect(hub.requests.some((r) => r.path === '/vocab-only/resolve/main/tokenizer.json' && r.status === 404)).toBe(
+      true,
+    );
   });
 
   test('a repo with only pytorch_model.bin fails with a message asking for safetensors and how to convert', async () => {
@@ -65,8 +70,11 @@ describe('hub ids', () => {
   });
 
   test('an unknown id names the host and the fix', async () => {
-    await expect(resolveModel('nobody/nothing', { hubUrl: hub.url, cacheDir: join(root, 'cache4') }))
-      .rejects.toThrow(new RegExp(`hub model 'nobody/nothing' at ${hub.url.replace(/[.]/g, '\\.')}: config.json not found.*hub_url / HF_ENDPOINT`));
+    await expect(resolveModel('nobody/nothing', { hubUrl: hub.url, cacheDir: join(root, 'cache4') })).rejects.toThrow(
+      new RegExp(
+        `hub model 'nobody/nothing' at ${hub.url.replace(/[.]/g, '\\.')}: config.json not found.*hub_url / HF_ENDPOINT`,
+      ),
+    );
   });
 
   test('the host comes from hub_url, else HF_ENDPOINT, else huggingface.co', () => {
@@ -79,7 +87,8 @@ describe('hub ids', () => {
       expect(hubHost('https://hub.example.com/')).toBe('https://hub.example.com/');
       expect(() => hubHost('ftp://x')).toThrow(/hub_url 'ftp:\/\/x' must be http/);
     } finally {
-      if (saved === undefined) delete process.env.HF_ENDPOINT; else process.env.HF_ENDPOINT = saved;
+      if (saved === undefined) delete process.env.HF_ENDPOINT;
+      else process.env.HF_ENDPOINT = saved;
     }
   });
 
@@ -90,7 +99,8 @@ describe('hub ids', () => {
       const files = await resolveModel('test-org/tiny-bert', { cacheDir: join(root, 'cache5') });
       expect(existsSync(files.weights)).toBe(true);
     } finally {
-      if (saved === undefined) delete process.env.HF_ENDPOINT; else process.env.HF_ENDPOINT = saved;
+      if (saved === undefined) delete process.env.HF_ENDPOINT;
+      else process.env.HF_ENDPOINT = saved;
     }
   });
 });
@@ -99,18 +109,27 @@ describe('local directories', () => {
   test('a complete dir is used in place', async () => {
     const dir = join(root, 'models', 'tiny');
     const files = await resolveModel(dir, { cacheDir: join(root, 'unused') });
-    expect(files).toMatchObject({ source: 'local', dir, weights: join(dir, 'model.safetensors'), tokenizerJson: join(dir, 'tokenizer.json') });
+    expect(files).toMatchObject({
+      source: 'local',
+      dir,
+      weights: join(dir, 'model.safetensors'),
+      tokenizerJson: join(dir, 'tokenizer.json'),
+    });
   });
 
   test('missing weights, pytorch_model.bin only, missing tokenizer, or a path that does not exist: clear errors', async () => {
     const o = { cacheDir: join(root, 'unused') };
-    await expect(resolveModel(join(root, 'models', 'bin-only'), o)).rejects.toThrow(/bin-only has pytorch_model\.bin but no model\.safetensors/);
+    await expect(resolveModel(join(root, 'models', 'bin-only'), o)).rejects.toThrow(
+      /bin-only has pytorch_model\.bin but no model\.safetensors/,
+    );
     const noTok = join(root, 'models', 'no-tok');
     writeTinyModel(noTok, { files: ['config.json', 'model.safetensors'] });
     await expect(resolveModel(noTok, o)).rejects.toThrow(/has neither tokenizer\.json nor vocab\.txt/);
     const empty = join(root, 'models', 'empty');
     mkdirSync(empty);
     await expect(resolveModel(empty, o)).rejects.toThrow(/empty has no config\.json/);
-    await expect(resolveModel('./does/not/exist', o)).rejects.toThrow(/'\.\/does\/not\/exist' is not a directory; pass a model directory/);
+    await expect(resolveModel('./does/not/exist', o)).rejects.toThrow(
+      /'\.\/does\/not\/exist' is not a directory; pass a model directory/,
+    );
   });
 });

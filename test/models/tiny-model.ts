@@ -8,15 +8,56 @@ import { initBertWeights } from '../../src/models/bert/load.js';
 import { writeSafetensors, type SafeTensor } from '../../src/models/safetensors.js';
 import { BERT_DEFAULTS, bertTokenizerJson } from '../../src/tokenizer/index.js';
 
-export const TINY_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'a', 'movie', 'film', 'was', 'is', 'great',
-  'good', 'bad', 'awful', 'boring', 'fun', 'i', 'it', 'loved', 'hated', 'plot', 'acting', 'not', '!', '.', ',', '##s', '##ly', '##ing'];
+export const TINY_VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'the',
+  'a',
+  'movie',
+  'film',
+  'was',
+  'is',
+  'great',
+  'good',
+  'bad',
+  'awful',
+  'boring',
+  'fun',
+  'i',
+  'it',
+  'loved',
+  'hated',
+  'plot',
+  'acting',
+  'not',
+  '!',
+  '.',
+  ',',
+  '##s',
+  '##ly',
+  '##ing',
+];
 
 export function tinyConfigJson(labels = 2): Record<string, unknown> {
   return {
-    architectures: ['BertForSequenceClassification'], model_type: 'bert', hidden_size: 16, num_hidden_layers: 2,
-    num_attention_heads: 2, intermediate_size: 32, vocab_size: TINY_VOCAB.length, max_position_embeddings: 32,
-    type_vocab_size: 2, hidden_act: 'gelu', layer_norm_eps: 1e-12, hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1, initializer_range: 0.5, pad_token_id: 0,
+    architectures: ['BertForSequenceClassification'],
+    model_type: 'bert',
+    hidden_size: 16,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    vocab_size: TINY_VOCAB.length,
+    max_position_embeddings: 32,
+    type_vocab_size: 2,
+    hidden_act: 'gelu',
+    layer_norm_eps: 1e-12,
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    initializer_range: 0.5,
+    pad_token_id: 0,
     id2label: Object.fromEntries(Array.from({ length: labels }, (_, i) => [String(i), `LABEL_${i}`])),
   };
 }
@@ -30,7 +71,10 @@ export interface TinyOptions {
   seed?: number;
 }
 
-export function writeTinyModel(dir: string, o: TinyOptions = {}): { config: BertConfig; weights: Map<string, Float32Array> } {
+export function writeTinyModel(
+  dir: string,
+  o: TinyOptions = {},
+): { config: BertConfig; weights: Map<string, Float32Array> } {
   mkdirSync(dir, { recursive: true });
   const files = new Set(o.files ?? ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.txt']);
   const json = tinyConfigJson(o.labels ?? 2);
@@ -47,6 +91,10 @@ export function writeTinyModel(dir: string, o: TinyOptions = {}): { config: Bert
     writeSafetensors(join(dir, 'model.safetensors'), t);
   }
   if (files.has('vocab.txt')) writeFileSync(join(dir, 'vocab.txt'), `${TINY_VOCAB.join('\n')}\n`);
-  if (files.has('tokenizer.json')) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(bertTokenizerJson(TINY_VOCAB, BERT_DEFAULTS, 'tiny vocab')));
+  if (files.has('tokenizer.json'))
+    writeFileSync(
+      join(dir, 'tokenizer.json'),
+      JSON.stringify(bertTokenizerJson(TINY_VOCAB, BERT_DEFAULTS, 'tiny vocab')),
+    );
   return { config, weights };
 }

@@ -37,7 +37,10 @@ describe('model round trip', () => {
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', OPSET]]);
     const g = m.graph!;
     expect(g.input!.map((i) => i.name)).toEqual(['x']);
-    expect(g.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 3]);
+    expect(g.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual([
+      'batch',
+      3,
+    ]);
     expect(g.output!.map((o) => o.name)).toEqual(['probs']);
     const w = g.initializer!.find((t) => t.name === 'W')!;
     expect(w.dims!.map(Number)).toEqual([2, 3]);
@@ -51,7 +54,14 @@ describe('model round trip', () => {
 
   test('serialised model runs in ORT for two batch sizes and matches the JS computation', async () => {
     const session = await sessionFor(toModelBytes(classifier()));
-    for (const x of [[[1, 2, 3]], [[0.5, -1, 0], [2, 0.1, -0.3], [-1, -1, 1]]]) {
+    for (const x of [
+      [[1, 2, 3]],
+      [
+        [0.5, -1, 0],
+        [2, 0.1, -0.3],
+        [-1, -1, 1],
+      ],
+    ]) {
       const out = await session.run({ x: tensor('float32', Float32Array.from(x.flat()), [x.length, 3]) });
       expect(out.probs.dims).toEqual([x.length, 2]);
       const want = expectedProbs(x);
@@ -68,12 +78,19 @@ describe('model round trip', () => {
     const loss = g.op('ReduceSum', [g.op('Mul', [y, y])], { keepdims: 0 });
     g.output(loss, 'loss');
     g.output(gradients(loss, [w])[0], 'dw');
-    const xs = [1, 2, -3, 0.5], ws = [0.25, -1, 2, 0.75];
+    const xs = [1, 2, -3, 0.5],
+      ws = [0.25, -1, 2, 0.75];
     const session = await sessionFor(toModelBytes(g));
-    const out = await session.run({ x: tensor('float64', Float64Array.from(xs), [2, 2]), w: tensor('float64', Float64Array.from(ws), [2, 2]) });
+    const out = await session.run({
+      x: tensor('float64', Float64Array.from(xs), [2, 2]),
+      w: tensor('float64', Float64Array.from(ws), [2, 2]),
+    });
     const yy = [0, 1].flatMap((i) => [0, 1].map((j) => xs[i * 2] * ws[j] + xs[i * 2 + 1] * ws[2 + j]));
     const dw = [0, 1].flatMap((k) => [0, 1].map((j) => 2 * (xs[k] * yy[j] + xs[2 + k] * yy[2 + j])));
-    expect(Number(out.loss.data[0])).toBeCloseTo(yy.reduce((s, v) => s + v * v, 0), 10);
+    expect(Number(out.loss.data[0])).toBeCloseTo(
+      yy.reduce((s, v) => s + v * v, 0),
+      10,
+    );
     Array.from(out.dw.data as Float64Array).forEach((v, i) => expect(v).toBeCloseTo(dw[i], 10));
     await session.release();
   });

@@ -8,32 +8,103 @@ import { join, resolve } from 'node:path';
 import { makeBatches, type JsonBatch } from './fixtures.js';
 import { requireTorch, torchBert } from './reference.js';
 
-const STEPS = 20, BATCHES = 5, BATCH = 8;
+const STEPS = 20,
+  BATCHES = 5,
+  BATCH = 8;
 
 test('textclf train --log_file matches torch_bert.py train step by step (20 steps, within 1e-4 relative)', () => {
   requireTorch();
   const dir = mkdtempSync(join(tmpdir(), 'cli-parity-'));
   try {
     torchBert(['init', '--out', join(dir, 'tiny'), '--layers', '2', '--hidden', '64', '--vocab', '1000']);
-    const batches: JsonBatch[] = makeBatches({ count: BATCHES, batch: BATCH, seq: 16, vocab: 1000, labels: 2, seed: 5, learnable: true });
+    const batches: JsonBatch[] = makeBatches({
+      count: BATCHES,
+      batch: BATCH,
+      seq: 16,
+      vocab: 1000,
+      labels: 2,
+      seed: 5,
+      learnable: true,
+    });
     writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
-    const reference = torchBert(['train', '--model', join(dir, 'tiny'), '--batches', join(dir, 'batches.json'), '--steps', String(STEPS),
-      '--lr', '1e-3', '--weight-decay', '0.01', '--warmup-steps', '2', '--total-steps', String(STEPS)])
-      .trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
+    const reference = torchBert([
+      'train',
+      '--model',
+      join(dir, 'tiny'),
+      '--batches',
+      join(dir, 'batches.json'),
+      '--steps',
+      String(STEPS),
+      '--lr',
+      '1e-3',
+      '--weight-decay',
+      '0.01',
+      '--warmup-steps',
+      '2',
+      '--total-steps',
+      String(STEPS),
+    ])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
     // One row per example; every epoch replays the 5 batches in file order, like step % 5 in the reference.
-    const rows = batches.flatMap((b) => b.labels.map((label, i) => JSON.stringify({
-      input_ids: b.input_ids[i], attention_mask: b.attention_mask[i], token_type_ids: b.token_type_ids[i], label,
-    })));
+    const rows = batches.flatMap((b) =>
+      b.labels.map((label, i) =>
+        JSON.stringify({
+          input_ids: b.input_ids[i],
+          attention_mask: b.attention_mask[i],
+          token_type_ids: b.token_type_ids[i],
+          label,
+        }),
+      ),
+    );
     writeFileSync(join(dir, 'train.jsonl'), rows.join('\n') + '\n');
-    const cli = spawnSync(process.execPath, [resolve('dist/cli.js'), 'train',
-      '--datastore', dir, '--train_file', 'train.jsonl', '--valid_file', '', '--test_file', '',
-      '--model_name_or_path', join(dir, 'tiny'), '--shuffle', 'false', '--batch_size', String(BATCH),
-      '--max_epochs', String(STEPS / BATCHES), '--dropout', '0', '--learning_rate', '1e-3', '--weight_decay', '0.01',
-      '--warmup_steps', '2', '--max_grad_norm', '0', '--max_length', '16',
-      '--output_dir', join(dir, 'out'), '--log_file', join(dir, 'steps.jsonl')], { encoding: 'utf8', timeout: 120_000 });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        resolve('dist/cli.js'),
+        'train',
+        '--datastore',
+        dir,
+        '--train_file',
+        'train.jsonl',
+        '--valid_file',
+        '',
+        '--test_file',
+        '',
+        '--model_name_or_path',
+        join(dir, 'tiny'),
+        '--shuffle',
+        'false',
+        '--batch_size',
+        String(BATCH),
+        '--max_epochs',
+        String(STEPS / BATCHES),
+        '--dropout',
+        '0',
+        '--learning_rate',
+        '1e-3',
+        '--weight_decay',
+        '0.01',
+        '--warmup_steps',
+        '2',
+        '--max_grad_norm',
+        '0',
+        '--max_length',
+        '16',
+        '--output_dir',
+        join(dir, 'out'),
+        '--log_file',
+        join(dir, 'steps.jsonl'),
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     expect(cli.stderr).not.toMatch(/^error:/m);
     expect(cli.status).toBe(0);
-    const ours = readFileSync(join(dir, 'steps.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
+    const ours = readFileSync(join(dir, 'steps.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
     expect(ours.map((s) => s.step)).toEqual(reference.map((s) => s.step));
     let worst = 0;
     ours.forEach((s, i) => {

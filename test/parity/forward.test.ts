@@ -15,7 +15,9 @@ const here = join(process.cwd(), 'test', 'parity');
 
 describe('forward parity with the PyTorch reference', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'bert-fwd-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bert-fwd-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('logits and loss agree within 1e-5 on a 2-layer, hidden-64 model (padding + token types)', async () => {
@@ -24,7 +26,10 @@ describe('forward parity with the PyTorch reference', () => {
     torchBert(['init', '--out', model, '--layers', '2', '--hidden', '64', '--vocab', '1000', '--labels', '3']);
     const batches = makeBatches({ count: 3, batch: 4, seq: 12, vocab: 1000, labels: 3 });
     writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
-    const ref = JSON.parse(python([join(here, 'torch_logits.py'), model, join(dir, 'batches.json')])) as { logits: number[][]; loss: number }[];
+    const ref = JSON.parse(python([join(here, 'torch_logits.py'), model, join(dir, 'batches.json')])) as {
+      logits: number[][];
+      loss: number;
+    }[];
 
     const cfg = readBertConfig(join(model, 'config.json'));
     const bert = new BertModel(cfg, 3);

@@ -15,13 +15,20 @@ export function requireTorch(): void {
   try {
     execFileSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'pipe' });
   } catch {
-    throw new Error(`${PYTHON} cannot import torch: install it with \`bash ${join(REFERENCE_DIR, 'setup.sh')}\` (Debian python3-torch), then rerun`);
+    throw new Error(
+      `${PYTHON} cannot import torch: install it with \`bash ${join(REFERENCE_DIR, 'setup.sh')}\` (Debian python3-torch), then rerun`,
+    );
   }
 }
 
 /** Runs a python script and returns its stdout. */
 export function python(args: string[], env: Record<string, string> = {}): string {
-  return execFileSync(PYTHON, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', ...env }, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(PYTHON, args, {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1', ...env },
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 export function torchBert(args: string[]): string {

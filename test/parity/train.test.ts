@@ -14,7 +14,10 @@ import { Runner } from '../../src/engine/runner.js';
 import { int64, makeBatches, type JsonBatch } from './fixtures.js';
 import { requireTorch, torchBert } from './reference.js';
 
-const STEPS = 20, LR = 1e-3, WD = 0.01, WARMUP = 2;
+const STEPS = 20,
+  LR = 1e-3,
+  WD = 0.01,
+  WARMUP = 2;
 
 function micro(b: JsonBatch): MicroBatch {
   const dims = [b.input_ids.length, b.input_ids[0].length];
@@ -36,11 +39,30 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
     torchBert(['init', '--out', join(dir, 'tiny'), '--layers', '2', '--hidden', '64', '--vocab', '1000']);
     batches = makeBatches({ count: 5, batch: 8, seq: 16, vocab: 1000, labels: 2, seed: 3, learnable: true });
     writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
-    reference = torchBert(['train', '--model', join(dir, 'tiny'), '--batches', join(dir, 'batches.json'), '--steps', String(STEPS),
-      '--lr', String(LR), '--weight-decay', String(WD), '--warmup-steps', String(WARMUP), '--total-steps', String(STEPS)])
-      .trim().split('\n').map((l) => JSON.parse(l));
+    reference = torchBert([
+      'train',
+      '--model',
+      join(dir, 'tiny'),
+      '--batches',
+      join(dir, 'batches.json'),
+      '--steps',
+      String(STEPS),
+      '--lr',
+      String(LR),
+      '--weight-decay',
+      String(WD),
+      '--warmup-steps',
+      String(WARMUP),
+      '--total-steps',
+      String(STEPS),
+    ])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   });
-  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   test.each([1, 5])('per-step losses agree within 1e-4 relative for 20 steps (%i step(s) per ORT run)', async (K) => {
     expect(reference.length).toBe(STEPS);
@@ -48,24 +70,37 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
     const model = new BertModel(cfg, 2, { dropout: 0 });
     const w = loadBertWeights(join(dir, 'tiny', 'model.safetensors'), model.params, cfg, { seed: 0 });
     expect(w.warnings).toEqual([]);
-    const runner = await Runner.create(model, { optimizer: { kind: 'adamw', weightDecay: WD, eps: 1e-8 }, maxGradNorm: 0, params: w.values, loop: K > 1 });
+    const runner = await Runner.create(model, {
+      optimizer: { kind: 'adamw', weightDecay: WD, eps: 1e-8 },
+      maxGradNorm: 0,
+      params: w.values,
+      loop: K > 1,
+    });
     const schedule = linearWarmupDecay(LR, WARMUP, STEPS);
     const losses: number[] = [];
     for (let s = 0; s < STEPS; s += K) {
       const lrs = lrsFor(schedule, s, K);
       lrs.forEach((lr, i) => expect(lr).toBeCloseTo(reference[s + i].lr, 12));
-      const r = await runner.step(lrs.map((_, i) => micro(batches[(s + i) % batches.length])), lrs);
+      const r = await runner.step(
+        lrs.map((_, i) => micro(batches[(s + i) % batches.length])),
+        lrs,
+      );
       losses.push(...r.losses);
     }
     await runner.release();
     const rel = losses.map((l, i) => Math.abs(l - reference[i].loss) / Math.abs(reference[i].loss));
-    console.log(`K=${K}: ours ${losses.map((l) => l.toFixed(6)).join(' ')}\n  torch ${reference.map((r) => r.loss.toFixed(6)).join(' ')}\n  max rel diff ${Math.max(...rel).toExponential(2)}`);
+    console.log(
+      `K=${K}: ours ${losses.map((l) => l.toFixed(6)).join(' ')}\n  torch ${reference.map((r) => r.loss.toFixed(6)).join(' ')}\n  max rel diff ${Math.max(...rel).toExponential(2)}`,
+    );
     // Parameters must actually move (or matching losses would prove little): over the 5-batch
     // cycle, the mean loss of the last 5 steps is below that of the first 5.
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) - 0.01);
     for (const [i, r] of rel.entries()) {
-      if (r > 1e-4) throw new Error(`step ${i + 1}: loss ${losses[i]} vs torch ${reference[i].loss} (relative difference ${r.toExponential(2)} > 1e-4)`);
+      if (r > 1e-4)
+        throw new Error(
+          `step ${i + 1}: loss ${losses[i]} vs torch ${reference[i].loss} (relative difference ${r.toExponential(2)} > 1e-4)`,
+        );
     }
   });
 });

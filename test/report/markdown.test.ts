@@ -3,7 +3,13 @@ import { md, mdLink } from '../../src/report/escape.js';
 import { PIPE_LABEL, sampleMetrics } from './fixture.js';
 
 /** Splits a markdown table row on unescaped pipes (what GitHub's table parser does). */
-const cells = (row: string) => row.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
+const cells = (row: string) =>
+  row
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
 
 function tableAfter(text: string, heading: string): string[][] {
   const start = text.indexOf(heading);
@@ -22,7 +28,13 @@ function mermaidBlocks(text: string): string[] {
 describe('renderReport', () => {
   const metrics = sampleMetrics();
   const text = renderReport(metrics, {
-    artifacts: [{ name: 'textclf-42-1', url: 'https://github.com/o/r/actions/runs/42/artifacts/7', files: ['metrics.json', 'checkpoints/epoch-2/model.onnx'] }],
+    artifacts: [
+      {
+        name: 'textclf-42-1',
+        url: 'https://github.com/o/r/actions/runs/42/artifacts/7',
+        files: ['metrics.json', 'checkpoints/epoch-2/model.onnx'],
+      },
+    ],
   });
 
   test('header names model, datastore, commit, device and GPU facts', () => {
@@ -80,7 +92,10 @@ describe('renderReport', () => {
     const big = renderReport(m);
     expect(big).not.toContain('### Confusion matrix');
     expect(big).toContain('400 labels: the full matrix is in metrics.json.');
-    expect(tableAfter(big, '### Most frequent confusions (test)').slice(2)).toEqual([['label-7', 'label-3', '9'], ['label-1', 'label-2', '4']]);
+    expect(tableAfter(big, '### Most frequent confusions (test)').slice(2)).toEqual([
+      ['label-7', 'label-3', '9'],
+      ['label-1', 'label-2', '4'],
+    ]);
     expect(big.length).toBeLessThan(200_000); // the full 400 x 400 matrix alone would be ~700 KB
   });
 
@@ -90,7 +105,9 @@ describe('renderReport', () => {
     expect(rows[2]![3]).toBe('812 / 2011 / 4100 / 5230');
     expect(text).toContain('- wall time: 2m 5s');
     expect(text).toContain('- throughput: 123.5 samples/s');
-    expect(text).toContain('- [textclf-42-1](https://github.com/o/r/actions/runs/42/artifacts/7): metrics.json, checkpoints/epoch-2/model.onnx');
+    expect(text).toContain(
+      '- [textclf-42-1](https://github.com/o/r/actions/runs/42/artifacts/7): metrics.json, checkpoints/epoch-2/model.onnx',
+    );
   });
 
   test('user strings never become HTML, break tables, or leak secrets', () => {
@@ -112,9 +129,13 @@ describe('renderReport', () => {
   });
 
   test('a cancelled run without test split says so', () => {
-    const t = renderReport(sampleMetrics({ test: undefined, run: { ...sampleMetrics().run, cancelled: true, finishedAt: undefined } }));
+    const t = renderReport(
+      sampleMetrics({ test: undefined, run: { ...sampleMetrics().run, cancelled: true, finishedAt: undefined } }),
+    );
     expect(t).toContain('No test split was evaluated.');
-    expect(tableAfter(t, '## Text classification').find((r) => r[0] === 'Status')![1]).toBe('cancelled (checkpoint saved)');
+    expect(tableAfter(t, '## Text classification').find((r) => r[0] === 'Status')![1]).toBe(
+      'cancelled (checkpoint saved)',
+    );
     expect(t).toContain('### Confusion matrix (validation, epoch 2)');
   });
 });

@@ -9,10 +9,16 @@ import { sampleMetrics } from './fixture.js';
 
 // An independent reader: TFRecord framing with CRC checks and a minimal protobuf wire decoder
 // for tensorflow.Event / Summary / Summary.Value (as TensorBoard's event_file_loader reads them).
-interface Decoded { wallTime: number; step: number; fileVersion?: string; values: { tag: string; simpleValue: number }[] }
+interface Decoded {
+  wallTime: number;
+  step: number;
+  fileVersion?: string;
+  values: { tag: string; simpleValue: number }[];
+}
 
 function readVarint(b: Uint8Array, pos: { o: number }): bigint {
-  let r = 0n, shift = 0n;
+  let r = 0n,
+    shift = 0n;
   for (;;) {
     const byte = b[pos.o++]!;
     r |= BigInt(byte & 0x7f) << shift;
@@ -26,12 +32,20 @@ function fields(b: Uint8Array): { field: number; wire: number; value: bigint | U
   const pos = { o: 0 };
   while (pos.o < b.length) {
     const key = Number(readVarint(b, pos));
-    const field = key >> 3, wire = key & 7;
+    const field = key >> 3,
+      wire = key & 7;
     if (wire === 0) out.push({ field, wire, value: readVarint(b, pos) });
-    else if (wire === 1) { out.push({ field, wire, value: new DataView(b.buffer, b.byteOffset + pos.o, 8) }); pos.o += 8; }
-    else if (wire === 5) { out.push({ field, wire, value: new DataView(b.buffer, b.byteOffset + pos.o, 4) }); pos.o += 4; }
-    else if (wire === 2) { const n = Number(readVarint(b, pos)); out.push({ field, wire, value: b.subarray(pos.o, pos.o + n) }); pos.o += n; }
-    else throw new Error(`unexpected wire type ${wire}`);
+    else if (wire === 1) {
+      out.push({ field, wire, value: new DataView(b.buffer, b.byteOffset + pos.o, 8) });
+      pos.o += 8;
+    } else if (wire === 5) {
+      out.push({ field, wire, value: new DataView(b.buffer, b.byteOffset + pos.o, 4) });
+      pos.o += 4;
+    } else if (wire === 2) {
+      const n = Number(readVarint(b, pos));
+      out.push({ field, wire, value: b.subarray(pos.o, pos.o + n) });
+      pos.o += n;
+    } else throw new Error(`unexpected wire type ${wire}`);
   }
   return out;
 }
@@ -92,10 +106,13 @@ describe('crc32c', () => {
 
 describe('TensorBoard event files', () => {
   test('first record is the brain.Event:2 version event; scalars follow with steps and wall times', () => {
-    const bytes = eventFileBytes([
-      { tag: 'loss', value: 0.6931, step: 1, wallTime: 1764129600.25 },
-      { tag: 'loss', value: 0.5, step: 2 ** 40, wallTime: 1764129601.5 },
-    ], 1764129600);
+    const bytes = eventFileBytes(
+      [
+        { tag: 'loss', value: 0.6931, step: 1, wallTime: 1764129600.25 },
+        { tag: 'loss', value: 0.5, step: 2 ** 40, wallTime: 1764129601.5 },
+      ],
+      1764129600,
+    );
     const ev = decodeEventFile(bytes);
     expect(ev[0]).toEqual({ wallTime: 1764129600, step: 0, fileVersion: 'brain.Event:2', values: [] });
     expect(ev[1]!.step).toBe(1);
@@ -121,8 +138,13 @@ describe('TensorBoard event files', () => {
       expect(readdirSync(dir).sort()).toEqual(['test', 'train', 'validation']);
       expect(files.every((f) => /\/events\.out\.tfevents\.\d+\.runner_1$/.test(f))).toBe(true);
       const train = decodeEventFile(readFileSync(join(dir, 'train', readdirSync(join(dir, 'train'))[0]!)));
-      const loss = train.flatMap((e) => e.values.filter((v) => v.tag === 'loss').map((v) => [e.step, +v.simpleValue.toFixed(4), e.wallTime]));
-      expect(loss).toEqual([[1, 1.1, (t0 + 1000) / 1000], [2, 0.9, (t0 + 2000) / 1000]]);
+      const loss = train.flatMap((e) =>
+        e.values.filter((v) => v.tag === 'loss').map((v) => [e.step, +v.simpleValue.toFixed(4), e.wallTime]),
+      );
+      expect(loss).toEqual([
+        [1, 1.1, (t0 + 1000) / 1000],
+        [2, 0.9, (t0 + 2000) / 1000],
+      ]);
       const lr = train.flatMap((e) => e.values.filter((v) => v.tag === 'learning_rate').map((v) => v.simpleValue));
       expect(lr[1]).toBeCloseTo(2e-5, 10);
       const val = decodeEventFile(readFileSync(join(dir, 'validation', readdirSync(join(dir, 'validation'))[0]!)));

@@ -33,10 +33,19 @@ function runAddIn(dir: string): number[] {
 function addModelBase64(): string {
   // Hand-encoded protobuf of the smallest Add model (see comment above).
   const typeProto = [0x0a, 0x08, 0x08, 0x01, 0x12, 0x04, 0x0a, 0x02, 0x08, 0x02]; // tensor_type{elem_type=1, shape{dim{dim_value=2}}}
-  const value = (name: string) => { const b = [0x0a, name.length, ...Buffer.from(name), 0x12, typeProto.length, ...typeProto]; return b; };
+  const value = (name: string) => {
+    const b = [0x0a, name.length, ...Buffer.from(name), 0x12, typeProto.length, ...typeProto];
+    return b;
+  };
   const node = [0x0a, 1, 0x61, 0x0a, 1, 0x62, 0x12, 1, 0x63, 0x22, 3, ...Buffer.from('Add')];
   const field = (tag: number, bytes: number[]) => [tag, bytes.length, ...bytes];
-  const graph = [...field(0x0a, node), ...field(0x12, [...Buffer.from('g')]), ...field(0x5a, value('a')), ...field(0x5a, value('b')), ...field(0x62, value('c'))];
+  const graph = [
+    ...field(0x0a, node),
+    ...field(0x12, [...Buffer.from('g')]),
+    ...field(0x5a, value('a')),
+    ...field(0x5a, value('b')),
+    ...field(0x62, value('c')),
+  ];
   const model = [0x08, 0x07, ...field(0x3a, graph), ...field(0x42, [0x10, 13])];
   return Buffer.from(model).toString('base64');
 }
@@ -64,23 +73,34 @@ describe('onnxruntime-node runtime', () => {
     expect(rt).toEqual({ dir: ortDir, version: ORT_VERSION, source: 'action', cuda: false });
     const ort = loadOrt(rt);
     const s = await ort.InferenceSession.create(Buffer.from(addModelBase64(), 'base64'));
-    const out = await s.run({ a: new ort.Tensor('float32', Float32Array.from([1, 2]), [2]), b: new ort.Tensor('float32', Float32Array.from([3, 4]), [2]) });
+    const out = await s.run({
+      a: new ort.Tensor('float32', Float32Array.from([1, 2]), [2]),
+      b: new ort.Tensor('float32', Float32Array.from([3, 4]), [2]),
+    });
     expect(Array.from(out.c!.data as Float32Array)).toEqual([4, 6]);
   });
 
   describe('with a local registry mirror', () => {
     let registry: LocalRegistry;
     const packs = () => [packInstalled(ortDir), packInstalled(join(repo, 'node_modules', 'onnxruntime-common'))];
-    afterEach(async () => { await registry?.close(); });
+    afterEach(async () => {
+      await registry?.close();
+    });
 
     test('provisions into the tool cache from tarballs, then finds it there without the registry', async () => {
       registry = await startNpmRegistry(packs());
       const empty = join(work, 'action'); // an action checkout without node_modules
       const rt = await resolveOrt({ gpus: 0, log, actionDir: empty, registry: registry.url });
       expect(rt.source).toBe('provisioned');
-      expect(rt.dir).toBe(join(process.env.RUNNER_TOOL_CACHE!, TOOL_CPU, ORT_VERSION, process.arch, 'node_modules', 'onnxruntime-node'));
-      expect(registry.requests).toEqual(['/onnxruntime-node', '/onnxruntime-node/-/onnxruntime-node-1.30.0.tgz',
-        '/onnxruntime-common', '/onnxruntime-common/-/onnxruntime-common-1.30.0.tgz']);
+      expect(rt.dir).toBe(
+        join(process.env.RUNNER_TOOL_CACHE!, TOOL_CPU, ORT_VERSION, process.arch, 'node_modules', 'onnxruntime-node'),
+      );
+      expect(registry.requests).toEqual([
+        '/onnxruntime-node',
+        '/onnxruntime-node/-/onnxruntime-node-1.30.0.tgz',
+        '/onnxruntime-common',
+        '/onnxruntime-common/-/onnxruntime-common-1.30.0.tgz',
+      ]);
       expect(runAddIn(rt.dir)).toEqual([11, 22]);
 
       registry.requests.length = 0;
@@ -91,51 +111,85 @@ describe('onnxruntime-node runtime', () => {
 
     test('a tarball that fails its integrity check is refused with the URL and hashes', async () => {
       registry = await startNpmRegistry(packs(), { corrupt: 'onnxruntime-common' });
-      const err = await resolveOrt({ gpus: 0, log, actionDir: join(work, 'action'), registry: registry.url }).catch((e) => e);
+      const err = await resolveOrt({ gpus: 0, log, actionDir: join(work, 'action'), registry: registry.url }).catch(
+        (e) => e,
+      );
       expect(err).toBeInstanceOf(RegistryError);
-      expect(err.message).toMatch(/integrity check failed for onnxruntime-common@1\.30\.0 from http:\/\/127\.0\.0\.1:\d+\/onnxruntime-common\/-\/onnxruntime-common-1\.30\.0\.tgz: expected sha512-/);
+      expect(err.message).toMatch(
+        /integrity check failed for onnxruntime-common@1\.30\.0 from http:\/\/127\.0\.0\.1:\d+\/onnxruntime-common\/-\/onnxruntime-common-1\.30\.0\.tgz: expected sha512-/,
+      );
     }, 90_000);
 
     test('a registry without the package names the registry and the fix', async () => {
       registry = await startNpmRegistry([]);
-      const err = await resolveOrt({ gpus: 0, log, actionDir: join(work, 'action'), registry: registry.url }).catch((e) => e);
+      const err = await resolveOrt({ gpus: 0, log, actionDir: join(work, 'action'), registry: registry.url }).catch(
+        (e) => e,
+      );
       expect(err).toBeInstanceOf(RegistryError);
       expect(err.message).toContain(`${registry.url}onnxruntime-node answered HTTP 404`);
       expect(err.message).toContain('npm_registry input');
     });
 
-    test("gpus > 0 on Linux x64: the install step fetches the CUDA 12 provider from NuGet into the tool cache", async () => {
+    test('gpus > 0 on Linux x64: the install step fetches the CUDA 12 provider from NuGet into the tool cache', async () => {
       const nuget = await startNugetFake(ORT_VERSION);
       try {
         registry = await startNpmRegistry(packClosure(ortDir));
         process.env.GLOBAL_AGENT_HTTPS_PROXY = nuget.proxyUrl;
         process.env.NODE_EXTRA_CA_CERTS = nuget.caFile;
-        const rt = await resolveOrt({ gpus: 1, log, actionDir: join(work, 'action'), registry: registry.url, platform: 'linux', arch: 'x64' });
+        const rt = await resolveOrt({
+          gpus: 1,
+          log,
+          actionDir: join(work, 'action'),
+          registry: registry.url,
+          platform: 'linux',
+          arch: 'x64',
+        });
         expect(rt.source).toBe('provisioned');
         expect(rt.cuda).toBe(true);
-        expect(rt.dir).toBe(join(process.env.RUNNER_TOOL_CACHE!, TOOL_CUDA, ORT_VERSION, 'x64', 'node_modules', 'onnxruntime-node'));
-        for (const [lib, bytes] of Object.entries(nuget.libraries)) expect(readFileSync(join(binDir(rt.dir, 'linux', 'x64'), lib))).toEqual(bytes);
-        expect(nuget.requests).toEqual(['/v3/index.json', '/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/index.json',
-          `/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/${ORT_VERSION}/microsoft.ml.onnxruntime.gpu.linux.${ORT_VERSION}.nupkg`]);
+        expect(rt.dir).toBe(
+          join(process.env.RUNNER_TOOL_CACHE!, TOOL_CUDA, ORT_VERSION, 'x64', 'node_modules', 'onnxruntime-node'),
+        );
+        for (const [lib, bytes] of Object.entries(nuget.libraries))
+          expect(readFileSync(join(binDir(rt.dir, 'linux', 'x64'), lib))).toEqual(bytes);
+        expect(nuget.requests).toEqual([
+          '/v3/index.json',
+          '/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/index.json',
+          `/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/${ORT_VERSION}/microsoft.ml.onnxruntime.gpu.linux.${ORT_VERSION}.nupkg`,
+        ]);
         // A CPU run on the same runner is served by the CUDA-enabled install.
-        const cpu = await resolveOrt({ gpus: 0, log, actionDir: join(work, 'action'), registry: 'http://127.0.0.1:9/', platform: 'linux', arch: 'x64' });
+        const cpu = await resolveOrt({
+          gpus: 0,
+          log,
+          actionDir: join(work, 'action'),
+          registry: 'http://127.0.0.1:9/',
+          platform: 'linux',
+          arch: 'x64',
+        });
         expect(cpu).toEqual({ ...rt, source: 'tool-cache' });
       } finally {
         await nuget.close();
       }
     }, 120_000);
 
-    test("gpus > 0 on Linux x64 without NuGet access fails naming the step and the fixes", async () => {
+    test('gpus > 0 on Linux x64 without NuGet access fails naming the step and the fixes', async () => {
       registry = await startNpmRegistry(packClosure(ortDir));
       // The step downloads from NuGet through global-agent; point it at a closed local port.
       process.env.GLOBAL_AGENT_HTTPS_PROXY = 'http://127.0.0.1:9';
-      const err = await resolveOrt({ gpus: 1, log, actionDir: join(work, 'action'), registry: registry.url, platform: 'linux', arch: 'x64' }).catch((e) => e);
+      const err = await resolveOrt({
+        gpus: 1,
+        log,
+        actionDir: join(work, 'action'),
+        registry: registry.url,
+        platform: 'linux',
+        arch: 'x64',
+      }).catch((e) => e);
       expect(err).toBeInstanceOf(RegistryError);
       expect(err.message).toContain('installing the CUDA 12 provider');
       expect(err.message).toContain('script/install.js --onnxruntime-node-install');
       expect(err.message).not.toContain('Cannot find module'); // adm-zip and global-agent were installed
       expect(err.message).toMatch(/ECONNREFUSED|connect/);
-      for (const dep of ['adm-zip', 'global-agent', 'onnxruntime-common']) expect(registry.requests).toContain(`/${dep}`);
+      for (const dep of ['adm-zip', 'global-agent', 'onnxruntime-common'])
+        expect(registry.requests).toContain(`/${dep}`);
       expect(hasCudaProvider(ortDir, 'linux', 'x64')).toBe(false);
     }, 120_000);
   });

@@ -40,9 +40,15 @@ test.each([
 
 test('tokenizer_config.json special tokens (AddedToken objects) are honoured', async () => {
   writeFileSync(path.join(dir, 'vocab.txt'), ['<pad>', '<unk>', '<s>', '</s>', 'good'].join('\n'));
-  writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({
-    pad_token: { content: '<pad>' }, unk_token: '<unk>', cls_token: '<s>', sep_token: '</s>',
-  }));
+  writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({
+      pad_token: { content: '<pad>' },
+      unk_token: '<unk>',
+      cls_token: '<s>',
+      sep_token: '</s>',
+    }),
+  );
   const tok = await loadTokenizer(dir);
   expect(tok.padId).toBe(0);
   expect(tok.encode('good GOOD', 'bad', 16)).toEqual({ ids: [2, 4, 4, 3, 1, 3], typeIds: [0, 0, 0, 0, 1, 1] });

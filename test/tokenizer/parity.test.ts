@@ -11,7 +11,7 @@ import { mulberry32 } from '../../src/util/random.js';
 import { realBertVocab } from './real-vocab.js';
 
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const rust = require('@anush008/tokenizers') as typeof import('@anush008/tokenizers');
 
 const TEXTS = [
@@ -56,16 +56,32 @@ async function rustBert(vocabFile: string, lowercase: boolean, stripAccents = lo
   // strip_accents follows lowercase in BertTokenizerFast (strip_accents=None).
   t.setNormalizer(rust.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents, lowercase }));
   t.setPreTokenizer(rust.bertPreTokenizer());
-  t.setPostProcessor(rust.templateProcessing('[CLS]:0 $A:0 [SEP]:0', '[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1', [['[CLS]', 101], ['[SEP]', 102]]));
+  t.setPostProcessor(
+    rust.templateProcessing('[CLS]:0 $A:0 [SEP]:0', '[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1', [
+      ['[CLS]', 101],
+      ['[SEP]', 102],
+    ]),
+  );
   t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
   return t;
 }
 
-async function expectSame(ours: TextTokenizer, ref: import('@anush008/tokenizers').Tokenizer, a: string, b: string | undefined, maxLength: number) {
+async function expectSame(
+  ours: TextTokenizer,
+  ref: import('@anush008/tokenizers').Tokenizer,
+  a: string,
+  b: string | undefined,
+  maxLength: number,
+) {
   ref.setTruncation(maxLength, { strategy: 'LongestFirst' as never });
   const want = await ref.encode(a, b ?? null);
   const got = ours.encode(a, b, maxLength);
-  expect({ a, b, ids: got.ids, typeIds: got.typeIds }).toEqual({ a, b, ids: want.getIds(), typeIds: want.getTypeIds() });
+  expect({ a, b, ids: got.ids, typeIds: got.typeIds }).toEqual({
+    a,
+    b,
+    ids: want.getIds(),
+    typeIds: want.getTypeIds(),
+  });
 }
 
 describe('tokenizer parity with the Hugging Face Rust tokenizers library (real BERT vocab)', () => {
@@ -80,7 +96,13 @@ describe('tokenizer parity with the Hugging Face Rust tokenizers library (real B
 
   test('vocab is realistic: 30,522 entries with ## pieces and special tokens at BERT ids', () => {
     expect(vocab.length).toBe(30522);
-    expect([vocab[0], vocab[100], vocab[101], vocab[102], vocab[103]]).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    expect([vocab[0], vocab[100], vocab[101], vocab[102], vocab[103]]).toEqual([
+      '[PAD]',
+      '[UNK]',
+      '[CLS]',
+      '[SEP]',
+      '[MASK]',
+    ]);
     expect(vocab.filter((t) => t.startsWith('##')).length).toBeGreaterThan(5000);
   });
 
@@ -127,7 +149,10 @@ describe('tokenizer parity with the Hugging Face Rust tokenizers library (real B
     const d = mkdtempSync(path.join(os.tmpdir(), 'tok-accents-'));
     try {
       writeFileSync(path.join(d, 'vocab.txt'), vocab.join('\n') + '\n');
-      writeFileSync(path.join(d, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, strip_accents: false }));
+      writeFileSync(
+        path.join(d, 'tokenizer_config.json'),
+        JSON.stringify({ do_lower_case: true, strip_accents: false }),
+      );
       const ours = await loadTokenizer(d);
       const ref = await rustBert(path.join(d, 'vocab.txt'), true, false);
       const got = ours.encode(TEXTS[1], undefined, 64).ids;
@@ -139,7 +164,7 @@ describe('tokenizer parity with the Hugging Face Rust tokenizers library (real B
     }
   });
 
-  test('without truncation, the same ids and token types as @huggingface/tokenizers\' own encode (singles and pairs)', async () => {
+  test("without truncation, the same ids and token types as @huggingface/tokenizers' own encode (singles and pairs)", async () => {
     const ours = await loadTokenizer(dir);
     const { Tokenizer } = await import('@huggingface/tokenizers');
     const lib = new Tokenizer(ours.json, {});
@@ -158,7 +183,10 @@ describe('tokenizer parity with the Hugging Face Rust tokenizers library (real B
     const base = await loadTokenizer(dir);
     const other = mkdtempSync(path.join(os.tmpdir(), 'tok-bertproc-'));
     try {
-      const json = { ...base.json, post_processor: { type: 'BertProcessing', sep: ['[SEP]', 102], cls: ['[CLS]', 101] } };
+      const json = {
+        ...base.json,
+        post_processor: { type: 'BertProcessing', sep: ['[SEP]', 102], cls: ['[CLS]', 101] },
+      };
       writeFileSync(path.join(other, 'tokenizer.json'), JSON.stringify(json));
       const ours = await loadTokenizer(other);
       const ref = rust.Tokenizer.fromFile(path.join(other, 'tokenizer.json'));

@@ -12,12 +12,17 @@ import { loadEncoded, saveEncoded } from '../../src/tokenizer/token-cache.js';
 import { loadSplits, locateSplits } from '../../src/train/load-data.js';
 
 let root: string;
-beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'token-cache-')); });
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'token-cache-'));
+});
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test('save/load round trip is exact, with and without attention masks; damaged entries read as absent', () => {
   const dir = join(root, 'rt');
-  const plain = fromEncodedExamples([{ row: 1, inputIds: [101, 7, 102], label: 1 }, { row: 3, inputIds: [101, 102], tokenTypeIds: [0, 1], label: 0 }]);
+  const plain = fromEncodedExamples([
+    { row: 1, inputIds: [101, 7, 102], label: 1 },
+    { row: 3, inputIds: [101, 102], tokenTypeIds: [0, 1], label: 0 },
+  ]);
   const masked = fromEncodedExamples([{ row: 2, inputIds: [101, 9, 0], attentionMask: [1, 1, 0], label: 0 }]);
   saveEncoded(dir, 'a', plain);
   saveEncoded(dir, 'b', masked);
@@ -35,7 +40,10 @@ test('loadSplits tokenizes once, reuses the ids, and re-tokenizes when the file 
   const tok = await loadTokenizer(demo.model_name_or_path);
   let encoded = 0;
   const encode = tok.encode.bind(tok);
-  tok.encode = (...args: Parameters<typeof tok.encode>) => { encoded++; return encode(...args); };
+  tok.encode = (...args: Parameters<typeof tok.encode>) => {
+    encoded++;
+    return encode(...args);
+  };
   const cache = join(root, 'tokens');
   const log = lineLogger(() => {});
   const load = async (raw: Record<string, string> = {}) => {

@@ -28,26 +28,60 @@ test('val_check_interval: fractions of an epoch or every N batches, always at th
 test('a step whose micro-batches differ in size (short last batch, A > 1) is trimmed to the smallest and padded to one length', async () => {
   // 10 examples, batch_size 4, A = 3: one optimizer step over batches of 4, 4 and 2 examples.
   const lens = [3, 5, 4, 6, 2, 7, 3, 4, 8, 5];
-  const ds = fromEncodedExamples(lens.map((n, i) => ({ row: i + 1, inputIds: Array.from({ length: n }, () => 100 + i), label: i % 2 })));
+  const ds = fromEncodedExamples(
+    lens.map((n, i) => ({ row: i + 1, inputIds: Array.from({ length: n }, () => 100 + i), label: i % 2 })),
+  );
   const calls: MicroBatch[][] = [];
   let globalStep = 0;
   const runner = {
-    get globalStep() { return globalStep; },
-    async step(batches: MicroBatch[], lrs: number[]) { calls.push(batches); globalStep += lrs.length; return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) }; },
+    get globalStep() {
+      return globalStep;
+    },
+    async step(batches: MicroBatch[], lrs: number[]) {
+      calls.push(batches);
+      globalStep += lrs.length;
+      return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) };
+    },
   } as unknown as Runner;
   const trainer = new Trainer(runner, ds, {
-    maxEpochs: 1, batchSize: 4, accumulate: 3, stepsPerRun: 1, maxLength: 16, padding: 'longest', padId: 0,
-    shuffle: false, seed: 1, learningRate: 1e-3, warmupSteps: 0, limitTrainBatches: 1, valCheckInterval: 1,
+    maxEpochs: 1,
+    batchSize: 4,
+    accumulate: 3,
+    stepsPerRun: 1,
+    maxLength: 16,
+    padding: 'longest',
+    padId: 0,
+    shuffle: false,
+    seed: 1,
+    learningRate: 1e-3,
+    warmupSteps: 0,
+    limitTrainBatches: 1,
+    valCheckInterval: 1,
   });
   const events = new EventStream({ write: () => {} } as unknown as JsonlWriter);
   const steps: number[] = [];
-  events.on((e) => { if (e.type === 'step') steps.push(e.step); });
-  const end = await trainer.fit({ events, validate: async () => undefined, epochEnd: async () => {}, progress: () => {} });
+  events.on((e) => {
+    if (e.type === 'step') steps.push(e.step);
+  });
+  const end = await trainer.fit({
+    events,
+    validate: async () => undefined,
+    epochEnd: async () => {},
+    progress: () => {},
+  });
   expect(end).toMatchObject({ epoch: 1, cancelled: false });
   expect(calls).toHaveLength(1);
   expect(steps).toEqual([1]);
   // rows 1-2, 5-6, 9-10 (the first 2 of each batch); all padded to the longest of them (8 tokens, row 9)
-  expect(calls[0].map((b) => b.input_ids.dims)).toEqual([[2, 8], [2, 8], [2, 8]]);
-  expect(calls[0].map((b) => Array.from(b.labels.data as BigInt64Array, Number))).toEqual([[0, 1], [0, 1], [0, 1]]);
+  expect(calls[0].map((b) => b.input_ids.dims)).toEqual([
+    [2, 8],
+    [2, 8],
+    [2, 8],
+  ]);
+  expect(calls[0].map((b) => Array.from(b.labels.data as BigInt64Array, Number))).toEqual([
+    [0, 1],
+    [0, 1],
+    [0, 1],
+  ]);
   expect(Number((calls[0][2].input_ids.data as BigInt64Array)[0])).toBe(108);
 });

@@ -14,9 +14,15 @@ export const concatGrad: GradientSpec = {
     let sizes: Value;
     if (dims.every((d) => typeof d === 'number')) sizes = g.ints(dims as number[]);
     else {
-      sizes = g.op('Concat', xs.map((v) => (typeof v.shape[a] === 'number'
-        ? g.ints([v.shape[a] as number])
-        : g.op('Gather', [g.op('Shape', [v]), g.ints([a])]))), { axis: 0 });
+      sizes = g.op(
+        'Concat',
+        xs.map((v) =>
+          typeof v.shape[a] === 'number'
+            ? g.ints([v.shape[a] as number])
+            : g.op('Gather', [g.op('Shape', [v]), g.ints([a])]),
+        ),
+        { axis: 0 },
+      );
     }
     const parts = g.node('Split', [c.dy(0)!, sizes], { axis: a }, { outputs: xs.length });
     return parts.map((p, i) => (c.needs(i) ? p : null));

@@ -9,11 +9,15 @@ export const dropoutGrad: GradientSpec = {
   op: 'Dropout',
   grad: (c) => {
     const { g } = c;
-    const x = c.x(0), dy = c.dy(0)!;
+    const x = c.x(0),
+      dy = c.dy(0)!;
     const training = c.node.inputs[2];
     if (!training || training.constValue?.[0] === 0) return [dy, null, null];
     const mask = c.node.outputs[1];
-    if (!mask) throw new Error(`gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`);
+    if (!mask)
+      throw new Error(
+        `gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`,
+      );
     const ratio = c.node.inputs[1];
     let scale: Value;
     if (!ratio) scale = g.scalar(2, x);

@@ -26,11 +26,46 @@ import { dropoutGrad } from './dropout_grad.js';
 import { sumGrad } from './sum_grad.js';
 import { maxGrad, minGrad } from './minmax_grad.js';
 
-const ALL: GradientSpec[] = [addGrad, subGrad, mulGrad, divGrad, matMulGrad, gemmGrad, reshapeGrad, transposeGrad, identityGrad,
-  reduceSumGrad, reduceMeanGrad, tanhGrad, reluGrad, softmaxCrossEntropyGrad,
-  unsqueezeGrad, squeezeGrad, flattenGrad, expandGrad, gatherGrad, sliceGrad, concatGrad, splitGrad,
-  softmaxGrad, logSoftmaxGrad, layerNormGrad, negGrad, expGrad, logGrad, sqrtGrad, sigmoidGrad, erfGrad, powGrad,
-  whereGrad, castGrad, dropoutGrad, sumGrad, maxGrad, minGrad];
+const ALL: GradientSpec[] = [
+  addGrad,
+  subGrad,
+  mulGrad,
+  divGrad,
+  matMulGrad,
+  gemmGrad,
+  reshapeGrad,
+  transposeGrad,
+  identityGrad,
+  reduceSumGrad,
+  reduceMeanGrad,
+  tanhGrad,
+  reluGrad,
+  softmaxCrossEntropyGrad,
+  unsqueezeGrad,
+  squeezeGrad,
+  flattenGrad,
+  expandGrad,
+  gatherGrad,
+  sliceGrad,
+  concatGrad,
+  splitGrad,
+  softmaxGrad,
+  logSoftmaxGrad,
+  layerNormGrad,
+  negGrad,
+  expGrad,
+  logGrad,
+  sqrtGrad,
+  sigmoidGrad,
+  erfGrad,
+  powGrad,
+  whereGrad,
+  castGrad,
+  dropoutGrad,
+  sumGrad,
+  maxGrad,
+  minGrad,
+];
 
 export const GRADIENTS = new Map(ALL.map((s) => [s.op, s]));
 export const GRADIENT_OPS = ALL.map((s) => s.op);

@@ -10,8 +10,11 @@ export const layerNormGrad: GradientSpec = {
   op: 'LayerNormalization',
   grad: (c) => {
     const { g } = c;
-    const x = c.x(0), scale = c.x(1), dy = c.dy(0)!;
-    if (c.dy(1) || c.dy(2)) throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
+    const x = c.x(0),
+      scale = c.x(1),
+      dy = c.dy(0)!;
+    if (c.dy(1) || c.dy(2))
+      throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
     const a = normAxis(c.int('axis', -1), x.rank);
     const normAxes = [...Array(x.rank - a).keys()].map((i) => a + i);
     const lead = [...Array(a).keys()];

@@ -6,7 +6,8 @@ import type { GradContext, GradientSpec } from '../types.js';
 
 function selectGrad(c: GradContext) {
   const { g } = c;
-  const y = c.y(0), dy = c.dy(0)!;
+  const y = c.y(0),
+    dy = c.dy(0)!;
   const zero = g.scalar(0, dy);
   const ins = c.node.inputs as Value[];
   let taken: Value | undefined;

@@ -7,9 +7,11 @@ export const powGrad: GradientSpec = {
   op: 'Pow',
   grad: (c) => {
     const { g } = c;
-    const x = c.x(0), dy = c.dy(0)!;
+    const x = c.x(0),
+      dy = c.dy(0)!;
     const p = castIfNeeded(g, c.x(1), x.dtype);
-    let dx = null, dp = null;
+    let dx = null,
+      dp = null;
     if (c.needs(0)) {
       const pm1 = g.op('Pow', [x, g.op('Sub', [p, g.scalar(1, x)])]);
       dx = reduceToShape(g, g.op('Mul', [dy, g.op('Mul', [p, pm1])]), x);

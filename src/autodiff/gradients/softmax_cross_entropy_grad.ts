@@ -7,8 +7,10 @@ export const softmaxCrossEntropyGrad: GradientSpec = {
   grad: (c) => {
     const { g } = c;
     if (c.node.inputs[2]) throw new Error(`gradient of '${c.node.name}': class weights are not supported`);
-    if (c.attr('ignore_index') !== undefined) throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
-    const x = c.x(0), labels = c.x(1);
+    if (c.attr('ignore_index') !== undefined)
+      throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
+    const x = c.x(0),
+      labels = c.x(1);
     if (x.rank !== 2) throw new Error(`gradient of '${c.node.name}': logits must be [N, C]`);
     const reduction = c.attr<string>('reduction') ?? 'mean';
     const probs = g.op('Exp', [c.y(1)]); // log_prob output
@@ -22,7 +24,9 @@ export const softmaxCrossEntropyGrad: GradientSpec = {
     if (reduction === 'none') dLoss = g.op('Unsqueeze', [dLoss, g.ints([1])]);
     d = g.op('Mul', [d, dLoss]);
     if (reduction === 'mean') {
-      const n = g.op('Cast', [g.op('Gather', [g.op('Shape', [x]), g.ints([0])])], { to: x.dtype === 'float64' ? 11 : 1 });
+      const n = g.op('Cast', [g.op('Gather', [g.op('Shape', [x]), g.ints([0])])], {
+        to: x.dtype === 'float64' ? 11 : 1,
+      });
       d = g.op('Div', [d, n]);
     }
     return [d, null];

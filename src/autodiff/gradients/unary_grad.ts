@@ -2,7 +2,10 @@
 import type { Value } from '../../onnx/graph.js';
 import type { GradContext, GradientSpec } from '../types.js';
 
-const unary = (op: string, d: (c: GradContext, dy: Value) => Value): GradientSpec => ({ op, grad: (c) => [d(c, c.dy(0)!)] });
+const unary = (op: string, d: (c: GradContext, dy: Value) => Value): GradientSpec => ({
+  op,
+  grad: (c) => [d(c, c.dy(0)!)],
+});
 
 export const negGrad = unary('Neg', (c, dy) => c.g.op('Neg', [dy]));
 

@@ -6,7 +6,8 @@ export const whereGrad: GradientSpec = {
   op: 'Where',
   grad: (c) => {
     const { g } = c;
-    const cond = c.x(0), dy = c.dy(0)!;
+    const cond = c.x(0),
+      dy = c.dy(0)!;
     const zero = g.scalar(0, dy);
     return [
       null,

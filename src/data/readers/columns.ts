@@ -2,8 +2,17 @@
 // else the tutorial's review/sentiment, else text/label.
 import { DataFileError } from './errors.js';
 
-export interface ColumnOptions { textColumn?: string; textPairColumn?: string; labelColumn?: string }
-export interface Columns { text: string; textPair?: string; label: string; all: string[] }
+export interface ColumnOptions {
+  textColumn?: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+}
+export interface Columns {
+  text: string;
+  textPair?: string;
+  label: string;
+  all: string[];
+}
 
 const DEFAULTS = { text: ['review', 'text'], label: ['sentiment', 'label'] };
 
@@ -12,15 +21,21 @@ export function chooseColumns(file: string, header: string[], opts: ColumnOption
   const pick = (flag: string, given: string | undefined, defaults: string[]): string => {
     if (given) {
       if (header.includes(given)) return given;
-      throw new DataFileError(file, `${file}: ${flag} '${given}' is not a column. ${found} Fix: set ${flag} to one of them.`);
+      throw new DataFileError(
+        file,
+        `${file}: ${flag} '${given}' is not a column. ${found} Fix: set ${flag} to one of them.`,
+      );
     }
     // Defaults match case-insensitively (a `Review,Sentiment` header works too).
     for (const d of defaults) {
       const hit = header.find((h) => h.toLowerCase() === d);
       if (hit !== undefined) return hit;
     }
-    throw new DataFileError(file, `${file}: no ${defaults.map((d) => `'${d}'`).join(' or ')} column. ${found} ` +
-      `Fix: set ${flag} to the right column.`);
+    throw new DataFileError(
+      file,
+      `${file}: no ${defaults.map((d) => `'${d}'`).join(' or ')} column. ${found} ` +
+        `Fix: set ${flag} to the right column.`,
+    );
   };
   const text = pick('text_column', opts.textColumn, DEFAULTS.text);
   const label = pick('label_column', opts.labelColumn, DEFAULTS.label);

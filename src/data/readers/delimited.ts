@@ -7,8 +7,12 @@ import { chooseColumns, parseLabel, type ColumnOptions, type Columns } from './c
 import { DataFileError, fileSystemError } from './errors.js';
 import { Utf8Guard } from './utf8-guard.js';
 
-export async function* readDelimited(file: string, delimiter: ',' | '\t', opts: ColumnOptions,
-  onColumns: (c: Columns) => void): AsyncGenerator<Example> {
+export async function* readDelimited(
+  file: string,
+  delimiter: ',' | '\t',
+  opts: ColumnOptions,
+  onColumns: (c: Columns) => void,
+): AsyncGenerator<Example> {
   const parser = parse({
     delimiter,
     bom: true,
@@ -30,16 +34,28 @@ export async function* readDelimited(file: string, delimiter: ',' | '\t', opts: 
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!cols) {
-        cols = chooseColumns(file, record.map((h) => h.trim()), opts);
-        idx = { text: cols.all.indexOf(cols.text), pair: cols.textPair ? cols.all.indexOf(cols.textPair) : -1, label: cols.all.indexOf(cols.label) };
+        cols = chooseColumns(
+          file,
+          record.map((h) => h.trim()),
+          opts,
+        );
+        idx = {
+          text: cols.all.indexOf(cols.text),
+          pair: cols.textPair ? cols.all.indexOf(cols.textPair) : -1,
+          label: cols.all.indexOf(cols.label),
+        };
         onColumns(cols);
         continue;
       }
       row++;
       const label = record[idx.label]!;
       if (label.trim() === '') {
-        throw new DataFileError(file, `${file}: row ${row} (line ${info.lines}) has an empty '${cols.label}'. ` +
-          'Fix: fill in the label or remove the row.', info.lines);
+        throw new DataFileError(
+          file,
+          `${file}: row ${row} (line ${info.lines}) has an empty '${cols.label}'. ` +
+            'Fix: fill in the label or remove the row.',
+          info.lines,
+        );
       }
       const ex: Example = { row, text: record[idx.text]!, label: parseLabel(label) };
       if (idx.pair >= 0) ex.textPair = record[idx.pair]!;
@@ -50,16 +66,28 @@ export async function* readDelimited(file: string, delimiter: ',' | '\t', opts: 
   } finally {
     input.destroy();
   }
-  if (!cols) throw new DataFileError(file, `${file} is empty: expected a header row (e.g. review,sentiment) and data rows. Fix: check the file.`);
-  if (row === 0) throw new DataFileError(file, `${file} has a header but no data rows. Fix: check the file (or point the flag at another one).`);
+  if (!cols)
+    throw new DataFileError(
+      file,
+      `${file} is empty: expected a header row (e.g. review,sentiment) and data rows. Fix: check the file.`,
+    );
+  if (row === 0)
+    throw new DataFileError(
+      file,
+      `${file} has a header but no data rows. Fix: check the file (or point the flag at another one).`,
+    );
 }
 
 function asDataError(err: unknown, file: string): Error {
   if (err instanceof DataFileError) return err;
   if (err instanceof CsvError) {
     const line = (err as CsvError & { lines?: number }).lines;
-    return new DataFileError(file, `${file}: malformed row on line ${line ?? '?'}: ${err.message}. ` +
-      'Fix: quote fields that contain the delimiter, quotes ("") or newlines, and give every row the same number of fields.', line);
+    return new DataFileError(
+      file,
+      `${file}: malformed row on line ${line ?? '?'}: ${err.message}. ` +
+        'Fix: quote fields that contain the delimiter, quotes ("") or newlines, and give every row the same number of fields.',
+      line,
+    );
   }
   return fileSystemError(err, file);
 }

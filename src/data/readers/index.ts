@@ -21,16 +21,29 @@ export function fileFormat(file: string): FileFormat {
 }
 
 /** Rows of `file`; `onColumns` is told which columns were chosen before the first row. */
-export function streamExamples(file: string, opts: ColumnOptions = {}, onColumns: (c: Columns) => void = () => {}): AsyncGenerator<Example> {
+export function streamExamples(
+  file: string,
+  opts: ColumnOptions = {},
+  onColumns: (c: Columns) => void = () => {},
+): AsyncGenerator<Example> {
   const format = fileFormat(file);
-  return format === 'jsonl' ? readJsonl(file, opts, onColumns) : readDelimited(file, format === 'csv' ? ',' : '\t', opts, onColumns);
+  return format === 'jsonl'
+    ? readJsonl(file, opts, onColumns)
+    : readDelimited(file, format === 'csv' ? ',' : '\t', opts, onColumns);
 }
 
-export interface ReadResult { examples: Example[]; columns: Columns; format: FileFormat }
+export interface ReadResult {
+  examples: Example[];
+  columns: Columns;
+  format: FileFormat;
+}
 
 export async function readExamples(file: string, opts: ColumnOptions = {}): Promise<ReadResult> {
   let columns: Columns | undefined;
   const examples: Example[] = [];
-  for await (const ex of streamExamples(file, opts, (c) => { columns = c; })) examples.push(ex);
+  for await (const ex of streamExamples(file, opts, (c) => {
+    columns = c;
+  }))
+    examples.push(ex);
   return { examples, columns: columns!, format: fileFormat(file) };
 }

@@ -6,7 +6,11 @@ import { chooseColumns, parseLabel, type ColumnOptions, type Columns } from './c
 import { DataFileError, fileSystemError } from './errors.js';
 import { Utf8Guard } from './utf8-guard.js';
 
-export async function* readJsonl(file: string, opts: ColumnOptions, onColumns: (c: Columns) => void): AsyncGenerator<Example> {
+export async function* readJsonl(
+  file: string,
+  opts: ColumnOptions,
+  onColumns: (c: Columns) => void,
+): AsyncGenerator<Example> {
   const input = createReadStream(file);
   const guard = new Utf8Guard(file);
   input.on('error', (e) => guard.destroy(e));
@@ -28,7 +32,8 @@ export async function* readJsonl(file: string, opts: ColumnOptions, onColumns: (
       } catch (err) {
         fail(`not valid JSON (${(err as Error).message}). Fix: write one JSON object per line.`);
       }
-      if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) fail('expected a JSON object. Fix: write one JSON object per line.');
+      if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+        fail('expected a JSON object. Fix: write one JSON object per line.');
       const o = obj as Record<string, unknown>;
       if (!cols) {
         cols = chooseColumns(file, Object.keys(o), opts);
@@ -38,7 +43,9 @@ export async function* readJsonl(file: string, opts: ColumnOptions, onColumns: (
       const field = (name: string): string => {
         const v = o[name];
         if (typeof v === 'string') return v;
-        return fail(`'${name}' must be a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. Fix: give every line a '${name}' string.`);
+        return fail(
+          `'${name}' must be a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. Fix: give every line a '${name}' string.`,
+        );
       };
       const ex: Example = { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail) };
       if (cols.textPair) ex.textPair = field(cols.textPair);
@@ -56,6 +63,8 @@ export async function* readJsonl(file: string, opts: ColumnOptions, onColumns: (
 function jsonLabel(v: unknown, name: string, fail: (m: string) => never): string | number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string' && v.trim() !== '') return parseLabel(v);
-  return fail(`label '${name}' must be a non-empty string or an integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. ` +
-    'Fix: correct the label or remove the line.');
+  return fail(
+    `label '${name}' must be a non-empty string or an integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. ` +
+      'Fix: correct the label or remove the line.',
+  );
 }

@@ -34,8 +34,12 @@ export class Utf8Guard extends Transform {
 
   private failure(buf: Buffer, offset: number, why = 'invalid UTF-8'): DataFileError {
     const line = this.lines + countNewlines(buf.subarray(0, offset));
-    return new DataFileError(this.file, `${this.file}: ${why} on line ${line}. ` +
-      'Fix: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`).', line);
+    return new DataFileError(
+      this.file,
+      `${this.file}: ${why} on line ${line}. ` +
+        'Fix: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`).',
+      line,
+    );
   }
 }
 

@@ -9,7 +9,12 @@ import type { MetricsFile } from '../../metrics/types.js';
 
 export class ArtifactUploadError extends Error {
   override name = 'ArtifactUploadError';
-  constructor(message: string, readonly localPath: string) { super(message); }
+  constructor(
+    message: string,
+    readonly localPath: string,
+  ) {
+    super(message);
+  }
 }
 
 export type CheckpointPolicy = 'all' | 'best' | 'last';
@@ -52,18 +57,33 @@ export function selectCheckpoints(m: MetricsFile, policy: CheckpointPolicy): str
 function walk(path: string): string[] {
   if (!existsSync(path)) return [];
   if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path).sort().flatMap((e) => walk(join(path, e)));
+  return readdirSync(path)
+    .sort()
+    .flatMap((e) => walk(join(path, e)));
 }
 
 /** Absolute paths of every file to upload, all inside outputDir (the artifact's root). */
-export function collectFiles(outputDir: string, m: MetricsFile, policy: CheckpointPolicy, extra: string[] = []): string[] {
+export function collectFiles(
+  outputDir: string,
+  m: MetricsFile,
+  policy: CheckpointPolicy,
+  extra: string[] = [],
+): string[] {
   const root = resolve(outputDir);
   const inRoot = (p: string) => {
     const abs = isAbsolute(p) ? p : join(root, p);
     const rel = relative(root, abs);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? abs : undefined;
   };
-  const picks = ['metrics.json', 'metrics.jsonl', 'predictions.csv', 'report.md', 'tensorboard', ...extra, ...selectCheckpoints(m, policy)];
+  const picks = [
+    'metrics.json',
+    'metrics.jsonl',
+    'predictions.csv',
+    'report.md',
+    'tensorboard',
+    ...extra,
+    ...selectCheckpoints(m, policy),
+  ];
   const files = new Set<string>();
   for (const p of picks) {
     const abs = inRoot(p);
@@ -83,7 +103,14 @@ export interface UploadOptions {
   client?: ArtifactClient;
 }
 
-export interface UploadResult { id: number; size: number; digest?: string; url?: string; name: string; files: string[] }
+export interface UploadResult {
+  id: number;
+  size: number;
+  digest?: string;
+  url?: string;
+  name: string;
+  files: string[];
+}
 
 export async function uploadArtifact(o: UploadOptions): Promise<UploadResult> {
   const client = o.client ?? new DefaultArtifactClient();
@@ -100,16 +127,24 @@ export async function uploadArtifact(o: UploadOptions): Promise<UploadResult> {
       lastError = e;
       // A name clash does not heal by retrying (matrix jobs sharing one artifact_name).
       if (/\(409\)|already exists/i.test((e as Error).message)) {
-        throw new ArtifactUploadError(`an artifact named '${o.name}' already exists in this workflow run; set artifact_name to a name unique per job ` +
-          `(e.g. include the matrix values). The ${o.files.length} files remain on the runner at ${o.rootDir}`, o.rootDir);
+        throw new ArtifactUploadError(
+          `an artifact named '${o.name}' already exists in this workflow run; set artifact_name to a name unique per job ` +
+            `(e.g. include the matrix values). The ${o.files.length} files remain on the runner at ${o.rootDir}`,
+          o.rootDir,
+        );
       }
       if (i < attempts) {
         const wait = (o.backoffMs ?? 5000) * 2 ** (i - 1);
-        o.log.warning(`artifact upload attempt ${i}/${attempts} failed (${(e as Error).message}); retrying in ${Math.round(wait / 1000)} s`);
+        o.log.warning(
+          `artifact upload attempt ${i}/${attempts} failed (${(e as Error).message}); retrying in ${Math.round(wait / 1000)} s`,
+        );
         await new Promise((r) => setTimeout(r, wait));
       }
     }
   }
-  throw new ArtifactUploadError(`uploading artifact '${o.name}' failed after ${attempts} attempts: ${(lastError as Error)?.message}. ` +
-    `The ${o.files.length} files remain on the runner at ${o.rootDir}`, o.rootDir);
+  throw new ArtifactUploadError(
+    `uploading artifact '${o.name}' failed after ${attempts} attempts: ${(lastError as Error)?.message}. ` +
+      `The ${o.files.length} files remain on the runner at ${o.rootDir}`,
+    o.rootDir,
+  );
 }

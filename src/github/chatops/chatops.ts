@@ -15,13 +15,22 @@ export const OWN_MARKER = '<!-- textclf';
 export const REPLY_MARKER = '<!-- textclf:chatops-reply -->';
 
 export type Reaction = 'eyes' | 'rocket' | '-1' | 'confused';
-export const REACTIONS = { accepted: 'eyes', success: 'rocket', refused: '-1', failure: 'confused' } as const satisfies Record<string, Reaction>;
+export const REACTIONS = {
+  accepted: 'eyes',
+  success: 'rocket',
+  refused: '-1',
+  failure: 'confused',
+} as const satisfies Record<string, Reaction>;
 
 export type TrainCommand = { flags: Flags; raw: Record<string, string> } | { problems: string[] };
 
 /** Finds the `/train` line (the first non-empty line must start with it) and validates its arguments. */
 export function parseTrainCommand(body: string): TrainCommand | undefined {
-  const line = body.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+  const line =
+    body
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? '';
   const m = /^\/train(?:\s+(.*))?$/.exec(line);
   if (!m) return undefined;
   const { pairs, problems } = parseKeyValues(m[1] ?? '');
@@ -30,9 +39,15 @@ export function parseTrainCommand(body: string): TrainCommand | undefined {
   const raw: Record<string, string> = {};
   for (const { key, value } of pairs) {
     const spec = allowed.find((s) => s.name === key);
-    if (!spec) { problems.push(`unknown key '${key}'`); continue; }
+    if (!spec) {
+      problems.push(`unknown key '${key}'`);
+      continue;
+    }
     const pathProblem = key === 'model_name_or_path' ? notAHubId(value) : undefined;
-    if (pathProblem) { problems.push(pathProblem); continue; }
+    if (pathProblem) {
+      problems.push(pathProblem);
+      continue;
+    }
     try {
       flags[key] = parseValue(spec, value);
       raw[key] = value;
@@ -54,18 +69,38 @@ export type ChatOpsDecision =
   | { kind: 'ignored'; reason: string }
   | { kind: 'refused'; reason: string; replyId: number }
   | { kind: 'invalid'; problems: string[]; replyId: number }
-  | { kind: 'accepted'; flags: Flags; pr: number; headSha: string; headRef: string; headRepo: string; commentId: number; actor: string };
+  | {
+      kind: 'accepted';
+      flags: Flags;
+      pr: number;
+      headSha: string;
+      headRef: string;
+      headRepo: string;
+      commentId: number;
+      actor: string;
+    };
 
-export interface ChatOpsOptions { allowForks: boolean; /** login of the token's user, if known (e.g. a PAT) */ selfLogin?: string }
+export interface ChatOpsOptions {
+  allowForks: boolean;
+  /** login of the token's user, if known (e.g. a PAT) */ selfLogin?: string;
+}
 
 /** Decides whether an issue_comment event starts training, and answers the comment accordingly. */
-export async function handleTrainComment(octokit: Octokit, repo: RepoRef, payload: IssueCommentPayload, opts: ChatOpsOptions): Promise<ChatOpsDecision> {
+export async function handleTrainComment(
+  octokit: Octokit,
+  repo: RepoRef,
+  payload: IssueCommentPayload,
+  opts: ChatOpsOptions,
+): Promise<ChatOpsDecision> {
   const body = payload.comment?.body ?? '';
   const author = payload.comment?.user;
-  if (payload.action !== 'created') return { kind: 'ignored', reason: `comment ${payload.action}; only new comments trigger` };
+  if (payload.action !== 'created')
+    return { kind: 'ignored', reason: `comment ${payload.action}; only new comments trigger` };
   if (!payload.issue?.pull_request) return { kind: 'ignored', reason: 'comment is on an issue, not a pull request' };
-  if (!author || author.type === 'Bot' || /\[bot\]$/.test(author.login)) return { kind: 'ignored', reason: 'comment by a bot' };
-  if (author.login === opts.selfLogin || body.includes(OWN_MARKER)) return { kind: 'ignored', reason: "the action's own comment" };
+  if (!author || author.type === 'Bot' || /\[bot\]$/.test(author.login))
+    return { kind: 'ignored', reason: 'comment by a bot' };
+  if (author.login === opts.selfLogin || body.includes(OWN_MARKER))
+    return { kind: 'ignored', reason: "the action's own comment" };
   const command = parseTrainCommand(body);
   if (!command) return { kind: 'ignored', reason: 'not a /train command' };
 
@@ -80,14 +115,20 @@ export async function handleTrainComment(octokit: Octokit, repo: RepoRef, payloa
 
   const permission = await getPermission(octokit, repo, author.login);
   if (!mayTrigger(permission)) {
-    return refuse(`${author.login} has ${permission} permission`, `@${who} \`/train\` needs write, maintain or admin permission on this repository (you have: ${permission}). No training was started.`);
+    return refuse(
+      `${author.login} has ${permission} permission`,
+      `@${who} \`/train\` needs write, maintain or admin permission on this repository (you have: ${permission}). No training was started.`,
+    );
   }
 
   const { data: pull } = await octokit.rest.pulls.get({ ...repo, pull_number: pr });
   const headRepo = pull.head.repo?.full_name ?? '';
   const isFork = headRepo !== `${repo.owner}/${repo.repo}`;
   if (isFork && !opts.allowForks) {
-    return refuse('pull request from a fork', `@${who} this pull request comes from a fork (${escapeMarkdown(headRepo || 'deleted repository')}). \`/train\` does not run code from forks on this runner unless the workflow sets \`allow_forks: true\`. No training was started.`);
+    return refuse(
+      'pull request from a fork',
+      `@${who} this pull request comes from a fork (${escapeMarkdown(headRepo || 'deleted repository')}). \`/train\` does not run code from forks on this runner unless the workflow sets \`allow_forks: true\`. No training was started.`,
+    );
   }
 
   if ('problems' in command) {
@@ -97,11 +138,25 @@ export async function handleTrainComment(octokit: Octokit, repo: RepoRef, payloa
   }
 
   await react(octokit, repo, commentId, REACTIONS.accepted);
-  return { kind: 'accepted', flags: command.flags, pr, headSha: pull.head.sha, headRef: pull.head.ref, headRepo, commentId, actor: author.login };
+  return {
+    kind: 'accepted',
+    flags: command.flags,
+    pr,
+    headSha: pull.head.sha,
+    headRef: pull.head.ref,
+    headRepo,
+    commentId,
+    actor: author.login,
+  };
 }
 
 /** 🚀 or 😕 on the triggering comment once training has finished. */
-export async function finishTrainComment(octokit: Octokit, repo: RepoRef, commentId: number, ok: boolean): Promise<void> {
+export async function finishTrainComment(
+  octokit: Octokit,
+  repo: RepoRef,
+  commentId: number,
+  ok: boolean,
+): Promise<void> {
   await react(octokit, repo, commentId, ok ? REACTIONS.success : REACTIONS.failure);
 }
 
@@ -141,7 +196,14 @@ async function react(octokit: Octokit, repo: RepoRef, commentId: number, content
  * then mode train), and the second check must not answer again. The reply names the comment it
  * answers in a hidden marker; found again like a sticky comment (findOwnComment).
  */
-async function reply(octokit: Octokit, repo: RepoRef, pr: number, commentId: number, text: string, selfLogin?: string): Promise<number> {
+async function reply(
+  octokit: Octokit,
+  repo: RepoRef,
+  pr: number,
+  commentId: number,
+  text: string,
+  selfLogin?: string,
+): Promise<number> {
   const marker = `${REPLY_MARKER}\n<!-- textclf:in-reply-to ${commentId} -->`;
   const earlier = await findOwnComment(octokit, repo, pr, marker, selfLogin);
   if (earlier) return earlier.id;
@@ -154,11 +216,30 @@ async function reply(octokit: Octokit, repo: RepoRef, pr: number, commentId: num
  * `accepted` is 'true'. Values are plain strings for core.setOutput.
  */
 export function chatOpsOutputs(d: ChatOpsDecision): Record<string, string> {
-  if (d.kind !== 'accepted') return { accepted: 'false', reason: d.kind === 'invalid' ? d.problems.join('; ') : d.reason, flags: '{}', head_sha: '', head_ref: '', pr_number: '' };
-  return { accepted: 'true', reason: '', flags: flagsOutput(d.flags), head_sha: d.headSha, head_ref: d.headRef, pr_number: String(d.pr) };
+  if (d.kind !== 'accepted')
+    return {
+      accepted: 'false',
+      reason: d.kind === 'invalid' ? d.problems.join('; ') : d.reason,
+      flags: '{}',
+      head_sha: '',
+      head_ref: '',
+      pr_number: '',
+    };
+  return {
+    accepted: 'true',
+    reason: '',
+    flags: flagsOutput(d.flags),
+    head_sha: d.headSha,
+    head_ref: d.headRef,
+    pr_number: String(d.pr),
+  };
 }
 
 /** Accepted flags as raw strings, to lay over the action's inputs before parseFlags. */
 export function flagsToRaw(flags: Flags): Record<string, string> {
-  return Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(flags)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
 }

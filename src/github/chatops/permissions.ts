@@ -13,7 +13,9 @@ export async function getPermission(octokit: Octokit, repo: RepoRef, username: s
     // role_name distinguishes maintain/triage; `permission` folds them into write/read.
     const role = (data.role_name ?? data.permission) as string;
     if ((TRIGGER as string[]).includes(role) || role === 'triage' || role === 'read') return role as Permission;
-    return (['admin', 'write', 'read'] as string[]).includes(data.permission) ? (data.permission as Permission) : 'none';
+    return (['admin', 'write', 'read'] as string[]).includes(data.permission)
+      ? (data.permission as Permission)
+      : 'none';
   } catch (e) {
     if ((e as { status?: number }).status === 404) return 'none';
     throw e;

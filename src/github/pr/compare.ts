@@ -1,13 +1,18 @@
 // The headline numbers of a run and their change against another run (baseline, previous
 // scheduled model, sweep trials). Accuracy/F1 deltas are in percentage points, loss in absolute units.
 import type { EvalMetrics, MetricsFile } from '../../metrics/types.js';
-import { escapeMarkdown, link } from '../../util/markdown-safe.js';
+import { link } from '../../util/markdown-safe.js';
 
 export type MetricName = 'accuracy' | 'f1' | 'loss';
 export const METRICS: readonly MetricName[] = ['accuracy', 'f1', 'loss'];
 export const METRIC_LABEL: Record<MetricName, string> = { accuracy: 'accuracy', f1: 'F1 (macro)', loss: 'loss' };
 
-export interface FinalMetrics { accuracy?: number; f1?: number; loss?: number; source: 'test' | 'validation' | 'train' | 'none' }
+export interface FinalMetrics {
+  accuracy?: number;
+  f1?: number;
+  loss?: number;
+  source: 'test' | 'validation' | 'train' | 'none';
+}
 
 /** The run's final evaluation: the test split if there was one, else the best (or last) validation epoch. */
 export function finalEval(m: MetricsFile): { metrics: EvalMetrics; source: 'test' | 'validation' } | undefined {
@@ -25,11 +30,18 @@ export function finalMetrics(m: MetricsFile): FinalMetrics {
   return last ? { loss: last.trainLoss, source: 'train' } : { source: 'none' };
 }
 
-export interface Delta { metric: MetricName; current?: number; baseline?: number; delta?: number; improved?: boolean }
+export interface Delta {
+  metric: MetricName;
+  current?: number;
+  baseline?: number;
+  delta?: number;
+  improved?: boolean;
+}
 
 export function compareMetrics(current: FinalMetrics, baseline: FinalMetrics | undefined): Delta[] {
   return METRICS.map((metric) => {
-    const c = current[metric], b = baseline?.[metric];
+    const c = current[metric],
+      b = baseline?.[metric];
     if (c === undefined || b === undefined) return { metric, current: c, baseline: b };
     const delta = c - b;
     return { metric, current: c, baseline: b, delta, improved: metric === 'loss' ? delta < 0 : delta > 0 };
@@ -51,11 +63,17 @@ export function formatDelta(d: Delta): string {
 }
 
 /** The markdown delta table (PR comment and job summary): this run against a linked baseline column. */
-export function deltaTable(current: FinalMetrics, baseline: { label: string; url?: string; metrics: FinalMetrics } | undefined): string[] {
+export function deltaTable(
+  current: FinalMetrics,
+  baseline: { label: string; url?: string; metrics: FinalMetrics } | undefined,
+): string[] {
   const head = baseline ? link(baseline.label, baseline.url) : 'baseline';
   return [
-    `| ${current.source} | this run | ${head} | Δ |`, '| --- | ---: | ---: | --- |',
-    ...compareMetrics(current, baseline?.metrics).map((d) =>
-      `| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`),
+    `| ${current.source} | this run | ${head} | Δ |`,
+    '| --- | ---: | ---: | --- |',
+    ...compareMetrics(current, baseline?.metrics).map(
+      (d) =>
+        `| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`,
+    ),
   ];
 }

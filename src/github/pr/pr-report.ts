@@ -8,7 +8,13 @@ import { previousScheduledModel } from '../schedule.js';
 import { finalMetrics } from './compare.js';
 import { pullRequestNumber, runUrl, type Octokit, type RunContext } from '../events.js';
 import { evaluateGates, type GateFailure, type GateOptions } from './gates.js';
-import { renderStickyBody, shouldComment, stickyMarker, upsertStickyComment, type CommentMode } from './sticky-comment.js';
+import {
+  renderStickyBody,
+  shouldComment,
+  stickyMarker,
+  upsertStickyComment,
+  type CommentMode,
+} from './sticky-comment.js';
 
 export interface PrReportInput {
   octokit: Octokit;
@@ -48,7 +54,11 @@ export function trainedSha(ctx: RunContext): string {
 /** comment: always on a push: the open PR whose head is this commit, if any. */
 export async function openPullForCommit(octokit: Octokit, ctx: RunContext): Promise<number | undefined> {
   if (!ctx.sha) return undefined;
-  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...ctx.repo, commit_sha: ctx.sha, per_page: 10 });
+  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+    ...ctx.repo,
+    commit_sha: ctx.sha,
+    per_page: 10,
+  });
   return data.find((p) => p.state === 'open' && p.head.sha === ctx.sha)?.number;
 }
 
@@ -60,9 +70,10 @@ export async function reportToPullRequest(input: PrReportInput): Promise<PrRepor
   try {
     // Scheduled runs compare with the previous scheduled model, everything else with the default branch.
     const src = { token: input.token, repo: ctx.repo };
-    const got = ctx.eventName === 'schedule'
-      ? await previousScheduledModel(input.octokit, src, ctx.runId, input.artifactMatch)
-      : await loadBaseline(input.octokit, src, { runId: ctx.runId, ...input.artifactMatch });
+    const got =
+      ctx.eventName === 'schedule'
+        ? await previousScheduledModel(input.octokit, src, ctx.runId, input.artifactMatch)
+        : await loadBaseline(input.octokit, src, { runId: ctx.runId, ...input.artifactMatch });
     baseline = got.baseline;
     baselineNote = got.reason;
   } catch (e) {
@@ -71,19 +82,39 @@ export async function reportToPullRequest(input: PrReportInput): Promise<PrRepor
     warn(baselineNote);
   }
   const base = baseline && {
-    label: ctx.eventName === 'schedule' ? `previous scheduled run ${baseline.run.id} @ ${baseline.run.headSha.slice(0, 7)}` : `${baseline.run.headBranch} @ ${baseline.run.headSha.slice(0, 7)}`,
-    url: baseline.run.url, metrics: finalMetrics(baseline.metrics),
+    label:
+      ctx.eventName === 'schedule'
+        ? `previous scheduled run ${baseline.run.id} @ ${baseline.run.headSha.slice(0, 7)}`
+        : `${baseline.run.headBranch} @ ${baseline.run.headSha.slice(0, 7)}`,
+    url: baseline.run.url,
+    metrics: finalMetrics(baseline.metrics),
   };
   const failures = evaluateGates(finalMetrics(input.metrics), base, input.gates);
   if (input.gates.failOnRegression !== undefined && !base) warn(`fail_on_regression not checked: ${baselineNote}`);
 
-  const pr = input.pr ?? pullRequestNumber(ctx) ?? (input.comment === 'always' ? await openPullForCommit(input.octokit, ctx) : undefined);
+  const pr =
+    input.pr ??
+    pullRequestNumber(ctx) ??
+    (input.comment === 'always' ? await openPullForCommit(input.octokit, ctx) : undefined);
   if (!shouldComment(input.comment, ctx.eventName, pr)) return { baseline, comparedWith: base, baselineNote, failures };
   const body = renderStickyBody({
-    title: `textclf · ${ctx.workflow} / ${ctx.job}`, sha: input.sha ?? trainedSha(ctx), runUrl: runUrl(ctx), metrics: input.metrics,
-    baseline: base, gates: input.gates.minAccuracy !== undefined || input.gates.failOnRegression !== undefined ? failures : undefined,
-    artifacts: input.artifacts, trigger: input.trigger, reportMarkdown: input.reportMarkdown,
+    title: `textclf · ${ctx.workflow} / ${ctx.job}`,
+    sha: input.sha ?? trainedSha(ctx),
+    runUrl: runUrl(ctx),
+    metrics: input.metrics,
+    baseline: base,
+    gates: input.gates.minAccuracy !== undefined || input.gates.failOnRegression !== undefined ? failures : undefined,
+    artifacts: input.artifacts,
+    trigger: input.trigger,
+    reportMarkdown: input.reportMarkdown,
   });
-  const { id } = await upsertStickyComment(input.octokit, ctx.repo, pr!, stickyMarker(ctx.workflow, ctx.job), body, input.selfLogin);
+  const { id } = await upsertStickyComment(
+    input.octokit,
+    ctx.repo,
+    pr!,
+    stickyMarker(ctx.workflow, ctx.job),
+    body,
+    input.selfLogin,
+  );
   return { baseline, comparedWith: base, baselineNote, failures, commentId: id, body };
 }

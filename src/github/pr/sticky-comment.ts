@@ -21,13 +21,23 @@ export function shouldComment(mode: CommentMode, eventName: string, pr: number |
   return eventName.startsWith('pull_request') || eventName === 'issue_comment';
 }
 
-export interface UpsertResult { id: number; created: boolean }
+export interface UpsertResult {
+  id: number;
+  created: boolean;
+}
 
 /**
  * Creates the comment or edits the one that starts with `marker`. Only comments by `selfLogin` (or
  * by a bot when unknown) are candidates, so a user quoting the marker cannot redirect our edits.
  */
-export async function upsertStickyComment(octokit: Octokit, repo: RepoRef, issueNumber: number, marker: string, body: string, selfLogin?: string): Promise<UpsertResult> {
+export async function upsertStickyComment(
+  octokit: Octokit,
+  repo: RepoRef,
+  issueNumber: number,
+  marker: string,
+  body: string,
+  selfLogin?: string,
+): Promise<UpsertResult> {
   const full = clampComment(`${marker}\n${body}`);
   const mine = await findOwnComment(octokit, repo, issueNumber, marker, selfLogin);
   if (mine) {
@@ -39,9 +49,21 @@ export async function upsertStickyComment(octokit: Octokit, repo: RepoRef, issue
 }
 
 /** Our earlier comment on the issue/PR that starts with `marker`: by `selfLogin`, or by a bot when that is unknown. */
-export async function findOwnComment(octokit: Octokit, repo: RepoRef, issueNumber: number, marker: string, selfLogin?: string): Promise<{ id: number } | undefined> {
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo, issue_number: issueNumber, per_page: 100 });
-  return comments.find((c) => (c.body ?? '').startsWith(marker) && (selfLogin ? c.user?.login === selfLogin : c.user?.type === 'Bot'));
+export async function findOwnComment(
+  octokit: Octokit,
+  repo: RepoRef,
+  issueNumber: number,
+  marker: string,
+  selfLogin?: string,
+): Promise<{ id: number } | undefined> {
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    ...repo,
+    issue_number: issueNumber,
+    per_page: 100,
+  });
+  return comments.find(
+    (c) => (c.body ?? '').startsWith(marker) && (selfLogin ? c.user?.login === selfLogin : c.user?.type === 'Bot'),
+  );
 }
 
 export interface StickyInput {
@@ -69,19 +91,33 @@ export function renderStickyBody(input: StickyInput): string {
   ];
   if (m.run.cancelled) lines.push('', '⚠️ Training was cancelled; these are the metrics so far.');
   if (input.trigger) {
-    const set = Object.entries(input.trigger.flags).map(([k, v]) => `${escapeMarkdown(k)}=${escapeValue(v)}`).join(', ');
+    const set = Object.entries(input.trigger.flags)
+      .map(([k, v]) => `${escapeMarkdown(k)}=${escapeValue(v)}`)
+      .join(', ');
     lines.push('', `Requested by @${safeLogin(input.trigger.actor)} with \`/train\`${set ? `: ${set}` : ''}`);
   }
   lines.push('', ...deltaTable(finalMetrics(m), input.baseline));
-  if (!input.baseline) lines.push('', '_No baseline: no successful run of this workflow with a metrics artifact on the default branch yet._');
+  if (!input.baseline)
+    lines.push(
+      '',
+      '_No baseline: no successful run of this workflow with a metrics artifact on the default branch yet._',
+    );
   if (input.gates) lines.push('', gateOutcome(input.gates));
-  if (input.artifacts?.length) lines.push('', `Artifacts: ${input.artifacts.map((a) => link(a.name, a.url)).join(' · ')}`);
+  if (input.artifacts?.length)
+    lines.push('', `Artifacts: ${input.artifacts.map((a) => link(a.name, a.url)).join(' · ')}`);
   const head = lines.join('\n');
   // The full report already has curves, epochs and per-class scores: embed it when it fits GitHub's
   // comment limit, else our compact sections, else only the head (many classes make big tables).
-  const report = input.reportMarkdown && `<details><summary>Full report</summary>\n\n${input.reportMarkdown}\n\n</details>`;
-  const tooLong = input.reportMarkdown ? '\n\n_The full report is too long for a comment: see the job summary or the artifact._' : '';
-  for (const body of [report && `${head}\n\n${report}`, `${head}\n\n${compactSections(m).join('\n\n')}${tooLong}`, `${head}${tooLong}`]) {
+  const report =
+    input.reportMarkdown && `<details><summary>Full report</summary>\n\n${input.reportMarkdown}\n\n</details>`;
+  const tooLong = input.reportMarkdown
+    ? '\n\n_The full report is too long for a comment: see the job summary or the artifact._'
+    : '';
+  for (const body of [
+    report && `${head}\n\n${report}`,
+    `${head}\n\n${compactSections(m).join('\n\n')}${tooLong}`,
+    `${head}${tooLong}`,
+  ]) {
     if (body && body.length <= MAX_BODY_CHARS) return body + '\n';
   }
   return `${head.slice(0, MAX_BODY_CHARS)}\n`;
@@ -98,15 +134,34 @@ function compactSections(m: MetricsFile): string[] {
   out.push(`<details><summary>Per-epoch metrics</summary>\n\n${epochTable(m).join('\n')}\n\n</details>`);
   const perClass = finalEval(m)?.metrics.perClass; // the same split and epoch as the delta table
   if (perClass?.length) {
-    out.push(['<details><summary>Per-class scores</summary>', '', '| label | precision | recall | F1 | support |', '| --- | ---: | ---: | ---: | ---: |',
-      ...perClass.map((c) => `| ${escapeMarkdown(c.label, 80)} | ${c.precision.toFixed(4)} | ${c.recall.toFixed(4)} | ${c.f1.toFixed(4)} | ${c.support} |`), '', '</details>'].join('\n'));
+    out.push(
+      [
+        '<details><summary>Per-class scores</summary>',
+        '',
+        '| label | precision | recall | F1 | support |',
+        '| --- | ---: | ---: | ---: | ---: |',
+        ...perClass.map(
+          (c) =>
+            `| ${escapeMarkdown(c.label, 80)} | ${c.precision.toFixed(4)} | ${c.recall.toFixed(4)} | ${c.f1.toFixed(4)} | ${c.support} |`,
+        ),
+        '',
+        '</details>',
+      ].join('\n'),
+    );
   }
   return out;
 }
 
 function epochTable(m: MetricsFile): string[] {
-  const rows = m.epochs.map((e) => `| ${e.epoch} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${formatMetric('loss', e.validation?.loss)} | ${formatMetric('accuracy', e.validation?.accuracy)} | ${formatMetric('f1', e.validation?.f1)} | ${e.seconds.toFixed(1)} |`);
-  return ['| epoch | step | train loss | val loss | val accuracy | val F1 | seconds |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |', ...rows];
+  const rows = m.epochs.map(
+    (e) =>
+      `| ${e.epoch} | ${e.step} | ${e.trainLoss.toFixed(4)} | ${formatMetric('loss', e.validation?.loss)} | ${formatMetric('accuracy', e.validation?.accuracy)} | ${formatMetric('f1', e.validation?.f1)} | ${e.seconds.toFixed(1)} |`,
+  );
+  return [
+    '| epoch | step | train loss | val loss | val accuracy | val F1 | seconds |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ];
 }
 
 /** A Mermaid xychart (rendered by GitHub) of train loss and validation accuracy per epoch. */
@@ -115,7 +170,13 @@ function epochCurve(m: MetricsFile): string | undefined {
   const fmt = (v: number) => (Number.isFinite(v) ? Number(v.toFixed(4)) : 0);
   const loss = m.epochs.map((e) => fmt(e.trainLoss));
   const acc = m.epochs.map((e) => fmt(e.validation?.accuracy ?? NaN));
-  const out = ['```mermaid', 'xychart-beta', '  title "train loss (line 1), validation accuracy (line 2)"', `  x-axis [${m.epochs.map((e) => e.epoch).join(', ')}]`, `  line [${loss.join(', ')}]`];
+  const out = [
+    '```mermaid',
+    'xychart-beta',
+    '  title "train loss (line 1), validation accuracy (line 2)"',
+    `  x-axis [${m.epochs.map((e) => e.epoch).join(', ')}]`,
+    `  line [${loss.join(', ')}]`,
+  ];
   if (m.epochs.some((e) => e.validation)) out.push(`  line [${acc.join(', ')}]`);
   out.push('```');
   return out.join('\n');

@@ -6,7 +6,11 @@ import { deltaTable, finalMetrics, type FinalMetrics } from './compare.js';
 import { gateOutcome, type GateFailure } from './gates.js';
 import { escapeMarkdown } from '../../util/markdown-safe.js';
 
-export interface ComparedWith { label: string; url?: string; metrics: FinalMetrics }
+export interface ComparedWith {
+  label: string;
+  url?: string;
+  metrics: FinalMetrics;
+}
 
 export interface ComparisonInput {
   metrics: MetricsFile;

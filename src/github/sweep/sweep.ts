@@ -17,7 +17,11 @@ export const MAX_TRIALS = 256;
 export class SweepError extends Error {
   override name = 'SweepError';
   constructor(readonly problems: string[]) {
-    super(`sweep: ${problems.join('; ')}. Valid keys: ${flagsFor('chatops').map((s) => s.name).join(', ')}. Example: learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]"`);
+    super(
+      `sweep: ${problems.join('; ')}. Valid keys: ${flagsFor('chatops')
+        .map((s) => s.name)
+        .join(', ')}. Example: learning_rate="[1e-5, 2e-5]" batch_size="[16, 32]"`,
+    );
   }
 }
 
@@ -29,7 +33,10 @@ export function parseSweep(text: string): SweepSpace {
   const space: SweepSpace = [];
   for (const { key, value } of pairs) {
     const spec = flagsFor('chatops').find((s) => s.name === key);
-    if (!spec) { problems.push(`unknown key '${key}'`); continue; }
+    if (!spec) {
+      problems.push(`unknown key '${key}'`);
+      continue;
+    }
     try {
       space.push({ key, values: expand(spec, value.trim(), rand) });
     } catch (e) {
@@ -57,7 +64,8 @@ function expand(spec: FlagSpec, value: string, rand: () => number): FlagValue[] 
     if (args.length !== 3 || ![lo, hi, n].every(Number.isFinite) || lo >= hi || !Number.isInteger(n) || n < 1) {
       throw new Error(`${spec.name}: ${dist[1]}(low, high, n) needs numbers low < high and an integer n >= 1`);
     }
-    if (spec.type !== 'int' && spec.type !== 'float') throw new Error(`${spec.name}: ${dist[1]}() needs a numeric flag`);
+    if (spec.type !== 'int' && spec.type !== 'float')
+      throw new Error(`${spec.name}: ${dist[1]}() needs a numeric flag`);
     if (dist[1] === 'loguniform' && lo <= 0) throw new Error(`${spec.name}: loguniform needs low > 0`);
     const draws = Array.from({ length: n }, () => {
       const u = rand();
@@ -70,7 +78,10 @@ function expand(spec: FlagSpec, value: string, rand: () => number): FlagValue[] 
 }
 
 function splitItems(s: string): string[] {
-  return s.split(',').map((x) => x.trim().replace(/^(["'])(.*)\1$/, '$2')).filter((x) => x.length > 0);
+  return s
+    .split(',')
+    .map((x) => x.trim().replace(/^(["'])(.*)\1$/, '$2'))
+    .filter((x) => x.length > 0);
 }
 
 function dedupe(v: FlagValue[]): FlagValue[] {
@@ -82,7 +93,11 @@ function seededRandom(text: string): () => number {
   return mulberry32(createHash('sha256').update(text).digest().readUInt32LE(0));
 }
 
-export interface MatrixEntry { trial: string; flags: string; [key: string]: FlagValue }
+export interface MatrixEntry {
+  trial: string;
+  flags: string;
+  [key: string]: FlagValue;
+}
 
 /** The cartesian product as `{ include: [...] }` for `strategy.matrix: ${{ fromJSON(...) }}`. */
 export function planSweep(space: SweepSpace): { include: MatrixEntry[] } {
@@ -90,17 +105,30 @@ export function planSweep(space: SweepSpace): { include: MatrixEntry[] } {
   for (const { key, values } of space) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
   const width = String(combos.length).length;
   return {
-    include: combos.map((c, i) => ({ trial: `trial-${String(i + 1).padStart(width, '0')}`, flags: JSON.stringify(c), ...c })),
+    include: combos.map((c, i) => ({
+      trial: `trial-${String(i + 1).padStart(width, '0')}`,
+      flags: JSON.stringify(c),
+      ...c,
+    })),
   };
 }
 
-export interface TrialResult { name: string; metrics: MetricsFile; final: FinalMetrics }
+export interface TrialResult {
+  name: string;
+  metrics: MetricsFile;
+  final: FinalMetrics;
+}
 
 /** Highest accuracy wins, then F1, then lower loss; trials without accuracy rank last. */
 export function bestTrial(trials: TrialResult[]): TrialResult | undefined {
-  const score = (t: TrialResult) => [t.final.accuracy ?? -Infinity, t.final.f1 ?? -Infinity, -(t.final.loss ?? Infinity)];
+  const score = (t: TrialResult) => [
+    t.final.accuracy ?? -Infinity,
+    t.final.f1 ?? -Infinity,
+    -(t.final.loss ?? Infinity),
+  ];
   return [...trials].sort((a, b) => {
-    const sa = score(a), sb = score(b);
+    const sa = score(a),
+      sb = score(b);
     for (let i = 0; i < sa.length; i++) if (sa[i] !== sb[i]) return sb[i] - sa[i];
     return a.name.localeCompare(b.name);
   })[0];
@@ -126,7 +154,9 @@ export function renderSweepTable(trials: TrialResult[]): string {
     const mark = t === best ? '★' : '';
     const name = t === best ? `**${escapeMarkdown(t.name)}**` : escapeMarkdown(t.name);
     const cells = keys.map((k) => escapeValue(t.metrics.run.flags[k] ?? '–'));
-    lines.push(`| ${mark} | ${name} | ${cells.join(' | ')}${keys.length ? ' | ' : ''}${formatMetric('accuracy', t.final.accuracy)} | ${formatMetric('f1', t.final.f1)} | ${formatMetric('loss', t.final.loss)} | ${t.metrics.epochs.length} | ${t.metrics.run.wallSeconds?.toFixed(0) ?? '–'} |`);
+    lines.push(
+      `| ${mark} | ${name} | ${cells.join(' | ')}${keys.length ? ' | ' : ''}${formatMetric('accuracy', t.final.accuracy)} | ${formatMetric('f1', t.final.f1)} | ${formatMetric('loss', t.final.loss)} | ${t.metrics.epochs.length} | ${t.metrics.run.wallSeconds?.toFixed(0) ?? '–'} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -23,11 +23,15 @@ export interface BertConfig {
 }
 
 export function readBertConfig(path: string): BertConfig {
-  return parseBertConfig(readJsonFile(path, (m) => new ModelError(path, m)), path);
+  return parseBertConfig(
+    readJsonFile(path, (m) => new ModelError(path, m)),
+    path,
+  );
 }
 
 export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ModelError(file, `${file}: expected a JSON object`);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new ModelError(file, `${file}: expected a JSON object`);
   const c = json as Record<string, unknown>;
   const bad = (key: string, want: string) =>
     new ModelError(file, `${file}: "${key}" is ${JSON.stringify(c[key])}; expected ${want}`);
@@ -39,22 +43,33 @@ export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig
   };
   const num = (key: string, dflt: number, lo: number, hi: number, open = false): number => {
     const v = c[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) throw bad(key, `a number in ${open ? '(' : '['}${lo}, ${hi}]`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo))
+      throw bad(key, `a number in ${open ? '(' : '['}${lo}, ${hi}]`);
     return v;
   };
   if (c.model_type !== undefined && c.model_type !== 'bert') {
-    throw new ModelError(file, `${file}: model_type is ${JSON.stringify(c.model_type)}; only "bert" (BertForSequenceClassification) is supported. Use a BERT checkpoint such as bert-base-uncased.`);
+    throw new ModelError(
+      file,
+      `${file}: model_type is ${JSON.stringify(c.model_type)}; only "bert" (BertForSequenceClassification) is supported. Use a BERT checkpoint such as bert-base-uncased.`,
+    );
   }
   const act = c.hidden_act ?? 'gelu';
   if (act !== 'gelu') {
-    throw new ModelError(file, `${file}: hidden_act is ${JSON.stringify(act)}; only "gelu" (exact erf GELU, as in bert-base-*) is supported. Use a checkpoint trained with hidden_act "gelu".`);
+    throw new ModelError(
+      file,
+      `${file}: hidden_act is ${JSON.stringify(act)}; only "gelu" (exact erf GELU, as in bert-base-*) is supported. Use a checkpoint trained with hidden_act "gelu".`,
+    );
   }
   const pet = c.position_embedding_type ?? 'absolute';
-  if (pet !== 'absolute') throw bad('position_embedding_type', '"absolute" (relative position embeddings are not supported)');
+  if (pet !== 'absolute')
+    throw bad('position_embedding_type', '"absolute" (relative position embeddings are not supported)');
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   if (hiddenSize % numHeads !== 0) {
-    throw new ModelError(file, `${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`);
+    throw new ModelError(
+      file,
+      `${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`,
+    );
   }
   const cfg: BertConfig = {
     hiddenSize,
@@ -71,11 +86,13 @@ export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig
     raw: c,
   };
   if (c.id2label !== undefined) {
-    if (!c.id2label || typeof c.id2label !== 'object' || Object.values(c.id2label).some((v) => typeof v !== 'string')) throw bad('id2label', 'an object mapping ids to label names');
+    if (!c.id2label || typeof c.id2label !== 'object' || Object.values(c.id2label).some((v) => typeof v !== 'string'))
+      throw bad('id2label', 'an object mapping ids to label names');
     cfg.id2label = c.id2label as Record<string, string>;
   }
   if (c.label2id !== undefined) {
-    if (!c.label2id || typeof c.label2id !== 'object' || Object.values(c.label2id).some((v) => !Number.isInteger(v))) throw bad('label2id', 'an object mapping label names to ids');
+    if (!c.label2id || typeof c.label2id !== 'object' || Object.values(c.label2id).some((v) => !Number.isInteger(v)))
+      throw bad('label2id', 'an object mapping label names to ids');
     cfg.label2id = c.label2id as Record<string, number>;
   }
   return cfg;

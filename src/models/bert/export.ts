@@ -3,7 +3,7 @@
 // the directory in pipeline('text-classification', dir).
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Graph, Value } from '../../onnx/graph.js';
+import { Graph, type Value } from '../../onnx/graph.js';
 import { toModelBytes } from '../../onnx/serialize.js';
 import { replaceFileAtomic, writeFileAtomic, writeJsonAtomic } from '../../util/atomic-write.js';
 import { writeSafetensors, type SafeTensor } from '../safetensors.js';
@@ -39,7 +39,12 @@ export interface ExportOptions {
 }
 
 /** Writes a Hugging Face model directory: config.json, model.safetensors, tokenizer files, onnx/model.onnx. */
-export function writeModelDir(dir: string, model: BertModel, weights: Map<string, Float32Array>, opts: ExportOptions): void {
+export function writeModelDir(
+  dir: string,
+  model: BertModel,
+  weights: Map<string, Float32Array>,
+  opts: ExportOptions,
+): void {
   mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, SafeTensor>();
   for (const p of model.params) tensors.set(p.name, { dtype: 'float32', shape: p.shape, data: weights.get(p.name)! });
@@ -48,13 +53,24 @@ export function writeModelDir(dir: string, model: BertModel, weights: Map<string
   writeJsonAtomic(join(dir, 'tokenizer_config.json'), {
     tokenizer_class: 'BertTokenizer',
     do_lower_case: opts.doLowerCase ?? true,
-    pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', mask_token: '[MASK]',
+    pad_token: '[PAD]',
+    unk_token: '[UNK]',
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    mask_token: '[MASK]',
     model_max_length: opts.maxLength ?? model.config.maxPositions,
   });
-  for (const [src, name] of [[opts.tokenizerJson, 'tokenizer.json'], [opts.vocabTxt, 'vocab.txt']] as const) {
+  for (const [src, name] of [
+    [opts.tokenizerJson, 'tokenizer.json'],
+    [opts.vocabTxt, 'vocab.txt'],
+  ] as const) {
     if (src && existsSync(src) && src !== join(dir, name)) {
       replaceFileAtomic(join(dir, name), (tmp) => copyFileSync(src, tmp));
     }
   }
-  if (opts.onnx !== false) writeFileAtomic(join(dir, 'onnx', 'model.onnx'), toModelBytes(buildInferenceGraph(model, weights), { producer: 'textclf' }));
+  if (opts.onnx !== false)
+    writeFileAtomic(
+      join(dir, 'onnx', 'model.onnx'),
+      toModelBytes(buildInferenceGraph(model, weights), { producer: 'textclf' }),
+    );
 }

@@ -5,7 +5,7 @@
 // Gemm(x, W, b, transB=1) on the HF [out, in] weight (no transposes of weights per step); only
 // attention is 4-D.
 import type { DType } from '../../onnx/dtype.js';
-import { Attr, float, Graph, Shape, Value } from '../../onnx/graph.js';
+import { type Attr, float, type Graph, type Shape, type Value } from '../../onnx/graph.js';
 import type { BatchInputSpec, ForwardOutputs, ParamSpec, TrainableModel } from '../../engine/contract.js';
 import type { BertConfig } from './config.js';
 import { bertParamSpecs } from './params.js';
@@ -34,14 +34,23 @@ export class BertModel implements TrainableModel {
   readonly attentionDropout: number;
   readonly dtype: DType;
 
-  constructor(readonly config: BertConfig, readonly numLabels: number, private readonly opts: BertModelOptions = {}) {
+  constructor(
+    readonly config: BertConfig,
+    readonly numLabels: number,
+    private readonly opts: BertModelOptions = {},
+  ) {
     this.params = bertParamSpecs(config, numLabels);
     this.hiddenDropout = opts.dropout ?? config.hiddenDropout;
     this.attentionDropout = opts.dropout ?? config.attentionDropout;
     this.dtype = opts.dtype ?? 'float32';
   }
 
-  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: { train: boolean }): ForwardOutputs {
+  forward(
+    g: Graph,
+    params: Map<string, Value>,
+    batch: Record<string, Value>,
+    opts: { train: boolean },
+  ): ForwardOutputs {
     return new BertBuilder(g, this, params, opts.train, this.opts.seed ?? 0).build(batch);
   }
 }
@@ -80,8 +89,12 @@ class BertBuilder {
     // has no double-stash kernel and the default float32 stash would mix types, so the gradient
     // recomputes the statistics instead.
     const outputs = x.dtype === 'float64' ? 1 : 3;
-    return this.g.node('LayerNormalization', [x, this.param(`${name}.weight`), this.param(`${name}.bias`)],
-      { axis: -1, epsilon: float(this.c.layerNormEps) }, { outputs })[0];
+    return this.g.node(
+      'LayerNormalization',
+      [x, this.param(`${name}.weight`), this.param(`${name}.bias`)],
+      { axis: -1, epsilon: float(this.c.layerNormEps) },
+      { outputs },
+    )[0];
   }
 
   private dropout(x: Value, ratio: number): Value {
@@ -116,10 +129,15 @@ class BertBuilder {
 
   build(batch: Record<string, Value>): ForwardOutputs {
     const { g, c } = this;
-    const ids = batch.input_ids, mask = batch.attention_mask, types = batch.token_type_ids;
-    if (!ids || !mask || !types) throw new Error('BERT forward: the batch needs input_ids, attention_mask and token_type_ids');
+    const ids = batch.input_ids,
+      mask = batch.attention_mask,
+      types = batch.token_type_ids;
+    if (!ids || !mask || !types)
+      throw new Error('BERT forward: the batch needs input_ids, attention_mask and token_type_ids');
     const [B, T] = ids.shape;
-    const H = c.hiddenSize, A = c.numHeads, D = H / A;
+    const H = c.hiddenSize,
+      A = c.numHeads,
+      D = H / A;
 
     // Embeddings: word + position + token type. Positions are rows 0..T-1 of the table, gathered
     // with Range (no position_ids input); a Slice with a run-time end would do the same forward,
@@ -127,7 +145,10 @@ class BertBuilder {
     const idsShape = g.op('Shape', [ids]);
     const seqLen = g.op('Gather', [idsShape, g.constant('int64', [1], [])]);
     const positions = g.op('Range', [g.constant('int64', [0], []), seqLen, g.constant('int64', [1], [])]);
-    const pos = assertShape(g.op('Gather', [this.param('bert.embeddings.position_embeddings.weight'), positions]), [T, H]);
+    const pos = assertShape(g.op('Gather', [this.param('bert.embeddings.position_embeddings.weight'), positions]), [
+      T,
+      H,
+    ]);
     const word = g.op('Gather', [this.param('bert.embeddings.word_embeddings.weight'), ids]);
     const type = g.op('Gather', [this.param('bert.embeddings.token_type_embeddings.weight'), types]);
     const emb3 = g.op('Add', [g.op('Add', [word, pos]), type]);
@@ -141,7 +162,8 @@ class BertBuilder {
     const ext = g.op('Unsqueeze', [g.op('Mul', [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
 
     const heads4 = g.op('Concat', [idsShape, g.ints([A, D])], { axis: 0 }); // [B, T, A, D]
-    const toHeads = (v: Value, perm: number[]) => g.op('Transpose', [assertShape(g.op('Reshape', [v, heads4]), [B, T, A, D])], { perm });
+    const toHeads = (v: Value, perm: number[]) =>
+      g.op('Transpose', [assertShape(g.op('Reshape', [v, heads4]), [B, T, A, D])], { perm });
     const flat = g.ints([-1, H]);
 
     for (let i = 0; i < c.numLayers; i++) {
@@ -162,7 +184,10 @@ class BertBuilder {
 
     // Pooler on [CLS] (position 0 of each sequence).
     const x3 = assertShape(g.op('Reshape', [x, g.op('Concat', [idsShape, g.ints([H])], { axis: 0 })]), [B, T, H]);
-    const cls = assertShape(g.op('Reshape', [g.op('Slice', [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [B, H]);
+    const cls = assertShape(g.op('Reshape', [g.op('Slice', [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [
+      B,
+      H,
+    ]);
     const pooled = this.dropout(g.op('Tanh', [this.linear(cls, 'bert.pooler.dense')]), this.m.hiddenDropout);
     const logits = this.linear(pooled, 'classifier');
     const labels = batch.labels;

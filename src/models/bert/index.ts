@@ -37,6 +37,9 @@ export async function loadBert(o: LoadBertOptions): Promise<LoadedBert> {
   const files = await resolveModel(o.modelNameOrPath, { hubUrl: o.hubUrl, cacheDir: o.cacheDir });
   const config = readBertConfig(files.config);
   const model = new BertModel(config, o.labels.length, { dropout: o.dropout, seed: o.seed });
-  const { values, ...report } = loadBertWeights(files.weights, model.params, config, { seed: o.seed, modelName: o.modelNameOrPath });
+  const { values, ...report } = loadBertWeights(files.weights, model.params, config, {
+    seed: o.seed,
+    modelName: o.modelNameOrPath,
+  });
   return { files, config, model, weights: values, report };
 }

@@ -7,7 +7,8 @@ import { numElements } from '../../util/shape.js';
 /** Standard normal samples (Box-Muller, both outputs used). */
 export function fillNormal(out: Float32Array, std: number, rand: () => number): Float32Array {
   for (let i = 0; i < out.length; i += 2) {
-    const u = 1 - rand(), v = rand();
+    const u = 1 - rand(),
+      v = rand();
     const r = Math.sqrt(-2 * Math.log(u)) * std;
     out[i] = r * Math.cos(2 * Math.PI * v);
     if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * v);

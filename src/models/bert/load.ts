@@ -51,9 +51,16 @@ export function loadBertWeights(
   for (const [key, t] of tensors) {
     const name = canonicalKey(key);
     if (IGNORED.some((r) => r.test(name))) continue;
-    if (!wanted.has(name) || t.dtype !== 'float32') { unexpected.push(key); continue; }
+    if (!wanted.has(name) || t.dtype !== 'float32') {
+      unexpected.push(key);
+      continue;
+    }
     const prev = found.get(name);
-    if (prev) throw new ModelError(weightsPath, `${weightsPath}: both '${prev.key}' and '${key}' hold ${name}; keep one of them`);
+    if (prev)
+      throw new ModelError(
+        weightsPath,
+        `${weightsPath}: both '${prev.key}' and '${key}' hold ${name}; keep one of them`,
+      );
     found.set(name, { key, shape: t.shape, data: t.data });
   }
   const values = new Map<string, Float32Array>();
@@ -62,9 +69,15 @@ export function loadBertWeights(
   for (const s of specs) {
     const f = found.get(s.name);
     const sameShape = f && f.shape.length === s.shape.length && f.shape.every((d, i) => d === s.shape[i]);
-    if (f && sameShape) { values.set(s.name, f.data); continue; }
+    if (f && sameShape) {
+      values.set(s.name, f.data);
+      continue;
+    }
     if (f && !s.name.startsWith('classifier.')) {
-      throw new ModelError(weightsPath, `${weightsPath}: '${f.key}' has shape [${f.shape}] but config.json implies [${s.shape}] for ${s.name}; config.json and the weights do not belong together`);
+      throw new ModelError(
+        weightsPath,
+        `${weightsPath}: '${f.key}' has shape [${f.shape}] but config.json implies [${s.shape}] for ${s.name}; config.json and the weights do not belong together`,
+      );
     }
     if (f) mismatched.push({ name: s.name, found: f.shape, expected: s.shape });
     else missing.push(s.name);
@@ -73,26 +86,48 @@ export function loadBertWeights(
   if (values.size !== specs.length || [...values.values()].some((v, i) => v.length !== numElements(specs[i].shape))) {
     throw new Error('internal: weight table does not match the parameter list');
   }
-  return { values, missing, unexpected, mismatched, warnings: warningsFor(opts.modelName ?? weightsPath, missing, unexpected, mismatched) };
+  return {
+    values,
+    missing,
+    unexpected,
+    mismatched,
+    warnings: warningsFor(opts.modelName ?? weightsPath, missing, unexpected, mismatched),
+  };
 }
 
 /** The messages transformers' from_pretrained logs (modeling_utils._load_pretrained_model). */
-function warningsFor(at: string, missing: string[], unexpected: string[], mismatched: LoadReport['mismatched']): string[] {
+function warningsFor(
+  at: string,
+  missing: string[],
+  unexpected: string[],
+  mismatched: LoadReport['mismatched'],
+): string[] {
   const out: string[] = [];
   const list = (xs: string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
   if (unexpected.length) {
-    out.push(`Some weights of the model checkpoint at ${at} were not used when initializing ${CLASS}: ${list(unexpected)}\n`
-      + `- This IS expected if you are initializing ${CLASS} from the checkpoint of a model trained on another task or with another architecture (e.g. initializing a ${CLASS} model from a BertForPreTraining model).\n`
-      + `- This IS NOT expected if you are initializing ${CLASS} from the checkpoint of a model that you expect to be exactly identical (initializing a ${CLASS} model from a ${CLASS} model).`);
+    out.push(
+      `Some weights of the model checkpoint at ${at} were not used when initializing ${CLASS}: ${list(unexpected)}\n` +
+        `- This IS expected if you are initializing ${CLASS} from the checkpoint of a model trained on another task or with another architecture (e.g. initializing a ${CLASS} model from a BertForPreTraining model).\n` +
+        `- This IS NOT expected if you are initializing ${CLASS} from the checkpoint of a model that you expect to be exactly identical (initializing a ${CLASS} model from a ${CLASS} model).`,
+    );
   }
   if (missing.length) {
-    out.push(`Some weights of ${CLASS} were not initialized from the model checkpoint at ${at} and are newly initialized: ${list(missing)}\n`
-      + 'You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.');
+    out.push(
+      `Some weights of ${CLASS} were not initialized from the model checkpoint at ${at} and are newly initialized: ${list(missing)}\n` +
+        'You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.',
+    );
   }
   if (mismatched.length) {
-    out.push(`Some weights of ${CLASS} were not initialized from the model checkpoint at ${at} and are newly initialized because the shapes did not match:\n`
-      + mismatched.map((m) => `- ${m.name}: found shape [${m.found.join(', ')}] in the checkpoint and [${m.expected.join(', ')}] in the model instantiated`).join('\n')
-      + '\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.');
+    out.push(
+      `Some weights of ${CLASS} were not initialized from the model checkpoint at ${at} and are newly initialized because the shapes did not match:\n` +
+        mismatched
+          .map(
+            (m) =>
+              `- ${m.name}: found shape [${m.found.join(', ')}] in the checkpoint and [${m.expected.join(', ')}] in the model instantiated`,
+          )
+          .join('\n') +
+        '\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.',
+    );
   }
   return out;
 }

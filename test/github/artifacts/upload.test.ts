@@ -4,16 +4,24 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { lineLogger } from '../../../src/util/logger.js';
-import { artifactName, ArtifactUploadError, collectFiles, selectCheckpoints, uploadArtifact } from '../../../src/github/artifacts/upload.js';
+import {
+  artifactName,
+  ArtifactUploadError,
+  collectFiles,
+  selectCheckpoints,
+  uploadArtifact,
+} from '../../../src/github/artifacts/upload.js';
 import { sampleMetrics } from '../../report/fixture.js';
 import { startArtifactService, type ArtifactService } from '../../helpers/artifact-service.js';
 import { startAzurite, type Azurite } from '../../helpers/azurite.js';
 
 function walkRel(root: string, dir = root): string[] {
-  return readdirSync(dir).flatMap((e: string) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? walkRel(root, p) : [relative(root, p)];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((e: string) => {
+      const p = join(dir, e);
+      return statSync(p).isDirectory() ? walkRel(root, p) : [relative(root, p)];
+    })
+    .sort();
 }
 
 describe('artifacts', () => {
@@ -35,8 +43,11 @@ describe('artifacts', () => {
   beforeEach(() => {
     work = mkdtempSync(join(tmpdir(), 'artifacts-'));
     Object.assign(process.env, {
-      ACTIONS_RUNTIME_TOKEN: service.runtimeToken, ACTIONS_RESULTS_URL: service.url,
-      GITHUB_REPOSITORY: 'octo/textclf', GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '2',
+      ACTIONS_RUNTIME_TOKEN: service.runtimeToken,
+      ACTIONS_RESULTS_URL: service.url,
+      GITHUB_REPOSITORY: 'octo/textclf',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_RUN_ATTEMPT: '2',
     });
     delete process.env.GITHUB_SERVER_URL;
   });
@@ -47,13 +58,19 @@ describe('artifacts', () => {
 
   function outputDir(): string {
     const out = join(work, 'run');
-    const put = (p: string, data: string | Uint8Array) => { mkdirSync(join(out, p, '..'), { recursive: true }); writeFileSync(join(out, p), data); };
+    const put = (p: string, data: string | Uint8Array) => {
+      mkdirSync(join(out, p, '..'), { recursive: true });
+      writeFileSync(join(out, p), data);
+    };
     put('metrics.json', JSON.stringify(sampleMetrics()));
     put('metrics.jsonl', '{"type":"step"}\n');
     put('predictions.csv', 'row,label,prediction\n1,positive,positive\n');
     put('tensorboard/train/events.out.tfevents.1.host', Uint8Array.from([1, 2, 3, 250]));
     for (const e of [1, 2, 3]) {
-      put(`checkpoints/epoch-${e}/model.safetensors`, Uint8Array.from({ length: 4096 }, (_, i) => (i * e) & 0xff));
+      put(
+        `checkpoints/epoch-${e}/model.safetensors`,
+        Uint8Array.from({ length: 4096 }, (_, i) => (i * e) & 0xff),
+      );
       put(`checkpoints/epoch-${e}/config.json`, `{"epoch":${e}}`);
     }
     put('unrelated.tmp', 'not uploaded');
@@ -80,10 +97,15 @@ describe('artifacts', () => {
     const down = join(work, 'download');
     await new DefaultArtifactClient().downloadArtifact(r.id, { path: down });
     expect(walkRel(down)).toEqual([
-      'checkpoints/epoch-2/config.json', 'checkpoints/epoch-2/model.safetensors',
-      'metrics.json', 'metrics.jsonl', 'predictions.csv', 'tensorboard/train/events.out.tfevents.1.host',
+      'checkpoints/epoch-2/config.json',
+      'checkpoints/epoch-2/model.safetensors',
+      'metrics.json',
+      'metrics.jsonl',
+      'predictions.csv',
+      'tensorboard/train/events.out.tfevents.1.host',
     ]);
-    for (const f of walkRel(down)) expect(Buffer.compare(readFileSync(join(down, f)), readFileSync(join(out, f)))).toBe(0);
+    for (const f of walkRel(down))
+      expect(Buffer.compare(readFileSync(join(down, f)), readFileSync(join(out, f)))).toBe(0);
   }, 60_000);
 
   test("'last' keeps the final state (else the last epoch), 'all' keeps every epoch", () => {
@@ -91,10 +113,16 @@ describe('artifacts', () => {
     withFinal.checkpoints.push({ epoch: 'final', path: 'checkpoints/final' });
     expect(selectCheckpoints(withFinal, 'last')).toEqual(['checkpoints/final']);
     expect(selectCheckpoints(withFinal, 'best')).toEqual(['checkpoints/epoch-2']);
-    expect(selectCheckpoints({ ...withFinal, run: { ...withFinal.run, cancelled: true } }, 'best')).toEqual(['checkpoints/epoch-2', 'checkpoints/final']);
+    expect(selectCheckpoints({ ...withFinal, run: { ...withFinal.run, cancelled: true } }, 'best')).toEqual([
+      'checkpoints/epoch-2',
+      'checkpoints/final',
+    ]);
     expect(selectCheckpoints(withFinal, 'all')).toHaveLength(4);
     const out = outputDir();
-    const ckpts = (p: 'all' | 'last') => collectFiles(out, sampleMetrics(), p).map((f) => relative(out, f)).filter((f) => f.startsWith('checkpoints/') && f.endsWith('config.json'));
+    const ckpts = (p: 'all' | 'last') =>
+      collectFiles(out, sampleMetrics(), p)
+        .map((f) => relative(out, f))
+        .filter((f) => f.startsWith('checkpoints/') && f.endsWith('config.json'));
     expect(ckpts('last')).toEqual(['checkpoints/epoch-3/config.json']);
     expect(ckpts('all')).toEqual([1, 2, 3].map((e) => `checkpoints/epoch-${e}/config.json`));
   });
@@ -102,7 +130,14 @@ describe('artifacts', () => {
   test('an upload that keeps failing names the local path after the retries', async () => {
     const out = outputDir();
     service.failNext('CreateArtifact', 3, 400);
-    const err = await uploadArtifact({ name: 'failing', rootDir: out, files: collectFiles(out, sampleMetrics(), 'last'), log, attempts: 3, backoffMs: 10 }).catch((e) => e);
+    const err = await uploadArtifact({
+      name: 'failing',
+      rootDir: out,
+      files: collectFiles(out, sampleMetrics(), 'last'),
+      log,
+      attempts: 3,
+      backoffMs: 10,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(ArtifactUploadError);
     expect(err.message).toContain(`failed after 3 attempts`);
     expect(err.message).toContain(`remain on the runner at ${out}`);
@@ -125,7 +160,14 @@ describe('artifacts', () => {
   test('a transient failure is retried and the upload succeeds', async () => {
     const out = outputDir();
     service.failNext('CreateArtifact', 1, 400);
-    const r = await uploadArtifact({ name: 'flaky', rootDir: out, files: collectFiles(out, sampleMetrics(), 'last'), log, attempts: 3, backoffMs: 10 });
+    const r = await uploadArtifact({
+      name: 'flaky',
+      rootDir: out,
+      files: collectFiles(out, sampleMetrics(), 'last'),
+      log,
+      attempts: 3,
+      backoffMs: 10,
+    });
     expect(service.artifacts.find((a) => a.id === r.id)?.finalized).toBe(true);
   }, 60_000);
 });

@@ -31,11 +31,17 @@ useGitHubFake(async (f) => {
   root = mkdtempSync(join(tmpdir(), 'textclf-chatops-e2e-'));
   demo = await prepareDemo(join(root, 'demo'), 42);
 });
-afterAll(async () => { rmSync(root, { recursive: true, force: true }); });
+afterAll(async () => {
+  rmSync(root, { recursive: true, force: true });
+});
 
 function commentEvent(login: string, body: string): IssueCommentPayload {
   const c = fake.addComment(PR, body, fake.user(login));
-  return { action: 'created', comment: { id: c.id, body, user: { login, type: 'User' } }, issue: { number: PR, pull_request: { url: 'x' } } };
+  return {
+    action: 'created',
+    comment: { id: c.id, body, user: { login, type: 'User' } },
+    issue: { number: PR, pull_request: { url: 'x' } },
+  };
 }
 
 /** What the action's main does for `mode: train` on an issue_comment event, minus @actions/core. */
@@ -43,14 +49,33 @@ async function onComment(payload: IssueCommentPayload, runId: number, trainings:
   const octokit = getOctokit('ghs_e2e', { baseUrl: fake.url });
   const repo = { owner: fake.owner, repo: fake.repo };
   const ctx: RunContext = {
-    eventName: 'issue_comment', payload: payload as unknown as Record<string, unknown>, repo, runId, runAttempt: 1, workflow: 'textclf /train', job: 'train',
-    sha: 'd'.repeat(40), ref: 'refs/heads/main', serverUrl: 'https://github.com', apiUrl: fake.url,
+    eventName: 'issue_comment',
+    payload: payload as unknown as Record<string, unknown>,
+    repo,
+    runId,
+    runAttempt: 1,
+    workflow: 'textclf /train',
+    job: 'train',
+    sha: 'd'.repeat(40),
+    ref: 'refs/heads/main',
+    serverUrl: 'https://github.com',
+    apiUrl: fake.url,
   };
   const deps = { octokit, token: 'ghs_e2e', ctx };
   // The workflow's inputs (here max_epochs: 5); the comment's flags are laid over them.
   const inputs = {
-    ...demo, max_epochs: '5', batch_size: '16', limit_train_batches: '6', learning_rate: '0.001', warmup_steps: '2',
-    max_length: '32', dropout: '0', seed: '3', output_dir: join(root, `run-${runId}`), fail_on_regression: '0.5', comment: 'auto',
+    ...demo,
+    max_epochs: '5',
+    batch_size: '16',
+    limit_train_batches: '6',
+    learning_rate: '0.001',
+    warmup_steps: '2',
+    max_length: '32',
+    dropout: '0',
+    seed: '3',
+    output_dir: join(root, `run-${runId}`),
+    fail_on_regression: '0.5',
+    comment: 'auto',
   };
   const gh = flow.githubInputs(parseFlags(inputs, 'action'));
   const before = await flow.beforeTraining(deps, gh);
@@ -64,16 +89,32 @@ async function onComment(payload: IssueCommentPayload, runId: number, trainings:
     throw e;
   }
   trainings.push(result.metrics);
-  const after = await flow.afterTraining(deps, gh, before, { metrics: result.metrics, reportMarkdown: readFileSync(result.reportPath, 'utf8') });
+  const after = await flow.afterTraining(deps, gh, before, {
+    metrics: result.metrics,
+    reportMarkdown: readFileSync(result.reportPath, 'utf8'),
+  });
   return { before, after };
 }
 
-test('Must show: a writer\'s /train max_epochs=2 trains 2 epochs and the sticky comment shows them with baseline deltas', async () => {
+test("Must show: a writer's /train max_epochs=2 trains 2 epochs and the sticky comment shows them with baseline deltas", async () => {
   fake.permissions.set('writer', 'write');
-  fake.pulls.set(PR, { number: PR, head_sha: HEAD, head_ref: 'better-model', head_repo: fake.fullName, base_ref: 'main', user: fake.user('writer') });
+  fake.pulls.set(PR, {
+    number: PR,
+    head_sha: HEAD,
+    head_ref: 'better-model',
+    head_repo: fake.fullName,
+    base_ref: 'main',
+    user: fake.user('writer'),
+  });
   const base = fake.addRun({ workflow_id: WF, head_sha: 'e'.repeat(40) });
   fake.addArtifact(base.id, `textclf-${base.id}-1`, { 'metrics.json': JSON.stringify(metricsFile([0.35, 0.4])) });
-  const current = fake.addRun({ workflow_id: WF, event: 'issue_comment', status: 'in_progress', conclusion: null, created_at: new Date().toISOString() });
+  const current = fake.addRun({
+    workflow_id: WF,
+    event: 'issue_comment',
+    status: 'in_progress',
+    conclusion: null,
+    created_at: new Date().toISOString(),
+  });
 
   const trainings: MetricsFile[] = [];
   const payload = commentEvent('writer', '/train max_epochs=2');
@@ -91,7 +132,9 @@ test('Must show: a writer\'s /train max_epochs=2 trains 2 epochs and the sticky 
   expect(sticky.body).toContain('[main @ eeeeeee](https://github.com/octo-org/textclf-demo/actions/runs/');
   const acc = m.test!.accuracy;
   expect(acc).toBeGreaterThan(0.4); // the baseline is worse than chance, so the delta is a rise
-  expect(sticky.body).toContain(`| accuracy | ${(acc * 100).toFixed(2)}% | 40.00% | ▲ +${((acc - 0.4) * 100).toFixed(2)} pp 🟢 |`);
+  expect(sticky.body).toContain(
+    `| accuracy | ${(acc * 100).toFixed(2)}% | 40.00% | ▲ +${((acc - 0.4) * 100).toFixed(2)} pp 🟢 |`,
+  );
   expect(sticky.body).toMatch(/\| F1 \(macro\) \| [\d.]+% \| 39\.00% \| [▲▼=]/);
   expect(sticky.body).toMatch(/\| loss \| [\d.]+ \| 0\.6000 \| [▲▼=]/);
   expect(sticky.body).toContain('Requested by @writer with `/train`: max\\_epochs=2');

@@ -1,7 +1,14 @@
 // /train from PR comments against the OpenAPI-validated GitHub fake.
 import { getOctokit } from '@actions/github';
 import { GitHubFake } from '../../helpers/github-fake.js';
-import { handleTrainComment, parseTrainCommand, finishTrainComment, chatOpsOutputs, flagsToRaw, type ChatOpsDecision } from '../../../src/github/chatops/chatops.js';
+import {
+  handleTrainComment,
+  parseTrainCommand,
+  finishTrainComment,
+  chatOpsOutputs,
+  flagsToRaw,
+  type ChatOpsDecision,
+} from '../../../src/github/chatops/chatops.js';
 import type { IssueCommentPayload } from '../../../src/github/events.js';
 import { flagsFor } from '../../../src/config/schema.js';
 
@@ -10,40 +17,83 @@ let octokit: ReturnType<typeof getOctokit>;
 const PR = 7;
 const HEAD_SHA = 'c0ffee'.padEnd(40, '1');
 
-beforeAll(async () => { fake = await GitHubFake.start(); });
-afterAll(async () => { await fake.close(); });
+beforeAll(async () => {
+  fake = await GitHubFake.start();
+});
+afterAll(async () => {
+  await fake.close();
+});
 beforeEach(() => {
   octokit = getOctokit('ghs_test_token', { baseUrl: fake.url });
   fake.permissions.set('writer', 'write');
   fake.permissions.set('maintainer', 'maintain');
   fake.permissions.set('reader', 'read');
-  fake.pulls.set(PR, { number: PR, head_sha: HEAD_SHA, head_ref: 'feature', head_repo: fake.fullName, base_ref: 'main', user: fake.user('writer') });
-  fake.pulls.set(8, { number: 8, head_sha: 'f'.repeat(40), head_ref: 'patch-1', head_repo: 'stranger/textclf-demo', base_ref: 'main', user: fake.user('stranger') });
+  fake.pulls.set(PR, {
+    number: PR,
+    head_sha: HEAD_SHA,
+    head_ref: 'feature',
+    head_repo: fake.fullName,
+    base_ref: 'main',
+    user: fake.user('writer'),
+  });
+  fake.pulls.set(8, {
+    number: 8,
+    head_sha: 'f'.repeat(40),
+    head_ref: 'patch-1',
+    head_repo: 'stranger/textclf-demo',
+    base_ref: 'main',
+    user: fake.user('stranger'),
+  });
 });
-afterEach(() => { expect(fake.violations).toEqual([]); });
+afterEach(() => {
+  expect(fake.violations).toEqual([]);
+});
 
-function event(body: string, login: string, opts: { action?: string; pr?: number; type?: 'User' | 'Bot'; onIssue?: boolean } = {}): IssueCommentPayload {
+function event(
+  body: string,
+  login: string,
+  opts: { action?: string; pr?: number; type?: 'User' | 'Bot'; onIssue?: boolean } = {},
+): IssueCommentPayload {
   const pr = opts.pr ?? PR;
   const c = fake.addComment(pr, body, fake.user(login, opts.type ?? 'User'));
   return {
     action: opts.action ?? 'created',
     comment: { id: c.id, body, user: { login, type: opts.type ?? 'User' } },
-    issue: { number: pr, pull_request: opts.onIssue ? undefined : { url: `${fake.url}/repos/${fake.fullName}/pulls/${pr}` } },
+    issue: {
+      number: pr,
+      pull_request: opts.onIssue ? undefined : { url: `${fake.url}/repos/${fake.fullName}/pulls/${pr}` },
+    },
   };
 }
 
-const run = (p: IssueCommentPayload, allowForks = false) => handleTrainComment(octokit, { owner: fake.owner, repo: fake.repo }, p, { allowForks });
+const run = (p: IssueCommentPayload, allowForks = false) =>
+  handleTrainComment(octokit, { owner: fake.owner, repo: fake.repo }, p, { allowForks });
 const lastReply = (pr = PR) => fake.commentsOn(pr).at(-1)!.body;
 
 test('a writer triggers: 👀, parsed flags and the PR head SHA; 🚀 on success', async () => {
   const p = event('/train max_epochs=2 learning_rate=3e-5 model_name_or_path="prajjwal1/bert-tiny"', 'writer');
   const d = await run(p);
   expect(d).toMatchObject({ kind: 'accepted', pr: PR, headSha: HEAD_SHA, headRef: 'feature', actor: 'writer' });
-  expect((d as Extract<ChatOpsDecision, { kind: 'accepted' }>).flags).toEqual({ max_epochs: 2, learning_rate: 3e-5, model_name_or_path: 'prajjwal1/bert-tiny' });
+  expect((d as Extract<ChatOpsDecision, { kind: 'accepted' }>).flags).toEqual({
+    max_epochs: 2,
+    learning_rate: 3e-5,
+    model_name_or_path: 'prajjwal1/bert-tiny',
+  });
   expect(fake.reactionsOn(p.comment.id)).toEqual(['eyes']);
   expect(fake.commentsOn(PR)).toHaveLength(1); // no reply on acceptance, only the reaction
-  expect(chatOpsOutputs(d)).toEqual({ accepted: 'true', reason: '', flags: '{"max_epochs":2,"learning_rate":0.00003,"model_name_or_path":"prajjwal1/bert-tiny"}', head_sha: HEAD_SHA, head_ref: 'feature', pr_number: String(PR) });
-  expect(flagsToRaw((d as Extract<ChatOpsDecision, { kind: 'accepted' }>).flags)).toEqual({ max_epochs: '2', learning_rate: '0.00003', model_name_or_path: 'prajjwal1/bert-tiny' });
+  expect(chatOpsOutputs(d)).toEqual({
+    accepted: 'true',
+    reason: '',
+    flags: '{"max_epochs":2,"learning_rate":0.00003,"model_name_or_path":"prajjwal1/bert-tiny"}',
+    head_sha: HEAD_SHA,
+    head_ref: 'feature',
+    pr_number: String(PR),
+  });
+  expect(flagsToRaw((d as Extract<ChatOpsDecision, { kind: 'accepted' }>).flags)).toEqual({
+    max_epochs: '2',
+    learning_rate: '0.00003',
+    model_name_or_path: 'prajjwal1/bert-tiny',
+  });
   await finishTrainComment(octokit, { owner: fake.owner, repo: fake.repo }, p.comment.id, true);
   expect(fake.reactionsOn(p.comment.id)).toEqual(['eyes', 'rocket']);
 });
@@ -62,7 +112,12 @@ test('a read-only user is refused with 👎 and a reply, no training', async () 
   expect(fake.reactionsOn(p.comment.id)).toEqual(['-1']);
   expect(lastReply()).toContain('needs write, maintain or admin permission');
   expect(lastReply()).toContain('you have: read');
-  expect(chatOpsOutputs(d)).toMatchObject({ accepted: 'false', reason: 'reader has read permission', flags: '{}', head_sha: '' });
+  expect(chatOpsOutputs(d)).toMatchObject({
+    accepted: 'false',
+    reason: 'reader has read permission',
+    flags: '{}',
+    head_sha: '',
+  });
 });
 
 test('the same refused comment checked twice (chatops step, then train step) is answered once', async () => {
@@ -96,8 +151,14 @@ test.each([
   ['/train learning_rate=abc', "learning_rate: 'abc' is not valid; expected a number > 0 and <= 1"],
   ['/train output_dir=/etc', "unknown key 'output_dir'"],
   ['/train github_token=x', "unknown key 'github_token'"],
-  ['/train model_name_or_path=/home/runner/.ssh', "model_name_or_path: '/home/runner/.ssh' is not a Hugging Face hub id (name or org/name); /train cannot load local paths"],
-  ['/train model_name_or_path=../../secrets', "model_name_or_path: '../../secrets' is not a Hugging Face hub id (name or org/name); /train cannot load local paths"],
+  [
+    '/train model_name_or_path=/home/runner/.ssh',
+    "model_name_or_path: '/home/runner/.ssh' is not a Hugging Face hub id (name or org/name); /train cannot load local paths",
+  ],
+  [
+    '/train model_name_or_path=../../secrets',
+    "model_name_or_path: '../../secrets' is not a Hugging Face hub id (name or org/name); /train cannot load local paths",
+  ],
 ])('%s gets a reply listing the valid keys and no training', async (body, problem) => {
   const p = event(body, 'writer');
   const d = await run(p);
@@ -111,7 +172,12 @@ test.each([
 
 test('every problem is listed in one reply', async () => {
   const d = await run(event('/train max_epochs=0 foo=1 max_epochs=3 batch_size', 'writer'));
-  expect((d as { problems: string[] }).problems).toEqual(["'max_epochs' is given more than once", "'batch_size' is not key=value", "max_epochs: '0' is not valid; expected an integer >= 1 and <= 1000", "unknown key 'foo'"]);
+  expect((d as { problems: string[] }).problems).toEqual([
+    "'max_epochs' is given more than once",
+    "'batch_size' is not key=value",
+    "max_epochs: '0' is not valid; expected an integer >= 1 and <= 1000",
+    "unknown key 'foo'",
+  ]);
 });
 
 describe('smuggling attempts are answered safely', () => {
@@ -141,7 +207,7 @@ describe('smuggling attempts are answered safely', () => {
   });
 });
 
-test('edited comments, bots, the action\'s own comments, issues and other text never trigger', async () => {
+test("edited comments, bots, the action's own comments, issues and other text never trigger", async () => {
   const cases: [IssueCommentPayload, string][] = [
     [event('/train', 'writer', { action: 'edited' }), 'comment edited; only new comments trigger'],
     [event('/train', 'dependabot[bot]', { type: 'Bot' }), 'comment by a bot'],
@@ -156,32 +222,54 @@ test('edited comments, bots, the action\'s own comments, issues and other text n
 });
 
 test('parseTrainCommand: quoting and the first line only', () => {
-  expect(parseTrainCommand("/train text_column='my text' label_column=\"a \\\"b\\\"\"\nmore words")).toEqual({
-    flags: { text_column: 'my text', label_column: 'a "b"' }, raw: { text_column: 'my text', label_column: 'a "b"' },
+  expect(parseTrainCommand('/train text_column=\'my text\' label_column="a \\"b\\""\nmore words')).toEqual({
+    flags: { text_column: 'my text', label_column: 'a "b"' },
+    raw: { text_column: 'my text', label_column: 'a "b"' },
   });
-  expect(parseTrainCommand('/train max_epochs="2')).toEqual({ problems: ['unbalanced " quote; close it or remove it'] });
+  expect(parseTrainCommand('/train max_epochs="2')).toEqual({
+    problems: ['unbalanced " quote; close it or remove it'],
+  });
 });
 
-test('the fake answers in GitHub\'s shapes (spec example + state, checked against the response schema)', async () => {
-  const { data } = await octokit.rest.issues.createComment({ owner: fake.owner, repo: fake.repo, issue_number: PR, body: 'hello' });
+test("the fake answers in GitHub's shapes (spec example + state, checked against the response schema)", async () => {
+  const { data } = await octokit.rest.issues.createComment({
+    owner: fake.owner,
+    repo: fake.repo,
+    issue_number: PR,
+    body: 'hello',
+  });
   expect(data).toMatchObject({ body: 'hello', user: { login: 'github-actions[bot]', type: 'Bot' } });
-  for (const key of ['id', 'node_id', 'url', 'html_url', 'issue_url', 'created_at', 'updated_at', 'author_association']) expect(data).toHaveProperty(key);
-  const { data: perm } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner: fake.owner, repo: fake.repo, username: 'reader' });
-  expect(perm).toMatchObject({ permission: 'read', user: { login: 'reader', permissions: { push: false, pull: true } } });
+  for (const key of ['id', 'node_id', 'url', 'html_url', 'issue_url', 'created_at', 'updated_at', 'author_association'])
+    expect(data).toHaveProperty(key);
+  const { data: perm } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+    owner: fake.owner,
+    repo: fake.repo,
+    username: 'reader',
+  });
+  expect(perm).toMatchObject({
+    permission: 'read',
+    user: { login: 'reader', permissions: { push: false, pull: true } },
+  });
 });
 
 test('the fake rejects requests that violate the OpenAPI description', async () => {
   const res = await fetch(`${fake.url}/repos/${fake.fullName}/issues/comments/1/reactions`, {
-    method: 'POST', headers: { authorization: 'token x', 'content-type': 'application/json' }, body: JSON.stringify({ content: 'thumbsup' }),
+    method: 'POST',
+    headers: { authorization: 'token x', 'content-type': 'application/json' },
+    body: JSON.stringify({ content: 'thumbsup' }),
   });
   expect(res.status).toBe(400);
   expect(fake.violations.splice(0)).toEqual([expect.stringContaining('must be equal to one of the allowed values')]);
   const typo = await fetch(`${fake.url}/repos/${fake.fullName}/issues/7/comments`, {
-    method: 'POST', headers: { authorization: 'token x', 'content-type': 'application/json' }, body: JSON.stringify({ body: 'x', bdy: 'y' }),
+    method: 'POST',
+    headers: { authorization: 'token x', 'content-type': 'application/json' },
+    body: JSON.stringify({ body: 'x', bdy: 'y' }),
   });
   expect(typo.status).toBe(400);
   expect(fake.violations.splice(0)).toEqual([expect.stringContaining("unknown body property 'bdy'")]);
-  const q = await fetch(`${fake.url}/repos/${fake.fullName}/actions/workflows/1/runs?statuz=success`, { headers: { authorization: 'token x' } });
+  const q = await fetch(`${fake.url}/repos/${fake.fullName}/actions/workflows/1/runs?statuz=success`, {
+    headers: { authorization: 'token x' },
+  });
   expect(q.status).toBe(400);
   expect(fake.violations.splice(0)).toEqual([expect.stringContaining("unknown query parameter 'statuz'")]);
 });

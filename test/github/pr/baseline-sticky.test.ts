@@ -5,7 +5,13 @@ import { useGitHubFake } from '../api-env.js';
 import { metricsFile } from '../fixtures.js';
 import { finalMetrics } from '../../../src/github/pr/compare.js';
 import { evaluateGates, QualityGateError } from '../../../src/github/pr/gates.js';
-import { MAX_BODY_CHARS, renderStickyBody, shouldComment, stickyMarker, upsertStickyComment } from '../../../src/github/pr/sticky-comment.js';
+import {
+  MAX_BODY_CHARS,
+  renderStickyBody,
+  shouldComment,
+  stickyMarker,
+  upsertStickyComment,
+} from '../../../src/github/pr/sticky-comment.js';
 
 let fake: GitHubFake;
 let baselineMod: typeof import('../../../src/github/pr/baseline.js');
@@ -27,29 +33,54 @@ const octokit = () => getOctokit('ghs_test_token', { baseUrl: fake.url });
 
 function seedRuns() {
   const old = fake.addRun({ workflow_id: WF, head_sha: '1'.repeat(40), created_at: '2026-11-20T10:00:00Z' });
-  fake.addArtifact(old.id, `textclf-${old.id}-1`, { 'metrics.json': JSON.stringify(metricsFile([0.70, 0.74])) });
+  fake.addArtifact(old.id, `textclf-${old.id}-1`, { 'metrics.json': JSON.stringify(metricsFile([0.7, 0.74])) });
   const good = fake.addRun({ workflow_id: WF, head_sha: '2'.repeat(40), created_at: '2026-11-24T10:00:00Z' });
   fake.addArtifact(good.id, 'model-onnx', { 'model.onnx': Buffer.from([8, 7, 18]) });
   fake.addArtifact(good.id, `textclf-${good.id}-1`, {
-    'runs/textclf/metrics.json': JSON.stringify(metricsFile([0.78, 0.80])),
+    'runs/textclf/metrics.json': JSON.stringify(metricsFile([0.78, 0.8])),
     'runs/textclf/epoch-1/metrics.json': '{"not":"this one"}',
   });
   fake.addRun({ workflow_id: WF, head_sha: '3'.repeat(40), created_at: '2026-11-25T10:00:00Z', conclusion: 'failure' });
-  fake.addRun({ workflow_id: WF, head_sha: '4'.repeat(40), created_at: '2026-11-25T11:00:00Z', head_branch: 'feature' });
+  fake.addRun({
+    workflow_id: WF,
+    head_sha: '4'.repeat(40),
+    created_at: '2026-11-25T11:00:00Z',
+    head_branch: 'feature',
+  });
   fake.addRun({ workflow_id: 999, head_sha: '5'.repeat(40), created_at: '2026-11-25T12:00:00Z' });
-  const current = fake.addRun({ workflow_id: WF, head_sha: '6'.repeat(40), head_branch: 'feature', event: 'issue_comment', status: 'in_progress', conclusion: null, created_at: '2026-11-26T00:00:00Z' });
+  const current = fake.addRun({
+    workflow_id: WF,
+    head_sha: '6'.repeat(40),
+    head_branch: 'feature',
+    event: 'issue_comment',
+    status: 'in_progress',
+    conclusion: null,
+    created_at: '2026-11-26T00:00:00Z',
+  });
   return { good, current };
 }
 
 test('the baseline is the latest successful default-branch run of the same workflow, metrics from its artifact', async () => {
   const { good, current } = seedRuns();
-  const got = await baselineMod.loadBaseline(octokit(), { token: 'ghs_test_token', repo: repo() }, { runId: current.id });
+  const got = await baselineMod.loadBaseline(
+    octokit(),
+    { token: 'ghs_test_token', repo: repo() },
+    { runId: current.id },
+  );
   expect(got.baseline?.run).toMatchObject({ id: good.id, headSha: '2'.repeat(40), headBranch: 'main' });
   expect(got.baseline?.artifact).toBe(`textclf-${good.id}-1`);
-  expect(finalMetrics(got.baseline!.metrics)).toMatchObject({ accuracy: 0.80, source: 'test' });
+  expect(finalMetrics(got.baseline!.metrics)).toMatchObject({ accuracy: 0.8, source: 'test' });
   // It went through the public REST artifact API: list for the run, then the zip redirect.
   const ops = fake.requests.map((r) => r.operationId);
-  expect(ops).toEqual(expect.arrayContaining(['actions/get-workflow-run', 'repos/get', 'actions/list-workflow-runs', 'actions/list-workflow-run-artifacts', 'actions/download-artifact']));
+  expect(ops).toEqual(
+    expect.arrayContaining([
+      'actions/get-workflow-run',
+      'repos/get',
+      'actions/list-workflow-runs',
+      'actions/list-workflow-run-artifacts',
+      'actions/download-artifact',
+    ]),
+  );
   const listRuns = fake.requests.find((r) => r.operationId === 'actions/list-workflow-runs')!;
   expect(listRuns.path).toContain(`/actions/workflows/${WF}/runs?`);
   expect(listRuns.path).toContain('branch=main');
@@ -58,25 +89,43 @@ test('the baseline is the latest successful default-branch run of the same workf
 
 test('no baseline: a reason instead of an error', async () => {
   const lonely = fake.addRun({ workflow_id: 77, status: 'in_progress', conclusion: null });
-  expect(await baselineMod.loadBaseline(octokit(), { token: 't', repo: repo() }, { runId: lonely.id })).toEqual({ reason: 'no successful run of this workflow on the default branch' });
+  expect(await baselineMod.loadBaseline(octokit(), { token: 't', repo: repo() }, { runId: lonely.id })).toEqual({
+    reason: 'no successful run of this workflow on the default branch',
+  });
   const bare = fake.addRun({ workflow_id: 77 });
-  expect((await baselineMod.loadBaseline(octokit(), { token: 't', repo: repo() }, { runId: lonely.id })).reason).toBe(`run ${bare.id} has no 'textclf*' artifact (expired or not uploaded)`);
+  expect((await baselineMod.loadBaseline(octokit(), { token: 't', repo: repo() }, { runId: lonely.id })).reason).toBe(
+    `run ${bare.id} has no 'textclf*' artifact (expired or not uploaded)`,
+  );
 });
 
 test('an artifact without metrics.json is a typed error naming the artifact', async () => {
   const r = fake.addRun({ workflow_id: 78 });
   fake.addArtifact(r.id, 'textclf-x', { 'report.md': '# hi' });
-  await expect(runArtifacts.fetchRunMetrics({ token: 't', repo: repo() }, r.id, { name: 'textclf-x' })).rejects.toThrow(`artifact 'textclf-x' of run ${r.id} has no metrics.json`);
+  await expect(runArtifacts.fetchRunMetrics({ token: 't', repo: repo() }, r.id, { name: 'textclf-x' })).rejects.toThrow(
+    `artifact 'textclf-x' of run ${r.id} has no metrics.json`,
+  );
 });
 
 test('sticky comment: epochs and ▲/▼ deltas, created once and edited in place', async () => {
   const kit = octokit();
   const current = metricsFile([0.81, 0.83], { flags: { learning_rate: 3e-5 } });
-  const base = { label: 'main @ 2222222', url: 'https://github.com/octo-org/textclf-demo/actions/runs/1', metrics: finalMetrics(metricsFile([0.78, 0.80])) };
+  const base = {
+    label: 'main @ 2222222',
+    url: 'https://github.com/octo-org/textclf-demo/actions/runs/1',
+    metrics: finalMetrics(metricsFile([0.78, 0.8])),
+  };
   const gates = evaluateGates(finalMetrics(current), base, { minAccuracy: 0.8, failOnRegression: 0.01 });
   expect(gates).toEqual([]);
-  const body = renderStickyBody({ title: 'textclf / train', sha: '6'.repeat(40), runUrl: 'https://github.com/octo-org/textclf-demo/actions/runs/9', metrics: current, baseline: base, gates,
-    trigger: { actor: 'writer', flags: { max_epochs: 2 } }, artifacts: [{ name: 'textclf-9-1', url: 'https://github.com/octo-org/textclf-demo/actions/runs/9/artifacts/5' }] });
+  const body = renderStickyBody({
+    title: 'textclf / train',
+    sha: '6'.repeat(40),
+    runUrl: 'https://github.com/octo-org/textclf-demo/actions/runs/9',
+    metrics: current,
+    baseline: base,
+    gates,
+    trigger: { actor: 'writer', flags: { max_epochs: 2 } },
+    artifacts: [{ name: 'textclf-9-1', url: 'https://github.com/octo-org/textclf-demo/actions/runs/9/artifacts/5' }],
+  });
   expect(body).toContain('Trained commit `6666666` · **2 epochs**');
   expect(body).toContain('| accuracy | 83.00% | 80.00% | ▲ +3.00 pp 🟢 |');
   expect(body).toContain('| F1 (macro) | 82.00% | 79.00% | ▲ +3.00 pp 🟢 |');
@@ -111,7 +160,7 @@ test('sticky comment: found again across pages of comments', async () => {
 
 test('regression and min_accuracy gates name the metric and the amount', () => {
   const current = finalMetrics(metricsFile([0.75, 0.76]));
-  const base = { label: 'main @ 2222222', metrics: finalMetrics(metricsFile([0.78, 0.80])) };
+  const base = { label: 'main @ 2222222', metrics: finalMetrics(metricsFile([0.78, 0.8])) };
   const failures = evaluateGates(current, base, { minAccuracy: 0.8, failOnRegression: 0.01 });
   expect(failures.map((f) => f.message)).toEqual([
     'min_accuracy: accuracy 76.00% is below 80.00% by 4.00 pp',
@@ -121,14 +170,26 @@ test('regression and min_accuracy gates name the metric and the amount', () => {
   expect(new QualityGateError(failures).message.split('\n')).toHaveLength(3);
   expect(evaluateGates(current, base, { failOnRegression: 0.05 })).toEqual([]);
   expect(evaluateGates(current, undefined, { failOnRegression: 0 })).toEqual([]); // no baseline, nothing to regress from
-  const body = renderStickyBody({ title: 't', sha: 'abc1234', runUrl: 'javascript:alert(1)', metrics: metricsFile([0.75, 0.76]), baseline: base, gates: failures });
+  const body = renderStickyBody({
+    title: 't',
+    sha: 'abc1234',
+    runUrl: 'javascript:alert(1)',
+    metrics: metricsFile([0.75, 0.76]),
+    baseline: base,
+    gates: failures,
+  });
   expect(body).toContain('❌ Quality gates failed:');
   expect(body).toContain('| accuracy | 76.00% | 80.00% | ▼ −4.00 pp 🔴 |');
   expect(body).not.toContain('javascript:'); // unsafe link targets are dropped
 });
 
 test('without a test split, the per-class scores come from the best validation epoch, like the delta table', () => {
-  const body = renderStickyBody({ title: 't', sha: 'abc1234', runUrl: 'https://x.test/run', metrics: metricsFile([0.7, 0.9, 0.8], { test: false }) });
+  const body = renderStickyBody({
+    title: 't',
+    sha: 'abc1234',
+    runUrl: 'https://x.test/run',
+    metrics: metricsFile([0.7, 0.9, 0.8], { test: false }),
+  });
   expect(body).toContain('| accuracy | 90.00% |');
   expect(body).toContain('| negative | 0.8900 | 0.8900 | 0.8900 | 100 |'); // epoch 2, not the last epoch's 0.7900
 });
@@ -136,7 +197,13 @@ test('without a test split, the per-class scores come from the best validation e
 test('untrusted strings in the sticky comment are inert', () => {
   const m = metricsFile([0.5, 0.6], { model: '<img src=x onerror=alert(1)> @octo-org/admins `$(id)`' });
   m.test!.perClass[0].label = '[x](javascript:alert(1))';
-  const body = renderStickyBody({ title: 'wf <b>', sha: '$(id)', runUrl: 'https://x.test/run', metrics: m, trigger: { actor: 'a<b>', flags: { text_column: '`rm -rf`' } } });
+  const body = renderStickyBody({
+    title: 'wf <b>',
+    sha: '$(id)',
+    runUrl: 'https://x.test/run',
+    metrics: m,
+    trigger: { actor: 'a<b>', flags: { text_column: '`rm -rf`' } },
+  });
   expect(body).not.toMatch(/<img|<b>|\$\(id\)|@octo-org|\]\(javascript|(^|[^\\])`rm/);
   expect(body).toContain('_No baseline:');
 });
@@ -153,9 +220,35 @@ test('comment: auto|always|never', () => {
 test('reportToPullRequest: comment always finds the open PR of a pushed commit; auto does not comment on push', async () => {
   const prReport = await import('../../../src/github/pr/pr-report.js');
   const sha = '7'.repeat(40);
-  fake.pulls.set(31, { number: 31, head_sha: sha, head_ref: 'topic', head_repo: fake.fullName, base_ref: 'main', user: fake.user('writer') });
-  const run = fake.addRun({ workflow_id: 4343, event: 'push', head_sha: sha, head_branch: 'topic', status: 'in_progress', conclusion: null });
-  const ctx = { eventName: 'push', payload: {}, repo: repo(), runId: run.id, runAttempt: 1, workflow: 'textclf', job: 'train', sha, ref: 'refs/heads/topic', serverUrl: 'https://github.com', apiUrl: fake.url };
+  fake.pulls.set(31, {
+    number: 31,
+    head_sha: sha,
+    head_ref: 'topic',
+    head_repo: fake.fullName,
+    base_ref: 'main',
+    user: fake.user('writer'),
+  });
+  const run = fake.addRun({
+    workflow_id: 4343,
+    event: 'push',
+    head_sha: sha,
+    head_branch: 'topic',
+    status: 'in_progress',
+    conclusion: null,
+  });
+  const ctx = {
+    eventName: 'push',
+    payload: {},
+    repo: repo(),
+    runId: run.id,
+    runAttempt: 1,
+    workflow: 'textclf',
+    job: 'train',
+    sha,
+    ref: 'refs/heads/topic',
+    serverUrl: 'https://github.com',
+    apiUrl: fake.url,
+  };
   const input = { octokit: octokit(), token: 't', ctx, metrics: metricsFile([0.6, 0.7]), gates: { minAccuracy: 0.9 } };
   const auto = await prReport.reportToPullRequest({ ...input, comment: 'auto' });
   expect(auto.commentId).toBeUndefined();
@@ -168,7 +261,7 @@ test('reportToPullRequest: comment always finds the open PR of a pushed commit; 
   expect(body).toContain('_No baseline:');
 });
 
-test('sticky comment: the full report is embedded once, and nothing exceeds GitHub\'s comment size limit', () => {
+test("sticky comment: the full report is embedded once, and nothing exceeds GitHub's comment size limit", () => {
   const m = metricsFile([0.7, 0.8]);
   const base = { title: 't', sha: 'abc1234', runUrl: 'https://x.test/run', metrics: m };
   const small = renderStickyBody({ ...base, reportMarkdown: '## report\n\n| epoch |\n|---|\n| 1 |' });
@@ -184,7 +277,13 @@ test('sticky comment: the full report is embedded once, and nothing exceeds GitH
 
   // Even the compact per-class table can be too long: then only the head (metrics, deltas) remains.
   const many = metricsFile([0.7, 0.8]);
-  many.test!.perClass = Array.from({ length: 3000 }, (_, i) => ({ label: `class-${i}`, precision: 0.5, recall: 0.5, f1: 0.5, support: 10 }));
+  many.test!.perClass = Array.from({ length: 3000 }, (_, i) => ({
+    label: `class-${i}`,
+    precision: 0.5,
+    recall: 0.5,
+    f1: 0.5,
+    support: 10,
+  }));
   const headOnly = renderStickyBody({ ...base, metrics: many, reportMarkdown: 'x'.repeat(70_000) });
   expect(headOnly.length).toBeLessThanOrEqual(MAX_BODY_CHARS + 1);
   expect(headOnly).toContain('| accuracy |');

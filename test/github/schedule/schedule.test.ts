@@ -1,7 +1,7 @@
 // Scheduled retraining helpers: source change detection from real HEAD responses, the previous
 // scheduled model as comparison, and the gate-failure issue lifecycle on the GitHub fake.
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,26 +18,42 @@ let sched: typeof import('../../../src/github/schedule.js');
 let getOctokit: typeof import('@actions/github').getOctokit;
 let source: Server;
 let sourceUrl = '';
-const served = { etag: '"v1"' as string | undefined, lastModified: 'Tue, 24 Nov 2026 10:00:00 GMT' as string | undefined, body: 'text,label\nok,1\n' };
+const served = {
+  etag: '"v1"' as string | undefined,
+  lastModified: 'Tue, 24 Nov 2026 10:00:00 GMT' as string | undefined,
+  body: 'text,label\nok,1\n',
+};
 
 useGitHubFake(async (f) => {
   fake = f;
   sched = await import('../../../src/github/schedule.js');
   ({ getOctokit } = await import('@actions/github'));
   source = createServer((req, res) => {
-    const h: Record<string, string> = { 'content-type': 'text/csv', 'content-length': String(Buffer.byteLength(served.body)) };
+    const h: Record<string, string> = {
+      'content-type': 'text/csv',
+      'content-length': String(Buffer.byteLength(served.body)),
+    };
     if (served.etag) h.etag = served.etag;
     if (served.lastModified) h['last-modified'] = served.lastModified;
-    if (req.headers['if-none-match'] && req.headers['if-none-match'] === served.etag) { res.writeHead(304, h); res.end(); return; }
+    if (req.headers['if-none-match'] && req.headers['if-none-match'] === served.etag) {
+      res.writeHead(304, h);
+      res.end();
+      return;
+    }
     res.writeHead(200, h);
     res.end(req.method === 'HEAD' ? undefined : served.body);
   });
   await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
   sourceUrl = `http://127.0.0.1:${(source.address() as AddressInfo).port}/imdb.csv`;
 });
-afterAll(async () => { await new Promise((r) => source.close(r)); });
+afterAll(async () => {
+  await new Promise((r) => source.close(r));
+});
 
-const head = async () => { const r = await fetch(sourceUrl, { method: 'HEAD' }); return { status: r.status, headers: r.headers }; };
+const head = async () => {
+  const r = await fetch(sourceUrl, { method: 'HEAD' });
+  return { status: r.status, headers: r.headers };
+};
 
 test('re-download only when ETag / Last-Modified / length say the source changed', async () => {
   const first = await head();
@@ -49,32 +65,56 @@ test('re-download only when ETag / Last-Modified / length say the source changed
   served.etag = 'W/"v1"'; // a proxy weakening the tag is still the same entity
   expect(stamps.decideRedownload(stamp, await head()).redownload).toBe(false);
   served.etag = '"v2"';
-  expect(stamps.decideRedownload(stamp, await head())).toEqual({ redownload: true, reason: 'ETag changed ("v1" → "v2")' });
+  expect(stamps.decideRedownload(stamp, await head())).toEqual({
+    redownload: true,
+    reason: 'ETag changed ("v1" → "v2")',
+  });
 
   served.etag = undefined; // only Last-Modified
   const noEtag = { ...stamp, etag: undefined };
-  expect(stamps.decideRedownload(noEtag, await head())).toEqual({ redownload: false, reason: 'Last-Modified unchanged' });
+  expect(stamps.decideRedownload(noEtag, await head())).toEqual({
+    redownload: false,
+    reason: 'Last-Modified unchanged',
+  });
   served.lastModified = 'Wed, 25 Nov 2026 10:00:00 GMT';
-  expect(stamps.decideRedownload(noEtag, await head()).reason).toBe('Last-Modified is newer (Tue, 24 Nov 2026 10:00:00 GMT → Wed, 25 Nov 2026 10:00:00 GMT)');
+  expect(stamps.decideRedownload(noEtag, await head()).reason).toBe(
+    'Last-Modified is newer (Tue, 24 Nov 2026 10:00:00 GMT → Wed, 25 Nov 2026 10:00:00 GMT)',
+  );
 
   served.lastModified = undefined; // no validators at all
   served.body = 'text,label\nok,1\nmore,0\n';
-  expect(stamps.decideRedownload(noEtag, await head())).toEqual({ redownload: true, reason: 'Content-Length changed (16 → 23)' });
-  expect(stamps.decideRedownload({ contentLength: 23 }, await head())).toEqual({ redownload: true, reason: 'the server sent no ETag or Last-Modified to compare' });
+  expect(stamps.decideRedownload(noEtag, await head())).toEqual({
+    redownload: true,
+    reason: 'Content-Length changed (16 → 23)',
+  });
+  expect(stamps.decideRedownload({ contentLength: 23 }, await head())).toEqual({
+    redownload: true,
+    reason: 'the server sent no ETag or Last-Modified to compare',
+  });
   expect(stamps.decideRedownload(stamp, { status: 405, headers: {} }).redownload).toBe(true);
 
   // A pinned sha256 decides alone.
-  expect(stamps.decideRedownload(stamp, undefined, 'AB'.repeat(32))).toEqual({ redownload: false, reason: 'cached copy matches datastore_sha256' });
+  expect(stamps.decideRedownload(stamp, undefined, 'AB'.repeat(32))).toEqual({
+    redownload: false,
+    reason: 'cached copy matches datastore_sha256',
+  });
   expect(stamps.decideRedownload(stamp, undefined, 'cd'.repeat(32)).redownload).toBe(true);
   expect(stamps.contentChanged(stamp, 'ab'.repeat(32))).toBe(false);
   expect(stamps.contentChanged(stamp, 'cd'.repeat(32))).toBe(true);
-  served.etag = '"v1"'; served.lastModified = 'Tue, 24 Nov 2026 10:00:00 GMT'; served.body = 'text,label\nok,1\n';
+  served.etag = '"v1"';
+  served.lastModified = 'Tue, 24 Nov 2026 10:00:00 GMT';
+  served.body = 'text,label\nok,1\n';
 });
 
 test('conditional GET headers get a 304 for an unchanged source', async () => {
-  const r = await fetch(sourceUrl, { headers: stamps.conditionalHeaders({ etag: '"v1"', lastModified: served.lastModified }) });
+  const r = await fetch(sourceUrl, {
+    headers: stamps.conditionalHeaders({ etag: '"v1"', lastModified: served.lastModified }),
+  });
   expect(r.status).toBe(304);
-  expect(stamps.decideRedownload({ etag: '"v1"' }, { status: r.status, headers: r.headers })).toEqual({ redownload: false, reason: 'the server answered 304 Not Modified' });
+  expect(stamps.decideRedownload({ etag: '"v1"' }, { status: r.status, headers: r.headers })).toEqual({
+    redownload: false,
+    reason: 'the server answered 304 Not Modified',
+  });
   expect(stamps.conditionalHeaders(undefined)).toEqual({});
 });
 
@@ -95,8 +135,18 @@ test('the previous scheduled model is the last successful schedule run, not a pu
   const nightly = fake.addRun({ workflow_id: WF, event: 'schedule', created_at: '2026-11-24T03:00:00Z' });
   fake.addArtifact(nightly.id, `textclf-${nightly.id}-1`, { 'metrics.json': JSON.stringify(metricsFile([0.8, 0.82])) });
   fake.addRun({ workflow_id: WF, event: 'push', created_at: '2026-11-25T03:00:00Z' });
-  const now = fake.addRun({ workflow_id: WF, event: 'schedule', status: 'in_progress', conclusion: null, created_at: '2026-11-26T03:00:00Z' });
-  const got = await sched.previousScheduledModel(getOctokit('t', { baseUrl: fake.url }), { token: 't', repo: { owner: fake.owner, repo: fake.repo } }, now.id);
+  const now = fake.addRun({
+    workflow_id: WF,
+    event: 'schedule',
+    status: 'in_progress',
+    conclusion: null,
+    created_at: '2026-11-26T03:00:00Z',
+  });
+  const got = await sched.previousScheduledModel(
+    getOctokit('t', { baseUrl: fake.url }),
+    { token: 't', repo: { owner: fake.owner, repo: fake.repo } },
+    now.id,
+  );
   expect(got.baseline?.run.id).toBe(nightly.id);
   expect(fake.requests.find((r) => r.operationId === 'actions/list-workflow-runs')!.path).toContain('event=schedule');
 });
@@ -110,13 +160,21 @@ test('a failing gate opens one issue, later failures comment on it, passing clos
   const issue = fake.issues.find((i) => i.number === first.number)!;
   expect(issue.labels).toEqual([sched.GATE_LABEL]);
   expect(issue.body).toContain('min\\_accuracy: accuracy 70\\.00% is below 80\\.00% by 10\\.00 pp');
-  const other = await sched.reportGateFailure(kit, repo, 'other-workflow', failures, 'https://github.com/o/r/actions/runs/2');
+  const other = await sched.reportGateFailure(
+    kit,
+    repo,
+    'other-workflow',
+    failures,
+    'https://github.com/o/r/actions/runs/2',
+  );
   expect(other.created).toBe(true);
   const second = await sched.reportGateFailure(kit, repo, 'nightly', failures, 'https://github.com/o/r/actions/runs/3');
   expect(second).toEqual({ number: first.number, created: false });
   expect(fake.commentsOn(first.number)).toHaveLength(1);
   expect(fake.commentsOn(first.number)[0].body).toContain('(https://github.com/o/r/actions/runs/3)');
-  expect(await sched.resolveGateIssue(kit, repo, 'nightly', 'https://github.com/o/r/actions/runs/4')).toBe(first.number);
+  expect(await sched.resolveGateIssue(kit, repo, 'nightly', 'https://github.com/o/r/actions/runs/4')).toBe(
+    first.number,
+  );
   expect(issue.state).toBe('closed');
   expect(fake.issues.find((i) => i.number === other.number)!.state).toBe('open');
   const third = await sched.reportGateFailure(kit, repo, 'nightly', failures, 'https://github.com/o/r/actions/runs/5');
