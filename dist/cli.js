@@ -31209,7 +31209,7 @@ var FLAGS = [
     default: void 0,
     group: "output",
     scope: noChat,
-    help: "Write one JSON line per optimizer step (step, loss, lr, ...)"
+    help: "Write one JSON line per optimizer step (step, epoch, loss, lr, grad_norm before clipping, samples_per_s)"
   }),
   f({
     name: "predictions_file",
@@ -70526,7 +70526,14 @@ var EventStream = class {
   emit(e) {
     this.metrics.write(e);
     if (e.type === "step" && this.stepLog) {
-      this.stepLog.write({ step: e.step, epoch: e.epoch, loss: e.loss, lr: e.lr, samples_per_s: e.samplesPerSec });
+      this.stepLog.write({
+        step: e.step,
+        epoch: e.epoch,
+        loss: e.loss,
+        lr: e.lr,
+        grad_norm: e.gradNorm,
+        samples_per_s: e.samplesPerSec
+      });
     }
     for (const l of this.listeners) l(e);
   }
@@ -77754,7 +77761,7 @@ var Trainer = class {
         const k = run.length / o.accumulate;
         const t0 = Date.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses } = await this.runner.step(
+        const { losses, gradNorms } = await this.runner.step(
           run.map((b) => toMicroBatch(b)),
           lrs
         );
@@ -77773,6 +77780,7 @@ var Trainer = class {
             epoch: epoch + 1,
             loss,
             lr: lrs[i],
+            gradNorm: gradNorms[i],
             samplesPerSec: rate,
             time: Date.now() / 1e3
           });

@@ -24219,7 +24219,7 @@ var FLAGS = [
     default: void 0,
     group: "output",
     scope: noChat,
-    help: "Write one JSON line per optimizer step (step, loss, lr, ...)"
+    help: "Write one JSON line per optimizer step (step, epoch, loss, lr, grad_norm before clipping, samples_per_s)"
   }),
   f({
     name: "predictions_file",

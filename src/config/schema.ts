@@ -295,7 +295,7 @@ export const FLAGS: readonly FlagSpec[] = [
     default: undefined,
     group: 'output',
     scope: noChat,
-    help: 'Write one JSON line per optimizer step (step, loss, lr, ...)',
+    help: 'Write one JSON line per optimizer step (step, epoch, loss, lr, grad_norm before clipping, samples_per_s)',
   }),
   f({
     name: 'predictions_file',

@@ -61,7 +61,17 @@ export interface MetricsFile {
 
 /** One line of metrics.jsonl. */
 export type MetricsEvent =
-  | { type: 'step'; step: number; epoch: number; loss: number; lr: number; samplesPerSec: number; time: number }
+  | {
+      type: 'step';
+      step: number;
+      epoch: number;
+      loss: number;
+      lr: number;
+      /** Global gradient norm before clipping (what torch's clip_grad_norm_ returns). */
+      gradNorm?: number;
+      samplesPerSec: number;
+      time: number;
+    }
   | { type: 'validation'; step: number; epoch: number; metrics: EvalMetrics; time: number }
   | { type: 'epoch'; step: number; epoch: number; trainLoss: number; time: number }
   | { type: 'test'; step: number; metrics: EvalMetrics; time: number };

@@ -28,7 +28,14 @@ export class EventStream {
   emit(e: MetricsEvent): void {
     this.metrics.write(e);
     if (e.type === 'step' && this.stepLog) {
-      this.stepLog.write({ step: e.step, epoch: e.epoch, loss: e.loss, lr: e.lr, samples_per_s: e.samplesPerSec });
+      this.stepLog.write({
+        step: e.step,
+        epoch: e.epoch,
+        loss: e.loss,
+        lr: e.lr,
+        grad_norm: e.gradNorm,
+        samples_per_s: e.samplesPerSec,
+      });
     }
     for (const l of this.listeners) l(e);
   }

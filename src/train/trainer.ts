@@ -102,7 +102,7 @@ export class Trainer {
         const k = run.length / o.accumulate;
         const t0 = Date.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses } = await this.runner.step(
+        const { losses, gradNorms } = await this.runner.step(
           run.map((b) => toMicroBatch(b)),
           lrs,
         );
@@ -121,6 +121,7 @@ export class Trainer {
             epoch: epoch + 1,
             loss,
             lr: lrs[i],
+            gradNorm: gradNorms[i],
             samplesPerSec: rate,
             time: Date.now() / 1000,
           });
