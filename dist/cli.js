@@ -50,7 +50,7 @@ var require_aspromise = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve6, reject) {
+      return new Promise(function executor(resolve8, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -60,7 +60,7 @@ var require_aspromise = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve6.apply(null, params2);
+              resolve8.apply(null, params2);
             }
           }
         };
@@ -4945,19 +4945,19 @@ var require_onnx = __commonJS({
           return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
         };
         TypeProto.Tensor = (function() {
-          function Tensor4(properties) {
+          function Tensor3(properties) {
             if (properties) {
               for (var keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                 if (properties[keys[i]] != null)
                   this[keys[i]] = properties[keys[i]];
             }
           }
-          Tensor4.prototype.elemType = 0;
-          Tensor4.prototype.shape = null;
-          Tensor4.create = function create(properties) {
-            return new Tensor4(properties);
+          Tensor3.prototype.elemType = 0;
+          Tensor3.prototype.shape = null;
+          Tensor3.create = function create(properties) {
+            return new Tensor3(properties);
           };
-          Tensor4.encode = function encode(message, writer) {
+          Tensor3.encode = function encode(message, writer) {
             if (!writer)
               writer = $Writer.create();
             if (message.elemType != null && Object.hasOwnProperty.call(message, "elemType"))
@@ -4972,10 +4972,10 @@ var require_onnx = __commonJS({
               ).fork()).ldelim();
             return writer;
           };
-          Tensor4.encodeDelimited = function encodeDelimited(message, writer) {
+          Tensor3.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Tensor4.decode = function decode2(reader, length) {
+          Tensor3.decode = function decode2(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto.Tensor();
@@ -4995,12 +4995,12 @@ var require_onnx = __commonJS({
             }
             return message;
           };
-          Tensor4.decodeDelimited = function decodeDelimited(reader) {
+          Tensor3.decodeDelimited = function decodeDelimited(reader) {
             if (!(reader instanceof $Reader))
               reader = new $Reader(reader);
             return this.decode(reader, reader.uint32());
           };
-          Tensor4.verify = function verify(message) {
+          Tensor3.verify = function verify(message) {
             if (typeof message !== "object" || message === null)
               return "object expected";
             if (message.elemType != null && message.hasOwnProperty("elemType")) {
@@ -5014,7 +5014,7 @@ var require_onnx = __commonJS({
             }
             return null;
           };
-          Tensor4.fromObject = function fromObject(object) {
+          Tensor3.fromObject = function fromObject(object) {
             if (object instanceof $root.onnx.TypeProto.Tensor)
               return object;
             var message = new $root.onnx.TypeProto.Tensor();
@@ -5027,7 +5027,7 @@ var require_onnx = __commonJS({
             }
             return message;
           };
-          Tensor4.toObject = function toObject(message, options2) {
+          Tensor3.toObject = function toObject(message, options2) {
             if (!options2)
               options2 = {};
             var object = {};
@@ -5041,10 +5041,10 @@ var require_onnx = __commonJS({
               object.shape = $root.onnx.TensorShapeProto.toObject(message.shape, options2);
             return object;
           };
-          Tensor4.prototype.toJSON = function toJSON2() {
+          Tensor3.prototype.toJSON = function toJSON2() {
             return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
           };
-          return Tensor4;
+          return Tensor3;
         })();
         TypeProto.Sequence = (function() {
           function Sequence6(properties) {
@@ -6875,14 +6875,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path10 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path9 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path10 && path10[0] !== "/") {
-          path10 = `/${path10}`;
+        if (path9 && path9[0] !== "/") {
+          path9 = `/${path9}`;
         }
-        return new URL(`${origin}${path10}`);
+        return new URL(`${origin}${path9}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -7333,39 +7333,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin }
+          request: { method, path: path9, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path10);
+        debuglog("sending request to %s %s/%s", method, origin, path9);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin },
+          request: { method, path: path9, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path10,
+          path9,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin }
+          request: { method, path: path9, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path10);
+        debuglog("trailers received from %s %s/%s", method, origin, path9);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin },
+          request: { method, path: path9, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path10,
+          path9,
           error.message
         );
       });
@@ -7414,9 +7414,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path10, origin }
+            request: { method, path: path9, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path10);
+          debuglog("sending request to %s %s/%s", method, origin, path9);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -7479,7 +7479,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path10,
+        path: path9,
         method,
         body,
         headers: headers2,
@@ -7494,11 +7494,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path10 !== "string") {
+        if (typeof path9 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path10[0] !== "/" && !(path10.startsWith("http://") || path10.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path9[0] !== "/" && !(path9.startsWith("http://") || path9.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path10)) {
+        } else if (invalidPathRegex.test(path9)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7564,7 +7564,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path10, query) : path10;
+        this.path = query ? buildURL(path9, query) : path9;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -7961,9 +7961,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve8, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve6(data);
+              return err ? reject(err) : resolve8(data);
             });
           });
         }
@@ -8001,12 +8001,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve6, reject) => {
+          return new Promise((resolve8, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve6(data);
+              ) : resolve8(data);
             });
           });
         }
@@ -9497,10 +9497,10 @@ var require_webidl = __commonJS({
         }
       }
     };
-    webidl.argumentLengthCheck = function({ length }, min4, ctx) {
-      if (length < min4) {
+    webidl.argumentLengthCheck = function({ length }, min3, ctx) {
+      if (length < min3) {
         throw webidl.errors.exception({
-          message: `${min4} argument${min4 !== 1 ? "s" : ""} required, but${length ? " only" : ""} ${length} found.`,
+          message: `${min3} argument${min3 !== 1 ? "s" : ""} required, but${length ? " only" : ""} ${length} found.`,
           header: ctx
         });
       }
@@ -10273,8 +10273,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve6, reject) => {
-        res = resolve6;
+      const promise = new Promise((resolve8, reject) => {
+        res = resolve8;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -12257,7 +12257,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path10, host, upgrade, blocking, reset } = request;
+      const { method, path: path9, host, upgrade, blocking, reset } = request;
       let { body, headers: headers2, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util2.isFormDataLike(body)) {
@@ -12338,7 +12338,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header3 = `${method} ${path10} HTTP/1.1\r
+      let header3 = `${method} ${path9} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header3 += `host: ${host}\r
@@ -12525,12 +12525,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve8;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -12867,7 +12867,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path10, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path9, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util2.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -12964,7 +12964,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers2[HTTP2_HEADER_PATH] = path10;
+      headers2[HTTP2_HEADER_PATH] = path9;
       headers2[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -13200,12 +13200,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve6, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve6;
+          callback = resolve8;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -13317,9 +13317,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers2, resume, statusText);
         }
         const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path10 = search ? `${pathname}${search}` : pathname;
+        const path9 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path10;
+        this.opts.path = path9;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -13684,16 +13684,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve6) => {
+        return new Promise((resolve8) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve6;
+            this[kClosedResolve] = resolve8;
           } else {
-            resolve6(null);
+            resolve8(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve6) => {
+        return new Promise((resolve8) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -13704,7 +13704,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve6(null);
+            resolve8(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -13755,7 +13755,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve6, reject) => {
+        const socket = await new Promise((resolve8, reject) => {
           client[kConnector]({
             host,
             hostname: hostname2,
@@ -13767,7 +13767,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve6(socket2);
+              resolve8(socket2);
             }
           });
         });
@@ -14103,8 +14103,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve6) => {
-            this[kClosedResolve] = resolve6;
+          await new Promise((resolve8) => {
+            this[kClosedResolve] = resolve8;
           });
         }
       }
@@ -14558,10 +14558,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path10 = "/",
+          path: path9 = "/",
           headers: headers2 = {}
         } = opts;
-        opts.path = origin + path10;
+        opts.path = origin + path9;
         if (!("host" in headers2) && !("Host" in headers2)) {
           const { host } = new URL2(origin);
           headers2.host = host;
@@ -15373,7 +15373,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve6, reject) => {
+        return await new Promise((resolve8, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -15386,7 +15386,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve6(null);
+              resolve8(null);
             }
           }).on("error", noop).on("data", function(chunk2) {
             limit -= chunk2.length;
@@ -15405,7 +15405,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -15422,7 +15422,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve6,
+              resolve: resolve8,
               reject,
               length: 0,
               body: []
@@ -15492,18 +15492,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve6, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve8, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve6(chunksDecode(body, length));
+          resolve8(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve6(JSON.parse(chunksDecode(body, length)));
+          resolve8(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve6(chunksConcat(body, length).buffer);
+          resolve8(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve6(new Blob(body, { type: stream2[kContentType] }));
+          resolve8(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve6(chunksConcat(body, length));
+          resolve8(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -15760,9 +15760,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -15985,9 +15985,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -16272,9 +16272,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -16366,9 +16366,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve6(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -16533,20 +16533,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl2(path10) {
-      if (typeof path10 !== "string") {
-        return path10;
+    function safeUrl2(path9) {
+      if (typeof path9 !== "string") {
+        return path9;
       }
-      const pathSegments = path10.split("?");
+      const pathSegments = path9.split("?");
       if (pathSegments.length !== 2) {
-        return path10;
+        return path9;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path10, method, body, headers: headers2 }) {
-      const pathMatch = matchValue(mockDispatch2.path, path10);
+    function matchKey(mockDispatch2, { path: path9, method, body, headers: headers2 }) {
+      const pathMatch = matchValue(mockDispatch2.path, path9);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers2);
@@ -16568,7 +16568,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl2(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl2(path10), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path9 }) => matchValue(safeUrl2(path9), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16606,9 +16606,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path10, method, body, headers: headers2, query } = opts;
+      const { path: path9, method, body, headers: headers2, query } = opts;
       return {
-        path: path10,
+        path: path9,
         method,
         body,
         headers: headers2,
@@ -17071,10 +17071,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path10, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path9, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path10,
+            Path: path9,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -20231,7 +20231,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve6, reject) => agent.dispatch(
+        return new Promise((resolve8, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -20307,7 +20307,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve6({
+              resolve8({
                 status,
                 statusText,
                 headersList,
@@ -20350,7 +20350,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve6({
+              resolve8({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -21953,9 +21953,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path10) {
-      for (let i = 0; i < path10.length; ++i) {
-        const code = path10.charCodeAt(i);
+    function validateCookiePath(path9) {
+      for (let i = 0; i < path9.length; ++i) {
+        const code = path9.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -24091,8 +24091,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve6) => {
-        setTimeout(resolve6, ms2).unref();
+      return new Promise((resolve8) => {
+        setTimeout(resolve8, ms2).unref();
       });
     }
     module.exports = {
@@ -24875,11 +24875,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path10 = opts.path;
+          let path9 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path10 = `/${path10}`;
+            path9 = `/${path9}`;
           }
-          url2 = new URL(util2.parseOrigin(url2).origin + path10);
+          url2 = new URL(util2.parseOrigin(url2).origin + path9);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25868,7 +25868,7 @@ var require_truncate = __commonJS({
 var require_lrucache = __commonJS({
   "node_modules/semver/internal/lrucache.js"(exports, module) {
     "use strict";
-    var LRUCache4 = class {
+    var LRUCache3 = class {
       constructor() {
         this.max = 1e3;
         this.map = /* @__PURE__ */ new Map();
@@ -25898,7 +25898,7 @@ var require_lrucache = __commonJS({
         return this;
       }
     };
-    module.exports = LRUCache4;
+    module.exports = LRUCache3;
   }
 });
 
@@ -26654,7 +26654,7 @@ var require_min_satisfying = __commonJS({
     var SemVer = require_semver();
     var Range = require_range();
     var minSatisfying = (versions, range2, options2) => {
-      let min4 = null;
+      let min3 = null;
       let minSV = null;
       let rangeObj = null;
       try {
@@ -26664,13 +26664,13 @@ var require_min_satisfying = __commonJS({
       }
       versions.forEach((v) => {
         if (rangeObj.test(v)) {
-          if (!min4 || minSV.compare(v) === 1) {
-            min4 = v;
-            minSV = new SemVer(min4, options2);
+          if (!min3 || minSV.compare(v) === 1) {
+            min3 = v;
+            minSV = new SemVer(min3, options2);
           }
         }
       });
-      return min4;
+      return min3;
     };
     module.exports = minSatisfying;
   }
@@ -26884,17 +26884,17 @@ var require_simplify = __commonJS({
         set.push([first, null]);
       }
       const ranges = [];
-      for (const [min4, max2] of set) {
-        if (min4 === max2) {
-          ranges.push(min4);
-        } else if (!max2 && min4 === v[0]) {
+      for (const [min3, max2] of set) {
+        if (min3 === max2) {
+          ranges.push(min3);
+        } else if (!max2 && min3 === v[0]) {
           ranges.push("*");
         } else if (!max2) {
-          ranges.push(`>=${min4}`);
-        } else if (min4 === v[0]) {
+          ranges.push(`>=${min3}`);
+        } else if (min3 === v[0]) {
           ranges.push(`<=${max2}`);
         } else {
-          ranges.push(`${min4} - ${max2}`);
+          ranges.push(`${min3} - ${max2}`);
         }
       }
       const simplified = ranges.join(" || ");
@@ -28407,8 +28407,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve6, reject) {
-              promiseResolve = resolve6;
+            return new Promise(function(resolve8, reject) {
+              promiseResolve = resolve8;
               promiseReject = reject;
               const data = stream2.read();
               if (data !== null) ondata(data);
@@ -28441,11 +28441,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream2.destroy(err);
-          return new Promise((resolve6, reject) => {
-            if (stream2._duplexState & DESTROYED) return resolve6({ value: void 0, done: true });
+          return new Promise((resolve8, reject) => {
+            if (stream2._duplexState & DESTROYED) return resolve8({ value: void 0, done: true });
             stream2.once("close", function() {
               if (err) reject(err);
-              else resolve6({ value: void 0, done: true });
+              else resolve8({ value: void 0, done: true });
             });
           });
         }
@@ -28489,8 +28489,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws2._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve6) => {
-          state.drains.push({ writes, resolve: resolve6 });
+        return new Promise((resolve8) => {
+          state.drains.push({ writes, resolve: resolve8 });
         });
       }
       write(data) {
@@ -28595,10 +28595,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         return pipeline4(...streams, (err) => {
           if (err) return reject(err);
-          resolve6();
+          resolve8();
         });
       });
     }
@@ -29268,16 +29268,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve6, reject) {
+        function onnext(resolve8, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve6({ value: entryStream, done: false });
+            resolve8({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve6;
+          promiseResolve = resolve8;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -29305,11 +29305,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve6, reject) => {
-            if (extract.destroyed) return resolve6({ value: void 0, done: true });
+          return new Promise((resolve8, reject) => {
+            if (extract.destroyed) return resolve8({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve6({ value: void 0, done: true });
+              else resolve8({ value: void 0, done: true });
             });
           });
         }
@@ -29647,7 +29647,7 @@ var require_pend = __commonJS({
 // node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
-    var fs10 = __require("fs");
+    var fs9 = __require("fs");
     var util2 = __require("util");
     var stream2 = __require("stream");
     var Readable3 = stream2.Readable;
@@ -29667,7 +29667,7 @@ var require_fd_slicer = __commonJS({
     FdSlicer.prototype.read = function(buffer, offset, length, position, callback) {
       var self2 = this;
       self2.pend.go(function(cb) {
-        fs10.read(self2.fd, buffer, offset, length, position, function(err, bytesRead, buffer2) {
+        fs9.read(self2.fd, buffer, offset, length, position, function(err, bytesRead, buffer2) {
           cb();
           callback(err, bytesRead, buffer2);
         });
@@ -29684,7 +29684,7 @@ var require_fd_slicer = __commonJS({
       self2.refCount -= 1;
       if (self2.refCount < 0) throw new Error("invalid unref");
       if (self2.refCount > 0) return;
-      fs10.close(self2.fd, onCloseDone);
+      fs9.close(self2.fd, onCloseDone);
       function onCloseDone(err) {
         if (err) {
           self2.emit("error", err);
@@ -29716,7 +29716,7 @@ var require_fd_slicer = __commonJS({
       }
       self2.context.pend.go(function(cb) {
         var buffer = Buffer.allocUnsafe(toRead);
-        fs10.read(self2.context.fd, buffer, 0, toRead, self2.pos, function(err, bytesRead) {
+        fs9.read(self2.context.fd, buffer, 0, toRead, self2.pos, function(err, bytesRead) {
           if (err) {
             self2.destroy(err);
           } else if (bytesRead === 0) {
@@ -30076,7 +30076,7 @@ var require_crc32 = __commonJS({
 // node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
   "node_modules/yauzl/index.js"(exports) {
-    var fs10 = __require("fs");
+    var fs9 = __require("fs");
     var zlib = __require("zlib");
     var fd_slicer = require_fd_slicer();
     var util2 = __require("util");
@@ -30101,39 +30101,39 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path10, options2) {
-      return new Promise((resolve6, reject) => {
-        open4(path10, { ...options2, lazyEntries: true }, function(err, zipfile) {
+    function openPromise(path9, options2) {
+      return new Promise((resolve8, reject) => {
+        open4(path9, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve6(zipfile);
+          resolve8(zipfile);
         });
       });
     }
     function fromFdPromise(fd, options2) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         fromFd(fd, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve6(zipfile);
+          resolve8(zipfile);
         });
       });
     }
     function fromBufferPromise(buffer, options2) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         fromBuffer(buffer, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve6(zipfile);
+          resolve8(zipfile);
         });
       });
     }
     function fromRandomAccessReaderPromise(reader, totalSize, options2) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         fromRandomAccessReader(reader, totalSize, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve6(zipfile);
+          resolve8(zipfile);
         });
       });
     }
-    function open4(path10, options2, callback) {
+    function open4(path9, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -30145,10 +30145,10 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs10.open(path10, "r", function(err, fd) {
+      fs9.open(path9, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
-          if (err2) fs10.close(fd, defaultCallback);
+          if (err2) fs9.close(fd, defaultCallback);
           callback(err2, zipfile);
         });
       });
@@ -30165,7 +30165,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs10.fstat(fd, function(err, stats) {
+      fs9.fstat(fd, function(err, stats) {
         if (err) return callback(err);
         var reader = new fd_slicer.FdSlicer(fd);
         fromRandomAccessReader(reader, stats.size, options2, callback);
@@ -30413,15 +30413,15 @@ var require_yauzl = __commonJS({
         if (self2.autoClose) self2.close();
       }
       function onEntry(entry) {
-        let { resolve: resolve6 } = pendingResolveReject;
+        let { resolve: resolve8 } = pendingResolveReject;
         pendingResolveReject = null;
-        resolve6({ value: entry });
+        resolve8({ value: entry });
       }
       function onEnd() {
-        let { resolve: resolve6 } = pendingResolveReject;
+        let { resolve: resolve8 } = pendingResolveReject;
         pendingResolveReject = null;
         cleanup();
-        resolve6({ done: true });
+        resolve8({ done: true });
       }
       function onError(err) {
         let { reject } = pendingResolveReject;
@@ -30434,9 +30434,9 @@ var require_yauzl = __commonJS({
           return this;
         },
         next() {
-          const promise = new Promise((resolve6, reject) => {
+          const promise = new Promise((resolve8, reject) => {
             if (pendingResolveReject != null) throw new Error("next() called before previous Promise was resolved.");
-            pendingResolveReject = { resolve: resolve6, reject };
+            pendingResolveReject = { resolve: resolve8, reject };
           });
           self2.readEntry();
           return promise;
@@ -30625,26 +30625,26 @@ var require_yauzl = __commonJS({
       });
     };
     ZipFile.prototype.openReadStreamPromise = function(entry, options2) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         this.openReadStream(entry, options2, function(err, readStream) {
           if (err) return reject(err);
-          resolve6(readStream);
+          resolve8(readStream);
         });
       });
     };
     ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, function(err, readStream) {
           if (err) return reject(err);
-          resolve6(readStream);
+          resolve8(readStream);
         });
       });
     };
     ZipFile.prototype.readLocalFileHeaderPromise = function(entry, options2) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         this.readLocalFileHeader(entry, options2, function(err, localFileHeader) {
           if (err) return reject(err);
-          resolve6(localFileHeader);
+          resolve8(localFileHeader);
         });
       });
     };
@@ -31177,6 +31177,16 @@ var FLAGS = [
     help: "Number of CUDA GPUs (0 = CPU)"
   }),
   f({
+    name: "device",
+    type: "string",
+    default: "auto",
+    pattern: "auto|cpu|webgpu|cuda(:[0-9]+)?",
+    patternHelp: "auto, cpu, webgpu, cuda or cuda:N",
+    group: "runtime",
+    scope: noChat,
+    help: "Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N"
+  }),
+  f({
     name: "precision",
     type: "enum",
     default: "32",
@@ -31337,6 +31347,7 @@ var FlagError = class extends Error {
 function describeAllowed(s) {
   if (s.type === "enum") return `one of ${s.choices.join(", ")}`;
   if (s.type === "bool") return "true or false";
+  if (s.patternHelp) return s.patternHelp;
   const lo = s.gt !== void 0 ? `> ${s.gt}` : s.min !== void 0 ? `>= ${s.min}` : "";
   const hi = s.max !== void 0 ? `<= ${s.max}` : "";
   const kind = s.type === "int" ? "an integer" : s.type === "float" ? "a number" : "a string";
@@ -31347,7 +31358,8 @@ function parseValue(s, raw) {
   const text = raw.trim();
   switch (s.type) {
     case "string":
-      return raw;
+      if (s.pattern && !new RegExp(`^(?:${s.pattern})$`).test(text)) throw bad();
+      return s.pattern ? text : raw;
     case "bool": {
       const t = text.toLowerCase();
       if (["true", "1", "yes", "on"].includes(t)) return true;
@@ -31401,191 +31413,17 @@ function lineLogger(write = (l) => process.stderr.write(l + "\n")) {
   };
 }
 
-// src/train/run.ts
-import { mkdirSync as mkdirSync6, readdirSync as readdirSync3, rmSync as rmSync4 } from "node:fs";
-import { join as join17, resolve as resolve4 } from "node:path";
+// src/train/fit.ts
+import { readdirSync, rmSync as rmSync3 } from "node:fs";
+import { join as join4, resolve } from "node:path";
 
-// src/models/errors.ts
-var ModelError = class extends Error {
-  constructor(file, message) {
-    super(message);
-    this.file = file;
-  }
-  file;
-  name = "ModelError";
-};
+// src/train/checkpoint.ts
+import { existsSync as existsSync2, renameSync as renameSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { basename as basename3, dirname as dirname2, join as join3 } from "node:path";
 
-// src/data/readers/errors.ts
-var DataFileError = class extends Error {
-  constructor(file, message, line) {
-    super(message);
-    this.file = file;
-    this.line = line;
-  }
-  file;
-  line;
-  name = "DataFileError";
-};
-function fileSystemError(err, file) {
-  const code = err?.code;
-  if (code === "ENOENT")
-    return new DataFileError(file, `${file} does not exist. Fix: check the file flag and the datastore.`);
-  if (code === "EISDIR")
-    return new DataFileError(
-      file,
-      `${file} is a folder, not a data file. Fix: name a .csv, .tsv or .jsonl file inside it.`
-    );
-  if (code === "EACCES")
-    return new DataFileError(file, `${file} cannot be read (permission denied). Fix: check the file's permissions.`);
-  return err;
-}
-
-// src/data/labels.ts
-function buildLabelMap(train) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const ex of train) seen.set(String(ex.label), ex.label);
-  const values = [...seen.values()];
-  const numeric = values.every((v) => typeof v === "number");
-  const labels = numeric ? values.sort((a, b) => a - b).map(String) : values.map(String).sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
-  return labelMapFromLabels(labels);
-}
-function labelMapFromLabels(labels) {
-  const label2id = /* @__PURE__ */ Object.create(null);
-  labels.forEach((l, i) => {
-    label2id[l] = i;
-  });
-  return { labels: [...labels], label2id };
-}
-function applyLabelMap(examples, map, file) {
-  const ids = new Int32Array(examples.length);
-  examples.forEach((ex, i) => {
-    const id = map.label2id[String(ex.label)];
-    if (id === void 0) {
-      throw new DataFileError(
-        file,
-        `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have (known: ${map.labels.map((l) => `'${l}'`).join(", ")}). Fix: correct the label, or add examples of it to the training file.`
-      );
-    }
-    ids[i] = id;
-  });
-  return ids;
-}
-function labelConfig(map) {
-  return { id2label: Object.fromEntries(map.labels.map((l, i) => [String(i), l])), label2id: { ...map.label2id } };
-}
-
-// src/util/json-file.ts
-import { readFileSync } from "node:fs";
-function readJsonFile(path10, fail2, hint = "") {
-  let text;
-  try {
-    text = readFileSync(path10, "utf8");
-  } catch (e) {
-    throw fail2(`${path10}: cannot read (${e.code ?? e.message})${hint}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw fail2(`${path10}: invalid JSON (${e.message})${hint}`);
-  }
-}
-
-// src/models/bert/config.ts
-function readBertConfig(path10) {
-  return parseBertConfig(
-    readJsonFile(path10, (m) => new ModelError(path10, m)),
-    path10
-  );
-}
-function parseBertConfig(json, file = "config.json") {
-  if (!json || typeof json !== "object" || Array.isArray(json))
-    throw new ModelError(file, `${file}: expected a JSON object`);
-  const c = json;
-  const bad = (key, want) => new ModelError(file, `${file}: "${key}" is ${JSON.stringify(c[key])}; expected ${want}`);
-  const int = (key, dflt, min4 = 1) => {
-    const v = c[key] ?? dflt;
-    if (v === void 0) throw new ModelError(file, `${file}: "${key}" is missing (a BERT config needs it)`);
-    if (!Number.isSafeInteger(v) || v < min4) throw bad(key, `an integer >= ${min4}`);
-    return v;
-  };
-  const num = (key, dflt, lo, hi, open4 = false) => {
-    const v = c[key] ?? dflt;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open4 && v === lo)
-      throw bad(key, `a number in ${open4 ? "(" : "["}${lo}, ${hi}]`);
-    return v;
-  };
-  if (c.model_type !== void 0 && c.model_type !== "bert") {
-    throw new ModelError(
-      file,
-      `${file}: model_type is ${JSON.stringify(c.model_type)}; only "bert" (BertForSequenceClassification) is supported. Use a BERT checkpoint such as bert-base-uncased.`
-    );
-  }
-  const act = c.hidden_act ?? "gelu";
-  if (act !== "gelu") {
-    throw new ModelError(
-      file,
-      `${file}: hidden_act is ${JSON.stringify(act)}; only "gelu" (exact erf GELU, as in bert-base-*) is supported. Use a checkpoint trained with hidden_act "gelu".`
-    );
-  }
-  const pet = c.position_embedding_type ?? "absolute";
-  if (pet !== "absolute")
-    throw bad("position_embedding_type", '"absolute" (relative position embeddings are not supported)');
-  const hiddenSize = int("hidden_size");
-  const numHeads = int("num_attention_heads");
-  if (hiddenSize % numHeads !== 0) {
-    throw new ModelError(
-      file,
-      `${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`
-    );
-  }
-  const cfg = {
-    hiddenSize,
-    numLayers: int("num_hidden_layers"),
-    numHeads,
-    intermediateSize: int("intermediate_size"),
-    vocabSize: int("vocab_size"),
-    maxPositions: int("max_position_embeddings", 512),
-    typeVocabSize: int("type_vocab_size", 2),
-    layerNormEps: num("layer_norm_eps", 1e-12, 0, 1, true),
-    hiddenDropout: num("hidden_dropout_prob", 0.1, 0, 0.95),
-    attentionDropout: num("attention_probs_dropout_prob", 0.1, 0, 0.95),
-    initializerRange: num("initializer_range", 0.02, 0, 10, true),
-    raw: c
-  };
-  if (c.id2label !== void 0) {
-    if (!c.id2label || typeof c.id2label !== "object" || Object.values(c.id2label).some((v) => typeof v !== "string"))
-      throw bad("id2label", "an object mapping ids to label names");
-    cfg.id2label = c.id2label;
-  }
-  if (c.label2id !== void 0) {
-    if (!c.label2id || typeof c.label2id !== "object" || Object.values(c.label2id).some((v) => !Number.isInteger(v)))
-      throw bad("label2id", "an object mapping label names to ids");
-    cfg.label2id = c.label2id;
-  }
-  return cfg;
-}
-function checkpointConfigJson(cfg, labels) {
-  return {
-    ...cfg.raw,
-    architectures: ["BertForSequenceClassification"],
-    model_type: "bert",
-    hidden_size: cfg.hiddenSize,
-    num_hidden_layers: cfg.numLayers,
-    num_attention_heads: cfg.numHeads,
-    intermediate_size: cfg.intermediateSize,
-    vocab_size: cfg.vocabSize,
-    max_position_embeddings: cfg.maxPositions,
-    type_vocab_size: cfg.typeVocabSize,
-    layer_norm_eps: cfg.layerNormEps,
-    hidden_dropout_prob: cfg.hiddenDropout,
-    attention_probs_dropout_prob: cfg.attentionDropout,
-    initializer_range: cfg.initializerRange,
-    hidden_act: "gelu",
-    num_labels: labels.length,
-    ...labelConfig(labelMapFromLabels(labels)),
-    problem_type: "single_label_classification"
-  };
-}
+// src/models/export.ts
+import { copyFileSync, existsSync, mkdirSync as mkdirSync2 } from "node:fs";
+import { join as join2 } from "node:path";
 
 // src/onnx/dtype.ts
 var ONNX_DTYPE = {
@@ -32278,219 +32116,104 @@ function subgraph(parent, name) {
   return new Graph(name, parent);
 }
 
-// src/models/bert/params.ts
-var decays = (name) => !(name.endsWith(".bias") || name.includes("LayerNorm"));
-function bertParamSpecs(c, numLabels) {
-  const H = c.hiddenSize, I = c.intermediateSize;
-  const out = [
-    ["bert.embeddings.word_embeddings.weight", [c.vocabSize, H]],
-    ["bert.embeddings.position_embeddings.weight", [c.maxPositions, H]],
-    ["bert.embeddings.token_type_embeddings.weight", [c.typeVocabSize, H]],
-    ["bert.embeddings.LayerNorm.weight", [H]],
-    ["bert.embeddings.LayerNorm.bias", [H]]
-  ];
-  for (let i = 0; i < c.numLayers; i++) {
-    const p = `bert.encoder.layer.${i}.`;
-    for (const n of ["query", "key", "value"])
-      out.push([`${p}attention.self.${n}.weight`, [H, H]], [`${p}attention.self.${n}.bias`, [H]]);
-    out.push(
-      [`${p}attention.output.dense.weight`, [H, H]],
-      [`${p}attention.output.dense.bias`, [H]],
-      [`${p}attention.output.LayerNorm.weight`, [H]],
-      [`${p}attention.output.LayerNorm.bias`, [H]],
-      [`${p}intermediate.dense.weight`, [I, H]],
-      [`${p}intermediate.dense.bias`, [I]],
-      [`${p}output.dense.weight`, [H, I]],
-      [`${p}output.dense.bias`, [H]],
-      [`${p}output.LayerNorm.weight`, [H]],
-      [`${p}output.LayerNorm.bias`, [H]]
-    );
-  }
-  out.push(
-    ["bert.pooler.dense.weight", [H, H]],
-    ["bert.pooler.dense.bias", [H]],
-    ["classifier.weight", [numLabels, H]],
-    ["classifier.bias", [numLabels]]
-  );
-  return out.map(([name, shape]) => ({ name, shape, decay: decays(name) }));
+// src/onnx/serialize.ts
+var import_onnx_proto = __toESM(require_onnx(), 1);
+var { onnx } = import_onnx_proto.default;
+var OPSET = 17;
+function valueInfo(v, name = v.name) {
+  return {
+    name,
+    type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], shape: { dim: shapeDims(v.shape) } } }
+  };
 }
-
-// src/models/bert/graph.ts
-var MASK_VALUE = -34028234663852886e22;
-var BertModel = class {
-  constructor(config, numLabels, opts = {}) {
-    this.config = config;
-    this.numLabels = numLabels;
-    this.opts = opts;
-    this.params = bertParamSpecs(config, numLabels);
-    this.hiddenDropout = opts.dropout ?? config.hiddenDropout;
-    this.attentionDropout = opts.dropout ?? config.attentionDropout;
-    this.dtype = opts.dtype ?? "float32";
-  }
-  config;
-  numLabels;
-  opts;
-  params;
-  batchInputs = [
-    { name: "input_ids", dtype: "int64", shape: ["batch", "seq"] },
-    { name: "attention_mask", dtype: "int64", shape: ["batch", "seq"] },
-    { name: "token_type_ids", dtype: "int64", shape: ["batch", "seq"] },
-    { name: "labels", dtype: "int64", shape: ["batch"] }
-  ];
-  hiddenDropout;
-  attentionDropout;
-  dtype;
-  forward(g, params, batch, opts) {
-    return new BertBuilder(g, this, params, opts.train, this.opts.seed ?? 0).build(batch);
-  }
-};
-var BertBuilder = class {
-  constructor(g, m, p, train, seed) {
-    this.g = g;
-    this.m = m;
-    this.p = p;
-    this.train = train;
-    this.seed = seed;
-    this.c = m.config;
-  }
-  g;
-  m;
-  p;
-  train;
-  seed;
-  dropouts = 0;
-  c;
-  param(name) {
-    const v = this.p.get(name);
-    if (!v) throw new Error(`BERT forward: parameter '${name}' was not provided`);
-    return v;
-  }
-  /** Gemm(x, W, b, transB=1) = alpha * x W^T + beta * b (alpha/beta fold constant scales in for free). */
-  linear(x, name, alpha = 1, beta = 1) {
-    const attrs = { transB: 1 };
-    if (alpha !== 1) attrs.alpha = float(alpha);
-    if (beta !== 1) attrs.beta = float(beta);
-    return this.g.op("Gemm", [x, this.param(`${name}.weight`), this.param(`${name}.bias`)], attrs);
-  }
-  layerNorm(x, name) {
-    const outputs = x.dtype === "float64" ? 1 : 3;
-    return this.g.node(
-      "LayerNormalization",
-      [x, this.param(`${name}.weight`), this.param(`${name}.bias`)],
-      { axis: -1, epsilon: float(this.c.layerNormEps) },
-      { outputs }
-    )[0];
-  }
-  dropout(x, ratio) {
-    if (!this.train || ratio <= 0) return x;
-    const { g } = this;
-    const seed = this.seed + ++this.dropouts;
-    return g.node("Dropout", [x, g.scalar(ratio, x), g.constant("bool", [1], [])], { seed })[0];
-  }
-  /**
-   * The feed-forward block with exact GELU, gelu(h) = h/2 * (1 + erf(h/sqrt2)). With u = h/sqrt2
-   * (scaled inside the first Gemm) it is u * (1 + erf(u)) / sqrt2, and the 1/sqrt2 goes into the
-   * second Gemm's alpha: 3 elementwise ops instead of 5, forward and backward.
-   */
-  feedForward(x, p) {
-    const { g } = this;
-    if (!this.train && x.dtype === "float32") {
-      const h = this.linear(x, `${p}intermediate.dense`);
-      const e = g.op("Erf", [g.op("Div", [h, g.scalar(Math.SQRT2, h)])]);
-      const act2 = g.op("Mul", [g.op("Mul", [h, g.op("Add", [e, g.scalar(1, h)])]), g.scalar(0.5, h)]);
-      return this.linear(act2, `${p}output.dense`);
-    }
-    const u = this.linear(x, `${p}intermediate.dense`, Math.SQRT1_2, Math.SQRT1_2);
-    let erf = g.op("Erf", [x.dtype === "float64" ? g.op("Cast", [u], { to: 1 }) : u]);
-    if (x.dtype === "float64") erf = g.op("Cast", [erf], { to: 11 });
-    const act = g.op("Mul", [u, g.op("Add", [erf, g.scalar(1, u)])]);
-    return this.linear(act, `${p}output.dense`, Math.SQRT1_2);
-  }
-  build(batch) {
-    const { g, c } = this;
-    const ids = batch.input_ids, mask = batch.attention_mask, types = batch.token_type_ids;
-    if (!ids || !mask || !types)
-      throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
-    const [B, T] = ids.shape;
-    const H = c.hiddenSize, A = c.numHeads, D = H / A;
-    const idsShape = g.op("Shape", [ids]);
-    const seqLen = g.op("Gather", [idsShape, g.constant("int64", [1], [])]);
-    const positions = g.op("Range", [g.constant("int64", [0], []), seqLen, g.constant("int64", [1], [])]);
-    const pos = assertShape(g.op("Gather", [this.param("bert.embeddings.position_embeddings.weight"), positions]), [
-      T,
-      H
-    ]);
-    const word = g.op("Gather", [this.param("bert.embeddings.word_embeddings.weight"), ids]);
-    const type = g.op("Gather", [this.param("bert.embeddings.token_type_embeddings.weight"), types]);
-    const emb3 = g.op("Add", [g.op("Add", [word, pos]), type]);
-    let x = g.op("Reshape", [emb3, g.ints([-1, H])]);
-    const N = x.shape[0];
-    x = this.dropout(this.layerNorm(x, "bert.embeddings.LayerNorm"), this.m.hiddenDropout);
-    const maskF = g.op("Cast", [mask], { to: this.m.dtype === "float64" ? 11 : 1 });
-    const inverted = g.op("Sub", [g.scalar(1, maskF), maskF]);
-    const ext = g.op("Unsqueeze", [g.op("Mul", [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
-    const heads4 = g.op("Concat", [idsShape, g.ints([A, D])], { axis: 0 });
-    const toHeads = (v, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v, heads4]), [B, T, A, D])], { perm });
-    const flat = g.ints([-1, H]);
-    for (let i = 0; i < c.numLayers; i++) {
-      const p = `bert.encoder.layer.${i}.`;
-      const q = toHeads(this.linear(x, `${p}attention.self.query`, 1 / Math.sqrt(D), 1 / Math.sqrt(D)), [0, 2, 1, 3]);
-      const k = toHeads(this.linear(x, `${p}attention.self.key`), [0, 2, 3, 1]);
-      const v = toHeads(this.linear(x, `${p}attention.self.value`), [0, 2, 1, 3]);
-      const scores = g.op("Add", [g.op("MatMul", [q, k]), ext]);
-      const probs = this.dropout(g.op("Softmax", [scores], { axis: -1 }), this.m.attentionDropout);
-      const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
-      const ctx = assertShape(g.op("Reshape", [ctx4, flat]), [N, H]);
-      const attn = this.dropout(this.linear(ctx, `${p}attention.output.dense`), this.m.hiddenDropout);
-      x = this.layerNorm(g.op("Add", [attn, x]), `${p}attention.output.LayerNorm`);
-      const out = this.dropout(this.feedForward(x, p), this.m.hiddenDropout);
-      x = this.layerNorm(g.op("Add", [out, x]), `${p}output.LayerNorm`);
-    }
-    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [idsShape, g.ints([H])], { axis: 0 })]), [B, T, H]);
-    const cls = assertShape(g.op("Reshape", [g.op("Slice", [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [
-      B,
-      H
-    ]);
-    const pooled = this.dropout(g.op("Tanh", [this.linear(cls, "bert.pooler.dense")]), this.m.hiddenDropout);
-    const logits = this.linear(pooled, "classifier");
-    const labels = batch.labels;
-    if (!labels) return { logits };
-    const loss = g.op("SoftmaxCrossEntropyLoss", [logits, labels], { reduction: "mean" });
-    return { loss, logits };
-  }
-};
-function assertShape(v, shape) {
-  if (v.rank !== shape.length) throw new Error(`internal: '${v.name}' has rank ${v.rank}, expected [${shape}]`);
-  v.shape.splice(0, v.shape.length, ...shape);
-  return v;
+function shapeDims(shape) {
+  return shape.map((d) => typeof d === "number" ? { dimValue: d } : isUnknown(d) ? {} : { dimParam: d });
 }
-
-// src/models/safetensors.ts
-import { closeSync, openSync, readFileSync as readFileSync2, writeSync } from "node:fs";
-import { basename as basename2 } from "node:path";
+function tensorProto(name, t) {
+  const data = t.data;
+  const raw = new Uint8Array(data.buffer, data.byteOffset, data.length * BYTES_PER_ELEMENT[t.dtype]);
+  return { name, dims: t.shape, dataType: ONNX_DTYPE[t.dtype], rawData: raw };
+}
+function attribute(name, a) {
+  const T = onnx.AttributeProto.AttributeType;
+  if (a instanceof FloatAttr) return { name, type: T.FLOAT, f: a.value };
+  if (typeof a === "number") return Number.isInteger(a) ? { name, type: T.INT, i: a } : { name, type: T.FLOAT, f: a };
+  if (typeof a === "string") return { name, type: T.STRING, s: new TextEncoder().encode(a) };
+  if (a instanceof Graph) return { name, type: T.GRAPH, g: graphProto(a) };
+  if (Array.isArray(a)) {
+    if (a.every((x) => typeof x === "string"))
+      return { name, type: T.STRINGS, strings: a.map((s) => new TextEncoder().encode(s)) };
+    const nums = a;
+    return nums.every(Number.isInteger) ? { name, type: T.INTS, ints: nums } : { name, type: T.FLOATS, floats: nums };
+  }
+  if ("inputs" in a) throw new Error(`attribute '${name}': a subgraph must be built with Graph (got '${a.name}')`);
+  return { name, type: T.TENSOR, t: tensorProto("", a) };
+}
+function graphProto(g) {
+  return {
+    name: g.name,
+    input: g.inputs.map((v) => valueInfo(v)),
+    output: g.outputs.map((o) => valueInfo(o.value, o.name)),
+    initializer: g.initializers.map(
+      (i) => tensorProto(i.value.name, { dtype: i.value.dtype, shape: i.value.shape, data: i.data })
+    ),
+    node: g.nodes.map((n) => ({
+      name: n.name,
+      opType: n.opType,
+      domain: n.domain,
+      input: n.inputs.map((v) => v?.name ?? ""),
+      output: n.outputs.map((v) => v.name),
+      attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a))
+    }))
+  };
+}
+function toModelBytes(g, opts = {}) {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: opts.producer ?? "textclf",
+    docString: opts.docString ?? "",
+    opsetImport: [{ domain: "", version: OPSET }],
+    graph: graphProto(g)
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
 
 // src/util/atomic-write.ts
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 var serial = 0;
-function replaceFileAtomic(path10, write) {
-  mkdirSync(dirname(path10), { recursive: true });
-  const tmp = join(dirname(path10), `.${basename(path10)}.${process.pid}-${serial++}.tmp`);
+function replaceFileAtomic(path9, write) {
+  mkdirSync(dirname(path9), { recursive: true });
+  const tmp = join(dirname(path9), `.${basename(path9)}.${process.pid}-${serial++}.tmp`);
   try {
     write(tmp);
-    renameSync(tmp, path10);
+    renameSync(tmp, path9);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
 }
-function writeFileAtomic(path10, data) {
-  replaceFileAtomic(path10, (tmp) => writeFileSync(tmp, data));
+function writeFileAtomic(path9, data) {
+  replaceFileAtomic(path9, (tmp) => writeFileSync(tmp, data));
 }
-function writeJsonAtomic(path10, value) {
-  writeFileAtomic(path10, `${JSON.stringify(value, null, 2)}
+function writeJsonAtomic(path9, value) {
+  writeFileAtomic(path9, `${JSON.stringify(value, null, 2)}
 `);
 }
+
+// src/models/safetensors.ts
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { basename as basename2 } from "node:path";
+
+// src/models/errors.ts
+var ModelError = class extends Error {
+  constructor(file, message) {
+    super(message);
+    this.file = file;
+  }
+  file;
+  name = "ModelError";
+};
 
 // src/models/safetensors.ts
 var BYTES = { F32: 4, F16: 2, BF16: 2, I64: 8 };
@@ -32503,17 +32226,17 @@ function halfToFloat(h) {
   if (e === 31) return f2 ? NaN : s * Infinity;
   return s * (1 + f2 / 1024) * 2 ** (e - 15);
 }
-function readSafetensors(path10) {
-  const name = basename2(path10);
+function readSafetensors(path9) {
+  const name = basename2(path9);
   const bad = (what) => new ModelError(
-    path10,
+    path9,
     `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`
   );
   let buf;
   try {
-    buf = readFileSync2(path10);
+    buf = readFileSync(path9);
   } catch (e) {
-    throw new ModelError(path10, `${name}: cannot read ${path10}: ${e.message}`);
+    throw new ModelError(path9, `${name}: cannot read ${path9}: ${e.message}`);
   }
   if (buf.length < 8) throw bad(`it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
@@ -32543,7 +32266,7 @@ function readSafetensors(path10) {
     if (!m || typeof m !== "object") throw bad(`entry '${key}' is not an object`);
     if (typeof m.dtype !== "string" || !(m.dtype in BYTES)) {
       throw new ModelError(
-        path10,
+        path9,
         `${name}: tensor '${key}' has dtype ${JSON.stringify(m.dtype)}; supported are ${Object.keys(BYTES).join(", ")}. Convert the weights to float32 (model.float().save_pretrained(...)).`
       );
     }
@@ -32601,7 +32324,7 @@ function decode(dtype, shape, bytes2, mayView) {
 function writeAll(fd, bytes2) {
   for (let done = 0; done < bytes2.length; ) done += writeSync(fd, bytes2, done, bytes2.length - done);
 }
-function writeSafetensors(path10, tensors, metadata) {
+function writeSafetensors(path9, tensors, metadata) {
   const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(
     ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
   );
@@ -32611,8 +32334,8 @@ function writeSafetensors(path10, tensors, metadata) {
   for (const [key, t] of entries) {
     if (numElements(t.shape) !== t.data.length)
       throw new ModelError(
-        path10,
-        `${basename2(path10)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
+        path9,
+        `${basename2(path9)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
       );
     const size = t.data.byteLength;
     header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size] };
@@ -32622,7 +32345,7 @@ function writeSafetensors(path10, tensors, metadata) {
   json += " ".repeat((8 - Buffer.byteLength(json) % 8) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  replaceFileAtomic(path10, (tmp) => {
+  replaceFileAtomic(path9, (tmp) => {
     const fd = openSync(tmp, "w");
     try {
       writeAll(fd, head);
@@ -32634,452 +32357,148 @@ function writeSafetensors(path10, tensors, metadata) {
   });
 }
 
-// src/util/random.ts
-function mulberry32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = s + 1831565813 >>> 0;
-    let t = s;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-
-// src/models/bert/init.ts
-function fillNormal(out, std2, rand) {
-  for (let i = 0; i < out.length; i += 2) {
-    const u = 1 - rand(), v = rand();
-    const r = Math.sqrt(-2 * Math.log(u)) * std2;
-    out[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+// src/models/export.ts
+function buildInferenceGraph(model, weights) {
+  const g = new Graph(model.architecture.replace(/(?<=[a-z])(?=[A-Z])/g, "_").toLowerCase());
+  const batch = {};
+  for (const b of model.batchInputs) if (b.name !== "labels") batch[b.name] = g.input(b.name, b.dtype, b.shape);
+  const params = /* @__PURE__ */ new Map();
+  for (const p of model.params) {
+    const w = weights.get(p.name);
+    if (!w) throw new Error(`export: no weights for parameter '${p.name}'`);
+    params.set(p.name, g.initializer(p.name, "float32", p.shape, w));
   }
-  return out;
+  const { logits } = model.forward(g, params, batch, { train: false });
+  g.output(logits, "logits");
+  return g;
 }
-function initParam(name, shape, std2, seed) {
-  const out = new Float32Array(numElements(shape));
-  if (name.includes("LayerNorm") && name.endsWith(".weight")) return out.fill(1);
-  if (name.endsWith(".bias")) return out;
-  return fillNormal(out, std2, mulberry32(seed ^ hash(name)));
-}
-function hash(s) {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-// src/models/bert/load.ts
-var IGNORED = [/^bert\.embeddings\.position_ids$/, /^bert\.embeddings\.token_type_ids$/];
-var BASE_PREFIXES = ["embeddings.", "encoder.", "pooler."];
-var CLASS = "BertForSequenceClassification";
-function canonicalKey(key) {
-  let k = key.replace(/\.gamma$/, ".weight").replace(/\.beta$/, ".bias");
-  if (BASE_PREFIXES.some((p) => k.startsWith(p))) k = `bert.${k}`;
-  return k;
-}
-function initBertWeights(specs, cfg, seed) {
-  return new Map(specs.map((s) => [s.name, initParam(s.name, s.shape, cfg.initializerRange, seed)]));
-}
-function loadBertWeights(weightsPath, specs, cfg, opts) {
-  const { tensors } = readSafetensors(weightsPath);
-  const wanted = new Map(specs.map((s) => [s.name, s]));
-  const found = /* @__PURE__ */ new Map();
-  const unexpected = [];
-  for (const [key, t] of tensors) {
-    const name = canonicalKey(key);
-    if (IGNORED.some((r) => r.test(name))) continue;
-    if (!wanted.has(name) || t.dtype !== "float32") {
-      unexpected.push(key);
-      continue;
-    }
-    const prev = found.get(name);
-    if (prev)
-      throw new ModelError(
-        weightsPath,
-        `${weightsPath}: both '${prev.key}' and '${key}' hold ${name}; keep one of them`
-      );
-    found.set(name, { key, shape: t.shape, data: t.data });
-  }
-  const values = /* @__PURE__ */ new Map();
-  const missing = [];
-  const mismatched = [];
-  for (const s of specs) {
-    const f2 = found.get(s.name);
-    const sameShape = f2 && f2.shape.length === s.shape.length && f2.shape.every((d, i) => d === s.shape[i]);
-    if (f2 && sameShape) {
-      values.set(s.name, f2.data);
-      continue;
-    }
-    if (f2 && !s.name.startsWith("classifier.")) {
-      throw new ModelError(
-        weightsPath,
-        `${weightsPath}: '${f2.key}' has shape [${f2.shape}] but config.json implies [${s.shape}] for ${s.name}; config.json and the weights do not belong together`
-      );
-    }
-    if (f2) mismatched.push({ name: s.name, found: f2.shape, expected: s.shape });
-    else missing.push(s.name);
-    values.set(s.name, initParam(s.name, s.shape, cfg.initializerRange, opts.seed));
-  }
-  if (values.size !== specs.length || [...values.values()].some((v, i) => v.length !== numElements(specs[i].shape))) {
-    throw new Error("internal: weight table does not match the parameter list");
-  }
-  return {
-    values,
-    missing,
-    unexpected,
-    mismatched,
-    warnings: warningsFor(opts.modelName ?? weightsPath, missing, unexpected, mismatched)
-  };
-}
-function warningsFor(at2, missing, unexpected, mismatched) {
-  const out = [];
-  const list = (xs2) => `[${xs2.map((x) => `'${x}'`).join(", ")}]`;
-  if (unexpected.length) {
-    out.push(
-      `Some weights of the model checkpoint at ${at2} were not used when initializing ${CLASS}: ${list(unexpected)}
-- This IS expected if you are initializing ${CLASS} from the checkpoint of a model trained on another task or with another architecture (e.g. initializing a ${CLASS} model from a BertForPreTraining model).
-- This IS NOT expected if you are initializing ${CLASS} from the checkpoint of a model that you expect to be exactly identical (initializing a ${CLASS} model from a ${CLASS} model).`
-    );
-  }
-  if (missing.length) {
-    out.push(
-      `Some weights of ${CLASS} were not initialized from the model checkpoint at ${at2} and are newly initialized: ${list(missing)}
-You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.`
-    );
-  }
-  if (mismatched.length) {
-    out.push(
-      `Some weights of ${CLASS} were not initialized from the model checkpoint at ${at2} and are newly initialized because the shapes did not match:
-` + mismatched.map(
-        (m) => `- ${m.name}: found shape [${m.found.join(", ")}] in the checkpoint and [${m.expected.join(", ")}] in the model instantiated`
-      ).join("\n") + "\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference."
-    );
-  }
-  return out;
-}
-
-// src/models/hub.ts
-import { createWriteStream, existsSync, mkdirSync as mkdirSync2, renameSync as renameSync2, rmSync as rmSync2, statSync, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname as dirname2, isAbsolute, join as join2, resolve } from "node:path";
-import { Readable as Readable2 } from "node:stream";
-import { pipeline } from "node:stream/promises";
-
-// node_modules/@huggingface/transformers/dist/transformers.node.mjs
-import fs from "fs";
-import path from "path";
-import url from "url";
-import fs2 from "fs";
-import fs3 from "fs";
-import path2 from "path";
-import { createRequire } from "module";
-import { Tensor } from "onnxruntime-common";
-import fs5 from "fs";
-import { Readable } from "stream";
-import { pipeline as pipe } from "stream/promises";
-
-// textclf-stub:sharp
-function sharp() {
-  throw new Error("textclf: image processing (sharp) is not part of the bundle");
-}
-
-// node_modules/@huggingface/transformers/dist/transformers.node.mjs
-var __defProp2 = Object.defineProperty;
-var __require2 = /* @__PURE__ */ ((x) => typeof __require !== "undefined" ? __require : typeof Proxy !== "undefined" ? new Proxy(x, {
-  get: (a, b) => (typeof __require !== "undefined" ? __require : a)[b]
-}) : x)(function(x) {
-  if (typeof __require !== "undefined") return __require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x + '" is not supported');
-});
-var __export = (target, all) => {
-  for (var name in all)
-    __defProp2(target, name, { get: all[name], enumerable: true });
-};
-var VERSION = "4.3.1";
-var HAS_SELF = typeof self !== "undefined";
-var IS_FS_AVAILABLE = !isEmpty(fs);
-var IS_PATH_AVAILABLE = !isEmpty(path);
-var IS_WEB_CACHE_AVAILABLE = HAS_SELF && "caches" in self;
-var IS_DENO_RUNTIME = typeof globalThis.Deno !== "undefined";
-var IS_BUN_RUNTIME = typeof globalThis.Bun !== "undefined";
-var IS_DENO_WEB_RUNTIME = IS_DENO_RUNTIME && IS_WEB_CACHE_AVAILABLE && !IS_FS_AVAILABLE;
-var IS_PROCESS_AVAILABLE = typeof process !== "undefined";
-var IS_NODE_ENV = IS_PROCESS_AVAILABLE && process?.release?.name === "node" && !IS_DENO_WEB_RUNTIME;
-var IS_BROWSER_ENV = typeof window !== "undefined" && typeof window.document !== "undefined";
-var IS_WEBWORKER_ENV = HAS_SELF && ["DedicatedWorkerGlobalScope", "ServiceWorkerGlobalScope", "SharedWorkerGlobalScope"].includes(
-  self.constructor?.name
-);
-var IS_WEB_ENV = IS_BROWSER_ENV || IS_WEBWORKER_ENV || IS_DENO_WEB_RUNTIME;
-var IS_WEBGPU_AVAILABLE = IS_NODE_ENV || typeof navigator !== "undefined" && "gpu" in navigator;
-var IS_WEBNN_AVAILABLE = typeof navigator !== "undefined" && "ml" in navigator;
-var IS_CRYPTO_AVAILABLE = typeof crypto !== "undefined" && typeof crypto.getRandomValues === "function";
-var IS_CHROME_AVAILABLE = (
-  // @ts-ignore - chrome may not exist in all environments
-  typeof chrome !== "undefined" && typeof chrome.runtime !== "undefined" && typeof chrome.runtime.id === "string"
-);
-var IS_SERVICE_WORKER_ENV = (
-  // @ts-ignore - ServiceWorkerGlobalScope may not exist in all environments
-  typeof ServiceWorkerGlobalScope !== "undefined" && HAS_SELF && self instanceof ServiceWorkerGlobalScope
-);
-var isSafariBelow26 = () => {
-  if (typeof navigator === "undefined") {
-    return false;
-  }
-  const userAgent2 = navigator.userAgent;
-  const isSafari = (navigator.vendor || "").indexOf("Apple") > -1 && !userAgent2.match(/CriOS|FxiOS|EdgiOS|OPiOS|mercury|brave/i) && !userAgent2.includes("Chrome") && !userAgent2.includes("Android");
-  if (!isSafari) {
-    return false;
-  }
-  const match = userAgent2.match(/Version\/(\d+)/);
-  return match ? parseInt(match[1], 10) < 26 : false;
-};
-var IS_SAFARI_BELOW_26 = isSafariBelow26();
-var apis = Object.freeze({
-  /** Whether we are running in a browser environment (and not a web worker) */
-  IS_BROWSER_ENV,
-  /** Whether we are running in a web worker environment */
-  IS_WEBWORKER_ENV,
-  /** Whether we are running in a web-like environment (browser, web worker, or Deno web runtime) */
-  IS_WEB_ENV,
-  /** Whether we are running in a service worker environment */
-  IS_SERVICE_WORKER_ENV,
-  /** Whether we are running in Deno's web runtime (CDN imports, Cache API available, no filesystem) */
-  IS_DENO_WEB_RUNTIME,
-  /** Whether the Cache API is available */
-  IS_WEB_CACHE_AVAILABLE,
-  /** Whether the WebGPU API is available */
-  IS_WEBGPU_AVAILABLE,
-  /** Whether the WebNN API is available */
-  IS_WEBNN_AVAILABLE,
-  /** Whether we are running in a Safari browser older than version 26. */
-  IS_SAFARI_BELOW_26,
-  /** Whether the Node.js process API is available */
-  IS_PROCESS_AVAILABLE,
-  /** Whether we are running in a Node.js-like environment (node, deno, bun) */
-  IS_NODE_ENV,
-  /** Whether the filesystem API is available */
-  IS_FS_AVAILABLE,
-  /** Whether the path API is available */
-  IS_PATH_AVAILABLE,
-  /** Whether the crypto API is available */
-  IS_CRYPTO_AVAILABLE,
-  /** Whether the Chrome runtime API is available */
-  IS_CHROME_AVAILABLE
-});
-var RUNNING_LOCALLY = IS_FS_AVAILABLE && IS_PATH_AVAILABLE;
-var dirname__ = "./";
-if (RUNNING_LOCALLY) {
-  const _import_meta_url = import.meta.url;
-  if (_import_meta_url) {
-    dirname__ = path.dirname(path.dirname(url.fileURLToPath(_import_meta_url)));
-  } else if (typeof __dirname !== "undefined") {
-    dirname__ = path.dirname(__dirname);
-  }
-}
-var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path.join(dirname__, "/.cache/") : null;
-var DEFAULT_LOCAL_MODEL_PATH = "/models/";
-var localModelPath = RUNNING_LOCALLY ? path.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
-var DEFAULT_FETCH = typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : void 0;
-var LogLevel = Object.freeze({
-  /** All messages including debug output (value: 10) */
-  DEBUG: 10,
-  /** Errors, warnings, and info messages (value: 20) */
-  INFO: 20,
-  /** Errors and warnings (value: 30) */
-  WARNING: 30,
-  /** Only error messages (value: 40) */
-  ERROR: 40,
-  /** No logging output (value: 50) */
-  NONE: 50
-});
-var logLevel = LogLevel.WARNING;
-var env = {
-  version: VERSION,
-  /////////////////// Backends settings ///////////////////
-  // NOTE: These will be populated later by the backends themselves.
-  backends: {
-    // onnxruntime-web/onnxruntime-node
-    onnx: {}
-  },
-  /////////////////// Logging settings ///////////////////
-  get logLevel() {
-    return logLevel;
-  },
-  set logLevel(level) {
-    logLevel = level;
-    env.backends.onnx?.setLogLevel?.(level);
-  },
-  /////////////////// Model settings ///////////////////
-  allowRemoteModels: true,
-  remoteHost: "https://huggingface.co/",
-  remotePathTemplate: "{model}/resolve/{revision}/",
-  allowLocalModels: !(IS_BROWSER_ENV || IS_WEBWORKER_ENV || IS_DENO_WEB_RUNTIME),
-  // Default to true for non-web environments, false for web environments
-  localModelPath,
-  useFS: IS_FS_AVAILABLE,
-  /////////////////// Cache settings ///////////////////
-  useBrowserCache: IS_WEB_CACHE_AVAILABLE,
-  useFSCache: IS_FS_AVAILABLE,
-  cacheDir: DEFAULT_CACHE_DIR,
-  useCustomCache: false,
-  customCache: null,
-  useWasmCache: IS_WEB_CACHE_AVAILABLE || IS_FS_AVAILABLE,
-  cacheKey: "transformers-cache",
-  experimental_useCrossOriginStorage: false,
-  /////////////////// Custom fetch /////////////////////
-  fetch: DEFAULT_FETCH
-  //////////////////////////////////////////////////////
-};
-function isEmpty(obj) {
-  return Object.keys(obj).length === 0;
-}
-var Callable = (
-  /** @type {any} */
-  class {
-    /**
-     * Creates a new instance of the Callable class.
-     */
-    constructor() {
-      let closure = function(...args) {
-        return closure._call(...args);
-      };
-      return Object.setPrototypeOf(closure, new.target.prototype);
-    }
-    /**
-     * This method should be implemented in subclasses to provide the
-     * functionality of the callable object.
-     *
-     * @param {any[]} args
-     * @throws {Error} If the subclass does not implement the `_call` method.
-     */
-    _call(...args) {
-      throw Error("Must implement _call method in subclass");
-    }
-  }
-);
-function dispatchCallback(progress_callback, data) {
-  if (progress_callback) progress_callback(data);
-}
-var DefaultProgressCallback = class extends Callable {
-  /**
-   * @param {ProgressCallback} callback The original callback.
-   * @param {FilesLoadingMap} files_loading Mutable map storing per-file progress.
-   */
-  constructor(callback, files_loading) {
-    super();
-    this.callback = callback;
-    this.files_loading = files_loading;
-    this.loads = /* @__PURE__ */ new Map();
-  }
-  /**
-   * @param {ProgressInfo} info
-   */
-  _call(info2) {
-    if (info2.status === "progress") {
-      this.files_loading[info2.file] = {
-        loaded: info2.loaded,
-        total: info2.total
-      };
-      const loaded = Object.values(this.files_loading).reduce((acc, curr) => acc + curr.loaded, 0);
-      const total = Object.values(this.files_loading).reduce((acc, curr) => acc + curr.total, 0);
-      const progress = total > 0 ? loaded / total * 100 : 0;
-      this.callback({
-        status: "progress_total",
-        name: info2.name,
-        progress,
-        loaded,
-        total,
-        files: structuredClone(this.files_loading)
-      });
-    }
-    this.callback(info2);
-  }
-};
-function isIntegralNumber(x) {
-  return Number.isInteger(x) || typeof x === "bigint";
-}
-function isNullishDimension(x) {
-  return x === null || x === void 0 || x === -1;
-}
-function calculateDimensions(arr) {
-  const dimensions = [];
-  let current = arr;
-  while (Array.isArray(current)) {
-    dimensions.push(current.length);
-    current = current[0];
-  }
-  return dimensions;
-}
-function mergeArrays(...arrs) {
-  return Array.prototype.concat.apply([], arrs);
-}
-function product(...a) {
-  return a.reduce((a2, b) => a2.flatMap((d) => b.map((e) => [d, e])));
-}
-function calculateReflectOffset(i, w) {
-  return Math.abs((i + w) % (2 * w) - w);
-}
-function pick(o, props) {
-  return Object.assign(
-    {},
-    ...props.map((prop) => {
-      if (o[prop] !== void 0) {
-        return { [prop]: o[prop] };
-      }
-    })
+function writeModelDir(dir, model, weights, opts) {
+  mkdirSync2(dir, { recursive: true });
+  const tensors = /* @__PURE__ */ new Map();
+  for (const p of model.params) tensors.set(p.name, { dtype: "float32", shape: p.shape, data: weights.get(p.name) });
+  writeSafetensors(join2(dir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join2(dir, "config.json"), model.checkpointConfig(opts.labels));
+  writeJsonAtomic(
+    join2(dir, "tokenizer_config.json"),
+    model.tokenizerConfig({ doLowerCase: opts.doLowerCase, maxLength: opts.maxLength })
   );
-}
-function count(arr, value) {
-  let count2 = 0;
-  for (const v of arr) {
-    if (v === value) ++count2;
+  for (const [src, name] of [
+    [opts.tokenizerJson, "tokenizer.json"],
+    [opts.vocabTxt, "vocab.txt"]
+  ]) {
+    if (src && existsSync(src) && src !== join2(dir, name)) {
+      replaceFileAtomic(join2(dir, name), (tmp) => copyFileSync(src, tmp));
+    }
   }
-  return count2;
+  if (opts.onnx !== false)
+    writeFileAtomic(
+      join2(dir, "onnx", "model.onnx"),
+      toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" })
+    );
 }
-var logger = {
-  /**
-   * Log an error message. Only suppressed when logLevel is NONE.
-   * @param  {...any} args - Arguments to log
-   */
-  error(...args) {
-    if (env.logLevel <= LogLevel.ERROR) {
-      console.error(...args);
-    }
-  },
-  /**
-   * Log a warning message. Shown when logLevel <= WARNING.
-   * @param  {...any} args - Arguments to log
-   */
-  warn(...args) {
-    if (env.logLevel <= LogLevel.WARNING) {
-      console.warn(...args);
-    }
-  },
-  /**
-   * Log an info message. Shown when logLevel <= INFO.
-   * @param  {...any} args - Arguments to log
-   */
-  info(...args) {
-    if (env.logLevel <= LogLevel.INFO) {
-      console.log(...args);
-    }
-  },
-  /**
-   * Log a debug message. Only shown when logLevel is DEBUG.
-   * @param  {...any} args - Arguments to log
-   */
-  debug(...args) {
-    if (env.logLevel <= LogLevel.DEBUG) {
-      console.log(...args);
-    }
-  },
-  /**
-   * Log a message (alias for info). Shown when logLevel <= INFO.
-   * @param  {...any} args - Arguments to log
-   */
-  log(...args) {
-    this.info(...args);
-  }
+
+// src/tokenizer/errors.ts
+var TokenizerError = class extends Error {
+  name = "TokenizerError";
 };
+
+// src/tokenizer/bert-json.ts
+var BERT_DEFAULTS = {
+  doLowerCase: true,
+  stripAccents: null,
+  tokenizeChineseChars: true,
+  unkToken: "[UNK]",
+  sepToken: "[SEP]",
+  padToken: "[PAD]",
+  clsToken: "[CLS]",
+  maskToken: "[MASK]"
+};
+function parseVocabTxt(text) {
+  const lines = text.split("\n");
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines.map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+}
+var tokenName = (v) => typeof v === "string" ? v : v && typeof v === "object" && typeof v.content === "string" ? v.content : void 0;
+function bertOptionsFromConfig(config) {
+  const o = { ...BERT_DEFAULTS };
+  if (typeof config.do_lower_case === "boolean") o.doLowerCase = config.do_lower_case;
+  if (typeof config.strip_accents === "boolean" || config.strip_accents === null)
+    o.stripAccents = config.strip_accents;
+  if (typeof config.tokenize_chinese_chars === "boolean") o.tokenizeChineseChars = config.tokenize_chinese_chars;
+  o.unkToken = tokenName(config.unk_token) ?? o.unkToken;
+  o.sepToken = tokenName(config.sep_token) ?? o.sepToken;
+  o.padToken = tokenName(config.pad_token) ?? o.padToken;
+  o.clsToken = tokenName(config.cls_token) ?? o.clsToken;
+  o.maskToken = tokenName(config.mask_token) ?? o.maskToken;
+  return o;
+}
+function bertTokenizerJson(vocab, opts, where) {
+  const ids = /* @__PURE__ */ new Map();
+  vocab.forEach((t, i) => ids.set(t, i));
+  const need2 = (tok, role) => {
+    const id = ids.get(tok);
+    if (id === void 0)
+      throw new TokenizerError(
+        `${where}: the ${role} token ${tok} is not in the vocabulary; add it as a line of vocab.txt or set ${role}_token in tokenizer_config.json`
+      );
+    return id;
+  };
+  const cls = need2(opts.clsToken, "cls");
+  const sep3 = need2(opts.sepToken, "sep");
+  need2(opts.unkToken, "unk");
+  need2(opts.padToken, "pad");
+  const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter(
+    (t) => ids.has(t)
+  );
+  const added = [...new Set(specials)].map((t) => ({
+    id: ids.get(t),
+    content: t,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true
+  })).sort((x, y) => x.id - y.id);
+  const special = (id, typeId) => ({ SpecialToken: { id, type_id: typeId } });
+  const seq = (id, typeId) => ({ Sequence: { id, type_id: typeId } });
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: added,
+    normalizer: {
+      type: "BertNormalizer",
+      clean_text: true,
+      handle_chinese_chars: opts.tokenizeChineseChars,
+      strip_accents: opts.stripAccents,
+      lowercase: opts.doLowerCase
+    },
+    pre_tokenizer: { type: "BertPreTokenizer" },
+    post_processor: {
+      type: "TemplateProcessing",
+      single: [special(opts.clsToken, 0), seq("A", 0), special(opts.sepToken, 0)],
+      pair: [special(opts.clsToken, 0), seq("A", 0), special(opts.sepToken, 0), seq("B", 1), special(opts.sepToken, 1)],
+      special_tokens: {
+        [opts.clsToken]: { id: opts.clsToken, ids: [cls], tokens: [opts.clsToken] },
+        [opts.sepToken]: { id: opts.sepToken, ids: [sep3], tokens: [opts.sepToken] }
+      }
+    },
+    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
+    model: {
+      type: "WordPiece",
+      unk_token: opts.unkToken,
+      continuing_subword_prefix: "##",
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(ids)
+    }
+  };
+}
+
+// src/tokenizer/load.ts
+import { promises as fs } from "node:fs";
+import path from "node:path";
+
+// node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
 var DictionarySplitter = class {
   /**
    * @param dictionary The dictionary of words to use for splitting.
@@ -33779,7 +33198,7 @@ var validate_object = (obj, name, required_keys = []) => {
   return null;
 };
 var whitespace_split = (text) => text.match(/\S+/g) || [];
-var Callable2 = class {
+var Callable = class {
   /**
    * Creates a new instance of the Callable class.
    */
@@ -33790,7 +33209,7 @@ var Callable2 = class {
     return Object.setPrototypeOf(closure, new.target.prototype);
   }
 };
-var Callable_default = Callable2;
+var Callable_default = Callable;
 var Normalizer = class extends Callable_default {
   /**
    * @param config The configuration object for the normalizer.
@@ -36034,6 +35453,5988 @@ var Tokenizer = class {
   }
 };
 var Tokenizer_default = Tokenizer;
+
+// src/tokenizer/truncate.ts
+function longestFirstLengths(a, b, max2) {
+  if (a + b <= max2) return [a, b];
+  if (max2 <= 0) return [0, 0];
+  const swapped = a > b;
+  let short = swapped ? b : a;
+  let long = short > max2 ? short : Math.max(short, max2 - short);
+  if (short + long > max2) {
+    short = Math.floor(max2 / 2);
+    long = short + max2 % 2;
+  }
+  return swapped ? [long, short] : [short, long];
+}
+
+// src/tokenizer/template.ts
+function specialCount(pieces) {
+  return pieces.reduce((n, p) => n + (p.kind === "special" ? p.ids.length : 0), 0);
+}
+function fromTemplate(pp, where) {
+  const specials = pp.special_tokens ?? {};
+  const convert = (items) => items.map((item) => {
+    if ("SpecialToken" in item) {
+      const s = item.SpecialToken;
+      const ids = specials[s.id]?.ids;
+      if (!ids)
+        throw new TokenizerError(
+          `${where}: post_processor template uses ${s.id} but special_tokens does not define it; add it to post_processor.special_tokens`
+        );
+      return { kind: "special", ids, typeId: s.type_id };
+    }
+    const q = item.Sequence;
+    return { kind: "seq", which: q.id === "A" ? 0 : 1, typeId: q.type_id };
+  });
+  return { single: convert(pp.single), pair: convert(pp.pair) };
+}
+function templatesFor(postProcessor, where) {
+  const none = {
+    single: [{ kind: "seq", which: 0, typeId: 0 }],
+    pair: [
+      { kind: "seq", which: 0, typeId: 0 },
+      { kind: "seq", which: 1, typeId: 1 }
+    ]
+  };
+  if (postProcessor === null || postProcessor === void 0) return none;
+  const pp = postProcessor;
+  switch (pp.type) {
+    case "TemplateProcessing":
+      return fromTemplate(pp, where);
+    case "BertProcessing":
+    case "RobertaProcessing": {
+      const [, cls] = pp.cls;
+      const [, sep3] = pp.sep;
+      const s = (id, typeId) => ({ kind: "special", ids: [id], typeId });
+      const a = { kind: "seq", which: 0, typeId: 0 };
+      if (pp.type === "BertProcessing") {
+        return {
+          single: [s(cls, 0), a, s(sep3, 0)],
+          pair: [s(cls, 0), a, s(sep3, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep3, 1)]
+        };
+      }
+      return {
+        single: [s(cls, 0), a, s(sep3, 0)],
+        pair: [s(cls, 0), a, s(sep3, 0), s(sep3, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep3, 0)]
+      };
+    }
+    default:
+      throw new TokenizerError(
+        `${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`
+      );
+  }
+}
+
+// src/tokenizer/text-tokenizer.ts
+var tokenName2 = (v) => typeof v === "string" ? v : v && typeof v === "object" && typeof v.content === "string" ? v.content : void 0;
+var TextTokenizer = class {
+  /**
+   * @param json parsed tokenizer.json; @param config parsed tokenizer_config.json (or {});
+   * @param where the file name used in error messages.
+   */
+  constructor(json, config, where) {
+    this.json = json;
+    this.config = config;
+    try {
+      this.lib = new Tokenizer_default(json, config);
+    } catch (e) {
+      throw new TokenizerError(
+        `${where}: cannot load tokenizer: ${e.message}; the file must be a Hugging Face tokenizer.json`
+      );
+    }
+    this.templates = templatesFor(json.post_processor, where);
+    const vocab = this.lib.get_vocab(true);
+    let max2 = -1;
+    for (const id of vocab.values()) if (id > max2) max2 = id;
+    this.vocabSize = max2 + 1;
+    for (const p of [...this.templates.single, ...this.templates.pair]) {
+      if (p.kind === "special" && p.ids.some((id) => id < 0 || id > max2)) {
+        throw new TokenizerError(
+          `${where}: post_processor special token ids ${p.ids.join(",")} are outside the vocabulary (size ${this.vocabSize})`
+        );
+      }
+    }
+    const padding = json.padding;
+    this.padToken = tokenName2(config.pad_token) ?? padding?.pad_token ?? "[PAD]";
+    const padId = this.lib.token_to_id(this.padToken);
+    if (padId === void 0) {
+      throw new TokenizerError(
+        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`
+      );
+    }
+    this.padId = padId;
+  }
+  json;
+  config;
+  padId;
+  padToken;
+  /** Ids are < vocabSize (added tokens included). */
+  vocabSize;
+  lib;
+  templates;
+  /** Ids of one text without special tokens and without truncation. */
+  rawIds(text) {
+    return text.length === 0 ? [] : this.lib.encode(text, { add_special_tokens: false }).ids;
+  }
+  /** Number of special tokens the template adds for a single text or a pair. */
+  specialTokens(pair) {
+    return specialCount(pair ? this.templates.pair : this.templates.single);
+  }
+  /** [CLS] a [SEP] (b [SEP]) truncated to at most maxLength tokens in total. */
+  encode(text, pair, maxLength) {
+    const isPair = pair !== void 0;
+    const a = this.rawIds(text);
+    const b = isPair ? this.rawIds(pair) : [];
+    const budget = Math.max(0, maxLength - this.specialTokens(isPair));
+    const [na, nb] = isPair ? longestFirstLengths(a.length, b.length, budget) : [Math.min(a.length, budget), 0];
+    return this.assemble(isPair ? this.templates.pair : this.templates.single, [a.slice(0, na), b.slice(0, nb)]);
+  }
+  token(id) {
+    return this.lib.id_to_token(id);
+  }
+  assemble(pieces, seqs) {
+    const ids = [];
+    const typeIds = [];
+    for (const p of pieces) {
+      const part = p.kind === "special" ? p.ids : seqs[p.which];
+      for (const id of part) {
+        ids.push(id);
+        typeIds.push(p.typeId);
+      }
+    }
+    return { ids, typeIds };
+  }
+};
+
+// src/util/json-file.ts
+import { readFileSync as readFileSync2 } from "node:fs";
+function readJsonFile(path9, fail2, hint = "") {
+  let text;
+  try {
+    text = readFileSync2(path9, "utf8");
+  } catch (e) {
+    throw fail2(`${path9}: cannot read (${e.code ?? e.message})${hint}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw fail2(`${path9}: invalid JSON (${e.message})${hint}`);
+  }
+}
+
+// src/tokenizer/load.ts
+function readJson(file) {
+  const hint = "; replace it with the model's original file";
+  const v = readJsonFile(file, (m) => new TokenizerError(m), hint);
+  if (!v || typeof v !== "object" || Array.isArray(v))
+    throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
+  return v;
+}
+async function loadTokenizer(modelDir) {
+  let entries;
+  try {
+    entries = await fs.readdir(modelDir);
+  } catch (e) {
+    throw new TokenizerError(
+      `model directory ${modelDir} cannot be read (${e.code ?? e.message}); pass a directory with tokenizer.json or vocab.txt`
+    );
+  }
+  const configFile = path.join(modelDir, "tokenizer_config.json");
+  const config = entries.includes("tokenizer_config.json") ? readJson(configFile) : {};
+  const jsonFile = path.join(modelDir, "tokenizer.json");
+  if (entries.includes("tokenizer.json")) return new TextTokenizer(readJson(jsonFile), config, jsonFile);
+  const vocabFile = path.join(modelDir, "vocab.txt");
+  if (entries.includes("vocab.txt")) {
+    const vocab = parseVocabTxt(await fs.readFile(vocabFile, "utf8"));
+    const json = bertTokenizerJson(vocab, bertOptionsFromConfig(config), vocabFile);
+    return new TextTokenizer(json, config, vocabFile);
+  }
+  const listing = entries.length ? entries.sort().join(", ") : "(empty)";
+  throw new TokenizerError(
+    `${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`
+  );
+}
+async function saveTokenizer(tok, dir) {
+  writeJsonAtomic(path.join(dir, "tokenizer.json"), tok.json);
+  writeJsonAtomic(path.join(dir, "tokenizer_config.json"), {
+    tokenizer_class: "BertTokenizer",
+    ...tok.config,
+    pad_token: tok.padToken
+  });
+}
+
+// src/train/checkpoint.ts
+var TRAINER_STATE = "trainer_state.json";
+var OPTIMIZER_FILE = "optimizer.safetensors";
+var CheckpointError = class extends Error {
+  name = "CheckpointError";
+};
+async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
+  const tmp = join3(dirname2(dir), `.${basename3(dir)}.tmp-${process.pid}`);
+  rmSync2(tmp, { recursive: true, force: true });
+  try {
+    if (tok) await saveTokenizer(tok, tmp);
+    writeModelDir(tmp, model, state.params, {
+      labels: meta.labels,
+      tokenizerJson: tok ? join3(tmp, "tokenizer.json") : void 0,
+      doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : void 0,
+      maxLength
+    });
+    const opt = /* @__PURE__ */ new Map();
+    const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
+    for (const [key, data] of state.optimizer) {
+      const param = key.slice(key.indexOf(".") + 1);
+      opt.set(key, { dtype: "float32", shape: shapes.get(param) ?? [data.length], data });
+    }
+    writeSafetensors(join3(tmp, OPTIMIZER_FILE), opt, { format: "textclf-optimizer" });
+    writeFileSync2(join3(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}
+`);
+    replaceDir(tmp, dir);
+  } catch (e) {
+    rmSync2(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+function replaceDir(tmp, dir) {
+  const old = `${dir}.old-${process.pid}`;
+  if (existsSync2(dir)) renameSync2(dir, old);
+  renameSync2(tmp, dir);
+  rmSync2(old, { recursive: true, force: true });
+}
+function loadResumeState(dir) {
+  const statePath = join3(dir, TRAINER_STATE);
+  const optPath = join3(dir, OPTIMIZER_FILE);
+  for (const p of [statePath, optPath]) {
+    if (!existsSync2(p)) {
+      throw new CheckpointError(
+        `resume_from: ${dir} has no ${basename3(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`
+      );
+    }
+  }
+  const meta = readJsonFile(statePath, (m) => new CheckpointError(`resume_from: ${m}`));
+  if (!meta || typeof meta !== "object" || !Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
+    throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
+  }
+  const optimizer = /* @__PURE__ */ new Map();
+  for (const [k, t] of readSafetensors(optPath).tensors) {
+    if (t.dtype !== "float32")
+      throw new CheckpointError(`resume_from: ${optPath}: '${k}' is ${t.dtype}, expected float32`);
+    optimizer.set(k, t.data);
+  }
+  return { optimizer, meta };
+}
+
+// src/data/encoded-dataset.ts
+var EncodedDatasetBuilder = class {
+  n = 0;
+  len = 0;
+  offsets = new Int32Array(1024);
+  ids = new Int32Array(1 << 16);
+  typeIds = new Uint8Array(1 << 16);
+  mask = null;
+  labels = new Int32Array(1024);
+  rows = new Int32Array(1024);
+  add(row, label, ids, typeIds, mask) {
+    if (this.n + 2 > this.offsets.length) {
+      this.offsets = grow(this.offsets, this.n + 2);
+      this.labels = grow(this.labels, this.n + 1);
+      this.rows = grow(this.rows, this.n + 1);
+    }
+    const end = this.len + ids.length;
+    if (end > this.ids.length) {
+      this.ids = grow(this.ids, end);
+      this.typeIds = grow(this.typeIds, end);
+      if (this.mask) this.mask = grow(this.mask, end);
+    }
+    if (mask && !this.mask) this.mask = new Uint8Array(this.ids.length).fill(1, 0, this.len);
+    this.ids.set(ids, this.len);
+    if (typeIds) this.typeIds.set(typeIds, this.len);
+    else this.typeIds.fill(0, this.len, end);
+    if (this.mask) {
+      if (mask) this.mask.set(mask, this.len);
+      else this.mask.fill(1, this.len, end);
+    }
+    this.labels[this.n] = label;
+    this.rows[this.n] = row;
+    this.n++;
+    this.len = end;
+    this.offsets[this.n] = end;
+  }
+  finish() {
+    return {
+      size: this.n,
+      offsets: this.offsets.slice(0, this.n + 1),
+      ids: this.ids.slice(0, this.len),
+      typeIds: this.typeIds.slice(0, this.len),
+      attentionMask: this.mask ? this.mask.slice(0, this.len) : null,
+      labels: this.labels.slice(0, this.n),
+      rows: this.rows.slice(0, this.n)
+    };
+  }
+};
+function grow(a, need2) {
+  let cap = a.length * 2;
+  while (cap < need2) cap *= 2;
+  const b = new a.constructor(cap);
+  b.set(a);
+  return b;
+}
+var lengthOf = (d, i) => d.offsets[i + 1] - d.offsets[i];
+
+// src/util/random.ts
+function mulberry32(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = s + 1831565813 >>> 0;
+    let t = s;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+
+// src/data/batching.ts
+function shuffleInPlace(a, rnd) {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j2 = Math.floor(rnd() * (i + 1));
+    [a[i], a[j2]] = [a[j2], a[i]];
+  }
+  return a;
+}
+function planBatches(ds2, opts) {
+  const { batchSize } = opts;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batch_size must be a positive integer, got ${batchSize}`);
+  const order = Array.from({ length: ds2.size }, (_, i) => i);
+  const cut = (idx) => {
+    const out = [];
+    for (let i = 0; i < idx.length; i += batchSize) out.push(idx.slice(i, i + batchSize));
+    return out;
+  };
+  if (!opts.shuffle) return cut(order);
+  const rnd = mulberry32(opts.seed + Math.imul(opts.epoch ?? 0, 2654435769) >>> 0);
+  shuffleInPlace(order, rnd);
+  const chunk2 = batchSize * (opts.bucketBatches ?? 50);
+  const batches2 = [];
+  for (let c = 0; c < order.length; c += chunk2) {
+    const part = order.slice(c, c + chunk2).sort((x, y) => lengthOf(ds2, x) - lengthOf(ds2, y));
+    batches2.push(...cut(part));
+  }
+  return shuffleInPlace(batches2, rnd);
+}
+function makeBatch(ds2, indices, opts) {
+  let longest = 0;
+  for (const i of indices) longest = Math.max(longest, lengthOf(ds2, i));
+  if (longest > opts.maxLength) {
+    const i = indices.find((k) => lengthOf(ds2, k) > opts.maxLength);
+    throw new RangeError(
+      `row ${ds2.rows[i]}: ${lengthOf(ds2, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`
+    );
+  }
+  const seqLen = opts.padding === "max_length" ? opts.maxLength : Math.max(1, longest);
+  const n = indices.length;
+  const inputIds = new BigInt64Array(n * seqLen).fill(BigInt(opts.padId));
+  const attentionMask = new BigInt64Array(n * seqLen);
+  const tokenTypeIds = new BigInt64Array(n * seqLen);
+  const labels = new BigInt64Array(n);
+  const rows = [];
+  indices.forEach((ex, b) => {
+    const start = ds2.offsets[ex];
+    const len3 = lengthOf(ds2, ex);
+    const base = b * seqLen;
+    for (let t = 0; t < len3; t++) {
+      inputIds[base + t] = BigInt(ds2.ids[start + t]);
+      tokenTypeIds[base + t] = BigInt(ds2.typeIds[start + t]);
+      attentionMask[base + t] = ds2.attentionMask ? BigInt(ds2.attentionMask[start + t]) : 1n;
+    }
+    labels[b] = BigInt(ds2.labels[ex]);
+    rows.push(ds2.rows[ex]);
+  });
+  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, labels, rows };
+}
+function* batches(ds2, opts) {
+  for (const idx of planBatches(ds2, opts)) yield makeBatch(ds2, idx, opts);
+}
+
+// src/metrics/classification.ts
+function classificationMetrics(labels, truth, predicted, loss) {
+  const k = labels.length;
+  const confusion2 = Array.from({ length: k }, () => new Array(k).fill(0));
+  for (let i = 0; i < truth.length; i++) confusion2[truth[i]][predicted[i]]++;
+  let correct = 0;
+  const perClass2 = labels.map((label, c) => {
+    const tp = confusion2[c][c];
+    correct += tp;
+    const support = confusion2[c].reduce((a, b) => a + b, 0);
+    const predictedC = confusion2.reduce((a, row) => a + row[c], 0);
+    const precision = predictedC ? tp / predictedC : 0;
+    const recall = support ? tp / support : 0;
+    const f1 = precision + recall ? 2 * precision * recall / (precision + recall) : 0;
+    return { label, precision, recall, f1, support };
+  });
+  const mean2 = (f2) => k ? perClass2.reduce((a, s) => a + f2(s), 0) / k : 0;
+  return {
+    loss,
+    accuracy: truth.length ? correct / truth.length : 0,
+    precision: mean2((s) => s.precision),
+    recall: mean2((s) => s.recall),
+    f1: mean2((s) => s.f1),
+    perClass: perClass2,
+    confusion: confusion2,
+    samples: truth.length
+  };
+}
+function softmaxRows(logits, k) {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / k; r++) {
+    let max2 = -Infinity;
+    for (let c = 0; c < k; c++) max2 = Math.max(max2, logits[r * k + c]);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += out[r * k + c] = Math.exp(logits[r * k + c] - max2);
+    for (let c = 0; c < k; c++) out[r * k + c] /= sum;
+  }
+  return out;
+}
+function argmaxRows(values, k) {
+  const out = new Int32Array(values.length / k);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (values[r * k + c] > values[r * k + best]) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+// src/train/evaluate.ts
+async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false) {
+  const k = labels.length;
+  const truth = new Int32Array(ds2.size);
+  const predicted = new Int32Array(ds2.size);
+  const predictions = [];
+  let lossSum = 0, n = 0;
+  for (const b of batches(ds2, { ...opts, shuffle: false, seed: 0 })) {
+    const r = await runner.evaluate(runner.model.feeds(b, true));
+    const probs = keepPredictions ? softmaxRows(r.logits, k) : void 0;
+    const arg = argmaxRows(r.logits, k);
+    for (let i = 0; i < b.batchSize; i++) {
+      truth[n + i] = Number(b.labels[i]);
+      predicted[n + i] = arg[i];
+      if (keepPredictions)
+        predictions.push({
+          row: b.rows[i],
+          label: truth[n + i],
+          predicted: arg[i],
+          probabilities: probs.slice(i * k, (i + 1) * k)
+        });
+    }
+    lossSum += (r.loss ?? 0) * b.batchSize;
+    n += b.batchSize;
+  }
+  return { metrics: classificationMetrics(labels, truth, predicted, n ? lossSum / n : 0), predictions };
+}
+
+// src/train/events.ts
+import { appendFileSync, mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
+import { dirname as dirname3 } from "node:path";
+var JsonlWriter = class {
+  constructor(path9, append = false) {
+    this.path = path9;
+    mkdirSync3(dirname3(path9), { recursive: true });
+    if (!append) writeFileSync3(path9, "");
+  }
+  path;
+  write(obj) {
+    appendFileSync(this.path, JSON.stringify(obj) + "\n");
+  }
+};
+var EventStream = class {
+  constructor(metrics, stepLog) {
+    this.metrics = metrics;
+    this.stepLog = stepLog;
+  }
+  metrics;
+  stepLog;
+  listeners = [];
+  on(listener) {
+    this.listeners.push(listener);
+  }
+  emit(e) {
+    this.metrics.write(e);
+    if (e.type === "step" && this.stepLog) {
+      this.stepLog.write({
+        step: e.step,
+        epoch: e.epoch,
+        loss: e.loss,
+        lr: e.lr,
+        grad_norm: e.gradNorm,
+        samples_per_s: e.samplesPerSec
+      });
+    }
+    for (const l of this.listeners) l(e);
+  }
+};
+
+// src/util/duration.ts
+function formatDuration(seconds2) {
+  const s = Math.max(0, Math.round(seconds2));
+  const h = Math.floor(s / 3600), mi = Math.floor(s % 3600 / 60), se = s % 60;
+  return h > 0 ? `${h}h ${mi}m ${se}s` : mi > 0 ? `${mi}m ${se}s` : `${se}s`;
+}
+
+// src/train/progress.ts
+var Progress = class {
+  constructor(print, everySeconds = 10) {
+    this.print = print;
+    this.everySeconds = everySeconds;
+  }
+  print;
+  everySeconds;
+  lastPrint = 0;
+  start = Date.now();
+  update(s, force = false) {
+    const now = Date.now();
+    if (!force && now - this.lastPrint < this.everySeconds * 1e3) return;
+    this.lastPrint = now;
+    this.print(progressLine(s, (now - this.start) / 1e3));
+  }
+};
+function progressLine(s, elapsed) {
+  const rate = elapsed > 0 ? s.samples / elapsed : 0;
+  const perStep = s.step > 0 ? elapsed / s.step : 0;
+  const eta = perStep * Math.max(0, s.totalSteps - s.step);
+  const pct2 = s.totalSteps ? (100 * s.step / s.totalSteps).toFixed(1) : "0.0";
+  return `epoch ${s.epoch}/${s.maxEpochs} step ${s.step}/${s.totalSteps} (${pct2}%) loss ${s.loss.toFixed(4)} ${rate.toFixed(1)} samples/s elapsed ${formatDuration(elapsed)} ETA ${formatDuration(eta)}`;
+}
+
+// src/optim/schedule.ts
+function linearWarmupDecay(lr2, warmupSteps, totalSteps) {
+  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps))
+    throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
+  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps))
+    throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
+  return (step) => {
+    if (step < warmupSteps) return lr2 * (step / Math.max(1, warmupSteps));
+    return lr2 * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
+  };
+}
+function lrsFor(schedule, step, k) {
+  return Array.from({ length: k }, (_, i) => schedule(step + i));
+}
+
+// src/train/trainer.ts
+function batchesPerEpoch(n, o) {
+  const all = Math.ceil(n / o.batchSize);
+  const lim = o.limitTrainBatches;
+  return lim <= 1 ? Math.max(1, Math.floor(all * lim)) : Math.min(all, Math.floor(lim));
+}
+function stepsPerEpoch(n, o) {
+  return Math.floor(batchesPerEpoch(n, o) / o.accumulate);
+}
+function validationPoints(batches2, interval) {
+  const every = interval <= 1 ? Math.max(1, Math.floor(batches2 * interval)) : Math.floor(interval);
+  const points = /* @__PURE__ */ new Set();
+  for (let b = every; b < batches2; b += every) points.add(b);
+  points.add(batches2);
+  return points;
+}
+var Trainer = class {
+  constructor(runner, train, o) {
+    this.runner = runner;
+    this.train = train;
+    this.o = o;
+    if (stepsPerEpoch(train.size, o) < 1) {
+      throw new RangeError(
+        `the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`
+      );
+    }
+  }
+  runner;
+  train;
+  o;
+  get totalSteps() {
+    return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs;
+  }
+  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped. */
+  async fit(hooks, start = { epoch: 0, stepInEpoch: 0 }) {
+    const o = this.o;
+    const schedule = linearWarmupDecay(o.learningRate, o.warmupSteps, this.totalSteps);
+    const perEpoch = stepsPerEpoch(this.train.size, o);
+    let samples = 0;
+    for (let epoch = start.epoch; epoch < o.maxEpochs; epoch++) {
+      const epochStart = Date.now();
+      const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
+      const valAt = validationPoints(plan.length, o.valCheckInterval);
+      let stepInEpoch = epoch === start.epoch ? start.stepInEpoch : 0;
+      let lossSum = 0, lossCount = 0;
+      let lastValidation;
+      while (stepInEpoch < perEpoch) {
+        const { batch, k } = this.nextRun(plan, stepInEpoch, perEpoch);
+        const t0 = Date.now();
+        const lrs = lrsFor(schedule, this.runner.globalStep, k);
+        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs);
+        const runSamples = batch.batchSize;
+        const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1e3);
+        samples += runSamples;
+        losses.forEach((loss, i) => {
+          const step = this.runner.globalStep - k + i + 1;
+          if (!Number.isFinite(loss))
+            throw new Error(
+              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`
+            );
+          hooks.events.emit({
+            type: "step",
+            step,
+            epoch: epoch + 1,
+            loss,
+            lr: lrs[i],
+            gradNorm: gradNorms[i],
+            samplesPerSec: rate,
+            time: Date.now() / 1e3
+          });
+          lossSum += loss;
+          lossCount++;
+        });
+        const before = stepInEpoch * o.accumulate;
+        stepInEpoch += k;
+        hooks.progress({
+          step: this.runner.globalStep,
+          totalSteps: this.totalSteps,
+          epoch: epoch + 1,
+          loss: losses[losses.length - 1],
+          samples
+        });
+        const after = stepInEpoch * o.accumulate;
+        const crossed = [...valAt].some((p) => p > before && p <= after);
+        if (crossed) {
+          lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
+          if (lastValidation)
+            hooks.events.emit({
+              type: "validation",
+              step: this.runner.globalStep,
+              epoch: epoch + 1,
+              metrics: lastValidation,
+              time: Date.now() / 1e3
+            });
+        }
+        if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true, samples };
+      }
+      const trainLoss = lossCount ? lossSum / lossCount : NaN;
+      hooks.events.emit({
+        type: "epoch",
+        step: this.runner.globalStep,
+        epoch: epoch + 1,
+        trainLoss,
+        time: Date.now() / 1e3
+      });
+      await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1e3);
+      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs)
+        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
+    }
+    return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false, samples };
+  }
+  /**
+   * The micro-batches of the next runner call: up to K optimizer steps whose micro-batches have the
+   * same batch size (the stacked [K, A, B, T] input needs one shape), padded to a common length.
+   */
+  nextRun(plan, stepInEpoch, perEpoch) {
+    const o = this.o;
+    const k = Math.min(o.stepsPerRun, perEpoch - stepInEpoch);
+    const first = stepInEpoch * o.accumulate;
+    const size = plan[first].length;
+    let count2 = 0;
+    while (count2 < k && plan.slice(first + count2 * o.accumulate, first + (count2 + 1) * o.accumulate).every((b) => b.length === size))
+      count2++;
+    if (count2 === 0) count2 = 1;
+    const idx = plan.slice(first, first + count2 * o.accumulate);
+    const min3 = Math.min(...idx.map((i) => i.length));
+    return {
+      batch: makeBatch(
+        this.train,
+        idx.flatMap((i) => i.length > min3 ? i.slice(0, min3) : i),
+        o
+      ),
+      k: count2
+    };
+  }
+};
+
+// src/train/fit.ts
+async function fitRun(p, opts) {
+  const { log } = opts;
+  const { flags, runner, data, labels, evalOptions } = p;
+  const metricsJsonl = join4(p.outputDir, "metrics.jsonl");
+  const resumed = !!p.resumedFrom;
+  const events2 = new EventStream(
+    new JsonlWriter(metricsJsonl, resumed),
+    flags.log_file ? new JsonlWriter(resolve(flags.log_file), resumed) : void 0
+  );
+  const allEvents = [];
+  events2.on((e) => allEvents.push(e));
+  if (opts.onEvent) events2.on(opts.onEvent);
+  const trainer = new Trainer(runner, data.splits.train, {
+    maxEpochs: flags.max_epochs,
+    batchSize: flags.batch_size,
+    accumulate: flags.accumulate_grad_batches,
+    stepsPerRun: flags.steps_per_run,
+    maxLength: flags.max_length,
+    padding: flags.padding,
+    padId: evalOptions.padId,
+    shuffle: flags.shuffle,
+    seed: flags.seed,
+    learningRate: flags.learning_rate,
+    warmupSteps: flags.warmup_steps,
+    limitTrainBatches: flags.limit_train_batches,
+    valCheckInterval: flags.val_check_interval
+  });
+  if (flags.accumulate_grad_batches > 1) {
+    log.info(
+      `accumulate_grad_batches=${flags.accumulate_grad_batches}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`
+    );
+  }
+  const epochs = [];
+  const checkpoints = [];
+  let bestEpoch;
+  let best;
+  const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
+  const trainStart = Date.now();
+  log.info(
+    `training ${p.numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`
+  );
+  const end = await trainer.fit(
+    {
+      events: events2,
+      signal: opts.signal,
+      progress: (x) => progress.update({ ...x, maxEpochs: flags.max_epochs }),
+      validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOptions)).metrics : void 0,
+      epochEnd: async (epoch, trainLoss, validation, seconds2) => {
+        const dir = join4(p.checkpointRoot, `epoch-${epoch}`);
+        const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
+        if (validation && better) {
+          best = validation;
+          bestEpoch = epoch;
+        }
+        const policy = flags.save_checkpoints;
+        const keep = policy === "all" || (policy === "best" ? better || !validation : true);
+        if (keep) {
+          await saveRunCheckpoint(p, dir, trainerState(p, opts.recordedFlags, epoch));
+          checkpoints.push({ epoch, path: dir });
+          if (policy !== "all") pruneEpochCheckpoints(p.checkpointRoot, dir, checkpoints);
+        }
+        epochs.push({
+          epoch,
+          step: runner.globalStep,
+          trainLoss,
+          validation,
+          seconds: seconds2,
+          checkpoint: keep ? dir : void 0
+        });
+        log.info(
+          `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds2.toFixed(1)} s)`
+        );
+      }
+    },
+    p.start
+  );
+  return {
+    end,
+    epochs,
+    checkpoints,
+    bestEpoch,
+    events: events2,
+    allEvents,
+    metricsJsonl,
+    trainSeconds: (Date.now() - trainStart) / 1e3
+  };
+}
+function trainerState(p, flags, epoch, stepInEpoch = 0) {
+  return { epoch, stepInEpoch, step: p.runner.globalStep, labels: p.labels, flags };
+}
+function saveRunCheckpoint(p, dir, meta) {
+  return saveCheckpoint(dir, p.model, p.tokenizer, p.runner.exportState(), meta, p.evalOptions.maxLength);
+}
+function pruneEpochCheckpoints(root, keep, list) {
+  for (const name of readdirSync(root)) {
+    const dir = join4(root, name);
+    if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync3(dir, { recursive: true, force: true });
+  }
+  for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== "final") list.splice(i, 1);
+}
+
+// src/train/finish.ts
+import { join as join6, resolve as resolve2 } from "node:path";
+
+// src/util/markdown-safe.ts
+function noMentions(text) {
+  return text.replace(/@(?=[A-Za-z0-9_-])/g, "@​");
+}
+function safeUrl(u) {
+  if (!u) return void 0;
+  try {
+    const url2 = new URL(u);
+    if (url2.protocol !== "https:" && url2.protocol !== "http:") return void 0;
+    return url2.toString().replace(/[()<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  } catch {
+    return void 0;
+  }
+}
+
+// src/report/escape.ts
+var ENTITY = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "|": "&#124;",
+  "#": "&#35;"
+};
+function md(text) {
+  return noMentions(
+    String(text).replace(/\r\n|\r|\n/g, " ").replace(/[&<>"'|#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~$]/g, (c) => "\\" + c)
+  );
+}
+function mdLink(text, url2) {
+  const safe = safeUrl(url2);
+  return safe ? `[${md(text)}](${safe})` : md(text);
+}
+
+// src/report/markdown.ts
+var n4 = (x) => x === void 0 || !Number.isFinite(x) ? "–" : x.toFixed(4);
+var pct = (x) => x === void 0 || !Number.isFinite(x) ? "–" : (x * 100).toFixed(2) + "%";
+function renderReport(m, opts = {}) {
+  const parts = [
+    header(m, opts),
+    noticesSection(opts.notices),
+    testSection(m),
+    bestSection(m),
+    epochTable(m),
+    curves(m),
+    confusion(m),
+    datasetSection(m),
+    timing(m),
+    artifactsSection(opts.artifacts),
+    flagsSection(m),
+    ...(opts.sections ?? []).map((s) => s.trim())
+  ];
+  return parts.filter((p) => p.length > 0).join("\n\n") + "\n";
+}
+function header(m, opts) {
+  const r = m.run;
+  const status = r.cancelled ? "cancelled (checkpoint saved)" : r.finishedAt ? "finished" : "running";
+  const rows = [
+    ["Model", md(r.model)],
+    ["Datastore", r.datastore ? md(r.datastore) : "–"],
+    ["Commit", r.commit ? md(r.commit) : "–"],
+    ["Labels", m.labels.map(md).join(", ")],
+    ["Device", md(r.device)]
+  ];
+  for (const g of r.gpu ?? []) {
+    const mem = g.memoryMiB !== void 0 ? `, ${g.memoryMiB} MiB` : "";
+    const drv = g.driver ? `, driver ${md(g.driver)}` : "";
+    rows.push(["GPU", `${md(g.name)}${mem}${drv}`]);
+  }
+  rows.push(["Parameters", r.numParameters.toLocaleString("en-US")], ["Status", status], ["Started", md(r.startedAt)]);
+  if (opts.runUrl) rows.push(["Run", mdLink("workflow run", opts.runUrl)]);
+  return `## Text classification: ${md(r.model)}
+
+${table(["", ""], rows)}`;
+}
+function noticesSection(notices) {
+  if (!notices?.length) return "";
+  return notices.map((n) => `> [!WARNING]
+> ${md(n).replace(/\n/g, "\n> ")}`).join("\n\n");
+}
+function testSection(m) {
+  const t = m.test;
+  if (!t) return "### Test metrics\n\nNo test split was evaluated.";
+  return `### Test metrics
+
+${metricsTable([["test", t]])}
+
+${perClass(t)}`;
+}
+function metricsTable(rows) {
+  return table(
+    ["split", "accuracy", "precision", "recall", "F1", "loss", "samples"],
+    rows.map(([name, e]) => [
+      name,
+      pct(e.accuracy),
+      n4(e.precision),
+      n4(e.recall),
+      n4(e.f1),
+      n4(e.loss),
+      String(e.samples)
+    ])
+  );
+}
+function perClass(e) {
+  if (e.perClass.length === 0) return "";
+  return `<details><summary>Per-class scores</summary>
+
+${table(
+    ["label", "precision", "recall", "F1", "support"],
+    e.perClass.map((c) => [md(c.label), n4(c.precision), n4(c.recall), n4(c.f1), String(c.support)])
+  )}
+
+</details>`;
+}
+function bestSection(m) {
+  const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
+  if (!best?.validation) return "";
+  const v = best.validation;
+  return `### Best validation epoch: ${best.epoch}
+
+accuracy ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` + (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : "");
+}
+function epochTable(m) {
+  if (m.epochs.length === 0) return "### Epochs\n\nNo epoch finished.";
+  const rows = m.epochs.map((e) => [
+    e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch),
+    String(e.step),
+    n4(e.trainLoss),
+    n4(e.validation?.loss),
+    pct(e.validation?.accuracy),
+    n4(e.validation?.f1),
+    e.seconds.toFixed(1)
+  ]);
+  return `### Epochs
+
+${table(["epoch", "step", "train loss", "val loss", "val accuracy", "val F1", "seconds"], rows)}`;
+}
+function curves(m) {
+  if (m.epochs.length === 0) return "";
+  const xs2 = m.epochs.map((e) => String(e.epoch)).join(", ");
+  const num = (x) => Number.isFinite(x) ? String(+x.toPrecision(6)) : "0";
+  const train = m.epochs.map((e) => num(e.trainLoss));
+  const hasVal = m.epochs.every((e) => e.validation);
+  const valLoss = hasVal ? m.epochs.map((e) => num(e.validation.loss)) : [];
+  const lossChart = [
+    "```mermaid",
+    "xychart-beta",
+    '  title "Loss per epoch (train, validation)"',
+    `  x-axis "epoch" [${xs2}]`,
+    '  y-axis "loss"',
+    `  line [${train.join(", ")}]`,
+    ...hasVal ? [`  line [${valLoss.join(", ")}]`] : [],
+    "```"
+  ].join("\n");
+  if (!hasVal) return `### Curves
+
+${lossChart}`;
+  const acc = m.epochs.map((e) => num(e.validation.accuracy));
+  const accChart = [
+    "```mermaid",
+    "xychart-beta",
+    '  title "Validation accuracy per epoch"',
+    `  x-axis "epoch" [${xs2}]`,
+    '  y-axis "accuracy" 0 --> 1',
+    `  line [${acc.join(", ")}]`,
+    "```"
+  ].join("\n");
+  return `### Curves
+
+${lossChart}
+
+${accChart}`;
+}
+function confusion(m) {
+  const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
+  if (!e || e.confusion.length === 0) return "";
+  const split = m.test ? "test" : `validation, epoch ${m.bestEpoch}`;
+  const label = (i) => md(m.labels[i] ?? String(i));
+  if (e.confusion.length > MAX_MATRIX_LABELS) {
+    const pairs = e.confusion.flatMap((row, t) => row.map((n, p) => ({ t, p, n }))).filter((x) => x.t !== x.p && x.n > 0).sort((a, b) => b.n - a.n).slice(0, TOP_CONFUSIONS);
+    const rows2 = pairs.map((x) => [label(x.t), label(x.p), String(x.n)]);
+    return `### Most frequent confusions (${split})
+
+${e.confusion.length} labels: the full matrix is in metrics.json.
+
+${rows2.length ? table(["true label", "predicted", "count"], rows2) : "No confusions."}`;
+  }
+  const rows = e.confusion.map((row, i) => [`**${label(i)}**`, ...row.map(String)]);
+  return `### Confusion matrix (${split})
+
+Rows: true label; columns: predicted.
+
+${table(["true \\ predicted", ...m.labels.map(md)], rows)}`;
+}
+var MAX_MATRIX_LABELS = 30;
+var TOP_CONFUSIONS = 25;
+function datasetSection(m) {
+  const d = m.dataset;
+  if (!d) return "";
+  const rows = Object.keys(d.rows).map((split) => {
+    const labels = Object.entries(d.labels[split] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(", ");
+    const len3 = d.textLength[split];
+    return [
+      md(split),
+      String(d.rows[split]),
+      labels || "–",
+      len3 ? `${len3.p50} / ${len3.p90} / ${len3.p99} / ${len3.max}` : "–"
+    ];
+  });
+  return `### Dataset
+
+${table(["split", "rows", "labels", "text length p50 / p90 / p99 / max (chars)"], rows)}`;
+}
+function timing(m) {
+  const r = m.run;
+  const items = [`steps: ${r.totalSteps}`];
+  if (r.wallSeconds !== void 0) items.push(`wall time: ${formatDuration(r.wallSeconds)}`);
+  if (r.samplesPerSecond !== void 0) items.push(`throughput: ${r.samplesPerSecond.toFixed(1)} samples/s`);
+  if (r.finishedAt) items.push(`finished: ${md(r.finishedAt)}`);
+  return `### Time
+
+${items.map((i) => `- ${i}`).join("\n")}`;
+}
+function artifactsSection(artifacts) {
+  if (!artifacts?.length) return "";
+  const lines = artifacts.map((a) => {
+    const files = a.files?.length ? `: ${a.files.map(md).join(", ")}` : "";
+    return `- ${mdLink(a.name, a.url)}${files}`;
+  });
+  return `### Artifacts
+
+${lines.join("\n")}`;
+}
+var SECRET = /token|secret|password|key/i;
+function flagsSection(m) {
+  const rows = Object.entries(m.run.flags).filter(([k, v]) => v !== void 0 && !SECRET.test(k)).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [md(k), md(v)]);
+  if (rows.length === 0) return "";
+  return `<details><summary>Flags</summary>
+
+${table(["flag", "value"], rows)}
+
+</details>`;
+}
+function table(head, rows) {
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`)
+  ].join("\n");
+}
+
+// src/report/tensorboard.ts
+var import_minimal = __toESM(require_minimal2(), 1);
+import { mkdirSync as mkdirSync4 } from "node:fs";
+import { hostname } from "node:os";
+import { join as join5 } from "node:path";
+
+// src/report/crc32c.ts
+var TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? c >>> 1 ^ 2197175160 : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+function crc32c(bytes2) {
+  let c = 4294967295;
+  for (let i = 0; i < bytes2.length; i++) c = TABLE[(c ^ bytes2[i]) & 255] ^ c >>> 8;
+  return (c ^ 4294967295) >>> 0;
+}
+function maskedCrc32c(bytes2) {
+  const c = crc32c(bytes2);
+  return ((c >>> 15 | c << 17) >>> 0) + 2726488792 >>> 0;
+}
+
+// src/report/tensorboard.ts
+function encodeEvent(e) {
+  const w = import_minimal.default.Writer.create();
+  w.uint32(1 << 3 | 1).double(e.wallTime);
+  if (e.step !== 0) w.uint32(2 << 3).int64(e.step);
+  if (e.fileVersion !== void 0) w.uint32(3 << 3 | 2).string(e.fileVersion);
+  if (e.scalars) {
+    w.uint32(5 << 3 | 2).fork();
+    for (const s of e.scalars)
+      w.uint32(1 << 3 | 2).fork().uint32(1 << 3 | 2).string(s.tag).uint32(2 << 3 | 5).float(s.value).ldelim();
+    w.ldelim();
+  }
+  return w.finish();
+}
+function frameRecord(data) {
+  const out = new Uint8Array(8 + 4 + data.length + 4);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(data.length), true);
+  view.setUint32(8, maskedCrc32c(out.subarray(0, 8)), true);
+  out.set(data, 12);
+  view.setUint32(12 + data.length, maskedCrc32c(data), true);
+  return out;
+}
+function eventFileBytes(scalars, startWallTime) {
+  const records = [frameRecord(encodeEvent({ wallTime: startWallTime, step: 0, fileVersion: "brain.Event:2" }))];
+  for (const s of scalars)
+    records.push(
+      frameRecord(encodeEvent({ wallTime: s.wallTime, step: s.step, scalars: [{ tag: s.tag, value: s.value }] }))
+    );
+  const total = records.reduce((a, r) => a + r.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const r of records) {
+    out.set(r, o);
+    o += r.length;
+  }
+  return out;
+}
+var seconds = (t) => t > 1e11 ? t / 1e3 : t;
+function scalarsByRun(events2) {
+  const runs = { train: [], validation: [], test: [] };
+  for (const e of events2) {
+    const wallTime = seconds(e.time);
+    const add = (run, tag, value) => {
+      if (Number.isFinite(value)) runs[run].push({ tag, value, step: e.step, wallTime });
+    };
+    switch (e.type) {
+      case "step":
+        add("train", "loss", e.loss);
+        add("train", "learning_rate", e.lr);
+        add("train", "samples_per_sec", e.samplesPerSec);
+        break;
+      case "epoch":
+        add("train", "epoch_loss", e.trainLoss);
+        add("train", "epoch", e.epoch);
+        break;
+      case "validation":
+      case "test": {
+        const run = e.type;
+        add(run, "loss", e.metrics.loss);
+        add(run, "accuracy", e.metrics.accuracy);
+        add(run, "f1", e.metrics.f1);
+        add(run, "precision", e.metrics.precision);
+        add(run, "recall", e.metrics.recall);
+        break;
+      }
+    }
+  }
+  return runs;
+}
+function writeTensorBoard(events2, logdir, opts = {}) {
+  const runs = scalarsByRun(events2);
+  const start = events2.length ? seconds(events2[0].time) : Date.now() / 1e3;
+  const host = (opts.host ?? hostname()).replace(/[^A-Za-z0-9._-]/g, "_");
+  const written = [];
+  for (const [run, scalars] of Object.entries(runs)) {
+    if (scalars.length === 0) continue;
+    const dir = join5(logdir, run);
+    mkdirSync4(dir, { recursive: true });
+    const file = join5(dir, `events.out.tfevents.${Math.floor(start)}.${host}`);
+    writeFileAtomic(file, eventFileBytes(scalars, start));
+    written.push(file);
+  }
+  return written;
+}
+
+// src/util/csv.ts
+function csvField(s) {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+// src/train/finish.ts
+async function finishRun(p, fit, opts) {
+  const { log } = opts;
+  const { flags, runner, data, labels } = p;
+  const { end } = fit;
+  const checkpoints = [...fit.checkpoints];
+  let checkpointDir;
+  let test;
+  let predictions = [];
+  if (end.cancelled) {
+    checkpointDir = join6(p.checkpointRoot, "interrupted");
+    await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch));
+    checkpoints.push({ epoch: "final", path: checkpointDir });
+    log.warning(
+      `cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`
+    );
+  } else {
+    checkpointDir = join6(p.checkpointRoot, "final");
+    await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch));
+    checkpoints.push({ epoch: "final", path: checkpointDir });
+    if (data.splits.test) {
+      const r = await log.group("Test", async () => {
+        const r2 = await evaluateSplit(runner, data.splits.test, labels, p.evalOptions, !!flags.predictions_file);
+        const t = r2.metrics;
+        log.info(
+          `test: accuracy ${(t.accuracy * 100).toFixed(2)}%, precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}, loss ${t.loss.toFixed(4)}`
+        );
+        return r2;
+      });
+      test = r.metrics;
+      predictions = r.predictions;
+      fit.events.emit({ type: "test", step: runner.globalStep, metrics: test, time: Date.now() / 1e3 });
+    }
+  }
+  const files = [join6(p.outputDir, "metrics.json"), fit.metricsJsonl];
+  if (flags.predictions_file && predictions.length) {
+    const path9 = resolve2(flags.predictions_file);
+    writePredictions(path9, predictions, labels);
+    files.push(path9);
+  }
+  const metrics = {
+    version: 1,
+    labels,
+    run: {
+      model: flags.model_name_or_path,
+      datastore: p.splitFiles.datastore,
+      flags: opts.recordedFlags,
+      device: runner.deviceName,
+      startedAt: p.startedAt.toISOString(),
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      wallSeconds: (Date.now() - p.startedAt.getTime()) / 1e3,
+      samplesPerSecond: fit.trainSeconds > 0 ? end.samples / fit.trainSeconds : 0,
+      totalSteps: runner.globalStep,
+      numParameters: p.numParameters,
+      commit: process.env.GITHUB_SHA,
+      cancelled: end.cancelled || void 0,
+      ...opts.runFacts
+    },
+    epochs: fit.epochs,
+    bestEpoch: fit.bestEpoch,
+    test,
+    dataset: data.stats,
+    checkpoints
+  };
+  writeJsonAtomic(join6(p.outputDir, "metrics.json"), metrics);
+  files.push(...writeTensorBoard(fit.allEvents, join6(p.outputDir, "tensorboard")));
+  const reportPath = join6(p.outputDir, "report.md");
+  if (opts.report !== false) {
+    writeFileAtomic(reportPath, renderReport(metrics));
+    files.push(reportPath);
+  }
+  return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files };
+}
+function writePredictions(path9, preds, labels) {
+  const q = csvField;
+  const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
+  for (const p of preds) {
+    lines.push(
+      [
+        String(p.row),
+        q(labels[p.label]),
+        q(labels[p.predicted]),
+        ...Array.from(p.probabilities, (x) => x.toFixed(6))
+      ].join(",")
+    );
+  }
+  writeFileAtomic(path9, lines.join("\n") + "\n");
+}
+
+// src/train/prepare.ts
+import { mkdirSync as mkdirSync6 } from "node:fs";
+import { join as join19, resolve as resolve6 } from "node:path";
+
+// src/onnx/session.ts
+import * as ort from "onnxruntime-node";
+async function sessionFor(graphOrBytes, opts = {}) {
+  const bytes2 = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
+  return ort.InferenceSession.create(bytes2, {
+    executionProviders: opts.executionProviders ?? ["cpu"],
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
+    intraOpNumThreads: opts.intraOpNumThreads ?? 0,
+    interOpNumThreads: 1,
+    // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
+    // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
+    enableMemPattern: false,
+    // Busy-waiting worker threads steal the core the JS thread needs between runs (batching,
+    // metrics) and hurt badly on shared runners; measured faster here with spinning off.
+    extra: { session: { intra_op: { allow_spinning: "0" } } }
+  });
+}
+function tensor(dtype, data, dims) {
+  return new ort.Tensor(dtype, data, dims);
+}
+
+// src/runtime/device.ts
+import { execFileSync } from "node:child_process";
+import { existsSync as existsSync3, readdirSync as readdirSync2 } from "node:fs";
+import { createRequire } from "node:module";
+import path2 from "node:path";
+var DeviceError = class extends Error {
+  name = "DeviceError";
+};
+var CudaUnavailableError = class extends DeviceError {
+  constructor(message, missing, ortMessage) {
+    super(message);
+    this.missing = missing;
+    this.ortMessage = ortMessage;
+  }
+  missing;
+  ortMessage;
+  name = "CudaUnavailableError";
+};
+function parseDevice(spec) {
+  const s = spec.trim().toLowerCase();
+  if (s === "cpu") return { kind: "cpu" };
+  const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
+  if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
+  throw new DeviceError(`device '${spec}' is not understood: use 'cpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)`);
+}
+function deviceName(d) {
+  return d.kind === "cpu" ? "cpu" : `cuda:${d.deviceId}`;
+}
+function executionProviders(d) {
+  if (d.kind === "cpu") return ["cpu"];
+  if (!Number.isInteger(d.deviceId) || d.deviceId < 0)
+    throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
+  return [{ name: "cuda", deviceId: d.deviceId }];
+}
+var CUDA_PROVIDER_LIBS = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+var CUDA_RUNTIME_LIBS = [
+  "libcudart.so.12",
+  "libcublasLt.so.12",
+  "libcublas.so.12",
+  "libcufft.so.11",
+  "libcurand.so.10",
+  "libcudnn.so.9"
+];
+var CUDA_HELP = "The GitHub Action provisions the CUDA provider on GPU runners. From the CLI: install CUDA 12 and cuDNN 9 (their lib directories on LD_LIBRARY_PATH or in the ldconfig cache) and the onnxruntime-node CUDA binaries (`npm install onnxruntime-node --onnxruntime-node-install=cuda12`), or train on CPU with gpus=0.";
+function ortBinaryDir() {
+  try {
+    const req = createRequire(import.meta.url);
+    const bin = path2.join(path2.dirname(req.resolve("onnxruntime-node")), "..", "bin");
+    const napi = readdirSync2(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
+    return napi ? path2.join(bin, napi, process.platform, process.arch) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function libraryDirs() {
+  const dirs = (process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean);
+  dirs.push("/usr/local/cuda/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib");
+  const cache2 = /* @__PURE__ */ new Set();
+  try {
+    const out = execFileSync("ldconfig", ["-p"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 5e3
+    });
+    for (const line of out.split("\n")) {
+      const m = /^\s*(\S+)\s/.exec(line);
+      if (m) cache2.add(m[1]);
+    }
+  } catch {
+  }
+  return { dirs, cache: cache2 };
+}
+function findMissingCudaLibs(ortMessage = "") {
+  const missing = [];
+  for (const m of ortMessage.matchAll(/(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/g)) {
+    if (!missing.includes(m[1])) missing.push(m[1]);
+  }
+  const bin = ortBinaryDir();
+  for (const lib of CUDA_PROVIDER_LIBS) {
+    if (bin && !existsSync3(path2.join(bin, lib)) && !missing.includes(lib)) missing.push(lib);
+  }
+  const { dirs, cache: cache2 } = libraryDirs();
+  for (const lib of CUDA_RUNTIME_LIBS) {
+    const found = cache2.has(lib) || dirs.some((d) => existsSync3(path2.join(d, lib)));
+    if (!found && !missing.includes(lib)) missing.push(lib);
+  }
+  return missing;
+}
+function cudaError(d, ortMessage) {
+  if (d.kind === "cuda" && /invalid device ordinal/i.test(ortMessage)) {
+    return new CudaUnavailableError(
+      `${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`,
+      [],
+      ortMessage
+    );
+  }
+  const missing = findMissingCudaLibs(ortMessage);
+  const bin = ortBinaryDir();
+  const what = missing.length ? `missing ${missing.join(", ")}${missing.some((m) => CUDA_PROVIDER_LIBS.includes(m)) && bin ? ` (provider libraries are looked up in ${bin})` : ""}` : "all CUDA libraries were found, so the driver or the GPU itself is the likely problem (check nvidia-smi)";
+  return new CudaUnavailableError(
+    `${deviceName(d)} was requested but ONNX Runtime's CUDA provider could not load: ${what}. ONNX Runtime said: "${ortMessage}". ${CUDA_HELP}`,
+    missing,
+    ortMessage
+  );
+}
+function isProviderLoadError(message) {
+  return /ExecutionProvider|providers_|Failed to load (shared )?library|CUDA|cudnn|cublas/i.test(message);
+}
+
+// src/engine/eval-graph.ts
+function buildEvalGraph(model, opts) {
+  const g = new Graph(opts.labels ? "eval" : "predict");
+  const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
+  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
+  const params = new Map(model.params.map((p) => [p.name, g.input(p.name, "float32", p.shape)]));
+  const { loss, logits } = model.forward(g, params, batch, { train: false });
+  g.output(logits, "logits");
+  if (opts.labels) {
+    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
+    g.output(loss, "loss");
+  }
+  return { graph: g, inputs, withLabels: opts.labels };
+}
+
+// src/engine/feeds.ts
+var FeedError = class extends Error {
+  name = "FeedError";
+};
+var ARRAY_OF = {
+  float32: "Float32Array",
+  float64: "Float64Array",
+  float16: "Uint16Array",
+  int64: "BigInt64Array",
+  int32: "Int32Array",
+  bool: "Uint8Array",
+  uint8: "Uint8Array"
+};
+function checkMicroBatch(specs, batch, where) {
+  const names = specs.map((s) => s.name);
+  for (const key of Object.keys(batch)) {
+    if (!names.includes(key))
+      throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
+  }
+  const bound = /* @__PURE__ */ new Map();
+  for (const spec of specs) {
+    const t = batch[spec.name];
+    if (!t) throw new FeedError(`${where}: input '${spec.name}' is missing; the model takes ${names.join(", ")}`);
+    const arrayName = ARRAY_OF[spec.dtype];
+    if (t.data?.constructor?.name !== arrayName) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`
+      );
+    }
+    if (t.dims.length !== spec.shape.length) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`
+      );
+    }
+    if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
+      throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
+    if (t.data.length !== numElements(t.dims)) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`
+      );
+    }
+    spec.shape.forEach((d, i) => {
+      const got = t.dims[i];
+      if (typeof d === "number") {
+        if (got !== d) throw new FeedError(`${where}: input '${spec.name}' dimension ${i} must be ${d}, got ${got}`);
+        return;
+      }
+      const prev = bound.get(d);
+      if (prev && prev.size !== got) {
+        throw new FeedError(
+          `${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`
+        );
+      }
+      if (!prev) bound.set(d, { size: got, by: spec.name });
+    });
+  }
+  return new Map([...bound].map(([k, v]) => [k, v.size]));
+}
+function stackBatches(specs, batches2, K, A) {
+  if (batches2.length !== K * A) {
+    throw new FeedError(
+      `got ${batches2.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
+    );
+  }
+  batches2.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
+  const out = /* @__PURE__ */ new Map();
+  for (const spec of specs) {
+    const first = batches2[0][spec.name];
+    batches2.forEach((b, i) => {
+      const dims = b[spec.name].dims;
+      if (dims.some((d, j2) => d !== first.dims[j2])) {
+        throw new FeedError(
+          `batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`
+        );
+      }
+    });
+    if (batches2.length === 1) {
+      out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
+      continue;
+    }
+    const n = first.data.length;
+    const Ctor = first.data.constructor;
+    const data = new Ctor(n * batches2.length);
+    batches2.forEach(
+      (b, i) => data.set(b[spec.name].data, i * n)
+    );
+    out.set(spec.name, { data, dims: [K, A, ...first.dims] });
+  }
+  return out;
+}
+
+// src/runtime/open-session.ts
+async function openSession(graph, where) {
+  try {
+    return await sessionFor(graph, {
+      executionProviders: executionProviders(where.device),
+      intraOpNumThreads: where.threads ?? 0
+    });
+  } catch (e) {
+    const msg = e.message ?? String(e);
+    if (where.device.kind === "cuda" && isProviderLoadError(msg)) throw cudaError(where.device, msg);
+    throw e;
+  }
+}
+
+// src/autodiff/helpers.ts
+var normAxis2 = (axis, rank) => axis < 0 ? axis + rank : axis;
+function shapeOf(g, x) {
+  if (x.shape.every((d) => typeof d === "number")) return g.ints(x.shape);
+  return g.op("Shape", [x]);
+}
+function reduceToShape(g, dy, x) {
+  const diff = dy.rank - x.rank;
+  if (diff < 0) throw new Error(`reduceToShape: gradient '${dy.name}' has lower rank than '${x.name}'`);
+  const axes = [];
+  let dynamic = false;
+  for (let i = 0; i < dy.rank; i++) {
+    if (i < diff) {
+      axes.push(i);
+      continue;
+    }
+    const xd = x.shape[i - diff], yd = dy.shape[i];
+    if (sameDim(xd, yd)) continue;
+    if (xd === 1) {
+      if (yd !== 1) axes.push(i);
+      continue;
+    }
+    if (typeof xd === "number" && typeof yd === "number") throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
+    dynamic = true;
+  }
+  if (dynamic) return dynamicReduceToShape(g, dy, x);
+  if (axes.length === 0) return dy;
+  const summed = g.op("ReduceSum", [dy, g.ints(axes)], { keepdims: diff > 0 ? 0 : 1 });
+  if (diff > 0 && axes.length === diff) return summed;
+  if (diff > 0) return g.op("Reshape", [summed, shapeOf(g, x)]);
+  return summed;
+}
+function dynamicReduceToShape(g, dy, x) {
+  const diff = dy.rank - x.rank;
+  const xShape = g.op("Shape", [x]);
+  const padded = diff > 0 ? g.op("Concat", [g.ints(Array(diff).fill(1)), xShape], { axis: 0 }) : xShape;
+  const yShape = g.op("Shape", [dy]);
+  const one = g.ints([1]);
+  const isBroadcast = g.op("And", [g.op("Equal", [padded, one]), g.op("Not", [g.op("Equal", [yShape, one])])]);
+  const axes = g.op("Reshape", [g.op("NonZero", [isBroadcast]), g.ints([-1])]);
+  const summed = g.op("ReduceSum", [dy, axes], { keepdims: 1, noop_with_empty_axes: 1 });
+  return g.op("Reshape", [summed, xShape]);
+}
+function accumulate(g, parts) {
+  if (parts.length === 1) return parts[0];
+  if (parts.length === 2) return g.op("Add", parts);
+  return g.op("Sum", parts);
+}
+function zerosLike(g, x) {
+  return zerosOfShape(g, shapeOf(g, x), x.dtype);
+}
+function zerosOfShape(g, shape, dtype) {
+  return g.op("ConstantOfShape", [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [0]) } });
+}
+function castIfNeeded(g, v, dtype) {
+  return v.dtype === dtype ? v : g.op("Cast", [v], { to: ONNX_DTYPE[dtype] });
+}
+function normAxes(axes, rank) {
+  return axes.map((a) => normAxis2(a, rank));
+}
+function invertPerm(perm) {
+  const inv = new Array(perm.length);
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
+  return inv;
+}
+function transposeLast2(g, x) {
+  const perm = x.shape.map((_, i) => i);
+  const r = x.rank;
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return g.op("Transpose", [x], { perm });
+}
+
+// src/autodiff/gradients/arithmetic_grad.ts
+var addGrad = {
+  op: "Add",
+  grad: (c) => {
+    const dy = c.dy(0);
+    return [c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null, c.needs(1) ? reduceToShape(c.g, dy, c.x(1)) : null];
+  }
+};
+var subGrad = {
+  op: "Sub",
+  grad: (c) => {
+    const dy = c.dy(0);
+    return [
+      c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null,
+      c.needs(1) ? reduceToShape(c.g, c.g.op("Neg", [dy]), c.x(1)) : null
+    ];
+  }
+};
+var mulGrad = {
+  op: "Mul",
+  grad: (c) => {
+    const dy = c.dy(0);
+    const { g } = c;
+    return [
+      c.needs(0) ? reduceToShape(g, g.op("Mul", [dy, c.x(1)]), c.x(0)) : null,
+      c.needs(1) ? reduceToShape(g, g.op("Mul", [dy, c.x(0)]), c.x(1)) : null
+    ];
+  }
+};
+var divGrad = {
+  op: "Div",
+  grad: (c) => {
+    const dy = c.dy(0);
+    const { g } = c;
+    const da = g.op("Div", [dy, c.x(1)]);
+    return [
+      c.needs(0) ? reduceToShape(g, da, c.x(0)) : null,
+      c.needs(1) ? reduceToShape(g, g.op("Neg", [g.op("Mul", [da, c.y(0)])]), c.x(1)) : null
+    ];
+  }
+};
+
+// src/autodiff/gradients/matmul_grad.ts
+var matMulGrad = {
+  op: "MatMul",
+  grad: (c) => {
+    const { g } = c;
+    const a = c.x(0), b = c.x(1), dy = c.dy(0);
+    if (a.rank < 2 || b.rank < 2)
+      throw new Error(`MatMul gradient: 1-D operands are not supported (node '${c.node.name}')`);
+    let da = null, db = null;
+    if (c.needs(0)) da = reduceToShape(g, g.op("MatMul", [dy, transposeLast2(g, b)]), a);
+    if (c.needs(1)) {
+      if (b.rank === 2 && a.rank > 2) {
+        const k = a.shape[a.rank - 1], n = b.shape[1];
+        const a2 = g.op("Reshape", [a, g.ints([-1, typeof k === "number" ? k : -1])]);
+        const dy2 = g.op("Reshape", [dy, g.ints([-1, typeof n === "number" ? n : -1])]);
+        db = g.op("Gemm", [a2, dy2], { transA: 1 });
+        if (typeof k !== "number" || typeof n !== "number") db = g.op("Reshape", [db, shapeOf(g, b)]);
+      } else {
+        db = reduceToShape(g, g.op("MatMul", [transposeLast2(g, a), dy]), b);
+      }
+    }
+    return [da, db];
+  }
+};
+
+// src/autodiff/gradients/gemm_grad.ts
+var gemmGrad = {
+  op: "Gemm",
+  grad: (c) => {
+    const { g } = c;
+    const dy = c.dy(0);
+    const ta = c.int("transA", 0), tb = c.int("transB", 0);
+    const alpha = c.attr("alpha");
+    const beta = c.attr("beta");
+    const al = alpha === void 0 ? 1 : typeof alpha === "number" ? alpha : alpha.value;
+    const be2 = beta === void 0 ? 1 : typeof beta === "number" ? beta : beta.value;
+    const A = c.x(0), B = c.x(1);
+    const s = al === 1 ? {} : { alpha: float(al) };
+    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B], { transA: 0, transB: tb ? 0 : 1, ...s });
+    const db = !c.needs(1) ? null : tb ? g.op("Gemm", [dy, A], { transA: 1, transB: ta, ...s }) : g.op("Gemm", [A, dy], { transA: ta ? 0 : 1, transB: 0, ...s });
+    let dc2 = null;
+    if (c.node.inputs[2] && c.needs(2)) {
+      const scaled = be2 === 1 ? dy : g.op("Mul", [dy, g.scalar(be2, dy)]);
+      dc2 = reduceToShape(g, scaled, c.x(2));
+    }
+    return [da, db, dc2];
+  }
+};
+
+// src/autodiff/gradients/reshape_grad.ts
+var reshapeGrad = {
+  op: "Reshape",
+  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
+};
+
+// src/autodiff/gradients/transpose_grad.ts
+var transposeGrad = {
+  op: "Transpose",
+  grad: (c) => {
+    const x = c.x(0);
+    const perm = c.attr("perm") ?? x.shape.map((_, i) => x.rank - 1 - i);
+    return [c.g.op("Transpose", [c.dy(0)], { perm: invertPerm(perm) })];
+  }
+};
+
+// src/autodiff/gradients/identity_grad.ts
+var identityGrad = { op: "Identity", grad: (c) => [c.dy(0)] };
+
+// src/autodiff/gradients/reduce_grad.ts
+function reducedAxes(c) {
+  const x = c.x(0);
+  const axesInput = c.node.inputs[1];
+  let axes = axesInput ? axesInput.constValue : c.attr("axes");
+  if (axesInput && !axes) throw new Error(`gradient of '${c.node.name}': axes must be a constant`);
+  if (!axes || axes.length === 0) axes = x.shape.map((_, i) => i);
+  return axes.map((a) => normAxis2(a, x.rank));
+}
+function spread(c, axes) {
+  const { g } = c;
+  let dy = c.dy(0);
+  if (c.int("keepdims", 1) === 0) dy = g.op("Unsqueeze", [dy, g.ints([...axes].sort((a, b) => a - b))]);
+  return g.op("Expand", [dy, shapeOf(g, c.x(0))]);
+}
+function isNoop(c) {
+  const axesInput = c.node.inputs[1];
+  const axes = axesInput ? axesInput.constValue : c.attr("axes");
+  return c.int("noop_with_empty_axes", 0) === 1 && (!axes || axes.length === 0);
+}
+var reduceSumGrad = {
+  op: "ReduceSum",
+  grad: (c) => [isNoop(c) ? c.dy(0) : spread(c, reducedAxes(c)), null]
+};
+var reduceMeanGrad = {
+  op: "ReduceMean",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    if (isNoop(c)) return [c.dy(0), null];
+    const axes = reducedAxes(c);
+    const dims = axes.map((a) => x.shape[a]);
+    let count2;
+    if (dims.every((d) => typeof d === "number")) {
+      count2 = g.scalar(numElements(dims), x);
+    } else {
+      const shape = g.op("Shape", [x]);
+      const picked = g.op("Gather", [shape, g.ints(axes)]);
+      count2 = g.op("Cast", [g.op("ReduceProd", [picked], { keepdims: 0 })], { to: x.dtype === "float64" ? 11 : 1 });
+    }
+    return [g.op("Div", [spread(c, axes), count2]), null];
+  }
+};
+
+// src/autodiff/gradients/activation_grad.ts
+var tanhGrad = {
+  op: "Tanh",
+  grad: (c) => {
+    const { g } = c;
+    const y = c.y(0);
+    return [g.op("Mul", [c.dy(0), g.op("Sub", [g.scalar(1, y), g.op("Mul", [y, y])])])];
+  }
+};
+var reluGrad = {
+  op: "Relu",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    return [g.op("Where", [g.op("Greater", [x, g.scalar(0, x)]), c.dy(0), g.scalar(0, x)])];
+  }
+};
+
+// src/autodiff/gradients/softmax_cross_entropy_grad.ts
+var softmaxCrossEntropyGrad = {
+  op: "SoftmaxCrossEntropyLoss",
+  grad: (c) => {
+    const { g } = c;
+    if (c.node.inputs[2]) throw new Error(`gradient of '${c.node.name}': class weights are not supported`);
+    if (c.attr("ignore_index") !== void 0)
+      throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
+    const x = c.x(0), labels = c.x(1);
+    if (x.rank !== 2) throw new Error(`gradient of '${c.node.name}': logits must be [N, C]`);
+    const reduction = c.attr("reduction") ?? "mean";
+    const probs = g.op("Exp", [c.y(1)]);
+    const depth = g.op("Gather", [g.op("Shape", [x]), g.scalar(1, "int64")]);
+    const classes = g.op("Range", [g.scalar(0, "int64"), depth, g.scalar(1, "int64")]);
+    const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
+    const onehot = g.op("Cast", [hit], { to: x.dtype === "float64" ? 11 : 1 });
+    let d = g.op("Sub", [probs, onehot]);
+    let dLoss = c.dy(0);
+    if (reduction === "none") dLoss = g.op("Unsqueeze", [dLoss, g.ints([1])]);
+    d = g.op("Mul", [d, dLoss]);
+    if (reduction === "mean") {
+      const n = g.op("Cast", [g.op("Gather", [g.op("Shape", [x]), g.ints([0])])], {
+        to: x.dtype === "float64" ? 11 : 1
+      });
+      d = g.op("Div", [d, n]);
+    }
+    return [d, null];
+  }
+};
+
+// src/autodiff/gradients/squeeze_grad.ts
+var unsqueezeGrad = {
+  op: "Unsqueeze",
+  grad: (c) => {
+    const axes = c.x(1).constValue;
+    if (!axes) throw new Error(`gradient of '${c.node.name}': Unsqueeze axes must be a constant`);
+    return [c.g.op("Squeeze", [c.dy(0), c.g.ints(normAxes(axes, c.y(0).rank))]), null];
+  }
+};
+var squeezeGrad = {
+  op: "Squeeze",
+  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
+};
+
+// src/autodiff/gradients/flatten_grad.ts
+var flattenGrad = {
+  op: "Flatten",
+  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))])]
+};
+
+// src/autodiff/gradients/expand_grad.ts
+var expandGrad = {
+  op: "Expand",
+  grad: (c) => [reduceToShape(c.g, c.dy(0), c.x(0)), null]
+};
+
+// src/autodiff/gradients/gather_grad.ts
+var gatherGrad = {
+  op: "Gather",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    const idx = castIfNeeded(g, c.x(1), "int64");
+    const dy = c.dy(0);
+    const a = normAxis2(c.int("axis", 0), x.rank);
+    const q = c.x(1).rank;
+    const coords = g.op("Unsqueeze", [idx, g.ints([-1])]);
+    if (a === 0) return [g.op("ScatterND", [zerosLike(g, x), coords, dy], { reduction: "add" }), null];
+    const dyPerm = [...Array(q).keys()].map((i) => a + i);
+    for (let i = 0; i < dy.rank; i++) if (i < a || i >= a + q) dyPerm.push(i);
+    const xPerm = [a, ...[...Array(x.rank).keys()].filter((i) => i !== a)];
+    const xtShape = x.shape.every((d) => typeof d === "number") ? g.ints(xPerm.map((p) => x.shape[p])) : g.op("Gather", [shapeOf(g, x), g.ints(xPerm)]);
+    const dyt = g.op("Transpose", [dy], { perm: dyPerm });
+    const scattered = g.op("ScatterND", [zerosOfShape(g, xtShape, x.dtype), coords, dyt], { reduction: "add" });
+    return [g.op("Transpose", [scattered], { perm: invertPerm(xPerm) }), null];
+  }
+};
+
+// src/autodiff/gradients/slice_grad.ts
+function sliceSpec(c) {
+  const x = c.x(0);
+  const consts = [1, 2, 3, 4].map((i) => {
+    const v = c.node.inputs[i];
+    if (v && !v.constValue)
+      throw new Error(`gradient of '${c.node.name}': Slice input ${i} ('${v.name}') must be a constant`);
+    return v?.constValue;
+  });
+  const [starts, ends, axes, steps] = consts;
+  return starts.map((s, i) => ({
+    axis: normAxis2(axes?.[i] ?? i, x.rank),
+    start: s,
+    end: ends[i],
+    step: steps?.[i] ?? 1
+  }));
+}
+function clampStatic(s, d) {
+  const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v < 0 ? v + d : v));
+  if (s.step > 0) return [clamp(s.start, 0, d), clamp(s.end, 0, d)];
+  return [clamp(s.start, -1, d - 1), clamp(s.end, -1, d - 1)];
+}
+function padGrad(g, x, dy, spec) {
+  const before = new Array(x.rank).fill(0);
+  const after = new Array(x.rank).fill(0);
+  let dims;
+  for (const s of spec) {
+    const d = x.shape[s.axis];
+    if (typeof d === "number") {
+      const [b2, e] = clampStatic(s, d);
+      before[s.axis] = b2;
+      after[s.axis] = d - Math.max(b2, e);
+      continue;
+    }
+    dims ??= g.op("Shape", [x]);
+    const dim = g.op("Gather", [dims, g.ints([s.axis])]);
+    const clamp = (v) => v >= 2 ** 31 ? dim : g.op("Max", [g.ints([0]), g.op("Min", [dim, v < 0 ? g.op("Add", [dim, g.ints([v])]) : g.ints([v])])]);
+    const b = clamp(s.start);
+    before[s.axis] = b;
+    after[s.axis] = g.op("Sub", [dim, g.op("Max", [b, clamp(s.end)])]);
+  }
+  const all = [...before, ...after];
+  const pads = all.every((p) => typeof p === "number") ? g.ints(all) : g.op(
+    "Concat",
+    all.map((p) => typeof p === "number" ? g.ints([p]) : p),
+    { axis: 0 }
+  );
+  return g.op("Pad", [dy, pads]);
+}
+function scatterGrad(g, x, dy, spec) {
+  let cur = dy;
+  const shape = [...dy.shape];
+  for (const s of spec) {
+    const d = x.shape[s.axis];
+    if (typeof d !== "number")
+      throw new Error(`Slice gradient: step ${s.step} on axis ${s.axis} needs a known dimension, got '${d}'`);
+    const [b, e] = clampStatic(s, d);
+    const idx = [];
+    for (let v = b; s.step > 0 ? v < e : v > e; v += s.step) idx.push(v);
+    const perm = [s.axis, ...shape.map((_, i) => i).filter((i) => i !== s.axis)];
+    shape[s.axis] = d;
+    const zshape = perm.map((p) => shape[p]);
+    const zerosShape = zshape.every((z) => typeof z === "number") ? g.ints(zshape) : g.op(
+      "Concat",
+      zshape.map(
+        (z, i) => typeof z === "number" ? g.ints([z]) : g.op("Gather", [g.op("Shape", [cur]), g.ints([perm[i]])])
+      ),
+      { axis: 0 }
+    );
+    const coords = g.constant("int64", idx, [idx.length, 1]);
+    const moved = g.op("ScatterND", [zerosOfShape(g, zerosShape, x.dtype), coords, g.op("Transpose", [cur], { perm })]);
+    cur = g.op("Transpose", [moved], { perm: invertPerm(perm) });
+  }
+  return cur;
+}
+var sliceGrad = {
+  op: "Slice",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const spec = sliceSpec(c);
+    const dx = spec.every((s) => s.step === 1) ? padGrad(g, x, dy, spec) : scatterGrad(g, x, dy, spec);
+    return [dx, null, null, null, null];
+  }
+};
+
+// src/autodiff/gradients/concat_grad.ts
+var concatGrad = {
+  op: "Concat",
+  grad: (c) => {
+    const { g } = c;
+    const xs2 = c.node.inputs;
+    const a = normAxis2(c.int("axis", 0), xs2[0].rank);
+    const dims = xs2.map((v) => v.shape[a]);
+    let sizes;
+    if (dims.every((d) => typeof d === "number")) sizes = g.ints(dims);
+    else {
+      sizes = g.op(
+        "Concat",
+        xs2.map(
+          (v) => typeof v.shape[a] === "number" ? g.ints([v.shape[a]]) : g.op("Gather", [g.op("Shape", [v]), g.ints([a])])
+        ),
+        { axis: 0 }
+      );
+    }
+    const parts = g.node("Split", [c.dy(0), sizes], { axis: a }, { outputs: xs2.length });
+    return parts.map((p, i) => c.needs(i) ? p : null);
+  }
+};
+
+// src/autodiff/gradients/split_grad.ts
+var splitGrad = {
+  op: "Split",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    const parts = c.node.outputs.map((y, i) => c.dy(i) ?? zerosOfShape(g, shapeOf(g, y), y.dtype));
+    const dx = parts.length === 1 ? parts[0] : g.op("Concat", parts, { axis: normAxis2(c.int("axis", 0), x.rank) });
+    return [dx, null];
+  }
+};
+
+// src/autodiff/gradients/softmax_grad.ts
+var softmaxGrad = {
+  op: "Softmax",
+  grad: (c) => {
+    const { g } = c;
+    const y = c.y(0), dy = c.dy(0);
+    const axis = g.ints([c.int("axis", -1)]);
+    const dot = g.op("ReduceSum", [g.op("Mul", [dy, y]), axis], { keepdims: 1 });
+    return [g.op("Mul", [y, g.op("Sub", [dy, dot])])];
+  }
+};
+var logSoftmaxGrad = {
+  op: "LogSoftmax",
+  grad: (c) => {
+    const { g } = c;
+    const y = c.y(0), dy = c.dy(0);
+    const total = g.op("ReduceSum", [dy, g.ints([c.int("axis", -1)])], { keepdims: 1 });
+    return [g.op("Sub", [dy, g.op("Mul", [g.op("Exp", [y]), total])])];
+  }
+};
+
+// src/autodiff/gradients/layer_norm_grad.ts
+var layerNormGrad = {
+  op: "LayerNormalization",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), scale = c.x(1), dy = c.dy(0);
+    if (c.dy(1) || c.dy(2))
+      throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
+    const a = normAxis2(c.int("axis", -1), x.rank);
+    const normAxes2 = [...Array(x.rank - a).keys()].map((i) => a + i);
+    const lead = [...Array(a).keys()];
+    const mean1 = (v) => g.op("ReduceMean", [v], { axes: normAxes2, keepdims: 1 });
+    let mean2, invStd;
+    if (c.node.outputs.length >= 3) {
+      mean2 = castIfNeeded(g, c.y(1), x.dtype);
+      invStd = castIfNeeded(g, c.y(2), x.dtype);
+    } else {
+      const attr = c.attr("epsilon");
+      const eps = attr === void 0 ? 1e-5 : typeof attr === "number" ? attr : attr.value;
+      mean2 = mean1(x);
+      const centered = g.op("Sub", [x, mean2]);
+      const variance = mean1(g.op("Mul", [centered, centered]));
+      invStd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(eps, x)])])]);
+    }
+    const xhat = g.op("Mul", [g.op("Sub", [x, mean2]), invStd]);
+    const sumLead = (v) => lead.length ? g.op("ReduceSum", [v, g.ints(lead)], { keepdims: 0 }) : v;
+    let dx = null;
+    if (c.needs(0)) {
+      const gx = g.op("Mul", [dy, scale]);
+      const inner = g.op("Sub", [g.op("Sub", [gx, mean1(gx)]), g.op("Mul", [xhat, mean1(g.op("Mul", [gx, xhat]))])]);
+      dx = g.op("Mul", [invStd, inner]);
+    }
+    const dScale = c.needs(1) ? sumLead(g.op("Mul", [dy, xhat])) : null;
+    const dBias = c.node.inputs[2] && c.needs(2) ? sumLead(dy) : null;
+    return [dx, dScale, dBias];
+  }
+};
+
+// src/autodiff/gradients/unary_grad.ts
+var unary = (op, d) => ({
+  op,
+  grad: (c) => [d(c, c.dy(0))]
+});
+var negGrad = unary("Neg", (c, dy) => c.g.op("Neg", [dy]));
+var expGrad = unary("Exp", (c, dy) => c.g.op("Mul", [dy, c.y(0)]));
+var logGrad = unary("Log", (c, dy) => c.g.op("Div", [dy, c.x(0)]));
+var sqrtGrad = unary("Sqrt", (c, dy) => c.g.op("Div", [dy, c.g.op("Mul", [c.y(0), c.g.scalar(2, dy)])]));
+var sigmoidGrad = unary("Sigmoid", (c, dy) => {
+  const { g } = c;
+  const y = c.y(0);
+  return g.op("Mul", [dy, g.op("Mul", [y, g.op("Sub", [g.scalar(1, y), y])])]);
+});
+var erfGrad = unary("Erf", (c, dy) => {
+  const { g } = c;
+  const x = c.x(0);
+  const e = g.op("Exp", [g.op("Neg", [g.op("Mul", [x, x])])]);
+  return g.op("Mul", [dy, g.op("Mul", [e, g.scalar(2 / Math.sqrt(Math.PI), x)])]);
+});
+
+// src/autodiff/gradients/pow_grad.ts
+var powGrad = {
+  op: "Pow",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const p = castIfNeeded(g, c.x(1), x.dtype);
+    let dx = null, dp = null;
+    if (c.needs(0)) {
+      const pm1 = g.op("Pow", [x, g.op("Sub", [p, g.scalar(1, x)])]);
+      dx = reduceToShape(g, g.op("Mul", [dy, g.op("Mul", [p, pm1])]), x);
+    }
+    if (c.needs(1)) {
+      const pos = g.op("Greater", [x, g.scalar(0, x)]);
+      const safeX = g.op("Where", [pos, x, g.scalar(1, x)]);
+      const d = g.op("Mul", [dy, g.op("Mul", [c.y(0), g.op("Log", [safeX])])]);
+      dp = reduceToShape(g, castIfNeeded(g, g.op("Where", [pos, d, g.scalar(0, x)]), c.x(1).dtype), c.x(1));
+    }
+    return [dx, dp];
+  }
+};
+
+// src/autodiff/gradients/where_grad.ts
+var whereGrad = {
+  op: "Where",
+  grad: (c) => {
+    const { g } = c;
+    const cond = c.x(0), dy = c.dy(0);
+    const zero = g.scalar(0, dy);
+    return [
+      null,
+      c.needs(1) ? reduceToShape(g, g.op("Where", [cond, dy, zero]), c.x(1)) : null,
+      c.needs(2) ? reduceToShape(g, g.op("Where", [cond, zero, dy]), c.x(2)) : null
+    ];
+  }
+};
+
+// src/autodiff/gradients/cast_grad.ts
+var castGrad = {
+  op: "Cast",
+  grad: (c) => [castIfNeeded(c.g, c.dy(0), c.x(0).dtype)]
+};
+
+// src/autodiff/gradients/dropout_grad.ts
+var dropoutGrad = {
+  op: "Dropout",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const training = c.node.inputs[2];
+    if (!training || training.constValue?.[0] === 0) return [dy, null, null];
+    const mask = c.node.outputs[1];
+    if (!mask)
+      throw new Error(
+        `gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`
+      );
+    const ratio = c.node.inputs[1];
+    let scale;
+    if (!ratio) scale = g.scalar(2, x);
+    else if (ratio.constValue) scale = g.scalar(1 / (1 - ratio.constValue[0]), x);
+    else scale = g.op("Div", [g.scalar(1, x), g.op("Sub", [g.scalar(1, x), castIfNeeded(g, ratio, x.dtype)])]);
+    const dropped = g.op("Mul", [g.op("Mul", [dy, castIfNeeded(g, mask, x.dtype)]), scale]);
+    const dx = training.constValue ? dropped : g.op("Where", [training, dropped, dy]);
+    return [dx, null, null];
+  }
+};
+
+// src/autodiff/gradients/sum_grad.ts
+var sumGrad = {
+  op: "Sum",
+  grad: (c) => c.node.inputs.map((v, i) => v && c.needs(i) ? reduceToShape(c.g, c.dy(0), v) : null)
+};
+
+// src/autodiff/gradients/minmax_grad.ts
+function selectGrad(c) {
+  const { g } = c;
+  const y = c.y(0), dy = c.dy(0);
+  const zero = g.scalar(0, dy);
+  const ins = c.node.inputs;
+  let taken;
+  return ins.map((v, i) => {
+    const hit = g.op("Equal", [v, y]);
+    const mine = taken ? g.op("And", [hit, g.op("Not", [taken])]) : hit;
+    if (i < ins.length - 1) taken = taken ? g.op("Or", [taken, hit]) : hit;
+    return c.needs(i) ? reduceToShape(g, g.op("Where", [mine, dy, zero]), v) : null;
+  });
+}
+var maxGrad = { op: "Max", grad: selectGrad };
+var minGrad = { op: "Min", grad: selectGrad };
+
+// src/autodiff/gradients/index.ts
+var ALL = [
+  addGrad,
+  subGrad,
+  mulGrad,
+  divGrad,
+  matMulGrad,
+  gemmGrad,
+  reshapeGrad,
+  transposeGrad,
+  identityGrad,
+  reduceSumGrad,
+  reduceMeanGrad,
+  tanhGrad,
+  reluGrad,
+  softmaxCrossEntropyGrad,
+  unsqueezeGrad,
+  squeezeGrad,
+  flattenGrad,
+  expandGrad,
+  gatherGrad,
+  sliceGrad,
+  concatGrad,
+  splitGrad,
+  softmaxGrad,
+  logSoftmaxGrad,
+  layerNormGrad,
+  negGrad,
+  expGrad,
+  logGrad,
+  sqrtGrad,
+  sigmoidGrad,
+  erfGrad,
+  powGrad,
+  whereGrad,
+  castGrad,
+  dropoutGrad,
+  sumGrad,
+  maxGrad,
+  minGrad
+];
+var GRADIENTS = new Map(ALL.map((s) => [s.op, s]));
+var GRADIENT_OPS = ALL.map((s) => s.op);
+
+// src/autodiff/backward.ts
+function gradients(loss, wrt, opts = {}) {
+  const g = loss.graph;
+  const nodes = nodesOf(g);
+  const live = new Set(wrt);
+  for (const n of nodes) {
+    if (n.inputs.some((v) => v && live.has(v)))
+      n.outputs.forEach((o) => {
+        if (isFloat(o.dtype)) live.add(o);
+      });
+  }
+  if (!live.has(loss))
+    throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
+  const contributions = /* @__PURE__ */ new Map();
+  const add = (v, d) => {
+    const list = contributions.get(v);
+    if (list) list.push(d);
+    else contributions.set(v, [d]);
+  };
+  add(loss, opts.seed ?? (loss.rank === 0 ? g.scalar(1, loss) : onesLike(g, loss)));
+  const total = (v) => {
+    const parts = contributions.get(v);
+    if (!parts) return void 0;
+    if (parts.length > 1) {
+      const sum = accumulate(g, parts);
+      contributions.set(v, [sum]);
+      return sum;
+    }
+    return parts[0];
+  };
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const node = nodes[k];
+    if (!node.outputs.some((o) => contributions.has(o))) continue;
+    const needs = (i) => {
+      const v = node.inputs[i];
+      return !!v && live.has(v) && isFloat(v.dtype);
+    };
+    if (!node.inputs.some((_, i) => needs(i))) continue;
+    const spec = GRADIENTS.get(node.opType);
+    if (!spec) {
+      throw new GraphBuildError(
+        `gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`
+      );
+    }
+    const ctx = contextFor(g, node, total, needs);
+    let grads;
+    try {
+      grads = spec.grad(ctx);
+    } catch (e) {
+      if (e instanceof GraphBuildError) throw e;
+      throw new GraphBuildError(`gradients: ${e.message}`);
+    }
+    node.inputs.forEach((v, i) => {
+      const d = grads[i];
+      if (v && d && needs(i)) {
+        const clash = d.shape.findIndex(
+          (e, j2) => typeof e === "number" && typeof v.shape[j2] === "number" && e !== v.shape[j2]
+        );
+        if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
+          throw new GraphBuildError(
+            `gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`
+          );
+        }
+        d.shape.forEach((e, j2) => {
+          if (isUnknown(e) && !isUnknown(v.shape[j2])) d.shape[j2] = v.shape[j2];
+        });
+        add(v, d);
+      }
+    });
+  }
+  return wrt.map((p) => {
+    const d = total(p);
+    if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
+    return d;
+  });
+}
+function onesLike(g, v) {
+  return g.op("ConstantOfShape", [shapeOf(g, v)], {
+    value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) }
+  });
+}
+function nodesOf(g) {
+  return g.nodes.slice();
+}
+function contextFor(g, node, total, needs) {
+  return {
+    g,
+    node,
+    x: (i) => {
+      const v = node.inputs[i];
+      if (!v) throw new GraphBuildError(`gradient of '${node.name}': input ${i} is absent`);
+      return v;
+    },
+    y: (i) => node.outputs[i],
+    dy: (i) => node.outputs[i] ? total(node.outputs[i]) : void 0,
+    needs,
+    int: (name, dflt) => node.attrs[name] === void 0 ? dflt : Number(node.attrs[name]),
+    attr: (name) => node.attrs[name]
+  };
+}
+
+// src/optim/clip.ts
+function clipGradNorm(g, grads, maxNorm) {
+  const squares = grads.map((d) => g.op("ReduceSumSquare", [d], { keepdims: 0 }));
+  const sum = squares.length === 1 ? squares[0] : g.op("Sum", squares);
+  const norm = g.op("Sqrt", [sum]);
+  if (!(maxNorm > 0)) return { grads, norm };
+  const coef = g.op("Div", [g.scalar(maxNorm, norm), g.op("Add", [norm, g.scalar(1e-6, norm)])]);
+  const clamped = g.op("Min", [coef, g.scalar(1, norm)]);
+  return { grads: grads.map((d) => g.op("Mul", [d, clamped])), norm };
+}
+
+// src/optim/types.ts
+function toF32(g, v) {
+  return v.dtype === "float32" ? v : g.op("Cast", [v], { to: 1 });
+}
+
+// src/optim/adamw.ts
+function adamw(cfg = {}) {
+  const b1 = cfg.beta1 ?? 0.9, b2 = cfg.beta2 ?? 0.999, eps = cfg.eps ?? 1e-8, wd = cfg.weightDecay ?? 0;
+  for (const [k, v, lo, hi] of [
+    ["beta1", b1, 0, 1],
+    ["beta2", b2, 0, 1]
+  ]) {
+    if (!(v >= lo && v < hi)) throw new RangeError(`AdamW ${k} must be in [0, 1), got ${v}`);
+  }
+  if (!(eps > 0)) throw new RangeError(`AdamW eps must be > 0, got ${eps}`);
+  if (!(wd >= 0)) throw new RangeError(`AdamW weight decay must be >= 0, got ${wd}`);
+  return {
+    kind: "adamw",
+    slots: ["exp_avg", "exp_avg_sq"],
+    update(g, params, s) {
+      const d = (x) => g.scalar(x, "float64");
+      const f2 = (x) => g.scalar(x, "float32");
+      const bc1 = g.op("Sub", [d(1), g.op("Pow", [d(b1), s.t])]);
+      const stepSize = toF32(g, g.op("Div", [s.lr, bc1]));
+      const bc2Sqrt = toF32(g, g.op("Sqrt", [g.op("Sub", [d(1), g.op("Pow", [d(b2), s.t])])]));
+      const needsDecay = wd > 0 && params.some((p) => p.spec.decay);
+      const decayFactor = needsDecay ? toF32(g, g.op("Sub", [d(1), g.op("Mul", [s.lr, d(wd)])])) : void 0;
+      return params.map(({ spec, p, grad, state: [m, v] }) => {
+        const p0 = decayFactor && spec.decay ? g.op("Mul", [p, decayFactor]) : p;
+        const m1 = g.op("Add", [m, g.op("Mul", [g.op("Sub", [grad, m]), f2(1 - b1)])]);
+        const v1 = g.op("Add", [g.op("Mul", [v, f2(b2)]), g.op("Mul", [g.op("Mul", [grad, f2(1 - b2)]), grad])]);
+        const denom = g.op("Add", [g.op("Div", [g.op("Sqrt", [v1]), bc2Sqrt]), g.scalar(eps, "float32")]);
+        const p1 = g.op("Sub", [p0, g.op("Mul", [g.op("Div", [m1, denom]), stepSize])]);
+        return { p: p1, state: [m1, v1] };
+      });
+    }
+  };
+}
+
+// src/optim/sgd.ts
+function sgd(cfg = {}) {
+  const mu = cfg.momentum ?? 0, wd = cfg.weightDecay ?? 0, nesterov = cfg.nesterov ?? false;
+  if (!(mu >= 0)) throw new RangeError(`SGD momentum must be >= 0, got ${mu}`);
+  if (!(wd >= 0)) throw new RangeError(`SGD weight decay must be >= 0, got ${wd}`);
+  if (nesterov && mu <= 0) throw new RangeError("SGD nesterov needs momentum > 0");
+  return {
+    kind: "sgd",
+    slots: mu > 0 ? ["momentum_buffer"] : [],
+    update(g, params, s) {
+      const lr2 = toF32(g, s.lr);
+      const f2 = (x) => g.scalar(x, "float32");
+      return params.map(({ spec, p, grad, state }) => {
+        let d = wd > 0 && spec.decay ? g.op("Add", [grad, g.op("Mul", [p, f2(wd)])]) : grad;
+        const next = [];
+        if (mu > 0) {
+          const buf = g.op("Add", [g.op("Mul", [state[0], f2(mu)]), d]);
+          next.push(buf);
+          d = nesterov ? g.op("Add", [d, g.op("Mul", [buf, f2(mu)])]) : buf;
+        }
+        return { p: g.op("Sub", [p, g.op("Mul", [d, lr2])]), state: next };
+      });
+    }
+  };
+}
+
+// src/optim/index.ts
+function makeOptimizer(cfg) {
+  return cfg.kind === "adamw" ? adamw(cfg) : sgd(cfg);
+}
+
+// src/engine/step-graph.ts
+var stateKey = (slot, param) => `${slot}.${param}`;
+var STEPS_DIM = "steps";
+function buildStepGraph(model, opts) {
+  const A = opts.accumulate ?? 1;
+  if (!Number.isInteger(A) || A < 1)
+    throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
+  const loop = opts.loop ?? true;
+  const optimizer = makeOptimizer(opts.optimizer);
+  const g = new Graph(loop ? "train_steps" : "train_step");
+  const K = loop ? STEPS_DIM : 1;
+  const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
+  const lr2 = g.input("lr", "float64", [K]);
+  const step0 = g.input("step", "float64", []);
+  const params = model.params.map((p) => g.input(p.name, "float32", p.shape));
+  const states2 = model.params.map((p) => optimizer.slots.map((s) => g.input(stateKey(s, p.name), "float32", p.shape)));
+  const io = {
+    batch: model.batchInputs.map((b) => b.name),
+    lr: lr2.name,
+    step: step0.name,
+    paramIn: new Map(params.map((v) => [v.name, v.name])),
+    paramOut: /* @__PURE__ */ new Map(),
+    stateIn: new Map(states2.flat().map((v) => [v.name, v.name])),
+    stateOut: /* @__PURE__ */ new Map(),
+    loss: "loss",
+    gradNorm: "grad_norm"
+  };
+  const stateKeys = model.params.flatMap((p) => optimizer.slots.map((s) => stateKey(s, p.name)));
+  if (!loop) {
+    const out2 = emitStep(g, {
+      model,
+      optimizer,
+      A,
+      maxGradNorm: opts.maxGradNorm ?? 0,
+      stacked,
+      lr: lr2,
+      iter: g.scalar(0, "int64"),
+      t: step0,
+      params,
+      states: states2
+    });
+    model.params.forEach((p, i) => {
+      g.output(out2.params[i]);
+      io.paramOut.set(p.name, out2.params[i].name);
+    });
+    out2.states.flat().forEach((v, i) => {
+      g.output(v);
+      io.stateOut.set(stateKeys[i], v.name);
+    });
+    g.output(g.op("Unsqueeze", [out2.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
+    g.output(g.op("Unsqueeze", [out2.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
+    return { graph: g, io, optimizer, accumulate: A, loop };
+  }
+  const body = subgraph(g, "step_body");
+  const iter = body.input("iter", "int64", []);
+  const cond = body.input("cond", "bool", []);
+  const t = body.input("t", "float64", []);
+  const bParams = model.params.map((p) => body.input(`carried.${p.name}`, "float32", p.shape));
+  const bStates = model.params.map(
+    (p) => optimizer.slots.map((s) => body.input(`carried.${stateKey(s, p.name)}`, "float32", p.shape))
+  );
+  const out = emitStep(body, {
+    model,
+    optimizer,
+    A,
+    maxGradNorm: opts.maxGradNorm ?? 0,
+    stacked,
+    lr: lr2,
+    iter,
+    t,
+    params: bParams,
+    states: bStates
+  });
+  body.output(cond);
+  body.output(out.t);
+  out.params.forEach((v) => body.output(v));
+  out.states.flat().forEach((v) => body.output(v));
+  body.output(out.loss);
+  body.output(out.norm);
+  const trip = g.op("Gather", [g.op("Shape", [lr2]), g.scalar(0, "int64")]);
+  const outNames = [
+    "step_out",
+    ...model.params.map((p) => `updated.${p.name}`),
+    ...stateKeys.map((k) => `updated.${k}`),
+    io.loss,
+    io.gradNorm
+  ];
+  const outs = g.node("Loop", [trip, null, step0, ...params, ...states2.flat()], { body }, { outputNames: outNames });
+  outs.forEach((v) => g.output(v));
+  model.params.forEach((p) => io.paramOut.set(p.name, `updated.${p.name}`));
+  stateKeys.forEach((k) => io.stateOut.set(k, `updated.${k}`));
+  return { graph: g, io, optimizer, accumulate: A, loop };
+}
+function emitStep(g, s) {
+  const perStep = s.stacked.map((x) => g.op("Gather", [x, s.iter], { axis: 0 }));
+  const { loss, grads } = s.A === 1 ? lossAndGrads(
+    g,
+    s,
+    perStep.map((x) => g.op("Squeeze", [x, g.ints([0])]))
+  ) : accumulated(g, s, perStep);
+  const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
+  const t = g.op("Add", [s.t, g.scalar(1, "float64")]);
+  const lr2 = g.op("Gather", [s.lr, s.iter], { axis: 0 });
+  const updated = s.optimizer.update(
+    g,
+    s.model.params.map((spec, i) => ({ spec, p: s.params[i], grad: clipped[i], state: s.states[i] })),
+    { lr: lr2, t }
+  );
+  return { t, params: updated.map((u) => u.p), states: updated.map((u) => u.state), loss, norm };
+}
+function lossAndGrads(g, s, micro) {
+  const batch = Object.fromEntries(s.model.batchInputs.map((b, i) => [b.name, micro[i]]));
+  const pmap = new Map(s.model.params.map((p, i) => [p.name, s.params[i]]));
+  const { loss } = s.model.forward(g, pmap, batch, { train: true });
+  if (!loss)
+    throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
+  if (loss.rank !== 0 || loss.dtype !== "float32")
+    throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
+  return { loss, grads: gradients(loss, s.params) };
+}
+function accumulated(g, s, perStep) {
+  const inner = subgraph(g, `${g.name}_micro`);
+  const j2 = inner.input("micro", "int64", []);
+  const cond = inner.input("micro_cond", "bool", []);
+  const lossIn = inner.input("loss_sum", "float32", []);
+  const accIn = s.model.params.map((p) => inner.input(`grad_sum.${p.name}`, "float32", p.shape));
+  const micro = perStep.map((x) => inner.op("Gather", [x, j2], { axis: 0 }));
+  const { loss, grads } = lossAndGrads(inner, s, micro);
+  inner.output(cond);
+  inner.output(inner.op("Add", [lossIn, loss]));
+  grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
+  const zeros2 = s.model.params.map((p) => zerosOfShape(g, g.ints(p.shape), "float32"));
+  const [lossSum, ...sums] = g.node("Loop", [g.scalar(s.A, "int64"), null, g.scalar(0, "float32"), ...zeros2], {
+    body: inner
+  });
+  const invA = g.scalar(1 / s.A, "float32");
+  return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
+}
+
+// src/engine/runner.ts
+var Runner = class _Runner {
+  constructor(model, device, threads, stepGraph, session, initial) {
+    this.model = model;
+    this.device = device;
+    this.threads = threads;
+    this.stepGraph = stepGraph;
+    this.session = session;
+    this.current = this.allocate();
+    this.load(this.current, initial, /* @__PURE__ */ new Map(), "initial parameters");
+  }
+  model;
+  device;
+  threads;
+  stepGraph;
+  session;
+  current;
+  spare;
+  steps = 0;
+  evalSessions = /* @__PURE__ */ new Map();
+  static async create(model, opts) {
+    const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
+    const stepGraph = buildStepGraph(model, opts);
+    const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
+    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
+  }
+  get globalStep() {
+    return this.steps;
+  }
+  get deviceName() {
+    return deviceName(this.device);
+  }
+  /**
+   * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
+   * (step 0's A micro-batches first). All micro-batches of a run must have equal shapes.
+   */
+  async step(batches2, lrs) {
+    this.checkLrs(lrs);
+    const stacked = stackBatches(this.model.batchInputs, batches2, lrs.length, this.stepGraph.accumulate);
+    return this.runStacked(stacked, lrs);
+  }
+  /**
+   * Like `step`, for a run whose K*A micro-batches are already one batch: every input holds their
+   * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
+   * as it is (no copy).
+   */
+  async stepRun(run, lrs) {
+    this.checkLrs(lrs);
+    const KA = lrs.length * this.stepGraph.accumulate;
+    checkMicroBatch(this.model.batchInputs, run, "run");
+    const rows = run[this.model.batchInputs[0].name].dims[0];
+    if (rows % KA !== 0) {
+      throw new FeedError(
+        `run: ${rows} rows do not split into ${lrs.length} step(s) x accumulate_grad_batches=${this.stepGraph.accumulate} equal micro-batches`
+      );
+    }
+    const stacked = /* @__PURE__ */ new Map();
+    for (const spec of this.model.batchInputs) {
+      const t = run[spec.name];
+      stacked.set(spec.name, {
+        data: t.data,
+        dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)]
+      });
+    }
+    return this.runStacked(stacked, lrs);
+  }
+  checkLrs(lrs) {
+    const K = lrs.length;
+    const { loop } = this.stepGraph;
+    if (K < 1) throw new FeedError("step: pass at least one learning rate (one per optimizer step)");
+    if (!loop && K !== 1)
+      throw new FeedError(
+        `step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`
+      );
+    lrs.forEach((lr2, i) => {
+      if (!Number.isFinite(lr2) || lr2 < 0)
+        throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
+    });
+  }
+  async runStacked(stacked, lrs) {
+    const K = lrs.length;
+    const { io } = this.stepGraph;
+    const feeds = {};
+    for (const spec of this.model.batchInputs) {
+      const t = stacked.get(spec.name);
+      feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
+    }
+    feeds[io.lr] = tensor("float64", Float64Array.from(lrs), [K]);
+    feeds[io.step] = tensor("float64", Float64Array.of(this.steps), []);
+    for (const [name, t] of this.current) feeds[name] = t;
+    const spare = this.spare ?? this.allocate();
+    const fetches = { [io.loss]: null, [io.gradNorm]: null };
+    for (const [p, out] of io.paramOut) fetches[out] = spare.get(io.paramIn.get(p));
+    for (const [k, out] of io.stateOut) fetches[out] = spare.get(io.stateIn.get(k));
+    const result = await this.session.run(feeds, fetches);
+    this.spare = this.current;
+    this.current = spare;
+    this.steps += K;
+    return {
+      losses: Array.from(result[io.loss].data),
+      gradNorms: Array.from(result[io.gradNorm].data)
+    };
+  }
+  /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
+  async evaluate(batch) {
+    const withLabels = "labels" in batch;
+    const { session, eval: ev } = await this.evalSession(withLabels);
+    checkMicroBatch(ev.inputs, batch, "evaluate");
+    const feeds = {};
+    for (const spec of ev.inputs) feeds[spec.name] = tensor(spec.dtype, batch[spec.name].data, batch[spec.name].dims);
+    for (const p of this.model.params) feeds[p.name] = this.current.get(p.name);
+    const r = await session.run(feeds);
+    return {
+      logits: r.logits.data,
+      dims: [...r.logits.dims],
+      loss: withLabels ? Number(r.loss.data[0]) : void 0
+    };
+  }
+  /** Copies of the parameters, optimizer state and step count (safe to keep across steps). */
+  exportState() {
+    const params = /* @__PURE__ */ new Map();
+    const optimizer = /* @__PURE__ */ new Map();
+    for (const p of this.model.params) params.set(p.name, this.current.get(p.name).data.slice());
+    for (const [k, input] of this.stepGraph.io.stateIn)
+      optimizer.set(k, this.current.get(input).data.slice());
+    return { params, optimizer, step: this.steps };
+  }
+  /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
+  importState(s) {
+    if (!Number.isInteger(s.step) || s.step < 0)
+      throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
+    this.load(this.current, s.params, s.optimizer, "checkpoint");
+    this.steps = s.step;
+  }
+  async release() {
+    await this.session.release();
+    for (const p of this.evalSessions.values()) await (await p.catch(() => void 0))?.session.release();
+    this.evalSessions.clear();
+  }
+  evalSession(withLabels) {
+    let p = this.evalSessions.get(withLabels);
+    if (!p) {
+      const ev = buildEvalGraph(this.model, { labels: withLabels });
+      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
+        session,
+        eval: ev
+      }));
+      this.evalSessions.set(withLabels, p);
+    }
+    return p;
+  }
+  allocate() {
+    const b = /* @__PURE__ */ new Map();
+    for (const p of this.model.params) {
+      const n = numElements(p.shape);
+      b.set(this.stepGraph.io.paramIn.get(p.name), tensor("float32", new Float32Array(n), p.shape));
+      for (const slot of this.stepGraph.optimizer.slots) {
+        b.set(this.stepGraph.io.stateIn.get(stateKey(slot, p.name)), tensor("float32", new Float32Array(n), p.shape));
+      }
+    }
+    return b;
+  }
+  /** Copies params (required) and optimizer state (zeros when `optimizer` is empty) into `into`. */
+  load(into, params, optimizer, what) {
+    const known = new Set(this.model.params.map((p) => p.name));
+    for (const name of params.keys()) {
+      if (!known.has(name))
+        throw new FeedError(
+          `${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`
+        );
+    }
+    const stateKeys = new Set(this.stepGraph.io.stateIn.keys());
+    for (const k of optimizer.keys()) {
+      if (!stateKeys.has(k))
+        throw new FeedError(
+          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(", ") || "(none)"})`
+        );
+    }
+    const fill = (key, input, src, required) => {
+      const dst = into.get(input).data;
+      if (!src) {
+        if (required) throw new FeedError(`${what}: '${key}' is missing`);
+        dst.fill(0);
+        return;
+      }
+      if (src.length !== dst.length)
+        throw new FeedError(
+          `${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input).dims.join(", ")}])`
+        );
+      dst.set(src);
+    };
+    const fresh = optimizer.size === 0;
+    for (const p of this.model.params) {
+      fill(p.name, this.stepGraph.io.paramIn.get(p.name), params.get(p.name), true);
+      for (const slot of this.stepGraph.optimizer.slots) {
+        const k = stateKey(slot, p.name);
+        fill(k, this.stepGraph.io.stateIn.get(k), optimizer.get(k), !fresh);
+      }
+    }
+  }
+};
+
+// src/models/hub.ts
+import { createWriteStream, existsSync as existsSync4, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync4, statSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname4, isAbsolute, join as join7, resolve as resolve3 } from "node:path";
+import { Readable as Readable2 } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+// node_modules/@huggingface/transformers/dist/transformers.node.mjs
+import fs2 from "fs";
+import path3 from "path";
+import url from "url";
+import fs22 from "fs";
+import fs3 from "fs";
+import path22 from "path";
+import { createRequire as createRequire2 } from "module";
+import { Tensor as Tensor2 } from "onnxruntime-common";
+import fs5 from "fs";
+import { Readable } from "stream";
+import { pipeline as pipe } from "stream/promises";
+
+// textclf-stub:sharp
+function sharp() {
+  throw new Error("textclf: image processing (sharp) is not part of the bundle");
+}
+
+// node_modules/@huggingface/transformers/dist/transformers.node.mjs
+var __defProp2 = Object.defineProperty;
+var __require2 = /* @__PURE__ */ ((x) => typeof __require !== "undefined" ? __require : typeof Proxy !== "undefined" ? new Proxy(x, {
+  get: (a, b) => (typeof __require !== "undefined" ? __require : a)[b]
+}) : x)(function(x) {
+  if (typeof __require !== "undefined") return __require.apply(this, arguments);
+  throw Error('Dynamic require of "' + x + '" is not supported');
+});
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp2(target, name, { get: all[name], enumerable: true });
+};
+var VERSION = "4.3.1";
+var HAS_SELF = typeof self !== "undefined";
+var IS_FS_AVAILABLE = !isEmpty(fs2);
+var IS_PATH_AVAILABLE = !isEmpty(path3);
+var IS_WEB_CACHE_AVAILABLE = HAS_SELF && "caches" in self;
+var IS_DENO_RUNTIME = typeof globalThis.Deno !== "undefined";
+var IS_BUN_RUNTIME = typeof globalThis.Bun !== "undefined";
+var IS_DENO_WEB_RUNTIME = IS_DENO_RUNTIME && IS_WEB_CACHE_AVAILABLE && !IS_FS_AVAILABLE;
+var IS_PROCESS_AVAILABLE = typeof process !== "undefined";
+var IS_NODE_ENV = IS_PROCESS_AVAILABLE && process?.release?.name === "node" && !IS_DENO_WEB_RUNTIME;
+var IS_BROWSER_ENV = typeof window !== "undefined" && typeof window.document !== "undefined";
+var IS_WEBWORKER_ENV = HAS_SELF && ["DedicatedWorkerGlobalScope", "ServiceWorkerGlobalScope", "SharedWorkerGlobalScope"].includes(
+  self.constructor?.name
+);
+var IS_WEB_ENV = IS_BROWSER_ENV || IS_WEBWORKER_ENV || IS_DENO_WEB_RUNTIME;
+var IS_WEBGPU_AVAILABLE = IS_NODE_ENV || typeof navigator !== "undefined" && "gpu" in navigator;
+var IS_WEBNN_AVAILABLE = typeof navigator !== "undefined" && "ml" in navigator;
+var IS_CRYPTO_AVAILABLE = typeof crypto !== "undefined" && typeof crypto.getRandomValues === "function";
+var IS_CHROME_AVAILABLE = (
+  // @ts-ignore - chrome may not exist in all environments
+  typeof chrome !== "undefined" && typeof chrome.runtime !== "undefined" && typeof chrome.runtime.id === "string"
+);
+var IS_SERVICE_WORKER_ENV = (
+  // @ts-ignore - ServiceWorkerGlobalScope may not exist in all environments
+  typeof ServiceWorkerGlobalScope !== "undefined" && HAS_SELF && self instanceof ServiceWorkerGlobalScope
+);
+var isSafariBelow26 = () => {
+  if (typeof navigator === "undefined") {
+    return false;
+  }
+  const userAgent2 = navigator.userAgent;
+  const isSafari = (navigator.vendor || "").indexOf("Apple") > -1 && !userAgent2.match(/CriOS|FxiOS|EdgiOS|OPiOS|mercury|brave/i) && !userAgent2.includes("Chrome") && !userAgent2.includes("Android");
+  if (!isSafari) {
+    return false;
+  }
+  const match = userAgent2.match(/Version\/(\d+)/);
+  return match ? parseInt(match[1], 10) < 26 : false;
+};
+var IS_SAFARI_BELOW_26 = isSafariBelow26();
+var apis = Object.freeze({
+  /** Whether we are running in a browser environment (and not a web worker) */
+  IS_BROWSER_ENV,
+  /** Whether we are running in a web worker environment */
+  IS_WEBWORKER_ENV,
+  /** Whether we are running in a web-like environment (browser, web worker, or Deno web runtime) */
+  IS_WEB_ENV,
+  /** Whether we are running in a service worker environment */
+  IS_SERVICE_WORKER_ENV,
+  /** Whether we are running in Deno's web runtime (CDN imports, Cache API available, no filesystem) */
+  IS_DENO_WEB_RUNTIME,
+  /** Whether the Cache API is available */
+  IS_WEB_CACHE_AVAILABLE,
+  /** Whether the WebGPU API is available */
+  IS_WEBGPU_AVAILABLE,
+  /** Whether the WebNN API is available */
+  IS_WEBNN_AVAILABLE,
+  /** Whether we are running in a Safari browser older than version 26. */
+  IS_SAFARI_BELOW_26,
+  /** Whether the Node.js process API is available */
+  IS_PROCESS_AVAILABLE,
+  /** Whether we are running in a Node.js-like environment (node, deno, bun) */
+  IS_NODE_ENV,
+  /** Whether the filesystem API is available */
+  IS_FS_AVAILABLE,
+  /** Whether the path API is available */
+  IS_PATH_AVAILABLE,
+  /** Whether the crypto API is available */
+  IS_CRYPTO_AVAILABLE,
+  /** Whether the Chrome runtime API is available */
+  IS_CHROME_AVAILABLE
+});
+var RUNNING_LOCALLY = IS_FS_AVAILABLE && IS_PATH_AVAILABLE;
+var dirname__ = "./";
+if (RUNNING_LOCALLY) {
+  const _import_meta_url = import.meta.url;
+  if (_import_meta_url) {
+    dirname__ = path3.dirname(path3.dirname(url.fileURLToPath(_import_meta_url)));
+  } else if (typeof __dirname !== "undefined") {
+    dirname__ = path3.dirname(__dirname);
+  }
+}
+var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path3.join(dirname__, "/.cache/") : null;
+var DEFAULT_LOCAL_MODEL_PATH = "/models/";
+var localModelPath = RUNNING_LOCALLY ? path3.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
+var DEFAULT_FETCH = typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : void 0;
+var LogLevel = Object.freeze({
+  /** All messages including debug output (value: 10) */
+  DEBUG: 10,
+  /** Errors, warnings, and info messages (value: 20) */
+  INFO: 20,
+  /** Errors and warnings (value: 30) */
+  WARNING: 30,
+  /** Only error messages (value: 40) */
+  ERROR: 40,
+  /** No logging output (value: 50) */
+  NONE: 50
+});
+var logLevel = LogLevel.WARNING;
+var env = {
+  version: VERSION,
+  /////////////////// Backends settings ///////////////////
+  // NOTE: These will be populated later by the backends themselves.
+  backends: {
+    // onnxruntime-web/onnxruntime-node
+    onnx: {}
+  },
+  /////////////////// Logging settings ///////////////////
+  get logLevel() {
+    return logLevel;
+  },
+  set logLevel(level) {
+    logLevel = level;
+    env.backends.onnx?.setLogLevel?.(level);
+  },
+  /////////////////// Model settings ///////////////////
+  allowRemoteModels: true,
+  remoteHost: "https://huggingface.co/",
+  remotePathTemplate: "{model}/resolve/{revision}/",
+  allowLocalModels: !(IS_BROWSER_ENV || IS_WEBWORKER_ENV || IS_DENO_WEB_RUNTIME),
+  // Default to true for non-web environments, false for web environments
+  localModelPath,
+  useFS: IS_FS_AVAILABLE,
+  /////////////////// Cache settings ///////////////////
+  useBrowserCache: IS_WEB_CACHE_AVAILABLE,
+  useFSCache: IS_FS_AVAILABLE,
+  cacheDir: DEFAULT_CACHE_DIR,
+  useCustomCache: false,
+  customCache: null,
+  useWasmCache: IS_WEB_CACHE_AVAILABLE || IS_FS_AVAILABLE,
+  cacheKey: "transformers-cache",
+  experimental_useCrossOriginStorage: false,
+  /////////////////// Custom fetch /////////////////////
+  fetch: DEFAULT_FETCH
+  //////////////////////////////////////////////////////
+};
+function isEmpty(obj) {
+  return Object.keys(obj).length === 0;
+}
+var Callable2 = (
+  /** @type {any} */
+  class {
+    /**
+     * Creates a new instance of the Callable class.
+     */
+    constructor() {
+      let closure = function(...args) {
+        return closure._call(...args);
+      };
+      return Object.setPrototypeOf(closure, new.target.prototype);
+    }
+    /**
+     * This method should be implemented in subclasses to provide the
+     * functionality of the callable object.
+     *
+     * @param {any[]} args
+     * @throws {Error} If the subclass does not implement the `_call` method.
+     */
+    _call(...args) {
+      throw Error("Must implement _call method in subclass");
+    }
+  }
+);
+function dispatchCallback(progress_callback, data) {
+  if (progress_callback) progress_callback(data);
+}
+var DefaultProgressCallback = class extends Callable2 {
+  /**
+   * @param {ProgressCallback} callback The original callback.
+   * @param {FilesLoadingMap} files_loading Mutable map storing per-file progress.
+   */
+  constructor(callback, files_loading) {
+    super();
+    this.callback = callback;
+    this.files_loading = files_loading;
+    this.loads = /* @__PURE__ */ new Map();
+  }
+  /**
+   * @param {ProgressInfo} info
+   */
+  _call(info2) {
+    if (info2.status === "progress") {
+      this.files_loading[info2.file] = {
+        loaded: info2.loaded,
+        total: info2.total
+      };
+      const loaded = Object.values(this.files_loading).reduce((acc, curr) => acc + curr.loaded, 0);
+      const total = Object.values(this.files_loading).reduce((acc, curr) => acc + curr.total, 0);
+      const progress = total > 0 ? loaded / total * 100 : 0;
+      this.callback({
+        status: "progress_total",
+        name: info2.name,
+        progress,
+        loaded,
+        total,
+        files: structuredClone(this.files_loading)
+      });
+    }
+    this.callback(info2);
+  }
+};
+function isIntegralNumber(x) {
+  return Number.isInteger(x) || typeof x === "bigint";
+}
+function isNullishDimension(x) {
+  return x === null || x === void 0 || x === -1;
+}
+function calculateDimensions(arr) {
+  const dimensions = [];
+  let current = arr;
+  while (Array.isArray(current)) {
+    dimensions.push(current.length);
+    current = current[0];
+  }
+  return dimensions;
+}
+function mergeArrays(...arrs) {
+  return Array.prototype.concat.apply([], arrs);
+}
+function product(...a) {
+  return a.reduce((a2, b) => a2.flatMap((d) => b.map((e) => [d, e])));
+}
+function calculateReflectOffset(i, w) {
+  return Math.abs((i + w) % (2 * w) - w);
+}
+function pick(o, props) {
+  return Object.assign(
+    {},
+    ...props.map((prop) => {
+      if (o[prop] !== void 0) {
+        return { [prop]: o[prop] };
+      }
+    })
+  );
+}
+function count(arr, value) {
+  let count2 = 0;
+  for (const v of arr) {
+    if (v === value) ++count2;
+  }
+  return count2;
+}
+var logger = {
+  /**
+   * Log an error message. Only suppressed when logLevel is NONE.
+   * @param  {...any} args - Arguments to log
+   */
+  error(...args) {
+    if (env.logLevel <= LogLevel.ERROR) {
+      console.error(...args);
+    }
+  },
+  /**
+   * Log a warning message. Shown when logLevel <= WARNING.
+   * @param  {...any} args - Arguments to log
+   */
+  warn(...args) {
+    if (env.logLevel <= LogLevel.WARNING) {
+      console.warn(...args);
+    }
+  },
+  /**
+   * Log an info message. Shown when logLevel <= INFO.
+   * @param  {...any} args - Arguments to log
+   */
+  info(...args) {
+    if (env.logLevel <= LogLevel.INFO) {
+      console.log(...args);
+    }
+  },
+  /**
+   * Log a debug message. Only shown when logLevel is DEBUG.
+   * @param  {...any} args - Arguments to log
+   */
+  debug(...args) {
+    if (env.logLevel <= LogLevel.DEBUG) {
+      console.log(...args);
+    }
+  },
+  /**
+   * Log a message (alias for info). Shown when logLevel <= INFO.
+   * @param  {...any} args - Arguments to log
+   */
+  log(...args) {
+    this.info(...args);
+  }
+};
+var DictionarySplitter2 = class {
+  /**
+   * @param dictionary The dictionary of words to use for splitting.
+   */
+  constructor(dictionary) {
+    this.trie = this._build_trie(dictionary);
+  }
+  /**
+   * Builds a trie from the given dictionary.
+   * @param dictionary The dictionary of words to build the trie from.
+   * @returns The root node of the trie.
+   * @private
+   */
+  _build_trie(dictionary) {
+    const trie = /* @__PURE__ */ Object.create(null);
+    for (const word of dictionary) {
+      let node = trie;
+      for (let i = 0; i < word.length; ++i) {
+        const char = word[i];
+        node = node[char] ??= /* @__PURE__ */ Object.create(null);
+      }
+      node.end = word;
+    }
+    return trie;
+  }
+  /**
+   * Splits the input text into tokens based on the dictionary.
+   * @param text The input text to split.
+   * @returns An array of tokens.
+   */
+  split(text) {
+    const result = [];
+    const n = text.length;
+    let start = 0;
+    let i = 0;
+    while (i < n) {
+      let node = this.trie;
+      let match = null;
+      let j2 = i;
+      while (j2 < n && (node = node[text[j2]])) {
+        if (node.end) {
+          match = node.end;
+        }
+        ++j2;
+      }
+      if (match) {
+        if (i > start) {
+          result.push(text.slice(start, i));
+        }
+        result.push(match);
+        i += match.length;
+        start = i;
+      } else {
+        ++i;
+      }
+    }
+    if (start < n) {
+      result.push(text.slice(start));
+    }
+    return result;
+  }
+};
+var DictionarySplitter_default2 = DictionarySplitter2;
+var AddedToken2 = class {
+  /**
+   * Creates a new instance of AddedToken.
+   * @param config Added token configuration object.
+   */
+  constructor(config) {
+    this.content = config.content;
+    this.id = config.id;
+    this.single_word = config.single_word ?? false;
+    this.lstrip = config.lstrip ?? false;
+    this.rstrip = config.rstrip ?? false;
+    this.special = config.special ?? false;
+    this.normalized = config.normalized ?? !this.special;
+  }
+};
+var AddedToken_default2 = AddedToken2;
+var compile_unicode_regexp2 = (source, flags) => {
+  try {
+    return new RegExp(source, flags);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    const property_names = /* @__PURE__ */ new Map();
+    const rewritten = source.replace(
+      /(\\[pP])\{([^}=]+)\}/g,
+      (text, p, n, offset) => {
+        let preceding_backslashes = 0;
+        for (let i = offset - 1; i >= 0 && source[i] === "\\"; --i) {
+          ++preceding_backslashes;
+        }
+        if (preceding_backslashes % 2 === 1) return text;
+        let property_name = property_names.get(n);
+        if (property_name === void 0) {
+          try {
+            new RegExp(`\\p{${n}}`, "u");
+            property_name = n;
+          } catch {
+            property_name = `Script=${n}`;
+          }
+          property_names.set(n, property_name);
+        }
+        return `${p}{${property_name}}`;
+      }
+    );
+    if (rewritten === source) throw error;
+    try {
+      return new RegExp(rewritten, flags);
+    } catch {
+      throw error;
+    }
+  }
+};
+var clean_up_tokenization2 = (text) => text.replace(/ \./g, ".").replace(/ \?/g, "?").replace(/ \!/g, "!").replace(/ ,/g, ",").replace(/ \' /g, "'").replace(/ n't/g, "n't").replace(/ 'm/g, "'m").replace(/ 's/g, "'s").replace(/ 've/g, "'ve").replace(/ 're/g, "'re");
+var create_pattern2 = (pattern, invert = true) => {
+  if (pattern.Regex !== void 0) {
+    const regex = rewrite_oniguruma_to_js2(
+      normalize_bloom_split_char_class2(pattern.Regex)
+    );
+    return compile_unicode_regexp2(regex, "gu");
+  } else if (pattern.String !== void 0) {
+    const escaped = escape_reg_exp2(pattern.String);
+    return new RegExp(invert ? escaped : `(${escaped})`, "gu");
+  } else {
+    console.warn("Unknown pattern type:", pattern);
+    return null;
+  }
+};
+var UNICODE_WORD_CHARS_IN_CLASS2 = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}";
+var UNICODE_WORD_CHARS2 = `${UNICODE_WORD_CHARS_IN_CLASS2}\\u00B2\\u00B3\\u00B9\\u00BC-\\u00BE`;
+var UNICODE_WORD_CLASS2 = `[${UNICODE_WORD_CHARS2}]`;
+var UNICODE_NON_WORD_CLASS2 = `[^${UNICODE_WORD_CHARS2}]`;
+var UNICODE_WORD_BOUNDARY2 = `(?:(?<!${UNICODE_WORD_CLASS2})(?=${UNICODE_WORD_CLASS2})|(?<=${UNICODE_WORD_CLASS2})(?!${UNICODE_WORD_CLASS2}))`;
+var UNICODE_NON_WORD_BOUNDARY2 = `(?:(?<!${UNICODE_WORD_CLASS2})(?!${UNICODE_WORD_CLASS2})|(?<=${UNICODE_WORD_CLASS2})(?=${UNICODE_WORD_CLASS2}))`;
+var LINE_START_ANCHOR2 = "(?:(?<![\\s\\S])|(?<=\\n))";
+var LINE_END_ANCHOR2 = "(?:(?=\\n)|(?![\\s\\S]))";
+var HEX_DIGIT_CHARS2 = "0-9A-Fa-f";
+var ESCAPE_REWRITES2 = /* @__PURE__ */ new Map([
+  ["A", "(?<![\\s\\S])"],
+  ["z", "(?![\\s\\S])"],
+  ["Z", "(?=\\n?(?![\\s\\S]))"],
+  // \Z permits a single optional final \n (not \r\n)
+  ["h", `[${HEX_DIGIT_CHARS2}]`],
+  ["H", `[^${HEX_DIGIT_CHARS2}]`],
+  ["w", UNICODE_WORD_CLASS2],
+  ["W", UNICODE_NON_WORD_CLASS2],
+  ["d", "\\p{Nd}"],
+  ["D", "\\P{Nd}"],
+  ["s", "\\p{White_Space}"],
+  // JS \s wrongly adds U+FEFF and misses \x85
+  ["S", "\\P{White_Space}"],
+  ["b", UNICODE_WORD_BOUNDARY2],
+  ["B", UNICODE_NON_WORD_BOUNDARY2],
+  ["a", "\\x07"],
+  ["e", "\\x1B"]
+]);
+var CLASS_ESCAPE_REWRITES2 = /* @__PURE__ */ new Map([
+  ["h", HEX_DIGIT_CHARS2],
+  ["w", UNICODE_WORD_CHARS_IN_CLASS2],
+  ["d", "\\p{Nd}"],
+  ["D", "\\P{Nd}"],
+  ["s", "\\p{White_Space}"],
+  ["S", "\\P{White_Space}"],
+  ["a", "\\x07"],
+  ["e", "\\x1B"]
+]);
+var CLASS_COMPLEMENT_ALTERNATIVES2 = /* @__PURE__ */ new Map([
+  ["W", `[^${UNICODE_WORD_CHARS_IN_CLASS2}]`],
+  ["H", `[^${HEX_DIGIT_CHARS2}]`]
+]);
+var RAW_WHITESPACE_ESCAPES2 = /* @__PURE__ */ new Map([
+  ["\n", "\\n"],
+  ["\r", "\\r"],
+  ["	", "\\t"],
+  ["\f", "\\f"],
+  ["\v", "\\v"]
+]);
+var POSIX_CLASS_FRAGMENTS2 = /* @__PURE__ */ new Map([
+  ["alpha", "\\p{Alphabetic}"],
+  ["alnum", "\\p{Alphabetic}\\p{Nd}"],
+  ["digit", "\\p{Nd}"],
+  ["lower", "\\p{Lowercase}"],
+  ["upper", "\\p{Uppercase}"],
+  ["space", "\\p{White_Space}"],
+  ["blank", "\\t\\p{Zs}"],
+  ["punct", "\\p{P}\\p{S}"],
+  ["cntrl", "\\p{Cc}"],
+  ["word", UNICODE_WORD_CHARS_IN_CLASS2],
+  ["xdigit", HEX_DIGIT_CHARS2]
+]);
+var JS_SYNTAX_CHARS2 = "^$\\.*+?()[]{}|/";
+var GROUP_PREFIX_RE2 = /^\(\?(?:<[=!]|<[A-Za-z_][A-Za-z0-9_]*>|[:=!>])/;
+var BRACED_ESCAPE_RE2 = /^\\([pPxu])\{([^}]*)\}/;
+var QUANTIFIER_BRACE_RE2 = /^\{(\d+(?:,\d*)?|,\d+)\}/;
+var POSIX_BRACKET_RE2 = new RegExp("^\\[:(\\^?)(\\p{Alphabetic}+):\\]", "u");
+var EMPTY_NEGATED_POSIX_BRACKET_RE2 = /^\[:\^:\]/;
+var UNSUPPORTED_POSIX_BRACKET_RE2 = /^\[(?:\.[^\]]*\.\]|=[^\]]*=\])/;
+var FIXED_WIDTH_ESCAPE_RE2 = /^(?:\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\c[A-Za-z])/;
+var is_ascii_letter2 = (char) => char >= "A" && char <= "Z" || char >= "a" && char <= "z";
+var character_at2 = (text, index) => String.fromCodePoint(text.codePointAt(index));
+var get_ascii_folded_hex_atom2 = (hex) => {
+  if (!/^[0-9A-Fa-f]{1,8}$/.test(hex)) return null;
+  const code_point = Number.parseInt(hex, 16);
+  if (code_point > 127) return null;
+  const letter = String.fromCharCode(code_point);
+  return is_ascii_letter2(letter) ? `[${letter.toLowerCase()}${letter.toUpperCase()}]` : null;
+};
+var normalize_bloom_split_char_class2 = (regex) => regex.replace(/\[\^\(\\s\|\[([^\]]+)\]\)\]/g, "[^()|\\s$1]");
+var ANY_CODE_POINT2 = "[\\s\\S]";
+var MAX_CHARACTER_CLASS_NESTING_DEPTH2 = 256;
+var create_character_class_operand2 = () => ({
+  fragment: "",
+  alternatives: [],
+  tail: null,
+  contains_complex_set: false
+});
+var throw_character_class_range_error2 = (index) => {
+  throw new SyntaxError(
+    `Unsupported range with a set-valued character-class operand at index ${index}`
+  );
+};
+var add_character_class_atom2 = (operand, atom, index, contains_complex_set = true) => {
+  if (operand.tail === "range") throw_character_class_range_error2(index);
+  operand.alternatives.push(atom);
+  operand.tail = "set";
+  operand.contains_complex_set = operand.contains_complex_set || contains_complex_set;
+};
+var append_character_class_fragment2 = (operand, fragment, set_valued = false, index = -1) => {
+  if (set_valued && operand.tail === "range") {
+    throw_character_class_range_error2(index);
+  }
+  if (operand.tail === "range") {
+    operand.fragment += fragment;
+    operand.tail = "complete_range";
+    return;
+  }
+  operand.fragment += fragment;
+  operand.tail = set_valued ? "set" : "scalar";
+  operand.contains_complex_set = operand.contains_complex_set || set_valued;
+};
+var rewrite_character_class_escape2 = (regex, index, operand) => {
+  const braced = BRACED_ESCAPE_RE2.exec(regex.slice(index));
+  if (braced) {
+    const [text, kind, body] = braced;
+    if (kind === "P" && body === "Word") {
+      add_character_class_atom2(
+        operand,
+        `[^${UNICODE_WORD_CHARS_IN_CLASS2}]`,
+        index
+      );
+    } else {
+      const replacement2 = kind === "x" ? `\\u{${body}}` : kind === "p" && body === "Word" ? UNICODE_WORD_CHARS_IN_CLASS2 : text;
+      append_character_class_fragment2(
+        operand,
+        replacement2,
+        kind === "p" || kind === "P",
+        index
+      );
+    }
+    return index + text.length;
+  }
+  const fixed_width = FIXED_WIDTH_ESCAPE_RE2.exec(regex.slice(index));
+  if (fixed_width) {
+    append_character_class_fragment2(operand, fixed_width[0]);
+    return index + fixed_width[0].length;
+  }
+  if (index + 1 >= regex.length) {
+    throw new SyntaxError(
+      `Unterminated escape in character class at index ${index}`
+    );
+  }
+  const next = character_at2(regex, index + 1);
+  const next_end = index + 1 + next.length;
+  const raw_whitespace = RAW_WHITESPACE_ESCAPES2.get(next);
+  if (raw_whitespace !== void 0) {
+    append_character_class_fragment2(operand, raw_whitespace);
+    return next_end;
+  }
+  const complement = CLASS_COMPLEMENT_ALTERNATIVES2.get(next);
+  if (complement !== void 0) {
+    add_character_class_atom2(operand, complement, index);
+    return next_end;
+  }
+  const rewrite = CLASS_ESCAPE_REWRITES2.get(next);
+  let replacement;
+  let set_valued = false;
+  if (rewrite !== void 0) {
+    replacement = rewrite;
+    set_valued = next !== "a" && next !== "e";
+  } else if (/[A-Za-z0-9]/.test(next)) {
+    replacement = `\\${next}`;
+  } else if (JS_SYNTAX_CHARS2.includes(next) || next === "-") {
+    replacement = `\\${next}`;
+  } else {
+    replacement = next;
+  }
+  append_character_class_fragment2(operand, replacement, set_valued, index);
+  return next_end;
+};
+var compile_character_set_union2 = (pieces) => {
+  if (pieces.length === 1) return pieces[0];
+  return `(?:(?=(?:${pieces.join("|")}))${ANY_CODE_POINT2})`;
+};
+var compile_character_class_operand2 = (operand) => {
+  const pieces = operand.fragment.length === 0 ? operand.alternatives : [`[${operand.fragment}]`, ...operand.alternatives];
+  return compile_character_set_union2(pieces);
+};
+var get_ascii_fold_additions2 = (positive_atom) => {
+  const membership = compile_unicode_regexp2(`^(?:${positive_atom})$`, "u");
+  let additions = "";
+  for (let offset = 0; offset < 26; ++offset) {
+    const upper = String.fromCharCode(65 + offset);
+    const lower = String.fromCharCode(97 + offset);
+    const has_upper = membership.test(upper);
+    const has_lower = membership.test(lower);
+    if (has_upper !== has_lower) additions += has_upper ? lower : upper;
+  }
+  return additions;
+};
+var parse_character_class2 = (regex, start, ascii_fold, apply_ascii_fold = true, nesting_depth = 1) => {
+  if (nesting_depth > MAX_CHARACTER_CLASS_NESTING_DEPTH2) {
+    throw new SyntaxError(
+      `Maximum character-class nesting depth of ${MAX_CHARACTER_CLASS_NESTING_DEPTH2} exceeded at index ${start}`
+    );
+  }
+  let i = start + 1;
+  const negated = regex[i] === "^";
+  if (negated) ++i;
+  const first_content_index = i;
+  const operands = [create_character_class_operand2()];
+  let operand = operands[0];
+  let contains_nested_negated_complex_set = false;
+  while (i < regex.length) {
+    const char = character_at2(regex, i);
+    if (char === "\\") {
+      i = rewrite_character_class_escape2(regex, i, operand);
+      continue;
+    }
+    if (char === "]") {
+      if (i === first_content_index) {
+        append_character_class_fragment2(operand, "\\]");
+        ++i;
+        continue;
+      }
+      if (operand.tail === null) {
+        if (operands.length > 1) {
+          throw new SyntaxError(
+            `Malformed character-class intersection with an empty operand at index ${i}`
+          );
+        }
+        throw new SyntaxError(`Empty character class at index ${start}`);
+      }
+      const contains_complex_set = operands.some(
+        (candidate) => candidate.contains_complex_set
+      );
+      if (negated && operands.length > 1 && contains_nested_negated_complex_set) {
+        throw new SyntaxError(
+          `Unsupported outer-negated character-class intersection with a nested negated class containing a Unicode property, POSIX class, or shorthand at index ${start}`
+        );
+      }
+      const first_atom = compile_character_class_operand2(operands[0]);
+      let positive_atom = first_atom;
+      if (operands.length > 1) {
+        let lookaheads = "";
+        for (let j2 = 1; j2 < operands.length; ++j2) {
+          lookaheads += `(?=${compile_character_class_operand2(operands[j2])})`;
+        }
+        positive_atom = `(?:${lookaheads}${first_atom})`;
+      }
+      const is_direct_class = operands.length === 1 && operand.alternatives.length === 0;
+      let direct_fragment = operand.fragment;
+      if (ascii_fold && apply_ascii_fold) {
+        const additions = get_ascii_fold_additions2(positive_atom);
+        if (additions.length > 0) {
+          if (is_direct_class) {
+            direct_fragment += additions;
+            positive_atom = `[${direct_fragment}]`;
+          } else {
+            positive_atom = compile_character_set_union2([
+              positive_atom,
+              `[${additions}]`
+            ]);
+          }
+        }
+      }
+      const atom = negated ? is_direct_class ? `[^${direct_fragment}]` : `(?:(?!${positive_atom})${ANY_CODE_POINT2})` : positive_atom;
+      return {
+        atom,
+        end: i + 1,
+        negated,
+        contains_complex_set,
+        contains_nested_negated_complex_set
+      };
+    }
+    if (regex.startsWith("&&", i)) {
+      if (operand.tail === null) {
+        throw new SyntaxError(
+          `Malformed character-class intersection with an empty operand at index ${i}`
+        );
+      }
+      operand = create_character_class_operand2();
+      operands.push(operand);
+      i += 2;
+      continue;
+    }
+    if (char === "[") {
+      const suffix = regex.slice(i);
+      if (EMPTY_NEGATED_POSIX_BRACKET_RE2.test(suffix)) {
+        throw new SyntaxError(
+          `Malformed empty negated POSIX character class at index ${i}`
+        );
+      }
+      const posix = POSIX_BRACKET_RE2.exec(suffix);
+      if (posix) {
+        const [, posix_negated, name] = posix;
+        const fragment = POSIX_CLASS_FRAGMENTS2.get(name);
+        if (fragment === void 0) {
+          throw new SyntaxError(
+            `Unsupported POSIX character class "${name}" at index ${i}`
+          );
+        }
+        if (ascii_fold && posix_negated && (name === "lower" || name === "upper")) {
+          throw new SyntaxError(
+            `Unsupported negated POSIX ${name} class inside an inline case-insensitive group`
+          );
+        }
+        if (posix_negated) {
+          add_character_class_atom2(operand, `[^${fragment}]`, i);
+        } else {
+          append_character_class_fragment2(operand, fragment, true, i);
+        }
+        i += posix[0].length;
+        continue;
+      }
+      if (UNSUPPORTED_POSIX_BRACKET_RE2.test(suffix)) {
+        throw new SyntaxError(
+          `Unsupported POSIX collating or equivalence bracket expression at index ${i}`
+        );
+      }
+      const nested = parse_character_class2(
+        regex,
+        i,
+        ascii_fold,
+        false,
+        nesting_depth + 1
+      );
+      add_character_class_atom2(
+        operand,
+        nested.atom,
+        i,
+        nested.contains_complex_set
+      );
+      contains_nested_negated_complex_set ||= nested.contains_nested_negated_complex_set || nested.negated && nested.contains_complex_set;
+      i = nested.end;
+      continue;
+    }
+    if (char === "-") {
+      const is_terminal_literal = regex[i + 1] === "]" || regex.startsWith("&&", i + 1);
+      if (operand.tail === "set" && !is_terminal_literal) {
+        throw_character_class_range_error2(i);
+      }
+      if (operand.tail === null || operand.tail === "range" || operand.tail === "complete_range" || is_terminal_literal) {
+        append_character_class_fragment2(operand, "\\-");
+      } else {
+        operand.fragment += "-";
+        operand.tail = "range";
+      }
+      ++i;
+      continue;
+    }
+    append_character_class_fragment2(
+      operand,
+      char === "^" && operand.fragment.length === 0 ? "\\^" : char
+    );
+    i += char.length;
+  }
+  throw new SyntaxError(
+    `${operands.length > 1 ? "Unterminated character-class intersection" : "Unterminated character class"} at index ${start}`
+  );
+};
+var rewrite_oniguruma_to_js2 = (regex) => {
+  let out = "";
+  let atom_start = -1;
+  let last_was_quantifier = false;
+  let ascii_fold = false;
+  const group_states = [];
+  const emit_atom = (text) => {
+    atom_start = out.length;
+    out += text;
+    last_was_quantifier = false;
+  };
+  for (let i = 0; i < regex.length; ) {
+    const char = character_at2(regex, i);
+    if (char === "\\") {
+      const braced = BRACED_ESCAPE_RE2.exec(regex.slice(i));
+      if (braced) {
+        const [text, kind, body] = braced;
+        let replacement2 = text;
+        if (kind === "x") {
+          const code_point_escape = `\\u{${body}}`;
+          replacement2 = ascii_fold ? get_ascii_folded_hex_atom2(body) ?? code_point_escape : code_point_escape;
+        } else if (body === "Word") {
+          replacement2 = kind === "p" ? UNICODE_WORD_CLASS2 : UNICODE_NON_WORD_CLASS2;
+        }
+        emit_atom(replacement2);
+        i += text.length;
+        continue;
+      }
+      const fixed_width = FIXED_WIDTH_ESCAPE_RE2.exec(regex.slice(i));
+      if (fixed_width) {
+        const text = fixed_width[0];
+        const replacement2 = ascii_fold && text[1] !== "c" ? get_ascii_folded_hex_atom2(text.slice(2)) ?? text : text;
+        emit_atom(replacement2);
+        i += text.length;
+        continue;
+      }
+      if (i + 1 >= regex.length) {
+        out += char;
+        break;
+      }
+      const next = character_at2(regex, i + 1);
+      i += 1 + next.length;
+      if (next === "G") {
+        continue;
+      }
+      const raw_whitespace = RAW_WHITESPACE_ESCAPES2.get(next);
+      if (raw_whitespace !== void 0) {
+        emit_atom(raw_whitespace);
+        continue;
+      }
+      const rewrite = ESCAPE_REWRITES2.get(next);
+      let replacement;
+      if (rewrite !== void 0) {
+        replacement = rewrite;
+      } else if (/[A-Za-z0-9]/.test(next)) {
+        replacement = `\\${next}`;
+      } else if (JS_SYNTAX_CHARS2.includes(next)) {
+        replacement = `\\${next}`;
+      } else {
+        replacement = next;
+      }
+      emit_atom(replacement);
+      continue;
+    }
+    switch (char) {
+      case "[": {
+        const parsed = parse_character_class2(regex, i, ascii_fold);
+        emit_atom(parsed.atom);
+        i = parsed.end;
+        continue;
+      }
+      case "]":
+        emit_atom("\\]");
+        ++i;
+        continue;
+      case ".":
+        emit_atom("[^\\n]");
+        ++i;
+        continue;
+      case "^":
+        emit_atom(LINE_START_ANCHOR2);
+        ++i;
+        continue;
+      case "$":
+        emit_atom(LINE_END_ANCHOR2);
+        ++i;
+        continue;
+      case "(": {
+        const inline_case_insensitive = regex.startsWith("(?i:", i);
+        const source_prefix = inline_case_insensitive ? "(?i:" : GROUP_PREFIX_RE2.exec(regex.slice(i))?.[0] ?? "(";
+        const output_prefix = inline_case_insensitive ? "(?:" : source_prefix === "(?>" ? "(?:" : source_prefix;
+        group_states.push([out.length, ascii_fold]);
+        if (inline_case_insensitive) ascii_fold = true;
+        out += output_prefix;
+        last_was_quantifier = false;
+        i += source_prefix.length;
+        continue;
+      }
+      case ")":
+        out += char;
+        [atom_start, ascii_fold] = group_states.pop() ?? [-1, false];
+        last_was_quantifier = false;
+        ++i;
+        continue;
+      case "|":
+        out += char;
+        atom_start = -1;
+        last_was_quantifier = false;
+        ++i;
+        continue;
+      case "{": {
+        const quant = QUANTIFIER_BRACE_RE2.exec(regex.slice(i));
+        if (!quant || atom_start < 0) {
+          emit_atom("\\{");
+          ++i;
+          continue;
+        }
+        const body = quant[1].startsWith(",") ? `0${quant[1]}` : quant[1];
+        i += quant[0].length;
+        const following = regex[i];
+        if (following === "+" || following === "*") {
+          out = `${out.slice(0, atom_start)}(?:${out.slice(atom_start)}{${body}})${following}`;
+          ++i;
+        } else {
+          out += `{${body}}`;
+        }
+        last_was_quantifier = true;
+        continue;
+      }
+      case "}":
+        emit_atom("\\}");
+        ++i;
+        continue;
+      case "+":
+        if (last_was_quantifier) {
+          ++i;
+          continue;
+        }
+        out += char;
+        last_was_quantifier = true;
+        ++i;
+        continue;
+      case "*":
+      case "?":
+        out += char;
+        last_was_quantifier = true;
+        ++i;
+        continue;
+      default:
+        emit_atom(
+          ascii_fold && is_ascii_letter2(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char
+        );
+        i += char.length;
+        continue;
+    }
+  }
+  return out;
+};
+var escape_reg_exp2 = (string) => string.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+var fuse_unk2 = (arr, tokens_to_ids, unk_token_id) => {
+  const fused = [];
+  let i = 0;
+  while (i < arr.length) {
+    fused.push(arr[i]);
+    const token_id = tokens_to_ids.get(arr[i]) ?? unk_token_id;
+    if (token_id !== unk_token_id) {
+      ++i;
+      continue;
+    }
+    while (++i < arr.length && (tokens_to_ids.get(arr[i]) ?? unk_token_id) === unk_token_id) {
+      if (tokens_to_ids.get(fused.at(-1)) !== unk_token_id) {
+        fused[fused.length - 1] += arr[i];
+      }
+    }
+  }
+  return fused;
+};
+var is_chinese_char2 = (cp2) => cp2 >= 19968 && cp2 <= 40959 || cp2 >= 13312 && cp2 <= 19903 || cp2 >= 131072 && cp2 <= 173791 || cp2 >= 173824 && cp2 <= 177983 || cp2 >= 177984 && cp2 <= 178207 || cp2 >= 178208 && cp2 <= 183983 || cp2 >= 63744 && cp2 <= 64255 || cp2 >= 194560 && cp2 <= 195103;
+var is_integral_number2 = (x) => Number.isInteger(x) || typeof x === "bigint";
+var len2 = (s) => {
+  let length = 0;
+  for (const c of s) ++length;
+  return length;
+};
+var lowercase_and_remove_accents2 = (text) => remove_accents2(text.toLowerCase());
+var merge_arrays2 = (...arrs) => Array.prototype.concat.apply([], arrs);
+var object_to_map2 = (obj) => new Map(Object.entries(obj));
+var regex_split2 = (text, regex) => {
+  const result = [];
+  let prev = 0;
+  for (const match of text.matchAll(regex)) {
+    const full_match = match[0];
+    if (prev < match.index) {
+      result.push(text.slice(prev, match.index));
+    }
+    if (full_match.length > 0) {
+      result.push(full_match);
+    }
+    prev = match.index + full_match.length;
+  }
+  if (prev < text.length) {
+    result.push(text.slice(prev));
+  }
+  return result;
+};
+var remove_accents2 = (text) => text.replace(new RegExp("\\p{M}", "gu"), "");
+var validate_object2 = (obj, name, required_keys = []) => {
+  if (!obj || Array.isArray(obj) || typeof obj !== "object") {
+    return `${name} must be a valid object`;
+  }
+  for (const key of required_keys) {
+    if (!(key in obj)) {
+      return `${name} must contain a "${key}" property`;
+    }
+  }
+  return null;
+};
+var whitespace_split2 = (text) => text.match(/\S+/g) || [];
+var Callable22 = class {
+  /**
+   * Creates a new instance of the Callable class.
+   */
+  constructor() {
+    const closure = function(...args) {
+      return closure._call(...args);
+    };
+    return Object.setPrototypeOf(closure, new.target.prototype);
+  }
+};
+var Callable_default2 = Callable22;
+var Normalizer2 = class extends Callable_default2 {
+  /**
+   * @param config The configuration object for the normalizer.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+  }
+  /**
+   * Alias for {@link Normalizer#normalize}.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  _call(text) {
+    return this.normalize(text);
+  }
+};
+var Normalizer_default2 = Normalizer2;
+var BertNormalizer2 = class extends Normalizer_default2 {
+  /**
+   * Adds whitespace around any CJK (Chinese, Japanese, or Korean) character in the input text.
+   *
+   * @param text The input text to tokenize.
+   * @returns The tokenized text with whitespace added around CJK characters.
+   */
+  tokenize_chinese_chars(text) {
+    const output = [];
+    for (let i = 0; i < text.length; ++i) {
+      const char = text[i];
+      const cp2 = char.charCodeAt(0);
+      if (is_chinese_char2(cp2)) {
+        output.push(" ");
+        output.push(char);
+        output.push(" ");
+      } else {
+        output.push(char);
+      }
+    }
+    return output.join("");
+  }
+  /**
+   * Strips accents from the given text.
+   * @param text The text to strip accents from.
+   * @returns The text with accents removed.
+   */
+  strip_accents(text) {
+    return text.normalize("NFD").replace(new RegExp("\\p{Mn}", "gu"), "");
+  }
+  /**
+   * Checks whether `char` is a control character.
+   * @param char The character to check.
+   * @returns Whether `char` is a control character.
+   */
+  is_control(char) {
+    switch (char) {
+      case "	":
+      case "\n":
+      case "\r":
+        return false;
+      default:
+        return new RegExp("^\\p{Cc}|\\p{Cf}|\\p{Co}|\\p{Cs}$", "u").test(char);
+    }
+  }
+  /**
+   * Performs invalid character removal and whitespace cleanup on text.
+   * @param text The text to clean.
+   * @returns The cleaned text.
+   */
+  clean_text(text) {
+    const output = [];
+    for (const char of text) {
+      const cp2 = char.charCodeAt(0);
+      if (cp2 === 0 || cp2 === 65533 || this.is_control(char)) {
+        continue;
+      }
+      if (/^\s$/.test(char)) {
+        output.push(" ");
+      } else {
+        output.push(char);
+      }
+    }
+    return output.join("");
+  }
+  /**
+   * Normalizes the given text based on the configuration.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    if (this.config.clean_text) {
+      text = this.clean_text(text);
+    }
+    if (this.config.handle_chinese_chars) {
+      text = this.tokenize_chinese_chars(text);
+    }
+    if (this.config.lowercase) {
+      text = text.toLowerCase();
+      if (this.config.strip_accents !== false) {
+        text = this.strip_accents(text);
+      }
+    } else if (this.config.strip_accents) {
+      text = this.strip_accents(text);
+    }
+    return text;
+  }
+};
+var BertNormalizer_default2 = BertNormalizer2;
+var Precompiled2 = class extends Normalizer_default2 {
+  /**
+   * Create a new instance of Precompiled normalizer.
+   * @param config The configuration object.
+   */
+  constructor(config) {
+    super(config);
+    this.charsmap = config.precompiled_charsmap ?? null;
+  }
+  /**
+   * Normalizes the given text by applying the precompiled charsmap.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    text = text.replace(
+      /[\u0001-\u0008\u000B\u000E-\u001F\u007F\u008F\u009F]/gm,
+      ""
+    );
+    text = text.replace(
+      /[\u0009\u000A\u000C\u000D\u00A0\u1680\u2000-\u200F\u2028\u2029\u202F\u205F\u2581\u3000\uFEFF\uFFFD]/gm,
+      " "
+    );
+    if (text.includes("～")) {
+      const parts = text.split("～");
+      text = parts.map((part) => part.normalize("NFKC")).join("～");
+    } else {
+      text = text.normalize("NFKC");
+    }
+    return text;
+  }
+};
+var Precompiled_default2 = Precompiled2;
+var Sequence5 = class extends Normalizer_default2 {
+  /**
+   * Create a new instance of NormalizerSequence.
+   * @param config The configuration object.
+   */
+  constructor(config) {
+    super(config);
+    this.normalizers = (config.normalizers ?? []).map(
+      (x) => create_normalizer_default2(x)
+    );
+  }
+  /**
+   * Apply a sequence of Normalizers to the input text.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    return this.normalizers.reduce((t, normalizer) => {
+      return normalizer ? normalizer.normalize(t) : t;
+    }, text);
+  }
+};
+var Sequence_default5 = Sequence5;
+var Replace4 = class extends Normalizer_default2 {
+  /**
+   * @param config The configuration object for the normalizer.
+   */
+  constructor(config) {
+    super(config);
+    this.pattern = create_pattern2(this.config.pattern ?? {});
+  }
+  /**
+   * Normalize the input text by replacing the pattern with the content.
+   * @param text The input text to be normalized.
+   * @returns The normalized text after replacing the pattern with the content.
+   */
+  normalize(text) {
+    return this.pattern === null ? text : text.replaceAll(this.pattern, this.config.content ?? "");
+  }
+};
+var Replace_default4 = Replace4;
+var UnicodeNormalizer2 = class extends Normalizer_default2 {
+  constructor() {
+    super(...arguments);
+    this.form = "NFC";
+  }
+  /**
+   * Normalize the input text by applying Unicode normalization.
+   * @param text The input text to be normalized.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    text = text.normalize(this.form);
+    return text;
+  }
+};
+var UnicodeNormalizer_default2 = UnicodeNormalizer2;
+var NFC2 = class extends UnicodeNormalizer_default2 {
+  constructor() {
+    super(...arguments);
+    this.form = "NFC";
+  }
+};
+var NFC_default2 = NFC2;
+var NFD2 = class extends UnicodeNormalizer_default2 {
+  constructor() {
+    super(...arguments);
+    this.form = "NFD";
+  }
+};
+var NFD_default2 = NFD2;
+var NFKC2 = class extends UnicodeNormalizer_default2 {
+  constructor() {
+    super(...arguments);
+    this.form = "NFKC";
+  }
+};
+var NFKC_default2 = NFKC2;
+var NFKD2 = class extends UnicodeNormalizer_default2 {
+  constructor() {
+    super(...arguments);
+    this.form = "NFKD";
+  }
+};
+var NFKD_default2 = NFKD2;
+var Strip3 = class extends Normalizer_default2 {
+  /**
+   * Strip leading and/or trailing whitespace from the input text.
+   * @param text The input text.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    if (this.config.strip_left && this.config.strip_right) {
+      text = text.trim();
+    } else {
+      if (this.config.strip_left) {
+        text = text.trimStart();
+      }
+      if (this.config.strip_right) {
+        text = text.trimEnd();
+      }
+    }
+    return text;
+  }
+};
+var Strip_default3 = Strip3;
+var StripAccents2 = class extends Normalizer_default2 {
+  /**
+   * Remove all accents from the text.
+   * @param text The input text.
+   * @returns The normalized text without accents.
+   */
+  normalize(text) {
+    return remove_accents2(text);
+  }
+};
+var StripAccents_default2 = StripAccents2;
+var Lowercase2 = class extends Normalizer_default2 {
+  /**
+   * Lowercases the input string.
+   * @param {string} text The text to normalize.
+   * @returns {string} The normalized text.
+   */
+  normalize(text) {
+    return text.toLowerCase();
+  }
+};
+var Lowercase_default2 = Lowercase2;
+var Prepend2 = class extends Normalizer_default2 {
+  /**
+   * Prepends the input string.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    text = this.config.prepend + text;
+    return text;
+  }
+};
+var Prepend_default2 = Prepend2;
+function create_normalizer2(config) {
+  if (config === null) return null;
+  switch (config.type) {
+    case "BertNormalizer":
+      return new BertNormalizer_default2(config);
+    case "Precompiled":
+      return new Precompiled_default2(config);
+    case "Sequence":
+      return new Sequence_default5(config);
+    case "Replace":
+      return new Replace_default4(config);
+    case "NFC":
+      return new NFC_default2(config);
+    case "NFD":
+      return new NFD_default2(config);
+    case "NFKC":
+      return new NFKC_default2(config);
+    case "NFKD":
+      return new NFKD_default2(config);
+    case "Strip":
+      return new Strip_default3(config);
+    case "StripAccents":
+      return new StripAccents_default2(config);
+    case "Lowercase":
+      return new Lowercase_default2(config);
+    case "Prepend":
+      return new Prepend_default2(config);
+    default:
+      throw new Error(`Unknown Normalizer type: ${config.type}`);
+  }
+}
+var create_normalizer_default2 = create_normalizer2;
+var PreTokenizer2 = class extends Callable_default2 {
+  /**
+   * Tokenizes the given text into pre-tokens.
+   * @param text The text or array of texts to pre-tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of pre-tokens.
+   */
+  pre_tokenize(text, options2) {
+    return (Array.isArray(text) ? text.map((x) => this.pre_tokenize_text(x, options2)) : this.pre_tokenize_text(text, options2)).flat();
+  }
+  /**
+   * Alias for {@link PreTokenizer#pre_tokenize}.
+   * @param text The text or array of texts to pre-tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of pre-tokens.
+   */
+  _call(text, options2) {
+    return this.pre_tokenize(text, options2);
+  }
+};
+var PreTokenizer_default2 = PreTokenizer2;
+var BYTES_TO_UNICODE2 = (() => {
+  const bs2 = [
+    ...Array.from(
+      { length: "~".charCodeAt(0) - "!".charCodeAt(0) + 1 },
+      (_, i) => i + "!".charCodeAt(0)
+    ),
+    ...Array.from(
+      { length: "¬".charCodeAt(0) - "¡".charCodeAt(0) + 1 },
+      (_, i) => i + "¡".charCodeAt(0)
+    ),
+    ...Array.from(
+      { length: "ÿ".charCodeAt(0) - "®".charCodeAt(0) + 1 },
+      (_, i) => i + "®".charCodeAt(0)
+    )
+  ];
+  const cs2 = bs2.slice();
+  let n = 0;
+  for (let b = 0; b < 256; ++b) {
+    if (!bs2.includes(b)) {
+      bs2.push(b);
+      cs2.push(256 + n);
+      n += 1;
+    }
+  }
+  const ccs = cs2.map((n2) => String.fromCharCode(n2));
+  return Object.fromEntries(bs2.map((b, i) => [b, ccs[i]]));
+})();
+var reverse_dictionary2 = (data) => Object.fromEntries(Object.entries(data).map(([key, value]) => [value, key]));
+var UNICODE_TO_BYTES2 = reverse_dictionary2(BYTES_TO_UNICODE2);
+var PUNCTUATION_REGEX2 = "\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E";
+var ByteLevel4 = class extends PreTokenizer_default2 {
+  /**
+   * Creates a new instance of the `ByteLevelPreTokenizer` class.
+   * @param config The configuration object.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+    this.add_prefix_space = this.config.add_prefix_space ?? false;
+    this.trim_offsets = this.config.trim_offsets ?? false;
+    this.use_regex = this.config.use_regex ?? true;
+    this.pattern = new RegExp("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "gu");
+    this.byte_encoder = BYTES_TO_UNICODE2;
+    this.text_encoder = new TextEncoder();
+  }
+  /**
+   * Tokenizes a single piece of text using byte-level tokenization.
+   * @param text The text to tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text, options2) {
+    if (this.add_prefix_space && !text.startsWith(" ")) {
+      text = " " + text;
+    }
+    const tokens = this.use_regex ? text.match(this.pattern) || [] : [text];
+    return tokens.map(
+      (token) => Array.from(
+        this.text_encoder.encode(token),
+        (byte) => this.byte_encoder[byte]
+      ).join("")
+    );
+  }
+};
+var ByteLevel_default4 = ByteLevel4;
+var Whitespace2 = class extends PreTokenizer_default2 {
+  /**
+   * Pre-tokenizes the input text by splitting it on word boundaries.
+   * @param text The text to be pre-tokenized.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of tokens produced by splitting the input text on whitespace.
+   */
+  pre_tokenize_text(text, options2) {
+    return text.match(/\w+|[^\w\s]+/g) || [];
+  }
+};
+var Whitespace_default2 = Whitespace2;
+var Metaspace3 = class extends PreTokenizer_default2 {
+  /**
+   * @param config The configuration object for the MetaspacePreTokenizer.
+   */
+  constructor(config) {
+    super();
+    this.replacement = config.replacement ?? "▁";
+    this.str_rep = config.str_rep || this.replacement;
+    this.prepend_scheme = config.prepend_scheme ?? "always";
+  }
+  /**
+   * This method takes a string, replaces spaces with the replacement character,
+   * adds a prefix space if requested, and returns a new list of tokens.
+   * @param text The text to pre-tokenize.
+   * @param options The options for the pre-tokenization.
+   * @returns A new list of pre-tokenized tokens.
+   */
+  pre_tokenize_text(text, options2) {
+    const { section_index = void 0 } = options2 ?? {};
+    let normalized = text.replaceAll(" ", this.str_rep);
+    if (
+      // We add a prefix space if:
+      //  (1) The normalized token does not already start with the replacement character.
+      !normalized.startsWith(this.replacement) && // and (2) either:
+      //  (a) prepend_scheme is 'always'
+      //  (b) prepend_scheme is 'first' and this is the first section
+      (this.prepend_scheme === "always" || this.prepend_scheme === "first" && section_index === 0)
+    ) {
+      normalized = this.str_rep + normalized;
+    }
+    return [normalized];
+  }
+};
+var Metaspace_default3 = Metaspace3;
+var Split2 = class extends PreTokenizer_default2 {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+    this.pattern = create_pattern2(
+      this.config.pattern ?? {},
+      this.config.invert ?? true
+    );
+  }
+  /**
+   * Tokenizes text by splitting it using the given pattern.
+   * @param text The text to tokenize.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text) {
+    if (this.pattern === null) {
+      return [];
+    }
+    if (this.config.invert) {
+      return (text.match(this.pattern) || []).filter((x) => x);
+    } else if (this.config.behavior?.toLowerCase() === "removed") {
+      return text.split(this.pattern).filter((x) => x);
+    } else {
+      return regex_split2(text, this.pattern);
+    }
+  }
+};
+var Split_default2 = Split2;
+var Punctuation2 = class extends PreTokenizer_default2 {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+    this.pattern = new RegExp(
+      `[^${PUNCTUATION_REGEX2}]+|[${PUNCTUATION_REGEX2}]+`,
+      "gu"
+    );
+  }
+  /**
+   * Tokenizes text by splitting it using the given pattern.
+   * @param text The text to tokenize.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text) {
+    return text.match(this.pattern) || [];
+  }
+};
+var Punctuation_default2 = Punctuation2;
+var Digits2 = class extends PreTokenizer_default2 {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+    const digit_pattern = `[^\\d]+|\\d${this.config.individual_digits ? "" : "+"}`;
+    this.pattern = new RegExp(digit_pattern, "gu");
+  }
+  /**
+   * Tokenizes text by splitting it using the given pattern.
+   * @param text The text to tokenize.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text) {
+    return text.match(this.pattern) || [];
+  }
+};
+var Digits_default2 = Digits2;
+var BertPreTokenizer2 = class extends PreTokenizer_default2 {
+  /**
+   * A PreTokenizer that splits text into wordpieces using a basic tokenization scheme
+   * similar to that used in the original implementation of BERT.
+   */
+  constructor() {
+    super();
+    this.pattern = new RegExp(
+      `[^\\s${PUNCTUATION_REGEX2}]+|[${PUNCTUATION_REGEX2}]`,
+      "gu"
+    );
+  }
+  /**
+   * Tokenizes a single text using the BERT pre-tokenization scheme.
+   *
+   * @param text The text to tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text, options2) {
+    return text.trim().match(this.pattern) || [];
+  }
+};
+var BertPreTokenizer_default2 = BertPreTokenizer2;
+var Replace22 = class extends PreTokenizer_default2 {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+    this.pattern = create_pattern2(this.config.pattern ?? {});
+    this.content = this.config.content ?? "";
+  }
+  /**
+   * Pre-tokenizes the input text by replacing certain characters.
+   * @param text The text to be pre-tokenized.
+   * @returns An array of tokens produced by replacing certain characters.
+   */
+  pre_tokenize_text(text) {
+    if (this.pattern === null) {
+      return [text];
+    }
+    return [text.replaceAll(this.pattern, this.config.content ?? "")];
+  }
+};
+var Replace_default22 = Replace22;
+var Sequence22 = class extends PreTokenizer_default2 {
+  /**
+   * Creates an instance of PreTokenizerSequence.
+   * @param config The configuration object for the pre-tokenizer sequence.
+   */
+  constructor(config) {
+    super();
+    this.tokenizers = (config.pretokenizers ?? []).map(
+      (x) => create_pre_tokenizer_default2(x)
+    );
+  }
+  /**
+   * Applies each pre-tokenizer in the sequence to the input text in turn.
+   * @param text The text to pre-tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns The pre-tokenized text.
+   */
+  pre_tokenize_text(text, options2) {
+    return this.tokenizers.reduce(
+      (pre_tokenized_text, tokenizer) => {
+        return tokenizer ? tokenizer.pre_tokenize(pre_tokenized_text, options2) : pre_tokenized_text;
+      },
+      [text]
+    );
+  }
+};
+var Sequence_default22 = Sequence22;
+var WhitespaceSplit2 = class extends PreTokenizer_default2 {
+  /**
+   * Pre-tokenizes the input text by splitting it on whitespace characters.
+   * @param text The text to be pre-tokenized.
+   * @returns An array of tokens produced by splitting the input text on whitespace.
+   */
+  pre_tokenize_text(text) {
+    return whitespace_split2(text);
+  }
+};
+var WhitespaceSplit_default2 = WhitespaceSplit2;
+var FixedLength2 = class extends PreTokenizer_default2 {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+    this._length = config.length;
+  }
+  /**
+   * Pre-tokenizes the input text by splitting it into fixed-length tokens.
+   * @param text The text to be pre-tokenized.
+   * @returns An array of tokens produced by splitting the input text into fixed-length tokens.
+   */
+  pre_tokenize_text(text) {
+    const tokens = [];
+    for (let i = 0; i < text.length; i += this._length) {
+      tokens.push(text.slice(i, i + this._length));
+    }
+    return tokens;
+  }
+};
+var FixedLength_default2 = FixedLength2;
+function create_pre_tokenizer2(config) {
+  if (config === null) return null;
+  switch (config.type) {
+    case "BertPreTokenizer":
+      return new BertPreTokenizer_default2();
+    case "Sequence":
+      return new Sequence_default22(config);
+    case "Whitespace":
+      return new Whitespace_default2();
+    case "WhitespaceSplit":
+      return new WhitespaceSplit_default2();
+    case "Metaspace":
+      return new Metaspace_default3(config);
+    case "ByteLevel":
+      return new ByteLevel_default4(config);
+    case "Split":
+      return new Split_default2(config);
+    case "Punctuation":
+      return new Punctuation_default2(config);
+    case "Digits":
+      return new Digits_default2(config);
+    case "Replace":
+      return new Replace_default22(config);
+    case "FixedLength":
+      return new FixedLength_default2(config);
+    default:
+      throw new Error(`Unknown PreTokenizer type: ${config.type}`);
+  }
+}
+var create_pre_tokenizer_default2 = create_pre_tokenizer2;
+var TokenizerModel2 = class extends Callable_default2 {
+  /**
+   * Creates a new instance of TokenizerModel.
+   * @param config The configuration object for the TokenizerModel.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+    this.vocab = [];
+    this.tokens_to_ids = /* @__PURE__ */ new Map();
+    this.unk_token_id = void 0;
+    this.unk_token = void 0;
+    this.end_of_word_suffix = void 0;
+    this.fuse_unk = this.config.fuse_unk ?? false;
+  }
+  /**
+   * Internal function to call the TokenizerModel instance.
+   * @param tokens The tokens to encode.
+   * @returns The encoded tokens.
+   */
+  _call(tokens) {
+    let result = this.encode(tokens);
+    if (this.fuse_unk) {
+      result = fuse_unk2(result, this.tokens_to_ids, this.unk_token_id);
+    }
+    return result;
+  }
+};
+var TokenizerModel_default2 = TokenizerModel2;
+var WordPieceTokenizer2 = class extends TokenizerModel_default2 {
+  /**
+   * @param config The configuration object.
+   */
+  constructor(config) {
+    super(config);
+    this.max_input_chars_per_word = 100;
+    this.tokens_to_ids = object_to_map2(config.vocab);
+    this.unk_token_id = this.tokens_to_ids.get(config.unk_token);
+    this.unk_token = config.unk_token;
+    this.max_input_chars_per_word = config.max_input_chars_per_word ?? 100;
+    this.vocab = new Array(this.tokens_to_ids.size);
+    for (const [key, value] of this.tokens_to_ids) {
+      this.vocab[value] = key;
+    }
+  }
+  /**
+   * Encodes an array of tokens using WordPiece encoding.
+   * @param tokens The tokens to encode.
+   * @returns An array of encoded tokens.
+   */
+  encode(tokens) {
+    const output_tokens = [];
+    for (const token of tokens) {
+      const chars = [...token];
+      if (chars.length > this.max_input_chars_per_word) {
+        output_tokens.push(this.unk_token);
+        continue;
+      }
+      let is_unknown = false;
+      let start = 0;
+      const sub_tokens = [];
+      while (start < chars.length) {
+        let end = chars.length;
+        let current_substring = null;
+        while (start < end) {
+          let substr = chars.slice(start, end).join("");
+          if (start > 0) {
+            substr = this.config.continuing_subword_prefix + substr;
+          }
+          if (this.tokens_to_ids.has(substr)) {
+            current_substring = substr;
+            break;
+          }
+          --end;
+        }
+        if (current_substring === null) {
+          is_unknown = true;
+          break;
+        }
+        sub_tokens.push(current_substring);
+        start = end;
+      }
+      if (is_unknown) {
+        output_tokens.push(this.unk_token);
+      } else {
+        output_tokens.push(...sub_tokens);
+      }
+    }
+    return output_tokens;
+  }
+};
+var WordPiece_default3 = WordPieceTokenizer2;
+var CharTrieNode2 = class _CharTrieNode2 {
+  /**
+   * Create a new CharTrieNode.
+   * @param is_leaf Whether the node is a leaf node or not.
+   * @param children A map containing the node's children, where the key is a character and the value is a `CharTrieNode`.
+   */
+  constructor(is_leaf, children) {
+    this.is_leaf = is_leaf;
+    this.children = children;
+  }
+  /**
+   * Returns a new `CharTrieNode` instance with default values.
+   * @returns A new `CharTrieNode` instance with `is_leaf` set to `false` and an empty `children` map.
+   */
+  static default() {
+    return new _CharTrieNode2(false, /* @__PURE__ */ new Map());
+  }
+};
+var CharTrie2 = class {
+  constructor() {
+    this.root = CharTrieNode2.default();
+  }
+  /**
+   * Adds one or more `texts` to the trie.
+   * @param texts The strings to add to the trie.
+   */
+  extend(texts) {
+    for (const text of texts) {
+      this.push(text);
+    }
+  }
+  /**
+   * Adds text to the trie.
+   * @param text The string to add to the trie.
+   */
+  push(text) {
+    let node = this.root;
+    for (const ch of text) {
+      let child2 = node.children.get(ch);
+      if (child2 === void 0) {
+        child2 = CharTrieNode2.default();
+        node.children.set(ch, child2);
+      }
+      node = child2;
+    }
+    node.is_leaf = true;
+  }
+  /**
+   * Searches the trie for stored strings that match `chars` starting at `start`.
+   * @param chars The input characters to search.
+   * @param start The index to start searching from.
+   * @yields Each stored string that is a prefix of `chars` starting at `start`.
+   */
+  *common_prefix_search(chars, start = 0) {
+    let node = this.root;
+    if (node === void 0) return;
+    let prefix = "";
+    for (let i = start; i < chars.length; ++i) {
+      const ch = chars[i];
+      prefix += ch;
+      node = node.children.get(ch);
+      if (node === void 0) return;
+      if (node.is_leaf) {
+        yield prefix;
+      }
+    }
+  }
+};
+var CharTrie_default2 = CharTrie2;
+var TokenLatticeNode2 = class _TokenLatticeNode2 {
+  /**
+   * Represents a node in a token lattice for a given sentence.
+   * @param token_id The ID of the token associated with this node.
+   * @param node_id The ID of this node.
+   * @param pos The starting position of the token in the sentence.
+   * @param length The length of the token.
+   * @param score The score associated with the token.
+   */
+  constructor(token_id, node_id, pos, length, score) {
+    this.token_id = token_id;
+    this.node_id = node_id;
+    this.pos = pos;
+    this.length = length;
+    this.score = score;
+    this.prev = null;
+    this.backtrace_score = 0;
+  }
+  /**
+   * Returns a clone of this node.
+   * @returns A clone of this node.
+   */
+  clone() {
+    const n = new _TokenLatticeNode2(
+      this.token_id,
+      this.node_id,
+      this.pos,
+      this.length,
+      this.score
+    );
+    n.prev = this.prev;
+    n.backtrace_score = this.backtrace_score;
+    return n;
+  }
+};
+var TokenLattice2 = class {
+  /**
+   * Creates a new TokenLattice instance.
+   *
+   * @param sentence The input sentence to be tokenized.
+   * @param bos_token_id The beginning-of-sequence token ID.
+   * @param eos_token_id The end-of-sequence token ID.
+   */
+  constructor(sentence, bos_token_id, eos_token_id) {
+    this.chars = Array.from(sentence);
+    this.len = this.chars.length;
+    this.bos_token_id = bos_token_id;
+    this.eos_token_id = eos_token_id;
+    this.nodes = [];
+    this.begin_nodes = Array.from(
+      { length: this.len + 1 },
+      () => []
+    );
+    this.end_nodes = Array.from({ length: this.len + 1 }, () => []);
+    const bos = new TokenLatticeNode2(this.bos_token_id ?? 0, 0, 0, 0, 0);
+    const eos = new TokenLatticeNode2(
+      this.eos_token_id ?? 0,
+      1,
+      this.len,
+      0,
+      0
+    );
+    this.nodes.push(bos.clone());
+    this.nodes.push(eos.clone());
+    this.begin_nodes[this.len].push(eos);
+    this.end_nodes[0].push(bos);
+  }
+  /**
+   * Inserts a new token node into the token lattice.
+   *
+   * @param pos The starting position of the token.
+   * @param length The length of the token.
+   * @param score The score of the token.
+   * @param token_id The token ID of the token.
+   */
+  insert(pos, length, score, token_id) {
+    const node_id = this.nodes.length;
+    const node = new TokenLatticeNode2(token_id, node_id, pos, length, score);
+    this.begin_nodes[pos].push(node);
+    this.end_nodes[pos + length].push(node);
+    this.nodes.push(node);
+  }
+  /**
+   * Implements the Viterbi algorithm to compute the most likely sequence of tokens.
+   *
+   * @returns The most likely sequence of tokens.
+   */
+  viterbi() {
+    const len22 = this.len;
+    let pos = 0;
+    while (pos <= len22) {
+      if (this.begin_nodes[pos].length == 0) {
+        return [];
+      }
+      for (let rnode of this.begin_nodes[pos]) {
+        rnode.prev = null;
+        let best_score = 0;
+        let best_node = null;
+        for (let lnode of this.end_nodes[pos]) {
+          const score = lnode.backtrace_score + rnode.score;
+          if (best_node === null || score > best_score) {
+            best_node = lnode.clone();
+            best_score = score;
+          }
+        }
+        if (best_node !== null) {
+          rnode.prev = best_node;
+          rnode.backtrace_score = best_score;
+        } else {
+          return [];
+        }
+      }
+      ++pos;
+    }
+    const results = [];
+    const root = this.begin_nodes[len22][0];
+    const prev = root.prev;
+    if (prev === null) {
+      return [];
+    }
+    let node = prev.clone();
+    while (node.prev !== null) {
+      results.push(node.clone());
+      const n = node.clone();
+      node = n.prev.clone();
+    }
+    results.reverse();
+    return results;
+  }
+  /**
+   * Get the text piece for a given node.
+   * @param node The node to get the piece for.
+   * @returns The array of nodes representing the most likely sequence of tokens.
+   */
+  piece(node) {
+    return this.chars.slice(node.pos, node.pos + node.length).join("");
+  }
+  /**
+   * @returns The most likely sequence of tokens.
+   */
+  tokens() {
+    const nodes = this.viterbi();
+    return nodes.map((x) => this.piece(x));
+  }
+  /**
+   * @returns The most likely sequence of token ids.
+   */
+  token_ids() {
+    const nodes = this.viterbi();
+    return nodes.map((x) => x.token_id);
+  }
+};
+var TokenLattice_default2 = TokenLattice2;
+function min2(arr) {
+  if (arr.length === 0) throw new Error("Array must not be empty");
+  let min_value = arr[0];
+  let index_of_min = 0;
+  for (let i = 1; i < arr.length; ++i) {
+    if (arr[i] < min_value) {
+      min_value = arr[i];
+      index_of_min = i;
+    }
+  }
+  return [min_value, index_of_min];
+}
+var Unigram2 = class extends TokenizerModel_default2 {
+  /**
+   * Create a new Unigram tokenizer model.
+   * @param config The configuration object for the Unigram model.
+   * @param eos_token
+   */
+  constructor(config, eos_token) {
+    super(config);
+    const vocab_size = config.vocab.length;
+    this.vocab = new Array(vocab_size);
+    this.scores = new Array(vocab_size);
+    for (let i = 0; i < vocab_size; ++i) {
+      [this.vocab[i], this.scores[i]] = config.vocab[i];
+    }
+    this.unk_token_id = config.unk_id;
+    this.unk_token = this.vocab[config.unk_id];
+    this.tokens_to_ids = new Map(this.vocab.map((x, i) => [x, i]));
+    this.bos_token = " ";
+    this.bos_token_id = this.tokens_to_ids.get(this.bos_token);
+    this.eos_token = eos_token;
+    this.eos_token_id = this.tokens_to_ids.get(this.eos_token);
+    this.unk_token = this.vocab[this.unk_token_id];
+    this.min_score = min2(this.scores)[0];
+    this.unk_score = this.min_score - 10;
+    this.scores[this.unk_token_id] = this.unk_score;
+    this.trie = new CharTrie_default2();
+    this.trie.extend(this.vocab);
+    this.fuse_unk = true;
+  }
+  /**
+   * Populates lattice nodes.
+   * @param lattice The token lattice to populate with nodes.
+   */
+  populate_nodes(lattice) {
+    const chars = lattice.chars;
+    const mblen = 1;
+    let begin_pos = 0;
+    while (begin_pos < chars.length) {
+      let has_single_node = false;
+      const prefixed_tokens = this.trie.common_prefix_search(chars, begin_pos);
+      for (const token of prefixed_tokens) {
+        const token_id = this.tokens_to_ids.get(token);
+        const token_score = this.scores[token_id];
+        const n = len2(token);
+        lattice.insert(begin_pos, n, token_score, token_id);
+        if (!has_single_node && n === mblen) {
+          has_single_node = true;
+        }
+      }
+      if (!has_single_node) {
+        lattice.insert(begin_pos, mblen, this.unk_score, this.unk_token_id);
+      }
+      begin_pos += mblen;
+    }
+  }
+  /**
+   * Encodes an array of tokens into an array of subtokens using the unigram model.
+   *
+   * @param normalized The normalized string.
+   * @returns An array of subtokens obtained by encoding the input tokens using the unigram model.
+   */
+  tokenize(normalized) {
+    const lattice = new TokenLattice_default2(
+      normalized,
+      this.bos_token_id,
+      this.eos_token_id
+    );
+    this.populate_nodes(lattice);
+    return lattice.tokens();
+  }
+  /**
+   * Encodes an array of tokens using Unigram encoding.
+   * @param tokens The tokens to encode.
+   * @returns An array of encoded tokens.
+   */
+  encode(tokens) {
+    const to_return = [];
+    for (const token of tokens) {
+      const tokenized = this.tokenize(token);
+      to_return.push(...tokenized);
+    }
+    return to_return;
+  }
+};
+var Unigram_default2 = Unigram2;
+var PriorityQueue2 = class {
+  /**
+   * Create a new PriorityQueue.
+   * @param comparator Comparator function to determine priority. Defaults to a MaxHeap.
+   * @param max_size Maximum size of the queue. Defaults to Infinity.
+   */
+  constructor(comparator = (a, b) => a > b, max_size = Infinity) {
+    this._heap = [];
+    this._comparator = comparator;
+    this._max_size = max_size;
+  }
+  /**
+   * The size of the queue
+   */
+  get size() {
+    return this._heap.length;
+  }
+  /**
+   * Check if the queue is empty.
+   * @returns `true` if the queue is empty, `false` otherwise.
+   */
+  is_empty() {
+    return this.size === 0;
+  }
+  /**
+   * Return the element with the highest priority in the queue.
+   * @returns The highest priority element in the queue.
+   */
+  peek() {
+    return this._heap[0];
+  }
+  /**
+   * Add one or more elements to the queue.
+   * @param values The values to push into the queue.
+   * @returns The new size of the queue.
+   */
+  push(...values) {
+    return this.extend(values);
+  }
+  /**
+   * Add multiple elements to the queue.
+   * @param values The values to push into the queue.
+   * @returns The new size of the queue.
+   */
+  extend(values) {
+    for (const value of values) {
+      if (this.size < this._max_size) {
+        this._heap.push(value);
+        this._sift_up();
+      } else {
+        const smallest = this._smallest();
+        if (this._comparator(value, this._heap[smallest])) {
+          this._heap[smallest] = value;
+          this._sift_up_from(smallest);
+        }
+      }
+    }
+    return this.size;
+  }
+  /**
+   * Remove and return the element with the highest priority in the queue.
+   * @returns The element with the highest priority in the queue.
+   */
+  pop() {
+    const popped_value = this.peek();
+    const bottom = this.size - 1;
+    if (bottom > 0) {
+      this._swap(0, bottom);
+    }
+    this._heap.pop();
+    this._sift_down();
+    return popped_value;
+  }
+  /**
+   * Replace the element with the highest priority in the queue with a new value.
+   * @param value The new value.
+   * @returns The replaced value.
+   */
+  replace(value) {
+    const replaced_value = this.peek();
+    this._heap[0] = value;
+    this._sift_down();
+    return replaced_value;
+  }
+  /**
+   * Compute the index for the parent of the node at index `i`.
+   * @param i The index of the node to get the parent of.
+   * @returns The index of the parent node.
+   * @private
+   */
+  _parent(i) {
+    return (i + 1 >>> 1) - 1;
+  }
+  /**
+   * Compute the index for the left child of the node at index `i`.
+   * @param i The index of the node to get the left child of.
+   * @returns The index of the left child.
+   * @private
+   */
+  _left(i) {
+    return (i << 1) + 1;
+  }
+  /**
+   * Compute the index for the right child of the node at index `i`.
+   * @param i The index of the node to get the right child of.
+   * @returns The index of the right child.
+   * @private
+   */
+  _right(i) {
+    return i + 1 << 1;
+  }
+  /**
+   * Check if the element at index `i` is greater than the element at index `j`.
+   * @param i The index of the first element to compare.
+   * @param j The index of the second element to compare.
+   * @returns `true` if the element at index `i` is greater than the element at index `j`, `false` otherwise.
+   * @private
+   */
+  _greater(i, j2) {
+    return this._comparator(this._heap[i], this._heap[j2]);
+  }
+  /**
+   * Swap the elements at indices `i` and `j`.
+   * @param i The index of the first element to swap.
+   * @param j The index of the second element to swap.
+   * @private
+   */
+  _swap(i, j2) {
+    const temp = this._heap[i];
+    this._heap[i] = this._heap[j2];
+    this._heap[j2] = temp;
+  }
+  /**
+   * Maintain the heap property by updating positions in the heap,
+   * starting at the last element and moving up the heap.
+   * @private
+   */
+  _sift_up() {
+    this._sift_up_from(this.size - 1);
+  }
+  /**
+   * Helper function to sift up from a given node.
+   * @param node The index of the node to start sifting up from.
+   */
+  _sift_up_from(node) {
+    while (node > 0 && this._greater(node, this._parent(node))) {
+      this._swap(node, this._parent(node));
+      node = this._parent(node);
+    }
+  }
+  /**
+   * Maintain the heap property by updating positions in the heap,
+   * starting at the first element and moving down the heap.
+   * @private
+   */
+  _sift_down() {
+    let node = 0;
+    while (this._left(node) < this.size && this._greater(this._left(node), node) || this._right(node) < this.size && this._greater(this._right(node), node)) {
+      const max_child = this._right(node) < this.size && this._greater(this._right(node), this._left(node)) ? this._right(node) : this._left(node);
+      this._swap(node, max_child);
+      node = max_child;
+    }
+  }
+  /**
+   * Get the index of the smallest element in the heap. Since we use an array-based heap,
+   * the index can be computed without needing to traverse the heap.
+   * @private
+   */
+  _smallest() {
+    return 2 ** Math.floor(Math.log2(this.size)) - 1;
+  }
+};
+var PriorityQueue_default2 = PriorityQueue2;
+var LRUCache2 = class {
+  /**
+   * Creates an LRUCache instance.
+   * @param capacity The maximum number of items the cache can hold.
+   */
+  constructor(capacity) {
+    this.capacity = capacity;
+    this.cache = /* @__PURE__ */ new Map();
+  }
+  /**
+   * Retrieves the value associated with the given key and marks the key as recently used.
+   * @param key The key to retrieve.
+   * @returns The value associated with the key, or undefined if the key does not exist.
+   */
+  get(key) {
+    if (!this.cache.has(key)) return void 0;
+    const value = this.cache.get(key);
+    this.cache.delete(key);
+    this.cache.set(key, value);
+    return value;
+  }
+  /**
+   * Inserts or updates the key-value pair in the cache.
+   * If the key already exists, it is updated and marked as recently used.
+   * If the cache exceeds its capacity, the least recently used item is evicted.
+   * @param key The key to add or update.
+   * @param value The value to associate with the key.
+   */
+  put(key, value) {
+    if (this.cache.has(key)) {
+      this.cache.delete(key);
+    }
+    this.cache.set(key, value);
+    if (this.cache.size > this.capacity) {
+      this.cache.delete(this.cache.keys().next().value);
+    }
+  }
+  /**
+   * Clears the cache.
+   */
+  clear() {
+    this.cache.clear();
+  }
+};
+var LRUCache_default2 = LRUCache2;
+var BPE3 = class extends TokenizerModel_default2 {
+  /**
+   * Create a BPE instance.
+   * @param config The configuration object for BPE.
+   */
+  constructor(config) {
+    super(config);
+    this.tokens_to_ids = object_to_map2(config.vocab);
+    this.unk_token_id = this.tokens_to_ids.get(config.unk_token);
+    this.unk_token = config.unk_token;
+    this.vocab = new Array(this.tokens_to_ids.size);
+    for (const [key, value] of this.tokens_to_ids) {
+      this.vocab[value] = key;
+    }
+    const use_new_merge_format = Array.isArray(config.merges[0]);
+    this.merges = use_new_merge_format ? config.merges : config.merges.map(
+      (x) => x.split(" ", 2)
+    );
+    this.bpe_ranks = new Map(this.merges.map((x, i) => [JSON.stringify(x), i]));
+    this.end_of_word_suffix = config.end_of_word_suffix;
+    this.continuing_subword_suffix = config.continuing_subword_suffix ?? null;
+    this.byte_fallback = this.config.byte_fallback ?? false;
+    if (this.byte_fallback) {
+      this.text_encoder = new TextEncoder();
+    }
+    this.ignore_merges = this.config.ignore_merges ?? false;
+    this.max_length_to_cache = 256;
+    this.cache_capacity = 1e4;
+    this.cache = new LRUCache_default2(this.cache_capacity);
+  }
+  /**
+   * Clears the cache.
+   */
+  clear_cache() {
+    this.cache.clear();
+  }
+  /**
+   * Apply Byte-Pair-Encoding (BPE) to a given token. Efficient heap-based priority
+   * queue implementation adapted from https://github.com/belladoreai/llama-tokenizer-js.
+   * @param token The token to encode.
+   * @returns The BPE encoded tokens.
+   */
+  bpe(token) {
+    if (token.length === 0) {
+      return [];
+    }
+    const cached = this.cache.get(token);
+    if (cached !== void 0) {
+      return cached;
+    }
+    const word = Array.from(token);
+    if (this.end_of_word_suffix) {
+      word[word.length - 1] += this.end_of_word_suffix;
+    }
+    let result = [];
+    if (word.length > 1) {
+      const queue = new PriorityQueue_default2((a, b) => a.score < b.score);
+      let starting_node = {
+        token: word[0],
+        bias: 0,
+        prev: null,
+        next: null
+      };
+      let previous_node = starting_node;
+      for (let i = 1; i < word.length; ++i) {
+        const current_node = {
+          bias: i / word.length,
+          // Add fractional component to break ties
+          token: word[i],
+          prev: previous_node,
+          next: null
+        };
+        previous_node.next = current_node;
+        this.add_node(queue, previous_node);
+        previous_node = current_node;
+      }
+      while (!queue.is_empty()) {
+        const node = queue.pop();
+        if (node.deleted || !node.next || node.next.deleted) continue;
+        node.deleted = true;
+        node.next.deleted = true;
+        if (node.prev) {
+          const new_previous_node = { ...node.prev };
+          node.prev.deleted = true;
+          node.prev = new_previous_node;
+          if (new_previous_node.prev) {
+            new_previous_node.prev.next = new_previous_node;
+          } else {
+            starting_node = new_previous_node;
+          }
+        }
+        const merged = {
+          token: node.token + node.next.token,
+          bias: node.bias,
+          prev: node.prev,
+          next: node.next.next
+        };
+        if (merged.prev) {
+          merged.prev.next = merged;
+          this.add_node(queue, merged.prev);
+        } else {
+          starting_node = merged;
+        }
+        if (merged.next) {
+          merged.next.prev = merged;
+          this.add_node(queue, merged);
+        }
+      }
+      for (let current_node = starting_node; current_node !== null; current_node = current_node.next) {
+        result.push(current_node.token);
+      }
+    } else {
+      result = word;
+    }
+    if (this.continuing_subword_suffix) {
+      for (let i = 0; i < result.length - 1; ++i) {
+        result[i] += this.continuing_subword_suffix;
+      }
+    }
+    if (token.length < this.max_length_to_cache) {
+      this.cache.put(token, result);
+    }
+    return result;
+  }
+  /**
+   * Helper function to add a node to the priority queue.
+   * @param queue
+   * @param node
+   */
+  add_node(queue, node) {
+    const rank = this.bpe_ranks.get(
+      JSON.stringify([node.token, node.next.token])
+    );
+    if (rank !== void 0) {
+      node.score = rank + node.bias;
+      queue.push(node);
+    }
+  }
+  /**
+   * Encodes the input sequence of tokens using the BPE algorithm and returns the resulting subword tokens.
+   * @param tokens The input sequence of tokens to encode.
+   * @returns The resulting subword tokens after applying the BPE algorithm to the input sequence of tokens.
+   */
+  encode(tokens) {
+    const output_tokens = [];
+    for (const token of tokens) {
+      if (this.ignore_merges && this.tokens_to_ids.has(token)) {
+        output_tokens.push(token);
+        continue;
+      }
+      const bpe_token_list = this.bpe(token);
+      for (const t of bpe_token_list) {
+        if (this.tokens_to_ids.has(t)) {
+          output_tokens.push(t);
+        } else if (this.byte_fallback) {
+          const byte_tokens = Array.from(this.text_encoder.encode(t)).map(
+            (x) => `<0x${x.toString(16).toUpperCase().padStart(2, "0")}>`
+          );
+          if (byte_tokens.every((x) => this.tokens_to_ids.has(x))) {
+            output_tokens.push(...byte_tokens);
+          } else if (this.unk_token != null) {
+            output_tokens.push(this.unk_token);
+          }
+        } else if (this.unk_token != null) {
+          output_tokens.push(this.unk_token);
+        }
+      }
+    }
+    return output_tokens;
+  }
+};
+var BPE_default3 = BPE3;
+var Legacy2 = class extends TokenizerModel_default2 {
+  /**
+   * Create a Legacy tokenizer model instance.
+   * @param config The configuration object for Legacy tokenizer model.
+   * @param more_config Additional configuration object for the Legacy tokenizer model.
+   */
+  constructor(config, more_config) {
+    super(config);
+    const vocab = config.vocab;
+    this.tokens_to_ids = object_to_map2(
+      more_config.target_lang ? vocab[more_config.target_lang] : vocab
+    );
+    this.bos_token = more_config.bos_token;
+    this.bos_token_id = this.tokens_to_ids.get(this.bos_token);
+    this.eos_token = more_config.eos_token;
+    this.eos_token_id = this.tokens_to_ids.get(this.eos_token);
+    this.pad_token = more_config.pad_token;
+    this.pad_token_id = this.tokens_to_ids.get(this.pad_token);
+    this.unk_token = more_config.unk_token;
+    this.unk_token_id = this.tokens_to_ids.get(this.unk_token);
+    this.vocab = new Array(this.tokens_to_ids.size);
+    for (const [key, value] of this.tokens_to_ids) {
+      this.vocab[value] = key;
+    }
+  }
+  encode(tokens) {
+    return tokens;
+  }
+};
+var Legacy_default2 = Legacy2;
+function create_tokenizer_model2(model_config, config) {
+  switch (model_config.type) {
+    case "WordPiece":
+      return new WordPiece_default3(model_config);
+    case "Unigram":
+      return new Unigram_default2(model_config, config.eos_token);
+    case "BPE":
+      return new BPE_default3(model_config);
+    default:
+      if (model_config.vocab) {
+        if (Array.isArray(model_config.vocab)) {
+          return new Unigram_default2(model_config, config.eos_token);
+        } else if (Object.hasOwn(model_config, "continuing_subword_prefix") && Object.hasOwn(model_config, "unk_token")) {
+          if (Object.hasOwn(model_config, "merges")) {
+            return new BPE_default3(model_config);
+          } else {
+            return new WordPiece_default3(model_config);
+          }
+        } else {
+          return new Legacy_default2(model_config, {
+            target_lang: config.target_lang,
+            bos_token: config.bos_token,
+            eos_token: config.eos_token,
+            pad_token: config.pad_token,
+            unk_token: config.unk_token
+          });
+        }
+      }
+      throw new Error(
+        `Unknown TokenizerModel type: ${model_config?.type}`
+      );
+  }
+}
+var create_tokenizer_model_default2 = create_tokenizer_model2;
+var PostProcessor2 = class extends Callable_default2 {
+  /**
+   * @param config The configuration for the post-processor.
+   */
+  constructor(config) {
+    super();
+    this.config = config;
+  }
+  /**
+   * Alias for {@link PostProcessor#post_process}.
+   * @param tokens The text or array of texts to post-process.
+   * @param args Additional arguments required by the post-processing logic.
+   * @returns The post-processed tokens.
+   */
+  _call(tokens, ...args) {
+    return this.post_process(tokens, ...args);
+  }
+};
+var PostProcessor_default2 = PostProcessor2;
+var TemplateProcessing2 = class extends PostProcessor_default2 {
+  /**
+   * Replaces special tokens in the template with actual tokens.
+   * @param tokens The list of tokens for the first sequence.
+   * @param tokens_pair The list of tokens for the second sequence (optional).
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns An object containing the list of tokens with the special tokens replaced with actual tokens.
+   */
+  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
+    const type = tokens_pair === null ? this.config.single : this.config.pair;
+    let processed_tokens = [];
+    let types = [];
+    for (const item of type) {
+      if ("SpecialToken" in item) {
+        if (add_special_tokens) {
+          processed_tokens.push(item.SpecialToken.id);
+          types.push(item.SpecialToken.type_id);
+        }
+      } else if ("Sequence" in item) {
+        if (item.Sequence.id === "A") {
+          processed_tokens = merge_arrays2(processed_tokens, tokens);
+          types = merge_arrays2(
+            types,
+            new Array(tokens.length).fill(item.Sequence.type_id)
+          );
+        } else if (item.Sequence.id === "B") {
+          processed_tokens = merge_arrays2(processed_tokens, tokens_pair);
+          types = merge_arrays2(
+            types,
+            new Array(tokens_pair.length).fill(item.Sequence.type_id)
+          );
+        }
+      }
+    }
+    return { tokens: processed_tokens, token_type_ids: types };
+  }
+};
+var TemplateProcessing_default2 = TemplateProcessing2;
+var ByteLevel22 = class extends PostProcessor_default2 {
+  /**
+   * Post process the given tokens.
+   * @param tokens The list of tokens for the first sequence.
+   * @param tokens_pair The list of tokens for the second sequence (optional).
+   * @returns An object containing the post-processed tokens.
+   */
+  post_process(tokens, tokens_pair = null) {
+    return { tokens, tokens_pair };
+  }
+};
+var ByteLevel_default22 = ByteLevel22;
+var BertProcessing2 = class extends PostProcessor_default2 {
+  /**
+   * @param config The configuration for the post-processor.
+   * @param config.cls The special tokens to add to the beginning of the input.
+   * @param config.sep The special tokens to add to the end of the input.
+   */
+  constructor(config) {
+    super(config);
+    this.sep = config.sep;
+    this.cls = config.cls;
+  }
+  /**
+   * Adds the special tokens to the beginning and end of the input.
+   * @param tokens The input tokens.
+   * @param tokens_pair An optional second set of input tokens.
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns The post-processed tokens with the special tokens added to the beginning and end.
+   */
+  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
+    if (add_special_tokens) {
+      tokens = merge_arrays2([this.cls[0]], tokens, [this.sep[0]]);
+    }
+    let token_type_ids = new Array(tokens.length).fill(0);
+    if (tokens_pair) {
+      const middle = [];
+      const after = add_special_tokens ? [this.sep[0]] : [];
+      tokens = merge_arrays2(tokens, middle, tokens_pair, after);
+      token_type_ids = merge_arrays2(
+        token_type_ids,
+        new Array(tokens_pair.length + middle.length + after.length).fill(1)
+      );
+    }
+    return { tokens, token_type_ids };
+  }
+};
+var BertProcessing_default2 = BertProcessing2;
+var RobertaProcessing2 = class extends PostProcessor_default2 {
+  /**
+   * @param config The configuration for the post-processor.
+   * @param config.cls The special tokens to add to the beginning of the input.
+   * @param config.sep The special tokens to add to the end of the input.
+   */
+  constructor(config) {
+    super(config);
+    this.sep = config.sep;
+    this.cls = config.cls;
+  }
+  /**
+   * Adds the special tokens to the beginning and end of the input.
+   * @param tokens The input tokens.
+   * @param tokens_pair An optional second set of input tokens.
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns The post-processed tokens with the special tokens added to the beginning and end.
+   */
+  post_process(tokens, tokens_pair, add_special_tokens = true) {
+    if (add_special_tokens) {
+      tokens = merge_arrays2([this.cls[0]], tokens, [this.sep[0]]);
+    }
+    let token_type_ids = new Array(tokens.length).fill(0);
+    if (tokens_pair) {
+      const middle = add_special_tokens ? [this.sep[0]] : [];
+      const after = add_special_tokens ? [this.sep[0]] : [];
+      tokens = merge_arrays2(tokens, middle, tokens_pair, after);
+      token_type_ids = merge_arrays2(
+        token_type_ids,
+        new Array(tokens_pair.length + middle.length + after.length).fill(1)
+      );
+    }
+    return { tokens, token_type_ids };
+  }
+};
+var RobertaProcessing_default2 = RobertaProcessing2;
+var Sequence32 = class extends PostProcessor_default2 {
+  /**
+   * Creates a new instance of Sequence post-processor.
+   * @param config The configuration object.
+   */
+  constructor(config) {
+    super(config);
+    this.processors = (config.processors ?? []).map((x) => create_post_processor_default2(x));
+  }
+  /**
+   * Post process the given tokens.
+   * @param tokens The list of tokens for the first sequence.
+   * @param tokens_pair The list of tokens for the second sequence (optional).
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns An object containing the post-processed tokens.
+   */
+  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
+    let processed_tokens = { tokens, tokens_pair };
+    for (const processor of this.processors) {
+      processed_tokens = processor.post_process(
+        processed_tokens.tokens,
+        processed_tokens.tokens_pair,
+        add_special_tokens
+      );
+    }
+    return processed_tokens;
+  }
+};
+var Sequence_default32 = Sequence32;
+function create_post_processor2(config) {
+  if (config === null) return null;
+  switch (config.type) {
+    case "TemplateProcessing":
+      return new TemplateProcessing_default2(config);
+    case "ByteLevel":
+      return new ByteLevel_default22(config);
+    case "BertProcessing":
+      return new BertProcessing_default2(config);
+    case "RobertaProcessing":
+      return new RobertaProcessing_default2(config);
+    case "Sequence":
+      return new Sequence_default32(config);
+    default:
+      throw new Error(`Unknown PostProcessor type: ${config.type}`);
+  }
+}
+var create_post_processor_default2 = create_post_processor2;
+var Decoder2 = class extends Callable_default2 {
+  /**
+   * Creates an instance of `Decoder`.
+   * @param config The configuration object.
+   **/
+  constructor(config) {
+    super();
+    this.config = config;
+    this.added_tokens = [];
+    this.end_of_word_suffix = null;
+    this.trim_offsets = "trim_offsets" in config ? config.trim_offsets : false;
+  }
+  /**
+   * Calls the `decode` method.
+   *
+   * @param tokens The list of tokens.
+   * @returns The decoded string.
+   */
+  _call(tokens) {
+    return this.decode(tokens);
+  }
+  /**
+   * Decodes a list of tokens.
+   * @param tokens The list of tokens.
+   * @returns The decoded string.
+   */
+  decode(tokens) {
+    return this.decode_chain(tokens).join("");
+  }
+};
+var Decoder_default2 = Decoder2;
+var ByteLevel32 = class extends Decoder_default2 {
+  /**
+   * Create a `ByteLevelDecoder` object.
+   */
+  constructor(config) {
+    super(config);
+    this.byte_decoder = UNICODE_TO_BYTES2;
+    this.text_decoder = new TextDecoder("utf-8", {
+      fatal: false,
+      // eslint-disable-next-line @typescript-eslint/naming-convention
+      ignoreBOM: true
+    });
+    this.end_of_word_suffix = null;
+  }
+  /**
+   * Convert an array of tokens to string by decoding each byte.
+   * @param tokens Array of tokens to be decoded.
+   * @returns The decoded string.
+   */
+  convert_tokens_to_string(tokens) {
+    const text = tokens.join("");
+    const byte_array = new Uint8Array(
+      [...text].map((c) => this.byte_decoder[c])
+    );
+    return this.text_decoder.decode(byte_array);
+  }
+  decode_chain(tokens) {
+    const sub_texts = [];
+    let current_sub_text = [];
+    for (const token of tokens) {
+      if (this.added_tokens.find((x) => x.content === token) !== void 0) {
+        if (current_sub_text.length > 0) {
+          sub_texts.push(this.convert_tokens_to_string(current_sub_text));
+          current_sub_text = [];
+        }
+        sub_texts.push(token);
+      } else {
+        current_sub_text.push(token);
+      }
+    }
+    if (current_sub_text.length > 0) {
+      sub_texts.push(this.convert_tokens_to_string(current_sub_text));
+    }
+    return sub_texts;
+  }
+};
+var ByteLevel_default32 = ByteLevel32;
+var WordPiece2 = class extends Decoder_default2 {
+  /**
+   * Creates a new instance of WordPieceDecoder.
+   * @param config The configuration object.
+   */
+  constructor(config) {
+    super(config);
+    this.cleanup = config.cleanup;
+  }
+  decode_chain(tokens) {
+    return tokens.map((token, i) => {
+      if (i !== 0) {
+        const prefix = this.config.prefix;
+        if (prefix && token.startsWith(prefix)) {
+          token = token.replace(prefix, "");
+        } else {
+          token = " " + token;
+        }
+      }
+      if (this.cleanup) {
+        token = clean_up_tokenization2(token);
+      }
+      return token;
+    });
+  }
+};
+var WordPiece_default22 = WordPiece2;
+var Metaspace22 = class extends Decoder_default2 {
+  /**
+   * Constructs a new MetaspaceDecoder object.
+   * @param config The configuration object for the MetaspaceDecoder.
+   */
+  constructor(config) {
+    super(config);
+    this.replacement = config.replacement ?? "▁";
+  }
+  decode_chain(tokens) {
+    const result = [];
+    for (let i = 0; i < tokens.length; ++i) {
+      let normalized = tokens[i].replaceAll(this.replacement, " ");
+      if (i == 0 && normalized.startsWith(" ")) {
+        normalized = normalized.substring(1);
+      }
+      result.push(normalized);
+    }
+    return result;
+  }
+};
+var Metaspace_default22 = Metaspace22;
+var BPE22 = class extends Decoder_default2 {
+  constructor(config) {
+    super(config);
+    this.suffix = config.suffix ?? "";
+  }
+  decode_chain(tokens) {
+    return tokens.map((token, i) => {
+      return token.replaceAll(this.suffix, i === tokens.length - 1 ? "" : " ");
+    });
+  }
+};
+var BPE_default22 = BPE22;
+var CTC2 = class extends Decoder_default2 {
+  constructor(config) {
+    super(config);
+    this.pad_token = config.pad_token ?? "";
+    this.word_delimiter_token = config.word_delimiter_token ?? "";
+    this.cleanup = config.cleanup;
+  }
+  /**
+   * Converts a connectionist-temporal-classification (CTC) output tokens into a single string.
+   * @param tokens Array of tokens to be decoded.
+   * @returns The decoded string.
+   */
+  convert_tokens_to_string(tokens) {
+    if (tokens.length === 0) return "";
+    const grouped_tokens = [tokens[0]];
+    for (let i = 1; i < tokens.length; ++i) {
+      if (tokens[i] !== grouped_tokens.at(-1)) {
+        grouped_tokens.push(tokens[i]);
+      }
+    }
+    const filtered_tokens = grouped_tokens.filter(
+      (token) => token !== this.pad_token
+    );
+    let text = filtered_tokens.join("");
+    if (this.cleanup) {
+      text = clean_up_tokenization2(text).replaceAll(this.word_delimiter_token, " ").trim();
+    }
+    return text;
+  }
+  decode_chain(tokens) {
+    return [this.convert_tokens_to_string(tokens)];
+  }
+};
+var CTC_default2 = CTC2;
+var Sequence42 = class extends Decoder_default2 {
+  /**
+   * Creates a new instance of DecoderSequence.
+   * @param config The configuration object.
+   */
+  constructor(config) {
+    super(config);
+    this.decoders = (config.decoders ?? []).map((x) => create_decoder_default2(x));
+  }
+  decode_chain(tokens) {
+    return this.decoders.reduce((toks, decoder) => {
+      return decoder.decode_chain(toks);
+    }, tokens);
+  }
+};
+var Sequence_default42 = Sequence42;
+var Replace32 = class extends Decoder_default2 {
+  /**
+   * @param config The configuration object for the decoder.
+   */
+  constructor(config) {
+    super(config);
+    this.pattern = create_pattern2(this.config.pattern);
+  }
+  decode_chain(tokens) {
+    const content = this.config.content ?? "";
+    const pattern = this.pattern;
+    return pattern === null ? tokens : tokens.map((token) => token.replaceAll(pattern, content));
+  }
+};
+var Replace_default32 = Replace32;
+var Fuse2 = class extends Decoder_default2 {
+  decode_chain(tokens) {
+    return [tokens.join("")];
+  }
+};
+var Fuse_default2 = Fuse2;
+var Strip22 = class extends Decoder_default2 {
+  constructor(config) {
+    super(config);
+    this.content = config.content ?? "";
+    this.start = config.start ?? 0;
+    this.stop = config.stop ?? 0;
+  }
+  decode_chain(tokens) {
+    return tokens.map((token) => {
+      let start_cut = 0;
+      for (let i = 0; i < this.start; ++i) {
+        if (token[i] === this.content) {
+          start_cut = i + 1;
+          continue;
+        } else {
+          break;
+        }
+      }
+      let stop_cut = token.length;
+      for (let i = 0; i < this.stop; ++i) {
+        const index = token.length - i - 1;
+        if (token[index] === this.content) {
+          stop_cut = index;
+          continue;
+        } else {
+          break;
+        }
+      }
+      return token.slice(start_cut, stop_cut);
+    });
+  }
+};
+var Strip_default22 = Strip22;
+var ByteFallback2 = class extends Decoder_default2 {
+  constructor(config) {
+    super(config);
+    this.text_decoder = new TextDecoder();
+  }
+  decode_chain(tokens) {
+    const new_tokens = [];
+    let previous_byte_tokens = [];
+    for (const token of tokens) {
+      let bytes2 = null;
+      if (token.length === 6 && token.startsWith("<0x") && token.endsWith(">")) {
+        const byte = parseInt(token.slice(3, 5), 16);
+        if (!isNaN(byte)) {
+          bytes2 = byte;
+        }
+      }
+      if (bytes2 !== null) {
+        previous_byte_tokens.push(bytes2);
+      } else {
+        if (previous_byte_tokens.length > 0) {
+          const string = this.text_decoder.decode(
+            Uint8Array.from(previous_byte_tokens)
+          );
+          new_tokens.push(string);
+          previous_byte_tokens = [];
+        }
+        new_tokens.push(token);
+      }
+    }
+    if (previous_byte_tokens.length > 0) {
+      const string = this.text_decoder.decode(
+        Uint8Array.from(previous_byte_tokens)
+      );
+      new_tokens.push(string);
+      previous_byte_tokens = [];
+    }
+    return new_tokens;
+  }
+};
+var ByteFallback_default2 = ByteFallback2;
+function create_decoder2(config) {
+  if (config === null) return null;
+  switch (config.type) {
+    case "ByteLevel":
+      return new ByteLevel_default32(config);
+    case "WordPiece":
+      return new WordPiece_default22(config);
+    case "Metaspace":
+      return new Metaspace_default22(config);
+    case "BPEDecoder":
+      return new BPE_default22(config);
+    case "CTC":
+      return new CTC_default2(config);
+    case "Sequence":
+      return new Sequence_default42(config);
+    case "Replace":
+      return new Replace_default32(config);
+    case "Fuse":
+      return new Fuse_default2(config);
+    case "Strip":
+      return new Strip_default22(config);
+    case "ByteFallback":
+      return new ByteFallback_default2(config);
+    default:
+      throw new Error(`Unknown Decoder type: ${config.type}`);
+  }
+}
+var create_decoder_default2 = create_decoder2;
+var Tokenizer2 = class {
+  constructor(tokenizer, config) {
+    const tokenizer_error = validate_object2(tokenizer, "Tokenizer", [
+      "model",
+      "decoder",
+      "post_processor",
+      "pre_tokenizer",
+      "normalizer"
+    ]);
+    if (tokenizer_error) {
+      throw new Error(tokenizer_error);
+    }
+    const config_error = validate_object2(config, "Config");
+    if (config_error) {
+      throw new Error(config_error);
+    }
+    this.tokenizer = tokenizer;
+    this.config = config;
+    this.normalizer = create_normalizer_default2(this.tokenizer.normalizer);
+    this.pre_tokenizer = create_pre_tokenizer_default2(this.tokenizer.pre_tokenizer);
+    this.model = create_tokenizer_model_default2(this.tokenizer.model, this.config);
+    this.post_processor = create_post_processor_default2(this.tokenizer.post_processor);
+    this.decoder = create_decoder_default2(this.tokenizer.decoder);
+    this.special_tokens = [];
+    this.all_special_ids = [];
+    this.added_tokens = [];
+    const unnormalized_contents = [];
+    const normalized_contents = [];
+    this.added_tokens_map = /* @__PURE__ */ new Map();
+    for (const added_token of this.tokenizer.added_tokens) {
+      const token = new AddedToken_default2(added_token);
+      this.added_tokens.push(token);
+      this.model.tokens_to_ids.set(token.content, token.id);
+      this.model.vocab[token.id] = token.content;
+      if (token.special) {
+        this.special_tokens.push(token.content);
+        this.all_special_ids.push(token.id);
+      }
+      this.added_tokens_map.set(token.content, token);
+      if (token.normalized && this.normalizer !== null) {
+        const normalized_content = this.normalizer(token.content);
+        normalized_contents.push(normalized_content);
+        this.added_tokens_map.set(normalized_content, token);
+      } else {
+        unnormalized_contents.push(token.content);
+      }
+    }
+    (this.config.additional_special_tokens ?? []).forEach((token) => {
+      if (!this.special_tokens.includes(token)) this.special_tokens.push(token);
+    });
+    if (this.decoder) {
+      this.decoder.added_tokens = this.added_tokens;
+      this.decoder.end_of_word_suffix = this.model.end_of_word_suffix;
+    }
+    this.splitter_unnormalized = new DictionarySplitter_default2(unnormalized_contents);
+    this.splitter_normalized = new DictionarySplitter_default2(normalized_contents);
+    this.remove_space = this.config.remove_space;
+    this.clean_up_tokenization_spaces = this.config.clean_up_tokenization_spaces ?? true;
+    this.do_lowercase_and_remove_accent = this.config.do_lowercase_and_remove_accent ?? false;
+  }
+  // Implementation
+  encode(text, {
+    text_pair = null,
+    add_special_tokens = true,
+    return_token_type_ids = null
+  } = {}) {
+    const { tokens, token_type_ids } = this.tokenize_helper(text, {
+      text_pair,
+      add_special_tokens
+    });
+    const input_ids = tokens.map(
+      (t) => this.added_tokens_map.get(t)?.id ?? this.model.tokens_to_ids.get(t) ?? this.model.unk_token_id
+    );
+    const result = {
+      ids: input_ids,
+      tokens,
+      attention_mask: new Array(input_ids.length).fill(1)
+    };
+    if (return_token_type_ids && token_type_ids) {
+      result.token_type_ids = token_type_ids;
+    }
+    return result;
+  }
+  decode(token_ids, options2 = {}) {
+    if (!Array.isArray(token_ids) || token_ids.length === 0 || !is_integral_number2(token_ids[0])) {
+      throw Error("token_ids must be a non-empty array of integers.");
+    }
+    let tokens = token_ids.map(
+      (i) => this.model.vocab[Number(i)] ?? this.model.unk_token
+    );
+    if (options2.skip_special_tokens) {
+      tokens = tokens.filter((x) => !this.special_tokens.includes(x));
+    }
+    let decoded = this.decoder ? this.decoder(tokens) : tokens.join(" ");
+    if (this.decoder && this.decoder.end_of_word_suffix) {
+      decoded = decoded.replaceAll(this.decoder.end_of_word_suffix, " ");
+      if (options2.skip_special_tokens) {
+        decoded = decoded.trim();
+      }
+    }
+    if (options2.clean_up_tokenization_spaces ?? this.clean_up_tokenization_spaces) {
+      decoded = clean_up_tokenization2(decoded);
+    }
+    return decoded;
+  }
+  /**
+   * Converts a string into a sequence of tokens.
+   * @param text The sequence to be encoded.
+   * @param options An optional object containing the following properties:
+   * @returns The list of tokens.
+   */
+  tokenize(text, { text_pair = null, add_special_tokens = false } = {}) {
+    return this.tokenize_helper(text, { text_pair, add_special_tokens }).tokens;
+  }
+  encode_text(text) {
+    if (text === null) {
+      return null;
+    }
+    const sections = this.splitter_unnormalized.split(text);
+    sections.forEach((section, i) => {
+      const added_token = this.added_tokens_map.get(section);
+      if (added_token) {
+        if (added_token.lstrip && i > 0) {
+          sections[i - 1] = sections[i - 1].trimEnd();
+        }
+        if (added_token.rstrip && i < sections.length - 1) {
+          sections[i + 1] = sections[i + 1].trimStart();
+        }
+      }
+    });
+    return sections.flatMap((processed_text, section_index) => {
+      if (processed_text.length === 0) {
+        return [];
+      }
+      if (this.added_tokens_map.has(processed_text)) {
+        return [processed_text];
+      }
+      if (this.remove_space === true) {
+        processed_text = processed_text.trim().split(/\s+/).join(" ");
+      }
+      if (this.do_lowercase_and_remove_accent) {
+        processed_text = lowercase_and_remove_accents2(processed_text);
+      }
+      if (this.normalizer !== null) {
+        processed_text = this.normalizer(processed_text);
+      }
+      if (processed_text.length === 0) {
+        return [];
+      }
+      const subsections = this.splitter_normalized.split(processed_text);
+      subsections.forEach((subsection, j2) => {
+        const added_token = this.added_tokens_map.get(subsection);
+        if (added_token) {
+          if (added_token.lstrip && j2 > 0) {
+            subsections[j2 - 1] = subsections[j2 - 1].trimEnd();
+          }
+          if (added_token.rstrip && j2 < subsections.length - 1) {
+            subsections[j2 + 1] = subsections[j2 + 1].trimStart();
+          }
+        }
+      });
+      return subsections.flatMap((subsection) => {
+        if (subsection.length === 0) {
+          return [];
+        }
+        if (this.added_tokens_map.has(subsection)) {
+          return [subsection];
+        }
+        const section_tokens = this.pre_tokenizer !== null ? this.pre_tokenizer(subsection, {
+          section_index
+        }) : [subsection];
+        return this.model(section_tokens);
+      });
+    });
+  }
+  tokenize_helper(text, { text_pair = null, add_special_tokens = true }) {
+    const tokens1 = this.encode_text(text);
+    const tokens2 = this.encode_text(text_pair || null);
+    return this.post_processor ? this.post_processor(tokens1, tokens2, add_special_tokens) : { tokens: merge_arrays2(tokens1 ?? [], tokens2 ?? []) };
+  }
+  /**
+   * Converts a token string to its corresponding token ID.
+   * @param token The token string to convert.
+   * @returns The token ID, or undefined if the token is not in the vocabulary.
+   */
+  token_to_id(token) {
+    return this.model.tokens_to_ids.get(token);
+  }
+  /**
+   * Converts a token ID to its corresponding token string.
+   * @param id The token ID to convert.
+   * @returns The token string, or undefined if the ID is not in the vocabulary.
+   */
+  id_to_token(id) {
+    return this.model.vocab[id];
+  }
+  /**
+   * Returns a mapping of token IDs to AddedToken objects for all added tokens.
+   * @returns A Map where keys are token IDs and values are AddedToken objects.
+   */
+  get_added_tokens_decoder() {
+    const decoder = /* @__PURE__ */ new Map();
+    for (const token of this.added_tokens) {
+      decoder.set(token.id, token);
+    }
+    return decoder;
+  }
+  /**
+   * Get the underlying vocabulary
+   * @param with_added_tokens Whether to include the added tokens
+   * @returns The vocabulary
+   */
+  get_vocab(with_added_tokens = true) {
+    const vocab = /* @__PURE__ */ new Map();
+    for (let i = 0; i < this.model.vocab.length; ++i) {
+      const token = this.model.vocab[i];
+      if (with_added_tokens || !this.added_tokens_map.has(token)) {
+        vocab.set(token, i);
+      }
+    }
+    return vocab;
+  }
+};
+var Tokenizer_default2 = Tokenizer2;
 var __defProp22 = Object.defineProperty;
 var __defNormalProp = (obj, key, value) => key in obj ? __defProp22(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
 var __publicField = (obj, key, value) => {
@@ -39279,14 +44680,14 @@ var FileResponse = class _FileResponse {
   constructor(filePath) {
     this.filePath = filePath;
     this.headers = new Headers();
-    this.exists = fs2.existsSync(filePath);
+    this.exists = fs22.existsSync(filePath);
     if (this.exists) {
       this.status = 200;
       this.statusText = "OK";
-      let stats = fs2.statSync(filePath);
+      let stats = fs22.statSync(filePath);
       this.headers.set("content-length", stats.size.toString());
       this.updateContentType();
-      const stream2 = fs2.createReadStream(filePath);
+      const stream2 = fs22.createReadStream(filePath);
       this.body = new ReadableStream({
         start(controller) {
           stream2.on("data", (chunk2) => controller.enqueue(chunk2));
@@ -39331,7 +44732,7 @@ var FileResponse = class _FileResponse {
    * @throws {Error} If the file cannot be read.
    */
   async arrayBuffer() {
-    const data = await fs2.promises.readFile(this.filePath);
+    const data = await fs22.promises.readFile(this.filePath);
     return (
       /** @type {ArrayBuffer} */
       data.buffer
@@ -39344,7 +44745,7 @@ var FileResponse = class _FileResponse {
    * @throws {Error} If the file cannot be read.
    */
   async blob() {
-    const data = await fs2.promises.readFile(this.filePath);
+    const data = await fs22.promises.readFile(this.filePath);
     return new Blob([
       /** @type {any} */
       data
@@ -39357,7 +44758,7 @@ var FileResponse = class _FileResponse {
    * @throws {Error} If the file cannot be read.
    */
   async text() {
-    return await fs2.promises.readFile(this.filePath, "utf8");
+    return await fs22.promises.readFile(this.filePath, "utf8");
   }
   /**
    * Reads the contents of the file specified by the filePath property and returns a Promise that
@@ -39545,7 +44946,7 @@ var FileCache = class {
    * @returns {Promise<FileResponse | undefined>}
    */
   async match(request) {
-    let filePath = path2.join(this.path, request);
+    let filePath = path22.join(this.path, request);
     let file = new FileResponse(filePath);
     if (file.exists) {
       return file;
@@ -39562,7 +44963,7 @@ var FileCache = class {
    * @returns {Promise<void>}
    */
   async put(request, response, progress_callback = void 0) {
-    const filePath = path2.join(this.path, request);
+    const filePath = path22.join(this.path, request);
     const id = apis.IS_PROCESS_AVAILABLE ? process.pid : Date.now();
     const randomSuffix = rng._int32().toString(36);
     const tmpPath = filePath + `.tmp.${id}.${randomSuffix}`;
@@ -39570,7 +44971,7 @@ var FileCache = class {
       const contentLength = response.headers.get("Content-Length");
       const total = parseInt(contentLength ?? "0");
       let loaded = 0;
-      await fs3.promises.mkdir(path2.dirname(filePath), { recursive: true });
+      await fs3.promises.mkdir(path22.dirname(filePath), { recursive: true });
       const fileStream = fs3.createWriteStream(tmpPath);
       const reader = response.body.getReader();
       while (true) {
@@ -39578,21 +44979,21 @@ var FileCache = class {
         if (done) {
           break;
         }
-        await new Promise((resolve6, reject) => {
+        await new Promise((resolve8, reject) => {
           fileStream.write(value, (err) => {
             if (err) {
               reject(err);
               return;
             }
-            resolve6();
+            resolve8();
           });
         });
         loaded += value.length;
         const progress = total ? loaded / total * 100 : 0;
         progress_callback?.({ progress, loaded, total });
       }
-      await new Promise((resolve6, reject) => {
-        fileStream.close((err) => err ? reject(err) : resolve6());
+      await new Promise((resolve8, reject) => {
+        fileStream.close((err) => err ? reject(err) : resolve8());
       });
       await fs3.promises.rename(tmpPath, filePath);
     } catch (error) {
@@ -39609,7 +45010,7 @@ var FileCache = class {
    * @returns {Promise<boolean>} A Promise that resolves to `true` if the cache entry was deleted, `false` otherwise.
    */
   async delete(request) {
-    let filePath = path2.join(this.path, request);
+    let filePath = path22.join(this.path, request);
     try {
       await fs3.promises.unlink(filePath);
       return true;
@@ -40004,7 +45405,7 @@ async function tryCache(cache2, ...names) {
   }
   return void 0;
 }
-var LRUCache2 = class {
+var LRUCache22 = class {
   /** @type {number} */
   #capacity;
   /** @type {Map<any, any>} */
@@ -40061,7 +45462,7 @@ var LRUCache2 = class {
   }
 };
 var MAX_CACHE_SIZE = 100;
-var cache = new LRUCache2(MAX_CACHE_SIZE);
+var cache = new LRUCache22(MAX_CACHE_SIZE);
 function memoizePromise(key, factory) {
   const cached = cache.get(key);
   if (cached !== void 0) {
@@ -40543,19 +45944,19 @@ function log_softmax(arr) {
     logSoftmaxArr
   );
 }
-function min2(arr) {
+function min22(arr) {
   if (arr.length === 0) throw Error("Array must not be empty");
-  let min32 = arr[0];
+  let min3 = arr[0];
   let indexOfMin = 0;
   for (let i = 1; i < arr.length; ++i) {
-    if (arr[i] < min32) {
-      min32 = arr[i];
+    if (arr[i] < min3) {
+      min3 = arr[i];
       indexOfMin = i;
     }
   }
   return (
     /** @type {T extends bigint[]|BigTypedArray ? [bigint, number] : [number, number]} */
-    [min32, indexOfMin]
+    [min3, indexOfMin]
   );
 }
 function max(arr) {
@@ -41213,7 +46614,7 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
     return out;
   };
 })();
-var requireFromHere = createRequire(import.meta.url ?? __filename);
+var requireFromHere = createRequire2(import.meta.url ?? __filename);
 process.env.ORT_DISABLE_TELEMETRY = "1";
 var onnx_node_default = requireFromHere("onnxruntime-node");
 var ort_webgpu_bundle_min_exports = {};
@@ -45324,7 +50725,7 @@ if (ORT_SYMBOL in globalThis) {
   supportedDevices.push("wasm");
   defaultDevices = ["wasm"];
 }
-var InferenceSession = ONNX.InferenceSession;
+var InferenceSession2 = ONNX.InferenceSession;
 function deviceToExecutionProviders(device = null) {
   if (!device) return defaultDevices;
   switch (device) {
@@ -45394,7 +50795,7 @@ async function ensureWasmLoaded() {
 async function createInferenceSession(buffer_or_path, session_options, session_config) {
   await ensureWasmLoaded();
   const logSeverityLevel = getOnnxLogSeverityLevel(env.logLevel ?? LogLevel.WARNING);
-  const load = () => InferenceSession.create(buffer_or_path, {
+  const load = () => InferenceSession2.create(buffer_or_path, {
     // Set default log severity level, but allow overriding through session options
     logSeverityLevel,
     ...session_options
@@ -45457,9 +50858,9 @@ var wrap = async (session_bytes, session_options, names) => {
       );
       const outputs = await runInferenceSession(session, ortFeed);
       if (Array.isArray(names)) {
-        return names.map((n) => new Tensor2(outputs[n]));
+        return names.map((n) => new Tensor22(outputs[n]));
       } else {
-        return new Tensor2(outputs[
+        return new Tensor22(outputs[
           /** @type {string} */
           names
         ]);
@@ -46647,7 +52048,7 @@ var DataTypeMap = Object.freeze({
   uint4: Uint8Array,
   int4: Int8Array
 });
-var Tensor2 = class _Tensor {
+var Tensor22 = class _Tensor {
   /**
    * Dimensions of the tensor.
    * @type {number[]}
@@ -46699,7 +52100,7 @@ var Tensor2 = class _Tensor {
       this.ort_tensor = /** @type {ONNXTensor} */
       args[0];
     } else {
-      this.ort_tensor = new Tensor(
+      this.ort_tensor = new Tensor2(
         /** @type {DataType} */
         args[0],
         // @ts-expect-error ts(2769) Type 'number' is not assignable to type 'bigint'.
@@ -47293,10 +52694,10 @@ var Tensor2 = class _Tensor {
    * In-place version of @see {@link Tensor.clamp}
    * @type {Tensor['clamp']}
    */
-  clamp_(min32, max2) {
+  clamp_(min3, max2) {
     const this_data = this.data;
     for (let i = 0; i < this_data.length; ++i) {
-      this_data[i] = Math.min(Math.max(this_data[i], min32), max2);
+      this_data[i] = Math.min(Math.max(this_data[i], min3), max2);
     }
     return this;
   }
@@ -47306,8 +52707,8 @@ var Tensor2 = class _Tensor {
    * @param {number} max upper-bound of the range to be clamped to
    * @returns {Tensor} the output tensor.
    */
-  clamp(min32, max2) {
-    return this.clone().clamp_(min32, max2);
+  clamp(min3, max2) {
+    return this.clone().clamp_(min3, max2);
   }
   /**
    * In-place version of @see {@link Tensor.round}
@@ -47343,7 +52744,7 @@ var Tensor2 = class _Tensor {
    */
   min(dim = null, keepdim = false) {
     if (dim === null) {
-      const val = min2(this.data)[0];
+      const val = min22(this.data)[0];
       return new _Tensor(
         this.type,
         [val],
@@ -47386,7 +52787,7 @@ var Tensor2 = class _Tensor {
     if (dim !== null) {
       throw new Error("`dim !== null` not yet implemented.");
     }
-    const index = min2(this.data)[1];
+    const index = min22(this.data)[1];
     return new _Tensor("int64", [BigInt(index)], []);
   }
   /**
@@ -47513,7 +52914,7 @@ function reshape(data, dimensions) {
 }
 function permute(tensor2, axes) {
   const [permutedData, shape] = permute_data(tensor2.data, tensor2.dims, axes);
-  return new Tensor2(tensor2.type, permutedData, shape);
+  return new Tensor22(tensor2.type, permutedData, shape);
 }
 function interpolate(input, [out_height, out_width], mode = "bilinear", align_corners = false) {
   const in_channels = input.dims.at(-3) ?? 1;
@@ -47527,7 +52928,7 @@ function interpolate(input, [out_height, out_width], mode = "bilinear", align_co
     mode,
     align_corners
   );
-  return new Tensor2(input.type, output, [in_channels, out_height, out_width]);
+  return new Tensor22(input.type, output, [in_channels, out_height, out_width]);
 }
 async function interpolate_4d(input, { size = null, mode = "bilinear" } = {}) {
   if (input.dims.length !== 4) {
@@ -47556,7 +52957,7 @@ async function interpolate_4d(input, { size = null, mode = "bilinear" } = {}) {
   } else {
     throw new Error(`Unsupported mode: ${mode}`);
   }
-  const sizeTensor = new Tensor2("int64", new BigInt64Array(targetDims.map(BigInt)), [targetDims.length]);
+  const sizeTensor = new Tensor22("int64", new BigInt64Array(targetDims.map(BigInt)), [targetDims.length]);
   return await op({ x: input, s: sizeTensor });
 }
 async function matmul(a, b) {
@@ -47572,10 +52973,10 @@ async function topk(x, k) {
   }
   return await op({
     x,
-    k: new Tensor2("int64", [BigInt(k)], [1])
+    k: new Tensor22("int64", [BigInt(k)], [1])
   });
 }
-var arrayToIndexTensor = (array) => new Tensor2("int64", array, [array.length]);
+var arrayToIndexTensor = (array) => new Tensor22("int64", array, [array.length]);
 async function slice2(data, starts, ends, axes, steps) {
   const op = await TensorOpRegistry.slice;
   return await op({
@@ -47609,7 +53010,7 @@ function mean_pooling(last_hidden_state, attention_mask) {
       returnedData[outIndex++] = avg;
     }
   }
-  return new Tensor2(last_hidden_state.type, returnedData, shape);
+  return new Tensor22(last_hidden_state.type, returnedData, shape);
 }
 function calc_squeeze_dims(dims, dim) {
   dims = dims.slice();
@@ -47682,7 +53083,7 @@ function cat(tensors, dim = 0) {
       currentDim += dims[dim];
     }
   }
-  return new Tensor2(resultType, result, resultDims);
+  return new Tensor22(resultType, result, resultDims);
 }
 function stack(tensors, dim = 0) {
   return cat(
@@ -47726,14 +53127,14 @@ function std_mean(input, dim = null, correction = 1, keepdim = false) {
     const sum = inputData.reduce((a, b) => a + b, 0);
     const mean2 = sum / inputData.length;
     const std2 = Math.sqrt(inputData.reduce((a, b) => a + (b - mean2) ** 2, 0) / (inputData.length - correction));
-    const meanTensor2 = new Tensor2(
+    const meanTensor2 = new Tensor22(
       input.type,
       [mean2],
       [
         /* scalar */
       ]
     );
-    const stdTensor2 = new Tensor2(
+    const stdTensor2 = new Tensor22(
       input.type,
       [std2],
       [
@@ -47754,7 +53155,7 @@ function std_mean(input, dim = null, correction = 1, keepdim = false) {
   for (let i = 0; i < result.length; ++i) {
     result[i] = Math.sqrt(result[i] / (inputDims[dim] - correction));
   }
-  const stdTensor = new Tensor2(type, result, resultDims);
+  const stdTensor = new Tensor22(type, result, resultDims);
   return [stdTensor, meanTensor];
 }
 function mean(input, dim = null, keepdim = false) {
@@ -47765,7 +53166,7 @@ function mean(input, dim = null, keepdim = false) {
   );
   if (dim === null) {
     const val = inputData.reduce((a, b) => a + b, 0);
-    return new Tensor2(
+    return new Tensor22(
       input.type,
       [val / inputData.length],
       [
@@ -47780,7 +53181,7 @@ function mean(input, dim = null, keepdim = false) {
       result[i] /= inputDims[dim];
     }
   }
-  return new Tensor2(type, result, resultDims);
+  return new Tensor22(type, result, resultDims);
 }
 function dimsToStride(dims) {
   const stride = new Array(dims.length);
@@ -47792,7 +53193,7 @@ function dimsToStride(dims) {
 }
 function fullHelper(size, fill_value, dtype, cls) {
   const numElements2 = size.reduce((a, b) => a * b, 1);
-  return new Tensor2(dtype, new cls(numElements2).fill(fill_value), size);
+  return new Tensor22(dtype, new cls(numElements2).fill(fill_value), size);
 }
 function full(size, fill_value) {
   let dtype;
@@ -47828,7 +53229,7 @@ function zeros_like(tensor2) {
 }
 function randn(size) {
   const length = size.reduce((a, b) => a * b, 1);
-  return new Tensor2(
+  return new Tensor22(
     "float32",
     Float32Array.from({ length }, () => random.gauss()),
     size
@@ -47858,7 +53259,7 @@ function quantize_embeddings(tensor2, precision) {
       outputData[arrayIndex] -= 128;
     }
   }
-  return new Tensor2(dtype, outputData, [tensor2.dims[0], tensor2.dims[1] / 8]);
+  return new Tensor22(dtype, outputData, [tensor2.dims[0], tensor2.dims[1] / 8]);
 }
 async function get_tokenizer_files(modelId) {
   if (!modelId) {
@@ -47870,7 +53271,7 @@ async function get_tokenizer_files(modelId) {
   }
   return [];
 }
-async function loadTokenizer(pretrained_model_name_or_path, options2) {
+async function loadTokenizer2(pretrained_model_name_or_path, options2) {
   const tokenizerFiles = await get_tokenizer_files(pretrained_model_name_or_path);
   return await Promise.all(
     tokenizerFiles.map((file) => getModelJSON(pretrained_model_name_or_path, file, true, options2))
@@ -47940,7 +53341,7 @@ function getSpecialTokens(tokenizer) {
   return special;
 }
 var PreTrainedTokenizer = class extends /** @type {new (tokenizerJSON: Object, tokenizerConfig: Object) => PreTrainedTokenizerCallback} */
-Callable {
+Callable2 {
   return_token_type_ids = false;
   padding_side = "right";
   /**
@@ -47952,7 +53353,7 @@ Callable {
     super();
     this._tokenizerJSON = tokenizerJSON;
     this._tokenizerConfig = tokenizerConfig;
-    this._tokenizer = new Tokenizer_default(tokenizerJSON, tokenizerConfig);
+    this._tokenizer = new Tokenizer_default2(tokenizerJSON, tokenizerConfig);
     this.config = tokenizerConfig;
     this.padding_side = tokenizerConfig.padding_side ?? this.padding_side;
     this.mask_token = getTokenFromConfig(tokenizerConfig, "mask_token");
@@ -47993,7 +53394,7 @@ Callable {
    * @returns {Promise<PreTrainedTokenizer>} A new instance of the `PreTrainedTokenizer` class.
    */
   static async from_pretrained(pretrained_model_name_or_path, { progress_callback = null, config = null, cache_dir = null, local_files_only = false, revision = "main" } = {}) {
-    const info2 = await loadTokenizer(pretrained_model_name_or_path, {
+    const info2 = await loadTokenizer2(pretrained_model_name_or_path, {
       progress_callback,
       config,
       cache_dir,
@@ -48135,7 +53536,7 @@ Callable {
       }
       const dims = [encodedTokens.length, encodedTokens[0].input_ids.length];
       for (const key of Object.keys(encodedTokens[0])) {
-        result[key] = new Tensor2(
+        result[key] = new Tensor22(
           "int64",
           BigInt64Array.from(encodedTokens.flatMap((x) => x[key]).map(BigInt)),
           dims
@@ -48224,7 +53625,7 @@ Callable {
    * @returns {string[]} List of decoded sequences.
    */
   batch_decode(batch, decode_args = {}) {
-    if (batch instanceof Tensor2) {
+    if (batch instanceof Tensor22) {
       batch = batch.tolist();
     }
     return batch.map((x) => this.decode(x, decode_args));
@@ -48241,7 +53642,7 @@ Callable {
    * @throws {Error} If `token_ids` is not a non-empty array of integers.
    */
   decode(token_ids, decode_args = {}) {
-    if (token_ids instanceof Tensor2) {
+    if (token_ids instanceof Tensor22) {
       token_ids = prepareTensorForDecode(token_ids);
     }
     if (!Array.isArray(token_ids) || token_ids.length === 0 || !isIntegralNumber(token_ids[0])) {
@@ -48680,7 +54081,7 @@ var SqueezeBertTokenizer = class extends PreTrainedTokenizer {
 };
 var T5Tokenizer = class extends PreTrainedTokenizer {
 };
-var VitsDecoder = class extends Decoder_default {
+var VitsDecoder = class extends Decoder_default2 {
   /** @type {Decoder['decode_chain']} */
   decode_chain(tokens) {
     let decoded = "";
@@ -48836,8 +54237,8 @@ function whisper_language_to_code(language) {
   }
   return language_code;
 }
-var PUNCTUATION_REGEX2 = "\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E";
-var PUNCTUATION_ONLY_REGEX = new RegExp(`^[${PUNCTUATION_REGEX2}]+$`, "gu");
+var PUNCTUATION_REGEX22 = "\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E";
+var PUNCTUATION_ONLY_REGEX = new RegExp(`^[${PUNCTUATION_REGEX22}]+$`, "gu");
 var TIMESTAMP_MERGE_TOLERANCE = 0.1;
 var WhisperTokenizer = class extends PreTrainedTokenizer {
   get timestamp_begin() {
@@ -49144,7 +54545,7 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
   decode(token_ids, decode_args) {
     let text;
     if (decode_args?.decode_with_timestamps) {
-      if (token_ids instanceof Tensor2) {
+      if (token_ids instanceof Tensor22) {
         token_ids = prepareTensorForDecode(token_ids);
       }
       text = this.decodeWithTimestamps(token_ids, decode_args);
@@ -49321,7 +54722,7 @@ var AutoTokenizer = class {
    * @returns {Promise<PreTrainedTokenizer>} The loaded tokenizer.
    */
   static async from_pretrained(pretrained_model_name_or_path, { progress_callback = null, config = null, cache_dir = null, local_files_only = false, revision = "main" } = {}) {
-    const [tokenizerJSON, tokenizerConfig] = await loadTokenizer(pretrained_model_name_or_path, {
+    const [tokenizerJSON, tokenizerConfig] = await loadTokenizer2(pretrained_model_name_or_path, {
       progress_callback,
       config,
       cache_dir,
@@ -49342,7 +54743,7 @@ var FEATURE_EXTRACTOR_NAME = "preprocessor_config.json";
 var IMAGE_PROCESSOR_NAME = "preprocessor_config.json";
 var PROCESSOR_NAME = "processor_config.json";
 var CHAT_TEMPLATE_NAME = "chat_template.jinja";
-var Processor = class extends Callable {
+var Processor = class extends Callable2 {
   static classes = ["image_processor_class", "tokenizer_class", "feature_extractor_class"];
   static uses_processor_config = false;
   static uses_chat_template_file = false;
@@ -49503,7 +54904,7 @@ __export(processors_exports, {
   Wav2Vec2ProcessorWithLM: () => Wav2Vec2ProcessorWithLM,
   WhisperProcessor: () => WhisperProcessor
 });
-var FeatureExtractor = class extends Callable {
+var FeatureExtractor = class extends Callable2 {
   /**
    * Create a feature extractor from a parsed `preprocessor_config.json`.
    *
@@ -49902,8 +55303,8 @@ async function spectrogram(waveform, window2, frame_length, hop_length, {
   const num_mel_filters = mel_filters.length;
   let mel_spec = await matmul(
     // TODO: Make `mel_filters` a Tensor during initialization
-    new Tensor2("float32", mel_filters.flat(), [num_mel_filters, num_frequency_bins]),
-    new Tensor2("float32", transposedMagnitudeData, [num_frequency_bins, d1Max])
+    new Tensor22("float32", mel_filters.flat(), [num_mel_filters, num_frequency_bins]),
+    new Tensor22("float32", transposedMagnitudeData, [num_frequency_bins, d1Max])
   );
   if (transpose) {
     mel_spec = mel_spec.transpose(1, 0);
@@ -50186,7 +55587,7 @@ var EncodecFeatureExtractor = class extends FeatureExtractor {
       audio.length / num_channels
     ];
     return {
-      input_values: new Tensor2("float32", audio, shape)
+      input_values: new Tensor22("float32", audio, shape)
     };
   }
 };
@@ -50207,7 +55608,7 @@ var ChatterboxFeatureExtractor = class extends FeatureExtractor {
       /* num_samples */
     ];
     return {
-      input_values: new Tensor2("float32", audio, shape)
+      input_values: new Tensor22("float32", audio, shape)
     };
   }
 };
@@ -50468,7 +55869,7 @@ var ParakeetFeatureExtractor = class extends FeatureExtractor {
     mask_data.fill(1n, 0, features_length);
     return {
       input_features: features.unsqueeze_(0),
-      attention_mask: new Tensor2("int64", mask_data, [1, num_frames])
+      attention_mask: new Tensor22("int64", mask_data, [1, num_frames])
     };
   }
 };
@@ -50711,7 +56112,7 @@ var Gemma4AudioFeatureExtractor = class extends Gemma3nAudioFeatureExtractor {
         feat_data.fill(0, i * num_features, (i + 1) * num_features);
       }
     }
-    result.input_features_mask = new Tensor2("bool", frame_mask, [1, num_frames]);
+    result.input_features_mask = new Tensor22("bool", frame_mask, [1, num_frames]);
     return result;
   }
 };
@@ -50780,7 +56181,7 @@ var MoonshineFeatureExtractor = class extends FeatureExtractor {
       /* num_samples */
     ];
     return {
-      input_values: new Tensor2("float32", audio, shape)
+      input_values: new Tensor22("float32", audio, shape)
     };
   }
 };
@@ -50802,7 +56203,7 @@ var PyAnnoteFeatureExtractor = class extends FeatureExtractor {
       /* num_samples */
     ];
     return {
-      input_values: new Tensor2("float32", audio, shape)
+      input_values: new Tensor22("float32", audio, shape)
     };
   }
   /**
@@ -50958,9 +56359,9 @@ var SeamlessM4TFeatureExtractor = class extends FeatureExtractor {
         padded_data.set(data);
         padded_data.fill(this.config.padding_value, data.length);
         const numPaddedFrames = num_frames2 + pad_size;
-        features = new Tensor2(features.type, padded_data, [numPaddedFrames, num_channels2]);
+        features = new Tensor22(features.type, padded_data, [numPaddedFrames, num_channels2]);
         if (return_attention_mask) {
-          padded_attention_mask = new Tensor2("int64", new BigInt64Array(numPaddedFrames), [
+          padded_attention_mask = new Tensor22("int64", new BigInt64Array(numPaddedFrames), [
             1,
             numPaddedFrames
           ]);
@@ -50987,7 +56388,7 @@ var SeamlessM4TFeatureExtractor = class extends FeatureExtractor {
       } else {
         attention_mask_data.fill(1n);
       }
-      result.attention_mask = new Tensor2("int64", attention_mask_data, [1, reshapedNumFrames]);
+      result.attention_mask = new Tensor22("int64", attention_mask_data, [1, reshapedNumFrames]);
     }
     return result;
   }
@@ -51023,8 +56424,8 @@ var Wav2Vec2FeatureExtractor = class extends FeatureExtractor {
     }
     const shape = [1, input_values.length];
     return {
-      input_values: new Tensor2("float32", input_values, shape),
-      attention_mask: new Tensor2("int64", new BigInt64Array(input_values.length).fill(1n), shape)
+      input_values: new Tensor22("float32", input_values, shape),
+      attention_mask: new Tensor22("int64", new BigInt64Array(input_values.length).fill(1n), shape)
     };
   }
 };
@@ -51825,7 +57226,7 @@ var RawImage = class _RawImage {
     return await canvas.convertToBlob({ type, quality });
   }
   toTensor(channel_format = "CHW") {
-    let tensor2 = new Tensor2("uint8", new Uint8Array(this.data), [this.height, this.width, this.channels]);
+    let tensor2 = new Tensor22("uint8", new Uint8Array(this.data), [this.height, this.width, this.channels]);
     if (channel_format === "HWC") {
     } else if (channel_format === "CHW") {
       tensor2 = tensor2.permute(2, 0, 1);
@@ -52002,12 +57403,12 @@ function patchify(hwc_data, H, W, C, patch_size, max_patches, pooling_kernel_siz
     }
   }
   return {
-    patches: new Tensor2("float32", patch_data, [max_patches, patch_dim]),
-    positions: new Tensor2("int64", pos_data, [max_patches, 2]),
+    patches: new Tensor22("float32", patch_data, [max_patches, patch_dim]),
+    positions: new Tensor22("int64", pos_data, [max_patches, 2]),
     num_soft_tokens: Math.floor(num_patches / pooling_kernel_size ** 2)
   };
 }
-var Gemma4ImageProcessor = class extends Callable {
+var Gemma4ImageProcessor = class extends Callable2 {
   /** @param {Record<string, any>} config */
   constructor(config) {
     super();
@@ -52168,7 +57569,7 @@ ${this.boa_token}${this.audio_token.repeat(this._compute_audio_num_tokens(audio_
     };
   }
 };
-var EmbeddingGemma2VideoProcessor = class extends Callable {
+var EmbeddingGemma2VideoProcessor = class extends Callable2 {
   /** @param {Record<string, any>} config */
   constructor(config) {
     super();
@@ -52314,8 +57715,8 @@ var EmbeddingGemma2Processor = class extends Gemma4Processor {
       input_features_mask.set(x.input_features_mask.data, i * num_frames);
     });
     return {
-      input_features: new Tensor2("float32", input_features, [clips.length, num_frames, feature_size]),
-      input_features_mask: new Tensor2("bool", input_features_mask, [clips.length, num_frames]),
+      input_features: new Tensor22("float32", input_features, [clips.length, num_frames, feature_size]),
+      input_features_mask: new Tensor22("bool", input_features_mask, [clips.length, num_frames]),
       // The audio encoder keeps every 4th frame (two stride-2 convolutions)
       num_soft_tokens_per_audio: outputs.map(({ input_features_mask: { data } }) => {
         let num_tokens = 0;
@@ -52410,7 +57811,7 @@ function post_process_semantic_segmentation(outputs, target_sizes = null) {
       data = interpolate(data, target_size, "bilinear", false);
     }
     const [height, width] = target_size ?? data.dims.slice(-2);
-    const segmentation = new Tensor2("int32", new Int32Array(height * width), [height, width]);
+    const segmentation = new Tensor22("int32", new Int32Array(height * width), [height, width]);
     const buffer = data[0].data;
     const segmentation_data = segmentation.data;
     for (let j2 = 1; j2 < data.dims[0]; ++j2) {
@@ -52476,7 +57877,7 @@ function check_segment_validity(mask_labels, mask_probs, k, mask_threshold = 0.5
 }
 function compute_segments(mask_probs, pred_scores, pred_labels, mask_threshold, overlap_mask_area_threshold, label_ids_to_fuse = null, target_size = null) {
   const [height, width] = target_size ?? mask_probs[0].dims;
-  const segmentation = new Tensor2("int32", new Int32Array(height * width), [height, width]);
+  const segmentation = new Tensor22("int32", new Int32Array(height * width), [height, width]);
   const segments = [];
   if (target_size !== null) {
     for (let i = 0; i < mask_probs.length; ++i) {
@@ -52573,7 +57974,7 @@ function post_process_panoptic_segmentation(outputs, threshold = 0.5, mask_thres
     );
     if (pred_labels_item.length === 0) {
       let [height, width] = target_size ?? mask_logits.dims.slice(-2);
-      let segmentation2 = new Tensor2("int32", new Int32Array(height * width).fill(-1), [height, width]);
+      let segmentation2 = new Tensor22("int32", new Int32Array(height * width).fill(-1), [height, width]);
       toReturn.push({
         segmentation: segmentation2,
         segments_info: []
@@ -52599,7 +58000,7 @@ function post_process_panoptic_segmentation(outputs, threshold = 0.5, mask_thres
 function post_process_instance_segmentation(outputs, threshold = 0.5, target_sizes = null) {
   throw new Error("`post_process_instance_segmentation` is not yet implemented.");
 }
-var ImageProcessor = class extends Callable {
+var ImageProcessor = class extends Callable2 {
   /**
    * Create an image processor from a parsed `preprocessor_config.json`.
    * @param {ImageProcessorConfig} config The configuration object.
@@ -52663,7 +58064,7 @@ var ImageProcessor = class extends Callable {
    */
   async crop_margin(image, gray_threshold = 200) {
     const gray_image = image.clone().grayscale();
-    const minValue = min2(gray_image.data)[0];
+    const minValue = min22(gray_image.data)[0];
     const maxValue = max(gray_image.data)[0];
     const diff = maxValue - minValue;
     if (diff === 0) {
@@ -52927,7 +58328,7 @@ var ImageProcessor = class extends Callable {
         pixelData[i + 2] = temp;
       }
     }
-    const pixel_values = new Tensor2("float32", pixelData, imgDims).permute(2, 0, 1);
+    const pixel_values = new Tensor22("float32", pixelData, imgDims).permute(2, 0, 1);
     return {
       original_size: [srcHeight, srcWidth],
       reshaped_input_size,
@@ -53204,7 +58605,7 @@ var Qwen2VLImageProcessor = class extends ImageProcessor {
       merge_size,
       patch_size
     ).permute(0, 3, 6, 4, 7, 2, 1, 5, 8).view(grid_t * grid_h * grid_w, channel * temporal_patch_size * patch_size * patch_size);
-    const image_grid_thw = new Tensor2("int64", [grid_t, grid_h, grid_w], [1, 3]);
+    const image_grid_thw = new Tensor22("int64", [grid_t, grid_h, grid_w], [1, 3]);
     return {
       pixel_values: flatten_patches,
       image_grid_thw,
@@ -53506,7 +58907,7 @@ function convert_image_to_patches(images, patch_size) {
       }
     }
   }
-  return new Tensor2("float32", result, [B, ph * pw, patch_dim]);
+  return new Tensor22("float32", result, [B, ph * pw, patch_dim]);
 }
 function pad_along_first_dim(patches, target_length) {
   const [, len22, dim] = patches.dims;
@@ -53519,9 +58920,9 @@ function pad_along_first_dim(patches, target_length) {
       /** @type {Float32Array} */
       patches.data
     );
-    padded = new Tensor2("float32", padded_data, [1, target_length, dim]);
+    padded = new Tensor22("float32", padded_data, [1, target_length, dim]);
   }
-  return { padded, mask: new Tensor2("int64", mask_data, [target_length]) };
+  return { padded, mask: new Tensor22("int64", mask_data, [target_length]) };
 }
 var Lfm2VlImageProcessor = class extends ImageProcessor {
   constructor(config) {
@@ -53657,7 +59058,7 @@ var Lfm2VlImageProcessor = class extends ImageProcessor {
     const result = {
       pixel_values: cat(all_pixel_values, 0),
       pixel_attention_mask: stack(all_pixel_masks, 0),
-      spatial_shapes: new Tensor2("int64", BigInt64Array.from(all_spatial_shapes.flat(), BigInt), [
+      spatial_shapes: new Tensor22("int64", BigInt64Array.from(all_spatial_shapes.flat(), BigInt), [
         all_spatial_shapes.length,
         2
       ])
@@ -53830,7 +59231,7 @@ var Phi3VImageProcessor = class extends ImageProcessor {
     }
     const pixel_values = stack(all_pixel_values, 0);
     const sizes = reshaped_input_sizes.map((x) => x.map((y) => IMAGE_SIZE * ceil(y / IMAGE_SIZE)));
-    const image_sizes = new Tensor2("int64", sizes.flat(), [num_images, 2]);
+    const image_sizes = new Tensor22("int64", sizes.flat(), [num_images, 2]);
     const num_img_tokens = sizes.map(
       ([height, width]) => this.calc_num_image_tokens_from_image_size(width, height)
     );
@@ -53903,7 +59304,7 @@ var SamImageProcessor = class extends ImageProcessor {
         }
       }
     }
-    return new Tensor2("float32", Float32Array.from(input_points.flat(Infinity)), shape);
+    return new Tensor22("float32", Float32Array.from(input_points.flat(Infinity)), shape);
   }
   /**
    *
@@ -53924,7 +59325,7 @@ var SamImageProcessor = class extends ImageProcessor {
     if (shape.some((x, i) => x !== input_points.dims[i])) {
       throw Error(`The first ${shape.length} dimensions of 'input_points' and 'input_labels' must be the same.`);
     }
-    return new Tensor2("int64", input_labels.flat(Infinity).map(BigInt), shape);
+    return new Tensor22("int64", input_labels.flat(Infinity).map(BigInt), shape);
   }
   /**
    * @param {any[]} images The URL(s) of the image(s) to extract features from.
@@ -54007,7 +59408,7 @@ var SamImageProcessor = class extends ImageProcessor {
             binarizedMaskData[i2] = 1;
           }
         }
-        interpolated_mask = new Tensor2("bool", binarizedMaskData, interpolated_mask.dims);
+        interpolated_mask = new Tensor22("bool", binarizedMaskData, interpolated_mask.dims);
       }
       output_masks.push(interpolated_mask);
     }
@@ -54509,7 +59910,7 @@ var GraniteSpeechProcessor = class extends Processor {
       audio_inputs["input_features"] = input_features;
       const audio_embed_size = this._get_num_audio_features(audio.length);
       const mask_data = new Uint8Array(audio_embed_size).fill(1);
-      audio_inputs["input_features_mask"] = new Tensor2("bool", mask_data, [1, audio_embed_size]);
+      audio_inputs["input_features_mask"] = new Tensor22("bool", mask_data, [1, audio_embed_size]);
       const audio_token = this.config.audio_token ?? "<|audio|>";
       if (!text.includes(audio_token)) {
         throw new Error(`The input text does not contain the audio token ${audio_token}.`);
@@ -54762,10 +60163,10 @@ var VLChatProcessor = class extends Processor {
     }
     const dims = [1, input_ids.length];
     const final = {
-      input_ids: new Tensor2("int64", input_ids, dims),
-      attention_mask: new Tensor2("int64", new Array(input_ids.length).fill(1), dims),
-      images_seq_mask: new Tensor2("bool", images_seq_mask, dims),
-      images_emb_mask: new Tensor2("bool", new Array(num_images * this.num_image_tokens).fill(true), [
+      input_ids: new Tensor22("int64", input_ids, dims),
+      attention_mask: new Tensor22("int64", new Array(input_ids.length).fill(1), dims),
+      images_seq_mask: new Tensor22("bool", images_seq_mask, dims),
+      images_emb_mask: new Tensor22("bool", new Array(num_images * this.num_image_tokens).fill(true), [
         1,
         num_images,
         this.num_image_tokens
@@ -55383,7 +60784,7 @@ var VoxtralRealtimeProcessor = class extends Processor {
         const num_input_tokens = 1 + num_pad_tokens;
         const input_ids_data = new BigInt64Array(num_input_tokens).fill(BigInt(STREAMING_PAD_TOKEN_ID));
         input_ids_data[0] = 1n;
-        const input_ids = new Tensor2("int64", input_ids_data, [1, num_input_tokens]);
+        const input_ids = new Tensor22("int64", input_ids_data, [1, num_input_tokens]);
         return {
           input_ids,
           ...audio_encoding
@@ -55939,7 +61340,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
     for (const path32 of chunkNames) {
       const fullPath = `${options2.subfolder ?? ""}/${path32}`;
       externalDataPromises.push(
-        new Promise(async (resolve6, reject) => {
+        new Promise(async (resolve8, reject) => {
           const data = await getModelFile(
             pretrained_model_name_or_path,
             fullPath,
@@ -55947,7 +61348,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
             options2,
             return_path
           );
-          resolve6(data instanceof Uint8Array ? { path: path32, data } : path32);
+          resolve8(data instanceof Uint8Array ? { path: path32, data } : path32);
         })
       );
     }
@@ -56056,7 +61457,7 @@ async function constructSessions(pretrained_model_name_or_path, names, options2,
 function replaceTensors(obj) {
   for (let prop in obj) {
     if (isONNXTensor(obj[prop])) {
-      obj[prop] = new Tensor2(obj[prop]);
+      obj[prop] = new Tensor22(obj[prop]);
     } else if (typeof obj[prop] === "object") {
       replaceTensors(obj[prop]);
     }
@@ -56106,7 +61507,7 @@ function validateInputs(session, inputs) {
   const missingInputs = [];
   for (const inputName of session.inputNames) {
     const tensor2 = inputs[inputName];
-    if (!(tensor2 instanceof Tensor2)) {
+    if (!(tensor2 instanceof Tensor22)) {
       missingInputs.push(inputName);
       continue;
     }
@@ -56242,7 +61643,7 @@ var ImageMattingOutput = class extends ModelOutput {
     this.alphas = alphas;
   }
 };
-var LogitsProcessor = class extends Callable {
+var LogitsProcessor = class extends Callable2 {
   /**
    * Apply the processor to the input logits.
    *
@@ -56255,7 +61656,7 @@ var LogitsProcessor = class extends Callable {
     throw Error("`_call` should be implemented in a subclass");
   }
 };
-var LogitsWarper = class extends Callable {
+var LogitsWarper = class extends Callable2 {
   /**
    * Apply the processor to the input logits.
    *
@@ -56268,7 +61669,7 @@ var LogitsWarper = class extends Callable {
     throw Error("`_call` should be implemented in a subclass");
   }
 };
-var LogitsProcessorList = class extends Callable {
+var LogitsProcessorList = class extends Callable2 {
   /**
    * Constructs a new instance of `LogitsProcessorList`.
    */
@@ -57115,7 +62516,7 @@ var GenerationConfig = class {
     Object.assign(this, pick(config, Object.getOwnPropertyNames(this)));
   }
 };
-var StoppingCriteria = class extends Callable {
+var StoppingCriteria = class extends Callable2 {
   /**
    *
    * @param {number[][]} input_ids (`number[][]` of shape `(batch_size, sequence_length)`):
@@ -57129,7 +62530,7 @@ var StoppingCriteria = class extends Callable {
     throw Error("StoppingCriteria needs to be subclassed");
   }
 };
-var StoppingCriteriaList = class _StoppingCriteriaList extends Callable {
+var StoppingCriteriaList = class _StoppingCriteriaList extends Callable2 {
   /**
    * Constructs a new instance of `StoppingCriteriaList`.
    */
@@ -57213,7 +62614,7 @@ var EosTokenCriteria = class extends StoppingCriteria {
     });
   }
 };
-var LogitsSampler = class extends Callable {
+var LogitsSampler = class extends Callable2 {
   /**
    * Creates a new Sampler object with the specified generation config.
    * @param {GenerationConfig} generation_config The generation config.
@@ -57363,7 +62764,7 @@ var _DynamicCache = class {
         throw new TypeError(`Key "${key}" conflicts with an existing property on DynamicCache`);
       }
       const value = entries[key];
-      if (!(value instanceof Tensor2)) {
+      if (!(value instanceof Tensor22)) {
         throw new TypeError(`Expected a Tensor for key "${key}", got ${typeof value}`);
       }
       this[key] = value;
@@ -57671,7 +63072,7 @@ function registerTaskMappings(mappings) {
   MODEL_MAPPING_NAMES = mappings;
 }
 function toI64Tensor(items) {
-  if (items instanceof Tensor2) {
+  if (items instanceof Tensor22) {
     return items;
   }
   if (items.length === 0) {
@@ -57683,16 +63084,16 @@ function toI64Tensor(items) {
         "Unable to create tensor, you should probably activate truncation and/or padding with 'padding=True' and/or 'truncation=True' to have batched tensors with the same length."
       );
     }
-    return new Tensor2("int64", BigInt64Array.from(items.flat().map((x) => BigInt(x))), [
+    return new Tensor22("int64", BigInt64Array.from(items.flat().map((x) => BigInt(x))), [
       items.length,
       items[0].length
     ]);
   } else {
-    return new Tensor2("int64", BigInt64Array.from(items.map((x) => BigInt(x))), [1, items.length]);
+    return new Tensor22("int64", BigInt64Array.from(items.map((x) => BigInt(x))), [1, items.length]);
   }
 }
 function boolTensor(value) {
-  return new Tensor2("bool", [value], [1]);
+  return new Tensor22("bool", [value], [1]);
 }
 var MODEL_RUNTIME_CONFIG = {
   [MODEL_TYPES.DecoderOnly]: {
@@ -57779,7 +63180,7 @@ function resolveTypeConfig(modelName, config) {
 var MODEL_TYPE_MAPPING = /* @__PURE__ */ new Map();
 var MODEL_NAME_TO_CLASS_MAPPING = /* @__PURE__ */ new Map();
 var MODEL_CLASS_TO_NAME_MAPPING = /* @__PURE__ */ new Map();
-var PreTrainedModel = class extends Callable {
+var PreTrainedModel = class extends Callable2 {
   main_input_name = "input_ids";
   forward_params = ["input_ids", "attention_mask"];
   _return_dict_in_generate_keys = null;
@@ -58086,7 +63487,7 @@ var PreTrainedModel = class extends Callable {
    */
   _update_model_kwargs_for_generation({ generated_input_ids, outputs, model_inputs, is_encoder_decoder }) {
     model_inputs["past_key_values"] = getPastKeyValues(outputs, model_inputs.past_key_values);
-    model_inputs["input_ids"] = new Tensor2("int64", generated_input_ids.flat(), [generated_input_ids.length, 1]);
+    model_inputs["input_ids"] = new Tensor22("int64", generated_input_ids.flat(), [generated_input_ids.length, 1]);
     if (!is_encoder_decoder) {
       model_inputs.attention_mask = cat(
         [model_inputs.attention_mask, ones([model_inputs.attention_mask.dims[0], 1])],
@@ -58177,7 +63578,7 @@ var PreTrainedModel = class extends Callable {
     generation_config
   }) {
     let { decoder_input_ids, ...model_inputs } = model_kwargs;
-    if (!(decoder_input_ids instanceof Tensor2)) {
+    if (!(decoder_input_ids instanceof Tensor22)) {
       if (!decoder_input_ids) {
         decoder_start_token_id ??= bos_token_id;
         if (this.config.model_type === "musicgen") {
@@ -58329,7 +63730,7 @@ var PreTrainedModel = class extends Callable {
     if (streamer) {
       streamer.end();
     }
-    const sequences = new Tensor2("int64", all_input_ids.flat(), [all_input_ids.length, all_input_ids[0].length]);
+    const sequences = new Tensor22("int64", all_input_ids.flat(), [all_input_ids.length, all_input_ids[0].length]);
     const past_key_values = getPastKeyValues(outputs, model_inputs.past_key_values);
     const cachedTensors = new Set(Object.values(past_key_values));
     for (const tensor2 of Object.values(outputs)) {
@@ -58500,7 +63901,7 @@ function addPastKeyValues(self2, decoderFeeds, pastKeyValues) {
     const shape = resolveCacheShape(meta.shape, symbols);
     const size = shape.reduce((a, b) => a * b, 1);
     const cls = DataTypeMap[meta.type];
-    const t = new Tensor2(meta.type, new cls(size), shape);
+    const t = new Tensor22(meta.type, new cls(size), shape);
     decoderFeeds[meta.name] = t;
     entries[meta.name] = t;
   }
@@ -58514,7 +63915,7 @@ function setNumLogitsToKeep(self2, model_inputs, value) {
   if (model_inputs.num_logits_to_keep) return;
   const session = self2.sessions["decoder_model_merged"] ?? self2.sessions["model"];
   if (session?.inputNames.includes("num_logits_to_keep")) {
-    model_inputs.num_logits_to_keep = new Tensor2("int64", [value], []);
+    model_inputs.num_logits_to_keep = new Tensor22("int64", [value], []);
   }
 }
 async function decoder_forward(self2, model_inputs, is_encoder_decoder = false) {
@@ -58663,7 +64064,7 @@ function cumsum_masked_fill(attention_mask, start_index = 0) {
 function create_position_ids(model_inputs, past_key_values = null, start_index = 0) {
   const { input_ids, inputs_embeds, attention_mask } = model_inputs;
   const { data, dims } = cumsum_masked_fill(attention_mask, start_index);
-  let position_ids = new Tensor2("int64", data, dims);
+  let position_ids = new Tensor22("int64", data, dims);
   if (past_key_values) {
     const offset = -(input_ids ?? inputs_embeds).dims.at(1);
     position_ids = position_ids.slice(null, [offset, null]);
@@ -58812,7 +64213,7 @@ __export(models_exports, {
   BertForQuestionAnswering: () => BertForQuestionAnswering,
   BertForSequenceClassification: () => BertForSequenceClassification,
   BertForTokenClassification: () => BertForTokenClassification,
-  BertModel: () => BertModel2,
+  BertModel: () => BertModel,
   BertPreTrainedModel: () => BertPreTrainedModel,
   BlenderbotForConditionalGeneration: () => BlenderbotForConditionalGeneration,
   BlenderbotModel: () => BlenderbotModel,
@@ -59540,7 +64941,7 @@ var BeitForImageClassification = class extends BeitPreTrainedModel {
 };
 var BertPreTrainedModel = class extends PreTrainedModel {
 };
-var BertModel2 = class extends BertPreTrainedModel {
+var BertModel = class extends BertPreTrainedModel {
 };
 var BertForMaskedLM = class extends BertPreTrainedModel {
   /**
@@ -59712,14 +65113,14 @@ var ChatterboxModel = class extends ChatterboxPreTrainedModel {
       const expected_inputs = this.sessions["embed_tokens"].inputNames;
       const embed_model_inputs = { input_ids };
       if (expected_inputs.includes("exaggeration")) {
-        if (!(exaggeration instanceof Tensor2)) {
+        if (!(exaggeration instanceof Tensor22)) {
           const batch_size = input_ids.dims[0];
           if (exaggeration == null) {
             exaggeration = full([batch_size], 0.5);
           } else if (typeof exaggeration === "number") {
             exaggeration = full([batch_size], exaggeration);
           } else if (Array.isArray(exaggeration)) {
-            exaggeration = new Tensor2("float32", exaggeration, [batch_size]);
+            exaggeration = new Tensor22("float32", exaggeration, [batch_size]);
           } else {
             throw new Error("Unsupported type for `exaggeration` input");
           }
@@ -59772,14 +65173,14 @@ var ChatterboxModel = class extends ChatterboxPreTrainedModel {
           },
           (_, i) => input_ids[i].length - input_ids[i].findLastIndex((x) => x == START_SPEECH_TOKEN) - 1
         );
-        model_inputs.position_ids = new Tensor2("int64", position_ids, [input_ids.length, 1]);
+        model_inputs.position_ids = new Tensor22("int64", position_ids, [input_ids.length, 1]);
       } else {
         const batched_input_ids = model_inputs.input_ids.tolist();
         const position_ids_list = batched_input_ids.map((ids) => {
           let position = 0;
           return ids.map((id) => id >= START_SPEECH_TOKEN ? 0 : position++);
         });
-        model_inputs.position_ids = new Tensor2("int64", position_ids_list.flat(), model_inputs.input_ids.dims);
+        model_inputs.position_ids = new Tensor22("int64", position_ids_list.flat(), model_inputs.input_ids.dims);
       }
     }
     if (model_inputs.input_ids.dims[1] === 1) {
@@ -60464,7 +65865,7 @@ var EmbeddingGemma2Model = class extends EmbeddingGemma2PreTrainedModel {
     const token_ids = { image: image_token_id, video: video_token_id, audio: audio_token_id };
     for (const [modality, token_id] of Object.entries(token_ids)) {
       const name = `${modality}_features`;
-      features[name] ??= new Tensor2("float32", new Float32Array(0), [0, text_config.hidden_size]);
+      features[name] ??= new Tensor22("float32", new Float32Array(0), [0, text_config.hidden_size]);
       let num_tokens = 0;
       for (const id of input_ids.data) {
         if (Number(id) === token_id) ++num_tokens;
@@ -60899,8 +66300,8 @@ var Qwen2VLForConditionalGeneration = class extends Qwen2VLPreTrainedModel {
         (_, i) => max(data.subarray(dims[1] * i, dims[1] * (i + 1)))[0] + 1n + BigInt(dims[1])
       );
       return [
-        new Tensor2("int64", position_ids, [3, ...dims]),
-        new Tensor2("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
+        new Tensor22("int64", position_ids, [3, ...dims]),
+        new Tensor22("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
       ];
     } else {
       const [batch_size, seq_length] = input_ids.dims;
@@ -60908,7 +66309,7 @@ var Qwen2VLForConditionalGeneration = class extends Qwen2VLPreTrainedModel {
         { length: 3 * batch_size * seq_length },
         (_, i) => BigInt(Math.floor(i % seq_length / batch_size))
       );
-      return [new Tensor2("int64", position_ids, [3, ...input_ids.dims]), zeros([batch_size, 1])];
+      return [new Tensor22("int64", position_ids, [3, ...input_ids.dims]), zeros([batch_size, 1])];
     }
   }
   /**
@@ -61089,8 +66490,8 @@ var Qwen2VLForConditionalGeneration = class extends Qwen2VLPreTrainedModel {
         mrope_position_deltas.push(max(llm_positions)[0] + 1 - total_input_ids[i].length);
       }
       return [
-        new Tensor2("int64", position_ids_list.flat(Infinity), [3, input_ids.dims[0], input_ids.dims[1]]),
-        new Tensor2("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
+        new Tensor22("int64", position_ids_list.flat(Infinity), [3, input_ids.dims[0], input_ids.dims[1]]),
+        new Tensor22("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
       ];
     } else {
       return this._get_text_only_rope_index(input_ids, attention_mask);
@@ -61988,12 +67389,12 @@ var MultiModalityCausalLM = class extends MultiModalityPreTrainedModel {
       const num_text_tokens = 1;
       const has_image = num_img_tokens > 0 ? 1 : 0;
       const batch_size = 1;
-      model_inputs.images_seq_mask = new Tensor2(
+      model_inputs.images_seq_mask = new Tensor22(
         "bool",
         new Array(num_img_tokens + num_text_tokens).fill(true).fill(false, 0, num_text_tokens),
         [batch_size, num_img_tokens + num_text_tokens]
       );
-      model_inputs.images_emb_mask = new Tensor2("bool", new Array(num_img_tokens).fill(!!has_image), [
+      model_inputs.images_emb_mask = new Tensor22("bool", new Array(num_img_tokens).fill(!!has_image), [
         batch_size,
         1,
         num_img_tokens
@@ -62075,7 +67476,7 @@ var MusicgenForConditionalGeneration = class extends PreTrainedModel {
     }
     const batch_size = Math.floor(bs_x_codebooks / num_codebooks);
     const inferred = newDataSize / (batch_size * num_codebooks);
-    return new Tensor2(outputs.type, outputs.data.slice(0, newDataSize), [batch_size, num_codebooks, inferred]);
+    return new Tensor22(outputs.type, outputs.data.slice(0, newDataSize), [batch_size, num_codebooks, inferred]);
   }
   prepare_inputs_for_generation(input_ids, model_inputs, generation_config) {
     const pad_token_id = BigInt(this.config.decoder.pad_token_id);
@@ -62315,7 +67716,7 @@ var Phi3VForCausalLM = class extends Phi3VPreTrainedModel {
         }));
       } else {
         const hidden_size = this.config.normalized_config.hidden_size;
-        image_features = new Tensor2("float32", [], [0, hidden_size]);
+        image_features = new Tensor22("float32", [], [0, hidden_size]);
       }
       ({ inputs_embeds } = await sessionRun(this.sessions["prepare_inputs_embeds"], {
         input_ids,
@@ -62844,7 +68245,7 @@ var SpeechT5ForTextToSpeech = class extends SpeechT5PreTrainedModel {
       if (decoder_outputs) {
         output_sequence = decoder_outputs.output_sequence_out;
       } else {
-        output_sequence = new Tensor2("float32", new Float32Array(num_mel_bins), [1, 1, num_mel_bins]);
+        output_sequence = new Tensor22("float32", new Float32Array(num_mel_bins), [1, 1, num_mel_bins]);
       }
       let decoderFeeds = {
         use_cache_branch,
@@ -62959,7 +68360,7 @@ var SupertonicForConditionalGeneration = class extends SupertonicPreTrainedModel
     for (let i = 0; i < batch_size; ++i) {
       latentMaskData.fill(1n, i * maxLatentLen, i * maxLatentLen + latentLengths[i]);
     }
-    const latent_mask = new Tensor2("int64", latentMaskData, [batch_size, maxLatentLen]);
+    const latent_mask = new Tensor22("int64", latentMaskData, [batch_size, maxLatentLen]);
     const latentChannels = latent_dim * chunk_compress_factor;
     const latentStride = latentChannels * maxLatentLen;
     let noisy_latents = randn([batch_size, latentChannels, maxLatentLen]);
@@ -63222,10 +68623,10 @@ function createEncoderState(model, input_features) {
     const shape = resolveCacheShape(meta.shape, enc_symbols);
     const size = shape.reduce((a, b) => a * b, 1);
     const cls = DataTypeMap[meta.type];
-    enc_kv_cache[meta.name] = new Tensor2(meta.type, new cls(size), shape);
+    enc_kv_cache[meta.name] = new Tensor22(meta.type, new cls(size), shape);
   }
   const padding_cls = DataTypeMap[padding_type];
-  const enc_padding_cache = new Tensor2(padding_type, new padding_cls(PADDING_CACHE_CHANNELS * CONV1_LEFT_PAD), [
+  const enc_padding_cache = new Tensor22(padding_type, new padding_cls(PADDING_CACHE_CHANNELS * CONV1_LEFT_PAD), [
     1,
     PADDING_CACHE_CHANNELS,
     CONV1_LEFT_PAD
@@ -63251,7 +68652,7 @@ function createEncoderState(model, input_features) {
 async function encodeChunk(s, chunk_features) {
   const audio_seq_len = chunk_features.dims[2];
   const conv2_output_len = Math.floor((CONV2_LEFT_PAD + audio_seq_len - 3) / 2) + 1;
-  const position_ids = new Tensor2(
+  const position_ids = new Tensor22(
     "int64",
     BigInt64Array.from({ length: conv2_output_len }, (_, i) => BigInt(s.enc_past_seq_len + i)),
     [1, conv2_output_len]
@@ -63588,7 +68989,7 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
     ...kwargs
   }) {
     generation_config = this._prepare_generation_config(generation_config, kwargs);
-    const init_tokens = kwargs.decoder_input_ids instanceof Tensor2 ? prepareTensorForDecode(kwargs.decoder_input_ids) : kwargs.decoder_input_ids ?? this._retrieve_init_tokens(generation_config);
+    const init_tokens = kwargs.decoder_input_ids instanceof Tensor22 ? prepareTensorForDecode(kwargs.decoder_input_ids) : kwargs.decoder_input_ids ?? this._retrieve_init_tokens(generation_config);
     if (generation_config.return_timestamps) {
       logits_processor ??= new LogitsProcessorList();
       logits_processor.push(new WhisperTimeStampLogitsProcessor(generation_config, init_tokens));
@@ -63675,7 +69076,7 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
         for (let m = 0; m < n_mels; ++m) {
           padded_data.set(src.subarray(m * segment_frames, (m + 1) * segment_frames), m * num_segment_frames);
         }
-        segment_features = new Tensor2("float32", padded_data, [1, n_mels, num_segment_frames]);
+        segment_features = new Tensor22("float32", padded_data, [1, n_mels, num_segment_frames]);
       } else {
         segment_features = segment_input;
       }
@@ -63757,15 +69158,15 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
     allTokens.push(eos_token_id);
     const full_sequence = [...init_tokens, ...allTokens];
     if (return_token_timestamps) {
-      const sequences = new Tensor2("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
+      const sequences = new Tensor22("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
       const full_timestamps = [...new Array(init_tokens.length).fill(0), ...allTokenTimestamps, 0];
-      const token_timestamps = new Tensor2("float32", new Float32Array(full_timestamps), [
+      const token_timestamps = new Tensor22("float32", new Float32Array(full_timestamps), [
         1,
         full_timestamps.length
       ]);
       return { sequences, token_timestamps };
     }
-    return new Tensor2("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
+    return new Tensor22("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
   }
   /**
    * Calculates token-level timestamps using the encoder-decoder cross-attentions and
@@ -63836,7 +69237,7 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
     const croppedWeights = num_input_ids > 0 ? smoothedWeights.slice(null, null, [num_input_ids, smoothedWeights.dims[2]], null) : smoothedWeights;
     const batchedMatrices = [mean(croppedWeights, 1)];
     const timestampsShape = generate_outputs.sequences.dims;
-    const timestamps = new Tensor2(
+    const timestamps = new Tensor22(
       "float32",
       new Float32Array(timestampsShape[0] * timestampsShape[1]),
       timestampsShape
@@ -64838,7 +70239,7 @@ function get_bounding_box(box, asInteger) {
   const [xmin, ymin, xmax, ymax] = box;
   return { xmin, ymin, xmax, ymax };
 }
-var Pipeline = class extends Callable {
+var Pipeline = class extends Callable2 {
   /**
    * Create a new Pipeline.
    * @param {Object} options An object containing the following properties:
@@ -64868,7 +70269,7 @@ Pipeline {
     });
     const outputs = await this.model(model_inputs);
     const { problem_type, id2label } = this.model.config;
-    const function_to_apply = problem_type === "multi_label_classification" ? (batch) => batch.sigmoid() : (batch) => new Tensor2("float32", softmax(batch.data), batch.dims);
+    const function_to_apply = problem_type === "multi_label_classification" ? (batch) => batch.sigmoid() : (batch) => new Tensor22("float32", softmax(batch.data), batch.dims);
     const toReturn = [];
     for (const batch of outputs.logits) {
       const output = function_to_apply(batch);
@@ -65045,7 +70446,7 @@ Pipeline {
         throw Error(`Mask token (${mask_token}) not found in text.`);
       }
       const itemLogits = logits[i][mask_token_index];
-      const scores = await topk(new Tensor2("float32", softmax(itemLogits.data), itemLogits.dims), top_k);
+      const scores = await topk(new Tensor22("float32", softmax(itemLogits.data), itemLogits.dims), top_k);
       const values = scores[0].tolist();
       const indices = scores[1].tolist();
       toReturn.push(
@@ -65312,7 +70713,7 @@ Pipeline {
       const inputs = await this.processor(aud);
       const output = await this.model(inputs);
       const logits = output.logits[0];
-      const scores = await topk(new Tensor2("float32", softmax(logits.data), logits.dims), top_k);
+      const scores = await topk(new Tensor22("float32", softmax(logits.data), logits.dims), top_k);
       const values = scores[0].tolist();
       const indices = scores[1].tolist();
       const vals = indices.map((x, i) => ({
@@ -65571,8 +70972,8 @@ Pipeline {
       speaker_embeddings = new Float32Array(await (await env.fetch(speaker_embeddings)).arrayBuffer());
     }
     if (speaker_embeddings instanceof Float32Array) {
-      speaker_embeddings = new Tensor2("float32", speaker_embeddings, [speaker_embeddings.length]);
-    } else if (!(speaker_embeddings instanceof Tensor2)) {
+      speaker_embeddings = new Tensor22("float32", speaker_embeddings, [speaker_embeddings.length]);
+    } else if (!(speaker_embeddings instanceof Tensor22)) {
       throw new Error("Speaker embeddings must be a `Tensor`, `Float32Array`, `string`, or `URL`.");
     }
     if (batch_size > 1) {
@@ -65700,7 +71101,7 @@ Pipeline {
     const { id2label } = this.model.config;
     const toReturn = [];
     for (const batch of output.logits) {
-      const scores = await topk(new Tensor2("float32", softmax(batch.data), batch.dims), top_k);
+      const scores = await topk(new Tensor22("float32", softmax(batch.data), batch.dims), top_k);
       const values = scores[0].tolist();
       const indices = scores[1].tolist();
       const vals = indices.map((x, i) => ({
@@ -66325,8 +71726,8 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory())
-    return localFiles(resolve(nameOrPath), opts.requireTokenizer ?? true);
+  if (existsSync4(nameOrPath) && statSync(nameOrPath).isDirectory())
+    return localFiles(resolve3(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(
       nameOrPath,
@@ -66336,7 +71737,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at2 = (f2) => existsSync(join2(dir, f2)) ? join2(dir, f2) : void 0;
+  const at2 = (f2) => existsSync4(join7(dir, f2)) ? join7(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config)
     throw new ModelError(
@@ -66382,13 +71783,13 @@ function hubHost(hubUrl) {
 async function hubFiles(id, opts) {
   const host = hubHost(opts.hubUrl);
   const revision = opts.revision ?? "main";
-  const dir = revision === "main" ? join2(opts.cacheDir, id) : join2(opts.cacheDir, id, revision);
+  const dir = revision === "main" ? join7(opts.cacheDir, id) : join7(opts.cacheDir, id, revision);
   env.remoteHost = host;
   env.cacheDir = opts.cacheDir;
   env.useFSCache = true;
   env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  if (!existsSync(join2(dir, "config.json"))) {
+  if (!existsSync4(join7(dir, "config.json"))) {
     try {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
@@ -66404,7 +71805,7 @@ async function hubFiles(id, opts) {
       );
     }
   }
-  const fetchFile = (file) => fetchToCache(host, id, revision, file, join2(dir, file));
+  const fetchFile = (file) => fetchToCache(host, id, revision, file, join7(dir, file));
   const weights = await fetchFile("model.safetensors");
   if (!weights) {
     const bin = await probe(host, id, revision, "pytorch_model.bin");
@@ -66418,11 +71819,11 @@ async function hubFiles(id, opts) {
   if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt)
     throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile("tokenizer_config.json");
-  return { dir, config: join2(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
+  return { dir, config: join7(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
 function fileUrl(host, id, revision, file) {
-  const path10 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
-  return new URL(`${path10}${path10.endsWith("/") ? "" : "/"}${file}`, host).toString();
+  const path9 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
+  return new URL(`${path9}${path9.endsWith("/") ? "" : "/"}${file}`, host).toString();
 }
 function headers(url2) {
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
@@ -66436,9 +71837,9 @@ async function probe(host, id, revision, file) {
   return !!res && res.status >= 200 && res.status < 300;
 }
 async function fetchToCache(host, id, revision, file, dest) {
-  if (existsSync(dest)) return dest;
+  if (existsSync4(dest)) return dest;
   const absent = `${dest}.absent`;
-  if (existsSync(absent)) return void 0;
+  if (existsSync4(absent)) return void 0;
   const url2 = fileUrl(host, id, revision, file);
   let res;
   try {
@@ -66451,8 +71852,8 @@ async function fetchToCache(host, id, revision, file, dest) {
   }
   if (res.status === 404) {
     await res.body?.cancel();
-    mkdirSync2(dirname2(dest), { recursive: true });
-    writeFileSync2(absent, "");
+    mkdirSync5(dirname4(dest), { recursive: true });
+    writeFileSync4(absent, "");
     return void 0;
   }
   if (!res.ok || !res.body) {
@@ -66460,7 +71861,7 @@ async function fetchToCache(host, id, revision, file, dest) {
     const hint = res.status === 401 || res.status === 403 ? " (private or gated model: set HF_TOKEN)" : "";
     throw new ModelError(id, `downloading ${url2} failed: HTTP ${res.status}${hint}`);
   }
-  mkdirSync2(dirname2(dest), { recursive: true });
+  mkdirSync5(dirname4(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
   try {
     await pipeline(Readable2.fromWeb(res.body), createWriteStream(tmp));
@@ -66468,4076 +71869,652 @@ async function fetchToCache(host, id, revision, file, dest) {
     if (Number.isFinite(want) && statSync(tmp).size !== want) {
       throw new ModelError(id, `downloading ${url2}: got ${statSync(tmp).size} of ${want} bytes; try again`);
     }
-    renameSync2(tmp, dest);
+    renameSync3(tmp, dest);
   } catch (e) {
-    rmSync2(tmp, { force: true });
+    rmSync4(tmp, { force: true });
     if (e instanceof ModelError) throw e;
     throw new ModelError(id, `downloading ${url2} failed: ${e.message}`);
   }
   return dest;
 }
 
-// src/util/markdown-safe.ts
-function noMentions(text) {
-  return text.replace(/@(?=[A-Za-z0-9_-])/g, "@​");
-}
-function safeUrl(u) {
-  if (!u) return void 0;
-  try {
-    const url2 = new URL(u);
-    if (url2.protocol !== "https:" && url2.protocol !== "http:") return void 0;
-    return url2.toString().replace(/[()<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  } catch {
-    return void 0;
+// src/data/readers/errors.ts
+var DataFileError = class extends Error {
+  constructor(file, message, line) {
+    super(message);
+    this.file = file;
+    this.line = line;
   }
-}
-
-// src/report/escape.ts
-var ENTITY = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "|": "&#124;",
-  "#": "&#35;"
+  file;
+  line;
+  name = "DataFileError";
 };
-function md(text) {
-  return noMentions(
-    String(text).replace(/\r\n|\r|\n/g, " ").replace(/[&<>"'|#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~$]/g, (c) => "\\" + c)
-  );
-}
-function mdLink(text, url2) {
-  const safe = safeUrl(url2);
-  return safe ? `[${md(text)}](${safe})` : md(text);
-}
-
-// src/util/duration.ts
-function formatDuration(seconds2) {
-  const s = Math.max(0, Math.round(seconds2));
-  const h = Math.floor(s / 3600), mi = Math.floor(s % 3600 / 60), se = s % 60;
-  return h > 0 ? `${h}h ${mi}m ${se}s` : mi > 0 ? `${mi}m ${se}s` : `${se}s`;
-}
-
-// src/report/markdown.ts
-var n4 = (x) => x === void 0 || !Number.isFinite(x) ? "–" : x.toFixed(4);
-var pct = (x) => x === void 0 || !Number.isFinite(x) ? "–" : (x * 100).toFixed(2) + "%";
-function renderReport(m, opts = {}) {
-  const parts = [
-    header(m, opts),
-    testSection(m),
-    bestSection(m),
-    epochTable(m),
-    curves(m),
-    confusion(m),
-    datasetSection(m),
-    timing(m),
-    artifactsSection(opts.artifacts),
-    flagsSection(m)
-  ];
-  return parts.filter((p) => p.length > 0).join("\n\n") + "\n";
-}
-function header(m, opts) {
-  const r = m.run;
-  const status = r.cancelled ? "cancelled (checkpoint saved)" : r.finishedAt ? "finished" : "running";
-  const rows = [
-    ["Model", md(r.model)],
-    ["Datastore", r.datastore ? md(r.datastore) : "–"],
-    ["Commit", r.commit ? md(r.commit) : "–"],
-    ["Labels", m.labels.map(md).join(", ")],
-    ["Device", md(r.device)]
-  ];
-  for (const g of r.gpu ?? []) {
-    const mem = g.memoryMiB !== void 0 ? `, ${g.memoryMiB} MiB` : "";
-    const drv = g.driver ? `, driver ${md(g.driver)}` : "";
-    rows.push(["GPU", `${md(g.name)}${mem}${drv}`]);
-  }
-  rows.push(["Parameters", r.numParameters.toLocaleString("en-US")], ["Status", status], ["Started", md(r.startedAt)]);
-  if (opts.runUrl) rows.push(["Run", mdLink("workflow run", opts.runUrl)]);
-  return `## Text classification: ${md(r.model)}
-
-${table(["", ""], rows)}`;
-}
-function testSection(m) {
-  const t = m.test;
-  if (!t) return "### Test metrics\n\nNo test split was evaluated.";
-  return `### Test metrics
-
-${metricsTable([["test", t]])}
-
-${perClass(t)}`;
-}
-function metricsTable(rows) {
-  return table(
-    ["split", "accuracy", "precision", "recall", "F1", "loss", "samples"],
-    rows.map(([name, e]) => [
-      name,
-      pct(e.accuracy),
-      n4(e.precision),
-      n4(e.recall),
-      n4(e.f1),
-      n4(e.loss),
-      String(e.samples)
-    ])
-  );
-}
-function perClass(e) {
-  if (e.perClass.length === 0) return "";
-  return `<details><summary>Per-class scores</summary>
-
-${table(
-    ["label", "precision", "recall", "F1", "support"],
-    e.perClass.map((c) => [md(c.label), n4(c.precision), n4(c.recall), n4(c.f1), String(c.support)])
-  )}
-
-</details>`;
-}
-function bestSection(m) {
-  const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
-  if (!best?.validation) return "";
-  const v = best.validation;
-  return `### Best validation epoch: ${best.epoch}
-
-accuracy ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` + (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : "");
-}
-function epochTable(m) {
-  if (m.epochs.length === 0) return "### Epochs\n\nNo epoch finished.";
-  const rows = m.epochs.map((e) => [
-    e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch),
-    String(e.step),
-    n4(e.trainLoss),
-    n4(e.validation?.loss),
-    pct(e.validation?.accuracy),
-    n4(e.validation?.f1),
-    e.seconds.toFixed(1)
-  ]);
-  return `### Epochs
-
-${table(["epoch", "step", "train loss", "val loss", "val accuracy", "val F1", "seconds"], rows)}`;
-}
-function curves(m) {
-  if (m.epochs.length === 0) return "";
-  const xs2 = m.epochs.map((e) => String(e.epoch)).join(", ");
-  const num = (x) => Number.isFinite(x) ? String(+x.toPrecision(6)) : "0";
-  const train = m.epochs.map((e) => num(e.trainLoss));
-  const hasVal = m.epochs.every((e) => e.validation);
-  const valLoss = hasVal ? m.epochs.map((e) => num(e.validation.loss)) : [];
-  const lossChart = [
-    "```mermaid",
-    "xychart-beta",
-    '  title "Loss per epoch (train, validation)"',
-    `  x-axis "epoch" [${xs2}]`,
-    '  y-axis "loss"',
-    `  line [${train.join(", ")}]`,
-    ...hasVal ? [`  line [${valLoss.join(", ")}]`] : [],
-    "```"
-  ].join("\n");
-  if (!hasVal) return `### Curves
-
-${lossChart}`;
-  const acc = m.epochs.map((e) => num(e.validation.accuracy));
-  const accChart = [
-    "```mermaid",
-    "xychart-beta",
-    '  title "Validation accuracy per epoch"',
-    `  x-axis "epoch" [${xs2}]`,
-    '  y-axis "accuracy" 0 --> 1',
-    `  line [${acc.join(", ")}]`,
-    "```"
-  ].join("\n");
-  return `### Curves
-
-${lossChart}
-
-${accChart}`;
-}
-function confusion(m) {
-  const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
-  if (!e || e.confusion.length === 0) return "";
-  const split = m.test ? "test" : `validation, epoch ${m.bestEpoch}`;
-  const label = (i) => md(m.labels[i] ?? String(i));
-  if (e.confusion.length > MAX_MATRIX_LABELS) {
-    const pairs = e.confusion.flatMap((row, t) => row.map((n, p) => ({ t, p, n }))).filter((x) => x.t !== x.p && x.n > 0).sort((a, b) => b.n - a.n).slice(0, TOP_CONFUSIONS);
-    const rows2 = pairs.map((x) => [label(x.t), label(x.p), String(x.n)]);
-    return `### Most frequent confusions (${split})
-
-${e.confusion.length} labels: the full matrix is in metrics.json.
-
-${rows2.length ? table(["true label", "predicted", "count"], rows2) : "No confusions."}`;
-  }
-  const rows = e.confusion.map((row, i) => [`**${label(i)}**`, ...row.map(String)]);
-  return `### Confusion matrix (${split})
-
-Rows: true label; columns: predicted.
-
-${table(["true \\ predicted", ...m.labels.map(md)], rows)}`;
-}
-var MAX_MATRIX_LABELS = 30;
-var TOP_CONFUSIONS = 25;
-function datasetSection(m) {
-  const d = m.dataset;
-  if (!d) return "";
-  const rows = Object.keys(d.rows).map((split) => {
-    const labels = Object.entries(d.labels[split] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(", ");
-    const len3 = d.textLength[split];
-    return [
-      md(split),
-      String(d.rows[split]),
-      labels || "–",
-      len3 ? `${len3.p50} / ${len3.p90} / ${len3.p99} / ${len3.max}` : "–"
-    ];
-  });
-  return `### Dataset
-
-${table(["split", "rows", "labels", "text length p50 / p90 / p99 / max (chars)"], rows)}`;
-}
-function timing(m) {
-  const r = m.run;
-  const items = [`steps: ${r.totalSteps}`];
-  if (r.wallSeconds !== void 0) items.push(`wall time: ${formatDuration(r.wallSeconds)}`);
-  if (r.samplesPerSecond !== void 0) items.push(`throughput: ${r.samplesPerSecond.toFixed(1)} samples/s`);
-  if (r.finishedAt) items.push(`finished: ${md(r.finishedAt)}`);
-  return `### Time
-
-${items.map((i) => `- ${i}`).join("\n")}`;
-}
-function artifactsSection(artifacts) {
-  if (!artifacts?.length) return "";
-  const lines = artifacts.map((a) => {
-    const files = a.files?.length ? `: ${a.files.map(md).join(", ")}` : "";
-    return `- ${mdLink(a.name, a.url)}${files}`;
-  });
-  return `### Artifacts
-
-${lines.join("\n")}`;
-}
-var SECRET = /token|secret|password|key/i;
-function flagsSection(m) {
-  const rows = Object.entries(m.run.flags).filter(([k, v]) => v !== void 0 && !SECRET.test(k)).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [md(k), md(v)]);
-  if (rows.length === 0) return "";
-  return `<details><summary>Flags</summary>
-
-${table(["flag", "value"], rows)}
-
-</details>`;
-}
-function table(head, rows) {
-  return [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`)
-  ].join("\n");
-}
-
-// src/report/tensorboard.ts
-var import_minimal = __toESM(require_minimal2(), 1);
-import { mkdirSync as mkdirSync3 } from "node:fs";
-import { hostname } from "node:os";
-import { join as join3 } from "node:path";
-
-// src/report/crc32c.ts
-var TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? c >>> 1 ^ 2197175160 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-function crc32c(bytes2) {
-  let c = 4294967295;
-  for (let i = 0; i < bytes2.length; i++) c = TABLE[(c ^ bytes2[i]) & 255] ^ c >>> 8;
-  return (c ^ 4294967295) >>> 0;
-}
-function maskedCrc32c(bytes2) {
-  const c = crc32c(bytes2);
-  return ((c >>> 15 | c << 17) >>> 0) + 2726488792 >>> 0;
-}
-
-// src/report/tensorboard.ts
-function encodeEvent(e) {
-  const w = import_minimal.default.Writer.create();
-  w.uint32(1 << 3 | 1).double(e.wallTime);
-  if (e.step !== 0) w.uint32(2 << 3).int64(e.step);
-  if (e.fileVersion !== void 0) w.uint32(3 << 3 | 2).string(e.fileVersion);
-  if (e.scalars) {
-    w.uint32(5 << 3 | 2).fork();
-    for (const s of e.scalars)
-      w.uint32(1 << 3 | 2).fork().uint32(1 << 3 | 2).string(s.tag).uint32(2 << 3 | 5).float(s.value).ldelim();
-    w.ldelim();
-  }
-  return w.finish();
-}
-function frameRecord(data) {
-  const out = new Uint8Array(8 + 4 + data.length + 4);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(data.length), true);
-  view.setUint32(8, maskedCrc32c(out.subarray(0, 8)), true);
-  out.set(data, 12);
-  view.setUint32(12 + data.length, maskedCrc32c(data), true);
-  return out;
-}
-function eventFileBytes(scalars, startWallTime) {
-  const records = [frameRecord(encodeEvent({ wallTime: startWallTime, step: 0, fileVersion: "brain.Event:2" }))];
-  for (const s of scalars)
-    records.push(
-      frameRecord(encodeEvent({ wallTime: s.wallTime, step: s.step, scalars: [{ tag: s.tag, value: s.value }] }))
+function fileSystemError(err, file) {
+  const code = err?.code;
+  if (code === "ENOENT")
+    return new DataFileError(file, `${file} does not exist. Fix: check the file flag and the datastore.`);
+  if (code === "EISDIR")
+    return new DataFileError(
+      file,
+      `${file} is a folder, not a data file. Fix: name a .csv, .tsv or .jsonl file inside it.`
     );
-  const total = records.reduce((a, r) => a + r.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const r of records) {
-    out.set(r, o);
-    o += r.length;
-  }
-  return out;
-}
-var seconds = (t) => t > 1e11 ? t / 1e3 : t;
-function scalarsByRun(events2) {
-  const runs = { train: [], validation: [], test: [] };
-  for (const e of events2) {
-    const wallTime = seconds(e.time);
-    const add = (run, tag, value) => {
-      if (Number.isFinite(value)) runs[run].push({ tag, value, step: e.step, wallTime });
-    };
-    switch (e.type) {
-      case "step":
-        add("train", "loss", e.loss);
-        add("train", "learning_rate", e.lr);
-        add("train", "samples_per_sec", e.samplesPerSec);
-        break;
-      case "epoch":
-        add("train", "epoch_loss", e.trainLoss);
-        add("train", "epoch", e.epoch);
-        break;
-      case "validation":
-      case "test": {
-        const run = e.type;
-        add(run, "loss", e.metrics.loss);
-        add(run, "accuracy", e.metrics.accuracy);
-        add(run, "f1", e.metrics.f1);
-        add(run, "precision", e.metrics.precision);
-        add(run, "recall", e.metrics.recall);
-        break;
-      }
-    }
-  }
-  return runs;
-}
-function writeTensorBoard(events2, logdir, opts = {}) {
-  const runs = scalarsByRun(events2);
-  const start = events2.length ? seconds(events2[0].time) : Date.now() / 1e3;
-  const host = (opts.host ?? hostname()).replace(/[^A-Za-z0-9._-]/g, "_");
-  const written = [];
-  for (const [run, scalars] of Object.entries(runs)) {
-    if (scalars.length === 0) continue;
-    const dir = join3(logdir, run);
-    mkdirSync3(dir, { recursive: true });
-    const file = join3(dir, `events.out.tfevents.${Math.floor(start)}.${host}`);
-    writeFileAtomic(file, eventFileBytes(scalars, start));
-    written.push(file);
-  }
-  return written;
+  if (code === "EACCES")
+    return new DataFileError(file, `${file} cannot be read (permission denied). Fix: check the file's permissions.`);
+  return err;
 }
 
-// src/tokenizer/load.ts
-import { promises as fs6 } from "node:fs";
-import path3 from "node:path";
-
-// src/tokenizer/errors.ts
-var TokenizerError = class extends Error {
-  name = "TokenizerError";
-};
-
-// src/tokenizer/bert-json.ts
-var BERT_DEFAULTS = {
-  doLowerCase: true,
-  stripAccents: null,
-  tokenizeChineseChars: true,
-  unkToken: "[UNK]",
-  sepToken: "[SEP]",
-  padToken: "[PAD]",
-  clsToken: "[CLS]",
-  maskToken: "[MASK]"
-};
-function parseVocabTxt(text) {
-  const lines = text.split("\n");
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  return lines.map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+// src/data/labels.ts
+function buildLabelMap(train) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const ex of train) seen.set(String(ex.label), ex.label);
+  const values = [...seen.values()];
+  const numeric = values.every((v) => typeof v === "number");
+  const labels = numeric ? values.sort((a, b) => a - b).map(String) : values.map(String).sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  return labelMapFromLabels(labels);
 }
-var tokenName = (v) => typeof v === "string" ? v : v && typeof v === "object" && typeof v.content === "string" ? v.content : void 0;
-function bertOptionsFromConfig(config) {
-  const o = { ...BERT_DEFAULTS };
-  if (typeof config.do_lower_case === "boolean") o.doLowerCase = config.do_lower_case;
-  if (typeof config.strip_accents === "boolean" || config.strip_accents === null)
-    o.stripAccents = config.strip_accents;
-  if (typeof config.tokenize_chinese_chars === "boolean") o.tokenizeChineseChars = config.tokenize_chinese_chars;
-  o.unkToken = tokenName(config.unk_token) ?? o.unkToken;
-  o.sepToken = tokenName(config.sep_token) ?? o.sepToken;
-  o.padToken = tokenName(config.pad_token) ?? o.padToken;
-  o.clsToken = tokenName(config.cls_token) ?? o.clsToken;
-  o.maskToken = tokenName(config.mask_token) ?? o.maskToken;
-  return o;
+function labelMapFromLabels(labels) {
+  const label2id = /* @__PURE__ */ Object.create(null);
+  labels.forEach((l, i) => {
+    label2id[l] = i;
+  });
+  return { labels: [...labels], label2id };
 }
-function bertTokenizerJson(vocab, opts, where) {
-  const ids = /* @__PURE__ */ new Map();
-  vocab.forEach((t, i) => ids.set(t, i));
-  const need2 = (tok, role) => {
-    const id = ids.get(tok);
-    if (id === void 0)
-      throw new TokenizerError(
-        `${where}: the ${role} token ${tok} is not in the vocabulary; add it as a line of vocab.txt or set ${role}_token in tokenizer_config.json`
+function applyLabelMap(examples, map, file) {
+  const ids = new Int32Array(examples.length);
+  examples.forEach((ex, i) => {
+    const id = map.label2id[String(ex.label)];
+    if (id === void 0) {
+      throw new DataFileError(
+        file,
+        `${file}: row ${ex.row} has label '${String(ex.label)}', which the training data does not have (known: ${map.labels.map((l) => `'${l}'`).join(", ")}). Fix: correct the label, or add examples of it to the training file.`
       );
-    return id;
+    }
+    ids[i] = id;
+  });
+  return ids;
+}
+function labelConfig(map) {
+  return { id2label: Object.fromEntries(map.labels.map((l, i) => [String(i), l])), label2id: { ...map.label2id } };
+}
+
+// src/models/bert/config.ts
+function parseBertConfig(json, file = "config.json") {
+  if (!json || typeof json !== "object" || Array.isArray(json))
+    throw new ModelError(file, `${file}: expected a JSON object`);
+  const c = json;
+  const bad = (key, want) => new ModelError(file, `${file}: "${key}" is ${JSON.stringify(c[key])}; expected ${want}`);
+  const int = (key, dflt, min3 = 1) => {
+    const v = c[key] ?? dflt;
+    if (v === void 0) throw new ModelError(file, `${file}: "${key}" is missing (a BERT config needs it)`);
+    if (!Number.isSafeInteger(v) || v < min3) throw bad(key, `an integer >= ${min3}`);
+    return v;
   };
-  const cls = need2(opts.clsToken, "cls");
-  const sep3 = need2(opts.sepToken, "sep");
-  need2(opts.unkToken, "unk");
-  need2(opts.padToken, "pad");
-  const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter(
-    (t) => ids.has(t)
-  );
-  const added = [...new Set(specials)].map((t) => ({
-    id: ids.get(t),
-    content: t,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true
-  })).sort((x, y) => x.id - y.id);
-  const special = (id, typeId) => ({ SpecialToken: { id, type_id: typeId } });
-  const seq = (id, typeId) => ({ Sequence: { id, type_id: typeId } });
+  const num = (key, dflt, lo, hi, open4 = false) => {
+    const v = c[key] ?? dflt;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open4 && v === lo)
+      throw bad(key, `a number in ${open4 ? "(" : "["}${lo}, ${hi}]`);
+    return v;
+  };
+  if (c.model_type !== void 0 && c.model_type !== "bert") {
+    throw new ModelError(
+      file,
+      `${file}: model_type is ${JSON.stringify(c.model_type)}; only "bert" (BertForSequenceClassification) is supported. Use a BERT checkpoint such as bert-base-uncased.`
+    );
+  }
+  const act = c.hidden_act ?? "gelu";
+  if (act !== "gelu") {
+    throw new ModelError(
+      file,
+      `${file}: hidden_act is ${JSON.stringify(act)}; only "gelu" (exact erf GELU, as in bert-base-*) is supported. Use a checkpoint trained with hidden_act "gelu".`
+    );
+  }
+  const pet = c.position_embedding_type ?? "absolute";
+  if (pet !== "absolute")
+    throw bad("position_embedding_type", '"absolute" (relative position embeddings are not supported)');
+  const hiddenSize = int("hidden_size");
+  const numHeads = int("num_attention_heads");
+  if (hiddenSize % numHeads !== 0) {
+    throw new ModelError(
+      file,
+      `${file}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numHeads}`
+    );
+  }
+  const cfg = {
+    modelType: "bert",
+    hiddenSize,
+    numLayers: int("num_hidden_layers"),
+    numHeads,
+    intermediateSize: int("intermediate_size"),
+    vocabSize: int("vocab_size"),
+    maxPositions: int("max_position_embeddings", 512),
+    typeVocabSize: int("type_vocab_size", 2),
+    layerNormEps: num("layer_norm_eps", 1e-12, 0, 1, true),
+    hiddenDropout: num("hidden_dropout_prob", 0.1, 0, 0.95),
+    attentionDropout: num("attention_probs_dropout_prob", 0.1, 0, 0.95),
+    initializerRange: num("initializer_range", 0.02, 0, 10, true),
+    padTokenId: int("pad_token_id", 0, 0),
+    raw: c
+  };
+  if (c.id2label !== void 0) {
+    if (!c.id2label || typeof c.id2label !== "object" || Object.values(c.id2label).some((v) => typeof v !== "string"))
+      throw bad("id2label", "an object mapping ids to label names");
+    cfg.id2label = c.id2label;
+  }
+  if (c.label2id !== void 0) {
+    if (!c.label2id || typeof c.label2id !== "object" || Object.values(c.label2id).some((v) => !Number.isInteger(v)))
+      throw bad("label2id", "an object mapping label names to ids");
+    cfg.label2id = c.label2id;
+  }
+  return cfg;
+}
+function checkpointConfigJson(cfg, labels) {
   return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: {
-      type: "BertNormalizer",
-      clean_text: true,
-      handle_chinese_chars: opts.tokenizeChineseChars,
-      strip_accents: opts.stripAccents,
-      lowercase: opts.doLowerCase
-    },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [special(opts.clsToken, 0), seq("A", 0), special(opts.sepToken, 0)],
-      pair: [special(opts.clsToken, 0), seq("A", 0), special(opts.sepToken, 0), seq("B", 1), special(opts.sepToken, 1)],
-      special_tokens: {
-        [opts.clsToken]: { id: opts.clsToken, ids: [cls], tokens: [opts.clsToken] },
-        [opts.sepToken]: { id: opts.sepToken, ids: [sep3], tokens: [opts.sepToken] }
-      }
-    },
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: {
-      type: "WordPiece",
-      unk_token: opts.unkToken,
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(ids)
-    }
+    ...cfg.raw,
+    architectures: ["BertForSequenceClassification"],
+    model_type: "bert",
+    hidden_size: cfg.hiddenSize,
+    num_hidden_layers: cfg.numLayers,
+    num_attention_heads: cfg.numHeads,
+    intermediate_size: cfg.intermediateSize,
+    vocab_size: cfg.vocabSize,
+    max_position_embeddings: cfg.maxPositions,
+    type_vocab_size: cfg.typeVocabSize,
+    layer_norm_eps: cfg.layerNormEps,
+    hidden_dropout_prob: cfg.hiddenDropout,
+    attention_probs_dropout_prob: cfg.attentionDropout,
+    initializer_range: cfg.initializerRange,
+    hidden_act: "gelu",
+    num_labels: labels.length,
+    ...labelConfig(labelMapFromLabels(labels)),
+    problem_type: "single_label_classification"
   };
 }
 
-// node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
-var DictionarySplitter2 = class {
-  /**
-   * @param dictionary The dictionary of words to use for splitting.
-   */
-  constructor(dictionary) {
-    this.trie = this._build_trie(dictionary);
+// src/models/layers.ts
+var Emitter = class {
+  constructor(g, params, train, dtype, seed, model) {
+    this.g = g;
+    this.params = params;
+    this.train = train;
+    this.dtype = dtype;
+    this.seed = seed;
+    this.model = model;
   }
-  /**
-   * Builds a trie from the given dictionary.
-   * @param dictionary The dictionary of words to build the trie from.
-   * @returns The root node of the trie.
-   * @private
-   */
-  _build_trie(dictionary) {
-    const trie = /* @__PURE__ */ Object.create(null);
-    for (const word of dictionary) {
-      let node = trie;
-      for (let i = 0; i < word.length; ++i) {
-        const char = word[i];
-        node = node[char] ??= /* @__PURE__ */ Object.create(null);
-      }
-      node.end = word;
-    }
-    return trie;
+  g;
+  params;
+  train;
+  dtype;
+  seed;
+  model;
+  dropouts = 0;
+  param(name) {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`${this.model} forward: parameter '${name}' was not provided`);
+    return v;
   }
-  /**
-   * Splits the input text into tokens based on the dictionary.
-   * @param text The input text to split.
-   * @returns An array of tokens.
-   */
-  split(text) {
-    const result = [];
-    const n = text.length;
-    let start = 0;
-    let i = 0;
-    while (i < n) {
-      let node = this.trie;
-      let match = null;
-      let j2 = i;
-      while (j2 < n && (node = node[text[j2]])) {
-        if (node.end) {
-          match = node.end;
-        }
-        ++j2;
-      }
-      if (match) {
-        if (i > start) {
-          result.push(text.slice(start, i));
-        }
-        result.push(match);
-        i += match.length;
-        start = i;
-      } else {
-        ++i;
-      }
-    }
-    if (start < n) {
-      result.push(text.slice(start));
-    }
-    return result;
+  /** Dropout in training mode (each node seeded with seed + its index, in emission order); identity otherwise. */
+  dropout(x, ratio) {
+    if (!this.train || ratio <= 0) return x;
+    const { g } = this;
+    const seed = this.seed + ++this.dropouts;
+    return g.node("Dropout", [x, g.scalar(ratio, x), g.constant("bool", [1], [])], { seed })[0];
   }
 };
-var DictionarySplitter_default2 = DictionarySplitter2;
-var AddedToken2 = class {
-  /**
-   * Creates a new instance of AddedToken.
-   * @param config Added token configuration object.
-   */
-  constructor(config) {
-    this.content = config.content;
-    this.id = config.id;
-    this.single_word = config.single_word ?? false;
-    this.lstrip = config.lstrip ?? false;
-    this.rstrip = config.rstrip ?? false;
-    this.special = config.special ?? false;
-    this.normalized = config.normalized ?? !this.special;
+var Linear = class {
+  weight;
+  bias;
+  constructor(s, inFeatures, outFeatures, opts = {}) {
+    this.weight = s.param("weight", [outFeatures, inFeatures], true);
+    if (opts.bias ?? true) this.bias = s.param("bias", [outFeatures], false);
+  }
+  /** alpha * x W^T + beta * b (alpha/beta fold constant scales into the Gemm for free). */
+  apply(e, x, alpha = 1, beta = 1) {
+    const attrs = { transB: 1 };
+    if (alpha !== 1) attrs.alpha = float(alpha);
+    if (beta !== 1 && this.bias) attrs.beta = float(beta);
+    const inputs = [x, e.param(this.weight), ...this.bias ? [e.param(this.bias)] : []];
+    return e.g.op("Gemm", inputs, attrs);
   }
 };
-var AddedToken_default2 = AddedToken2;
-var compile_unicode_regexp2 = (source, flags) => {
-  try {
-    return new RegExp(source, flags);
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-    const property_names = /* @__PURE__ */ new Map();
-    const rewritten = source.replace(
-      /(\\[pP])\{([^}=]+)\}/g,
-      (text, p, n, offset) => {
-        let preceding_backslashes = 0;
-        for (let i = offset - 1; i >= 0 && source[i] === "\\"; --i) {
-          ++preceding_backslashes;
-        }
-        if (preceding_backslashes % 2 === 1) return text;
-        let property_name = property_names.get(n);
-        if (property_name === void 0) {
-          try {
-            new RegExp(`\\p{${n}}`, "u");
-            property_name = n;
-          } catch {
-            property_name = `Script=${n}`;
-          }
-          property_names.set(n, property_name);
-        }
-        return `${p}{${property_name}}`;
-      }
-    );
-    if (rewritten === source) throw error;
-    try {
-      return new RegExp(rewritten, flags);
-    } catch {
-      throw error;
-    }
+var Embedding = class {
+  weight;
+  constructor(s, count2, dim) {
+    this.weight = s.param("weight", [count2, dim], true);
+  }
+  lookup(e, ids) {
+    return e.g.op("Gather", [e.param(this.weight), ids]);
   }
 };
-var clean_up_tokenization2 = (text) => text.replace(/ \./g, ".").replace(/ \?/g, "?").replace(/ \!/g, "!").replace(/ ,/g, ",").replace(/ \' /g, "'").replace(/ n't/g, "n't").replace(/ 'm/g, "'m").replace(/ 's/g, "'s").replace(/ 've/g, "'ve").replace(/ 're/g, "'re");
-var create_pattern2 = (pattern, invert = true) => {
-  if (pattern.Regex !== void 0) {
-    const regex = rewrite_oniguruma_to_js2(
-      normalize_bloom_split_char_class2(pattern.Regex)
-    );
-    return compile_unicode_regexp2(regex, "gu");
-  } else if (pattern.String !== void 0) {
-    const escaped = escape_reg_exp2(pattern.String);
-    return new RegExp(invert ? escaped : `(${escaped})`, "gu");
-  } else {
-    console.warn("Unknown pattern type:", pattern);
-    return null;
+var LayerNorm = class {
+  constructor(s, dim, eps, opts = {}) {
+    this.dim = dim;
+    this.eps = eps;
+    this.weight = s.param("weight", [dim], false);
+    if (opts.bias ?? true) this.bias = s.param("bias", [dim], false);
+  }
+  dim;
+  eps;
+  weight;
+  bias;
+  apply(e, x) {
+    const outputs = x.dtype === "float64" ? 1 : 3;
+    const bias = this.bias ? e.param(this.bias) : void 0;
+    return e.g.node(
+      "LayerNormalization",
+      [x, e.param(this.weight), bias],
+      { axis: -1, epsilon: float(this.eps) },
+      { outputs }
+    )[0];
   }
 };
-var UNICODE_WORD_CHARS_IN_CLASS2 = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}";
-var UNICODE_WORD_CHARS2 = `${UNICODE_WORD_CHARS_IN_CLASS2}\\u00B2\\u00B3\\u00B9\\u00BC-\\u00BE`;
-var UNICODE_WORD_CLASS2 = `[${UNICODE_WORD_CHARS2}]`;
-var UNICODE_NON_WORD_CLASS2 = `[^${UNICODE_WORD_CHARS2}]`;
-var UNICODE_WORD_BOUNDARY2 = `(?:(?<!${UNICODE_WORD_CLASS2})(?=${UNICODE_WORD_CLASS2})|(?<=${UNICODE_WORD_CLASS2})(?!${UNICODE_WORD_CLASS2}))`;
-var UNICODE_NON_WORD_BOUNDARY2 = `(?:(?<!${UNICODE_WORD_CLASS2})(?!${UNICODE_WORD_CLASS2})|(?<=${UNICODE_WORD_CLASS2})(?=${UNICODE_WORD_CLASS2}))`;
-var LINE_START_ANCHOR2 = "(?:(?<![\\s\\S])|(?<=\\n))";
-var LINE_END_ANCHOR2 = "(?:(?=\\n)|(?![\\s\\S]))";
-var HEX_DIGIT_CHARS2 = "0-9A-Fa-f";
-var ESCAPE_REWRITES2 = /* @__PURE__ */ new Map([
-  ["A", "(?<![\\s\\S])"],
-  ["z", "(?![\\s\\S])"],
-  ["Z", "(?=\\n?(?![\\s\\S]))"],
-  // \Z permits a single optional final \n (not \r\n)
-  ["h", `[${HEX_DIGIT_CHARS2}]`],
-  ["H", `[^${HEX_DIGIT_CHARS2}]`],
-  ["w", UNICODE_WORD_CLASS2],
-  ["W", UNICODE_NON_WORD_CLASS2],
-  ["d", "\\p{Nd}"],
-  ["D", "\\P{Nd}"],
-  ["s", "\\p{White_Space}"],
-  // JS \s wrongly adds U+FEFF and misses \x85
-  ["S", "\\P{White_Space}"],
-  ["b", UNICODE_WORD_BOUNDARY2],
-  ["B", UNICODE_NON_WORD_BOUNDARY2],
-  ["a", "\\x07"],
-  ["e", "\\x1B"]
-]);
-var CLASS_ESCAPE_REWRITES2 = /* @__PURE__ */ new Map([
-  ["h", HEX_DIGIT_CHARS2],
-  ["w", UNICODE_WORD_CHARS_IN_CLASS2],
-  ["d", "\\p{Nd}"],
-  ["D", "\\P{Nd}"],
-  ["s", "\\p{White_Space}"],
-  ["S", "\\P{White_Space}"],
-  ["a", "\\x07"],
-  ["e", "\\x1B"]
-]);
-var CLASS_COMPLEMENT_ALTERNATIVES2 = /* @__PURE__ */ new Map([
-  ["W", `[^${UNICODE_WORD_CHARS_IN_CLASS2}]`],
-  ["H", `[^${HEX_DIGIT_CHARS2}]`]
-]);
-var RAW_WHITESPACE_ESCAPES2 = /* @__PURE__ */ new Map([
-  ["\n", "\\n"],
-  ["\r", "\\r"],
-  ["	", "\\t"],
-  ["\f", "\\f"],
-  ["\v", "\\v"]
-]);
-var POSIX_CLASS_FRAGMENTS2 = /* @__PURE__ */ new Map([
-  ["alpha", "\\p{Alphabetic}"],
-  ["alnum", "\\p{Alphabetic}\\p{Nd}"],
-  ["digit", "\\p{Nd}"],
-  ["lower", "\\p{Lowercase}"],
-  ["upper", "\\p{Uppercase}"],
-  ["space", "\\p{White_Space}"],
-  ["blank", "\\t\\p{Zs}"],
-  ["punct", "\\p{P}\\p{S}"],
-  ["cntrl", "\\p{Cc}"],
-  ["word", UNICODE_WORD_CHARS_IN_CLASS2],
-  ["xdigit", HEX_DIGIT_CHARS2]
-]);
-var JS_SYNTAX_CHARS2 = "^$\\.*+?()[]{}|/";
-var GROUP_PREFIX_RE2 = /^\(\?(?:<[=!]|<[A-Za-z_][A-Za-z0-9_]*>|[:=!>])/;
-var BRACED_ESCAPE_RE2 = /^\\([pPxu])\{([^}]*)\}/;
-var QUANTIFIER_BRACE_RE2 = /^\{(\d+(?:,\d*)?|,\d+)\}/;
-var POSIX_BRACKET_RE2 = new RegExp("^\\[:(\\^?)(\\p{Alphabetic}+):\\]", "u");
-var EMPTY_NEGATED_POSIX_BRACKET_RE2 = /^\[:\^:\]/;
-var UNSUPPORTED_POSIX_BRACKET_RE2 = /^\[(?:\.[^\]]*\.\]|=[^\]]*=\])/;
-var FIXED_WIDTH_ESCAPE_RE2 = /^(?:\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\c[A-Za-z])/;
-var is_ascii_letter2 = (char) => char >= "A" && char <= "Z" || char >= "a" && char <= "z";
-var character_at2 = (text, index) => String.fromCodePoint(text.codePointAt(index));
-var get_ascii_folded_hex_atom2 = (hex) => {
-  if (!/^[0-9A-Fa-f]{1,8}$/.test(hex)) return null;
-  const code_point = Number.parseInt(hex, 16);
-  if (code_point > 127) return null;
-  const letter = String.fromCharCode(code_point);
-  return is_ascii_letter2(letter) ? `[${letter.toLowerCase()}${letter.toUpperCase()}]` : null;
-};
-var normalize_bloom_split_char_class2 = (regex) => regex.replace(/\[\^\(\\s\|\[([^\]]+)\]\)\]/g, "[^()|\\s$1]");
-var ANY_CODE_POINT2 = "[\\s\\S]";
-var MAX_CHARACTER_CLASS_NESTING_DEPTH2 = 256;
-var create_character_class_operand2 = () => ({
-  fragment: "",
-  alternatives: [],
-  tail: null,
-  contains_complex_set: false
-});
-var throw_character_class_range_error2 = (index) => {
-  throw new SyntaxError(
-    `Unsupported range with a set-valued character-class operand at index ${index}`
-  );
-};
-var add_character_class_atom2 = (operand, atom, index, contains_complex_set = true) => {
-  if (operand.tail === "range") throw_character_class_range_error2(index);
-  operand.alternatives.push(atom);
-  operand.tail = "set";
-  operand.contains_complex_set = operand.contains_complex_set || contains_complex_set;
-};
-var append_character_class_fragment2 = (operand, fragment, set_valued = false, index = -1) => {
-  if (set_valued && operand.tail === "range") {
-    throw_character_class_range_error2(index);
+function geluFeedForward(e, x, up, down) {
+  const { g } = e;
+  if (!e.train && x.dtype === "float32") {
+    const h = up.apply(e, x);
+    const erf2 = g.op("Erf", [g.op("Div", [h, g.scalar(Math.SQRT2, h)])]);
+    return down.apply(e, g.op("Mul", [g.op("Mul", [h, g.op("Add", [erf2, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }
-  if (operand.tail === "range") {
-    operand.fragment += fragment;
-    operand.tail = "complete_range";
-    return;
-  }
-  operand.fragment += fragment;
-  operand.tail = set_valued ? "set" : "scalar";
-  operand.contains_complex_set = operand.contains_complex_set || set_valued;
-};
-var rewrite_character_class_escape2 = (regex, index, operand) => {
-  const braced = BRACED_ESCAPE_RE2.exec(regex.slice(index));
-  if (braced) {
-    const [text, kind, body] = braced;
-    if (kind === "P" && body === "Word") {
-      add_character_class_atom2(
-        operand,
-        `[^${UNICODE_WORD_CHARS_IN_CLASS2}]`,
-        index
-      );
-    } else {
-      const replacement2 = kind === "x" ? `\\u{${body}}` : kind === "p" && body === "Word" ? UNICODE_WORD_CHARS_IN_CLASS2 : text;
-      append_character_class_fragment2(
-        operand,
-        replacement2,
-        kind === "p" || kind === "P",
-        index
-      );
-    }
-    return index + text.length;
-  }
-  const fixed_width = FIXED_WIDTH_ESCAPE_RE2.exec(regex.slice(index));
-  if (fixed_width) {
-    append_character_class_fragment2(operand, fixed_width[0]);
-    return index + fixed_width[0].length;
-  }
-  if (index + 1 >= regex.length) {
-    throw new SyntaxError(
-      `Unterminated escape in character class at index ${index}`
-    );
-  }
-  const next = character_at2(regex, index + 1);
-  const next_end = index + 1 + next.length;
-  const raw_whitespace = RAW_WHITESPACE_ESCAPES2.get(next);
-  if (raw_whitespace !== void 0) {
-    append_character_class_fragment2(operand, raw_whitespace);
-    return next_end;
-  }
-  const complement = CLASS_COMPLEMENT_ALTERNATIVES2.get(next);
-  if (complement !== void 0) {
-    add_character_class_atom2(operand, complement, index);
-    return next_end;
-  }
-  const rewrite = CLASS_ESCAPE_REWRITES2.get(next);
-  let replacement;
-  let set_valued = false;
-  if (rewrite !== void 0) {
-    replacement = rewrite;
-    set_valued = next !== "a" && next !== "e";
-  } else if (/[A-Za-z0-9]/.test(next)) {
-    replacement = `\\${next}`;
-  } else if (JS_SYNTAX_CHARS2.includes(next) || next === "-") {
-    replacement = `\\${next}`;
-  } else {
-    replacement = next;
-  }
-  append_character_class_fragment2(operand, replacement, set_valued, index);
-  return next_end;
-};
-var compile_character_set_union2 = (pieces) => {
-  if (pieces.length === 1) return pieces[0];
-  return `(?:(?=(?:${pieces.join("|")}))${ANY_CODE_POINT2})`;
-};
-var compile_character_class_operand2 = (operand) => {
-  const pieces = operand.fragment.length === 0 ? operand.alternatives : [`[${operand.fragment}]`, ...operand.alternatives];
-  return compile_character_set_union2(pieces);
-};
-var get_ascii_fold_additions2 = (positive_atom) => {
-  const membership = compile_unicode_regexp2(`^(?:${positive_atom})$`, "u");
-  let additions = "";
-  for (let offset = 0; offset < 26; ++offset) {
-    const upper = String.fromCharCode(65 + offset);
-    const lower = String.fromCharCode(97 + offset);
-    const has_upper = membership.test(upper);
-    const has_lower = membership.test(lower);
-    if (has_upper !== has_lower) additions += has_upper ? lower : upper;
-  }
-  return additions;
-};
-var parse_character_class2 = (regex, start, ascii_fold, apply_ascii_fold = true, nesting_depth = 1) => {
-  if (nesting_depth > MAX_CHARACTER_CLASS_NESTING_DEPTH2) {
-    throw new SyntaxError(
-      `Maximum character-class nesting depth of ${MAX_CHARACTER_CLASS_NESTING_DEPTH2} exceeded at index ${start}`
-    );
-  }
-  let i = start + 1;
-  const negated = regex[i] === "^";
-  if (negated) ++i;
-  const first_content_index = i;
-  const operands = [create_character_class_operand2()];
-  let operand = operands[0];
-  let contains_nested_negated_complex_set = false;
-  while (i < regex.length) {
-    const char = character_at2(regex, i);
-    if (char === "\\") {
-      i = rewrite_character_class_escape2(regex, i, operand);
-      continue;
-    }
-    if (char === "]") {
-      if (i === first_content_index) {
-        append_character_class_fragment2(operand, "\\]");
-        ++i;
-        continue;
-      }
-      if (operand.tail === null) {
-        if (operands.length > 1) {
-          throw new SyntaxError(
-            `Malformed character-class intersection with an empty operand at index ${i}`
-          );
-        }
-        throw new SyntaxError(`Empty character class at index ${start}`);
-      }
-      const contains_complex_set = operands.some(
-        (candidate) => candidate.contains_complex_set
-      );
-      if (negated && operands.length > 1 && contains_nested_negated_complex_set) {
-        throw new SyntaxError(
-          `Unsupported outer-negated character-class intersection with a nested negated class containing a Unicode property, POSIX class, or shorthand at index ${start}`
-        );
-      }
-      const first_atom = compile_character_class_operand2(operands[0]);
-      let positive_atom = first_atom;
-      if (operands.length > 1) {
-        let lookaheads = "";
-        for (let j2 = 1; j2 < operands.length; ++j2) {
-          lookaheads += `(?=${compile_character_class_operand2(operands[j2])})`;
-        }
-        positive_atom = `(?:${lookaheads}${first_atom})`;
-      }
-      const is_direct_class = operands.length === 1 && operand.alternatives.length === 0;
-      let direct_fragment = operand.fragment;
-      if (ascii_fold && apply_ascii_fold) {
-        const additions = get_ascii_fold_additions2(positive_atom);
-        if (additions.length > 0) {
-          if (is_direct_class) {
-            direct_fragment += additions;
-            positive_atom = `[${direct_fragment}]`;
-          } else {
-            positive_atom = compile_character_set_union2([
-              positive_atom,
-              `[${additions}]`
-            ]);
-          }
-        }
-      }
-      const atom = negated ? is_direct_class ? `[^${direct_fragment}]` : `(?:(?!${positive_atom})${ANY_CODE_POINT2})` : positive_atom;
-      return {
-        atom,
-        end: i + 1,
-        negated,
-        contains_complex_set,
-        contains_nested_negated_complex_set
-      };
-    }
-    if (regex.startsWith("&&", i)) {
-      if (operand.tail === null) {
-        throw new SyntaxError(
-          `Malformed character-class intersection with an empty operand at index ${i}`
-        );
-      }
-      operand = create_character_class_operand2();
-      operands.push(operand);
-      i += 2;
-      continue;
-    }
-    if (char === "[") {
-      const suffix = regex.slice(i);
-      if (EMPTY_NEGATED_POSIX_BRACKET_RE2.test(suffix)) {
-        throw new SyntaxError(
-          `Malformed empty negated POSIX character class at index ${i}`
-        );
-      }
-      const posix = POSIX_BRACKET_RE2.exec(suffix);
-      if (posix) {
-        const [, posix_negated, name] = posix;
-        const fragment = POSIX_CLASS_FRAGMENTS2.get(name);
-        if (fragment === void 0) {
-          throw new SyntaxError(
-            `Unsupported POSIX character class "${name}" at index ${i}`
-          );
-        }
-        if (ascii_fold && posix_negated && (name === "lower" || name === "upper")) {
-          throw new SyntaxError(
-            `Unsupported negated POSIX ${name} class inside an inline case-insensitive group`
-          );
-        }
-        if (posix_negated) {
-          add_character_class_atom2(operand, `[^${fragment}]`, i);
-        } else {
-          append_character_class_fragment2(operand, fragment, true, i);
-        }
-        i += posix[0].length;
-        continue;
-      }
-      if (UNSUPPORTED_POSIX_BRACKET_RE2.test(suffix)) {
-        throw new SyntaxError(
-          `Unsupported POSIX collating or equivalence bracket expression at index ${i}`
-        );
-      }
-      const nested = parse_character_class2(
-        regex,
-        i,
-        ascii_fold,
-        false,
-        nesting_depth + 1
-      );
-      add_character_class_atom2(
-        operand,
-        nested.atom,
-        i,
-        nested.contains_complex_set
-      );
-      contains_nested_negated_complex_set ||= nested.contains_nested_negated_complex_set || nested.negated && nested.contains_complex_set;
-      i = nested.end;
-      continue;
-    }
-    if (char === "-") {
-      const is_terminal_literal = regex[i + 1] === "]" || regex.startsWith("&&", i + 1);
-      if (operand.tail === "set" && !is_terminal_literal) {
-        throw_character_class_range_error2(i);
-      }
-      if (operand.tail === null || operand.tail === "range" || operand.tail === "complete_range" || is_terminal_literal) {
-        append_character_class_fragment2(operand, "\\-");
-      } else {
-        operand.fragment += "-";
-        operand.tail = "range";
-      }
-      ++i;
-      continue;
-    }
-    append_character_class_fragment2(
-      operand,
-      char === "^" && operand.fragment.length === 0 ? "\\^" : char
-    );
-    i += char.length;
-  }
-  throw new SyntaxError(
-    `${operands.length > 1 ? "Unterminated character-class intersection" : "Unterminated character class"} at index ${start}`
-  );
-};
-var rewrite_oniguruma_to_js2 = (regex) => {
-  let out = "";
-  let atom_start = -1;
-  let last_was_quantifier = false;
-  let ascii_fold = false;
-  const group_states = [];
-  const emit_atom = (text) => {
-    atom_start = out.length;
-    out += text;
-    last_was_quantifier = false;
-  };
-  for (let i = 0; i < regex.length; ) {
-    const char = character_at2(regex, i);
-    if (char === "\\") {
-      const braced = BRACED_ESCAPE_RE2.exec(regex.slice(i));
-      if (braced) {
-        const [text, kind, body] = braced;
-        let replacement2 = text;
-        if (kind === "x") {
-          const code_point_escape = `\\u{${body}}`;
-          replacement2 = ascii_fold ? get_ascii_folded_hex_atom2(body) ?? code_point_escape : code_point_escape;
-        } else if (body === "Word") {
-          replacement2 = kind === "p" ? UNICODE_WORD_CLASS2 : UNICODE_NON_WORD_CLASS2;
-        }
-        emit_atom(replacement2);
-        i += text.length;
-        continue;
-      }
-      const fixed_width = FIXED_WIDTH_ESCAPE_RE2.exec(regex.slice(i));
-      if (fixed_width) {
-        const text = fixed_width[0];
-        const replacement2 = ascii_fold && text[1] !== "c" ? get_ascii_folded_hex_atom2(text.slice(2)) ?? text : text;
-        emit_atom(replacement2);
-        i += text.length;
-        continue;
-      }
-      if (i + 1 >= regex.length) {
-        out += char;
-        break;
-      }
-      const next = character_at2(regex, i + 1);
-      i += 1 + next.length;
-      if (next === "G") {
-        continue;
-      }
-      const raw_whitespace = RAW_WHITESPACE_ESCAPES2.get(next);
-      if (raw_whitespace !== void 0) {
-        emit_atom(raw_whitespace);
-        continue;
-      }
-      const rewrite = ESCAPE_REWRITES2.get(next);
-      let replacement;
-      if (rewrite !== void 0) {
-        replacement = rewrite;
-      } else if (/[A-Za-z0-9]/.test(next)) {
-        replacement = `\\${next}`;
-      } else if (JS_SYNTAX_CHARS2.includes(next)) {
-        replacement = `\\${next}`;
-      } else {
-        replacement = next;
-      }
-      emit_atom(replacement);
-      continue;
-    }
-    switch (char) {
-      case "[": {
-        const parsed = parse_character_class2(regex, i, ascii_fold);
-        emit_atom(parsed.atom);
-        i = parsed.end;
-        continue;
-      }
-      case "]":
-        emit_atom("\\]");
-        ++i;
-        continue;
-      case ".":
-        emit_atom("[^\\n]");
-        ++i;
-        continue;
-      case "^":
-        emit_atom(LINE_START_ANCHOR2);
-        ++i;
-        continue;
-      case "$":
-        emit_atom(LINE_END_ANCHOR2);
-        ++i;
-        continue;
-      case "(": {
-        const inline_case_insensitive = regex.startsWith("(?i:", i);
-        const source_prefix = inline_case_insensitive ? "(?i:" : GROUP_PREFIX_RE2.exec(regex.slice(i))?.[0] ?? "(";
-        const output_prefix = inline_case_insensitive ? "(?:" : source_prefix === "(?>" ? "(?:" : source_prefix;
-        group_states.push([out.length, ascii_fold]);
-        if (inline_case_insensitive) ascii_fold = true;
-        out += output_prefix;
-        last_was_quantifier = false;
-        i += source_prefix.length;
-        continue;
-      }
-      case ")":
-        out += char;
-        [atom_start, ascii_fold] = group_states.pop() ?? [-1, false];
-        last_was_quantifier = false;
-        ++i;
-        continue;
-      case "|":
-        out += char;
-        atom_start = -1;
-        last_was_quantifier = false;
-        ++i;
-        continue;
-      case "{": {
-        const quant = QUANTIFIER_BRACE_RE2.exec(regex.slice(i));
-        if (!quant || atom_start < 0) {
-          emit_atom("\\{");
-          ++i;
-          continue;
-        }
-        const body = quant[1].startsWith(",") ? `0${quant[1]}` : quant[1];
-        i += quant[0].length;
-        const following = regex[i];
-        if (following === "+" || following === "*") {
-          out = `${out.slice(0, atom_start)}(?:${out.slice(atom_start)}{${body}})${following}`;
-          ++i;
-        } else {
-          out += `{${body}}`;
-        }
-        last_was_quantifier = true;
-        continue;
-      }
-      case "}":
-        emit_atom("\\}");
-        ++i;
-        continue;
-      case "+":
-        if (last_was_quantifier) {
-          ++i;
-          continue;
-        }
-        out += char;
-        last_was_quantifier = true;
-        ++i;
-        continue;
-      case "*":
-      case "?":
-        out += char;
-        last_was_quantifier = true;
-        ++i;
-        continue;
-      default:
-        emit_atom(
-          ascii_fold && is_ascii_letter2(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char
-        );
-        i += char.length;
-        continue;
-    }
-  }
-  return out;
-};
-var escape_reg_exp2 = (string) => string.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-var fuse_unk2 = (arr, tokens_to_ids, unk_token_id) => {
-  const fused = [];
-  let i = 0;
-  while (i < arr.length) {
-    fused.push(arr[i]);
-    const token_id = tokens_to_ids.get(arr[i]) ?? unk_token_id;
-    if (token_id !== unk_token_id) {
-      ++i;
-      continue;
-    }
-    while (++i < arr.length && (tokens_to_ids.get(arr[i]) ?? unk_token_id) === unk_token_id) {
-      if (tokens_to_ids.get(fused.at(-1)) !== unk_token_id) {
-        fused[fused.length - 1] += arr[i];
-      }
-    }
-  }
-  return fused;
-};
-var is_chinese_char2 = (cp2) => cp2 >= 19968 && cp2 <= 40959 || cp2 >= 13312 && cp2 <= 19903 || cp2 >= 131072 && cp2 <= 173791 || cp2 >= 173824 && cp2 <= 177983 || cp2 >= 177984 && cp2 <= 178207 || cp2 >= 178208 && cp2 <= 183983 || cp2 >= 63744 && cp2 <= 64255 || cp2 >= 194560 && cp2 <= 195103;
-var is_integral_number2 = (x) => Number.isInteger(x) || typeof x === "bigint";
-var len2 = (s) => {
-  let length = 0;
-  for (const c of s) ++length;
-  return length;
-};
-var lowercase_and_remove_accents2 = (text) => remove_accents2(text.toLowerCase());
-var merge_arrays2 = (...arrs) => Array.prototype.concat.apply([], arrs);
-var object_to_map2 = (obj) => new Map(Object.entries(obj));
-var regex_split2 = (text, regex) => {
-  const result = [];
-  let prev = 0;
-  for (const match of text.matchAll(regex)) {
-    const full_match = match[0];
-    if (prev < match.index) {
-      result.push(text.slice(prev, match.index));
-    }
-    if (full_match.length > 0) {
-      result.push(full_match);
-    }
-    prev = match.index + full_match.length;
-  }
-  if (prev < text.length) {
-    result.push(text.slice(prev));
-  }
-  return result;
-};
-var remove_accents2 = (text) => text.replace(new RegExp("\\p{M}", "gu"), "");
-var validate_object2 = (obj, name, required_keys = []) => {
-  if (!obj || Array.isArray(obj) || typeof obj !== "object") {
-    return `${name} must be a valid object`;
-  }
-  for (const key of required_keys) {
-    if (!(key in obj)) {
-      return `${name} must contain a "${key}" property`;
-    }
-  }
-  return null;
-};
-var whitespace_split2 = (text) => text.match(/\S+/g) || [];
-var Callable3 = class {
-  /**
-   * Creates a new instance of the Callable class.
-   */
-  constructor() {
-    const closure = function(...args) {
-      return closure._call(...args);
-    };
-    return Object.setPrototypeOf(closure, new.target.prototype);
-  }
-};
-var Callable_default2 = Callable3;
-var Normalizer2 = class extends Callable_default2 {
-  /**
-   * @param config The configuration object for the normalizer.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-  }
-  /**
-   * Alias for {@link Normalizer#normalize}.
-   * @param text The text to normalize.
-   * @returns The normalized text.
-   */
-  _call(text) {
-    return this.normalize(text);
-  }
-};
-var Normalizer_default2 = Normalizer2;
-var BertNormalizer2 = class extends Normalizer_default2 {
-  /**
-   * Adds whitespace around any CJK (Chinese, Japanese, or Korean) character in the input text.
-   *
-   * @param text The input text to tokenize.
-   * @returns The tokenized text with whitespace added around CJK characters.
-   */
-  tokenize_chinese_chars(text) {
-    const output = [];
-    for (let i = 0; i < text.length; ++i) {
-      const char = text[i];
-      const cp2 = char.charCodeAt(0);
-      if (is_chinese_char2(cp2)) {
-        output.push(" ");
-        output.push(char);
-        output.push(" ");
-      } else {
-        output.push(char);
-      }
-    }
-    return output.join("");
-  }
-  /**
-   * Strips accents from the given text.
-   * @param text The text to strip accents from.
-   * @returns The text with accents removed.
-   */
-  strip_accents(text) {
-    return text.normalize("NFD").replace(new RegExp("\\p{Mn}", "gu"), "");
-  }
-  /**
-   * Checks whether `char` is a control character.
-   * @param char The character to check.
-   * @returns Whether `char` is a control character.
-   */
-  is_control(char) {
-    switch (char) {
-      case "	":
-      case "\n":
-      case "\r":
-        return false;
-      default:
-        return new RegExp("^\\p{Cc}|\\p{Cf}|\\p{Co}|\\p{Cs}$", "u").test(char);
-    }
-  }
-  /**
-   * Performs invalid character removal and whitespace cleanup on text.
-   * @param text The text to clean.
-   * @returns The cleaned text.
-   */
-  clean_text(text) {
-    const output = [];
-    for (const char of text) {
-      const cp2 = char.charCodeAt(0);
-      if (cp2 === 0 || cp2 === 65533 || this.is_control(char)) {
-        continue;
-      }
-      if (/^\s$/.test(char)) {
-        output.push(" ");
-      } else {
-        output.push(char);
-      }
-    }
-    return output.join("");
-  }
-  /**
-   * Normalizes the given text based on the configuration.
-   * @param text The text to normalize.
-   * @returns The normalized text.
-   */
-  normalize(text) {
-    if (this.config.clean_text) {
-      text = this.clean_text(text);
-    }
-    if (this.config.handle_chinese_chars) {
-      text = this.tokenize_chinese_chars(text);
-    }
-    if (this.config.lowercase) {
-      text = text.toLowerCase();
-      if (this.config.strip_accents !== false) {
-        text = this.strip_accents(text);
-      }
-    } else if (this.config.strip_accents) {
-      text = this.strip_accents(text);
-    }
-    return text;
-  }
-};
-var BertNormalizer_default2 = BertNormalizer2;
-var Precompiled2 = class extends Normalizer_default2 {
-  /**
-   * Create a new instance of Precompiled normalizer.
-   * @param config The configuration object.
-   */
-  constructor(config) {
-    super(config);
-    this.charsmap = config.precompiled_charsmap ?? null;
-  }
-  /**
-   * Normalizes the given text by applying the precompiled charsmap.
-   * @param text The text to normalize.
-   * @returns The normalized text.
-   */
-  normalize(text) {
-    text = text.replace(
-      /[\u0001-\u0008\u000B\u000E-\u001F\u007F\u008F\u009F]/gm,
-      ""
-    );
-    text = text.replace(
-      /[\u0009\u000A\u000C\u000D\u00A0\u1680\u2000-\u200F\u2028\u2029\u202F\u205F\u2581\u3000\uFEFF\uFFFD]/gm,
-      " "
-    );
-    if (text.includes("～")) {
-      const parts = text.split("～");
-      text = parts.map((part) => part.normalize("NFKC")).join("～");
-    } else {
-      text = text.normalize("NFKC");
-    }
-    return text;
-  }
-};
-var Precompiled_default2 = Precompiled2;
-var Sequence5 = class extends Normalizer_default2 {
-  /**
-   * Create a new instance of NormalizerSequence.
-   * @param config The configuration object.
-   */
-  constructor(config) {
-    super(config);
-    this.normalizers = (config.normalizers ?? []).map(
-      (x) => create_normalizer_default2(x)
-    );
-  }
-  /**
-   * Apply a sequence of Normalizers to the input text.
-   * @param text The text to normalize.
-   * @returns The normalized text.
-   */
-  normalize(text) {
-    return this.normalizers.reduce((t, normalizer) => {
-      return normalizer ? normalizer.normalize(t) : t;
-    }, text);
-  }
-};
-var Sequence_default5 = Sequence5;
-var Replace4 = class extends Normalizer_default2 {
-  /**
-   * @param config The configuration object for the normalizer.
-   */
-  constructor(config) {
-    super(config);
-    this.pattern = create_pattern2(this.config.pattern ?? {});
-  }
-  /**
-   * Normalize the input text by replacing the pattern with the content.
-   * @param text The input text to be normalized.
-   * @returns The normalized text after replacing the pattern with the content.
-   */
-  normalize(text) {
-    return this.pattern === null ? text : text.replaceAll(this.pattern, this.config.content ?? "");
-  }
-};
-var Replace_default4 = Replace4;
-var UnicodeNormalizer2 = class extends Normalizer_default2 {
-  constructor() {
-    super(...arguments);
-    this.form = "NFC";
-  }
-  /**
-   * Normalize the input text by applying Unicode normalization.
-   * @param text The input text to be normalized.
-   * @returns The normalized text.
-   */
-  normalize(text) {
-    text = text.normalize(this.form);
-    return text;
-  }
-};
-var UnicodeNormalizer_default2 = UnicodeNormalizer2;
-var NFC2 = class extends UnicodeNormalizer_default2 {
-  constructor() {
-    super(...arguments);
-    this.form = "NFC";
-  }
-};
-var NFC_default2 = NFC2;
-var NFD2 = class extends UnicodeNormalizer_default2 {
-  constructor() {
-    super(...arguments);
-    this.form = "NFD";
-  }
-};
-var NFD_default2 = NFD2;
-var NFKC2 = class extends UnicodeNormalizer_default2 {
-  constructor() {
-    super(...arguments);
-    this.form = "NFKC";
-  }
-};
-var NFKC_default2 = NFKC2;
-var NFKD2 = class extends UnicodeNormalizer_default2 {
-  constructor() {
-    super(...arguments);
-    this.form = "NFKD";
-  }
-};
-var NFKD_default2 = NFKD2;
-var Strip3 = class extends Normalizer_default2 {
-  /**
-   * Strip leading and/or trailing whitespace from the input text.
-   * @param text The input text.
-   * @returns The normalized text.
-   */
-  normalize(text) {
-    if (this.config.strip_left && this.config.strip_right) {
-      text = text.trim();
-    } else {
-      if (this.config.strip_left) {
-        text = text.trimStart();
-      }
-      if (this.config.strip_right) {
-        text = text.trimEnd();
-      }
-    }
-    return text;
-  }
-};
-var Strip_default3 = Strip3;
-var StripAccents2 = class extends Normalizer_default2 {
-  /**
-   * Remove all accents from the text.
-   * @param text The input text.
-   * @returns The normalized text without accents.
-   */
-  normalize(text) {
-    return remove_accents2(text);
-  }
-};
-var StripAccents_default2 = StripAccents2;
-var Lowercase2 = class extends Normalizer_default2 {
-  /**
-   * Lowercases the input string.
-   * @param {string} text The text to normalize.
-   * @returns {string} The normalized text.
-   */
-  normalize(text) {
-    return text.toLowerCase();
-  }
-};
-var Lowercase_default2 = Lowercase2;
-var Prepend2 = class extends Normalizer_default2 {
-  /**
-   * Prepends the input string.
-   * @param text The text to normalize.
-   * @returns The normalized text.
-   */
-  normalize(text) {
-    text = this.config.prepend + text;
-    return text;
-  }
-};
-var Prepend_default2 = Prepend2;
-function create_normalizer2(config) {
-  if (config === null) return null;
-  switch (config.type) {
-    case "BertNormalizer":
-      return new BertNormalizer_default2(config);
-    case "Precompiled":
-      return new Precompiled_default2(config);
-    case "Sequence":
-      return new Sequence_default5(config);
-    case "Replace":
-      return new Replace_default4(config);
-    case "NFC":
-      return new NFC_default2(config);
-    case "NFD":
-      return new NFD_default2(config);
-    case "NFKC":
-      return new NFKC_default2(config);
-    case "NFKD":
-      return new NFKD_default2(config);
-    case "Strip":
-      return new Strip_default3(config);
-    case "StripAccents":
-      return new StripAccents_default2(config);
-    case "Lowercase":
-      return new Lowercase_default2(config);
-    case "Prepend":
-      return new Prepend_default2(config);
-    default:
-      throw new Error(`Unknown Normalizer type: ${config.type}`);
-  }
+  const u = up.apply(e, x, Math.SQRT1_2, Math.SQRT1_2);
+  let erf = g.op("Erf", [x.dtype === "float64" ? g.op("Cast", [u], { to: 1 }) : u]);
+  if (x.dtype === "float64") erf = g.op("Cast", [erf], { to: 11 });
+  return down.apply(e, g.op("Mul", [u, g.op("Add", [erf, g.scalar(1, u)])]), Math.SQRT1_2);
 }
-var create_normalizer_default2 = create_normalizer2;
-var PreTokenizer2 = class extends Callable_default2 {
-  /**
-   * Tokenizes the given text into pre-tokens.
-   * @param text The text or array of texts to pre-tokenize.
-   * @param options Additional options for the pre-tokenization logic.
-   * @returns An array of pre-tokens.
-   */
-  pre_tokenize(text, options2) {
-    return (Array.isArray(text) ? text.map((x) => this.pre_tokenize_text(x, options2)) : this.pre_tokenize_text(text, options2)).flat();
-  }
-  /**
-   * Alias for {@link PreTokenizer#pre_tokenize}.
-   * @param text The text or array of texts to pre-tokenize.
-   * @param options Additional options for the pre-tokenization logic.
-   * @returns An array of pre-tokens.
-   */
-  _call(text, options2) {
-    return this.pre_tokenize(text, options2);
-  }
-};
-var PreTokenizer_default2 = PreTokenizer2;
-var BYTES_TO_UNICODE2 = (() => {
-  const bs2 = [
-    ...Array.from(
-      { length: "~".charCodeAt(0) - "!".charCodeAt(0) + 1 },
-      (_, i) => i + "!".charCodeAt(0)
-    ),
-    ...Array.from(
-      { length: "¬".charCodeAt(0) - "¡".charCodeAt(0) + 1 },
-      (_, i) => i + "¡".charCodeAt(0)
-    ),
-    ...Array.from(
-      { length: "ÿ".charCodeAt(0) - "®".charCodeAt(0) + 1 },
-      (_, i) => i + "®".charCodeAt(0)
-    )
-  ];
-  const cs2 = bs2.slice();
-  let n = 0;
-  for (let b = 0; b < 256; ++b) {
-    if (!bs2.includes(b)) {
-      bs2.push(b);
-      cs2.push(256 + n);
-      n += 1;
-    }
-  }
-  const ccs = cs2.map((n2) => String.fromCharCode(n2));
-  return Object.fromEntries(bs2.map((b, i) => [b, ccs[i]]));
-})();
-var reverse_dictionary2 = (data) => Object.fromEntries(Object.entries(data).map(([key, value]) => [value, key]));
-var UNICODE_TO_BYTES2 = reverse_dictionary2(BYTES_TO_UNICODE2);
-var PUNCTUATION_REGEX3 = "\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E";
-var ByteLevel4 = class extends PreTokenizer_default2 {
-  /**
-   * Creates a new instance of the `ByteLevelPreTokenizer` class.
-   * @param config The configuration object.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-    this.add_prefix_space = this.config.add_prefix_space ?? false;
-    this.trim_offsets = this.config.trim_offsets ?? false;
-    this.use_regex = this.config.use_regex ?? true;
-    this.pattern = new RegExp("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "gu");
-    this.byte_encoder = BYTES_TO_UNICODE2;
-    this.text_encoder = new TextEncoder();
-  }
-  /**
-   * Tokenizes a single piece of text using byte-level tokenization.
-   * @param text The text to tokenize.
-   * @param options Additional options for the pre-tokenization logic.
-   * @returns An array of tokens.
-   */
-  pre_tokenize_text(text, options2) {
-    if (this.add_prefix_space && !text.startsWith(" ")) {
-      text = " " + text;
-    }
-    const tokens = this.use_regex ? text.match(this.pattern) || [] : [text];
-    return tokens.map(
-      (token) => Array.from(
-        this.text_encoder.encode(token),
-        (byte) => this.byte_encoder[byte]
-      ).join("")
-    );
-  }
-};
-var ByteLevel_default4 = ByteLevel4;
-var Whitespace2 = class extends PreTokenizer_default2 {
-  /**
-   * Pre-tokenizes the input text by splitting it on word boundaries.
-   * @param text The text to be pre-tokenized.
-   * @param options Additional options for the pre-tokenization logic.
-   * @returns An array of tokens produced by splitting the input text on whitespace.
-   */
-  pre_tokenize_text(text, options2) {
-    return text.match(/\w+|[^\w\s]+/g) || [];
-  }
-};
-var Whitespace_default2 = Whitespace2;
-var Metaspace3 = class extends PreTokenizer_default2 {
-  /**
-   * @param config The configuration object for the MetaspacePreTokenizer.
-   */
-  constructor(config) {
-    super();
-    this.replacement = config.replacement ?? "▁";
-    this.str_rep = config.str_rep || this.replacement;
-    this.prepend_scheme = config.prepend_scheme ?? "always";
-  }
-  /**
-   * This method takes a string, replaces spaces with the replacement character,
-   * adds a prefix space if requested, and returns a new list of tokens.
-   * @param text The text to pre-tokenize.
-   * @param options The options for the pre-tokenization.
-   * @returns A new list of pre-tokenized tokens.
-   */
-  pre_tokenize_text(text, options2) {
-    const { section_index = void 0 } = options2 ?? {};
-    let normalized = text.replaceAll(" ", this.str_rep);
-    if (
-      // We add a prefix space if:
-      //  (1) The normalized token does not already start with the replacement character.
-      !normalized.startsWith(this.replacement) && // and (2) either:
-      //  (a) prepend_scheme is 'always'
-      //  (b) prepend_scheme is 'first' and this is the first section
-      (this.prepend_scheme === "always" || this.prepend_scheme === "first" && section_index === 0)
-    ) {
-      normalized = this.str_rep + normalized;
-    }
-    return [normalized];
-  }
-};
-var Metaspace_default3 = Metaspace3;
-var Split2 = class extends PreTokenizer_default2 {
-  /**
-   * @param config The configuration options for the pre-tokenizer.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-    this.pattern = create_pattern2(
-      this.config.pattern ?? {},
-      this.config.invert ?? true
-    );
-  }
-  /**
-   * Tokenizes text by splitting it using the given pattern.
-   * @param text The text to tokenize.
-   * @returns An array of tokens.
-   */
-  pre_tokenize_text(text) {
-    if (this.pattern === null) {
-      return [];
-    }
-    if (this.config.invert) {
-      return (text.match(this.pattern) || []).filter((x) => x);
-    } else if (this.config.behavior?.toLowerCase() === "removed") {
-      return text.split(this.pattern).filter((x) => x);
-    } else {
-      return regex_split2(text, this.pattern);
-    }
-  }
-};
-var Split_default2 = Split2;
-var Punctuation2 = class extends PreTokenizer_default2 {
-  /**
-   * @param config The configuration options for the pre-tokenizer.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-    this.pattern = new RegExp(
-      `[^${PUNCTUATION_REGEX3}]+|[${PUNCTUATION_REGEX3}]+`,
-      "gu"
-    );
-  }
-  /**
-   * Tokenizes text by splitting it using the given pattern.
-   * @param text The text to tokenize.
-   * @returns An array of tokens.
-   */
-  pre_tokenize_text(text) {
-    return text.match(this.pattern) || [];
-  }
-};
-var Punctuation_default2 = Punctuation2;
-var Digits2 = class extends PreTokenizer_default2 {
-  /**
-   * @param config The configuration options for the pre-tokenizer.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-    const digit_pattern = `[^\\d]+|\\d${this.config.individual_digits ? "" : "+"}`;
-    this.pattern = new RegExp(digit_pattern, "gu");
-  }
-  /**
-   * Tokenizes text by splitting it using the given pattern.
-   * @param text The text to tokenize.
-   * @returns An array of tokens.
-   */
-  pre_tokenize_text(text) {
-    return text.match(this.pattern) || [];
-  }
-};
-var Digits_default2 = Digits2;
-var BertPreTokenizer2 = class extends PreTokenizer_default2 {
-  /**
-   * A PreTokenizer that splits text into wordpieces using a basic tokenization scheme
-   * similar to that used in the original implementation of BERT.
-   */
-  constructor() {
-    super();
-    this.pattern = new RegExp(
-      `[^\\s${PUNCTUATION_REGEX3}]+|[${PUNCTUATION_REGEX3}]`,
-      "gu"
-    );
-  }
-  /**
-   * Tokenizes a single text using the BERT pre-tokenization scheme.
-   *
-   * @param text The text to tokenize.
-   * @param options Additional options for the pre-tokenization logic.
-   * @returns An array of tokens.
-   */
-  pre_tokenize_text(text, options2) {
-    return text.trim().match(this.pattern) || [];
-  }
-};
-var BertPreTokenizer_default2 = BertPreTokenizer2;
-var Replace22 = class extends PreTokenizer_default2 {
-  /**
-   * @param config The configuration options for the pre-tokenizer.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-    this.pattern = create_pattern2(this.config.pattern ?? {});
-    this.content = this.config.content ?? "";
-  }
-  /**
-   * Pre-tokenizes the input text by replacing certain characters.
-   * @param text The text to be pre-tokenized.
-   * @returns An array of tokens produced by replacing certain characters.
-   */
-  pre_tokenize_text(text) {
-    if (this.pattern === null) {
-      return [text];
-    }
-    return [text.replaceAll(this.pattern, this.config.content ?? "")];
-  }
-};
-var Replace_default22 = Replace22;
-var Sequence22 = class extends PreTokenizer_default2 {
-  /**
-   * Creates an instance of PreTokenizerSequence.
-   * @param config The configuration object for the pre-tokenizer sequence.
-   */
-  constructor(config) {
-    super();
-    this.tokenizers = (config.pretokenizers ?? []).map(
-      (x) => create_pre_tokenizer_default2(x)
-    );
-  }
-  /**
-   * Applies each pre-tokenizer in the sequence to the input text in turn.
-   * @param text The text to pre-tokenize.
-   * @param options Additional options for the pre-tokenization logic.
-   * @returns The pre-tokenized text.
-   */
-  pre_tokenize_text(text, options2) {
-    return this.tokenizers.reduce(
-      (pre_tokenized_text, tokenizer) => {
-        return tokenizer ? tokenizer.pre_tokenize(pre_tokenized_text, options2) : pre_tokenized_text;
-      },
-      [text]
-    );
-  }
-};
-var Sequence_default22 = Sequence22;
-var WhitespaceSplit2 = class extends PreTokenizer_default2 {
-  /**
-   * Pre-tokenizes the input text by splitting it on whitespace characters.
-   * @param text The text to be pre-tokenized.
-   * @returns An array of tokens produced by splitting the input text on whitespace.
-   */
-  pre_tokenize_text(text) {
-    return whitespace_split2(text);
-  }
-};
-var WhitespaceSplit_default2 = WhitespaceSplit2;
-var FixedLength2 = class extends PreTokenizer_default2 {
-  /**
-   * @param config The configuration options for the pre-tokenizer.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-    this._length = config.length;
-  }
-  /**
-   * Pre-tokenizes the input text by splitting it into fixed-length tokens.
-   * @param text The text to be pre-tokenized.
-   * @returns An array of tokens produced by splitting the input text into fixed-length tokens.
-   */
-  pre_tokenize_text(text) {
-    const tokens = [];
-    for (let i = 0; i < text.length; i += this._length) {
-      tokens.push(text.slice(i, i + this._length));
-    }
-    return tokens;
-  }
-};
-var FixedLength_default2 = FixedLength2;
-function create_pre_tokenizer2(config) {
-  if (config === null) return null;
-  switch (config.type) {
-    case "BertPreTokenizer":
-      return new BertPreTokenizer_default2();
-    case "Sequence":
-      return new Sequence_default22(config);
-    case "Whitespace":
-      return new Whitespace_default2();
-    case "WhitespaceSplit":
-      return new WhitespaceSplit_default2();
-    case "Metaspace":
-      return new Metaspace_default3(config);
-    case "ByteLevel":
-      return new ByteLevel_default4(config);
-    case "Split":
-      return new Split_default2(config);
-    case "Punctuation":
-      return new Punctuation_default2(config);
-    case "Digits":
-      return new Digits_default2(config);
-    case "Replace":
-      return new Replace_default22(config);
-    case "FixedLength":
-      return new FixedLength_default2(config);
-    default:
-      throw new Error(`Unknown PreTokenizer type: ${config.type}`);
-  }
-}
-var create_pre_tokenizer_default2 = create_pre_tokenizer2;
-var TokenizerModel2 = class extends Callable_default2 {
-  /**
-   * Creates a new instance of TokenizerModel.
-   * @param config The configuration object for the TokenizerModel.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-    this.vocab = [];
-    this.tokens_to_ids = /* @__PURE__ */ new Map();
-    this.unk_token_id = void 0;
-    this.unk_token = void 0;
-    this.end_of_word_suffix = void 0;
-    this.fuse_unk = this.config.fuse_unk ?? false;
-  }
-  /**
-   * Internal function to call the TokenizerModel instance.
-   * @param tokens The tokens to encode.
-   * @returns The encoded tokens.
-   */
-  _call(tokens) {
-    let result = this.encode(tokens);
-    if (this.fuse_unk) {
-      result = fuse_unk2(result, this.tokens_to_ids, this.unk_token_id);
-    }
-    return result;
-  }
-};
-var TokenizerModel_default2 = TokenizerModel2;
-var WordPieceTokenizer2 = class extends TokenizerModel_default2 {
-  /**
-   * @param config The configuration object.
-   */
-  constructor(config) {
-    super(config);
-    this.max_input_chars_per_word = 100;
-    this.tokens_to_ids = object_to_map2(config.vocab);
-    this.unk_token_id = this.tokens_to_ids.get(config.unk_token);
-    this.unk_token = config.unk_token;
-    this.max_input_chars_per_word = config.max_input_chars_per_word ?? 100;
-    this.vocab = new Array(this.tokens_to_ids.size);
-    for (const [key, value] of this.tokens_to_ids) {
-      this.vocab[value] = key;
-    }
-  }
-  /**
-   * Encodes an array of tokens using WordPiece encoding.
-   * @param tokens The tokens to encode.
-   * @returns An array of encoded tokens.
-   */
-  encode(tokens) {
-    const output_tokens = [];
-    for (const token of tokens) {
-      const chars = [...token];
-      if (chars.length > this.max_input_chars_per_word) {
-        output_tokens.push(this.unk_token);
-        continue;
-      }
-      let is_unknown = false;
-      let start = 0;
-      const sub_tokens = [];
-      while (start < chars.length) {
-        let end = chars.length;
-        let current_substring = null;
-        while (start < end) {
-          let substr = chars.slice(start, end).join("");
-          if (start > 0) {
-            substr = this.config.continuing_subword_prefix + substr;
-          }
-          if (this.tokens_to_ids.has(substr)) {
-            current_substring = substr;
-            break;
-          }
-          --end;
-        }
-        if (current_substring === null) {
-          is_unknown = true;
-          break;
-        }
-        sub_tokens.push(current_substring);
-        start = end;
-      }
-      if (is_unknown) {
-        output_tokens.push(this.unk_token);
-      } else {
-        output_tokens.push(...sub_tokens);
-      }
-    }
-    return output_tokens;
-  }
-};
-var WordPiece_default3 = WordPieceTokenizer2;
-var CharTrieNode2 = class _CharTrieNode2 {
-  /**
-   * Create a new CharTrieNode.
-   * @param is_leaf Whether the node is a leaf node or not.
-   * @param children A map containing the node's children, where the key is a character and the value is a `CharTrieNode`.
-   */
-  constructor(is_leaf, children) {
-    this.is_leaf = is_leaf;
-    this.children = children;
-  }
-  /**
-   * Returns a new `CharTrieNode` instance with default values.
-   * @returns A new `CharTrieNode` instance with `is_leaf` set to `false` and an empty `children` map.
-   */
-  static default() {
-    return new _CharTrieNode2(false, /* @__PURE__ */ new Map());
-  }
-};
-var CharTrie2 = class {
-  constructor() {
-    this.root = CharTrieNode2.default();
-  }
-  /**
-   * Adds one or more `texts` to the trie.
-   * @param texts The strings to add to the trie.
-   */
-  extend(texts) {
-    for (const text of texts) {
-      this.push(text);
-    }
-  }
-  /**
-   * Adds text to the trie.
-   * @param text The string to add to the trie.
-   */
-  push(text) {
-    let node = this.root;
-    for (const ch of text) {
-      let child2 = node.children.get(ch);
-      if (child2 === void 0) {
-        child2 = CharTrieNode2.default();
-        node.children.set(ch, child2);
-      }
-      node = child2;
-    }
-    node.is_leaf = true;
-  }
-  /**
-   * Searches the trie for stored strings that match `chars` starting at `start`.
-   * @param chars The input characters to search.
-   * @param start The index to start searching from.
-   * @yields Each stored string that is a prefix of `chars` starting at `start`.
-   */
-  *common_prefix_search(chars, start = 0) {
-    let node = this.root;
-    if (node === void 0) return;
-    let prefix = "";
-    for (let i = start; i < chars.length; ++i) {
-      const ch = chars[i];
-      prefix += ch;
-      node = node.children.get(ch);
-      if (node === void 0) return;
-      if (node.is_leaf) {
-        yield prefix;
-      }
-    }
-  }
-};
-var CharTrie_default2 = CharTrie2;
-var TokenLatticeNode2 = class _TokenLatticeNode2 {
-  /**
-   * Represents a node in a token lattice for a given sentence.
-   * @param token_id The ID of the token associated with this node.
-   * @param node_id The ID of this node.
-   * @param pos The starting position of the token in the sentence.
-   * @param length The length of the token.
-   * @param score The score associated with the token.
-   */
-  constructor(token_id, node_id, pos, length, score) {
-    this.token_id = token_id;
-    this.node_id = node_id;
-    this.pos = pos;
-    this.length = length;
-    this.score = score;
-    this.prev = null;
-    this.backtrace_score = 0;
-  }
-  /**
-   * Returns a clone of this node.
-   * @returns A clone of this node.
-   */
-  clone() {
-    const n = new _TokenLatticeNode2(
-      this.token_id,
-      this.node_id,
-      this.pos,
-      this.length,
-      this.score
-    );
-    n.prev = this.prev;
-    n.backtrace_score = this.backtrace_score;
-    return n;
-  }
-};
-var TokenLattice2 = class {
-  /**
-   * Creates a new TokenLattice instance.
-   *
-   * @param sentence The input sentence to be tokenized.
-   * @param bos_token_id The beginning-of-sequence token ID.
-   * @param eos_token_id The end-of-sequence token ID.
-   */
-  constructor(sentence, bos_token_id, eos_token_id) {
-    this.chars = Array.from(sentence);
-    this.len = this.chars.length;
-    this.bos_token_id = bos_token_id;
-    this.eos_token_id = eos_token_id;
-    this.nodes = [];
-    this.begin_nodes = Array.from(
-      { length: this.len + 1 },
-      () => []
-    );
-    this.end_nodes = Array.from({ length: this.len + 1 }, () => []);
-    const bos = new TokenLatticeNode2(this.bos_token_id ?? 0, 0, 0, 0, 0);
-    const eos = new TokenLatticeNode2(
-      this.eos_token_id ?? 0,
-      1,
-      this.len,
-      0,
-      0
-    );
-    this.nodes.push(bos.clone());
-    this.nodes.push(eos.clone());
-    this.begin_nodes[this.len].push(eos);
-    this.end_nodes[0].push(bos);
-  }
-  /**
-   * Inserts a new token node into the token lattice.
-   *
-   * @param pos The starting position of the token.
-   * @param length The length of the token.
-   * @param score The score of the token.
-   * @param token_id The token ID of the token.
-   */
-  insert(pos, length, score, token_id) {
-    const node_id = this.nodes.length;
-    const node = new TokenLatticeNode2(token_id, node_id, pos, length, score);
-    this.begin_nodes[pos].push(node);
-    this.end_nodes[pos + length].push(node);
-    this.nodes.push(node);
-  }
-  /**
-   * Implements the Viterbi algorithm to compute the most likely sequence of tokens.
-   *
-   * @returns The most likely sequence of tokens.
-   */
-  viterbi() {
-    const len22 = this.len;
-    let pos = 0;
-    while (pos <= len22) {
-      if (this.begin_nodes[pos].length == 0) {
-        return [];
-      }
-      for (let rnode of this.begin_nodes[pos]) {
-        rnode.prev = null;
-        let best_score = 0;
-        let best_node = null;
-        for (let lnode of this.end_nodes[pos]) {
-          const score = lnode.backtrace_score + rnode.score;
-          if (best_node === null || score > best_score) {
-            best_node = lnode.clone();
-            best_score = score;
-          }
-        }
-        if (best_node !== null) {
-          rnode.prev = best_node;
-          rnode.backtrace_score = best_score;
-        } else {
-          return [];
-        }
-      }
-      ++pos;
-    }
-    const results = [];
-    const root = this.begin_nodes[len22][0];
-    const prev = root.prev;
-    if (prev === null) {
-      return [];
-    }
-    let node = prev.clone();
-    while (node.prev !== null) {
-      results.push(node.clone());
-      const n = node.clone();
-      node = n.prev.clone();
-    }
-    results.reverse();
-    return results;
-  }
-  /**
-   * Get the text piece for a given node.
-   * @param node The node to get the piece for.
-   * @returns The array of nodes representing the most likely sequence of tokens.
-   */
-  piece(node) {
-    return this.chars.slice(node.pos, node.pos + node.length).join("");
-  }
-  /**
-   * @returns The most likely sequence of tokens.
-   */
-  tokens() {
-    const nodes = this.viterbi();
-    return nodes.map((x) => this.piece(x));
-  }
-  /**
-   * @returns The most likely sequence of token ids.
-   */
-  token_ids() {
-    const nodes = this.viterbi();
-    return nodes.map((x) => x.token_id);
-  }
-};
-var TokenLattice_default2 = TokenLattice2;
-function min3(arr) {
-  if (arr.length === 0) throw new Error("Array must not be empty");
-  let min_value = arr[0];
-  let index_of_min = 0;
-  for (let i = 1; i < arr.length; ++i) {
-    if (arr[i] < min_value) {
-      min_value = arr[i];
-      index_of_min = i;
-    }
-  }
-  return [min_value, index_of_min];
-}
-var Unigram2 = class extends TokenizerModel_default2 {
-  /**
-   * Create a new Unigram tokenizer model.
-   * @param config The configuration object for the Unigram model.
-   * @param eos_token
-   */
-  constructor(config, eos_token) {
-    super(config);
-    const vocab_size = config.vocab.length;
-    this.vocab = new Array(vocab_size);
-    this.scores = new Array(vocab_size);
-    for (let i = 0; i < vocab_size; ++i) {
-      [this.vocab[i], this.scores[i]] = config.vocab[i];
-    }
-    this.unk_token_id = config.unk_id;
-    this.unk_token = this.vocab[config.unk_id];
-    this.tokens_to_ids = new Map(this.vocab.map((x, i) => [x, i]));
-    this.bos_token = " ";
-    this.bos_token_id = this.tokens_to_ids.get(this.bos_token);
-    this.eos_token = eos_token;
-    this.eos_token_id = this.tokens_to_ids.get(this.eos_token);
-    this.unk_token = this.vocab[this.unk_token_id];
-    this.min_score = min3(this.scores)[0];
-    this.unk_score = this.min_score - 10;
-    this.scores[this.unk_token_id] = this.unk_score;
-    this.trie = new CharTrie_default2();
-    this.trie.extend(this.vocab);
-    this.fuse_unk = true;
-  }
-  /**
-   * Populates lattice nodes.
-   * @param lattice The token lattice to populate with nodes.
-   */
-  populate_nodes(lattice) {
-    const chars = lattice.chars;
-    const mblen = 1;
-    let begin_pos = 0;
-    while (begin_pos < chars.length) {
-      let has_single_node = false;
-      const prefixed_tokens = this.trie.common_prefix_search(chars, begin_pos);
-      for (const token of prefixed_tokens) {
-        const token_id = this.tokens_to_ids.get(token);
-        const token_score = this.scores[token_id];
-        const n = len2(token);
-        lattice.insert(begin_pos, n, token_score, token_id);
-        if (!has_single_node && n === mblen) {
-          has_single_node = true;
-        }
-      }
-      if (!has_single_node) {
-        lattice.insert(begin_pos, mblen, this.unk_score, this.unk_token_id);
-      }
-      begin_pos += mblen;
-    }
-  }
-  /**
-   * Encodes an array of tokens into an array of subtokens using the unigram model.
-   *
-   * @param normalized The normalized string.
-   * @returns An array of subtokens obtained by encoding the input tokens using the unigram model.
-   */
-  tokenize(normalized) {
-    const lattice = new TokenLattice_default2(
-      normalized,
-      this.bos_token_id,
-      this.eos_token_id
-    );
-    this.populate_nodes(lattice);
-    return lattice.tokens();
-  }
-  /**
-   * Encodes an array of tokens using Unigram encoding.
-   * @param tokens The tokens to encode.
-   * @returns An array of encoded tokens.
-   */
-  encode(tokens) {
-    const to_return = [];
-    for (const token of tokens) {
-      const tokenized = this.tokenize(token);
-      to_return.push(...tokenized);
-    }
-    return to_return;
-  }
-};
-var Unigram_default2 = Unigram2;
-var PriorityQueue2 = class {
-  /**
-   * Create a new PriorityQueue.
-   * @param comparator Comparator function to determine priority. Defaults to a MaxHeap.
-   * @param max_size Maximum size of the queue. Defaults to Infinity.
-   */
-  constructor(comparator = (a, b) => a > b, max_size = Infinity) {
-    this._heap = [];
-    this._comparator = comparator;
-    this._max_size = max_size;
-  }
-  /**
-   * The size of the queue
-   */
-  get size() {
-    return this._heap.length;
-  }
-  /**
-   * Check if the queue is empty.
-   * @returns `true` if the queue is empty, `false` otherwise.
-   */
-  is_empty() {
-    return this.size === 0;
-  }
-  /**
-   * Return the element with the highest priority in the queue.
-   * @returns The highest priority element in the queue.
-   */
-  peek() {
-    return this._heap[0];
-  }
-  /**
-   * Add one or more elements to the queue.
-   * @param values The values to push into the queue.
-   * @returns The new size of the queue.
-   */
-  push(...values) {
-    return this.extend(values);
-  }
-  /**
-   * Add multiple elements to the queue.
-   * @param values The values to push into the queue.
-   * @returns The new size of the queue.
-   */
-  extend(values) {
-    for (const value of values) {
-      if (this.size < this._max_size) {
-        this._heap.push(value);
-        this._sift_up();
-      } else {
-        const smallest = this._smallest();
-        if (this._comparator(value, this._heap[smallest])) {
-          this._heap[smallest] = value;
-          this._sift_up_from(smallest);
-        }
-      }
-    }
-    return this.size;
-  }
-  /**
-   * Remove and return the element with the highest priority in the queue.
-   * @returns The element with the highest priority in the queue.
-   */
-  pop() {
-    const popped_value = this.peek();
-    const bottom = this.size - 1;
-    if (bottom > 0) {
-      this._swap(0, bottom);
-    }
-    this._heap.pop();
-    this._sift_down();
-    return popped_value;
-  }
-  /**
-   * Replace the element with the highest priority in the queue with a new value.
-   * @param value The new value.
-   * @returns The replaced value.
-   */
-  replace(value) {
-    const replaced_value = this.peek();
-    this._heap[0] = value;
-    this._sift_down();
-    return replaced_value;
-  }
-  /**
-   * Compute the index for the parent of the node at index `i`.
-   * @param i The index of the node to get the parent of.
-   * @returns The index of the parent node.
-   * @private
-   */
-  _parent(i) {
-    return (i + 1 >>> 1) - 1;
-  }
-  /**
-   * Compute the index for the left child of the node at index `i`.
-   * @param i The index of the node to get the left child of.
-   * @returns The index of the left child.
-   * @private
-   */
-  _left(i) {
-    return (i << 1) + 1;
-  }
-  /**
-   * Compute the index for the right child of the node at index `i`.
-   * @param i The index of the node to get the right child of.
-   * @returns The index of the right child.
-   * @private
-   */
-  _right(i) {
-    return i + 1 << 1;
-  }
-  /**
-   * Check if the element at index `i` is greater than the element at index `j`.
-   * @param i The index of the first element to compare.
-   * @param j The index of the second element to compare.
-   * @returns `true` if the element at index `i` is greater than the element at index `j`, `false` otherwise.
-   * @private
-   */
-  _greater(i, j2) {
-    return this._comparator(this._heap[i], this._heap[j2]);
-  }
-  /**
-   * Swap the elements at indices `i` and `j`.
-   * @param i The index of the first element to swap.
-   * @param j The index of the second element to swap.
-   * @private
-   */
-  _swap(i, j2) {
-    const temp = this._heap[i];
-    this._heap[i] = this._heap[j2];
-    this._heap[j2] = temp;
-  }
-  /**
-   * Maintain the heap property by updating positions in the heap,
-   * starting at the last element and moving up the heap.
-   * @private
-   */
-  _sift_up() {
-    this._sift_up_from(this.size - 1);
-  }
-  /**
-   * Helper function to sift up from a given node.
-   * @param node The index of the node to start sifting up from.
-   */
-  _sift_up_from(node) {
-    while (node > 0 && this._greater(node, this._parent(node))) {
-      this._swap(node, this._parent(node));
-      node = this._parent(node);
-    }
-  }
-  /**
-   * Maintain the heap property by updating positions in the heap,
-   * starting at the first element and moving down the heap.
-   * @private
-   */
-  _sift_down() {
-    let node = 0;
-    while (this._left(node) < this.size && this._greater(this._left(node), node) || this._right(node) < this.size && this._greater(this._right(node), node)) {
-      const max_child = this._right(node) < this.size && this._greater(this._right(node), this._left(node)) ? this._right(node) : this._left(node);
-      this._swap(node, max_child);
-      node = max_child;
-    }
-  }
-  /**
-   * Get the index of the smallest element in the heap. Since we use an array-based heap,
-   * the index can be computed without needing to traverse the heap.
-   * @private
-   */
-  _smallest() {
-    return 2 ** Math.floor(Math.log2(this.size)) - 1;
-  }
-};
-var PriorityQueue_default2 = PriorityQueue2;
-var LRUCache3 = class {
-  /**
-   * Creates an LRUCache instance.
-   * @param capacity The maximum number of items the cache can hold.
-   */
-  constructor(capacity) {
-    this.capacity = capacity;
-    this.cache = /* @__PURE__ */ new Map();
-  }
-  /**
-   * Retrieves the value associated with the given key and marks the key as recently used.
-   * @param key The key to retrieve.
-   * @returns The value associated with the key, or undefined if the key does not exist.
-   */
-  get(key) {
-    if (!this.cache.has(key)) return void 0;
-    const value = this.cache.get(key);
-    this.cache.delete(key);
-    this.cache.set(key, value);
-    return value;
-  }
-  /**
-   * Inserts or updates the key-value pair in the cache.
-   * If the key already exists, it is updated and marked as recently used.
-   * If the cache exceeds its capacity, the least recently used item is evicted.
-   * @param key The key to add or update.
-   * @param value The value to associate with the key.
-   */
-  put(key, value) {
-    if (this.cache.has(key)) {
-      this.cache.delete(key);
-    }
-    this.cache.set(key, value);
-    if (this.cache.size > this.capacity) {
-      this.cache.delete(this.cache.keys().next().value);
-    }
-  }
-  /**
-   * Clears the cache.
-   */
-  clear() {
-    this.cache.clear();
-  }
-};
-var LRUCache_default2 = LRUCache3;
-var BPE3 = class extends TokenizerModel_default2 {
-  /**
-   * Create a BPE instance.
-   * @param config The configuration object for BPE.
-   */
-  constructor(config) {
-    super(config);
-    this.tokens_to_ids = object_to_map2(config.vocab);
-    this.unk_token_id = this.tokens_to_ids.get(config.unk_token);
-    this.unk_token = config.unk_token;
-    this.vocab = new Array(this.tokens_to_ids.size);
-    for (const [key, value] of this.tokens_to_ids) {
-      this.vocab[value] = key;
-    }
-    const use_new_merge_format = Array.isArray(config.merges[0]);
-    this.merges = use_new_merge_format ? config.merges : config.merges.map(
-      (x) => x.split(" ", 2)
-    );
-    this.bpe_ranks = new Map(this.merges.map((x, i) => [JSON.stringify(x), i]));
-    this.end_of_word_suffix = config.end_of_word_suffix;
-    this.continuing_subword_suffix = config.continuing_subword_suffix ?? null;
-    this.byte_fallback = this.config.byte_fallback ?? false;
-    if (this.byte_fallback) {
-      this.text_encoder = new TextEncoder();
-    }
-    this.ignore_merges = this.config.ignore_merges ?? false;
-    this.max_length_to_cache = 256;
-    this.cache_capacity = 1e4;
-    this.cache = new LRUCache_default2(this.cache_capacity);
-  }
-  /**
-   * Clears the cache.
-   */
-  clear_cache() {
-    this.cache.clear();
-  }
-  /**
-   * Apply Byte-Pair-Encoding (BPE) to a given token. Efficient heap-based priority
-   * queue implementation adapted from https://github.com/belladoreai/llama-tokenizer-js.
-   * @param token The token to encode.
-   * @returns The BPE encoded tokens.
-   */
-  bpe(token) {
-    if (token.length === 0) {
-      return [];
-    }
-    const cached = this.cache.get(token);
-    if (cached !== void 0) {
-      return cached;
-    }
-    const word = Array.from(token);
-    if (this.end_of_word_suffix) {
-      word[word.length - 1] += this.end_of_word_suffix;
-    }
-    let result = [];
-    if (word.length > 1) {
-      const queue = new PriorityQueue_default2((a, b) => a.score < b.score);
-      let starting_node = {
-        token: word[0],
-        bias: 0,
-        prev: null,
-        next: null
-      };
-      let previous_node = starting_node;
-      for (let i = 1; i < word.length; ++i) {
-        const current_node = {
-          bias: i / word.length,
-          // Add fractional component to break ties
-          token: word[i],
-          prev: previous_node,
-          next: null
-        };
-        previous_node.next = current_node;
-        this.add_node(queue, previous_node);
-        previous_node = current_node;
-      }
-      while (!queue.is_empty()) {
-        const node = queue.pop();
-        if (node.deleted || !node.next || node.next.deleted) continue;
-        node.deleted = true;
-        node.next.deleted = true;
-        if (node.prev) {
-          const new_previous_node = { ...node.prev };
-          node.prev.deleted = true;
-          node.prev = new_previous_node;
-          if (new_previous_node.prev) {
-            new_previous_node.prev.next = new_previous_node;
-          } else {
-            starting_node = new_previous_node;
-          }
-        }
-        const merged = {
-          token: node.token + node.next.token,
-          bias: node.bias,
-          prev: node.prev,
-          next: node.next.next
-        };
-        if (merged.prev) {
-          merged.prev.next = merged;
-          this.add_node(queue, merged.prev);
-        } else {
-          starting_node = merged;
-        }
-        if (merged.next) {
-          merged.next.prev = merged;
-          this.add_node(queue, merged);
-        }
-      }
-      for (let current_node = starting_node; current_node !== null; current_node = current_node.next) {
-        result.push(current_node.token);
-      }
-    } else {
-      result = word;
-    }
-    if (this.continuing_subword_suffix) {
-      for (let i = 0; i < result.length - 1; ++i) {
-        result[i] += this.continuing_subword_suffix;
-      }
-    }
-    if (token.length < this.max_length_to_cache) {
-      this.cache.put(token, result);
-    }
-    return result;
-  }
-  /**
-   * Helper function to add a node to the priority queue.
-   * @param queue
-   * @param node
-   */
-  add_node(queue, node) {
-    const rank = this.bpe_ranks.get(
-      JSON.stringify([node.token, node.next.token])
-    );
-    if (rank !== void 0) {
-      node.score = rank + node.bias;
-      queue.push(node);
-    }
-  }
-  /**
-   * Encodes the input sequence of tokens using the BPE algorithm and returns the resulting subword tokens.
-   * @param tokens The input sequence of tokens to encode.
-   * @returns The resulting subword tokens after applying the BPE algorithm to the input sequence of tokens.
-   */
-  encode(tokens) {
-    const output_tokens = [];
-    for (const token of tokens) {
-      if (this.ignore_merges && this.tokens_to_ids.has(token)) {
-        output_tokens.push(token);
-        continue;
-      }
-      const bpe_token_list = this.bpe(token);
-      for (const t of bpe_token_list) {
-        if (this.tokens_to_ids.has(t)) {
-          output_tokens.push(t);
-        } else if (this.byte_fallback) {
-          const byte_tokens = Array.from(this.text_encoder.encode(t)).map(
-            (x) => `<0x${x.toString(16).toUpperCase().padStart(2, "0")}>`
-          );
-          if (byte_tokens.every((x) => this.tokens_to_ids.has(x))) {
-            output_tokens.push(...byte_tokens);
-          } else if (this.unk_token != null) {
-            output_tokens.push(this.unk_token);
-          }
-        } else if (this.unk_token != null) {
-          output_tokens.push(this.unk_token);
-        }
-      }
-    }
-    return output_tokens;
-  }
-};
-var BPE_default3 = BPE3;
-var Legacy2 = class extends TokenizerModel_default2 {
-  /**
-   * Create a Legacy tokenizer model instance.
-   * @param config The configuration object for Legacy tokenizer model.
-   * @param more_config Additional configuration object for the Legacy tokenizer model.
-   */
-  constructor(config, more_config) {
-    super(config);
-    const vocab = config.vocab;
-    this.tokens_to_ids = object_to_map2(
-      more_config.target_lang ? vocab[more_config.target_lang] : vocab
-    );
-    this.bos_token = more_config.bos_token;
-    this.bos_token_id = this.tokens_to_ids.get(this.bos_token);
-    this.eos_token = more_config.eos_token;
-    this.eos_token_id = this.tokens_to_ids.get(this.eos_token);
-    this.pad_token = more_config.pad_token;
-    this.pad_token_id = this.tokens_to_ids.get(this.pad_token);
-    this.unk_token = more_config.unk_token;
-    this.unk_token_id = this.tokens_to_ids.get(this.unk_token);
-    this.vocab = new Array(this.tokens_to_ids.size);
-    for (const [key, value] of this.tokens_to_ids) {
-      this.vocab[value] = key;
-    }
-  }
-  encode(tokens) {
-    return tokens;
-  }
-};
-var Legacy_default2 = Legacy2;
-function create_tokenizer_model2(model_config, config) {
-  switch (model_config.type) {
-    case "WordPiece":
-      return new WordPiece_default3(model_config);
-    case "Unigram":
-      return new Unigram_default2(model_config, config.eos_token);
-    case "BPE":
-      return new BPE_default3(model_config);
-    default:
-      if (model_config.vocab) {
-        if (Array.isArray(model_config.vocab)) {
-          return new Unigram_default2(model_config, config.eos_token);
-        } else if (Object.hasOwn(model_config, "continuing_subword_prefix") && Object.hasOwn(model_config, "unk_token")) {
-          if (Object.hasOwn(model_config, "merges")) {
-            return new BPE_default3(model_config);
-          } else {
-            return new WordPiece_default3(model_config);
-          }
-        } else {
-          return new Legacy_default2(model_config, {
-            target_lang: config.target_lang,
-            bos_token: config.bos_token,
-            eos_token: config.eos_token,
-            pad_token: config.pad_token,
-            unk_token: config.unk_token
-          });
-        }
-      }
-      throw new Error(
-        `Unknown TokenizerModel type: ${model_config?.type}`
-      );
-  }
-}
-var create_tokenizer_model_default2 = create_tokenizer_model2;
-var PostProcessor2 = class extends Callable_default2 {
-  /**
-   * @param config The configuration for the post-processor.
-   */
-  constructor(config) {
-    super();
-    this.config = config;
-  }
-  /**
-   * Alias for {@link PostProcessor#post_process}.
-   * @param tokens The text or array of texts to post-process.
-   * @param args Additional arguments required by the post-processing logic.
-   * @returns The post-processed tokens.
-   */
-  _call(tokens, ...args) {
-    return this.post_process(tokens, ...args);
-  }
-};
-var PostProcessor_default2 = PostProcessor2;
-var TemplateProcessing2 = class extends PostProcessor_default2 {
-  /**
-   * Replaces special tokens in the template with actual tokens.
-   * @param tokens The list of tokens for the first sequence.
-   * @param tokens_pair The list of tokens for the second sequence (optional).
-   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
-   * @returns An object containing the list of tokens with the special tokens replaced with actual tokens.
-   */
-  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
-    const type = tokens_pair === null ? this.config.single : this.config.pair;
-    let processed_tokens = [];
-    let types = [];
-    for (const item of type) {
-      if ("SpecialToken" in item) {
-        if (add_special_tokens) {
-          processed_tokens.push(item.SpecialToken.id);
-          types.push(item.SpecialToken.type_id);
-        }
-      } else if ("Sequence" in item) {
-        if (item.Sequence.id === "A") {
-          processed_tokens = merge_arrays2(processed_tokens, tokens);
-          types = merge_arrays2(
-            types,
-            new Array(tokens.length).fill(item.Sequence.type_id)
-          );
-        } else if (item.Sequence.id === "B") {
-          processed_tokens = merge_arrays2(processed_tokens, tokens_pair);
-          types = merge_arrays2(
-            types,
-            new Array(tokens_pair.length).fill(item.Sequence.type_id)
-          );
-        }
-      }
-    }
-    return { tokens: processed_tokens, token_type_ids: types };
-  }
-};
-var TemplateProcessing_default2 = TemplateProcessing2;
-var ByteLevel22 = class extends PostProcessor_default2 {
-  /**
-   * Post process the given tokens.
-   * @param tokens The list of tokens for the first sequence.
-   * @param tokens_pair The list of tokens for the second sequence (optional).
-   * @returns An object containing the post-processed tokens.
-   */
-  post_process(tokens, tokens_pair = null) {
-    return { tokens, tokens_pair };
-  }
-};
-var ByteLevel_default22 = ByteLevel22;
-var BertProcessing2 = class extends PostProcessor_default2 {
-  /**
-   * @param config The configuration for the post-processor.
-   * @param config.cls The special tokens to add to the beginning of the input.
-   * @param config.sep The special tokens to add to the end of the input.
-   */
-  constructor(config) {
-    super(config);
-    this.sep = config.sep;
-    this.cls = config.cls;
-  }
-  /**
-   * Adds the special tokens to the beginning and end of the input.
-   * @param tokens The input tokens.
-   * @param tokens_pair An optional second set of input tokens.
-   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
-   * @returns The post-processed tokens with the special tokens added to the beginning and end.
-   */
-  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
-    if (add_special_tokens) {
-      tokens = merge_arrays2([this.cls[0]], tokens, [this.sep[0]]);
-    }
-    let token_type_ids = new Array(tokens.length).fill(0);
-    if (tokens_pair) {
-      const middle = [];
-      const after = add_special_tokens ? [this.sep[0]] : [];
-      tokens = merge_arrays2(tokens, middle, tokens_pair, after);
-      token_type_ids = merge_arrays2(
-        token_type_ids,
-        new Array(tokens_pair.length + middle.length + after.length).fill(1)
-      );
-    }
-    return { tokens, token_type_ids };
-  }
-};
-var BertProcessing_default2 = BertProcessing2;
-var RobertaProcessing2 = class extends PostProcessor_default2 {
-  /**
-   * @param config The configuration for the post-processor.
-   * @param config.cls The special tokens to add to the beginning of the input.
-   * @param config.sep The special tokens to add to the end of the input.
-   */
-  constructor(config) {
-    super(config);
-    this.sep = config.sep;
-    this.cls = config.cls;
-  }
-  /**
-   * Adds the special tokens to the beginning and end of the input.
-   * @param tokens The input tokens.
-   * @param tokens_pair An optional second set of input tokens.
-   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
-   * @returns The post-processed tokens with the special tokens added to the beginning and end.
-   */
-  post_process(tokens, tokens_pair, add_special_tokens = true) {
-    if (add_special_tokens) {
-      tokens = merge_arrays2([this.cls[0]], tokens, [this.sep[0]]);
-    }
-    let token_type_ids = new Array(tokens.length).fill(0);
-    if (tokens_pair) {
-      const middle = add_special_tokens ? [this.sep[0]] : [];
-      const after = add_special_tokens ? [this.sep[0]] : [];
-      tokens = merge_arrays2(tokens, middle, tokens_pair, after);
-      token_type_ids = merge_arrays2(
-        token_type_ids,
-        new Array(tokens_pair.length + middle.length + after.length).fill(1)
-      );
-    }
-    return { tokens, token_type_ids };
-  }
-};
-var RobertaProcessing_default2 = RobertaProcessing2;
-var Sequence32 = class extends PostProcessor_default2 {
-  /**
-   * Creates a new instance of Sequence post-processor.
-   * @param config The configuration object.
-   */
-  constructor(config) {
-    super(config);
-    this.processors = (config.processors ?? []).map((x) => create_post_processor_default2(x));
-  }
-  /**
-   * Post process the given tokens.
-   * @param tokens The list of tokens for the first sequence.
-   * @param tokens_pair The list of tokens for the second sequence (optional).
-   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
-   * @returns An object containing the post-processed tokens.
-   */
-  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
-    let processed_tokens = { tokens, tokens_pair };
-    for (const processor of this.processors) {
-      processed_tokens = processor.post_process(
-        processed_tokens.tokens,
-        processed_tokens.tokens_pair,
-        add_special_tokens
-      );
-    }
-    return processed_tokens;
-  }
-};
-var Sequence_default32 = Sequence32;
-function create_post_processor2(config) {
-  if (config === null) return null;
-  switch (config.type) {
-    case "TemplateProcessing":
-      return new TemplateProcessing_default2(config);
-    case "ByteLevel":
-      return new ByteLevel_default22(config);
-    case "BertProcessing":
-      return new BertProcessing_default2(config);
-    case "RobertaProcessing":
-      return new RobertaProcessing_default2(config);
-    case "Sequence":
-      return new Sequence_default32(config);
-    default:
-      throw new Error(`Unknown PostProcessor type: ${config.type}`);
-  }
-}
-var create_post_processor_default2 = create_post_processor2;
-var Decoder2 = class extends Callable_default2 {
-  /**
-   * Creates an instance of `Decoder`.
-   * @param config The configuration object.
-   **/
-  constructor(config) {
-    super();
-    this.config = config;
-    this.added_tokens = [];
-    this.end_of_word_suffix = null;
-    this.trim_offsets = "trim_offsets" in config ? config.trim_offsets : false;
-  }
-  /**
-   * Calls the `decode` method.
-   *
-   * @param tokens The list of tokens.
-   * @returns The decoded string.
-   */
-  _call(tokens) {
-    return this.decode(tokens);
-  }
-  /**
-   * Decodes a list of tokens.
-   * @param tokens The list of tokens.
-   * @returns The decoded string.
-   */
-  decode(tokens) {
-    return this.decode_chain(tokens).join("");
-  }
-};
-var Decoder_default2 = Decoder2;
-var ByteLevel32 = class extends Decoder_default2 {
-  /**
-   * Create a `ByteLevelDecoder` object.
-   */
-  constructor(config) {
-    super(config);
-    this.byte_decoder = UNICODE_TO_BYTES2;
-    this.text_decoder = new TextDecoder("utf-8", {
-      fatal: false,
-      // eslint-disable-next-line @typescript-eslint/naming-convention
-      ignoreBOM: true
-    });
-    this.end_of_word_suffix = null;
-  }
-  /**
-   * Convert an array of tokens to string by decoding each byte.
-   * @param tokens Array of tokens to be decoded.
-   * @returns The decoded string.
-   */
-  convert_tokens_to_string(tokens) {
-    const text = tokens.join("");
-    const byte_array = new Uint8Array(
-      [...text].map((c) => this.byte_decoder[c])
-    );
-    return this.text_decoder.decode(byte_array);
-  }
-  decode_chain(tokens) {
-    const sub_texts = [];
-    let current_sub_text = [];
-    for (const token of tokens) {
-      if (this.added_tokens.find((x) => x.content === token) !== void 0) {
-        if (current_sub_text.length > 0) {
-          sub_texts.push(this.convert_tokens_to_string(current_sub_text));
-          current_sub_text = [];
-        }
-        sub_texts.push(token);
-      } else {
-        current_sub_text.push(token);
-      }
-    }
-    if (current_sub_text.length > 0) {
-      sub_texts.push(this.convert_tokens_to_string(current_sub_text));
-    }
-    return sub_texts;
-  }
-};
-var ByteLevel_default32 = ByteLevel32;
-var WordPiece2 = class extends Decoder_default2 {
-  /**
-   * Creates a new instance of WordPieceDecoder.
-   * @param config The configuration object.
-   */
-  constructor(config) {
-    super(config);
-    this.cleanup = config.cleanup;
-  }
-  decode_chain(tokens) {
-    return tokens.map((token, i) => {
-      if (i !== 0) {
-        const prefix = this.config.prefix;
-        if (prefix && token.startsWith(prefix)) {
-          token = token.replace(prefix, "");
-        } else {
-          token = " " + token;
-        }
-      }
-      if (this.cleanup) {
-        token = clean_up_tokenization2(token);
-      }
-      return token;
-    });
-  }
-};
-var WordPiece_default22 = WordPiece2;
-var Metaspace22 = class extends Decoder_default2 {
-  /**
-   * Constructs a new MetaspaceDecoder object.
-   * @param config The configuration object for the MetaspaceDecoder.
-   */
-  constructor(config) {
-    super(config);
-    this.replacement = config.replacement ?? "▁";
-  }
-  decode_chain(tokens) {
-    const result = [];
-    for (let i = 0; i < tokens.length; ++i) {
-      let normalized = tokens[i].replaceAll(this.replacement, " ");
-      if (i == 0 && normalized.startsWith(" ")) {
-        normalized = normalized.substring(1);
-      }
-      result.push(normalized);
-    }
-    return result;
-  }
-};
-var Metaspace_default22 = Metaspace22;
-var BPE22 = class extends Decoder_default2 {
-  constructor(config) {
-    super(config);
-    this.suffix = config.suffix ?? "";
-  }
-  decode_chain(tokens) {
-    return tokens.map((token, i) => {
-      return token.replaceAll(this.suffix, i === tokens.length - 1 ? "" : " ");
-    });
-  }
-};
-var BPE_default22 = BPE22;
-var CTC2 = class extends Decoder_default2 {
-  constructor(config) {
-    super(config);
-    this.pad_token = config.pad_token ?? "";
-    this.word_delimiter_token = config.word_delimiter_token ?? "";
-    this.cleanup = config.cleanup;
-  }
-  /**
-   * Converts a connectionist-temporal-classification (CTC) output tokens into a single string.
-   * @param tokens Array of tokens to be decoded.
-   * @returns The decoded string.
-   */
-  convert_tokens_to_string(tokens) {
-    if (tokens.length === 0) return "";
-    const grouped_tokens = [tokens[0]];
-    for (let i = 1; i < tokens.length; ++i) {
-      if (tokens[i] !== grouped_tokens.at(-1)) {
-        grouped_tokens.push(tokens[i]);
-      }
-    }
-    const filtered_tokens = grouped_tokens.filter(
-      (token) => token !== this.pad_token
-    );
-    let text = filtered_tokens.join("");
-    if (this.cleanup) {
-      text = clean_up_tokenization2(text).replaceAll(this.word_delimiter_token, " ").trim();
-    }
-    return text;
-  }
-  decode_chain(tokens) {
-    return [this.convert_tokens_to_string(tokens)];
-  }
-};
-var CTC_default2 = CTC2;
-var Sequence42 = class extends Decoder_default2 {
-  /**
-   * Creates a new instance of DecoderSequence.
-   * @param config The configuration object.
-   */
-  constructor(config) {
-    super(config);
-    this.decoders = (config.decoders ?? []).map((x) => create_decoder_default2(x));
-  }
-  decode_chain(tokens) {
-    return this.decoders.reduce((toks, decoder) => {
-      return decoder.decode_chain(toks);
-    }, tokens);
-  }
-};
-var Sequence_default42 = Sequence42;
-var Replace32 = class extends Decoder_default2 {
-  /**
-   * @param config The configuration object for the decoder.
-   */
-  constructor(config) {
-    super(config);
-    this.pattern = create_pattern2(this.config.pattern);
-  }
-  decode_chain(tokens) {
-    const content = this.config.content ?? "";
-    const pattern = this.pattern;
-    return pattern === null ? tokens : tokens.map((token) => token.replaceAll(pattern, content));
-  }
-};
-var Replace_default32 = Replace32;
-var Fuse2 = class extends Decoder_default2 {
-  decode_chain(tokens) {
-    return [tokens.join("")];
-  }
-};
-var Fuse_default2 = Fuse2;
-var Strip22 = class extends Decoder_default2 {
-  constructor(config) {
-    super(config);
-    this.content = config.content ?? "";
-    this.start = config.start ?? 0;
-    this.stop = config.stop ?? 0;
-  }
-  decode_chain(tokens) {
-    return tokens.map((token) => {
-      let start_cut = 0;
-      for (let i = 0; i < this.start; ++i) {
-        if (token[i] === this.content) {
-          start_cut = i + 1;
-          continue;
-        } else {
-          break;
-        }
-      }
-      let stop_cut = token.length;
-      for (let i = 0; i < this.stop; ++i) {
-        const index = token.length - i - 1;
-        if (token[index] === this.content) {
-          stop_cut = index;
-          continue;
-        } else {
-          break;
-        }
-      }
-      return token.slice(start_cut, stop_cut);
-    });
-  }
-};
-var Strip_default22 = Strip22;
-var ByteFallback2 = class extends Decoder_default2 {
-  constructor(config) {
-    super(config);
-    this.text_decoder = new TextDecoder();
-  }
-  decode_chain(tokens) {
-    const new_tokens = [];
-    let previous_byte_tokens = [];
-    for (const token of tokens) {
-      let bytes2 = null;
-      if (token.length === 6 && token.startsWith("<0x") && token.endsWith(">")) {
-        const byte = parseInt(token.slice(3, 5), 16);
-        if (!isNaN(byte)) {
-          bytes2 = byte;
-        }
-      }
-      if (bytes2 !== null) {
-        previous_byte_tokens.push(bytes2);
-      } else {
-        if (previous_byte_tokens.length > 0) {
-          const string = this.text_decoder.decode(
-            Uint8Array.from(previous_byte_tokens)
-          );
-          new_tokens.push(string);
-          previous_byte_tokens = [];
-        }
-        new_tokens.push(token);
-      }
-    }
-    if (previous_byte_tokens.length > 0) {
-      const string = this.text_decoder.decode(
-        Uint8Array.from(previous_byte_tokens)
-      );
-      new_tokens.push(string);
-      previous_byte_tokens = [];
-    }
-    return new_tokens;
-  }
-};
-var ByteFallback_default2 = ByteFallback2;
-function create_decoder2(config) {
-  if (config === null) return null;
-  switch (config.type) {
-    case "ByteLevel":
-      return new ByteLevel_default32(config);
-    case "WordPiece":
-      return new WordPiece_default22(config);
-    case "Metaspace":
-      return new Metaspace_default22(config);
-    case "BPEDecoder":
-      return new BPE_default22(config);
-    case "CTC":
-      return new CTC_default2(config);
-    case "Sequence":
-      return new Sequence_default42(config);
-    case "Replace":
-      return new Replace_default32(config);
-    case "Fuse":
-      return new Fuse_default2(config);
-    case "Strip":
-      return new Strip_default22(config);
-    case "ByteFallback":
-      return new ByteFallback_default2(config);
-    default:
-      throw new Error(`Unknown Decoder type: ${config.type}`);
-  }
-}
-var create_decoder_default2 = create_decoder2;
-var Tokenizer2 = class {
-  constructor(tokenizer, config) {
-    const tokenizer_error = validate_object2(tokenizer, "Tokenizer", [
-      "model",
-      "decoder",
-      "post_processor",
-      "pre_tokenizer",
-      "normalizer"
-    ]);
-    if (tokenizer_error) {
-      throw new Error(tokenizer_error);
-    }
-    const config_error = validate_object2(config, "Config");
-    if (config_error) {
-      throw new Error(config_error);
-    }
-    this.tokenizer = tokenizer;
-    this.config = config;
-    this.normalizer = create_normalizer_default2(this.tokenizer.normalizer);
-    this.pre_tokenizer = create_pre_tokenizer_default2(this.tokenizer.pre_tokenizer);
-    this.model = create_tokenizer_model_default2(this.tokenizer.model, this.config);
-    this.post_processor = create_post_processor_default2(this.tokenizer.post_processor);
-    this.decoder = create_decoder_default2(this.tokenizer.decoder);
-    this.special_tokens = [];
-    this.all_special_ids = [];
-    this.added_tokens = [];
-    const unnormalized_contents = [];
-    const normalized_contents = [];
-    this.added_tokens_map = /* @__PURE__ */ new Map();
-    for (const added_token of this.tokenizer.added_tokens) {
-      const token = new AddedToken_default2(added_token);
-      this.added_tokens.push(token);
-      this.model.tokens_to_ids.set(token.content, token.id);
-      this.model.vocab[token.id] = token.content;
-      if (token.special) {
-        this.special_tokens.push(token.content);
-        this.all_special_ids.push(token.id);
-      }
-      this.added_tokens_map.set(token.content, token);
-      if (token.normalized && this.normalizer !== null) {
-        const normalized_content = this.normalizer(token.content);
-        normalized_contents.push(normalized_content);
-        this.added_tokens_map.set(normalized_content, token);
-      } else {
-        unnormalized_contents.push(token.content);
-      }
-    }
-    (this.config.additional_special_tokens ?? []).forEach((token) => {
-      if (!this.special_tokens.includes(token)) this.special_tokens.push(token);
-    });
-    if (this.decoder) {
-      this.decoder.added_tokens = this.added_tokens;
-      this.decoder.end_of_word_suffix = this.model.end_of_word_suffix;
-    }
-    this.splitter_unnormalized = new DictionarySplitter_default2(unnormalized_contents);
-    this.splitter_normalized = new DictionarySplitter_default2(normalized_contents);
-    this.remove_space = this.config.remove_space;
-    this.clean_up_tokenization_spaces = this.config.clean_up_tokenization_spaces ?? true;
-    this.do_lowercase_and_remove_accent = this.config.do_lowercase_and_remove_accent ?? false;
-  }
-  // Implementation
-  encode(text, {
-    text_pair = null,
-    add_special_tokens = true,
-    return_token_type_ids = null
-  } = {}) {
-    const { tokens, token_type_ids } = this.tokenize_helper(text, {
-      text_pair,
-      add_special_tokens
-    });
-    const input_ids = tokens.map(
-      (t) => this.added_tokens_map.get(t)?.id ?? this.model.tokens_to_ids.get(t) ?? this.model.unk_token_id
-    );
-    const result = {
-      ids: input_ids,
-      tokens,
-      attention_mask: new Array(input_ids.length).fill(1)
-    };
-    if (return_token_type_ids && token_type_ids) {
-      result.token_type_ids = token_type_ids;
-    }
-    return result;
-  }
-  decode(token_ids, options2 = {}) {
-    if (!Array.isArray(token_ids) || token_ids.length === 0 || !is_integral_number2(token_ids[0])) {
-      throw Error("token_ids must be a non-empty array of integers.");
-    }
-    let tokens = token_ids.map(
-      (i) => this.model.vocab[Number(i)] ?? this.model.unk_token
-    );
-    if (options2.skip_special_tokens) {
-      tokens = tokens.filter((x) => !this.special_tokens.includes(x));
-    }
-    let decoded = this.decoder ? this.decoder(tokens) : tokens.join(" ");
-    if (this.decoder && this.decoder.end_of_word_suffix) {
-      decoded = decoded.replaceAll(this.decoder.end_of_word_suffix, " ");
-      if (options2.skip_special_tokens) {
-        decoded = decoded.trim();
-      }
-    }
-    if (options2.clean_up_tokenization_spaces ?? this.clean_up_tokenization_spaces) {
-      decoded = clean_up_tokenization2(decoded);
-    }
-    return decoded;
-  }
-  /**
-   * Converts a string into a sequence of tokens.
-   * @param text The sequence to be encoded.
-   * @param options An optional object containing the following properties:
-   * @returns The list of tokens.
-   */
-  tokenize(text, { text_pair = null, add_special_tokens = false } = {}) {
-    return this.tokenize_helper(text, { text_pair, add_special_tokens }).tokens;
-  }
-  encode_text(text) {
-    if (text === null) {
-      return null;
-    }
-    const sections = this.splitter_unnormalized.split(text);
-    sections.forEach((section, i) => {
-      const added_token = this.added_tokens_map.get(section);
-      if (added_token) {
-        if (added_token.lstrip && i > 0) {
-          sections[i - 1] = sections[i - 1].trimEnd();
-        }
-        if (added_token.rstrip && i < sections.length - 1) {
-          sections[i + 1] = sections[i + 1].trimStart();
-        }
-      }
-    });
-    return sections.flatMap((processed_text, section_index) => {
-      if (processed_text.length === 0) {
-        return [];
-      }
-      if (this.added_tokens_map.has(processed_text)) {
-        return [processed_text];
-      }
-      if (this.remove_space === true) {
-        processed_text = processed_text.trim().split(/\s+/).join(" ");
-      }
-      if (this.do_lowercase_and_remove_accent) {
-        processed_text = lowercase_and_remove_accents2(processed_text);
-      }
-      if (this.normalizer !== null) {
-        processed_text = this.normalizer(processed_text);
-      }
-      if (processed_text.length === 0) {
-        return [];
-      }
-      const subsections = this.splitter_normalized.split(processed_text);
-      subsections.forEach((subsection, j2) => {
-        const added_token = this.added_tokens_map.get(subsection);
-        if (added_token) {
-          if (added_token.lstrip && j2 > 0) {
-            subsections[j2 - 1] = subsections[j2 - 1].trimEnd();
-          }
-          if (added_token.rstrip && j2 < subsections.length - 1) {
-            subsections[j2 + 1] = subsections[j2 + 1].trimStart();
-          }
-        }
-      });
-      return subsections.flatMap((subsection) => {
-        if (subsection.length === 0) {
-          return [];
-        }
-        if (this.added_tokens_map.has(subsection)) {
-          return [subsection];
-        }
-        const section_tokens = this.pre_tokenizer !== null ? this.pre_tokenizer(subsection, {
-          section_index
-        }) : [subsection];
-        return this.model(section_tokens);
-      });
-    });
-  }
-  tokenize_helper(text, { text_pair = null, add_special_tokens = true }) {
-    const tokens1 = this.encode_text(text);
-    const tokens2 = this.encode_text(text_pair || null);
-    return this.post_processor ? this.post_processor(tokens1, tokens2, add_special_tokens) : { tokens: merge_arrays2(tokens1 ?? [], tokens2 ?? []) };
-  }
-  /**
-   * Converts a token string to its corresponding token ID.
-   * @param token The token string to convert.
-   * @returns The token ID, or undefined if the token is not in the vocabulary.
-   */
-  token_to_id(token) {
-    return this.model.tokens_to_ids.get(token);
-  }
-  /**
-   * Converts a token ID to its corresponding token string.
-   * @param id The token ID to convert.
-   * @returns The token string, or undefined if the ID is not in the vocabulary.
-   */
-  id_to_token(id) {
-    return this.model.vocab[id];
-  }
-  /**
-   * Returns a mapping of token IDs to AddedToken objects for all added tokens.
-   * @returns A Map where keys are token IDs and values are AddedToken objects.
-   */
-  get_added_tokens_decoder() {
-    const decoder = /* @__PURE__ */ new Map();
-    for (const token of this.added_tokens) {
-      decoder.set(token.id, token);
-    }
-    return decoder;
-  }
-  /**
-   * Get the underlying vocabulary
-   * @param with_added_tokens Whether to include the added tokens
-   * @returns The vocabulary
-   */
-  get_vocab(with_added_tokens = true) {
-    const vocab = /* @__PURE__ */ new Map();
-    for (let i = 0; i < this.model.vocab.length; ++i) {
-      const token = this.model.vocab[i];
-      if (with_added_tokens || !this.added_tokens_map.has(token)) {
-        vocab.set(token, i);
-      }
-    }
-    return vocab;
-  }
-};
-var Tokenizer_default2 = Tokenizer2;
-
-// src/tokenizer/truncate.ts
-function longestFirstLengths(a, b, max2) {
-  if (a + b <= max2) return [a, b];
-  if (max2 <= 0) return [0, 0];
-  const swapped = a > b;
-  let short = swapped ? b : a;
-  let long = short > max2 ? short : Math.max(short, max2 - short);
-  if (short + long > max2) {
-    short = Math.floor(max2 / 2);
-    long = short + max2 % 2;
-  }
-  return swapped ? [long, short] : [short, long];
-}
-
-// src/tokenizer/template.ts
-function specialCount(pieces) {
-  return pieces.reduce((n, p) => n + (p.kind === "special" ? p.ids.length : 0), 0);
-}
-function fromTemplate(pp, where) {
-  const specials = pp.special_tokens ?? {};
-  const convert = (items) => items.map((item) => {
-    if ("SpecialToken" in item) {
-      const s = item.SpecialToken;
-      const ids = specials[s.id]?.ids;
-      if (!ids)
-        throw new TokenizerError(
-          `${where}: post_processor template uses ${s.id} but special_tokens does not define it; add it to post_processor.special_tokens`
-        );
-      return { kind: "special", ids, typeId: s.type_id };
-    }
-    const q = item.Sequence;
-    return { kind: "seq", which: q.id === "A" ? 0 : 1, typeId: q.type_id };
-  });
-  return { single: convert(pp.single), pair: convert(pp.pair) };
-}
-function templatesFor(postProcessor, where) {
-  const none = {
-    single: [{ kind: "seq", which: 0, typeId: 0 }],
-    pair: [
-      { kind: "seq", which: 0, typeId: 0 },
-      { kind: "seq", which: 1, typeId: 1 }
-    ]
-  };
-  if (postProcessor === null || postProcessor === void 0) return none;
-  const pp = postProcessor;
-  switch (pp.type) {
-    case "TemplateProcessing":
-      return fromTemplate(pp, where);
-    case "BertProcessing":
-    case "RobertaProcessing": {
-      const [, cls] = pp.cls;
-      const [, sep3] = pp.sep;
-      const s = (id, typeId) => ({ kind: "special", ids: [id], typeId });
-      const a = { kind: "seq", which: 0, typeId: 0 };
-      if (pp.type === "BertProcessing") {
-        return {
-          single: [s(cls, 0), a, s(sep3, 0)],
-          pair: [s(cls, 0), a, s(sep3, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep3, 1)]
-        };
-      }
-      return {
-        single: [s(cls, 0), a, s(sep3, 0)],
-        pair: [s(cls, 0), a, s(sep3, 0), s(sep3, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep3, 0)]
-      };
-    }
-    default:
-      throw new TokenizerError(
-        `${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`
-      );
-  }
-}
-
-// src/tokenizer/text-tokenizer.ts
-var tokenName2 = (v) => typeof v === "string" ? v : v && typeof v === "object" && typeof v.content === "string" ? v.content : void 0;
-var TextTokenizer = class {
-  /**
-   * @param json parsed tokenizer.json; @param config parsed tokenizer_config.json (or {});
-   * @param where the file name used in error messages.
-   */
-  constructor(json, config, where) {
-    this.json = json;
-    this.config = config;
-    try {
-      this.lib = new Tokenizer_default2(json, config);
-    } catch (e) {
-      throw new TokenizerError(
-        `${where}: cannot load tokenizer: ${e.message}; the file must be a Hugging Face tokenizer.json`
-      );
-    }
-    this.templates = templatesFor(json.post_processor, where);
-    const vocab = this.lib.get_vocab(true);
-    let max2 = -1;
-    for (const id of vocab.values()) if (id > max2) max2 = id;
-    this.vocabSize = max2 + 1;
-    for (const p of [...this.templates.single, ...this.templates.pair]) {
-      if (p.kind === "special" && p.ids.some((id) => id < 0 || id > max2)) {
-        throw new TokenizerError(
-          `${where}: post_processor special token ids ${p.ids.join(",")} are outside the vocabulary (size ${this.vocabSize})`
-        );
-      }
-    }
-    const padding = json.padding;
-    this.padToken = tokenName2(config.pad_token) ?? padding?.pad_token ?? "[PAD]";
-    const padId = this.lib.token_to_id(this.padToken);
-    if (padId === void 0) {
-      throw new TokenizerError(
-        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`
-      );
-    }
-    this.padId = padId;
-  }
-  json;
-  config;
-  padId;
-  padToken;
-  /** Ids are < vocabSize (added tokens included). */
-  vocabSize;
-  lib;
-  templates;
-  /** Ids of one text without special tokens and without truncation. */
-  rawIds(text) {
-    return text.length === 0 ? [] : this.lib.encode(text, { add_special_tokens: false }).ids;
-  }
-  /** Number of special tokens the template adds for a single text or a pair. */
-  specialTokens(pair) {
-    return specialCount(pair ? this.templates.pair : this.templates.single);
-  }
-  /** [CLS] a [SEP] (b [SEP]) truncated to at most maxLength tokens in total. */
-  encode(text, pair, maxLength) {
-    const isPair = pair !== void 0;
-    const a = this.rawIds(text);
-    const b = isPair ? this.rawIds(pair) : [];
-    const budget = Math.max(0, maxLength - this.specialTokens(isPair));
-    const [na, nb] = isPair ? longestFirstLengths(a.length, b.length, budget) : [Math.min(a.length, budget), 0];
-    return this.assemble(isPair ? this.templates.pair : this.templates.single, [a.slice(0, na), b.slice(0, nb)]);
-  }
-  token(id) {
-    return this.lib.id_to_token(id);
-  }
-  assemble(pieces, seqs) {
-    const ids = [];
-    const typeIds = [];
-    for (const p of pieces) {
-      const part = p.kind === "special" ? p.ids : seqs[p.which];
-      for (const id of part) {
-        ids.push(id);
-        typeIds.push(p.typeId);
-      }
-    }
-    return { ids, typeIds };
-  }
-};
-
-// src/tokenizer/load.ts
-function readJson(file) {
-  const hint = "; replace it with the model's original file";
-  const v = readJsonFile(file, (m) => new TokenizerError(m), hint);
-  if (!v || typeof v !== "object" || Array.isArray(v))
-    throw new TokenizerError(`${file}: invalid JSON (not a JSON object)${hint}`);
+function assertShape(v, shape) {
+  if (v.rank !== shape.length) throw new Error(`internal: '${v.name}' has rank ${v.rank}, expected [${shape}]`);
+  v.shape.splice(0, v.shape.length, ...shape);
   return v;
 }
-async function loadTokenizer2(modelDir) {
-  let entries;
-  try {
-    entries = await fs6.readdir(modelDir);
-  } catch (e) {
-    throw new TokenizerError(
-      `model directory ${modelDir} cannot be read (${e.code ?? e.message}); pass a directory with tokenizer.json or vocab.txt`
-    );
-  }
-  const configFile = path3.join(modelDir, "tokenizer_config.json");
-  const config = entries.includes("tokenizer_config.json") ? readJson(configFile) : {};
-  const jsonFile = path3.join(modelDir, "tokenizer.json");
-  if (entries.includes("tokenizer.json")) return new TextTokenizer(readJson(jsonFile), config, jsonFile);
-  const vocabFile = path3.join(modelDir, "vocab.txt");
-  if (entries.includes("vocab.txt")) {
-    const vocab = parseVocabTxt(await fs6.readFile(vocabFile, "utf8"));
-    const json = bertTokenizerJson(vocab, bertOptionsFromConfig(config), vocabFile);
-    return new TextTokenizer(json, config, vocabFile);
-  }
-  const listing = entries.length ? entries.sort().join(", ") : "(empty)";
-  throw new TokenizerError(
-    `${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`
-  );
-}
-async function saveTokenizer(tok, dir) {
-  writeJsonAtomic(path3.join(dir, "tokenizer.json"), tok.json);
-  writeJsonAtomic(path3.join(dir, "tokenizer_config.json"), {
-    tokenizer_class: "BertTokenizer",
-    ...tok.config,
-    pad_token: tok.padToken
-  });
-}
 
-// src/train/checkpoint.ts
-import { existsSync as existsSync3, renameSync as renameSync3, rmSync as rmSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { basename as basename3, dirname as dirname3, join as join5 } from "node:path";
-
-// src/models/bert/export.ts
-import { copyFileSync, existsSync as existsSync2, mkdirSync as mkdirSync4 } from "node:fs";
-import { join as join4 } from "node:path";
-
-// src/onnx/serialize.ts
-var import_onnx_proto = __toESM(require_onnx(), 1);
-var { onnx } = import_onnx_proto.default;
-var OPSET = 17;
-function valueInfo(v, name = v.name) {
-  return {
-    name,
-    type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], shape: { dim: shapeDims(v.shape) } } }
-  };
-}
-function shapeDims(shape) {
-  return shape.map((d) => typeof d === "number" ? { dimValue: d } : isUnknown(d) ? {} : { dimParam: d });
-}
-function tensorProto(name, t) {
-  const data = t.data;
-  const raw = new Uint8Array(data.buffer, data.byteOffset, data.length * BYTES_PER_ELEMENT[t.dtype]);
-  return { name, dims: t.shape, dataType: ONNX_DTYPE[t.dtype], rawData: raw };
-}
-function attribute(name, a) {
-  const T = onnx.AttributeProto.AttributeType;
-  if (a instanceof FloatAttr) return { name, type: T.FLOAT, f: a.value };
-  if (typeof a === "number") return Number.isInteger(a) ? { name, type: T.INT, i: a } : { name, type: T.FLOAT, f: a };
-  if (typeof a === "string") return { name, type: T.STRING, s: new TextEncoder().encode(a) };
-  if (a instanceof Graph) return { name, type: T.GRAPH, g: graphProto(a) };
-  if (Array.isArray(a)) {
-    if (a.every((x) => typeof x === "string"))
-      return { name, type: T.STRINGS, strings: a.map((s) => new TextEncoder().encode(s)) };
-    const nums = a;
-    return nums.every(Number.isInteger) ? { name, type: T.INTS, ints: nums } : { name, type: T.FLOATS, floats: nums };
+// src/models/scope.ts
+var ParamRegistry = class {
+  specs = [];
+  names = /* @__PURE__ */ new Set();
+  add(spec) {
+    if (this.names.has(spec.name)) throw new Error(`internal: parameter '${spec.name}' is declared twice`);
+    this.names.add(spec.name);
+    this.specs.push(spec);
   }
-  if ("inputs" in a) throw new Error(`attribute '${name}': a subgraph must be built with Graph (got '${a.name}')`);
-  return { name, type: T.TENSOR, t: tensorProto("", a) };
-}
-function graphProto(g) {
-  return {
-    name: g.name,
-    input: g.inputs.map((v) => valueInfo(v)),
-    output: g.outputs.map((o) => valueInfo(o.value, o.name)),
-    initializer: g.initializers.map(
-      (i) => tensorProto(i.value.name, { dtype: i.value.dtype, shape: i.value.shape, data: i.data })
-    ),
-    node: g.nodes.map((n) => ({
-      name: n.name,
-      opType: n.opType,
-      domain: n.domain,
-      input: n.inputs.map((v) => v?.name ?? ""),
-      output: n.outputs.map((v) => v.name),
-      attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a))
-    }))
-  };
-}
-function toModelBytes(g, opts = {}) {
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: opts.producer ?? "textclf",
-    docString: opts.docString ?? "",
-    opsetImport: [{ domain: "", version: OPSET }],
-    graph: graphProto(g)
-  });
-  return onnx.ModelProto.encode(model).finish();
-}
-
-// src/models/bert/export.ts
-function buildInferenceGraph(model, weights) {
-  const g = new Graph("bert_for_sequence_classification");
-  const batch = {};
-  for (const b of model.batchInputs) if (b.name !== "labels") batch[b.name] = g.input(b.name, b.dtype, b.shape);
-  const params = /* @__PURE__ */ new Map();
-  for (const p of model.params) {
-    const w = weights.get(p.name);
-    if (!w) throw new Error(`export: no weights for parameter '${p.name}'`);
-    params.set(p.name, g.initializer(p.name, "float32", p.shape, w));
+  root() {
+    return new Scope(this, "");
   }
-  const { logits } = model.forward(g, params, batch, { train: false });
-  g.output(logits, "logits");
-  return g;
-}
-function writeModelDir(dir, model, weights, opts) {
-  mkdirSync4(dir, { recursive: true });
-  const tensors = /* @__PURE__ */ new Map();
-  for (const p of model.params) tensors.set(p.name, { dtype: "float32", shape: p.shape, data: weights.get(p.name) });
-  writeSafetensors(join4(dir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(join4(dir, "config.json"), checkpointConfigJson(model.config, opts.labels));
-  writeJsonAtomic(join4(dir, "tokenizer_config.json"), {
-    tokenizer_class: "BertTokenizer",
-    do_lower_case: opts.doLowerCase ?? true,
-    pad_token: "[PAD]",
-    unk_token: "[UNK]",
-    cls_token: "[CLS]",
-    sep_token: "[SEP]",
-    mask_token: "[MASK]",
-    model_max_length: opts.maxLength ?? model.config.maxPositions
-  });
-  for (const [src, name] of [
-    [opts.tokenizerJson, "tokenizer.json"],
-    [opts.vocabTxt, "vocab.txt"]
-  ]) {
-    if (src && existsSync2(src) && src !== join4(dir, name)) {
-      replaceFileAtomic(join4(dir, name), (tmp) => copyFileSync(src, tmp));
-    }
-  }
-  if (opts.onnx !== false)
-    writeFileAtomic(
-      join4(dir, "onnx", "model.onnx"),
-      toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" })
-    );
-}
-
-// src/train/checkpoint.ts
-var TRAINER_STATE = "trainer_state.json";
-var OPTIMIZER_FILE = "optimizer.safetensors";
-var CheckpointError = class extends Error {
-  name = "CheckpointError";
 };
-async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
-  const tmp = join5(dirname3(dir), `.${basename3(dir)}.tmp-${process.pid}`);
-  rmSync3(tmp, { recursive: true, force: true });
-  try {
-    if (tok) await saveTokenizer(tok, tmp);
-    writeModelDir(tmp, model, state.params, {
-      labels: meta.labels,
-      tokenizerJson: tok ? join5(tmp, "tokenizer.json") : void 0,
-      doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : void 0,
-      maxLength
-    });
-    const opt = /* @__PURE__ */ new Map();
-    const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
-    for (const [key, data] of state.optimizer) {
-      const param = key.slice(key.indexOf(".") + 1);
-      opt.set(key, { dtype: "float32", shape: shapes.get(param) ?? [data.length], data });
-    }
-    writeSafetensors(join5(tmp, OPTIMIZER_FILE), opt, { format: "textclf-optimizer" });
-    writeFileSync3(join5(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}
-`);
-    replaceDir(tmp, dir);
-  } catch (e) {
-    rmSync3(tmp, { recursive: true, force: true });
-    throw e;
+var Scope = class _Scope {
+  constructor(registry, prefix) {
+    this.registry = registry;
+    this.prefix = prefix;
   }
+  registry;
+  prefix;
+  /** The scope of a submodule (HF attribute name, or a layer index). */
+  child(name) {
+    return new _Scope(this.registry, this.prefix ? `${this.prefix}.${name}` : String(name));
+  }
+  /**
+   * Declares a parameter and returns its full name. `decay: false` for biases and normalisation
+   * weights (the fine-tuning recipe every Trainer uses: no weight decay on them).
+   */
+  param(name, shape, decay) {
+    const full2 = this.prefix ? `${this.prefix}.${name}` : name;
+    this.registry.add({ name: full2, shape, decay });
+    return full2;
+  }
+};
+
+// src/models/bert/keys.ts
+var BASE_PREFIXES = ["embeddings.", "encoder.", "pooler."];
+function canonicalKey(key) {
+  let k = key.replace(/\.gamma$/, ".weight").replace(/\.beta$/, ".bias");
+  if (BASE_PREFIXES.some((p) => k.startsWith(p))) k = `bert.${k}`;
+  return k;
 }
-function replaceDir(tmp, dir) {
-  const old = `${dir}.old-${process.pid}`;
-  if (existsSync3(dir)) renameSync3(dir, old);
-  renameSync3(tmp, dir);
-  rmSync3(old, { recursive: true, force: true });
+var bertKeys = {
+  canonical: canonicalKey,
+  ignored: [/^bert\.embeddings\.position_ids$/, /^bert\.embeddings\.token_type_ids$/],
+  head: ["classifier."]
+};
+
+// src/models/bert/init.ts
+function fillNormal(out, std2, rand) {
+  for (let i = 0; i < out.length; i += 2) {
+    const u = 1 - rand(), v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * std2;
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
 }
-function loadResumeState(dir) {
-  const statePath = join5(dir, TRAINER_STATE);
-  const optPath = join5(dir, OPTIMIZER_FILE);
-  for (const p of [statePath, optPath]) {
-    if (!existsSync3(p)) {
-      throw new CheckpointError(
-        `resume_from: ${dir} has no ${basename3(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`
-      );
-    }
-  }
-  const meta = readJsonFile(statePath, (m) => new CheckpointError(`resume_from: ${m}`));
-  if (!meta || typeof meta !== "object" || !Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
-    throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
-  }
-  const optimizer = /* @__PURE__ */ new Map();
-  for (const [k, t] of readSafetensors(optPath).tensors) {
-    if (t.dtype !== "float32")
-      throw new CheckpointError(`resume_from: ${optPath}: '${k}' is ${t.dtype}, expected float32`);
-    optimizer.set(k, t.data);
-  }
-  return { optimizer, meta };
+function initParam(name, shape, std2, seed) {
+  const out = new Float32Array(numElements(shape));
+  if (name.includes("LayerNorm") && name.endsWith(".weight")) return out.fill(1);
+  if (name.endsWith(".bias")) return out;
+  return fillNormal(out, std2, mulberry32(seed ^ hash(name)));
+}
+function hash(s) {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
 }
 
-// src/data/encoded-dataset.ts
-var EncodedDatasetBuilder = class {
-  n = 0;
-  len = 0;
-  offsets = new Int32Array(1024);
-  ids = new Int32Array(1 << 16);
-  typeIds = new Uint8Array(1 << 16);
-  mask = null;
-  labels = new Int32Array(1024);
-  rows = new Int32Array(1024);
-  add(row, label, ids, typeIds, mask) {
-    if (this.n + 2 > this.offsets.length) {
-      this.offsets = grow(this.offsets, this.n + 2);
-      this.labels = grow(this.labels, this.n + 1);
-      this.rows = grow(this.rows, this.n + 1);
-    }
-    const end = this.len + ids.length;
-    if (end > this.ids.length) {
-      this.ids = grow(this.ids, end);
-      this.typeIds = grow(this.typeIds, end);
-      if (this.mask) this.mask = grow(this.mask, end);
-    }
-    if (mask && !this.mask) this.mask = new Uint8Array(this.ids.length).fill(1, 0, this.len);
-    this.ids.set(ids, this.len);
-    if (typeIds) this.typeIds.set(typeIds, this.len);
-    else this.typeIds.fill(0, this.len, end);
-    if (this.mask) {
-      if (mask) this.mask.set(mask, this.len);
-      else this.mask.fill(1, this.len, end);
-    }
-    this.labels[this.n] = label;
-    this.rows[this.n] = row;
-    this.n++;
-    this.len = end;
-    this.offsets[this.n] = end;
+// src/models/bert/graph.ts
+var MASK_VALUE = -34028234663852886e22;
+var BertEmbeddings = class {
+  word;
+  position;
+  tokenType;
+  norm;
+  constructor(s, c) {
+    this.word = new Embedding(s.child("word_embeddings"), c.vocabSize, c.hiddenSize);
+    this.position = new Embedding(s.child("position_embeddings"), c.maxPositions, c.hiddenSize);
+    this.tokenType = new Embedding(s.child("token_type_embeddings"), c.typeVocabSize, c.hiddenSize);
+    this.norm = new LayerNorm(s.child("LayerNorm"), c.hiddenSize, c.layerNormEps);
   }
-  finish() {
+  /** word + position + token type, normalised, as [batch*seq, hidden]. */
+  apply(e, ids, idsShape, types, dropout) {
+    const { g } = e;
+    const [, T] = ids.shape;
+    const seqLen = g.op("Gather", [idsShape, g.constant("int64", [1], [])]);
+    const positions = g.op("Range", [g.constant("int64", [0], []), seqLen, g.constant("int64", [1], [])]);
+    const pos = assertShape(this.position.lookup(e, positions), [T, this.norm.dim]);
+    const sum = g.op("Add", [g.op("Add", [this.word.lookup(e, ids), pos]), this.tokenType.lookup(e, types)]);
+    const x = g.op("Reshape", [sum, g.ints([-1, this.norm.dim])]);
+    return e.dropout(this.norm.apply(e, x), dropout);
+  }
+};
+var BertSelfAttention = class {
+  query;
+  key;
+  value;
+  constructor(s, c) {
+    const H = c.hiddenSize;
+    this.query = new Linear(s.child("query"), H, H);
+    this.key = new Linear(s.child("key"), H, H);
+    this.value = new Linear(s.child("value"), H, H);
+  }
+};
+var BertSublayerOutput = class {
+  dense;
+  norm;
+  constructor(s, inFeatures, c) {
+    this.dense = new Linear(s.child("dense"), inFeatures, c.hiddenSize);
+    this.norm = new LayerNorm(s.child("LayerNorm"), c.hiddenSize, c.layerNormEps);
+  }
+};
+var BertLayer = class {
+  self;
+  attentionOutput;
+  intermediate;
+  output;
+  constructor(s, c) {
+    this.self = new BertSelfAttention(s.child("attention").child("self"), c);
+    this.attentionOutput = new BertSublayerOutput(s.child("attention").child("output"), c.hiddenSize, c);
+    this.intermediate = new Linear(s.child("intermediate").child("dense"), c.hiddenSize, c.intermediateSize);
+    this.output = new BertSublayerOutput(s.child("output"), c.intermediateSize, c);
+  }
+};
+var BertModel2 = class {
+  constructor(config, numLabels, opts = {}) {
+    this.config = config;
+    this.numLabels = numLabels;
+    this.opts = opts;
+    this.hiddenDropout = opts.dropout ?? config.hiddenDropout;
+    this.attentionDropout = opts.dropout ?? config.attentionDropout;
+    this.dtype = opts.dtype ?? "float32";
+    const registry = new ParamRegistry();
+    const bert = registry.root().child("bert");
+    this.embeddings = new BertEmbeddings(bert.child("embeddings"), config);
+    const encoder = bert.child("encoder").child("layer");
+    this.layers = Array.from({ length: config.numLayers }, (_, i) => new BertLayer(encoder.child(i), config));
+    this.pooler = new Linear(bert.child("pooler").child("dense"), config.hiddenSize, config.hiddenSize);
+    this.classifier = new Linear(registry.root().child("classifier"), config.hiddenSize, numLabels);
+    this.params = registry.specs;
+  }
+  config;
+  numLabels;
+  opts;
+  architecture = "BertForSequenceClassification";
+  keys = bertKeys;
+  params;
+  batchInputs = [
+    { name: "input_ids", dtype: "int64", shape: ["batch", "seq"] },
+    { name: "attention_mask", dtype: "int64", shape: ["batch", "seq"] },
+    { name: "token_type_ids", dtype: "int64", shape: ["batch", "seq"] },
+    { name: "labels", dtype: "int64", shape: ["batch"] }
+  ];
+  hiddenDropout;
+  attentionDropout;
+  dtype;
+  embeddings;
+  layers;
+  pooler;
+  classifier;
+  feeds(b, withLabels) {
+    const dims = [b.batchSize, b.seqLen];
+    const mb = {
+      input_ids: { data: b.inputIds, dims },
+      attention_mask: { data: b.attentionMask, dims },
+      token_type_ids: { data: b.tokenTypeIds, dims }
+    };
+    if (withLabels) mb.labels = { data: b.labels, dims: [b.batchSize] };
+    return mb;
+  }
+  initParam(spec, seed) {
+    return initParam(spec.name, spec.shape, this.config.initializerRange, seed);
+  }
+  checkpointConfig(labels) {
+    return checkpointConfigJson(this.config, labels);
+  }
+  tokenizerConfig(o) {
     return {
-      size: this.n,
-      offsets: this.offsets.slice(0, this.n + 1),
-      ids: this.ids.slice(0, this.len),
-      typeIds: this.typeIds.slice(0, this.len),
-      attentionMask: this.mask ? this.mask.slice(0, this.len) : null,
-      labels: this.labels.slice(0, this.n),
-      rows: this.rows.slice(0, this.n)
+      tokenizer_class: "BertTokenizer",
+      do_lower_case: o.doLowerCase ?? true,
+      pad_token: "[PAD]",
+      unk_token: "[UNK]",
+      cls_token: "[CLS]",
+      sep_token: "[SEP]",
+      mask_token: "[MASK]",
+      model_max_length: o.maxLength ?? this.config.maxPositions
     };
   }
+  forward(g, params, batch, opts) {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, "BERT");
+    const ids = batch.input_ids, mask = batch.attention_mask, types = batch.token_type_ids;
+    if (!ids || !mask || !types)
+      throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
+    const c = this.config;
+    const H = c.hiddenSize;
+    const idsShape = g.op("Shape", [ids]);
+    let x = this.embeddings.apply(e, ids, idsShape, types, this.hiddenDropout);
+    const att = this.attentionInputs(e, ids, idsShape, mask, x.shape[0]);
+    for (const layer of this.layers) x = this.layer(e, layer, x, att);
+    const { B, T } = att.dims;
+    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [idsShape, g.ints([H])], { axis: 0 })]), [B, T, H]);
+    const flat = g.ints([-1, H]);
+    const cls = assertShape(g.op("Reshape", [g.op("Slice", [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [
+      B,
+      H
+    ]);
+    const pooled = e.dropout(g.op("Tanh", [this.pooler.apply(e, cls)]), this.hiddenDropout);
+    const logits = this.classifier.apply(e, pooled);
+    if (!batch.labels) return { logits };
+    return { loss: g.op("SoftmaxCrossEntropyLoss", [logits, batch.labels], { reduction: "mean" }), logits };
+  }
+  /** Additive mask [B, 1, 1, T]: 0 for tokens, float32-min for padding. */
+  attentionInputs(e, ids, idsShape, mask, N) {
+    const { g } = e;
+    const [B, T] = ids.shape;
+    const maskF = g.op("Cast", [mask], { to: this.dtype === "float64" ? 11 : 1 });
+    const inverted = g.op("Sub", [g.scalar(1, maskF), maskF]);
+    const ext = g.op("Unsqueeze", [g.op("Mul", [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
+    const A = this.config.numHeads;
+    const heads4 = g.op("Concat", [idsShape, g.ints([A, this.config.hiddenSize / A])], { axis: 0 });
+    return { mask: ext, heads4, dims: { B, T, N } };
+  }
+  layer(e, l, x, att) {
+    const { g } = e;
+    const H = this.config.hiddenSize, A = this.config.numHeads, D = H / A;
+    const { B, T, N } = att.dims;
+    const toHeads = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B, T, A, D])], { perm });
+    const q = toHeads(l.self.query.apply(e, x, 1 / Math.sqrt(D), 1 / Math.sqrt(D)), [0, 2, 1, 3]);
+    const k = toHeads(l.self.key.apply(e, x), [0, 2, 3, 1]);
+    const v = toHeads(l.self.value.apply(e, x), [0, 2, 1, 3]);
+    const scores = g.op("Add", [g.op("MatMul", [q, k]), att.mask]);
+    const probs = e.dropout(g.op("Softmax", [scores], { axis: -1 }), this.attentionDropout);
+    const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
+    const ctx = assertShape(g.op("Reshape", [ctx4, g.ints([-1, H])]), [N, H]);
+    const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);
+    const h = l.attentionOutput.norm.apply(e, g.op("Add", [attn, x]));
+    const out = e.dropout(geluFeedForward(e, h, l.intermediate, l.output.dense), this.hiddenDropout);
+    return l.output.norm.apply(e, g.op("Add", [out, h]));
+  }
 };
-function grow(a, need2) {
-  let cap = a.length * 2;
-  while (cap < need2) cap *= 2;
-  const b = new a.constructor(cap);
-  b.set(a);
-  return b;
-}
-var lengthOf = (d, i) => d.offsets[i + 1] - d.offsets[i];
 
-// src/data/batching.ts
-function shuffleInPlace(a, rnd) {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j2 = Math.floor(rnd() * (i + 1));
-    [a[i], a[j2]] = [a[j2], a[i]];
-  }
-  return a;
+// src/models/bert/params.ts
+function bertParamSpecs(c, numLabels) {
+  return new BertModel2(c, numLabels).params;
 }
-function planBatches(ds2, opts) {
-  const { batchSize } = opts;
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new RangeError(`batch_size must be a positive integer, got ${batchSize}`);
-  const order = Array.from({ length: ds2.size }, (_, i) => i);
-  const cut = (idx) => {
-    const out = [];
-    for (let i = 0; i < idx.length; i += batchSize) out.push(idx.slice(i, i + batchSize));
-    return out;
+
+// src/models/weights.ts
+function loadWeights(weightsPath, model, opts) {
+  return loadWeightsWith(
+    weightsPath,
+    model.params,
+    {
+      keys: model.keys,
+      architecture: model.architecture,
+      init: (s) => model.initParam(s, opts.seed)
+    },
+    opts.modelName
+  );
+}
+function loadWeightsWith(weightsPath, specs, rules, modelName) {
+  const { tensors } = readSafetensors(weightsPath);
+  const wanted = new Map(specs.map((s) => [s.name, s]));
+  const found = /* @__PURE__ */ new Map();
+  const unexpected = [];
+  for (const [key, t] of tensors) {
+    const name = rules.keys.canonical(key);
+    if (rules.keys.ignored.some((r) => r.test(name))) continue;
+    if (!wanted.has(name) || t.dtype !== "float32") {
+      unexpected.push(key);
+      continue;
+    }
+    const prev = found.get(name);
+    if (prev)
+      throw new ModelError(
+        weightsPath,
+        `${weightsPath}: both '${prev.key}' and '${key}' hold ${name}; keep one of them`
+      );
+    found.set(name, { key, shape: t.shape, data: t.data });
+  }
+  const isHead = (name) => rules.keys.head.some((p) => name.startsWith(p));
+  const values = /* @__PURE__ */ new Map();
+  const missing = [];
+  const mismatched = [];
+  for (const s of specs) {
+    const f2 = found.get(s.name);
+    const sameShape = f2 && f2.shape.length === s.shape.length && f2.shape.every((d, i) => d === s.shape[i]);
+    if (f2 && sameShape) {
+      values.set(s.name, f2.data);
+      continue;
+    }
+    if (f2 && !isHead(s.name)) {
+      throw new ModelError(
+        weightsPath,
+        `${weightsPath}: '${f2.key}' has shape [${f2.shape}] but config.json implies [${s.shape}] for ${s.name}; config.json and the weights do not belong together`
+      );
+    }
+    if (f2) mismatched.push({ name: s.name, found: f2.shape, expected: s.shape });
+    else missing.push(s.name);
+    values.set(s.name, rules.init(s));
+  }
+  if (values.size !== specs.length || specs.some((s) => values.get(s.name).length !== numElements(s.shape))) {
+    throw new Error("internal: weight table does not match the parameter list");
+  }
+  return {
+    values,
+    missing,
+    unexpected,
+    mismatched,
+    warnings: warningsFor(rules.architecture, modelName ?? weightsPath, missing, unexpected, mismatched)
   };
-  if (!opts.shuffle) return cut(order);
-  const rnd = mulberry32(opts.seed + Math.imul(opts.epoch ?? 0, 2654435769) >>> 0);
-  shuffleInPlace(order, rnd);
-  const chunk2 = batchSize * (opts.bucketBatches ?? 50);
-  const batches2 = [];
-  for (let c = 0; c < order.length; c += chunk2) {
-    const part = order.slice(c, c + chunk2).sort((x, y) => lengthOf(ds2, x) - lengthOf(ds2, y));
-    batches2.push(...cut(part));
-  }
-  return shuffleInPlace(batches2, rnd);
 }
-function makeBatch(ds2, indices, opts) {
-  let longest = 0;
-  for (const i of indices) longest = Math.max(longest, lengthOf(ds2, i));
-  if (longest > opts.maxLength) {
-    const i = indices.find((k) => lengthOf(ds2, k) > opts.maxLength);
-    throw new RangeError(
-      `row ${ds2.rows[i]}: ${lengthOf(ds2, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`
+function warningsFor(cls, at2, missing, unexpected, mismatched) {
+  const out = [];
+  const list = (xs2) => `[${xs2.map((x) => `'${x}'`).join(", ")}]`;
+  const base = cls.replace(/For\w+$/, "ForPreTraining");
+  if (unexpected.length) {
+    out.push(
+      `Some weights of the model checkpoint at ${at2} were not used when initializing ${cls}: ${list(unexpected)}
+- This IS expected if you are initializing ${cls} from the checkpoint of a model trained on another task or with another architecture (e.g. initializing a ${cls} model from a ${base} model).
+- This IS NOT expected if you are initializing ${cls} from the checkpoint of a model that you expect to be exactly identical (initializing a ${cls} model from a ${cls} model).`
     );
   }
-  const seqLen = opts.padding === "max_length" ? opts.maxLength : Math.max(1, longest);
-  const n = indices.length;
-  const inputIds = new BigInt64Array(n * seqLen).fill(BigInt(opts.padId));
-  const attentionMask = new BigInt64Array(n * seqLen);
-  const tokenTypeIds = new BigInt64Array(n * seqLen);
-  const labels = new BigInt64Array(n);
-  const rows = [];
-  indices.forEach((ex, b) => {
-    const start = ds2.offsets[ex];
-    const len3 = lengthOf(ds2, ex);
-    const base = b * seqLen;
-    for (let t = 0; t < len3; t++) {
-      inputIds[base + t] = BigInt(ds2.ids[start + t]);
-      tokenTypeIds[base + t] = BigInt(ds2.typeIds[start + t]);
-      attentionMask[base + t] = ds2.attentionMask ? BigInt(ds2.attentionMask[start + t]) : 1n;
-    }
-    labels[b] = BigInt(ds2.labels[ex]);
-    rows.push(ds2.rows[ex]);
-  });
-  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, labels, rows };
-}
-function* batches(ds2, opts) {
-  for (const idx of planBatches(ds2, opts)) yield makeBatch(ds2, idx, opts);
-}
-function padBatchTo(b, seqLen, padId) {
-  if (seqLen === b.seqLen) return b;
-  if (seqLen < b.seqLen) throw new RangeError(`cannot pad a batch of seqLen ${b.seqLen} down to ${seqLen}`);
-  const widen = (src, fill) => {
-    const out = new BigInt64Array(b.batchSize * seqLen).fill(fill);
-    for (let r = 0; r < b.batchSize; r++) out.set(src.subarray(r * b.seqLen, (r + 1) * b.seqLen), r * seqLen);
-    return out;
-  };
-  return {
-    ...b,
-    seqLen,
-    inputIds: widen(b.inputIds, BigInt(padId)),
-    attentionMask: widen(b.attentionMask, 0n),
-    tokenTypeIds: widen(b.tokenTypeIds, 0n)
-  };
-}
-function padGroup(group, padId) {
-  const seqLen = Math.max(...group.map((b) => b.seqLen));
-  return group.map((b) => padBatchTo(b, seqLen, padId));
-}
-
-// src/metrics/classification.ts
-function classificationMetrics(labels, truth, predicted, loss) {
-  const k = labels.length;
-  const confusion2 = Array.from({ length: k }, () => new Array(k).fill(0));
-  for (let i = 0; i < truth.length; i++) confusion2[truth[i]][predicted[i]]++;
-  let correct = 0;
-  const perClass2 = labels.map((label, c) => {
-    const tp = confusion2[c][c];
-    correct += tp;
-    const support = confusion2[c].reduce((a, b) => a + b, 0);
-    const predictedC = confusion2.reduce((a, row) => a + row[c], 0);
-    const precision = predictedC ? tp / predictedC : 0;
-    const recall = support ? tp / support : 0;
-    const f1 = precision + recall ? 2 * precision * recall / (precision + recall) : 0;
-    return { label, precision, recall, f1, support };
-  });
-  const mean2 = (f2) => k ? perClass2.reduce((a, s) => a + f2(s), 0) / k : 0;
-  return {
-    loss,
-    accuracy: truth.length ? correct / truth.length : 0,
-    precision: mean2((s) => s.precision),
-    recall: mean2((s) => s.recall),
-    f1: mean2((s) => s.f1),
-    perClass: perClass2,
-    confusion: confusion2,
-    samples: truth.length
-  };
-}
-function softmaxRows(logits, k) {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / k; r++) {
-    let max2 = -Infinity;
-    for (let c = 0; c < k; c++) max2 = Math.max(max2, logits[r * k + c]);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += out[r * k + c] = Math.exp(logits[r * k + c] - max2);
-    for (let c = 0; c < k; c++) out[r * k + c] /= sum;
+  if (missing.length) {
+    out.push(
+      `Some weights of ${cls} were not initialized from the model checkpoint at ${at2} and are newly initialized: ${list(missing)}
+You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.`
+    );
   }
-  return out;
-}
-function argmaxRows(values, k) {
-  const out = new Int32Array(values.length / k);
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (values[r * k + c] > values[r * k + best]) best = c;
-    out[r] = best;
+  if (mismatched.length) {
+    out.push(
+      `Some weights of ${cls} were not initialized from the model checkpoint at ${at2} and are newly initialized because the shapes did not match:
+` + mismatched.map(
+        (m) => `- ${m.name}: found shape [${m.found.join(", ")}] in the checkpoint and [${m.expected.join(", ")}] in the model instantiated`
+      ).join("\n") + "\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference."
+    );
   }
   return out;
 }
 
-// src/train/micro-batch.ts
-function toMicroBatch(b, withLabels = true) {
-  const dims = [b.batchSize, b.seqLen];
-  const mb = {
-    input_ids: { data: b.inputIds, dims },
-    attention_mask: { data: b.attentionMask, dims },
-    token_type_ids: { data: b.tokenTypeIds, dims }
-  };
-  if (withLabels) mb.labels = { data: b.labels, dims: [b.batchSize] };
-  return mb;
+// src/models/bert/load.ts
+function initBertWeights(specs, cfg, seed) {
+  return new Map(specs.map((s) => [s.name, initParam(s.name, s.shape, cfg.initializerRange, seed)]));
 }
 
-// src/train/evaluate.ts
-async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false) {
-  const k = labels.length;
-  const truth = new Int32Array(ds2.size);
-  const predicted = new Int32Array(ds2.size);
-  const predictions = [];
-  let lossSum = 0, n = 0;
-  for (const b of batches(ds2, { ...opts, shuffle: false, seed: 0 })) {
-    const r = await runner.evaluate(toMicroBatch(b));
-    const probs = keepPredictions ? softmaxRows(r.logits, k) : void 0;
-    const arg = argmaxRows(r.logits, k);
-    for (let i = 0; i < b.batchSize; i++) {
-      truth[n + i] = Number(b.labels[i]);
-      predicted[n + i] = arg[i];
-      if (keepPredictions)
-        predictions.push({
-          row: b.rows[i],
-          label: truth[n + i],
-          predicted: arg[i],
-          probabilities: probs.slice(i * k, (i + 1) * k)
-        });
-    }
-    lossSum += (r.loss ?? 0) * b.batchSize;
-    n += b.batchSize;
+// src/models/bert/index.ts
+var bertFamily = {
+  modelTypes: ["bert"],
+  architecture: "BertForSequenceClassification",
+  parseConfig: parseBertConfig,
+  create: (config, numLabels, opts) => new BertModel2(config, numLabels, opts)
+};
+
+// src/models/registry.ts
+var MODEL_FAMILIES = [bertFamily];
+function supportedModelTypes() {
+  return MODEL_FAMILIES.flatMap((f2) => f2.modelTypes);
+}
+function familyFor(json, file) {
+  const type = json && typeof json === "object" ? json.model_type : void 0;
+  const wanted = type ?? "bert";
+  const family = MODEL_FAMILIES.find((f2) => f2.modelTypes.includes(wanted));
+  if (!family) {
+    throw new ModelError(
+      file,
+      `${file}: model_type is ${JSON.stringify(type)}; supported: ${supportedModelTypes().join(", ")}. Use a checkpoint of one of these types (e.g. bert-base-uncased).`
+    );
   }
-  return { metrics: classificationMetrics(labels, truth, predicted, n ? lossSum / n : 0), predictions };
+  return family;
+}
+function readModelConfig(path9) {
+  const json = readJsonFile(path9, (m) => new ModelError(path9, m));
+  const family = familyFor(json, path9);
+  return { family, config: family.parseConfig(json, path9) };
 }
 
-// src/train/events.ts
-import { appendFileSync, mkdirSync as mkdirSync5, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname4 } from "node:path";
-var JsonlWriter = class {
-  constructor(path10, append = false) {
-    this.path = path10;
-    mkdirSync5(dirname4(path10), { recursive: true });
-    if (!append) writeFileSync4(path10, "");
-  }
-  path;
-  write(obj) {
-    appendFileSync(this.path, JSON.stringify(obj) + "\n");
-  }
-};
-var EventStream = class {
-  constructor(metrics, stepLog) {
-    this.metrics = metrics;
-    this.stepLog = stepLog;
-  }
-  metrics;
-  stepLog;
-  listeners = [];
-  on(listener) {
-    this.listeners.push(listener);
-  }
-  emit(e) {
-    this.metrics.write(e);
-    if (e.type === "step" && this.stepLog) {
-      this.stepLog.write({
-        step: e.step,
-        epoch: e.epoch,
-        loss: e.loss,
-        lr: e.lr,
-        grad_norm: e.gradNorm,
-        samples_per_s: e.samplesPerSec
-      });
-    }
-    for (const l of this.listeners) l(e);
-  }
-};
+// src/models/load.ts
+async function loadModel(o) {
+  if (o.labels.length < 2) throw new Error(`a classifier needs at least 2 labels, got ${o.labels.length}`);
+  const files = o.files ?? await resolveModel(o.modelNameOrPath, {
+    hubUrl: o.hubUrl,
+    cacheDir: o.cacheDir,
+    requireTokenizer: o.requireTokenizer
+  });
+  const { family, config } = readModelConfig(files.config);
+  const model = family.create(config, o.labels.length, { dropout: o.dropout, seed: o.seed });
+  const { values, ...report } = loadWeights(files.weights, model, { seed: o.seed, modelName: o.modelNameOrPath });
+  return { files, family, config, model, weights: values, report };
+}
 
 // src/train/load-data.ts
 import { open as open3 } from "node:fs/promises";
@@ -72760,15 +74737,15 @@ function charLength(s) {
 }
 
 // src/datastore/resolve.ts
-import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
+import { existsSync as existsSync7, statSync as statSync4 } from "node:fs";
 import { copyFile as copyFile3 } from "node:fs/promises";
 import { basename as basename6, dirname as dirname9, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
-import { existsSync as existsSync5, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
 import { readdir as readdir2 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join9, resolve as resolve3 } from "node:path";
+import { join as join11, resolve as resolve5 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os2 from "os";
@@ -72913,11 +74890,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -72933,7 +74910,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -73006,26 +74983,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk2) => {
           output = Buffer.concat([output, chunk2]);
         });
         this.message.on("end", () => {
-          resolve6(output.toString());
+          resolve8(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk2) => {
           chunks.push(chunk2);
         });
         this.message.on("end", () => {
-          resolve6(Buffer.concat(chunks));
+          resolve8(Buffer.concat(chunks));
         });
       }));
     });
@@ -73228,14 +75205,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve6(res);
+            resolve8(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -73479,12 +75456,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve6) => setTimeout(() => resolve6(), ms2));
+      return new Promise((resolve8) => setTimeout(() => resolve8(), ms2));
     });
   }
   _processResponse(res, options2) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve6, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -73492,7 +75469,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve6(response);
+          resolve8(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -73531,7 +75508,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve6(response);
+          resolve8(response);
         }
       }));
     });
@@ -73544,11 +75521,11 @@ import { EOL as EOL2 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -73564,7 +75541,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -73837,15 +75814,15 @@ import { ok } from "assert";
 import * as path5 from "path";
 
 // node_modules/@actions/io/lib/io-util.js
-import * as fs7 from "fs";
+import * as fs6 from "fs";
 import * as path4 from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -73861,23 +75838,23 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs7.promises;
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs6.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
-    const result = yield fs7.promises.readlink(fsPath);
+    const result = yield fs6.promises.readlink(fsPath);
     if (IS_WINDOWS && !result.endsWith("\\")) {
       return `${result}\\`;
     }
     return result;
   });
 }
-var READONLY = fs7.constants.O_RDONLY;
+var READONLY = fs6.constants.O_RDONLY;
 function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
@@ -73974,11 +75951,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -73994,7 +75971,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -74164,11 +76141,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -74184,7 +76161,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -74403,7 +76380,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path6.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve6, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve8, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -74486,7 +76463,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error) {
             reject(error);
           } else {
-            resolve6(exitCode);
+            resolve8(exitCode);
           }
         });
         if (this.options.input) {
@@ -74609,11 +76586,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -74629,7 +76606,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -74672,7 +76649,7 @@ function info(message) {
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto2 from "crypto";
-import * as fs8 from "fs";
+import * as fs7 from "fs";
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
@@ -74688,11 +76665,11 @@ import { ok as ok2 } from "assert";
 // node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -74708,7 +76685,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -74750,7 +76727,7 @@ var RetryHelper = class {
   }
   sleep(seconds2) {
     return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve6) => setTimeout(resolve6, seconds2 * 1e3));
+      return new Promise((resolve8) => setTimeout(resolve8, seconds2 * 1e3));
     });
   }
 };
@@ -74758,11 +76735,11 @@ var RetryHelper = class {
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter8 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -74778,7 +76755,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -74817,7 +76794,7 @@ function downloadTool(url2, dest, auth, headers2) {
 }
 function downloadToolAttempt(url2, dest, auth, headers2) {
   return __awaiter8(this, void 0, void 0, function* () {
-    if (fs8.existsSync(dest)) {
+    if (fs7.existsSync(dest)) {
       throw new Error(`Destination file path ${dest} already exists`);
     }
     const http2 = new HttpClient(userAgent, [], {
@@ -74841,7 +76818,7 @@ function downloadToolAttempt(url2, dest, auth, headers2) {
     const readStream = responseMessageFactory();
     let succeeded = false;
     try {
-      yield pipeline4(readStream, fs8.createWriteStream(dest));
+      yield pipeline4(readStream, fs7.createWriteStream(dest));
       debug("download complete");
       succeeded = true;
       return dest;
@@ -74977,11 +76954,11 @@ function cacheDir(sourceDir, tool, version, arch3) {
     arch3 = arch3 || os6.arch();
     debug(`Caching tool ${tool} ${version} ${arch3}`);
     debug(`source dir: ${sourceDir}`);
-    if (!fs8.statSync(sourceDir).isDirectory()) {
+    if (!fs7.statSync(sourceDir).isDirectory()) {
       throw new Error("sourceDir is not a directory");
     }
     const destPath = yield _createToolPath(tool, version, arch3);
-    for (const itemName of fs8.readdirSync(sourceDir)) {
+    for (const itemName of fs7.readdirSync(sourceDir)) {
       const s = path7.join(sourceDir, itemName);
       yield cp(s, destPath, { recursive: true });
     }
@@ -75007,7 +76984,7 @@ function find(toolName, versionSpec, arch3) {
     versionSpec = semver2.clean(versionSpec) || "";
     const cachePath = path7.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
-    if (fs8.existsSync(cachePath) && fs8.existsSync(`${cachePath}.complete`)) {
+    if (fs7.existsSync(cachePath) && fs7.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
       toolPath = cachePath;
     } else {
@@ -75020,12 +76997,12 @@ function findAllVersions(toolName, arch3) {
   const versions = [];
   arch3 = arch3 || os6.arch();
   const toolPath = path7.join(_getCacheDirectory(), toolName);
-  if (fs8.existsSync(toolPath)) {
-    const children = fs8.readdirSync(toolPath);
+  if (fs7.existsSync(toolPath)) {
+    const children = fs7.readdirSync(toolPath);
     for (const child2 of children) {
       if (isExplicitVersion(child2)) {
         const fullPath = path7.join(toolPath, child2, arch3 || "");
-        if (fs8.existsSync(fullPath) && fs8.existsSync(`${fullPath}.complete`)) {
+        if (fs7.existsSync(fullPath) && fs7.existsSync(`${fullPath}.complete`)) {
           versions.push(child2);
         }
       }
@@ -75056,7 +77033,7 @@ function _createToolPath(tool, version, arch3) {
 function _completeToolPath(tool, version, arch3) {
   const folderPath = path7.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
   const markerPath = `${folderPath}.complete`;
-  fs8.writeFileSync(markerPath, "");
+  fs7.writeFileSync(markerPath, "");
   debug("finished caching tool");
 }
 function isExplicitVersion(versionSpec) {
@@ -75131,10 +77108,10 @@ function displayVersion(version) {
 // src/datastore/cache.ts
 var DATASTORE_ARCH = "any";
 function datastoreCacheRoot(cacheDir2, env2 = process.env) {
-  if (cacheDir2) return join9(resolve3(cacheDir2), "datastores");
-  if (env2.RUNNER_TOOL_CACHE) return join9(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
-  const base = env2.XDG_CACHE_HOME || join9(homedir(), ".cache");
-  return join9(base, "textclf", "datastores");
+  if (cacheDir2) return join11(resolve5(cacheDir2), "datastores");
+  if (env2.RUNNER_TOOL_CACHE) return join11(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
+  const base = env2.XDG_CACHE_HOME || join11(homedir(), ".cache");
+  return join11(base, "textclf", "datastores");
 }
 var RETRY_MIN = "TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS";
 var RETRY_MAX = "TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS";
@@ -75188,16 +77165,16 @@ function restoreEnv(key, value) {
 async function findCached(root, name, version) {
   return withToolCache(root, root, void 0, async () => {
     if (version) {
-      const path10 = find(name, version, DATASTORE_ARCH);
-      return path10 ? { path: path10, version } : void 0;
+      const path9 = find(name, version, DATASTORE_ARCH);
+      return path9 ? { path: path9, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
-    const newest = versions.map((v) => ({ v, t: statSync3(join9(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
-    return newest ? { path: join9(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
+    const newest = versions.map((v) => ({ v, t: statSync3(join11(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    return newest ? { path: join11(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
   });
 }
 async function listCached(root) {
-  if (!existsSync5(root)) return [];
+  if (!existsSync6(root)) return [];
   const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
   return withToolCache(
     root,
@@ -75346,11 +77323,11 @@ function checkExtractedSize(actual, listed, source) {
 
 // src/datastore/fetch.ts
 import { mkdir as mkdir2, mkdtemp, readdir as readdir4, rename as rename2, rm as rm2, rmdir as rmdir2, stat as stat2 } from "node:fs/promises";
-import { dirname as dirname8, join as join12 } from "node:path";
+import { dirname as dirname8, join as join14 } from "node:path";
 
 // src/datastore/extract.ts
 import { lstat as lstat2, readdir as readdir3 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/datastore/archive-entries.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
@@ -75365,7 +77342,7 @@ async function listZipEntries(file) {
   const zip = await import_yauzl.default.openPromise(file, { decodeStrings: false, validateEntrySizes: true });
   const entries = [];
   try {
-    await new Promise((resolve6, reject) => {
+    await new Promise((resolve8, reject) => {
       zip.on("entry", (e) => {
         const raw = e.fileName;
         const name = raw.toString((e.generalPurposeBitFlag & 2048) !== 0 ? "utf8" : "latin1");
@@ -75380,7 +77357,7 @@ async function listZipEntries(file) {
         entries.push({ name, kind, size: e.uncompressedSize });
         zip.readEntry();
       });
-      zip.on("end", () => resolve6());
+      zip.on("end", () => resolve8());
       zip.on("error", reject);
       zip.readEntry();
     });
@@ -75400,8 +77377,8 @@ async function listTarEntries(file, gzip) {
   });
   const source = createReadStream5(file);
   const streams = [source, extract];
-  await new Promise((resolve6, reject) => {
-    extract.on("finish", () => resolve6());
+  await new Promise((resolve8, reject) => {
+    extract.on("finish", () => resolve8());
     if (gzip) {
       const gunzip = createGunzip();
       streams.push(gunzip);
@@ -75467,14 +77444,14 @@ async function extractArchive(file, format2, dest, source, limits) {
 async function plainTreeSize(root, dir, source) {
   let total = 0;
   for (const name of await readdir3(dir)) {
-    const path10 = join10(dir, name);
-    const st = await lstat2(path10);
-    if (st.isDirectory()) total += await plainTreeSize(root, path10, source);
+    const path9 = join12(dir, name);
+    const st = await lstat2(path9);
+    if (st.isDirectory()) total += await plainTreeSize(root, path9, source);
     else if (st.isFile()) total += st.size;
     else {
       throw new DatastoreError(
         source,
-        `Refusing ${source}: extraction produced '${path10.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
+        `Refusing ${source}: extraction produced '${path9.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
       );
     }
   }
@@ -75537,14 +77514,14 @@ async function looksLikeTar(file) {
 
 // src/datastore/record.ts
 import { readFile, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { join as join13 } from "node:path";
 var RECORD_FILE = ".textclf-datastore.json";
 async function writeRecord(dir, record) {
-  await writeFile2(join11(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  await writeFile2(join13(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
 }
 async function readRecord(entry) {
   try {
-    return JSON.parse(await readFile(join11(entry, RECORD_FILE), "utf8"));
+    return JSON.parse(await readFile(join13(entry, RECORD_FILE), "utf8"));
   } catch {
     return void 0;
   }
@@ -75577,10 +77554,10 @@ async function fetchOrReuse(p) {
 async function obtainAndStore(p, versionFor, knownVersion) {
   const firstCreated = await mkdir2(p.root, { recursive: true });
   await sweepStaleStaging(p.root);
-  const staging = await mkdtemp(join12(p.root, ".staging-"));
+  const staging = await mkdtemp(join14(p.root, ".staging-"));
   let ok3 = false;
   try {
-    const raw = join12(staging, "download", p.fileName);
+    const raw = join14(staging, "download", p.fileName);
     await mkdir2(dirname8(raw));
     p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ""}`);
     await withToolCache(p.root, staging, p.retry, () => p.obtain(raw));
@@ -75596,7 +77573,7 @@ async function obtainAndStore(p, versionFor, knownVersion) {
       p.log.info(`Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`);
       return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
     }
-    const tree = join12(staging, "tree");
+    const tree = join14(staging, "tree");
     await mkdir2(tree);
     let file;
     if (isArchive(format2)) {
@@ -75608,14 +77585,14 @@ async function obtainAndStore(p, versionFor, knownVersion) {
       );
     } else {
       file = p.fileName;
-      await rename2(raw, join12(tree, file));
+      await rename2(raw, join14(tree, file));
     }
     await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
-    const path10 = await storeInCache(p.root, staging, tree, p.name, version);
-    p.log.info(`Cached datastore ${label} at ${path10} (sha256 ${digest})`);
+    const path9 = await storeInCache(p.root, staging, tree, p.name, version);
+    p.log.info(`Cached datastore ${label} at ${path9} (sha256 ${digest})`);
     ok3 = true;
     return {
-      resolved: { root: path10, name: p.name, version: shownVersion, fromCache: false, file },
+      resolved: { root: path9, name: p.name, version: shownVersion, fromCache: false, file },
       sha256: digest,
       version
     };
@@ -75628,9 +77605,9 @@ var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
   for (const name of await readdir4(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path10 = join12(root, name);
-    const st = await stat2(path10).catch(() => void 0);
-    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm2(path10, { recursive: true, force: true });
+    const path9 = join14(root, name);
+    const st = await stat2(path9).catch(() => void 0);
+    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm2(path9, { recursive: true, force: true });
   }
 }
 async function removeEmptyChain(dir, top) {
@@ -75678,7 +77655,7 @@ async function checkContent(file, fileName, shown) {
 }
 
 // src/datastore/refresh.ts
-import { join as join14 } from "node:path";
+import { join as join16 } from "node:path";
 
 // src/datastore/head.ts
 async function headRequest(url2, headers2, timeoutMs = 3e4) {
@@ -75696,7 +77673,7 @@ async function headRequest(url2, headers2, timeoutMs = 3e4) {
 
 // src/datastore/source-stamp.ts
 import { readFile as readFile2 } from "node:fs/promises";
-import { join as join13 } from "node:path";
+import { join as join15 } from "node:path";
 function header2(h, name) {
   if (typeof h.get === "function") return h.get(name) ?? void 0;
   const key = Object.keys(h).find((k) => k.toLowerCase() === name);
@@ -75754,13 +77731,13 @@ function contentChanged(previous, sha256) {
 var STAMP_FILE = ".textclf-source.json";
 async function readStamp(dir) {
   try {
-    return JSON.parse(await readFile2(join13(dir, STAMP_FILE), "utf8"));
+    return JSON.parse(await readFile2(join15(dir, STAMP_FILE), "utf8"));
   } catch {
     return void 0;
   }
 }
 async function writeStamp(dir, stamp) {
-  writeFileAtomic(join13(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
+  writeFileAtomic(join15(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
 }
 
 // src/datastore/refresh.ts
@@ -75771,7 +77748,7 @@ function withoutSecrets(message, url2) {
     if (secret) m = m.split(secret).join("…");
   return m;
 }
-var stampDir = (root, url2) => join14(root, ".sources", shortHash(url2));
+var stampDir = (root, url2) => join16(root, ".sources", shortHash(url2));
 async function previousCopy(p) {
   const stamp = await readStamp(stampDir(p.root, p.url));
   if (stamp?.version) {
@@ -75856,8 +77833,8 @@ function isHttpUrl(source) {
   return /^https?:\/\//i.test(source);
 }
 function urlBasename(url2) {
-  const path10 = new URL(url2).pathname;
-  const last = path10.slice(path10.lastIndexOf("/") + 1);
+  const path9 = new URL(url2).pathname;
+  const last = path9.slice(path9.lastIndexOf("/") + 1);
   try {
     return decodeURIComponent(last);
   } catch {
@@ -75890,10 +77867,10 @@ async function resolveDatastore(opts) {
     maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown)
   };
   if (isHttpUrl(source)) return resolveUrl(req);
-  const path10 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
-  if (existsSync6(path10)) return resolveLocal(req, path10);
+  const path9 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
+  if (existsSync7(path9)) return resolveLocal(req, path9);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
-  throw new DatastoreError(shown, `datastore path ${path10} does not exist. Fix: check the path, or use a URL.`);
+  throw new DatastoreError(shown, `datastore path ${path9} does not exist. Fix: check the path, or use a URL.`);
 }
 async function resolveUrl(req) {
   let url2;
@@ -75940,41 +77917,41 @@ async function resolveUrl(req) {
     shownVersion: req.userVersion
   });
 }
-async function resolveLocal(req, path10) {
-  if (statSync4(path10).isDirectory()) {
+async function resolveLocal(req, path9) {
+  if (statSync4(path9).isDirectory()) {
     if (req.sha256)
       req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path10, name: basename6(path10), version: "local", fromCache: false };
+    return { root: path9, name: basename6(path9), version: "local", fromCache: false };
   }
-  const format2 = formatFromName(path10);
+  const format2 = formatFromName(path9);
   if (!format2) {
     throw new DatastoreError(
       req.shown,
       `datastore ${req.shown} has an unknown type. Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(", ")}, or a folder.`
     );
   }
-  const digest = await sha256File(path10);
+  const digest = await sha256File(path9);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
     return {
-      root: dirname9(path10),
-      name: entryName(basename6(path10)),
+      root: dirname9(path9),
+      name: entryName(basename6(path9)),
       version: "local",
       fromCache: false,
-      file: basename6(path10)
+      file: basename6(path9)
     };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename6(path10)),
-    fileName: basename6(path10),
+    name: entryName(basename6(path9)),
+    fileName: basename6(path9),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
     maxExtractBytes: req.maxExtractBytes,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
-    obtain: (dest) => copyFile3(path10, dest)
+    obtain: (dest) => copyFile3(path9, dest)
   });
 }
 async function resolveCached(req) {
@@ -75995,9 +77972,9 @@ async function resolveCached(req) {
 }
 
 // src/datastore/locate.ts
-import { existsSync as existsSync7, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync8, statSync as statSync5 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, join as join15, normalize, relative as relative2, sep as sep2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join17, normalize, relative as relative2, sep as sep2 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
 async function locateFile(root, file, log = defaultLogger(), flag = "train_file") {
   const wanted = file.trim();
@@ -76022,17 +77999,17 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
       `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`
     );
   }
-  const direct = join15(root, rel);
+  const direct = join17(root, rel);
   if (isFile(direct)) return direct;
   const below = [];
   for (const d of await readdir5(root, { withFileTypes: true })) {
-    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join15(root, d.name, rel))) below.push(join15(d.name, rel));
+    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join17(root, d.name, rel))) below.push(join17(d.name, rel));
   }
   if (below.length === 1) {
     log.notice(
       `${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. Set ${flag}=${below[0]} to say so explicitly.`
     );
-    return join15(root, below[0]);
+    return join17(root, below[0]);
   }
   if (below.length > 1) {
     throw new DatastoreError(
@@ -76046,8 +78023,8 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`
   );
 }
-function isFile(path10) {
-  return existsSync7(path10) && statSync5(path10).isFile();
+function isFile(path9) {
+  return existsSync8(path9) && statSync5(path9).isFile();
 }
 async function listFiles(root, depth, limit) {
   const out = [];
@@ -76056,11 +78033,11 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path10 = join15(dir, d.name);
+      const path9 = join17(dir, d.name);
       if (d.isDirectory()) {
-        if (level < depth) await walk(path10, level + 1);
-        else out.push(relative2(root, path10) + "/");
-      } else out.push(relative2(root, path10));
+        if (level < depth) await walk(path9, level + 1);
+        else out.push(relative2(root, path9) + "/");
+      } else out.push(relative2(root, path9));
     }
   };
   await walk(root, 1);
@@ -76085,14 +78062,14 @@ function encodeExamples(tok, examples, labels, maxLength) {
 // src/tokenizer/token-cache.ts
 import { createHash as createHash3 } from "node:crypto";
 import { readFileSync as readFileSync3, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join16 } from "node:path";
+import { join as join18 } from "node:path";
 var MAGIC = "TCLFTOK1";
 function tokenCacheKey(parts) {
   const h = createHash3("sha256");
   for (const p of parts) h.update(`${p.length}:${p}`);
   return h.digest("hex");
 }
-var pathFor = (dir, key) => join16(dir, `${key}.tok`);
+var pathFor = (dir, key) => join18(dir, `${key}.tok`);
 function saveEncoded(dir, key, ds2) {
   const header3 = Buffer.from(JSON.stringify({ size: ds2.size, tokens: ds2.ids.length, mask: ds2.attentionMask !== null }));
   const parts = [
@@ -76159,25 +78136,26 @@ async function locateSplits(flags, log) {
   let root = process.cwd();
   let datastore;
   let single;
-  if (flags.datastore) {
-    const ds2 = await log.group(
-      "Datastore",
-      () => resolveDatastore({
-        source: String(flags.datastore),
+  const source = flags.datastore;
+  if (source) {
+    const ds2 = await log.group("Datastore", async () => {
+      const ds3 = await resolveDatastore({
+        source,
         version: flags.datastore_version,
         sha256: flags.datastore_sha256,
         cacheDir: flags.cache_dir,
         log,
         // `auto` is decided by the caller (the action: schedule events); here it means no.
         refresh: flags.datastore_refresh === "always"
-      })
-    );
+      });
+      log.info(
+        `datastore ${ds3.name}@${ds3.version} at ${ds3.root}${ds3.fromCache && !ds3.refresh?.downloaded ? " (from cache, no download)" : ""}`
+      );
+      return ds3;
+    });
     root = ds2.root;
     single = ds2.file;
     datastore = `${ds2.name}@${ds2.version}`;
-    log.info(
-      `datastore ${datastore} at ${root}${ds2.fromCache && !ds2.refresh?.downloaded ? " (from cache, no download)" : ""}`
-    );
   }
   const files = {};
   for (const split of SPLITS) {
@@ -76210,7 +78188,7 @@ async function isPretokenized(file) {
   }
 }
 async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
-  const maxLength = Number(flags.max_length);
+  const maxLength = flags.max_length;
   const splits = {};
   if (sf.pretokenized) {
     let labelMap2 = fixedLabels ? labelMapFromLabels(fixedLabels) : void 0;
@@ -76270,1827 +78248,118 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
   return { labelMap, splits, stats: datasetStats(rows), files: sf.files };
 }
 
-// src/train/progress.ts
-var Progress = class {
-  constructor(print, everySeconds = 10) {
-    this.print = print;
-    this.everySeconds = everySeconds;
-  }
-  print;
-  everySeconds;
-  lastPrint = 0;
-  start = Date.now();
-  update(s, force = false) {
-    const now = Date.now();
-    if (!force && now - this.lastPrint < this.everySeconds * 1e3) return;
-    this.lastPrint = now;
-    this.print(progressLine(s, (now - this.start) / 1e3));
-  }
-};
-function progressLine(s, elapsed) {
-  const rate = elapsed > 0 ? s.samples / elapsed : 0;
-  const perStep = s.step > 0 ? elapsed / s.step : 0;
-  const eta = perStep * Math.max(0, s.totalSteps - s.step);
-  const pct2 = s.totalSteps ? (100 * s.step / s.totalSteps).toFixed(1) : "0.0";
-  return `epoch ${s.epoch}/${s.maxEpochs} step ${s.step}/${s.totalSteps} (${pct2}%) loss ${s.loss.toFixed(4)} ${rate.toFixed(1)} samples/s elapsed ${formatDuration(elapsed)} ETA ${formatDuration(eta)}`;
-}
-
-// src/onnx/session.ts
-import * as ort from "onnxruntime-node";
-async function sessionFor(graphOrBytes, opts = {}) {
-  const bytes2 = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
-  return ort.InferenceSession.create(bytes2, {
-    executionProviders: opts.executionProviders ?? ["cpu"],
-    graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
-    intraOpNumThreads: opts.intraOpNumThreads ?? 0,
-    interOpNumThreads: 1,
-    // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
-    // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
-    enableMemPattern: false,
-    // Busy-waiting worker threads steal the core the JS thread needs between runs (batching,
-    // metrics) and hurt badly on shared runners; measured faster here with spinning off.
-    extra: { session: { intra_op: { allow_spinning: "0" } } }
+// src/train/prepare.ts
+async function prepareRun(flags, opts) {
+  const { log } = opts;
+  const startedAt = /* @__PURE__ */ new Date();
+  const outputDir = resolve6(flags.output_dir);
+  const checkpointRoot = join19(outputDir, "checkpoints");
+  mkdirSync6(checkpointRoot, { recursive: true });
+  const resumeDir = flags.resume_from ? resolve6(flags.resume_from) : void 0;
+  const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
+  const modelSource = resumeDir ?? flags.model_name_or_path;
+  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join19(outputDir, ".cache");
+  const splitFiles = await locateSplits(flags, log);
+  const { files, tokenizer } = await log.group("Model", async () => {
+    const files2 = await resolveModel(modelSource, {
+      hubUrl: flags.hub_url,
+      cacheDir: join19(cacheDir2, "models"),
+      requireTokenizer: !splitFiles.pretokenized
+    });
+    log.info(`model ${modelSource} (${files2.source}) at ${files2.dir}`);
+    const tokenizer2 = files2.tokenizerJson || files2.vocabTxt ? await loadTokenizer(files2.dir) : void 0;
+    return { files: files2, tokenizer: tokenizer2 };
   });
-}
-function tensor(dtype, data, dims) {
-  return new ort.Tensor(dtype, data, dims);
-}
-
-// src/runtime/device.ts
-import { execFileSync } from "node:child_process";
-import { existsSync as existsSync8, readdirSync as readdirSync2 } from "node:fs";
-import { createRequire as createRequire2 } from "node:module";
-import path8 from "node:path";
-var DeviceError = class extends Error {
-  name = "DeviceError";
-};
-var CudaUnavailableError = class extends DeviceError {
-  constructor(message, missing, ortMessage) {
-    super(message);
-    this.missing = missing;
-    this.ortMessage = ortMessage;
-  }
-  missing;
-  ortMessage;
-  name = "CudaUnavailableError";
-};
-function parseDevice(spec) {
-  const s = spec.trim().toLowerCase();
-  if (s === "cpu") return { kind: "cpu" };
-  const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
-  if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
-  throw new DeviceError(`device '${spec}' is not understood: use 'cpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)`);
-}
-function deviceName(d) {
-  return d.kind === "cpu" ? "cpu" : `cuda:${d.deviceId}`;
-}
-function executionProviders(d) {
-  if (d.kind === "cpu") return ["cpu"];
-  if (!Number.isInteger(d.deviceId) || d.deviceId < 0)
-    throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
-  return [{ name: "cuda", deviceId: d.deviceId }];
-}
-var CUDA_PROVIDER_LIBS = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
-var CUDA_RUNTIME_LIBS = [
-  "libcudart.so.12",
-  "libcublasLt.so.12",
-  "libcublas.so.12",
-  "libcufft.so.11",
-  "libcurand.so.10",
-  "libcudnn.so.9"
-];
-var CUDA_HELP = "The GitHub Action provisions the CUDA provider on GPU runners. From the CLI: install CUDA 12 and cuDNN 9 (their lib directories on LD_LIBRARY_PATH or in the ldconfig cache) and the onnxruntime-node CUDA binaries (`npm install onnxruntime-node --onnxruntime-node-install=cuda12`), or train on CPU with gpus=0.";
-function ortBinaryDir() {
-  try {
-    const req = createRequire2(import.meta.url);
-    const bin = path8.join(path8.dirname(req.resolve("onnxruntime-node")), "..", "bin");
-    const napi = readdirSync2(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
-    return napi ? path8.join(bin, napi, process.platform, process.arch) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function libraryDirs() {
-  const dirs = (process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean);
-  dirs.push("/usr/local/cuda/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib");
-  const cache2 = /* @__PURE__ */ new Set();
-  try {
-    const out = execFileSync("ldconfig", ["-p"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-      timeout: 5e3
-    });
-    for (const line of out.split("\n")) {
-      const m = /^\s*(\S+)\s/.exec(line);
-      if (m) cache2.add(m[1]);
-    }
-  } catch {
-  }
-  return { dirs, cache: cache2 };
-}
-function findMissingCudaLibs(ortMessage = "") {
-  const missing = [];
-  for (const m of ortMessage.matchAll(/(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/g)) {
-    if (!missing.includes(m[1])) missing.push(m[1]);
-  }
-  const bin = ortBinaryDir();
-  for (const lib of CUDA_PROVIDER_LIBS) {
-    if (bin && !existsSync8(path8.join(bin, lib)) && !missing.includes(lib)) missing.push(lib);
-  }
-  const { dirs, cache: cache2 } = libraryDirs();
-  for (const lib of CUDA_RUNTIME_LIBS) {
-    const found = cache2.has(lib) || dirs.some((d) => existsSync8(path8.join(d, lib)));
-    if (!found && !missing.includes(lib)) missing.push(lib);
-  }
-  return missing;
-}
-function cudaError(d, ortMessage) {
-  if (d.kind === "cuda" && /invalid device ordinal/i.test(ortMessage)) {
-    return new CudaUnavailableError(
-      `${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`,
-      [],
-      ortMessage
+  const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join19(cacheDir2, "tokens"));
+  const labels = data.labelMap.labels;
+  if (labels.length < 2) {
+    throw new Error(
+      `train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`
     );
   }
-  const missing = findMissingCudaLibs(ortMessage);
-  const bin = ortBinaryDir();
-  const what = missing.length ? `missing ${missing.join(", ")}${missing.some((m) => CUDA_PROVIDER_LIBS.includes(m)) && bin ? ` (provider libraries are looked up in ${bin})` : ""}` : "all CUDA libraries were found, so the driver or the GPU itself is the likely problem (check nvidia-smi)";
-  return new CudaUnavailableError(
-    `${deviceName(d)} was requested but ONNX Runtime's CUDA provider could not load: ${what}. ONNX Runtime said: "${ortMessage}". ${CUDA_HELP}`,
-    missing,
-    ortMessage
+  log.info(`labels: ${labels.join(", ")}`);
+  const loaded = await loadModel({
+    modelNameOrPath: modelSource,
+    labels,
+    cacheDir: cacheDir2,
+    files,
+    seed: flags.seed,
+    dropout: flags.dropout
+  });
+  const { model } = loaded;
+  const onlyHead = [...loaded.report.missing, ...loaded.report.mismatched.map((m) => m.name)].every(
+    (n) => model.keys.head.some((p) => n.startsWith(p))
   );
-}
-function isProviderLoadError(message) {
-  return /ExecutionProvider|providers_|Failed to load (shared )?library|CUDA|cudnn|cublas/i.test(message);
-}
-
-// src/engine/eval-graph.ts
-function buildEvalGraph(model, opts) {
-  const g = new Graph(opts.labels ? "eval" : "predict");
-  const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
-  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
-  const params = new Map(model.params.map((p) => [p.name, g.input(p.name, "float32", p.shape)]));
-  const { loss, logits } = model.forward(g, params, batch, { train: false });
-  g.output(logits, "logits");
-  if (opts.labels) {
-    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
-    g.output(loss, "loss");
+  for (const w of loaded.report.warnings) {
+    if (onlyHead && loaded.report.unexpected.length === 0) log.info(w);
+    else log.warning(w);
   }
-  return { graph: g, inputs, withLabels: opts.labels };
-}
-
-// src/engine/feeds.ts
-var FeedError = class extends Error {
-  name = "FeedError";
-};
-var ARRAY_OF = {
-  float32: "Float32Array",
-  float64: "Float64Array",
-  float16: "Uint16Array",
-  int64: "BigInt64Array",
-  int32: "Int32Array",
-  bool: "Uint8Array",
-  uint8: "Uint8Array"
-};
-function checkMicroBatch(specs, batch, where) {
-  const names = specs.map((s) => s.name);
-  for (const key of Object.keys(batch)) {
-    if (!names.includes(key))
-      throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
-  }
-  const bound = /* @__PURE__ */ new Map();
-  for (const spec of specs) {
-    const t = batch[spec.name];
-    if (!t) throw new FeedError(`${where}: input '${spec.name}' is missing; the model takes ${names.join(", ")}`);
-    const arrayName = ARRAY_OF[spec.dtype];
-    if (t.data?.constructor?.name !== arrayName) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`
-      );
-    }
-    if (t.dims.length !== spec.shape.length) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`
-      );
-    }
-    if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
-      throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
-    if (t.data.length !== numElements(t.dims)) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`
-      );
-    }
-    spec.shape.forEach((d, i) => {
-      const got = t.dims[i];
-      if (typeof d === "number") {
-        if (got !== d) throw new FeedError(`${where}: input '${spec.name}' dimension ${i} must be ${d}, got ${got}`);
-        return;
-      }
-      const prev = bound.get(d);
-      if (prev && prev.size !== got) {
-        throw new FeedError(
-          `${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`
-        );
-      }
-      if (!prev) bound.set(d, { size: got, by: spec.name });
-    });
-  }
-  return new Map([...bound].map(([k, v]) => [k, v.size]));
-}
-function stackBatches(specs, batches2, K, A) {
-  if (batches2.length !== K * A) {
-    throw new FeedError(
-      `got ${batches2.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
+  const numParameters = model.params.reduce((a, p) => a + numElements(p.shape), 0);
+  if (flags.gpus > 1) {
+    log.warning(
+      `gpus=${flags.gpus}: training uses one GPU; multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`
     );
   }
-  batches2.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
-  const out = /* @__PURE__ */ new Map();
-  for (const spec of specs) {
-    const first = batches2[0][spec.name];
-    batches2.forEach((b, i) => {
-      const dims = b[spec.name].dims;
-      if (dims.some((d, j2) => d !== first.dims[j2])) {
-        throw new FeedError(
-          `batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`
-        );
-      }
-    });
-    if (batches2.length === 1) {
-      out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
-      continue;
-    }
-    const n = first.data.length;
-    const Ctor = first.data.constructor;
-    const data = new Ctor(n * batches2.length);
-    batches2.forEach(
-      (b, i) => data.set(b[spec.name].data, i * n)
-    );
-    out.set(spec.name, { data, dims: [K, A, ...first.dims] });
-  }
-  return out;
-}
-
-// src/runtime/open-session.ts
-async function openSession(graph, where) {
+  const runner = await Runner.create(model, {
+    optimizer: { kind: "adamw", eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
+    maxGradNorm: flags.max_grad_norm,
+    accumulate: flags.accumulate_grad_batches,
+    loop: flags.steps_per_run > 1,
+    device: deviceFor(flags),
+    threads: flags.threads,
+    params: loaded.weights
+  });
+  let start = { epoch: 0, stepInEpoch: 0 };
   try {
-    return await sessionFor(graph, {
-      executionProviders: executionProviders(where.device),
-      intraOpNumThreads: where.threads ?? 0
-    });
+    if (resume) {
+      runner.importState({ params: loaded.weights, optimizer: resume.optimizer, step: resume.meta.step });
+      start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
+      log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
+    }
   } catch (e) {
-    const msg = e.message ?? String(e);
-    if (where.device.kind === "cuda" && isProviderLoadError(msg)) throw cudaError(where.device, msg);
+    await runner.release();
     throw e;
   }
-}
-
-// src/autodiff/helpers.ts
-var normAxis2 = (axis, rank) => axis < 0 ? axis + rank : axis;
-function shapeOf(g, x) {
-  if (x.shape.every((d) => typeof d === "number")) return g.ints(x.shape);
-  return g.op("Shape", [x]);
-}
-function reduceToShape(g, dy, x) {
-  const diff = dy.rank - x.rank;
-  if (diff < 0) throw new Error(`reduceToShape: gradient '${dy.name}' has lower rank than '${x.name}'`);
-  const axes = [];
-  let dynamic = false;
-  for (let i = 0; i < dy.rank; i++) {
-    if (i < diff) {
-      axes.push(i);
-      continue;
-    }
-    const xd = x.shape[i - diff], yd = dy.shape[i];
-    if (sameDim(xd, yd)) continue;
-    if (xd === 1) {
-      if (yd !== 1) axes.push(i);
-      continue;
-    }
-    if (typeof xd === "number" && typeof yd === "number") throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
-    dynamic = true;
-  }
-  if (dynamic) return dynamicReduceToShape(g, dy, x);
-  if (axes.length === 0) return dy;
-  const summed = g.op("ReduceSum", [dy, g.ints(axes)], { keepdims: diff > 0 ? 0 : 1 });
-  if (diff > 0 && axes.length === diff) return summed;
-  if (diff > 0) return g.op("Reshape", [summed, shapeOf(g, x)]);
-  return summed;
-}
-function dynamicReduceToShape(g, dy, x) {
-  const diff = dy.rank - x.rank;
-  const xShape = g.op("Shape", [x]);
-  const padded = diff > 0 ? g.op("Concat", [g.ints(Array(diff).fill(1)), xShape], { axis: 0 }) : xShape;
-  const yShape = g.op("Shape", [dy]);
-  const one = g.ints([1]);
-  const isBroadcast = g.op("And", [g.op("Equal", [padded, one]), g.op("Not", [g.op("Equal", [yShape, one])])]);
-  const axes = g.op("Reshape", [g.op("NonZero", [isBroadcast]), g.ints([-1])]);
-  const summed = g.op("ReduceSum", [dy, axes], { keepdims: 1, noop_with_empty_axes: 1 });
-  return g.op("Reshape", [summed, xShape]);
-}
-function accumulate(g, parts) {
-  if (parts.length === 1) return parts[0];
-  if (parts.length === 2) return g.op("Add", parts);
-  return g.op("Sum", parts);
-}
-function zerosLike(g, x) {
-  return zerosOfShape(g, shapeOf(g, x), x.dtype);
-}
-function zerosOfShape(g, shape, dtype) {
-  return g.op("ConstantOfShape", [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [0]) } });
-}
-function castIfNeeded(g, v, dtype) {
-  return v.dtype === dtype ? v : g.op("Cast", [v], { to: ONNX_DTYPE[dtype] });
-}
-function normAxes(axes, rank) {
-  return axes.map((a) => normAxis2(a, rank));
-}
-function invertPerm(perm) {
-  const inv = new Array(perm.length);
-  perm.forEach((p, i) => {
-    inv[p] = i;
-  });
-  return inv;
-}
-function transposeLast2(g, x) {
-  const perm = x.shape.map((_, i) => i);
-  const r = x.rank;
-  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
-  return g.op("Transpose", [x], { perm });
-}
-
-// src/autodiff/gradients/arithmetic_grad.ts
-var addGrad = {
-  op: "Add",
-  grad: (c) => {
-    const dy = c.dy(0);
-    return [c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null, c.needs(1) ? reduceToShape(c.g, dy, c.x(1)) : null];
-  }
-};
-var subGrad = {
-  op: "Sub",
-  grad: (c) => {
-    const dy = c.dy(0);
-    return [
-      c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null,
-      c.needs(1) ? reduceToShape(c.g, c.g.op("Neg", [dy]), c.x(1)) : null
-    ];
-  }
-};
-var mulGrad = {
-  op: "Mul",
-  grad: (c) => {
-    const dy = c.dy(0);
-    const { g } = c;
-    return [
-      c.needs(0) ? reduceToShape(g, g.op("Mul", [dy, c.x(1)]), c.x(0)) : null,
-      c.needs(1) ? reduceToShape(g, g.op("Mul", [dy, c.x(0)]), c.x(1)) : null
-    ];
-  }
-};
-var divGrad = {
-  op: "Div",
-  grad: (c) => {
-    const dy = c.dy(0);
-    const { g } = c;
-    const da = g.op("Div", [dy, c.x(1)]);
-    return [
-      c.needs(0) ? reduceToShape(g, da, c.x(0)) : null,
-      c.needs(1) ? reduceToShape(g, g.op("Neg", [g.op("Mul", [da, c.y(0)])]), c.x(1)) : null
-    ];
-  }
-};
-
-// src/autodiff/gradients/matmul_grad.ts
-var matMulGrad = {
-  op: "MatMul",
-  grad: (c) => {
-    const { g } = c;
-    const a = c.x(0), b = c.x(1), dy = c.dy(0);
-    if (a.rank < 2 || b.rank < 2)
-      throw new Error(`MatMul gradient: 1-D operands are not supported (node '${c.node.name}')`);
-    let da = null, db = null;
-    if (c.needs(0)) da = reduceToShape(g, g.op("MatMul", [dy, transposeLast2(g, b)]), a);
-    if (c.needs(1)) {
-      if (b.rank === 2 && a.rank > 2) {
-        const k = a.shape[a.rank - 1], n = b.shape[1];
-        const a2 = g.op("Reshape", [a, g.ints([-1, typeof k === "number" ? k : -1])]);
-        const dy2 = g.op("Reshape", [dy, g.ints([-1, typeof n === "number" ? n : -1])]);
-        db = g.op("Gemm", [a2, dy2], { transA: 1 });
-        if (typeof k !== "number" || typeof n !== "number") db = g.op("Reshape", [db, shapeOf(g, b)]);
-      } else {
-        db = reduceToShape(g, g.op("MatMul", [transposeLast2(g, a), dy]), b);
-      }
-    }
-    return [da, db];
-  }
-};
-
-// src/autodiff/gradients/gemm_grad.ts
-var gemmGrad = {
-  op: "Gemm",
-  grad: (c) => {
-    const { g } = c;
-    const dy = c.dy(0);
-    const ta = c.int("transA", 0), tb = c.int("transB", 0);
-    const alpha = c.attr("alpha");
-    const beta = c.attr("beta");
-    const al = alpha === void 0 ? 1 : typeof alpha === "number" ? alpha : alpha.value;
-    const be2 = beta === void 0 ? 1 : typeof beta === "number" ? beta : beta.value;
-    const A = c.x(0), B = c.x(1);
-    const s = al === 1 ? {} : { alpha: float(al) };
-    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B], { transA: 0, transB: tb ? 0 : 1, ...s });
-    const db = !c.needs(1) ? null : tb ? g.op("Gemm", [dy, A], { transA: 1, transB: ta, ...s }) : g.op("Gemm", [A, dy], { transA: ta ? 0 : 1, transB: 0, ...s });
-    let dc2 = null;
-    if (c.node.inputs[2] && c.needs(2)) {
-      const scaled = be2 === 1 ? dy : g.op("Mul", [dy, g.scalar(be2, dy)]);
-      dc2 = reduceToShape(g, scaled, c.x(2));
-    }
-    return [da, db, dc2];
-  }
-};
-
-// src/autodiff/gradients/reshape_grad.ts
-var reshapeGrad = {
-  op: "Reshape",
-  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
-};
-
-// src/autodiff/gradients/transpose_grad.ts
-var transposeGrad = {
-  op: "Transpose",
-  grad: (c) => {
-    const x = c.x(0);
-    const perm = c.attr("perm") ?? x.shape.map((_, i) => x.rank - 1 - i);
-    return [c.g.op("Transpose", [c.dy(0)], { perm: invertPerm(perm) })];
-  }
-};
-
-// src/autodiff/gradients/identity_grad.ts
-var identityGrad = { op: "Identity", grad: (c) => [c.dy(0)] };
-
-// src/autodiff/gradients/reduce_grad.ts
-function reducedAxes(c) {
-  const x = c.x(0);
-  const axesInput = c.node.inputs[1];
-  let axes = axesInput ? axesInput.constValue : c.attr("axes");
-  if (axesInput && !axes) throw new Error(`gradient of '${c.node.name}': axes must be a constant`);
-  if (!axes || axes.length === 0) axes = x.shape.map((_, i) => i);
-  return axes.map((a) => normAxis2(a, x.rank));
-}
-function spread(c, axes) {
-  const { g } = c;
-  let dy = c.dy(0);
-  if (c.int("keepdims", 1) === 0) dy = g.op("Unsqueeze", [dy, g.ints([...axes].sort((a, b) => a - b))]);
-  return g.op("Expand", [dy, shapeOf(g, c.x(0))]);
-}
-function isNoop(c) {
-  const axesInput = c.node.inputs[1];
-  const axes = axesInput ? axesInput.constValue : c.attr("axes");
-  return c.int("noop_with_empty_axes", 0) === 1 && (!axes || axes.length === 0);
-}
-var reduceSumGrad = {
-  op: "ReduceSum",
-  grad: (c) => [isNoop(c) ? c.dy(0) : spread(c, reducedAxes(c)), null]
-};
-var reduceMeanGrad = {
-  op: "ReduceMean",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    if (isNoop(c)) return [c.dy(0), null];
-    const axes = reducedAxes(c);
-    const dims = axes.map((a) => x.shape[a]);
-    let count2;
-    if (dims.every((d) => typeof d === "number")) {
-      count2 = g.scalar(numElements(dims), x);
-    } else {
-      const shape = g.op("Shape", [x]);
-      const picked = g.op("Gather", [shape, g.ints(axes)]);
-      count2 = g.op("Cast", [g.op("ReduceProd", [picked], { keepdims: 0 })], { to: x.dtype === "float64" ? 11 : 1 });
-    }
-    return [g.op("Div", [spread(c, axes), count2]), null];
-  }
-};
-
-// src/autodiff/gradients/activation_grad.ts
-var tanhGrad = {
-  op: "Tanh",
-  grad: (c) => {
-    const { g } = c;
-    const y = c.y(0);
-    return [g.op("Mul", [c.dy(0), g.op("Sub", [g.scalar(1, y), g.op("Mul", [y, y])])])];
-  }
-};
-var reluGrad = {
-  op: "Relu",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    return [g.op("Where", [g.op("Greater", [x, g.scalar(0, x)]), c.dy(0), g.scalar(0, x)])];
-  }
-};
-
-// src/autodiff/gradients/softmax_cross_entropy_grad.ts
-var softmaxCrossEntropyGrad = {
-  op: "SoftmaxCrossEntropyLoss",
-  grad: (c) => {
-    const { g } = c;
-    if (c.node.inputs[2]) throw new Error(`gradient of '${c.node.name}': class weights are not supported`);
-    if (c.attr("ignore_index") !== void 0)
-      throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
-    const x = c.x(0), labels = c.x(1);
-    if (x.rank !== 2) throw new Error(`gradient of '${c.node.name}': logits must be [N, C]`);
-    const reduction = c.attr("reduction") ?? "mean";
-    const probs = g.op("Exp", [c.y(1)]);
-    const depth = g.op("Gather", [g.op("Shape", [x]), g.scalar(1, "int64")]);
-    const classes = g.op("Range", [g.scalar(0, "int64"), depth, g.scalar(1, "int64")]);
-    const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
-    const onehot = g.op("Cast", [hit], { to: x.dtype === "float64" ? 11 : 1 });
-    let d = g.op("Sub", [probs, onehot]);
-    let dLoss = c.dy(0);
-    if (reduction === "none") dLoss = g.op("Unsqueeze", [dLoss, g.ints([1])]);
-    d = g.op("Mul", [d, dLoss]);
-    if (reduction === "mean") {
-      const n = g.op("Cast", [g.op("Gather", [g.op("Shape", [x]), g.ints([0])])], {
-        to: x.dtype === "float64" ? 11 : 1
-      });
-      d = g.op("Div", [d, n]);
-    }
-    return [d, null];
-  }
-};
-
-// src/autodiff/gradients/squeeze_grad.ts
-var unsqueezeGrad = {
-  op: "Unsqueeze",
-  grad: (c) => {
-    const axes = c.x(1).constValue;
-    if (!axes) throw new Error(`gradient of '${c.node.name}': Unsqueeze axes must be a constant`);
-    return [c.g.op("Squeeze", [c.dy(0), c.g.ints(normAxes(axes, c.y(0).rank))]), null];
-  }
-};
-var squeezeGrad = {
-  op: "Squeeze",
-  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
-};
-
-// src/autodiff/gradients/flatten_grad.ts
-var flattenGrad = {
-  op: "Flatten",
-  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))])]
-};
-
-// src/autodiff/gradients/expand_grad.ts
-var expandGrad = {
-  op: "Expand",
-  grad: (c) => [reduceToShape(c.g, c.dy(0), c.x(0)), null]
-};
-
-// src/autodiff/gradients/gather_grad.ts
-var gatherGrad = {
-  op: "Gather",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    const idx = castIfNeeded(g, c.x(1), "int64");
-    const dy = c.dy(0);
-    const a = normAxis2(c.int("axis", 0), x.rank);
-    const q = c.x(1).rank;
-    const coords = g.op("Unsqueeze", [idx, g.ints([-1])]);
-    if (a === 0) return [g.op("ScatterND", [zerosLike(g, x), coords, dy], { reduction: "add" }), null];
-    const dyPerm = [...Array(q).keys()].map((i) => a + i);
-    for (let i = 0; i < dy.rank; i++) if (i < a || i >= a + q) dyPerm.push(i);
-    const xPerm = [a, ...[...Array(x.rank).keys()].filter((i) => i !== a)];
-    const xtShape = x.shape.every((d) => typeof d === "number") ? g.ints(xPerm.map((p) => x.shape[p])) : g.op("Gather", [shapeOf(g, x), g.ints(xPerm)]);
-    const dyt = g.op("Transpose", [dy], { perm: dyPerm });
-    const scattered = g.op("ScatterND", [zerosOfShape(g, xtShape, x.dtype), coords, dyt], { reduction: "add" });
-    return [g.op("Transpose", [scattered], { perm: invertPerm(xPerm) }), null];
-  }
-};
-
-// src/autodiff/gradients/slice_grad.ts
-function sliceSpec(c) {
-  const x = c.x(0);
-  const consts = [1, 2, 3, 4].map((i) => {
-    const v = c.node.inputs[i];
-    if (v && !v.constValue)
-      throw new Error(`gradient of '${c.node.name}': Slice input ${i} ('${v.name}') must be a constant`);
-    return v?.constValue;
-  });
-  const [starts, ends, axes, steps] = consts;
-  return starts.map((s, i) => ({
-    axis: normAxis2(axes?.[i] ?? i, x.rank),
-    start: s,
-    end: ends[i],
-    step: steps?.[i] ?? 1
-  }));
-}
-function clampStatic(s, d) {
-  const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v < 0 ? v + d : v));
-  if (s.step > 0) return [clamp(s.start, 0, d), clamp(s.end, 0, d)];
-  return [clamp(s.start, -1, d - 1), clamp(s.end, -1, d - 1)];
-}
-function padGrad(g, x, dy, spec) {
-  const before = new Array(x.rank).fill(0);
-  const after = new Array(x.rank).fill(0);
-  let dims;
-  for (const s of spec) {
-    const d = x.shape[s.axis];
-    if (typeof d === "number") {
-      const [b2, e] = clampStatic(s, d);
-      before[s.axis] = b2;
-      after[s.axis] = d - Math.max(b2, e);
-      continue;
-    }
-    dims ??= g.op("Shape", [x]);
-    const dim = g.op("Gather", [dims, g.ints([s.axis])]);
-    const clamp = (v) => v >= 2 ** 31 ? dim : g.op("Max", [g.ints([0]), g.op("Min", [dim, v < 0 ? g.op("Add", [dim, g.ints([v])]) : g.ints([v])])]);
-    const b = clamp(s.start);
-    before[s.axis] = b;
-    after[s.axis] = g.op("Sub", [dim, g.op("Max", [b, clamp(s.end)])]);
-  }
-  const all = [...before, ...after];
-  const pads = all.every((p) => typeof p === "number") ? g.ints(all) : g.op(
-    "Concat",
-    all.map((p) => typeof p === "number" ? g.ints([p]) : p),
-    { axis: 0 }
-  );
-  return g.op("Pad", [dy, pads]);
-}
-function scatterGrad(g, x, dy, spec) {
-  let cur = dy;
-  const shape = [...dy.shape];
-  for (const s of spec) {
-    const d = x.shape[s.axis];
-    if (typeof d !== "number")
-      throw new Error(`Slice gradient: step ${s.step} on axis ${s.axis} needs a known dimension, got '${d}'`);
-    const [b, e] = clampStatic(s, d);
-    const idx = [];
-    for (let v = b; s.step > 0 ? v < e : v > e; v += s.step) idx.push(v);
-    const perm = [s.axis, ...shape.map((_, i) => i).filter((i) => i !== s.axis)];
-    shape[s.axis] = d;
-    const zshape = perm.map((p) => shape[p]);
-    const zerosShape = zshape.every((z) => typeof z === "number") ? g.ints(zshape) : g.op(
-      "Concat",
-      zshape.map(
-        (z, i) => typeof z === "number" ? g.ints([z]) : g.op("Gather", [g.op("Shape", [cur]), g.ints([perm[i]])])
-      ),
-      { axis: 0 }
-    );
-    const coords = g.constant("int64", idx, [idx.length, 1]);
-    const moved = g.op("ScatterND", [zerosOfShape(g, zerosShape, x.dtype), coords, g.op("Transpose", [cur], { perm })]);
-    cur = g.op("Transpose", [moved], { perm: invertPerm(perm) });
-  }
-  return cur;
-}
-var sliceGrad = {
-  op: "Slice",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), dy = c.dy(0);
-    const spec = sliceSpec(c);
-    const dx = spec.every((s) => s.step === 1) ? padGrad(g, x, dy, spec) : scatterGrad(g, x, dy, spec);
-    return [dx, null, null, null, null];
-  }
-};
-
-// src/autodiff/gradients/concat_grad.ts
-var concatGrad = {
-  op: "Concat",
-  grad: (c) => {
-    const { g } = c;
-    const xs2 = c.node.inputs;
-    const a = normAxis2(c.int("axis", 0), xs2[0].rank);
-    const dims = xs2.map((v) => v.shape[a]);
-    let sizes;
-    if (dims.every((d) => typeof d === "number")) sizes = g.ints(dims);
-    else {
-      sizes = g.op(
-        "Concat",
-        xs2.map(
-          (v) => typeof v.shape[a] === "number" ? g.ints([v.shape[a]]) : g.op("Gather", [g.op("Shape", [v]), g.ints([a])])
-        ),
-        { axis: 0 }
-      );
-    }
-    const parts = g.node("Split", [c.dy(0), sizes], { axis: a }, { outputs: xs2.length });
-    return parts.map((p, i) => c.needs(i) ? p : null);
-  }
-};
-
-// src/autodiff/gradients/split_grad.ts
-var splitGrad = {
-  op: "Split",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    const parts = c.node.outputs.map((y, i) => c.dy(i) ?? zerosOfShape(g, shapeOf(g, y), y.dtype));
-    const dx = parts.length === 1 ? parts[0] : g.op("Concat", parts, { axis: normAxis2(c.int("axis", 0), x.rank) });
-    return [dx, null];
-  }
-};
-
-// src/autodiff/gradients/softmax_grad.ts
-var softmaxGrad = {
-  op: "Softmax",
-  grad: (c) => {
-    const { g } = c;
-    const y = c.y(0), dy = c.dy(0);
-    const axis = g.ints([c.int("axis", -1)]);
-    const dot = g.op("ReduceSum", [g.op("Mul", [dy, y]), axis], { keepdims: 1 });
-    return [g.op("Mul", [y, g.op("Sub", [dy, dot])])];
-  }
-};
-var logSoftmaxGrad = {
-  op: "LogSoftmax",
-  grad: (c) => {
-    const { g } = c;
-    const y = c.y(0), dy = c.dy(0);
-    const total = g.op("ReduceSum", [dy, g.ints([c.int("axis", -1)])], { keepdims: 1 });
-    return [g.op("Sub", [dy, g.op("Mul", [g.op("Exp", [y]), total])])];
-  }
-};
-
-// src/autodiff/gradients/layer_norm_grad.ts
-var layerNormGrad = {
-  op: "LayerNormalization",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), scale = c.x(1), dy = c.dy(0);
-    if (c.dy(1) || c.dy(2))
-      throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
-    const a = normAxis2(c.int("axis", -1), x.rank);
-    const normAxes2 = [...Array(x.rank - a).keys()].map((i) => a + i);
-    const lead = [...Array(a).keys()];
-    const mean1 = (v) => g.op("ReduceMean", [v], { axes: normAxes2, keepdims: 1 });
-    let mean2, invStd;
-    if (c.node.outputs.length >= 3) {
-      mean2 = castIfNeeded(g, c.y(1), x.dtype);
-      invStd = castIfNeeded(g, c.y(2), x.dtype);
-    } else {
-      const attr = c.attr("epsilon");
-      const eps = attr === void 0 ? 1e-5 : typeof attr === "number" ? attr : attr.value;
-      mean2 = mean1(x);
-      const centered = g.op("Sub", [x, mean2]);
-      const variance = mean1(g.op("Mul", [centered, centered]));
-      invStd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(eps, x)])])]);
-    }
-    const xhat = g.op("Mul", [g.op("Sub", [x, mean2]), invStd]);
-    const sumLead = (v) => lead.length ? g.op("ReduceSum", [v, g.ints(lead)], { keepdims: 0 }) : v;
-    let dx = null;
-    if (c.needs(0)) {
-      const gx = g.op("Mul", [dy, scale]);
-      const inner = g.op("Sub", [g.op("Sub", [gx, mean1(gx)]), g.op("Mul", [xhat, mean1(g.op("Mul", [gx, xhat]))])]);
-      dx = g.op("Mul", [invStd, inner]);
-    }
-    const dScale = c.needs(1) ? sumLead(g.op("Mul", [dy, xhat])) : null;
-    const dBias = c.node.inputs[2] && c.needs(2) ? sumLead(dy) : null;
-    return [dx, dScale, dBias];
-  }
-};
-
-// src/autodiff/gradients/unary_grad.ts
-var unary = (op, d) => ({
-  op,
-  grad: (c) => [d(c, c.dy(0))]
-});
-var negGrad = unary("Neg", (c, dy) => c.g.op("Neg", [dy]));
-var expGrad = unary("Exp", (c, dy) => c.g.op("Mul", [dy, c.y(0)]));
-var logGrad = unary("Log", (c, dy) => c.g.op("Div", [dy, c.x(0)]));
-var sqrtGrad = unary("Sqrt", (c, dy) => c.g.op("Div", [dy, c.g.op("Mul", [c.y(0), c.g.scalar(2, dy)])]));
-var sigmoidGrad = unary("Sigmoid", (c, dy) => {
-  const { g } = c;
-  const y = c.y(0);
-  return g.op("Mul", [dy, g.op("Mul", [y, g.op("Sub", [g.scalar(1, y), y])])]);
-});
-var erfGrad = unary("Erf", (c, dy) => {
-  const { g } = c;
-  const x = c.x(0);
-  const e = g.op("Exp", [g.op("Neg", [g.op("Mul", [x, x])])]);
-  return g.op("Mul", [dy, g.op("Mul", [e, g.scalar(2 / Math.sqrt(Math.PI), x)])]);
-});
-
-// src/autodiff/gradients/pow_grad.ts
-var powGrad = {
-  op: "Pow",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), dy = c.dy(0);
-    const p = castIfNeeded(g, c.x(1), x.dtype);
-    let dx = null, dp = null;
-    if (c.needs(0)) {
-      const pm1 = g.op("Pow", [x, g.op("Sub", [p, g.scalar(1, x)])]);
-      dx = reduceToShape(g, g.op("Mul", [dy, g.op("Mul", [p, pm1])]), x);
-    }
-    if (c.needs(1)) {
-      const pos = g.op("Greater", [x, g.scalar(0, x)]);
-      const safeX = g.op("Where", [pos, x, g.scalar(1, x)]);
-      const d = g.op("Mul", [dy, g.op("Mul", [c.y(0), g.op("Log", [safeX])])]);
-      dp = reduceToShape(g, castIfNeeded(g, g.op("Where", [pos, d, g.scalar(0, x)]), c.x(1).dtype), c.x(1));
-    }
-    return [dx, dp];
-  }
-};
-
-// src/autodiff/gradients/where_grad.ts
-var whereGrad = {
-  op: "Where",
-  grad: (c) => {
-    const { g } = c;
-    const cond = c.x(0), dy = c.dy(0);
-    const zero = g.scalar(0, dy);
-    return [
-      null,
-      c.needs(1) ? reduceToShape(g, g.op("Where", [cond, dy, zero]), c.x(1)) : null,
-      c.needs(2) ? reduceToShape(g, g.op("Where", [cond, zero, dy]), c.x(2)) : null
-    ];
-  }
-};
-
-// src/autodiff/gradients/cast_grad.ts
-var castGrad = {
-  op: "Cast",
-  grad: (c) => [castIfNeeded(c.g, c.dy(0), c.x(0).dtype)]
-};
-
-// src/autodiff/gradients/dropout_grad.ts
-var dropoutGrad = {
-  op: "Dropout",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), dy = c.dy(0);
-    const training = c.node.inputs[2];
-    if (!training || training.constValue?.[0] === 0) return [dy, null, null];
-    const mask = c.node.outputs[1];
-    if (!mask)
-      throw new Error(
-        `gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`
-      );
-    const ratio = c.node.inputs[1];
-    let scale;
-    if (!ratio) scale = g.scalar(2, x);
-    else if (ratio.constValue) scale = g.scalar(1 / (1 - ratio.constValue[0]), x);
-    else scale = g.op("Div", [g.scalar(1, x), g.op("Sub", [g.scalar(1, x), castIfNeeded(g, ratio, x.dtype)])]);
-    const dropped = g.op("Mul", [g.op("Mul", [dy, castIfNeeded(g, mask, x.dtype)]), scale]);
-    const dx = training.constValue ? dropped : g.op("Where", [training, dropped, dy]);
-    return [dx, null, null];
-  }
-};
-
-// src/autodiff/gradients/sum_grad.ts
-var sumGrad = {
-  op: "Sum",
-  grad: (c) => c.node.inputs.map((v, i) => v && c.needs(i) ? reduceToShape(c.g, c.dy(0), v) : null)
-};
-
-// src/autodiff/gradients/minmax_grad.ts
-function selectGrad(c) {
-  const { g } = c;
-  const y = c.y(0), dy = c.dy(0);
-  const zero = g.scalar(0, dy);
-  const ins = c.node.inputs;
-  let taken;
-  return ins.map((v, i) => {
-    const hit = g.op("Equal", [v, y]);
-    const mine = taken ? g.op("And", [hit, g.op("Not", [taken])]) : hit;
-    if (i < ins.length - 1) taken = taken ? g.op("Or", [taken, hit]) : hit;
-    return c.needs(i) ? reduceToShape(g, g.op("Where", [mine, dy, zero]), v) : null;
-  });
-}
-var maxGrad = { op: "Max", grad: selectGrad };
-var minGrad = { op: "Min", grad: selectGrad };
-
-// src/autodiff/gradients/index.ts
-var ALL = [
-  addGrad,
-  subGrad,
-  mulGrad,
-  divGrad,
-  matMulGrad,
-  gemmGrad,
-  reshapeGrad,
-  transposeGrad,
-  identityGrad,
-  reduceSumGrad,
-  reduceMeanGrad,
-  tanhGrad,
-  reluGrad,
-  softmaxCrossEntropyGrad,
-  unsqueezeGrad,
-  squeezeGrad,
-  flattenGrad,
-  expandGrad,
-  gatherGrad,
-  sliceGrad,
-  concatGrad,
-  splitGrad,
-  softmaxGrad,
-  logSoftmaxGrad,
-  layerNormGrad,
-  negGrad,
-  expGrad,
-  logGrad,
-  sqrtGrad,
-  sigmoidGrad,
-  erfGrad,
-  powGrad,
-  whereGrad,
-  castGrad,
-  dropoutGrad,
-  sumGrad,
-  maxGrad,
-  minGrad
-];
-var GRADIENTS = new Map(ALL.map((s) => [s.op, s]));
-var GRADIENT_OPS = ALL.map((s) => s.op);
-
-// src/autodiff/backward.ts
-function gradients(loss, wrt, opts = {}) {
-  const g = loss.graph;
-  const nodes = nodesOf(g);
-  const live = new Set(wrt);
-  for (const n of nodes) {
-    if (n.inputs.some((v) => v && live.has(v)))
-      n.outputs.forEach((o) => {
-        if (isFloat(o.dtype)) live.add(o);
-      });
-  }
-  if (!live.has(loss))
-    throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
-  const contributions = /* @__PURE__ */ new Map();
-  const add = (v, d) => {
-    const list = contributions.get(v);
-    if (list) list.push(d);
-    else contributions.set(v, [d]);
-  };
-  add(loss, opts.seed ?? (loss.rank === 0 ? g.scalar(1, loss) : onesLike(g, loss)));
-  const total = (v) => {
-    const parts = contributions.get(v);
-    if (!parts) return void 0;
-    if (parts.length > 1) {
-      const sum = accumulate(g, parts);
-      contributions.set(v, [sum]);
-      return sum;
-    }
-    return parts[0];
-  };
-  for (let k = nodes.length - 1; k >= 0; k--) {
-    const node = nodes[k];
-    if (!node.outputs.some((o) => contributions.has(o))) continue;
-    const needs = (i) => {
-      const v = node.inputs[i];
-      return !!v && live.has(v) && isFloat(v.dtype);
-    };
-    if (!node.inputs.some((_, i) => needs(i))) continue;
-    const spec = GRADIENTS.get(node.opType);
-    if (!spec) {
-      throw new GraphBuildError(
-        `gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`
-      );
-    }
-    const ctx = contextFor(g, node, total, needs);
-    let grads;
-    try {
-      grads = spec.grad(ctx);
-    } catch (e) {
-      if (e instanceof GraphBuildError) throw e;
-      throw new GraphBuildError(`gradients: ${e.message}`);
-    }
-    node.inputs.forEach((v, i) => {
-      const d = grads[i];
-      if (v && d && needs(i)) {
-        const clash = d.shape.findIndex(
-          (e, j2) => typeof e === "number" && typeof v.shape[j2] === "number" && e !== v.shape[j2]
-        );
-        if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
-          throw new GraphBuildError(
-            `gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`
-          );
-        }
-        d.shape.forEach((e, j2) => {
-          if (isUnknown(e) && !isUnknown(v.shape[j2])) d.shape[j2] = v.shape[j2];
-        });
-        add(v, d);
-      }
-    });
-  }
-  return wrt.map((p) => {
-    const d = total(p);
-    if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
-    return d;
-  });
-}
-function onesLike(g, v) {
-  return g.op("ConstantOfShape", [shapeOf(g, v)], {
-    value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) }
-  });
-}
-function nodesOf(g) {
-  return g.nodes.slice();
-}
-function contextFor(g, node, total, needs) {
   return {
-    g,
-    node,
-    x: (i) => {
-      const v = node.inputs[i];
-      if (!v) throw new GraphBuildError(`gradient of '${node.name}': input ${i} is absent`);
-      return v;
-    },
-    y: (i) => node.outputs[i],
-    dy: (i) => node.outputs[i] ? total(node.outputs[i]) : void 0,
-    needs,
-    int: (name, dflt) => node.attrs[name] === void 0 ? dflt : Number(node.attrs[name]),
-    attr: (name) => node.attrs[name]
-  };
-}
-
-// src/optim/clip.ts
-function clipGradNorm(g, grads, maxNorm) {
-  const squares = grads.map((d) => g.op("ReduceSumSquare", [d], { keepdims: 0 }));
-  const sum = squares.length === 1 ? squares[0] : g.op("Sum", squares);
-  const norm = g.op("Sqrt", [sum]);
-  if (!(maxNorm > 0)) return { grads, norm };
-  const coef = g.op("Div", [g.scalar(maxNorm, norm), g.op("Add", [norm, g.scalar(1e-6, norm)])]);
-  const clamped = g.op("Min", [coef, g.scalar(1, norm)]);
-  return { grads: grads.map((d) => g.op("Mul", [d, clamped])), norm };
-}
-
-// src/optim/types.ts
-function toF32(g, v) {
-  return v.dtype === "float32" ? v : g.op("Cast", [v], { to: 1 });
-}
-
-// src/optim/adamw.ts
-function adamw(cfg = {}) {
-  const b1 = cfg.beta1 ?? 0.9, b2 = cfg.beta2 ?? 0.999, eps = cfg.eps ?? 1e-8, wd = cfg.weightDecay ?? 0;
-  for (const [k, v, lo, hi] of [
-    ["beta1", b1, 0, 1],
-    ["beta2", b2, 0, 1]
-  ]) {
-    if (!(v >= lo && v < hi)) throw new RangeError(`AdamW ${k} must be in [0, 1), got ${v}`);
-  }
-  if (!(eps > 0)) throw new RangeError(`AdamW eps must be > 0, got ${eps}`);
-  if (!(wd >= 0)) throw new RangeError(`AdamW weight decay must be >= 0, got ${wd}`);
-  return {
-    kind: "adamw",
-    slots: ["exp_avg", "exp_avg_sq"],
-    update(g, params, s) {
-      const d = (x) => g.scalar(x, "float64");
-      const f2 = (x) => g.scalar(x, "float32");
-      const bc1 = g.op("Sub", [d(1), g.op("Pow", [d(b1), s.t])]);
-      const stepSize = toF32(g, g.op("Div", [s.lr, bc1]));
-      const bc2Sqrt = toF32(g, g.op("Sqrt", [g.op("Sub", [d(1), g.op("Pow", [d(b2), s.t])])]));
-      const needsDecay = wd > 0 && params.some((p) => p.spec.decay);
-      const decayFactor = needsDecay ? toF32(g, g.op("Sub", [d(1), g.op("Mul", [s.lr, d(wd)])])) : void 0;
-      return params.map(({ spec, p, grad, state: [m, v] }) => {
-        const p0 = decayFactor && spec.decay ? g.op("Mul", [p, decayFactor]) : p;
-        const m1 = g.op("Add", [m, g.op("Mul", [g.op("Sub", [grad, m]), f2(1 - b1)])]);
-        const v1 = g.op("Add", [g.op("Mul", [v, f2(b2)]), g.op("Mul", [g.op("Mul", [grad, f2(1 - b2)]), grad])]);
-        const denom = g.op("Add", [g.op("Div", [g.op("Sqrt", [v1]), bc2Sqrt]), g.scalar(eps, "float32")]);
-        const p1 = g.op("Sub", [p0, g.op("Mul", [g.op("Div", [m1, denom]), stepSize])]);
-        return { p: p1, state: [m1, v1] };
-      });
-    }
-  };
-}
-
-// src/optim/sgd.ts
-function sgd(cfg = {}) {
-  const mu = cfg.momentum ?? 0, wd = cfg.weightDecay ?? 0, nesterov = cfg.nesterov ?? false;
-  if (!(mu >= 0)) throw new RangeError(`SGD momentum must be >= 0, got ${mu}`);
-  if (!(wd >= 0)) throw new RangeError(`SGD weight decay must be >= 0, got ${wd}`);
-  if (nesterov && mu <= 0) throw new RangeError("SGD nesterov needs momentum > 0");
-  return {
-    kind: "sgd",
-    slots: mu > 0 ? ["momentum_buffer"] : [],
-    update(g, params, s) {
-      const lr2 = toF32(g, s.lr);
-      const f2 = (x) => g.scalar(x, "float32");
-      return params.map(({ spec, p, grad, state }) => {
-        let d = wd > 0 && spec.decay ? g.op("Add", [grad, g.op("Mul", [p, f2(wd)])]) : grad;
-        const next = [];
-        if (mu > 0) {
-          const buf = g.op("Add", [g.op("Mul", [state[0], f2(mu)]), d]);
-          next.push(buf);
-          d = nesterov ? g.op("Add", [d, g.op("Mul", [buf, f2(mu)])]) : buf;
-        }
-        return { p: g.op("Sub", [p, g.op("Mul", [d, lr2])]), state: next };
-      });
-    }
-  };
-}
-
-// src/optim/schedule.ts
-function linearWarmupDecay(lr2, warmupSteps, totalSteps) {
-  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps))
-    throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
-  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps))
-    throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
-  return (step) => {
-    if (step < warmupSteps) return lr2 * (step / Math.max(1, warmupSteps));
-    return lr2 * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
-  };
-}
-function lrsFor(schedule, step, k) {
-  return Array.from({ length: k }, (_, i) => schedule(step + i));
-}
-
-// src/optim/index.ts
-function makeOptimizer(cfg) {
-  return cfg.kind === "adamw" ? adamw(cfg) : sgd(cfg);
-}
-
-// src/engine/step-graph.ts
-var stateKey = (slot, param) => `${slot}.${param}`;
-var STEPS_DIM = "steps";
-function buildStepGraph(model, opts) {
-  const A = opts.accumulate ?? 1;
-  if (!Number.isInteger(A) || A < 1)
-    throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
-  const loop = opts.loop ?? true;
-  const optimizer = makeOptimizer(opts.optimizer);
-  const g = new Graph(loop ? "train_steps" : "train_step");
-  const K = loop ? STEPS_DIM : 1;
-  const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
-  const lr2 = g.input("lr", "float64", [K]);
-  const step0 = g.input("step", "float64", []);
-  const params = model.params.map((p) => g.input(p.name, "float32", p.shape));
-  const states2 = model.params.map((p) => optimizer.slots.map((s) => g.input(stateKey(s, p.name), "float32", p.shape)));
-  const io = {
-    batch: model.batchInputs.map((b) => b.name),
-    lr: lr2.name,
-    step: step0.name,
-    paramIn: new Map(params.map((v) => [v.name, v.name])),
-    paramOut: /* @__PURE__ */ new Map(),
-    stateIn: new Map(states2.flat().map((v) => [v.name, v.name])),
-    stateOut: /* @__PURE__ */ new Map(),
-    loss: "loss",
-    gradNorm: "grad_norm"
-  };
-  const stateKeys = model.params.flatMap((p) => optimizer.slots.map((s) => stateKey(s, p.name)));
-  if (!loop) {
-    const out2 = emitStep(g, {
-      model,
-      optimizer,
-      A,
-      maxGradNorm: opts.maxGradNorm ?? 0,
-      stacked,
-      lr: lr2,
-      iter: g.scalar(0, "int64"),
-      t: step0,
-      params,
-      states: states2
-    });
-    model.params.forEach((p, i) => {
-      g.output(out2.params[i]);
-      io.paramOut.set(p.name, out2.params[i].name);
-    });
-    out2.states.flat().forEach((v, i) => {
-      g.output(v);
-      io.stateOut.set(stateKeys[i], v.name);
-    });
-    g.output(g.op("Unsqueeze", [out2.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
-    g.output(g.op("Unsqueeze", [out2.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
-    return { graph: g, io, optimizer, accumulate: A, loop };
-  }
-  const body = subgraph(g, "step_body");
-  const iter = body.input("iter", "int64", []);
-  const cond = body.input("cond", "bool", []);
-  const t = body.input("t", "float64", []);
-  const bParams = model.params.map((p) => body.input(`carried.${p.name}`, "float32", p.shape));
-  const bStates = model.params.map(
-    (p) => optimizer.slots.map((s) => body.input(`carried.${stateKey(s, p.name)}`, "float32", p.shape))
-  );
-  const out = emitStep(body, {
+    flags,
+    startedAt,
+    outputDir,
+    checkpointRoot,
+    splitFiles,
+    data,
+    labels,
+    tokenizer,
     model,
-    optimizer,
-    A,
-    maxGradNorm: opts.maxGradNorm ?? 0,
-    stacked,
-    lr: lr2,
-    iter,
-    t,
-    params: bParams,
-    states: bStates
-  });
-  body.output(cond);
-  body.output(out.t);
-  out.params.forEach((v) => body.output(v));
-  out.states.flat().forEach((v) => body.output(v));
-  body.output(out.loss);
-  body.output(out.norm);
-  const trip = g.op("Gather", [g.op("Shape", [lr2]), g.scalar(0, "int64")]);
-  const outNames = [
-    "step_out",
-    ...model.params.map((p) => `updated.${p.name}`),
-    ...stateKeys.map((k) => `updated.${k}`),
-    io.loss,
-    io.gradNorm
-  ];
-  const outs = g.node("Loop", [trip, null, step0, ...params, ...states2.flat()], { body }, { outputNames: outNames });
-  outs.forEach((v) => g.output(v));
-  model.params.forEach((p) => io.paramOut.set(p.name, `updated.${p.name}`));
-  stateKeys.forEach((k) => io.stateOut.set(k, `updated.${k}`));
-  return { graph: g, io, optimizer, accumulate: A, loop };
+    runner,
+    numParameters,
+    evalOptions: {
+      batchSize: flags.batch_size,
+      maxLength: flags.max_length,
+      padId: tokenizer?.padId ?? model.config.padTokenId,
+      padding: flags.padding
+    },
+    start,
+    resumedFrom: resume && resumeDir ? { dir: resumeDir, meta: resume.meta } : void 0
+  };
 }
-function emitStep(g, s) {
-  const perStep = s.stacked.map((x) => g.op("Gather", [x, s.iter], { axis: 0 }));
-  const { loss, grads } = s.A === 1 ? lossAndGrads(
-    g,
-    s,
-    perStep.map((x) => g.op("Squeeze", [x, g.ints([0])]))
-  ) : accumulated(g, s, perStep);
-  const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
-  const t = g.op("Add", [s.t, g.scalar(1, "float64")]);
-  const lr2 = g.op("Gather", [s.lr, s.iter], { axis: 0 });
-  const updated = s.optimizer.update(
-    g,
-    s.model.params.map((spec, i) => ({ spec, p: s.params[i], grad: clipped[i], state: s.states[i] })),
-    { lr: lr2, t }
-  );
-  return { t, params: updated.map((u) => u.p), states: updated.map((u) => u.state), loss, norm };
-}
-function lossAndGrads(g, s, micro) {
-  const batch = Object.fromEntries(s.model.batchInputs.map((b, i) => [b.name, micro[i]]));
-  const pmap = new Map(s.model.params.map((p, i) => [p.name, s.params[i]]));
-  const { loss } = s.model.forward(g, pmap, batch, { train: true });
-  if (!loss)
-    throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
-  if (loss.rank !== 0 || loss.dtype !== "float32")
-    throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
-  return { loss, grads: gradients(loss, s.params) };
-}
-function accumulated(g, s, perStep) {
-  const inner = subgraph(g, `${g.name}_micro`);
-  const j2 = inner.input("micro", "int64", []);
-  const cond = inner.input("micro_cond", "bool", []);
-  const lossIn = inner.input("loss_sum", "float32", []);
-  const accIn = s.model.params.map((p) => inner.input(`grad_sum.${p.name}`, "float32", p.shape));
-  const micro = perStep.map((x) => inner.op("Gather", [x, j2], { axis: 0 }));
-  const { loss, grads } = lossAndGrads(inner, s, micro);
-  inner.output(cond);
-  inner.output(inner.op("Add", [lossIn, loss]));
-  grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
-  const zeros2 = s.model.params.map((p) => zerosOfShape(g, g.ints(p.shape), "float32"));
-  const [lossSum, ...sums] = g.node("Loop", [g.scalar(s.A, "int64"), null, g.scalar(0, "float32"), ...zeros2], {
-    body: inner
-  });
-  const invA = g.scalar(1 / s.A, "float32");
-  return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
-}
-
-// src/engine/runner.ts
-var Runner = class _Runner {
-  constructor(model, device, threads, stepGraph, session, initial) {
-    this.model = model;
-    this.device = device;
-    this.threads = threads;
-    this.stepGraph = stepGraph;
-    this.session = session;
-    this.current = this.allocate();
-    this.load(this.current, initial, /* @__PURE__ */ new Map(), "initial parameters");
-  }
-  model;
-  device;
-  threads;
-  stepGraph;
-  session;
-  current;
-  spare;
-  steps = 0;
-  evalSessions = /* @__PURE__ */ new Map();
-  static async create(model, opts) {
-    const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
-    const stepGraph = buildStepGraph(model, opts);
-    const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
-    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
-  }
-  get globalStep() {
-    return this.steps;
-  }
-  get deviceName() {
-    return deviceName(this.device);
-  }
-  /**
-   * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
-   * (step 0's A micro-batches first). All micro-batches of a run must have equal shapes.
-   */
-  async step(batches2, lrs) {
-    const K = lrs.length;
-    const { io, accumulate: A, loop } = this.stepGraph;
-    if (K < 1) throw new FeedError("step: pass at least one learning rate (one per optimizer step)");
-    if (!loop && K !== 1)
-      throw new FeedError(
-        `step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`
-      );
-    lrs.forEach((lr2, i) => {
-      if (!Number.isFinite(lr2) || lr2 < 0)
-        throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
-    });
-    const stacked = stackBatches(this.model.batchInputs, batches2, K, A);
-    const feeds = {};
-    for (const spec of this.model.batchInputs) {
-      const t = stacked.get(spec.name);
-      feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
-    }
-    feeds[io.lr] = tensor("float64", Float64Array.from(lrs), [K]);
-    feeds[io.step] = tensor("float64", Float64Array.of(this.steps), []);
-    for (const [name, t] of this.current) feeds[name] = t;
-    const spare = this.spare ?? this.allocate();
-    const fetches = { [io.loss]: null, [io.gradNorm]: null };
-    for (const [p, out] of io.paramOut) fetches[out] = spare.get(io.paramIn.get(p));
-    for (const [k, out] of io.stateOut) fetches[out] = spare.get(io.stateIn.get(k));
-    const result = await this.session.run(feeds, fetches);
-    this.spare = this.current;
-    this.current = spare;
-    this.steps += K;
-    return {
-      losses: Array.from(result[io.loss].data),
-      gradNorms: Array.from(result[io.gradNorm].data)
-    };
-  }
-  /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
-  async evaluate(batch) {
-    const withLabels = "labels" in batch;
-    const { session, eval: ev } = await this.evalSession(withLabels);
-    checkMicroBatch(ev.inputs, batch, "evaluate");
-    const feeds = {};
-    for (const spec of ev.inputs) feeds[spec.name] = tensor(spec.dtype, batch[spec.name].data, batch[spec.name].dims);
-    for (const p of this.model.params) feeds[p.name] = this.current.get(p.name);
-    const r = await session.run(feeds);
-    return {
-      logits: r.logits.data,
-      dims: [...r.logits.dims],
-      loss: withLabels ? Number(r.loss.data[0]) : void 0
-    };
-  }
-  /** Copies of the parameters, optimizer state and step count (safe to keep across steps). */
-  exportState() {
-    const params = /* @__PURE__ */ new Map();
-    const optimizer = /* @__PURE__ */ new Map();
-    for (const p of this.model.params) params.set(p.name, this.current.get(p.name).data.slice());
-    for (const [k, input] of this.stepGraph.io.stateIn)
-      optimizer.set(k, this.current.get(input).data.slice());
-    return { params, optimizer, step: this.steps };
-  }
-  /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
-  importState(s) {
-    if (!Number.isInteger(s.step) || s.step < 0)
-      throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
-    this.load(this.current, s.params, s.optimizer, "checkpoint");
-    this.steps = s.step;
-  }
-  async release() {
-    await this.session.release();
-    for (const p of this.evalSessions.values()) await (await p.catch(() => void 0))?.session.release();
-    this.evalSessions.clear();
-  }
-  evalSession(withLabels) {
-    let p = this.evalSessions.get(withLabels);
-    if (!p) {
-      const ev = buildEvalGraph(this.model, { labels: withLabels });
-      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
-        session,
-        eval: ev
-      }));
-      this.evalSessions.set(withLabels, p);
-    }
-    return p;
-  }
-  allocate() {
-    const b = /* @__PURE__ */ new Map();
-    for (const p of this.model.params) {
-      const n = numElements(p.shape);
-      b.set(this.stepGraph.io.paramIn.get(p.name), tensor("float32", new Float32Array(n), p.shape));
-      for (const slot of this.stepGraph.optimizer.slots) {
-        b.set(this.stepGraph.io.stateIn.get(stateKey(slot, p.name)), tensor("float32", new Float32Array(n), p.shape));
-      }
-    }
-    return b;
-  }
-  /** Copies params (required) and optimizer state (zeros when `optimizer` is empty) into `into`. */
-  load(into, params, optimizer, what) {
-    const known = new Set(this.model.params.map((p) => p.name));
-    for (const name of params.keys()) {
-      if (!known.has(name))
-        throw new FeedError(
-          `${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`
-        );
-    }
-    const stateKeys = new Set(this.stepGraph.io.stateIn.keys());
-    for (const k of optimizer.keys()) {
-      if (!stateKeys.has(k))
-        throw new FeedError(
-          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(", ") || "(none)"})`
-        );
-    }
-    const fill = (key, input, src, required) => {
-      const dst = into.get(input).data;
-      if (!src) {
-        if (required) throw new FeedError(`${what}: '${key}' is missing`);
-        dst.fill(0);
-        return;
-      }
-      if (src.length !== dst.length)
-        throw new FeedError(
-          `${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input).dims.join(", ")}])`
-        );
-      dst.set(src);
-    };
-    const fresh = optimizer.size === 0;
-    for (const p of this.model.params) {
-      fill(p.name, this.stepGraph.io.paramIn.get(p.name), params.get(p.name), true);
-      for (const slot of this.stepGraph.optimizer.slots) {
-        const k = stateKey(slot, p.name);
-        fill(k, this.stepGraph.io.stateIn.get(k), optimizer.get(k), !fresh);
-      }
-    }
-  }
-};
-
-// src/train/trainer.ts
-function batchesPerEpoch(n, o) {
-  const all = Math.ceil(n / o.batchSize);
-  const lim = o.limitTrainBatches;
-  return lim <= 1 ? Math.max(1, Math.floor(all * lim)) : Math.min(all, Math.floor(lim));
-}
-function stepsPerEpoch(n, o) {
-  return Math.floor(batchesPerEpoch(n, o) / o.accumulate);
-}
-function validationPoints(batches2, interval) {
-  const every = interval <= 1 ? Math.max(1, Math.floor(batches2 * interval)) : Math.floor(interval);
-  const points = /* @__PURE__ */ new Set();
-  for (let b = every; b < batches2; b += every) points.add(b);
-  points.add(batches2);
-  return points;
-}
-var Trainer = class {
-  constructor(runner, train, o) {
-    this.runner = runner;
-    this.train = train;
-    this.o = o;
-    if (stepsPerEpoch(train.size, o) < 1) {
-      throw new RangeError(
-        `the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`
-      );
-    }
-  }
-  runner;
-  train;
-  o;
-  get totalSteps() {
-    return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs;
-  }
-  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped. */
-  async fit(hooks, start = { epoch: 0, stepInEpoch: 0 }) {
-    const o = this.o;
-    const schedule = linearWarmupDecay(o.learningRate, o.warmupSteps, this.totalSteps);
-    const perEpoch = stepsPerEpoch(this.train.size, o);
-    let samples = 0;
-    for (let epoch = start.epoch; epoch < o.maxEpochs; epoch++) {
-      const epochStart = Date.now();
-      const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
-      const valAt = validationPoints(plan.length, o.valCheckInterval);
-      let stepInEpoch = epoch === start.epoch ? start.stepInEpoch : 0;
-      let lossSum = 0, lossCount = 0;
-      let lastValidation;
-      while (stepInEpoch < perEpoch) {
-        const run = this.nextRun(plan, stepInEpoch, perEpoch);
-        const k = run.length / o.accumulate;
-        const t0 = Date.now();
-        const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms } = await this.runner.step(
-          run.map((b) => toMicroBatch(b)),
-          lrs
-        );
-        const runSamples = run.reduce((a, b) => a + b.batchSize, 0);
-        const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1e3);
-        samples += runSamples;
-        losses.forEach((loss, i) => {
-          const step = this.runner.globalStep - k + i + 1;
-          if (!Number.isFinite(loss))
-            throw new Error(
-              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`
-            );
-          hooks.events.emit({
-            type: "step",
-            step,
-            epoch: epoch + 1,
-            loss,
-            lr: lrs[i],
-            gradNorm: gradNorms[i],
-            samplesPerSec: rate,
-            time: Date.now() / 1e3
-          });
-          lossSum += loss;
-          lossCount++;
-        });
-        const before = stepInEpoch * o.accumulate;
-        stepInEpoch += k;
-        hooks.progress({
-          step: this.runner.globalStep,
-          totalSteps: this.totalSteps,
-          epoch: epoch + 1,
-          loss: losses[losses.length - 1],
-          samples
-        });
-        const after = stepInEpoch * o.accumulate;
-        const crossed = [...valAt].some((p) => p > before && p <= after);
-        if (crossed) {
-          lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
-          if (lastValidation)
-            hooks.events.emit({
-              type: "validation",
-              step: this.runner.globalStep,
-              epoch: epoch + 1,
-              metrics: lastValidation,
-              time: Date.now() / 1e3
-            });
-        }
-        if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true, samples };
-      }
-      const trainLoss = lossCount ? lossSum / lossCount : NaN;
-      hooks.events.emit({
-        type: "epoch",
-        step: this.runner.globalStep,
-        epoch: epoch + 1,
-        trainLoss,
-        time: Date.now() / 1e3
-      });
-      await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1e3);
-      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs)
-        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
-    }
-    return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false, samples };
-  }
-  /**
-   * The micro-batches of the next runner call: up to K optimizer steps whose micro-batches have the
-   * same batch size (the stacked [K, A, B, T] input needs one shape), padded to a common length.
-   */
-  nextRun(plan, stepInEpoch, perEpoch) {
-    const o = this.o;
-    const k = Math.min(o.stepsPerRun, perEpoch - stepInEpoch);
-    const first = stepInEpoch * o.accumulate;
-    const size = plan[first].length;
-    let count2 = 0;
-    while (count2 < k && plan.slice(first + count2 * o.accumulate, first + (count2 + 1) * o.accumulate).every((b) => b.length === size))
-      count2++;
-    if (count2 === 0) count2 = 1;
-    const idx = plan.slice(first, first + count2 * o.accumulate);
-    const min4 = Math.min(...idx.map((i) => i.length));
-    return padGroup(
-      idx.map((i) => makeBatch(this.train, i.length > min4 ? i.slice(0, min4) : i, o)),
-      o.padId
-    );
-  }
-};
-
-// src/util/csv.ts
-function csvField(s) {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+function deviceFor(flags) {
+  if (flags.device !== "auto") return flags.device;
+  return flags.gpus > 0 ? "cuda:0" : "cpu";
 }
 
 // src/train/run.ts
 async function runTraining(flags, opts) {
-  const { log } = opts;
-  const startedAt = /* @__PURE__ */ new Date();
-  const outputDir = resolve4(String(flags.output_dir));
-  const ckptRoot = join17(outputDir, "checkpoints");
-  mkdirSync6(ckptRoot, { recursive: true });
-  const resumeDir = flags.resume_from ? resolve4(String(flags.resume_from)) : void 0;
-  const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
-  const modelSource = resumeDir ?? String(flags.model_name_or_path);
-  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join17(outputDir, ".cache");
-  const splitFiles = await locateSplits(flags, log);
-  const modelFiles = await log.group(
-    "Model",
-    () => resolveModel(modelSource, {
-      hubUrl: flags.hub_url,
-      cacheDir: join17(cacheDir2, "models"),
-      requireTokenizer: !splitFiles.pretokenized
-    })
-  );
-  log.info(`model ${modelSource} (${modelFiles.source}) at ${modelFiles.dir}`);
-  const tok = modelFiles.tokenizerJson || modelFiles.vocabTxt ? await loadTokenizer2(modelFiles.dir) : void 0;
-  const data = await loadSplits(splitFiles, flags, tok, log, resume?.meta.labels, join17(cacheDir2, "tokens"));
-  const labels = data.labelMap.labels;
-  if (labels.length < 2)
-    throw new Error(
-      `train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`
-    );
-  log.info(`labels: ${labels.join(", ")}`);
-  const cfg = readBertConfig(modelFiles.config);
-  const seed = Number(flags.seed);
-  const model = new BertModel(cfg, labels.length, { dropout: flags.dropout, seed });
-  const weights = loadBertWeights(modelFiles.weights, model.params, cfg, { seed, modelName: modelSource });
-  for (const w of weights.warnings) log.warning(w);
-  const numParameters = model.params.reduce((a, p) => a + numElements(p.shape), 0);
-  const gpus = Number(flags.gpus);
-  if (gpus > 1)
-    log.warning(
-      `gpus=${gpus}: training uses one GPU (cuda:0); multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`
-    );
-  const stepsPerRun = Number(flags.steps_per_run);
-  const accumulate2 = Number(flags.accumulate_grad_batches);
-  const runner = await Runner.create(model, {
-    optimizer: { kind: "adamw", eps: Number(flags.adam_epsilon), weightDecay: Number(flags.weight_decay) },
-    maxGradNorm: Number(flags.max_grad_norm),
-    accumulate: accumulate2,
-    loop: stepsPerRun > 1,
-    device: gpus > 0 ? "cuda:0" : "cpu",
-    threads: Number(flags.threads),
-    params: weights.values
-  });
+  const prepared = await prepareRun(flags, opts);
   try {
-    let start = { epoch: 0, stepInEpoch: 0 };
-    if (resume) {
-      runner.importState({ params: weights.values, optimizer: resume.optimizer, step: resume.meta.step });
-      start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
-      log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
-    }
-    const metricsJsonl = join17(outputDir, "metrics.jsonl");
-    const events2 = new EventStream(
-      new JsonlWriter(metricsJsonl, !!resume),
-      flags.log_file ? new JsonlWriter(resolve4(String(flags.log_file)), !!resume) : void 0
-    );
-    const allEvents = [];
-    events2.on((e) => allEvents.push(e));
-    if (opts.onEvent) events2.on(opts.onEvent);
-    const padId = tok?.padId ?? Number(cfg.raw.pad_token_id ?? 0);
-    const evalOpts = {
-      batchSize: Number(flags.batch_size),
-      maxLength: Number(flags.max_length),
-      padId,
-      padding: flags.padding
-    };
-    const trainer = new Trainer(runner, data.splits.train, {
-      maxEpochs: Number(flags.max_epochs),
-      batchSize: Number(flags.batch_size),
-      accumulate: accumulate2,
-      stepsPerRun,
-      maxLength: Number(flags.max_length),
-      padding: evalOpts.padding,
-      padId,
-      shuffle: Boolean(flags.shuffle),
-      seed,
-      learningRate: Number(flags.learning_rate),
-      warmupSteps: Number(flags.warmup_steps),
-      limitTrainBatches: Number(flags.limit_train_batches),
-      valCheckInterval: Number(flags.val_check_interval)
-    });
-    if (accumulate2 > 1)
-      log.info(
-        `accumulate_grad_batches=${accumulate2}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`
-      );
-    const epochs = [];
-    const checkpoints = [];
-    const policy = String(flags.save_checkpoints);
-    let bestEpoch;
-    let best;
-    const recordedFlags = { ...flags, github_token: void 0 };
-    const meta = (epoch, stepInEpoch = 0) => ({
-      epoch,
-      stepInEpoch,
-      step: runner.globalStep,
-      labels,
-      flags: recordedFlags
-    });
-    const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
-    const trainStart = Date.now();
-    log.info(
-      `training ${numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`
-    );
-    const end = await trainer.fit(
-      {
-        events: events2,
-        signal: opts.signal,
-        progress: (p) => progress.update({ ...p, maxEpochs: Number(flags.max_epochs) }),
-        validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOpts)).metrics : void 0,
-        epochEnd: async (epoch, trainLoss, validation, seconds2) => {
-          const dir = join17(ckptRoot, `epoch-${epoch}`);
-          const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
-          if (validation && better) {
-            best = validation;
-            bestEpoch = epoch;
-          }
-          const keep = policy === "all" || (policy === "best" ? better || !validation : true);
-          if (keep) {
-            await saveCheckpoint(dir, model, tok, runner.exportState(), meta(epoch), evalOpts.maxLength);
-            checkpoints.push({ epoch, path: dir });
-            if (policy !== "all") pruneEpochCheckpoints(ckptRoot, dir, checkpoints);
-          }
-          epochs.push({
-            epoch,
-            step: runner.globalStep,
-            trainLoss,
-            validation,
-            seconds: seconds2,
-            checkpoint: keep ? dir : void 0
-          });
-          log.info(
-            `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds2.toFixed(1)} s)`
-          );
-        }
-      },
-      start
-    );
-    let checkpointDir;
-    let test;
-    let predictions = [];
-    if (end.cancelled) {
-      checkpointDir = join17(ckptRoot, "interrupted");
-      await saveCheckpoint(
-        checkpointDir,
-        model,
-        tok,
-        runner.exportState(),
-        meta(end.epoch, end.stepInEpoch),
-        evalOpts.maxLength
-      );
-      checkpoints.push({ epoch: "final", path: checkpointDir });
-      log.warning(
-        `cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`
-      );
-    } else {
-      checkpointDir = join17(ckptRoot, "final");
-      await saveCheckpoint(checkpointDir, model, tok, runner.exportState(), meta(end.epoch), evalOpts.maxLength);
-      checkpoints.push({ epoch: "final", path: checkpointDir });
-      if (data.splits.test) {
-        const r = await log.group(
-          "Test",
-          () => evaluateSplit(runner, data.splits.test, labels, evalOpts, !!flags.predictions_file)
-        );
-        test = r.metrics;
-        predictions = r.predictions;
-        events2.emit({ type: "test", step: runner.globalStep, metrics: test, time: Date.now() / 1e3 });
-        log.info(
-          `test: accuracy ${(test.accuracy * 100).toFixed(2)}%, precision ${test.precision.toFixed(4)}, recall ${test.recall.toFixed(4)}, F1 ${test.f1.toFixed(4)}, loss ${test.loss.toFixed(4)}`
-        );
-      }
-    }
-    const files = [join17(outputDir, "metrics.json"), metricsJsonl];
-    if (flags.predictions_file && predictions.length) {
-      const path10 = resolve4(String(flags.predictions_file));
-      writePredictions(path10, predictions, labels);
-      files.push(path10);
-    }
-    const trainSeconds = (Date.now() - trainStart) / 1e3;
-    const metrics = {
-      version: 1,
-      labels,
-      run: {
-        model: String(flags.model_name_or_path),
-        datastore: splitFiles.datastore,
-        flags: recordedFlags,
-        device: runner.deviceName,
-        startedAt: startedAt.toISOString(),
-        finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-        wallSeconds: (Date.now() - startedAt.getTime()) / 1e3,
-        samplesPerSecond: trainSeconds > 0 ? end.samples / trainSeconds : 0,
-        totalSteps: runner.globalStep,
-        numParameters,
-        commit: process.env.GITHUB_SHA,
-        cancelled: end.cancelled || void 0,
-        ...opts.runFacts
-      },
-      epochs,
-      bestEpoch,
-      test,
-      dataset: data.stats,
-      checkpoints
-    };
-    writeJsonAtomic(join17(outputDir, "metrics.json"), metrics);
-    files.push(...writeTensorBoard(allEvents, join17(outputDir, "tensorboard")));
-    const reportPath = join17(outputDir, "report.md");
-    writeFileAtomic(reportPath, renderReport(metrics));
-    files.push(reportPath);
-    return { metrics, outputDir, checkpointDir, reportPath, files };
+    const recordedFlags = recordFlags(flags);
+    const fit = await fitRun(prepared, { ...opts, recordedFlags });
+    return await finishRun(prepared, fit, { ...opts, recordedFlags });
   } finally {
-    await runner.release();
+    await prepared.runner.release();
   }
 }
-function pruneEpochCheckpoints(root, keep, list) {
-  for (const name of readdirSync3(root)) {
-    const dir = join17(root, name);
-    if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync4(dir, { recursive: true, force: true });
-  }
-  for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== "final") list.splice(i, 1);
-}
-function writePredictions(path10, preds, labels) {
-  const q = csvField;
-  const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
-  for (const p of preds)
-    lines.push(
-      [
-        String(p.row),
-        q(labels[p.label]),
-        q(labels[p.predicted]),
-        ...Array.from(p.probabilities, (x) => x.toFixed(6))
-      ].join(",")
-    );
-  writeFileAtomic(path10, lines.join("\n") + "\n");
+function recordFlags(flags) {
+  return { ...flags, github_token: void 0 };
 }
 
 // src/cli/args.ts
@@ -78167,7 +78436,7 @@ function helpText() {
 }
 
 // src/demo/prepare.ts
-import { join as join18, resolve as resolve5 } from "node:path";
+import { join as join20, resolve as resolve7 } from "node:path";
 
 // src/demo/words.ts
 var POSITIVE_ADJ = [
@@ -78352,27 +78621,27 @@ function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
 }
 
 // src/demo/write.ts
-import { promises as fs9 } from "node:fs";
-import path9 from "node:path";
+import { promises as fs8 } from "node:fs";
+import path8 from "node:path";
 function toCsv(rows) {
   return ["review,sentiment", ...rows.map((r) => `${csvField(r.review)},${csvField(r.sentiment)}`)].join("\n") + "\n";
 }
 async function writeDemoDataset(dir, seed = 42, sizes = DEMO_SIZES) {
-  await fs9.mkdir(dir, { recursive: true });
+  await fs8.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
   const files = {
-    train: path9.join(dir, "train.csv"),
-    valid: path9.join(dir, "valid.csv"),
-    test: path9.join(dir, "test.csv")
+    train: path8.join(dir, "train.csv"),
+    valid: path8.join(dir, "valid.csv"),
+    test: path8.join(dir, "test.csv")
   };
   for (const k of ["train", "valid", "test"]) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
 async function writeDemoTokenizer(dir) {
-  await fs9.mkdir(dir, { recursive: true });
-  writeFileAtomic(path9.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
-  writeJsonAtomic(path9.join(dir, "tokenizer.json"), demoTokenizerJson());
-  writeJsonAtomic(path9.join(dir, "tokenizer_config.json"), {
+  await fs8.mkdir(dir, { recursive: true });
+  writeFileAtomic(path8.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
+  writeJsonAtomic(path8.join(dir, "tokenizer.json"), demoTokenizerJson());
+  writeJsonAtomic(path8.join(dir, "tokenizer_config.json"), {
     tokenizer_class: "BertTokenizer",
     do_lower_case: true,
     model_max_length: DEMO_MAX_LENGTH,
@@ -78422,9 +78691,9 @@ var DEMO_CLI_FLAGS = {
   output_dir: "demo-output"
 };
 async function prepareDemo(outputDir, seed) {
-  const root = resolve5(outputDir);
-  const dataDir = join18(root, "data");
-  const modelDir = join18(root, "tiny-bert");
+  const root = resolve7(outputDir);
+  const dataDir = join20(root, "data");
+  const modelDir = join20(root, "tiny-bert");
   await writeDemoDataset(dataDir, seed);
   await writeDemoTokenizer(modelDir);
   const raw = demoBertConfig(demoVocab().length);
@@ -78435,14 +78704,14 @@ async function prepareDemo(outputDir, seed) {
   for (const s of specs)
     if (!s.name.startsWith("classifier."))
       tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
-  writeSafetensors(join18(modelDir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(join18(modelDir, "config.json"), raw);
+  writeSafetensors(join20(modelDir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join20(modelDir, "config.json"), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }
 
 // src/cli/main.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join19 } from "node:path";
+import { join as join21 } from "node:path";
 async function main(argv) {
   const log = lineLogger();
   try {
@@ -78468,7 +78737,7 @@ async function main(argv) {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
-    const cacheDir2 = process.env.XDG_CACHE_HOME ? join19(process.env.XDG_CACHE_HOME, "textclf") : join19(homedir2(), ".cache", "textclf");
+    const cacheDir2 = process.env.XDG_CACHE_HOME ? join21(process.env.XDG_CACHE_HOME, "textclf") : join21(homedir2(), ".cache", "textclf");
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir2 });
     const t = r.metrics.test;
     process.stdout.write(
@@ -78476,7 +78745,7 @@ async function main(argv) {
         "",
         t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : "no test split",
         `report:     ${r.reportPath}`,
-        `metrics:    ${join19(r.outputDir, "metrics.json")}`,
+        `metrics:    ${join21(r.outputDir, "metrics.json")}`,
         `checkpoint: ${r.checkpointDir}`,
         ""
       ].join("\n")

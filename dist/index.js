@@ -24187,6 +24187,16 @@ var FLAGS = [
     help: "Number of CUDA GPUs (0 = CPU)"
   }),
   f({
+    name: "device",
+    type: "string",
+    default: "auto",
+    pattern: "auto|cpu|webgpu|cuda(:[0-9]+)?",
+    patternHelp: "auto, cpu, webgpu, cuda or cuda:N",
+    group: "runtime",
+    scope: noChat,
+    help: "Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N"
+  }),
+  f({
     name: "precision",
     type: "enum",
     default: "32",

@@ -1,21 +1,17 @@
 // The action's main: inputs -> GitHub plan (ChatOps/sweeps, in src/github/flow.ts) -> training ->
 // artifacts -> job summary -> outputs. Thin on purpose: each step is a library call that tests
 // drive directly; this file owns only the @actions/core calls.
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
-import { parseFlags, type Flags } from '../config/parse.js';
-import {
-  artifactName,
-  collectFiles,
-  uploadArtifact,
-  type CheckpointPolicy,
-  type UploadResult,
-} from '../github/artifacts/upload.js';
+import { parseFlags } from '../config/parse.js';
+import type { FlagsFor } from '../config/schema.js';
+import { artifactName, collectFiles, uploadArtifact, type UploadResult } from '../github/artifacts/upload.js';
 import { contextFromEnv, runUrl, type RunContext } from '../github/events.js';
 import {
   afterTraining,
   beforeTraining,
+  compareStep,
   chatopsStep,
   githubInputs,
   planStep,
@@ -30,7 +26,7 @@ import { datastoreRefreshFor } from '../github/schedule.js';
 import { renderComparison } from '../github/pr/summary-compare.js';
 import { aggregateSweep } from '../github/sweep/aggregate.js';
 import type { CommentMode } from '../github/pr/sticky-comment.js';
-import { renderReport } from '../report/markdown.js';
+import { renderReport, type ArtifactLink } from '../report/markdown.js';
 import type { Logger } from '../util/logger.js';
 import type { MetricsEvent } from '../metrics/types.js';
 import { CudaUnavailableError } from '../runtime/device.js';
@@ -39,6 +35,8 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { actionsLogger, type ActionsLogger } from './logger.js';
 import { maskToken, readRawInputs } from './inputs.js';
 import { metricOutputs, setOutputs } from './outputs.js';
+
+type ActionFlags = FlagsFor<'action'>;
 
 export interface MainOptions {
   /** The onnxruntime-node the bootstrap resolved (index.ts). */
@@ -104,24 +102,22 @@ interface TrainContext {
   opts: MainOptions;
 }
 
-async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): Promise<void> {
+async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainContext): Promise<void> {
   const { log } = t;
-  const requested = Number(flags.gpus);
   const facts = await queryGpus();
   const cuda = t.opts.ort ? t.opts.ort.cuda : false;
   const gpu = decideGpus({
-    gpus: requested,
-    allowCpuFallback: flags.allow_cpu_fallback === true,
+    gpus: flags.gpus,
+    allowCpuFallback: flags.allow_cpu_fallback,
     cudaProvider: cuda || hasCudaProviderHere(),
     facts,
   });
   if (gpu.warning) log.warning(gpu.warning);
-  const outputDir = String(flags.output_dir);
-  const run: Flags = {
+  const run: ActionFlags = {
     ...flags,
     gpus: gpu.gpus,
     // The artifact carries predictions.csv even when the user did not ask for a file.
-    predictions_file: flags.predictions_file ?? join(outputDir, 'predictions.csv'),
+    predictions_file: flags.predictions_file ?? join(flags.output_dir, 'predictions.csv'),
     // auto: scheduled runs retrain on what the datastore URL serves now (checked, re-downloaded if changed).
     datastore_refresh: datastoreRefreshFor(flags.datastore_refresh, t.ctx?.eventName),
   };
@@ -150,13 +146,15 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
       openEpoch = 0;
     }
   };
-  const train = (f: Flags) =>
+  const train = (f: ActionFlags) =>
     runTraining(f, {
       log,
       signal: controller.signal,
       progressSeconds: t.opts.progressSeconds ?? 30,
       onEvent,
       defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
+      // The report is rendered here, once the baseline comparison and the artifact are known.
+      report: false,
       // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
       runFacts: {
         ...(gpu.facts.length ? { gpu: gpu.facts } : {}),
@@ -168,19 +166,39 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
     result = await train(run).finally(() => log.endSection());
   } catch (e) {
     // The libraries can be present and still fail to load (driver, cuDNN): the same fallback rule.
-    if (!(e instanceof CudaUnavailableError) || flags.allow_cpu_fallback !== true) throw e;
+    if (!(e instanceof CudaUnavailableError) || !flags.allow_cpu_fallback) throw e;
     log.warning(`${e.message}; training on CPU because allow_cpu_fallback is true`);
-    result = await train({ ...run, gpus: 0 }).finally(() => log.endSection());
+    result = await train({ ...run, gpus: 0, device: 'cpu' }).finally(() => log.endSection());
   }
   const { metrics } = result;
 
-  const name = artifactName(flags.artifact_name as string | undefined);
-  const files = collectFiles(
-    result.outputDir,
-    metrics,
-    String(flags.save_checkpoints) as CheckpointPolicy,
-    result.files,
-  );
+  // Baseline and gates before the report: the report shows the comparison (nothing is posted yet).
+  const comparison = t.deps ? await compareStep(t.deps, inputs, metrics) : undefined;
+  const scheduled = t.ctx?.eventName === 'schedule';
+  const gatesSet = inputs.minAccuracy !== undefined || inputs.failOnRegression !== undefined;
+  const sections =
+    comparison && (comparison.comparedWith || scheduled)
+      ? [
+          renderComparison({
+            metrics,
+            comparedWith: comparison.comparedWith,
+            note: comparison.baselineNote,
+            gates: gatesSet ? comparison.failures : undefined,
+            scheduled,
+          }),
+        ]
+      : [];
+  const name = artifactName(flags.artifact_name);
+  const runLink = t.ctx ? runUrl(t.ctx) : undefined;
+  const render = (artifacts: ArtifactLink[], notices: string[] = []) =>
+    renderReport(metrics, { artifacts, runUrl: runLink, sections, notices });
+
+  // report.md travels in the artifact, so it is written before the upload (without the artifact's
+  // own link, which exists only after it); the summary and the local report.md then get the link.
+  const collect = () => collectFiles(result.outputDir, metrics, flags.save_checkpoints, result.files);
+  const listed = summaryFiles([...relativeTo(result.outputDir, collect()), 'report.md']);
+  writeFileAtomic(result.reportPath, render([{ name, files: [...new Set(listed)] }]));
+  const files = collect();
   let uploaded: UploadResult | undefined;
   let uploadError: unknown;
   await log.group(`Upload artifact ${name}`, async () => {
@@ -189,18 +207,21 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
         name,
         rootDir: result.outputDir,
         files,
-        retentionDays: flags.retention_days as number | undefined,
+        retentionDays: flags.retention_days,
         log,
       });
     } catch (e) {
       uploadError = e;
     }
   });
-
-  const report = renderReport(metrics, {
-    artifacts: uploaded ? [{ name: uploaded.name, url: uploaded.url, files: summaryFiles(uploaded.files) }] : [],
-    runUrl: t.ctx ? runUrl(t.ctx) : undefined,
-  });
+  const report = uploaded
+    ? render([{ name: uploaded.name, url: uploaded.url, files: summaryFiles(uploaded.files) }])
+    : render(
+        [],
+        [
+          `The artifact upload failed: ${(uploadError as Error).message}. Training finished and every result is on the runner in ${result.outputDir}.`,
+        ],
+      );
   writeFileAtomic(result.reportPath, report);
   await core.summary.addRaw(report).write();
 
@@ -211,30 +232,23 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
     artifact_url: uploaded?.url ?? '',
     report_path: result.reportPath,
   });
-  if (uploadError) throw uploadError;
 
+  // The PR comment and reactions also when the upload failed: the results exist, only the link is missing.
   if (t.deps) {
-    const after = await afterTraining(t.deps, inputs, t.before, {
-      metrics,
-      reportMarkdown: report,
-      artifacts: uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : undefined,
-    });
-    // Deltas vs the previous scheduled run (schedule) or the baseline, below the report in both
-    // the summary and report.md, before a failed gate ends the job.
-    if (after.comparedWith || t.deps.ctx.eventName === 'schedule') {
-      const gatesSet = inputs.minAccuracy !== undefined || inputs.failOnRegression !== undefined;
-      const section = renderComparison({
+    await afterTraining(
+      t.deps,
+      inputs,
+      t.before,
+      {
         metrics,
-        comparedWith: after.comparedWith,
-        note: after.baselineNote,
-        gates: gatesSet ? after.failures : undefined,
-        scheduled: t.deps.ctx.eventName === 'schedule',
-      });
-      writeFileAtomic(result.reportPath, `${report}\n${section}`);
-      await core.summary.addRaw(`\n${section}`).write();
-    }
-    if (after.failures.length) throw new QualityGateError(after.failures);
+        reportMarkdown: report,
+        artifacts: uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : undefined,
+      },
+      comparison,
+    );
   }
+  if (uploadError) throw uploadError;
+  if (comparison?.failures.length) throw new QualityGateError(comparison.failures);
   if (metrics.run.cancelled) {
     throw new Error(
       `training was cancelled at step ${metrics.run.totalSteps}; checkpoint ${result.checkpointDir} ` +
@@ -242,6 +256,10 @@ async function trainStep(flags: Flags, inputs: GitHubInputs, t: TrainContext): P
         '; resume with resume_from',
     );
   }
+}
+
+function relativeTo(root: string, files: string[]): string[] {
+  return files.map((f) => relative(root, f).split(sep).join('/'));
 }
 
 /** The checkpoint tree is long: the summary lists top-level entries only. */

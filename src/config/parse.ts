@@ -1,5 +1,5 @@
 // Parses and validates flag values (strings from argv, action inputs or `/train` comments).
-import { FLAGS, type FlagSpec, flagsFor } from './schema.js';
+import { FLAGS, type FlagScope, type FlagSpec, type FlagsFor, flagsFor } from './schema.js';
 
 export class FlagError extends Error {
   override name = 'FlagError';
@@ -12,11 +12,13 @@ export class FlagError extends Error {
 }
 
 export type FlagValue = string | number | boolean;
+/** Flags as a plain record, for code that handles any flag by name (ChatOps overlays, sweeps). */
 export type Flags = Record<string, FlagValue | undefined>;
 
 export function describeAllowed(s: FlagSpec): string {
   if (s.type === 'enum') return `one of ${s.choices!.join(', ')}`;
   if (s.type === 'bool') return 'true or false';
+  if (s.patternHelp) return s.patternHelp;
   const lo = s.gt !== undefined ? `> ${s.gt}` : s.min !== undefined ? `>= ${s.min}` : '';
   const hi = s.max !== undefined ? `<= ${s.max}` : '';
   const kind = s.type === 'int' ? 'an integer' : s.type === 'float' ? 'a number' : 'a string';
@@ -29,7 +31,8 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
   const text = raw.trim();
   switch (s.type) {
     case 'string':
-      return raw;
+      if (s.pattern && !new RegExp(`^(?:${s.pattern})$`).test(text)) throw bad();
+      return s.pattern ? text : raw;
     case 'bool': {
       const t = text.toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(t)) return true;
@@ -55,13 +58,13 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
  * Validates a map of raw values for `scope` and fills defaults. Unknown keys fail with the list of
  * valid ones; empty strings mean "not given" (how the runner passes unset action inputs).
  */
-export function parseFlags(raw: Record<string, string | undefined>, scope: 'cli' | 'action' | 'chatops'): Flags {
+export function parseFlags<Sc extends FlagScope>(raw: Record<string, string | undefined>, scope: Sc): FlagsFor<Sc> {
   const allowed = flagsFor(scope);
   const out: Flags = {};
   for (const [key, value] of Object.entries(raw)) {
     const spec = allowed.find((s) => s.name === key);
     if (!spec) {
-      const known = FLAGS.some((s) => s.name === key);
+      const known = (FLAGS as readonly FlagSpec[]).some((s) => s.name === key);
       throw new FlagError(
         key,
         known
@@ -73,5 +76,6 @@ export function parseFlags(raw: Record<string, string | undefined>, scope: 'cli'
     out[key] = parseValue(spec, value);
   }
   for (const s of allowed) if (out[s.name] === undefined && s.default !== undefined) out[s.name] = s.default;
-  return out;
+  // Every key and type checked above against the schema the type is derived from.
+  return out as FlagsFor<Sc>;
 }

@@ -1,7 +1,9 @@
 // The single flag schema: CLI flags, action.yml inputs and `/train key=value` all come from here.
-// Names are snake_case as in the tutorial's train.py.
+// Names are snake_case as in the tutorial's train.py. The TypeScript types of parsed flags
+// (`FlagsFor<scope>`, `TrainFlags`) are derived from this list, so a flag is declared once.
 
 export type FlagType = 'int' | 'float' | 'bool' | 'string' | 'enum';
+export type FlagScope = 'cli' | 'action' | 'chatops';
 
 export interface FlagSpec {
   name: string;
@@ -13,16 +15,20 @@ export interface FlagSpec {
   /** Exclusive lower bound (e.g. learning_rate > 0). */
   gt?: number;
   choices?: readonly string[];
+  /** A string flag's value must match this (anchored) pattern; `patternHelp` says what it allows. */
+  pattern?: string;
+  patternHelp?: string;
   /** Where the flag exists; all by default. `/train` never accepts paths or secrets. */
-  scope?: { cli?: boolean; action?: boolean; chatops?: boolean };
+  scope?: { readonly cli?: boolean; readonly action?: boolean; readonly chatops?: boolean };
   group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github';
 }
 
-const f = (s: FlagSpec) => s;
-const noChat = { cli: true, action: true, chatops: false };
-const actionOnly = { cli: false, action: true, chatops: false };
+/** Keeps each entry's literal types (name, type, choices, default) for the derived flag types. */
+const f = <const S extends FlagSpec>(s: S): S => s;
+const noChat = { cli: true, action: true, chatops: false } as const;
+const actionOnly = { cli: false, action: true, chatops: false } as const;
 
-export const FLAGS: readonly FlagSpec[] = [
+export const FLAGS = [
   // data
   f({
     name: 'datastore',
@@ -263,6 +269,16 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Number of CUDA GPUs (0 = CPU)',
   }),
   f({
+    name: 'device',
+    type: 'string',
+    default: 'auto',
+    pattern: 'auto|cpu|webgpu|cuda(:[0-9]+)?',
+    patternHelp: 'auto, cpu, webgpu, cuda or cuda:N',
+    group: 'runtime',
+    scope: noChat,
+    help: 'Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N',
+  }),
+  f({
     name: 'precision',
     type: 'enum',
     default: '32',
@@ -403,12 +419,34 @@ export const FLAGS: readonly FlagSpec[] = [
     scope: actionOnly,
     help: 'train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)',
   }),
-];
+] as const satisfies readonly FlagSpec[];
 
 export function flagSpec(name: string): FlagSpec | undefined {
-  return FLAGS.find((s) => s.name === name);
+  return (FLAGS as readonly FlagSpec[]).find((s) => s.name === name);
 }
 
-export function flagsFor(scope: 'cli' | 'action' | 'chatops'): FlagSpec[] {
-  return FLAGS.filter((s) => s.scope?.[scope] ?? true);
+export function flagsFor(scope: FlagScope): FlagSpec[] {
+  return (FLAGS as readonly FlagSpec[]).filter((s) => s.scope?.[scope] ?? true);
 }
+
+type Spec = (typeof FLAGS)[number];
+export type FlagName = Spec['name'];
+
+/** The parsed value type of one flag: numbers, booleans, an enum's choices, or a string. */
+export type FlagValueOf<S> = S extends { type: 'int' | 'float' }
+  ? number
+  : S extends { type: 'bool' }
+    ? boolean
+    : S extends { type: 'enum'; choices: readonly (infer C)[] }
+      ? C
+      : string;
+
+type InScope<S, Sc extends FlagScope> = S extends { scope: { readonly [K in Sc]: false } } ? never : S;
+
+/** Flags as parsed for `scope`: every flag of that scope, `undefined` only where it has no default. */
+export type FlagsFor<Sc extends FlagScope> = {
+  [S in InScope<Spec, Sc> as S['name']]: S extends { default: undefined } ? FlagValueOf<S> | undefined : FlagValueOf<S>;
+};
+
+/** What training reads: the CLI's flags (the action's are a superset). */
+export type TrainFlags = FlagsFor<'cli'>;

@@ -92,27 +92,3 @@ export function makeBatch(
 export function* batches(ds: EncodedDataset, opts: BatchOptions): Generator<Batch> {
   for (const idx of planBatches(ds, opts)) yield makeBatch(ds, idx, opts);
 }
-
-/** Re-pads one batch to a longer seqLen (pad id, mask 0, type 0). */
-export function padBatchTo(b: Batch, seqLen: number, padId: number): Batch {
-  if (seqLen === b.seqLen) return b;
-  if (seqLen < b.seqLen) throw new RangeError(`cannot pad a batch of seqLen ${b.seqLen} down to ${seqLen}`);
-  const widen = (src: BigInt64Array, fill: bigint) => {
-    const out = new BigInt64Array(b.batchSize * seqLen).fill(fill);
-    for (let r = 0; r < b.batchSize; r++) out.set(src.subarray(r * b.seqLen, (r + 1) * b.seqLen), r * seqLen);
-    return out;
-  };
-  return {
-    ...b,
-    seqLen,
-    inputIds: widen(b.inputIds, BigInt(padId)),
-    attentionMask: widen(b.attentionMask, 0n),
-    tokenTypeIds: widen(b.tokenTypeIds, 0n),
-  };
-}
-
-/** Pads a group of batches (e.g. the K batches of one runner call) to their common longest seqLen. */
-export function padGroup(group: Batch[], padId: number): Batch[] {
-  const seqLen = Math.max(...group.map((b) => b.seqLen));
-  return group.map((b) => padBatchTo(b, seqLen, padId));
-}

@@ -6,7 +6,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
 import { deviceName, parseDevice, type Device } from '../runtime/device.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
-import { checkMicroBatch, FeedError, stackBatches, type MicroBatch } from './feeds.js';
+import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
 import type { TrainableModel } from './contract.js';
 import { openSession } from '../runtime/open-session.js';
 import { buildStepGraph, stateKey, type StepGraph, type StepGraphOptions } from './step-graph.js';
@@ -46,14 +46,14 @@ export interface EvalResult {
 /** A buffer set: graph-input name -> tensor, for parameters and optimizer state. */
 type Buffers = Map<string, ort.Tensor>;
 
-export class Runner {
+export class Runner<M extends TrainableModel = TrainableModel> {
   private current: Buffers;
   private spare?: Buffers;
   private steps = 0;
   private readonly evalSessions = new Map<boolean, Promise<{ session: InferenceSession; eval: EvalGraph }>>();
 
   private constructor(
-    readonly model: TrainableModel,
+    readonly model: M,
     readonly device: Device,
     private readonly threads: number,
     readonly stepGraph: StepGraph,
@@ -64,7 +64,7 @@ export class Runner {
     this.load(this.current, initial, new Map(), 'initial parameters');
   }
 
-  static async create(model: TrainableModel, opts: RunnerOptions): Promise<Runner> {
+  static async create<M extends TrainableModel>(model: M, opts: RunnerOptions): Promise<Runner<M>> {
     const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
     const stepGraph = buildStepGraph(model, opts);
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
@@ -83,8 +83,40 @@ export class Runner {
    * (step 0's A micro-batches first). All micro-batches of a run must have equal shapes.
    */
   async step(batches: readonly MicroBatch[], lrs: readonly number[]): Promise<StepResult> {
+    this.checkLrs(lrs);
+    const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
+    return this.runStacked(stacked, lrs);
+  }
+
+  /**
+   * Like `step`, for a run whose K*A micro-batches are already one batch: every input holds their
+   * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
+   * as it is (no copy).
+   */
+  async stepRun(run: MicroBatch, lrs: readonly number[]): Promise<StepResult> {
+    this.checkLrs(lrs);
+    const KA = lrs.length * this.stepGraph.accumulate;
+    checkMicroBatch(this.model.batchInputs, run, 'run');
+    const rows = run[this.model.batchInputs[0].name].dims[0];
+    if (rows % KA !== 0) {
+      throw new FeedError(
+        `run: ${rows} rows do not split into ${lrs.length} step(s) x accumulate_grad_batches=${this.stepGraph.accumulate} equal micro-batches`,
+      );
+    }
+    const stacked = new Map<string, FeedTensor>();
+    for (const spec of this.model.batchInputs) {
+      const t = run[spec.name];
+      stacked.set(spec.name, {
+        data: t.data,
+        dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)],
+      });
+    }
+    return this.runStacked(stacked, lrs);
+  }
+
+  private checkLrs(lrs: readonly number[]): void {
     const K = lrs.length;
-    const { io, accumulate: A, loop } = this.stepGraph;
+    const { loop } = this.stepGraph;
     if (K < 1) throw new FeedError('step: pass at least one learning rate (one per optimizer step)');
     if (!loop && K !== 1)
       throw new FeedError(
@@ -94,7 +126,11 @@ export class Runner {
       if (!Number.isFinite(lr) || lr < 0)
         throw new FeedError(`step: learning rate ${i} is ${lr}; it must be a finite number >= 0`);
     });
-    const stacked = stackBatches(this.model.batchInputs, batches, K, A);
+  }
+
+  private async runStacked(stacked: Map<string, FeedTensor>, lrs: readonly number[]): Promise<StepResult> {
+    const K = lrs.length;
+    const { io } = this.stepGraph;
     const feeds: Record<string, ort.Tensor> = {};
     for (const spec of this.model.batchInputs) {
       const t = stacked.get(spec.name)!;

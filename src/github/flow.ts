@@ -15,7 +15,7 @@ import {
 } from './chatops/chatops.js';
 import { runUrl, type IssueCommentPayload, type Octokit, type RunContext } from './events.js';
 import type { GateFailure } from './pr/gates.js';
-import { reportToPullRequest, type PrReportResult } from './pr/pr-report.js';
+import { compareWithBaseline, reportToPullRequest, type Comparison, type PrReportResult } from './pr/pr-report.js';
 import { reportGateFailure, resolveGateIssue } from './schedule.js';
 import type { CommentMode } from './pr/sticky-comment.js';
 import { parseSweep, planSweep } from './sweep/sweep.js';
@@ -108,8 +108,21 @@ export interface After extends PrReportResult {
   issue?: { number: number; created: boolean; closed?: boolean };
 }
 
+/** After a finished run, before its report is rendered: the baseline and the gates (nothing posted). */
+export function compareStep(deps: Deps, inputs: GitHubInputs, metrics: MetricsFile): Promise<Comparison> {
+  return compareWithBaseline({
+    octokit: deps.octokit,
+    token: deps.token,
+    ctx: deps.ctx,
+    metrics,
+    gates: { minAccuracy: inputs.minAccuracy, failOnRegression: inputs.failOnRegression },
+    artifactMatch: inputs.artifactName ? { name: inputs.artifactName } : undefined,
+    warn: deps.warn,
+  });
+}
+
 /**
- * After a finished run: baseline, gates, sticky comment, 🚀/😕 on the /train comment, and the
+ * After a finished run: baseline and gates (unless `comparison` already holds them), sticky comment, 🚀/😕 on the /train comment, and the
  * scheduled-run issue. Gate failures are returned; main fails the job with QualityGateError.
  */
 export async function afterTraining(
@@ -121,23 +134,27 @@ export async function afterTraining(
     reportMarkdown?: string;
     artifacts?: { name: string; url: string }[];
   },
+  comparison?: Comparison,
 ): Promise<After> {
-  const report = await reportToPullRequest({
-    octokit: deps.octokit,
-    token: deps.token,
-    ctx: deps.ctx,
-    metrics: run.metrics,
-    comment: inputs.comment,
-    gates: { minAccuracy: inputs.minAccuracy, failOnRegression: inputs.failOnRegression },
-    artifactMatch: inputs.artifactName ? { name: inputs.artifactName } : undefined,
-    artifacts: run.artifacts,
-    reportMarkdown: run.reportMarkdown,
-    trigger: before.trigger,
-    pr: before.pr,
-    sha: before.sha,
-    selfLogin: deps.selfLogin,
-    warn: deps.warn,
-  });
+  const report = await reportToPullRequest(
+    {
+      octokit: deps.octokit,
+      token: deps.token,
+      ctx: deps.ctx,
+      metrics: run.metrics,
+      comment: inputs.comment,
+      gates: { minAccuracy: inputs.minAccuracy, failOnRegression: inputs.failOnRegression },
+      artifactMatch: inputs.artifactName ? { name: inputs.artifactName } : undefined,
+      artifacts: run.artifacts,
+      reportMarkdown: run.reportMarkdown,
+      trigger: before.trigger,
+      pr: before.pr,
+      sha: before.sha,
+      selfLogin: deps.selfLogin,
+      warn: deps.warn,
+    },
+    comparison,
+  );
   const ok = report.failures.length === 0 && !run.metrics.run.cancelled;
   if (before.commentId !== undefined) await finishTrainComment(deps.octokit, deps.ctx.repo, before.commentId, ok);
   let issue: After['issue'];

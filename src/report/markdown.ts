@@ -16,6 +16,10 @@ export interface ReportOptions {
   artifacts?: ArtifactLink[];
   /** Where the run happened, e.g. a link to the workflow run. */
   runUrl?: string;
+  /** Problems after training to show right under the header (e.g. a failed artifact upload); plain text, escaped here. */
+  notices?: string[];
+  /** Sections the host renders itself (markdown, already escaped), e.g. the comparison with a baseline. */
+  sections?: string[];
 }
 
 const n4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
@@ -24,6 +28,7 @@ const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
   const parts = [
     header(m, opts),
+    noticesSection(opts.notices),
     testSection(m),
     bestSection(m),
     epochTable(m),
@@ -33,6 +38,7 @@ export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
     timing(m),
     artifactsSection(opts.artifacts),
     flagsSection(m),
+    ...(opts.sections ?? []).map((s) => s.trim()),
   ];
   return parts.filter((p) => p.length > 0).join('\n\n') + '\n';
 }
@@ -55,6 +61,11 @@ function header(m: MetricsFile, opts: ReportOptions): string {
   rows.push(['Parameters', r.numParameters.toLocaleString('en-US')], ['Status', status], ['Started', md(r.startedAt)]);
   if (opts.runUrl) rows.push(['Run', mdLink('workflow run', opts.runUrl)]);
   return `## Text classification: ${md(r.model)}\n\n${table(['', ''], rows)}`;
+}
+
+function noticesSection(notices: string[] | undefined): string {
+  if (!notices?.length) return '';
+  return notices.map((n) => `> [!WARNING]\n> ${md(n).replace(/\n/g, '\n> ')}`).join('\n\n');
 }
 
 function testSection(m: MetricsFile): string {

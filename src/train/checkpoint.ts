@@ -4,8 +4,8 @@
 // half-written checkpoint that a later run would trust.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { BertModel } from '../models/bert/graph.js';
-import { writeModelDir } from '../models/bert/export.js';
+import { writeModelDir } from '../models/export.js';
+import type { SequenceClassifier } from '../models/family.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { bertOptionsFromConfig } from '../tokenizer/bert-json.js';
 import { saveTokenizer } from '../tokenizer/load.js';
@@ -35,7 +35,7 @@ export class CheckpointError extends Error {
 
 export async function saveCheckpoint(
   dir: string,
-  model: BertModel,
+  model: SequenceClassifier,
   tok: TextTokenizer | undefined,
   state: TrainState,
   meta: TrainerState,

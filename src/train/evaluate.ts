@@ -4,8 +4,8 @@ import { batches } from '../data/batching.js';
 import type { EncodedDataset } from '../data/encoded-dataset.js';
 import { argmaxRows, classificationMetrics, softmaxRows } from '../metrics/classification.js';
 import type { EvalMetrics } from '../metrics/types.js';
-import { toMicroBatch } from './micro-batch.js';
 import type { Runner } from '../engine/runner.js';
+import type { SequenceClassifier } from '../models/family.js';
 
 export interface Prediction {
   row: number;
@@ -22,7 +22,7 @@ export interface EvalOptions {
 }
 
 export async function evaluateSplit(
-  runner: Runner,
+  runner: Runner<SequenceClassifier>,
   ds: EncodedDataset,
   labels: string[],
   opts: EvalOptions,
@@ -36,7 +36,7 @@ export async function evaluateSplit(
     n = 0;
   // Sorted by length (no shuffle) would pad less, but file order keeps predictions aligned and cheap to reason about.
   for (const b of batches(ds, { ...opts, shuffle: false, seed: 0 })) {
-    const r = await runner.evaluate(toMicroBatch(b));
+    const r = await runner.evaluate(runner.model.feeds(b, true));
     const probs = keepPredictions ? softmaxRows(r.logits, k) : undefined;
     const arg = argmaxRows(r.logits, k);
     for (let i = 0; i < b.batchSize; i++) {

@@ -1,7 +1,6 @@
 // Flags -> tokenized splits: datastore -> files -> rows -> label map -> token ids (once per run).
 import { open } from 'node:fs/promises';
-import type { Flags } from '../config/parse.js';
-import { flagSpec } from '../config/schema.js';
+import { flagSpec, type TrainFlags } from '../config/schema.js';
 import { applyLabelMap, buildLabelMap, labelMapFromLabels } from '../data/labels.js';
 import { readPretokenizedJsonl } from '../data/pretokenized.js';
 import { readExamples } from '../data/readers/index.js';
@@ -35,33 +34,35 @@ export interface LoadedData {
 }
 
 /** Resolves the datastore and the three split files; a default-named valid/test file may be absent. */
-export async function locateSplits(flags: Flags, log: Logger): Promise<SplitFiles> {
+export async function locateSplits(flags: TrainFlags, log: Logger): Promise<SplitFiles> {
   let root = process.cwd();
   let datastore: string | undefined;
   let single: string | undefined;
-  if (flags.datastore) {
-    const ds = await log.group('Datastore', () =>
-      resolveDatastore({
-        source: String(flags.datastore),
-        version: flags.datastore_version as string | undefined,
-        sha256: flags.datastore_sha256 as string | undefined,
-        cacheDir: flags.cache_dir as string | undefined,
+  const source = flags.datastore;
+  if (source) {
+    const ds = await log.group('Datastore', async () => {
+      const ds = await resolveDatastore({
+        source,
+        version: flags.datastore_version,
+        sha256: flags.datastore_sha256,
+        cacheDir: flags.cache_dir,
         log,
         // `auto` is decided by the caller (the action: schedule events); here it means no.
         refresh: flags.datastore_refresh === 'always',
-      }),
-    );
+      });
+      log.info(
+        `datastore ${ds.name}@${ds.version} at ${ds.root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`,
+      );
+      return ds;
+    });
     root = ds.root;
     single = ds.file;
     datastore = `${ds.name}@${ds.version}`;
-    log.info(
-      `datastore ${datastore} at ${root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`,
-    );
   }
   const files: Partial<Record<Split, string>> = {};
   for (const split of SPLITS) {
-    const flag = `${split}_file`;
-    let name = flags[flag] as string | undefined;
+    const flag = `${split}_file` as const;
+    let name: string | undefined = flags[flag];
     const isDefault = name === flagSpec(flag)?.default;
     if (split === 'train' && single && isDefault) name = single;
     if (!name) continue;
@@ -99,13 +100,13 @@ async function isPretokenized(file: string): Promise<boolean> {
 /** Reads and tokenizes the splits; labels come from train (or from `fixedLabels` when resuming). */
 export async function loadSplits(
   sf: SplitFiles,
-  flags: Flags,
+  flags: TrainFlags,
   tok: TextTokenizer | undefined,
   log: Logger,
   fixedLabels?: string[],
   tokenCacheDir?: string,
 ): Promise<LoadedData> {
-  const maxLength = Number(flags.max_length);
+  const maxLength = flags.max_length;
   const splits: Partial<Record<Split, EncodedDataset>> = {};
   if (sf.pretokenized) {
     let labelMap: LabelMap | undefined = fixedLabels ? labelMapFromLabels(fixedLabels) : undefined;
@@ -121,9 +122,9 @@ export async function loadSplits(
   }
   if (!tok) throw new Error('internal: a tokenizer is needed for text files');
   const columns = {
-    textColumn: flags.text_column as string | undefined,
-    textPairColumn: flags.text_pair_column as string | undefined,
-    labelColumn: flags.label_column as string | undefined,
+    textColumn: flags.text_column,
+    textPairColumn: flags.text_pair_column,
+    labelColumn: flags.label_column,
   };
   const rows: Partial<Record<Split, Example[]>> = {};
   const chosen: Partial<Record<Split, string>> = {};

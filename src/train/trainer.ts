@@ -1,13 +1,13 @@
 // The epoch loop: batches -> optimizer steps (A micro-batches each) -> runner calls (K steps each),
 // the lr schedule, validation at val_check_interval, events, progress and cancellation.
-import { makeBatch, padGroup, planBatches } from '../data/batching.js';
+import { makeBatch, planBatches } from '../data/batching.js';
 import type { Batch } from '../data/types.js';
 import { linearWarmupDecay, lrsFor } from '../optim/schedule.js';
 import type { EncodedDataset } from '../data/encoded-dataset.js';
 import type { EventStream } from './events.js';
 import type { EvalMetrics } from '../metrics/types.js';
-import { toMicroBatch } from './micro-batch.js';
 import type { Runner } from '../engine/runner.js';
+import type { SequenceClassifier } from '../models/family.js';
 
 export interface TrainerOptions {
   maxEpochs: number;
@@ -65,7 +65,7 @@ export function validationPoints(batches: number, interval: number): Set<number>
 
 export class Trainer {
   constructor(
-    private readonly runner: Runner,
+    private readonly runner: Runner<SequenceClassifier>,
     private readonly train: EncodedDataset,
     private readonly o: TrainerOptions,
   ) {
@@ -98,15 +98,11 @@ export class Trainer {
         lossCount = 0;
       let lastValidation: EvalMetrics | undefined;
       while (stepInEpoch < perEpoch) {
-        const run = this.nextRun(plan, stepInEpoch, perEpoch);
-        const k = run.length / o.accumulate;
+        const { batch, k } = this.nextRun(plan, stepInEpoch, perEpoch);
         const t0 = Date.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms } = await this.runner.step(
-          run.map((b) => toMicroBatch(b)),
-          lrs,
-        );
-        const runSamples = run.reduce((a, b) => a + b.batchSize, 0);
+        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs);
+        const runSamples = batch.batchSize;
         const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1000);
         samples += runSamples;
         losses.forEach((loss, i) => {
@@ -171,7 +167,7 @@ export class Trainer {
    * The micro-batches of the next runner call: up to K optimizer steps whose micro-batches have the
    * same batch size (the stacked [K, A, B, T] input needs one shape), padded to a common length.
    */
-  private nextRun(plan: number[][], stepInEpoch: number, perEpoch: number): Batch[] {
+  private nextRun(plan: number[][], stepInEpoch: number, perEpoch: number): { batch: Batch; k: number } {
     const o = this.o;
     const k = Math.min(o.stepsPerRun, perEpoch - stepInEpoch);
     const first = stepInEpoch * o.accumulate;
@@ -187,9 +183,15 @@ export class Trainer {
     // Uneven micro-batches inside one step (the epoch's short last batch with A > 1): trim to the
     // smallest so the step stays one stacked tensor.
     const min = Math.min(...idx.map((i) => i.length));
-    return padGroup(
-      idx.map((i) => makeBatch(this.train, i.length > min ? i.slice(0, min) : i, o)),
-      o.padId,
-    );
+    // One padded batch of all the run's rows, step-major: the stacked [K, A, B, T] feed is this
+    // batch's memory as it is, written once at the run's longest length.
+    return {
+      batch: makeBatch(
+        this.train,
+        idx.flatMap((i) => (i.length > min ? i.slice(0, min) : i)),
+        o,
+      ),
+      k: count,
+    };
   }
 }

@@ -199,10 +199,10 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(r.summary.match(/```mermaid\nxychart-beta/g)?.length).toBe(2);
   expect(r.summary).toContain('### Confusion matrix (test)');
   expect(r.summary).toContain(`- [textclf-${RUN}-1](${o.artifact_url})`);
-  // The only warning: the base model has no classifier yet (expected for a fresh fine-tune).
-  expect(r.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([
-    expect.stringContaining('newly initialized'),
-  ]);
+  // No warning annotations: a new classifier head is what a fresh fine-tune expects, so HF's
+  // "newly initialized" message is logged as information, not as an annotation on every run.
+  expect(r.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([]);
+  expect(r.stdout).toContain('are newly initialized: [');
 
   // The artifact, downloaded back: run files, TensorBoard, one checkpoint that loads and runs.
   const dir = await download(stored.id, 'train');

@@ -1,4 +1,4 @@
-import { batches, makeBatch, padGroup, planBatches, type BatchOptions } from '../../src/data/batching.js';
+import { batches, makeBatch, planBatches, type BatchOptions } from '../../src/data/batching.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { fromEncodedExamples, type EncodedDataset } from '../../src/data/encoded-dataset.js';
 import type { EncodedExample } from '../../src/data/types.js';
@@ -110,18 +110,20 @@ test('attention masks carried by the dataset (pre-tokenized input) are used', ()
   expect(Array.from(b.attentionMask)).toEqual([1n, 1n, 0n, 1n, 1n, 1n, 0n, 0n]);
 });
 
-test('padGroup pads K batches to their common seqLen without touching the data', () => {
+test('one makeBatch over the K batches of a run pads them to their common seqLen without touching the data', () => {
   const ds = dataset([3, 4, 9, 2, 5]);
-  const group = [...batches(ds, opts({ batchSize: 2, padId: 9 }))];
+  const plan = planBatches(ds, opts({ batchSize: 2, padId: 9 }));
+  const group = plan.map((idx) => makeBatch(ds, idx, opts({ padId: 9 })));
   expect(group.map((b) => b.seqLen)).toEqual([4, 9, 5]);
-  const padded = padGroup(group, 9);
-  expect(padded.map((b) => b.seqLen)).toEqual([9, 9, 9]);
-  expect(padded.map((b) => b.batchSize)).toEqual([2, 2, 1]);
-  const b0 = padded[0];
+  const run = makeBatch(ds, plan.flat(), opts({ padId: 9 }));
+  expect(run.seqLen).toBe(9);
+  expect(run.batchSize).toBe(5);
+  const b0 = run;
   expect(Array.from(b0.inputIds.subarray(0, 9))).toEqual([101n, 1000n, 102n, 9n, 9n, 9n, 9n, 9n, 9n]);
   expect(Array.from(b0.inputIds.subarray(9, 18))).toEqual([101n, 1001n, 1001n, 102n, 9n, 9n, 9n, 9n, 9n]);
   expect(Array.from(b0.attentionMask.subarray(9, 18))).toEqual([1n, 1n, 1n, 1n, 0n, 0n, 0n, 0n, 0n]);
   expect(Array.from(b0.tokenTypeIds.subarray(9, 18))).toEqual([0n, 0n, 1n, 1n, 0n, 0n, 0n, 0n, 0n]);
-  expect(padded[1]).toBe(group[1]);
-  expect(b0.rows).toEqual([1, 2]);
+  // the batch that was already the longest keeps its data exactly
+  expect(Array.from(run.inputIds.subarray(18, 36))).toEqual(Array.from(group[1].inputIds));
+  expect(b0.rows).toEqual([1, 2, 3, 4, 5]);
 });

@@ -1,10 +1,11 @@
 // Structure and train/eval semantics of the BERT graph: every Linear is Gemm(x, W, b, transB=1) on
 // the HF weight itself (no per-step weight transposes), dropout only in training, `dropout`
-// override, and loadBert end to end from a local dir.
+// override, and loadModel end to end from a local dir.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BertModel, loadBert, parseBertConfig } from '../../src/models/bert/index.js';
+import { BertModel, parseBertConfig } from '../../src/models/bert/index.js';
+import { loadModel } from '../../src/models/load.js';
 import { Graph, type Value } from '../../src/onnx/graph.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { tinyConfigJson, writeTinyModel } from './tiny-model.js';
@@ -79,9 +80,9 @@ test('dropout: active in training (config rate), off in eval, removed by the dro
   expect(off.r).toBeCloseTo(evalLoss.r, 6);
 });
 
-test('loadBert: local dir -> config, model sized by the data labels, weights with the HF report', async () => {
+test('loadModel: local dir -> config, model sized by the data labels, weights with the HF report', async () => {
   writeTinyModel(join(dir, 'm'), { labels: 2 });
-  const b = await loadBert({
+  const b = await loadModel({
     modelNameOrPath: join(dir, 'm'),
     labels: ['a', 'b', 'c'],
     cacheDir: join(dir, 'cache'),
@@ -89,12 +90,12 @@ test('loadBert: local dir -> config, model sized by the data labels, weights wit
     dropout: 0.2,
   });
   expect(b.model.numLabels).toBe(3);
-  expect(b.model.hiddenDropout).toBe(0.2);
+  expect((b.model as BertModel).hiddenDropout).toBe(0.2);
   expect(b.report.mismatched.map((m) => m.name)).toEqual(['classifier.weight', 'classifier.bias']);
   expect(b.weights.get('classifier.weight')!.length).toBe(3 * 16);
-  await expect(loadBert({ modelNameOrPath: join(dir, 'm'), labels: ['only'], cacheDir: dir, seed: 1 })).rejects.toThrow(
-    /at least 2 labels/,
-  );
+  await expect(
+    loadModel({ modelNameOrPath: join(dir, 'm'), labels: ['only'], cacheDir: dir, seed: 1 }),
+  ).rejects.toThrow(/at least 2 labels/);
 });
 
 test('dropout survives ORT optimisation in the train-step graph (lr 0 step loss differs from eval loss)', async () => {

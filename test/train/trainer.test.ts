@@ -3,6 +3,8 @@ import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import { EventStream, type JsonlWriter } from '../../src/train/events.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import type { Runner } from '../../src/engine/runner.js';
+import { BertModel, parseBertConfig } from '../../src/models/bert/index.js';
+import { tinyConfigJson } from '../models/tiny-model.js';
 import { batchesPerEpoch, stepsPerEpoch, Trainer, validationPoints } from '../../src/train/trainer.js';
 
 test('limit_train_batches: a fraction of the epoch (at least one batch) or a count', () => {
@@ -33,16 +35,33 @@ test('a step whose micro-batches differ in size (short last batch, A > 1) is tri
   );
   const calls: MicroBatch[][] = [];
   let globalStep = 0;
+  const model = new BertModel(parseBertConfig(tinyConfigJson()), 2);
   const runner = {
+    model,
     get globalStep() {
       return globalStep;
     },
-    async step(batches: MicroBatch[], lrs: number[]) {
-      calls.push(batches);
+    // The run arrives as one batch of K*A*B rows (step-major); split it back into its A micro-batches.
+    async stepRun(run: MicroBatch, lrs: number[]) {
+      const A = 3;
+      const rows = run.input_ids.dims[0] / A;
+      calls.push(
+        Array.from({ length: A }, (_, a) =>
+          Object.fromEntries(
+            Object.entries(run).map(([k, t]) => {
+              const per = t.data.length / run.input_ids.dims[0];
+              return [
+                k,
+                { data: t.data.slice(a * rows * per, (a + 1) * rows * per), dims: [rows, ...t.dims.slice(1)] },
+              ];
+            }),
+          ),
+        ),
+      );
       globalStep += lrs.length;
       return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) };
     },
-  } as unknown as Runner;
+  } as unknown as Runner<BertModel>;
   const trainer = new Trainer(runner, ds, {
     maxEpochs: 1,
     batchSize: 4,

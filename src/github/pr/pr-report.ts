@@ -36,12 +36,16 @@ export interface PrReportInput {
   warn?: (message: string) => void;
 }
 
-export interface PrReportResult {
+/** This run against its baseline: what the deltas and gates were computed with, and the gate results. */
+export interface Comparison {
   baseline?: Baseline;
   /** What the deltas and gates were computed against, as shown (also in the job summary). */
   comparedWith?: ComparedWith;
   baselineNote?: string;
   failures: GateFailure[];
+}
+
+export interface PrReportResult extends Comparison {
   commentId?: number;
   body?: string;
 }
@@ -62,7 +66,10 @@ export async function openPullForCommit(octokit: Octokit, ctx: RunContext): Prom
   return data.find((p) => p.state === 'open' && p.head.sha === ctx.sha)?.number;
 }
 
-export async function reportToPullRequest(input: PrReportInput): Promise<PrReportResult> {
+/** Baseline (previous scheduled run on schedules, the default branch otherwise) and gates; no comment. */
+export async function compareWithBaseline(
+  input: Pick<PrReportInput, 'octokit' | 'token' | 'ctx' | 'metrics' | 'gates' | 'artifactMatch' | 'warn'>,
+): Promise<Comparison> {
   const { ctx } = input;
   const warn = input.warn ?? (() => {});
   let baseline: Baseline | undefined;
@@ -91,6 +98,13 @@ export async function reportToPullRequest(input: PrReportInput): Promise<PrRepor
   };
   const failures = evaluateGates(finalMetrics(input.metrics), base, input.gates);
   if (input.gates.failOnRegression !== undefined && !base) warn(`fail_on_regression not checked: ${baselineNote}`);
+  return { baseline, comparedWith: base, baselineNote, failures };
+}
+
+/** The sticky comment for this run (when `comment` and the event call for one), after `compareWithBaseline`. */
+export async function reportToPullRequest(input: PrReportInput, comparison?: Comparison): Promise<PrReportResult> {
+  const { ctx } = input;
+  const { baseline, comparedWith: base, baselineNote, failures } = comparison ?? (await compareWithBaseline(input));
 
   const pr =
     input.pr ??

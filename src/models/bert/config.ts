@@ -1,25 +1,20 @@
 // config.json of a BERT model, validated: the numbers our graph needs, with errors that name the
 // file and the key. Unknown keys are kept (`raw`) so a saved checkpoint round-trips them.
 import { ModelError } from '../errors.js';
+import type { ModelConfig } from '../family.js';
 import { labelConfig, labelMapFromLabels } from '../../data/labels.js';
 import { readJsonFile } from '../../util/json-file.js';
 
-export interface BertConfig {
+export interface BertConfig extends ModelConfig {
+  modelType: 'bert';
   hiddenSize: number;
   numLayers: number;
   numHeads: number;
   intermediateSize: number;
-  vocabSize: number;
-  maxPositions: number;
   typeVocabSize: number;
   layerNormEps: number;
   hiddenDropout: number;
   attentionDropout: number;
-  initializerRange: number;
-  /** From the checkpoint; the training labels (from the data) take precedence. */
-  id2label?: Record<string, string>;
-  label2id?: Record<string, number>;
-  raw: Record<string, unknown>;
 }
 
 export function readBertConfig(path: string): BertConfig {
@@ -72,6 +67,7 @@ export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig
     );
   }
   const cfg: BertConfig = {
+    modelType: 'bert',
     hiddenSize,
     numLayers: int('num_hidden_layers'),
     numHeads,
@@ -83,6 +79,7 @@ export function parseBertConfig(json: unknown, file = 'config.json'): BertConfig
     hiddenDropout: num('hidden_dropout_prob', 0.1, 0, 0.95),
     attentionDropout: num('attention_probs_dropout_prob', 0.1, 0, 0.95),
     initializerRange: num('initializer_range', 0.02, 0, 10, true),
+    padTokenId: int('pad_token_id', 0, 0),
     raw: c,
   };
   if (c.id2label !== undefined) {
