@@ -10,6 +10,7 @@ import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
 import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear } from '../layers.js';
+import { classificationLoss } from '../loss.js';
 import { ParamRegistry, type Scope } from '../scope.js';
 import type { BertConfig } from './config.js';
 import { checkpointConfigJson } from './config.js';
@@ -192,7 +193,7 @@ export class BertModel implements SequenceClassifier {
     const pooled = e.dropout(g.op('Tanh', [this.pooler.apply(e, cls)]), this.hiddenDropout);
     const logits = this.classifier.apply(e, pooled);
     if (!batch.labels) return { logits };
-    return { loss: g.op('SoftmaxCrossEntropyLoss', [logits, batch.labels], { reduction: 'mean' }), logits };
+    return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
 
   /** Additive mask [B, 1, 1, T]: 0 for tokens, float32-min for padding. */
