@@ -72125,6 +72125,11 @@ function assertShape(v, shape) {
   return v;
 }
 
+// src/models/loss.ts
+function classificationLoss(g, logits, labels) {
+  return g.op("SoftmaxCrossEntropyLoss", [logits, labels], { reduction: "mean" });
+}
+
 // src/models/scope.ts
 var ParamRegistry = class {
   specs = [];
@@ -72336,7 +72341,7 @@ var BertModel2 = class {
     const pooled = e.dropout(g.op("Tanh", [this.pooler.apply(e, cls)]), this.hiddenDropout);
     const logits = this.classifier.apply(e, pooled);
     if (!batch.labels) return { logits };
-    return { loss: g.op("SoftmaxCrossEntropyLoss", [logits, batch.labels], { reduction: "mean" }), logits };
+    return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
   /** Additive mask [B, 1, 1, T]: 0 for tokens, float32-min for padding. */
   attentionInputs(e, ids, idsShape, mask, N) {
@@ -78418,6 +78423,7 @@ function helpText() {
   const lines = [
     "Usage: textclf train [flags]     fine-tune a BERT text classifier",
     "       textclf demo              train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
+    "       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)",
     ""
   ];
   for (const [group, specs] of groups) {
@@ -78720,8 +78726,12 @@ async function main(argv) {
       process.stdout.write(helpText() + "\n");
       return args.help ? 0 : 1;
     }
+    if (args.command === "demo-data") return await demoData(args.raw);
     if (args.command !== "train" && args.command !== "demo") {
-      throw new FlagError(args.command, `unknown command '${args.command}'; use 'textclf train' or 'textclf demo'`);
+      throw new FlagError(
+        args.command,
+        `unknown command '${args.command}'; use 'textclf train', 'textclf demo' or 'textclf demo-data'`
+      );
     }
     let raw = args.raw;
     if (args.command === "demo") {
@@ -78758,6 +78768,20 @@ async function main(argv) {
 `);
     return 1;
   }
+}
+async function demoData(raw) {
+  const unknown = Object.keys(raw).filter((k) => k !== "output_dir" && k !== "seed");
+  if (unknown.length)
+    throw new FlagError(unknown[0], `demo-data takes --output_dir and --seed only, not --${unknown[0]}`);
+  const outputDir = raw.output_dir ?? DEMO_CLI_FLAGS.output_dir;
+  const seed = raw.seed === void 0 ? 42 : Number(raw.seed);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new FlagError("seed", `--seed: '${raw.seed}' is not valid; expected an integer >= 0`);
+  const { datastore, model_name_or_path } = await prepareDemo(outputDir, seed);
+  process.stdout.write(`datastore:          ${datastore}
+model_name_or_path: ${model_name_or_path}
+`);
+  return 0;
 }
 
 // src/cli/index.ts

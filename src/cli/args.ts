@@ -67,6 +67,7 @@ export function helpText(): string {
   const lines = [
     'Usage: textclf train [flags]     fine-tune a BERT text classifier',
     '       textclf demo              train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
+    '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
     '',
   ];
   for (const [group, specs] of groups) {

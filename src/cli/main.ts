@@ -15,8 +15,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText() + '\n');
       return args.help ? 0 : 1; // asked for help: 0; no command (or bare `help`): usage error
     }
+    if (args.command === 'demo-data') return await demoData(args.raw);
     if (args.command !== 'train' && args.command !== 'demo') {
-      throw new FlagError(args.command, `unknown command '${args.command}'; use 'textclf train' or 'textclf demo'`);
+      throw new FlagError(
+        args.command,
+        `unknown command '${args.command}'; use 'textclf train', 'textclf demo' or 'textclf demo-data'`,
+      );
     }
     let raw = args.raw;
     if (args.command === 'demo') {
@@ -56,4 +60,18 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.TEXTCLF_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
+}
+
+/** `textclf demo-data`: the demo's datastore and tiny untrained BERT, to try `train` or the action on. */
+async function demoData(raw: Record<string, string>): Promise<number> {
+  const unknown = Object.keys(raw).filter((k) => k !== 'output_dir' && k !== 'seed');
+  if (unknown.length)
+    throw new FlagError(unknown[0], `demo-data takes --output_dir and --seed only, not --${unknown[0]}`);
+  const outputDir = raw.output_dir ?? DEMO_CLI_FLAGS.output_dir;
+  const seed = raw.seed === undefined ? 42 : Number(raw.seed);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new FlagError('seed', `--seed: '${raw.seed}' is not valid; expected an integer >= 0`);
+  const { datastore, model_name_or_path } = await prepareDemo(outputDir, seed);
+  process.stdout.write(`datastore:          ${datastore}\nmodel_name_or_path: ${model_name_or_path}\n`);
+  return 0;
 }

@@ -1,5 +1,5 @@
 // The settings `npm run demo` trains with: a 2-layer, hidden-64 BERT from scratch. Checked by
-// test/data/demo-learn.test.ts (one CPU thread: 95% test accuracy after 6 epochs, 12-21 s here).
+// test/cli/demo.test.ts (one CPU thread: 95% test accuracy after 6 epochs, 12-21 s here).
 import { DEMO_MAX_LENGTH } from './reviews.js';
 
 /** config.json of the demo model; vocab_size comes from the demo tokenizer. */
