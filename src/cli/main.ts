@@ -3,6 +3,7 @@ import { FlagError, parseFlags } from '../config/parse.js';
 import { lineLogger } from '../util/logger.js';
 import { runTraining } from '../train/run.js';
 import { helpText, parseArgv } from './args.js';
+import { doctorCommand } from './doctor.js';
 import { DEMO_CLI_FLAGS, prepareDemo } from '../demo/prepare.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +11,17 @@ import { join } from 'node:path';
 export async function main(argv: string[]): Promise<number> {
   const log = lineLogger();
   try {
+    if (argv[0] === 'doctor') return await doctorCommand(argv.slice(1));
     const args = parseArgv(argv);
     if (args.help || !args.command || args.command === 'help') {
       process.stdout.write(helpText() + '\n');
       return args.help ? 0 : 1; // asked for help: 0; no command (or bare `help`): usage error
     }
     if (args.command !== 'train' && args.command !== 'demo') {
-      throw new FlagError(args.command, `unknown command '${args.command}'; use 'textclf train' or 'textclf demo'`);
+      throw new FlagError(
+        args.command,
+        `unknown command '${args.command}'; use 'textclf train', 'textclf demo' or 'textclf doctor'`,
+      );
     }
     let raw = args.raw;
     if (args.command === 'demo') {

@@ -26,12 +26,17 @@ export function imageList(images: FatbinImage[]): string {
   return images.map(imageName).join(', ');
 }
 
-/** Compute capabilities a GPU may have to run one of these images: "7.5, 8.x, 9.0". */
+/** Compute capabilities that can run one of these images: "7.5, 8.0 or a later 8.x, 9.0". */
 function supportedCaps(images: FatbinImage[]): string {
   const out: string[] = [];
   for (const i of images) {
-    const cap = `${Math.floor(i.sm / 10)}.${i.sm % 10}`;
-    out.push(i.kind === 'ptx' ? `${cap} or newer` : i.archSpecific ? cap : `${cap}${i.sm % 10 === 0 ? '+' : ''}`);
+    const major = Math.floor(i.sm / 10);
+    const cap = `${major}.${i.sm % 10}`;
+    if (i.kind === 'ptx') out.push(`${cap} or newer`);
+    else if (i.archSpecific) out.push(cap);
+    // A plain cubin covers the later minors of its major: list only the lowest one.
+    else if (!images.some((o) => o.kind === 'elf' && !o.archSpecific && Math.floor(o.sm / 10) === major && o.sm < i.sm))
+      out.push(`${cap} or a later ${major}.x`);
   }
   return [...new Set(out)].join(', ');
 }

@@ -37,7 +37,12 @@ export interface CudaProviderInfo {
 
 /** Default loader environment of this process. */
 export function loaderEnv(env: NodeJS.ProcessEnv = process.env): LoaderEnv {
-  return { ldLibraryPath: env.LD_LIBRARY_PATH, cache: readLdCache().cache, systemDirs: systemDirs() };
+  return {
+    ldLibraryPath: env.LD_LIBRARY_PATH,
+    cache: readLdCache().cache,
+    systemDirs: systemDirs(),
+    installDirs: cudaInstallDirs(),
+  };
 }
 
 /** Libraries every Linux process has; not worth listing or resolving. */
@@ -70,7 +75,8 @@ export function inspectCudaProvider(binDir: string, env: LoaderEnv = loaderEnv()
     info.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
     info.indirect = indirectNeeds(info.needed, env);
     for (const l of [...info.needed, ...info.indirect])
-      if (!l.path) info.hints[l.name] = { elsewhere: findElsewhere(l.name, env), otherVersions: otherVersions(l.name, env) };
+      if (!l.path)
+        info.hints[l.name] = { elsewhere: findElsewhere(l.name, env), otherVersions: otherVersions(l.name, env) };
     try {
       info.fatbin = readFatbins(elf);
       info.images = info.fatbin ? baseImages(info.fatbin) : undefined;
@@ -133,9 +139,7 @@ export function cudaInstallDirs(exists: (p: string) => boolean = existsSync): st
 
 function findElsewhere(name: string, env: LoaderEnv): string[] {
   const exists = env.exists ?? existsSync;
-  return cudaInstallDirs(exists)
-    .map((d) => path.join(d, name))
-    .filter((p) => exists(p));
+  return (env.installDirs ?? []).map((d) => path.join(d, name)).filter((p) => exists(p));
 }
 
 /** Same library, other major versions, that the loader does find (libcudart.so.12 when .13 is needed). */

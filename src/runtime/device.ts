@@ -189,7 +189,10 @@ export function cudaError(d: Device, ortMessage: string, bin = ortBinaryDir()): 
         'update the NVIDIA driver (textclf doctor names the minimum), or --device webgpu',
       );
     case 'no-driver':
-      return problem('no usable NVIDIA GPU or driver was found', 'a runner with an NVIDIA GPU and driver, or --device webgpu');
+      return problem(
+        'no usable NVIDIA GPU or driver was found',
+        'a runner with an NVIDIA GPU and driver, or --device webgpu',
+      );
     default: {
       const missing = findMissingCudaLibs(ortMessage, bin);
       const what = missing.length

@@ -3,14 +3,7 @@
 import { imageName } from './fatbin.js';
 import { deviceName, type DeviceProblem } from './device.js';
 import type { NvidiaGpu } from './nvidia-smi.js';
-import {
-  cpuFacts,
-  defaultSources,
-  gatherCuda,
-  gatherWebgpu,
-  type CpuFacts,
-  type FactSources,
-} from './prepare.js';
+import { cpuFacts, defaultSources, gatherCuda, gatherWebgpu, type CpuFacts, type FactSources } from './prepare.js';
 import { decideDevice } from './select.js';
 import type { WebgpuAdapter } from './webgpu.js';
 

@@ -71,7 +71,12 @@ export class ElfFile {
       });
       if (shstrndx >= shnum) throw new ElfError(`${path}: bad section-name table index ${shstrndx}`);
       const names = this.sectionBytes(raw[shstrndx]);
-      this.sections = raw.map((s) => ({ name: cString(names, s.nameOff), type: s.type, offset: s.offset, size: s.size }));
+      this.sections = raw.map((s) => ({
+        name: cString(names, s.nameOff),
+        type: s.type,
+        offset: s.offset,
+        size: s.size,
+      }));
       this.links = raw.map((s) => s.link);
     } catch (e) {
       closeSync(this.fd);

@@ -61,7 +61,7 @@ export function readFatbins(elf: ElfFile): FatbinSummary | undefined {
     if (headerSize < 16 || bodyEnd > end)
       throw new FatbinError(`${elf.path}: fat binary at 0x${pos.toString(16)} overruns .nv_fatbin`);
     const seen = new Set<string>();
-    for (let e = pos + headerSize; e + 32 <= bodyEnd; ) {
+    for (let e = pos + headerSize; e + 32 <= bodyEnd;) {
       const eh = elf.read(e, 48);
       const kind = eh.readUInt16LE(0);
       const entryHeader = eh.readUInt32LE(4);

@@ -22,6 +22,8 @@ export interface LoaderEnv {
   ldLibraryPath?: string;
   cache: LdCache;
   systemDirs: string[];
+  /** Directories CUDA installers use that the loader does not search (for hints only). */
+  installDirs?: string[];
   exists?: (p: string) => boolean;
 }
 

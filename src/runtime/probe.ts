@@ -27,7 +27,11 @@ export async function probeDevice(d: Device): Promise<ProbeResult> {
       const out = await s.run({ x: tensor('float32', Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]) });
       const y = Array.from(out.y.data as Float32Array);
       if (y.some((v, i) => v !== EXPECTED[i]))
-        return { ok: false, ms: Date.now() - t0, ortMessage: `wrong result ${JSON.stringify(y)}, expected ${JSON.stringify(EXPECTED)}` };
+        return {
+          ok: false,
+          ms: Date.now() - t0,
+          ortMessage: `wrong result ${JSON.stringify(y)}, expected ${JSON.stringify(EXPECTED)}`,
+        };
     } finally {
       await s.release();
     }

@@ -11,8 +11,7 @@ import { deviceName, DeviceUnavailableError, type Device, type DeviceProblem, ty
 import { describeAdapter, type WebgpuAdapter } from './webgpu.js';
 
 export type WebgpuVerdict =
-  | { ok: true; adapter?: WebgpuAdapter; detail?: string }
-  | { ok: false; problems: DeviceProblem[] };
+  { ok: true; adapter?: WebgpuAdapter; detail?: string } | { ok: false; problems: DeviceProblem[] };
 
 export interface DeviceFacts {
   cuda?: CudaVerdict;
@@ -43,7 +42,9 @@ export function factsNeeded(ask: DeviceAsk, facts: DeviceFacts): ('cuda' | 'webg
 }
 
 function webgpuLine(w: WebgpuVerdict & { ok: true }): string {
-  return w.adapter ? `WebGPU adapter ${describeAdapter(w.adapter)}` : `WebGPU (${w.detail ?? 'adapter details unavailable'})`;
+  return w.adapter
+    ? `WebGPU adapter ${describeAdapter(w.adapter)}`
+    : `WebGPU (${w.detail ?? 'adapter details unavailable'})`;
 }
 
 function unavailable(what: string, problems: DeviceProblem[], extra: string[]): DeviceUnavailableError {
@@ -104,12 +105,12 @@ export function decideDevice(ask: DeviceAsk, facts: DeviceFacts): DeviceChoice {
     };
   }
   const extra: string[] = [];
-  if (w?.ok)
-    extra.push(
-      `This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`,
-    );
+  if (w?.ok) extra.push(`This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`);
   else if (w && r.kind === 'auto') extra.push(`WebGPU cannot run either: ${w.problems[0].message}.`);
   extra.push(FALLBACK_HINT);
-  const what = r.kind === 'auto' ? `${label} needs a GPU, and CUDA cannot run` : `device ${deviceName(r)} cannot run on this machine`;
+  const what =
+    r.kind === 'auto'
+      ? `${label} needs a GPU, and CUDA cannot run`
+      : `device ${deviceName(r)} cannot run on this machine`;
   throw unavailable(what, c.problems, extra);
 }

@@ -106,7 +106,11 @@ export function queryWebgpuAdapters(
 
 /** "mesa llvmpipe: Mesa 25.0.7 (software, fallback adapter, shader-f16)" */
 export function describeAdapter(a: WebgpuAdapter): string {
-  const tags = [a.architecture, a.isFallbackAdapter ? 'fallback adapter' : '', a.shaderF16 ? 'shader-f16' : 'no shader-f16']
+  const tags = [
+    a.architecture,
+    a.isFallbackAdapter ? 'fallback adapter' : '',
+    a.shaderF16 ? 'shader-f16' : 'no shader-f16',
+  ]
     .filter(Boolean)
     .join(', ');
   return `${a.vendor ? `${a.vendor} ` : ''}${a.description || a.device} (${tags})`;

@@ -18,6 +18,7 @@ import { loadSplits, locateSplits } from './load-data.js';
 import type { EpochRecord, EvalMetrics, MetricsEvent, MetricsFile } from '../metrics/types.js';
 import { Progress } from './progress.js';
 import { Runner } from '../engine/runner.js';
+import { prepareDevice } from '../runtime/prepare.js';
 import { Trainer, type Position } from './trainer.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
@@ -48,6 +49,7 @@ export interface RunResult {
 export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunResult> {
   const { log } = opts;
   const startedAt = new Date();
+  const { device } = await prepareDevice({ device: String(flags.device ?? 'auto'), gpus: Number(flags.gpus), allowCpuFallback: flags.allow_cpu_fallback === true, log }); // prettier-ignore
   const outputDir = resolve(String(flags.output_dir));
   const ckptRoot = join(outputDir, 'checkpoints');
   mkdirSync(ckptRoot, { recursive: true });
@@ -94,7 +96,7 @@ export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunRe
     maxGradNorm: Number(flags.max_grad_norm),
     accumulate,
     loop: stepsPerRun > 1,
-    device: gpus > 0 ? 'cuda:0' : 'cpu',
+    device,
     threads: Number(flags.threads),
     params: weights.values,
   });
