@@ -49,7 +49,12 @@ export interface RunResult {
 export async function runTraining(flags: Flags, opts: RunOptions): Promise<RunResult> {
   const { log } = opts;
   const startedAt = new Date();
-  const { device } = await prepareDevice({ device: String(flags.device ?? 'auto'), gpus: Number(flags.gpus), allowCpuFallback: flags.allow_cpu_fallback === true, log }); // prettier-ignore
+  const { device } = await prepareDevice({
+    device: String(flags.device ?? 'auto'),
+    gpus: Number(flags.gpus),
+    allowCpuFallback: flags.allow_cpu_fallback === true,
+    log,
+  });
   const outputDir = resolve(String(flags.output_dir));
   const ckptRoot = join(outputDir, 'checkpoints');
   mkdirSync(ckptRoot, { recursive: true });
