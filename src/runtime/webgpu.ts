@@ -83,14 +83,15 @@ export function queryWebgpuAdapters(
       (err, stdout, stderr) => {
         if (err) {
           const e = err as Error & { killed?: boolean };
-          const detail = (stderr || e.message)
+          const lines = (stderr || e.message)
             .split('\n')
             .map((l) => l.trim())
-            .filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('at '));
+            .filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('at ') && !l.startsWith('Node.js v'));
+          const detail = lines.filter((l) => /^\w*Error\b/.test(l)).pop() ?? lines.pop();
           resolve({
             error: e.killed
               ? `Dawn did not list adapters within ${timeout / 1000} s`
-              : `Dawn could not list adapters: ${detail[detail.length - 1] ?? 'no output'}`,
+              : `Dawn could not list adapters: ${detail ?? 'no output'}`,
           });
           return;
         }
