@@ -56,14 +56,14 @@ describe('textclf doctor', () => {
   test('text: one line per device, adapter details, the fixes', async () => {
     let text = '';
     expect(await doctorCommand([], (s) => (text += s))).toBe(0);
-    expect(text).toMatch(/^platform   linux\/x64$/m);
-    expect(text).toMatch(/^cpu        works: \d+ cores, \d+ usable threads/m);
-    expect(text).toMatch(/^webgpu     works: ONNX Runtime's WebGPU EP ran a test session in \d+ ms$/m);
-    expect(text).toMatch(/^ {2}adapter  mesa software: llvmpipe: Mesa 25\./m);
+    expect(text).toMatch(/^platform {3}linux\/x64$/m);
+    expect(text).toMatch(/^cpu {8}works: \d+ cores, \d+ usable threads/m);
+    expect(text).toMatch(/^webgpu {5}works: ONNX Runtime's WebGPU EP ran a test session in \d+ ms$/m);
+    expect(text).toMatch(/^ {2}adapter {2}mesa software: llvmpipe: Mesa 25\./m);
     expect(text).toMatch(/^ {11}fallback adapter: yes, shader-f16: yes, maxBufferSize \d+/m);
-    expect(text).toMatch(/^cuda       unavailable: nvidia-smi is not installed/m);
+    expect(text).toMatch(/^cuda {7}unavailable: nvidia-smi is not installed/m);
     expect(text).toMatch(/^ {2}fix {6}a runner with an NVIDIA GPU and its driver, or --device webgpu/m);
-    expect(text).toMatch(/^auto       webgpu: /m);
+    expect(text).toMatch(/^auto {7}webgpu: /m);
   });
 
   test('exit 1 when no device runs; 2 on an unknown argument', async () => {
