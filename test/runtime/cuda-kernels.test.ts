@@ -73,7 +73,7 @@ describe('CUDA kernel placement', () => {
   });
 
   test('CUDA kernel matching follows ORT: schema version at the opset, exact or a closed range, the type', () => {
-    expect(CUDA_KERNEL_SOURCE).toMatch(/^microsoft\/onnxruntime@[0-9a-f]{40}/);
+    expect(CUDA_KERNEL_SOURCE).toMatch(/^microsoft\/onnxruntime main@[0-9a-f]{40}/);
     expect(CUDA_KERNELS.length).toBeGreaterThan(300);
     expect(schemaVersion('Loop', 17)).toBe(16);
     expect(schemaVersion('ReduceSum', 17)).toBe(13);
