@@ -1,6 +1,7 @@
 // WebGPU on this machine's software adapter (Mesa lavapipe, installed by .ci/run): Dawn lists the
 // adapter, ONNX Runtime's WebGPU EP opens a real session and runs a graph, and a train step on
 // webgpu gives the CPU's losses. lavapipe is ~100x slower than the CPU EP: tiny graphs only.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,24 @@ describe('WebGPU on lavapipe', () => {
   test("ONNX Runtime's WebGPU EP opens a session and computes the probe graph's known answer", async () => {
     const r = await probeDevice({ kind: 'webgpu' });
     expect(r).toMatchObject({ ok: true });
+  });
+
+  test('the probe really uses the adapter: with no Vulkan driver visible it fails with ORT\'s "no adapter" error', () => {
+    // A fresh process (Dawn picks its adapter once per process), Vulkan's loader pointed at no driver.
+    const script = `import { probeDevice } from ${JSON.stringify(new URL('../../src/runtime/probe.ts', import.meta.url).pathname)};
+      console.log(JSON.stringify(await probeDevice({ kind: 'webgpu' })));`;
+    const run = (env: NodeJS.ProcessEnv) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          encoding: 'utf8',
+          env: { ...process.env, NODE_OPTIONS: '', ...env },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim(),
+      ) as { ok: boolean; ortMessage?: string };
+    expect(run({}).ok).toBe(true);
+    const none = run({ VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' });
+    expect(none.ok).toBe(false);
+    expect(none.ortMessage).toMatch(/Failed to get a WebGPU adapter: No supported adapters/);
   });
 
   test('a train step on webgpu gives the CPU losses (3 SGD steps of a tiny MLP)', async () => {
