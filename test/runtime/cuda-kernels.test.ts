@@ -83,6 +83,9 @@ describe('CUDA kernel placement', () => {
     // An open-ended registration matches only its own version (VerifyVersion): Add 14+ serves 14, not 13.
     expect(cudaKernelFor('Add', 13, 'int16').wrongType?.map((k) => k[2])).toEqual([13]);
     expect(cudaKernelFor('Add', 14, 'int16').kernel).toBeDefined();
+    // Equal is registered open-ended from 13; Equal-19 is a new schema that registration does not serve.
+    expect(cudaKernelFor('Equal', 18, 'float32').kernel?.slice(2, 4)).toEqual([13, null]);
+    expect(cudaKernelFor('Equal', 19, 'float32')).toEqual({ since: 19 });
     expect(float16CudaKernel('MatMul', 17)).toBe('yes');
     expect(float16CudaKernel('Erf', 17)).toBe('yes');
     expect(float16CudaKernel('Reshape', 17)).toBe('untyped');

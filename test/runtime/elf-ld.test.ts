@@ -79,8 +79,11 @@ describe('fat binaries', () => {
       'sm_90ax4',
       'sm_120ax3',
     ]);
-    // The one-architecture fat binary does not shrink the list.
     expect(baseImages(s).map(imageName).join(';')).toBe('sm_60;sm_70;sm_75;sm_80;sm_86;sm_89;sm_90a;sm_120a');
+    // A few one-architecture fat binaries (Hopper-only kernels) do not add to the provider's list.
+    const c121 = withElf(writeElf(join(root, 'fb121.so'), { fatbins: providerFatbins(ARCH_LISTS.c121) }), readFatbins)!;
+    expect(c121.images.map(imageName).join(';')).toBe('sm_75;sm_80;sm_90;sm_90a');
+    expect(baseImages(c121).map(imageName).join(';')).toBe('sm_75;sm_80;sm_90');
   });
 
   test('no .nv_fatbin section: undefined; an entry running past its fat binary: an error', () => {
