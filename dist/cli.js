@@ -6875,14 +6875,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path9 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path12 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path9 && path9[0] !== "/") {
-          path9 = `/${path9}`;
+        if (path12 && path12[0] !== "/") {
+          path12 = `/${path12}`;
         }
-        return new URL(`${origin}${path9}`);
+        return new URL(`${origin}${path12}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -7333,39 +7333,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path12, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path9);
+        debuglog("sending request to %s %s/%s", method, origin, path12);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path12, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path9,
+          path12,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path12, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path9);
+        debuglog("trailers received from %s %s/%s", method, origin, path12);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path12, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path9,
+          path12,
           error.message
         );
       });
@@ -7414,9 +7414,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path9, origin }
+            request: { method, path: path12, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path9);
+          debuglog("sending request to %s %s/%s", method, origin, path12);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -7479,7 +7479,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path9,
+        path: path12,
         method,
         body,
         headers: headers2,
@@ -7494,11 +7494,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path9 !== "string") {
+        if (typeof path12 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path9[0] !== "/" && !(path9.startsWith("http://") || path9.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path12[0] !== "/" && !(path12.startsWith("http://") || path12.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path9)) {
+        } else if (invalidPathRegex.test(path12)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7564,7 +7564,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path9, query) : path9;
+        this.path = query ? buildURL(path12, query) : path12;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -12257,7 +12257,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path9, host, upgrade, blocking, reset } = request;
+      const { method, path: path12, host, upgrade, blocking, reset } = request;
       let { body, headers: headers2, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util2.isFormDataLike(body)) {
@@ -12338,7 +12338,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header3 = `${method} ${path9} HTTP/1.1\r
+      let header3 = `${method} ${path12} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header3 += `host: ${host}\r
@@ -12867,7 +12867,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path9, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path12, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util2.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -12964,7 +12964,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers2[HTTP2_HEADER_PATH] = path9;
+      headers2[HTTP2_HEADER_PATH] = path12;
       headers2[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -13317,9 +13317,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers2, resume, statusText);
         }
         const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path9 = search ? `${pathname}${search}` : pathname;
+        const path12 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path9;
+        this.opts.path = path12;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -14558,10 +14558,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path9 = "/",
+          path: path12 = "/",
           headers: headers2 = {}
         } = opts;
-        opts.path = origin + path9;
+        opts.path = origin + path12;
         if (!("host" in headers2) && !("Host" in headers2)) {
           const { host } = new URL2(origin);
           headers2.host = host;
@@ -16533,20 +16533,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl2(path9) {
-      if (typeof path9 !== "string") {
-        return path9;
+    function safeUrl2(path12) {
+      if (typeof path12 !== "string") {
+        return path12;
       }
-      const pathSegments = path9.split("?");
+      const pathSegments = path12.split("?");
       if (pathSegments.length !== 2) {
-        return path9;
+        return path12;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path9, method, body, headers: headers2 }) {
-      const pathMatch = matchValue(mockDispatch2.path, path9);
+    function matchKey(mockDispatch2, { path: path12, method, body, headers: headers2 }) {
+      const pathMatch = matchValue(mockDispatch2.path, path12);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers2);
@@ -16568,7 +16568,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl2(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path9 }) => matchValue(safeUrl2(path9), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path12 }) => matchValue(safeUrl2(path12), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16606,9 +16606,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path9, method, body, headers: headers2, query } = opts;
+      const { path: path12, method, body, headers: headers2, query } = opts;
       return {
-        path: path9,
+        path: path12,
         method,
         body,
         headers: headers2,
@@ -17071,10 +17071,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path9, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path12, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path9,
+            Path: path12,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -21953,9 +21953,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path9) {
-      for (let i = 0; i < path9.length; ++i) {
-        const code = path9.charCodeAt(i);
+    function validateCookiePath(path12) {
+      for (let i = 0; i < path12.length; ++i) {
+        const code = path12.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -24875,11 +24875,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path9 = opts.path;
+          let path12 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path9 = `/${path9}`;
+            path12 = `/${path12}`;
           }
-          url2 = new URL(util2.parseOrigin(url2).origin + path9);
+          url2 = new URL(util2.parseOrigin(url2).origin + path12);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -30101,9 +30101,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path9, options2) {
+    function openPromise(path12, options2) {
       return new Promise((resolve8, reject) => {
-        open4(path9, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open4(path12, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve8(zipfile);
         });
@@ -30133,7 +30133,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open4(path9, options2, callback) {
+    function open4(path12, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -30145,7 +30145,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs9.open(path9, "r", function(err, fd) {
+      fs9.open(path12, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
           if (err2) fs9.close(fd, defaultCallback);
@@ -31268,9 +31268,9 @@ var FLAGS = [
     name: "allow_cpu_fallback",
     type: "bool",
     default: false,
-    group: "github",
-    scope: actionOnly,
-    help: "Train on CPU with a warning when gpus > 0 but CUDA is unusable"
+    group: "runtime",
+    scope: noChat,
+    help: "When the requested GPU (CUDA or WebGPU) cannot run, train on the CPU with a warning instead of failing"
   }),
   // github: PR comments, ChatOps, gates, sweeps (action only)
   f({
@@ -32182,22 +32182,22 @@ function toModelBytes(g, opts = {}) {
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 var serial = 0;
-function replaceFileAtomic(path9, write) {
-  mkdirSync(dirname(path9), { recursive: true });
-  const tmp = join(dirname(path9), `.${basename(path9)}.${process.pid}-${serial++}.tmp`);
+function replaceFileAtomic(path12, write) {
+  mkdirSync(dirname(path12), { recursive: true });
+  const tmp = join(dirname(path12), `.${basename(path12)}.${process.pid}-${serial++}.tmp`);
   try {
     write(tmp);
-    renameSync(tmp, path9);
+    renameSync(tmp, path12);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
 }
-function writeFileAtomic(path9, data) {
-  replaceFileAtomic(path9, (tmp) => writeFileSync(tmp, data));
+function writeFileAtomic(path12, data) {
+  replaceFileAtomic(path12, (tmp) => writeFileSync(tmp, data));
 }
-function writeJsonAtomic(path9, value) {
-  writeFileAtomic(path9, `${JSON.stringify(value, null, 2)}
+function writeJsonAtomic(path12, value) {
+  writeFileAtomic(path12, `${JSON.stringify(value, null, 2)}
 `);
 }
 
@@ -32226,17 +32226,17 @@ function halfToFloat(h) {
   if (e === 31) return f2 ? NaN : s * Infinity;
   return s * (1 + f2 / 1024) * 2 ** (e - 15);
 }
-function readSafetensors(path9) {
-  const name = basename2(path9);
+function readSafetensors(path12) {
+  const name = basename2(path12);
   const bad = (what) => new ModelError(
-    path9,
+    path12,
     `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`
   );
   let buf;
   try {
-    buf = readFileSync(path9);
+    buf = readFileSync(path12);
   } catch (e) {
-    throw new ModelError(path9, `${name}: cannot read ${path9}: ${e.message}`);
+    throw new ModelError(path12, `${name}: cannot read ${path12}: ${e.message}`);
   }
   if (buf.length < 8) throw bad(`it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
@@ -32266,7 +32266,7 @@ function readSafetensors(path9) {
     if (!m || typeof m !== "object") throw bad(`entry '${key}' is not an object`);
     if (typeof m.dtype !== "string" || !(m.dtype in BYTES)) {
       throw new ModelError(
-        path9,
+        path12,
         `${name}: tensor '${key}' has dtype ${JSON.stringify(m.dtype)}; supported are ${Object.keys(BYTES).join(", ")}. Convert the weights to float32 (model.float().save_pretrained(...)).`
       );
     }
@@ -32324,7 +32324,7 @@ function decode(dtype, shape, bytes2, mayView) {
 function writeAll(fd, bytes2) {
   for (let done = 0; done < bytes2.length; ) done += writeSync(fd, bytes2, done, bytes2.length - done);
 }
-function writeSafetensors(path9, tensors, metadata) {
+function writeSafetensors(path12, tensors, metadata) {
   const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(
     ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
   );
@@ -32334,8 +32334,8 @@ function writeSafetensors(path9, tensors, metadata) {
   for (const [key, t] of entries) {
     if (numElements(t.shape) !== t.data.length)
       throw new ModelError(
-        path9,
-        `${basename2(path9)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
+        path12,
+        `${basename2(path12)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
       );
     const size = t.data.byteLength;
     header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size] };
@@ -32345,7 +32345,7 @@ function writeSafetensors(path9, tensors, metadata) {
   json += " ".repeat((8 - Buffer.byteLength(json) % 8) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  replaceFileAtomic(path9, (tmp) => {
+  replaceFileAtomic(path12, (tmp) => {
     const fd = openSync(tmp, "w");
     try {
       writeAll(fd, head);
@@ -35609,17 +35609,17 @@ var TextTokenizer = class {
 
 // src/util/json-file.ts
 import { readFileSync as readFileSync2 } from "node:fs";
-function readJsonFile(path9, fail2, hint = "") {
+function readJsonFile(path12, fail2, hint = "") {
   let text;
   try {
-    text = readFileSync2(path9, "utf8");
+    text = readFileSync2(path12, "utf8");
   } catch (e) {
-    throw fail2(`${path9}: cannot read (${e.code ?? e.message})${hint}`);
+    throw fail2(`${path12}: cannot read (${e.code ?? e.message})${hint}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw fail2(`${path9}: invalid JSON (${e.message})${hint}`);
+    throw fail2(`${path12}: invalid JSON (${e.message})${hint}`);
   }
 }
 
@@ -35938,10 +35938,10 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false)
 import { appendFileSync, mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { dirname as dirname3 } from "node:path";
 var JsonlWriter = class {
-  constructor(path9, append = false) {
-    this.path = path9;
-    mkdirSync3(dirname3(path9), { recursive: true });
-    if (!append) writeFileSync3(path9, "");
+  constructor(path12, append = false) {
+    this.path = path12;
+    mkdirSync3(dirname3(path12), { recursive: true });
+    if (!append) writeFileSync3(path12, "");
   }
   path;
   write(obj) {
@@ -36329,6 +36329,7 @@ function header(m, opts) {
     ["Labels", m.labels.map(md).join(", ")],
     ["Device", md(r.device)]
   ];
+  if (r.deviceReason) rows.push(["Why this device", md(r.deviceReason)]);
   for (const g of r.gpu ?? []) {
     const mem = g.memoryMiB !== void 0 ? `, ${g.memoryMiB} MiB` : "";
     const drv = g.driver ? `, driver ${md(g.driver)}` : "";
@@ -36669,9 +36670,9 @@ async function finishRun(p, fit, opts) {
   }
   const files = [join6(p.outputDir, "metrics.json"), fit.metricsJsonl];
   if (flags.predictions_file && predictions.length) {
-    const path9 = resolve2(flags.predictions_file);
-    writePredictions(path9, predictions, labels);
-    files.push(path9);
+    const path12 = resolve2(flags.predictions_file);
+    writePredictions(path12, predictions, labels);
+    files.push(path12);
   }
   const metrics = {
     version: 1,
@@ -36681,6 +36682,14 @@ async function finishRun(p, fit, opts) {
       datastore: p.splitFiles.datastore,
       flags: opts.recordedFlags,
       device: runner.deviceName,
+      deviceReason: p.device.reason,
+      ...p.device.facts.cuda?.smi.gpus?.length ? {
+        gpu: p.device.facts.cuda.smi.gpus.map((g) => ({
+          name: g.name,
+          memoryMiB: g.memoryMiB,
+          driver: g.driver
+        }))
+      } : {},
       startedAt: p.startedAt.toISOString(),
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
       wallSeconds: (Date.now() - p.startedAt.getTime()) / 1e3,
@@ -36706,7 +36715,7 @@ async function finishRun(p, fit, opts) {
   }
   return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files };
 }
-function writePredictions(path9, preds, labels) {
+function writePredictions(path12, preds, labels) {
   const q = csvField;
   const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
   for (const p of preds) {
@@ -36719,7 +36728,7 @@ function writePredictions(path9, preds, labels) {
       ].join(",")
     );
   }
-  writeFileAtomic(path9, lines.join("\n") + "\n");
+  writeFileAtomic(path12, lines.join("\n") + "\n");
 }
 
 // src/train/prepare.ts
@@ -36748,16 +36757,432 @@ function tensor(dtype, data, dims) {
 }
 
 // src/runtime/device.ts
-import { execFileSync } from "node:child_process";
-import { existsSync as existsSync3, readdirSync as readdirSync2 } from "node:fs";
 import { createRequire } from "node:module";
+import { readdirSync as readdirSync3 } from "node:fs";
+import path4 from "node:path";
+
+// src/runtime/cuda-provider.ts
+import { existsSync as existsSync4, readdirSync as readdirSync2 } from "node:fs";
+import path3 from "node:path";
+
+// src/runtime/elf.ts
+import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
+var ElfError = class extends Error {
+  name = "ElfError";
+};
+var SHT_DYNAMIC = 6;
+var SHT_NOBITS = 8;
+var DT_NULL = 0;
+var DT_NEEDED = 1;
+var DT_STRTAB = 5;
+var DT_SONAME = 14;
+var DT_RPATH = 15;
+var DT_RUNPATH = 29;
+var ElfFile = class {
+  constructor(path12) {
+    this.path = path12;
+    this.fd = openSync2(path12, "r");
+    try {
+      this.size = fstatSync(this.fd).size;
+      const h = this.read(0, 64);
+      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path12} is not an ELF file`);
+      if (h[4] !== 2) throw new ElfError(`${path12} is a 32-bit ELF file; only 64-bit libraries are supported`);
+      if (h[5] !== 1) throw new ElfError(`${path12} is a big-endian ELF file; only little-endian is supported`);
+      this.machine = h.readUInt16LE(18);
+      const shoff = Number(h.readBigUInt64LE(40));
+      const shentsize = h.readUInt16LE(58);
+      const shnum = h.readUInt16LE(60);
+      const shstrndx = h.readUInt16LE(62);
+      if (shoff === 0 || shnum === 0) throw new ElfError(`${path12} has no section headers (stripped of them?)`);
+      if (shentsize < 64 || shoff + shentsize * shnum > this.size)
+        throw new ElfError(`${path12}: section header table lies outside the file (truncated download?)`);
+      const table2 = this.read(shoff, shentsize * shnum);
+      const raw = Array.from({ length: shnum }, (_, i) => {
+        const o = i * shentsize;
+        return {
+          nameOff: table2.readUInt32LE(o),
+          type: table2.readUInt32LE(o + 4),
+          offset: Number(table2.readBigUInt64LE(o + 24)),
+          size: Number(table2.readBigUInt64LE(o + 32)),
+          link: table2.readUInt32LE(o + 40)
+        };
+      });
+      if (shstrndx >= shnum) throw new ElfError(`${path12}: bad section-name table index ${shstrndx}`);
+      const names = this.sectionBytes(raw[shstrndx]);
+      this.sections = raw.map((s) => ({
+        name: cString(names, s.nameOff),
+        type: s.type,
+        offset: s.offset,
+        size: s.size
+      }));
+      this.links = raw.map((s) => s.link);
+    } catch (e) {
+      closeSync2(this.fd);
+      throw e;
+    }
+  }
+  path;
+  fd;
+  size;
+  sections;
+  machine;
+  /** sh_link of each section (the dynamic section's string table). */
+  links;
+  /** Reads `length` bytes at `offset` (fewer at the end of the file). */
+  read(offset, length) {
+    const b = Buffer.alloc(Math.max(0, Math.min(length, this.size - offset)));
+    let done = 0;
+    while (done < b.length) {
+      const n = readSync(this.fd, b, done, b.length - done, offset + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return b.subarray(0, done);
+  }
+  section(name) {
+    return this.sections.find((s) => s.name === name);
+  }
+  sectionBytes(s) {
+    if (s.type === SHT_NOBITS) return Buffer.alloc(0);
+    if (s.offset + s.size > this.size) throw new ElfError(`${this.path}: a section lies outside the file (truncated?)`);
+    return this.read(s.offset, s.size);
+  }
+  /** The dynamic section's library entries; strings come from the section it links to (.dynstr). */
+  dynamic() {
+    const i = this.sections.findIndex((s) => s.type === SHT_DYNAMIC);
+    if (i < 0) return { needed: [] };
+    const dyn = this.sectionBytes(this.sections[i]);
+    const strtab = this.sections[this.links[i]];
+    if (!strtab) throw new ElfError(`${this.path}: the dynamic section names no string table`);
+    const strs = this.sectionBytes(strtab);
+    const out = { needed: [] };
+    for (let o = 0; o + 16 <= dyn.length; o += 16) {
+      const tag = Number(dyn.readBigInt64LE(o));
+      const val = Number(dyn.readBigUInt64LE(o + 8));
+      if (tag === DT_NULL) break;
+      if (tag === DT_STRTAB) continue;
+      if (tag === DT_NEEDED) out.needed.push(cString(strs, val));
+      else if (tag === DT_RUNPATH) out.runpath = splitPath(cString(strs, val));
+      else if (tag === DT_RPATH) out.rpath = splitPath(cString(strs, val));
+      else if (tag === DT_SONAME) out.soname = cString(strs, val);
+    }
+    return out;
+  }
+  close() {
+    closeSync2(this.fd);
+  }
+};
+function cString(b, off) {
+  if (off >= b.length) throw new ElfError(`string offset ${off} lies outside its table (${b.length} bytes)`);
+  const end = b.indexOf(0, off);
+  return b.toString("utf8", off, end < 0 ? b.length : end);
+}
+function splitPath(s) {
+  return s.split(":").filter(Boolean);
+}
+
+// src/runtime/fatbin.ts
+var FATBIN_MAGIC = 3126193488;
+var FATBIN_KIND_PTX = 1;
+var FATBIN_KIND_ELF = 2;
+var FATBIN_FLAG_ARCH_SPECIFIC = 0x100000n;
+var FatbinError = class extends Error {
+  name = "FatbinError";
+};
+function imageName(i) {
+  return `${i.kind === "ptx" ? "compute" : "sm"}_${i.sm}${i.archSpecific ? "a" : ""}`;
+}
+function readFatbins(elf) {
+  const sec = elf.section(".nv_fatbin");
+  if (!sec) return void 0;
+  const end = sec.offset + sec.size;
+  if (end > elf.size) throw new FatbinError(`${elf.path}: .nv_fatbin lies outside the file (truncated?)`);
+  const counts = /* @__PURE__ */ new Map();
+  let fatbins = 0;
+  let pos = sec.offset;
+  while (pos + 16 <= end) {
+    const h = elf.read(pos, 16);
+    if (h.readUInt32LE(0) !== FATBIN_MAGIC) {
+      const next = findMagic(elf, pos + 8, end);
+      if (next < 0) break;
+      pos = next;
+      continue;
+    }
+    const headerSize = h.readUInt16LE(6);
+    const bodySize = Number(h.readBigUInt64LE(8));
+    const bodyEnd = pos + headerSize + bodySize;
+    if (headerSize < 16 || bodyEnd > end)
+      throw new FatbinError(`${elf.path}: fat binary at 0x${pos.toString(16)} overruns .nv_fatbin`);
+    const seen = /* @__PURE__ */ new Set();
+    for (let e = pos + headerSize; e + 32 <= bodyEnd; ) {
+      const eh = elf.read(e, 48);
+      const kind = eh.readUInt16LE(0);
+      const entryHeader = eh.readUInt32LE(4);
+      const payload = Number(eh.readBigUInt64LE(8));
+      if (entryHeader < 32 || e + entryHeader + payload > bodyEnd)
+        throw new FatbinError(`${elf.path}: fat binary entry at 0x${e.toString(16)} overruns its fat binary`);
+      if (kind === FATBIN_KIND_PTX || kind === FATBIN_KIND_ELF) {
+        const flags = eh.length >= 48 ? eh.readBigUInt64LE(40) : 0n;
+        const img = {
+          kind: kind === FATBIN_KIND_PTX ? "ptx" : "elf",
+          sm: eh.readUInt32LE(28),
+          archSpecific: (flags & FATBIN_FLAG_ARCH_SPECIFIC) !== 0n
+        };
+        const key = imageName(img);
+        if (!seen.has(key)) {
+          seen.add(key);
+          const c = counts.get(key);
+          if (c) c.count++;
+          else counts.set(key, { ...img, count: 1 });
+        }
+      }
+      e += entryHeader + payload;
+    }
+    fatbins++;
+    pos = bodyEnd;
+  }
+  const images = [...counts.values()].sort((a, b) => a.sm - b.sm || a.kind.localeCompare(b.kind));
+  return { fatbins, images };
+}
+function findMagic(elf, from, end) {
+  const chunk2 = 1 << 16;
+  for (let p = from - from % 8; p < end; p += chunk2) {
+    const b = elf.read(p, Math.min(chunk2, end - p));
+    for (let o = 0; o + 4 <= b.length; o += 8) if (b.readUInt32LE(o) === FATBIN_MAGIC) return p + o;
+  }
+  return -1;
+}
+function baseImages(s) {
+  return s.images.filter((i) => i.count * 2 >= s.fatbins).map(({ kind, sm, archSpecific }) => ({ kind, sm, archSpecific }));
+}
+function imageFor(images, cc) {
+  const [major, minor] = cc.split(".").map(Number);
+  const sm = major * 10 + minor;
+  const cubins = images.filter((i) => i.kind === "elf" && Math.floor(i.sm / 10) === major && (i.archSpecific ? i.sm === sm : i.sm <= sm)).sort((a, b) => b.sm - a.sm);
+  if (cubins.length) return cubins[0];
+  return images.filter((i) => i.kind === "ptx" && i.sm <= sm).sort((a, b) => b.sm - a.sm)[0];
+}
+
+// src/runtime/ld-cache.ts
+import { readFileSync as readFileSync3 } from "node:fs";
+var OLD_MAGIC = "ld.so-1.7.0";
+var NEW_MAGIC = "glibc-ld.so.cache1.1";
+var FLAG_TYPE_MASK = 255;
+var FLAG_ELF_LIBC6 = 3;
+var FLAG_REQUIRED_MASK = 3840;
+var ARCH_FLAGS = { x64: 768, arm64: 2560 };
+var LdCacheError = class extends Error {
+  name = "LdCacheError";
+};
+function parseLdCache(buf, arch3 = process.arch) {
+  let base = 0;
+  if (buf.toString("latin1", 0, OLD_MAGIC.length) === OLD_MAGIC) {
+    const nOld = buf.readUInt32LE(12);
+    base = 16 + nOld * 12;
+    base = base + 7 & ~7;
+  }
+  if (buf.toString("latin1", base, base + NEW_MAGIC.length) !== NEW_MAGIC)
+    throw new LdCacheError(`not a glibc ld.so.cache (no "${NEW_MAGIC}" header)`);
+  const nlibs = buf.readUInt32LE(base + 20);
+  const entries = base + 48;
+  if (entries + nlibs * 24 > buf.length) throw new LdCacheError(`ld.so.cache is truncated (${nlibs} entries)`);
+  const want = ARCH_FLAGS[arch3];
+  const str = (off) => {
+    const at2 = base + off;
+    if (at2 >= buf.length) throw new LdCacheError(`ld.so.cache string offset ${off} lies outside the file`);
+    const end = buf.indexOf(0, at2);
+    return buf.toString("utf8", at2, end < 0 ? buf.length : end);
+  };
+  const out = /* @__PURE__ */ new Map();
+  const viaHwcaps = /* @__PURE__ */ new Set();
+  for (let i = 0; i < nlibs; i++) {
+    const o = entries + i * 24;
+    const flags = buf.readInt32LE(o);
+    if ((flags & FLAG_TYPE_MASK) !== FLAG_ELF_LIBC6) continue;
+    if (want !== void 0 && (flags & FLAG_REQUIRED_MASK) !== want) continue;
+    const name = str(buf.readUInt32LE(o + 4));
+    const hwcaps = buf.readBigUInt64LE(o + 16) !== 0n;
+    if (out.has(name) && (hwcaps || !viaHwcaps.has(name))) continue;
+    out.set(name, str(buf.readUInt32LE(o + 8)));
+    if (hwcaps) viaHwcaps.add(name);
+    else viaHwcaps.delete(name);
+  }
+  return out;
+}
+function readLdCache(path12 = "/etc/ld.so.cache") {
+  try {
+    return { cache: parseLdCache(readFileSync3(path12)) };
+  } catch (e) {
+    const err = e;
+    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path12} does not exist` : `${path12}: ${err.message}` };
+  }
+}
+
+// src/runtime/ld-resolve.ts
+import { existsSync as existsSync3 } from "node:fs";
 import path2 from "node:path";
+function systemDirs(arch3 = process.arch, exists2 = existsSync3) {
+  const triple = arch3 === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
+  if (exists2(`/lib/${triple}`) || exists2(`/usr/lib/${triple}`))
+    return [`/lib/${triple}`, `/usr/lib/${triple}`, "/lib", "/usr/lib"];
+  return ["/lib64", "/usr/lib64"];
+}
+function expand(dir, origin) {
+  return dir.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin);
+}
+function resolveNeeded(name, obj, env2) {
+  const exists2 = env2.exists ?? existsSync3;
+  if (name.includes("/")) {
+    const p = path2.resolve(path2.dirname(obj.path), name);
+    return exists2(p) ? { name, path: p, via: "path", searched: [p] } : { name, searched: [p] };
+  }
+  const origin = path2.dirname(obj.path);
+  const searched = [];
+  const tryDirs = (dirs, via) => {
+    for (const d of dirs ?? []) {
+      const dir = expand(d, origin);
+      const p = path2.join(dir, name);
+      searched.push(dir);
+      if (exists2(p)) return { name, path: p, via, searched };
+    }
+    return void 0;
+  };
+  const ldPath = (env2.ldLibraryPath ?? "").split(/[:;]/).filter(Boolean);
+  const found = (obj.runpath ? void 0 : tryDirs(obj.rpath, "DT_RPATH")) ?? tryDirs(ldPath, "LD_LIBRARY_PATH") ?? tryDirs(obj.runpath, "DT_RUNPATH");
+  if (found) return found;
+  searched.push("/etc/ld.so.cache");
+  const cached = env2.cache.get(name);
+  if (cached && exists2(cached)) return { name, path: cached, via: "ld.so.cache", searched };
+  return tryDirs(env2.systemDirs, "system dirs") ?? { name, searched };
+}
+function describeSearch(l) {
+  return [...new Set(l.searched)].join(", ");
+}
+
+// src/runtime/cuda-provider.ts
+var CUDA_PROVIDER_LIB = "libonnxruntime_providers_cuda.so";
+var SHARED_PROVIDER_LIB = "libonnxruntime_providers_shared.so";
+function loaderEnv(env2 = process.env) {
+  return {
+    ldLibraryPath: env2.LD_LIBRARY_PATH,
+    cache: readLdCache().cache,
+    systemDirs: systemDirs(),
+    installDirs: cudaInstallDirs()
+  };
+}
+var SYSTEM_LIBS = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
+function inspectCudaProvider(binDir, env2 = loaderEnv()) {
+  const file = path3.join(binDir, CUDA_PROVIDER_LIB);
+  const info2 = {
+    path: file,
+    present: existsSync4(file),
+    sharedPresent: existsSync4(path3.join(binDir, SHARED_PROVIDER_LIB)),
+    needed: [],
+    indirect: [],
+    hints: {}
+  };
+  if (!info2.present) return info2;
+  let elf;
+  try {
+    elf = new ElfFile(file);
+  } catch (e) {
+    info2.error = e.message;
+    return info2;
+  }
+  try {
+    const dyn = elf.dynamic();
+    info2.runpath = dyn.runpath ?? dyn.rpath;
+    const obj = { path: file, rpath: dyn.rpath, runpath: dyn.runpath };
+    info2.needed = dyn.needed.filter((n) => !SYSTEM_LIBS.test(n)).map((n) => resolveNeeded(n, obj, env2));
+    info2.cudaMajor = majorOf(dyn.needed, /^libcudart\.so\.(\d+)$/) ?? majorOf(dyn.needed, /^libcublas\.so\.(\d+)$/);
+    info2.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
+    info2.indirect = indirectNeeds(info2.needed, env2);
+    for (const l of [...info2.needed, ...info2.indirect])
+      if (!l.path)
+        info2.hints[l.name] = { elsewhere: findElsewhere(l.name, env2), otherVersions: otherVersions(l.name, env2) };
+    try {
+      info2.fatbin = readFatbins(elf);
+      info2.images = info2.fatbin ? baseImages(info2.fatbin) : void 0;
+    } catch (e) {
+      info2.error = e.message;
+    }
+  } catch (e) {
+    info2.error = e.message;
+  } finally {
+    elf.close();
+  }
+  return info2;
+}
+function majorOf(needed, re) {
+  for (const n of needed) {
+    const m = re.exec(n);
+    if (m) return Number(m[1]);
+  }
+  return void 0;
+}
+function indirectNeeds(direct, env2) {
+  const seen = new Set(direct.map((l) => l.name));
+  const out = [];
+  for (const lib of direct) {
+    if (!lib.path || lib.name === "libcuda.so.1") continue;
+    let dyn;
+    try {
+      const elf = new ElfFile(lib.path);
+      try {
+        dyn = elf.dynamic();
+      } finally {
+        elf.close();
+      }
+    } catch {
+      continue;
+    }
+    for (const n of dyn.needed) {
+      if (seen.has(n) || SYSTEM_LIBS.test(n)) continue;
+      seen.add(n);
+      out.push(resolveNeeded(n, { path: lib.path, rpath: dyn.rpath, runpath: dyn.runpath }, env2));
+    }
+  }
+  return out;
+}
+function cudaInstallDirs(exists2 = existsSync4) {
+  const dirs = ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"];
+  try {
+    for (const d of readdirSync2("/usr/local"))
+      if (/^cuda-\d+(\.\d+)?$/.test(d)) dirs.push(`/usr/local/${d}/lib64`, `/usr/local/${d}/targets/x86_64-linux/lib`);
+  } catch {
+  }
+  return dirs.filter((d) => exists2(d));
+}
+function findElsewhere(name, env2) {
+  const exists2 = env2.exists ?? existsSync4;
+  return (env2.installDirs ?? []).map((d) => path3.join(d, name)).filter((p) => exists2(p));
+}
+function otherVersions(name, env2) {
+  const m = /^(lib[\w+-]+\.so)\.\d+$/.exec(name);
+  if (!m) return [];
+  return [...env2.cache.keys()].filter((k) => k !== name && k.startsWith(`${m[1]}.`) && /\.so\.\d+$/.test(k)).sort();
+}
+
+// src/runtime/device.ts
 var DeviceError = class extends Error {
   name = "DeviceError";
+  flag = "device";
 };
-var CudaUnavailableError = class extends DeviceError {
-  constructor(message, missing, ortMessage) {
+var DeviceUnavailableError = class extends DeviceError {
+  constructor(message, problems = []) {
     super(message);
+    this.problems = problems;
+  }
+  problems;
+  name = "DeviceUnavailableError";
+  /** The first (deciding) problem's code. */
+  get code() {
+    return this.problems[0]?.code;
+  }
+};
+var CudaUnavailableError = class extends DeviceUnavailableError {
+  constructor(message, missing, ortMessage, problems = []) {
+    super(message, problems);
     this.missing = missing;
     this.ortMessage = ortMessage;
   }
@@ -36765,92 +37190,108 @@ var CudaUnavailableError = class extends DeviceError {
   ortMessage;
   name = "CudaUnavailableError";
 };
-function parseDevice(spec) {
+var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
+function parseDeviceRequest(spec) {
   const s = spec.trim().toLowerCase();
+  if (s === "auto") return { kind: "auto" };
   if (s === "cpu") return { kind: "cpu" };
+  if (s === "webgpu") return { kind: "webgpu" };
   const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
   if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
-  throw new DeviceError(`device '${spec}' is not understood: use 'cpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)`);
+  throw new DeviceError(`device '${spec}' is not understood: ${SPEC_HELP}`);
+}
+function parseDevice(spec) {
+  const r = parseDeviceRequest(spec);
+  if (r.kind === "auto") throw new DeviceError(`device 'auto' must be resolved first (prepareDevice)`);
+  return r;
 }
 function deviceName(d) {
-  return d.kind === "cpu" ? "cpu" : `cuda:${d.deviceId}`;
+  return d.kind === "cuda" ? `cuda:${d.deviceId}` : d.kind;
 }
 function executionProviders(d) {
   if (d.kind === "cpu") return ["cpu"];
+  if (d.kind === "webgpu") return ["webgpu", "cpu"];
   if (!Number.isInteger(d.deviceId) || d.deviceId < 0)
     throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
   return [{ name: "cuda", deviceId: d.deviceId }];
 }
-var CUDA_PROVIDER_LIBS = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
-var CUDA_RUNTIME_LIBS = [
-  "libcudart.so.12",
-  "libcublasLt.so.12",
-  "libcublas.so.12",
-  "libcufft.so.11",
-  "libcurand.so.10",
-  "libcudnn.so.9"
-];
-var CUDA_HELP = "The GitHub Action provisions the CUDA provider on GPU runners. From the CLI: install CUDA 12 and cuDNN 9 (their lib directories on LD_LIBRARY_PATH or in the ldconfig cache) and the onnxruntime-node CUDA binaries (`npm install onnxruntime-node --onnxruntime-node-install=cuda12`), or train on CPU with gpus=0.";
+var CUDA_PROVIDER_LIBS = [SHARED_PROVIDER_LIB, CUDA_PROVIDER_LIB];
+var CUDA_INSTALL_HINT = "the GitHub Action installs it when gpus > 0 or device is cuda; from the CLI run `(cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=true node script/install.js --onnxruntime-node-install)` (it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet)";
 function ortBinaryDir() {
   try {
     const req = createRequire(import.meta.url);
-    const bin = path2.join(path2.dirname(req.resolve("onnxruntime-node")), "..", "bin");
-    const napi = readdirSync2(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
-    return napi ? path2.join(bin, napi, process.platform, process.arch) : void 0;
+    const bin = path4.join(path4.dirname(req.resolve("onnxruntime-node")), "..", "bin");
+    const napi = readdirSync3(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
+    return napi ? path4.join(bin, napi, process.platform, process.arch) : void 0;
   } catch {
     return void 0;
   }
 }
-function libraryDirs() {
-  const dirs = (process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean);
-  dirs.push("/usr/local/cuda/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib");
-  const cache2 = /* @__PURE__ */ new Set();
-  try {
-    const out = execFileSync("ldconfig", ["-p"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-      timeout: 5e3
-    });
-    for (const line of out.split("\n")) {
-      const m = /^\s*(\S+)\s/.exec(line);
-      if (m) cache2.add(m[1]);
-    }
-  } catch {
-  }
-  return { dirs, cache: cache2 };
-}
-function findMissingCudaLibs(ortMessage = "") {
+function findMissingCudaLibs(ortMessage = "", bin = ortBinaryDir()) {
   const missing = [];
   for (const m of ortMessage.matchAll(/(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/g)) {
     if (!missing.includes(m[1])) missing.push(m[1]);
   }
-  const bin = ortBinaryDir();
-  for (const lib of CUDA_PROVIDER_LIBS) {
-    if (bin && !existsSync3(path2.join(bin, lib)) && !missing.includes(lib)) missing.push(lib);
-  }
-  const { dirs, cache: cache2 } = libraryDirs();
-  for (const lib of CUDA_RUNTIME_LIBS) {
-    const found = cache2.has(lib) || dirs.some((d) => existsSync3(path2.join(d, lib)));
-    if (!found && !missing.includes(lib)) missing.push(lib);
-  }
+  if (!bin) return missing;
+  const info2 = inspectCudaProvider(bin);
+  if (!info2.sharedPresent && !missing.includes(SHARED_PROVIDER_LIB)) missing.push(SHARED_PROVIDER_LIB);
+  if (!info2.present && !missing.includes(CUDA_PROVIDER_LIB)) missing.push(CUDA_PROVIDER_LIB);
+  for (const l of [...info2.needed, ...info2.indirect]) if (!l.path && !missing.includes(l.name)) missing.push(l.name);
   return missing;
 }
-function cudaError(d, ortMessage) {
-  if (d.kind === "cuda" && /invalid device ordinal/i.test(ortMessage)) {
-    return new CudaUnavailableError(
-      `${deviceName(d)} does not exist on this machine (CUDA: invalid device ordinal); use a device id below the GPU count shown by nvidia-smi. ONNX Runtime said: "${ortMessage}"`,
-      [],
-      ortMessage
-    );
+function classifyCudaFailure(ortMessage) {
+  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b/i.test(ortMessage))
+    return "gpu-arch-unsupported";
+  if (/out of memory|CUDA failure 2\b|Failed to allocate memory|BFCArena.*(?:Allocate|Extend)/i.test(ortMessage))
+    return "out-of-memory";
+  if (/driver version is insufficient|CUDA failure 35\b|cudaErrorInsufficientDriver/i.test(ortMessage))
+    return "driver-too-old";
+  if (/invalid device ordinal|CUDA failure 101\b/i.test(ortMessage)) return "no-such-gpu";
+  if (/no CUDA-capable device|CUDA failure 100\b|CUDA driver is a stub|CUDA failure 34\b/i.test(ortMessage))
+    return "no-driver";
+  if (/Failed to load (?:shared )?library|cannot open shared object/i.test(ortMessage)) return "library-missing";
+  return "probe-failed";
+}
+function cudaError(d, ortMessage, bin = ortBinaryDir()) {
+  const name = deviceName(d);
+  const code = classifyCudaFailure(ortMessage);
+  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
+  const problem = (message, fix, missing = []) => new CudaUnavailableError(`${name}: ${message}. ${said}. What to do: ${fix}`, missing, ortMessage, [
+    { code, device: "cuda", message, fix }
+  ]);
+  switch (code) {
+    case "no-such-gpu":
+      return problem(
+        `${name} does not exist on this machine (CUDA: invalid device ordinal)`,
+        "use a device id below the GPU count shown by nvidia-smi"
+      );
+    case "gpu-arch-unsupported":
+      return problem(
+        "the CUDA provider has no kernels for this GPU's architecture (no kernel image is available for execution on the device)",
+        "--device webgpu (runs on this GPU through its Vulkan driver), or a runner whose GPU the provider supports (textclf doctor lists its architectures)"
+      );
+    case "out-of-memory":
+      return problem(
+        "the GPU ran out of memory",
+        "a smaller batch_size or max_length, a GPU with more free memory (nvidia-smi shows what else uses it), or --device webgpu"
+      );
+    case "driver-too-old":
+      return problem(
+        "the NVIDIA driver is too old for the provider's CUDA version",
+        "update the NVIDIA driver (textclf doctor names the minimum), or --device webgpu"
+      );
+    case "no-driver":
+      return problem(
+        "no usable NVIDIA GPU or driver was found",
+        "a runner with an NVIDIA GPU and driver, or --device webgpu"
+      );
+    default: {
+      const missing = findMissingCudaLibs(ortMessage, bin);
+      const what = missing.length ? `the CUDA provider could not load: missing ${missing.join(", ")}${bin ? ` (the provider libraries belong in ${bin})` : ""}` : "the CUDA provider could not start although every library it links was found";
+      const fix = missing.some((m) => CUDA_PROVIDER_LIBS.includes(m)) ? CUDA_INSTALL_HINT : missing.length ? `install ${missing.join(", ")} where the loader finds it (LD_LIBRARY_PATH or ldconfig; /usr/local/cuda/lib64 is not searched by default), or --device webgpu` : "run textclf doctor for the driver and GPU checks, or --device webgpu";
+      return problem(what, fix, missing);
+    }
   }
-  const missing = findMissingCudaLibs(ortMessage);
-  const bin = ortBinaryDir();
-  const what = missing.length ? `missing ${missing.join(", ")}${missing.some((m) => CUDA_PROVIDER_LIBS.includes(m)) && bin ? ` (provider libraries are looked up in ${bin})` : ""}` : "all CUDA libraries were found, so the driver or the GPU itself is the likely problem (check nvidia-smi)";
-  return new CudaUnavailableError(
-    `${deviceName(d)} was requested but ONNX Runtime's CUDA provider could not load: ${what}. ONNX Runtime said: "${ortMessage}". ${CUDA_HELP}`,
-    missing,
-    ortMessage
-  );
 }
 function isProviderLoadError(message) {
   return /ExecutionProvider|providers_|Failed to load (shared )?library|CUDA|cudnn|cublas/i.test(message);
@@ -38159,20 +38600,481 @@ var Runner = class _Runner {
   }
 };
 
+// src/runtime/prepare.ts
+import os from "node:os";
+
+// src/runtime/cuda-preflight.ts
+import path5 from "node:path";
+
+// src/runtime/nvidia-smi.ts
+import { execFile } from "node:child_process";
+var NVIDIA_SMI_ARGS = ["--query-gpu=name,compute_cap,driver_version,memory.total", "--format=csv,noheader"];
+function parseGpuCsv(csv) {
+  return csv.split("\n").map((l) => l.trim()).filter(Boolean).map((line, index) => {
+    const parts = line.split(",").map((s) => s.trim());
+    if (parts.length < 4) throw new Error(`unexpected nvidia-smi line: "${line}"`);
+    const mem = parts.pop();
+    const driver = parts.pop();
+    const computeCap = parts.pop();
+    if (!/^\d+\.\d+$/.test(computeCap))
+      throw new Error(`unexpected compute capability "${computeCap}" in nvidia-smi line "${line}"`);
+    const mib = /^(\d+)\s*MiB$/.exec(mem);
+    return { index, name: parts.join(", "), computeCap, driver, memoryMiB: mib ? Number(mib[1]) : void 0 };
+  });
+}
+function queryNvidiaGpus(command = "nvidia-smi", timeoutMs = 1e4) {
+  return new Promise((resolve8) => {
+    execFile(command, NVIDIA_SMI_ARGS, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
+      if (err) {
+        const e = err;
+        const why = e.code === "ENOENT" ? "nvidia-smi is not installed, so there is no NVIDIA driver on this machine" : e.killed ? `nvidia-smi did not answer within ${timeoutMs / 1e3} s` : `nvidia-smi failed: ${(stdout || stderr || e.message).trim().split("\n")[0]}`;
+        resolve8({ error: why });
+        return;
+      }
+      try {
+        resolve8({ gpus: parseGpuCsv(stdout) });
+      } catch (x) {
+        resolve8({ error: x.message });
+      }
+    });
+  });
+}
+function driverVersion(v) {
+  return v.split(".").map((p) => Number.parseInt(p, 10) || 0);
+}
+function driverAtLeast(have, need2) {
+  const a = driverVersion(have), b = driverVersion(need2);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+var MIN_DRIVER_FOR_CUDA = {
+  11: "450.80.02",
+  12: "525.60.13",
+  13: "580.65.06"
+};
+
+// src/runtime/cuda-preflight.ts
+var WEBGPU_ALT = "--device webgpu (any GPU with a Vulkan driver, NVIDIA included)";
+function imageList(images) {
+  return images.map(imageName).join(", ");
+}
+function supportedCaps(images) {
+  const out = [];
+  for (const i of images) {
+    const major = Math.floor(i.sm / 10);
+    const cap = `${major}.${i.sm % 10}`;
+    if (i.kind === "ptx") out.push(`${cap} or newer`);
+    else if (i.archSpecific) out.push(cap);
+    else if (!images.some((o) => o.kind === "elf" && !o.archSpecific && Math.floor(o.sm / 10) === major && o.sm < i.sm))
+      out.push(`${cap} or a later ${major}.x`);
+  }
+  return [...new Set(out)].join(", ");
+}
+var PACKAGE_HINT = [
+  [/^libcudnn/, (m) => `cuDNN ${m} (NVIDIA's apt repository: libcudnn${m}-cuda-<CUDA major>)`],
+  [/^libcudart\.so\.(\d+)/, (m) => `the CUDA ${m} runtime (cuda-cudart-${m}-<minor>, or cuda-libraries-${m}-<minor>)`],
+  [/^libcublas(?:Lt)?\.so\.(\d+)/, (m) => `cuBLAS for CUDA ${m} (libcublas-${m}-<minor>)`],
+  [/^libcufft\.so\.(\d+)/, () => "cuFFT (libcufft-<CUDA major>-<minor>)"],
+  [/^libcurand\.so\.(\d+)/, () => "cuRAND (libcurand-<CUDA major>-<minor>)"]
+];
+function packageFor(lib) {
+  for (const [re, f2] of PACKAGE_HINT) {
+    const m = re.exec(lib);
+    if (m) return f2(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? "");
+  }
+  return lib;
+}
+function preflightCuda(f2, deviceId = 0) {
+  const problems = [];
+  const add = (code, message, fix) => problems.push({ code, device: "cuda", message, fix });
+  const p = f2.provider;
+  if (f2.platform !== "linux/x64") {
+    add(
+      "platform",
+      `CUDA training runs on Linux x64 only; this machine is ${f2.platform}`,
+      `${WEBGPU_ALT}, or a Linux x64 runner with an NVIDIA GPU`
+    );
+    return { ok: false, problems };
+  }
+  const driverLib = [...p.needed, ...p.indirect].find((l) => l.name === "libcuda.so.1");
+  if (!f2.smi.gpus) {
+    add("no-driver", f2.smi.error, `a runner with an NVIDIA GPU and its driver, or ${WEBGPU_ALT}`);
+  } else if (f2.smi.gpus.length === 0) {
+    add("no-driver", "nvidia-smi lists no GPU", `a runner with an NVIDIA GPU, or ${WEBGPU_ALT}`);
+  } else if (driverLib && !driverLib.path) {
+    add(
+      "no-driver",
+      `the NVIDIA driver library libcuda.so.1 is not where the loader looks (searched ${describeSearch(driverLib)})`,
+      "reinstall the NVIDIA driver (its libcuda.so.1 belongs in the ld.so cache: run ldconfig)"
+    );
+  }
+  const gpus = f2.smi.gpus ?? [];
+  const gpu = gpus[deviceId];
+  if (gpus.length && !gpu)
+    add(
+      "no-such-gpu",
+      `cuda:${deviceId} was requested but nvidia-smi lists ${gpus.length} GPU${gpus.length > 1 ? "s" : ""} (${gpus.map((g) => `${g.index}: ${g.name}`).join(", ")})`,
+      `use cuda:0${gpus.length > 1 ? ` to cuda:${gpus.length - 1}` : ""}`
+    );
+  if (!p.present || !p.sharedPresent) {
+    const absent = [!p.sharedPresent && "libonnxruntime_providers_shared.so", !p.present && path5.basename(p.path)].filter(Boolean).join(" and ");
+    add(
+      "provider-missing",
+      `onnxruntime-node's CUDA provider is not installed (${absent} missing from ${path5.dirname(p.path)})`,
+      CUDA_INSTALL_HINT
+    );
+  } else if (p.error) {
+    add("provider-unreadable", `the CUDA provider ${p.path} cannot be read: ${p.error}`, CUDA_INSTALL_HINT);
+  }
+  const missing = [...p.needed, ...p.indirect].filter((l) => !l.path && l.name !== "libcuda.so.1");
+  if (missing.length) {
+    const parts = missing.map((l) => {
+      const h = p.hints[l.name];
+      const notes = [
+        h?.elsewhere.length ? `it exists at ${h.elsewhere.join(", ")}, a directory the loader does not search by default` : "",
+        h?.otherVersions.length ? `this machine has ${h.otherVersions.join(", ")}, but the provider is linked against ${l.name}` : ""
+      ].filter(Boolean);
+      return `${l.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+    });
+    const fixes = missing.map((l) => {
+      const h = p.hints[l.name];
+      if (h?.elsewhere.length)
+        return `add ${[...new Set(h.elsewhere.map((e) => e.slice(0, e.lastIndexOf("/"))))].join(":")} to LD_LIBRARY_PATH (or to /etc/ld.so.conf.d/ and run ldconfig)`;
+      return `install ${packageFor(l.name)}`;
+    });
+    add(
+      "library-missing",
+      `the CUDA provider needs ${parts.join(", ")}, which the dynamic loader cannot find (searched ${describeSearch(missing[0])})`,
+      `${[...new Set(fixes)].join("; ")}; or ${WEBGPU_ALT}`
+    );
+  }
+  if (gpu && p.cudaMajor !== void 0) {
+    const min3 = MIN_DRIVER_FOR_CUDA[p.cudaMajor];
+    if (min3 && !driverAtLeast(gpu.driver, min3))
+      add(
+        "driver-too-old",
+        `the NVIDIA driver ${gpu.driver} is older than ${min3}, the oldest that runs CUDA ${p.cudaMajor} (the provider links libcudart.so.${p.cudaMajor})`,
+        `update the NVIDIA driver to ${min3} or newer, or ${WEBGPU_ALT}`
+      );
+  }
+  let image;
+  if (gpu && p.images?.length) {
+    image = imageFor(p.images, gpu.computeCap);
+    if (!image) {
+      const ptx = p.images.some((i) => i.kind === "ptx");
+      add(
+        "gpu-arch-unsupported",
+        `GPU ${gpu.index} (${gpu.name}) has compute capability ${gpu.computeCap}, but the CUDA provider's kernels are compiled for ${imageList(p.images)} only${ptx ? "" : " (no PTX the driver could compile)"}, so every kernel launch would fail with "no kernel image is available for execution on the device"`,
+        `${WEBGPU_ALT}, or a runner whose GPU has compute capability ${supportedCaps(p.images)}`
+      );
+    }
+  }
+  if (problems.length) return { ok: false, problems };
+  const warnings = [];
+  if (!p.images) warnings.push(`${p.path} has no .nv_fatbin section: its GPU architectures are unknown`);
+  const summary2 = `${gpu.name} (compute capability ${gpu.computeCap}, driver ${gpu.driver})` + (p.cudaMajor !== void 0 ? `, provider built for CUDA ${p.cudaMajor}` : "") + (image ? ` with ${imageName(image)} kernels` : "");
+  return { ok: true, gpu, image, summary: summary2, warnings };
+}
+
+// src/runtime/probe.ts
+function probeGraph() {
+  const g = new Graph("textclf_probe");
+  const x = g.input("x", "float32", [2, 3]);
+  const w = g.initializer("w", "float32", [3, 2], Float32Array.of(1, 0, 0, 1, 0, 0));
+  const xw = g.op("MatMul", [x, w]);
+  g.output(g.op("Add", [xw, xw]), "y");
+  return g;
+}
+var EXPECTED = [2, 4, 8, 10];
+async function probeDevice(d) {
+  const t0 = Date.now();
+  try {
+    const s = await sessionFor(probeGraph(), { executionProviders: executionProviders(d) });
+    try {
+      const out = await s.run({ x: tensor("float32", Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]) });
+      const y = Array.from(out.y.data);
+      if (y.some((v, i) => v !== EXPECTED[i]))
+        return {
+          ok: false,
+          ms: Date.now() - t0,
+          ortMessage: `wrong result ${JSON.stringify(y)}, expected ${JSON.stringify(EXPECTED)}`
+        };
+    } finally {
+      await s.release();
+    }
+    return { ok: true, ms: Date.now() - t0 };
+  } catch (e) {
+    return { ok: false, ms: Date.now() - t0, ortMessage: e.message ?? String(e) };
+  }
+}
+function probeProblem(d, ortMessage) {
+  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
+  if (d.kind === "webgpu") {
+    const noAdapter = /Failed to get a WebGPU adapter|No supported adapters|adapter/i.test(ortMessage);
+    return {
+      code: noAdapter ? "no-adapter" : "probe-failed",
+      device: "webgpu",
+      message: noAdapter ? `ONNX Runtime's WebGPU EP found no GPU adapter (${said})` : `a one-node session on ONNX Runtime's WebGPU EP failed (${said})`,
+      fix: noAdapter ? "a GPU with a Vulkan driver (on Linux; Mesa lavapipe gives a software adapter for tests), or --device cpu" : "--device cpu, and report the error"
+    };
+  }
+  const code = classifyCudaFailure(ortMessage);
+  const messages = {
+    "gpu-arch-unsupported": [
+      `the first CUDA kernel launch failed: the provider has no kernels for this GPU (${said})`,
+      "--device webgpu, or a runner whose GPU the provider supports (textclf doctor lists its architectures)"
+    ],
+    "out-of-memory": [
+      `the GPU is out of memory before training starts (${said})`,
+      "free the GPU (nvidia-smi lists its processes), or another GPU with cuda:N, or --device webgpu"
+    ],
+    "driver-too-old": [
+      `the NVIDIA driver is too old for the provider's CUDA runtime (${said})`,
+      "update the NVIDIA driver (textclf doctor names the minimum), or --device webgpu"
+    ],
+    "no-such-gpu": [`that GPU does not exist (${said})`, "a device id below the GPU count nvidia-smi shows"],
+    "no-driver": [`CUDA finds no usable GPU (${said})`, "a runner with an NVIDIA GPU and driver, or --device webgpu"],
+    "library-missing": [
+      `the CUDA provider could not load a library (${said})`,
+      "run textclf doctor: it names the library and where the loader looked; or --device webgpu"
+    ]
+  };
+  const [message, fix] = messages[code] ?? [
+    `a one-node CUDA session failed (${said})`,
+    "run textclf doctor, or --device webgpu"
+  ];
+  return { code, device: "cuda", message, fix };
+}
+
+// src/runtime/webgpu.ts
+import { execFile as execFile2 } from "node:child_process";
+import { createRequire as createRequire2 } from "node:module";
+import { pathToFileURL } from "node:url";
+var LIMIT_KEYS = [
+  "maxBufferSize",
+  "maxStorageBufferBindingSize",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxStorageBuffersPerShaderStage"
+];
+var CHILD = `
+const { create } = await import(process.argv[1]);
+const gpu = create([]);
+const out = [];
+for (const powerPreference of ['high-performance', 'low-power']) {
+  const a = await gpu.requestAdapter({ powerPreference });
+  if (!a) continue;
+  const i = a.info;
+  const limits = {};
+  for (const k of JSON.parse(process.argv[2])) if (typeof a.limits[k] === 'number') limits[k] = a.limits[k];
+  const features = [...a.features].sort();
+  const ad = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
+    isFallbackAdapter: !!i.isFallbackAdapter, shaderF16: features.includes('shader-f16'), features, limits,
+    powerPreference: [powerPreference] };
+  const same = out.find((o) => o.vendor === ad.vendor && o.device === ad.device && o.description === ad.description);
+  if (same) same.powerPreference.push(powerPreference); else out.push(ad);
+}
+process.stdout.write(JSON.stringify(out));
+process.exit(0);
+`;
+function webgpuModule() {
+  try {
+    return createRequire2(import.meta.url).resolve("webgpu");
+  } catch {
+    return void 0;
+  }
+}
+function queryWebgpuAdapters(opts = {}) {
+  const mod = opts.module ?? webgpuModule();
+  if (!mod)
+    return Promise.resolve({
+      error: "adapter details need the optional `webgpu` package (Dawn for Node), which is not installed; ONNX Runtime can still use WebGPU"
+    });
+  const timeout = opts.timeoutMs ?? 2e4;
+  return new Promise((resolve8) => {
+    execFile2(
+      process.execPath,
+      ["--input-type=module", "-e", CHILD, pathToFileURL(mod).href, JSON.stringify(LIMIT_KEYS)],
+      { timeout, encoding: "utf8", env: opts.env ?? process.env, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const e = err;
+          const lines = (stderr || e.message).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("Warning:") && !l.startsWith("at ") && !l.startsWith("Node.js v"));
+          const detail = lines.filter((l) => /^\w*Error\b/.test(l)).pop() ?? lines.pop();
+          resolve8({
+            error: e.killed ? `Dawn did not list adapters within ${timeout / 1e3} s` : `Dawn could not list adapters: ${detail ?? "no output"}`
+          });
+          return;
+        }
+        try {
+          resolve8({ adapters: JSON.parse(stdout) });
+        } catch {
+          resolve8({ error: `Dawn's adapter list was not JSON: ${stdout.slice(0, 200)}` });
+        }
+      }
+    );
+  });
+}
+function describeAdapter(a) {
+  const tags = [
+    a.architecture,
+    a.isFallbackAdapter ? "fallback adapter" : "",
+    a.shaderF16 ? "shader-f16" : "no shader-f16"
+  ].filter(Boolean).join(", ");
+  return `${a.vendor ? `${a.vendor} ` : ""}${a.description || a.device} (${tags})`;
+}
+
+// src/runtime/select.ts
+function factsNeeded(ask, facts) {
+  const r = ask.request;
+  if (r.kind === "cpu" || r.kind === "auto" && ask.gpus <= 0) return [];
+  if (r.kind === "webgpu") return facts.webgpu ? [] : ["webgpu"];
+  if (!facts.cuda) return ["cuda"];
+  return facts.cuda.ok || facts.webgpu ? [] : ["webgpu"];
+}
+function webgpuLine(w) {
+  return w.adapter ? `WebGPU adapter ${describeAdapter(w.adapter)}` : `WebGPU (${w.detail ?? "adapter details unavailable"})`;
+}
+function unavailable(what, problems, extra) {
+  const [first, ...rest] = problems;
+  const parts = [`${what}: ${first.message}.`, `What to do: ${first.fix}.`, ...extra];
+  if (rest.length) parts.push(`Also: ${rest.map((p) => p.message).join("; ")}.`);
+  return new DeviceUnavailableError(parts.join(" "), problems);
+}
+var FALLBACK_HINT = "Or set allow_cpu_fallback: true to train on the CPU with a warning.";
+function decideDevice(ask, facts) {
+  const r = ask.request;
+  const cpu = { kind: "cpu" };
+  if (r.kind === "cpu") return { device: cpu, reason: "device cpu (requested)", warnings: [] };
+  if (r.kind === "auto" && ask.gpus <= 0)
+    return { device: cpu, reason: "device auto with gpus=0: the CPU", warnings: [] };
+  const w = facts.webgpu;
+  if (r.kind === "webgpu") {
+    if (!w) throw new Error("decideDevice: WebGPU facts are missing");
+    if (w.ok) return { device: r, reason: `device webgpu: ${webgpuLine(w)}`, warnings: [] };
+    if (ask.allowCpuFallback)
+      return {
+        device: cpu,
+        reason: `device webgpu cannot run (${w.problems[0].message}); the CPU because allow_cpu_fallback is true`,
+        warnings: [`device webgpu: ${w.problems[0].message}; training on the CPU because allow_cpu_fallback is true`]
+      };
+    throw unavailable("device webgpu cannot run on this machine", w.problems, [FALLBACK_HINT]);
+  }
+  const c = facts.cuda;
+  if (!c) throw new Error("decideDevice: CUDA facts are missing");
+  const cudaDevice = r.kind === "cuda" ? r : { kind: "cuda", deviceId: 0 };
+  const label = r.kind === "auto" ? `device auto with gpus=${ask.gpus}` : `device ${deviceName(r)}`;
+  if (c.ok)
+    return {
+      device: cudaDevice,
+      reason: `${label}: ${deviceName(cudaDevice)}, ${c.summary}`,
+      warnings: c.warnings
+    };
+  const why = c.problems[0].message;
+  if (w?.ok && (r.kind === "auto" || ask.allowCpuFallback)) {
+    const reason = `${label}: CUDA cannot run (${why}); ${webgpuLine(w)}`;
+    return {
+      device: { kind: "webgpu" },
+      reason,
+      warnings: r.kind === "auto" ? [] : [`${reason}: training on WebGPU because allow_cpu_fallback is true`]
+    };
+  }
+  if (ask.allowCpuFallback) {
+    const noGpu = w && !w.ok ? `; WebGPU cannot run either (${w.problems[0].message})` : "";
+    return {
+      device: cpu,
+      reason: `${label}: CUDA cannot run (${why})${noGpu}; the CPU because allow_cpu_fallback is true`,
+      warnings: [`${label}: CUDA cannot run (${why})${noGpu}; training on the CPU because allow_cpu_fallback is true`]
+    };
+  }
+  const extra = [];
+  if (w?.ok) extra.push(`This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`);
+  else if (w && r.kind === "auto") extra.push(`WebGPU cannot run either: ${w.problems[0].message}.`);
+  extra.push(FALLBACK_HINT);
+  const what = r.kind === "auto" ? `${label} needs a GPU, and CUDA cannot run` : `device ${deviceName(r)} cannot run on this machine`;
+  throw unavailable(what, c.problems, extra);
+}
+
+// src/runtime/prepare.ts
+var defaultSources = () => ({
+  platform: `${process.platform}/${process.arch}`,
+  ortBinDir: ortBinaryDir,
+  nvidiaSmi: () => queryNvidiaGpus(),
+  inspectProvider: (dir) => inspectCudaProvider(dir),
+  probe: probeDevice,
+  adapters: () => queryWebgpuAdapters()
+});
+function cpuFacts() {
+  const cpus = os.cpus();
+  return { cores: cpus.length, threads: os.availableParallelism(), model: cpus[0]?.model?.trim() };
+}
+async function gatherCuda(src, deviceId = 0) {
+  const bin = src.ortBinDir();
+  const [provider, smi] = await Promise.all([
+    Promise.resolve(
+      bin ? src.inspectProvider(bin) : {
+        path: "onnxruntime-node/bin (not found)",
+        present: false,
+        sharedPresent: false,
+        needed: [],
+        indirect: [],
+        hints: {}
+      }
+    ),
+    src.nvidiaSmi()
+  ]);
+  let verdict = preflightCuda({ platform: src.platform, provider, smi }, deviceId);
+  if (!verdict.ok) return { verdict, provider, smi };
+  const device = { kind: "cuda", deviceId };
+  const p = await src.probe(device);
+  if (!p.ok) verdict = { ok: false, problems: [probeProblem(device, p.ortMessage)] };
+  return { verdict, provider, smi, probe: p };
+}
+async function gatherWebgpu(src) {
+  const [probe2, adapters] = await Promise.all([src.probe({ kind: "webgpu" }), src.adapters()]);
+  const verdict = probe2.ok ? { ok: true, adapter: adapters.adapters?.[0], detail: adapters.error } : { ok: false, problems: [probeProblem({ kind: "webgpu" }, probe2.ortMessage)] };
+  return { verdict, adapters, probe: probe2 };
+}
+async function prepareDevice(o) {
+  const request = typeof o.device === "string" ? parseDeviceRequest(o.device) : o.device;
+  const src = { ...defaultSources(), ...o.sources };
+  const ask = { request, gpus: o.gpus, allowCpuFallback: o.allowCpuFallback };
+  const facts = { cpu: cpuFacts() };
+  const verdicts = {};
+  for (let need2 = factsNeeded(ask, verdicts); need2.length; need2 = factsNeeded(ask, verdicts)) {
+    if (need2.includes("cuda")) {
+      facts.cuda = await gatherCuda(src, request.kind === "cuda" ? request.deviceId : 0);
+      verdicts.cuda = facts.cuda.verdict;
+    }
+    if (need2.includes("webgpu")) {
+      facts.webgpu = await gatherWebgpu(src);
+      verdicts.webgpu = facts.webgpu.verdict;
+    }
+  }
+  const choice = decideDevice(ask, verdicts);
+  o.log.info(choice.reason);
+  for (const w of choice.warnings) o.log.warning(w);
+  return { ...choice, facts };
+}
+
 // src/models/hub.ts
-import { createWriteStream, existsSync as existsSync4, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync4, statSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { createWriteStream, existsSync as existsSync5, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync4, statSync, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname4, isAbsolute, join as join7, resolve as resolve3 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 // node_modules/@huggingface/transformers/dist/transformers.node.mjs
 import fs2 from "fs";
-import path3 from "path";
+import path6 from "path";
 import url from "url";
 import fs22 from "fs";
 import fs3 from "fs";
 import path22 from "path";
-import { createRequire as createRequire2 } from "module";
+import { createRequire as createRequire3 } from "module";
 import { Tensor as Tensor2 } from "onnxruntime-common";
 import fs5 from "fs";
 import { Readable } from "stream";
@@ -38198,7 +39100,7 @@ var __export = (target, all) => {
 var VERSION = "4.3.1";
 var HAS_SELF = typeof self !== "undefined";
 var IS_FS_AVAILABLE = !isEmpty(fs2);
-var IS_PATH_AVAILABLE = !isEmpty(path3);
+var IS_PATH_AVAILABLE = !isEmpty(path6);
 var IS_WEB_CACHE_AVAILABLE = HAS_SELF && "caches" in self;
 var IS_DENO_RUNTIME = typeof globalThis.Deno !== "undefined";
 var IS_BUN_RUNTIME = typeof globalThis.Bun !== "undefined";
@@ -38271,14 +39173,14 @@ var dirname__ = "./";
 if (RUNNING_LOCALLY) {
   const _import_meta_url = import.meta.url;
   if (_import_meta_url) {
-    dirname__ = path3.dirname(path3.dirname(url.fileURLToPath(_import_meta_url)));
+    dirname__ = path6.dirname(path6.dirname(url.fileURLToPath(_import_meta_url)));
   } else if (typeof __dirname !== "undefined") {
-    dirname__ = path3.dirname(__dirname);
+    dirname__ = path6.dirname(__dirname);
   }
 }
-var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path3.join(dirname__, "/.cache/") : null;
+var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path6.join(dirname__, "/.cache/") : null;
 var DEFAULT_LOCAL_MODEL_PATH = "/models/";
-var localModelPath = RUNNING_LOCALLY ? path3.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
+var localModelPath = RUNNING_LOCALLY ? path6.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
 var DEFAULT_FETCH = typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : void 0;
 var LogLevel = Object.freeze({
   /** All messages including debug output (value: 10) */
@@ -46614,7 +47516,7 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
     return out;
   };
 })();
-var requireFromHere = createRequire2(import.meta.url ?? __filename);
+var requireFromHere = createRequire3(import.meta.url ?? __filename);
 process.env.ORT_DISABLE_TELEMETRY = "1";
 var onnx_node_default = requireFromHere("onnxruntime-node");
 var ort_webgpu_bundle_min_exports = {};
@@ -47196,7 +48098,7 @@ var rs = G(() => {
 var ns = G(() => {
   "use strict";
 });
-var os = G(() => {
+var os2 = G(() => {
   "use strict";
 });
 var as = G(() => {
@@ -47214,7 +48116,7 @@ var Ve = G(() => {
   rs();
   en();
   ns();
-  os();
+  os2();
   tn();
   as();
   ss();
@@ -71726,7 +72628,7 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync4(nameOrPath) && statSync(nameOrPath).isDirectory())
+  if (existsSync5(nameOrPath) && statSync(nameOrPath).isDirectory())
     return localFiles(resolve3(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(
@@ -71737,7 +72639,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at2 = (f2) => existsSync4(join7(dir, f2)) ? join7(dir, f2) : void 0;
+  const at2 = (f2) => existsSync5(join7(dir, f2)) ? join7(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config)
     throw new ModelError(
@@ -71789,7 +72691,7 @@ async function hubFiles(id, opts) {
   env.useFSCache = true;
   env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  if (!existsSync4(join7(dir, "config.json"))) {
+  if (!existsSync5(join7(dir, "config.json"))) {
     try {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
@@ -71822,8 +72724,8 @@ async function hubFiles(id, opts) {
   return { dir, config: join7(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
 function fileUrl(host, id, revision, file) {
-  const path9 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
-  return new URL(`${path9}${path9.endsWith("/") ? "" : "/"}${file}`, host).toString();
+  const path12 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
+  return new URL(`${path12}${path12.endsWith("/") ? "" : "/"}${file}`, host).toString();
 }
 function headers(url2) {
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
@@ -71837,9 +72739,9 @@ async function probe(host, id, revision, file) {
   return !!res && res.status >= 200 && res.status < 300;
 }
 async function fetchToCache(host, id, revision, file, dest) {
-  if (existsSync4(dest)) return dest;
+  if (existsSync5(dest)) return dest;
   const absent = `${dest}.absent`;
-  if (existsSync4(absent)) return void 0;
+  if (existsSync5(absent)) return void 0;
   const url2 = fileUrl(host, id, revision, file);
   let res;
   try {
@@ -72501,10 +73403,10 @@ function familyFor(json, file) {
   }
   return family;
 }
-function readModelConfig(path9) {
-  const json = readJsonFile(path9, (m) => new ModelError(path9, m));
-  const family = familyFor(json, path9);
-  return { family, config: family.parseConfig(json, path9) };
+function readModelConfig(path12) {
+  const json = readJsonFile(path12, (m) => new ModelError(path12, m));
+  const family = familyFor(json, path12);
+  return { family, config: family.parseConfig(json, path12) };
 }
 
 // src/models/load.ts
@@ -74742,18 +75644,18 @@ function charLength(s) {
 }
 
 // src/datastore/resolve.ts
-import { existsSync as existsSync7, statSync as statSync4 } from "node:fs";
+import { existsSync as existsSync8, statSync as statSync4 } from "node:fs";
 import { copyFile as copyFile3 } from "node:fs/promises";
 import { basename as basename6, dirname as dirname9, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
-import { existsSync as existsSync6, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync7, statSync as statSync3 } from "node:fs";
 import { readdir as readdir2 } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join as join11, resolve as resolve5 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
-import * as os2 from "os";
+import * as os3 from "os";
 
 // node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
@@ -74768,7 +75670,7 @@ function toCommandValue(input) {
 // node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
-  process.stdout.write(cmd.toString() + os2.EOL);
+  process.stdout.write(cmd.toString() + os3.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -74811,7 +75713,7 @@ function escapeProperty(s) {
 }
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
+import * as os6 from "os";
 
 // node_modules/@actions/http-client/lib/index.js
 import * as http from "http";
@@ -75806,21 +76708,21 @@ var Summary = class {
 var _summary = new Summary();
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
+import os5 from "os";
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
+import * as os4 from "os";
 import * as events from "events";
 import * as child from "child_process";
-import * as path6 from "path";
+import * as path9 from "path";
 
 // node_modules/@actions/io/lib/io.js
 import { ok } from "assert";
-import * as path5 from "path";
+import * as path8 from "path";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs6 from "fs";
-import * as path4 from "path";
+import * as path7 from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve8) {
@@ -75895,7 +76797,7 @@ function tryGetExecutablePath(filePath, extensions) {
     }
     if (stats && stats.isFile()) {
       if (IS_WINDOWS) {
-        const upperExt = path4.extname(filePath).toUpperCase();
+        const upperExt = path7.extname(filePath).toUpperCase();
         if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
           return filePath;
         }
@@ -75919,11 +76821,11 @@ function tryGetExecutablePath(filePath, extensions) {
       if (stats && stats.isFile()) {
         if (IS_WINDOWS) {
           try {
-            const directory = path4.dirname(filePath);
-            const upperName = path4.basename(filePath).toUpperCase();
+            const directory = path7.dirname(filePath);
+            const upperName = path7.basename(filePath).toUpperCase();
             for (const actualName of yield readdir(directory)) {
               if (upperName === actualName.toUpperCase()) {
-                filePath = path4.join(directory, actualName);
+                filePath = path7.join(directory, actualName);
                 break;
               }
             }
@@ -75988,7 +76890,7 @@ function cp(source_1, dest_1) {
     if (destStat && destStat.isFile() && !force) {
       return;
     }
-    const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path5.join(dest, path5.basename(source)) : dest;
+    const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path8.join(dest, path8.basename(source)) : dest;
     if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
@@ -76000,7 +76902,7 @@ function cp(source_1, dest_1) {
         yield cpDirRecursive(source, newDest, 0, force);
       }
     } else {
-      if (path5.relative(source, newDest) === "") {
+      if (path8.relative(source, newDest) === "") {
         throw new Error(`'${newDest}' and '${source}' are the same file`);
       }
       yield copyFile2(source, newDest, force);
@@ -76062,7 +76964,7 @@ function findInPath(tool) {
     }
     const extensions = [];
     if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path5.delimiter)) {
+      for (const extension of process.env["PATHEXT"].split(path8.delimiter)) {
         if (extension) {
           extensions.push(extension);
         }
@@ -76075,12 +76977,12 @@ function findInPath(tool) {
       }
       return [];
     }
-    if (tool.includes(path5.sep)) {
+    if (tool.includes(path8.sep)) {
       return [];
     }
     const directories = [];
     if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path5.delimiter)) {
+      for (const p of process.env.PATH.split(path8.delimiter)) {
         if (p) {
           directories.push(p);
         }
@@ -76088,7 +76990,7 @@ function findInPath(tool) {
     }
     const matches = [];
     for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path5.join(directory, tool), extensions);
+      const filePath = yield tryGetExecutablePath(path8.join(directory, tool), extensions);
       if (filePath) {
         matches.push(filePath);
       }
@@ -76219,12 +77121,12 @@ var ToolRunner = class extends events.EventEmitter {
   _processLineBuffer(data, strBuffer, onLine) {
     try {
       let s = strBuffer + data.toString();
-      let n = s.indexOf(os3.EOL);
+      let n = s.indexOf(os4.EOL);
       while (n > -1) {
         const line = s.substring(0, n);
         onLine(line);
-        s = s.substring(n + os3.EOL.length);
-        n = s.indexOf(os3.EOL);
+        s = s.substring(n + os4.EOL.length);
+        n = s.indexOf(os4.EOL);
       }
       return s;
     } catch (err) {
@@ -76382,7 +77284,7 @@ var ToolRunner = class extends events.EventEmitter {
   exec() {
     return __awaiter5(this, void 0, void 0, function* () {
       if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path6.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+        this.toolPath = path9.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
       return new Promise((resolve8, reject) => __awaiter5(this, void 0, void 0, function* () {
@@ -76393,7 +77295,7 @@ var ToolRunner = class extends events.EventEmitter {
         }
         const optionsNonNull = this._cloneExecOptions(this.options);
         if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os4.EOL);
         }
         const state = new ExecState(optionsNonNull, this.toolPath);
         state.on("debug", (message) => {
@@ -76630,8 +77532,8 @@ function exec(commandLine, args, options2) {
 }
 
 // node_modules/@actions/core/lib/platform.js
-var platform = os4.platform();
-var arch = os4.arch();
+var platform = os5.platform();
+var arch = os5.arch();
 
 // node_modules/@actions/core/lib/core.js
 var ExitCode;
@@ -76649,7 +77551,7 @@ function debug(message) {
   issueCommand("debug", {}, message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os6.EOL);
 }
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -76660,8 +77562,8 @@ import * as fs7 from "fs";
 var semver = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as os6 from "os";
-import * as path7 from "path";
+import * as os7 from "os";
+import * as path10 from "path";
 var semver2 = __toESM(require_semver2(), 1);
 import * as stream from "stream";
 import * as util from "util";
@@ -76777,8 +77679,8 @@ var IS_MAC = process.platform === "darwin";
 var userAgent = "actions/tool-cache";
 function downloadTool(url2, dest, auth, headers2) {
   return __awaiter8(this, void 0, void 0, function* () {
-    dest = dest || path7.join(_getTempDirectory(), crypto2.randomUUID());
-    yield mkdirP(path7.dirname(dest));
+    dest = dest || path10.join(_getTempDirectory(), crypto2.randomUUID());
+    yield mkdirP(path10.dirname(dest));
     debug(`Downloading ${url2}`);
     debug(`Destination ${dest}`);
     const maxAttempts = 3;
@@ -76956,7 +77858,7 @@ function extractZipNix(file, dest) {
 function cacheDir(sourceDir, tool, version, arch3) {
   return __awaiter8(this, void 0, void 0, function* () {
     version = semver2.clean(version) || version;
-    arch3 = arch3 || os6.arch();
+    arch3 = arch3 || os7.arch();
     debug(`Caching tool ${tool} ${version} ${arch3}`);
     debug(`source dir: ${sourceDir}`);
     if (!fs7.statSync(sourceDir).isDirectory()) {
@@ -76964,7 +77866,7 @@ function cacheDir(sourceDir, tool, version, arch3) {
     }
     const destPath = yield _createToolPath(tool, version, arch3);
     for (const itemName of fs7.readdirSync(sourceDir)) {
-      const s = path7.join(sourceDir, itemName);
+      const s = path10.join(sourceDir, itemName);
       yield cp(s, destPath, { recursive: true });
     }
     _completeToolPath(tool, version, arch3);
@@ -76978,7 +77880,7 @@ function find(toolName, versionSpec, arch3) {
   if (!versionSpec) {
     throw new Error("versionSpec parameter is required");
   }
-  arch3 = arch3 || os6.arch();
+  arch3 = arch3 || os7.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
     const match = evaluateVersions(localVersions, versionSpec);
@@ -76987,7 +77889,7 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver2.clean(versionSpec) || "";
-    const cachePath = path7.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    const cachePath = path10.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
     if (fs7.existsSync(cachePath) && fs7.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
@@ -77000,13 +77902,13 @@ function find(toolName, versionSpec, arch3) {
 }
 function findAllVersions(toolName, arch3) {
   const versions = [];
-  arch3 = arch3 || os6.arch();
-  const toolPath = path7.join(_getCacheDirectory(), toolName);
+  arch3 = arch3 || os7.arch();
+  const toolPath = path10.join(_getCacheDirectory(), toolName);
   if (fs7.existsSync(toolPath)) {
     const children = fs7.readdirSync(toolPath);
     for (const child2 of children) {
       if (isExplicitVersion(child2)) {
-        const fullPath = path7.join(toolPath, child2, arch3 || "");
+        const fullPath = path10.join(toolPath, child2, arch3 || "");
         if (fs7.existsSync(fullPath) && fs7.existsSync(`${fullPath}.complete`)) {
           versions.push(child2);
         }
@@ -77018,7 +77920,7 @@ function findAllVersions(toolName, arch3) {
 function _createExtractFolder(dest) {
   return __awaiter8(this, void 0, void 0, function* () {
     if (!dest) {
-      dest = path7.join(_getTempDirectory(), crypto2.randomUUID());
+      dest = path10.join(_getTempDirectory(), crypto2.randomUUID());
     }
     yield mkdirP(dest);
     return dest;
@@ -77026,7 +77928,7 @@ function _createExtractFolder(dest) {
 }
 function _createToolPath(tool, version, arch3) {
   return __awaiter8(this, void 0, void 0, function* () {
-    const folderPath = path7.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
+    const folderPath = path10.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
     debug(`destination ${folderPath}`);
     const markerPath = `${folderPath}.complete`;
     yield rmRF(folderPath);
@@ -77036,7 +77938,7 @@ function _createToolPath(tool, version, arch3) {
   });
 }
 function _completeToolPath(tool, version, arch3) {
-  const folderPath = path7.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
+  const folderPath = path10.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
   const markerPath = `${folderPath}.complete`;
   fs7.writeFileSync(markerPath, "");
   debug("finished caching tool");
@@ -77170,8 +78072,8 @@ function restoreEnv(key, value) {
 async function findCached(root, name, version) {
   return withToolCache(root, root, void 0, async () => {
     if (version) {
-      const path9 = find(name, version, DATASTORE_ARCH);
-      return path9 ? { path: path9, version } : void 0;
+      const path12 = find(name, version, DATASTORE_ARCH);
+      return path12 ? { path: path12, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
     const newest = versions.map((v) => ({ v, t: statSync3(join11(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
@@ -77179,7 +78081,7 @@ async function findCached(root, name, version) {
   });
 }
 async function listCached(root) {
-  if (!existsSync6(root)) return [];
+  if (!existsSync7(root)) return [];
   const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
   return withToolCache(
     root,
@@ -77449,14 +78351,14 @@ async function extractArchive(file, format2, dest, source, limits) {
 async function plainTreeSize(root, dir, source) {
   let total = 0;
   for (const name of await readdir3(dir)) {
-    const path9 = join12(dir, name);
-    const st = await lstat2(path9);
-    if (st.isDirectory()) total += await plainTreeSize(root, path9, source);
+    const path12 = join12(dir, name);
+    const st = await lstat2(path12);
+    if (st.isDirectory()) total += await plainTreeSize(root, path12, source);
     else if (st.isFile()) total += st.size;
     else {
       throw new DatastoreError(
         source,
-        `Refusing ${source}: extraction produced '${path9.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
+        `Refusing ${source}: extraction produced '${path12.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
       );
     }
   }
@@ -77593,11 +78495,11 @@ async function obtainAndStore(p, versionFor, knownVersion) {
       await rename2(raw, join14(tree, file));
     }
     await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
-    const path9 = await storeInCache(p.root, staging, tree, p.name, version);
-    p.log.info(`Cached datastore ${label} at ${path9} (sha256 ${digest})`);
+    const path12 = await storeInCache(p.root, staging, tree, p.name, version);
+    p.log.info(`Cached datastore ${label} at ${path12} (sha256 ${digest})`);
     ok3 = true;
     return {
-      resolved: { root: path9, name: p.name, version: shownVersion, fromCache: false, file },
+      resolved: { root: path12, name: p.name, version: shownVersion, fromCache: false, file },
       sha256: digest,
       version
     };
@@ -77610,9 +78512,9 @@ var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
   for (const name of await readdir4(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path9 = join14(root, name);
-    const st = await stat2(path9).catch(() => void 0);
-    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm2(path9, { recursive: true, force: true });
+    const path12 = join14(root, name);
+    const st = await stat2(path12).catch(() => void 0);
+    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm2(path12, { recursive: true, force: true });
   }
 }
 async function removeEmptyChain(dir, top) {
@@ -77838,8 +78740,8 @@ function isHttpUrl(source) {
   return /^https?:\/\//i.test(source);
 }
 function urlBasename(url2) {
-  const path9 = new URL(url2).pathname;
-  const last = path9.slice(path9.lastIndexOf("/") + 1);
+  const path12 = new URL(url2).pathname;
+  const last = path12.slice(path12.lastIndexOf("/") + 1);
   try {
     return decodeURIComponent(last);
   } catch {
@@ -77872,10 +78774,10 @@ async function resolveDatastore(opts) {
     maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown)
   };
   if (isHttpUrl(source)) return resolveUrl(req);
-  const path9 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
-  if (existsSync7(path9)) return resolveLocal(req, path9);
+  const path12 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
+  if (existsSync8(path12)) return resolveLocal(req, path12);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
-  throw new DatastoreError(shown, `datastore path ${path9} does not exist. Fix: check the path, or use a URL.`);
+  throw new DatastoreError(shown, `datastore path ${path12} does not exist. Fix: check the path, or use a URL.`);
 }
 async function resolveUrl(req) {
   let url2;
@@ -77922,41 +78824,41 @@ async function resolveUrl(req) {
     shownVersion: req.userVersion
   });
 }
-async function resolveLocal(req, path9) {
-  if (statSync4(path9).isDirectory()) {
+async function resolveLocal(req, path12) {
+  if (statSync4(path12).isDirectory()) {
     if (req.sha256)
       req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path9, name: basename6(path9), version: "local", fromCache: false };
+    return { root: path12, name: basename6(path12), version: "local", fromCache: false };
   }
-  const format2 = formatFromName(path9);
+  const format2 = formatFromName(path12);
   if (!format2) {
     throw new DatastoreError(
       req.shown,
       `datastore ${req.shown} has an unknown type. Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(", ")}, or a folder.`
     );
   }
-  const digest = await sha256File(path9);
+  const digest = await sha256File(path12);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
     return {
-      root: dirname9(path9),
-      name: entryName(basename6(path9)),
+      root: dirname9(path12),
+      name: entryName(basename6(path12)),
       version: "local",
       fromCache: false,
-      file: basename6(path9)
+      file: basename6(path12)
     };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename6(path9)),
-    fileName: basename6(path9),
+    name: entryName(basename6(path12)),
+    fileName: basename6(path12),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
     maxExtractBytes: req.maxExtractBytes,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
-    obtain: (dest) => copyFile3(path9, dest)
+    obtain: (dest) => copyFile3(path12, dest)
   });
 }
 async function resolveCached(req) {
@@ -77977,7 +78879,7 @@ async function resolveCached(req) {
 }
 
 // src/datastore/locate.ts
-import { existsSync as existsSync8, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync9, statSync as statSync5 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
 import { isAbsolute as isAbsolute2, join as join17, normalize, relative as relative2, sep as sep2 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
@@ -78028,8 +78930,8 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`
   );
 }
-function isFile(path9) {
-  return existsSync8(path9) && statSync5(path9).isFile();
+function isFile(path12) {
+  return existsSync9(path12) && statSync5(path12).isFile();
 }
 async function listFiles(root, depth, limit) {
   const out = [];
@@ -78038,11 +78940,11 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path9 = join17(dir, d.name);
+      const path12 = join17(dir, d.name);
       if (d.isDirectory()) {
-        if (level < depth) await walk(path9, level + 1);
-        else out.push(relative2(root, path9) + "/");
-      } else out.push(relative2(root, path9));
+        if (level < depth) await walk(path12, level + 1);
+        else out.push(relative2(root, path12) + "/");
+      } else out.push(relative2(root, path12));
     }
   };
   await walk(root, 1);
@@ -78066,7 +78968,7 @@ function encodeExamples(tok, examples, labels, maxLength) {
 
 // src/tokenizer/token-cache.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync3, writeFileSync as writeFileSync6 } from "node:fs";
+import { readFileSync as readFileSync4, writeFileSync as writeFileSync6 } from "node:fs";
 import { join as join18 } from "node:path";
 var MAGIC = "TCLFTOK1";
 function tokenCacheKey(parts) {
@@ -78093,7 +78995,7 @@ function saveEncoded(dir, key, ds2) {
 function loadEncoded(dir, key) {
   let buf;
   try {
-    buf = readFileSync3(pathFor(dir, key));
+    buf = readFileSync4(pathFor(dir, key));
   } catch {
     return void 0;
   }
@@ -78257,6 +79159,12 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
 async function prepareRun(flags, opts) {
   const { log } = opts;
   const startedAt = /* @__PURE__ */ new Date();
+  const device = await prepareDevice({
+    device: flags.device,
+    gpus: flags.gpus,
+    allowCpuFallback: flags.allow_cpu_fallback,
+    log
+  });
   const outputDir = resolve6(flags.output_dir);
   const checkpointRoot = join19(outputDir, "checkpoints");
   mkdirSync6(checkpointRoot, { recursive: true });
@@ -78310,7 +79218,7 @@ async function prepareRun(flags, opts) {
     maxGradNorm: flags.max_grad_norm,
     accumulate: flags.accumulate_grad_batches,
     loop: flags.steps_per_run > 1,
-    device: deviceFor(flags),
+    device: device.device,
     threads: flags.threads,
     params: loaded.weights
   });
@@ -78327,6 +79235,7 @@ async function prepareRun(flags, opts) {
   }
   return {
     flags,
+    device,
     startedAt,
     outputDir,
     checkpointRoot,
@@ -78346,10 +79255,6 @@ async function prepareRun(flags, opts) {
     start,
     resumedFrom: resume && resumeDir ? { dir: resumeDir, meta: resume.meta } : void 0
   };
-}
-function deviceFor(flags) {
-  if (flags.device !== "auto") return flags.device;
-  return flags.gpus > 0 ? "cuda:0" : "cpu";
 }
 
 // src/train/run.ts
@@ -78439,6 +79344,109 @@ function helpText() {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+// src/runtime/doctor.ts
+async function runDoctor(sources = {}) {
+  const src = { ...defaultSources(), ...sources };
+  const cpuProbe = await src.probe({ kind: "cpu" });
+  const [cuda, webgpu] = [await gatherCuda(src), await gatherWebgpu(src)];
+  const p = cuda.provider;
+  const cudaStatus = cuda.verdict.ok ? { ok: true, summary: cuda.verdict.summary } : { ok: false, problems: cuda.verdict.problems };
+  const webgpuStatus = webgpu.verdict.ok ? { ok: true, summary: `ONNX Runtime's WebGPU EP ran a test session in ${webgpu.probe.ms} ms` } : { ok: false, problems: webgpu.verdict.problems };
+  let auto;
+  try {
+    const c = decideDevice(
+      { request: { kind: "auto" }, gpus: 1, allowCpuFallback: false },
+      { cuda: cuda.verdict, webgpu: webgpu.verdict }
+    );
+    auto = { device: deviceName(c.device), reason: c.reason };
+  } catch (e) {
+    auto = {
+      device: cpuProbe.ok ? "cpu" : void 0,
+      reason: `gpus=0 (or allow_cpu_fallback) trains on the CPU; with gpus >= 1 training fails: ${e.message}`
+    };
+  }
+  return {
+    platform: src.platform,
+    cpu: { ...cpuFacts(), ok: cpuProbe.ok, ...cpuProbe.ok ? {} : { error: cpuProbe.ortMessage } },
+    webgpu: {
+      ...webgpuStatus,
+      adapters: webgpu.adapters.adapters ?? [],
+      ...webgpu.adapters.error ? { adapterError: webgpu.adapters.error } : {}
+    },
+    nvidia: cuda.smi.gpus ? { gpus: cuda.smi.gpus } : { gpus: [], error: cuda.smi.error },
+    cuda: {
+      ...cudaStatus,
+      provider: {
+        path: p.path,
+        present: p.present,
+        ...p.error ? { error: p.error } : {},
+        cudaMajor: p.cudaMajor,
+        cudnnMajor: p.cudnnMajor,
+        architectures: p.images?.map(imageName),
+        fatbins: p.fatbin?.fatbins,
+        runpath: p.runpath,
+        libraries: [...p.needed, ...p.indirect].map((l) => ({ name: l.name, path: l.path, via: l.via }))
+      }
+    },
+    auto,
+    ok: cpuProbe.ok || webgpu.verdict.ok || cuda.verdict.ok
+  };
+}
+function formatDoctor(r) {
+  const out = [];
+  const status = (s) => s.ok ? `works: ${s.summary}` : `unavailable: ${s.problems.map((p) => p.message).join("; ")}`;
+  out.push(`platform   ${r.platform}`);
+  out.push(
+    `cpu        ${r.cpu.ok ? "works" : `fails: ${r.cpu.error}`}: ${r.cpu.cores} cores, ${r.cpu.threads} usable threads${r.cpu.model ? ` (${r.cpu.model})` : ""}`
+  );
+  out.push(`webgpu     ${status(r.webgpu)}`);
+  for (const a of r.webgpu.adapters) {
+    out.push(`  adapter  ${a.vendor} ${a.architecture}: ${a.description || a.device}`);
+    out.push(
+      `           fallback adapter: ${a.isFallbackAdapter ? "yes" : "no"}, shader-f16: ${a.shaderF16 ? "yes" : "no"}, ` + Object.entries(a.limits).map(([k, v]) => `${k} ${v}`).join(", ")
+    );
+  }
+  if (r.webgpu.adapterError) out.push(`  adapters ${r.webgpu.adapterError}`);
+  if (!r.webgpu.ok) for (const p of r.webgpu.problems) out.push(`  fix      ${p.fix}`);
+  out.push(`nvidia     ${r.nvidia.error ?? `${r.nvidia.gpus.length} GPU(s)`}`);
+  for (const g of r.nvidia.gpus)
+    out.push(
+      `  gpu ${g.index}    ${g.name}, compute capability ${g.computeCap}, driver ${g.driver}${g.memoryMiB ? `, ${g.memoryMiB} MiB` : ""}`
+    );
+  const pv = r.cuda.provider;
+  out.push(`cuda       ${status(r.cuda)}`);
+  out.push(
+    `  provider ${pv.path}${pv.present ? "" : " (not installed)"}${pv.cudaMajor !== void 0 ? `, CUDA ${pv.cudaMajor}` : ""}${pv.cudnnMajor !== void 0 ? `, cuDNN ${pv.cudnnMajor}` : ""}`
+  );
+  if (pv.architectures)
+    out.push(`  kernels  ${pv.architectures.join(", ")} (in at least half of its ${pv.fatbins} fat binaries)`);
+  for (const l of pv.libraries) out.push(`  needs    ${l.name} -> ${l.path ? `${l.path} (${l.via})` : "NOT FOUND"}`);
+  if (!r.cuda.ok) for (const p of r.cuda.problems) out.push(`  fix      ${p.fix}`);
+  out.push(`auto       ${r.auto.device ?? "nothing"}: ${r.auto.reason}`);
+  return out.join("\n");
+}
+
+// src/cli/doctor.ts
+var DOCTOR_USAGE = "Usage: textclf doctor [--json]   list the devices this machine can train on";
+async function doctorCommand(argv, out = (s) => process.stdout.write(s), sources = {}) {
+  let json = false;
+  for (const a of argv) {
+    if (a === "--json") json = true;
+    else if (a === "--help" || a === "-h") {
+      out(DOCTOR_USAGE + "\n");
+      return 0;
+    } else {
+      out(`error: textclf doctor takes only --json, not '${a}'
+${DOCTOR_USAGE}
+`);
+      return 2;
+    }
+  }
+  const report = await runDoctor(sources);
+  out((json ? JSON.stringify(report, null, 2) : formatDoctor(report)) + "\n");
+  return report.ok ? 0 : 1;
 }
 
 // src/demo/prepare.ts
@@ -78628,7 +79636,7 @@ function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
 
 // src/demo/write.ts
 import { promises as fs8 } from "node:fs";
-import path8 from "node:path";
+import path11 from "node:path";
 function toCsv(rows) {
   return ["review,sentiment", ...rows.map((r) => `${csvField(r.review)},${csvField(r.sentiment)}`)].join("\n") + "\n";
 }
@@ -78636,18 +79644,18 @@ async function writeDemoDataset(dir, seed = 42, sizes = DEMO_SIZES) {
   await fs8.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
   const files = {
-    train: path8.join(dir, "train.csv"),
-    valid: path8.join(dir, "valid.csv"),
-    test: path8.join(dir, "test.csv")
+    train: path11.join(dir, "train.csv"),
+    valid: path11.join(dir, "valid.csv"),
+    test: path11.join(dir, "test.csv")
   };
   for (const k of ["train", "valid", "test"]) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
 async function writeDemoTokenizer(dir) {
   await fs8.mkdir(dir, { recursive: true });
-  writeFileAtomic(path8.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
-  writeJsonAtomic(path8.join(dir, "tokenizer.json"), demoTokenizerJson());
-  writeJsonAtomic(path8.join(dir, "tokenizer_config.json"), {
+  writeFileAtomic(path11.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
+  writeJsonAtomic(path11.join(dir, "tokenizer.json"), demoTokenizerJson());
+  writeJsonAtomic(path11.join(dir, "tokenizer_config.json"), {
     tokenizer_class: "BertTokenizer",
     do_lower_case: true,
     model_max_length: DEMO_MAX_LENGTH,
@@ -78721,6 +79729,7 @@ import { join as join21 } from "node:path";
 async function main(argv) {
   const log = lineLogger();
   try {
+    if (argv[0] === "doctor") return await doctorCommand(argv.slice(1));
     const args = parseArgv(argv);
     if (args.help || !args.command || args.command === "help") {
       process.stdout.write(helpText() + "\n");
@@ -78730,7 +79739,7 @@ async function main(argv) {
     if (args.command !== "train" && args.command !== "demo") {
       throw new FlagError(
         args.command,
-        `unknown command '${args.command}'; use 'textclf train', 'textclf demo' or 'textclf demo-data'`
+        `unknown command '${args.command}'; use 'textclf train', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`
       );
     }
     let raw = args.raw;

@@ -23832,10 +23832,37 @@ import { promisify as promisify2 } from "node:util";
 var ORT_VERSION = "1.30.0";
 var ORT_PACKAGE = "onnxruntime-node";
 
+// src/runtime/cuda-provider.ts
+var CUDA_PROVIDER_LIB = "libonnxruntime_providers_cuda.so";
+var SHARED_PROVIDER_LIB = "libonnxruntime_providers_shared.so";
+
 // src/runtime/device.ts
-var CUDA_PROVIDER_LIBS = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+var DeviceError = class extends Error {
+  name = "DeviceError";
+  flag = "device";
+};
+var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
+function parseDeviceRequest(spec) {
+  const s = spec.trim().toLowerCase();
+  if (s === "auto") return { kind: "auto" };
+  if (s === "cpu") return { kind: "cpu" };
+  if (s === "webgpu") return { kind: "webgpu" };
+  const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
+  if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
+  throw new DeviceError(`device '${spec}' is not understood: ${SPEC_HELP}`);
+}
+var CUDA_PROVIDER_LIBS = [SHARED_PROVIDER_LIB, CUDA_PROVIDER_LIB];
 
 // src/runtime/provision.ts
+function wantsCudaProvider(o) {
+  try {
+    const r = parseDeviceRequest(o.device || "auto");
+    return r.kind === "cuda" || r.kind === "auto" && o.gpus > 0;
+  } catch (e) {
+    if (e instanceof DeviceError) return false;
+    throw e;
+  }
+}
 function binDir(ortDir, platform2 = process.platform, arch3 = process.arch) {
   return join5(ortDir, "bin", "napi-v6", platform2, arch3);
 }
@@ -24278,9 +24305,9 @@ var FLAGS = [
     name: "allow_cpu_fallback",
     type: "bool",
     default: false,
-    group: "github",
-    scope: actionOnly,
-    help: "Train on CPU with a warning when gpus > 0 but CUDA is unusable"
+    group: "runtime",
+    scope: noChat,
+    help: "When the requested GPU (CUDA or WebGPU) cannot run, train on the CPU with a warning instead of failing"
   }),
   // github: PR comments, ChatOps, gates, sweeps (action only)
   f({
@@ -24388,27 +24415,28 @@ var here = dirname4(fileURLToPath(import.meta.url));
 async function bootstrap() {
   const log = actionsLogger();
   maskToken();
-  const gpus = Number(getInput("gpus") || "0");
+  const gpusInput = Number(getInput("gpus") || "0");
+  const gpus = Number.isFinite(gpusInput) ? gpusInput : 0;
+  const device = getInput("device") || "auto";
+  const cuda = wantsCudaProvider({ gpus, device });
   const registry = getInput("npm_registry") || defaultRegistry();
+  const resolve2 = (withCuda) => resolveOrt({
+    gpus: withCuda ? Math.max(gpus, 1) : 0,
+    log,
+    actionDir: join6(here, ".."),
+    registry,
+    registryToken: process.env.NPM_TOKEN
+  });
   let rt;
   try {
-    rt = await resolveOrt({
-      gpus: Number.isFinite(gpus) ? gpus : 0,
-      log,
-      actionDir: join6(here, ".."),
-      registry,
-      registryToken: process.env.NPM_TOKEN
-    });
+    rt = await resolve2(cuda);
   } catch (e) {
-    if (gpus > 0 && /^(true|1|yes|on)$/i.test(getInput("allow_cpu_fallback"))) {
-      log.warning(`${e.message}; continuing with the CPU build because allow_cpu_fallback is true`);
-      rt = await resolveOrt({
-        gpus: 0,
-        log,
-        actionDir: join6(here, ".."),
-        registry,
-        registryToken: process.env.NPM_TOKEN
-      });
+    const auto = !/^\s*(cuda|gpu)/i.test(device);
+    if (cuda && (auto || /^(true|1|yes|on)$/i.test(getInput("allow_cpu_fallback")))) {
+      log.warning(
+        `${e.message}; continuing without the CUDA provider because ${auto ? "device is auto" : "allow_cpu_fallback is true"}`
+      );
+      rt = await resolve2(false);
     } else {
       throw e;
     }

@@ -1,6 +1,6 @@
 // The runner's entry (dist/index.js). onnxruntime-node is native and not in the bundle, so this
-// small bootstrap finds or provisions it (src/github/runtime.ts) before loading the main bundle,
-// which imports it by name:
+// small bootstrap finds or provisions it (src/runtime/provision.ts; with the CUDA provider when
+// `device` is cuda, or auto with gpus > 0) before loading the main bundle, which imports it by name:
 // - the action has its own node_modules: import ./main.js as is;
 // - otherwise: stage main.js in RUNNER_TEMP next to a node_modules whose onnxruntime-node and
 //   onnxruntime-common are symlinks into the tool cache. Node resolves bare imports (ESM and
@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as core from '@actions/core';
 import { defaultRegistry } from '../runtime/npm-fetch.js';
-import { resolveOrt, type OrtRuntime } from '../runtime/provision.js';
+import { resolveOrt, wantsCudaProvider, type OrtRuntime } from '../runtime/provision.js';
 import { maskToken } from './inputs.js';
 import { actionsLogger } from './logger.js';
 
@@ -21,27 +21,31 @@ const here = dirname(fileURLToPath(import.meta.url));
 async function bootstrap(): Promise<void> {
   const log = actionsLogger();
   maskToken(); // before anything can log: provisioning runs before main
-  const gpus = Number(core.getInput('gpus') || '0');
+  const gpusInput = Number(core.getInput('gpus') || '0');
+  const gpus = Number.isFinite(gpusInput) ? gpusInput : 0;
+  const device = core.getInput('device') || 'auto';
+  const cuda = wantsCudaProvider({ gpus, device });
   const registry = core.getInput('npm_registry') || defaultRegistry();
-  let rt: OrtRuntime;
-  try {
-    rt = await resolveOrt({
-      gpus: Number.isFinite(gpus) ? gpus : 0,
+  const resolve = (withCuda: boolean) =>
+    resolveOrt({
+      gpus: withCuda ? Math.max(gpus, 1) : 0,
       log,
       actionDir: join(here, '..'),
       registry,
       registryToken: process.env.NPM_TOKEN,
     });
+  let rt: OrtRuntime;
+  try {
+    rt = await resolve(cuda);
   } catch (e) {
-    if (gpus > 0 && /^(true|1|yes|on)$/i.test(core.getInput('allow_cpu_fallback'))) {
-      log.warning(`${(e as Error).message}; continuing with the CPU build because allow_cpu_fallback is true`);
-      rt = await resolveOrt({
-        gpus: 0,
-        log,
-        actionDir: join(here, '..'),
-        registry,
-        registryToken: process.env.NPM_TOKEN,
-      });
+    // Without the CUDA provider the run can still use WebGPU or the CPU: `auto` decides that by
+    // itself later; an explicit cuda device only with allow_cpu_fallback.
+    const auto = !/^\s*(cuda|gpu)/i.test(device);
+    if (cuda && (auto || /^(true|1|yes|on)$/i.test(core.getInput('allow_cpu_fallback')))) {
+      log.warning(
+        `${(e as Error).message}; continuing without the CUDA provider because ${auto ? 'device is auto' : 'allow_cpu_fallback is true'}`,
+      );
+      rt = await resolve(false);
     } else {
       throw e;
     }

@@ -20,8 +20,7 @@ import {
   type GitHubInputs,
 } from '../github/flow.js';
 import { QualityGateError } from '../github/pr/gates.js';
-import { decideGpus, queryGpus } from '../runtime/gpu.js';
-import { hasCudaProvider, type OrtRuntime } from '../runtime/provision.js';
+import type { OrtRuntime } from '../runtime/provision.js';
 import { datastoreRefreshFor } from '../github/schedule.js';
 import { renderComparison } from '../github/pr/summary-compare.js';
 import { aggregateSweep } from '../github/sweep/aggregate.js';
@@ -29,7 +28,6 @@ import type { CommentMode } from '../github/pr/sticky-comment.js';
 import { renderReport, type ArtifactLink } from '../report/markdown.js';
 import type { Logger } from '../util/logger.js';
 import type { MetricsEvent } from '../metrics/types.js';
-import { CudaUnavailableError } from '../runtime/device.js';
 import { runTraining } from '../train/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { actionsLogger, type ActionsLogger } from './logger.js';
@@ -104,18 +102,8 @@ interface TrainContext {
 
 async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainContext): Promise<void> {
   const { log } = t;
-  const facts = await queryGpus();
-  const cuda = t.opts.ort ? t.opts.ort.cuda : false;
-  const gpu = decideGpus({
-    gpus: flags.gpus,
-    allowCpuFallback: flags.allow_cpu_fallback,
-    cudaProvider: cuda || hasCudaProviderHere(),
-    facts,
-  });
-  if (gpu.warning) log.warning(gpu.warning);
   const run: ActionFlags = {
     ...flags,
-    gpus: gpu.gpus,
     // The artifact carries predictions.csv even when the user did not ask for a file.
     predictions_file: flags.predictions_file ?? join(flags.output_dir, 'predictions.csv'),
     // auto: scheduled runs retrain on what the datastore URL serves now (checked, re-downloaded if changed).
@@ -156,20 +144,11 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
       // The report is rendered here, once the baseline comparison and the artifact are known.
       report: false,
       // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
-      runFacts: {
-        ...(gpu.facts.length ? { gpu: gpu.facts } : {}),
-        ...((t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {}),
-      },
+      runFacts: (t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {},
     });
-  let result;
-  try {
-    result = await train(run).finally(() => log.endSection());
-  } catch (e) {
-    // The libraries can be present and still fail to load (driver, cuDNN): the same fallback rule.
-    if (!(e instanceof CudaUnavailableError) || !flags.allow_cpu_fallback) throw e;
-    log.warning(`${e.message}; training on CPU because allow_cpu_fallback is true`);
-    result = await train({ ...run, gpus: 0, device: 'cpu' }).finally(() => log.endSection());
-  }
+  // The device (CUDA preflight and probe, WebGPU, the CPU fallback) is decided inside the run,
+  // before any data is read: gpus/device/allow_cpu_fallback mean the same on the CLI.
+  const result = await train(run).finally(() => log.endSection());
   const { metrics } = result;
 
   // Baseline and gates before the report: the report shows the comparison (nothing is posted yet).
@@ -275,16 +254,6 @@ function summaryFiles(files: string[]): string[] {
       ),
     ),
   ];
-}
-
-function hasCudaProviderHere(): boolean {
-  // Without a bootstrap (tests), the package next to this module is the one in use.
-  try {
-    const dir = join(new URL('.', import.meta.resolve('onnxruntime-node')).pathname, '..');
-    return hasCudaProvider(dir);
-  } catch {
-    return false;
-  }
 }
 
 function tryContext(log: Logger): RunContext | undefined {

@@ -3,6 +3,7 @@ import { FlagError, parseFlags } from '../config/parse.js';
 import { lineLogger } from '../util/logger.js';
 import { runTraining } from '../train/run.js';
 import { helpText, parseArgv } from './args.js';
+import { doctorCommand } from './doctor.js';
 import { DEMO_CLI_FLAGS, prepareDemo } from '../demo/prepare.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 export async function main(argv: string[]): Promise<number> {
   const log = lineLogger();
   try {
+    if (argv[0] === 'doctor') return await doctorCommand(argv.slice(1));
     const args = parseArgv(argv);
     if (args.help || !args.command || args.command === 'help') {
       process.stdout.write(helpText() + '\n');
@@ -19,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     if (args.command !== 'train' && args.command !== 'demo') {
       throw new FlagError(
         args.command,
-        `unknown command '${args.command}'; use 'textclf train', 'textclf demo' or 'textclf demo-data'`,
+        `unknown command '${args.command}'; use 'textclf train', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`,
       );
     }
     let raw = args.raw;

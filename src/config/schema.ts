@@ -360,9 +360,9 @@ export const FLAGS = [
     name: 'allow_cpu_fallback',
     type: 'bool',
     default: false,
-    group: 'github',
-    scope: actionOnly,
-    help: 'Train on CPU with a warning when gpus > 0 but CUDA is unusable',
+    group: 'runtime',
+    scope: noChat,
+    help: 'When the requested GPU (CUDA or WebGPU) cannot run, train on the CPU with a warning instead of failing',
   }),
   // github: PR comments, ChatOps, gates, sweeps (action only)
   f({

@@ -37,6 +37,8 @@ export interface RunInfo {
   datastore?: string;
   flags: Record<string, string | number | boolean | undefined>;
   device: string;
+  /** Why this device (the `device`/`gpus` request and what the preflight found). */
+  deviceReason?: string;
   gpu?: { name: string; memoryMiB?: number; driver?: string }[];
   startedAt: string;
   finishedAt?: string;

@@ -53,6 +53,7 @@ function header(m: MetricsFile, opts: ReportOptions): string {
     ['Labels', m.labels.map(md).join(', ')],
     ['Device', md(r.device)],
   ];
+  if (r.deviceReason) rows.push(['Why this device', md(r.deviceReason)]);
   for (const g of r.gpu ?? []) {
     const mem = g.memoryMiB !== undefined ? `, ${g.memoryMiB} MiB` : '';
     const drv = g.driver ? `, driver ${md(g.driver)}` : '';

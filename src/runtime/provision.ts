@@ -11,7 +11,7 @@ import * as tc from '@actions/tool-cache';
 import type { Logger } from '../util/logger.js';
 import { NpmRegistry, packageVersion, RegistryError } from './npm-fetch.js';
 import { ORT_PACKAGE, ORT_VERSION } from './ort-version.js';
-import { CUDA_PROVIDER_LIBS } from './device.js';
+import { CUDA_PROVIDER_LIBS, DeviceError, parseDeviceRequest } from './device.js';
 
 export type OrtSource = 'action' | 'tool-cache' | 'provisioned';
 
@@ -36,7 +36,20 @@ export interface ResolveOptions {
   arch?: string;
 }
 
-/** CUDA provider libraries that onnxruntime-node's install step adds on Linux x64. */
+/**
+ * Whether a run may use CUDA, so the provider is worth provisioning: `device: cuda[:N]`, or
+ * `device: auto` (the default) with gpus > 0. `cpu` and `webgpu` never need it (WebGPU is in the
+ * CPU package). A device value that does not parse provisions nothing: the flag check reports it.
+ */
+export function wantsCudaProvider(o: { gpus: number; device?: string }): boolean {
+  try {
+    const r = parseDeviceRequest(o.device || 'auto');
+    return r.kind === 'cuda' || (r.kind === 'auto' && o.gpus > 0);
+  } catch (e) {
+    if (e instanceof DeviceError) return false;
+    throw e;
+  }
+}
 
 export function binDir(ortDir: string, platform: string = process.platform, arch: string = process.arch): string {
   return join(ortDir, 'bin', 'napi-v6', platform, arch);

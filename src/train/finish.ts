@@ -80,6 +80,16 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
       datastore: p.splitFiles.datastore,
       flags: opts.recordedFlags as RunInfo['flags'],
       device: runner.deviceName,
+      deviceReason: p.device.reason,
+      ...(p.device.facts.cuda?.smi.gpus?.length
+        ? {
+            gpu: p.device.facts.cuda.smi.gpus.map((g) => ({
+              name: g.name,
+              memoryMiB: g.memoryMiB,
+              driver: g.driver,
+            })),
+          }
+        : {}),
       startedAt: p.startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       wallSeconds: (Date.now() - p.startedAt.getTime()) / 1000,

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
+import { prepareDevice, type PreparedDevice } from '../runtime/prepare.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { resolveModel } from '../models/hub.js';
 import { loadModel } from '../models/load.js';
@@ -25,6 +26,8 @@ export interface PrepareOptions {
 
 export interface PreparedRun {
   flags: TrainFlags;
+  /** The device this run trains on, and why (`--device`, `gpus`, preflight results). */
+  device: PreparedDevice;
   startedAt: Date;
   outputDir: string;
   checkpointRoot: string;
@@ -44,6 +47,13 @@ export interface PreparedRun {
 export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promise<PreparedRun> {
   const { log } = opts;
   const startedAt = new Date();
+  // Before anything is read or written: a device that cannot run fails (or falls back) in seconds.
+  const device = await prepareDevice({
+    device: flags.device,
+    gpus: flags.gpus,
+    allowCpuFallback: flags.allow_cpu_fallback,
+    log,
+  });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
   mkdirSync(checkpointRoot, { recursive: true });
@@ -102,7 +112,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     maxGradNorm: flags.max_grad_norm,
     accumulate: flags.accumulate_grad_batches,
     loop: flags.steps_per_run > 1,
-    device: deviceFor(flags),
+    device: device.device,
     threads: flags.threads,
     params: loaded.weights,
   });
@@ -119,6 +129,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   }
   return {
     flags,
+    device,
     startedAt,
     outputDir,
     checkpointRoot,
@@ -138,10 +149,4 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     start,
     resumedFrom: resume && resumeDir ? { dir: resumeDir, meta: resume.meta } : undefined,
   };
-}
-
-/** `device` as given, else train.py's meaning of gpus (> 0: the first CUDA GPU). */
-function deviceFor(flags: TrainFlags): string {
-  if (flags.device !== 'auto') return flags.device;
-  return flags.gpus > 0 ? 'cuda:0' : 'cpu';
 }

@@ -290,17 +290,21 @@ test('a bad input fails the step with an annotation naming the input and the all
   expect(r.outputs).toEqual({});
 }, 60_000);
 
-test('gpus: 1 on a runner without a GPU: provisions the CUDA build, then fails with the fix, or trains on CPU with allow_cpu_fallback', async () => {
+test('device: cuda on a runner without a GPU: provisions the CUDA build, then fails with the fix, or (no Vulkan driver either) trains on CPU with allow_cpu_fallback', async () => {
   const nuget = await startNugetFake('1.30.0');
   try {
     const env = { GLOBAL_AGENT_HTTPS_PROXY: nuget.proxyUrl, NODE_EXTRA_CA_CERTS: nuget.caFile };
-    const strict = await runAction('gpu-strict', { gpus: '1', max_epochs: '1', limit_train_batches: '2' }, { env });
+    const strict = await runAction(
+      'gpu-strict',
+      { gpus: '1', device: 'cuda', max_epochs: '1', limit_train_batches: '2' },
+      { env },
+    );
     expect(strict.code).toBe(1);
     expect(strict.stdout).toContain("running onnxruntime-node's install step for the CUDA 12 provider");
     const errors = strict.stdout.split('\n').filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
-      /^::error title=textclf%3A input gpus::gpus=1: nvidia-smi is not available.*set allow_cpu_fallback: true/,
+      /^::error title=textclf%3A input device::device cuda:0 cannot run on this machine: nvidia-smi is not installed.*--device webgpu.*set allow_cpu_fallback: true/,
     );
     expect(
       existsSync(
@@ -322,13 +326,14 @@ test('gpus: 1 on a runner without a GPU: provisions the CUDA build, then fails w
 
     const fallback = await runAction(
       'gpu-fallback',
-      { gpus: '1', allow_cpu_fallback: 'true', max_epochs: '1', limit_train_batches: '2' },
-      { env },
+      { gpus: '1', device: 'cuda', allow_cpu_fallback: 'true', max_epochs: '1', limit_train_batches: '2' },
+      // no Vulkan driver: no WebGPU adapter to fall back to before the CPU
+      { env: { ...env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' } },
     );
     if (fallback.code !== 0) throw new Error(`action failed (${fallback.code}):\n${fallback.stdout.slice(-3000)}`);
     expect(fallback.stdout).toContain('onnxruntime-node 1.30.0: using the tool cache');
     expect(fallback.stdout).toMatch(
-      /^::warning::gpus=1: nvidia-smi is not available.*training on CPU because allow_cpu_fallback is true$/m,
+      /^::warning::device cuda:0: CUDA cannot run \(nvidia-smi is not installed.*training on the CPU because allow_cpu_fallback is true$/m,
     );
     expect(fallback.summary).toContain('| Device | cpu |');
     expect(Number(fallback.outputs.accuracy)).toBeGreaterThanOrEqual(0);

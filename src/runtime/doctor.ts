@@ -1,0 +1,128 @@
+// `textclf doctor`: what this machine can train on. Every device is checked the way a run would
+// check it (the same preflight and probes), and `auto` is decided from those facts.
+import { imageName } from './fatbin.js';
+import { deviceName, type DeviceProblem } from './device.js';
+import type { NvidiaGpu } from './nvidia-smi.js';
+import { cpuFacts, defaultSources, gatherCuda, gatherWebgpu, type CpuFacts, type FactSources } from './prepare.js';
+import { decideDevice } from './select.js';
+import type { WebgpuAdapter } from './webgpu.js';
+
+type Status = { ok: true; summary: string } | { ok: false; problems: DeviceProblem[] };
+
+export interface DoctorReport {
+  platform: string;
+  cpu: CpuFacts & { ok: boolean; error?: string };
+  webgpu: Status & { adapters: WebgpuAdapter[]; adapterError?: string };
+  nvidia: { gpus: NvidiaGpu[]; error?: string };
+  cuda: Status & {
+    provider: {
+      path: string;
+      present: boolean;
+      error?: string;
+      cudaMajor?: number;
+      cudnnMajor?: number;
+      architectures?: string[];
+      fatbins?: number;
+      runpath?: string[];
+      libraries: { name: string; path?: string; via?: string }[];
+    };
+  };
+  /** What `device: auto` picks with gpus >= 1 (with gpus = 0 it is always the CPU). */
+  auto: { device?: string; reason: string };
+  /** At least one device runs. */
+  ok: boolean;
+}
+
+export async function runDoctor(sources: Partial<FactSources> = {}): Promise<DoctorReport> {
+  const src = { ...defaultSources(), ...sources };
+  const cpuProbe = await src.probe({ kind: 'cpu' });
+  const [cuda, webgpu] = [await gatherCuda(src), await gatherWebgpu(src)];
+
+  const p = cuda.provider;
+  const cudaStatus: Status = cuda.verdict.ok
+    ? { ok: true, summary: cuda.verdict.summary }
+    : { ok: false, problems: cuda.verdict.problems };
+  const webgpuStatus: Status = webgpu.verdict.ok
+    ? { ok: true, summary: `ONNX Runtime's WebGPU EP ran a test session in ${webgpu.probe.ms} ms` }
+    : { ok: false, problems: webgpu.verdict.problems };
+
+  let auto: DoctorReport['auto'];
+  try {
+    const c = decideDevice(
+      { request: { kind: 'auto' }, gpus: 1, allowCpuFallback: false },
+      { cuda: cuda.verdict, webgpu: webgpu.verdict },
+    );
+    auto = { device: deviceName(c.device), reason: c.reason };
+  } catch (e) {
+    auto = {
+      device: cpuProbe.ok ? 'cpu' : undefined,
+      reason: `gpus=0 (or allow_cpu_fallback) trains on the CPU; with gpus >= 1 training fails: ${(e as Error).message}`,
+    };
+  }
+
+  return {
+    platform: src.platform,
+    cpu: { ...cpuFacts(), ok: cpuProbe.ok, ...(cpuProbe.ok ? {} : { error: cpuProbe.ortMessage }) },
+    webgpu: {
+      ...webgpuStatus,
+      adapters: webgpu.adapters.adapters ?? [],
+      ...(webgpu.adapters.error ? { adapterError: webgpu.adapters.error } : {}),
+    },
+    nvidia: cuda.smi.gpus ? { gpus: cuda.smi.gpus } : { gpus: [], error: cuda.smi.error },
+    cuda: {
+      ...cudaStatus,
+      provider: {
+        path: p.path,
+        present: p.present,
+        ...(p.error ? { error: p.error } : {}),
+        cudaMajor: p.cudaMajor,
+        cudnnMajor: p.cudnnMajor,
+        architectures: p.images?.map(imageName),
+        fatbins: p.fatbin?.fatbins,
+        runpath: p.runpath,
+        libraries: [...p.needed, ...p.indirect].map((l) => ({ name: l.name, path: l.path, via: l.via })),
+      },
+    },
+    auto,
+    ok: cpuProbe.ok || webgpu.verdict.ok || cuda.verdict.ok,
+  };
+}
+
+/** The report as text for a terminal. */
+export function formatDoctor(r: DoctorReport): string {
+  const out: string[] = [];
+  const status = (s: Status) =>
+    s.ok ? `works: ${s.summary}` : `unavailable: ${s.problems.map((p) => p.message).join('; ')}`;
+  out.push(`platform   ${r.platform}`);
+  out.push(
+    `cpu        ${r.cpu.ok ? 'works' : `fails: ${r.cpu.error}`}: ${r.cpu.cores} cores, ${r.cpu.threads} usable threads${r.cpu.model ? ` (${r.cpu.model})` : ''}`,
+  );
+  out.push(`webgpu     ${status(r.webgpu)}`);
+  for (const a of r.webgpu.adapters) {
+    out.push(`  adapter  ${a.vendor} ${a.architecture}: ${a.description || a.device}`);
+    out.push(
+      `           fallback adapter: ${a.isFallbackAdapter ? 'yes' : 'no'}, shader-f16: ${a.shaderF16 ? 'yes' : 'no'}, ` +
+        Object.entries(a.limits)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+    );
+  }
+  if (r.webgpu.adapterError) out.push(`  adapters ${r.webgpu.adapterError}`);
+  if (!r.webgpu.ok) for (const p of r.webgpu.problems) out.push(`  fix      ${p.fix}`);
+  out.push(`nvidia     ${r.nvidia.error ?? `${r.nvidia.gpus.length} GPU(s)`}`);
+  for (const g of r.nvidia.gpus)
+    out.push(
+      `  gpu ${g.index}    ${g.name}, compute capability ${g.computeCap}, driver ${g.driver}${g.memoryMiB ? `, ${g.memoryMiB} MiB` : ''}`,
+    );
+  const pv = r.cuda.provider;
+  out.push(`cuda       ${status(r.cuda)}`);
+  out.push(
+    `  provider ${pv.path}${pv.present ? '' : ' (not installed)'}${pv.cudaMajor !== undefined ? `, CUDA ${pv.cudaMajor}` : ''}${pv.cudnnMajor !== undefined ? `, cuDNN ${pv.cudnnMajor}` : ''}`,
+  );
+  if (pv.architectures)
+    out.push(`  kernels  ${pv.architectures.join(', ')} (in at least half of its ${pv.fatbins} fat binaries)`);
+  for (const l of pv.libraries) out.push(`  needs    ${l.name} -> ${l.path ? `${l.path} (${l.via})` : 'NOT FOUND'}`);
+  if (!r.cuda.ok) for (const p of r.cuda.problems) out.push(`  fix      ${p.fix}`);
+  out.push(`auto       ${r.auto.device ?? 'nothing'}: ${r.auto.reason}`);
+  return out.join('\n');
+}

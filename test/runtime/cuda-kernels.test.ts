@@ -1,0 +1,115 @@
+// The static CUDA placement guard: every node of the train and eval graphs (Loop bodies included)
+// of each model type must have a CUDA kernel in ORT's registrations at our opset, except int64/bool
+// shape arithmetic and ONNX function ops ORT expands. Models are a list so every registered model
+// type can be fed here.
+import { buildEvalGraph } from '../../src/engine/eval-graph.js';
+import { buildStepGraph } from '../../src/engine/step-graph.js';
+import type { TrainableModel } from '../../src/engine/contract.js';
+import { parseBertConfig } from '../../src/models/bert/config.js';
+import { BertModel } from '../../src/models/bert/graph.js';
+import { Graph } from '../../src/onnx/graph.js';
+import { OPSET } from '../../src/onnx/serialize.js';
+import {
+  checkCudaPlacement,
+  cudaKernelFor,
+  float16CudaKernel,
+  schemaVersion,
+} from '../../src/runtime/cuda-kernel-check.js';
+import { CUDA_KERNEL_SOURCE, CUDA_KERNELS } from '../../src/runtime/cuda-kernels.js';
+
+const bertCfg = parseBertConfig({
+  model_type: 'bert',
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 64,
+  vocab_size: 50,
+  max_position_embeddings: 32,
+  type_vocab_size: 2,
+});
+
+/** Every model type the engine trains (the models registry feeds this list when it lands). */
+const MODELS: { type: string; model: TrainableModel }[] = [
+  { type: 'bert', model: new BertModel(bertCfg, 3, { dropout: 0.1, seed: 1 }) },
+];
+
+/** The graphs a run builds for a model: K-step Loop with accumulation and clipping, one plain step, eval, predict. */
+function graphsOf(model: TrainableModel): { name: string; graph: Graph }[] {
+  const optimizer = { kind: 'adamw' as const, eps: 1e-8, weightDecay: 0.01 };
+  return [
+    {
+      name: 'train_steps',
+      graph: buildStepGraph(model, { optimizer, maxGradNorm: 1, accumulate: 2, loop: true }).graph,
+    },
+    { name: 'train_step', graph: buildStepGraph(model, { optimizer, maxGradNorm: 1, loop: false }).graph },
+    { name: 'eval', graph: buildEvalGraph(model, { labels: true }).graph },
+    { name: 'predict', graph: buildEvalGraph(model, { labels: false }).graph },
+  ];
+}
+
+describe('CUDA kernel placement', () => {
+  test.each(MODELS)('every float op of $type train and eval graphs has a CUDA kernel at opset 17', ({ model }) => {
+    expect(OPSET).toBe(17);
+    const r = checkCudaPlacement(graphsOf(model), { opset: OPSET });
+    expect(r.missing).toEqual([]);
+    // The walk went into the Loop body and saw the whole model (not a trivially empty graph).
+    expect(r.nodes).toBeGreaterThan(1000);
+    for (const n of r.cpuShapeOps) expect(['int64', 'int32', 'bool', 'none']).toContain(n.dtype);
+    // ORT's inference builds have no CUDA SoftmaxCrossEntropyLoss: its ONNX function body runs
+    // instead, here inside the accumulation Loop inside the steps Loop, and in eval.
+    expect([...new Set(r.expanded.map((n) => n.op))]).toEqual(['SoftmaxCrossEntropyLoss']);
+    expect(r.expanded.map((n) => n.graph)).toEqual(
+      expect.arrayContaining(['train_steps/step_body/step_body_micro', 'train_step', 'eval']),
+    );
+  });
+
+  test.each(MODELS)('CUDA kernel types for mixed precision: $type graphs as float16', ({ model }) => {
+    const r = checkCudaPlacement(graphsOf(model), { opset: OPSET, as: 'float16' });
+    expect(r.missing).toEqual([]);
+    // What the table cannot confirm (untyped registrations): listed, so the mixed-precision work knows.
+    expect([...new Set(r.untyped.map((n) => n.op))].sort()).toEqual(
+      expect.arrayContaining(['Dropout', 'Gather', 'Loop', 'Reshape', 'ScatterND']),
+    );
+  });
+
+  test('CUDA kernel matching follows ORT: schema version at the opset, exact or a closed range, the type', () => {
+    expect(CUDA_KERNEL_SOURCE).toMatch(/^microsoft\/onnxruntime main@[0-9a-f]{40}/);
+    expect(CUDA_KERNELS.length).toBeGreaterThan(300);
+    expect(schemaVersion('Loop', 17)).toBe(16);
+    expect(schemaVersion('ReduceSum', 17)).toBe(13);
+    expect(cudaKernelFor('Loop', 17).kernel?.slice(2, 4)).toEqual([13, 18]);
+    expect(cudaKernelFor('LayerNormalization', 17, 'float32').kernel).toBeDefined();
+    expect(cudaKernelFor('LayerNormalization', 16).since).toBeUndefined(); // not an op before 17
+    // An open-ended registration matches only its own version (VerifyVersion): Add 14+ serves 14, not 13.
+    expect(cudaKernelFor('Add', 13, 'int16').wrongType?.map((k) => k[2])).toEqual([13]);
+    expect(cudaKernelFor('Add', 14, 'int16').kernel).toBeDefined();
+    // Equal is registered open-ended from 13; Equal-19 is a new schema that registration does not serve.
+    expect(cudaKernelFor('Equal', 18, 'float32').kernel?.slice(2, 4)).toEqual([13, null]);
+    expect(cudaKernelFor('Equal', 19, 'float32')).toEqual({ since: 19 });
+    expect(float16CudaKernel('MatMul', 17)).toBe('yes');
+    expect(float16CudaKernel('Erf', 17)).toBe('yes');
+    expect(float16CudaKernel('Reshape', 17)).toBe('untyped');
+    expect(float16CudaKernel('Det', 17)).toBe('no');
+  });
+
+  test('the walk reports a float op without a CUDA kernel, expands function ops, lets int64 shape arithmetic pass', () => {
+    const g = new Graph('g');
+    const x = g.input('x', 'float64', [3, 3]);
+    g.output(g.op('NonZero', [x]), 'nz'); // CUDA NonZero has no float64 kernel
+    const shape = g.op('Shape', [x]);
+    g.output(g.op('ReduceProd', [shape], { keepdims: 0 }), 'n'); // int64 ReduceProd: CPU, by design
+    g.output(g.op('CastLike', [shape, x]), 'like'); // a function op: ORT expands it
+    const r = checkCudaPlacement([{ name: 'g', graph: g }], { opset: 17 });
+    expect(r.missing).toEqual([
+      {
+        graph: 'g',
+        node: 'NonZero',
+        op: 'NonZero',
+        dtype: 'float64',
+        why: 'NonZero-13 has CUDA kernels for bool,float16,float32,int32,int64,uint8, not float64',
+      },
+    ]);
+    expect(r.cpuShapeOps.map((c) => [c.op, c.dtype])).toEqual([['ReduceProd', 'int64']]);
+    expect(r.expanded.map((c) => c.op)).toEqual(['CastLike']);
+  });
+});
