@@ -1,12 +1,15 @@
 // The CLI as a user runs it (node dist/cli.js; build first): version and help, flag mistakes,
 // an output_dir that is a file, a datastore server that never answers (fails within 90 s naming
-// the URL and the timeout) and Ctrl-C during that download (exit 130 within 5 s, no staging folder).
+// the URL and the timeout), Ctrl-C during that download (exit 130 within 5 s, no staging folder),
+// and a zip datastore training with no unzip/tar on PATH.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { prepareDemo } from '../../src/demo/prepare.js';
+import { makeZip } from '../helpers/zip.js';
 
 const CLI = resolve('dist/cli.js');
 let work: string;
@@ -144,3 +147,42 @@ test('Ctrl-C during a stalled download exits 130 within 5 s and leaves no stagin
   expect(staging(cache)).toEqual([]);
   process.stdout.write(`SIGINT during a stalled download: exit ${code} after ${seconds.toFixed(2)} s\n`);
 }, 60_000);
+
+test('a zip datastore trains with no unzip or tar on PATH (extraction is in-process)', async () => {
+  const demo = await prepareDemo(join(work, 'demo'), 3);
+  const files = readdirSync(demo.datastore).map((name) => ({
+    name: `reviews/${name}`,
+    data: readFileSync(join(demo.datastore, name)),
+  }));
+  const zip = join(work, 'reviews.zip');
+  writeFileSync(zip, makeZip([{ name: 'reviews/' }, ...files]));
+  const empty = mkdtempSync(join(tmpdir(), 'textclf-nopath-'));
+  const out = join(work, 'out-zip');
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'train',
+      '--datastore',
+      zip,
+      '--model_name_or_path',
+      demo.model_name_or_path,
+      '--cache_dir',
+      join(work, 'cache-zip'),
+      '--output_dir',
+      out,
+      '--max_epochs',
+      '1',
+      '--limit_train_batches',
+      '3',
+      '--max_length',
+      '32',
+    ],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, PATH: empty, XDG_CACHE_HOME: join(work, 'xdg') } },
+  );
+  rmSync(empty, { recursive: true, force: true });
+  expect(r.stderr).not.toMatch(/^error:/m);
+  expect(r.status).toBe(0);
+  expect(r.stderr).toMatch(/Cached datastore reviews@/);
+  expect(existsSync(join(out, 'metrics.json'))).toBe(true);
+}, 180_000);
