@@ -68,9 +68,9 @@ describe('renderReport', () => {
     const [loss, acc] = mermaidBlocks(text);
     expect(loss).toMatch(/^xychart-beta\n/);
     expect(loss).toContain('x-axis "epoch" [1, 2, 3]');
-    expect(loss).toContain('line [0.9123, 0.5012, 0.3111]');
-    expect(loss).toContain('line [0.6543, 0.4012, 0.4511]');
-    expect(acc).toContain('line [0.78, 0.89, 0.85]');
+    expect(loss).toContain('line "train" [0.9123, 0.5012, 0.3111]');
+    expect(loss).toContain('line "validation" [0.6543, 0.4012, 0.4511]');
+    expect(acc).toContain('line "validation" [0.78, 0.89, 0.85]');
     expect(acc).toContain('y-axis "accuracy" 0 --> 1');
   });
 
