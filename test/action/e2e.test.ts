@@ -57,6 +57,7 @@ beforeAll(async () => {
   });
   registry = await startNpmRegistry(packClosure(join(repo, 'node_modules', 'onnxruntime-node')));
   services = await startStepServices(MODEL, demo.model_name_or_path!);
+  services.github.addToken(TOKEN); // the workflow's GITHUB_TOKEN: github-actions[bot]
   ({ hub, service, github } = services);
   RUN = github.addRun({
     workflow_id: 900,
