@@ -332,7 +332,13 @@ export class GitHubFake {
       case 'users/get-authenticated':
         // Installation tokens (GITHUB_TOKEN included) are not a user: GitHub answers 403.
         if (identity.kind === 'installation')
-          return this.error(res, 403, 'Resource not accessible by integration', {}, 'users/users#get-the-authenticated-user');
+          return this.error(
+            res,
+            403,
+            'Resource not accessible by integration',
+            {},
+            'users/users#get-the-authenticated-user',
+          );
         return send(200, { ...this.userJson(me), name: me.login, site_admin: false });
       case 'repos/get':
         return send(200, this.repoJson());
@@ -370,10 +376,9 @@ export class GitHubFake {
         if (role === undefined) return this.json(res, 404, { message: 'Not Found' });
         const user = this.user(p.username);
         // GitHub folds the roles into the legacy admin/write/read; role_name keeps the role.
-        const permission = ({ admin: 'admin', maintain: 'write', write: 'write', triage: 'read', read: 'read' } as Record<
-          string,
-          string
-        >)[role];
+        const permission = (
+          { admin: 'admin', maintain: 'write', write: 'write', triage: 'read', read: 'read' } as Record<string, string>
+        )[role];
         if (!permission) throw new Error(`fake: unknown role '${role}' (use admin, maintain, write, triage or read)`);
         const rank = ['read', 'triage', 'write', 'maintain', 'admin'].indexOf(role);
         return send(200, {
@@ -424,7 +429,8 @@ export class GitHubFake {
         if (!a) return this.json(res, 404, { message: 'Not Found' });
         if (p.archive_format !== 'zip') return this.json(res, 422, { message: 'archive_format must be zip' });
         // Past its retention period the artifact is still listed (expired: true), but gone.
-        if (a.expired) return this.error(res, 410, 'Artifact has expired', {}, 'actions/artifacts#download-an-artifact');
+        if (a.expired)
+          return this.error(res, 410, 'Artifact has expired', {}, 'actions/artifacts#download-an-artifact');
         res.writeHead(302, { location: `${this.url}/_blobs/${a.id}.zip` });
         res.end();
         return;
