@@ -150,6 +150,17 @@ describe('escaping', () => {
     expect(md('*x* _y_ `z` [l](u)')).toBe('\\*x\\* \\_y\\_ \\`z\\` \\[l\\](u)');
     expect(md('two\nlines')).toBe('two lines');
   });
+  test('md leaves what cannot be markup byte for byte (so the runner’s log masks still match)', () => {
+    // `&` only where it would start an entity; `@` after a word character is no mention on GitHub.
+    expect(md('&amp; &#35; &#x40; &nbsp;')).toBe('&amp;amp; &amp;&#35;35; &amp;&#35;x40; &amp;nbsp;');
+    expect(md('a=1&b=2 & c')).toBe('a=1&b=2 & c');
+    expect(md('https://user:pw@host.example/d.zip?sig=x&se=2030')).toBe(
+      'https://user:pw@host.example/d.zip?sig=x&se=2030',
+    );
+    expect(md('me@example.com, @octocat, (@octo-org/admins), x@@y')).toBe(
+      'me@example.com, @\u200boctocat, (@\u200bocto-org/admins), x@@\u200by',
+    );
+  });
   test('mdLink only links http(s) and keeps parentheses out of the target', () => {
     expect(mdLink('x', 'javascript:alert(1)')).toBe('x');
     expect(mdLink('x', 'https://a.test/p(1) q')).toBe('[x](https://a.test/p%281%29%20q)');
