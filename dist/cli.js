@@ -32,12 +32,12 @@ var __copyProps = (to, from, except, desc) => {
   }
   return to;
 };
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __toESM = (mod, isNodeMode, target2) => (target2 = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target2, "default", { value: mod, enumerable: true }) : target2,
   mod
 ));
 
@@ -50,7 +50,7 @@ var require_aspromise = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve8, reject) {
+      return new Promise(function executor(resolve9, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -60,7 +60,7 @@ var require_aspromise = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve8.apply(null, params2);
+              resolve9.apply(null, params2);
             }
           }
         };
@@ -181,18 +181,18 @@ var require_base64 = __commonJS({
 var require_eventemitter = __commonJS({
   "node_modules/@protobufjs/eventemitter/index.js"(exports, module) {
     "use strict";
-    module.exports = EventEmitter2;
-    function EventEmitter2() {
+    module.exports = EventEmitter;
+    function EventEmitter() {
       this._listeners = /* @__PURE__ */ Object.create(null);
     }
-    EventEmitter2.prototype.on = function on2(evt, fn2, ctx) {
+    EventEmitter.prototype.on = function on2(evt, fn2, ctx) {
       (this._listeners[evt] || (this._listeners[evt] = [])).push({
         fn: fn2,
         ctx: ctx || this
       });
       return this;
     };
-    EventEmitter2.prototype.off = function off(evt, fn2) {
+    EventEmitter.prototype.off = function off(evt, fn2) {
       if (evt === void 0)
         this._listeners = /* @__PURE__ */ Object.create(null);
       else {
@@ -211,7 +211,7 @@ var require_eventemitter = __commonJS({
       }
       return this;
     };
-    EventEmitter2.prototype.emit = function emit(evt) {
+    EventEmitter.prototype.emit = function emit(evt) {
       var listeners = this._listeners[evt];
       if (listeners) {
         var args = [], i = 1;
@@ -555,7 +555,7 @@ var require_longbits = __commonJS({
   "node_modules/protobufjs/src/util/longbits.js"(exports, module) {
     "use strict";
     module.exports = LongBits;
-    var util2 = require_minimal();
+    var util = require_minimal();
     function LongBits(lo, hi) {
       this.lo = lo >>> 0;
       this.hi = hi >>> 0;
@@ -592,9 +592,9 @@ var require_longbits = __commonJS({
     LongBits.from = function from(value) {
       if (typeof value === "number")
         return LongBits.fromNumber(value);
-      if (util2.isString(value)) {
-        if (util2.Long)
-          value = util2.Long.fromString(value);
+      if (util.isString(value)) {
+        if (util.Long)
+          value = util.Long.fromString(value);
         else
           return LongBits.fromNumber(parseInt(value, 10));
       }
@@ -610,7 +610,7 @@ var require_longbits = __commonJS({
       return this.lo + this.hi * 4294967296;
     };
     LongBits.prototype.toLong = function toLong(unsigned) {
-      return util2.Long ? new util2.Long(this.lo | 0, this.hi | 0, Boolean(unsigned)) : { low: this.lo | 0, high: this.hi | 0, unsigned: Boolean(unsigned) };
+      return util.Long ? new util.Long(this.lo | 0, this.hi | 0, Boolean(unsigned)) : { low: this.lo | 0, high: this.hi | 0, unsigned: Boolean(unsigned) };
     };
     var charCodeAt = String.prototype.charCodeAt;
     LongBits.fromHash = function fromHash(hash2) {
@@ -656,50 +656,50 @@ var require_longbits = __commonJS({
 var require_minimal = __commonJS({
   "node_modules/protobufjs/src/util/minimal.js"(exports) {
     "use strict";
-    var util2 = exports;
-    util2.asPromise = require_aspromise();
-    util2.base64 = require_base64();
-    util2.EventEmitter = require_eventemitter();
-    util2.float = require_float();
-    util2.inquire = require_inquire();
-    util2.utf8 = require_utf8();
-    util2.pool = require_pool();
-    util2.LongBits = require_longbits();
-    util2.isNode = Boolean(typeof global !== "undefined" && global && global.process && global.process.versions && global.process.versions.node);
-    util2.global = util2.isNode && global || typeof window !== "undefined" && window || typeof self !== "undefined" && self || exports;
-    util2.emptyArray = Object.freeze ? Object.freeze([]) : (
+    var util = exports;
+    util.asPromise = require_aspromise();
+    util.base64 = require_base64();
+    util.EventEmitter = require_eventemitter();
+    util.float = require_float();
+    util.inquire = require_inquire();
+    util.utf8 = require_utf8();
+    util.pool = require_pool();
+    util.LongBits = require_longbits();
+    util.isNode = Boolean(typeof global !== "undefined" && global && global.process && global.process.versions && global.process.versions.node);
+    util.global = util.isNode && global || typeof window !== "undefined" && window || typeof self !== "undefined" && self || exports;
+    util.emptyArray = Object.freeze ? Object.freeze([]) : (
       /* istanbul ignore next */
       []
     );
-    util2.emptyObject = Object.freeze ? Object.freeze({}) : (
+    util.emptyObject = Object.freeze ? Object.freeze({}) : (
       /* istanbul ignore next */
       {}
     );
-    util2.isInteger = Number.isInteger || /* istanbul ignore next */
+    util.isInteger = Number.isInteger || /* istanbul ignore next */
     function isInteger2(value) {
       return typeof value === "number" && isFinite(value) && Math.floor(value) === value;
     };
-    util2.isString = function isString(value) {
+    util.isString = function isString(value) {
       return typeof value === "string" || value instanceof String;
     };
-    util2.isObject = function isObject(value) {
+    util.isObject = function isObject(value) {
       return value && typeof value === "object";
     };
-    util2.isset = /**
+    util.isset = /**
      * Checks if a property on a message is considered to be present.
      * @param {Object} obj Plain object or message instance
      * @param {string} prop Property name
      * @returns {boolean} `true` if considered to be present, otherwise `false`
      */
-    util2.isSet = function isSet(obj, prop) {
+    util.isSet = function isSet(obj, prop) {
       var value = obj[prop];
       if (value != null && obj.hasOwnProperty(prop))
         return typeof value !== "object" || (Array.isArray(value) ? value.length : Object.keys(value).length) > 0;
       return false;
     };
-    util2.Buffer = (function() {
+    util.Buffer = (function() {
       try {
-        var Buffer2 = util2.inquire("buffer").Buffer;
+        var Buffer2 = util.inquire("buffer").Buffer;
         return Buffer2.prototype.utf8Write ? Buffer2 : (
           /* istanbul ignore next */
           null
@@ -708,26 +708,26 @@ var require_minimal = __commonJS({
         return null;
       }
     })();
-    util2._Buffer_from = null;
-    util2._Buffer_allocUnsafe = null;
-    util2.newBuffer = function newBuffer(sizeOrArray) {
-      return typeof sizeOrArray === "number" ? util2.Buffer ? util2._Buffer_allocUnsafe(sizeOrArray) : new util2.Array(sizeOrArray) : util2.Buffer ? util2._Buffer_from(sizeOrArray) : typeof Uint8Array === "undefined" ? sizeOrArray : new Uint8Array(sizeOrArray);
+    util._Buffer_from = null;
+    util._Buffer_allocUnsafe = null;
+    util.newBuffer = function newBuffer(sizeOrArray) {
+      return typeof sizeOrArray === "number" ? util.Buffer ? util._Buffer_allocUnsafe(sizeOrArray) : new util.Array(sizeOrArray) : util.Buffer ? util._Buffer_from(sizeOrArray) : typeof Uint8Array === "undefined" ? sizeOrArray : new Uint8Array(sizeOrArray);
     };
-    util2.Array = typeof Uint8Array !== "undefined" ? Uint8Array : Array;
-    util2.Long = /* istanbul ignore next */
-    util2.global.dcodeIO && /* istanbul ignore next */
-    util2.global.dcodeIO.Long || /* istanbul ignore next */
-    util2.global.Long || util2.inquire("long");
-    util2.key2Re = /^true|false|0|1$/;
-    util2.key32Re = /^-?(?:0|[1-9][0-9]*)$/;
-    util2.key64Re = /^(?:[\\x00-\\xff]{8}|-?(?:0|[1-9][0-9]*))$/;
-    util2.longToHash = function longToHash(value) {
-      return value ? util2.LongBits.from(value).toHash() : util2.LongBits.zeroHash;
+    util.Array = typeof Uint8Array !== "undefined" ? Uint8Array : Array;
+    util.Long = /* istanbul ignore next */
+    util.global.dcodeIO && /* istanbul ignore next */
+    util.global.dcodeIO.Long || /* istanbul ignore next */
+    util.global.Long || util.inquire("long");
+    util.key2Re = /^true|false|0|1$/;
+    util.key32Re = /^-?(?:0|[1-9][0-9]*)$/;
+    util.key64Re = /^(?:[\\x00-\\xff]{8}|-?(?:0|[1-9][0-9]*))$/;
+    util.longToHash = function longToHash(value) {
+      return value ? util.LongBits.from(value).toHash() : util.LongBits.zeroHash;
     };
-    util2.longFromHash = function longFromHash(hash2, unsigned) {
-      var bits = util2.LongBits.fromHash(hash2);
-      if (util2.Long)
-        return util2.Long.fromBits(bits.lo, bits.hi, unsigned);
+    util.longFromHash = function longFromHash(hash2, unsigned) {
+      var bits = util.LongBits.fromHash(hash2);
+      if (util.Long)
+        return util.Long.fromBits(bits.lo, bits.hi, unsigned);
       return bits.toNumber(Boolean(unsigned));
     };
     function merge(dst, src, ifNotSet) {
@@ -736,8 +736,8 @@ var require_minimal = __commonJS({
           dst[keys[i]] = src[keys[i]];
       return dst;
     }
-    util2.merge = merge;
-    util2.lcFirst = function lcFirst(str) {
+    util.merge = merge;
+    util.lcFirst = function lcFirst(str) {
       return str.charAt(0).toLowerCase() + str.substring(1);
     };
     function newError(name) {
@@ -763,9 +763,9 @@ var require_minimal = __commonJS({
       };
       return CustomError;
     }
-    util2.newError = newError;
-    util2.ProtocolError = newError("ProtocolError");
-    util2.oneOfGetter = function getOneOf(fieldNames) {
+    util.newError = newError;
+    util.ProtocolError = newError("ProtocolError");
+    util.oneOfGetter = function getOneOf(fieldNames) {
       var fieldMap = {};
       for (var i = 0; i < fieldNames.length; ++i)
         fieldMap[fieldNames[i]] = 1;
@@ -775,30 +775,30 @@ var require_minimal = __commonJS({
             return keys[i2];
       };
     };
-    util2.oneOfSetter = function setOneOf(fieldNames) {
+    util.oneOfSetter = function setOneOf(fieldNames) {
       return function(name) {
         for (var i = 0; i < fieldNames.length; ++i)
           if (fieldNames[i] !== name)
             delete this[fieldNames[i]];
       };
     };
-    util2.toJSONOptions = {
+    util.toJSONOptions = {
       longs: String,
       enums: String,
       bytes: String,
       json: true
     };
-    util2._configure = function() {
-      var Buffer2 = util2.Buffer;
+    util._configure = function() {
+      var Buffer2 = util.Buffer;
       if (!Buffer2) {
-        util2._Buffer_from = util2._Buffer_allocUnsafe = null;
+        util._Buffer_from = util._Buffer_allocUnsafe = null;
         return;
       }
-      util2._Buffer_from = Buffer2.from !== Uint8Array.from && Buffer2.from || /* istanbul ignore next */
+      util._Buffer_from = Buffer2.from !== Uint8Array.from && Buffer2.from || /* istanbul ignore next */
       function Buffer_from(value, encoding) {
         return new Buffer2(value, encoding);
       };
-      util2._Buffer_allocUnsafe = Buffer2.allocUnsafe || /* istanbul ignore next */
+      util._Buffer_allocUnsafe = Buffer2.allocUnsafe || /* istanbul ignore next */
       function Buffer_allocUnsafe(size) {
         return new Buffer2(size);
       };
@@ -811,11 +811,11 @@ var require_writer = __commonJS({
   "node_modules/protobufjs/src/writer.js"(exports, module) {
     "use strict";
     module.exports = Writer;
-    var util2 = require_minimal();
+    var util = require_minimal();
     var BufferWriter;
-    var LongBits = util2.LongBits;
-    var base64 = util2.base64;
-    var utf8 = util2.utf8;
+    var LongBits = util.LongBits;
+    var base64 = util.base64;
+    var utf8 = util.utf8;
     function Op(fn2, len3, val) {
       this.fn = fn2;
       this.len = len3;
@@ -837,7 +837,7 @@ var require_writer = __commonJS({
       this.states = null;
     }
     var create = function create2() {
-      return util2.Buffer ? function create_buffer_setup() {
+      return util.Buffer ? function create_buffer_setup() {
         return (Writer.create = function create_buffer() {
           return new BufferWriter();
         })();
@@ -847,10 +847,10 @@ var require_writer = __commonJS({
     };
     Writer.create = create();
     Writer.alloc = function alloc(size) {
-      return new util2.Array(size);
+      return new util.Array(size);
     };
-    if (util2.Array !== Array)
-      Writer.alloc = util2.pool(Writer.alloc, util2.Array.prototype.subarray);
+    if (util.Array !== Array)
+      Writer.alloc = util.pool(Writer.alloc, util.Array.prototype.subarray);
     Writer.prototype._push = function push(fn2, len3, val) {
       this.tail = this.tail.next = new Op(fn2, len3, val);
       this.len += len3;
@@ -926,12 +926,12 @@ var require_writer = __commonJS({
     };
     Writer.prototype.sfixed64 = Writer.prototype.fixed64;
     Writer.prototype.float = function write_float(value) {
-      return this._push(util2.float.writeFloatLE, 4, value);
+      return this._push(util.float.writeFloatLE, 4, value);
     };
     Writer.prototype.double = function write_double(value) {
-      return this._push(util2.float.writeDoubleLE, 8, value);
+      return this._push(util.float.writeDoubleLE, 8, value);
     };
-    var writeBytes = util2.Array.prototype.set ? function writeBytes_set(val, buf, pos) {
+    var writeBytes = util.Array.prototype.set ? function writeBytes_set(val, buf, pos) {
       buf.set(val, pos);
     } : function writeBytes_for(val, buf, pos) {
       for (var i = 0; i < val.length; ++i)
@@ -941,7 +941,7 @@ var require_writer = __commonJS({
       var len3 = value.length >>> 0;
       if (!len3)
         return this._push(writeByte, 1, 0);
-      if (util2.isString(value)) {
+      if (util.isString(value)) {
         var buf = Writer.alloc(len3 = base64.length(value));
         base64.decode(value, buf, 0);
         value = buf;
@@ -1004,13 +1004,13 @@ var require_writer_buffer = __commonJS({
     module.exports = BufferWriter;
     var Writer = require_writer();
     (BufferWriter.prototype = Object.create(Writer.prototype)).constructor = BufferWriter;
-    var util2 = require_minimal();
+    var util = require_minimal();
     function BufferWriter() {
       Writer.call(this);
     }
     BufferWriter._configure = function() {
-      BufferWriter.alloc = util2._Buffer_allocUnsafe;
-      BufferWriter.writeBytesBuffer = util2.Buffer && util2.Buffer.prototype instanceof Uint8Array && util2.Buffer.prototype.set.name === "set" ? function writeBytesBuffer_set(val, buf, pos) {
+      BufferWriter.alloc = util._Buffer_allocUnsafe;
+      BufferWriter.writeBytesBuffer = util.Buffer && util.Buffer.prototype instanceof Uint8Array && util.Buffer.prototype.set.name === "set" ? function writeBytesBuffer_set(val, buf, pos) {
         buf.set(val, pos);
       } : function writeBytesBuffer_copy(val, buf, pos) {
         if (val.copy)
@@ -1020,8 +1020,8 @@ var require_writer_buffer = __commonJS({
       };
     };
     BufferWriter.prototype.bytes = function write_bytes_buffer(value) {
-      if (util2.isString(value))
-        value = util2._Buffer_from(value, "base64");
+      if (util.isString(value))
+        value = util._Buffer_from(value, "base64");
       var len3 = value.length >>> 0;
       this.uint32(len3);
       if (len3)
@@ -1030,14 +1030,14 @@ var require_writer_buffer = __commonJS({
     };
     function writeStringBuffer(val, buf, pos) {
       if (val.length < 40)
-        util2.utf8.write(val, buf, pos);
+        util.utf8.write(val, buf, pos);
       else if (buf.utf8Write)
         buf.utf8Write(val, pos);
       else
         buf.write(val, pos);
     }
     BufferWriter.prototype.string = function write_string_buffer(value) {
-      var len3 = util2.Buffer.byteLength(value);
+      var len3 = util.Buffer.byteLength(value);
       this.uint32(len3);
       if (len3)
         this._push(writeStringBuffer, len3, value);
@@ -1052,10 +1052,10 @@ var require_reader = __commonJS({
   "node_modules/protobufjs/src/reader.js"(exports, module) {
     "use strict";
     module.exports = Reader;
-    var util2 = require_minimal();
+    var util = require_minimal();
     var BufferReader;
-    var LongBits = util2.LongBits;
-    var utf8 = util2.utf8;
+    var LongBits = util.LongBits;
+    var utf8 = util.utf8;
     function indexOutOfRange(reader, writeLength) {
       return RangeError("index out of range: " + reader.pos + " + " + (writeLength || 1) + " > " + reader.len);
     }
@@ -1074,15 +1074,15 @@ var require_reader = __commonJS({
       throw Error("illegal buffer");
     };
     var create = function create2() {
-      return util2.Buffer ? function create_buffer_setup(buffer) {
+      return util.Buffer ? function create_buffer_setup(buffer) {
         return (Reader.create = function create_buffer(buffer2) {
-          return util2.Buffer.isBuffer(buffer2) ? new BufferReader(buffer2) : create_array(buffer2);
+          return util.Buffer.isBuffer(buffer2) ? new BufferReader(buffer2) : create_array(buffer2);
         })(buffer);
       } : create_array;
     };
     Reader.create = create();
-    Reader.prototype._slice = util2.Array.prototype.subarray || /* istanbul ignore next */
-    util2.Array.prototype.slice;
+    Reader.prototype._slice = util.Array.prototype.subarray || /* istanbul ignore next */
+    util.Array.prototype.slice;
     Reader.prototype.uint32 = /* @__PURE__ */ (function read_uint32_setup() {
       var value = 4294967295;
       return function read_uint32() {
@@ -1176,14 +1176,14 @@ var require_reader = __commonJS({
     Reader.prototype.float = function read_float() {
       if (this.pos + 4 > this.len)
         throw indexOutOfRange(this, 4);
-      var value = util2.float.readFloatLE(this.buf, this.pos);
+      var value = util.float.readFloatLE(this.buf, this.pos);
       this.pos += 4;
       return value;
     };
     Reader.prototype.double = function read_double() {
       if (this.pos + 8 > this.len)
         throw indexOutOfRange(this, 4);
-      var value = util2.float.readDoubleLE(this.buf, this.pos);
+      var value = util.float.readDoubleLE(this.buf, this.pos);
       this.pos += 8;
       return value;
     };
@@ -1242,11 +1242,11 @@ var require_reader = __commonJS({
       BufferReader = BufferReader_;
       Reader.create = create();
       BufferReader._configure();
-      var fn2 = util2.Long ? "toLong" : (
+      var fn2 = util.Long ? "toLong" : (
         /* istanbul ignore next */
         "toNumber"
       );
-      util2.merge(Reader.prototype, {
+      util.merge(Reader.prototype, {
         int64: function read_int64() {
           return readLongVarint.call(this)[fn2](false);
         },
@@ -1274,13 +1274,13 @@ var require_reader_buffer = __commonJS({
     module.exports = BufferReader;
     var Reader = require_reader();
     (BufferReader.prototype = Object.create(Reader.prototype)).constructor = BufferReader;
-    var util2 = require_minimal();
+    var util = require_minimal();
     function BufferReader(buffer) {
       Reader.call(this, buffer);
     }
     BufferReader._configure = function() {
-      if (util2.Buffer)
-        BufferReader.prototype._slice = util2.Buffer.prototype.slice;
+      if (util.Buffer)
+        BufferReader.prototype._slice = util.Buffer.prototype.slice;
     };
     BufferReader.prototype.string = function read_string_buffer() {
       var len3 = this.uint32();
@@ -1295,12 +1295,12 @@ var require_service = __commonJS({
   "node_modules/protobufjs/src/rpc/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
-    var util2 = require_minimal();
-    (Service.prototype = Object.create(util2.EventEmitter.prototype)).constructor = Service;
+    var util = require_minimal();
+    (Service.prototype = Object.create(util.EventEmitter.prototype)).constructor = Service;
     function Service(rpcImpl, requestDelimited, responseDelimited) {
       if (typeof rpcImpl !== "function")
         throw TypeError("rpcImpl must be a function");
-      util2.EventEmitter.call(this);
+      util.EventEmitter.call(this);
       this.rpcImpl = rpcImpl;
       this.requestDelimited = Boolean(requestDelimited);
       this.responseDelimited = Boolean(responseDelimited);
@@ -1310,7 +1310,7 @@ var require_service = __commonJS({
         throw TypeError("request must be specified");
       var self2 = this;
       if (!callback)
-        return util2.asPromise(rpcCall, self2, method, requestCtor, responseCtor, request);
+        return util.asPromise(rpcCall, self2, method, requestCtor, responseCtor, request);
       if (!self2.rpcImpl) {
         setTimeout(function() {
           callback(Error("already ended"));
@@ -5842,35 +5842,35 @@ var require_tunnel = __commonJS({
     "use strict";
     var net = __require("net");
     var tls = __require("tls");
-    var http2 = __require("http");
-    var https2 = __require("https");
-    var events2 = __require("events");
+    var http3 = __require("http");
+    var https3 = __require("https");
+    var events = __require("events");
     var assert = __require("assert");
-    var util2 = __require("util");
+    var util = __require("util");
     exports.httpOverHttp = httpOverHttp2;
     exports.httpsOverHttp = httpsOverHttp2;
     exports.httpOverHttps = httpOverHttps2;
     exports.httpsOverHttps = httpsOverHttps2;
     function httpOverHttp2(options2) {
       var agent = new TunnelingAgent(options2);
-      agent.request = http2.request;
+      agent.request = http3.request;
       return agent;
     }
     function httpsOverHttp2(options2) {
       var agent = new TunnelingAgent(options2);
-      agent.request = http2.request;
+      agent.request = http3.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
     }
     function httpOverHttps2(options2) {
       var agent = new TunnelingAgent(options2);
-      agent.request = https2.request;
+      agent.request = https3.request;
       return agent;
     }
     function httpsOverHttps2(options2) {
       var agent = new TunnelingAgent(options2);
-      agent.request = https2.request;
+      agent.request = https3.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
@@ -5879,7 +5879,7 @@ var require_tunnel = __commonJS({
       var self2 = this;
       self2.options = options2 || {};
       self2.proxyOptions = self2.options.proxy || {};
-      self2.maxSockets = self2.options.maxSockets || http2.Agent.defaultMaxSockets;
+      self2.maxSockets = self2.options.maxSockets || http3.Agent.defaultMaxSockets;
       self2.requests = [];
       self2.sockets = [];
       self2.on("free", function onFree(socket, host, port, localAddress) {
@@ -5896,7 +5896,7 @@ var require_tunnel = __commonJS({
         self2.removeSocket(socket);
       });
     }
-    util2.inherits(TunnelingAgent, events2.EventEmitter);
+    util.inherits(TunnelingAgent, events.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self2 = this;
       var options2 = mergeOptions({ request: req }, self2.options, toOptions(host, port, localAddress));
@@ -6032,7 +6032,7 @@ var require_tunnel = __commonJS({
       }
       return host;
     }
-    function mergeOptions(target) {
+    function mergeOptions(target2) {
       for (var i = 1, len3 = arguments.length; i < len3; ++i) {
         var overrides = arguments[i];
         if (typeof overrides === "object") {
@@ -6040,12 +6040,12 @@ var require_tunnel = __commonJS({
           for (var j2 = 0, keyLen = keys.length; j2 < keyLen; ++j2) {
             var k = keys[j2];
             if (overrides[k] !== void 0) {
-              target[k] = overrides[k];
+              target2[k] = overrides[k];
             }
           }
         }
       }
-      return target;
+      return target2;
     }
     var debug2;
     if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
@@ -6216,7 +6216,7 @@ var require_errors = __commonJS({
     };
     var kResponseStatusCodeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE_STATUS_CODE");
     var ResponseStatusCodeError = class extends UndiciError {
-      constructor(message, statusCode, headers2, body) {
+      constructor(message, statusCode, headers, body) {
         super(message);
         this.name = "ResponseStatusCodeError";
         this.message = message || "Response Status Code Error";
@@ -6224,7 +6224,7 @@ var require_errors = __commonJS({
         this.body = body;
         this.status = statusCode;
         this.statusCode = statusCode;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseStatusCodeError] === true;
@@ -6416,14 +6416,14 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers: headers2, data }) {
+      constructor(message, code, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kRequestRetryError] === true;
@@ -6432,14 +6432,14 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers: headers2, data }) {
+      constructor(message, code, { headers, data }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseError] === true;
@@ -6766,7 +6766,7 @@ var require_util = __commonJS({
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
-    var stream2 = __require("node:stream");
+    var stream = __require("node:stream");
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
@@ -6875,14 +6875,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path12 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path9 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path12 && path12[0] !== "/") {
-          path12 = `/${path12}`;
+        if (path9 && path9[0] !== "/") {
+          path9 = `/${path9}`;
         }
-        return new URL(`${origin}${path12}`);
+        return new URL(`${origin}${path9}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6940,24 +6940,24 @@ var require_util = __commonJS({
       return null;
     }
     function isDestroyed(body) {
-      return body && !!(body.destroyed || body[kDestroyed] || stream2.isDestroyed?.(body));
+      return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
     }
-    function destroy(stream3, err) {
-      if (stream3 == null || !isStream(stream3) || isDestroyed(stream3)) {
+    function destroy(stream2, err) {
+      if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
       }
-      if (typeof stream3.destroy === "function") {
-        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
-          stream3.socket = null;
+      if (typeof stream2.destroy === "function") {
+        if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
+          stream2.socket = null;
         }
-        stream3.destroy(err);
+        stream2.destroy(err);
       } else if (err) {
         queueMicrotask(() => {
-          stream3.emit("error", err);
+          stream2.emit("error", err);
         });
       }
-      if (stream3.destroyed !== true) {
-        stream3[kDestroyed] = true;
+      if (stream2.destroyed !== true) {
+        stream2[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
@@ -6971,19 +6971,19 @@ var require_util = __commonJS({
     function bufferToLowerCasedHeaderName(value) {
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
-    function parseHeaders(headers2, obj) {
+    function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
-      for (let i = 0; i < headers2.length; i += 2) {
-        const key = headerNameToString(headers2[i]);
+      for (let i = 0; i < headers.length; i += 2) {
+        const key = headerNameToString(headers[i]);
         let val = obj[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
             obj[key] = val;
           }
-          val.push(headers2[i + 1].toString("utf8"));
+          val.push(headers[i + 1].toString("utf8"));
         } else {
-          const headersValue = headers2[i + 1];
+          const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
             obj[key] = headersValue;
           } else {
@@ -6996,17 +6996,17 @@ var require_util = __commonJS({
       }
       return obj;
     }
-    function parseRawHeaders(headers2) {
-      const len3 = headers2.length;
+    function parseRawHeaders(headers) {
+      const len3 = headers.length;
       const ret = new Array(len3);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
       let key;
       let val;
       let kLen = 0;
-      for (let n = 0; n < headers2.length; n += 2) {
-        key = headers2[n];
-        val = headers2[n + 1];
+      for (let n = 0; n < headers.length; n += 2) {
+        key = headers[n];
+        val = headers[n + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key.length;
@@ -7056,13 +7056,13 @@ var require_util = __commonJS({
       }
     }
     function isDisturbed(body) {
-      return !!(body && (stream2.isDisturbed(body) || body[kBodyUsed]));
+      return !!(body && (stream.isDisturbed(body) || body[kBodyUsed]));
     }
     function isErrored(body) {
-      return !!(body && stream2.isErrored(body));
+      return !!(body && stream.isErrored(body));
     }
     function isReadable(body) {
-      return !!(body && stream2.isReadable(body));
+      return !!(body && stream.isReadable(body));
     }
     function getSocketInfo(socket) {
       return {
@@ -7270,10 +7270,10 @@ var require_diagnostics = __commonJS({
   "node_modules/undici/lib/core/diagnostics.js"(exports, module) {
     "use strict";
     var diagnosticsChannel = __require("node:diagnostics_channel");
-    var util2 = __require("node:util");
-    var undiciDebugLog = util2.debuglog("undici");
-    var fetchDebuglog = util2.debuglog("fetch");
-    var websocketDebuglog = util2.debuglog("websocket");
+    var util = __require("node:util");
+    var undiciDebugLog = util.debuglog("undici");
+    var fetchDebuglog = util.debuglog("fetch");
+    var websocketDebuglog = util.debuglog("websocket");
     var isClientSet = false;
     var channels = {
       // Client
@@ -7333,39 +7333,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path9, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path12);
+        debuglog("sending request to %s %s/%s", method, origin, path9);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path9, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path12,
+          path9,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path9, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path12);
+        debuglog("trailers received from %s %s/%s", method, origin, path9);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path9, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path12,
+          path9,
           error.message
         );
       });
@@ -7414,9 +7414,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path12, origin }
+            request: { method, path: path9, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path12);
+          debuglog("sending request to %s %s/%s", method, origin, path9);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -7479,10 +7479,10 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path12,
+        path: path9,
         method,
         body,
-        headers: headers2,
+        headers,
         query,
         idempotent,
         blocking,
@@ -7494,11 +7494,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path12 !== "string") {
+        if (typeof path9 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path12[0] !== "/" && !(path12.startsWith("http://") || path12.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path9[0] !== "/" && !(path9.startsWith("http://") || path9.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path12)) {
+        } else if (invalidPathRegex.test(path9)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7564,7 +7564,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path12, query) : path12;
+        this.path = query ? buildURL(path9, query) : path9;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -7574,28 +7574,28 @@ var require_request = __commonJS({
         this.contentType = null;
         this.headers = [];
         this.expectContinue = expectContinue != null ? expectContinue : false;
-        if (Array.isArray(headers2)) {
-          if (headers2.length % 2 !== 0) {
+        if (Array.isArray(headers)) {
+          if (headers.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i = 0; i < headers2.length; i += 2) {
-            processHeader(this, headers2[i], headers2[i + 1]);
+          for (let i = 0; i < headers.length; i += 2) {
+            processHeader(this, headers[i], headers[i + 1]);
           }
-        } else if (headers2 && typeof headers2 === "object") {
-          if (headers2[Symbol.iterator]) {
-            for (const header3 of headers2) {
+        } else if (headers && typeof headers === "object") {
+          if (headers[Symbol.iterator]) {
+            for (const header3 of headers) {
               if (!Array.isArray(header3) || header3.length !== 2) {
                 throw new InvalidArgumentError("headers must be in key-value pair format");
               }
               processHeader(this, header3[0], header3[1]);
             }
           } else {
-            const keys = Object.keys(headers2);
+            const keys = Object.keys(headers);
             for (let i = 0; i < keys.length; ++i) {
-              processHeader(this, keys[i], headers2[keys[i]]);
+              processHeader(this, keys[i], headers[keys[i]]);
             }
           }
-        } else if (headers2 != null) {
+        } else if (headers != null) {
           throw new InvalidArgumentError("headers must be an object or an array");
         }
         validateHandler(handler, method, upgrade);
@@ -7639,14 +7639,14 @@ var require_request = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers2, resume, statusText) {
+      onHeaders(statusCode, headers, resume, statusText) {
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers2, resume, statusText);
+          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
         } catch (err) {
           this.abort(err);
         }
@@ -7667,14 +7667,14 @@ var require_request = __commonJS({
        * @param {import('node:stream').Duplex} socket
        * @param {string} [statusText]
        */
-      onUpgrade(statusCode, headers2, socket, statusText = "") {
+      onUpgrade(statusCode, headers, socket, statusText = "") {
         this.onFinally();
         assert(!this.aborted);
         assert(!this.completed);
         if (statusCode !== null) {
-          this.#publishUpgradeHeaders(statusCode, headers2, statusText);
+          this.#publishUpgradeHeaders(statusCode, headers, statusText);
         }
-        const result = this[kHandler].onUpgrade(statusCode, headers2, socket);
+        const result = this[kHandler].onUpgrade(statusCode, headers, socket);
         if (!this.aborted) {
           this.completed = true;
           if (statusCode !== null) {
@@ -7689,11 +7689,11 @@ var require_request = __commonJS({
        * @param {(headers: import('node:http2').IncomingHttpHeaders) => Buffer[]} parseHeaders
        * @param {string} [statusText]
        */
-      onUpgradeResponse(statusCode, headers2, parseHeaders, statusText = "") {
+      onUpgradeResponse(statusCode, headers, parseHeaders, statusText = "") {
         assert(!this.aborted);
         assert(this.completed);
         if (channels.headers.hasSubscribers) {
-          this.#publishUpgradeHeaders(statusCode, parseHeaders(headers2), statusText);
+          this.#publishUpgradeHeaders(statusCode, parseHeaders(headers), statusText);
         }
         this.#publishUpgradeTrailers();
       }
@@ -7712,9 +7712,9 @@ var require_request = __commonJS({
        * @param {Buffer[]} headers
        * @param {string} statusText
        */
-      #publishUpgradeHeaders(statusCode, headers2, statusText) {
+      #publishUpgradeHeaders(statusCode, headers, statusText) {
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
       }
       #publishUpgradeTrailers() {
@@ -7850,8 +7850,8 @@ var require_request = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
-    var EventEmitter2 = __require("node:events");
-    var Dispatcher = class extends EventEmitter2 {
+    var EventEmitter = __require("node:events");
+    var Dispatcher = class extends EventEmitter {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -7961,9 +7961,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve8(data);
+              return err ? reject(err) : resolve9(data);
             });
           });
         }
@@ -8001,12 +8001,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve8(data);
+              ) : resolve9(data);
             });
           });
         }
@@ -8315,7 +8315,7 @@ var require_connect = __commonJS({
     "use strict";
     var net = __require("node:net");
     var assert = __require("node:assert");
-    var util2 = require_util();
+    var util = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
     var timers = require_timers();
     function noop() {
@@ -8378,14 +8378,14 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname: hostname2, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect({ hostname: hostname3, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
-          servername = servername || options2.servername || util2.getServerName(host) || null;
-          const sessionKey = servername || hostname2;
+          servername = servername || options2.servername || util.getServerName(host) || null;
+          const sessionKey = servername || hostname3;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
@@ -8401,7 +8401,7 @@ var require_connect = __commonJS({
             socket: httpSocket,
             // upgrade socket connection
             port,
-            host: hostname2
+            host: hostname3
           });
           socket.on("session", function(session2) {
             sessionCache.set(sessionKey, session2);
@@ -8415,14 +8415,14 @@ var require_connect = __commonJS({
             ...options2,
             localAddress,
             port,
-            host: hostname2
+            host: hostname3
           });
         }
         if (options2.keepAlive == null || options2.keepAlive) {
           const keepAliveInitialDelay = options2.keepAliveInitialDelay === void 0 ? 6e4 : options2.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname2, port });
+        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname3, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -8483,7 +8483,7 @@ var require_connect = __commonJS({
         message += ` (attempted address: ${opts.hostname}:${opts.port},`;
       }
       message += ` timeout: ${opts.timeout}ms)`;
-      util2.destroy(socket, new ConnectTimeoutError(message));
+      util.destroy(socket, new ConnectTimeoutError(message));
     }
     module.exports = buildConnector;
   }
@@ -9877,7 +9877,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform5 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -9888,11 +9888,11 @@ var require_util2 = __commonJS({
     var { isUint8Array } = __require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
-    var crypto3;
+    var crypto2;
     try {
-      crypto3 = __require("node:crypto");
+      crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto3.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
+      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
     } catch {
     }
     function responseURL(response) {
@@ -10165,7 +10165,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes2, metadataList) {
-      if (crypto3 === void 0) {
+      if (crypto2 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -10180,7 +10180,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto3.createHash(algorithm).update(bytes2).digest("base64");
+        let actualValue = crypto2.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -10273,8 +10273,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve8, reject) => {
-        res = resolve8;
+      const promise = new Promise((resolve9, reject) => {
+        res = resolve9;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -10310,8 +10310,8 @@ var require_util2 = __commonJS({
          * @param {unknown} target
          * @param {'key' | 'value' | 'key+value'} kind
          */
-        constructor(target, kind) {
-          this.#target = target;
+        constructor(target2, kind) {
+          this.#target = target2;
           this.#kind = kind;
           this.#index = 0;
         }
@@ -10361,8 +10361,8 @@ var require_util2 = __commonJS({
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
-      return function(target, kind) {
-        return new FastIterableIterator(target, kind);
+      return function(target2, kind) {
+        return new FastIterableIterator(target2, kind);
       };
     }
     function iteratorMixin(name, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
@@ -10439,8 +10439,8 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream2) {
-      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
+    function isReadableStreamLike(stream) {
+      return stream instanceof ReadableStream || stream[Symbol.toStringTag] === "ReadableStream" && typeof stream.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -10565,7 +10565,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform3 {
+    var InflateStream = class extends Transform5 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -10596,11 +10596,11 @@ var require_util2 = __commonJS({
     function createInflate(zlibOptions) {
       return new InflateStream(zlibOptions);
     }
-    function extractMimeType(headers2) {
+    function extractMimeType(headers) {
       let charset = null;
       let essence = null;
       let mimeType = null;
-      const values = getDecodeSplit("content-type", headers2);
+      const values = getDecodeSplit("content-type", headers);
       if (values === null) {
         return "failure";
       }
@@ -11222,7 +11222,7 @@ var require_formdata_parser = __commonJS({
 var require_body = __commonJS({
   "node_modules/undici/lib/web/fetch/body.js"(exports, module) {
     "use strict";
-    var util2 = require_util();
+    var util = require_util();
     var {
       ReadableStreamFrom,
       isBlobLike,
@@ -11244,8 +11244,8 @@ var require_body = __commonJS({
     var { multipartFormDataParser } = require_formdata_parser();
     var random2;
     try {
-      const crypto3 = __require("node:crypto");
-      random2 = (max2) => crypto3.randomInt(0, max2);
+      const crypto2 = __require("node:crypto");
+      random2 = (max2) => crypto2.randomInt(0, max2);
     } catch {
       random2 = (max2) => Math.floor(Math.random(max2));
     }
@@ -11256,20 +11256,20 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream2 = weakRef.deref();
-        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
-          stream2.cancel("Response object has been garbage collected").catch(noop);
+        const stream = weakRef.deref();
+        if (stream && !stream.locked && !isDisturbed(stream) && !isErrored(stream)) {
+          stream.cancel("Response object has been garbage collected").catch(noop);
         }
       });
     }
     function extractBody(object, keepalive = false) {
-      let stream2 = null;
+      let stream = null;
       if (object instanceof ReadableStream) {
-        stream2 = object;
+        stream = object;
       } else if (isBlobLike(object)) {
-        stream2 = object.stream();
+        stream = object.stream();
       } else {
-        stream2 = new ReadableStream({
+        stream = new ReadableStream({
           async pull(controller) {
             const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
             if (buffer.byteLength) {
@@ -11282,7 +11282,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert(isReadableStreamLike(stream2));
+      assert(isReadableStreamLike(stream));
       let action = null;
       let source = null;
       let length = null;
@@ -11297,7 +11297,7 @@ var require_body = __commonJS({
         source = new Uint8Array(object.slice());
       } else if (ArrayBuffer.isView(object)) {
         source = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
-      } else if (util2.isFormDataLike(object)) {
+      } else if (util.isFormDataLike(object)) {
         const boundary = `----formdata-undici-0${`${random2(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
@@ -11356,19 +11356,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (keepalive) {
           throw new TypeError("keepalive");
         }
-        if (util2.isDisturbed(object) || object.locked) {
+        if (util.isDisturbed(object) || object.locked) {
           throw new TypeError(
             "Response body object should not be disturbed or locked"
           );
         }
-        stream2 = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
+        stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
-      if (typeof source === "string" || util2.isBuffer(source)) {
+      if (typeof source === "string" || util.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator;
-        stream2 = new ReadableStream({
+        stream = new ReadableStream({
           async start() {
             iterator = action(object)[Symbol.asyncIterator]();
           },
@@ -11380,7 +11380,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream2)) {
+              if (!isErrored(stream)) {
                 const buffer = new Uint8Array(value);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
@@ -11395,12 +11395,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream: stream2, source, length };
+      const body = { stream, source, length };
       return [body, type];
     }
     function safelyExtractBody(object, keepalive = false) {
       if (object instanceof ReadableStream) {
-        assert(!util2.isDisturbed(object), "The body has already been consumed.");
+        assert(!util.isDisturbed(object), "The body has already been consumed.");
         assert(!object.locked, "The stream is locked.");
       }
       return extractBody(object, keepalive);
@@ -11507,14 +11507,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     function bodyUnusable(object) {
       const body = object[kState].body;
-      return body != null && (body.stream.locked || util2.isDisturbed(body.stream));
+      return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
     function parseJSONFromBytes(bytes2) {
       return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function bodyMimeType(requestOrResponse) {
-      const headers2 = requestOrResponse[kState].headersList;
-      const mimeType = extractMimeType(headers2);
+      const headers = requestOrResponse[kState].headersList;
+      const mimeType = extractMimeType(headers);
       if (mimeType === "failure") {
         return null;
       }
@@ -11537,7 +11537,7 @@ var require_client_h1 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var util2 = require_util();
+    var util = require_util();
     var { channels } = require_diagnostics();
     var timers = require_timers();
     var {
@@ -11589,8 +11589,8 @@ var require_client_h1 = __commonJS({
     var constants3 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
-    var addListener = util2.addListener;
-    var removeAllListeners = util2.removeAllListeners;
+    var addListener = util.addListener;
+    var removeAllListeners = util.removeAllListeners;
     var kIdleSocketValidation = /* @__PURE__ */ Symbol("kIdleSocketValidation");
     var kIdleSocketValidationTimeout = /* @__PURE__ */ Symbol("kIdleSocketValidationTimeout");
     var kSocketUsed = /* @__PURE__ */ Symbol("kSocketUsed");
@@ -11768,7 +11768,7 @@ var require_client_h1 = __commonJS({
             }
           }
         } catch (err) {
-          util2.destroy(socket, err);
+          util.destroy(socket, err);
         }
       }
       finish() {
@@ -11825,7 +11825,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         if (client[kRunning] === 0) {
-          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
         }
         const request = client[kQueue][client[kRunningIdx]];
@@ -11853,13 +11853,13 @@ var require_client_h1 = __commonJS({
         }
         const key = this.headers[len3 - 2];
         if (key.length === 10) {
-          const headerName = util2.bufferToLowerCasedHeaderName(key);
+          const headerName = util.bufferToLowerCasedHeaderName(key);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util2.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key.length === 14 && util.bufferToLowerCasedHeaderName(key) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -11867,16 +11867,16 @@ var require_client_h1 = __commonJS({
       trackHeader(len3) {
         this.headersSize += len3;
         if (this.headersSize >= this.headersMaxSize) {
-          util2.destroy(this.socket, new HeadersOverflowError());
+          util.destroy(this.socket, new HeadersOverflowError());
         }
       }
       onUpgrade(head) {
-        const { upgrade, client, socket, headers: headers2, statusCode, statusText } = this;
+        const { upgrade, client, socket, headers, statusCode, statusText } = this;
         assert(upgrade);
         assert(client[kSocket] === socket);
         assert(!socket.destroyed);
         assert(!this.paused);
-        assert((headers2.length & 1) === 0);
+        assert((headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
         assert(request);
         assert(request.upgrade || request.method === "CONNECT");
@@ -11896,20 +11896,20 @@ var require_client_h1 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         client.emit("disconnect", client[kUrl], [client], new InformationalError("upgrade"));
         try {
-          request.onUpgrade(statusCode, headers2, socket, statusText);
+          request.onUpgrade(statusCode, headers, socket, statusText);
         } catch (error) {
-          util2.errorRequest(client, request, error);
-          util2.destroy(socket, error);
+          util.errorRequest(client, request, error);
+          util.destroy(socket, error);
         }
         client[kResume]();
       }
       onHeadersComplete(statusCode, upgrade, shouldKeepAlive) {
-        const { client, socket, headers: headers2, statusText } = this;
+        const { client, socket, headers, statusText } = this;
         if (socket.destroyed) {
           return -1;
         }
         if (client[kRunning] === 0) {
-          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
         }
         const request = client[kQueue][client[kRunningIdx]];
@@ -11919,11 +11919,11 @@ var require_client_h1 = __commonJS({
         assert(!this.upgrade);
         assert(this.statusCode < 200);
         if (statusCode === 100) {
-          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
         }
         if (upgrade && !request.upgrade) {
-          util2.destroy(socket, new SocketError("bad upgrade", util2.getSocketInfo(socket)));
+          util.destroy(socket, new SocketError("bad upgrade", util.getSocketInfo(socket)));
           return -1;
         }
         assert(this.timeoutType === TIMEOUT_HEADERS);
@@ -11952,7 +11952,7 @@ var require_client_h1 = __commonJS({
         this.headers = [];
         this.headersSize = 0;
         if (this.shouldKeepAlive && client[kPipelining]) {
-          const keepAliveTimeout = this.keepAlive ? util2.parseKeepAliveTimeout(this.keepAlive) : null;
+          const keepAliveTimeout = this.keepAlive ? util.parseKeepAliveTimeout(this.keepAlive) : null;
           if (keepAliveTimeout != null) {
             const timeout = Math.min(
               keepAliveTimeout - client[kKeepAliveTimeoutThreshold],
@@ -11969,7 +11969,7 @@ var require_client_h1 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request.onHeaders(statusCode, headers2, this.resume, statusText) === false;
+        const pause = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
         if (request.aborted) {
           return -1;
         }
@@ -12000,7 +12000,7 @@ var require_client_h1 = __commonJS({
         }
         assert(statusCode >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
-          util2.destroy(socket, new ResponseExceededMaxSizeError());
+          util.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
         }
         this.bytesRead += buf.length;
@@ -12009,7 +12009,7 @@ var require_client_h1 = __commonJS({
         }
       }
       onMessageComplete() {
-        const { client, socket, statusCode, upgrade, headers: headers2, contentLength, bytesRead, shouldKeepAlive } = this;
+        const { client, socket, statusCode, upgrade, headers, contentLength, bytesRead, shouldKeepAlive } = this;
         if (socket.destroyed && (!statusCode || shouldKeepAlive)) {
           return -1;
         }
@@ -12032,21 +12032,21 @@ var require_client_h1 = __commonJS({
           return;
         }
         if (request.method !== "HEAD" && contentLength && bytesRead !== parseInt(contentLength, 10)) {
-          util2.destroy(socket, new ResponseContentLengthMismatchError());
+          util.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
-        request.onComplete(headers2);
+        request.onComplete(headers);
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
-          util2.destroy(socket, new InformationalError("reset"));
+          util.destroy(socket, new InformationalError("reset"));
           return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
-          util2.destroy(socket, new InformationalError("reset"));
+          util.destroy(socket, new InformationalError("reset"));
           return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
-          util2.destroy(socket, new InformationalError("reset"));
+          util.destroy(socket, new InformationalError("reset"));
           return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
@@ -12060,15 +12060,15 @@ var require_client_h1 = __commonJS({
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
           assert(!paused, "cannot be paused while waiting for headers");
-          util2.destroy(socket, new HeadersTimeoutError());
+          util.destroy(socket, new HeadersTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_BODY) {
         if (!paused) {
-          util2.destroy(socket, new BodyTimeoutError());
+          util.destroy(socket, new BodyTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_KEEP_ALIVE) {
         assert(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
-        util2.destroy(socket, new InformationalError("socket idle timeout"));
+        util.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
     async function connectH1(client, socket) {
@@ -12109,11 +12109,11 @@ var require_client_h1 = __commonJS({
         if (parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
-            util2.destroy(this, parserErr);
+            util.destroy(this, parserErr);
           }
           return;
         }
-        util2.destroy(this, new SocketError("other side closed", util2.getSocketInfo(this)));
+        util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
       });
       addListener(socket, "close", function() {
         const client2 = this[kClient];
@@ -12126,7 +12126,7 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err = this[kError] || new SocketError("closed", util2.getSocketInfo(this));
+        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
@@ -12134,12 +12134,12 @@ var require_client_h1 = __commonJS({
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
-            util2.errorRequest(client2, request, err);
+            util.errorRequest(client2, request, err);
           }
         } else if (client2[kRunning] > 0 && err.code !== "UND_ERR_INFO") {
           const request = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util2.errorRequest(client2, request, err);
+          util.errorRequest(client2, request, err);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert(client2[kRunning] === 0);
@@ -12180,7 +12180,7 @@ var require_client_h1 = __commonJS({
             if (client[kRunning] > 0 && (request.upgrade || request.method === "CONNECT")) {
               return true;
             }
-            if (client[kRunning] > 0 && util2.bodyLength(request.body) !== 0 && (util2.isStream(request.body) || util2.isAsyncIterable(request.body) || util2.isFormDataLike(request.body))) {
+            if (client[kRunning] > 0 && util.bodyLength(request.body) !== 0 && (util.isStream(request.body) || util.isAsyncIterable(request.body) || util.isFormDataLike(request.body))) {
               return true;
             }
           }
@@ -12257,34 +12257,34 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path12, host, upgrade, blocking, reset } = request;
-      let { body, headers: headers2, contentLength } = request;
+      const { method, path: path9, host, upgrade, blocking, reset } = request;
+      let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
-      if (util2.isFormDataLike(body)) {
+      if (util.isFormDataLike(body)) {
         if (!extractBody) {
           extractBody = require_body().extractBody;
         }
         const [bodyStream, contentType] = extractBody(body);
         if (request.contentType == null) {
-          headers2.push("content-type", contentType);
+          headers.push("content-type", contentType);
         }
         body = bodyStream.stream;
         contentLength = bodyStream.length;
-      } else if (util2.isBlobLike(body) && request.contentType == null) {
+      } else if (util.isBlobLike(body) && request.contentType == null) {
         const contentType = body.type;
         if (contentType) {
           const contentTypeValue = `${contentType}`;
-          if (!util2.isValidHeaderValue(contentTypeValue)) {
-            util2.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
+          if (!util.isValidHeaderValue(contentTypeValue)) {
+            util.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
-          headers2.push("content-type", contentTypeValue);
+          headers.push("content-type", contentTypeValue);
         }
       }
       if (body && typeof body.read === "function") {
         body.read(0);
       }
-      const bodyLength = util2.bodyLength(body);
+      const bodyLength = util.bodyLength(body);
       contentLength = bodyLength ?? contentLength;
       if (contentLength === null) {
         contentLength = request.contentLength;
@@ -12294,7 +12294,7 @@ var require_client_h1 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength > 0 && request.contentLength !== null && request.contentLength !== contentLength) {
         if (client[kStrictContentLength]) {
-          util2.errorRequest(client, request, new RequestContentLengthMismatchError());
+          util.errorRequest(client, request, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
@@ -12307,18 +12307,18 @@ var require_client_h1 = __commonJS({
         }
         if (request.completed) {
           if (request.upgrade || request.method === "CONNECT") {
-            util2.destroy(socket, new InformationalError("aborted"));
+            util.destroy(socket, new InformationalError("aborted"));
           }
           return;
         }
-        util2.errorRequest(client, request, error || new RequestAbortedError());
-        util2.destroy(body);
-        util2.destroy(socket, new InformationalError("aborted"));
+        util.errorRequest(client, request, error || new RequestAbortedError());
+        util.destroy(body);
+        util.destroy(socket, new InformationalError("aborted"));
       };
       try {
         request.onConnect(abort);
       } catch (err) {
-        util2.errorRequest(client, request, err);
+        util.errorRequest(client, request, err);
       }
       if (request.aborted) {
         return false;
@@ -12338,7 +12338,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header3 = `${method} ${path12} HTTP/1.1\r
+      let header3 = `${method} ${path9} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header3 += `host: ${host}\r
@@ -12355,10 +12355,10 @@ upgrade: ${upgrade}\r
       } else {
         header3 += "connection: close\r\n";
       }
-      if (Array.isArray(headers2)) {
-        for (let n = 0; n < headers2.length; n += 2) {
-          const key = headers2[n + 0];
-          const val = headers2[n + 1];
+      if (Array.isArray(headers)) {
+        for (let n = 0; n < headers.length; n += 2) {
+          const key = headers[n + 0];
+          const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header3 += `${key}: ${val[i]}\r
@@ -12375,17 +12375,17 @@ upgrade: ${upgrade}\r
       }
       if (!body || bodyLength === 0) {
         writeBuffer(abort, null, client, request, socket, contentLength, header3, expectsPayload);
-      } else if (util2.isBuffer(body)) {
+      } else if (util.isBuffer(body)) {
         writeBuffer(abort, body, client, request, socket, contentLength, header3, expectsPayload);
-      } else if (util2.isBlobLike(body)) {
+      } else if (util.isBlobLike(body)) {
         if (typeof body.stream === "function") {
           writeIterable(abort, body.stream(), client, request, socket, contentLength, header3, expectsPayload);
         } else {
           writeBlob(abort, body, client, request, socket, contentLength, header3, expectsPayload);
         }
-      } else if (util2.isStream(body)) {
+      } else if (util.isStream(body)) {
         writeStream(abort, body, client, request, socket, contentLength, header3, expectsPayload);
-      } else if (util2.isIterable(body)) {
+      } else if (util.isIterable(body)) {
         writeIterable(abort, body, client, request, socket, contentLength, header3, expectsPayload);
       } else {
         assert(false);
@@ -12405,7 +12405,7 @@ upgrade: ${upgrade}\r
             this.pause();
           }
         } catch (err) {
-          util2.destroy(this, err);
+          util.destroy(this, err);
         }
       };
       const onDrain = function() {
@@ -12442,9 +12442,9 @@ upgrade: ${upgrade}\r
         }
         writer.destroy(err);
         if (err && (err.code !== "UND_ERR_INFO" || err.message !== "reset")) {
-          util2.destroy(body, err);
+          util.destroy(body, err);
         } else {
-          util2.destroy(body);
+          util.destroy(body);
         }
       };
       body.on("data", onData).on("end", onFinished).on("error", onFinished).on("close", onClose);
@@ -12473,7 +12473,7 @@ upgrade: ${upgrade}\r
             socket.write(`${header3}\r
 `, "latin1");
           }
-        } else if (util2.isBuffer(body)) {
+        } else if (util.isBuffer(body)) {
           assert(contentLength === body.byteLength, "buffer body must have content length");
           socket.cork();
           socket.write(`${header3}content-length: ${contentLength}\r
@@ -12525,12 +12525,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve9;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -12668,8 +12668,8 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline4 } = __require("node:stream");
-    var util2 = require_util();
+    var { pipeline: pipeline5 } = __require("node:stream");
+    var util = require_util();
     var {
       RequestContentLengthMismatchError,
       RequestAbortedError,
@@ -12698,11 +12698,11 @@ var require_client_h2 = __commonJS({
     var kOpenStreams = /* @__PURE__ */ Symbol("open streams");
     var extractBody;
     var h2ExperimentalWarned = false;
-    var http2;
+    var http22;
     try {
-      http2 = __require("node:http2");
+      http22 = __require("node:http2");
     } catch {
-      http2 = { constants: {} };
+      http22 = { constants: {} };
     }
     var {
       constants: {
@@ -12714,10 +12714,10 @@ var require_client_h2 = __commonJS({
         HTTP2_HEADER_EXPECT,
         HTTP2_HEADER_STATUS
       }
-    } = http2;
-    function parseH2Headers(headers2) {
+    } = http22;
+    function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value] of Object.entries(headers2)) {
+      for (const [name, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
             result.push(Buffer.from(name), Buffer.from(subvalue));
@@ -12728,8 +12728,8 @@ var require_client_h2 = __commonJS({
       }
       return result;
     }
-    function parseH2ResponseHeaders(headers2) {
-      const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers2;
+    function parseH2ResponseHeaders(headers) {
+      const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers;
       return parseH2Headers(realHeaders);
     }
     async function connectH2(client, socket) {
@@ -12740,43 +12740,43 @@ var require_client_h2 = __commonJS({
           code: "UNDICI-H2"
         });
       }
-      const session = http2.connect(client[kUrl], {
+      const session = http22.connect(client[kUrl], {
         createConnection: () => socket,
         peerMaxConcurrentStreams: client[kMaxConcurrentStreams]
       });
       session[kOpenStreams] = 0;
       session[kClient] = client;
       session[kSocket] = socket;
-      util2.addListener(session, "error", onHttp2SessionError);
-      util2.addListener(session, "frameError", onHttp2FrameError);
-      util2.addListener(session, "end", onHttp2SessionEnd);
-      util2.addListener(session, "goaway", onHTTP2GoAway);
-      util2.addListener(session, "close", function() {
+      util.addListener(session, "error", onHttp2SessionError);
+      util.addListener(session, "frameError", onHttp2FrameError);
+      util.addListener(session, "end", onHttp2SessionEnd);
+      util.addListener(session, "goaway", onHTTP2GoAway);
+      util.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util2.getSocketInfo(socket2));
+        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
-            util2.errorRequest(client2, request, err);
+            util.errorRequest(client2, request, err);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util2.addListener(socket, "error", function(err) {
+      util.addListener(socket, "error", function(err) {
         this[kError] = err;
         this[kClient][kOnError](err);
       });
-      util2.addListener(socket, "end", function() {
-        util2.destroy(this, new SocketError("other side closed", util2.getSocketInfo(this)));
+      util.addListener(socket, "end", function() {
+        util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
       });
-      util2.addListener(socket, "close", function() {
-        const err = this[kError] || new SocketError("closed", util2.getSocketInfo(this));
+      util.addListener(socket, "close", function() {
+        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
           this[kHTTP2Session].destroy(err);
@@ -12838,12 +12838,12 @@ var require_client_h2 = __commonJS({
       }
     }
     function onHttp2SessionEnd() {
-      const err = new SocketError("other side closed", util2.getSocketInfo(this[kSocket]));
+      const err = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
       this.destroy(err);
-      util2.destroy(this[kSocket], err);
+      util.destroy(this[kSocket], err);
     }
     function onHTTP2GoAway(code) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util2.getSocketInfo(this));
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -12851,11 +12851,11 @@ var require_client_h2 = __commonJS({
         this[kHTTP2Session].destroy(err);
         this[kHTTP2Session] = null;
       }
-      util2.destroy(this[kSocket], err);
+      util.destroy(this[kSocket], err);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util2.errorRequest(client, request, err);
+        util.errorRequest(client, request, err);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert(client[kRunning] === 0);
@@ -12867,114 +12867,114 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path12, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path9, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
-        util2.errorRequest(client, request, new Error("Upgrade not supported for H2"));
+        util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
         return false;
       }
-      const headers2 = {};
+      const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
         const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers2[key]) {
-              headers2[key] += `,${val[i]}`;
+            if (headers[key]) {
+              headers[key] += `,${val[i]}`;
             } else {
-              headers2[key] = val[i];
+              headers[key] = val[i];
             }
           }
         } else {
-          headers2[key] = val;
+          headers[key] = val;
         }
       }
-      let stream2;
-      const { hostname: hostname2, port } = client[kUrl];
-      headers2[HTTP2_HEADER_AUTHORITY] = host || `${hostname2}${port ? `:${port}` : ""}`;
-      headers2[HTTP2_HEADER_METHOD] = method;
+      let stream;
+      const { hostname: hostname3, port } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port ? `:${port}` : ""}`;
+      headers[HTTP2_HEADER_METHOD] = method;
       const abort = (error) => {
         if (request.aborted) {
           return;
         }
         if (request.completed) {
-          if (method === "CONNECT" && stream2 != null) {
-            util2.destroy(stream2, error || new RequestAbortedError());
+          if (method === "CONNECT" && stream != null) {
+            util.destroy(stream, error || new RequestAbortedError());
           }
           return;
         }
         error = error || new RequestAbortedError();
-        util2.errorRequest(client, request, error);
-        if (stream2 != null) {
-          util2.destroy(stream2, error);
+        util.errorRequest(client, request, error);
+        if (stream != null) {
+          util.destroy(stream, error);
         }
-        util2.destroy(body, error);
+        util.destroy(body, error);
         client[kQueue][client[kRunningIdx]++] = null;
         client[kResume]();
       };
       try {
         request.onConnect(abort);
       } catch (err) {
-        util2.errorRequest(client, request, err);
+        util.errorRequest(client, request, err);
       }
       if (request.aborted) {
         return false;
       }
       if (method === "CONNECT") {
         session.ref();
-        stream2 = session.request(headers2, { endStream: false, signal });
+        stream = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
-        const onResponse = (headers3) => {
+        const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream2.off(errorMonitor, onUpgradeError);
-          request.onUpgradeResponse(Number(headers3[HTTP2_HEADER_STATUS]), headers3, parseH2ResponseHeaders);
+          stream.off(errorMonitor, onUpgradeError);
+          request.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error) => {
           upgradeResponseFinished = true;
-          stream2.off("response", onResponse);
+          stream.off("response", onResponse);
           request.onUpgradeError(error);
         };
         const onReady = () => {
           try {
-            request.onUpgrade(null, null, stream2);
+            request.onUpgrade(null, null, stream);
           } catch (error) {
-            stream2.off("response", onResponse);
+            stream.off("response", onResponse);
             abort(error);
             return;
           }
           if (request.aborted) {
             return;
           }
-          stream2.off("error", abort);
-          stream2.once(errorMonitor, onUpgradeError);
+          stream.off("error", abort);
+          stream.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream2.once("response", onResponse);
-        stream2.once("error", abort);
+        stream.once("response", onResponse);
+        stream.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream2.once("close", () => {
+        stream.once("close", () => {
           if (!upgradeResponseFinished && request.completed) {
-            stream2.off("response", onResponse);
-            stream2.off(errorMonitor, onUpgradeError);
-            request.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
+            stream.off("response", onResponse);
+            stream.off(errorMonitor, onUpgradeError);
+            request.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
         });
         return true;
       }
-      headers2[HTTP2_HEADER_PATH] = path12;
-      headers2[HTTP2_HEADER_SCHEME] = "https";
+      headers[HTTP2_HEADER_PATH] = path9;
+      headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
       }
-      let contentLength = util2.bodyLength(body);
-      if (util2.isFormDataLike(body)) {
+      let contentLength = util.bodyLength(body);
+      if (util.isFormDataLike(body)) {
         extractBody ??= require_body().extractBody;
         const [bodyStream, contentType] = extractBody(body);
-        headers2["content-type"] = contentType;
+        headers["content-type"] = contentType;
         body = bodyStream.stream;
         contentLength = bodyStream.length;
       }
@@ -12986,49 +12986,49 @@ var require_client_h2 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength > 0 && request.contentLength != null && request.contentLength !== contentLength) {
         if (client[kStrictContentLength]) {
-          util2.errorRequest(client, request, new RequestContentLengthMismatchError());
+          util.errorRequest(client, request, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
       }
       if (contentLength != null) {
         assert(body, "no body must not have content length");
-        headers2[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
+        headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
       }
       session.ref();
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
-        headers2[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream2 = session.request(headers2, { endStream: shouldEndStream, signal });
-        stream2.once("continue", writeBodyH2);
+        headers[HTTP2_HEADER_EXPECT] = "100-continue";
+        stream = session.request(headers, { endStream: shouldEndStream, signal });
+        stream.once("continue", writeBodyH2);
       } else {
-        stream2 = session.request(headers2, {
+        stream = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream2.once("response", (headers3) => {
-        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
+      stream.once("response", (headers2) => {
+        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request.onResponseStarted();
         if (request.aborted) {
           const err = new RequestAbortedError();
-          util2.errorRequest(client, request, err);
-          util2.destroy(stream2, err);
+          util.errorRequest(client, request, err);
+          util.destroy(stream, err);
           return;
         }
-        if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
-          stream2.pause();
+        if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
+          stream.pause();
         }
-        stream2.on("data", (chunk2) => {
+        stream.on("data", (chunk2) => {
           if (request.onData(chunk2) === false) {
-            stream2.pause();
+            stream.pause();
           }
         });
       });
-      stream2.once("end", () => {
-        if (stream2.state?.state == null || stream2.state.state < 6) {
+      stream.once("end", () => {
+        if (stream.state?.state == null || stream.state.state < 6) {
           request.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -13039,16 +13039,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream2.once("close", () => {
+      stream.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream2.once("error", function(err) {
+      stream.once("error", function(err) {
         abort(err);
       });
-      stream2.once("frameError", (type, code) => {
+      stream.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
@@ -13056,7 +13056,7 @@ var require_client_h2 = __commonJS({
         if (!body || contentLength === 0) {
           writeBuffer(
             abort,
-            stream2,
+            stream,
             null,
             client,
             request,
@@ -13064,10 +13064,10 @@ var require_client_h2 = __commonJS({
             contentLength,
             expectsPayload
           );
-        } else if (util2.isBuffer(body)) {
+        } else if (util.isBuffer(body)) {
           writeBuffer(
             abort,
-            stream2,
+            stream,
             body,
             client,
             request,
@@ -13075,11 +13075,11 @@ var require_client_h2 = __commonJS({
             contentLength,
             expectsPayload
           );
-        } else if (util2.isBlobLike(body)) {
+        } else if (util.isBlobLike(body)) {
           if (typeof body.stream === "function") {
             writeIterable(
               abort,
-              stream2,
+              stream,
               body.stream(),
               client,
               request,
@@ -13090,7 +13090,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream2,
+              stream,
               body,
               client,
               request,
@@ -13099,21 +13099,21 @@ var require_client_h2 = __commonJS({
               expectsPayload
             );
           }
-        } else if (util2.isStream(body)) {
+        } else if (util.isStream(body)) {
           writeStream(
             abort,
             client[kSocket],
             expectsPayload,
-            stream2,
+            stream,
             body,
             client,
             request,
             contentLength
           );
-        } else if (util2.isIterable(body)) {
+        } else if (util.isIterable(body)) {
           writeIterable(
             abort,
-            stream2,
+            stream,
             body,
             client,
             request,
@@ -13128,7 +13128,7 @@ var require_client_h2 = __commonJS({
     }
     function writeBuffer(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
       try {
-        if (body != null && util2.isBuffer(body)) {
+        if (body != null && util.isBuffer(body)) {
           assert(contentLength === body.byteLength, "buffer body must have content length");
           h2stream.cork();
           h2stream.write(body);
@@ -13147,15 +13147,15 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline4(
+      const pipe2 = pipeline5(
         body,
         h2stream,
         (err) => {
           if (err) {
-            util2.destroy(pipe2, err);
+            util.destroy(pipe2, err);
             abort(err);
           } else {
-            util2.removeAllListeners(pipe2);
+            util.removeAllListeners(pipe2);
             request.onRequestSent();
             if (!expectsPayload) {
               socket[kReset] = true;
@@ -13164,7 +13164,7 @@ var require_client_h2 = __commonJS({
           }
         }
       );
-      util2.addListener(pipe2, "data", onPipeData);
+      util.addListener(pipe2, "data", onPipeData);
       function onPipeData(chunk2) {
         request.onBodySent(chunk2);
       }
@@ -13200,12 +13200,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve9;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -13240,7 +13240,7 @@ var require_client_h2 = __commonJS({
 var require_redirect_handler = __commonJS({
   "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
-    var util2 = require_util();
+    var util = require_util();
     var { kBodyUsed } = require_symbols();
     var assert = __require("node:assert");
     var { InvalidArgumentError } = require_errors();
@@ -13263,7 +13263,7 @@ var require_redirect_handler = __commonJS({
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
         }
-        util2.validateHandler(handler, opts.method, opts.upgrade);
+        util.validateHandler(handler, opts.method, opts.upgrade);
         this.dispatch = dispatch;
         this.location = null;
         this.abort = null;
@@ -13272,8 +13272,8 @@ var require_redirect_handler = __commonJS({
         this.handler = handler;
         this.history = [];
         this.redirectionLimitReached = false;
-        if (util2.isStream(this.opts.body)) {
-          if (util2.bodyLength(this.opts.body) === 0) {
+        if (util.isStream(this.opts.body)) {
+          if (util.bodyLength(this.opts.body) === 0) {
             this.opts.body.on("data", function() {
               assert(false);
             });
@@ -13286,7 +13286,7 @@ var require_redirect_handler = __commonJS({
           }
         } else if (this.opts.body && typeof this.opts.body.pipeTo === "function") {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
-        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util2.isIterable(this.opts.body)) {
+        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util.isIterable(this.opts.body)) {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
         }
       }
@@ -13294,14 +13294,14 @@ var require_redirect_handler = __commonJS({
         this.abort = abort;
         this.handler.onConnect(abort, { history: this.history });
       }
-      onUpgrade(statusCode, headers2, socket) {
-        this.handler.onUpgrade(statusCode, headers2, socket);
+      onUpgrade(statusCode, headers, socket) {
+        this.handler.onUpgrade(statusCode, headers, socket);
       }
       onError(error) {
         this.handler.onError(error);
       }
-      onHeaders(statusCode, headers2, resume, statusText) {
-        this.location = this.history.length >= this.maxRedirections || util2.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers2);
+      onHeaders(statusCode, headers, resume, statusText) {
+        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
             this.request.abort(new Error("max redirects"));
@@ -13314,12 +13314,12 @@ var require_redirect_handler = __commonJS({
           this.history.push(new URL(this.opts.path, this.opts.origin));
         }
         if (!this.location) {
-          return this.handler.onHeaders(statusCode, headers2, resume, statusText);
+          return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
-        const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path12 = search ? `${pathname}${search}` : pathname;
+        const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
+        const path9 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path12;
+        this.opts.path = path9;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -13349,45 +13349,45 @@ var require_redirect_handler = __commonJS({
         }
       }
     };
-    function parseLocation(statusCode, headers2) {
+    function parseLocation(statusCode, headers) {
       if (redirectableStatusCodes.indexOf(statusCode) === -1) {
         return null;
       }
-      for (let i = 0; i < headers2.length; i += 2) {
-        if (headers2[i].length === 8 && util2.headerNameToString(headers2[i]) === "location") {
-          return headers2[i + 1];
+      for (let i = 0; i < headers.length; i += 2) {
+        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
+          return headers[i + 1];
         }
       }
     }
     function shouldRemoveHeader(header3, removeContent, unknownOrigin) {
       if (header3.length === 4) {
-        return util2.headerNameToString(header3) === "host";
+        return util.headerNameToString(header3) === "host";
       }
-      if (removeContent && util2.headerNameToString(header3).startsWith("content-")) {
+      if (removeContent && util.headerNameToString(header3).startsWith("content-")) {
         return true;
       }
       if (unknownOrigin && (header3.length === 13 || header3.length === 6 || header3.length === 19)) {
-        const name = util2.headerNameToString(header3);
+        const name = util.headerNameToString(header3);
         return name === "authorization" || name === "cookie" || name === "proxy-authorization";
       }
       return false;
     }
-    function cleanRequestHeaders(headers2, removeContent, unknownOrigin) {
+    function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
-      if (Array.isArray(headers2)) {
-        for (let i = 0; i < headers2.length; i += 2) {
-          if (!shouldRemoveHeader(headers2[i], removeContent, unknownOrigin)) {
-            ret.push(headers2[i], headers2[i + 1]);
+      if (Array.isArray(headers)) {
+        for (let i = 0; i < headers.length; i += 2) {
+          if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
+            ret.push(headers[i], headers[i + 1]);
           }
         }
-      } else if (headers2 && typeof headers2 === "object") {
-        for (const key of Object.keys(headers2)) {
+      } else if (headers && typeof headers === "object") {
+        for (const key of Object.keys(headers)) {
           if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers2[key]);
+            ret.push(key, headers[key]);
           }
         }
       } else {
-        assert(headers2 == null, "headers must be an object or an array");
+        assert(headers == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -13423,8 +13423,8 @@ var require_client = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var net = __require("node:net");
-    var http2 = __require("node:http");
-    var util2 = require_util();
+    var http3 = __require("node:http");
+    var util = require_util();
     var { channels } = require_diagnostics();
     var Request = require_request();
     var DispatcherBase = require_dispatcher_base();
@@ -13609,10 +13609,10 @@ var require_client = __commonJS({
         } else {
           this[kInterceptors] = [createRedirectInterceptor({ maxRedirections })];
         }
-        this[kUrl] = util2.parseOrigin(url2);
+        this[kUrl] = util.parseOrigin(url2);
         this[kConnector] = connect2;
         this[kPipelining] = pipelining != null ? pipelining : 1;
-        this[kMaxHeadersSize] = maxHeaderSize || http2.maxHeaderSize;
+        this[kMaxHeadersSize] = maxHeaderSize || http3.maxHeaderSize;
         this[kKeepAliveDefaultTimeout] = keepAliveTimeout == null ? 4e3 : keepAliveTimeout;
         this[kKeepAliveMaxTimeout] = keepAliveMaxTimeout == null ? 6e5 : keepAliveMaxTimeout;
         this[kKeepAliveTimeoutThreshold] = keepAliveTimeoutThreshold == null ? 2e3 : keepAliveTimeoutThreshold;
@@ -13672,7 +13672,7 @@ var require_client = __commonJS({
         const request = new Request(origin, opts, handler);
         this[kQueue].push(request);
         if (this[kResuming]) {
-        } else if (util2.bodyLength(request.body) == null && util2.isIterable(request.body)) {
+        } else if (util.bodyLength(request.body) == null && util.isIterable(request.body)) {
           this[kResuming] = 1;
           queueMicrotask(() => resume(this));
         } else {
@@ -13684,27 +13684,27 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve8) => {
+        return new Promise((resolve9) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve8;
+            this[kClosedResolve] = resolve9;
           } else {
-            resolve8(null);
+            resolve9(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve8) => {
+        return new Promise((resolve9) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
-            util2.errorRequest(this, request, err);
+            util.errorRequest(this, request, err);
           }
           const callback = () => {
             if (this[kClosedResolve]) {
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve8(null);
+            resolve9(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -13723,7 +13723,7 @@ var require_client = __commonJS({
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request = requests[i];
-          util2.errorRequest(client, request, err);
+          util.errorRequest(client, request, err);
         }
         assert(client[kSize] === 0);
       }
@@ -13731,20 +13731,20 @@ var require_client = __commonJS({
     async function connect(client) {
       assert(!client[kConnecting]);
       assert(!client[kHTTPContext]);
-      let { host, hostname: hostname2, protocol, port } = client[kUrl];
-      if (hostname2[0] === "[") {
-        const idx = hostname2.indexOf("]");
+      let { host, hostname: hostname3, protocol, port } = client[kUrl];
+      if (hostname3[0] === "[") {
+        const idx = hostname3.indexOf("]");
         assert(idx !== -1);
-        const ip = hostname2.substring(1, idx);
+        const ip = hostname3.substring(1, idx);
         assert(net.isIP(ip));
-        hostname2 = ip;
+        hostname3 = ip;
       }
       client[kConnecting] = true;
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
             host,
-            hostname: hostname2,
+            hostname: hostname3,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -13755,10 +13755,10 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve8, reject) => {
+        const socket = await new Promise((resolve9, reject) => {
           client[kConnector]({
             host,
-            hostname: hostname2,
+            hostname: hostname3,
             protocol,
             port,
             servername: client[kServerName],
@@ -13767,12 +13767,12 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve8(socket2);
+              resolve9(socket2);
             }
           });
         });
         if (client.destroyed) {
-          util2.destroy(socket.on("error", noop), new ClientDestroyedError());
+          util.destroy(socket.on("error", noop), new ClientDestroyedError());
           return;
         }
         assert(socket);
@@ -13791,7 +13791,7 @@ var require_client = __commonJS({
           channels.connected.publish({
             connectParams: {
               host,
-              hostname: hostname2,
+              hostname: hostname3,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -13812,7 +13812,7 @@ var require_client = __commonJS({
           channels.connectError.publish({
             connectParams: {
               host,
-              hostname: hostname2,
+              hostname: hostname3,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -13827,7 +13827,7 @@ var require_client = __commonJS({
           assert(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request = client[kQueue][client[kPendingIdx]++];
-            util2.errorRequest(client, request, err);
+            util.errorRequest(client, request, err);
           }
         } else {
           onError(client, err);
@@ -14103,8 +14103,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve8) => {
-            this[kClosedResolve] = resolve8;
+          await new Promise((resolve9) => {
+            this[kClosedResolve] = resolve9;
           });
         }
       }
@@ -14178,7 +14178,7 @@ var require_pool2 = __commonJS({
     var {
       InvalidArgumentError
     } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { kUrl, kInterceptors } = require_symbols();
     var buildConnector = require_connect();
     var kOptions = /* @__PURE__ */ Symbol("options");
@@ -14224,13 +14224,13 @@ var require_pool2 = __commonJS({
         super(options2);
         this[kInterceptors] = options2.interceptors?.Pool && Array.isArray(options2.interceptors.Pool) ? options2.interceptors.Pool : [];
         this[kConnections] = connections || null;
-        this[kUrl] = util2.parseOrigin(origin);
-        this[kOptions] = { ...util2.deepClone(options2), connect, allowH2 };
+        this[kUrl] = util.parseOrigin(origin);
+        this[kOptions] = { ...util.deepClone(options2), connect, allowH2 };
         this[kOptions].interceptors = options2.interceptors ? { ...options2.interceptors } : void 0;
         this[kFactory] = factory;
         this.on("connectionError", (origin2, targets, error) => {
-          for (const target of targets) {
-            const idx = this[kClients].indexOf(target);
+          for (const target2 of targets) {
+            const idx = this[kClients].indexOf(target2);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
             }
@@ -14407,7 +14407,7 @@ var require_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base();
     var Pool = require_pool2();
     var Client = require_client();
-    var util2 = require_util();
+    var util = require_util();
     var createRedirectInterceptor = require_redirect_interceptor();
     var kOnConnect = /* @__PURE__ */ Symbol("onConnect");
     var kOnDisconnect = /* @__PURE__ */ Symbol("onDisconnect");
@@ -14438,7 +14438,7 @@ var require_agent = __commonJS({
           tls = { ...tls };
         }
         this[kInterceptors] = options2.interceptors?.Agent && Array.isArray(options2.interceptors.Agent) ? options2.interceptors.Agent : [createRedirectInterceptor({ maxRedirections })];
-        this[kOptions] = { ...util2.deepClone(options2), connect, tls };
+        this[kOptions] = { ...util.deepClone(options2), connect, tls };
         this[kOptions].interceptors = options2.interceptors ? { ...options2.interceptors } : void 0;
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
@@ -14533,12 +14533,12 @@ var require_proxy_agent = __commonJS({
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
-      constructor(proxyUrl, { headers: headers2 = {}, connect, factory }) {
+      constructor(proxyUrl, { headers = {}, connect, factory }) {
         super();
         if (!proxyUrl) {
           throw new InvalidArgumentError("Proxy URL is mandatory");
         }
-        this[kProxyHeaders] = headers2;
+        this[kProxyHeaders] = headers;
         if (factory) {
           this.#client = factory(proxyUrl, { connect });
         } else {
@@ -14558,15 +14558,15 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path12 = "/",
-          headers: headers2 = {}
+          path: path9 = "/",
+          headers = {}
         } = opts;
-        opts.path = origin + path12;
-        if (!("host" in headers2) && !("Host" in headers2)) {
+        opts.path = origin + path9;
+        if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
-          headers2.host = host;
+          headers.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers2 };
+        opts.headers = { ...this[kProxyHeaders], ...headers };
         return this.#client[kDispatch](opts, handler);
       }
       async [kClose]() {
@@ -14665,16 +14665,16 @@ var require_proxy_agent = __commonJS({
         });
       }
       dispatch(opts, handler) {
-        const headers2 = buildHeaders(opts.headers);
-        throwIfProxyAuthIsSent(headers2);
-        if (headers2 && !("host" in headers2) && !("Host" in headers2)) {
+        const headers = buildHeaders(opts.headers);
+        throwIfProxyAuthIsSent(headers);
+        if (headers && !("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(opts.origin);
-          headers2.host = host;
+          headers.host = host;
         }
         return this[kAgent].dispatch(
           {
             ...opts,
-            headers: headers2
+            headers
           },
           handler
         );
@@ -14701,18 +14701,18 @@ var require_proxy_agent = __commonJS({
         await this[kClient].destroy();
       }
     };
-    function buildHeaders(headers2) {
-      if (Array.isArray(headers2)) {
+    function buildHeaders(headers) {
+      if (Array.isArray(headers)) {
         const headersPair = {};
-        for (let i = 0; i < headers2.length; i += 2) {
-          headersPair[headers2[i]] = headers2[i + 1];
+        for (let i = 0; i < headers.length; i += 2) {
+          headersPair[headers[i]] = headers[i + 1];
         }
         return headersPair;
       }
-      return headers2;
+      return headers;
     }
-    function throwIfProxyAuthIsSent(headers2) {
-      const existProxyAuth = headers2 && Object.keys(headers2).find((key) => key.toLowerCase() === "proxy-authorization");
+    function throwIfProxyAuthIsSent(headers) {
+      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -14787,10 +14787,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
       }
       #getProxyAgentForUrl(url2) {
-        let { protocol, host: hostname2, port } = url2;
-        hostname2 = hostname2.replace(/:\d*$/, "").toLowerCase();
+        let { protocol, host: hostname3, port } = url2;
+        hostname3 = hostname3.replace(/:\d*$/, "").toLowerCase();
         port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname2, port)) {
+        if (!this.#shouldProxy(hostname3, port)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -14798,7 +14798,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname2, port) {
+      #shouldProxy(hostname3, port) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -14814,11 +14814,11 @@ var require_env_http_proxy_agent = __commonJS({
             continue;
           }
           if (!/^[.*]/.test(entry.hostname)) {
-            if (hostname2 === entry.hostname) {
+            if (hostname3 === entry.hostname) {
               return false;
             }
           } else {
-            if (hostname2.endsWith(entry.hostname.replace(/^\*/, ""))) {
+            if (hostname3.endsWith(entry.hostname.replace(/^\*/, ""))) {
               return false;
             }
           }
@@ -14874,8 +14874,8 @@ var require_retry_handler = __commonJS({
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
     }
-    function validatePartialResponseContentLength(headers2, range2, statusCode, retryCount) {
-      const contentLength = headers2["content-length"];
+    function validatePartialResponseContentLength(headers, range2, statusCode, retryCount) {
+      const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
@@ -14886,7 +14886,7 @@ var require_retry_handler = __commonJS({
       const expectedLength = range2.end - range2.start + 1;
       if (!Number.isFinite(length) || length !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
-          headers: headers2,
+          headers,
           data: { count: retryCount }
         });
       }
@@ -14955,9 +14955,9 @@ var require_retry_handler = __commonJS({
           }
         });
       }
-      checkpointResponseEnd(headers2, resume) {
+      checkpointResponseEnd(headers, resume) {
         if (this.end == null && this.opts.method !== "HEAD") {
-          const contentLength = headers2["content-length"];
+          const contentLength = headers["content-length"];
           this.end = contentLength != null ? Number(contentLength) - 1 : null;
           assert(
             this.end == null || Number.isFinite(this.end),
@@ -14971,9 +14971,9 @@ var require_retry_handler = __commonJS({
           this.handler.onRequestSent();
         }
       }
-      onUpgrade(statusCode, headers2, socket) {
+      onUpgrade(statusCode, headers, socket) {
         if (this.handler.onUpgrade) {
-          this.handler.onUpgrade(statusCode, headers2, socket);
+          this.handler.onUpgrade(statusCode, headers, socket);
         }
       }
       onConnect(abort) {
@@ -14987,7 +14987,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk2);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers: headers2 } = err;
+        const { statusCode, code, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -15015,7 +15015,7 @@ var require_retry_handler = __commonJS({
           cb(err);
           return;
         }
-        let retryAfterHeader = headers2?.["retry-after"];
+        let retryAfterHeader = headers?.["retry-after"];
         if (retryAfterHeader) {
           retryAfterHeader = Number(retryAfterHeader);
           retryAfterHeader = Number.isNaN(retryAfterHeader) ? calculateRetryAfterHeader(retryAfterHeader) : retryAfterHeader * 1e3;
@@ -15024,12 +15024,12 @@ var require_retry_handler = __commonJS({
         setTimeout(() => cb(null), retryTimeout);
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers2 = parseHeaders(rawHeaders);
+        const headers = parseHeaders(rawHeaders);
         this.retryCount += 1;
         if (statusCode >= 300) {
           if (!this.headersSent && this.retryOpts.statusCodes.includes(statusCode) === false) {
             this.headersSent = true;
-            this.checkpointResponseEnd(headers2, resume);
+            this.checkpointResponseEnd(headers, resume);
             return this.handler.onHeaders(
               statusCode,
               rawHeaders,
@@ -15039,7 +15039,7 @@ var require_retry_handler = __commonJS({
           } else {
             this.abort(
               new RequestRetryError("Request failed", statusCode, {
-                headers: headers2,
+                headers,
                 data: {
                   count: this.retryCount
                 }
@@ -15053,32 +15053,32 @@ var require_retry_handler = __commonJS({
           if (statusCode !== 206 && (this.start > 0 || statusCode !== 200)) {
             this.abort(
               new RequestRetryError("server does not support the range header and the payload was partially consumed", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          const contentRange = parseRangeHeader(headers2["content-range"]);
+          const contentRange = parseRangeHeader(headers["content-range"]);
           if (!contentRange) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          if (this.etag != null && this.etag !== headers2.etag) {
+          if (this.etag != null && this.etag !== headers.etag) {
             this.abort(
               new RequestRetryError("ETag mismatch", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          const contentLengthError = validatePartialResponseContentLength(headers2, contentRange, statusCode, this.retryCount);
+          const contentLengthError = validatePartialResponseContentLength(headers, contentRange, statusCode, this.retryCount);
           if (contentLengthError != null) {
             this.abort(contentLengthError);
             return false;
@@ -15087,7 +15087,7 @@ var require_retry_handler = __commonJS({
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
@@ -15098,7 +15098,7 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range2 = parseRangeHeader(headers2["content-range"]);
+            const range2 = parseRangeHeader(headers["content-range"]);
             if (range2 == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
@@ -15108,7 +15108,7 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers2, range2, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range2, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
@@ -15123,7 +15123,7 @@ var require_retry_handler = __commonJS({
             this.end = end;
           }
           if (this.end == null) {
-            const contentLength = headers2["content-length"];
+            const contentLength = headers["content-length"];
             this.end = contentLength != null ? Number(contentLength) - 1 : null;
           }
           assert(Number.isFinite(this.start));
@@ -15133,7 +15133,7 @@ var require_retry_handler = __commonJS({
           );
           this.resume = resume;
           this.headersSent = true;
-          this.etag = headers2.etag != null ? headers2.etag : null;
+          this.etag = headers.etag != null ? headers.etag : null;
           if (this.etag != null && this.etag.startsWith("W/")) {
             this.etag = null;
           }
@@ -15145,7 +15145,7 @@ var require_retry_handler = __commonJS({
           );
         }
         const err = new RequestRetryError("Request failed", statusCode, {
-          headers: headers2,
+          headers,
           data: { count: this.retryCount }
         });
         this.abort(err);
@@ -15181,15 +15181,15 @@ var require_retry_handler = __commonJS({
             return this.handler.onError(err2);
           }
           if (this.start !== 0) {
-            const headers2 = { range: `bytes=${this.start}-${this.end ?? ""}` };
+            const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
             if (this.etag != null) {
-              headers2["if-match"] = this.etag;
+              headers["if-match"] = this.etag;
             }
             this.opts = {
               ...this.opts,
               headers: {
                 ...this.opts.headers,
-                ...headers2
+                ...headers
               }
             };
           }
@@ -15248,7 +15248,7 @@ var require_readable = __commonJS({
     var assert = __require("node:assert");
     var { Readable: Readable3 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { ReadableStreamFrom } = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
     var kReading = /* @__PURE__ */ Symbol("kReading");
@@ -15350,7 +15350,7 @@ var require_readable = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#dom-body-bodyused
       get bodyUsed() {
-        return util2.isDisturbed(this);
+        return util.isDisturbed(this);
       }
       // https://fetch.spec.whatwg.org/#dom-body-body
       get body() {
@@ -15373,7 +15373,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve8, reject) => {
+        return await new Promise((resolve9, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -15386,7 +15386,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve8(null);
+              resolve9(null);
             }
           }).on("error", noop).on("data", function(chunk2) {
             limit -= chunk2.length;
@@ -15401,15 +15401,15 @@ var require_readable = __commonJS({
       return self2[kBody] && self2[kBody].locked === true || self2[kConsume];
     }
     function isUnusable(self2) {
-      return util2.isDisturbed(self2) || isLocked(self2);
+      return util.isDisturbed(self2) || isLocked(self2);
     }
-    async function consume(stream2, type) {
-      assert(!stream2[kConsume]);
-      return new Promise((resolve8, reject) => {
-        if (isUnusable(stream2)) {
-          const rState = stream2._readableState;
+    async function consume(stream, type) {
+      assert(!stream[kConsume]);
+      return new Promise((resolve9, reject) => {
+        if (isUnusable(stream)) {
+          const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream2.on("error", (err) => {
+            stream.on("error", (err) => {
               reject(err);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -15419,22 +15419,22 @@ var require_readable = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream2[kConsume] = {
+            stream[kConsume] = {
               type,
-              stream: stream2,
-              resolve: resolve8,
+              stream,
+              resolve: resolve9,
               reject,
               length: 0,
               body: []
             };
-            stream2.on("error", function(err) {
+            stream.on("error", function(err) {
               consumeFinish(this[kConsume], err);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream2[kConsume]);
+            consumeStart(stream[kConsume]);
           });
         }
       });
@@ -15492,22 +15492,22 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve8, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve9, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve8(chunksDecode(body, length));
+          resolve9(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve8(JSON.parse(chunksDecode(body, length)));
+          resolve9(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve8(chunksConcat(body, length).buffer);
+          resolve9(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve8(new Blob(body, { type: stream2[kContentType] }));
+          resolve9(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve8(chunksConcat(body, length));
+          resolve9(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
-        stream2.destroy(err);
+        stream.destroy(err);
       }
     }
     function consumePush(consume2, chunk2) {
@@ -15543,7 +15543,7 @@ var require_util3 = __commonJS({
     } = require_errors();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
-    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers: headers2 }) {
+    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
       assert(body);
       let chunks = [];
       let length = 0;
@@ -15563,7 +15563,7 @@ var require_util3 = __commonJS({
       }
       const message = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
       if (statusCode === 204 || !contentType || !length) {
-        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers2)));
+        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers)));
         return;
       }
       const stackTraceLimit = Error.stackTraceLimit;
@@ -15579,7 +15579,7 @@ var require_util3 = __commonJS({
       } finally {
         Error.stackTraceLimit = stackTraceLimit;
       }
-      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers2, payload)));
+      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers, payload)));
     }
     var isContentTypeApplicationJson = (contentType) => {
       return contentType.length > 15 && contentType[11] === "/" && contentType[0] === "a" && contentType[1] === "p" && contentType[2] === "p" && contentType[3] === "l" && contentType[4] === "i" && contentType[5] === "c" && contentType[6] === "a" && contentType[7] === "t" && contentType[8] === "i" && contentType[9] === "o" && contentType[10] === "n" && contentType[12] === "j" && contentType[13] === "s" && contentType[14] === "o" && contentType[15] === "n";
@@ -15602,7 +15602,7 @@ var require_api_request = __commonJS({
     var assert = __require("node:assert");
     var { Readable: Readable3 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
@@ -15629,8 +15629,8 @@ var require_api_request = __commonJS({
           }
           super("UNDICI_REQUEST");
         } catch (err) {
-          if (util2.isStream(body)) {
-            util2.destroy(body.on("error", util2.nop), err);
+          if (util.isStream(body)) {
+            util.destroy(body.on("error", util.nop), err);
           }
           throw err;
         }
@@ -15649,7 +15649,7 @@ var require_api_request = __commonJS({
         this.signal = signal;
         this.reason = null;
         this.removeAbortListener = null;
-        if (util2.isStream(body)) {
+        if (util.isStream(body)) {
           body.on("error", (err) => {
             this.onError(err);
           });
@@ -15658,10 +15658,10 @@ var require_api_request = __commonJS({
           if (this.signal.aborted) {
             this.reason = this.signal.reason ?? new RequestAbortedError();
           } else {
-            this.removeAbortListener = util2.addAbortListener(this.signal, () => {
+            this.removeAbortListener = util.addAbortListener(this.signal, () => {
               this.reason = this.signal.reason ?? new RequestAbortedError();
               if (this.res) {
-                util2.destroy(this.res.on("error", util2.nop), this.reason);
+                util.destroy(this.res.on("error", util.nop), this.reason);
               } else if (this.abort) {
                 this.abort(this.reason);
               }
@@ -15685,14 +15685,14 @@ var require_api_request = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context, responseHeaders, highWaterMark } = this;
-        const headers2 = responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers: headers2 });
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers2;
+        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable3({
@@ -15712,12 +15712,12 @@ var require_api_request = __commonJS({
             this.runInAsyncScope(
               getResolveErrorBodyCallback,
               null,
-              { callback, body: res, contentType, statusCode, statusMessage, headers: headers2 }
+              { callback, body: res, contentType, statusCode, statusMessage, headers }
             );
           } else {
             this.runInAsyncScope(callback, null, null, {
               statusCode,
-              headers: headers2,
+              headers,
               trailers: this.trailers,
               opaque,
               body: res,
@@ -15730,7 +15730,7 @@ var require_api_request = __commonJS({
         return this.res.push(chunk2);
       }
       onComplete(trailers) {
-        util2.parseHeaders(trailers, this.trailers);
+        util.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
       onError(err) {
@@ -15744,12 +15744,12 @@ var require_api_request = __commonJS({
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util2.destroy(res, err);
+            util.destroy(res, err);
           });
         }
         if (body) {
           this.body = null;
-          util2.destroy(body, err);
+          util.destroy(body, err);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -15760,9 +15760,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -15839,7 +15839,7 @@ var require_api_stream = __commonJS({
     var assert = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
@@ -15867,8 +15867,8 @@ var require_api_stream = __commonJS({
           }
           super("UNDICI_STREAM");
         } catch (err) {
-          if (util2.isStream(body)) {
-            util2.destroy(body.on("error", util2.nop), err);
+          if (util.isStream(body)) {
+            util.destroy(body.on("error", util.nop), err);
           }
           throw err;
         }
@@ -15883,7 +15883,7 @@ var require_api_stream = __commonJS({
         this.body = body;
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
-        if (util2.isStream(body)) {
+        if (util.isStream(body)) {
           body.on("error", (err) => {
             this.onError(err);
           });
@@ -15901,24 +15901,24 @@ var require_api_stream = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context, callback, responseHeaders } = this;
-        const headers2 = responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers: headers2 });
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
         this.factory = null;
         let res;
         if (this.throwOnError && statusCode >= 400) {
-          const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers2;
+          const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
           res = new PassThrough();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
             null,
-            { callback, body: res, contentType, statusCode, statusMessage, headers: headers2 }
+            { callback, body: res, contentType, statusCode, statusMessage, headers }
           );
         } else {
           if (factory === null) {
@@ -15926,7 +15926,7 @@ var require_api_stream = __commonJS({
           }
           res = this.runInAsyncScope(factory, null, {
             statusCode,
-            headers: headers2,
+            headers,
             opaque,
             context
           });
@@ -15937,7 +15937,7 @@ var require_api_stream = __commonJS({
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
             if (err || !res2.readable) {
-              util2.destroy(res2, err);
+              util.destroy(res2, err);
             }
             this.callback = null;
             this.runInAsyncScope(callback2, null, err || null, { opaque: opaque2, trailers });
@@ -15961,7 +15961,7 @@ var require_api_stream = __commonJS({
         if (!res) {
           return;
         }
-        this.trailers = util2.parseHeaders(trailers);
+        this.trailers = util.parseHeaders(trailers);
         res.end();
       }
       onError(err) {
@@ -15970,7 +15970,7 @@ var require_api_stream = __commonJS({
         this.factory = null;
         if (res) {
           this.res = null;
-          util2.destroy(res, err);
+          util.destroy(res, err);
         } else if (callback) {
           this.callback = null;
           queueMicrotask(() => {
@@ -15979,15 +15979,15 @@ var require_api_stream = __commonJS({
         }
         if (body) {
           this.body = null;
-          util2.destroy(body, err);
+          util.destroy(body, err);
         }
       }
     };
-    function stream2(opts, factory, callback) {
+    function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
-          stream2.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+        return new Promise((resolve9, reject) => {
+          stream.call(this, opts, factory, (err, data) => {
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -16001,7 +16001,7 @@ var require_api_stream = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
-    module.exports = stream2;
+    module.exports = stream;
   }
 });
 
@@ -16019,7 +16019,7 @@ var require_api_pipeline = __commonJS({
       InvalidReturnValueError,
       RequestAbortedError
     } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
@@ -16081,7 +16081,7 @@ var require_api_pipeline = __commonJS({
         this.abort = null;
         this.context = null;
         this.onInfo = onInfo || null;
-        this.req = new PipelineRequest().on("error", util2.nop);
+        this.req = new PipelineRequest().on("error", util.nop);
         this.ret = new Duplex({
           readableObjectMode: opts.objectMode,
           autoDestroy: true,
@@ -16107,9 +16107,9 @@ var require_api_pipeline = __commonJS({
             if (abort && err) {
               abort();
             }
-            util2.destroy(body, err);
-            util2.destroy(req, err);
-            util2.destroy(res, err);
+            util.destroy(body, err);
+            util.destroy(req, err);
+            util.destroy(res, err);
             removeSignal(this);
             callback(err);
           }
@@ -16135,8 +16135,8 @@ var require_api_pipeline = __commonJS({
         const { opaque, handler, context } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers2 = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
-            this.onInfo({ statusCode, headers: headers2 });
+            const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
@@ -16144,16 +16144,16 @@ var require_api_pipeline = __commonJS({
         let body;
         try {
           this.handler = null;
-          const headers2 = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+          const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler, null, {
             statusCode,
-            headers: headers2,
+            headers,
             opaque,
             body: this.res,
             context
           });
         } catch (err) {
-          this.res.on("error", util2.nop);
+          this.res.on("error", util.nop);
           throw err;
         }
         if (!body || typeof body.on !== "function") {
@@ -16166,14 +16166,14 @@ var require_api_pipeline = __commonJS({
           }
         }).on("error", (err) => {
           const { ret } = this;
-          util2.destroy(ret, err);
+          util.destroy(ret, err);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
         }).on("close", () => {
           const { ret } = this;
           if (!ret._readableState.ended) {
-            util2.destroy(ret, new RequestAbortedError());
+            util.destroy(ret, new RequestAbortedError());
           }
         });
         this.body = body;
@@ -16189,10 +16189,10 @@ var require_api_pipeline = __commonJS({
       onError(err) {
         const { ret } = this;
         this.handler = null;
-        util2.destroy(ret, err);
+        util.destroy(ret, err);
       }
     };
-    function pipeline4(opts, handler) {
+    function pipeline5(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -16201,7 +16201,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline4;
+    module.exports = pipeline5;
   }
 });
 
@@ -16211,7 +16211,7 @@ var require_api_upgrade = __commonJS({
     "use strict";
     var { InvalidArgumentError, SocketError } = require_errors();
     var { AsyncResource } = __require("node:async_hooks");
-    var util2 = require_util();
+    var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
@@ -16251,9 +16251,9 @@ var require_api_upgrade = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        const headers2 = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+        const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback, null, null, {
-          headers: headers2,
+          headers,
           socket,
           opaque,
           context
@@ -16272,9 +16272,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -16304,7 +16304,7 @@ var require_api_connect = __commonJS({
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { InvalidArgumentError, SocketError } = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
       constructor(opts, callback) {
@@ -16341,13 +16341,13 @@ var require_api_connect = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        let headers2 = rawHeaders;
-        if (headers2 != null) {
-          headers2 = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
+        let headers = rawHeaders;
+        if (headers != null) {
+          headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
           statusCode,
-          headers: headers2,
+          headers,
           socket,
           opaque,
           context
@@ -16366,9 +16366,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -16483,73 +16483,73 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
-    function lowerCaseEntries(headers2) {
+    function lowerCaseEntries(headers) {
       return Object.fromEntries(
-        Object.entries(headers2).map(([headerName, headerValue]) => {
+        Object.entries(headers).map(([headerName, headerValue]) => {
           return [headerName.toLocaleLowerCase(), headerValue];
         })
       );
     }
-    function getHeaderByName(headers2, key) {
-      if (Array.isArray(headers2)) {
-        for (let i = 0; i < headers2.length; i += 2) {
-          if (headers2[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers2[i + 1];
+    function getHeaderByName(headers, key) {
+      if (Array.isArray(headers)) {
+        for (let i = 0; i < headers.length; i += 2) {
+          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers[i + 1];
           }
         }
         return void 0;
-      } else if (typeof headers2.get === "function") {
-        return headers2.get(key);
+      } else if (typeof headers.get === "function") {
+        return headers.get(key);
       } else {
-        return lowerCaseEntries(headers2)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
       }
     }
-    function buildHeadersFromArray(headers2) {
-      const clone = headers2.slice();
+    function buildHeadersFromArray(headers) {
+      const clone = headers.slice();
       const entries = [];
       for (let index = 0; index < clone.length; index += 2) {
         entries.push([clone[index], clone[index + 1]]);
       }
       return Object.fromEntries(entries);
     }
-    function matchHeaders(mockDispatch2, headers2) {
+    function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
-        if (Array.isArray(headers2)) {
-          headers2 = buildHeadersFromArray(headers2);
+        if (Array.isArray(headers)) {
+          headers = buildHeadersFromArray(headers);
         }
-        return mockDispatch2.headers(headers2 ? lowerCaseEntries(headers2) : {});
+        return mockDispatch2.headers(headers ? lowerCaseEntries(headers) : {});
       }
       if (typeof mockDispatch2.headers === "undefined") {
         return true;
       }
-      if (typeof headers2 !== "object" || typeof mockDispatch2.headers !== "object") {
+      if (typeof headers !== "object" || typeof mockDispatch2.headers !== "object") {
         return false;
       }
       for (const [matchHeaderName, matchHeaderValue] of Object.entries(mockDispatch2.headers)) {
-        const headerValue = getHeaderByName(headers2, matchHeaderName);
+        const headerValue = getHeaderByName(headers, matchHeaderName);
         if (!matchValue(matchHeaderValue, headerValue)) {
           return false;
         }
       }
       return true;
     }
-    function safeUrl2(path12) {
-      if (typeof path12 !== "string") {
-        return path12;
+    function safeUrl2(path9) {
+      if (typeof path9 !== "string") {
+        return path9;
       }
-      const pathSegments = path12.split("?");
+      const pathSegments = path9.split("?");
       if (pathSegments.length !== 2) {
-        return path12;
+        return path9;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path12, method, body, headers: headers2 }) {
-      const pathMatch = matchValue(mockDispatch2.path, path12);
+    function matchKey(mockDispatch2, { path: path9, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path9);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
-      const headersMatch = matchHeaders(mockDispatch2, headers2);
+      const headersMatch = matchHeaders(mockDispatch2, headers);
       return pathMatch && methodMatch && bodyMatch && headersMatch;
     }
     function getResponseData(data) {
@@ -16568,7 +16568,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl2(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path12 }) => matchValue(safeUrl2(path12), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path9 }) => matchValue(safeUrl2(path9), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16582,8 +16582,8 @@ var require_mock_utils = __commonJS({
       }
       matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers2 = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
-        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers2}' on path '${resolvedPath}'`);
+        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
@@ -16606,12 +16606,12 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path12, method, body, headers: headers2, query } = opts;
+      const { path: path9, method, body, headers, query } = opts;
       return {
-        path: path12,
+        path: path9,
         method,
         body,
-        headers: headers2,
+        headers,
         query
       };
     }
@@ -16649,7 +16649,7 @@ var require_mock_utils = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers: headers2, trailers, error }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers, trailers, error }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -16673,7 +16673,7 @@ var require_mock_utils = __commonJS({
           return;
         }
         const responseData = getResponseData(body);
-        const responseHeaders = generateKeyValues(headers2);
+        const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
         handler.onConnect?.((err) => handler.onError(err), null);
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
@@ -16826,9 +16826,9 @@ var require_mock_interceptor = __commonJS({
       createMockScopeDispatchData({ statusCode, data, responseOptions }) {
         const responseData = getResponseData(data);
         const contentLength = this[kContentLength] ? { "content-length": responseData.length } : {};
-        const headers2 = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
+        const headers = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
         const trailers = { ...this[kDefaultTrailers], ...responseOptions.trailers };
-        return { statusCode, data, headers: headers2, trailers };
+        return { statusCode, data, headers, trailers };
       }
       validateReplyParameters(replyParameters) {
         if (typeof replyParameters.statusCode === "undefined") {
@@ -16880,11 +16880,11 @@ var require_mock_interceptor = __commonJS({
       /**
        * Set default reply headers on the interceptor for subsequent replies
        */
-      defaultReplyHeaders(headers2) {
-        if (typeof headers2 === "undefined") {
+      defaultReplyHeaders(headers) {
+        if (typeof headers === "undefined") {
           throw new InvalidArgumentError("headers must be defined");
         }
-        this[kDefaultHeaders] = headers2;
+        this[kDefaultHeaders] = headers;
         return this;
       }
       /**
@@ -16914,7 +16914,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -16954,7 +16954,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -16967,7 +16967,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify } = __require("node:util");
     var Pool = require_pool2();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -17007,7 +17007,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -17051,13 +17051,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform5 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "✅" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "❌" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform3({
+        this.transform = new Transform5({
           transform(chunk2, _enc, cb) {
             cb(null, chunk2);
           }
@@ -17071,10 +17071,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path12, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path9, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path12,
+            Path: path9,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -17343,7 +17343,7 @@ var require_retry = __commonJS({
 var require_dump = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
-    var util2 = require_util();
+    var util = require_util();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
@@ -17372,8 +17372,8 @@ var require_dump = __commonJS({
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers2 = util2.parseHeaders(rawHeaders);
-        const contentLength = headers2["content-length"];
+        const headers = util.parseHeaders(rawHeaders);
+        const contentLength = headers["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
           throw new RequestAbortedError(
             `Response size (${contentLength}) larger than maxSize (${this.#maxSize})`
@@ -17739,7 +17739,7 @@ var require_headers = __commonJS({
     } = require_util2();
     var { webidl } = require_webidl();
     var assert = __require("node:assert");
-    var util2 = __require("node:util");
+    var util = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
     function isHTTPWhiteSpaceCharCode(code) {
@@ -17752,7 +17752,7 @@ var require_headers = __commonJS({
       while (j2 > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j2 === potentialValue.length ? potentialValue : potentialValue.substring(i, j2);
     }
-    function fill(headers2, object) {
+    function fill(headers, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
           const header3 = object[i];
@@ -17762,12 +17762,12 @@ var require_headers = __commonJS({
               message: `expected name/value pair to be length 2, found ${header3.length}.`
             });
           }
-          appendHeader(headers2, header3[0], header3[1]);
+          appendHeader(headers, header3[0], header3[1]);
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
         for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers2, keys[i], object[keys[i]]);
+          appendHeader(headers, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -17777,7 +17777,7 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers2, name, value) {
+    function appendHeader(headers, name, value) {
       value = headerValueNormalize(value);
       if (!isValidHeaderName(name)) {
         throw webidl.errors.invalidArgument({
@@ -17792,10 +17792,10 @@ var require_headers = __commonJS({
           type: "header value"
         });
       }
-      if (getHeadersGuard(headers2) === "immutable") {
+      if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers2).append(name, value, false);
+      return getHeadersList(headers).append(name, value, false);
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -17837,10 +17837,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
-          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter2}${value}`
+            value: `${exists2.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -17891,31 +17891,31 @@ var require_headers = __commonJS({
         }
       }
       get entries() {
-        const headers2 = {};
+        const headers = {};
         if (this[kHeadersMap].size !== 0) {
           for (const { name, value } of this[kHeadersMap].values()) {
-            headers2[name] = value;
+            headers[name] = value;
           }
         }
-        return headers2;
+        return headers;
       }
       rawValues() {
         return this[kHeadersMap].values();
       }
       get entriesList() {
-        const headers2 = [];
+        const headers = [];
         if (this[kHeadersMap].size !== 0) {
           for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers2.push([name, cookie]);
+                headers.push([name, cookie]);
               }
             } else {
-              headers2.push([name, value]);
+              headers.push([name, value]);
             }
           }
         }
-        return headers2;
+        return headers;
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
@@ -18080,7 +18080,7 @@ var require_headers = __commonJS({
         if (this.#headersList[kHeadersSortedMap]) {
           return this.#headersList[kHeadersSortedMap];
         }
-        const headers2 = [];
+        const headers = [];
         const names = this.#headersList.toSortedArray();
         const cookies = this.#headersList.cookies;
         if (cookies === null || cookies.length === 1) {
@@ -18090,17 +18090,17 @@ var require_headers = __commonJS({
           const { 0: name, 1: value } = names[i];
           if (name === "set-cookie") {
             for (let j2 = 0; j2 < cookies.length; ++j2) {
-              headers2.push([name, cookies[j2]]);
+              headers.push([name, cookies[j2]]);
             }
           } else {
-            headers2.push([name, value]);
+            headers.push([name, value]);
           }
         }
-        return this.#headersList[kHeadersSortedMap] = headers2;
+        return this.#headersList[kHeadersSortedMap] = headers;
       }
-      [util2.inspect.custom](depth, options2) {
+      [util.inspect.custom](depth, options2) {
         options2.depth ??= depth;
-        return `Headers ${util2.formatWithOptions(options2, this.#headersList.entries)}`;
+        return `Headers ${util.formatWithOptions(options2, this.#headersList.entries)}`;
       }
       static getHeadersGuard(o) {
         return o.#guard;
@@ -18132,14 +18132,14 @@ var require_headers = __commonJS({
         value: "Headers",
         configurable: true
       },
-      [util2.inspect.custom]: {
+      [util.inspect.custom]: {
         enumerable: false
       }
     });
     webidl.converters.HeadersInit = function(V2, prefix, argument) {
       if (webidl.util.Type(V2) === "Object") {
         const iterator = Reflect.get(V2, Symbol.iterator);
-        if (!util2.types.isProxy(V2) && iterator === Headers3.prototype.entries) {
+        if (!util.types.isProxy(V2) && iterator === Headers3.prototype.entries) {
           try {
             return getHeadersList(V2).entriesList;
           } catch {
@@ -18176,9 +18176,9 @@ var require_response = __commonJS({
     "use strict";
     var { Headers: Headers3, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = require_body();
-    var util2 = require_util();
+    var util = require_util();
     var nodeUtil = __require("node:util");
-    var { kEnumerableProperty } = util2;
+    var { kEnumerableProperty } = util;
     var {
       isValidReasonPhrase,
       isCancelled,
@@ -18308,7 +18308,7 @@ var require_response = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Response);
-        return !!this[kState].body && util2.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util.isDisturbed(this[kState].body.stream);
       }
       // Returns a clone of response.
       clone() {
@@ -18417,12 +18417,12 @@ var require_response = __commonJS({
         ...state
       };
       return new Proxy(response, {
-        get(target, p) {
-          return p in state ? state[p] : target[p];
+        get(target2, p) {
+          return p in state ? state[p] : target2[p];
         },
-        set(target, p, value) {
+        set(target2, p, value) {
           assert(!(p in state));
-          target[p] = value;
+          target2[p] = value;
           return true;
         }
       });
@@ -18523,7 +18523,7 @@ var require_response = __commonJS({
       if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
         return webidl.converters.BufferSource(V2, prefix, name);
       }
-      if (util2.isFormDataLike(V2)) {
+      if (util.isFormDataLike(V2)) {
         return webidl.converters.FormData(V2, prefix, name, { strict: false });
       }
       if (V2 instanceof URLSearchParams) {
@@ -18618,7 +18618,7 @@ var require_request2 = __commonJS({
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers3, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
     var { FinalizationRegistry: FinalizationRegistry2 } = require_dispatcher_weakref()();
-    var util2 = require_util();
+    var util = require_util();
     var nodeUtil = __require("node:util");
     var {
       isValidHTTPToken,
@@ -18635,7 +18635,7 @@ var require_request2 = __commonJS({
       requestCache,
       requestDuplex
     } = require_constants3();
-    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util2;
+    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
     var { kHeaders, kSignal, kState, kDispatcher } = require_symbols2();
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
@@ -18880,7 +18880,7 @@ var require_request2 = __commonJS({
               }
             } catch {
             }
-            util2.addAbortListener(signal, abort);
+            util.addAbortListener(signal, abort);
             requestFinalizer.register(ac, { signal, abort }, abort);
           }
         }
@@ -18897,15 +18897,15 @@ var require_request2 = __commonJS({
         }
         if (initHasKey) {
           const headersList = getHeadersList(this[kHeaders]);
-          const headers2 = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
+          const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
-          if (headers2 instanceof HeadersList) {
-            for (const { name, value } of headers2.rawValues()) {
+          if (headers instanceof HeadersList) {
+            for (const { name, value } of headers.rawValues()) {
               headersList.append(name, value, false);
             }
-            headersList.cookies = headers2.cookies;
+            headersList.cookies = headers.cookies;
           } else {
-            fillHeaders(this[kHeaders], headers2);
+            fillHeaders(this[kHeaders], headers);
           }
         }
         const inputBody = input instanceof _Request ? input[kState].body : null;
@@ -19063,7 +19063,7 @@ var require_request2 = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Request);
-        return !!this[kState].body && util2.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util.isDisturbed(this[kState].body.stream);
       }
       get duplex() {
         webidl.brandCheck(this, _Request);
@@ -19087,7 +19087,7 @@ var require_request2 = __commonJS({
           }
           const acRef = new WeakRef(ac);
           list.add(acRef);
-          util2.addAbortListener(
+          util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
           );
@@ -19366,7 +19366,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline4, finished } = __require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline5, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -20151,7 +20151,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason);
         }
       };
-      const stream2 = new ReadableStream(
+      const stream = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -20165,7 +20165,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream: stream2, source: null, length: null };
+      response.body = { stream, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -20201,7 +20201,7 @@ var require_fetch = __commonJS({
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
-          if (isErrored(stream2)) {
+          if (isErrored(stream)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -20213,13 +20213,13 @@ var require_fetch = __commonJS({
       function onAborted(reason) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream2)) {
+          if (isReadable(stream)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream2)) {
+          if (isReadable(stream)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason) ? reason : void 0
             }));
@@ -20231,7 +20231,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve8, reject) => agent.dispatch(
+        return new Promise((resolve9, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -20307,11 +20307,11 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve8({
+              resolve9({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline5(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -20350,7 +20350,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve8({
+              resolve9({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -20769,8 +20769,8 @@ var require_util4 = __commonJS({
       fr2[kState] = "loading";
       fr2[kResult] = null;
       fr2[kError] = null;
-      const stream2 = blob.stream();
-      const reader = stream2.getReader();
+      const stream = blob.stream();
+      const reader = stream.getReader();
       const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
@@ -21429,8 +21429,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream2 = innerResponse.body.stream;
-          const reader = stream2.getReader();
+          const stream = innerResponse.body.stream;
+          const reader = stream.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -21953,9 +21953,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path12) {
-      for (let i = 0; i < path12.length; ++i) {
-        const code = path12.charCodeAt(i);
+    function validateCookiePath(path9) {
+      for (let i = 0; i < path9.length; ++i) {
+        const code = path9.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -22244,10 +22244,10 @@ var require_cookies = __commonJS({
     var { stringify } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers3 } = require_headers();
-    function getCookies(headers2) {
+    function getCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
-      webidl.brandCheck(headers2, Headers3, { strict: false });
-      const cookie = headers2.get("cookie");
+      webidl.brandCheck(headers, Headers3, { strict: false });
+      const cookie = headers.get("cookie");
       const out = {};
       if (!cookie) {
         return out;
@@ -22258,35 +22258,35 @@ var require_cookies = __commonJS({
       }
       return out;
     }
-    function deleteCookie(headers2, name, attributes) {
-      webidl.brandCheck(headers2, Headers3, { strict: false });
+    function deleteCookie(headers, name, attributes) {
+      webidl.brandCheck(headers, Headers3, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
       name = webidl.converters.DOMString(name, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
-      setCookie(headers2, {
+      setCookie(headers, {
         name,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
       });
     }
-    function getSetCookies(headers2) {
+    function getSetCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getSetCookies");
-      webidl.brandCheck(headers2, Headers3, { strict: false });
-      const cookies = headers2.getSetCookie();
+      webidl.brandCheck(headers, Headers3, { strict: false });
+      const cookies = headers.getSetCookie();
       if (!cookies) {
         return [];
       }
       return cookies.map((pair) => parseSetCookie(pair));
     }
-    function setCookie(headers2, cookie) {
+    function setCookie(headers, cookie) {
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
-      webidl.brandCheck(headers2, Headers3, { strict: false });
+      webidl.brandCheck(headers, Headers3, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
       const str = stringify(cookie);
       if (str) {
-        headers2.append("Set-Cookie", str);
+        headers.append("Set-Cookie", str);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -22726,9 +22726,9 @@ var require_util7 = __commonJS({
     function isClosed(ws2) {
       return ws2[kReadyState] === states2.CLOSED;
     }
-    function fireEvent(e, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
+    function fireEvent(e, target2, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
       const event = eventFactory(e, eventInitDict);
-      target.dispatchEvent(event);
+      target2.dispatchEvent(event);
     }
     function websocketMessageReceived(ws2, type, data) {
       if (ws2[kReadyState] !== states2.OPEN) {
@@ -22884,13 +22884,13 @@ var require_frame = __commonJS({
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
     var BUFFER_SIZE = 16386;
-    var crypto3;
+    var crypto2;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
     try {
-      crypto3 = __require("node:crypto");
+      crypto2 = __require("node:crypto");
     } catch {
-      crypto3 = {
+      crypto2 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size) {
           for (let i = 0; i < buffer2.length; ++i) {
@@ -22903,7 +22903,7 @@ var require_frame = __commonJS({
     function generateMask() {
       if (bufIdx === BUFFER_SIZE) {
         bufIdx = 0;
-        crypto3.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
+        crypto2.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
@@ -22975,9 +22975,9 @@ var require_connection = __commonJS({
     var { Headers: Headers3, getHeadersList } = require_headers();
     var { getDecodeSplit } = require_util2();
     var { WebsocketFrameSend } = require_frame();
-    var crypto3;
+    var crypto2;
     try {
-      crypto3 = __require("node:crypto");
+      crypto2 = __require("node:crypto");
     } catch {
     }
     function establishWebSocketConnection(url2, protocols, client, ws2, onEstablish, options2) {
@@ -22997,7 +22997,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers3(options2.headers));
         request.headersList = headersList;
       }
-      const keyValue = crypto3.randomBytes(16).toString("base64");
+      const keyValue = crypto2.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue);
       request.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -23027,7 +23027,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto3.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws2, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -24091,8 +24091,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve8) => {
-        setTimeout(resolve8, ms2).unref();
+      return new Promise((resolve9) => {
+        setTimeout(resolve9, ms2).unref();
       });
     }
     module.exports = {
@@ -24108,7 +24108,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform5 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -24158,7 +24158,7 @@ var require_eventsource_stream = __commonJS({
       error.aborted = false;
       return error;
     }
-    var EventSourceStream = class extends Transform3 {
+    var EventSourceStream = class extends Transform5 {
       /**
        * @type {eventSourceSettings}
        */
@@ -24512,7 +24512,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline4 } = __require("node:stream");
+    var { pipeline: pipeline5 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -24672,7 +24672,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline4(
+          pipeline5(
             response.body.stream,
             eventSourceStream,
             (error) => {
@@ -24821,7 +24821,7 @@ var require_undici = __commonJS({
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
     var errors = require_errors();
-    var util2 = require_util();
+    var util = require_util();
     var { InvalidArgumentError } = errors;
     var api = require_api();
     var buildConnector = require_connect();
@@ -24856,8 +24856,8 @@ var require_undici = __commonJS({
     module.exports.buildConnector = buildConnector;
     module.exports.errors = errors;
     module.exports.util = {
-      parseHeaders: util2.parseHeaders,
-      headerNameToString: util2.headerNameToString
+      parseHeaders: util.parseHeaders,
+      headerNameToString: util.headerNameToString
     };
     function makeDispatcher(fn2) {
       return (url2, opts, handler) => {
@@ -24875,16 +24875,16 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path12 = opts.path;
+          let path9 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path12 = `/${path12}`;
+            path9 = `/${path9}`;
           }
-          url2 = new URL(util2.parseOrigin(url2).origin + path12);
+          url2 = new URL(util.parseOrigin(url2).origin + path9);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
           }
-          url2 = util2.parseURL(url2);
+          url2 = util.parseURL(url2);
         }
         const { agent, dispatcher = getGlobalDispatcher() } = opts;
         if (agent) {
@@ -25449,7 +25449,7 @@ var require_parse2 = __commonJS({
   "node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse3 = (version, options2, throwErrors = false) => {
+    var parse4 = (version, options2, throwErrors = false) => {
       if (version instanceof SemVer) {
         return version;
       }
@@ -25462,7 +25462,7 @@ var require_parse2 = __commonJS({
         throw er2;
       }
     };
-    module.exports = parse3;
+    module.exports = parse4;
   }
 });
 
@@ -25470,9 +25470,9 @@ var require_parse2 = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var valid2 = (version, options2) => {
-      const v = parse3(version, options2);
+      const v = parse4(version, options2);
       return v ? v.version : null;
     };
     module.exports = valid2;
@@ -25483,9 +25483,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var clean2 = (version, options2) => {
-      const s = parse3(version.trim().replace(/^[=v]+/, ""), options2);
+      const s = parse4(version.trim().replace(/^[=v]+/, ""), options2);
       return s ? s.version : null;
     };
     module.exports = clean2;
@@ -25520,10 +25520,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var diff = (version1, version2) => {
-      const v1 = parse3(version1, null, true);
-      const v2 = parse3(version2, null, true);
+      const v1 = parse4(version1, null, true);
+      const v2 = parse4(version2, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -25594,9 +25594,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var prerelease = (version, options2) => {
-      const parsed = parse3(version, options2);
+      const parsed = parse4(version, options2);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -25782,7 +25782,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var { safeRe: re, t } = require_re();
     var coerce = (version, options2) => {
       if (version instanceof SemVer) {
@@ -25817,7 +25817,7 @@ var require_coerce = __commonJS({
       const patch = match[4] || "0";
       const prerelease = options2.includePrerelease && match[5] ? `-${match[5]}` : "";
       const build = options2.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse3(`${major}.${minor}.${patch}${prerelease}${build}`, options2);
+      return parse4(`${major}.${minor}.${patch}${prerelease}${build}`, options2);
     };
     module.exports = coerce;
   }
@@ -25827,7 +25827,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var constants3 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options2) => {
@@ -25839,7 +25839,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version, options2) => {
       const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse3(versionStringToParse, options2);
+      return parse4(versionStringToParse, options2);
     };
     var doTruncation = (version, truncation) => {
       if (isPrerelease(truncation)) {
@@ -27074,7 +27074,7 @@ var require_semver2 = __commonJS({
     var constants3 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var valid2 = require_valid();
     var clean2 = require_clean();
     var inc = require_inc();
@@ -27113,7 +27113,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse3,
+      parse: parse4,
       valid: valid2,
       clean: clean2,
       inc,
@@ -27284,8 +27284,8 @@ var require_b4a = __commonJS({
     function concat(buffers, totalLength) {
       return Buffer.concat(buffers, totalLength);
     }
-    function copy(source, target, targetStart, start, end) {
-      return toBuffer(source).copy(target, targetStart, start, end);
+    function copy(source, target2, targetStart, start, end) {
+      return toBuffer(source).copy(target2, targetStart, start, end);
     }
     function equals(a, b) {
       return toBuffer(a).equals(b);
@@ -27693,7 +27693,7 @@ var require_errors2 = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter: EventEmitter2 } = require_default();
+    var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors2();
@@ -27786,8 +27786,8 @@ var require_streamx = __commonJS({
     var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
     var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
     var WritableState = class {
-      constructor(stream2, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
-        this.stream = stream2;
+      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+        this.stream = stream;
         this.queue = new FIFO();
         this.highWaterMark = highWaterMark;
         this.buffered = 0;
@@ -27833,44 +27833,44 @@ var require_streamx = __commonJS({
       }
       autoBatch(data, cb) {
         const buffer = [];
-        const stream2 = this.stream;
+        const stream = this.stream;
         buffer.push(data);
-        while ((stream2._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-          buffer.push(stream2._writableState.shift());
+        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
+          buffer.push(stream._writableState.shift());
         }
-        if ((stream2._duplexState & OPEN_STATUS) !== 0) return cb(null);
-        stream2._writev(buffer, cb);
+        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
+        stream._writev(buffer, cb);
       }
       update() {
-        const stream2 = this.stream;
-        stream2._duplexState |= WRITE_UPDATING;
+        const stream = this.stream;
+        stream._duplexState |= WRITE_UPDATING;
         do {
-          while ((stream2._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
+          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
             const data = this.shift();
-            stream2._duplexState |= WRITE_ACTIVE_AND_WRITING;
-            stream2._write(data, this.afterWrite);
+            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
+            stream._write(data, this.afterWrite);
           }
-          if ((stream2._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
+          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
         } while (this.continueUpdate() === true);
-        stream2._duplexState &= WRITE_NOT_UPDATING;
+        stream._duplexState &= WRITE_NOT_UPDATING;
       }
       updateNonPrimary() {
-        const stream2 = this.stream;
-        if ((stream2._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
-          stream2._duplexState = stream2._duplexState | WRITE_ACTIVE;
-          stream2._final(afterFinal.bind(this));
+        const stream = this.stream;
+        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
+          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
+          stream._final(afterFinal.bind(this));
           return;
         }
-        if ((stream2._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream2._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream2._duplexState |= ACTIVE;
-            stream2._destroy(afterDestroy.bind(this));
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
           }
           return;
         }
-        if ((stream2._duplexState & IS_OPENING) === OPENING) {
-          stream2._duplexState = (stream2._duplexState | ACTIVE) & NOT_OPENING;
-          stream2._open(afterOpen.bind(this));
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
         }
       }
       continueUpdate() {
@@ -27892,8 +27892,8 @@ var require_streamx = __commonJS({
       }
     };
     var ReadableState = class {
-      constructor(stream2, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
-        this.stream = stream2;
+      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+        this.stream = stream;
         this.queue = new FIFO();
         this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
         this.buffered = 0;
@@ -27935,22 +27935,22 @@ var require_streamx = __commonJS({
         pipeTo.emit("pipe", this.stream);
       }
       push(data) {
-        const stream2 = this.stream;
+        const stream = this.stream;
         if (data === null) {
           this.highWaterMark = 0;
-          stream2._duplexState = (stream2._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
+          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
           return false;
         }
         if (this.map !== null) {
           data = this.map(data);
           if (data === null) {
-            stream2._duplexState &= READ_PUSHED;
+            stream._duplexState &= READ_PUSHED;
             return this.buffered < this.highWaterMark;
           }
         }
         this.buffered += this.byteLength(data);
         this.queue.push(data);
-        stream2._duplexState = (stream2._duplexState | READ_QUEUED) & READ_PUSHED;
+        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
         return this.buffered < this.highWaterMark;
       }
       shift() {
@@ -27972,77 +27972,77 @@ var require_streamx = __commonJS({
         this.push(pending[pending.length - 1]);
       }
       read() {
-        const stream2 = this.stream;
-        if ((stream2._duplexState & READ_STATUS) === READ_QUEUED) {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
           const data = this.shift();
           if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream2._duplexState &= READ_PIPE_NOT_DRAINED;
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
           }
-          if ((stream2._duplexState & READ_EMIT_DATA) !== 0) {
-            stream2.emit("data", data);
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
           }
           return data;
         }
         if (this.readAhead === false) {
-          stream2._duplexState |= READ_READ_AHEAD;
+          stream._duplexState |= READ_READ_AHEAD;
           this.updateNextTick();
         }
         return null;
       }
       drain() {
-        const stream2 = this.stream;
-        while ((stream2._duplexState & READ_STATUS) === READ_QUEUED && (stream2._duplexState & READ_FLOWING) !== 0) {
+        const stream = this.stream;
+        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
           const data = this.shift();
           if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream2._duplexState &= READ_PIPE_NOT_DRAINED;
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
           }
-          if ((stream2._duplexState & READ_EMIT_DATA) !== 0) {
-            stream2.emit("data", data);
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
           }
         }
       }
       update() {
-        const stream2 = this.stream;
-        stream2._duplexState |= READ_UPDATING;
+        const stream = this.stream;
+        stream._duplexState |= READ_UPDATING;
         do {
           this.drain();
-          while (this.buffered < this.highWaterMark && (stream2._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
-            stream2._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
-            stream2._read(this.afterRead);
+          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
+            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
+            stream._read(this.afterRead);
             this.drain();
           }
-          if ((stream2._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
-            stream2._duplexState |= READ_EMITTED_READABLE;
-            stream2.emit("readable");
+          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
+            stream._duplexState |= READ_EMITTED_READABLE;
+            stream.emit("readable");
           }
-          if ((stream2._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
+          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
             this.updateNonPrimary();
           }
         } while (this.continueUpdate() === true);
-        stream2._duplexState &= READ_NOT_UPDATING;
+        stream._duplexState &= READ_NOT_UPDATING;
       }
       updateNonPrimary() {
-        const stream2 = this.stream;
-        if ((stream2._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
-          stream2._duplexState = (stream2._duplexState | READ_DONE) & READ_NOT_ENDING;
-          stream2.emit("end");
-          if ((stream2._duplexState & AUTO_DESTROY) === DONE) {
-            stream2._duplexState |= DESTROYING;
+        const stream = this.stream;
+        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
+          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
+          stream.emit("end");
+          if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+            stream._duplexState |= DESTROYING;
           }
           if (this.pipeTo !== null) {
             this.pipeTo.end();
           }
         }
-        if ((stream2._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream2._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream2._duplexState |= ACTIVE;
-            stream2._destroy(afterDestroy.bind(this));
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
           }
           return;
         }
-        if ((stream2._duplexState & IS_OPENING) === OPENING) {
-          stream2._duplexState = (stream2._duplexState | ACTIVE) & NOT_OPENING;
-          stream2._open(afterOpen.bind(this));
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
         }
       }
       continueUpdate() {
@@ -28069,9 +28069,9 @@ var require_streamx = __commonJS({
       }
     };
     var TransformState = class {
-      constructor(stream2) {
+      constructor(stream) {
         this.data = null;
-        this.afterTransform = afterTransform.bind(stream2);
+        this.afterTransform = afterTransform.bind(stream);
         this.afterFinal = null;
       }
     };
@@ -28086,9 +28086,9 @@ var require_streamx = __commonJS({
       finished() {
         this.pipeToFinished = true;
       }
-      done(stream2, err) {
+      done(stream, err) {
         if (err) this.error = err;
-        if (stream2 === this.to) {
+        if (stream === this.to) {
           this.to = null;
           if (this.from !== null) {
             if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
@@ -28097,10 +28097,10 @@ var require_streamx = __commonJS({
             return;
           }
         }
-        if (stream2 === this.from) {
+        if (stream === this.from) {
           this.from = null;
           if (this.to !== null) {
-            if ((stream2._duplexState & READ_DONE) === 0) {
+            if ((stream._duplexState & READ_DONE) === 0) {
               this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
             }
             return;
@@ -28115,51 +28115,51 @@ var require_streamx = __commonJS({
       this.updateCallback();
     }
     function afterFinal(err) {
-      const stream2 = this.stream;
-      if (err) stream2.destroy(err);
-      if ((stream2._duplexState & DESTROY_STATUS) === 0) {
-        stream2._duplexState |= WRITE_DONE;
-        stream2.emit("finish");
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROY_STATUS) === 0) {
+        stream._duplexState |= WRITE_DONE;
+        stream.emit("finish");
       }
-      if ((stream2._duplexState & AUTO_DESTROY) === DONE) {
-        stream2._duplexState |= DESTROYING;
+      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+        stream._duplexState |= DESTROYING;
       }
-      stream2._duplexState &= WRITE_NOT_FINISHING;
-      if ((stream2._duplexState & WRITE_UPDATING) === 0) {
+      stream._duplexState &= WRITE_NOT_FINISHING;
+      if ((stream._duplexState & WRITE_UPDATING) === 0) {
         this.update();
       } else {
         this.updateNextTick();
       }
     }
     function afterDestroy(err) {
-      const stream2 = this.stream;
+      const stream = this.stream;
       if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
-      if (err) stream2.emit("error", err);
-      stream2._duplexState |= DESTROYED;
-      stream2.emit("close");
-      const rs2 = stream2._readableState;
-      const ws2 = stream2._writableState;
+      if (err) stream.emit("error", err);
+      stream._duplexState |= DESTROYED;
+      stream.emit("close");
+      const rs2 = stream._readableState;
+      const ws2 = stream._writableState;
       if (rs2 !== null && rs2.pipeline !== null) {
-        rs2.pipeline.done(stream2, err);
+        rs2.pipeline.done(stream, err);
       }
       if (ws2 !== null) {
         while (ws2.drains !== null && ws2.drains.length > 0) {
           ws2.drains.shift().resolve(false);
         }
         if (ws2.pipeline !== null) {
-          ws2.pipeline.done(stream2, err);
+          ws2.pipeline.done(stream, err);
         }
       }
     }
     function afterWrite(err) {
-      const stream2 = this.stream;
-      if (err) stream2.destroy(err);
-      stream2._duplexState &= WRITE_NOT_ACTIVE;
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      stream._duplexState &= WRITE_NOT_ACTIVE;
       if (this.drains !== null) tickDrains(this.drains);
-      if ((stream2._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
-        stream2._duplexState &= WRITE_DRAINED;
-        if ((stream2._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
-          stream2.emit("drain");
+      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
+        stream._duplexState &= WRITE_DRAINED;
+        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
+          stream.emit("drain");
         }
       }
       this.updateCallback();
@@ -28193,23 +28193,23 @@ var require_streamx = __commonJS({
       }
     }
     function afterOpen(err) {
-      const stream2 = this.stream;
-      if (err) stream2.destroy(err);
-      if ((stream2._duplexState & DESTROYING) === 0) {
-        if ((stream2._duplexState & READ_PRIMARY_STATUS) === 0) {
-          stream2._duplexState |= READ_PRIMARY;
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROYING) === 0) {
+        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= READ_PRIMARY;
         }
-        if ((stream2._duplexState & WRITE_PRIMARY_STATUS) === 0) {
-          stream2._duplexState |= WRITE_PRIMARY;
+        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= WRITE_PRIMARY;
         }
-        stream2.emit("open");
+        stream.emit("open");
       }
-      stream2._duplexState &= NOT_ACTIVE;
-      if (stream2._writableState !== null) {
-        stream2._writableState.updateCallback();
+      stream._duplexState &= NOT_ACTIVE;
+      if (stream._writableState !== null) {
+        stream._writableState.updateCallback();
       }
-      if (stream2._readableState !== null) {
-        stream2._readableState.updateCallback();
+      if (stream._readableState !== null) {
+        stream._readableState.updateCallback();
       }
     }
     function afterTransform(err, data) {
@@ -28234,7 +28234,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter2 {
+    var Stream = class extends EventEmitter {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -28309,7 +28309,7 @@ var require_streamx = __commonJS({
         fn2().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline4(src, out, noop);
+          pipeline5(src, out, noop);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -28393,7 +28393,7 @@ var require_streamx = __commonJS({
         return (rs2._duplexState & READ_RESUMED) === 0;
       }
       [asyncIterator]() {
-        const stream2 = this;
+        const stream = this;
         let error = null;
         let promiseResolve = null;
         let promiseReject = null;
@@ -28407,12 +28407,12 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve8, reject) {
-              promiseResolve = resolve8;
+            return new Promise(function(resolve9, reject) {
+              promiseResolve = resolve9;
               promiseReject = reject;
-              const data = stream2.read();
+              const data = stream.read();
               if (data !== null) ondata(data);
-              else if ((stream2._duplexState & DESTROYED) !== 0) ondata(null);
+              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
             });
           },
           return() {
@@ -28423,7 +28423,7 @@ var require_streamx = __commonJS({
           }
         };
         function onreadable() {
-          if (promiseResolve !== null) ondata(stream2.read());
+          if (promiseResolve !== null) ondata(stream.read());
         }
         function onclose() {
           if (promiseResolve !== null) ondata(null);
@@ -28432,7 +28432,7 @@ var require_streamx = __commonJS({
           if (promiseReject === null) return;
           if (error) {
             promiseReject(error);
-          } else if (data === null && (stream2._duplexState & READ_DONE) === 0) {
+          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
             promiseReject(StreamError.STREAM_DESTROYED());
           } else {
             promiseResolve({ value: data, done: data === null });
@@ -28440,12 +28440,12 @@ var require_streamx = __commonJS({
           promiseReject = promiseResolve = null;
         }
         function destroy(err) {
-          stream2.destroy(err);
-          return new Promise((resolve8, reject) => {
-            if (stream2._duplexState & DESTROYED) return resolve8({ value: void 0, done: true });
-            stream2.once("close", function() {
+          stream.destroy(err);
+          return new Promise((resolve9, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve9({ value: void 0, done: true });
+            stream.once("close", function() {
               if (err) reject(err);
-              else resolve8({ value: void 0, done: true });
+              else resolve9({ value: void 0, done: true });
             });
           });
         }
@@ -28489,8 +28489,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws2._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve8) => {
-          state.drains.push({ writes, resolve: resolve8 });
+        return new Promise((resolve9) => {
+          state.drains.push({ writes, resolve: resolve9 });
         });
       }
       write(data) {
@@ -28541,7 +28541,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform3 = class extends Duplex {
+    var Transform5 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -28585,7 +28585,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough = class extends Transform3 {
+    var PassThrough = class extends Transform5 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -28595,15 +28595,15 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve8, reject) => {
-        return pipeline4(...streams, (err) => {
+      return new Promise((resolve9, reject) => {
+        return pipeline5(...streams, (err) => {
           if (err) return reject(err);
-          resolve8();
+          resolve9();
         });
       });
     }
-    function pipeline4(stream2, ...streams) {
-      const all = Array.isArray(stream2) ? [...stream2, ...streams] : [stream2, ...streams];
+    function pipeline5(stream, ...streams) {
+      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
       let src = all[0];
@@ -28657,33 +28657,33 @@ var require_streamx = __commonJS({
     function echo(s) {
       return s;
     }
-    function isStream(stream2) {
-      return !!stream2._readableState || !!stream2._writableState;
+    function isStream(stream) {
+      return !!stream._readableState || !!stream._writableState;
     }
-    function isStreamx(stream2) {
-      return typeof stream2._duplexState === "number" && isStream(stream2);
+    function isStreamx(stream) {
+      return typeof stream._duplexState === "number" && isStream(stream);
     }
-    function isEnding(stream2) {
-      return !!stream2._readableState && stream2._readableState.ending;
+    function isEnding(stream) {
+      return !!stream._readableState && stream._readableState.ending;
     }
-    function isEnded(stream2) {
-      return !!stream2._readableState && stream2._readableState.ended;
+    function isEnded(stream) {
+      return !!stream._readableState && stream._readableState.ended;
     }
-    function isFinishing(stream2) {
-      return !!stream2._writableState && stream2._writableState.ending;
+    function isFinishing(stream) {
+      return !!stream._writableState && stream._writableState.ending;
     }
-    function isFinished(stream2) {
-      return !!stream2._writableState && stream2._writableState.ended;
+    function isFinished(stream) {
+      return !!stream._writableState && stream._writableState.ended;
     }
-    function getStreamError(stream2, opts = {}) {
-      const err = stream2._readableState && stream2._readableState.error || stream2._writableState && stream2._writableState.error;
+    function getStreamError(stream, opts = {}) {
+      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
       return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
     }
-    function isReadStreamx(stream2) {
-      return isStreamx(stream2) && stream2.readable;
+    function isReadStreamx(stream) {
+      return isStreamx(stream) && stream.readable;
     }
-    function isDisturbed(stream2) {
-      return (stream2._duplexState & OPENING) !== OPENING || (stream2._duplexState & DESTROYING) === DESTROYING || (stream2._duplexState & ACTIVE_OR_TICKING) !== 0;
+    function isDisturbed(stream) {
+      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
     }
     function isTypedArray(data) {
       return typeof data === "object" && data !== null && typeof data.byteLength === "number";
@@ -28700,7 +28700,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline4,
+      pipeline: pipeline5,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -28714,7 +28714,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable: Readable3,
       Duplex,
-      Transform: Transform3,
+      Transform: Transform5,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
     };
@@ -28989,7 +28989,7 @@ var require_extract = __commonJS({
     var { Writable, Readable: Readable3, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
-    var headers2 = require_headers2();
+    var headers = require_headers2();
     var EMPTY = b4a.alloc(0);
     var MAX_HEADER_SIZE = 4 * 1024 * 1024;
     var BufferList = class {
@@ -29099,7 +29099,7 @@ var require_extract = __commonJS({
         if (this._locked) return false;
         this._offset = this._buffer.shifted;
         try {
-          this._header = headers2.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
+          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
         } catch (err) {
           this._continueWrite(err);
           return false;
@@ -29154,16 +29154,16 @@ var require_extract = __commonJS({
       _decodeLongHeader(buf) {
         switch (this._header.type) {
           case "gnu-long-path":
-            this._gnuLongPath = headers2.decodeLongPath(buf, this._filenameEncoding);
+            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
             break;
           case "gnu-long-link-path":
-            this._gnuLongLinkPath = headers2.decodeLongPath(buf, this._filenameEncoding);
+            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
             break;
           case "pax-global-header":
-            this._paxGlobal = headers2.decodePax(buf);
+            this._paxGlobal = headers.decodePax(buf);
             break;
           case "pax-header":
-            this._pax = this._paxGlobal === null ? headers2.decodePax(buf) : Object.assign({}, this._paxGlobal, headers2.decodePax(buf));
+            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
             break;
         }
       }
@@ -29268,16 +29268,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve8, reject) {
+        function onnext(resolve9, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve8({ value: entryStream, done: false });
+            resolve9({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve8;
+          promiseResolve = resolve9;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -29285,14 +29285,14 @@ var require_extract = __commonJS({
             promiseResolve = promiseReject = null;
           }
         }
-        function onentry(header3, stream2, callback) {
+        function onentry(header3, stream, callback) {
           entryCallback = callback;
-          stream2.on("error", noop);
+          stream.on("error", noop);
           if (promiseResolve) {
-            promiseResolve({ value: stream2, done: false });
+            promiseResolve({ value: stream, done: false });
             promiseResolve = promiseReject = null;
           } else {
-            entryStream = stream2;
+            entryStream = stream;
           }
         }
         function onclose() {
@@ -29305,11 +29305,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve8, reject) => {
-            if (extract.destroyed) return resolve8({ value: void 0, done: true });
+          return new Promise((resolve9, reject) => {
+            if (extract.destroyed) return resolve9({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve8({ value: void 0, done: true });
+              else resolve9({ value: void 0, done: true });
             });
           });
         }
@@ -29353,7 +29353,7 @@ var require_pack = __commonJS({
     var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants3 = require_constants7();
-    var headers2 = require_headers2();
+    var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
@@ -29488,15 +29488,15 @@ var require_pack = __commonJS({
         this.push(END_OF_TAR);
         this.push(null);
       }
-      _done(stream2) {
-        if (stream2 !== this._stream) return;
+      _done(stream) {
+        if (stream !== this._stream) return;
         this._stream = null;
         if (this._finalizing) this.finalize();
         if (this._pending.length) this._pending.shift()._continueOpen();
       }
       _encode(header3) {
         if (!header3.pax) {
-          const buf = headers2.encode(header3);
+          const buf = headers.encode(header3);
           if (buf) {
             this.push(buf);
             return;
@@ -29505,7 +29505,7 @@ var require_pack = __commonJS({
         this._encodePax(header3);
       }
       _encodePax(header3) {
-        const paxHeader = headers2.encodePax({
+        const paxHeader = headers.encodePax({
           name: header3.name,
           linkname: header3.linkname,
           pax: header3.pax
@@ -29524,12 +29524,12 @@ var require_pack = __commonJS({
           devmajor: header3.devmajor,
           devminor: header3.devminor
         };
-        this.push(headers2.encode(newHeader));
+        this.push(headers.encode(newHeader));
         this.push(paxHeader);
         overflow(this, paxHeader.byteLength);
         newHeader.size = header3.size;
         newHeader.type = header3.type;
-        this.push(headers2.encode(newHeader));
+        this.push(headers.encode(newHeader));
       }
       _doDrain() {
         const drain = this._drain;
@@ -29540,9 +29540,9 @@ var require_pack = __commonJS({
         const err = getStreamError(this);
         if (this._stream) this._stream.destroy(err);
         while (this._pending.length) {
-          const stream2 = this._pending.shift();
-          stream2.destroy(err);
-          stream2._continueOpen();
+          const stream = this._pending.shift();
+          stream.destroy(err);
+          stream._continueOpen();
         }
         this._doDrain();
       }
@@ -29648,17 +29648,17 @@ var require_pend = __commonJS({
 var require_fd_slicer = __commonJS({
   "node_modules/yauzl/fd-slicer.js"(exports) {
     var fs9 = __require("fs");
-    var util2 = __require("util");
-    var stream2 = __require("stream");
-    var Readable3 = stream2.Readable;
-    var PassThrough = stream2.PassThrough;
+    var util = __require("util");
+    var stream = __require("stream");
+    var Readable3 = stream.Readable;
+    var PassThrough = stream.PassThrough;
     var Pend = require_pend();
-    var EventEmitter2 = __require("events").EventEmitter;
+    var EventEmitter = __require("events").EventEmitter;
     exports.BufferSlicer = BufferSlicer;
     exports.FdSlicer = FdSlicer;
-    util2.inherits(FdSlicer, EventEmitter2);
+    util.inherits(FdSlicer, EventEmitter);
     function FdSlicer(fd) {
-      EventEmitter2.call(this);
+      EventEmitter.call(this);
       this.fd = fd;
       this.pend = new Pend();
       this.pend.max = 1;
@@ -29693,7 +29693,7 @@ var require_fd_slicer = __commonJS({
         }
       }
     };
-    util2.inherits(ReadStream, Readable3);
+    util.inherits(ReadStream, Readable3);
     function ReadStream(context, options2) {
       options2 = options2 || {};
       Readable3.call(this, options2);
@@ -29740,9 +29740,9 @@ var require_fd_slicer = __commonJS({
         this.context = null;
       }
     };
-    util2.inherits(BufferSlicer, EventEmitter2);
+    util.inherits(BufferSlicer, EventEmitter);
     function BufferSlicer(buffer) {
-      EventEmitter2.call(this);
+      EventEmitter.call(this);
       this.refCount = 0;
       this.buffer = buffer;
     }
@@ -30079,9 +30079,9 @@ var require_yauzl = __commonJS({
     var fs9 = __require("fs");
     var zlib = __require("zlib");
     var fd_slicer = require_fd_slicer();
-    var util2 = __require("util");
-    var EventEmitter2 = __require("events").EventEmitter;
-    var Transform3 = __require("stream").Transform;
+    var util = __require("util");
+    var EventEmitter = __require("events").EventEmitter;
+    var Transform5 = __require("stream").Transform;
     var PassThrough = __require("stream").PassThrough;
     var Writable = __require("stream").Writable;
     var crc32 = typeof zlib.crc32 === "function" ? zlib.crc32 : require_crc32();
@@ -30101,39 +30101,39 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path12, options2) {
-      return new Promise((resolve8, reject) => {
-        open4(path12, { ...options2, lazyEntries: true }, function(err, zipfile) {
+    function openPromise(path9, options2) {
+      return new Promise((resolve9, reject) => {
+        open4(path9, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve8(zipfile);
+          resolve9(zipfile);
         });
       });
     }
     function fromFdPromise(fd, options2) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         fromFd(fd, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve8(zipfile);
+          resolve9(zipfile);
         });
       });
     }
     function fromBufferPromise(buffer, options2) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         fromBuffer(buffer, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve8(zipfile);
+          resolve9(zipfile);
         });
       });
     }
     function fromRandomAccessReaderPromise(reader, totalSize, options2) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         fromRandomAccessReader(reader, totalSize, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve8(zipfile);
+          resolve9(zipfile);
         });
       });
     }
-    function open4(path12, options2, callback) {
+    function open4(path9, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -30145,7 +30145,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs9.open(path12, "r", function(err, fd) {
+      fs9.open(path9, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
           if (err2) fs9.close(fd, defaultCallback);
@@ -30249,10 +30249,10 @@ var require_yauzl = __commonJS({
         callback(new Error("End of central directory record signature not found. Either not a zip file, or file is truncated."));
       });
     }
-    util2.inherits(ZipFile, EventEmitter2);
+    util.inherits(ZipFile, EventEmitter);
     function ZipFile(reader, centralDirectoryOffset, fileSize, entryCount, comment, autoClose, lazyEntries, decodeStrings, validateEntrySizes, strictFileNames) {
       var self2 = this;
-      EventEmitter2.call(self2);
+      EventEmitter.call(self2);
       self2.reader = reader;
       self2.reader.on("error", function(err) {
         emitError(self2, err);
@@ -30413,15 +30413,15 @@ var require_yauzl = __commonJS({
         if (self2.autoClose) self2.close();
       }
       function onEntry(entry) {
-        let { resolve: resolve8 } = pendingResolveReject;
+        let { resolve: resolve9 } = pendingResolveReject;
         pendingResolveReject = null;
-        resolve8({ value: entry });
+        resolve9({ value: entry });
       }
       function onEnd() {
-        let { resolve: resolve8 } = pendingResolveReject;
+        let { resolve: resolve9 } = pendingResolveReject;
         pendingResolveReject = null;
         cleanup();
-        resolve8({ done: true });
+        resolve9({ done: true });
       }
       function onError(err) {
         let { reject } = pendingResolveReject;
@@ -30434,9 +30434,9 @@ var require_yauzl = __commonJS({
           return this;
         },
         next() {
-          const promise = new Promise((resolve8, reject) => {
+          const promise = new Promise((resolve9, reject) => {
             if (pendingResolveReject != null) throw new Error("next() called before previous Promise was resolved.");
-            pendingResolveReject = { resolve: resolve8, reject };
+            pendingResolveReject = { resolve: resolve9, reject };
           });
           self2.readEntry();
           return promise;
@@ -30625,26 +30625,26 @@ var require_yauzl = __commonJS({
       });
     };
     ZipFile.prototype.openReadStreamPromise = function(entry, options2) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         this.openReadStream(entry, options2, function(err, readStream) {
           if (err) return reject(err);
-          resolve8(readStream);
+          resolve9(readStream);
         });
       });
     };
     ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, function(err, readStream) {
           if (err) return reject(err);
-          resolve8(readStream);
+          resolve9(readStream);
         });
       });
     };
     ZipFile.prototype.readLocalFileHeaderPromise = function(entry, options2) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         this.readLocalFileHeader(entry, options2, function(err, localFileHeader) {
           if (err) return reject(err);
-          resolve8(localFileHeader);
+          resolve9(localFileHeader);
         });
       });
     };
@@ -30775,9 +30775,9 @@ var require_yauzl = __commonJS({
         callback();
       });
     }
-    util2.inherits(AssertByteCountStream, Transform3);
+    util.inherits(AssertByteCountStream, Transform5);
     function AssertByteCountStream(byteCount) {
-      Transform3.call(this);
+      Transform5.call(this);
       this.actualByteCount = 0;
       this.expectedByteCount = byteCount;
     }
@@ -30796,9 +30796,9 @@ var require_yauzl = __commonJS({
       }
       cb();
     };
-    util2.inherits(RandomAccessReader, EventEmitter2);
+    util.inherits(RandomAccessReader, EventEmitter);
     function RandomAccessReader() {
-      EventEmitter2.call(this);
+      EventEmitter.call(this);
       this.refCount = 0;
     }
     RandomAccessReader.prototype.ref = function() {
@@ -30826,18 +30826,18 @@ var require_yauzl = __commonJS({
         });
         return emptyStream;
       }
-      var stream2 = this._readStreamForRange(start, end);
+      var stream = this._readStreamForRange(start, end);
       var destroyed = false;
       var refUnrefFilter = new RefUnrefFilter(this);
-      stream2.on("error", function(err) {
+      stream.on("error", function(err) {
         setImmediate(function() {
           if (!destroyed) refUnrefFilter.emit("error", err);
         });
       });
       installDestroyFn(refUnrefFilter, function() {
-        stream2.unpipe(refUnrefFilter);
+        stream.unpipe(refUnrefFilter);
         refUnrefFilter.unref();
-        stream2.destroy();
+        stream.destroy();
       });
       var byteCounter = new AssertByteCountStream(end - start);
       refUnrefFilter.on("error", function(err) {
@@ -30850,7 +30850,7 @@ var require_yauzl = __commonJS({
         refUnrefFilter.unpipe(byteCounter);
         refUnrefFilter.destroy();
       });
-      return stream2.pipe(refUnrefFilter).pipe(byteCounter);
+      return stream.pipe(refUnrefFilter).pipe(byteCounter);
     };
     RandomAccessReader.prototype._readStreamForRange = function(start, end) {
       throw new Error("not implemented");
@@ -30873,7 +30873,7 @@ var require_yauzl = __commonJS({
     RandomAccessReader.prototype.close = function(callback) {
       setImmediate(callback);
     };
-    util2.inherits(RefUnrefFilter, PassThrough);
+    util.inherits(RefUnrefFilter, PassThrough);
     function RefUnrefFilter(context) {
       PassThrough.call(this);
       this.context = context;
@@ -30916,14 +30916,14 @@ var require_yauzl = __commonJS({
         return new Buffer(len3);
       };
     }
-    function installDestroyFn(stream2, fn2) {
-      if (typeof stream2.destroy === "function") {
-        stream2._destroy = function(err, cb) {
+    function installDestroyFn(stream, fn2) {
+      if (typeof stream.destroy === "function") {
+        stream._destroy = function(err, cb) {
           fn2();
           if (cb != null) cb(err);
         };
       } else {
-        stream2.destroy = fn2;
+        stream.destroy = fn2;
       }
     }
     function defaultCallback(err) {
@@ -30970,6 +30970,16 @@ var FLAGS = [
     group: "data",
     scope: noChat,
     help: "Check a cached URL datastore for changes (ETag/Last-Modified, else sha256 of a fresh download) before training: auto = on schedule events in the action, never on the CLI"
+  }),
+  f({
+    name: "download_timeout",
+    type: "int",
+    default: 30,
+    min: 0,
+    max: 86400,
+    group: "data",
+    scope: noChat,
+    help: "Seconds a datastore download may go without receiving data (connecting, waiting for the answer, or a pause mid-file) before it fails; 0 = no limit"
   }),
   f({
     name: "cache_dir",
@@ -31413,17 +31423,190 @@ function lineLogger(write = (l) => process.stderr.write(l + "\n")) {
   };
 }
 
+// src/util/cancel.ts
+var CancelledError = class extends Error {
+  name = "CancelledError";
+};
+function throwIfCancelled(signal, what) {
+  if (signal?.aborted) throw new CancelledError(`cancelled ${what}`);
+}
+function cancellableSleep(ms2, signal, what) {
+  return new Promise((resolve9, reject) => {
+    if (signal?.aborted) return reject(new CancelledError(`cancelled ${what}`));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CancelledError(`cancelled ${what}`));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve9();
+    }, ms2);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+// src/util/output-dir.ts
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+var OutputDirError = class extends Error {
+  name = "OutputDirError";
+};
+function checkOutputDir(path9, flag = "output_dir") {
+  const full2 = resolve(path9);
+  for (let p = full2; ; p = dirname(p)) {
+    let isDir;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT" && dirname(p) !== p) continue;
+      if (code === "ENOTDIR") continue;
+      throw new OutputDirError(
+        `--${flag} ${full2}: cannot be used (${e.message}). Fix: choose another folder.`
+      );
+    }
+    if (isDir) return;
+    throw new OutputDirError(
+      p === full2 ? `--${flag} ${full2} is a file, not a folder. Fix: choose a folder (it is created if missing), or move the file away.` : `--${flag} ${full2} cannot be created: ${p} is a file, not a folder. Fix: choose another folder.`
+    );
+  }
+}
+
+// src/util/package-version.ts
+import { existsSync, readFileSync } from "node:fs";
+import { dirname as dirname2, join } from "node:path";
+import { fileURLToPath } from "node:url";
+var PACKAGE_NAME = "textclf-action";
+function packageVersion(from = fileURLToPath(import.meta.url)) {
+  for (let dir = dirname2(from); ; dir = dirname2(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, "utf8"));
+        if (pkg.name === PACKAGE_NAME && pkg.version) return pkg.version;
+      } catch {
+      }
+    }
+    if (dirname2(dir) === dir) return "unknown";
+  }
+}
+
+// src/util/redact.ts
+var REDACTED = "***";
+var HARMLESS_PARAMS = new Set(
+  [
+    "x-amz-algorithm",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-signedheaders",
+    "x-goog-algorithm",
+    "x-goog-date",
+    "x-goog-expires",
+    "x-goog-signedheaders",
+    "expires",
+    "sv",
+    // Azure SAS: service version, start/expiry times, permissions, resource, protocol
+    "st",
+    "se",
+    "sp",
+    "sr",
+    "spr",
+    "alt",
+    "dl",
+    "raw",
+    "download",
+    "format",
+    "version",
+    "v",
+    "ref",
+    "revision"
+  ].map((p) => p.toLowerCase())
+);
+function queryParts(search) {
+  if (!search || search === "?") return [];
+  return search.slice(1).split("&").map((pair) => {
+    const eq = pair.indexOf("=");
+    const rawName = eq >= 0 ? pair.slice(0, eq) : pair;
+    const rawValue = eq >= 0 ? pair.slice(eq + 1) : void 0;
+    const name = safeDecode(rawName).toLowerCase();
+    return { rawName, rawValue, secret: rawValue !== void 0 && rawValue !== "" && !HARMLESS_PARAMS.has(name) };
+  });
+}
+function safeDecode(s) {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    return s;
+  }
+}
+function parse(url2) {
+  try {
+    return new URL(url2);
+  } catch {
+    return void 0;
+  }
+}
+function redactUrl(url2) {
+  const u = parse(url2);
+  if (!u) return "<invalid URL>";
+  const auth = u.username || u.password ? `${REDACTED}@` : "";
+  const parts = queryParts(u.search);
+  const query = parts.length ? "?" + parts.map((p) => p.rawValue === void 0 ? p.rawName : `${p.rawName}=${p.secret ? REDACTED : p.rawValue}`).join("&") : "";
+  const slashes = u.href.startsWith(`${u.protocol}//`) ? "//" : "";
+  return `${u.protocol}${slashes}${auth}${u.host}${u.pathname}${query}`;
+}
+function urlSecrets(url2) {
+  const u = parse(url2);
+  if (!u) return [];
+  const out = /* @__PURE__ */ new Set();
+  for (const raw of [u.username, u.password]) {
+    if (raw) {
+      out.add(raw);
+      out.add(safeDecode(raw));
+    }
+  }
+  for (const p of queryParts(u.search)) {
+    if (p.secret && p.rawValue) {
+      out.add(p.rawValue);
+      out.add(safeDecode(p.rawValue));
+    }
+  }
+  return [...out].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+}
+var URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+function redactText(text, knownUrls = []) {
+  let out = text.replace(URL_IN_TEXT, (m) => {
+    const trail = /[.,;:!?)\]]+$/.exec(m)?.[0] ?? "";
+    const core2 = trail ? m.slice(0, -trail.length) : m;
+    return redactUrl(core2) + trail;
+  });
+  for (const secret of knownUrls.flatMap(urlSecrets)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+var SECRET_FLAG = /token|secret|password|passwd|credential|api_?key/i;
+function isSecretFlag(name) {
+  return SECRET_FLAG.test(name);
+}
+function redactFlags(flags) {
+  const out = {};
+  for (const [name, value] of Object.entries(flags)) {
+    if (isSecretFlag(name)) continue;
+    out[name] = typeof value === "string" && /^\s*https?:\/\//i.test(value) ? redactUrl(value.trim()) : value;
+  }
+  return out;
+}
+
 // src/train/fit.ts
 import { readdirSync, rmSync as rmSync3 } from "node:fs";
-import { join as join4, resolve } from "node:path";
+import { join as join5, resolve as resolve2 } from "node:path";
 
 // src/train/checkpoint.ts
-import { existsSync as existsSync2, renameSync as renameSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { basename as basename3, dirname as dirname2, join as join3 } from "node:path";
+import { existsSync as existsSync3, renameSync as renameSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { basename as basename3, dirname as dirname4, join as join4 } from "node:path";
 
 // src/models/export.ts
-import { copyFileSync, existsSync, mkdirSync as mkdirSync2 } from "node:fs";
-import { join as join2 } from "node:path";
+import { copyFileSync, existsSync as existsSync2, mkdirSync as mkdirSync2 } from "node:fs";
+import { join as join3 } from "node:path";
 
 // src/onnx/dtype.ts
 var ONNX_DTYPE = {
@@ -31574,18 +31757,18 @@ function reduceInfer(n, ins) {
 function reshapeInfer(n, ins) {
   const x = need(n, ins, 0);
   const s = need(n, ins, 1, "shape");
-  const target = constInts(n, s, "shape");
-  if (!target) {
+  const target2 = constInts(n, s, "shape");
+  if (!target2) {
     const r = s.shape[0];
     if (typeof r !== "number") fail(n, `shape '${s.name}' must have a known length`);
     return [{ dtype: x.dtype, shape: Array.from({ length: r }, () => unknownDim()) }];
   }
-  const out = target.map((d, i) => d === 0 ? x.shape[i] : d === -1 ? unknownDim() : d);
-  const minus = target.indexOf(-1);
+  const out = target2.map((d, i) => d === 0 ? x.shape[i] : d === -1 ? unknownDim() : d);
+  const minus = target2.indexOf(-1);
   if (minus >= 0 && x.shape.every((d) => typeof d === "number")) {
     const total = numElements(x.shape);
     const known = out.reduce((a, d, i) => i === minus ? a : a * d, 1);
-    if (total % known !== 0) fail(n, `cannot reshape [${x.shape}] to [${target}]`);
+    if (total % known !== 0) fail(n, `cannot reshape [${x.shape}] to [${target2}]`);
     out[minus] = total / known;
   } else if (minus >= 0) {
     const rest = out.filter((_, i) => i !== minus);
@@ -31765,11 +31948,11 @@ function layerNormInfer(n, ins) {
   const stash = intAttr(n, "stash_type", 1);
   if (stash !== 1 && stash !== 11)
     fail(n, `stash_type ${stash} is not supported (use 1 for float32 or 11 for float64)`);
-  const stat3 = stash === 11 ? "float64" : "float32";
+  const stat4 = stash === 11 ? "float64" : "float32";
   return [
     { dtype: x.dtype, shape: x.shape },
-    { dtype: stat3, shape: statShape },
-    { dtype: stat3, shape: statShape }
+    { dtype: stat4, shape: statShape },
+    { dtype: stat4, shape: statShape }
   ];
 }
 function castInfer(n, ins) {
@@ -31918,8 +32101,8 @@ var INFER = {
     const s = need(n, ins, 1, "shape");
     const t = s.constValue;
     const len3 = s.shape[0];
-    const target = t ?? (typeof len3 === "number" ? Array.from({ length: len3 }, () => unknownDim()) : fail(n, "shape length unknown"));
-    return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, target, `node '${n.name}' (Expand)`) }];
+    const target2 = t ?? (typeof len3 === "number" ? Array.from({ length: len3 }, () => unknownDim()) : fail(n, "shape length unknown"));
+    return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, target2, `node '${n.name}' (Expand)`) }];
   },
   OneHot: (n, ins) => {
     const idx = need(n, ins, 0);
@@ -32180,29 +32363,29 @@ function toModelBytes(g, opts = {}) {
 
 // src/util/atomic-write.ts
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname as dirname3, join as join2 } from "node:path";
 var serial = 0;
-function replaceFileAtomic(path12, write) {
-  mkdirSync(dirname(path12), { recursive: true });
-  const tmp = join(dirname(path12), `.${basename(path12)}.${process.pid}-${serial++}.tmp`);
+function replaceFileAtomic(path9, write) {
+  mkdirSync(dirname3(path9), { recursive: true });
+  const tmp = join2(dirname3(path9), `.${basename(path9)}.${process.pid}-${serial++}.tmp`);
   try {
     write(tmp);
-    renameSync(tmp, path12);
+    renameSync(tmp, path9);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
 }
-function writeFileAtomic(path12, data) {
-  replaceFileAtomic(path12, (tmp) => writeFileSync(tmp, data));
+function writeFileAtomic(path9, data) {
+  replaceFileAtomic(path9, (tmp) => writeFileSync(tmp, data));
 }
-function writeJsonAtomic(path12, value) {
-  writeFileAtomic(path12, `${JSON.stringify(value, null, 2)}
+function writeJsonAtomic(path9, value) {
+  writeFileAtomic(path9, `${JSON.stringify(value, null, 2)}
 `);
 }
 
 // src/models/safetensors.ts
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync as readFileSync2, writeSync } from "node:fs";
 import { basename as basename2 } from "node:path";
 
 // src/models/errors.ts
@@ -32226,17 +32409,17 @@ function halfToFloat(h) {
   if (e === 31) return f2 ? NaN : s * Infinity;
   return s * (1 + f2 / 1024) * 2 ** (e - 15);
 }
-function readSafetensors(path12) {
-  const name = basename2(path12);
+function readSafetensors(path9) {
+  const name = basename2(path9);
   const bad = (what) => new ModelError(
-    path12,
+    path9,
     `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`
   );
   let buf;
   try {
-    buf = readFileSync(path12);
+    buf = readFileSync2(path9);
   } catch (e) {
-    throw new ModelError(path12, `${name}: cannot read ${path12}: ${e.message}`);
+    throw new ModelError(path9, `${name}: cannot read ${path9}: ${e.message}`);
   }
   if (buf.length < 8) throw bad(`it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
@@ -32266,7 +32449,7 @@ function readSafetensors(path12) {
     if (!m || typeof m !== "object") throw bad(`entry '${key}' is not an object`);
     if (typeof m.dtype !== "string" || !(m.dtype in BYTES)) {
       throw new ModelError(
-        path12,
+        path9,
         `${name}: tensor '${key}' has dtype ${JSON.stringify(m.dtype)}; supported are ${Object.keys(BYTES).join(", ")}. Convert the weights to float32 (model.float().save_pretrained(...)).`
       );
     }
@@ -32324,7 +32507,7 @@ function decode(dtype, shape, bytes2, mayView) {
 function writeAll(fd, bytes2) {
   for (let done = 0; done < bytes2.length; ) done += writeSync(fd, bytes2, done, bytes2.length - done);
 }
-function writeSafetensors(path12, tensors, metadata) {
+function writeSafetensors(path9, tensors, metadata) {
   const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(
     ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
   );
@@ -32334,8 +32517,8 @@ function writeSafetensors(path12, tensors, metadata) {
   for (const [key, t] of entries) {
     if (numElements(t.shape) !== t.data.length)
       throw new ModelError(
-        path12,
-        `${basename2(path12)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
+        path9,
+        `${basename2(path9)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
       );
     const size = t.data.byteLength;
     header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size] };
@@ -32345,7 +32528,7 @@ function writeSafetensors(path12, tensors, metadata) {
   json += " ".repeat((8 - Buffer.byteLength(json) % 8) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  replaceFileAtomic(path12, (tmp) => {
+  replaceFileAtomic(path9, (tmp) => {
     const fd = openSync(tmp, "w");
     try {
       writeAll(fd, head);
@@ -32376,23 +32559,23 @@ function writeModelDir(dir, model, weights, opts) {
   mkdirSync2(dir, { recursive: true });
   const tensors = /* @__PURE__ */ new Map();
   for (const p of model.params) tensors.set(p.name, { dtype: "float32", shape: p.shape, data: weights.get(p.name) });
-  writeSafetensors(join2(dir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(join2(dir, "config.json"), model.checkpointConfig(opts.labels));
+  writeSafetensors(join3(dir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join3(dir, "config.json"), model.checkpointConfig(opts.labels));
   writeJsonAtomic(
-    join2(dir, "tokenizer_config.json"),
+    join3(dir, "tokenizer_config.json"),
     model.tokenizerConfig({ doLowerCase: opts.doLowerCase, maxLength: opts.maxLength })
   );
   for (const [src, name] of [
     [opts.tokenizerJson, "tokenizer.json"],
     [opts.vocabTxt, "vocab.txt"]
   ]) {
-    if (src && existsSync(src) && src !== join2(dir, name)) {
-      replaceFileAtomic(join2(dir, name), (tmp) => copyFileSync(src, tmp));
+    if (src && existsSync2(src) && src !== join3(dir, name)) {
+      replaceFileAtomic(join3(dir, name), (tmp) => copyFileSync(src, tmp));
     }
   }
   if (opts.onnx !== false)
     writeFileAtomic(
-      join2(dir, "onnx", "model.onnx"),
+      join3(dir, "onnx", "model.onnx"),
       toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" })
     );
 }
@@ -33995,12 +34178,12 @@ var CharTrie = class {
   push(text) {
     let node = this.root;
     for (const ch of text) {
-      let child2 = node.children.get(ch);
-      if (child2 === void 0) {
-        child2 = CharTrieNode.default();
-        node.children.set(ch, child2);
+      let child = node.children.get(ch);
+      if (child === void 0) {
+        child = CharTrieNode.default();
+        node.children.set(ch, child);
       }
-      node = child2;
+      node = child;
     }
     node.is_leaf = true;
   }
@@ -35608,18 +35791,18 @@ var TextTokenizer = class {
 };
 
 // src/util/json-file.ts
-import { readFileSync as readFileSync2 } from "node:fs";
-function readJsonFile(path12, fail2, hint = "") {
+import { readFileSync as readFileSync3 } from "node:fs";
+function readJsonFile(path9, fail2, hint = "") {
   let text;
   try {
-    text = readFileSync2(path12, "utf8");
+    text = readFileSync3(path9, "utf8");
   } catch (e) {
-    throw fail2(`${path12}: cannot read (${e.code ?? e.message})${hint}`);
+    throw fail2(`${path9}: cannot read (${e.code ?? e.message})${hint}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw fail2(`${path12}: invalid JSON (${e.message})${hint}`);
+    throw fail2(`${path9}: invalid JSON (${e.message})${hint}`);
   }
 }
 
@@ -35671,13 +35854,13 @@ var CheckpointError = class extends Error {
   name = "CheckpointError";
 };
 async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
-  const tmp = join3(dirname2(dir), `.${basename3(dir)}.tmp-${process.pid}`);
+  const tmp = join4(dirname4(dir), `.${basename3(dir)}.tmp-${process.pid}`);
   rmSync2(tmp, { recursive: true, force: true });
   try {
     if (tok) await saveTokenizer(tok, tmp);
     writeModelDir(tmp, model, state.params, {
       labels: meta.labels,
-      tokenizerJson: tok ? join3(tmp, "tokenizer.json") : void 0,
+      tokenizerJson: tok ? join4(tmp, "tokenizer.json") : void 0,
       doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : void 0,
       maxLength
     });
@@ -35687,8 +35870,8 @@ async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
       const param = key.slice(key.indexOf(".") + 1);
       opt.set(key, { dtype: "float32", shape: shapes.get(param) ?? [data.length], data });
     }
-    writeSafetensors(join3(tmp, OPTIMIZER_FILE), opt, { format: "textclf-optimizer" });
-    writeFileSync2(join3(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}
+    writeSafetensors(join4(tmp, OPTIMIZER_FILE), opt, { format: "textclf-optimizer" });
+    writeFileSync2(join4(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}
 `);
     replaceDir(tmp, dir);
   } catch (e) {
@@ -35698,15 +35881,15 @@ async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
 }
 function replaceDir(tmp, dir) {
   const old = `${dir}.old-${process.pid}`;
-  if (existsSync2(dir)) renameSync2(dir, old);
+  if (existsSync3(dir)) renameSync2(dir, old);
   renameSync2(tmp, dir);
   rmSync2(old, { recursive: true, force: true });
 }
 function loadResumeState(dir) {
-  const statePath = join3(dir, TRAINER_STATE);
-  const optPath = join3(dir, OPTIMIZER_FILE);
+  const statePath = join4(dir, TRAINER_STATE);
+  const optPath = join4(dir, OPTIMIZER_FILE);
   for (const p of [statePath, optPath]) {
-    if (!existsSync2(p)) {
+    if (!existsSync3(p)) {
       throw new CheckpointError(
         `resume_from: ${dir} has no ${basename3(p)}; pass a checkpoint directory written by textclf (e.g. <output_dir>/checkpoints/epoch-1)`
       );
@@ -35936,12 +36119,12 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false)
 
 // src/train/events.ts
 import { appendFileSync, mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname3 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 var JsonlWriter = class {
-  constructor(path12, append = false) {
-    this.path = path12;
-    mkdirSync3(dirname3(path12), { recursive: true });
-    if (!append) writeFileSync3(path12, "");
+  constructor(path9, append = false) {
+    this.path = path9;
+    mkdirSync3(dirname5(path9), { recursive: true });
+    if (!append) writeFileSync3(path9, "");
   }
   path;
   write(obj) {
@@ -35976,8 +36159,8 @@ var EventStream = class {
 };
 
 // src/util/duration.ts
-function formatDuration(seconds2) {
-  const s = Math.max(0, Math.round(seconds2));
+function formatDuration(seconds3) {
+  const s = Math.max(0, Math.round(seconds3));
   const h = Math.floor(s / 3600), mi = Math.floor(s % 3600 / 60), se = s % 60;
   return h > 0 ? `${h}h ${mi}m ${se}s` : mi > 0 ? `${mi}m ${se}s` : `${se}s`;
 }
@@ -36163,15 +36346,15 @@ var Trainer = class {
 async function fitRun(p, opts) {
   const { log } = opts;
   const { flags, runner, data, labels, evalOptions } = p;
-  const metricsJsonl = join4(p.outputDir, "metrics.jsonl");
+  const metricsJsonl = join5(p.outputDir, "metrics.jsonl");
   const resumed = !!p.resumedFrom;
-  const events2 = new EventStream(
+  const events = new EventStream(
     new JsonlWriter(metricsJsonl, resumed),
-    flags.log_file ? new JsonlWriter(resolve(flags.log_file), resumed) : void 0
+    flags.log_file ? new JsonlWriter(resolve2(flags.log_file), resumed) : void 0
   );
   const allEvents = [];
-  events2.on((e) => allEvents.push(e));
-  if (opts.onEvent) events2.on(opts.onEvent);
+  events.on((e) => allEvents.push(e));
+  if (opts.onEvent) events.on(opts.onEvent);
   const trainer = new Trainer(runner, data.splits.train, {
     maxEpochs: flags.max_epochs,
     batchSize: flags.batch_size,
@@ -36196,19 +36379,19 @@ async function fitRun(p, opts) {
   const checkpoints = [];
   let bestEpoch;
   let best;
-  const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
+  const progress2 = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
   const trainStart = Date.now();
   log.info(
     `training ${p.numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`
   );
   const end = await trainer.fit(
     {
-      events: events2,
+      events,
       signal: opts.signal,
-      progress: (x) => progress.update({ ...x, maxEpochs: flags.max_epochs }),
+      progress: (x) => progress2.update({ ...x, maxEpochs: flags.max_epochs }),
       validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOptions)).metrics : void 0,
-      epochEnd: async (epoch, trainLoss, validation, seconds2) => {
-        const dir = join4(p.checkpointRoot, `epoch-${epoch}`);
+      epochEnd: async (epoch, trainLoss, validation, seconds3) => {
+        const dir = join5(p.checkpointRoot, `epoch-${epoch}`);
         const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
         if (validation && better) {
           best = validation;
@@ -36226,11 +36409,11 @@ async function fitRun(p, opts) {
           step: runner.globalStep,
           trainLoss,
           validation,
-          seconds: seconds2,
+          seconds: seconds3,
           checkpoint: keep ? dir : void 0
         });
         log.info(
-          `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds2.toFixed(1)} s)`
+          `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds3.toFixed(1)} s)`
         );
       }
     },
@@ -36241,7 +36424,7 @@ async function fitRun(p, opts) {
     epochs,
     checkpoints,
     bestEpoch,
-    events: events2,
+    events,
     allEvents,
     metricsJsonl,
     trainSeconds: (Date.now() - trainStart) / 1e3
@@ -36255,18 +36438,80 @@ function saveRunCheckpoint(p, dir, meta) {
 }
 function pruneEpochCheckpoints(root, keep, list) {
   for (const name of readdirSync(root)) {
-    const dir = join4(root, name);
+    const dir = join5(root, name);
     if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync3(dir, { recursive: true, force: true });
   }
   for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== "final") list.splice(i, 1);
 }
 
 // src/train/finish.ts
-import { join as join6, resolve as resolve2 } from "node:path";
+import { join as join7, resolve as resolve3 } from "node:path";
+
+// src/report/charts.ts
+var DIGITS = 6;
+function plainNumber(x, digits = DIGITS) {
+  if (!Number.isFinite(x)) throw new RangeError(`not a finite number: ${x}`);
+  const rounded = Number(x.toPrecision(digits));
+  const text = String(rounded);
+  if (!/e/i.test(text)) return text;
+  const abs = Math.abs(rounded);
+  if (abs >= 1) return BigInt(Math.round(rounded)).toString();
+  const decimals = Math.min(100, digits - 1 - Math.floor(Math.log10(abs)));
+  return rounded.toFixed(decimals).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+}
+function xyChart(spec) {
+  const drawable = spec.series.filter((s) => s.values.every(Number.isFinite));
+  const dropped = spec.series.filter((s) => !drawable.includes(s));
+  const notes = [];
+  if (drawable.length > 0) {
+    const lines = drawable.map((s) => s.title).join(", ");
+    notes.push(drawable.length > 1 ? `Lines, in order: ${lines}.` : `Line: ${lines}.`);
+  }
+  for (const s of dropped)
+    notes.push(`${s.title} is not a finite number at some epoch (NaN or infinite): not charted.`);
+  if (drawable.length === 0) return notes.length ? notes.join(" ") : void 0;
+  const range2 = spec.yRange ? ` ${plainNumber(spec.yRange[0])} --> ${plainNumber(spec.yRange[1])}` : "";
+  const block = [
+    "```mermaid",
+    "xychart-beta",
+    `  title "${spec.title}"`,
+    `  x-axis "${spec.xLabel}" [${spec.x.join(", ")}]`,
+    `  y-axis "${spec.yLabel}"${range2}`,
+    ...drawable.map((s) => `  line "${s.title}" [${s.values.map((v) => plainNumber(v)).join(", ")}]`),
+    "```"
+  ].join("\n");
+  return `${block}
+
+${notes.join(" ")}`;
+}
+function lossChart(epochs) {
+  if (epochs.length === 0) return void 0;
+  const series = [{ title: "train", values: epochs.map((e) => e.trainLoss) }];
+  if (epochs.every((e) => e.validation))
+    series.push({ title: "validation", values: epochs.map((e) => e.validation.loss) });
+  return xyChart({
+    title: "Loss per epoch",
+    xLabel: "epoch",
+    x: epochs.map((e) => e.epoch),
+    yLabel: "loss",
+    series
+  });
+}
+function accuracyChart(epochs) {
+  if (epochs.length === 0 || !epochs.every((e) => e.validation)) return void 0;
+  return xyChart({
+    title: "Validation accuracy per epoch",
+    xLabel: "epoch",
+    x: epochs.map((e) => e.epoch),
+    yLabel: "accuracy",
+    yRange: [0, 1],
+    series: [{ title: "validation", values: epochs.map((e) => e.validation.accuracy) }]
+  });
+}
 
 // src/util/markdown-safe.ts
 function noMentions(text) {
-  return text.replace(/@(?=[A-Za-z0-9_-])/g, "@​");
+  return text.replace(/(^|[^A-Za-z0-9_])@(?=[A-Za-z0-9_-])/g, "$1@​");
 }
 function safeUrl(u) {
   if (!u) return void 0;
@@ -36281,7 +36526,6 @@ function safeUrl(u) {
 
 // src/report/escape.ts
 var ENTITY = {
-  "&": "&amp;",
   "<": "&lt;",
   ">": "&gt;",
   '"': "&quot;",
@@ -36291,7 +36535,7 @@ var ENTITY = {
 };
 function md(text) {
   return noMentions(
-    String(text).replace(/\r\n|\r|\n/g, " ").replace(/[&<>"'|#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~$]/g, (c) => "\\" + c)
+    String(text).replace(/\r\n|\r|\n/g, " ").replace(/&(?=#?[A-Za-z0-9]+;)/g, "&amp;").replace(/[<>"'|#]/g, (c) => ENTITY[c]).replace(/[\\`*_[\]~$]/g, (c) => "\\" + c)
   );
 }
 function mdLink(text, url2) {
@@ -36404,40 +36648,10 @@ function epochTable(m) {
 ${table(["epoch", "step", "train loss", "val loss", "val accuracy", "val F1", "seconds"], rows)}`;
 }
 function curves(m) {
-  if (m.epochs.length === 0) return "";
-  const xs2 = m.epochs.map((e) => String(e.epoch)).join(", ");
-  const num = (x) => Number.isFinite(x) ? String(+x.toPrecision(6)) : "0";
-  const train = m.epochs.map((e) => num(e.trainLoss));
-  const hasVal = m.epochs.every((e) => e.validation);
-  const valLoss = hasVal ? m.epochs.map((e) => num(e.validation.loss)) : [];
-  const lossChart = [
-    "```mermaid",
-    "xychart-beta",
-    '  title "Loss per epoch (train, validation)"',
-    `  x-axis "epoch" [${xs2}]`,
-    '  y-axis "loss"',
-    `  line [${train.join(", ")}]`,
-    ...hasVal ? [`  line [${valLoss.join(", ")}]`] : [],
-    "```"
-  ].join("\n");
-  if (!hasVal) return `### Curves
+  const charts = [lossChart(m.epochs), accuracyChart(m.epochs)].filter((c) => c !== void 0);
+  return charts.length ? `### Curves
 
-${lossChart}`;
-  const acc = m.epochs.map((e) => num(e.validation.accuracy));
-  const accChart = [
-    "```mermaid",
-    "xychart-beta",
-    '  title "Validation accuracy per epoch"',
-    `  x-axis "epoch" [${xs2}]`,
-    '  y-axis "accuracy" 0 --> 1',
-    `  line [${acc.join(", ")}]`,
-    "```"
-  ].join("\n");
-  return `### Curves
-
-${lossChart}
-
-${accChart}`;
+${charts.join("\n\n")}` : "";
 }
 function confusion(m) {
   const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
@@ -36499,9 +36713,8 @@ function artifactsSection(artifacts) {
 
 ${lines.join("\n")}`;
 }
-var SECRET = /token|secret|password|key/i;
 function flagsSection(m) {
-  const rows = Object.entries(m.run.flags).filter(([k, v]) => v !== void 0 && !SECRET.test(k)).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [md(k), md(v)]);
+  const rows = Object.entries(m.run.flags).filter(([k, v]) => v !== void 0 && !isSecretFlag(k)).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [md(k), md(v)]);
   if (rows.length === 0) return "";
   return `<details><summary>Flags</summary>
 
@@ -36521,7 +36734,7 @@ function table(head, rows) {
 var import_minimal = __toESM(require_minimal2(), 1);
 import { mkdirSync as mkdirSync4 } from "node:fs";
 import { hostname } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/report/crc32c.ts
 var TABLE = (() => {
@@ -36582,9 +36795,9 @@ function eventFileBytes(scalars, startWallTime) {
   return out;
 }
 var seconds = (t) => t > 1e11 ? t / 1e3 : t;
-function scalarsByRun(events2) {
+function scalarsByRun(events) {
   const runs = { train: [], validation: [], test: [] };
-  for (const e of events2) {
+  for (const e of events) {
     const wallTime = seconds(e.time);
     const add = (run, tag, value) => {
       if (Number.isFinite(value)) runs[run].push({ tag, value, step: e.step, wallTime });
@@ -36613,16 +36826,16 @@ function scalarsByRun(events2) {
   }
   return runs;
 }
-function writeTensorBoard(events2, logdir, opts = {}) {
-  const runs = scalarsByRun(events2);
-  const start = events2.length ? seconds(events2[0].time) : Date.now() / 1e3;
+function writeTensorBoard(events, logdir, opts = {}) {
+  const runs = scalarsByRun(events);
+  const start = events.length ? seconds(events[0].time) : Date.now() / 1e3;
   const host = (opts.host ?? hostname()).replace(/[^A-Za-z0-9._-]/g, "_");
   const written = [];
   for (const [run, scalars] of Object.entries(runs)) {
     if (scalars.length === 0) continue;
-    const dir = join5(logdir, run);
+    const dir = join6(logdir, run);
     mkdirSync4(dir, { recursive: true });
-    const file = join5(dir, `events.out.tfevents.${Math.floor(start)}.${host}`);
+    const file = join6(dir, `events.out.tfevents.${Math.floor(start)}.${host}`);
     writeFileAtomic(file, eventFileBytes(scalars, start));
     written.push(file);
   }
@@ -36644,14 +36857,14 @@ async function finishRun(p, fit, opts) {
   let test;
   let predictions = [];
   if (end.cancelled) {
-    checkpointDir = join6(p.checkpointRoot, "interrupted");
+    checkpointDir = join7(p.checkpointRoot, "interrupted");
     await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch));
     checkpoints.push({ epoch: "final", path: checkpointDir });
     log.warning(
       `cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`
     );
   } else {
-    checkpointDir = join6(p.checkpointRoot, "final");
+    checkpointDir = join7(p.checkpointRoot, "final");
     await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch));
     checkpoints.push({ epoch: "final", path: checkpointDir });
     if (data.splits.test) {
@@ -36668,11 +36881,11 @@ async function finishRun(p, fit, opts) {
       fit.events.emit({ type: "test", step: runner.globalStep, metrics: test, time: Date.now() / 1e3 });
     }
   }
-  const files = [join6(p.outputDir, "metrics.json"), fit.metricsJsonl];
+  const files = [join7(p.outputDir, "metrics.json"), fit.metricsJsonl];
   if (flags.predictions_file && predictions.length) {
-    const path12 = resolve2(flags.predictions_file);
-    writePredictions(path12, predictions, labels);
-    files.push(path12);
+    const path9 = resolve3(flags.predictions_file);
+    writePredictions(path9, predictions, labels);
+    files.push(path9);
   }
   const metrics = {
     version: 1,
@@ -36706,16 +36919,16 @@ async function finishRun(p, fit, opts) {
     dataset: data.stats,
     checkpoints
   };
-  writeJsonAtomic(join6(p.outputDir, "metrics.json"), metrics);
-  files.push(...writeTensorBoard(fit.allEvents, join6(p.outputDir, "tensorboard")));
-  const reportPath = join6(p.outputDir, "report.md");
+  writeJsonAtomic(join7(p.outputDir, "metrics.json"), metrics);
+  files.push(...writeTensorBoard(fit.allEvents, join7(p.outputDir, "tensorboard")));
+  const reportPath = join7(p.outputDir, "report.md");
   if (opts.report !== false) {
     writeFileAtomic(reportPath, renderReport(metrics));
     files.push(reportPath);
   }
   return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files };
 }
-function writePredictions(path12, preds, labels) {
+function writePredictions(path9, preds, labels) {
   const q = csvField;
   const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
   for (const p of preds) {
@@ -36728,12 +36941,12 @@ function writePredictions(path12, preds, labels) {
       ].join(",")
     );
   }
-  writeFileAtomic(path12, lines.join("\n") + "\n");
+  writeFileAtomic(path9, lines.join("\n") + "\n");
 }
 
 // src/train/prepare.ts
 import { mkdirSync as mkdirSync6 } from "node:fs";
-import { join as join19, resolve as resolve6 } from "node:path";
+import { join as join19, resolve as resolve7 } from "node:path";
 
 // src/onnx/session.ts
 import * as ort from "onnxruntime-node";
@@ -36762,7 +36975,7 @@ import { readdirSync as readdirSync3 } from "node:fs";
 import path4 from "node:path";
 
 // src/runtime/cuda-provider.ts
-import { existsSync as existsSync4, readdirSync as readdirSync2 } from "node:fs";
+import { existsSync as existsSync5, readdirSync as readdirSync2 } from "node:fs";
 import path3 from "node:path";
 
 // src/runtime/elf.ts
@@ -36779,23 +36992,23 @@ var DT_SONAME = 14;
 var DT_RPATH = 15;
 var DT_RUNPATH = 29;
 var ElfFile = class {
-  constructor(path12) {
-    this.path = path12;
-    this.fd = openSync2(path12, "r");
+  constructor(path9) {
+    this.path = path9;
+    this.fd = openSync2(path9, "r");
     try {
       this.size = fstatSync(this.fd).size;
       const h = this.read(0, 64);
-      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path12} is not an ELF file`);
-      if (h[4] !== 2) throw new ElfError(`${path12} is a 32-bit ELF file; only 64-bit libraries are supported`);
-      if (h[5] !== 1) throw new ElfError(`${path12} is a big-endian ELF file; only little-endian is supported`);
+      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path9} is not an ELF file`);
+      if (h[4] !== 2) throw new ElfError(`${path9} is a 32-bit ELF file; only 64-bit libraries are supported`);
+      if (h[5] !== 1) throw new ElfError(`${path9} is a big-endian ELF file; only little-endian is supported`);
       this.machine = h.readUInt16LE(18);
       const shoff = Number(h.readBigUInt64LE(40));
       const shentsize = h.readUInt16LE(58);
       const shnum = h.readUInt16LE(60);
       const shstrndx = h.readUInt16LE(62);
-      if (shoff === 0 || shnum === 0) throw new ElfError(`${path12} has no section headers (stripped of them?)`);
+      if (shoff === 0 || shnum === 0) throw new ElfError(`${path9} has no section headers (stripped of them?)`);
       if (shentsize < 64 || shoff + shentsize * shnum > this.size)
-        throw new ElfError(`${path12}: section header table lies outside the file (truncated download?)`);
+        throw new ElfError(`${path9}: section header table lies outside the file (truncated download?)`);
       const table2 = this.read(shoff, shentsize * shnum);
       const raw = Array.from({ length: shnum }, (_, i) => {
         const o = i * shentsize;
@@ -36807,7 +37020,7 @@ var ElfFile = class {
           link: table2.readUInt32LE(o + 40)
         };
       });
-      if (shstrndx >= shnum) throw new ElfError(`${path12}: bad section-name table index ${shstrndx}`);
+      if (shstrndx >= shnum) throw new ElfError(`${path9}: bad section-name table index ${shstrndx}`);
       const names = this.sectionBytes(raw[shstrndx]);
       this.sections = raw.map((s) => ({
         name: cString(names, s.nameOff),
@@ -36964,7 +37177,7 @@ function imageFor(images, cc) {
 }
 
 // src/runtime/ld-cache.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 var OLD_MAGIC = "ld.so-1.7.0";
 var NEW_MAGIC = "glibc-ld.so.cache1.1";
 var FLAG_TYPE_MASK = 255;
@@ -37009,19 +37222,19 @@ function parseLdCache(buf, arch3 = process.arch) {
   }
   return out;
 }
-function readLdCache(path12 = "/etc/ld.so.cache") {
+function readLdCache(path9 = "/etc/ld.so.cache") {
   try {
-    return { cache: parseLdCache(readFileSync3(path12)) };
+    return { cache: parseLdCache(readFileSync4(path9)) };
   } catch (e) {
     const err = e;
-    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path12} does not exist` : `${path12}: ${err.message}` };
+    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path9} does not exist` : `${path9}: ${err.message}` };
   }
 }
 
 // src/runtime/ld-resolve.ts
-import { existsSync as existsSync3 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 import path2 from "node:path";
-function systemDirs(arch3 = process.arch, exists2 = existsSync3) {
+function systemDirs(arch3 = process.arch, exists2 = existsSync4) {
   const triple = arch3 === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
   if (exists2(`/lib/${triple}`) || exists2(`/usr/lib/${triple}`))
     return [`/lib/${triple}`, `/usr/lib/${triple}`, "/lib", "/usr/lib"];
@@ -37031,7 +37244,7 @@ function expand(dir, origin) {
   return dir.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin);
 }
 function resolveNeeded(name, obj, env2) {
-  const exists2 = env2.exists ?? existsSync3;
+  const exists2 = env2.exists ?? existsSync4;
   if (name.includes("/")) {
     const p = path2.resolve(path2.dirname(obj.path), name);
     return exists2(p) ? { name, path: p, via: "path", searched: [p] } : { name, searched: [p] };
@@ -37075,8 +37288,8 @@ function inspectCudaProvider(binDir, env2 = loaderEnv()) {
   const file = path3.join(binDir, CUDA_PROVIDER_LIB);
   const info2 = {
     path: file,
-    present: existsSync4(file),
-    sharedPresent: existsSync4(path3.join(binDir, SHARED_PROVIDER_LIB)),
+    present: existsSync5(file),
+    sharedPresent: existsSync5(path3.join(binDir, SHARED_PROVIDER_LIB)),
     needed: [],
     indirect: [],
     hints: {}
@@ -37144,7 +37357,7 @@ function indirectNeeds(direct, env2) {
   }
   return out;
 }
-function cudaInstallDirs(exists2 = existsSync4) {
+function cudaInstallDirs(exists2 = existsSync5) {
   const dirs = ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"];
   try {
     for (const d of readdirSync2("/usr/local"))
@@ -37154,7 +37367,7 @@ function cudaInstallDirs(exists2 = existsSync4) {
   return dirs.filter((d) => exists2(d));
 }
 function findElsewhere(name, env2) {
-  const exists2 = env2.exists ?? existsSync4;
+  const exists2 = env2.exists ?? existsSync5;
   return (env2.installDirs ?? []).map((d) => path3.join(d, name)).filter((p) => exists2(p));
 }
 function otherVersions(name, env2) {
@@ -38623,18 +38836,18 @@ function parseGpuCsv(csv) {
   });
 }
 function queryNvidiaGpus(command = "nvidia-smi", timeoutMs = 1e4) {
-  return new Promise((resolve8) => {
+  return new Promise((resolve9) => {
     execFile(command, NVIDIA_SMI_ARGS, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
       if (err) {
         const e = err;
         const why = e.code === "ENOENT" ? "nvidia-smi is not installed, so there is no NVIDIA driver on this machine" : e.killed ? `nvidia-smi did not answer within ${timeoutMs / 1e3} s` : `nvidia-smi failed: ${(stdout || stderr || e.message).trim().split("\n")[0]}`;
-        resolve8({ error: why });
+        resolve9({ error: why });
         return;
       }
       try {
-        resolve8({ gpus: parseGpuCsv(stdout) });
+        resolve9({ gpus: parseGpuCsv(stdout) });
       } catch (x) {
-        resolve8({ error: x.message });
+        resolve9({ error: x.message });
       }
     });
   });
@@ -38895,7 +39108,7 @@ function queryWebgpuAdapters(opts = {}) {
       error: "adapter details need the optional `webgpu` package (Dawn for Node), which is not installed; ONNX Runtime can still use WebGPU"
     });
   const timeout = opts.timeoutMs ?? 2e4;
-  return new Promise((resolve8) => {
+  return new Promise((resolve9) => {
     execFile2(
       process.execPath,
       ["--input-type=module", "-e", CHILD, pathToFileURL(mod).href, JSON.stringify(LIMIT_KEYS)],
@@ -38905,15 +39118,15 @@ function queryWebgpuAdapters(opts = {}) {
           const e = err;
           const lines = (stderr || e.message).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("Warning:") && !l.startsWith("at ") && !l.startsWith("Node.js v"));
           const detail = lines.filter((l) => /^\w*Error\b/.test(l)).pop() ?? lines.pop();
-          resolve8({
+          resolve9({
             error: e.killed ? `Dawn did not list adapters within ${timeout / 1e3} s` : `Dawn could not list adapters: ${detail ?? "no output"}`
           });
           return;
         }
         try {
-          resolve8({ adapters: JSON.parse(stdout) });
+          resolve9({ adapters: JSON.parse(stdout) });
         } catch {
-          resolve8({ error: `Dawn's adapter list was not JSON: ${stdout.slice(0, 200)}` });
+          resolve9({ error: `Dawn's adapter list was not JSON: ${stdout.slice(0, 200)}` });
         }
       }
     );
@@ -39062,8 +39275,8 @@ async function prepareDevice(o) {
 }
 
 // src/models/hub.ts
-import { createWriteStream, existsSync as existsSync5, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync4, statSync, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname4, isAbsolute, join as join7, resolve as resolve3 } from "node:path";
+import { createWriteStream, existsSync as existsSync6, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync4, statSync as statSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname6, isAbsolute, join as join8, resolve as resolve4 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
@@ -39093,9 +39306,9 @@ var __require2 = /* @__PURE__ */ ((x) => typeof __require !== "undefined" ? __re
   if (typeof __require !== "undefined") return __require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
-var __export = (target, all) => {
+var __export = (target2, all) => {
   for (var name in all)
-    __defProp2(target, name, { get: all[name], enumerable: true });
+    __defProp2(target2, name, { get: all[name], enumerable: true });
 };
 var VERSION = "4.3.1";
 var HAS_SELF = typeof self !== "undefined";
@@ -39127,12 +39340,12 @@ var isSafariBelow26 = () => {
   if (typeof navigator === "undefined") {
     return false;
   }
-  const userAgent2 = navigator.userAgent;
-  const isSafari = (navigator.vendor || "").indexOf("Apple") > -1 && !userAgent2.match(/CriOS|FxiOS|EdgiOS|OPiOS|mercury|brave/i) && !userAgent2.includes("Chrome") && !userAgent2.includes("Android");
+  const userAgent = navigator.userAgent;
+  const isSafari = (navigator.vendor || "").indexOf("Apple") > -1 && !userAgent.match(/CriOS|FxiOS|EdgiOS|OPiOS|mercury|brave/i) && !userAgent.includes("Chrome") && !userAgent.includes("Android");
   if (!isSafari) {
     return false;
   }
-  const match = userAgent2.match(/Version\/(\d+)/);
+  const match = userAgent.match(/Version\/(\d+)/);
   return match ? parseInt(match[1], 10) < 26 : false;
 };
 var IS_SAFARI_BELOW_26 = isSafariBelow26();
@@ -39284,11 +39497,11 @@ var DefaultProgressCallback = class extends Callable2 {
       };
       const loaded = Object.values(this.files_loading).reduce((acc, curr) => acc + curr.loaded, 0);
       const total = Object.values(this.files_loading).reduce((acc, curr) => acc + curr.total, 0);
-      const progress = total > 0 ? loaded / total * 100 : 0;
+      const progress2 = total > 0 ? loaded / total * 100 : 0;
       this.callback({
         status: "progress_total",
         name: info2.name,
-        progress,
+        progress: progress2,
         loaded,
         total,
         files: structuredClone(this.files_loading)
@@ -40879,12 +41092,12 @@ var CharTrie2 = class {
   push(text) {
     let node = this.root;
     for (const ch of text) {
-      let child2 = node.children.get(ch);
-      if (child2 === void 0) {
-        child2 = CharTrieNode2.default();
-        node.children.set(ch, child2);
+      let child = node.children.get(ch);
+      if (child === void 0) {
+        child = CharTrieNode2.default();
+        node.children.set(ch, child);
       }
-      node = child2;
+      node = child;
     }
     node.is_leaf = true;
   }
@@ -42885,7 +43098,7 @@ var Ternary = class extends Expression {
   }
   type = "Ternary";
 };
-function parse(tokens) {
+function parse2(tokens) {
   const program = new Program([]);
   let current = 0;
   function expect(type, error) {
@@ -44174,11 +44387,11 @@ function findAccessedSpecialMacroArguments(parameters, body) {
       declared.add(name);
     }
   };
-  const declareTarget = (target) => {
-    if (target.type === "Identifier") {
-      declareName(target.value);
-    } else if (target.type === "TupleLiteral") {
-      for (const item of target.value) {
+  const declareTarget = (target2) => {
+    if (target2.type === "Identifier") {
+      declareName(target2.value);
+    } else if (target2.type === "TupleLiteral") {
+      for (const item of target2.value) {
         declareTarget(item);
       }
     }
@@ -44299,8 +44512,8 @@ function findAccessedSpecialMacroArguments(parameters, body) {
         visit(node.value);
         return;
       default:
-        for (const child2 of Object.values(node)) {
-          visit(child2);
+        for (const child of Object.values(node)) {
+          visit(child);
         }
     }
   };
@@ -45545,7 +45758,7 @@ var Template = class {
       lstrip_blocks: true,
       trim_blocks: true
     });
-    this.parsed = parse(tokens);
+    this.parsed = parse2(tokens);
   }
   render(items) {
     const env2 = new Environment();
@@ -45589,15 +45802,15 @@ var FileResponse = class _FileResponse {
       let stats = fs22.statSync(filePath);
       this.headers.set("content-length", stats.size.toString());
       this.updateContentType();
-      const stream2 = fs22.createReadStream(filePath);
+      const stream = fs22.createReadStream(filePath);
       this.body = new ReadableStream({
         start(controller) {
-          stream2.on("data", (chunk2) => controller.enqueue(chunk2));
-          stream2.on("end", () => controller.close());
-          stream2.on("error", (err) => controller.error(err));
+          stream.on("data", (chunk2) => controller.enqueue(chunk2));
+          stream.on("end", () => controller.close());
+          stream.on("error", (err) => controller.error(err));
         },
         cancel() {
-          stream2.destroy();
+          stream.destroy();
         }
       });
     } else {
@@ -45881,21 +46094,21 @@ var FileCache = class {
         if (done) {
           break;
         }
-        await new Promise((resolve8, reject) => {
+        await new Promise((resolve9, reject) => {
           fileStream.write(value, (err) => {
             if (err) {
               reject(err);
               return;
             }
-            resolve8();
+            resolve9();
           });
         });
         loaded += value.length;
-        const progress = total ? loaded / total * 100 : 0;
-        progress_callback?.({ progress, loaded, total });
+        const progress2 = total ? loaded / total * 100 : 0;
+        progress_callback?.({ progress: progress2, loaded, total });
       }
-      await new Promise((resolve8, reject) => {
-        fileStream.close((err) => err ? reject(err) : resolve8());
+      await new Promise((resolve9, reject) => {
+        fileStream.close((err) => err ? reject(err) : resolve9());
       });
       await fs3.promises.rename(tmpPath, filePath);
     } catch (error) {
@@ -46028,8 +46241,8 @@ async function readResponse(response, progress_callback, expectedSize) {
     }
     buffer.set(value, loaded);
     loaded = newLoaded;
-    const progress = loaded / total * 100;
-    progress_callback({ progress, loaded, total });
+    const progress2 = loaded / total * 100;
+    progress_callback({ progress: progress2, loaded, total });
     return read();
   }
   await read();
@@ -46157,10 +46370,10 @@ var CrossOriginStorage = class {
    * @param {ReadableStream} stream The response body stream to consume.
    * @returns {Promise<void>}
    */
-  _processAndStore = async (request, stream2) => {
+  _processAndStore = async (request, stream) => {
     try {
       const chunks = [];
-      for await (const chunk2 of stream2) {
+      for await (const chunk2 of stream) {
         chunks.push(chunk2);
       }
       const blob = new Blob(chunks);
@@ -46384,9 +46597,9 @@ async function fetch_file_head(urlOrPath) {
   if (!isValidUrl(urlOrPath, ["http:", "https:"])) {
     return null;
   }
-  const headers2 = getFetchHeaders(urlOrPath);
-  headers2.set("Range", "bytes=0-0");
-  return env.fetch(urlOrPath, { method: "GET", headers: headers2, cache: "no-store" });
+  const headers = getFetchHeaders(urlOrPath);
+  headers.set("Range", "bytes=0-0");
+  return env.fetch(urlOrPath, { method: "GET", headers, cache: "no-store" });
 }
 function get_file_metadata(path_or_repo_id, filename, options2 = {}) {
   const key = makePretrainedOptionsKey(path_or_repo_id, options2, filename);
@@ -46479,21 +46692,21 @@ async function getFile(urlOrPath) {
 }
 function getFetchHeaders(urlOrPath) {
   const isNode = typeof process !== "undefined" && process?.release?.name === "node";
-  const headers2 = new Headers();
+  const headers = new Headers();
   if (isNode) {
     const IS_CI = !!process.env?.TESTING_REMOTELY;
     const version = env.version;
-    headers2.set("User-Agent", `transformers.js/${version}; is_ci/${IS_CI};`);
+    headers.set("User-Agent", `transformers.js/${version}; is_ci/${IS_CI};`);
     const isHFURL = isValidUrl(urlOrPath, ["http:", "https:"], ["huggingface.co", "hf.co"]);
     if (isHFURL) {
       const token = process.env?.HF_TOKEN ?? process.env?.HF_ACCESS_TOKEN;
       if (token) {
-        headers2.set("Authorization", `Bearer ${token}`);
+        headers.set("Authorization", `Bearer ${token}`);
       }
     }
   } else {
   }
-  return headers2;
+  return headers;
 }
 function buildResourcePaths(path_or_repo_id, filename, options2 = {}, cache2 = null) {
   const revision = options2.revision ?? "main";
@@ -46546,15 +46759,15 @@ async function storeCachedResource(path_or_repo_id, filename, cache2, cacheKey, 
       wrapped_progress
     );
   } else if (typeof response !== "string") {
-    const headers2 = new Headers(response.headers);
-    headers2.set("content-length", result.byteLength.toString());
+    const headers = new Headers(response.headers);
+    headers.set("content-length", result.byteLength.toString());
     await cache2.put(
       cacheKey,
       new Response(
         /** @type {any} */
         result,
         {
-          headers: headers2
+          headers
         }
       )
     ).catch((err) => {
@@ -62242,7 +62455,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
     for (const path32 of chunkNames) {
       const fullPath = `${options2.subfolder ?? ""}/${path32}`;
       externalDataPromises.push(
-        new Promise(async (resolve8, reject) => {
+        new Promise(async (resolve9, reject) => {
           const data = await getModelFile(
             pretrained_model_name_or_path,
             fullPath,
@@ -62250,7 +62463,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
             options2,
             return_path
           );
-          resolve8(data instanceof Uint8Array ? { path: path32, data } : path32);
+          resolve9(data instanceof Uint8Array ? { path: path32, data } : path32);
         })
       );
     }
@@ -72628,8 +72841,8 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync5(nameOrPath) && statSync(nameOrPath).isDirectory())
-    return localFiles(resolve3(nameOrPath), opts.requireTokenizer ?? true);
+  if (existsSync6(nameOrPath) && statSync2(nameOrPath).isDirectory())
+    return localFiles(resolve4(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(
       nameOrPath,
@@ -72639,7 +72852,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at2 = (f2) => existsSync5(join7(dir, f2)) ? join7(dir, f2) : void 0;
+  const at2 = (f2) => existsSync6(join8(dir, f2)) ? join8(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config)
     throw new ModelError(
@@ -72685,13 +72898,13 @@ function hubHost(hubUrl) {
 async function hubFiles(id, opts) {
   const host = hubHost(opts.hubUrl);
   const revision = opts.revision ?? "main";
-  const dir = revision === "main" ? join7(opts.cacheDir, id) : join7(opts.cacheDir, id, revision);
+  const dir = revision === "main" ? join8(opts.cacheDir, id) : join8(opts.cacheDir, id, revision);
   env.remoteHost = host;
   env.cacheDir = opts.cacheDir;
   env.useFSCache = true;
   env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  if (!existsSync5(join7(dir, "config.json"))) {
+  if (!existsSync6(join8(dir, "config.json"))) {
     try {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
@@ -72707,7 +72920,7 @@ async function hubFiles(id, opts) {
       );
     }
   }
-  const fetchFile = (file) => fetchToCache(host, id, revision, file, join7(dir, file));
+  const fetchFile = (file) => fetchToCache(host, id, revision, file, join8(dir, file));
   const weights = await fetchFile("model.safetensors");
   if (!weights) {
     const bin = await probe(host, id, revision, "pytorch_model.bin");
@@ -72721,31 +72934,55 @@ async function hubFiles(id, opts) {
   if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt)
     throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile("tokenizer_config.json");
-  return { dir, config: join7(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
+  return { dir, config: join8(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
 function fileUrl(host, id, revision, file) {
-  const path12 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
-  return new URL(`${path12}${path12.endsWith("/") ? "" : "/"}${file}`, host).toString();
+  const path9 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
+  return new URL(`${path9}${path9.endsWith("/") ? "" : "/"}${file}`, host).toString();
 }
-function headers(url2) {
+function tokenOrigin(url2) {
+  const endpoint = process.env.HF_ENDPOINT;
+  let trusted;
+  try {
+    trusted = endpoint ? new URL(endpoint).origin : void 0;
+  } catch {
+    trusted = void 0;
+  }
+  return url2.origin === trusted || url2.protocol === "https:" && (url2.hostname === "huggingface.co" || url2.hostname === "hf.co");
+}
+var MAX_REDIRECTS = 5;
+async function hubFetch(url2, extra = {}) {
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
-  const host = new URL(url2).hostname;
-  return token && (host === "huggingface.co" || host === "hf.co" || host.endsWith(".huggingface.co")) ? { Authorization: `Bearer ${token}` } : {};
+  const start = new URL(url2);
+  let current = start;
+  for (let hop = 0; ; hop++) {
+    const headers = { ...extra };
+    if (token && current.origin === start.origin && tokenOrigin(current)) headers.Authorization = `Bearer ${token}`;
+    const res = await fetch(current, { headers, redirect: "manual" });
+    const location2 = res.headers.get("location");
+    if (res.status < 300 || res.status >= 400 || !location2) return res;
+    await res.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location2, current);
+    if (current.protocol === "https:" && next.protocol !== "https:")
+      throw new Error(`redirected from https to ${next.protocol.replace(":", "")}, which is refused`);
+    current = next;
+  }
 }
 async function probe(host, id, revision, file) {
   const url2 = fileUrl(host, id, revision, file);
-  const res = await fetch(url2, { headers: { ...headers(url2), Range: "bytes=0-0" } }).catch(() => void 0);
+  const res = await hubFetch(url2, { Range: "bytes=0-0" }).catch(() => void 0);
   await res?.body?.cancel().catch(() => void 0);
   return !!res && res.status >= 200 && res.status < 300;
 }
 async function fetchToCache(host, id, revision, file, dest) {
-  if (existsSync5(dest)) return dest;
+  if (existsSync6(dest)) return dest;
   const absent = `${dest}.absent`;
-  if (existsSync5(absent)) return void 0;
+  if (existsSync6(absent)) return void 0;
   const url2 = fileUrl(host, id, revision, file);
   let res;
   try {
-    res = await fetch(url2, { headers: headers(url2) });
+    res = await hubFetch(url2);
   } catch (e) {
     throw new ModelError(
       id,
@@ -72754,7 +72991,7 @@ async function fetchToCache(host, id, revision, file, dest) {
   }
   if (res.status === 404) {
     await res.body?.cancel();
-    mkdirSync5(dirname4(dest), { recursive: true });
+    mkdirSync5(dirname6(dest), { recursive: true });
     writeFileSync4(absent, "");
     return void 0;
   }
@@ -72763,13 +73000,13 @@ async function fetchToCache(host, id, revision, file, dest) {
     const hint = res.status === 401 || res.status === 403 ? " (private or gated model: set HF_TOKEN)" : "";
     throw new ModelError(id, `downloading ${url2} failed: HTTP ${res.status}${hint}`);
   }
-  mkdirSync5(dirname4(dest), { recursive: true });
+  mkdirSync5(dirname6(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
   try {
     await pipeline(Readable2.fromWeb(res.body), createWriteStream(tmp));
     const want = res.headers.get("content-encoding") ? NaN : Number(res.headers.get("content-length") ?? NaN);
-    if (Number.isFinite(want) && statSync(tmp).size !== want) {
-      throw new ModelError(id, `downloading ${url2}: got ${statSync(tmp).size} of ${want} bytes; try again`);
+    if (Number.isFinite(want) && statSync2(tmp).size !== want) {
+      throw new ModelError(id, `downloading ${url2}: got ${statSync2(tmp).size} of ${want} bytes; try again`);
     }
     renameSync3(tmp, dest);
   } catch (e) {
@@ -73403,10 +73640,10 @@ function familyFor(json, file) {
   }
   return family;
 }
-function readModelConfig(path12) {
-  const json = readJsonFile(path12, (m) => new ModelError(path12, m));
-  const family = familyFor(json, path12);
-  return { family, config: family.parseConfig(json, path12) };
+function readModelConfig(path9) {
+  const json = readJsonFile(path9, (m) => new ModelError(path9, m));
+  const family = familyFor(json, path9);
+  return { family, config: family.parseConfig(json, path9) };
 }
 
 // src/models/load.ts
@@ -73753,7 +73990,7 @@ var init_state = function(options2) {
     needMoreDataSize: Math.max(
       // Skip if the remaining buffer smaller than comment
       options2.comment !== null ? options2.comment.length : 0,
-      ...options2.delimiter ? options2.delimiter.map((delimiter2) => delimiter2.length) : [],
+      ...options2.delimiter ? options2.delimiter.map((delimiter) => delimiter.length) : [],
       // Auto discovery of delimiter is limited to 1 character
       options2.delimiter_auto ? 1 : 0,
       // Skip if the remaining buffer can be escape sequence
@@ -74005,11 +74242,11 @@ var normalize_options = function(opts) {
     }
     options2.delimiter = [options2.delimiter];
   }
-  options2.delimiter = options2.delimiter.map(function(delimiter2) {
-    if (typeof delimiter2 === "string") {
-      delimiter2 = Buffer.from(delimiter2, options2.encoding);
+  options2.delimiter = options2.delimiter.map(function(delimiter) {
+    if (typeof delimiter === "string") {
+      delimiter = Buffer.from(delimiter, options2.encoding);
     }
-    if (!Buffer.isBuffer(delimiter2) || delimiter2.length === 0) {
+    if (!Buffer.isBuffer(delimiter) || delimiter.length === 0) {
       throw new CsvError(
         "CSV_INVALID_OPTION_DELIMITER",
         [
@@ -74020,7 +74257,7 @@ var normalize_options = function(opts) {
         options2
       );
     }
-    return delimiter2;
+    return delimiter;
   });
   if (options2.escape === void 0 || options2.escape === true) {
     options2.escape = Buffer.from('"', options2.encoding);
@@ -74969,25 +75206,25 @@ var transform = function(original_options = {}) {
     __firstLineToColumns: function(record) {
       const { firstLineToHeaders } = this.state;
       try {
-        const headers2 = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
-        if (!Array.isArray(headers2)) {
+        const headers = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
+        if (!Array.isArray(headers)) {
           return this.__error(
             new CsvError(
               "CSV_INVALID_COLUMN_MAPPING",
               [
                 "Invalid Column Mapping:",
                 "expect an array from column function,",
-                `got ${JSON.stringify(headers2)}`
+                `got ${JSON.stringify(headers)}`
               ],
               this.options,
               this.__infoField(),
               {
-                headers: headers2
+                headers
               }
             )
           );
         }
-        const normalizedHeaders = normalize_columns_array(headers2);
+        const normalizedHeaders = normalize_columns_array(headers);
         this.state.expectedRecordLength = normalizedHeaders.length;
         this.options.columns = normalizedHeaders;
         this.__resetRecord();
@@ -75091,14 +75328,14 @@ var transform = function(original_options = {}) {
       return 0;
     },
     __isDelimiter: function(buf, pos, chr) {
-      const { delimiter: delimiter2, ignore_last_delimiters } = this.options;
+      const { delimiter, ignore_last_delimiters } = this.options;
       if (ignore_last_delimiters === true && this.state.record.length === this.options.columns.length - 1) {
         return 0;
       } else if (ignore_last_delimiters !== false && typeof ignore_last_delimiters === "number" && this.state.record.length === ignore_last_delimiters - 1) {
         return 0;
       }
-      loop1: for (let i = 0; i < delimiter2.length; i++) {
-        const del = delimiter2[i];
+      loop1: for (let i = 0; i < delimiter.length; i++) {
+        const del = delimiter[i];
         if (del[0] === chr) {
           for (let j2 = 1; j2 < del.length; j2++) {
             if (del[j2] !== buf[pos + j2]) continue loop1;
@@ -75287,7 +75524,7 @@ var Parser = class extends Transform {
     callback(err);
   }
 };
-var parse2 = function() {
+var parse3 = function() {
   let data, options2, callback;
   for (const i in arguments) {
     const argument = arguments[i];
@@ -75441,15 +75678,15 @@ function firstInvalid(buf) {
 }
 
 // src/data/readers/delimited.ts
-async function* readDelimited(file, delimiter2, opts, onColumns) {
-  const parser = parse2({
-    delimiter: delimiter2,
+async function* readDelimited(file, delimiter, opts, onColumns) {
+  const parser = parse3({
+    delimiter,
     bom: true,
     info: true,
     skip_empty_lines: true,
     record_delimiter: ["\r\n", "\n", "\r"],
     // TSV usually has no quoting: a stray quote inside a field is kept as text.
-    relax_quotes: delimiter2 === "	"
+    relax_quotes: delimiter === "	"
   });
   const guard = new Utf8Guard(file);
   const input = createReadStream2(file, { highWaterMark: 1 << 20 });
@@ -75644,15 +75881,15 @@ function charLength(s) {
 }
 
 // src/datastore/resolve.ts
-import { existsSync as existsSync8, statSync as statSync4 } from "node:fs";
-import { copyFile as copyFile3 } from "node:fs/promises";
-import { basename as basename6, dirname as dirname9, resolve as resolvePath } from "node:path";
+import { existsSync as existsSync9, statSync as statSync5 } from "node:fs";
+import { copyFile as copyFile2 } from "node:fs/promises";
+import { basename as basename4, dirname as dirname11, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
-import { existsSync as existsSync7, statSync as statSync3 } from "node:fs";
-import { readdir as readdir2 } from "node:fs/promises";
+import { existsSync as existsSync8, statSync as statSync4 } from "node:fs";
+import { mkdir as mkdir2, readdir as readdir2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join11, resolve as resolve5 } from "node:path";
+import { join as join10, resolve as resolve5 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os3 from "os";
@@ -75711,9 +75948,6 @@ function escapeData(s) {
 function escapeProperty(s) {
   return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
-
-// node_modules/@actions/core/lib/core.js
-import * as os6 from "os";
 
 // node_modules/@actions/http-client/lib/index.js
 import * as http from "http";
@@ -75797,11 +76031,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -75817,7 +76051,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -75890,33 +76124,33 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk2) => {
           output = Buffer.concat([output, chunk2]);
         });
         this.message.on("end", () => {
-          resolve8(output.toString());
+          resolve9(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk2) => {
           chunks.push(chunk2);
         });
         this.message.on("end", () => {
-          resolve8(Buffer.concat(chunks));
+          resolve9(Buffer.concat(chunks));
         });
       }));
     });
   }
 };
 var HttpClient = class {
-  constructor(userAgent2, handlers, requestOptions) {
+  constructor(userAgent, handlers, requestOptions) {
     this._ignoreSslError = false;
     this._allowRedirects = true;
     this._allowRedirectDowngrade = false;
@@ -75925,7 +76159,7 @@ var HttpClient = class {
     this._maxRetries = 1;
     this._keepAlive = false;
     this._disposed = false;
-    this.userAgent = this._getUserAgentWithOrchestrationId(userAgent2);
+    this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
     this.handlers = handlers || [];
     this.requestOptions = requestOptions;
     if (requestOptions) {
@@ -75988,9 +76222,9 @@ var HttpClient = class {
       return this.request("HEAD", requestUrl, null, additionalHeaders || {});
     });
   }
-  sendStream(verb, requestUrl, stream2, additionalHeaders) {
+  sendStream(verb, requestUrl, stream, additionalHeaders) {
     return __awaiter(this, void 0, void 0, function* () {
-      return this.request(verb, requestUrl, stream2, additionalHeaders);
+      return this.request(verb, requestUrl, stream, additionalHeaders);
     });
   }
   /**
@@ -76036,13 +76270,13 @@ var HttpClient = class {
    * All other methods such as get, post, patch, and request ultimately call this.
    * Prefer get, del, post and patch
    */
-  request(verb, requestUrl, data, headers2) {
+  request(verb, requestUrl, data, headers) {
     return __awaiter(this, void 0, void 0, function* () {
       if (this._disposed) {
         throw new Error("Client has already been disposed.");
       }
       const parsedUrl = new URL(requestUrl);
-      let info2 = this._prepareRequest(verb, parsedUrl, headers2);
+      let info2 = this._prepareRequest(verb, parsedUrl, headers);
       const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
       let numTries = 0;
       let response;
@@ -76074,13 +76308,13 @@ var HttpClient = class {
           }
           yield response.readBody();
           if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-            for (const header3 in headers2) {
+            for (const header3 in headers) {
               if (header3.toLowerCase() === "authorization") {
-                delete headers2[header3];
+                delete headers[header3];
               }
             }
           }
-          info2 = this._prepareRequest(verb, parsedRedirectUrl, headers2);
+          info2 = this._prepareRequest(verb, parsedRedirectUrl, headers);
           response = yield this.requestRaw(info2, data);
           redirectsRemaining--;
         }
@@ -76112,14 +76346,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve8(res);
+            resolve9(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -76193,7 +76427,7 @@ var HttpClient = class {
     }
     return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
   }
-  _prepareRequest(method, requestUrl, headers2) {
+  _prepareRequest(method, requestUrl, headers) {
     const info2 = {};
     info2.parsedUrl = requestUrl;
     const usingSsl = info2.parsedUrl.protocol === "https:";
@@ -76204,7 +76438,7 @@ var HttpClient = class {
     info2.options.port = info2.parsedUrl.port ? parseInt(info2.parsedUrl.port) : defaultPort;
     info2.options.path = (info2.parsedUrl.pathname || "") + (info2.parsedUrl.search || "");
     info2.options.method = method;
-    info2.options.headers = this._mergeHeaders(headers2);
+    info2.options.headers = this._mergeHeaders(headers);
     if (this.userAgent != null) {
       info2.options.headers["user-agent"] = this.userAgent;
     }
@@ -76216,11 +76450,11 @@ var HttpClient = class {
     }
     return info2;
   }
-  _mergeHeaders(headers2) {
+  _mergeHeaders(headers) {
     if (this.requestOptions && this.requestOptions.headers) {
-      return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers2 || {}));
+      return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
     }
-    return lowercaseKeys(headers2 || {});
+    return lowercaseKeys(headers || {});
   }
   /**
    * Gets an existing header value or returns a default.
@@ -76350,8 +76584,8 @@ var HttpClient = class {
     }
     return proxyAgent;
   }
-  _getUserAgentWithOrchestrationId(userAgent2) {
-    const baseUserAgent = userAgent2 || "actions/http-client";
+  _getUserAgentWithOrchestrationId(userAgent) {
+    const baseUserAgent = userAgent || "actions/http-client";
     const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
     if (orchId) {
       const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
@@ -76363,12 +76597,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve8) => setTimeout(() => resolve8(), ms2));
+      return new Promise((resolve9) => setTimeout(() => resolve9(), ms2));
     });
   }
   _processResponse(res, options2) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -76376,7 +76610,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve8(response);
+          resolve9(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -76415,7 +76649,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve8(response);
+          resolve9(response);
         }
       }));
     });
@@ -76428,11 +76662,11 @@ import { EOL as EOL2 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -76448,7 +76682,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -76708,832 +76942,20 @@ var Summary = class {
 var _summary = new Summary();
 
 // node_modules/@actions/core/lib/platform.js
-import os5 from "os";
-
-// node_modules/@actions/exec/lib/toolrunner.js
-import * as os4 from "os";
-import * as events from "events";
-import * as child from "child_process";
-import * as path9 from "path";
-
-// node_modules/@actions/io/lib/io.js
-import { ok } from "assert";
-import * as path8 from "path";
+import os4 from "os";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs6 from "fs";
-import * as path7 from "path";
-var __awaiter3 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve8, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs6.promises;
 var IS_WINDOWS = process.platform === "win32";
-function readlink(fsPath) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    const result = yield fs6.promises.readlink(fsPath);
-    if (IS_WINDOWS && !result.endsWith("\\")) {
-      return `${result}\\`;
-    }
-    return result;
-  });
-}
 var READONLY = fs6.constants.O_RDONLY;
-function exists(fsPath) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    try {
-      yield stat(fsPath);
-    } catch (err) {
-      if (err.code === "ENOENT") {
-        return false;
-      }
-      throw err;
-    }
-    return true;
-  });
-}
-function isRooted(p) {
-  p = normalizeSeparators(p);
-  if (!p) {
-    throw new Error('isRooted() parameter "p" cannot be empty');
-  }
-  if (IS_WINDOWS) {
-    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
-  }
-  return p.startsWith("/");
-}
-function tryGetExecutablePath(filePath, extensions) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    let stats = void 0;
-    try {
-      stats = yield stat(filePath);
-    } catch (err) {
-      if (err.code !== "ENOENT") {
-        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-      }
-    }
-    if (stats && stats.isFile()) {
-      if (IS_WINDOWS) {
-        const upperExt = path7.extname(filePath).toUpperCase();
-        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
-          return filePath;
-        }
-      } else {
-        if (isUnixExecutable(stats)) {
-          return filePath;
-        }
-      }
-    }
-    const originalFilePath = filePath;
-    for (const extension of extensions) {
-      filePath = originalFilePath + extension;
-      stats = void 0;
-      try {
-        stats = yield stat(filePath);
-      } catch (err) {
-        if (err.code !== "ENOENT") {
-          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-        }
-      }
-      if (stats && stats.isFile()) {
-        if (IS_WINDOWS) {
-          try {
-            const directory = path7.dirname(filePath);
-            const upperName = path7.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir(directory)) {
-              if (upperName === actualName.toUpperCase()) {
-                filePath = path7.join(directory, actualName);
-                break;
-              }
-            }
-          } catch (err) {
-            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-          }
-          return filePath;
-        } else {
-          if (isUnixExecutable(stats)) {
-            return filePath;
-          }
-        }
-      }
-    }
-    return "";
-  });
-}
-function normalizeSeparators(p) {
-  p = p || "";
-  if (IS_WINDOWS) {
-    p = p.replace(/\//g, "\\");
-    return p.replace(/\\\\+/g, "\\");
-  }
-  return p.replace(/\/\/+/g, "/");
-}
-function isUnixExecutable(stats) {
-  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
-}
-
-// node_modules/@actions/io/lib/io.js
-var __awaiter4 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve8, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function cp(source_1, dest_1) {
-  return __awaiter4(this, arguments, void 0, function* (source, dest, options2 = {}) {
-    const { force, recursive, copySourceDirectory } = readCopyOptions(options2);
-    const destStat = (yield exists(dest)) ? yield stat(dest) : null;
-    if (destStat && destStat.isFile() && !force) {
-      return;
-    }
-    const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path8.join(dest, path8.basename(source)) : dest;
-    if (!(yield exists(source))) {
-      throw new Error(`no such file or directory: ${source}`);
-    }
-    const sourceStat = yield stat(source);
-    if (sourceStat.isDirectory()) {
-      if (!recursive) {
-        throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-      } else {
-        yield cpDirRecursive(source, newDest, 0, force);
-      }
-    } else {
-      if (path8.relative(source, newDest) === "") {
-        throw new Error(`'${newDest}' and '${source}' are the same file`);
-      }
-      yield copyFile2(source, newDest, force);
-    }
-  });
-}
-function rmRF(inputPath) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    if (IS_WINDOWS) {
-      if (/[*"<>|]/.test(inputPath)) {
-        throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-      }
-    }
-    try {
-      yield rm(inputPath, {
-        force: true,
-        maxRetries: 3,
-        recursive: true,
-        retryDelay: 300
-      });
-    } catch (err) {
-      throw new Error(`File was unable to be removed ${err}`);
-    }
-  });
-}
-function mkdirP(fsPath) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    ok(fsPath, "a path argument must be provided");
-    yield mkdir(fsPath, { recursive: true });
-  });
-}
-function which(tool, check) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    if (check) {
-      const result = yield which(tool, false);
-      if (!result) {
-        if (IS_WINDOWS) {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-        } else {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-        }
-      }
-      return result;
-    }
-    const matches = yield findInPath(tool);
-    if (matches && matches.length > 0) {
-      return matches[0];
-    }
-    return "";
-  });
-}
-function findInPath(tool) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    const extensions = [];
-    if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path8.delimiter)) {
-        if (extension) {
-          extensions.push(extension);
-        }
-      }
-    }
-    if (isRooted(tool)) {
-      const filePath = yield tryGetExecutablePath(tool, extensions);
-      if (filePath) {
-        return [filePath];
-      }
-      return [];
-    }
-    if (tool.includes(path8.sep)) {
-      return [];
-    }
-    const directories = [];
-    if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path8.delimiter)) {
-        if (p) {
-          directories.push(p);
-        }
-      }
-    }
-    const matches = [];
-    for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path8.join(directory, tool), extensions);
-      if (filePath) {
-        matches.push(filePath);
-      }
-    }
-    return matches;
-  });
-}
-function readCopyOptions(options2) {
-  const force = options2.force == null ? true : options2.force;
-  const recursive = Boolean(options2.recursive);
-  const copySourceDirectory = options2.copySourceDirectory == null ? true : Boolean(options2.copySourceDirectory);
-  return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    if (currentDepth >= 255)
-      return;
-    currentDepth++;
-    yield mkdirP(destDir);
-    const files = yield readdir(sourceDir);
-    for (const fileName of files) {
-      const srcFile = `${sourceDir}/${fileName}`;
-      const destFile = `${destDir}/${fileName}`;
-      const srcFileStat = yield lstat(srcFile);
-      if (srcFileStat.isDirectory()) {
-        yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-      } else {
-        yield copyFile2(srcFile, destFile, force);
-      }
-    }
-    yield chmod(destDir, (yield stat(sourceDir)).mode);
-  });
-}
-function copyFile2(srcFile, destFile, force) {
-  return __awaiter4(this, void 0, void 0, function* () {
-    if ((yield lstat(srcFile)).isSymbolicLink()) {
-      try {
-        yield lstat(destFile);
-        yield unlink(destFile);
-      } catch (e) {
-        if (e.code === "EPERM") {
-          yield chmod(destFile, "0666");
-          yield unlink(destFile);
-        }
-      }
-      const symlinkFull = yield readlink(srcFile);
-      yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
-      yield copyFile(srcFile, destFile);
-    }
-  });
-}
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import { setTimeout as setTimeout2 } from "timers";
-var __awaiter5 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve8, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
 var IS_WINDOWS2 = process.platform === "win32";
-var ToolRunner = class extends events.EventEmitter {
-  constructor(toolPath, args, options2) {
-    super();
-    if (!toolPath) {
-      throw new Error("Parameter 'toolPath' cannot be null or empty.");
-    }
-    this.toolPath = toolPath;
-    this.args = args || [];
-    this.options = options2 || {};
-  }
-  _debug(message) {
-    if (this.options.listeners && this.options.listeners.debug) {
-      this.options.listeners.debug(message);
-    }
-  }
-  _getCommandString(options2, noPrefix) {
-    const toolPath = this._getSpawnFileName();
-    const args = this._getSpawnArgs(options2);
-    let cmd = noPrefix ? "" : "[command]";
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        cmd += toolPath;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else if (options2.windowsVerbatimArguments) {
-        cmd += `"${toolPath}"`;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else {
-        cmd += this._windowsQuoteCmdArg(toolPath);
-        for (const a of args) {
-          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-        }
-      }
-    } else {
-      cmd += toolPath;
-      for (const a of args) {
-        cmd += ` ${a}`;
-      }
-    }
-    return cmd;
-  }
-  _processLineBuffer(data, strBuffer, onLine) {
-    try {
-      let s = strBuffer + data.toString();
-      let n = s.indexOf(os4.EOL);
-      while (n > -1) {
-        const line = s.substring(0, n);
-        onLine(line);
-        s = s.substring(n + os4.EOL.length);
-        n = s.indexOf(os4.EOL);
-      }
-      return s;
-    } catch (err) {
-      this._debug(`error processing line. Failed with error ${err}`);
-      return "";
-    }
-  }
-  _getSpawnFileName() {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        return process.env["COMSPEC"] || "cmd.exe";
-      }
-    }
-    return this.toolPath;
-  }
-  _getSpawnArgs(options2) {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-        for (const a of this.args) {
-          argline += " ";
-          argline += options2.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
-        }
-        argline += '"';
-        return [argline];
-      }
-    }
-    return this.args;
-  }
-  _endsWith(str, end) {
-    return str.endsWith(end);
-  }
-  _isCmdFile() {
-    const upperToolPath = this.toolPath.toUpperCase();
-    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
-  }
-  _windowsQuoteCmdArg(arg) {
-    if (!this._isCmdFile()) {
-      return this._uvQuoteCmdArg(arg);
-    }
-    if (!arg) {
-      return '""';
-    }
-    const cmdSpecialChars = [
-      " ",
-      "	",
-      "&",
-      "(",
-      ")",
-      "[",
-      "]",
-      "{",
-      "}",
-      "^",
-      "=",
-      ";",
-      "!",
-      "'",
-      "+",
-      ",",
-      "`",
-      "~",
-      "|",
-      "<",
-      ">",
-      '"'
-    ];
-    let needsQuotes = false;
-    for (const char of arg) {
-      if (cmdSpecialChars.some((x) => x === char)) {
-        needsQuotes = true;
-        break;
-      }
-    }
-    if (!needsQuotes) {
-      return arg;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += '"';
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _uvQuoteCmdArg(arg) {
-    if (!arg) {
-      return '""';
-    }
-    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
-      return arg;
-    }
-    if (!arg.includes('"') && !arg.includes("\\")) {
-      return `"${arg}"`;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += "\\";
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _cloneExecOptions(options2) {
-    options2 = options2 || {};
-    const result = {
-      cwd: options2.cwd || process.cwd(),
-      env: options2.env || process.env,
-      silent: options2.silent || false,
-      windowsVerbatimArguments: options2.windowsVerbatimArguments || false,
-      failOnStdErr: options2.failOnStdErr || false,
-      ignoreReturnCode: options2.ignoreReturnCode || false,
-      delay: options2.delay || 1e4
-    };
-    result.outStream = options2.outStream || process.stdout;
-    result.errStream = options2.errStream || process.stderr;
-    return result;
-  }
-  _getSpawnOptions(options2, toolPath) {
-    options2 = options2 || {};
-    const result = {};
-    result.cwd = options2.cwd;
-    result.env = options2.env;
-    result["windowsVerbatimArguments"] = options2.windowsVerbatimArguments || this._isCmdFile();
-    if (options2.windowsVerbatimArguments) {
-      result.argv0 = `"${toolPath}"`;
-    }
-    return result;
-  }
-  /**
-   * Exec a tool.
-   * Output will be streamed to the live console.
-   * Returns promise with return code
-   *
-   * @param     tool     path to tool to exec
-   * @param     options  optional exec options.  See ExecOptions
-   * @returns   number
-   */
-  exec() {
-    return __awaiter5(this, void 0, void 0, function* () {
-      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path9.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-      }
-      this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve8, reject) => __awaiter5(this, void 0, void 0, function* () {
-        this._debug(`exec tool: ${this.toolPath}`);
-        this._debug("arguments:");
-        for (const arg of this.args) {
-          this._debug(`   ${arg}`);
-        }
-        const optionsNonNull = this._cloneExecOptions(this.options);
-        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os4.EOL);
-        }
-        const state = new ExecState(optionsNonNull, this.toolPath);
-        state.on("debug", (message) => {
-          this._debug(message);
-        });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
-          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-        }
-        const fileName = this._getSpawnFileName();
-        const cp2 = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-        let stdbuffer = "";
-        if (cp2.stdout) {
-          cp2.stdout.on("data", (data) => {
-            if (this.options.listeners && this.options.listeners.stdout) {
-              this.options.listeners.stdout(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(data);
-            }
-            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.stdline) {
-                this.options.listeners.stdline(line);
-              }
-            });
-          });
-        }
-        let errbuffer = "";
-        if (cp2.stderr) {
-          cp2.stderr.on("data", (data) => {
-            state.processStderr = true;
-            if (this.options.listeners && this.options.listeners.stderr) {
-              this.options.listeners.stderr(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-              s.write(data);
-            }
-            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.errline) {
-                this.options.listeners.errline(line);
-              }
-            });
-          });
-        }
-        cp2.on("error", (err) => {
-          state.processError = err.message;
-          state.processExited = true;
-          state.processClosed = true;
-          state.CheckComplete();
-        });
-        cp2.on("exit", (code) => {
-          state.processExitCode = code;
-          state.processExited = true;
-          this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        cp2.on("close", (code) => {
-          state.processExitCode = code;
-          state.processExited = true;
-          state.processClosed = true;
-          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        state.on("done", (error, exitCode) => {
-          if (stdbuffer.length > 0) {
-            this.emit("stdline", stdbuffer);
-          }
-          if (errbuffer.length > 0) {
-            this.emit("errline", errbuffer);
-          }
-          cp2.removeAllListeners();
-          if (error) {
-            reject(error);
-          } else {
-            resolve8(exitCode);
-          }
-        });
-        if (this.options.input) {
-          if (!cp2.stdin) {
-            throw new Error("child process missing stdin");
-          }
-          cp2.stdin.end(this.options.input);
-        }
-      }));
-    });
-  }
-};
-function argStringToArray(argString) {
-  const args = [];
-  let inQuotes = false;
-  let escaped = false;
-  let arg = "";
-  function append(c) {
-    if (escaped && c !== '"') {
-      arg += "\\";
-    }
-    arg += c;
-    escaped = false;
-  }
-  for (let i = 0; i < argString.length; i++) {
-    const c = argString.charAt(i);
-    if (c === '"') {
-      if (!escaped) {
-        inQuotes = !inQuotes;
-      } else {
-        append(c);
-      }
-      continue;
-    }
-    if (c === "\\" && escaped) {
-      append(c);
-      continue;
-    }
-    if (c === "\\" && inQuotes) {
-      escaped = true;
-      continue;
-    }
-    if (c === " " && !inQuotes) {
-      if (arg.length > 0) {
-        args.push(arg);
-        arg = "";
-      }
-      continue;
-    }
-    append(c);
-  }
-  if (arg.length > 0) {
-    args.push(arg.trim());
-  }
-  return args;
-}
-var ExecState = class _ExecState extends events.EventEmitter {
-  constructor(options2, toolPath) {
-    super();
-    this.processClosed = false;
-    this.processError = "";
-    this.processExitCode = 0;
-    this.processExited = false;
-    this.processStderr = false;
-    this.delay = 1e4;
-    this.done = false;
-    this.timeout = null;
-    if (!toolPath) {
-      throw new Error("toolPath must not be empty");
-    }
-    this.options = options2;
-    this.toolPath = toolPath;
-    if (options2.delay) {
-      this.delay = options2.delay;
-    }
-  }
-  CheckComplete() {
-    if (this.done) {
-      return;
-    }
-    if (this.processClosed) {
-      this._setResult();
-    } else if (this.processExited) {
-      this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
-    }
-  }
-  _debug(message) {
-    this.emit("debug", message);
-  }
-  _setResult() {
-    let error;
-    if (this.processExited) {
-      if (this.processError) {
-        error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-        error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-      } else if (this.processStderr && this.options.failOnStdErr) {
-        error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-      }
-    }
-    if (this.timeout) {
-      clearTimeout(this.timeout);
-      this.timeout = null;
-    }
-    this.done = true;
-    this.emit("done", error, this.processExitCode);
-  }
-  static HandleTimeout(state) {
-    if (state.done) {
-      return;
-    }
-    if (!state.processClosed && state.processExited) {
-      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-      state._debug(message);
-    }
-    state._setResult();
-  }
-};
-
-// node_modules/@actions/exec/lib/exec.js
-var __awaiter6 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve8, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function exec(commandLine, args, options2) {
-  return __awaiter6(this, void 0, void 0, function* () {
-    const commandArgs = argStringToArray(commandLine);
-    if (commandArgs.length === 0) {
-      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-    }
-    const toolPath = commandArgs[0];
-    args = commandArgs.slice(1).concat(args || []);
-    const runner = new ToolRunner(toolPath, args, options2);
-    return runner.exec();
-  });
-}
 
 // node_modules/@actions/core/lib/platform.js
-var platform = os5.platform();
-var arch = os5.arch();
+var platform = os4.platform();
+var arch = os4.arch();
 
 // node_modules/@actions/core/lib/core.js
 var ExitCode;
@@ -77544,335 +76966,23 @@ var ExitCode;
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
-function isDebug() {
-  return process.env["RUNNER_DEBUG"] === "1";
-}
 function debug(message) {
   issueCommand("debug", {}, message);
 }
-function info(message) {
-  process.stdout.write(message + os6.EOL);
-}
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as crypto2 from "crypto";
 import * as fs7 from "fs";
 
 // node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as os7 from "os";
-import * as path10 from "path";
+import * as os5 from "os";
+import * as path7 from "path";
 var semver2 = __toESM(require_semver2(), 1);
-import * as stream from "stream";
-import * as util from "util";
-import { ok as ok2 } from "assert";
-
-// node_modules/@actions/tool-cache/lib/retry-helper.js
-var __awaiter7 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve8, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var RetryHelper = class {
-  constructor(maxAttempts, minSeconds, maxSeconds) {
-    if (maxAttempts < 1) {
-      throw new Error("max attempts should be greater than or equal to 1");
-    }
-    this.maxAttempts = maxAttempts;
-    this.minSeconds = Math.floor(minSeconds);
-    this.maxSeconds = Math.floor(maxSeconds);
-    if (this.minSeconds > this.maxSeconds) {
-      throw new Error("min seconds should be less than or equal to max seconds");
-    }
-  }
-  execute(action, isRetryable) {
-    return __awaiter7(this, void 0, void 0, function* () {
-      let attempt = 1;
-      while (attempt < this.maxAttempts) {
-        try {
-          return yield action();
-        } catch (err) {
-          if (isRetryable && !isRetryable(err)) {
-            throw err;
-          }
-          info(err.message);
-        }
-        const seconds2 = this.getSleepAmount();
-        info(`Waiting ${seconds2} seconds before trying again`);
-        yield this.sleep(seconds2);
-        attempt++;
-      }
-      return yield action();
-    });
-  }
-  getSleepAmount() {
-    return Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) + this.minSeconds;
-  }
-  sleep(seconds2) {
-    return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve8) => setTimeout(resolve8, seconds2 * 1e3));
-    });
-  }
-};
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-var __awaiter8 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve8, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var HTTPError = class extends Error {
-  constructor(httpStatusCode) {
-    super(`Unexpected HTTP response: ${httpStatusCode}`);
-    this.httpStatusCode = httpStatusCode;
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
-};
+import { ok } from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 var IS_MAC = process.platform === "darwin";
-var userAgent = "actions/tool-cache";
-function downloadTool(url2, dest, auth, headers2) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    dest = dest || path10.join(_getTempDirectory(), crypto2.randomUUID());
-    yield mkdirP(path10.dirname(dest));
-    debug(`Downloading ${url2}`);
-    debug(`Destination ${dest}`);
-    const maxAttempts = 3;
-    const minSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS", 10);
-    const maxSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS", 20);
-    const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
-    return yield retryHelper.execute(() => __awaiter8(this, void 0, void 0, function* () {
-      return yield downloadToolAttempt(url2, dest || "", auth, headers2);
-    }), (err) => {
-      if (err instanceof HTTPError && err.httpStatusCode) {
-        if (err.httpStatusCode < 500 && err.httpStatusCode !== 408 && err.httpStatusCode !== 429) {
-          return false;
-        }
-      }
-      return true;
-    });
-  });
-}
-function downloadToolAttempt(url2, dest, auth, headers2) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    if (fs7.existsSync(dest)) {
-      throw new Error(`Destination file path ${dest} already exists`);
-    }
-    const http2 = new HttpClient(userAgent, [], {
-      allowRetries: false
-    });
-    if (auth) {
-      debug("set auth");
-      if (headers2 === void 0) {
-        headers2 = {};
-      }
-      headers2.authorization = auth;
-    }
-    const response = yield http2.get(url2, headers2);
-    if (response.message.statusCode !== 200) {
-      const err = new HTTPError(response.message.statusCode);
-      debug(`Failed to download from "${url2}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
-      throw err;
-    }
-    const pipeline4 = util.promisify(stream.pipeline);
-    const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
-    const readStream = responseMessageFactory();
-    let succeeded = false;
-    try {
-      yield pipeline4(readStream, fs7.createWriteStream(dest));
-      debug("download complete");
-      succeeded = true;
-      return dest;
-    } finally {
-      if (!succeeded) {
-        debug("download failed");
-        try {
-          yield rmRF(dest);
-        } catch (err) {
-          debug(`Failed to delete '${dest}'. ${err.message}`);
-        }
-      }
-    }
-  });
-}
-function extractTar(file_1, dest_1) {
-  return __awaiter8(this, arguments, void 0, function* (file, dest, flags = "xz") {
-    if (!file) {
-      throw new Error("parameter 'file' is required");
-    }
-    dest = yield _createExtractFolder(dest);
-    debug("Checking tar --version");
-    let versionOutput = "";
-    yield exec("tar --version", [], {
-      ignoreReturnCode: true,
-      silent: true,
-      listeners: {
-        stdout: (data) => versionOutput += data.toString(),
-        stderr: (data) => versionOutput += data.toString()
-      }
-    });
-    debug(versionOutput.trim());
-    const isGnuTar = versionOutput.toUpperCase().includes("GNU TAR");
-    let args;
-    if (flags instanceof Array) {
-      args = flags;
-    } else {
-      args = [flags];
-    }
-    if (isDebug() && !flags.includes("v")) {
-      args.push("-v");
-    }
-    let destArg = dest;
-    let fileArg = file;
-    if (IS_WINDOWS3 && isGnuTar) {
-      args.push("--force-local");
-      destArg = dest.replace(/\\/g, "/");
-      fileArg = file.replace(/\\/g, "/");
-    }
-    if (isGnuTar) {
-      args.push("--warning=no-unknown-keyword");
-      args.push("--overwrite");
-    }
-    args.push("-C", destArg, "-f", fileArg);
-    yield exec(`tar`, args);
-    return dest;
-  });
-}
-function extractZip(file, dest) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    if (!file) {
-      throw new Error("parameter 'file' is required");
-    }
-    dest = yield _createExtractFolder(dest);
-    if (IS_WINDOWS3) {
-      yield extractZipWin(file, dest);
-    } else {
-      yield extractZipNix(file, dest);
-    }
-    return dest;
-  });
-}
-function extractZipWin(file, dest) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, "");
-    const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, "");
-    const pwshPath = yield which("pwsh", false);
-    if (pwshPath) {
-      const pwshCommand = [
-        `$ErrorActionPreference = 'Stop' ;`,
-        `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
-        `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
-        `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
-      ].join(" ");
-      const args = [
-        "-NoLogo",
-        "-NoProfile",
-        "-NonInteractive",
-        "-ExecutionPolicy",
-        "Unrestricted",
-        "-Command",
-        pwshCommand
-      ];
-      debug(`Using pwsh at path: ${pwshPath}`);
-      yield exec(`"${pwshPath}"`, args);
-    } else {
-      const powershellCommand = [
-        `$ErrorActionPreference = 'Stop' ;`,
-        `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
-        `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
-        `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
-      ].join(" ");
-      const args = [
-        "-NoLogo",
-        "-Sta",
-        "-NoProfile",
-        "-NonInteractive",
-        "-ExecutionPolicy",
-        "Unrestricted",
-        "-Command",
-        powershellCommand
-      ];
-      const powershellPath = yield which("powershell", true);
-      debug(`Using powershell at path: ${powershellPath}`);
-      yield exec(`"${powershellPath}"`, args);
-    }
-  });
-}
-function extractZipNix(file, dest) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    const unzipPath = yield which("unzip", true);
-    const args = [file];
-    if (!isDebug()) {
-      args.unshift("-q");
-    }
-    args.unshift("-o");
-    yield exec(`"${unzipPath}"`, args, { cwd: dest });
-  });
-}
-function cacheDir(sourceDir, tool, version, arch3) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    version = semver2.clean(version) || version;
-    arch3 = arch3 || os7.arch();
-    debug(`Caching tool ${tool} ${version} ${arch3}`);
-    debug(`source dir: ${sourceDir}`);
-    if (!fs7.statSync(sourceDir).isDirectory()) {
-      throw new Error("sourceDir is not a directory");
-    }
-    const destPath = yield _createToolPath(tool, version, arch3);
-    for (const itemName of fs7.readdirSync(sourceDir)) {
-      const s = path10.join(sourceDir, itemName);
-      yield cp(s, destPath, { recursive: true });
-    }
-    _completeToolPath(tool, version, arch3);
-    return destPath;
-  });
-}
 function find(toolName, versionSpec, arch3) {
   if (!toolName) {
     throw new Error("toolName parameter is required");
@@ -77880,7 +76990,7 @@ function find(toolName, versionSpec, arch3) {
   if (!versionSpec) {
     throw new Error("versionSpec parameter is required");
   }
-  arch3 = arch3 || os7.arch();
+  arch3 = arch3 || os5.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
     const match = evaluateVersions(localVersions, versionSpec);
@@ -77889,7 +76999,7 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver2.clean(versionSpec) || "";
-    const cachePath = path10.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    const cachePath = path7.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
     if (fs7.existsSync(cachePath) && fs7.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
@@ -77902,46 +77012,20 @@ function find(toolName, versionSpec, arch3) {
 }
 function findAllVersions(toolName, arch3) {
   const versions = [];
-  arch3 = arch3 || os7.arch();
-  const toolPath = path10.join(_getCacheDirectory(), toolName);
+  arch3 = arch3 || os5.arch();
+  const toolPath = path7.join(_getCacheDirectory(), toolName);
   if (fs7.existsSync(toolPath)) {
     const children = fs7.readdirSync(toolPath);
-    for (const child2 of children) {
-      if (isExplicitVersion(child2)) {
-        const fullPath = path10.join(toolPath, child2, arch3 || "");
+    for (const child of children) {
+      if (isExplicitVersion(child)) {
+        const fullPath = path7.join(toolPath, child, arch3 || "");
         if (fs7.existsSync(fullPath) && fs7.existsSync(`${fullPath}.complete`)) {
-          versions.push(child2);
+          versions.push(child);
         }
       }
     }
   }
   return versions;
-}
-function _createExtractFolder(dest) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    if (!dest) {
-      dest = path10.join(_getTempDirectory(), crypto2.randomUUID());
-    }
-    yield mkdirP(dest);
-    return dest;
-  });
-}
-function _createToolPath(tool, version, arch3) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    const folderPath = path10.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
-    debug(`destination ${folderPath}`);
-    const markerPath = `${folderPath}.complete`;
-    yield rmRF(folderPath);
-    yield rmRF(markerPath);
-    yield mkdirP(folderPath);
-    return folderPath;
-  });
-}
-function _completeToolPath(tool, version, arch3) {
-  const folderPath = path10.join(_getCacheDirectory(), tool, semver2.clean(version) || version, arch3 || "");
-  const markerPath = `${folderPath}.complete`;
-  fs7.writeFileSync(markerPath, "");
-  debug("finished caching tool");
 }
 function isExplicitVersion(versionSpec) {
   const c = semver2.clean(versionSpec) || "";
@@ -77976,17 +77060,8 @@ function evaluateVersions(versions, versionSpec) {
 }
 function _getCacheDirectory() {
   const cacheDirectory = process.env["RUNNER_TOOL_CACHE"] || "";
-  ok2(cacheDirectory, "Expected RUNNER_TOOL_CACHE to be defined");
+  ok(cacheDirectory, "Expected RUNNER_TOOL_CACHE to be defined");
   return cacheDirectory;
-}
-function _getTempDirectory() {
-  const tempDirectory = process.env["RUNNER_TEMP"] || "";
-  ok2(tempDirectory, "Expected RUNNER_TEMP to be defined");
-  return tempDirectory;
-}
-function _getGlobal(key, defaultValue) {
-  const value = global[key];
-  return value !== void 0 ? value : defaultValue;
 }
 
 // src/datastore/version.ts
@@ -78014,28 +77089,16 @@ function displayVersion(version) {
 
 // src/datastore/cache.ts
 var DATASTORE_ARCH = "any";
-function datastoreCacheRoot(cacheDir2, env2 = process.env) {
-  if (cacheDir2) return join11(resolve5(cacheDir2), "datastores");
-  if (env2.RUNNER_TOOL_CACHE) return join11(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
-  const base = env2.XDG_CACHE_HOME || join11(homedir(), ".cache");
-  return join11(base, "textclf", "datastores");
+function datastoreCacheRoot(cacheDir, env2 = process.env) {
+  if (cacheDir) return join10(resolve5(cacheDir), "datastores");
+  if (env2.RUNNER_TOOL_CACHE) return join10(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
+  const base = env2.XDG_CACHE_HOME || join10(homedir(), ".cache");
+  return join10(base, "textclf", "datastores");
 }
-var RETRY_MIN = "TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS";
-var RETRY_MAX = "TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS";
-async function withToolCache(root, temp, retry, fn2) {
-  const g = globalThis;
-  const saved = {
-    cache: process.env.RUNNER_TOOL_CACHE,
-    temp: process.env.RUNNER_TEMP,
-    min: g[RETRY_MIN],
-    max: g[RETRY_MAX]
-  };
+async function withToolCache(root, temp, fn2) {
+  const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
   process.env.RUNNER_TOOL_CACHE = root;
   process.env.RUNNER_TEMP = temp;
-  if (retry) {
-    g[RETRY_MIN] = retry.minSeconds;
-    g[RETRY_MAX] = retry.maxSeconds;
-  }
   const restoreStdout = process.env.GITHUB_ACTIONS === "true" ? () => {
   } : dropDebugCommands();
   try {
@@ -78044,10 +77107,6 @@ async function withToolCache(root, temp, retry, fn2) {
     restoreStdout();
     restoreEnv("RUNNER_TOOL_CACHE", saved.cache);
     restoreEnv("RUNNER_TEMP", saved.temp);
-    g[RETRY_MIN] = saved.min;
-    g[RETRY_MAX] = saved.max;
-    if (saved.min === void 0) delete g[RETRY_MIN];
-    if (saved.max === void 0) delete g[RETRY_MAX];
   }
 }
 function dropDebugCommands() {
@@ -78070,34 +77129,41 @@ function restoreEnv(key, value) {
   else process.env[key] = value;
 }
 async function findCached(root, name, version) {
-  return withToolCache(root, root, void 0, async () => {
+  return withToolCache(root, root, async () => {
     if (version) {
-      const path12 = find(name, version, DATASTORE_ARCH);
-      return path12 ? { path: path12, version } : void 0;
+      const path9 = find(name, version, DATASTORE_ARCH);
+      return path9 ? { path: path9, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
-    const newest = versions.map((v) => ({ v, t: statSync3(join11(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
-    return newest ? { path: join11(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
+    const newest = versions.map((v) => ({ v, t: statSync4(join10(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    return newest ? { path: join10(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
   });
 }
 async function listCached(root) {
-  if (!existsSync7(root)) return [];
+  if (!existsSync8(root)) return [];
   const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
   return withToolCache(
     root,
     root,
-    void 0,
     async () => names.flatMap((n) => findAllVersions(n, DATASTORE_ARCH).map((v) => `${n}@${displayVersion(v)}`)).sort()
   );
 }
-async function storeInCache(root, staging, dir, name, version) {
-  return withToolCache(root, staging, void 0, () => cacheDir(dir, name, version, DATASTORE_ARCH));
+async function storeInCache(root, tree, name, version) {
+  const dir = join10(root, name, version);
+  const path9 = join10(dir, DATASTORE_ARCH);
+  const marker = `${path9}.complete`;
+  await rm2(marker, { force: true });
+  await rm2(path9, { recursive: true, force: true });
+  await mkdir2(dir, { recursive: true });
+  await rename2(tree, path9);
+  await writeFile2(marker, "");
+  return path9;
 }
 
 // src/datastore/checksum.ts
 import { createHash as createHash2 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/datastore/errors.ts
 var DatastoreError = class extends Error {
@@ -78113,7 +77179,7 @@ var DatastoreError = class extends Error {
 // src/datastore/checksum.ts
 async function sha256File(file) {
   const hash2 = createHash2("sha256");
-  await pipeline3(createReadStream4(file), hash2);
+  await pipeline2(createReadStream4(file), hash2);
   return hash2.digest("hex");
 }
 function parseSha256(value, source) {
@@ -78136,43 +77202,10 @@ function checkSha256(actual, expected, source) {
 }
 
 // src/datastore/download.ts
-var DOWNLOAD_ATTEMPTS = 3;
-async function downloadFile(url2, dest, source) {
-  try {
-    await downloadTool(url2, dest);
-  } catch (err) {
-    throw downloadError(err, source);
-  }
-}
-function downloadError(err, source) {
-  if (err instanceof HTTPError) {
-    const code = err.httpStatusCode ?? 0;
-    if (code === 404 || code === 410) {
-      return new DatastoreError(
-        source,
-        `HTTP ${code} from ${source}: there is no file at that URL. Fix: check the datastore URL (copy the direct download link of the .zip/.tar.gz/.csv).`
-      );
-    }
-    if (code === 401 || code === 403) {
-      return new DatastoreError(
-        source,
-        `HTTP ${code} from ${source}: access denied. Fix: make the file readable, or use a presigned URL passed in from a secret.`
-      );
-    }
-    if (code >= 500 || code === 408 || code === 429) {
-      return new DatastoreError(
-        source,
-        `HTTP ${code} from ${source} after ${DOWNLOAD_ATTEMPTS} attempts: the server is failing. Fix: try again later, or host the datastore somewhere else.`
-      );
-    }
-    return new DatastoreError(source, `HTTP ${code} from ${source}: expected 200. Fix: check the datastore URL.`);
-  }
-  const message = err?.message ?? String(err);
-  return new DatastoreError(
-    source,
-    `Could not download ${source} after ${DOWNLOAD_ATTEMPTS} attempts: ${message}. Fix: check the host name and port, and that this machine can reach it (proxy, firewall).`
-  );
-}
+import { createWriteStream as createWriteStream3 } from "node:fs";
+import { rm as rm3 } from "node:fs/promises";
+import { Transform as Transform3 } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
 
 // src/datastore/extract-budget.ts
 import { statfs } from "node:fs/promises";
@@ -78211,7 +77244,7 @@ async function checkExpandedSize(total, limits, source) {
       `Refusing to extract ${expands}, over the ${formatBytes(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`
     );
   }
-  const needed = 2 * total;
+  const needed = total;
   if (needed > free - FREE_SPACE_MARGIN) {
     throw new DatastoreError(
       source,
@@ -78228,13 +77261,342 @@ function checkExtractedSize(actual, listed, source) {
   }
 }
 
+// src/datastore/http.ts
+import http2 from "node:http";
+import https2 from "node:https";
+var USER_AGENT = "textclf-datastore";
+var REDIRECTS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var MAX_REDIRECTS2 = 10;
+var HttpTimeoutError = class extends Error {
+  constructor(phase, timeoutMs, bytes2) {
+    super(`timed out (${phase}) after ${timeoutMs} ms`);
+    this.phase = phase;
+    this.timeoutMs = timeoutMs;
+    this.bytes = bytes2;
+  }
+  phase;
+  timeoutMs;
+  bytes;
+  name = "HttpTimeoutError";
+};
+var agents = new HttpClient(USER_AGENT);
+async function openUrl(url2, o) {
+  let current = new URL(url2);
+  const origin = current.origin;
+  const auth = basicAuth(current);
+  for (let hop = 0; ; hop++) {
+    const headers = { "user-agent": USER_AGENT, ...o.headers };
+    if (auth && current.origin === origin) headers.authorization = auth;
+    const opened = await once(current, headers, o);
+    const status = opened.res.statusCode ?? 0;
+    const location2 = opened.res.headers.location;
+    if (!REDIRECTS.has(status) || !location2) return opened;
+    opened.close();
+    if (hop >= MAX_REDIRECTS2) throw new Error(`more than ${MAX_REDIRECTS2} redirects`);
+    const next = new URL(location2, current);
+    if (current.protocol === "https:" && next.protocol !== "https:")
+      throw new Error(`redirected from https to ${next.protocol.replace(":", "")}, which is refused`);
+    if (next.protocol !== "https:" && next.protocol !== "http:")
+      throw new Error(`redirected to a ${next.protocol} URL, which is refused`);
+    current = next;
+  }
+}
+function basicAuth(u) {
+  if (!u.username && !u.password) return void 0;
+  const user = decodeURIComponent(u.username);
+  const pass = decodeURIComponent(u.password);
+  return `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+}
+function once(u, headers, o) {
+  return new Promise((resolve9, reject) => {
+    let phase = "connect";
+    let bytes2 = 0;
+    let res;
+    let settled = false;
+    const fail2 = (err) => {
+      cleanup();
+      res?.destroy(err);
+      req.destroy(err);
+      if (!settled) {
+        settled = true;
+        reject(err);
+      }
+    };
+    const onAbort = () => fail2(new CancelledError(`cancelled ${o.what}`));
+    const cleanup = () => o.signal?.removeEventListener("abort", onAbort);
+    const mod = u.protocol === "https:" ? https2 : http2;
+    const req = mod.request(
+      {
+        protocol: u.protocol,
+        hostname: u.hostname.replace(/^\[|\]$/g, ""),
+        port: u.port || void 0,
+        path: `${u.pathname}${u.search}`,
+        method: o.method,
+        headers,
+        agent: agents.getAgent(u.href),
+        // Socket inactivity, from before the connection is made until the body ends.
+        timeout: o.timeoutMs > 0 ? o.timeoutMs : void 0
+      },
+      (r) => {
+        res = r;
+        phase = "body";
+        r.on("end", cleanup);
+        r.on("close", cleanup);
+        settled = true;
+        resolve9({
+          res: r,
+          url: u.href,
+          received: (n) => {
+            bytes2 += n;
+          },
+          close: () => {
+            cleanup();
+            r.destroy();
+            req.destroy();
+          }
+        });
+      }
+    );
+    req.on("socket", (s) => {
+      if (!s.connecting) phase = "response";
+      else s.once(u.protocol === "https:" ? "secureConnect" : "connect", () => phase = "response");
+    });
+    if (o.timeoutMs > 0) req.on("timeout", () => fail2(new HttpTimeoutError(phase, o.timeoutMs, bytes2)));
+    req.on("error", (e) => fail2(e));
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    req.end();
+  });
+}
+
+// src/datastore/download.ts
+var DOWNLOAD_ATTEMPTS = 3;
+var DEFAULT_DOWNLOAD_TIMEOUT_MS = 3e4;
+var DEFAULT_PROGRESS_INTERVAL_MS = 1e4;
+var DEFAULT_RETRY = { minSeconds: 10, maxSeconds: 20 };
+var MAX_RETRY_AFTER_S = 60;
+var StatusError = class extends Error {
+  constructor(status, retryAfterS) {
+    super(`HTTP ${status}`);
+    this.status = status;
+    this.retryAfterS = retryAfterS;
+  }
+  status;
+  retryAfterS;
+};
+var TruncatedError = class extends Error {
+};
+async function downloadFile(o) {
+  const retry = o.retry ?? DEFAULT_RETRY;
+  let lastError;
+  for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
+    throwIfCancelled(o.signal, `downloading ${o.shown}`);
+    try {
+      await attemptOnce(o);
+      return;
+    } catch (err) {
+      await rm3(o.dest, { force: true });
+      if (err instanceof CancelledError) throw new CancelledError(`cancelled while downloading ${o.shown}`);
+      lastError = err;
+      if (!retryable(err) || attempt === DOWNLOAD_ATTEMPTS) break;
+      const backoff = retry.minSeconds + Math.random() * (retry.maxSeconds - retry.minSeconds);
+      const retryAfter = err instanceof StatusError ? err.retryAfterS : void 0;
+      const waitS = retryAfter !== void 0 && retryAfter <= MAX_RETRY_AFTER_S ? Math.max(backoff, retryAfter) : backoff;
+      o.log?.info(
+        `Download of ${o.shown} failed (${describe(err, o)}); attempt ${attempt + 1} of ${DOWNLOAD_ATTEMPTS} in ${waitS.toFixed(0)} s`
+      );
+      await cancellableSleep(waitS * 1e3, o.signal, `downloading ${o.shown}`);
+    }
+  }
+  throw downloadError(lastError, o);
+}
+function retryable(err) {
+  if (err instanceof StatusError) return err.status >= 500 || err.status === 408 || err.status === 429;
+  if (err instanceof HttpTimeoutError) return err.phase === "body" && err.bytes > 0;
+  return true;
+}
+async function attemptOnce(o) {
+  const timeoutMs = o.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const opened = await openUrl(o.url, { method: "GET", timeoutMs, signal: o.signal, what: `downloading ${o.shown}` });
+  const { res } = opened;
+  const status = res.statusCode ?? 0;
+  if (status !== 200) {
+    opened.close();
+    const ra = Number(res.headers["retry-after"]);
+    throw new StatusError(status, Number.isFinite(ra) && ra >= 0 ? ra : void 0);
+  }
+  const total = res.headers["content-encoding"] ? NaN : Number(res.headers["content-length"] ?? NaN);
+  const started = Date.now();
+  const interval = o.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  let bytes2 = 0;
+  let reported = false;
+  let nextReport = started + interval;
+  const count2 = new Transform3({
+    transform(chunk2, _enc, done) {
+      bytes2 += chunk2.length;
+      opened.received(chunk2.length);
+      const now = Date.now();
+      if (o.log && now >= nextReport) {
+        nextReport = now + interval;
+        reported = true;
+        o.log.info(`Downloading ${o.shown}: ${progress(bytes2, total, now - started)}`);
+      }
+      done(null, chunk2);
+    }
+  });
+  try {
+    await pipeline3(res, count2, createWriteStream3(o.dest, { flags: "wx" }));
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
+  if (Number.isFinite(total) && bytes2 !== total)
+    throw new TruncatedError(`the server sent ${bytes2} of the ${total} bytes it announced`);
+  if (reported && o.log)
+    o.log.info(`Downloaded ${o.shown}: ${formatBytes(bytes2)} in ${formatDuration((Date.now() - started) / 1e3)}`);
+}
+function progress(bytes2, total, ms2) {
+  const rate = ms2 > 0 ? `${formatBytes(bytes2 * 1e3 / ms2)}/s` : "";
+  const of = Number.isFinite(total) && total > 0 ? ` of ${formatBytes(total)} (${Math.floor(100 * bytes2 / total)}%)` : "";
+  return `${formatBytes(bytes2)}${of}, ${rate}`;
+}
+var STALL = {
+  connect: "could not connect",
+  response: "the server accepted the connection but sent no answer",
+  body: "the download stalled (no data)"
+};
+function describe(err, o) {
+  if (err instanceof StatusError) return `HTTP ${err.status}`;
+  if (err instanceof HttpTimeoutError)
+    return `${STALL[err.phase]} for ${seconds2(err.timeoutMs)}${err.bytes ? ` after ${formatBytes(err.bytes)}` : ""}`;
+  return redactText(err?.message ?? String(err), [o.url]);
+}
+var seconds2 = (ms2) => `${+(ms2 / 1e3).toFixed(3)} s`;
+function downloadError(err, o) {
+  const source = o.shown;
+  if (err instanceof StatusError) {
+    const code = err.status;
+    if (code === 404 || code === 410) {
+      return new DatastoreError(
+        source,
+        `HTTP ${code} from ${source}: there is no file at that URL. Fix: check the datastore URL (copy the direct download link of the .zip/.tar.gz/.csv).`
+      );
+    }
+    if (code === 401 || code === 403) {
+      return new DatastoreError(
+        source,
+        `HTTP ${code} from ${source}: access denied. Fix: make the file readable, or use a presigned URL passed in from a secret.`
+      );
+    }
+    if (code >= 500 || code === 408 || code === 429) {
+      return new DatastoreError(
+        source,
+        `HTTP ${code} from ${source} after ${DOWNLOAD_ATTEMPTS} attempts: the server is failing. Fix: try again later, or host the datastore somewhere else.`
+      );
+    }
+    return new DatastoreError(source, `HTTP ${code} from ${source}: expected 200. Fix: check the datastore URL.`);
+  }
+  if (err instanceof HttpTimeoutError) {
+    const retried = retryable(err) ? ` (${DOWNLOAD_ATTEMPTS} attempts)` : "";
+    return new DatastoreError(
+      source,
+      `Downloading ${source} timed out: ${describe(err, o)}${retried}, the download_timeout. Fix: check that the server is up and reachable from this machine; if it is only slow, raise download_timeout (seconds; 0 waits forever).`
+    );
+  }
+  return new DatastoreError(
+    source,
+    `Could not download ${source} after ${DOWNLOAD_ATTEMPTS} attempts: ${describe(err, o)}. Fix: check the host name and port, and that this machine can reach it (proxy, firewall).`
+  );
+}
+
 // src/datastore/fetch.ts
-import { mkdir as mkdir2, mkdtemp, readdir as readdir4, rename as rename2, rm as rm2, rmdir as rmdir2, stat as stat2 } from "node:fs/promises";
-import { dirname as dirname8, join as join14 } from "node:path";
+import { mkdir as mkdir5, mkdtemp, readdir as readdir4, rename as rename4, rm as rm5, rmdir as rmdir3, stat as stat3 } from "node:fs/promises";
+import { dirname as dirname10, join as join14 } from "node:path";
+
+// src/datastore/entry-lock.ts
+import { hostname as hostname2 } from "node:os";
+import { mkdir as mkdir3, readFile, rename as rename3, rm as rm4, rmdir as rmdir2, stat as stat2, utimes, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname8, join as join11 } from "node:path";
+var LOCK_TIMING = { staleMs: 6e4, refreshMs: 1e4, pollMs: 250 };
+function lockPath(root, name, version) {
+  return join11(root, ".locks", `${name}@${version}.lock`);
+}
+async function withEntryLock(root, name, version, fn2, opts = {}) {
+  const timing2 = opts.timing ?? LOCK_TIMING;
+  const path9 = lockPath(root, name, version);
+  let told = false;
+  while (!await tryAcquire(path9)) {
+    if (await takeOverIfStale(path9, timing2.staleMs)) continue;
+    if (!told) {
+      told = true;
+      const owner = await readOwner(path9);
+      opts.log?.info(
+        `Waiting for ${owner ? `process ${owner.pid} on ${owner.host} (since ${owner.since})` : "another process"}, which is caching datastore ${name} (lock ${path9})`
+      );
+    }
+    await cancellableSleep(timing2.pollMs, opts.signal, `waiting for the cache lock of ${name}`);
+  }
+  const refresh = setInterval(() => {
+    const now = /* @__PURE__ */ new Date();
+    utimes(path9, now, now).catch(() => {
+    });
+  }, timing2.refreshMs);
+  refresh.unref();
+  try {
+    return await fn2();
+  } finally {
+    clearInterval(refresh);
+    await rm4(path9, { recursive: true, force: true });
+    await rmdir2(dirname8(path9)).catch(() => {
+    });
+  }
+}
+async function tryAcquire(path9) {
+  for (; ; ) {
+    try {
+      await mkdir3(path9);
+      break;
+    } catch (e) {
+      const code = e.code;
+      if (code === "EEXIST") return false;
+      if (code === "ENOENT") await mkdir3(dirname8(path9), { recursive: true });
+      else throw e;
+    }
+  }
+  const owner = { pid: process.pid, host: hostname2(), since: (/* @__PURE__ */ new Date()).toISOString() };
+  await writeFile3(join11(path9, "owner.json"), JSON.stringify(owner));
+  return true;
+}
+async function takeOverIfStale(path9, staleMs) {
+  const st = await stat2(path9).catch(() => void 0);
+  if (!st) return true;
+  if (Date.now() - st.mtimeMs <= staleMs) return false;
+  const moved = `${path9}.stale-${process.pid}-${Date.now()}`;
+  try {
+    await rename3(path9, moved);
+  } catch {
+    return true;
+  }
+  await rm4(moved, { recursive: true, force: true });
+  return true;
+}
+async function readOwner(path9) {
+  try {
+    return JSON.parse(await readFile(join11(path9, "owner.json"), "utf8"));
+  } catch {
+    return void 0;
+  }
+}
 
 // src/datastore/extract.ts
-import { lstat as lstat2, readdir as readdir3 } from "node:fs/promises";
-import { join as join12 } from "node:path";
+var import_tar_stream2 = __toESM(require_tar_stream(), 1);
+var import_yauzl2 = __toESM(require_yauzl(), 1);
+import { createReadStream as createReadStream6, createWriteStream as createWriteStream4 } from "node:fs";
+import { lstat as lstat2, mkdir as mkdir4, readdir as readdir3 } from "node:fs/promises";
+import { dirname as dirname9, join as join12, resolve as resolve6, sep } from "node:path";
+import { Transform as Transform4 } from "node:stream";
+import { pipeline as pipeline4 } from "node:stream/promises";
+import { createGunzip as createGunzip2 } from "node:zlib";
 
 // src/datastore/archive-entries.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
@@ -78245,26 +77607,37 @@ var S_IFMT = 61440;
 var S_IFLNK = 40960;
 var S_IFDIR = 16384;
 var S_IFREG = 32768;
+function zipEntryInfo(e) {
+  const raw = e.fileName;
+  const name = raw.toString((e.generalPurposeBitFlag & 2048) !== 0 ? "utf8" : "latin1");
+  const mode = e.externalFileAttributes >>> 16 & S_IFMT;
+  const madeByUnix = e.versionMadeBy >> 8 === 3;
+  let kind = name.endsWith("/") ? "dir" : "file";
+  if (madeByUnix && mode !== 0) {
+    if (mode === S_IFLNK) kind = "symlink";
+    else if (mode === S_IFDIR) kind = "dir";
+    else if (mode !== S_IFREG) kind = "other";
+  }
+  return { name, kind };
+}
+function tarEntryKind(type) {
+  if (type === "file" || type === "contiguous-file") return "file";
+  if (type === "directory") return "dir";
+  if (type === "symlink") return "symlink";
+  if (type === "link") return "hardlink";
+  return "other";
+}
 async function listZipEntries(file) {
   const zip = await import_yauzl.default.openPromise(file, { decodeStrings: false, validateEntrySizes: true });
   const entries = [];
   try {
-    await new Promise((resolve8, reject) => {
+    await new Promise((resolve9, reject) => {
       zip.on("entry", (e) => {
-        const raw = e.fileName;
-        const name = raw.toString((e.generalPurposeBitFlag & 2048) !== 0 ? "utf8" : "latin1");
-        const mode = e.externalFileAttributes >>> 16 & S_IFMT;
-        const madeByUnix = e.versionMadeBy >> 8 === 3;
-        let kind = name.endsWith("/") ? "dir" : "file";
-        if (madeByUnix && mode !== 0) {
-          if (mode === S_IFLNK) kind = "symlink";
-          else if (mode === S_IFDIR) kind = "dir";
-          else if (mode !== S_IFREG) kind = "other";
-        }
+        const { name, kind } = zipEntryInfo(e);
         entries.push({ name, kind, size: e.uncompressedSize });
         zip.readEntry();
       });
-      zip.on("end", () => resolve8());
+      zip.on("end", () => resolve9());
       zip.on("error", reject);
       zip.readEntry();
     });
@@ -78276,16 +77649,16 @@ async function listZipEntries(file) {
 async function listTarEntries(file, gzip) {
   const entries = [];
   const extract = import_tar_stream.default.extract();
-  extract.on("entry", (header3, stream2, next) => {
-    const kind = header3.type === "file" || header3.type === "contiguous-file" ? "file" : header3.type === "directory" ? "dir" : header3.type === "symlink" ? "symlink" : header3.type === "link" ? "hardlink" : "other";
+  extract.on("entry", (header3, stream, next) => {
+    const kind = tarEntryKind(header3.type);
     entries.push({ name: header3.name, kind, size: header3.size ?? 0 });
-    stream2.on("end", next);
-    stream2.resume();
+    stream.on("end", next);
+    stream.resume();
   });
   const source = createReadStream5(file);
   const streams = [source, extract];
-  await new Promise((resolve8, reject) => {
-    extract.on("finish", () => resolve8());
+  await new Promise((resolve9, reject) => {
+    extract.on("finish", () => resolve9());
     if (gzip) {
       const gunzip = createGunzip();
       streams.push(gunzip);
@@ -78313,6 +77686,17 @@ function unsafeEntryReason(e) {
 
 // src/datastore/extract.ts
 var REBUILD = "rebuild the archive with relative paths (one top folder is fine), plain files and no links";
+var LyingHeaderError = class extends Error {
+  constructor(entry, listed) {
+    super(`entry '${entry}' holds more than the ${listed} bytes it lists`);
+    this.entry = entry;
+    this.listed = listed;
+  }
+  entry;
+  listed;
+};
+var UnexpectedEntryError = class extends Error {
+};
 async function extractArchive(file, format2, dest, source, limits) {
   let entries;
   try {
@@ -78339,26 +77723,120 @@ async function extractArchive(file, format2, dest, source, limits) {
   await checkExpandedSize(listed, limits, source);
   try {
     if (format2 === "zip") await extractZip(file, dest);
-    else await extractTar(file, dest, format2 === "tar.gz" ? "xz" : "x");
+    else await extractTar(file, dest, format2 === "tar.gz");
   } catch (err) {
+    if (err instanceof DatastoreError) throw err;
+    if (err instanceof LyingHeaderError) {
+      throw new DatastoreError(
+        source,
+        `Refusing ${source}: ${err.message} (${formatBytes(err.listed)}), so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
+      );
+    }
+    if (err instanceof UnexpectedEntryError)
+      throw new DatastoreError(source, `Refusing to extract ${source}: ${err.message}. Fix: ${REBUILD}.`);
     throw new DatastoreError(
       source,
-      `Extracting ${source} failed (${err.message}). The archive is probably corrupt: check the URL, or re-create the archive.`
+      `Extracting ${source} failed (${err.message}). The archive is corrupt or uses a feature textclf does not read (encryption, an unusual compression method): check the URL, or re-create the archive with a standard zip/tar tool.`
     );
   }
   checkExtractedSize(await plainTreeSize(dest, dest, source), listed, source);
 }
+function target(dest, name, kind) {
+  const why = unsafeEntryReason({ name, kind: "file", size: 0 });
+  const path9 = resolve6(dest, name.replace(/\/+$/, ""));
+  if (why || path9 !== resolve6(dest) && !path9.startsWith(resolve6(dest) + sep))
+    throw new UnexpectedEntryError(`${kind} entry '${name}' ${why ?? "escapes the target folder"}`);
+  return path9;
+}
+function capped(name, listed) {
+  let seen = 0;
+  return new Transform4({
+    transform(chunk2, _enc, done) {
+      seen += chunk2.length;
+      done(seen > listed ? new LyingHeaderError(name, listed) : null, chunk2);
+    }
+  });
+}
+async function writeEntry(stream, path9, name, listed) {
+  await mkdir4(dirname9(path9), { recursive: true });
+  await pipeline4(stream, capped(name, listed), createWriteStream4(path9, { flags: "wx", mode: 420 }));
+}
+async function extractZip(file, dest) {
+  const zip = await import_yauzl2.default.openPromise(file, { decodeStrings: false, validateEntrySizes: false });
+  try {
+    await new Promise((done, fail2) => {
+      zip.on("error", fail2);
+      zip.on("end", () => done());
+      zip.on("entry", (e) => {
+        const { name, kind } = zipEntryInfo(e);
+        const next = async () => {
+          if (kind === "dir") {
+            await mkdir4(target(dest, name, kind), { recursive: true });
+            return;
+          }
+          if (kind !== "file") throw new UnexpectedEntryError(`entry '${name}' is a ${kind}`);
+          if (e.isEncrypted()) throw new Error(`entry '${name}' is encrypted`);
+          const stream = await zip.openReadStreamPromise(e);
+          await writeEntry(stream, target(dest, name, kind), name, e.uncompressedSize);
+        };
+        next().then(() => zip.readEntry(), fail2);
+      });
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+}
+async function extractTar(file, dest, gzip) {
+  const extract = import_tar_stream2.default.extract();
+  const source = createReadStream6(file);
+  const streams = [source, extract];
+  await new Promise((done, fail2) => {
+    extract.on("entry", (header3, stream, next) => {
+      const kind = tarEntryKind(header3.type);
+      const name = header3.name;
+      const write = async () => {
+        if (kind === "dir") {
+          await mkdir4(target(dest, name, kind), { recursive: true });
+          stream.resume();
+          return;
+        }
+        if (kind !== "file") throw new UnexpectedEntryError(`entry '${name}' is a ${kind}`);
+        await writeEntry(stream, target(dest, name, kind), name, header3.size ?? 0);
+      };
+      write().then(
+        () => next(),
+        (err) => {
+          stream.resume();
+          fail2(err);
+        }
+      );
+    });
+    extract.on("finish", () => done());
+    if (gzip) {
+      const gunzip = createGunzip2();
+      streams.push(gunzip);
+      source.pipe(gunzip).pipe(extract);
+    } else {
+      source.pipe(extract);
+    }
+    for (const s of streams) s.on("error", fail2);
+  }).finally(() => {
+    source.destroy();
+    extract.destroy();
+  });
+}
 async function plainTreeSize(root, dir, source) {
   let total = 0;
   for (const name of await readdir3(dir)) {
-    const path12 = join12(dir, name);
-    const st = await lstat2(path12);
-    if (st.isDirectory()) total += await plainTreeSize(root, path12, source);
+    const path9 = join12(dir, name);
+    const st = await lstat2(path9);
+    if (st.isDirectory()) total += await plainTreeSize(root, path9, source);
     else if (st.isFile()) total += st.size;
     else {
       throw new DatastoreError(
         source,
-        `Refusing ${source}: extraction produced '${path12.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
+        `Refusing ${source}: extraction produced '${path9.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
       );
     }
   }
@@ -78420,15 +77898,15 @@ async function looksLikeTar(file) {
 }
 
 // src/datastore/record.ts
-import { readFile, writeFile as writeFile2 } from "node:fs/promises";
+import { readFile as readFile2, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join13 } from "node:path";
 var RECORD_FILE = ".textclf-datastore.json";
 async function writeRecord(dir, record) {
-  await writeFile2(join13(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  await writeFile4(join13(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
 }
 async function readRecord(entry) {
   try {
-    return JSON.parse(await readFile(join13(entry, RECORD_FILE), "utf8"));
+    return JSON.parse(await readFile2(join13(entry, RECORD_FILE), "utf8"));
   } catch {
     return void 0;
   }
@@ -78456,71 +77934,95 @@ async function fetchOrReuse(p) {
     p.log.info(`Datastore ${p.name}@${shownVersion} from the cache (${hit.path}); no download`);
     return fromCacheEntry(hit.path, p.name, shownVersion);
   }
-  return (await obtainAndStore(p, () => p.version, shownVersion)).resolved;
+  const firstCreated = await mkdir5(p.root, { recursive: true });
+  let ok2 = false;
+  try {
+    const resolved = await withEntryLock(
+      p.root,
+      p.name,
+      p.version,
+      async () => {
+        const meanwhile = await findCached(p.root, p.name, p.version);
+        if (meanwhile) {
+          if (p.sha256) await checkRecord(meanwhile.path, p.sha256, p.shown);
+          p.log.info(
+            `Datastore ${p.name}@${shownVersion} was cached by another process (${meanwhile.path}); no download`
+          );
+          return fromCacheEntry(meanwhile.path, p.name, shownVersion);
+        }
+        return (await obtainAndStore(p, () => p.version, shownVersion, true)).resolved;
+      },
+      { log: p.log, signal: p.signal, timing: p.lockTiming }
+    );
+    ok2 = true;
+    return resolved;
+  } finally {
+    if (!ok2 && firstCreated) await removeEmptyChain(p.root, firstCreated);
+  }
 }
-async function obtainAndStore(p, versionFor, knownVersion) {
-  const firstCreated = await mkdir2(p.root, { recursive: true });
+async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
+  const firstCreated = await mkdir5(p.root, { recursive: true });
   await sweepStaleStaging(p.root);
   const staging = await mkdtemp(join14(p.root, ".staging-"));
-  let ok3 = false;
+  let ok2 = false;
   try {
     const raw = join14(staging, "download", p.fileName);
-    await mkdir2(dirname8(raw));
+    await mkdir5(dirname10(raw));
     p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ""}`);
-    await withToolCache(p.root, staging, p.retry, () => p.obtain(raw));
+    await p.obtain(raw);
     const format2 = await checkContent(raw, p.fileName, p.shown);
     const digest = await sha256File(raw);
     if (p.sha256) checkSha256(digest, p.sha256, p.shown);
     const version = versionFor(digest);
     const shownVersion = knownVersion ?? p.shownVersion ?? displayVersion(version);
     const label = `${p.name}@${shownVersion}`;
-    const existing = await findCached(p.root, p.name, version);
-    if (existing) {
-      ok3 = true;
-      p.log.info(`Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`);
-      return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
-    }
-    const tree = join14(staging, "tree");
-    await mkdir2(tree);
-    let file;
-    if (isArchive(format2)) {
-      await withToolCache(
-        p.root,
-        staging,
-        p.retry,
-        () => extractArchive(raw, format2, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes })
-      );
-    } else {
-      file = p.fileName;
-      await rename2(raw, join14(tree, file));
-    }
-    await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
-    const path12 = await storeInCache(p.root, staging, tree, p.name, version);
-    p.log.info(`Cached datastore ${label} at ${path12} (sha256 ${digest})`);
-    ok3 = true;
-    return {
-      resolved: { root: path12, name: p.name, version: shownVersion, fromCache: false, file },
-      sha256: digest,
-      version
+    const store = async () => {
+      const existing = await findCached(p.root, p.name, version);
+      if (existing) {
+        p.log.info(
+          `Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`
+        );
+        return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
+      }
+      const tree = join14(staging, "tree");
+      await mkdir5(tree);
+      let file;
+      if (isArchive(format2)) {
+        await extractArchive(raw, format2, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes });
+      } else {
+        file = p.fileName;
+        await rename4(raw, join14(tree, file));
+      }
+      await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
+      const path9 = await storeInCache(p.root, tree, p.name, version);
+      p.log.info(`Cached datastore ${label} at ${path9} (sha256 ${digest})`);
+      return {
+        resolved: { root: path9, name: p.name, version: shownVersion, fromCache: false, file },
+        sha256: digest,
+        version
+      };
     };
+    const stored = lockHeld ? await store() : await withEntryLock(p.root, p.name, version, store, { log: p.log, signal: p.signal, timing: p.lockTiming });
+    ok2 = true;
+    return stored;
   } finally {
-    await rm2(staging, { recursive: true, force: true });
-    if (!ok3 && firstCreated) await removeEmptyChain(p.root, firstCreated);
+    await rm5(staging, { recursive: true, force: true });
+    if (!ok2 && firstCreated) await removeEmptyChain(p.root, firstCreated);
   }
 }
 var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
   for (const name of await readdir4(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path12 = join14(root, name);
-    const st = await stat2(path12).catch(() => void 0);
-    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm2(path12, { recursive: true, force: true });
+    const path9 = join14(root, name);
+    const st = await stat3(path9).catch(() => void 0);
+    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm5(path9, { recursive: true, force: true });
   }
 }
 async function removeEmptyChain(dir, top) {
-  for (let d = dir; d.startsWith(top); d = dirname8(d)) {
+  for (let d = dir; d.startsWith(top); d = dirname10(d)) {
     try {
-      await rmdir2(d);
+      await rmdir3(d);
     } catch {
       return;
     }
@@ -78565,21 +78067,19 @@ async function checkContent(file, fileName, shown) {
 import { join as join16 } from "node:path";
 
 // src/datastore/head.ts
-async function headRequest(url2, headers2, timeoutMs = 3e4) {
-  const client = new HttpClient("textclf-datastore", [], { allowRetries: false, socketTimeout: timeoutMs });
+async function headRequest(url2, headers, timeoutMs = 3e4, signal) {
   try {
-    const res = await client.head(url2, headers2);
-    await res.readBody();
-    return { status: res.message.statusCode ?? 0, headers: res.message.headers };
+    const opened = await openUrl(url2, { method: "HEAD", headers, timeoutMs, signal, what: "checking the datastore" });
+    opened.res.resume();
+    return { status: opened.res.statusCode ?? 0, headers: opened.res.headers };
   } catch (e) {
+    if (e instanceof CancelledError) throw e;
     return { error: e.message ?? String(e) };
-  } finally {
-    client.dispose();
   }
 }
 
 // src/datastore/source-stamp.ts
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 import { join as join15 } from "node:path";
 function header2(h, name) {
   if (typeof h.get === "function") return h.get(name) ?? void 0;
@@ -78587,11 +78087,11 @@ function header2(h, name) {
   const v = key ? h[key] : void 0;
   return Array.isArray(v) ? v[0] : v === void 0 ? void 0 : String(v);
 }
-function stampFromHeaders(headers2, extra = {}) {
-  const len3 = header2(headers2, "content-length");
+function stampFromHeaders(headers, extra = {}) {
+  const len3 = header2(headers, "content-length");
   return {
-    etag: header2(headers2, "etag"),
-    lastModified: header2(headers2, "last-modified"),
+    etag: header2(headers, "etag"),
+    lastModified: header2(headers, "last-modified"),
     contentLength: len3 !== void 0 && /^\d+$/.test(len3) ? Number(len3) : void 0,
     ...extra
   };
@@ -78638,7 +78138,7 @@ function contentChanged(previous, sha256) {
 var STAMP_FILE = ".textclf-source.json";
 async function readStamp(dir) {
   try {
-    return JSON.parse(await readFile2(join15(dir, STAMP_FILE), "utf8"));
+    return JSON.parse(await readFile3(join15(dir, STAMP_FILE), "utf8"));
   } catch {
     return void 0;
   }
@@ -78648,13 +78148,6 @@ async function writeStamp(dir, stamp) {
 }
 
 // src/datastore/refresh.ts
-function withoutSecrets(message, url2) {
-  const u = new URL(url2);
-  let m = message;
-  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)])
-    if (secret) m = m.split(secret).join("…");
-  return m;
-}
 var stampDir = (root, url2) => join16(root, ".sources", shortHash(url2));
 async function previousCopy(p) {
   const stamp = await readStamp(stampDir(p.root, p.url));
@@ -78672,10 +78165,10 @@ async function lastCheckedCopy(root, name, url2) {
 }
 async function refreshFromSource(p) {
   const previous = await previousCopy(p);
-  const head = await headRequest(p.url, conditionalHeaders(previous));
+  const head = await headRequest(p.url, conditionalHeaders(previous), p.timeoutMs, p.signal);
   const answer = "error" in head ? void 0 : head;
   if ("error" in head)
-    p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
+    p.log.warning(`HEAD ${p.shown} failed (${redactText(head.error, [p.url])}); downloading it to compare`);
   let reason;
   if (previous && hasValidators(previous)) {
     const d = decideRedownload(previous, answer);
@@ -78727,31 +78220,22 @@ function entryName(fileName) {
 }
 
 // src/datastore/url.ts
-function redactUrl(url2) {
-  try {
-    const u = new URL(url2);
-    const hidden = u.search ? "?…" : "";
-    return `${u.protocol}//${u.host}${u.pathname}${hidden}`;
-  } catch {
-    return "<invalid URL>";
-  }
-}
 function isHttpUrl(source) {
   return /^https?:\/\//i.test(source);
 }
 function urlBasename(url2) {
-  const path12 = new URL(url2).pathname;
-  const last = path12.slice(path12.lastIndexOf("/") + 1);
+  const path9 = new URL(url2).pathname;
+  const last = path9.slice(path9.lastIndexOf("/") + 1);
   try {
     return decodeURIComponent(last);
   } catch {
     return last;
   }
 }
+var MIN_MASK = 4;
 function maskUrlSecrets(url2, env2) {
   if (env2.GITHUB_ACTIONS !== "true") return;
-  const parts = [url2.password, url2.search.slice(1), ...[...url2.searchParams.values()].filter((v) => v.length >= 8)];
-  for (const part of parts) if (part) setSecret(part);
+  for (const part of urlSecrets(url2.href)) if (part.length >= MIN_MASK) setSecret(part);
 }
 
 // src/datastore/resolve.ts
@@ -78774,10 +78258,10 @@ async function resolveDatastore(opts) {
     maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown)
   };
   if (isHttpUrl(source)) return resolveUrl(req);
-  const path12 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
-  if (existsSync8(path12)) return resolveLocal(req, path12);
+  const path9 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
+  if (existsSync9(path9)) return resolveLocal(req, path9);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
-  throw new DatastoreError(shown, `datastore path ${path12} does not exist. Fix: check the path, or use a URL.`);
+  throw new DatastoreError(shown, `datastore path ${path9} does not exist. Fix: check the path, or use a URL.`);
 }
 async function resolveUrl(req) {
   let url2;
@@ -78798,9 +78282,18 @@ async function resolveUrl(req) {
     fileName,
     log: req.log,
     shown: req.shown,
-    retry: req.opts.retry,
     maxExtractBytes: req.maxExtractBytes,
-    obtain: (dest) => downloadFile(url2.href, dest, req.shown)
+    signal: req.opts.signal,
+    obtain: (dest) => downloadFile({
+      url: url2.href,
+      dest,
+      shown: req.shown,
+      timeoutMs: req.opts.downloadTimeoutMs,
+      signal: req.opts.signal,
+      retry: req.opts.retry,
+      log: req.log,
+      progressIntervalMs: req.opts.progressIntervalMs
+    })
   };
   const pinned = Boolean(req.userVersion || req.sha256);
   if (req.opts.refresh && pinned)
@@ -78808,7 +78301,12 @@ async function resolveUrl(req) {
       `datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? "datastore_version" : "datastore_sha256"}; not checking the source`
     );
   if (req.opts.refresh && !pinned)
-    return refreshFromSource({ ...common, url: url2.href, urlVersion: defaultUrlVersion(url2.href) });
+    return refreshFromSource({
+      ...common,
+      url: url2.href,
+      urlVersion: defaultUrlVersion(url2.href),
+      timeoutMs: req.opts.downloadTimeoutMs
+    });
   const checked = pinned ? void 0 : await lastCheckedCopy(req.root, name, url2.href);
   if (checked) {
     const version = displayVersion(checked.version);
@@ -78824,41 +78322,42 @@ async function resolveUrl(req) {
     shownVersion: req.userVersion
   });
 }
-async function resolveLocal(req, path12) {
-  if (statSync4(path12).isDirectory()) {
+async function resolveLocal(req, path9) {
+  if (statSync5(path9).isDirectory()) {
     if (req.sha256)
       req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path12, name: basename6(path12), version: "local", fromCache: false };
+    return { root: path9, name: basename4(path9), version: "local", fromCache: false };
   }
-  const format2 = formatFromName(path12);
+  const format2 = formatFromName(path9);
   if (!format2) {
     throw new DatastoreError(
       req.shown,
       `datastore ${req.shown} has an unknown type. Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(", ")}, or a folder.`
     );
   }
-  const digest = await sha256File(path12);
+  const digest = await sha256File(path9);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
     return {
-      root: dirname9(path12),
-      name: entryName(basename6(path12)),
+      root: dirname11(path9),
+      name: entryName(basename4(path9)),
       version: "local",
       fromCache: false,
-      file: basename6(path12)
+      file: basename4(path9)
     };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename6(path12)),
-    fileName: basename6(path12),
+    name: entryName(basename4(path9)),
+    fileName: basename4(path9),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
     maxExtractBytes: req.maxExtractBytes,
+    signal: req.opts.signal,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
-    obtain: (dest) => copyFile3(path12, dest)
+    obtain: (dest) => copyFile2(path9, dest)
   });
 }
 async function resolveCached(req) {
@@ -78879,9 +78378,9 @@ async function resolveCached(req) {
 }
 
 // src/datastore/locate.ts
-import { existsSync as existsSync9, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync10, statSync as statSync6 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, join as join17, normalize, relative as relative2, sep as sep2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join17, normalize, relative, sep as sep2 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
 async function locateFile(root, file, log = defaultLogger(), flag = "train_file") {
   const wanted = file.trim();
@@ -78930,8 +78429,8 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`
   );
 }
-function isFile(path12) {
-  return existsSync9(path12) && statSync5(path12).isFile();
+function isFile(path9) {
+  return existsSync10(path9) && statSync6(path9).isFile();
 }
 async function listFiles(root, depth, limit) {
   const out = [];
@@ -78940,11 +78439,11 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path12 = join17(dir, d.name);
+      const path9 = join17(dir, d.name);
       if (d.isDirectory()) {
-        if (level < depth) await walk(path12, level + 1);
-        else out.push(relative2(root, path12) + "/");
-      } else out.push(relative2(root, path12));
+        if (level < depth) await walk(path9, level + 1);
+        else out.push(relative(root, path9) + "/");
+      } else out.push(relative(root, path9));
     }
   };
   await walk(root, 1);
@@ -78968,7 +78467,7 @@ function encodeExamples(tok, examples, labels, maxLength) {
 
 // src/tokenizer/token-cache.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync4, writeFileSync as writeFileSync6 } from "node:fs";
+import { readFileSync as readFileSync5, writeFileSync as writeFileSync6 } from "node:fs";
 import { join as join18 } from "node:path";
 var MAGIC = "TCLFTOK1";
 function tokenCacheKey(parts) {
@@ -78995,7 +78494,7 @@ function saveEncoded(dir, key, ds2) {
 function loadEncoded(dir, key) {
   let buf;
   try {
-    buf = readFileSync4(pathFor(dir, key));
+    buf = readFileSync5(pathFor(dir, key));
   } catch {
     return void 0;
   }
@@ -79039,7 +78538,7 @@ var bytes = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 // src/train/load-data.ts
 var SPLITS = ["train", "valid", "test"];
-async function locateSplits(flags, log) {
+async function locateSplits(flags, log, signal) {
   let root = process.cwd();
   let datastore;
   let single;
@@ -79053,7 +78552,9 @@ async function locateSplits(flags, log) {
         cacheDir: flags.cache_dir,
         log,
         // `auto` is decided by the caller (the action: schedule events); here it means no.
-        refresh: flags.datastore_refresh === "always"
+        refresh: flags.datastore_refresh === "always",
+        downloadTimeoutMs: flags.download_timeout * 1e3,
+        signal
       });
       log.info(
         `datastore ${ds3.name}@${ds3.version} at ${ds3.root}${ds3.fromCache && !ds3.refresh?.downloaded ? " (from cache, no download)" : ""}`
@@ -79159,31 +78660,32 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
 async function prepareRun(flags, opts) {
   const { log } = opts;
   const startedAt = /* @__PURE__ */ new Date();
+  checkOutputDir(flags.output_dir);
   const device = await prepareDevice({
     device: flags.device,
     gpus: flags.gpus,
     allowCpuFallback: flags.allow_cpu_fallback,
     log
   });
-  const outputDir = resolve6(flags.output_dir);
+  const outputDir = resolve7(flags.output_dir);
   const checkpointRoot = join19(outputDir, "checkpoints");
   mkdirSync6(checkpointRoot, { recursive: true });
-  const resumeDir = flags.resume_from ? resolve6(flags.resume_from) : void 0;
+  const resumeDir = flags.resume_from ? resolve7(flags.resume_from) : void 0;
   const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
   const modelSource = resumeDir ?? flags.model_name_or_path;
-  const cacheDir2 = flags.cache_dir ?? opts.defaultCacheDir ?? join19(outputDir, ".cache");
-  const splitFiles = await locateSplits(flags, log);
+  const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join19(outputDir, ".cache");
+  const splitFiles = await locateSplits(flags, log, opts.signal);
   const { files, tokenizer } = await log.group("Model", async () => {
     const files2 = await resolveModel(modelSource, {
       hubUrl: flags.hub_url,
-      cacheDir: join19(cacheDir2, "models"),
+      cacheDir: join19(cacheDir, "models"),
       requireTokenizer: !splitFiles.pretokenized
     });
     log.info(`model ${modelSource} (${files2.source}) at ${files2.dir}`);
     const tokenizer2 = files2.tokenizerJson || files2.vocabTxt ? await loadTokenizer(files2.dir) : void 0;
     return { files: files2, tokenizer: tokenizer2 };
   });
-  const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join19(cacheDir2, "tokens"));
+  const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join19(cacheDir, "tokens"));
   const labels = data.labelMap.labels;
   if (labels.length < 2) {
     throw new Error(
@@ -79194,7 +78696,7 @@ async function prepareRun(flags, opts) {
   const loaded = await loadModel({
     modelNameOrPath: modelSource,
     labels,
-    cacheDir: cacheDir2,
+    cacheDir,
     files,
     seed: flags.seed,
     dropout: flags.dropout
@@ -79269,24 +78771,35 @@ async function runTraining(flags, opts) {
   }
 }
 function recordFlags(flags) {
-  return { ...flags, github_token: void 0 };
+  return redactFlags(flags);
 }
 
 // src/cli/args.ts
+var COMMANDS = ["train", "demo"];
 function parseArgv(argv) {
   const specs = flagsFor("cli");
   const raw = {};
   let command;
+  let helpTopic;
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") {
       help = true;
       continue;
     }
+    if (arg === "--version" || arg === "-V") {
+      version = true;
+      continue;
+    }
     if (!arg.startsWith("--")) {
       if (command === void 0) {
         command = arg;
+        continue;
+      }
+      if (command === "help" && helpTopic === void 0) {
+        helpTopic = arg;
         continue;
       }
       throw new FlagError(arg, `unexpected argument '${arg}'; flags look like --name value (see textclf train --help)`);
@@ -79300,13 +78813,15 @@ function parseArgv(argv) {
         `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`
       );
     let value;
+    const next = argv[i + 1];
+    const missing = next === void 0 || /^--[A-Za-z]/.test(next);
     if (eq >= 0) value = arg.slice(eq + 1);
-    else if (spec.type === "bool" && (i + 1 >= argv.length || argv[i + 1].startsWith("--"))) value = "true";
-    else if (i + 1 < argv.length) value = argv[++i];
-    else throw new FlagError(name, `--${name} needs a value: ${describeAllowed(spec)}`);
+    else if (spec.type === "bool" && missing) value = "true";
+    else if (!missing) value = argv[++i];
+    else throw new FlagError(name, `missing value for --${name}: expected ${describeAllowed(spec)}`);
     raw[name] = value;
   }
-  return { command, raw, help };
+  return { command, raw, help, version, helpTopic };
 }
 function suggest(name, specs) {
   const close = specs.filter((s) => s.name.includes(name) || name.includes(s.name) || editDistance(s.name, name) <= 2);
@@ -79322,13 +78837,27 @@ function editDistance(a, b) {
   }
   return d[a.length][b.length];
 }
-function helpText() {
+var USAGE = {
+  train: ["Usage: textclf train [flags]     fine-tune a BERT text classifier"],
+  demo: [
+    "Usage: textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
+    "",
+    "The demo writes its dataset and model into --output_dir (default demo-output) and sets the",
+    "training flags of its recipe; any flag below overrides the recipe."
+  ]
+};
+function helpText(command) {
   const groups = /* @__PURE__ */ new Map();
   for (const s of flagsFor("cli")) groups.set(s.group, [...groups.get(s.group) ?? [], s]);
   const lines = [
-    "Usage: textclf train [flags]     fine-tune a BERT text classifier",
-    "       textclf demo              train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
-    "       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)",
+    ...command && USAGE[command] ? USAGE[command] : [
+      "Usage: textclf train [flags]     fine-tune a BERT text classifier",
+      "       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
+      "       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)",
+      "       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why",
+      "       textclf help [command]    this text, or the help of one command",
+      "       textclf --version         the version of textclf"
+    ],
     ""
   ];
   for (const [group, specs] of groups) {
@@ -79450,7 +78979,7 @@ ${DOCTOR_USAGE}
 }
 
 // src/demo/prepare.ts
-import { join as join20, resolve as resolve7 } from "node:path";
+import { join as join20, resolve as resolve8 } from "node:path";
 
 // src/demo/words.ts
 var POSITIVE_ADJ = [
@@ -79636,7 +79165,7 @@ function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
 
 // src/demo/write.ts
 import { promises as fs8 } from "node:fs";
-import path11 from "node:path";
+import path8 from "node:path";
 function toCsv(rows) {
   return ["review,sentiment", ...rows.map((r) => `${csvField(r.review)},${csvField(r.sentiment)}`)].join("\n") + "\n";
 }
@@ -79644,18 +79173,18 @@ async function writeDemoDataset(dir, seed = 42, sizes = DEMO_SIZES) {
   await fs8.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
   const files = {
-    train: path11.join(dir, "train.csv"),
-    valid: path11.join(dir, "valid.csv"),
-    test: path11.join(dir, "test.csv")
+    train: path8.join(dir, "train.csv"),
+    valid: path8.join(dir, "valid.csv"),
+    test: path8.join(dir, "test.csv")
   };
   for (const k of ["train", "valid", "test"]) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
 async function writeDemoTokenizer(dir) {
   await fs8.mkdir(dir, { recursive: true });
-  writeFileAtomic(path11.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
-  writeJsonAtomic(path11.join(dir, "tokenizer.json"), demoTokenizerJson());
-  writeJsonAtomic(path11.join(dir, "tokenizer_config.json"), {
+  writeFileAtomic(path8.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
+  writeJsonAtomic(path8.join(dir, "tokenizer.json"), demoTokenizerJson());
+  writeJsonAtomic(path8.join(dir, "tokenizer_config.json"), {
     tokenizer_class: "BertTokenizer",
     do_lower_case: true,
     model_max_length: DEMO_MAX_LENGTH,
@@ -79705,7 +79234,7 @@ var DEMO_CLI_FLAGS = {
   output_dir: "demo-output"
 };
 async function prepareDemo(outputDir, seed) {
-  const root = resolve7(outputDir);
+  const root = resolve8(outputDir);
   const dataDir = join20(root, "data");
   const modelDir = join20(root, "tiny-bert");
   await writeDemoDataset(dataDir, seed);
@@ -79726,17 +79255,33 @@ async function prepareDemo(outputDir, seed) {
 // src/cli/main.ts
 import { homedir as homedir2 } from "node:os";
 import { join as join21 } from "node:path";
+var isCommand = (c) => COMMANDS.includes(c ?? "");
 async function main(argv) {
   const log = lineLogger();
+  const controller = new AbortController();
   try {
     if (argv[0] === "doctor") return await doctorCommand(argv.slice(1));
     const args = parseArgv(argv);
-    if (args.help || !args.command || args.command === "help") {
-      process.stdout.write(helpText() + "\n");
+    if (args.version || args.command === "version") {
+      process.stdout.write(`textclf ${packageVersion()}
+`);
+      return 0;
+    }
+    if (args.command === "help") {
+      if (args.helpTopic !== void 0 && !isCommand(args.helpTopic))
+        throw new FlagError(
+          args.helpTopic,
+          `unknown command '${args.helpTopic}'; use 'textclf help train' or 'textclf help demo'`
+        );
+      process.stdout.write(helpText(args.helpTopic) + "\n");
+      return 0;
+    }
+    if (args.help || !args.command) {
+      process.stdout.write(helpText(isCommand(args.command) ? args.command : void 0) + "\n");
       return args.help ? 0 : 1;
     }
     if (args.command === "demo-data") return await demoData(args.raw);
-    if (args.command !== "train" && args.command !== "demo") {
+    if (!isCommand(args.command)) {
       throw new FlagError(
         args.command,
         `unknown command '${args.command}'; use 'textclf train', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`
@@ -79745,10 +79290,11 @@ async function main(argv) {
     let raw = args.raw;
     if (args.command === "demo") {
       const merged = { ...DEMO_CLI_FLAGS, ...raw };
+      checkOutputDir(merged.output_dir);
       raw = { ...merged, ...await prepareDemo(merged.output_dir, Number(merged.seed ?? 42)) };
     }
     const flags = parseFlags(raw, "cli");
-    const controller = new AbortController();
+    checkOutputDir(String(flags.output_dir));
     const stop = (sig) => {
       if (controller.signal.aborted) process.exit(130);
       log.warning(`${sig}: stopping after the current step and saving a checkpoint (press again to quit at once)`);
@@ -79756,8 +79302,8 @@ async function main(argv) {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
-    const cacheDir2 = process.env.XDG_CACHE_HOME ? join21(process.env.XDG_CACHE_HOME, "textclf") : join21(homedir2(), ".cache", "textclf");
-    const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir2 });
+    const cacheDir = process.env.XDG_CACHE_HOME ? join21(process.env.XDG_CACHE_HOME, "textclf") : join21(homedir2(), ".cache", "textclf");
+    const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir });
     const t = r.metrics.test;
     process.stdout.write(
       [
@@ -79772,6 +79318,10 @@ async function main(argv) {
     return r.metrics.run.cancelled ? 130 : 0;
   } catch (e) {
     const err = e;
+    if (err instanceof CancelledError || controller.signal.aborted) {
+      log.error(err.message);
+      return 130;
+    }
     log.error(err.message);
     if (process.env.TEXTCLF_DEBUG) process.stderr.write(`${err.stack}
 `);

@@ -24009,6 +24009,16 @@ var FLAGS = [
     help: "Check a cached URL datastore for changes (ETag/Last-Modified, else sha256 of a fresh download) before training: auto = on schedule events in the action, never on the CLI"
   }),
   f({
+    name: "download_timeout",
+    type: "int",
+    default: 30,
+    min: 0,
+    max: 86400,
+    group: "data",
+    scope: noChat,
+    help: "Seconds a datastore download may go without receiving data (connecting, waiting for the answer, or a pause mid-file) before it fails; 0 = no limit"
+  }),
+  f({
     name: "cache_dir",
     type: "string",
     default: void 0,

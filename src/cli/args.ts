@@ -2,10 +2,15 @@
 import { FlagError, describeAllowed } from '../config/parse.js';
 import { type FlagSpec, flagsFor } from '../config/schema.js';
 
+export const COMMANDS = ['train', 'demo'] as const;
+
 export interface ParsedArgs {
   command: string | undefined;
   raw: Record<string, string>;
   help: boolean;
+  version: boolean;
+  /** `textclf help train`: the command asked about. */
+  helpTopic?: string;
 }
 
 /** Accepts `--name value`, `--name=value`, and a bare `--bool_flag` (= true), as train.py's argparse does. */
@@ -13,16 +18,26 @@ export function parseArgv(argv: string[]): ParsedArgs {
   const specs = flagsFor('cli');
   const raw: Record<string, string> = {};
   let command: string | undefined;
+  let helpTopic: string | undefined;
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       help = true;
       continue;
     }
+    if (arg === '--version' || arg === '-V') {
+      version = true;
+      continue;
+    }
     if (!arg.startsWith('--')) {
       if (command === undefined) {
         command = arg;
+        continue;
+      }
+      if (command === 'help' && helpTopic === undefined) {
+        helpTopic = arg;
         continue;
       }
       throw new FlagError(arg, `unexpected argument '${arg}'; flags look like --name value (see textclf train --help)`);
@@ -36,13 +51,16 @@ export function parseArgv(argv: string[]): ParsedArgs {
         `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`,
       );
     let value: string;
+    const next = argv[i + 1];
+    // The next word is the value unless it is another flag (`--max_epochs --batch_size 4`).
+    const missing = next === undefined || /^--[A-Za-z]/.test(next);
     if (eq >= 0) value = arg.slice(eq + 1);
-    else if (spec.type === 'bool' && (i + 1 >= argv.length || argv[i + 1].startsWith('--'))) value = 'true';
-    else if (i + 1 < argv.length) value = argv[++i];
-    else throw new FlagError(name, `--${name} needs a value: ${describeAllowed(spec)}`);
+    else if (spec.type === 'bool' && missing) value = 'true';
+    else if (!missing) value = argv[++i];
+    else throw new FlagError(name, `missing value for --${name}: expected ${describeAllowed(spec)}`);
     raw[name] = value;
   }
-  return { command, raw, help };
+  return { command, raw, help, version, helpTopic };
 }
 
 function suggest(name: string, specs: FlagSpec[]): string {
@@ -61,13 +79,31 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-export function helpText(): string {
+const USAGE: Record<string, string[]> = {
+  train: ['Usage: textclf train [flags]     fine-tune a BERT text classifier'],
+  demo: [
+    'Usage: textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
+    '',
+    'The demo writes its dataset and model into --output_dir (default demo-output) and sets the',
+    'training flags of its recipe; any flag below overrides the recipe.',
+  ],
+};
+
+/** Usage and every flag; for one command (`train`, `demo`) or both. */
+export function helpText(command?: string): string {
   const groups = new Map<string, FlagSpec[]>();
   for (const s of flagsFor('cli')) groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
   const lines = [
-    'Usage: textclf train [flags]     fine-tune a BERT text classifier',
-    '       textclf demo              train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
-    '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
+    ...(command && USAGE[command]
+      ? USAGE[command]
+      : [
+          'Usage: textclf train [flags]     fine-tune a BERT text classifier',
+          '       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
+          '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
+          '       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why',
+          '       textclf help [command]    this text, or the help of one command',
+          '       textclf --version         the version of textclf',
+        ]),
     '',
   ];
   for (const [group, specs] of groups) {

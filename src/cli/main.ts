@@ -1,24 +1,44 @@
 // The `textclf` command: parse flags from the one schema, run, print where the results are.
 import { FlagError, parseFlags } from '../config/parse.js';
 import { lineLogger } from '../util/logger.js';
+import { CancelledError } from '../util/cancel.js';
+import { checkOutputDir } from '../util/output-dir.js';
+import { packageVersion } from '../util/package-version.js';
 import { runTraining } from '../train/run.js';
-import { helpText, parseArgv } from './args.js';
+import { COMMANDS, helpText, parseArgv } from './args.js';
 import { doctorCommand } from './doctor.js';
 import { DEMO_CLI_FLAGS, prepareDemo } from '../demo/prepare.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
+const isCommand = (c: string | undefined): c is (typeof COMMANDS)[number] =>
+  (COMMANDS as readonly string[]).includes(c ?? '');
+
 export async function main(argv: string[]): Promise<number> {
   const log = lineLogger();
+  const controller = new AbortController();
   try {
     if (argv[0] === 'doctor') return await doctorCommand(argv.slice(1));
     const args = parseArgv(argv);
-    if (args.help || !args.command || args.command === 'help') {
-      process.stdout.write(helpText() + '\n');
-      return args.help ? 0 : 1; // asked for help: 0; no command (or bare `help`): usage error
+    if (args.version || args.command === 'version') {
+      process.stdout.write(`textclf ${packageVersion()}\n`);
+      return 0;
+    }
+    if (args.command === 'help') {
+      if (args.helpTopic !== undefined && !isCommand(args.helpTopic))
+        throw new FlagError(
+          args.helpTopic,
+          `unknown command '${args.helpTopic}'; use 'textclf help train' or 'textclf help demo'`,
+        );
+      process.stdout.write(helpText(args.helpTopic) + '\n');
+      return 0;
+    }
+    if (args.help || !args.command) {
+      process.stdout.write(helpText(isCommand(args.command) ? args.command : undefined) + '\n');
+      return args.help ? 0 : 1; // asked for help: 0; no command: usage error
     }
     if (args.command === 'demo-data') return await demoData(args.raw);
-    if (args.command !== 'train' && args.command !== 'demo') {
+    if (!isCommand(args.command)) {
       throw new FlagError(
         args.command,
         `unknown command '${args.command}'; use 'textclf train', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`,
@@ -27,10 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     let raw = args.raw;
     if (args.command === 'demo') {
       const merged: Record<string, string> = { ...DEMO_CLI_FLAGS, ...raw };
+      checkOutputDir(merged.output_dir);
       raw = { ...merged, ...(await prepareDemo(merged.output_dir, Number(merged.seed ?? 42))) };
     }
     const flags = parseFlags(raw, 'cli');
-    const controller = new AbortController();
+    checkOutputDir(String(flags.output_dir));
     const stop = (sig: string) => {
       if (controller.signal.aborted) process.exit(130);
       log.warning(`${sig}: stopping after the current step and saving a checkpoint (press again to quit at once)`);
@@ -58,6 +79,10 @@ export async function main(argv: string[]): Promise<number> {
     return r.metrics.run.cancelled ? 130 : 0;
   } catch (e) {
     const err = e as Error;
+    if (err instanceof CancelledError || controller.signal.aborted) {
+      log.error(err.message);
+      return 130;
+    }
     log.error(err.message);
     if (process.env.TEXTCLF_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;

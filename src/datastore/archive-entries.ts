@@ -1,6 +1,6 @@
 // Lists an archive's entries without extracting anything, so entries that would land outside
 // the target directory (zip-slip: `../`, absolute paths) or links (symlinks and hard links can
-// point anywhere) are refused before unzip/tar run. Corrupt archives fail here too, with the
+// point anywhere) are refused before extraction (extract.ts) starts. Corrupt archives fail here too, with the
 // parser's reason. Each entry carries the size it claims (zip: central directory; tar: header)
 // for the expansion check (extract-budget.ts).
 import { createReadStream } from 'node:fs';
@@ -21,6 +21,30 @@ const S_IFLNK = 0o120000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 
+/** A zip entry's name (UTF-8 when flagged, else CP437, of which ASCII is a subset) and kind. */
+export function zipEntryInfo(e: yauzl.Entry): { name: string; kind: EntryKind } {
+  const raw = e.fileName as unknown as Buffer;
+  // General purpose bit 11: UTF-8 names.
+  const name = raw.toString((e.generalPurposeBitFlag & 0x800) !== 0 ? 'utf8' : 'latin1');
+  const mode = (e.externalFileAttributes >>> 16) & S_IFMT;
+  const madeByUnix = e.versionMadeBy >> 8 === 3;
+  let kind: EntryKind = name.endsWith('/') ? 'dir' : 'file';
+  if (madeByUnix && mode !== 0) {
+    if (mode === S_IFLNK) kind = 'symlink';
+    else if (mode === S_IFDIR) kind = 'dir';
+    else if (mode !== S_IFREG) kind = 'other';
+  }
+  return { name, kind };
+}
+
+export function tarEntryKind(type: string | null | undefined): EntryKind {
+  if (type === 'file' || type === 'contiguous-file') return 'file';
+  if (type === 'directory') return 'dir';
+  if (type === 'symlink') return 'symlink';
+  if (type === 'link') return 'hardlink';
+  return 'other';
+}
+
 export async function listZipEntries(file: string): Promise<ArchiveEntry[]> {
   // yauzl's own name checks (absolute, `..`) surface as errors: keep them unchecked here and
   // apply ours, so every archive type gets the same message.
@@ -29,17 +53,7 @@ export async function listZipEntries(file: string): Promise<ArchiveEntry[]> {
   try {
     await new Promise<void>((resolve, reject) => {
       zip.on('entry', (e: yauzl.Entry) => {
-        const raw = e.fileName as unknown as Buffer;
-        // General purpose bit 11: UTF-8 names; otherwise CP437, of which ASCII is a subset.
-        const name = raw.toString((e.generalPurposeBitFlag & 0x800) !== 0 ? 'utf8' : 'latin1');
-        const mode = (e.externalFileAttributes >>> 16) & S_IFMT;
-        const madeByUnix = e.versionMadeBy >> 8 === 3;
-        let kind: EntryKind = name.endsWith('/') ? 'dir' : 'file';
-        if (madeByUnix && mode !== 0) {
-          if (mode === S_IFLNK) kind = 'symlink';
-          else if (mode === S_IFDIR) kind = 'dir';
-          else if (mode !== S_IFREG) kind = 'other';
-        }
+        const { name, kind } = zipEntryInfo(e);
         entries.push({ name, kind, size: e.uncompressedSize });
         zip.readEntry();
       });
@@ -57,16 +71,7 @@ export async function listTarEntries(file: string, gzip: boolean): Promise<Archi
   const entries: ArchiveEntry[] = [];
   const extract = tarStream.extract();
   extract.on('entry', (header, stream, next) => {
-    const kind: EntryKind =
-      header.type === 'file' || header.type === 'contiguous-file'
-        ? 'file'
-        : header.type === 'directory'
-          ? 'dir'
-          : header.type === 'symlink'
-            ? 'symlink'
-            : header.type === 'link'
-              ? 'hardlink'
-              : 'other';
+    const kind = tarEntryKind(header.type);
     entries.push({ name: header.name, kind, size: header.size ?? 0 });
     stream.on('end', next);
     stream.resume();

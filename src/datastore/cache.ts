@@ -1,10 +1,10 @@
-// Where datastores are cached and how we drive @actions/tool-cache. The library reads
-// RUNNER_TOOL_CACHE / RUNNER_TEMP from process.env at call time (not at import), and its retry
-// backoff from two globals; `withToolCache` sets all of them for one call and restores them, so
-// the CLI and tests can point it anywhere. Entries are trusted only with their `.complete`
-// marker, which the library writes after the copy: a crash mid-copy leaves nothing `find` accepts.
+// Where datastores are cached, in @actions/tool-cache's layout (<root>/<name>/<version>/any plus an
+// `any.complete` marker), found with the library's `find`. The library reads RUNNER_TOOL_CACHE /
+// RUNNER_TEMP from process.env at call time (not at import); `withToolCache` sets them for one
+// call and restores them, so the CLI and tests can point it anywhere. Entries are trusted only
+// with their marker, written after the tree is in place: a crash leaves nothing `find` accepts.
 import { existsSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tc from '@actions/tool-cache';
@@ -26,29 +26,11 @@ export function datastoreCacheRoot(cacheDir?: string, env: NodeJS.ProcessEnv = p
   return join(base, 'textclf', 'datastores');
 }
 
-const RETRY_MIN = 'TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS';
-const RETRY_MAX = 'TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS';
-
 /** Runs `fn` with the tool cache rooted at `root` (temp files in `temp`). Not re-entrant across roots. */
-export async function withToolCache<T>(
-  root: string,
-  temp: string,
-  retry: RetryBackoff | undefined,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const g = globalThis as Record<string, unknown>;
-  const saved = {
-    cache: process.env.RUNNER_TOOL_CACHE,
-    temp: process.env.RUNNER_TEMP,
-    min: g[RETRY_MIN],
-    max: g[RETRY_MAX],
-  };
+export async function withToolCache<T>(root: string, temp: string, fn: () => Promise<T>): Promise<T> {
+  const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
   process.env.RUNNER_TOOL_CACHE = root;
   process.env.RUNNER_TEMP = temp;
-  if (retry) {
-    g[RETRY_MIN] = retry.minSeconds;
-    g[RETRY_MAX] = retry.maxSeconds;
-  }
   const restoreStdout = process.env.GITHUB_ACTIONS === 'true' ? () => {} : dropDebugCommands();
   try {
     return await fn();
@@ -56,17 +38,10 @@ export async function withToolCache<T>(
     restoreStdout();
     restoreEnv('RUNNER_TOOL_CACHE', saved.cache);
     restoreEnv('RUNNER_TEMP', saved.temp);
-    g[RETRY_MIN] = saved.min;
-    g[RETRY_MAX] = saved.max;
-    if (saved.min === undefined) delete g[RETRY_MIN];
-    if (saved.max === undefined) delete g[RETRY_MAX];
   }
 }
 
-/**
- * Outside a runner, the toolkit's `::debug::` workflow commands are noise on stdout, and they
- * carry the full download URL (credentials, presigned query). Drops them until restored.
- */
+/** Outside a runner, the toolkit's `::debug::` workflow commands are noise on stdout: drops them until restored. */
 function dropDebugCommands(): () => void {
   const original = process.stdout.write;
   const filtered = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
@@ -95,7 +70,7 @@ export interface CachedEntry {
 
 /** A completed entry for name@version, or with no version the most recently cached one. */
 export async function findCached(root: string, name: string, version?: string): Promise<CachedEntry | undefined> {
-  return withToolCache(root, root, undefined, async () => {
+  return withToolCache(root, root, async () => {
     if (version) {
       const path = tc.find(name, version, DATASTORE_ARCH);
       return path ? { path, version } : undefined;
@@ -112,18 +87,24 @@ export async function findCached(root: string, name: string, version?: string): 
 export async function listCached(root: string): Promise<string[]> {
   if (!existsSync(root)) return [];
   const names = (await readdir(root)).filter((n) => !n.startsWith('.'));
-  return withToolCache(root, root, undefined, async () =>
+  return withToolCache(root, root, async () =>
     names.flatMap((n) => tc.findAllVersions(n, DATASTORE_ARCH).map((v) => `${n}@${displayVersion(v)}`)).sort(),
   );
 }
 
-/** Copies a finished staging folder into the cache; the `.complete` marker is written last. */
-export async function storeInCache(
-  root: string,
-  staging: string,
-  dir: string,
-  name: string,
-  version: string,
-): Promise<string> {
-  return withToolCache(root, staging, undefined, () => tc.cacheDir(dir, name, version, DATASTORE_ARCH));
+/**
+ * Moves a finished tree (in a staging folder on the same filesystem) into the cache as
+ * name@version, then writes the `.complete` marker. The caller holds the entry's lock
+ * (entry-lock.ts), so nobody else writes there; a leftover of a crashed process is replaced.
+ */
+export async function storeInCache(root: string, tree: string, name: string, version: string): Promise<string> {
+  const dir = join(root, name, version);
+  const path = join(dir, DATASTORE_ARCH);
+  const marker = `${path}.complete`;
+  await rm(marker, { force: true });
+  await rm(path, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await rename(tree, path);
+  await writeFile(marker, '');
+  return path;
 }

@@ -1,7 +1,7 @@
 // How much an archive may expand to: refused before extraction when the sizes its entries list
 // do not fit the cache's filesystem (a zip bomb, or simply too big a datastore), or exceed an
-// explicit limit; and refused after extraction when the tree outgrew what the headers listed
-// (unzip trusts the data, not the central directory, so a lying header is only caught there).
+// explicit limit. While extracting, no entry may yield more than it lists (extract.ts); the
+// finished tree is checked against the listing once more.
 import { statfs } from 'node:fs/promises';
 import { DatastoreError } from './errors.js';
 
@@ -50,8 +50,8 @@ export function formatBytes(n: number): string {
 
 /**
  * Refuses an archive whose listed entries expand to `total` bytes when that exceeds the explicit
- * limit, or when twice that (the staging tree plus its copy into the cache) does not fit the
- * cache filesystem's free space minus FREE_SPACE_MARGIN.
+ * limit, or does not fit the cache filesystem's free space minus FREE_SPACE_MARGIN (the tree is
+ * extracted next to the cache and then moved into it, not copied).
  */
 export async function checkExpandedSize(total: number, limits: ExtractLimits, source: string): Promise<void> {
   const st = await statfs(limits.cacheRoot);
@@ -66,7 +66,7 @@ export async function checkExpandedSize(total: number, limits: ExtractLimits, so
         'or use a smaller archive.',
     );
   }
-  const needed = 2 * total;
+  const needed = total;
   if (needed > free - FREE_SPACE_MARGIN) {
     throw new DatastoreError(
       source,

@@ -1,16 +1,43 @@
-// Extracts an archive with the tool cache's extractors (unzip / tar, run without a shell), after
-// refusing unsafe entries and archives too big for the cache's disk (extract-budget.ts), then
-// re-checks the extracted tree: nothing but folders and regular files may come out, and no more
-// bytes than the entries listed, whatever the extractor did.
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as tc from '@actions/tool-cache';
-import { listTarEntries, listZipEntries, unsafeEntryReason, type ArchiveEntry } from './archive-entries.js';
+// Extracts an archive in-process (yauzl for zip, tar-stream + zlib for tar/tar.gz: the libraries
+// that list it), so no `unzip` or `tar` needs to be installed. First the listing is checked: unsafe
+// entries (zip-slip, absolute paths, links, devices) and archives too big for the cache's disk
+// (extract-budget.ts) are refused before anything is written. Then only folders and regular files
+// are written, each inside `dest`, and no entry may yield more bytes than it lists (a lying
+// header is caught as it happens); the finished tree is checked once more.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import yauzl from 'yauzl';
+import {
+  listTarEntries,
+  listZipEntries,
+  tarEntryKind,
+  unsafeEntryReason,
+  zipEntryInfo,
+  type ArchiveEntry,
+} from './archive-entries.js';
 import { DatastoreError } from './errors.js';
-import { checkExpandedSize, checkExtractedSize, type ExtractLimits } from './extract-budget.js';
+import { checkExpandedSize, checkExtractedSize, formatBytes, type ExtractLimits } from './extract-budget.js';
 import type { ArchiveFormat } from './format.js';
 
 const REBUILD = 'rebuild the archive with relative paths (one top folder is fine), plain files and no links';
+
+/** An entry produced more bytes than its header lists. */
+class LyingHeaderError extends Error {
+  constructor(
+    readonly entry: string,
+    readonly listed: number,
+  ) {
+    super(`entry '${entry}' holds more than the ${listed} bytes it lists`);
+  }
+}
+
+/** Something the listing did not show turned up while extracting (the two parses disagree). */
+class UnexpectedEntryError extends Error {}
 
 export async function extractArchive(
   file: string,
@@ -46,16 +73,122 @@ export async function extractArchive(
   const listed = entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
   await checkExpandedSize(listed, limits, source);
   try {
-    if (format === 'zip') await tc.extractZip(file, dest);
-    else await tc.extractTar(file, dest, format === 'tar.gz' ? 'xz' : 'x');
+    if (format === 'zip') await extractZip(file, dest);
+    else await extractTar(file, dest, format === 'tar.gz');
   } catch (err) {
+    if (err instanceof DatastoreError) throw err;
+    if (err instanceof LyingHeaderError) {
+      throw new DatastoreError(
+        source,
+        `Refusing ${source}: ${err.message} (${formatBytes(err.listed)}), so its headers lie (a zip bomb or a corrupt archive). ` +
+          'Fix: re-create the archive with a standard zip/tar tool.',
+      );
+    }
+    if (err instanceof UnexpectedEntryError)
+      throw new DatastoreError(source, `Refusing to extract ${source}: ${err.message}. Fix: ${REBUILD}.`);
     throw new DatastoreError(
       source,
       `Extracting ${source} failed (${(err as Error).message}). ` +
-        'The archive is probably corrupt: check the URL, or re-create the archive.',
+        'The archive is corrupt or uses a feature textclf does not read (encryption, an unusual compression method): ' +
+        'check the URL, or re-create the archive with a standard zip/tar tool.',
     );
   }
   checkExtractedSize(await plainTreeSize(dest, dest, source), listed, source);
+}
+
+/** `dest/name`, refusing (again: the listing was checked) anything that would land outside `dest`. */
+function target(dest: string, name: string, kind: string): string {
+  const why = unsafeEntryReason({ name, kind: 'file', size: 0 });
+  const path = resolve(dest, name.replace(/\/+$/, ''));
+  if (why || (path !== resolve(dest) && !path.startsWith(resolve(dest) + sep)))
+    throw new UnexpectedEntryError(`${kind} entry '${name}' ${why ?? 'escapes the target folder'}`);
+  return path;
+}
+
+/** Passes at most `listed` bytes; one more is a lying header. */
+function capped(name: string, listed: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      done(seen > listed ? new LyingHeaderError(name, listed) : null, chunk);
+    },
+  });
+}
+
+async function writeEntry(stream: Readable, path: string, name: string, listed: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  // 'wx': a name listed twice is refused rather than silently overwritten by the second copy.
+  await pipeline(stream, capped(name, listed), createWriteStream(path, { flags: 'wx', mode: 0o644 }));
+}
+
+async function extractZip(file: string, dest: string): Promise<void> {
+  // Sizes are checked by `capped` (with our message), not by yauzl.
+  const zip = await yauzl.openPromise(file, { decodeStrings: false, validateEntrySizes: false });
+  try {
+    await new Promise<void>((done, fail) => {
+      zip.on('error', fail);
+      zip.on('end', () => done());
+      zip.on('entry', (e: yauzl.Entry) => {
+        const { name, kind } = zipEntryInfo(e);
+        const next = async () => {
+          if (kind === 'dir') {
+            await mkdir(target(dest, name, kind), { recursive: true });
+            return;
+          }
+          if (kind !== 'file') throw new UnexpectedEntryError(`entry '${name}' is a ${kind}`);
+          if (e.isEncrypted()) throw new Error(`entry '${name}' is encrypted`);
+          const stream = await zip.openReadStreamPromise(e);
+          await writeEntry(stream, target(dest, name, kind), name, e.uncompressedSize);
+        };
+        next().then(() => zip.readEntry(), fail);
+      });
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+}
+
+async function extractTar(file: string, dest: string, gzip: boolean): Promise<void> {
+  const extract = tarStream.extract();
+  const source = createReadStream(file);
+  const streams: NodeJS.EventEmitter[] = [source, extract];
+  await new Promise<void>((done, fail) => {
+    extract.on('entry', (header, stream, next) => {
+      const kind = tarEntryKind(header.type);
+      const name = header.name;
+      const write = async () => {
+        if (kind === 'dir') {
+          await mkdir(target(dest, name, kind), { recursive: true });
+          stream.resume();
+          return;
+        }
+        if (kind !== 'file') throw new UnexpectedEntryError(`entry '${name}' is a ${kind}`);
+        await writeEntry(stream as unknown as Readable, target(dest, name, kind), name, header.size ?? 0);
+      };
+      write().then(
+        () => next(),
+        (err: Error) => {
+          stream.resume();
+          fail(err);
+        },
+      );
+    });
+    extract.on('finish', () => done());
+    // As in listTarEntries: every stream keeps its error handler until the end (no stream.pipeline).
+    if (gzip) {
+      const gunzip = createGunzip();
+      streams.push(gunzip);
+      source.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
+    } else {
+      source.pipe(extract as unknown as NodeJS.WritableStream);
+    }
+    for (const s of streams) s.on('error', fail);
+  }).finally(() => {
+    source.destroy();
+    extract.destroy();
+  });
 }
 
 /** Total size of the regular files under `dir`; anything else (links, devices) is refused. */

@@ -1,10 +1,13 @@
 // Fetch-or-reuse for one cache entry (name@version): a hit returns at once, with no network; a
-// miss obtains the raw file into a private staging folder, checks it (type, sha256, archive
-// entries), extracts it, and only then copies it into the cache, whose `.complete` marker comes
-// last. The staging folder is removed whatever happens, so a failure leaves the cache as it was.
+// miss takes the entry's lock (another process caching the same entry is waited for, and its
+// result reused), obtains the raw file into a private staging folder, checks it (type, sha256,
+// archive entries), extracts it, and only then moves it into the cache, whose `.complete` marker
+// comes last. The staging folder is removed whatever happens (a failure, a cancel), so the cache
+// is left as it was.
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { findCached, storeInCache, type RetryBackoff, withToolCache } from './cache.js';
+import { findCached, storeInCache } from './cache.js';
+import { withEntryLock, type LockTiming } from './entry-lock.js';
 import { checkSha256, sha256File } from './checksum.js';
 import { DatastoreError } from './errors.js';
 import { extractArchive } from './extract.js';
@@ -22,12 +25,15 @@ export interface FetchPlan {
   sha256?: string;
   log: DatastoreLogger;
   shown: string;
-  retry?: RetryBackoff;
   fileName: string;
   /** Explicit limit on an archive's expanded size (bytes); free disk space always limits it. */
   maxExtractBytes?: number;
   /** Puts the raw datastore file at `dest` (download or copy). */
   obtain: (dest: string) => Promise<void>;
+  /** Cancels waiting for another process's lock (the download watches it too, through `obtain`). */
+  signal?: AbortSignal;
+  /** Lock timing (tests shorten it). */
+  lockTiming?: LockTiming;
 }
 
 export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
@@ -38,7 +44,32 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
     p.log.info(`Datastore ${p.name}@${shownVersion} from the cache (${hit.path}); no download`);
     return fromCacheEntry(hit.path, p.name, shownVersion);
   }
-  return (await obtainAndStore(p, () => p.version, shownVersion)).resolved;
+  const firstCreated = await mkdir(p.root, { recursive: true });
+  let ok = false;
+  try {
+    const resolved = await withEntryLock(
+      p.root,
+      p.name,
+      p.version,
+      async () => {
+        // Another process may have cached it while we waited for the lock.
+        const meanwhile = await findCached(p.root, p.name, p.version);
+        if (meanwhile) {
+          if (p.sha256) await checkRecord(meanwhile.path, p.sha256, p.shown);
+          p.log.info(
+            `Datastore ${p.name}@${shownVersion} was cached by another process (${meanwhile.path}); no download`,
+          );
+          return fromCacheEntry(meanwhile.path, p.name, shownVersion);
+        }
+        return (await obtainAndStore(p, () => p.version, shownVersion, true)).resolved;
+      },
+      { log: p.log, signal: p.signal, timing: p.lockTiming },
+    );
+    ok = true;
+    return resolved;
+  } finally {
+    if (!ok && firstCreated) await removeEmptyChain(p.root, firstCreated);
+  }
 }
 
 export interface Stored {
@@ -50,15 +81,17 @@ export interface Stored {
 /**
  * Obtains the raw file, checks it and names its cache version from its sha256 (`versionFor`). An
  * entry of that version already in the cache is reused as is (same content: nothing extracted);
- * otherwise the checked tree is stored under it.
+ * otherwise the checked tree is stored under it, holding that entry's lock (`lockHeld`: the caller
+ * holds it already).
  */
 export async function obtainAndStore(
   p: Omit<FetchPlan, 'version'>,
   versionFor: (sha256: string) => string,
   knownVersion?: string,
+  lockHeld = false,
 ): Promise<Stored> {
   // Everything happens in a private staging folder next to the cache (same filesystem); only a
-  // fully checked tree is copied into the cache, and the staging folder goes in every case.
+  // fully checked tree is moved into the cache, and the staging folder goes in every case.
   const firstCreated = await mkdir(p.root, { recursive: true });
   await sweepStaleStaging(p.root);
   const staging = await mkdtemp(join(p.root, '.staging-'));
@@ -67,39 +100,44 @@ export async function obtainAndStore(
     const raw = join(staging, 'download', p.fileName);
     await mkdir(dirname(raw));
     p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ''}`);
-    await withToolCache(p.root, staging, p.retry, () => p.obtain(raw));
+    await p.obtain(raw);
     const format = await checkContent(raw, p.fileName, p.shown);
     const digest = await sha256File(raw);
     if (p.sha256) checkSha256(digest, p.sha256, p.shown);
     const version = versionFor(digest);
     const shownVersion = knownVersion ?? p.shownVersion ?? displayVersion(version);
     const label = `${p.name}@${shownVersion}`;
-    const existing = await findCached(p.root, p.name, version);
-    if (existing) {
-      ok = true;
-      p.log.info(`Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`);
-      return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
-    }
-    const tree = join(staging, 'tree');
-    await mkdir(tree);
-    let file: string | undefined;
-    if (isArchive(format)) {
-      await withToolCache(p.root, staging, p.retry, () =>
-        extractArchive(raw, format, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes }),
-      );
-    } else {
-      file = p.fileName;
-      await rename(raw, join(tree, file));
-    }
-    await writeRecord(tree, { source: p.shown, sha256: digest, format, file, cachedAt: new Date().toISOString() });
-    const path = await storeInCache(p.root, staging, tree, p.name, version);
-    p.log.info(`Cached datastore ${label} at ${path} (sha256 ${digest})`);
-    ok = true;
-    return {
-      resolved: { root: path, name: p.name, version: shownVersion, fromCache: false, file },
-      sha256: digest,
-      version,
+    const store = async (): Promise<Stored> => {
+      const existing = await findCached(p.root, p.name, version);
+      if (existing) {
+        p.log.info(
+          `Datastore ${label} is already cached with this content (sha256 ${digest}); reusing ${existing.path}`,
+        );
+        return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
+      }
+      const tree = join(staging, 'tree');
+      await mkdir(tree);
+      let file: string | undefined;
+      if (isArchive(format)) {
+        await extractArchive(raw, format, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes });
+      } else {
+        file = p.fileName;
+        await rename(raw, join(tree, file));
+      }
+      await writeRecord(tree, { source: p.shown, sha256: digest, format, file, cachedAt: new Date().toISOString() });
+      const path = await storeInCache(p.root, tree, p.name, version);
+      p.log.info(`Cached datastore ${label} at ${path} (sha256 ${digest})`);
+      return {
+        resolved: { root: path, name: p.name, version: shownVersion, fromCache: false, file },
+        sha256: digest,
+        version,
+      };
     };
+    const stored = lockHeld
+      ? await store()
+      : await withEntryLock(p.root, p.name, version, store, { log: p.log, signal: p.signal, timing: p.lockTiming });
+    ok = true;
+    return stored;
   } finally {
     await rm(staging, { recursive: true, force: true });
     if (!ok && firstCreated) await removeEmptyChain(p.root, firstCreated);

@@ -1,8 +1,9 @@
-// One HEAD request with conditional headers, through @actions/http-client like the download itself
-// (same proxy settings, same redirect handling). Any failure is "no answer": the caller then
-// downloads, and the download reports the real error with its retries.
+// One HEAD request with conditional headers, through the same HTTP layer as the download (proxy
+// settings, redirects, credentials, timeout, cancel). Any failure but a cancel is "no answer": the
+// caller then downloads, and the download reports the real error with its retries.
 import type { IncomingHttpHeaders } from 'node:http';
-import { HttpClient } from '@actions/http-client';
+import { CancelledError } from '../util/cancel.js';
+import { openUrl } from './http.js';
 
 export interface HeadAnswer {
   status: number;
@@ -13,15 +14,14 @@ export async function headRequest(
   url: string,
   headers: Record<string, string>,
   timeoutMs = 30_000,
+  signal?: AbortSignal,
 ): Promise<HeadAnswer | { error: string }> {
-  const client = new HttpClient('textclf-datastore', [], { allowRetries: false, socketTimeout: timeoutMs });
   try {
-    const res = await client.head(url, headers);
-    await res.readBody(); // drains the (empty) body so the socket is released
-    return { status: res.message.statusCode ?? 0, headers: res.message.headers };
+    const opened = await openUrl(url, { method: 'HEAD', headers, timeoutMs, signal, what: 'checking the datastore' });
+    opened.res.resume(); // drains the (empty) body so the socket is released
+    return { status: opened.res.statusCode ?? 0, headers: opened.res.headers };
   } catch (e) {
+    if (e instanceof CancelledError) throw e;
     return { error: (e as Error).message ?? String(e) };
-  } finally {
-    client.dispose();
   }
 }

@@ -21,21 +21,15 @@ import {
   type SourceStamp,
 } from './source-stamp.js';
 import { contentVersion, displayVersion, shortHash } from './version.js';
+import { redactText } from '../util/redact.js';
 
 export interface RefreshPlan extends Omit<FetchPlan, 'version' | 'shownVersion' | 'sha256'> {
   /** The full URL (may carry credentials: only `shown` is ever logged or stored). */
   url: string;
   /** Where runs without datastore_refresh cache this URL (a hash of it): an earlier copy to compare with. */
   urlVersion: string;
-}
-
-/** http-client errors may quote the request path (a presigned query) or the URL: keep secrets out of the log. */
-function withoutSecrets(message: string, url: string): string {
-  const u = new URL(url);
-  let m = message;
-  for (const secret of [u.search.slice(1), u.password, decodeURIComponent(u.password)])
-    if (secret) m = m.split(secret).join('…');
-  return m;
+  /** download_timeout for the HEAD request (ms; default 30 s). */
+  timeoutMs?: number;
 }
 
 const stampDir = (root: string, url: string) => join(root, '.sources', shortHash(url));
@@ -66,10 +60,10 @@ export async function lastCheckedCopy(root: string, name: string, url: string): 
 export async function refreshFromSource(p: RefreshPlan): Promise<ResolvedDatastore & { refresh: RefreshOutcome }> {
   const previous = await previousCopy(p);
   // Also without validators to send: the answer's ETag/Last-Modified go into the new stamp.
-  const head = await headRequest(p.url, conditionalHeaders(previous));
+  const head = await headRequest(p.url, conditionalHeaders(previous), p.timeoutMs, p.signal);
   const answer = 'error' in head ? undefined : head;
   if ('error' in head)
-    p.log.warning(`HEAD ${p.shown} failed (${withoutSecrets(head.error, p.url)}); downloading it to compare`);
+    p.log.warning(`HEAD ${p.shown} failed (${redactText(head.error, [p.url])}); downloading it to compare`);
   let reason: string;
   if (previous && hasValidators(previous)) {
     const d = decideRedownload(previous, answer);

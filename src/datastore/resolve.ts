@@ -32,8 +32,17 @@ export interface ResolveOptions {
   /** `cache_dir` (see datastoreCacheRoot for the default). */
   cacheDir?: string;
   log?: DatastoreLogger;
-  /** Backoff between download attempts (tool-cache default: 10-20 s). Tests shorten it. */
+  /** Backoff between download attempts (default: 10-20 s). Tests shorten it. */
   retry?: RetryBackoff;
+  /**
+   * `download_timeout` in ms: the longest silence allowed from a server (connecting, waiting for
+   * the answer, a pause in the body) before the download fails (default 30 s; 0 = no limit).
+   */
+  downloadTimeoutMs?: number;
+  /** The run's cancel signal: ends a download or a wait for another process's lock at once. */
+  signal?: AbortSignal;
+  /** How often a long download logs its progress (default 10 s). */
+  progressIntervalMs?: number;
   /**
    * `datastore_refresh`: check a cached URL datastore against its source (HEAD with the stored
    * ETag/Last-Modified, else download + sha256) instead of trusting the cache. Ignored when
@@ -104,9 +113,19 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
     fileName,
     log: req.log,
     shown: req.shown,
-    retry: req.opts.retry,
     maxExtractBytes: req.maxExtractBytes,
-    obtain: (dest: string) => downloadFile(url.href, dest, req.shown),
+    signal: req.opts.signal,
+    obtain: (dest: string) =>
+      downloadFile({
+        url: url.href,
+        dest,
+        shown: req.shown,
+        timeoutMs: req.opts.downloadTimeoutMs,
+        signal: req.opts.signal,
+        retry: req.opts.retry,
+        log: req.log,
+        progressIntervalMs: req.opts.progressIntervalMs,
+      }),
   };
   // datastore_version and datastore_sha256 pin the content: nothing to check.
   const pinned = Boolean(req.userVersion || req.sha256);
@@ -115,7 +134,12 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
       `datastore_refresh: ${req.shown} is pinned by ${req.userVersion ? 'datastore_version' : 'datastore_sha256'}; not checking the source`,
     );
   if (req.opts.refresh && !pinned)
-    return refreshFromSource({ ...common, url: url.href, urlVersion: defaultUrlVersion(url.href) });
+    return refreshFromSource({
+      ...common,
+      url: url.href,
+      urlVersion: defaultUrlVersion(url.href),
+      timeoutMs: req.opts.downloadTimeoutMs,
+    });
   // Without refresh: the copy the last refreshing run checked, else the one cached under the URL's hash.
   const checked = pinned ? undefined : await lastCheckedCopy(req.root, name, url.href);
   if (checked) {
@@ -166,6 +190,7 @@ async function resolveLocal(req: Request, path: string): Promise<ResolvedDatasto
     log: req.log,
     shown: req.shown,
     maxExtractBytes: req.maxExtractBytes,
+    signal: req.opts.signal,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
     obtain: (dest) => copyFile(path, dest),

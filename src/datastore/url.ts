@@ -1,17 +1,9 @@
-// URLs may carry secrets (user:password@, presigned query strings): only the redacted form is
-// ever logged or put in an error message.
+// URLs may carry secrets (user:password@, presigned query strings): only the redacted form
+// (src/util/redact.ts) is ever logged or put in an error message.
 import * as core from '@actions/core';
+import { urlSecrets } from '../util/redact.js';
 
-/** `https://host/path/file.zip` without credentials, query or fragment. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const hidden = u.search ? '?…' : '';
-    return `${u.protocol}//${u.host}${u.pathname}${hidden}`;
-  } catch {
-    return '<invalid URL>';
-  }
-}
+export { redactUrl } from '../util/redact.js';
 
 export function isHttpUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
@@ -28,12 +20,14 @@ export function urlBasename(url: string): string {
   }
 }
 
+/** Masks shorter than this would blank out ordinary words and numbers all over the log. */
+const MIN_MASK = 4;
+
 /**
- * On a runner the toolkit logs the full URL at debug level: register its secret parts (password,
- * presigned query) as masks first. Off the runner those lines are dropped (see withToolCache).
+ * On a runner, register the URL's secret parts (user, password, secret query values) as masks
+ * before anything may print them; off the runner there is nothing to register.
  */
 export function maskUrlSecrets(url: URL, env: NodeJS.ProcessEnv): void {
   if (env.GITHUB_ACTIONS !== 'true') return;
-  const parts = [url.password, url.search.slice(1), ...[...url.searchParams.values()].filter((v) => v.length >= 8)];
-  for (const part of parts) if (part) core.setSecret(part);
+  for (const part of urlSecrets(url.href)) if (part.length >= MIN_MASK) core.setSecret(part);
 }

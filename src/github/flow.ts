@@ -14,6 +14,7 @@ import {
   type ChatOpsDecision,
 } from './chatops/chatops.js';
 import { runUrl, type IssueCommentPayload, type Octokit, type RunContext } from './events.js';
+import { tokenLogin } from './identity.js';
 import type { GateFailure } from './pr/gates.js';
 import { compareWithBaseline, reportToPullRequest, type Comparison, type PrReportResult } from './pr/pr-report.js';
 import { reportGateFailure, resolveGateIssue } from './schedule.js';
@@ -48,6 +49,7 @@ export interface Deps {
   octokit: Octokit;
   token: string;
   ctx: RunContext;
+  /** The token's login; by default asked from GitHub (identity.ts). */
   selfLogin?: string;
   warn?: (m: string) => void;
 }
@@ -150,7 +152,7 @@ export async function afterTraining(
       trigger: before.trigger,
       pr: before.pr,
       sha: before.sha,
-      selfLogin: deps.selfLogin,
+      selfLogin: deps.selfLogin ?? (await tokenLogin(deps.octokit)),
       warn: deps.warn,
     },
     comparison,
@@ -179,6 +181,6 @@ async function checkComment(deps: Deps, inputs: GitHubInputs): Promise<ChatOpsDe
     return { kind: 'ignored', reason: `event ${deps.ctx.eventName} is not issue_comment` };
   return handleTrainComment(deps.octokit, deps.ctx.repo, deps.ctx.payload as IssueCommentPayload, {
     allowForks: inputs.allowForks,
-    selfLogin: deps.selfLogin,
+    selfLogin: deps.selfLogin ?? (await tokenLogin(deps.octokit)),
   });
 }

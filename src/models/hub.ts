@@ -151,18 +151,50 @@ function fileUrl(host: string, id: string, revision: string, file: string): stri
   return new URL(`${path}${path.endsWith('/') ? '' : '/'}${file}`, host).toString();
 }
 
-function headers(url: string): Record<string, string> {
-  // Like the library: a token only ever goes to huggingface.co itself.
+/** Hosts HF_TOKEN may go to: huggingface.co itself, and the host of HF_ENDPOINT (set next to HF_TOKEN, by whoever owns the token). */
+function tokenOrigin(url: URL): boolean {
+  const endpoint = process.env.HF_ENDPOINT;
+  let trusted: string | undefined;
+  try {
+    trusted = endpoint ? new URL(endpoint).origin : undefined;
+  } catch {
+    trusted = undefined;
+  }
+  return (
+    url.origin === trusted ||
+    (url.protocol === 'https:' && (url.hostname === 'huggingface.co' || url.hostname === 'hf.co'))
+  );
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * fetch for hub files. HF_TOKEN goes only to a trusted hub origin (tokenOrigin; never to a
+ * hub_url of another host), and never follows a redirect to another origin: huggingface.co sends
+ * big files to a CDN host with a signed URL, which needs no token and must not see one.
+ */
+async function hubFetch(url: string, extra: Record<string, string> = {}): Promise<Response> {
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
-  const host = new URL(url).hostname;
-  return token && (host === 'huggingface.co' || host === 'hf.co' || host.endsWith('.huggingface.co'))
-    ? { Authorization: `Bearer ${token}` }
-    : {};
+  const start = new URL(url);
+  let current = start;
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = { ...extra };
+    if (token && current.origin === start.origin && tokenOrigin(current)) headers.Authorization = `Bearer ${token}`;
+    const res = await fetch(current, { headers, redirect: 'manual' });
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || !location) return res;
+    await res.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location, current);
+    if (current.protocol === 'https:' && next.protocol !== 'https:')
+      throw new Error(`redirected from https to ${next.protocol.replace(':', '')}, which is refused`);
+    current = next;
+  }
 }
 
 async function probe(host: string, id: string, revision: string, file: string): Promise<boolean> {
   const url = fileUrl(host, id, revision, file);
-  const res = await fetch(url, { headers: { ...headers(url), Range: 'bytes=0-0' } }).catch(() => undefined);
+  const res = await hubFetch(url, { Range: 'bytes=0-0' }).catch(() => undefined);
   await res?.body?.cancel().catch(() => undefined);
   return !!res && res.status >= 200 && res.status < 300;
 }
@@ -182,7 +214,7 @@ async function fetchToCache(
   const url = fileUrl(host, id, revision, file);
   let res: Response;
   try {
-    res = await fetch(url, { headers: headers(url) });
+    res = await hubFetch(url);
   } catch (e) {
     throw new ModelError(
       id,

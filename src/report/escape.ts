@@ -6,7 +6,6 @@
 import { noMentions, safeUrl } from '../util/markdown-safe.js';
 
 const ENTITY: Record<string, string> = {
-  '&': '&amp;',
   '<': '&lt;',
   '>': '&gt;',
   '"': '&quot;',
@@ -15,12 +14,17 @@ const ENTITY: Record<string, string> = {
   '#': '&#35;',
 };
 
-/** Escapes text for inline markdown (table cells, headings, list items); newlines become spaces. */
+/**
+ * Escapes text for inline markdown (table cells, headings, list items); newlines become spaces.
+ * `&` is escaped only where it would start an entity (`&amp;`, `&#35;`): elsewhere it renders as
+ * itself, and a query string (`a=1&b=2`) stays byte for byte what the runner's log masking knows.
+ */
 export function md(text: unknown): string {
   return noMentions(
     String(text)
       .replace(/\r\n|\r|\n/g, ' ')
-      .replace(/[&<>"'|#]/g, (c) => ENTITY[c]!)
+      .replace(/&(?=#?[A-Za-z0-9]+;)/g, '&amp;')
+      .replace(/[<>"'|#]/g, (c) => ENTITY[c]!)
       .replace(/[\\`*_[\]~$]/g, (c) => '\\' + c),
   );
 }

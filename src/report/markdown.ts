@@ -2,8 +2,10 @@
 // summary (action). Only numbers and fixed words are emitted raw; every user string goes
 // through md()/mdLink().
 import type { EvalMetrics, MetricsFile } from '../metrics/types.js';
+import { accuracyChart, lossChart } from './charts.js';
 import { md, mdLink } from './escape.js';
 import { formatDuration } from '../util/duration.js';
+import { isSecretFlag } from '../util/redact.js';
 
 export interface ArtifactLink {
   name: string;
@@ -122,36 +124,10 @@ function epochTable(m: MetricsFile): string {
   return `### Epochs\n\n${table(['epoch', 'step', 'train loss', 'val loss', 'val accuracy', 'val F1', 'seconds'], rows)}`;
 }
 
-/** Mermaid xychart-beta: one chart for losses, one for validation accuracy. Numbers only. */
+/** Mermaid charts (charts.ts): losses, and validation accuracy when every epoch has it. */
 function curves(m: MetricsFile): string {
-  if (m.epochs.length === 0) return '';
-  const xs = m.epochs.map((e) => String(e.epoch)).join(', ');
-  const num = (x: number) => (Number.isFinite(x) ? String(+x.toPrecision(6)) : '0');
-  const train = m.epochs.map((e) => num(e.trainLoss));
-  const hasVal = m.epochs.every((e) => e.validation);
-  const valLoss = hasVal ? m.epochs.map((e) => num(e.validation!.loss)) : [];
-  const lossChart = [
-    '```mermaid',
-    'xychart-beta',
-    '  title "Loss per epoch (train, validation)"',
-    `  x-axis "epoch" [${xs}]`,
-    '  y-axis "loss"',
-    `  line [${train.join(', ')}]`,
-    ...(hasVal ? [`  line [${valLoss.join(', ')}]`] : []),
-    '```',
-  ].join('\n');
-  if (!hasVal) return `### Curves\n\n${lossChart}`;
-  const acc = m.epochs.map((e) => num(e.validation!.accuracy));
-  const accChart = [
-    '```mermaid',
-    'xychart-beta',
-    '  title "Validation accuracy per epoch"',
-    `  x-axis "epoch" [${xs}]`,
-    '  y-axis "accuracy" 0 --> 1',
-    `  line [${acc.join(', ')}]`,
-    '```',
-  ].join('\n');
-  return `### Curves\n\n${lossChart}\n\n${accChart}`;
+  const charts = [lossChart(m.epochs), accuracyChart(m.epochs)].filter((c): c is string => c !== undefined);
+  return charts.length ? `### Curves\n\n${charts.join('\n\n')}` : '';
 }
 
 function confusion(m: MetricsFile): string {
@@ -214,12 +190,9 @@ function artifactsSection(artifacts: ArtifactLink[] | undefined): string {
   return `### Artifacts\n\n${lines.join('\n')}`;
 }
 
-/** Flag names whose values never appear in a report. */
-const SECRET = /token|secret|password|key/i;
-
 function flagsSection(m: MetricsFile): string {
   const rows = Object.entries(m.run.flags)
-    .filter(([k, v]) => v !== undefined && !SECRET.test(k))
+    .filter(([k, v]) => v !== undefined && !isSecretFlag(k))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => [md(k), md(v)]);
   if (rows.length === 0) return '';

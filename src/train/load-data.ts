@@ -34,7 +34,7 @@ export interface LoadedData {
 }
 
 /** Resolves the datastore and the three split files; a default-named valid/test file may be absent. */
-export async function locateSplits(flags: TrainFlags, log: Logger): Promise<SplitFiles> {
+export async function locateSplits(flags: TrainFlags, log: Logger, signal?: AbortSignal): Promise<SplitFiles> {
   let root = process.cwd();
   let datastore: string | undefined;
   let single: string | undefined;
@@ -49,6 +49,8 @@ export async function locateSplits(flags: TrainFlags, log: Logger): Promise<Spli
         log,
         // `auto` is decided by the caller (the action: schedule events); here it means no.
         refresh: flags.datastore_refresh === 'always',
+        downloadTimeoutMs: flags.download_timeout * 1000,
+        signal,
       });
       log.info(
         `datastore ${ds.name}@${ds.version} at ${ds.root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`,

@@ -12,6 +12,7 @@ import { loadModel } from '../models/load.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Logger } from '../util/logger.js';
+import { checkOutputDir } from '../util/output-dir.js';
 import { numElements } from '../util/shape.js';
 import { loadResumeState, type TrainerState } from './checkpoint.js';
 import type { EvalOptions } from './evaluate.js';
@@ -20,6 +21,8 @@ import type { Position } from './trainer.js';
 
 export interface PrepareOptions {
   log: Logger;
+  /** Cancels a datastore download (or a wait for another process's cache lock) at once. */
+  signal?: AbortSignal;
   /** Default cache location when cache_dir is not set. */
   defaultCacheDir?: string;
 }
@@ -47,6 +50,7 @@ export interface PreparedRun {
 export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promise<PreparedRun> {
   const { log } = opts;
   const startedAt = new Date();
+  checkOutputDir(flags.output_dir);
   // Before anything is read or written: a device that cannot run fails (or falls back) in seconds.
   const device = await prepareDevice({
     device: flags.device,
@@ -62,7 +66,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const resume = resumeDir ? loadResumeState(resumeDir) : undefined;
   const modelSource = resumeDir ?? flags.model_name_or_path;
   const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join(outputDir, '.cache');
-  const splitFiles = await locateSplits(flags, log);
+  const splitFiles = await locateSplits(flags, log, opts.signal);
   const { files, tokenizer } = await log.group('Model', async () => {
     const files = await resolveModel(modelSource, {
       hubUrl: flags.hub_url,

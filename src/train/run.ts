@@ -4,6 +4,7 @@
 import type { TrainFlags } from '../config/schema.js';
 import type { MetricsEvent, RunInfo } from '../metrics/types.js';
 import type { Logger } from '../util/logger.js';
+import { redactFlags } from '../util/redact.js';
 import { fitRun } from './fit.js';
 import { finishRun, type RunResult } from './finish.js';
 import { prepareRun } from './prepare.js';
@@ -37,7 +38,7 @@ export async function runTraining(flags: TrainFlags, opts: RunOptions): Promise<
   }
 }
 
-/** The flags as metrics.json and trainer_state.json record them: never the token. */
+/** The flags as metrics.json, trainer_state.json and report.md record them: no credentials, URLs redacted. */
 function recordFlags(flags: TrainFlags): Record<string, unknown> {
-  return { ...flags, github_token: undefined };
+  return redactFlags(flags);
 }

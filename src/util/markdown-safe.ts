@@ -18,9 +18,11 @@ export function escapeMarkdown(s: string, max = MAX): string {
 /**
  * A zero-width space after @ keeps "@user" readable but stops the mention/notification. (An
  * entity such as `&#64;` does not: GitHub finds mentions in the rendered text, after decoding.)
+ * GitHub only mentions at the start of the text or after a non-word character, so `user:pw@host`
+ * and `me@example.com` are left as they are (and still match the runner's log masks).
  */
 export function noMentions(text: string): string {
-  return text.replace(/@(?=[A-Za-z0-9_-])/g, '@\u200b');
+  return text.replace(/(^|[^A-Za-z0-9_])@(?=[A-Za-z0-9_-])/g, '$1@\u200b');
 }
 
 /** A GitHub login from an event payload; anything outside GitHub's login charset is escaped. */

@@ -45,6 +45,7 @@ beforeAll(async () => {
     '/imdb-demo.zip': { body: makeZip(demoZipFiles(demo.datastore!)), contentType: 'application/zip' },
   });
   services = await startStepServices(MODEL, demo.model_name_or_path!);
+  services.github.addToken(TOKEN); // the workflow's GITHUB_TOKEN: github-actions[bot]
   ({ hub, service, github } = services);
 }, 120_000);
 

@@ -33,6 +33,12 @@ import { startNugetFake } from '../runtime/nuget-fake.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'ghs_e2eSecretToken0123456789';
+
+/** An output that must be a number: '' or 'NaN' fail here (Number('') is 0, which passes >= 0). */
+function numeric(output: string | undefined): number {
+  expect(output).toMatch(/^-?\d+(\.\d+)?(e-?\d+)?$/);
+  return Number(output);
+}
 const MODEL = 'textclf-test/tiny-bert';
 
 let root: string, actionDir: string, toolCache: string;
@@ -57,6 +63,7 @@ beforeAll(async () => {
   });
   registry = await startNpmRegistry(packClosure(join(repo, 'node_modules', 'onnxruntime-node')));
   services = await startStepServices(MODEL, demo.model_name_or_path!);
+  services.github.addToken(TOKEN); // the workflow's GITHUB_TOKEN: github-actions[bot]
   ({ hub, service, github } = services);
   RUN = github.addRun({
     workflow_id: 900,
@@ -179,9 +186,9 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   // Outputs.
   const o = r.outputs;
   const metrics = JSON.parse(readFileSync(join(o.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
-  expect(Number(o.accuracy)).toBeCloseTo(metrics.test!.accuracy, 10);
-  expect(Number(o.f1)).toBeCloseTo(metrics.test!.f1, 10);
-  expect(Number(o.loss)).toBeCloseTo(metrics.test!.loss, 10);
+  expect(numeric(o.accuracy)).toBeCloseTo(metrics.test!.accuracy, 10);
+  expect(numeric(o.f1)).toBeCloseTo(metrics.test!.f1, 10);
+  expect(numeric(o.loss)).toBeCloseTo(metrics.test!.loss, 10);
   expect(metrics.epochs).toHaveLength(2);
   const stored = service.artifacts.find((a) => String(a.id) === o.artifact_id)!;
   expect(stored.name).toBe(`textclf-${RUN}-1`);
@@ -336,7 +343,10 @@ test('device: cuda on a runner without a GPU: provisions the CUDA build, then fa
       /^::warning::device cuda:0: CUDA cannot run \(nvidia-smi is not installed.*training on the CPU because allow_cpu_fallback is true$/m,
     );
     expect(fallback.summary).toContain('| Device | cpu |');
-    expect(Number(fallback.outputs.accuracy)).toBeGreaterThanOrEqual(0);
+    const fm = JSON.parse(
+      readFileSync(join(fallback.outputs.report_path!, '..', 'metrics.json'), 'utf8'),
+    ) as MetricsFile;
+    expect(numeric(fallback.outputs.accuracy)).toBeCloseTo(fm.test!.accuracy, 10);
   } finally {
     await nuget.close();
   }

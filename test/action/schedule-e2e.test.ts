@@ -53,6 +53,7 @@ beforeAll(async () => {
   Object.assign(route, { body: zip1, etag: '"export-1"' });
   datastore = await startDatastoreServer({ '/imdb-demo.zip': route });
   services = await startStepServices(MODEL, demo.model_name_or_path!);
+  services.github.addToken(TOKEN); // the workflow's GITHUB_TOKEN: github-actions[bot]
   ({ hub, service, github } = services);
 }, 120_000);
 

@@ -219,7 +219,7 @@ test('a presigned query never reaches the stamp or the log', async () => {
   expect(second.requests).toEqual(['HEAD 304']);
   const dir = join(cache(), '.sources', readdirSync(join(cache(), '.sources'))[0]!);
   const stampText = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
-  expect(JSON.parse(stampText).url).toBe(`${server.url('/signed.zip')}?…`);
+  expect(JSON.parse(stampText).url).toBe(`${server.url('/signed.zip')}?X-Amz-Signature=***`);
   for (const text of [stampText, ...first.lines, ...second.lines]) expect(text).not.toContain('0123456789abcdef');
 });
 

@@ -40,7 +40,7 @@ function deps(eventName: string, payload: Record<string, unknown>, runId: number
     serverUrl: 'https://github.com',
     apiUrl: fake.url,
   };
-  return { octokit: getOctokit('t', { baseUrl: fake.url }), token: 't', ctx };
+  return { octokit: getOctokit(fake.token, { baseUrl: fake.url }), token: fake.token, ctx };
 }
 const inputs = (raw: Record<string, string> = {}) => flow.githubInputs(parseFlags(raw, 'action'));
 function comment(body: string) {

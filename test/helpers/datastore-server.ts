@@ -1,9 +1,10 @@
 // A real HTTP server on 127.0.0.1 for datastore tests: serves fixtures, counts requests per path,
-// and can be slow, fail the first N requests, cut a body short, or redirect. Routes may carry HTTP
+// and can be slow, stall (never answer, or stop mid-body), fail the first N requests, cut a body
+// short, require Basic auth, or redirect (to the same or another server). Routes may carry HTTP
 // validators (ETag, Last-Modified) and then answer conditional requests with 304; mutate a route's
 // body/etag between requests to "change the source".
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface Route {
   body?: Buffer | string;
@@ -23,6 +24,14 @@ export interface Route {
   lastModified?: string;
   /** Answer HEAD with 405 Method Not Allowed. */
   noHead?: boolean;
+  /** Accept the request and never answer ('headers'), or send the headers and half the body, then nothing ('body'). */
+  stall?: 'headers' | 'body';
+  /** 302 to this absolute URL (another server: another origin). */
+  redirectTo?: string;
+  /** Answer 401 unless the request carries this Authorization header. */
+  requireAuth?: string;
+  /** Send the headers and half the body, then the rest only once this settles (a test-controlled download). */
+  hold?: Promise<unknown>;
 }
 
 export interface SeenRequest {
@@ -36,8 +45,10 @@ export interface TestServer {
   url(path: string): string;
   /** Requests seen per path (optionally of one method), and in total. */
   count(path?: string, method?: string): number;
-  /** Every request in order, with the status it got. */
+  /** Every request in order, with its headers and the status it got (0: never answered). */
   requests: SeenRequest[];
+  /** Connections currently open (a stalled request keeps one). */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -77,7 +88,16 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
+    if (route.stall === 'headers') return; // the socket stays open until the client gives up
     if (route.delayMs) await sleep(route.delayMs);
+    if (route.redirectTo) {
+      res.writeHead(302, { location: route.redirectTo }).end();
+      return;
+    }
+    if (route.requireAuth !== undefined && req.headers.authorization !== route.requireAuth) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="data"', 'content-type': 'text/plain' }).end('no');
+      return;
+    }
     if (route.redirect) {
       res.writeHead(302, { location: `http://${req.headers.host}${route.redirect}` }).end();
       return;
@@ -109,6 +129,8 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
     }
     const half = body.subarray(0, Math.floor(body.length / 2));
     res.write(half);
+    if (route.stall === 'body') return;
+    if (route.hold) await route.hold;
     if (route.truncateFirst && n <= route.truncateFirst) {
       await sleep(20);
       res.destroy();
@@ -120,9 +142,15 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
   const server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy());
   });
+  const sockets = new Set<Socket>();
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    openConnections: () => sockets.size,
     url: (path) => `http://127.0.0.1:${port}${path}`,
     count: (path, method) =>
       method
@@ -134,6 +162,7 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        for (const sock of sockets) sock.destroy();
         server.close(() => resolve());
       }),
   };

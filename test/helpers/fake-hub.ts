@@ -1,6 +1,8 @@
 // A Hugging Face hub stand-in on 127.0.0.1: serves model dirs at /{model}/resolve/{revision}/{file}
 // (Range requests answered with 206, like the real hub), 404 for anything else, and records every
-// request so tests can assert that a cached load makes none.
+// request with its headers, so tests can assert that a cached load makes none and where a token
+// went. Like huggingface.co, which sends big files to a CDN on another host, `redirects` answers
+// chosen files with a 302 to another server.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,29 +11,57 @@ import { join, normalize } from 'node:path';
 export interface FakeHub {
   /** Base URL with a trailing slash, for env.remoteHost / hub_url. */
   url: string;
-  requests: { method: string; path: string; range?: string; status: number }[];
+  requests: {
+    method: string;
+    path: string;
+    range?: string;
+    status: number;
+    /** The Authorization header, if any. */
+    authorization?: string;
+    headers: Record<string, string | string[] | undefined>;
+  }[];
   close(): Promise<void>;
 }
 
-export async function startFakeHub(models: Record<string, string>): Promise<FakeHub> {
+export interface FakeHubOptions {
+  /** File name (e.g. 'model.safetensors') -> base URL of another server: 302 to `${base}${path}` there. */
+  redirects?: Record<string, string>;
+}
+
+export async function startFakeHub(models: Record<string, string>, opts: FakeHubOptions = {}): Promise<FakeHub> {
   const requests: FakeHub['requests'] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const range = req.headers.range;
     const reply = (status: number) => {
-      requests.push({ method: req.method ?? 'GET', path, range, status });
+      requests.push({
+        method: req.method ?? 'GET',
+        path,
+        range,
+        status,
+        authorization: req.headers.authorization,
+        headers: { ...req.headers },
+      });
       res.statusCode = status;
     };
+    const file = /\/resolve\/[^/]+\/(.+)$/.exec(path)?.[1];
+    const elsewhere = file ? opts.redirects?.[file] : undefined;
+    if (elsewhere) {
+      reply(302);
+      res.setHeader('location', `${elsewhere.replace(/\/$/, '')}${req.url}`);
+      res.end();
+      return;
+    }
     const m = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     const root = m ? models[m[1]] : undefined;
-    const file = m && root ? normalize(join(root, m[3])) : undefined;
-    if (!file || !file.startsWith(normalize(root!)) || !existsSync(file) || !statSync(file).isFile()) {
+    const local = m && root ? normalize(join(root, m[3])) : undefined;
+    if (!local || !local.startsWith(normalize(root!)) || !existsSync(local) || !statSync(local).isFile()) {
       reply(404);
       res.setHeader('content-type', 'text/plain');
       res.end('Entry not found');
       return;
     }
-    const size = statSync(file).size;
+    const size = statSync(local).size;
     const r = range ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
     res.setHeader('accept-ranges', 'bytes');
     if (r) {
@@ -50,7 +80,7 @@ export async function startFakeHub(models: Record<string, string>): Promise<Fake
         res.end();
         return;
       }
-      createReadStream(file, { start, end }).pipe(res);
+      createReadStream(local, { start, end }).pipe(res);
       return;
     }
     reply(200);
@@ -59,7 +89,7 @@ export async function startFakeHub(models: Record<string, string>): Promise<Fake
       res.end();
       return;
     }
-    createReadStream(file).pipe(res);
+    createReadStream(local).pipe(res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;

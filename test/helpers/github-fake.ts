@@ -1,7 +1,11 @@
 // A stateful GitHub REST fake on 127.0.0.1. Every request is first validated against GitHub's
 // official OpenAPI description (see github-fake-openapi.ts); an invalid request is answered 400 and
 // recorded in `violations`, which tests assert to be empty. Routes the spec knows but this fake does
-// not implement are violations too, so nothing passes by accident.
+// not implement are violations too, so nothing passes by accident. Like GitHub: tokens are
+// identities (an unknown token is 401 Bad credentials; the GITHUB_TOKEN is github-actions[bot] and
+// cannot call GET /user; a personal access token is its user), collaborator permissions fold roles
+// into admin/write/read with role_name keeping maintain/triage, expired artifacts answer 410, and
+// tests can inject faults (401/403/404/410/5xx, secondary rate limits with Retry-After).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { OpenApiValidator, type MatchedOperation } from './github-fake-openapi.js';
@@ -69,9 +73,47 @@ export interface RecordedRequest {
   path: string;
   operationId?: string;
   body?: unknown;
+  /** The login the request's token authenticated as (undefined: no or a bad token). */
+  as?: string;
+  /** The status the fake answered. */
+  status?: number;
 }
 
-const TOKEN_USER: FakeUser = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+/**
+ * Who a token is. `installation`: the workflow's GITHUB_TOKEN (or another GitHub App installation
+ * token), which acts as a bot and cannot call GET /user; `user`: a personal access token.
+ */
+export interface FakeIdentity {
+  kind: 'installation' | 'user';
+  user: FakeUser;
+}
+
+/** An answer the fake gives instead of handling a request (error injection). */
+export interface InjectedFault {
+  /** Matches the request's operationId (e.g. 'issues/create-comment'); omitted: any request. */
+  operationId?: string;
+  status: number;
+  message?: string;
+  headers?: Record<string, string>;
+  /** How many matching requests get it (default 1). */
+  times?: number;
+}
+
+export const GITHUB_ACTIONS_BOT: FakeUser = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
+
+/** GitHub's words for the faults tests inject (so clients see what they would see). */
+export const GITHUB_MESSAGES: Record<number, string> = {
+  401: 'Bad credentials',
+  403: 'Resource not accessible by integration',
+  404: 'Not Found',
+  410: 'Gone',
+  422: 'Validation Failed',
+  500: 'Server Error',
+  502: 'Server Error',
+  503: 'Service Unavailable',
+};
+export const SECONDARY_RATE_LIMIT =
+  'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.';
 
 let validatorCache: OpenApiValidator | undefined;
 
@@ -79,10 +121,19 @@ export class GitHubFake {
   owner = 'octo-org';
   repo = 'textclf-demo';
   defaultBranch = 'main';
-  /** The user the token authenticates as (comments created through the API belong to it). */
-  tokenUser: FakeUser = TOKEN_USER;
+  /** The default token: the workflow's GITHUB_TOKEN, acting as github-actions[bot]. */
+  readonly token = 'ghs_fakeInstallationToken000000000000';
+  /** Every token the fake accepts, and who it is; any other token gets 401 Bad credentials. */
+  readonly tokens = new Map<string, FakeIdentity>([[this.token, { kind: 'installation', user: GITHUB_ACTIONS_BOT }]]);
+  /** Faults answered instead of the next matching requests (see inject). */
+  readonly faults: InjectedFault[] = [];
   readonly comments: FakeComment[] = [];
   readonly reactions: FakeReaction[] = [];
+  /**
+   * Repository roles by login: admin, maintain, write, triage or read. Answered as GitHub does:
+   * `permission` is admin/write/read (maintain folds into write, triage into read) and
+   * `role_name` carries the role itself. A login not listed is not a collaborator (404).
+   */
   readonly permissions = new Map<string, string>();
   readonly pulls = new Map<number, FakePull>();
   readonly issues: FakeIssue[] = [];
@@ -116,6 +167,39 @@ export class GitHubFake {
 
   id(): number {
     return this.nextId++;
+  }
+
+  /** Accepts `token` as `identity` (default: another installation token acting as github-actions[bot]). */
+  addToken(token: string, identity: FakeIdentity = { kind: 'installation', user: GITHUB_ACTIONS_BOT }): void {
+    this.tokens.set(token, identity);
+  }
+
+  /** A personal access token of `login` (a User): GET /user answers it, comments are by it. */
+  addUserToken(token: string, login: string): FakeUser {
+    const user = this.user(login);
+    this.tokens.set(token, { kind: 'user', user });
+    return user;
+  }
+
+  /** The next `times` requests matching `operationId` get this answer instead (error injection). */
+  inject(fault: InjectedFault): void {
+    this.faults.push({ times: 1, ...fault });
+  }
+
+  /** GitHub's secondary rate limit: 403 with Retry-After, for the next `times` matching requests. */
+  injectSecondaryRateLimit(operationId: string, retryAfterSeconds: number, times = 1): void {
+    this.inject({
+      operationId,
+      status: 403,
+      message: SECONDARY_RATE_LIMIT,
+      headers: { 'retry-after': String(retryAfterSeconds), 'x-ratelimit-remaining': '4990' },
+      times,
+    });
+  }
+
+  /** The user of the default token (comments created through the API belong to the requesting token's user). */
+  get tokenUser(): FakeUser {
+    return this.tokens.get(this.token)!.user;
   }
   get fullName(): string {
     return `${this.owner}/${this.repo}`;
@@ -170,6 +254,18 @@ export class GitHubFake {
     this.json(res, status, { message, documentation_url: 'https://docs.github.com/rest' });
   }
 
+  /** An error body as GitHub sends it: message, documentation_url, and the status as a string. */
+  private error(
+    res: ServerResponse,
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+    doc = 'rest',
+  ): void {
+    const documentation_url = `https://docs.github.com/${doc.startsWith('rest') ? doc : `rest/${doc}`}`;
+    this.json(res, status, { message, documentation_url, status: String(status) }, headers);
+  }
+
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (res.headersSent) return;
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -202,17 +298,28 @@ export class GitHubFake {
       }
     }
     const op = this.validator.match(req.method ?? 'GET', url.pathname);
-    this.requests.push({
+    const recorded: RecordedRequest = {
       method: req.method ?? 'GET',
       path: url.pathname + url.search,
       operationId: op?.operationId,
       body,
-    });
+    };
+    this.requests.push(recorded);
+    res.on('finish', () => (recorded.status = res.statusCode));
     if (!op) return this.fail(res, 400, `${req.method} ${url.pathname}: no such route in GitHub's OpenAPI description`);
     const errors = this.validator.validate(op, url.searchParams, body);
     if (errors.length > 0) return this.fail(res, 400, errors.join('; '));
-    if (!/^(token|bearer) \S+$/i.test(req.headers.authorization ?? ''))
-      return this.json(res, 401, { message: 'Requires authentication' });
+    const auth = /^(?:token|bearer) (\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!auth) return this.error(res, 401, 'Requires authentication');
+    const identity = this.tokens.get(auth[1]!);
+    if (!identity) return this.error(res, 401, 'Bad credentials');
+    recorded.as = identity.user.login;
+    const me = identity.user;
+    const fault = this.faults.find((f) => !f.operationId || f.operationId === op.operationId);
+    if (fault) {
+      if (--fault.times! <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      return this.error(res, fault.status, fault.message ?? GITHUB_MESSAGES[fault.status] ?? 'Error', fault.headers);
+    }
     const p = op.params;
     if (p.owner !== undefined && `${p.owner}/${p.repo}` !== this.fullName)
       return this.json(res, 404, { message: 'Not Found' });
@@ -222,13 +329,24 @@ export class GitHubFake {
     const sendList = (items: unknown[], key?: string) => this.sendList(res, op, url, items, key);
 
     switch (op.operationId) {
+      case 'users/get-authenticated':
+        // Installation tokens (GITHUB_TOKEN included) are not a user: GitHub answers 403.
+        if (identity.kind === 'installation')
+          return this.error(
+            res,
+            403,
+            'Resource not accessible by integration',
+            {},
+            'users/users#get-the-authenticated-user',
+          );
+        return send(200, { ...this.userJson(me), name: me.login, site_admin: false });
       case 'repos/get':
         return send(200, this.repoJson());
       case 'issues/list-comments': {
         return sendList(this.commentsOn(Number(p.issue_number)).map((c) => this.commentJson(c)));
       }
       case 'issues/create-comment': {
-        const c = this.addComment(Number(p.issue_number), b.body, this.tokenUser);
+        const c = this.addComment(Number(p.issue_number), b.body, me);
         return send(201, this.commentJson(c));
       }
       case 'issues/update-comment': {
@@ -246,30 +364,30 @@ export class GitHubFake {
         const commentId = Number(p.comment_id);
         if (!this.comments.some((x) => x.id === commentId)) return this.json(res, 404, { message: 'Not Found' });
         const existing = this.reactions.find(
-          (r) => r.comment_id === commentId && r.content === b.content && r.user.login === this.tokenUser.login,
+          (r) => r.comment_id === commentId && r.content === b.content && r.user.login === me.login,
         );
         if (existing) return send(200, this.reactionJson(existing));
-        const r = { id: this.id(), comment_id: commentId, content: b.content, user: this.tokenUser };
+        const r = { id: this.id(), comment_id: commentId, content: b.content, user: me };
         this.reactions.push(r);
         return send(201, this.reactionJson(r));
       }
       case 'repos/get-collaborator-permission-level': {
-        const permission = this.permissions.get(p.username);
-        if (permission === undefined) return this.json(res, 404, { message: 'Not Found' });
+        const role = this.permissions.get(p.username);
+        if (role === undefined) return this.json(res, 404, { message: 'Not Found' });
         const user = this.user(p.username);
+        // GitHub folds the roles into the legacy admin/write/read; role_name keeps the role.
+        const permission = (
+          { admin: 'admin', maintain: 'write', write: 'write', triage: 'read', read: 'read' } as Record<string, string>
+        )[role];
+        if (!permission) throw new Error(`fake: unknown role '${role}' (use admin, maintain, write, triage or read)`);
+        const rank = ['read', 'triage', 'write', 'maintain', 'admin'].indexOf(role);
         return send(200, {
           permission,
-          role_name: permission,
+          role_name: role,
           user: {
             ...this.userJson(user),
-            role_name: permission,
-            permissions: {
-              admin: permission === 'admin',
-              maintain: ['admin', 'maintain'].includes(permission),
-              push: ['admin', 'maintain', 'write'].includes(permission),
-              triage: permission !== 'read' && permission !== 'none',
-              pull: permission !== 'none',
-            },
+            role_name: role,
+            permissions: { admin: rank >= 4, maintain: rank >= 3, push: rank >= 2, triage: rank >= 1, pull: true },
           },
         });
       }
@@ -310,6 +428,9 @@ export class GitHubFake {
         const a = this.artifacts.find((x) => x.id === Number(p.artifact_id));
         if (!a) return this.json(res, 404, { message: 'Not Found' });
         if (p.archive_format !== 'zip') return this.json(res, 422, { message: 'archive_format must be zip' });
+        // Past its retention period the artifact is still listed (expired: true), but gone.
+        if (a.expired)
+          return this.error(res, 410, 'Artifact has expired', {}, 'actions/artifacts#download-an-artifact');
         res.writeHead(302, { location: `${this.url}/_blobs/${a.id}.zip` });
         res.end();
         return;
@@ -330,7 +451,7 @@ export class GitHubFake {
           body: b.body ?? '',
           labels: (b.labels ?? []).map((l: any) => (typeof l === 'string' ? l : l.name)),
           state: 'open',
-          user: this.tokenUser,
+          user: me,
         };
         this.issues.push(issue);
         return send(201, this.issueJson(issue));

@@ -1,7 +1,9 @@
 // The whole BERT graph's gradient (autodiff through Gather, Slice, LayerNorm, attention, erf GELU,
 // pooler, cross-entropy) against central finite differences, in float64, on a tiny config.
 // ORT has no float64 Erf, so the float64 graph evaluates erf in float32 (see graph.ts); eps 1e-3
-// keeps that rounding (~1e-7) well below the tolerance.
+// keeps that rounding small. Measured here: the clean max abs error is 7.7e-7 (central-difference
+// truncation + float32 erf); an Erf gradient 0.75% low gives 6.3e-5. The tolerance (3e-6 + 1e-4 x
+// |gradient|) sits ~4x above the first and ~20x below the second.
 import { parseBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
 import { gradCheck } from '../helpers/gradcheck.js';
@@ -58,10 +60,11 @@ test('d loss / d every parameter matches finite differences (float64, padding + 
       const b = Object.fromEntries(batch.map((s, i) => [s.name, xs[params.length + i]]));
       return model.forward(g, pm, b, { train: true }).loss!;
     },
-    { maxElems: 12, seed: 5, eps: 1e-3, atol: 1e-4, rtol: 1e-3 },
+    { maxElems: 12, seed: 5, eps: 1e-3, atol: 3e-6, rtol: 1e-4 },
   );
   console.log(
     `BERT gradcheck: ${res.checked} elements, max abs err ${res.maxAbsErr.toExponential(2)}, max rel err ${res.maxRelErr.toExponential(2)}`,
   );
   expect(res.checked).toBeGreaterThan(model.params.length * 5);
+  expect(res.maxAbsErr).toBeLessThan(3e-6);
 });

@@ -1,6 +1,6 @@
 // Model resolution: local dirs, hub ids through a fake hub on 127.0.0.1 (cache layout shared with
 // @huggingface/transformers, zero requests once cached), and the errors users can hit.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelError } from '../../src/models/errors.js';
@@ -102,6 +102,68 @@ describe('hub ids', () => {
       if (saved === undefined) delete process.env.HF_ENDPOINT;
       else process.env.HF_ENDPOINT = saved;
     }
+  });
+});
+
+describe('HF_TOKEN', () => {
+  const TOKEN = 'hf_secretTokenForTheFakeHub0001';
+  const withEnv = async (env: Record<string, string | undefined>, fn: () => Promise<void>) => {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    try {
+      await fn();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
+  const ours = (h: FakeHub) =>
+    h.requests.filter((r) => /\/(model\.safetensors|tokenizer\.json|tokenizer_config\.json|vocab\.txt)$/.test(r.path));
+
+  test('goes to the HF_ENDPOINT host, and not to the CDN host a file redirects to', async () => {
+    const cdn = await startFakeHub({ 'test-org/tiny-bert': join(root, 'models', 'tiny') });
+    const origin = await startFakeHub(
+      { 'test-org/tiny-bert': join(root, 'models', 'tiny') },
+      { redirects: { 'model.safetensors': cdn.url } },
+    );
+    try {
+      await withEnv({ HF_ENDPOINT: origin.url, HF_TOKEN: TOKEN }, async () => {
+        const files = await resolveModel('test-org/tiny-bert', { cacheDir: join(root, 'cache-token1') });
+        expect(readFileSync(files.weights)).toEqual(readFileSync(join(root, 'models', 'tiny', 'model.safetensors')));
+      });
+      const atOrigin = ours(origin);
+      expect(atOrigin.map((r) => [r.path.split('/').pop(), r.status])).toEqual(
+        expect.arrayContaining([
+          ['model.safetensors', 302],
+          ['tokenizer.json', 200],
+        ]),
+      );
+      expect(atOrigin.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+      const atCdn = cdn.requests;
+      expect(atCdn.map((r) => [r.path, r.status])).toEqual([
+        ['/test-org/tiny-bert/resolve/main/model.safetensors', 200],
+      ]);
+      expect(atCdn[0]!.authorization).toBeUndefined();
+      expect(JSON.stringify(atCdn[0]!.headers)).not.toContain(TOKEN);
+    } finally {
+      await cdn.close();
+      await origin.close();
+    }
+  });
+
+  test('is not sent to a hub_url host (only huggingface.co and HF_ENDPOINT are trusted with it)', async () => {
+    await withEnv({ HF_ENDPOINT: undefined, HF_TOKEN: TOKEN }, async () => {
+      const before = hub.requests.length;
+      await resolveModel('test-org/tiny-bert', { hubUrl: hub.url, cacheDir: join(root, 'cache-token2') });
+      const seen = hub.requests.slice(before);
+      expect(seen.length).toBeGreaterThanOrEqual(3);
+      expect(seen.filter((r) => r.authorization !== undefined)).toEqual([]);
+    });
   });
 });
 

@@ -1,18 +1,21 @@
 // Parity reproduced from the CLI, as a user would: `textclf train` on pre-tokenized JSONL (no
 // tokenizer in the model dir), no shuffle, dropout 0, no clipping, with --log_file; its per-step
-// losses and lrs must match `torch_bert.py train` on the same batches.
+// losses, lrs and gradient norms must match `torch_bert.py train` on the same batches, and the
+// final checkpoint's weights must match the ones `torch_bert.py train --save` writes.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeBatches, type JsonBatch } from './fixtures.js';
 import { requireTorch, torchBert } from './reference.js';
+import { readSafetensors } from '../../src/models/safetensors.js';
+import { compareParams, GRAD_NORM_RTOL } from './compare.js';
 
 const STEPS = 20,
   BATCHES = 5,
   BATCH = 8;
 
-test('textclf train --log_file matches torch_bert.py train step by step (20 steps, within 1e-4 relative)', () => {
+test('textclf train --log_file matches torch_bert.py train step by step (20 steps: loss, lr, grad_norm; final weights)', () => {
   requireTorch();
   const dir = mkdtempSync(join(tmpdir(), 'cli-parity-'));
   try {
@@ -43,10 +46,12 @@ test('textclf train --log_file matches torch_bert.py train step by step (20 step
       '2',
       '--total-steps',
       String(STEPS),
+      '--save',
+      join(dir, 'torch-final'),
     ])
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
+      .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number; grad_norm: number });
     // One row per example; every epoch replays the 5 batches in file order, like step % 5 in the reference.
     const rows = batches.flatMap((b) =>
       b.labels.map((label, i) =>
@@ -104,15 +109,31 @@ test('textclf train --log_file matches torch_bert.py train step by step (20 step
     const ours = readFileSync(join(dir, 'steps.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
+      .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number; grad_norm: number });
     expect(ours.map((s) => s.step)).toEqual(reference.map((s) => s.step));
-    let worst = 0;
+    let worst = 0,
+      worstNorm = 0;
     ours.forEach((s, i) => {
       expect(s.lr).toBeCloseTo(reference[i].lr, 12);
       worst = Math.max(worst, Math.abs(s.loss - reference[i].loss) / Math.abs(reference[i].loss));
+      expect(typeof s.grad_norm).toBe('number');
+      worstNorm = Math.max(worstNorm, Math.abs(s.grad_norm - reference[i].grad_norm) / reference[i].grad_norm);
     });
+    const initial = new Map(
+      [...readSafetensors(join(dir, 'tiny', 'model.safetensors')).tensors].map(([k, t]) => [k, t.data as Float32Array]),
+    );
+    const load = (file: string) =>
+      new Map([...readSafetensors(file).tensors].map(([k, t]) => [k, t.data as Float32Array]));
+    const torchFinal = load(join(dir, 'torch-final', 'model.safetensors'));
+    const ourFinal = load(join(dir, 'out', 'checkpoints', 'final', 'model.safetensors'));
+    const diff = compareParams(ourFinal, torchFinal, initial);
+    process.stdout.write(
+      `CLI parity: max relative loss difference ${worst.toExponential(2)}, grad_norm ${worstNorm.toExponential(2)} over ${STEPS} steps; ${diff.summary}\n`,
+    );
     expect(worst).toBeLessThan(1e-4);
-    process.stdout.write(`CLI parity: max relative loss difference ${worst.toExponential(2)} over ${STEPS} steps\n`);
+    expect(worstNorm).toBeLessThan(GRAD_NORM_RTOL);
+    expect(diff.names).toBe(torchFinal.size);
+    expect(diff.failures).toEqual([]);
     expect(ours[STEPS - 1].loss).toBeLessThan(ours[0].loss - 0.01); // it trained, not a frozen match
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,10 @@
 // Training parity (Must show): 20 AdamW steps of our train-step graph (forward + autodiff + AdamW,
 // linear warmup/decay) on a torch_bert.py-initialised model give the same per-step losses as
-// `torch_bert.py train` on the same batches (no shuffle, dropout 0), within 1e-4 relative. Run once
-// with one step per ORT call and once with 5 steps per call (the Loop path).
+// `torch_bert.py train` on the same batches (no shuffle, dropout 0), within 1e-4 relative. Losses
+// alone hide gradient errors (AdamW's update is scale-invariant per tensor: a LayerNorm-bias
+// gradient x3 leaves every loss unchanged), so the global gradient norm of every step and every
+// parameter after the 20 steps (torch_bert.py train --save) are compared too. Run once with one
+// step per ORT call and once with 5 steps per call (the Loop path).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +16,8 @@ import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner } from '../../src/engine/runner.js';
 import { int64, makeBatches, type JsonBatch } from './fixtures.js';
 import { requireTorch, torchBert } from './reference.js';
+import { readSafetensors } from '../../src/models/safetensors.js';
+import { compareParams, GRAD_NORM_RTOL, type ParamDiff } from './compare.js';
 
 const STEPS = 20,
   LR = 1e-3,
@@ -31,7 +36,8 @@ function micro(b: JsonBatch): MicroBatch {
 
 describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)', () => {
   let dir: string;
-  let reference: { step: number; loss: number; lr: number }[];
+  let reference: { step: number; loss: number; lr: number; grad_norm: number }[];
+  let torchFinal: Map<string, Float32Array>;
   let batches: JsonBatch[];
   beforeAll(() => {
     requireTorch();
@@ -55,10 +61,14 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
       String(WARMUP),
       '--total-steps',
       String(STEPS),
+      '--save',
+      join(dir, 'torch-final'),
     ])
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
+    const saved = readSafetensors(join(dir, 'torch-final', 'model.safetensors'));
+    torchFinal = new Map([...saved.tensors].map(([k, t]) => [k, t.data as Float32Array]));
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -78,6 +88,7 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
     });
     const schedule = linearWarmupDecay(LR, WARMUP, STEPS);
     const losses: number[] = [];
+    const gradNorms: number[] = [];
     for (let s = 0; s < STEPS; s += K) {
       const lrs = lrsFor(schedule, s, K);
       lrs.forEach((lr, i) => expect(lr).toBeCloseTo(reference[s + i].lr, 12));
@@ -86,7 +97,9 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
         lrs,
       );
       losses.push(...r.losses);
+      gradNorms.push(...r.gradNorms);
     }
+    const final = runner.exportState().params;
     await runner.release();
     const rel = losses.map((l, i) => Math.abs(l - reference[i].loss) / Math.abs(reference[i].loss));
     console.log(
@@ -102,5 +115,17 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
           `step ${i + 1}: loss ${losses[i]} vs torch ${reference[i].loss} (relative difference ${r.toExponential(2)} > 1e-4)`,
         );
     }
+    const gnRel = gradNorms.map((g, i) => Math.abs(g - reference[i].grad_norm) / reference[i].grad_norm);
+    console.log(`K=${K}: grad_norm max rel diff ${Math.max(...gnRel).toExponential(2)}`);
+    for (const [i, r] of gnRel.entries()) {
+      if (!(r <= GRAD_NORM_RTOL))
+        throw new Error(
+          `step ${i + 1}: grad_norm ${gradNorms[i]} vs torch ${reference[i].grad_norm} (relative difference ${r.toExponential(2)} > ${GRAD_NORM_RTOL})`,
+        );
+    }
+    const diff: ParamDiff = compareParams(final, torchFinal, w.values);
+    console.log(`K=${K}: ${diff.summary}`);
+    expect(diff.names).toBe(model.params.length);
+    expect(diff.failures).toEqual([]);
   });
 });

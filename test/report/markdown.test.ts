@@ -68,9 +68,9 @@ describe('renderReport', () => {
     const [loss, acc] = mermaidBlocks(text);
     expect(loss).toMatch(/^xychart-beta\n/);
     expect(loss).toContain('x-axis "epoch" [1, 2, 3]');
-    expect(loss).toContain('line [0.9123, 0.5012, 0.3111]');
-    expect(loss).toContain('line [0.6543, 0.4012, 0.4511]');
-    expect(acc).toContain('line [0.78, 0.89, 0.85]');
+    expect(loss).toContain('line "train" [0.9123, 0.5012, 0.3111]');
+    expect(loss).toContain('line "validation" [0.6543, 0.4012, 0.4511]');
+    expect(acc).toContain('line "validation" [0.78, 0.89, 0.85]');
     expect(acc).toContain('y-axis "accuracy" 0 --> 1');
   });
 
@@ -149,6 +149,17 @@ describe('escaping', () => {
     expect(md('$x^2$')).toBe('\\$x^2\\$');
     expect(md('*x* _y_ `z` [l](u)')).toBe('\\*x\\* \\_y\\_ \\`z\\` \\[l\\](u)');
     expect(md('two\nlines')).toBe('two lines');
+  });
+  test('md leaves what cannot be markup byte for byte (so the runner’s log masks still match)', () => {
+    // `&` only where it would start an entity; `@` after a word character is no mention on GitHub.
+    expect(md('&amp; &#35; &#x40; &nbsp;')).toBe('&amp;amp; &amp;&#35;35; &amp;&#35;x40; &amp;nbsp;');
+    expect(md('a=1&b=2 & c')).toBe('a=1&b=2 & c');
+    expect(md('https://user:pw@host.example/d.zip?sig=x&se=2030')).toBe(
+      'https://user:pw@host.example/d.zip?sig=x&se=2030',
+    );
+    expect(md('me@example.com, @octocat, (@octo-org/admins), x@@y')).toBe(
+      'me@example.com, @\u200boctocat, (@\u200bocto-org/admins), x@@\u200by',
+    );
   });
   test('mdLink only links http(s) and keeps parentheses out of the target', () => {
     expect(mdLink('x', 'javascript:alert(1)')).toBe('x');

@@ -1,6 +1,15 @@
 // The on-disk token cache: exact round trip, corrupt entries ignored, and reuse only when nothing
-// the ids depend on changed (file bytes, tokenizer, max_length).
-import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync, readdirSync } from 'node:fs';
+// the ids depend on changed (file bytes, tokenizer, max_length, label map).
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from '../../src/demo/prepare.js';
@@ -67,4 +76,51 @@ test('loadSplits tokenizes once, reuses the ids, and re-tokenizes when the file 
   const third = await load();
   expect(encoded).toBe(301); // only the changed file
   expect(third.splits.test!.size).toBe(301);
+});
+
+test('another tokenizer or another label map re-tokenizes; the cached labels follow the label map', async () => {
+  const demo = await prepareDemo(join(root, 'demo2'), 11);
+  const cache = join(root, 'tokens2');
+  const log = lineLogger(() => {});
+  let encoded = 0;
+  const counting = async (dir: string) => {
+    const tok = await loadTokenizer(dir);
+    const encode = tok.encode.bind(tok);
+    tok.encode = (...args: Parameters<typeof tok.encode>) => {
+      encoded++;
+      return encode(...args);
+    };
+    return tok;
+  };
+  const flags = parseFlags({ datastore: demo.datastore, max_length: '32' }, 'cli');
+  const files = await locateSplits(flags, log);
+  const tok = await counting(demo.model_name_or_path);
+  const first = await loadSplits(files, flags, tok, log, undefined, cache);
+  expect(first.labelMap.labels).toEqual(['negative', 'positive']);
+  expect(encoded).toBe(2600);
+
+  // The same vocabulary with one more token: the ids of most texts do not change, the key must.
+  const other = join(root, 'other-tokenizer');
+  cpSync(demo.model_name_or_path, other, { recursive: true });
+  const json = JSON.parse(readFileSync(join(other, 'tokenizer.json'), 'utf8'));
+  json.model.vocab['zzzunusedtoken'] = Object.keys(json.model.vocab).length;
+  writeFileSync(join(other, 'tokenizer.json'), JSON.stringify(json));
+  encoded = 0;
+  await loadSplits(files, flags, await counting(other), log, undefined, cache);
+  expect(encoded).toBe(2600);
+
+  // Resuming with the labels in another order: same texts, other label ids.
+  encoded = 0;
+  const swapped = await loadSplits(files, flags, tok, log, ['positive', 'negative'], cache);
+  expect(encoded).toBe(2600);
+  for (const split of ['train', 'valid', 'test'] as const) {
+    const a = first.splits[split]!,
+      b = swapped.splits[split]!;
+    expect(Array.from(b.labels)).toEqual(Array.from(a.labels, (l) => 1 - l));
+  }
+  // And back: both entries are reused as they are.
+  encoded = 0;
+  const again = await loadSplits(files, flags, tok, log, undefined, cache);
+  expect(encoded).toBe(0);
+  expect(again.splits).toEqual(first.splits);
 });

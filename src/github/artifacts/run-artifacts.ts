@@ -59,7 +59,16 @@ export async function downloadArtifactMetrics(
   const findBy = findByFor(src, runId);
   const dir = await mkdtemp(join(tmpdir(), 'textclf-baseline-'));
   try {
-    await client.downloadArtifact(chosen.id, { path: dir, findBy });
+    try {
+      await client.downloadArtifact(chosen.id, { path: dir, findBy });
+    } catch (e) {
+      // Past its retention period an artifact is still listed, but downloading it answers 410 Gone.
+      if ((e as { status?: number }).status === 410)
+        throw new BaselineError(
+          `artifact '${chosen.name}' of run ${runId} has expired (GitHub deletes artifacts after their retention days)`,
+        );
+      throw e;
+    }
     const file = await findFile(dir, 'metrics.json');
     if (!file)
       throw new BaselineError(

@@ -82,7 +82,8 @@ export type ChatOpsDecision =
 
 export interface ChatOpsOptions {
   allowForks: boolean;
-  /** login of the token's user, if known (e.g. a PAT) */ selfLogin?: string;
+  /** Login of the token's user (identity.ts): the author of our earlier replies. */
+  selfLogin?: string;
 }
 
 /** Decides whether an issue_comment event starts training, and answers the comment accordingly. */
@@ -99,8 +100,9 @@ export async function handleTrainComment(
   if (!payload.issue?.pull_request) return { kind: 'ignored', reason: 'comment is on an issue, not a pull request' };
   if (!author || author.type === 'Bot' || /\[bot\]$/.test(author.login))
     return { kind: 'ignored', reason: 'comment by a bot' };
-  if (author.login === opts.selfLogin || body.includes(OWN_MARKER))
-    return { kind: 'ignored', reason: "the action's own comment" };
+  // Every comment the action writes carries OWN_MARKER: that, not the author, tells ours apart (with
+  // a person's access token, that person's own /train comments must still count).
+  if (body.includes(OWN_MARKER)) return { kind: 'ignored', reason: "the action's own comment" };
   const command = parseTrainCommand(body);
   if (!command) return { kind: 'ignored', reason: 'not a /train command' };
 

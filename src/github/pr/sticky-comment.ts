@@ -1,6 +1,7 @@
 // One PR comment per workflow+job, found again by a hidden marker and edited in place on re-runs.
 import { createHash } from 'node:crypto';
 import type { MetricsFile } from '../../metrics/types.js';
+import { accuracyChart, lossChart } from '../../report/charts.js';
 import { deltaTable, finalEval, finalMetrics, formatMetric, type FinalMetrics } from './compare.js';
 import type { Octokit, RepoRef } from '../events.js';
 import { gateOutcome, type GateFailure } from './gates.js';
@@ -164,20 +165,9 @@ function epochTable(m: MetricsFile): string[] {
   ];
 }
 
-/** A Mermaid xychart (rendered by GitHub) of train loss and validation accuracy per epoch. */
+/** Loss and validation-accuracy charts (src/report/charts.ts), from the second epoch on. */
 function epochCurve(m: MetricsFile): string | undefined {
   if (m.epochs.length < 2) return undefined;
-  const fmt = (v: number) => (Number.isFinite(v) ? Number(v.toFixed(4)) : 0);
-  const loss = m.epochs.map((e) => fmt(e.trainLoss));
-  const acc = m.epochs.map((e) => fmt(e.validation?.accuracy ?? NaN));
-  const out = [
-    '```mermaid',
-    'xychart-beta',
-    '  title "train loss (line 1), validation accuracy (line 2)"',
-    `  x-axis [${m.epochs.map((e) => e.epoch).join(', ')}]`,
-    `  line [${loss.join(', ')}]`,
-  ];
-  if (m.epochs.some((e) => e.validation)) out.push(`  line [${acc.join(', ')}]`);
-  out.push('```');
-  return out.join('\n');
+  const charts = [lossChart(m.epochs), accuracyChart(m.epochs)].filter((c): c is string => c !== undefined);
+  return charts.length ? charts.join('\n\n') : undefined;
 }

@@ -1,5 +1,6 @@
 // mode: aggregate — download every trial's metrics artifact of this workflow run, compare them in
 // one table (best marked), and post it as the job's sticky PR comment when there is a PR.
+import { tokenLogin } from '../identity.js';
 import type { Octokit, RunContext } from '../events.js';
 import { pullRequestNumber } from '../events.js';
 import type { ArtifactSource } from '../artifacts/run-artifacts.js';
@@ -50,7 +51,7 @@ export async function aggregateSweep(opts: {
         pr!,
         stickyMarker(ctx.workflow, ctx.job),
         markdown,
-        opts.selfLogin,
+        opts.selfLogin ?? (await tokenLogin(opts.octokit)),
       )
     ).id;
   }

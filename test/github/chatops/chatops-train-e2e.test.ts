@@ -46,7 +46,7 @@ function commentEvent(login: string, body: string): IssueCommentPayload {
 
 /** What the action's main does for `mode: train` on an issue_comment event, minus @actions/core. */
 async function onComment(payload: IssueCommentPayload, runId: number, trainings: MetricsFile[]) {
-  const octokit = getOctokit('ghs_e2e', { baseUrl: fake.url });
+  const octokit = getOctokit(fake.token, { baseUrl: fake.url });
   const repo = { owner: fake.owner, repo: fake.repo };
   const ctx: RunContext = {
     eventName: 'issue_comment',
@@ -61,7 +61,7 @@ async function onComment(payload: IssueCommentPayload, runId: number, trainings:
     serverUrl: 'https://github.com',
     apiUrl: fake.url,
   };
-  const deps = { octokit, token: 'ghs_e2e', ctx };
+  const deps = { octokit, token: fake.token, ctx };
   // The workflow's inputs (here max_epochs: 5); the comment's flags are laid over them.
   const inputs = {
     ...demo,

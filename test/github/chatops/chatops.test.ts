@@ -24,10 +24,12 @@ afterAll(async () => {
   await fake.close();
 });
 beforeEach(() => {
-  octokit = getOctokit('ghs_test_token', { baseUrl: fake.url });
+  octokit = getOctokit(fake.token, { baseUrl: fake.url });
   fake.permissions.set('writer', 'write');
   fake.permissions.set('maintainer', 'maintain');
   fake.permissions.set('reader', 'read');
+  fake.permissions.set('triager', 'triage');
+  fake.permissions.set('owner', 'admin');
   fake.pulls.set(PR, {
     number: PR,
     head_sha: HEAD_SHA,
@@ -103,6 +105,32 @@ test('maintain permission also triggers; failure gets 😕', async () => {
   expect((await run(p)).kind).toBe('accepted');
   await finishTrainComment(octokit, { owner: fake.owner, repo: fake.repo }, p.comment.id, false);
   expect(fake.reactionsOn(p.comment.id)).toEqual(['eyes', 'confused']);
+});
+
+test('triage (GitHub answers permission: read, role_name: triage) is refused; admin triggers', async () => {
+  const p = event('/train', 'triager');
+  const d = await run(p);
+  expect(d).toMatchObject({ kind: 'refused', reason: 'triager has triage permission' });
+  expect(fake.reactionsOn(p.comment.id)).toEqual(['-1']);
+  expect(lastReply()).toContain('you have: triage');
+  // What the fake answered is what GitHub answers (so the refusal above is about the role).
+  const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+    owner: fake.owner,
+    repo: fake.repo,
+    username: 'triager',
+  });
+  expect([data.permission, data.role_name, data.user?.permissions]).toEqual([
+    'read',
+    'triage',
+    { admin: false, maintain: false, push: false, triage: true, pull: true },
+  ]);
+  const m = await octokit.rest.repos.getCollaboratorPermissionLevel({
+    owner: fake.owner,
+    repo: fake.repo,
+    username: 'maintainer',
+  });
+  expect([m.data.permission, m.data.role_name]).toEqual(['write', 'maintain']);
+  expect((await run(event('/train', 'owner'))).kind).toBe('accepted');
 });
 
 test('a read-only user is refused with 👎 and a reply, no training', async () => {

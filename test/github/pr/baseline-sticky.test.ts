@@ -29,7 +29,21 @@ useGitHubFake(async (f) => {
 });
 
 const repo = () => ({ owner: fake.owner, repo: fake.repo });
-const octokit = () => getOctokit('ghs_test_token', { baseUrl: fake.url });
+/** A pull_request run of the workflow `textclf` / job `train` on PR `pr`. */
+const prCtx = (runId: number, pr: number) => ({
+  eventName: 'pull_request',
+  payload: { pull_request: { number: pr, head: { sha: '9'.repeat(40) } } },
+  repo: repo(),
+  runId,
+  runAttempt: 1,
+  workflow: 'textclf',
+  job: 'train',
+  sha: '8'.repeat(40),
+  ref: `refs/pull/${pr}/merge`,
+  serverUrl: 'https://github.com',
+  apiUrl: fake.url,
+});
+const octokit = () => getOctokit(fake.token, { baseUrl: fake.url });
 
 function seedRuns() {
   const old = fake.addRun({ workflow_id: WF, head_sha: '1'.repeat(40), created_at: '2026-11-20T10:00:00Z' });
@@ -62,11 +76,7 @@ function seedRuns() {
 
 test('the baseline is the latest successful default-branch run of the same workflow, metrics from its artifact', async () => {
   const { good, current } = seedRuns();
-  const got = await baselineMod.loadBaseline(
-    octokit(),
-    { token: 'ghs_test_token', repo: repo() },
-    { runId: current.id },
-  );
+  const got = await baselineMod.loadBaseline(octokit(), { token: fake.token, repo: repo() }, { runId: current.id });
   expect(got.baseline?.run).toMatchObject({ id: good.id, headSha: '2'.repeat(40), headBranch: 'main' });
   expect(got.baseline?.artifact).toBe(`textclf-${good.id}-1`);
   expect(finalMetrics(got.baseline!.metrics)).toMatchObject({ accuracy: 0.8, source: 'test' });
@@ -89,21 +99,101 @@ test('the baseline is the latest successful default-branch run of the same workf
 
 test('no baseline: a reason instead of an error', async () => {
   const lonely = fake.addRun({ workflow_id: 77, status: 'in_progress', conclusion: null });
-  expect(await baselineMod.loadBaseline(octokit(), { token: 't', repo: repo() }, { runId: lonely.id })).toEqual({
+  expect(await baselineMod.loadBaseline(octokit(), { token: fake.token, repo: repo() }, { runId: lonely.id })).toEqual({
     reason: 'no successful run of this workflow on the default branch',
   });
   const bare = fake.addRun({ workflow_id: 77 });
-  expect((await baselineMod.loadBaseline(octokit(), { token: 't', repo: repo() }, { runId: lonely.id })).reason).toBe(
-    `run ${bare.id} has no 'textclf*' artifact (expired or not uploaded)`,
+  expect(
+    (await baselineMod.loadBaseline(octokit(), { token: fake.token, repo: repo() }, { runId: lonely.id })).reason,
+  ).toBe(`run ${bare.id} has no 'textclf*' artifact (expired or not uploaded)`);
+});
+
+test('an expired baseline artifact (GitHub: 410 on download) is named as expired; the PR comment is still posted', async () => {
+  const r = fake.addRun({ workflow_id: 79 });
+  const a = fake.addArtifact(r.id, 'textclf-old', { 'metrics.json': JSON.stringify(metricsFile([0.9])) });
+  a.expired = true;
+  await expect(
+    runArtifacts.fetchRunMetrics({ token: fake.token, repo: repo() }, r.id, { name: 'textclf-old' }),
+  ).rejects.toThrow(
+    `artifact 'textclf-old' of run ${r.id} has expired (GitHub deletes artifacts after their retention days)`,
   );
+  const dl = fake.requests.filter((q) => q.operationId === 'actions/download-artifact').at(-1)!;
+  expect(dl.status).toBe(410);
+
+  const prReport = await import('../../../src/github/pr/pr-report.js');
+  const current = fake.addRun({ workflow_id: 79, event: 'pull_request', status: 'in_progress', conclusion: null });
+  const warnings: string[] = [];
+  const got = await prReport.reportToPullRequest({
+    octokit: octokit(),
+    token: fake.token,
+    ctx: prCtx(current.id, 40),
+    metrics: metricsFile([0.8]),
+    comment: 'auto',
+    gates: {},
+    warn: (m) => warnings.push(m),
+  });
+  expect(got.baselineNote).toBe(
+    `baseline unavailable: artifact 'textclf-old' of run ${r.id} has expired (GitHub deletes artifacts after their retention days)`,
+  );
+  expect(warnings).toEqual([got.baselineNote]);
+  expect(fake.commentsOn(40).find((c) => c.id === got.commentId)!.body).toContain('_No baseline:');
+});
+
+test('GitHub failing the baseline lookup (5xx, 403, 404) leaves a note, never the run without its PR comment', async () => {
+  const prReport = await import('../../../src/github/pr/pr-report.js');
+  for (const [status, op] of [
+    [502, 'actions/list-workflow-runs'],
+    [403, 'actions/get-workflow-run'],
+    [404, 'actions/list-workflow-run-artifacts'],
+  ] as const) {
+    const current = fake.addRun({ workflow_id: 80, event: 'pull_request', status: 'in_progress', conclusion: null });
+    fake.addRun({ workflow_id: 80, created_at: '2026-01-01T00:00:00Z' });
+    fake.inject({ operationId: op, status, times: 99 }); // @actions/artifact retries its own requests
+    const got = await prReport.reportToPullRequest({
+      octokit: octokit(),
+      token: fake.token,
+      ctx: prCtx(current.id, 41),
+      metrics: metricsFile([0.8]),
+      comment: 'auto',
+      gates: {},
+    });
+    fake.faults.length = 0;
+    expect(got.baselineNote).toMatch(/^baseline unavailable: /);
+    expect(fake.requests.some((q) => q.operationId === op && q.status === status)).toBe(true);
+    expect(got.commentId).toBeDefined();
+  }
+});
+
+test('a failing comment (secondary rate limit, bad credentials) rejects with GitHub’s words, for the caller to report', async () => {
+  const prReport = await import('../../../src/github/pr/pr-report.js');
+  const current = fake.addRun({ workflow_id: 81, event: 'pull_request', status: 'in_progress', conclusion: null });
+  fake.injectSecondaryRateLimit('issues/create-comment', 30);
+  const input = {
+    octokit: octokit(),
+    token: fake.token,
+    ctx: prCtx(current.id, 42),
+    metrics: metricsFile([0.8]),
+    comment: 'auto' as const,
+    gates: {},
+  };
+  await expect(prReport.reportToPullRequest(input)).rejects.toMatchObject({
+    status: 403,
+    message: expect.stringMatching(/secondary rate limit/),
+    response: { headers: expect.objectContaining({ 'retry-after': '30' }) },
+  });
+  expect(fake.commentsOn(42)).toEqual([]);
+  await expect(
+    prReport.reportToPullRequest({ ...input, octokit: getOctokit('ghs_revoked', { baseUrl: fake.url }) }),
+  ).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/Bad credentials/) });
+  expect(fake.commentsOn(42)).toEqual([]);
 });
 
 test('an artifact without metrics.json is a typed error naming the artifact', async () => {
   const r = fake.addRun({ workflow_id: 78 });
   fake.addArtifact(r.id, 'textclf-x', { 'report.md': '# hi' });
-  await expect(runArtifacts.fetchRunMetrics({ token: 't', repo: repo() }, r.id, { name: 'textclf-x' })).rejects.toThrow(
-    `artifact 'textclf-x' of run ${r.id} has no metrics.json`,
-  );
+  await expect(
+    runArtifacts.fetchRunMetrics({ token: fake.token, repo: repo() }, r.id, { name: 'textclf-x' }),
+  ).rejects.toThrow(`artifact 'textclf-x' of run ${r.id} has no metrics.json`);
 });
 
 test('sticky comment: epochs and ▲/▼ deltas, created once and edited in place', async () => {
@@ -249,7 +339,13 @@ test('reportToPullRequest: comment always finds the open PR of a pushed commit; 
     serverUrl: 'https://github.com',
     apiUrl: fake.url,
   };
-  const input = { octokit: octokit(), token: 't', ctx, metrics: metricsFile([0.6, 0.7]), gates: { minAccuracy: 0.9 } };
+  const input = {
+    octokit: octokit(),
+    token: fake.token,
+    ctx,
+    metrics: metricsFile([0.6, 0.7]),
+    gates: { minAccuracy: 0.9 },
+  };
   const auto = await prReport.reportToPullRequest({ ...input, comment: 'auto' });
   expect(auto.commentId).toBeUndefined();
   expect(auto.baselineNote).toBe('no successful run of this workflow on the default branch');

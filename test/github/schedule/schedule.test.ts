@@ -143,8 +143,8 @@ test('the previous scheduled model is the last successful schedule run, not a pu
     created_at: '2026-11-26T03:00:00Z',
   });
   const got = await sched.previousScheduledModel(
-    getOctokit('t', { baseUrl: fake.url }),
-    { token: 't', repo: { owner: fake.owner, repo: fake.repo } },
+    getOctokit(fake.token, { baseUrl: fake.url }),
+    { token: fake.token, repo: { owner: fake.owner, repo: fake.repo } },
     now.id,
   );
   expect(got.baseline?.run.id).toBe(nightly.id);
@@ -152,7 +152,7 @@ test('the previous scheduled model is the last successful schedule run, not a pu
 });
 
 test('a failing gate opens one issue, later failures comment on it, passing closes it', async () => {
-  const kit = getOctokit('t', { baseUrl: fake.url });
+  const kit = getOctokit(fake.token, { baseUrl: fake.url });
   const repo = { owner: fake.owner, repo: fake.repo };
   const failures = evaluateGates(finalMetrics(metricsFile([0.7])), undefined, { minAccuracy: 0.8 });
   const first = await sched.reportGateFailure(kit, repo, 'nightly', failures, 'https://github.com/o/r/actions/runs/1');

@@ -82,8 +82,8 @@ test('plan -> 4 trained trials -> aggregate table naming the best trial', async 
     apiUrl: fake.url,
   };
   const result = await aggregate.aggregateSweep({
-    octokit: getOctokit('t', { baseUrl: fake.url }),
-    token: 't',
+    octokit: getOctokit(fake.token, { baseUrl: fake.url }),
+    token: fake.token,
     ctx,
     prefix: 'textclf-sweep-',
     comment: 'auto',

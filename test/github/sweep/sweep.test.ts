@@ -109,7 +109,7 @@ test('Must show: plan -> 4 trial runs -> aggregate table naming the best trial',
   fake.addArtifact(run.id, 'unrelated', { 'x.txt': 'x' });
 
   const trials = await collectTrials(
-    { token: 'ghs_test', repo: { owner: fake.owner, repo: fake.repo } },
+    { token: fake.token, repo: { owner: fake.owner, repo: fake.repo } },
     run.id,
     'textclf-sweep-',
   );
@@ -147,14 +147,14 @@ test('aggregate on a pull_request run posts the table as the sticky comment', as
     serverUrl: 'https://github.com',
     apiUrl: fake.url,
   };
-  const octokit = getOctokit('t', { baseUrl: fake.url });
-  const r = await aggregateSweep({ octokit, token: 't', ctx, prefix: 'textclf-sweep-', comment: 'auto' });
+  const octokit = getOctokit(fake.token, { baseUrl: fake.url });
+  const r = await aggregateSweep({ octokit, token: fake.token, ctx, prefix: 'textclf-sweep-', comment: 'auto' });
   expect(r.best?.name).toBe('trial-2');
   const body = fake.commentsOn(5).find((c) => c.id === r.commentId)!.body;
   expect(body).toContain('### 🧪 textclf sweep · textclf sweep');
   expect(body).toContain('| ★ | **trial\\-2** | 0\\.0009 | 90.00% |');
   // A re-run edits the same comment.
-  const again = await aggregateSweep({ octokit, token: 't', ctx, prefix: 'textclf-sweep-', comment: 'auto' });
+  const again = await aggregateSweep({ octokit, token: fake.token, ctx, prefix: 'textclf-sweep-', comment: 'auto' });
   expect(again.commentId).toBe(r.commentId);
   expect(fake.commentsOn(5)).toHaveLength(1);
 });
