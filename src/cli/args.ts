@@ -1,6 +1,6 @@
 // argv -> raw flag strings, and `--help` text, both generated from the flag schema.
 import { FlagError, describeAllowed } from '../config/parse.js';
-import { type FlagSpec, flagsFor } from '../config/schema.js';
+import { type Command, type FlagSpec, findFlag, flagsFor } from '../config/schema.js';
 
 export interface ParsedArgs {
   command: string | undefined;
@@ -10,7 +10,7 @@ export interface ParsedArgs {
 
 /** Accepts `--name value`, `--name=value`, and a bare `--bool_flag` (= true), as train.py's argparse does. */
 export function parseArgv(argv: string[]): ParsedArgs {
-  const specs = flagsFor('cli');
+  const specs = flagsFor('cli', 'any'); // the command decides later which of them it reads
   const raw: Record<string, string> = {};
   let command: string | undefined;
   let help = false;
@@ -29,7 +29,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
     }
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
-    const spec = specs.find((s) => s.name === name);
+    const spec = findFlag(specs, name);
     if (!spec)
       throw new FlagError(
         name,
@@ -61,14 +61,24 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-export function helpText(): string {
+export function helpText(command: Command = 'train'): string {
   const groups = new Map<string, FlagSpec[]>();
-  for (const s of flagsFor('cli')) groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
+  for (const s of flagsFor('cli', command)) groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
   const lines = [
     'Usage: textclf train [flags]     fine-tune a BERT text classifier',
+    '       textclf predict --model DIR --input FILE [--output FILE]   score a file with a trained model',
+    '       textclf evaluate --model DIR --input FILE [--min_accuracy X]   metrics of a trained model on a labelled file',
     '       textclf demo              train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
     '',
+    `Flags of textclf ${command}:`,
+    '',
   ];
+  if (command === 'train')
+    lines.push(
+      "limit_train_batches, limit_val_batches, limit_test_batches and val_check_interval follow Lightning's rule:",
+      'an integer is a number of batches (1 = one batch), a decimal a fraction of the epoch (1.0 = all of it).',
+      '',
+    );
   for (const [group, specs] of groups) {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const s of specs) {
@@ -76,7 +86,8 @@ export function helpText(): string {
       lines.push(
         `  --${s.name} ${s.type === 'bool' ? '[true|false]' : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`,
       );
-      if (s.type === 'enum' || s.min !== undefined || s.gt !== undefined)
+      if (s.aliases?.length) lines.push(' '.repeat(40) + `alias: ${s.aliases.map((a) => `--${a}`).join(', ')}`);
+      if (s.type === 'enum' || s.type === 'batches' || s.min !== undefined || s.gt !== undefined)
         lines.push(' '.repeat(40) + `allowed: ${describeAllowed(s)}`);
     }
     lines.push('');
