@@ -94,7 +94,7 @@ export const FLAGS = [
     default: 'train.csv',
     group: 'data',
     scope: noChat,
-    help: 'Training file (CSV, TSV or JSONL), relative to the datastore root; the tutorial\'s /datastores/<name>/... and /opt/datastore/... paths map into the datastore',
+    help: "Training file (CSV, TSV or JSONL), relative to the datastore root; the tutorial's /datastores/<name>/... and /opt/datastore/... paths map into the datastore",
   }),
   f({
     name: 'valid_file',
@@ -211,7 +211,7 @@ export const FLAGS = [
     default: undefined,
     group: 'model',
     scope: noChat,
-    help: 'Checkpoint directory to resume from (weights, optimizer state, step, epoch); the run\'s history (report, metrics, TensorBoard) continues from it. Alias --resume_from_checkpoint',
+    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch); the run's history (report, metrics, TensorBoard) continues from it. Alias --resume_from_checkpoint",
   }),
   // training
   f({
@@ -232,8 +232,16 @@ export const FLAGS = [
     group: 'training',
     help: 'Stop after this many optimizer steps, overriding max_epochs (as Hugging Face and Lightning do); -1 = off',
   }),
-  f({ name: 'batch_size',
-    commands: allCommands, type: 'int', default: 16, min: 1, max: 4096, group: 'training', help: 'Examples per batch' }),
+  f({
+    name: 'batch_size',
+    commands: allCommands,
+    type: 'int',
+    default: 16,
+    min: 1,
+    max: 4096,
+    group: 'training',
+    help: 'Examples per batch',
+  }),
   f({
     name: 'learning_rate',
     type: 'float',

@@ -22,14 +22,21 @@ export interface LossOptions {
 }
 
 /** The labels graph input: class ids [batch] (int64), or multi-hot targets [batch, labels] (float32). */
-export function labelInput(numLabels: number, problemType: ProblemType = 'single_label_classification'): BatchInputSpec {
+export function labelInput(
+  numLabels: number,
+  problemType: ProblemType = 'single_label_classification',
+): BatchInputSpec {
   return problemType === 'multi_label_classification'
     ? { name: 'labels', dtype: 'float32', shape: ['batch', numLabels] }
     : { name: 'labels', dtype: 'int64', shape: ['batch'] };
 }
 
 /** A batch's labels in the layout of labelInput. */
-export function labelFeed(b: Batch, numLabels: number, problemType: ProblemType = 'single_label_classification'): FeedTensor {
+export function labelFeed(
+  b: Batch,
+  numLabels: number,
+  problemType: ProblemType = 'single_label_classification',
+): FeedTensor {
   if (problemType !== 'multi_label_classification') return { data: b.labels, dims: [b.batchSize] };
   if (!b.targets || b.targets.length !== b.batchSize * numLabels)
     throw new Error(`multi-label batch: expected ${b.batchSize} x ${numLabels} targets`);
@@ -38,9 +45,11 @@ export function labelFeed(b: Batch, numLabels: number, problemType: ProblemType 
 
 export function classificationLoss(g: Graph, logits: Value, labels: Value, o: LossOptions = {}): Value {
   const smoothing = o.labelSmoothing ?? 0;
-  if (o.problemType === 'multi_label_classification') return bceWithLogits(g, logits, labels, o.classWeights, smoothing);
+  if (o.problemType === 'multi_label_classification')
+    return bceWithLogits(g, logits, labels, o.classWeights, smoothing);
   // The fused op (and its hand-written gradient) for the plain case: the parity-tested path.
-  if (!o.classWeights && smoothing === 0) return g.op('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: 'mean' });
+  if (!o.classWeights && smoothing === 0)
+    return g.op('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: 'mean' });
   return weightedSmoothedCrossEntropy(g, logits, labels, o.classWeights, smoothing);
 }
 
@@ -98,7 +107,17 @@ function bceWithLogits(
   ]); // log(1 + exp(-x))
   const one = g.scalar(1, logits);
   const coef = posWeight
-    ? g.op('Add', [one, g.op('Mul', [g.constant(logits.dtype, posWeight.map((p) => p - 1), [posWeight.length]), y])])
+    ? g.op('Add', [
+        one,
+        g.op('Mul', [
+          g.constant(
+            logits.dtype,
+            posWeight.map((p) => p - 1),
+            [posWeight.length],
+          ),
+          y,
+        ]),
+      ])
     : one;
   const perElement = g.op('Add', [g.op('Mul', [g.op('Sub', [one, y]), logits]), g.op('Mul', [coef, softplusNeg])]);
   return g.op('ReduceMean', [perElement], { keepdims: 0 });

@@ -50,7 +50,12 @@ export class TaskModel implements SequenceClassifier {
     return mb;
   }
 
-  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: { train: boolean }): ForwardOutputs {
+  forward(
+    g: Graph,
+    params: Map<string, Value>,
+    batch: Record<string, Value>,
+    opts: { train: boolean },
+  ): ForwardOutputs {
     const { labels, ...inputs } = batch;
     const { logits } = this.base.forward(g, params, inputs, opts);
     return labels ? { logits, loss: classificationLoss(g, logits, labels, this.loss) } : { logits };

@@ -73,7 +73,8 @@ export async function evaluateSplit(
           predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
         }
         if (keepPredictions) {
-          const ids = (a: Int32Array) => [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => (v ? [c] : []));
+          const ids = (a: Int32Array) =>
+            [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => (v ? [c] : []));
           predictions.push({
             row: b.rows[i],
             label: -1,

@@ -166,7 +166,10 @@ async function loadFinalModel(p: PreparedRun, fit: FitResult, log: FinishOptions
   }
   const { optimizer, meta } = loadResumeState(best.checkpoint);
   const params = new Map(
-    [...readSafetensors(join(best.checkpoint, 'model.safetensors')).tensors].map(([k, t]) => [k, t.data as Float32Array]),
+    [...readSafetensors(join(best.checkpoint, 'model.safetensors')).tensors].map(([k, t]) => [
+      k,
+      t.data as Float32Array,
+    ]),
   );
   p.runner.importState({ params, optimizer, step: meta.step });
   log.info(

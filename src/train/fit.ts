@@ -127,7 +127,12 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
           checkpoints.push({ epoch, path: dir });
           if (policy !== 'all') {
             const best = epochs.find((e) => e.epoch === monitor.bestEpoch)?.checkpoint;
-            pruneEpochCheckpoints(p.checkpointRoot, new Set([dir, ...(policy === 'last' && best ? [best] : [])]), checkpoints, epochs);
+            pruneEpochCheckpoints(
+              p.checkpointRoot,
+              new Set([dir, ...(policy === 'last' && best ? [best] : [])]),
+              checkpoints,
+              epochs,
+            );
           }
         }
         log.info(
@@ -191,5 +196,6 @@ export function pruneEpochCheckpoints(
   }
   for (let i = list.length - 1; i >= 0; i--)
     if (!keep.has(list[i].path) && list[i].epoch !== 'final') list.splice(i, 1);
-  for (const e of epochs) if (e.checkpoint && !keep.has(e.checkpoint) && !existsSync(e.checkpoint)) e.checkpoint = undefined;
+  for (const e of epochs)
+    if (e.checkpoint && !keep.has(e.checkpoint) && !existsSync(e.checkpoint)) e.checkpoint = undefined;
 }

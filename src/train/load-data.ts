@@ -212,7 +212,8 @@ export async function loadSplits(
       const examples = multi ? rows[split]!.map((e) => ({ ...e, label: '' })) : rows[split]!;
       splits[split] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
       if (key && !cached) saveEncoded(tokenCacheDir!, key, splits[split]!);
-      if (multi) splits[split] = { ...splits[split]!, multiHot: { labels: labelMap.labels.length, data: targets[split]! } };
+      if (multi)
+        splits[split] = { ...splits[split]!, multiHot: { labels: labelMap.labels.length, data: targets[split]! } };
       log.info(
         `${split}: ${splits[split]!.size} examples, ${splits[split]!.ids.length} tokens ${cached ? 'from the token cache' : 'tokenized'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       );

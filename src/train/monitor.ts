@@ -18,7 +18,11 @@ export interface EpochVerdict {
   stop?: string;
 }
 
-const LABEL: Record<MonitorName, string> = { val_loss: 'validation loss', val_accuracy: 'validation accuracy', val_f1: 'validation F1' };
+const LABEL: Record<MonitorName, string> = {
+  val_loss: 'validation loss',
+  val_accuracy: 'validation accuracy',
+  val_f1: 'validation F1',
+};
 
 export class EpochMonitor {
   readonly mode: 'min' | 'max';

@@ -182,7 +182,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
 }
 
 /** `device` as given, else train.py's meaning of gpus (> 0: the first CUDA GPU). */
-function deviceFor(flags: TrainFlags): string {
+export function deviceFor(flags: Pick<TrainFlags, 'device' | 'gpus'>): string {
   if (flags.device !== 'auto') return flags.device;
   return flags.gpus > 0 ? 'cuda:0' : 'cpu';
 }

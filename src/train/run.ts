@@ -42,7 +42,9 @@ export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<
 
 /** Lightning's fast_dev_run: one epoch of one training batch, one validation and one test batch. */
 function fastDevRun(flags: TrainFlags, log: Logger): TrainFlags {
-  log.notice('fast_dev_run: 1 epoch of 1 training batch, 1 validation batch and 1 test batch (the results only check the pipeline)');
+  log.notice(
+    'fast_dev_run: 1 epoch of 1 training batch, 1 validation batch and 1 test batch (the results only check the pipeline)',
+  );
   return {
     ...flags,
     max_epochs: 1,

@@ -197,7 +197,13 @@ export class Trainer {
         return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples, reason: 'cancelled' };
     }
     const bySteps = !!o.maxSteps && o.maxSteps > 0;
-    return { epoch: maxEpochs, stepInEpoch: 0, cancelled: false, samples, reason: bySteps ? 'max_steps' : 'max_epochs' };
+    return {
+      epoch: maxEpochs,
+      stepInEpoch: 0,
+      cancelled: false,
+      samples,
+      reason: bySteps ? 'max_steps' : 'max_epochs',
+    };
   }
 
   /**

@@ -20,7 +20,10 @@ const labels = [0, 3, 1, 1, 2, 3];
 const targets = Array.from({ length: N * C }, () => (r() < 0.4 ? 1 : 0));
 const weights = [0.5, 2, 1.25, 3];
 
-const single = (o: LossOptions) => (g: Graph, [x, y]: ReturnType<Graph['input']>[]) => classificationLoss(g, x, y, o);
+const single =
+  (o: LossOptions) =>
+  (g: Graph, [x, y]: ReturnType<Graph['input']>[]) =>
+    classificationLoss(g, x, y, o);
 const multi = (o: Omit<LossOptions, 'problemType'>) => single({ ...o, problemType: 'multi_label_classification' });
 
 describe('gradients against finite differences (float64)', () => {
@@ -86,7 +89,10 @@ test("values and gradients equal torch's cross_entropy and binary_cross_entropy_
   const dir = mkdtempSync(join(tmpdir(), 'textclf-loss-'));
   try {
     const file = join(dir, 'cases.json');
-    writeFileSync(file, JSON.stringify(cases.map((c) => ({ ...c.torch, logits: rows(logits), labels, targets: rows(targets) }))));
+    writeFileSync(
+      file,
+      JSON.stringify(cases.map((c) => ({ ...c.torch, logits: rows(logits), labels, targets: rows(targets) }))),
+    );
     const ref = JSON.parse(python([fileURLToPath(new URL('torch_loss.py', import.meta.url)), file])) as {
       loss: number;
       grad: number[];

@@ -9,6 +9,8 @@ export interface ColumnOptions {
   labelColumn?: string;
   /** Multi-label rows: labels split by `separator`, or the 0/1 columns of a comma-separated labelColumn. */
   multiLabel?: { separator: string };
+  /** Text only (scoring new data): no label column is chosen; rows get label ''. */
+  noLabels?: boolean;
 }
 export interface Columns {
   text: string;
@@ -44,6 +46,10 @@ export function chooseColumns(file: string, header: string[], opts: ColumnOption
     );
   };
   const text = pick('text_column', opts.textColumn, DEFAULTS.text);
+  if (opts.noLabels) {
+    const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
+    return { text, textPair, label: '', all: header };
+  }
   if (opts.labelColumn?.includes(',')) {
     const labels = opts.labelColumn.split(',').map((c) => c.trim());
     if (!opts.multiLabel)
@@ -53,7 +59,10 @@ export function chooseColumns(file: string, header: string[], opts: ColumnOption
       );
     for (const c of labels) pick('label_column', c, []);
     if (new Set(labels).size !== labels.length)
-      throw new DataFileError(file, `${file}: label_column '${opts.labelColumn}' names a column twice. Fix: list each once.`);
+      throw new DataFileError(
+        file,
+        `${file}: label_column '${opts.labelColumn}' names a column twice. Fix: list each once.`,
+      );
     const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
     return { text, textPair, label: labels.join(','), labels, all: header };
   }

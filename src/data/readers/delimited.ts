@@ -49,6 +49,12 @@ export async function* readDelimited(
         continue;
       }
       row++;
+      if (opts.noLabels) {
+        const ex: Example = { row, text: record[idx.text]!, label: '' };
+        if (idx.pair >= 0) ex.textPair = record[idx.pair]!;
+        yield ex;
+        continue;
+      }
       if (opts.multiLabel) {
         const labels = cols.labels
           ? cols.labels.filter((c, j) => {

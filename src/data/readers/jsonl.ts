@@ -47,9 +47,11 @@ export async function* readJsonl(
           `'${name}' must be a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. Fix: give every line a '${name}' string.`,
         );
       };
-      const ex: Example = opts.multiLabel
-        ? multiLabelExample(row, field(cols.text), o, cols, opts.multiLabel.separator, fail)
-        : { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail) };
+      const ex: Example = opts.noLabels
+        ? { row, text: field(cols.text), label: '' }
+        : opts.multiLabel
+          ? multiLabelExample(row, field(cols.text), o, cols, opts.multiLabel.separator, fail)
+          : { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail) };
       if (cols.textPair) ex.textPair = field(cols.textPair);
       yield ex;
     }
