@@ -505,7 +505,7 @@ export const FLAGS = [
     commands: ['predict', 'evaluate'],
     group: 'output',
     scope: noChat,
-    help: 'predict: the predictions file, .csv/.tsv/.jsonl (default predictions.csv; in the action under output_dir); evaluate: also write the metrics as JSON here',
+    help: 'predict: the predictions file, .csv/.tsv/.jsonl (default predictions.csv); evaluate: also write the metrics as JSON here',
   }),
   f({
     name: 'log_file',

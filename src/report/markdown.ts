@@ -45,6 +45,18 @@ export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
   return parts.filter((p) => p.length > 0).join('\n\n') + '\n';
 }
 
+/** The job summary of `textclf evaluate` (action mode evaluate): the model, the file and its metrics. */
+export function renderEvaluation(e: { model: string; input: string; labels: string[]; metrics: EvalMetrics }): string {
+  const confusion =
+    e.metrics.confusion.length > 0 && e.metrics.confusion.length <= MAX_MATRIX_LABELS
+      ? `\n\nRows: true label; columns: predicted.\n\n${table(
+          ['true \\ predicted', ...e.labels.map(md)],
+          e.metrics.confusion.map((row, i) => [`**${md(e.labels[i])}**`, ...row.map(String)]),
+        )}`
+      : '';
+  return `## Evaluation: ${md(e.model)}\n\nInput ${md(e.input)}\n\n${metricsTable([['input', e.metrics]])}\n\n${perClass(e.metrics)}${confusion}\n`;
+}
+
 function header(m: MetricsFile, opts: ReportOptions): string {
   const r = m.run;
   const status = r.cancelled ? 'cancelled (checkpoint saved)' : r.finishedAt ? 'finished' : 'running';
