@@ -134,7 +134,7 @@ export const FLAGS = [
     type: 'string',
     default: undefined,
     group: 'data',
-    help: 'Label column (default: sentiment, else label); multi-label: one column of labels split by label_separator, or several 0/1 columns given as a,b,c',
+    help: 'Label column (default: sentiment, else label; multi-label: labels first); multi-label: one column of labels split by label_separator, or several 0/1 columns given as a,b,c',
   }),
   f({
     name: 'max_length',

@@ -66,7 +66,12 @@ export function chooseColumns(file: string, header: string[], opts: ColumnOption
     const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
     return { text, textPair, label: labels.join(','), labels, all: header };
   }
-  const label = pick('label_column', opts.labelColumn, DEFAULTS.label);
+  // multi-label datasets usually call their column "labels" (Hugging Face's name)
+  const label = pick(
+    'label_column',
+    opts.labelColumn,
+    opts.multiLabel ? ['labels', ...DEFAULTS.label] : DEFAULTS.label,
+  );
   const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
   return { text, textPair, label, all: header };
 }
