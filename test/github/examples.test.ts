@@ -20,8 +20,8 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.yml'))
   .sort();
 
-test('the four example workflows exist', () => {
-  expect(files).toEqual(['chatops-train.yml', 'nightly.yml', 'sweep.yml', 'train-on-pr.yml']);
+test('the five example workflows exist', () => {
+  expect(files).toEqual(['chatops-train.yml', 'nightly.yml', 'sweep.yml', 'train-on-pr.yml', 'train-then-predict.yml']);
 });
 
 async function validate(name: string, content: string) {
