@@ -80,6 +80,10 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
       `accumulate_grad_batches=${flags.accumulate_grad_batches}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`,
     );
   }
+  if (!data.splits.valid && (flags.early_stopping_patience > 0 || flags.monitor !== 'val_loss'))
+    log.warning(
+      `no validation split: early_stopping_patience and monitor need one (set valid_file); training runs all epochs and checkpoints/final is the last`,
+    );
   if (flags.max_steps > 0)
     log.info(`max_steps=${flags.max_steps}: ${trainer.maxEpochs} epoch(s), max_epochs=${flags.max_epochs} is ignored`);
 

@@ -2,8 +2,8 @@
 // history, datastore and split files, the model files (local or hub) and tokenizer, tokenized
 // splits and labels, the task (problem type, class weights, label smoothing), the model from the
 // registry with its weights, and the runner on its device.
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
 import type { SequenceClassifier } from '../models/family.js';
@@ -56,7 +56,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const startedAt = new Date();
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
-  const resumeDir = flags.resume_from ? resolve(flags.resume_from) : undefined;
+  const resumeDir = flags.resume_from ? checkpointDirOf(resolve(flags.resume_from), log) : undefined;
   const resume = resumeDir ? loadResumeState(resumeDir) : undefined;
   prepareOutputDir(outputDir, {
     overwrite: flags.overwrite_output_dir,
@@ -179,6 +179,13 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     history,
     task,
   };
+}
+
+/** Lightning's resume_from_checkpoint names a file: a file inside a checkpoint dir means that dir. */
+function checkpointDirOf(path: string, log: Logger): string {
+  if (!existsSync(path) || statSync(path).isDirectory()) return path;
+  log.notice(`resume_from ${path} is a file; resuming from its checkpoint directory ${dirname(path)}`);
+  return dirname(path);
 }
 
 /** `device` as given, else train.py's meaning of gpus (> 0: the first CUDA GPU). */
