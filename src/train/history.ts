@@ -13,11 +13,15 @@ export interface History {
 }
 
 export function priorHistory(checkpointDir: string, meta: TrainerState): History {
-  const epochs = (meta.history ?? []).filter((e) => e.epoch <= meta.epoch);
   const root = dirname(checkpointDir);
+  const inRun = basename(root) === 'checkpoints';
+  // Checkpoints written before trainer_state.json carried the history: the run's metrics.json.
+  const epochs = (meta.history ?? (inRun ? epochsOf(join(dirname(root), 'metrics.json')) : [])).filter(
+    (e) => e.epoch <= meta.epoch,
+  );
   const jsonl = join(dirname(root), 'metrics.jsonl');
   const events: MetricsEvent[] = [];
-  if (basename(root) === 'checkpoints' && existsSync(jsonl)) {
+  if (inRun && existsSync(jsonl)) {
     for (const line of readFileSync(jsonl, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       let e: MetricsEvent;
@@ -31,4 +35,14 @@ export function priorHistory(checkpointDir: string, meta: TrainerState): History
     }
   }
   return { epochs, events };
+}
+
+function epochsOf(file: string): EpochRecord[] {
+  if (!existsSync(file)) return [];
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { epochs?: unknown };
+    return Array.isArray(m.epochs) ? (m.epochs as EpochRecord[]) : [];
+  } catch {
+    return [];
+  }
 }
