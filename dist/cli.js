@@ -50,7 +50,7 @@ var require_aspromise = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve9, reject) {
+      return new Promise(function executor(resolve12, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -60,7 +60,7 @@ var require_aspromise = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve9.apply(null, params2);
+              resolve12.apply(null, params2);
             }
           }
         };
@@ -7961,9 +7961,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve9, reject) => {
+          return new Promise((resolve12, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve9(data);
+              return err ? reject(err) : resolve12(data);
             });
           });
         }
@@ -8001,12 +8001,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve9, reject) => {
+          return new Promise((resolve12, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve9(data);
+              ) : resolve12(data);
             });
           });
         }
@@ -10273,8 +10273,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve9, reject) => {
-        res = resolve9;
+      const promise = new Promise((resolve12, reject) => {
+        res = resolve12;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -12525,12 +12525,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve9, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve9;
+          callback = resolve12;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -13200,12 +13200,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve9, reject) => {
+      const waitForDrain = () => new Promise((resolve12, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve9;
+          callback = resolve12;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -13684,16 +13684,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve9) => {
+        return new Promise((resolve12) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve9;
+            this[kClosedResolve] = resolve12;
           } else {
-            resolve9(null);
+            resolve12(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve9) => {
+        return new Promise((resolve12) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -13704,7 +13704,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve9(null);
+            resolve12(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -13755,7 +13755,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve9, reject) => {
+        const socket = await new Promise((resolve12, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -13767,7 +13767,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve9(socket2);
+              resolve12(socket2);
             }
           });
         });
@@ -14103,8 +14103,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve9) => {
-            this[kClosedResolve] = resolve9;
+          await new Promise((resolve12) => {
+            this[kClosedResolve] = resolve12;
           });
         }
       }
@@ -15373,7 +15373,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve9, reject) => {
+        return await new Promise((resolve12, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -15386,7 +15386,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve9(null);
+              resolve12(null);
             }
           }).on("error", noop).on("data", function(chunk2) {
             limit -= chunk2.length;
@@ -15405,7 +15405,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -15422,7 +15422,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve9,
+              resolve: resolve12,
               reject,
               length: 0,
               body: []
@@ -15492,18 +15492,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve9, stream, length } = consume2;
+      const { type, body, resolve: resolve12, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve9(chunksDecode(body, length));
+          resolve12(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve9(JSON.parse(chunksDecode(body, length)));
+          resolve12(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve9(chunksConcat(body, length).buffer);
+          resolve12(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve9(new Blob(body, { type: stream[kContentType] }));
+          resolve12(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve9(chunksConcat(body, length));
+          resolve12(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -15760,9 +15760,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve12, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -15985,9 +15985,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve12, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -16272,9 +16272,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve12, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -16366,9 +16366,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve12, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve12(data);
           });
         });
       }
@@ -20231,7 +20231,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve9, reject) => agent.dispatch(
+        return new Promise((resolve12, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -20307,7 +20307,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
-              resolve9({
+              resolve12({
                 status,
                 statusText,
                 headersList,
@@ -20350,7 +20350,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve9({
+              resolve12({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -24091,8 +24091,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve9) => {
-        setTimeout(resolve9, ms2).unref();
+      return new Promise((resolve12) => {
+        setTimeout(resolve12, ms2).unref();
       });
     }
     module.exports = {
@@ -28407,8 +28407,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve9, reject) {
-              promiseResolve = resolve9;
+            return new Promise(function(resolve12, reject) {
+              promiseResolve = resolve12;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -28441,11 +28441,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve9, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve9({ value: void 0, done: true });
+          return new Promise((resolve12, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve12({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve9({ value: void 0, done: true });
+              else resolve12({ value: void 0, done: true });
             });
           });
         }
@@ -28489,8 +28489,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws2._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve9) => {
-          state.drains.push({ writes, resolve: resolve9 });
+        return new Promise((resolve12) => {
+          state.drains.push({ writes, resolve: resolve12 });
         });
       }
       write(data) {
@@ -28595,10 +28595,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         return pipeline5(...streams, (err) => {
           if (err) return reject(err);
-          resolve9();
+          resolve12();
         });
       });
     }
@@ -29268,16 +29268,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve9, reject) {
+        function onnext(resolve12, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve9({ value: entryStream, done: false });
+            resolve12({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve9;
+          promiseResolve = resolve12;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -29305,11 +29305,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve9, reject) => {
-            if (extract.destroyed) return resolve9({ value: void 0, done: true });
+          return new Promise((resolve12, reject) => {
+            if (extract.destroyed) return resolve12({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve9({ value: void 0, done: true });
+              else resolve12({ value: void 0, done: true });
             });
           });
         }
@@ -30102,34 +30102,34 @@ var require_yauzl = __commonJS({
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
     function openPromise(path9, options2) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         open4(path9, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve9(zipfile);
+          resolve12(zipfile);
         });
       });
     }
     function fromFdPromise(fd, options2) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         fromFd(fd, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve9(zipfile);
+          resolve12(zipfile);
         });
       });
     }
     function fromBufferPromise(buffer, options2) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         fromBuffer(buffer, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve9(zipfile);
+          resolve12(zipfile);
         });
       });
     }
     function fromRandomAccessReaderPromise(reader, totalSize, options2) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         fromRandomAccessReader(reader, totalSize, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve9(zipfile);
+          resolve12(zipfile);
         });
       });
     }
@@ -30413,15 +30413,15 @@ var require_yauzl = __commonJS({
         if (self2.autoClose) self2.close();
       }
       function onEntry(entry) {
-        let { resolve: resolve9 } = pendingResolveReject;
+        let { resolve: resolve12 } = pendingResolveReject;
         pendingResolveReject = null;
-        resolve9({ value: entry });
+        resolve12({ value: entry });
       }
       function onEnd() {
-        let { resolve: resolve9 } = pendingResolveReject;
+        let { resolve: resolve12 } = pendingResolveReject;
         pendingResolveReject = null;
         cleanup();
-        resolve9({ done: true });
+        resolve12({ done: true });
       }
       function onError(err) {
         let { reject } = pendingResolveReject;
@@ -30434,9 +30434,9 @@ var require_yauzl = __commonJS({
           return this;
         },
         next() {
-          const promise = new Promise((resolve9, reject) => {
+          const promise = new Promise((resolve12, reject) => {
             if (pendingResolveReject != null) throw new Error("next() called before previous Promise was resolved.");
-            pendingResolveReject = { resolve: resolve9, reject };
+            pendingResolveReject = { resolve: resolve12, reject };
           });
           self2.readEntry();
           return promise;
@@ -30625,26 +30625,26 @@ var require_yauzl = __commonJS({
       });
     };
     ZipFile.prototype.openReadStreamPromise = function(entry, options2) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         this.openReadStream(entry, options2, function(err, readStream) {
           if (err) return reject(err);
-          resolve9(readStream);
+          resolve12(readStream);
         });
       });
     };
     ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, function(err, readStream) {
           if (err) return reject(err);
-          resolve9(readStream);
+          resolve12(readStream);
         });
       });
     };
     ZipFile.prototype.readLocalFileHeaderPromise = function(entry, options2) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         this.readLocalFileHeader(entry, options2, function(err, localFileHeader) {
           if (err) return reject(err);
-          resolve9(localFileHeader);
+          resolve12(localFileHeader);
         });
       });
     };
@@ -30932,14 +30932,38 @@ var require_yauzl = __commonJS({
   }
 });
 
+// src/config/batch-amount.ts
+var INT = /^\+?\d+$/;
+var DECIMAL = /^\+?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)$/;
+function batchAmountProblem(text) {
+  const t = text.trim();
+  if (INT.test(t)) return Number(t) >= 1 && Number.isSafeInteger(Number(t)) ? void 0 : "a count must be >= 1";
+  if (DECIMAL.test(t)) {
+    const v = Number(t);
+    return v > 0 && v <= 1 ? void 0 : "a fraction must be in (0.0, 1.0]";
+  }
+  return "not a number";
+}
+function batchAmount(text) {
+  const t = text.trim();
+  if (batchAmountProblem(t)) throw new RangeError(`'${text}' is not a batch count or fraction`);
+  return INT.test(t) ? { kind: "batches", count: Number(t) } : { kind: "fraction", fraction: Number(t) };
+}
+function limitBatches(total, a) {
+  if (total <= 0) return 0;
+  return a.kind === "batches" ? Math.min(total, a.count) : Math.max(1, Math.floor(total * a.fraction));
+}
+
 // src/config/schema.ts
 var f = (s) => s;
 var noChat = { cli: true, action: true, chatops: false };
 var actionOnly = { cli: false, action: true, chatops: false };
+var allCommands = ["train", "predict", "evaluate"];
 var FLAGS = [
   // data
   f({
     name: "datastore",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -30948,6 +30972,7 @@ var FLAGS = [
   }),
   f({
     name: "datastore_version",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -30956,6 +30981,7 @@ var FLAGS = [
   }),
   f({
     name: "datastore_sha256",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -30964,6 +30990,7 @@ var FLAGS = [
   }),
   f({
     name: "datastore_refresh",
+    commands: allCommands,
     type: "enum",
     default: "auto",
     choices: ["auto", "always", "never"],
@@ -30983,6 +31010,7 @@ var FLAGS = [
   }),
   f({
     name: "cache_dir",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -30995,7 +31023,7 @@ var FLAGS = [
     default: "train.csv",
     group: "data",
     scope: noChat,
-    help: "Training file (CSV, TSV or JSONL), relative to the datastore root"
+    help: "Training file (CSV, TSV or JSONL), relative to the datastore root; the tutorial's /datastores/<name>/... and /opt/datastore/... paths map into the datastore"
   }),
   f({
     name: "valid_file",
@@ -31015,6 +31043,7 @@ var FLAGS = [
   }),
   f({
     name: "text_column",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -31022,6 +31051,7 @@ var FLAGS = [
   }),
   f({
     name: "text_pair_column",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -31029,22 +31059,41 @@ var FLAGS = [
   }),
   f({
     name: "label_column",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
-    help: "Label column (default: sentiment, else label)"
+    help: "Label column (default: sentiment, else label; multi-label: labels first); multi-label: one column of labels split by label_separator, or several 0/1 columns given as a,b,c"
   }),
   f({
     name: "max_length",
+    commands: allCommands,
     type: "int",
     default: 128,
     min: 8,
     max: 4096,
     group: "data",
-    help: "Truncate tokenized inputs to this many tokens"
+    help: "Truncate tokenized inputs to this many tokens (predict/evaluate: default the checkpoint's)"
+  }),
+  f({
+    name: "problem_type",
+    type: "enum",
+    default: "single_label_classification",
+    choices: ["single_label_classification", "multi_label_classification"],
+    group: "data",
+    help: "One label per text (softmax cross-entropy), or any number of labels per text (sigmoid per label, BCE-with-logits); Hugging Face's names, written to config.json"
+  }),
+  f({
+    name: "label_separator",
+    type: "string",
+    default: "|",
+    commands: allCommands,
+    group: "data",
+    help: "Multi-label: separates the labels of one row in the label column (an empty cell: no label)"
   }),
   f({
     name: "padding",
+    commands: allCommands,
     type: "enum",
     default: "longest",
     choices: ["longest", "max_length"],
@@ -31068,6 +31117,7 @@ var FLAGS = [
   }),
   f({
     name: "hub_url",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "model",
@@ -31085,15 +31135,42 @@ var FLAGS = [
   }),
   f({
     name: "resume_from",
+    aliases: ["resume_from_checkpoint"],
     type: "string",
     default: void 0,
     group: "model",
     scope: noChat,
-    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch)"
+    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch); the run's history (report, metrics, TensorBoard) continues from it. Alias --resume_from_checkpoint"
   }),
   // training
-  f({ name: "max_epochs", type: "int", default: 3, min: 1, max: 1e3, group: "training", help: "Number of epochs" }),
-  f({ name: "batch_size", type: "int", default: 16, min: 1, max: 4096, group: "training", help: "Examples per batch" }),
+  f({
+    name: "max_epochs",
+    type: "int",
+    default: 3,
+    min: 1,
+    max: 1e3,
+    group: "training",
+    help: "Number of epochs (max_steps > 0 overrides it)"
+  }),
+  f({
+    name: "max_steps",
+    type: "int",
+    default: -1,
+    min: -1,
+    max: 1e8,
+    group: "training",
+    help: "Stop after this many optimizer steps, overriding max_epochs (as Hugging Face and Lightning do); -1 = off"
+  }),
+  f({
+    name: "batch_size",
+    commands: allCommands,
+    type: "int",
+    default: 16,
+    min: 1,
+    max: 4096,
+    group: "training",
+    help: "Examples per batch"
+  }),
   f({
     name: "learning_rate",
     type: "float",
@@ -31120,16 +31197,34 @@ var FLAGS = [
     min: 0,
     max: 1e7,
     group: "training",
-    help: "Linear warmup steps, then linear decay to 0"
+    help: "Warmup steps (lr rises linearly from 0); overrides warmup_ratio when > 0"
+  }),
+  f({
+    name: "warmup_ratio",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    group: "training",
+    help: "Warmup as a fraction of all optimizer steps (rounded up, as Hugging Face does)"
+  }),
+  f({
+    name: "lr_scheduler",
+    type: "enum",
+    default: "linear",
+    choices: ["linear", "cosine", "constant", "constant_with_warmup"],
+    group: "training",
+    help: "Learning-rate schedule after warmup (Hugging Face get_*_schedule_with_warmup): linear or cosine decay to 0, or constant"
   }),
   f({
     name: "max_grad_norm",
+    aliases: ["gradient_clip_val"],
     type: "float",
     default: 1,
     min: 0,
     max: 1e6,
     group: "training",
-    help: "Clip the global gradient norm (0 disables)"
+    help: "Clip the global gradient norm (0 disables). Alias --gradient_clip_val; note Lightning's default is no clipping, ours is 1.0 (as Hugging Face's)"
   }),
   f({
     name: "accumulate_grad_batches",
@@ -31142,21 +31237,100 @@ var FLAGS = [
   }),
   f({
     name: "limit_train_batches",
-    type: "float",
-    default: 1,
-    gt: 0,
-    max: 1e9,
+    type: "batches",
+    default: "1.0",
     group: "training",
-    help: "Fraction (<= 1.0) or number (> 1) of training batches per epoch"
+    help: "Training batches per epoch: an integer is a number of batches (1 = one batch), a decimal a fraction of the epoch (1.0 = all), as in Lightning"
+  }),
+  f({
+    name: "limit_val_batches",
+    type: "batches",
+    default: "1.0",
+    group: "training",
+    help: "Validation batches per evaluation: an integer is a number of batches, a decimal a fraction (1.0 = all)"
+  }),
+  f({
+    name: "limit_test_batches",
+    type: "batches",
+    default: "1.0",
+    group: "training",
+    help: "Test batches: an integer is a number of batches, a decimal a fraction (1.0 = all)"
   }),
   f({
     name: "val_check_interval",
-    type: "float",
-    default: 1,
-    gt: 0,
-    max: 1e9,
+    type: "batches",
+    default: "1.0",
     group: "training",
-    help: "Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)"
+    help: "Validate every N training batches (an integer) or every fraction of an epoch (a decimal; 1.0 = at the end of each epoch), as in Lightning"
+  }),
+  f({
+    name: "monitor",
+    type: "enum",
+    default: "val_loss",
+    choices: ["val_loss", "val_accuracy", "val_f1"],
+    group: "training",
+    help: "Validation metric that picks the best epoch (and that early stopping watches); loss is minimised, accuracy and F1 maximised"
+  }),
+  f({
+    name: "test_on",
+    type: "enum",
+    default: "best",
+    choices: ["best", "last"],
+    group: "training",
+    help: "Which epoch becomes checkpoints/final, the test metrics, predictions and outputs: the best by monitor (when there is validation) or the last"
+  }),
+  f({
+    name: "early_stopping_patience",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 1e3,
+    group: "training",
+    help: "Stop after this many epochs in a row without improvement of monitor (0 = off)"
+  }),
+  f({
+    name: "early_stopping_min_delta",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1e6,
+    group: "training",
+    help: "Smallest change of monitor that counts as an improvement for early stopping"
+  }),
+  f({
+    name: "class_weights",
+    type: "string",
+    default: "none",
+    pattern: "none|balanced|[0-9]*\\.?[0-9]+(e[-+]?[0-9]+)?(,[0-9]*\\.?[0-9]+(e[-+]?[0-9]+)?)+",
+    patternHelp: "none, balanced, or one weight per label in label order, e.g. 1,3.5",
+    group: "training",
+    help: "Weighted loss: balanced = n / (labels x count) per label from the training split (sklearn's rule; multi-label: negatives/positives as BCE pos_weight), or w1,w2,... in label order"
+  }),
+  f({
+    name: "label_smoothing",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    group: "training",
+    help: "Label smoothing of the targets (as torch CrossEntropyLoss; multi-label: y(1-x) + x/2)"
+  }),
+  f({
+    name: "threshold",
+    type: "float",
+    default: 0.5,
+    min: 0,
+    max: 1,
+    commands: allCommands,
+    group: "training",
+    help: "Multi-label: a label is predicted when its sigmoid probability is >= this"
+  }),
+  f({
+    name: "fast_dev_run",
+    type: "bool",
+    default: false,
+    group: "training",
+    help: "Check the whole pipeline quickly: one epoch of one training batch, one validation and one test batch"
   }),
   f({
     name: "seed",
@@ -31179,6 +31353,7 @@ var FLAGS = [
   // runtime
   f({
     name: "gpus",
+    commands: allCommands,
     type: "int",
     default: 0,
     min: 0,
@@ -31188,6 +31363,7 @@ var FLAGS = [
   }),
   f({
     name: "device",
+    commands: allCommands,
     type: "string",
     default: "auto",
     pattern: "auto|cpu|webgpu|cuda(:[0-9]+)?",
@@ -31206,6 +31382,7 @@ var FLAGS = [
   }),
   f({
     name: "threads",
+    commands: allCommands,
     type: "int",
     default: 0,
     min: 0,
@@ -31217,11 +31394,47 @@ var FLAGS = [
   // output
   f({
     name: "output_dir",
+    aliases: ["default_root_dir"],
     type: "string",
     default: "runs/textclf",
     group: "output",
     scope: noChat,
-    help: "Directory for metrics.json, report.md and checkpoints"
+    help: "Directory for metrics.json, report.md and checkpoints; one run per directory. Alias --default_root_dir"
+  }),
+  f({
+    name: "overwrite_output_dir",
+    type: "bool",
+    default: false,
+    group: "output",
+    scope: noChat,
+    help: "Train into an output_dir that holds another run's results (they are removed first); without it such a directory is refused"
+  }),
+  f({
+    name: "model",
+    type: "string",
+    default: void 0,
+    commands: ["predict", "evaluate"],
+    group: "model",
+    scope: noChat,
+    help: "predict/evaluate: the trained model: a checkpoint directory (e.g. runs/x/checkpoints/final) or hub id; in the action also artifact:NAME[/PATH] (an artifact of this workflow run)"
+  }),
+  f({
+    name: "input",
+    type: "string",
+    default: void 0,
+    commands: ["predict", "evaluate"],
+    group: "data",
+    scope: noChat,
+    help: "predict/evaluate: the CSV, TSV or JSONL file to score (relative to the datastore when one is given)"
+  }),
+  f({
+    name: "output",
+    type: "string",
+    default: void 0,
+    commands: ["predict", "evaluate"],
+    group: "output",
+    scope: noChat,
+    help: "predict: the predictions file, .csv/.tsv/.jsonl (default predictions.csv); evaluate: also write the metrics as JSON here"
   }),
   f({
     name: "log_file",
@@ -31247,9 +31460,40 @@ var FLAGS = [
     group: "output",
     help: "Which epoch checkpoints to keep"
   }),
+  // compat: train.py / Lightning flags without an effect here
+  f({
+    name: "num_workers",
+    type: "int",
+    default: void 0,
+    min: 0,
+    max: 1024,
+    group: "compat",
+    scope: noChat,
+    noEffect: "data is tokenized once up front, there are no loader workers",
+    help: "Accepted for train.py compatibility; no effect (data is tokenized once up front)"
+  }),
+  f({
+    name: "use_fast",
+    type: "bool",
+    default: void 0,
+    group: "compat",
+    scope: noChat,
+    noEffect: "the tokenizer is always the fast one (tokenizer.json)",
+    help: "Accepted for train.py compatibility; no effect (the tokenizer is always the fast one)"
+  }),
+  f({
+    name: "truncation",
+    type: "bool",
+    default: void 0,
+    group: "compat",
+    scope: noChat,
+    noEffect: "inputs are always truncated to max_length",
+    help: "Accepted for train.py compatibility; no effect (inputs are always truncated to max_length)"
+  }),
   // github (action only)
   f({
     name: "github_token",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "github",
@@ -31258,6 +31502,7 @@ var FLAGS = [
   }),
   f({
     name: "artifact_name",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "github",
@@ -31266,6 +31511,7 @@ var FLAGS = [
   }),
   f({
     name: "retention_days",
+    commands: allCommands,
     type: "int",
     default: void 0,
     min: 1,
@@ -31276,6 +31522,7 @@ var FLAGS = [
   }),
   f({
     name: "allow_cpu_fallback",
+    commands: allCommands,
     type: "bool",
     default: false,
     group: "runtime",
@@ -31306,9 +31553,10 @@ var FLAGS = [
     default: void 0,
     min: 0,
     max: 1,
+    commands: ["train", "evaluate"],
     group: "github",
-    scope: actionOnly,
-    help: "Quality gate: fail when the final accuracy (test, else last validation) is below this"
+    scope: noChat,
+    help: "Quality gate: fail (exit code 1) when the final accuracy (test, else the best validation epoch; multi-label: subset accuracy) is below this"
   }),
   f({
     name: "fail_on_regression",
@@ -31330,19 +31578,37 @@ var FLAGS = [
   }),
   f({
     name: "mode",
+    commands: allCommands,
     type: "enum",
     default: "train",
-    choices: ["train", "chatops", "plan", "aggregate"],
+    choices: ["train", "chatops", "plan", "aggregate", "predict", "evaluate"],
     group: "github",
     scope: actionOnly,
-    help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)"
+    help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix); predict / evaluate: score input with model (textclf predict / evaluate)"
+  }),
+  f({
+    name: "resume",
+    type: "enum",
+    default: "auto",
+    choices: ["auto", "never"],
+    group: "github",
+    scope: actionOnly,
+    help: "auto: a re-run of a cancelled job continues from the previous attempt's interrupted checkpoint artifact; never: always start fresh"
   })
 ];
 function flagSpec(name) {
   return FLAGS.find((s) => s.name === name);
 }
-function flagsFor(scope) {
-  return FLAGS.filter((s) => s.scope?.[scope] ?? true);
+function commandsOf(s) {
+  return s.commands ?? ["train"];
+}
+function flagsFor(scope, command = "train") {
+  return FLAGS.filter(
+    (s) => (s.scope?.[scope] ?? true) && (command === "any" || commandsOf(s).includes(command))
+  );
+}
+function findFlag(specs, name) {
+  return specs.find((s) => s.name === name) ?? specs.find((s) => s.aliases?.includes(name));
 }
 
 // src/config/parse.ts
@@ -31357,6 +31623,8 @@ var FlagError = class extends Error {
 function describeAllowed(s) {
   if (s.type === "enum") return `one of ${s.choices.join(", ")}`;
   if (s.type === "bool") return "true or false";
+  if (s.type === "batches")
+    return "an integer number of batches >= 1 (e.g. 10), or a fraction of the epoch with a decimal point in (0.0, 1.0] (e.g. 0.25, 1.0)";
   if (s.patternHelp) return s.patternHelp;
   const lo = s.gt !== void 0 ? `> ${s.gt}` : s.min !== void 0 ? `>= ${s.min}` : "";
   const hi = s.max !== void 0 ? `<= ${s.max}` : "";
@@ -31379,6 +31647,9 @@ function parseValue(s, raw) {
     case "enum":
       if (!s.choices.includes(text)) throw bad();
       return text;
+    case "batches":
+      if (batchAmountProblem(text)) throw bad();
+      return text;
     case "int":
     case "float": {
       if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw bad();
@@ -31390,23 +31661,44 @@ function parseValue(s, raw) {
     }
   }
 }
-function parseFlags(raw, scope) {
-  const allowed = flagsFor(scope);
+function parseFlags(raw, scope, command) {
+  const cmd = command ?? "train";
+  const inScope = flagsFor(scope, "any");
+  const allowed = flagsFor(scope, cmd);
   const out = {};
+  const givenAs = /* @__PURE__ */ new Map();
   for (const [key, value] of Object.entries(raw)) {
-    const spec = allowed.find((s) => s.name === key);
+    const spec = findFlag(inScope, key);
     if (!spec) {
-      const known = FLAGS.some((s) => s.name === key);
+      const known = findFlag(FLAGS, key);
       throw new FlagError(
         key,
         known ? `'${key}' cannot be set here (${scope}); valid keys: ${allowed.map((s) => s.name).join(", ")}` : `unknown flag '${key}'; valid flags: ${allowed.map((s) => s.name).join(", ")}`
       );
     }
     if (value === void 0 || value === "") continue;
-    out[key] = parseValue(spec, value);
+    if (!allowed.includes(spec)) {
+      if (scope === "action") continue;
+      const cmds = commandsOf(spec);
+      throw new FlagError(
+        key,
+        `--${key} is a flag of ${cmds.map((c) => `textclf ${c}`).join(" and ")}, not of textclf ${cmd}; see textclf ${cmd} --help`
+      );
+    }
+    const earlier = givenAs.get(spec.name);
+    if (earlier !== void 0)
+      throw new FlagError(
+        key,
+        `--${key} and --${earlier} are the same flag (${spec.name}${spec.aliases?.length ? `, alias ${spec.aliases.join(", ")}` : ""}); give it once`
+      );
+    givenAs.set(spec.name, key);
+    out[spec.name] = parseValue(key === spec.name ? spec : { ...spec, name: key }, value);
   }
   for (const s of allowed) if (out[s.name] === void 0 && s.default !== void 0) out[s.name] = s.default;
   return out;
+}
+function noEffectNotices(flags) {
+  return FLAGS.filter((s) => s.noEffect && flags[s.name] !== void 0).map((s) => `--${s.name} is accepted for train.py compatibility and has no effect here: ${s.noEffect}`);
 }
 
 // src/util/logger.ts
@@ -31431,7 +31723,7 @@ function throwIfCancelled(signal, what) {
   if (signal?.aborted) throw new CancelledError(`cancelled ${what}`);
 }
 function cancellableSleep(ms2, signal, what) {
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve12, reject) => {
     if (signal?.aborted) return reject(new CancelledError(`cancelled ${what}`));
     const onAbort = () => {
       clearTimeout(timer);
@@ -31439,7 +31731,7 @@ function cancellableSleep(ms2, signal, what) {
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve9();
+      resolve12();
     }, ms2);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -31597,7 +31889,7 @@ function redactFlags(flags) {
 }
 
 // src/train/fit.ts
-import { readdirSync, rmSync as rmSync3 } from "node:fs";
+import { existsSync as existsSync4, readdirSync, rmSync as rmSync3 } from "node:fs";
 import { join as join5, resolve as resolve2 } from "node:path";
 
 // src/train/checkpoint.ts
@@ -32627,7 +32919,7 @@ function bertTokenizerJson(vocab, opts, where) {
     return id;
   };
   const cls = need2(opts.clsToken, "cls");
-  const sep3 = need2(opts.sepToken, "sep");
+  const sep4 = need2(opts.sepToken, "sep");
   need2(opts.unkToken, "unk");
   need2(opts.padToken, "pad");
   const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter(
@@ -32663,7 +32955,7 @@ function bertTokenizerJson(vocab, opts, where) {
       pair: [special(opts.clsToken, 0), seq("A", 0), special(opts.sepToken, 0), seq("B", 1), special(opts.sepToken, 1)],
       special_tokens: {
         [opts.clsToken]: { id: opts.clsToken, ids: [cls], tokens: [opts.clsToken] },
-        [opts.sepToken]: { id: opts.sepToken, ids: [sep3], tokens: [opts.sepToken] }
+        [opts.sepToken]: { id: opts.sepToken, ids: [sep4], tokens: [opts.sepToken] }
       }
     },
     decoder: { type: "WordPiece", prefix: "##", cleanup: true },
@@ -35688,18 +35980,18 @@ function templatesFor(postProcessor, where) {
     case "BertProcessing":
     case "RobertaProcessing": {
       const [, cls] = pp.cls;
-      const [, sep3] = pp.sep;
+      const [, sep4] = pp.sep;
       const s = (id, typeId) => ({ kind: "special", ids: [id], typeId });
       const a = { kind: "seq", which: 0, typeId: 0 };
       if (pp.type === "BertProcessing") {
         return {
-          single: [s(cls, 0), a, s(sep3, 0)],
-          pair: [s(cls, 0), a, s(sep3, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep3, 1)]
+          single: [s(cls, 0), a, s(sep4, 0)],
+          pair: [s(cls, 0), a, s(sep4, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep4, 1)]
         };
       }
       return {
-        single: [s(cls, 0), a, s(sep3, 0)],
-        pair: [s(cls, 0), a, s(sep3, 0), s(sep3, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep3, 0)]
+        single: [s(cls, 0), a, s(sep4, 0)],
+        pair: [s(cls, 0), a, s(sep4, 0), s(sep4, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep4, 0)]
       };
     }
     default:
@@ -35999,12 +36291,12 @@ function planBatches(ds2, opts) {
   const rnd = mulberry32(opts.seed + Math.imul(opts.epoch ?? 0, 2654435769) >>> 0);
   shuffleInPlace(order, rnd);
   const chunk2 = batchSize * (opts.bucketBatches ?? 50);
-  const batches2 = [];
+  const batches = [];
   for (let c = 0; c < order.length; c += chunk2) {
     const part = order.slice(c, c + chunk2).sort((x, y) => lengthOf(ds2, x) - lengthOf(ds2, y));
-    batches2.push(...cut(part));
+    batches.push(...cut(part));
   }
-  return shuffleInPlace(batches2, rnd);
+  return shuffleInPlace(batches, rnd);
 }
 function makeBatch(ds2, indices, opts) {
   let longest = 0;
@@ -36021,6 +36313,8 @@ function makeBatch(ds2, indices, opts) {
   const attentionMask = new BigInt64Array(n * seqLen);
   const tokenTypeIds = new BigInt64Array(n * seqLen);
   const labels = new BigInt64Array(n);
+  const mh = ds2.multiHot;
+  const targets = mh ? new Float32Array(n * mh.labels) : void 0;
   const rows = [];
   indices.forEach((ex, b) => {
     const start = ds2.offsets[ex];
@@ -36032,12 +36326,10 @@ function makeBatch(ds2, indices, opts) {
       attentionMask[base + t] = ds2.attentionMask ? BigInt(ds2.attentionMask[start + t]) : 1n;
     }
     labels[b] = BigInt(ds2.labels[ex]);
+    if (mh) for (let k = 0; k < mh.labels; k++) targets[b * mh.labels + k] = mh.data[ex * mh.labels + k];
     rows.push(ds2.rows[ex]);
   });
-  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, labels, rows };
-}
-function* batches(ds2, opts) {
-  for (const idx of planBatches(ds2, opts)) yield makeBatch(ds2, idx, opts);
+  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, labels, rows, ...targets ? { targets } : {} };
 }
 
 // src/metrics/classification.ts
@@ -36089,32 +36381,119 @@ function argmaxRows(values, k) {
   return out;
 }
 
-// src/train/evaluate.ts
-async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false) {
+// src/metrics/multilabel.ts
+function multiLabelMetrics(labels, truth, predicted, loss, threshold) {
   const k = labels.length;
-  const truth = new Int32Array(ds2.size);
-  const predicted = new Int32Array(ds2.size);
+  const n = k ? truth.length / k : 0;
+  const tp = new Array(k).fill(0), fp = new Array(k).fill(0), fn2 = new Array(k).fill(0);
+  let exact = 0, wrong = 0;
+  for (let r = 0; r < n; r++) {
+    let all = true;
+    for (let c = 0; c < k; c++) {
+      const t = truth[r * k + c] === 1, p = predicted[r * k + c] === 1;
+      if (t && p) tp[c]++;
+      else if (p) fp[c]++;
+      else if (t) fn2[c]++;
+      if (t !== p) {
+        all = false;
+        wrong++;
+      }
+    }
+    if (all) exact++;
+  }
+  const ratio = (a, b) => b ? a / b : 0;
+  const f1Of = (p, r) => p + r ? 2 * p * r / (p + r) : 0;
+  const perClass2 = labels.map((label, c) => {
+    const precision = ratio(tp[c], tp[c] + fp[c]);
+    const recall = ratio(tp[c], tp[c] + fn2[c]);
+    return { label, precision, recall, f1: f1Of(precision, recall), support: tp[c] + fn2[c] };
+  });
+  const mean2 = (f2) => k ? perClass2.reduce((a, s) => a + f2(s), 0) / k : 0;
+  const sum = (a) => a.reduce((x, y) => x + y, 0);
+  const microPrecision = ratio(sum(tp), sum(tp) + sum(fp));
+  const microRecall = ratio(sum(tp), sum(tp) + sum(fn2));
+  const subsetAccuracy = ratio(exact, n);
+  return {
+    loss,
+    accuracy: subsetAccuracy,
+    precision: mean2((s) => s.precision),
+    recall: mean2((s) => s.recall),
+    f1: mean2((s) => s.f1),
+    perClass: perClass2,
+    confusion: [],
+    samples: n,
+    multiLabel: {
+      threshold,
+      subsetAccuracy,
+      hammingLoss: ratio(wrong, n * k),
+      microPrecision,
+      microRecall,
+      microF1: f1Of(microPrecision, microRecall)
+    }
+  };
+}
+function sigmoid(x) {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+// src/train/evaluate.ts
+async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false, limit) {
+  const k = labels.length;
+  const multi = opts.problemType === "multi_label_classification";
+  const threshold = opts.threshold ?? 0.5;
+  let plan = planBatches(ds2, { ...opts, shuffle: false, seed: 0 });
+  if (limit) plan = plan.slice(0, limitBatches(plan.length, limit));
+  const rows = plan.reduce((a, b) => a + b.length, 0);
+  const truth = new Int32Array(multi ? rows * k : rows);
+  const predicted = new Int32Array(multi ? rows * k : rows);
   const predictions = [];
   let lossSum = 0, n = 0;
-  for (const b of batches(ds2, { ...opts, shuffle: false, seed: 0 })) {
+  for (const idx of plan) {
+    const b = makeBatch(ds2, idx, opts);
     const r = await runner.evaluate(runner.model.feeds(b, true));
-    const probs = keepPredictions ? softmaxRows(r.logits, k) : void 0;
-    const arg = argmaxRows(r.logits, k);
-    for (let i = 0; i < b.batchSize; i++) {
-      truth[n + i] = Number(b.labels[i]);
-      predicted[n + i] = arg[i];
-      if (keepPredictions)
-        predictions.push({
-          row: b.rows[i],
-          label: truth[n + i],
-          predicted: arg[i],
-          probabilities: probs.slice(i * k, (i + 1) * k)
-        });
+    if (multi) {
+      for (let i = 0; i < b.batchSize; i++) {
+        const probs = new Float32Array(k);
+        for (let c = 0; c < k; c++) {
+          probs[c] = sigmoid(r.logits[i * k + c]);
+          truth[(n + i) * k + c] = b.targets[i * k + c];
+          predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
+        }
+        if (keepPredictions) {
+          const ids = (a) => [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => v ? [c] : []);
+          predictions.push({
+            row: b.rows[i],
+            label: -1,
+            predicted: -1,
+            probabilities: probs,
+            labels: ids(truth),
+            predictedLabels: ids(predicted)
+          });
+        }
+      }
+    } else {
+      const probs = keepPredictions ? softmaxRows(r.logits, k) : void 0;
+      const arg = argmaxRows(r.logits, k);
+      for (let i = 0; i < b.batchSize; i++) {
+        truth[n + i] = Number(b.labels[i]);
+        predicted[n + i] = arg[i];
+        if (keepPredictions)
+          predictions.push({
+            row: b.rows[i],
+            label: truth[n + i],
+            predicted: arg[i],
+            probabilities: probs.slice(i * k, (i + 1) * k)
+          });
+      }
     }
     lossSum += (r.loss ?? 0) * b.batchSize;
     n += b.batchSize;
   }
-  return { metrics: classificationMetrics(labels, truth, predicted, n ? lossSum / n : 0), predictions };
+  const loss = n ? lossSum / n : 0;
+  return {
+    metrics: multi ? multiLabelMetrics(labels, truth, predicted, loss, threshold) : classificationMetrics(labels, truth, predicted, loss),
+    predictions
+  };
 }
 
 // src/train/events.ts
@@ -36190,16 +36569,106 @@ function progressLine(s, elapsed) {
   return `epoch ${s.epoch}/${s.maxEpochs} step ${s.step}/${s.totalSteps} (${pct2}%) loss ${s.loss.toFixed(4)} ${rate.toFixed(1)} samples/s elapsed ${formatDuration(elapsed)} ETA ${formatDuration(eta)}`;
 }
 
+// src/train/monitor.ts
+var LABEL = {
+  val_loss: "validation loss",
+  val_accuracy: "validation accuracy",
+  val_f1: "validation F1"
+};
+var EpochMonitor = class _EpochMonitor {
+  constructor(o) {
+    this.o = o;
+    this.mode = o.name === "val_loss" ? "min" : "max";
+  }
+  o;
+  mode;
+  bestEpoch;
+  bestValue;
+  /** The value early stopping compares with (moves only by more than min_delta). */
+  reference;
+  wait = 0;
+  static fromHistory(o, epochs) {
+    const m = new _EpochMonitor(o);
+    for (const e of epochs) m.update(e.epoch, e.validation);
+    return m;
+  }
+  valueOf(v) {
+    return this.o.name === "val_loss" ? v.loss : this.o.name === "val_accuracy" ? v.accuracy : v.f1;
+  }
+  /** Records one finished epoch; without validation nothing is compared. */
+  update(epoch, validation) {
+    if (!validation) return { best: false };
+    const v = this.valueOf(validation);
+    if (!Number.isFinite(v)) return { best: false };
+    const better = (a, b) => b === void 0 || (this.mode === "min" ? a < b : a > b);
+    const best = better(v, this.bestValue);
+    if (best) {
+      this.bestValue = v;
+      this.bestEpoch = epoch;
+    }
+    const d = this.o.minDelta;
+    const improved = better(this.mode === "min" ? v + d : v - d, this.reference);
+    if (improved) {
+      this.reference = v;
+      this.wait = 0;
+    } else {
+      this.wait++;
+    }
+    if (this.o.patience > 0 && this.wait >= this.o.patience) {
+      const by = d > 0 ? ` by more than ${d}` : "";
+      return {
+        best,
+        stop: `early stopping after epoch ${epoch}: ${LABEL[this.o.name]} did not improve${by} for ${this.wait} epoch${this.wait === 1 ? "" : "s"} (patience ${this.o.patience}); best ${fmt(this.bestValue)} at epoch ${this.bestEpoch}`
+      };
+    }
+    return { best };
+  }
+};
+var fmt = (v) => v === void 0 ? "–" : Number(v.toPrecision(6)).toString();
+
 // src/optim/schedule.ts
+function constantSchedule(lr2) {
+  return () => lr2;
+}
 function linearWarmupDecay(lr2, warmupSteps, totalSteps) {
-  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps))
-    throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
-  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps))
-    throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
+  checkSteps(warmupSteps, totalSteps);
   return (step) => {
     if (step < warmupSteps) return lr2 * (step / Math.max(1, warmupSteps));
     return lr2 * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
   };
+}
+function cosineWarmupDecay(lr2, warmupSteps, totalSteps) {
+  checkSteps(warmupSteps, totalSteps);
+  return (step) => {
+    if (step < warmupSteps) return lr2 * (step / Math.max(1, warmupSteps));
+    const progress2 = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
+    return lr2 * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * 2 * 0.5 * progress2)));
+  };
+}
+function constantWithWarmup(lr2, warmupSteps) {
+  checkSteps(warmupSteps, 0);
+  return (step) => step < warmupSteps ? lr2 * (step / Math.max(1, warmupSteps)) : lr2;
+}
+function makeSchedule(kind, lr2, warmupSteps, totalSteps) {
+  switch (kind) {
+    case "linear":
+      return linearWarmupDecay(lr2, warmupSteps, totalSteps);
+    case "cosine":
+      return cosineWarmupDecay(lr2, warmupSteps, totalSteps);
+    case "constant":
+      return constantSchedule(lr2);
+    case "constant_with_warmup":
+      return constantWithWarmup(lr2, warmupSteps);
+  }
+}
+function warmupStepsFor(warmupSteps, warmupRatio, totalSteps) {
+  return warmupSteps > 0 ? warmupSteps : Math.ceil(totalSteps * warmupRatio);
+}
+function checkSteps(warmupSteps, totalSteps) {
+  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps))
+    throw new RangeError(`warmup_steps must be an integer >= 0, got ${warmupSteps}`);
+  if (!(totalSteps >= 0) || !Number.isInteger(totalSteps))
+    throw new RangeError(`total steps must be an integer >= 0, got ${totalSteps}`);
 }
 function lrsFor(schedule, step, k) {
   return Array.from({ length: k }, (_, i) => schedule(step + i));
@@ -36207,18 +36676,16 @@ function lrsFor(schedule, step, k) {
 
 // src/train/trainer.ts
 function batchesPerEpoch(n, o) {
-  const all = Math.ceil(n / o.batchSize);
-  const lim = o.limitTrainBatches;
-  return lim <= 1 ? Math.max(1, Math.floor(all * lim)) : Math.min(all, Math.floor(lim));
+  return limitBatches(Math.ceil(n / o.batchSize), o.limitTrainBatches);
 }
 function stepsPerEpoch(n, o) {
   return Math.floor(batchesPerEpoch(n, o) / o.accumulate);
 }
-function validationPoints(batches2, interval) {
-  const every = interval <= 1 ? Math.max(1, Math.floor(batches2 * interval)) : Math.floor(interval);
+function validationPoints(batches, interval) {
+  const every = interval.kind === "batches" ? interval.count : Math.max(1, Math.floor(batches * interval.fraction));
   const points = /* @__PURE__ */ new Set();
-  for (let b = every; b < batches2; b += every) points.add(b);
-  points.add(batches2);
+  for (let b = every; b < batches; b += every) points.add(b);
+  points.add(batches);
   return points;
 }
 var Trainer = class {
@@ -36235,24 +36702,38 @@ var Trainer = class {
   runner;
   train;
   o;
+  /** Optimizer steps of the whole run: max_steps when set, else steps per epoch x max_epochs. */
   get totalSteps() {
-    return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs;
+    const o = this.o;
+    return o.maxSteps && o.maxSteps > 0 ? o.maxSteps : stepsPerEpoch(this.train.size, o) * o.maxEpochs;
   }
-  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped. */
+  /** Epochs the run has (the last one partial when max_steps ends it mid-epoch). */
+  get maxEpochs() {
+    return Math.ceil(this.totalSteps / stepsPerEpoch(this.train.size, this.o));
+  }
+  /** Warmup steps after warmup_ratio. */
+  get warmupSteps() {
+    return warmupStepsFor(this.o.warmupSteps, this.o.warmupRatio ?? 0, this.totalSteps);
+  }
+  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped and why. */
   async fit(hooks, start = { epoch: 0, stepInEpoch: 0 }) {
     const o = this.o;
-    const schedule = linearWarmupDecay(o.learningRate, o.warmupSteps, this.totalSteps);
+    const total = this.totalSteps;
+    const maxEpochs = this.maxEpochs;
+    const schedule = makeSchedule(o.scheduler ?? "linear", o.learningRate, this.warmupSteps, total);
     const perEpoch = stepsPerEpoch(this.train.size, o);
     let samples = 0;
-    for (let epoch = start.epoch; epoch < o.maxEpochs; epoch++) {
+    for (let epoch = start.epoch; epoch < maxEpochs; epoch++) {
       const epochStart = Date.now();
       const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
       const valAt = validationPoints(plan.length, o.valCheckInterval);
       let stepInEpoch = epoch === start.epoch ? start.stepInEpoch : 0;
+      const epochSteps = Math.min(perEpoch, stepInEpoch + Math.max(0, total - this.runner.globalStep));
+      valAt.add(epochSteps * o.accumulate);
       let lossSum = 0, lossCount = 0;
       let lastValidation;
-      while (stepInEpoch < perEpoch) {
-        const { batch, k } = this.nextRun(plan, stepInEpoch, perEpoch);
+      while (stepInEpoch < epochSteps) {
+        const { batch, k } = this.nextRun(plan, stepInEpoch, epochSteps);
         const t0 = Date.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
         const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs);
@@ -36287,8 +36768,8 @@ var Trainer = class {
           loss: losses[losses.length - 1],
           samples
         });
-        const after = stepInEpoch * o.accumulate;
-        const crossed = [...valAt].some((p) => p > before && p <= after);
+        const after2 = stepInEpoch * o.accumulate;
+        const crossed = [...valAt].some((p) => p > before && p <= after2);
         if (crossed) {
           lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
           if (lastValidation)
@@ -36300,7 +36781,8 @@ var Trainer = class {
               time: Date.now() / 1e3
             });
         }
-        if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true, samples };
+        if (hooks.signal?.aborted && stepInEpoch < epochSteps)
+          return { epoch, stepInEpoch, cancelled: true, samples, reason: "cancelled" };
       }
       const trainLoss = lossCount ? lossSum / lossCount : NaN;
       hooks.events.emit({
@@ -36310,11 +36792,21 @@ var Trainer = class {
         trainLoss,
         time: Date.now() / 1e3
       });
-      await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1e3);
-      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs)
-        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
+      const after = await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1e3);
+      const last = epoch + 1 >= maxEpochs;
+      if (after?.stop && !last)
+        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: false, samples, reason: "early_stopping" };
+      if (hooks.signal?.aborted && !last)
+        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples, reason: "cancelled" };
     }
-    return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false, samples };
+    const bySteps = !!o.maxSteps && o.maxSteps > 0;
+    return {
+      epoch: maxEpochs,
+      stepInEpoch: 0,
+      cancelled: false,
+      samples,
+      reason: bySteps ? "max_steps" : "max_epochs"
+    };
   }
   /**
    * The micro-batches of the next runner call: up to K optimizer steps whose micro-batches have the
@@ -36348,11 +36840,13 @@ async function fitRun(p, opts) {
   const { flags, runner, data, labels, evalOptions } = p;
   const metricsJsonl = join5(p.outputDir, "metrics.jsonl");
   const resumed = !!p.resumedFrom;
+  const metricsWriter = new JsonlWriter(metricsJsonl);
+  for (const e of p.history.events) metricsWriter.write(e);
   const events = new EventStream(
-    new JsonlWriter(metricsJsonl, resumed),
+    metricsWriter,
     flags.log_file ? new JsonlWriter(resolve2(flags.log_file), resumed) : void 0
   );
-  const allEvents = [];
+  const allEvents = [...p.history.events];
   events.on((e) => allEvents.push(e));
   if (opts.onEvent) events.on(opts.onEvent);
   const trainer = new Trainer(runner, data.splits.train, {
@@ -36367,84 +36861,120 @@ async function fitRun(p, opts) {
     seed: flags.seed,
     learningRate: flags.learning_rate,
     warmupSteps: flags.warmup_steps,
-    limitTrainBatches: flags.limit_train_batches,
-    valCheckInterval: flags.val_check_interval
+    warmupRatio: flags.warmup_ratio,
+    scheduler: flags.lr_scheduler,
+    maxSteps: flags.max_steps,
+    limitTrainBatches: batchAmount(flags.limit_train_batches),
+    valCheckInterval: batchAmount(flags.val_check_interval)
   });
   if (flags.accumulate_grad_batches > 1) {
     log.info(
       `accumulate_grad_batches=${flags.accumulate_grad_batches}: examples that do not fill a whole optimizer step at the end of an epoch are skipped (a different set each epoch when shuffling)`
     );
   }
-  const epochs = [];
-  const checkpoints = [];
-  let bestEpoch;
-  let best;
+  if (!data.splits.valid && (flags.early_stopping_patience > 0 || flags.monitor !== "val_loss"))
+    log.warning(
+      `no validation split: early_stopping_patience and monitor need one (set valid_file); training runs all epochs and checkpoints/final is the last`
+    );
+  if (flags.max_steps > 0)
+    log.info(`max_steps=${flags.max_steps}: ${trainer.maxEpochs} epoch(s), max_epochs=${flags.max_epochs} is ignored`);
+  const epochs = [...p.history.epochs];
+  const checkpoints = epochs.filter((e) => e.checkpoint && existsSync4(e.checkpoint)).map((e) => ({ epoch: e.epoch, path: e.checkpoint }));
+  const monitor = EpochMonitor.fromHistory(
+    { name: flags.monitor, patience: flags.early_stopping_patience, minDelta: flags.early_stopping_min_delta },
+    epochs
+  );
+  let stopped;
+  const limitVal = batchAmount(flags.limit_val_batches);
   const progress2 = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
   const trainStart = Date.now();
   log.info(
-    `training ${p.numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps`
+    `training ${p.numParameters.toLocaleString("en-US")} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps (${flags.lr_scheduler} schedule, ${trainer.warmupSteps} warmup)`
   );
   const end = await trainer.fit(
     {
       events,
       signal: opts.signal,
-      progress: (x) => progress2.update({ ...x, maxEpochs: flags.max_epochs }),
-      validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOptions)).metrics : void 0,
+      progress: (x) => progress2.update({ ...x, maxEpochs: trainer.maxEpochs }),
+      validate: async () => data.splits.valid ? (await evaluateSplit(runner, data.splits.valid, labels, evalOptions, false, limitVal)).metrics : void 0,
       epochEnd: async (epoch, trainLoss, validation, seconds3) => {
         const dir = join5(p.checkpointRoot, `epoch-${epoch}`);
-        const better = !best || validation && (validation.accuracy > best.accuracy || validation.accuracy === best.accuracy && validation.loss < best.loss);
-        if (validation && better) {
-          best = validation;
-          bestEpoch = epoch;
-        }
+        const verdict = monitor.update(epoch, validation);
         const policy = flags.save_checkpoints;
-        const keep = policy === "all" || (policy === "best" ? better || !validation : true);
-        if (keep) {
-          await saveRunCheckpoint(p, dir, trainerState(p, opts.recordedFlags, epoch));
-          checkpoints.push({ epoch, path: dir });
-          if (policy !== "all") pruneEpochCheckpoints(p.checkpointRoot, dir, checkpoints);
-        }
-        epochs.push({
+        const keep = policy === "all" || policy === "last" || verdict.best || !validation;
+        const record = {
           epoch,
           step: runner.globalStep,
           trainLoss,
           validation,
           seconds: seconds3,
           checkpoint: keep ? dir : void 0
-        });
+        };
+        epochs.push(record);
+        if (keep) {
+          await saveRunCheckpoint(p, dir, trainerState(p, opts.recordedFlags, epoch, 0, epochs));
+          checkpoints.push({ epoch, path: dir });
+          if (policy !== "all") {
+            const best = epochs.find((e) => e.epoch === monitor.bestEpoch)?.checkpoint;
+            pruneEpochCheckpoints(
+              p.checkpointRoot,
+              /* @__PURE__ */ new Set([dir, ...policy === "last" && best ? [best] : []]),
+              checkpoints,
+              epochs
+            );
+          }
+        }
         log.info(
-          `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""} (${seconds3.toFixed(1)} s)`
+          `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ""}${verdict.best && validation ? ` (best ${flags.monitor} so far)` : ""} (${seconds3.toFixed(1)} s)`
         );
+        if (verdict.stop) {
+          stopped = { reason: "early_stopping", epoch, message: verdict.stop };
+          log.notice(verdict.stop);
+          return { stop: true };
+        }
       }
     },
     p.start
   );
+  if (end.reason === "max_steps" && !stopped)
+    stopped = {
+      reason: "max_steps",
+      epoch: end.epoch,
+      message: `max_steps ${flags.max_steps} reached in epoch ${end.epoch}`
+    };
+  if (end.reason === "early_stopping" && stopped) stopped.epoch = end.epoch;
   return {
     end,
     epochs,
     checkpoints,
-    bestEpoch,
+    bestEpoch: monitor.bestEpoch,
+    monitor,
+    stopped: end.reason === "early_stopping" || end.reason === "max_steps" ? stopped : void 0,
     events,
     allEvents,
     metricsJsonl,
     trainSeconds: (Date.now() - trainStart) / 1e3
   };
 }
-function trainerState(p, flags, epoch, stepInEpoch = 0) {
-  return { epoch, stepInEpoch, step: p.runner.globalStep, labels: p.labels, flags };
+function trainerState(p, flags, epoch, stepInEpoch = 0, history = []) {
+  return { epoch, stepInEpoch, step: p.runner.globalStep, labels: p.labels, flags, history };
 }
 function saveRunCheckpoint(p, dir, meta) {
   return saveCheckpoint(dir, p.model, p.tokenizer, p.runner.exportState(), meta, p.evalOptions.maxLength);
 }
-function pruneEpochCheckpoints(root, keep, list) {
+function pruneEpochCheckpoints(root, keep, list, epochs) {
   for (const name of readdirSync(root)) {
     const dir = join5(root, name);
-    if (/^epoch-\d+$/.test(name) && dir !== keep) rmSync3(dir, { recursive: true, force: true });
+    if (/^epoch-\d+$/.test(name) && !keep.has(dir)) rmSync3(dir, { recursive: true, force: true });
   }
-  for (let i = list.length - 1; i >= 0; i--) if (list[i].path !== keep && list[i].epoch !== "final") list.splice(i, 1);
+  for (let i = list.length - 1; i >= 0; i--)
+    if (!keep.has(list[i].path) && list[i].epoch !== "final") list.splice(i, 1);
+  for (const e of epochs)
+    if (e.checkpoint && !keep.has(e.checkpoint) && !existsSync4(e.checkpoint)) e.checkpoint = void 0;
 }
 
 // src/train/finish.ts
+import { existsSync as existsSync5, rmSync as rmSync4 } from "node:fs";
 import { join as join7, resolve as resolve3 } from "node:path";
 
 // src/report/charts.ts
@@ -36552,6 +37082,8 @@ function renderReport(m, opts = {}) {
     noticesSection(opts.notices),
     testSection(m),
     bestSection(m),
+    stopSection(m),
+    taskSection(m),
     epochTable(m),
     curves(m),
     confusion(m),
@@ -36593,13 +37125,17 @@ function noticesSection(notices) {
 function testSection(m) {
   const t = m.test;
   if (!t) return "### Test metrics\n\nNo test split was evaluated.";
-  return `### Test metrics
+  const which2 = m.finalEpoch !== void 0 && m.epochs.length > 1 ? `
+
+The model of epoch ${m.finalEpoch}${m.finalEpoch === m.bestEpoch && m.testOn === "best" ? ` (the best by ${md(m.monitor?.name ?? "validation")})` : " (the last)"}: \`checkpoints/final\`.` : "";
+  return `### Test metrics${which2}
 
 ${metricsTable([["test", t]])}
 
 ${perClass(t)}`;
 }
 function metricsTable(rows) {
+  if (rows.some(([, e]) => e.multiLabel)) return multiLabelTable(rows);
   return table(
     ["split", "accuracy", "precision", "recall", "F1", "loss", "samples"],
     rows.map(([name, e]) => [
@@ -36613,9 +37149,35 @@ function metricsTable(rows) {
     ])
   );
 }
+function multiLabelTable(rows) {
+  return table(
+    [
+      "split",
+      "subset accuracy",
+      "F1 micro",
+      "F1 macro",
+      "precision micro",
+      "recall micro",
+      "Hamming loss",
+      "loss",
+      "samples"
+    ],
+    rows.map(([name, e]) => [
+      name,
+      pct(e.accuracy),
+      n4(e.multiLabel?.microF1),
+      n4(e.f1),
+      n4(e.multiLabel?.microPrecision),
+      n4(e.multiLabel?.microRecall),
+      n4(e.multiLabel?.hammingLoss),
+      n4(e.loss),
+      String(e.samples)
+    ])
+  );
+}
 function perClass(e) {
   if (e.perClass.length === 0) return "";
-  return `<details><summary>Per-class scores</summary>
+  return `<details><summary>Per-${e.multiLabel ? "label" : "class"} scores${e.multiLabel ? ` (threshold ${md(e.multiLabel.threshold)})` : ""}</summary>
 
 ${table(
     ["label", "precision", "recall", "F1", "support"],
@@ -36628,14 +37190,50 @@ function bestSection(m) {
   const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
   if (!best?.validation) return "";
   const v = best.validation;
-  return `### Best validation epoch: ${best.epoch}
+  const by = m.monitor ? ` by ${md(m.monitor.name)} (${m.monitor.mode === "min" ? "lowest" : "highest"})` : "";
+  const final = m.finalEpoch === void 0 ? "" : m.finalEpoch === best.epoch ? "\n\n`checkpoints/final`, the test metrics and the predictions use this epoch." : `
 
-accuracy ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` + (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : "");
+\`checkpoints/final\`, the test metrics and the predictions use the last epoch, ${m.finalEpoch} (test_on: ${md(m.testOn ?? "last")}).`;
+  return `### Best validation epoch: ${best.epoch}${by}
+
+${v.multiLabel ? "subset accuracy" : "accuracy"} ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` + (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : "") + final;
+}
+function stopSection(m) {
+  const lines = [];
+  if (m.stopped) {
+    const max2 = m.run.flags.max_epochs;
+    const what = m.stopped.reason === "early_stopping" ? "Stopped early" : "Stopped at max_steps";
+    lines.push(
+      `**${what}** after epoch ${m.stopped.epoch}${max2 !== void 0 ? ` of ${md(max2)}` : ""}: ${md(m.stopped.message)}.`
+    );
+  }
+  if (m.resumedFrom)
+    lines.push(
+      `Resumed from ${md(m.resumedFrom.checkpoint)} (epoch ${m.resumedFrom.epoch}, step ${m.resumedFrom.step}); the epochs before it are that run's.`
+    );
+  return lines.length ? `### Training
+
+${lines.join("\n\n")}` : "";
+}
+function taskSection(m) {
+  const t = m.task;
+  if (!t) return "";
+  const items = [];
+  if (t.problemType === "multi_label_classification")
+    items.push(`multi-label: a sigmoid per label, BCE-with-logits loss, threshold ${md(t.threshold ?? 0.5)}`);
+  if (t.classWeights)
+    items.push(
+      `class weights (${t.classWeightsFrom ?? "given"}${t.problemType === "multi_label_classification" ? ", BCE pos_weight" : ""}): ${t.classWeights.map((w, i) => `${md(m.labels[i] ?? String(i))} ${n4(w)}`).join(", ")}`
+    );
+  if (t.labelSmoothing) items.push(`label smoothing ${md(t.labelSmoothing)}`);
+  return items.length ? `### Task
+
+${items.map((i) => `- ${i}`).join("\n")}` : "";
 }
 function epochTable(m) {
   if (m.epochs.length === 0) return "### Epochs\n\nNo epoch finished.";
   const rows = m.epochs.map((e) => [
-    e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch),
+    (e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch)) + (e.epoch === m.resumedFrom?.epoch ? " (resumed)" : ""),
     String(e.step),
     n4(e.trainLoss),
     n4(e.validation?.loss),
@@ -36643,9 +37241,10 @@ function epochTable(m) {
     n4(e.validation?.f1),
     e.seconds.toFixed(1)
   ]);
+  const acc = m.task?.problemType === "multi_label_classification" ? "val subset accuracy" : "val accuracy";
   return `### Epochs
 
-${table(["epoch", "step", "train loss", "val loss", "val accuracy", "val F1", "seconds"], rows)}`;
+${table(["epoch", "step", "train loss", "val loss", acc, "val F1", "seconds"], rows)}`;
 }
 function curves(m) {
   const charts = [lossChart(m.epochs), accuracyChart(m.epochs)].filter((c) => c !== void 0);
@@ -36820,6 +37419,10 @@ function scalarsByRun(events) {
         add(run, "f1", e.metrics.f1);
         add(run, "precision", e.metrics.precision);
         add(run, "recall", e.metrics.recall);
+        if (e.metrics.multiLabel) {
+          add(run, "f1_micro", e.metrics.multiLabel.microF1);
+          add(run, "hamming_loss", e.metrics.multiLabel.hammingLoss);
+        }
         break;
       }
     }
@@ -36852,41 +37455,67 @@ async function finishRun(p, fit, opts) {
   const { log } = opts;
   const { flags, runner, data, labels } = p;
   const { end } = fit;
+  const trainedSteps = runner.globalStep;
   const checkpoints = [...fit.checkpoints];
+  const epochs = fit.epochs.map((e) => ({ ...e }));
   let checkpointDir;
   let test;
   let predictions = [];
+  let finalEpoch;
   if (end.cancelled) {
     checkpointDir = join7(p.checkpointRoot, "interrupted");
-    await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch));
+    await saveRunCheckpoint(
+      p,
+      checkpointDir,
+      trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch, fit.epochs)
+    );
     checkpoints.push({ epoch: "final", path: checkpointDir });
     log.warning(
       `cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`
     );
   } else {
     checkpointDir = join7(p.checkpointRoot, "final");
-    await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch));
+    finalEpoch = await loadFinalModel(p, fit, log);
+    await saveRunCheckpoint(
+      p,
+      checkpointDir,
+      trainerState(p, opts.recordedFlags, finalEpoch ?? end.epoch, 0, fit.epochs)
+    );
     checkpoints.push({ epoch: "final", path: checkpointDir });
+    rmSync4(join7(p.checkpointRoot, "interrupted"), { recursive: true, force: true });
+    if (flags.save_checkpoints === "last") {
+      const last = fit.epochs[fit.epochs.length - 1]?.checkpoint;
+      pruneEpochCheckpoints(p.checkpointRoot, /* @__PURE__ */ new Set([checkpointDir, ...last ? [last] : []]), checkpoints, epochs);
+    }
     if (data.splits.test) {
       const r = await log.group("Test", async () => {
-        const r2 = await evaluateSplit(runner, data.splits.test, labels, p.evalOptions, !!flags.predictions_file);
+        const r2 = await evaluateSplit(
+          runner,
+          data.splits.test,
+          labels,
+          p.evalOptions,
+          !!flags.predictions_file,
+          batchAmount(flags.limit_test_batches)
+        );
         const t = r2.metrics;
         log.info(
-          `test: accuracy ${(t.accuracy * 100).toFixed(2)}%, precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}, loss ${t.loss.toFixed(4)}`
+          `test${finalEpoch !== void 0 ? ` (epoch ${finalEpoch})` : ""}: ${t.multiLabel ? `subset accuracy ${(t.accuracy * 100).toFixed(2)}%, F1 micro ${t.multiLabel.microF1.toFixed(4)} macro ${t.f1.toFixed(4)}, Hamming loss ${t.multiLabel.hammingLoss.toFixed(4)}` : `accuracy ${(t.accuracy * 100).toFixed(2)}%, precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}`}, loss ${t.loss.toFixed(4)}`
         );
         return r2;
       });
       test = r.metrics;
       predictions = r.predictions;
-      fit.events.emit({ type: "test", step: runner.globalStep, metrics: test, time: Date.now() / 1e3 });
+      fit.events.emit({ type: "test", step: trainedSteps, metrics: test, time: Date.now() / 1e3 });
     }
   }
   const files = [join7(p.outputDir, "metrics.json"), fit.metricsJsonl];
   if (flags.predictions_file && predictions.length) {
     const path9 = resolve3(flags.predictions_file);
-    writePredictions(path9, predictions, labels);
+    writePredictions(path9, predictions, labels, flags.label_separator);
     files.push(path9);
   }
+  const monitor = fit.monitor;
+  const hasValidation = fit.epochs.some((e) => e.validation);
   const metrics = {
     version: 1,
     labels,
@@ -36907,19 +37536,25 @@ async function finishRun(p, fit, opts) {
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
       wallSeconds: (Date.now() - p.startedAt.getTime()) / 1e3,
       samplesPerSecond: fit.trainSeconds > 0 ? end.samples / fit.trainSeconds : 0,
-      totalSteps: runner.globalStep,
+      totalSteps: trainedSteps,
       numParameters: p.numParameters,
       commit: process.env.GITHUB_SHA,
       cancelled: end.cancelled || void 0,
       ...opts.runFacts
     },
-    epochs: fit.epochs,
+    task: p.task,
+    epochs,
     bestEpoch: fit.bestEpoch,
+    ...hasValidation ? { monitor: { name: flags.monitor, mode: monitor.mode, best: monitor.bestValue }, testOn: flags.test_on } : {},
+    finalEpoch,
+    stopped: fit.stopped,
+    resumedFrom: p.resumedFrom ? { checkpoint: p.resumedFrom.dir, epoch: p.resumedFrom.meta.epoch, step: p.resumedFrom.meta.step } : void 0,
     test,
     dataset: data.stats,
     checkpoints
   };
   writeJsonAtomic(join7(p.outputDir, "metrics.json"), metrics);
+  rmSync4(join7(p.outputDir, "tensorboard"), { recursive: true, force: true });
   files.push(...writeTensorBoard(fit.allEvents, join7(p.outputDir, "tensorboard")));
   const reportPath = join7(p.outputDir, "report.md");
   if (opts.report !== false) {
@@ -36928,15 +37563,40 @@ async function finishRun(p, fit, opts) {
   }
   return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files };
 }
-function writePredictions(path9, preds, labels) {
+async function loadFinalModel(p, fit, log) {
+  const last = fit.epochs[fit.epochs.length - 1];
+  const best = fit.epochs.find((e) => e.epoch === fit.bestEpoch);
+  if (p.flags.test_on === "last" || !best || !last || best.epoch === last.epoch || best.step === p.runner.globalStep)
+    return last?.epoch;
+  if (!best.checkpoint || !existsSync5(join7(best.checkpoint, OPTIMIZER_FILE))) {
+    log.warning(
+      `the best epoch (${best.epoch}) has no checkpoint on this machine any more; checkpoints/final and the test use the last epoch (${last.epoch})`
+    );
+    return last.epoch;
+  }
+  const { optimizer, meta } = loadResumeState(best.checkpoint);
+  const params = new Map(
+    [...readSafetensors(join7(best.checkpoint, "model.safetensors")).tensors].map(([k, t]) => [
+      k,
+      t.data
+    ])
+  );
+  p.runner.importState({ params, optimizer, step: meta.step });
+  log.info(
+    `checkpoints/final and the test use epoch ${best.epoch}, the best by ${p.flags.monitor} (${fit.monitor.bestValue}); the last epoch was ${last.epoch} (test_on last to use it)`
+  );
+  return best.epoch;
+}
+function writePredictions(path9, preds, labels, separator) {
   const q = csvField;
+  const join25 = (ids) => (ids ?? []).map((i) => labels[i]).join(separator);
   const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
   for (const p of preds) {
     lines.push(
       [
         String(p.row),
-        q(labels[p.label]),
-        q(labels[p.predicted]),
+        q(p.labels ? join25(p.labels) : labels[p.label]),
+        q(p.predictedLabels ? join25(p.predictedLabels) : labels[p.predicted]),
         ...Array.from(p.probabilities, (x) => x.toFixed(6))
       ].join(",")
     );
@@ -36945,8 +37605,8 @@ function writePredictions(path9, preds, labels) {
 }
 
 // src/train/prepare.ts
-import { mkdirSync as mkdirSync6 } from "node:fs";
-import { join as join19, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync16, mkdirSync as mkdirSync6, statSync as statSync8 } from "node:fs";
+import { dirname as dirname13, join as join21, resolve as resolve7 } from "node:path";
 
 // src/onnx/session.ts
 import * as ort from "onnxruntime-node";
@@ -36975,7 +37635,7 @@ import { readdirSync as readdirSync3 } from "node:fs";
 import path4 from "node:path";
 
 // src/runtime/cuda-provider.ts
-import { existsSync as existsSync5, readdirSync as readdirSync2 } from "node:fs";
+import { existsSync as existsSync7, readdirSync as readdirSync2 } from "node:fs";
 import path3 from "node:path";
 
 // src/runtime/elf.ts
@@ -37232,9 +37892,9 @@ function readLdCache(path9 = "/etc/ld.so.cache") {
 }
 
 // src/runtime/ld-resolve.ts
-import { existsSync as existsSync4 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 import path2 from "node:path";
-function systemDirs(arch3 = process.arch, exists2 = existsSync4) {
+function systemDirs(arch3 = process.arch, exists2 = existsSync6) {
   const triple = arch3 === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
   if (exists2(`/lib/${triple}`) || exists2(`/usr/lib/${triple}`))
     return [`/lib/${triple}`, `/usr/lib/${triple}`, "/lib", "/usr/lib"];
@@ -37244,7 +37904,7 @@ function expand(dir, origin) {
   return dir.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin);
 }
 function resolveNeeded(name, obj, env2) {
-  const exists2 = env2.exists ?? existsSync4;
+  const exists2 = env2.exists ?? existsSync6;
   if (name.includes("/")) {
     const p = path2.resolve(path2.dirname(obj.path), name);
     return exists2(p) ? { name, path: p, via: "path", searched: [p] } : { name, searched: [p] };
@@ -37288,8 +37948,8 @@ function inspectCudaProvider(binDir, env2 = loaderEnv()) {
   const file = path3.join(binDir, CUDA_PROVIDER_LIB);
   const info2 = {
     path: file,
-    present: existsSync5(file),
-    sharedPresent: existsSync5(path3.join(binDir, SHARED_PROVIDER_LIB)),
+    present: existsSync7(file),
+    sharedPresent: existsSync7(path3.join(binDir, SHARED_PROVIDER_LIB)),
     needed: [],
     indirect: [],
     hints: {}
@@ -37357,7 +38017,7 @@ function indirectNeeds(direct, env2) {
   }
   return out;
 }
-function cudaInstallDirs(exists2 = existsSync5) {
+function cudaInstallDirs(exists2 = existsSync7) {
   const dirs = ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"];
   try {
     for (const d of readdirSync2("/usr/local"))
@@ -37367,7 +38027,7 @@ function cudaInstallDirs(exists2 = existsSync5) {
   return dirs.filter((d) => exists2(d));
 }
 function findElsewhere(name, env2) {
-  const exists2 = env2.exists ?? existsSync5;
+  const exists2 = env2.exists ?? existsSync7;
   return (env2.installDirs ?? []).map((d) => path3.join(d, name)).filter((p) => exists2(p));
 }
 function otherVersions(name, env2) {
@@ -37583,17 +38243,17 @@ function checkMicroBatch(specs, batch, where) {
   }
   return new Map([...bound].map(([k, v]) => [k, v.size]));
 }
-function stackBatches(specs, batches2, K, A) {
-  if (batches2.length !== K * A) {
+function stackBatches(specs, batches, K, A) {
+  if (batches.length !== K * A) {
     throw new FeedError(
-      `got ${batches2.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
+      `got ${batches.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
     );
   }
-  batches2.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
+  batches.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
   const out = /* @__PURE__ */ new Map();
   for (const spec of specs) {
-    const first = batches2[0][spec.name];
-    batches2.forEach((b, i) => {
+    const first = batches[0][spec.name];
+    batches.forEach((b, i) => {
       const dims = b[spec.name].dims;
       if (dims.some((d, j2) => d !== first.dims[j2])) {
         throw new FeedError(
@@ -37601,14 +38261,14 @@ function stackBatches(specs, batches2, K, A) {
         );
       }
     });
-    if (batches2.length === 1) {
+    if (batches.length === 1) {
       out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
       continue;
     }
     const n = first.data.length;
     const Ctor = first.data.constructor;
-    const data = new Ctor(n * batches2.length);
-    batches2.forEach(
+    const data = new Ctor(n * batches.length);
+    batches.forEach(
       (b, i) => data.set(b[spec.name].data, i * n)
     );
     out.set(spec.name, { data, dims: [K, A, ...first.dims] });
@@ -38647,9 +39307,9 @@ var Runner = class _Runner {
    * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
    * (step 0's A micro-batches first). All micro-batches of a run must have equal shapes.
    */
-  async step(batches2, lrs) {
+  async step(batches, lrs) {
     this.checkLrs(lrs);
-    const stacked = stackBatches(this.model.batchInputs, batches2, lrs.length, this.stepGraph.accumulate);
+    const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
     return this.runStacked(stacked, lrs);
   }
   /**
@@ -38836,18 +39496,18 @@ function parseGpuCsv(csv) {
   });
 }
 function queryNvidiaGpus(command = "nvidia-smi", timeoutMs = 1e4) {
-  return new Promise((resolve9) => {
+  return new Promise((resolve12) => {
     execFile(command, NVIDIA_SMI_ARGS, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
       if (err) {
         const e = err;
         const why = e.code === "ENOENT" ? "nvidia-smi is not installed, so there is no NVIDIA driver on this machine" : e.killed ? `nvidia-smi did not answer within ${timeoutMs / 1e3} s` : `nvidia-smi failed: ${(stdout || stderr || e.message).trim().split("\n")[0]}`;
-        resolve9({ error: why });
+        resolve12({ error: why });
         return;
       }
       try {
-        resolve9({ gpus: parseGpuCsv(stdout) });
+        resolve12({ gpus: parseGpuCsv(stdout) });
       } catch (x) {
-        resolve9({ error: x.message });
+        resolve12({ error: x.message });
       }
     });
   });
@@ -39108,7 +39768,7 @@ function queryWebgpuAdapters(opts = {}) {
       error: "adapter details need the optional `webgpu` package (Dawn for Node), which is not installed; ONNX Runtime can still use WebGPU"
     });
   const timeout = opts.timeoutMs ?? 2e4;
-  return new Promise((resolve9) => {
+  return new Promise((resolve12) => {
     execFile2(
       process.execPath,
       ["--input-type=module", "-e", CHILD, pathToFileURL(mod).href, JSON.stringify(LIMIT_KEYS)],
@@ -39118,15 +39778,15 @@ function queryWebgpuAdapters(opts = {}) {
           const e = err;
           const lines = (stderr || e.message).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("Warning:") && !l.startsWith("at ") && !l.startsWith("Node.js v"));
           const detail = lines.filter((l) => /^\w*Error\b/.test(l)).pop() ?? lines.pop();
-          resolve9({
+          resolve12({
             error: e.killed ? `Dawn did not list adapters within ${timeout / 1e3} s` : `Dawn could not list adapters: ${detail ?? "no output"}`
           });
           return;
         }
         try {
-          resolve9({ adapters: JSON.parse(stdout) });
+          resolve12({ adapters: JSON.parse(stdout) });
         } catch {
-          resolve9({ error: `Dawn's adapter list was not JSON: ${stdout.slice(0, 200)}` });
+          resolve12({ error: `Dawn's adapter list was not JSON: ${stdout.slice(0, 200)}` });
         }
       }
     );
@@ -39275,7 +39935,7 @@ async function prepareDevice(o) {
 }
 
 // src/models/hub.ts
-import { createWriteStream, existsSync as existsSync6, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync4, statSync as statSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { createWriteStream, existsSync as existsSync8, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync5, statSync as statSync2, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname6, isAbsolute, join as join8, resolve as resolve4 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -43882,8 +44542,8 @@ var StringValue = class extends RuntimeValue {
         // follows Python's `str.split(sep=None, maxsplit=-1)` function behavior
         // https://docs.python.org/3.13/library/stdtypes.html#str.split
         new FunctionValue((args) => {
-          const sep3 = args[0] ?? new NullValue();
-          if (!(sep3 instanceof StringValue || sep3 instanceof NullValue)) {
+          const sep4 = args[0] ?? new NullValue();
+          if (!(sep4 instanceof StringValue || sep4 instanceof NullValue)) {
             throw new Error("sep argument must be a string or null");
           }
           const maxsplit = args[1] ?? new IntegerValue(-1);
@@ -43891,7 +44551,7 @@ var StringValue = class extends RuntimeValue {
             throw new Error("maxsplit argument must be a number");
           }
           let result = [];
-          if (sep3 instanceof NullValue) {
+          if (sep4 instanceof NullValue) {
             const text = this.value.trimStart();
             for (const { 0: match, index } of text.matchAll(/\S+/g)) {
               if (maxsplit.value !== -1 && result.length >= maxsplit.value && index !== void 0) {
@@ -43901,12 +44561,12 @@ var StringValue = class extends RuntimeValue {
               result.push(match);
             }
           } else {
-            if (sep3.value === "") {
+            if (sep4.value === "") {
               throw new Error("empty separator");
             }
-            result = this.value.split(sep3.value);
+            result = this.value.split(sep4.value);
             if (maxsplit.value !== -1 && result.length > maxsplit.value) {
-              result.push(result.splice(maxsplit.value).join(sep3.value));
+              result.push(result.splice(maxsplit.value).join(sep4.value));
             }
           }
           return new ArrayValue(result.map((part) => new StringValue(part)));
@@ -46094,21 +46754,21 @@ var FileCache = class {
         if (done) {
           break;
         }
-        await new Promise((resolve9, reject) => {
+        await new Promise((resolve12, reject) => {
           fileStream.write(value, (err) => {
             if (err) {
               reject(err);
               return;
             }
-            resolve9();
+            resolve12();
           });
         });
         loaded += value.length;
         const progress2 = total ? loaded / total * 100 : 0;
         progress_callback?.({ progress: progress2, loaded, total });
       }
-      await new Promise((resolve9, reject) => {
-        fileStream.close((err) => err ? reject(err) : resolve9());
+      await new Promise((resolve12, reject) => {
+        fileStream.close((err) => err ? reject(err) : resolve12());
       });
       await fs3.promises.rename(tmpPath, filePath);
     } catch (error) {
@@ -62455,7 +63115,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
     for (const path32 of chunkNames) {
       const fullPath = `${options2.subfolder ?? ""}/${path32}`;
       externalDataPromises.push(
-        new Promise(async (resolve9, reject) => {
+        new Promise(async (resolve12, reject) => {
           const data = await getModelFile(
             pretrained_model_name_or_path,
             fullPath,
@@ -62463,7 +63123,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
             options2,
             return_path
           );
-          resolve9(data instanceof Uint8Array ? { path: path32, data } : path32);
+          resolve12(data instanceof Uint8Array ? { path: path32, data } : path32);
         })
       );
     }
@@ -72841,7 +73501,7 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync6(nameOrPath) && statSync2(nameOrPath).isDirectory())
+  if (existsSync8(nameOrPath) && statSync2(nameOrPath).isDirectory())
     return localFiles(resolve4(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(
@@ -72852,7 +73512,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at2 = (f2) => existsSync6(join8(dir, f2)) ? join8(dir, f2) : void 0;
+  const at2 = (f2) => existsSync8(join8(dir, f2)) ? join8(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config)
     throw new ModelError(
@@ -72904,7 +73564,7 @@ async function hubFiles(id, opts) {
   env.useFSCache = true;
   env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  if (!existsSync6(join8(dir, "config.json"))) {
+  if (!existsSync8(join8(dir, "config.json"))) {
     try {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
@@ -72976,9 +73636,9 @@ async function probe(host, id, revision, file) {
   return !!res && res.status >= 200 && res.status < 300;
 }
 async function fetchToCache(host, id, revision, file, dest) {
-  if (existsSync6(dest)) return dest;
+  if (existsSync8(dest)) return dest;
   const absent = `${dest}.absent`;
-  if (existsSync6(absent)) return void 0;
+  if (existsSync8(absent)) return void 0;
   const url2 = fileUrl(host, id, revision, file);
   let res;
   try {
@@ -73010,7 +73670,7 @@ async function fetchToCache(host, id, revision, file, dest) {
     }
     renameSync3(tmp, dest);
   } catch (e) {
-    rmSync4(tmp, { force: true });
+    rmSync5(tmp, { force: true });
     if (e instanceof ModelError) throw e;
     throw new ModelError(id, `downloading ${url2} failed: ${e.message}`);
   }
@@ -73071,6 +73731,28 @@ function applyLabelMap(examples, map, file) {
     ids[i] = id;
   });
   return ids;
+}
+function buildMultiLabelMap(train, order) {
+  if (order) return labelMapFromLabels([...order]);
+  const all = [];
+  for (const ex of train) for (const l of ex.labels ?? []) all.push({ label: l });
+  return buildLabelMap(all);
+}
+function applyMultiLabelMap(examples, map, file) {
+  const k = map.labels.length;
+  const out = new Uint8Array(examples.length * k);
+  examples.forEach((ex, i) => {
+    for (const l of ex.labels ?? []) {
+      const id = map.label2id[l];
+      if (id === void 0)
+        throw new DataFileError(
+          file,
+          `${file}: row ${ex.row} has label '${l}', which the training data does not have (known: ${map.labels.map((x) => `'${x}'`).join(", ")}). Fix: correct the label, or add examples of it to the training file.`
+        );
+      out[i * k + id] = 1;
+    }
+  });
+  return out;
 }
 function labelConfig(map) {
   return { id2label: Object.fromEntries(map.labels.map((l, i) => [String(i), l])), label2id: { ...map.label2id } };
@@ -73265,9 +73947,70 @@ function assertShape(v, shape) {
 }
 
 // src/models/loss.ts
-function classificationLoss(g, logits, labels) {
-  return g.op("SoftmaxCrossEntropyLoss", [logits, labels], { reduction: "mean" });
+function labelInput(numLabels, problemType = "single_label_classification") {
+  return problemType === "multi_label_classification" ? { name: "labels", dtype: "float32", shape: ["batch", numLabels] } : { name: "labels", dtype: "int64", shape: ["batch"] };
 }
+function labelFeed(b, numLabels, problemType = "single_label_classification") {
+  if (problemType !== "multi_label_classification") return { data: b.labels, dims: [b.batchSize] };
+  if (!b.targets || b.targets.length !== b.batchSize * numLabels)
+    throw new Error(`multi-label batch: expected ${b.batchSize} x ${numLabels} targets`);
+  return { data: b.targets, dims: [b.batchSize, numLabels] };
+}
+function classificationLoss(g, logits, labels, o = {}) {
+  const smoothing = o.labelSmoothing ?? 0;
+  if (o.problemType === "multi_label_classification")
+    return bceWithLogits(g, logits, labels, o.classWeights, smoothing);
+  if (!o.classWeights && smoothing === 0)
+    return g.op("SoftmaxCrossEntropyLoss", [logits, labels], { reduction: "mean" });
+  return weightedSmoothedCrossEntropy(g, logits, labels, o.classWeights, smoothing);
+}
+function weightedSmoothedCrossEntropy(g, logits, labels, weights, e) {
+  const C = logits.shape[1];
+  if (typeof C !== "number") throw new Error("classification loss: the number of labels must be static");
+  if (weights && weights.length !== C) throw new Error(`class weights: ${weights.length} weights for ${C} labels`);
+  const logp = g.op("LogSoftmax", [logits], { axis: 1 });
+  const onehot = oneHot(g, labels, C, logits);
+  const q = e > 0 ? g.op("Add", [g.op("Mul", [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C, logits)]) : onehot;
+  const w = weights ? g.constant(logits.dtype, weights.slice(), [C]) : void 0;
+  const qw = w ? g.op("Mul", [q, w]) : q;
+  const total = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [qw, logp])], { keepdims: 0 })]);
+  const denom = w ? g.op("ReduceSum", [g.op("Mul", [onehot, w])], { keepdims: 0 }) : g.op("Cast", [g.op("Gather", [g.op("Shape", [logits]), g.scalar(0, "int64")])], { to: floatTo(logits) });
+  return g.op("Div", [total, denom]);
+}
+function bceWithLogits(g, logits, targets, posWeight, e) {
+  const L = logits.shape[1];
+  if (posWeight && typeof L === "number" && posWeight.length !== L)
+    throw new Error(`class weights: ${posWeight.length} weights for ${L} labels`);
+  const y0 = targets.dtype === logits.dtype ? targets : g.op("Cast", [targets], { to: floatTo(logits) });
+  const y = e > 0 ? g.op("Add", [g.op("Mul", [y0, g.scalar(1 - e, logits)]), g.scalar(e / 2, logits)]) : y0;
+  const negX = g.op("Neg", [logits]);
+  const reluNeg = g.op("Relu", [negX]);
+  const absX = g.op("Add", [g.op("Relu", [logits]), reluNeg]);
+  const softplusNeg = g.op("Add", [
+    g.op("Log", [g.op("Add", [g.scalar(1, logits), g.op("Exp", [g.op("Neg", [absX])])])]),
+    reluNeg
+  ]);
+  const one = g.scalar(1, logits);
+  const coef = posWeight ? g.op("Add", [
+    one,
+    g.op("Mul", [
+      g.constant(
+        logits.dtype,
+        posWeight.map((p) => p - 1),
+        [posWeight.length]
+      ),
+      y
+    ])
+  ]) : one;
+  const perElement = g.op("Add", [g.op("Mul", [g.op("Sub", [one, y]), logits]), g.op("Mul", [coef, softplusNeg])]);
+  return g.op("ReduceMean", [perElement], { keepdims: 0 });
+}
+function oneHot(g, labels, C, like) {
+  const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C, "int64"), g.scalar(1, "int64")]);
+  const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
+  return g.op("Cast", [hit], { to: floatTo(like) });
+}
+var floatTo = (v) => v.dtype === "float64" ? 11 : 1;
 
 // src/models/scope.ts
 var ParamRegistry = class {
@@ -73646,21 +74389,193 @@ function readModelConfig(path9) {
   return { family, config: family.parseConfig(json, path9) };
 }
 
+// src/models/task.ts
+var PROBLEM_TYPES = ["single_label_classification", "multi_label_classification"];
+var TaskModel = class {
+  constructor(base, loss = {}) {
+    this.base = base;
+    this.loss = loss;
+    this.problemType = loss.problemType ?? "single_label_classification";
+    this.batchInputs = [
+      ...base.batchInputs.filter((b) => b.name !== "labels"),
+      labelInput(base.numLabels, this.problemType)
+    ];
+  }
+  base;
+  loss;
+  batchInputs;
+  problemType;
+  get architecture() {
+    return this.base.architecture;
+  }
+  get config() {
+    return this.base.config;
+  }
+  get numLabels() {
+    return this.base.numLabels;
+  }
+  get keys() {
+    return this.base.keys;
+  }
+  get params() {
+    return this.base.params;
+  }
+  feeds(batch, withLabels) {
+    const mb = this.base.feeds(batch, false);
+    if (withLabels) mb.labels = labelFeed(batch, this.numLabels, this.problemType);
+    return mb;
+  }
+  forward(g, params, batch, opts) {
+    const { labels, ...inputs } = batch;
+    const { logits } = this.base.forward(g, params, inputs, opts);
+    return labels ? { logits, loss: classificationLoss(g, logits, labels, this.loss) } : { logits };
+  }
+  initParam(spec, seed) {
+    return this.base.initParam(spec, seed);
+  }
+  checkpointConfig(labels) {
+    return { ...this.base.checkpointConfig(labels), problem_type: this.problemType };
+  }
+  tokenizerConfig(o) {
+    return this.base.tokenizerConfig(o);
+  }
+};
+function problemTypeOf(config, file) {
+  const v = config.raw.problem_type;
+  if (v === void 0 || v === null) return "single_label_classification";
+  if (v === "regression" || !PROBLEM_TYPES.includes(v))
+    throw new Error(
+      `${file}: problem_type ${JSON.stringify(v)} is not supported; textclf trains and scores ${PROBLEM_TYPES.join(" and ")}`
+    );
+  return v;
+}
+
 // src/models/load.ts
 async function loadModel(o) {
-  if (o.labels.length < 2) throw new Error(`a classifier needs at least 2 labels, got ${o.labels.length}`);
+  const least = o.loss?.problemType === "multi_label_classification" ? 1 : 2;
+  if (o.labels.length < least) throw new Error(`a classifier needs at least ${least} labels, got ${o.labels.length}`);
   const files = o.files ?? await resolveModel(o.modelNameOrPath, {
     hubUrl: o.hubUrl,
     cacheDir: o.cacheDir,
     requireTokenizer: o.requireTokenizer
   });
   const { family, config } = readModelConfig(files.config);
-  const model = family.create(config, o.labels.length, { dropout: o.dropout, seed: o.seed });
+  const model = new TaskModel(family.create(config, o.labels.length, { dropout: o.dropout, seed: o.seed }), o.loss);
   const { values, ...report } = loadWeights(files.weights, model, { seed: o.seed, modelName: o.modelNameOrPath });
   return { files, family, config, model, weights: values, report };
 }
 
+// src/train/class-weights.ts
+function classWeightsFor(flag, labels, train, multiLabel) {
+  const k = labels.length;
+  if (flag === "none") return {};
+  if (flag !== "balanced") {
+    const w = flag.split(",").map(Number);
+    if (w.length !== k)
+      throw new FlagError(
+        "class_weights",
+        `--class_weights: ${w.length} weights for ${k} labels; give one per label in this order: ${labels.join(", ")}`
+      );
+    if (w.some((x) => !(x >= 0)) || w.every((x) => x === 0))
+      throw new FlagError("class_weights", "--class_weights: weights must be >= 0 and not all 0");
+    return { classWeights: w, classWeightsFrom: "given" };
+  }
+  const n = train.size;
+  const pos = new Array(k).fill(0);
+  if (multiLabel) {
+    const mh = train.multiHot;
+    for (let i = 0; i < mh.data.length; i++) pos[i % k] += mh.data[i];
+  } else {
+    for (const l of train.labels) pos[l]++;
+  }
+  const missing = labels.filter((_, c) => pos[c] === 0);
+  if (missing.length)
+    throw new FlagError(
+      "class_weights",
+      `--class_weights balanced: the training split has no ${multiLabel ? "positive " : ""}rows of ${missing.map((l) => `'${l}'`).join(", ")}, so its weight is undefined; give the weights explicitly (w1,w2,...)`
+    );
+  const classWeights = multiLabel ? pos.map((p) => (n - p) / p) : pos.map((p) => n / (k * p));
+  return { classWeights, classWeightsFrom: "balanced" };
+}
+
+// src/train/history.ts
+import { existsSync as existsSync9, readFileSync as readFileSync5 } from "node:fs";
+import { basename as basename4, dirname as dirname7, join as join9 } from "node:path";
+function priorHistory(checkpointDir, meta) {
+  const root = dirname7(checkpointDir);
+  const inRun = basename4(root) === "checkpoints";
+  const epochs = (meta.history ?? (inRun ? epochsOf(join9(dirname7(root), "metrics.json")) : [])).filter(
+    (e) => e.epoch <= meta.epoch
+  );
+  const jsonl = join9(dirname7(root), "metrics.jsonl");
+  const events = [];
+  if (inRun && existsSync9(jsonl)) {
+    for (const line of readFileSync5(jsonl, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (e.type !== "test" && typeof e.step === "number" && e.step <= meta.step) events.push(e);
+    }
+  }
+  return { epochs, events };
+}
+function epochsOf(file) {
+  if (!existsSync9(file)) return [];
+  try {
+    const m = JSON.parse(readFileSync5(file, "utf8"));
+    return Array.isArray(m.epochs) ? m.epochs : [];
+  } catch {
+    return [];
+  }
+}
+
+// src/train/output-dir.ts
+import { existsSync as existsSync10, readdirSync as readdirSync4, rmSync as rmSync6, statSync as statSync3 } from "node:fs";
+import { join as join10, relative, sep } from "node:path";
+var RUN_ENTRIES = ["metrics.json", "metrics.jsonl", "report.md", "predictions.csv", "checkpoints", "tensorboard"];
+function runEntries(dir) {
+  if (!existsSync10(dir)) return [];
+  return RUN_ENTRIES.filter((e) => {
+    const p = join10(dir, e);
+    if (!existsSync10(p)) return false;
+    return !statSync3(p).isDirectory() || readdirSync4(p).length > 0;
+  });
+}
+function prepareOutputDir(dir, o) {
+  if (existsSync10(dir) && !statSync3(dir).isDirectory())
+    throw new FlagError("output_dir", `output_dir ${dir} is a file; set --output_dir to a directory`);
+  const held = runEntries(dir);
+  if (held.length === 0) return;
+  const root = join10(dir, "checkpoints");
+  const inside = o.resumeDir && isInside(root, o.resumeDir);
+  if (inside) {
+    for (const name of readdirSync4(root)) {
+      const p = join10(root, name);
+      if (p === o.resumeDir || isInside(p, o.resumeDir)) continue;
+      const m = /^epoch-(\d+)$/.exec(name);
+      if (name === "final" || m && Number(m[1]) > (o.resumeEpoch ?? 0)) rmSync6(p, { recursive: true, force: true });
+    }
+    return;
+  }
+  if (!o.overwrite)
+    throw new FlagError(
+      "output_dir",
+      `output_dir ${dir} holds another run (${held.join(", ")}); set --overwrite_output_dir to replace it, --resume_from ${join10(dir, "checkpoints", "<epoch-N|interrupted>")} to continue it, or choose another --output_dir`
+    );
+  for (const e of held) rmSync6(join10(dir, e), { recursive: true, force: true });
+  o.log.notice(`overwrite_output_dir: removed the previous run's ${held.join(", ")} from ${dir}`);
+}
+function isInside(parent, child) {
+  const rel = relative(parent, child);
+  return rel === "" || !!rel && !rel.startsWith("..") && !rel.startsWith(sep);
+}
+
 // src/train/load-data.ts
+import { existsSync as existsSync15 } from "node:fs";
 import { open as open3 } from "node:fs/promises";
 
 // src/data/pretokenized.ts
@@ -75604,9 +76519,45 @@ function chooseColumns(file, header3, opts) {
     );
   };
   const text = pick3("text_column", opts.textColumn, DEFAULTS.text);
-  const label = pick3("label_column", opts.labelColumn, DEFAULTS.label);
+  if (opts.noLabels) {
+    const textPair2 = opts.textPairColumn ? pick3("text_pair_column", opts.textPairColumn, []) : void 0;
+    return { text, textPair: textPair2, label: "", all: header3 };
+  }
+  if (opts.labelColumn?.includes(",")) {
+    const labels = opts.labelColumn.split(",").map((c) => c.trim());
+    if (!opts.multiLabel)
+      throw new DataFileError(
+        file,
+        `${file}: label_column '${opts.labelColumn}' names several columns, which is multi-label data. Fix: set problem_type multi_label_classification, or name one column.`
+      );
+    for (const c of labels) pick3("label_column", c, []);
+    if (new Set(labels).size !== labels.length)
+      throw new DataFileError(
+        file,
+        `${file}: label_column '${opts.labelColumn}' names a column twice. Fix: list each once.`
+      );
+    const textPair2 = opts.textPairColumn ? pick3("text_pair_column", opts.textPairColumn, []) : void 0;
+    return { text, textPair: textPair2, label: labels.join(","), labels, all: header3 };
+  }
+  const label = pick3(
+    "label_column",
+    opts.labelColumn,
+    opts.multiLabel ? ["labels", ...DEFAULTS.label] : DEFAULTS.label
+  );
   const textPair = opts.textPairColumn ? pick3("text_pair_column", opts.textPairColumn, []) : void 0;
   return { text, textPair, label, all: header3 };
+}
+function splitLabels(cell, separator) {
+  return [...new Set(cell.split(separator).map((l) => l.trim()))].filter((l) => l !== "");
+}
+function flagCell(raw) {
+  if (raw === 1 || raw === true) return true;
+  if (raw === 0 || raw === false) return false;
+  if (typeof raw !== "string") return void 0;
+  const t = raw.trim().toLowerCase();
+  if (["1", "1.0", "true", "yes"].includes(t)) return true;
+  if (["0", "0.0", "false", "no"].includes(t)) return false;
+  return void 0;
 }
 function parseLabel(raw) {
   const t = raw.trim();
@@ -75694,7 +76645,7 @@ async function* readDelimited(file, delimiter, opts, onColumns) {
   guard.on("error", (e) => parser.destroy(e));
   input.pipe(guard).pipe(parser);
   let cols;
-  let idx = { text: 0, pair: -1, label: 0 };
+  let idx = { text: 0, pair: -1, label: 0, labels: [] };
   let row = 0;
   try {
     for await (const { record, info: info2 } of parser) {
@@ -75707,12 +76658,35 @@ async function* readDelimited(file, delimiter, opts, onColumns) {
         idx = {
           text: cols.all.indexOf(cols.text),
           pair: cols.textPair ? cols.all.indexOf(cols.textPair) : -1,
-          label: cols.all.indexOf(cols.label)
+          label: cols.all.indexOf(cols.label),
+          labels: (cols.labels ?? []).map((c) => cols.all.indexOf(c))
         };
         onColumns(cols);
         continue;
       }
       row++;
+      if (opts.noLabels) {
+        const ex2 = { row, text: record[idx.text], label: "" };
+        if (idx.pair >= 0) ex2.textPair = record[idx.pair];
+        yield ex2;
+        continue;
+      }
+      if (opts.multiLabel) {
+        const labels = cols.labels ? cols.labels.filter((c, j2) => {
+          const v = flagCell(record[idx.labels[j2]] ?? "");
+          if (v === void 0)
+            throw new DataFileError(
+              file,
+              `${file}: row ${row} (line ${info2.lines}) has '${record[idx.labels[j2]]}' in label column '${c}'. Fix: use 1 or 0 (true/false).`,
+              info2.lines
+            );
+          return v;
+        }) : splitLabels(record[idx.label], opts.multiLabel.separator);
+        const ex2 = { row, text: record[idx.text], label: labels.join(opts.multiLabel.separator), labels };
+        if (idx.pair >= 0) ex2.textPair = record[idx.pair];
+        yield ex2;
+        continue;
+      }
       const label = record[idx.label];
       if (label.trim() === "") {
         throw new DataFileError(
@@ -75794,7 +76768,7 @@ async function* readJsonl(file, opts, onColumns) {
           `'${name}' must be a string, got ${v === void 0 ? "nothing" : JSON.stringify(v)}. Fix: give every line a '${name}' string.`
         );
       };
-      const ex = { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail2) };
+      const ex = opts.noLabels ? { row, text: field(cols.text), label: "" } : opts.multiLabel ? multiLabelExample(row, field(cols.text), o, cols, opts.multiLabel.separator, fail2) : { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail2) };
       if (cols.textPair) ex.textPair = field(cols.textPair);
       yield ex;
     }
@@ -75805,6 +76779,26 @@ async function* readJsonl(file, opts, onColumns) {
     input.destroy();
   }
   if (!cols) throw new DataFileError(file, `${file} is empty: expected one JSON object per line. Fix: check the file.`);
+}
+function multiLabelExample(row, text, o, cols, separator, fail2) {
+  let labels;
+  if (cols.labels) {
+    labels = cols.labels.filter((c) => {
+      const v = flagCell(o[c]);
+      return v ?? fail2(`'${c}' must be 1 or 0 (true/false), got ${JSON.stringify(o[c])}. Fix: correct the value.`);
+    });
+  } else {
+    const v = o[cols.label];
+    if (Array.isArray(v) && v.every((x) => typeof x === "string" || typeof x === "number" && Number.isInteger(x)))
+      labels = splitLabels(v.join(separator), separator);
+    else if (typeof v === "string") labels = splitLabels(v, separator);
+    else if (v === null) labels = [];
+    else
+      return fail2(
+        `'${cols.label}' must be a list of labels or a string of labels separated by '${separator}', got ${v === void 0 ? "nothing" : JSON.stringify(v)}. Fix: correct the line.`
+      );
+  }
+  return { row, text, label: labels.join(separator), labels };
 }
 function jsonLabel(v, name, fail2) {
   if (typeof v === "number" && Number.isInteger(v)) return v;
@@ -75846,8 +76840,7 @@ function datasetStats(splits) {
     const counts = /* @__PURE__ */ new Map();
     const lengths = new Float64Array(examples.length);
     examples.forEach((ex, i) => {
-      const key = String(ex.label);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      for (const key of ex.labels ?? [String(ex.label)]) counts.set(key, (counts.get(key) ?? 0) + 1);
       lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
     });
     stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
@@ -75881,15 +76874,15 @@ function charLength(s) {
 }
 
 // src/datastore/resolve.ts
-import { existsSync as existsSync9, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync13, statSync as statSync6 } from "node:fs";
 import { copyFile as copyFile2 } from "node:fs/promises";
-import { basename as basename4, dirname as dirname11, resolve as resolvePath } from "node:path";
+import { basename as basename5, dirname as dirname12, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
-import { existsSync as existsSync8, statSync as statSync4 } from "node:fs";
+import { existsSync as existsSync12, statSync as statSync5 } from "node:fs";
 import { mkdir as mkdir2, readdir as readdir2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join10, resolve as resolve5 } from "node:path";
+import { join as join12, resolve as resolve5 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os3 from "os";
@@ -76031,11 +77024,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve9) {
-      resolve9(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve9, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -76051,7 +77044,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -76124,26 +77117,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk2) => {
           output = Buffer.concat([output, chunk2]);
         });
         this.message.on("end", () => {
-          resolve9(output.toString());
+          resolve12(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk2) => {
           chunks.push(chunk2);
         });
         this.message.on("end", () => {
-          resolve9(Buffer.concat(chunks));
+          resolve12(Buffer.concat(chunks));
         });
       }));
     });
@@ -76346,14 +77339,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve12, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve9(res);
+            resolve12(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -76597,12 +77590,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve9) => setTimeout(() => resolve9(), ms2));
+      return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
     });
   }
   _processResponse(res, options2) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve9, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -76610,7 +77603,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve9(response);
+          resolve12(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -76649,7 +77642,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve9(response);
+          resolve12(response);
         }
       }));
     });
@@ -76662,11 +77655,11 @@ import { EOL as EOL2 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve9) {
-      resolve9(value);
+    return value instanceof P ? value : new P(function(resolve12) {
+      resolve12(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve9, reject) {
+  return new (P || (P = Promise))(function(resolve12, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -76682,7 +77675,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -77090,10 +78083,10 @@ function displayVersion(version) {
 // src/datastore/cache.ts
 var DATASTORE_ARCH = "any";
 function datastoreCacheRoot(cacheDir, env2 = process.env) {
-  if (cacheDir) return join10(resolve5(cacheDir), "datastores");
-  if (env2.RUNNER_TOOL_CACHE) return join10(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
-  const base = env2.XDG_CACHE_HOME || join10(homedir(), ".cache");
-  return join10(base, "textclf", "datastores");
+  if (cacheDir) return join12(resolve5(cacheDir), "datastores");
+  if (env2.RUNNER_TOOL_CACHE) return join12(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
+  const base = env2.XDG_CACHE_HOME || join12(homedir(), ".cache");
+  return join12(base, "textclf", "datastores");
 }
 async function withToolCache(root, temp, fn2) {
   const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
@@ -77135,12 +78128,12 @@ async function findCached(root, name, version) {
       return path9 ? { path: path9, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
-    const newest = versions.map((v) => ({ v, t: statSync4(join10(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
-    return newest ? { path: join10(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
+    const newest = versions.map((v) => ({ v, t: statSync5(join12(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    return newest ? { path: join12(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
   });
 }
 async function listCached(root) {
-  if (!existsSync8(root)) return [];
+  if (!existsSync12(root)) return [];
   const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
   return withToolCache(
     root,
@@ -77149,8 +78142,8 @@ async function listCached(root) {
   );
 }
 async function storeInCache(root, tree, name, version) {
-  const dir = join10(root, name, version);
-  const path9 = join10(dir, DATASTORE_ARCH);
+  const dir = join12(root, name, version);
+  const path9 = join12(dir, DATASTORE_ARCH);
   const marker = `${path9}.complete`;
   await rm2(marker, { force: true });
   await rm2(path9, { recursive: true, force: true });
@@ -77308,7 +78301,7 @@ function basicAuth(u) {
   return `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
 }
 function once(u, headers, o) {
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve12, reject) => {
     let phase = "connect";
     let bytes2 = 0;
     let res;
@@ -77343,7 +78336,7 @@ function once(u, headers, o) {
         r.on("end", cleanup);
         r.on("close", cleanup);
         settled = true;
-        resolve9({
+        resolve12({
           res: r,
           url: u.href,
           received: (n) => {
@@ -77511,15 +78504,15 @@ function downloadError(err, o) {
 
 // src/datastore/fetch.ts
 import { mkdir as mkdir5, mkdtemp, readdir as readdir4, rename as rename4, rm as rm5, rmdir as rmdir3, stat as stat3 } from "node:fs/promises";
-import { dirname as dirname10, join as join14 } from "node:path";
+import { dirname as dirname11, join as join16 } from "node:path";
 
 // src/datastore/entry-lock.ts
 import { hostname as hostname2 } from "node:os";
 import { mkdir as mkdir3, readFile, rename as rename3, rm as rm4, rmdir as rmdir2, stat as stat2, utimes, writeFile as writeFile3 } from "node:fs/promises";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { dirname as dirname9, join as join13 } from "node:path";
 var LOCK_TIMING = { staleMs: 6e4, refreshMs: 1e4, pollMs: 250 };
 function lockPath(root, name, version) {
-  return join11(root, ".locks", `${name}@${version}.lock`);
+  return join13(root, ".locks", `${name}@${version}.lock`);
 }
 async function withEntryLock(root, name, version, fn2, opts = {}) {
   const timing2 = opts.timing ?? LOCK_TIMING;
@@ -77547,7 +78540,7 @@ async function withEntryLock(root, name, version, fn2, opts = {}) {
   } finally {
     clearInterval(refresh);
     await rm4(path9, { recursive: true, force: true });
-    await rmdir2(dirname8(path9)).catch(() => {
+    await rmdir2(dirname9(path9)).catch(() => {
     });
   }
 }
@@ -77559,12 +78552,12 @@ async function tryAcquire(path9) {
     } catch (e) {
       const code = e.code;
       if (code === "EEXIST") return false;
-      if (code === "ENOENT") await mkdir3(dirname8(path9), { recursive: true });
+      if (code === "ENOENT") await mkdir3(dirname9(path9), { recursive: true });
       else throw e;
     }
   }
   const owner = { pid: process.pid, host: hostname2(), since: (/* @__PURE__ */ new Date()).toISOString() };
-  await writeFile3(join11(path9, "owner.json"), JSON.stringify(owner));
+  await writeFile3(join13(path9, "owner.json"), JSON.stringify(owner));
   return true;
 }
 async function takeOverIfStale(path9, staleMs) {
@@ -77582,7 +78575,7 @@ async function takeOverIfStale(path9, staleMs) {
 }
 async function readOwner(path9) {
   try {
-    return JSON.parse(await readFile(join11(path9, "owner.json"), "utf8"));
+    return JSON.parse(await readFile(join13(path9, "owner.json"), "utf8"));
   } catch {
     return void 0;
   }
@@ -77593,7 +78586,7 @@ var import_tar_stream2 = __toESM(require_tar_stream(), 1);
 var import_yauzl2 = __toESM(require_yauzl(), 1);
 import { createReadStream as createReadStream6, createWriteStream as createWriteStream4 } from "node:fs";
 import { lstat as lstat2, mkdir as mkdir4, readdir as readdir3 } from "node:fs/promises";
-import { dirname as dirname9, join as join12, resolve as resolve6, sep } from "node:path";
+import { dirname as dirname10, join as join14, resolve as resolve6, sep as sep2 } from "node:path";
 import { Transform as Transform4 } from "node:stream";
 import { pipeline as pipeline4 } from "node:stream/promises";
 import { createGunzip as createGunzip2 } from "node:zlib";
@@ -77631,13 +78624,13 @@ async function listZipEntries(file) {
   const zip = await import_yauzl.default.openPromise(file, { decodeStrings: false, validateEntrySizes: true });
   const entries = [];
   try {
-    await new Promise((resolve9, reject) => {
+    await new Promise((resolve12, reject) => {
       zip.on("entry", (e) => {
         const { name, kind } = zipEntryInfo(e);
         entries.push({ name, kind, size: e.uncompressedSize });
         zip.readEntry();
       });
-      zip.on("end", () => resolve9());
+      zip.on("end", () => resolve12());
       zip.on("error", reject);
       zip.readEntry();
     });
@@ -77657,8 +78650,8 @@ async function listTarEntries(file, gzip) {
   });
   const source = createReadStream5(file);
   const streams = [source, extract];
-  await new Promise((resolve9, reject) => {
-    extract.on("finish", () => resolve9());
+  await new Promise((resolve12, reject) => {
+    extract.on("finish", () => resolve12());
     if (gzip) {
       const gunzip = createGunzip();
       streams.push(gunzip);
@@ -77744,7 +78737,7 @@ async function extractArchive(file, format2, dest, source, limits) {
 function target(dest, name, kind) {
   const why = unsafeEntryReason({ name, kind: "file", size: 0 });
   const path9 = resolve6(dest, name.replace(/\/+$/, ""));
-  if (why || path9 !== resolve6(dest) && !path9.startsWith(resolve6(dest) + sep))
+  if (why || path9 !== resolve6(dest) && !path9.startsWith(resolve6(dest) + sep2))
     throw new UnexpectedEntryError(`${kind} entry '${name}' ${why ?? "escapes the target folder"}`);
   return path9;
 }
@@ -77758,7 +78751,7 @@ function capped(name, listed) {
   });
 }
 async function writeEntry(stream, path9, name, listed) {
-  await mkdir4(dirname9(path9), { recursive: true });
+  await mkdir4(dirname10(path9), { recursive: true });
   await pipeline4(stream, capped(name, listed), createWriteStream4(path9, { flags: "wx", mode: 420 }));
 }
 async function extractZip(file, dest) {
@@ -77829,7 +78822,7 @@ async function extractTar(file, dest, gzip) {
 async function plainTreeSize(root, dir, source) {
   let total = 0;
   for (const name of await readdir3(dir)) {
-    const path9 = join12(dir, name);
+    const path9 = join14(dir, name);
     const st = await lstat2(path9);
     if (st.isDirectory()) total += await plainTreeSize(root, path9, source);
     else if (st.isFile()) total += st.size;
@@ -77899,14 +78892,14 @@ async function looksLikeTar(file) {
 
 // src/datastore/record.ts
 import { readFile as readFile2, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join13 } from "node:path";
+import { join as join15 } from "node:path";
 var RECORD_FILE = ".textclf-datastore.json";
 async function writeRecord(dir, record) {
-  await writeFile4(join13(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  await writeFile4(join15(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
 }
 async function readRecord(entry) {
   try {
-    return JSON.parse(await readFile2(join13(entry, RECORD_FILE), "utf8"));
+    return JSON.parse(await readFile2(join15(entry, RECORD_FILE), "utf8"));
   } catch {
     return void 0;
   }
@@ -77963,11 +78956,11 @@ async function fetchOrReuse(p) {
 async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
   const firstCreated = await mkdir5(p.root, { recursive: true });
   await sweepStaleStaging(p.root);
-  const staging = await mkdtemp(join14(p.root, ".staging-"));
+  const staging = await mkdtemp(join16(p.root, ".staging-"));
   let ok2 = false;
   try {
-    const raw = join14(staging, "download", p.fileName);
-    await mkdir5(dirname10(raw));
+    const raw = join16(staging, "download", p.fileName);
+    await mkdir5(dirname11(raw));
     p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ""}`);
     await p.obtain(raw);
     const format2 = await checkContent(raw, p.fileName, p.shown);
@@ -77984,14 +78977,14 @@ async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
         );
         return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
       }
-      const tree = join14(staging, "tree");
+      const tree = join16(staging, "tree");
       await mkdir5(tree);
       let file;
       if (isArchive(format2)) {
         await extractArchive(raw, format2, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes });
       } else {
         file = p.fileName;
-        await rename4(raw, join14(tree, file));
+        await rename4(raw, join16(tree, file));
       }
       await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
       const path9 = await storeInCache(p.root, tree, p.name, version);
@@ -78014,13 +79007,13 @@ var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
   for (const name of await readdir4(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path9 = join14(root, name);
+    const path9 = join16(root, name);
     const st = await stat3(path9).catch(() => void 0);
     if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm5(path9, { recursive: true, force: true });
   }
 }
 async function removeEmptyChain(dir, top) {
-  for (let d = dir; d.startsWith(top); d = dirname10(d)) {
+  for (let d = dir; d.startsWith(top); d = dirname11(d)) {
     try {
       await rmdir3(d);
     } catch {
@@ -78064,7 +79057,7 @@ async function checkContent(file, fileName, shown) {
 }
 
 // src/datastore/refresh.ts
-import { join as join16 } from "node:path";
+import { join as join18 } from "node:path";
 
 // src/datastore/head.ts
 async function headRequest(url2, headers, timeoutMs = 3e4, signal) {
@@ -78080,7 +79073,7 @@ async function headRequest(url2, headers, timeoutMs = 3e4, signal) {
 
 // src/datastore/source-stamp.ts
 import { readFile as readFile3 } from "node:fs/promises";
-import { join as join15 } from "node:path";
+import { join as join17 } from "node:path";
 function header2(h, name) {
   if (typeof h.get === "function") return h.get(name) ?? void 0;
   const key = Object.keys(h).find((k) => k.toLowerCase() === name);
@@ -78138,17 +79131,17 @@ function contentChanged(previous, sha256) {
 var STAMP_FILE = ".textclf-source.json";
 async function readStamp(dir) {
   try {
-    return JSON.parse(await readFile3(join15(dir, STAMP_FILE), "utf8"));
+    return JSON.parse(await readFile3(join17(dir, STAMP_FILE), "utf8"));
   } catch {
     return void 0;
   }
 }
 async function writeStamp(dir, stamp) {
-  writeFileAtomic(join15(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
+  writeFileAtomic(join17(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
 }
 
 // src/datastore/refresh.ts
-var stampDir = (root, url2) => join16(root, ".sources", shortHash(url2));
+var stampDir = (root, url2) => join18(root, ".sources", shortHash(url2));
 async function previousCopy(p) {
   const stamp = await readStamp(stampDir(p.root, p.url));
   if (stamp?.version) {
@@ -78259,7 +79252,7 @@ async function resolveDatastore(opts) {
   };
   if (isHttpUrl(source)) return resolveUrl(req);
   const path9 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
-  if (existsSync9(path9)) return resolveLocal(req, path9);
+  if (existsSync13(path9)) return resolveLocal(req, path9);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
   throw new DatastoreError(shown, `datastore path ${path9} does not exist. Fix: check the path, or use a URL.`);
 }
@@ -78323,10 +79316,10 @@ async function resolveUrl(req) {
   });
 }
 async function resolveLocal(req, path9) {
-  if (statSync5(path9).isDirectory()) {
+  if (statSync6(path9).isDirectory()) {
     if (req.sha256)
       req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path9, name: basename4(path9), version: "local", fromCache: false };
+    return { root: path9, name: basename5(path9), version: "local", fromCache: false };
   }
   const format2 = formatFromName(path9);
   if (!format2) {
@@ -78339,17 +79332,17 @@ async function resolveLocal(req, path9) {
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
     return {
-      root: dirname11(path9),
-      name: entryName(basename4(path9)),
+      root: dirname12(path9),
+      name: entryName(basename5(path9)),
       version: "local",
       fromCache: false,
-      file: basename4(path9)
+      file: basename5(path9)
     };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename4(path9)),
-    fileName: basename4(path9),
+    name: entryName(basename5(path9)),
+    fileName: basename5(path9),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
@@ -78378,9 +79371,9 @@ async function resolveCached(req) {
 }
 
 // src/datastore/locate.ts
-import { existsSync as existsSync10, statSync as statSync6 } from "node:fs";
+import { existsSync as existsSync14, statSync as statSync7 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, join as join17, normalize, relative, sep as sep2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join19, normalize, relative as relative2, sep as sep3 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
 async function locateFile(root, file, log = defaultLogger(), flag = "train_file") {
   const wanted = file.trim();
@@ -78399,23 +79392,23 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     rel = wanted;
   }
   rel = normalize(rel);
-  if (rel === "." || rel.startsWith(".." + sep2) || rel === "..") {
+  if (rel === "." || rel.startsWith(".." + sep3) || rel === "..") {
     throw new DatastoreError(
       wanted,
       `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`
     );
   }
-  const direct = join17(root, rel);
+  const direct = join19(root, rel);
   if (isFile(direct)) return direct;
   const below = [];
   for (const d of await readdir5(root, { withFileTypes: true })) {
-    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join17(root, d.name, rel))) below.push(join17(d.name, rel));
+    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join19(root, d.name, rel))) below.push(join19(d.name, rel));
   }
   if (below.length === 1) {
     log.notice(
       `${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. Set ${flag}=${below[0]} to say so explicitly.`
     );
-    return join17(root, below[0]);
+    return join19(root, below[0]);
   }
   if (below.length > 1) {
     throw new DatastoreError(
@@ -78430,7 +79423,7 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
   );
 }
 function isFile(path9) {
-  return existsSync10(path9) && statSync6(path9).isFile();
+  return existsSync14(path9) && statSync7(path9).isFile();
 }
 async function listFiles(root, depth, limit) {
   const out = [];
@@ -78439,11 +79432,11 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path9 = join17(dir, d.name);
+      const path9 = join19(dir, d.name);
       if (d.isDirectory()) {
         if (level < depth) await walk(path9, level + 1);
-        else out.push(relative(root, path9) + "/");
-      } else out.push(relative(root, path9));
+        else out.push(relative2(root, path9) + "/");
+      } else out.push(relative2(root, path9));
     }
   };
   await walk(root, 1);
@@ -78467,15 +79460,15 @@ function encodeExamples(tok, examples, labels, maxLength) {
 
 // src/tokenizer/token-cache.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync5, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join18 } from "node:path";
+import { readFileSync as readFileSync6, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join20 } from "node:path";
 var MAGIC = "TCLFTOK1";
 function tokenCacheKey(parts) {
   const h = createHash3("sha256");
   for (const p of parts) h.update(`${p.length}:${p}`);
   return h.digest("hex");
 }
-var pathFor = (dir, key) => join18(dir, `${key}.tok`);
+var pathFor = (dir, key) => join20(dir, `${key}.tok`);
 function saveEncoded(dir, key, ds2) {
   const header3 = Buffer.from(JSON.stringify({ size: ds2.size, tokens: ds2.ids.length, mask: ds2.attentionMask !== null }));
   const parts = [
@@ -78494,7 +79487,7 @@ function saveEncoded(dir, key, ds2) {
 function loadEncoded(dir, key) {
   let buf;
   try {
-    buf = readFileSync5(pathFor(dir, key));
+    buf = readFileSync6(pathFor(dir, key));
   } catch {
     return void 0;
   }
@@ -78542,7 +79535,20 @@ async function locateSplits(flags, log, signal) {
   let root = process.cwd();
   let datastore;
   let single;
-  const source = flags.datastore;
+  const named = {};
+  let gridName;
+  for (const split of SPLITS) {
+    const flag = `${split}_file`;
+    const mapped = gridPath(flags[flag]);
+    if (mapped) {
+      log.notice(
+        `${flag} ${flags[flag]}: the tutorial's datastore mount; reading ${mapped.rest} from ${flags.datastore ? "the datastore" : `the cached datastore '${mapped.name}'`}`
+      );
+      named[split] = mapped.rest;
+      gridName ??= mapped.name;
+    }
+  }
+  const source = flags.datastore ?? gridName;
   if (source) {
     const ds2 = await log.group("Datastore", async () => {
       const ds3 = await resolveDatastore({
@@ -78568,8 +79574,8 @@ async function locateSplits(flags, log, signal) {
   const files = {};
   for (const split of SPLITS) {
     const flag = `${split}_file`;
-    let name = flags[flag];
-    const isDefault = name === flagSpec(flag)?.default;
+    let name = named[split] ?? flags[flag];
+    const isDefault = flags[flag] === flagSpec(flag)?.default;
     if (split === "train" && single && isDefault) name = single;
     if (!name) continue;
     try {
@@ -78582,6 +79588,10 @@ async function locateSplits(flags, log, signal) {
     }
   }
   return { root, datastore, files, pretokenized: await isPretokenized(files.train) };
+}
+function gridPath(file) {
+  const m = file ? /^\/datastores\/([^/]+)\/(.+)$/.exec(file.trim()) : null;
+  return m && !existsSync15(file) ? { name: m[1], rest: m[2] } : void 0;
 }
 async function isPretokenized(file) {
   if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
@@ -78598,6 +79608,11 @@ async function isPretokenized(file) {
 async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
   const maxLength = flags.max_length;
   const splits = {};
+  const multi = flags.problem_type === "multi_label_classification";
+  if (sf.pretokenized && multi)
+    throw new Error(
+      `train_file ${sf.files.train}: pre-tokenized files carry one class id per line; multi-label training needs text files (CSV, TSV or JSONL) with a label column`
+    );
   if (sf.pretokenized) {
     let labelMap2 = fixedLabels ? labelMapFromLabels(fixedLabels) : void 0;
     for (const split of SPLITS) {
@@ -78614,8 +79629,10 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
   const columns = {
     textColumn: flags.text_column,
     textPairColumn: flags.text_pair_column,
-    labelColumn: flags.label_column
+    labelColumn: flags.label_column,
+    multiLabel: multi ? { separator: flags.label_separator } : void 0
   };
+  let labelOrder;
   const rows = {};
   const chosen = {};
   for (const split of SPLITS) {
@@ -78625,13 +79642,20 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
     if (r.examples.length === 0)
       throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
     rows[split] = r.examples;
+    if (split === "train") labelOrder = r.columns.labels;
     chosen[split] = [r.columns.text, r.columns.textPair ?? "", r.columns.label].join("\0");
     log.info(
       `${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`
     );
   }
-  const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : buildLabelMap(rows.train);
-  for (const split of SPLITS) if (rows[split]) applyLabelMap(rows[split], labelMap, sf.files[split]);
+  const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : multi ? buildMultiLabelMap(rows.train, labelOrder) : buildLabelMap(rows.train);
+  const targets = {};
+  for (const split of SPLITS) {
+    if (!rows[split]) continue;
+    if (multi) targets[split] = applyMultiLabelMap(rows[split], labelMap, sf.files[split]);
+    else applyLabelMap(rows[split], labelMap, sf.files[split]);
+  }
+  const idMap = multi ? labelMapFromLabels([""]) : labelMap;
   const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
   await log.group("Tokenizing", async () => {
     for (const split of SPLITS) {
@@ -78643,11 +79667,14 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
         tokenizerHash,
         String(maxLength),
         chosen[split],
-        labelMap.labels.join("\0")
+        multi ? "\0multi-label" : labelMap.labels.join("\0")
       ]);
       const cached = key ? loadEncoded(tokenCacheDir, key) : void 0;
-      splits[split] = cached ?? encodeExamples(tok, rows[split], labelMap, maxLength);
+      const examples = multi ? rows[split].map((e) => ({ ...e, label: "" })) : rows[split];
+      splits[split] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
       if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split]);
+      if (multi)
+        splits[split] = { ...splits[split], multiHot: { labels: labelMap.labels.length, data: targets[split] } };
       log.info(
         `${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
       );
@@ -78668,38 +79695,66 @@ async function prepareRun(flags, opts) {
     log
   });
   const outputDir = resolve7(flags.output_dir);
-  const checkpointRoot = join19(outputDir, "checkpoints");
-  mkdirSync6(checkpointRoot, { recursive: true });
-  const resumeDir = flags.resume_from ? resolve7(flags.resume_from) : void 0;
+  const checkpointRoot = join21(outputDir, "checkpoints");
+  const resumeDir = flags.resume_from ? checkpointDirOf(resolve7(flags.resume_from), log) : void 0;
   const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
+  prepareOutputDir(outputDir, {
+    overwrite: flags.overwrite_output_dir,
+    resumeDir,
+    resumeEpoch: resume?.meta.epoch,
+    log
+  });
+  mkdirSync6(checkpointRoot, { recursive: true });
+  const history = resume && resumeDir ? priorHistory(resumeDir, resume.meta) : { epochs: [], events: [] };
+  const multiLabel = flags.problem_type === "multi_label_classification";
+  if (resumeDir) {
+    const cfg = join21(resumeDir, "config.json");
+    const was = problemTypeOf(readModelConfig(cfg).config, cfg);
+    if (was !== flags.problem_type)
+      throw new CheckpointError(
+        `resume_from: ${resumeDir} was trained as ${was}; set --problem_type ${was} to continue it`
+      );
+  }
   const modelSource = resumeDir ?? flags.model_name_or_path;
-  const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join19(outputDir, ".cache");
+  const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join21(outputDir, ".cache");
   const splitFiles = await locateSplits(flags, log, opts.signal);
   const { files, tokenizer } = await log.group("Model", async () => {
     const files2 = await resolveModel(modelSource, {
       hubUrl: flags.hub_url,
-      cacheDir: join19(cacheDir, "models"),
+      cacheDir: join21(cacheDir, "models"),
       requireTokenizer: !splitFiles.pretokenized
     });
     log.info(`model ${modelSource} (${files2.source}) at ${files2.dir}`);
     const tokenizer2 = files2.tokenizerJson || files2.vocabTxt ? await loadTokenizer(files2.dir) : void 0;
     return { files: files2, tokenizer: tokenizer2 };
   });
-  const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join19(cacheDir, "tokens"));
+  const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join21(cacheDir, "tokens"));
   const labels = data.labelMap.labels;
-  if (labels.length < 2) {
+  if (labels.length < 2 && !multiLabel) {
     throw new Error(
       `train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`
     );
   }
-  log.info(`labels: ${labels.join(", ")}`);
+  if (labels.length < 1) throw new Error(`train_file ${splitFiles.files.train} has no labels`);
+  log.info(`labels: ${labels.join(", ")}${multiLabel ? " (multi-label)" : ""}`);
+  const task = {
+    problemType: flags.problem_type,
+    ...classWeightsFor(flags.class_weights, labels, data.splits.train, multiLabel),
+    ...flags.label_smoothing > 0 ? { labelSmoothing: flags.label_smoothing } : {},
+    ...multiLabel ? { threshold: flags.threshold } : {}
+  };
+  if (task.classWeights)
+    log.info(
+      `class weights (${task.classWeightsFrom}${multiLabel ? ", as BCE pos_weight" : ""}): ${labels.map((l, i) => `${l} ${+task.classWeights[i].toPrecision(6)}`).join(", ")}`
+    );
   const loaded = await loadModel({
     modelNameOrPath: modelSource,
     labels,
     cacheDir,
     files,
     seed: flags.seed,
-    dropout: flags.dropout
+    dropout: flags.dropout,
+    loss: { problemType: flags.problem_type, classWeights: task.classWeights, labelSmoothing: task.labelSmoothing }
   });
   const { model } = loaded;
   const onlyHead = [...loaded.report.missing, ...loaded.report.mismatched.map((m) => m.name)].every(
@@ -78752,15 +79807,26 @@ async function prepareRun(flags, opts) {
       batchSize: flags.batch_size,
       maxLength: flags.max_length,
       padId: tokenizer?.padId ?? model.config.padTokenId,
-      padding: flags.padding
+      padding: flags.padding,
+      problemType: flags.problem_type,
+      threshold: flags.threshold
     },
     start,
-    resumedFrom: resume && resumeDir ? { dir: resumeDir, meta: resume.meta } : void 0
+    resumedFrom: resume && resumeDir ? { dir: resumeDir, meta: resume.meta } : void 0,
+    history,
+    task
   };
+}
+function checkpointDirOf(path9, log) {
+  if (!existsSync16(path9) || statSync8(path9).isDirectory()) return path9;
+  log.notice(`resume_from ${path9} is a file; resuming from its checkpoint directory ${dirname13(path9)}`);
+  return dirname13(path9);
 }
 
 // src/train/run.ts
-async function runTraining(flags, opts) {
+async function runTraining(given, opts) {
+  for (const n of noEffectNotices(given)) opts.log.notice(n);
+  const flags = given.fast_dev_run ? fastDevRun(given, opts.log) : given;
   const prepared = await prepareRun(flags, opts);
   try {
     const recordedFlags = recordFlags(flags);
@@ -78770,14 +79836,30 @@ async function runTraining(flags, opts) {
     await prepared.runner.release();
   }
 }
+function fastDevRun(flags, log) {
+  log.notice(
+    "fast_dev_run: 1 epoch of 1 training batch, 1 validation batch and 1 test batch (the results only check the pipeline)"
+  );
+  return {
+    ...flags,
+    max_epochs: 1,
+    max_steps: -1,
+    limit_train_batches: "1",
+    limit_val_batches: "1",
+    limit_test_batches: "1",
+    val_check_interval: "1.0",
+    accumulate_grad_batches: 1,
+    early_stopping_patience: 0
+  };
+}
 function recordFlags(flags) {
   return redactFlags(flags);
 }
 
 // src/cli/args.ts
-var COMMANDS = ["train", "demo"];
+var COMMANDS = ["train", "predict", "evaluate", "demo"];
 function parseArgv(argv) {
-  const specs = flagsFor("cli");
+  const specs = flagsFor("cli", "any");
   const raw = {};
   let command;
   let helpTopic;
@@ -78806,7 +79888,7 @@ function parseArgv(argv) {
     }
     const eq = arg.indexOf("=");
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, "_");
-    const spec = specs.find((s) => s.name === name);
+    const spec = findFlag(specs, name);
     if (!spec)
       throw new FlagError(
         name,
@@ -78838,7 +79920,16 @@ function editDistance(a, b) {
   return d[a.length][b.length];
 }
 var USAGE = {
-  train: ["Usage: textclf train [flags]     fine-tune a BERT text classifier"],
+  all: [
+    "Usage: textclf train [flags]     fine-tune a text classifier (BERT, RoBERTa, DistilBERT, ModernBERT)",
+    "       textclf predict --model DIR --input FILE [--output FILE]   score a file with a trained model",
+    "       textclf evaluate --model DIR --input FILE [--min_accuracy X]   metrics of a trained model on a labelled file",
+    "       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
+    "       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)",
+    "       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why",
+    "       textclf help [command]    this text, or the flags of one command",
+    "       textclf --version         the version of textclf"
+  ],
   demo: [
     "Usage: textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
     "",
@@ -78846,20 +79937,17 @@ var USAGE = {
     "training flags of its recipe; any flag below overrides the recipe."
   ]
 };
-function helpText(command) {
+function helpText(command = "train") {
   const groups = /* @__PURE__ */ new Map();
-  for (const s of flagsFor("cli")) groups.set(s.group, [...groups.get(s.group) ?? [], s]);
-  const lines = [
-    ...command && USAGE[command] ? USAGE[command] : [
-      "Usage: textclf train [flags]     fine-tune a BERT text classifier",
-      "       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
-      "       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)",
-      "       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why",
-      "       textclf help [command]    this text, or the help of one command",
-      "       textclf --version         the version of textclf"
-    ],
-    ""
-  ];
+  for (const s of flagsFor("cli", command === "demo" ? "train" : command))
+    groups.set(s.group, [...groups.get(s.group) ?? [], s]);
+  const lines = [...command === "demo" ? USAGE.demo : USAGE.all, "", `Flags of textclf ${command}:`, ""];
+  if (command === "train")
+    lines.push(
+      "limit_train_batches, limit_val_batches, limit_test_batches and val_check_interval follow Lightning's rule:",
+      "an integer is a number of batches (1 = one batch), a decimal a fraction of the epoch (1.0 = all of it).",
+      ""
+    );
   for (const [group, specs] of groups) {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const s of specs) {
@@ -78867,7 +79955,8 @@ function helpText(command) {
       lines.push(
         `  --${s.name} ${s.type === "bool" ? "[true|false]" : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`
       );
-      if (s.type === "enum" || s.min !== void 0 || s.gt !== void 0)
+      if (s.aliases?.length) lines.push(" ".repeat(40) + `alias: ${s.aliases.map((a) => `--${a}`).join(", ")}`);
+      if (s.type === "enum" || s.type === "batches" || s.min !== void 0 || s.gt !== void 0)
         lines.push(" ".repeat(40) + `allowed: ${describeAllowed(s)}`);
     }
     lines.push("");
@@ -78978,8 +80067,361 @@ ${DOCTOR_USAGE}
   return report.ok ? 0 : 1;
 }
 
+// src/train/evaluate-model.ts
+import { resolve as resolve10 } from "node:path";
+
+// src/train/predict.ts
+import { extname as extname2, resolve as resolve9 } from "node:path";
+
+// src/train/score-input.ts
+import { existsSync as existsSync17, statSync as statSync9 } from "node:fs";
+import { resolve as resolve8 } from "node:path";
+async function locateInput(flags, log) {
+  if (!flags.input) throw new FlagError("input", "--input is required: the CSV, TSV or JSONL file to score");
+  if (flags.datastore) {
+    const ds2 = await resolveDatastore({
+      source: flags.datastore,
+      version: flags.datastore_version,
+      sha256: flags.datastore_sha256,
+      cacheDir: flags.cache_dir,
+      log,
+      refresh: flags.datastore_refresh === "always"
+    });
+    return locateFile(ds2.root, flags.input, log, "input");
+  }
+  const path9 = resolve8(flags.input);
+  if (!existsSync17(path9) || !statSync9(path9).isFile())
+    throw new FlagError(
+      "input",
+      `--input ${flags.input} is not a file; pass a CSV, TSV or JSONL file (or --datastore with a file inside it)`
+    );
+  return path9;
+}
+async function readScoreInput(file, m, columns, withLabels) {
+  const multi = m.problemType === "multi_label_classification";
+  const r = await readExamples(file, {
+    textColumn: columns.textColumn,
+    textPairColumn: columns.textPairColumn,
+    labelColumn: columns.labelColumn,
+    noLabels: !withLabels,
+    multiLabel: multi && withLabels ? { separator: columns.labelSeparator } : void 0
+  });
+  if (r.examples.length === 0) throw new FlagError("input", `--input ${file} has no data rows`);
+  const map = labelMapFromLabels(m.labels);
+  let dataset;
+  if (!withLabels) {
+    dataset = encodeExamples(m.tokenizer, r.examples, labelMapFromLabels([""]), m.maxLength);
+  } else if (multi) {
+    const targets = applyMultiLabelMap(r.examples, map, file);
+    const ids = encodeExamples(
+      m.tokenizer,
+      r.examples.map((e) => ({ ...e, label: "" })),
+      labelMapFromLabels([""]),
+      m.maxLength
+    );
+    dataset = { ...ids, multiHot: { labels: m.labels.length, data: targets } };
+  } else {
+    applyLabelMap(r.examples, map, file);
+    dataset = encodeExamples(m.tokenizer, r.examples, map, m.maxLength);
+  }
+  return { rows: r.examples, dataset, textColumn: r.columns.text, textPairColumn: r.columns.textPair };
+}
+
+// src/train/trained-model.ts
+import { join as join22 } from "node:path";
+
+// src/train/scorer.ts
+var Scorer = class {
+  constructor(model, weights, opts = {}) {
+    this.model = model;
+    this.device = typeof opts.device === "object" ? opts.device : parseDevice(opts.device ?? "cpu");
+    this.threads = opts.threads ?? 0;
+    for (const p of model.params) {
+      const w = weights.get(p.name);
+      if (!w) throw new Error(`scoring: no weights for parameter '${p.name}'`);
+      this.params[p.name] = tensor("float32", w, p.shape);
+    }
+  }
+  model;
+  sessions = /* @__PURE__ */ new Map();
+  params = {};
+  threads;
+  device;
+  /** Logits (and the mean loss when the batch has labels) with the loaded weights. */
+  async evaluate(batch) {
+    const withLabels = "labels" in batch;
+    const { session, graph } = await this.session(withLabels);
+    checkMicroBatch(graph.inputs, batch, "score");
+    const feeds = { ...this.params };
+    for (const s of graph.inputs) feeds[s.name] = tensor(s.dtype, batch[s.name].data, batch[s.name].dims);
+    const r = await session.run(feeds);
+    return {
+      logits: r.logits.data,
+      dims: [...r.logits.dims],
+      loss: withLabels ? Number(r.loss.data[0]) : void 0
+    };
+  }
+  async release() {
+    for (const p of this.sessions.values()) await (await p.catch(() => void 0))?.session.release();
+    this.sessions.clear();
+  }
+  session(withLabels) {
+    let p = this.sessions.get(withLabels);
+    if (!p) {
+      const graph = buildEvalGraph(this.model, { labels: withLabels });
+      p = openSession(graph.graph, { device: this.device, threads: this.threads }).then((session) => ({
+        session,
+        graph
+      }));
+      this.sessions.set(withLabels, p);
+    }
+    return p;
+  }
+};
+
+// src/train/trained-model.ts
+var TrainedModelError = class extends Error {
+  name = "TrainedModelError";
+};
+async function loadTrainedModel(o) {
+  const files = await resolveModel(o.model, { hubUrl: o.hubUrl, cacheDir: join22(o.cacheDir, "models") });
+  const { config } = readModelConfig(files.config);
+  const id2label = config.id2label;
+  const ids = id2label ? Object.keys(id2label).map(Number) : [];
+  if (!id2label || ids.length === 0 || ids.some((i) => !Number.isInteger(i)) || new Set(ids).size !== ids.length)
+    throw new TrainedModelError(
+      `model ${o.model}: ${files.config} has no id2label; pass a fine-tuned classifier (e.g. <output_dir>/checkpoints/final), not a base model`
+    );
+  const labels = ids.sort((a, b) => a - b).map((i) => id2label[String(i)]);
+  if (ids.some((i, k) => i !== k))
+    throw new TrainedModelError(`model ${o.model}: id2label ids must be 0..${ids.length - 1}, got ${ids.join(", ")}`);
+  const problemType = problemTypeOf(config, files.config);
+  const loaded = await loadModel({
+    modelNameOrPath: o.model,
+    labels,
+    cacheDir: o.cacheDir,
+    files,
+    seed: 0,
+    loss: { problemType }
+  });
+  const missing = [...loaded.report.missing, ...loaded.report.mismatched.map((m) => m.name)];
+  if (missing.length)
+    throw new TrainedModelError(
+      `model ${o.model}: ${files.weights} lacks trained weights for ${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", ..." : ""}; pass a fine-tuned classifier checkpoint`
+    );
+  const tokenizer = await loadTokenizer(files.dir);
+  const saved = Number(tokenizer.config.model_max_length);
+  const fromCheckpoint = Number.isInteger(saved) && saved > 0 && saved <= config.maxPositions ? saved : config.maxPositions;
+  const maxLength = o.maxLength === o.defaultMaxLength ? fromCheckpoint : o.maxLength;
+  if (maxLength > config.maxPositions)
+    throw new TrainedModelError(
+      `max_length ${maxLength} exceeds the model's max_position_embeddings ${config.maxPositions}; lower --max_length`
+    );
+  const scorer = new Scorer(loaded.model, loaded.weights, { device: o.device, threads: o.threads });
+  o.log.info(
+    `model ${o.model} (${files.source}): ${labels.length} labels (${labels.join(", ")}), ${problemType}, max_length ${maxLength}`
+  );
+  return { dir: files.dir, labels, problemType, tokenizer, model: loaded.model, maxLength, scorer };
+}
+
+// src/train/predict.ts
+async function runPredict(flags, o) {
+  const { log } = o;
+  const input = await locateInput(flags, log);
+  const m = await loadTrainedModel({
+    model: requireModel(flags.model),
+    hubUrl: flags.hub_url,
+    cacheDir: flags.cache_dir ?? o.defaultCacheDir,
+    device: (await prepareDevice({ device: flags.device, gpus: flags.gpus, allowCpuFallback: flags.allow_cpu_fallback, log })).device,
+    threads: flags.threads,
+    maxLength: flags.max_length,
+    defaultMaxLength: flagSpec("max_length").default,
+    log
+  });
+  try {
+    const data = await readScoreInput(
+      input,
+      m,
+      { textColumn: flags.text_column, textPairColumn: flags.text_pair_column, labelSeparator: flags.label_separator },
+      false
+    );
+    const k = m.labels.length;
+    const multi = m.problemType === "multi_label_classification";
+    const preds = [];
+    const opts = {
+      batchSize: flags.batch_size,
+      maxLength: m.maxLength,
+      padId: m.tokenizer.padId,
+      padding: flags.padding
+    };
+    for (const idx of planBatches(data.dataset, { ...opts, shuffle: false, seed: 0 })) {
+      const b = makeBatch(data.dataset, idx, opts);
+      const { logits } = await m.scorer.evaluate(m.model.feeds(b, false));
+      const probs = multi ? Float32Array.from(logits, sigmoid) : softmaxRows(logits, k);
+      const arg = argmaxRows(logits, k);
+      idx.forEach((ex, i) => {
+        const p = probs.slice(i * k, (i + 1) * k);
+        const row = data.rows[ex];
+        preds.push({
+          row: row.row,
+          text: row.text,
+          textPair: row.textPair,
+          predicted: multi ? [...p].flatMap((v, c) => v >= flags.threshold ? [c] : []) : [arg[i]],
+          probabilities: p
+        });
+      });
+    }
+    const output = resolve9(flags.output ?? o.defaultOutput ?? "predictions.csv");
+    writeOutput(output, preds, m.labels, data, flags.label_separator, multi);
+    const counts = Object.fromEntries(m.labels.map((l) => [l, 0]));
+    for (const p of preds) for (const c of p.predicted) counts[m.labels[c]]++;
+    log.info(`predicted ${preds.length} rows of ${input} -> ${output}`);
+    return { output, input, rows: preds.length, labels: m.labels, counts };
+  } finally {
+    await m.scorer.release();
+  }
+}
+function requireModel(model) {
+  if (!model)
+    throw new Error("--model is required: a checkpoint directory (e.g. runs/textclf/checkpoints/final) or a hub id");
+  return model;
+}
+function writeOutput(path9, preds, labels, data, separator, multi) {
+  const ext = extname2(path9).toLowerCase();
+  const labelOf = (p) => p.predicted.map((c) => labels[c]).join(separator);
+  const score = (p) => multi ? void 0 : p.probabilities[p.predicted[0]];
+  if (ext === ".jsonl" || ext === ".ndjson") {
+    const lines2 = preds.map(
+      (p) => JSON.stringify({
+        row: p.row,
+        [data.textColumn]: p.text,
+        ...data.textPairColumn ? { [data.textPairColumn]: p.textPair } : {},
+        ...multi ? { labels: p.predicted.map((c) => labels[c]) } : { label: labelOf(p), score: score(p) },
+        scores: Object.fromEntries(labels.map((l, c) => [l, p.probabilities[c]]))
+      })
+    );
+    writeFileAtomic(path9, lines2.join("\n") + "\n");
+    return;
+  }
+  if (ext !== ".csv" && ext !== ".tsv")
+    throw new Error(`--output ${path9}: unknown file type '${ext || "(none)"}'; use .csv, .tsv or .jsonl`);
+  const tsv = ext === ".tsv";
+  const field = tsv ? (s) => s.replace(/[\t\r\n]+/g, " ") : csvField;
+  const head = [
+    "row",
+    data.textColumn,
+    ...data.textPairColumn ? [data.textPairColumn] : [],
+    "label",
+    ...multi ? [] : ["score"],
+    ...labels.map((l) => `p_${l}`)
+  ];
+  const lines = [head.map(field).join(tsv ? "	" : ",")];
+  for (const p of preds) {
+    lines.push(
+      [
+        String(p.row),
+        field(p.text),
+        ...data.textPairColumn ? [field(p.textPair ?? "")] : [],
+        field(labelOf(p)),
+        ...multi ? [] : [score(p).toFixed(6)],
+        ...Array.from(p.probabilities, (x) => x.toFixed(6))
+      ].join(tsv ? "	" : ",")
+    );
+  }
+  writeFileAtomic(path9, lines.join("\n") + "\n");
+}
+
+// src/train/evaluate-model.ts
+async function runEvaluate(flags, o) {
+  const input = await locateInput(flags, o.log);
+  const model = requireModel(flags.model);
+  const m = await loadTrainedModel({
+    model,
+    hubUrl: flags.hub_url,
+    cacheDir: flags.cache_dir ?? o.defaultCacheDir,
+    device: (await prepareDevice({
+      device: flags.device,
+      gpus: flags.gpus,
+      allowCpuFallback: flags.allow_cpu_fallback,
+      log: o.log
+    })).device,
+    threads: flags.threads,
+    maxLength: flags.max_length,
+    defaultMaxLength: flagSpec("max_length").default,
+    log: o.log
+  });
+  try {
+    const data = await readScoreInput(
+      input,
+      m,
+      {
+        textColumn: flags.text_column,
+        textPairColumn: flags.text_pair_column,
+        labelColumn: flags.label_column,
+        labelSeparator: flags.label_separator
+      },
+      true
+    );
+    const { metrics } = await evaluateSplit(m.scorer, data.dataset, m.labels, {
+      batchSize: flags.batch_size,
+      maxLength: m.maxLength,
+      padId: m.tokenizer.padId,
+      padding: flags.padding,
+      problemType: m.problemType,
+      threshold: flags.threshold
+    });
+    const r = { model, input, labels: m.labels, problemType: m.problemType, metrics };
+    const what = metrics.multiLabel ? "subset accuracy" : "accuracy";
+    if (flags.min_accuracy !== void 0 && metrics.accuracy < flags.min_accuracy)
+      r.gateFailure = `min_accuracy: ${what} ${(metrics.accuracy * 100).toFixed(2)}% is below ${(flags.min_accuracy * 100).toFixed(2)}% by ${((flags.min_accuracy - metrics.accuracy) * 100).toFixed(2)} pp`;
+    if (flags.output) {
+      r.output = resolve10(flags.output);
+      writeJsonAtomic(r.output, { model, input, labels: m.labels, problemType: m.problemType, metrics });
+    }
+    return r;
+  } finally {
+    await m.scorer.release();
+  }
+}
+
+// src/cli/evaluate.ts
+async function evaluateCommand(raw, log, cacheDir) {
+  const flags = parseFlags(raw, "cli", "evaluate");
+  const r = await runEvaluate(flags, { log, defaultCacheDir: cacheDir });
+  process.stdout.write(`
+${formatMetrics(r.metrics)}
+${r.output ? `metrics: ${r.output}
+` : ""}`);
+  if (r.gateFailure) {
+    log.error(r.gateFailure);
+    return 1;
+  }
+  return 0;
+}
+function formatMetrics(e) {
+  const ml = e.multiLabel;
+  const head = ml ? `subset accuracy ${(e.accuracy * 100).toFixed(2)}%  F1 micro ${ml.microF1.toFixed(4)}  F1 macro ${e.f1.toFixed(4)}  Hamming loss ${ml.hammingLoss.toFixed(4)}  loss ${e.loss.toFixed(4)}  (${e.samples} rows, threshold ${ml.threshold})` : `accuracy ${(e.accuracy * 100).toFixed(2)}%  precision ${e.precision.toFixed(4)}  recall ${e.recall.toFixed(4)}  F1 ${e.f1.toFixed(4)}  loss ${e.loss.toFixed(4)}  (${e.samples} rows)`;
+  const width = Math.max(5, ...e.perClass.map((c) => c.label.length));
+  const rows = e.perClass.map(
+    (c) => `  ${c.label.padEnd(width)}  ${c.precision.toFixed(4)}  ${c.recall.toFixed(4)}  ${c.f1.toFixed(4)}  ${String(c.support).padStart(7)}`
+  );
+  return [head, "", `  ${"label".padEnd(width)}  precision recall F1     support`, ...rows].join("\n");
+}
+
+// src/cli/predict.ts
+async function predictCommand(raw, log, cacheDir) {
+  const flags = parseFlags(raw, "cli", "predict");
+  const r = await runPredict(flags, { log, defaultCacheDir: cacheDir });
+  const counts = Object.entries(r.counts).map(([l, n]) => `${l} ${n}`).join(", ");
+  process.stdout.write(`
+${r.rows} rows predicted (${counts})
+predictions: ${r.output}
+`);
+  return 0;
+}
+
 // src/demo/prepare.ts
-import { join as join20, resolve as resolve8 } from "node:path";
+import { join as join23, resolve as resolve11 } from "node:path";
 
 // src/demo/words.ts
 var POSITIVE_ADJ = [
@@ -79231,12 +80673,14 @@ var DEMO_FLAGS = {
 // src/demo/prepare.ts
 var DEMO_CLI_FLAGS = {
   ...Object.fromEntries(Object.entries(DEMO_FLAGS).map(([k, v]) => [k, String(v)])),
-  output_dir: "demo-output"
+  output_dir: "demo-output",
+  // npm run demo again replaces the previous demo run
+  overwrite_output_dir: "true"
 };
 async function prepareDemo(outputDir, seed) {
-  const root = resolve8(outputDir);
-  const dataDir = join20(root, "data");
-  const modelDir = join20(root, "tiny-bert");
+  const root = resolve11(outputDir);
+  const dataDir = join23(root, "data");
+  const modelDir = join23(root, "tiny-bert");
   await writeDemoDataset(dataDir, seed);
   await writeDemoTokenizer(modelDir);
   const raw = demoBertConfig(demoVocab().length);
@@ -79247,14 +80691,14 @@ async function prepareDemo(outputDir, seed) {
   for (const s of specs)
     if (!s.name.startsWith("classifier."))
       tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
-  writeSafetensors(join20(modelDir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(join20(modelDir, "config.json"), raw);
+  writeSafetensors(join23(modelDir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join23(modelDir, "config.json"), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }
 
 // src/cli/main.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join24 } from "node:path";
 var isCommand = (c) => COMMANDS.includes(c ?? "");
 async function main(argv) {
   const log = lineLogger();
@@ -79271,7 +80715,7 @@ async function main(argv) {
       if (args.helpTopic !== void 0 && !isCommand(args.helpTopic))
         throw new FlagError(
           args.helpTopic,
-          `unknown command '${args.helpTopic}'; use 'textclf help train' or 'textclf help demo'`
+          `unknown command '${args.helpTopic}'; use 'textclf help train', 'textclf help predict', 'textclf help evaluate' or 'textclf help demo'`
         );
       process.stdout.write(helpText(args.helpTopic) + "\n");
       return 0;
@@ -79284,9 +80728,12 @@ async function main(argv) {
     if (!isCommand(args.command)) {
       throw new FlagError(
         args.command,
-        `unknown command '${args.command}'; use 'textclf train', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`
+        `unknown command '${args.command}'; use 'textclf train', 'textclf predict', 'textclf evaluate', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`
       );
     }
+    const cacheDir = process.env.XDG_CACHE_HOME ? join24(process.env.XDG_CACHE_HOME, "textclf") : join24(homedir2(), ".cache", "textclf");
+    if (args.command === "predict") return await predictCommand(args.raw, log, cacheDir);
+    if (args.command === "evaluate") return await evaluateCommand(args.raw, log, cacheDir);
     let raw = args.raw;
     if (args.command === "demo") {
       const merged = { ...DEMO_CLI_FLAGS, ...raw };
@@ -79302,20 +80749,27 @@ async function main(argv) {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
-    const cacheDir = process.env.XDG_CACHE_HOME ? join21(process.env.XDG_CACHE_HOME, "textclf") : join21(homedir2(), ".cache", "textclf");
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir });
     const t = r.metrics.test;
     process.stdout.write(
       [
         "",
-        t ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}` : "no test split",
+        t ? `test ${formatMetrics(t).split("\n")[0]}` : "no test split",
         `report:     ${r.reportPath}`,
-        `metrics:    ${join21(r.outputDir, "metrics.json")}`,
+        `metrics:    ${join24(r.outputDir, "metrics.json")}`,
         `checkpoint: ${r.checkpointDir}`,
         ""
       ].join("\n")
     );
-    return r.metrics.run.cancelled ? 130 : 0;
+    if (r.metrics.run.cancelled) return 130;
+    const final = t ?? r.metrics.epochs.find((e) => e.epoch === r.metrics.finalEpoch)?.validation;
+    if (flags.min_accuracy !== void 0 && (!final || final.accuracy < flags.min_accuracy)) {
+      log.error(
+        final ? `min_accuracy: accuracy ${(final.accuracy * 100).toFixed(2)}% is below ${(flags.min_accuracy * 100).toFixed(2)}%` : "min_accuracy: this run has no test or validation split to check"
+      );
+      return 1;
+    }
+    return 0;
   } catch (e) {
     const err = e;
     if (err instanceof CancelledError || controller.signal.aborted) {

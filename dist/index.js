@@ -23973,10 +23973,12 @@ function firstError(output) {
 var f = (s) => s;
 var noChat = { cli: true, action: true, chatops: false };
 var actionOnly = { cli: false, action: true, chatops: false };
+var allCommands = ["train", "predict", "evaluate"];
 var FLAGS = [
   // data
   f({
     name: "datastore",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -23985,6 +23987,7 @@ var FLAGS = [
   }),
   f({
     name: "datastore_version",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -23993,6 +23996,7 @@ var FLAGS = [
   }),
   f({
     name: "datastore_sha256",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -24001,6 +24005,7 @@ var FLAGS = [
   }),
   f({
     name: "datastore_refresh",
+    commands: allCommands,
     type: "enum",
     default: "auto",
     choices: ["auto", "always", "never"],
@@ -24020,6 +24025,7 @@ var FLAGS = [
   }),
   f({
     name: "cache_dir",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -24032,7 +24038,7 @@ var FLAGS = [
     default: "train.csv",
     group: "data",
     scope: noChat,
-    help: "Training file (CSV, TSV or JSONL), relative to the datastore root"
+    help: "Training file (CSV, TSV or JSONL), relative to the datastore root; the tutorial's /datastores/<name>/... and /opt/datastore/... paths map into the datastore"
   }),
   f({
     name: "valid_file",
@@ -24052,6 +24058,7 @@ var FLAGS = [
   }),
   f({
     name: "text_column",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -24059,6 +24066,7 @@ var FLAGS = [
   }),
   f({
     name: "text_pair_column",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
@@ -24066,22 +24074,41 @@ var FLAGS = [
   }),
   f({
     name: "label_column",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "data",
-    help: "Label column (default: sentiment, else label)"
+    help: "Label column (default: sentiment, else label; multi-label: labels first); multi-label: one column of labels split by label_separator, or several 0/1 columns given as a,b,c"
   }),
   f({
     name: "max_length",
+    commands: allCommands,
     type: "int",
     default: 128,
     min: 8,
     max: 4096,
     group: "data",
-    help: "Truncate tokenized inputs to this many tokens"
+    help: "Truncate tokenized inputs to this many tokens (predict/evaluate: default the checkpoint's)"
+  }),
+  f({
+    name: "problem_type",
+    type: "enum",
+    default: "single_label_classification",
+    choices: ["single_label_classification", "multi_label_classification"],
+    group: "data",
+    help: "One label per text (softmax cross-entropy), or any number of labels per text (sigmoid per label, BCE-with-logits); Hugging Face's names, written to config.json"
+  }),
+  f({
+    name: "label_separator",
+    type: "string",
+    default: "|",
+    commands: allCommands,
+    group: "data",
+    help: "Multi-label: separates the labels of one row in the label column (an empty cell: no label)"
   }),
   f({
     name: "padding",
+    commands: allCommands,
     type: "enum",
     default: "longest",
     choices: ["longest", "max_length"],
@@ -24105,6 +24132,7 @@ var FLAGS = [
   }),
   f({
     name: "hub_url",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "model",
@@ -24122,15 +24150,42 @@ var FLAGS = [
   }),
   f({
     name: "resume_from",
+    aliases: ["resume_from_checkpoint"],
     type: "string",
     default: void 0,
     group: "model",
     scope: noChat,
-    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch)"
+    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch); the run's history (report, metrics, TensorBoard) continues from it. Alias --resume_from_checkpoint"
   }),
   // training
-  f({ name: "max_epochs", type: "int", default: 3, min: 1, max: 1e3, group: "training", help: "Number of epochs" }),
-  f({ name: "batch_size", type: "int", default: 16, min: 1, max: 4096, group: "training", help: "Examples per batch" }),
+  f({
+    name: "max_epochs",
+    type: "int",
+    default: 3,
+    min: 1,
+    max: 1e3,
+    group: "training",
+    help: "Number of epochs (max_steps > 0 overrides it)"
+  }),
+  f({
+    name: "max_steps",
+    type: "int",
+    default: -1,
+    min: -1,
+    max: 1e8,
+    group: "training",
+    help: "Stop after this many optimizer steps, overriding max_epochs (as Hugging Face and Lightning do); -1 = off"
+  }),
+  f({
+    name: "batch_size",
+    commands: allCommands,
+    type: "int",
+    default: 16,
+    min: 1,
+    max: 4096,
+    group: "training",
+    help: "Examples per batch"
+  }),
   f({
     name: "learning_rate",
     type: "float",
@@ -24157,16 +24212,34 @@ var FLAGS = [
     min: 0,
     max: 1e7,
     group: "training",
-    help: "Linear warmup steps, then linear decay to 0"
+    help: "Warmup steps (lr rises linearly from 0); overrides warmup_ratio when > 0"
+  }),
+  f({
+    name: "warmup_ratio",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    group: "training",
+    help: "Warmup as a fraction of all optimizer steps (rounded up, as Hugging Face does)"
+  }),
+  f({
+    name: "lr_scheduler",
+    type: "enum",
+    default: "linear",
+    choices: ["linear", "cosine", "constant", "constant_with_warmup"],
+    group: "training",
+    help: "Learning-rate schedule after warmup (Hugging Face get_*_schedule_with_warmup): linear or cosine decay to 0, or constant"
   }),
   f({
     name: "max_grad_norm",
+    aliases: ["gradient_clip_val"],
     type: "float",
     default: 1,
     min: 0,
     max: 1e6,
     group: "training",
-    help: "Clip the global gradient norm (0 disables)"
+    help: "Clip the global gradient norm (0 disables). Alias --gradient_clip_val; note Lightning's default is no clipping, ours is 1.0 (as Hugging Face's)"
   }),
   f({
     name: "accumulate_grad_batches",
@@ -24179,21 +24252,100 @@ var FLAGS = [
   }),
   f({
     name: "limit_train_batches",
-    type: "float",
-    default: 1,
-    gt: 0,
-    max: 1e9,
+    type: "batches",
+    default: "1.0",
     group: "training",
-    help: "Fraction (<= 1.0) or number (> 1) of training batches per epoch"
+    help: "Training batches per epoch: an integer is a number of batches (1 = one batch), a decimal a fraction of the epoch (1.0 = all), as in Lightning"
+  }),
+  f({
+    name: "limit_val_batches",
+    type: "batches",
+    default: "1.0",
+    group: "training",
+    help: "Validation batches per evaluation: an integer is a number of batches, a decimal a fraction (1.0 = all)"
+  }),
+  f({
+    name: "limit_test_batches",
+    type: "batches",
+    default: "1.0",
+    group: "training",
+    help: "Test batches: an integer is a number of batches, a decimal a fraction (1.0 = all)"
   }),
   f({
     name: "val_check_interval",
-    type: "float",
-    default: 1,
-    gt: 0,
-    max: 1e9,
+    type: "batches",
+    default: "1.0",
     group: "training",
-    help: "Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)"
+    help: "Validate every N training batches (an integer) or every fraction of an epoch (a decimal; 1.0 = at the end of each epoch), as in Lightning"
+  }),
+  f({
+    name: "monitor",
+    type: "enum",
+    default: "val_loss",
+    choices: ["val_loss", "val_accuracy", "val_f1"],
+    group: "training",
+    help: "Validation metric that picks the best epoch (and that early stopping watches); loss is minimised, accuracy and F1 maximised"
+  }),
+  f({
+    name: "test_on",
+    type: "enum",
+    default: "best",
+    choices: ["best", "last"],
+    group: "training",
+    help: "Which epoch becomes checkpoints/final, the test metrics, predictions and outputs: the best by monitor (when there is validation) or the last"
+  }),
+  f({
+    name: "early_stopping_patience",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 1e3,
+    group: "training",
+    help: "Stop after this many epochs in a row without improvement of monitor (0 = off)"
+  }),
+  f({
+    name: "early_stopping_min_delta",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1e6,
+    group: "training",
+    help: "Smallest change of monitor that counts as an improvement for early stopping"
+  }),
+  f({
+    name: "class_weights",
+    type: "string",
+    default: "none",
+    pattern: "none|balanced|[0-9]*\\.?[0-9]+(e[-+]?[0-9]+)?(,[0-9]*\\.?[0-9]+(e[-+]?[0-9]+)?)+",
+    patternHelp: "none, balanced, or one weight per label in label order, e.g. 1,3.5",
+    group: "training",
+    help: "Weighted loss: balanced = n / (labels x count) per label from the training split (sklearn's rule; multi-label: negatives/positives as BCE pos_weight), or w1,w2,... in label order"
+  }),
+  f({
+    name: "label_smoothing",
+    type: "float",
+    default: 0,
+    min: 0,
+    max: 1,
+    group: "training",
+    help: "Label smoothing of the targets (as torch CrossEntropyLoss; multi-label: y(1-x) + x/2)"
+  }),
+  f({
+    name: "threshold",
+    type: "float",
+    default: 0.5,
+    min: 0,
+    max: 1,
+    commands: allCommands,
+    group: "training",
+    help: "Multi-label: a label is predicted when its sigmoid probability is >= this"
+  }),
+  f({
+    name: "fast_dev_run",
+    type: "bool",
+    default: false,
+    group: "training",
+    help: "Check the whole pipeline quickly: one epoch of one training batch, one validation and one test batch"
   }),
   f({
     name: "seed",
@@ -24216,6 +24368,7 @@ var FLAGS = [
   // runtime
   f({
     name: "gpus",
+    commands: allCommands,
     type: "int",
     default: 0,
     min: 0,
@@ -24225,6 +24378,7 @@ var FLAGS = [
   }),
   f({
     name: "device",
+    commands: allCommands,
     type: "string",
     default: "auto",
     pattern: "auto|cpu|webgpu|cuda(:[0-9]+)?",
@@ -24243,6 +24397,7 @@ var FLAGS = [
   }),
   f({
     name: "threads",
+    commands: allCommands,
     type: "int",
     default: 0,
     min: 0,
@@ -24254,11 +24409,47 @@ var FLAGS = [
   // output
   f({
     name: "output_dir",
+    aliases: ["default_root_dir"],
     type: "string",
     default: "runs/textclf",
     group: "output",
     scope: noChat,
-    help: "Directory for metrics.json, report.md and checkpoints"
+    help: "Directory for metrics.json, report.md and checkpoints; one run per directory. Alias --default_root_dir"
+  }),
+  f({
+    name: "overwrite_output_dir",
+    type: "bool",
+    default: false,
+    group: "output",
+    scope: noChat,
+    help: "Train into an output_dir that holds another run's results (they are removed first); without it such a directory is refused"
+  }),
+  f({
+    name: "model",
+    type: "string",
+    default: void 0,
+    commands: ["predict", "evaluate"],
+    group: "model",
+    scope: noChat,
+    help: "predict/evaluate: the trained model: a checkpoint directory (e.g. runs/x/checkpoints/final) or hub id; in the action also artifact:NAME[/PATH] (an artifact of this workflow run)"
+  }),
+  f({
+    name: "input",
+    type: "string",
+    default: void 0,
+    commands: ["predict", "evaluate"],
+    group: "data",
+    scope: noChat,
+    help: "predict/evaluate: the CSV, TSV or JSONL file to score (relative to the datastore when one is given)"
+  }),
+  f({
+    name: "output",
+    type: "string",
+    default: void 0,
+    commands: ["predict", "evaluate"],
+    group: "output",
+    scope: noChat,
+    help: "predict: the predictions file, .csv/.tsv/.jsonl (default predictions.csv); evaluate: also write the metrics as JSON here"
   }),
   f({
     name: "log_file",
@@ -24284,9 +24475,40 @@ var FLAGS = [
     group: "output",
     help: "Which epoch checkpoints to keep"
   }),
+  // compat: train.py / Lightning flags without an effect here
+  f({
+    name: "num_workers",
+    type: "int",
+    default: void 0,
+    min: 0,
+    max: 1024,
+    group: "compat",
+    scope: noChat,
+    noEffect: "data is tokenized once up front, there are no loader workers",
+    help: "Accepted for train.py compatibility; no effect (data is tokenized once up front)"
+  }),
+  f({
+    name: "use_fast",
+    type: "bool",
+    default: void 0,
+    group: "compat",
+    scope: noChat,
+    noEffect: "the tokenizer is always the fast one (tokenizer.json)",
+    help: "Accepted for train.py compatibility; no effect (the tokenizer is always the fast one)"
+  }),
+  f({
+    name: "truncation",
+    type: "bool",
+    default: void 0,
+    group: "compat",
+    scope: noChat,
+    noEffect: "inputs are always truncated to max_length",
+    help: "Accepted for train.py compatibility; no effect (inputs are always truncated to max_length)"
+  }),
   // github (action only)
   f({
     name: "github_token",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "github",
@@ -24295,6 +24517,7 @@ var FLAGS = [
   }),
   f({
     name: "artifact_name",
+    commands: allCommands,
     type: "string",
     default: void 0,
     group: "github",
@@ -24303,6 +24526,7 @@ var FLAGS = [
   }),
   f({
     name: "retention_days",
+    commands: allCommands,
     type: "int",
     default: void 0,
     min: 1,
@@ -24313,6 +24537,7 @@ var FLAGS = [
   }),
   f({
     name: "allow_cpu_fallback",
+    commands: allCommands,
     type: "bool",
     default: false,
     group: "runtime",
@@ -24343,9 +24568,10 @@ var FLAGS = [
     default: void 0,
     min: 0,
     max: 1,
+    commands: ["train", "evaluate"],
     group: "github",
-    scope: actionOnly,
-    help: "Quality gate: fail when the final accuracy (test, else last validation) is below this"
+    scope: noChat,
+    help: "Quality gate: fail (exit code 1) when the final accuracy (test, else the best validation epoch; multi-label: subset accuracy) is below this"
   }),
   f({
     name: "fail_on_regression",
@@ -24367,12 +24593,22 @@ var FLAGS = [
   }),
   f({
     name: "mode",
+    commands: allCommands,
     type: "enum",
     default: "train",
-    choices: ["train", "chatops", "plan", "aggregate"],
+    choices: ["train", "chatops", "plan", "aggregate", "predict", "evaluate"],
     group: "github",
     scope: actionOnly,
-    help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)"
+    help: "train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix); predict / evaluate: score input with model (textclf predict / evaluate)"
+  }),
+  f({
+    name: "resume",
+    type: "enum",
+    default: "auto",
+    choices: ["auto", "never"],
+    group: "github",
+    scope: actionOnly,
+    help: "auto: a re-run of a cancelled job continues from the previous attempt's interrupted checkpoint artifact; never: always start fresh"
   })
 ];
 

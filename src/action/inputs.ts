@@ -5,7 +5,7 @@ import { flagsFor } from '../config/schema.js';
 
 export function readRawInputs(): Record<string, string> {
   const raw: Record<string, string> = {};
-  for (const s of flagsFor('action')) raw[s.name] = core.getInput(s.name);
+  for (const s of flagsFor('action', 'any')) raw[s.name] = core.getInput(s.name);
   return raw;
 }
 

@@ -1,6 +1,7 @@
 // The action's main: inputs -> GitHub plan (ChatOps/sweeps, in src/github/flow.ts) -> training ->
 // artifacts -> job summary -> outputs. Thin on purpose: each step is a library call that tests
 // drive directly; this file owns only the @actions/core calls.
+import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
@@ -32,6 +33,8 @@ import { runTraining } from '../train/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { actionsLogger, type ActionsLogger } from './logger.js';
 import { maskToken, readRawInputs } from './inputs.js';
+import { evaluateStep, predictStep } from './score.js';
+import { previousAttemptCheckpoint } from '../github/artifacts/previous-attempt.js';
 import { metricOutputs, setOutputs } from './outputs.js';
 
 type ActionFlags = FlagsFor<'action'>;
@@ -52,6 +55,16 @@ export async function run(opts: MainOptions = {}): Promise<void> {
     const inputs = githubInputs(base);
     const mode = String(base.mode ?? 'train');
     if (mode === 'plan') return setOutputs(planStep(inputs).outputs);
+    if (mode === 'predict' || mode === 'evaluate') {
+      const toolCache = process.env.RUNNER_TOOL_CACHE;
+      const t = {
+        log,
+        defaultCacheDir: toolCache ? join(toolCache, 'textclf') : join(tmpdir(), 'textclf-cache'),
+        tempDir: process.env.RUNNER_TEMP || tmpdir(),
+      };
+      if (mode === 'predict') return await predictStep(parseFlags(raw, 'action', 'predict'), t);
+      return await evaluateStep(parseFlags(raw, 'action', 'evaluate'), t);
+    }
 
     const ctx = tryContext(log);
     const deps: Deps | undefined =
@@ -102,8 +115,23 @@ interface TrainContext {
 
 async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainContext): Promise<void> {
   const { log } = t;
+  // resume: auto: a re-run of a cancelled job continues from the cancelled attempt's checkpoint.
+  const previous =
+    flags.resume === 'auto' && !flags.resume_from
+      ? await previousAttemptCheckpoint({
+          given: flags.artifact_name,
+          outputDir: flags.output_dir,
+          tempDir: process.env.RUNNER_TEMP || tmpdir(),
+          log,
+        })
+      : undefined;
+  if (previous)
+    log.notice(
+      `resume: auto: continuing from ${previous.attempt ? `attempt ${previous.attempt}'s checkpoint (artifact ${previous.artifact})` : 'the interrupted checkpoint in output_dir'}: ${previous.dir}`,
+    );
   const run: ActionFlags = {
     ...flags,
+    ...(previous ? { resume_from: previous.dir } : {}),
     // The artifact carries predictions.csv even when the user did not ask for a file.
     predictions_file: flags.predictions_file ?? join(flags.output_dir, 'predictions.csv'),
     // auto: scheduled runs retrain on what the datastore URL serves now (checked, re-downloaded if changed).
@@ -207,6 +235,7 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
   setOutputs({
     ...metricOutputs(metrics),
     checkpoint_dir: result.checkpointDir,
+    resumed_from: metrics.resumedFrom?.checkpoint ?? '',
     artifact_id: uploaded ? String(uploaded.id) : '',
     artifact_url: uploaded?.url ?? '',
     report_path: result.reportPath,

@@ -11,14 +11,19 @@ export const EXTRA_INPUTS: { name: string; help: string; default?: string }[] = 
 ];
 
 export const OUTPUTS: Record<string, string> = {
-  accuracy: 'Final accuracy (test split, else the best validation epoch)',
-  f1: 'Final macro F1 (test split, else the best validation epoch)',
-  loss: 'Final loss (test split, else the best validation epoch)',
+  accuracy:
+    'Final accuracy (test split, else the validation of the epoch checkpoints/final holds; multi-label: subset accuracy; mode evaluate: of the input)',
+  f1: 'Final macro F1 (test split, else the validation of the epoch checkpoints/final holds; mode evaluate: of the input)',
+  loss: 'Final loss (test split, else the validation of the epoch checkpoints/final holds; mode evaluate: of the input)',
   checkpoint_dir:
-    'Local directory of the final checkpoint (the interrupted one when cancelled); resume_from accepts it',
+    'Local directory of the final checkpoint (the best epoch by monitor unless test_on is last; the interrupted one when cancelled); resume_from accepts it',
   artifact_id: 'ID of the uploaded artifact',
   artifact_url: 'URL of the uploaded artifact',
   report_path: 'Local path of report.md (the job summary text)',
+  resumed_from: 'The checkpoint a re-run continued from (resume: auto), when it did',
+  // mode: predict / evaluate
+  predictions_path: 'mode predict: local path of the predictions file',
+  rows: 'mode predict / evaluate: number of rows scored',
   // mode: chatops (src/github/chatops.ts)
   accepted: 'mode chatops: true when the /train comment was accepted',
   reason: 'mode chatops: why the comment was not accepted',
@@ -55,7 +60,7 @@ export function renderActionYml(): string {
     lines.push(`  ${name}:`, `    description: ${q(help)}`, '    required: false');
     if (def !== undefined) lines.push(`    default: ${q(def)}`);
   };
-  for (const s of flagsFor('action')) input(s.name, s.help, inputDefault(s));
+  for (const s of flagsFor('action', 'any')) input(s.name, s.help, inputDefault(s));
   for (const e of EXTRA_INPUTS) input(e.name, e.help, e.default);
   lines.push('outputs:');
   for (const [name, desc] of Object.entries(OUTPUTS)) lines.push(`  ${name}:`, `    description: ${q(desc)}`);

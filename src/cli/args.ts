@@ -1,8 +1,9 @@
 // argv -> raw flag strings, and `--help` text, both generated from the flag schema.
 import { FlagError, describeAllowed } from '../config/parse.js';
-import { type FlagSpec, flagsFor } from '../config/schema.js';
+import { type FlagSpec, findFlag, flagsFor } from '../config/schema.js';
 
-export const COMMANDS = ['train', 'demo'] as const;
+/** Commands that take flags from the schema (`help <command>` shows them). */
+export const COMMANDS = ['train', 'predict', 'evaluate', 'demo'] as const;
 
 export interface ParsedArgs {
   command: string | undefined;
@@ -15,7 +16,7 @@ export interface ParsedArgs {
 
 /** Accepts `--name value`, `--name=value`, and a bare `--bool_flag` (= true), as train.py's argparse does. */
 export function parseArgv(argv: string[]): ParsedArgs {
-  const specs = flagsFor('cli');
+  const specs = flagsFor('cli', 'any'); // the command decides later which of them it reads
   const raw: Record<string, string> = {};
   let command: string | undefined;
   let helpTopic: string | undefined;
@@ -44,7 +45,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
     }
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
-    const spec = specs.find((s) => s.name === name);
+    const spec = findFlag(specs, name);
     if (!spec)
       throw new FlagError(
         name,
@@ -79,8 +80,17 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-const USAGE: Record<string, string[]> = {
-  train: ['Usage: textclf train [flags]     fine-tune a BERT text classifier'],
+const USAGE: Record<'all' | 'demo', string[]> = {
+  all: [
+    'Usage: textclf train [flags]     fine-tune a text classifier (BERT, RoBERTa, DistilBERT, ModernBERT)',
+    '       textclf predict --model DIR --input FILE [--output FILE]   score a file with a trained model',
+    '       textclf evaluate --model DIR --input FILE [--min_accuracy X]   metrics of a trained model on a labelled file',
+    '       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
+    '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
+    '       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why',
+    '       textclf help [command]    this text, or the flags of one command',
+    '       textclf --version         the version of textclf',
+  ],
   demo: [
     'Usage: textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
     '',
@@ -89,23 +99,18 @@ const USAGE: Record<string, string[]> = {
   ],
 };
 
-/** Usage and every flag; for one command (`train`, `demo`) or both. */
-export function helpText(command?: string): string {
+/** Usage and the flags of one command (train by default: `textclf --help`). */
+export function helpText(command: (typeof COMMANDS)[number] = 'train'): string {
   const groups = new Map<string, FlagSpec[]>();
-  for (const s of flagsFor('cli')) groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
-  const lines = [
-    ...(command && USAGE[command]
-      ? USAGE[command]
-      : [
-          'Usage: textclf train [flags]     fine-tune a BERT text classifier',
-          '       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
-          '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
-          '       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why',
-          '       textclf help [command]    this text, or the help of one command',
-          '       textclf --version         the version of textclf',
-        ]),
-    '',
-  ];
+  for (const s of flagsFor('cli', command === 'demo' ? 'train' : command))
+    groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
+  const lines = [...(command === 'demo' ? USAGE.demo : USAGE.all), '', `Flags of textclf ${command}:`, ''];
+  if (command === 'train')
+    lines.push(
+      "limit_train_batches, limit_val_batches, limit_test_batches and val_check_interval follow Lightning's rule:",
+      'an integer is a number of batches (1 = one batch), a decimal a fraction of the epoch (1.0 = all of it).',
+      '',
+    );
   for (const [group, specs] of groups) {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const s of specs) {
@@ -113,7 +118,8 @@ export function helpText(command?: string): string {
       lines.push(
         `  --${s.name} ${s.type === 'bool' ? '[true|false]' : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`,
       );
-      if (s.type === 'enum' || s.min !== undefined || s.gt !== undefined)
+      if (s.aliases?.length) lines.push(' '.repeat(40) + `alias: ${s.aliases.map((a) => `--${a}`).join(', ')}`);
+      if (s.type === 'enum' || s.type === 'batches' || s.min !== undefined || s.gt !== undefined)
         lines.push(' '.repeat(40) + `allowed: ${describeAllowed(s)}`);
     }
     lines.push('');

@@ -7,6 +7,8 @@ import { packageVersion } from '../util/package-version.js';
 import { runTraining } from '../train/run.js';
 import { COMMANDS, helpText, parseArgv } from './args.js';
 import { doctorCommand } from './doctor.js';
+import { evaluateCommand, formatMetrics } from './evaluate.js';
+import { predictCommand } from './predict.js';
 import { DEMO_CLI_FLAGS, prepareDemo } from '../demo/prepare.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
       if (args.helpTopic !== undefined && !isCommand(args.helpTopic))
         throw new FlagError(
           args.helpTopic,
-          `unknown command '${args.helpTopic}'; use 'textclf help train' or 'textclf help demo'`,
+          `unknown command '${args.helpTopic}'; use 'textclf help train', 'textclf help predict', 'textclf help evaluate' or 'textclf help demo'`,
         );
       process.stdout.write(helpText(args.helpTopic) + '\n');
       return 0;
@@ -41,9 +43,14 @@ export async function main(argv: string[]): Promise<number> {
     if (!isCommand(args.command)) {
       throw new FlagError(
         args.command,
-        `unknown command '${args.command}'; use 'textclf train', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`,
+        `unknown command '${args.command}'; use 'textclf train', 'textclf predict', 'textclf evaluate', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`,
       );
     }
+    const cacheDir = process.env.XDG_CACHE_HOME
+      ? join(process.env.XDG_CACHE_HOME, 'textclf')
+      : join(homedir(), '.cache', 'textclf');
+    if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir);
+    if (args.command === 'evaluate') return await evaluateCommand(args.raw, log, cacheDir);
     let raw = args.raw;
     if (args.command === 'demo') {
       const merged: Record<string, string> = { ...DEMO_CLI_FLAGS, ...raw };
@@ -59,24 +66,30 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
-    const cacheDir = process.env.XDG_CACHE_HOME
-      ? join(process.env.XDG_CACHE_HOME, 'textclf')
-      : join(homedir(), '.cache', 'textclf');
     const r = await runTraining(flags, { log, signal: controller.signal, defaultCacheDir: cacheDir });
     const t = r.metrics.test;
     process.stdout.write(
       [
         '',
-        t
-          ? `test accuracy ${(t.accuracy * 100).toFixed(2)}%  precision ${t.precision.toFixed(4)}  recall ${t.recall.toFixed(4)}  F1 ${t.f1.toFixed(4)}  loss ${t.loss.toFixed(4)}`
-          : 'no test split',
+        t ? `test ${formatMetrics(t).split('\n')[0]}` : 'no test split',
         `report:     ${r.reportPath}`,
         `metrics:    ${join(r.outputDir, 'metrics.json')}`,
         `checkpoint: ${r.checkpointDir}`,
         '',
       ].join('\n'),
     );
-    return r.metrics.run.cancelled ? 130 : 0;
+    if (r.metrics.run.cancelled) return 130;
+    // min_accuracy on the CLI: the final accuracy (test, else the final model's validation epoch)
+    const final = t ?? r.metrics.epochs.find((e) => e.epoch === r.metrics.finalEpoch)?.validation;
+    if (flags.min_accuracy !== undefined && (!final || final.accuracy < flags.min_accuracy)) {
+      log.error(
+        final
+          ? `min_accuracy: accuracy ${(final.accuracy * 100).toFixed(2)}% is below ${(flags.min_accuracy * 100).toFixed(2)}%`
+          : 'min_accuracy: this run has no test or validation split to check',
+      );
+      return 1;
+    }
+    return 0;
   } catch (e) {
     const err = e as Error;
     if (err instanceof CancelledError || controller.signal.aborted) {

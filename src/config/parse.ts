@@ -1,5 +1,15 @@
 // Parses and validates flag values (strings from argv, action inputs or `/train` comments).
-import { FLAGS, type FlagScope, type FlagSpec, type FlagsFor, flagsFor } from './schema.js';
+import { batchAmountProblem } from './batch-amount.js';
+import {
+  type Command,
+  commandsOf,
+  FLAGS,
+  type FlagScope,
+  type FlagSpec,
+  type FlagsFor,
+  findFlag,
+  flagsFor,
+} from './schema.js';
 
 export class FlagError extends Error {
   override name = 'FlagError';
@@ -18,6 +28,8 @@ export type Flags = Record<string, FlagValue | undefined>;
 export function describeAllowed(s: FlagSpec): string {
   if (s.type === 'enum') return `one of ${s.choices!.join(', ')}`;
   if (s.type === 'bool') return 'true or false';
+  if (s.type === 'batches')
+    return 'an integer number of batches >= 1 (e.g. 10), or a fraction of the epoch with a decimal point in (0.0, 1.0] (e.g. 0.25, 1.0)';
   if (s.patternHelp) return s.patternHelp;
   const lo = s.gt !== undefined ? `> ${s.gt}` : s.min !== undefined ? `>= ${s.min}` : '';
   const hi = s.max !== undefined ? `<= ${s.max}` : '';
@@ -42,6 +54,9 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
     case 'enum':
       if (!s.choices!.includes(text)) throw bad();
       return text;
+    case 'batches':
+      if (batchAmountProblem(text)) throw bad();
+      return text;
     case 'int':
     case 'float': {
       if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw bad();
@@ -55,16 +70,26 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
 }
 
 /**
- * Validates a map of raw values for `scope` and fills defaults. Unknown keys fail with the list of
- * valid ones; empty strings mean "not given" (how the runner passes unset action inputs).
+ * Validates a map of raw values for `scope` and `command` and fills defaults. Aliases (Lightning's
+ * spellings) become their flag's name; giving a flag twice under two names is an error. Unknown
+ * keys fail with the list of valid ones; empty strings mean "not given" (how the runner passes
+ * unset action inputs). A flag of another command is an error on the CLI; the action ignores it,
+ * because the runner passes every input of action.yml with its default, whatever the mode.
  */
-export function parseFlags<Sc extends FlagScope>(raw: Record<string, string | undefined>, scope: Sc): FlagsFor<Sc> {
-  const allowed = flagsFor(scope);
+export function parseFlags<Sc extends FlagScope, C extends Command = 'train'>(
+  raw: Record<string, string | undefined>,
+  scope: Sc,
+  command?: C,
+): FlagsFor<Sc, C> {
+  const cmd: Command = command ?? 'train';
+  const inScope = flagsFor(scope, 'any');
+  const allowed = flagsFor(scope, cmd);
   const out: Flags = {};
+  const givenAs = new Map<string, string>();
   for (const [key, value] of Object.entries(raw)) {
-    const spec = allowed.find((s) => s.name === key);
+    const spec = findFlag(inScope, key);
     if (!spec) {
-      const known = (FLAGS as readonly FlagSpec[]).some((s) => s.name === key);
+      const known = findFlag(FLAGS as readonly FlagSpec[], key);
       throw new FlagError(
         key,
         known
@@ -73,9 +98,31 @@ export function parseFlags<Sc extends FlagScope>(raw: Record<string, string | un
       );
     }
     if (value === undefined || value === '') continue;
-    out[key] = parseValue(spec, value);
+    if (!allowed.includes(spec)) {
+      if (scope === 'action') continue;
+      const cmds = commandsOf(spec);
+      throw new FlagError(
+        key,
+        `--${key} is a flag of ${cmds.map((c) => `textclf ${c}`).join(' and ')}, not of textclf ${cmd}; see textclf ${cmd} --help`,
+      );
+    }
+    const earlier = givenAs.get(spec.name);
+    if (earlier !== undefined)
+      throw new FlagError(
+        key,
+        `--${key} and --${earlier} are the same flag (${spec.name}${spec.aliases?.length ? `, alias ${spec.aliases.join(', ')}` : ''}); give it once`,
+      );
+    givenAs.set(spec.name, key);
+    out[spec.name] = parseValue(key === spec.name ? spec : { ...spec, name: key }, value);
   }
   for (const s of allowed) if (out[s.name] === undefined && s.default !== undefined) out[s.name] = s.default;
   // Every key and type checked above against the schema the type is derived from.
-  return out as FlagsFor<Sc>;
+  return out as FlagsFor<Sc, C>;
+}
+
+/** The flags of `flags` that are accepted without effect here, each with its one-line notice. */
+export function noEffectNotices(flags: Flags): string[] {
+  return (FLAGS as readonly FlagSpec[])
+    .filter((s) => s.noEffect && flags[s.name] !== undefined)
+    .map((s) => `--${s.name} is accepted for train.py compatibility and has no effect here: ${s.noEffect}`);
 }

@@ -2,8 +2,12 @@
 // Names are snake_case as in the tutorial's train.py. The TypeScript types of parsed flags
 // (`FlagsFor<scope>`, `TrainFlags`) are derived from this list, so a flag is declared once.
 
-export type FlagType = 'int' | 'float' | 'bool' | 'string' | 'enum';
+/** `batches`: Lightning's int-vs-float rule — an integer is a number of batches, a decimal a fraction. */
+export type FlagType = 'int' | 'float' | 'bool' | 'string' | 'enum' | 'batches';
 export type FlagScope = 'cli' | 'action' | 'chatops';
+/** `textclf <command>` (in the action: `mode`); a flag belongs to train only unless it says otherwise. */
+export type Command = 'train' | 'predict' | 'evaluate';
+export const COMMANDS: readonly Command[] = ['train', 'predict', 'evaluate'];
 
 export interface FlagSpec {
   name: string;
@@ -20,18 +24,27 @@ export interface FlagSpec {
   patternHelp?: string;
   /** Where the flag exists; all by default. `/train` never accepts paths or secrets. */
   scope?: { readonly cli?: boolean; readonly action?: boolean; readonly chatops?: boolean };
-  group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github';
+  /** Commands that read the flag (default: train only). */
+  commands?: readonly Command[];
+  /** Other spellings (Lightning's Trainer flags): parsed as this flag; giving both is an error. */
+  aliases?: readonly string[];
+  /** Accepted for train.py compatibility but without effect here: a run that sets it says so once. */
+  noEffect?: string;
+  group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github' | 'compat';
 }
 
 /** Keeps each entry's literal types (name, type, choices, default) for the derived flag types. */
 const f = <const S extends FlagSpec>(s: S): S => s;
 const noChat = { cli: true, action: true, chatops: false } as const;
 const actionOnly = { cli: false, action: true, chatops: false } as const;
+/** Flags that scoring a trained model (textclf predict / evaluate) reads as training does. */
+const allCommands = ['train', 'predict', 'evaluate'] as const;
 
 export const FLAGS = [
   // data
   f({
     name: 'datastore',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'data',
@@ -40,6 +53,7 @@ export const FLAGS = [
   }),
   f({
     name: 'datastore_version',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'data',
@@ -48,6 +62,7 @@ export const FLAGS = [
   }),
   f({
     name: 'datastore_sha256',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'data',
@@ -56,6 +71,7 @@ export const FLAGS = [
   }),
   f({
     name: 'datastore_refresh',
+    commands: allCommands,
     type: 'enum',
     default: 'auto',
     choices: ['auto', 'always', 'never'],
@@ -75,6 +91,7 @@ export const FLAGS = [
   }),
   f({
     name: 'cache_dir',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'data',
@@ -87,7 +104,7 @@ export const FLAGS = [
     default: 'train.csv',
     group: 'data',
     scope: noChat,
-    help: 'Training file (CSV, TSV or JSONL), relative to the datastore root',
+    help: "Training file (CSV, TSV or JSONL), relative to the datastore root; the tutorial's /datastores/<name>/... and /opt/datastore/... paths map into the datastore",
   }),
   f({
     name: 'valid_file',
@@ -107,6 +124,7 @@ export const FLAGS = [
   }),
   f({
     name: 'text_column',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'data',
@@ -114,6 +132,7 @@ export const FLAGS = [
   }),
   f({
     name: 'text_pair_column',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'data',
@@ -121,22 +140,41 @@ export const FLAGS = [
   }),
   f({
     name: 'label_column',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'data',
-    help: 'Label column (default: sentiment, else label)',
+    help: 'Label column (default: sentiment, else label; multi-label: labels first); multi-label: one column of labels split by label_separator, or several 0/1 columns given as a,b,c',
   }),
   f({
     name: 'max_length',
+    commands: allCommands,
     type: 'int',
     default: 128,
     min: 8,
     max: 4096,
     group: 'data',
-    help: 'Truncate tokenized inputs to this many tokens',
+    help: "Truncate tokenized inputs to this many tokens (predict/evaluate: default the checkpoint's)",
+  }),
+  f({
+    name: 'problem_type',
+    type: 'enum',
+    default: 'single_label_classification',
+    choices: ['single_label_classification', 'multi_label_classification'],
+    group: 'data',
+    help: "One label per text (softmax cross-entropy), or any number of labels per text (sigmoid per label, BCE-with-logits); Hugging Face's names, written to config.json",
+  }),
+  f({
+    name: 'label_separator',
+    type: 'string',
+    default: '|',
+    commands: allCommands,
+    group: 'data',
+    help: 'Multi-label: separates the labels of one row in the label column (an empty cell: no label)',
   }),
   f({
     name: 'padding',
+    commands: allCommands,
     type: 'enum',
     default: 'longest',
     choices: ['longest', 'max_length'],
@@ -160,6 +198,7 @@ export const FLAGS = [
   }),
   f({
     name: 'hub_url',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'model',
@@ -177,15 +216,42 @@ export const FLAGS = [
   }),
   f({
     name: 'resume_from',
+    aliases: ['resume_from_checkpoint'],
     type: 'string',
     default: undefined,
     group: 'model',
     scope: noChat,
-    help: 'Checkpoint directory to resume from (weights, optimizer state, step, epoch)',
+    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch); the run's history (report, metrics, TensorBoard) continues from it. Alias --resume_from_checkpoint",
   }),
   // training
-  f({ name: 'max_epochs', type: 'int', default: 3, min: 1, max: 1000, group: 'training', help: 'Number of epochs' }),
-  f({ name: 'batch_size', type: 'int', default: 16, min: 1, max: 4096, group: 'training', help: 'Examples per batch' }),
+  f({
+    name: 'max_epochs',
+    type: 'int',
+    default: 3,
+    min: 1,
+    max: 1000,
+    group: 'training',
+    help: 'Number of epochs (max_steps > 0 overrides it)',
+  }),
+  f({
+    name: 'max_steps',
+    type: 'int',
+    default: -1,
+    min: -1,
+    max: 100_000_000,
+    group: 'training',
+    help: 'Stop after this many optimizer steps, overriding max_epochs (as Hugging Face and Lightning do); -1 = off',
+  }),
+  f({
+    name: 'batch_size',
+    commands: allCommands,
+    type: 'int',
+    default: 16,
+    min: 1,
+    max: 4096,
+    group: 'training',
+    help: 'Examples per batch',
+  }),
   f({
     name: 'learning_rate',
     type: 'float',
@@ -212,16 +278,34 @@ export const FLAGS = [
     min: 0,
     max: 10_000_000,
     group: 'training',
-    help: 'Linear warmup steps, then linear decay to 0',
+    help: 'Warmup steps (lr rises linearly from 0); overrides warmup_ratio when > 0',
+  }),
+  f({
+    name: 'warmup_ratio',
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 1,
+    group: 'training',
+    help: 'Warmup as a fraction of all optimizer steps (rounded up, as Hugging Face does)',
+  }),
+  f({
+    name: 'lr_scheduler',
+    type: 'enum',
+    default: 'linear',
+    choices: ['linear', 'cosine', 'constant', 'constant_with_warmup'],
+    group: 'training',
+    help: 'Learning-rate schedule after warmup (Hugging Face get_*_schedule_with_warmup): linear or cosine decay to 0, or constant',
   }),
   f({
     name: 'max_grad_norm',
+    aliases: ['gradient_clip_val'],
     type: 'float',
     default: 1.0,
     min: 0,
     max: 1e6,
     group: 'training',
-    help: 'Clip the global gradient norm (0 disables)',
+    help: "Clip the global gradient norm (0 disables). Alias --gradient_clip_val; note Lightning's default is no clipping, ours is 1.0 (as Hugging Face's)",
   }),
   f({
     name: 'accumulate_grad_batches',
@@ -234,21 +318,100 @@ export const FLAGS = [
   }),
   f({
     name: 'limit_train_batches',
-    type: 'float',
-    default: 1.0,
-    gt: 0,
-    max: 1e9,
+    type: 'batches',
+    default: '1.0',
     group: 'training',
-    help: 'Fraction (<= 1.0) or number (> 1) of training batches per epoch',
+    help: 'Training batches per epoch: an integer is a number of batches (1 = one batch), a decimal a fraction of the epoch (1.0 = all), as in Lightning',
+  }),
+  f({
+    name: 'limit_val_batches',
+    type: 'batches',
+    default: '1.0',
+    group: 'training',
+    help: 'Validation batches per evaluation: an integer is a number of batches, a decimal a fraction (1.0 = all)',
+  }),
+  f({
+    name: 'limit_test_batches',
+    type: 'batches',
+    default: '1.0',
+    group: 'training',
+    help: 'Test batches: an integer is a number of batches, a decimal a fraction (1.0 = all)',
   }),
   f({
     name: 'val_check_interval',
-    type: 'float',
-    default: 1.0,
-    gt: 0,
-    max: 1e9,
+    type: 'batches',
+    default: '1.0',
     group: 'training',
-    help: 'Validate every fraction of an epoch (<= 1.0) or every N batches (> 1)',
+    help: 'Validate every N training batches (an integer) or every fraction of an epoch (a decimal; 1.0 = at the end of each epoch), as in Lightning',
+  }),
+  f({
+    name: 'monitor',
+    type: 'enum',
+    default: 'val_loss',
+    choices: ['val_loss', 'val_accuracy', 'val_f1'],
+    group: 'training',
+    help: 'Validation metric that picks the best epoch (and that early stopping watches); loss is minimised, accuracy and F1 maximised',
+  }),
+  f({
+    name: 'test_on',
+    type: 'enum',
+    default: 'best',
+    choices: ['best', 'last'],
+    group: 'training',
+    help: 'Which epoch becomes checkpoints/final, the test metrics, predictions and outputs: the best by monitor (when there is validation) or the last',
+  }),
+  f({
+    name: 'early_stopping_patience',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 1000,
+    group: 'training',
+    help: 'Stop after this many epochs in a row without improvement of monitor (0 = off)',
+  }),
+  f({
+    name: 'early_stopping_min_delta',
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 1e6,
+    group: 'training',
+    help: 'Smallest change of monitor that counts as an improvement for early stopping',
+  }),
+  f({
+    name: 'class_weights',
+    type: 'string',
+    default: 'none',
+    pattern: 'none|balanced|[0-9]*\\.?[0-9]+(e[-+]?[0-9]+)?(,[0-9]*\\.?[0-9]+(e[-+]?[0-9]+)?)+',
+    patternHelp: 'none, balanced, or one weight per label in label order, e.g. 1,3.5',
+    group: 'training',
+    help: "Weighted loss: balanced = n / (labels x count) per label from the training split (sklearn's rule; multi-label: negatives/positives as BCE pos_weight), or w1,w2,... in label order",
+  }),
+  f({
+    name: 'label_smoothing',
+    type: 'float',
+    default: 0,
+    min: 0,
+    max: 1,
+    group: 'training',
+    help: 'Label smoothing of the targets (as torch CrossEntropyLoss; multi-label: y(1-x) + x/2)',
+  }),
+  f({
+    name: 'threshold',
+    type: 'float',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    commands: allCommands,
+    group: 'training',
+    help: 'Multi-label: a label is predicted when its sigmoid probability is >= this',
+  }),
+  f({
+    name: 'fast_dev_run',
+    type: 'bool',
+    default: false,
+    group: 'training',
+    help: 'Check the whole pipeline quickly: one epoch of one training batch, one validation and one test batch',
   }),
   f({
     name: 'seed',
@@ -271,6 +434,7 @@ export const FLAGS = [
   // runtime
   f({
     name: 'gpus',
+    commands: allCommands,
     type: 'int',
     default: 0,
     min: 0,
@@ -280,6 +444,7 @@ export const FLAGS = [
   }),
   f({
     name: 'device',
+    commands: allCommands,
     type: 'string',
     default: 'auto',
     pattern: 'auto|cpu|webgpu|cuda(:[0-9]+)?',
@@ -298,6 +463,7 @@ export const FLAGS = [
   }),
   f({
     name: 'threads',
+    commands: allCommands,
     type: 'int',
     default: 0,
     min: 0,
@@ -309,11 +475,47 @@ export const FLAGS = [
   // output
   f({
     name: 'output_dir',
+    aliases: ['default_root_dir'],
     type: 'string',
     default: 'runs/textclf',
     group: 'output',
     scope: noChat,
-    help: 'Directory for metrics.json, report.md and checkpoints',
+    help: 'Directory for metrics.json, report.md and checkpoints; one run per directory. Alias --default_root_dir',
+  }),
+  f({
+    name: 'overwrite_output_dir',
+    type: 'bool',
+    default: false,
+    group: 'output',
+    scope: noChat,
+    help: "Train into an output_dir that holds another run's results (they are removed first); without it such a directory is refused",
+  }),
+  f({
+    name: 'model',
+    type: 'string',
+    default: undefined,
+    commands: ['predict', 'evaluate'],
+    group: 'model',
+    scope: noChat,
+    help: 'predict/evaluate: the trained model: a checkpoint directory (e.g. runs/x/checkpoints/final) or hub id; in the action also artifact:NAME[/PATH] (an artifact of this workflow run)',
+  }),
+  f({
+    name: 'input',
+    type: 'string',
+    default: undefined,
+    commands: ['predict', 'evaluate'],
+    group: 'data',
+    scope: noChat,
+    help: 'predict/evaluate: the CSV, TSV or JSONL file to score (relative to the datastore when one is given)',
+  }),
+  f({
+    name: 'output',
+    type: 'string',
+    default: undefined,
+    commands: ['predict', 'evaluate'],
+    group: 'output',
+    scope: noChat,
+    help: 'predict: the predictions file, .csv/.tsv/.jsonl (default predictions.csv); evaluate: also write the metrics as JSON here',
   }),
   f({
     name: 'log_file',
@@ -339,9 +541,40 @@ export const FLAGS = [
     group: 'output',
     help: 'Which epoch checkpoints to keep',
   }),
+  // compat: train.py / Lightning flags without an effect here
+  f({
+    name: 'num_workers',
+    type: 'int',
+    default: undefined,
+    min: 0,
+    max: 1024,
+    group: 'compat',
+    scope: noChat,
+    noEffect: 'data is tokenized once up front, there are no loader workers',
+    help: 'Accepted for train.py compatibility; no effect (data is tokenized once up front)',
+  }),
+  f({
+    name: 'use_fast',
+    type: 'bool',
+    default: undefined,
+    group: 'compat',
+    scope: noChat,
+    noEffect: 'the tokenizer is always the fast one (tokenizer.json)',
+    help: 'Accepted for train.py compatibility; no effect (the tokenizer is always the fast one)',
+  }),
+  f({
+    name: 'truncation',
+    type: 'bool',
+    default: undefined,
+    group: 'compat',
+    scope: noChat,
+    noEffect: 'inputs are always truncated to max_length',
+    help: 'Accepted for train.py compatibility; no effect (inputs are always truncated to max_length)',
+  }),
   // github (action only)
   f({
     name: 'github_token',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'github',
@@ -350,6 +583,7 @@ export const FLAGS = [
   }),
   f({
     name: 'artifact_name',
+    commands: allCommands,
     type: 'string',
     default: undefined,
     group: 'github',
@@ -358,6 +592,7 @@ export const FLAGS = [
   }),
   f({
     name: 'retention_days',
+    commands: allCommands,
     type: 'int',
     default: undefined,
     min: 1,
@@ -368,6 +603,7 @@ export const FLAGS = [
   }),
   f({
     name: 'allow_cpu_fallback',
+    commands: allCommands,
     type: 'bool',
     default: false,
     group: 'runtime',
@@ -398,9 +634,10 @@ export const FLAGS = [
     default: undefined,
     min: 0,
     max: 1,
+    commands: ['train', 'evaluate'],
     group: 'github',
-    scope: actionOnly,
-    help: 'Quality gate: fail when the final accuracy (test, else last validation) is below this',
+    scope: noChat,
+    help: 'Quality gate: fail (exit code 1) when the final accuracy (test, else the best validation epoch; multi-label: subset accuracy) is below this',
   }),
   f({
     name: 'fail_on_regression',
@@ -422,12 +659,22 @@ export const FLAGS = [
   }),
   f({
     name: 'mode',
+    commands: allCommands,
     type: 'enum',
     default: 'train',
-    choices: ['train', 'chatops', 'plan', 'aggregate'],
+    choices: ['train', 'chatops', 'plan', 'aggregate', 'predict', 'evaluate'],
     group: 'github',
     scope: actionOnly,
-    help: 'train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix)',
+    help: 'train: train one model; chatops: only check a /train comment and output accepted, flags, head_sha; plan: output a sweep matrix for strategy.matrix; aggregate: compare the trials of a sweep (artifact_name is the trial prefix); predict / evaluate: score input with model (textclf predict / evaluate)',
+  }),
+  f({
+    name: 'resume',
+    type: 'enum',
+    default: 'auto',
+    choices: ['auto', 'never'],
+    group: 'github',
+    scope: actionOnly,
+    help: "auto: a re-run of a cancelled job continues from the previous attempt's interrupted checkpoint artifact; never: always start fresh",
   }),
 ] as const satisfies readonly FlagSpec[];
 
@@ -435,12 +682,32 @@ export function flagSpec(name: string): FlagSpec | undefined {
   return (FLAGS as readonly FlagSpec[]).find((s) => s.name === name);
 }
 
-export function flagsFor(scope: FlagScope): FlagSpec[] {
-  return (FLAGS as readonly FlagSpec[]).filter((s) => s.scope?.[scope] ?? true);
+/** The commands a flag belongs to (train only unless it says otherwise). */
+export function commandsOf(s: FlagSpec): readonly Command[] {
+  return s.commands ?? ['train'];
+}
+
+/** Flags of `scope` for `command`; `'any'`: of every command (to recognise a name before knowing the command). */
+export function flagsFor(scope: FlagScope, command: Command | 'any' = 'train'): FlagSpec[] {
+  return (FLAGS as readonly FlagSpec[]).filter(
+    (s) => (s.scope?.[scope] ?? true) && (command === 'any' || commandsOf(s).includes(command)),
+  );
+}
+
+/** The flag a name or alias means among `specs` (aliases are Lightning's spellings, e.g. gradient_clip_val). */
+export function findFlag(specs: readonly FlagSpec[], name: string): FlagSpec | undefined {
+  return specs.find((s) => s.name === name) ?? specs.find((s) => s.aliases?.includes(name));
 }
 
 type Spec = (typeof FLAGS)[number];
 export type FlagName = Spec['name'];
+
+/**
+ * A `batches` flag as given: an integer literal ("1", "8") is a number of batches, a decimal
+ * ("1.0", "0.25") a fraction. Kept as text because 1 and 1.0 mean different things (read it with
+ * batchAmount in config/batch-amount.ts).
+ */
+export type BatchAmountText = `${number}`;
 
 /** The parsed value type of one flag: numbers, booleans, an enum's choices, or a string. */
 export type FlagValueOf<S> = S extends { type: 'int' | 'float' }
@@ -449,14 +716,29 @@ export type FlagValueOf<S> = S extends { type: 'int' | 'float' }
     ? boolean
     : S extends { type: 'enum'; choices: readonly (infer C)[] }
       ? C
-      : string;
+      : S extends { type: 'batches' }
+        ? BatchAmountText
+        : string;
 
 type InScope<S, Sc extends FlagScope> = S extends { scope: { readonly [K in Sc]: false } } ? never : S;
+type ForCommand<S, C extends Command> = S extends { commands: readonly (infer X)[] }
+  ? C extends X
+    ? S
+    : never
+  : C extends 'train'
+    ? S
+    : never;
 
-/** Flags as parsed for `scope`: every flag of that scope, `undefined` only where it has no default. */
-export type FlagsFor<Sc extends FlagScope> = {
-  [S in InScope<Spec, Sc> as S['name']]: S extends { default: undefined } ? FlagValueOf<S> | undefined : FlagValueOf<S>;
+/** Flags as parsed for `scope` and `command`: `undefined` only where a flag has no default. */
+export type FlagsFor<Sc extends FlagScope, C extends Command = 'train'> = {
+  [S in ForCommand<InScope<Spec, Sc>, C> as S['name']]: S extends { default: undefined }
+    ? FlagValueOf<S> | undefined
+    : FlagValueOf<S>;
 };
 
 /** What training reads: the CLI's flags (the action's are a superset). */
 export type TrainFlags = FlagsFor<'cli'>;
+/** What `textclf predict` reads. */
+export type PredictFlags = FlagsFor<'cli', 'predict'>;
+/** What `textclf evaluate` reads. */
+export type EvaluateFlags = FlagsFor<'cli', 'evaluate'>;

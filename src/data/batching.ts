@@ -72,6 +72,8 @@ export function makeBatch(
   const attentionMask = new BigInt64Array(n * seqLen);
   const tokenTypeIds = new BigInt64Array(n * seqLen);
   const labels = new BigInt64Array(n);
+  const mh = ds.multiHot;
+  const targets = mh ? new Float32Array(n * mh.labels) : undefined;
   const rows: number[] = [];
   indices.forEach((ex, b) => {
     const start = ds.offsets[ex];
@@ -83,9 +85,10 @@ export function makeBatch(
       attentionMask[base + t] = ds.attentionMask ? BigInt(ds.attentionMask[start + t]) : 1n;
     }
     labels[b] = BigInt(ds.labels[ex]);
+    if (mh) for (let k = 0; k < mh.labels; k++) targets![b * mh.labels + k] = mh.data[ex * mh.labels + k];
     rows.push(ds.rows[ex]);
   });
-  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, labels, rows };
+  return { batchSize: n, seqLen, inputIds, attentionMask, tokenTypeIds, labels, rows, ...(targets ? { targets } : {}) };
 }
 
 /** All batches of one epoch, built lazily. */

@@ -13,6 +13,8 @@ export interface EncodedDataset {
   attentionMask: Uint8Array | null;
   labels: Int32Array;
   rows: Int32Array;
+  /** Multi-label: 0/1 targets, row-major [size, labels] (then `labels` is unused). */
+  multiHot?: { labels: number; data: Uint8Array };
 }
 
 /** Growable flat storage; `finish` trims to size. */

@@ -45,6 +45,37 @@ export function applyLabelMap(
   return ids;
 }
 
+/** Multi-label: every label of the training rows, sorted as buildLabelMap sorts (or `order`, e.g. 0/1 columns as given). */
+export function buildMultiLabelMap(train: Iterable<Pick<Example, 'labels'>>, order?: readonly string[]): LabelMap {
+  if (order) return labelMapFromLabels([...order]);
+  const all: Pick<Example, 'label'>[] = [];
+  for (const ex of train) for (const l of ex.labels ?? []) all.push({ label: l });
+  return buildLabelMap(all);
+}
+
+/** Multi-hot targets [rows, labels]; a label the map lacks fails, naming the label, row and file. */
+export function applyMultiLabelMap(
+  examples: readonly Pick<Example, 'labels' | 'row'>[],
+  map: LabelMap,
+  file: string,
+): Uint8Array {
+  const k = map.labels.length;
+  const out = new Uint8Array(examples.length * k);
+  examples.forEach((ex, i) => {
+    for (const l of ex.labels ?? []) {
+      const id = map.label2id[l];
+      if (id === undefined)
+        throw new DataFileError(
+          file,
+          `${file}: row ${ex.row} has label '${l}', which the training data does not have ` +
+            `(known: ${map.labels.map((x) => `'${x}'`).join(', ')}). Fix: correct the label, or add examples of it to the training file.`,
+        );
+      out[i * k + id] = 1;
+    }
+  });
+  return out;
+}
+
 /** Hugging Face config.json fields (id2label keys are strings of the ids). */
 export function labelConfig(map: LabelMap): { id2label: Record<string, string>; label2id: Record<string, number> } {
   return { id2label: Object.fromEntries(map.labels.map((l, i) => [String(i), l])), label2id: { ...map.label2id } };

@@ -18,8 +18,8 @@ export function datasetStats(splits: Record<string, readonly Example[] | undefin
     const counts = new Map<string, number>(); // a Map: labels may be named like Object.prototype members
     const lengths = new Float64Array(examples.length);
     examples.forEach((ex, i) => {
-      const key = String(ex.label);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      // multi-label rows count once per label they have
+      for (const key of ex.labels ?? [String(ex.label)]) counts.set(key, (counts.get(key) ?? 0) + 1);
       lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
     });
     stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));

@@ -5,8 +5,10 @@ export interface Example {
   row: number;
   text: string;
   textPair?: string;
-  /** Raw label as read: a string, or an integer for integer labels. */
+  /** Raw label as read: a string, or an integer for integer labels (multi-label: the labels joined for display). */
   label: string | number;
+  /** Multi-label rows: the row's labels (possibly none). */
+  labels?: string[];
 }
 
 /** Sorted, stable label set; travels into checkpoints as id2label/label2id. */
@@ -33,6 +35,8 @@ export interface Batch {
   attentionMask: BigInt64Array;
   tokenTypeIds: BigInt64Array;
   labels: BigInt64Array;
+  /** Multi-label: multi-hot targets, row-major [batchSize, numLabels]. */
+  targets?: Float32Array;
   /** Source rows of the examples, in batch order (for predictions files). */
   rows: number[];
 }

@@ -13,6 +13,8 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 export const DEMO_CLI_FLAGS: Record<string, string> = {
   ...Object.fromEntries(Object.entries(DEMO_FLAGS).map(([k, v]) => [k, String(v)])),
   output_dir: 'demo-output',
+  // npm run demo again replaces the previous demo run
+  overwrite_output_dir: 'true',
 };
 
 /** Writes the demo datastore and a randomly initialised tiny BERT; returns the flags that use them. */

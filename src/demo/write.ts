@@ -17,7 +17,11 @@ export interface DemoFiles {
 }
 
 /** train.csv, valid.csv, test.csv (2000/300/300 rows by default) in `dir`. */
-export async function writeDemoDataset(dir: string, seed = 42, sizes = DEMO_SIZES): Promise<DemoFiles> {
+export async function writeDemoDataset(
+  dir: string,
+  seed = 42,
+  sizes: { train: number; valid: number; test: number } = DEMO_SIZES,
+): Promise<DemoFiles> {
   await fs.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
   const files = {

@@ -12,15 +12,29 @@ export interface ClassScores {
 
 export interface EvalMetrics {
   loss: number;
+  /** Multi-label: subset accuracy (every label of the row right), as sklearn's accuracy_score. */
   accuracy: number;
   /** macro averages */
   precision: number;
   recall: number;
   f1: number;
+  /** Multi-label: per label, support = rows that have it. */
   perClass: ClassScores[];
-  /** confusion[true][predicted], label order = MetricsFile.labels */
+  /** confusion[true][predicted], label order = MetricsFile.labels (empty for multi-label) */
   confusion: number[][];
   samples: number;
+  /** Multi-label only: the micro averages, Hamming loss and the threshold the predictions used. */
+  multiLabel?: MultiLabelScores;
+}
+
+export interface MultiLabelScores {
+  threshold: number;
+  subsetAccuracy: number;
+  /** Fraction of (row, label) pairs predicted wrong. */
+  hammingLoss: number;
+  microPrecision: number;
+  microRecall: number;
+  microF1: number;
 }
 
 export interface EpochRecord {
@@ -50,12 +64,36 @@ export interface RunInfo {
   cancelled?: boolean;
 }
 
+/** The validation metric that picks the best epoch and that early stopping watches. */
+export type MonitorName = 'val_loss' | 'val_accuracy' | 'val_f1';
+
+export interface TaskInfo {
+  problemType: 'single_label_classification' | 'multi_label_classification';
+  /** The loss weights in label order (single-label: per class; multi-label: BCE pos_weight), when set. */
+  classWeights?: number[];
+  /** How they were chosen: balanced or given. */
+  classWeightsFrom?: 'balanced' | 'given';
+  labelSmoothing?: number;
+  /** Multi-label decision threshold. */
+  threshold?: number;
+}
+
 export interface MetricsFile {
   version: 1;
   labels: string[];
   run: RunInfo;
+  task?: TaskInfo;
   epochs: EpochRecord[];
+  /** The best validation epoch by `monitor`. */
   bestEpoch?: number;
+  monitor?: { name: MonitorName; mode: 'min' | 'max'; best?: number };
+  /** The epoch whose weights are checkpoints/final and whose test metrics are `test` (test_on best|last). */
+  finalEpoch?: number;
+  testOn?: 'best' | 'last';
+  /** Why training ended before max_epochs (early stopping, max_steps). */
+  stopped?: { reason: 'early_stopping' | 'max_steps'; epoch: number; message: string };
+  /** Where the run continued from (its earlier epochs are in `epochs`). */
+  resumedFrom?: { checkpoint: string; epoch: number; step: number };
   test?: EvalMetrics;
   dataset?: DatasetStats;
   checkpoints: { epoch: number | 'final'; path: string }[];

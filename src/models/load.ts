@@ -2,8 +2,9 @@
 // read config.json with its family, build the model for the data's labels, load (or initialise)
 // the weights with a Hugging Face-style loading report.
 import { resolveModel, type ModelFiles } from './hub.js';
-import type { ModelConfig, ModelFamily, SequenceClassifier } from './family.js';
+import type { ModelConfig, ModelFamily } from './family.js';
 import { readModelConfig } from './registry.js';
+import { TaskModel, type LossOptions } from './task.js';
 import { loadWeights, type LoadReport } from './weights.js';
 
 export interface LoadModelOptions {
@@ -21,19 +22,22 @@ export interface LoadModelOptions {
   files?: ModelFiles;
   /** false when the data is pre-tokenized (no tokenizer files needed). */
   requireTokenizer?: boolean;
+  /** The task: problem type, class weights, label smoothing (default: single-label cross-entropy). */
+  loss?: LossOptions;
 }
 
 export interface LoadedModel {
   files: ModelFiles;
   family: ModelFamily;
   config: ModelConfig;
-  model: SequenceClassifier;
+  model: TaskModel;
   weights: Map<string, Float32Array>;
   report: LoadReport;
 }
 
 export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
-  if (o.labels.length < 2) throw new Error(`a classifier needs at least 2 labels, got ${o.labels.length}`);
+  const least = o.loss?.problemType === 'multi_label_classification' ? 1 : 2; // one sigmoid is a binary task
+  if (o.labels.length < least) throw new Error(`a classifier needs at least ${least} labels, got ${o.labels.length}`);
   const files =
     o.files ??
     (await resolveModel(o.modelNameOrPath, {
@@ -42,7 +46,7 @@ export async function loadModel(o: LoadModelOptions): Promise<LoadedModel> {
       requireTokenizer: o.requireTokenizer,
     }));
   const { family, config } = readModelConfig(files.config);
-  const model = family.create(config, o.labels.length, { dropout: o.dropout, seed: o.seed });
+  const model = new TaskModel(family.create(config, o.labels.length, { dropout: o.dropout, seed: o.seed }), o.loss);
   const { values, ...report } = loadWeights(files.weights, model, { seed: o.seed, modelName: o.modelNameOrPath });
   return { files, family, config, model, weights: values, report };
 }

@@ -33,6 +33,8 @@ export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
     noticesSection(opts.notices),
     testSection(m),
     bestSection(m),
+    stopSection(m),
+    taskSection(m),
     epochTable(m),
     curves(m),
     confusion(m),
@@ -43,6 +45,18 @@ export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
     ...(opts.sections ?? []).map((s) => s.trim()),
   ];
   return parts.filter((p) => p.length > 0).join('\n\n') + '\n';
+}
+
+/** The job summary of `textclf evaluate` (action mode evaluate): the model, the file and its metrics. */
+export function renderEvaluation(e: { model: string; input: string; labels: string[]; metrics: EvalMetrics }): string {
+  const confusion =
+    e.metrics.confusion.length > 0 && e.metrics.confusion.length <= MAX_MATRIX_LABELS
+      ? `\n\nRows: true label; columns: predicted.\n\n${table(
+          ['true \\ predicted', ...e.labels.map(md)],
+          e.metrics.confusion.map((row, i) => [`**${md(e.labels[i])}**`, ...row.map(String)]),
+        )}`
+      : '';
+  return `## Evaluation: ${md(e.model)}\n\nInput ${md(e.input)}\n\n${metricsTable([['input', e.metrics]])}\n\n${perClass(e.metrics)}${confusion}\n`;
 }
 
 function header(m: MetricsFile, opts: ReportOptions): string {
@@ -74,10 +88,15 @@ function noticesSection(notices: string[] | undefined): string {
 function testSection(m: MetricsFile): string {
   const t = m.test;
   if (!t) return '### Test metrics\n\nNo test split was evaluated.';
-  return `### Test metrics\n\n${metricsTable([['test', t]])}\n\n${perClass(t)}`;
+  const which =
+    m.finalEpoch !== undefined && m.epochs.length > 1
+      ? `\n\nThe model of epoch ${m.finalEpoch}${m.finalEpoch === m.bestEpoch && m.testOn === 'best' ? ` (the best by ${md(m.monitor?.name ?? 'validation')})` : ' (the last)'}: \`checkpoints/final\`.`
+      : '';
+  return `### Test metrics${which}\n\n${metricsTable([['test', t]])}\n\n${perClass(t)}`;
 }
 
 function metricsTable(rows: [string, EvalMetrics][]): string {
+  if (rows.some(([, e]) => e.multiLabel)) return multiLabelTable(rows);
   return table(
     ['split', 'accuracy', 'precision', 'recall', 'F1', 'loss', 'samples'],
     rows.map(([name, e]) => [
@@ -92,9 +111,37 @@ function metricsTable(rows: [string, EvalMetrics][]): string {
   );
 }
 
+/** Multi-label: subset accuracy, micro and macro F1, Hamming loss. */
+function multiLabelTable(rows: [string, EvalMetrics][]): string {
+  return table(
+    [
+      'split',
+      'subset accuracy',
+      'F1 micro',
+      'F1 macro',
+      'precision micro',
+      'recall micro',
+      'Hamming loss',
+      'loss',
+      'samples',
+    ],
+    rows.map(([name, e]) => [
+      name,
+      pct(e.accuracy),
+      n4(e.multiLabel?.microF1),
+      n4(e.f1),
+      n4(e.multiLabel?.microPrecision),
+      n4(e.multiLabel?.microRecall),
+      n4(e.multiLabel?.hammingLoss),
+      n4(e.loss),
+      String(e.samples),
+    ]),
+  );
+}
+
 function perClass(e: EvalMetrics): string {
   if (e.perClass.length === 0) return '';
-  return `<details><summary>Per-class scores</summary>\n\n${table(
+  return `<details><summary>Per-${e.multiLabel ? 'label' : 'class'} scores${e.multiLabel ? ` (threshold ${md(e.multiLabel.threshold)})` : ''}</summary>\n\n${table(
     ['label', 'precision', 'recall', 'F1', 'support'],
     e.perClass.map((c) => [md(c.label), n4(c.precision), n4(c.recall), n4(c.f1), String(c.support)]),
   )}\n\n</details>`;
@@ -104,16 +151,57 @@ function bestSection(m: MetricsFile): string {
   const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
   if (!best?.validation) return '';
   const v = best.validation;
+  const by = m.monitor ? ` by ${md(m.monitor.name)} (${m.monitor.mode === 'min' ? 'lowest' : 'highest'})` : '';
+  const final =
+    m.finalEpoch === undefined
+      ? ''
+      : m.finalEpoch === best.epoch
+        ? '\n\n`checkpoints/final`, the test metrics and the predictions use this epoch.'
+        : `\n\n\`checkpoints/final\`, the test metrics and the predictions use the last epoch, ${m.finalEpoch} (test_on: ${md(m.testOn ?? 'last')}).`;
   return (
-    `### Best validation epoch: ${best.epoch}\n\naccuracy ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` +
-    (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : '')
+    `### Best validation epoch: ${best.epoch}${by}\n\n${v.multiLabel ? 'subset accuracy' : 'accuracy'} ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` +
+    (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : '') +
+    final
   );
+}
+
+/** Early stopping, max_steps, and where a resumed run came from. */
+function stopSection(m: MetricsFile): string {
+  const lines: string[] = [];
+  if (m.stopped) {
+    const max = m.run.flags.max_epochs;
+    const what = m.stopped.reason === 'early_stopping' ? 'Stopped early' : 'Stopped at max_steps';
+    lines.push(
+      `**${what}** after epoch ${m.stopped.epoch}${max !== undefined ? ` of ${md(max)}` : ''}: ${md(m.stopped.message)}.`,
+    );
+  }
+  if (m.resumedFrom)
+    lines.push(
+      `Resumed from ${md(m.resumedFrom.checkpoint)} (epoch ${m.resumedFrom.epoch}, step ${m.resumedFrom.step}); the epochs before it are that run's.`,
+    );
+  return lines.length ? `### Training\n\n${lines.join('\n\n')}` : '';
+}
+
+/** The task when it is not plain single-label cross-entropy. */
+function taskSection(m: MetricsFile): string {
+  const t = m.task;
+  if (!t) return '';
+  const items: string[] = [];
+  if (t.problemType === 'multi_label_classification')
+    items.push(`multi-label: a sigmoid per label, BCE-with-logits loss, threshold ${md(t.threshold ?? 0.5)}`);
+  if (t.classWeights)
+    items.push(
+      `class weights (${t.classWeightsFrom ?? 'given'}${t.problemType === 'multi_label_classification' ? ', BCE pos_weight' : ''}): ${t.classWeights.map((w, i) => `${md(m.labels[i] ?? String(i))} ${n4(w)}`).join(', ')}`,
+    );
+  if (t.labelSmoothing) items.push(`label smoothing ${md(t.labelSmoothing)}`);
+  return items.length ? `### Task\n\n${items.map((i) => `- ${i}`).join('\n')}` : '';
 }
 
 function epochTable(m: MetricsFile): string {
   if (m.epochs.length === 0) return '### Epochs\n\nNo epoch finished.';
   const rows = m.epochs.map((e) => [
-    e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch),
+    (e.epoch === m.bestEpoch ? `**${e.epoch}**` : String(e.epoch)) +
+      (e.epoch === m.resumedFrom?.epoch ? ' (resumed)' : ''),
     String(e.step),
     n4(e.trainLoss),
     n4(e.validation?.loss),
@@ -121,7 +209,8 @@ function epochTable(m: MetricsFile): string {
     n4(e.validation?.f1),
     e.seconds.toFixed(1),
   ]);
-  return `### Epochs\n\n${table(['epoch', 'step', 'train loss', 'val loss', 'val accuracy', 'val F1', 'seconds'], rows)}`;
+  const acc = m.task?.problemType === 'multi_label_classification' ? 'val subset accuracy' : 'val accuracy';
+  return `### Epochs\n\n${table(['epoch', 'step', 'train loss', 'val loss', acc, 'val F1', 'seconds'], rows)}`;
 }
 
 /** Mermaid charts (charts.ts): losses, and validation accuracy when every epoch has it. */

@@ -102,6 +102,10 @@ export function scalarsByRun(events: MetricsEvent[]): Record<'train' | 'validati
         add(run, 'f1', e.metrics.f1);
         add(run, 'precision', e.metrics.precision);
         add(run, 'recall', e.metrics.recall);
+        if (e.metrics.multiLabel) {
+          add(run, 'f1_micro', e.metrics.multiLabel.microF1);
+          add(run, 'hamming_loss', e.metrics.multiLabel.hammingLoss);
+        }
         break;
       }
     }

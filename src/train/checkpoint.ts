@@ -12,6 +12,7 @@ import { saveTokenizer } from '../tokenizer/load.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import type { TrainState } from '../engine/runner.js';
 import { readJsonFile } from '../util/json-file.js';
+import type { EpochRecord } from '../metrics/types.js';
 
 export const TRAINER_STATE = 'trainer_state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -27,6 +28,8 @@ export interface TrainerState {
   /** Flags of the run that wrote it (informational). */
   flags: Record<string, unknown>;
   bestMetric?: number;
+  /** The epochs so far (metrics.json's records): a resumed run's report and metrics keep them. */
+  history?: EpochRecord[];
 }
 
 export class CheckpointError extends Error {

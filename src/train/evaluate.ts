@@ -1,17 +1,28 @@
-// Evaluation of a tokenized split with the runner's eval graph: sample-weighted mean loss,
-// classification metrics, and (optionally) per-row probabilities for a predictions file.
-import { batches } from '../data/batching.js';
+// Evaluation of a tokenized split with an eval graph (the runner's, or a Scorer's for predict and
+// evaluate): sample-weighted mean loss, classification metrics (multi-label: sigmoid per label and
+// a threshold), and optionally per-row probabilities for a predictions file.
+import { limitBatches, type BatchAmount } from '../config/batch-amount.js';
+import { makeBatch, planBatches } from '../data/batching.js';
 import type { EncodedDataset } from '../data/encoded-dataset.js';
 import { argmaxRows, classificationMetrics, softmaxRows } from '../metrics/classification.js';
+import { multiLabelMetrics, sigmoid } from '../metrics/multilabel.js';
 import type { EvalMetrics } from '../metrics/types.js';
-import type { Runner } from '../engine/runner.js';
+import type { EvalResult } from '../engine/runner.js';
+import type { MicroBatch } from '../engine/feeds.js';
 import type { SequenceClassifier } from '../models/family.js';
+import type { ProblemType } from '../models/loss.js';
 
 export interface Prediction {
   row: number;
+  /** Single-label: the true class id (-1 when the data has no labels). */
   label: number;
+  /** Single-label: the predicted class id. */
   predicted: number;
+  /** softmax (single-label) or sigmoid per label (multi-label). */
   probabilities: Float32Array;
+  /** Multi-label: the true and the predicted label ids. */
+  labels?: number[];
+  predictedLabels?: number[];
 }
 
 export interface EvalOptions {
@@ -19,39 +30,84 @@ export interface EvalOptions {
   maxLength: number;
   padId: number;
   padding: 'longest' | 'max_length';
+  problemType?: ProblemType;
+  /** Multi-label decision threshold (default 0.5). */
+  threshold?: number;
+}
+
+/** What evaluation needs: a Runner, or a Scorer (eval graph only). */
+export interface Evaluator {
+  readonly model: SequenceClassifier;
+  evaluate(batch: MicroBatch): Promise<EvalResult>;
 }
 
 export async function evaluateSplit(
-  runner: Runner<SequenceClassifier>,
+  runner: Evaluator,
   ds: EncodedDataset,
   labels: string[],
   opts: EvalOptions,
   keepPredictions = false,
+  limit?: BatchAmount,
 ): Promise<{ metrics: EvalMetrics; predictions: Prediction[] }> {
   const k = labels.length;
-  const truth = new Int32Array(ds.size);
-  const predicted = new Int32Array(ds.size);
+  const multi = opts.problemType === 'multi_label_classification';
+  const threshold = opts.threshold ?? 0.5;
+  // File order (no shuffle, no length sorting): predictions stay aligned with the input rows.
+  let plan = planBatches(ds, { ...opts, shuffle: false, seed: 0 });
+  if (limit) plan = plan.slice(0, limitBatches(plan.length, limit));
+  const rows = plan.reduce((a, b) => a + b.length, 0);
+  const truth = new Int32Array(multi ? rows * k : rows);
+  const predicted = new Int32Array(multi ? rows * k : rows);
   const predictions: Prediction[] = [];
   let lossSum = 0,
     n = 0;
-  // Sorted by length (no shuffle) would pad less, but file order keeps predictions aligned and cheap to reason about.
-  for (const b of batches(ds, { ...opts, shuffle: false, seed: 0 })) {
+  for (const idx of plan) {
+    const b = makeBatch(ds, idx, opts);
     const r = await runner.evaluate(runner.model.feeds(b, true));
-    const probs = keepPredictions ? softmaxRows(r.logits, k) : undefined;
-    const arg = argmaxRows(r.logits, k);
-    for (let i = 0; i < b.batchSize; i++) {
-      truth[n + i] = Number(b.labels[i]);
-      predicted[n + i] = arg[i];
-      if (keepPredictions)
-        predictions.push({
-          row: b.rows[i],
-          label: truth[n + i],
-          predicted: arg[i],
-          probabilities: probs!.slice(i * k, (i + 1) * k),
-        });
+    if (multi) {
+      for (let i = 0; i < b.batchSize; i++) {
+        const probs = new Float32Array(k);
+        for (let c = 0; c < k; c++) {
+          probs[c] = sigmoid(r.logits[i * k + c]);
+          truth[(n + i) * k + c] = b.targets![i * k + c];
+          predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
+        }
+        if (keepPredictions) {
+          const ids = (a: Int32Array) =>
+            [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => (v ? [c] : []));
+          predictions.push({
+            row: b.rows[i],
+            label: -1,
+            predicted: -1,
+            probabilities: probs,
+            labels: ids(truth),
+            predictedLabels: ids(predicted),
+          });
+        }
+      }
+    } else {
+      const probs = keepPredictions ? softmaxRows(r.logits, k) : undefined;
+      const arg = argmaxRows(r.logits, k);
+      for (let i = 0; i < b.batchSize; i++) {
+        truth[n + i] = Number(b.labels[i]);
+        predicted[n + i] = arg[i];
+        if (keepPredictions)
+          predictions.push({
+            row: b.rows[i],
+            label: truth[n + i],
+            predicted: arg[i],
+            probabilities: probs!.slice(i * k, (i + 1) * k),
+          });
+      }
     }
     lossSum += (r.loss ?? 0) * b.batchSize;
     n += b.batchSize;
   }
-  return { metrics: classificationMetrics(labels, truth, predicted, n ? lossSum / n : 0), predictions };
+  const loss = n ? lossSum / n : 0;
+  return {
+    metrics: multi
+      ? multiLabelMetrics(labels, truth, predicted, loss, threshold)
+      : classificationMetrics(labels, truth, predicted, loss),
+    predictions,
+  };
 }

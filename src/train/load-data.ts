@@ -1,7 +1,15 @@
 // Flags -> tokenized splits: datastore -> files -> rows -> label map -> token ids (once per run).
+// Multi-label rows get multi-hot targets next to their ids.
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { flagSpec, type TrainFlags } from '../config/schema.js';
-import { applyLabelMap, buildLabelMap, labelMapFromLabels } from '../data/labels.js';
+import {
+  applyLabelMap,
+  applyMultiLabelMap,
+  buildLabelMap,
+  buildMultiLabelMap,
+  labelMapFromLabels,
+} from '../data/labels.js';
 import { readPretokenizedJsonl } from '../data/pretokenized.js';
 import { readExamples } from '../data/readers/index.js';
 import { datasetStats } from '../data/stats.js';
@@ -38,7 +46,20 @@ export async function locateSplits(flags: TrainFlags, log: Logger, signal?: Abor
   let root = process.cwd();
   let datastore: string | undefined;
   let single: string | undefined;
-  const source = flags.datastore;
+  const named: Partial<Record<Split, string>> = {};
+  let gridName: string | undefined;
+  for (const split of SPLITS) {
+    const flag = `${split}_file` as const;
+    const mapped = gridPath(flags[flag]);
+    if (mapped) {
+      log.notice(
+        `${flag} ${flags[flag]}: the tutorial's datastore mount; reading ${mapped.rest} from ${flags.datastore ? 'the datastore' : `the cached datastore '${mapped.name}'`}`,
+      );
+      named[split] = mapped.rest;
+      gridName ??= mapped.name;
+    }
+  }
+  const source = flags.datastore ?? gridName;
   if (source) {
     const ds = await log.group('Datastore', async () => {
       const ds = await resolveDatastore({
@@ -64,8 +85,8 @@ export async function locateSplits(flags: TrainFlags, log: Logger, signal?: Abor
   const files: Partial<Record<Split, string>> = {};
   for (const split of SPLITS) {
     const flag = `${split}_file` as const;
-    let name: string | undefined = flags[flag];
-    const isDefault = name === flagSpec(flag)?.default;
+    let name: string | undefined = named[split] ?? flags[flag];
+    const isDefault = flags[flag] === flagSpec(flag)?.default;
     if (split === 'train' && single && isDefault) name = single;
     if (!name) continue;
     try {
@@ -79,6 +100,16 @@ export async function locateSplits(flags: TrainFlags, log: Logger, signal?: Abor
     }
   }
   return { root, datastore, files, pretokenized: await isPretokenized(files.train!) };
+}
+
+/**
+ * The Grid tutorial mounts a datastore named N at /datastores/N/ (its train.py gets
+ * --train_file /datastores/imdb-ds/train.csv): a path there that does not exist on this machine
+ * means the file inside the datastore.
+ */
+function gridPath(file: string | undefined): { name: string; rest: string } | undefined {
+  const m = file ? /^\/datastores\/([^/]+)\/(.+)$/.exec(file.trim()) : null;
+  return m && !existsSync(file!) ? { name: m[1], rest: m[2] } : undefined;
 }
 
 /** A .jsonl file whose first record has input_ids is pre-tokenized. */
@@ -110,6 +141,11 @@ export async function loadSplits(
 ): Promise<LoadedData> {
   const maxLength = flags.max_length;
   const splits: Partial<Record<Split, EncodedDataset>> = {};
+  const multi = flags.problem_type === 'multi_label_classification';
+  if (sf.pretokenized && multi)
+    throw new Error(
+      `train_file ${sf.files.train}: pre-tokenized files carry one class id per line; multi-label training needs text files (CSV, TSV or JSONL) with a label column`,
+    );
   if (sf.pretokenized) {
     let labelMap: LabelMap | undefined = fixedLabels ? labelMapFromLabels(fixedLabels) : undefined;
     for (const split of SPLITS) {
@@ -127,7 +163,9 @@ export async function loadSplits(
     textColumn: flags.text_column,
     textPairColumn: flags.text_pair_column,
     labelColumn: flags.label_column,
+    multiLabel: multi ? { separator: flags.label_separator } : undefined,
   };
+  let labelOrder: string[] | undefined;
   const rows: Partial<Record<Split, Example[]>> = {};
   const chosen: Partial<Record<Split, string>> = {};
   for (const split of SPLITS) {
@@ -137,13 +175,25 @@ export async function loadSplits(
     if (r.examples.length === 0)
       throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
     rows[split] = r.examples;
+    if (split === 'train') labelOrder = r.columns.labels;
     chosen[split] = [r.columns.text, r.columns.textPair ?? '', r.columns.label].join('\0');
     log.info(
       `${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ''}, label: ${r.columns.label})`,
     );
   }
-  const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : buildLabelMap(rows.train!);
-  for (const split of SPLITS) if (rows[split]) applyLabelMap(rows[split]!, labelMap, sf.files[split]!);
+  const labelMap = fixedLabels
+    ? labelMapFromLabels(fixedLabels)
+    : multi
+      ? buildMultiLabelMap(rows.train!, labelOrder)
+      : buildLabelMap(rows.train!);
+  const targets: Partial<Record<Split, Uint8Array>> = {};
+  for (const split of SPLITS) {
+    if (!rows[split]) continue;
+    if (multi) targets[split] = applyMultiLabelMap(rows[split]!, labelMap, sf.files[split]!);
+    else applyLabelMap(rows[split]!, labelMap, sf.files[split]!);
+  }
+  // Multi-label: the ids are tokenized (and cached) without labels; the targets come from the rows.
+  const idMap = multi ? labelMapFromLabels(['']) : labelMap;
   const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
   await log.group('Tokenizing', async () => {
     for (const split of SPLITS) {
@@ -158,11 +208,14 @@ export async function loadSplits(
           tokenizerHash,
           String(maxLength),
           chosen[split]!,
-          labelMap.labels.join('\0'),
+          multi ? '\0multi-label' : labelMap.labels.join('\0'),
         ]);
       const cached = key ? loadEncoded(tokenCacheDir!, key) : undefined;
-      splits[split] = cached ?? encodeExamples(tok, rows[split]!, labelMap, maxLength);
+      const examples = multi ? rows[split]!.map((e) => ({ ...e, label: '' })) : rows[split]!;
+      splits[split] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
       if (key && !cached) saveEncoded(tokenCacheDir!, key, splits[split]!);
+      if (multi)
+        splits[split] = { ...splits[split]!, multiHot: { labels: labelMap.labels.length, data: targets[split]! } };
       log.info(
         `${split}: ${splits[split]!.size} examples, ${splits[split]!.ids.length} tokens ${cached ? 'from the token cache' : 'tokenized'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       );

@@ -1,20 +1,27 @@
-// Phase 1 of a run: everything before the first step. Output dir, resume state, datastore and
-// split files, the model files (local or hub) and tokenizer, tokenized splits and labels, the model
-// from the registry with its weights, and the runner on its device.
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// Phase 1 of a run: everything before the first step. Output dir (one run each), resume state and
+// history, datastore and split files, the model files (local or hub) and tokenizer, tokenized
+// splits and labels, the task (problem type, class weights, label smoothing), the model from the
+// registry with its weights, and the runner on its device.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
 import { prepareDevice, type PreparedDevice } from '../runtime/prepare.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { resolveModel } from '../models/hub.js';
 import { loadModel } from '../models/load.js';
+import { readModelConfig } from '../models/registry.js';
+import { problemTypeOf } from '../models/task.js';
+import type { TaskInfo } from '../metrics/types.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Logger } from '../util/logger.js';
 import { checkOutputDir } from '../util/output-dir.js';
 import { numElements } from '../util/shape.js';
-import { loadResumeState, type TrainerState } from './checkpoint.js';
+import { CheckpointError, loadResumeState, type TrainerState } from './checkpoint.js';
+import { classWeightsFor } from './class-weights.js';
+import { priorHistory, type History } from './history.js';
+import { prepareOutputDir } from './output-dir.js';
 import type { EvalOptions } from './evaluate.js';
 import { loadSplits, locateSplits, type LoadedData, type SplitFiles } from './load-data.js';
 import type { Position } from './trainer.js';
@@ -45,6 +52,9 @@ export interface PreparedRun {
   /** Where training starts (after a resume: the checkpoint's position). */
   start: Position;
   resumedFrom?: { dir: string; meta: TrainerState };
+  /** The resumed run's epochs and metrics stream (empty for a fresh run). */
+  history: History;
+  task: TaskInfo;
 }
 
 export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promise<PreparedRun> {
@@ -60,10 +70,25 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
-  mkdirSync(checkpointRoot, { recursive: true });
-
-  const resumeDir = flags.resume_from ? resolve(flags.resume_from) : undefined;
+  const resumeDir = flags.resume_from ? checkpointDirOf(resolve(flags.resume_from), log) : undefined;
   const resume = resumeDir ? loadResumeState(resumeDir) : undefined;
+  prepareOutputDir(outputDir, {
+    overwrite: flags.overwrite_output_dir,
+    resumeDir,
+    resumeEpoch: resume?.meta.epoch,
+    log,
+  });
+  mkdirSync(checkpointRoot, { recursive: true });
+  const history: History = resume && resumeDir ? priorHistory(resumeDir, resume.meta) : { epochs: [], events: [] };
+  const multiLabel = flags.problem_type === 'multi_label_classification';
+  if (resumeDir) {
+    const cfg = join(resumeDir, 'config.json');
+    const was = problemTypeOf(readModelConfig(cfg).config, cfg);
+    if (was !== flags.problem_type)
+      throw new CheckpointError(
+        `resume_from: ${resumeDir} was trained as ${was}; set --problem_type ${was} to continue it`,
+      );
+  }
   const modelSource = resumeDir ?? flags.model_name_or_path;
   const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join(outputDir, '.cache');
   const splitFiles = await locateSplits(flags, log, opts.signal);
@@ -80,12 +105,23 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   });
   const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join(cacheDir, 'tokens'));
   const labels = data.labelMap.labels;
-  if (labels.length < 2) {
+  if (labels.length < 2 && !multiLabel) {
     throw new Error(
       `train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`,
     );
   }
-  log.info(`labels: ${labels.join(', ')}`);
+  if (labels.length < 1) throw new Error(`train_file ${splitFiles.files.train} has no labels`);
+  log.info(`labels: ${labels.join(', ')}${multiLabel ? ' (multi-label)' : ''}`);
+  const task: TaskInfo = {
+    problemType: flags.problem_type,
+    ...classWeightsFor(flags.class_weights, labels, data.splits.train!, multiLabel),
+    ...(flags.label_smoothing > 0 ? { labelSmoothing: flags.label_smoothing } : {}),
+    ...(multiLabel ? { threshold: flags.threshold } : {}),
+  };
+  if (task.classWeights)
+    log.info(
+      `class weights (${task.classWeightsFrom}${multiLabel ? ', as BCE pos_weight' : ''}): ${labels.map((l, i) => `${l} ${+task.classWeights![i].toPrecision(6)}`).join(', ')}`,
+    );
 
   const loaded = await loadModel({
     modelNameOrPath: modelSource,
@@ -94,6 +130,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     files,
     seed: flags.seed,
     dropout: flags.dropout,
+    loss: { problemType: flags.problem_type, classWeights: task.classWeights, labelSmoothing: task.labelSmoothing },
   });
   const { model } = loaded;
   // A new task head is what fine-tuning expects (HF says so on every run); anything else is news.
@@ -149,8 +186,19 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
       maxLength: flags.max_length,
       padId: tokenizer?.padId ?? model.config.padTokenId,
       padding: flags.padding,
+      problemType: flags.problem_type,
+      threshold: flags.threshold,
     },
     start,
     resumedFrom: resume && resumeDir ? { dir: resumeDir, meta: resume.meta } : undefined,
+    history,
+    task,
   };
+}
+
+/** Lightning's resume_from_checkpoint names a file: a file inside a checkpoint dir means that dir. */
+function checkpointDirOf(path: string, log: Logger): string {
+  if (!existsSync(path) || statSync(path).isDirectory()) return path;
+  log.notice(`resume_from ${path} is a file; resuming from its checkpoint directory ${dirname(path)}`);
+  return dirname(path);
 }

@@ -3,6 +3,7 @@
 // and action) call this; they differ in the Logger and in how they present the results.
 import type { TrainFlags } from '../config/schema.js';
 import type { MetricsEvent, RunInfo } from '../metrics/types.js';
+import { noEffectNotices } from '../config/parse.js';
 import type { Logger } from '../util/logger.js';
 import { redactFlags } from '../util/redact.js';
 import { fitRun } from './fit.js';
@@ -26,7 +27,9 @@ export interface RunOptions {
   report?: boolean;
 }
 
-export async function runTraining(flags: TrainFlags, opts: RunOptions): Promise<RunResult> {
+export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<RunResult> {
+  for (const n of noEffectNotices(given)) opts.log.notice(n);
+  const flags = given.fast_dev_run ? fastDevRun(given, opts.log) : given;
   const prepared = await prepareRun(flags, opts);
   try {
     const recordedFlags = recordFlags(flags);
@@ -36,6 +39,24 @@ export async function runTraining(flags: TrainFlags, opts: RunOptions): Promise<
     // also when training fails or is refused: the sessions hold native memory
     await prepared.runner.release();
   }
+}
+
+/** Lightning's fast_dev_run: one epoch of one training batch, one validation and one test batch. */
+function fastDevRun(flags: TrainFlags, log: Logger): TrainFlags {
+  log.notice(
+    'fast_dev_run: 1 epoch of 1 training batch, 1 validation batch and 1 test batch (the results only check the pipeline)',
+  );
+  return {
+    ...flags,
+    max_epochs: 1,
+    max_steps: -1,
+    limit_train_batches: '1',
+    limit_val_batches: '1',
+    limit_test_batches: '1',
+    val_check_interval: '1.0',
+    accumulate_grad_batches: 1,
+    early_stopping_patience: 0,
+  };
 }
 
 /** The flags as metrics.json, trainer_state.json and report.md record them: no credentials, URLs redacted. */

@@ -1,8 +1,10 @@
 // The epoch loop: batches -> optimizer steps (A micro-batches each) -> runner calls (K steps each),
-// the lr schedule, validation at val_check_interval, events, progress and cancellation.
+// the lr schedule, validation at val_check_interval, max_steps, early stopping (the epochEnd hook
+// decides), events, progress and cancellation.
+import { limitBatches, type BatchAmount } from '../config/batch-amount.js';
 import { makeBatch, planBatches } from '../data/batching.js';
 import type { Batch } from '../data/types.js';
-import { linearWarmupDecay, lrsFor } from '../optim/schedule.js';
+import { lrsFor, makeSchedule, warmupStepsFor, type ScheduleKind } from '../optim/schedule.js';
 import type { EncodedDataset } from '../data/encoded-dataset.js';
 import type { EventStream } from './events.js';
 import type { EvalMetrics } from '../metrics/types.js';
@@ -21,9 +23,18 @@ export interface TrainerOptions {
   seed: number;
   learningRate: number;
   warmupSteps: number;
-  limitTrainBatches: number;
-  valCheckInterval: number;
+  /** Used when warmupSteps is 0: ceil(total steps * ratio). */
+  warmupRatio?: number;
+  /** lr_scheduler (default linear). */
+  scheduler?: ScheduleKind;
+  /** > 0: stop after this many optimizer steps (overrides maxEpochs). */
+  maxSteps?: number;
+  limitTrainBatches: BatchAmount;
+  valCheckInterval: BatchAmount;
 }
+
+/** Why fit returned. */
+export type StopReason = 'max_epochs' | 'max_steps' | 'early_stopping' | 'cancelled';
 
 export interface Position {
   epoch: number;
@@ -34,17 +45,20 @@ export interface TrainerHooks {
   events: EventStream;
   /** Validation (returns undefined when there is no validation split). */
   validate(epoch: number, step: number): Promise<EvalMetrics | undefined>;
-  /** Called after every completed epoch (checkpointing). */
-  epochEnd(epoch: number, trainLoss: number, validation: EvalMetrics | undefined, seconds: number): Promise<void>;
+  /** Called after every completed epoch (checkpointing); `{ stop: true }` ends training (early stopping). */
+  epochEnd(
+    epoch: number,
+    trainLoss: number,
+    validation: EvalMetrics | undefined,
+    seconds: number,
+  ): Promise<void | { stop?: boolean }>;
   progress(p: { step: number; totalSteps: number; epoch: number; loss: number; samples: number }): void;
   signal?: AbortSignal;
 }
 
 /** Batches of one epoch after limit_train_batches; with accumulation, a trailing partial step is dropped. */
 export function batchesPerEpoch(n: number, o: Pick<TrainerOptions, 'batchSize' | 'limitTrainBatches'>): number {
-  const all = Math.ceil(n / o.batchSize);
-  const lim = o.limitTrainBatches;
-  return lim <= 1 ? Math.max(1, Math.floor(all * lim)) : Math.min(all, Math.floor(lim));
+  return limitBatches(Math.ceil(n / o.batchSize), o.limitTrainBatches);
 }
 
 export function stepsPerEpoch(
@@ -55,8 +69,9 @@ export function stepsPerEpoch(
 }
 
 /** Validation points inside an epoch, as counts of batches done (always includes the epoch end). */
-export function validationPoints(batches: number, interval: number): Set<number> {
-  const every = interval <= 1 ? Math.max(1, Math.floor(batches * interval)) : Math.floor(interval); // as Lightning: int(n * frac)
+export function validationPoints(batches: number, interval: BatchAmount): Set<number> {
+  // as Lightning: every N batches, or int(n * frac)
+  const every = interval.kind === 'batches' ? interval.count : Math.max(1, Math.floor(batches * interval.fraction));
   const points = new Set<number>();
   for (let b = every; b < batches; b += every) points.add(b);
   points.add(batches);
@@ -76,29 +91,46 @@ export class Trainer {
     }
   }
 
+  /** Optimizer steps of the whole run: max_steps when set, else steps per epoch x max_epochs. */
   get totalSteps(): number {
-    return stepsPerEpoch(this.train.size, this.o) * this.o.maxEpochs;
+    const o = this.o;
+    return o.maxSteps && o.maxSteps > 0 ? o.maxSteps : stepsPerEpoch(this.train.size, o) * o.maxEpochs;
   }
 
-  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped. */
+  /** Epochs the run has (the last one partial when max_steps ends it mid-epoch). */
+  get maxEpochs(): number {
+    return Math.ceil(this.totalSteps / stepsPerEpoch(this.train.size, this.o));
+  }
+
+  /** Warmup steps after warmup_ratio. */
+  get warmupSteps(): number {
+    return warmupStepsFor(this.o.warmupSteps, this.o.warmupRatio ?? 0, this.totalSteps);
+  }
+
+  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped and why. */
   async fit(
     hooks: TrainerHooks,
     start: Position = { epoch: 0, stepInEpoch: 0 },
-  ): Promise<Position & { cancelled: boolean; samples: number }> {
+  ): Promise<Position & { cancelled: boolean; samples: number; reason: StopReason }> {
     const o = this.o;
-    const schedule = linearWarmupDecay(o.learningRate, o.warmupSteps, this.totalSteps);
+    const total = this.totalSteps;
+    const maxEpochs = this.maxEpochs;
+    const schedule = makeSchedule(o.scheduler ?? 'linear', o.learningRate, this.warmupSteps, total);
     const perEpoch = stepsPerEpoch(this.train.size, o);
     let samples = 0;
-    for (let epoch = start.epoch; epoch < o.maxEpochs; epoch++) {
+    for (let epoch = start.epoch; epoch < maxEpochs; epoch++) {
       const epochStart = Date.now();
       const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
       const valAt = validationPoints(plan.length, o.valCheckInterval);
       let stepInEpoch = epoch === start.epoch ? start.stepInEpoch : 0;
+      // max_steps may end the run inside this epoch: it then ends (validation, checkpoint) there.
+      const epochSteps = Math.min(perEpoch, stepInEpoch + Math.max(0, total - this.runner.globalStep));
+      valAt.add(epochSteps * o.accumulate);
       let lossSum = 0,
         lossCount = 0;
       let lastValidation: EvalMetrics | undefined;
-      while (stepInEpoch < perEpoch) {
-        const { batch, k } = this.nextRun(plan, stepInEpoch, perEpoch);
+      while (stepInEpoch < epochSteps) {
+        const { batch, k } = this.nextRun(plan, stepInEpoch, epochSteps);
         const t0 = Date.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
         const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs);
@@ -146,7 +178,8 @@ export class Trainer {
               time: Date.now() / 1000,
             });
         }
-        if (hooks.signal?.aborted && stepInEpoch < perEpoch) return { epoch, stepInEpoch, cancelled: true, samples };
+        if (hooks.signal?.aborted && stepInEpoch < epochSteps)
+          return { epoch, stepInEpoch, cancelled: true, samples, reason: 'cancelled' };
       }
       const trainLoss = lossCount ? lossSum / lossCount : NaN;
       hooks.events.emit({
@@ -156,11 +189,21 @@ export class Trainer {
         trainLoss,
         time: Date.now() / 1000,
       });
-      await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1000);
-      if (hooks.signal?.aborted && epoch + 1 < o.maxEpochs)
-        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples };
+      const after = await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1000);
+      const last = epoch + 1 >= maxEpochs;
+      if (after?.stop && !last)
+        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: false, samples, reason: 'early_stopping' };
+      if (hooks.signal?.aborted && !last)
+        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples, reason: 'cancelled' };
     }
-    return { epoch: o.maxEpochs, stepInEpoch: 0, cancelled: false, samples };
+    const bySteps = !!o.maxSteps && o.maxSteps > 0;
+    return {
+      epoch: maxEpochs,
+      stepInEpoch: 0,
+      cancelled: false,
+      samples,
+      reason: bySteps ? 'max_steps' : 'max_epochs',
+    };
   }
 
   /**

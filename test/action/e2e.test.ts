@@ -27,6 +27,7 @@ import { startDatastoreServer, type TestServer } from '../helpers/datastore-serv
 import type { FakeHub } from '../helpers/fake-hub.js';
 import type { GitHubFake } from '../helpers/github-fake.js';
 import { makeZip } from '../helpers/zip.js';
+import { parse } from 'csv-parse/sync';
 import { packClosure, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
 import { startNugetFake } from '../runtime/nuget-fake.js';
@@ -92,6 +93,8 @@ interface RunOpts {
   env?: Record<string, string>;
   event?: { name: string; payload: unknown };
   runId?: number;
+  attempt?: string;
+  cancelDelayMs?: number;
 }
 
 async function runAction(name: string, withInputs: Record<string, string>, opts: RunOpts = {}): Promise<ActionRun> {
@@ -112,7 +115,9 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
       GITHUB_RUN_ID: String(opts.runId ?? RUN),
       // Re-runs of the same workflow run: each step here is another attempt, so artifact names differ.
       GITHUB_RUN_ATTEMPT:
-        ({ cancel: '2', 'gpu-strict': '3', 'gpu-fallback': '4' } as Record<string, string>)[name] ?? '1',
+        opts.attempt ??
+        ({ cancel: '2', 'gpu-strict': '3', 'gpu-fallback': '4' } as Record<string, string>)[name] ??
+        '1',
       GITHUB_SHA: 'c'.repeat(40),
       GITHUB_REF: 'refs/heads/main',
       GITHUB_WORKFLOW: 'train',
@@ -142,7 +147,7 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
       ),
       ...opts.env,
     },
-    { cancelWhen: opts.cancelWhen },
+    { cancelWhen: opts.cancelWhen, cancelDelayMs: opts.cancelDelayMs },
   );
 }
 
@@ -393,3 +398,103 @@ test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, an
   expect(sticky[0]!.body).toContain('Trained commit `9999999` · **1 epoch');
   expect(sticky[0]!.body).toContain(r.outputs.artifact_url!);
 }, 120_000);
+
+describe('re-run after a cancel, then predict and evaluate with the artifact (issue 15)', () => {
+  let RERUN = 0;
+  let trained: MetricsFile;
+  const inputs = { max_epochs: '3', limit_train_batches: '40', save_checkpoints: 'last' };
+
+  test("Must show: a re-run action job continues from the cancelled attempt's interrupted checkpoint (resume: auto)", async () => {
+    RERUN = github.addRun({
+      workflow_id: 902,
+      event: 'push',
+      status: 'in_progress',
+      conclusion: null,
+      head_sha: 'c'.repeat(40),
+      created_at: new Date().toISOString(),
+    }).id;
+    // attempt 1: cancelled by the runner once the first epoch is done
+    const first = await runAction('rerun-1', inputs, {
+      runId: RERUN,
+      attempt: '1',
+      cancelWhen: /^::group::Epoch 2\/3$/m,
+      cancelDelayMs: 0, // an epoch here takes about a second
+    });
+    expect(first.code).not.toBe(0);
+    expect(first.stdout).toMatch(/::error title=textclf::training was cancelled at step \d+/);
+    const cancelled = service.artifacts.find((a) => String(a.id) === first.outputs.artifact_id)!;
+    expect(cancelled.name).toBe(`textclf-${RERUN}-1`);
+
+    // attempt 2, on a fresh workspace: finds attempt 1's artifact, resumes its interrupted checkpoint
+    const second = await runAction('rerun-2', inputs, { runId: RERUN, attempt: '2' });
+    if (second.code !== 0) throw new Error(`action failed (${second.code}):\n${second.stdout.slice(-4000)}`);
+    expect(second.stdout).toMatch(
+      new RegExp(
+        `::notice::resume: auto: continuing from attempt 1's checkpoint \\(artifact textclf-${RERUN}-1\\): .*textclf-resume-${RERUN}-1/checkpoints/interrupted`,
+      ),
+    );
+    trained = JSON.parse(readFileSync(join(second.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+    // the runner's cancel lands in epoch 2 (or at its end): the checkpoint is past epoch 1, before the end
+    expect([1, 2]).toContain(trained.resumedFrom!.epoch);
+    expect(trained.resumedFrom!.step).toBeGreaterThan(40);
+    expect(trained.resumedFrom!.step).toBeLessThan(120);
+    expect(second.outputs.resumed_from).toBe(trained.resumedFrom!.checkpoint);
+    expect(trained.epochs.map((e) => [e.epoch, e.step])).toEqual([
+      [1, 40],
+      [2, 80],
+      [3, 120],
+    ]);
+    expect(trained.run.totalSteps).toBe(120);
+    // the job summary (= report.md) lists every epoch, the first one from the cancelled attempt
+    for (const e of [1, 2, 3])
+      expect(second.summary).toMatch(new RegExp(`^\\| (\\*\\*)?${e}(\\*\\*)?( \\(resumed\\))? \\| ${e * 40} \\|`, 'm'));
+    expect(second.summary).toContain('Resumed from');
+    // the uploaded metrics stream has every step once
+    const dir = await download(Number(second.outputs.artifact_id), 'rerun-2');
+    const steps = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'step')
+      .map((e) => e.step);
+    expect(steps).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+  }, 300_000);
+
+  // The wiring through dist (artifact download, modes, outputs); test/cli/scoring.test.ts shows the
+  // same exactness on a model that learned.
+  test("mode predict with artifact:NAME: the predictions reproduce the run's test accuracy; mode evaluate gates", async () => {
+    expect(trained).toBeDefined();
+    const model = `artifact:textclf-${RERUN}-2`;
+    const p = await runAction(
+      'predict',
+      { mode: 'predict', model, input: 'test.csv', batch_size: '32' },
+      { runId: RERUN, attempt: '2' },
+    );
+    if (p.code !== 0) throw new Error(`action failed (${p.code}):\n${p.stdout.slice(-4000)}`);
+    expect(p.outputs.rows).toBe('300');
+    const rows = parse(readFileSync(p.outputs.predictions_path!), { columns: true }) as Record<string, string>[];
+    const truth = parse(readFileSync(join(root, 'demo', 'data', 'test.csv')), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const correct = rows.filter((r, i) => r.label === truth[i].sentiment).length;
+    expect(correct / rows.length).toBe(trained.test!.accuracy);
+    expect(service.artifacts.find((a) => String(a.id) === p.outputs.artifact_id)?.name).toBe(
+      `textclf-predictions-${RERUN}-attempt-2`,
+    );
+    expect(p.summary).toContain('| predicted label | rows |');
+
+    const e = await runAction(
+      'evaluate',
+      { mode: 'evaluate', model: `${model}/checkpoints/final`, input: 'test.csv', min_accuracy: '0.999' },
+      { runId: RERUN, attempt: '2' },
+    );
+    expect(e.code).toBe(1);
+    expect(Number(e.outputs.accuracy)).toBe(trained.test!.accuracy);
+    // ('%' is escaped as %25 by the workflow-command protocol)
+    expect(e.stdout).toMatch(
+      /^::error title=textclf%3A QualityGateError::min_accuracy: accuracy \d+\.\d\d%25 is below 99\.90%25/m,
+    );
+    expect(e.summary).toContain(`| input | ${(trained.test!.accuracy * 100).toFixed(2)}% |`);
+  }, 240_000);
+});

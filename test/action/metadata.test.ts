@@ -12,7 +12,7 @@ describe('action.yml', () => {
 
   test('parses as YAML with every action flag as an input: name, description, default', () => {
     const doc = parse(committed);
-    const flags = flagsFor('action');
+    const flags = flagsFor('action', 'any');
     expect(Object.keys(doc.inputs)).toEqual([...flags.map((f) => f.name), ...EXTRA_INPUTS.map((e) => e.name)]);
     for (const f of flags) {
       expect(doc.inputs[f.name].description).toBe(f.help);

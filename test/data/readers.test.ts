@@ -137,3 +137,36 @@ test('empty files, header-only files and unknown types are errors', async () => 
     /unknown file type '\.parquet'\. Fix: use \.csv, \.tsv or \.jsonl/,
   );
 });
+
+describe('multi-label rows', () => {
+  const ml = { multiLabel: { separator: '|' } };
+  test('one column split by the separator: trimmed, repeats dropped, an empty cell is no label', async () => {
+    const f = put('ml.csv', 'text,labels\n"a, b",toxic| insult |toxic\nplain,\n');
+    const r = await readExamples(f, ml);
+    expect(r.examples.map((e) => e.labels)).toEqual([['toxic', 'insult'], []]);
+    expect(r.examples[0].label).toBe('toxic|insult');
+  });
+  test('several 0/1 columns in the order given; a bad cell names the row, line and column', async () => {
+    const f = put('cols.tsv', 'text\ttoxic\tinsult\nx\t1\t0\ny\ttrue\tyes\n');
+    const r = await readExamples(f, { ...ml, labelColumn: 'insult,toxic' });
+    expect(r.columns.labels).toEqual(['insult', 'toxic']);
+    expect(r.examples.map((e) => e.labels)).toEqual([['toxic'], ['insult', 'toxic']]);
+    const bad = put('bad.csv', 'text,toxic,insult\nx,1,0\ny,2,0\n');
+    const err = await failure(bad, { ...ml, labelColumn: 'toxic,insult' });
+    expect(err.message).toContain("row 2 (line 3) has '2' in label column 'toxic'. Fix: use 1 or 0");
+    // several columns without problem_type multi-label: refused with the fix
+    const single = await failure(bad, { labelColumn: 'toxic,insult' });
+    expect(single.message).toContain('set problem_type multi_label_classification');
+  });
+  test('JSONL: a list of labels, a separated string, or 0/1 fields', async () => {
+    const f = put('ml.jsonl', '{"text":"a","label":["x","y"]}\n{"text":"b","label":"y|z"}\n{"text":"c","label":[]}\n');
+    expect((await readExamples(f, ml)).examples.map((e) => e.labels)).toEqual([['x', 'y'], ['y', 'z'], []]);
+    const g = put('cols.jsonl', '{"text":"a","x":1,"y":false}\n{"text":"b","x":0,"y":"maybe"}\n');
+    const err = await failure(g, { ...ml, labelColumn: 'x,y' });
+    expect(err.message).toMatch(/line 2: 'y' must be 1 or 0/);
+  });
+  test('text only (predict): no label column needed', async () => {
+    const f = put('new.csv', 'review\nfine\n');
+    expect((await readExamples(f, { noLabels: true })).examples).toEqual([{ row: 1, text: 'fine', label: '' }]);
+  });
+});

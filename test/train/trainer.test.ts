@@ -1,4 +1,6 @@
 // Epoch arithmetic of the trainer (Lightning semantics) and val_check_interval placement.
+import { batchAmount } from '../../src/config/batch-amount.js';
+import { parseFlags } from '../../src/config/parse.js';
 import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import { EventStream, type JsonlWriter } from '../../src/train/events.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
@@ -7,24 +9,43 @@ import { BertModel, parseBertConfig } from '../../src/models/bert/index.js';
 import { tinyConfigJson } from '../models/tiny-model.js';
 import { batchesPerEpoch, stepsPerEpoch, Trainer, validationPoints } from '../../src/train/trainer.js';
 
-test('limit_train_batches: a fraction of the epoch (at least one batch) or a count', () => {
-  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: 1 })).toBe(7);
-  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: 0.5 })).toBe(3);
-  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: 0.01 })).toBe(1);
-  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: 4 })).toBe(4);
-  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: 50 })).toBe(7);
+test("limit_train_batches: Lightning's rule, a decimal is a fraction of the epoch (at least one batch), an integer a count", () => {
+  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('1.0') })).toBe(7);
+  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('0.5') })).toBe(3);
+  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('0.01') })).toBe(1);
+  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('4') })).toBe(4);
+  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('50') })).toBe(7);
+  // the tutorial's case: 1 is one batch, 1.0 the whole epoch
+  expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('1') })).toBe(1);
+});
+
+test('batch amounts: integers and decimals parse by their spelling; the flag rejects what Lightning rejects', () => {
+  expect(batchAmount('1')).toEqual({ kind: 'batches', count: 1 });
+  expect(batchAmount('1.0')).toEqual({ kind: 'fraction', fraction: 1 });
+  expect(batchAmount('.25')).toEqual({ kind: 'fraction', fraction: 0.25 });
+  expect(batchAmount('2.5e-1')).toEqual({ kind: 'fraction', fraction: 0.25 });
+  expect(() => parseFlags({ limit_train_batches: '1.5' }, 'cli')).toThrow(
+    /--limit_train_batches: '1.5' is not valid; expected an integer number of batches >= 1 .* or a fraction/,
+  );
+  expect(() => parseFlags({ val_check_interval: '0' }, 'cli')).toThrow(/--val_check_interval: '0' is not valid/);
+  expect(parseFlags({ limit_train_batches: '1', val_check_interval: '0.5' }, 'cli')).toMatchObject({
+    limit_train_batches: '1',
+    val_check_interval: '0.5',
+    limit_val_batches: '1.0',
+  });
 });
 
 test('accumulate_grad_batches: optimizer steps per epoch drop a trailing partial step', () => {
-  expect(stepsPerEpoch(100, { batchSize: 16, limitTrainBatches: 1, accumulate: 1 })).toBe(7);
-  expect(stepsPerEpoch(100, { batchSize: 16, limitTrainBatches: 1, accumulate: 2 })).toBe(3);
-  expect(stepsPerEpoch(100, { batchSize: 16, limitTrainBatches: 1, accumulate: 8 })).toBe(0);
+  expect(stepsPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('1.0'), accumulate: 1 })).toBe(7);
+  expect(stepsPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('1.0'), accumulate: 2 })).toBe(3);
+  expect(stepsPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('1.0'), accumulate: 8 })).toBe(0);
 });
 
 test('val_check_interval: fractions of an epoch or every N batches, always at the epoch end', () => {
-  expect([...validationPoints(10, 1)]).toEqual([10]);
-  expect([...validationPoints(10, 0.25)].sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10]);
-  expect([...validationPoints(10, 4)].sort((a, b) => a - b)).toEqual([4, 8, 10]);
+  expect([...validationPoints(10, batchAmount('1.0'))]).toEqual([10]);
+  expect([...validationPoints(10, batchAmount('0.25'))].sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10]);
+  expect([...validationPoints(10, batchAmount('4'))].sort((a, b) => a - b)).toEqual([4, 8, 10]);
+  expect([...validationPoints(10, batchAmount('1'))].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 });
 
 test('a step whose micro-batches differ in size (short last batch, A > 1) is trimmed to the smallest and padded to one length', async () => {
@@ -74,8 +95,8 @@ test('a step whose micro-batches differ in size (short last batch, A > 1) is tri
     seed: 1,
     learningRate: 1e-3,
     warmupSteps: 0,
-    limitTrainBatches: 1,
-    valCheckInterval: 1,
+    limitTrainBatches: batchAmount('1.0'),
+    valCheckInterval: batchAmount('1.0'),
   });
   const events = new EventStream({ write: () => {} } as unknown as JsonlWriter);
   const steps: number[] = [];

@@ -1,16 +1,24 @@
 // Which columns hold the text, the optional text pair and the label: the flags when given,
-// else the tutorial's review/sentiment, else text/label.
+// else the tutorial's review/sentiment, else text/label. Multi-label data has its labels in one
+// column (split by a separator) or in several 0/1 columns (label_column a,b,c).
 import { DataFileError } from './errors.js';
 
 export interface ColumnOptions {
   textColumn?: string;
   textPairColumn?: string;
   labelColumn?: string;
+  /** Multi-label rows: labels split by `separator`, or the 0/1 columns of a comma-separated labelColumn. */
+  multiLabel?: { separator: string };
+  /** Text only (scoring new data): no label column is chosen; rows get label ''. */
+  noLabels?: boolean;
 }
 export interface Columns {
   text: string;
   textPair?: string;
+  /** The label column (several 0/1 columns: their names joined by commas). */
   label: string;
+  /** Multi-label from several 0/1 columns: the columns, in the order given (= label order). */
+  labels?: string[];
   all: string[];
 }
 
@@ -38,9 +46,50 @@ export function chooseColumns(file: string, header: string[], opts: ColumnOption
     );
   };
   const text = pick('text_column', opts.textColumn, DEFAULTS.text);
-  const label = pick('label_column', opts.labelColumn, DEFAULTS.label);
+  if (opts.noLabels) {
+    const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
+    return { text, textPair, label: '', all: header };
+  }
+  if (opts.labelColumn?.includes(',')) {
+    const labels = opts.labelColumn.split(',').map((c) => c.trim());
+    if (!opts.multiLabel)
+      throw new DataFileError(
+        file,
+        `${file}: label_column '${opts.labelColumn}' names several columns, which is multi-label data. Fix: set problem_type multi_label_classification, or name one column.`,
+      );
+    for (const c of labels) pick('label_column', c, []);
+    if (new Set(labels).size !== labels.length)
+      throw new DataFileError(
+        file,
+        `${file}: label_column '${opts.labelColumn}' names a column twice. Fix: list each once.`,
+      );
+    const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
+    return { text, textPair, label: labels.join(','), labels, all: header };
+  }
+  // multi-label datasets usually call their column "labels" (Hugging Face's name)
+  const label = pick(
+    'label_column',
+    opts.labelColumn,
+    opts.multiLabel ? ['labels', ...DEFAULTS.label] : DEFAULTS.label,
+  );
   const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
   return { text, textPair, label, all: header };
+}
+
+/** The labels of one multi-label cell: split, trimmed, empty parts and repeats dropped. */
+export function splitLabels(cell: string, separator: string): string[] {
+  return [...new Set(cell.split(separator).map((l) => l.trim()))].filter((l) => l !== '');
+}
+
+/** A 0/1 label column's cell: 1/0, true/false, yes/no; undefined for anything else. */
+export function flagCell(raw: unknown): boolean | undefined {
+  if (raw === 1 || raw === true) return true;
+  if (raw === 0 || raw === false) return false;
+  if (typeof raw !== 'string') return undefined;
+  const t = raw.trim().toLowerCase();
+  if (['1', '1.0', 'true', 'yes'].includes(t)) return true;
+  if (['0', '0.0', 'false', 'no'].includes(t)) return false;
+  return undefined;
 }
 
 /** Integer-looking labels become numbers ("1" -> 1), so label maps can sort them numerically. */

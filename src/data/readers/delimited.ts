@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { parse, CsvError } from 'csv-parse';
 import type { Example } from '../types.js';
-import { chooseColumns, parseLabel, type ColumnOptions, type Columns } from './columns.js';
+import { chooseColumns, flagCell, parseLabel, splitLabels, type ColumnOptions, type Columns } from './columns.js';
 import { DataFileError, fileSystemError } from './errors.js';
 import { Utf8Guard } from './utf8-guard.js';
 
@@ -29,7 +29,7 @@ export async function* readDelimited(
   input.pipe(guard).pipe(parser);
 
   let cols: Columns | undefined;
-  let idx = { text: 0, pair: -1, label: 0 };
+  let idx = { text: 0, pair: -1, label: 0, labels: [] as number[] };
   let row = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -43,11 +43,36 @@ export async function* readDelimited(
           text: cols.all.indexOf(cols.text),
           pair: cols.textPair ? cols.all.indexOf(cols.textPair) : -1,
           label: cols.all.indexOf(cols.label),
+          labels: (cols.labels ?? []).map((c) => cols!.all.indexOf(c)),
         };
         onColumns(cols);
         continue;
       }
       row++;
+      if (opts.noLabels) {
+        const ex: Example = { row, text: record[idx.text]!, label: '' };
+        if (idx.pair >= 0) ex.textPair = record[idx.pair]!;
+        yield ex;
+        continue;
+      }
+      if (opts.multiLabel) {
+        const labels = cols.labels
+          ? cols.labels.filter((c, j) => {
+              const v = flagCell(record[idx.labels[j]!] ?? '');
+              if (v === undefined)
+                throw new DataFileError(
+                  file,
+                  `${file}: row ${row} (line ${info.lines}) has '${record[idx.labels[j]!]}' in label column '${c}'. Fix: use 1 or 0 (true/false).`,
+                  info.lines,
+                );
+              return v;
+            })
+          : splitLabels(record[idx.label]!, opts.multiLabel.separator);
+        const ex: Example = { row, text: record[idx.text]!, label: labels.join(opts.multiLabel.separator), labels };
+        if (idx.pair >= 0) ex.textPair = record[idx.pair]!;
+        yield ex;
+        continue;
+      }
       const label = record[idx.label]!;
       if (label.trim() === '') {
         throw new DataFileError(

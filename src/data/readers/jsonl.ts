@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Example } from '../types.js';
-import { chooseColumns, parseLabel, type ColumnOptions, type Columns } from './columns.js';
+import { chooseColumns, flagCell, parseLabel, splitLabels, type ColumnOptions, type Columns } from './columns.js';
 import { DataFileError, fileSystemError } from './errors.js';
 import { Utf8Guard } from './utf8-guard.js';
 
@@ -47,7 +47,11 @@ export async function* readJsonl(
           `'${name}' must be a string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. Fix: give every line a '${name}' string.`,
         );
       };
-      const ex: Example = { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail) };
+      const ex: Example = opts.noLabels
+        ? { row, text: field(cols.text), label: '' }
+        : opts.multiLabel
+          ? multiLabelExample(row, field(cols.text), o, cols, opts.multiLabel.separator, fail)
+          : { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail) };
       if (cols.textPair) ex.textPair = field(cols.textPair);
       yield ex;
     }
@@ -58,6 +62,35 @@ export async function* readJsonl(
     input.destroy();
   }
   if (!cols) throw new DataFileError(file, `${file} is empty: expected one JSON object per line. Fix: check the file.`);
+}
+
+/** Multi-label: an array of label strings, a separated string, or several 0/1 fields. */
+function multiLabelExample(
+  row: number,
+  text: string,
+  o: Record<string, unknown>,
+  cols: Columns,
+  separator: string,
+  fail: (m: string) => never,
+): Example {
+  let labels: string[];
+  if (cols.labels) {
+    labels = cols.labels.filter((c) => {
+      const v = flagCell(o[c]);
+      return v ?? fail(`'${c}' must be 1 or 0 (true/false), got ${JSON.stringify(o[c])}. Fix: correct the value.`);
+    });
+  } else {
+    const v = o[cols.label];
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isInteger(x))))
+      labels = splitLabels(v.join(separator), separator);
+    else if (typeof v === 'string') labels = splitLabels(v, separator);
+    else if (v === null) labels = [];
+    else
+      return fail(
+        `'${cols.label}' must be a list of labels or a string of labels separated by '${separator}', got ${v === undefined ? 'nothing' : JSON.stringify(v)}. Fix: correct the line.`,
+      );
+  }
+  return { row, text, label: labels.join(separator), labels };
 }
 
 function jsonLabel(v: unknown, name: string, fail: (m: string) => never): string | number {

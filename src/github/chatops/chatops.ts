@@ -2,7 +2,7 @@
 // start to end: parsed against the flag schema, echoed back only through escapeMarkdown, never
 // passed to a shell. The decision (accept / refuse / invalid / ignore) is returned to the caller,
 // which trains only on `accepted` and checks out `headSha`.
-import { flagsFor } from '../../config/schema.js';
+import { findFlag, flagsFor } from '../../config/schema.js';
 import { parseValue, type Flags } from '../../config/parse.js';
 import { parseKeyValues } from './args.js';
 import type { IssueCommentPayload, Octokit, RepoRef } from '../events.js';
@@ -38,7 +38,7 @@ export function parseTrainCommand(body: string): TrainCommand | undefined {
   const flags: Flags = {};
   const raw: Record<string, string> = {};
   for (const { key, value } of pairs) {
-    const spec = allowed.find((s) => s.name === key);
+    const spec = findFlag(allowed, key); // Lightning's spellings too (gradient_clip_val)
     if (!spec) {
       problems.push(`unknown key '${key}'`);
       continue;
@@ -49,8 +49,9 @@ export function parseTrainCommand(body: string): TrainCommand | undefined {
       continue;
     }
     try {
-      flags[key] = parseValue(spec, value);
-      raw[key] = value;
+      if (flags[spec.name] !== undefined) throw new Error(`'${key}' sets ${spec.name}, which is given already`);
+      flags[spec.name] = parseValue(key === spec.name ? spec : { ...spec, name: key }, value);
+      raw[spec.name] = value;
     } catch (e) {
       problems.push((e as Error).message.replace(/^--/, ''));
     }

@@ -7,25 +7,47 @@ export type MetricName = 'accuracy' | 'f1' | 'loss';
 export const METRICS: readonly MetricName[] = ['accuracy', 'f1', 'loss'];
 export const METRIC_LABEL: Record<MetricName, string> = { accuracy: 'accuracy', f1: 'F1 (macro)', loss: 'loss' };
 
+/** A metric's name for a run: multi-label accuracy is subset accuracy. */
+export function metricLabel(metric: MetricName, multiLabel?: boolean): string {
+  return multiLabel && metric === 'accuracy' ? 'subset accuracy' : METRIC_LABEL[metric];
+}
+
 export interface FinalMetrics {
   accuracy?: number;
   f1?: number;
   loss?: number;
   source: 'test' | 'validation' | 'train' | 'none';
+  /** Multi-label run: accuracy is subset accuracy; F1 micro is shown too. */
+  multiLabel?: boolean;
+  f1Micro?: number;
 }
 
-/** The run's final evaluation: the test split if there was one, else the best (or last) validation epoch. */
+/**
+ * The run's final evaluation: the test split if there was one, else the validation of the epoch
+ * checkpoints/final holds (finalEpoch: the best by monitor, or the last with test_on last).
+ */
 export function finalEval(m: MetricsFile): { metrics: EvalMetrics; source: 'test' | 'validation' } | undefined {
   if (m.test) return { metrics: m.test, source: 'test' };
   const withVal = m.epochs.filter((e) => e.validation);
-  const best = withVal.find((e) => e.epoch === m.bestEpoch) ?? withVal[withVal.length - 1];
+  const best =
+    withVal.find((e) => e.epoch === (m.finalEpoch ?? m.bestEpoch)) ??
+    withVal.find((e) => e.epoch === m.bestEpoch) ??
+    withVal[withVal.length - 1];
   return best?.validation ? { metrics: best.validation, source: 'validation' } : undefined;
 }
 
 /** The headline numbers of finalEval, else the last train loss. */
 export function finalMetrics(m: MetricsFile): FinalMetrics {
   const e = finalEval(m);
-  if (e) return { accuracy: e.metrics.accuracy, f1: e.metrics.f1, loss: e.metrics.loss, source: e.source };
+  const ml = e?.metrics.multiLabel;
+  if (e)
+    return {
+      accuracy: e.metrics.accuracy,
+      f1: e.metrics.f1,
+      loss: e.metrics.loss,
+      source: e.source,
+      ...(ml ? { multiLabel: true, f1Micro: ml.microF1 } : {}),
+    };
   const last = m.epochs[m.epochs.length - 1];
   return last ? { loss: last.trainLoss, source: 'train' } : { source: 'none' };
 }
@@ -68,12 +90,19 @@ export function deltaTable(
   baseline: { label: string; url?: string; metrics: FinalMetrics } | undefined,
 ): string[] {
   const head = baseline ? link(baseline.label, baseline.url) : 'baseline';
+  const micro = current.f1Micro !== undefined;
+  const b = baseline?.metrics;
   return [
     `| ${current.source} | this run | ${head} | Δ |`,
     '| --- | ---: | ---: | --- |',
     ...compareMetrics(current, baseline?.metrics).map(
       (d) =>
-        `| ${METRIC_LABEL[d.metric]} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`,
+        `| ${metricLabel(d.metric, current.multiLabel)} | ${formatMetric(d.metric, d.current)} | ${formatMetric(d.metric, d.baseline)} | ${formatDelta(d)} |`,
     ),
+    ...(micro
+      ? [
+          `| F1 (micro) | ${formatMetric('f1', current.f1Micro)} | ${formatMetric('f1', b?.f1Micro)} | ${formatDelta({ metric: 'f1', current: current.f1Micro, baseline: b?.f1Micro, delta: b?.f1Micro === undefined ? undefined : current.f1Micro! - b.f1Micro, improved: b?.f1Micro !== undefined && current.f1Micro! > b.f1Micro })} |`,
+        ]
+      : []),
   ];
 }

@@ -44,7 +44,7 @@ export function evaluateGates(
         gate: 'min_accuracy',
         metric: 'accuracy',
         shortfall: short,
-        message: `min_accuracy: accuracy ${pct(current.accuracy)} is below ${pct(opts.minAccuracy)} by ${pp(short)}`,
+        message: `min_accuracy: ${current.multiLabel ? 'subset accuracy' : 'accuracy'} ${pct(current.accuracy)} is below ${pct(opts.minAccuracy)} by ${pp(short)}`,
       });
     }
   }
@@ -59,7 +59,7 @@ export function evaluateGates(
           gate: 'fail_on_regression',
           metric,
           shortfall: drop,
-          message: `fail_on_regression: ${metric === 'f1' ? 'F1' : 'accuracy'} dropped by ${pp(drop)} (${pct(b)} → ${pct(c)}) against ${baseline.label}, more than the tolerance of ${pp(opts.failOnRegression)}`,
+          message: `fail_on_regression: ${metric === 'f1' ? 'F1' : current.multiLabel ? 'subset accuracy' : 'accuracy'} dropped by ${pp(drop)} (${pct(b)} → ${pct(c)}) against ${baseline.label}, more than the tolerance of ${pp(opts.failOnRegression)}`,
         });
       }
     }

@@ -91,6 +91,8 @@ export function renderStickyBody(input: StickyInput): string {
     `Trained commit \`${sha}\` · **${epochs} epoch${epochs === 1 ? '' : 's'}** · ${m.run.totalSteps} steps · model ${escapeMarkdown(m.run.model, 120)} · ${escapeMarkdown(m.run.device, 60)}${m.run.wallSeconds !== undefined ? ` · ${m.run.wallSeconds.toFixed(0)} s` : ''} · ${link('workflow run', input.runUrl)}`,
   ];
   if (m.run.cancelled) lines.push('', '⚠️ Training was cancelled; these are the metrics so far.');
+  const model = modelLine(m);
+  if (model) lines.push('', model);
   if (input.trigger) {
     const set = Object.entries(input.trigger.flags)
       .map(([k, v]) => `${escapeMarkdown(k)}=${escapeValue(v)}`)
@@ -122,6 +124,21 @@ export function renderStickyBody(input: StickyInput): string {
     if (body && body.length <= MAX_BODY_CHARS) return body + '\n';
   }
   return `${head.slice(0, MAX_BODY_CHARS)}\n`;
+}
+
+/** Which epoch the numbers are from, early stopping, multi-label: one line (fixed words and numbers only). */
+function modelLine(m: MetricsFile): string | undefined {
+  const parts: string[] = [];
+  if (m.task?.problemType === 'multi_label_classification')
+    parts.push(`multi-label (threshold ${Number(m.task.threshold ?? 0.5)}; accuracy is subset accuracy)`);
+  if (m.finalEpoch !== undefined && m.epochs.length > 1)
+    parts.push(
+      m.finalEpoch === m.bestEpoch && m.testOn === 'best'
+        ? `model of epoch ${m.finalEpoch}, the best by ${escapeMarkdown(String(m.monitor?.name ?? 'validation'), 20)}`
+        : `model of the last epoch, ${m.finalEpoch}`,
+    );
+  if (m.stopped?.reason === 'early_stopping') parts.push(`stopped early after epoch ${m.stopped.epoch}`);
+  return parts.length ? parts.join(' · ') : undefined;
 }
 
 /** GitHub rejects comments over 65,536 characters; leave room for the hidden marker. */

@@ -301,3 +301,13 @@ test('the fake rejects requests that violate the OpenAPI description', async () 
   expect(q.status).toBe(400);
   expect(fake.violations.splice(0)).toEqual([expect.stringContaining("unknown query parameter 'statuz'")]);
 });
+
+test("parseTrainCommand: Lightning's spellings set our flag (the overlay carries its name)", () => {
+  expect(parseTrainCommand('/train gradient_clip_val=0.5 limit_train_batches=1')).toEqual({
+    flags: { max_grad_norm: 0.5, limit_train_batches: '1' },
+    raw: { max_grad_norm: '0.5', limit_train_batches: '1' },
+  });
+  expect(parseTrainCommand('/train max_grad_norm=1 gradient_clip_val=0.5')).toEqual({
+    problems: ["'gradient_clip_val' sets max_grad_norm, which is given already"],
+  });
+});

@@ -1,0 +1,143 @@
+// Must show (issue 15), through the CLI on the demo's data and model: `textclf predict` reproduces
+// the test accuracy of metrics.json exactly from its output file, `textclf evaluate` prints the
+// same metrics and gates with min_accuracy; the output keeps the input's row order.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { main } from '../../src/cli/main.js';
+import { prepareDemo } from '../../src/demo/prepare.js';
+import { writeDemoDataset } from '../../src/demo/write.js';
+import type { MetricsFile } from '../../src/metrics/types.js';
+
+let root: string, model: string, data: string, out: string;
+let metrics: MetricsFile;
+const stdout: string[] = [];
+let write: typeof process.stdout.write;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'textclf-scoring-'));
+  model = (await prepareDemo(join(root, 'demo'), 42)).model_name_or_path;
+  data = join(root, 'data');
+  await writeDemoDataset(data, 7, { train: 2000, valid: 128, test: 160 });
+  out = join(root, 'run');
+  const code = await main([
+    'train',
+    ...['--datastore', data, '--model_name_or_path', model, '--output_dir', out],
+    ...['--max_epochs', '4', '--batch_size', '32', '--learning_rate', '1e-3', '--warmup_ratio', '0.1'],
+    ...['--max_length', '32', '--threads', '1', '--seed', '3'],
+  ]);
+  expect(code).toBe(0);
+  metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as MetricsFile;
+}, 300_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+beforeEach(() => {
+  stdout.length = 0;
+  write = process.stdout.write;
+  process.stdout.write = ((s: string) => stdout.push(String(s)) > 0) as typeof write;
+});
+afterEach(() => {
+  process.stdout.write = write;
+});
+
+const rows = (file: string) => parse(readFileSync(file), { columns: true }) as Record<string, string>[];
+
+test('textclf predict: the output file reproduces the run’s test accuracy exactly, in the input’s row order', async () => {
+  const pred = join(root, 'pred.csv');
+  const code = await main([
+    'predict',
+    ...['--model', join(out, 'checkpoints', 'final'), '--input', join(data, 'test.csv'), '--output', pred],
+    ...['--batch_size', '32', '--threads', '1'],
+  ]);
+  expect(code).toBe(0);
+  const truth = rows(join(data, 'test.csv'));
+  const got = rows(pred);
+  expect(got).toHaveLength(truth.length);
+  expect(Object.keys(got[0])).toEqual(['row', 'review', 'label', 'score', 'p_negative', 'p_positive']);
+  got.forEach((r, i) => {
+    expect(r.row).toBe(String(i + 1));
+    expect(r.review).toBe(truth[i].review);
+    expect(Number(r.score)).toBeCloseTo(Math.max(Number(r.p_negative), Number(r.p_positive)), 6);
+  });
+  const correct = got.filter((r, i) => r.label === truth[i].sentiment).length;
+  expect(correct / truth.length).toBe(metrics.test!.accuracy);
+  // not a trivial model: both labels are predicted and it is right far more often than chance
+  expect(new Set(got.map((r) => r.label))).toEqual(new Set(['negative', 'positive']));
+  expect(metrics.test!.accuracy).toBeGreaterThan(0.7);
+  expect(stdout.join('')).toContain(`predictions: ${pred}`);
+}, 120_000);
+
+test('textclf predict reads a datastore file and writes JSONL; unlabelled input is fine', async () => {
+  const unlabelled = join(root, 'new.tsv');
+  writeFileSync(unlabelled, 'text\nwhat a wonderful film.\nthe plot was dull.\n');
+  const pred = join(root, 'pred.jsonl');
+  expect(
+    await main(['predict', '--model', join(out, 'checkpoints', 'final'), '--input', unlabelled, '--output', pred]),
+  ).toBe(0);
+  const lines = readFileSync(pred, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(lines.map((l) => [l.row, l.text])).toEqual([
+    [1, 'what a wonderful film.'],
+    [2, 'the plot was dull.'],
+  ]);
+  for (const l of lines) {
+    expect(Object.keys(l.scores)).toEqual(['negative', 'positive']);
+    expect(l.scores.negative + l.scores.positive).toBeCloseTo(1, 5);
+    expect(l.score).toBe(l.scores[l.label]);
+  }
+  const viaStore = join(root, 'pred2.csv');
+  expect(
+    await main([
+      'predict',
+      ...['--model', join(out, 'checkpoints', 'final'), '--datastore', data, '--input', 'valid.csv'],
+      ...['--output', viaStore],
+    ]),
+  ).toBe(0);
+  expect(rows(viaStore)).toHaveLength(128);
+});
+
+test('textclf evaluate prints the run’s test metrics, writes them as JSON, and gates with min_accuracy', async () => {
+  const json = join(root, 'eval.json');
+  const args = ['evaluate', '--model', join(out, 'checkpoints', 'final'), '--input', join(data, 'test.csv')];
+  expect(await main([...args, '--batch_size', '32', '--output', json])).toBe(0);
+  const e = JSON.parse(readFileSync(json, 'utf8'));
+  expect(e.metrics.accuracy).toBe(metrics.test!.accuracy);
+  expect(e.metrics.confusion).toEqual(metrics.test!.confusion);
+  expect(e.metrics.loss).toBeCloseTo(metrics.test!.loss, 6);
+  expect(stdout.join('')).toContain(`accuracy ${(metrics.test!.accuracy * 100).toFixed(2)}%`);
+  expect(await main([...args, '--min_accuracy', String(metrics.test!.accuracy)])).toBe(0);
+  expect(await main([...args, '--min_accuracy', String(Math.min(1, metrics.test!.accuracy + 0.01))])).toBe(1);
+});
+
+test('scoring errors name the flag and the fix', async () => {
+  const errs: string[] = [];
+  const w = process.stderr.write;
+  process.stderr.write = ((s: string) => errs.push(String(s)) > 0) as typeof w;
+  try {
+    expect(await main(['predict', '--input', join(data, 'test.csv')])).toBe(1);
+    expect(await main(['predict', '--model', model, '--input', join(data, 'test.csv')])).toBe(1);
+    expect(
+      await main(['predict', '--model', join(out, 'checkpoints', 'final'), '--input', join(root, 'nope.csv')]),
+    ).toBe(1);
+    expect(
+      await main([
+        'evaluate',
+        '--model',
+        join(out, 'checkpoints', 'final'),
+        '--input',
+        join(data, 'test.csv'),
+        '--max_epochs',
+        '2',
+      ]),
+    ).toBe(1);
+  } finally {
+    process.stderr.write = w;
+  }
+  const text = errs.join('');
+  expect(text).toContain('--model is required');
+  expect(text).toMatch(/has no id2label; pass a fine-tuned classifier/);
+  expect(text).toMatch(/--input .*nope.csv is not a file/);
+  expect(text).toContain('--max_epochs is a flag of textclf train, not of textclf evaluate');
+});
