@@ -3,9 +3,10 @@
 import { readJsonFile } from '../util/json-file.js';
 import { bertFamily } from './bert/index.js';
 import { ModelError } from './errors.js';
+import { robertaFamily } from './roberta/index.js';
 import type { ModelConfig, ModelFamily } from './family.js';
 
-export const MODEL_FAMILIES: readonly ModelFamily[] = [bertFamily];
+export const MODEL_FAMILIES: readonly ModelFamily[] = [bertFamily, robertaFamily];
 
 /** Every model_type we can train. */
 export function supportedModelTypes(): string[] {

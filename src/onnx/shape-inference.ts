@@ -411,6 +411,7 @@ const INFER: Record<string, Infer> = {
   Relu: sameAs(0),
   Sigmoid: sameAs(0),
   Abs: sameAs(0),
+  CumSum: sameAs(0),
   Reciprocal: sameAs(0),
   Sign: sameAs(0),
   Softmax: axisChecked(-1),
