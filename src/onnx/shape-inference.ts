@@ -408,6 +408,8 @@ const INFER: Record<string, Infer> = {
   Sqrt: sameAs(0),
   Erf: sameAs(0),
   Tanh: sameAs(0),
+  Cos: sameAs(0),
+  Sin: sameAs(0),
   Relu: sameAs(0),
   Sigmoid: sameAs(0),
   Abs: sameAs(0),

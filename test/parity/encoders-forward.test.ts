@@ -14,6 +14,21 @@ import { int64 } from './fixtures.js';
 
 const CASES: { name: string; arch: string; init: string[]; pad: number; cls: number }[] = [
   { name: 'roberta', arch: 'roberta', init: [], pad: 1, cls: 0 },
+  { name: 'distilbert', arch: 'distilbert', init: [], pad: 0, cls: 1 },
+  {
+    name: 'modernbert (cls pooling, every 3rd layer global)',
+    arch: 'modernbert',
+    init: ['--layers', '3'],
+    pad: 0,
+    cls: 1,
+  },
+  {
+    name: 'modernbert (mean pooling, window 4, every 2nd layer global)',
+    arch: 'modernbert',
+    init: ['--layers', '3', '--pooling', 'mean', '--local-attention', '4', '--global-every', '2'],
+    pad: 0,
+    cls: 1,
+  },
 ];
 
 let dir: string;
