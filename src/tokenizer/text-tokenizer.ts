@@ -19,6 +19,9 @@ const tokenName = (v: unknown): string | undefined =>
       ? (v as { content: string }).content
       : undefined;
 
+/** Pad tokens of the BERT family (WordPiece), RoBERTa / XLM-R (<pad>) and others, in that order. */
+const PAD_TOKENS = ['[PAD]', '<pad>', '<|pad|>', '<|padding|>'];
+
 export class TextTokenizer {
   readonly padId: number;
   readonly padToken: string;
@@ -56,11 +59,16 @@ export class TextTokenizer {
       }
     }
     const padding = json.padding as { pad_token?: string } | null | undefined;
-    this.padToken = tokenName(config.pad_token) ?? padding?.pad_token ?? '[PAD]';
+    // Without tokenizer_config.json or a padding section: the pad token the model families use.
+    this.padToken =
+      tokenName(config.pad_token) ??
+      padding?.pad_token ??
+      PAD_TOKENS.find((t) => this.lib.token_to_id(t) !== undefined) ??
+      PAD_TOKENS[0];
     const padId = this.lib.token_to_id(this.padToken);
     if (padId === undefined) {
       throw new TokenizerError(
-        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`,
+        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has (none of ${PAD_TOKENS.join(' ')} is in it)`,
       );
     }
     this.padId = padId;
