@@ -1,6 +1,6 @@
-// tokenizer.json files of the kinds the encoder families ship, trained on the demo corpus with the
-// Hugging Face Rust tokenizers library (@anush008/tokenizers' trainers) and laid out as the real
-// checkpoints lay them out:
+// tokenizer.json files of the kinds the encoder families ship, made from the demo corpus and laid
+// out as the real checkpoints lay them out (BPE merges learned by the Hugging Face Rust library's
+// trainer, @anush008/tokenizers; Unigram pieces scored by their corpus counts):
 // - roberta: byte-level BPE, <s>=0 <pad>=1 </s>=2 <unk>=3 ... <mask> last, RobertaProcessing
 //   (<s> A </s></s> B </s>, all type ids 0), as roberta-base.
 // - modernbert: byte-level BPE under NFC, [UNK] [CLS] [SEP] [PAD] [MASK] after the merges'
@@ -156,30 +156,35 @@ function modernbertTokenizer(texts: string[]): Json {
   };
 }
 
+/**
+ * SentencePiece Unigram pieces as a unigram LM over the corpus: every word (with the "▁" that
+ * Metaspace puts before it), every punctuation mark and character, scored log(count / total), so
+ * Viterbi keeps whole words whole (the Rust trainer, on a corpus this small, splits them into pieces
+ * a tiny model learns from far more slowly).
+ */
+function unigramPieces(texts: string[]): [string, number][] {
+  const counts = new Map<string, number>();
+  const add = (p: string, n = 1) => counts.set(p, (counts.get(p) ?? 0) + n);
+  for (const t of texts)
+    for (const word of t.normalize('NFKC').split(/ +/).filter(Boolean)) {
+      const parts = word.match(/[\p{L}\p{N}']+|[^\p{L}\p{N}']/gu) ?? [];
+      parts.forEach((p, i) => add(i === 0 ? `▁${p}` : p));
+      for (const ch of word) add(ch);
+    }
+  add('▁', texts.length);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([p, n]) => [p, Math.log(n / total)]);
+}
+
 function xlmrTokenizer(texts: string[]): Json {
   const normalizer = {
     type: 'Sequence',
     normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }],
   };
   const preTokenizer = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
-  const skeleton = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [],
-    normalizer,
-    pre_tokenizer: preTokenizer,
-    post_processor: null,
-    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-    model: { type: 'Unigram', unk_id: null, vocab: [], byte_fallback: false },
-  };
-  const trained = train(skeleton, texts).model as { vocab: [string, number][] };
+  const pieces = unigramPieces(texts);
   const specials = ['<s>', '<pad>', '</s>', '<unk>'];
-  const vocab: [string, number][] = [
-    ...specials.map((s): [string, number] => [s, 0]),
-    ...trained.vocab.filter(([p]) => !specials.includes(p)),
-    ['<mask>', 0],
-  ];
+  const vocab: [string, number][] = [...specials.map((s): [string, number] => [s, 0]), ...pieces, ['<mask>', 0]];
   const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   const seq = (id: 'A' | 'B') => ({ Sequence: { id, type_id: 0 } });
   return {
