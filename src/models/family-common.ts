@@ -12,6 +12,8 @@ export interface FeedRules {
   model: string;
   /** Longest sequence the position table allows. */
   maxPositions: number;
+  /** Token ids must be below it (the embedding table's rows). */
+  vocabSize: number;
   /**
    * Token types the model has (ids must be below typeVocabSize, as HF's lookup demands); `feed`:
    * token_type_ids is a graph input (a one-row table is added without one). Absent: the model has
@@ -26,6 +28,14 @@ export function encoderFeeds(b: Batch, withLabels: boolean, rules: FeedRules): M
     throw new ModelError(
       'max_length',
       `a batch of ${b.seqLen} tokens is longer than this ${rules.model} model's ${rules.maxPositions} positions; set max_length <= ${rules.maxPositions}`,
+    );
+  }
+  const vocab = BigInt(rules.vocabSize);
+  const bad = b.inputIds.findIndex((t) => t >= vocab || t < 0n);
+  if (bad >= 0) {
+    throw new ModelError(
+      'input_ids',
+      `row ${b.rows[Math.floor(bad / b.seqLen)]}: token id ${b.inputIds[bad]} is outside this ${rules.model} model's vocabulary (vocab_size ${vocab}); the ids were made with another tokenizer: use the model's own`,
     );
   }
   const dims = [b.batchSize, b.seqLen];

@@ -81,7 +81,16 @@ export function writeTinyEncoder(
   dir: string,
   type: EncoderType,
   corpus: string[],
-  o: { head?: boolean; labels?: number; seed?: number; maxLength?: number } = {},
+  o: {
+    head?: boolean;
+    labels?: number;
+    seed?: number;
+    maxLength?: number;
+    /** Checkpoint key of a parameter (a base model's unprefixed keys, say). */
+    key?: (name: string) => string;
+    /** More tensors to store (an MLM head's, a buffer). */
+    extra?: Record<string, SafeTensor>;
+  } = {},
 ): Record<string, unknown> {
   mkdirSync(dir, { recursive: true });
   const tokJson = tokenizerFor(type, corpus);
@@ -93,8 +102,9 @@ export function writeTinyEncoder(
   const tensors = new Map<string, SafeTensor>();
   for (const p of model.params) {
     if (o.head === false && model.keys.head.some((h) => p.name.startsWith(h))) continue;
-    tensors.set(p.name, { dtype: 'float32', shape: p.shape, data: weights.get(p.name)! });
+    tensors.set(o.key ? o.key(p.name) : p.name, { dtype: 'float32', shape: p.shape, data: weights.get(p.name)! });
   }
+  for (const [k, t] of Object.entries(o.extra ?? {})) tensors.set(k, t);
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokJson));

@@ -89,7 +89,11 @@ export class DistilBertModel implements SequenceClassifier {
   }
 
   feeds(b: Batch, withLabels: boolean): MicroBatch {
-    return encoderFeeds(b, withLabels, { model: this.architecture, maxPositions: this.config.maxPositions });
+    return encoderFeeds(b, withLabels, {
+      model: this.architecture,
+      maxPositions: this.config.maxPositions,
+      vocabSize: this.config.vocabSize,
+    });
   }
 
   initParam(spec: ParamSpec, seed: number): Float32Array {

@@ -106,7 +106,11 @@ export class ModernBertModel implements SequenceClassifier {
   }
 
   feeds(b: Batch, withLabels: boolean): MicroBatch {
-    return encoderFeeds(b, withLabels, { model: this.architecture, maxPositions: this.config.maxPositions });
+    return encoderFeeds(b, withLabels, {
+      model: this.architecture,
+      maxPositions: this.config.maxPositions,
+      vocabSize: this.config.vocabSize,
+    });
   }
 
   /** ModernBERT's own init: truncated normal at +-cutoff*std; std by role (in, out, final). */

@@ -113,6 +113,7 @@ export class RobertaModel implements SequenceClassifier {
     return encoderFeeds(b, withLabels, {
       model: this.architecture,
       maxPositions: this.config.maxPositions,
+      vocabSize: this.config.vocabSize,
       tokenTypes: { typeVocabSize: this.config.typeVocabSize, feed: this.config.typeVocabSize > 1 },
     });
   }
