@@ -75,9 +75,13 @@ export class ConfigReader {
   }
 
   /** hidden_size divisible by the head count. */
-  heads(hiddenKey: string, headsKey: string): { hidden: number; heads: number } {
-    const hidden = this.int(hiddenKey);
-    const heads = this.int(headsKey);
+  heads(
+    hiddenKey: string,
+    headsKey: string,
+    dflt: { hidden: number; heads: number },
+  ): { hidden: number; heads: number } {
+    const hidden = this.int(hiddenKey, dflt.hidden);
+    const heads = this.int(headsKey, dflt.heads);
     if (hidden % heads !== 0) throw this.error(`${hiddenKey} ${hidden} is not a multiple of ${headsKey} ${heads}`);
     return { hidden, heads };
   }

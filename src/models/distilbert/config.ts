@@ -23,7 +23,7 @@ export function parseDistilBertConfig(json: unknown, file = 'config.json'): Dist
     throw r.error(
       'sinusoidal_pos_embds is true: fixed sinusoidal position tables are not supported (transformers 4.x freezes the table, 5.x trains it, so there is no one behaviour to match); use a checkpoint with learned positions (sinusoidal_pos_embds false), as distilbert-base-* have',
     );
-  const { hidden, heads } = r.heads('dim', 'n_heads');
+  const { hidden, heads } = r.heads('dim', 'n_heads', { hidden: 768, heads: 12 });
   const vocabSize = r.int('vocab_size', 30522);
   return {
     modelType: 'distilbert',

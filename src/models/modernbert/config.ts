@@ -41,7 +41,7 @@ export function parseModernBertConfig(json: unknown, file = 'config.json'): Mode
   const c = r.c;
   if (c.model_type !== 'modernbert')
     throw r.error(`model_type is ${JSON.stringify(c.model_type)}; this reader takes "modernbert"`);
-  const { hidden, heads } = r.heads('hidden_size', 'num_attention_heads');
+  const { hidden, heads } = r.heads('hidden_size', 'num_attention_heads', { hidden: 768, heads: 12 });
   if ((hidden / heads) % 2 !== 0)
     throw r.error(
       `the head size hidden_size / num_attention_heads = ${hidden / heads} must be even for rotary positions`,

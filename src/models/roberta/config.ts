@@ -31,8 +31,8 @@ export function parseRobertaConfig(json: unknown, file = 'config.json'): Roberta
     throw r.error(
       `position_embedding_type is ${JSON.stringify(pet)}; only "absolute" is supported (relative position embeddings are not)`,
     );
-  const { hidden, heads } = r.heads('hidden_size', 'num_attention_heads');
-  const vocabSize = r.int('vocab_size');
+  const { hidden, heads } = r.heads('hidden_size', 'num_attention_heads', { hidden: 768, heads: 12 });
+  const vocabSize = r.int('vocab_size', 50265);
   const padTokenId = r.tokenId('pad_token_id', 1, vocabSize);
   const positionRows = r.int('max_position_embeddings', 512);
   // Positions run pad+1 .. pad+T, so the longest sequence is the table size minus pad+1 (514 -> 512).
@@ -46,8 +46,8 @@ export function parseRobertaConfig(json: unknown, file = 'config.json'): Roberta
     modelType: type,
     hiddenSize: hidden,
     numHeads: heads,
-    numLayers: r.int('num_hidden_layers'),
-    intermediateSize: r.int('intermediate_size'),
+    numLayers: r.int('num_hidden_layers', 12),
+    intermediateSize: r.int('intermediate_size', 3072),
     hiddenAct: r.oneOf('hidden_act', 'gelu', ACTIVATIONS),
     vocabSize,
     positionRows,
