@@ -47,7 +47,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
 
   for (let k = nodes.length - 1; k >= 0; k--) {
     const node = nodes[k];
-    if (isStopGradient(node) || !node.outputs.some((o) => contributions.has(o))) continue;
+    if (!node.outputs.some((o) => contributions.has(o))) continue;
     const needs = (i: number) => {
       const v = node.inputs[i];
       return !!v && live.has(v) && isFloat(v.dtype);
