@@ -6,15 +6,17 @@
 // - modernbert: byte-level BPE under NFC, [UNK] [CLS] [SEP] [PAD] [MASK] after the merges'
 //   tokens, TemplateProcessing [CLS] A [SEP] (B [SEP]), as answerdotai/ModernBERT-base.
 // - xlm-roberta: SentencePiece Unigram with Metaspace, <s> <pad> </s> <unk> first, <mask> last,
-//   TemplateProcessing <s> A </s></s> B </s>, as xlm-roberta-base (whose normalizer also has a
-//   Precompiled charsmap; this one has NFKC: see the tokenizer notes in the report).
+//   TemplateProcessing <s> A </s></s> B </s>, and xlm-roberta-base's normalizer: SentencePiece's
+//   nmt_nfkc Precompiled charsmap (test/tokenizer/fixtures, from sentencepiece 0.1.97) + Replace.
 // DistilBERT's tokenizer is BERT's WordPiece: the demo's own tokenizer.json is that kind.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
 const rust = require('@anush008/tokenizers') as typeof import('@anush008/tokenizers');
 
 export type TokenizerKind = 'roberta' | 'modernbert' | 'xlm-roberta';
@@ -42,6 +44,11 @@ function train(skeleton: Json, texts: string[]): Json {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** SentencePiece's compiled nmt_nfkc rules, base64, as tokenizer.json stores precompiled_charsmap. */
+export function nmtNfkcCharsmap(): string {
+  return readFileSync(join(here, '..', 'tokenizer', 'fixtures', 'nmt_nfkc.charsmap.b64'), 'utf8').trim();
 }
 
 const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
@@ -177,9 +184,13 @@ function unigramPieces(texts: string[]): [string, number][] {
 }
 
 function xlmrTokenizer(texts: string[]): Json {
+  // xlm-roberta-base's normalizer: SentencePiece's nmt_nfkc charsmap, then runs of spaces to one.
   const normalizer = {
     type: 'Sequence',
-    normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }],
+    normalizers: [
+      { type: 'Precompiled', precompiled_charsmap: nmtNfkcCharsmap() },
+      { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+    ],
   };
   const preTokenizer = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
   const pieces = unigramPieces(texts);

@@ -20,6 +20,8 @@ const HARD = [
   'ﬁ ligature, ① circled, Ⅻ roman, ＦＵＬＬＷＩＤＴＨ',
   '',
   'x'.repeat(120),
+  'Family 👨‍👩‍👧 and 🏳️‍🌈 flags 🇫🇷, ZWJ\u200dhere, new letters ꟱ ꟲ 𐞁, Hangul 한국어 각',
+  'Combining: e\u0301 a\u0308\u0304 ﻿BOM \u0007bell ～ wave 〜',
 ];
 
 const corpus = generateDemoSplits(42).train.map((r) => r.review);
