@@ -4,6 +4,12 @@
 // post_processor template then adds [CLS]/[SEP] and the token type ids.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenizerError } from './errors.js';
+import {
+  normalizeAroundAddedTokens,
+  rawAddedTokens,
+  splitPrecompiled,
+  type PrecompiledCharsmap,
+} from './precompiled.js';
 import { longestFirstLengths } from './truncate.js';
 import { specialCount, templatesFor, type Piece, type Templates } from './template.js';
 
@@ -29,6 +35,8 @@ export class TextTokenizer {
   readonly vocabSize: number;
   private readonly lib: Tokenizer;
   private readonly templates: Templates;
+  /** SentencePiece's charsmap normalizer, applied here (the library only approximates it). */
+  private readonly precompiled?: { charsmap: PrecompiledCharsmap; added: RegExp | null };
 
   /**
    * @param json parsed tokenizer.json; @param config parsed tokenizer_config.json (or {});
@@ -39,8 +47,10 @@ export class TextTokenizer {
     readonly config: Record<string, unknown>,
     where: string,
   ) {
+    const split = splitPrecompiled(json, where);
+    if (split) this.precompiled = { charsmap: split.charsmap, added: rawAddedTokens(json) };
     try {
-      this.lib = new Tokenizer(json, config);
+      this.lib = new Tokenizer(split?.rest ?? json, config);
     } catch (e) {
       throw new TokenizerError(
         `${where}: cannot load tokenizer: ${(e as Error).message}; the file must be a Hugging Face tokenizer.json`,
@@ -76,7 +86,10 @@ export class TextTokenizer {
 
   /** Ids of one text without special tokens and without truncation. */
   rawIds(text: string): number[] {
-    return text.length === 0 ? [] : this.lib.encode(text, { add_special_tokens: false }).ids;
+    if (text.length === 0) return [];
+    const p = this.precompiled;
+    const input = p ? normalizeAroundAddedTokens(text, p.charsmap, p.added) : text;
+    return this.lib.encode(input, { add_special_tokens: false }).ids;
   }
 
   /** Number of special tokens the template adds for a single text or a pair. */
