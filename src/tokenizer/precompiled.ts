@@ -69,7 +69,32 @@ export class PrecompiledCharsmap {
     return out;
   }
 
+  /** Printable ASCII maps to itself (true of SentencePiece's rule sets; checked once). */
+  private asciiIdentity?: boolean;
+
+  /**
+   * Runs of printable ASCII are copied as they are (when the charsmap leaves them alone): the run's
+   * first and last characters go with the neighbouring text, so clusters are cut where they are in
+   * the whole text (printable ASCII next to printable ASCII is always a cluster boundary).
+   */
   normalize(text: string): string {
+    this.asciiIdentity ??= Array.from({ length: 0x5f }, (_, i) => String.fromCharCode(0x20 + i)).every((c) => {
+      const t = this.transform(c);
+      return t === null || t === c;
+    });
+    if (!this.asciiIdentity) return this.normalizeClusters(text);
+    let out = '';
+    let at = 0;
+    for (const m of text.matchAll(/[\x20-\x7e]{3,}/g)) {
+      const start = m.index + 1,
+        end = m.index + m[0].length - 1;
+      out += this.normalizeClusters(text.slice(at, start)) + text.slice(start, end);
+      at = end;
+    }
+    return out + this.normalizeClusters(text.slice(at));
+  }
+
+  private normalizeClusters(text: string): string {
     let out = '';
     for (const { segment } of this.segmenter.segment(text)) {
       if (utf8.encode(segment).length < 6) {

@@ -58,6 +58,10 @@ const CLUSTERS = [
   'ﬁ ﬂ ① Ⅻ ＦＵＬＬ ～ 〜 ㌔ ㈱ ½',
   'zero\u200bwidth\u200cnon\u200djoiner\ufeffbom',
   'क्षि देवनागरी ไทย',
+  // long ASCII runs (copied as they are) next to clusters: a combining mark, a Prepend mark, CR LF
+  'abcde\u0301fgh and more plain text\u200d',
+  'xyz\u0600abcdef \u0600\u0661 tail',
+  'first line\r\nsecond line\tend  ',
 ];
 
 test('every BMP code point, alone and inside a cluster, normalizes as the Rust library does', () => {
