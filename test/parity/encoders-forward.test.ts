@@ -1,7 +1,7 @@
 // Forward parity of the encoder families with torch_encoders.py: a model written by `init`, loaded
 // through the registry (config.json -> family -> weights), gives the reference's eval logits on
 // padded batches (a pad id inside one row too) within 1e-5; loading reports nothing missing.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildInferenceGraph } from '../../src/models/export.js';
@@ -12,8 +12,10 @@ import { encoderBatches } from './encoder-fixtures.js';
 import { jsonLines, requireEncoderReference, torchEncoders } from './encoder-reference.js';
 import { int64 } from './fixtures.js';
 
-const CASES: { name: string; arch: string; init: string[]; pad: number; cls: number }[] = [
+const CASES: { name: string; arch: string; init: string[]; pad: number; cls: number; modelType?: string }[] = [
   { name: 'roberta', arch: 'roberta', init: [], pad: 1, cls: 0 },
+  // the reference runs xlm-roberta with RoBERTa's code, as transformers does
+  { name: 'xlm-roberta', arch: 'roberta', init: [], pad: 1, cls: 0, modelType: 'xlm-roberta' },
   { name: 'distilbert', arch: 'distilbert', init: [], pad: 0, cls: 1 },
   {
     name: 'modernbert (cls pooling, every 3rd layer global)',
@@ -56,6 +58,13 @@ test.each(CASES)('$name: logits within 1e-5 of torch_encoders.py forward', async
     '32',
     ...c.init,
   ]);
+  if (c.modelType) {
+    const cfg = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    writeFileSync(
+      join(model, 'config.json'),
+      JSON.stringify({ ...cfg, model_type: c.modelType, architectures: ['XLMRobertaForSequenceClassification'] }),
+    );
+  }
   const batches = encoderBatches({
     count: 3,
     batch: 4,
@@ -71,6 +80,7 @@ test.each(CASES)('$name: logits within 1e-5 of torch_encoders.py forward', async
     torchEncoders(['forward', '--model', model, '--batches', join(model, 'batches.json')]),
   );
   const { family, config } = readModelConfig(join(model, 'config.json'));
+  expect(config.modelType).toBe(c.modelType ?? c.arch);
   const m = family.create(config, 3);
   const w = loadWeights(join(model, 'model.safetensors'), m, { seed: 1 });
   expect({ missing: w.missing, unexpected: w.unexpected, mismatched: w.mismatched }).toEqual({
