@@ -16,6 +16,7 @@ export class PaddingIdxEmbedding extends Embedding {
   lookupPadded(e: Emitter, ids: Value, isPad: Value): Value {
     const { g } = e;
     const rows = this.lookup(e, ids);
+    if (!e.train) return rows; // no gradients: the exported graph stays a plain Gather
     const detached = g.op('Identity', [rows], {}, { name: g.uniqueName(STOP_GRADIENT) });
     return g.op('Where', [g.op('Unsqueeze', [isPad, g.ints([-1])]), detached, rows]);
   }
