@@ -18,6 +18,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
   // Values that depend on some parameter (forward sweep).
   const live = new Set<Value>(wrt);
   for (const n of nodes) {
+    if (isStopGradient(n)) continue;
     if (n.inputs.some((v) => v && live.has(v)))
       n.outputs.forEach((o) => {
         if (isFloat(o.dtype)) live.add(o);
@@ -92,6 +93,23 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
     return d;
   });
+}
+
+/**
+ * torch's `.detach()`: an Identity node named `StopGradient` (or `StopGradient_<n>`, as
+ * g.uniqueName makes it) passes its value on but no gradient back. The model families use it for
+ * nn.Embedding's padding_idx (the pad row gets no gradient, its value is still read). The marker is
+ * the node name because ONNX has no such op and ORT rejects attributes Identity does not define.
+ */
+export const STOP_GRADIENT = 'StopGradient';
+
+export function isStopGradient(n: Node): boolean {
+  return n.opType === 'Identity' && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
+}
+
+/** `x`'s value with no gradient path back through it. */
+export function stopGradient(g: Graph, x: Value): Value {
+  return g.op('Identity', [x], {}, { name: g.uniqueName(STOP_GRADIENT) });
 }
 
 function onesLike(g: Graph, v: Value): Value {

@@ -3,9 +3,12 @@
 import { readJsonFile } from '../util/json-file.js';
 import { bertFamily } from './bert/index.js';
 import { ModelError } from './errors.js';
+import { distilbertFamily } from './distilbert/index.js';
+import { modernbertFamily } from './modernbert/index.js';
+import { robertaFamily } from './roberta/index.js';
 import type { ModelConfig, ModelFamily } from './family.js';
 
-export const MODEL_FAMILIES: readonly ModelFamily[] = [bertFamily];
+export const MODEL_FAMILIES: readonly ModelFamily[] = [bertFamily, robertaFamily, distilbertFamily, modernbertFamily];
 
 /** Every model_type we can train. */
 export function supportedModelTypes(): string[] {

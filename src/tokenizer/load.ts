@@ -42,12 +42,22 @@ export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
   );
 }
 
+/** The transformers tokenizer class a tokenizer.json of this kind belongs to (when no config names one). */
+export function tokenizerClassOf(json: Record<string, unknown>): string {
+  const model = (json.model as { type?: string } | undefined)?.type;
+  const post = (json.post_processor as { type?: string } | null | undefined)?.type;
+  if (model === 'WordPiece') return 'BertTokenizer';
+  if (post === 'RobertaProcessing') return 'RobertaTokenizer';
+  if (model === 'Unigram') return 'XLMRobertaTokenizer';
+  return 'PreTrainedTokenizerFast';
+}
+
 /** Writes tokenizer.json (and tokenizer_config.json when known) into a checkpoint dir, atomically. */
 export async function saveTokenizer(tok: TextTokenizer, dir: string): Promise<void> {
   writeJsonAtomic(path.join(dir, 'tokenizer.json'), tok.json);
   // transformers.js needs tokenizer_class and pad_token to batch (DESIGN.md).
   writeJsonAtomic(path.join(dir, 'tokenizer_config.json'), {
-    tokenizer_class: 'BertTokenizer',
+    tokenizer_class: tokenizerClassOf(tok.json),
     ...tok.config,
     pad_token: tok.padToken,
   });

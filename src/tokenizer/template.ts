@@ -35,7 +35,12 @@ function fromTemplate(pp: Json, where: string): Templates {
   return { single: convert(pp.single), pair: convert(pp.pair) };
 }
 
-/** Templates for the post_processor types BERT-family tokenizer.json files use. */
+/**
+ * Templates for the post_processor types encoder tokenizer.json files use: TemplateProcessing (BERT,
+ * DistilBERT, XLM-R, ModernBERT), BertProcessing, RobertaProcessing (RoBERTa: <s> A </s></s> B </s>,
+ * all type ids 0, as the Rust library assigns them), and a Sequence of those with ByteLevel (which
+ * only adjusts offsets).
+ */
 export function templatesFor(postProcessor: unknown, where: string): Templates {
   const none: Templates = {
     single: [{ kind: 'seq', which: 0, typeId: 0 }],
@@ -49,6 +54,14 @@ export function templatesFor(postProcessor: unknown, where: string): Templates {
   switch (pp.type) {
     case 'TemplateProcessing':
       return fromTemplate(pp, where);
+    case 'Sequence': {
+      const parts = ((pp.processors ?? []) as Json[]).filter((p) => p && p.type !== 'ByteLevel');
+      if (parts.length > 1)
+        throw new TokenizerError(
+          `${where}: post_processor Sequence has ${parts.length} processors that add tokens; expected one (TemplateProcessing, BertProcessing or RobertaProcessing)`,
+        );
+      return templatesFor(parts[0] ?? null, where);
+    }
     case 'BertProcessing':
     case 'RobertaProcessing': {
       const [, cls] = pp.cls as [string, number];
@@ -68,7 +81,7 @@ export function templatesFor(postProcessor: unknown, where: string): Templates {
     }
     default:
       throw new TokenizerError(
-        `${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`,
+        `${where}: post_processor type ${String(pp.type)} is not supported; use a tokenizer.json whose post_processor is TemplateProcessing, BertProcessing or RobertaProcessing`,
       );
   }
 }

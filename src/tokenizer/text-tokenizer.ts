@@ -4,6 +4,12 @@
 // post_processor template then adds [CLS]/[SEP] and the token type ids.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenizerError } from './errors.js';
+import {
+  normalizeAroundAddedTokens,
+  rawAddedTokens,
+  splitPrecompiled,
+  type PrecompiledCharsmap,
+} from './precompiled.js';
 import { longestFirstLengths } from './truncate.js';
 import { specialCount, templatesFor, type Piece, type Templates } from './template.js';
 
@@ -19,6 +25,9 @@ const tokenName = (v: unknown): string | undefined =>
       ? (v as { content: string }).content
       : undefined;
 
+/** Pad tokens of the BERT family (WordPiece), RoBERTa / XLM-R (<pad>) and others, in that order. */
+const PAD_TOKENS = ['[PAD]', '<pad>', '<|pad|>', '<|padding|>'];
+
 export class TextTokenizer {
   readonly padId: number;
   readonly padToken: string;
@@ -26,6 +35,8 @@ export class TextTokenizer {
   readonly vocabSize: number;
   private readonly lib: Tokenizer;
   private readonly templates: Templates;
+  /** SentencePiece's charsmap normalizer, applied here (the library only approximates it). */
+  private readonly precompiled?: { charsmap: PrecompiledCharsmap; added: RegExp | null };
 
   /**
    * @param json parsed tokenizer.json; @param config parsed tokenizer_config.json (or {});
@@ -36,8 +47,10 @@ export class TextTokenizer {
     readonly config: Record<string, unknown>,
     where: string,
   ) {
+    const split = splitPrecompiled(json, where);
+    if (split) this.precompiled = { charsmap: split.charsmap, added: rawAddedTokens(json) };
     try {
-      this.lib = new Tokenizer(json, config);
+      this.lib = new Tokenizer(split?.rest ?? json, config);
     } catch (e) {
       throw new TokenizerError(
         `${where}: cannot load tokenizer: ${(e as Error).message}; the file must be a Hugging Face tokenizer.json`,
@@ -56,11 +69,16 @@ export class TextTokenizer {
       }
     }
     const padding = json.padding as { pad_token?: string } | null | undefined;
-    this.padToken = tokenName(config.pad_token) ?? padding?.pad_token ?? '[PAD]';
+    // Without tokenizer_config.json or a padding section: the pad token the model families use.
+    this.padToken =
+      tokenName(config.pad_token) ??
+      padding?.pad_token ??
+      PAD_TOKENS.find((t) => this.lib.token_to_id(t) !== undefined) ??
+      PAD_TOKENS[0];
     const padId = this.lib.token_to_id(this.padToken);
     if (padId === undefined) {
       throw new TokenizerError(
-        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`,
+        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has (none of ${PAD_TOKENS.join(' ')} is in it)`,
       );
     }
     this.padId = padId;
@@ -68,7 +86,10 @@ export class TextTokenizer {
 
   /** Ids of one text without special tokens and without truncation. */
   rawIds(text: string): number[] {
-    return text.length === 0 ? [] : this.lib.encode(text, { add_special_tokens: false }).ids;
+    if (text.length === 0) return [];
+    const p = this.precompiled;
+    const input = p ? normalizeAroundAddedTokens(text, p.charsmap, p.added) : text;
+    return this.lib.encode(input, { add_special_tokens: false }).ids;
   }
 
   /** Number of special tokens the template adds for a single text or a pair. */
