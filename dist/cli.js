@@ -443,9 +443,9 @@ var require_inquire = __commonJS({
 var require_utf8 = __commonJS({
   "node_modules/@protobufjs/utf8/index.js"(exports) {
     "use strict";
-    var utf8 = exports;
+    var utf82 = exports;
     var replacementCharCode = 65533;
-    utf8.length = function utf8_length(string) {
+    utf82.length = function utf8_length(string) {
       var len3 = 0, c = 0;
       for (var i = 0; i < string.length; ++i) {
         c = string.charCodeAt(i);
@@ -461,7 +461,7 @@ var require_utf8 = __commonJS({
       }
       return len3;
     };
-    utf8.read = function utf8_read(buffer, start, end) {
+    utf82.read = function utf8_read(buffer, start, end) {
       if (end - start < 1)
         return "";
       var parts = null, chunk2 = [], i = 0, t, t2, c2, c3;
@@ -497,7 +497,7 @@ var require_utf8 = __commonJS({
       }
       return String.fromCharCode.apply(String, chunk2.slice(0, i));
     };
-    utf8.write = function utf8_write(string, buffer, offset) {
+    utf82.write = function utf8_write(string, buffer, offset) {
       var start = offset, c1, c2;
       for (var i = 0; i < string.length; ++i) {
         c1 = string.charCodeAt(i);
@@ -613,12 +613,12 @@ var require_longbits = __commonJS({
       return util.Long ? new util.Long(this.lo | 0, this.hi | 0, Boolean(unsigned)) : { low: this.lo | 0, high: this.hi | 0, unsigned: Boolean(unsigned) };
     };
     var charCodeAt = String.prototype.charCodeAt;
-    LongBits.fromHash = function fromHash(hash2) {
-      if (hash2 === zeroHash)
+    LongBits.fromHash = function fromHash(hash3) {
+      if (hash3 === zeroHash)
         return zero;
       return new LongBits(
-        (charCodeAt.call(hash2, 0) | charCodeAt.call(hash2, 1) << 8 | charCodeAt.call(hash2, 2) << 16 | charCodeAt.call(hash2, 3) << 24) >>> 0,
-        (charCodeAt.call(hash2, 4) | charCodeAt.call(hash2, 5) << 8 | charCodeAt.call(hash2, 6) << 16 | charCodeAt.call(hash2, 7) << 24) >>> 0
+        (charCodeAt.call(hash3, 0) | charCodeAt.call(hash3, 1) << 8 | charCodeAt.call(hash3, 2) << 16 | charCodeAt.call(hash3, 3) << 24) >>> 0,
+        (charCodeAt.call(hash3, 4) | charCodeAt.call(hash3, 5) << 8 | charCodeAt.call(hash3, 6) << 16 | charCodeAt.call(hash3, 7) << 24) >>> 0
       );
     };
     LongBits.prototype.toHash = function toHash() {
@@ -724,8 +724,8 @@ var require_minimal = __commonJS({
     util.longToHash = function longToHash(value) {
       return value ? util.LongBits.from(value).toHash() : util.LongBits.zeroHash;
     };
-    util.longFromHash = function longFromHash(hash2, unsigned) {
-      var bits = util.LongBits.fromHash(hash2);
+    util.longFromHash = function longFromHash(hash3, unsigned) {
+      var bits = util.LongBits.fromHash(hash3);
       if (util.Long)
         return util.Long.fromBits(bits.lo, bits.hi, unsigned);
       return bits.toNumber(Boolean(unsigned));
@@ -815,7 +815,7 @@ var require_writer = __commonJS({
     var BufferWriter;
     var LongBits = util.LongBits;
     var base64 = util.base64;
-    var utf8 = util.utf8;
+    var utf82 = util.utf8;
     function Op(fn2, len3, val) {
       this.fn = fn2;
       this.len = len3;
@@ -949,8 +949,8 @@ var require_writer = __commonJS({
       return this.uint32(len3)._push(writeBytes, len3, value);
     };
     Writer.prototype.string = function write_string(value) {
-      var len3 = utf8.length(value);
-      return len3 ? this.uint32(len3)._push(utf8.write, len3, value) : this._push(writeByte, 1, 0);
+      var len3 = utf82.length(value);
+      return len3 ? this.uint32(len3)._push(utf82.write, len3, value) : this._push(writeByte, 1, 0);
     };
     Writer.prototype.fork = function fork() {
       this.states = new State(this);
@@ -1055,7 +1055,7 @@ var require_reader = __commonJS({
     var util = require_minimal();
     var BufferReader;
     var LongBits = util.LongBits;
-    var utf8 = util.utf8;
+    var utf82 = util.utf8;
     function indexOutOfRange(reader, writeLength) {
       return RangeError("index out of range: " + reader.pos + " + " + (writeLength || 1) + " > " + reader.len);
     }
@@ -1198,7 +1198,7 @@ var require_reader = __commonJS({
     };
     Reader.prototype.string = function read_string() {
       var bytes2 = this.bytes();
-      return utf8.read(bytes2, 0, bytes2.length);
+      return utf82.read(bytes2, 0, bytes2.length);
     };
     Reader.prototype.skip = function skip(length) {
       if (typeof length === "number") {
@@ -9892,7 +9892,7 @@ var require_util2 = __commonJS({
     try {
       crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
+      supportedHashes = crypto2.getHashes().filter((hash3) => possibleRelevantHashes.includes(hash3));
     } catch {
     }
     function responseURL(response) {
@@ -32298,9 +32298,12 @@ var INFER = {
   Sqrt: sameAs(0),
   Erf: sameAs(0),
   Tanh: sameAs(0),
+  Cos: sameAs(0),
+  Sin: sameAs(0),
   Relu: sameAs(0),
   Sigmoid: sameAs(0),
   Abs: sameAs(0),
+  CumSum: sameAs(0),
   Reciprocal: sameAs(0),
   Sign: sameAs(0),
   Softmax: axisChecked(-1),
@@ -35929,6 +35932,128 @@ var Tokenizer = class {
 };
 var Tokenizer_default = Tokenizer;
 
+// src/tokenizer/precompiled.ts
+var utf8 = new TextEncoder();
+var utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+var PrecompiledCharsmap = class _PrecompiledCharsmap {
+  units;
+  normalized;
+  segmenter = new Intl.Segmenter(void 0, { granularity: "grapheme" });
+  /** Replacement of a chunk, by chunk (a chunk is a grapheme or a character). */
+  cache = /* @__PURE__ */ new Map();
+  /** @param charsmap the raw bytes (tokenizer.json has them base64-encoded); @param where names the file. */
+  constructor(charsmap, where) {
+    const bad = (why) => new TokenizerError(
+      `${where}: precompiled_charsmap is not a SentencePiece charsmap (${why}); replace the file with the model's original tokenizer.json`
+    );
+    if (charsmap.length < 4) throw bad("shorter than its header");
+    const view = new DataView(charsmap.buffer, charsmap.byteOffset, charsmap.byteLength);
+    const trieBytes = view.getUint32(0, true);
+    if (trieBytes % 4 !== 0 || 4 + trieBytes > charsmap.length) throw bad(`trie size ${trieBytes}`);
+    this.units = new Uint32Array(trieBytes / 4);
+    for (let i = 0; i < this.units.length; i++) this.units[i] = view.getUint32(4 + 4 * i, true);
+    this.normalized = charsmap.subarray(4 + trieBytes);
+  }
+  static fromBase64(b64, where) {
+    return new _PrecompiledCharsmap(Uint8Array.from(Buffer.from(b64, "base64")), where);
+  }
+  /** Offsets into the replacement table of every trie key that is a prefix of `key`, shortest first. */
+  commonPrefixSearch(key) {
+    const u = this.units;
+    const offset = (unit) => unit >>> 10 << ((unit & 1 << 9) >>> 6);
+    const results = [];
+    let pos = offset(u[0]);
+    for (const c of key) {
+      if (c === 0) break;
+      pos ^= c;
+      const unit = u[pos];
+      if (unit === void 0 || (unit & (1 << 31 | 255)) >>> 0 !== c) return results;
+      pos ^= offset(unit);
+      if (unit >>> 8 & 1) results.push(u[pos] & 2147483647);
+    }
+    return results;
+  }
+  /** The replacement of `chunk`: its first trie match's string (up to a NUL), or null when none. */
+  transform(chunk2) {
+    const hit = this.cache.get(chunk2);
+    if (hit !== void 0) return hit;
+    const found = this.commonPrefixSearch(utf8.encode(chunk2));
+    let out = null;
+    if (found.length > 0) {
+      const start = found[0];
+      let end = start;
+      while (end < this.normalized.length && this.normalized[end] !== 0) end++;
+      out = utf8Decoder.decode(this.normalized.subarray(start, end));
+    }
+    this.cache.set(chunk2, out);
+    return out;
+  }
+  /** Printable ASCII maps to itself (true of SentencePiece's rule sets; checked once). */
+  asciiIdentity;
+  /**
+   * Runs of printable ASCII are copied as they are (when the charsmap leaves them alone): the run's
+   * first and last characters go with the neighbouring text, so clusters are cut where they are in
+   * the whole text (printable ASCII next to printable ASCII is always a cluster boundary).
+   */
+  normalize(text) {
+    this.asciiIdentity ??= Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).every((c) => {
+      const t = this.transform(c);
+      return t === null || t === c;
+    });
+    if (!this.asciiIdentity) return this.normalizeClusters(text);
+    let out = "";
+    let at2 = 0;
+    for (const m of text.matchAll(/[\x20-\x7e]{3,}/g)) {
+      const start = m.index + 1, end = m.index + m[0].length - 1;
+      out += this.normalizeClusters(text.slice(at2, start)) + text.slice(start, end);
+      at2 = end;
+    }
+    return out + this.normalizeClusters(text.slice(at2));
+  }
+  normalizeClusters(text) {
+    let out = "";
+    for (const { segment } of this.segmenter.segment(text)) {
+      if (utf8.encode(segment).length < 6) {
+        const whole = this.transform(segment);
+        if (whole !== null) {
+          out += whole;
+          continue;
+        }
+      }
+      for (const ch of segment) out += this.transform(ch) ?? ch;
+    }
+    return out;
+  }
+};
+function splitPrecompiled(json, where) {
+  const n = json.normalizer;
+  if (!n) return void 0;
+  const list = n.type === "Sequence" ? n.normalizers ?? [] : [n];
+  const first = list[0];
+  if (!first || first.type !== "Precompiled" || typeof first.precompiled_charsmap !== "string") return void 0;
+  const others = list.slice(1);
+  const normalizer = others.length === 0 ? null : n.type === "Sequence" ? { ...n, normalizers: others } : null;
+  return {
+    charsmap: PrecompiledCharsmap.fromBase64(first.precompiled_charsmap, where),
+    rest: { ...json, normalizer }
+  };
+}
+function normalizeAroundAddedTokens(text, charsmap, added) {
+  if (!added) return charsmap.normalize(text);
+  let out = "";
+  let at2 = 0;
+  for (const m of text.matchAll(added)) {
+    out += charsmap.normalize(text.slice(at2, m.index)) + m[0];
+    at2 = m.index + m[0].length;
+  }
+  return out + charsmap.normalize(text.slice(at2));
+}
+function rawAddedTokens(json) {
+  const tokens = (json.added_tokens ?? []).filter((t) => t.normalized === false && typeof t.content === "string" && t.content.length > 0).map((t) => t.content).sort((a, b) => b.length - a.length);
+  if (tokens.length === 0) return null;
+  return new RegExp(tokens.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+}
+
 // src/tokenizer/truncate.ts
 function longestFirstLengths(a, b, max2) {
   if (a + b <= max2) return [a, b];
@@ -35977,6 +36102,14 @@ function templatesFor(postProcessor, where) {
   switch (pp.type) {
     case "TemplateProcessing":
       return fromTemplate(pp, where);
+    case "Sequence": {
+      const parts = (pp.processors ?? []).filter((p) => p && p.type !== "ByteLevel");
+      if (parts.length > 1)
+        throw new TokenizerError(
+          `${where}: post_processor Sequence has ${parts.length} processors that add tokens; expected one (TemplateProcessing, BertProcessing or RobertaProcessing)`
+        );
+      return templatesFor(parts[0] ?? null, where);
+    }
     case "BertProcessing":
     case "RobertaProcessing": {
       const [, cls] = pp.cls;
@@ -35996,13 +36129,14 @@ function templatesFor(postProcessor, where) {
     }
     default:
       throw new TokenizerError(
-        `${where}: post_processor type ${String(pp.type)} is not supported; use a BERT tokenizer.json (TemplateProcessing or BertProcessing)`
+        `${where}: post_processor type ${String(pp.type)} is not supported; use a tokenizer.json whose post_processor is TemplateProcessing, BertProcessing or RobertaProcessing`
       );
   }
 }
 
 // src/tokenizer/text-tokenizer.ts
 var tokenName2 = (v) => typeof v === "string" ? v : v && typeof v === "object" && typeof v.content === "string" ? v.content : void 0;
+var PAD_TOKENS = ["[PAD]", "<pad>", "<|pad|>", "<|padding|>"];
 var TextTokenizer = class {
   /**
    * @param json parsed tokenizer.json; @param config parsed tokenizer_config.json (or {});
@@ -36011,8 +36145,10 @@ var TextTokenizer = class {
   constructor(json, config, where) {
     this.json = json;
     this.config = config;
+    const split = splitPrecompiled(json, where);
+    if (split) this.precompiled = { charsmap: split.charsmap, added: rawAddedTokens(json) };
     try {
-      this.lib = new Tokenizer_default(json, config);
+      this.lib = new Tokenizer_default(split?.rest ?? json, config);
     } catch (e) {
       throw new TokenizerError(
         `${where}: cannot load tokenizer: ${e.message}; the file must be a Hugging Face tokenizer.json`
@@ -36031,11 +36167,11 @@ var TextTokenizer = class {
       }
     }
     const padding = json.padding;
-    this.padToken = tokenName2(config.pad_token) ?? padding?.pad_token ?? "[PAD]";
+    this.padToken = tokenName2(config.pad_token) ?? padding?.pad_token ?? PAD_TOKENS.find((t) => this.lib.token_to_id(t) !== void 0) ?? PAD_TOKENS[0];
     const padId = this.lib.token_to_id(this.padToken);
     if (padId === void 0) {
       throw new TokenizerError(
-        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has`
+        `${where}: pad token ${this.padToken} is not in the vocabulary; set pad_token in tokenizer_config.json to a token the vocabulary has (none of ${PAD_TOKENS.join(" ")} is in it)`
       );
     }
     this.padId = padId;
@@ -36048,9 +36184,14 @@ var TextTokenizer = class {
   vocabSize;
   lib;
   templates;
+  /** SentencePiece's charsmap normalizer, applied here (the library only approximates it). */
+  precompiled;
   /** Ids of one text without special tokens and without truncation. */
   rawIds(text) {
-    return text.length === 0 ? [] : this.lib.encode(text, { add_special_tokens: false }).ids;
+    if (text.length === 0) return [];
+    const p = this.precompiled;
+    const input = p ? normalizeAroundAddedTokens(text, p.charsmap, p.added) : text;
+    return this.lib.encode(input, { add_special_tokens: false }).ids;
   }
   /** Number of special tokens the template adds for a single text or a pair. */
   specialTokens(pair) {
@@ -36130,10 +36271,18 @@ async function loadTokenizer(modelDir) {
     `${modelDir} has no tokenizer: expected tokenizer.json or vocab.txt, found ${listing}; copy the model's tokenizer files into it`
   );
 }
+function tokenizerClassOf(json) {
+  const model = json.model?.type;
+  const post = json.post_processor?.type;
+  if (model === "WordPiece") return "BertTokenizer";
+  if (post === "RobertaProcessing") return "RobertaTokenizer";
+  if (model === "Unigram") return "XLMRobertaTokenizer";
+  return "PreTrainedTokenizerFast";
+}
 async function saveTokenizer(tok, dir) {
   writeJsonAtomic(path.join(dir, "tokenizer.json"), tok.json);
   writeJsonAtomic(path.join(dir, "tokenizer_config.json"), {
-    tokenizer_class: "BertTokenizer",
+    tokenizer_class: tokenizerClassOf(tok.json),
     ...tok.config,
     pad_token: tok.padToken
   });
@@ -38956,6 +39105,7 @@ function gradients(loss, wrt, opts = {}) {
   const nodes = nodesOf(g);
   const live = new Set(wrt);
   for (const n of nodes) {
+    if (isStopGradient(n)) continue;
     if (n.inputs.some((v) => v && live.has(v)))
       n.outputs.forEach((o) => {
         if (isFloat(o.dtype)) live.add(o);
@@ -39025,6 +39175,10 @@ function gradients(loss, wrt, opts = {}) {
     if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
     return d;
   });
+}
+var STOP_GRADIENT = "StopGradient";
+function isStopGradient(n) {
+  return n.opType === "Identity" && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
 }
 function onesLike(g, v) {
   return g.op("ConstantOfShape", [shapeOf(g, v)], {
@@ -47087,10 +47241,10 @@ var CrossOriginStorage = class {
       if (cached) {
         return cached.text();
       }
-      const hash2 = await this._getLfsFileHash(url2);
-      if (hash2) {
-        await hashCache.put(url2, new Response(hash2));
-        return hash2;
+      const hash3 = await this._getLfsFileHash(url2);
+      if (hash3) {
+        await hashCache.put(url2, new Response(hash3));
+        return hash3;
       }
       return null;
     } catch {
@@ -65591,27 +65745,27 @@ async function seq2seq_forward(self2, model_inputs) {
 }
 async function encoder_forward(self2, model_inputs) {
   const session = self2.sessions["model"];
-  const encoderFeeds = pick(model_inputs, session.inputNames);
-  if (session.inputNames.includes("inputs_embeds") && !encoderFeeds.inputs_embeds) {
+  const encoderFeeds2 = pick(model_inputs, session.inputNames);
+  if (session.inputNames.includes("inputs_embeds") && !encoderFeeds2.inputs_embeds) {
     if (!model_inputs.input_ids) {
       throw new Error("Both `input_ids` and `inputs_embeds` are missing in the model inputs.");
     }
-    encoderFeeds.inputs_embeds = await self2.encode_text({ input_ids: model_inputs.input_ids });
+    encoderFeeds2.inputs_embeds = await self2.encode_text({ input_ids: model_inputs.input_ids });
   }
-  if (session.inputNames.includes("token_type_ids") && !encoderFeeds.token_type_ids) {
-    if (!encoderFeeds.input_ids) {
+  if (session.inputNames.includes("token_type_ids") && !encoderFeeds2.token_type_ids) {
+    if (!encoderFeeds2.input_ids) {
       throw new Error("Both `input_ids` and `token_type_ids` are missing in the model inputs.");
     }
-    encoderFeeds.token_type_ids = zeros_like(encoderFeeds.input_ids);
+    encoderFeeds2.token_type_ids = zeros_like(encoderFeeds2.input_ids);
   }
-  if (session.inputNames.includes("pixel_mask") && !encoderFeeds.pixel_mask) {
-    if (!encoderFeeds.pixel_values) {
+  if (session.inputNames.includes("pixel_mask") && !encoderFeeds2.pixel_mask) {
+    if (!encoderFeeds2.pixel_values) {
       throw new Error("Both `pixel_values` and `pixel_mask` are missing in the model inputs.");
     }
-    const dims = encoderFeeds.pixel_values.dims;
-    encoderFeeds.pixel_mask = ones([dims[0], dims[2], dims[3]]);
+    const dims = encoderFeeds2.pixel_values.dims;
+    encoderFeeds2.pixel_mask = ones([dims[0], dims[2], dims[3]]);
   }
-  return await sessionRun(session, encoderFeeds);
+  return await sessionRun(session, encoderFeeds2);
 }
 async function auto_encoder_forward(self2, model_inputs) {
   const encoded = await self2.encode(model_inputs);
@@ -73932,13 +74086,13 @@ function geluFeedForward(e, x, up, down) {
   const { g } = e;
   if (!e.train && x.dtype === "float32") {
     const h = up.apply(e, x);
-    const erf2 = g.op("Erf", [g.op("Div", [h, g.scalar(Math.SQRT2, h)])]);
-    return down.apply(e, g.op("Mul", [g.op("Mul", [h, g.op("Add", [erf2, g.scalar(1, h)])]), g.scalar(0.5, h)]));
+    const erf3 = g.op("Erf", [g.op("Div", [h, g.scalar(Math.SQRT2, h)])]);
+    return down.apply(e, g.op("Mul", [g.op("Mul", [h, g.op("Add", [erf3, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }
   const u = up.apply(e, x, Math.SQRT1_2, Math.SQRT1_2);
-  let erf = g.op("Erf", [x.dtype === "float64" ? g.op("Cast", [u], { to: 1 }) : u]);
-  if (x.dtype === "float64") erf = g.op("Cast", [erf], { to: 11 });
-  return down.apply(e, g.op("Mul", [u, g.op("Add", [erf, g.scalar(1, u)])]), Math.SQRT1_2);
+  let erf2 = g.op("Erf", [x.dtype === "float64" ? g.op("Cast", [u], { to: 1 }) : u]);
+  if (x.dtype === "float64") erf2 = g.op("Cast", [erf2], { to: 11 });
+  return down.apply(e, g.op("Mul", [u, g.op("Add", [erf2, g.scalar(1, u)])]), Math.SQRT1_2);
 }
 function assertShape(v, shape) {
   if (v.rank !== shape.length) throw new Error(`internal: '${v.name}' has rank ${v.rank}, expected [${shape}]`);
@@ -74240,10 +74394,10 @@ var BertModel2 = class {
     const { g } = e;
     const H = this.config.hiddenSize, A = this.config.numHeads, D = H / A;
     const { B, T, N } = att.dims;
-    const toHeads = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B, T, A, D])], { perm });
-    const q = toHeads(l.self.query.apply(e, x, 1 / Math.sqrt(D), 1 / Math.sqrt(D)), [0, 2, 1, 3]);
-    const k = toHeads(l.self.key.apply(e, x), [0, 2, 3, 1]);
-    const v = toHeads(l.self.value.apply(e, x), [0, 2, 1, 3]);
+    const toHeads2 = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B, T, A, D])], { perm });
+    const q = toHeads2(l.self.query.apply(e, x, 1 / Math.sqrt(D), 1 / Math.sqrt(D)), [0, 2, 1, 3]);
+    const k = toHeads2(l.self.key.apply(e, x), [0, 2, 3, 1]);
+    const v = toHeads2(l.self.value.apply(e, x), [0, 2, 1, 3]);
     const scores = g.op("Add", [g.op("MatMul", [q, k]), att.mask]);
     const probs = e.dropout(g.op("Softmax", [scores], { axis: -1 }), this.attentionDropout);
     const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
@@ -74366,8 +74520,1001 @@ var bertFamily = {
   create: (config, numLabels, opts) => new BertModel2(config, numLabels, opts)
 };
 
+// src/models/activations.ts
+var ACTIVATIONS = [
+  "gelu",
+  "relu",
+  "silu",
+  "swish",
+  "gelu_new",
+  "gelu_pytorch_tanh",
+  "gelu_fast",
+  "quick_gelu",
+  "tanh"
+];
+function erf(e, x) {
+  const { g } = e;
+  if (x.dtype !== "float64") return g.op("Erf", [x]);
+  return g.op("Cast", [g.op("Erf", [g.op("Cast", [x], { to: 1 })])], { to: 11 });
+}
+function tanhGelu(e, x, c) {
+  const { g } = e;
+  const inner = g.op("Mul", [
+    g.op("Mul", [x, g.scalar(c, x)]),
+    g.op("Add", [g.scalar(1, x), g.op("Mul", [g.op("Mul", [x, x]), g.scalar(0.044715, x)])])
+  ]);
+  return g.op("Mul", [g.op("Mul", [x, g.scalar(0.5, x)]), g.op("Add", [g.scalar(1, x), g.op("Tanh", [inner])])]);
+}
+function activation(e, name, x) {
+  const { g } = e;
+  switch (name) {
+    case "gelu":
+      return g.op("Mul", [
+        g.op("Mul", [x, g.scalar(0.5, x)]),
+        g.op("Add", [erf(e, g.op("Mul", [x, g.scalar(Math.SQRT1_2, x)])), g.scalar(1, x)])
+      ]);
+    case "relu":
+      return g.op("Relu", [x]);
+    case "silu":
+    case "swish":
+      return g.op("Mul", [x, g.op("Sigmoid", [x])]);
+    case "gelu_new":
+    case "gelu_pytorch_tanh":
+      return tanhGelu(e, x, Math.sqrt(2 / Math.PI));
+    case "gelu_fast":
+      return tanhGelu(e, x, 0.7978845608);
+    case "quick_gelu":
+      return g.op("Mul", [x, g.op("Sigmoid", [g.op("Mul", [x, g.scalar(1.702, x)])])]);
+    case "tanh":
+      return g.op("Tanh", [x]);
+  }
+}
+
+// src/models/config-reader.ts
+var ConfigReader = class {
+  constructor(json, file, family) {
+    this.file = file;
+    this.family = family;
+    if (!json || typeof json !== "object" || Array.isArray(json))
+      throw new ModelError(file, `${file}: expected a JSON object`);
+    this.c = json;
+  }
+  file;
+  family;
+  c;
+  error(message) {
+    return new ModelError(this.file, `${this.file}: ${message}`);
+  }
+  bad(key, want) {
+    return this.error(`"${key}" is ${JSON.stringify(this.c[key])}; expected ${want}`);
+  }
+  /** The key's value, or the default when the key is absent or null (as HF's config classes read them). */
+  value(key, dflt) {
+    const v = this.c[key];
+    return v === void 0 || v === null ? dflt : v;
+  }
+  int(key, dflt, min3 = 1) {
+    const v = this.value(key, dflt);
+    if (v === void 0) throw this.error(`"${key}" is missing (a ${this.family} config needs it)`);
+    if (!Number.isSafeInteger(v) || v < min3) throw this.bad(key, `an integer >= ${min3}`);
+    return v;
+  }
+  /** A number in [lo, hi] ((lo, hi] when `open`). */
+  num(key, dflt, lo, hi, open4 = false) {
+    const v = this.value(key, dflt);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open4 && v === lo)
+      throw this.bad(key, `a number in ${open4 ? "(" : "["}${lo}, ${hi}]`);
+    return v;
+  }
+  /** A probability that may be null (HF: "use another rate"): undefined then. */
+  optionalRate(key) {
+    if (this.c[key] === void 0 || this.c[key] === null) return void 0;
+    return this.num(key, 0, 0, 0.95);
+  }
+  bool(key, dflt) {
+    const v = this.value(key, dflt);
+    if (typeof v !== "boolean") throw this.bad(key, "true or false");
+    return v;
+  }
+  /** One of `allowed`; `why` says what choosing another would need. */
+  oneOf(key, dflt, allowed, why = "") {
+    const v = this.value(key, dflt);
+    if (typeof v !== "string" || !allowed.includes(v))
+      throw this.bad(key, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}${why ? ` (${why})` : ""}`);
+    return v;
+  }
+  /** A token id (pad_token_id ...) that must index the vocabulary. */
+  tokenId(key, dflt, vocabSize) {
+    const id = this.int(key, dflt, 0);
+    if (id >= vocabSize)
+      throw this.error(`"${key}" is ${id}, outside the vocabulary (vocab_size ${vocabSize}); fix ${key} or vocab_size`);
+    return id;
+  }
+  /** hidden_size divisible by the head count. */
+  heads(hiddenKey, headsKey, dflt) {
+    const hidden = this.int(hiddenKey, dflt.hidden);
+    const heads = this.int(headsKey, dflt.heads);
+    if (hidden % heads !== 0) throw this.error(`${hiddenKey} ${hidden} is not a multiple of ${headsKey} ${heads}`);
+    return { hidden, heads };
+  }
+  /** id2label / label2id as HF writes them, when present. */
+  labels() {
+    const c = this.c;
+    const out = {};
+    if (c.id2label !== void 0) {
+      if (!c.id2label || typeof c.id2label !== "object" || Object.values(c.id2label).some((v) => typeof v !== "string"))
+        throw this.bad("id2label", "an object mapping ids to label names");
+      out.id2label = c.id2label;
+    }
+    if (c.label2id !== void 0) {
+      if (!c.label2id || typeof c.label2id !== "object" || Object.values(c.label2id).some((v) => !Number.isInteger(v)))
+        throw this.bad("label2id", "an object mapping label names to ids");
+      out.label2id = c.label2id;
+    }
+    return out;
+  }
+};
+
+// src/models/distilbert/config.ts
+function parseDistilBertConfig(json, file = "config.json") {
+  const r = new ConfigReader(json, file, "DistilBERT");
+  if (r.c.model_type !== "distilbert")
+    throw r.error(`model_type is ${JSON.stringify(r.c.model_type)}; this reader takes "distilbert"`);
+  if (r.bool("sinusoidal_pos_embds", false))
+    throw r.error(
+      "sinusoidal_pos_embds is true: fixed sinusoidal position tables are not supported (transformers 4.x freezes the table, 5.x trains it, so there is no one behaviour to match); use a checkpoint with learned positions (sinusoidal_pos_embds false), as distilbert-base-* have"
+    );
+  const { hidden, heads } = r.heads("dim", "n_heads", { hidden: 768, heads: 12 });
+  const vocabSize = r.int("vocab_size", 30522);
+  return {
+    modelType: "distilbert",
+    dim: hidden,
+    numHeads: heads,
+    numLayers: r.int("n_layers", 6),
+    hiddenDim: r.int("hidden_dim", 3072),
+    activation: r.oneOf("activation", "gelu", ACTIVATIONS),
+    vocabSize,
+    maxPositions: r.int("max_position_embeddings", 512),
+    dropout: r.num("dropout", 0.1, 0, 0.95),
+    attentionDropout: r.num("attention_dropout", 0.1, 0, 0.95),
+    seqClassifDropout: r.num("seq_classif_dropout", 0.2, 0, 0.95),
+    initializerRange: r.num("initializer_range", 0.02, 0, 10, true),
+    padTokenId: r.tokenId("pad_token_id", 0, vocabSize),
+    raw: r.c,
+    ...r.labels()
+  };
+}
+
+// src/models/attention.ts
+var MASK_VALUE2 = -34028234663852886e22;
+function headLayout(g, ids, heads, hidden, N) {
+  const idsShape = g.op("Shape", [ids]);
+  const D = hidden / heads;
+  const heads4 = g.op("Concat", [idsShape, g.ints([heads, D])], { axis: 0 });
+  const [B, T] = ids.shape;
+  return { B, T, N, A: heads, D, H: hidden, heads4, idsShape };
+}
+function toHeads(e, x, L, perm) {
+  const { g } = e;
+  const x4 = assertShape(g.op("Reshape", [x, L.heads4]), [L.B, L.T, L.A, L.D]);
+  return g.op("Transpose", [x4], { perm });
+}
+function attend(e, q, kT, v, bias, dropout, L) {
+  const { g } = e;
+  const scores = g.op("Add", [g.op("MatMul", [q, kT]), bias]);
+  const probs = e.dropout(g.op("Softmax", [scores], { axis: -1 }), dropout);
+  const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
+  return assertShape(g.op("Reshape", [ctx4, g.ints([-1, L.H])]), [L.N, L.H]);
+}
+function keyPaddingBias(e, mask, dtype) {
+  const { g } = e;
+  const maskF = g.op("Cast", [mask], { to: dtype === "float64" ? 11 : 1 });
+  const inverted = g.op("Sub", [g.scalar(1, maskF), maskF]);
+  return g.op("Unsqueeze", [g.op("Mul", [inverted, g.scalar(MASK_VALUE2, maskF)]), g.ints([1, 2])]);
+}
+function firstToken(e, x, L) {
+  const { g } = e;
+  const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [L.idsShape, g.ints([L.H])], { axis: 0 })]), [
+    L.B,
+    L.T,
+    L.H
+  ]);
+  const first = g.op("Slice", [x3, g.ints([0]), g.ints([1]), g.ints([1])]);
+  return assertShape(g.op("Reshape", [first, g.ints([-1, L.H])]), [L.B, L.H]);
+}
+
+// src/models/encoder-init.ts
+function hash2(s) {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+function initEncoderParam(spec, seed, normal) {
+  const out = new Float32Array(numElements(spec.shape));
+  if (spec.name.endsWith(".bias")) return out;
+  if (!spec.decay) return out.fill(1);
+  const rand = mulberry32(seed ^ hash2(spec.name));
+  const { std: std2, cutoff } = normal;
+  const draw = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()) * std2;
+  for (let i = 0; i < out.length; i++) {
+    let v = draw();
+    if (cutoff !== void 0) while (Math.abs(v) > cutoff * std2) v = draw();
+    out[i] = v;
+  }
+  const width = spec.shape[1] ?? 1;
+  for (const r of normal.zeroRows ?? []) if (r >= 0 && r < spec.shape[0]) out.fill(0, r * width, (r + 1) * width);
+  return out;
+}
+
+// src/models/family-common.ts
+function encoderFeeds(b, withLabels, rules) {
+  if (b.seqLen > rules.maxPositions) {
+    throw new ModelError(
+      "max_length",
+      `a batch of ${b.seqLen} tokens is longer than this ${rules.model} model's ${rules.maxPositions} positions; set max_length <= ${rules.maxPositions}`
+    );
+  }
+  const vocab = BigInt(rules.vocabSize);
+  const bad = b.inputIds.findIndex((t) => t >= vocab || t < 0n);
+  if (bad >= 0) {
+    throw new ModelError(
+      "input_ids",
+      `row ${b.rows[Math.floor(bad / b.seqLen)]}: token id ${b.inputIds[bad]} is outside this ${rules.model} model's vocabulary (vocab_size ${vocab}); the ids were made with another tokenizer: use the model's own`
+    );
+  }
+  const dims = [b.batchSize, b.seqLen];
+  const mb = {
+    input_ids: { data: b.inputIds, dims },
+    attention_mask: { data: b.attentionMask, dims }
+  };
+  if (rules.tokenTypes) {
+    const n = BigInt(rules.tokenTypes.typeVocabSize);
+    const i = b.tokenTypeIds.findIndex((t) => t >= n || t < 0n);
+    if (i >= 0) {
+      throw new ModelError(
+        "token_type_ids",
+        `row ${b.rows[Math.floor(i / b.seqLen)]}: token type ${b.tokenTypeIds[i]} but this ${rules.model} model has type_vocab_size ${n}; use the model's own tokenizer (or token_type_ids below ${n})`
+      );
+    }
+    if (rules.tokenTypes.feed) mb.token_type_ids = { data: b.tokenTypeIds, dims };
+  }
+  if (withLabels) mb.labels = { data: b.labels, dims: [b.batchSize] };
+  return mb;
+}
+function encoderCheckpointConfig(config, architecture, labels) {
+  return {
+    ...config.raw,
+    architectures: [architecture],
+    model_type: config.modelType,
+    num_labels: labels.length,
+    ...labelConfig(labelMapFromLabels(labels)),
+    problem_type: "single_label_classification"
+  };
+}
+
+// src/models/padding-embedding.ts
+var STOP_GRADIENT2 = "StopGradient";
+var PaddingIdxEmbedding = class extends Embedding {
+  /**
+   * Rows of `ids` ([B, T] int64) -> [B, T, dim]; `isPad` ([B, T] bool) marks the positions whose
+   * index is padding_idx (for position tables: where the token is a pad, as RoBERTa numbers them).
+   */
+  lookupPadded(e, ids, isPad) {
+    const { g } = e;
+    const rows = this.lookup(e, ids);
+    if (!e.train) return rows;
+    const detached = g.op("Identity", [rows], {}, { name: g.uniqueName(STOP_GRADIENT2) });
+    return g.op("Where", [g.op("Unsqueeze", [isPad, g.ints([-1])]), detached, rows]);
+  }
+};
+
+// src/models/distilbert/keys.ts
+var BASE_PREFIXES2 = ["embeddings.", "transformer."];
+var distilbertKeys = {
+  canonical: (key) => {
+    const k = key.replace(/\.gamma$/, ".weight").replace(/\.beta$/, ".bias");
+    return BASE_PREFIXES2.some((p) => k.startsWith(p)) ? `distilbert.${k}` : k;
+  },
+  ignored: [/^distilbert\.embeddings\.position_ids$/],
+  head: ["pre_classifier.", "classifier."]
+};
+
+// src/models/distilbert/graph.ts
+var LN_EPS = 1e-12;
+var TransformerBlock = class {
+  q;
+  k;
+  v;
+  out;
+  saNorm;
+  lin1;
+  lin2;
+  outputNorm;
+  constructor(s, c) {
+    const D = c.dim;
+    const att = s.child("attention");
+    this.q = new Linear(att.child("q_lin"), D, D);
+    this.k = new Linear(att.child("k_lin"), D, D);
+    this.v = new Linear(att.child("v_lin"), D, D);
+    this.out = new Linear(att.child("out_lin"), D, D);
+    this.saNorm = new LayerNorm(s.child("sa_layer_norm"), D, LN_EPS);
+    this.lin1 = new Linear(s.child("ffn").child("lin1"), D, c.hiddenDim);
+    this.lin2 = new Linear(s.child("ffn").child("lin2"), c.hiddenDim, D);
+    this.outputNorm = new LayerNorm(s.child("output_layer_norm"), D, LN_EPS);
+  }
+};
+var DistilBertModel2 = class {
+  constructor(config, numLabels, opts = {}) {
+    this.config = config;
+    this.numLabels = numLabels;
+    this.opts = opts;
+    this.dropout = opts.dropout ?? config.dropout;
+    this.attentionDropout = opts.dropout ?? config.attentionDropout;
+    this.classifierDropout = opts.dropout ?? config.seqClassifDropout;
+    this.dtype = opts.dtype ?? "float32";
+    const registry = new ParamRegistry();
+    const root = registry.root();
+    const emb = root.child("distilbert").child("embeddings");
+    this.word = new PaddingIdxEmbedding(emb.child("word_embeddings"), config.vocabSize, config.dim);
+    this.position = new Embedding(emb.child("position_embeddings"), config.maxPositions, config.dim);
+    this.embNorm = new LayerNorm(emb.child("LayerNorm"), config.dim, LN_EPS);
+    const layer = root.child("distilbert").child("transformer").child("layer");
+    this.layers = Array.from({ length: config.numLayers }, (_, i) => new TransformerBlock(layer.child(i), config));
+    this.preClassifier = new Linear(root.child("pre_classifier"), config.dim, config.dim);
+    this.classifier = new Linear(root.child("classifier"), config.dim, numLabels);
+    this.params = registry.specs;
+  }
+  config;
+  numLabels;
+  opts;
+  architecture = "DistilBertForSequenceClassification";
+  keys = distilbertKeys;
+  params;
+  batchInputs = [
+    { name: "input_ids", dtype: "int64", shape: ["batch", "seq"] },
+    { name: "attention_mask", dtype: "int64", shape: ["batch", "seq"] },
+    { name: "labels", dtype: "int64", shape: ["batch"] }
+  ];
+  dtype;
+  dropout;
+  attentionDropout;
+  classifierDropout;
+  word;
+  position;
+  embNorm;
+  layers;
+  preClassifier;
+  classifier;
+  feeds(b, withLabels) {
+    return encoderFeeds(b, withLabels, {
+      model: this.architecture,
+      maxPositions: this.config.maxPositions,
+      vocabSize: this.config.vocabSize
+    });
+  }
+  initParam(spec, seed) {
+    return initEncoderParam(spec, seed, {
+      std: this.config.initializerRange,
+      zeroRows: spec.name.endsWith("word_embeddings.weight") ? [this.config.padTokenId] : []
+    });
+  }
+  checkpointConfig(labels) {
+    return encoderCheckpointConfig(this.config, this.architecture, labels);
+  }
+  tokenizerConfig(o) {
+    return {
+      tokenizer_class: "DistilBertTokenizer",
+      do_lower_case: o.doLowerCase ?? true,
+      pad_token: "[PAD]",
+      unk_token: "[UNK]",
+      cls_token: "[CLS]",
+      sep_token: "[SEP]",
+      mask_token: "[MASK]",
+      model_max_length: o.maxLength ?? this.config.maxPositions
+    };
+  }
+  forward(g, params, batch, opts) {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+    const { input_ids: ids, attention_mask: mask } = batch;
+    if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
+    const c = this.config;
+    let x = this.embed(e, ids);
+    const L = headLayout(g, ids, c.numHeads, c.dim, x.shape[0]);
+    const bias = keyPaddingBias(e, mask, this.dtype);
+    for (const layer of this.layers) x = this.layer(e, layer, x, bias, L);
+    const h = e.dropout(g.op("Relu", [this.preClassifier.apply(e, firstToken(e, x, L))]), this.classifierDropout);
+    const logits = this.classifier.apply(e, h);
+    if (!batch.labels) return { logits };
+    return { loss: classificationLoss(g, logits, batch.labels), logits };
+  }
+  /** word + position (rows 0..T-1), normalised: [B*T, dim]. */
+  embed(e, ids) {
+    const { g } = e;
+    const D = this.config.dim;
+    const isPad = g.op("Equal", [ids, g.constant("int64", [this.config.padTokenId], [])]);
+    const seqLen = g.op("Gather", [g.op("Shape", [ids]), g.constant("int64", [1], [])]);
+    const positions = g.op("Range", [g.constant("int64", [0], []), seqLen, g.constant("int64", [1], [])]);
+    const pos = assertShape(this.position.lookup(e, positions), [ids.shape[1], D]);
+    const sum = g.op("Add", [this.word.lookupPadded(e, ids, isPad), pos]);
+    const x = g.op("Reshape", [sum, g.ints([-1, D])]);
+    return e.dropout(this.embNorm.apply(e, x), this.dropout);
+  }
+  layer(e, l, x, bias, L) {
+    const { g } = e;
+    const s = 1 / Math.sqrt(L.D);
+    const q = toHeads(e, l.q.apply(e, x, s, s), L, [0, 2, 1, 3]);
+    const k = toHeads(e, l.k.apply(e, x), L, [0, 2, 3, 1]);
+    const v = toHeads(e, l.v.apply(e, x), L, [0, 2, 1, 3]);
+    const ctx = attend(e, q, k, v, bias, this.attentionDropout, L);
+    const sa = l.saNorm.apply(e, g.op("Add", [l.out.apply(e, ctx), x]));
+    const ff = this.config.activation === "gelu" ? geluFeedForward(e, sa, l.lin1, l.lin2) : l.lin2.apply(e, activation(e, this.config.activation, l.lin1.apply(e, sa)));
+    return l.outputNorm.apply(e, g.op("Add", [e.dropout(ff, this.dropout), sa]));
+  }
+};
+
+// src/models/distilbert/index.ts
+var distilbertFamily = {
+  modelTypes: ["distilbert"],
+  architecture: "DistilBertForSequenceClassification",
+  parseConfig: parseDistilBertConfig,
+  create: (config, numLabels, opts) => new DistilBertModel2(config, numLabels, opts)
+};
+
+// src/models/modernbert/config.ts
+var LAYER_TYPES = ["full_attention", "sliding_attention"];
+function parseModernBertConfig(json, file = "config.json") {
+  const r = new ConfigReader(json, file, "ModernBERT");
+  const c = r.c;
+  if (c.model_type !== "modernbert")
+    throw r.error(`model_type is ${JSON.stringify(c.model_type)}; this reader takes "modernbert"`);
+  const { hidden, heads } = r.heads("hidden_size", "num_attention_heads", { hidden: 768, heads: 12 });
+  if (hidden / heads % 2 !== 0)
+    throw r.error(
+      `the head size hidden_size / num_attention_heads = ${hidden / heads} must be even for rotary positions`
+    );
+  const numLayers = r.int("num_hidden_layers", 22);
+  const vocabSize = r.int("vocab_size", 50368);
+  let layerTypes;
+  if (c.layer_types !== void 0 && c.layer_types !== null) {
+    const lt = c.layer_types;
+    if (!Array.isArray(lt) || lt.length !== numLayers || lt.some((t) => !LAYER_TYPES.includes(t)))
+      throw r.error(
+        `"layer_types" must list ${numLayers} entries (num_hidden_layers), each "full_attention" or "sliding_attention"; got ${JSON.stringify(lt)}`
+      );
+    layerTypes = lt;
+  } else {
+    const every = r.int("global_attn_every_n_layers", 3);
+    layerTypes = Array.from({ length: numLayers }, (_, i) => i % every ? "sliding_attention" : "full_attention");
+  }
+  const globalTheta = r.num("global_rope_theta", 16e4, 0, Number.MAX_VALUE, true);
+  const localTheta = c.local_rope_theta === null ? globalTheta : r.num("local_rope_theta", 1e4, 0, Number.MAX_VALUE, true);
+  const ropeTheta = { full_attention: globalTheta, sliding_attention: localTheta };
+  const rp = c.rope_parameters;
+  if (rp !== void 0 && rp !== null) {
+    if (typeof rp !== "object" || Array.isArray(rp))
+      throw r.error(`"rope_parameters" must be an object keyed by layer type; got ${JSON.stringify(rp)}`);
+    for (const [kind, p] of Object.entries(rp)) {
+      if (!LAYER_TYPES.includes(kind)) continue;
+      const params = p ?? {};
+      const type = params.rope_type ?? "default";
+      if (type !== "default")
+        throw r.error(
+          `rope_parameters.${kind}.rope_type is ${JSON.stringify(type)}; only "default" RoPE is supported (no scaling)`
+        );
+      if (params.rope_theta !== void 0) {
+        const t = params.rope_theta;
+        if (typeof t !== "number" || !(t > 0))
+          throw r.error(`rope_parameters.${kind}.rope_theta is ${JSON.stringify(t)}; expected a positive number`);
+        ropeTheta[kind] = t;
+      }
+    }
+  }
+  const maxPositions = r.int("max_position_embeddings", 8192);
+  return {
+    modelType: "modernbert",
+    hiddenSize: hidden,
+    numHeads: heads,
+    numLayers,
+    intermediateSize: r.int("intermediate_size", 1152),
+    hiddenActivation: r.oneOf("hidden_activation", "gelu", ACTIVATIONS),
+    vocabSize,
+    maxPositions,
+    normEps: r.num("norm_eps", 1e-5, 0, 1, true),
+    normBias: r.bool("norm_bias", false),
+    attentionBias: r.bool("attention_bias", false),
+    mlpBias: r.bool("mlp_bias", false),
+    classifierBias: r.bool("classifier_bias", false),
+    layerTypes,
+    ropeTheta,
+    localAttention: r.int("local_attention", 128, 0),
+    initializerRange: r.num("initializer_range", 0.02, 0, 10, true),
+    initializerCutoffFactor: r.num("initializer_cutoff_factor", 2, 0, 100, true),
+    embeddingDropout: r.num("embedding_dropout", 0, 0, 0.95),
+    attentionDropout: r.num("attention_dropout", 0, 0, 0.95),
+    mlpDropout: r.num("mlp_dropout", 0, 0, 0.95),
+    classifierDropout: r.num("classifier_dropout", 0, 0, 0.95),
+    classifierPooling: r.oneOf("classifier_pooling", "cls", ["cls", "mean"]),
+    classifierActivation: r.oneOf("classifier_activation", "gelu", ACTIVATIONS),
+    padTokenId: r.tokenId("pad_token_id", 50283, vocabSize),
+    raw: c,
+    ...r.labels()
+  };
+}
+
+// src/models/modernbert/keys.ts
+var BASE_PREFIXES3 = ["embeddings.", "layers.", "final_norm."];
+var modernbertKeys = {
+  canonical: (key) => BASE_PREFIXES3.some((p) => key.startsWith(p)) ? `model.${key}` : key,
+  ignored: [],
+  head: ["classifier."]
+};
+
+// src/models/modernbert/norm.ts
+var ModernBertNorm = class {
+  constructor(s, dim, eps, bias) {
+    this.dim = dim;
+    this.eps = eps;
+    this.weight = s.param("weight", [dim], false);
+    if (bias) this.bias = s.param("bias", [dim], false);
+  }
+  dim;
+  eps;
+  weight;
+  bias;
+  apply(e, x) {
+    const { g } = e;
+    const bias = this.bias ? e.param(this.bias) : g.constant(x.dtype, new Array(this.dim).fill(0), [this.dim]);
+    const outputs = x.dtype === "float64" ? 1 : 3;
+    return g.node(
+      "LayerNormalization",
+      [x, e.param(this.weight), bias],
+      { axis: -1, epsilon: float(this.eps) },
+      { outputs }
+    )[0];
+  }
+};
+
+// src/models/modernbert/rope.ts
+function inverseFrequencies(theta, D) {
+  const out = new Float32Array(D / 2);
+  for (let k = 0; k < D / 2; k++) {
+    const exponent = Math.fround(2 * k / D);
+    out[k] = Math.fround(1 / Math.fround(Math.pow(theta, exponent)));
+  }
+  return out;
+}
+function ropeTables(e, positions, T, D, theta, scale = 1) {
+  const { g } = e;
+  const inv = g.constant("float32", inverseFrequencies(theta, D), [1, D / 2]);
+  const pos = g.op("Unsqueeze", [g.op("Cast", [positions], { to: 1 }), g.ints([1])]);
+  const half = assertShape(g.op("Mul", [pos, inv]), [T, D / 2]);
+  const angles = g.op("Concat", [half, half], { axis: -1 });
+  const toModel = (v) => {
+    const scaled = scale === 1 ? v : g.op("Mul", [v, g.scalar(scale, v)]);
+    return e.dtype === "float64" ? g.op("Cast", [scaled], { to: 11 }) : scaled;
+  };
+  const sinHalf = g.op("Sin", [half]);
+  return {
+    cos: toModel(g.op("Cos", [angles])),
+    signedSin: toModel(g.op("Concat", [g.op("Neg", [sinHalf]), sinHalf], { axis: -1 }))
+  };
+}
+function applyRope(e, x, t) {
+  const { g } = e;
+  const D = x.shape[x.rank - 1];
+  const [x1, x2] = g.node("Split", [x, g.ints([D / 2, D / 2])], { axis: -1 });
+  const swapped = g.op("Concat", [x2, x1], { axis: -1 });
+  return g.op("Add", [g.op("Mul", [x, t.cos]), g.op("Mul", [swapped, t.signedSin])]);
+}
+
+// src/models/modernbert/graph.ts
+var ModernBertLayer = class {
+  constructor(s, c, index, kind) {
+    this.index = index;
+    this.kind = kind;
+    const H = c.hiddenSize, I = c.intermediateSize;
+    const norm = (name) => new ModernBertNorm(s.child(name), H, c.normEps, c.normBias);
+    if (index > 0) this.attnNorm = norm("attn_norm");
+    this.wqkv = new Linear(s.child("attn").child("Wqkv"), H, 3 * H, { bias: c.attentionBias });
+    this.wo = new Linear(s.child("attn").child("Wo"), H, H, { bias: c.attentionBias });
+    this.mlpNorm = norm("mlp_norm");
+    this.wi = new Linear(s.child("mlp").child("Wi"), H, 2 * I, { bias: c.mlpBias });
+    this.mlpWo = new Linear(s.child("mlp").child("Wo"), I, H, { bias: c.mlpBias });
+  }
+  index;
+  kind;
+  attnNorm;
+  wqkv;
+  wo;
+  mlpNorm;
+  wi;
+  mlpWo;
+};
+var ModernBertModel2 = class {
+  constructor(config, numLabels, opts = {}) {
+    this.config = config;
+    this.numLabels = numLabels;
+    this.opts = opts;
+    const d = opts.dropout;
+    this.rates = {
+      emb: d ?? config.embeddingDropout,
+      attn: d ?? config.attentionDropout,
+      mlp: d ?? config.mlpDropout,
+      cls: d ?? config.classifierDropout
+    };
+    this.dtype = opts.dtype ?? "float32";
+    const H = config.hiddenSize;
+    const registry = new ParamRegistry();
+    const root = registry.root();
+    const model = root.child("model");
+    const norm = (s) => new ModernBertNorm(s, H, config.normEps, config.normBias);
+    this.tok = new PaddingIdxEmbedding(model.child("embeddings").child("tok_embeddings"), config.vocabSize, H);
+    this.embNorm = norm(model.child("embeddings").child("norm"));
+    this.layers = config.layerTypes.map(
+      (kind, i) => new ModernBertLayer(model.child("layers").child(i), config, i, kind)
+    );
+    this.finalNorm = norm(model.child("final_norm"));
+    this.headDense = new Linear(root.child("head").child("dense"), H, H, { bias: config.classifierBias });
+    this.headNorm = norm(root.child("head").child("norm"));
+    this.classifier = new Linear(root.child("classifier"), H, numLabels);
+    this.params = registry.specs;
+  }
+  config;
+  numLabels;
+  opts;
+  architecture = "ModernBertForSequenceClassification";
+  keys = modernbertKeys;
+  params;
+  batchInputs = [
+    { name: "input_ids", dtype: "int64", shape: ["batch", "seq"] },
+    { name: "attention_mask", dtype: "int64", shape: ["batch", "seq"] },
+    { name: "labels", dtype: "int64", shape: ["batch"] }
+  ];
+  dtype;
+  rates;
+  tok;
+  embNorm;
+  layers;
+  finalNorm;
+  headDense;
+  headNorm;
+  classifier;
+  feeds(b, withLabels) {
+    return encoderFeeds(b, withLabels, {
+      model: this.architecture,
+      maxPositions: this.config.maxPositions,
+      vocabSize: this.config.vocabSize
+    });
+  }
+  /** ModernBERT's own init: truncated normal at +-cutoff*std; std by role (in, out, final). */
+  initParam(spec, seed) {
+    const c = this.config;
+    const std2 = spec.name === "classifier.weight" ? c.hiddenSize ** -0.5 : /\.Wo\.|^head\.dense\./.test(spec.name) ? c.initializerRange / Math.sqrt(2 * c.numLayers) : c.initializerRange;
+    return initEncoderParam(spec, seed, { std: std2, cutoff: c.initializerCutoffFactor });
+  }
+  checkpointConfig(labels) {
+    return encoderCheckpointConfig(this.config, this.architecture, labels);
+  }
+  tokenizerConfig(o) {
+    return {
+      tokenizer_class: "PreTrainedTokenizerFast",
+      cls_token: "[CLS]",
+      sep_token: "[SEP]",
+      pad_token: "[PAD]",
+      unk_token: "[UNK]",
+      mask_token: "[MASK]",
+      model_input_names: ["input_ids", "attention_mask"],
+      model_max_length: o.maxLength ?? this.config.maxPositions
+    };
+  }
+  forward(g, params, batch, opts) {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+    const { input_ids: ids, attention_mask: mask } = batch;
+    if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
+    const c = this.config;
+    const isPad = g.op("Equal", [ids, g.constant("int64", [c.padTokenId], [])]);
+    const emb = g.op("Reshape", [this.tok.lookupPadded(e, ids, isPad), g.ints([-1, c.hiddenSize])]);
+    let x = e.dropout(this.embNorm.apply(e, emb), this.rates.emb);
+    const L = headLayout(g, ids, c.numHeads, c.hiddenSize, x.shape[0]);
+    const inputs = this.layerInputs(e, ids, mask, L);
+    for (const layer of this.layers) x = this.layer(e, layer, x, inputs, L);
+    x = this.finalNorm.apply(e, x);
+    const pooled = c.classifierPooling === "cls" ? firstToken(e, x, L) : this.meanPool(e, x, mask, L);
+    const h = this.headNorm.apply(e, activation(e, c.classifierActivation, this.headDense.apply(e, pooled)));
+    const logits = this.classifier.apply(e, e.dropout(h, this.rates.cls));
+    if (!batch.labels) return { logits };
+    return { loss: classificationLoss(g, logits, batch.labels), logits };
+  }
+  layerInputs(e, ids, mask, L) {
+    const { g } = e;
+    const c = this.config;
+    const seqLen = g.op("Gather", [L.idsShape, g.constant("int64", [1], [])]);
+    const positions = assertShape(g.op("Range", [g.constant("int64", [0], []), seqLen, g.constant("int64", [1], [])]), [
+      L.T
+    ]);
+    const full2 = keyPaddingBias(e, mask, this.dtype);
+    const kinds = [...new Set(c.layerTypes)];
+    const rope = {};
+    const bias = {};
+    for (const kind of kinds) {
+      const theta = c.ropeTheta[kind];
+      rope[kind] = {
+        q: ropeTables(e, positions, L.T, L.D, theta, 1 / Math.sqrt(L.D)),
+        k: ropeTables(e, positions, L.T, L.D, theta)
+      };
+      if (kind === "full_attention") {
+        bias[kind] = full2;
+        continue;
+      }
+      const distance = g.op("Abs", [
+        g.op("Sub", [g.op("Unsqueeze", [positions, g.ints([1])]), g.op("Unsqueeze", [positions, g.ints([0])])])
+      ]);
+      const far = g.op("Greater", [distance, g.constant("int64", [Math.floor(c.localAttention / 2)], [])]);
+      bias[kind] = g.op("Where", [far, g.scalar(MASK_VALUE2, full2), full2]);
+    }
+    return { rope, bias };
+  }
+  layer(e, l, x, inputs, L) {
+    const { g } = e;
+    const h = l.attnNorm ? l.attnNorm.apply(e, x) : x;
+    const [q, k, v] = g.node("Split", [l.wqkv.apply(e, h), g.ints([L.H, L.H, L.H])], { axis: 1 });
+    const rope = inputs.rope[l.kind];
+    const q4 = applyRope(e, toHeads(e, q, L, [0, 2, 1, 3]), rope.q);
+    const k4 = applyRope(e, toHeads(e, k, L, [0, 2, 1, 3]), rope.k);
+    const kT = g.op("Transpose", [k4], { perm: [0, 1, 3, 2] });
+    const ctx = attend(e, q4, kT, toHeads(e, v, L, [0, 2, 1, 3]), inputs.bias[l.kind], this.rates.attn, L);
+    x = g.op("Add", [x, e.dropout(l.wo.apply(e, ctx), this.rates.attn)]);
+    const I = this.config.intermediateSize;
+    const [input, gate] = g.node("Split", [l.wi.apply(e, l.mlpNorm.apply(e, x)), g.ints([I, I])], { axis: 1 });
+    const glu = g.op("Mul", [activation(e, this.config.hiddenActivation, input), gate]);
+    return g.op("Add", [x, l.mlpWo.apply(e, e.dropout(glu, this.rates.mlp))]);
+  }
+  /** Mean of the token states where attention_mask is 1: [B, H]. */
+  meanPool(e, x, mask, L) {
+    const { g } = e;
+    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [L.idsShape, g.ints([L.H])], { axis: 0 })]), [
+      L.B,
+      L.T,
+      L.H
+    ]);
+    const m = g.op("Cast", [mask], { to: this.dtype === "float64" ? 11 : 1 });
+    const sum = g.op("ReduceSum", [g.op("Mul", [x3, g.op("Unsqueeze", [m, g.ints([2])])]), g.ints([1])], {
+      keepdims: 0
+    });
+    const count2 = g.op("ReduceSum", [m, g.ints([1])], { keepdims: 1 });
+    return g.op("Div", [sum, count2]);
+  }
+};
+
+// src/models/modernbert/index.ts
+var modernbertFamily = {
+  modelTypes: ["modernbert"],
+  architecture: "ModernBertForSequenceClassification",
+  parseConfig: parseModernBertConfig,
+  create: (config, numLabels, opts) => new ModernBertModel2(config, numLabels, opts)
+};
+
+// src/models/roberta/config.ts
+function parseRobertaConfig(json, file = "config.json") {
+  const r = new ConfigReader(json, file, "RoBERTa");
+  const type = r.c.model_type;
+  if (type !== "roberta" && type !== "xlm-roberta")
+    throw r.error(`model_type is ${JSON.stringify(type)}; this reader takes "roberta" or "xlm-roberta"`);
+  const pet = r.c.position_embedding_type ?? "absolute";
+  if (pet !== "absolute")
+    throw r.error(
+      `position_embedding_type is ${JSON.stringify(pet)}; only "absolute" is supported (relative position embeddings are not)`
+    );
+  const { hidden, heads } = r.heads("hidden_size", "num_attention_heads", { hidden: 768, heads: 12 });
+  const vocabSize = r.int("vocab_size", 50265);
+  const padTokenId = r.tokenId("pad_token_id", 1, vocabSize);
+  const positionRows = r.int("max_position_embeddings", 512);
+  const maxPositions = positionRows - padTokenId - 1;
+  if (maxPositions < 1)
+    throw r.error(
+      `max_position_embeddings ${positionRows} leaves no position after pad_token_id ${padTokenId} (RoBERTa positions start at pad_token_id + 1)`
+    );
+  const hiddenDropout = r.num("hidden_dropout_prob", 0.1, 0, 0.95);
+  return {
+    modelType: type,
+    hiddenSize: hidden,
+    numHeads: heads,
+    numLayers: r.int("num_hidden_layers", 12),
+    intermediateSize: r.int("intermediate_size", 3072),
+    hiddenAct: r.oneOf("hidden_act", "gelu", ACTIVATIONS),
+    vocabSize,
+    positionRows,
+    maxPositions,
+    typeVocabSize: r.int("type_vocab_size", 2),
+    layerNormEps: r.num("layer_norm_eps", 1e-12, 0, 1, true),
+    hiddenDropout,
+    attentionDropout: r.num("attention_probs_dropout_prob", 0.1, 0, 0.95),
+    classifierDropout: r.optionalRate("classifier_dropout") ?? hiddenDropout,
+    initializerRange: r.num("initializer_range", 0.02, 0, 10, true),
+    padTokenId,
+    raw: r.c,
+    ...r.labels()
+  };
+}
+
+// src/models/roberta/keys.ts
+var BASE_PREFIXES4 = ["embeddings.", "encoder.", "pooler."];
+var robertaKeys = {
+  canonical: (key) => {
+    const k = key.replace(/\.gamma$/, ".weight").replace(/\.beta$/, ".bias");
+    return BASE_PREFIXES4.some((p) => k.startsWith(p)) ? `roberta.${k}` : k;
+  },
+  ignored: [/^roberta\.embeddings\.position_ids$/, /^roberta\.embeddings\.token_type_ids$/],
+  head: ["classifier."]
+};
+
+// src/models/roberta/graph.ts
+var RobertaEmbeddings = class {
+  word;
+  position;
+  tokenType;
+  norm;
+  constructor(s, c) {
+    this.word = new PaddingIdxEmbedding(s.child("word_embeddings"), c.vocabSize, c.hiddenSize);
+    this.position = new PaddingIdxEmbedding(s.child("position_embeddings"), c.positionRows, c.hiddenSize);
+    this.tokenType = new Embedding(s.child("token_type_embeddings"), c.typeVocabSize, c.hiddenSize);
+    this.norm = new LayerNorm(s.child("LayerNorm"), c.hiddenSize, c.layerNormEps);
+  }
+};
+var SublayerOutput = class {
+  dense;
+  norm;
+  constructor(s, inFeatures, c) {
+    this.dense = new Linear(s.child("dense"), inFeatures, c.hiddenSize);
+    this.norm = new LayerNorm(s.child("LayerNorm"), c.hiddenSize, c.layerNormEps);
+  }
+};
+var RobertaLayer = class {
+  query;
+  key;
+  value;
+  attentionOutput;
+  intermediate;
+  output;
+  constructor(s, c) {
+    const H = c.hiddenSize;
+    const self2 = s.child("attention").child("self");
+    this.query = new Linear(self2.child("query"), H, H);
+    this.key = new Linear(self2.child("key"), H, H);
+    this.value = new Linear(self2.child("value"), H, H);
+    this.attentionOutput = new SublayerOutput(s.child("attention").child("output"), H, c);
+    this.intermediate = new Linear(s.child("intermediate").child("dense"), H, c.intermediateSize);
+    this.output = new SublayerOutput(s.child("output"), c.intermediateSize, c);
+  }
+};
+var RobertaModel2 = class {
+  constructor(config, numLabels, opts = {}) {
+    this.config = config;
+    this.numLabels = numLabels;
+    this.opts = opts;
+    this.architecture = config.modelType === "xlm-roberta" ? "XLMRobertaForSequenceClassification" : "RobertaForSequenceClassification";
+    this.hiddenDropout = opts.dropout ?? config.hiddenDropout;
+    this.attentionDropout = opts.dropout ?? config.attentionDropout;
+    this.classifierDropout = opts.dropout ?? config.classifierDropout;
+    this.dtype = opts.dtype ?? "float32";
+    const seq = (name) => ({ name, dtype: "int64", shape: ["batch", "seq"] });
+    this.batchInputs = [
+      seq("input_ids"),
+      seq("attention_mask"),
+      ...config.typeVocabSize > 1 ? [seq("token_type_ids")] : [],
+      { name: "labels", dtype: "int64", shape: ["batch"] }
+    ];
+    const registry = new ParamRegistry();
+    const roberta = registry.root().child("roberta");
+    this.embeddings = new RobertaEmbeddings(roberta.child("embeddings"), config);
+    const encoder = roberta.child("encoder").child("layer");
+    this.layers = Array.from({ length: config.numLayers }, (_, i) => new RobertaLayer(encoder.child(i), config));
+    const head = registry.root().child("classifier");
+    this.dense = new Linear(head.child("dense"), config.hiddenSize, config.hiddenSize);
+    this.outProj = new Linear(head.child("out_proj"), config.hiddenSize, numLabels);
+    this.params = registry.specs;
+  }
+  config;
+  numLabels;
+  opts;
+  architecture;
+  keys = robertaKeys;
+  params;
+  batchInputs;
+  dtype;
+  hiddenDropout;
+  attentionDropout;
+  classifierDropout;
+  embeddings;
+  layers;
+  dense;
+  outProj;
+  feeds(b, withLabels) {
+    return encoderFeeds(b, withLabels, {
+      model: this.architecture,
+      maxPositions: this.config.maxPositions,
+      vocabSize: this.config.vocabSize,
+      tokenTypes: { typeVocabSize: this.config.typeVocabSize, feed: this.config.typeVocabSize > 1 }
+    });
+  }
+  initParam(spec, seed) {
+    const padded = spec.name.endsWith("word_embeddings.weight") || spec.name.endsWith("position_embeddings.weight");
+    return initEncoderParam(spec, seed, {
+      std: this.config.initializerRange,
+      zeroRows: padded ? [this.config.padTokenId] : []
+    });
+  }
+  checkpointConfig(labels) {
+    return encoderCheckpointConfig(this.config, this.architecture, labels);
+  }
+  tokenizerConfig(o) {
+    return {
+      tokenizer_class: this.config.modelType === "xlm-roberta" ? "XLMRobertaTokenizer" : "RobertaTokenizer",
+      bos_token: "<s>",
+      eos_token: "</s>",
+      sep_token: "</s>",
+      cls_token: "<s>",
+      unk_token: "<unk>",
+      pad_token: "<pad>",
+      mask_token: "<mask>",
+      model_max_length: o.maxLength ?? this.config.maxPositions
+    };
+  }
+  forward(g, params, batch, opts) {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+    const { input_ids: ids, attention_mask: mask } = batch;
+    if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
+    const c = this.config;
+    let x = this.embed(e, ids, batch.token_type_ids);
+    const L = headLayout(g, ids, c.numHeads, c.hiddenSize, x.shape[0]);
+    const bias = keyPaddingBias(e, mask, this.dtype);
+    for (const layer of this.layers) x = this.layer(e, layer, x, bias, L);
+    const cls = e.dropout(firstToken(e, x, L), this.classifierDropout);
+    const h = e.dropout(g.op("Tanh", [this.dense.apply(e, cls)]), this.classifierDropout);
+    const logits = this.outProj.apply(e, h);
+    if (!batch.labels) return { logits };
+    return { loss: classificationLoss(g, logits, batch.labels), logits };
+  }
+  /** (word + token type) + position, normalised: [B*T, H]. */
+  embed(e, ids, types) {
+    const { g } = e;
+    const c = this.config;
+    const emb = this.embeddings;
+    const pad = g.constant("int64", [c.padTokenId], []);
+    const isPad = g.op("Equal", [ids, pad]);
+    const keep = g.op("Cast", [g.op("Not", [isPad])], { to: 7 });
+    const positions = g.op("Add", [g.op("Mul", [g.op("CumSum", [keep, g.constant("int64", [1], [])]), keep]), pad]);
+    const word = emb.word.lookupPadded(e, ids, isPad);
+    const type = types ? emb.tokenType.lookup(e, types) : emb.tokenType.lookup(e, g.constant("int64", [0], [1]));
+    const sum = g.op("Add", [g.op("Add", [word, type]), emb.position.lookupPadded(e, positions, isPad)]);
+    const H = c.hiddenSize;
+    const x = g.op("Reshape", [sum, g.ints([-1, H])]);
+    return e.dropout(emb.norm.apply(e, x), this.hiddenDropout);
+  }
+  layer(e, l, x, bias, L) {
+    const { g } = e;
+    const s = 1 / Math.sqrt(L.D);
+    const q = toHeads(e, l.query.apply(e, x, s, s), L, [0, 2, 1, 3]);
+    const k = toHeads(e, l.key.apply(e, x), L, [0, 2, 3, 1]);
+    const v = toHeads(e, l.value.apply(e, x), L, [0, 2, 1, 3]);
+    const ctx = attend(e, q, k, v, bias, this.attentionDropout, L);
+    const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);
+    const h = l.attentionOutput.norm.apply(e, g.op("Add", [attn, x]));
+    const ff = this.config.hiddenAct === "gelu" ? geluFeedForward(e, h, l.intermediate, l.output.dense) : l.output.dense.apply(e, activation(e, this.config.hiddenAct, l.intermediate.apply(e, h)));
+    return l.output.norm.apply(e, g.op("Add", [e.dropout(ff, this.hiddenDropout), h]));
+  }
+};
+
+// src/models/roberta/index.ts
+var robertaFamily = {
+  modelTypes: ["roberta", "xlm-roberta"],
+  architecture: "RobertaForSequenceClassification",
+  parseConfig: parseRobertaConfig,
+  create: (config, numLabels, opts) => new RobertaModel2(config, numLabels, opts)
+};
+
 // src/models/registry.ts
-var MODEL_FAMILIES = [bertFamily];
+var MODEL_FAMILIES = [bertFamily, robertaFamily, distilbertFamily, modernbertFamily];
 function supportedModelTypes() {
   return MODEL_FAMILIES.flatMap((f2) => f2.modelTypes);
 }
@@ -78171,9 +79318,9 @@ var DatastoreError = class extends Error {
 
 // src/datastore/checksum.ts
 async function sha256File(file) {
-  const hash2 = createHash2("sha256");
-  await pipeline2(createReadStream4(file), hash2);
-  return hash2.digest("hex");
+  const hash3 = createHash2("sha256");
+  await pipeline2(createReadStream4(file), hash3);
+  return hash3.digest("hex");
 }
 function parseSha256(value, source) {
   const hex = value.trim().toLowerCase().replace(/^sha256:/, "");
@@ -79662,7 +80809,8 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
       if (!rows[split]) continue;
       const t0 = Date.now();
       const key = tokenCacheDir && tokenCacheKey([
-        "v1",
+        "v2",
+        // v2: RoBERTa/XLM-R/ModernBERT tokenizers (Precompiled normalizer, pad fallback)
         await sha256File(sf.files[split]),
         tokenizerHash,
         String(maxLength),

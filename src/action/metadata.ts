@@ -48,8 +48,8 @@ export function renderActionYml(): string {
   const q = JSON.stringify;
   const lines = [
     '# Generated from src/config/schema.ts and src/action/metadata.ts by `npm run build`; do not edit.',
-    `name: ${q('textclf: fine-tune BERT text classifiers')}`,
-    `description: ${q('Fine-tune BERT text classifiers on ONNX Runtime (CPU or CUDA): datastore, training, metrics, job summary, checkpoints as artifacts')}`,
+    `name: ${q('textclf: fine-tune transformer text classifiers')}`,
+    `description: ${q('Fine-tune BERT, RoBERTa, DistilBERT or ModernBERT text classifiers on ONNX Runtime (CPU, WebGPU or CUDA): datastore, training, metrics, job summary, checkpoints as artifacts')}`,
     `author: ${q('textclf-action')}`,
     'branding:',
     '  icon: "cpu"',

@@ -203,7 +203,7 @@ export async function loadSplits(
       const key =
         tokenCacheDir &&
         tokenCacheKey([
-          'v1',
+          'v2', // v2: RoBERTa/XLM-R/ModernBERT tokenizers (Precompiled normalizer, pad fallback)
           await sha256File(sf.files[split]!),
           tokenizerHash,
           String(maxLength),

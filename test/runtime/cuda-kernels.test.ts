@@ -7,6 +7,9 @@ import { buildStepGraph } from '../../src/engine/step-graph.js';
 import type { TrainableModel } from '../../src/engine/contract.js';
 import { parseBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
+import { MODEL_FAMILIES, supportedModelTypes } from '../../src/models/registry.js';
+import { TaskModel } from '../../src/models/task.js';
+import { tinyEncoderConfig, type EncoderType } from '../helpers/encoder-models.js';
 import { Graph } from '../../src/onnx/graph.js';
 import { OPSET } from '../../src/onnx/serialize.js';
 import {
@@ -28,10 +31,48 @@ const bertCfg = parseBertConfig({
   type_vocab_size: 2,
 });
 
-/** Every model type the engine trains (the models registry feeds this list when it lands). */
-const MODELS: { type: string; model: TrainableModel }[] = [
-  { type: 'bert', model: new BertModel(bertCfg, 3, { dropout: 0.1, seed: 1 }) },
+/** A tiny config.json of every registered model type. */
+function tinyConfig(type: string): Record<string, unknown> {
+  if (type === 'bert') return bertCfg.raw;
+  return tinyEncoderConfig(type as EncoderType, 50, 1, 32);
+}
+
+/**
+ * Every model type of the registry, as training builds it (the family's classifier inside the task
+ * wrapper that owns the loss), plus BERT with the other losses (weighted, smoothed, multi-label BCE).
+ */
+const MODELS: { type: string; model: TrainableModel; plainCrossEntropy?: boolean }[] = [
+  ...MODEL_FAMILIES.flatMap((family) =>
+    family.modelTypes.map((type) => ({
+      type,
+      model: new TaskModel(
+        family.create(family.parseConfig(tinyConfig(type), `${type} config.json`), 3, { dropout: 0.1, seed: 1 }),
+      ),
+      plainCrossEntropy: true,
+    })),
+  ),
+  {
+    type: 'bert (weighted, smoothed cross-entropy)',
+    model: new TaskModel(new BertModel(bertCfg, 3, { dropout: 0.1, seed: 1 }), {
+      classWeights: [1, 2, 3],
+      labelSmoothing: 0.1,
+    }),
+  },
+  {
+    type: 'bert (multi-label BCE)',
+    model: new TaskModel(new BertModel(bertCfg, 3, { dropout: 0.1, seed: 1 }), {
+      problemType: 'multi_label_classification',
+      classWeights: [1, 2, 3],
+    }),
+  },
 ];
+
+test('the placement walk covers every registered model type', () => {
+  expect(MODELS.map((m) => m.type)).toEqual(expect.arrayContaining(supportedModelTypes()));
+  expect(supportedModelTypes()).toEqual(
+    expect.arrayContaining(['bert', 'roberta', 'xlm-roberta', 'distilbert', 'modernbert']),
+  );
+});
 
 /** The graphs a run builds for a model: K-step Loop with accumulation and clipping, one plain step, eval, predict. */
 function graphsOf(model: TrainableModel): { name: string; graph: Graph }[] {
@@ -48,20 +89,28 @@ function graphsOf(model: TrainableModel): { name: string; graph: Graph }[] {
 }
 
 describe('CUDA kernel placement', () => {
-  test.each(MODELS)('every float op of $type train and eval graphs has a CUDA kernel at opset 17', ({ model }) => {
-    expect(OPSET).toBe(17);
-    const r = checkCudaPlacement(graphsOf(model), { opset: OPSET });
-    expect(r.missing).toEqual([]);
-    // The walk went into the Loop body and saw the whole model (not a trivially empty graph).
-    expect(r.nodes).toBeGreaterThan(1000);
-    for (const n of r.cpuShapeOps) expect(['int64', 'int32', 'bool', 'none']).toContain(n.dtype);
-    // ORT's inference builds have no CUDA SoftmaxCrossEntropyLoss: its ONNX function body runs
-    // instead, here inside the accumulation Loop inside the steps Loop, and in eval.
-    expect([...new Set(r.expanded.map((n) => n.op))]).toEqual(['SoftmaxCrossEntropyLoss']);
-    expect(r.expanded.map((n) => n.graph)).toEqual(
-      expect.arrayContaining(['train_steps/step_body/step_body_micro', 'train_step', 'eval']),
-    );
-  });
+  test.each(MODELS)(
+    'every float op of $type train and eval graphs has a CUDA kernel at opset 17',
+    ({ model, plainCrossEntropy }) => {
+      expect(OPSET).toBe(17);
+      const r = checkCudaPlacement(graphsOf(model), { opset: OPSET });
+      expect(r.missing).toEqual([]);
+      // The walk went into the Loop body and saw the whole model (not a trivially empty graph).
+      expect(r.nodes).toBeGreaterThan(1000);
+      for (const n of r.cpuShapeOps) expect(['int64', 'int32', 'bool', 'none']).toContain(n.dtype);
+      // ORT's inference builds have no CUDA SoftmaxCrossEntropyLoss: its ONNX function body runs
+      // instead, here inside the accumulation Loop inside the steps Loop, and in eval. The weighted,
+      // smoothed and BCE losses are built from plain ops.
+      if (!plainCrossEntropy) {
+        expect(r.expanded).toEqual([]);
+        return;
+      }
+      expect([...new Set(r.expanded.map((n) => n.op))]).toEqual(['SoftmaxCrossEntropyLoss']);
+      expect(r.expanded.map((n) => n.graph)).toEqual(
+        expect.arrayContaining(['train_steps/step_body/step_body_micro', 'train_step', 'eval']),
+      );
+    },
+  );
 
   test.each(MODELS)('CUDA kernel types for mixed precision: $type graphs as float16', ({ model }) => {
     const r = checkCudaPlacement(graphsOf(model), { opset: OPSET, as: 'float16' });
