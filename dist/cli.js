@@ -74415,6 +74415,9 @@ function bertParamSpecs(c, numLabels) {
 }
 
 // src/models/weights.ts
+function initWeights(model, seed) {
+  return new Map(model.params.map((s) => [s.name, model.initParam(s, seed)]));
+}
 function loadWeights(weightsPath, model, opts) {
   return loadWeightsWith(
     weightsPath,
@@ -74517,7 +74520,17 @@ var bertFamily = {
   modelTypes: ["bert"],
   architecture: "BertForSequenceClassification",
   parseConfig: parseBertConfig,
-  create: (config, numLabels, opts) => new BertModel2(config, numLabels, opts)
+  create: (config, numLabels, opts) => new BertModel2(config, numLabels, opts),
+  shapeConfig: (_type, s) => ({
+    model_type: "bert",
+    hidden_size: s.hidden,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    intermediate_size: s.intermediate,
+    vocab_size: s.vocab,
+    max_position_embeddings: Math.max(512, s.maxLength),
+    type_vocab_size: 2
+  })
 };
 
 // src/models/activations.ts
@@ -74957,7 +74970,16 @@ var distilbertFamily = {
   modelTypes: ["distilbert"],
   architecture: "DistilBertForSequenceClassification",
   parseConfig: parseDistilBertConfig,
-  create: (config, numLabels, opts) => new DistilBertModel2(config, numLabels, opts)
+  create: (config, numLabels, opts) => new DistilBertModel2(config, numLabels, opts),
+  shapeConfig: (_type, s) => ({
+    model_type: "distilbert",
+    dim: s.hidden,
+    n_layers: s.layers,
+    n_heads: s.heads,
+    hidden_dim: s.intermediate,
+    vocab_size: s.vocab,
+    max_position_embeddings: Math.max(512, s.maxLength)
+  })
 };
 
 // src/models/modernbert/config.ts
@@ -75291,7 +75313,17 @@ var modernbertFamily = {
   modelTypes: ["modernbert"],
   architecture: "ModernBertForSequenceClassification",
   parseConfig: parseModernBertConfig,
-  create: (config, numLabels, opts) => new ModernBertModel2(config, numLabels, opts)
+  create: (config, numLabels, opts) => new ModernBertModel2(config, numLabels, opts),
+  shapeConfig: (_type, s) => ({
+    model_type: "modernbert",
+    hidden_size: s.hidden,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    intermediate_size: s.intermediate,
+    vocab_size: s.vocab,
+    max_position_embeddings: Math.max(8192, s.maxLength),
+    pad_token_id: 0
+  })
 };
 
 // src/models/roberta/config.ts
@@ -75510,7 +75542,19 @@ var robertaFamily = {
   modelTypes: ["roberta", "xlm-roberta"],
   architecture: "RobertaForSequenceClassification",
   parseConfig: parseRobertaConfig,
-  create: (config, numLabels, opts) => new RobertaModel2(config, numLabels, opts)
+  create: (config, numLabels, opts) => new RobertaModel2(config, numLabels, opts),
+  shapeConfig: (type, s) => ({
+    model_type: type,
+    hidden_size: s.hidden,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    intermediate_size: s.intermediate,
+    vocab_size: s.vocab,
+    // positions start at pad_token_id + 1 (as roberta-base's 514 rows for 512 tokens)
+    max_position_embeddings: Math.max(512, s.maxLength) + 2,
+    type_vocab_size: 1,
+    pad_token_id: 1
+  })
 };
 
 // src/models/registry.ts
@@ -81075,6 +81119,7 @@ var USAGE = {
     "       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
     "       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)",
     "       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why",
+    "       textclf bench [--device D] [--json]   training samples/s and peak memory of a model shape (textclf bench --help)",
     "       textclf help [command]    this text, or the flags of one command",
     "       textclf --version         the version of textclf"
   ],
@@ -81110,6 +81155,190 @@ function helpText(command = "train") {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+// src/train/bench.ts
+async function runBench(o) {
+  const family = familyFor({ model_type: o.modelType }, `--model_type ${o.modelType}`);
+  const shape = { ...o, maxLength: o.seq };
+  const config = family.parseConfig(family.shapeConfig(o.modelType, shape), `${o.modelType} bench config`);
+  const model = new TaskModel(family.create(config, 2, { seed: o.seed }));
+  const prepared = await prepareDevice({
+    device: o.device,
+    // auto here means "the best this machine has": a GPU when one works, else the CPU
+    gpus: o.device === "auto" ? 1 : 0,
+    allowCpuFallback: o.device === "auto",
+    log: o.log
+  });
+  const t0 = performance.now();
+  const runner = await Runner.create(model, {
+    optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
+    maxGradNorm: 1,
+    loop: o.stepsPerRun > 1,
+    device: prepared.device,
+    threads: o.threads,
+    params: initWeights(model, o.seed)
+  });
+  try {
+    const sessionSeconds = (performance.now() - t0) / 1e3;
+    const K = o.stepsPerRun;
+    const feeds = model.feeds(randomBatch(K * o.batch, o.seq, config.vocabSize, config.padTokenId, o.seed), true);
+    const lrs = Array.from({ length: K }, () => 1e-5);
+    const runs = (n) => Math.max(1, Math.ceil(n / K));
+    for (let i = 0; i < (o.warmup > 0 ? runs(o.warmup) : 0); i++) await runner.stepRun(feeds, lrs);
+    const timedRuns = runs(o.steps);
+    const t1 = performance.now();
+    for (let i = 0; i < timedRuns; i++) {
+      const { losses } = await runner.stepRun(feeds, lrs);
+      if (!losses.every(Number.isFinite)) throw new Error(`bench: the loss is not finite (${losses.join(", ")})`);
+    }
+    const seconds3 = (performance.now() - t1) / 1e3;
+    const steps = timedRuns * K;
+    return {
+      modelType: o.modelType,
+      device: runner.deviceName,
+      deviceReason: prepared.reason,
+      layers: o.layers,
+      hidden: o.hidden,
+      heads: o.heads,
+      intermediate: o.intermediate,
+      vocab: o.vocab,
+      seq: o.seq,
+      batch: o.batch,
+      parameters: model.params.reduce((a, p) => a + numElements(p.shape), 0),
+      stepsPerRun: K,
+      steps,
+      sessionSeconds,
+      msPerStep: seconds3 * 1e3 / steps,
+      samplesPerSecond: steps * o.batch / seconds3,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024
+    };
+  } finally {
+    await runner.release();
+  }
+}
+function randomBatch(rows, seq, vocab, pad, seed) {
+  const rand = mulberry32(seed);
+  const n = rows * seq;
+  const inputIds = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) {
+    let id = Math.floor(rand() * vocab);
+    if (id === pad) id = (id + 1) % vocab;
+    inputIds[i] = BigInt(id);
+  }
+  const labels = new BigInt64Array(rows);
+  for (let r = 0; r < rows; r++) labels[r] = BigInt(r % 2);
+  return {
+    batchSize: rows,
+    seqLen: seq,
+    inputIds,
+    attentionMask: new BigInt64Array(n).fill(1n),
+    tokenTypeIds: new BigInt64Array(n),
+    labels,
+    rows: Array.from({ length: rows }, (_, i) => i)
+  };
+}
+
+// src/cli/bench.ts
+var BENCH_USAGE = [
+  "Usage: textclf bench [--device auto|cpu|webgpu|cuda|cuda:N] [--model_type bert|roberta|xlm-roberta|distilbert|modernbert]",
+  "                     [--layers 4] [--hidden 256] [--heads 4] [--intermediate 1024] [--vocab 30522]",
+  "                     [--seq 128] [--batch 16] [--steps 20] [--warmup 3] [--steps_per_run 1] [--threads 0] [--json]",
+  "Training samples/s and peak host memory of a model of that shape on random tokens."
+].join("\n");
+var NUMBERS = {
+  layers: [4, 1],
+  hidden: [256, 1],
+  heads: [4, 1],
+  intermediate: [1024, 1],
+  vocab: [30522, 2],
+  seq: [128, 1],
+  batch: [16, 1],
+  steps: [20, 1],
+  warmup: [3, 0],
+  steps_per_run: [1, 1],
+  threads: [0, 0],
+  seed: [42, 0]
+};
+var BenchUsageError = class extends Error {
+  name = "BenchUsageError";
+};
+function parseBenchArgs(argv) {
+  const values = Object.fromEntries(Object.entries(NUMBERS).map(([k, [d]]) => [k, d]));
+  let device = "auto";
+  let modelType = "bert";
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") {
+      json = true;
+      continue;
+    }
+    const m = /^--([a-z_]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new BenchUsageError(`unexpected argument '${a}'`);
+    const name = m[1];
+    const value = m[2] ?? argv[++i];
+    if (value === void 0 || value.startsWith("--")) throw new BenchUsageError(`missing value for --${name}`);
+    if (name === "device") device = value;
+    else if (name === "model_type") {
+      if (!supportedModelTypes().includes(value))
+        throw new BenchUsageError(`--model_type ${value}: supported are ${supportedModelTypes().join(", ")}`);
+      modelType = value;
+    } else if (name in NUMBERS) {
+      const n = Number(value);
+      const min3 = NUMBERS[name][1];
+      if (!/^\d+$/.test(value) || n < min3)
+        throw new BenchUsageError(`--${name} ${value}: expected an integer >= ${min3}`);
+      values[name] = n;
+    } else throw new BenchUsageError(`unknown flag --${name}`);
+  }
+  if (values.hidden % values.heads !== 0)
+    throw new BenchUsageError(`--hidden ${values.hidden} is not a multiple of --heads ${values.heads}`);
+  return {
+    json,
+    opts: {
+      modelType,
+      device,
+      layers: values.layers,
+      hidden: values.hidden,
+      heads: values.heads,
+      intermediate: values.intermediate,
+      vocab: values.vocab,
+      seq: values.seq,
+      batch: values.batch,
+      steps: values.steps,
+      warmup: values.warmup,
+      stepsPerRun: values.steps_per_run,
+      threads: values.threads,
+      seed: values.seed
+    }
+  };
+}
+function formatBench(r) {
+  return [
+    `${r.modelType} L${r.layers}/H${r.hidden}/A${r.heads}/I${r.intermediate}, vocab ${r.vocab}, seq ${r.seq}, batch ${r.batch}: ${r.parameters.toLocaleString("en-US")} parameters`,
+    r.deviceReason,
+    `${r.samplesPerSecond.toFixed(1)} samples/s, ${r.msPerStep.toFixed(1)} ms/step over ${r.steps} steps (${r.stepsPerRun} per run); session ${r.sessionSeconds.toFixed(1)} s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`
+  ].join("\n");
+}
+async function benchCommand(argv, log, out = (s) => process.stdout.write(s)) {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    out(BENCH_USAGE + "\n");
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseBenchArgs(argv);
+  } catch (e) {
+    if (!(e instanceof BenchUsageError)) throw e;
+    out(`error: textclf bench: ${e.message}
+${BENCH_USAGE}
+`);
+    return 2;
+  }
+  const r = await runBench({ ...parsed.opts, log });
+  out((parsed.json ? JSON.stringify(r) : formatBench(r)) + "\n");
+  return 0;
 }
 
 // src/runtime/doctor.ts
@@ -81853,6 +82082,7 @@ async function main(argv) {
   const controller = new AbortController();
   try {
     if (argv[0] === "doctor") return await doctorCommand(argv.slice(1));
+    if (argv[0] === "bench") return await benchCommand(argv.slice(1), log);
     const args = parseArgv(argv);
     if (args.version || args.command === "version") {
       process.stdout.write(`textclf ${packageVersion()}

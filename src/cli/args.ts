@@ -88,6 +88,7 @@ const USAGE: Record<'all' | 'demo', string[]> = {
     '       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
     '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
     '       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why',
+    '       textclf bench [--device D] [--json]   training samples/s and peak memory of a model shape (textclf bench --help)',
     '       textclf help [command]    this text, or the flags of one command',
     '       textclf --version         the version of textclf',
   ],

@@ -6,6 +6,7 @@ import { checkOutputDir } from '../util/output-dir.js';
 import { packageVersion } from '../util/package-version.js';
 import { runTraining } from '../train/run.js';
 import { COMMANDS, helpText, parseArgv } from './args.js';
+import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { evaluateCommand, formatMetrics } from './evaluate.js';
 import { predictCommand } from './predict.js';
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   try {
     if (argv[0] === 'doctor') return await doctorCommand(argv.slice(1));
+    if (argv[0] === 'bench') return await benchCommand(argv.slice(1), log);
     const args = parseArgv(argv);
     if (args.version || args.command === 'version') {
       process.stdout.write(`textclf ${packageVersion()}\n`);

@@ -58,6 +58,17 @@ export interface SequenceClassifier extends TrainableModel {
   tokenizerConfig(o: { doLowerCase?: boolean; maxLength?: number }): Record<string, unknown>;
 }
 
+/** The sizes of a model, as `textclf bench` takes them. */
+export interface ModelShape {
+  layers: number;
+  hidden: number;
+  heads: number;
+  intermediate: number;
+  vocab: number;
+  /** The longest sequence it must take (the position table is at least this long). */
+  maxLength: number;
+}
+
 export interface ModelFamily<C extends ModelConfig = ModelConfig> {
   /** config.json model_type values this family handles. */
   readonly modelTypes: readonly string[];
@@ -66,4 +77,6 @@ export interface ModelFamily<C extends ModelConfig = ModelConfig> {
   parseConfig(json: unknown, file: string): C;
   // Method syntax on purpose: families with their own config types fit one registry list.
   create(config: C, numLabels: number, opts?: ModelOptions): SequenceClassifier;
+  /** config.json of a model of this family with the given sizes (benchmarks, tests). */
+  shapeConfig(modelType: string, shape: ModelShape): Record<string, unknown>;
 }

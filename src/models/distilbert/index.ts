@@ -8,6 +8,15 @@ export const distilbertFamily: ModelFamily<DistilBertConfig> = {
   architecture: 'DistilBertForSequenceClassification',
   parseConfig: parseDistilBertConfig,
   create: (config, numLabels, opts) => new DistilBertModel(config, numLabels, opts),
+  shapeConfig: (_type, s) => ({
+    model_type: 'distilbert',
+    dim: s.hidden,
+    n_layers: s.layers,
+    n_heads: s.heads,
+    hidden_dim: s.intermediate,
+    vocab_size: s.vocab,
+    max_position_embeddings: Math.max(512, s.maxLength),
+  }),
 };
 
 export { DistilBertModel } from './graph.js';

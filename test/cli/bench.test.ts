@@ -1,0 +1,142 @@
+// `textclf bench`: a model of a given shape trains on random tokens and reports samples/s and peak
+// memory; every registered model type; flags checked; and it runs from the bundle alone (a folder
+// with dist/cli.js and onnxruntime-node only: no dev dependencies, no tsx), as on a GPU machine.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchCommand, parseBenchArgs } from '../../src/cli/bench.js';
+import { supportedModelTypes } from '../../src/models/registry.js';
+import { runBench } from '../../src/train/bench.js';
+import { lineLogger } from '../../src/util/logger.js';
+
+const quiet = lineLogger(() => {});
+const tiny = {
+  layers: 1,
+  hidden: 32,
+  heads: 2,
+  intermediate: 64,
+  vocab: 120,
+  seq: 16,
+  batch: 4,
+  warmup: 1,
+  threads: 1,
+  seed: 3,
+};
+
+test.each(supportedModelTypes())('%s: steps on random tokens, samples/s and peak memory', async (modelType) => {
+  const r = await runBench({ ...tiny, modelType, device: 'cpu', steps: 3, stepsPerRun: 2, log: quiet });
+  expect(r).toMatchObject({ modelType, device: 'cpu', stepsPerRun: 2, steps: 4, batch: 4, seq: 16 });
+  expect(r.deviceReason).toContain('cpu');
+  expect(r.parameters).toBeGreaterThan(120 * 32); // at least the word embeddings
+  expect(r.samplesPerSecond).toBeGreaterThan(0);
+  expect(r.samplesPerSecond).toBeCloseTo((r.steps * r.batch) / ((r.msPerStep * r.steps) / 1000), 6);
+  expect(r.peakRssMiB).toBeGreaterThan(50);
+});
+
+test('flags: defaults are BERT-mini at seq 128, batch 16; bad values name the flag', () => {
+  const d = parseBenchArgs([]).opts;
+  expect(d).toMatchObject({
+    modelType: 'bert',
+    device: 'auto',
+    layers: 4,
+    hidden: 256,
+    heads: 4,
+    intermediate: 1024,
+    seq: 128,
+    batch: 16,
+  });
+  expect(parseBenchArgs(['--layers=2', '--json', '--device', 'webgpu']).opts).toMatchObject({
+    layers: 2,
+    device: 'webgpu',
+  });
+  expect(() => parseBenchArgs(['--layers', '0'])).toThrow('--layers 0: expected an integer >= 1');
+  expect(() => parseBenchArgs(['--hidden', '30', '--heads', '4'])).toThrow('not a multiple of --heads 4');
+  expect(() => parseBenchArgs(['--model_type', 'gpt2'])).toThrow(/--model_type gpt2: supported are bert, /);
+  expect(() => parseBenchArgs(['--speed', '3'])).toThrow('unknown flag --speed');
+  expect(() => parseBenchArgs(['--steps'])).toThrow('missing value for --steps');
+});
+
+test('a usage error exits 2 with the usage; --json prints one JSON object', async () => {
+  let out = '';
+  expect(await benchCommand(['--batch', 'x'], quiet, (s) => (out += s))).toBe(2);
+  expect(out).toContain('--batch x: expected an integer >= 1');
+  expect(out).toContain('Usage: textclf bench');
+  out = '';
+  const args = [
+    '--device',
+    'cpu',
+    '--layers',
+    '1',
+    '--hidden',
+    '32',
+    '--heads',
+    '2',
+    '--intermediate',
+    '64',
+    '--vocab',
+    '120',
+  ];
+  expect(
+    await benchCommand([...args, '--seq', '8', '--batch', '2', '--steps', '1', '--json'], quiet, (s) => (out += s)),
+  ).toBe(0);
+  expect(JSON.parse(out)).toMatchObject({ modelType: 'bert', device: 'cpu', steps: 1, batch: 2 });
+});
+
+test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (onnxruntime-node, no dev dependencies)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textclf-bundle-'));
+  try {
+    mkdirSync(join(dir, 'dist'));
+    copyFileSync('dist/cli.js', join(dir, 'dist', 'cli.js'));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    mkdirSync(join(dir, 'node_modules'));
+    const ortDir = realpathSync(join(process.cwd(), 'node_modules', 'onnxruntime-node'));
+    symlinkSync(ortDir, join(dir, 'node_modules', 'onnxruntime-node'), 'dir');
+    const commonDir = realpathSync(join(process.cwd(), 'node_modules', 'onnxruntime-common'));
+    symlinkSync(commonDir, join(dir, 'node_modules', 'onnxruntime-common'), 'dir');
+    const out = execFileSync(
+      process.execPath,
+      [
+        'dist/cli.js',
+        'bench',
+        '--device',
+        'webgpu',
+        '--layers',
+        '1',
+        '--hidden',
+        '16',
+        '--heads',
+        '2',
+        '--intermediate',
+        '32',
+        '--vocab',
+        '60',
+        '--seq',
+        '8',
+        '--batch',
+        '2',
+        '--steps',
+        '1',
+        '--warmup',
+        '0',
+        '--json',
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          NODE_PATH: '',
+          XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir(),
+        },
+        timeout: 240_000,
+      },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(r).toMatchObject({ device: 'webgpu', modelType: 'bert', steps: 1 });
+    expect(r.samplesPerSecond).toBeGreaterThan(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);
