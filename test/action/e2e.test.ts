@@ -187,6 +187,11 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
     `Upload artifact textclf-${RUN}-1`,
   ]);
   expect(r.stdout.match(/^::group::/gm)!.length).toBe(r.stdout.match(/^::endgroup::/gm)!.length);
+  // Each phase's lines are inside its group (a group that opens and closes empty hides nothing and says nothing).
+  for (const name of ['Datastore', 'Model', 'Test']) {
+    const body = r.stdout.split(`::group::${name}\n`)[1]?.split('::endgroup::')[0] ?? '';
+    expect([name, body.trim().length > 0]).toEqual([name, true]);
+  }
 
   // Outputs.
   const o = r.outputs;
@@ -290,6 +295,24 @@ test('Must show: SIGINT + SIGTERM mid-epoch (a runner cancel) leaves an uploaded
   expect(resumed.metrics.run.totalSteps).toBeGreaterThan(state.step);
   expect(resumed.metrics.run.cancelled).toBeUndefined();
 }, 240_000);
+
+test('an artifact upload that fails after training: the summary says what failed and where the results are; the job fails', async () => {
+  service.failNext('CreateArtifact', 3, 403); // every attempt refused (a 4xx is not retried inside @actions/artifact)
+  const r = await runAction('upload-fails', { max_epochs: '1', limit_train_batches: '2' }, { attempt: '5' });
+  expect(r.code).toBe(1);
+  const errors = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(/uploading artifact 'textclf-\d+-5' failed after 3 attempts/);
+  // The results are not lost: the summary is the report, with the failure and the folder named.
+  expect(r.summary).toContain('> [!WARNING]');
+  expect(r.summary).toMatch(/The artifact upload failed: .*Training finished and every result is on the runner in /);
+  expect(r.summary).toContain('| Status | finished |');
+  expect(r.summary).toMatch(/\| test \| \d+\.\d+% \|/);
+  expect(r.outputs.artifact_id).toBe('');
+  expect(Number.isFinite(numeric(r.outputs.accuracy))).toBe(true);
+  expect(existsSync(join(r.outputs.checkpoint_dir!, 'model.safetensors'))).toBe(true);
+  expect(readFileSync(r.outputs.report_path!, 'utf8').trim()).toBe(r.summary.trim());
+}, 120_000);
 
 test('a bad input fails the step with an annotation naming the input and the allowed values', async () => {
   const r = await runAction('bad-input', { max_epochs: 'three' });
