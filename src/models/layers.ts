@@ -2,6 +2,7 @@
 // declares its parameters in a Scope when the model is built, and emits its ONNX ops into the
 // graph of one forward pass (an Emitter). Hidden states are 2-D [tokens, hidden] wherever possible,
 // so every Linear is one Gemm(x, W, b, transB=1) on the HF [out, in] weight (no weight transposes).
+import { ParamViews } from '../engine/param-views.js';
 import type { DType } from '../onnx/dtype.js';
 import { float, type Attr, type Graph, type Value } from '../onnx/graph.js';
 import type { Scope } from './scope.js';
@@ -25,20 +26,95 @@ export class Emitter {
     return v;
   }
 
-  /** Dropout in training mode (each node seeded with seed + its index, in emission order); identity otherwise. */
+  /**
+   * True when the parameters are views of the training state (param-views.ts): parameters that are
+   * adjacent there come out joined at no cost, so fusing their Linears saves Gemms.
+   */
+  get canJoin(): boolean {
+    return this.params instanceof ParamViews;
+  }
+
+  /** Parameters `names` concatenated along axis 0 (one view when the state holds them adjacently). */
+  joined(names: string[]): Value {
+    if (this.params instanceof ParamViews) return this.params.joined(names);
+    return this.g.op(
+      'Concat',
+      names.map((n) => this.param(n)),
+      { axis: 0 },
+    );
+  }
+
+  /**
+   * Dropout in training mode, identity otherwise. Each site draws from its own stream, seeded from
+   * the model seed and the site's index in emission order, so runs are reproducible from the seed
+   * (and K steps per run draw exactly what K single steps draw).
+   */
   dropout(x: Value, ratio: number): Value {
     if (!this.train || ratio <= 0) return x;
-    const { g } = this;
-    const seed = this.seed + ++this.dropouts;
-    return g.node('Dropout', [x, g.scalar(ratio, x), g.constant('bool', [1], [])], { seed })[0];
+    if (ratio >= 1) return this.g.op('Mul', [x, this.g.scalar(0, x)]);
+    return this.g.op('Mul', [x, dropoutMask(this.g, x, ratio, streamSeed(this.seed, ++this.dropouts))]);
   }
+}
+
+/**
+ * A float32 seed for dropout site `index` (RandomUniformLike takes a float seed; values below 2^24
+ * are exact, so distinct sites keep distinct streams for any model seed).
+ */
+function streamSeed(seed: number, index: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(index, 0x85ebca6b)) >>> 8;
+}
+
+/**
+ * The dropout mask of `x`: 1/(1-ratio) where kept, 0 where dropped, each element independently
+ * (Bernoulli(ratio)), as ORT's Dropout kernel draws it, at a fraction of the cost. That kernel draws
+ * one uniform per element on one thread; here only the rarer outcome is drawn, as the gaps between
+ * its positions (geometric: gap = 1 + floor(log(u) / log(1-q)), q = min(ratio, 1-ratio)), which is
+ * the same Bernoulli process, with ~q as many random numbers; a CumSum turns the gaps into
+ * positions and one ScatterND writes them into a mask of the common value. Enough gaps are drawn
+ * to cover the tensor with overwhelming probability (n*q plus 8 standard deviations, plus 16); the
+ * positions past the end are ignored.
+ */
+export function dropoutMask(g: Graph, x: Value, ratio: number, seed: number): Value {
+  const keep = 1 / (1 - ratio);
+  const rareIsDrop = ratio <= 0.5;
+  const q = rareIsDrop ? ratio : 1 - ratio;
+  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
+  const f = (v: number) => g.scalar(v, 'float32');
+  const n = g.op('Size', [x]);
+  const nf = g.op('Cast', [n], { to: 1 });
+  const draws = g.op('Add', [
+    g.op('Add', [g.op('Mul', [nf, f(q)]), g.op('Mul', [g.op('Sqrt', [nf]), f(8 * Math.sqrt(q * (1 - q)))])]),
+    f(16),
+  ]);
+  const count = g.op('Unsqueeze', [g.op('Cast', [g.op('Floor', [draws])], { to: 7 }), g.ints([0])]);
+  const ones = g.op('ConstantOfShape', [count], { value: { dtype: 'float32', shape: [1], data: Float32Array.of(1) } });
+  const u = g.op('RandomUniformLike', [ones], { seed: float(seed) });
+  // log(1 - u), u in [0, 1); the Max only guards a generator that returns 1.0 exactly.
+  const logU = g.op('Log', [g.op('Max', [g.op('Sub', [f(1), u]), f(1e-30)])]);
+  const gaps = g.op('Add', [g.op('Floor', [g.op('Div', [logU, f(Math.log(1 - q))])]), f(1)]);
+  const positions = g.op('CumSum', [g.op('Cast', [gaps], { to: 7 }), g.scalar(0, 'int64')]); // 1-based
+  const inside = g.op('Less', [g.op('Sub', [positions, g.scalar(1, 'int64')]), n]);
+  // Positions past the end add 0 at index 0; the others turn the common value into the rare one.
+  const index = g.op('Where', [inside, g.op('Sub', [positions, g.scalar(1, 'int64')]), g.scalar(0, 'int64')]);
+  const delta = g.op('Where', [inside, f(rare - common), f(0)]);
+  const base = g.op('ConstantOfShape', [g.op('Unsqueeze', [n, g.ints([0])])], {
+    value: { dtype: 'float32', shape: [1], data: Float32Array.of(common) },
+  });
+  const mask = g.op('ScatterND', [base, g.op('Unsqueeze', [index, g.ints([1])]), delta], { reduction: 'add' });
+  const shaped = g.op('Reshape', [mask, g.op('Shape', [x])]);
+  return x.dtype === 'float32' ? shaped : g.op('Cast', [shaped], { to: x.dtype === 'float64' ? 11 : 10 });
 }
 
 export class Linear {
   readonly weight: string;
   readonly bias?: string;
 
-  constructor(s: Scope, inFeatures: number, outFeatures: number, opts: { bias?: boolean } = {}) {
+  constructor(
+    s: Scope,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean } = {},
+  ) {
     this.weight = s.param('weight', [outFeatures, inFeatures], true);
     if (opts.bias ?? true) this.bias = s.param('bias', [outFeatures], false);
   }
@@ -51,6 +127,26 @@ export class Linear {
     const inputs = [x, e.param(this.weight), ...(this.bias ? [e.param(this.bias)] : [])];
     return e.g.op('Gemm', inputs, attrs);
   }
+}
+
+/**
+ * Several Linears on the same input as one Gemm: x [W_1; ...; W_n]^T + [b_1; ...; b_n] -> [N, sum of
+ * out], split back into one output per Linear. Each may scale its result (alphas), which is
+ * applied after the Split. Fused only when the parameters can be joined for free (training and
+ * evaluation); otherwise one Gemm each.
+ */
+export function linearsOn(e: Emitter, x: Value, linears: Linear[], alphas: number[] = []): Value[] {
+  const { g } = e;
+  const scaled = (v: Value, i: number) => (alphas[i] && alphas[i] !== 1 ? g.op('Mul', [v, g.scalar(alphas[i], v)]) : v);
+  const withBias = linears.every((l) => l.bias);
+  if (!e.canJoin || linears.length < 2 || (!withBias && linears.some((l) => l.bias))) {
+    return linears.map((l, i) => l.apply(e, x, alphas[i] ?? 1, alphas[i] ?? 1));
+  }
+  const w = e.joined(linears.map((l) => l.weight));
+  const b = withBias ? e.joined(linears.map((l) => l.bias!)) : undefined;
+  const y = g.op('Gemm', [x, w, ...(b ? [b] : [])], { transB: 1 });
+  const sizes = linears.map((l) => l.outFeatures);
+  return g.node('Split', [y, g.ints(sizes)], { axis: 1 }).map(scaled);
 }
 
 export class Embedding {
@@ -80,10 +176,10 @@ export class LayerNorm {
   }
 
   apply(e: Emitter, x: Value): Value {
-    // float32: keep the Mean/InvStdDev outputs for the gradient. float64 (gradient checks): ORT
-    // has no double-stash kernel and the default float32 stash would mix types, so the gradient
-    // recomputes the statistics instead.
-    const outputs = x.dtype === 'float64' ? 1 : 3;
+    // Training in float32: keep the Mean/InvStdDev outputs for the gradient. Evaluation needs no
+    // statistics. float64 (gradient checks): ORT has no double-stash kernel and the default
+    // float32 stash would mix types, so the gradient recomputes the statistics instead.
+    const outputs = e.train && x.dtype !== 'float64' ? 3 : 1;
     const bias = this.bias ? e.param(this.bias) : undefined;
     return e.g.node(
       'LayerNormalization',
