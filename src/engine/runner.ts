@@ -16,6 +16,7 @@ import { openSession } from '../runtime/open-session.js';
 import type { TrainableModel } from './contract.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
 import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
+import { discard } from './garbage.js';
 import { buildStepGraph, PARAM_SLOT, type StepGraph, type StepGraphOptions } from './step-graph.js';
 
 export interface RunnerOptions extends StepGraphOptions {
@@ -51,9 +52,13 @@ export interface EvalResult {
 
 export const optimizerKey = (slot: string, param: string) => `${slot}.${param}`;
 
+/** State this large has its redundant copies freed right after each run (garbage.ts); below, V8 is left to it. */
+const DISCARD_MIN_BYTES = 16 << 20;
+
 export class Runner<M extends TrainableModel = TrainableModel> {
   /** The state tensors, aligned with stepGraph.io.state. */
   private state: ort.Tensor[];
+  private readonly stateBytes: number;
   private steps = 0;
   private readonly evalSessions = new Map<boolean, Promise<{ session: InferenceSession; eval: EvalGraph }>>();
 
@@ -66,6 +71,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     initial: Map<string, Float32Array>,
   ) {
     this.state = stepGraph.io.state.map((s) => tensor('float32', new Float32Array(s.group.size), s.group.shape));
+    this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
     this.load(initial, new Map(), 'initial parameters');
   }
 
@@ -163,12 +169,17 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     const inPlace = loop && K >= 2;
     io.state.forEach((s, i) => (fetches[s.output] = inPlace ? this.state[i] : null));
     const result = await this.session.run(feeds, fetches);
+    // The state arrays this run made redundant: the copies of what it wrote into the fed tensors,
+    // or (1-step runs, which keep the copies) the previous state.
+    const redundant = (inPlace ? io.state.map((s) => result[s.output]) : this.state).map((t) => t.data as Float32Array);
     if (!inPlace) this.state = io.state.map((s) => result[s.output]);
     this.steps += K;
-    return {
+    const out = {
       losses: Array.from(result[io.loss].data as Float32Array),
       gradNorms: Array.from(result[io.gradNorm].data as Float32Array),
     };
+    if (this.stateBytes >= DISCARD_MIN_BYTES) discard(redundant);
+    return out;
   }
 
   /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
