@@ -3,8 +3,8 @@
 // graph of one forward pass (an Emitter). Hidden states are 2-D [tokens, hidden] wherever possible,
 // so every Linear is one Gemm(x, W, b, transB=1) on the HF [out, in] weight (no weight transposes).
 import { ParamViews } from '../engine/param-views.js';
-import type { DType } from '../onnx/dtype.js';
-import { float, type Attr, type Graph, type Value } from '../onnx/graph.js';
+import { typedArrayOf, type DType } from '../onnx/dtype.js';
+import { float, type Attr, type Dim, type Graph, type Value } from '../onnx/graph.js';
 import type { Scope } from './scope.js';
 
 /** One forward pass being emitted: the graph, parameter values, train/eval mode, dropout seeds. */
@@ -52,7 +52,7 @@ export class Emitter {
   dropout(x: Value, ratio: number): Value {
     if (!this.train || ratio <= 0) return x;
     if (ratio >= 1) return this.g.op('Mul', [x, this.g.scalar(0, x)]);
-    return this.g.op('Mul', [x, dropoutMask(this.g, x, ratio, streamSeed(this.seed, ++this.dropouts))]);
+    return sparseDropout(this.g, x, ratio, streamSeed(this.seed, ++this.dropouts));
   }
 }
 
@@ -65,20 +65,20 @@ function streamSeed(seed: number, index: number): number {
 }
 
 /**
- * The dropout mask of `x`: 1/(1-ratio) where kept, 0 where dropped, each element independently
- * (Bernoulli(ratio)), as ORT's Dropout kernel draws it, at a fraction of the cost. That kernel draws
+ * Dropout of `x` in training: each element independently kept (scaled by 1/(1-ratio)) or dropped,
+ * Bernoulli(ratio), as ORT's Dropout kernel draws it, at a fraction of the cost. That kernel draws
  * one uniform per element on one thread; here only the rarer outcome is drawn, as the gaps between
  * its positions (geometric: gap = 1 + floor(log(u) / log(1-q)), q = min(ratio, 1-ratio)), which is
- * the same Bernoulli process, with ~q as many random numbers; a CumSum turns the gaps into
- * positions and one ScatterND writes them into a mask of the common value. Enough gaps are drawn
- * to cover the tensor with overwhelming probability (n*q plus 8 standard deviations, plus 16); the
- * positions past the end are ignored.
+ * the same Bernoulli process with ~q as many random numbers; a CumSum turns the gaps into
+ * positions and one ScatterND writes the rare value there into a mask of the common one (0 or
+ * 1/(1-ratio)), so dropout is one Mul forward and one backward (the float mask is what the
+ * gradient keeps). Enough gaps are drawn to cover the tensor with overwhelming probability (n*q
+ * plus 8 standard deviations, plus 16); positions past the end change nothing.
  */
-export function dropoutMask(g: Graph, x: Value, ratio: number, seed: number): Value {
+export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): Value {
   const keep = 1 / (1 - ratio);
   const rareIsDrop = ratio <= 0.5;
   const q = rareIsDrop ? ratio : 1 - ratio;
-  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
   const f = (v: number) => g.scalar(v, 'float32');
   const n = g.op('Size', [x]);
   const nf = g.op('Cast', [n], { to: 1 });
@@ -87,22 +87,26 @@ export function dropoutMask(g: Graph, x: Value, ratio: number, seed: number): Va
     f(16),
   ]);
   const count = g.op('Unsqueeze', [g.op('Cast', [g.op('Floor', [draws])], { to: 7 }), g.ints([0])]);
-  const ones = g.op('ConstantOfShape', [count], { value: { dtype: 'float32', shape: [1], data: Float32Array.of(1) } });
-  const u = g.op('RandomUniformLike', [ones], { seed: float(seed) });
+  const filled = (shape: Value, v: number) =>
+    g.op('ConstantOfShape', [shape], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
+  const u = g.op('RandomUniformLike', [filled(count, 1)], { dtype: 1, seed: float(seed) });
   // log(1 - u), u in [0, 1); the Max only guards a generator that returns 1.0 exactly.
   const logU = g.op('Log', [g.op('Max', [g.op('Sub', [f(1), u]), f(1e-30)])]);
   const gaps = g.op('Add', [g.op('Floor', [g.op('Div', [logU, f(Math.log(1 - q))])]), f(1)]);
   const positions = g.op('CumSum', [g.op('Cast', [gaps], { to: 7 }), g.scalar(0, 'int64')]); // 1-based
   const inside = g.op('Less', [g.op('Sub', [positions, g.scalar(1, 'int64')]), n]);
-  // Positions past the end add 0 at index 0; the others turn the common value into the rare one.
+  // ScatterND adds (rare - common) at each position; positions past the end add 0 at index 0.
   const index = g.op('Where', [inside, g.op('Sub', [positions, g.scalar(1, 'int64')]), g.scalar(0, 'int64')]);
-  const delta = g.op('Where', [inside, f(rare - common), f(0)]);
-  const base = g.op('ConstantOfShape', [g.op('Unsqueeze', [n, g.ints([0])])], {
-    value: { dtype: 'float32', shape: [1], data: Float32Array.of(common) },
+  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
+  const delta = g.op('Where', [inside, g.scalar(rare - common, x), g.scalar(0, x)]);
+  const shape = g.op('Unsqueeze', [n, g.ints([0])]);
+  const flat = g.op('ScatterND', [filled(shape, common), g.op('Unsqueeze', [index, g.ints([1])]), delta], {
+    reduction: 'add',
   });
-  const mask = g.op('ScatterND', [base, g.op('Unsqueeze', [index, g.ints([1])]), delta], { reduction: 'add' });
-  const shaped = g.op('Reshape', [mask, g.op('Shape', [x])]);
-  return x.dtype === 'float32' ? shaped : g.op('Cast', [shaped], { to: x.dtype === 'float64' ? 11 : 10 });
+  // Reshaped to Shape(x): the mask has x's shape, which keeps the gradient's broadcast reduction static.
+  const mask = g.op('Reshape', [flat, g.op('Shape', [x])]);
+  (mask.shape as Dim[]).splice(0, mask.rank, ...x.shape);
+  return g.op('Mul', [x, mask]);
 }
 
 export class Linear {
