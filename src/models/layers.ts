@@ -195,22 +195,23 @@ export class LayerNorm {
 }
 
 /**
- * Exact GELU between two Linears, gelu(h) = h/2 * (1 + erf(h/sqrt2)). Training: with u = h/sqrt2
- * (scaled inside the first Gemm), gelu is u * (1 + erf(u)) / sqrt2 and the 1/sqrt2 goes into the
- * second Gemm's alpha: 3 elementwise ops instead of 5, forward and backward. Eval/export: the
- * textbook pattern, which ORT's optimizer fuses into its Gelu kernel.
+ * Exact GELU between two Linears, gelu(h) = h/2 * (1 + erf(h/sqrt2)). Training in float32: ONNX
+ * Runtime's fused Gelu (com.microsoft), whose gradient needs only h, so the backward pass keeps two
+ * [tokens, intermediate] tensors per layer (h and the GELU output) instead of three. Eval/export:
+ * the textbook pattern, which ORT's optimizer fuses into the same kernel and other runtimes read.
+ * float64 (gradient checks): with u = h/sqrt2 scaled inside the first Gemm, u * (1 + erf(u)) / sqrt2
+ * (ORT's Erf and Gelu are float32-only, so erf is evaluated in float32).
  */
 export function geluFeedForward(e: Emitter, x: Value, up: Linear, down: Linear): Value {
   const { g } = e;
-  if (!e.train && x.dtype === 'float32') {
+  if (x.dtype === 'float32') {
     const h = up.apply(e, x);
+    if (e.train) return down.apply(e, g.op('Gelu', [h], {}, { domain: 'com.microsoft' }));
     const erf = g.op('Erf', [g.op('Div', [h, g.scalar(Math.SQRT2, h)])]);
     return down.apply(e, g.op('Mul', [g.op('Mul', [h, g.op('Add', [erf, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }
   const u = up.apply(e, x, Math.SQRT1_2, Math.SQRT1_2);
-  let erf = g.op('Erf', [x.dtype === 'float64' ? g.op('Cast', [u], { to: 1 }) : u]);
-  // ORT's CPU Erf is float32-only: a float64 graph (gradient checks) evaluates erf in float32.
-  if (x.dtype === 'float64') erf = g.op('Cast', [erf], { to: 11 });
+  const erf = g.op('Cast', [g.op('Erf', [g.op('Cast', [u], { to: 1 })])], { to: 11 });
   return down.apply(e, g.op('Mul', [u, g.op('Add', [erf, g.scalar(1, u)])]), Math.SQRT1_2);
 }
 

@@ -432,6 +432,7 @@ const INFER: Record<string, Infer> = {
   CumSum: sameAs(0),
   Sqrt: sameAs(0),
   Erf: sameAs(0),
+  Gelu: sameAs(0),
   Tanh: sameAs(0),
   Relu: sameAs(0),
   Sigmoid: sameAs(0),
