@@ -79,10 +79,10 @@ export function autoSteps(
   o: Pick<TrainerOptions, 'runSeconds' | 'accumulate' | 'batchSize' | 'maxLength'>,
   secondsPerStep: number | undefined,
 ): number {
-  if (!secondsPerStep || !(secondsPerStep > 0)) return 1;
+  if (secondsPerStep === undefined || !(secondsPerStep >= 0)) return 1;
   // int64 input_ids, attention_mask and token_type_ids of every row of the run, at most max_length long
   const bytesPerStep = o.accumulate * o.batchSize * o.maxLength * 8 * 3;
-  const byTime = Math.floor((o.runSeconds ?? 5) / secondsPerStep);
+  const byTime = secondsPerStep > 0 ? Math.floor((o.runSeconds ?? 5) / secondsPerStep) : MAX_STEPS_PER_RUN;
   const byMemory = Math.floor(RUN_INPUT_BYTES / bytesPerStep);
   return Math.max(1, Math.min(byTime, byMemory, MAX_STEPS_PER_RUN));
 }
@@ -126,11 +126,11 @@ export class Trainer {
       let lastValidation: EvalMetrics | undefined;
       while (stepInEpoch < perEpoch) {
         const { batch, k, seqLens } = this.nextRun(plan, stepInEpoch, perEpoch, valAt);
-        const t0 = Date.now();
+        const t0 = performance.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
         const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs, seqLens);
         const runSamples = batch.batchSize;
-        const seconds = (Date.now() - t0) / 1000;
+        const seconds = (performance.now() - t0) / 1000;
         this.secondsPerStep = seconds / k;
         const rate = runSamples / Math.max(1e-3, seconds);
         samples += runSamples;
