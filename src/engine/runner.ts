@@ -13,7 +13,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
 import { deviceName, parseDevice, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
-import type { TrainableModel } from './contract.js';
+import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
 import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
 import { discard } from './garbage.js';
@@ -211,14 +211,15 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     if (batches.some((b) => 'labels' in b !== withLabels))
       throw new FeedError('evaluate: either every batch of a call has labels or none has');
     const { session, eval: ev } = await this.evalSession(withLabels);
-    const lens = batches.map((b, i) => {
-      const bound = checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : 'evaluate');
-      return { rows: bound.get('batch') ?? b[ev.inputs[0].name].dims[0], seq: bound.get('seq') };
+    // Rows: dimension 0 of every batch input (checkMicroBatch holds a batch's inputs to one size).
+    const rows = batches.map((b, i) => {
+      checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : 'evaluate');
+      return b[ev.inputs[0].name].dims[0];
     });
     const out: EvalResult[] = [];
     for (let start = 0; start < batches.length;) {
       let end = start + 1;
-      while (end < batches.length && lens[end].rows === lens[start].rows) end++;
+      while (end < batches.length && rows[end] === rows[start]) end++;
       out.push(...(await this.evaluateRun(session, ev, batches.slice(start, end))));
       start = end;
     }
@@ -230,7 +231,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     const feeds: Record<string, ort.Tensor> = {};
     const lengths: number[] = [];
     for (const spec of ev.inputs) {
-      const axis = spec.shape.indexOf('seq');
+      const axis = spec.shape.indexOf(SEQ_DIM);
       const dims = batches.map((b) => b[spec.name].dims);
       const longest = axis < 0 ? 0 : Math.max(...dims.map((d) => d[axis]));
       if (axis >= 0 && !lengths.length) lengths.push(...dims.map((d) => d[axis]));
@@ -361,7 +362,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
 /** The padded length of a run: the size of the first 'seq' dim among the stacked inputs. */
 function runLength(specs: TrainableModel['batchInputs'], stacked: Map<string, FeedTensor>): number {
   for (const spec of specs) {
-    const axis = spec.shape.indexOf('seq');
+    const axis = spec.shape.indexOf(SEQ_DIM);
     if (axis >= 0) return stacked.get(spec.name)!.dims[axis + 2];
   }
   return 0;

@@ -2,7 +2,7 @@
 // probability 1 - ratio, independently, scaled by 1/(1 - ratio); reproducible from the seed, a new
 // mask every run; the gradient reuses the forward's mask.
 import { gradients } from '../../src/autodiff/backward.js';
-import { sparseDropout } from '../../src/models/layers.js';
+import { Emitter, sparseDropout } from '../../src/models/layers.js';
 import { Graph } from '../../src/onnx/graph.js';
 import { sessionFor, tensor, type ort } from '../../src/onnx/session.js';
 
@@ -66,6 +66,18 @@ describe('sparseDropout', () => {
     expect(a2).not.toEqual(a1);
     expect(c1).not.toEqual(a1);
     await Promise.all([a.s, b.s, c.s].map((s) => s.release()));
+  });
+
+  test('each dropout site of a model draws its own mask', async () => {
+    const g = new Graph('sites');
+    const x = g.input('x', 'float32', [16, 64]);
+    const e = new Emitter(g, new Map(), true, 'float32', 9, 'test');
+    g.output(e.dropout(x, 0.1), 'a');
+    g.output(e.dropout(x, 0.1), 'b');
+    const s = await sessionFor(g);
+    const r = await s.run({ x: tensor('float32', new Float32Array(16 * 64).fill(1), [16, 64]) });
+    expect(Array.from(r.a.data as Float32Array)).not.toEqual(Array.from(r.b.data as Float32Array));
+    await s.release();
   });
 
   test('tiny tensors (1 and 3 elements) keep at the right rate over many runs', async () => {
