@@ -107,7 +107,20 @@ rss.warm = rssMiB();
 const t1 = performance.now();
 await train(cfg.steps, true);
 const dt = (performance.now() - t1) / 1000 / cfg.steps;
-const nodes = runner.stepGraph.graph.nodes.length;
+/** Nodes of the step graph, its Scan body included. */
+const countNodes = (g: { nodes: { attrs: Record<string, unknown> }[] }): number =>
+  g.nodes.reduce(
+    (a, n) =>
+      a +
+      1 +
+      Object.values(n.attrs).reduce<number>(
+        (b, v) =>
+          b + (v && typeof v === 'object' && 'nodes' in v ? countNodes(v as Parameters<typeof countNodes>[0]) : 0),
+        0,
+      ),
+    0,
+  );
+const nodes = countNodes(runner.stepGraph.graph);
 if (profile)
   console.error(`profile: ${(runner as unknown as { session: ortModule.InferenceSession }).session.endProfiling()}`);
 await runner.release();
