@@ -31344,11 +31344,12 @@ var FLAGS = [
   f({
     name: "steps_per_run",
     type: "int",
-    default: 1,
+    default: "auto",
+    words: ["auto"],
     min: 1,
     max: 256,
     group: "runtime",
-    help: "Optimizer steps per ONNX Runtime call (K batches through one Loop)"
+    help: "Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K"
   }),
   // runtime
   f({
@@ -31629,7 +31630,8 @@ function describeAllowed(s) {
   const lo = s.gt !== void 0 ? `> ${s.gt}` : s.min !== void 0 ? `>= ${s.min}` : "";
   const hi = s.max !== void 0 ? `<= ${s.max}` : "";
   const kind = s.type === "int" ? "an integer" : s.type === "float" ? "a number" : "a string";
-  return [kind, [lo, hi].filter(Boolean).join(" and ")].filter(Boolean).join(" ");
+  const range2 = [kind, [lo, hi].filter(Boolean).join(" and ")].filter(Boolean).join(" ");
+  return s.words?.length ? `${s.words.join(", ")} or ${range2}` : range2;
 }
 function parseValue(s, raw) {
   const bad = () => new FlagError(s.name, `--${s.name}: '${raw}' is not valid; expected ${describeAllowed(s)}`);
@@ -31652,6 +31654,7 @@ function parseValue(s, raw) {
       return text;
     case "int":
     case "float": {
+      if (s.words?.includes(text)) return text;
       if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw bad();
       const v = Number(text);
       if (!Number.isFinite(v) || s.type === "int" && !Number.isInteger(v)) throw bad();
@@ -32279,6 +32282,25 @@ function loopInfer(n, ins) {
     (o, i) => i < carried ? { dtype: o.value.dtype, shape: ins[i + 2].shape } : { dtype: o.value.dtype, shape: [trip, ...o.value.shape] }
   );
 }
+function scanInfer(n, ins) {
+  const body = n.attrs.body;
+  const scans = intAttr(n, "num_scan_inputs", 0);
+  const states2 = ins.length - scans;
+  if (scans < 1 || states2 < 0) fail(n, `num_scan_inputs must be 1..${ins.length}, got ${scans}`);
+  if (body.inputs.length !== ins.length)
+    fail(n, `body has ${body.inputs.length} inputs, expected ${ins.length} (${states2} state, ${scans} scan)`);
+  if (body.outputs.length < states2) fail(n, `body has ${body.outputs.length} outputs, expected at least ${states2}`);
+  const first = need(n, ins, states2, "scan input 0");
+  const steps = first.shape[0] ?? unknownDim();
+  ins.slice(states2).forEach((v, i) => {
+    if (!v || v.rank < 1) fail(n, `scan input ${i} must have rank >= 1 (axis 0 is scanned)`);
+    if (typeof v.shape[0] === "number" && typeof steps === "number" && v.shape[0] !== steps)
+      fail(n, `scan input ${i} '${v.name}' has ${v.shape[0]} steps, scan input 0 has ${steps}`);
+  });
+  return body.outputs.map(
+    (o, i) => i < states2 ? { dtype: o.value.dtype, shape: ins[i].shape } : { dtype: o.value.dtype, shape: [steps, ...o.value.shape] }
+  );
+}
 function sceLossInfer(n, ins) {
   const x = need(n, ins, 0);
   const y = need(n, ins, 1, "labels");
@@ -32295,15 +32317,17 @@ var INFER = {
   Neg: sameAs(0),
   Exp: sameAs(0),
   Log: sameAs(0),
+  Floor: sameAs(0),
+  CumSum: sameAs(0),
   Sqrt: sameAs(0),
   Erf: sameAs(0),
+  Gelu: sameAs(0),
   Tanh: sameAs(0),
   Cos: sameAs(0),
   Sin: sameAs(0),
   Relu: sameAs(0),
   Sigmoid: sameAs(0),
   Abs: sameAs(0),
-  CumSum: sameAs(0),
   Reciprocal: sameAs(0),
   Sign: sameAs(0),
   Softmax: axisChecked(-1),
@@ -32412,6 +32436,7 @@ var INFER = {
   NonZero: (n, ins) => [{ dtype: "int64", shape: [need(n, ins, 0).rank, unknownDim()] }],
   SoftmaxCrossEntropyLoss: sceLossInfer,
   Loop: loopInfer,
+  Scan: scanInfer,
   RandomUniformLike: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 0).shape }]
 };
 function inferOutputs(node, expected) {
@@ -32645,12 +32670,25 @@ function graphProto(g) {
     }))
   };
 }
+var EXTRA_DOMAINS = { "com.microsoft": 1 };
+function domainsOf(g, into = /* @__PURE__ */ new Set()) {
+  for (const n of g.nodes) {
+    if (n.domain) into.add(n.domain);
+    for (const a of Object.values(n.attrs)) if (a instanceof Graph) domainsOf(a, into);
+  }
+  return into;
+}
 function toModelBytes(g, opts = {}) {
+  const extra = [...domainsOf(g)].map((domain) => {
+    const version = EXTRA_DOMAINS[domain];
+    if (!version) throw new Error(`graph '${g.name}' uses operator domain '${domain}', which has no known version`);
+    return { domain, version };
+  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: opts.producer ?? "textclf",
     docString: opts.docString ?? "",
-    opsetImport: [{ domain: "", version: OPSET }],
+    opsetImport: [{ domain: "", version: OPSET }, ...extra],
     graph: graphProto(g)
   });
   return onnx.ModelProto.encode(model).finish();
@@ -36586,6 +36624,18 @@ function sigmoid(x) {
 }
 
 // src/train/evaluate.ts
+var BATCHES_PER_RUN = 16;
+function* chunked(items, size) {
+  let chunk2 = [];
+  for (const x of items) {
+    chunk2.push(x);
+    if (chunk2.length === size) {
+      yield chunk2;
+      chunk2 = [];
+    }
+  }
+  if (chunk2.length) yield chunk2;
+}
 async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false, limit) {
   const k = labels.length;
   const multi = opts.problemType === "multi_label_classification";
@@ -36597,46 +36647,53 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false,
   const predicted = new Int32Array(multi ? rows * k : rows);
   const predictions = [];
   let lossSum = 0, n = 0;
-  for (const idx of plan) {
-    const b = makeBatch(ds2, idx, opts);
-    const r = await runner.evaluate(runner.model.feeds(b, true));
-    if (multi) {
-      for (let i = 0; i < b.batchSize; i++) {
-        const probs = new Float32Array(k);
-        for (let c = 0; c < k; c++) {
-          probs[c] = sigmoid(r.logits[i * k + c]);
-          truth[(n + i) * k + c] = b.targets[i * k + c];
-          predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
+  for (const part of chunked(plan, BATCHES_PER_RUN)) {
+    const chunk2 = part.map((idx) => makeBatch(ds2, idx, opts));
+    const feeds = chunk2.map((b) => runner.model.feeds(b, true));
+    const results = runner.evaluateMany ? await runner.evaluateMany(feeds) : await feeds.reduce(
+      async (acc, f2) => [...await acc, await runner.evaluate(f2)],
+      Promise.resolve([])
+    );
+    chunk2.forEach((b, j2) => {
+      const r = results[j2];
+      if (multi) {
+        for (let i = 0; i < b.batchSize; i++) {
+          const probs = new Float32Array(k);
+          for (let c = 0; c < k; c++) {
+            probs[c] = sigmoid(r.logits[i * k + c]);
+            truth[(n + i) * k + c] = b.targets[i * k + c];
+            predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
+          }
+          if (keepPredictions) {
+            const ids = (a) => [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => v ? [c] : []);
+            predictions.push({
+              row: b.rows[i],
+              label: -1,
+              predicted: -1,
+              probabilities: probs,
+              labels: ids(truth),
+              predictedLabels: ids(predicted)
+            });
+          }
         }
-        if (keepPredictions) {
-          const ids = (a) => [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => v ? [c] : []);
-          predictions.push({
-            row: b.rows[i],
-            label: -1,
-            predicted: -1,
-            probabilities: probs,
-            labels: ids(truth),
-            predictedLabels: ids(predicted)
-          });
+      } else {
+        const probs = keepPredictions ? softmaxRows(r.logits, k) : void 0;
+        const arg = argmaxRows(r.logits, k);
+        for (let i = 0; i < b.batchSize; i++) {
+          truth[n + i] = Number(b.labels[i]);
+          predicted[n + i] = arg[i];
+          if (keepPredictions)
+            predictions.push({
+              row: b.rows[i],
+              label: truth[n + i],
+              predicted: arg[i],
+              probabilities: probs.slice(i * k, (i + 1) * k)
+            });
         }
       }
-    } else {
-      const probs = keepPredictions ? softmaxRows(r.logits, k) : void 0;
-      const arg = argmaxRows(r.logits, k);
-      for (let i = 0; i < b.batchSize; i++) {
-        truth[n + i] = Number(b.labels[i]);
-        predicted[n + i] = arg[i];
-        if (keepPredictions)
-          predictions.push({
-            row: b.rows[i],
-            label: truth[n + i],
-            predicted: arg[i],
-            probabilities: probs.slice(i * k, (i + 1) * k)
-          });
-      }
-    }
-    lossSum += (r.loss ?? 0) * b.batchSize;
-    n += b.batchSize;
+      lossSum += (r.loss ?? 0) * b.batchSize;
+      n += b.batchSize;
+    });
   }
   const loss = n ? lossSum / n : 0;
   return {
@@ -36837,6 +36894,15 @@ function validationPoints(batches, interval) {
   points.add(batches);
   return points;
 }
+var MAX_STEPS_PER_RUN = 256;
+var RUN_INPUT_BYTES = 64 << 20;
+function autoSteps(o, secondsPerStep) {
+  if (secondsPerStep === void 0 || !(secondsPerStep >= 0)) return 1;
+  const bytesPerStep = o.accumulate * o.batchSize * o.maxLength * 8 * 3;
+  const byTime = secondsPerStep > 0 ? Math.floor((o.runSeconds ?? 5) / secondsPerStep) : MAX_STEPS_PER_RUN;
+  const byMemory = Math.floor(RUN_INPUT_BYTES / bytesPerStep);
+  return Math.max(1, Math.min(byTime, byMemory, MAX_STEPS_PER_RUN));
+}
 var Trainer = class {
   constructor(runner, train, o) {
     this.runner = runner;
@@ -36851,6 +36917,8 @@ var Trainer = class {
   runner;
   train;
   o;
+  /** Measured seconds per optimizer step (auto steps_per_run), from the last run. */
+  secondsPerStep;
   /** Optimizer steps of the whole run: max_steps when set, else steps per epoch x max_epochs. */
   get totalSteps() {
     const o = this.o;
@@ -36882,12 +36950,14 @@ var Trainer = class {
       let lossSum = 0, lossCount = 0;
       let lastValidation;
       while (stepInEpoch < epochSteps) {
-        const { batch, k } = this.nextRun(plan, stepInEpoch, epochSteps);
-        const t0 = Date.now();
+        const { batch, k, seqLens } = this.nextRun(plan, stepInEpoch, epochSteps, valAt);
+        const t0 = performance.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs);
+        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs, seqLens);
         const runSamples = batch.batchSize;
-        const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1e3);
+        const seconds3 = (performance.now() - t0) / 1e3;
+        this.secondsPerStep = seconds3 / k;
+        const rate = runSamples / Math.max(1e-3, seconds3);
         samples += runSamples;
         losses.forEach((loss, i) => {
           const step = this.runner.globalStep - k + i + 1;
@@ -36958,13 +37028,17 @@ var Trainer = class {
     };
   }
   /**
-   * The micro-batches of the next runner call: up to K optimizer steps whose micro-batches have the
-   * same batch size (the stacked [K, A, B, T] input needs one shape), padded to a common length.
+   * The micro-batches of the next runner call: up to K optimizer steps (steps_per_run, or 'auto'),
+   * never past the next validation point, whose micro-batches have the same batch size (the
+   * stacked [K, A, B, T] input needs one shape), padded to a common length; `seqLens` gives each
+   * micro-batch's own length, to which the step cuts it.
    */
-  nextRun(plan, stepInEpoch, perEpoch) {
+  nextRun(plan, stepInEpoch, perEpoch, valAt) {
     const o = this.o;
-    const k = Math.min(o.stepsPerRun, perEpoch - stepInEpoch);
+    const wanted = o.stepsPerRun === "auto" ? autoSteps(o, this.secondsPerStep) : o.stepsPerRun;
     const first = stepInEpoch * o.accumulate;
+    const nextVal = Math.min(...[...valAt].filter((p) => p > first));
+    const k = Math.min(wanted, perEpoch - stepInEpoch, Math.ceil((nextVal - first) / o.accumulate));
     const size = plan[first].length;
     let count2 = 0;
     while (count2 < k && plan.slice(first + count2 * o.accumulate, first + (count2 + 1) * o.accumulate).every((b) => b.length === size))
@@ -36972,14 +37046,11 @@ var Trainer = class {
     if (count2 === 0) count2 = 1;
     const idx = plan.slice(first, first + count2 * o.accumulate);
     const min3 = Math.min(...idx.map((i) => i.length));
-    return {
-      batch: makeBatch(
-        this.train,
-        idx.flatMap((i) => i.length > min3 ? i.slice(0, min3) : i),
-        o
-      ),
-      k: count2
-    };
+    const micro = idx.map((i) => i.length > min3 ? i.slice(0, min3) : i);
+    const seqLens = micro.map(
+      (rows) => o.padding === "max_length" ? o.maxLength : Math.max(1, ...rows.map((r) => lengthOf(this.train, r)))
+    );
+    return { batch: makeBatch(this.train, micro.flat(), o), k: count2, seqLens };
   }
 };
 
@@ -38319,112 +38390,6 @@ function isProviderLoadError(message) {
   return /ExecutionProvider|providers_|Failed to load (shared )?library|CUDA|cudnn|cublas/i.test(message);
 }
 
-// src/engine/eval-graph.ts
-function buildEvalGraph(model, opts) {
-  const g = new Graph(opts.labels ? "eval" : "predict");
-  const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
-  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
-  const params = new Map(model.params.map((p) => [p.name, g.input(p.name, "float32", p.shape)]));
-  const { loss, logits } = model.forward(g, params, batch, { train: false });
-  g.output(logits, "logits");
-  if (opts.labels) {
-    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
-    g.output(loss, "loss");
-  }
-  return { graph: g, inputs, withLabels: opts.labels };
-}
-
-// src/engine/feeds.ts
-var FeedError = class extends Error {
-  name = "FeedError";
-};
-var ARRAY_OF = {
-  float32: "Float32Array",
-  float64: "Float64Array",
-  float16: "Uint16Array",
-  int64: "BigInt64Array",
-  int32: "Int32Array",
-  bool: "Uint8Array",
-  uint8: "Uint8Array"
-};
-function checkMicroBatch(specs, batch, where) {
-  const names = specs.map((s) => s.name);
-  for (const key of Object.keys(batch)) {
-    if (!names.includes(key))
-      throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
-  }
-  const bound = /* @__PURE__ */ new Map();
-  for (const spec of specs) {
-    const t = batch[spec.name];
-    if (!t) throw new FeedError(`${where}: input '${spec.name}' is missing; the model takes ${names.join(", ")}`);
-    const arrayName = ARRAY_OF[spec.dtype];
-    if (t.data?.constructor?.name !== arrayName) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`
-      );
-    }
-    if (t.dims.length !== spec.shape.length) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`
-      );
-    }
-    if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
-      throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
-    if (t.data.length !== numElements(t.dims)) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`
-      );
-    }
-    spec.shape.forEach((d, i) => {
-      const got = t.dims[i];
-      if (typeof d === "number") {
-        if (got !== d) throw new FeedError(`${where}: input '${spec.name}' dimension ${i} must be ${d}, got ${got}`);
-        return;
-      }
-      const prev = bound.get(d);
-      if (prev && prev.size !== got) {
-        throw new FeedError(
-          `${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`
-        );
-      }
-      if (!prev) bound.set(d, { size: got, by: spec.name });
-    });
-  }
-  return new Map([...bound].map(([k, v]) => [k, v.size]));
-}
-function stackBatches(specs, batches, K, A) {
-  if (batches.length !== K * A) {
-    throw new FeedError(
-      `got ${batches.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
-    );
-  }
-  batches.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
-  const out = /* @__PURE__ */ new Map();
-  for (const spec of specs) {
-    const first = batches[0][spec.name];
-    batches.forEach((b, i) => {
-      const dims = b[spec.name].dims;
-      if (dims.some((d, j2) => d !== first.dims[j2])) {
-        throw new FeedError(
-          `batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`
-        );
-      }
-    });
-    if (batches.length === 1) {
-      out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
-      continue;
-    }
-    const n = first.data.length;
-    const Ctor = first.data.constructor;
-    const data = new Ctor(n * batches.length);
-    batches.forEach(
-      (b, i) => data.set(b[spec.name].data, i * n)
-    );
-    out.set(spec.name, { data, dims: [K, A, ...first.dims] });
-  }
-  return out;
-}
-
 // src/runtime/open-session.ts
 async function openSession(graph, where) {
   try {
@@ -38438,6 +38403,9 @@ async function openSession(graph, where) {
     throw e;
   }
 }
+
+// src/engine/contract.ts
+var SEQ_DIM = "seq";
 
 // src/autodiff/helpers.ts
 var normAxis2 = (axis, rank) => axis < 0 ? axis + rank : axis;
@@ -39055,6 +39023,20 @@ function selectGrad(c) {
 var maxGrad = { op: "Max", grad: selectGrad };
 var minGrad = { op: "Min", grad: selectGrad };
 
+// src/autodiff/gradients/gelu_grad.ts
+var geluGrad = {
+  op: "Gelu",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const t = g.op("Mul", [x, g.scalar(Math.SQRT1_2, x)]);
+    const cdf = g.op("Mul", [g.op("Add", [g.op("Erf", [t]), g.scalar(1, x)]), g.scalar(0.5, x)]);
+    const gauss = g.op("Exp", [g.op("Neg", [g.op("Mul", [t, t])])]);
+    const xpdf = g.op("Mul", [g.op("Mul", [x, gauss]), g.scalar(1 / Math.sqrt(2 * Math.PI), x)]);
+    return [g.op("Mul", [dy, g.op("Add", [cdf, xpdf])])];
+  }
+};
+
 // src/autodiff/gradients/index.ts
 var ALL = [
   addGrad,
@@ -39094,7 +39076,8 @@ var ALL = [
   dropoutGrad,
   sumGrad,
   maxGrad,
-  minGrad
+  minGrad,
+  geluGrad
 ];
 var GRADIENTS = new Map(ALL.map((s) => [s.op, s]));
 var GRADIENT_OPS = ALL.map((s) => s.op);
@@ -39205,6 +39188,147 @@ function contextFor(g, node, total, needs) {
   };
 }
 
+// src/engine/param-views.ts
+var ParamViews = class extends Map {
+  constructor(g, layout, buffers) {
+    super();
+    this.g = g;
+    this.layout = layout;
+    this.buffers = buffers;
+    if (buffers.length !== layout.groups.length)
+      throw new Error(`internal: ${buffers.length} state buffers for ${layout.groups.length} groups`);
+    this.groupIndex = new Map(layout.groups.map((grp, i) => [grp, i]));
+  }
+  g;
+  layout;
+  buffers;
+  made = [];
+  joins = /* @__PURE__ */ new Map();
+  groupIndex;
+  has(name) {
+    return this.layout.slots.has(name);
+  }
+  get(name) {
+    const cached = super.get(name);
+    if (cached) return cached;
+    const slot = this.layout.slots.get(name);
+    if (!slot) return void 0;
+    const v = this.cut(this.groupIndex.get(slot.group), slot.offset, slot.offset + slot.size, slot.spec.shape);
+    super.set(name, v);
+    return v;
+  }
+  /**
+   * The parameters `names` concatenated along axis 0 (their other dims must agree): one Slice when
+   * they are adjacent, in order, in one packed buffer; otherwise a Concat of their views.
+   */
+  joined(names) {
+    const key = names.join("\n");
+    let v = this.joins.get(key);
+    if (!v) {
+      v = this.join(names);
+      this.joins.set(key, v);
+    }
+    return v;
+  }
+  join(names) {
+    const slots = names.map((n) => {
+      const s = this.layout.slots.get(n);
+      if (!s) throw new GraphBuildError(`joined parameters: '${n}' is not a parameter`);
+      return s;
+    });
+    const rest = slots[0].spec.shape.slice(1);
+    for (const s of slots) {
+      if (s.spec.shape.length !== rest.length + 1 || s.spec.shape.slice(1).some((d, i) => d !== rest[i]))
+        throw new GraphBuildError(
+          `joined parameters: '${s.spec.name}' [${s.spec.shape}] does not join '${slots[0].spec.name}' [${slots[0].spec.shape}] along axis 0`
+        );
+    }
+    const rows = slots.reduce((a, s) => a + s.spec.shape[0], 0);
+    const adjacent = slots.every(
+      (s, i) => !s.group.single && s.group === slots[0].group && (i === 0 || s.offset === slots[i - 1].offset + slots[i - 1].size)
+    );
+    if (slots.length > 1 && adjacent) {
+      const first = slots[0];
+      const last = slots[slots.length - 1];
+      return this.cut(this.groupIndex.get(first.group), first.offset, last.offset + last.size, [rows, ...rest]);
+    }
+    const parts = names.map((n) => this.get(n));
+    return parts.length === 1 ? parts[0] : this.g.op("Concat", parts, { axis: 0 });
+  }
+  /**
+   * d loss / d buffer for every state buffer, in layout order: the gradients of the views used by
+   * the forward pass put back in place (a Concat for a packed buffer).
+   */
+  gradients(loss) {
+    const views = this.made;
+    const grads = this.viewGradients(loss);
+    const { g } = this;
+    return this.layout.groups.map((grp, gi) => {
+      const mine = views.map((v, i) => ({ ...v, grad: grads[i] })).filter((v) => v.group === gi);
+      const missing = grp.params.find((s) => !mine.some((v) => v.start <= s.offset && s.offset + s.size <= v.end));
+      if (missing)
+        throw new GraphBuildError(
+          `gradients: parameter '${missing.spec.name}' is not used by the forward pass (every parameter must reach the loss)`
+        );
+      if (grp.single)
+        return mine.length === 1 ? mine[0].grad : g.op(
+          "Sum",
+          mine.map((v) => v.grad)
+        );
+      const flat = (v) => g.op("Reshape", [v.grad, g.ints([v.end - v.start])]);
+      mine.sort((a, b) => a.start - b.start);
+      const disjoint = mine.every((v, i) => i === 0 || v.start >= mine[i - 1].end);
+      if (disjoint) {
+        const parts = mine.map(flat);
+        return parts.length === 1 ? parts[0] : g.op("Concat", parts, { axis: 0 });
+      }
+      const perParam = grp.params.map((s) => {
+        const pieces = mine.filter((v) => v.start <= s.offset && s.offset + s.size <= v.end).map(
+          (v) => v.start === s.offset && v.end === s.offset + s.size ? flat(v) : g.op("Slice", [
+            flat(v),
+            g.ints([s.offset - v.start]),
+            g.ints([s.offset - v.start + s.size]),
+            g.ints([0])
+          ])
+        );
+        return pieces.length === 1 ? pieces[0] : g.op("Sum", pieces);
+      });
+      return perParam.length === 1 ? perParam[0] : g.op("Concat", perParam, { axis: 0 });
+    });
+  }
+  viewGradients(loss) {
+    if (!this.made.length) return [];
+    try {
+      return gradients(
+        loss,
+        this.made.map((v) => v.value)
+      );
+    } catch (e) {
+      if (!(e instanceof GraphBuildError)) throw e;
+      let msg = e.message;
+      for (const v of this.made) {
+        const names = this.layout.groups[v.group].params.filter((s) => s.offset >= v.start && s.offset + s.size <= v.end).map((s) => s.spec.name);
+        msg = msg.replace(`parameter '${v.value.name}'`, `parameter '${names.join("', '")}'`);
+      }
+      throw new GraphBuildError(msg);
+    }
+  }
+  cut(gi, start, end, shape) {
+    const grp = this.layout.groups[gi];
+    const buffer = this.buffers[gi];
+    let v;
+    if (start === 0 && end === grp.size) {
+      const same = buffer.shape.length === shape.length && buffer.shape.every((d, i) => d === shape[i]);
+      v = same ? buffer : this.g.op("Reshape", [buffer, this.g.ints(shape)]);
+    } else {
+      const { g } = this;
+      v = g.op("Reshape", [g.op("Slice", [buffer, g.ints([start]), g.ints([end]), g.ints([0])]), g.ints(shape)]);
+    }
+    if (!this.made.some((m) => m.value === v)) this.made.push({ value: v, group: gi, start, end });
+    return v;
+  }
+};
+
 // src/optim/clip.ts
 function clipGradNorm(g, grads, maxNorm) {
   const squares = grads.map((d) => g.op("ReduceSumSquare", [d], { keepdims: 0 }));
@@ -39244,12 +39368,12 @@ function adamw(cfg = {}) {
       const needsDecay = wd > 0 && params.some((p) => p.spec.decay);
       const decayFactor = needsDecay ? toF32(g, g.op("Sub", [d(1), g.op("Mul", [s.lr, d(wd)])])) : void 0;
       return params.map(({ spec, p, grad, state: [m, v] }) => {
-        const p0 = decayFactor && spec.decay ? g.op("Mul", [p, decayFactor]) : p;
         const m1 = g.op("Add", [m, g.op("Mul", [g.op("Sub", [grad, m]), f2(1 - b1)])]);
         const v1 = g.op("Add", [g.op("Mul", [v, f2(b2)]), g.op("Mul", [g.op("Mul", [grad, f2(1 - b2)]), grad])]);
         const denom = g.op("Add", [g.op("Div", [g.op("Sqrt", [v1]), bc2Sqrt]), g.scalar(eps, "float32")]);
-        const p1 = g.op("Sub", [p0, g.op("Mul", [g.op("Div", [m1, denom]), stepSize])]);
-        return { p: p1, state: [m1, v1] };
+        const update = g.op("Mul", [g.op("Div", [m1, denom]), stepSize]);
+        const p0 = decayFactor && spec.decay ? g.op("Mul", [p, decayFactor]) : p;
+        return { p: g.op("Sub", [p0, update]), state: [m1, v1] };
       });
     }
   };
@@ -39286,146 +39410,508 @@ function makeOptimizer(cfg) {
   return cfg.kind === "adamw" ? adamw(cfg) : sgd(cfg);
 }
 
+// src/engine/state-layout.ts
+var OWN_BUFFER_SHARE = 0.25;
+var OWN_BUFFER_MIN = 1 << 20;
+var StateLayout = class _StateLayout {
+  constructor(kind, groups) {
+    this.kind = kind;
+    this.groups = groups;
+    for (const g of groups) for (const s of g.params) this.slots.set(s.spec.name, s);
+  }
+  kind;
+  groups;
+  slots = /* @__PURE__ */ new Map();
+  static plan(params, kind = "flat") {
+    const names = /* @__PURE__ */ new Set();
+    for (const p of params) {
+      if (names.has(p.name)) throw new Error(`internal: parameter '${p.name}' is listed twice`);
+      names.add(p.name);
+    }
+    if (kind === "per-param") return new _StateLayout(kind, params.map(single));
+    const groups = [];
+    for (const decay of [true, false]) {
+      const members = params.filter((p) => p.decay === decay);
+      const total = members.reduce((a, p) => a + numElements(p.shape), 0);
+      const own = members.filter((p) => {
+        const n = numElements(p.shape);
+        return members.length > 1 && n >= OWN_BUFFER_MIN && n >= OWN_BUFFER_SHARE * total;
+      });
+      groups.push(...own.map(single));
+      const rest = members.filter((p) => !own.includes(p));
+      if (rest.length) groups.push(packed(decay ? "#decay" : "#no_decay", decay, rest));
+    }
+    return new _StateLayout(kind, groups);
+  }
+  slot(name) {
+    const s = this.slots.get(name);
+    if (!s) throw new Error(`internal: '${name}' is not a parameter of this layout`);
+    return s;
+  }
+  /** One buffer per group from per-parameter values (`fill` decides a missing parameter's values). */
+  pack(values, fill) {
+    return this.groups.map((g) => {
+      const out = new Float32Array(g.size);
+      for (const s of g.params) {
+        const v = values.get(s.spec.name) ?? fill(s.spec.name);
+        if (v) out.set(v, s.offset);
+      }
+      return out;
+    });
+  }
+  /** Copies of every parameter's values out of the group buffers. */
+  unpack(buffers) {
+    const out = /* @__PURE__ */ new Map();
+    this.groups.forEach((g, i) => {
+      for (const s of g.params) out.set(s.spec.name, buffers[i].slice(s.offset, s.offset + s.size));
+    });
+    return out;
+  }
+};
+function single(p) {
+  const size = numElements(p.shape);
+  const g = { name: p.name, decay: p.decay, params: [], size, shape: [...p.shape], single: true };
+  g.params.push({ spec: p, group: g, offset: 0, size });
+  return g;
+}
+function packed(name, decay, members) {
+  const g = { name, decay, params: [], size: 0, shape: [], single: false };
+  for (const p of members) {
+    const size = numElements(p.shape);
+    g.params.push({ spec: p, group: g, offset: g.size, size });
+    g.size += size;
+  }
+  g.shape = [g.size];
+  return g;
+}
+
 // src/engine/step-graph.ts
-var stateKey = (slot, param) => `${slot}.${param}`;
+var PARAM_SLOT = "param";
 var STEPS_DIM = "steps";
+var stateInput = (slot, group) => `${slot}:${group.name}`;
 function buildStepGraph(model, opts) {
   const A = opts.accumulate ?? 1;
   if (!Number.isInteger(A) || A < 1)
     throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
   const loop = opts.loop ?? true;
   const optimizer = makeOptimizer(opts.optimizer);
+  const layout = StateLayout.plan(model.params, opts.layout);
+  const slots = [PARAM_SLOT, ...optimizer.slots];
   const g = new Graph(loop ? "train_steps" : "train_step");
   const K = loop ? STEPS_DIM : 1;
   const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
   const lr2 = g.input("lr", "float64", [K]);
   const step0 = g.input("step", "float64", []);
-  const params = model.params.map((p) => g.input(p.name, "float32", p.shape));
-  const states2 = model.params.map((p) => optimizer.slots.map((s) => g.input(stateKey(s, p.name), "float32", p.shape)));
+  const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
+  const seqLen = hasSeq ? g.input("seq_len", "int64", [K, A]) : void 0;
+  const state = layout.groups.flatMap(
+    (grp) => slots.map((slot) => ({ group: grp, slot, value: g.input(stateInput(slot, grp), "float32", grp.shape) }))
+  );
   const io = {
     batch: model.batchInputs.map((b) => b.name),
     lr: lr2.name,
     step: step0.name,
-    paramIn: new Map(params.map((v) => [v.name, v.name])),
-    paramOut: /* @__PURE__ */ new Map(),
-    stateIn: new Map(states2.flat().map((v) => [v.name, v.name])),
-    stateOut: /* @__PURE__ */ new Map(),
+    seqLen: seqLen?.name,
+    state: [],
     loss: "loss",
     gradNorm: "grad_norm"
   };
-  const stateKeys = model.params.flatMap((p) => optimizer.slots.map((s) => stateKey(s, p.name)));
+  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots };
   if (!loop) {
+    const first = (x) => g.op("Squeeze", [x, g.ints([0])]);
     const out2 = emitStep(g, {
-      model,
-      optimizer,
-      A,
-      maxGradNorm: opts.maxGradNorm ?? 0,
-      stacked,
-      lr: lr2,
-      iter: g.scalar(0, "int64"),
+      ...step,
+      micro: stacked.map(first),
+      seqLen: seqLen && first(seqLen),
+      lr: first(lr2),
       t: step0,
-      params,
-      states: states2
+      state: state.map((s) => s.value)
     });
-    model.params.forEach((p, i) => {
-      g.output(out2.params[i]);
-      io.paramOut.set(p.name, out2.params[i].name);
-    });
-    out2.states.flat().forEach((v, i) => {
+    out2.state.forEach((v, i) => {
       g.output(v);
-      io.stateOut.set(stateKeys[i], v.name);
+      io.state.push({ group: state[i].group, slot: state[i].slot, input: state[i].value.name, output: v.name });
     });
     g.output(g.op("Unsqueeze", [out2.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
     g.output(g.op("Unsqueeze", [out2.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
-    return { graph: g, io, optimizer, accumulate: A, loop };
+    return { graph: g, io, optimizer, layout, accumulate: A, loop };
   }
   const body = subgraph(g, "step_body");
-  const iter = body.input("iter", "int64", []);
-  const cond = body.input("cond", "bool", []);
   const t = body.input("t", "float64", []);
-  const bParams = model.params.map((p) => body.input(`carried.${p.name}`, "float32", p.shape));
-  const bStates = model.params.map(
-    (p) => optimizer.slots.map((s) => body.input(`carried.${stateKey(s, p.name)}`, "float32", p.shape))
-  );
-  const out = emitStep(body, {
-    model,
-    optimizer,
-    A,
-    maxGradNorm: opts.maxGradNorm ?? 0,
-    stacked,
-    lr: lr2,
-    iter,
-    t,
-    params: bParams,
-    states: bStates
-  });
-  body.output(cond);
+  const carried = state.map((s) => body.input(`carried.${s.value.name}`, "float32", s.group.shape));
+  const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
+  const stepLr = body.input("step.lr", "float64", []);
+  const stepSeq = seqLen && body.input("step.seq_len", "int64", [A]);
+  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried });
   body.output(out.t);
-  out.params.forEach((v) => body.output(v));
-  out.states.flat().forEach((v) => body.output(v));
+  out.state.forEach((v) => body.output(v));
   body.output(out.loss);
   body.output(out.norm);
-  const trip = g.op("Gather", [g.op("Shape", [lr2]), g.scalar(0, "int64")]);
-  const outNames = [
-    "step_out",
-    ...model.params.map((p) => `updated.${p.name}`),
-    ...stateKeys.map((k) => `updated.${k}`),
-    io.loss,
-    io.gradNorm
-  ];
-  const outs = g.node("Loop", [trip, null, step0, ...params, ...states2.flat()], { body }, { outputNames: outNames });
+  const outNames = ["step_out", ...state.map((s) => `updated.${s.value.name}`), io.loss, io.gradNorm];
+  const scanned = [...stacked, lr2, ...seqLen ? [seqLen] : []];
+  const outs = g.node(
+    "Scan",
+    [step0, ...state.map((s) => s.value), ...scanned],
+    { body, num_scan_inputs: scanned.length },
+    { outputNames: outNames }
+  );
   outs.forEach((v) => g.output(v));
-  model.params.forEach((p) => io.paramOut.set(p.name, `updated.${p.name}`));
-  stateKeys.forEach((k) => io.stateOut.set(k, `updated.${k}`));
-  return { graph: g, io, optimizer, accumulate: A, loop };
+  state.forEach(
+    (s, i) => io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name })
+  );
+  return { graph: g, io, optimizer, layout, accumulate: A, loop };
 }
 function emitStep(g, s) {
-  const perStep = s.stacked.map((x) => g.op("Gather", [x, s.iter], { axis: 0 }));
+  const per = s.slots.length;
+  const buffers = s.layout.groups.map((_, i) => s.state[i * per]);
   const { loss, grads } = s.A === 1 ? lossAndGrads(
     g,
     s,
-    perStep.map((x) => g.op("Squeeze", [x, g.ints([0])]))
-  ) : accumulated(g, s, perStep);
+    buffers,
+    s.micro.map((x) => g.op("Squeeze", [x, g.ints([0])])),
+    s.seqLen && pick(g, s.seqLen, 0)
+  ) : accumulated(g, s, buffers);
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op("Add", [s.t, g.scalar(1, "float64")]);
-  const lr2 = g.op("Gather", [s.lr, s.iter], { axis: 0 });
   const updated = s.optimizer.update(
     g,
-    s.model.params.map((spec, i) => ({ spec, p: s.params[i], grad: clipped[i], state: s.states[i] })),
-    { lr: lr2, t }
+    s.layout.groups.map((grp, i) => ({
+      spec: { name: grp.name, shape: grp.shape, decay: grp.decay },
+      p: buffers[i],
+      grad: clipped[i],
+      state: s.state.slice(i * per + 1, (i + 1) * per)
+    })),
+    { lr: s.lr, t }
   );
-  return { t, params: updated.map((u) => u.p), states: updated.map((u) => u.state), loss, norm };
+  return { t, state: updated.flatMap((u) => [u.p, ...u.state]), loss, norm };
 }
-function lossAndGrads(g, s, micro) {
-  const batch = Object.fromEntries(s.model.batchInputs.map((b, i) => [b.name, micro[i]]));
-  const pmap = new Map(s.model.params.map((p, i) => [p.name, s.params[i]]));
-  const { loss } = s.model.forward(g, pmap, batch, { train: true });
+function pick(g, v, i) {
+  return g.op("Gather", [v, g.scalar(i, "int64")], { axis: 0 });
+}
+function lossAndGrads(g, s, buffers, micro, len3) {
+  const batch = Object.fromEntries(
+    s.model.batchInputs.map((spec, i) => {
+      const axis = spec.shape.indexOf(SEQ_DIM);
+      if (axis < 0 || !len3) return [spec.name, micro[i]];
+      const end = g.op("Unsqueeze", [len3, g.ints([0])]);
+      const cut = g.op("Slice", [micro[i], g.ints([0]), end, g.ints([axis])]);
+      cut.shape.splice(0, cut.rank, ...spec.shape);
+      return [spec.name, cut];
+    })
+  );
+  const views = new ParamViews(g, s.layout, buffers);
+  const { loss } = s.model.forward(g, views, batch, { train: true });
   if (!loss)
     throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
   if (loss.rank !== 0 || loss.dtype !== "float32")
     throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
-  return { loss, grads: gradients(loss, s.params) };
+  return { loss, grads: views.gradients(loss) };
 }
-function accumulated(g, s, perStep) {
+function accumulated(g, s, buffers) {
   const inner = subgraph(g, `${g.name}_micro`);
-  const j2 = inner.input("micro", "int64", []);
-  const cond = inner.input("micro_cond", "bool", []);
   const lossIn = inner.input("loss_sum", "float32", []);
-  const accIn = s.model.params.map((p) => inner.input(`grad_sum.${p.name}`, "float32", p.shape));
-  const micro = perStep.map((x) => inner.op("Gather", [x, j2], { axis: 0 }));
-  const { loss, grads } = lossAndGrads(inner, s, micro);
-  inner.output(cond);
+  const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, "float32", grp.shape));
+  const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
+  const len3 = s.seqLen && inner.input("micro.seq_len", "int64", []);
+  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len3);
   inner.output(inner.op("Add", [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
-  const zeros2 = s.model.params.map((p) => zerosOfShape(g, g.ints(p.shape), "float32"));
-  const [lossSum, ...sums] = g.node("Loop", [g.scalar(s.A, "int64"), null, g.scalar(0, "float32"), ...zeros2], {
-    body: inner
+  const zeros2 = s.layout.groups.map((grp) => zerosOfShape(g, g.ints(grp.shape), "float32"));
+  const scanned = [...s.micro, ...s.seqLen ? [s.seqLen] : []];
+  const [lossSum, ...sums] = g.node("Scan", [g.scalar(0, "float32"), ...zeros2, ...scanned], {
+    body: inner,
+    num_scan_inputs: scanned.length
   });
   const invA = g.scalar(1 / s.A, "float32");
   return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
 }
 
+// src/engine/eval-graph.ts
+var BATCHES_DIM = "batches";
+function buildEvalGraph(model, layout, opts) {
+  const g = new Graph(opts.labels ? "eval" : "predict");
+  const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
+  const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
+  const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
+  const seqLen = hasSeq ? g.input("seq_len", "int64", [BATCHES_DIM]) : void 0;
+  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), "float32", grp.shape));
+  const views = new ParamViews(g, layout, buffers);
+  for (const name of layout.slots.keys()) views.get(name);
+  const body = subgraph(g, "eval_body");
+  const micro = inputs.map((b) => body.input(`batch.${b.name}`, b.dtype, b.shape));
+  const len3 = seqLen && body.input("batch.seq_len", "int64", []);
+  const batch = {};
+  inputs.forEach((spec, i) => {
+    const axis = spec.shape.indexOf(SEQ_DIM);
+    if (axis < 0 || !len3) {
+      batch[spec.name] = micro[i];
+      return;
+    }
+    const cut = body.op("Slice", [
+      micro[i],
+      body.ints([0]),
+      body.op("Unsqueeze", [len3, body.ints([0])]),
+      body.ints([axis])
+    ]);
+    cut.shape.splice(0, cut.rank, ...spec.shape);
+    batch[spec.name] = cut;
+  });
+  const { loss, logits } = model.forward(body, views, batch, { train: false });
+  body.output(logits);
+  if (opts.labels) {
+    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
+    body.output(loss);
+  }
+  const scanned = [...stacked, ...seqLen ? [seqLen] : []];
+  const names = opts.labels ? ["logits", "loss"] : ["logits"];
+  g.node("Scan", scanned, { body, num_scan_inputs: scanned.length }, { outputNames: names }).forEach(
+    (v) => g.output(v)
+  );
+  return {
+    graph: g,
+    inputs,
+    withLabels: opts.labels,
+    io: {
+      batch: inputs.map((b) => b.name),
+      seqLen: seqLen?.name,
+      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
+      logits: "logits",
+      loss: opts.labels ? "loss" : void 0
+    }
+  };
+}
+
+// src/engine/feeds.ts
+var FeedError = class extends Error {
+  name = "FeedError";
+};
+var ARRAY_OF = {
+  float32: "Float32Array",
+  float64: "Float64Array",
+  float16: "Uint16Array",
+  int64: "BigInt64Array",
+  int32: "Int32Array",
+  bool: "Uint8Array",
+  uint8: "Uint8Array"
+};
+function checkMicroBatch(specs, batch, where) {
+  const names = specs.map((s) => s.name);
+  for (const key of Object.keys(batch)) {
+    if (!names.includes(key))
+      throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
+  }
+  const bound = /* @__PURE__ */ new Map();
+  for (const spec of specs) {
+    const t = batch[spec.name];
+    if (!t) throw new FeedError(`${where}: input '${spec.name}' is missing; the model takes ${names.join(", ")}`);
+    const arrayName = ARRAY_OF[spec.dtype];
+    if (t.data?.constructor?.name !== arrayName) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`
+      );
+    }
+    if (t.dims.length !== spec.shape.length) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`
+      );
+    }
+    if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
+      throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
+    if (t.data.length !== numElements(t.dims)) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`
+      );
+    }
+    spec.shape.forEach((d, i) => {
+      const got = t.dims[i];
+      if (typeof d === "number") {
+        if (got !== d) throw new FeedError(`${where}: input '${spec.name}' dimension ${i} must be ${d}, got ${got}`);
+        return;
+      }
+      const prev = bound.get(d);
+      if (prev && prev.size !== got) {
+        throw new FeedError(
+          `${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`
+        );
+      }
+      if (!prev) bound.set(d, { size: got, by: spec.name });
+    });
+  }
+  return new Map([...bound].map(([k, v]) => [k, v.size]));
+}
+function stackBatches(specs, batches, K, A) {
+  if (batches.length !== K * A) {
+    throw new FeedError(
+      `got ${batches.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
+    );
+  }
+  batches.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
+  const out = /* @__PURE__ */ new Map();
+  for (const spec of specs) {
+    const first = batches[0][spec.name];
+    batches.forEach((b, i) => {
+      const dims = b[spec.name].dims;
+      if (dims.some((d, j2) => d !== first.dims[j2])) {
+        throw new FeedError(
+          `batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`
+        );
+      }
+    });
+    if (batches.length === 1) {
+      out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
+      continue;
+    }
+    const n = first.data.length;
+    const Ctor = first.data.constructor;
+    const data = new Ctor(n * batches.length);
+    batches.forEach(
+      (b, i) => data.set(b[spec.name].data, i * n)
+    );
+    out.set(spec.name, { data, dims: [K, A, ...first.dims] });
+  }
+  return out;
+}
+
+// src/engine/eval-sessions.ts
+var EvalSessions = class {
+  /** `params()`: the parameter buffers, one per layout group, as they are now (no copy). */
+  constructor(model, layout, device, threads, params) {
+    this.model = model;
+    this.layout = layout;
+    this.device = device;
+    this.threads = threads;
+    this.params = params;
+  }
+  model;
+  layout;
+  device;
+  threads;
+  params;
+  sessions = /* @__PURE__ */ new Map();
+  /**
+   * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
+   * with equal row counts share a run, padded to the longest and cut back per batch), so the
+   * parameters are fed once per run. All batches must agree on having labels.
+   */
+  async evaluateMany(batches) {
+    if (!batches.length) return [];
+    const withLabels = "labels" in batches[0];
+    if (batches.some((b) => "labels" in b !== withLabels))
+      throw new FeedError("evaluate: either every batch of a call has labels or none has");
+    const { session, eval: ev } = await this.session(withLabels);
+    const rows = batches.map((b, i) => {
+      checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : "evaluate");
+      return b[ev.inputs[0].name].dims[0];
+    });
+    const out = [];
+    for (let start = 0; start < batches.length; ) {
+      let end = start + 1;
+      while (end < batches.length && rows[end] === rows[start]) end++;
+      out.push(...await this.evaluateRun(session, ev, batches.slice(start, end)));
+      start = end;
+    }
+    return out;
+  }
+  async evaluateRun(session, ev, batches) {
+    const E = batches.length;
+    const feeds = {};
+    const lengths = [];
+    for (const spec of ev.inputs) {
+      const axis = spec.shape.indexOf(SEQ_DIM);
+      const dims = batches.map((b) => b[spec.name].dims);
+      const longest = axis < 0 ? 0 : Math.max(...dims.map((d) => d[axis]));
+      if (axis >= 0 && !lengths.length) lengths.push(...dims.map((d) => d[axis]));
+      const padded = dims[0].map((d, i) => i === axis ? longest : d);
+      feeds[spec.name] = tensor(
+        spec.dtype,
+        stackPadded(
+          batches.map((b) => b[spec.name]),
+          padded,
+          axis
+        ),
+        [E, ...padded]
+      );
+    }
+    if (ev.io.seqLen) feeds[ev.io.seqLen] = tensor("int64", BigInt64Array.from(lengths.map(BigInt)), [E]);
+    const params = this.params();
+    ev.io.params.forEach((p) => {
+      const i = this.layout.groups.indexOf(p.group);
+      feeds[p.input] = params[i];
+    });
+    const r = await session.run(feeds);
+    const logits = r[ev.io.logits];
+    const [, rows, labels] = logits.dims;
+    const all = logits.data;
+    const losses = ev.io.loss ? r[ev.io.loss].data : void 0;
+    return batches.map((_, e) => ({
+      logits: all.slice(e * rows * labels, (e + 1) * rows * labels),
+      dims: [rows, labels],
+      loss: losses ? Number(losses[e]) : void 0
+    }));
+  }
+  async release() {
+    for (const p of this.sessions.values()) await (await p.catch(() => void 0))?.session.release();
+    this.sessions.clear();
+  }
+  session(withLabels) {
+    let p = this.sessions.get(withLabels);
+    if (!p) {
+      const ev = buildEvalGraph(this.model, this.layout, { labels: withLabels });
+      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
+        session,
+        eval: ev
+      }));
+      this.sessions.set(withLabels, p);
+    }
+    return p;
+  }
+};
+function stackPadded(ts2, dims, axis) {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const Ctor = ts2[0].data.constructor;
+  const out = new Ctor(n * ts2.length);
+  const set = (o, src, at2) => o.set(src, at2);
+  ts2.forEach((t, e) => {
+    if (axis < 0 || t.dims[axis] === dims[axis]) return set(out, t.data, e * n);
+    const inner = t.dims.slice(axis).reduce((a, b) => a * b, 1);
+    const wide = dims.slice(axis).reduce((a, b) => a * b, 1);
+    const outer = t.data.length / inner;
+    for (let r = 0; r < outer; r++)
+      set(out, t.data.subarray(r * inner, (r + 1) * inner), e * n + r * wide);
+  });
+  return out;
+}
+
+// src/engine/garbage.ts
+import v8 from "node:v8";
+import vm from "node:vm";
+var collect;
+function fullCollection() {
+  if (collect === void 0) {
+    try {
+      v8.setFlagsFromString("--expose-gc");
+      collect = vm.runInNewContext("gc");
+    } catch {
+      collect = null;
+    }
+  }
+  collect?.();
+}
+function discard(arrays) {
+  let rest = false;
+  for (const a of arrays) {
+    const buffer = a.buffer;
+    if (typeof buffer.transfer === "function" && buffer.byteLength > 0) buffer.transfer(0);
+    else rest = true;
+  }
+  if (rest) setImmediate(fullCollection);
+}
+
 // src/engine/runner.ts
+var optimizerKey = (slot, param) => `${slot}.${param}`;
+function defaultLayout(device) {
+  return device.kind === "cpu" ? "per-param" : "flat";
+}
+var DISCARD_MIN_BYTES = 16 << 20;
 var Runner = class _Runner {
   constructor(model, device, threads, stepGraph, session, initial) {
     this.model = model;
@@ -39433,21 +39919,33 @@ var Runner = class _Runner {
     this.threads = threads;
     this.stepGraph = stepGraph;
     this.session = session;
-    this.current = this.allocate();
-    this.load(this.current, initial, /* @__PURE__ */ new Map(), "initial parameters");
+    this.state = stepGraph.io.state.map((s) => tensor("float32", new Float32Array(s.group.size), s.group.shape));
+    this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
+    this.load(initial, /* @__PURE__ */ new Map(), "initial parameters");
+    const paramIndex = stepGraph.layout.groups.map(
+      (grp) => stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === PARAM_SLOT)
+    );
+    this.evaluator = new EvalSessions(
+      model,
+      stepGraph.layout,
+      device,
+      threads,
+      () => paramIndex.map((i) => this.state[i])
+    );
   }
   model;
   device;
   threads;
   stepGraph;
   session;
-  current;
-  spare;
+  /** The state tensors, aligned with stepGraph.io.state. */
+  state;
+  stateBytes;
   steps = 0;
-  evalSessions = /* @__PURE__ */ new Map();
+  evaluator;
   static async create(model, opts) {
     const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
-    const stepGraph = buildStepGraph(model, opts);
+    const stepGraph = buildStepGraph(model, { ...opts, layout: opts.layout ?? defaultLayout(device) });
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
     return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
   }
@@ -39457,6 +39955,9 @@ var Runner = class _Runner {
   get deviceName() {
     return deviceName(this.device);
   }
+  get layout() {
+    return this.stepGraph.layout;
+  }
   /**
    * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
    * (step 0's A micro-batches first). All micro-batches of a run must have equal shapes.
@@ -39464,14 +39965,16 @@ var Runner = class _Runner {
   async step(batches, lrs) {
     this.checkLrs(lrs);
     const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
-    return this.runStacked(stacked, lrs);
+    return this.runStacked(stacked, lrs, void 0);
   }
   /**
    * Like `step`, for a run whose K*A micro-batches are already one batch: every input holds their
    * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
-   * as it is (no copy).
+   * as it is (no copy). `seqLens` (K*A numbers): each micro-batch's own length when the run is
+   * padded to its longest micro-batch; inputs with a 'seq' dim are cut to it before the step, so
+   * the result equals running each micro-batch at its own length.
    */
-  async stepRun(run, lrs) {
+  async stepRun(run, lrs, seqLens) {
     this.checkLrs(lrs);
     const KA = lrs.length * this.stepGraph.accumulate;
     checkMicroBatch(this.model.batchInputs, run, "run");
@@ -39489,7 +39992,7 @@ var Runner = class _Runner {
         dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)]
       });
     }
-    return this.runStacked(stacked, lrs);
+    return this.runStacked(stacked, lrs, seqLens);
   }
   checkLrs(lrs) {
     const K = lrs.length;
@@ -39504,128 +40007,143 @@ var Runner = class _Runner {
         throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
     });
   }
-  async runStacked(stacked, lrs) {
+  async runStacked(stacked, lrs, seqLens) {
     const K = lrs.length;
-    const { io } = this.stepGraph;
+    const A = this.stepGraph.accumulate;
+    const { io, loop } = this.stepGraph;
     const feeds = {};
     for (const spec of this.model.batchInputs) {
       const t = stacked.get(spec.name);
       feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
     }
+    if (io.seqLen) {
+      const full2 = runLength(this.model.batchInputs, stacked);
+      feeds[io.seqLen] = tensor("int64", seqLenFeed(seqLens, K * A, full2), [K, A]);
+    }
     feeds[io.lr] = tensor("float64", Float64Array.from(lrs), [K]);
     feeds[io.step] = tensor("float64", Float64Array.of(this.steps), []);
-    for (const [name, t] of this.current) feeds[name] = t;
-    const spare = this.spare ?? this.allocate();
+    io.state.forEach((s, i) => feeds[s.input] = this.state[i]);
     const fetches = { [io.loss]: null, [io.gradNorm]: null };
-    for (const [p, out] of io.paramOut) fetches[out] = spare.get(io.paramIn.get(p));
-    for (const [k, out] of io.stateOut) fetches[out] = spare.get(io.stateIn.get(k));
+    const inPlace = loop && K >= 2;
+    io.state.forEach((s, i) => fetches[s.output] = inPlace ? this.state[i] : null);
     const result = await this.session.run(feeds, fetches);
-    this.spare = this.current;
-    this.current = spare;
+    const redundant = (inPlace ? io.state.map((s) => result[s.output]) : this.state).map((t) => t.data);
+    if (!inPlace) this.state = io.state.map((s) => result[s.output]);
     this.steps += K;
-    return {
+    const out = {
       losses: Array.from(result[io.loss].data),
       gradNorms: Array.from(result[io.gradNorm].data)
     };
+    if (this.stateBytes >= DISCARD_MIN_BYTES) discard(redundant);
+    return out;
   }
   /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
   async evaluate(batch) {
-    const withLabels = "labels" in batch;
-    const { session, eval: ev } = await this.evalSession(withLabels);
-    checkMicroBatch(ev.inputs, batch, "evaluate");
-    const feeds = {};
-    for (const spec of ev.inputs) feeds[spec.name] = tensor(spec.dtype, batch[spec.name].data, batch[spec.name].dims);
-    for (const p of this.model.params) feeds[p.name] = this.current.get(p.name);
-    const r = await session.run(feeds);
-    return {
-      logits: r.logits.data,
-      dims: [...r.logits.dims],
-      loss: withLabels ? Number(r.loss.data[0]) : void 0
-    };
+    return (await this.evaluateMany([batch]))[0];
   }
-  /** Copies of the parameters, optimizer state and step count (safe to keep across steps). */
+  /**
+   * Forward passes on several batches in as few runs as their sizes allow, with the current
+   * parameters (the state tensors themselves: fed once per run). See EvalSessions.
+   */
+  evaluateMany(batches) {
+    return this.evaluator.evaluateMany(batches);
+  }
+  /** Reads the state out of the run's tensors: copies of the parameters and optimizer state under their names, and the step count. */
   exportState() {
     const params = /* @__PURE__ */ new Map();
     const optimizer = /* @__PURE__ */ new Map();
-    for (const p of this.model.params) params.set(p.name, this.current.get(p.name).data.slice());
-    for (const [k, input] of this.stepGraph.io.stateIn)
-      optimizer.set(k, this.current.get(input).data.slice());
+    const { layout } = this.stepGraph;
+    for (const slot of [PARAM_SLOT, ...this.stepGraph.optimizer.slots]) {
+      const buffers = this.buffersOf(slot);
+      for (const [name, data] of layout.unpack(buffers)) {
+        if (slot === PARAM_SLOT) params.set(name, data);
+        else optimizer.set(optimizerKey(slot, name), data);
+      }
+    }
     return { params, optimizer, step: this.steps };
   }
   /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
   importState(s) {
     if (!Number.isInteger(s.step) || s.step < 0)
       throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
-    this.load(this.current, s.params, s.optimizer, "checkpoint");
+    this.load(s.params, s.optimizer, "checkpoint");
     this.steps = s.step;
   }
   async release() {
     await this.session.release();
-    for (const p of this.evalSessions.values()) await (await p.catch(() => void 0))?.session.release();
-    this.evalSessions.clear();
+    await this.evaluator.release();
   }
-  evalSession(withLabels) {
-    let p = this.evalSessions.get(withLabels);
-    if (!p) {
-      const ev = buildEvalGraph(this.model, { labels: withLabels });
-      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
-        session,
-        eval: ev
-      }));
-      this.evalSessions.set(withLabels, p);
-    }
-    return p;
+  buffersOf(slot) {
+    return this.stepGraph.layout.groups.map((grp) => {
+      const i = this.stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === slot);
+      return this.state[i].data;
+    });
   }
-  allocate() {
-    const b = /* @__PURE__ */ new Map();
-    for (const p of this.model.params) {
-      const n = numElements(p.shape);
-      b.set(this.stepGraph.io.paramIn.get(p.name), tensor("float32", new Float32Array(n), p.shape));
-      for (const slot of this.stepGraph.optimizer.slots) {
-        b.set(this.stepGraph.io.stateIn.get(stateKey(slot, p.name)), tensor("float32", new Float32Array(n), p.shape));
-      }
-    }
-    return b;
-  }
-  /** Copies params (required) and optimizer state (zeros when `optimizer` is empty) into `into`. */
-  load(into, params, optimizer, what) {
-    const known = new Set(this.model.params.map((p) => p.name));
+  /** Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty) into the state tensors. */
+  load(params, optimizer, what) {
+    const { layout, optimizer: opt } = this.stepGraph;
+    const known = this.model.params;
     for (const name of params.keys()) {
-      if (!known.has(name))
+      if (!layout.slots.has(name))
         throw new FeedError(
-          `${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`
+          `${what}: unknown parameter '${name}' (the model has ${known.length} parameters, e.g. '${known[0]?.name}')`
         );
     }
-    const stateKeys = new Set(this.stepGraph.io.stateIn.keys());
     for (const k of optimizer.keys()) {
-      if (!stateKeys.has(k))
+      const slot = opt.slots.find((s) => k.startsWith(`${s}.`));
+      if (!slot || !layout.slots.has(k.slice(slot.length + 1)))
         throw new FeedError(
-          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(", ") || "(none)"})`
+          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${opt.slots.join(", ") || "(none)"})`
         );
     }
-    const fill = (key, input, src, required) => {
-      const dst = into.get(input).data;
-      if (!src) {
-        if (required) throw new FeedError(`${what}: '${key}' is missing`);
-        dst.fill(0);
-        return;
-      }
-      if (src.length !== dst.length)
-        throw new FeedError(
-          `${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input).dims.join(", ")}])`
-        );
-      dst.set(src);
-    };
     const fresh = optimizer.size === 0;
-    for (const p of this.model.params) {
-      fill(p.name, this.stepGraph.io.paramIn.get(p.name), params.get(p.name), true);
-      for (const slot of this.stepGraph.optimizer.slots) {
-        const k = stateKey(slot, p.name);
-        fill(k, this.stepGraph.io.stateIn.get(k), optimizer.get(k), !fresh);
+    const check = (key, src, size, shape) => {
+      if (!src) throw new FeedError(`${what}: '${key}' is missing`);
+      if (src.length !== size)
+        throw new FeedError(
+          `${what}: '${key}' has ${src.length} values, expected ${size} (shape [${shape.join(", ")}])`
+        );
+    };
+    for (const s of layout.slots.values()) {
+      check(s.spec.name, params.get(s.spec.name), s.size, s.spec.shape);
+      if (!fresh)
+        for (const slot of opt.slots) {
+          const k = optimizerKey(slot, s.spec.name);
+          check(k, optimizer.get(k), s.size, s.spec.shape);
+        }
+    }
+    for (const slot of [PARAM_SLOT, ...opt.slots]) {
+      const buffers = this.buffersOf(slot);
+      for (const s of layout.slots.values()) {
+        const dst = buffers[layout.groups.indexOf(s.group)];
+        const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
+        if (src) dst.set(src, s.offset);
+        else dst.fill(0, s.offset, s.offset + s.size);
       }
     }
   }
 };
+function runLength(specs, stacked) {
+  for (const spec of specs) {
+    const axis = spec.shape.indexOf(SEQ_DIM);
+    if (axis >= 0) return stacked.get(spec.name).dims[axis + 2];
+  }
+  return 0;
+}
+function seqLenFeed(seqLens, count2, full2) {
+  if (!seqLens) return new BigInt64Array(count2).fill(BigInt(full2));
+  if (seqLens.length !== count2)
+    throw new FeedError(
+      `run: ${seqLens.length} sequence lengths for ${count2} micro-batches (pass one per micro-batch)`
+    );
+  seqLens.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > full2)
+      throw new FeedError(
+        `run: micro-batch ${i} has length ${n}; lengths must be integers in 1..${full2} (the run's padded length)`
+      );
+  });
+  return BigInt64Array.from(seqLens, BigInt);
+}
 
 // src/runtime/prepare.ts
 import os from "node:os";
@@ -40348,7 +40866,7 @@ function product(...a) {
 function calculateReflectOffset(i, w) {
   return Math.abs((i + w) % (2 * w) - w);
 }
-function pick(o, props) {
+function pick2(o, props) {
   return Object.assign(
     {},
     ...props.map((prop) => {
@@ -63012,7 +63530,7 @@ function getNormalizedConfig(config) {
     case "vision-encoder-decoder":
       const decoderConfig = getNormalizedConfig(config.decoder);
       const add_encoder_pkv = "num_decoder_layers" in decoderConfig;
-      const result = pick(config, ["model_type", "is_encoder_decoder"]);
+      const result = pick2(config, ["model_type", "is_encoder_decoder"]);
       if (add_encoder_pkv) {
         result.num_decoder_layers = decoderConfig.num_decoder_layers;
         result.num_decoder_heads = decoderConfig.num_decoder_heads;
@@ -63029,7 +63547,7 @@ function getNormalizedConfig(config) {
   }
   const normalized_config = {
     ...init_normalized_config,
-    ...pick(config, ["model_type", "multi_query", "is_encoder_decoder"])
+    ...pick2(config, ["model_type", "multi_query", "is_encoder_decoder"])
   };
   for (const key in mapping) {
     normalized_config[key] = config[mapping[key]];
@@ -64442,7 +64960,7 @@ var GenerationConfig = class {
    * @param {GenerationConfig|import('../configs.js').PretrainedConfig} config
    */
   constructor(config) {
-    Object.assign(this, pick(config, Object.getOwnPropertyNames(this)));
+    Object.assign(this, pick2(config, Object.getOwnPropertyNames(this)));
   }
 };
 var StoppingCriteria = class extends Callable2 {
@@ -65346,7 +65864,7 @@ var PreTrainedModel = class extends Callable2 {
       Object.assign(gen_config, generation_config);
     }
     if (kwargs) {
-      Object.assign(gen_config, pick(kwargs, Object.getOwnPropertyNames(gen_config)));
+      Object.assign(gen_config, pick2(kwargs, Object.getOwnPropertyNames(gen_config)));
     }
     return gen_config;
   }
@@ -65440,7 +65958,7 @@ var PreTrainedModel = class extends Callable2 {
    * @returns {{inputs_tensor: Tensor, model_inputs: Record<string, Tensor> & {past_key_values?: DynamicCache}, model_input_name: string}} The model-specific inputs for generation.
    */
   _prepare_model_inputs({ inputs, bos_token_id, model_kwargs }) {
-    const model_inputs = pick(model_kwargs, this.forward_params);
+    const model_inputs = pick2(model_kwargs, this.forward_params);
     const input_name = this.main_input_name;
     if (input_name in model_inputs) {
       if (inputs) {
@@ -65465,7 +65983,7 @@ var PreTrainedModel = class extends Callable2 {
       const prepared_inputs = await this._prepare_inputs_embeds(model_inputs);
       model_inputs = {
         ...kwargs,
-        ...pick(prepared_inputs, ["inputs_embeds", "attention_mask"])
+        ...pick2(prepared_inputs, ["inputs_embeds", "attention_mask"])
       };
     }
     let { last_hidden_state } = await encoder_forward(this, model_inputs);
@@ -65625,7 +66143,7 @@ var PreTrainedModel = class extends Callable2 {
             attentions[key].push(token_attentions[key]);
           }
         } else if (this._return_dict_in_generate_keys) {
-          Object.assign(return_dict_items, pick(outputs, this._return_dict_in_generate_keys));
+          Object.assign(return_dict_items, pick2(outputs, this._return_dict_in_generate_keys));
         }
       }
       const logits = outputs.logits.slice(null, -1, null).to("float32");
@@ -65696,7 +66214,7 @@ var PreTrainedModel = class extends Callable2 {
       throw new Error(`Model does not have a ${sessionName} session.`);
     }
     const session = this.sessions[sessionName];
-    const output = await sessionRun(session, pick(inputs, session.inputNames));
+    const output = await sessionRun(session, pick2(inputs, session.inputNames));
     return output[outputName];
   }
   /**
@@ -65730,7 +66248,7 @@ var PreTrainedModel = class extends Callable2 {
 async function seq2seq_forward(self2, model_inputs) {
   let { encoder_outputs, input_ids, decoder_input_ids, decoder_attention_mask, ...other_decoder_inputs } = model_inputs;
   if (!encoder_outputs) {
-    const encoder_inputs = pick(model_inputs, self2.sessions["model"].inputNames);
+    const encoder_inputs = pick2(model_inputs, self2.sessions["model"].inputNames);
     encoder_outputs = (await encoder_forward(self2, encoder_inputs)).last_hidden_state;
   }
   other_decoder_inputs.input_ids = decoder_input_ids;
@@ -65745,7 +66263,7 @@ async function seq2seq_forward(self2, model_inputs) {
 }
 async function encoder_forward(self2, model_inputs) {
   const session = self2.sessions["model"];
-  const encoderFeeds2 = pick(model_inputs, session.inputNames);
+  const encoderFeeds2 = pick2(model_inputs, session.inputNames);
   if (session.inputNames.includes("inputs_embeds") && !encoderFeeds2.inputs_embeds) {
     if (!model_inputs.input_ids) {
       throw new Error("Both `input_ids` and `inputs_embeds` are missing in the model inputs.");
@@ -65861,7 +66379,7 @@ async function decoder_forward(self2, model_inputs, is_encoder_decoder = false) 
   }
   setNumLogitsToKeep(self2, new_model_inputs, 0n);
   addPastKeyValues(self2, new_model_inputs, past_key_values);
-  const fixed = pick(new_model_inputs, session.inputNames);
+  const fixed = pick2(new_model_inputs, session.inputNames);
   return await sessionRun(session, fixed);
 }
 async function generic_text_to_text_forward(self2, {
@@ -65886,7 +66404,7 @@ async function generic_text_to_text_forward(self2, {
 }) {
   if (!inputs_embeds) {
     inputs_embeds = await self2.encode_text({ input_ids, ...kwargs });
-    const modality_values = pick(kwargs, modality_input_names);
+    const modality_values = pick2(kwargs, modality_input_names);
     if (Object.keys(modality_values).length > 0) {
       if (input_ids.dims[1] !== 1) {
         const modality_features = await encode_function({
@@ -69268,11 +69786,11 @@ var MultiModalityCausalLM = class extends MultiModalityPreTrainedModel {
     let output_1;
     if (mode === "text" || !model_inputs.past_key_values) {
       const session = this.sessions["prepare_inputs_embeds"];
-      const prep_inputs = pick(model_inputs, session.inputNames);
+      const prep_inputs = pick2(model_inputs, session.inputNames);
       output_1 = await sessionRun(session, prep_inputs);
     } else {
       const session = this.sessions["gen_img_embeds"];
-      const prep_inputs = pick(
+      const prep_inputs = pick2(
         {
           image_ids: model_inputs.input_ids
         },
@@ -69286,7 +69804,7 @@ var MultiModalityCausalLM = class extends MultiModalityPreTrainedModel {
     if (!head) {
       throw new Error(`Unable to find "${head}" generation head`);
     }
-    const output_3 = await sessionRun(head, pick(output_2, head.inputNames));
+    const output_3 = await sessionRun(head, pick2(output_2, head.inputNames));
     return {
       ...output_1,
       ...output_2,
@@ -70008,7 +70526,7 @@ var Sam2Model = class extends Sam2PreTrainedModel {
       throw new Error("At least one of `input_points` or `input_boxes` must be provided.");
     }
     const prompt_encoder_mask_decoder_session = this.sessions["prompt_encoder_mask_decoder"];
-    const decoder_inputs = pick(model_inputs, prompt_encoder_mask_decoder_session.inputNames);
+    const decoder_inputs = pick2(model_inputs, prompt_encoder_mask_decoder_session.inputNames);
     return await sessionRun(prompt_encoder_mask_decoder_session, decoder_inputs);
   }
   /**
@@ -70674,7 +71192,7 @@ var VoxtralRealtimeForConditionalGeneration = class extends VoxtralRealtimePreTr
     const decoder_feeds = { inputs_embeds, ...kwargs };
     addPastKeyValues(this, decoder_feeds, past_key_values);
     const session = this.sessions["decoder_model_merged"];
-    const fixed = pick(decoder_feeds, session.inputNames);
+    const fixed = pick2(decoder_feeds, session.inputNames);
     return await sessionRun(session, fixed);
   }
   async generate({ input_features, stopping_criteria: userStoppingCriteria, ...kwargs }) {
@@ -72506,7 +73024,7 @@ Pipeline {
       const chat_template_kwargs = {
         tokenize: false,
         add_generation_prompt: true,
-        ...pick({ tools, documents, chat_template }, ["tools", "documents", "chat_template"]),
+        ...pick2({ tools, documents, chat_template }, ["tools", "documents", "chat_template"]),
         ...tokenizer_kwargs
       };
       inputs = /** @type {string[]} */
@@ -72663,8 +73181,8 @@ Pipeline {
 var ZeroShotAudioClassificationPipeline = class extends /** @type {new (options: TextAudioPipelineConstructorArgs) => ZeroShotAudioClassificationPipelineType} */
 Pipeline {
   async _call(audio, candidate_labels, { hypothesis_template = "This is a sound of {}." } = {}) {
-    const single = !Array.isArray(audio);
-    if (single) {
+    const single2 = !Array.isArray(audio);
+    if (single2) {
       audio = [
         /** @type {AudioInput} */
         audio
@@ -72689,7 +73207,7 @@ Pipeline {
         }))
       );
     }
-    return single ? toReturn[0] : toReturn;
+    return single2 ? toReturn[0] : toReturn;
   }
 };
 var AutomaticSpeechRecognitionPipeline = class extends /** @type {new (options: TextAudioPipelineConstructorArgs) => AutomaticSpeechRecognitionPipelineType} */
@@ -72732,8 +73250,8 @@ Pipeline {
     if (kwargs.task) {
       logger.warn('`task` parameter is not yet supported for `wav2vec2` models, defaulting to "transcribe".');
     }
-    const single = !Array.isArray(audio);
-    const batchedAudio = single ? [audio] : audio;
+    const single2 = !Array.isArray(audio);
+    const batchedAudio = single2 ? [audio] : audio;
     const sampling_rate = this.processor.feature_extractor.config.sampling_rate;
     const preparedAudios = await prepareAudios(batchedAudio, sampling_rate);
     const toReturn = [];
@@ -72748,7 +73266,7 @@ Pipeline {
       const predicted_sentences = this.tokenizer.decode(predicted_ids, { skip_special_tokens: true }).trim();
       toReturn.push({ text: predicted_sentences });
     }
-    return single ? toReturn[0] : toReturn;
+    return single2 ? toReturn[0] : toReturn;
   }
   async _call_whisper(audio, kwargs) {
     const return_timestamps = kwargs.return_timestamps ?? false;
@@ -72760,8 +73278,8 @@ Pipeline {
       generation_config["return_token_timestamps"] = true;
       generation_config["return_timestamps"] = true;
     }
-    const single = !Array.isArray(audio);
-    const batchedAudio = single ? [audio] : audio;
+    const single2 = !Array.isArray(audio);
+    const batchedAudio = single2 ? [audio] : audio;
     const feature_extractor_config = this.processor.feature_extractor.config;
     const time_precision = feature_extractor_config.chunk_length / this.model.config.max_source_positions;
     const hop_length = feature_extractor_config.hop_length;
@@ -72832,11 +73350,11 @@ Pipeline {
       });
       toReturn.push({ text: full_text, ...optional });
     }
-    return single ? toReturn[0] : toReturn;
+    return single2 ? toReturn[0] : toReturn;
   }
   async _call_moonshine(audio, kwargs) {
-    const single = !Array.isArray(audio);
-    const batchedAudio = single ? [audio] : audio;
+    const single2 = !Array.isArray(audio);
+    const batchedAudio = single2 ? [audio] : audio;
     const sampling_rate = this.processor.feature_extractor.config.sampling_rate;
     const preparedAudios = await prepareAudios(batchedAudio, sampling_rate);
     const toReturn = [];
@@ -72851,11 +73369,11 @@ Pipeline {
       )[0];
       toReturn.push({ text });
     }
-    return single ? toReturn[0] : toReturn;
+    return single2 ? toReturn[0] : toReturn;
   }
   async _call_cohere_asr(audio, kwargs) {
-    const single = !Array.isArray(audio);
-    const batchedAudio = single ? [audio] : audio;
+    const single2 = !Array.isArray(audio);
+    const batchedAudio = single2 ? [audio] : audio;
     const feature_extractor = this.processor.feature_extractor;
     const sampling_rate = feature_extractor.config.sampling_rate;
     const preparedAudios = await prepareAudios(batchedAudio, sampling_rate);
@@ -72882,7 +73400,7 @@ Pipeline {
       const full_text = this.processor.constructor.join_chunks(chunk_texts, language);
       toReturn.push({ text: full_text });
     }
-    return single ? toReturn[0] : toReturn;
+    return single2 ? toReturn[0] : toReturn;
   }
 };
 var TextToAudioPipeline = class extends /** @type {new (options: TextToAudioPipelineConstructorArgs) => TextToAudioPipelineType} */
@@ -74027,21 +74545,76 @@ var Emitter = class {
     if (!v) throw new Error(`${this.model} forward: parameter '${name}' was not provided`);
     return v;
   }
-  /** Dropout in training mode (each node seeded with seed + its index, in emission order); identity otherwise. */
+  /**
+   * True when the parameters are views of the training state (param-views.ts): parameters that are
+   * adjacent there come out joined at no cost, so fusing their Linears saves Gemms.
+   */
+  get canJoin() {
+    return this.params instanceof ParamViews;
+  }
+  /** Parameters `names` concatenated along axis 0 (one view when the state holds them adjacently). */
+  joined(names) {
+    if (this.params instanceof ParamViews) return this.params.joined(names);
+    return this.g.op(
+      "Concat",
+      names.map((n) => this.param(n)),
+      { axis: 0 }
+    );
+  }
+  /**
+   * Dropout in training mode, identity otherwise. Each site draws from its own stream, seeded from
+   * the model seed and the site's index in emission order, so runs are reproducible from the seed
+   * (and K steps per run draw exactly what K single steps draw).
+   */
   dropout(x, ratio) {
     if (!this.train || ratio <= 0) return x;
-    const { g } = this;
-    const seed = this.seed + ++this.dropouts;
-    return g.node("Dropout", [x, g.scalar(ratio, x), g.constant("bool", [1], [])], { seed })[0];
+    if (ratio >= 1) return this.g.op("Mul", [x, this.g.scalar(0, x)]);
+    return sparseDropout(this.g, x, ratio, streamSeed(this.seed, ++this.dropouts));
   }
 };
+function streamSeed(seed, index) {
+  return Math.imul(seed >>> 0, 2654435761) + Math.imul(index, 2246822507) >>> 8;
+}
+function sparseDropout(g, x, ratio, seed) {
+  const keep = 1 / (1 - ratio);
+  const rareIsDrop = ratio <= 0.5;
+  const q = rareIsDrop ? ratio : 1 - ratio;
+  const f2 = (v) => g.scalar(v, "float32");
+  const n = g.op("Size", [x]);
+  const nf = g.op("Cast", [n], { to: 1 });
+  const draws = g.op("Add", [
+    g.op("Add", [g.op("Mul", [nf, f2(q)]), g.op("Mul", [g.op("Sqrt", [nf]), f2(8 * Math.sqrt(q * (1 - q)))])]),
+    f2(16)
+  ]);
+  const count2 = g.op("Unsqueeze", [g.op("Cast", [g.op("Floor", [draws])], { to: 7 }), g.ints([0])]);
+  const filled = (shape2, v) => g.op("ConstantOfShape", [shape2], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
+  const u = g.op("RandomUniformLike", [filled(count2, 1)], { dtype: 1, seed: float(seed) });
+  const logU = g.op("Log", [g.op("Max", [g.op("Sub", [f2(1), u]), f2(1e-30)])]);
+  const gaps = g.op("Add", [g.op("Floor", [g.op("Div", [logU, f2(Math.log(1 - q))])]), f2(1)]);
+  const positions = g.op("CumSum", [g.op("Cast", [gaps], { to: 7 }), g.scalar(0, "int64")]);
+  const inside = g.op("Less", [g.op("Sub", [positions, g.scalar(1, "int64")]), n]);
+  const index = g.op("Where", [inside, g.op("Sub", [positions, g.scalar(1, "int64")]), g.scalar(0, "int64")]);
+  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
+  const delta = g.op("Where", [inside, g.scalar(rare - common, x), g.scalar(0, x)]);
+  const shape = g.op("Unsqueeze", [n, g.ints([0])]);
+  const flat = g.op("ScatterND", [filled(shape, common), g.op("Unsqueeze", [index, g.ints([1])]), delta], {
+    reduction: "add"
+  });
+  const mask = g.op("Reshape", [flat, g.op("Shape", [x])]);
+  mask.shape.splice(0, mask.rank, ...x.shape);
+  return g.op("Mul", [x, mask]);
+}
 var Linear = class {
-  weight;
-  bias;
   constructor(s, inFeatures, outFeatures, opts = {}) {
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
     this.weight = s.param("weight", [outFeatures, inFeatures], true);
     if (opts.bias ?? true) this.bias = s.param("bias", [outFeatures], false);
   }
+  inFeatures;
+  outFeatures;
+  weight;
+  bias;
   /** alpha * x W^T + beta * b (alpha/beta fold constant scales into the Gemm for free). */
   apply(e, x, alpha = 1, beta = 1) {
     const attrs = { transB: 1 };
@@ -74051,6 +74624,19 @@ var Linear = class {
     return e.g.op("Gemm", inputs, attrs);
   }
 };
+function linearsOn(e, x, linears, alphas = []) {
+  const { g } = e;
+  const scaled = (v, i) => alphas[i] && alphas[i] !== 1 ? g.op("Mul", [v, g.scalar(alphas[i], v)]) : v;
+  const withBias = linears.every((l) => l.bias);
+  if (!e.canJoin || linears.length < 2 || !withBias && linears.some((l) => l.bias)) {
+    return linears.map((l, i) => l.apply(e, x, alphas[i] ?? 1, alphas[i] ?? 1));
+  }
+  const w = e.joined(linears.map((l) => l.weight));
+  const b = withBias ? e.joined(linears.map((l) => l.bias)) : void 0;
+  const y = g.op("Gemm", [x, w, ...b ? [b] : []], { transB: 1 });
+  const sizes = linears.map((l) => l.outFeatures);
+  return g.node("Split", [y, g.ints(sizes)], { axis: 1 }).map(scaled);
+}
 var Embedding = class {
   weight;
   constructor(s, count2, dim) {
@@ -74072,7 +74658,7 @@ var LayerNorm = class {
   weight;
   bias;
   apply(e, x) {
-    const outputs = x.dtype === "float64" ? 1 : 3;
+    const outputs = e.train && x.dtype !== "float64" ? 3 : 1;
     const bias = this.bias ? e.param(this.bias) : void 0;
     return e.g.node(
       "LayerNormalization",
@@ -74084,14 +74670,14 @@ var LayerNorm = class {
 };
 function geluFeedForward(e, x, up, down) {
   const { g } = e;
-  if (!e.train && x.dtype === "float32") {
+  if (x.dtype === "float32") {
     const h = up.apply(e, x);
+    if (e.train) return down.apply(e, g.op("Gelu", [h], {}, { domain: "com.microsoft" }));
     const erf3 = g.op("Erf", [g.op("Div", [h, g.scalar(Math.SQRT2, h)])]);
     return down.apply(e, g.op("Mul", [g.op("Mul", [h, g.op("Add", [erf3, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }
   const u = up.apply(e, x, Math.SQRT1_2, Math.SQRT1_2);
-  let erf2 = g.op("Erf", [x.dtype === "float64" ? g.op("Cast", [u], { to: 1 }) : u]);
-  if (x.dtype === "float64") erf2 = g.op("Cast", [erf2], { to: 11 });
+  const erf2 = g.op("Cast", [g.op("Erf", [g.op("Cast", [u], { to: 1 })])], { to: 11 });
   return down.apply(e, g.op("Mul", [u, g.op("Add", [erf2, g.scalar(1, u)])]), Math.SQRT1_2);
 }
 function assertShape(v, shape) {
@@ -74395,9 +74981,10 @@ var BertModel2 = class {
     const H = this.config.hiddenSize, A = this.config.numHeads, D = H / A;
     const { B, T, N } = att.dims;
     const toHeads2 = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B, T, A, D])], { perm });
-    const q = toHeads2(l.self.query.apply(e, x, 1 / Math.sqrt(D), 1 / Math.sqrt(D)), [0, 2, 1, 3]);
-    const k = toHeads2(l.self.key.apply(e, x), [0, 2, 3, 1]);
-    const v = toHeads2(l.self.value.apply(e, x), [0, 2, 1, 3]);
+    const [qx, kx, vx] = linearsOn(e, x, [l.self.query, l.self.key, l.self.value], [1 / Math.sqrt(D)]);
+    const q = toHeads2(qx, [0, 2, 1, 3]);
+    const k = toHeads2(kx, [0, 2, 3, 1]);
+    const v = toHeads2(vx, [0, 2, 1, 3]);
     const scores = g.op("Add", [g.op("MatMul", [q, k]), att.mask]);
     const probs = e.dropout(g.op("Softmax", [scores], { axis: -1 }), this.attentionDropout);
     const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
@@ -77692,7 +78279,7 @@ var parse3 = function() {
 var DEFAULTS = { text: ["review", "text"], label: ["sentiment", "label"] };
 function chooseColumns(file, header3, opts) {
   const found = `Columns found: ${header3.map((c) => `'${c}'`).join(", ") || "none"}.`;
-  const pick3 = (flag, given, defaults) => {
+  const pick4 = (flag, given, defaults) => {
     if (given) {
       if (header3.includes(given)) return given;
       throw new DataFileError(
@@ -77709,9 +78296,9 @@ function chooseColumns(file, header3, opts) {
       `${file}: no ${defaults.map((d) => `'${d}'`).join(" or ")} column. ${found} Fix: set ${flag} to the right column.`
     );
   };
-  const text = pick3("text_column", opts.textColumn, DEFAULTS.text);
+  const text = pick4("text_column", opts.textColumn, DEFAULTS.text);
   if (opts.noLabels) {
-    const textPair2 = opts.textPairColumn ? pick3("text_pair_column", opts.textPairColumn, []) : void 0;
+    const textPair2 = opts.textPairColumn ? pick4("text_pair_column", opts.textPairColumn, []) : void 0;
     return { text, textPair: textPair2, label: "", all: header3 };
   }
   if (opts.labelColumn?.includes(",")) {
@@ -77721,21 +78308,21 @@ function chooseColumns(file, header3, opts) {
         file,
         `${file}: label_column '${opts.labelColumn}' names several columns, which is multi-label data. Fix: set problem_type multi_label_classification, or name one column.`
       );
-    for (const c of labels) pick3("label_column", c, []);
+    for (const c of labels) pick4("label_column", c, []);
     if (new Set(labels).size !== labels.length)
       throw new DataFileError(
         file,
         `${file}: label_column '${opts.labelColumn}' names a column twice. Fix: list each once.`
       );
-    const textPair2 = opts.textPairColumn ? pick3("text_pair_column", opts.textPairColumn, []) : void 0;
+    const textPair2 = opts.textPairColumn ? pick4("text_pair_column", opts.textPairColumn, []) : void 0;
     return { text, textPair: textPair2, label: labels.join(","), labels, all: header3 };
   }
-  const label = pick3(
+  const label = pick4(
     "label_column",
     opts.labelColumn,
     opts.multiLabel ? ["labels", ...DEFAULTS.label] : DEFAULTS.label
   );
-  const textPair = opts.textPairColumn ? pick3("text_pair_column", opts.textPairColumn, []) : void 0;
+  const textPair = opts.textPairColumn ? pick4("text_pair_column", opts.textPairColumn, []) : void 0;
   return { text, textPair, label, all: header3 };
 }
 function splitLabels(cell, separator) {
@@ -80725,7 +81312,7 @@ var SPLITS = ["train", "valid", "test"];
 async function locateSplits(flags, log, signal) {
   let root = process.cwd();
   let datastore;
-  let single;
+  let single2;
   const named = {};
   let gridName;
   for (const split of SPLITS) {
@@ -80759,7 +81346,7 @@ async function locateSplits(flags, log, signal) {
       return ds3;
     });
     root = ds2.root;
-    single = ds2.file;
+    single2 = ds2.file;
     datastore = `${ds2.name}@${ds2.version}`;
   }
   const files = {};
@@ -80767,7 +81354,7 @@ async function locateSplits(flags, log, signal) {
     const flag = `${split}_file`;
     let name = named[split] ?? flags[flag];
     const isDefault = flags[flag] === flagSpec(flag)?.default;
-    if (split === "train" && single && isDefault) name = single;
+    if (split === "train" && single2 && isDefault) name = single2;
     if (!name) continue;
     try {
       files[split] = await locateFile(root, name, log, flag);
@@ -80966,7 +81553,7 @@ async function prepareRun(flags, opts) {
     optimizer: { kind: "adamw", eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
     maxGradNorm: flags.max_grad_norm,
     accumulate: flags.accumulate_grad_batches,
-    loop: flags.steps_per_run > 1,
+    loop: flags.steps_per_run !== 1,
     device: device.device,
     threads: flags.threads,
     params: loaded.weights
@@ -81512,47 +82099,26 @@ var Scorer = class {
   constructor(model, weights, opts = {}) {
     this.model = model;
     this.device = typeof opts.device === "object" ? opts.device : parseDevice(opts.device ?? "cpu");
-    this.threads = opts.threads ?? 0;
-    for (const p of model.params) {
-      const w = weights.get(p.name);
-      if (!w) throw new Error(`scoring: no weights for parameter '${p.name}'`);
-      this.params[p.name] = tensor("float32", w, p.shape);
-    }
+    const layout = StateLayout.plan(model.params, "per-param");
+    const buffers = layout.pack(weights, (name) => {
+      throw new Error(`scoring: no weights for parameter '${name}'`);
+    });
+    const params = layout.groups.map((g, i) => tensor("float32", buffers[i], g.shape));
+    this.sessions = new EvalSessions(model, layout, this.device, opts.threads ?? 0, () => params);
   }
   model;
-  sessions = /* @__PURE__ */ new Map();
-  params = {};
-  threads;
+  sessions;
   device;
   /** Logits (and the mean loss when the batch has labels) with the loaded weights. */
   async evaluate(batch) {
-    const withLabels = "labels" in batch;
-    const { session, graph } = await this.session(withLabels);
-    checkMicroBatch(graph.inputs, batch, "score");
-    const feeds = { ...this.params };
-    for (const s of graph.inputs) feeds[s.name] = tensor(s.dtype, batch[s.name].data, batch[s.name].dims);
-    const r = await session.run(feeds);
-    return {
-      logits: r.logits.data,
-      dims: [...r.logits.dims],
-      loss: withLabels ? Number(r.loss.data[0]) : void 0
-    };
+    return (await this.sessions.evaluateMany([batch]))[0];
   }
-  async release() {
-    for (const p of this.sessions.values()) await (await p.catch(() => void 0))?.session.release();
-    this.sessions.clear();
+  /** Several batches, the parameters fed once per run. */
+  evaluateMany(batches) {
+    return this.sessions.evaluateMany(batches);
   }
-  session(withLabels) {
-    let p = this.sessions.get(withLabels);
-    if (!p) {
-      const graph = buildEvalGraph(this.model, { labels: withLabels });
-      p = openSession(graph.graph, { device: this.device, threads: this.threads }).then((session) => ({
-        session,
-        graph
-      }));
-      this.sessions.set(withLabels, p);
-    }
-    return p;
+  release() {
+    return this.sessions.release();
   }
 };
 
@@ -81927,30 +82493,30 @@ function demoTokenizerJson() {
 
 // src/demo/reviews.ts
 var DEMO_MAX_LENGTH = 32;
-var pick2 = (r, a) => a[Math.floor(r() * a.length)];
+var pick3 = (r, a) => a[Math.floor(r() * a.length)];
 var maybe = (r, p, s) => r() < p ? `${s} ` : "";
 function clause(r, positive) {
-  const adj = pick2(r, positive ? POSITIVE_ADJ : NEGATIVE_ADJ);
-  return `${pick2(r, SUBJECTS)} ${pick2(r, COPULAS)} ${maybe(r, 0.4, pick2(r, INTENSIFIERS))}${adj}`;
+  const adj = pick3(r, positive ? POSITIVE_ADJ : NEGATIVE_ADJ);
+  return `${pick3(r, SUBJECTS)} ${pick3(r, COPULAS)} ${maybe(r, 0.4, pick3(r, INTENSIFIERS))}${adj}`;
 }
 function core(r, positive) {
   const kind = r();
   if (kind < 0.35) return `${clause(r, positive)}.`;
   if (kind < 0.57) {
-    const adj = pick2(r, positive ? NEGATIVE_ADJ : POSITIVE_ADJ);
-    return `${pick2(r, SUBJECTS)} ${pick2(r, NEGATIONS)} ${maybe(r, 0.3, pick2(r, INTENSIFIERS))}${adj}.`;
+    const adj = pick3(r, positive ? NEGATIVE_ADJ : POSITIVE_ADJ);
+    return `${pick3(r, SUBJECTS)} ${pick3(r, NEGATIONS)} ${maybe(r, 0.3, pick3(r, INTENSIFIERS))}${adj}.`;
   }
   if (kind < 0.75)
-    return `i ${maybe(r, 0.3, pick2(r, ["really", "truly"]))}${pick2(r, positive ? POSITIVE_VERB : NEGATIVE_VERB)} ${pick2(r, OBJECTS)}.`;
+    return `i ${maybe(r, 0.3, pick3(r, ["really", "truly"]))}${pick3(r, positive ? POSITIVE_VERB : NEGATIVE_VERB)} ${pick3(r, OBJECTS)}.`;
   if (kind < 0.9)
-    return `i ${pick2(r, ["did not", "didn't", "never"])} ${pick2(r, positive ? NEGATIVE_VERB_BASE : POSITIVE_VERB_BASE)} ${pick2(r, OBJECTS)}.`;
+    return `i ${pick3(r, ["did not", "didn't", "never"])} ${pick3(r, positive ? NEGATIVE_VERB_BASE : POSITIVE_VERB_BASE)} ${pick3(r, OBJECTS)}.`;
   return `${clause(r, !positive)}, but ${clause(r, positive)}.`;
 }
 function review(r, positive) {
   const parts = [core(r, positive)];
   const fillers = r() < 0.5 ? 0 : r() < 0.7 ? 1 : 2;
   for (let i = 0; i < fillers; i++) {
-    const f2 = pick2(r, FILLERS);
+    const f2 = pick3(r, FILLERS);
     if (r() < 0.5) parts.unshift(f2);
     else parts.push(f2);
   }

@@ -24359,11 +24359,12 @@ var FLAGS = [
   f({
     name: "steps_per_run",
     type: "int",
-    default: 1,
+    default: "auto",
+    words: ["auto"],
     min: 1,
     max: 256,
     group: "runtime",
-    help: "Optimizer steps per ONNX Runtime call (K batches through one Loop)"
+    help: "Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K"
   }),
   // runtime
   f({

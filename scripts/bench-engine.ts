@@ -213,7 +213,7 @@ async function bench(
   const steps = runs * K;
   return {
     model: name,
-    graph: loop ? 'Loop' : 'plain',
+    graph: loop ? 'Scan' : 'plain',
     K,
     runs,
     stepsPerSec: steps / sec,

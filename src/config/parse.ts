@@ -34,7 +34,8 @@ export function describeAllowed(s: FlagSpec): string {
   const lo = s.gt !== undefined ? `> ${s.gt}` : s.min !== undefined ? `>= ${s.min}` : '';
   const hi = s.max !== undefined ? `<= ${s.max}` : '';
   const kind = s.type === 'int' ? 'an integer' : s.type === 'float' ? 'a number' : 'a string';
-  return [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+  const range = [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+  return s.words?.length ? `${s.words.join(', ')} or ${range}` : range;
 }
 
 /** Converts one raw string to the flag's type, or throws a FlagError naming flag and allowed values. */
@@ -59,6 +60,7 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
       return text;
     case 'int':
     case 'float': {
+      if (s.words?.includes(text)) return text;
       if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw bad();
       const v = Number(text);
       if (!Number.isFinite(v) || (s.type === 'int' && !Number.isInteger(v))) throw bad();

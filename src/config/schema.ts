@@ -19,6 +19,8 @@ export interface FlagSpec {
   /** Exclusive lower bound (e.g. learning_rate > 0). */
   gt?: number;
   choices?: readonly string[];
+  /** Words an int/float flag also accepts (e.g. 'auto'); its parsed type is then number | word. */
+  words?: readonly string[];
   /** A string flag's value must match this (anchored) pattern; `patternHelp` says what it allows. */
   pattern?: string;
   patternHelp?: string;
@@ -425,11 +427,12 @@ export const FLAGS = [
   f({
     name: 'steps_per_run',
     type: 'int',
-    default: 1,
+    default: 'auto',
+    words: ['auto'],
     min: 1,
     max: 256,
     group: 'runtime',
-    help: 'Optimizer steps per ONNX Runtime call (K batches through one Loop)',
+    help: 'Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K',
   }),
   // runtime
   f({
@@ -711,7 +714,9 @@ export type BatchAmountText = `${number}`;
 
 /** The parsed value type of one flag: numbers, booleans, an enum's choices, or a string. */
 export type FlagValueOf<S> = S extends { type: 'int' | 'float' }
-  ? number
+  ? S extends { words: readonly (infer W)[] }
+    ? number | W
+    : number
   : S extends { type: 'bool' }
     ? boolean
     : S extends { type: 'enum'; choices: readonly (infer C)[] }

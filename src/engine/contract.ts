@@ -13,6 +13,13 @@ export interface BatchInputSpec {
   shape: Shape;
 }
 
+/**
+ * The symbolic dim of padded token positions. Inputs that have it may be fed padded longer than a
+ * micro-batch needs (a run's rows share one length): each step cuts them to that micro-batch's own
+ * length, so padding the run costs no compute.
+ */
+export const SEQ_DIM = 'seq';
+
 export interface ForwardOutputs {
   /** Mean loss over the batch (scalar); present when the batch has labels. */
   loss?: Value;
@@ -24,6 +31,10 @@ export interface TrainableModel {
   readonly params: ParamSpec[];
   /** Inputs of one batch, labels last (eval graphs drop inputs named 'labels'). */
   readonly batchInputs: BatchInputSpec[];
-  /** Emits the forward pass into `g`; `train` enables dropout. */
+  /**
+   * Emits the forward pass into `g`; `train` enables dropout. `params` gives each parameter's value
+   * by name (in training and evaluation a ParamViews: views of the state buffers, see
+   * param-views.ts, whose `joined` gives adjacent parameters as one tensor).
+   */
   forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: { train: boolean }): ForwardOutputs;
 }

@@ -1,25 +1,87 @@
-// Forward-only graph for evaluation and prediction: batch inputs + parameters in, logits (and the
-// mean loss when labels are fed) out. No gradients, no optimizer state; the runner feeds it the
-// same parameter tensors as the step graph.
-import { Graph, GraphBuildError } from '../onnx/graph.js';
-import type { BatchInputSpec, TrainableModel } from './contract.js';
+// Forward-only graph for evaluation and prediction over E batches in one run: a Scan walks the
+// stacked batch inputs [E, ...batch], cutting each batch to its own length (inputs with a 'seq'
+// dim); logits [E, batch, labels] (and each batch's mean loss when labels are fed) come out. The
+// parameters come in as the training state's parameter buffers, the same tensors the step graph
+// updates, and their views are cut once per run, outside the Scan: a validation pass sends the
+// parameters (to a GPU: copies them) once, not once per batch. No gradients, no optimizer state.
+import { Graph, GraphBuildError, subgraph, type Dim, type Value } from '../onnx/graph.js';
+import { SEQ_DIM, type BatchInputSpec, type TrainableModel } from './contract.js';
+import { ParamViews } from './param-views.js';
+import type { StateGroup, StateLayout } from './state-layout.js';
+import { PARAM_SLOT, stateInput } from './step-graph.js';
+
+export interface EvalGraphIO {
+  /** Batch input name -> graph input, shaped [E, ...batch shape]. */
+  batch: string[];
+  /** int64 [E]: each batch's length (absent when no input has a 'seq' dim). */
+  seqLen?: string;
+  /** The parameter buffers, one per layout group (named like the step graph's). */
+  params: { group: StateGroup; input: string }[];
+  /** float32 [E, batch, labels]; float32 [E] when labels are fed. */
+  logits: string;
+  loss?: string;
+}
 
 export interface EvalGraph {
   graph: Graph;
   inputs: BatchInputSpec[];
   withLabels: boolean;
+  io: EvalGraphIO;
 }
 
-export function buildEvalGraph(model: TrainableModel, opts: { labels: boolean }): EvalGraph {
+export const BATCHES_DIM = 'batches';
+
+export function buildEvalGraph(model: TrainableModel, layout: StateLayout, opts: { labels: boolean }): EvalGraph {
   const g = new Graph(opts.labels ? 'eval' : 'predict');
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== 'labels');
-  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
-  const params = new Map(model.params.map((p) => [p.name, g.input(p.name, 'float32', p.shape)]));
-  const { loss, logits } = model.forward(g, params, batch, { train: false });
-  g.output(logits, 'logits');
+  const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
+  const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
+  const seqLen = hasSeq ? g.input('seq_len', 'int64', [BATCHES_DIM]) : undefined;
+  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), 'float32', grp.shape));
+  // Views in the outer graph: computed once per run, read by every batch.
+  const views = new ParamViews(g, layout, buffers);
+  for (const name of layout.slots.keys()) views.get(name);
+
+  const body = subgraph(g, 'eval_body');
+  const micro = inputs.map((b) => body.input(`batch.${b.name}`, b.dtype, b.shape));
+  const len = seqLen && body.input('batch.seq_len', 'int64', []);
+  const batch: Record<string, Value> = {};
+  inputs.forEach((spec, i) => {
+    const axis = spec.shape.indexOf(SEQ_DIM);
+    if (axis < 0 || !len) {
+      batch[spec.name] = micro[i];
+      return;
+    }
+    const cut = body.op('Slice', [
+      micro[i],
+      body.ints([0]),
+      body.op('Unsqueeze', [len, body.ints([0])]),
+      body.ints([axis]),
+    ]);
+    (cut.shape as Dim[]).splice(0, cut.rank, ...spec.shape);
+    batch[spec.name] = cut;
+  });
+  const { loss, logits } = model.forward(body, views, batch, { train: false });
+  body.output(logits);
   if (opts.labels) {
     if (!loss) throw new GraphBuildError('eval graph: labels were given but the model returned no loss');
-    g.output(loss, 'loss');
+    body.output(loss);
   }
-  return { graph: g, inputs, withLabels: opts.labels };
+  const scanned = [...stacked, ...(seqLen ? [seqLen] : [])];
+  const names = opts.labels ? ['logits', 'loss'] : ['logits'];
+  g.node('Scan', scanned, { body, num_scan_inputs: scanned.length }, { outputNames: names }).forEach((v) =>
+    g.output(v),
+  );
+  return {
+    graph: g,
+    inputs,
+    withLabels: opts.labels,
+    io: {
+      batch: inputs.map((b) => b.name),
+      seqLen: seqLen?.name,
+      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
+      logits: 'logits',
+      loss: opts.labels ? 'loss' : undefined,
+    },
+  };
 }

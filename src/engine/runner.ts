@@ -1,16 +1,24 @@
-// Runs the train-step graph on ONNX Runtime and owns the training state between runs: parameters
-// and optimizer state live in two pre-allocated buffer sets; each run reads one set and writes the
-// other (double buffering: no per-run allocation of ~1.3 GB for BERT-base, and a failed run leaves
-// the current state untouched). The eval graph reads the current set directly.
+// Runs the train-step graph on ONNX Runtime and owns the training state between runs: one tensor
+// per state buffer of the StateLayout (parameters and each optimizer slot, a few flat buffers).
+// A run feeds the state tensors as they are and leaves the updated state in tensors that the next
+// run is fed as they are, so state never round-trips through per-parameter arrays; exportState()
+// is the one explicit step that reads it out under Hugging Face names (checkpoints).
+//
+// Memory (onnxruntime-node copies every fetched output into a fresh ArrayBuffer): a run of K >= 2
+// steps pre-allocates its state outputs in the very tensors it was fed. That is safe because the
+// Scan reads its initial state in the first step only and writes the final state in the last step
+// (K >= 2: a later one), and it saves a third copy of the state. A 1-step run keeps what ORT
+// returns instead.
 import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
 import { deviceName, parseDevice, type Device } from '../runtime/device.js';
-import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
-import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
-import type { TrainableModel } from './contract.js';
 import { openSession } from '../runtime/open-session.js';
-import { buildStepGraph, stateKey, type StepGraph, type StepGraphOptions } from './step-graph.js';
-import { numElements } from '../util/shape.js';
+import { SEQ_DIM, type TrainableModel } from './contract.js';
+import { EvalSessions, type EvalResult } from './eval-sessions.js';
+import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
+import { discard } from './garbage.js';
+import type { LayoutKind } from './state-layout.js';
+import { buildStepGraph, PARAM_SLOT, type StepGraph, type StepGraphOptions } from './step-graph.js';
 
 export interface RunnerOptions extends StepGraphOptions {
   /** 'cpu', 'cuda', 'cuda:N' or a Device (default cpu). */
@@ -21,7 +29,7 @@ export interface RunnerOptions extends StepGraphOptions {
   params: Map<string, Float32Array>;
 }
 
-/** Everything needed to resume training exactly (the lead writes it to safetensors). */
+/** Everything needed to resume training exactly, under the parameters' names (the lead writes it to safetensors). */
 export interface TrainState {
   params: Map<string, Float32Array>;
   /** `<slot>.<param>` (e.g. exp_avg.bert.pooler.dense.weight) -> tensor */
@@ -37,20 +45,31 @@ export interface StepResult {
   gradNorms: number[];
 }
 
-export interface EvalResult {
-  logits: Float32Array;
-  dims: number[];
-  loss?: number;
+export type { EvalResult } from './eval-sessions.js';
+
+export const optimizerKey = (slot: string, param: string) => `${slot}.${param}`;
+
+/**
+ * The state layout a device trains fastest with. GPUs: flat buffers (a handful of optimizer
+ * kernels instead of ~14 per parameter, a few large transfers per run). CPU: one tensor per
+ * parameter, measured 16% faster on BERT-mini (npm run bench -- --layout flat|per-param): the
+ * optimizer's chain of elementwise ops stays in cache on each parameter, where over a flat buffer
+ * every op streams the whole buffer through memory; and the number of tensors a run moves costs
+ * nothing measurable (onnxruntime-node copies bytes, not tensors).
+ */
+export function defaultLayout(device: Device): LayoutKind {
+  return device.kind === 'cpu' ? 'per-param' : 'flat';
 }
 
-/** A buffer set: graph-input name -> tensor, for parameters and optimizer state. */
-type Buffers = Map<string, ort.Tensor>;
+/** State this large has its redundant copies freed right after each run (garbage.ts); below, V8 is left to it. */
+const DISCARD_MIN_BYTES = 16 << 20;
 
 export class Runner<M extends TrainableModel = TrainableModel> {
-  private current: Buffers;
-  private spare?: Buffers;
+  /** The state tensors, aligned with stepGraph.io.state. */
+  private state: ort.Tensor[];
+  private readonly stateBytes: number;
   private steps = 0;
-  private readonly evalSessions = new Map<boolean, Promise<{ session: InferenceSession; eval: EvalGraph }>>();
+  private readonly evaluator: EvalSessions;
 
   private constructor(
     readonly model: M,
@@ -60,13 +79,20 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     private readonly session: InferenceSession,
     initial: Map<string, Float32Array>,
   ) {
-    this.current = this.allocate();
-    this.load(this.current, initial, new Map(), 'initial parameters');
+    this.state = stepGraph.io.state.map((s) => tensor('float32', new Float32Array(s.group.size), s.group.shape));
+    this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
+    this.load(initial, new Map(), 'initial parameters');
+    const paramIndex = stepGraph.layout.groups.map((grp) =>
+      stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === PARAM_SLOT),
+    );
+    this.evaluator = new EvalSessions(model, stepGraph.layout, device, threads, () =>
+      paramIndex.map((i) => this.state[i]),
+    );
   }
 
   static async create<M extends TrainableModel>(model: M, opts: RunnerOptions): Promise<Runner<M>> {
     const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
-    const stepGraph = buildStepGraph(model, opts);
+    const stepGraph = buildStepGraph(model, { ...opts, layout: opts.layout ?? defaultLayout(device) });
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
     return new Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
   }
@@ -77,6 +103,9 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   get deviceName(): string {
     return deviceName(this.device);
   }
+  get layout() {
+    return this.stepGraph.layout;
+  }
 
   /**
    * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
@@ -85,15 +114,17 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   async step(batches: readonly MicroBatch[], lrs: readonly number[]): Promise<StepResult> {
     this.checkLrs(lrs);
     const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
-    return this.runStacked(stacked, lrs);
+    return this.runStacked(stacked, lrs, undefined);
   }
 
   /**
    * Like `step`, for a run whose K*A micro-batches are already one batch: every input holds their
    * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
-   * as it is (no copy).
+   * as it is (no copy). `seqLens` (K*A numbers): each micro-batch's own length when the run is
+   * padded to its longest micro-batch; inputs with a 'seq' dim are cut to it before the step, so
+   * the result equals running each micro-batch at its own length.
    */
-  async stepRun(run: MicroBatch, lrs: readonly number[]): Promise<StepResult> {
+  async stepRun(run: MicroBatch, lrs: readonly number[], seqLens?: readonly number[]): Promise<StepResult> {
     this.checkLrs(lrs);
     const KA = lrs.length * this.stepGraph.accumulate;
     checkMicroBatch(this.model.batchInputs, run, 'run');
@@ -111,7 +142,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
         dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)],
       });
     }
-    return this.runStacked(stacked, lrs);
+    return this.runStacked(stacked, lrs, seqLens);
   }
 
   private checkLrs(lrs: readonly number[]): void {
@@ -128,56 +159,69 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     });
   }
 
-  private async runStacked(stacked: Map<string, FeedTensor>, lrs: readonly number[]): Promise<StepResult> {
+  private async runStacked(
+    stacked: Map<string, FeedTensor>,
+    lrs: readonly number[],
+    seqLens: readonly number[] | undefined,
+  ): Promise<StepResult> {
     const K = lrs.length;
-    const { io } = this.stepGraph;
+    const A = this.stepGraph.accumulate;
+    const { io, loop } = this.stepGraph;
     const feeds: Record<string, ort.Tensor> = {};
     for (const spec of this.model.batchInputs) {
       const t = stacked.get(spec.name)!;
       feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
     }
+    if (io.seqLen) {
+      const full = runLength(this.model.batchInputs, stacked);
+      feeds[io.seqLen] = tensor('int64', seqLenFeed(seqLens, K * A, full), [K, A]);
+    }
     feeds[io.lr] = tensor('float64', Float64Array.from(lrs), [K]);
     feeds[io.step] = tensor('float64', Float64Array.of(this.steps), []);
-    for (const [name, t] of this.current) feeds[name] = t;
+    io.state.forEach((s, i) => (feeds[s.input] = this.state[i]));
 
-    const spare = this.spare ?? this.allocate();
     const fetches: Record<string, ort.Tensor | null> = { [io.loss]: null, [io.gradNorm]: null };
-    for (const [p, out] of io.paramOut) fetches[out] = spare.get(io.paramIn.get(p)!)!;
-    for (const [k, out] of io.stateOut) fetches[out] = spare.get(io.stateIn.get(k)!)!;
+    const inPlace = loop && K >= 2;
+    io.state.forEach((s, i) => (fetches[s.output] = inPlace ? this.state[i] : null));
     const result = await this.session.run(feeds, fetches);
-
-    this.spare = this.current;
-    this.current = spare;
+    // The state arrays this run made redundant: the copies of what it wrote into the fed tensors,
+    // or (1-step runs, which keep the copies) the previous state.
+    const redundant = (inPlace ? io.state.map((s) => result[s.output]) : this.state).map((t) => t.data as Float32Array);
+    if (!inPlace) this.state = io.state.map((s) => result[s.output]);
     this.steps += K;
-    return {
+    const out = {
       losses: Array.from(result[io.loss].data as Float32Array),
       gradNorms: Array.from(result[io.gradNorm].data as Float32Array),
     };
+    if (this.stateBytes >= DISCARD_MIN_BYTES) discard(redundant);
+    return out;
   }
 
   /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
   async evaluate(batch: MicroBatch): Promise<EvalResult> {
-    const withLabels = 'labels' in batch;
-    const { session, eval: ev } = await this.evalSession(withLabels);
-    checkMicroBatch(ev.inputs, batch, 'evaluate');
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const spec of ev.inputs) feeds[spec.name] = tensor(spec.dtype, batch[spec.name].data, batch[spec.name].dims);
-    for (const p of this.model.params) feeds[p.name] = this.current.get(p.name)!;
-    const r = await session.run(feeds);
-    return {
-      logits: r.logits.data as Float32Array,
-      dims: [...r.logits.dims],
-      loss: withLabels ? Number((r.loss.data as Float32Array)[0]) : undefined,
-    };
+    return (await this.evaluateMany([batch]))[0];
   }
 
-  /** Copies of the parameters, optimizer state and step count (safe to keep across steps). */
+  /**
+   * Forward passes on several batches in as few runs as their sizes allow, with the current
+   * parameters (the state tensors themselves: fed once per run). See EvalSessions.
+   */
+  evaluateMany(batches: readonly MicroBatch[]): Promise<EvalResult[]> {
+    return this.evaluator.evaluateMany(batches);
+  }
+
+  /** Reads the state out of the run's tensors: copies of the parameters and optimizer state under their names, and the step count. */
   exportState(): TrainState {
     const params = new Map<string, Float32Array>();
     const optimizer = new Map<string, Float32Array>();
-    for (const p of this.model.params) params.set(p.name, (this.current.get(p.name)!.data as Float32Array).slice());
-    for (const [k, input] of this.stepGraph.io.stateIn)
-      optimizer.set(k, (this.current.get(input)!.data as Float32Array).slice());
+    const { layout } = this.stepGraph;
+    for (const slot of [PARAM_SLOT, ...this.stepGraph.optimizer.slots]) {
+      const buffers = this.buffersOf(slot);
+      for (const [name, data] of layout.unpack(buffers)) {
+        if (slot === PARAM_SLOT) params.set(name, data);
+        else optimizer.set(optimizerKey(slot, name), data);
+      }
+    }
     return { params, optimizer, step: this.steps };
   }
 
@@ -185,83 +229,88 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   importState(s: TrainState): void {
     if (!Number.isInteger(s.step) || s.step < 0)
       throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
-    this.load(this.current, s.params, s.optimizer, 'checkpoint');
+    this.load(s.params, s.optimizer, 'checkpoint');
     this.steps = s.step;
   }
 
   async release(): Promise<void> {
     await this.session.release();
-    // An eval session that failed to open has nothing to release (its error was already thrown).
-    for (const p of this.evalSessions.values()) await (await p.catch(() => undefined))?.session.release();
-    this.evalSessions.clear();
+    await this.evaluator.release();
   }
 
-  private evalSession(withLabels: boolean) {
-    let p = this.evalSessions.get(withLabels);
-    if (!p) {
-      const ev = buildEvalGraph(this.model, { labels: withLabels });
-      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
-        session,
-        eval: ev,
-      }));
-      this.evalSessions.set(withLabels, p);
-    }
-    return p;
+  private buffersOf(slot: string): Float32Array[] {
+    return this.stepGraph.layout.groups.map((grp) => {
+      const i = this.stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === slot);
+      return this.state[i].data as Float32Array;
+    });
   }
 
-  private allocate(): Buffers {
-    const b: Buffers = new Map();
-    for (const p of this.model.params) {
-      const n = numElements(p.shape);
-      b.set(this.stepGraph.io.paramIn.get(p.name)!, tensor('float32', new Float32Array(n), p.shape));
-      for (const slot of this.stepGraph.optimizer.slots) {
-        b.set(this.stepGraph.io.stateIn.get(stateKey(slot, p.name))!, tensor('float32', new Float32Array(n), p.shape));
-      }
-    }
-    return b;
-  }
-
-  /** Copies params (required) and optimizer state (zeros when `optimizer` is empty) into `into`. */
-  private load(
-    into: Buffers,
-    params: Map<string, Float32Array>,
-    optimizer: Map<string, Float32Array>,
-    what: string,
-  ): void {
-    const known = new Set(this.model.params.map((p) => p.name));
+  /** Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty) into the state tensors. */
+  private load(params: Map<string, Float32Array>, optimizer: Map<string, Float32Array>, what: string): void {
+    const { layout, optimizer: opt } = this.stepGraph;
+    const known = this.model.params;
     for (const name of params.keys()) {
-      if (!known.has(name))
+      if (!layout.slots.has(name))
         throw new FeedError(
-          `${what}: unknown parameter '${name}' (the model has ${known.size} parameters, e.g. '${this.model.params[0]?.name}')`,
+          `${what}: unknown parameter '${name}' (the model has ${known.length} parameters, e.g. '${known[0]?.name}')`,
         );
     }
-    const stateKeys = new Set(this.stepGraph.io.stateIn.keys());
     for (const k of optimizer.keys()) {
-      if (!stateKeys.has(k))
+      const slot = opt.slots.find((s) => k.startsWith(`${s}.`));
+      if (!slot || !layout.slots.has(k.slice(slot.length + 1)))
         throw new FeedError(
-          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${this.stepGraph.optimizer.slots.join(', ') || '(none)'})`,
+          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${opt.slots.join(', ') || '(none)'})`,
         );
     }
-    const fill = (key: string, input: string, src: Float32Array | undefined, required: boolean) => {
-      const dst = into.get(input)!.data as Float32Array;
-      if (!src) {
-        if (required) throw new FeedError(`${what}: '${key}' is missing`);
-        dst.fill(0);
-        return;
-      }
-      if (src.length !== dst.length)
-        throw new FeedError(
-          `${what}: '${key}' has ${src.length} values, expected ${dst.length} (shape [${into.get(input)!.dims.join(', ')}])`,
-        );
-      dst.set(src);
-    };
     const fresh = optimizer.size === 0;
-    for (const p of this.model.params) {
-      fill(p.name, this.stepGraph.io.paramIn.get(p.name)!, params.get(p.name), true);
-      for (const slot of this.stepGraph.optimizer.slots) {
-        const k = stateKey(slot, p.name);
-        fill(k, this.stepGraph.io.stateIn.get(k)!, optimizer.get(k), !fresh);
+    const check = (key: string, src: Float32Array | undefined, size: number, shape: number[]) => {
+      if (!src) throw new FeedError(`${what}: '${key}' is missing`);
+      if (src.length !== size)
+        throw new FeedError(
+          `${what}: '${key}' has ${src.length} values, expected ${size} (shape [${shape.join(', ')}])`,
+        );
+    };
+    for (const s of layout.slots.values()) {
+      check(s.spec.name, params.get(s.spec.name), s.size, s.spec.shape);
+      if (!fresh)
+        for (const slot of opt.slots) {
+          const k = optimizerKey(slot, s.spec.name);
+          check(k, optimizer.get(k), s.size, s.spec.shape);
+        }
+    }
+    // Everything checked: now write (a failed import leaves the state as it was).
+    for (const slot of [PARAM_SLOT, ...opt.slots]) {
+      const buffers = this.buffersOf(slot);
+      for (const s of layout.slots.values()) {
+        const dst = buffers[layout.groups.indexOf(s.group)];
+        const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
+        if (src) dst.set(src, s.offset);
+        else dst.fill(0, s.offset, s.offset + s.size);
       }
     }
   }
+}
+
+/** The padded length of a run: the size of the first 'seq' dim among the stacked inputs. */
+function runLength(specs: TrainableModel['batchInputs'], stacked: Map<string, FeedTensor>): number {
+  for (const spec of specs) {
+    const axis = spec.shape.indexOf(SEQ_DIM);
+    if (axis >= 0) return stacked.get(spec.name)!.dims[axis + 2];
+  }
+  return 0;
+}
+
+function seqLenFeed(seqLens: readonly number[] | undefined, count: number, full: number): BigInt64Array {
+  if (!seqLens) return new BigInt64Array(count).fill(BigInt(full));
+  if (seqLens.length !== count)
+    throw new FeedError(
+      `run: ${seqLens.length} sequence lengths for ${count} micro-batches (pass one per micro-batch)`,
+    );
+  seqLens.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > full)
+      throw new FeedError(
+        `run: micro-batch ${i} has length ${n}; lengths must be integers in 1..${full} (the run's padded length)`,
+      );
+  });
+  return BigInt64Array.from(seqLens, BigInt);
 }

@@ -1,15 +1,19 @@
-// The train-step graph: K optimizer steps in one ORT run. Each step gathers its micro-batches from
-// the stacked inputs [K, A, ...micro-batch], runs forward -> loss -> autodiff gradients (averaged
-// over the A micro-batches, like Lightning's accumulate_grad_batches) -> global-norm clipping ->
-// optimizer. Parameters and optimizer state are Loop-carried, so they cross the ORT boundary once
-// per K steps. `loop: false` builds the same step as a plain graph (K = 1).
-import { gradients } from '../autodiff/backward.js';
+// The train-step graph: K optimizer steps in one ORT run. A Scan walks the stacked inputs
+// [K, A, ...micro-batch]: each step cuts its A micro-batches to their own length, runs forward ->
+// loss -> autodiff gradients (averaged over the A micro-batches, like Lightning's
+// accumulate_grad_batches) -> global-norm clipping -> optimizer. The training state (parameters
+// and optimizer slots, laid out by a StateLayout: a few flat buffers) is the Scan's state, so it
+// crosses the ORT boundary once per K steps; Scan keeps it in two fixed buffers between steps
+// (a Loop allocates fresh state every iteration and copies it once more at the end).
+// `loop: false` builds the same step as a plain graph (K = 1).
 import { zerosOfShape } from '../autodiff/helpers.js';
-import { Graph, GraphBuildError, subgraph, type Value } from '../onnx/graph.js';
+import { Graph, GraphBuildError, subgraph, type Dim, type Value } from '../onnx/graph.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import type { GraphOptimizer } from '../optim/types.js';
-import type { TrainableModel } from './contract.js';
+import { SEQ_DIM, type TrainableModel } from './contract.js';
+import { ParamViews } from './param-views.js';
+import { StateLayout, type LayoutKind, type StateGroup } from './state-layout.js';
 
 export interface StepGraphOptions {
   optimizer: OptimizerConfig;
@@ -17,8 +21,18 @@ export interface StepGraphOptions {
   maxGradNorm?: number;
   /** Micro-batches per optimizer step (A). */
   accumulate?: number;
-  /** true (default): a Loop over a run-time number of steps K; false: a plain graph, K = 1. */
+  /** true (default): a Scan over a run-time number of steps K; false: a plain graph, K = 1. */
   loop?: boolean;
+  /** How parameters and optimizer state are laid out in tensors (default 'flat'). */
+  layout?: LayoutKind;
+}
+
+/** One state tensor: a group's parameters ('param') or one optimizer slot of them. */
+export interface StateIO {
+  group: StateGroup;
+  slot: string;
+  input: string;
+  output: string;
 }
 
 /** Names of the graph's inputs and outputs, for the runner. */
@@ -29,12 +43,10 @@ export interface StepGraphIO {
   lr: string;
   /** float64 scalar: optimizer steps completed before this run. */
   step: string;
-  /** param name -> graph input / output name */
-  paramIn: Map<string, string>;
-  paramOut: Map<string, string>;
-  /** state key (`<slot>.<param>`) -> graph input / output name */
-  stateIn: Map<string, string>;
-  stateOut: Map<string, string>;
+  /** int64 [K, A]: each micro-batch's length; inputs with a 'seq' dim are cut to it (absent without such inputs). */
+  seqLen?: string;
+  /** Every state tensor, group-major, 'param' first then the optimizer's slots. */
+  state: StateIO[];
   /** float32 [K]: mean loss of each step; float32 [K]: gradient norm before clipping. */
   loss: string;
   gradNorm: string;
@@ -44,12 +56,15 @@ export interface StepGraph {
   graph: Graph;
   io: StepGraphIO;
   optimizer: GraphOptimizer;
+  layout: StateLayout;
   accumulate: number;
   loop: boolean;
 }
 
-export const stateKey = (slot: string, param: string) => `${slot}.${param}`;
+export const PARAM_SLOT = 'param';
 export const STEPS_DIM = 'steps';
+/** Graph input name of a state tensor. */
+export const stateInput = (slot: string, group: StateGroup) => `${slot}:${group.name}`;
 
 export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): StepGraph {
   const A = opts.accumulate ?? 1;
@@ -57,162 +72,175 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
   const loop = opts.loop ?? true;
   const optimizer = makeOptimizer(opts.optimizer);
+  const layout = StateLayout.plan(model.params, opts.layout);
+  const slots = [PARAM_SLOT, ...optimizer.slots];
   const g = new Graph(loop ? 'train_steps' : 'train_step');
   const K = loop ? STEPS_DIM : 1;
 
   const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
   const lr = g.input('lr', 'float64', [K]);
   const step0 = g.input('step', 'float64', []);
-  const params = model.params.map((p) => g.input(p.name, 'float32', p.shape));
-  const states = model.params.map((p) => optimizer.slots.map((s) => g.input(stateKey(s, p.name), 'float32', p.shape)));
-
+  const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
+  const seqLen = hasSeq ? g.input('seq_len', 'int64', [K, A]) : undefined;
+  const state = layout.groups.flatMap((grp) =>
+    slots.map((slot) => ({ group: grp, slot, value: g.input(stateInput(slot, grp), 'float32', grp.shape) })),
+  );
   const io: StepGraphIO = {
     batch: model.batchInputs.map((b) => b.name),
     lr: lr.name,
     step: step0.name,
-    paramIn: new Map(params.map((v) => [v.name, v.name])),
-    paramOut: new Map(),
-    stateIn: new Map(states.flat().map((v) => [v.name, v.name])),
-    stateOut: new Map(),
+    seqLen: seqLen?.name,
+    state: [],
     loss: 'loss',
     gradNorm: 'grad_norm',
   };
-  const stateKeys = model.params.flatMap((p) => optimizer.slots.map((s) => stateKey(s, p.name)));
+  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots };
 
   if (!loop) {
+    const first = (x: Value) => g.op('Squeeze', [x, g.ints([0])]);
     const out = emitStep(g, {
-      model,
-      optimizer,
-      A,
-      maxGradNorm: opts.maxGradNorm ?? 0,
-      stacked,
-      lr,
-      iter: g.scalar(0, 'int64'),
+      ...step,
+      micro: stacked.map(first),
+      seqLen: seqLen && first(seqLen),
+      lr: first(lr),
       t: step0,
-      params,
-      states,
+      state: state.map((s) => s.value),
     });
-    // Outputs keep their op-generated names (no Identity copies of parameters); the io map names them.
-    model.params.forEach((p, i) => {
-      g.output(out.params[i]);
-      io.paramOut.set(p.name, out.params[i].name);
-    });
-    out.states.flat().forEach((v, i) => {
+    // Outputs keep their op-generated names (no Identity copies of parameters); io names them.
+    out.state.forEach((v, i) => {
       g.output(v);
-      io.stateOut.set(stateKeys[i], v.name);
+      io.state.push({ group: state[i].group, slot: state[i].slot, input: state[i].value.name, output: v.name });
     });
     g.output(g.op('Unsqueeze', [out.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
     g.output(g.op('Unsqueeze', [out.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
-    return { graph: g, io, optimizer, accumulate: A, loop };
+    return { graph: g, io, optimizer, layout, accumulate: A, loop };
   }
 
   const body = subgraph(g, 'step_body');
-  const iter = body.input('iter', 'int64', []);
-  const cond = body.input('cond', 'bool', []);
   const t = body.input('t', 'float64', []);
-  const bParams = model.params.map((p) => body.input(`carried.${p.name}`, 'float32', p.shape));
-  const bStates = model.params.map((p) =>
-    optimizer.slots.map((s) => body.input(`carried.${stateKey(s, p.name)}`, 'float32', p.shape)),
-  );
-  const out = emitStep(body, {
-    model,
-    optimizer,
-    A,
-    maxGradNorm: opts.maxGradNorm ?? 0,
-    stacked,
-    lr,
-    iter,
-    t,
-    params: bParams,
-    states: bStates,
-  });
-  body.output(cond);
+  const carried = state.map((s) => body.input(`carried.${s.value.name}`, 'float32', s.group.shape));
+  const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
+  const stepLr = body.input('step.lr', 'float64', []);
+  const stepSeq = seqLen && body.input('step.seq_len', 'int64', [A]);
+  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried });
   body.output(out.t);
-  out.params.forEach((v) => body.output(v));
-  out.states.flat().forEach((v) => body.output(v));
+  out.state.forEach((v) => body.output(v));
   body.output(out.loss);
   body.output(out.norm);
 
-  const trip = g.op('Gather', [g.op('Shape', [lr]), g.scalar(0, 'int64')]);
-  const outNames = [
-    'step_out',
-    ...model.params.map((p) => `updated.${p.name}`),
-    ...stateKeys.map((k) => `updated.${k}`),
-    io.loss,
-    io.gradNorm,
-  ];
-  const outs = g.node('Loop', [trip, null, step0, ...params, ...states.flat()], { body }, { outputNames: outNames });
+  const outNames = ['step_out', ...state.map((s) => `updated.${s.value.name}`), io.loss, io.gradNorm];
+  const scanned = [...stacked, lr, ...(seqLen ? [seqLen] : [])];
+  const outs = g.node(
+    'Scan',
+    [step0, ...state.map((s) => s.value), ...scanned],
+    { body, num_scan_inputs: scanned.length },
+    { outputNames: outNames },
+  );
   outs.forEach((v) => g.output(v));
-  model.params.forEach((p) => io.paramOut.set(p.name, `updated.${p.name}`));
-  stateKeys.forEach((k) => io.stateOut.set(k, `updated.${k}`));
-  return { graph: g, io, optimizer, accumulate: A, loop };
+  state.forEach((s, i) =>
+    io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name }),
+  );
+  return { graph: g, io, optimizer, layout, accumulate: A, loop };
 }
 
 interface StepParts {
   model: TrainableModel;
   optimizer: GraphOptimizer;
+  layout: StateLayout;
   A: number;
   maxGradNorm: number;
-  stacked: Value[];
+  slots: string[];
+  /** This step's micro-batches, [A, ...micro-batch shape] per batch input. */
+  micro: Value[];
+  /** int64 [A]: the micro-batches' lengths. */
+  seqLen?: Value;
   lr: Value;
-  iter: Value;
   t: Value;
-  params: Value[];
-  states: Value[][];
+  /** State values, group-major in `slots` order. */
+  state: Value[];
 }
 
-/** One optimizer step emitted into `g` (the Loop body, or the top graph when K = 1). */
-function emitStep(g: Graph, s: StepParts): { t: Value; params: Value[]; states: Value[][]; loss: Value; norm: Value } {
-  const perStep = s.stacked.map((x) => g.op('Gather', [x, s.iter], { axis: 0 })); // [A, ...micro]
+/** One optimizer step emitted into `g` (the Scan body, or the top graph when K = 1). */
+function emitStep(g: Graph, s: StepParts): { t: Value; state: Value[]; loss: Value; norm: Value } {
+  const per = s.slots.length;
+  const buffers = s.layout.groups.map((_, i) => s.state[i * per]);
   const { loss, grads } =
     s.A === 1
       ? lossAndGrads(
           g,
           s,
-          perStep.map((x) => g.op('Squeeze', [x, g.ints([0])])),
+          buffers,
+          s.micro.map((x) => g.op('Squeeze', [x, g.ints([0])])),
+          s.seqLen && pick(g, s.seqLen, 0),
         )
-      : accumulated(g, s, perStep);
+      : accumulated(g, s, buffers);
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op('Add', [s.t, g.scalar(1, 'float64')]);
-  const lr = g.op('Gather', [s.lr, s.iter], { axis: 0 });
   const updated = s.optimizer.update(
     g,
-    s.model.params.map((spec, i) => ({ spec, p: s.params[i], grad: clipped[i], state: s.states[i] })),
-    { lr, t },
+    s.layout.groups.map((grp, i) => ({
+      spec: { name: grp.name, shape: grp.shape, decay: grp.decay },
+      p: buffers[i],
+      grad: clipped[i],
+      state: s.state.slice(i * per + 1, (i + 1) * per),
+    })),
+    { lr: s.lr, t },
   );
-  return { t, params: updated.map((u) => u.p), states: updated.map((u) => u.state), loss, norm };
+  return { t, state: updated.flatMap((u) => [u.p, ...u.state]), loss, norm };
 }
 
-function lossAndGrads(g: Graph, s: StepParts, micro: Value[]): { loss: Value; grads: Value[] } {
-  const batch = Object.fromEntries(s.model.batchInputs.map((b, i) => [b.name, micro[i]]));
-  const pmap = new Map(s.model.params.map((p, i) => [p.name, s.params[i]]));
-  const { loss } = s.model.forward(g, pmap, batch, { train: true });
+/** Element `i` of a 1-D value, as a scalar. */
+function pick(g: Graph, v: Value, i: number): Value {
+  return g.op('Gather', [v, g.scalar(i, 'int64')], { axis: 0 });
+}
+
+/** Forward + loss + gradients of one micro-batch (its inputs cut to `len` along their 'seq' dims). */
+function lossAndGrads(
+  g: Graph,
+  s: StepParts,
+  buffers: Value[],
+  micro: Value[],
+  len: Value | undefined,
+): { loss: Value; grads: Value[] } {
+  const batch = Object.fromEntries(
+    s.model.batchInputs.map((spec, i) => {
+      const axis = spec.shape.indexOf(SEQ_DIM);
+      if (axis < 0 || !len) return [spec.name, micro[i]];
+      const end = g.op('Unsqueeze', [len, g.ints([0])]);
+      const cut = g.op('Slice', [micro[i], g.ints([0]), end, g.ints([axis])]);
+      // The cut keeps the model's symbolic dims (shape inference only knows the end is run-time).
+      (cut.shape as Dim[]).splice(0, cut.rank, ...spec.shape);
+      return [spec.name, cut];
+    }),
+  );
+  const views = new ParamViews(g, s.layout, buffers);
+  const { loss } = s.model.forward(g, views, batch, { train: true });
   if (!loss)
     throw new GraphBuildError('train step: the model returned no loss (is the labels input last in batchInputs?)');
   if (loss.rank !== 0 || loss.dtype !== 'float32')
     throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
-  return { loss, grads: gradients(loss, s.params) };
+  return { loss, grads: views.gradients(loss) };
 }
 
 /**
- * A micro-batches through an inner Loop that sums gradients and losses; the step then uses their
+ * A micro-batches through an inner Scan that sums gradients and losses; the step then uses their
  * means (Lightning divides each micro-batch loss by A before backward: the same average).
  */
-function accumulated(g: Graph, s: StepParts, perStep: Value[]): { loss: Value; grads: Value[] } {
+function accumulated(g: Graph, s: StepParts, buffers: Value[]): { loss: Value; grads: Value[] } {
   const inner = subgraph(g, `${g.name}_micro`);
-  const j = inner.input('micro', 'int64', []);
-  const cond = inner.input('micro_cond', 'bool', []);
   const lossIn = inner.input('loss_sum', 'float32', []);
-  const accIn = s.model.params.map((p) => inner.input(`grad_sum.${p.name}`, 'float32', p.shape));
-  const micro = perStep.map((x) => inner.op('Gather', [x, j], { axis: 0 }));
-  const { loss, grads } = lossAndGrads(inner, s, micro);
-  inner.output(cond);
+  const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, 'float32', grp.shape));
+  const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
+  const len = s.seqLen && inner.input('micro.seq_len', 'int64', []);
+  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len);
   inner.output(inner.op('Add', [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op('Add', [accIn[i], d])));
 
-  const zeros = s.model.params.map((p) => zerosOfShape(g, g.ints(p.shape), 'float32'));
-  const [lossSum, ...sums] = g.node('Loop', [g.scalar(s.A, 'int64'), null, g.scalar(0, 'float32'), ...zeros], {
+  const zeros = s.layout.groups.map((grp) => zerosOfShape(g, g.ints(grp.shape), 'float32'));
+  const scanned = [...s.micro, ...(s.seqLen ? [s.seqLen] : [])];
+  const [lossSum, ...sums] = g.node('Scan', [g.scalar(0, 'float32'), ...zeros, ...scanned], {
     body: inner,
+    num_scan_inputs: scanned.length,
   });
   const invA = g.scalar(1 / s.A, 'float32');
   return { loss: g.op('Mul', [lossSum, invA]), grads: sums.map((d) => g.op('Mul', [d, invA])) };

@@ -2,8 +2,9 @@
 // declares its parameters in a Scope when the model is built, and emits its ONNX ops into the
 // graph of one forward pass (an Emitter). Hidden states are 2-D [tokens, hidden] wherever possible,
 // so every Linear is one Gemm(x, W, b, transB=1) on the HF [out, in] weight (no weight transposes).
-import type { DType } from '../onnx/dtype.js';
-import { float, type Attr, type Graph, type Value } from '../onnx/graph.js';
+import { ParamViews } from '../engine/param-views.js';
+import { typedArrayOf, type DType } from '../onnx/dtype.js';
+import { float, type Attr, type Dim, type Graph, type Value } from '../onnx/graph.js';
 import type { Scope } from './scope.js';
 
 /** One forward pass being emitted: the graph, parameter values, train/eval mode, dropout seeds. */
@@ -25,20 +26,99 @@ export class Emitter {
     return v;
   }
 
-  /** Dropout in training mode (each node seeded with seed + its index, in emission order); identity otherwise. */
+  /**
+   * True when the parameters are views of the training state (param-views.ts): parameters that are
+   * adjacent there come out joined at no cost, so fusing their Linears saves Gemms.
+   */
+  get canJoin(): boolean {
+    return this.params instanceof ParamViews;
+  }
+
+  /** Parameters `names` concatenated along axis 0 (one view when the state holds them adjacently). */
+  joined(names: string[]): Value {
+    if (this.params instanceof ParamViews) return this.params.joined(names);
+    return this.g.op(
+      'Concat',
+      names.map((n) => this.param(n)),
+      { axis: 0 },
+    );
+  }
+
+  /**
+   * Dropout in training mode, identity otherwise. Each site draws from its own stream, seeded from
+   * the model seed and the site's index in emission order, so runs are reproducible from the seed
+   * (and K steps per run draw exactly what K single steps draw).
+   */
   dropout(x: Value, ratio: number): Value {
     if (!this.train || ratio <= 0) return x;
-    const { g } = this;
-    const seed = this.seed + ++this.dropouts;
-    return g.node('Dropout', [x, g.scalar(ratio, x), g.constant('bool', [1], [])], { seed })[0];
+    if (ratio >= 1) return this.g.op('Mul', [x, this.g.scalar(0, x)]);
+    return sparseDropout(this.g, x, ratio, streamSeed(this.seed, ++this.dropouts));
   }
+}
+
+/**
+ * A float32 seed for dropout site `index` (RandomUniformLike takes a float seed; values below 2^24
+ * are exact, so distinct sites keep distinct streams for any model seed).
+ */
+function streamSeed(seed: number, index: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(index, 0x85ebca6b)) >>> 8;
+}
+
+/**
+ * Dropout of `x` in training: each element independently kept (scaled by 1/(1-ratio)) or dropped,
+ * Bernoulli(ratio), as ORT's Dropout kernel draws it, at a fraction of the cost. That kernel draws
+ * one uniform per element on one thread; here only the rarer outcome is drawn, as the gaps between
+ * its positions (geometric: gap = 1 + floor(log(u) / log(1-q)), q = min(ratio, 1-ratio)), which is
+ * the same Bernoulli process with ~q as many random numbers; a CumSum turns the gaps into
+ * positions and one ScatterND writes the rare value there into a mask of the common one (0 or
+ * 1/(1-ratio)), so dropout is one Mul forward and one backward (the float mask is what the
+ * gradient keeps). Enough gaps are drawn to cover the tensor with overwhelming probability (n*q
+ * plus 8 standard deviations, plus 16); positions past the end change nothing.
+ */
+export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): Value {
+  const keep = 1 / (1 - ratio);
+  const rareIsDrop = ratio <= 0.5;
+  const q = rareIsDrop ? ratio : 1 - ratio;
+  const f = (v: number) => g.scalar(v, 'float32');
+  const n = g.op('Size', [x]);
+  const nf = g.op('Cast', [n], { to: 1 });
+  const draws = g.op('Add', [
+    g.op('Add', [g.op('Mul', [nf, f(q)]), g.op('Mul', [g.op('Sqrt', [nf]), f(8 * Math.sqrt(q * (1 - q)))])]),
+    f(16),
+  ]);
+  const count = g.op('Unsqueeze', [g.op('Cast', [g.op('Floor', [draws])], { to: 7 }), g.ints([0])]);
+  const filled = (shape: Value, v: number) =>
+    g.op('ConstantOfShape', [shape], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
+  const u = g.op('RandomUniformLike', [filled(count, 1)], { dtype: 1, seed: float(seed) });
+  // log(1 - u), u in [0, 1); the Max only guards a generator that returns 1.0 exactly.
+  const logU = g.op('Log', [g.op('Max', [g.op('Sub', [f(1), u]), f(1e-30)])]);
+  const gaps = g.op('Add', [g.op('Floor', [g.op('Div', [logU, f(Math.log(1 - q))])]), f(1)]);
+  const positions = g.op('CumSum', [g.op('Cast', [gaps], { to: 7 }), g.scalar(0, 'int64')]); // 1-based
+  const inside = g.op('Less', [g.op('Sub', [positions, g.scalar(1, 'int64')]), n]);
+  // ScatterND adds (rare - common) at each position; positions past the end add 0 at index 0.
+  const index = g.op('Where', [inside, g.op('Sub', [positions, g.scalar(1, 'int64')]), g.scalar(0, 'int64')]);
+  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
+  const delta = g.op('Where', [inside, g.scalar(rare - common, x), g.scalar(0, x)]);
+  const shape = g.op('Unsqueeze', [n, g.ints([0])]);
+  const flat = g.op('ScatterND', [filled(shape, common), g.op('Unsqueeze', [index, g.ints([1])]), delta], {
+    reduction: 'add',
+  });
+  // Reshaped to Shape(x): the mask has x's shape, which keeps the gradient's broadcast reduction static.
+  const mask = g.op('Reshape', [flat, g.op('Shape', [x])]);
+  (mask.shape as Dim[]).splice(0, mask.rank, ...x.shape);
+  return g.op('Mul', [x, mask]);
 }
 
 export class Linear {
   readonly weight: string;
   readonly bias?: string;
 
-  constructor(s: Scope, inFeatures: number, outFeatures: number, opts: { bias?: boolean } = {}) {
+  constructor(
+    s: Scope,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean } = {},
+  ) {
     this.weight = s.param('weight', [outFeatures, inFeatures], true);
     if (opts.bias ?? true) this.bias = s.param('bias', [outFeatures], false);
   }
@@ -51,6 +131,26 @@ export class Linear {
     const inputs = [x, e.param(this.weight), ...(this.bias ? [e.param(this.bias)] : [])];
     return e.g.op('Gemm', inputs, attrs);
   }
+}
+
+/**
+ * Several Linears on the same input as one Gemm: x [W_1; ...; W_n]^T + [b_1; ...; b_n] -> [N, sum of
+ * out], split back into one output per Linear. Each may scale its result (alphas), which is
+ * applied after the Split. Fused only when the parameters can be joined for free (training and
+ * evaluation); otherwise one Gemm each.
+ */
+export function linearsOn(e: Emitter, x: Value, linears: Linear[], alphas: number[] = []): Value[] {
+  const { g } = e;
+  const scaled = (v: Value, i: number) => (alphas[i] && alphas[i] !== 1 ? g.op('Mul', [v, g.scalar(alphas[i], v)]) : v);
+  const withBias = linears.every((l) => l.bias);
+  if (!e.canJoin || linears.length < 2 || (!withBias && linears.some((l) => l.bias))) {
+    return linears.map((l, i) => l.apply(e, x, alphas[i] ?? 1, alphas[i] ?? 1));
+  }
+  const w = e.joined(linears.map((l) => l.weight));
+  const b = withBias ? e.joined(linears.map((l) => l.bias!)) : undefined;
+  const y = g.op('Gemm', [x, w, ...(b ? [b] : [])], { transB: 1 });
+  const sizes = linears.map((l) => l.outFeatures);
+  return g.node('Split', [y, g.ints(sizes)], { axis: 1 }).map(scaled);
 }
 
 export class Embedding {
@@ -80,10 +180,10 @@ export class LayerNorm {
   }
 
   apply(e: Emitter, x: Value): Value {
-    // float32: keep the Mean/InvStdDev outputs for the gradient. float64 (gradient checks): ORT
-    // has no double-stash kernel and the default float32 stash would mix types, so the gradient
-    // recomputes the statistics instead.
-    const outputs = x.dtype === 'float64' ? 1 : 3;
+    // Training in float32: keep the Mean/InvStdDev outputs for the gradient. Evaluation needs no
+    // statistics. float64 (gradient checks): ORT has no double-stash kernel and the default
+    // float32 stash would mix types, so the gradient recomputes the statistics instead.
+    const outputs = e.train && x.dtype !== 'float64' ? 3 : 1;
     const bias = this.bias ? e.param(this.bias) : undefined;
     return e.g.node(
       'LayerNormalization',
@@ -95,22 +195,23 @@ export class LayerNorm {
 }
 
 /**
- * Exact GELU between two Linears, gelu(h) = h/2 * (1 + erf(h/sqrt2)). Training: with u = h/sqrt2
- * (scaled inside the first Gemm), gelu is u * (1 + erf(u)) / sqrt2 and the 1/sqrt2 goes into the
- * second Gemm's alpha: 3 elementwise ops instead of 5, forward and backward. Eval/export: the
- * textbook pattern, which ORT's optimizer fuses into its Gelu kernel.
+ * Exact GELU between two Linears, gelu(h) = h/2 * (1 + erf(h/sqrt2)). Training in float32: ONNX
+ * Runtime's fused Gelu (com.microsoft), whose gradient needs only h, so the backward pass keeps two
+ * [tokens, intermediate] tensors per layer (h and the GELU output) instead of three. Eval/export:
+ * the textbook pattern, which ORT's optimizer fuses into the same kernel and other runtimes read.
+ * float64 (gradient checks): with u = h/sqrt2 scaled inside the first Gemm, u * (1 + erf(u)) / sqrt2
+ * (ORT's Erf and Gelu are float32-only, so erf is evaluated in float32).
  */
 export function geluFeedForward(e: Emitter, x: Value, up: Linear, down: Linear): Value {
   const { g } = e;
-  if (!e.train && x.dtype === 'float32') {
+  if (x.dtype === 'float32') {
     const h = up.apply(e, x);
+    if (e.train) return down.apply(e, g.op('Gelu', [h], {}, { domain: 'com.microsoft' }));
     const erf = g.op('Erf', [g.op('Div', [h, g.scalar(Math.SQRT2, h)])]);
     return down.apply(e, g.op('Mul', [g.op('Mul', [h, g.op('Add', [erf, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }
   const u = up.apply(e, x, Math.SQRT1_2, Math.SQRT1_2);
-  let erf = g.op('Erf', [x.dtype === 'float64' ? g.op('Cast', [u], { to: 1 }) : u]);
-  // ORT's CPU Erf is float32-only: a float64 graph (gradient checks) evaluates erf in float32.
-  if (x.dtype === 'float64') erf = g.op('Cast', [erf], { to: 11 });
+  const erf = g.op('Cast', [g.op('Erf', [g.op('Cast', [u], { to: 1 })])], { to: 11 });
   return down.apply(e, g.op('Mul', [u, g.op('Add', [erf, g.scalar(1, u)])]), Math.SQRT1_2);
 }
 

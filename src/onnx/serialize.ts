@@ -59,13 +59,30 @@ export function graphProto(g: Graph): onnxProto.onnx.IGraphProto {
   };
 }
 
+/** Operator sets beyond the default domain that nodes may use (ONNX Runtime's contrib ops). */
+const EXTRA_DOMAINS: Record<string, number> = { 'com.microsoft': 1 };
+
+/** Domains used by the nodes of `g` and its subgraphs. */
+function domainsOf(g: Graph, into = new Set<string>()): Set<string> {
+  for (const n of g.nodes) {
+    if (n.domain) into.add(n.domain);
+    for (const a of Object.values(n.attrs)) if (a instanceof Graph) domainsOf(a, into);
+  }
+  return into;
+}
+
 /** Serialises `g` as a complete model (opset 17 plus any extra domains used). */
 export function toModelBytes(g: Graph, opts: { producer?: string; docString?: string } = {}): Uint8Array {
+  const extra = [...domainsOf(g)].map((domain) => {
+    const version = EXTRA_DOMAINS[domain];
+    if (!version) throw new Error(`graph '${g.name}' uses operator domain '${domain}', which has no known version`);
+    return { domain, version };
+  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: opts.producer ?? 'textclf',
     docString: opts.docString ?? '',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...extra],
     graph: graphProto(g),
   });
   return onnx.ModelProto.encode(model).finish();

@@ -388,6 +388,29 @@ function loopInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
     );
 }
 
+/** Scan (opset 16, forward along axis 0): state variables keep their shapes, scan outputs gain the [steps] axis. */
+function scanInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
+  const body = n.attrs.body as GraphView;
+  const scans = intAttr(n, 'num_scan_inputs', 0);
+  const states = ins.length - scans;
+  if (scans < 1 || states < 0) fail(n, `num_scan_inputs must be 1..${ins.length}, got ${scans}`);
+  if (body.inputs.length !== ins.length)
+    fail(n, `body has ${body.inputs.length} inputs, expected ${ins.length} (${states} state, ${scans} scan)`);
+  if (body.outputs.length < states) fail(n, `body has ${body.outputs.length} outputs, expected at least ${states}`);
+  const first = need(n, ins, states, 'scan input 0');
+  const steps = first.shape[0] ?? unknownDim();
+  ins.slice(states).forEach((v, i) => {
+    if (!v || v.rank < 1) fail(n, `scan input ${i} must have rank >= 1 (axis 0 is scanned)`);
+    if (typeof v!.shape[0] === 'number' && typeof steps === 'number' && v!.shape[0] !== steps)
+      fail(n, `scan input ${i} '${v!.name}' has ${v!.shape[0]} steps, scan input 0 has ${steps}`);
+  });
+  return body.outputs.map((o, i) =>
+    i < states
+      ? { dtype: o.value.dtype, shape: ins[i]!.shape }
+      : { dtype: o.value.dtype, shape: [steps, ...o.value.shape] },
+  );
+}
+
 function sceLossInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const y = need(n, ins, 1, 'labels');
@@ -405,15 +428,17 @@ const INFER: Record<string, Infer> = {
   Neg: sameAs(0),
   Exp: sameAs(0),
   Log: sameAs(0),
+  Floor: sameAs(0),
+  CumSum: sameAs(0),
   Sqrt: sameAs(0),
   Erf: sameAs(0),
+  Gelu: sameAs(0),
   Tanh: sameAs(0),
   Cos: sameAs(0),
   Sin: sameAs(0),
   Relu: sameAs(0),
   Sigmoid: sameAs(0),
   Abs: sameAs(0),
-  CumSum: sameAs(0),
   Reciprocal: sameAs(0),
   Sign: sameAs(0),
   Softmax: axisChecked(-1),
@@ -528,6 +553,7 @@ const INFER: Record<string, Infer> = {
   NonZero: (n, ins) => [{ dtype: 'int64', shape: [need(n, ins, 0).rank, unknownDim()] }],
   SoftmaxCrossEntropyLoss: sceLossInfer,
   Loop: loopInfer,
+  Scan: scanInfer,
   RandomUniformLike: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 0).shape }],
 };
 

@@ -41,13 +41,15 @@ export function adamw(cfg: Omit<AdamWConfig, 'kind'> = {}): GraphOptimizer {
       const bc2Sqrt = toF32(g, g.op('Sqrt', [g.op('Sub', [d(1), g.op('Pow', [d(b2), s.t])])]));
       const needsDecay = wd > 0 && params.some((p) => p.spec.decay);
       const decayFactor = needsDecay ? toF32(g, g.op('Sub', [d(1), g.op('Mul', [s.lr, d(wd)])])) : undefined;
+      // Emitted in the order that keeps the fewest buffer-sized temporaries alive: the gradient is
+      // last read by v1, the decayed parameter is made just before the final Sub.
       return params.map(({ spec, p, grad, state: [m, v] }) => {
-        const p0 = decayFactor && spec.decay ? g.op('Mul', [p, decayFactor]) : p;
         const m1 = g.op('Add', [m, g.op('Mul', [g.op('Sub', [grad, m]), f(1 - b1)])]);
         const v1 = g.op('Add', [g.op('Mul', [v, f(b2)]), g.op('Mul', [g.op('Mul', [grad, f(1 - b2)]), grad])]);
         const denom = g.op('Add', [g.op('Div', [g.op('Sqrt', [v1]), bc2Sqrt]), g.scalar(eps, 'float32')]);
-        const p1 = g.op('Sub', [p0, g.op('Mul', [g.op('Div', [m1, denom]), stepSize])]);
-        return { p: p1, state: [m1, v1] };
+        const update = g.op('Mul', [g.op('Div', [m1, denom]), stepSize]);
+        const p0 = decayFactor && spec.decay ? g.op('Mul', [p, decayFactor]) : p;
+        return { p: g.op('Sub', [p0, update]), state: [m1, v1] };
       });
     },
   };

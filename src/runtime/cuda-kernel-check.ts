@@ -15,6 +15,22 @@ const TYPE_INPUT: Readonly<Record<string, number>> = { Where: 1, Slice: 1 };
 /** Ops that never run as kernels: ORT turns Constant nodes into initializers when it loads the graph. */
 const NO_KERNEL: ReadonlySet<string> = new Set(['Constant']);
 
+/**
+ * CUDA registrations of the contrib (com.microsoft) ops our graphs emit, quoted from
+ * microsoft/onnxruntime@f2d5e8ba013084f8ed708548a8a1fcc25938e906
+ * onnxruntime/contrib_ops/cuda/cuda_contrib_kernels.cc, RegisterCudaContribKernels:
+ *   BuildKernelCreateInfo<ONNX_OPERATOR_TYPED_KERNEL_CLASS_NAME(kCudaExecutionProvider, kMSDomain, 1, float, Gelu)>,
+ *   ... (kMSDomain, 1, double, Gelu)>, ... (kMSDomain, 1, MLFloat16, Gelu)>,
+ * The generated table (cuda-kernels.ts) holds the ai.onnx registrations of cuda_execution_provider.cc;
+ * a contrib op we start emitting must be added here with its quoted registration.
+ */
+export const CUDA_CONTRIB_KERNELS: readonly CudaKernelRow[] = [
+  ['Gelu', 'com.microsoft', 1, null, 'float16,float32,float64'],
+];
+
+/** Opset versions our graphs import for the non-ONNX domains (src/onnx/serialize.ts). */
+const DOMAIN_VERSION: Readonly<Record<string, number>> = { 'com.microsoft': 1 };
+
 /** The schema version of `op` (ai.onnx) a model of `opset` uses; undefined for unknown ops. */
 export function schemaVersion(op: string, opset: number): number | undefined {
   const v = ONNX_SINCE[op];
@@ -32,9 +48,10 @@ export interface KernelLookup {
 
 /** The CUDA registration ORT would pick for `op` at `opset` with element type `dtype`. */
 export function cudaKernelFor(op: string, opset: number, dtype?: string, domain = ''): KernelLookup {
-  const since = domain === '' ? schemaVersion(op, opset) : opset;
+  // Contrib ops are versioned by their own domain's import, not by the ai.onnx opset.
+  const since = domain === '' ? schemaVersion(op, opset) : DOMAIN_VERSION[domain];
   if (since === undefined) return {};
-  const rows = CUDA_KERNELS.filter(
+  const rows = (domain === '' ? CUDA_KERNELS : CUDA_CONTRIB_KERNELS).filter(
     (k) => k[0] === op && k[1] === domain && (k[2] === since || (k[3] !== null && k[2] <= since && k[3] >= since)),
   );
   const fits = rows.find((k) => k[4] === null || dtype === undefined || k[4].split(',').includes(dtype));

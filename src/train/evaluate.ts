@@ -25,6 +25,21 @@ export interface Prediction {
   predictedLabels?: number[];
 }
 
+/** Batches evaluated per runner call. */
+const BATCHES_PER_RUN = 16;
+
+function* chunked<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const x of items) {
+    chunk.push(x);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
+}
+
 export interface EvalOptions {
   batchSize: number;
   maxLength: number;
@@ -39,6 +54,8 @@ export interface EvalOptions {
 export interface Evaluator {
   readonly model: SequenceClassifier;
   evaluate(batch: MicroBatch): Promise<EvalResult>;
+  /** Several batches in one run (the Runner: parameters cross once per call). */
+  evaluateMany?(batches: MicroBatch[]): Promise<EvalResult[]>;
 }
 
 export async function evaluateSplit(
@@ -61,47 +78,57 @@ export async function evaluateSplit(
   const predictions: Prediction[] = [];
   let lossSum = 0,
     n = 0;
-  for (const idx of plan) {
-    const b = makeBatch(ds, idx, opts);
-    const r = await runner.evaluate(runner.model.feeds(b, true));
-    if (multi) {
-      for (let i = 0; i < b.batchSize; i++) {
-        const probs = new Float32Array(k);
-        for (let c = 0; c < k; c++) {
-          probs[c] = sigmoid(r.logits[i * k + c]);
-          truth[(n + i) * k + c] = b.targets![i * k + c];
-          predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
+  for (const part of chunked(plan, BATCHES_PER_RUN)) {
+    const chunk = part.map((idx) => makeBatch(ds, idx, opts));
+    const feeds = chunk.map((b) => runner.model.feeds(b, true));
+    // Several batches per run where the evaluator can: the parameters are fed once per run, not per batch.
+    const results = runner.evaluateMany
+      ? await runner.evaluateMany(feeds)
+      : await feeds.reduce<Promise<EvalResult[]>>(
+          async (acc, f) => [...(await acc), await runner.evaluate(f)],
+          Promise.resolve([]),
+        );
+    chunk.forEach((b, j) => {
+      const r = results[j];
+      if (multi) {
+        for (let i = 0; i < b.batchSize; i++) {
+          const probs = new Float32Array(k);
+          for (let c = 0; c < k; c++) {
+            probs[c] = sigmoid(r.logits[i * k + c]);
+            truth[(n + i) * k + c] = b.targets![i * k + c];
+            predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
+          }
+          if (keepPredictions) {
+            const ids = (a: Int32Array) =>
+              [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => (v ? [c] : []));
+            predictions.push({
+              row: b.rows[i],
+              label: -1,
+              predicted: -1,
+              probabilities: probs,
+              labels: ids(truth),
+              predictedLabels: ids(predicted),
+            });
+          }
         }
-        if (keepPredictions) {
-          const ids = (a: Int32Array) =>
-            [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => (v ? [c] : []));
-          predictions.push({
-            row: b.rows[i],
-            label: -1,
-            predicted: -1,
-            probabilities: probs,
-            labels: ids(truth),
-            predictedLabels: ids(predicted),
-          });
+      } else {
+        const probs = keepPredictions ? softmaxRows(r.logits, k) : undefined;
+        const arg = argmaxRows(r.logits, k);
+        for (let i = 0; i < b.batchSize; i++) {
+          truth[n + i] = Number(b.labels[i]);
+          predicted[n + i] = arg[i];
+          if (keepPredictions)
+            predictions.push({
+              row: b.rows[i],
+              label: truth[n + i],
+              predicted: arg[i],
+              probabilities: probs!.slice(i * k, (i + 1) * k),
+            });
         }
       }
-    } else {
-      const probs = keepPredictions ? softmaxRows(r.logits, k) : undefined;
-      const arg = argmaxRows(r.logits, k);
-      for (let i = 0; i < b.batchSize; i++) {
-        truth[n + i] = Number(b.labels[i]);
-        predicted[n + i] = arg[i];
-        if (keepPredictions)
-          predictions.push({
-            row: b.rows[i],
-            label: truth[n + i],
-            predicted: arg[i],
-            probabilities: probs!.slice(i * k, (i + 1) * k),
-          });
-      }
-    }
-    lossSum += (r.loss ?? 0) * b.batchSize;
-    n += b.batchSize;
+      lossSum += (r.loss ?? 0) * b.batchSize;
+      n += b.batchSize;
+    });
   }
   const loss = n ? lossSum / n : 0;
   return {

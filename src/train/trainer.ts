@@ -5,7 +5,7 @@ import { limitBatches, type BatchAmount } from '../config/batch-amount.js';
 import { makeBatch, planBatches } from '../data/batching.js';
 import type { Batch } from '../data/types.js';
 import { lrsFor, makeSchedule, warmupStepsFor, type ScheduleKind } from '../optim/schedule.js';
-import type { EncodedDataset } from '../data/encoded-dataset.js';
+import { lengthOf, type EncodedDataset } from '../data/encoded-dataset.js';
 import type { EventStream } from './events.js';
 import type { EvalMetrics } from '../metrics/types.js';
 import type { Runner } from '../engine/runner.js';
@@ -15,7 +15,10 @@ export interface TrainerOptions {
   maxEpochs: number;
   batchSize: number;
   accumulate: number;
-  stepsPerRun: number;
+  /** Optimizer steps per runner call: a fixed K, or 'auto' (see autoSteps). */
+  stepsPerRun: number | 'auto';
+  /** 'auto': the wall time a run aims at (progress lines and cancellation wait at most about this long; default 5 s). */
+  runSeconds?: number;
   maxLength: number;
   padding: 'longest' | 'max_length';
   padId: number;
@@ -78,7 +81,31 @@ export function validationPoints(batches: number, interval: BatchAmount): Set<nu
   return points;
 }
 
+/** The most optimizer steps one run may take (the steps_per_run flag's bound). */
+export const MAX_STEPS_PER_RUN = 256;
+/** 'auto' keeps a run's batch inputs under this many bytes. */
+const RUN_INPUT_BYTES = 64 << 20;
+
+/**
+ * steps_per_run=auto: as many steps as fit in `runSeconds` at the measured seconds per step (one
+ * step until there is a measurement), at most what keeps the run's inputs under 64 MiB.
+ */
+export function autoSteps(
+  o: Pick<TrainerOptions, 'runSeconds' | 'accumulate' | 'batchSize' | 'maxLength'>,
+  secondsPerStep: number | undefined,
+): number {
+  if (secondsPerStep === undefined || !(secondsPerStep >= 0)) return 1;
+  // int64 input_ids, attention_mask and token_type_ids of every row of the run, at most max_length long
+  const bytesPerStep = o.accumulate * o.batchSize * o.maxLength * 8 * 3;
+  const byTime = secondsPerStep > 0 ? Math.floor((o.runSeconds ?? 5) / secondsPerStep) : MAX_STEPS_PER_RUN;
+  const byMemory = Math.floor(RUN_INPUT_BYTES / bytesPerStep);
+  return Math.max(1, Math.min(byTime, byMemory, MAX_STEPS_PER_RUN));
+}
+
 export class Trainer {
+  /** Measured seconds per optimizer step (auto steps_per_run), from the last run. */
+  private secondsPerStep?: number;
+
   constructor(
     private readonly runner: Runner<SequenceClassifier>,
     private readonly train: EncodedDataset,
@@ -130,12 +157,14 @@ export class Trainer {
         lossCount = 0;
       let lastValidation: EvalMetrics | undefined;
       while (stepInEpoch < epochSteps) {
-        const { batch, k } = this.nextRun(plan, stepInEpoch, epochSteps);
-        const t0 = Date.now();
+        const { batch, k, seqLens } = this.nextRun(plan, stepInEpoch, epochSteps, valAt);
+        const t0 = performance.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs);
+        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs, seqLens);
         const runSamples = batch.batchSize;
-        const rate = runSamples / Math.max(1e-3, (Date.now() - t0) / 1000);
+        const seconds = (performance.now() - t0) / 1000;
+        this.secondsPerStep = seconds / k;
+        const rate = runSamples / Math.max(1e-3, seconds);
         samples += runSamples;
         losses.forEach((loss, i) => {
           const step = this.runner.globalStep - k + i + 1;
@@ -207,13 +236,23 @@ export class Trainer {
   }
 
   /**
-   * The micro-batches of the next runner call: up to K optimizer steps whose micro-batches have the
-   * same batch size (the stacked [K, A, B, T] input needs one shape), padded to a common length.
+   * The micro-batches of the next runner call: up to K optimizer steps (steps_per_run, or 'auto'),
+   * never past the next validation point, whose micro-batches have the same batch size (the
+   * stacked [K, A, B, T] input needs one shape), padded to a common length; `seqLens` gives each
+   * micro-batch's own length, to which the step cuts it.
    */
-  private nextRun(plan: number[][], stepInEpoch: number, perEpoch: number): { batch: Batch; k: number } {
+  private nextRun(
+    plan: number[][],
+    stepInEpoch: number,
+    perEpoch: number,
+    valAt: Set<number>,
+  ): { batch: Batch; k: number; seqLens: number[] } {
     const o = this.o;
-    const k = Math.min(o.stepsPerRun, perEpoch - stepInEpoch);
+    const wanted = o.stepsPerRun === 'auto' ? autoSteps(o, this.secondsPerStep) : o.stepsPerRun;
     const first = stepInEpoch * o.accumulate;
+    // Stop at the step that reaches the next validation point (validation follows that run).
+    const nextVal = Math.min(...[...valAt].filter((p) => p > first));
+    const k = Math.min(wanted, perEpoch - stepInEpoch, Math.ceil((nextVal - first) / o.accumulate));
     const size = plan[first].length;
     let count = 0;
     while (
@@ -226,15 +265,12 @@ export class Trainer {
     // Uneven micro-batches inside one step (the epoch's short last batch with A > 1): trim to the
     // smallest so the step stays one stacked tensor.
     const min = Math.min(...idx.map((i) => i.length));
+    const micro = idx.map((i) => (i.length > min ? i.slice(0, min) : i));
+    const seqLens = micro.map((rows) =>
+      o.padding === 'max_length' ? o.maxLength : Math.max(1, ...rows.map((r) => lengthOf(this.train, r))),
+    );
     // One padded batch of all the run's rows, step-major: the stacked [K, A, B, T] feed is this
     // batch's memory as it is, written once at the run's longest length.
-    return {
-      batch: makeBatch(
-        this.train,
-        idx.flatMap((i) => (i.length > min ? i.slice(0, min) : i)),
-        o,
-      ),
-      k: count,
-    };
+    return { batch: makeBatch(this.train, micro.flat(), o), k: count, seqLens };
   }
 }

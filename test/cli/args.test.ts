@@ -102,3 +102,14 @@ test('no-effect compat flags are accepted and announced once each', () => {
   ]);
   expect(noEffectNotices(parseFlags({}, 'cli'))).toEqual([]);
 });
+
+test('steps_per_run: auto by default, an integer in 1..256, or auto; anything else is refused', () => {
+  expect(parseFlags(parseArgv(['train']).raw, 'cli').steps_per_run).toBe('auto');
+  expect(parseFlags(parseArgv(['train', '--steps_per_run', '8']).raw, 'cli').steps_per_run).toBe(8);
+  expect(parseFlags(parseArgv(['train', '--steps_per_run', 'auto']).raw, 'cli').steps_per_run).toBe('auto');
+  for (const bad of ['0', '257', 'fast', '2.5'])
+    expect(() => parseFlags(parseArgv(['train', '--steps_per_run', bad]).raw, 'cli')).toThrow(
+      new RegExp(`--steps_per_run: '${bad}' is not valid; expected auto or an integer >= 1 and <= 256`),
+    );
+  expect(helpText()).toContain('--steps_per_run INT');
+});

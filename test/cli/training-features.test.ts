@@ -178,7 +178,8 @@ test('final/ and the test use the best epoch by --monitor; --test_on last uses t
 
 test("a resumed run's report, metrics.json, metrics.jsonl and TensorBoard keep the epochs before the resume", async () => {
   const out = join(root, 'resume');
-  const flags = [...common(out), '--max_epochs', '3', '--limit_train_batches', '4'];
+  // cancellation is noticed between runner calls: one step per call puts it mid-epoch 2
+  const flags = [...common(out), '--max_epochs', '3', '--limit_train_batches', '4', '--steps_per_run', '1'];
   const raw: Record<string, string> = {};
   for (let i = 1; i < flags.length; i += 2) raw[flags[i - 1].slice(2)] = flags[i];
   const controller = new AbortController();

@@ -1,16 +1,21 @@
-// The runner on a small MLP: learning a non-linear toy set, K steps per run == K runs of 1 step,
-// Loop vs plain graph, gradient accumulation, evaluation and checkpoint round trips.
+// The runner on a small MLP, with per-parameter and with flat state: learning a non-linear toy set,
+// K steps per run == K runs of 1 step, flat == per-parameter, Scan vs plain graph, gradient
+// accumulation, evaluation and checkpoint round trips.
 import type { OptimizerConfig } from '../../src/optim/index.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner, type RunnerOptions, type TrainState } from '../../src/engine/runner.js';
+import type { LayoutKind } from '../../src/engine/state-layout.js';
 import { Mlp, mlpBatch, randomBatch, twoSpirals } from '../helpers/mlp.js';
 
 const model = new Mlp([3, 16, 4]);
 const batches = Array.from({ length: 8 }, (_, i) => randomBatch(6, 3, 4, 100 + i));
 const lrs = [0.05, 0.04, 0.03, 0.02, 0.05, 0.01, 0.02, 0.03];
 
+/** The state layout the equivalence tests below run with (each runs for both). */
+let layout: LayoutKind = 'per-param';
+
 async function runner(opts: Partial<RunnerOptions> & { optimizer: OptimizerConfig }): Promise<Runner> {
-  return Runner.create(model, { params: model.init(3), threads: 1, ...opts });
+  return Runner.create(model, { params: model.init(3), threads: 1, layout, ...opts });
 }
 
 function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
@@ -25,7 +30,11 @@ function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): nu
 
 const maxAbs = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
 
-describe('Runner (MLP)', () => {
+describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (kind) => {
+  beforeAll(() => {
+    layout = kind;
+  });
+
   test('reaches 100% train accuracy on two spirals', async () => {
     const mlp = new Mlp([2, 32, 32, 2]);
     const { xs, labels } = twoSpirals(60);
@@ -86,6 +95,44 @@ describe('Runner (MLP)', () => {
     });
   }
 
+  test('flat state equals per-parameter state within 1e-6 (AdamW decay groups + clipping, SGD momentum), runs of 2+3+3', async () => {
+    for (const optimizer of [
+      { kind: 'adamw', weightDecay: 0.1 },
+      { kind: 'sgd', momentum: 0.9, weightDecay: 0.01 },
+    ] as OptimizerConfig[]) {
+      const flat = await runner({ optimizer, maxGradNorm: 0.3, layout: 'flat' });
+      const per = await runner({ optimizer, maxGradNorm: 0.3, layout: 'per-param' });
+      expect(flat.layout.groups.map((g) => g.name)).toEqual(['#decay', '#no_decay']);
+      expect(per.layout.groups).toHaveLength(model.params.length);
+      const lf: number[] = [],
+        lp: number[] = [];
+      for (const [a, b] of [
+        [0, 2],
+        [2, 5],
+        [5, 8],
+      ]) {
+        lf.push(...(await flat.step(batches.slice(a, b), lrs.slice(a, b))).losses);
+        lp.push(...(await per.step(batches.slice(a, b), lrs.slice(a, b))).losses);
+      }
+      expect(maxAbs(lf, lp)).toBeLessThanOrEqual(1e-6);
+      const a = flat.exportState(),
+        b = per.exportState();
+      expect(maxDiff(a.params, b.params)).toBeLessThanOrEqual(1e-6);
+      expect(maxDiff(a.optimizer, b.optimizer)).toBeLessThanOrEqual(1e-6);
+      expect(maxDiff(a.params, model.init(3))).toBeGreaterThan(1e-3); // it trained
+      await Promise.all([flat.release(), per.release()]);
+    }
+  });
+
+  test('the CPU trains with per-parameter tensors by default; flat can be asked for', async () => {
+    const r = await Runner.create(model, { params: model.init(3), optimizer: { kind: 'adamw' } });
+    expect(r.layout.kind).toBe('per-param');
+    await r.release();
+    const f = await runner({ optimizer: { kind: 'adamw' }, layout: 'flat' });
+    expect(f.layout.kind).toBe('flat');
+    await f.release();
+  });
+
   test('the plain K=1 graph (no Loop) matches the Loop graph step for step', async () => {
     const optimizer: OptimizerConfig = { kind: 'adamw', weightDecay: 0.05 };
     const plain = await runner({ optimizer, maxGradNorm: 0.3, loop: false });
@@ -138,7 +185,7 @@ describe('Runner (MLP)', () => {
 
     // Exported arrays are copies: later steps must not change them.
     expect(maxDiff(saved.params, straight.exportState().params)).toBeGreaterThan(1e-4);
-    const resumed = await Runner.create(model, { params: model.init(99), optimizer, maxGradNorm: 1, threads: 1 });
+    const resumed = await runner({ params: model.init(99), optimizer, maxGradNorm: 1 });
     resumed.importState(saved);
     expect(resumed.globalStep).toBe(3);
     const again = await resumed.step(batches.slice(3), lrs.slice(3));
@@ -147,7 +194,7 @@ describe('Runner (MLP)', () => {
     expect(maxDiff(resumed.exportState().optimizer, straight.exportState().optimizer)).toBe(0);
 
     // Without the step count, bias correction restarts and the run diverges: the step matters.
-    const wrongStep = await Runner.create(model, { params: model.init(3), optimizer, maxGradNorm: 1, threads: 1 });
+    const wrongStep = await runner({ optimizer, maxGradNorm: 1 });
     wrongStep.importState({ ...saved, step: 0 });
     expect(maxAbs((await wrongStep.step(batches.slice(3), lrs.slice(3))).losses, rest.losses)).toBeGreaterThan(1e-5);
     await Promise.all([straight.release(), resumed.release(), wrongStep.release()]);

@@ -3,8 +3,8 @@
 // `torch_bert.py train` on the same batches (no shuffle, dropout 0), within 1e-4 relative. Losses
 // alone hide gradient errors (AdamW's update is scale-invariant per tensor: a LayerNorm-bias
 // gradient x3 leaves every loss unchanged), so the global gradient norm of every step and every
-// parameter after the 20 steps (torch_bert.py train --save) are compared too. Run once with one
-// step per ORT call and once with 5 steps per call (the Loop path).
+// parameter after the 20 steps (torch_bert.py train --save) are compared too. Run with one step per
+// ORT call, with 5 steps per call (the Scan path), and with the flat state layout.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { loadBertWeights } from '../../src/models/bert/load.js';
 import { linearWarmupDecay, lrsFor } from '../../src/optim/index.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner } from '../../src/engine/runner.js';
+import type { LayoutKind } from '../../src/engine/state-layout.js';
 import { int64, makeBatches, type JsonBatch } from './fixtures.js';
 import { requireTorch, torchBert } from './reference.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
@@ -74,58 +75,66 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test.each([1, 5])('per-step losses agree within 1e-4 relative for 20 steps (%i step(s) per ORT run)', async (K) => {
-    expect(reference.length).toBe(STEPS);
-    const cfg = readBertConfig(join(dir, 'tiny', 'config.json'));
-    const model = new BertModel(cfg, 2, { dropout: 0 });
-    const w = loadBertWeights(join(dir, 'tiny', 'model.safetensors'), model.params, cfg, { seed: 0 });
-    expect(w.warnings).toEqual([]);
-    const runner = await Runner.create(model, {
-      optimizer: { kind: 'adamw', weightDecay: WD, eps: 1e-8 },
-      maxGradNorm: 0,
-      params: w.values,
-      loop: K > 1,
-    });
-    const schedule = linearWarmupDecay(LR, WARMUP, STEPS);
-    const losses: number[] = [];
-    const gradNorms: number[] = [];
-    for (let s = 0; s < STEPS; s += K) {
-      const lrs = lrsFor(schedule, s, K);
-      lrs.forEach((lr, i) => expect(lr).toBeCloseTo(reference[s + i].lr, 12));
-      const r = await runner.step(
-        lrs.map((_, i) => micro(batches[(s + i) % batches.length])),
-        lrs,
+  test.each([
+    [1, 'per-param'],
+    [5, 'per-param'],
+    [5, 'flat'],
+  ] as [number, LayoutKind][])(
+    'per-step losses agree within 1e-4 relative for 20 steps (%i step(s) per ORT run, %s state)',
+    async (K, layout) => {
+      expect(reference.length).toBe(STEPS);
+      const cfg = readBertConfig(join(dir, 'tiny', 'config.json'));
+      const model = new BertModel(cfg, 2, { dropout: 0 });
+      const w = loadBertWeights(join(dir, 'tiny', 'model.safetensors'), model.params, cfg, { seed: 0 });
+      expect(w.warnings).toEqual([]);
+      const runner = await Runner.create(model, {
+        optimizer: { kind: 'adamw', weightDecay: WD, eps: 1e-8 },
+        maxGradNorm: 0,
+        params: w.values,
+        loop: K > 1,
+        layout,
+      });
+      const schedule = linearWarmupDecay(LR, WARMUP, STEPS);
+      const losses: number[] = [];
+      const gradNorms: number[] = [];
+      for (let s = 0; s < STEPS; s += K) {
+        const lrs = lrsFor(schedule, s, K);
+        lrs.forEach((lr, i) => expect(lr).toBeCloseTo(reference[s + i].lr, 12));
+        const r = await runner.step(
+          lrs.map((_, i) => micro(batches[(s + i) % batches.length])),
+          lrs,
+        );
+        losses.push(...r.losses);
+        gradNorms.push(...r.gradNorms);
+      }
+      const final = runner.exportState().params;
+      await runner.release();
+      const rel = losses.map((l, i) => Math.abs(l - reference[i].loss) / Math.abs(reference[i].loss));
+      console.log(
+        `K=${K}: ours ${losses.map((l) => l.toFixed(6)).join(' ')}\n  torch ${reference.map((r) => r.loss.toFixed(6)).join(' ')}\n  max rel diff ${Math.max(...rel).toExponential(2)}`,
       );
-      losses.push(...r.losses);
-      gradNorms.push(...r.gradNorms);
-    }
-    const final = runner.exportState().params;
-    await runner.release();
-    const rel = losses.map((l, i) => Math.abs(l - reference[i].loss) / Math.abs(reference[i].loss));
-    console.log(
-      `K=${K}: ours ${losses.map((l) => l.toFixed(6)).join(' ')}\n  torch ${reference.map((r) => r.loss.toFixed(6)).join(' ')}\n  max rel diff ${Math.max(...rel).toExponential(2)}`,
-    );
-    // Parameters must actually move (or matching losses would prove little): over the 5-batch
-    // cycle, the mean loss of the last 5 steps is below that of the first 5.
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) - 0.01);
-    for (const [i, r] of rel.entries()) {
-      if (r > 1e-4)
-        throw new Error(
-          `step ${i + 1}: loss ${losses[i]} vs torch ${reference[i].loss} (relative difference ${r.toExponential(2)} > 1e-4)`,
-        );
-    }
-    const gnRel = gradNorms.map((g, i) => Math.abs(g - reference[i].grad_norm) / reference[i].grad_norm);
-    console.log(`K=${K}: grad_norm max rel diff ${Math.max(...gnRel).toExponential(2)}`);
-    for (const [i, r] of gnRel.entries()) {
-      if (!(r <= GRAD_NORM_RTOL))
-        throw new Error(
-          `step ${i + 1}: grad_norm ${gradNorms[i]} vs torch ${reference[i].grad_norm} (relative difference ${r.toExponential(2)} > ${GRAD_NORM_RTOL})`,
-        );
-    }
-    const diff: ParamDiff = compareParams(final, torchFinal, w.values);
-    console.log(`K=${K}: ${diff.summary}`);
-    expect(diff.names).toBe(model.params.length);
-    expect(diff.failures).toEqual([]);
-  });
+      // Parameters must actually move (or matching losses would prove little): over the 5-batch
+      // cycle, the mean loss of the last 5 steps is below that of the first 5.
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) - 0.01);
+      for (const [i, r] of rel.entries()) {
+        if (r > 1e-4)
+          throw new Error(
+            `step ${i + 1}: loss ${losses[i]} vs torch ${reference[i].loss} (relative difference ${r.toExponential(2)} > 1e-4)`,
+          );
+      }
+      const gnRel = gradNorms.map((g, i) => Math.abs(g - reference[i].grad_norm) / reference[i].grad_norm);
+      console.log(`K=${K}: grad_norm max rel diff ${Math.max(...gnRel).toExponential(2)}`);
+      for (const [i, r] of gnRel.entries()) {
+        if (!(r <= GRAD_NORM_RTOL))
+          throw new Error(
+            `step ${i + 1}: grad_norm ${gradNorms[i]} vs torch ${reference[i].grad_norm} (relative difference ${r.toExponential(2)} > ${GRAD_NORM_RTOL})`,
+          );
+      }
+      const diff: ParamDiff = compareParams(final, torchFinal, w.values);
+      console.log(`K=${K}: ${diff.summary}`);
+      expect(diff.names).toBe(model.params.length);
+      expect(diff.failures).toEqual([]);
+    },
+  );
 });

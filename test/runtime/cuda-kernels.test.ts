@@ -74,17 +74,21 @@ test('the placement walk covers every registered model type', () => {
   );
 });
 
-/** The graphs a run builds for a model: K-step Loop with accumulation and clipping, one plain step, eval, predict. */
+/**
+ * The graphs a run on a CUDA GPU builds for a model (the flat state layout GPUs train with): K
+ * steps with accumulation and clipping, one plain step, eval, predict.
+ */
 function graphsOf(model: TrainableModel): { name: string; graph: Graph }[] {
   const optimizer = { kind: 'adamw' as const, eps: 1e-8, weightDecay: 0.01 };
+  const steps = buildStepGraph(model, { optimizer, maxGradNorm: 1, accumulate: 2, loop: true, layout: 'flat' });
   return [
+    { name: 'train_steps', graph: steps.graph },
     {
-      name: 'train_steps',
-      graph: buildStepGraph(model, { optimizer, maxGradNorm: 1, accumulate: 2, loop: true }).graph,
+      name: 'train_step',
+      graph: buildStepGraph(model, { optimizer, maxGradNorm: 1, loop: false, layout: 'flat' }).graph,
     },
-    { name: 'train_step', graph: buildStepGraph(model, { optimizer, maxGradNorm: 1, loop: false }).graph },
-    { name: 'eval', graph: buildEvalGraph(model, { labels: true }).graph },
-    { name: 'predict', graph: buildEvalGraph(model, { labels: false }).graph },
+    { name: 'eval', graph: buildEvalGraph(model, steps.layout, { labels: true }).graph },
+    { name: 'predict', graph: buildEvalGraph(model, steps.layout, { labels: false }).graph },
   ];
 }
 
@@ -107,7 +111,7 @@ describe('CUDA kernel placement', () => {
       }
       expect([...new Set(r.expanded.map((n) => n.op))]).toEqual(['SoftmaxCrossEntropyLoss']);
       expect(r.expanded.map((n) => n.graph)).toEqual(
-        expect.arrayContaining(['train_steps/step_body/step_body_micro', 'train_step', 'eval']),
+        expect.arrayContaining(['train_steps/step_body/step_body_micro', 'train_step', 'eval/eval_body']),
       );
     },
   );
@@ -117,7 +121,7 @@ describe('CUDA kernel placement', () => {
     expect(r.missing).toEqual([]);
     // What the table cannot confirm (untyped registrations): listed, so the mixed-precision work knows.
     expect([...new Set(r.untyped.map((n) => n.op))].sort()).toEqual(
-      expect.arrayContaining(['Dropout', 'Gather', 'Loop', 'Reshape', 'ScatterND']),
+      expect.arrayContaining(['Gather', 'RandomUniformLike', 'Reshape', 'Scan', 'ScatterND']),
     );
   });
 
@@ -128,6 +132,14 @@ describe('CUDA kernel placement', () => {
     expect(schemaVersion('ReduceSum', 17)).toBe(13);
     expect(cudaKernelFor('Loop', 17).kernel?.slice(2, 4)).toEqual([13, 18]);
     expect(cudaKernelFor('LayerNormalization', 17, 'float32').kernel).toBeDefined();
+    // contrib ops: versioned by the com.microsoft import (1), looked up in the contrib registrations
+    expect(cudaKernelFor('Gelu', 17, 'float32', 'com.microsoft').kernel?.slice(0, 3)).toEqual([
+      'Gelu',
+      'com.microsoft',
+      1,
+    ]);
+    expect(cudaKernelFor('Gelu', 17, 'float16', 'com.microsoft').kernel).toBeDefined();
+    expect(cudaKernelFor('Gelu', 17, 'float32').kernel).toBeUndefined(); // ai.onnx Gelu is opset 20
     expect(cudaKernelFor('LayerNormalization', 16).since).toBeUndefined(); // not an op before 17
     // An open-ended registration matches only its own version (VerifyVersion): Add 14+ serves 14, not 13.
     expect(cudaKernelFor('Add', 13, 'int16').wrongType?.map((k) => k[2])).toEqual([13]);

@@ -65,7 +65,9 @@ test('SIGTERM-style cancellation saves a checkpoint that resumes to the same wei
   const full = join(root, 'full');
   const cut = join(root, 'cut');
   const controller = new AbortController();
-  const r1 = await runTraining(parseFlags({ ...base, output_dir: cut }, 'cli'), {
+  // One step per run, so the abort takes effect right after step 8 (with steps_per_run=auto it
+  // would after the run holding step 8); the full and the resumed runs use auto.
+  const r1 = await runTraining(parseFlags({ ...base, output_dir: cut, steps_per_run: '1' }, 'cli'), {
     log: quiet,
     signal: controller.signal,
     onEvent: (e) => {

@@ -7,7 +7,14 @@ import type { MicroBatch } from '../../src/engine/feeds.js';
 import type { Runner } from '../../src/engine/runner.js';
 import { BertModel, parseBertConfig } from '../../src/models/bert/index.js';
 import { tinyConfigJson } from '../models/tiny-model.js';
-import { batchesPerEpoch, stepsPerEpoch, Trainer, validationPoints } from '../../src/train/trainer.js';
+import {
+  autoSteps,
+  batchesPerEpoch,
+  MAX_STEPS_PER_RUN,
+  stepsPerEpoch,
+  Trainer,
+  validationPoints,
+} from '../../src/train/trainer.js';
 
 test("limit_train_batches: Lightning's rule, a decimal is a fraction of the epoch (at least one batch), an integer a count", () => {
   expect(batchesPerEpoch(100, { batchSize: 16, limitTrainBatches: batchAmount('1.0') })).toBe(7);
@@ -124,4 +131,87 @@ test('a step whose micro-batches differ in size (short last batch, A > 1) is tri
     [0, 1],
   ]);
   expect(Number((calls[0][2].input_ids.data as BigInt64Array)[0])).toBe(108);
+});
+
+test('steps_per_run=auto: one step until measured, then runs of ~runSeconds, inputs under 64 MiB, at most 256', () => {
+  const o = { runSeconds: 5, accumulate: 1, batchSize: 16, maxLength: 128 };
+  expect(autoSteps(o, undefined)).toBe(1);
+  expect(autoSteps(o, 0.4)).toBe(12);
+  expect(autoSteps({ ...o, runSeconds: 10 }, 0.4)).toBe(25);
+  expect(autoSteps(o, 20)).toBe(1); // a step longer than the target: one per run
+  expect(autoSteps(o, 1e-4)).toBe(MAX_STEPS_PER_RUN);
+  expect(autoSteps(o, 0)).toBe(MAX_STEPS_PER_RUN); // too fast to measure
+  // 4 x 64 rows x 512 tokens x 3 int64 inputs = 3 MiB per step: 21 steps fit in 64 MiB
+  expect(autoSteps({ runSeconds: 5, accumulate: 4, batchSize: 64, maxLength: 512 }, 1e-3)).toBe(21);
+});
+
+test('steps_per_run=auto: runs stop at validation points; each micro-batch carries its own length', async () => {
+  // 20 examples of lengths 2..21, batch_size 2: 10 batches, validation every 2.5 -> after batches 2, 4, 6, 8, 10
+  const ds = fromEncodedExamples(
+    Array.from({ length: 20 }, (_, i) => ({
+      row: i + 1,
+      inputIds: Array.from({ length: 2 + ((i * 7) % 20) }, () => 100 + i),
+      label: i % 2,
+    })),
+  );
+  const model = new BertModel(parseBertConfig(tinyConfigJson()), 2);
+  const runs: { k: number; rows: number; len: number; seqLens: number[]; longest: number[] }[] = [];
+  let globalStep = 0;
+  const runner = {
+    model,
+    get globalStep() {
+      return globalStep;
+    },
+    async stepRun(run: MicroBatch, lrs: number[], seqLens: number[]) {
+      const [rows, len] = run.input_ids.dims;
+      const mask = run.attention_mask.data as BigInt64Array;
+      // each micro-batch's longest example, from the attention mask (2 rows per micro-batch)
+      const longest = Array.from({ length: rows / 2 }, (_, j) =>
+        Math.max(
+          ...[0, 1].map((r) =>
+            mask.subarray((2 * j + r) * len, (2 * j + r + 1) * len).reduce((a, b) => a + Number(b), 0),
+          ),
+        ),
+      );
+      runs.push({ k: lrs.length, rows, len, seqLens, longest });
+      globalStep += lrs.length;
+      return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) };
+    },
+  } as unknown as Runner<BertModel>;
+  const trainer = new Trainer(runner, ds, {
+    maxEpochs: 1,
+    batchSize: 2,
+    accumulate: 1,
+    stepsPerRun: 'auto',
+    maxLength: 32,
+    padding: 'longest',
+    padId: 0,
+    shuffle: true,
+    seed: 4,
+    learningRate: 1e-3,
+    warmupSteps: 0,
+    limitTrainBatches: batchAmount('1.0'),
+    valCheckInterval: batchAmount('0.25'),
+  });
+  const validatedAt: number[] = [];
+  await trainer.fit({
+    events: new EventStream({ write: () => {} } as unknown as JsonlWriter),
+    validate: async (_epoch, step) => {
+      validatedAt.push(step);
+      return undefined;
+    },
+    epochEnd: async () => {},
+    progress: () => {},
+  });
+  // The first run measures (one step); the fast fake then gets the most steps that stay inside a
+  // validation interval.
+  expect(runs.map((r) => r.k)).toEqual([1, 1, 2, 2, 2, 2]);
+  expect(validatedAt).toEqual([2, 4, 6, 8, 10]);
+  for (const r of runs) {
+    expect(r.rows).toBe(2 * r.k);
+    expect(r.seqLens).toHaveLength(r.k);
+    expect(r.seqLens).toEqual(r.longest); // each micro-batch's own length
+    expect(Math.max(...r.seqLens)).toBe(r.len); // the run is padded to its longest micro-batch, no further
+  }
+  expect(new Set(runs.flatMap((r) => r.seqLens)).size).toBeGreaterThan(3);
 });

@@ -25,6 +25,7 @@ import { castGrad } from './cast_grad.js';
 import { dropoutGrad } from './dropout_grad.js';
 import { sumGrad } from './sum_grad.js';
 import { maxGrad, minGrad } from './minmax_grad.js';
+import { geluGrad } from './gelu_grad.js';
 
 const ALL: GradientSpec[] = [
   addGrad,
@@ -65,6 +66,7 @@ const ALL: GradientSpec[] = [
   sumGrad,
   maxGrad,
   minGrad,
+  geluGrad,
 ];
 
 export const GRADIENTS = new Map(ALL.map((s) => [s.op, s]));

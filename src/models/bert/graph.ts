@@ -9,7 +9,7 @@ import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
-import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear } from '../layers.js';
+import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear, linearsOn } from '../layers.js';
 import { classificationLoss } from '../loss.js';
 import { ParamRegistry, type Scope } from '../scope.js';
 import type { BertConfig } from './config.js';
@@ -216,10 +216,12 @@ export class BertModel implements SequenceClassifier {
     const { B, T, N } = att.dims;
     const toHeads = (v: Value, perm: number[]) =>
       g.op('Transpose', [assertShape(g.op('Reshape', [v, att.heads4]), [B, T, A, D])], { perm });
-    // 1/sqrt(D) folded into the query Gemm: scale * (x Wq^T + bq).
-    const q = toHeads(l.self.query.apply(e, x, 1 / Math.sqrt(D), 1 / Math.sqrt(D)), [0, 2, 1, 3]); // [B,A,T,D]
-    const k = toHeads(l.self.key.apply(e, x), [0, 2, 3, 1]); // [B,A,D,T]
-    const v = toHeads(l.self.value.apply(e, x), [0, 2, 1, 3]); // [B,A,T,D]
+    // Query, key and value as one Gemm where the parameters allow (adjacent in the training
+    // state); 1/sqrt(D) scales the query: scale * (x Wq^T + bq).
+    const [qx, kx, vx] = linearsOn(e, x, [l.self.query, l.self.key, l.self.value], [1 / Math.sqrt(D)]);
+    const q = toHeads(qx, [0, 2, 1, 3]); // [B,A,T,D]
+    const k = toHeads(kx, [0, 2, 3, 1]); // [B,A,D,T]
+    const v = toHeads(vx, [0, 2, 1, 3]); // [B,A,T,D]
     const scores = g.op('Add', [g.op('MatMul', [q, k]), att.mask]);
     const probs = e.dropout(g.op('Softmax', [scores], { axis: -1 }), this.attentionDropout);
     const ctx4 = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }); // [B,T,A,D]
