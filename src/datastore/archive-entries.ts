@@ -67,20 +67,35 @@ export async function listZipEntries(file: string): Promise<ArchiveEntry[]> {
   return entries;
 }
 
+/** One tar entry's contents (tar-stream does not export its type). */
+type TarEntryStream = tarStream.ExtractEvents['entry'][1];
+
 export async function listTarEntries(file: string, gzip: boolean): Promise<ArchiveEntry[]> {
   const entries: ArchiveEntry[] = [];
-  const extract = tarStream.extract();
-  extract.on('entry', (header, stream, next) => {
-    const kind = tarEntryKind(header.type);
-    entries.push({ name: header.name, kind, size: header.size ?? 0 });
+  await walkTar(file, gzip, (header, stream, next) => {
+    entries.push({ name: header.name, kind: tarEntryKind(header.type), size: header.size ?? 0 });
     stream.on('end', next);
     stream.resume();
   });
-  // Not stream.pipeline: with tar-stream's streamx Writable it can settle before zlib reports a
-  // truncated gzip, leaving that error unhandled. Every stream keeps its handler until the end.
+  return entries;
+}
+
+/**
+ * Reads a tar (gunzipped when `gzip`) entry by entry: `onEntry` consumes each entry's stream and
+ * calls `next`, or `fail` to stop with an error. Not stream.pipeline: with tar-stream's streamx
+ * Writable it can settle before zlib reports a truncated gzip, leaving that error unhandled, so
+ * every stream keeps its error handler until the end.
+ */
+export async function walkTar(
+  file: string,
+  gzip: boolean,
+  onEntry: (header: tarStream.Header, stream: TarEntryStream, next: () => void, fail: (err: Error) => void) => void,
+): Promise<void> {
+  const extract = tarStream.extract();
   const source = createReadStream(file);
   const streams: NodeJS.EventEmitter[] = [source, extract];
   await new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => onEntry(header, stream, () => next(), reject));
     extract.on('finish', () => resolve());
     if (gzip) {
       const gunzip = createGunzip();
@@ -94,7 +109,6 @@ export async function listTarEntries(file: string, gzip: boolean): Promise<Archi
     source.destroy();
     extract.destroy();
   });
-  return entries;
 }
 
 /** Why an entry may not be extracted, or undefined when it is a plain file or folder inside. */

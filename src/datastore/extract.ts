@@ -4,19 +4,18 @@
 // (extract-budget.ts) are refused before anything is written. Then only folders and regular files
 // are written, each inside `dest`, and no entry may yield more bytes than it lists (a lying
 // header is caught as it happens); the finished tree is checked once more.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
 import yauzl from 'yauzl';
 import {
   listTarEntries,
   listZipEntries,
   tarEntryKind,
   unsafeEntryReason,
+  walkTar,
   zipEntryInfo,
   type ArchiveEntry,
 } from './archive-entries.js';
@@ -151,43 +150,25 @@ async function extractZip(file: string, dest: string): Promise<void> {
 }
 
 async function extractTar(file: string, dest: string, gzip: boolean): Promise<void> {
-  const extract = tarStream.extract();
-  const source = createReadStream(file);
-  const streams: NodeJS.EventEmitter[] = [source, extract];
-  await new Promise<void>((done, fail) => {
-    extract.on('entry', (header, stream, next) => {
-      const kind = tarEntryKind(header.type);
-      const name = header.name;
-      const write = async () => {
-        if (kind === 'dir') {
-          await mkdir(target(dest, name, kind), { recursive: true });
-          stream.resume();
-          return;
-        }
-        if (kind !== 'file') throw new UnexpectedEntryError(`entry '${name}' is a ${kind}`);
-        await writeEntry(stream as unknown as Readable, target(dest, name, kind), name, header.size ?? 0);
-      };
-      write().then(
-        () => next(),
-        (err: Error) => {
-          stream.resume();
-          fail(err);
-        },
-      );
-    });
-    extract.on('finish', () => done());
-    // As in listTarEntries: every stream keeps its error handler until the end (no stream.pipeline).
-    if (gzip) {
-      const gunzip = createGunzip();
-      streams.push(gunzip);
-      source.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
-    } else {
-      source.pipe(extract as unknown as NodeJS.WritableStream);
-    }
-    for (const s of streams) s.on('error', fail);
-  }).finally(() => {
-    source.destroy();
-    extract.destroy();
+  await walkTar(file, gzip, (header, stream, next, fail) => {
+    const kind = tarEntryKind(header.type);
+    const name = header.name;
+    const write = async () => {
+      if (kind === 'dir') {
+        await mkdir(target(dest, name, kind), { recursive: true });
+        stream.resume();
+        return;
+      }
+      if (kind !== 'file') throw new UnexpectedEntryError(`entry '${name}' is a ${kind}`);
+      await writeEntry(stream as unknown as Readable, target(dest, name, kind), name, header.size ?? 0);
+    };
+    write().then(
+      () => next(),
+      (err: Error) => {
+        stream.resume();
+        fail(err);
+      },
+    );
   });
 }
 
