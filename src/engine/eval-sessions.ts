@@ -101,7 +101,10 @@ export class EvalSessions {
   private session(withLabels: boolean) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = buildEvalGraph(this.model, this.layout, { labels: withLabels });
+      const ev = buildEvalGraph(this.model, this.layout, {
+        labels: withLabels,
+        target: this.device.kind === 'webgpu' ? 'webgpu' : 'any',
+      });
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev,
