@@ -10,9 +10,8 @@
 // (K >= 2: a later one), and it saves a third copy of the state. A 1-step run keeps what ORT
 // returns instead.
 import type { InferenceSession } from 'onnxruntime-node';
-import type { EmitTarget } from '../onnx/graph.js';
 import { type ort, tensor } from '../onnx/session.js';
-import { deviceName, parseDevice, type Device } from '../runtime/device.js';
+import { deviceName, emitTarget, parseDevice, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { EvalSessions, type EvalResult } from './eval-sessions.js';
@@ -60,11 +59,6 @@ export const optimizerKey = (slot: string, param: string) => `${slot}.${param}`;
  */
 export function defaultLayout(device: Device): LayoutKind {
   return device.kind === 'cpu' ? 'per-param' : 'flat';
-}
-
-/** The kernels a device's graphs are emitted for (WebGPU lacks some ops and float64). */
-export function emitTarget(device: Device): EmitTarget {
-  return device.kind === 'webgpu' ? 'webgpu' : 'any';
 }
 
 /** State this large has its redundant copies freed right after each run (garbage.ts); below, V8 is left to it. */

@@ -3,6 +3,7 @@
 // weight decay, warmup from lr 0), loss and grad_norm within 1e-5 relative per step (the issue asks 1e-4; lavapipe gives < 3e-6), and the eval
 // graph's logits after them. Tiny models: lavapipe is ~100x slower than the CPU EP.
 import { Runner } from '../../src/engine/runner.js';
+import { emitTarget } from '../../src/runtime/device.js';
 import { supportedModelTypes } from '../../src/models/registry.js';
 import { initWeights } from '../../src/models/weights.js';
 import { tinyBatches, tinyTaskModel } from '../helpers/tiny-task-model.js';
@@ -32,6 +33,12 @@ async function train(type: string, device: 'cpu' | 'webgpu') {
 }
 
 describe('training on webgpu equals training on cpu', () => {
+  test('the runner and its eval sessions emit for webgpu on the webgpu device only', () => {
+    expect(emitTarget({ kind: 'webgpu' })).toBe('webgpu');
+    expect(emitTarget({ kind: 'cpu' })).toBe('any');
+    expect(emitTarget({ kind: 'cuda', deviceId: 1 })).toBe('any');
+  });
+
   test.each(supportedModelTypes())(
     '%s: loss and grad_norm within 1e-5 per step, eval logits within 1e-4',
     async (type) => {
