@@ -31,7 +31,10 @@ export interface PlacedNode {
 }
 
 export interface Placement {
+  /** The nodes the log lists (a graph wholly on one EP is counted there, not listed). */
   nodes: PlacedNode[];
+  /** Nodes per EP over all graphs, as the log's headers count them. */
+  counts: Record<string, number>;
   /** Values copied GPU -> host ("Add MemcpyToHost before X") and host -> GPU, per ORT's memcpy transformer. */
   toHost: string[];
   fromHost: string[];
@@ -199,6 +202,7 @@ export function parsePlacement(log: string, graph: Graph, optimized?: Uint8Array
     return ds.every((d) => d) ? { graph: 'ORT-optimized', dtypes: ds as DType[] } : {};
   };
   let sections = 0;
+  const counts: Record<string, number> = {};
   for (const line of log.split('\n')) {
     const copy = /Add (MemcpyToHost|MemcpyFromHost) (?:before|after) (\S+) for /.exec(line);
     if (copy) (copy[1] === 'MemcpyToHost' ? toHost : fromHost).push(copy[2]);
@@ -207,11 +211,14 @@ export function parsePlacement(log: string, graph: Graph, optimized?: Uint8Array
       ep = undefined;
       continue;
     }
-    const all = /VerifyEachNodeIsAssignedToAnEp\]\s+All nodes placed on \[(\w+)\]/.exec(line);
-    if (all) throw new Error(`placement probe: "All nodes placed on [${all[1]}]" lists no nodes; unexpected log form`);
-    const head = /VerifyEachNodeIsAssignedToAnEp\]\s+Node\(s\) placed on \[(\w+)\]/.exec(line);
+    // A graph wholly on one EP gets one line and no list ("All nodes placed on [EP]. Number of nodes: N").
+    const head =
+      /VerifyEachNodeIsAssignedToAnEp\]\s+(All nodes|Node\(s\)) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(
+        line,
+      );
     if (head) {
-      ep = head[1];
+      ep = head[2];
+      counts[ep] = (counts[ep] ?? 0) + Number(head[3]);
       continue;
     }
     const item = /VerifyEachNodeIsAssignedToAnEp\]\s{3}(\S+) \((.*)\)\s*$/.exec(line);
@@ -219,7 +226,11 @@ export function parsePlacement(log: string, graph: Graph, optimized?: Uint8Array
     else if (!/VerifyEachNodeIsAssignedToAnEp/.test(line)) ep = undefined;
   }
   if (sections === 0) throw new Error('placement probe: the log has no "Node placements" section (verbose log off?)');
-  return { nodes, toHost, fromHost };
+  const listed = (e: string) => nodes.filter((n) => n.ep === e).length;
+  for (const [e, c] of Object.entries(counts))
+    if (e !== WEBGPU_EP && c !== listed(e))
+      throw new Error(`placement probe: ${e} has ${c} nodes, the log lists ${listed(e)}`);
+  return { nodes, counts, toHost, fromHost };
 }
 
 const FLOATS: readonly DType[] = ['float32', 'float16', 'float64'];
