@@ -63,7 +63,7 @@ export function adamw(cfg: Omit<AdamWConfig, 'kind'> = {}): GraphOptimizer {
  * form loses 1e-5 to b's float32 rounding alone, and WGSL's pow/exp/log carry absolute errors
  * that are larger still near 1): with x = t ln(b) (ln b in double), 1 - e^x = -x (1 + x/2 (1 +
  * x/3 (1 + ...))) for |x| < 1/2, where nine terms leave < 1e-8, and 1 - Exp(x) beyond, where
- * e^x <= 0.61 cancels nothing. Multiplies and adds only where precision matters: exact on any GPU.
+ * e^x <= 0.61 cancels nothing. No transcendental near 1, so a GPU's loose exp/log bounds do not matter.
  */
 export function oneMinusPowF32(g: Graph, b: number, t: Value): Value {
   const f = (x: number) => g.scalar(x, 'float32');
