@@ -2,6 +2,7 @@
 import { ONNX_DTYPE, typedArrayOf, type DType } from '../onnx/dtype.js';
 import type { Graph, Value } from '../onnx/graph.js';
 import { sameDim } from '../onnx/shape-inference.js';
+import { sumOf } from '../onnx/target-ops.js';
 
 export const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 
@@ -54,11 +55,11 @@ function dynamicReduceToShape(g: Graph, dy: Value, x: Value): Value {
   return g.op('Reshape', [summed, xShape]);
 }
 
-/** Sum of several gradient contributions (Add for two, Sum for more). */
+/** Sum of several gradient contributions (Add for two, Sum for more; Adds on webgpu: no Sum kernel). */
 export function accumulate(g: Graph, parts: Value[]): Value {
   if (parts.length === 1) return parts[0];
   if (parts.length === 2) return g.op('Add', parts);
-  return g.op('Sum', parts);
+  return sumOf(g, parts);
 }
 
 /** Zeros shaped like x: ConstantOfShape, so x's values (NaN/Inf) never leak in and x is not read. */

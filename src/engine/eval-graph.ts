@@ -4,7 +4,7 @@
 // parameters come in as the training state's parameter buffers, the same tensors the step graph
 // updates, and their views are cut once per run, outside the Scan: a validation pass sends the
 // parameters (to a GPU: copies them) once, not once per batch. No gradients, no optimizer state.
-import { Graph, GraphBuildError, subgraph, type Dim, type Value } from '../onnx/graph.js';
+import { Graph, GraphBuildError, subgraph, type Dim, type EmitTarget, type Value } from '../onnx/graph.js';
 import { SEQ_DIM, type BatchInputSpec, type TrainableModel } from './contract.js';
 import { ParamViews } from './param-views.js';
 import type { StateGroup, StateLayout } from './state-layout.js';
@@ -31,8 +31,13 @@ export interface EvalGraph {
 
 export const BATCHES_DIM = 'batches';
 
-export function buildEvalGraph(model: TrainableModel, layout: StateLayout, opts: { labels: boolean }): EvalGraph {
+export function buildEvalGraph(
+  model: TrainableModel,
+  layout: StateLayout,
+  opts: { labels: boolean; target?: EmitTarget },
+): EvalGraph {
   const g = new Graph(opts.labels ? 'eval' : 'predict');
+  g.target = opts.target ?? 'any';
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== 'labels');
   const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
   const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));

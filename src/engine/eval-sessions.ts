@@ -3,7 +3,7 @@
 // Runner evaluates with its training state this way; a Scorer (predict/evaluate) with loaded weights.
 import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
-import type { Device } from '../runtime/device.js';
+import { emitTarget, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
@@ -101,7 +101,10 @@ export class EvalSessions {
   private session(withLabels: boolean) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = buildEvalGraph(this.model, this.layout, { labels: withLabels });
+      const ev = buildEvalGraph(this.model, this.layout, {
+        labels: withLabels,
+        target: emitTarget(this.device),
+      });
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev,

@@ -6,6 +6,7 @@
 // `gradients` turns the gradients of the views back into one gradient per state buffer.
 import { gradients as autodiff } from '../autodiff/backward.js';
 import { GraphBuildError, type Graph, type Value } from '../onnx/graph.js';
+import { sumOf } from '../onnx/target-ops.js';
 import type { StateGroup, StateLayout } from './state-layout.js';
 
 interface View {
@@ -105,12 +106,10 @@ export class ParamViews extends Map<string, Value> {
           `gradients: parameter '${missing.spec.name}' is not used by the forward pass (every parameter must reach the loss)`,
         );
       if (grp.single)
-        return mine.length === 1
-          ? mine[0].grad
-          : g.op(
-              'Sum',
-              mine.map((v) => v.grad),
-            );
+        return sumOf(
+          g,
+          mine.map((v) => v.grad),
+        );
       const flat = (v: (typeof mine)[number]) => g.op('Reshape', [v.grad, g.ints([v.end - v.start])]);
       mine.sort((a, b) => a.start - b.start);
       const disjoint = mine.every((v, i) => i === 0 || v.start >= mine[i - 1].end);
@@ -133,7 +132,7 @@ export class ParamViews extends Map<string, Value> {
                   g.ints([0]),
                 ]),
           );
-        return pieces.length === 1 ? pieces[0] : g.op('Sum', pieces);
+        return sumOf(g, pieces);
       });
       return perParam.length === 1 ? perParam[0] : g.op('Concat', perParam, { axis: 0 });
     });

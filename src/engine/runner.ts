@@ -11,7 +11,7 @@
 // returns instead.
 import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
-import { deviceName, parseDevice, type Device } from '../runtime/device.js';
+import { deviceName, emitTarget, parseDevice, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { EvalSessions, type EvalResult } from './eval-sessions.js';
@@ -92,7 +92,11 @@ export class Runner<M extends TrainableModel = TrainableModel> {
 
   static async create<M extends TrainableModel>(model: M, opts: RunnerOptions): Promise<Runner<M>> {
     const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
-    const stepGraph = buildStepGraph(model, { ...opts, layout: opts.layout ?? defaultLayout(device) });
+    const stepGraph = buildStepGraph(model, {
+      ...opts,
+      layout: opts.layout ?? defaultLayout(device),
+      target: opts.target ?? emitTarget(device),
+    });
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
     return new Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
   }
@@ -176,8 +180,9 @@ export class Runner<M extends TrainableModel = TrainableModel> {
       const full = runLength(this.model.batchInputs, stacked);
       feeds[io.seqLen] = tensor('int64', seqLenFeed(seqLens, K * A, full), [K, A]);
     }
-    feeds[io.lr] = tensor('float64', Float64Array.from(lrs), [K]);
-    feeds[io.step] = tensor('float64', Float64Array.of(this.steps), []);
+    const F = io.scalars === 'float32' ? Float32Array : Float64Array;
+    feeds[io.lr] = tensor(io.scalars, F.from(lrs), [K]);
+    feeds[io.step] = tensor(io.scalars, F.of(this.steps), []);
     io.state.forEach((s, i) => (feeds[s.input] = this.state[i]));
 
     const fetches: Record<string, ort.Tensor | null> = { [io.loss]: null, [io.gradNorm]: null };

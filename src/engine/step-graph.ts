@@ -7,7 +7,7 @@
 // (a Loop allocates fresh state every iteration and copies it once more at the end).
 // `loop: false` builds the same step as a plain graph (K = 1).
 import { zerosOfShape } from '../autodiff/helpers.js';
-import { Graph, GraphBuildError, subgraph, type Dim, type Value } from '../onnx/graph.js';
+import { Graph, GraphBuildError, subgraph, type Dim, type EmitTarget, type Value } from '../onnx/graph.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import type { GraphOptimizer } from '../optim/types.js';
@@ -25,6 +25,8 @@ export interface StepGraphOptions {
   loop?: boolean;
   /** How parameters and optimizer state are laid out in tensors (default 'flat'). */
   layout?: LayoutKind;
+  /** The kernels to emit for (default 'any'; 'webgpu': float32 step scalars, see EmitTarget). */
+  target?: EmitTarget;
 }
 
 /** One state tensor: a group's parameters ('param') or one optimizer slot of them. */
@@ -39,10 +41,12 @@ export interface StateIO {
 export interface StepGraphIO {
   /** Batch input name -> graph input, shaped [K, A, ...micro-batch shape]. */
   batch: string[];
-  /** float64 [K]: the lr of each step. */
+  /** [K]: the lr of each step (dtype `scalars`). */
   lr: string;
-  /** float64 scalar: optimizer steps completed before this run. */
+  /** Scalar: optimizer steps completed before this run (dtype `scalars`). */
   step: string;
+  /** dtype of lr and step: float64 (torch's Python floats), float32 on webgpu (no float64 kernels there). */
+  scalars: 'float64' | 'float32';
   /** int64 [K, A]: each micro-batch's length; inputs with a 'seq' dim are cut to it (absent without such inputs). */
   seqLen?: string;
   /** Every state tensor, group-major, 'param' first then the optimizer's slots. */
@@ -75,11 +79,13 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
   const layout = StateLayout.plan(model.params, opts.layout);
   const slots = [PARAM_SLOT, ...optimizer.slots];
   const g = new Graph(loop ? 'train_steps' : 'train_step');
+  g.target = opts.target ?? 'any';
+  const scalars = g.target === 'webgpu' ? 'float32' : 'float64';
   const K = loop ? STEPS_DIM : 1;
 
   const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
-  const lr = g.input('lr', 'float64', [K]);
-  const step0 = g.input('step', 'float64', []);
+  const lr = g.input('lr', scalars, [K]);
+  const step0 = g.input('step', scalars, []);
   const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input('seq_len', 'int64', [K, A]) : undefined;
   const state = layout.groups.flatMap((grp) =>
@@ -89,6 +95,7 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     batch: model.batchInputs.map((b) => b.name),
     lr: lr.name,
     step: step0.name,
+    scalars,
     seqLen: seqLen?.name,
     state: [],
     loss: 'loss',
@@ -117,10 +124,10 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
   }
 
   const body = subgraph(g, 'step_body');
-  const t = body.input('t', 'float64', []);
+  const t = body.input('t', scalars, []);
   const carried = state.map((s) => body.input(`carried.${s.value.name}`, 'float32', s.group.shape));
   const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
-  const stepLr = body.input('step.lr', 'float64', []);
+  const stepLr = body.input('step.lr', scalars, []);
   const stepSeq = seqLen && body.input('step.seq_len', 'int64', [A]);
   const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried });
   body.output(out.t);
@@ -175,7 +182,7 @@ function emitStep(g: Graph, s: StepParts): { t: Value; state: Value[]; loss: Val
         )
       : accumulated(g, s, buffers);
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
-  const t = g.op('Add', [s.t, g.scalar(1, 'float64')]);
+  const t = g.op('Add', [s.t, g.scalar(1, s.t)]);
   const updated = s.optimizer.update(
     g,
     s.layout.groups.map((grp, i) => ({

@@ -3,6 +3,7 @@
 // float32-min bias Hugging Face uses for masked keys, and that key-padding bias itself.
 import type { DType } from '../onnx/dtype.js';
 import type { Dim, Graph, Value } from '../onnx/graph.js';
+import { intToFloat } from '../onnx/target-ops.js';
 import { assertShape, type Emitter } from './layers.js';
 
 /** Hugging Face adds torch.finfo(float32).min to the scores of masked keys. */
@@ -49,7 +50,7 @@ export function attend(e: Emitter, q: Value, kT: Value, v: Value, bias: Value, d
 /** [B, 1, 1, T]: 0 where attention_mask is 1, float32-min where it is 0. */
 export function keyPaddingBias(e: Emitter, mask: Value, dtype: DType): Value {
   const { g } = e;
-  const maskF = g.op('Cast', [mask], { to: dtype === 'float64' ? 11 : 1 });
+  const maskF = intToFloat(g, mask, dtype === 'float64' ? 'float64' : 'float32');
   const inverted = g.op('Sub', [g.scalar(1, maskF), maskF]);
   return g.op('Unsqueeze', [g.op('Mul', [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
 }

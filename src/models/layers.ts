@@ -80,16 +80,30 @@ export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): 
   const rareIsDrop = ratio <= 0.5;
   const q = rareIsDrop ? ratio : 1 - ratio;
   const f = (v: number) => g.scalar(v, 'float32');
-  const n = g.op('Size', [x]);
-  const nf = g.op('Cast', [n], { to: 1 });
-  const draws = g.op('Add', [
-    g.op('Add', [g.op('Mul', [nf, f(q)]), g.op('Mul', [g.op('Sqrt', [nf]), f(8 * Math.sqrt(q * (1 - q)))])]),
-    f(16),
-  ]);
-  const count = g.op('Unsqueeze', [g.op('Cast', [g.op('Floor', [draws])], { to: 7 }), g.ints([0])]);
+  const webgpu = g.target === 'webgpu';
+  // WebGPU: n from Shape (Size has no kernel and would pull x to the host), the draw count in
+  // int64 arithmetic, the mask of the common value by Expand (ConstantOfShape has no kernel).
+  const n = webgpu ? g.op('ReduceProd', [g.op('Shape', [x])], { keepdims: 0 }) : g.op('Size', [x]);
   const filled = (shape: Value, v: number) =>
-    g.op('ConstantOfShape', [shape], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
-  const u = g.op('RandomUniformLike', [filled(count, 1)], { dtype: 1, seed: float(seed) });
+    webgpu
+      ? g.op('Expand', [g.scalar(v, x), shape])
+      : g.op('ConstantOfShape', [shape], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
+  let u: Value;
+  if (webgpu) {
+    // ORT has no WebGPU kernel for any random op: the uniforms (~q n of them) come from the CPU.
+    const zeros = g.op('ConstantOfShape', [webgpuDrawCount(g, n, q)], {
+      value: { dtype: 'int64', shape: [1], data: typedArrayOf('int64', [0]) },
+    });
+    u = g.op('RandomUniformLike', [zeros], { dtype: 1, seed: float(seed) });
+  } else {
+    const nf = g.op('Cast', [n], { to: 1 });
+    const draws = g.op('Add', [
+      g.op('Add', [g.op('Mul', [nf, f(q)]), g.op('Mul', [g.op('Sqrt', [nf]), f(8 * Math.sqrt(q * (1 - q)))])]),
+      f(16),
+    ]);
+    const count = g.op('Unsqueeze', [g.op('Cast', [g.op('Floor', [draws])], { to: 7 }), g.ints([0])]);
+    u = g.op('RandomUniformLike', [filled(count, 1)], { dtype: 1, seed: float(seed) });
+  }
   // log(1 - u), u in [0, 1); the Max only guards a generator that returns 1.0 exactly.
   const logU = g.op('Log', [g.op('Max', [g.op('Sub', [f(1), u]), f(1e-30)])]);
   const gaps = g.op('Add', [g.op('Floor', [g.op('Div', [logU, f(Math.log(1 - q))])]), f(1)]);
@@ -107,6 +121,19 @@ export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): 
   const mask = g.op('Reshape', [flat, g.op('Shape', [x])]);
   (mask.shape as Dim[]).splice(0, mask.rank, ...x.shape);
   return g.op('Mul', [x, mask]);
+}
+
+/**
+ * The gap draws of sparseDropout on webgpu, [count] as int64 from int64 arithmetic only: n q plus
+ * 8 standard deviations, plus 16, bounded without a square root by AM-GM (8 sqrt(v) <= v/64 +
+ * 1024 for v = n q (1-q)), i.e. n q (1 + (1-q)/64) + 1040, scaled by 2^20 and rounded up.
+ */
+export function webgpuDrawCount(g: Graph, n: Value, q: number): Value {
+  const SCALE = 2 ** 20;
+  const rate = Math.ceil(q * (1 + (1 - q) / 64) * SCALE);
+  const i = (v: number) => g.scalar(v, 'int64');
+  const count = g.op('Add', [g.op('Div', [g.op('Mul', [n, i(rate)]), i(SCALE)]), i(1041)]);
+  return g.op('Unsqueeze', [count, g.ints([0])]);
 }
 
 export class Linear {

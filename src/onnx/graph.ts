@@ -56,6 +56,14 @@ export interface NodeOptions {
   outputNames?: string[];
 }
 
+/**
+ * The kernels a graph is emitted for. 'any': ONNX Runtime's CPU and CUDA providers (every op
+ * there). 'webgpu': the WebGPU provider, which lacks some ops (Size, SoftmaxCrossEntropyLoss,
+ * Sum, the com.microsoft Gelu, int64 inputs to Cast) and float64 altogether; emission that differs
+ * asks the graph (subgraphs inherit their parent's target).
+ */
+export type EmitTarget = 'any' | 'webgpu';
+
 export class Graph {
   readonly inputs: Value[] = [];
   readonly outputs: { value: Value; name: string }[] = [];
@@ -67,11 +75,15 @@ export class Graph {
   /** Values this graph defines (inputs, initializers, node outputs): anything else is unknown here. */
   private readonly defined = new Set<Value>();
 
+  /** What the graph is emitted for (set by the step/eval graph builders from the device). */
+  target: EmitTarget;
+
   constructor(
     readonly name = 'graph',
     readonly parent?: Graph,
   ) {
     this.names = parent ? parent.names : new Set();
+    this.target = parent?.target ?? 'any';
   }
 
   /** A name not used anywhere in this graph or its parents/subgraphs. */

@@ -10,6 +10,8 @@ export interface SessionOptions {
   executionProviders?: ort.InferenceSession.SessionOptions['executionProviders'];
   intraOpNumThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's verbose log on stderr (lists where each node is placed; the placement test reads it). */
+  verbose?: boolean;
 }
 
 export async function sessionFor(
@@ -28,6 +30,7 @@ export async function sessionFor(
     // Busy-waiting worker threads steal the core the JS thread needs between runs (batching,
     // metrics) and hurt badly on shared runners; measured faster here with spinning off.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(opts.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
   });
 }
 

@@ -349,18 +349,20 @@ function layerNormInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   ];
 }
 
+const DTYPE_OF_CODE: Record<number, DType> = {
+  1: 'float32',
+  2: 'uint8',
+  6: 'int32',
+  7: 'int64',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+};
+
 function castInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
   const x = need(n, ins, 0);
   const to = n.attrs.to as number;
-  const map: Record<number, DType> = {
-    1: 'float32',
-    2: 'uint8',
-    6: 'int32',
-    7: 'int64',
-    9: 'bool',
-    10: 'float16',
-    11: 'float64',
-  };
+  const map = DTYPE_OF_CODE;
   if (!map[to]) fail(n, `unsupported Cast target ${to}`);
   return [{ dtype: map[to], shape: x.shape }];
 }
@@ -554,7 +556,14 @@ const INFER: Record<string, Infer> = {
   SoftmaxCrossEntropyLoss: sceLossInfer,
   Loop: loopInfer,
   Scan: scanInfer,
-  RandomUniformLike: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 0).shape }],
+  // dtype: the attribute's when set (as ONNX says), else the input's.
+  RandomUniformLike: (n, ins) => {
+    const x = need(n, ins, 0);
+    const code = n.attrs.dtype as number | undefined;
+    if (code !== undefined && !DTYPE_OF_CODE[code]) fail(n, `unsupported dtype ${code}`);
+    const dtype = code === undefined ? x.dtype : DTYPE_OF_CODE[code];
+    return [{ dtype, shape: x.shape }];
+  },
 };
 
 export function inferOutputs(node: Node, expected?: number): OutInfo[] {

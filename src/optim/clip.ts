@@ -1,6 +1,7 @@
 // Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (norm_type 2):
 // total = ||[||g_i||]||, coef = max_norm / (total + 1e-6), grads *= min(coef, 1).
 import type { Graph, Value } from '../onnx/graph.js';
+import { sumOf } from '../onnx/target-ops.js';
 
 export interface ClipResult {
   grads: Value[];
@@ -11,7 +12,7 @@ export interface ClipResult {
 /** `maxNorm` <= 0 disables clipping; the norm is still computed (it is logged). */
 export function clipGradNorm(g: Graph, grads: Value[], maxNorm: number): ClipResult {
   const squares = grads.map((d) => g.op('ReduceSumSquare', [d], { keepdims: 0 }));
-  const sum = squares.length === 1 ? squares[0] : g.op('Sum', squares);
+  const sum = sumOf(g, squares);
   const norm = g.op('Sqrt', [sum]);
   if (!(maxNorm > 0)) return { grads, norm };
   const coef = g.op('Div', [g.scalar(maxNorm, norm), g.op('Add', [norm, g.scalar(1e-6, norm)])]);

@@ -12,9 +12,9 @@ export interface ParamSpec {
 }
 
 export interface StepScalars {
-  /** Learning rate of this step, float64 scalar. */
+  /** Learning rate of this step, float64 scalar (float32 in graphs for webgpu: no float64 there). */
   lr: Value;
-  /** 1-based number of this optimizer step, float64 scalar (torch's `state['step']` after += 1). */
+  /** 1-based number of this optimizer step, float64 scalar (torch's `state['step']` after += 1; float32 on webgpu). */
   t: Value;
 }
 

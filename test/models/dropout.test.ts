@@ -2,12 +2,13 @@
 // probability 1 - ratio, independently, scaled by 1/(1 - ratio); reproducible from the seed, a new
 // mask every run; the gradient reuses the forward's mask.
 import { gradients } from '../../src/autodiff/backward.js';
-import { Emitter, sparseDropout } from '../../src/models/layers.js';
-import { Graph } from '../../src/onnx/graph.js';
+import { Emitter, sparseDropout, webgpuDrawCount } from '../../src/models/layers.js';
+import { Graph, type EmitTarget } from '../../src/onnx/graph.js';
 import { sessionFor, tensor, type ort } from '../../src/onnx/session.js';
 
-async function dropper(shape: number[], ratio: number, seed: number) {
+async function dropper(shape: number[], ratio: number, seed: number, target: EmitTarget = 'any') {
   const g = new Graph('dropout');
+  g.target = target;
   const x = g.input('x', 'float32', shape);
   const y = sparseDropout(g, x, ratio, seed);
   g.output(y, 'y');
@@ -27,10 +28,13 @@ async function dropper(shape: number[], ratio: number, seed: number) {
 }
 
 describe('sparseDropout', () => {
-  test.each([0.1, 0.5, 0.7, 0.95])(
-    'ratio %p: values 0 or 1/(1-ratio), keep rate, no correlation between neighbours, drops reach the end',
-    async (ratio) => {
-      const { s, run } = await dropper([64, 500], ratio, 11);
+  // 'webgpu': the form emitted for the WebGPU EP (int64 draw count, Expand'd mask), run here on the CPU EP.
+  test.each(
+    (['any', 'webgpu'] as const).flatMap((target) => [0.1, 0.5, 0.7, 0.95].map((ratio) => [ratio, target] as const)),
+  )(
+    'ratio %p (%s graphs): values 0 or 1/(1-ratio), keep rate, no correlation between neighbours, drops reach the end',
+    async (ratio, target) => {
+      const { s, run } = await dropper([64, 500], ratio, 11, target);
       const { y, dx } = await run();
       const n = y.length;
       const keep = Math.fround(1 / (1 - ratio));
@@ -80,17 +84,37 @@ describe('sparseDropout', () => {
     await s.release();
   });
 
-  test('tiny tensors (1 and 3 elements) keep at the right rate over many runs', async () => {
-    for (const shape of [[1], [3]]) {
-      const { s, run } = await dropper(shape, 0.25, 3);
-      let kept = 0,
-        total = 0;
-      for (let i = 0; i < 300; i++) {
-        const { y } = await run();
-        kept += y.filter((v) => v !== 0).length;
-        total += y.length;
+  test.each(['any', 'webgpu'] as const)(
+    'tiny tensors (1 and 3 elements) keep at the right rate over many runs (%s graphs)',
+    async (target) => {
+      for (const shape of [[1], [3]]) {
+        const { s, run } = await dropper(shape, 0.25, 3, target);
+        let kept = 0,
+          total = 0;
+        for (let i = 0; i < 300; i++) {
+          const { y } = await run();
+          kept += y.filter((v) => v !== 0).length;
+          total += y.length;
+        }
+        expect(Math.abs(kept / total - 0.75)).toBeLessThan(5 * Math.sqrt((0.75 * 0.25) / total));
+        await s.release();
       }
-      expect(Math.abs(kept / total - 0.75)).toBeLessThan(5 * Math.sqrt((0.75 * 0.25) / total));
+    },
+  );
+
+  test('webgpu draw count (int64 only): at least n q + 8 sd + 16 for any n, at most 1.6% + 1041 more', async () => {
+    const ns = [1, 7, 100, 4096, 65536, 1e6, 123456789, 5e9, 2 ** 40];
+    for (const q of [0.01, 0.1, 0.3, 0.5]) {
+      const g = new Graph('count');
+      const n = g.input('n', 'int64', [ns.length]);
+      g.output(webgpuDrawCount(g, n, q), 'count');
+      const s = await sessionFor(g);
+      const r = await s.run({ n: tensor('int64', BigInt64Array.from(ns, BigInt), [ns.length]) });
+      const got = Array.from(r.count.data as BigInt64Array, Number);
+      ns.forEach((v, i) => {
+        expect(got[i]).toBeGreaterThanOrEqual(v * q + 8 * Math.sqrt(v * q * (1 - q)) + 16);
+        expect(got[i]).toBeLessThanOrEqual(v * q * (1 + 1 / 64) + 1042);
+      });
       await s.release();
     }
   });

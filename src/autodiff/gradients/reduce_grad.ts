@@ -1,5 +1,6 @@
 // ReduceSum / ReduceMean: broadcast dy back over the reduced axes (divided by their size for Mean).
 import type { Value } from '../../onnx/graph.js';
+import { intToFloat } from '../../onnx/target-ops.js';
 import { normAxis, shapeOf } from '../helpers.js';
 import type { GradContext, GradientSpec } from '../types.js';
 import { numElements } from '../../util/shape.js';
@@ -46,7 +47,11 @@ export const reduceMeanGrad: GradientSpec = {
     } else {
       const shape = g.op('Shape', [x]);
       const picked = g.op('Gather', [shape, g.ints(axes)]);
-      count = g.op('Cast', [g.op('ReduceProd', [picked], { keepdims: 0 })], { to: x.dtype === 'float64' ? 11 : 1 });
+      count = intToFloat(
+        g,
+        g.op('ReduceProd', [picked], { keepdims: 0 }),
+        x.dtype === 'float64' ? 'float64' : 'float32',
+      );
     }
     return [g.op('Div', [spread(c, axes), count]), null];
   },

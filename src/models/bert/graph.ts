@@ -8,6 +8,7 @@ import type { BatchInputSpec, ForwardOutputs, ParamSpec } from '../../engine/con
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
+import { intToFloat } from '../../onnx/target-ops.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
 import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear, linearsOn } from '../layers.js';
 import { classificationLoss } from '../loss.js';
@@ -200,7 +201,7 @@ export class BertModel implements SequenceClassifier {
   private attentionInputs(e: Emitter, ids: Value, idsShape: Value, mask: Value, N: number | string): AttentionInputs {
     const { g } = e;
     const [B, T] = ids.shape;
-    const maskF = g.op('Cast', [mask], { to: this.dtype === 'float64' ? 11 : 1 });
+    const maskF = intToFloat(g, mask, this.dtype === 'float64' ? 'float64' : 'float32');
     const inverted = g.op('Sub', [g.scalar(1, maskF), maskF]);
     const ext = g.op('Unsqueeze', [g.op('Mul', [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
     const A = this.config.numHeads;

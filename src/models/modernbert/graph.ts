@@ -10,6 +10,7 @@ import type { BatchInputSpec, ForwardOutputs, ParamSpec } from '../../engine/con
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
+import { intToFloat } from '../../onnx/target-ops.js';
 import { activation } from '../activations.js';
 import { attend, firstToken, headLayout, keyPaddingBias, MASK_VALUE, toHeads, type HeadLayout } from '../attention.js';
 import { initEncoderParam } from '../encoder-init.js';
@@ -221,7 +222,7 @@ export class ModernBertModel implements SequenceClassifier {
       L.T,
       L.H,
     ]);
-    const m = g.op('Cast', [mask], { to: this.dtype === 'float64' ? 11 : 1 });
+    const m = intToFloat(g, mask, this.dtype === 'float64' ? 'float64' : 'float32');
     const sum = g.op('ReduceSum', [g.op('Mul', [x3, g.op('Unsqueeze', [m, g.ints([2])])]), g.ints([1])], {
       keepdims: 0,
     });

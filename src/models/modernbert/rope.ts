@@ -3,6 +3,7 @@
 // The tables are computed in the graph for positions 0..T-1 (no [max_positions, D] constants), in
 // float32 as torch computes them; inv_freq is rounded the way torch's float32 ops round it.
 import type { Value } from '../../onnx/graph.js';
+import { intToFloat } from '../../onnx/target-ops.js';
 import { assertShape, type Emitter } from '../layers.js';
 
 /** 1 / theta^(2k/D) for k < D/2, each step in float32 (arange(0, D, 2).float() / D, pow, reciprocal). */
@@ -33,7 +34,7 @@ export function ropeTables(
 ): RopeTables {
   const { g } = e;
   const inv = g.constant('float32', inverseFrequencies(theta, D), [1, D / 2]);
-  const pos = g.op('Unsqueeze', [g.op('Cast', [positions], { to: 1 }), g.ints([1])]); // [T, 1]
+  const pos = g.op('Unsqueeze', [intToFloat(g, positions, 'float32'), g.ints([1])]); // [T, 1]
   const half = assertShape(g.op('Mul', [pos, inv]), [T, D / 2]);
   const angles = g.op('Concat', [half, half], { axis: -1 });
   const toModel = (v: Value) => {
