@@ -32250,18 +32250,19 @@ function layerNormInfer(n, ins) {
     { dtype: stat4, shape: statShape }
   ];
 }
+var DTYPE_OF_CODE = {
+  1: "float32",
+  2: "uint8",
+  6: "int32",
+  7: "int64",
+  9: "bool",
+  10: "float16",
+  11: "float64"
+};
 function castInfer(n, ins) {
   const x = need(n, ins, 0);
   const to = n.attrs.to;
-  const map = {
-    1: "float32",
-    2: "uint8",
-    6: "int32",
-    7: "int64",
-    9: "bool",
-    10: "float16",
-    11: "float64"
-  };
+  const map = DTYPE_OF_CODE;
   if (!map[to]) fail(n, `unsupported Cast target ${to}`);
   return [{ dtype: map[to], shape: x.shape }];
 }
@@ -32437,7 +32438,14 @@ var INFER = {
   SoftmaxCrossEntropyLoss: sceLossInfer,
   Loop: loopInfer,
   Scan: scanInfer,
-  RandomUniformLike: (n, ins) => [{ dtype: need(n, ins, 0).dtype, shape: need(n, ins, 0).shape }]
+  // dtype: the attribute's when set (as ONNX says), else the input's.
+  RandomUniformLike: (n, ins) => {
+    const x = need(n, ins, 0);
+    const code = n.attrs.dtype;
+    if (code !== void 0 && !DTYPE_OF_CODE[code]) fail(n, `unsupported dtype ${code}`);
+    const dtype = code === void 0 ? x.dtype : DTYPE_OF_CODE[code];
+    return [{ dtype, shape: x.shape }];
+  }
 };
 function inferOutputs(node, expected) {
   const f2 = INFER[node.opType];
@@ -32493,6 +32501,7 @@ var Graph = class {
     this.name = name;
     this.parent = parent;
     this.names = parent ? parent.names : /* @__PURE__ */ new Set();
+    this.target = parent?.target ?? "any";
   }
   name;
   parent;
@@ -32505,6 +32514,8 @@ var Graph = class {
   constCache = /* @__PURE__ */ new Map();
   /** Values this graph defines (inputs, initializers, node outputs): anything else is unknown here. */
   defined = /* @__PURE__ */ new Set();
+  /** What the graph is emitted for (set by the step/eval graph builders from the device). */
+  target;
   /** A name not used anywhere in this graph or its parents/subgraphs. */
   uniqueName(prefix) {
     let n = this.counters.get(prefix) ?? 0;
@@ -37842,7 +37853,8 @@ async function sessionFor(graphOrBytes, opts = {}) {
     enableMemPattern: false,
     // Busy-waiting worker threads steal the core the JS thread needs between runs (batching,
     // metrics) and hurt badly on shared runners; measured faster here with spinning off.
-    extra: { session: { intra_op: { allow_spinning: "0" } } }
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+    ...opts.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}
   });
 }
 function tensor(dtype, data, dims) {
@@ -38284,6 +38296,9 @@ var CudaUnavailableError = class extends DeviceUnavailableError {
   name = "CudaUnavailableError";
 };
 var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
+function emitTarget(device) {
+  return device.kind === "webgpu" ? "webgpu" : "any";
+}
 function parseDeviceRequest(spec) {
   const s = spec.trim().toLowerCase();
   if (s === "auto") return { kind: "auto" };
@@ -38407,6 +38422,18 @@ async function openSession(graph, where) {
 // src/engine/contract.ts
 var SEQ_DIM = "seq";
 
+// src/onnx/target-ops.ts
+function sumOf(g, values) {
+  if (values.length === 1) return values[0];
+  if (g.target !== "webgpu") return g.op("Sum", values);
+  return values.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), values[0]);
+}
+function intToFloat(g, v, to) {
+  if (g.target === "webgpu" && v.dtype === "int64")
+    return g.op("Cast", [g.op("Cast", [v], { to: 6 })], { to: ONNX_DTYPE[to] });
+  return g.op("Cast", [v], { to: ONNX_DTYPE[to] });
+}
+
 // src/autodiff/helpers.ts
 var normAxis2 = (axis, rank) => axis < 0 ? axis + rank : axis;
 function shapeOf(g, x) {
@@ -38453,7 +38480,7 @@ function dynamicReduceToShape(g, dy, x) {
 function accumulate(g, parts) {
   if (parts.length === 1) return parts[0];
   if (parts.length === 2) return g.op("Add", parts);
-  return g.op("Sum", parts);
+  return sumOf(g, parts);
 }
 function zerosLike(g, x) {
   return zerosOfShape(g, shapeOf(g, x), x.dtype);
@@ -38629,7 +38656,11 @@ var reduceMeanGrad = {
     } else {
       const shape = g.op("Shape", [x]);
       const picked = g.op("Gather", [shape, g.ints(axes)]);
-      count2 = g.op("Cast", [g.op("ReduceProd", [picked], { keepdims: 0 })], { to: x.dtype === "float64" ? 11 : 1 });
+      count2 = intToFloat(
+        g,
+        g.op("ReduceProd", [picked], { keepdims: 0 }),
+        x.dtype === "float64" ? "float64" : "float32"
+      );
     }
     return [g.op("Div", [spread(c, axes), count2]), null];
   }
@@ -39271,8 +39302,8 @@ var ParamViews = class extends Map {
           `gradients: parameter '${missing.spec.name}' is not used by the forward pass (every parameter must reach the loss)`
         );
       if (grp.single)
-        return mine.length === 1 ? mine[0].grad : g.op(
-          "Sum",
+        return sumOf(
+          g,
           mine.map((v) => v.grad)
         );
       const flat = (v) => g.op("Reshape", [v.grad, g.ints([v.end - v.start])]);
@@ -39291,7 +39322,7 @@ var ParamViews = class extends Map {
             g.ints([0])
           ])
         );
-        return pieces.length === 1 ? pieces[0] : g.op("Sum", pieces);
+        return sumOf(g, pieces);
       });
       return perParam.length === 1 ? perParam[0] : g.op("Concat", perParam, { axis: 0 });
     });
@@ -39332,7 +39363,7 @@ var ParamViews = class extends Map {
 // src/optim/clip.ts
 function clipGradNorm(g, grads, maxNorm) {
   const squares = grads.map((d) => g.op("ReduceSumSquare", [d], { keepdims: 0 }));
-  const sum = squares.length === 1 ? squares[0] : g.op("Sum", squares);
+  const sum = sumOf(g, squares);
   const norm = g.op("Sqrt", [sum]);
   if (!(maxNorm > 0)) return { grads, norm };
   const coef = g.op("Div", [g.scalar(maxNorm, norm), g.op("Add", [norm, g.scalar(1e-6, norm)])]);
@@ -39360,11 +39391,12 @@ function adamw(cfg = {}) {
     kind: "adamw",
     slots: ["exp_avg", "exp_avg_sq"],
     update(g, params, s) {
-      const d = (x) => g.scalar(x, "float64");
+      const d = (x) => g.scalar(x, s.t);
       const f2 = (x) => g.scalar(x, "float32");
-      const bc1 = g.op("Sub", [d(1), g.op("Pow", [d(b1), s.t])]);
+      const oneMinusPow = (b) => s.t.dtype === "float64" ? g.op("Sub", [d(1), g.op("Pow", [d(b), s.t])]) : oneMinusPowF32(g, b, s.t);
+      const bc1 = oneMinusPow(b1);
       const stepSize = toF32(g, g.op("Div", [s.lr, bc1]));
-      const bc2Sqrt = toF32(g, g.op("Sqrt", [g.op("Sub", [d(1), g.op("Pow", [d(b2), s.t])])]));
+      const bc2Sqrt = toF32(g, g.op("Sqrt", [oneMinusPow(b2)]));
       const needsDecay = wd > 0 && params.some((p) => p.spec.decay);
       const decayFactor = needsDecay ? toF32(g, g.op("Sub", [d(1), g.op("Mul", [s.lr, d(wd)])])) : void 0;
       return params.map(({ spec, p, grad, state: [m, v] }) => {
@@ -39377,6 +39409,16 @@ function adamw(cfg = {}) {
       });
     }
   };
+}
+function oneMinusPowF32(g, b, t) {
+  const f2 = (x2) => g.scalar(x2, "float32");
+  const x = g.op("Mul", [t, f2(Math.log(b))]);
+  const small = g.op("Max", [x, f2(-0.5)]);
+  let r = f2(1);
+  for (let k = 10; k >= 2; k--) r = g.op("Add", [f2(1), g.op("Mul", [g.op("Mul", [small, f2(1 / k)]), r])]);
+  const series = g.op("Mul", [g.op("Neg", [small]), r]);
+  const direct = g.op("Sub", [f2(1), g.op("Exp", [x])]);
+  return g.op("Where", [g.op("Less", [x, f2(-0.5)]), direct, series]);
 }
 
 // src/optim/sgd.ts
@@ -39498,10 +39540,12 @@ function buildStepGraph(model, opts) {
   const layout = StateLayout.plan(model.params, opts.layout);
   const slots = [PARAM_SLOT, ...optimizer.slots];
   const g = new Graph(loop ? "train_steps" : "train_step");
+  g.target = opts.target ?? "any";
+  const scalars = g.target === "webgpu" ? "float32" : "float64";
   const K = loop ? STEPS_DIM : 1;
   const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
-  const lr2 = g.input("lr", "float64", [K]);
-  const step0 = g.input("step", "float64", []);
+  const lr2 = g.input("lr", scalars, [K]);
+  const step0 = g.input("step", scalars, []);
   const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input("seq_len", "int64", [K, A]) : void 0;
   const state = layout.groups.flatMap(
@@ -39511,6 +39555,7 @@ function buildStepGraph(model, opts) {
     batch: model.batchInputs.map((b) => b.name),
     lr: lr2.name,
     step: step0.name,
+    scalars,
     seqLen: seqLen?.name,
     state: [],
     loss: "loss",
@@ -39536,10 +39581,10 @@ function buildStepGraph(model, opts) {
     return { graph: g, io, optimizer, layout, accumulate: A, loop };
   }
   const body = subgraph(g, "step_body");
-  const t = body.input("t", "float64", []);
+  const t = body.input("t", scalars, []);
   const carried = state.map((s) => body.input(`carried.${s.value.name}`, "float32", s.group.shape));
   const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
-  const stepLr = body.input("step.lr", "float64", []);
+  const stepLr = body.input("step.lr", scalars, []);
   const stepSeq = seqLen && body.input("step.seq_len", "int64", [A]);
   const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried });
   body.output(out.t);
@@ -39571,7 +39616,7 @@ function emitStep(g, s) {
     s.seqLen && pick(g, s.seqLen, 0)
   ) : accumulated(g, s, buffers);
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
-  const t = g.op("Add", [s.t, g.scalar(1, "float64")]);
+  const t = g.op("Add", [s.t, g.scalar(1, s.t)]);
   const updated = s.optimizer.update(
     g,
     s.layout.groups.map((grp, i) => ({
@@ -39629,6 +39674,7 @@ function accumulated(g, s, buffers) {
 var BATCHES_DIM = "batches";
 function buildEvalGraph(model, layout, opts) {
   const g = new Graph(opts.labels ? "eval" : "predict");
+  g.target = opts.target ?? "any";
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
   const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
   const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
@@ -39855,7 +39901,10 @@ var EvalSessions = class {
   session(withLabels) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = buildEvalGraph(this.model, this.layout, { labels: withLabels });
+      const ev = buildEvalGraph(this.model, this.layout, {
+        labels: withLabels,
+        target: emitTarget(this.device)
+      });
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev
@@ -39945,7 +39994,11 @@ var Runner = class _Runner {
   evaluator;
   static async create(model, opts) {
     const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
-    const stepGraph = buildStepGraph(model, { ...opts, layout: opts.layout ?? defaultLayout(device) });
+    const stepGraph = buildStepGraph(model, {
+      ...opts,
+      layout: opts.layout ?? defaultLayout(device),
+      target: opts.target ?? emitTarget(device)
+    });
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
     return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
   }
@@ -40020,8 +40073,9 @@ var Runner = class _Runner {
       const full2 = runLength(this.model.batchInputs, stacked);
       feeds[io.seqLen] = tensor("int64", seqLenFeed(seqLens, K * A, full2), [K, A]);
     }
-    feeds[io.lr] = tensor("float64", Float64Array.from(lrs), [K]);
-    feeds[io.step] = tensor("float64", Float64Array.of(this.steps), []);
+    const F = io.scalars === "float32" ? Float32Array : Float64Array;
+    feeds[io.lr] = tensor(io.scalars, F.from(lrs), [K]);
+    feeds[io.step] = tensor(io.scalars, F.of(this.steps), []);
     io.state.forEach((s, i) => feeds[s.input] = this.state[i]);
     const fetches = { [io.loss]: null, [io.gradNorm]: null };
     const inPlace = loop && K >= 2;
@@ -74580,15 +74634,24 @@ function sparseDropout(g, x, ratio, seed) {
   const rareIsDrop = ratio <= 0.5;
   const q = rareIsDrop ? ratio : 1 - ratio;
   const f2 = (v) => g.scalar(v, "float32");
-  const n = g.op("Size", [x]);
-  const nf = g.op("Cast", [n], { to: 1 });
-  const draws = g.op("Add", [
-    g.op("Add", [g.op("Mul", [nf, f2(q)]), g.op("Mul", [g.op("Sqrt", [nf]), f2(8 * Math.sqrt(q * (1 - q)))])]),
-    f2(16)
-  ]);
-  const count2 = g.op("Unsqueeze", [g.op("Cast", [g.op("Floor", [draws])], { to: 7 }), g.ints([0])]);
-  const filled = (shape2, v) => g.op("ConstantOfShape", [shape2], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
-  const u = g.op("RandomUniformLike", [filled(count2, 1)], { dtype: 1, seed: float(seed) });
+  const webgpu = g.target === "webgpu";
+  const n = webgpu ? g.op("ReduceProd", [g.op("Shape", [x])], { keepdims: 0 }) : g.op("Size", [x]);
+  const filled = (shape2, v) => webgpu ? g.op("Expand", [g.scalar(v, x), shape2]) : g.op("ConstantOfShape", [shape2], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
+  let u;
+  if (webgpu) {
+    const zeros2 = g.op("ConstantOfShape", [webgpuDrawCount(g, n, q)], {
+      value: { dtype: "int64", shape: [1], data: typedArrayOf("int64", [0]) }
+    });
+    u = g.op("RandomUniformLike", [zeros2], { dtype: 1, seed: float(seed) });
+  } else {
+    const nf = g.op("Cast", [n], { to: 1 });
+    const draws = g.op("Add", [
+      g.op("Add", [g.op("Mul", [nf, f2(q)]), g.op("Mul", [g.op("Sqrt", [nf]), f2(8 * Math.sqrt(q * (1 - q)))])]),
+      f2(16)
+    ]);
+    const count2 = g.op("Unsqueeze", [g.op("Cast", [g.op("Floor", [draws])], { to: 7 }), g.ints([0])]);
+    u = g.op("RandomUniformLike", [filled(count2, 1)], { dtype: 1, seed: float(seed) });
+  }
   const logU = g.op("Log", [g.op("Max", [g.op("Sub", [f2(1), u]), f2(1e-30)])]);
   const gaps = g.op("Add", [g.op("Floor", [g.op("Div", [logU, f2(Math.log(1 - q))])]), f2(1)]);
   const positions = g.op("CumSum", [g.op("Cast", [gaps], { to: 7 }), g.scalar(0, "int64")]);
@@ -74603,6 +74666,13 @@ function sparseDropout(g, x, ratio, seed) {
   const mask = g.op("Reshape", [flat, g.op("Shape", [x])]);
   mask.shape.splice(0, mask.rank, ...x.shape);
   return g.op("Mul", [x, mask]);
+}
+function webgpuDrawCount(g, n, q) {
+  const SCALE = 2 ** 20;
+  const rate = Math.ceil(q * (1 + (1 - q) / 64) * SCALE);
+  const i = (v) => g.scalar(v, "int64");
+  const count2 = g.op("Add", [g.op("Div", [g.op("Mul", [n, i(rate)]), i(SCALE)]), i(1041)]);
+  return g.op("Unsqueeze", [count2, g.ints([0])]);
 }
 var Linear = class {
   constructor(s, inFeatures, outFeatures, opts = {}) {
@@ -74687,6 +74757,7 @@ function assertShape(v, shape) {
 }
 
 // src/models/loss.ts
+var STOP_GRADIENT2 = "StopGradient";
 function labelInput(numLabels, problemType = "single_label_classification") {
   return problemType === "multi_label_classification" ? { name: "labels", dtype: "float32", shape: ["batch", numLabels] } : { name: "labels", dtype: "int64", shape: ["batch"] };
 }
@@ -74700,7 +74771,7 @@ function classificationLoss(g, logits, labels, o = {}) {
   const smoothing = o.labelSmoothing ?? 0;
   if (o.problemType === "multi_label_classification")
     return bceWithLogits(g, logits, labels, o.classWeights, smoothing);
-  if (!o.classWeights && smoothing === 0)
+  if (!o.classWeights && smoothing === 0 && g.target !== "webgpu")
     return g.op("SoftmaxCrossEntropyLoss", [logits, labels], { reduction: "mean" });
   return weightedSmoothedCrossEntropy(g, logits, labels, o.classWeights, smoothing);
 }
@@ -74708,12 +74779,16 @@ function weightedSmoothedCrossEntropy(g, logits, labels, weights, e) {
   const C = logits.shape[1];
   if (typeof C !== "number") throw new Error("classification loss: the number of labels must be static");
   if (weights && weights.length !== C) throw new Error(`class weights: ${weights.length} weights for ${C} labels`);
-  const logp = g.op("LogSoftmax", [logits], { axis: 1 });
+  const logp = logSoftmax(g, logits);
   const onehot = oneHot(g, labels, C, logits);
   const q = e > 0 ? g.op("Add", [g.op("Mul", [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C, logits)]) : onehot;
   const w = weights ? g.constant(logits.dtype, weights.slice(), [C]) : void 0;
   const qw = w ? g.op("Mul", [q, w]) : q;
   const total = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [qw, logp])], { keepdims: 0 })]);
+  if (!w && g.target === "webgpu") {
+    const perRow = g.op("ReduceSum", [g.op("Mul", [qw, logp]), g.ints([1])], { keepdims: 0 });
+    return g.op("Neg", [g.op("ReduceMean", [perRow], { keepdims: 0 })]);
+  }
   const denom = w ? g.op("ReduceSum", [g.op("Mul", [onehot, w])], { keepdims: 0 }) : g.op("Cast", [g.op("Gather", [g.op("Shape", [logits]), g.scalar(0, "int64")])], { to: floatTo(logits) });
   return g.op("Div", [total, denom]);
 }
@@ -74745,9 +74820,17 @@ function bceWithLogits(g, logits, targets, posWeight, e) {
   const perElement = g.op("Add", [g.op("Mul", [g.op("Sub", [one, y]), logits]), g.op("Mul", [coef, softplusNeg])]);
   return g.op("ReduceMean", [perElement], { keepdims: 0 });
 }
+function logSoftmax(g, logits) {
+  if (g.target !== "webgpu") return g.op("LogSoftmax", [logits], { axis: 1 });
+  const rowMax = g.op("ReduceMax", [logits], { axes: [1], keepdims: 1 });
+  const shifted = g.op("Sub", [logits, g.op("Identity", [rowMax], {}, { name: g.uniqueName(STOP_GRADIENT2) })]);
+  const logSum = g.op("Log", [g.op("ReduceSum", [g.op("Exp", [shifted]), g.ints([1])], { keepdims: 1 })]);
+  return g.op("Sub", [shifted, logSum]);
+}
 function oneHot(g, labels, C, like) {
   const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C, "int64"), g.scalar(1, "int64")]);
   const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
+  if (g.target === "webgpu") return g.op("Where", [hit, g.scalar(1, like), g.scalar(0, like)]);
   return g.op("Cast", [hit], { to: floatTo(like) });
 }
 var floatTo = (v) => v.dtype === "float64" ? 11 : 1;
@@ -74969,7 +75052,7 @@ var BertModel2 = class {
   attentionInputs(e, ids, idsShape, mask, N) {
     const { g } = e;
     const [B, T] = ids.shape;
-    const maskF = g.op("Cast", [mask], { to: this.dtype === "float64" ? 11 : 1 });
+    const maskF = intToFloat(g, mask, this.dtype === "float64" ? "float64" : "float32");
     const inverted = g.op("Sub", [g.scalar(1, maskF), maskF]);
     const ext = g.op("Unsqueeze", [g.op("Mul", [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
     const A = this.config.numHeads;
@@ -75308,7 +75391,7 @@ function attend(e, q, kT, v, bias, dropout, L) {
 }
 function keyPaddingBias(e, mask, dtype) {
   const { g } = e;
-  const maskF = g.op("Cast", [mask], { to: dtype === "float64" ? 11 : 1 });
+  const maskF = intToFloat(g, mask, dtype === "float64" ? "float64" : "float32");
   const inverted = g.op("Sub", [g.scalar(1, maskF), maskF]);
   return g.op("Unsqueeze", [g.op("Mul", [inverted, g.scalar(MASK_VALUE2, maskF)]), g.ints([1, 2])]);
 }
@@ -75393,7 +75476,7 @@ function encoderCheckpointConfig(config, architecture, labels) {
 }
 
 // src/models/padding-embedding.ts
-var STOP_GRADIENT2 = "StopGradient";
+var STOP_GRADIENT3 = "StopGradient";
 var PaddingIdxEmbedding = class extends Embedding {
   /**
    * Rows of `ids` ([B, T] int64) -> [B, T, dim]; `isPad` ([B, T] bool) marks the positions whose
@@ -75403,7 +75486,7 @@ var PaddingIdxEmbedding = class extends Embedding {
     const { g } = e;
     const rows = this.lookup(e, ids);
     if (!e.train) return rows;
-    const detached = g.op("Identity", [rows], {}, { name: g.uniqueName(STOP_GRADIENT2) });
+    const detached = g.op("Identity", [rows], {}, { name: g.uniqueName(STOP_GRADIENT3) });
     return g.op("Where", [g.op("Unsqueeze", [isPad, g.ints([-1])]), detached, rows]);
   }
 };
@@ -75695,7 +75778,7 @@ function inverseFrequencies(theta, D) {
 function ropeTables(e, positions, T, D, theta, scale = 1) {
   const { g } = e;
   const inv = g.constant("float32", inverseFrequencies(theta, D), [1, D / 2]);
-  const pos = g.op("Unsqueeze", [g.op("Cast", [positions], { to: 1 }), g.ints([1])]);
+  const pos = g.op("Unsqueeze", [intToFloat(g, positions, "float32"), g.ints([1])]);
   const half = assertShape(g.op("Mul", [pos, inv]), [T, D / 2]);
   const angles = g.op("Concat", [half, half], { axis: -1 });
   const toModel = (v) => {
@@ -75886,7 +75969,7 @@ var ModernBertModel2 = class {
       L.T,
       L.H
     ]);
-    const m = g.op("Cast", [mask], { to: this.dtype === "float64" ? 11 : 1 });
+    const m = intToFloat(g, mask, this.dtype === "float64" ? "float64" : "float32");
     const sum = g.op("ReduceSum", [g.op("Mul", [x3, g.op("Unsqueeze", [m, g.ints([2])])]), g.ints([1])], {
       keepdims: 0
     });
