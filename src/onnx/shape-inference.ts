@@ -360,6 +360,7 @@ function castInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {
     9: 'bool',
     10: 'float16',
     11: 'float64',
+    16: 'bfloat16',
   };
   if (!map[to]) fail(n, `unsupported Cast target ${to}`);
   return [{ dtype: map[to], shape: x.shape }];
