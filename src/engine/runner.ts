@@ -255,6 +255,13 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     return this.evaluator.evaluateMany(batches);
   }
 
+  /** Mixed precision: the loss scaler's state (undefined in float32). */
+  scalerState(): ScalerState | undefined {
+    if (!this.scaler) return undefined;
+    const [scale, growthTracker] = this.scaler.data as Float32Array;
+    return { scale, growthTracker, skipped: this.skipped };
+  }
+
   /** Reads the state out of the run's tensors: copies of the parameters and optimizer state under their names, and the step count. */
   exportState(): TrainState {
     const params = new Map<string, Float32Array>();
@@ -267,12 +274,8 @@ export class Runner<M extends TrainableModel = TrainableModel> {
         else optimizer.set(optimizerKey(slot, name), data);
       }
     }
-    const state: TrainState = { params, optimizer, step: this.steps };
-    if (this.scaler) {
-      const [scale, growthTracker] = this.scaler.data as Float32Array;
-      state.scaler = { scale, growthTracker, skipped: this.skipped };
-    }
-    return state;
+    const scaler = this.scalerState();
+    return { params, optimizer, step: this.steps, ...(scaler && { scaler }) };
   }
 
   /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */

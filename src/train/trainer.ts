@@ -160,7 +160,11 @@ export class Trainer {
         const { batch, k, seqLens } = this.nextRun(plan, stepInEpoch, epochSteps, valAt);
         const t0 = performance.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs, seqLens);
+        const { losses, gradNorms, skipped, lossScales } = await this.runner.stepRun(
+          this.runner.model.feeds(batch, true),
+          lrs,
+          seqLens,
+        );
         const runSamples = batch.batchSize;
         const seconds = (performance.now() - t0) / 1000;
         this.secondsPerStep = seconds / k;
@@ -170,7 +174,7 @@ export class Trainer {
           const step = this.runner.globalStep - k + i + 1;
           if (!Number.isFinite(loss))
             throw new Error(
-              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`,
+              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm${lossScales ? ' (under mixed precision the forward pass overflowed float16: try --precision bf16-mixed on CUDA, or 32)' : ''}`,
             );
           hooks.events.emit({
             type: 'step',
@@ -179,6 +183,7 @@ export class Trainer {
             loss,
             lr: lrs[i],
             gradNorm: gradNorms[i],
+            ...(lossScales && { skipped: skipped![i], lossScale: lossScales[i] }),
             samplesPerSec: rate,
             time: Date.now() / 1000,
           });
