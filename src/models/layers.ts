@@ -266,7 +266,11 @@ export function geluFeedForward(e: Emitter, x: Value, up: Linear, down: Linear):
   const { g } = e;
   if (x.dtype === 'float32' || e.compute) {
     const h = up.apply(e, x);
-    if (e.train) return down.apply(e, g.op('Gelu', [h], {}, { domain: 'com.microsoft' }));
+    if (e.train) {
+      // ORT's Gelu has no bfloat16 CUDA kernel: it runs in float32 between casts there.
+      const hg = e.compute === 'bfloat16' ? e.toFloat32(h) : h;
+      return down.apply(e, g.op('Gelu', [hg], {}, { domain: 'com.microsoft' }));
+    }
     const erf = g.op('Erf', [g.op('Div', [h, g.scalar(Math.SQRT2, h)])]);
     return down.apply(e, g.op('Mul', [g.op('Mul', [h, g.op('Add', [erf, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }

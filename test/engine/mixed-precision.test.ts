@@ -8,6 +8,9 @@ import { initBertWeights } from '../../src/models/bert/load.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner, type RunnerOptions } from '../../src/engine/runner.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { MODEL_FAMILIES } from '../../src/models/registry.js';
+import { TaskModel } from '../../src/models/task.js';
+import { tinyEncoderConfig, type EncoderType } from '../helpers/encoder-models.js';
 
 const cfg = parseBertConfig({
   model_type: 'bert',
@@ -217,3 +220,37 @@ test('mixed precision on the CPU device is refused unless asked for explicitly; 
     Runner.create(model, { optimizer, params: params(), device: 'webgpu', precision: { compute: 'bfloat16' } }),
   ).rejects.toThrow(/--precision bf16-mixed is not supported on webgpu: WebGPU has no bfloat16 type/);
 });
+
+test.each(['roberta', 'xlm-roberta', 'distilbert', 'modernbert'] as EncoderType[])(
+  'float16 %s trains and tracks float32 (5 steps, within 2e-2)',
+  async (type) => {
+    const family = MODEL_FAMILIES.find((f) => f.modelTypes.includes(type))!;
+    const enc = new TaskModel(
+      family.create(family.parseConfig(tinyEncoderConfig(type, 50, 1, 32), `${type} config.json`), 3, {
+        dropout: 0,
+      }),
+    );
+    const init = new Map(enc.params.map((p, i) => [p.name, enc.initParam(p, i)]));
+    const make = (o: Partial<RunnerOptions>) =>
+      Runner.create(enc, { optimizer, maxGradNorm: 1, params: init, allowCpuMixedPrecision: true, ...o });
+    const fp32 = await make({});
+    const fp16 = await make({ precision: { compute: 'float16' } });
+    // ids >= 2: 1 is the pad id here.
+    const feeds = (seed: number) => {
+      const b = batch(seed);
+      return {
+        input_ids: b.input_ids,
+        attention_mask: b.attention_mask,
+        ...(enc.batchInputs.some((x) => x.name === 'token_type_ids') ? { token_type_ids: b.token_type_ids } : {}),
+        labels: b.labels,
+      };
+    };
+    for (let i = 0; i < 5; i++) {
+      const a = await fp32.step([feeds(i)], [lr]);
+      const h = await fp16.step([feeds(i)], [lr]);
+      expect(h.skipped).toEqual([false]);
+      expect(Math.abs(h.losses[0] - a.losses[0]) / a.losses[0]).toBeLessThan(2e-2);
+    }
+    await Promise.all([fp32.release(), fp16.release()]);
+  },
+);
