@@ -33,8 +33,8 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** Default cache location when cache_dir is not set. */
   defaultCacheDir?: string;
-  /** Tests only (no flag): mixed precision on the CPU device, and the loss scale to start from. */
-  mixedPrecision?: { allowCpu?: boolean; initScale?: number };
+  /** Tests only (no flag): mixed precision on the CPU device. */
+  mixedPrecision?: { allowCpu?: boolean };
 }
 
 export interface PreparedRun {
@@ -166,7 +166,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     params: loaded.weights,
     ...(compute && {
       precision: { compute },
-      initScale: opts.mixedPrecision?.initScale,
+      initScale: flags.init_loss_scale,
       allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu,
     }),
   });

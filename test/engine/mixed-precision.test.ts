@@ -12,6 +12,9 @@ import { MODEL_FAMILIES } from '../../src/models/registry.js';
 import { TaskModel } from '../../src/models/task.js';
 import { tinyEncoderConfig, type EncoderType } from '../helpers/encoder-models.js';
 
+/** The bytes of a typed array (its own range, not the whole buffer it views). */
+const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
 const cfg = parseBertConfig({
   model_type: 'bert',
   hidden_size: 32,
@@ -62,7 +65,7 @@ function flatState(r: Runner): Map<string, Float32Array> {
 
 function expectStateEqual(a: Map<string, Float32Array>, b: Map<string, Float32Array>): void {
   expect([...a.keys()]).toEqual([...b.keys()]);
-  for (const [k, v] of a) expect(Buffer.from(b.get(k)!.buffer).equals(Buffer.from(v.buffer))).toBe(true);
+  for (const [k, v] of a) expect(bytes(b.get(k)!).equals(bytes(v))).toBe(true);
 }
 
 test('the float16 train graph: matmuls in float16, LayerNorm, softmax and the loss in float32', async () => {
