@@ -50,12 +50,7 @@ export class TaskModel implements SequenceClassifier {
     return mb;
   }
 
-  forward(
-    g: Graph,
-    params: Map<string, Value>,
-    batch: Record<string, Value>,
-    opts: ForwardOptions,
-  ): ForwardOutputs {
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
     const { labels, ...inputs } = batch;
     const { logits } = this.base.forward(g, params, inputs, opts);
     return labels ? { logits, loss: classificationLoss(g, logits, labels, this.loss) } : { logits };
