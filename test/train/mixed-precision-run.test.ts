@@ -123,6 +123,23 @@ test('a run cancelled mid-way resumes with its loss scale to the weights of the 
   for (const [name, t] of a) expect([name, bytes(b.get(name)!.data).equals(bytes(t.data))]).toEqual([name, true]);
 }, 240_000);
 
+test("checkpoints/final from the best epoch (test_on best) carries that epoch's scaler", async () => {
+  const out = join(root, 'best');
+  const r = await runTraining(parseFlags({ ...base, output_dir: out, test_on: 'best', monitor: 'val_loss' }, 'cli'), {
+    log: quiet,
+    mixedPrecision: mixed,
+  });
+  const state = (d: string) => JSON.parse(readFileSync(join(d, 'trainer_state.json'), 'utf8'));
+  const final = state(join(out, 'checkpoints', 'final'));
+  const from = state(join(out, 'checkpoints', `epoch-${r.metrics.finalEpoch}`));
+  expect(final.step).toBe(from.step);
+  expect(final.scaler).toEqual(from.scaler);
+  // This run's best epoch is not its last (otherwise the test would not tell).
+  expect(r.metrics.finalEpoch).toBe(1);
+  // metrics.json counts the whole run's skipped steps, not the best epoch's scaler.
+  expect(r.metrics.run.mixedPrecision?.lossScale).toBe(state(join(out, 'checkpoints', 'epoch-2')).scaler.scale);
+}, 240_000);
+
 test('--precision 16-mixed on the CPU device without the test option fails before any data is read, naming the flag', async () => {
   await expect(
     runTraining(parseFlags({ ...base, output_dir: join(root, 'refused'), precision: '16-mixed' }, 'cli'), {
