@@ -37,6 +37,6 @@ test('float16 and bfloat16 bits equal torch for normal, tie, overflow and subnor
   expect(float16Bits(NaN) & 0x7c00).toBe(0x7c00);
   expect(float16Bits(NaN) & 0x3ff).not.toBe(0);
   expect(bfloat16Bits(NaN) & 0x7f).not.toBe(0);
-  expect(Array.from(typedArrayOf('float16', [1, -2]))).toEqual([15360, 49152]);
+  expect(Array.from(typedArrayOf('float16', [1, -2]) as Uint16Array)).toEqual([15360, 49152]);
   expect(typedArrayOf('bfloat16', [1])).toBeInstanceOf(Uint16Array);
 });
