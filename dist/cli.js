@@ -232,16 +232,16 @@ var require_float = __commonJS({
     module.exports = factory(factory);
     function factory(exports2) {
       if (typeof Float32Array !== "undefined") (function() {
-        var f32 = new Float32Array([-0]), f8b = new Uint8Array(f32.buffer), le2 = f8b[3] === 128;
+        var f322 = new Float32Array([-0]), f8b = new Uint8Array(f322.buffer), le2 = f8b[3] === 128;
         function writeFloat_f32_cpy(val, buf, pos) {
-          f32[0] = val;
+          f322[0] = val;
           buf[pos] = f8b[0];
           buf[pos + 1] = f8b[1];
           buf[pos + 2] = f8b[2];
           buf[pos + 3] = f8b[3];
         }
         function writeFloat_f32_rev(val, buf, pos) {
-          f32[0] = val;
+          f322[0] = val;
           buf[pos] = f8b[3];
           buf[pos + 1] = f8b[2];
           buf[pos + 2] = f8b[1];
@@ -254,14 +254,14 @@ var require_float = __commonJS({
           f8b[1] = buf[pos + 1];
           f8b[2] = buf[pos + 2];
           f8b[3] = buf[pos + 3];
-          return f32[0];
+          return f322[0];
         }
         function readFloat_f32_rev(buf, pos) {
           f8b[3] = buf[pos];
           f8b[2] = buf[pos + 1];
           f8b[1] = buf[pos + 2];
           f8b[0] = buf[pos + 3];
-          return f32[0];
+          return f322[0];
         }
         exports2.readFloatLE = le2 ? readFloat_f32_cpy : readFloat_f32_rev;
         exports2.readFloatBE = le2 ? readFloat_f32_rev : readFloat_f32_cpy;
@@ -31377,9 +31377,19 @@ var FLAGS = [
     name: "precision",
     type: "enum",
     default: "32",
-    choices: ["32"],
+    choices: ["32", "16-mixed", "bf16-mixed"],
+    choiceAliases: { "16": "16-mixed", bf16: "bf16-mixed", "32-true": "32" },
     group: "runtime",
-    help: "Floating point precision (32 only for now)"
+    help: "Floating point precision: 32, or mixed precision with dynamic loss scaling (float32 master weights and optimizer state): 16-mixed (WebGPU with shader-f16, CUDA) or bf16-mixed (CUDA, compute capability 8.0+); 16 and bf16 are accepted as in Lightning 1.x"
+  }),
+  f({
+    name: "init_loss_scale",
+    type: "float",
+    default: 65536,
+    gt: 0,
+    max: 1e30,
+    group: "runtime",
+    help: "Mixed precision: the loss scale dynamic loss scaling starts from (torch GradScaler's init_scale); it halves at each step whose gradients overflow (the step is skipped) and doubles after 2000 finite steps"
   }),
   f({
     name: "threads",
@@ -31622,7 +31632,8 @@ var FlagError = class extends Error {
   name = "FlagError";
 };
 function describeAllowed(s) {
-  if (s.type === "enum") return `one of ${s.choices.join(", ")}`;
+  if (s.type === "enum")
+    return `one of ${s.choices.join(", ")}${s.choiceAliases ? ` (or ${Object.keys(s.choiceAliases).join(", ")})` : ""}`;
   if (s.type === "bool") return "true or false";
   if (s.type === "batches")
     return "an integer number of batches >= 1 (e.g. 10), or a fraction of the epoch with a decimal point in (0.0, 1.0] (e.g. 0.25, 1.0)";
@@ -31646,9 +31657,11 @@ function parseValue(s, raw) {
       if (["false", "0", "no", "off"].includes(t)) return false;
       throw bad();
     }
-    case "enum":
-      if (!s.choices.includes(text)) throw bad();
-      return text;
+    case "enum": {
+      const choice = s.choiceAliases?.[text] ?? text;
+      if (!s.choices.includes(choice)) throw bad();
+      return choice;
+    }
     case "batches":
       if (batchAmountProblem(text)) throw bad();
       return text;
@@ -31911,19 +31924,21 @@ var ONNX_DTYPE = {
   int64: 7,
   bool: 9,
   float16: 10,
-  float64: 11
+  float64: 11,
+  bfloat16: 16
 };
 var BYTES_PER_ELEMENT = {
   float32: 4,
   float64: 8,
   float16: 2,
+  bfloat16: 2,
   int64: 8,
   int32: 4,
   bool: 1,
   uint8: 1
 };
 function isFloat(d) {
-  return d === "float32" || d === "float64" || d === "float16";
+  return d === "float32" || d === "float64" || d === "float16" || d === "bfloat16";
 }
 function typedArrayOf(dtype, values) {
   switch (dtype) {
@@ -31939,8 +31954,42 @@ function typedArrayOf(dtype, values) {
     case "uint8":
       return Uint8Array.from(values);
     case "float16":
-      throw new Error("float16 constants are not supported; build them as float32 and Cast");
+      return Uint16Array.from(values, float16Bits);
+    case "bfloat16":
+      return Uint16Array.from(values, bfloat16Bits);
   }
+}
+var f32 = new Float32Array(1);
+var u32 = new Uint32Array(f32.buffer);
+function float16Bits(v) {
+  f32[0] = v;
+  const x = u32[0];
+  const sign = x >>> 16 & 32768;
+  const exp = x >>> 23 & 255;
+  const mant = x & 8388607;
+  if (exp === 255) return sign | 31744 | (mant ? 512 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 31744;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 8388608;
+    const shift = 14 - e;
+    const half = 1 << shift - 1;
+    const rest2 = m & (1 << shift) - 1;
+    let r2 = m >>> shift;
+    if (rest2 > half || rest2 === half && r2 & 1) r2++;
+    return sign | r2;
+  }
+  let r = e << 10 | mant >>> 13;
+  const rest = mant & 8191;
+  if (rest > 4096 || rest === 4096 && r & 1) r++;
+  return sign | r;
+}
+function bfloat16Bits(v) {
+  f32[0] = v;
+  const x = u32[0];
+  if ((x & 2139095040) === 2139095040 && x & 8388607) return x >>> 16 | 64;
+  return x + 32767 + (x >>> 16 & 1) >>> 16 & 65535;
 }
 
 // src/onnx/ir.ts
@@ -32257,7 +32306,8 @@ var DTYPE_OF_CODE = {
   7: "int64",
   9: "bool",
   10: "float16",
-  11: "float64"
+  11: "float64",
+  16: "bfloat16"
 };
 function castInfer(n, ins) {
   const x = need(n, ins, 0);
@@ -36361,7 +36411,8 @@ async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
       opt.set(key, { dtype: "float32", shape: shapes.get(param) ?? [data.length], data });
     }
     writeSafetensors(join4(tmp, OPTIMIZER_FILE), opt, { format: "textclf-optimizer" });
-    writeFileSync2(join4(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}
+    const record = { ...meta, step: state.step, ...state.scaler && { scaler: state.scaler } };
+    writeFileSync2(join4(tmp, TRAINER_STATE), `${JSON.stringify(record, null, 2)}
 `);
     replaceDir(tmp, dir);
   } catch (e) {
@@ -36389,6 +36440,11 @@ function loadResumeState(dir) {
   if (!meta || typeof meta !== "object" || !Number.isInteger(meta.step) || !Number.isInteger(meta.epoch) || !Array.isArray(meta.labels)) {
     throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
   }
+  const sc = meta.scaler;
+  if (sc !== void 0 && (!sc || typeof sc !== "object" || !(typeof sc.scale === "number" && sc.scale > 0 && Number.isFinite(sc.scale)) || !Number.isInteger(sc.growthTracker) || sc.growthTracker < 0 || !Number.isInteger(sc.skipped) || sc.skipped < 0 || sc.skipped > meta.step))
+    throw new CheckpointError(
+      `resume_from: ${statePath}: "scaler" must be {scale > 0, growthTracker >= 0, skipped in 0..step} (integers but the scale), got ${JSON.stringify(sc)}`
+    );
   const optimizer = /* @__PURE__ */ new Map();
   for (const [k, t] of readSafetensors(optPath).tensors) {
     if (t.dtype !== "float32")
@@ -36468,6 +36524,10 @@ function mulberry32(seed) {
 }
 
 // src/data/batching.ts
+function paddedLength(len3, m, max2) {
+  if (!m || m <= 1) return len3;
+  return Math.max(len3, Math.min(max2, Math.ceil(len3 / m) * m));
+}
 function shuffleInPlace(a, rnd) {
   for (let i = a.length - 1; i > 0; i--) {
     const j2 = Math.floor(rnd() * (i + 1));
@@ -36505,7 +36565,7 @@ function makeBatch(ds2, indices, opts) {
       `row ${ds2.rows[i]}: ${lengthOf(ds2, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`
     );
   }
-  const seqLen = opts.padding === "max_length" ? opts.maxLength : Math.max(1, longest);
+  const seqLen = opts.padding === "max_length" ? opts.maxLength : paddedLength(Math.max(1, longest), opts.padMultiple, opts.maxLength);
   const n = indices.length;
   const inputIds = new BigInt64Array(n * seqLen).fill(BigInt(opts.padId));
   const attentionMask = new BigInt64Array(n * seqLen);
@@ -36747,6 +36807,7 @@ var EventStream = class {
         loss: e.loss,
         lr: e.lr,
         grad_norm: e.gradNorm,
+        ...e.lossScale !== void 0 && { loss_scale: e.lossScale, skipped: e.skipped },
         samples_per_s: e.samplesPerSec
       });
     }
@@ -36964,7 +37025,11 @@ var Trainer = class {
         const { batch, k, seqLens } = this.nextRun(plan, stepInEpoch, epochSteps, valAt);
         const t0 = performance.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs, seqLens);
+        const { losses, gradNorms, skipped, lossScales } = await this.runner.stepRun(
+          this.runner.model.feeds(batch, true),
+          lrs,
+          seqLens
+        );
         const runSamples = batch.batchSize;
         const seconds3 = (performance.now() - t0) / 1e3;
         this.secondsPerStep = seconds3 / k;
@@ -36974,7 +37039,7 @@ var Trainer = class {
           const step = this.runner.globalStep - k + i + 1;
           if (!Number.isFinite(loss))
             throw new Error(
-              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`
+              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm${lossScales ? " (under mixed precision the forward pass overflowed float16: try --precision bf16-mixed on CUDA, or 32)" : ""}`
             );
           hooks.events.emit({
             type: "step",
@@ -36983,6 +37048,7 @@ var Trainer = class {
             loss,
             lr: lrs[i],
             gradNorm: gradNorms[i],
+            ...lossScales && { skipped: skipped[i], lossScale: lossScales[i] },
             samplesPerSec: rate,
             time: Date.now() / 1e3
           });
@@ -37059,7 +37125,7 @@ var Trainer = class {
     const min3 = Math.min(...idx.map((i) => i.length));
     const micro = idx.map((i) => i.length > min3 ? i.slice(0, min3) : i);
     const seqLens = micro.map(
-      (rows) => o.padding === "max_length" ? o.maxLength : Math.max(1, ...rows.map((r) => lengthOf(this.train, r)))
+      (rows) => o.padding === "max_length" ? o.maxLength : paddedLength(Math.max(1, ...rows.map((r) => lengthOf(this.train, r))), o.padMultiple, o.maxLength)
     );
     return { batch: makeBatch(this.train, micro.flat(), o), k: count2, seqLens };
   }
@@ -37088,6 +37154,8 @@ async function fitRun(p, opts) {
     maxLength: flags.max_length,
     padding: flags.padding,
     padId: evalOptions.padId,
+    // float16/bfloat16 tensor cores take matmul dims in multiples of 8
+    padMultiple: flags.precision !== "32" && p.device.device.kind === "cuda" ? 8 : void 0,
     shuffle: flags.shuffle,
     seed: flags.seed,
     learningRate: flags.learning_rate,
@@ -37337,6 +37405,12 @@ function header(m, opts) {
     ["Device", md(r.device)]
   ];
   if (r.deviceReason) rows.push(["Why this device", md(r.deviceReason)]);
+  const mp = r.mixedPrecision;
+  if (mp)
+    rows.push([
+      "Precision",
+      `${md(mp.precision)}: ${mp.skippedSteps} step${mp.skippedSteps === 1 ? "" : "s"} skipped by loss scaling (non-finite gradients), final loss scale ${mp.lossScale}`
+    ]);
   for (const g of r.gpu ?? []) {
     const mem = g.memoryMiB !== void 0 ? `, ${g.memoryMiB} MiB` : "";
     const drv = g.driver ? `, driver ${md(g.driver)}` : "";
@@ -37687,6 +37761,7 @@ async function finishRun(p, fit, opts) {
   const { flags, runner, data, labels } = p;
   const { end } = fit;
   const trainedSteps = runner.globalStep;
+  const scaler = runner.scalerState();
   const checkpoints = [...fit.checkpoints];
   const epochs = fit.epochs.map((e) => ({ ...e }));
   let checkpointDir;
@@ -37767,6 +37842,7 @@ async function finishRun(p, fit, opts) {
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
       wallSeconds: (Date.now() - p.startedAt.getTime()) / 1e3,
       samplesPerSecond: fit.trainSeconds > 0 ? end.samples / fit.trainSeconds : 0,
+      ...mixedPrecisionFacts(flags.precision, scaler),
       totalSteps: trainedSteps,
       numParameters: p.numParameters,
       commit: process.env.GITHUB_SHA,
@@ -37812,7 +37888,7 @@ async function loadFinalModel(p, fit, log) {
       t.data
     ])
   );
-  p.runner.importState({ params, optimizer, step: meta.step });
+  p.runner.importState({ params, optimizer, step: meta.step, scaler: meta.scaler });
   log.info(
     `checkpoints/final and the test use epoch ${best.epoch}, the best by ${p.flags.monitor} (${fit.monitor.bestValue}); the last epoch was ${last.epoch} (test_on last to use it)`
   );
@@ -37833,6 +37909,10 @@ function writePredictions(path9, preds, labels, separator) {
     );
   }
   writeFileAtomic(path9, lines.join("\n") + "\n");
+}
+function mixedPrecisionFacts(precision, scaler) {
+  if (!scaler || precision === "32") return {};
+  return { mixedPrecision: { precision, skippedSteps: scaler.skipped, lossScale: scaler.scale } };
 }
 
 // src/train/prepare.ts
@@ -38419,6 +38499,75 @@ async function openSession(graph, where) {
   }
 }
 
+// src/runtime/precision.ts
+var PrecisionError = class extends Error {
+  name = "PrecisionError";
+  flag = "precision";
+};
+function computeTypeOf(precision) {
+  if (precision === "16-mixed") return "float16";
+  if (precision === "bf16-mixed") return "bfloat16";
+  if (precision === "32") return void 0;
+  throw new PrecisionError(`--precision ${precision}: expected 32, 16-mixed or bf16-mixed`);
+}
+var precisionFlagOf = (compute) => compute === "float16" ? "16-mixed" : compute === "bfloat16" ? "bf16-mixed" : "32";
+function checkMixedPrecision(device, compute, o = {}) {
+  if (!compute) return;
+  const flag = precisionFlagOf(compute);
+  const name = deviceName(device);
+  if (device.kind === "cpu") {
+    if (o.allowCpu && compute === "float16") return;
+    throw new PrecisionError(
+      `--precision ${flag} is not supported on the CPU device: ONNX Runtime's CPU provider runs ${compute} ops as casts around float32 kernels (slower, only less precise); use --precision 32 on the CPU, or train on a GPU (--device webgpu or cuda)`
+    );
+  }
+  if (device.kind === "webgpu") {
+    if (compute === "bfloat16")
+      throw new PrecisionError(
+        `--precision bf16-mixed is not supported on ${name}: WebGPU has no bfloat16 type; use --precision 16-mixed there, or bf16-mixed on a CUDA GPU (compute capability 8.0+)`
+      );
+    if (o.webgpuShaderF16 === false)
+      throw new PrecisionError(
+        `--precision 16-mixed needs the WebGPU adapter's shader-f16 feature, which this adapter lacks; use --precision 32 on this GPU`
+      );
+  }
+}
+
+// src/optim/loss-scale.ts
+var DEFAULT_INIT_SCALE = 2 ** 16;
+var DEFAULT_GROWTH_INTERVAL = 2e3;
+function initialScalerState(initScale = DEFAULT_INIT_SCALE) {
+  if (!(initScale > 0) || !Number.isFinite(initScale))
+    throw new Error(`loss scale: the initial scale must be a finite number > 0, got ${initScale}`);
+  return Float32Array.of(initScale, 0);
+}
+function lossScaleOf(g, state) {
+  return g.op("Slice", [state, g.ints([0]), g.ints([1]), g.ints([0])]);
+}
+function unscaleGrads(g, grads, scale) {
+  const inv = g.op("Reciprocal", [scale]);
+  return grads.map((d) => g.op("Mul", [d, inv]));
+}
+function isFiniteScalar(g, x) {
+  return g.op("Less", [x, g.scalar(Infinity, x)]);
+}
+function keepUnlessFinite(g, finite, updated, kept) {
+  return g.op("Where", [finite, updated, kept]);
+}
+function updateScaler(g, state, finite, cfg = {}) {
+  const interval = cfg.growthInterval ?? DEFAULT_GROWTH_INTERVAL;
+  const f2 = (v) => g.scalar(v, "float32");
+  const scale = lossScaleOf(g, state);
+  const tracker = g.op("Slice", [state, g.ints([1]), g.ints([2]), g.ints([0])]);
+  const counted = g.op("Add", [tracker, f2(1)]);
+  const grown = g.op("Mul", [scale, f2(cfg.growthFactor ?? 2)]);
+  const due = g.op("Less", [f2(interval - 0.5), counted]);
+  const onFinite = g.op("Where", [g.op("And", [due, isFiniteScalar(g, grown)]), grown, scale]);
+  const newScale = g.op("Where", [finite, onFinite, g.op("Mul", [scale, f2(cfg.backoffFactor ?? 0.5)])]);
+  const newTracker = g.op("Where", [finite, g.op("Where", [due, f2(0), counted]), f2(0)]);
+  return g.op("Concat", [newScale, newTracker], { axis: 0 });
+}
+
 // src/engine/contract.ts
 var SEQ_DIM = "seq";
 
@@ -38680,7 +38829,8 @@ var reluGrad = {
   grad: (c) => {
     const { g } = c;
     const x = c.x(0);
-    return [g.op("Where", [g.op("Greater", [x, g.scalar(0, x)]), c.dy(0), g.scalar(0, x)])];
+    const xc2 = x.dtype === "bfloat16" ? castIfNeeded(g, x, "float32") : x;
+    return [g.op("Where", [g.op("Greater", [xc2, g.scalar(0, xc2)]), c.dy(0), g.scalar(0, x)])];
   }
 };
 
@@ -38809,6 +38959,7 @@ function padGrad(g, x, dy, spec) {
     all.map((p) => typeof p === "number" ? g.ints([p]) : p),
     { axis: 0 }
   );
+  if (dy.dtype === "bfloat16") return castIfNeeded(g, g.op("Pad", [castIfNeeded(g, dy, "float32"), pads]), "bfloat16");
   return g.op("Pad", [dy, pads]);
 }
 function scatterGrad(g, x, dy, spec) {
@@ -39551,6 +39702,8 @@ function buildStepGraph(model, opts) {
   const state = layout.groups.flatMap(
     (grp) => slots.map((slot) => ({ group: grp, slot, value: g.input(stateInput(slot, grp), "float32", grp.shape) }))
   );
+  const amp = opts.precision;
+  const scaler = amp && g.input("loss_scaler", "float32", [2]);
   const io = {
     batch: model.batchInputs.map((b) => b.name),
     lr: lr2.name,
@@ -39559,9 +39712,11 @@ function buildStepGraph(model, opts) {
     seqLen: seqLen?.name,
     state: [],
     loss: "loss",
-    gradNorm: "grad_norm"
+    gradNorm: "grad_norm",
+    ...amp && { skipped: "skipped", lossScale: "loss_scale" }
   };
-  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots };
+  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp };
+  const done = { graph: g, io, optimizer, layout, accumulate: A, loop, precision: amp };
   if (!loop) {
     const first = (x) => g.op("Squeeze", [x, g.ints([0])]);
     const out2 = emitStep(g, {
@@ -39570,7 +39725,8 @@ function buildStepGraph(model, opts) {
       seqLen: seqLen && first(seqLen),
       lr: first(lr2),
       t: step0,
-      state: state.map((s) => s.value)
+      state: state.map((s) => s.value),
+      scaler
     });
     out2.state.forEach((v, i) => {
       g.output(v);
@@ -39578,24 +39734,44 @@ function buildStepGraph(model, opts) {
     });
     g.output(g.op("Unsqueeze", [out2.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
     g.output(g.op("Unsqueeze", [out2.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
-    return { graph: g, io, optimizer, layout, accumulate: A, loop };
+    if (out2.amp && scaler) {
+      g.output(out2.amp.scaler);
+      io.scaler = { input: scaler.name, output: out2.amp.scaler.name };
+      g.output(g.op("Unsqueeze", [out2.amp.skipped, g.ints([0])], {}, { outputNames: [io.skipped] }));
+      g.output(g.op("Reshape", [out2.amp.scale, g.ints([1])], {}, { outputNames: [io.lossScale] }));
+    }
+    return done;
   }
   const body = subgraph(g, "step_body");
   const t = body.input("t", scalars, []);
   const carried = state.map((s) => body.input(`carried.${s.value.name}`, "float32", s.group.shape));
+  const carriedScaler = scaler && body.input("carried.loss_scaler", "float32", [2]);
   const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
   const stepLr = body.input("step.lr", scalars, []);
   const stepSeq = seqLen && body.input("step.seq_len", "int64", [A]);
-  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried });
+  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried, scaler: carriedScaler });
   body.output(out.t);
   out.state.forEach((v) => body.output(v));
+  if (out.amp) body.output(out.amp.scaler);
   body.output(out.loss);
   body.output(out.norm);
-  const outNames = ["step_out", ...state.map((s) => `updated.${s.value.name}`), io.loss, io.gradNorm];
+  if (out.amp) {
+    body.output(out.amp.skipped);
+    body.output(body.op("Squeeze", [out.amp.scale, body.ints([0])]));
+  }
+  const ampOut = scaler ? ["updated.loss_scaler"] : [];
+  const outNames = [
+    "step_out",
+    ...state.map((s) => `updated.${s.value.name}`),
+    ...ampOut,
+    io.loss,
+    io.gradNorm,
+    ...amp ? [io.skipped, io.lossScale] : []
+  ];
   const scanned = [...stacked, lr2, ...seqLen ? [seqLen] : []];
   const outs = g.node(
     "Scan",
-    [step0, ...state.map((s) => s.value), ...scanned],
+    [step0, ...state.map((s) => s.value), ...scaler ? [scaler] : [], ...scanned],
     { body, num_scan_inputs: scanned.length },
     { outputNames: outNames }
   );
@@ -39603,18 +39779,22 @@ function buildStepGraph(model, opts) {
   state.forEach(
     (s, i) => io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name })
   );
-  return { graph: g, io, optimizer, layout, accumulate: A, loop };
+  if (scaler) io.scaler = { input: scaler.name, output: ampOut[0] };
+  return done;
 }
 function emitStep(g, s) {
   const per = s.slots.length;
   const buffers = s.layout.groups.map((_, i) => s.state[i * per]);
-  const { loss, grads } = s.A === 1 ? lossAndGrads(
+  const scale = s.scaler && lossScaleOf(g, s.scaler);
+  const { loss, grads: raw } = s.A === 1 ? lossAndGrads(
     g,
     s,
     buffers,
     s.micro.map((x) => g.op("Squeeze", [x, g.ints([0])])),
-    s.seqLen && pick(g, s.seqLen, 0)
-  ) : accumulated(g, s, buffers);
+    s.seqLen && pick(g, s.seqLen, 0),
+    scale
+  ) : accumulated(g, s, buffers, scale);
+  const grads = scale ? unscaleGrads(g, raw, scale) : raw;
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op("Add", [s.t, g.scalar(1, s.t)]);
   const updated = s.optimizer.update(
@@ -39627,12 +39807,21 @@ function emitStep(g, s) {
     })),
     { lr: s.lr, t }
   );
-  return { t, state: updated.flatMap((u) => [u.p, ...u.state]), loss, norm };
+  const next = updated.flatMap((u) => [u.p, ...u.state]);
+  if (!s.scaler || !scale) return { t, state: next, loss, norm };
+  const finite = isFiniteScalar(g, norm);
+  return {
+    t: keepUnlessFinite(g, finite, t, s.t),
+    state: next.map((v, i) => keepUnlessFinite(g, finite, v, s.state[i])),
+    loss,
+    norm,
+    amp: { scaler: updateScaler(g, s.scaler, finite, s.amp?.scaler), skipped: g.op("Not", [finite]), scale }
+  };
 }
 function pick(g, v, i) {
   return g.op("Gather", [v, g.scalar(i, "int64")], { axis: 0 });
 }
-function lossAndGrads(g, s, buffers, micro, len3) {
+function lossAndGrads(g, s, buffers, micro, len3, scale) {
   const batch = Object.fromEntries(
     s.model.batchInputs.map((spec, i) => {
       const axis = spec.shape.indexOf(SEQ_DIM);
@@ -39644,20 +39833,21 @@ function lossAndGrads(g, s, buffers, micro, len3) {
     })
   );
   const views = new ParamViews(g, s.layout, buffers);
-  const { loss } = s.model.forward(g, views, batch, { train: true });
+  const { loss } = s.model.forward(g, views, batch, { train: true, compute: s.amp?.compute });
   if (!loss)
     throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
   if (loss.rank !== 0 || loss.dtype !== "float32")
     throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
-  return { loss, grads: views.gradients(loss) };
+  const scaled = scale ? g.op("Mul", [loss, g.op("Squeeze", [scale, g.ints([0])])]) : loss;
+  return { loss, grads: views.gradients(scaled) };
 }
-function accumulated(g, s, buffers) {
+function accumulated(g, s, buffers, scale) {
   const inner = subgraph(g, `${g.name}_micro`);
   const lossIn = inner.input("loss_sum", "float32", []);
   const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, "float32", grp.shape));
   const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
   const len3 = s.seqLen && inner.input("micro.seq_len", "int64", []);
-  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len3);
+  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len3, scale);
   inner.output(inner.op("Add", [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
   const zeros2 = s.layout.groups.map((grp) => zerosOfShape(g, g.ints(grp.shape), "float32"));
@@ -39734,6 +39924,7 @@ var ARRAY_OF = {
   float32: "Float32Array",
   float64: "Float64Array",
   float16: "Uint16Array",
+  bfloat16: "Uint16Array",
   int64: "BigInt64Array",
   int32: "Int32Array",
   bool: "Uint8Array",
@@ -39962,13 +40153,15 @@ function defaultLayout(device) {
 }
 var DISCARD_MIN_BYTES = 16 << 20;
 var Runner = class _Runner {
-  constructor(model, device, threads, stepGraph, session, initial) {
+  constructor(model, device, threads, stepGraph, session, initial, initScale) {
     this.model = model;
     this.device = device;
     this.threads = threads;
     this.stepGraph = stepGraph;
     this.session = session;
+    this.initScale = initScale;
     this.state = stepGraph.io.state.map((s) => tensor("float32", new Float32Array(s.group.size), s.group.shape));
+    if (stepGraph.io.scaler) this.scaler = tensor("float32", initialScalerState(initScale), [2]);
     this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
     this.load(initial, /* @__PURE__ */ new Map(), "initial parameters");
     const paramIndex = stepGraph.layout.groups.map(
@@ -39987,23 +40180,33 @@ var Runner = class _Runner {
   threads;
   stepGraph;
   session;
+  initScale;
   /** The state tensors, aligned with stepGraph.io.state. */
   state;
   stateBytes;
   steps = 0;
+  /** Mixed precision: the scaler state tensor, and the steps it skipped. */
+  scaler;
+  skipped = 0;
   evaluator;
   static async create(model, opts) {
     const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
+    checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
     const stepGraph = buildStepGraph(model, {
       ...opts,
       layout: opts.layout ?? defaultLayout(device),
       target: opts.target ?? emitTarget(device)
     });
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
-    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
+    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params, opts.initScale);
   }
+  /** Training steps taken (skipped mixed-precision steps included: they consumed their batches). */
   get globalStep() {
     return this.steps;
+  }
+  /** Mixed precision: steps skipped so far for non-finite gradients (0 in float32). */
+  get skippedSteps() {
+    return this.skipped;
   }
   get deviceName() {
     return deviceName(this.device);
@@ -40075,9 +40278,12 @@ var Runner = class _Runner {
     }
     const F = io.scalars === "float32" ? Float32Array : Float64Array;
     feeds[io.lr] = tensor(io.scalars, F.from(lrs), [K]);
-    feeds[io.step] = tensor(io.scalars, F.of(this.steps), []);
+    feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
     io.state.forEach((s, i) => feeds[s.input] = this.state[i]);
+    if (io.scaler && this.scaler) feeds[io.scaler.input] = this.scaler;
     const fetches = { [io.loss]: null, [io.gradNorm]: null };
+    if (io.scaler) fetches[io.scaler.output] = null;
+    if (io.skipped && io.lossScale) Object.assign(fetches, { [io.skipped]: null, [io.lossScale]: null });
     const inPlace = loop && K >= 2;
     io.state.forEach((s, i) => fetches[s.output] = inPlace ? this.state[i] : null);
     const result = await this.session.run(feeds, fetches);
@@ -40088,6 +40294,12 @@ var Runner = class _Runner {
       losses: Array.from(result[io.loss].data),
       gradNorms: Array.from(result[io.gradNorm].data)
     };
+    if (io.scaler && io.skipped && io.lossScale) {
+      this.scaler = result[io.scaler.output];
+      out.skipped = Array.from(result[io.skipped].data, (b) => b !== 0);
+      out.lossScales = Array.from(result[io.lossScale].data);
+      this.skipped += out.skipped.filter(Boolean).length;
+    }
     if (this.stateBytes >= DISCARD_MIN_BYTES) discard(redundant);
     return out;
   }
@@ -40102,6 +40314,12 @@ var Runner = class _Runner {
   evaluateMany(batches) {
     return this.evaluator.evaluateMany(batches);
   }
+  /** Mixed precision: the loss scaler's state (undefined in float32). */
+  scalerState() {
+    if (!this.scaler) return void 0;
+    const [scale, growthTracker] = this.scaler.data;
+    return { scale, growthTracker, skipped: this.skipped };
+  }
   /** Reads the state out of the run's tensors: copies of the parameters and optimizer state under their names, and the step count. */
   exportState() {
     const params = /* @__PURE__ */ new Map();
@@ -40114,14 +40332,31 @@ var Runner = class _Runner {
         else optimizer.set(optimizerKey(slot, name), data);
       }
     }
-    return { params, optimizer, step: this.steps };
+    const scaler = this.scalerState();
+    return { params, optimizer, step: this.steps, ...scaler && { scaler } };
   }
   /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
   importState(s) {
     if (!Number.isInteger(s.step) || s.step < 0)
       throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
+    const sc = s.scaler;
+    if (this.scaler && sc) {
+      const ok2 = (v) => Number.isInteger(v) && v >= 0;
+      if (!(sc.scale > 0) || !Number.isFinite(sc.scale) || !ok2(sc.growthTracker) || !ok2(sc.skipped) || sc.skipped > s.step)
+        throw new FeedError(
+          `importState: loss scaler ${JSON.stringify(sc)} is invalid (scale > 0, growthTracker and skipped integers >= 0, skipped <= step ${s.step})`
+        );
+    }
     this.load(s.params, s.optimizer, "checkpoint");
     this.steps = s.step;
+    if (this.scaler) {
+      this.scaler = tensor(
+        "float32",
+        sc ? Float32Array.of(sc.scale, sc.growthTracker) : initialScalerState(this.initScale),
+        [2]
+      );
+      this.skipped = sc?.skipped ?? 0;
+    }
   }
   async release() {
     await this.session.release();
@@ -49078,8 +49313,8 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
     if (!float16LUT) {
       float16LUT = new Float32Array(65536);
       const buffer = new ArrayBuffer(4);
-      const u322 = new Uint32Array(buffer);
-      const f32 = new Float32Array(buffer);
+      const u323 = new Uint32Array(buffer);
+      const f322 = new Float32Array(buffer);
       for (let i = 0; i < float16LUT.length; ++i) {
         let outBits = 0;
         const sign = (i & 32768) << 16;
@@ -49102,8 +49337,8 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
         } else {
           outBits = sign | exp + 112 << 23 | mantissa << 13;
         }
-        u322[0] = outBits;
-        float16LUT[i] = f32[0];
+        u323[0] = outBits;
+        float16LUT[i] = f322[0];
       }
     }
     const length = u16Array.length;
@@ -74579,13 +74814,14 @@ function checkpointConfigJson(cfg, labels) {
 
 // src/models/layers.ts
 var Emitter = class {
-  constructor(g, params, train, dtype, seed, model) {
+  constructor(g, params, train, dtype, seed, model, compute) {
     this.g = g;
     this.params = params;
     this.train = train;
     this.dtype = dtype;
     this.seed = seed;
     this.model = model;
+    this.compute = compute;
   }
   g;
   params;
@@ -74593,10 +74829,36 @@ var Emitter = class {
   dtype;
   seed;
   model;
+  compute;
   dropouts = 0;
+  casts = /* @__PURE__ */ new Map();
+  /** The type activations flow in: the compute type under mixed precision, else the parameters'. */
+  get act() {
+    return this.compute ?? this.dtype;
+  }
   param(name) {
     const v = this.params.get(name);
     if (!v) throw new Error(`${this.model} forward: parameter '${name}' was not provided`);
+    return v;
+  }
+  /** A matmul weight in the activation type (one Cast per parameter and step under mixed precision). */
+  weight(name) {
+    return this.cached(name, () => this.param(name));
+  }
+  /** `v` in the activation type. */
+  toAct(v) {
+    return v.dtype === this.act ? v : this.g.op("Cast", [v], { to: ONNX_DTYPE[this.act] });
+  }
+  /** `v` in float32 (a no-op without mixed precision, where float32 or float64 stay as they are). */
+  toFloat32(v) {
+    return this.compute && v.dtype !== "float32" ? this.g.op("Cast", [v], { to: ONNX_DTYPE.float32 }) : v;
+  }
+  cached(key, make) {
+    let v = this.casts.get(key);
+    if (!v) {
+      v = this.toAct(make());
+      this.casts.set(key, v);
+    }
     return v;
   }
   /**
@@ -74608,12 +74870,25 @@ var Emitter = class {
   }
   /** Parameters `names` concatenated along axis 0 (one view when the state holds them adjacently). */
   joined(names) {
-    if (this.params instanceof ParamViews) return this.params.joined(names);
-    return this.g.op(
-      "Concat",
-      names.map((n) => this.param(n)),
-      { axis: 0 }
-    );
+    return this.cached(`joined:${names.join("\n")}`, () => {
+      if (this.params instanceof ParamViews) return this.params.joined(names);
+      return this.g.op(
+        "Concat",
+        names.map((n) => this.param(n)),
+        { axis: 0 }
+      );
+    });
+  }
+  /**
+   * softmax(scores + bias) over the last axis. Mixed precision: in float32 (scores cast up, the
+   * float32-min bias added there, so masked keys never overflow the compute type), probabilities
+   * cast back.
+   */
+  softmax(scores, bias) {
+    const { g } = this;
+    const s = this.toFloat32(scores);
+    const probs = g.op("Softmax", [bias ? g.op("Add", [s, bias]) : s], { axis: -1 });
+    return this.toAct(probs);
   }
   /**
    * Dropout in training mode, identity otherwise. Each site draws from its own stream, seeded from
@@ -74636,7 +74911,7 @@ function sparseDropout(g, x, ratio, seed) {
   const f2 = (v) => g.scalar(v, "float32");
   const webgpu = g.target === "webgpu";
   const n = webgpu ? g.op("ReduceProd", [g.op("Shape", [x])], { keepdims: 0 }) : g.op("Size", [x]);
-  const filled = (shape2, v) => webgpu ? g.op("Expand", [g.scalar(v, x), shape2]) : g.op("ConstantOfShape", [shape2], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
+  const filled = (shape2, v, dtype = x.dtype) => webgpu ? g.op("Expand", [g.scalar(v, dtype), shape2]) : g.op("ConstantOfShape", [shape2], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [v]) } });
   let u;
   if (webgpu) {
     const zeros2 = g.op("ConstantOfShape", [webgpuDrawCount(g, n, q)], {
@@ -74650,7 +74925,7 @@ function sparseDropout(g, x, ratio, seed) {
       f2(16)
     ]);
     const count2 = g.op("Unsqueeze", [g.op("Cast", [g.op("Floor", [draws])], { to: 7 }), g.ints([0])]);
-    u = g.op("RandomUniformLike", [filled(count2, 1)], { dtype: 1, seed: float(seed) });
+    u = g.op("RandomUniformLike", [filled(count2, 1, "float32")], { dtype: 1, seed: float(seed) });
   }
   const logU = g.op("Log", [g.op("Max", [g.op("Sub", [f2(1), u]), f2(1e-30)])]);
   const gaps = g.op("Add", [g.op("Floor", [g.op("Div", [logU, f2(Math.log(1 - q))])]), f2(1)]);
@@ -74658,12 +74933,15 @@ function sparseDropout(g, x, ratio, seed) {
   const inside = g.op("Less", [g.op("Sub", [positions, g.scalar(1, "int64")]), n]);
   const index = g.op("Where", [inside, g.op("Sub", [positions, g.scalar(1, "int64")]), g.scalar(0, "int64")]);
   const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
-  const delta = g.op("Where", [inside, g.scalar(rare - common, x), g.scalar(0, x)]);
+  const half = x.dtype === "float16" || x.dtype === "bfloat16";
+  const mt = half ? "float32" : x.dtype;
+  const delta = g.op("Where", [inside, g.scalar(rare - common, mt), g.scalar(0, mt)]);
   const shape = g.op("Unsqueeze", [n, g.ints([0])]);
-  const flat = g.op("ScatterND", [filled(shape, common), g.op("Unsqueeze", [index, g.ints([1])]), delta], {
+  const flat = g.op("ScatterND", [filled(shape, common, mt), g.op("Unsqueeze", [index, g.ints([1])]), delta], {
     reduction: "add"
   });
-  const mask = g.op("Reshape", [flat, g.op("Shape", [x])]);
+  const shaped = g.op("Reshape", [flat, g.op("Shape", [x])]);
+  const mask = half ? g.op("Cast", [shaped], { to: ONNX_DTYPE[x.dtype] }) : shaped;
   mask.shape.splice(0, mask.rank, ...x.shape);
   return g.op("Mul", [x, mask]);
 }
@@ -74690,7 +74968,7 @@ var Linear = class {
     const attrs = { transB: 1 };
     if (alpha !== 1) attrs.alpha = float(alpha);
     if (beta !== 1 && this.bias) attrs.beta = float(beta);
-    const inputs = [x, e.param(this.weight), ...this.bias ? [e.param(this.bias)] : []];
+    const inputs = [e.toAct(x), e.weight(this.weight), ...this.bias ? [e.weight(this.bias)] : []];
     return e.g.op("Gemm", inputs, attrs);
   }
 };
@@ -74703,7 +74981,7 @@ function linearsOn(e, x, linears, alphas = []) {
   }
   const w = e.joined(linears.map((l) => l.weight));
   const b = withBias ? e.joined(linears.map((l) => l.bias)) : void 0;
-  const y = g.op("Gemm", [x, w, ...b ? [b] : []], { transB: 1 });
+  const y = g.op("Gemm", [e.toAct(x), w, ...b ? [b] : []], { transB: 1 });
   const sizes = linears.map((l) => l.outFeatures);
   return g.node("Split", [y, g.ints(sizes)], { axis: 1 }).map(scaled);
 }
@@ -74712,6 +74990,7 @@ var Embedding = class {
   constructor(s, count2, dim) {
     this.weight = s.param("weight", [count2, dim], true);
   }
+  /** Rows of the table, in float32 (the table stays float32 under mixed precision, and so its gradient). */
   lookup(e, ids) {
     return e.g.op("Gather", [e.param(this.weight), ids]);
   }
@@ -74728,21 +75007,26 @@ var LayerNorm = class {
   weight;
   bias;
   apply(e, x) {
-    const outputs = e.train && x.dtype !== "float64" ? 3 : 1;
+    const x32 = e.toFloat32(x);
+    const outputs = e.train && x32.dtype !== "float64" ? 3 : 1;
     const bias = this.bias ? e.param(this.bias) : void 0;
-    return e.g.node(
+    const y = e.g.node(
       "LayerNormalization",
-      [x, e.param(this.weight), bias],
+      [x32, e.param(this.weight), bias],
       { axis: -1, epsilon: float(this.eps) },
       { outputs }
     )[0];
+    return e.toAct(y);
   }
 };
 function geluFeedForward(e, x, up, down) {
   const { g } = e;
-  if (x.dtype === "float32") {
+  if (x.dtype === "float32" || e.compute) {
     const h = up.apply(e, x);
-    if (e.train) return down.apply(e, g.op("Gelu", [h], {}, { domain: "com.microsoft" }));
+    if (e.train) {
+      const hg = e.compute === "bfloat16" ? e.toFloat32(h) : h;
+      return down.apply(e, g.op("Gelu", [hg], {}, { domain: "com.microsoft" }));
+    }
     const erf3 = g.op("Erf", [g.op("Div", [h, g.scalar(Math.SQRT2, h)])]);
     return down.apply(e, g.op("Mul", [g.op("Mul", [h, g.op("Add", [erf3, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }
@@ -75026,7 +75310,7 @@ var BertModel2 = class {
     };
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, "BERT");
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, "BERT", opts.compute);
     const ids = batch.input_ids, mask = batch.attention_mask, types = batch.token_type_ids;
     if (!ids || !mask || !types)
       throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
@@ -75044,7 +75328,7 @@ var BertModel2 = class {
       H
     ]);
     const pooled = e.dropout(g.op("Tanh", [this.pooler.apply(e, cls)]), this.hiddenDropout);
-    const logits = this.classifier.apply(e, pooled);
+    const logits = e.toFloat32(this.classifier.apply(e, pooled));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
@@ -75068,8 +75352,7 @@ var BertModel2 = class {
     const q = toHeads2(qx, [0, 2, 1, 3]);
     const k = toHeads2(kx, [0, 2, 3, 1]);
     const v = toHeads2(vx, [0, 2, 1, 3]);
-    const scores = g.op("Add", [g.op("MatMul", [q, k]), att.mask]);
-    const probs = e.dropout(g.op("Softmax", [scores], { axis: -1 }), this.attentionDropout);
+    const probs = e.dropout(e.softmax(g.op("MatMul", [q, k]), att.mask), this.attentionDropout);
     const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
     const ctx = assertShape(g.op("Reshape", [ctx4, g.ints([-1, H])]), [N, H]);
     const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);
@@ -75384,8 +75667,7 @@ function toHeads(e, x, L, perm) {
 }
 function attend(e, q, kT, v, bias, dropout, L) {
   const { g } = e;
-  const scores = g.op("Add", [g.op("MatMul", [q, kT]), bias]);
-  const probs = e.dropout(g.op("Softmax", [scores], { axis: -1 }), dropout);
+  const probs = e.dropout(e.softmax(g.op("MatMul", [q, kT]), bias), dropout);
   const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
   return assertShape(g.op("Reshape", [ctx4, g.ints([-1, L.H])]), [L.N, L.H]);
 }
@@ -75597,7 +75879,7 @@ var DistilBertModel2 = class {
     };
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -75606,7 +75888,7 @@ var DistilBertModel2 = class {
     const bias = keyPaddingBias(e, mask, this.dtype);
     for (const layer of this.layers) x = this.layer(e, layer, x, bias, L);
     const h = e.dropout(g.op("Relu", [this.preClassifier.apply(e, firstToken(e, x, L))]), this.classifierDropout);
-    const logits = this.classifier.apply(e, h);
+    const logits = e.toFloat32(this.classifier.apply(e, h));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
@@ -75755,14 +76037,16 @@ var ModernBertNorm = class {
   bias;
   apply(e, x) {
     const { g } = e;
-    const bias = this.bias ? e.param(this.bias) : g.constant(x.dtype, new Array(this.dim).fill(0), [this.dim]);
-    const outputs = x.dtype === "float64" ? 1 : 3;
-    return g.node(
+    const x32 = e.toFloat32(x);
+    const bias = this.bias ? e.param(this.bias) : g.constant(x32.dtype, new Array(this.dim).fill(0), [this.dim]);
+    const outputs = x32.dtype === "float64" ? 1 : 3;
+    const y = g.node(
       "LayerNormalization",
-      [x, e.param(this.weight), bias],
+      [x32, e.param(this.weight), bias],
       { axis: -1, epsilon: float(this.eps) },
       { outputs }
     )[0];
+    return e.toAct(y);
   }
 };
 
@@ -75783,7 +76067,7 @@ function ropeTables(e, positions, T, D, theta, scale = 1) {
   const angles = g.op("Concat", [half, half], { axis: -1 });
   const toModel = (v) => {
     const scaled = scale === 1 ? v : g.op("Mul", [v, g.scalar(scale, v)]);
-    return e.dtype === "float64" ? g.op("Cast", [scaled], { to: 11 }) : scaled;
+    return e.toAct(scaled);
   };
   const sinHalf = g.op("Sin", [half]);
   return {
@@ -75900,7 +76184,7 @@ var ModernBertModel2 = class {
     };
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -75913,7 +76197,7 @@ var ModernBertModel2 = class {
     x = this.finalNorm.apply(e, x);
     const pooled = c.classifierPooling === "cls" ? firstToken(e, x, L) : this.meanPool(e, x, mask, L);
     const h = this.headNorm.apply(e, activation(e, c.classifierActivation, this.headDense.apply(e, pooled)));
-    const logits = this.classifier.apply(e, e.dropout(h, this.rates.cls));
+    const logits = e.toFloat32(this.classifier.apply(e, e.dropout(h, this.rates.cls)));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
@@ -75964,11 +76248,10 @@ var ModernBertModel2 = class {
   /** Mean of the token states where attention_mask is 1: [B, H]. */
   meanPool(e, x, mask, L) {
     const { g } = e;
-    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [L.idsShape, g.ints([L.H])], { axis: 0 })]), [
-      L.B,
-      L.T,
-      L.H
-    ]);
+    const x3 = assertShape(
+      g.op("Reshape", [e.toFloat32(x), g.op("Concat", [L.idsShape, g.ints([L.H])], { axis: 0 })]),
+      [L.B, L.T, L.H]
+    );
     const m = intToFloat(g, mask, this.dtype === "float64" ? "float64" : "float32");
     const sum = g.op("ReduceSum", [g.op("Mul", [x3, g.op("Unsqueeze", [m, g.ints([2])])]), g.ints([1])], {
       keepdims: 0
@@ -76163,7 +76446,7 @@ var RobertaModel2 = class {
     };
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -76173,7 +76456,7 @@ var RobertaModel2 = class {
     for (const layer of this.layers) x = this.layer(e, layer, x, bias, L);
     const cls = e.dropout(firstToken(e, x, L), this.classifierDropout);
     const h = e.dropout(g.op("Tanh", [this.dense.apply(e, cls)]), this.classifierDropout);
-    const logits = this.outProj.apply(e, h);
+    const logits = e.toFloat32(this.outProj.apply(e, h));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
@@ -81317,7 +81600,7 @@ function saveEncoded(dir, key, ds2) {
   const header3 = Buffer.from(JSON.stringify({ size: ds2.size, tokens: ds2.ids.length, mask: ds2.attentionMask !== null }));
   const parts = [
     Buffer.from(MAGIC),
-    u32(header3.length),
+    u322(header3.length),
     header3,
     bytes(ds2.offsets),
     bytes(ds2.ids),
@@ -81366,7 +81649,7 @@ function loadEncoded(dir, key) {
     return void 0;
   }
 }
-function u32(n) {
+function u322(n) {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
@@ -81539,6 +81822,11 @@ async function prepareRun(flags, opts) {
     allowCpuFallback: flags.allow_cpu_fallback,
     log
   });
+  const compute = computeTypeOf(flags.precision);
+  checkMixedPrecision(device.device, compute, {
+    allowCpu: opts.mixedPrecision?.allowCpu,
+    webgpuShaderF16: device.device.kind === "webgpu" ? webgpuAdapterOf(device)?.shaderF16 : void 0
+  });
   const outputDir = resolve7(flags.output_dir);
   const checkpointRoot = join21(outputDir, "checkpoints");
   const resumeDir = flags.resume_from ? checkpointDirOf(resolve7(flags.resume_from), log) : void 0;
@@ -81622,14 +81910,27 @@ async function prepareRun(flags, opts) {
     loop: flags.steps_per_run !== 1,
     device: device.device,
     threads: flags.threads,
-    params: loaded.weights
+    params: loaded.weights,
+    ...compute && {
+      precision: { compute },
+      initScale: flags.init_loss_scale,
+      allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu
+    }
   });
   let start = { epoch: 0, stepInEpoch: 0 };
   try {
     if (resume) {
-      runner.importState({ params: loaded.weights, optimizer: resume.optimizer, step: resume.meta.step });
+      runner.importState({
+        params: loaded.weights,
+        optimizer: resume.optimizer,
+        step: resume.meta.step,
+        scaler: resume.meta.scaler
+      });
       start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
-      log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
+      const sc = resume.meta.scaler;
+      log.notice(
+        `resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}${compute && sc ? `, loss scale ${sc.scale} (${sc.skipped} steps skipped so far)` : ""}`
+      );
     }
   } catch (e) {
     await runner.release();
@@ -81666,6 +81967,10 @@ function checkpointDirOf(path9, log) {
   if (!existsSync16(path9) || statSync8(path9).isDirectory()) return path9;
   log.notice(`resume_from ${path9} is a file; resuming from its checkpoint directory ${dirname13(path9)}`);
   return dirname13(path9);
+}
+function webgpuAdapterOf(d) {
+  const v = d.facts.webgpu?.verdict;
+  return v?.ok ? v.adapter : void 0;
 }
 
 // src/train/run.ts
@@ -81823,6 +82128,12 @@ async function runBench(o) {
     allowCpuFallback: o.device === "auto",
     log: o.log
   });
+  const precision = o.precision ?? "32";
+  const compute = computeTypeOf(precision);
+  checkMixedPrecision(prepared.device, compute, {
+    allowCpu: o.allowCpuMixedPrecision,
+    webgpuShaderF16: prepared.facts.webgpu?.verdict.ok ? prepared.facts.webgpu.verdict.adapter?.shaderF16 : void 0
+  });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
@@ -81830,7 +82141,8 @@ async function runBench(o) {
     loop: o.stepsPerRun > 1,
     device: prepared.device,
     threads: o.threads,
-    params: initWeights(model, o.seed)
+    params: initWeights(model, o.seed),
+    ...compute && { precision: { compute }, allowCpuMixedPrecision: o.allowCpuMixedPrecision }
   });
   try {
     const sessionSeconds = (performance.now() - t0) / 1e3;
@@ -81840,11 +82152,13 @@ async function runBench(o) {
     const runs = (n) => Math.max(1, Math.ceil(n / K));
     for (let i = 0; i < (o.warmup > 0 ? runs(o.warmup) : 0); i++) await runner.stepRun(feeds, lrs);
     const timedRuns = runs(o.steps);
+    const skippedBefore = runner.skippedSteps;
     const t1 = performance.now();
     for (let i = 0; i < timedRuns; i++) {
       const { losses } = await runner.stepRun(feeds, lrs);
       if (!losses.every(Number.isFinite)) throw new Error(`bench: the loss is not finite (${losses.join(", ")})`);
     }
+    const scaler = runner.scalerState();
     const seconds3 = (performance.now() - t1) / 1e3;
     const steps = timedRuns * K;
     return {
@@ -81859,6 +82173,8 @@ async function runBench(o) {
       seq: o.seq,
       batch: o.batch,
       parameters: model.params.reduce((a, p) => a + numElements(p.shape), 0),
+      precision,
+      ...scaler && { skippedSteps: scaler.skipped - skippedBefore, lossScale: scaler.scale },
       stepsPerRun: K,
       steps,
       sessionSeconds,
@@ -81896,7 +82212,8 @@ function randomBatch(rows, seq, vocab, pad, seed) {
 var BENCH_USAGE = [
   "Usage: textclf bench [--device auto|cpu|webgpu|cuda|cuda:N] [--model_type bert|roberta|xlm-roberta|distilbert|modernbert]",
   "                     [--layers 4] [--hidden 256] [--heads 4] [--intermediate 1024] [--vocab 30522]",
-  "                     [--seq 128] [--batch 16] [--steps 20] [--warmup 3] [--steps_per_run 1] [--threads 0] [--json]",
+  "                     [--seq 128] [--batch 16] [--steps 20] [--warmup 3] [--steps_per_run 1] [--threads 0]",
+  "                     [--precision 32|16-mixed|bf16-mixed] [--json]",
   "Training samples/s and peak host memory of a model of that shape on random tokens."
 ].join("\n");
 var NUMBERS = {
@@ -81913,6 +82230,14 @@ var NUMBERS = {
   threads: [0, 0],
   seed: [42, 0]
 };
+var PRECISIONS = {
+  "32": "32",
+  "32-true": "32",
+  "16-mixed": "16-mixed",
+  "16": "16-mixed",
+  "bf16-mixed": "bf16-mixed",
+  bf16: "bf16-mixed"
+};
 var BenchUsageError = class extends Error {
   name = "BenchUsageError";
 };
@@ -81920,6 +82245,7 @@ function parseBenchArgs(argv) {
   const values = Object.fromEntries(Object.entries(NUMBERS).map(([k, [d]]) => [k, d]));
   let device = "auto";
   let modelType = "bert";
+  let precision = "32";
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -81933,7 +82259,11 @@ function parseBenchArgs(argv) {
     const value = m[2] ?? argv[++i];
     if (value === void 0 || value.startsWith("--")) throw new BenchUsageError(`missing value for --${name}`);
     if (name === "device") device = value;
-    else if (name === "model_type") {
+    else if (name === "precision") {
+      const p = PRECISIONS[value];
+      if (!p) throw new BenchUsageError(`--precision ${value}: expected 32, 16-mixed or bf16-mixed (or 16, bf16)`);
+      precision = p;
+    } else if (name === "model_type") {
       if (!supportedModelTypes().includes(value))
         throw new BenchUsageError(`--model_type ${value}: supported are ${supportedModelTypes().join(", ")}`);
       modelType = value;
@@ -81963,7 +82293,8 @@ function parseBenchArgs(argv) {
       warmup: values.warmup,
       stepsPerRun: values.steps_per_run,
       threads: values.threads,
-      seed: values.seed
+      seed: values.seed,
+      precision
     }
   };
 }
@@ -81971,7 +82302,8 @@ function formatBench(r) {
   return [
     `${r.modelType} L${r.layers}/H${r.hidden}/A${r.heads}/I${r.intermediate}, vocab ${r.vocab}, seq ${r.seq}, batch ${r.batch}: ${r.parameters.toLocaleString("en-US")} parameters`,
     r.deviceReason,
-    `${r.samplesPerSecond.toFixed(1)} samples/s, ${r.msPerStep.toFixed(1)} ms/step over ${r.steps} steps (${r.stepsPerRun} per run); session ${r.sessionSeconds.toFixed(1)} s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`
+    `${r.samplesPerSecond.toFixed(1)} samples/s, ${r.msPerStep.toFixed(1)} ms/step over ${r.steps} steps (${r.stepsPerRun} per run); session ${r.sessionSeconds.toFixed(1)} s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+    `precision ${r.precision}${r.skippedSteps !== void 0 ? `: ${r.skippedSteps} timed steps skipped by loss scaling, loss scale ${r.lossScale}` : ""}`
   ].join("\n");
 }
 async function benchCommand(argv, log, out = (s) => process.stdout.write(s)) {

@@ -24392,9 +24392,19 @@ var FLAGS = [
     name: "precision",
     type: "enum",
     default: "32",
-    choices: ["32"],
+    choices: ["32", "16-mixed", "bf16-mixed"],
+    choiceAliases: { "16": "16-mixed", bf16: "bf16-mixed", "32-true": "32" },
     group: "runtime",
-    help: "Floating point precision (32 only for now)"
+    help: "Floating point precision: 32, or mixed precision with dynamic loss scaling (float32 master weights and optimizer state): 16-mixed (WebGPU with shader-f16, CUDA) or bf16-mixed (CUDA, compute capability 8.0+); 16 and bf16 are accepted as in Lightning 1.x"
+  }),
+  f({
+    name: "init_loss_scale",
+    type: "float",
+    default: 65536,
+    gt: 0,
+    max: 1e30,
+    group: "runtime",
+    help: "Mixed precision: the loss scale dynamic loss scaling starts from (torch GradScaler's init_scale); it halves at each step whose gradients overflow (the step is skipped) and doubles after 2000 finite steps"
   }),
   f({
     name: "threads",

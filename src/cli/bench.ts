@@ -1,14 +1,16 @@
 // `textclf bench [--device D] [--model_type T] [--layers --hidden --heads --intermediate --vocab
-// --seq --batch --steps --warmup --steps_per_run --threads --seed] [--json]`: training samples/s
+// --seq --batch --steps --warmup --steps_per_run --threads --seed --precision] [--json]`: training samples/s
 // and peak memory of a model of that shape on random tokens (defaults: BERT-mini, seq 128, batch 16).
 import { supportedModelTypes } from '../models/registry.js';
+import type { PrecisionFlag } from '../runtime/precision.js';
 import { runBench, type BenchOptions, type BenchResult } from '../train/bench.js';
 import type { Logger } from '../util/logger.js';
 
 export const BENCH_USAGE = [
   'Usage: textclf bench [--device auto|cpu|webgpu|cuda|cuda:N] [--model_type bert|roberta|xlm-roberta|distilbert|modernbert]',
   '                     [--layers 4] [--hidden 256] [--heads 4] [--intermediate 1024] [--vocab 30522]',
-  '                     [--seq 128] [--batch 16] [--steps 20] [--warmup 3] [--steps_per_run 1] [--threads 0] [--json]',
+  '                     [--seq 128] [--batch 16] [--steps 20] [--warmup 3] [--steps_per_run 1] [--threads 0]',
+  '                     [--precision 32|16-mixed|bf16-mixed] [--json]',
   'Training samples/s and peak host memory of a model of that shape on random tokens.',
 ].join('\n');
 
@@ -27,6 +29,16 @@ const NUMBERS = {
   seed: [42, 0],
 } as const;
 
+/** --precision values and the Lightning 1.x spellings train accepts too. */
+const PRECISIONS: Record<string, PrecisionFlag> = {
+  '32': '32',
+  '32-true': '32',
+  '16-mixed': '16-mixed',
+  '16': '16-mixed',
+  'bf16-mixed': 'bf16-mixed',
+  bf16: 'bf16-mixed',
+};
+
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
@@ -36,6 +48,7 @@ export function parseBenchArgs(argv: string[]): { opts: Omit<BenchOptions, 'log'
   const values: Record<string, number> = Object.fromEntries(Object.entries(NUMBERS).map(([k, [d]]) => [k, d]));
   let device = 'auto';
   let modelType = 'bert';
+  let precision: PrecisionFlag = '32';
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -49,7 +62,11 @@ export function parseBenchArgs(argv: string[]): { opts: Omit<BenchOptions, 'log'
     const value = m[2] ?? argv[++i];
     if (value === undefined || value.startsWith('--')) throw new BenchUsageError(`missing value for --${name}`);
     if (name === 'device') device = value;
-    else if (name === 'model_type') {
+    else if (name === 'precision') {
+      const p = PRECISIONS[value];
+      if (!p) throw new BenchUsageError(`--precision ${value}: expected 32, 16-mixed or bf16-mixed (or 16, bf16)`);
+      precision = p;
+    } else if (name === 'model_type') {
       if (!supportedModelTypes().includes(value))
         throw new BenchUsageError(`--model_type ${value}: supported are ${supportedModelTypes().join(', ')}`);
       modelType = value;
@@ -80,6 +97,7 @@ export function parseBenchArgs(argv: string[]): { opts: Omit<BenchOptions, 'log'
       stepsPerRun: values.steps_per_run,
       threads: values.threads,
       seed: values.seed,
+      precision,
     },
   };
 }
@@ -89,6 +107,7 @@ export function formatBench(r: BenchResult): string {
     `${r.modelType} L${r.layers}/H${r.hidden}/A${r.heads}/I${r.intermediate}, vocab ${r.vocab}, seq ${r.seq}, batch ${r.batch}: ${r.parameters.toLocaleString('en-US')} parameters`,
     r.deviceReason,
     `${r.samplesPerSecond.toFixed(1)} samples/s, ${r.msPerStep.toFixed(1)} ms/step over ${r.steps} steps (${r.stepsPerRun} per run); session ${r.sessionSeconds.toFixed(1)} s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+    `precision ${r.precision}${r.skippedSteps !== undefined ? `: ${r.skippedSteps} timed steps skipped by loss scaling, loss scale ${r.lossScale}` : ''}`,
   ].join('\n');
 }
 

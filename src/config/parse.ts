@@ -26,7 +26,8 @@ export type FlagValue = string | number | boolean;
 export type Flags = Record<string, FlagValue | undefined>;
 
 export function describeAllowed(s: FlagSpec): string {
-  if (s.type === 'enum') return `one of ${s.choices!.join(', ')}`;
+  if (s.type === 'enum')
+    return `one of ${s.choices!.join(', ')}${s.choiceAliases ? ` (or ${Object.keys(s.choiceAliases).join(', ')})` : ''}`;
   if (s.type === 'bool') return 'true or false';
   if (s.type === 'batches')
     return 'an integer number of batches >= 1 (e.g. 10), or a fraction of the epoch with a decimal point in (0.0, 1.0] (e.g. 0.25, 1.0)';
@@ -52,9 +53,11 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
       if (['false', '0', 'no', 'off'].includes(t)) return false;
       throw bad();
     }
-    case 'enum':
-      if (!s.choices!.includes(text)) throw bad();
-      return text;
+    case 'enum': {
+      const choice = s.choiceAliases?.[text] ?? text;
+      if (!s.choices!.includes(choice)) throw bad();
+      return choice;
+    }
     case 'batches':
       if (batchAmountProblem(text)) throw bad();
       return text;

@@ -17,6 +17,14 @@ export interface BatchOptions {
   epoch?: number;
   /** Batches per length-sorting chunk (default 50). */
   bucketBatches?: number;
+  /** 'longest': pad up to a multiple of this (at most maxLength), e.g. 8 for float16 tensor cores. */
+  padMultiple?: number;
+}
+
+/** `len` rounded up to a multiple of `m` (1 or absent: as is), at most `max` (and never below `len`). */
+export function paddedLength(len: number, m: number | undefined, max: number): number {
+  if (!m || m <= 1) return len;
+  return Math.max(len, Math.min(max, Math.ceil(len / m) * m));
 }
 
 /** Fisher-Yates in place. */
@@ -56,7 +64,7 @@ export function planBatches(ds: EncodedDataset, opts: BatchOptions): number[][] 
 export function makeBatch(
   ds: EncodedDataset,
   indices: number[],
-  opts: Pick<BatchOptions, 'padding' | 'maxLength' | 'padId'>,
+  opts: Pick<BatchOptions, 'padding' | 'maxLength' | 'padId' | 'padMultiple'>,
 ): Batch {
   let longest = 0;
   for (const i of indices) longest = Math.max(longest, lengthOf(ds, i));
@@ -66,7 +74,10 @@ export function makeBatch(
       `row ${ds.rows[i]}: ${lengthOf(ds, i)} tokens exceed max_length ${opts.maxLength}; raise max_length or shorten the input`,
     );
   }
-  const seqLen = opts.padding === 'max_length' ? opts.maxLength : Math.max(1, longest);
+  const seqLen =
+    opts.padding === 'max_length'
+      ? opts.maxLength
+      : paddedLength(Math.max(1, longest), opts.padMultiple, opts.maxLength);
   const n = indices.length;
   const inputIds = new BigInt64Array(n * seqLen).fill(BigInt(opts.padId));
   const attentionMask = new BigInt64Array(n * seqLen);

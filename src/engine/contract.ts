@@ -20,6 +20,19 @@ export interface BatchInputSpec {
  */
 export const SEQ_DIM = 'seq';
 
+/**
+ * The float type of a mixed-precision forward pass (--precision 16-mixed / bf16-mixed): matmuls,
+ * activations and their gradients in it; parameters, LayerNorm, softmax and the loss in float32.
+ */
+export type ComputeType = 'float16' | 'bfloat16';
+
+export interface ForwardOptions {
+  /** Dropout on. */
+  train: boolean;
+  /** Mixed precision (absent: everything in the parameters' type). Logits come out float32 either way. */
+  compute?: ComputeType;
+}
+
 export interface ForwardOutputs {
   /** Mean loss over the batch (scalar); present when the batch has labels. */
   loss?: Value;
@@ -34,7 +47,8 @@ export interface TrainableModel {
   /**
    * Emits the forward pass into `g`; `train` enables dropout. `params` gives each parameter's value
    * by name (in training and evaluation a ParamViews: views of the state buffers, see
-   * param-views.ts, whose `joined` gives adjacent parameters as one tensor).
+   * param-views.ts, whose `joined` gives adjacent parameters as one tensor). A model that ignores
+   * `compute` trains in float32 under mixed precision (loss scaling still applies).
    */
-  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: { train: boolean }): ForwardOutputs;
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs;
 }

@@ -20,6 +20,7 @@ const ARRAY_OF: Record<DType, string> = {
   float32: 'Float32Array',
   float64: 'Float64Array',
   float16: 'Uint16Array',
+  bfloat16: 'Uint16Array',
   int64: 'BigInt64Array',
   int32: 'Int32Array',
   bool: 'Uint8Array',

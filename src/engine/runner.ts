@@ -9,10 +9,15 @@
 // Scan reads its initial state in the first step only and writes the final state in the last step
 // (K >= 2: a later one), and it saves a third copy of the state. A 1-step run keeps what ORT
 // returns instead.
+//
+// Mixed precision adds the loss scaler's state, a float32 [2] tensor carried like the rest, and
+// counts the steps it skipped: AdamW's step counter is the steps taken less the skipped ones.
 import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
 import { deviceName, emitTarget, parseDevice, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
+import { checkMixedPrecision } from '../runtime/precision.js';
+import { initialScalerState } from '../optim/loss-scale.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { EvalSessions, type EvalResult } from './eval-sessions.js';
 import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
@@ -27,6 +32,20 @@ export interface RunnerOptions extends StepGraphOptions {
   threads?: number;
   /** Initial parameters, one per ParamSpec (copied). */
   params: Map<string, Float32Array>;
+  /** Mixed precision: the loss scale to start from (default 2^16, as torch's GradScaler). */
+  initScale?: number;
+  /** Mixed precision on the CPU device, which is refused otherwise (tests: same graphs, no GPU). */
+  allowCpuMixedPrecision?: boolean;
+}
+
+/** The loss scaler's state (mixed precision). */
+export interface ScalerState {
+  /** The loss scale S. */
+  scale: number;
+  /** Finite steps since S last changed. */
+  growthTracker: number;
+  /** Steps skipped so far for a non-finite gradient norm (not counted by AdamW). */
+  skipped: number;
 }
 
 /** Everything needed to resume training exactly, under the parameters' names (the lead writes it to safetensors). */
@@ -34,8 +53,10 @@ export interface TrainState {
   params: Map<string, Float32Array>;
   /** `<slot>.<param>` (e.g. exp_avg.bert.pooler.dense.weight) -> tensor */
   optimizer: Map<string, Float32Array>;
-  /** Optimizer steps completed. */
+  /** Training steps completed (skipped mixed-precision steps included). */
   step: number;
+  /** Mixed precision: the loss scaler (absent in float32 runs; a run that lacks it starts afresh). */
+  scaler?: ScalerState;
 }
 
 export interface StepResult {
@@ -43,6 +64,9 @@ export interface StepResult {
   losses: number[];
   /** Global gradient norm of each step, before clipping. */
   gradNorms: number[];
+  /** Mixed precision: whether each step was skipped (non-finite gradients), and the loss scale it ran with. */
+  skipped?: boolean[];
+  lossScales?: number[];
 }
 
 export type { EvalResult } from './eval-sessions.js';
@@ -69,6 +93,9 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   private state: ort.Tensor[];
   private readonly stateBytes: number;
   private steps = 0;
+  /** Mixed precision: the scaler state tensor, and the steps it skipped. */
+  private scaler?: ort.Tensor;
+  private skipped = 0;
   private readonly evaluator: EvalSessions;
 
   private constructor(
@@ -78,8 +105,10 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     readonly stepGraph: StepGraph,
     private readonly session: InferenceSession,
     initial: Map<string, Float32Array>,
+    private readonly initScale?: number,
   ) {
     this.state = stepGraph.io.state.map((s) => tensor('float32', new Float32Array(s.group.size), s.group.shape));
+    if (stepGraph.io.scaler) this.scaler = tensor('float32', initialScalerState(initScale), [2]);
     this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
     this.load(initial, new Map(), 'initial parameters');
     const paramIndex = stepGraph.layout.groups.map((grp) =>
@@ -92,17 +121,23 @@ export class Runner<M extends TrainableModel = TrainableModel> {
 
   static async create<M extends TrainableModel>(model: M, opts: RunnerOptions): Promise<Runner<M>> {
     const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
+    checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
     const stepGraph = buildStepGraph(model, {
       ...opts,
       layout: opts.layout ?? defaultLayout(device),
       target: opts.target ?? emitTarget(device),
     });
     const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
-    return new Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params);
+    return new Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params, opts.initScale);
   }
 
+  /** Training steps taken (skipped mixed-precision steps included: they consumed their batches). */
   get globalStep(): number {
     return this.steps;
+  }
+  /** Mixed precision: steps skipped so far for non-finite gradients (0 in float32). */
+  get skippedSteps(): number {
+    return this.skipped;
   }
   get deviceName(): string {
     return deviceName(this.device);
@@ -182,10 +217,14 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     }
     const F = io.scalars === 'float32' ? Float32Array : Float64Array;
     feeds[io.lr] = tensor(io.scalars, F.from(lrs), [K]);
-    feeds[io.step] = tensor(io.scalars, F.of(this.steps), []);
+    // AdamW's step counter: the optimizer steps applied so far.
+    feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
     io.state.forEach((s, i) => (feeds[s.input] = this.state[i]));
+    if (io.scaler && this.scaler) feeds[io.scaler.input] = this.scaler;
 
     const fetches: Record<string, ort.Tensor | null> = { [io.loss]: null, [io.gradNorm]: null };
+    if (io.scaler) fetches[io.scaler.output] = null;
+    if (io.skipped && io.lossScale) Object.assign(fetches, { [io.skipped]: null, [io.lossScale]: null });
     const inPlace = loop && K >= 2;
     io.state.forEach((s, i) => (fetches[s.output] = inPlace ? this.state[i] : null));
     const result = await this.session.run(feeds, fetches);
@@ -194,10 +233,16 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     const redundant = (inPlace ? io.state.map((s) => result[s.output]) : this.state).map((t) => t.data as Float32Array);
     if (!inPlace) this.state = io.state.map((s) => result[s.output]);
     this.steps += K;
-    const out = {
+    const out: StepResult = {
       losses: Array.from(result[io.loss].data as Float32Array),
       gradNorms: Array.from(result[io.gradNorm].data as Float32Array),
     };
+    if (io.scaler && io.skipped && io.lossScale) {
+      this.scaler = result[io.scaler.output];
+      out.skipped = Array.from(result[io.skipped].data as Uint8Array, (b) => b !== 0);
+      out.lossScales = Array.from(result[io.lossScale].data as Float32Array);
+      this.skipped += out.skipped.filter(Boolean).length;
+    }
     if (this.stateBytes >= DISCARD_MIN_BYTES) discard(redundant);
     return out;
   }
@@ -215,6 +260,13 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     return this.evaluator.evaluateMany(batches);
   }
 
+  /** Mixed precision: the loss scaler's state (undefined in float32). */
+  scalerState(): ScalerState | undefined {
+    if (!this.scaler) return undefined;
+    const [scale, growthTracker] = this.scaler.data as Float32Array;
+    return { scale, growthTracker, skipped: this.skipped };
+  }
+
   /** Reads the state out of the run's tensors: copies of the parameters and optimizer state under their names, and the step count. */
   exportState(): TrainState {
     const params = new Map<string, Float32Array>();
@@ -227,15 +279,39 @@ export class Runner<M extends TrainableModel = TrainableModel> {
         else optimizer.set(optimizerKey(slot, name), data);
       }
     }
-    return { params, optimizer, step: this.steps };
+    const scaler = this.scalerState();
+    return { params, optimizer, step: this.steps, ...(scaler && { scaler }) };
   }
 
   /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
   importState(s: TrainState): void {
     if (!Number.isInteger(s.step) || s.step < 0)
       throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
+    const sc = s.scaler;
+    if (this.scaler && sc) {
+      const ok = (v: number) => Number.isInteger(v) && v >= 0;
+      if (
+        !(sc.scale > 0) ||
+        !Number.isFinite(sc.scale) ||
+        !ok(sc.growthTracker) ||
+        !ok(sc.skipped) ||
+        sc.skipped > s.step
+      )
+        throw new FeedError(
+          `importState: loss scaler ${JSON.stringify(sc)} is invalid (scale > 0, growthTracker and skipped integers >= 0, skipped <= step ${s.step})`,
+        );
+    }
     this.load(s.params, s.optimizer, 'checkpoint');
     this.steps = s.step;
+    if (this.scaler) {
+      // A float32 checkpoint resumed in mixed precision starts a fresh scaler.
+      this.scaler = tensor(
+        'float32',
+        sc ? Float32Array.of(sc.scale, sc.growthTracker) : initialScalerState(this.initScale),
+        [2],
+      );
+      this.skipped = sc?.skipped ?? 0;
+    }
   }
 
   async release(): Promise<void> {

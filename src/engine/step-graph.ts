@@ -6,12 +6,23 @@
 // crosses the ORT boundary once per K steps; Scan keeps it in two fixed buffers between steps
 // (a Loop allocates fresh state every iteration and copies it once more at the end).
 // `loop: false` builds the same step as a plain graph (K = 1).
+// Mixed precision (`precision`): the forward and backward passes in float16/bfloat16 (the model
+// emits the casts), the loss scaled by the scaler state's S before autodiff, the gradients
+// unscaled before clipping, and a step with a non-finite gradient norm skipped (loss-scale.ts).
 import { zerosOfShape } from '../autodiff/helpers.js';
 import { Graph, GraphBuildError, subgraph, type Dim, type EmitTarget, type Value } from '../onnx/graph.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { makeOptimizer, type OptimizerConfig } from '../optim/index.js';
+import {
+  isFiniteScalar,
+  keepUnlessFinite,
+  lossScaleOf,
+  unscaleGrads,
+  updateScaler,
+  type LossScalerConfig,
+} from '../optim/loss-scale.js';
 import type { GraphOptimizer } from '../optim/types.js';
-import { SEQ_DIM, type TrainableModel } from './contract.js';
+import { SEQ_DIM, type ComputeType, type TrainableModel } from './contract.js';
 import { ParamViews } from './param-views.js';
 import { StateLayout, type LayoutKind, type StateGroup } from './state-layout.js';
 
@@ -27,6 +38,14 @@ export interface StepGraphOptions {
   layout?: LayoutKind;
   /** The kernels to emit for (default 'any'; 'webgpu': float32 step scalars, see EmitTarget). */
   target?: EmitTarget;
+  /** Mixed precision with dynamic loss scaling (absent: float32 throughout). */
+  precision?: MixedPrecision;
+}
+
+export interface MixedPrecision {
+  /** The forward/backward compute type. */
+  compute: ComputeType;
+  scaler?: LossScalerConfig;
 }
 
 /** One state tensor: a group's parameters ('param') or one optimizer slot of them. */
@@ -54,6 +73,12 @@ export interface StepGraphIO {
   /** float32 [K]: mean loss of each step; float32 [K]: gradient norm before clipping. */
   loss: string;
   gradNorm: string;
+  /** Mixed precision only: the loss scaler's state, float32 [2] = [S, finite steps since S changed]. */
+  scaler?: { input: string; output: string };
+  /** Mixed precision only: bool [K], the steps skipped for a non-finite gradient norm. */
+  skipped?: string;
+  /** Mixed precision only: float32 [K], the loss scale S each step ran with. */
+  lossScale?: string;
 }
 
 export interface StepGraph {
@@ -63,6 +88,7 @@ export interface StepGraph {
   layout: StateLayout;
   accumulate: number;
   loop: boolean;
+  precision?: MixedPrecision;
 }
 
 export const PARAM_SLOT = 'param';
@@ -91,6 +117,8 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
   const state = layout.groups.flatMap((grp) =>
     slots.map((slot) => ({ group: grp, slot, value: g.input(stateInput(slot, grp), 'float32', grp.shape) })),
   );
+  const amp = opts.precision;
+  const scaler = amp && g.input('loss_scaler', 'float32', [2]);
   const io: StepGraphIO = {
     batch: model.batchInputs.map((b) => b.name),
     lr: lr.name,
@@ -100,8 +128,10 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     state: [],
     loss: 'loss',
     gradNorm: 'grad_norm',
+    ...(amp && { skipped: 'skipped', lossScale: 'loss_scale' }),
   };
-  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots };
+  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp };
+  const done = { graph: g, io, optimizer, layout, accumulate: A, loop, precision: amp };
 
   if (!loop) {
     const first = (x: Value) => g.op('Squeeze', [x, g.ints([0])]);
@@ -112,6 +142,7 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
       lr: first(lr),
       t: step0,
       state: state.map((s) => s.value),
+      scaler,
     });
     // Outputs keep their op-generated names (no Identity copies of parameters); io names them.
     out.state.forEach((v, i) => {
@@ -120,26 +151,47 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     });
     g.output(g.op('Unsqueeze', [out.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
     g.output(g.op('Unsqueeze', [out.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
-    return { graph: g, io, optimizer, layout, accumulate: A, loop };
+    if (out.amp && scaler) {
+      g.output(out.amp.scaler);
+      io.scaler = { input: scaler.name, output: out.amp.scaler.name };
+      g.output(g.op('Unsqueeze', [out.amp.skipped, g.ints([0])], {}, { outputNames: [io.skipped!] }));
+      g.output(g.op('Reshape', [out.amp.scale, g.ints([1])], {}, { outputNames: [io.lossScale!] }));
+    }
+    return done;
   }
 
   const body = subgraph(g, 'step_body');
   const t = body.input('t', scalars, []);
   const carried = state.map((s) => body.input(`carried.${s.value.name}`, 'float32', s.group.shape));
+  // The scaler state is carried after the training state (Scan: state inputs before scanned ones).
+  const carriedScaler = scaler && body.input('carried.loss_scaler', 'float32', [2]);
   const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
   const stepLr = body.input('step.lr', scalars, []);
   const stepSeq = seqLen && body.input('step.seq_len', 'int64', [A]);
-  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried });
+  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried, scaler: carriedScaler });
   body.output(out.t);
   out.state.forEach((v) => body.output(v));
+  if (out.amp) body.output(out.amp.scaler);
   body.output(out.loss);
   body.output(out.norm);
+  if (out.amp) {
+    body.output(out.amp.skipped);
+    body.output(body.op('Squeeze', [out.amp.scale, body.ints([0])]));
+  }
 
-  const outNames = ['step_out', ...state.map((s) => `updated.${s.value.name}`), io.loss, io.gradNorm];
+  const ampOut = scaler ? ['updated.loss_scaler'] : [];
+  const outNames = [
+    'step_out',
+    ...state.map((s) => `updated.${s.value.name}`),
+    ...ampOut,
+    io.loss,
+    io.gradNorm,
+    ...(amp ? [io.skipped!, io.lossScale!] : []),
+  ];
   const scanned = [...stacked, lr, ...(seqLen ? [seqLen] : [])];
   const outs = g.node(
     'Scan',
-    [step0, ...state.map((s) => s.value), ...scanned],
+    [step0, ...state.map((s) => s.value), ...(scaler ? [scaler] : []), ...scanned],
     { body, num_scan_inputs: scanned.length },
     { outputNames: outNames },
   );
@@ -147,7 +199,8 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
   state.forEach((s, i) =>
     io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name }),
   );
-  return { graph: g, io, optimizer, layout, accumulate: A, loop };
+  if (scaler) io.scaler = { input: scaler.name, output: ampOut[0] };
+  return done;
 }
 
 interface StepParts {
@@ -165,13 +218,26 @@ interface StepParts {
   t: Value;
   /** State values, group-major in `slots` order. */
   state: Value[];
+  amp?: MixedPrecision;
+  /** Mixed precision: the loss scaler's state. */
+  scaler?: Value;
+}
+
+interface StepOut {
+  t: Value;
+  state: Value[];
+  loss: Value;
+  norm: Value;
+  /** Mixed precision: the scaler's next state, whether this step was skipped, the scale it used. */
+  amp?: { scaler: Value; skipped: Value; scale: Value };
 }
 
 /** One optimizer step emitted into `g` (the Scan body, or the top graph when K = 1). */
-function emitStep(g: Graph, s: StepParts): { t: Value; state: Value[]; loss: Value; norm: Value } {
+function emitStep(g: Graph, s: StepParts): StepOut {
   const per = s.slots.length;
   const buffers = s.layout.groups.map((_, i) => s.state[i * per]);
-  const { loss, grads } =
+  const scale = s.scaler && lossScaleOf(g, s.scaler);
+  const { loss, grads: raw } =
     s.A === 1
       ? lossAndGrads(
           g,
@@ -179,8 +245,10 @@ function emitStep(g: Graph, s: StepParts): { t: Value; state: Value[]; loss: Val
           buffers,
           s.micro.map((x) => g.op('Squeeze', [x, g.ints([0])])),
           s.seqLen && pick(g, s.seqLen, 0),
+          scale,
         )
-      : accumulated(g, s, buffers);
+      : accumulated(g, s, buffers, scale);
+  const grads = scale ? unscaleGrads(g, raw, scale) : raw;
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op('Add', [s.t, g.scalar(1, s.t)]);
   const updated = s.optimizer.update(
@@ -193,7 +261,17 @@ function emitStep(g: Graph, s: StepParts): { t: Value; state: Value[]; loss: Val
     })),
     { lr: s.lr, t },
   );
-  return { t, state: updated.flatMap((u) => [u.p, ...u.state]), loss, norm };
+  const next = updated.flatMap((u) => [u.p, ...u.state]);
+  if (!s.scaler || !scale) return { t, state: next, loss, norm };
+  // A non-finite step keeps every state tensor and the step counter as they were.
+  const finite = isFiniteScalar(g, norm);
+  return {
+    t: keepUnlessFinite(g, finite, t, s.t),
+    state: next.map((v, i) => keepUnlessFinite(g, finite, v, s.state[i])),
+    loss,
+    norm,
+    amp: { scaler: updateScaler(g, s.scaler, finite, s.amp?.scaler), skipped: g.op('Not', [finite]), scale },
+  };
 }
 
 /** Element `i` of a 1-D value, as a scalar. */
@@ -208,6 +286,7 @@ function lossAndGrads(
   buffers: Value[],
   micro: Value[],
   len: Value | undefined,
+  scale: Value | undefined,
 ): { loss: Value; grads: Value[] } {
   const batch = Object.fromEntries(
     s.model.batchInputs.map((spec, i) => {
@@ -221,25 +300,27 @@ function lossAndGrads(
     }),
   );
   const views = new ParamViews(g, s.layout, buffers);
-  const { loss } = s.model.forward(g, views, batch, { train: true });
+  const { loss } = s.model.forward(g, views, batch, { train: true, compute: s.amp?.compute });
   if (!loss)
     throw new GraphBuildError('train step: the model returned no loss (is the labels input last in batchInputs?)');
   if (loss.rank !== 0 || loss.dtype !== 'float32')
     throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
-  return { loss, grads: views.gradients(loss) };
+  // Mixed precision: the gradients of S * loss (unscaled by the caller).
+  const scaled = scale ? g.op('Mul', [loss, g.op('Squeeze', [scale, g.ints([0])])]) : loss;
+  return { loss, grads: views.gradients(scaled) };
 }
 
 /**
  * A micro-batches through an inner Scan that sums gradients and losses; the step then uses their
  * means (Lightning divides each micro-batch loss by A before backward: the same average).
  */
-function accumulated(g: Graph, s: StepParts, buffers: Value[]): { loss: Value; grads: Value[] } {
+function accumulated(g: Graph, s: StepParts, buffers: Value[], scale?: Value): { loss: Value; grads: Value[] } {
   const inner = subgraph(g, `${g.name}_micro`);
   const lossIn = inner.input('loss_sum', 'float32', []);
   const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, 'float32', grp.shape));
   const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
   const len = s.seqLen && inner.input('micro.seq_len', 'int64', []);
-  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len);
+  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len, scale);
   inner.output(inner.op('Add', [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op('Add', [accIn[i], d])));
 

@@ -58,6 +58,8 @@ export interface RunInfo {
   finishedAt?: string;
   wallSeconds?: number;
   samplesPerSecond?: number;
+  /** Mixed precision: the --precision value, the steps loss scaling skipped, and the last loss scale. */
+  mixedPrecision?: { precision: string; skippedSteps: number; lossScale: number };
   totalSteps: number;
   commit?: string;
   numParameters: number;
@@ -109,6 +111,9 @@ export type MetricsEvent =
       lr: number;
       /** Global gradient norm before clipping (what torch's clip_grad_norm_ returns). */
       gradNorm?: number;
+      /** Mixed precision: the step was skipped (non-finite gradients; the weights did not change), and its loss scale. */
+      skipped?: boolean;
+      lossScale?: number;
       samplesPerSec: number;
       time: number;
     }

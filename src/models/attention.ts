@@ -41,8 +41,7 @@ export function toHeads(e: Emitter, x: Value, L: HeadLayout, perm: number[]): Va
 /** softmax(q kT + bias) v, dropout on the probabilities; q [B,A,T,D] already scaled, kT [B,A,D,T] -> [N, H]. */
 export function attend(e: Emitter, q: Value, kT: Value, v: Value, bias: Value, dropout: number, L: HeadLayout): Value {
   const { g } = e;
-  const scores = g.op('Add', [g.op('MatMul', [q, kT]), bias]);
-  const probs = e.dropout(g.op('Softmax', [scores], { axis: -1 }), dropout);
+  const probs = e.dropout(e.softmax(g.op('MatMul', [q, kT]), bias), dropout);
   const ctx4 = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }); // [B,T,A,D]
   return assertShape(g.op('Reshape', [ctx4, g.ints([-1, L.H])]), [L.N, L.H]);
 }

@@ -2,14 +2,21 @@
 // declares its parameters in a Scope when the model is built, and emits its ONNX ops into the
 // graph of one forward pass (an Emitter). Hidden states are 2-D [tokens, hidden] wherever possible,
 // so every Linear is one Gemm(x, W, b, transB=1) on the HF [out, in] weight (no weight transposes).
+import type { ComputeType } from '../engine/contract.js';
 import { ParamViews } from '../engine/param-views.js';
-import { typedArrayOf, type DType } from '../onnx/dtype.js';
+import { ONNX_DTYPE, typedArrayOf, type DType } from '../onnx/dtype.js';
 import { float, type Attr, type Dim, type Graph, type Value } from '../onnx/graph.js';
 import type { Scope } from './scope.js';
 
-/** One forward pass being emitted: the graph, parameter values, train/eval mode, dropout seeds. */
+/**
+ * One forward pass being emitted: the graph, parameter values, train/eval mode, dropout seeds, and
+ * under mixed precision the compute type (`compute`): Linears and embeddings hand on their results
+ * in it (weights cast once per step, autodiff casts their gradients back to float32), LayerNorm and
+ * softmax run in float32 between casts, and the family casts its logits back for the loss.
+ */
 export class Emitter {
   private dropouts = 0;
+  private readonly casts = new Map<string, Value>();
 
   constructor(
     readonly g: Graph,
@@ -18,11 +25,41 @@ export class Emitter {
     readonly dtype: DType,
     private readonly seed: number,
     private readonly model: string,
+    readonly compute?: ComputeType,
   ) {}
+
+  /** The type activations flow in: the compute type under mixed precision, else the parameters'. */
+  get act(): DType {
+    return this.compute ?? this.dtype;
+  }
 
   param(name: string): Value {
     const v = this.params.get(name);
     if (!v) throw new Error(`${this.model} forward: parameter '${name}' was not provided`);
+    return v;
+  }
+
+  /** A matmul weight in the activation type (one Cast per parameter and step under mixed precision). */
+  weight(name: string): Value {
+    return this.cached(name, () => this.param(name));
+  }
+
+  /** `v` in the activation type. */
+  toAct(v: Value): Value {
+    return v.dtype === this.act ? v : this.g.op('Cast', [v], { to: ONNX_DTYPE[this.act] });
+  }
+
+  /** `v` in float32 (a no-op without mixed precision, where float32 or float64 stay as they are). */
+  toFloat32(v: Value): Value {
+    return this.compute && v.dtype !== 'float32' ? this.g.op('Cast', [v], { to: ONNX_DTYPE.float32 }) : v;
+  }
+
+  private cached(key: string, make: () => Value): Value {
+    let v = this.casts.get(key);
+    if (!v) {
+      v = this.toAct(make());
+      this.casts.set(key, v);
+    }
     return v;
   }
 
@@ -36,12 +73,26 @@ export class Emitter {
 
   /** Parameters `names` concatenated along axis 0 (one view when the state holds them adjacently). */
   joined(names: string[]): Value {
-    if (this.params instanceof ParamViews) return this.params.joined(names);
-    return this.g.op(
-      'Concat',
-      names.map((n) => this.param(n)),
-      { axis: 0 },
-    );
+    return this.cached(`joined:${names.join('\n')}`, () => {
+      if (this.params instanceof ParamViews) return this.params.joined(names);
+      return this.g.op(
+        'Concat',
+        names.map((n) => this.param(n)),
+        { axis: 0 },
+      );
+    });
+  }
+
+  /**
+   * softmax(scores + bias) over the last axis. Mixed precision: in float32 (scores cast up, the
+   * float32-min bias added there, so masked keys never overflow the compute type), probabilities
+   * cast back.
+   */
+  softmax(scores: Value, bias?: Value): Value {
+    const { g } = this;
+    const s = this.toFloat32(scores);
+    const probs = g.op('Softmax', [bias ? g.op('Add', [s, bias]) : s], { axis: -1 });
+    return this.toAct(probs);
   }
 
   /**
@@ -84,10 +135,10 @@ export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): 
   // WebGPU: n from Shape (Size has no kernel and would pull x to the host), the draw count in
   // int64 arithmetic, the mask of the common value by Expand (ConstantOfShape has no kernel).
   const n = webgpu ? g.op('ReduceProd', [g.op('Shape', [x])], { keepdims: 0 }) : g.op('Size', [x]);
-  const filled = (shape: Value, v: number) =>
+  const filled = (shape: Value, v: number, dtype = x.dtype) =>
     webgpu
-      ? g.op('Expand', [g.scalar(v, x), shape])
-      : g.op('ConstantOfShape', [shape], { value: { dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [v]) } });
+      ? g.op('Expand', [g.scalar(v, dtype), shape])
+      : g.op('ConstantOfShape', [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [v]) } });
   let u: Value;
   if (webgpu) {
     // ORT has no WebGPU kernel for any random op: the uniforms (~q n of them) come from the CPU.
@@ -102,7 +153,8 @@ export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): 
       f(16),
     ]);
     const count = g.op('Unsqueeze', [g.op('Cast', [g.op('Floor', [draws])], { to: 7 }), g.ints([0])]);
-    u = g.op('RandomUniformLike', [filled(count, 1)], { dtype: 1, seed: float(seed) });
+    // The gaps are drawn in float32 whatever x's type (the same stream under mixed precision).
+    u = g.op('RandomUniformLike', [filled(count, 1, 'float32')], { dtype: 1, seed: float(seed) });
   }
   // log(1 - u), u in [0, 1); the Max only guards a generator that returns 1.0 exactly.
   const logU = g.op('Log', [g.op('Max', [g.op('Sub', [f(1), u]), f(1e-30)])]);
@@ -112,13 +164,17 @@ export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): 
   // ScatterND adds (rare - common) at each position; positions past the end add 0 at index 0.
   const index = g.op('Where', [inside, g.op('Sub', [positions, g.scalar(1, 'int64')]), g.scalar(0, 'int64')]);
   const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
-  const delta = g.op('Where', [inside, g.scalar(rare - common, x), g.scalar(0, x)]);
+  // Mixed precision: the mask is scattered in float32 (ORT's CPU ScatterND cannot add float16) and cast.
+  const half = x.dtype === 'float16' || x.dtype === 'bfloat16';
+  const mt = half ? 'float32' : x.dtype;
+  const delta = g.op('Where', [inside, g.scalar(rare - common, mt), g.scalar(0, mt)]);
   const shape = g.op('Unsqueeze', [n, g.ints([0])]);
-  const flat = g.op('ScatterND', [filled(shape, common), g.op('Unsqueeze', [index, g.ints([1])]), delta], {
+  const flat = g.op('ScatterND', [filled(shape, common, mt), g.op('Unsqueeze', [index, g.ints([1])]), delta], {
     reduction: 'add',
   });
   // Reshaped to Shape(x): the mask has x's shape, which keeps the gradient's broadcast reduction static.
-  const mask = g.op('Reshape', [flat, g.op('Shape', [x])]);
+  const shaped = g.op('Reshape', [flat, g.op('Shape', [x])]);
+  const mask = half ? g.op('Cast', [shaped], { to: ONNX_DTYPE[x.dtype] }) : shaped;
   (mask.shape as Dim[]).splice(0, mask.rank, ...x.shape);
   return g.op('Mul', [x, mask]);
 }
@@ -155,7 +211,7 @@ export class Linear {
     const attrs: Record<string, Attr> = { transB: 1 };
     if (alpha !== 1) attrs.alpha = float(alpha);
     if (beta !== 1 && this.bias) attrs.beta = float(beta);
-    const inputs = [x, e.param(this.weight), ...(this.bias ? [e.param(this.bias)] : [])];
+    const inputs = [e.toAct(x), e.weight(this.weight), ...(this.bias ? [e.weight(this.bias)] : [])];
     return e.g.op('Gemm', inputs, attrs);
   }
 }
@@ -175,7 +231,7 @@ export function linearsOn(e: Emitter, x: Value, linears: Linear[], alphas: numbe
   }
   const w = e.joined(linears.map((l) => l.weight));
   const b = withBias ? e.joined(linears.map((l) => l.bias!)) : undefined;
-  const y = g.op('Gemm', [x, w, ...(b ? [b] : [])], { transB: 1 });
+  const y = g.op('Gemm', [e.toAct(x), w, ...(b ? [b] : [])], { transB: 1 });
   const sizes = linears.map((l) => l.outFeatures);
   return g.node('Split', [y, g.ints(sizes)], { axis: 1 }).map(scaled);
 }
@@ -187,6 +243,7 @@ export class Embedding {
     this.weight = s.param('weight', [count, dim], true);
   }
 
+  /** Rows of the table, in float32 (the table stays float32 under mixed precision, and so its gradient). */
   lookup(e: Emitter, ids: Value): Value {
     return e.g.op('Gather', [e.param(this.weight), ids]);
   }
@@ -210,14 +267,17 @@ export class LayerNorm {
     // Training in float32: keep the Mean/InvStdDev outputs for the gradient. Evaluation needs no
     // statistics. float64 (gradient checks): ORT has no double-stash kernel and the default
     // float32 stash would mix types, so the gradient recomputes the statistics instead.
-    const outputs = e.train && x.dtype !== 'float64' ? 3 : 1;
+    // Mixed precision: in float32 between casts (a float16 inv-std overflows for eps 1e-12).
+    const x32 = e.toFloat32(x);
+    const outputs = e.train && x32.dtype !== 'float64' ? 3 : 1;
     const bias = this.bias ? e.param(this.bias) : undefined;
-    return e.g.node(
+    const y = e.g.node(
       'LayerNormalization',
-      [x, e.param(this.weight), bias],
+      [x32, e.param(this.weight), bias],
       { axis: -1, epsilon: float(this.eps) },
       { outputs },
     )[0];
+    return e.toAct(y);
   }
 }
 
@@ -231,9 +291,13 @@ export class LayerNorm {
  */
 export function geluFeedForward(e: Emitter, x: Value, up: Linear, down: Linear): Value {
   const { g } = e;
-  if (x.dtype === 'float32') {
+  if (x.dtype === 'float32' || e.compute) {
     const h = up.apply(e, x);
-    if (e.train) return down.apply(e, g.op('Gelu', [h], {}, { domain: 'com.microsoft' }));
+    if (e.train) {
+      // ORT's Gelu has no bfloat16 CUDA kernel: it runs in float32 between casts there.
+      const hg = e.compute === 'bfloat16' ? e.toFloat32(h) : h;
+      return down.apply(e, g.op('Gelu', [hg], {}, { domain: 'com.microsoft' }));
+    }
     const erf = g.op('Erf', [g.op('Div', [h, g.scalar(Math.SQRT2, h)])]);
     return down.apply(e, g.op('Mul', [g.op('Mul', [h, g.op('Add', [erf, g.scalar(1, h)])]), g.scalar(0.5, h)]));
   }

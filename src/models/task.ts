@@ -3,7 +3,7 @@
 // problem_type its checkpoints declare. A family builds logits; this wrapper owns everything about
 // labels, so every family (BERT, RoBERTa, ...) gets the task options without code of its own.
 import type { Batch } from '../data/types.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec } from '../engine/contract.js';
+import type { BatchInputSpec, ForwardOptions, ForwardOutputs, ParamSpec } from '../engine/contract.js';
 import type { MicroBatch } from '../engine/feeds.js';
 import type { Graph, Value } from '../onnx/graph.js';
 import type { CheckpointKeys, ModelConfig, SequenceClassifier } from './family.js';
@@ -50,12 +50,7 @@ export class TaskModel implements SequenceClassifier {
     return mb;
   }
 
-  forward(
-    g: Graph,
-    params: Map<string, Value>,
-    batch: Record<string, Value>,
-    opts: { train: boolean },
-  ): ForwardOutputs {
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
     const { labels, ...inputs } = batch;
     const { logits } = this.base.forward(g, params, inputs, opts);
     return labels ? { logits, loss: classificationLoss(g, logits, labels, this.loss) } : { logits };

@@ -357,6 +357,7 @@ const DTYPE_OF_CODE: Record<number, DType> = {
   9: 'bool',
   10: 'float16',
   11: 'float64',
+  16: 'bfloat16',
 };
 
 function castInfer(n: Node, ins: readonly (Value | null)[]): OutInfo[] {

@@ -70,6 +70,12 @@ function header(m: MetricsFile, opts: ReportOptions): string {
     ['Device', md(r.device)],
   ];
   if (r.deviceReason) rows.push(['Why this device', md(r.deviceReason)]);
+  const mp = r.mixedPrecision;
+  if (mp)
+    rows.push([
+      'Precision',
+      `${md(mp.precision)}: ${mp.skippedSteps} step${mp.skippedSteps === 1 ? '' : 's'} skipped by loss scaling (non-finite gradients), final loss scale ${mp.lossScale}`,
+    ]);
   for (const g of r.gpu ?? []) {
     const mem = g.memoryMiB !== undefined ? `, ${g.memoryMiB} MiB` : '';
     const drv = g.driver ? `, driver ${md(g.driver)}` : '';

@@ -7,6 +7,7 @@ import { familyFor } from '../models/registry.js';
 import type { ModelShape } from '../models/family.js';
 import { TaskModel } from '../models/task.js';
 import { initWeights } from '../models/weights.js';
+import { checkMixedPrecision, computeTypeOf, type PrecisionFlag } from '../runtime/precision.js';
 import { prepareDevice } from '../runtime/prepare.js';
 import type { Logger } from '../util/logger.js';
 import { mulberry32 } from '../util/random.js';
@@ -26,6 +27,10 @@ export interface BenchOptions extends Omit<ModelShape, 'maxLength'> {
   /** CPU threads for ONNX Runtime (0 = all cores). */
   threads: number;
   seed: number;
+  /** --precision: 32 (default), 16-mixed or bf16-mixed. */
+  precision?: PrecisionFlag;
+  /** Tests only: mixed precision on the CPU device. */
+  allowCpuMixedPrecision?: boolean;
   log: Logger;
 }
 
@@ -41,6 +46,10 @@ export interface BenchResult {
   seq: number;
   batch: number;
   parameters: number;
+  precision: PrecisionFlag;
+  /** Mixed precision: timed steps skipped by loss scaling (they still cost a full step), and the final scale. */
+  skippedSteps?: number;
+  lossScale?: number;
   stepsPerRun: number;
   steps: number;
   /** Creating the session (graph build and ORT optimisation). */
@@ -63,6 +72,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     allowCpuFallback: o.device === 'auto',
     log: o.log,
   });
+  const precision = o.precision ?? '32';
+  const compute = computeTypeOf(precision);
+  checkMixedPrecision(prepared.device, compute, {
+    allowCpu: o.allowCpuMixedPrecision,
+    webgpuShaderF16: prepared.facts.webgpu?.verdict.ok ? prepared.facts.webgpu.verdict.adapter?.shaderF16 : undefined,
+  });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: 'adamw', eps: 1e-8, weightDecay: 0.01 },
@@ -71,6 +86,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     device: prepared.device,
     threads: o.threads,
     params: initWeights(model, o.seed),
+    ...(compute && { precision: { compute }, allowCpuMixedPrecision: o.allowCpuMixedPrecision }),
   });
   try {
     const sessionSeconds = (performance.now() - t0) / 1000;
@@ -80,11 +96,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const runs = (n: number) => Math.max(1, Math.ceil(n / K));
     for (let i = 0; i < (o.warmup > 0 ? runs(o.warmup) : 0); i++) await runner.stepRun(feeds, lrs);
     const timedRuns = runs(o.steps);
+    const skippedBefore = runner.skippedSteps;
     const t1 = performance.now();
     for (let i = 0; i < timedRuns; i++) {
       const { losses } = await runner.stepRun(feeds, lrs);
       if (!losses.every(Number.isFinite)) throw new Error(`bench: the loss is not finite (${losses.join(', ')})`);
     }
+    const scaler = runner.scalerState();
     const seconds = (performance.now() - t1) / 1000;
     const steps = timedRuns * K;
     return {
@@ -99,6 +117,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       seq: o.seq,
       batch: o.batch,
       parameters: model.params.reduce((a, p) => a + numElements(p.shape), 0),
+      precision,
+      ...(scaler && { skippedSteps: scaler.skipped - skippedBefore, lossScale: scaler.scale }),
       stepsPerRun: K,
       steps,
       sessionSeconds,

@@ -10,7 +10,7 @@ import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/sa
 import { bertOptionsFromConfig } from '../tokenizer/bert-json.js';
 import { saveTokenizer } from '../tokenizer/load.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
-import type { TrainState } from '../engine/runner.js';
+import type { ScalerState, TrainState } from '../engine/runner.js';
 import { readJsonFile } from '../util/json-file.js';
 import type { EpochRecord } from '../metrics/types.js';
 
@@ -30,6 +30,8 @@ export interface TrainerState {
   bestMetric?: number;
   /** The epochs so far (metrics.json's records): a resumed run's report and metrics keep them. */
   history?: EpochRecord[];
+  /** Mixed precision: the loss scaler (scale, growth tracker, steps skipped), restored on resume. */
+  scaler?: ScalerState;
 }
 
 export class CheckpointError extends Error {
@@ -61,7 +63,8 @@ export async function saveCheckpoint(
       opt.set(key, { dtype: 'float32', shape: shapes.get(param) ?? [data.length], data });
     }
     writeSafetensors(join(tmp, OPTIMIZER_FILE), opt, { format: 'textclf-optimizer' });
-    writeFileSync(join(tmp, TRAINER_STATE), `${JSON.stringify({ ...meta, step: state.step }, null, 2)}\n`);
+    const record: TrainerState = { ...meta, step: state.step, ...(state.scaler && { scaler: state.scaler }) };
+    writeFileSync(join(tmp, TRAINER_STATE), `${JSON.stringify(record, null, 2)}\n`);
     replaceDir(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
@@ -98,6 +101,21 @@ export function loadResumeState(dir: string): { optimizer: Map<string, Float32Ar
   ) {
     throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
   }
+  const sc = meta.scaler;
+  if (
+    sc !== undefined &&
+    (!sc ||
+      typeof sc !== 'object' ||
+      !(typeof sc.scale === 'number' && sc.scale > 0 && Number.isFinite(sc.scale)) ||
+      !Number.isInteger(sc.growthTracker) ||
+      sc.growthTracker < 0 ||
+      !Number.isInteger(sc.skipped) ||
+      sc.skipped < 0 ||
+      sc.skipped > meta.step)
+  )
+    throw new CheckpointError(
+      `resume_from: ${statePath}: "scaler" must be {scale > 0, growthTracker >= 0, skipped in 0..step} (integers but the scale), got ${JSON.stringify(sc)}`,
+    );
   const optimizer = new Map<string, Float32Array>();
   for (const [k, t] of readSafetensors(optPath).tensors) {
     if (t.dtype !== 'float32')

@@ -34,6 +34,7 @@ export class EventStream {
         loss: e.loss,
         lr: e.lr,
         grad_norm: e.gradNorm,
+        ...(e.lossScale !== undefined && { loss_scale: e.lossScale, skipped: e.skipped }),
         samples_per_s: e.samplesPerSec,
       });
     }

@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger.js';
 import { evaluateSplit, type Prediction } from './evaluate.js';
 import { pruneEpochCheckpoints, saveRunCheckpoint, trainerState, type FitResult } from './fit.js';
 import type { PreparedRun } from './prepare.js';
+import type { ScalerState } from '../engine/runner.js';
 
 export interface FinishOptions {
   log: Logger;
@@ -42,6 +43,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
   const { flags, runner, data, labels } = p;
   const { end } = fit;
   const trainedSteps = runner.globalStep; // loading the best epoch below moves the runner's step back
+  const scaler = runner.scalerState(); // and its loss scaler
   const checkpoints = [...fit.checkpoints];
   const epochs = fit.epochs.map((e) => ({ ...e }));
   let checkpointDir: string;
@@ -126,6 +128,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
       finishedAt: new Date().toISOString(),
       wallSeconds: (Date.now() - p.startedAt.getTime()) / 1000,
       samplesPerSecond: fit.trainSeconds > 0 ? end.samples / fit.trainSeconds : 0,
+      ...mixedPrecisionFacts(flags.precision, scaler),
       totalSteps: trainedSteps,
       numParameters: p.numParameters,
       commit: process.env.GITHUB_SHA,
@@ -181,7 +184,7 @@ async function loadFinalModel(p: PreparedRun, fit: FitResult, log: FinishOptions
       t.data as Float32Array,
     ]),
   );
-  p.runner.importState({ params, optimizer, step: meta.step });
+  p.runner.importState({ params, optimizer, step: meta.step, scaler: meta.scaler });
   log.info(
     `checkpoints/final and the test use epoch ${best.epoch}, the best by ${p.flags.monitor} (${fit.monitor.bestValue}); the last epoch was ${last.epoch} (test_on last to use it)`,
   );
@@ -204,4 +207,10 @@ function writePredictions(path: string, preds: Prediction[], labels: string[], s
     );
   }
   writeFileAtomic(path, lines.join('\n') + '\n');
+}
+
+/** metrics.json's mixed-precision facts (none for a float32 run). */
+function mixedPrecisionFacts(precision: string, scaler: ScalerState | undefined): Pick<RunInfo, 'mixedPrecision'> {
+  if (!scaler || precision === '32') return {};
+  return { mixedPrecision: { precision, skippedSteps: scaler.skipped, lossScale: scaler.scale } };
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
+import { checkMixedPrecision, computeTypeOf } from '../runtime/precision.js';
 import { prepareDevice, type PreparedDevice } from '../runtime/prepare.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { resolveModel } from '../models/hub.js';
@@ -32,6 +33,8 @@ export interface PrepareOptions {
   signal?: AbortSignal;
   /** Default cache location when cache_dir is not set. */
   defaultCacheDir?: string;
+  /** Tests only (no flag): mixed precision on the CPU device. */
+  mixedPrecision?: { allowCpu?: boolean };
 }
 
 export interface PreparedRun {
@@ -67,6 +70,11 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     gpus: flags.gpus,
     allowCpuFallback: flags.allow_cpu_fallback,
     log,
+  });
+  const compute = computeTypeOf(flags.precision);
+  checkMixedPrecision(device.device, compute, {
+    allowCpu: opts.mixedPrecision?.allowCpu,
+    webgpuShaderF16: device.device.kind === 'webgpu' ? webgpuAdapterOf(device)?.shaderF16 : undefined,
   });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
@@ -156,13 +164,26 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     device: device.device,
     threads: flags.threads,
     params: loaded.weights,
+    ...(compute && {
+      precision: { compute },
+      initScale: flags.init_loss_scale,
+      allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu,
+    }),
   });
   let start: Position = { epoch: 0, stepInEpoch: 0 };
   try {
     if (resume) {
-      runner.importState({ params: loaded.weights, optimizer: resume.optimizer, step: resume.meta.step });
+      runner.importState({
+        params: loaded.weights,
+        optimizer: resume.optimizer,
+        step: resume.meta.step,
+        scaler: resume.meta.scaler,
+      });
       start = { epoch: resume.meta.epoch, stepInEpoch: resume.meta.stepInEpoch ?? 0 };
-      log.notice(`resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}`);
+      const sc = resume.meta.scaler;
+      log.notice(
+        `resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}${compute && sc ? `, loss scale ${sc.scale} (${sc.skipped} steps skipped so far)` : ''}`,
+      );
     }
   } catch (e) {
     await runner.release();
@@ -201,4 +222,10 @@ function checkpointDirOf(path: string, log: Logger): string {
   if (!existsSync(path) || statSync(path).isDirectory()) return path;
   log.notice(`resume_from ${path} is a file; resuming from its checkpoint directory ${dirname(path)}`);
   return dirname(path);
+}
+
+/** The WebGPU adapter the device decision saw, when it saw one. */
+function webgpuAdapterOf(d: PreparedDevice) {
+  const v = d.facts.webgpu?.verdict;
+  return v?.ok ? v.adapter : undefined;
 }

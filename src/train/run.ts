@@ -25,6 +25,8 @@ export interface RunOptions {
   runFacts?: Partial<RunInfo>;
   /** Write report.md (default true); the action renders it once itself, with its own sections. */
   report?: boolean;
+  /** Tests only (no flag): mixed precision on the CPU device. */
+  mixedPrecision?: { allowCpu?: boolean };
 }
 
 export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<RunResult> {

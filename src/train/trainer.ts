@@ -2,7 +2,7 @@
 // the lr schedule, validation at val_check_interval, max_steps, early stopping (the epochEnd hook
 // decides), events, progress and cancellation.
 import { limitBatches, type BatchAmount } from '../config/batch-amount.js';
-import { makeBatch, planBatches } from '../data/batching.js';
+import { makeBatch, paddedLength, planBatches } from '../data/batching.js';
 import type { Batch } from '../data/types.js';
 import { lrsFor, makeSchedule, warmupStepsFor, type ScheduleKind } from '../optim/schedule.js';
 import { lengthOf, type EncodedDataset } from '../data/encoded-dataset.js';
@@ -22,6 +22,8 @@ export interface TrainerOptions {
   maxLength: number;
   padding: 'longest' | 'max_length';
   padId: number;
+  /** Each micro-batch padded to a multiple of this (mixed precision on CUDA: 8, for tensor cores). */
+  padMultiple?: number;
   shuffle: boolean;
   seed: number;
   learningRate: number;
@@ -160,7 +162,11 @@ export class Trainer {
         const { batch, k, seqLens } = this.nextRun(plan, stepInEpoch, epochSteps, valAt);
         const t0 = performance.now();
         const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms } = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs, seqLens);
+        const { losses, gradNorms, skipped, lossScales } = await this.runner.stepRun(
+          this.runner.model.feeds(batch, true),
+          lrs,
+          seqLens,
+        );
         const runSamples = batch.batchSize;
         const seconds = (performance.now() - t0) / 1000;
         this.secondsPerStep = seconds / k;
@@ -170,7 +176,7 @@ export class Trainer {
           const step = this.runner.globalStep - k + i + 1;
           if (!Number.isFinite(loss))
             throw new Error(
-              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm`,
+              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm${lossScales ? ' (under mixed precision the forward pass overflowed float16: try --precision bf16-mixed on CUDA, or 32)' : ''}`,
             );
           hooks.events.emit({
             type: 'step',
@@ -179,6 +185,7 @@ export class Trainer {
             loss,
             lr: lrs[i],
             gradNorm: gradNorms[i],
+            ...(lossScales && { skipped: skipped![i], lossScale: lossScales[i] }),
             samplesPerSec: rate,
             time: Date.now() / 1000,
           });
@@ -267,7 +274,9 @@ export class Trainer {
     const min = Math.min(...idx.map((i) => i.length));
     const micro = idx.map((i) => (i.length > min ? i.slice(0, min) : i));
     const seqLens = micro.map((rows) =>
-      o.padding === 'max_length' ? o.maxLength : Math.max(1, ...rows.map((r) => lengthOf(this.train, r))),
+      o.padding === 'max_length'
+        ? o.maxLength
+        : paddedLength(Math.max(1, ...rows.map((r) => lengthOf(this.train, r))), o.padMultiple, o.maxLength),
     );
     // One padded batch of all the run's rows, step-major: the stacked [K, A, B, T] feed is this
     // batch's memory as it is, written once at the run's longest length.

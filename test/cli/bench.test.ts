@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchCommand, parseBenchArgs } from '../../src/cli/bench.js';
+import { benchCommand, formatBench, parseBenchArgs } from '../../src/cli/bench.js';
 import { supportedModelTypes } from '../../src/models/registry.js';
 import { runBench } from '../../src/train/bench.js';
 import { lineLogger } from '../../src/util/logger.js';
@@ -34,6 +34,36 @@ test.each(supportedModelTypes())('%s: steps on random tokens, samples/s and peak
   expect(r.peakRssMiB).toBeGreaterThan(50);
 });
 
+test('--precision 16-mixed: the mixed-precision step, its skipped steps and loss scale reported', async () => {
+  const r = await runBench({
+    ...tiny,
+    modelType: 'bert',
+    device: 'cpu',
+    steps: 2,
+    stepsPerRun: 1,
+    precision: '16-mixed',
+    allowCpuMixedPrecision: true,
+    log: quiet,
+  });
+  expect(r).toMatchObject({ precision: '16-mixed', steps: 2, skippedSteps: 0, lossScale: 2 ** 16 });
+  expect(formatBench(r)).toContain('precision 16-mixed: 0 timed steps skipped by loss scaling, loss scale 65536');
+  const plain = await runBench({ ...tiny, modelType: 'bert', device: 'cpu', steps: 1, stepsPerRun: 1, log: quiet });
+  expect(plain.precision).toBe('32');
+  expect(plain.skippedSteps).toBeUndefined();
+  // The CPU device refuses it without the test option, naming the device and the fix.
+  await expect(
+    runBench({
+      ...tiny,
+      modelType: 'bert',
+      device: 'cpu',
+      steps: 1,
+      stepsPerRun: 1,
+      precision: '16-mixed',
+      log: quiet,
+    }),
+  ).rejects.toThrow(/--precision 16-mixed is not supported on the CPU device/);
+});
+
 test('flags: defaults are BERT-mini at seq 128, batch 16; bad values name the flag', () => {
   const d = parseBenchArgs([]).opts;
   expect(d).toMatchObject({
@@ -55,6 +85,10 @@ test('flags: defaults are BERT-mini at seq 128, batch 16; bad values name the fl
   expect(() => parseBenchArgs(['--model_type', 'gpt2'])).toThrow(/--model_type gpt2: supported are bert, /);
   expect(() => parseBenchArgs(['--speed', '3'])).toThrow('unknown flag --speed');
   expect(() => parseBenchArgs(['--steps'])).toThrow('missing value for --steps');
+  expect(d.precision).toBe('32');
+  expect(parseBenchArgs(['--precision', '16']).opts.precision).toBe('16-mixed');
+  expect(parseBenchArgs(['--precision=bf16-mixed']).opts.precision).toBe('bf16-mixed');
+  expect(() => parseBenchArgs(['--precision', '8'])).toThrow('--precision 8: expected 32, 16-mixed or bf16-mixed');
 });
 
 test('a usage error exits 2 with the usage; --json prints one JSON object', async () => {
@@ -83,7 +117,7 @@ test('a usage error exits 2 with the usage; --json prints one JSON object', asyn
   expect(JSON.parse(out)).toMatchObject({ modelType: 'bert', device: 'cpu', steps: 1, batch: 2 });
 });
 
-test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (onnxruntime-node, no dev dependencies)', () => {
+test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (onnxruntime-node, no dev dependencies), in float32 and 16-mixed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'textclf-bundle-'));
   try {
     mkdirSync(join(dir, 'dist'));
@@ -94,48 +128,54 @@ test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (
     symlinkSync(ortDir, join(dir, 'node_modules', 'onnxruntime-node'), 'dir');
     const commonDir = realpathSync(join(process.cwd(), 'node_modules', 'onnxruntime-common'));
     symlinkSync(commonDir, join(dir, 'node_modules', 'onnxruntime-common'), 'dir');
-    const out = execFileSync(
-      process.execPath,
-      [
-        'dist/cli.js',
-        'bench',
-        '--device',
-        'webgpu',
-        '--layers',
-        '1',
-        '--hidden',
-        '16',
-        '--heads',
-        '2',
-        '--intermediate',
-        '32',
-        '--vocab',
-        '60',
-        '--seq',
-        '8',
-        '--batch',
-        '2',
-        '--steps',
-        '1',
-        '--warmup',
-        '0',
-        '--json',
-      ],
-      {
-        cwd: dir,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          NODE_OPTIONS: '',
-          NODE_PATH: '',
-          XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir(),
+    const bench = (precision: string) =>
+      execFileSync(
+        process.execPath,
+        [
+          'dist/cli.js',
+          'bench',
+          '--precision',
+          precision,
+          '--device',
+          'webgpu',
+          '--layers',
+          '1',
+          '--hidden',
+          '16',
+          '--heads',
+          '2',
+          '--intermediate',
+          '32',
+          '--vocab',
+          '60',
+          '--seq',
+          '8',
+          '--batch',
+          '2',
+          '--steps',
+          '1',
+          '--warmup',
+          '0',
+          '--json',
+        ],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            NODE_OPTIONS: '',
+            NODE_PATH: '',
+            XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir(),
+          },
+          timeout: 240_000,
         },
-        timeout: 240_000,
-      },
-    );
-    const r = JSON.parse(out.trim().split('\n').pop()!);
-    expect(r).toMatchObject({ device: 'webgpu', modelType: 'bert', steps: 1 });
-    expect(r.samplesPerSecond).toBeGreaterThan(0);
+      );
+    for (const precision of ['32', '16-mixed']) {
+      const r = JSON.parse(bench(precision).trim().split('\n').pop()!);
+      expect(r).toMatchObject({ device: 'webgpu', modelType: 'bert', steps: 1, precision });
+      expect(r.samplesPerSecond).toBeGreaterThan(0);
+      if (precision === '16-mixed') expect(r).toMatchObject({ skippedSteps: 0, lossScale: 2 ** 16 });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

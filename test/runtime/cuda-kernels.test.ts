@@ -3,7 +3,7 @@
 // shape arithmetic and ONNX function ops ORT expands. Models are a list so every registered model
 // type can be fed here.
 import { buildEvalGraph } from '../../src/engine/eval-graph.js';
-import { buildStepGraph } from '../../src/engine/step-graph.js';
+import { buildStepGraph, type MixedPrecision } from '../../src/engine/step-graph.js';
 import type { TrainableModel } from '../../src/engine/contract.js';
 import { parseBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
@@ -78,14 +78,21 @@ test('the placement walk covers every registered model type', () => {
  * The graphs a run on a CUDA GPU builds for a model (the flat state layout GPUs train with): K
  * steps with accumulation and clipping, one plain step, eval, predict.
  */
-function graphsOf(model: TrainableModel): { name: string; graph: Graph }[] {
+function graphsOf(model: TrainableModel, precision?: MixedPrecision): { name: string; graph: Graph }[] {
   const optimizer = { kind: 'adamw' as const, eps: 1e-8, weightDecay: 0.01 };
-  const steps = buildStepGraph(model, { optimizer, maxGradNorm: 1, accumulate: 2, loop: true, layout: 'flat' });
+  const steps = buildStepGraph(model, {
+    optimizer,
+    maxGradNorm: 1,
+    accumulate: 2,
+    loop: true,
+    layout: 'flat',
+    precision,
+  });
   return [
     { name: 'train_steps', graph: steps.graph },
     {
       name: 'train_step',
-      graph: buildStepGraph(model, { optimizer, maxGradNorm: 1, loop: false, layout: 'flat' }).graph,
+      graph: buildStepGraph(model, { optimizer, maxGradNorm: 1, loop: false, layout: 'flat', precision }).graph,
     },
     { name: 'eval', graph: buildEvalGraph(model, steps.layout, { labels: true }).graph },
     { name: 'predict', graph: buildEvalGraph(model, steps.layout, { labels: false }).graph },
@@ -124,6 +131,33 @@ describe('CUDA kernel placement', () => {
       expect.arrayContaining(['Gather', 'RandomUniformLike', 'Reshape', 'Scan', 'ScatterND']),
     );
   });
+
+  test.each(MODELS.flatMap((m) => (['float16', 'bfloat16'] as const).map((compute) => ({ ...m, compute }))))(
+    'the real mixed-precision train graphs of $type ($compute): a CUDA kernel for every float node',
+    ({ model, compute }) => {
+      const graphs = graphsOf(model, { compute }).filter((g) => g.name.startsWith('train'));
+      const r = checkCudaPlacement(graphs, { opset: OPSET });
+      expect(r.missing).toEqual([]);
+      expect(r.nodes).toBeGreaterThan(1000);
+      for (const n of r.cpuShapeOps) expect(['int64', 'int32', 'bool', 'none']).toContain(n.dtype);
+      // The graphs are in the compute type where it matters (not float32 checked under another name).
+      const walk = (g: Graph): Graph['nodes'] =>
+        g.nodes.flatMap((n) => [n, ...Object.values(n.attrs).flatMap((a) => (a instanceof Graph ? walk(a) : []))]);
+      const typed = (op: string) =>
+        new Set(
+          walk(graphs[0].graph)
+            .filter((n) => n.opType === op)
+            .map((n) => n.inputs[0]!.dtype),
+        );
+      expect(typed('Gemm')).toEqual(new Set([compute]));
+      expect(typed('LayerNormalization')).toEqual(new Set(['float32']));
+      expect(typed('Softmax')).toEqual(new Set(['float32']));
+      // The ops the loss scaler adds (Less/Where/Reciprocal over float32) are typed CUDA kernels.
+      expect(float16CudaKernel('Where', OPSET)).toBe('yes');
+      for (const op of ['Less', 'Where', 'Reciprocal', 'And', 'Not'])
+        expect(walk(graphs[0].graph).some((n) => n.opType === op)).toBe(true);
+    },
+  );
 
   test('CUDA kernel matching follows ORT: schema version at the opset, exact or a closed range, the type', () => {
     expect(CUDA_KERNEL_SOURCE).toMatch(/^microsoft\/onnxruntime main@[0-9a-f]{40}/);

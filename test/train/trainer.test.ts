@@ -215,3 +215,73 @@ test('steps_per_run=auto: runs stop at validation points; each micro-batch carri
   }
   expect(new Set(runs.flatMap((r) => r.seqLens)).size).toBeGreaterThan(3);
 });
+
+test('padMultiple (mixed precision on CUDA): each micro-batch padded up to a multiple of 8, at most max_length', async () => {
+  // 20 examples of lengths 2..21, batch_size 2: 10 batches, validation every 2.5 -> after batches 2, 4, 6, 8, 10
+  const ds = fromEncodedExamples(
+    Array.from({ length: 20 }, (_, i) => ({
+      row: i + 1,
+      inputIds: Array.from({ length: 2 + ((i * 7) % 18) }, () => 100 + i),
+      label: i % 2,
+    })),
+  );
+  const model = new BertModel(parseBertConfig(tinyConfigJson()), 2);
+  const runs: { k: number; rows: number; len: number; seqLens: number[]; longest: number[] }[] = [];
+  let globalStep = 0;
+  const runner = {
+    model,
+    get globalStep() {
+      return globalStep;
+    },
+    async stepRun(run: MicroBatch, lrs: number[], seqLens: number[]) {
+      const [rows, len] = run.input_ids.dims;
+      const mask = run.attention_mask.data as BigInt64Array;
+      // each micro-batch's longest example, from the attention mask (2 rows per micro-batch)
+      const longest = Array.from({ length: rows / 2 }, (_, j) =>
+        Math.max(
+          ...[0, 1].map((r) =>
+            mask.subarray((2 * j + r) * len, (2 * j + r + 1) * len).reduce((a, b) => a + Number(b), 0),
+          ),
+        ),
+      );
+      runs.push({ k: lrs.length, rows, len, seqLens, longest });
+      globalStep += lrs.length;
+      return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) };
+    },
+  } as unknown as Runner<BertModel>;
+  const trainer = new Trainer(runner, ds, {
+    maxEpochs: 1,
+    batchSize: 2,
+    accumulate: 1,
+    stepsPerRun: 'auto',
+    maxLength: 20,
+    padMultiple: 8,
+    padding: 'longest',
+    padId: 0,
+    shuffle: true,
+    seed: 4,
+    learningRate: 1e-3,
+    warmupSteps: 0,
+    limitTrainBatches: batchAmount('1.0'),
+    valCheckInterval: batchAmount('0.25'),
+  });
+  const validatedAt: number[] = [];
+  await trainer.fit({
+    events: new EventStream({ write: () => {} } as unknown as JsonlWriter),
+    validate: async (_epoch, step) => {
+      validatedAt.push(step);
+      return undefined;
+    },
+    epochEnd: async () => {},
+    progress: () => {},
+  });
+  for (const r of runs) {
+    r.seqLens.forEach((n, m) => {
+      expect(n === 20 || n % 8 === 0).toBe(true); // a multiple of 8, or max_length
+      expect(n).toBeGreaterThanOrEqual(r.longest[m]);
+      expect(n - r.longest[m]).toBeLessThan(8);
+    });
+    expect(Math.max(...r.seqLens)).toBe(r.len);
+  }
+  expect(runs.flatMap((r) => r.seqLens)).toEqual(expect.arrayContaining([8, 16, 20]));
+});

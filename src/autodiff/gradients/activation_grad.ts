@@ -1,4 +1,5 @@
 // Pointwise activations whose derivative is cheapest from the forward output or input.
+import { castIfNeeded } from '../helpers.js';
 import type { GradientSpec } from '../types.js';
 
 // tanh' = 1 - y^2
@@ -17,6 +18,8 @@ export const reluGrad: GradientSpec = {
   grad: (c) => {
     const { g } = c;
     const x = c.x(0);
-    return [g.op('Where', [g.op('Greater', [x, g.scalar(0, x)]), c.dy(0)!, g.scalar(0, x)])];
+    // CUDA has no bfloat16 Greater: compare in float32 (exact: the sign survives the cast).
+    const xc = x.dtype === 'bfloat16' ? castIfNeeded(g, x, 'float32') : x;
+    return [g.op('Where', [g.op('Greater', [xc, g.scalar(0, xc)]), c.dy(0)!, g.scalar(0, x)])];
   },
 };

@@ -3,7 +3,7 @@
 // computed from Shape(x) at run time otherwise. Other steps (static dims only) scatter dy back
 // one axis at a time.
 import type { Dim, Graph, Value } from '../../onnx/graph.js';
-import { invertPerm, normAxis, zerosOfShape } from '../helpers.js';
+import { castIfNeeded, invertPerm, normAxis, zerosOfShape } from '../helpers.js';
 import type { GradContext, GradientSpec } from '../types.js';
 
 interface AxisSlice {
@@ -69,6 +69,8 @@ function padGrad(g: Graph, x: Value, dy: Value, spec: AxisSlice[]): Value {
         all.map((p) => (typeof p === 'number' ? g.ints([p]) : p)),
         { axis: 0 },
       );
+  // CUDA has no bfloat16 Pad: pad in float32 (exact both ways).
+  if (dy.dtype === 'bfloat16') return castIfNeeded(g, g.op('Pad', [castIfNeeded(g, dy, 'float32'), pads]), 'bfloat16');
   return g.op('Pad', [dy, pads]);
 }
 

@@ -4,7 +4,7 @@
 // mean cross-entropy. The classes mirror HF's modules and declare their parameters where they are
 // built, so parameter names (= checkpoint keys) exist in one place.
 import type { Batch } from '../../data/types.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
+import type { BatchInputSpec, ForwardOptions, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
@@ -164,13 +164,8 @@ export class BertModel implements SequenceClassifier {
     };
   }
 
-  forward(
-    g: Graph,
-    params: Map<string, Value>,
-    batch: Record<string, Value>,
-    opts: { train: boolean },
-  ): ForwardOutputs {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, 'BERT');
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, 'BERT', opts.compute);
     const ids = batch.input_ids,
       mask = batch.attention_mask,
       types = batch.token_type_ids;
@@ -192,7 +187,7 @@ export class BertModel implements SequenceClassifier {
       H,
     ]);
     const pooled = e.dropout(g.op('Tanh', [this.pooler.apply(e, cls)]), this.hiddenDropout);
-    const logits = this.classifier.apply(e, pooled);
+    const logits = e.toFloat32(this.classifier.apply(e, pooled));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
@@ -223,8 +218,7 @@ export class BertModel implements SequenceClassifier {
     const q = toHeads(qx, [0, 2, 1, 3]); // [B,A,T,D]
     const k = toHeads(kx, [0, 2, 3, 1]); // [B,A,D,T]
     const v = toHeads(vx, [0, 2, 1, 3]); // [B,A,T,D]
-    const scores = g.op('Add', [g.op('MatMul', [q, k]), att.mask]);
-    const probs = e.dropout(g.op('Softmax', [scores], { axis: -1 }), this.attentionDropout);
+    const probs = e.dropout(e.softmax(g.op('MatMul', [q, k]), att.mask), this.attentionDropout);
     const ctx4 = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }); // [B,T,A,D]
     const ctx = assertShape(g.op('Reshape', [ctx4, g.ints([-1, H])]), [N, H]);
     const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);

@@ -3,7 +3,7 @@
 // post-norm blocks whose attention output has no dropout of its own, and a head on [CLS]:
 // pre_classifier -> ReLU -> dropout -> classifier. No token types.
 import type { Batch } from '../../data/types.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
+import type { BatchInputSpec, ForwardOptions, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
@@ -120,13 +120,8 @@ export class DistilBertModel implements SequenceClassifier {
     };
   }
 
-  forward(
-    g: Graph,
-    params: Map<string, Value>,
-    batch: Record<string, Value>,
-    opts: { train: boolean },
-  ): ForwardOutputs {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -135,7 +130,7 @@ export class DistilBertModel implements SequenceClassifier {
     const bias = keyPaddingBias(e, mask, this.dtype);
     for (const layer of this.layers) x = this.layer(e, layer, x, bias, L);
     const h = e.dropout(g.op('Relu', [this.preClassifier.apply(e, firstToken(e, x, L))]), this.classifierDropout);
-    const logits = this.classifier.apply(e, h);
+    const logits = e.toFloat32(this.classifier.apply(e, h));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }

@@ -6,7 +6,7 @@
 // mean) -> head (dense -> act -> norm) -> dropout -> classifier. Norms and linears have no bias
 // unless the config's *_bias flags say so.
 import type { Batch } from '../../data/types.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
+import type { BatchInputSpec, ForwardOptions, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
@@ -143,13 +143,8 @@ export class ModernBertModel implements SequenceClassifier {
     };
   }
 
-  forward(
-    g: Graph,
-    params: Map<string, Value>,
-    batch: Record<string, Value>,
-    opts: { train: boolean },
-  ): ForwardOutputs {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -162,7 +157,7 @@ export class ModernBertModel implements SequenceClassifier {
     x = this.finalNorm.apply(e, x);
     const pooled = c.classifierPooling === 'cls' ? firstToken(e, x, L) : this.meanPool(e, x, mask, L);
     const h = this.headNorm.apply(e, activation(e, c.classifierActivation, this.headDense.apply(e, pooled)));
-    const logits = this.classifier.apply(e, e.dropout(h, this.rates.cls));
+    const logits = e.toFloat32(this.classifier.apply(e, e.dropout(h, this.rates.cls)));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
@@ -217,11 +212,11 @@ export class ModernBertModel implements SequenceClassifier {
   /** Mean of the token states where attention_mask is 1: [B, H]. */
   private meanPool(e: Emitter, x: Value, mask: Value, L: HeadLayout): Value {
     const { g } = e;
-    const x3 = assertShape(g.op('Reshape', [x, g.op('Concat', [L.idsShape, g.ints([L.H])], { axis: 0 })]), [
-      L.B,
-      L.T,
-      L.H,
-    ]);
+    // Summed in float32 under mixed precision.
+    const x3 = assertShape(
+      g.op('Reshape', [e.toFloat32(x), g.op('Concat', [L.idsShape, g.ints([L.H])], { axis: 0 })]),
+      [L.B, L.T, L.H],
+    );
     const m = intToFloat(g, mask, this.dtype === 'float64' ? 'float64' : 'float32');
     const sum = g.op('ReduceSum', [g.op('Mul', [x3, g.op('Unsqueeze', [m, g.ints([2])])]), g.ints([1])], {
       keepdims: 0,

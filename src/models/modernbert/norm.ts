@@ -23,14 +23,19 @@ export class ModernBertNorm {
 
   apply(e: Emitter, x: Value): Value {
     const { g } = e;
-    const bias = this.bias ? e.param(this.bias) : g.constant(x.dtype, new Array<number>(this.dim).fill(0), [this.dim]);
+    // Mixed precision: in float32 between casts, as LayerNorm in layers.ts.
+    const x32 = e.toFloat32(x);
+    const bias = this.bias
+      ? e.param(this.bias)
+      : g.constant(x32.dtype, new Array<number>(this.dim).fill(0), [this.dim]);
     // float64 (gradient checks): one output, the gradient recomputes the statistics (see layers.ts).
-    const outputs = x.dtype === 'float64' ? 1 : 3;
-    return g.node(
+    const outputs = x32.dtype === 'float64' ? 1 : 3;
+    const y = g.node(
       'LayerNormalization',
-      [x, e.param(this.weight), bias],
+      [x32, e.param(this.weight), bias],
       { axis: -1, epsilon: float(this.eps) },
       { outputs },
     )[0];
+    return e.toAct(y);
   }
 }

@@ -39,7 +39,7 @@ export function ropeTables(
   const angles = g.op('Concat', [half, half], { axis: -1 });
   const toModel = (v: Value) => {
     const scaled = scale === 1 ? v : g.op('Mul', [v, g.scalar(scale, v)]);
-    return e.dtype === 'float64' ? g.op('Cast', [scaled], { to: 11 }) : scaled;
+    return e.toAct(scaled); // float64 (gradient checks) or the mixed-precision compute type
   };
   const sinHalf = g.op('Sin', [half]);
   return {

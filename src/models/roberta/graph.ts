@@ -4,7 +4,7 @@
 // and position tables (pad rows get no gradient), and a classification head on <s>:
 // dropout -> dense -> tanh -> dropout -> out_proj. No pooler.
 import type { Batch } from '../../data/types.js';
-import type { BatchInputSpec, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
+import type { BatchInputSpec, ForwardOptions, ForwardOutputs, ParamSpec } from '../../engine/contract.js';
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
@@ -144,13 +144,8 @@ export class RobertaModel implements SequenceClassifier {
     };
   }
 
-  forward(
-    g: Graph,
-    params: Map<string, Value>,
-    batch: Record<string, Value>,
-    opts: { train: boolean },
-  ): ForwardOutputs {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture);
+  forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -160,7 +155,7 @@ export class RobertaModel implements SequenceClassifier {
     for (const layer of this.layers) x = this.layer(e, layer, x, bias, L);
     const cls = e.dropout(firstToken(e, x, L), this.classifierDropout);
     const h = e.dropout(g.op('Tanh', [this.dense.apply(e, cls)]), this.classifierDropout);
-    const logits = this.outProj.apply(e, h);
+    const logits = e.toFloat32(this.outProj.apply(e, h));
     if (!batch.labels) return { logits };
     return { loss: classificationLoss(g, logits, batch.labels), logits };
   }
