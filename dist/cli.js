@@ -75040,6 +75040,24 @@ function assertShape(v, shape) {
   return v;
 }
 
+// src/models/dense-add-norm.ts
+var DenseAddNorm = class {
+  dense;
+  norm;
+  constructor(s, inFeatures, hiddenSize, eps) {
+    this.dense = new Linear(s.child("dense"), inFeatures, hiddenSize);
+    this.norm = new LayerNorm(s.child("LayerNorm"), hiddenSize, eps);
+  }
+  /** LayerNorm(dropout(y) + residual), for y already through `dense` (fused feed-forwards make it). */
+  addNorm(e, y, residual, dropout) {
+    return this.norm.apply(e, e.g.op("Add", [e.dropout(y, dropout), residual]));
+  }
+  /** The whole module: LayerNorm(dropout(dense(x)) + residual). */
+  apply(e, x, residual, dropout) {
+    return this.addNorm(e, this.dense.apply(e, x), residual, dropout);
+  }
+};
+
 // src/models/loss.ts
 var STOP_GRADIENT2 = "StopGradient";
 function labelInput(numLabels, problemType = "single_label_classification") {
@@ -75225,14 +75243,6 @@ var BertSelfAttention = class {
     this.value = new Linear(s.child("value"), H, H);
   }
 };
-var BertSublayerOutput = class {
-  dense;
-  norm;
-  constructor(s, inFeatures, c) {
-    this.dense = new Linear(s.child("dense"), inFeatures, c.hiddenSize);
-    this.norm = new LayerNorm(s.child("LayerNorm"), c.hiddenSize, c.layerNormEps);
-  }
-};
 var BertLayer = class {
   self;
   attentionOutput;
@@ -75240,9 +75250,14 @@ var BertLayer = class {
   output;
   constructor(s, c) {
     this.self = new BertSelfAttention(s.child("attention").child("self"), c);
-    this.attentionOutput = new BertSublayerOutput(s.child("attention").child("output"), c.hiddenSize, c);
+    this.attentionOutput = new DenseAddNorm(
+      s.child("attention").child("output"),
+      c.hiddenSize,
+      c.hiddenSize,
+      c.layerNormEps
+    );
     this.intermediate = new Linear(s.child("intermediate").child("dense"), c.hiddenSize, c.intermediateSize);
-    this.output = new BertSublayerOutput(s.child("output"), c.intermediateSize, c);
+    this.output = new DenseAddNorm(s.child("output"), c.intermediateSize, c.hiddenSize, c.layerNormEps);
   }
 };
 var BertModel2 = class {
@@ -75355,10 +75370,8 @@ var BertModel2 = class {
     const probs = e.dropout(e.softmax(g.op("MatMul", [q, k]), att.mask), this.attentionDropout);
     const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
     const ctx = assertShape(g.op("Reshape", [ctx4, g.ints([-1, H])]), [N, H]);
-    const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);
-    const h = l.attentionOutput.norm.apply(e, g.op("Add", [attn, x]));
-    const out = e.dropout(geluFeedForward(e, h, l.intermediate, l.output.dense), this.hiddenDropout);
-    return l.output.norm.apply(e, g.op("Add", [out, h]));
+    const h = l.attentionOutput.apply(e, ctx, x, this.hiddenDropout);
+    return l.output.addNorm(e, geluFeedForward(e, h, l.intermediate, l.output.dense), h, this.hiddenDropout);
   }
 };
 
@@ -76346,14 +76359,6 @@ var RobertaEmbeddings = class {
     this.norm = new LayerNorm(s.child("LayerNorm"), c.hiddenSize, c.layerNormEps);
   }
 };
-var SublayerOutput = class {
-  dense;
-  norm;
-  constructor(s, inFeatures, c) {
-    this.dense = new Linear(s.child("dense"), inFeatures, c.hiddenSize);
-    this.norm = new LayerNorm(s.child("LayerNorm"), c.hiddenSize, c.layerNormEps);
-  }
-};
 var RobertaLayer = class {
   query;
   key;
@@ -76367,9 +76372,9 @@ var RobertaLayer = class {
     this.query = new Linear(self2.child("query"), H, H);
     this.key = new Linear(self2.child("key"), H, H);
     this.value = new Linear(self2.child("value"), H, H);
-    this.attentionOutput = new SublayerOutput(s.child("attention").child("output"), H, c);
+    this.attentionOutput = new DenseAddNorm(s.child("attention").child("output"), H, c.hiddenSize, c.layerNormEps);
     this.intermediate = new Linear(s.child("intermediate").child("dense"), H, c.intermediateSize);
-    this.output = new SublayerOutput(s.child("output"), c.intermediateSize, c);
+    this.output = new DenseAddNorm(s.child("output"), c.intermediateSize, c.hiddenSize, c.layerNormEps);
   }
 };
 var RobertaModel2 = class {
@@ -76477,16 +76482,14 @@ var RobertaModel2 = class {
     return e.dropout(emb.norm.apply(e, x), this.hiddenDropout);
   }
   layer(e, l, x, bias, L) {
-    const { g } = e;
     const s = 1 / Math.sqrt(L.D);
     const q = toHeads(e, l.query.apply(e, x, s, s), L, [0, 2, 1, 3]);
     const k = toHeads(e, l.key.apply(e, x), L, [0, 2, 3, 1]);
     const v = toHeads(e, l.value.apply(e, x), L, [0, 2, 1, 3]);
     const ctx = attend(e, q, k, v, bias, this.attentionDropout, L);
-    const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);
-    const h = l.attentionOutput.norm.apply(e, g.op("Add", [attn, x]));
+    const h = l.attentionOutput.apply(e, ctx, x, this.hiddenDropout);
     const ff = this.config.hiddenAct === "gelu" ? geluFeedForward(e, h, l.intermediate, l.output.dense) : l.output.dense.apply(e, activation(e, this.config.hiddenAct, l.intermediate.apply(e, h)));
-    return l.output.norm.apply(e, g.op("Add", [e.dropout(ff, this.hiddenDropout), h]));
+    return l.output.addNorm(e, ff, h, this.hiddenDropout);
   }
 };
 

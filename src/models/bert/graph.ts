@@ -11,6 +11,7 @@ import type { Graph, Value } from '../../onnx/graph.js';
 import { intToFloat } from '../../onnx/target-ops.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
 import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear, linearsOn } from '../layers.js';
+import { DenseAddNorm } from '../dense-add-norm.js';
 import { classificationLoss } from '../loss.js';
 import { ParamRegistry, type Scope } from '../scope.js';
 import type { BertConfig } from './config.js';
@@ -64,28 +65,22 @@ class BertSelfAttention {
   }
 }
 
-/** attention.output / output: dense -> dropout -> LayerNorm(x + residual). */
-class BertSublayerOutput {
-  readonly dense: Linear;
-  readonly norm: LayerNorm;
-
-  constructor(s: Scope, inFeatures: number, c: BertConfig) {
-    this.dense = new Linear(s.child('dense'), inFeatures, c.hiddenSize);
-    this.norm = new LayerNorm(s.child('LayerNorm'), c.hiddenSize, c.layerNormEps);
-  }
-}
-
 class BertLayer {
   readonly self: BertSelfAttention;
-  readonly attentionOutput: BertSublayerOutput;
+  readonly attentionOutput: DenseAddNorm;
   readonly intermediate: Linear;
-  readonly output: BertSublayerOutput;
+  readonly output: DenseAddNorm;
 
   constructor(s: Scope, c: BertConfig) {
     this.self = new BertSelfAttention(s.child('attention').child('self'), c);
-    this.attentionOutput = new BertSublayerOutput(s.child('attention').child('output'), c.hiddenSize, c);
+    this.attentionOutput = new DenseAddNorm(
+      s.child('attention').child('output'),
+      c.hiddenSize,
+      c.hiddenSize,
+      c.layerNormEps,
+    );
     this.intermediate = new Linear(s.child('intermediate').child('dense'), c.hiddenSize, c.intermediateSize);
-    this.output = new BertSublayerOutput(s.child('output'), c.intermediateSize, c);
+    this.output = new DenseAddNorm(s.child('output'), c.intermediateSize, c.hiddenSize, c.layerNormEps);
   }
 }
 
@@ -221,9 +216,7 @@ export class BertModel implements SequenceClassifier {
     const probs = e.dropout(e.softmax(g.op('MatMul', [q, k]), att.mask), this.attentionDropout);
     const ctx4 = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }); // [B,T,A,D]
     const ctx = assertShape(g.op('Reshape', [ctx4, g.ints([-1, H])]), [N, H]);
-    const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);
-    const h = l.attentionOutput.norm.apply(e, g.op('Add', [attn, x]));
-    const out = e.dropout(geluFeedForward(e, h, l.intermediate, l.output.dense), this.hiddenDropout);
-    return l.output.norm.apply(e, g.op('Add', [out, h]));
+    const h = l.attentionOutput.apply(e, ctx, x, this.hiddenDropout);
+    return l.output.addNorm(e, geluFeedForward(e, h, l.intermediate, l.output.dense), h, this.hiddenDropout);
   }
 }

@@ -14,6 +14,7 @@ import { initEncoderParam } from '../encoder-init.js';
 import { encoderCheckpointConfig, encoderFeeds } from '../family-common.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
 import { Embedding, Emitter, geluFeedForward, LayerNorm, Linear } from '../layers.js';
+import { DenseAddNorm } from '../dense-add-norm.js';
 import { classificationLoss } from '../loss.js';
 import { PaddingIdxEmbedding } from '../padding-embedding.js';
 import { ParamRegistry, type Scope } from '../scope.js';
@@ -34,24 +35,13 @@ class RobertaEmbeddings {
   }
 }
 
-/** attention.output / output: dense -> dropout -> LayerNorm(x + residual). */
-class SublayerOutput {
-  readonly dense: Linear;
-  readonly norm: LayerNorm;
-
-  constructor(s: Scope, inFeatures: number, c: RobertaConfig) {
-    this.dense = new Linear(s.child('dense'), inFeatures, c.hiddenSize);
-    this.norm = new LayerNorm(s.child('LayerNorm'), c.hiddenSize, c.layerNormEps);
-  }
-}
-
 class RobertaLayer {
   readonly query: Linear;
   readonly key: Linear;
   readonly value: Linear;
-  readonly attentionOutput: SublayerOutput;
+  readonly attentionOutput: DenseAddNorm;
   readonly intermediate: Linear;
-  readonly output: SublayerOutput;
+  readonly output: DenseAddNorm;
 
   constructor(s: Scope, c: RobertaConfig) {
     const H = c.hiddenSize;
@@ -59,9 +49,9 @@ class RobertaLayer {
     this.query = new Linear(self.child('query'), H, H);
     this.key = new Linear(self.child('key'), H, H);
     this.value = new Linear(self.child('value'), H, H);
-    this.attentionOutput = new SublayerOutput(s.child('attention').child('output'), H, c);
+    this.attentionOutput = new DenseAddNorm(s.child('attention').child('output'), H, c.hiddenSize, c.layerNormEps);
     this.intermediate = new Linear(s.child('intermediate').child('dense'), H, c.intermediateSize);
-    this.output = new SublayerOutput(s.child('output'), c.intermediateSize, c);
+    this.output = new DenseAddNorm(s.child('output'), c.intermediateSize, c.hiddenSize, c.layerNormEps);
   }
 }
 
@@ -180,18 +170,16 @@ export class RobertaModel implements SequenceClassifier {
   }
 
   private layer(e: Emitter, l: RobertaLayer, x: Value, bias: Value, L: HeadLayout): Value {
-    const { g } = e;
     const s = 1 / Math.sqrt(L.D);
     const q = toHeads(e, l.query.apply(e, x, s, s), L, [0, 2, 1, 3]); // scale folded into the Gemm
     const k = toHeads(e, l.key.apply(e, x), L, [0, 2, 3, 1]);
     const v = toHeads(e, l.value.apply(e, x), L, [0, 2, 1, 3]);
     const ctx = attend(e, q, k, v, bias, this.attentionDropout, L);
-    const attn = e.dropout(l.attentionOutput.dense.apply(e, ctx), this.hiddenDropout);
-    const h = l.attentionOutput.norm.apply(e, g.op('Add', [attn, x]));
+    const h = l.attentionOutput.apply(e, ctx, x, this.hiddenDropout);
     const ff =
       this.config.hiddenAct === 'gelu'
         ? geluFeedForward(e, h, l.intermediate, l.output.dense)
         : l.output.dense.apply(e, activation(e, this.config.hiddenAct, l.intermediate.apply(e, h)));
-    return l.output.norm.apply(e, g.op('Add', [e.dropout(ff, this.hiddenDropout), h]));
+    return l.output.addNorm(e, ff, h, this.hiddenDropout);
   }
 }
