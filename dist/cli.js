@@ -75058,6 +75058,64 @@ var DenseAddNorm = class {
   }
 };
 
+// src/models/family-common.ts
+function encoderFeeds(b, withLabels, rules) {
+  if (b.seqLen > rules.maxPositions) {
+    throw new ModelError(
+      "max_length",
+      `a batch of ${b.seqLen} tokens is longer than this ${rules.model} model's ${rules.maxPositions} positions; set max_length <= ${rules.maxPositions}`
+    );
+  }
+  const vocab = BigInt(rules.vocabSize);
+  const bad = b.inputIds.findIndex((t) => t >= vocab || t < 0n);
+  if (bad >= 0) {
+    throw new ModelError(
+      "input_ids",
+      `row ${b.rows[Math.floor(bad / b.seqLen)]}: token id ${b.inputIds[bad]} is outside this ${rules.model} model's vocabulary (vocab_size ${vocab}); the ids were made with another tokenizer: use the model's own`
+    );
+  }
+  const dims = [b.batchSize, b.seqLen];
+  const mb = {
+    input_ids: { data: b.inputIds, dims },
+    attention_mask: { data: b.attentionMask, dims }
+  };
+  if (rules.tokenTypes) {
+    const n = BigInt(rules.tokenTypes.typeVocabSize);
+    const i = b.tokenTypeIds.findIndex((t) => t >= n || t < 0n);
+    if (i >= 0) {
+      throw new ModelError(
+        "token_type_ids",
+        `row ${b.rows[Math.floor(i / b.seqLen)]}: token type ${b.tokenTypeIds[i]} but this ${rules.model} model has type_vocab_size ${n}; use the model's own tokenizer (or token_type_ids below ${n})`
+      );
+    }
+    if (rules.tokenTypes.feed) mb.token_type_ids = { data: b.tokenTypeIds, dims };
+  }
+  if (withLabels) mb.labels = { data: b.labels, dims: [b.batchSize] };
+  return mb;
+}
+function encoderCheckpointConfig(config, architecture, labels) {
+  return {
+    ...config.raw,
+    architectures: [architecture],
+    model_type: config.modelType,
+    num_labels: labels.length,
+    ...labelConfig(labelMapFromLabels(labels)),
+    problem_type: "single_label_classification"
+  };
+}
+function wordPieceTokenizerConfig(tokenizerClass, o, maxPositions) {
+  return {
+    tokenizer_class: tokenizerClass,
+    do_lower_case: o.doLowerCase ?? true,
+    pad_token: "[PAD]",
+    unk_token: "[UNK]",
+    cls_token: "[CLS]",
+    sep_token: "[SEP]",
+    mask_token: "[MASK]",
+    model_max_length: o.maxLength ?? maxPositions
+  };
+}
+
 // src/models/loss.ts
 var STOP_GRADIENT2 = "StopGradient";
 function labelInput(numLabels, problemType = "single_label_classification") {
@@ -75313,16 +75371,7 @@ var BertModel2 = class {
     return checkpointConfigJson(this.config, labels);
   }
   tokenizerConfig(o) {
-    return {
-      tokenizer_class: "BertTokenizer",
-      do_lower_case: o.doLowerCase ?? true,
-      pad_token: "[PAD]",
-      unk_token: "[UNK]",
-      cls_token: "[CLS]",
-      sep_token: "[SEP]",
-      mask_token: "[MASK]",
-      model_max_length: o.maxLength ?? this.config.maxPositions
-    };
+    return wordPieceTokenizerConfig("BertTokenizer", o, this.config.maxPositions);
   }
   forward(g, params, batch, opts) {
     const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, "BERT", opts.compute);
@@ -75724,52 +75773,6 @@ function initEncoderParam(spec, seed, normal) {
   return out;
 }
 
-// src/models/family-common.ts
-function encoderFeeds(b, withLabels, rules) {
-  if (b.seqLen > rules.maxPositions) {
-    throw new ModelError(
-      "max_length",
-      `a batch of ${b.seqLen} tokens is longer than this ${rules.model} model's ${rules.maxPositions} positions; set max_length <= ${rules.maxPositions}`
-    );
-  }
-  const vocab = BigInt(rules.vocabSize);
-  const bad = b.inputIds.findIndex((t) => t >= vocab || t < 0n);
-  if (bad >= 0) {
-    throw new ModelError(
-      "input_ids",
-      `row ${b.rows[Math.floor(bad / b.seqLen)]}: token id ${b.inputIds[bad]} is outside this ${rules.model} model's vocabulary (vocab_size ${vocab}); the ids were made with another tokenizer: use the model's own`
-    );
-  }
-  const dims = [b.batchSize, b.seqLen];
-  const mb = {
-    input_ids: { data: b.inputIds, dims },
-    attention_mask: { data: b.attentionMask, dims }
-  };
-  if (rules.tokenTypes) {
-    const n = BigInt(rules.tokenTypes.typeVocabSize);
-    const i = b.tokenTypeIds.findIndex((t) => t >= n || t < 0n);
-    if (i >= 0) {
-      throw new ModelError(
-        "token_type_ids",
-        `row ${b.rows[Math.floor(i / b.seqLen)]}: token type ${b.tokenTypeIds[i]} but this ${rules.model} model has type_vocab_size ${n}; use the model's own tokenizer (or token_type_ids below ${n})`
-      );
-    }
-    if (rules.tokenTypes.feed) mb.token_type_ids = { data: b.tokenTypeIds, dims };
-  }
-  if (withLabels) mb.labels = { data: b.labels, dims: [b.batchSize] };
-  return mb;
-}
-function encoderCheckpointConfig(config, architecture, labels) {
-  return {
-    ...config.raw,
-    architectures: [architecture],
-    model_type: config.modelType,
-    num_labels: labels.length,
-    ...labelConfig(labelMapFromLabels(labels)),
-    problem_type: "single_label_classification"
-  };
-}
-
 // src/models/padding-embedding.ts
 var STOP_GRADIENT3 = "StopGradient";
 var PaddingIdxEmbedding = class extends Embedding {
@@ -75880,16 +75883,7 @@ var DistilBertModel2 = class {
     return encoderCheckpointConfig(this.config, this.architecture, labels);
   }
   tokenizerConfig(o) {
-    return {
-      tokenizer_class: "DistilBertTokenizer",
-      do_lower_case: o.doLowerCase ?? true,
-      pad_token: "[PAD]",
-      unk_token: "[UNK]",
-      cls_token: "[CLS]",
-      sep_token: "[SEP]",
-      mask_token: "[MASK]",
-      model_max_length: o.maxLength ?? this.config.maxPositions
-    };
+    return wordPieceTokenizerConfig("DistilBertTokenizer", o, this.config.maxPositions);
   }
   forward(g, params, batch, opts) {
     const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);

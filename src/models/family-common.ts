@@ -1,6 +1,6 @@
-// What the encoder families after BERT share around the graph: checking a batch against the model's
-// limits before ORT sees it, the batch tensors under the graph's input names, and a checkpoint's
-// config.json.
+// What the encoder families share around the graph: checking a batch against the model's limits
+// before ORT sees it, the batch tensors under the graph's input names, a checkpoint's config.json
+// and a WordPiece tokenizer_config.json.
 import type { Batch } from '../data/types.js';
 import { labelConfig, labelMapFromLabels } from '../data/labels.js';
 import type { MicroBatch } from '../engine/feeds.js';
@@ -71,5 +71,23 @@ export function encoderCheckpointConfig(
     num_labels: labels.length,
     ...labelConfig(labelMapFromLabels(labels)),
     problem_type: 'single_label_classification',
+  };
+}
+
+/** tokenizer_config.json of a WordPiece (BERT-style) tokenizer: its class and special tokens. */
+export function wordPieceTokenizerConfig(
+  tokenizerClass: string,
+  o: { doLowerCase?: boolean; maxLength?: number },
+  maxPositions: number,
+): Record<string, unknown> {
+  return {
+    tokenizer_class: tokenizerClass,
+    do_lower_case: o.doLowerCase ?? true,
+    pad_token: '[PAD]',
+    unk_token: '[UNK]',
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    mask_token: '[MASK]',
+    model_max_length: o.maxLength ?? maxPositions,
   };
 }

@@ -12,6 +12,7 @@ import { intToFloat } from '../../onnx/target-ops.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
 import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear, linearsOn } from '../layers.js';
 import { DenseAddNorm } from '../dense-add-norm.js';
+import { wordPieceTokenizerConfig } from '../family-common.js';
 import { classificationLoss } from '../loss.js';
 import { ParamRegistry, type Scope } from '../scope.js';
 import type { BertConfig } from './config.js';
@@ -147,16 +148,7 @@ export class BertModel implements SequenceClassifier {
   }
 
   tokenizerConfig(o: { doLowerCase?: boolean; maxLength?: number }): Record<string, unknown> {
-    return {
-      tokenizer_class: 'BertTokenizer',
-      do_lower_case: o.doLowerCase ?? true,
-      pad_token: '[PAD]',
-      unk_token: '[UNK]',
-      cls_token: '[CLS]',
-      sep_token: '[SEP]',
-      mask_token: '[MASK]',
-      model_max_length: o.maxLength ?? this.config.maxPositions,
-    };
+    return wordPieceTokenizerConfig('BertTokenizer', o, this.config.maxPositions);
   }
 
   forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {

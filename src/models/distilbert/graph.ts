@@ -10,7 +10,7 @@ import type { Graph, Value } from '../../onnx/graph.js';
 import { activation } from '../activations.js';
 import { attend, firstToken, headLayout, keyPaddingBias, toHeads, type HeadLayout } from '../attention.js';
 import { initEncoderParam } from '../encoder-init.js';
-import { encoderCheckpointConfig, encoderFeeds } from '../family-common.js';
+import { encoderCheckpointConfig, encoderFeeds, wordPieceTokenizerConfig } from '../family-common.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
 import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear } from '../layers.js';
 import { classificationLoss } from '../loss.js';
@@ -108,16 +108,7 @@ export class DistilBertModel implements SequenceClassifier {
   }
 
   tokenizerConfig(o: { doLowerCase?: boolean; maxLength?: number }): Record<string, unknown> {
-    return {
-      tokenizer_class: 'DistilBertTokenizer',
-      do_lower_case: o.doLowerCase ?? true,
-      pad_token: '[PAD]',
-      unk_token: '[UNK]',
-      cls_token: '[CLS]',
-      sep_token: '[SEP]',
-      mask_token: '[MASK]',
-      model_max_length: o.maxLength ?? this.config.maxPositions,
-    };
+    return wordPieceTokenizerConfig('DistilBertTokenizer', o, this.config.maxPositions);
   }
 
   forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
