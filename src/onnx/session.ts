@@ -10,6 +10,8 @@ export interface SessionOptions {
   executionProviders?: ort.InferenceSession.SessionOptions['executionProviders'];
   intraOpNumThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Per output: where ORT leaves it ('gpu-buffer' keeps a WebGPU output on the device; default cpu). */
+  preferredOutputLocation?: Record<string, 'cpu' | 'gpu-buffer'>;
 }
 
 export async function sessionFor(
@@ -22,6 +24,7 @@ export async function sessionFor(
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     intraOpNumThreads: opts.intraOpNumThreads ?? 0,
     interOpNumThreads: 1,
+    ...(opts.preferredOutputLocation ? { preferredOutputLocation: opts.preferredOutputLocation } : {}),
     // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
     // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
     enableMemPattern: false,
