@@ -320,10 +320,12 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   }
 
   async release(): Promise<void> {
+    // Device tensors first: freeing one after its session is gone crashes the process (segfault).
+    disposeOnDevice(this.state);
+    this.state = [];
     await this.session.release();
     await this.evaluator.release();
     await this.readback.release();
-    disposeOnDevice(this.state);
   }
 
   /** Fresh zeroed host tensors for the state. */
