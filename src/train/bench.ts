@@ -67,7 +67,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const runner = await Runner.create(model, {
     optimizer: { kind: 'adamw', eps: 1e-8, weightDecay: 0.01 },
     maxGradNorm: 1,
-    loop: o.stepsPerRun > 1,
+    loop: o.stepsPerRun > 1 ? undefined : false,
     device: prepared.device,
     threads: o.threads,
     params: initWeights(model, o.seed),
