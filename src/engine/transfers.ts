@@ -3,7 +3,9 @@
 // reading outputs into JS values) versus inside it. Inside-run seconds include ORT's own copies of
 // those bytes (the WebGPU uploads and downloads, onnxruntime-node's copy of each output into a new
 // ArrayBuffer); the bytes say how much of that is copying. Tensors left on the device (gpu-buffer)
-// count no bytes: they never cross.
+// count no bytes: they never cross. Copies ORT makes inside a run between its own execution
+// providers (a node the device's EP lacks, e.g. a Scan, which runs on the CPU EP under WebGPU)
+// are not counted in bytes; they are in the inside-run seconds.
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ort } from '../onnx/session.js';
 
