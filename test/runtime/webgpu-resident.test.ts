@@ -201,6 +201,24 @@ describe('resident training state on webgpu (lavapipe)', () => {
     await Promise.all([straight.release(), resumed.release()]);
   }, 240_000);
 
+  test('resident with the Scan graph (loop: true) keeps the state outputs on the device too (all outputs fetched) and trains alike', async () => {
+    const scan = await Runner.create(model, opts({ device: 'webgpu', loop: true }));
+    const plain = await Runner.create(model, opts({ device: 'webgpu' }));
+    expect(scan.stepGraph.loop).toBe(true);
+    const runs = spyRuns(scan);
+    const [a, b] = [await train(scan), await train(plain)];
+    expect(runs).toHaveLength(4); // the K = 3 call is one Scan run
+    const { io } = scan.stepGraph;
+    for (const run of runs) {
+      expect(io.state.map((s) => run.out[s.output])).toEqual(io.state.map(() => 'gpu-buffer'));
+      expect([run.out[io.loss], run.out[io.gradNorm]]).toEqual(['cpu', 'cpu']);
+    }
+    expect(io.state.map((s) => runs[3].locations[s.input])).toEqual(io.state.map(() => 'gpu-buffer'));
+    expect(maxAbs(a.losses, b.losses)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(a.norms, b.norms)).toBeLessThanOrEqual(1e-6);
+    await Promise.all([scan.release(), plain.release()]);
+  }, 240_000);
+
   test('resident state is a webgpu feature: asking for it elsewhere fails by name', async () => {
     await expect(Runner.create(model, opts({ device: 'cpu', resident: true }))).rejects.toThrow(
       /resident state needs the webgpu device \(on cpu onnxruntime-node returns every output in host memory\)/,
