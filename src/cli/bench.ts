@@ -4,6 +4,7 @@
 import { supportedModelTypes } from '../models/registry.js';
 import { runBench, type BenchOptions, type BenchResult } from '../train/bench.js';
 import type { Logger } from '../util/logger.js';
+import { formatBytes } from '../util/bytes.js';
 
 export const BENCH_USAGE = [
   'Usage: textclf bench [--device auto|cpu|webgpu|cuda|cuda:N] [--model_type bert|roberta|xlm-roberta|distilbert|modernbert]',
@@ -89,6 +90,7 @@ export function formatBench(r: BenchResult): string {
     `${r.modelType} L${r.layers}/H${r.hidden}/A${r.heads}/I${r.intermediate}, vocab ${r.vocab}, seq ${r.seq}, batch ${r.batch}: ${r.parameters.toLocaleString('en-US')} parameters`,
     r.deviceReason,
     `${r.samplesPerSecond.toFixed(1)} samples/s, ${r.msPerStep.toFixed(1)} ms/step over ${r.steps} steps (${r.stepsPerRun} per run); session ${r.sessionSeconds.toFixed(1)} s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+    `copies vs compute: state ${formatBytes(r.stateBytes)} ${r.state === 'device' ? 'kept on the device' : 'through host memory each run'}; per ONNX Runtime run ${formatBytes(r.perRun.uploadBytes)} up, ${formatBytes(r.perRun.downloadBytes)} down, ${r.perRun.hostMs.toFixed(2)} ms outside session.run, ${r.perRun.runMs.toFixed(1)} ms inside`,
   ].join('\n');
 }
 

@@ -32,6 +32,12 @@ test.each(supportedModelTypes())('%s: steps on random tokens, samples/s and peak
   expect(r.samplesPerSecond).toBeGreaterThan(0);
   expect(r.samplesPerSecond).toBeCloseTo((r.steps * r.batch) / ((r.msPerStep * r.steps) / 1000), 6);
   expect(r.peakRssMiB).toBeGreaterThan(50);
+  // On the CPU the whole state crosses host memory both ways in every run.
+  expect(r).toMatchObject({ state: 'host', perRun: { runs: 2 } });
+  expect(r.perRun.uploadBytes).toBeGreaterThan(r.stateBytes);
+  expect(r.perRun.downloadBytes).toBeGreaterThan(r.stateBytes);
+  expect(r.perRun.hostMs).toBeGreaterThan(0);
+  expect(r.perRun.runMs).toBeGreaterThan(0);
 });
 
 test('flags: defaults are BERT-mini at seq 128, batch 16; bad values name the flag', () => {
@@ -118,7 +124,7 @@ test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (
         '--steps',
         '1',
         '--warmup',
-        '0',
+        '1',
         '--json',
       ],
       {
@@ -136,6 +142,12 @@ test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (
     const r = JSON.parse(out.trim().split('\n').pop()!);
     expect(r).toMatchObject({ device: 'webgpu', modelType: 'bert', steps: 1 });
     expect(r.samplesPerSecond).toBeGreaterThan(0);
+    // The state stayed on the device: the timed run uploaded its batch and scalars only, and
+    // brought back one loss and one gradient norm.
+    expect(r).toMatchObject({ state: 'device', perRun: { runs: 1, downloadBytes: 8 } });
+    expect(r.perRun.uploadBytes).toBe(2 * 8 * 8 * 3 + 2 * 8 + 8 + 8 + 8); // ids, mask, types; labels; lr; step; seq_len
+    expect(r.stateBytes).toBeGreaterThan(10 * r.perRun.uploadBytes);
+    expect(r.perRun.runMs).toBeGreaterThan(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
