@@ -7,7 +7,7 @@
 // Resident state (WebGPU, the default there): the state outputs stay in device memory
 // ('gpu-buffer' tensors) and are fed back as the next run's inputs, so a run uploads only its
 // batch and scalars and brings back only losses and gradient norms; evaluation is fed the same
-// device tensors, and exportState() reads them back through an Identity session (readback.ts).
+// device tensors, and exportState() reads them back through an Identity session (device-copy.ts).
 // The step graph is then the plain one-step graph, run once per step: ORT's WebGPU EP has no Scan
 // kernel, so a Scan runs on the CPU EP and would carry the state through host memory every step.
 //
@@ -24,7 +24,7 @@ import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { EvalSessions, type EvalResult } from './eval-sessions.js';
 import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
 import { discard } from './garbage.js';
-import { Readback } from './readback.js';
+import { DeviceCopy } from './device-copy.js';
 import type { LayoutKind } from './state-layout.js';
 import { buildStepGraph, PARAM_SLOT, type StepGraph, type StepGraphOptions } from './step-graph.js';
 import { TransferMeter, type TransferSummary } from './transfers.js';
@@ -93,8 +93,8 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   private readonly stateBytes: number;
   private steps = 0;
   private readonly evaluator: EvalSessions;
-  private readonly readback: Readback;
-  /** Bytes and seconds of every ORT run this runner made (train, eval, readback). */
+  private readonly copier: DeviceCopy;
+  /** Bytes and seconds of every ORT run this runner made (train, eval, state readback and upload). */
   readonly transfers: TransferMeter;
 
   private constructor(
@@ -111,7 +111,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     this.state = this.hostState();
     this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
     this.transfers = new TransferMeter(resident ? 'device' : 'host', this.stateBytes);
-    this.readback = new Readback(
+    this.copier = new DeviceCopy(
       device,
       stepGraph.io.state.map((s) => s.group.shape),
       this.transfers,
@@ -288,8 +288,22 @@ export class Runner<M extends TrainableModel = TrainableModel> {
    * parameters (the state tensors themselves, on the device when resident: fed once per run).
    * See EvalSessions.
    */
-  evaluateMany(batches: readonly MicroBatch[]): Promise<EvalResult[]> {
+  async evaluateMany(batches: readonly MicroBatch[]): Promise<EvalResult[]> {
+    await this.stateOnDevice();
     return this.evaluator.evaluateMany(batches);
+  }
+
+  /**
+   * Resident state that is in host memory (initial, or just imported from a checkpoint) goes to
+   * the device once, so that evaluation runs do not upload the parameters each time.
+   */
+  private async stateOnDevice(): Promise<void> {
+    if (!this.resident || this.state.every((t) => t.location === 'gpu-buffer')) return;
+    const host = this.state;
+    const device = await this.copier.toDevice(host);
+    // A tensor already on the device was copied too: free the original.
+    disposeOnDevice(host);
+    this.state = device;
   }
 
   /**
@@ -297,7 +311,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
    * step count. Resident state comes back through one readback run (the device keeps its copy).
    */
   async exportState(): Promise<TrainState> {
-    const host = await this.readback.read(this.state);
+    const host = await this.copier.toHost(this.state);
     const params = new Map<string, Float32Array>();
     const optimizer = new Map<string, Float32Array>();
     const { layout, io } = this.stepGraph;
@@ -325,7 +339,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     this.state = [];
     await this.session.release();
     await this.evaluator.release();
-    await this.readback.release();
+    await this.copier.release();
   }
 
   /** Fresh zeroed host tensors for the state. */

@@ -9,8 +9,8 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ort } from '../onnx/session.js';
 
-/** What a run was for: a training run, an evaluation run, or reading device state back to the host. */
-export type RunKind = 'train' | 'eval' | 'readback';
+/** What a run was for: training, evaluation, reading device state back to the host, or uploading host state to the device. */
+export type RunKind = 'train' | 'eval' | 'readback' | 'upload';
 
 export interface TransferTotals {
   /** ORT session runs. */
@@ -33,6 +33,7 @@ export interface TransferSummary {
   train: TransferTotals;
   eval?: TransferTotals;
   readback?: TransferTotals;
+  upload?: TransferTotals;
 }
 
 const BYTES: Record<string, number> = {
@@ -125,7 +126,7 @@ export class TransferMeter {
 
   summary(): TransferSummary {
     const out: TransferSummary = { state: this.state, stateBytes: this.stateBytes, train: this.get('train') };
-    for (const k of ['eval', 'readback'] as const) if (this.totals.has(k)) out[k] = this.get(k);
+    for (const k of ['eval', 'readback', 'upload'] as const) if (this.totals.has(k)) out[k] = this.get(k);
     return out;
   }
 }

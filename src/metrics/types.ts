@@ -91,6 +91,8 @@ export interface TransferInfo {
   eval?: RunCopies;
   /** Device state read back to host memory (checkpoints). */
   readback?: RunCopies;
+  /** Host state (initial, or loaded from a checkpoint) put on the device before evaluation. */
+  upload?: RunCopies;
 }
 
 /** The validation metric that picks the best epoch and that early stopping watches. */

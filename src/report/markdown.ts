@@ -291,6 +291,7 @@ function copiesTable(t: TransferInfo): string {
     ['train', t.train],
     ['eval', t.eval],
     ['state readback', t.readback],
+    ['state upload', t.upload],
   ];
   const rows = kinds.filter((k): k is [string, RunCopies] => !!k[1] && k[1].runs > 0).map(([n, c]) => row(n, c));
   const head = `Copies vs compute: the training state (${formatBytes(t.stateBytes)}) ${where}. Per session run (total):`;

@@ -11,5 +11,6 @@ export function transferInfo(s: TransferSummary): TransferInfo {
     train: copies(s.train),
     ...(s.eval ? { eval: copies(s.eval) } : {}),
     ...(s.readback ? { readback: copies(s.readback) } : {}),
+    ...(s.upload ? { upload: copies(s.upload) } : {}),
   };
 }

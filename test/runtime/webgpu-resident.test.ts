@@ -195,6 +195,21 @@ describe('resident training state on webgpu (lavapipe)', () => {
     const [a, b] = [await straight.exportState(), await resumed.exportState()];
     expect(maxDiff(a.params, b.params)).toBe(0);
     expect(maxDiff(a.optimizer, b.optimizer)).toBe(0);
+    // Evaluation after an import puts the state on the device once (an upload run), not the
+    // parameters with every evaluation run; it equals the evaluation of the run that never stopped.
+    const other = await Runner.create(model, opts({ device: 'webgpu' }));
+    other.importState(saved);
+    const evalBatches = [batch(30), batch(31, 2)]; // two runs: the batches differ in rows
+    const ev = await other.evaluateMany(evalBatches);
+    const t = other.transferSummary;
+    expect(t.upload).toMatchObject({ runs: 1, uploadBytes: t.stateBytes, downloadBytes: 0 });
+    expect(t.eval!.runs).toBe(2);
+    expect(t.eval!.uploadBytes).toBeLessThan(2048); // tokens and labels only
+    const straightAt2 = await Runner.create(model, opts({ device: 'webgpu', resident: false }));
+    straightAt2.importState(saved);
+    const ref = await straightAt2.evaluateMany(evalBatches);
+    ev.forEach((e, i) => expect(maxAbs(Array.from(e.logits), Array.from(ref[i].logits))).toBeLessThanOrEqual(1e-6));
+    await Promise.all([other.release(), straightAt2.release()]);
     // A bad import is refused by name and leaves the device state as it was.
     expect(() => resumed.importState({ ...saved, params: new Map() })).toThrow(/is missing/);
     expect(maxDiff((await resumed.exportState()).params, b.params)).toBe(0);
