@@ -186,6 +186,7 @@ describe('escaping', () => {
           train: c(100, 1016, 8, 0.0004, 0.25),
           eval: c(4, 2048, 96, 0.001, 0.05),
           readback: c(1, 0, 1.31 * 2 ** 30, 0.002, 1.5),
+          upload: c(1, 1.31 * 2 ** 30, 0, 0.001, 1.2),
         },
       },
     });
@@ -205,6 +206,7 @@ describe('escaping', () => {
       ['train', '100', '1016 B', '8 B', '0.40 ms (0.04 s)', '250.0 ms (25.00 s)'],
       ['eval', '4', '2.0 KiB', '96 B', '1.00 ms (0.00 s)', '50.0 ms (0.20 s)'],
       ['state readback', '1', '0 B', '1.31 GiB', '2.00 ms (0.00 s)', '1500.0 ms (1.50 s)'],
+      ['state upload', '1', '1.31 GiB', '0 B', '1.00 ms (0.00 s)', '1200.0 ms (1.20 s)'],
     ]);
     // The host path says the state crosses every run; kinds that never ran have no row.
     const host = renderReport({
