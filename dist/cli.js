@@ -10197,9 +10197,9 @@ var require_util2 = __commonJS({
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
     function parseMetadata(metadata) {
       const result = [];
-      let empty = true;
+      let empty2 = true;
       for (const token of metadata.split(" ")) {
-        empty = false;
+        empty2 = false;
         const parsedToken = parseHashWithOptions.exec(token);
         if (parsedToken === null || parsedToken.groups === void 0 || parsedToken.groups.algo === void 0) {
           continue;
@@ -10209,7 +10209,7 @@ var require_util2 = __commonJS({
           result.push(parsedToken.groups);
         }
       }
-      if (empty === true) {
+      if (empty2 === true) {
         return "no metadata";
       }
       return result;
@@ -37258,8 +37258,8 @@ async function fitRun(p, opts) {
 function trainerState(p, flags, epoch, stepInEpoch = 0, history = []) {
   return { epoch, stepInEpoch, step: p.runner.globalStep, labels: p.labels, flags, history };
 }
-function saveRunCheckpoint(p, dir, meta) {
-  return saveCheckpoint(dir, p.model, p.tokenizer, p.runner.exportState(), meta, p.evalOptions.maxLength);
+async function saveRunCheckpoint(p, dir, meta) {
+  return saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength);
 }
 function pruneEpochCheckpoints(root, keep, list, epochs) {
   for (const name of readdirSync(root)) {
@@ -37370,6 +37370,19 @@ function md(text) {
 function mdLink(text, url2) {
   const safe = safeUrl(url2);
   return safe ? `[${md(text)}](${safe})` : md(text);
+}
+
+// src/util/bytes.ts
+function formatBytes(bytes2) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = Math.max(0, bytes2);
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${Math.round(v)} B`;
+  return `${v.toFixed(v < 10 && u >= 3 ? 2 : 1)} ${units[u]}`;
 }
 
 // src/report/markdown.ts
@@ -37603,9 +37616,35 @@ function timing(m) {
   if (r.wallSeconds !== void 0) items.push(`wall time: ${formatDuration(r.wallSeconds)}`);
   if (r.samplesPerSecond !== void 0) items.push(`throughput: ${r.samplesPerSecond.toFixed(1)} samples/s`);
   if (r.finishedAt) items.push(`finished: ${md(r.finishedAt)}`);
+  const copies2 = r.transfers ? `
+
+${copiesTable(r.transfers)}` : "";
   return `### Time
 
-${items.map((i) => `- ${i}`).join("\n")}`;
+${items.map((i) => `- ${i}`).join("\n")}${copies2}`;
+}
+function copiesTable(t) {
+  const where = t.state === "device" ? `is kept on the device between runs; only batches and scalars are uploaded` : `crosses host memory in every training run`;
+  const ms2 = (s) => `${(s * 1e3).toFixed(s < 0.01 ? 2 : 1)} ms`;
+  const row = (name, c) => [
+    name,
+    String(c.runs),
+    formatBytes(c.perRun.uploadBytes),
+    formatBytes(c.perRun.downloadBytes),
+    `${ms2(c.perRun.hostSeconds)} (${c.hostSeconds.toFixed(2)} s)`,
+    `${ms2(c.perRun.runSeconds)} (${c.runSeconds.toFixed(2)} s)`
+  ];
+  const kinds = [
+    ["train", t.train],
+    ["eval", t.eval],
+    ["state readback", t.readback],
+    ["state upload", t.upload]
+  ];
+  const rows = kinds.filter((k) => !!k[1] && k[1].runs > 0).map(([n, c]) => row(n, c));
+  const head = `Copies vs compute: the training state (${formatBytes(t.stateBytes)}) ${where}. Per session run (total):`;
+  return `${head}
+
+${table(["runs", "count", "host → run", "run → host", "outside session.run", "inside session.run (compute + copies)"], rows)}`;
 }
 function artifactsSection(artifacts) {
   if (!artifacts?.length) return "";
@@ -37755,6 +37794,96 @@ function csvField(s) {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+// src/engine/transfers.ts
+var BYTES2 = {
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  int64: 8,
+  uint64: 8,
+  int32: 4,
+  uint32: 4,
+  int16: 2,
+  uint16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1
+};
+function hostBytes(t) {
+  return t.location === "cpu" || t.location === "cpu-pinned" ? t.size * (BYTES2[t.type] ?? 0) : 0;
+}
+var sumHostBytes = (ts2) => {
+  let n = 0;
+  for (const t of ts2) n += hostBytes(t);
+  return n;
+};
+var empty = () => ({ runs: 0, uploadBytes: 0, downloadBytes: 0, hostSeconds: 0, runSeconds: 0 });
+function perRun(t) {
+  const n = Math.max(1, t.runs);
+  return {
+    uploadBytes: t.uploadBytes / n,
+    downloadBytes: t.downloadBytes / n,
+    hostSeconds: t.hostSeconds / n,
+    runSeconds: t.runSeconds / n
+  };
+}
+var TransferMeter = class {
+  constructor(state, stateBytes) {
+    this.state = state;
+    this.stateBytes = stateBytes;
+  }
+  state;
+  stateBytes;
+  totals = /* @__PURE__ */ new Map();
+  /**
+   * Times one call that makes ORT runs: `body` gets a `run` wrapper to call instead of
+   * session.run (it counts bytes and run seconds); the rest of the call's time is host time.
+   */
+  async measure(kind, body) {
+    const t = this.totals.get(kind) ?? empty();
+    this.totals.set(kind, t);
+    const start = performance.now();
+    let inside = 0;
+    try {
+      return await body(async (session, feeds, fetches) => {
+        t.uploadBytes += sumHostBytes(Object.values(feeds));
+        const r0 = performance.now();
+        const out = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+        inside += performance.now() - r0;
+        t.runs++;
+        t.downloadBytes += sumHostBytes(Object.values(out));
+        return out;
+      });
+    } finally {
+      const all = performance.now() - start;
+      t.runSeconds += inside / 1e3;
+      t.hostSeconds += Math.max(0, all - inside) / 1e3;
+    }
+  }
+  /** Totals so far for one kind (zeros when none ran). */
+  get(kind) {
+    return { ...this.totals.get(kind) ?? empty() };
+  }
+  summary() {
+    const out = { state: this.state, stateBytes: this.stateBytes, train: this.get("train") };
+    for (const k of ["eval", "readback", "upload"]) if (this.totals.has(k)) out[k] = this.get(k);
+    return out;
+  }
+};
+
+// src/train/transfer-info.ts
+var copies = (t) => ({ ...t, perRun: perRun(t) });
+function transferInfo(s) {
+  return {
+    state: s.state,
+    stateBytes: s.stateBytes,
+    train: copies(s.train),
+    ...s.eval ? { eval: copies(s.eval) } : {},
+    ...s.readback ? { readback: copies(s.readback) } : {},
+    ...s.upload ? { upload: copies(s.upload) } : {}
+  };
+}
+
 // src/train/finish.ts
 async function finishRun(p, fit, opts) {
   const { log } = opts;
@@ -37847,6 +37976,7 @@ async function finishRun(p, fit, opts) {
       numParameters: p.numParameters,
       commit: process.env.GITHUB_SHA,
       cancelled: end.cancelled || void 0,
+      transfers: transferInfo(runner.transferSummary),
       ...opts.runFacts
     },
     task: p.task,
@@ -37928,6 +38058,7 @@ async function sessionFor(graphOrBytes, opts = {}) {
     graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
     intraOpNumThreads: opts.intraOpNumThreads ?? 0,
     interOpNumThreads: 1,
+    ...opts.preferredOutputLocation ? { preferredOutputLocation: opts.preferredOutputLocation } : {},
     // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
     // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
     enableMemPattern: false,
@@ -38487,10 +38618,16 @@ function isProviderLoadError(message) {
 
 // src/runtime/open-session.ts
 async function openSession(graph, where) {
+  const onDevice = where.outputsOnDevice ?? [];
+  if (onDevice.length && where.device.kind !== "webgpu")
+    throw new DeviceError(
+      `outputs can stay in device memory on webgpu only (onnxruntime-node returns every ${where.device.kind} output in host memory)`
+    );
   try {
     return await sessionFor(graph, {
       executionProviders: executionProviders(where.device),
-      intraOpNumThreads: where.threads ?? 0
+      intraOpNumThreads: where.threads ?? 0,
+      preferredOutputLocation: onDevice.length ? Object.fromEntries(onDevice.map((name) => [name, "gpu-buffer"])) : void 0
     });
   } catch (e) {
     const msg = e.message ?? String(e);
@@ -40010,19 +40147,24 @@ function stackBatches(specs, batches, K, A) {
 
 // src/engine/eval-sessions.ts
 var EvalSessions = class {
-  /** `params()`: the parameter buffers, one per layout group, as they are now (no copy). */
-  constructor(model, layout, device, threads, params) {
+  /**
+   * `params()`: the parameter buffers, one per layout group, as they are now (no copy; device
+   * tensors when the training state is resident). `meter` records each run's bytes and seconds.
+   */
+  constructor(model, layout, device, threads, params, meter = new TransferMeter("host", 0)) {
     this.model = model;
     this.layout = layout;
     this.device = device;
     this.threads = threads;
     this.params = params;
+    this.meter = meter;
   }
   model;
   layout;
   device;
   threads;
   params;
+  meter;
   sessions = /* @__PURE__ */ new Map();
   /**
    * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
@@ -40043,12 +40185,13 @@ var EvalSessions = class {
     for (let start = 0; start < batches.length; ) {
       let end = start + 1;
       while (end < batches.length && rows[end] === rows[start]) end++;
-      out.push(...await this.evaluateRun(session, ev, batches.slice(start, end)));
+      const group = batches.slice(start, end);
+      out.push(...await this.meter.measure("eval", (run) => this.evaluateRun(run, session, ev, group)));
       start = end;
     }
     return out;
   }
-  async evaluateRun(session, ev, batches) {
+  async evaluateRun(run, session, ev, batches) {
     const E = batches.length;
     const feeds = {};
     const lengths = [];
@@ -40074,7 +40217,7 @@ var EvalSessions = class {
       const i = this.layout.groups.indexOf(p.group);
       feeds[p.input] = params[i];
     });
-    const r = await session.run(feeds);
+    const r = await run(session, feeds);
     const logits = r[ev.io.logits];
     const [, rows, labels] = logits.dims;
     const all = logits.data;
@@ -40146,23 +40289,93 @@ function discard(arrays) {
   if (rest) setImmediate(fullCollection);
 }
 
+// src/engine/device-copy.ts
+var DeviceCopy = class {
+  /** `shapes`: the float32 tensors copied together, in order (a fixed set, e.g. the training state). */
+  constructor(device, shapes, meter) {
+    this.device = device;
+    this.shapes = shapes;
+    this.meter = meter;
+  }
+  device;
+  shapes;
+  meter;
+  sessions = /* @__PURE__ */ new Map();
+  /** Host copies of `tensors` (aligned with `shapes`); host tensors are returned as they are. */
+  async toHost(tensors) {
+    if (tensors.every((t) => t.location === "cpu")) return tensors.map((t) => t.data);
+    const out = await this.copy("host", "readback", tensors);
+    return out.map((t, i) => {
+      if (t.location !== "cpu") throw new Error(`internal: readback output ${i} is in ${t.location}, not host memory`);
+      return t.data;
+    });
+  }
+  /** Device copies of `tensors` (gpu-buffer tensors, the caller's to dispose); the inputs are left as they are. */
+  async toDevice(tensors) {
+    const out = await this.copy("device", "upload", tensors);
+    out.forEach((t, i) => {
+      if (t.location !== "gpu-buffer")
+        throw new Error(`internal: upload output ${i} is in ${t.location}, not on the device`);
+    });
+    return out;
+  }
+  async release() {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s.catch(() => void 0))?.release();
+  }
+  async copy(to, kind, tensors) {
+    if (tensors.length !== this.shapes.length)
+      throw new Error(`internal: copying ${tensors.length} tensors, the copy session takes ${this.shapes.length}`);
+    let s = this.sessions.get(to);
+    if (!s) {
+      const outputs = this.shapes.map((_, i) => `out${i}`);
+      s = openSession(identityGraph(this.shapes), {
+        device: this.device,
+        outputsOnDevice: to === "device" ? outputs : void 0
+      });
+      this.sessions.set(to, s);
+    }
+    const session = await s;
+    return this.meter.measure(kind, async (run) => {
+      const out = await run(session, Object.fromEntries(tensors.map((t, i) => [`in${i}`, t])));
+      return tensors.map((_, i) => out[`out${i}`]);
+    });
+  }
+};
+function identityGraph(shapes) {
+  const g = new Graph("textclf_copy");
+  shapes.forEach((shape, i) => g.output(g.op("Identity", [g.input(`in${i}`, "float32", [...shape])]), `out${i}`));
+  return g;
+}
+
 // src/engine/runner.ts
 var optimizerKey = (slot, param) => `${slot}.${param}`;
 function defaultLayout(device) {
   return device.kind === "cpu" ? "per-param" : "flat";
 }
+function residentByDefault(device) {
+  return device.kind === "webgpu";
+}
 var DISCARD_MIN_BYTES = 16 << 20;
 var Runner = class _Runner {
-  constructor(model, device, threads, stepGraph, session, initial, initScale) {
+  constructor(model, device, threads, stepGraph, session, resident, initial, initScale) {
     this.model = model;
     this.device = device;
     this.threads = threads;
     this.stepGraph = stepGraph;
     this.session = session;
+    this.resident = resident;
     this.initScale = initScale;
-    this.state = stepGraph.io.state.map((s) => tensor("float32", new Float32Array(s.group.size), s.group.shape));
+    this.state = this.hostState();
     if (stepGraph.io.scaler) this.scaler = tensor("float32", initialScalerState(initScale), [2]);
     this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
+    this.transfers = new TransferMeter(resident ? "device" : "host", this.stateBytes);
+    this.copier = new DeviceCopy(
+      device,
+      stepGraph.io.state.map((s) => s.group.shape),
+      this.transfers
+    );
     this.load(initial, /* @__PURE__ */ new Map(), "initial parameters");
     const paramIndex = stepGraph.layout.groups.map(
       (grp) => stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === PARAM_SLOT)
@@ -40172,7 +40385,8 @@ var Runner = class _Runner {
       stepGraph.layout,
       device,
       threads,
-      () => paramIndex.map((i) => this.state[i])
+      () => paramIndex.map((i) => this.state[i]),
+      this.transfers
     );
   }
   model;
@@ -40180,8 +40394,9 @@ var Runner = class _Runner {
   threads;
   stepGraph;
   session;
+  resident;
   initScale;
-  /** The state tensors, aligned with stepGraph.io.state. */
+  /** The state tensors, aligned with stepGraph.io.state: host tensors, or (resident, after a run) device tensors. */
   state;
   stateBytes;
   steps = 0;
@@ -40189,16 +40404,33 @@ var Runner = class _Runner {
   scaler;
   skipped = 0;
   evaluator;
+  copier;
+  /** Bytes and seconds of every ORT run this runner made (train, eval, state readback and upload). */
+  transfers;
   static async create(model, opts) {
     const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
     checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
+    const resident = opts.resident ?? residentByDefault(device);
+    if (resident && device.kind !== "webgpu")
+      throw new FeedError(
+        `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`
+      );
     const stepGraph = buildStepGraph(model, {
       ...opts,
+      loop: opts.loop ?? !resident,
       layout: opts.layout ?? defaultLayout(device),
       target: opts.target ?? emitTarget(device)
     });
-    const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
-    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params, opts.initScale);
+    const session = await openSession(stepGraph.graph, {
+      device,
+      threads: opts.threads,
+      outputsOnDevice: resident ? stepGraph.io.state.map((s) => s.output) : void 0
+    });
+    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, resident, opts.params, opts.initScale);
+  }
+  /** Bytes and seconds of the runs so far: copies versus compute. */
+  get transferSummary() {
+    return this.transfers.summary();
   }
   /** Training steps taken (skipped mixed-precision steps included: they consumed their batches). */
   get globalStep() {
@@ -40215,16 +40447,19 @@ var Runner = class _Runner {
     return this.stepGraph.layout;
   }
   /**
-   * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
-   * (step 0's A micro-batches first). All micro-batches of a run must have equal shapes.
+   * K = lrs.length optimizer steps in one call (one ORT run with the Scan graph; K runs of the
+   * one-step graph); `batches` holds K*A micro-batches, step-major (step 0's A micro-batches
+   * first). All micro-batches of a call must have equal shapes.
    */
   async step(batches, lrs) {
     this.checkLrs(lrs);
-    const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
-    return this.runStacked(stacked, lrs, void 0);
+    return this.transfers.measure("train", (run) => {
+      const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
+      return this.runStacked(run, stacked, lrs, void 0);
+    });
   }
   /**
-   * Like `step`, for a run whose K*A micro-batches are already one batch: every input holds their
+   * Like `step`, for a call whose K*A micro-batches are already one batch: every input holds their
    * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
    * as it is (no copy). `seqLens` (K*A numbers): each micro-batch's own length when the run is
    * padded to its longest micro-batch; inputs with a 'seq' dim are cut to it before the step, so
@@ -40240,56 +40475,68 @@ var Runner = class _Runner {
         `run: ${rows} rows do not split into ${lrs.length} step(s) x accumulate_grad_batches=${this.stepGraph.accumulate} equal micro-batches`
       );
     }
-    const stacked = /* @__PURE__ */ new Map();
-    for (const spec of this.model.batchInputs) {
-      const t = run[spec.name];
-      stacked.set(spec.name, {
-        data: t.data,
-        dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)]
-      });
-    }
-    return this.runStacked(stacked, lrs, seqLens);
+    return this.transfers.measure("train", (ortRun) => {
+      const stacked = /* @__PURE__ */ new Map();
+      for (const spec of this.model.batchInputs) {
+        const t = run[spec.name];
+        stacked.set(spec.name, {
+          data: t.data,
+          dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)]
+        });
+      }
+      return this.runStacked(ortRun, stacked, lrs, seqLens);
+    });
   }
   checkLrs(lrs) {
-    const K = lrs.length;
-    const { loop } = this.stepGraph;
-    if (K < 1) throw new FeedError("step: pass at least one learning rate (one per optimizer step)");
-    if (!loop && K !== 1)
-      throw new FeedError(
-        `step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`
-      );
+    if (lrs.length < 1) throw new FeedError("step: pass at least one learning rate (one per optimizer step)");
     lrs.forEach((lr2, i) => {
       if (!Number.isFinite(lr2) || lr2 < 0)
         throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
     });
   }
-  async runStacked(stacked, lrs, seqLens) {
+  /** The call's K steps: one ORT run of the Scan graph, or K runs of the one-step graph. */
+  async runStacked(run, stacked, lrs, seqLens) {
     const K = lrs.length;
     const A = this.stepGraph.accumulate;
     const { io, loop } = this.stepGraph;
-    const feeds = {};
-    for (const spec of this.model.batchInputs) {
-      const t = stacked.get(spec.name);
-      feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
-    }
-    if (io.seqLen) {
-      const full2 = runLength(this.model.batchInputs, stacked);
-      feeds[io.seqLen] = tensor("int64", seqLenFeed(seqLens, K * A, full2), [K, A]);
-    }
+    const seq = io.seqLen ? seqLenFeed(seqLens, K * A, runLength(this.model.batchInputs, stacked)) : void 0;
+    const steps = loop ? [{ from: 0, count: K }] : lrs.map((_, k) => ({ from: k, count: 1 }));
+    const out = { losses: [], gradNorms: [] };
     const F = io.scalars === "float32" ? Float32Array : Float64Array;
-    feeds[io.lr] = tensor(io.scalars, F.from(lrs), [K]);
-    feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
+    for (const { from, count: count2 } of steps) {
+      const feeds = {};
+      for (const spec of this.model.batchInputs) {
+        const t = stacked.get(spec.name);
+        const per = t.data.length / K;
+        const data = count2 === K ? t.data : t.data.subarray(from * per, (from + count2) * per);
+        feeds[spec.name] = tensor(spec.dtype, data, [count2, ...t.dims.slice(1)]);
+      }
+      if (io.seqLen) feeds[io.seqLen] = tensor("int64", seq.subarray(from * A, (from + count2) * A), [count2, A]);
+      feeds[io.lr] = tensor(io.scalars, F.from(lrs.slice(from, from + count2)), [count2]);
+      feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
+      const r = await this.runOnce(run, feeds, count2);
+      out.losses.push(...r.losses);
+      out.gradNorms.push(...r.gradNorms);
+      if (r.skipped) (out.skipped ??= []).push(...r.skipped);
+      if (r.lossScales) (out.lossScales ??= []).push(...r.lossScales);
+    }
+    return out;
+  }
+  /** One ORT run of `count` steps: feeds the state, keeps the updated state, frees what it replaced. */
+  async runOnce(run, feeds, count2) {
+    const { io, loop } = this.stepGraph;
     io.state.forEach((s, i) => feeds[s.input] = this.state[i]);
     if (io.scaler && this.scaler) feeds[io.scaler.input] = this.scaler;
     const fetches = { [io.loss]: null, [io.gradNorm]: null };
     if (io.scaler) fetches[io.scaler.output] = null;
     if (io.skipped && io.lossScale) Object.assign(fetches, { [io.skipped]: null, [io.lossScale]: null });
-    const inPlace = loop && K >= 2;
+    const inPlace = !this.resident && loop && count2 >= 2;
     io.state.forEach((s, i) => fetches[s.output] = inPlace ? this.state[i] : null);
-    const result = await this.session.run(feeds, fetches);
-    const redundant = (inPlace ? io.state.map((s) => result[s.output]) : this.state).map((t) => t.data);
+    for (const name of this.session.outputNames) if (!(name in fetches)) fetches[name] = null;
+    const result = await run(this.session, feeds, fetches);
+    const previous = this.state;
     if (!inPlace) this.state = io.state.map((s) => result[s.output]);
-    this.steps += K;
+    this.steps += count2;
     const out = {
       losses: Array.from(result[io.loss].data),
       gradNorms: Array.from(result[io.gradNorm].data)
@@ -40300,7 +40547,11 @@ var Runner = class _Runner {
       out.lossScales = Array.from(result[io.lossScale].data);
       this.skipped += out.skipped.filter(Boolean).length;
     }
-    if (this.stateBytes >= DISCARD_MIN_BYTES) discard(redundant);
+    if (this.resident) {
+      disposeOnDevice(previous);
+    } else if (this.stateBytes >= DISCARD_MIN_BYTES) {
+      discard((inPlace ? io.state.map((s) => result[s.output]) : previous).map((t) => t.data));
+    }
     return out;
   }
   /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
@@ -40309,9 +40560,11 @@ var Runner = class _Runner {
   }
   /**
    * Forward passes on several batches in as few runs as their sizes allow, with the current
-   * parameters (the state tensors themselves: fed once per run). See EvalSessions.
+   * parameters (the state tensors themselves, on the device when resident: fed once per run).
+   * See EvalSessions.
    */
-  evaluateMany(batches) {
+  async evaluateMany(batches) {
+    await this.stateOnDevice();
     return this.evaluator.evaluateMany(batches);
   }
   /** Mixed precision: the loss scaler's state (undefined in float32). */
@@ -40320,13 +40573,28 @@ var Runner = class _Runner {
     const [scale, growthTracker] = this.scaler.data;
     return { scale, growthTracker, skipped: this.skipped };
   }
-  /** Reads the state out of the run's tensors: copies of the parameters and optimizer state under their names, and the step count. */
-  exportState() {
+  /**
+   * Resident state that is in host memory (initial, or just imported from a checkpoint) goes to
+   * the device once, so that evaluation runs do not upload the parameters each time.
+   */
+  async stateOnDevice() {
+    if (!this.resident || this.state.every((t) => t.location === "gpu-buffer")) return;
+    const host = this.state;
+    const device = await this.copier.toDevice(host);
+    disposeOnDevice(host);
+    this.state = device;
+  }
+  /**
+   * Reads the state out: copies of the parameters and optimizer state under their names, and the
+   * step count. Resident state comes back through one readback run (the device keeps its copy).
+   */
+  async exportState() {
+    const host = await this.copier.toHost(this.state);
     const params = /* @__PURE__ */ new Map();
     const optimizer = /* @__PURE__ */ new Map();
-    const { layout } = this.stepGraph;
+    const { layout, io } = this.stepGraph;
     for (const slot of [PARAM_SLOT, ...this.stepGraph.optimizer.slots]) {
-      const buffers = this.buffersOf(slot);
+      const buffers = layout.groups.map((grp) => host[io.state.findIndex((s) => s.group === grp && s.slot === slot)]);
       for (const [name, data] of layout.unpack(buffers)) {
         if (slot === PARAM_SLOT) params.set(name, data);
         else optimizer.set(optimizerKey(slot, name), data);
@@ -40359,18 +40627,23 @@ var Runner = class _Runner {
     }
   }
   async release() {
+    disposeOnDevice(this.state);
+    this.state = [];
     await this.session.release();
     await this.evaluator.release();
+    await this.copier.release();
   }
-  buffersOf(slot) {
-    return this.stepGraph.layout.groups.map((grp) => {
-      const i = this.stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === slot);
-      return this.state[i].data;
-    });
+  /** Fresh zeroed host tensors for the state. */
+  hostState() {
+    return this.stepGraph.io.state.map((s) => tensor("float32", new Float32Array(s.group.size), s.group.shape));
   }
-  /** Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty) into the state tensors. */
+  /**
+   * Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty)
+   * into the state: in place when it is in host memory, else into new host tensors that replace
+   * the device ones (the next run uploads them).
+   */
   load(params, optimizer, what) {
-    const { layout, optimizer: opt } = this.stepGraph;
+    const { layout, optimizer: opt, io } = this.stepGraph;
     const known = this.model.params;
     for (const name of params.keys()) {
       if (!layout.slots.has(name))
@@ -40401,17 +40674,27 @@ var Runner = class _Runner {
           check(k, optimizer.get(k), s.size, s.spec.shape);
         }
     }
+    const onHost = this.state.every((t) => t.location === "cpu");
+    const target2 = onHost ? this.state : this.hostState();
     for (const slot of [PARAM_SLOT, ...opt.slots]) {
-      const buffers = this.buffersOf(slot);
       for (const s of layout.slots.values()) {
-        const dst = buffers[layout.groups.indexOf(s.group)];
+        const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
+        const dst = target2[i].data;
         const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
         if (src) dst.set(src, s.offset);
         else dst.fill(0, s.offset, s.offset + s.size);
       }
     }
+    if (!onHost) {
+      const previous = this.state;
+      this.state = target2;
+      disposeOnDevice(previous);
+    }
   }
 };
+function disposeOnDevice(ts2) {
+  for (const t of ts2) if (t.location === "gpu-buffer") t.dispose();
+}
 function runLength(specs, stacked) {
   for (const spec of specs) {
     const axis = spec.shape.indexOf(SEQ_DIM);
@@ -80357,7 +80640,7 @@ function maxExtractBytes(option, env2, source) {
   }
   return Number(raw);
 }
-function formatBytes(n) {
+function formatBytes2(n) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let i = 0;
   let v = n;
@@ -80370,19 +80653,19 @@ function formatBytes(n) {
 async function checkExpandedSize(total, limits, source) {
   const st = await statfs(limits.cacheRoot);
   const free = Number(st.bavail) * Number(st.bsize);
-  const expands = `${source} expands to ${formatBytes(total)} (the sizes its entries list)`;
-  const where = `the cache filesystem (${limits.cacheRoot}) has ${formatBytes(free)} free`;
+  const expands = `${source} expands to ${formatBytes2(total)} (the sizes its entries list)`;
+  const where = `the cache filesystem (${limits.cacheRoot}) has ${formatBytes2(free)} free`;
   if (limits.maxBytes !== void 0 && total > limits.maxBytes) {
     throw new DatastoreError(
       source,
-      `Refusing to extract ${expands}, over the ${formatBytes(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`
+      `Refusing to extract ${expands}, over the ${formatBytes2(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`
     );
   }
   const needed = total;
   if (needed > free - FREE_SPACE_MARGIN) {
     throw new DatastoreError(
       source,
-      `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes(needed)} plus ${formatBytes(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir to a folder on a bigger disk.`
+      `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes2(needed)} plus ${formatBytes2(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir to a folder on a bigger disk.`
     );
   }
 }
@@ -80390,7 +80673,7 @@ function checkExtractedSize(actual, listed, source) {
   if (actual > listed) {
     throw new DatastoreError(
       source,
-      `Refusing ${source}: it extracted to ${formatBytes(actual)} (${actual} bytes), more than the ${formatBytes(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
+      `Refusing ${source}: it extracted to ${formatBytes2(actual)} (${actual} bytes), more than the ${formatBytes2(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
     );
   }
 }
@@ -80587,12 +80870,12 @@ async function attemptOnce(o) {
   if (Number.isFinite(total) && bytes2 !== total)
     throw new TruncatedError(`the server sent ${bytes2} of the ${total} bytes it announced`);
   if (reported && o.log)
-    o.log.info(`Downloaded ${o.shown}: ${formatBytes(bytes2)} in ${formatDuration((Date.now() - started) / 1e3)}`);
+    o.log.info(`Downloaded ${o.shown}: ${formatBytes2(bytes2)} in ${formatDuration((Date.now() - started) / 1e3)}`);
 }
 function progress(bytes2, total, ms2) {
-  const rate = ms2 > 0 ? `${formatBytes(bytes2 * 1e3 / ms2)}/s` : "";
-  const of = Number.isFinite(total) && total > 0 ? ` of ${formatBytes(total)} (${Math.floor(100 * bytes2 / total)}%)` : "";
-  return `${formatBytes(bytes2)}${of}, ${rate}`;
+  const rate = ms2 > 0 ? `${formatBytes2(bytes2 * 1e3 / ms2)}/s` : "";
+  const of = Number.isFinite(total) && total > 0 ? ` of ${formatBytes2(total)} (${Math.floor(100 * bytes2 / total)}%)` : "";
+  return `${formatBytes2(bytes2)}${of}, ${rate}`;
 }
 var STALL = {
   connect: "could not connect",
@@ -80602,7 +80885,7 @@ var STALL = {
 function describe(err, o) {
   if (err instanceof StatusError) return `HTTP ${err.status}`;
   if (err instanceof HttpTimeoutError)
-    return `${STALL[err.phase]} for ${seconds2(err.timeoutMs)}${err.bytes ? ` after ${formatBytes(err.bytes)}` : ""}`;
+    return `${STALL[err.phase]} for ${seconds2(err.timeoutMs)}${err.bytes ? ` after ${formatBytes2(err.bytes)}` : ""}`;
   return redactText(err?.message ?? String(err), [o.url]);
 }
 var seconds2 = (ms2) => `${+(ms2 / 1e3).toFixed(3)} s`;
@@ -80863,7 +81146,7 @@ async function extractArchive(file, format2, dest, source, limits) {
     if (err instanceof LyingHeaderError) {
       throw new DatastoreError(
         source,
-        `Refusing ${source}: ${err.message} (${formatBytes(err.listed)}), so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
+        `Refusing ${source}: ${err.message} (${formatBytes2(err.listed)}), so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
       );
     }
     if (err instanceof UnexpectedEntryError)
@@ -81904,7 +82187,8 @@ async function prepareRun(flags, opts) {
     optimizer: { kind: "adamw", eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
     maxGradNorm: flags.max_grad_norm,
     accumulate: flags.accumulate_grad_batches,
-    loop: flags.steps_per_run !== 1,
+    // One step per run needs no Scan; otherwise the runner picks (none when the state stays on the device).
+    loop: flags.steps_per_run === 1 ? false : void 0,
     device: device.device,
     threads: flags.threads,
     params: loaded.weights,
@@ -82135,7 +82419,7 @@ async function runBench(o) {
   const runner = await Runner.create(model, {
     optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
     maxGradNorm: 1,
-    loop: o.stepsPerRun > 1,
+    loop: o.stepsPerRun > 1 ? void 0 : false,
     device: prepared.device,
     threads: o.threads,
     params: initWeights(model, o.seed),
@@ -82146,10 +82430,11 @@ async function runBench(o) {
     const K = o.stepsPerRun;
     const feeds = model.feeds(randomBatch(K * o.batch, o.seq, config.vocabSize, config.padTokenId, o.seed), true);
     const lrs = Array.from({ length: K }, () => 1e-5);
-    const runs = (n) => Math.max(1, Math.ceil(n / K));
+    const runs = (n2) => Math.max(1, Math.ceil(n2 / K));
     for (let i = 0; i < (o.warmup > 0 ? runs(o.warmup) : 0); i++) await runner.stepRun(feeds, lrs);
     const timedRuns = runs(o.steps);
     const skippedBefore = runner.skippedSteps;
+    const before = runner.transferSummary.train;
     const t1 = performance.now();
     for (let i = 0; i < timedRuns; i++) {
       const { losses } = await runner.stepRun(feeds, lrs);
@@ -82158,6 +82443,8 @@ async function runBench(o) {
     const scaler = runner.scalerState();
     const seconds3 = (performance.now() - t1) / 1e3;
     const steps = timedRuns * K;
+    const { state, stateBytes, train: after } = runner.transferSummary;
+    const n = Math.max(1, after.runs - before.runs);
     return {
       modelType: o.modelType,
       device: runner.deviceName,
@@ -82177,7 +82464,16 @@ async function runBench(o) {
       sessionSeconds,
       msPerStep: seconds3 * 1e3 / steps,
       samplesPerSecond: steps * o.batch / seconds3,
-      peakRssMiB: process.resourceUsage().maxRSS / 1024
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      state,
+      stateBytes,
+      perRun: {
+        runs: after.runs - before.runs,
+        uploadBytes: (after.uploadBytes - before.uploadBytes) / n,
+        downloadBytes: (after.downloadBytes - before.downloadBytes) / n,
+        hostMs: (after.hostSeconds - before.hostSeconds) * 1e3 / n,
+        runMs: (after.runSeconds - before.runSeconds) * 1e3 / n
+      }
     };
   } finally {
     await runner.release();
@@ -82300,7 +82596,8 @@ function formatBench(r) {
     `${r.modelType} L${r.layers}/H${r.hidden}/A${r.heads}/I${r.intermediate}, vocab ${r.vocab}, seq ${r.seq}, batch ${r.batch}: ${r.parameters.toLocaleString("en-US")} parameters`,
     r.deviceReason,
     `${r.samplesPerSecond.toFixed(1)} samples/s, ${r.msPerStep.toFixed(1)} ms/step over ${r.steps} steps (${r.stepsPerRun} per run); session ${r.sessionSeconds.toFixed(1)} s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
-    `precision ${r.precision}${r.skippedSteps !== void 0 ? `: ${r.skippedSteps} timed steps skipped by loss scaling, loss scale ${r.lossScale}` : ""}`
+    `precision ${r.precision}${r.skippedSteps !== void 0 ? `: ${r.skippedSteps} timed steps skipped by loss scaling, loss scale ${r.lossScale}` : ""}`,
+    `copies vs compute: state ${formatBytes(r.stateBytes)} ${r.state === "device" ? "kept on the device" : "through host memory each run"}; per ONNX Runtime run ${formatBytes(r.perRun.uploadBytes)} up, ${formatBytes(r.perRun.downloadBytes)} down, ${r.perRun.hostMs.toFixed(2)} ms outside session.run, ${r.perRun.runMs.toFixed(1)} ms inside`
   ].join("\n");
 }
 async function benchCommand(argv, log, out = (s) => process.stdout.write(s)) {

@@ -5,6 +5,7 @@ import { supportedModelTypes } from '../models/registry.js';
 import type { PrecisionFlag } from '../runtime/precision.js';
 import { runBench, type BenchOptions, type BenchResult } from '../train/bench.js';
 import type { Logger } from '../util/logger.js';
+import { formatBytes } from '../util/bytes.js';
 
 export const BENCH_USAGE = [
   'Usage: textclf bench [--device auto|cpu|webgpu|cuda|cuda:N] [--model_type bert|roberta|xlm-roberta|distilbert|modernbert]',
@@ -108,6 +109,7 @@ export function formatBench(r: BenchResult): string {
     r.deviceReason,
     `${r.samplesPerSecond.toFixed(1)} samples/s, ${r.msPerStep.toFixed(1)} ms/step over ${r.steps} steps (${r.stepsPerRun} per run); session ${r.sessionSeconds.toFixed(1)} s; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
     `precision ${r.precision}${r.skippedSteps !== undefined ? `: ${r.skippedSteps} timed steps skipped by loss scaling, loss scale ${r.lossScale}` : ''}`,
+    `copies vs compute: state ${formatBytes(r.stateBytes)} ${r.state === 'device' ? 'kept on the device' : 'through host memory each run'}; per ONNX Runtime run ${formatBytes(r.perRun.uploadBytes)} up, ${formatBytes(r.perRun.downloadBytes)} down, ${r.perRun.hostMs.toFixed(2)} ms outside session.run, ${r.perRun.runMs.toFixed(1)} ms inside`,
   ].join('\n');
 }
 

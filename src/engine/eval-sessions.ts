@@ -9,6 +9,7 @@ import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
 import { checkMicroBatch, FeedError, type FeedTensor, type MicroBatch } from './feeds.js';
 import type { StateLayout } from './state-layout.js';
+import { TransferMeter } from './transfers.js';
 
 export interface EvalResult {
   logits: Float32Array;
@@ -19,13 +20,17 @@ export interface EvalResult {
 export class EvalSessions {
   private readonly sessions = new Map<boolean, Promise<{ session: InferenceSession; eval: EvalGraph }>>();
 
-  /** `params()`: the parameter buffers, one per layout group, as they are now (no copy). */
+  /**
+   * `params()`: the parameter buffers, one per layout group, as they are now (no copy; device
+   * tensors when the training state is resident). `meter` records each run's bytes and seconds.
+   */
   constructor(
     private readonly model: TrainableModel,
     private readonly layout: StateLayout,
     private readonly device: Device,
     private readonly threads: number,
     private readonly params: () => ort.Tensor[],
+    private readonly meter = new TransferMeter('host', 0),
   ) {}
 
   /**
@@ -48,13 +53,19 @@ export class EvalSessions {
     for (let start = 0; start < batches.length;) {
       let end = start + 1;
       while (end < batches.length && rows[end] === rows[start]) end++;
-      out.push(...(await this.evaluateRun(session, ev, batches.slice(start, end))));
+      const group = batches.slice(start, end);
+      out.push(...(await this.meter.measure('eval', (run) => this.evaluateRun(run, session, ev, group))));
       start = end;
     }
     return out;
   }
 
-  private async evaluateRun(session: InferenceSession, ev: EvalGraph, batches: readonly MicroBatch[]) {
+  private async evaluateRun(
+    run: Parameters<Parameters<TransferMeter['measure']>[1]>[0],
+    session: InferenceSession,
+    ev: EvalGraph,
+    batches: readonly MicroBatch[],
+  ) {
     const E = batches.length;
     const feeds: Record<string, ort.Tensor> = {};
     const lengths: number[] = [];
@@ -80,7 +91,7 @@ export class EvalSessions {
       const i = this.layout.groups.indexOf(p.group);
       feeds[p.input] = params[i];
     });
-    const r = await session.run(feeds);
+    const r = await run(session, feeds);
     const logits = r[ev.io.logits];
     const [, rows, labels] = logits.dims;
     const all = logits.data as Float32Array;

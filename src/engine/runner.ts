@@ -4,14 +4,22 @@
 // run is fed as they are, so state never round-trips through per-parameter arrays; exportState()
 // is the one explicit step that reads it out under Hugging Face names (checkpoints).
 //
-// Memory (onnxruntime-node copies every fetched output into a fresh ArrayBuffer): a run of K >= 2
-// steps pre-allocates its state outputs in the very tensors it was fed. That is safe because the
-// Scan reads its initial state in the first step only and writes the final state in the last step
-// (K >= 2: a later one), and it saves a third copy of the state. A 1-step run keeps what ORT
-// returns instead.
+// Resident state (WebGPU, the default there): the state outputs stay in device memory
+// ('gpu-buffer' tensors) and are fed back as the next run's inputs, so a run uploads only its
+// batch and scalars and brings back only losses and gradient norms; evaluation is fed the same
+// device tensors, and exportState() reads them back through an Identity session (device-copy.ts).
+// The step graph is then the plain one-step graph, run once per step: ORT's WebGPU EP has no Scan
+// kernel, so a Scan runs on the CPU EP and would carry the state through host memory every step.
 //
-// Mixed precision adds the loss scaler's state, a float32 [2] tensor carried like the rest, and
-// counts the steps it skipped: AdamW's step counter is the steps taken less the skipped ones.
+// Host state (CPU, CUDA): onnxruntime-node copies every fetched output into a fresh ArrayBuffer,
+// so a run of K >= 2 steps pre-allocates its state outputs in the very tensors it was fed. That is
+// safe because the Scan reads its initial state in the first step only and writes the final state
+// in the last step (K >= 2: a later one), and it saves a third copy of the state. A 1-step run
+// keeps what ORT returns instead.
+//
+// Mixed precision adds the loss scaler's state, a float32 [2] tensor carried like the rest (in host
+// memory: 8 bytes), and counts the steps it skipped: AdamW's step counter is the steps taken less
+// the skipped ones.
 import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
 import { deviceName, emitTarget, parseDevice, type Device } from '../runtime/device.js';
@@ -22,8 +30,10 @@ import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { EvalSessions, type EvalResult } from './eval-sessions.js';
 import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
 import { discard } from './garbage.js';
+import { DeviceCopy } from './device-copy.js';
 import type { LayoutKind } from './state-layout.js';
 import { buildStepGraph, PARAM_SLOT, type StepGraph, type StepGraphOptions } from './step-graph.js';
+import { TransferMeter, type TransferSummary } from './transfers.js';
 
 export interface RunnerOptions extends StepGraphOptions {
   /** 'cpu', 'cuda', 'cuda:N' or a Device (default cpu). */
@@ -36,6 +46,11 @@ export interface RunnerOptions extends StepGraphOptions {
   initScale?: number;
   /** Mixed precision on the CPU device, which is refused otherwise (tests: same graphs, no GPU). */
   allowCpuMixedPrecision?: boolean;
+  /**
+   * Keep parameters and optimizer state in device memory between runs (WebGPU only; the default
+   * there). false: the state crosses host memory every run, as on CPU and CUDA.
+   */
+  resident?: boolean;
 }
 
 /** The loss scaler's state (mixed precision). */
@@ -85,11 +100,20 @@ export function defaultLayout(device: Device): LayoutKind {
   return device.kind === 'cpu' ? 'per-param' : 'flat';
 }
 
+/**
+ * Whether a device keeps the training state between runs in its own memory. WebGPU: yes (the
+ * binding returns outputs as 'gpu-buffer' tensors that feed the next run). CUDA: onnxruntime-node
+ * passes no IO binding for it, so every feed and fetch crosses host memory. CPU: it is host memory.
+ */
+export function residentByDefault(device: Device): boolean {
+  return device.kind === 'webgpu';
+}
+
 /** State this large has its redundant copies freed right after each run (garbage.ts); below, V8 is left to it. */
 const DISCARD_MIN_BYTES = 16 << 20;
 
 export class Runner<M extends TrainableModel = TrainableModel> {
-  /** The state tensors, aligned with stepGraph.io.state. */
+  /** The state tensors, aligned with stepGraph.io.state: host tensors, or (resident, after a run) device tensors. */
   private state: ort.Tensor[];
   private readonly stateBytes: number;
   private steps = 0;
@@ -97,38 +121,71 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   private scaler?: ort.Tensor;
   private skipped = 0;
   private readonly evaluator: EvalSessions;
+  private readonly copier: DeviceCopy;
+  /** Bytes and seconds of every ORT run this runner made (train, eval, state readback and upload). */
+  readonly transfers: TransferMeter;
 
   private constructor(
     readonly model: M,
     readonly device: Device,
     private readonly threads: number,
     readonly stepGraph: StepGraph,
-    private readonly session: InferenceSession,
+    /** The train-step session (public for tools and tests that inspect its runs). */
+    readonly session: InferenceSession,
+    /** State stays in device memory between runs. */
+    readonly resident: boolean,
     initial: Map<string, Float32Array>,
     private readonly initScale?: number,
   ) {
-    this.state = stepGraph.io.state.map((s) => tensor('float32', new Float32Array(s.group.size), s.group.shape));
+    this.state = this.hostState();
     if (stepGraph.io.scaler) this.scaler = tensor('float32', initialScalerState(initScale), [2]);
     this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
+    this.transfers = new TransferMeter(resident ? 'device' : 'host', this.stateBytes);
+    this.copier = new DeviceCopy(
+      device,
+      stepGraph.io.state.map((s) => s.group.shape),
+      this.transfers,
+    );
     this.load(initial, new Map(), 'initial parameters');
     const paramIndex = stepGraph.layout.groups.map((grp) =>
       stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === PARAM_SLOT),
     );
-    this.evaluator = new EvalSessions(model, stepGraph.layout, device, threads, () =>
-      paramIndex.map((i) => this.state[i]),
+    this.evaluator = new EvalSessions(
+      model,
+      stepGraph.layout,
+      device,
+      threads,
+      () => paramIndex.map((i) => this.state[i]),
+      this.transfers,
     );
   }
 
   static async create<M extends TrainableModel>(model: M, opts: RunnerOptions): Promise<Runner<M>> {
     const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
     checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
+    const resident = opts.resident ?? residentByDefault(device);
+    if (resident && device.kind !== 'webgpu')
+      throw new FeedError(
+        `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`,
+      );
+    // Resident: the plain one-step graph (a Scan runs on the CPU EP under WebGPU; see the top).
     const stepGraph = buildStepGraph(model, {
       ...opts,
+      loop: opts.loop ?? !resident,
       layout: opts.layout ?? defaultLayout(device),
       target: opts.target ?? emitTarget(device),
     });
-    const session = await openSession(stepGraph.graph, { device, threads: opts.threads });
-    return new Runner(model, device, opts.threads ?? 0, stepGraph, session, opts.params, opts.initScale);
+    const session = await openSession(stepGraph.graph, {
+      device,
+      threads: opts.threads,
+      outputsOnDevice: resident ? stepGraph.io.state.map((s) => s.output) : undefined,
+    });
+    return new Runner(model, device, opts.threads ?? 0, stepGraph, session, resident, opts.params, opts.initScale);
+  }
+
+  /** Bytes and seconds of the runs so far: copies versus compute. */
+  get transferSummary(): TransferSummary {
+    return this.transfers.summary();
   }
 
   /** Training steps taken (skipped mixed-precision steps included: they consumed their batches). */
@@ -147,17 +204,20 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   }
 
   /**
-   * K = lrs.length optimizer steps in one ORT run; `batches` holds K*A micro-batches, step-major
-   * (step 0's A micro-batches first). All micro-batches of a run must have equal shapes.
+   * K = lrs.length optimizer steps in one call (one ORT run with the Scan graph; K runs of the
+   * one-step graph); `batches` holds K*A micro-batches, step-major (step 0's A micro-batches
+   * first). All micro-batches of a call must have equal shapes.
    */
   async step(batches: readonly MicroBatch[], lrs: readonly number[]): Promise<StepResult> {
     this.checkLrs(lrs);
-    const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
-    return this.runStacked(stacked, lrs, undefined);
+    return this.transfers.measure('train', (run) => {
+      const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
+      return this.runStacked(run, stacked, lrs, undefined);
+    });
   }
 
   /**
-   * Like `step`, for a run whose K*A micro-batches are already one batch: every input holds their
+   * Like `step`, for a call whose K*A micro-batches are already one batch: every input holds their
    * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
    * as it is (no copy). `seqLens` (K*A numbers): each micro-batch's own length when the run is
    * padded to its longest micro-batch; inputs with a 'seq' dim are cut to it before the step, so
@@ -173,32 +233,30 @@ export class Runner<M extends TrainableModel = TrainableModel> {
         `run: ${rows} rows do not split into ${lrs.length} step(s) x accumulate_grad_batches=${this.stepGraph.accumulate} equal micro-batches`,
       );
     }
-    const stacked = new Map<string, FeedTensor>();
-    for (const spec of this.model.batchInputs) {
-      const t = run[spec.name];
-      stacked.set(spec.name, {
-        data: t.data,
-        dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)],
-      });
-    }
-    return this.runStacked(stacked, lrs, seqLens);
+    return this.transfers.measure('train', (ortRun) => {
+      const stacked = new Map<string, FeedTensor>();
+      for (const spec of this.model.batchInputs) {
+        const t = run[spec.name];
+        stacked.set(spec.name, {
+          data: t.data,
+          dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)],
+        });
+      }
+      return this.runStacked(ortRun, stacked, lrs, seqLens);
+    });
   }
 
   private checkLrs(lrs: readonly number[]): void {
-    const K = lrs.length;
-    const { loop } = this.stepGraph;
-    if (K < 1) throw new FeedError('step: pass at least one learning rate (one per optimizer step)');
-    if (!loop && K !== 1)
-      throw new FeedError(
-        `step: this runner was built without a Loop (loop=false) and runs exactly 1 step per call, got ${K} learning rates`,
-      );
+    if (lrs.length < 1) throw new FeedError('step: pass at least one learning rate (one per optimizer step)');
     lrs.forEach((lr, i) => {
       if (!Number.isFinite(lr) || lr < 0)
         throw new FeedError(`step: learning rate ${i} is ${lr}; it must be a finite number >= 0`);
     });
   }
 
+  /** The call's K steps: one ORT run of the Scan graph, or K runs of the one-step graph. */
   private async runStacked(
+    run: OrtRun,
     stacked: Map<string, FeedTensor>,
     lrs: readonly number[],
     seqLens: readonly number[] | undefined,
@@ -206,33 +264,49 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     const K = lrs.length;
     const A = this.stepGraph.accumulate;
     const { io, loop } = this.stepGraph;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const spec of this.model.batchInputs) {
-      const t = stacked.get(spec.name)!;
-      feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
-    }
-    if (io.seqLen) {
-      const full = runLength(this.model.batchInputs, stacked);
-      feeds[io.seqLen] = tensor('int64', seqLenFeed(seqLens, K * A, full), [K, A]);
-    }
+    const seq = io.seqLen ? seqLenFeed(seqLens, K * A, runLength(this.model.batchInputs, stacked)) : undefined;
+    const steps = loop ? [{ from: 0, count: K }] : lrs.map((_, k) => ({ from: k, count: 1 }));
+    const out: StepResult = { losses: [], gradNorms: [] };
     const F = io.scalars === 'float32' ? Float32Array : Float64Array;
-    feeds[io.lr] = tensor(io.scalars, F.from(lrs), [K]);
-    // AdamW's step counter: the optimizer steps applied so far.
-    feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
+    for (const { from, count } of steps) {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const spec of this.model.batchInputs) {
+        const t = stacked.get(spec.name)!;
+        const per = t.data.length / K;
+        const data = count === K ? t.data : (t.data.subarray(from * per, (from + count) * per) as FeedTensor['data']);
+        feeds[spec.name] = tensor(spec.dtype, data, [count, ...t.dims.slice(1)]);
+      }
+      if (io.seqLen) feeds[io.seqLen] = tensor('int64', seq!.subarray(from * A, (from + count) * A), [count, A]);
+      feeds[io.lr] = tensor(io.scalars, F.from(lrs.slice(from, from + count)), [count]);
+      // AdamW's step counter: the optimizer steps applied so far.
+      feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
+      const r = await this.runOnce(run, feeds, count);
+      out.losses.push(...r.losses);
+      out.gradNorms.push(...r.gradNorms);
+      if (r.skipped) (out.skipped ??= []).push(...r.skipped);
+      if (r.lossScales) (out.lossScales ??= []).push(...r.lossScales);
+    }
+    return out;
+  }
+
+  /** One ORT run of `count` steps: feeds the state, keeps the updated state, frees what it replaced. */
+  private async runOnce(run: OrtRun, feeds: Record<string, ort.Tensor>, count: number): Promise<StepResult> {
+    const { io, loop } = this.stepGraph;
     io.state.forEach((s, i) => (feeds[s.input] = this.state[i]));
     if (io.scaler && this.scaler) feeds[io.scaler.input] = this.scaler;
-
     const fetches: Record<string, ort.Tensor | null> = { [io.loss]: null, [io.gradNorm]: null };
     if (io.scaler) fetches[io.scaler.output] = null;
     if (io.skipped && io.lossScale) Object.assign(fetches, { [io.skipped]: null, [io.lossScale]: null });
-    const inPlace = loop && K >= 2;
+    const inPlace = !this.resident && loop && count >= 2;
     io.state.forEach((s, i) => (fetches[s.output] = inPlace ? this.state[i] : null));
-    const result = await this.session.run(feeds, fetches);
-    // The state arrays this run made redundant: the copies of what it wrote into the fed tensors,
-    // or (1-step runs, which keep the copies) the previous state.
-    const redundant = (inPlace ? io.state.map((s) => result[s.output]) : this.state).map((t) => t.data as Float32Array);
+    // Every output is fetched: onnxruntime-node applies preferredOutputLocation by position among
+    // the fetched outputs, so leaving one out (the Scan's step counter) shifts device placement
+    // onto the wrong outputs.
+    for (const name of this.session.outputNames) if (!(name in fetches)) fetches[name] = null;
+    const result = await run(this.session, feeds, fetches);
+    const previous = this.state;
     if (!inPlace) this.state = io.state.map((s) => result[s.output]);
-    this.steps += K;
+    this.steps += count;
     const out: StepResult = {
       losses: Array.from(result[io.loss].data as Float32Array),
       gradNorms: Array.from(result[io.gradNorm].data as Float32Array),
@@ -243,7 +317,14 @@ export class Runner<M extends TrainableModel = TrainableModel> {
       out.lossScales = Array.from(result[io.lossScale].data as Float32Array);
       this.skipped += out.skipped.filter(Boolean).length;
     }
-    if (this.stateBytes >= DISCARD_MIN_BYTES) discard(redundant);
+    if (this.resident) {
+      // The run has consumed the previous state: device buffers go back to ORT now, not at V8's leisure.
+      disposeOnDevice(previous);
+    } else if (this.stateBytes >= DISCARD_MIN_BYTES) {
+      // The state arrays this run made redundant: the copies of what it wrote into the fed tensors,
+      // or (runs that keep the copies) the previous state.
+      discard((inPlace ? io.state.map((s) => result[s.output]) : previous).map((t) => t.data as Float32Array));
+    }
     return out;
   }
 
@@ -254,9 +335,11 @@ export class Runner<M extends TrainableModel = TrainableModel> {
 
   /**
    * Forward passes on several batches in as few runs as their sizes allow, with the current
-   * parameters (the state tensors themselves: fed once per run). See EvalSessions.
+   * parameters (the state tensors themselves, on the device when resident: fed once per run).
+   * See EvalSessions.
    */
-  evaluateMany(batches: readonly MicroBatch[]): Promise<EvalResult[]> {
+  async evaluateMany(batches: readonly MicroBatch[]): Promise<EvalResult[]> {
+    await this.stateOnDevice();
     return this.evaluator.evaluateMany(batches);
   }
 
@@ -267,13 +350,30 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     return { scale, growthTracker, skipped: this.skipped };
   }
 
-  /** Reads the state out of the run's tensors: copies of the parameters and optimizer state under their names, and the step count. */
-  exportState(): TrainState {
+  /**
+   * Resident state that is in host memory (initial, or just imported from a checkpoint) goes to
+   * the device once, so that evaluation runs do not upload the parameters each time.
+   */
+  private async stateOnDevice(): Promise<void> {
+    if (!this.resident || this.state.every((t) => t.location === 'gpu-buffer')) return;
+    const host = this.state;
+    const device = await this.copier.toDevice(host);
+    // A tensor already on the device was copied too: free the original.
+    disposeOnDevice(host);
+    this.state = device;
+  }
+
+  /**
+   * Reads the state out: copies of the parameters and optimizer state under their names, and the
+   * step count. Resident state comes back through one readback run (the device keeps its copy).
+   */
+  async exportState(): Promise<TrainState> {
+    const host = await this.copier.toHost(this.state);
     const params = new Map<string, Float32Array>();
     const optimizer = new Map<string, Float32Array>();
-    const { layout } = this.stepGraph;
+    const { layout, io } = this.stepGraph;
     for (const slot of [PARAM_SLOT, ...this.stepGraph.optimizer.slots]) {
-      const buffers = this.buffersOf(slot);
+      const buffers = layout.groups.map((grp) => host[io.state.findIndex((s) => s.group === grp && s.slot === slot)]);
       for (const [name, data] of layout.unpack(buffers)) {
         if (slot === PARAM_SLOT) params.set(name, data);
         else optimizer.set(optimizerKey(slot, name), data);
@@ -315,20 +415,26 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   }
 
   async release(): Promise<void> {
+    // Device tensors first: freeing one after its session is gone crashes the process (segfault).
+    disposeOnDevice(this.state);
+    this.state = [];
     await this.session.release();
     await this.evaluator.release();
+    await this.copier.release();
   }
 
-  private buffersOf(slot: string): Float32Array[] {
-    return this.stepGraph.layout.groups.map((grp) => {
-      const i = this.stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === slot);
-      return this.state[i].data as Float32Array;
-    });
+  /** Fresh zeroed host tensors for the state. */
+  private hostState(): ort.Tensor[] {
+    return this.stepGraph.io.state.map((s) => tensor('float32', new Float32Array(s.group.size), s.group.shape));
   }
 
-  /** Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty) into the state tensors. */
+  /**
+   * Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty)
+   * into the state: in place when it is in host memory, else into new host tensors that replace
+   * the device ones (the next run uploads them).
+   */
   private load(params: Map<string, Float32Array>, optimizer: Map<string, Float32Array>, what: string): void {
-    const { layout, optimizer: opt } = this.stepGraph;
+    const { layout, optimizer: opt, io } = this.stepGraph;
     const known = this.model.params;
     for (const name of params.keys()) {
       if (!layout.slots.has(name))
@@ -360,16 +466,30 @@ export class Runner<M extends TrainableModel = TrainableModel> {
         }
     }
     // Everything checked: now write (a failed import leaves the state as it was).
+    const onHost = this.state.every((t) => t.location === 'cpu');
+    const target = onHost ? this.state : this.hostState();
     for (const slot of [PARAM_SLOT, ...opt.slots]) {
-      const buffers = this.buffersOf(slot);
       for (const s of layout.slots.values()) {
-        const dst = buffers[layout.groups.indexOf(s.group)];
+        const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
+        const dst = target[i].data as Float32Array;
         const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
         if (src) dst.set(src, s.offset);
         else dst.fill(0, s.offset, s.offset + s.size);
       }
     }
+    if (!onHost) {
+      const previous = this.state;
+      this.state = target;
+      disposeOnDevice(previous);
+    }
   }
+}
+
+type OrtRun = Parameters<Parameters<TransferMeter['measure']>[1]>[0];
+
+/** Frees tensors that live on a device (host tensors are V8's to collect). */
+function disposeOnDevice(ts: readonly ort.Tensor[]): void {
+  for (const t of ts) if (t.location === 'gpu-buffer') t.dispose();
 }
 
 /** The padded length of a run: the size of the first 'seq' dim among the stacked inputs. */

@@ -64,6 +64,37 @@ export interface RunInfo {
   commit?: string;
   numParameters: number;
   cancelled?: boolean;
+  /** Copies versus compute over the run's ONNX Runtime runs. */
+  transfers?: TransferInfo;
+}
+
+/** Bytes moved through host memory and seconds outside/inside `session.run`, over runs of one kind. */
+export interface RunCopies {
+  /** ONNX Runtime session runs. */
+  runs: number;
+  /** Bytes fed from host memory (batches, scalars; the state unless it stays on the device). */
+  uploadBytes: number;
+  /** Bytes of outputs returned to host memory. */
+  downloadBytes: number;
+  /** Seconds outside session.run: building feeds, reading outputs into numbers. */
+  hostSeconds: number;
+  /** Seconds inside session.run: compute, plus ONNX Runtime's own copies of the bytes above. */
+  runSeconds: number;
+  /** The same per session run (means). */
+  perRun: { uploadBytes: number; downloadBytes: number; hostSeconds: number; runSeconds: number };
+}
+
+export interface TransferInfo {
+  /** Where the training state lived between runs: on the device (WebGPU, resident) or in host memory. */
+  state: 'host' | 'device';
+  /** Bytes of one copy of the training state (parameters and optimizer slots). */
+  stateBytes: number;
+  train: RunCopies;
+  eval?: RunCopies;
+  /** Device state read back to host memory (checkpoints). */
+  readback?: RunCopies;
+  /** Host state (initial, or loaded from a checkpoint) put on the device before evaluation. */
+  upload?: RunCopies;
 }
 
 /** The validation metric that picks the best epoch and that early stopping watches. */

@@ -12,6 +12,8 @@ export interface SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ORT's verbose log on stderr (lists where each node is placed; the placement test reads it). */
   verbose?: boolean;
+  /** Per output: where ORT leaves it ('gpu-buffer' keeps a WebGPU output on the device; default cpu). */
+  preferredOutputLocation?: Record<string, 'cpu' | 'gpu-buffer'>;
 }
 
 export async function sessionFor(
@@ -24,6 +26,7 @@ export async function sessionFor(
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     intraOpNumThreads: opts.intraOpNumThreads ?? 0,
     interOpNumThreads: 1,
+    ...(opts.preferredOutputLocation ? { preferredOutputLocation: opts.preferredOutputLocation } : {}),
     // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
     // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
     enableMemPattern: false,

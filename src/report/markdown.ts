@@ -1,9 +1,10 @@
 // The run report as GitHub-flavoured markdown: the same text becomes report.md (CLI) and the job
 // summary (action). Only numbers and fixed words are emitted raw; every user string goes
 // through md()/mdLink().
-import type { EvalMetrics, MetricsFile } from '../metrics/types.js';
+import type { EvalMetrics, MetricsFile, RunCopies, TransferInfo } from '../metrics/types.js';
 import { accuracyChart, lossChart } from './charts.js';
 import { md, mdLink } from './escape.js';
+import { formatBytes } from '../util/bytes.js';
 import { formatDuration } from '../util/duration.js';
 import { isSecretFlag } from '../util/redact.js';
 
@@ -273,7 +274,34 @@ function timing(m: MetricsFile): string {
   if (r.wallSeconds !== undefined) items.push(`wall time: ${formatDuration(r.wallSeconds)}`);
   if (r.samplesPerSecond !== undefined) items.push(`throughput: ${r.samplesPerSecond.toFixed(1)} samples/s`);
   if (r.finishedAt) items.push(`finished: ${md(r.finishedAt)}`);
-  return `### Time\n\n${items.map((i) => `- ${i}`).join('\n')}`;
+  const copies = r.transfers ? `\n\n${copiesTable(r.transfers)}` : '';
+  return `### Time\n\n${items.map((i) => `- ${i}`).join('\n')}${copies}`;
+}
+
+/** Copies versus compute: bytes through host memory and seconds outside/inside session.run, per kind of run. */
+function copiesTable(t: TransferInfo): string {
+  const where =
+    t.state === 'device'
+      ? `is kept on the device between runs; only batches and scalars are uploaded`
+      : `crosses host memory in every training run`;
+  const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`;
+  const row = (name: string, c: RunCopies) => [
+    name,
+    String(c.runs),
+    formatBytes(c.perRun.uploadBytes),
+    formatBytes(c.perRun.downloadBytes),
+    `${ms(c.perRun.hostSeconds)} (${c.hostSeconds.toFixed(2)} s)`,
+    `${ms(c.perRun.runSeconds)} (${c.runSeconds.toFixed(2)} s)`,
+  ];
+  const kinds: [string, RunCopies | undefined][] = [
+    ['train', t.train],
+    ['eval', t.eval],
+    ['state readback', t.readback],
+    ['state upload', t.upload],
+  ];
+  const rows = kinds.filter((k): k is [string, RunCopies] => !!k[1] && k[1].runs > 0).map(([n, c]) => row(n, c));
+  const head = `Copies vs compute: the training state (${formatBytes(t.stateBytes)}) ${where}. Per session run (total):`;
+  return `${head}\n\n${table(['runs', 'count', 'host → run', 'run → host', 'outside session.run', 'inside session.run (compute + copies)'], rows)}`;
 }
 
 function artifactsSection(artifacts: ArtifactLink[] | undefined): string {

@@ -58,6 +58,12 @@ export interface BenchResult {
   samplesPerSecond: number;
   /** Peak resident memory of this process (host RAM; device memory is not included). */
   peakRssMiB: number;
+  /** Where the training state lived between runs: on the device (WebGPU, resident) or in host memory. */
+  state: 'host' | 'device';
+  /** Bytes of one copy of the training state (parameters and AdamW moments). */
+  stateBytes: number;
+  /** Copies vs compute over the timed ORT runs, per run: bytes through host memory, ms outside/inside session.run. */
+  perRun: { runs: number; uploadBytes: number; downloadBytes: number; hostMs: number; runMs: number };
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
@@ -82,7 +88,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const runner = await Runner.create(model, {
     optimizer: { kind: 'adamw', eps: 1e-8, weightDecay: 0.01 },
     maxGradNorm: 1,
-    loop: o.stepsPerRun > 1,
+    loop: o.stepsPerRun > 1 ? undefined : false,
     device: prepared.device,
     threads: o.threads,
     params: initWeights(model, o.seed),
@@ -97,6 +103,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     for (let i = 0; i < (o.warmup > 0 ? runs(o.warmup) : 0); i++) await runner.stepRun(feeds, lrs);
     const timedRuns = runs(o.steps);
     const skippedBefore = runner.skippedSteps;
+    const before = runner.transferSummary.train;
     const t1 = performance.now();
     for (let i = 0; i < timedRuns; i++) {
       const { losses } = await runner.stepRun(feeds, lrs);
@@ -105,6 +112,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const scaler = runner.scalerState();
     const seconds = (performance.now() - t1) / 1000;
     const steps = timedRuns * K;
+    const { state, stateBytes, train: after } = runner.transferSummary;
+    const n = Math.max(1, after.runs - before.runs);
     return {
       modelType: o.modelType,
       device: runner.deviceName,
@@ -125,6 +134,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       msPerStep: (seconds * 1000) / steps,
       samplesPerSecond: (steps * o.batch) / seconds,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      state,
+      stateBytes,
+      perRun: {
+        runs: after.runs - before.runs,
+        uploadBytes: (after.uploadBytes - before.uploadBytes) / n,
+        downloadBytes: (after.downloadBytes - before.downloadBytes) / n,
+        hostMs: ((after.hostSeconds - before.hostSeconds) * 1000) / n,
+        runMs: ((after.runSeconds - before.runSeconds) * 1000) / n,
+      },
     };
   } finally {
     await runner.release();

@@ -17,6 +17,7 @@ import { evaluateSplit, type Prediction } from './evaluate.js';
 import { pruneEpochCheckpoints, saveRunCheckpoint, trainerState, type FitResult } from './fit.js';
 import type { PreparedRun } from './prepare.js';
 import type { ScalerState } from '../engine/runner.js';
+import { transferInfo } from './transfer-info.js';
 
 export interface FinishOptions {
   log: Logger;
@@ -133,6 +134,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
       numParameters: p.numParameters,
       commit: process.env.GITHUB_SHA,
       cancelled: end.cancelled || undefined,
+      transfers: transferInfo(runner.transferSummary),
       ...opts.runFacts,
     },
     task: p.task,

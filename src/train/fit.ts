@@ -185,8 +185,8 @@ export function trainerState(
   return { epoch, stepInEpoch, step: p.runner.globalStep, labels: p.labels, flags, history };
 }
 
-export function saveRunCheckpoint(p: PreparedRun, dir: string, meta: TrainerState): Promise<void> {
-  return saveCheckpoint(dir, p.model, p.tokenizer, p.runner.exportState(), meta, p.evalOptions.maxLength);
+export async function saveRunCheckpoint(p: PreparedRun, dir: string, meta: TrainerState): Promise<void> {
+  return saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength);
 }
 
 /** Removes the epoch checkpoints not in `keep` (from disk, the checkpoint list and the epoch records). */

@@ -160,7 +160,8 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     optimizer: { kind: 'adamw', eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
     maxGradNorm: flags.max_grad_norm,
     accumulate: flags.accumulate_grad_batches,
-    loop: flags.steps_per_run !== 1,
+    // One step per run needs no Scan; otherwise the runner picks (none when the state stays on the device).
+    loop: flags.steps_per_run === 1 ? false : undefined,
     device: device.device,
     threads: flags.threads,
     params: loaded.weights,

@@ -91,6 +91,13 @@ const RUN_INPUT_BYTES = 64 << 20;
 /**
  * steps_per_run=auto: as many steps as fit in `runSeconds` at the measured seconds per step (one
  * step until there is a measurement), at most what keeps the run's inputs under 64 MiB.
+ *
+ * Per device: on the CPU and CUDA every call moves the whole training state through host memory
+ * once each way (CUDA: ~1.3 GB for BERT-base), so K steps per call divide that cost by K; the
+ * inputs bound keeps the stacked batches small next to the GPU's memory. On WebGPU the state stays
+ * on the device and a call of K steps is K runs of the one-step graph (runner.ts), so K changes
+ * neither copies nor compute (measured on lavapipe: scripts/bench-resident.ts); the same rule
+ * only sets how often the loop reports progress and can stop for a cancel.
  */
 export function autoSteps(
   o: Pick<TrainerOptions, 'runSeconds' | 'accumulate' | 'batchSize' | 'maxLength'>,

@@ -32,6 +32,12 @@ test.each(supportedModelTypes())('%s: steps on random tokens, samples/s and peak
   expect(r.samplesPerSecond).toBeGreaterThan(0);
   expect(r.samplesPerSecond).toBeCloseTo((r.steps * r.batch) / ((r.msPerStep * r.steps) / 1000), 6);
   expect(r.peakRssMiB).toBeGreaterThan(50);
+  // On the CPU the whole state crosses host memory both ways in every run.
+  expect(r).toMatchObject({ state: 'host', perRun: { runs: 2 } });
+  expect(r.perRun.uploadBytes).toBeGreaterThan(r.stateBytes);
+  expect(r.perRun.downloadBytes).toBeGreaterThan(r.stateBytes);
+  expect(r.perRun.hostMs).toBeGreaterThan(0);
+  expect(r.perRun.runMs).toBeGreaterThan(0);
 });
 
 test('--precision 16-mixed: the mixed-precision step, its skipped steps and loss scale reported', async () => {
@@ -155,7 +161,7 @@ test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (
           '--steps',
           '1',
           '--warmup',
-          '0',
+          '1',
           '--json',
         ],
         {
@@ -175,6 +181,16 @@ test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (
       expect(r).toMatchObject({ device: 'webgpu', modelType: 'bert', steps: 1, precision });
       expect(r.samplesPerSecond).toBeGreaterThan(0);
       if (precision === '16-mixed') expect(r).toMatchObject({ skippedSteps: 0, lossScale: 2 ** 16 });
+      // The state stayed on the device: the timed run uploaded its batch and scalars only.
+      expect(r).toMatchObject({ state: 'device', perRun: { runs: 1 } });
+      expect(r.stateBytes).toBeGreaterThan(10 * r.perRun.uploadBytes);
+      expect(r.perRun.runMs).toBeGreaterThan(0);
+      if (precision === '32') {
+        // ids, mask, types (int64 [1,1,2,8]); labels; lr and step (float32 on webgpu); seq_len (int64)
+        expect(r.perRun.uploadBytes).toBe(3 * 2 * 8 * 8 + 2 * 8 + 4 + 4 + 8);
+        // one loss and one gradient norm come back
+        expect(r.perRun.downloadBytes).toBe(8);
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

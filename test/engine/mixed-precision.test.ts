@@ -58,8 +58,8 @@ async function runner(o: Partial<RunnerOptions> = {}, m = model): Promise<Runner
 const lr = 1e-3;
 
 /** Every value of the training state, params and moments, by name. */
-function flatState(r: Runner): Map<string, Float32Array> {
-  const s = r.exportState();
+async function flatState(r: Runner): Promise<Map<string, Float32Array>> {
+  const s = await r.exportState();
   return new Map([...s.params, ...s.optimizer]);
 }
 
@@ -106,7 +106,7 @@ test('float16 BERT tracks float32 over 20 steps (within 2e-2 relative per step),
 
 test('forced overflow (initial scale 2^40): skipped steps keep weights and moments bit for bit, the scale comes down, training proceeds', async () => {
   const r = await runner({ precision: { compute: 'float16' }, initScale: 2 ** 40, loop: false }, plain);
-  const before = flatState(r);
+  const before = await flatState(r);
   const skipped: boolean[] = [];
   const scales: number[] = [];
   let i = 0;
@@ -115,7 +115,7 @@ test('forced overflow (initial scale 2^40): skipped steps keep weights and momen
     skipped.push(...out.skipped!);
     scales.push(...out.lossScales!);
     if (!out.skipped![0]) break;
-    expectStateEqual(flatState(r), before);
+    expectStateEqual(await flatState(r), before);
     expect(Number.isFinite(out.gradNorms[0])).toBe(false);
   }
   const s = skipped.filter(Boolean).length;
@@ -127,21 +127,22 @@ test('forced overflow (initial scale 2^40): skipped steps keep weights and momen
   expect(r.skippedSteps).toBe(s);
   expect(r.globalStep).toBe(s + 1);
   // The first finite step changed the weights.
-  expect(() => expectStateEqual(flatState(r), before)).toThrow();
-  expect(r.exportState().scaler).toEqual({ scale: 2 ** (40 - s), growthTracker: 1, skipped: s });
+  const after = await flatState(r);
+  expect(() => expectStateEqual(after, before)).toThrow();
+  expect((await r.exportState()).scaler).toEqual({ scale: 2 ** (40 - s), growthTracker: 1, skipped: s });
 
   // What the skipped steps left equals a fresh run started at the scale they came down to (AdamW's
   // step counter did not advance): the next steps agree bit for bit.
   const fresh = await runner({ precision: { compute: 'float16' }, initScale: 2 ** (40 - s), loop: false }, plain);
   const f0 = await fresh.step([batch(i)], [lr]);
   expect(f0.skipped).toEqual([false]);
-  expectStateEqual(flatState(fresh), flatState(r));
+  expectStateEqual(await flatState(fresh), await flatState(r));
   for (let j = i + 1; j < i + 4; j++) {
     const a = await r.step([batch(j)], [lr]);
     const b = await fresh.step([batch(j)], [lr]);
     expect(a.losses).toEqual(b.losses);
   }
-  expectStateEqual(flatState(fresh), flatState(r));
+  expectStateEqual(await flatState(fresh), await flatState(r));
   await Promise.all([r.release(), fresh.release()]);
 });
 
@@ -174,8 +175,8 @@ test('the scale doubles after growthInterval finite steps; K steps per run equal
     b.scales.push(...o.lossScales!);
   }
   expect(b).toEqual(a);
-  expectStateEqual(flatState(looped), flatState(single));
-  expect(looped.exportState().scaler).toEqual(single.exportState().scaler);
+  expectStateEqual(await flatState(looped), await flatState(single));
+  expect((await looped.exportState()).scaler).toEqual((await single.exportState()).scaler);
   await Promise.all([single.release(), looped.release()]);
 });
 
@@ -183,22 +184,22 @@ test('exportState/importState carry the scaler: a resumed run continues bit for 
   const scaler = { growthInterval: 2 };
   const a = await runner({ precision: { compute: 'float16', scaler }, initScale: 2 ** 36 }, plain);
   for (let i = 0; i < 24; i++) await a.step([batch(i)], [lr]);
-  const saved = a.exportState();
+  const saved = await a.exportState();
   expect(saved.scaler!.skipped).toBeGreaterThan(0);
   const b = await runner({ precision: { compute: 'float16', scaler } }, plain);
   b.importState(saved);
-  expect(b.exportState().scaler).toEqual(saved.scaler);
+  expect((await b.exportState()).scaler).toEqual(saved.scaler);
   expect(b.skippedSteps).toBe(saved.scaler!.skipped);
   for (let i = 24; i < 28; i++) {
     const x = await a.step([batch(i)], [lr]);
     const y = await b.step([batch(i)], [lr]);
     expect(y).toEqual(x);
   }
-  expectStateEqual(flatState(b), flatState(a));
+  expectStateEqual(await flatState(b), await flatState(a));
   // A float32 checkpoint resumed in mixed precision starts a fresh scaler; a bad one is refused.
   const c = await runner({ precision: { compute: 'float16' }, initScale: 2 ** 10 }, plain);
   c.importState({ ...saved, scaler: undefined });
-  expect(c.exportState().scaler).toEqual({ scale: 2 ** 10, growthTracker: 0, skipped: 0 });
+  expect((await c.exportState()).scaler).toEqual({ scale: 2 ** 10, growthTracker: 0, skipped: 0 });
   expect(() => c.importState({ ...saved, scaler: { scale: -1, growthTracker: 0, skipped: 0 } })).toThrow(
     /loss scaler .* is invalid/,
   );

@@ -108,8 +108,8 @@ describe('Runner with the BERT model', () => {
     });
     const run = await b.stepRun(joined, lrs, lens);
     expect(maxAbs(run.losses, single)).toBeLessThanOrEqual(1e-6);
-    const pa = a.exportState().params,
-      pb = b.exportState().params;
+    const pa = (await a.exportState()).params,
+      pb = (await b.exportState()).params;
     for (const [k, v] of pa) expect(maxAbs(Array.from(v), Array.from(pb.get(k)!))).toBeLessThanOrEqual(1e-6);
     // lengths must be one per micro-batch, within the run's padded length
     await expect(b.stepRun(joinRun(bs), lrs, [4, 4])).rejects.toThrow(/2 sequence lengths for 3 micro-batches/);
@@ -128,8 +128,8 @@ describe('Runner with the BERT model', () => {
     for (let i = 0; i < 3; i++) single.push(...(await a.step([bs[i]], [lrs[i]])).losses);
     const three = await b.step(bs, lrs);
     expect(maxAbs(three.losses, single)).toBeLessThanOrEqual(1e-6);
-    const pa = a.exportState().params,
-      pb = b.exportState().params;
+    const pa = (await a.exportState()).params,
+      pb = (await b.exportState()).params;
     for (const [k, v] of pa) expect(maxAbs(Array.from(v), Array.from(pb.get(k)!))).toBeLessThanOrEqual(1e-6);
     // dropout is really on: the same batch again gives another loss than without dropout
     const ev = await a.evaluate(bs[0]);
@@ -168,8 +168,8 @@ describe('Runner with the BERT model', () => {
       for (let i = 0; i < 4; i++) single.push(...(await a.step([bs[i]], [lrs[i]])).losses);
       const four = await b.step(bs, lrs);
       four.losses.forEach((l, i) => expect(Math.abs(l - single[i])).toBeLessThanOrEqual(1e-6));
-      const pa = a.exportState().params,
-        pb = b.exportState().params;
+      const pa = (await a.exportState()).params,
+        pb = (await b.exportState()).params;
       for (const [k, v] of pa) v.forEach((x, i) => expect(Math.abs(x - pb.get(k)![i])).toBeLessThanOrEqual(1e-6));
 
       // Memorise one batch: the loss must fall well below its start.

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 async function fails(batches: MicroBatch[], lrs: number[], message: RegExp) {
-  const before = r.exportState();
+  const before = await r.exportState();
   const err = await r.step(batches, lrs).then(
     () => undefined,
     (e: unknown) => e,
@@ -23,7 +23,7 @@ async function fails(batches: MicroBatch[], lrs: number[], message: RegExp) {
   expect(err).toBeInstanceOf(FeedError);
   expect((err as Error).message).toMatch(message);
   expect(r.globalStep).toBe(0);
-  expect(r.exportState().params).toEqual(before.params);
+  expect((await r.exportState()).params).toEqual(before.params);
 }
 
 describe('Runner feed validation', () => {

@@ -84,9 +84,9 @@ describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (
       expect(maxAbs(k8.gradNorms, norms)).toBeLessThanOrEqual(1e-6);
       expect(maxAbs(k44, single)).toBeLessThanOrEqual(1e-6);
       expect(single[7]).not.toBeCloseTo(single[0], 3); // training moved
-      const a = one.exportState(),
-        b = eight.exportState(),
-        c = split.exportState();
+      const a = await one.exportState(),
+        b = await eight.exportState(),
+        c = await split.exportState();
       expect(maxDiff(a.params, b.params)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(a.optimizer, b.optimizer)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(a.params, c.params)).toBeLessThanOrEqual(1e-6);
@@ -115,8 +115,8 @@ describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (
         lp.push(...(await per.step(batches.slice(a, b), lrs.slice(a, b))).losses);
       }
       expect(maxAbs(lf, lp)).toBeLessThanOrEqual(1e-6);
-      const a = flat.exportState(),
-        b = per.exportState();
+      const a = await flat.exportState(),
+        b = await per.exportState();
       expect(maxDiff(a.params, b.params)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(a.optimizer, b.optimizer)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(a.params, model.init(3))).toBeGreaterThan(1e-3); // it trained
@@ -133,7 +133,7 @@ describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (
     await f.release();
   });
 
-  test('the plain K=1 graph (no Loop) matches the Loop graph step for step', async () => {
+  test('the plain one-step graph (no Scan) matches the Scan graph step for step, and runs K steps as K runs', async () => {
     const optimizer: OptimizerConfig = { kind: 'adamw', weightDecay: 0.05 };
     const plain = await runner({ optimizer, maxGradNorm: 0.3, loop: false });
     const looped = await runner({ optimizer, maxGradNorm: 0.3, loop: true });
@@ -144,8 +144,19 @@ describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (
       ll.push(...(await looped.step([batches[i]], [lrs[i]])).losses);
     }
     expect(maxAbs(lp, ll)).toBeLessThanOrEqual(1e-6);
-    expect(maxDiff(plain.exportState().params, looped.exportState().params)).toBeLessThanOrEqual(1e-6);
-    await expect(plain.step(batches.slice(0, 2), lrs.slice(0, 2))).rejects.toThrow(/loop=false.*exactly 1 step/);
+    expect(maxDiff((await plain.exportState()).params, (await looped.exportState()).params)).toBeLessThanOrEqual(1e-6);
+    // K = 3 steps in one call: three runs of the plain graph, one Scan run.
+    const runsBefore = plain.transferSummary.train.runs;
+    const kp = await plain.step(batches.slice(4, 7), lrs.slice(4, 7));
+    const kl = await looped.step(batches.slice(4, 7), lrs.slice(4, 7));
+    expect(plain.transferSummary.train.runs - runsBefore).toBe(3);
+    expect(kp.losses).toHaveLength(3);
+    expect(maxAbs(kp.losses, kl.losses)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbs(kp.gradNorms, kl.gradNorms)).toBeLessThanOrEqual(1e-6);
+    expect(plain.globalStep).toBe(7);
+    expect(maxDiff((await plain.exportState()).optimizer, (await looped.exportState()).optimizer)).toBeLessThanOrEqual(
+      1e-6,
+    );
     await Promise.all([plain.release(), looped.release()]);
   });
 
@@ -170,7 +181,7 @@ describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (
       );
       expect(maxAbs(ra.losses, rb.losses)).toBeLessThanOrEqual(1e-6);
       expect(maxAbs(ra.gradNorms, rb.gradNorms)).toBeLessThanOrEqual(1e-6);
-      expect(maxDiff(acc.exportState().params, big.exportState().params)).toBeLessThanOrEqual(1e-6);
+      expect(maxDiff((await acc.exportState()).params, (await big.exportState()).params)).toBeLessThanOrEqual(1e-6);
       expect(acc.globalStep).toBe(3);
       await Promise.all([acc.release(), big.release()]);
     }
@@ -180,18 +191,18 @@ describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (
     const optimizer: OptimizerConfig = { kind: 'adamw', weightDecay: 0.1 };
     const straight = await runner({ optimizer, maxGradNorm: 1 });
     await straight.step(batches.slice(0, 3), lrs.slice(0, 3));
-    const saved: TrainState = straight.exportState();
+    const saved: TrainState = await straight.exportState();
     const rest = await straight.step(batches.slice(3), lrs.slice(3));
 
     // Exported arrays are copies: later steps must not change them.
-    expect(maxDiff(saved.params, straight.exportState().params)).toBeGreaterThan(1e-4);
+    expect(maxDiff(saved.params, (await straight.exportState()).params)).toBeGreaterThan(1e-4);
     const resumed = await runner({ params: model.init(99), optimizer, maxGradNorm: 1 });
     resumed.importState(saved);
     expect(resumed.globalStep).toBe(3);
     const again = await resumed.step(batches.slice(3), lrs.slice(3));
     expect(again.losses).toEqual(rest.losses);
-    expect(maxDiff(resumed.exportState().params, straight.exportState().params)).toBe(0);
-    expect(maxDiff(resumed.exportState().optimizer, straight.exportState().optimizer)).toBe(0);
+    expect(maxDiff((await resumed.exportState()).params, (await straight.exportState()).params)).toBe(0);
+    expect(maxDiff((await resumed.exportState()).optimizer, (await straight.exportState()).optimizer)).toBe(0);
 
     // Without the step count, bias correction restarts and the run diverges: the step matters.
     const wrongStep = await runner({ optimizer, maxGradNorm: 1 });
@@ -202,7 +213,7 @@ describe.each(['per-param', 'flat'] as LayoutKind[])('Runner (MLP), %s state', (
 
   test('importState rejects unknown, missing and mis-sized tensors by name', async () => {
     const r = await runner({ optimizer: { kind: 'adamw' } });
-    const s = r.exportState();
+    const s = await r.exportState();
     const bad = (f: (x: TrainState) => void) => {
       const c = { params: new Map(s.params), optimizer: new Map(s.optimizer), step: 1 };
       f(c);

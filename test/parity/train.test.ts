@@ -107,7 +107,7 @@ describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)',
         losses.push(...r.losses);
         gradNorms.push(...r.gradNorms);
       }
-      const final = runner.exportState().params;
+      const final = (await runner.exportState()).params;
       await runner.release();
       const rel = losses.map((l, i) => Math.abs(l - reference[i].loss) / Math.abs(reference[i].loss));
       console.log(

@@ -165,4 +165,61 @@ describe('escaping', () => {
     expect(mdLink('x', 'javascript:alert(1)')).toBe('x');
     expect(mdLink('x', 'https://a.test/p(1) q')).toBe('[x](https://a.test/p%281%29%20q)');
   });
+
+  test('Time: copies vs compute per kind of run (bytes through host memory, seconds outside/inside session.run)', () => {
+    const c = (runs: number, up: number, down: number, host: number, run: number) => ({
+      runs,
+      uploadBytes: up * runs,
+      downloadBytes: down * runs,
+      hostSeconds: host * runs,
+      runSeconds: run * runs,
+      perRun: { uploadBytes: up, downloadBytes: down, hostSeconds: host, runSeconds: run },
+    });
+    const base = sampleMetrics();
+    const withCopies = renderReport({
+      ...base,
+      run: {
+        ...base.run,
+        transfers: {
+          state: 'device',
+          stateBytes: 1.31 * 2 ** 30,
+          train: c(100, 1016, 8, 0.0004, 0.25),
+          eval: c(4, 2048, 96, 0.001, 0.05),
+          readback: c(1, 0, 1.31 * 2 ** 30, 0.002, 1.5),
+          upload: c(1, 1.31 * 2 ** 30, 0, 0.001, 1.2),
+        },
+      },
+    });
+    expect(withCopies).toContain(
+      'Copies vs compute: the training state (1.31 GiB) is kept on the device between runs; only batches and scalars are uploaded. Per session run (total):',
+    );
+    const rows = tableAfter(withCopies, 'Copies vs compute');
+    expect(rows[0]).toEqual([
+      'runs',
+      'count',
+      'host → run',
+      'run → host',
+      'outside session.run',
+      'inside session.run (compute + copies)',
+    ]);
+    expect(rows.slice(2)).toEqual([
+      ['train', '100', '1016 B', '8 B', '0.40 ms (0.04 s)', '250.0 ms (25.00 s)'],
+      ['eval', '4', '2.0 KiB', '96 B', '1.00 ms (0.00 s)', '50.0 ms (0.20 s)'],
+      ['state readback', '1', '0 B', '1.31 GiB', '2.00 ms (0.00 s)', '1500.0 ms (1.50 s)'],
+      ['state upload', '1', '1.31 GiB', '0 B', '1.00 ms (0.00 s)', '1200.0 ms (1.20 s)'],
+    ]);
+    // The host path says the state crosses every run; kinds that never ran have no row.
+    const host = renderReport({
+      ...base,
+      run: {
+        ...base.run,
+        transfers: { state: 'host', stateBytes: 3 * 2 ** 20, train: c(2, 3 * 2 ** 20, 3 * 2 ** 20, 0.01, 1) },
+      },
+    });
+    expect(host).toContain('the training state (3.0 MiB) crosses host memory in every training run');
+    expect(tableAfter(host, 'Copies vs compute').slice(2)).toEqual([
+      ['train', '2', '3.0 MiB', '3.0 MiB', '10.0 ms (0.02 s)', '1000.0 ms (2.00 s)'],
+    ]);
+    expect(renderReport(base)).not.toContain('Copies vs compute'); // a record without the numbers renders as before
+  });
 });

@@ -132,6 +132,36 @@ test('textclf train --device webgpu: 20 steps equal --device cpu within 1e-4 (lo
   expect(cpu.steps[19].loss).toBeLessThan(cpu.steps[0].loss);
   const json = JSON.parse(readFileSync(join(gpu.out, 'metrics.json'), 'utf8'));
   expect(json.run.device).toBe('webgpu');
+
+  // Copies vs compute in metrics.json: on webgpu the state stays on the device (after the first
+  // run only batches and scalars go up, a loss and a grad norm come back); on cpu it crosses host
+  // memory both ways every run.
+  const tg = json.run.transfers;
+  const tc = JSON.parse(readFileSync(join(cpu.out, 'metrics.json'), 'utf8')).run.transfers;
+  expect([tg.state, tc.state]).toEqual(['device', 'host']);
+  expect(tg.stateBytes).toBe(tc.stateBytes);
+  expect(tg.stateBytes).toBeGreaterThan(50_000);
+  for (const t of [tg, tc]) {
+    expect(t.train.runs).toBeGreaterThanOrEqual(1);
+    for (const k of ['uploadBytes', 'downloadBytes', 'hostSeconds', 'runSeconds'])
+      expect({ [k]: t.train.perRun[k] > 0 }).toEqual({ [k]: true });
+  }
+  const line = (n: string, t: typeof tg) =>
+    `${n}: ${t.train.runs} runs, per run ${Math.round(t.train.perRun.uploadBytes)} B up, ${Math.round(t.train.perRun.downloadBytes)} B down, ${(t.train.perRun.hostSeconds * 1e3).toFixed(2)} ms outside session.run, ${(t.train.perRun.runSeconds * 1e3).toFixed(1)} ms inside`;
+  console.log(`state ${tg.stateBytes} B; ${line('webgpu (resident)', tg)}; ${line('cpu', tc)}`);
+  expect(tg.train.runs).toBe(20); // one run per step on the resident path
+  expect(tg.train.downloadBytes).toBe(20 * 8);
+  const batchBytes = BATCH * 12 * 8 * 3 + BATCH * 8 + 4 + 4 + 8; // ids, mask, types; labels; lr and step (float32 on webgpu); seq_len
+  expect(tg.train.uploadBytes).toBe(tg.stateBytes + 20 * batchBytes);
+  expect(tg.train.perRun.uploadBytes).toBeLessThan(tg.stateBytes / 10);
+  expect(tc.train.perRun.uploadBytes).toBeGreaterThan(tc.stateBytes);
+  expect(tc.train.perRun.downloadBytes).toBeGreaterThan(tc.stateBytes);
+  // Checkpoints (4 epochs + final) read the device state back, one state copy each.
+  expect(tg.readback.runs).toBeGreaterThanOrEqual(5);
+  expect(tg.readback.downloadBytes).toBe(tg.readback.runs * tg.stateBytes);
+  expect(tc.readback).toBeUndefined();
+  const report = readFileSync(join(gpu.out, 'report.md'), 'utf8');
+  expect(report).toContain('is kept on the device between runs; only batches and scalars are uploaded');
 }, 480_000);
 
 test('a checkpoint written on webgpu resumes on cpu and continues the run it came from', () => {
