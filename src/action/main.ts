@@ -4,10 +4,10 @@
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import * as core from '@actions/core';
-import { getOctokit } from '@actions/github';
 import { parseFlags } from '../config/parse.js';
 import type { FlagsFor } from '../config/schema.js';
 import { artifactName, collectFiles, uploadArtifact, type UploadResult } from '../github/artifacts/upload.js';
+import { githubClient } from '../github/client.js';
 import { contextFromEnv, runUrl, type RunContext } from '../github/events.js';
 import {
   afterTraining,
@@ -69,7 +69,12 @@ export async function run(opts: MainOptions = {}): Promise<void> {
     const ctx = tryContext(log);
     const deps: Deps | undefined =
       ctx && token
-        ? { octokit: getOctokit(token, { baseUrl: ctx.apiUrl }), token, ctx, warn: (m) => log.warning(m) }
+        ? {
+            octokit: githubClient(token, { baseUrl: ctx.apiUrl, warn: (m) => log.warning(m) }),
+            token,
+            ctx,
+            warn: (m) => log.warning(m),
+          }
         : undefined;
     if (!deps && mode !== 'train') throw new Error(`mode: ${mode} needs the GitHub context and github_token`);
     if (mode === 'chatops') return setOutputs((await chatopsStep(deps!, inputs)).outputs);

@@ -400,6 +400,8 @@ test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, an
   });
   const body = '/train max_epochs=1 limit_train_batches=3';
   const c = github.addComment(PR, body, github.user('writer'));
+  // A busy repository: the sticky comment meets GitHub's secondary rate limit once, waits, retries.
+  github.injectSecondaryRateLimit('issues/create-comment', 1);
   const payload = {
     action: 'created',
     comment: { id: c.id, body, user: { login: 'writer', type: 'User' } },
@@ -418,6 +420,9 @@ test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, an
   expect(github.reactionsOn(c.id)).toEqual(['eyes', 'rocket']);
   const sticky = github.commentsOn(PR).filter((x) => x.id !== c.id);
   expect(sticky).toHaveLength(1);
+  expect(r.stdout).toContain(
+    "::warning::GitHub's secondary rate limit on POST /repos/{owner}/{repo}/issues/{issue_number}/comments: retrying in 1 s (retry 1 of 2)",
+  );
   expect(sticky[0]!.body).toContain('Trained commit `9999999` · **1 epoch');
   expect(sticky[0]!.body).toContain(r.outputs.artifact_url!);
 }, 120_000);
