@@ -1,7 +1,11 @@
 // Evaluation sessions over a model's eval graph: batches stacked [E, ...] (padded to the longest,
 // cut back per batch by seq_len), the parameters fed as the layout's buffers once per run. The
 // Runner evaluates with its training state this way; a Scorer (predict/evaluate) with loaded weights.
+// On webgpu the eval graph is the Scan-free one (eval-graph.ts: the WebGPU EP has no Scan kernel)
+// and each batch is a run of its own, fed the parameter tensors as they are: the resident device
+// tensors during training, so only the batch goes up and only logits and loss come back.
 import type { InferenceSession } from 'onnxruntime-node';
+import type { EmitTarget } from '../onnx/graph.js';
 import { type ort, tensor } from '../onnx/session.js';
 import { emitTarget, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
@@ -31,12 +35,15 @@ export class EvalSessions {
     private readonly threads: number,
     private readonly params: () => ort.Tensor[],
     private readonly meter = new TransferMeter('host', 0),
+    /** The kernels to emit for (default: the device's); the Runner passes its step graph's. */
+    private readonly target: EmitTarget = emitTarget(device),
   ) {}
 
   /**
    * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
    * with equal row counts share a run, padded to the longest and cut back per batch), so the
-   * parameters are fed once per run. All batches must agree on having labels.
+   * parameters are fed once per run; on webgpu one run per batch (see the top). All batches must
+   * agree on having labels.
    */
   async evaluateMany(batches: readonly MicroBatch[]): Promise<EvalResult[]> {
     if (!batches.length) return [];
@@ -52,7 +59,7 @@ export class EvalSessions {
     const out: EvalResult[] = [];
     for (let start = 0; start < batches.length;) {
       let end = start + 1;
-      while (end < batches.length && rows[end] === rows[start]) end++;
+      while (!ev.perBatch && end < batches.length && rows[end] === rows[start]) end++;
       const group = batches.slice(start, end);
       out.push(...(await this.meter.measure('eval', (run) => this.evaluateRun(run, session, ev, group))));
       start = end;
@@ -70,6 +77,11 @@ export class EvalSessions {
     const feeds: Record<string, ort.Tensor> = {};
     const lengths: number[] = [];
     for (const spec of ev.inputs) {
+      if (ev.perBatch) {
+        const t = batches[0][spec.name];
+        feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
+        continue;
+      }
       const axis = spec.shape.indexOf(SEQ_DIM);
       const dims = batches.map((b) => b[spec.name].dims);
       const longest = axis < 0 ? 0 : Math.max(...dims.map((d) => d[axis]));
@@ -112,10 +124,7 @@ export class EvalSessions {
   private session(withLabels: boolean) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = buildEvalGraph(this.model, this.layout, {
-        labels: withLabels,
-        target: emitTarget(this.device),
-      });
+      const ev = evalGraphFor(this.model, this.layout, this.target, withLabels);
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev,
@@ -124,6 +133,16 @@ export class EvalSessions {
     }
     return p;
   }
+}
+
+/** The eval graph EvalSessions runs for `target`: for webgpu the Scan-free one, one batch per run. */
+export function evalGraphFor(
+  model: TrainableModel,
+  layout: StateLayout,
+  target: EmitTarget,
+  labels: boolean,
+): EvalGraph {
+  return buildEvalGraph(model, layout, { labels, target, perBatch: target === 'webgpu' });
 }
 
 /** Stacks tensors of one input into [E, ...dims], padding the `axis` dim with zeros (cut off again by seq_len). */
