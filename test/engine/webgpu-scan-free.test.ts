@@ -65,7 +65,7 @@ describe('webgpu Scan-free emission = the Scan graphs (both on the CPU EP)', () 
       // float16: the webgpu emission's ops (cross-entropy from ReduceMax/Exp/Log, Add chains) round
       // differently from the CPU/CUDA emission's in half precision, by ~2e-3 relative at A = 1
       // already; float32 is the exact check.
-      const tol = o.precision ? 1e-2 : 1e-5;
+      const tol = 'precision' in o ? 1e-2 : 1e-5;
       expect(lossErr).toBeLessThan(tol);
       expect(normErr).toBeLessThan(tol);
       expect(w.scales).toEqual(a.scales);

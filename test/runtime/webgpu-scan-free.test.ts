@@ -1,0 +1,82 @@
+// On the WebGPU device (Mesa's lavapipe here) nothing runs in a Scan: accumulate_grad_batches = 2
+// trains with the micro-batches unrolled in the one-step graph, and evaluation runs one batch per
+// run fed the resident parameter tensors. Both equal the CPU device (whose graphs keep their
+// Scans): 20 steps of loss and grad_norm within 1e-5 relative, then eval logits and losses within
+// 1e-5. A tiny BERT: lavapipe is ~100x slower than the CPU EP.
+import { tmpdir } from 'node:os';
+import type { MicroBatch } from '../../src/engine/feeds.js';
+import { Runner } from '../../src/engine/runner.js';
+import { initWeights } from '../../src/models/weights.js';
+import { tinyBatches, tinyTaskModel } from '../helpers/tiny-task-model.js';
+
+process.env.XDG_RUNTIME_DIR ??= tmpdir();
+
+const STEPS = 20;
+const A = 2;
+const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+const model = tinyTaskModel('bert', { dropout: 0 });
+
+async function trainAndEval(device: 'cpu' | 'webgpu') {
+  const runner = await Runner.create(model, {
+    device,
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    maxGradNorm: 0.5,
+    accumulate: A,
+    params: initWeights(model, 3),
+  });
+  const batches = tinyBatches(model, { count: STEPS * A, rows: 4, seq: 8, seed: 5 });
+  const losses: number[] = [];
+  const norms: number[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    const r = await runner.step(batches.slice(i * A, (i + 1) * A), [(2e-3 * Math.min(i, 3)) / 3]);
+    losses.push(...r.losses);
+    norms.push(...r.gradNorms);
+  }
+  const evalBatches: MicroBatch[] = [
+    batches[0],
+    tinyBatches(model, { count: 1, rows: 4, seq: 6, seed: 6 })[0],
+    tinyBatches(model, { count: 1, rows: 3, seq: 7, seed: 7 })[0],
+  ];
+  const ev = await runner.evaluateMany(evalBatches);
+  const predicted = await runner.evaluateMany(evalBatches.map(({ labels: _, ...rest }) => rest as MicroBatch));
+  const transfers = runner.transferSummary;
+  await runner.release();
+  return { losses, norms, ev, predicted, transfers, runner };
+}
+
+describe('webgpu without Scan: accumulation and evaluation equal the CPU device', () => {
+  test('accumulate_grad_batches = 2 for 20 steps, then eval and predict on batches of three shapes', async () => {
+    const cpu = await trainAndEval('cpu');
+    const gpu = await trainAndEval('webgpu');
+    expect(gpu.runner.resident).toBe(true);
+    expect(gpu.runner.stepGraph.loop).toBe(false);
+    expect(cpu.runner.stepGraph.loop).toBe(true);
+    const lossErr = Math.max(...gpu.losses.map((l, i) => relErr(l, cpu.losses[i])));
+    const normErr = Math.max(...gpu.norms.map((l, i) => relErr(l, cpu.norms[i])));
+    const logitErr = Math.max(
+      ...gpu.ev.flatMap((e, i) => Array.from(e.logits, (v, j) => Math.abs(v - cpu.ev[i].logits[j]))),
+    );
+    console.log(
+      `A = ${A}, ${STEPS} steps: max relative difference loss ${lossErr.toExponential(2)}, grad_norm ${normErr.toExponential(2)}; eval logits max abs ${logitErr.toExponential(2)}`,
+    );
+    expect(lossErr).toBeLessThan(1e-5);
+    expect(normErr).toBeLessThan(1e-5);
+    expect(Math.max(...cpu.norms)).toBeGreaterThan(0.5); // clipping engaged
+    expect(relErr(cpu.ev[0].loss!, cpu.losses[0])).toBeGreaterThan(1e-3); // the steps moved the weights
+    expect(logitErr).toBeLessThanOrEqual(1e-5);
+    gpu.ev.forEach((e, i) => {
+      expect(e.dims).toEqual(cpu.ev[i].dims);
+      expect(relErr(e.loss!, cpu.ev[i].loss!)).toBeLessThan(1e-5);
+    });
+    gpu.predicted.forEach((e, i) => {
+      expect(e.loss).toBeUndefined();
+      expect(Array.from(e.logits)).toEqual(Array.from(gpu.ev[i].logits));
+    });
+    // One run per batch, fed the device-resident parameters: only tokens and labels go up.
+    const t = gpu.transfers;
+    expect(t.eval!.runs).toBe(6);
+    const paramBytes = t.stateBytes / 3; // parameters, exp_avg, exp_avg_sq
+    expect(t.eval!.uploadBytes).toBeLessThan(paramBytes / 4);
+    expect(t.upload).toBeUndefined(); // the state was on the device already: no upload run
+  }, 300_000);
+});
