@@ -2,11 +2,15 @@
 // trains with the micro-batches unrolled in the one-step graph, and evaluation runs one batch per
 // run fed the resident parameter tensors. Both equal the CPU device (whose graphs keep their
 // Scans): 20 steps of loss and grad_norm within 1e-5 relative, then eval logits and losses within
-// 1e-5. A tiny BERT: lavapipe is ~100x slower than the CPU EP.
+// 1e-5; host parameters (a Scorer's) go to the device once per call, not once per batch. A tiny BERT: lavapipe is ~100x slower than the CPU EP.
 import { tmpdir } from 'node:os';
+import { EvalSessions } from '../../src/engine/eval-sessions.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner } from '../../src/engine/runner.js';
+import { StateLayout } from '../../src/engine/state-layout.js';
+import { TransferMeter } from '../../src/engine/transfers.js';
 import { initWeights } from '../../src/models/weights.js';
+import { tensor } from '../../src/onnx/session.js';
 import { tinyBatches, tinyTaskModel } from '../helpers/tiny-task-model.js';
 
 process.env.XDG_RUNTIME_DIR ??= tmpdir();
@@ -79,4 +83,36 @@ describe('webgpu without Scan: accumulation and evaluation equal the CPU device'
     expect(t.eval!.uploadBytes).toBeLessThan(paramBytes / 4);
     expect(t.upload).toBeUndefined(); // the state was on the device already: no upload run
   }, 300_000);
+
+  test('host parameters (as a Scorer feeds them) go up once per call of several batches, and score as on the cpu', async () => {
+    const layout = StateLayout.plan(model.params, 'per-param');
+    const buffers = layout.pack(initWeights(model, 4), () => undefined);
+    const params = layout.groups.map((g, i) => tensor('float32', buffers[i], g.shape));
+    const meter = new TransferMeter('host', 0);
+    const gpu = new EvalSessions(model, layout, { kind: 'webgpu' }, 1, () => params, meter);
+    const cpu = new EvalSessions(model, layout, { kind: 'cpu' }, 1, () => params);
+    const batches = [
+      ...tinyBatches(model, { count: 2, rows: 4, seq: 8, seed: 8 }),
+      ...tinyBatches(model, { count: 1, rows: 2, seq: 5, seed: 9 }),
+    ];
+    const [g, c] = [await gpu.evaluateMany(batches), await cpu.evaluateMany(batches)];
+    const paramBytes = 4 * buffers.reduce((a, b) => a + b.length, 0);
+    let t = meter.summary();
+    expect(t.upload).toMatchObject({ runs: 1, uploadBytes: paramBytes });
+    expect(t.eval).toMatchObject({ runs: 3 });
+    expect(t.eval!.uploadBytes).toBeLessThan(paramBytes / 4);
+    g.forEach((e, i) => {
+      e.logits.forEach((v, j) => expect(Math.abs(v - c[i].logits[j])).toBeLessThanOrEqual(1e-5));
+      expect(relErr(e.loss!, c[i].loss!)).toBeLessThan(1e-5);
+    });
+    // A second call uploads again (a runner's host state may have changed in place); one batch is
+    // fed the host tensors directly (the same one copy, without an upload run).
+    await gpu.evaluateMany(batches.slice(0, 2));
+    await gpu.evaluateMany(batches.slice(2));
+    t = meter.summary();
+    expect(t.upload!.runs).toBe(2);
+    expect(t.eval!.runs).toBe(6);
+    expect(t.eval!.uploadBytes).toBeGreaterThan(paramBytes);
+    await Promise.all([gpu.release(), cpu.release()]);
+  }, 120_000);
 });
