@@ -3,7 +3,9 @@
 // Runner evaluates with its training state this way; a Scorer (predict/evaluate) with loaded weights.
 // On webgpu the eval graph is the Scan-free one (eval-graph.ts: the WebGPU EP has no Scan kernel)
 // and each batch is a run of its own, fed the parameter tensors as they are: the resident device
-// tensors during training, so only the batch goes up and only logits and loss come back.
+// tensors during training, so only the batch goes up and only logits and loss come back. Host
+// parameters go to the device once per call of several batches (a non-resident runner's), as the
+// Scan graph takes them once per run, or once for the sessions' life (a Scorer's: paramsFixed).
 import type { InferenceSession } from 'onnxruntime-node';
 import type { EmitTarget } from '../onnx/graph.js';
 import { type ort, tensor } from '../onnx/session.js';
@@ -11,6 +13,7 @@ import { emitTarget, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
+import { DeviceCopy } from './device-copy.js';
 import { checkMicroBatch, FeedError, type FeedTensor, type MicroBatch } from './feeds.js';
 import type { StateLayout } from './state-layout.js';
 import { TransferMeter } from './transfers.js';
@@ -21,8 +24,23 @@ export interface EvalResult {
   loss?: number;
 }
 
+export interface EvalSessionsOptions {
+  /** The kernels to emit for (default: the device's); the Runner passes its step graph's. */
+  target?: EmitTarget;
+  /**
+   * `params()` returns the same host tensors, unchanged, for the sessions' life (a Scorer's loaded
+   * weights): on webgpu they go to the device once, on the first call, instead of once per call.
+   */
+  paramsFixed?: boolean;
+}
+
 export class EvalSessions {
   private readonly sessions = new Map<boolean, Promise<{ session: InferenceSession; eval: EvalGraph }>>();
+  private readonly target: EmitTarget;
+  private readonly paramsFixed: boolean;
+  private copier?: DeviceCopy;
+  /** paramsFixed: the device copy of the host parameters, made once, kept until release(). */
+  private kept?: Promise<ort.Tensor[]>;
 
   /**
    * `params()`: the parameter buffers, one per layout group, as they are now (no copy; device
@@ -35,9 +53,11 @@ export class EvalSessions {
     private readonly threads: number,
     private readonly params: () => ort.Tensor[],
     private readonly meter = new TransferMeter('host', 0),
-    /** The kernels to emit for (default: the device's); the Runner passes its step graph's. */
-    private readonly target: EmitTarget = emitTarget(device),
-  ) {}
+    opts: EvalSessionsOptions = {},
+  ) {
+    this.target = opts.target ?? emitTarget(device);
+    this.paramsFixed = opts.paramsFixed ?? false;
+  }
 
   /**
    * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
@@ -56,15 +76,48 @@ export class EvalSessions {
       checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : 'evaluate');
       return b[ev.inputs[0].name].dims[0];
     });
-    const out: EvalResult[] = [];
-    for (let start = 0; start < batches.length;) {
-      let end = start + 1;
-      while (!ev.perBatch && end < batches.length && rows[end] === rows[start]) end++;
-      const group = batches.slice(start, end);
-      out.push(...(await this.meter.measure('eval', (run) => this.evaluateRun(run, session, ev, group))));
-      start = end;
+    const params = await this.paramsForCall(ev, batches.length);
+    try {
+      const out: EvalResult[] = [];
+      for (let start = 0; start < batches.length;) {
+        let end = start + 1;
+        while (!ev.perBatch && end < batches.length && rows[end] === rows[start]) end++;
+        const group = batches.slice(start, end);
+        out.push(
+          ...(await this.meter.measure('eval', (run) => this.evaluateRun(run, session, ev, group, params.tensors))),
+        );
+        start = end;
+      }
+      return out;
+    } finally {
+      for (const t of params.uploaded) t.dispose();
     }
-    return out;
+  }
+
+  /**
+   * The parameter tensors for one call: as they are, except host tensors fed to per-batch runs on
+   * the device: uploaded once for the sessions' life (paramsFixed), else once for a call of several
+   * batches (`uploaded`, freed after the call: a runner's host state may change in place).
+   */
+  private async paramsForCall(ev: EvalGraph, runs: number) {
+    const tensors = this.params();
+    const host = ev.perBatch && this.device.kind === 'webgpu' && tensors.some((t) => t.location === 'cpu');
+    if (host && this.paramsFixed) {
+      this.kept ??= this.upload(tensors);
+      return { tensors: await this.kept, uploaded: [] };
+    }
+    if (!host || runs < 2) return { tensors, uploaded: [] };
+    const uploaded = await this.upload(tensors);
+    return { tensors: uploaded, uploaded };
+  }
+
+  private upload(tensors: readonly ort.Tensor[]): Promise<ort.Tensor[]> {
+    this.copier ??= new DeviceCopy(
+      this.device,
+      this.layout.groups.map((g) => g.shape),
+      this.meter,
+    );
+    return this.copier.toDevice(tensors);
   }
 
   private async evaluateRun(
@@ -72,6 +125,7 @@ export class EvalSessions {
     session: InferenceSession,
     ev: EvalGraph,
     batches: readonly MicroBatch[],
+    params: readonly ort.Tensor[],
   ) {
     const E = batches.length;
     const feeds: Record<string, ort.Tensor> = {};
@@ -98,7 +152,6 @@ export class EvalSessions {
       );
     }
     if (ev.io.seqLen) feeds[ev.io.seqLen] = tensor('int64', BigInt64Array.from(lengths.map(BigInt)), [E]);
-    const params = this.params();
     ev.io.params.forEach((p) => {
       const i = this.layout.groups.indexOf(p.group);
       feeds[p.input] = params[i];
@@ -119,6 +172,10 @@ export class EvalSessions {
     // A session that failed to open has nothing to release (its error was already thrown).
     for (const p of this.sessions.values()) await (await p.catch(() => undefined))?.session.release();
     this.sessions.clear();
+    const kept = await this.kept?.catch(() => undefined);
+    this.kept = undefined;
+    for (const t of kept ?? []) t.dispose();
+    await this.copier?.release();
   }
 
   private session(withLabels: boolean) {

@@ -157,7 +157,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
       threads,
       () => paramIndex.map((i) => this.state[i]),
       this.transfers,
-      stepGraph.graph.target,
+      { target: stepGraph.graph.target },
     );
   }
 

@@ -2,7 +2,7 @@
 // trains with the micro-batches unrolled in the one-step graph, and evaluation runs one batch per
 // run fed the resident parameter tensors. Both equal the CPU device (whose graphs keep their
 // Scans): 20 steps of loss and grad_norm within 1e-5 relative, then eval logits and losses within
-// 1e-5; host parameters (a Scorer's) go to the device once per call, not once per batch. A tiny BERT: lavapipe is ~100x slower than the CPU EP.
+// 1e-5; host parameters go to the device once per call (a Scorer's: once), not once per batch. A tiny BERT: lavapipe is ~100x slower than the CPU EP.
 import { tmpdir } from 'node:os';
 import { EvalSessions } from '../../src/engine/eval-sessions.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
@@ -84,7 +84,7 @@ describe('webgpu without Scan: accumulation and evaluation equal the CPU device'
     expect(t.upload).toBeUndefined(); // the state was on the device already: no upload run
   }, 300_000);
 
-  test('host parameters (as a Scorer feeds them) go up once per call of several batches, and score as on the cpu', async () => {
+  test("host parameters go up once per call of several batches (fixed ones, a Scorer's, once), and score as on the cpu", async () => {
     const layout = StateLayout.plan(model.params, 'per-param');
     const buffers = layout.pack(initWeights(model, 4), () => undefined);
     const params = layout.groups.map((g, i) => tensor('float32', buffers[i], g.shape));
@@ -113,6 +113,19 @@ describe('webgpu without Scan: accumulation and evaluation equal the CPU device'
     expect(t.upload!.runs).toBe(2);
     expect(t.eval!.runs).toBe(6);
     expect(t.eval!.uploadBytes).toBeGreaterThan(paramBytes);
-    await Promise.all([gpu.release(), cpu.release()]);
+    // Weights that never change (a Scorer's): one upload for the sessions' life, single batches too.
+    const fixedMeter = new TransferMeter('host', 0);
+    const fixed = new EvalSessions(model, layout, { kind: 'webgpu' }, 1, () => params, fixedMeter, {
+      paramsFixed: true,
+    });
+    const f = [...(await fixed.evaluateMany(batches)), (await fixed.evaluateMany(batches.slice(0, 1)))[0]];
+    await fixed.evaluateMany(batches.slice(2));
+    const ft = fixedMeter.summary();
+    expect(ft.upload).toMatchObject({ runs: 1, uploadBytes: paramBytes });
+    expect(ft.eval!.runs).toBe(5);
+    expect(ft.eval!.uploadBytes).toBeLessThan(paramBytes / 4);
+    expect(Array.from(f[3].logits)).toEqual(Array.from(g[0].logits));
+    f.slice(0, 3).forEach((e, i) => expect(Array.from(e.logits)).toEqual(Array.from(g[i].logits)));
+    await Promise.all([gpu.release(), cpu.release(), fixed.release()]);
   }, 120_000);
 });
