@@ -4,6 +4,11 @@
 // parameters come in as the training state's parameter buffers, the same tensors the step graph
 // updates, and their views are cut once per run, outside the Scan: a validation pass sends the
 // parameters (to a GPU: copies them) once, not once per batch. No gradients, no optimizer state.
+// `perBatch` (WebGPU): one batch per run, no Scan. The WebGPU EP has no Scan kernel, so a Scan
+// runs on the CPU EP and its outer-scope parameter views cross host memory each run; the plain
+// graph keeps every float op on the GPU and reads the resident parameter tensors where they are.
+// Its batch inputs have the model's own shapes (fed at their own length: no padding, no seq_len),
+// logits come out as [1, batch, labels] and the loss as [1], the Scan graph's shapes at E = 1.
 import { Graph, GraphBuildError, subgraph, type Dim, type EmitTarget, type Value } from '../onnx/graph.js';
 import { SEQ_DIM, type BatchInputSpec, type TrainableModel } from './contract.js';
 import { ParamViews } from './param-views.js';
@@ -11,7 +16,7 @@ import type { StateGroup, StateLayout } from './state-layout.js';
 import { PARAM_SLOT, stateInput } from './step-graph.js';
 
 export interface EvalGraphIO {
-  /** Batch input name -> graph input, shaped [E, ...batch shape]. */
+  /** Batch input name -> graph input, shaped [E, ...batch shape] ([...batch shape] when perBatch). */
   batch: string[];
   /** int64 [E]: each batch's length (absent when no input has a 'seq' dim). */
   seqLen?: string;
@@ -26,6 +31,8 @@ export interface EvalGraph {
   graph: Graph;
   inputs: BatchInputSpec[];
   withLabels: boolean;
+  /** One batch per run, no Scan (E = 1). */
+  perBatch: boolean;
   io: EvalGraphIO;
 }
 
@@ -34,11 +41,12 @@ export const BATCHES_DIM = 'batches';
 export function buildEvalGraph(
   model: TrainableModel,
   layout: StateLayout,
-  opts: { labels: boolean; target?: EmitTarget },
+  opts: { labels: boolean; target?: EmitTarget; perBatch?: boolean },
 ): EvalGraph {
   const g = new Graph(opts.labels ? 'eval' : 'predict');
   g.target = opts.target ?? 'any';
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== 'labels');
+  if (opts.perBatch) return perBatchGraph(g, model, layout, inputs, opts.labels);
   const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
   const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input('seq_len', 'int64', [BATCHES_DIM]) : undefined;
@@ -81,12 +89,43 @@ export function buildEvalGraph(
     graph: g,
     inputs,
     withLabels: opts.labels,
+    perBatch: false,
     io: {
       batch: inputs.map((b) => b.name),
       seqLen: seqLen?.name,
       params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
       logits: 'logits',
       loss: opts.labels ? 'loss' : undefined,
+    },
+  };
+}
+
+/** One batch, fed at its own shape: the forward pass on the parameter buffers' views, no Scan. */
+function perBatchGraph(
+  g: Graph,
+  model: TrainableModel,
+  layout: StateLayout,
+  inputs: BatchInputSpec[],
+  labels: boolean,
+): EvalGraph {
+  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
+  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), 'float32', grp.shape));
+  const { loss, logits } = model.forward(g, new ParamViews(g, layout, buffers), batch, { train: false });
+  g.output(g.op('Unsqueeze', [logits, g.ints([0])], {}, { outputNames: ['logits'] }));
+  if (labels) {
+    if (!loss) throw new GraphBuildError('eval graph: labels were given but the model returned no loss');
+    g.output(g.op('Unsqueeze', [loss, g.ints([0])], {}, { outputNames: ['loss'] }));
+  }
+  return {
+    graph: g,
+    inputs,
+    withLabels: labels,
+    perBatch: true,
+    io: {
+      batch: inputs.map((b) => b.name),
+      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
+      logits: 'logits',
+      loss: labels ? 'loss' : undefined,
     },
   };
 }

@@ -1,12 +1,19 @@
 // Evaluation sessions over a model's eval graph: batches stacked [E, ...] (padded to the longest,
 // cut back per batch by seq_len), the parameters fed as the layout's buffers once per run. The
 // Runner evaluates with its training state this way; a Scorer (predict/evaluate) with loaded weights.
+// On webgpu the eval graph is the Scan-free one (eval-graph.ts: the WebGPU EP has no Scan kernel)
+// and each batch is a run of its own, fed the parameter tensors as they are: the resident device
+// tensors during training, so only the batch goes up and only logits and loss come back. Host
+// parameters go to the device once per call of several batches (a non-resident runner's), as the
+// Scan graph takes them once per run, or once for the sessions' life (a Scorer's: paramsFixed).
 import type { InferenceSession } from 'onnxruntime-node';
+import type { EmitTarget } from '../onnx/graph.js';
 import { type ort, tensor } from '../onnx/session.js';
 import { emitTarget, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
+import { DeviceCopy } from './device-copy.js';
 import { checkMicroBatch, FeedError, type FeedTensor, type MicroBatch } from './feeds.js';
 import type { StateLayout } from './state-layout.js';
 import { TransferMeter } from './transfers.js';
@@ -17,8 +24,23 @@ export interface EvalResult {
   loss?: number;
 }
 
+export interface EvalSessionsOptions {
+  /** The kernels to emit for (default: the device's); the Runner passes its step graph's. */
+  target?: EmitTarget;
+  /**
+   * `params()` returns the same host tensors, unchanged, for the sessions' life (a Scorer's loaded
+   * weights): on webgpu they go to the device once, on the first call, instead of once per call.
+   */
+  paramsFixed?: boolean;
+}
+
 export class EvalSessions {
   private readonly sessions = new Map<boolean, Promise<{ session: InferenceSession; eval: EvalGraph }>>();
+  private readonly target: EmitTarget;
+  private readonly paramsFixed: boolean;
+  private copier?: DeviceCopy;
+  /** paramsFixed: the device copy of the host parameters, made once, kept until release(). */
+  private kept?: Promise<ort.Tensor[]>;
 
   /**
    * `params()`: the parameter buffers, one per layout group, as they are now (no copy; device
@@ -31,12 +53,17 @@ export class EvalSessions {
     private readonly threads: number,
     private readonly params: () => ort.Tensor[],
     private readonly meter = new TransferMeter('host', 0),
-  ) {}
+    opts: EvalSessionsOptions = {},
+  ) {
+    this.target = opts.target ?? emitTarget(device);
+    this.paramsFixed = opts.paramsFixed ?? false;
+  }
 
   /**
    * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
    * with equal row counts share a run, padded to the longest and cut back per batch), so the
-   * parameters are fed once per run. All batches must agree on having labels.
+   * parameters are fed once per run; on webgpu one run per batch (see the top). All batches must
+   * agree on having labels.
    */
   async evaluateMany(batches: readonly MicroBatch[]): Promise<EvalResult[]> {
     if (!batches.length) return [];
@@ -49,15 +76,48 @@ export class EvalSessions {
       checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : 'evaluate');
       return b[ev.inputs[0].name].dims[0];
     });
-    const out: EvalResult[] = [];
-    for (let start = 0; start < batches.length;) {
-      let end = start + 1;
-      while (end < batches.length && rows[end] === rows[start]) end++;
-      const group = batches.slice(start, end);
-      out.push(...(await this.meter.measure('eval', (run) => this.evaluateRun(run, session, ev, group))));
-      start = end;
+    const params = await this.paramsForCall(ev, batches.length);
+    try {
+      const out: EvalResult[] = [];
+      for (let start = 0; start < batches.length;) {
+        let end = start + 1;
+        while (!ev.perBatch && end < batches.length && rows[end] === rows[start]) end++;
+        const group = batches.slice(start, end);
+        out.push(
+          ...(await this.meter.measure('eval', (run) => this.evaluateRun(run, session, ev, group, params.tensors))),
+        );
+        start = end;
+      }
+      return out;
+    } finally {
+      for (const t of params.uploaded) t.dispose();
     }
-    return out;
+  }
+
+  /**
+   * The parameter tensors for one call: as they are, except host tensors fed to per-batch runs on
+   * the device: uploaded once for the sessions' life (paramsFixed), else once for a call of several
+   * batches (`uploaded`, freed after the call: a runner's host state may change in place).
+   */
+  private async paramsForCall(ev: EvalGraph, runs: number) {
+    const tensors = this.params();
+    const host = ev.perBatch && this.device.kind === 'webgpu' && tensors.some((t) => t.location === 'cpu');
+    if (host && this.paramsFixed) {
+      this.kept ??= this.upload(tensors);
+      return { tensors: await this.kept, uploaded: [] };
+    }
+    if (!host || runs < 2) return { tensors, uploaded: [] };
+    const uploaded = await this.upload(tensors);
+    return { tensors: uploaded, uploaded };
+  }
+
+  private upload(tensors: readonly ort.Tensor[]): Promise<ort.Tensor[]> {
+    this.copier ??= new DeviceCopy(
+      this.device,
+      this.layout.groups.map((g) => g.shape),
+      this.meter,
+    );
+    return this.copier.toDevice(tensors);
   }
 
   private async evaluateRun(
@@ -65,11 +125,17 @@ export class EvalSessions {
     session: InferenceSession,
     ev: EvalGraph,
     batches: readonly MicroBatch[],
+    params: readonly ort.Tensor[],
   ) {
     const E = batches.length;
     const feeds: Record<string, ort.Tensor> = {};
     const lengths: number[] = [];
     for (const spec of ev.inputs) {
+      if (ev.perBatch) {
+        const t = batches[0][spec.name];
+        feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
+        continue;
+      }
       const axis = spec.shape.indexOf(SEQ_DIM);
       const dims = batches.map((b) => b[spec.name].dims);
       const longest = axis < 0 ? 0 : Math.max(...dims.map((d) => d[axis]));
@@ -86,7 +152,6 @@ export class EvalSessions {
       );
     }
     if (ev.io.seqLen) feeds[ev.io.seqLen] = tensor('int64', BigInt64Array.from(lengths.map(BigInt)), [E]);
-    const params = this.params();
     ev.io.params.forEach((p) => {
       const i = this.layout.groups.indexOf(p.group);
       feeds[p.input] = params[i];
@@ -107,15 +172,16 @@ export class EvalSessions {
     // A session that failed to open has nothing to release (its error was already thrown).
     for (const p of this.sessions.values()) await (await p.catch(() => undefined))?.session.release();
     this.sessions.clear();
+    const kept = await this.kept?.catch(() => undefined);
+    this.kept = undefined;
+    for (const t of kept ?? []) t.dispose();
+    await this.copier?.release();
   }
 
   private session(withLabels: boolean) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = buildEvalGraph(this.model, this.layout, {
-        labels: withLabels,
-        target: emitTarget(this.device),
-      });
+      const ev = evalGraphFor(this.model, this.layout, this.target, withLabels);
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev,
@@ -124,6 +190,16 @@ export class EvalSessions {
     }
     return p;
   }
+}
+
+/** The eval graph EvalSessions runs for `target`: for webgpu the Scan-free one, one batch per run. */
+export function evalGraphFor(
+  model: TrainableModel,
+  layout: StateLayout,
+  target: EmitTarget,
+  labels: boolean,
+): EvalGraph {
+  return buildEvalGraph(model, layout, { labels, target, perBatch: target === 'webgpu' });
 }
 
 /** Stacks tensors of one input into [E, ...dims], padding the `axis` dim with zeros (cut off again by seq_len). */

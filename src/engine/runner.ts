@@ -157,6 +157,7 @@ export class Runner<M extends TrainableModel = TrainableModel> {
       threads,
       () => paramIndex.map((i) => this.state[i]),
       this.transfers,
+      { target: stepGraph.graph.target },
     );
   }
 

@@ -6,6 +6,10 @@
 // crosses the ORT boundary once per K steps; Scan keeps it in two fixed buffers between steps
 // (a Loop allocates fresh state every iteration and copies it once more at the end).
 // `loop: false` builds the same step as a plain graph (K = 1).
+// On webgpu (Graph.target) the A micro-batches are unrolled instead of an inner Scan: the WebGPU EP
+// has no Scan kernel, and a Scan on the CPU EP would pull the parameters and gradient sums through
+// host memory on every step. A is fixed when the graph is built, so the unrolled graph is the
+// Scan's body A times, summed in the Scan's order (the same float32 results).
 // Mixed precision (`precision`): the forward and backward passes in float16/bfloat16 (the model
 // emits the casts), the loss scaled by the scaler state's S before autodiff, the gradients
 // unscaled before clipping, and a step with a non-finite gradient norm skipped (loss-scale.ts).
@@ -247,7 +251,9 @@ function emitStep(g: Graph, s: StepParts): StepOut {
           s.seqLen && pick(g, s.seqLen, 0),
           scale,
         )
-      : accumulated(g, s, buffers, scale);
+      : g.target === 'webgpu'
+        ? unrolled(g, s, buffers, scale)
+        : accumulated(g, s, buffers, scale);
   const grads = scale ? unscaleGrads(g, raw, scale) : raw;
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op('Add', [s.t, g.scalar(1, s.t)]);
@@ -332,4 +338,27 @@ function accumulated(g: Graph, s: StepParts, buffers: Value[], scale?: Value): {
   });
   const invA = g.scalar(1 / s.A, 'float32');
   return { loss: g.op('Mul', [lossSum, invA]), grads: sums.map((d) => g.op('Mul', [d, invA])) };
+}
+
+/**
+ * The A micro-batches one after another in `g` (no Scan: webgpu), their losses and gradients
+ * summed left to right from the first, as the inner Scan adds them, then averaged.
+ */
+function unrolled(g: Graph, s: StepParts, buffers: Value[], scale?: Value): { loss: Value; grads: Value[] } {
+  const parts = Array.from({ length: s.A }, (_, a) =>
+    lossAndGrads(
+      g,
+      s,
+      buffers,
+      s.micro.map((x) => pick(g, x, a)),
+      s.seqLen && pick(g, s.seqLen, a),
+      scale,
+    ),
+  );
+  const invA = g.scalar(1 / s.A, 'float32');
+  const sum = (vs: Value[]) => vs.slice(1).reduce((acc, v) => g.op('Add', [acc, v]), vs[0]);
+  return {
+    loss: g.op('Mul', [sum(parts.map((p) => p.loss)), invA]),
+    grads: buffers.map((_, i) => g.op('Mul', [sum(parts.map((p) => p.grads[i])), invA])),
+  };
 }

@@ -25,7 +25,10 @@ export class Scorer implements Evaluator {
       throw new Error(`scoring: no weights for parameter '${name}'`);
     });
     const params = layout.groups.map((g, i) => tensor('float32', buffers[i], g.shape));
-    this.sessions = new EvalSessions(model, layout, this.device, opts.threads ?? 0, () => params);
+    // Loaded weights never change: on webgpu they go to the device once (EvalSessions' paramsFixed).
+    this.sessions = new EvalSessions(model, layout, this.device, opts.threads ?? 0, () => params, undefined, {
+      paramsFixed: true,
+    });
   }
 
   /** Logits (and the mean loss when the batch has labels) with the loaded weights. */

@@ -159,6 +159,7 @@ const SAME_TYPE_AS_INPUT0 = new Set([
   'Reshape',
   'Concat',
   'Slice',
+  'Split',
   'Transpose',
   'Identity',
   'Add',

@@ -4,12 +4,13 @@
 // - RandomUniformLike (dropout's draws, ~q n floats per site): the WebGPU kernel table registers
 //   no random op (ORT 1.30's log: "webgpu kernel not found in registries for Op type:
 //   RandomUniformLike");
-// - Scan (K optimizer steps per run, E eval batches per run): nor any control flow but If
-//   ("... Op type: Scan"). ORT places the Scan body's nodes on their own (on the GPU, as the
-//   K = 1 step places them), and the Scan node, on the CPU, hands them its carried state from
-//   host memory every iteration: scripts/webgpu-scan-cost.ts measures that round trip.
+// - Scan (K optimizer steps per run): nor any control flow but If ("... Op type: Scan"). ORT
+//   places the Scan body's nodes on their own (on the GPU, as the K = 1 step places them), and the
+//   Scan node, on the CPU, hands them its carried state from host memory every iteration:
+//   scripts/webgpu-scan-cost.ts measures that round trip. So what runs on webgpu has no Scan: the
+//   one-step train graph, its A micro-batches unrolled, and the eval graph of one batch per run.
 // Each registered model type is built tiny, with every loss variant the trainer emits.
-import { buildEvalGraph } from '../../src/engine/eval-graph.js';
+import { evalGraphFor } from '../../src/engine/eval-sessions.js';
 import { buildStepGraph, type StepGraphOptions } from '../../src/engine/step-graph.js';
 import type { Graph } from '../../src/onnx/graph.js';
 import { supportedModelTypes } from '../../src/models/registry.js';
@@ -18,6 +19,7 @@ import {
   CPU_EP,
   describeNodes,
   offWebgpu,
+  nodesByName,
   probePlacement,
   touchesNoFloat,
   WEBGPU_EP,
@@ -102,26 +104,29 @@ const TRAIN_CPU_OPS: Record<string, string[]> = {
   distilbert: sorted(...COMMON_TRAIN, 'Range'),
   modernbert: sorted(...COMMON_TRAIN, 'Range', 'Abs', 'Greater'),
 };
+// The eval and predict graphs (one batch, no dropout): shape arithmetic, the int64 mask's Cast and
+// Equal, RoBERTa's position ids from the mask (int64 CumSum), ModernBERT's local-attention window
+// (int64 Abs/Greater/Sub on positions); the labels' Unsqueeze for the loss.
 const EVAL_CPU_OPS: Record<string, string[]> = {
-  bert: sorted('Cast', 'Concat', 'Equal', 'Gather', 'Range', 'Scan', 'Shape', 'Slice', 'Unsqueeze'),
-  roberta: sorted('Add', 'Cast', 'Concat', 'CumSum', 'Equal', 'Mul', 'Scan', 'Shape', 'Slice', 'Unsqueeze'),
-  'xlm-roberta': sorted('Add', 'Cast', 'Concat', 'CumSum', 'Equal', 'Mul', 'Scan', 'Shape', 'Slice', 'Unsqueeze'),
-  distilbert: sorted('Cast', 'Concat', 'Equal', 'Gather', 'Range', 'Scan', 'Shape', 'Slice', 'Unsqueeze'),
-  modernbert: sorted(
-    'Abs',
-    'Cast',
-    'Concat',
-    'Equal',
-    'Gather',
-    'Greater',
-    'Range',
-    'Scan',
-    'Shape',
-    'Slice',
-    'Sub',
-    'Unsqueeze',
-  ),
+  bert: sorted('Cast', 'Concat', 'Equal', 'Gather', 'Range', 'Shape', 'Unsqueeze'),
+  roberta: sorted('Add', 'Cast', 'Concat', 'CumSum', 'Equal', 'Mul', 'Shape', 'Unsqueeze'),
+  'xlm-roberta': sorted('Add', 'Cast', 'Concat', 'CumSum', 'Equal', 'Mul', 'Shape', 'Unsqueeze'),
+  distilbert: sorted('Cast', 'Concat', 'Equal', 'Gather', 'Range', 'Shape', 'Unsqueeze'),
+  modernbert: sorted('Abs', 'Cast', 'Concat', 'Equal', 'Gather', 'Greater', 'Range', 'Shape', 'Sub', 'Unsqueeze'),
 };
+
+// Without labels there is no loss: the labels' int64 ops go (the one-hot's Equal, the Unsqueeze
+// where the model has no other); each model's own mask and position arithmetic stays.
+const PREDICT_CPU_OPS: Record<string, string[]> = {
+  bert: sorted('Cast', 'Concat', 'Gather', 'Range', 'Shape'),
+  roberta: sorted('Add', 'Cast', 'Concat', 'CumSum', 'Equal', 'Mul', 'Shape'),
+  'xlm-roberta': sorted('Add', 'Cast', 'Concat', 'CumSum', 'Equal', 'Mul', 'Shape'),
+  distilbert: sorted('Cast', 'Concat', 'Equal', 'Gather', 'Range', 'Shape'),
+  modernbert: EVAL_CPU_OPS.modernbert,
+};
+
+/** Every node of a graph and its subgraphs of type `op`. */
+const nodesOfType = (g: Graph, op: string) => [...nodesByName(g).values()].filter((n) => n.opType === op);
 
 describe('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', () => {
   test.each(supportedModelTypes())(
@@ -138,15 +143,16 @@ describe('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', (
       );
       expect(opsOf(off)).toEqual(TRAIN_CPU_OPS[type]);
 
-      const ev = buildEvalGraph(model, step.layout, { labels: true, target: 'webgpu' });
-      const evp = probe(ev.graph);
-      expectOnlyShapeArithmetic(evp, ['Scan']);
-      expect(
-        offWebgpu(evp)
-          .filter((n) => n.opType === 'Scan')
-          .map((n) => n.graph),
-      ).toEqual(['eval']);
-      expect(opsOf(offWebgpu(evp))).toEqual(EVAL_CPU_OPS[type]);
+      // The eval graph EvalSessions runs on webgpu: no Scan, every float op on the GPU, with
+      // labels (eval) and without (predict).
+      for (const labels of [true, false]) {
+        const ev = evalGraphFor(model, step.layout, 'webgpu', labels);
+        expect(ev.perBatch).toBe(true);
+        expect(nodesOfType(ev.graph, 'Scan').map((n) => n.name)).toEqual([]);
+        const evp = probe(ev.graph);
+        expectOnlyShapeArithmetic(evp);
+        expect(opsOf(offWebgpu(evp))).toEqual((labels ? EVAL_CPU_OPS : PREDICT_CPU_OPS)[type]);
+      }
     },
   );
 
@@ -167,6 +173,44 @@ describe('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', (
     const p = probe(buildStepGraph(tinyTaskModel('bert', { dropout: 0, loss }), STEP).graph);
     expectOnlyShapeArithmetic(p);
   });
+
+  test('accumulate_grad_batches = 2: the micro-batches unrolled (no Scan), every float op on the WebGPU EP', () => {
+    const model = tinyTaskModel('bert', { dropout: 0 });
+    const step = buildStepGraph(model, { ...STEP, accumulate: 2 });
+    expect(nodesOfType(step.graph, 'Scan').map((n) => n.name)).toEqual([]);
+    const p = probe(step.graph);
+    expectOnlyShapeArithmetic(p);
+    // ORT fuses the micro-batch Gathers of each int64 batch input into one Split (shape side).
+    expect(opsOf(offWebgpu(p))).toEqual(sorted(...NO_DROPOUT_CPU_OPS, 'Split'));
+    expect(p.toHost).toEqual([]);
+    // With dropout: each micro-batch draws its own masks, the draws stay the only float op off the GPU.
+    const dropped = buildStepGraph(tinyTaskModel('bert'), { ...STEP, accumulate: 2 });
+    const single = buildStepGraph(tinyTaskModel('bert'), STEP);
+    const pd = probe(dropped.graph);
+    expectOnlyShapeArithmetic(pd, ['RandomUniformLike']);
+    expect(nodesOfType(dropped.graph, 'RandomUniformLike').length).toBe(
+      2 * nodesOfType(single.graph, 'RandomUniformLike').length,
+    );
+    expect(opsOf(offWebgpu(pd))).toEqual(sorted(...TRAIN_CPU_OPS.bert, 'Split'));
+  });
+
+  test.each([1, 2])(
+    '--precision 16-mixed, accumulate %i: the loss scaling (Reciprocal, Less, And, Not, Where, Concat) runs on the WebGPU EP, the CPU EP holds shape arithmetic only',
+    (A) => {
+      const step = buildStepGraph(tinyTaskModel('bert', { dropout: 0 }), {
+        ...STEP,
+        accumulate: A,
+        precision: { compute: 'float16' },
+      });
+      const scaling = ['Reciprocal', 'Less', 'And', 'Not', 'Where'];
+      for (const op of scaling) expect(nodesOfType(step.graph, op).length).toBeGreaterThan(0);
+      const p = probe(step.graph);
+      expectOnlyShapeArithmetic(p);
+      // Exactly the float32 step's set: no scaling op (bool And/Not pass touchesNoFloat) is on the CPU.
+      expect(opsOf(offWebgpu(p))).toEqual(A === 1 ? NO_DROPOUT_CPU_OPS : sorted(...NO_DROPOUT_CPU_OPS, 'Split'));
+      expect(p.toHost).toEqual([]);
+    },
+  );
 
   test('K steps per run: the Scan runs on the CPU EP (no WebGPU kernel), its body as K = 1 places it', () => {
     const model = tinyTaskModel('bert');
