@@ -39930,7 +39930,7 @@ function emitStep(g, s) {
     s.micro.map((x) => g.op("Squeeze", [x, g.ints([0])])),
     s.seqLen && pick(g, s.seqLen, 0),
     scale
-  ) : accumulated(g, s, buffers, scale);
+  ) : g.target === "webgpu" ? unrolled(g, s, buffers, scale) : accumulated(g, s, buffers, scale);
   const grads = scale ? unscaleGrads(g, raw, scale) : raw;
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op("Add", [s.t, g.scalar(1, s.t)]);
@@ -39996,6 +39996,25 @@ function accumulated(g, s, buffers, scale) {
   const invA = g.scalar(1 / s.A, "float32");
   return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
 }
+function unrolled(g, s, buffers, scale) {
+  const parts = Array.from(
+    { length: s.A },
+    (_, a) => lossAndGrads(
+      g,
+      s,
+      buffers,
+      s.micro.map((x) => pick(g, x, a)),
+      s.seqLen && pick(g, s.seqLen, a),
+      scale
+    )
+  );
+  const invA = g.scalar(1 / s.A, "float32");
+  const sum = (vs2) => vs2.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), vs2[0]);
+  return {
+    loss: g.op("Mul", [sum(parts.map((p) => p.loss)), invA]),
+    grads: buffers.map((_, i) => g.op("Mul", [sum(parts.map((p) => p.grads[i])), invA]))
+  };
+}
 
 // src/engine/eval-graph.ts
 var BATCHES_DIM = "batches";
@@ -40003,6 +40022,7 @@ function buildEvalGraph(model, layout, opts) {
   const g = new Graph(opts.labels ? "eval" : "predict");
   g.target = opts.target ?? "any";
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
+  if (opts.perBatch) return perBatchGraph(g, model, layout, inputs, opts.labels);
   const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
   const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input("seq_len", "int64", [BATCHES_DIM]) : void 0;
@@ -40043,6 +40063,7 @@ function buildEvalGraph(model, layout, opts) {
     graph: g,
     inputs,
     withLabels: opts.labels,
+    perBatch: false,
     io: {
       batch: inputs.map((b) => b.name),
       seqLen: seqLen?.name,
@@ -40051,6 +40072,88 @@ function buildEvalGraph(model, layout, opts) {
       loss: opts.labels ? "loss" : void 0
     }
   };
+}
+function perBatchGraph(g, model, layout, inputs, labels) {
+  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
+  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), "float32", grp.shape));
+  const { loss, logits } = model.forward(g, new ParamViews(g, layout, buffers), batch, { train: false });
+  g.output(g.op("Unsqueeze", [logits, g.ints([0])], {}, { outputNames: ["logits"] }));
+  if (labels) {
+    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
+    g.output(g.op("Unsqueeze", [loss, g.ints([0])], {}, { outputNames: ["loss"] }));
+  }
+  return {
+    graph: g,
+    inputs,
+    withLabels: labels,
+    perBatch: true,
+    io: {
+      batch: inputs.map((b) => b.name),
+      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
+      logits: "logits",
+      loss: labels ? "loss" : void 0
+    }
+  };
+}
+
+// src/engine/device-copy.ts
+var DeviceCopy = class {
+  /** `shapes`: the float32 tensors copied together, in order (a fixed set, e.g. the training state). */
+  constructor(device, shapes, meter) {
+    this.device = device;
+    this.shapes = shapes;
+    this.meter = meter;
+  }
+  device;
+  shapes;
+  meter;
+  sessions = /* @__PURE__ */ new Map();
+  /** Host copies of `tensors` (aligned with `shapes`); host tensors are returned as they are. */
+  async toHost(tensors) {
+    if (tensors.every((t) => t.location === "cpu")) return tensors.map((t) => t.data);
+    const out = await this.copy("host", "readback", tensors);
+    return out.map((t, i) => {
+      if (t.location !== "cpu") throw new Error(`internal: readback output ${i} is in ${t.location}, not host memory`);
+      return t.data;
+    });
+  }
+  /** Device copies of `tensors` (gpu-buffer tensors, the caller's to dispose); the inputs are left as they are. */
+  async toDevice(tensors) {
+    const out = await this.copy("device", "upload", tensors);
+    out.forEach((t, i) => {
+      if (t.location !== "gpu-buffer")
+        throw new Error(`internal: upload output ${i} is in ${t.location}, not on the device`);
+    });
+    return out;
+  }
+  async release() {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s.catch(() => void 0))?.release();
+  }
+  async copy(to, kind, tensors) {
+    if (tensors.length !== this.shapes.length)
+      throw new Error(`internal: copying ${tensors.length} tensors, the copy session takes ${this.shapes.length}`);
+    let s = this.sessions.get(to);
+    if (!s) {
+      const outputs = this.shapes.map((_, i) => `out${i}`);
+      s = openSession(identityGraph(this.shapes), {
+        device: this.device,
+        outputsOnDevice: to === "device" ? outputs : void 0
+      });
+      this.sessions.set(to, s);
+    }
+    const session = await s;
+    return this.meter.measure(kind, async (run) => {
+      const out = await run(session, Object.fromEntries(tensors.map((t, i) => [`in${i}`, t])));
+      return tensors.map((_, i) => out[`out${i}`]);
+    });
+  }
+};
+function identityGraph(shapes) {
+  const g = new Graph("textclf_copy");
+  shapes.forEach((shape, i) => g.output(g.op("Identity", [g.input(`in${i}`, "float32", [...shape])]), `out${i}`));
+  return g;
 }
 
 // src/engine/feeds.ts
@@ -40151,13 +40254,15 @@ var EvalSessions = class {
    * `params()`: the parameter buffers, one per layout group, as they are now (no copy; device
    * tensors when the training state is resident). `meter` records each run's bytes and seconds.
    */
-  constructor(model, layout, device, threads, params, meter = new TransferMeter("host", 0)) {
+  constructor(model, layout, device, threads, params, meter = new TransferMeter("host", 0), opts = {}) {
     this.model = model;
     this.layout = layout;
     this.device = device;
     this.threads = threads;
     this.params = params;
     this.meter = meter;
+    this.target = opts.target ?? emitTarget(device);
+    this.paramsFixed = opts.paramsFixed ?? false;
   }
   model;
   layout;
@@ -40166,10 +40271,16 @@ var EvalSessions = class {
   params;
   meter;
   sessions = /* @__PURE__ */ new Map();
+  target;
+  paramsFixed;
+  copier;
+  /** paramsFixed: the device copy of the host parameters, made once, kept until release(). */
+  kept;
   /**
    * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
    * with equal row counts share a run, padded to the longest and cut back per batch), so the
-   * parameters are fed once per run. All batches must agree on having labels.
+   * parameters are fed once per run; on webgpu one run per batch (see the top). All batches must
+   * agree on having labels.
    */
   async evaluateMany(batches) {
     if (!batches.length) return [];
@@ -40181,21 +40292,57 @@ var EvalSessions = class {
       checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : "evaluate");
       return b[ev.inputs[0].name].dims[0];
     });
-    const out = [];
-    for (let start = 0; start < batches.length; ) {
-      let end = start + 1;
-      while (end < batches.length && rows[end] === rows[start]) end++;
-      const group = batches.slice(start, end);
-      out.push(...await this.meter.measure("eval", (run) => this.evaluateRun(run, session, ev, group)));
-      start = end;
+    const params = await this.paramsForCall(ev, batches.length);
+    try {
+      const out = [];
+      for (let start = 0; start < batches.length; ) {
+        let end = start + 1;
+        while (!ev.perBatch && end < batches.length && rows[end] === rows[start]) end++;
+        const group = batches.slice(start, end);
+        out.push(
+          ...await this.meter.measure("eval", (run) => this.evaluateRun(run, session, ev, group, params.tensors))
+        );
+        start = end;
+      }
+      return out;
+    } finally {
+      for (const t of params.uploaded) t.dispose();
     }
-    return out;
   }
-  async evaluateRun(run, session, ev, batches) {
+  /**
+   * The parameter tensors for one call: as they are, except host tensors fed to per-batch runs on
+   * the device: uploaded once for the sessions' life (paramsFixed), else once for a call of several
+   * batches (`uploaded`, freed after the call: a runner's host state may change in place).
+   */
+  async paramsForCall(ev, runs) {
+    const tensors = this.params();
+    const host = ev.perBatch && this.device.kind === "webgpu" && tensors.some((t) => t.location === "cpu");
+    if (host && this.paramsFixed) {
+      this.kept ??= this.upload(tensors);
+      return { tensors: await this.kept, uploaded: [] };
+    }
+    if (!host || runs < 2) return { tensors, uploaded: [] };
+    const uploaded = await this.upload(tensors);
+    return { tensors: uploaded, uploaded };
+  }
+  upload(tensors) {
+    this.copier ??= new DeviceCopy(
+      this.device,
+      this.layout.groups.map((g) => g.shape),
+      this.meter
+    );
+    return this.copier.toDevice(tensors);
+  }
+  async evaluateRun(run, session, ev, batches, params) {
     const E = batches.length;
     const feeds = {};
     const lengths = [];
     for (const spec of ev.inputs) {
+      if (ev.perBatch) {
+        const t = batches[0][spec.name];
+        feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
+        continue;
+      }
       const axis = spec.shape.indexOf(SEQ_DIM);
       const dims = batches.map((b) => b[spec.name].dims);
       const longest = axis < 0 ? 0 : Math.max(...dims.map((d) => d[axis]));
@@ -40212,7 +40359,6 @@ var EvalSessions = class {
       );
     }
     if (ev.io.seqLen) feeds[ev.io.seqLen] = tensor("int64", BigInt64Array.from(lengths.map(BigInt)), [E]);
-    const params = this.params();
     ev.io.params.forEach((p) => {
       const i = this.layout.groups.indexOf(p.group);
       feeds[p.input] = params[i];
@@ -40231,14 +40377,15 @@ var EvalSessions = class {
   async release() {
     for (const p of this.sessions.values()) await (await p.catch(() => void 0))?.session.release();
     this.sessions.clear();
+    const kept = await this.kept?.catch(() => void 0);
+    this.kept = void 0;
+    for (const t of kept ?? []) t.dispose();
+    await this.copier?.release();
   }
   session(withLabels) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = buildEvalGraph(this.model, this.layout, {
-        labels: withLabels,
-        target: emitTarget(this.device)
-      });
+      const ev = evalGraphFor(this.model, this.layout, this.target, withLabels);
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev
@@ -40248,6 +40395,9 @@ var EvalSessions = class {
     return p;
   }
 };
+function evalGraphFor(model, layout, target2, labels) {
+  return buildEvalGraph(model, layout, { labels, target: target2, perBatch: target2 === "webgpu" });
+}
 function stackPadded(ts2, dims, axis) {
   const n = dims.reduce((a, b) => a * b, 1);
   const Ctor = ts2[0].data.constructor;
@@ -40289,66 +40439,6 @@ function discard(arrays) {
   if (rest) setImmediate(fullCollection);
 }
 
-// src/engine/device-copy.ts
-var DeviceCopy = class {
-  /** `shapes`: the float32 tensors copied together, in order (a fixed set, e.g. the training state). */
-  constructor(device, shapes, meter) {
-    this.device = device;
-    this.shapes = shapes;
-    this.meter = meter;
-  }
-  device;
-  shapes;
-  meter;
-  sessions = /* @__PURE__ */ new Map();
-  /** Host copies of `tensors` (aligned with `shapes`); host tensors are returned as they are. */
-  async toHost(tensors) {
-    if (tensors.every((t) => t.location === "cpu")) return tensors.map((t) => t.data);
-    const out = await this.copy("host", "readback", tensors);
-    return out.map((t, i) => {
-      if (t.location !== "cpu") throw new Error(`internal: readback output ${i} is in ${t.location}, not host memory`);
-      return t.data;
-    });
-  }
-  /** Device copies of `tensors` (gpu-buffer tensors, the caller's to dispose); the inputs are left as they are. */
-  async toDevice(tensors) {
-    const out = await this.copy("device", "upload", tensors);
-    out.forEach((t, i) => {
-      if (t.location !== "gpu-buffer")
-        throw new Error(`internal: upload output ${i} is in ${t.location}, not on the device`);
-    });
-    return out;
-  }
-  async release() {
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const s of all) await (await s.catch(() => void 0))?.release();
-  }
-  async copy(to, kind, tensors) {
-    if (tensors.length !== this.shapes.length)
-      throw new Error(`internal: copying ${tensors.length} tensors, the copy session takes ${this.shapes.length}`);
-    let s = this.sessions.get(to);
-    if (!s) {
-      const outputs = this.shapes.map((_, i) => `out${i}`);
-      s = openSession(identityGraph(this.shapes), {
-        device: this.device,
-        outputsOnDevice: to === "device" ? outputs : void 0
-      });
-      this.sessions.set(to, s);
-    }
-    const session = await s;
-    return this.meter.measure(kind, async (run) => {
-      const out = await run(session, Object.fromEntries(tensors.map((t, i) => [`in${i}`, t])));
-      return tensors.map((_, i) => out[`out${i}`]);
-    });
-  }
-};
-function identityGraph(shapes) {
-  const g = new Graph("textclf_copy");
-  shapes.forEach((shape, i) => g.output(g.op("Identity", [g.input(`in${i}`, "float32", [...shape])]), `out${i}`));
-  return g;
-}
-
 // src/engine/runner.ts
 var optimizerKey = (slot, param) => `${slot}.${param}`;
 function defaultLayout(device) {
@@ -40386,7 +40476,8 @@ var Runner = class _Runner {
       device,
       threads,
       () => paramIndex.map((i) => this.state[i]),
-      this.transfers
+      this.transfers,
+      { target: stepGraph.graph.target }
     );
   }
   model;
@@ -82796,7 +82887,9 @@ var Scorer = class {
       throw new Error(`scoring: no weights for parameter '${name}'`);
     });
     const params = layout.groups.map((g, i) => tensor("float32", buffers[i], g.shape));
-    this.sessions = new EvalSessions(model, layout, this.device, opts.threads ?? 0, () => params);
+    this.sessions = new EvalSessions(model, layout, this.device, opts.threads ?? 0, () => params, void 0, {
+      paramsFixed: true
+    });
   }
   model;
   sessions;
