@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeBatches, type JsonBatch } from './fixtures.js';
+import { writePretokenizedJsonl } from '../helpers/tiny-cli-train.js';
 import { requireTorch, torchBert } from './reference.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { compareParams, GRAD_NORM_RTOL } from './compare.js';
@@ -53,17 +54,7 @@ test('textclf train --log_file matches torch_bert.py train step by step (20 step
       .split('\n')
       .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number; grad_norm: number });
     // One row per example; every epoch replays the 5 batches in file order, like step % 5 in the reference.
-    const rows = batches.flatMap((b) =>
-      b.labels.map((label, i) =>
-        JSON.stringify({
-          input_ids: b.input_ids[i],
-          attention_mask: b.attention_mask[i],
-          token_type_ids: b.token_type_ids[i],
-          label,
-        }),
-      ),
-    );
-    writeFileSync(join(dir, 'train.jsonl'), rows.join('\n') + '\n');
+    writePretokenizedJsonl(join(dir, 'train.jsonl'), batches);
     const cli = spawnSync(
       process.execPath,
       [

@@ -1,7 +1,7 @@
 // A run cancelled on webgpu while its state is on the device: the interrupted checkpoint is read
 // back from the device (readback session), and resuming it on webgpu gives exactly the weights of
 // the uninterrupted webgpu run. Tiny on purpose: lavapipe is ~100x slower than the CPU.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags } from '../../src/config/parse.js';
@@ -10,6 +10,7 @@ import { runTraining } from '../../src/train/run.js';
 import { lineLogger } from '../../src/util/logger.js';
 import { TINY_VOCAB, writeTinyModel } from '../models/tiny-model.js';
 import { makeBatches } from '../parity/fixtures.js';
+import { writePretokenizedJsonl } from '../helpers/tiny-cli-train.js';
 
 process.env.XDG_RUNTIME_DIR ??= tmpdir();
 const quiet = lineLogger(() => {});
@@ -27,17 +28,7 @@ beforeAll(() => {
     seed: 4,
     learnable: true,
   });
-  const rows = batches.flatMap((b) =>
-    b.labels.map((label, i) =>
-      JSON.stringify({
-        input_ids: b.input_ids[i],
-        attention_mask: b.attention_mask[i],
-        token_type_ids: b.token_type_ids[i],
-        label,
-      }),
-    ),
-  );
-  writeFileSync(join(dir, 'train.jsonl'), rows.join('\n') + '\n');
+  writePretokenizedJsonl(join(dir, 'train.jsonl'), batches);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

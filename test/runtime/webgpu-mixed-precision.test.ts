@@ -3,13 +3,13 @@
 // the CLI as users run it: 20 steps track the float32 run within 2e-2 relative per step, saved
 // weights are float32 safetensors and the checkpoint holds the loss scaler. Tiny on purpose:
 // lavapipe is ~100x slower than the CPU.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { TINY_VOCAB, writeTinyModel } from '../models/tiny-model.js';
 import { makeBatches } from '../parity/fixtures.js';
+import { trainTinyCli, writePretokenizedJsonl } from '../helpers/tiny-cli-train.js';
 
 /** The bytes of a typed array (its own range, not the whole buffer it views). */
 const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -30,84 +30,12 @@ beforeAll(() => {
     seed: 9,
     learnable: true,
   });
-  const rows = batches.flatMap((b) =>
-    b.labels.map((label, i) =>
-      JSON.stringify({
-        input_ids: b.input_ids[i],
-        attention_mask: b.attention_mask[i],
-        token_type_ids: b.token_type_ids[i],
-        label,
-      }),
-    ),
-  );
-  writeFileSync(join(dir, 'train.jsonl'), rows.join('\n') + '\n');
+  writePretokenizedJsonl(join(dir, 'train.jsonl'), batches);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Step {
-  step: number;
-  loss: number;
-  grad_norm: number;
-  loss_scale?: number;
-  skipped?: boolean;
-}
-
-function train(name: string, extra: string[]): { steps: Step[]; out: string; stderr: string; status: number | null } {
-  const out = join(dir, name);
-  const r = spawnSync(
-    process.execPath,
-    [
-      resolve('dist/cli.js'),
-      'train',
-      '--device',
-      'webgpu',
-      '--datastore',
-      dir,
-      '--train_file',
-      'train.jsonl',
-      '--valid_file',
-      '',
-      '--test_file',
-      '',
-      '--model_name_or_path',
-      join(dir, 'tiny'),
-      '--shuffle',
-      'false',
-      '--batch_size',
-      String(BATCH),
-      '--dropout',
-      '0',
-      '--learning_rate',
-      '1e-3',
-      '--weight_decay',
-      '0.01',
-      '--warmup_steps',
-      '2',
-      '--max_grad_norm',
-      '0.5',
-      '--max_length',
-      '12',
-      '--threads',
-      '1',
-      '--output_dir',
-      out,
-      '--log_file',
-      join(out, 'steps.jsonl'),
-      ...extra,
-    ],
-    {
-      encoding: 'utf8',
-      timeout: 240_000,
-      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() },
-    },
-  );
-  if (r.status !== 0) return { steps: [], out, stderr: r.stderr, status: r.status };
-  const steps = readFileSync(join(out, 'steps.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Step);
-  return { steps, out, stderr: r.stderr, status: r.status };
-}
+const train = (name: string, extra: string[]) =>
+  trainTinyCli(dir, name, { batch: BATCH, maxLength: 12, extra: ['--device', 'webgpu', ...extra] });
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 

@@ -2,13 +2,13 @@
 // as users run it: 20 steps equal the CPU device's within 1e-4 (loss and grad_norm, clipping on),
 // and a checkpoint written on WebGPU resumes on the CPU to the same weights as a run that never
 // stopped. Tiny on purpose: lavapipe is ~100x slower than the CPU.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { TINY_VOCAB, writeTinyModel } from '../models/tiny-model.js';
 import { makeBatches } from '../parity/fixtures.js';
+import { trainTinyCli, writePretokenizedJsonl, type LoggedStep } from '../helpers/tiny-cli-train.js';
 
 const STEPS_PER_EPOCH = 5;
 const BATCH = 4;
@@ -26,82 +26,19 @@ beforeAll(() => {
     seed: 9,
     learnable: true,
   });
-  const rows = batches.flatMap((b) =>
-    b.labels.map((label, i) =>
-      JSON.stringify({
-        input_ids: b.input_ids[i],
-        attention_mask: b.attention_mask[i],
-        token_type_ids: b.token_type_ids[i],
-        label,
-      }),
-    ),
-  );
-  writeFileSync(join(dir, 'train.jsonl'), rows.join('\n') + '\n');
+  writePretokenizedJsonl(join(dir, 'train.jsonl'), batches);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Step {
-  step: number;
-  loss: number;
-  grad_norm: number;
-}
-
-function train(name: string, device: string, extra: string[] = []): { steps: Step[]; out: string; stderr: string } {
-  const out = join(dir, name);
-  const r = spawnSync(
-    process.execPath,
-    [
-      resolve('dist/cli.js'),
-      'train',
-      '--device',
-      device,
-      '--datastore',
-      dir,
-      '--train_file',
-      'train.jsonl',
-      '--valid_file',
-      '',
-      '--test_file',
-      '',
-      '--model_name_or_path',
-      join(dir, 'tiny'),
-      '--shuffle',
-      'false',
-      '--batch_size',
-      String(BATCH),
-      '--dropout',
-      '0',
-      '--learning_rate',
-      '1e-3',
-      '--weight_decay',
-      '0.01',
-      '--warmup_steps',
-      '2',
-      '--max_grad_norm',
-      '0.5',
-      '--max_length',
-      '12',
-      '--threads',
-      '1',
-      '--output_dir',
-      out,
-      '--log_file',
-      join(out, 'steps.jsonl'),
-      ...extra,
-    ],
-    {
-      encoding: 'utf8',
-      timeout: 240_000,
-      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() },
-    },
-  );
+function train(
+  name: string,
+  device: string,
+  extra: string[] = [],
+): { steps: LoggedStep[]; out: string; stderr: string } {
+  const r = trainTinyCli(dir, name, { batch: BATCH, maxLength: 12, extra: ['--device', device, ...extra] });
   if (r.status !== 0)
     throw new Error(`textclf train --device ${device} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  const steps = readFileSync(join(out, 'steps.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Step);
-  return { steps, out, stderr: r.stderr };
+  return r;
 }
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
