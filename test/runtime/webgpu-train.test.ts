@@ -101,6 +101,23 @@ test('textclf train --device webgpu: 20 steps equal --device cpu within 1e-4 (lo
   expect(report).toContain('is kept on the device between runs; only batches and scalars are uploaded');
 }, 480_000);
 
+test('--accumulate_grad_batches 2 on webgpu (micro-batches unrolled in the step) equals the cpu device (a Scan) within 1e-4', () => {
+  // 5 batches an epoch: 2 optimizer steps of 2 micro-batches each (the fifth is left over).
+  const extra = ['--max_epochs', '4', '--accumulate_grad_batches', '2'];
+  const cpu = train('cpu-acc2', 'cpu', extra);
+  const gpu = train('webgpu-acc2', 'webgpu', extra);
+  expect(gpu.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(cpu.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  gpu.steps.forEach((s, i) => {
+    expect({ step: s.step, loss: rel(s.loss, cpu.steps[i].loss) < 1e-4 }).toEqual({ step: s.step, loss: true });
+    expect({ step: s.step, norm: rel(s.grad_norm, cpu.steps[i].grad_norm) < 1e-4 }).toEqual({
+      step: s.step,
+      norm: true,
+    });
+  });
+  expect(cpu.steps[7].loss).toBeLessThan(cpu.steps[0].loss);
+}, 480_000);
+
 test('a checkpoint written on webgpu resumes on cpu and continues the run it came from', () => {
   // A constant schedule (after warmup), so the first half of a 4-epoch run and a 2-epoch run share their lrs.
   const sched = ['--lr_scheduler', 'constant_with_warmup'];
