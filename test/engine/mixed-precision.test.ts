@@ -2,51 +2,23 @@
 // runs): float16 BERT tracks float32, dynamic loss scaling skips non-finite steps bit for bit,
 // halves and grows the scale as torch's GradScaler does, K steps per run equal single steps, and
 // the scaler state round-trips through exportState/importState.
-import { parseBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
 import { initBertWeights } from '../../src/models/bert/load.js';
-import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner, type RunnerOptions } from '../../src/engine/runner.js';
-import { mulberry32 } from '../../src/util/random.js';
 import { MODEL_FAMILIES } from '../../src/models/registry.js';
 import { TaskModel } from '../../src/models/task.js';
 import { tinyEncoderConfig, type EncoderType } from '../helpers/encoder-models.js';
+import { tinyBertBatch, tinyBertConfig } from '../helpers/tiny-bert.js';
 
 /** The bytes of a typed array (its own range, not the whole buffer it views). */
 const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-const cfg = parseBertConfig({
-  model_type: 'bert',
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  vocab_size: 50,
-  max_position_embeddings: 32,
-  type_vocab_size: 2,
-});
+const cfg = tinyBertConfig();
 const model = new BertModel(cfg, 3, { dropout: 0.1, seed: 3 });
 /** Without dropout: a fresh session draws its masks from the start of the stream, so runs compared across sessions need none. */
 const plain = new BertModel(cfg, 3, { dropout: 0 });
 
-function batch(seed: number, B = 4, S = 10): MicroBatch {
-  const r = mulberry32(seed);
-  const lens = Array.from({ length: B }, () => 4 + Math.floor(r() * (S - 4)));
-  const ids = new BigInt64Array(B * S),
-    mask = new BigInt64Array(B * S);
-  lens.forEach((len, b) => {
-    for (let t = 0; t < len; t++) {
-      ids[b * S + t] = BigInt(t === 0 ? 1 : 2 + Math.floor(r() * 48));
-      mask[b * S + t] = 1n;
-    }
-  });
-  return {
-    input_ids: { data: ids, dims: [B, S] },
-    attention_mask: { data: mask, dims: [B, S] },
-    token_type_ids: { data: new BigInt64Array(B * S), dims: [B, S] },
-    labels: { data: BigInt64Array.from(lens.map((_, b) => BigInt((seed + b) % 3))), dims: [B] },
-  };
-}
+const batch = tinyBertBatch;
 
 const optimizer = { kind: 'adamw' as const, eps: 1e-8, weightDecay: 0.01 };
 const params = () => initBertWeights(model.params, cfg, 7);

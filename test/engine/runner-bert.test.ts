@@ -3,47 +3,18 @@
 // with dropout on: the masks are drawn alike), a run padded to its longest micro-batch equals its
 // micro-batches at their own lengths, evaluation of several batches per run equals one by one,
 // accumulation runs, and the loss falls on a memorisable batch.
-import { parseBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
 import { initBertWeights } from '../../src/models/bert/load.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { FeedError } from '../../src/engine/feeds.js';
 import { Runner } from '../../src/engine/runner.js';
 import type { LayoutKind } from '../../src/engine/state-layout.js';
-import { mulberry32 } from '../../src/util/random.js';
+import { tinyBertBatch, tinyBertConfig } from '../helpers/tiny-bert.js';
 
-const cfg = parseBertConfig({
-  model_type: 'bert',
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  vocab_size: 50,
-  max_position_embeddings: 32,
-  type_vocab_size: 2,
-  hidden_dropout_prob: 0,
-  attention_probs_dropout_prob: 0,
-});
+const cfg = tinyBertConfig({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
 const model = new BertModel(cfg, 3, { dropout: 0 });
 
-function batch(seed: number, B = 4, S = 10): MicroBatch {
-  const r = mulberry32(seed);
-  const lens = Array.from({ length: B }, () => 4 + Math.floor(r() * (S - 4)));
-  const ids = new BigInt64Array(B * S),
-    mask = new BigInt64Array(B * S);
-  lens.forEach((len, b) => {
-    for (let t = 0; t < len; t++) {
-      ids[b * S + t] = BigInt(t === 0 ? 1 : 2 + Math.floor(r() * 48));
-      mask[b * S + t] = 1n;
-    }
-  });
-  return {
-    input_ids: { data: ids, dims: [B, S] },
-    attention_mask: { data: mask, dims: [B, S] },
-    token_type_ids: { data: new BigInt64Array(B * S), dims: [B, S] },
-    labels: { data: BigInt64Array.from(lens.map((_, b) => BigInt((seed + b) % 3))), dims: [B] },
-  };
-}
+const batch = tinyBertBatch;
 
 /** Rows of `b` cut to `len` tokens (a batch as makeBatch pads it to its own longest row). */
 function cut(b: MicroBatch, len: number): MicroBatch {

@@ -6,49 +6,19 @@
 // compute meter shows the difference in bytes. A tiny BERT: lavapipe is ~100x slower than the CPU.
 import { tmpdir } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner, type RunnerOptions, type TrainState } from '../../src/engine/runner.js';
-import { parseBertConfig } from '../../src/models/bert/config.js';
 import { BertModel } from '../../src/models/bert/graph.js';
 import { initBertWeights } from '../../src/models/bert/load.js';
 import type { ort } from '../../src/onnx/session.js';
-import { mulberry32 } from '../../src/util/random.js';
+import { tinyBertBatch, tinyBertConfig } from '../helpers/tiny-bert.js';
 
 process.env.XDG_RUNTIME_DIR ??= tmpdir();
 
-const cfg = parseBertConfig({
-  model_type: 'bert',
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  intermediate_size: 64,
-  vocab_size: 50,
-  max_position_embeddings: 32,
-  type_vocab_size: 2,
-  hidden_dropout_prob: 0,
-  attention_probs_dropout_prob: 0,
-});
+const cfg = tinyBertConfig({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
 const model = new BertModel(cfg, 3, { dropout: 0 });
 const init = initBertWeights(model.params, cfg, 1);
 
-function batch(seed: number, B = 4, S = 10): MicroBatch {
-  const r = mulberry32(seed);
-  const ids = new BigInt64Array(B * S),
-    mask = new BigInt64Array(B * S);
-  for (let b = 0; b < B; b++) {
-    const len = 4 + Math.floor(r() * (S - 4));
-    for (let t = 0; t < len; t++) {
-      ids[b * S + t] = BigInt(t === 0 ? 1 : 2 + Math.floor(r() * 48));
-      mask[b * S + t] = 1n;
-    }
-  }
-  return {
-    input_ids: { data: ids, dims: [B, S] },
-    attention_mask: { data: mask, dims: [B, S] },
-    token_type_ids: { data: new BigInt64Array(B * S), dims: [B, S] },
-    labels: { data: BigInt64Array.from({ length: B }, (_, b) => BigInt((seed + b) % 3)), dims: [B] },
-  };
-}
+const batch = tinyBertBatch;
 
 const opts = (o: Partial<RunnerOptions>): RunnerOptions => ({
   params: init,
