@@ -3,10 +3,11 @@
 // the shared recipe (no validation/test split, no shuffle, dropout 0, clipping at 0.5), its per-step
 // log read back.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { JsonBatch } from '../parity/fixtures.js';
+import { TINY_VOCAB, writeTinyModel } from '../models/tiny-model.js';
+import { makeBatches, type JsonBatch } from '../parity/fixtures.js';
 
 /** One JSONL row per example of `batches`, in order: every epoch replays them as they are. */
 export function writePretokenizedJsonl(path: string, batches: JsonBatch[]): void {
@@ -21,6 +22,26 @@ export function writePretokenizedJsonl(path: string, batches: JsonBatch[]): void
     ),
   );
   writeFileSync(path, rows.join('\n') + '\n');
+}
+
+/** The device tests' run: 5 learnable batches of 4 rows x 12 tokens an epoch. */
+export const TINY_RUN = { stepsPerEpoch: 5, batch: 4, seq: 12 } as const;
+
+/** A fresh temp dir holding the tiny model (`tiny/`, seed 3) and TINY_RUN's batches as train.jsonl. */
+export function makeTinyCliRun(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeTinyModel(join(dir, 'tiny'), { files: ['config.json', 'model.safetensors'], seed: 3 });
+  const batches = makeBatches({
+    count: TINY_RUN.stepsPerEpoch,
+    batch: TINY_RUN.batch,
+    seq: TINY_RUN.seq,
+    vocab: TINY_VOCAB.length,
+    labels: 2,
+    seed: 9,
+    learnable: true,
+  });
+  writePretokenizedJsonl(join(dir, 'train.jsonl'), batches);
+  return dir;
 }
 
 export interface LoggedStep {

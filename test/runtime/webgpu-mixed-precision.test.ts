@@ -3,34 +3,19 @@
 // the CLI as users run it: 20 steps track the float32 run within 2e-2 relative per step, saved
 // weights are float32 safetensors and the checkpoint holds the loss scaler. Tiny on purpose:
 // lavapipe is ~100x slower than the CPU.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/models/safetensors.js';
-import { TINY_VOCAB, writeTinyModel } from '../models/tiny-model.js';
-import { makeBatches } from '../parity/fixtures.js';
-import { trainTinyCli, writePretokenizedJsonl } from '../helpers/tiny-cli-train.js';
+import { makeTinyCliRun, TINY_RUN, trainTinyCli } from '../helpers/tiny-cli-train.js';
 
 /** The bytes of a typed array (its own range, not the whole buffer it views). */
 const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-const STEPS_PER_EPOCH = 5;
-const BATCH = 4;
+const BATCH = TINY_RUN.batch;
 let dir: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'textclf-webgpu-mixed-'));
-  writeTinyModel(join(dir, 'tiny'), { files: ['config.json', 'model.safetensors'], seed: 3 });
-  const batches = makeBatches({
-    count: STEPS_PER_EPOCH,
-    batch: BATCH,
-    seq: 12,
-    vocab: TINY_VOCAB.length,
-    labels: 2,
-    seed: 9,
-    learnable: true,
-  });
-  writePretokenizedJsonl(join(dir, 'train.jsonl'), batches);
+  dir = makeTinyCliRun('textclf-webgpu-mixed-');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -2,31 +2,16 @@
 // as users run it: 20 steps equal the CPU device's within 1e-4 (loss and grad_norm, clipping on),
 // and a checkpoint written on WebGPU resumes on the CPU to the same weights as a run that never
 // stopped. Tiny on purpose: lavapipe is ~100x slower than the CPU.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/models/safetensors.js';
-import { TINY_VOCAB, writeTinyModel } from '../models/tiny-model.js';
-import { makeBatches } from '../parity/fixtures.js';
-import { trainTinyCli, writePretokenizedJsonl, type LoggedStep } from '../helpers/tiny-cli-train.js';
+import { makeTinyCliRun, TINY_RUN, trainTinyCli, type LoggedStep } from '../helpers/tiny-cli-train.js';
 
-const STEPS_PER_EPOCH = 5;
-const BATCH = 4;
+const BATCH = TINY_RUN.batch;
 let dir: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'textclf-webgpu-train-'));
-  writeTinyModel(join(dir, 'tiny'), { files: ['config.json', 'model.safetensors'], seed: 3 });
-  const batches = makeBatches({
-    count: STEPS_PER_EPOCH,
-    batch: BATCH,
-    seq: 12,
-    vocab: TINY_VOCAB.length,
-    labels: 2,
-    seed: 9,
-    learnable: true,
-  });
-  writePretokenizedJsonl(join(dir, 'train.jsonl'), batches);
+  dir = makeTinyCliRun('textclf-webgpu-train-');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
