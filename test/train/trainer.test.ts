@@ -14,6 +14,7 @@ import {
   stepsPerEpoch,
   Trainer,
   validationPoints,
+  type TrainerOptions,
 } from '../../src/train/trainer.js';
 
 test("limit_train_batches: Lightning's rule, a decimal is a fraction of the epoch (at least one batch), an integer a count", () => {
@@ -145,17 +146,29 @@ test('steps_per_run=auto: one step until measured, then runs of ~runSeconds, inp
   expect(autoSteps({ runSeconds: 5, accumulate: 4, batchSize: 64, maxLength: 512 }, 1e-3)).toBe(21);
 });
 
-test('steps_per_run=auto: runs stop at validation points; each micro-batch carries its own length', async () => {
-  // 20 examples of lengths 2..21, batch_size 2: 10 batches, validation every 2.5 -> after batches 2, 4, 6, 8, 10
+interface RecordedRun {
+  k: number;
+  rows: number;
+  len: number;
+  seqLens: number[];
+  /** Each micro-batch's longest example, from the attention mask. */
+  longest: number[];
+}
+
+/**
+ * 20 examples of lengths 2..`maxLen`+1 (i * 7 mod `maxLen`), batch_size 2, steps_per_run auto,
+ * validation every quarter epoch, trained for one epoch against a fake runner that records every run.
+ */
+async function fitRecorded(maxLen: number, opts: Partial<TrainerOptions>) {
   const ds = fromEncodedExamples(
     Array.from({ length: 20 }, (_, i) => ({
       row: i + 1,
-      inputIds: Array.from({ length: 2 + ((i * 7) % 20) }, () => 100 + i),
+      inputIds: Array.from({ length: 2 + ((i * 7) % maxLen) }, () => 100 + i),
       label: i % 2,
     })),
   );
   const model = new BertModel(parseBertConfig(tinyConfigJson()), 2);
-  const runs: { k: number; rows: number; len: number; seqLens: number[]; longest: number[] }[] = [];
+  const runs: RecordedRun[] = [];
   let globalStep = 0;
   const runner = {
     model,
@@ -165,7 +178,7 @@ test('steps_per_run=auto: runs stop at validation points; each micro-batch carri
     async stepRun(run: MicroBatch, lrs: number[], seqLens: number[]) {
       const [rows, len] = run.input_ids.dims;
       const mask = run.attention_mask.data as BigInt64Array;
-      // each micro-batch's longest example, from the attention mask (2 rows per micro-batch)
+      // 2 rows per micro-batch
       const longest = Array.from({ length: rows / 2 }, (_, j) =>
         Math.max(
           ...[0, 1].map((r) =>
@@ -192,6 +205,7 @@ test('steps_per_run=auto: runs stop at validation points; each micro-batch carri
     warmupSteps: 0,
     limitTrainBatches: batchAmount('1.0'),
     valCheckInterval: batchAmount('0.25'),
+    ...opts,
   });
   const validatedAt: number[] = [];
   await trainer.fit({
@@ -203,6 +217,12 @@ test('steps_per_run=auto: runs stop at validation points; each micro-batch carri
     epochEnd: async () => {},
     progress: () => {},
   });
+  return { runs, validatedAt };
+}
+
+test('steps_per_run=auto: runs stop at validation points; each micro-batch carries its own length', async () => {
+  // 10 batches, validation every 2.5 -> after batches 2, 4, 6, 8, 10
+  const { runs, validatedAt } = await fitRecorded(20, {});
   // The first run measures (one step); the fast fake then gets the most steps that stay inside a
   // validation interval.
   expect(runs.map((r) => r.k)).toEqual([1, 1, 2, 2, 2, 2]);
@@ -217,64 +237,7 @@ test('steps_per_run=auto: runs stop at validation points; each micro-batch carri
 });
 
 test('padMultiple (mixed precision on CUDA): each micro-batch padded up to a multiple of 8, at most max_length', async () => {
-  // 20 examples of lengths 2..21, batch_size 2: 10 batches, validation every 2.5 -> after batches 2, 4, 6, 8, 10
-  const ds = fromEncodedExamples(
-    Array.from({ length: 20 }, (_, i) => ({
-      row: i + 1,
-      inputIds: Array.from({ length: 2 + ((i * 7) % 18) }, () => 100 + i),
-      label: i % 2,
-    })),
-  );
-  const model = new BertModel(parseBertConfig(tinyConfigJson()), 2);
-  const runs: { k: number; rows: number; len: number; seqLens: number[]; longest: number[] }[] = [];
-  let globalStep = 0;
-  const runner = {
-    model,
-    get globalStep() {
-      return globalStep;
-    },
-    async stepRun(run: MicroBatch, lrs: number[], seqLens: number[]) {
-      const [rows, len] = run.input_ids.dims;
-      const mask = run.attention_mask.data as BigInt64Array;
-      // each micro-batch's longest example, from the attention mask (2 rows per micro-batch)
-      const longest = Array.from({ length: rows / 2 }, (_, j) =>
-        Math.max(
-          ...[0, 1].map((r) =>
-            mask.subarray((2 * j + r) * len, (2 * j + r + 1) * len).reduce((a, b) => a + Number(b), 0),
-          ),
-        ),
-      );
-      runs.push({ k: lrs.length, rows, len, seqLens, longest });
-      globalStep += lrs.length;
-      return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) };
-    },
-  } as unknown as Runner<BertModel>;
-  const trainer = new Trainer(runner, ds, {
-    maxEpochs: 1,
-    batchSize: 2,
-    accumulate: 1,
-    stepsPerRun: 'auto',
-    maxLength: 20,
-    padMultiple: 8,
-    padding: 'longest',
-    padId: 0,
-    shuffle: true,
-    seed: 4,
-    learningRate: 1e-3,
-    warmupSteps: 0,
-    limitTrainBatches: batchAmount('1.0'),
-    valCheckInterval: batchAmount('0.25'),
-  });
-  const validatedAt: number[] = [];
-  await trainer.fit({
-    events: new EventStream({ write: () => {} } as unknown as JsonlWriter),
-    validate: async (_epoch, step) => {
-      validatedAt.push(step);
-      return undefined;
-    },
-    epochEnd: async () => {},
-    progress: () => {},
-  });
+  const { runs } = await fitRecorded(18, { maxLength: 20, padMultiple: 8 });
   for (const r of runs) {
     r.seqLens.forEach((n, m) => {
       expect(n === 20 || n % 8 === 0).toBe(true); // a multiple of 8, or max_length
