@@ -3,39 +3,19 @@
 // the cross-entropy without SoftmaxCrossEntropyLoss, Adds for Sum, int32 mask casts, the Expand'd
 // dropout mask. 20 steps of every registered model type agree in loss and grad_norm, and so do
 // the eval graphs' logits and losses.
-import { Runner } from '../../src/engine/runner.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { Graph } from '../../src/onnx/graph.js';
 import { supportedModelTypes } from '../../src/models/registry.js';
 import type { LossOptions } from '../../src/models/task.js';
-import { initWeights } from '../../src/models/weights.js';
 import { oneMinusPowF32 } from '../../src/optim/adamw.js';
-import { tinyBatches, tinyTaskModel } from '../helpers/tiny-task-model.js';
+import { trainTinySteps } from '../helpers/tiny-task-model.js';
 
 const STEPS = 20;
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
 async function train(type: string, target: 'any' | 'webgpu', loss?: LossOptions) {
-  const model = tinyTaskModel(type, { dropout: 0, loss });
-  const runner = await Runner.create(model, {
-    device: 'cpu',
-    target,
-    optimizer: { kind: 'adamw', weightDecay: 0.01 },
-    maxGradNorm: 0.5,
-    loop: false,
-    params: initWeights(model, 3),
-  });
-  const batches = tinyBatches(model, { count: STEPS, rows: 4, seq: 8, seed: 11 });
-  const losses: number[] = [];
-  const norms: number[] = [];
-  for (let i = 0; i < STEPS; i++) {
-    // warmup then decay, lr = 0 at the first step as the trainer's schedule gives
-    const r = await runner.step([batches[i]], [(2e-3 * Math.min(i, 3)) / 3]);
-    losses.push(...r.losses);
-    norms.push(...r.gradNorms);
-  }
-  const ev = await runner.evaluate(batches[0]);
-  return { losses, norms, ev, graph: runner.stepGraph };
+  const r = await trainTinySteps(type, { steps: STEPS, seed: 11, loss, runner: { device: 'cpu', target } });
+  return { ...r, graph: r.stepGraph };
 }
 
 describe('webgpu emission = CPU emission (both on the CPU EP)', () => {

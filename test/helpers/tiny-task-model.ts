@@ -1,7 +1,9 @@
 // A tiny classifier of any registered model type, wrapped for its task as the trainer does
 // (TaskModel: loss variants), for graph-level tests that need every family.
+import { Runner, type RunnerOptions } from '../../src/engine/runner.js';
 import { familyFor } from '../../src/models/registry.js';
 import { TaskModel, type LossOptions } from '../../src/models/task.js';
+import { initWeights } from '../../src/models/weights.js';
 import { tinyConfigJson } from '../models/tiny-model.js';
 import { tinyEncoderConfig, type EncoderType } from './encoder-models.js';
 
@@ -61,4 +63,37 @@ export function tinyBatches(model: TaskModel, o: { count: number; rows: number; 
           };
     return mb;
   });
+}
+
+/**
+ * `steps` one-step runs of the tiny task model of `type` (AdamW with weight decay 0.01, clipping at
+ * 0.5, lr warming up to 2e-3 over 3 steps from 0 at the first, as the trainer's schedule gives),
+ * then an evaluation of the first batch; `runner` picks the device or emission target.
+ */
+export async function trainTinySteps(
+  type: string,
+  o: { steps: number; seed: number; loss?: LossOptions; runner: Partial<RunnerOptions> },
+) {
+  const model = tinyTaskModel(type, { dropout: 0, loss: o.loss });
+  const runner = await Runner.create(model, {
+    optimizer: { kind: 'adamw', weightDecay: 0.01 },
+    maxGradNorm: 0.5,
+    loop: false,
+    params: initWeights(model, 3),
+    ...o.runner,
+  });
+  try {
+    const batches = tinyBatches(model, { count: o.steps, rows: 4, seq: 8, seed: o.seed });
+    const losses: number[] = [];
+    const norms: number[] = [];
+    for (let i = 0; i < o.steps; i++) {
+      const r = await runner.step([batches[i]], [(2e-3 * Math.min(i, 3)) / 3]);
+      losses.push(...r.losses);
+      norms.push(...r.gradNorms);
+    }
+    const ev = await runner.evaluate(batches[0]);
+    return { losses, norms, ev, stepGraph: runner.stepGraph };
+  } finally {
+    await runner.release();
+  }
 }
