@@ -1,6 +1,6 @@
 // What a person reads of a local path. metrics.json keeps absolute paths for machines; the report,
 // the job summary and the PR comment show the run's files relative to its output dir, other files
-// relative to the working directory, and anything else by its last two names (`…/checkpoints/final`):
+// relative to the working directory, and anything else by its last names (`…/checkpoints/final`):
 // the runner's directory layout is noise to a reader and a small leak in a public PR comment.
 import { posix, relative, win32 } from 'node:path';
 
@@ -30,8 +30,9 @@ export function displayPath(p: string, ctx: PathContext = {}): string {
   if (!isAbsolutePath(p)) return p;
   const rel = inside(ctx.outputDir, p) ?? inside(ctx.cwd, p);
   if (rel) return rel;
+  // the last two names, but never a top-level directory such as /tmp or /home
   const names = p.split(/[\\/]+/).filter((s) => s && !/^[A-Za-z]:$/.test(s));
-  return names.length ? `…/${names.slice(-2).join('/')}` : '…';
+  return names.length ? `…/${names.slice(names.length > 2 ? -2 : -1).join('/')}` : '…';
 }
 
 /** The model as people know it: a hub id (or relative path) as given, a local directory by its name. */

@@ -8,11 +8,13 @@ test('displayPath: inside the output dir, inside the working directory, elsewher
   expect(displayPath('/tmp/run/out/checkpoints/epoch-2', at)).toBe('checkpoints/epoch-2');
   expect(displayPath('/home/me/repo/data/train.csv', at)).toBe('data/train.csv');
   expect(displayPath('/tmp/run/out', at)).toBe('…/run/out'); // the output dir itself
+  expect(displayPath('/tmp/textclf-demo-x', at)).toBe('…/textclf-demo-x'); // no top-level directory shown
   expect(displayPath('/tmp/run/outside/x', at)).toBe('…/outside/x'); // a sibling with a common prefix
   expect(displayPath('/var/lib/x/checkpoints/final', at)).toBe('…/checkpoints/final');
   expect(displayPath('/x', at)).toBe('…/x');
   expect(displayPath('runs/a', at)).toBe('runs/a');
   expect(displayPath('C:\\Users\\me\\runs\\a', at)).toBe('…/runs/a');
+  expect(displayPath('C:\\out', at)).toBe('…/out');
   expect(displayPath('/tmp/run/out/a', {})).toBe('…/out/a');
 });
 
