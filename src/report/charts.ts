@@ -101,12 +101,15 @@ export const SCALE_RATIO = 10;
 
 const largest = (values: number[]) => Math.max(...values.filter(Number.isFinite).map(Math.abs));
 
+/** A curve needs two points: one epoch draws no line (its numbers are in the epoch table). */
+const MIN_EPOCHS = 2;
+
 /**
  * Train and validation loss per epoch (validation only when every epoch has it): one chart, or one
  * per series when their scales differ by more than SCALE_RATIO (said under the charts).
  */
 export function lossCharts(epochs: EpochRecord[]): string[] {
-  if (epochs.length === 0) return [];
+  if (epochs.length < MIN_EPOCHS) return [];
   const train: Series = { name: 'train', values: epochs.map((e) => e.trainLoss) };
   const validation: Series | undefined = epochs.every((e) => e.validation)
     ? { name: 'validation', values: epochs.map((e) => e.validation!.loss) }
@@ -129,7 +132,7 @@ export function lossCharts(epochs: EpochRecord[]): string[] {
 
 /** Validation accuracy per epoch, on a 0..1 axis; undefined unless every epoch was validated. */
 export function accuracyChart(epochs: EpochRecord[]): string | undefined {
-  if (epochs.length === 0 || !epochs.every((e) => e.validation)) return undefined;
+  if (epochs.length < MIN_EPOCHS || !epochs.every((e) => e.validation)) return undefined;
   return xyChart({
     title: 'Validation accuracy per epoch',
     xLabel: 'epoch',

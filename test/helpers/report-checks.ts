@@ -106,7 +106,8 @@ export function numberProblems(doc: RenderedDoc, m: MetricsFile): string[] {
     const err = c && i >= 0 ? plotError(c, c.lines[i]!, values) : Infinity;
     if (!(err <= 1.5)) out.push(`${where}: "${title}" ${name} is ${err.toFixed(2)} px off metrics.json's values`);
   };
-  if (m.epochs.length) {
+  // a curve from the second epoch on
+  if (m.epochs.length >= 2) {
     if (chartByTitle(doc, 'Loss per epoch'))
       for (const [name, values] of Object.entries(series)) plotted('Loss per epoch', name, values);
     else if (chartByTitle(doc, 'Training loss per epoch')) {
@@ -119,7 +120,7 @@ export function numberProblems(doc: RenderedDoc, m: MetricsFile): string[] {
         'validation',
         m.epochs.map((e) => e.validation!.accuracy),
       );
-  }
+  } else if (doc.charts.length) out.push(`${where}: ${doc.charts.length} charts of a single epoch's points`);
   // Time: the total and each phase, as metrics.json has them.
   const r = m.run;
   if (r.wallSeconds !== undefined && r.phases) {

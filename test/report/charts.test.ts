@@ -96,6 +96,9 @@ test('lines are titled train/validation and captioned with their colours; a seri
   expect(nan).toContain('line "validation"');
   expect(nan).toMatch(/train is not a finite number at some epoch \(NaN or infinite\): not charted\./);
   expect(accuracyChart(cases['no validation']!.epochs)).toBeUndefined();
+  // one epoch is one point: no curve to draw (the epoch table has the numbers)
+  expect(epochCharts(cases['one epoch']!.epochs)).toEqual([]);
+  expect(renderReport(cases['one epoch']!)).not.toContain('### Curves');
 });
 
 test('every chart sets its palette, legend and a transparent background; train and validation keep their colours', () => {

@@ -185,7 +185,6 @@ function epochTable(m: MetricsFile): string[] {
 
 /** Loss and validation-accuracy charts (src/report/charts.ts), from the second epoch on. */
 function epochCurve(m: MetricsFile): string | undefined {
-  if (m.epochs.length < 2) return undefined;
   const charts = epochCharts(m.epochs);
   return charts.length ? charts.join('\n\n') : undefined;
 }
