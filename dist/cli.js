@@ -37740,7 +37740,7 @@ function timing(m) {
   return parts.join("\n\n");
 }
 function copiesTable(t) {
-  const where = t.state === "device" ? `stays on the device between calls (only batches and scalars are uploaded)` : `crosses host memory in every training call`;
+  const where = t.state === "device" ? `stays on the device between calls: only batches and scalars are uploaded` : `crosses host memory in every training call`;
   const ms2 = (s) => `${(s * 1e3).toFixed(s < 0.01 ? 2 : 1)} ms`;
   const row = (name, c) => [
     name,
@@ -37757,7 +37757,7 @@ function copiesTable(t) {
     ["state upload", t.upload]
   ];
   const rows = kinds.filter((k) => !!k[1] && k[1].runs > 0).map(([n, c]) => row(n, c));
-  const meaning = `How the engine's time splits per kind of call into ONNX Runtime: the bytes each call copies between host memory and the model, the time around the call (outside: preparing inputs, reading results) and in it (inside: compute plus those copies); a large outside share means the host, not the device, limits the speed. The training state (${formatBytes(t.stateBytes)}) ${where}.`;
+  const meaning = `Each row is one kind of call into ONNX Runtime: the bytes it copies between host memory and the model (the training state, ${formatBytes(t.stateBytes)}, ${where}) and its time outside the call (preparing inputs, reading results) and inside it (compute plus those copies); a large outside share means the host, not the device, limits the speed.`;
   return `<details><summary>Engine: copies between host memory and the device</summary>
 
 ${meaning}

@@ -64,7 +64,8 @@ export function renderEvaluation(
           e.metrics.confusion.map((row, i) => [`**${md(e.labels[i])}**`, ...row.map(String)]),
         )}`
       : '';
-  return `## Evaluation: ${md(displayModel(e.model))}\n\nInput ${md(displayPath(e.input, { cwd }))}\n\n${metricsTable([['input', e.metrics]])}\n\n${perClass(e.metrics)}${confusion}\n`;
+  // the model here is usually a checkpoint: `…/checkpoints/final` says more than its directory's name
+  return `## Evaluation: ${md(displayPath(e.model, { cwd }))}\n\nInput ${md(displayPath(e.input, { cwd }))}\n\n${metricsTable([['input', e.metrics]])}\n\n${perClass(e.metrics)}${confusion}\n`;
 }
 
 function header(m: MetricsFile, opts: ReportOptions, at: PathContext): string {
@@ -328,7 +329,7 @@ function timing(m: MetricsFile): string {
 function copiesTable(t: TransferInfo): string {
   const where =
     t.state === 'device'
-      ? `stays on the device between calls (only batches and scalars are uploaded)`
+      ? `stays on the device between calls: only batches and scalars are uploaded`
       : `crosses host memory in every training call`;
   const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`;
   const row = (name: string, c: RunCopies) => [
@@ -346,7 +347,7 @@ function copiesTable(t: TransferInfo): string {
     ['state upload', t.upload],
   ];
   const rows = kinds.filter((k): k is [string, RunCopies] => !!k[1] && k[1].runs > 0).map(([n, c]) => row(n, c));
-  const meaning = `How the engine's time splits per kind of call into ONNX Runtime: the bytes each call copies between host memory and the model, the time around the call (outside: preparing inputs, reading results) and in it (inside: compute plus those copies); a large outside share means the host, not the device, limits the speed. The training state (${formatBytes(t.stateBytes)}) ${where}.`;
+  const meaning = `Each row is one kind of call into ONNX Runtime: the bytes it copies between host memory and the model (the training state, ${formatBytes(t.stateBytes)}, ${where}) and its time outside the call (preparing inputs, reading results) and inside it (compute plus those copies); a large outside share means the host, not the device, limits the speed.`;
   return `<details><summary>Engine: copies between host memory and the device</summary>\n\n${meaning}\n\n${table(['calls', 'count', 'host → model', 'model → host', 'outside the call', 'inside the call'], rows)}\n\n</details>`;
 }
 

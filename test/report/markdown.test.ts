@@ -1,4 +1,4 @@
-import { renderReport } from '../../src/report/markdown.js';
+import { renderEvaluation, renderReport } from '../../src/report/markdown.js';
 import { md, mdLink } from '../../src/report/escape.js';
 import { PIPE_LABEL, runnerMetrics, sampleMetrics } from './fixture.js';
 
@@ -194,8 +194,8 @@ describe('escaping', () => {
       },
     });
     // collapsed, after one plain sentence
-    expect(withCopies).toMatch(
-      /<details><summary>Engine: copies between host memory and the device<\/summary>\n\nHow the engine's time splits per kind of call into ONNX Runtime: [^\n]*a large outside share means the host, not the device, limits the speed\. The training state \(1\.31 GiB\) stays on the device between calls \(only batches and scalars are uploaded\)\.\n\n\| calls \|/,
+    expect(withCopies).toContain(
+      '<details><summary>Engine: copies between host memory and the device</summary>\n\nEach row is one kind of call into ONNX Runtime: the bytes it copies between host memory and the model (the training state, 1.31 GiB, stays on the device between calls: only batches and scalars are uploaded) and its time outside the call (preparing inputs, reading results) and inside it (compute plus those copies); a large outside share means the host, not the device, limits the speed.\n\n| calls |',
     );
     const rows = tableAfter(withCopies, 'Engine: copies');
     expect(rows[0]).toEqual(['calls', 'count', 'host → model', 'model → host', 'outside the call', 'inside the call']);
@@ -213,7 +213,7 @@ describe('escaping', () => {
         transfers: { state: 'host', stateBytes: 3 * 2 ** 20, train: c(2, 3 * 2 ** 20, 3 * 2 ** 20, 0.01, 1) },
       },
     });
-    expect(host).toContain('The training state (3.0 MiB) crosses host memory in every training call.');
+    expect(host).toContain('(the training state, 3.0 MiB, crosses host memory in every training call)');
     expect(host).toMatch(/\| 1000\.0 ms \(2\.00 s\) \|\n\n<\/details>/);
     expect(tableAfter(host, 'Engine: copies').slice(2)).toEqual([
       ['train', '2', '3.0 MiB', '3.0 MiB', '10.0 ms (0.02 s)', '1000.0 ms (2.00 s)'],
@@ -277,4 +277,19 @@ describe('for people: the Time section and no local paths', () => {
     expect(m.run.flags.output_dir).toBe(OUT);
     expect(m.epochs[1]!.checkpoint).toBe(`${OUT}/checkpoints/epoch-2`);
   });
+});
+
+test('the evaluate job summary names the checkpoint and the input without local paths', () => {
+  const m = sampleMetrics().test!;
+  const text = renderEvaluation(
+    {
+      model: '/home/runner/work/_temp/x/checkpoints/final',
+      input: '/home/runner/work/r/r/data/test.csv',
+      labels: sampleMetrics().labels,
+      metrics: m,
+    },
+    '/home/runner/work/r/r',
+  );
+  expect(text).toMatch(/^## Evaluation: …\/checkpoints\/final\n\nInput data\/test\.csv\n/);
+  expect(text).not.toContain('/home/');
 });
