@@ -89,7 +89,7 @@ const controls = [
 let rendered: RenderedDoc[];
 beforeAll(async () => {
   rendered = await renderInBrowser([...docs, ...controls], {
-    screenshots: ['report', 'job-summary-cancelled', 'pr-comment', 'report-scales-apart'],
+    screenshots: ['report', 'job-summary-cancelled'],
   });
   const shots = rendered.flatMap((d) => d.screenshot ?? []);
   process.stdout.write(`report screenshots:\n  ${shots.join('\n  ')}\n`);
