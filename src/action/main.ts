@@ -44,6 +44,8 @@ export interface MainOptions {
   ort?: OrtRuntime;
   /** Seconds between progress lines. */
   progressSeconds?: number;
+  /** Seconds the bootstrap spent finding or provisioning onnxruntime-node (the report's Time section). */
+  provisioningSeconds?: number;
 }
 
 export async function run(opts: MainOptions = {}): Promise<void> {
@@ -177,7 +179,10 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
       // The report is rendered here, once the baseline comparison and the artifact are known.
       report: false,
       // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
-      runFacts: (t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {},
+      runFacts: {
+        ...((t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {}),
+        ...(t.opts.provisioningSeconds !== undefined ? { phases: { provisioning: t.opts.provisioningSeconds } } : {}),
+      },
     });
   // The device (CUDA preflight and probe, WebGPU, the CPU fallback) is decided inside the run,
   // before any data is read: gpus/device/allow_cpu_fallback mean the same on the CLI.

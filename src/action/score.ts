@@ -1,7 +1,7 @@
 // mode predict / evaluate: the trained model (a path, or artifact:NAME[/PATH] of this workflow run)
 // scores `input`; predict uploads the predictions as an artifact, evaluate gates with min_accuracy.
 // Both write a job summary and step outputs.
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { FlagsFor } from '../config/schema.js';
 import { isArtifactRef, modelFromArtifact } from '../github/artifacts/model-artifact.js';
@@ -9,6 +9,7 @@ import { artifactName, uploadArtifact, type UploadResult } from '../github/artif
 import { QualityGateError } from '../github/pr/gates.js';
 import { md, mdLink } from '../report/escape.js';
 import { renderEvaluation } from '../report/markdown.js';
+import { displayModel, displayPath } from '../report/paths.js';
 import { runEvaluate } from '../train/evaluate-model.js';
 import { runPredict } from '../train/predict.js';
 import type { Logger } from '../util/logger.js';
@@ -50,9 +51,9 @@ export async function predictStep(flags: FlagsFor<'action', 'predict'>, t: Score
   await core.summary
     .addRaw(
       [
-        `## Predictions: ${md(flags.model ?? '')}`,
+        `## Predictions: ${md(displayModel(flags.model ?? ''))}`,
         '',
-        `${r.rows} rows of ${md(relative(process.cwd(), r.input) || r.input)}`,
+        `${r.rows} rows of ${md(displayPath(r.input, { cwd: process.cwd() }))}`,
         '',
         '| predicted label | rows |',
         '| --- | ---: |',
@@ -60,7 +61,7 @@ export async function predictStep(flags: FlagsFor<'action', 'predict'>, t: Score
         '',
         uploaded
           ? `Artifact: ${mdLink(uploaded.name, uploaded.url)}`
-          : `> [!WARNING]\n> The artifact upload failed: ${md(uploadError?.message ?? '')}. The predictions are on the runner at ${md(r.output)}.`,
+          : `> [!WARNING]\n> The artifact upload failed: ${md(uploadError?.message ?? '')}. The predictions are on the runner at ${md(displayPath(r.output, { cwd: process.cwd() }))}.`,
         '',
       ].join('\n'),
     )

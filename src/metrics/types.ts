@@ -66,6 +66,28 @@ export interface RunInfo {
   cancelled?: boolean;
   /** Copies versus compute over the run's ONNX Runtime runs. */
   transfers?: TransferInfo;
+  /** The output directory, absolute (reports show the run's paths relative to it). */
+  outputDir?: string;
+  /** Where the wall time went (seconds per phase); the rest of wallSeconds is writing results. */
+  phases?: PhaseSeconds;
+}
+
+/** Seconds per phase of a run, the ones a user can act on. Each is absent when not measured. */
+export interface PhaseSeconds {
+  /** Before the run: the action's bootstrap finding or downloading onnxruntime-node (not in wallSeconds). */
+  provisioning?: number;
+  /** The datastore and the model files: downloads, or the cache lookups when cached. */
+  download?: number;
+  /** Reading and tokenizing the splits (or loading them from the token cache). */
+  tokenizing?: number;
+  /** Choosing the device, loading the weights, building the training graph and its sessions. */
+  setup?: number;
+  /** Optimizer steps (the epochs less their validation and checkpoints). */
+  training?: number;
+  /** Validation after each epoch and the test split. */
+  evaluation?: number;
+  /** Saving checkpoints (epochs, final, interrupted) and loading the best one back. */
+  checkpoints?: number;
 }
 
 /** Bytes moved through host memory and seconds outside/inside `session.run`, over runs of one kind. */

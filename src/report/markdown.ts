@@ -1,9 +1,10 @@
 // The run report as GitHub-flavoured markdown: the same text becomes report.md (CLI) and the job
 // summary (action). Only numbers and fixed words are emitted raw; every user string goes
 // through md()/mdLink().
-import type { EvalMetrics, MetricsFile, RunCopies, TransferInfo } from '../metrics/types.js';
-import { accuracyChart, lossChart } from './charts.js';
+import type { EvalMetrics, MetricsFile, PhaseSeconds, RunCopies, TransferInfo } from '../metrics/types.js';
+import { epochCharts } from './charts.js';
 import { md, mdLink } from './escape.js';
+import { displayModel, displayPath, hideLocalPaths, type PathContext } from './paths.js';
 import { formatBytes } from '../util/bytes.js';
 import { formatDuration } from '../util/duration.js';
 import { isSecretFlag } from '../util/redact.js';
@@ -23,18 +24,21 @@ export interface ReportOptions {
   notices?: string[];
   /** Sections the host renders itself (markdown, already escaped), e.g. the comparison with a baseline. */
   sections?: string[];
+  /** The directory relative paths were given from (default: the process's). Paths show relative to it or to the output dir. */
+  cwd?: string;
 }
 
 const n4 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : (x * 100).toFixed(2) + '%');
 
 export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
+  const at: PathContext = { outputDir: m.run.outputDir, cwd: opts.cwd ?? process.cwd() };
   const parts = [
-    header(m, opts),
-    noticesSection(opts.notices),
+    header(m, opts, at),
+    noticesSection(opts.notices, at),
     testSection(m),
-    bestSection(m),
-    stopSection(m),
+    bestSection(m, at),
+    stopSection(m, at),
     taskSection(m),
     epochTable(m),
     curves(m),
@@ -42,14 +46,17 @@ export function renderReport(m: MetricsFile, opts: ReportOptions = {}): string {
     datasetSection(m),
     timing(m),
     artifactsSection(opts.artifacts),
-    flagsSection(m),
+    flagsSection(m, at),
     ...(opts.sections ?? []).map((s) => s.trim()),
   ];
   return parts.filter((p) => p.length > 0).join('\n\n') + '\n';
 }
 
 /** The job summary of `textclf evaluate` (action mode evaluate): the model, the file and its metrics. */
-export function renderEvaluation(e: { model: string; input: string; labels: string[]; metrics: EvalMetrics }): string {
+export function renderEvaluation(
+  e: { model: string; input: string; labels: string[]; metrics: EvalMetrics },
+  cwd = process.cwd(),
+): string {
   const confusion =
     e.metrics.confusion.length > 0 && e.metrics.confusion.length <= MAX_MATRIX_LABELS
       ? `\n\nRows: true label; columns: predicted.\n\n${table(
@@ -57,20 +64,22 @@ export function renderEvaluation(e: { model: string; input: string; labels: stri
           e.metrics.confusion.map((row, i) => [`**${md(e.labels[i])}**`, ...row.map(String)]),
         )}`
       : '';
-  return `## Evaluation: ${md(e.model)}\n\nInput ${md(e.input)}\n\n${metricsTable([['input', e.metrics]])}\n\n${perClass(e.metrics)}${confusion}\n`;
+  // the model here is usually a checkpoint: `…/checkpoints/final` says more than its directory's name
+  return `## Evaluation: ${md(displayPath(e.model, { cwd }))}\n\nInput ${md(displayPath(e.input, { cwd }))}\n\n${metricsTable([['input', e.metrics]])}\n\n${perClass(e.metrics)}${confusion}\n`;
 }
 
-function header(m: MetricsFile, opts: ReportOptions): string {
+function header(m: MetricsFile, opts: ReportOptions, at: PathContext): string {
   const r = m.run;
   const status = r.cancelled ? 'cancelled (checkpoint saved)' : r.finishedAt ? 'finished' : 'running';
+  const model = md(displayModel(r.model));
   const rows: [string, string][] = [
-    ['Model', md(r.model)],
-    ['Datastore', r.datastore ? md(r.datastore) : '–'],
+    ['Model', model],
+    ['Datastore', r.datastore ? md(hideLocalPaths(r.datastore, at)) : '–'],
     ['Commit', r.commit ? md(r.commit) : '–'],
     ['Labels', m.labels.map(md).join(', ')],
     ['Device', md(r.device)],
   ];
-  if (r.deviceReason) rows.push(['Why this device', md(r.deviceReason)]);
+  if (r.deviceReason) rows.push(['Why this device', md(hideLocalPaths(r.deviceReason, at))]);
   const mp = r.mixedPrecision;
   if (mp)
     rows.push([
@@ -84,12 +93,12 @@ function header(m: MetricsFile, opts: ReportOptions): string {
   }
   rows.push(['Parameters', r.numParameters.toLocaleString('en-US')], ['Status', status], ['Started', md(r.startedAt)]);
   if (opts.runUrl) rows.push(['Run', mdLink('workflow run', opts.runUrl)]);
-  return `## Text classification: ${md(r.model)}\n\n${table(['', ''], rows)}`;
+  return `## Text classification: ${model}\n\n${table(['', ''], rows)}`;
 }
 
-function noticesSection(notices: string[] | undefined): string {
+function noticesSection(notices: string[] | undefined, at: PathContext): string {
   if (!notices?.length) return '';
-  return notices.map((n) => `> [!WARNING]\n> ${md(n).replace(/\n/g, '\n> ')}`).join('\n\n');
+  return notices.map((n) => `> [!WARNING]\n> ${md(hideLocalPaths(n, at)).replace(/\n/g, '\n> ')}`).join('\n\n');
 }
 
 function testSection(m: MetricsFile): string {
@@ -154,7 +163,7 @@ function perClass(e: EvalMetrics): string {
   )}\n\n</details>`;
 }
 
-function bestSection(m: MetricsFile): string {
+function bestSection(m: MetricsFile, at: PathContext): string {
   const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
   if (!best?.validation) return '';
   const v = best.validation;
@@ -167,24 +176,24 @@ function bestSection(m: MetricsFile): string {
         : `\n\n\`checkpoints/final\`, the test metrics and the predictions use the last epoch, ${m.finalEpoch} (test_on: ${md(m.testOn ?? 'last')}).`;
   return (
     `### Best validation epoch: ${best.epoch}${by}\n\n${v.multiLabel ? 'subset accuracy' : 'accuracy'} ${pct(v.accuracy)}, F1 ${n4(v.f1)}, loss ${n4(v.loss)} (step ${best.step})` +
-    (best.checkpoint ? `, checkpoint ${md(best.checkpoint)}` : '') +
+    (best.checkpoint ? `, checkpoint ${md(displayPath(best.checkpoint, at))}` : '') +
     final
   );
 }
 
 /** Early stopping, max_steps, and where a resumed run came from. */
-function stopSection(m: MetricsFile): string {
+function stopSection(m: MetricsFile, at: PathContext): string {
   const lines: string[] = [];
   if (m.stopped) {
     const max = m.run.flags.max_epochs;
     const what = m.stopped.reason === 'early_stopping' ? 'Stopped early' : 'Stopped at max_steps';
     lines.push(
-      `**${what}** after epoch ${m.stopped.epoch}${max !== undefined ? ` of ${md(max)}` : ''}: ${md(m.stopped.message)}.`,
+      `**${what}** after epoch ${m.stopped.epoch}${max !== undefined ? ` of ${md(max)}` : ''}: ${md(hideLocalPaths(m.stopped.message, at))}.`,
     );
   }
   if (m.resumedFrom)
     lines.push(
-      `Resumed from ${md(m.resumedFrom.checkpoint)} (epoch ${m.resumedFrom.epoch}, step ${m.resumedFrom.step}); the epochs before it are that run's.`,
+      `Resumed from ${md(displayPath(m.resumedFrom.checkpoint, at))} (epoch ${m.resumedFrom.epoch}, step ${m.resumedFrom.step}); the epochs before it are that run's.`,
     );
   return lines.length ? `### Training\n\n${lines.join('\n\n')}` : '';
 }
@@ -222,7 +231,7 @@ function epochTable(m: MetricsFile): string {
 
 /** Mermaid charts (charts.ts): losses, and validation accuracy when every epoch has it. */
 function curves(m: MetricsFile): string {
-  const charts = [lossChart(m.epochs), accuracyChart(m.epochs)].filter((c): c is string => c !== undefined);
+  const charts = epochCharts(m.epochs);
   return charts.length ? `### Curves\n\n${charts.join('\n\n')}` : '';
 }
 
@@ -265,25 +274,63 @@ function datasetSection(m: MetricsFile): string {
       len ? `${len.p50} / ${len.p90} / ${len.p99} / ${len.max}` : '–',
     ];
   });
+  // Where each split came from (a hub dataset's split mapping) belongs here, under the table, once metrics.json records it.
   return `### Dataset\n\n${table(['split', 'rows', 'labels', 'text length p50 / p90 / p99 / max (chars)'], rows)}`;
 }
 
+/** The phases of PhaseSeconds in run order, as the Time table names them. */
+export const PHASES: [keyof PhaseSeconds, string][] = [
+  ['provisioning', 'provisioning (onnxruntime-node, before the run)'],
+  ['download', 'download (datastore, model)'],
+  ['tokenizing', 'tokenizing'],
+  ['setup', 'setup (device, weights, training graph)'],
+  ['training', 'training (optimizer steps)'],
+  ['evaluation', 'evaluation (validation, test)'],
+  ['checkpoints', 'checkpoints'],
+];
+
+/** A duration in a Time table cell: tenths of a second below a minute, else 3m 5s. */
+export function phaseTime(seconds: number): string {
+  return seconds < 59.95 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
+}
+
+/** Where the wall time went, the throughput and the device; the engine's copies collapsed below. */
 function timing(m: MetricsFile): string {
   const r = m.run;
-  const items = [`steps: ${r.totalSteps}`];
-  if (r.wallSeconds !== undefined) items.push(`wall time: ${formatDuration(r.wallSeconds)}`);
-  if (r.samplesPerSecond !== undefined) items.push(`throughput: ${r.samplesPerSecond.toFixed(1)} samples/s`);
-  if (r.finishedAt) items.push(`finished: ${md(r.finishedAt)}`);
-  const copies = r.transfers ? `\n\n${copiesTable(r.transfers)}` : '';
-  return `### Time\n\n${items.map((i) => `- ${i}`).join('\n')}${copies}`;
+  const ph = r.phases;
+  const total = r.wallSeconds !== undefined ? r.wallSeconds + (ph?.provisioning ?? 0) : undefined;
+  const device = md(r.device) + (r.gpu?.length ? ` (${r.gpu.map((g) => md(g.name)).join(', ')})` : '');
+  const facts = [
+    total !== undefined ? `${phaseTime(total)} in all` : undefined,
+    `${r.totalSteps.toLocaleString('en-US')} optimizer steps`,
+    r.samplesPerSecond !== undefined
+      ? `${r.samplesPerSecond.toLocaleString('en-US', { maximumFractionDigits: 1 })} training samples/s`
+      : undefined,
+    `on ${device}`,
+  ].filter((x) => x !== undefined);
+  const parts = [`### Time`, `${facts.join(', ')}.`];
+  if (ph && total !== undefined && total > 0) {
+    const share = (s: number) => {
+      const p = (s / total) * 100;
+      return p < 1 ? '<1%' : `${p.toFixed(0)}%`;
+    };
+    const known = PHASES.filter(([k]) => ph[k] !== undefined);
+    const rows = known.map(([k, name]) => [name, phaseTime(ph[k]!), share(ph[k]!)]);
+    const rest = total - known.reduce((a, [k]) => a + ph[k]!, 0);
+    if (rest >= 0.05) rows.push(['writing results, other', phaseTime(rest), share(rest)]);
+    rows.push(['**total**', `**${phaseTime(total)}**`, '100%']);
+    parts.push(table(['phase', 'time', 'share'], rows));
+  }
+  if (r.transfers) parts.push(copiesTable(r.transfers));
+  return parts.join('\n\n');
 }
 
 /** Copies versus compute: bytes through host memory and seconds outside/inside session.run, per kind of run. */
 function copiesTable(t: TransferInfo): string {
   const where =
     t.state === 'device'
-      ? `is kept on the device between runs; only batches and scalars are uploaded`
-      : `crosses host memory in every training run`;
+      ? `stays on the device between calls: only batches and scalars are uploaded`
+      : `crosses host memory in every training call`;
   const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms`;
   const row = (name: string, c: RunCopies) => [
     name,
@@ -300,8 +347,8 @@ function copiesTable(t: TransferInfo): string {
     ['state upload', t.upload],
   ];
   const rows = kinds.filter((k): k is [string, RunCopies] => !!k[1] && k[1].runs > 0).map(([n, c]) => row(n, c));
-  const head = `Copies vs compute: the training state (${formatBytes(t.stateBytes)}) ${where}. Per session run (total):`;
-  return `${head}\n\n${table(['runs', 'count', 'host → run', 'run → host', 'outside session.run', 'inside session.run (compute + copies)'], rows)}`;
+  const meaning = `Each row is one kind of call into ONNX Runtime: the bytes it copies between host memory and the model (the training state, ${formatBytes(t.stateBytes)}, ${where}) and its time outside the call (preparing inputs, reading results) and inside it (compute plus those copies); a large outside share means the host, not the device, limits the speed.`;
+  return `<details><summary>Engine: copies between host memory and the device</summary>\n\n${meaning}\n\n${table(['calls', 'count', 'host → model', 'model → host', 'outside the call', 'inside the call'], rows)}\n\n</details>`;
 }
 
 function artifactsSection(artifacts: ArtifactLink[] | undefined): string {
@@ -313,11 +360,11 @@ function artifactsSection(artifacts: ArtifactLink[] | undefined): string {
   return `### Artifacts\n\n${lines.join('\n')}`;
 }
 
-function flagsSection(m: MetricsFile): string {
+function flagsSection(m: MetricsFile, at: PathContext): string {
   const rows = Object.entries(m.run.flags)
     .filter(([k, v]) => v !== undefined && !isSecretFlag(k))
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => [md(k), md(v)]);
+    .map(([k, v]) => [md(k), md(typeof v === 'string' ? hideLocalPaths(v, at) : v)]);
   if (rows.length === 0) return '';
   return `<details><summary>Flags</summary>\n\n${table(['flag', 'value'], rows)}\n\n</details>`;
 }

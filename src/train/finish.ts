@@ -41,7 +41,7 @@ export interface RunResult {
 
 export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOptions): Promise<RunResult> {
   const { log } = opts;
-  const { flags, runner, data, labels } = p;
+  const { flags, runner, data, labels, clock } = p;
   const { end } = fit;
   const trainedSteps = runner.globalStep; // loading the best epoch below moves the runner's step back
   const scaler = runner.scalerState(); // and its loss scaler
@@ -53,10 +53,8 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
   let finalEpoch: number | undefined;
   if (end.cancelled) {
     checkpointDir = join(p.checkpointRoot, 'interrupted');
-    await saveRunCheckpoint(
-      p,
-      checkpointDir,
-      trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch, fit.epochs),
+    await clock.time('checkpoints', () =>
+      saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch, fit.epochs)),
     );
     checkpoints.push({ epoch: 'final', path: checkpointDir });
     log.warning(
@@ -64,12 +62,11 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
     );
   } else {
     checkpointDir = join(p.checkpointRoot, 'final');
-    finalEpoch = await loadFinalModel(p, fit, log);
-    await saveRunCheckpoint(
-      p,
-      checkpointDir,
-      trainerState(p, opts.recordedFlags, finalEpoch ?? end.epoch, 0, fit.epochs),
-    );
+    finalEpoch = await clock.time('checkpoints', async () => {
+      const epoch = await loadFinalModel(p, fit, log);
+      await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, epoch ?? end.epoch, 0, fit.epochs));
+      return epoch;
+    });
     checkpoints.push({ epoch: 'final', path: checkpointDir });
     // A finished run needs no interrupted state any more (it may be the one this run resumed).
     rmSync(join(p.checkpointRoot, 'interrupted'), { recursive: true, force: true });
@@ -79,13 +76,15 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
     }
     if (data.splits.test) {
       const r = await log.group('Test', async () => {
-        const r = await evaluateSplit(
-          runner,
-          data.splits.test!,
-          labels,
-          p.evalOptions,
-          !!flags.predictions_file,
-          batchAmount(flags.limit_test_batches),
+        const r = await clock.time('evaluation', () =>
+          evaluateSplit(
+            runner,
+            data.splits.test!,
+            labels,
+            p.evalOptions,
+            !!flags.predictions_file,
+            batchAmount(flags.limit_test_batches),
+          ),
         );
         const t = r.metrics;
         log.info(
@@ -106,6 +105,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
     files.push(path);
   }
   const monitor = fit.monitor;
+  const trainingSeconds = clock.seconds.training ?? fit.trainSeconds;
   const hasValidation = fit.epochs.some((e) => e.validation);
   const metrics: MetricsFile = {
     version: 1,
@@ -128,14 +128,18 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
       startedAt: p.startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       wallSeconds: (Date.now() - p.startedAt.getTime()) / 1000,
-      samplesPerSecond: fit.trainSeconds > 0 ? end.samples / fit.trainSeconds : 0,
+      // training samples per second of optimizer steps (validation and checkpoints excluded)
+      samplesPerSecond: trainingSeconds > 0 ? end.samples / trainingSeconds : 0,
       ...mixedPrecisionFacts(flags.precision, scaler),
       totalSteps: trainedSteps,
       numParameters: p.numParameters,
       commit: process.env.GITHUB_SHA,
       cancelled: end.cancelled || undefined,
       transfers: transferInfo(runner.transferSummary),
+      outputDir: p.outputDir,
       ...opts.runFacts,
+      // the host's phases (the action's provisioning) next to this run's
+      phases: { ...opts.runFacts?.phases, ...clock.seconds },
     },
     task: p.task,
     epochs,

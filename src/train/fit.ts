@@ -101,6 +101,8 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
   const limitVal = batchAmount(flags.limit_val_batches);
   const progress = new Progress((line) => log.info(line), opts.progressSeconds ?? 10);
   const trainStart = Date.now();
+  const { clock } = p;
+  const asideBefore = clock.total('evaluation', 'checkpoints');
   log.info(
     `training ${p.numParameters.toLocaleString('en-US')} parameters on ${runner.deviceName}: ${trainer.totalSteps} optimizer steps (${flags.lr_scheduler} schedule, ${trainer.warmupSteps} warmup)`,
   );
@@ -111,7 +113,11 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
       progress: (x) => progress.update({ ...x, maxEpochs: trainer.maxEpochs }),
       validate: async () =>
         data.splits.valid
-          ? (await evaluateSplit(runner, data.splits.valid, labels, evalOptions, false, limitVal)).metrics
+          ? (
+              await clock.time('evaluation', () =>
+                evaluateSplit(runner, data.splits.valid!, labels, evalOptions, false, limitVal),
+              )
+            ).metrics
           : undefined,
       epochEnd: async (epoch, trainLoss, validation, seconds) => {
         const dir = join(p.checkpointRoot, `epoch-${epoch}`);
@@ -129,17 +135,19 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
         };
         epochs.push(record);
         if (keep) {
-          await saveRunCheckpoint(p, dir, trainerState(p, opts.recordedFlags, epoch, 0, epochs));
-          checkpoints.push({ epoch, path: dir });
-          if (policy !== 'all') {
-            const best = epochs.find((e) => e.epoch === monitor.bestEpoch)?.checkpoint;
-            pruneEpochCheckpoints(
-              p.checkpointRoot,
-              new Set([dir, ...(policy === 'last' && best ? [best] : [])]),
-              checkpoints,
-              epochs,
-            );
-          }
+          await clock.time('checkpoints', async () => {
+            await saveRunCheckpoint(p, dir, trainerState(p, opts.recordedFlags, epoch, 0, epochs));
+            checkpoints.push({ epoch, path: dir });
+            if (policy !== 'all') {
+              const best = epochs.find((e) => e.epoch === monitor.bestEpoch)?.checkpoint;
+              pruneEpochCheckpoints(
+                p.checkpointRoot,
+                new Set([dir, ...(policy === 'last' && best ? [best] : [])]),
+                checkpoints,
+                epochs,
+              );
+            }
+          });
         }
         log.info(
           `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)} accuracy ${(validation.accuracy * 100).toFixed(2)}% F1 ${validation.f1.toFixed(4)}` : ''}${verdict.best && validation ? ` (best ${flags.monitor} so far)` : ''} (${seconds.toFixed(1)} s)`,
@@ -160,6 +168,9 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
       message: `max_steps ${flags.max_steps} reached in epoch ${end.epoch}`,
     };
   if (end.reason === 'early_stopping' && stopped) stopped.epoch = end.epoch;
+  const trainSeconds = (Date.now() - trainStart) / 1000;
+  // The optimizer steps alone: the validations and checkpoints inside the epochs are phases of their own.
+  clock.add('training', Math.max(0, trainSeconds - (clock.total('evaluation', 'checkpoints') - asideBefore)));
   return {
     end,
     epochs,
@@ -170,7 +181,7 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
     events,
     allEvents,
     metricsJsonl,
-    trainSeconds: (Date.now() - trainStart) / 1000,
+    trainSeconds,
   };
 }
 

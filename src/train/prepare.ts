@@ -25,6 +25,7 @@ import { priorHistory, type History } from './history.js';
 import { prepareOutputDir } from './output-dir.js';
 import type { EvalOptions } from './evaluate.js';
 import { loadSplits, locateSplits, type LoadedData, type SplitFiles } from './load-data.js';
+import { PhaseClock } from './phases.js';
 import type { Position } from './trainer.js';
 
 export interface PrepareOptions {
@@ -58,19 +59,24 @@ export interface PreparedRun {
   /** The resumed run's epochs and metrics stream (empty for a fresh run). */
   history: History;
   task: TaskInfo;
+  /** Seconds per phase so far (fit and finish add theirs). */
+  clock: PhaseClock;
 }
 
 export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promise<PreparedRun> {
   const { log } = opts;
   const startedAt = new Date();
+  const clock = new PhaseClock();
   checkOutputDir(flags.output_dir);
   // Before anything is read or written: a device that cannot run fails (or falls back) in seconds.
-  const device = await prepareDevice({
-    device: flags.device,
-    gpus: flags.gpus,
-    allowCpuFallback: flags.allow_cpu_fallback,
-    log,
-  });
+  const device = await clock.time('setup', () =>
+    prepareDevice({
+      device: flags.device,
+      gpus: flags.gpus,
+      allowCpuFallback: flags.allow_cpu_fallback,
+      log,
+    }),
+  );
   const compute = computeTypeOf(flags.precision);
   checkMixedPrecision(device.device, compute, {
     allowCpu: opts.mixedPrecision?.allowCpu,
@@ -99,19 +105,23 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   }
   const modelSource = resumeDir ?? flags.model_name_or_path;
   const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join(outputDir, '.cache');
-  const splitFiles = await locateSplits(flags, log, opts.signal);
+  const splitFiles = await clock.time('download', () => locateSplits(flags, log, opts.signal));
   const { files, tokenizer } = await log.group('Model', async () => {
-    const files = await resolveModel(modelSource, {
-      hubUrl: flags.hub_url,
-      cacheDir: join(cacheDir, 'models'),
-      requireTokenizer: !splitFiles.pretokenized,
-    });
+    const files = await clock.time('download', () =>
+      resolveModel(modelSource, {
+        hubUrl: flags.hub_url,
+        cacheDir: join(cacheDir, 'models'),
+        requireTokenizer: !splitFiles.pretokenized,
+      }),
+    );
     log.info(`model ${modelSource} (${files.source}) at ${files.dir}`);
     // Pre-tokenized data needs no tokenizer; one that exists still checks ids and goes into checkpoints.
     const tokenizer = files.tokenizerJson || files.vocabTxt ? await loadTokenizer(files.dir) : undefined;
     return { files, tokenizer };
   });
-  const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join(cacheDir, 'tokens'));
+  const data = await clock.time('tokenizing', () =>
+    loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join(cacheDir, 'tokens')),
+  );
   const labels = data.labelMap.labels;
   if (labels.length < 2 && !multiLabel) {
     throw new Error(
@@ -131,6 +141,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
       `class weights (${task.classWeightsFrom}${multiLabel ? ', as BCE pos_weight' : ''}): ${labels.map((l, i) => `${l} ${+task.classWeights![i].toPrecision(6)}`).join(', ')}`,
     );
 
+  const setupStart = performance.now();
   const loaded = await loadModel({
     modelNameOrPath: modelSource,
     labels,
@@ -171,6 +182,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
       allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu,
     }),
   });
+  clock.add('setup', (performance.now() - setupStart) / 1000);
   let start: Position = { epoch: 0, stepInEpoch: 0 };
   try {
     if (resume) {
@@ -215,6 +227,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     resumedFrom: resume && resumeDir ? { dir: resumeDir, meta: resume.meta } : undefined,
     history,
     task,
+    clock,
   };
 }
 

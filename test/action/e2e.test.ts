@@ -31,6 +31,8 @@ import { parse } from 'csv-parse/sync';
 import { packClosure, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
 import { startNugetFake } from '../runtime/nuget-fake.js';
+import { absolutePathsIn, renderInBrowser } from '../helpers/report-browser.js';
+import { chartProblems, numberProblems, pathProblems, worstContrast } from '../helpers/report-checks.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'ghs_e2eSecretToken0123456789';
@@ -151,6 +153,11 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
   );
 }
 
+/** What the runs below showed people (job summaries, the PR comment), for the browser check at the end. */
+const shown: { name: string; markdown: string; metrics: MetricsFile }[] = [];
+const metricsOf = (r: ActionRun) =>
+  JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+
 function download(id: number, name: string): Promise<string> {
   return downloadArtifact(service, id, join(root, `download-${name}`));
 }
@@ -213,7 +220,8 @@ test('Must show: a tiny-model run of node dist/index.js trains, reports, uploads
   expect(r.summary).toContain(`## Text classification: ${MODEL.replace(/_/g, '\\_')}`);
   expect(r.summary).toContain(`| Commit | ${'c'.repeat(40)} |`);
   expect(r.summary).toContain(`| test | ${(metrics.test!.accuracy * 100).toFixed(2)}% |`);
-  expect(r.summary.match(/```mermaid\nxychart-beta/g)?.length).toBe(2);
+  expect(r.summary.match(/```mermaid\n%%\{init: .*\}%%\nxychart-beta/g)?.length).toBe(2);
+  shown.push({ name: 'action-job-summary', markdown: r.summary, metrics });
   expect(r.summary).toContain('### Confusion matrix (test)');
   expect(r.summary).toContain(`- [textclf-${RUN}-1](${o.artifact_url})`);
   // No warning annotations: a new classifier head is what a fresh fine-tune expects, so HF's
@@ -273,6 +281,7 @@ test('Must show: SIGINT + SIGTERM mid-epoch (a runner cancel) leaves an uploaded
   expect(typeof (state as { stepInEpoch?: number }).stepInEpoch).toBe('number');
   const uploaded = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as MetricsFile;
   expect(uploaded.run.cancelled).toBe(true);
+  shown.push({ name: 'action-job-summary-cancelled', markdown: r.summary, metrics: uploaded });
 
   // Resume from the downloaded checkpoint: training continues from its step and finishes.
   const lines: string[] = [];
@@ -312,6 +321,7 @@ test('an artifact upload that fails after training: the summary says what failed
   expect(Number.isFinite(numeric(r.outputs.accuracy))).toBe(true);
   expect(existsSync(join(r.outputs.checkpoint_dir!, 'model.safetensors'))).toBe(true);
   expect(readFileSync(r.outputs.report_path!, 'utf8').trim()).toBe(r.summary.trim());
+  shown.push({ name: 'action-job-summary-upload-failed', markdown: r.summary, metrics: metricsOf(r) });
 }, 120_000);
 
 test('a bad input fails the step with an annotation naming the input and the allowed values', async () => {
@@ -425,6 +435,7 @@ test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, an
   );
   expect(sticky[0]!.body).toContain('Trained commit `9999999` · **1 epoch');
   expect(sticky[0]!.body).toContain(r.outputs.artifact_url!);
+  shown.push({ name: 'action-pr-comment', markdown: sticky[0]!.body, metrics });
 }, 120_000);
 
 describe('re-run after a cancel, then predict and evaluate with the artifact (issue 15)', () => {
@@ -526,3 +537,27 @@ describe('re-run after a cancel, then predict and evaluate with the artifact (is
     expect(e.summary).toContain(`| input | ${(trained.test!.accuracy * 100).toFixed(2)}% |`);
   }, 240_000);
 });
+
+// After the runs above (tests in a file run in order): what they showed people, in a browser.
+test('Must show (issue 24): the job summaries (finished, cancelled, upload failed) and the PR comment render readably in light and dark, with no local path and metrics.json’s numbers', async () => {
+  expect(shown.map((d) => d.name)).toEqual([
+    'action-job-summary',
+    'action-job-summary-cancelled',
+    'action-job-summary-upload-failed',
+    'action-pr-comment',
+  ]);
+  for (const d of shown) expect([d.name, absolutePathsIn(d.markdown, [root])]).toEqual([d.name, []]);
+  const docs = await renderInBrowser(shown, { screenshots: ['action-job-summary', 'action-pr-comment'] });
+  expect(docs.flatMap(chartProblems)).toEqual([]);
+  expect(docs.flatMap((d) => pathProblems(d, [root]))).toEqual([]);
+  expect(docs.flatMap((d) => numberProblems(d, shown.find((x) => x.name === d.name)!.metrics))).toEqual([]);
+  // loss and accuracy charts of the 2-epoch run; the 1-epoch runs draw no one-point curves (numberProblems checks)
+  expect(docs.filter((d) => d.name === 'action-job-summary').map((d) => d.charts.length)).toEqual([2, 2]);
+  // the action's bootstrap counts as provisioning in the finished run's Time
+  expect(shown[0]!.metrics.run.phases?.provisioning).toBeGreaterThan(0);
+  expect(docs[0]!.text).toMatch(/provisioning \(onnxruntime-node, before the run\)\s+\d+\.\d s/);
+  const worst = worstContrast(docs);
+  process.stdout.write(
+    `action documents: ${worst.lines} lines, worst contrast ${worst.onLight.toFixed(2)}:1 on #ffffff, ${worst.onDark.toFixed(2)}:1 on #0d1117; ${docs.flatMap((d) => d.screenshot ?? []).join(', ')}\n`,
+  );
+}, 120_000);

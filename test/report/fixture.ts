@@ -120,3 +120,58 @@ export function sampleMetrics(overrides: Partial<MetricsFile> = {}): MetricsFile
     ...overrides,
   };
 }
+
+/** The run as a runner records it: absolute paths everywhere (output dir, checkpoints, flags), phases, copies. */
+export function runnerMetrics(outputDir: string, overrides: Partial<MetricsFile> = {}): MetricsFile {
+  const base = sampleMetrics();
+  const ckpt = (n: number | string) => `${outputDir}/checkpoints/${typeof n === 'number' ? `epoch-${n}` : n}`;
+  const copies = (runs: number, up: number, down: number, host: number, run: number) => ({
+    runs,
+    uploadBytes: up * runs,
+    downloadBytes: down * runs,
+    hostSeconds: host * runs,
+    runSeconds: run * runs,
+    perRun: { uploadBytes: up, downloadBytes: down, hostSeconds: host, runSeconds: run },
+  });
+  return {
+    ...base,
+    run: {
+      ...base.run,
+      model: '/home/runner/work/repo/repo/models/tiny-bert',
+      datastore: 'imdb@3f2a1b',
+      deviceReason:
+        'device auto with gpus=1: CUDA cannot run (libcudart.so.12 is not in /usr/local/cuda/lib64): the CPU',
+      flags: {
+        ...base.run.flags,
+        output_dir: outputDir,
+        model_name_or_path: '/home/runner/work/repo/repo/models/tiny-bert',
+        datastore: 'https://example.test/imdb.zip',
+        predictions_file: `${outputDir}/predictions.csv`,
+        cache_dir: '/opt/hostedtoolcache/textclf',
+      },
+      outputDir,
+      wallSeconds: 125,
+      phases: {
+        provisioning: 14.2,
+        download: 3.5,
+        tokenizing: 6.25,
+        setup: 2.0,
+        training: 95.3,
+        evaluation: 12.1,
+        checkpoints: 4.4,
+      },
+      transfers: {
+        state: 'host',
+        stateBytes: 17 * 2 ** 20,
+        train: copies(57, 18 * 2 ** 20, 17 * 2 ** 20, 0.004, 1.6),
+        eval: copies(21, 2 ** 20, 4096, 0.001, 0.2),
+      },
+    },
+    epochs: base.epochs.map((e) => ({ ...e, checkpoint: ckpt(e.epoch) })),
+    checkpoints: [
+      ...base.epochs.map((e) => ({ epoch: e.epoch, path: ckpt(e.epoch) })),
+      { epoch: 'final', path: ckpt('final') },
+    ],
+    ...overrides,
+  };
+}

@@ -1,6 +1,6 @@
-import { renderReport } from '../../src/report/markdown.js';
+import { renderEvaluation, renderReport } from '../../src/report/markdown.js';
 import { md, mdLink } from '../../src/report/escape.js';
-import { PIPE_LABEL, sampleMetrics } from './fixture.js';
+import { PIPE_LABEL, runnerMetrics, sampleMetrics } from './fixture.js';
 
 /** Splits a markdown table row on unescaped pipes (what GitHub's table parser does). */
 const cells = (row: string) =>
@@ -66,7 +66,7 @@ describe('renderReport', () => {
 
   test('loss and accuracy curves as Mermaid xychart-beta with the epoch values', () => {
     const [loss, acc] = mermaidBlocks(text);
-    expect(loss).toMatch(/^xychart-beta\n/);
+    expect(loss).toMatch(/^%%\{init: .*\}%%\nxychart-beta\n/);
     expect(loss).toContain('x-axis "epoch" [1, 2, 3]');
     expect(loss).toContain('line "train" [0.9123, 0.5012, 0.3111]');
     expect(loss).toContain('line "validation" [0.6543, 0.4012, 0.4511]');
@@ -99,12 +99,15 @@ describe('renderReport', () => {
     expect(big.length).toBeLessThan(200_000); // the full 400 x 400 matrix alone would be ~700 KB
   });
 
-  test('dataset stats, wall time, throughput and artifact links', () => {
+  test('dataset stats, wall time, throughput, device and artifact links', () => {
     const rows = tableAfter(text, '### Dataset');
     expect(rows[2]!.slice(0, 2)).toEqual(['train', '300']);
     expect(rows[2]![3]).toBe('812 / 2011 / 4100 / 5230');
-    expect(text).toContain('- wall time: 2m 5s');
-    expect(text).toContain('- throughput: 123.5 samples/s');
+    // a record without phases: the sentence alone
+    expect(text).toContain(
+      '### Time\n\n2m 5s in all, 57 optimizer steps, 123.5 training samples/s, on cpu (NVIDIA A10G).\n\n',
+    );
+    expect(text).not.toContain('| phase |');
     expect(text).toContain(
       '- [textclf-42-1](https://github.com/o/r/actions/runs/42/artifacts/7): metrics.json, checkpoints/epoch-2/model.onnx',
     );
@@ -190,18 +193,12 @@ describe('escaping', () => {
         },
       },
     });
+    // collapsed, after one plain sentence
     expect(withCopies).toContain(
-      'Copies vs compute: the training state (1.31 GiB) is kept on the device between runs; only batches and scalars are uploaded. Per session run (total):',
+      '<details><summary>Engine: copies between host memory and the device</summary>\n\nEach row is one kind of call into ONNX Runtime: the bytes it copies between host memory and the model (the training state, 1.31 GiB, stays on the device between calls: only batches and scalars are uploaded) and its time outside the call (preparing inputs, reading results) and inside it (compute plus those copies); a large outside share means the host, not the device, limits the speed.\n\n| calls |',
     );
-    const rows = tableAfter(withCopies, 'Copies vs compute');
-    expect(rows[0]).toEqual([
-      'runs',
-      'count',
-      'host → run',
-      'run → host',
-      'outside session.run',
-      'inside session.run (compute + copies)',
-    ]);
+    const rows = tableAfter(withCopies, 'Engine: copies');
+    expect(rows[0]).toEqual(['calls', 'count', 'host → model', 'model → host', 'outside the call', 'inside the call']);
     expect(rows.slice(2)).toEqual([
       ['train', '100', '1016 B', '8 B', '0.40 ms (0.04 s)', '250.0 ms (25.00 s)'],
       ['eval', '4', '2.0 KiB', '96 B', '1.00 ms (0.00 s)', '50.0 ms (0.20 s)'],
@@ -216,10 +213,83 @@ describe('escaping', () => {
         transfers: { state: 'host', stateBytes: 3 * 2 ** 20, train: c(2, 3 * 2 ** 20, 3 * 2 ** 20, 0.01, 1) },
       },
     });
-    expect(host).toContain('the training state (3.0 MiB) crosses host memory in every training run');
-    expect(tableAfter(host, 'Copies vs compute').slice(2)).toEqual([
+    expect(host).toContain('(the training state, 3.0 MiB, crosses host memory in every training call)');
+    expect(host).toMatch(/\| 1000\.0 ms \(2\.00 s\) \|\n\n<\/details>/);
+    expect(tableAfter(host, 'Engine: copies').slice(2)).toEqual([
       ['train', '2', '3.0 MiB', '3.0 MiB', '10.0 ms (0.02 s)', '1000.0 ms (2.00 s)'],
     ]);
-    expect(renderReport(base)).not.toContain('Copies vs compute'); // a record without the numbers renders as before
+    expect(renderReport(base)).not.toContain('Engine: copies'); // a record without the numbers has no such section
   });
+});
+
+describe('for people: the Time section and no local paths', () => {
+  const OUT = '/srv/runner/_work/_temp/run-1';
+  const m = runnerMetrics(OUT);
+  const text = renderReport(m, { cwd: '/srv/runner/_work/repo/repo' });
+
+  test('Time: wall time split into phases with their shares, provisioning included, the rest named', () => {
+    // 125 s of run + 14.2 s provisioning = 139.2 s
+    expect(text).toContain(
+      '### Time\n\n2m 19s in all, 57 optimizer steps, 123.5 training samples/s, on cpu (NVIDIA A10G).',
+    );
+    expect(tableAfter(text, '| phase |')).toEqual([
+      ['phase', 'time', 'share'],
+      ['---', '---', '---'],
+      ['provisioning (onnxruntime-node, before the run)', '14.2 s', '10%'],
+      ['download (datastore, model)', '3.5 s', '3%'],
+      ['tokenizing', '6.3 s', '4%'],
+      ['setup (device, weights, training graph)', '2.0 s', '1%'],
+      ['training (optimizer steps)', '1m 35s', '68%'],
+      ['evaluation (validation, test)', '12.1 s', '9%'],
+      ['checkpoints', '4.4 s', '3%'],
+      // what no phase covers: 139.2 s - 137.75 s
+      ['writing results, other', '1.4 s', '1%'],
+      ['**total**', '**2m 19s**', '100%'],
+    ]);
+    // a CLI run has no provisioning row; a phase under 1% says <1%
+    const cli = renderReport(
+      runnerMetrics(OUT, { run: { ...m.run, phases: { ...m.run.phases, provisioning: undefined, download: 0.2 } } }),
+    );
+    expect(cli).not.toContain('provisioning');
+    expect(cli).toContain('| download (datastore, model) | 0.2 s | <1% |');
+  });
+
+  test('report.md names the model by its directory, outputs relative to the output dir, inputs to the working directory', () => {
+    expect(text.match(/\/srv\/runner/g)).toBeNull();
+    expect(text).toContain('## Text classification: tiny-bert\n');
+    expect(text).toContain('| Model | tiny-bert |');
+    expect(text).toContain('checkpoint checkpoints/epoch-2');
+    expect(text).toContain(
+      '| Why this device | device auto with gpus=1: CUDA cannot run (libcudart.so.12 is not in …/cuda/lib64): the CPU |',
+    );
+    const flags = Object.fromEntries(tableAfter(text, '| flag | value |').slice(2));
+    expect(flags['output\\_dir']).toBe('…/\\_temp/run-1');
+    expect(flags['predictions\\_file']).toBe('predictions.csv');
+    expect(flags['model\\_name\\_or\\_path']).toBe('…/models/tiny-bert');
+    expect(flags['cache\\_dir']).toBe('…/hostedtoolcache/textclf');
+    expect(flags.datastore).toBe('https://example.test/imdb.zip');
+    // inside the working directory: relative to it
+    const inRepo = renderReport(m, { cwd: '/home/runner/work/repo/repo' });
+    expect(Object.fromEntries(tableAfter(inRepo, '| flag | value |').slice(2))['model\\_name\\_or\\_path']).toBe(
+      'models/tiny-bert',
+    );
+    // metrics.json keeps the full paths for machines
+    expect(m.run.flags.output_dir).toBe(OUT);
+    expect(m.epochs[1]!.checkpoint).toBe(`${OUT}/checkpoints/epoch-2`);
+  });
+});
+
+test('the evaluate job summary names the checkpoint and the input without local paths', () => {
+  const m = sampleMetrics().test!;
+  const text = renderEvaluation(
+    {
+      model: '/home/runner/work/_temp/x/checkpoints/final',
+      input: '/home/runner/work/r/r/data/test.csv',
+      labels: sampleMetrics().labels,
+      metrics: m,
+    },
+    '/home/runner/work/r/r',
+  );
+  expect(text).toMatch(/^## Evaluation: …\/checkpoints\/final\n\nInput data\/test\.csv\n/);
+  expect(text).not.toContain('/home/');
 });

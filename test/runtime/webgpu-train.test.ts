@@ -83,7 +83,7 @@ test('textclf train --device webgpu: 20 steps equal --device cpu within 1e-4 (lo
   expect(tg.readback.downloadBytes).toBe(tg.readback.runs * tg.stateBytes);
   expect(tc.readback).toBeUndefined();
   const report = readFileSync(join(gpu.out, 'report.md'), 'utf8');
-  expect(report).toContain('is kept on the device between runs; only batches and scalars are uploaded');
+  expect(report).toContain('stays on the device between calls: only batches and scalars are uploaded');
 }, 480_000);
 
 test('--accumulate_grad_batches 2 on webgpu (micro-batches unrolled in the step) equals the cpu device (a Scan) within 1e-4', () => {

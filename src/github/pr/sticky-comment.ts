@@ -1,7 +1,8 @@
 // One PR comment per workflow+job, found again by a hidden marker and edited in place on re-runs.
 import { createHash } from 'node:crypto';
 import type { MetricsFile } from '../../metrics/types.js';
-import { accuracyChart, lossChart } from '../../report/charts.js';
+import { epochCharts } from '../../report/charts.js';
+import { displayModel } from '../../report/paths.js';
 import { deltaTable, finalEval, finalMetrics, formatMetric, type FinalMetrics } from './compare.js';
 import type { Octokit, RepoRef } from '../events.js';
 import { gateOutcome, type GateFailure } from './gates.js';
@@ -88,7 +89,7 @@ export function renderStickyBody(input: StickyInput): string {
   const lines: string[] = [
     `### 🧪 ${escapeMarkdown(input.title, 120)}`,
     '',
-    `Trained commit \`${sha}\` · **${epochs} epoch${epochs === 1 ? '' : 's'}** · ${m.run.totalSteps} steps · model ${escapeMarkdown(m.run.model, 120)} · ${escapeMarkdown(m.run.device, 60)}${m.run.wallSeconds !== undefined ? ` · ${m.run.wallSeconds.toFixed(0)} s` : ''} · ${link('workflow run', input.runUrl)}`,
+    `Trained commit \`${sha}\` · **${epochs} epoch${epochs === 1 ? '' : 's'}** · ${m.run.totalSteps} steps · model ${escapeMarkdown(displayModel(m.run.model), 120)} · ${escapeMarkdown(m.run.device, 60)}${m.run.wallSeconds !== undefined ? ` · ${m.run.wallSeconds.toFixed(0)} s` : ''} · ${link('workflow run', input.runUrl)}`,
   ];
   if (m.run.cancelled) lines.push('', '⚠️ Training was cancelled; these are the metrics so far.');
   const model = modelLine(m);
@@ -184,7 +185,6 @@ function epochTable(m: MetricsFile): string[] {
 
 /** Loss and validation-accuracy charts (src/report/charts.ts), from the second epoch on. */
 function epochCurve(m: MetricsFile): string | undefined {
-  if (m.epochs.length < 2) return undefined;
-  const charts = [lossChart(m.epochs), accuracyChart(m.epochs)].filter((c): c is string => c !== undefined);
+  const charts = epochCharts(m.epochs);
   return charts.length ? charts.join('\n\n') : undefined;
 }
