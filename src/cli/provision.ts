@@ -40,7 +40,7 @@ export async function provisionCommand(
   const smi = await (deps.nvidiaSmi ?? (() => queryNvidiaGpus()))();
   const common = {
     log,
-    actionDir: deps.installDir ?? installRoot(),
+    copyFrom: deps.installDir ?? installRoot(),
     registry: flags.npm_registry ?? defaultRegistry(),
     registryToken: process.env.NPM_TOKEN,
     toolCache: root,

@@ -75,8 +75,13 @@ export interface CudaRequest {
 
 export interface ResolveOptions {
   log: Logger;
-  /** Directory whose node_modules is tried first (the action's root; the CLI's install). */
+  /** Directory whose node_modules is tried first (the action's root). */
   actionDir?: string;
+  /**
+   * A directory whose onnxruntime-node may be copied into the tool cache but is never used in
+   * place (textclf provision: the CLI's own install spares the registry).
+   */
+  copyFrom?: string;
   registry: string;
   registryToken?: string;
   version?: string;
@@ -157,11 +162,21 @@ function runtimeOf(dir: string, version: string, source: OrtSource, ctx: Ctx): O
   };
 }
 
-/** Copies of onnxruntime-node `version` on this machine: next to the action, then the tool cache. */
-function localCopies(o: ResolveOptions, ctx: Ctx, version: string): { dir: string; source: OrtSource }[] {
+/**
+ * Copies of onnxruntime-node `version` on this machine: next to the action, then the tool cache;
+ * with `forCopy`, also `copyFrom`'s (a source to copy, not a runtime to use).
+ */
+function localCopies(
+  o: ResolveOptions,
+  ctx: Ctx,
+  version: string,
+  forCopy = false,
+): { dir: string; source: OrtSource }[] {
   const out: { dir: string; source: OrtSource }[] = [];
-  const own = o.actionDir ? installedOrt(o.actionDir) : undefined;
-  if (own && usable(own, version, ctx.platform, ctx.arch)) out.push({ dir: own, source: 'action' });
+  for (const root of [o.actionDir, ...(forCopy ? [o.copyFrom] : [])]) {
+    const own = root ? installedOrt(root) : undefined;
+    if (own && usable(own, version, ctx.platform, ctx.arch)) out.push({ dir: own, source: 'action' });
+  }
   if (ctx.root)
     for (const tool of [TOOL_CPU, TOOL_CUDA[13], TOOL_CUDA[12]]) {
       const entry = findEntry(ctx.root, tool, version, ctx.arch);
@@ -212,7 +227,7 @@ function requireRoot(ctx: Ctx): string {
  * local one when this machine has it, else from the npm registry.
  */
 async function placePackage(o: ResolveOptions, ctx: Ctx, stage: string, version: string): Promise<void> {
-  const local = localCopies(o, ctx, version)[0];
+  const local = localCopies(o, ctx, version, true)[0];
   if (local) {
     copyOrtPackage(local.dir, stage, ctx.platform, ctx.arch);
     o.log.info(`onnxruntime-node ${version}: copied from ${local.dir}`);
