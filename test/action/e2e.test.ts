@@ -20,6 +20,7 @@ import {
   downloadArtifact,
   startStepServices,
   walkRel,
+  warmToolCache,
   type StepServices,
 } from '../helpers/action-runner.js';
 import type { ArtifactService } from '../helpers/artifact-service.js';
@@ -325,6 +326,43 @@ test('a bad input fails the step with an annotation naming the input and the all
   ]);
   expect(r.outputs).toEqual({});
 }, 60_000);
+
+describe('a runner without npm registry access (npm_registry at a closed port)', () => {
+  const CLOSED_REGISTRY = 'http://127.0.0.1:9/'; // nothing listens on the discard port: connections are refused
+
+  test('Must show: with a seeded tool cache (the layout textclf provision writes) it trains on the CPU and uploads', async () => {
+    const seeded = join(root, 'toolcache-seeded');
+    warmToolCache(seeded);
+    const r = await runAction(
+      'offline-seeded',
+      { max_epochs: '1', limit_train_batches: '2', npm_registry: CLOSED_REGISTRY },
+      { attempt: '6', env: { RUNNER_TOOL_CACHE: seeded } },
+    );
+    if (r.code !== 0) throw new Error(`action failed (${r.code}):\n${r.stdout.slice(-3000)}`);
+    const pkg = join(seeded, 'onnxruntime-node', '1.30.0', process.arch, 'node_modules', 'onnxruntime-node');
+    expect(r.stdout).toContain(`onnxruntime-node 1.30.0: using the tool cache (${pkg})`);
+    expect(r.stdout).not.toContain(CLOSED_REGISTRY); // never needed
+    expect(r.summary).toContain('| Device | cpu |');
+    const m = JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+    expect(m.run.totalSteps).toBe(2);
+    expect(Number(r.outputs.artifact_id)).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('Must show: with an empty tool cache it fails in < 30 s naming the registry and textclf provision', async () => {
+    const r = await runAction(
+      'offline-empty',
+      { max_epochs: '1', npm_registry: CLOSED_REGISTRY },
+      { attempt: '7', env: { RUNNER_TOOL_CACHE: join(root, 'toolcache-empty') } },
+    );
+    expect(r.code).toBe(1);
+    expect(r.seconds).toBeLessThan(30);
+    const errors = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`npm registry ${CLOSED_REGISTRY} is unreachable while fetching onnxruntime-node (`);
+    expect(errors[0]).toContain('ECONNREFUSED');
+    expect(errors[0]).toContain('run `textclf provision --dir DIR` where the registry is reachable');
+  }, 60_000);
+});
 
 test('device: cuda on a V100 runner without CUDA libraries: provisions the CUDA 12 build, then fails with the fix, or (no Vulkan driver either) trains on CPU with allow_cpu_fallback', async () => {
   // ORT's CUDA 12 feed on 127.0.0.1 (cuda_provider_url), and nvidia-smi answering as a V100 on R535.
