@@ -11,6 +11,7 @@ import semver from 'semver';
 import type { CudaBuild } from './cuda-build.js';
 import { NugetError, normalizeVersion, type NugetSource } from './nuget.js';
 import { CUDA_PROVIDER_LIB, SHARED_PROVIDER_LIB } from './cuda-provider.js';
+import { redactUrl } from '../util/redact.js';
 
 /** ORT's release feed of CUDA 12 builds (NuGet and Python), kept after CUDA 13 became the default. */
 export const CUDA12_FEED = 'onnxruntime-cuda-12';
@@ -101,11 +102,12 @@ export async function pickProviderVersion(
 ): Promise<VersionPick> {
   const versions = await source.versions(id);
   const want = normalizeVersion(wanted);
+  const where = redactUrl(source.index);
   if (versions.includes(want)) return { version: wanted };
   const shown = versions.length ? `it has ${versions.slice(-6).join(', ')}` : 'it has no version of it';
   if (build === 13)
     throw new NugetError(
-      `${source.index} has no ${id} ${wanted} (${shown}); pass --cuda_provider_url with a source that has it, or --cuda_provider_dir`,
+      `${where} has no ${id} ${wanted} (${shown}); pass --cuda_provider_url with a source that has it, or --cuda_provider_dir`,
     );
   const candidates = versions
     .filter((v) => semver.valid(v) && !semver.prerelease(v))
@@ -113,12 +115,12 @@ export async function pickProviderVersion(
     .sort(semver.rcompare);
   if (!candidates.length)
     throw new NugetError(
-      `${source.index} has no CUDA 12 build of ${id} ${wanted} and none between ${CUDA12_FALLBACK_FLOOR} and it (${shown}); pass --cuda_provider_url or --cuda_provider_dir, or use --device webgpu`,
+      `${where} has no CUDA 12 build of ${id} ${wanted} and none between ${CUDA12_FALLBACK_FLOOR} and it (${shown}); pass --cuda_provider_url or --cuda_provider_dir, or use --device webgpu`,
     );
   const version = candidates[0];
   return {
     version,
-    fallback: `${source.index} has no CUDA 12 build of ${id} ${wanted}; its newest release at or below it is ${version}, so onnxruntime-node ${version} is provisioned together with its CUDA 12 provider ${version} (core and provider must be the same version)`,
+    fallback: `${where} has no CUDA 12 build of ${id} ${wanted}; its newest release at or below it is ${version}, so onnxruntime-node ${version} is provisioned together with its CUDA 12 provider ${version} (core and provider must be the same version)`,
   };
 }
 

@@ -40,6 +40,7 @@ const V100_580 = gpu('Tesla V100-SXM2-16GB, 7.0, 580.65.06, 16384 MiB');
 const A100_550 = gpu('NVIDIA A100-SXM4-40GB, 8.0, 550.54.15, 40960 MiB');
 const H100_580 = gpu('NVIDIA H100 80GB HBM3, 9.0, 580.65.06, 81559 MiB');
 const T4_570 = gpu('Tesla T4, 7.5, 570.86.15, 15360 MiB');
+const T4_580 = gpu('Tesla T4, 7.5, 580.65.06, 15360 MiB');
 const L4_580 = gpu('NVIDIA L4, 8.9, 580.82.07, 23034 MiB');
 
 describe('cuda_build auto: the CUDA 12 build for compute capability < 7.5 or a driver older than 580.65.06', () => {
@@ -60,6 +61,7 @@ describe('cuda_build auto: the CUDA 12 build for compute capability < 7.5 or a d
       /needs the CUDA 12 build: its driver 550\.54\.15 is older than 580\.65\.06, the oldest that runs CUDA 13\.$/,
     ],
     [T4_570, 12, /driver 570\.86\.15 is older than 580\.65\.06/],
+    [T4_580, 13, /^Tesla T4 \(compute capability 7\.5, driver 580\.65\.06\) takes the CUDA 13 build/],
     [H100_580, 13, /^NVIDIA H100 80GB HBM3 \(compute capability 9\.0, driver 580\.65\.06\) takes the CUDA 13 build/],
     [L4_580, 13, /takes the CUDA 13 build/],
   ])('%o -> %i', (g, build, reason) => {
