@@ -335,7 +335,8 @@ describe('a runner without npm registry access (npm_registry at a closed port)',
     warmToolCache(seeded);
     const r = await runAction(
       'offline-seeded',
-      { max_epochs: '1', limit_train_batches: '2', npm_registry: CLOSED_REGISTRY },
+      // resume: never: the cancelled attempt earlier in this file would otherwise be continued
+      { max_epochs: '1', limit_train_batches: '2', npm_registry: CLOSED_REGISTRY, resume: 'never' },
       { attempt: '6', env: { RUNNER_TOOL_CACHE: seeded } },
     );
     if (r.code !== 0) throw new Error(`action failed (${r.code}):\n${r.stdout.slice(-3000)}`);
