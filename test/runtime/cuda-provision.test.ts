@@ -163,8 +163,15 @@ describe('provisioning the CUDA provider into the tool cache', () => {
   const entry = (tool: string, v = VERSION) => join(cache, tool, v, 'x64');
   const manifestOf = (dir: string) => readProviderManifest(binDir(dir, 'linux', 'x64')) as ProviderManifest;
   /** Everything under the tool cache (2 levels), to show nothing half-made was left. */
-  const listing = () =>
-    existsSync(cache) ? readdirSync(cache).flatMap((t) => readdirSync(join(cache, t)).map((v) => `${t}/${v}`)) : [];
+  /** Everything in the tool cache down to <tool>/<version>/<arch> and its marker, sorted. */
+  const listing = (): string[] => {
+    const walk = (rel: string, depth: number): string[] =>
+      readdirSync(join(cache, rel), { withFileTypes: true }).flatMap((e) => {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        return depth < 2 && e.isDirectory() ? walk(p, depth + 1) : [p];
+      });
+    return existsSync(cache) ? walk('', 0).sort() : [];
+  };
 
   test('H100 on driver 580: the CUDA 13 build from the default source, verified against its packageHash, cached as onnxruntime-node-cuda13/1.30.0', async () => {
     const rt = await resolveOrt(opts({ gpus: [H100_580] }));
@@ -213,7 +220,8 @@ describe('provisioning the CUDA provider into the tool cache', () => {
     expect(lines.join('\n')).toContain(
       "this runner's dynamic loader does not find libcublasLt.so.13, libcublas.so.13, libcurand.so.10, libcufft.so.12, libcudart.so.13, libcuda.so.1",
     );
-    expect(listing()).toEqual([`${TOOL_CUDA[13]}/1.30.0`]); // no staging folder left behind
+    // The entry, its marker, and nothing else (no staging folder, no download left behind).
+    expect(listing()).toEqual([`${TOOL_CUDA[13]}/1.30.0/x64`, `${TOOL_CUDA[13]}/1.30.0/x64.complete`]);
 
     // The next job: nothing fetched; a CPU run is served by the same entry.
     nuget.requests.length = registry.requests.length = 0;
@@ -242,7 +250,7 @@ describe('provisioning the CUDA provider into the tool cache', () => {
     );
     expect(lines).toContain(`looking up ${GPU_PACKAGE} 1.30.0 in ${nuget.index(FEEDS.cuda12)}`);
     expect(nuget.requests.every((r) => r.startsWith(`/${FEEDS.cuda12}/`))).toBe(true);
-    expect(listing()).toEqual([`${TOOL_CUDA[12]}/1.30.0`]);
+    expect(listing()).toEqual([`${TOOL_CUDA[12]}/1.30.0/x64`, `${TOOL_CUDA[12]}/1.30.0/x64.complete`]);
   });
 
   test('the CUDA 12 feed lacks our version: the newest earlier release, core and provider together, logged', async () => {
@@ -270,7 +278,7 @@ describe('provisioning the CUDA provider into the tool cache', () => {
       '/onnxruntime-node/-/onnxruntime-node-1.28.0.tgz',
       '/onnxruntime-common/-/onnxruntime-common-1.28.0.tgz',
     ]);
-    expect(listing()).toEqual([`${TOOL_CUDA[12]}/1.28.0`]);
+    expect(listing()).toEqual([`${TOOL_CUDA[12]}/1.28.0/x64`, `${TOOL_CUDA[12]}/1.28.0/x64.complete`]);
 
     // Offline later: the cached fallback serves, with the same warning.
     lines.length = 0;
@@ -307,13 +315,14 @@ describe('provisioning the CUDA provider into the tool cache', () => {
       expect((err as Error).message).toContain(
         `downloading ${nuget.url}/nuget/v3-flatcontainer/microsoft.ml.onnxruntime.gpu.linux/1.30.0/microsoft.ml.onnxruntime.gpu.linux.1.30.0.nupkg stopped after ${len >> 1} of ${len} bytes (`,
       );
-      expect(findComplete()).toEqual([]);
+      expect(leftovers()).toEqual([]);
       expect(readdirSync(join(cache, TOOL_CUDA[13]))).toEqual([]);
     } finally {
       nuget.feeds[FEEDS.nuget]!.truncate = [];
     }
   });
-  const findComplete = () => listing().filter((x) => x.endsWith('.complete'));
+  /** After a failed provisioning: no entry, no marker, no staging folder (an empty tool folder at most). */
+  const leftovers = () => listing().filter((x) => x.split('/').length > 1);
 
   test('a CUDA 12 source serving a CUDA 13 build, or a build without kernels for the GPU, is refused', async () => {
     nuget.feeds.broken!.packages = [providerNupkg(VERSION, providerLibraries(13))];
@@ -329,7 +338,7 @@ describe('provisioning the CUDA provider into the tool cache', () => {
     expect((forced as Error).message).toContain(
       'has kernels for sm_75, sm_80, sm_86, sm_89, sm_90a, sm_120a only, none for Tesla V100-SXM2-16GB (compute capability 7.0); the CUDA 12 build covers it (cuda_build 12, or auto)',
     );
-    expect(findComplete()).toEqual([]);
+    expect(leftovers()).toEqual([]);
   });
 
   test('cuda_provider_dir: unpacked libraries are verified and cached without NuGet; a folder without them is refused', async () => {
@@ -373,7 +382,7 @@ describe('provisioning the CUDA provider into the tool cache', () => {
     expect((err as Error).message).toMatch(
       /^provisioning the CUDA 13 provider failed: http:\/\/127\.0\.0\.1:9\/v3\/index\.json is unreachable \(.*ECONNREFUSED.*\)\. Nothing was cached\. Fixes: a reachable mirror \(cuda_provider_url: .*\); unpacked provider libraries \(cuda_provider_dir\); a tool cache seeded with `textclf provision --cuda_build 13`/,
     );
-    expect(findComplete()).toEqual([]);
+    expect(leftovers()).toEqual([]);
   });
 
   test('an entry from before the tool names said the real CUDA major (no manifest) is replaced', async () => {
