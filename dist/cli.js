@@ -84772,21 +84772,22 @@ function defaultIndexFor(build, info2) {
 async function pickProviderVersion(source, id, build, wanted) {
   const versions = await source.versions(id);
   const want = normalizeVersion(wanted);
+  const where = redactUrl(source.index);
   if (versions.includes(want)) return { version: wanted };
   const shown = versions.length ? `it has ${versions.slice(-6).join(", ")}` : "it has no version of it";
   if (build === 13)
     throw new NugetError(
-      `${source.index} has no ${id} ${wanted} (${shown}); pass --cuda_provider_url with a source that has it, or --cuda_provider_dir`
+      `${where} has no ${id} ${wanted} (${shown}); pass --cuda_provider_url with a source that has it, or --cuda_provider_dir`
     );
   const candidates = versions.filter((v) => import_semver3.default.valid(v) && !import_semver3.default.prerelease(v)).filter((v) => import_semver3.default.lte(v, want) && import_semver3.default.gte(v, CUDA12_FALLBACK_FLOOR)).sort(import_semver3.default.rcompare);
   if (!candidates.length)
     throw new NugetError(
-      `${source.index} has no CUDA 12 build of ${id} ${wanted} and none between ${CUDA12_FALLBACK_FLOOR} and it (${shown}); pass --cuda_provider_url or --cuda_provider_dir, or use --device webgpu`
+      `${where} has no CUDA 12 build of ${id} ${wanted} and none between ${CUDA12_FALLBACK_FLOOR} and it (${shown}); pass --cuda_provider_url or --cuda_provider_dir, or use --device webgpu`
     );
   const version = candidates[0];
   return {
     version,
-    fallback: `${source.index} has no CUDA 12 build of ${id} ${wanted}; its newest release at or below it is ${version}, so onnxruntime-node ${version} is provisioned together with its CUDA 12 provider ${version} (core and provider must be the same version)`
+    fallback: `${where} has no CUDA 12 build of ${id} ${wanted}; its newest release at or below it is ${version}, so onnxruntime-node ${version} is provisioned together with its CUDA 12 provider ${version} (core and provider must be the same version)`
   };
 }
 function versionOfNupkgUrl(url2, id) {
