@@ -3,12 +3,7 @@
 import { flagsFor, type FlagSpec } from '../config/schema.js';
 
 /** Inputs the action reads that are not training flags (runner plumbing). */
-export const EXTRA_INPUTS: { name: string; help: string; default?: string }[] = [
-  {
-    name: 'npm_registry',
-    help: 'npm registry for provisioning onnxruntime-node when neither the action nor the tool cache has it (default: NPM_CONFIG_REGISTRY, else https://registry.npmjs.org/; a private mirror reads its token from the NPM_TOKEN env)',
-  },
-];
+export const EXTRA_INPUTS: { name: string; help: string; default?: string }[] = [];
 
 export const OUTPUTS: Record<string, string> = {
   accuracy:

@@ -3,7 +3,7 @@ import { FlagError, describeAllowed } from '../config/parse.js';
 import { type FlagSpec, findFlag, flagsFor } from '../config/schema.js';
 
 /** Commands that take flags from the schema (`help <command>` shows them). */
-export const COMMANDS = ['train', 'predict', 'evaluate', 'demo'] as const;
+export const COMMANDS = ['train', 'predict', 'evaluate', 'demo', 'provision'] as const;
 
 export interface ParsedArgs {
   command: string | undefined;
@@ -89,6 +89,7 @@ const USAGE: Record<'all' | 'demo', string[]> = {
     '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
     '       textclf doctor [--json]   what this machine can train on (CPU, WebGPU, CUDA) and why',
     '       textclf bench [--device D] [--json]   training samples/s and peak memory of a model shape (textclf bench --help)',
+    '       textclf provision [--dir DIR] [--cuda_build auto|12|13]   fetch onnxruntime-node and the CUDA provider into a tool cache for offline runners',
     '       textclf help [command]    this text, or the flags of one command',
     '       textclf --version         the version of textclf',
   ],

@@ -10,6 +10,7 @@ import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { evaluateCommand, formatMetrics } from './evaluate.js';
 import { predictCommand } from './predict.js';
+import { provisionCommand } from './provision.js';
 import { DEMO_CLI_FLAGS, prepareDemo } from '../demo/prepare.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       : join(homedir(), '.cache', 'textclf');
     if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir);
     if (args.command === 'evaluate') return await evaluateCommand(args.raw, log, cacheDir);
+    if (args.command === 'provision') return await provisionCommand(args.raw, log);
     let raw = args.raw;
     if (args.command === 'demo') {
       const merged: Record<string, string> = { ...DEMO_CLI_FLAGS, ...raw };

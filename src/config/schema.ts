@@ -5,9 +5,12 @@
 /** `batches`: Lightning's int-vs-float rule — an integer is a number of batches, a decimal a fraction. */
 export type FlagType = 'int' | 'float' | 'bool' | 'string' | 'enum' | 'batches';
 export type FlagScope = 'cli' | 'action' | 'chatops';
-/** `textclf <command>` (in the action: `mode`); a flag belongs to train only unless it says otherwise. */
-export type Command = 'train' | 'predict' | 'evaluate';
-export const COMMANDS: readonly Command[] = ['train', 'predict', 'evaluate'];
+/**
+ * `textclf <command>` (in the action: `mode`); a flag belongs to train only unless it says
+ * otherwise. `provision` fills a tool cache (in the action, the bootstrap reads its flags).
+ */
+export type Command = 'train' | 'predict' | 'evaluate' | 'provision';
+export const COMMANDS: readonly Command[] = ['train', 'predict', 'evaluate', 'provision'];
 
 export interface FlagSpec {
   name: string;
@@ -624,6 +627,53 @@ export const FLAGS = [
     group: 'runtime',
     scope: noChat,
     help: 'When the requested GPU (CUDA or WebGPU) cannot run, train on the CPU with a warning instead of failing',
+  }),
+  // provisioning onnxruntime-node and its CUDA provider (textclf provision; the action's bootstrap)
+  f({
+    name: 'cuda_build',
+    commands: ['provision'],
+    type: 'enum',
+    default: 'auto',
+    choices: ['auto', '12', '13'],
+    group: 'runtime',
+    scope: noChat,
+    help: "Which CUDA build of ONNX Runtime's CUDA provider to provision: auto (12 when a GPU the run uses has compute capability below 7.5, e.g. V100, or a driver older than 580.65.06, which CUDA 13 needs; else 13), 12 or 13",
+  }),
+  f({
+    name: 'cuda_provider_url',
+    commands: ['provision'],
+    type: 'string',
+    default: undefined,
+    group: 'runtime',
+    scope: noChat,
+    help: "Where the CUDA provider comes from instead of its default source (NuGet's for 13, ORT's onnxruntime-cuda-12 feed for 12): a NuGet v3 service index (a mirror's .../v3/index.json) or a .nupkg URL ending in Microsoft.ML.OnnxRuntime.Gpu.Linux.<version>.nupkg",
+  }),
+  f({
+    name: 'cuda_provider_dir',
+    commands: ['provision'],
+    type: 'string',
+    default: undefined,
+    group: 'runtime',
+    scope: noChat,
+    help: 'A directory with the unpacked CUDA provider libraries (libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so) to verify and use instead of downloading them',
+  }),
+  f({
+    name: 'npm_registry',
+    commands: ['provision'],
+    type: 'string',
+    default: undefined,
+    group: 'runtime',
+    scope: noChat,
+    help: "npm registry for onnxruntime-node when neither the action nor the tool cache has it (default: NPM_CONFIG_REGISTRY, else npm's public registry; a private mirror reads its token from the NPM_TOKEN env)",
+  }),
+  f({
+    name: 'dir',
+    commands: ['provision'],
+    type: 'string',
+    default: undefined,
+    group: 'runtime',
+    scope: { cli: true, action: false, chatops: false },
+    help: 'textclf provision: the tool-cache directory to fill (default: RUNNER_TOOL_CACHE)',
   }),
   // github: PR comments, ChatOps, gates, sweeps (action only)
   f({

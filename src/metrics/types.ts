@@ -54,6 +54,19 @@ export interface RunInfo {
   /** Why this device (the `device`/`gpus` request and what the preflight found). */
   deviceReason?: string;
   gpu?: { name: string; memoryMiB?: number; driver?: string }[];
+  /**
+   * The CUDA provider build the run's onnxruntime-node carries, when CUDA was considered and textclf
+   * provisioned it: which build, why (GPU, compute capability, driver), where from, where it is.
+   */
+  cudaProvider?: {
+    build: '12' | '13';
+    reason: string;
+    version: string;
+    source: string;
+    cachedAt: string;
+    sha512?: string;
+    fallback?: string;
+  };
   startedAt: string;
   finishedAt?: string;
   wallSeconds?: number;

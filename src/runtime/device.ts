@@ -109,11 +109,12 @@ export function executionProviders(d: Device): InferenceSession.ExecutionProvide
 /** Libraries onnxruntime-node loads for the CUDA EP, in load order (the bridge, then the provider). */
 export const CUDA_PROVIDER_LIBS = [SHARED_PROVIDER_LIB, CUDA_PROVIDER_LIB];
 
-/** How to get the CUDA provider from the CLI (the action provisions it itself). */
+/** How to get the CUDA provider (the action provisions it itself; the CLI uses `textclf provision`). */
 export const CUDA_INSTALL_HINT =
-  'the GitHub Action installs it when gpus > 0 or device is cuda; from the CLI run ' +
-  '`(cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=true node script/install.js --onnxruntime-node-install)` ' +
-  '(it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet)';
+  'the GitHub Action provisions the build the GPU needs when gpus > 0 or device is cuda; from the CLI run ' +
+  '`npx textclf provision --dir toolcache` (CUDA 12 build for compute capability below 7.5 or drivers older than 580.65.06, ' +
+  'else CUDA 13; --cuda_build 12|13 to choose) and copy the two provider libraries it names into ' +
+  'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/';
 
 /** Directory holding onnxruntime-node's native binding (where the provider libraries must sit). */
 export function ortBinaryDir(): string | undefined {

@@ -3,7 +3,17 @@
 import { imageName } from './fatbin.js';
 import { deviceName, type DeviceProblem } from './device.js';
 import type { NvidiaGpu } from './nvidia-smi.js';
-import { cpuFacts, defaultSources, gatherCuda, gatherWebgpu, type CpuFacts, type FactSources } from './prepare.js';
+import { chooseCudaBuild } from './cuda-build.js';
+import {
+  cpuFacts,
+  cudaProviderRecord,
+  defaultSources,
+  gatherCuda,
+  gatherWebgpu,
+  type CpuFacts,
+  type CudaProviderRecord,
+  type FactSources,
+} from './prepare.js';
 import { decideDevice } from './select.js';
 import type { WebgpuAdapter } from './webgpu.js';
 
@@ -15,6 +25,12 @@ export interface DoctorReport {
   webgpu: Status & { adapters: WebgpuAdapter[]; adapterError?: string };
   nvidia: { gpus: NvidiaGpu[]; error?: string };
   cuda: Status & {
+    /** The CUDA provider build this machine's GPUs need (what cuda_build auto provisions); null without a GPU. */
+    build: '12' | '13' | null;
+    /** Why, in one sentence: each GPU's compute capability and driver. */
+    buildReason: string;
+    /** The installed provider as textclf provisioned it: build, why, source, where it is. */
+    installed?: CudaProviderRecord;
     provider: {
       path: string;
       present: boolean;
@@ -39,6 +55,8 @@ export async function runDoctor(sources: Partial<FactSources> = {}): Promise<Doc
   const [cuda, webgpu] = [await gatherCuda(src), await gatherWebgpu(src)];
 
   const p = cuda.provider;
+  const build = cuda.smi.gpus ? chooseCudaBuild('auto', cuda.smi.gpus) : chooseCudaBuild('auto', [], cuda.smi.error);
+  const installed = cudaProviderRecord({ cpu: cpuFacts(), cuda });
   const cudaStatus: Status = cuda.verdict.ok
     ? { ok: true, summary: cuda.verdict.summary }
     : { ok: false, problems: cuda.verdict.problems };
@@ -71,6 +89,9 @@ export async function runDoctor(sources: Partial<FactSources> = {}): Promise<Doc
     nvidia: cuda.smi.gpus ? { gpus: cuda.smi.gpus } : { gpus: [], error: cuda.smi.error },
     cuda: {
       ...cudaStatus,
+      build: build.build ? (String(build.build) as '12' | '13') : null,
+      buildReason: build.reason,
+      ...(installed ? { installed } : {}),
       provider: {
         path: p.path,
         present: p.present,
@@ -116,6 +137,12 @@ export function formatDoctor(r: DoctorReport): string {
     );
   const pv = r.cuda.provider;
   out.push(`cuda       ${status(r.cuda)}`);
+  out.push(`  build    ${r.cuda.build ? `CUDA ${r.cuda.build}: ` : ''}${r.cuda.buildReason}`);
+  const inst = r.cuda.installed;
+  if (inst)
+    out.push(
+      `  installed CUDA ${inst.build} build of onnxruntime-node ${inst.version} from ${inst.source}, in ${inst.cachedAt}${inst.build !== r.cuda.build && r.cuda.build ? ` (this machine needs the CUDA ${r.cuda.build} build: textclf provision --cuda_build ${r.cuda.build})` : ''}`,
+    );
   out.push(
     `  provider ${pv.path}${pv.present ? '' : ' (not installed)'}${pv.cudaMajor !== undefined ? `, CUDA ${pv.cudaMajor}` : ''}${pv.cudnnMajor !== undefined ? `, cuDNN ${pv.cudnnMajor}` : ''}`,
   );

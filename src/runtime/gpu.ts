@@ -70,7 +70,7 @@ export function decideGpus(o: {
   else if (!o.facts) problem = 'nvidia-smi is not available, so no NVIDIA driver/GPU was found on this runner';
   else if (facts.length < o.gpus)
     problem = `${o.gpus} GPUs were requested but nvidia-smi lists ${facts.length}${facts.length ? ` (${facts.map((f) => f.name).join(', ')})` : ''}`;
-  else if (!o.cudaProvider) problem = "onnxruntime-node's CUDA 12 provider libraries are not installed";
+  else if (!o.cudaProvider) problem = "onnxruntime-node's CUDA provider libraries are not installed";
   if (!problem) return { gpus: o.gpus, facts: facts.slice(0, o.gpus) };
   if (o.allowCpuFallback)
     return {
@@ -79,6 +79,6 @@ export function decideGpus(o: {
       warning: `gpus=${o.gpus}: ${problem}; training on CPU because allow_cpu_fallback is true`,
     };
   throw new GpuError(
-    `gpus=${o.gpus}: ${problem}. Use a runner with an NVIDIA GPU, driver and CUDA 12, set gpus: 0, or set allow_cpu_fallback: true to train on CPU with a warning`,
+    `gpus=${o.gpus}: ${problem}. Use a runner with an NVIDIA GPU, its driver and the CUDA runtime the provider links, set gpus: 0, or set allow_cpu_fallback: true to train on CPU with a warning`,
   );
 }

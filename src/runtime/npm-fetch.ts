@@ -1,7 +1,7 @@
 // Installs npm packages from registry tarballs without npm itself (the runner's bundled node has
 // no npm): abbreviated packuments, semver resolution, integrity checks, node_modules layout.
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from '@actions/http-client';
 import * as tc from '@actions/tool-cache';
@@ -57,7 +57,8 @@ export class NpmRegistry {
   private readonly http: HttpClient;
   private readonly packuments = new Map<string, Packument>();
   constructor(private readonly opts: RegistryOptions) {
-    this.http = new HttpClient(opts.userAgent ?? 'textclf-action');
+    // No retries and a 30 s limit on silence: an unreachable registry fails in seconds, not minutes.
+    this.http = new HttpClient(opts.userAgent ?? 'textclf-action', [], { socketTimeout: 30_000, allowRetries: false });
   }
 
   private headers(): Record<string, string> {
@@ -104,15 +105,17 @@ export class NpmRegistry {
 
   /** Downloads, verifies and unpacks one package into `dir` (the package root). */
   async unpack(m: Manifest, dir: string): Promise<void> {
-    const file = await tc.downloadTool(
-      m.dist.tarball,
-      undefined,
-      tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token),
-    );
-    await verifyIntegrity(file, m);
-    mkdirSync(dir, { recursive: true });
-    // npm tarballs hold one top-level folder ("package/" by convention, not always).
-    await tc.extractTar(file, dir, ['xz', '--strip-components=1', '--no-same-owner']);
+    // Beside the target (not RUNNER_TEMP, which `textclf provision` outside a runner lacks).
+    const file = `${dir}.tgz`;
+    await tc.downloadTool(m.dist.tarball, file, tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token));
+    try {
+      await verifyIntegrity(file, m);
+      mkdirSync(dir, { recursive: true });
+      // npm tarballs hold one top-level folder ("package/" by convention, not always).
+      await tc.extractTar(file, dir, ['xz', '--strip-components=1', '--no-same-owner']);
+    } finally {
+      rmSync(file, { force: true });
+    }
     if (!existsSync(join(dir, 'package.json')))
       throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
   }

@@ -37,24 +37,30 @@ export function parseGpuCsv(csv: string): NvidiaGpu[] {
 /** Runs nvidia-smi (fixed arguments, no shell). A missing binary or a failing driver is an error string. */
 export function queryNvidiaGpus(command = 'nvidia-smi', timeoutMs = 10_000): Promise<GpuQuery> {
   return new Promise((resolve) => {
-    execFile(command, NVIDIA_SMI_ARGS, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) {
-        const e = err as NodeJS.ErrnoException & { killed?: boolean };
-        const why =
-          e.code === 'ENOENT'
-            ? 'nvidia-smi is not installed, so there is no NVIDIA driver on this machine'
-            : e.killed
-              ? `nvidia-smi did not answer within ${timeoutMs / 1000} s`
-              : `nvidia-smi failed: ${(stdout || stderr || e.message).trim().split('\n')[0]}`;
-        resolve({ error: why });
-        return;
-      }
-      try {
-        resolve({ gpus: parseGpuCsv(stdout) });
-      } catch (x) {
-        resolve({ error: (x as Error).message });
-      }
-    });
+    // env: this process's PATH as it is now (a test runner's sandboxed env differs from the host's).
+    execFile(
+      command,
+      NVIDIA_SMI_ARGS,
+      { timeout: timeoutMs, encoding: 'utf8', env: process.env },
+      (err, stdout, stderr) => {
+        if (err) {
+          const e = err as NodeJS.ErrnoException & { killed?: boolean };
+          const why =
+            e.code === 'ENOENT'
+              ? 'nvidia-smi is not installed, so there is no NVIDIA driver on this machine'
+              : e.killed
+                ? `nvidia-smi did not answer within ${timeoutMs / 1000} s`
+                : `nvidia-smi failed: ${(stdout || stderr || e.message).trim().split('\n')[0]}`;
+          resolve({ error: why });
+          return;
+        }
+        try {
+          resolve({ gpus: parseGpuCsv(stdout) });
+        } catch (x) {
+          resolve({ error: (x as Error).message });
+        }
+      },
+    );
   });
 }
 

@@ -1,8 +1,11 @@
 // The one call a training run makes before it reads any data: gather what the request needs
 // (CUDA preflight + probe, WebGPU probe + adapter), decide, log the decision, return it.
 import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from '../util/logger.js';
+import { chooseCudaBuild, selectedGpus, type CudaBuildChoice } from './cuda-build.js';
 import { inspectCudaProvider, type CudaProviderInfo } from './cuda-provider.js';
+import { describeSource, readProviderManifest, type ProviderManifest } from './cuda-provider-fetch.js';
 import { preflightCuda, type CudaVerdict } from './cuda-preflight.js';
 import { ortBinaryDir, parseDeviceRequest, type Device, type DeviceRequest } from './device.js';
 import { queryNvidiaGpus, type GpuQuery } from './nvidia-smi.js';
@@ -21,6 +24,10 @@ export interface CudaReport {
   verdict: CudaVerdict;
   provider: CudaProviderInfo;
   smi: GpuQuery;
+  /** The provider build the GPUs the run would use need (cuda_build auto), and why. */
+  build: CudaBuildChoice;
+  /** The installed provider's record (textclf provision / the action wrote it): build, source, reason. */
+  installed?: ProviderManifest;
   probe?: { ok: boolean; ms: number; ortMessage?: string };
 }
 
@@ -85,12 +92,17 @@ export async function gatherCuda(src: FactSources, deviceId = 0): Promise<CudaRe
     ),
     src.nvidiaSmi(),
   ]);
+  const build = smi.gpus
+    ? chooseCudaBuild('auto', selectedGpus(smi.gpus, { deviceId, gpus: 1 }))
+    : chooseCudaBuild('auto', [], smi.error);
+  const installed = bin ? readProviderManifest(bin) : undefined;
+  const facts = { provider, smi, build, ...(installed ? { installed } : {}) };
   let verdict = preflightCuda({ platform: src.platform, provider, smi }, deviceId);
-  if (!verdict.ok) return { verdict, provider, smi };
+  if (!verdict.ok) return { verdict, ...facts };
   const device: Device = { kind: 'cuda', deviceId };
   const p = await src.probe(device);
   if (!p.ok) verdict = { ok: false, problems: [probeProblem(device, p.ortMessage)] };
-  return { verdict, provider, smi, probe: p };
+  return { verdict, ...facts, probe: p };
 }
 
 /** ONNX Runtime's WebGPU EP runs a one-node session (the authority), plus Dawn's adapter details. */
@@ -133,6 +145,38 @@ export async function prepareDevice(o: PrepareOptions): Promise<PreparedDevice> 
   }
   const choice = decideDevice(ask, verdicts);
   o.log.info(choice.reason);
+  const record = cudaProviderRecord(facts);
+  if (record)
+    o.log.info(
+      `CUDA provider: the CUDA ${record.build} build of onnxruntime-node ${record.version} from ${record.source}, in ${record.cachedAt}. ${record.reason}`,
+    );
   for (const w of choice.warnings) o.log.warning(w);
   return { ...choice, facts };
+}
+
+/** What metrics.json and doctor say about the installed CUDA provider (when textclf provisioned it). */
+export interface CudaProviderRecord {
+  build: '12' | '13';
+  /** Why this build was provisioned (GPU, compute capability, driver, or the cuda_build request). */
+  reason: string;
+  version: string;
+  source: string;
+  /** The onnxruntime-node copy that carries it (a tool-cache entry, or node_modules). */
+  cachedAt: string;
+  sha512?: string;
+  fallback?: string;
+}
+
+export function cudaProviderRecord(facts: GatheredFacts): CudaProviderRecord | undefined {
+  const m = facts.cuda?.installed;
+  if (!m) return undefined;
+  return {
+    build: String(m.build) as '12' | '13',
+    reason: m.reason,
+    version: m.version,
+    source: describeSource(m.source),
+    cachedAt: path.resolve(path.dirname(facts.cuda!.provider.path), '..', '..', '..', '..'),
+    ...(m.nupkg ? { sha512: m.nupkg.sha512 } : {}),
+    ...(m.fallback ? { fallback: m.fallback } : {}),
+  };
 }

@@ -9,6 +9,7 @@ import { readSafetensors } from '../models/safetensors.js';
 import { loadResumeState, OPTIMIZER_FILE } from './checkpoint.js';
 import type { EvalMetrics, MetricsFile, RunInfo } from '../metrics/types.js';
 import { renderReport } from '../report/markdown.js';
+import { cudaProviderRecord } from '../runtime/prepare.js';
 import { writeTensorBoard } from '../report/tensorboard.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
@@ -107,6 +108,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
   const monitor = fit.monitor;
   const trainingSeconds = clock.seconds.training ?? fit.trainSeconds;
   const hasValidation = fit.epochs.some((e) => e.validation);
+  const cudaProvider = cudaProviderRecord(p.device.facts);
   const metrics: MetricsFile = {
     version: 1,
     labels,
@@ -125,6 +127,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
             })),
           }
         : {}),
+      ...(cudaProvider ? { cudaProvider } : {}),
       startedAt: p.startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       wallSeconds: (Date.now() - p.startedAt.getTime()) / 1000,

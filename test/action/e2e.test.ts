@@ -20,6 +20,7 @@ import {
   downloadArtifact,
   startStepServices,
   walkRel,
+  warmToolCache,
   type StepServices,
 } from '../helpers/action-runner.js';
 import type { ArtifactService } from '../helpers/artifact-service.js';
@@ -30,9 +31,10 @@ import { makeZip } from '../helpers/zip.js';
 import { parse } from 'csv-parse/sync';
 import { packClosure, startNpmRegistry, type LocalRegistry } from '../helpers/npm-registry.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
-import { startNugetFake } from '../runtime/nuget-fake.js';
 import { absolutePathsIn, renderInBrowser } from '../helpers/report-browser.js';
 import { chartProblems, numberProblems, pathProblems, worstContrast } from '../helpers/report-checks.js';
+import { FEEDS, providerLibraries, providerNupkg, startNugetServer } from '../helpers/nuget-source.js';
+import { fakeNvidiaSmi } from '../helpers/fake-nvidia-smi.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'ghs_e2eSecretToken0123456789';
@@ -335,56 +337,100 @@ test('a bad input fails the step with an annotation naming the input and the all
   expect(r.outputs).toEqual({});
 }, 60_000);
 
-test('device: cuda on a runner without a GPU: provisions the CUDA build, then fails with the fix, or (no Vulkan driver either) trains on CPU with allow_cpu_fallback', async () => {
-  const nuget = await startNugetFake('1.30.0');
-  try {
-    const env = { GLOBAL_AGENT_HTTPS_PROXY: nuget.proxyUrl, NODE_EXTRA_CA_CERTS: nuget.caFile };
-    const strict = await runAction(
-      'gpu-strict',
-      { gpus: '1', device: 'cuda', max_epochs: '1', limit_train_batches: '2' },
-      { env },
+describe('a runner without npm registry access (npm_registry at a closed port)', () => {
+  const CLOSED_REGISTRY = 'http://127.0.0.1:9/'; // nothing listens on the discard port: connections are refused
+
+  test('Must show: with a seeded tool cache (the layout textclf provision writes) it trains on the CPU and uploads', async () => {
+    const seeded = join(root, 'toolcache-seeded');
+    warmToolCache(seeded);
+    const r = await runAction(
+      'offline-seeded',
+      // resume: never: the cancelled attempt earlier in this file would otherwise be continued
+      { max_epochs: '1', limit_train_batches: '2', npm_registry: CLOSED_REGISTRY, resume: 'never' },
+      { attempt: '6', env: { RUNNER_TOOL_CACHE: seeded } },
     );
+    if (r.code !== 0) throw new Error(`action failed (${r.code}):\n${r.stdout.slice(-3000)}`);
+    const pkg = join(seeded, 'onnxruntime-node', '1.30.0', process.arch, 'node_modules', 'onnxruntime-node');
+    expect(r.stdout).toContain(`onnxruntime-node 1.30.0: using the tool cache (${pkg})`);
+    expect(r.stdout).not.toContain(CLOSED_REGISTRY); // never needed
+    expect(r.summary).toContain('| Device | cpu |');
+    const m = JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+    expect(m.run.totalSteps).toBe(2);
+    expect(Number(r.outputs.artifact_id)).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('Must show: with an empty tool cache it fails in < 30 s naming the registry and textclf provision', async () => {
+    const r = await runAction(
+      'offline-empty',
+      { max_epochs: '1', npm_registry: CLOSED_REGISTRY },
+      { attempt: '7', env: { RUNNER_TOOL_CACHE: join(root, 'toolcache-empty') } },
+    );
+    expect(r.code).toBe(1);
+    expect(r.seconds).toBeLessThan(30);
+    const errors = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`npm registry ${CLOSED_REGISTRY} is unreachable while fetching onnxruntime-node (`);
+    expect(errors[0]).toContain('ECONNREFUSED');
+    expect(errors[0]).toContain('run `textclf provision --dir DIR` where the registry is reachable');
+  }, 60_000);
+});
+
+test('device: cuda on a V100 runner without CUDA libraries: provisions the CUDA 12 build, then fails with the fix, or (no Vulkan driver either) trains on CPU with allow_cpu_fallback', async () => {
+  // ORT's CUDA 12 feed on 127.0.0.1 (cuda_provider_url), and nvidia-smi answering as a V100 on R535.
+  const nuget = await startNugetServer({
+    [FEEDS.cuda12]: { packages: [providerNupkg('1.30.0', providerLibraries(12))] },
+  });
+  const smi = fakeNvidiaSmi(join(root, 'smi-v100'), ['Tesla V100-SXM2-16GB, 7.0, 535.104.05, 16384 MiB']);
+  try {
+    const env = { PATH: `${smi}:${process.env.PATH}` };
+    const inputs = { gpus: '1', device: 'cuda', cuda_provider_url: nuget.index(FEEDS.cuda12) };
+    const strict = await runAction('gpu-strict', { ...inputs, max_epochs: '1', limit_train_batches: '2' }, { env });
     expect(strict.code).toBe(1);
-    expect(strict.stdout).toContain("running onnxruntime-node's install step for the CUDA 12 provider");
+    expect(strict.stdout).toContain(
+      'CUDA provider: Tesla V100-SXM2-16GB (compute capability 7.0, driver 535.104.05) needs the CUDA 12 build',
+    );
+    expect(strict.stdout).toContain(
+      'verified the CUDA 12 provider: CUDA 12; kernels for sm_60, sm_70, sm_75, sm_80, sm_86, sm_89, sm_90a, sm_120a',
+    );
     const errors = strict.stdout.split('\n').filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
-      /^::error title=textclf%3A input device::device cuda:0 cannot run on this machine: nvidia-smi is not installed.*--device webgpu.*set allow_cpu_fallback: true/,
+      /^::error title=textclf%3A input device::device cuda:0 cannot run on this machine: .*--device webgpu.*set allow_cpu_fallback: true/,
     );
-    expect(
-      existsSync(
-        join(
-          toolCache,
-          'onnxruntime-node-cuda12',
-          '1.30.0',
-          process.arch,
-          'node_modules',
-          'onnxruntime-node',
-          'bin',
-          'napi-v6',
-          'linux',
-          'x64',
-          'libonnxruntime_providers_cuda.so',
-        ),
-      ),
-    ).toBe(process.arch === 'x64');
+    const entry = join(toolCache, 'onnxruntime-node-cuda12', '1.30.0', 'x64', 'node_modules', 'onnxruntime-node');
+    const bin = join(entry, 'bin', 'napi-v6', 'linux', 'x64');
+    expect(existsSync(join(bin, 'libonnxruntime_providers_cuda.so'))).toBe(process.arch === 'x64');
 
+    nuget.requests.length = 0;
     const fallback = await runAction(
       'gpu-fallback',
-      { gpus: '1', device: 'cuda', allow_cpu_fallback: 'true', max_epochs: '1', limit_train_batches: '2' },
+      { ...inputs, allow_cpu_fallback: 'true', max_epochs: '1', limit_train_batches: '2' },
       // no Vulkan driver: no WebGPU adapter to fall back to before the CPU
       { env: { ...env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' } },
     );
     if (fallback.code !== 0) throw new Error(`action failed (${fallback.code}):\n${fallback.stdout.slice(-3000)}`);
-    expect(fallback.stdout).toContain('onnxruntime-node 1.30.0: using the tool cache');
+    expect(nuget.requests).toEqual([]); // the cached entry served
+    expect(fallback.stdout).toContain(
+      `onnxruntime-node 1.30.0 with the CUDA 12 provider: using the tool cache (${entry}; Microsoft.ML.OnnxRuntime.Gpu.Linux from ${nuget.index(FEEDS.cuda12)})`,
+    );
     expect(fallback.stdout).toMatch(
-      /^::warning::device cuda:0: CUDA cannot run \(nvidia-smi is not installed.*training on the CPU because allow_cpu_fallback is true$/m,
+      /^::warning::device cuda:0: CUDA cannot run \(.*\); training on the CPU because allow_cpu_fallback is true$/m,
     );
     expect(fallback.summary).toContain('| Device | cpu |');
     const fm = JSON.parse(
       readFileSync(join(fallback.outputs.report_path!, '..', 'metrics.json'), 'utf8'),
     ) as MetricsFile;
     expect(numeric(fallback.outputs.accuracy)).toBeCloseTo(fm.test!.accuracy, 10);
+    // The report data names the build, why, where it came from and where it is cached.
+    expect(fm.run.cudaProvider).toMatchObject({
+      build: '12',
+      version: '1.30.0',
+      source: `Microsoft.ML.OnnxRuntime.Gpu.Linux from ${nuget.index(FEEDS.cuda12)}`,
+      cachedAt: entry,
+    });
+    expect(fm.run.cudaProvider!.reason).toMatch(
+      /^Tesla V100-SXM2-16GB \(compute capability 7\.0, driver 535\.104\.05\) needs the CUDA 12 build/,
+    );
   } finally {
     await nuget.close();
   }

@@ -57,7 +57,7 @@ describe('devices', () => {
     expect(e.message).toBe(
       `cuda:1: the CUDA provider could not load: missing libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so (the provider libraries belong in ${bin}). ` +
         `ONNX Runtime said: "OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library". ` +
-        'What to do: the GitHub Action installs it when gpus > 0 or device is cuda; from the CLI run `(cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=true node script/install.js --onnxruntime-node-install)` (it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet)',
+        'What to do: the GitHub Action provisions the build the GPU needs when gpus > 0 or device is cuda; from the CLI run `npx textclf provision --dir toolcache` (CUDA 12 build for compute capability below 7.5 or drivers older than 580.65.06, else CUDA 13; --cuda_build 12|13 to choose) and copy the two provider libraries it names into node_modules/onnxruntime-node/bin/napi-v6/linux/x64/',
     );
   });
 
