@@ -4,19 +4,16 @@
 // call and restores them, so the CLI and tests can point it anywhere. Entries are trusted only
 // with their marker, written after the tree is in place: a crash leaves nothing `find` accepts.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tc from '@actions/tool-cache';
+import { makeDirs } from '../util/make-dirs.js';
 import { displayVersion } from './version.js';
 
 /** Datastores are data, not binaries: one fixed "arch" for the (name, version, arch) key. */
 export const DATASTORE_ARCH = 'any';
 
-export interface RetryBackoff {
-  minSeconds: number;
-  maxSeconds: number;
-}
 
 /** `<cache_dir>/datastores`, else `$RUNNER_TOOL_CACHE/textclf-datastores`, else `~/.cache/textclf/datastores`. */
 export function datastoreCacheRoot(cacheDir?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -103,7 +100,7 @@ export async function storeInCache(root: string, tree: string, name: string, ver
   const marker = `${path}.complete`;
   await rm(marker, { force: true });
   await rm(path, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   await rename(tree, path);
   await writeFile(marker, '');
   return path;
