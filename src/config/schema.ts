@@ -91,7 +91,17 @@ export const FLAGS = [
     max: 86_400,
     group: 'data',
     scope: noChat,
-    help: 'Seconds a datastore download may go without receiving data (connecting, waiting for the answer, or a pause mid-file) before it fails; 0 = no limit',
+    help: 'Seconds a download (datastore, hub model) may go without receiving data (connecting, waiting for the answer, or a pause mid-file) before that attempt fails; 0 = no limit',
+  }),
+  f({
+    name: 'download_time_limit',
+    type: 'int',
+    default: 1800,
+    min: 0,
+    max: 86_400,
+    group: 'data',
+    scope: noChat,
+    help: 'Seconds one download (a datastore, a hub model file) may take in all, its retries and the waits between them included, before it fails; 0 = no limit',
   }),
   f({
     name: 'cache_dir',

@@ -71,6 +71,7 @@ export async function locateSplits(flags: TrainFlags, log: Logger, signal?: Abor
         // `auto` is decided by the caller (the action: schedule events); here it means no.
         refresh: flags.datastore_refresh === 'always',
         downloadTimeoutMs: flags.download_timeout * 1000,
+        downloadTimeLimitMs: flags.download_time_limit * 1000,
         signal,
       });
       log.info(

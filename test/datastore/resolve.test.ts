@@ -186,7 +186,7 @@ test('sha256 is verified before extraction and checked against the cached record
   await expect(resolveDatastore(opts('again', { sha256: 'xyz' }))).rejects.toThrow(/not a sha256 \(64 hex digits\)/);
 });
 
-test('HTTP 404 fails at once; HTTP 500 and a closed port fail after 3 attempts', async () => {
+test('HTTP 404 and a closed port fail at once; HTTP 500 fails after 3 attempts', async () => {
   await expectFailure(opts(server.url('/missing.zip')), /HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/missing\.zip/);
   expect(server.count('/missing.zip')).toBe(1);
   await expectFailure(opts(server.url('/down.zip')), /HTTP 500 from .*\/down\.zip after 3 attempts/);
@@ -194,10 +194,13 @@ test('HTTP 404 fails at once; HTTP 500 and a closed port fail after 3 attempts',
   const closed = await startDatastoreServer({});
   const url = closed.url('/gone.zip');
   await closed.close();
+  // A refused connection is not retried: with a 30 s backoff between attempts it still fails at once.
+  const t0 = Date.now();
   await expectFailure(
-    opts(url),
-    /Could not download http:\/\/127\.0\.0\.1:\d+\/gone\.zip after 3 attempts: .*ECONNREFUSED/,
+    opts(url, { retry: { minSeconds: 30, maxSeconds: 30 } }),
+    /^Could not download http:\/\/127\.0\.0\.1:\d+\/gone\.zip: connect ECONNREFUSED .*Fix: check the host name and port/,
   );
+  expect(Date.now() - t0).toBeLessThan(2000);
 });
 
 test('a body cut off on every attempt leaves no cache entry and no staging files', async () => {
