@@ -34,6 +34,11 @@ export interface FlagSpec {
   aliases?: readonly string[];
   /** Accepted for train.py compatibility but without effect here: a run that sets it says so once. */
   noEffect?: string;
+  /**
+   * An output path, checked before any work: a folder, or a file (with a name to suggest inside a
+   * folder given by mistake).
+   */
+  writes?: 'folder' | { file: string };
   group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github' | 'compat';
 }
 
@@ -106,6 +111,7 @@ export const FLAGS = [
   f({
     name: 'cache_dir',
     commands: allCommands,
+    writes: 'folder',
     type: 'string',
     default: undefined,
     group: 'data',
@@ -501,6 +507,7 @@ export const FLAGS = [
   f({
     name: 'output_dir',
     aliases: ['default_root_dir'],
+    writes: 'folder',
     type: 'string',
     default: 'runs/textclf',
     group: 'output',
@@ -535,6 +542,7 @@ export const FLAGS = [
   }),
   f({
     name: 'output',
+    writes: { file: 'predictions.csv' },
     type: 'string',
     default: undefined,
     commands: ['predict', 'evaluate'],
@@ -544,6 +552,7 @@ export const FLAGS = [
   }),
   f({
     name: 'log_file',
+    writes: { file: 'steps.jsonl' },
     type: 'string',
     default: undefined,
     group: 'output',
@@ -552,6 +561,7 @@ export const FLAGS = [
   }),
   f({
     name: 'predictions_file',
+    writes: { file: 'predictions.csv' },
     type: 'string',
     default: undefined,
     group: 'output',

@@ -37,6 +37,10 @@ export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<
     const recordedFlags = recordFlags(flags);
     const fit = await fitRun(prepared, { ...opts, recordedFlags });
     return await finishRun(prepared, fit, { ...opts, recordedFlags });
+  } catch (e) {
+    // Failed before its first checkpoint: nothing of it is kept, and a run it replaced comes back.
+    prepared.outputClaim.abandon();
+    throw e;
   } finally {
     // also when training fails or is refused: the sessions hold native memory
     await prepared.runner.release();
