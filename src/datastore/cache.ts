@@ -9,11 +9,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tc from '@actions/tool-cache';
 import { makeDirs } from '../util/make-dirs.js';
-import { displayVersion } from './version.js';
+import { cacheVersion, displayVersion } from './version.js';
 
 /** Datastores are data, not binaries: one fixed "arch" for the (name, version, arch) key. */
 export const DATASTORE_ARCH = 'any';
-
 
 /** `<cache_dir>/datastores`, else `$RUNNER_TOOL_CACHE/textclf-datastores`, else `~/.cache/textclf/datastores`. */
 export function datastoreCacheRoot(cacheDir?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -78,6 +77,19 @@ export async function findCached(root: string, name: string, version?: string): 
       .sort((a, b) => b.t - a.t)[0];
     return newest ? { path: join(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : undefined;
   });
+}
+
+/**
+ * The completed entry `name@wanted` means, `wanted` written as a user's datastore_version, as
+ * listCached shows it, or as stored (URL hashes, content versions). Undefined when none, or when
+ * two entries show as the same (then the caller's message lists them).
+ */
+export async function findShownVersion(root: string, name: string, wanted: string): Promise<CachedEntry | undefined> {
+  const given = await findCached(root, name, cacheVersion(wanted));
+  if (given) return given;
+  const versions = await withToolCache(root, root, async () => tc.findAllVersions(name, DATASTORE_ARCH));
+  const match = versions.filter((v) => v === wanted || displayVersion(v) === wanted);
+  return match.length === 1 ? { path: join(root, name, match[0], DATASTORE_ARCH), version: match[0] } : undefined;
 }
 
 /** `name@version` of every completed entry, for "not found" messages. */

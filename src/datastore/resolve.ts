@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { RetryBackoff } from '../net/download.js';
-import { datastoreCacheRoot, findCached, listCached } from './cache.js';
+import { datastoreCacheRoot, findCached, findShownVersion, listCached } from './cache.js';
 import { checkSha256, parseSha256, sha256File } from './checksum.js';
 import { downloadFile } from './download.js';
 import { DatastoreError } from './errors.js';
@@ -204,7 +204,7 @@ async function resolveLocal(req: Request, path: string): Promise<ResolvedDatasto
 async function resolveCached(req: Request): Promise<ResolvedDatastore> {
   const [name, atVersion] = req.source.split('@') as [string, string | undefined];
   const wanted = atVersion ?? req.userVersion;
-  const hit = await findCached(req.root, name, wanted ? cacheVersion(wanted) : undefined);
+  const hit = wanted ? await findShownVersion(req.root, name, wanted) : await findCached(req.root, name);
   if (hit) {
     if (req.sha256) await checkRecord(hit.path, req.sha256, req.shown);
     const version = wanted ?? displayVersion(hit.version);

@@ -147,6 +147,30 @@ test('a tar.gz behind a redirect is extracted; an explicit version is found as n
   await expect(resolveDatastore(opts('moved@2025-01'))).rejects.toThrow(/cached: moved@2024-01/);
 });
 
+test('every name@version the "not cached" error lists resolves to its entry (URL hashes, mapped versions, content versions)', async () => {
+  const url = await resolveDatastore(opts(server.url('/imdb.zip'))); // cached under a hash of the URL
+  const mapped = await resolveDatastore(opts(server.url('/again.zip'), { version: '1.0' })); // not semver
+  writeFileSync(join(work, 'local.zip'), zip);
+  const local = await resolveDatastore(opts(join(work, 'local.zip'))); // cached by content
+  const err = await resolveDatastore(opts('imdb@nope')).then(
+    () => new Error('resolved'),
+    (e: unknown) => e as Error,
+  );
+  const listed = /\(cached: ([^)]*)\)/.exec(err.message)![1].split(', ');
+  expect(listed).toHaveLength(3);
+  const roots = new Map([
+    ['imdb', url.root],
+    ['again', mapped.root],
+    ['local', local.root],
+  ]);
+  for (const name of listed) {
+    const r = await resolveDatastore(opts(name));
+    expect(r.root).toBe(roots.get(name.split('@')[0]));
+    expect(`${r.name}@${r.version}`).toBe(name);
+  }
+  expect((await resolveDatastore(opts('again@1.0'))).root).toBe(mapped.root); // as given, too
+});
+
 test('a URL without a telling suffix is recognised by its bytes', async () => {
   const r = await resolveDatastore(opts(server.url('/files/download')));
   expect(r.name).toBe('download');
