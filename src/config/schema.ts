@@ -39,6 +39,8 @@ export interface FlagSpec {
    * folder given by mistake).
    */
   writes?: 'folder' | { file: string };
+  /** An empty value is kept and means "none" (valid_file '' skips validation), instead of "not given". */
+  emptyMeansNone?: true;
   group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github' | 'compat';
 }
 
@@ -128,6 +130,7 @@ export const FLAGS = [
   }),
   f({
     name: 'valid_file',
+    emptyMeansNone: true,
     type: 'string',
     default: 'valid.csv',
     group: 'data',
@@ -136,6 +139,7 @@ export const FLAGS = [
   }),
   f({
     name: 'test_file',
+    emptyMeansNone: true,
     type: 'string',
     default: 'test.csv',
     group: 'data',
@@ -428,10 +432,13 @@ export const FLAGS = [
   }),
   f({
     name: 'fast_dev_run',
-    type: 'bool',
-    default: false,
+    type: 'int',
+    default: 'false',
+    words: ['true', 'false'],
+    min: 0,
+    max: 100_000,
     group: 'training',
-    help: 'Check the whole pipeline quickly: one epoch of one training batch, one validation and one test batch',
+    help: "Check the whole pipeline quickly, as Lightning's fast_dev_run: true (or 1) = one epoch of one training, one validation and one test batch; an integer N = N batches of each; false (or 0) = off",
   }),
   f({
     name: 'seed',
