@@ -2,8 +2,8 @@ import { createRequire as __textclfCreateRequire } from 'node:module';
 import { fileURLToPath as __textclfFileURLToPath } from 'node:url';
 import { dirname as __textclfDirname } from 'node:path';
 const require = __textclfCreateRequire(import.meta.url);
-const __filename = __textclfFileURLToPath(import.meta.url);
-const __dirname = __textclfDirname(__filename);
+const __textclfFilename = __textclfFileURLToPath(import.meta.url);
+const __textclfDirnameOf = __textclfDirname(__textclfFilename);
 var __create = Object.create;
 var __defProp = Object.defineProperty;
 var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
@@ -24391,7 +24391,7 @@ var FLAGS = [
     min: 0,
     max: 16,
     group: "runtime",
-    help: "Number of CUDA GPUs (0 = CPU)"
+    help: "GPUs to train on with device auto: 0 = the CPU; 1 or more = an NVIDIA GPU through CUDA when its checks pass, else a GPU through WebGPU, else an error (or the CPU with allow_cpu_fallback). Training uses one GPU"
   }),
   f({
     name: "device",
