@@ -468,7 +468,7 @@ export const FLAGS = [
     min: 0,
     max: 16,
     group: 'runtime',
-    help: 'Number of CUDA GPUs (0 = CPU)',
+    help: 'GPUs to train on with device auto: 0 = the CPU; 1 or more = an NVIDIA GPU through CUDA when its checks pass, else a GPU through WebGPU, else an error (or the CPU with allow_cpu_fallback). Training uses one GPU',
   }),
   f({
     name: 'device',
