@@ -16,7 +16,7 @@ let work: string;
 let hub: Server;
 let hubUrl: string;
 const sockets = new Set<Socket>();
-let demo: { datastore: string; model_name_or_path: string };
+let demo: Record<string, string>;
 let trained: string;
 let input: string;
 
