@@ -119,6 +119,7 @@ async function demoData(raw: Record<string, string>): Promise<number> {
   if (unknown.length)
     throw new FlagError(unknown[0], `demo-data takes --output_dir and --seed only, not --${unknown[0]}`);
   const outputDir = raw.output_dir ?? DEMO_CLI_FLAGS.output_dir;
+  checkOutputDir(outputDir);
   const seed = raw.seed === undefined ? 42 : Number(raw.seed);
   if (!Number.isInteger(seed) || seed < 0)
     throw new FlagError('seed', `--seed: '${raw.seed}' is not valid; expected an integer >= 0`);

@@ -115,6 +115,13 @@ test('--output_dir /proc/x (and other output paths there) fail at once, naming t
       new RegExp(`error: ${flag} /proc/textclf-x.* /proc does not take new folders .*\\(ENOENT\\)\\. Fix: `),
     );
   }
+  const t0 = Date.now();
+  const data = start(['demo-data', '--output_dir', '/proc/textclf-x']);
+  expect((await data.exited).code).toBe(1);
+  expect((Date.now() - t0) / 1000).toBeLessThan(5);
+  expect(data.out()).toMatch(
+    /error: --output_dir \/proc\/textclf-x cannot be created: \/proc does not take new folders/,
+  );
 }, 60_000);
 
 test('a hub that never answers ends the run within --download_timeout + 5 s', async () => {
