@@ -42500,6 +42500,8 @@ async function hubFiles(id, opts) {
   const dir = revision === "main" ? join9(opts.cacheDir, id) : join9(opts.cacheDir, id, revision);
   const where = `hub model '${id}' at ${host}`;
   const fetchFile = (file) => fetchToCache(host, id, revision, file, join9(dir, file), opts);
+  if (!existsSync8(join9(dir, "config.json")) || !existsSync8(join9(dir, "model.safetensors")))
+    opts.log?.info(`Downloading ${where} into ${dir}`);
   const config = await fetchFile("config.json");
   if (!config)
     throw new ModelError(

@@ -129,6 +129,8 @@ async function hubFiles(id: string, opts: ResolveOptions): Promise<ModelFiles> {
   const dir = revision === 'main' ? join(opts.cacheDir, id) : join(opts.cacheDir, id, revision);
   const where = `hub model '${id}' at ${host}`;
   const fetchFile = (file: string) => fetchToCache(host, id, revision, file, join(dir, file), opts);
+  if (!existsSync(join(dir, 'config.json')) || !existsSync(join(dir, 'model.safetensors')))
+    opts.log?.info(`Downloading ${where} into ${dir}`);
   const config = await fetchFile('config.json');
   if (!config)
     throw new ModelError(

@@ -116,13 +116,14 @@ test('a failing answer is retried (and said); a long download prints bytes and r
   const busy = await resolveModel('org/busy', opts());
   expect(readFileSync(busy.weights)).toEqual(files['model.safetensors']);
   expect(lines).toEqual([
+    `Downloading hub model 'org/busy' at ${hub.url('/')} into ${busy.dir}`,
     expect.stringMatching(
       /^Download of http:\/\/127\.0\.0\.1:\d+\/org\/busy\/resolve\/main\/model\.safetensors failed \(HTTP 500\); attempt 2 of 3 in 0 s$/,
     ),
   ]);
   lines.length = 0;
   await resolveModel('org/slow', opts({ progressIntervalMs: 100 }));
-  expect(lines[0]).toMatch(
+  expect(lines[1]).toMatch(
     /^Downloading http:\/\/127\.0\.0\.1:\d+\/org\/slow\/resolve\/main\/model\.safetensors: \d+\.\d KiB of \d+\.\d KiB \(\d+%\), [\d.]+ (B|KiB|MiB)\/s$/,
   );
   expect(lines.at(-1)).toMatch(
