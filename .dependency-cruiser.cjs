@@ -13,9 +13,10 @@ const LAYERS = {
   config: ['util'],
   data: ['util'],
   metrics: ['data', 'util'],
-  datastore: ['util'],
+  net: ['util'],
+  datastore: ['net', 'util'],
   tokenizer: ['data', 'util'],
-  models: ['data', 'engine', 'onnx', 'optim', 'tokenizer', 'util'],
+  models: ['data', 'engine', 'net', 'onnx', 'optim', 'tokenizer', 'util'],
   report: ['data', 'metrics', 'util'],
   demo: ['data', 'models', 'onnx', 'tokenizer', 'util'],
   train: [

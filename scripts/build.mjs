@@ -16,14 +16,17 @@ const outArg = argv.indexOf('--outdir');
 const outdir = outArg >= 0 ? resolve(argv[outArg + 1]) : join(root, 'dist');
 const actionYmlPath = outArg >= 0 ? join(outdir, 'action.yml') : join(root, 'action.yml');
 
-// ESM bundles that contain CommonJS code need require/__dirname/__filename of their own.
+// ESM bundles that contain CommonJS code need require/__dirname/__filename of their own. The
+// banner is text esbuild does not see, so its names must not be ones a bundled module may declare
+// itself (@azure/storage-common declares a top-level `__filename`): CommonJS code's free
+// __filename/__dirname are renamed to the banner's by `define`.
 const banner = [
   "import { createRequire as __textclfCreateRequire } from 'node:module';",
   "import { fileURLToPath as __textclfFileURLToPath } from 'node:url';",
   "import { dirname as __textclfDirname } from 'node:path';",
   'const require = __textclfCreateRequire(import.meta.url);',
-  'const __filename = __textclfFileURLToPath(import.meta.url);',
-  'const __dirname = __textclfDirname(__filename);',
+  'const __textclfFilename = __textclfFileURLToPath(import.meta.url);',
+  'const __textclfDirnameOf = __textclfDirname(__textclfFilename);',
 ].join('\n');
 
 // @huggingface/transformers imports sharp (native, images only) at the top level; textclf never
@@ -48,6 +51,7 @@ const common = {
   external: ['onnxruntime-node', 'onnxruntime-common'],
   plugins: [stubSharp],
   banner: { js: banner },
+  define: { __filename: '__textclfFilename', __dirname: '__textclfDirnameOf' },
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: root,
@@ -68,6 +72,7 @@ try {
     ...common,
     plugins: [],
     banner: undefined,
+    define: undefined,
     entryPoints: ['src/action/metadata.ts'],
     outfile: gen,
   });

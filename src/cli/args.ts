@@ -32,6 +32,11 @@ export function parseArgv(argv: string[]): ParsedArgs {
       version = true;
       continue;
     }
+    if (/^-[A-Za-z]/.test(arg) && !arg.startsWith('--'))
+      throw new FlagError(
+        arg,
+        `unknown option '${arg}'${arg === '-v' ? ' (did you mean --version?)' : ''}; ${commandList()}`,
+      );
     if (!arg.startsWith('--')) {
       if (command === undefined) {
         command = arg;
@@ -56,7 +61,8 @@ export function parseArgv(argv: string[]): ParsedArgs {
     // The next word is the value unless it is another flag (`--max_epochs --batch_size 4`).
     const missing = next === undefined || /^--[A-Za-z]/.test(next);
     if (eq >= 0) value = arg.slice(eq + 1);
-    else if (spec.type === 'bool' && missing) value = 'true';
+    // A flag that takes `true` may stand alone (--fast_dev_run, as in Lightning).
+    else if ((spec.type === 'bool' || spec.words?.includes('true')) && missing) value = 'true';
     else if (!missing) value = argv[++i];
     else throw new FlagError(name, `missing value for --${name}: expected ${describeAllowed(spec)}`);
     raw[name] = value;
@@ -100,6 +106,23 @@ const USAGE: Record<'all' | 'demo', string[]> = {
     'training flags of its recipe; any flag below overrides the recipe.',
   ],
 };
+
+/** Every command of `textclf`, as the usage lists them. */
+export function allCommands(): string[] {
+  return [...new Set(USAGE.all.flatMap((l) => /textclf ([a-z][a-z-]*)/.exec(l)?.[1] ?? []))];
+}
+
+/** The commands, for errors about a command or option that does not exist. */
+export function commandList(): string {
+  return `the commands are ${allCommands().join(', ')} (textclf help says what each does; textclf help <command> shows its flags)`;
+}
+
+/** The usage lines of `command` (for `textclf help <command>` of a command without schema flags). */
+export function usageOf(command: string): string | undefined {
+  const at = USAGE.all.findIndex((l) => new RegExp(`textclf ${command}(\\s|$)`).test(l));
+  if (at < 0) return undefined;
+  return `Usage: ${USAGE.all[at].replace(/^(Usage:)?\s*/, '')}`;
+}
 
 /** Usage and the flags of one command (train by default: `textclf --help`). */
 export function helpText(command: (typeof COMMANDS)[number] = 'train'): string {

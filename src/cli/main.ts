@@ -5,7 +5,8 @@ import { CancelledError } from '../util/cancel.js';
 import { checkOutputDir } from '../util/output-dir.js';
 import { packageVersion } from '../util/package-version.js';
 import { runTraining } from '../train/run.js';
-import { COMMANDS, helpText, parseArgv } from './args.js';
+import { checkOutputFlags } from '../train/output-dir.js';
+import { allCommands, COMMANDS, commandList, helpText, parseArgv, usageOf } from './args.js';
 import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { evaluateCommand, formatMetrics } from './evaluate.js';
@@ -30,12 +31,15 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (args.command === 'help') {
-      if (args.helpTopic !== undefined && !isCommand(args.helpTopic))
-        throw new FlagError(
-          args.helpTopic,
-          `unknown command '${args.helpTopic}'; use 'textclf help train', 'textclf help predict', 'textclf help evaluate' or 'textclf help demo'`,
-        );
-      process.stdout.write(helpText(args.helpTopic) + '\n');
+      const topic = args.helpTopic;
+      if (topic === 'doctor' || topic === 'bench') return await main([topic, '--help']);
+      if (topic !== undefined && !isCommand(topic)) {
+        const usage = allCommands().includes(topic) ? usageOf(topic) : undefined;
+        if (!usage) throw new FlagError(topic, `unknown command '${topic}'; ${commandList()}`);
+        process.stdout.write(usage + '\n');
+        return 0;
+      }
+      process.stdout.write(helpText(topic) + '\n');
       return 0;
     }
     if (args.help || !args.command) {
@@ -43,17 +47,16 @@ export async function main(argv: string[]): Promise<number> {
       return args.help ? 0 : 1; // asked for help: 0; no command: usage error
     }
     if (args.command === 'demo-data') return await demoData(args.raw);
-    if (!isCommand(args.command)) {
-      throw new FlagError(
-        args.command,
-        `unknown command '${args.command}'; use 'textclf train', 'textclf predict', 'textclf evaluate', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`,
-      );
-    }
+    if (!isCommand(args.command))
+      throw new FlagError(args.command, `unknown command '${args.command}'; ${commandList()}`);
     const cacheDir = process.env.XDG_CACHE_HOME
       ? join(process.env.XDG_CACHE_HOME, 'textclf')
       : join(homedir(), '.cache', 'textclf');
-    if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir);
-    if (args.command === 'evaluate') return await evaluateCommand(args.raw, log, cacheDir);
+    if (args.command === 'predict' || args.command === 'evaluate') {
+      checkOutputFlags(parseFlags(args.raw, 'cli', args.command), args.command); // before any work
+      if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir);
+      return await evaluateCommand(args.raw, log, cacheDir);
+    }
     if (args.command === 'provision') return await provisionCommand(args.raw, log);
     let raw = args.raw;
     if (args.command === 'demo') {
@@ -62,10 +65,12 @@ export async function main(argv: string[]): Promise<number> {
       raw = { ...merged, ...(await prepareDemo(merged.output_dir, Number(merged.seed ?? 42))) };
     }
     const flags = parseFlags(raw, 'cli');
-    checkOutputDir(String(flags.output_dir));
+    checkOutputFlags(flags, 'train');
     const stop = (sig: string) => {
       if (controller.signal.aborted) process.exit(130);
-      log.warning(`${sig}: stopping after the current step and saving a checkpoint (press again to quit at once)`);
+      log.warning(
+        `${sig}: stopping: a download or wait ends now, training after the current step with a checkpoint (press again to quit at once)`,
+      );
       controller.abort();
     };
     process.on('SIGINT', () => stop('SIGINT'));
@@ -75,7 +80,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       [
         '',
-        t ? `test ${formatMetrics(t).split('\n')[0]}` : 'no test split',
+        t
+          ? `test ${formatMetrics(t).split('\n')[0]}`
+          : r.metrics.run.cancelled
+            ? 'test: not run (the run was cancelled)'
+            : 'no test split',
         `report:     ${r.reportPath}`,
         `metrics:    ${join(r.outputDir, 'metrics.json')}`,
         `checkpoint: ${r.checkpointDir}`,
@@ -112,6 +121,7 @@ async function demoData(raw: Record<string, string>): Promise<number> {
   if (unknown.length)
     throw new FlagError(unknown[0], `demo-data takes --output_dir and --seed only, not --${unknown[0]}`);
   const outputDir = raw.output_dir ?? DEMO_CLI_FLAGS.output_dir;
+  checkOutputDir(outputDir);
   const seed = raw.seed === undefined ? 42 : Number(raw.seed);
   if (!Number.isInteger(seed) || seed < 0)
     throw new FlagError('seed', `--seed: '${raw.seed}' is not valid; expected an integer >= 0`);

@@ -78,7 +78,8 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
  * Validates a map of raw values for `scope` and `command` and fills defaults. Aliases (Lightning's
  * spellings) become their flag's name; giving a flag twice under two names is an error. Unknown
  * keys fail with the list of valid ones; empty strings mean "not given" (how the runner passes
- * unset action inputs). A flag of another command is an error on the CLI; the action ignores it,
+ * unset action inputs without a default), except for flags whose empty value means "none"
+ * (valid_file, test_file: the runner passes their defaults when unset). A flag of another command is an error on the CLI; the action ignores it,
  * because the runner passes every input of action.yml with its default, whatever the mode.
  */
 export function parseFlags<Sc extends FlagScope, C extends Command = 'train'>(
@@ -102,7 +103,7 @@ export function parseFlags<Sc extends FlagScope, C extends Command = 'train'>(
           : `unknown flag '${key}'; valid flags: ${allowed.map((s) => s.name).join(', ')}`,
       );
     }
-    if (value === undefined || value === '') continue;
+    if (value === undefined || (value === '' && !spec.emptyMeansNone)) continue;
     if (!allowed.includes(spec)) {
       if (scope === 'action') continue;
       const cmds = commandsOf(spec);
@@ -118,7 +119,7 @@ export function parseFlags<Sc extends FlagScope, C extends Command = 'train'>(
         `--${key} and --${earlier} are the same flag (${spec.name}${spec.aliases?.length ? `, alias ${spec.aliases.join(', ')}` : ''}); give it once`,
       );
     givenAs.set(spec.name, key);
-    out[spec.name] = parseValue(key === spec.name ? spec : { ...spec, name: key }, value);
+    out[spec.name] = value === '' ? '' : parseValue(key === spec.name ? spec : { ...spec, name: key }, value);
   }
   for (const s of allowed) if (out[s.name] === undefined && s.default !== undefined) out[s.name] = s.default;
   // Every key and type checked above against the schema the type is derived from.

@@ -37,6 +37,13 @@ export interface FlagSpec {
   aliases?: readonly string[];
   /** Accepted for train.py compatibility but without effect here: a run that sets it says so once. */
   noEffect?: string;
+  /**
+   * An output path, checked before any work: a folder, or a file (with a name to suggest inside a
+   * folder given by mistake).
+   */
+  writes?: 'folder' | { file: string };
+  /** An empty value is kept and means "none" (valid_file '' skips validation), instead of "not given". */
+  emptyMeansNone?: true;
   group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github' | 'compat';
 }
 
@@ -94,11 +101,22 @@ export const FLAGS = [
     max: 86_400,
     group: 'data',
     scope: noChat,
-    help: 'Seconds a datastore download may go without receiving data (connecting, waiting for the answer, or a pause mid-file) before it fails; 0 = no limit',
+    help: 'Seconds a download (datastore, hub model) may go without receiving data (connecting, waiting for the answer, or a pause mid-file) before that attempt fails; 0 = no limit',
+  }),
+  f({
+    name: 'download_time_limit',
+    type: 'int',
+    default: 1800,
+    min: 0,
+    max: 86_400,
+    group: 'data',
+    scope: noChat,
+    help: 'Seconds one download (a datastore, a hub model file) may take in all, its retries and the waits between them included, before it fails; 0 = no limit',
   }),
   f({
     name: 'cache_dir',
     commands: allCommands,
+    writes: 'folder',
     type: 'string',
     default: undefined,
     group: 'data',
@@ -115,6 +133,7 @@ export const FLAGS = [
   }),
   f({
     name: 'valid_file',
+    emptyMeansNone: true,
     type: 'string',
     default: 'valid.csv',
     group: 'data',
@@ -123,6 +142,7 @@ export const FLAGS = [
   }),
   f({
     name: 'test_file',
+    emptyMeansNone: true,
     type: 'string',
     default: 'test.csv',
     group: 'data',
@@ -415,10 +435,13 @@ export const FLAGS = [
   }),
   f({
     name: 'fast_dev_run',
-    type: 'bool',
-    default: false,
+    type: 'int',
+    default: 'false',
+    words: ['true', 'false'],
+    min: 0,
+    max: 100_000,
     group: 'training',
-    help: 'Check the whole pipeline quickly: one epoch of one training batch, one validation and one test batch',
+    help: "Check the whole pipeline quickly, as Lightning's fast_dev_run: true (or 1) = one epoch of one training, one validation and one test batch; an integer N = N batches of each; false (or 0) = off",
   }),
   f({
     name: 'seed',
@@ -448,7 +471,7 @@ export const FLAGS = [
     min: 0,
     max: 16,
     group: 'runtime',
-    help: 'Number of CUDA GPUs (0 = CPU)',
+    help: 'GPUs to train on with device auto: 0 = the CPU; 1 or more = an NVIDIA GPU through CUDA when its checks pass, else a GPU through WebGPU, else an error (or the CPU with allow_cpu_fallback). Training uses one GPU',
   }),
   f({
     name: 'device',
@@ -494,6 +517,7 @@ export const FLAGS = [
   f({
     name: 'output_dir',
     aliases: ['default_root_dir'],
+    writes: 'folder',
     type: 'string',
     default: 'runs/textclf',
     group: 'output',
@@ -528,6 +552,7 @@ export const FLAGS = [
   }),
   f({
     name: 'output',
+    writes: { file: 'predictions.csv' },
     type: 'string',
     default: undefined,
     commands: ['predict', 'evaluate'],
@@ -537,6 +562,7 @@ export const FLAGS = [
   }),
   f({
     name: 'log_file',
+    writes: { file: 'steps.jsonl' },
     type: 'string',
     default: undefined,
     group: 'output',
@@ -545,6 +571,7 @@ export const FLAGS = [
   }),
   f({
     name: 'predictions_file',
+    writes: { file: 'predictions.csv' },
     type: 'string',
     default: undefined,
     group: 'output',

@@ -4,19 +4,15 @@
 // call and restores them, so the CLI and tests can point it anywhere. Entries are trusted only
 // with their marker, written after the tree is in place: a crash leaves nothing `find` accepts.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tc from '@actions/tool-cache';
-import { displayVersion } from './version.js';
+import { makeDirs } from '../util/make-dirs.js';
+import { cacheVersion, displayVersion } from './version.js';
 
 /** Datastores are data, not binaries: one fixed "arch" for the (name, version, arch) key. */
 export const DATASTORE_ARCH = 'any';
-
-export interface RetryBackoff {
-  minSeconds: number;
-  maxSeconds: number;
-}
 
 /** `<cache_dir>/datastores`, else `$RUNNER_TOOL_CACHE/textclf-datastores`, else `~/.cache/textclf/datastores`. */
 export function datastoreCacheRoot(cacheDir?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -83,6 +79,19 @@ export async function findCached(root: string, name: string, version?: string): 
   });
 }
 
+/**
+ * The completed entry `name@wanted` means, `wanted` written as a user's datastore_version, as
+ * listCached shows it, or as stored (URL hashes, content versions). Undefined when none, or when
+ * two entries show as the same (then the caller's message lists them).
+ */
+export async function findShownVersion(root: string, name: string, wanted: string): Promise<CachedEntry | undefined> {
+  const given = await findCached(root, name, cacheVersion(wanted));
+  if (given) return given;
+  const versions = await withToolCache(root, root, async () => tc.findAllVersions(name, DATASTORE_ARCH));
+  const match = versions.filter((v) => v === wanted || displayVersion(v) === wanted);
+  return match.length === 1 ? { path: join(root, name, match[0], DATASTORE_ARCH), version: match[0] } : undefined;
+}
+
 /** `name@version` of every completed entry, for "not found" messages. */
 export async function listCached(root: string): Promise<string[]> {
   if (!existsSync(root)) return [];
@@ -103,7 +112,7 @@ export async function storeInCache(root: string, tree: string, name: string, ver
   const marker = `${path}.complete`;
   await rm(marker, { force: true });
   await rm(path, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   await rename(tree, path);
   await writeFile(marker, '');
   return path;

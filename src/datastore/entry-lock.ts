@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { mkdir, readFile, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { cancellableSleep } from '../util/cancel.js';
+import { makeDirs } from '../util/make-dirs.js';
 import type { DatastoreLogger } from './logger.js';
 
 export interface LockTiming {
@@ -76,15 +77,16 @@ export async function withEntryLock<T>(
 }
 
 async function tryAcquire(path: string): Promise<boolean> {
-  for (;;) {
+  for (let tries = 1; ; tries++) {
     try {
       await mkdir(path);
       break;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return false;
-      // `.locks` is missing (first lock, or the last holder just removed it): create it, try again.
-      if (code === 'ENOENT') await mkdir(dirname(path), { recursive: true });
+      // `.locks` is missing (first lock, or the last holder just removed it): create it, try again
+      // (a few times: a folder that keeps answering ENOENT must not spin here).
+      if (code === 'ENOENT' && tries < 5) await makeDirs(dirname(path));
       else throw e;
     }
   }

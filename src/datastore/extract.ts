@@ -5,7 +5,7 @@
 // are written, each inside `dest`, and no entry may yield more bytes than it lists (a lying
 // header is caught as it happens); the finished tree is checked once more.
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,7 @@ import {
   zipEntryInfo,
   type ArchiveEntry,
 } from './archive-entries.js';
+import { makeDirs } from '../util/make-dirs.js';
 import { DatastoreError } from './errors.js';
 import { checkExpandedSize, checkExtractedSize, formatBytes, type ExtractLimits } from './extract-budget.js';
 import type { ArchiveFormat } from './format.js';
@@ -116,7 +117,7 @@ function capped(name: string, listed: number): Transform {
 }
 
 async function writeEntry(stream: Readable, path: string, name: string, listed: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   // 'wx': a name listed twice is refused rather than silently overwritten by the second copy.
   await pipeline(stream, capped(name, listed), createWriteStream(path, { flags: 'wx', mode: 0o644 }));
 }
@@ -132,7 +133,7 @@ async function extractZip(file: string, dest: string): Promise<void> {
         const { name, kind } = zipEntryInfo(e);
         const next = async () => {
           if (kind === 'dir') {
-            await mkdir(target(dest, name, kind), { recursive: true });
+            await makeDirs(target(dest, name, kind));
             return;
           }
           if (kind !== 'file') throw new UnexpectedEntryError(`entry '${name}' is a ${kind}`);
@@ -155,7 +156,7 @@ async function extractTar(file: string, dest: string, gzip: boolean): Promise<vo
     const name = header.name;
     const write = async () => {
       if (kind === 'dir') {
-        await mkdir(target(dest, name, kind), { recursive: true });
+        await makeDirs(target(dest, name, kind));
         stream.resume();
         return;
       }

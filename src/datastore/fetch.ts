@@ -6,6 +6,7 @@
 // is left as it was.
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../util/make-dirs.js';
 import { findCached, storeInCache } from './cache.js';
 import { withEntryLock, type LockTiming } from './entry-lock.js';
 import { checkSha256, sha256File } from './checksum.js';
@@ -44,7 +45,7 @@ export async function fetchOrReuse(p: FetchPlan): Promise<ResolvedDatastore> {
     p.log.info(`Datastore ${p.name}@${shownVersion} from the cache (${hit.path}); no download`);
     return fromCacheEntry(hit.path, p.name, shownVersion);
   }
-  const firstCreated = await mkdir(p.root, { recursive: true });
+  const firstCreated = await makeDirs(p.root);
   let ok = false;
   try {
     const resolved = await withEntryLock(
@@ -92,7 +93,7 @@ export async function obtainAndStore(
 ): Promise<Stored> {
   // Everything happens in a private staging folder next to the cache (same filesystem); only a
   // fully checked tree is moved into the cache, and the staging folder goes in every case.
-  const firstCreated = await mkdir(p.root, { recursive: true });
+  const firstCreated = await makeDirs(p.root);
   await sweepStaleStaging(p.root);
   const staging = await mkdtemp(join(p.root, '.staging-'));
   let ok = false;

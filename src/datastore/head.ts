@@ -3,7 +3,7 @@
 // caller then downloads, and the download reports the real error with its retries.
 import type { IncomingHttpHeaders } from 'node:http';
 import { CancelledError } from '../util/cancel.js';
-import { openUrl } from './http.js';
+import { openUrl } from '../net/http.js';
 
 export interface HeadAnswer {
   status: number;

@@ -2,6 +2,7 @@
 export { resolveDatastore, type ResolveOptions } from './resolve.js';
 export type { ResolvedDatastore, RefreshOutcome } from './types.js';
 export { locateFile } from './locate.js';
-export { datastoreCacheRoot, type RetryBackoff } from './cache.js';
+export { datastoreCacheRoot } from './cache.js';
+export type { RetryBackoff } from '../net/download.js';
 export { DatastoreError } from './errors.js';
 export type { DatastoreLogger } from './logger.js';

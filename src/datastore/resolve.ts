@@ -7,7 +7,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
-import { datastoreCacheRoot, findCached, listCached, type RetryBackoff } from './cache.js';
+import type { RetryBackoff } from '../net/download.js';
+import { datastoreCacheRoot, findCached, findShownVersion, listCached } from './cache.js';
 import { checkSha256, parseSha256, sha256File } from './checksum.js';
 import { downloadFile } from './download.js';
 import { DatastoreError } from './errors.js';
@@ -39,6 +40,8 @@ export interface ResolveOptions {
    * the answer, a pause in the body) before the download fails (default 30 s; 0 = no limit).
    */
   downloadTimeoutMs?: number;
+  /** `download_time_limit` in ms: the whole download, retries included (default none; 0 = none). */
+  downloadTimeLimitMs?: number;
   /** The run's cancel signal: ends a download or a wait for another process's lock at once. */
   signal?: AbortSignal;
   /** How often a long download logs its progress (default 10 s). */
@@ -121,6 +124,7 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
         dest,
         shown: req.shown,
         timeoutMs: req.opts.downloadTimeoutMs,
+        timeLimitMs: req.opts.downloadTimeLimitMs,
         signal: req.opts.signal,
         retry: req.opts.retry,
         log: req.log,
@@ -200,7 +204,7 @@ async function resolveLocal(req: Request, path: string): Promise<ResolvedDatasto
 async function resolveCached(req: Request): Promise<ResolvedDatastore> {
   const [name, atVersion] = req.source.split('@') as [string, string | undefined];
   const wanted = atVersion ?? req.userVersion;
-  const hit = await findCached(req.root, name, wanted ? cacheVersion(wanted) : undefined);
+  const hit = wanted ? await findShownVersion(req.root, name, wanted) : await findCached(req.root, name);
   if (hit) {
     if (req.sha256) await checkRecord(hit.path, req.sha256, req.shown);
     const version = wanted ?? displayVersion(hit.version);

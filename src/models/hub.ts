@@ -1,11 +1,22 @@
 // model_name_or_path -> the files of a BERT model dir. A local directory is used as is; anything
-// else is a Hugging Face hub id, downloaded once into the cache that @huggingface/transformers
-// uses (<cacheDir>/<id>/<file>), so later loads (ours and the library's) make no requests.
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// else is a Hugging Face hub id, downloaded once into the cache layout @huggingface/transformers
+// uses (<cacheDir>/<id>/<file>), so later loads (ours and the library's) make no requests. Hub
+// files go through the downloader datastores use (net/download.ts): download_timeout on every
+// silence, download_time_limit for each file, retries said in the log, progress lines with bytes
+// and rate, and the run's AbortSignal, which ends a download at once.
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { AutoConfig, env } from '@huggingface/transformers';
+import {
+  DownloadError,
+  downloadFile,
+  describeFailure,
+  seconds,
+  StatusError,
+  type RetryBackoff,
+} from '../net/download.js';
+import { HttpTimeoutError, openUrl } from '../net/http.js';
+import { CancelledError } from '../util/cancel.js';
+import { makeDirsSync } from '../util/make-dirs.js';
 import { ModelError } from './errors.js';
 
 export const DEFAULT_HUB = 'https://huggingface.co/';
@@ -30,6 +41,18 @@ export interface ResolveOptions {
   revision?: string;
   /** false when the data is pre-tokenized: then a model dir without tokenizer files is fine. */
   requireTokenizer?: boolean;
+  /** download_timeout in ms: the longest silence from the hub (default 30 s; 0 = none). */
+  timeoutMs?: number;
+  /** download_time_limit in ms: one file's download in all, retries included (default none). */
+  timeLimitMs?: number;
+  /** The run's cancel signal: ends a download at once. */
+  signal?: AbortSignal;
+  /** Retry lines and progress lines of long downloads. */
+  log?: { info(message: string): void };
+  /** How often a long download logs its progress (default 10 s). */
+  progressIntervalMs?: number;
+  /** Backoff between attempts (default 10-20 s); tests shorten it. */
+  retry?: RetryBackoff;
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
@@ -104,32 +127,19 @@ async function hubFiles(id: string, opts: ResolveOptions): Promise<ModelFiles> {
   const host = hubHost(opts.hubUrl);
   const revision = opts.revision ?? 'main';
   const dir = revision === 'main' ? join(opts.cacheDir, id) : join(opts.cacheDir, id, revision);
-  env.remoteHost = host;
-  env.cacheDir = opts.cacheDir;
-  env.useFSCache = true;
-  env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  // config.json through the library (it caches it where the pipeline will look for it).
-  if (!existsSync(join(dir, 'config.json'))) {
-    try {
-      await AutoConfig.from_pretrained(id, { revision });
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/404|not found|Could not locate/i.test(msg))
-        throw new ModelError(
-          id,
-          `${where}: config.json not found (404). Check the model id, or set hub_url / HF_ENDPOINT to the right host`,
-        );
-      throw new ModelError(
-        id,
-        `${where}: downloading config.json failed: ${msg}. Check hub_url / HF_ENDPOINT and the network`,
-      );
-    }
-  }
-  const fetchFile = (file: string) => fetchToCache(host, id, revision, file, join(dir, file));
+  const fetchFile = (file: string) => fetchToCache(host, id, revision, file, join(dir, file), opts);
+  if (!existsSync(join(dir, 'config.json')) || !existsSync(join(dir, 'model.safetensors')))
+    opts.log?.info(`Downloading ${where} into ${dir}`);
+  const config = await fetchFile('config.json');
+  if (!config)
+    throw new ModelError(
+      id,
+      `${where}: config.json not found (404). Check the model id, or set hub_url / HF_ENDPOINT to the right host`,
+    );
   const weights = await fetchFile('model.safetensors');
   if (!weights) {
-    const bin = await probe(host, id, revision, 'pytorch_model.bin');
+    const bin = await probe(fileUrl(host, id, revision, 'pytorch_model.bin'), opts);
     throw new ModelError(
       id,
       bin
@@ -142,13 +152,12 @@ async function hubFiles(id: string, opts: ResolveOptions): Promise<ModelFiles> {
   if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt)
     throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile('tokenizer_config.json');
-  return { dir, config: join(dir, 'config.json'), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: 'hub' };
+  return { dir, config, weights, tokenizerJson, vocabTxt, tokenizerConfig, source: 'hub' };
 }
 
+/** The URL @huggingface/transformers builds: host + {model}/resolve/{revision}/ + file. */
 function fileUrl(host: string, id: string, revision: string, file: string): string {
-  // Same URL the library builds: remoteHost + remotePathTemplate + file.
-  const path = env.remotePathTemplate.replaceAll('{model}', id).replaceAll('{revision}', encodeURIComponent(revision));
-  return new URL(`${path}${path.endsWith('/') ? '' : '/'}${file}`, host).toString();
+  return new URL(`${id}/resolve/${encodeURIComponent(revision)}/${file}`, host).toString();
 }
 
 /** Hosts HF_TOKEN may go to: huggingface.co itself, and the host of HF_ENDPOINT (set next to HF_TOKEN, by whoever owns the token). */
@@ -166,37 +175,35 @@ function tokenOrigin(url: URL): boolean {
   );
 }
 
-const MAX_REDIRECTS = 5;
-
 /**
- * fetch for hub files. HF_TOKEN goes only to a trusted hub origin (tokenOrigin; never to a
- * hub_url of another host), and never follows a redirect to another origin: huggingface.co sends
- * big files to a CDN host with a signed URL, which needs no token and must not see one.
+ * The Authorization header for a hub URL: HF_TOKEN only for a trusted hub origin (tokenOrigin;
+ * never a hub_url of another host). openUrl sends it to that origin only, never after a redirect
+ * to another one: huggingface.co sends big files to a CDN host with a signed URL, which needs no
+ * token and must not see one (and https -> http redirects are refused).
  */
-async function hubFetch(url: string, extra: Record<string, string> = {}): Promise<Response> {
+function authorizationFor(url: string): string | undefined {
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
-  const start = new URL(url);
-  let current = start;
-  for (let hop = 0; ; hop++) {
-    const headers: Record<string, string> = { ...extra };
-    if (token && current.origin === start.origin && tokenOrigin(current)) headers.Authorization = `Bearer ${token}`;
-    const res = await fetch(current, { headers, redirect: 'manual' });
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) return res;
-    await res.body?.cancel();
-    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
-    const next = new URL(location, current);
-    if (current.protocol === 'https:' && next.protocol !== 'https:')
-      throw new Error(`redirected from https to ${next.protocol.replace(':', '')}, which is refused`);
-    current = next;
-  }
+  return token && tokenOrigin(new URL(url)) ? `Bearer ${token}` : undefined;
 }
 
-async function probe(host: string, id: string, revision: string, file: string): Promise<boolean> {
-  const url = fileUrl(host, id, revision, file);
-  const res = await hubFetch(url, { Range: 'bytes=0-0' }).catch(() => undefined);
-  await res?.body?.cancel().catch(() => undefined);
-  return !!res && res.status >= 200 && res.status < 300;
+/** Whether the hub has `url` (one byte of it), for error messages; a failure or a cancel is "no". */
+async function probe(url: string, opts: ResolveOptions): Promise<boolean> {
+  try {
+    const opened = await openUrl(url, {
+      method: 'GET',
+      headers: { Range: 'bytes=0-0' },
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      signal: opts.signal,
+      what: `checking ${url}`,
+      authorization: authorizationFor(url),
+    });
+    opened.close();
+    const status = opened.res.statusCode ?? 0;
+    return status >= 200 && status < 300;
+  } catch (e) {
+    if (e instanceof CancelledError) throw e;
+    return false;
+  }
 }
 
 /** Downloads one file into the cache (temp file + rename); undefined when the hub says 404. */
@@ -206,46 +213,58 @@ async function fetchToCache(
   revision: string,
   file: string,
   dest: string,
+  opts: ResolveOptions,
 ): Promise<string | undefined> {
   if (existsSync(dest)) return dest;
   // A remembered 404 keeps cached loads request-free for optional files (tokenizer_config.json ...).
   const absent = `${dest}.absent`;
   if (existsSync(absent)) return undefined;
   const url = fileUrl(host, id, revision, file);
-  let res: Response;
-  try {
-    res = await hubFetch(url);
-  } catch (e) {
-    throw new ModelError(
-      id,
-      `downloading ${url} failed: ${(e as Error).message}. Check hub_url / HF_ENDPOINT and the network`,
-    );
-  }
-  if (res.status === 404) {
-    await res.body?.cancel();
-    mkdirSync(dirname(dest), { recursive: true });
-    writeFileSync(absent, '');
-    return undefined;
-  }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    const hint = res.status === 401 || res.status === 403 ? ' (private or gated model: set HF_TOKEN)' : '';
-    throw new ModelError(id, `downloading ${url} failed: HTTP ${res.status}${hint}`);
-  }
-  mkdirSync(dirname(dest), { recursive: true });
+  makeDirsSync(dirname(dest));
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
   try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(tmp));
-    // (a compressed response's content-length counts compressed bytes: no check then)
-    const want = res.headers.get('content-encoding') ? NaN : Number(res.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(want) && statSync(tmp).size !== want) {
-      throw new ModelError(id, `downloading ${url}: got ${statSync(tmp).size} of ${want} bytes; try again`);
-    }
+    await downloadFile({
+      url,
+      dest: tmp,
+      shown: url,
+      authorization: authorizationFor(url),
+      timeoutMs: opts.timeoutMs,
+      timeLimitMs: opts.timeLimitMs,
+      signal: opts.signal,
+      retry: opts.retry,
+      log: opts.log,
+      progressIntervalMs: opts.progressIntervalMs,
+    });
     renameSync(tmp, dest);
+    return dest;
   } catch (e) {
     rmSync(tmp, { force: true });
-    if (e instanceof ModelError) throw e;
-    throw new ModelError(id, `downloading ${url} failed: ${(e as Error).message}`);
+    if (e instanceof CancelledError || !(e instanceof DownloadError)) throw e;
+    if (e.last instanceof StatusError && e.last.status === 404) {
+      writeFileSync(absent, '');
+      return undefined;
+    }
+    throw new ModelError(id, hubFailure(e, url));
   }
-  return dest;
+}
+
+/** A failed hub download in words, with the flag or setting that fixes it. */
+function hubFailure(e: DownloadError, url: string): string {
+  const err = e.last;
+  const tries = e.attempts > 1 ? ` (${e.attempts} attempts)` : '';
+  if (e.timeLimitMs !== undefined)
+    return (
+      `downloading ${url} did not finish within ${seconds(e.timeLimitMs)}, the download_time_limit ` +
+      `(last: ${describeFailure(err, url)}). Fix: check hub_url / HF_ENDPOINT and the network; for a big model, raise download_time_limit (seconds; 0 = no limit)`
+    );
+  if (err instanceof HttpTimeoutError)
+    return (
+      `downloading ${url} timed out: ${describeFailure(err, url)}${tries}, the download_timeout. ` +
+      'Fix: check hub_url / HF_ENDPOINT and that the hub is reachable from this machine; if it is only slow, raise download_timeout (seconds; 0 waits forever)'
+    );
+  if (err instanceof StatusError) {
+    const hint = err.status === 401 || err.status === 403 ? ' (private or gated model: set HF_TOKEN)' : '';
+    return `downloading ${url} failed: HTTP ${err.status}${tries}${hint}`;
+  }
+  return `downloading ${url} failed${tries}: ${describeFailure(err, url)}. Check hub_url / HF_ENDPOINT and the network`;
 }

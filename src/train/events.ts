@@ -1,14 +1,15 @@
 // Append-only JSONL streams: metrics.jsonl (all events) and the user's --log_file (one line per step).
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricsEvent } from '../metrics/types.js';
+import { makeDirsSync } from '../util/make-dirs.js';
 
 export class JsonlWriter {
   constructor(
     readonly path: string,
     append = false,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirsSync(dirname(path));
     if (!append) writeFileSync(path, '');
   }
   write(obj: unknown): void {

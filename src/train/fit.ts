@@ -197,7 +197,8 @@ export function trainerState(
 }
 
 export async function saveRunCheckpoint(p: PreparedRun, dir: string, meta: TrainerState): Promise<void> {
-  return saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength);
+  await saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength);
+  p.outputClaim.settle(); // the run has a checkpoint: a replaced run goes for good
 }
 
 /** Removes the epoch checkpoints not in `keep` (from disk, the checkpoint list and the epoch records). */

@@ -71,6 +71,7 @@ export async function locateSplits(flags: TrainFlags, log: Logger, signal?: Abor
         // `auto` is decided by the caller (the action: schedule events); here it means no.
         refresh: flags.datastore_refresh === 'always',
         downloadTimeoutMs: flags.download_timeout * 1000,
+        downloadTimeLimitMs: flags.download_time_limit * 1000,
         signal,
       });
       log.info(
@@ -83,12 +84,19 @@ export async function locateSplits(flags: TrainFlags, log: Logger, signal?: Abor
     datastore = `${ds.name}@${ds.version}`;
   }
   const files: Partial<Record<Split, string>> = {};
+  const skipped: { flag: string; single: boolean }[] = [];
   for (const split of SPLITS) {
     const flag = `${split}_file` as const;
     let name: string | undefined = named[split] ?? flags[flag];
     const isDefault = flags[flag] === flagSpec(flag)?.default;
     if (split === 'train' && single && isDefault) name = single;
-    if (!name) continue;
+    // A datastore that is one data file is the training data: its neighbours are not splits.
+    const notASplit = split !== 'train' && !!single && isDefault && !named[split];
+    if (notASplit) name = undefined;
+    if (!name) {
+      if (split !== 'train') skipped.push({ flag, single: notASplit });
+      continue;
+    }
     try {
       files[split] = await locateFile(root, name, log, flag);
     } catch (e) {
@@ -99,6 +107,13 @@ export async function locateSplits(flags: TrainFlags, log: Logger, signal?: Abor
       );
     }
   }
+  const fromFile = skipped.filter((s) => s.single).map((s) => s.flag);
+  if (fromFile.length)
+    log.info(
+      `datastore ${source} is one file, the training data: no ${fromFile.join(' or ')} from beside it (set ${fromFile.join(' / ')} to name one)`,
+    );
+  for (const { flag } of skipped.filter((s) => !s.single))
+    log.info(`${flag} is empty: ${flag === 'valid_file' ? 'no validation' : 'no final test'}`);
   return { root, datastore, files, pretokenized: await isPretokenized(files.train!) };
 }
 

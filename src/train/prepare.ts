@@ -1,8 +1,9 @@
-// Phase 1 of a run: everything before the first step. Output dir (one run each), resume state and
-// history, datastore and split files, the model files (local or hub) and tokenizer, tokenized
-// splits and labels, the task (problem type, class weights, label smoothing), the model from the
-// registry with its weights, and the runner on its device.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+// Phase 1 of a run: everything before the first step. Output paths, resume state and history,
+// datastore and split files, the model files (local or hub) and tokenizer, tokenized splits and
+// labels, the task (problem type, class weights, label smoothing), the model from the registry with
+// its weights, and the runner on its device. Only then is the output dir claimed (one run each: a
+// previous run is moved aside, see output-dir.ts): a run that fails to prepare changes nothing.
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
@@ -17,12 +18,11 @@ import type { TaskInfo } from '../metrics/types.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { Logger } from '../util/logger.js';
-import { checkOutputDir } from '../util/output-dir.js';
 import { numElements } from '../util/shape.js';
 import { CheckpointError, loadResumeState, type TrainerState } from './checkpoint.js';
 import { classWeightsFor } from './class-weights.js';
 import { priorHistory, type History } from './history.js';
-import { prepareOutputDir } from './output-dir.js';
+import { checkOutputFlags, claimOutputDir, planOutputDir, type OutputDirClaim } from './output-dir.js';
 import type { EvalOptions } from './evaluate.js';
 import { loadSplits, locateSplits, type LoadedData, type SplitFiles } from './load-data.js';
 import { PhaseClock } from './phases.js';
@@ -44,6 +44,8 @@ export interface PreparedRun {
   device: PreparedDevice;
   startedAt: Date;
   outputDir: string;
+  /** The output dir is this run's: settle() once it has a checkpoint, abandon() if it fails before one. */
+  outputClaim: OutputDirClaim;
   checkpointRoot: string;
   splitFiles: SplitFiles;
   data: LoadedData;
@@ -67,7 +69,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const { log } = opts;
   const startedAt = new Date();
   const clock = new PhaseClock();
-  checkOutputDir(flags.output_dir);
+  checkOutputFlags(flags, 'train');
   // Before anything is read or written: a device that cannot run fails (or falls back) in seconds.
   const device = await clock.time('setup', () =>
     prepareDevice({
@@ -86,13 +88,12 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const checkpointRoot = join(outputDir, 'checkpoints');
   const resumeDir = flags.resume_from ? checkpointDirOf(resolve(flags.resume_from), log) : undefined;
   const resume = resumeDir ? loadResumeState(resumeDir) : undefined;
-  prepareOutputDir(outputDir, {
+  const outputPlan = planOutputDir(outputDir, {
     overwrite: flags.overwrite_output_dir,
     resumeDir,
     resumeEpoch: resume?.meta.epoch,
     log,
   });
-  mkdirSync(checkpointRoot, { recursive: true });
   const history: History = resume && resumeDir ? priorHistory(resumeDir, resume.meta) : { epochs: [], events: [] };
   const multiLabel = flags.problem_type === 'multi_label_classification';
   if (resumeDir) {
@@ -112,6 +113,10 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
         hubUrl: flags.hub_url,
         cacheDir: join(cacheDir, 'models'),
         requireTokenizer: !splitFiles.pretokenized,
+        timeoutMs: flags.download_timeout * 1000,
+        timeLimitMs: flags.download_time_limit * 1000,
+        signal: opts.signal,
+        log,
       }),
     );
     log.info(`model ${modelSource} (${files.source}) at ${files.dir}`);
@@ -184,6 +189,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   });
   clock.add('setup', (performance.now() - setupStart) / 1000);
   let start: Position = { epoch: 0, stepInEpoch: 0 };
+  let outputClaim: OutputDirClaim;
   try {
     if (resume) {
       runner.importState({
@@ -198,6 +204,8 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
         `resumed from ${resumeDir}: epoch ${start.epoch}, step ${resume.meta.step}${compute && sc ? `, loss scale ${sc.scale} (${sc.skipped} steps skipped so far)` : ''}`,
       );
     }
+    // Everything is checked and loaded: from here on the output dir is this run's.
+    outputClaim = claimOutputDir(outputPlan, log);
   } catch (e) {
     await runner.release();
     throw e;
@@ -207,6 +215,7 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     device,
     startedAt,
     outputDir,
+    outputClaim,
     checkpointRoot,
     splitFiles,
     data,

@@ -31,30 +31,41 @@ export interface RunOptions {
 
 export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<RunResult> {
   for (const n of noEffectNotices(given)) opts.log.notice(n);
-  const flags = given.fast_dev_run ? fastDevRun(given, opts.log) : given;
+  const dev = fastDevBatches(given.fast_dev_run);
+  const flags = dev > 0 ? fastDevRun(given, dev, opts.log) : given;
   const prepared = await prepareRun(flags, opts);
   try {
     const recordedFlags = recordFlags(flags);
     const fit = await fitRun(prepared, { ...opts, recordedFlags });
     return await finishRun(prepared, fit, { ...opts, recordedFlags });
+  } catch (e) {
+    // Failed before its first checkpoint: nothing of it is kept, and a run it replaced comes back.
+    prepared.outputClaim.abandon();
+    throw e;
   } finally {
     // also when training fails or is refused: the sessions hold native memory
     await prepared.runner.release();
   }
 }
 
-/** Lightning's fast_dev_run: one epoch of one training batch, one validation and one test batch. */
-function fastDevRun(flags: TrainFlags, log: Logger): TrainFlags {
+/** fast_dev_run as a number of batches: true = 1, false = 0, or the integer given (Lightning's rule). */
+function fastDevBatches(v: TrainFlags['fast_dev_run']): number {
+  return v === 'true' ? 1 : v === 'false' ? 0 : v;
+}
+
+/** Lightning's fast_dev_run=N: one epoch of N training batches, N validation and N test batches. */
+function fastDevRun(flags: TrainFlags, n: number, log: Logger): TrainFlags {
+  const b = (k: number) => `${k} ${k === 1 ? 'batch' : 'batches'}`;
   log.notice(
-    'fast_dev_run: 1 epoch of 1 training batch, 1 validation batch and 1 test batch (the results only check the pipeline)',
+    `fast_dev_run: 1 epoch of ${b(n)} of training, ${b(n)} of validation and ${b(n)} of test (the results only check the pipeline)`,
   );
   return {
     ...flags,
     max_epochs: 1,
     max_steps: -1,
-    limit_train_batches: '1',
-    limit_val_batches: '1',
-    limit_test_batches: '1',
+    limit_train_batches: `${n}`,
+    limit_val_batches: `${n}`,
+    limit_test_batches: `${n}`,
     val_check_interval: '1.0',
     accumulate_grad_batches: 1,
     early_stopping_patience: 0,

@@ -1,13 +1,14 @@
 // Write to a temp file next to the target, then rename: a crash or a concurrent reader never sees a
 // half-written file (rename within one directory is atomic on POSIX and NTFS).
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeDirsSync } from './make-dirs.js';
 
 let serial = 0;
 
 /** Calls `write(tmp)` to fill a temp file beside `path` (parent dirs created), then renames it onto `path`. */
 export function replaceFileAtomic(path: string, write: (tmp: string) => void): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirsSync(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${serial++}.tmp`);
   try {
     write(tmp);

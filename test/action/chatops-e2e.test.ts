@@ -26,6 +26,7 @@ import type { FakeHub } from '../helpers/fake-hub.js';
 import type { GitHubFake } from '../helpers/github-fake.js';
 import { makeZip } from '../helpers/zip.js';
 import { inputEnv, runNodeStep, runnerFiles, type StepResult } from '../helpers/runner-env.js';
+import { evaluateValue } from '../helpers/workflow-expr.js';
 
 const TOKEN = 'ghs_chatopsE2eToken0123456789';
 const MODEL = 'textclf-test/tiny-bert';
@@ -85,7 +86,7 @@ interface Step {
   with: Record<string, string>;
 }
 
-/** One `uses: textclf/textclf-action` step: node dist/index.js, then its uploads published under its run. */
+/** One `uses: org/textclf-action` step: node dist/index.js, then its uploads published under its run. */
 async function step(s: Step): Promise<StepResult> {
   const files = runnerFiles(join(root, s.name), s.payload);
   const r = await runNodeStep(join(actionDir, 'dist', 'index.js'), files, {
@@ -127,14 +128,7 @@ function exampleWith(
     jobs: Record<string, { steps: { with?: Record<string, unknown> }[] }>;
   };
   const w = wf.jobs[job]!.steps[index]!.with!;
-  return Object.fromEntries(
-    Object.entries(w).map(([k, v]) => [
-      k,
-      String(v).replace(/\$\{\{\s*matrix\.(\w+)\s*\}\}/g, (_, key: string) =>
-        matrix[key] === undefined ? '' : String(matrix[key]),
-      ),
-    ]),
-  );
+  return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, evaluateValue(String(v), { matrix })]));
 }
 
 /** The delta cell as the sticky comment should show it, computed here from the two metrics files. */

@@ -40,6 +40,7 @@ beforeAll(async () => {
     '/away.zip': { redirectTo: other.url('/elsewhere.zip') },
     '/imdb.zip': { body: zip },
     '/imdb.tar.gz': { body: await makeTarGz(imdbFiles()) },
+    '/trickle.zip': { body: zip, trickleMs: 50 },
   });
 });
 afterAll(async () => {
@@ -97,6 +98,46 @@ test('a body that stops arriving is retried (data came before), then fails namin
   expect(server.count('/stall-body.zip') - before).toBe(3);
   expect(seconds).toBeLessThan(6);
   expect(snapshot()).toEqual([]);
+});
+
+test('a mid-file stall fails within download_time_limit, retries included, and each retry is logged', async () => {
+  const before = server.count('/stall-body.zip');
+  const { err, seconds } = await failure(
+    opts(server.url('/stall-body.zip'), { downloadTimeoutMs: 400, downloadTimeLimitMs: 1000 }),
+  );
+  expect(err).toBeInstanceOf(DatastoreError);
+  expect(err.message).toMatch(
+    /^Downloading http:\/\/127\.0\.0\.1:\d+\/stall-body\.zip did not finish within 1 s, the download_time_limit \(3 attempts; last: the time limit passed after \d+(\.\d)? (B|KiB) of this attempt\)\. Fix: .*raise download_time_limit/,
+  );
+  expect(seconds).toBeGreaterThanOrEqual(0.95);
+  expect(seconds).toBeLessThan(1.5); // the limit, not 3 attempts of download_timeout plus backoff
+  expect(server.count('/stall-body.zip') - before).toBe(3);
+  const retries = lines.filter((l) => l.startsWith('Download of '));
+  expect(retries).toHaveLength(2);
+  expect(retries[0]).toMatch(
+    /failed \(the download stalled \(no data\) for 0\.4 s after \d+(\.\d)? (B|KiB)\); attempt 2 of 3 in 0 s \(\ds of the time limit left\)$/,
+  );
+  expect(retries[1]).toMatch(/; attempt 3 of 3 in 0 s/);
+  expect(snapshot()).toEqual([]);
+});
+
+test('a server that trickles (never silent for download_timeout) is ended by the time limit', async () => {
+  const { err, seconds } = await failure(
+    opts(server.url('/trickle.zip'), { downloadTimeoutMs: 400, downloadTimeLimitMs: 800 }),
+  );
+  expect(err.message).toMatch(/trickle\.zip did not finish within 0\.8 s, the download_time_limit \(1 attempt; /);
+  expect(seconds).toBeLessThan(1.3);
+  expect(snapshot()).toEqual([]);
+});
+
+test('a retry the time limit leaves no room for is not waited for', async () => {
+  const t0 = Date.now();
+  const { err } = await failure(
+    opts(server.url('/down.zip'), { retry: { minSeconds: 5, maxSeconds: 5 }, downloadTimeLimitMs: 2000 }),
+  );
+  expect((Date.now() - t0) / 1000).toBeLessThan(1);
+  expect(err.message).toMatch(/did not finish within 2 s, the download_time_limit \(1 attempt; last: HTTP 503\)/);
+  expect(lines.join('\n')).toMatch(/failed \(HTTP 503\); no attempt 2: the time limit leaves 1\.\d+ s/);
 });
 
 test('the default timeout is 30 s: a stalled server fails well within 90 s', async () => {

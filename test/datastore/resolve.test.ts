@@ -147,6 +147,30 @@ test('a tar.gz behind a redirect is extracted; an explicit version is found as n
   await expect(resolveDatastore(opts('moved@2025-01'))).rejects.toThrow(/cached: moved@2024-01/);
 });
 
+test('every name@version the "not cached" error lists resolves to its entry (URL hashes, mapped versions, content versions)', async () => {
+  const url = await resolveDatastore(opts(server.url('/imdb.zip'))); // cached under a hash of the URL
+  const mapped = await resolveDatastore(opts(server.url('/again.zip'), { version: '1.0' })); // not semver
+  writeFileSync(join(work, 'local.zip'), zip);
+  const local = await resolveDatastore(opts(join(work, 'local.zip'))); // cached by content
+  const err = await resolveDatastore(opts('imdb@nope')).then(
+    () => new Error('resolved'),
+    (e: unknown) => e as Error,
+  );
+  const listed = /\(cached: ([^)]*)\)/.exec(err.message)![1].split(', ');
+  expect(listed).toHaveLength(3);
+  const roots = new Map([
+    ['imdb', url.root],
+    ['again', mapped.root],
+    ['local', local.root],
+  ]);
+  for (const name of listed) {
+    const r = await resolveDatastore(opts(name));
+    expect(r.root).toBe(roots.get(name.split('@')[0]));
+    expect(`${r.name}@${r.version}`).toBe(name);
+  }
+  expect((await resolveDatastore(opts('again@1.0'))).root).toBe(mapped.root); // as given, too
+});
+
 test('a URL without a telling suffix is recognised by its bytes', async () => {
   const r = await resolveDatastore(opts(server.url('/files/download')));
   expect(r.name).toBe('download');
@@ -186,7 +210,7 @@ test('sha256 is verified before extraction and checked against the cached record
   await expect(resolveDatastore(opts('again', { sha256: 'xyz' }))).rejects.toThrow(/not a sha256 \(64 hex digits\)/);
 });
 
-test('HTTP 404 fails at once; HTTP 500 and a closed port fail after 3 attempts', async () => {
+test('HTTP 404 and a closed port fail at once; HTTP 500 fails after 3 attempts', async () => {
   await expectFailure(opts(server.url('/missing.zip')), /HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/missing\.zip/);
   expect(server.count('/missing.zip')).toBe(1);
   await expectFailure(opts(server.url('/down.zip')), /HTTP 500 from .*\/down\.zip after 3 attempts/);
@@ -194,10 +218,13 @@ test('HTTP 404 fails at once; HTTP 500 and a closed port fail after 3 attempts',
   const closed = await startDatastoreServer({});
   const url = closed.url('/gone.zip');
   await closed.close();
+  // A refused connection is not retried: with a 30 s backoff between attempts it still fails at once.
+  const t0 = Date.now();
   await expectFailure(
-    opts(url),
-    /Could not download http:\/\/127\.0\.0\.1:\d+\/gone\.zip after 3 attempts: .*ECONNREFUSED/,
+    opts(url, { retry: { minSeconds: 30, maxSeconds: 30 } }),
+    /^Could not download http:\/\/127\.0\.0\.1:\d+\/gone\.zip: connect ECONNREFUSED .*Fix: check the host name and port/,
   );
+  expect(Date.now() - t0).toBeLessThan(2000);
 });
 
 test('a body cut off on every attempt leaves no cache entry and no staging files', async () => {

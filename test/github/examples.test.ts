@@ -14,6 +14,8 @@ import {
 import type { MappingToken, StringToken } from '@actions/workflow-parser/templates/tokens/index';
 import { flagsFor } from '../../src/config/schema.js';
 import { parseFlags } from '../../src/config/parse.js';
+import { parse as parseYaml } from 'yaml';
+import { evaluateValue } from '../helpers/workflow-expr.js';
 
 const dir = join(process.cwd(), 'examples');
 const files = readdirSync(dir)
@@ -38,7 +40,7 @@ test.each(files)('%s is a valid workflow', async (file) => {
   expect(template!.jobs.length).toBeGreaterThan(0);
 });
 
-/** `uses: textclf/textclf-action@…` steps of every job, with their `with:` values (undefined = an expression). */
+/** `uses: org/textclf-action@…` steps of every job, with their `with:` values (undefined = an expression). */
 function actionSteps(content: string, name: string): Record<string, string | undefined>[] {
   const root = parseWorkflow({ name, content }, new NoOperationTraceWriter()).value!;
   const out: Record<string, string | undefined>[] = [];
@@ -49,7 +51,7 @@ function actionSteps(content: string, name: string): Record<string, string | und
     for (const step of steps) {
       if (!isMapping(step)) continue;
       const uses = step.find('uses');
-      if (!uses || !isString(uses) || !uses.value.startsWith('textclf/textclf-action@')) continue;
+      if (!uses || !isString(uses) || !uses.value.startsWith('org/textclf-action@')) continue;
       const inputs: Record<string, string | undefined> = {};
       const w = step.find('with');
       if (w && isMapping(w))
@@ -80,6 +82,45 @@ test('the input check sees every action step (chatops: check, then train)', () =
     undefined,
     'aggregate',
   ]);
+});
+
+test('every example uses the action as the README does: org/textclf-action@v1', () => {
+  const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+  expect(readme).toContain('      - uses: org/textclf-action@v1\n');
+  for (const f of files) {
+    const uses = [...readFileSync(join(dir, f), 'utf8').matchAll(/uses: (\S+)/g)].map((m) => m[1]);
+    const ours = uses.filter((u) => !u.startsWith('actions/'));
+    expect([f, ours.length > 0, ours.filter((u) => u !== 'org/textclf-action@v1')]).toEqual([f, true, []]);
+  }
+});
+
+test('the sweep trial passes every key a sweep may set: unset keys are empty (the default), gpus 1 unless set', () => {
+  const wf = parseYaml(readFileSync(join(dir, 'sweep.yml'), 'utf8')) as {
+    jobs: { trial: { steps: { uses?: string; with?: Record<string, unknown> }[] } };
+  };
+  const step = wf.jobs.trial.steps.find((s) => s.uses === 'org/textclf-action@v1')!;
+  const values = Object.fromEntries(Object.entries(step.with!).map(([k, v]) => [k, String(v)]));
+  const sweepable = flagsFor('chatops').map((s) => s.name);
+  for (const key of sweepable) expect([key, key in values]).toEqual([key, true]);
+  const fill = (matrix: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, evaluateValue(v, { matrix })]));
+  const none = fill({ trial: 'trial-1' });
+  for (const key of sweepable) expect([key, none[key]]).toEqual([key, key === 'gpus' ? '1' : '']);
+  expect(none.artifact_name).toBe('textclf-sweep-trial-1');
+  const set = fill({ trial: 'trial-2', gpus: 0, warmup_ratio: 0.1, lr_scheduler: 'cosine' });
+  expect([set.gpus, set.warmup_ratio, set.lr_scheduler]).toEqual(['0', '0.1', 'cosine']);
+  expect(parseFlags(set, 'action')).toMatchObject({ gpus: 0, warmup_ratio: 0.1, lr_scheduler: 'cosine' });
+});
+
+test('the ChatOps example says that /train values win over its with: values', () => {
+  const content = readFileSync(join(dir, 'chatops-train.yml'), 'utf8');
+  expect(content).toContain(
+    "# The comment's keys win over the same keys here (`/train max_epochs=3` trains 3 epochs, not\n      # 2)",
+  );
+  expect(actionSteps(content, 'chatops-train.yml')[1].max_epochs).toBe('2');
+  expect(readFileSync(join(process.cwd(), 'README.md'), 'utf8')).toContain(
+    "the comment's values win over the same keys\nin the train step's `with:`",
+  );
 });
 
 test('the validator really rejects a broken workflow', async () => {

@@ -1,5 +1,5 @@
 // A real HTTP server on 127.0.0.1 for datastore tests: serves fixtures, counts requests per path,
-// and can be slow, stall (never answer, or stop mid-body), fail the first N requests, cut a body
+// and can be slow, stall (never answer, or stop mid-body), trickle, fail the first N requests, cut a body
 // short, require Basic auth, or redirect (to the same or another server). Routes may carry HTTP
 // validators (ETag, Last-Modified) and then answer conditional requests with 304; mutate a route's
 // body/etag between requests to "change the source".
@@ -32,6 +32,8 @@ export interface Route {
   requireAuth?: string;
   /** Send the headers and half the body, then the rest only once this settles (a test-controlled download). */
   hold?: Promise<unknown>;
+  /** After the first half, send the rest one byte every this many ms (never silent long enough for a timeout). */
+  trickleMs?: number;
 }
 
 export interface SeenRequest {
@@ -134,6 +136,15 @@ export async function startDatastoreServer(routes: Record<string, Route>): Promi
     if (route.truncateFirst && n <= route.truncateFirst) {
       await sleep(20);
       res.destroy();
+      return;
+    }
+    if (route.trickleMs) {
+      for (let i = half.length; i < body.length - 1 && !res.destroyed; i++) {
+        res.write(body.subarray(i, i + 1));
+        await sleep(route.trickleMs);
+      }
+      if (res.destroyed) return;
+      res.end(body.subarray(body.length - 1));
       return;
     }
     if (route.delayMs) await sleep(route.delayMs);

@@ -1,13 +1,14 @@
-// One HTTP(S) request for a datastore URL, with what @actions/http-client lacks for big downloads:
-// a timeout that covers connecting, waiting for the answer and every pause in the body; the run's
-// AbortSignal; and credentials from the URL's userinfo (Basic auth), which never follow a redirect
-// to another origin. Proxies (https_proxy, no_proxy) come from http-client's agent, as before.
+// One HTTP(S) request (a datastore URL, a hub file), with what @actions/http-client lacks for big
+// downloads: a timeout that covers connecting, waiting for the answer and every pause in the body;
+// an optional time limit for the whole request; the run's AbortSignal; and credentials (an
+// Authorization header, else the URL's userinfo as Basic auth) that never follow a redirect to
+// another origin. Proxies (https_proxy, no_proxy) come from http-client's agent.
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { HttpClient } from '@actions/http-client';
 import { CancelledError } from '../util/cancel.js';
 
-export const USER_AGENT = 'textclf-datastore';
+export const USER_AGENT = 'textclf';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 
@@ -26,6 +27,22 @@ export class HttpTimeoutError extends Error {
   }
 }
 
+/** The time limit of a whole download (download_time_limit) passed while this request ran. */
+export class TimeLimitError extends Error {
+  override readonly name = 'TimeLimitError';
+  constructor(
+    /** Body bytes received in this request before the limit. */
+    readonly bytes: number,
+  ) {
+    super('the time limit passed');
+  }
+}
+
+/** A redirect that is refused (too many, https -> http, another scheme): trying again cannot help. */
+export class RedirectError extends Error {
+  override readonly name = 'RedirectError';
+}
+
 export interface OpenOptions {
   method: 'GET' | 'HEAD';
   headers?: Record<string, string>;
@@ -34,6 +51,10 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** What is being fetched, for CancelledError's message. */
   what: string;
+  /** Date.now() after which the request fails with TimeLimitError (the whole download's limit). */
+  deadline?: number;
+  /** Sent as Authorization to the first URL's origin only (default: Basic auth from its userinfo). */
+  authorization?: string;
 }
 
 export interface Opened {
@@ -56,7 +77,7 @@ const agents = new HttpClient(USER_AGENT);
 export async function openUrl(url: string, o: OpenOptions): Promise<Opened> {
   let current = new URL(url);
   const origin = current.origin;
-  const auth = basicAuth(current);
+  const auth = o.authorization ?? basicAuth(current);
   for (let hop = 0; ; hop++) {
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...o.headers };
     if (auth && current.origin === origin) headers.authorization = auth;
@@ -65,12 +86,12 @@ export async function openUrl(url: string, o: OpenOptions): Promise<Opened> {
     const location = opened.res.headers.location;
     if (!REDIRECTS.has(status) || !location) return opened;
     opened.close();
-    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    if (hop >= MAX_REDIRECTS) throw new RedirectError(`more than ${MAX_REDIRECTS} redirects`);
     const next = new URL(location, current);
     if (current.protocol === 'https:' && next.protocol !== 'https:')
-      throw new Error(`redirected from https to ${next.protocol.replace(':', '')}, which is refused`);
+      throw new RedirectError(`redirected from https to ${next.protocol.replace(':', '')}, which is refused`);
     if (next.protocol !== 'https:' && next.protocol !== 'http:')
-      throw new Error(`redirected to a ${next.protocol} URL, which is refused`);
+      throw new RedirectError(`redirected to a ${next.protocol} URL, which is refused`);
     current = next;
   }
 }
@@ -98,7 +119,14 @@ function once(u: URL, headers: Record<string, string>, o: OpenOptions): Promise<
       }
     };
     const onAbort = () => fail(new CancelledError(`cancelled ${o.what}`));
-    const cleanup = () => o.signal?.removeEventListener('abort', onAbort);
+    const limit =
+      o.deadline !== undefined
+        ? setTimeout(() => fail(new TimeLimitError(bytes)), Math.max(0, o.deadline - Date.now()))
+        : undefined;
+    const cleanup = () => {
+      clearTimeout(limit);
+      o.signal?.removeEventListener('abort', onAbort);
+    };
     const mod = u.protocol === 'https:' ? https : http;
     const req: ClientRequest = mod.request(
       {
