@@ -29,7 +29,15 @@ export type ProblemCode =
   | 'gpu-arch-unsupported'
   | 'out-of-memory'
   | 'probe-failed'
-  | 'no-adapter';
+  | 'no-adapter'
+  | 'cublas-failed'
+  | 'kernel-missing'
+  | 'wrong-result'
+  | 'vulkan-missing'
+  | 'vulkan-no-driver'
+  | 'vulkan-driver-broken'
+  | 'nvidia-vulkan-missing'
+  | 'nvidia-graphics-capability';
 
 export interface DeviceProblem {
   code: ProblemCode;
