@@ -41,9 +41,9 @@ var __toESM = (mod, isNodeMode, target2) => (target2 = mod != null ? __create(__
   mod
 ));
 
-// node_modules/@protobufjs/aspromise/index.js
+// ../../main/node_modules/@protobufjs/aspromise/index.js
 var require_aspromise = __commonJS({
-  "node_modules/@protobufjs/aspromise/index.js"(exports, module) {
+  "../../main/node_modules/@protobufjs/aspromise/index.js"(exports, module) {
     "use strict";
     module.exports = asPromise;
     function asPromise(fn2, ctx) {
@@ -77,9 +77,9 @@ var require_aspromise = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/base64/index.js
+// ../../main/node_modules/@protobufjs/base64/index.js
 var require_base64 = __commonJS({
-  "node_modules/@protobufjs/base64/index.js"(exports) {
+  "../../main/node_modules/@protobufjs/base64/index.js"(exports) {
     "use strict";
     var base64 = exports;
     base64.length = function length(string) {
@@ -177,9 +177,9 @@ var require_base64 = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/eventemitter/index.js
+// ../../main/node_modules/@protobufjs/eventemitter/index.js
 var require_eventemitter = __commonJS({
-  "node_modules/@protobufjs/eventemitter/index.js"(exports, module) {
+  "../../main/node_modules/@protobufjs/eventemitter/index.js"(exports, module) {
     "use strict";
     module.exports = EventEmitter;
     function EventEmitter() {
@@ -225,9 +225,9 @@ var require_eventemitter = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/float/index.js
+// ../../main/node_modules/@protobufjs/float/index.js
 var require_float = __commonJS({
-  "node_modules/@protobufjs/float/index.js"(exports, module) {
+  "../../main/node_modules/@protobufjs/float/index.js"(exports, module) {
     "use strict";
     module.exports = factory(factory);
     function factory(exports2) {
@@ -419,9 +419,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/inquire/index.js
+// ../../main/node_modules/@protobufjs/inquire/index.js
 var require_inquire = __commonJS({
-  "node_modules/@protobufjs/inquire/index.js"(exports, module) {
+  "../../main/node_modules/@protobufjs/inquire/index.js"(exports, module) {
     "use strict";
     module.exports = inquire;
     function inquire(moduleName) {
@@ -439,9 +439,9 @@ var require_inquire = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/utf8/index.js
+// ../../main/node_modules/@protobufjs/utf8/index.js
 var require_utf8 = __commonJS({
-  "node_modules/@protobufjs/utf8/index.js"(exports) {
+  "../../main/node_modules/@protobufjs/utf8/index.js"(exports) {
     "use strict";
     var utf82 = exports;
     var replacementCharCode = 65533;
@@ -524,9 +524,9 @@ var require_utf8 = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/pool/index.js
+// ../../main/node_modules/@protobufjs/pool/index.js
 var require_pool = __commonJS({
-  "node_modules/@protobufjs/pool/index.js"(exports, module) {
+  "../../main/node_modules/@protobufjs/pool/index.js"(exports, module) {
     "use strict";
     module.exports = pool;
     function pool(alloc, slice3, size) {
@@ -550,9 +550,9 @@ var require_pool = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/longbits.js
+// ../../main/node_modules/protobufjs/src/util/longbits.js
 var require_longbits = __commonJS({
-  "node_modules/protobufjs/src/util/longbits.js"(exports, module) {
+  "../../main/node_modules/protobufjs/src/util/longbits.js"(exports, module) {
     "use strict";
     module.exports = LongBits;
     var util = require_minimal();
@@ -652,9 +652,9 @@ var require_longbits = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/util/minimal.js
+// ../../main/node_modules/protobufjs/src/util/minimal.js
 var require_minimal = __commonJS({
-  "node_modules/protobufjs/src/util/minimal.js"(exports) {
+  "../../main/node_modules/protobufjs/src/util/minimal.js"(exports) {
     "use strict";
     var util = exports;
     util.asPromise = require_aspromise();
@@ -806,9 +806,9 @@ var require_minimal = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/writer.js
+// ../../main/node_modules/protobufjs/src/writer.js
 var require_writer = __commonJS({
-  "node_modules/protobufjs/src/writer.js"(exports, module) {
+  "../../main/node_modules/protobufjs/src/writer.js"(exports, module) {
     "use strict";
     module.exports = Writer;
     var util = require_minimal();
@@ -997,9 +997,9 @@ var require_writer = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/writer_buffer.js
+// ../../main/node_modules/protobufjs/src/writer_buffer.js
 var require_writer_buffer = __commonJS({
-  "node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
+  "../../main/node_modules/protobufjs/src/writer_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferWriter;
     var Writer = require_writer();
@@ -1047,9 +1047,9 @@ var require_writer_buffer = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/reader.js
+// ../../main/node_modules/protobufjs/src/reader.js
 var require_reader = __commonJS({
-  "node_modules/protobufjs/src/reader.js"(exports, module) {
+  "../../main/node_modules/protobufjs/src/reader.js"(exports, module) {
     "use strict";
     module.exports = Reader;
     var util = require_minimal();
@@ -1267,9 +1267,9 @@ var require_reader = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/reader_buffer.js
+// ../../main/node_modules/protobufjs/src/reader_buffer.js
 var require_reader_buffer = __commonJS({
-  "node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
+  "../../main/node_modules/protobufjs/src/reader_buffer.js"(exports, module) {
     "use strict";
     module.exports = BufferReader;
     var Reader = require_reader();
@@ -1290,9 +1290,9 @@ var require_reader_buffer = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/rpc/service.js
+// ../../main/node_modules/protobufjs/src/rpc/service.js
 var require_service = __commonJS({
-  "node_modules/protobufjs/src/rpc/service.js"(exports, module) {
+  "../../main/node_modules/protobufjs/src/rpc/service.js"(exports, module) {
     "use strict";
     module.exports = Service;
     var util = require_minimal();
@@ -1365,26 +1365,26 @@ var require_service = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/rpc.js
+// ../../main/node_modules/protobufjs/src/rpc.js
 var require_rpc = __commonJS({
-  "node_modules/protobufjs/src/rpc.js"(exports) {
+  "../../main/node_modules/protobufjs/src/rpc.js"(exports) {
     "use strict";
     var rpc = exports;
     rpc.Service = require_service();
   }
 });
 
-// node_modules/protobufjs/src/roots.js
+// ../../main/node_modules/protobufjs/src/roots.js
 var require_roots = __commonJS({
-  "node_modules/protobufjs/src/roots.js"(exports, module) {
+  "../../main/node_modules/protobufjs/src/roots.js"(exports, module) {
     "use strict";
     module.exports = {};
   }
 });
 
-// node_modules/protobufjs/src/index-minimal.js
+// ../../main/node_modules/protobufjs/src/index-minimal.js
 var require_index_minimal = __commonJS({
-  "node_modules/protobufjs/src/index-minimal.js"(exports) {
+  "../../main/node_modules/protobufjs/src/index-minimal.js"(exports) {
     "use strict";
     var protobuf2 = exports;
     protobuf2.build = "minimal";
@@ -1405,17 +1405,17 @@ var require_index_minimal = __commonJS({
   }
 });
 
-// node_modules/protobufjs/minimal.js
+// ../../main/node_modules/protobufjs/minimal.js
 var require_minimal2 = __commonJS({
-  "node_modules/protobufjs/minimal.js"(exports, module) {
+  "../../main/node_modules/protobufjs/minimal.js"(exports, module) {
     "use strict";
     module.exports = require_index_minimal();
   }
 });
 
-// node_modules/onnx-proto/dist/onnx.js
+// ../../main/node_modules/onnx-proto/dist/onnx.js
 var require_onnx = __commonJS({
-  "node_modules/onnx-proto/dist/onnx.js"(exports, module) {
+  "../../main/node_modules/onnx-proto/dist/onnx.js"(exports, module) {
     "use strict";
     var $protobuf = require_minimal2();
     var $Reader = $protobuf.Reader;
@@ -5836,9 +5836,9 @@ var require_onnx = __commonJS({
   }
 });
 
-// node_modules/tunnel/lib/tunnel.js
+// ../../main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
-  "node_modules/tunnel/lib/tunnel.js"(exports) {
+  "../../main/node_modules/tunnel/lib/tunnel.js"(exports) {
     "use strict";
     var net = __require("net");
     var tls = __require("tls");
@@ -6066,16 +6066,16 @@ var require_tunnel = __commonJS({
   }
 });
 
-// node_modules/tunnel/index.js
+// ../../main/node_modules/tunnel/index.js
 var require_tunnel2 = __commonJS({
-  "node_modules/tunnel/index.js"(exports, module) {
+  "../../main/node_modules/tunnel/index.js"(exports, module) {
     module.exports = require_tunnel();
   }
 });
 
-// node_modules/undici/lib/core/symbols.js
+// ../../main/node_modules/undici/lib/core/symbols.js
 var require_symbols = __commonJS({
-  "node_modules/undici/lib/core/symbols.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/symbols.js"(exports, module) {
     module.exports = {
       kClose: /* @__PURE__ */ Symbol("close"),
       kDestroy: /* @__PURE__ */ Symbol("destroy"),
@@ -6146,9 +6146,9 @@ var require_symbols = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/errors.js
+// ../../main/node_modules/undici/lib/core/errors.js
 var require_errors = __commonJS({
-  "node_modules/undici/lib/core/errors.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/errors.js"(exports, module) {
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
     var UndiciError = class extends Error {
@@ -6504,9 +6504,9 @@ var require_errors = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/constants.js
+// ../../main/node_modules/undici/lib/core/constants.js
 var require_constants = __commonJS({
-  "node_modules/undici/lib/core/constants.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var headerNameLowerCasedRecord = {};
     var wellknownHeaderNames = [
@@ -6619,9 +6619,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/tree.js
+// ../../main/node_modules/undici/lib/core/tree.js
 var require_tree = __commonJS({
-  "node_modules/undici/lib/core/tree.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/tree.js"(exports, module) {
     "use strict";
     var {
       wellknownHeaderNames,
@@ -6759,9 +6759,9 @@ var require_tree = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/util.js
+// ../../main/node_modules/undici/lib/core/util.js
 var require_util = __commonJS({
-  "node_modules/undici/lib/core/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
@@ -6875,14 +6875,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path9 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path10 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path9 && path9[0] !== "/") {
-          path9 = `/${path9}`;
+        if (path10 && path10[0] !== "/") {
+          path10 = `/${path10}`;
         }
-        return new URL(`${origin}${path9}`);
+        return new URL(`${origin}${path10}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -7265,9 +7265,9 @@ var require_util = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/diagnostics.js
+// ../../main/node_modules/undici/lib/core/diagnostics.js
 var require_diagnostics = __commonJS({
-  "node_modules/undici/lib/core/diagnostics.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/diagnostics.js"(exports, module) {
     "use strict";
     var diagnosticsChannel = __require("node:diagnostics_channel");
     var util = __require("node:util");
@@ -7333,39 +7333,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path9);
+        debuglog("sending request to %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path10, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path9,
+          path10,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path9);
+        debuglog("trailers received from %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path10, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path9,
+          path10,
           error.message
         );
       });
@@ -7414,9 +7414,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path9, origin }
+            request: { method, path: path10, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path9);
+          debuglog("sending request to %s %s/%s", method, origin, path10);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -7450,9 +7450,9 @@ var require_diagnostics = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/request.js
+// ../../main/node_modules/undici/lib/core/request.js
 var require_request = __commonJS({
-  "node_modules/undici/lib/core/request.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/request.js"(exports, module) {
     "use strict";
     var {
       InvalidArgumentError,
@@ -7479,7 +7479,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path9,
+        path: path10,
         method,
         body,
         headers,
@@ -7494,11 +7494,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path9 !== "string") {
+        if (typeof path10 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path9[0] !== "/" && !(path9.startsWith("http://") || path9.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path10[0] !== "/" && !(path10.startsWith("http://") || path10.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path9)) {
+        } else if (invalidPathRegex.test(path10)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7564,7 +7564,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path9, query) : path9;
+        this.path = query ? buildURL(path10, query) : path10;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -7846,9 +7846,9 @@ var require_request = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/dispatcher.js
+// ../../main/node_modules/undici/lib/dispatcher/dispatcher.js
 var require_dispatcher = __commonJS({
-  "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("node:events");
     var Dispatcher = class extends EventEmitter {
@@ -7901,9 +7901,9 @@ var require_dispatcher = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/dispatcher-base.js
+// ../../main/node_modules/undici/lib/dispatcher/dispatcher-base.js
 var require_dispatcher_base = __commonJS({
-  "node_modules/undici/lib/dispatcher/dispatcher-base.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/dispatcher-base.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
     var Dispatcher = require_dispatcher();
@@ -8078,9 +8078,9 @@ var require_dispatcher_base = __commonJS({
   }
 });
 
-// node_modules/undici/lib/util/timers.js
+// ../../main/node_modules/undici/lib/util/timers.js
 var require_timers = __commonJS({
-  "node_modules/undici/lib/util/timers.js"(exports, module) {
+  "../../main/node_modules/undici/lib/util/timers.js"(exports, module) {
     "use strict";
     var fastNow = 0;
     var RESOLUTION_MS = 1e3;
@@ -8309,9 +8309,9 @@ var require_timers = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/connect.js
+// ../../main/node_modules/undici/lib/core/connect.js
 var require_connect = __commonJS({
-  "node_modules/undici/lib/core/connect.js"(exports, module) {
+  "../../main/node_modules/undici/lib/core/connect.js"(exports, module) {
     "use strict";
     var net = __require("node:net");
     var assert = __require("node:assert");
@@ -8489,9 +8489,9 @@ var require_connect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/utils.js
+// ../../main/node_modules/undici/lib/llhttp/utils.js
 var require_utils = __commonJS({
-  "node_modules/undici/lib/llhttp/utils.js"(exports) {
+  "../../main/node_modules/undici/lib/llhttp/utils.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.enumToMap = void 0;
@@ -8509,9 +8509,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/constants.js
+// ../../main/node_modules/undici/lib/llhttp/constants.js
 var require_constants2 = __commonJS({
-  "node_modules/undici/lib/llhttp/constants.js"(exports) {
+  "../../main/node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
@@ -8830,27 +8830,27 @@ var require_constants2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/llhttp-wasm.js
+// ../../main/node_modules/undici/lib/llhttp/llhttp-wasm.js
 var require_llhttp_wasm = __commonJS({
-  "node_modules/undici/lib/llhttp/llhttp-wasm.js"(exports, module) {
+  "../../main/node_modules/undici/lib/llhttp/llhttp-wasm.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer2 } = __require("node:buffer");
     module.exports = Buffer2.from("AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAy0sBQYAAAIAAAAAAAACAQIAAgICAAADAAAAAAMDAwMBAQEBAQEBAQEAAAIAAAAEBQFwARISBQMBAAIGCAF/AUGA1AQLB9EFIgZtZW1vcnkCAAtfaW5pdGlhbGl6ZQAIGV9faW5kaXJlY3RfZnVuY3Rpb25fdGFibGUBAAtsbGh0dHBfaW5pdAAJGGxsaHR0cF9zaG91bGRfa2VlcF9hbGl2ZQAvDGxsaHR0cF9hbGxvYwALBm1hbGxvYwAxC2xsaHR0cF9mcmVlAAwEZnJlZQAMD2xsaHR0cF9nZXRfdHlwZQANFWxsaHR0cF9nZXRfaHR0cF9tYWpvcgAOFWxsaHR0cF9nZXRfaHR0cF9taW5vcgAPEWxsaHR0cF9nZXRfbWV0aG9kABAWbGxodHRwX2dldF9zdGF0dXNfY29kZQAREmxsaHR0cF9nZXRfdXBncmFkZQASDGxsaHR0cF9yZXNldAATDmxsaHR0cF9leGVjdXRlABQUbGxodHRwX3NldHRpbmdzX2luaXQAFQ1sbGh0dHBfZmluaXNoABYMbGxodHRwX3BhdXNlABcNbGxodHRwX3Jlc3VtZQAYG2xsaHR0cF9yZXN1bWVfYWZ0ZXJfdXBncmFkZQAZEGxsaHR0cF9nZXRfZXJybm8AGhdsbGh0dHBfZ2V0X2Vycm9yX3JlYXNvbgAbF2xsaHR0cF9zZXRfZXJyb3JfcmVhc29uABwUbGxodHRwX2dldF9lcnJvcl9wb3MAHRFsbGh0dHBfZXJybm9fbmFtZQAeEmxsaHR0cF9tZXRob2RfbmFtZQAfEmxsaHR0cF9zdGF0dXNfbmFtZQAgGmxsaHR0cF9zZXRfbGVuaWVudF9oZWFkZXJzACEhbGxodHRwX3NldF9sZW5pZW50X2NodW5rZWRfbGVuZ3RoACIdbGxodHRwX3NldF9sZW5pZW50X2tlZXBfYWxpdmUAIyRsbGh0dHBfc2V0X2xlbmllbnRfdHJhbnNmZXJfZW5jb2RpbmcAJBhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YALgkXAQBBAQsRAQIDBAUKBgcrLSwqKSglJyYK07MCLBYAQYjQACgCAARAAAtBiNAAQQE2AgALFAAgABAwIAAgAjYCOCAAIAE6ACgLFAAgACAALwEyIAAtAC4gABAvEAALHgEBf0HAABAyIgEQMCABQYAINgI4IAEgADoAKCABC48MAQd/AkAgAEUNACAAQQhrIgEgAEEEaygCACIAQXhxIgRqIQUCQCAAQQFxDQAgAEEDcUUNASABIAEoAgAiAGsiAUGc0AAoAgBJDQEgACAEaiEEAkACQEGg0AAoAgAgAUcEQCAAQf8BTQRAIABBA3YhAyABKAIIIgAgASgCDCICRgRAQYzQAEGM0AAoAgBBfiADd3E2AgAMBQsgAiAANgIIIAAgAjYCDAwECyABKAIYIQYgASABKAIMIgBHBEAgACABKAIIIgI2AgggAiAANgIMDAMLIAFBFGoiAygCACICRQRAIAEoAhAiAkUNAiABQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFKAIEIgBBA3FBA0cNAiAFIABBfnE2AgRBlNAAIAQ2AgAgBSAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCABKAIcIgJBAnRBvNIAaiIDKAIAIAFGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgAUYbaiAANgIAIABFDQELIAAgBjYCGCABKAIQIgIEQCAAIAI2AhAgAiAANgIYCyABQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAFTw0AIAUoAgQiAEEBcUUNAAJAAkACQAJAIABBAnFFBEBBpNAAKAIAIAVGBEBBpNAAIAE2AgBBmNAAQZjQACgCACAEaiIANgIAIAEgAEEBcjYCBCABQaDQACgCAEcNBkGU0ABBADYCAEGg0ABBADYCAAwGC0Gg0AAoAgAgBUYEQEGg0AAgATYCAEGU0ABBlNAAKAIAIARqIgA2AgAgASAAQQFyNgIEIAAgAWogADYCAAwGCyAAQXhxIARqIQQgAEH/AU0EQCAAQQN2IQMgBSgCCCIAIAUoAgwiAkYEQEGM0ABBjNAAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgBSgCGCEGIAUgBSgCDCIARwRAQZzQACgCABogACAFKAIIIgI2AgggAiAANgIMDAMLIAVBFGoiAygCACICRQRAIAUoAhAiAkUNAiAFQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFIABBfnE2AgQgASAEaiAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCAFKAIcIgJBAnRBvNIAaiIDKAIAIAVGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgBUYbaiAANgIAIABFDQELIAAgBjYCGCAFKAIQIgIEQCAAIAI2AhAgAiAANgIYCyAFQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAEaiAENgIAIAEgBEEBcjYCBCABQaDQACgCAEcNAEGU0AAgBDYCAAwBCyAEQf8BTQRAIARBeHFBtNAAaiEAAn9BjNAAKAIAIgJBASAEQQN2dCIDcUUEQEGM0AAgAiADcjYCACAADAELIAAoAggLIgIgATYCDCAAIAE2AgggASAANgIMIAEgAjYCCAwBC0EfIQIgBEH///8HTQRAIARBJiAEQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAgsgASACNgIcIAFCADcCECACQQJ0QbzSAGohAAJAQZDQACgCACIDQQEgAnQiB3FFBEAgACABNgIAQZDQACADIAdyNgIAIAEgADYCGCABIAE2AgggASABNgIMDAELIARBGSACQQF2a0EAIAJBH0cbdCECIAAoAgAhAAJAA0AgACIDKAIEQXhxIARGDQEgAkEddiEAIAJBAXQhAiADIABBBHFqQRBqIgcoAgAiAA0ACyAHIAE2AgAgASADNgIYIAEgATYCDCABIAE2AggMAQsgAygCCCIAIAE2AgwgAyABNgIIIAFBADYCGCABIAM2AgwgASAANgIIC0Gs0ABBrNAAKAIAQQFrIgBBfyAAGzYCAAsLBwAgAC0AKAsHACAALQAqCwcAIAAtACsLBwAgAC0AKQsHACAALwEyCwcAIAAtAC4LQAEEfyAAKAIYIQEgAC0ALSECIAAtACghAyAAKAI4IQQgABAwIAAgBDYCOCAAIAM6ACggACACOgAtIAAgATYCGAu74gECB38DfiABIAJqIQQCQCAAIgIoAgwiAA0AIAIoAgQEQCACIAE2AgQLIwBBEGsiCCQAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAIoAhwiA0EBaw7dAdoBAdkBAgMEBQYHCAkKCwwNDtgBDxDXARES1gETFBUWFxgZGhvgAd8BHB0e1QEfICEiIyQl1AEmJygpKiss0wHSAS0u0QHQAS8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRtsBR0hJSs8BzgFLzQFMzAFNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AAYEBggGDAYQBhQGGAYcBiAGJAYoBiwGMAY0BjgGPAZABkQGSAZMBlAGVAZYBlwGYAZkBmgGbAZwBnQGeAZ8BoAGhAaIBowGkAaUBpgGnAagBqQGqAasBrAGtAa4BrwGwAbEBsgGzAbQBtQG2AbcBywHKAbgByQG5AcgBugG7AbwBvQG+Ab8BwAHBAcIBwwHEAcUBxgEA3AELQQAMxgELQQ4MxQELQQ0MxAELQQ8MwwELQRAMwgELQRMMwQELQRQMwAELQRUMvwELQRYMvgELQRgMvQELQRkMvAELQRoMuwELQRsMugELQRwMuQELQR0MuAELQQgMtwELQR4MtgELQSAMtQELQR8MtAELQQcMswELQSEMsgELQSIMsQELQSMMsAELQSQMrwELQRIMrgELQREMrQELQSUMrAELQSYMqwELQScMqgELQSgMqQELQcMBDKgBC0EqDKcBC0ErDKYBC0EsDKUBC0EtDKQBC0EuDKMBC0EvDKIBC0HEAQyhAQtBMAygAQtBNAyfAQtBDAyeAQtBMQydAQtBMgycAQtBMwybAQtBOQyaAQtBNQyZAQtBxQEMmAELQQsMlwELQToMlgELQTYMlQELQQoMlAELQTcMkwELQTgMkgELQTwMkQELQTsMkAELQT0MjwELQQkMjgELQSkMjQELQT4MjAELQT8MiwELQcAADIoBC0HBAAyJAQtBwgAMiAELQcMADIcBC0HEAAyGAQtBxQAMhQELQcYADIQBC0EXDIMBC0HHAAyCAQtByAAMgQELQckADIABC0HKAAx/C0HLAAx+C0HNAAx9C0HMAAx8C0HOAAx7C0HPAAx6C0HQAAx5C0HRAAx4C0HSAAx3C0HTAAx2C0HUAAx1C0HWAAx0C0HVAAxzC0EGDHILQdcADHELQQUMcAtB2AAMbwtBBAxuC0HZAAxtC0HaAAxsC0HbAAxrC0HcAAxqC0EDDGkLQd0ADGgLQd4ADGcLQd8ADGYLQeEADGULQeAADGQLQeIADGMLQeMADGILQQIMYQtB5AAMYAtB5QAMXwtB5gAMXgtB5wAMXQtB6AAMXAtB6QAMWwtB6gAMWgtB6wAMWQtB7AAMWAtB7QAMVwtB7gAMVgtB7wAMVQtB8AAMVAtB8QAMUwtB8gAMUgtB8wAMUQtB9AAMUAtB9QAMTwtB9gAMTgtB9wAMTQtB+AAMTAtB+QAMSwtB+gAMSgtB+wAMSQtB/AAMSAtB/QAMRwtB/gAMRgtB/wAMRQtBgAEMRAtBgQEMQwtBggEMQgtBgwEMQQtBhAEMQAtBhQEMPwtBhgEMPgtBhwEMPQtBiAEMPAtBiQEMOwtBigEMOgtBiwEMOQtBjAEMOAtBjQEMNwtBjgEMNgtBjwEMNQtBkAEMNAtBkQEMMwtBkgEMMgtBkwEMMQtBlAEMMAtBlQEMLwtBlgEMLgtBlwEMLQtBmAEMLAtBmQEMKwtBmgEMKgtBmwEMKQtBnAEMKAtBnQEMJwtBngEMJgtBnwEMJQtBoAEMJAtBoQEMIwtBogEMIgtBowEMIQtBpAEMIAtBpQEMHwtBpgEMHgtBpwEMHQtBqAEMHAtBqQEMGwtBqgEMGgtBqwEMGQtBrAEMGAtBrQEMFwtBrgEMFgtBAQwVC0GvAQwUC0GwAQwTC0GxAQwSC0GzAQwRC0GyAQwQC0G0AQwPC0G1AQwOC0G2AQwNC0G3AQwMC0G4AQwLC0G5AQwKC0G6AQwJC0G7AQwIC0HGAQwHC0G8AQwGC0G9AQwFC0G+AQwEC0G/AQwDC0HAAQwCC0HCAQwBC0HBAQshAwNAAkACQAJAAkACQAJAAkACQAJAIAICfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAgJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADDsYBAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHyAhIyUmKCorLC8wMTIzNDU2Nzk6Ozw9lANAQkRFRklLTk9QUVJTVFVWWFpbXF1eX2BhYmNkZWZnaGpsb3Bxc3V2eHl6e3x/gAGBAYIBgwGEAYUBhgGHAYgBiQGKAYsBjAGNAY4BjwGQAZEBkgGTAZQBlQGWAZcBmAGZAZoBmwGcAZ0BngGfAaABoQGiAaMBpAGlAaYBpwGoAakBqgGrAawBrQGuAa8BsAGxAbIBswG0AbUBtgG3AbgBuQG6AbsBvAG9Ab4BvwHAAcEBwgHDAcQBxQHGAccByAHJAcsBzAHNAc4BzwGKA4kDiAOHA4QDgwOAA/sC+gL5AvgC9wL0AvMC8gLLAsECsALZAQsgASAERw3wAkHdASEDDLMDCyABIARHDcgBQcMBIQMMsgMLIAEgBEcNe0H3ACEDDLEDCyABIARHDXBB7wAhAwywAwsgASAERw1pQeoAIQMMrwMLIAEgBEcNZUHoACEDDK4DCyABIARHDWJB5gAhAwytAwsgASAERw0aQRghAwysAwsgASAERw0VQRIhAwyrAwsgASAERw1CQcUAIQMMqgMLIAEgBEcNNEE/IQMMqQMLIAEgBEcNMkE8IQMMqAMLIAEgBEcNK0ExIQMMpwMLIAItAC5BAUYNnwMMwQILQQAhAAJAAkACQCACLQAqRQ0AIAItACtFDQAgAi8BMCIDQQJxRQ0BDAILIAIvATAiA0EBcUUNAQtBASEAIAItAChBAUYNACACLwEyIgVB5ABrQeQASQ0AIAVBzAFGDQAgBUGwAkYNACADQcAAcQ0AQQAhACADQYgEcUGABEYNACADQShxQQBHIQALIAJBADsBMCACQQA6AC8gAEUN3wIgAkIANwMgDOACC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAARQ3MASAAQRVHDd0CIAJBBDYCHCACIAE2AhQgAkGwGDYCECACQRU2AgxBACEDDKQDCyABIARGBEBBBiEDDKQDCyABQQFqIQFBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAA3ZAgwcCyACQgA3AyBBEiEDDIkDCyABIARHDRZBHSEDDKEDCyABIARHBEAgAUEBaiEBQRAhAwyIAwtBByEDDKADCyACIAIpAyAiCiAEIAFrrSILfSIMQgAgCiAMWhs3AyAgCiALWA3UAkEIIQMMnwMLIAEgBEcEQCACQQk2AgggAiABNgIEQRQhAwyGAwtBCSEDDJ4DCyACKQMgQgBSDccBIAIgAi8BMEGAAXI7ATAMQgsgASAERw0/QdAAIQMMnAMLIAEgBEYEQEELIQMMnAMLIAFBAWohAUEAIQACQCACKAI4IgNFDQAgAygCUCIDRQ0AIAIgAxEAACEACyAADc8CDMYBC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ3GASAAQRVHDc0CIAJBCzYCHCACIAE2AhQgAkGCGTYCECACQRU2AgxBACEDDJoDC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ0MIABBFUcNygIgAkEaNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMmQMLQQAhAAJAIAIoAjgiA0UNACADKAJMIgNFDQAgAiADEQAAIQALIABFDcQBIABBFUcNxwIgAkELNgIcIAIgATYCFCACQZEXNgIQIAJBFTYCDEEAIQMMmAMLIAEgBEYEQEEPIQMMmAMLIAEtAAAiAEE7Rg0HIABBDUcNxAIgAUEBaiEBDMMBC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3DASAAQRVHDcICIAJBDzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJYDCwNAIAEtAABB8DVqLQAAIgBBAUcEQCAAQQJHDcECIAIoAgQhAEEAIQMgAkEANgIEIAIgACABQQFqIgEQLSIADcICDMUBCyAEIAFBAWoiAUcNAAtBEiEDDJUDC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3FASAAQRVHDb0CIAJBGzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJQDCyABIARGBEBBFiEDDJQDCyACQQo2AgggAiABNgIEQQAhAAJAIAIoAjgiA0UNACADKAJIIgNFDQAgAiADEQAAIQALIABFDcIBIABBFUcNuQIgAkEVNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMkwMLIAEgBEcEQANAIAEtAABB8DdqLQAAIgBBAkcEQAJAIABBAWsOBMQCvQIAvgK9AgsgAUEBaiEBQQghAwz8AgsgBCABQQFqIgFHDQALQRUhAwyTAwtBFSEDDJIDCwNAIAEtAABB8DlqLQAAIgBBAkcEQCAAQQFrDgTFArcCwwK4ArcCCyAEIAFBAWoiAUcNAAtBGCEDDJEDCyABIARHBEAgAkELNgIIIAIgATYCBEEHIQMM+AILQRkhAwyQAwsgAUEBaiEBDAILIAEgBEYEQEEaIQMMjwMLAkAgAS0AAEENaw4UtQG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwEAvwELQQAhAyACQQA2AhwgAkGvCzYCECACQQI2AgwgAiABQQFqNgIUDI4DCyABIARGBEBBGyEDDI4DCyABLQAAIgBBO0cEQCAAQQ1HDbECIAFBAWohAQy6AQsgAUEBaiEBC0EiIQMM8wILIAEgBEYEQEEcIQMMjAMLQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43wQLAAgABAgMEBQYH0AHQAdAB0AHQAdAB0AEICQoLDA3QAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdABDg8QERIT0AELQgIhCgzAAgtCAyEKDL8CC0IEIQoMvgILQgUhCgy9AgtCBiEKDLwCC0IHIQoMuwILQgghCgy6AgtCCSEKDLkCC0IKIQoMuAILQgshCgy3AgtCDCEKDLYCC0INIQoMtQILQg4hCgy0AgtCDyEKDLMCC0IKIQoMsgILQgshCgyxAgtCDCEKDLACC0INIQoMrwILQg4hCgyuAgtCDyEKDK0CC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBMGsON8ACvwIAAQIDBAUGB74CvgK+Ar4CvgK+Ar4CCAkKCwwNvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ag4PEBESE74CC0ICIQoMvwILQgMhCgy+AgtCBCEKDL0CC0IFIQoMvAILQgYhCgy7AgtCByEKDLoCC0IIIQoMuQILQgkhCgy4AgtCCiEKDLcCC0ILIQoMtgILQgwhCgy1AgtCDSEKDLQCC0IOIQoMswILQg8hCgyyAgtCCiEKDLECC0ILIQoMsAILQgwhCgyvAgtCDSEKDK4CC0IOIQoMrQILQg8hCgysAgsgAiACKQMgIgogBCABa60iC30iDEIAIAogDFobNwMgIAogC1gNpwJBHyEDDIkDCyABIARHBEAgAkEJNgIIIAIgATYCBEElIQMM8AILQSAhAwyIAwtBASEFIAIvATAiA0EIcUUEQCACKQMgQgBSIQULAkAgAi0ALgRAQQEhACACLQApQQVGDQEgA0HAAHFFIAVxRQ0BC0EAIQAgA0HAAHENAEECIQAgA0EIcQ0AIANBgARxBEACQCACLQAoQQFHDQAgAi0ALUEKcQ0AQQUhAAwCC0EEIQAMAQsgA0EgcUUEQAJAIAItAChBAUYNACACLwEyIgBB5ABrQeQASQ0AIABBzAFGDQAgAEGwAkYNAEEEIQAgA0EocUUNAiADQYgEcUGABEYNAgtBACEADAELQQBBAyACKQMgUBshAAsgAEEBaw4FvgIAsAEBpAKhAgtBESEDDO0CCyACQQE6AC8MhAMLIAEgBEcNnQJBJCEDDIQDCyABIARHDRxBxgAhAwyDAwtBACEAAkAgAigCOCIDRQ0AIAMoAkQiA0UNACACIAMRAAAhAAsgAEUNJyAAQRVHDZgCIAJB0AA2AhwgAiABNgIUIAJBkRg2AhAgAkEVNgIMQQAhAwyCAwsgASAERgRAQSghAwyCAwtBACEDIAJBADYCBCACQQw2AgggAiABIAEQKiIARQ2UAiACQSc2AhwgAiABNgIUIAIgADYCDAyBAwsgASAERgRAQSkhAwyBAwsgAS0AACIAQSBGDRMgAEEJRw2VAiABQQFqIQEMFAsgASAERwRAIAFBAWohAQwWC0EqIQMM/wILIAEgBEYEQEErIQMM/wILIAEtAAAiAEEJRyAAQSBHcQ2QAiACLQAsQQhHDd0CIAJBADoALAzdAgsgASAERgRAQSwhAwz+AgsgAS0AAEEKRw2OAiABQQFqIQEMsAELIAEgBEcNigJBLyEDDPwCCwNAIAEtAAAiAEEgRwRAIABBCmsOBIQCiAKIAoQChgILIAQgAUEBaiIBRw0AC0ExIQMM+wILQTIhAyABIARGDfoCIAIoAgAiACAEIAFraiEHIAEgAGtBA2ohBgJAA0AgAEHwO2otAAAgAS0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAEEDRgRAQQYhAQziAgsgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAc2AgAM+wILIAJBADYCAAyGAgtBMyEDIAQgASIARg35AiAEIAFrIAIoAgAiAWohByAAIAFrQQhqIQYCQANAIAFB9DtqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBCEYEQEEFIQEM4QILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPoCCyACQQA2AgAgACEBDIUCC0E0IQMgBCABIgBGDfgCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgJAA0AgAUHQwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYEQEEHIQEM4AILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPkCCyACQQA2AgAgACEBDIQCCyABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRg0JDIECCyAEIAFBAWoiAUcNAAtBMCEDDPgCC0EwIQMM9wILIAEgBEcEQANAIAEtAAAiAEEgRwRAIABBCmsOBP8B/gH+Af8B/gELIAQgAUEBaiIBRw0AC0E4IQMM9wILQTghAwz2AgsDQCABLQAAIgBBIEcgAEEJR3EN9gEgBCABQQFqIgFHDQALQTwhAwz1AgsDQCABLQAAIgBBIEcEQAJAIABBCmsOBPkBBAT5AQALIABBLEYN9QEMAwsgBCABQQFqIgFHDQALQT8hAwz0AgtBwAAhAyABIARGDfMCIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAEGAQGstAAAgAS0AAEEgckcNASAAQQZGDdsCIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPQCCyACQQA2AgALQTYhAwzZAgsgASAERgRAQcEAIQMM8gILIAJBDDYCCCACIAE2AgQgAi0ALEEBaw4E+wHuAewB6wHUAgsgAUEBaiEBDPoBCyABIARHBEADQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxIgBBCUYNACAAQSBGDQACQAJAAkACQCAAQeMAaw4TAAMDAwMDAwMBAwMDAwMDAwMDAgMLIAFBAWohAUExIQMM3AILIAFBAWohAUEyIQMM2wILIAFBAWohAUEzIQMM2gILDP4BCyAEIAFBAWoiAUcNAAtBNSEDDPACC0E1IQMM7wILIAEgBEcEQANAIAEtAABBgDxqLQAAQQFHDfcBIAQgAUEBaiIBRw0AC0E9IQMM7wILQT0hAwzuAgtBACEAAkAgAigCOCIDRQ0AIAMoAkAiA0UNACACIAMRAAAhAAsgAEUNASAAQRVHDeYBIAJBwgA2AhwgAiABNgIUIAJB4xg2AhAgAkEVNgIMQQAhAwztAgsgAUEBaiEBC0E8IQMM0gILIAEgBEYEQEHCACEDDOsCCwJAA0ACQCABLQAAQQlrDhgAAswCzALRAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAgDMAgsgBCABQQFqIgFHDQALQcIAIQMM6wILIAFBAWohASACLQAtQQFxRQ3+AQtBLCEDDNACCyABIARHDd4BQcQAIQMM6AILA0AgAS0AAEGQwABqLQAAQQFHDZwBIAQgAUEBaiIBRw0AC0HFACEDDOcCCyABLQAAIgBBIEYN/gEgAEE6Rw3AAiACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgAN3gEM3QELQccAIQMgBCABIgBGDeUCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFBkMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvwIgAUEFRg3CAiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzlAgtByAAhAyAEIAEiAEYN5AIgBCABayACKAIAIgFqIQcgACABa0EJaiEGA0AgAUGWwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw2+AkECIAFBCUYNwgIaIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOQCCyABIARGBEBByQAhAwzkAgsCQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxQe4Aaw4HAL8CvwK/Ar8CvwIBvwILIAFBAWohAUE+IQMMywILIAFBAWohAUE/IQMMygILQcoAIQMgBCABIgBGDeICIAQgAWsgAigCACIBaiEGIAAgAWtBAWohBwNAIAFBoMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvAIgAUEBRg2+AiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBjYCAAziAgtBywAhAyAEIAEiAEYN4QIgBCABayACKAIAIgFqIQcgACABa0EOaiEGA0AgAUGiwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw27AiABQQ5GDb4CIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOECC0HMACEDIAQgASIARg3gAiAEIAFrIAIoAgAiAWohByAAIAFrQQ9qIQYDQCABQcDCAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDboCQQMgAUEPRg2+AhogAUEBaiEBIAQgAEEBaiIARw0ACyACIAc2AgAM4AILQc0AIQMgBCABIgBGDd8CIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFB0MIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNuQJBBCABQQVGDb0CGiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzfAgsgASAERgRAQc4AIQMM3wILAkACQAJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB4wBrDhMAvAK8ArwCvAK8ArwCvAK8ArwCvAK8ArwCAbwCvAK8AgIDvAILIAFBAWohAUHBACEDDMgCCyABQQFqIQFBwgAhAwzHAgsgAUEBaiEBQcMAIQMMxgILIAFBAWohAUHEACEDDMUCCyABIARHBEAgAkENNgIIIAIgATYCBEHFACEDDMUCC0HPACEDDN0CCwJAAkAgAS0AAEEKaw4EAZABkAEAkAELIAFBAWohAQtBKCEDDMMCCyABIARGBEBB0QAhAwzcAgsgAS0AAEEgRw0AIAFBAWohASACLQAtQQFxRQ3QAQtBFyEDDMECCyABIARHDcsBQdIAIQMM2QILQdMAIQMgASAERg3YAiACKAIAIgAgBCABa2ohBiABIABrQQFqIQUDQCABLQAAIABB1sIAai0AAEcNxwEgAEEBRg3KASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBjYCAAzYAgsgASAERgRAQdUAIQMM2AILIAEtAABBCkcNwgEgAUEBaiEBDMoBCyABIARGBEBB1gAhAwzXAgsCQAJAIAEtAABBCmsOBADDAcMBAcMBCyABQQFqIQEMygELIAFBAWohAUHKACEDDL0CC0EAIQACQCACKAI4IgNFDQAgAygCPCIDRQ0AIAIgAxEAACEACyAADb8BQc0AIQMMvAILIAItAClBIkYNzwIMiQELIAQgASIFRgRAQdsAIQMM1AILQQAhAEEBIQFBASEGQQAhAwJAAn8CQAJAAkACQAJAAkACQCAFLQAAQTBrDgrFAcQBAAECAwQFBgjDAQtBAgwGC0EDDAULQQQMBAtBBQwDC0EGDAILQQcMAQtBCAshA0EAIQFBACEGDL0BC0EJIQNBASEAQQAhAUEAIQYMvAELIAEgBEYEQEHdACEDDNMCCyABLQAAQS5HDbgBIAFBAWohAQyIAQsgASAERw22AUHfACEDDNECCyABIARHBEAgAkEONgIIIAIgATYCBEHQACEDDLgCC0HgACEDDNACC0HhACEDIAEgBEYNzwIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGA0AgAS0AACAAQeLCAGotAABHDbEBIABBA0YNswEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMzwILQeIAIQMgASAERg3OAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYDQCABLQAAIABB5sIAai0AAEcNsAEgAEECRg2vASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAzOAgtB4wAhAyABIARGDc0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgNAIAEtAAAgAEHpwgBqLQAARw2vASAAQQNGDa0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADM0CCyABIARGBEBB5QAhAwzNAgsgAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANqgFB1gAhAwyzAgsgASAERwRAA0AgAS0AACIAQSBHBEACQAJAAkAgAEHIAGsOCwABswGzAbMBswGzAbMBswGzAQKzAQsgAUEBaiEBQdIAIQMMtwILIAFBAWohAUHTACEDDLYCCyABQQFqIQFB1AAhAwy1AgsgBCABQQFqIgFHDQALQeQAIQMMzAILQeQAIQMMywILA0AgAS0AAEHwwgBqLQAAIgBBAUcEQCAAQQJrDgOnAaYBpQGkAQsgBCABQQFqIgFHDQALQeYAIQMMygILIAFBAWogASAERw0CGkHnACEDDMkCCwNAIAEtAABB8MQAai0AACIAQQFHBEACQCAAQQJrDgSiAaEBoAEAnwELQdcAIQMMsQILIAQgAUEBaiIBRw0AC0HoACEDDMgCCyABIARGBEBB6QAhAwzIAgsCQCABLQAAIgBBCmsOGrcBmwGbAbQBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBpAGbAZsBAJkBCyABQQFqCyEBQQYhAwytAgsDQCABLQAAQfDGAGotAABBAUcNfSAEIAFBAWoiAUcNAAtB6gAhAwzFAgsgAUEBaiABIARHDQIaQesAIQMMxAILIAEgBEYEQEHsACEDDMQCCyABQQFqDAELIAEgBEYEQEHtACEDDMMCCyABQQFqCyEBQQQhAwyoAgsgASAERgRAQe4AIQMMwQILAkACQAJAIAEtAABB8MgAai0AAEEBaw4HkAGPAY4BAHwBAo0BCyABQQFqIQEMCwsgAUEBagyTAQtBACEDIAJBADYCHCACQZsSNgIQIAJBBzYCDCACIAFBAWo2AhQMwAILAkADQCABLQAAQfDIAGotAAAiAEEERwRAAkACQCAAQQFrDgeUAZMBkgGNAQAEAY0BC0HaACEDDKoCCyABQQFqIQFB3AAhAwypAgsgBCABQQFqIgFHDQALQe8AIQMMwAILIAFBAWoMkQELIAQgASIARgRAQfAAIQMMvwILIAAtAABBL0cNASAAQQFqIQEMBwsgBCABIgBGBEBB8QAhAwy+AgsgAC0AACIBQS9GBEAgAEEBaiEBQd0AIQMMpQILIAFBCmsiA0EWSw0AIAAhAUEBIAN0QYmAgAJxDfkBC0EAIQMgAkEANgIcIAIgADYCFCACQYwcNgIQIAJBBzYCDAy8AgsgASAERwRAIAFBAWohAUHeACEDDKMCC0HyACEDDLsCCyABIARGBEBB9AAhAwy7AgsCQCABLQAAQfDMAGotAABBAWsOA/cBcwCCAQtB4QAhAwyhAgsgASAERwRAA0AgAS0AAEHwygBqLQAAIgBBA0cEQAJAIABBAWsOAvkBAIUBC0HfACEDDKMCCyAEIAFBAWoiAUcNAAtB8wAhAwy6AgtB8wAhAwy5AgsgASAERwRAIAJBDzYCCCACIAE2AgRB4AAhAwygAgtB9QAhAwy4AgsgASAERgRAQfYAIQMMuAILIAJBDzYCCCACIAE2AgQLQQMhAwydAgsDQCABLQAAQSBHDY4CIAQgAUEBaiIBRw0AC0H3ACEDDLUCCyABIARGBEBB+AAhAwy1AgsgAS0AAEEgRw16IAFBAWohAQxbC0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAADXgMgAILIAEgBEYEQEH6ACEDDLMCCyABLQAAQcwARw10IAFBAWohAUETDHYLQfsAIQMgASAERg2xAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYDQCABLQAAIABB8M4Aai0AAEcNcyAAQQVGDXUgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMsQILIAEgBEYEQEH8ACEDDLECCwJAAkAgAS0AAEHDAGsODAB0dHR0dHR0dHR0AXQLIAFBAWohAUHmACEDDJgCCyABQQFqIQFB5wAhAwyXAgtB/QAhAyABIARGDa8CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDXIgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADLACCyACQQA2AgAgBkEBaiEBQRAMcwtB/gAhAyABIARGDa4CIAIoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQfbOAGotAABHDXEgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK8CCyACQQA2AgAgBkEBaiEBQRYMcgtB/wAhAyABIARGDa0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQfzOAGotAABHDXAgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK4CCyACQQA2AgAgBkEBaiEBQQUMcQsgASAERgRAQYABIQMMrQILIAEtAABB2QBHDW4gAUEBaiEBQQgMcAsgASAERgRAQYEBIQMMrAILAkACQCABLQAAQc4Aaw4DAG8BbwsgAUEBaiEBQesAIQMMkwILIAFBAWohAUHsACEDDJICCyABIARGBEBBggEhAwyrAgsCQAJAIAEtAABByABrDggAbm5ubm5uAW4LIAFBAWohAUHqACEDDJICCyABQQFqIQFB7QAhAwyRAgtBgwEhAyABIARGDakCIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQYDPAGotAABHDWwgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKoCCyACQQA2AgAgBkEBaiEBQQAMbQtBhAEhAyABIARGDagCIAIoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQYPPAGotAABHDWsgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKkCCyACQQA2AgAgBkEBaiEBQSMMbAsgASAERgRAQYUBIQMMqAILAkACQCABLQAAQcwAaw4IAGtra2trawFrCyABQQFqIQFB7wAhAwyPAgsgAUEBaiEBQfAAIQMMjgILIAEgBEYEQEGGASEDDKcCCyABLQAAQcUARw1oIAFBAWohAQxgC0GHASEDIAEgBEYNpQIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBiM8Aai0AAEcNaCAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpgILIAJBADYCACAGQQFqIQFBLQxpC0GIASEDIAEgBEYNpAIgAigCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABB0M8Aai0AAEcNZyAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpQILIAJBADYCACAGQQFqIQFBKQxoCyABIARGBEBBiQEhAwykAgtBASABLQAAQd8ARw1nGiABQQFqIQEMXgtBigEhAyABIARGDaICIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgNAIAEtAAAgAEGMzwBqLQAARw1kIABBAUYN+gEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMogILQYsBIQMgASAERg2hAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGOzwBqLQAARw1kIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyiAgsgAkEANgIAIAZBAWohAUECDGULQYwBIQMgASAERg2gAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHwzwBqLQAARw1jIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyhAgsgAkEANgIAIAZBAWohAUEfDGQLQY0BIQMgASAERg2fAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHyzwBqLQAARw1iIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAygAgsgAkEANgIAIAZBAWohAUEJDGMLIAEgBEYEQEGOASEDDJ8CCwJAAkAgAS0AAEHJAGsOBwBiYmJiYgFiCyABQQFqIQFB+AAhAwyGAgsgAUEBaiEBQfkAIQMMhQILQY8BIQMgASAERg2dAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGRzwBqLQAARw1gIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyeAgsgAkEANgIAIAZBAWohAUEYDGELQZABIQMgASAERg2cAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGXzwBqLQAARw1fIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAydAgsgAkEANgIAIAZBAWohAUEXDGALQZEBIQMgASAERg2bAiACKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIAEtAAAgAEGazwBqLQAARw1eIABBBkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAycAgsgAkEANgIAIAZBAWohAUEVDF8LQZIBIQMgASAERg2aAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGhzwBqLQAARw1dIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAybAgsgAkEANgIAIAZBAWohAUEeDF4LIAEgBEYEQEGTASEDDJoCCyABLQAAQcwARw1bIAFBAWohAUEKDF0LIAEgBEYEQEGUASEDDJkCCwJAAkAgAS0AAEHBAGsODwBcXFxcXFxcXFxcXFxcAVwLIAFBAWohAUH+ACEDDIACCyABQQFqIQFB/wAhAwz/AQsgASAERgRAQZUBIQMMmAILAkACQCABLQAAQcEAaw4DAFsBWwsgAUEBaiEBQf0AIQMM/wELIAFBAWohAUGAASEDDP4BC0GWASEDIAEgBEYNlgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBp88Aai0AAEcNWSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlwILIAJBADYCACAGQQFqIQFBCwxaCyABIARGBEBBlwEhAwyWAgsCQAJAAkACQCABLQAAQS1rDiMAW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1sBW1tbW1sCW1tbA1sLIAFBAWohAUH7ACEDDP8BCyABQQFqIQFB/AAhAwz+AQsgAUEBaiEBQYEBIQMM/QELIAFBAWohAUGCASEDDPwBC0GYASEDIAEgBEYNlAIgAigCACIAIAQgAWtqIQUgASAAa0EEaiEGAkADQCABLQAAIABBqc8Aai0AAEcNVyAAQQRGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlQILIAJBADYCACAGQQFqIQFBGQxYC0GZASEDIAEgBEYNkwIgAigCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBrs8Aai0AAEcNViAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlAILIAJBADYCACAGQQFqIQFBBgxXC0GaASEDIAEgBEYNkgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBtM8Aai0AAEcNVSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkwILIAJBADYCACAGQQFqIQFBHAxWC0GbASEDIAEgBEYNkQIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBts8Aai0AAEcNVCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkgILIAJBADYCACAGQQFqIQFBJwxVCyABIARGBEBBnAEhAwyRAgsCQAJAIAEtAABB1ABrDgIAAVQLIAFBAWohAUGGASEDDPgBCyABQQFqIQFBhwEhAwz3AQtBnQEhAyABIARGDY8CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbjPAGotAABHDVIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADJACCyACQQA2AgAgBkEBaiEBQSYMUwtBngEhAyABIARGDY4CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbrPAGotAABHDVEgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI8CCyACQQA2AgAgBkEBaiEBQQMMUgtBnwEhAyABIARGDY0CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDVAgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI4CCyACQQA2AgAgBkEBaiEBQQwMUQtBoAEhAyABIARGDYwCIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQbzPAGotAABHDU8gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI0CCyACQQA2AgAgBkEBaiEBQQ0MUAsgASAERgRAQaEBIQMMjAILAkACQCABLQAAQcYAaw4LAE9PT09PT09PTwFPCyABQQFqIQFBiwEhAwzzAQsgAUEBaiEBQYwBIQMM8gELIAEgBEYEQEGiASEDDIsCCyABLQAAQdAARw1MIAFBAWohAQxGCyABIARGBEBBowEhAwyKAgsCQAJAIAEtAABByQBrDgcBTU1NTU0ATQsgAUEBaiEBQY4BIQMM8QELIAFBAWohAUEiDE0LQaQBIQMgASAERg2IAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHAzwBqLQAARw1LIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyJAgsgAkEANgIAIAZBAWohAUEdDEwLIAEgBEYEQEGlASEDDIgCCwJAAkAgAS0AAEHSAGsOAwBLAUsLIAFBAWohAUGQASEDDO8BCyABQQFqIQFBBAxLCyABIARGBEBBpgEhAwyHAgsCQAJAAkACQAJAIAEtAABBwQBrDhUATU1NTU1NTU1NTQFNTQJNTQNNTQRNCyABQQFqIQFBiAEhAwzxAQsgAUEBaiEBQYkBIQMM8AELIAFBAWohAUGKASEDDO8BCyABQQFqIQFBjwEhAwzuAQsgAUEBaiEBQZEBIQMM7QELQacBIQMgASAERg2FAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHtzwBqLQAARw1IIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyGAgsgAkEANgIAIAZBAWohAUERDEkLQagBIQMgASAERg2EAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHCzwBqLQAARw1HIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyFAgsgAkEANgIAIAZBAWohAUEsDEgLQakBIQMgASAERg2DAiACKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEHFzwBqLQAARw1GIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyEAgsgAkEANgIAIAZBAWohAUErDEcLQaoBIQMgASAERg2CAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHKzwBqLQAARw1FIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyDAgsgAkEANgIAIAZBAWohAUEUDEYLIAEgBEYEQEGrASEDDIICCwJAAkACQAJAIAEtAABBwgBrDg8AAQJHR0dHR0dHR0dHRwNHCyABQQFqIQFBkwEhAwzrAQsgAUEBaiEBQZQBIQMM6gELIAFBAWohAUGVASEDDOkBCyABQQFqIQFBlgEhAwzoAQsgASAERgRAQawBIQMMgQILIAEtAABBxQBHDUIgAUEBaiEBDD0LQa0BIQMgASAERg3/ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHNzwBqLQAARw1CIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyAAgsgAkEANgIAIAZBAWohAUEODEMLIAEgBEYEQEGuASEDDP8BCyABLQAAQdAARw1AIAFBAWohAUElDEILQa8BIQMgASAERg39ASACKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEHQzwBqLQAARw1AIABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz+AQsgAkEANgIAIAZBAWohAUEqDEELIAEgBEYEQEGwASEDDP0BCwJAAkAgAS0AAEHVAGsOCwBAQEBAQEBAQEABQAsgAUEBaiEBQZoBIQMM5AELIAFBAWohAUGbASEDDOMBCyABIARGBEBBsQEhAwz8AQsCQAJAIAEtAABBwQBrDhQAPz8/Pz8/Pz8/Pz8/Pz8/Pz8/AT8LIAFBAWohAUGZASEDDOMBCyABQQFqIQFBnAEhAwziAQtBsgEhAyABIARGDfoBIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQdnPAGotAABHDT0gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPsBCyACQQA2AgAgBkEBaiEBQSEMPgtBswEhAyABIARGDfkBIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAS0AACAAQd3PAGotAABHDTwgAEEGRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPoBCyACQQA2AgAgBkEBaiEBQRoMPQsgASAERgRAQbQBIQMM+QELAkACQAJAIAEtAABBxQBrDhEAPT09PT09PT09AT09PT09Aj0LIAFBAWohAUGdASEDDOEBCyABQQFqIQFBngEhAwzgAQsgAUEBaiEBQZ8BIQMM3wELQbUBIQMgASAERg33ASACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHkzwBqLQAARw06IABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz4AQsgAkEANgIAIAZBAWohAUEoDDsLQbYBIQMgASAERg32ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHqzwBqLQAARw05IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz3AQsgAkEANgIAIAZBAWohAUEHDDoLIAEgBEYEQEG3ASEDDPYBCwJAAkAgAS0AAEHFAGsODgA5OTk5OTk5OTk5OTkBOQsgAUEBaiEBQaEBIQMM3QELIAFBAWohAUGiASEDDNwBC0G4ASEDIAEgBEYN9AEgAigCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB7c8Aai0AAEcNNyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9QELIAJBADYCACAGQQFqIQFBEgw4C0G5ASEDIAEgBEYN8wEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8M8Aai0AAEcNNiAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9AELIAJBADYCACAGQQFqIQFBIAw3C0G6ASEDIAEgBEYN8gEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8s8Aai0AAEcNNSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8wELIAJBADYCACAGQQFqIQFBDww2CyABIARGBEBBuwEhAwzyAQsCQAJAIAEtAABByQBrDgcANTU1NTUBNQsgAUEBaiEBQaUBIQMM2QELIAFBAWohAUGmASEDDNgBC0G8ASEDIAEgBEYN8AEgAigCACIAIAQgAWtqIQUgASAAa0EHaiEGAkADQCABLQAAIABB9M8Aai0AAEcNMyAAQQdGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8QELIAJBADYCACAGQQFqIQFBGww0CyABIARGBEBBvQEhAwzwAQsCQAJAAkAgAS0AAEHCAGsOEgA0NDQ0NDQ0NDQBNDQ0NDQ0AjQLIAFBAWohAUGkASEDDNgBCyABQQFqIQFBpwEhAwzXAQsgAUEBaiEBQagBIQMM1gELIAEgBEYEQEG+ASEDDO8BCyABLQAAQc4ARw0wIAFBAWohAQwsCyABIARGBEBBvwEhAwzuAQsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCABLQAAQcEAaw4VAAECAz8EBQY/Pz8HCAkKCz8MDQ4PPwsgAUEBaiEBQegAIQMM4wELIAFBAWohAUHpACEDDOIBCyABQQFqIQFB7gAhAwzhAQsgAUEBaiEBQfIAIQMM4AELIAFBAWohAUHzACEDDN8BCyABQQFqIQFB9gAhAwzeAQsgAUEBaiEBQfcAIQMM3QELIAFBAWohAUH6ACEDDNwBCyABQQFqIQFBgwEhAwzbAQsgAUEBaiEBQYQBIQMM2gELIAFBAWohAUGFASEDDNkBCyABQQFqIQFBkgEhAwzYAQsgAUEBaiEBQZgBIQMM1wELIAFBAWohAUGgASEDDNYBCyABQQFqIQFBowEhAwzVAQsgAUEBaiEBQaoBIQMM1AELIAEgBEcEQCACQRA2AgggAiABNgIEQasBIQMM1AELQcABIQMM7AELQQAhAAJAIAIoAjgiA0UNACADKAI0IgNFDQAgAiADEQAAIQALIABFDV4gAEEVRw0HIAJB0QA2AhwgAiABNgIUIAJBsBc2AhAgAkEVNgIMQQAhAwzrAQsgAUEBaiABIARHDQgaQcIBIQMM6gELA0ACQCABLQAAQQprDgQIAAALAAsgBCABQQFqIgFHDQALQcMBIQMM6QELIAEgBEcEQCACQRE2AgggAiABNgIEQQEhAwzQAQtBxAEhAwzoAQsgASAERgRAQcUBIQMM6AELAkACQCABLQAAQQprDgQBKCgAKAsgAUEBagwJCyABQQFqDAULIAEgBEYEQEHGASEDDOcBCwJAAkAgAS0AAEEKaw4XAQsLAQsLCwsLCwsLCwsLCwsLCwsLCwALCyABQQFqIQELQbABIQMMzQELIAEgBEYEQEHIASEDDOYBCyABLQAAQSBHDQkgAkEAOwEyIAFBAWohAUGzASEDDMwBCwNAIAEhAAJAIAEgBEcEQCABLQAAQTBrQf8BcSIDQQpJDQEMJwtBxwEhAwzmAQsCQCACLwEyIgFBmTNLDQAgAiABQQpsIgU7ATIgBUH+/wNxIANB//8Dc0sNACAAQQFqIQEgAiADIAVqIgM7ATIgA0H//wNxQegHSQ0BCwtBACEDIAJBADYCHCACQcEJNgIQIAJBDTYCDCACIABBAWo2AhQM5AELIAJBADYCHCACIAE2AhQgAkHwDDYCECACQRs2AgxBACEDDOMBCyACKAIEIQAgAkEANgIEIAIgACABECYiAA0BIAFBAWoLIQFBrQEhAwzIAQsgAkHBATYCHCACIAA2AgwgAiABQQFqNgIUQQAhAwzgAQsgAigCBCEAIAJBADYCBCACIAAgARAmIgANASABQQFqCyEBQa4BIQMMxQELIAJBwgE2AhwgAiAANgIMIAIgAUEBajYCFEEAIQMM3QELIAJBADYCHCACIAE2AhQgAkGXCzYCECACQQ02AgxBACEDDNwBCyACQQA2AhwgAiABNgIUIAJB4xA2AhAgAkEJNgIMQQAhAwzbAQsgAkECOgAoDKwBC0EAIQMgAkEANgIcIAJBrws2AhAgAkECNgIMIAIgAUEBajYCFAzZAQtBAiEDDL8BC0ENIQMMvgELQSYhAwy9AQtBFSEDDLwBC0EWIQMMuwELQRghAwy6AQtBHCEDDLkBC0EdIQMMuAELQSAhAwy3AQtBISEDDLYBC0EjIQMMtQELQcYAIQMMtAELQS4hAwyzAQtBPSEDDLIBC0HLACEDDLEBC0HOACEDDLABC0HYACEDDK8BC0HZACEDDK4BC0HbACEDDK0BC0HxACEDDKwBC0H0ACEDDKsBC0GNASEDDKoBC0GXASEDDKkBC0GpASEDDKgBC0GvASEDDKcBC0GxASEDDKYBCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB8Rs2AhAgAkEGNgIMDL0BCyACQQA2AgAgBkEBaiEBQSQLOgApIAIoAgQhACACQQA2AgQgAiAAIAEQJyIARQRAQeUAIQMMowELIAJB+QA2AhwgAiABNgIUIAIgADYCDEEAIQMMuwELIABBFUcEQCACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwy7AQsgAkH4ADYCHCACIAE2AhQgAkHKGDYCECACQRU2AgxBACEDDLoBCyACQQA2AhwgAiABNgIUIAJBjhs2AhAgAkEGNgIMQQAhAwy5AQsgAkEANgIcIAIgATYCFCACQf4RNgIQIAJBBzYCDEEAIQMMuAELIAJBADYCHCACIAE2AhQgAkGMHDYCECACQQc2AgxBACEDDLcBCyACQQA2AhwgAiABNgIUIAJBww82AhAgAkEHNgIMQQAhAwy2AQsgAkEANgIcIAIgATYCFCACQcMPNgIQIAJBBzYCDEEAIQMMtQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0RIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMtAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0gIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMswELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0iIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMsgELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0OIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMsQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0dIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMsAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0fIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMrwELIABBP0cNASABQQFqCyEBQQUhAwyUAQtBACEDIAJBADYCHCACIAE2AhQgAkH9EjYCECACQQc2AgwMrAELIAJBADYCHCACIAE2AhQgAkHcCDYCECACQQc2AgxBACEDDKsBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNByACQeUANgIcIAIgATYCFCACIAA2AgxBACEDDKoBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNFiACQdMANgIcIAIgATYCFCACIAA2AgxBACEDDKkBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNGCACQdIANgIcIAIgATYCFCACIAA2AgxBACEDDKgBCyACQQA2AhwgAiABNgIUIAJBxgo2AhAgAkEHNgIMQQAhAwynAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQMgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwymAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRIgAkHTADYCHCACIAE2AhQgAiAANgIMQQAhAwylAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRQgAkHSADYCHCACIAE2AhQgAiAANgIMQQAhAwykAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQAgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwyjAQtB1QAhAwyJAQsgAEEVRwRAIAJBADYCHCACIAE2AhQgAkG5DTYCECACQRo2AgxBACEDDKIBCyACQeQANgIcIAIgATYCFCACQeMXNgIQIAJBFTYCDEEAIQMMoQELIAJBADYCACAGQQFqIQEgAi0AKSIAQSNrQQtJDQQCQCAAQQZLDQBBASAAdEHKAHFFDQAMBQtBACEDIAJBADYCHCACIAE2AhQgAkH3CTYCECACQQg2AgwMoAELIAJBADYCACAGQQFqIQEgAi0AKUEhRg0DIAJBADYCHCACIAE2AhQgAkGbCjYCECACQQg2AgxBACEDDJ8BCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJBkDM2AhAgAkEINgIMDJ0BCyACQQA2AgAgBkEBaiEBIAItAClBI0kNACACQQA2AhwgAiABNgIUIAJB0wk2AhAgAkEINgIMQQAhAwycAQtB0QAhAwyCAQsgAS0AAEEwayIAQf8BcUEKSQRAIAIgADoAKiABQQFqIQFBzwAhAwyCAQsgAigCBCEAIAJBADYCBCACIAAgARAoIgBFDYYBIAJB3gA2AhwgAiABNgIUIAIgADYCDEEAIQMMmgELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ2GASACQdwANgIcIAIgATYCFCACIAA2AgxBACEDDJkBCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMhwELIAJB2gA2AhwgAiAFNgIUIAIgADYCDAyYAQtBACEBQQEhAwsgAiADOgArIAVBAWohAwJAAkACQCACLQAtQRBxDQACQAJAAkAgAi0AKg4DAQACBAsgBkUNAwwCCyAADQEMAgsgAUUNAQsgAigCBCEAIAJBADYCBCACIAAgAxAoIgBFBEAgAyEBDAILIAJB2AA2AhwgAiADNgIUIAIgADYCDEEAIQMMmAELIAIoAgQhACACQQA2AgQgAiAAIAMQKCIARQRAIAMhAQyHAQsgAkHZADYCHCACIAM2AhQgAiAANgIMQQAhAwyXAQtBzAAhAwx9CyAAQRVHBEAgAkEANgIcIAIgATYCFCACQZQNNgIQIAJBITYCDEEAIQMMlgELIAJB1wA2AhwgAiABNgIUIAJByRc2AhAgAkEVNgIMQQAhAwyVAQtBACEDIAJBADYCHCACIAE2AhQgAkGAETYCECACQQk2AgwMlAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0AIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMkwELQckAIQMMeQsgAkEANgIcIAIgATYCFCACQcEoNgIQIAJBBzYCDCACQQA2AgBBACEDDJEBCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAlIgBFDQAgAkHSADYCHCACIAE2AhQgAiAANgIMDJABC0HIACEDDHYLIAJBADYCACAFIQELIAJBgBI7ASogAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANAQtBxwAhAwxzCyAAQRVGBEAgAkHRADYCHCACIAE2AhQgAkHjFzYCECACQRU2AgxBACEDDIwBC0EAIQMgAkEANgIcIAIgATYCFCACQbkNNgIQIAJBGjYCDAyLAQtBACEDIAJBADYCHCACIAE2AhQgAkGgGTYCECACQR42AgwMigELIAEtAABBOkYEQCACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgBFDQEgAkHDADYCHCACIAA2AgwgAiABQQFqNgIUDIoBC0EAIQMgAkEANgIcIAIgATYCFCACQbERNgIQIAJBCjYCDAyJAQsgAUEBaiEBQTshAwxvCyACQcMANgIcIAIgADYCDCACIAFBAWo2AhQMhwELQQAhAyACQQA2AhwgAiABNgIUIAJB8A42AhAgAkEcNgIMDIYBCyACIAIvATBBEHI7ATAMZgsCQCACLwEwIgBBCHFFDQAgAi0AKEEBRw0AIAItAC1BCHFFDQMLIAIgAEH3+wNxQYAEcjsBMAwECyABIARHBEACQANAIAEtAABBMGsiAEH/AXFBCk8EQEE1IQMMbgsgAikDICIKQpmz5syZs+bMGVYNASACIApCCn4iCjcDICAKIACtQv8BgyILQn+FVg0BIAIgCiALfDcDICAEIAFBAWoiAUcNAAtBOSEDDIUBCyACKAIEIQBBACEDIAJBADYCBCACIAAgAUEBaiIBECoiAA0MDHcLQTkhAwyDAQsgAi0AMEEgcQ0GQcUBIQMMaQtBACEDIAJBADYCBCACIAEgARAqIgBFDQQgAkE6NgIcIAIgADYCDCACIAFBAWo2AhQMgQELIAItAChBAUcNACACLQAtQQhxRQ0BC0E3IQMMZgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIABEAgAkE7NgIcIAIgADYCDCACIAFBAWo2AhQMfwsgAUEBaiEBDG4LIAJBCDoALAwECyABQQFqIQEMbQtBACEDIAJBADYCHCACIAE2AhQgAkHkEjYCECACQQQ2AgwMewsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ1sIAJBNzYCHCACIAE2AhQgAiAANgIMDHoLIAIgAi8BMEEgcjsBMAtBMCEDDF8LIAJBNjYCHCACIAE2AhQgAiAANgIMDHcLIABBLEcNASABQQFqIQBBASEBAkACQAJAAkACQCACLQAsQQVrDgQDAQIEAAsgACEBDAQLQQIhAQwBC0EEIQELIAJBAToALCACIAIvATAgAXI7ATAgACEBDAELIAIgAi8BMEEIcjsBMCAAIQELQTkhAwxcCyACQQA6ACwLQTQhAwxaCyABIARGBEBBLSEDDHMLAkACQANAAkAgAS0AAEEKaw4EAgAAAwALIAQgAUEBaiIBRw0AC0EtIQMMdAsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ0CIAJBLDYCHCACIAE2AhQgAiAANgIMDHMLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAS0AAEENRgRAIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAi0ALUEBcQRAQcQBIQMMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIADQEMZQtBLyEDDFcLIAJBLjYCHCACIAE2AhQgAiAANgIMDG8LQQAhAyACQQA2AhwgAiABNgIUIAJB8BQ2AhAgAkEDNgIMDG4LQQEhAwJAAkACQAJAIAItACxBBWsOBAMBAgAECyACIAIvATBBCHI7ATAMAwtBAiEDDAELQQQhAwsgAkEBOgAsIAIgAi8BMCADcjsBMAtBKiEDDFMLQQAhAyACQQA2AhwgAiABNgIUIAJB4Q82AhAgAkEKNgIMDGsLQQEhAwJAAkACQAJAAkACQCACLQAsQQJrDgcFBAQDAQIABAsgAiACLwEwQQhyOwEwDAMLQQIhAwwBC0EEIQMLIAJBAToALCACIAIvATAgA3I7ATALQSshAwxSC0EAIQMgAkEANgIcIAIgATYCFCACQasSNgIQIAJBCzYCDAxqC0EAIQMgAkEANgIcIAIgATYCFCACQf0NNgIQIAJBHTYCDAxpCyABIARHBEADQCABLQAAQSBHDUggBCABQQFqIgFHDQALQSUhAwxpC0ElIQMMaAsgAi0ALUEBcQRAQcMBIQMMTwsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKSIABEAgAkEmNgIcIAIgADYCDCACIAFBAWo2AhQMaAsgAUEBaiEBDFwLIAFBAWohASACLwEwIgBBgAFxBEBBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAEUNBiAAQRVHDR8gAkEFNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMZwsCQCAAQaAEcUGgBEcNACACLQAtQQJxDQBBACEDIAJBADYCHCACIAE2AhQgAkGWEzYCECACQQQ2AgwMZwsgAgJ/IAIvATBBFHFBFEYEQEEBIAItAChBAUYNARogAi8BMkHlAEYMAQsgAi0AKUEFRgs6AC5BACEAAkAgAigCOCIDRQ0AIAMoAiQiA0UNACACIAMRAAAhAAsCQAJAAkACQAJAIAAOFgIBAAQEBAQEBAQEBAQEBAQEBAQEBAMECyACQQE6AC4LIAIgAi8BMEHAAHI7ATALQSchAwxPCyACQSM2AhwgAiABNgIUIAJBpRY2AhAgAkEVNgIMQQAhAwxnC0EAIQMgAkEANgIcIAIgATYCFCACQdULNgIQIAJBETYCDAxmC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAADQELQQ4hAwxLCyAAQRVGBEAgAkECNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMZAtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMYwtBACEDIAJBADYCHCACIAE2AhQgAkGqHDYCECACQQ82AgwMYgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEgCqdqIgEQKyIARQ0AIAJBBTYCHCACIAE2AhQgAiAANgIMDGELQQ8hAwxHC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxfC0IBIQoLIAFBAWohAQJAIAIpAyAiC0L//////////w9YBEAgAiALQgSGIAqENwMgDAELQQAhAyACQQA2AhwgAiABNgIUIAJBrQk2AhAgAkEMNgIMDF4LQSQhAwxEC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxcCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAsIgBFBEAgAUEBaiEBDFILIAJBFzYCHCACIAA2AgwgAiABQQFqNgIUDFsLIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQRY2AhwgAiAANgIMIAIgAUEBajYCFAxbC0EfIQMMQQtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQLSIARQRAIAFBAWohAQxQCyACQRQ2AhwgAiAANgIMIAIgAUEBajYCFAxYCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABEC0iAEUEQCABQQFqIQEMAQsgAkETNgIcIAIgADYCDCACIAFBAWo2AhQMWAtBHiEDDD4LQQAhAyACQQA2AhwgAiABNgIUIAJBxgw2AhAgAkEjNgIMDFYLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABEC0iAEUEQCABQQFqIQEMTgsgAkERNgIcIAIgADYCDCACIAFBAWo2AhQMVQsgAkEQNgIcIAIgATYCFCACIAA2AgwMVAtBACEDIAJBADYCHCACIAE2AhQgAkHGDDYCECACQSM2AgwMUwtBACEDIAJBADYCHCACIAE2AhQgAkHAFTYCECACQQI2AgwMUgsgAigCBCEAQQAhAyACQQA2AgQCQCACIAAgARAtIgBFBEAgAUEBaiEBDAELIAJBDjYCHCACIAA2AgwgAiABQQFqNgIUDFILQRshAww4C0EAIQMgAkEANgIcIAIgATYCFCACQcYMNgIQIAJBIzYCDAxQCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABECwiAEUEQCABQQFqIQEMAQsgAkENNgIcIAIgADYCDCACIAFBAWo2AhQMUAtBGiEDDDYLQQAhAyACQQA2AhwgAiABNgIUIAJBmg82AhAgAkEiNgIMDE4LIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQQw2AhwgAiAANgIMIAIgAUEBajYCFAxOC0EZIQMMNAtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMTAsgAEEVRwRAQQAhAyACQQA2AhwgAiABNgIUIAJBgww2AhAgAkETNgIMDEwLIAJBCjYCHCACIAE2AhQgAkHkFjYCECACQRU2AgxBACEDDEsLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABIAqnaiIBECsiAARAIAJBBzYCHCACIAE2AhQgAiAANgIMDEsLQRMhAwwxCyAAQRVHBEBBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMSgsgAkEeNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMSQtBACEAAkAgAigCOCIDRQ0AIAMoAiwiA0UNACACIAMRAAAhAAsgAEUNQSAAQRVGBEAgAkEDNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMSQtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMSAtBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMRwtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMRgsgAkEAOgAvIAItAC1BBHFFDT8LIAJBADoALyACQQE6ADRBACEDDCsLQQAhAyACQQA2AhwgAkHkETYCECACQQc2AgwgAiABQQFqNgIUDEMLAkADQAJAIAEtAABBCmsOBAACAgACCyAEIAFBAWoiAUcNAAtB3QEhAwxDCwJAAkAgAi0ANEEBRw0AQQAhAAJAIAIoAjgiA0UNACADKAJYIgNFDQAgAiADEQAAIQALIABFDQAgAEEVRw0BIAJB3AE2AhwgAiABNgIUIAJB1RY2AhAgAkEVNgIMQQAhAwxEC0HBASEDDCoLIAJBADYCHCACIAE2AhQgAkHpCzYCECACQR82AgxBACEDDEILAkACQCACLQAoQQFrDgIEAQALQcABIQMMKQtBuQEhAwwoCyACQQI6AC9BACEAAkAgAigCOCIDRQ0AIAMoAgAiA0UNACACIAMRAAAhAAsgAEUEQEHCASEDDCgLIABBFUcEQCACQQA2AhwgAiABNgIUIAJBpAw2AhAgAkEQNgIMQQAhAwxBCyACQdsBNgIcIAIgATYCFCACQfoWNgIQIAJBFTYCDEEAIQMMQAsgASAERgRAQdoBIQMMQAsgAS0AAEHIAEYNASACQQE6ACgLQawBIQMMJQtBvwEhAwwkCyABIARHBEAgAkEQNgIIIAIgATYCBEG+ASEDDCQLQdkBIQMMPAsgASAERgRAQdgBIQMMPAsgAS0AAEHIAEcNBCABQQFqIQFBvQEhAwwiCyABIARGBEBB1wEhAww7CwJAAkAgAS0AAEHFAGsOEAAFBQUFBQUFBQUFBQUFBQEFCyABQQFqIQFBuwEhAwwiCyABQQFqIQFBvAEhAwwhC0HWASEDIAEgBEYNOSACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGD0ABqLQAARw0DIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw6CyACKAIEIQAgAkIANwMAIAIgACAGQQFqIgEQJyIARQRAQcYBIQMMIQsgAkHVATYCHCACIAE2AhQgAiAANgIMQQAhAww5C0HUASEDIAEgBEYNOCACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGB0ABqLQAARw0CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw5CyACQYEEOwEoIAIoAgQhACACQgA3AwAgAiAAIAZBAWoiARAnIgANAwwCCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB2Bs2AhAgAkEINgIMDDYLQboBIQMMHAsgAkHTATYCHCACIAE2AhQgAiAANgIMQQAhAww0C0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAARQ0AIABBFUYNASACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwwzC0HkACEDDBkLIAJB+AA2AhwgAiABNgIUIAJByhg2AhAgAkEVNgIMQQAhAwwxC0HSASEDIAQgASIARg0wIAQgAWsgAigCACIBaiEFIAAgAWtBBGohBgJAA0AgAC0AACABQfzPAGotAABHDQEgAUEERg0DIAFBAWohASAEIABBAWoiAEcNAAsgAiAFNgIADDELIAJBADYCHCACIAA2AhQgAkGQMzYCECACQQg2AgwgAkEANgIAQQAhAwwwCyABIARHBEAgAkEONgIIIAIgATYCBEG3ASEDDBcLQdEBIQMMLwsgAkEANgIAIAZBAWohAQtBuAEhAwwUCyABIARGBEBB0AEhAwwtCyABLQAAQTBrIgBB/wFxQQpJBEAgAiAAOgAqIAFBAWohAUG2ASEDDBQLIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0UIAJBzwE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAsgASAERgRAQc4BIQMMLAsCQCABLQAAQS5GBEAgAUEBaiEBDAELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0VIAJBzQE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAtBtQEhAwwSCyAEIAEiBUYEQEHMASEDDCsLQQAhAEEBIQFBASEGQQAhAwJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAUtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyEDQQAhAUEAIQYMAgtBCSEDQQEhAEEAIQFBACEGDAELQQAhAUEBIQMLIAIgAzoAKyAFQQFqIQMCQAJAIAItAC1BEHENAAJAAkACQCACLQAqDgMBAAIECyAGRQ0DDAILIAANAQwCCyABRQ0BCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMAwsgAkHJATYCHCACIAM2AhQgAiAANgIMQQAhAwwtCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMGAsgAkHKATYCHCACIAM2AhQgAiAANgIMQQAhAwwsCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMFgsgAkHLATYCHCACIAU2AhQgAiAANgIMDCsLQbQBIQMMEQtBACEAAkAgAigCOCIDRQ0AIAMoAjwiA0UNACACIAMRAAAhAAsCQCAABEAgAEEVRg0BIAJBADYCHCACIAE2AhQgAkGUDTYCECACQSE2AgxBACEDDCsLQbIBIQMMEQsgAkHIATYCHCACIAE2AhQgAkHJFzYCECACQRU2AgxBACEDDCkLIAJBADYCACAGQQFqIQFB9QAhAwwPCyACLQApQQVGBEBB4wAhAwwPC0HiACEDDA4LIAAhASACQQA2AgALIAJBADoALEEJIQMMDAsgAkEANgIAIAdBAWohAUHAACEDDAsLQQELOgAsIAJBADYCACAGQQFqIQELQSkhAwwIC0E4IQMMBwsCQCABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRw0DIAFBAWohAQwFCyAEIAFBAWoiAUcNAAtBPiEDDCELQT4hAwwgCwsgAkEAOgAsDAELQQshAwwEC0E6IQMMAwsgAUEBaiEBQS0hAwwCCyACIAE6ACwgAkEANgIAIAZBAWohAUEMIQMMAQsgAkEANgIAIAZBAWohAUEKIQMMAAsAC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwXC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwWC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwVC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwUC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwTC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwSC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwRC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwQC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwPC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwOC0EAIQMgAkEANgIcIAIgATYCFCACQcASNgIQIAJBCzYCDAwNC0EAIQMgAkEANgIcIAIgATYCFCACQZUJNgIQIAJBCzYCDAwMC0EAIQMgAkEANgIcIAIgATYCFCACQeEPNgIQIAJBCjYCDAwLC0EAIQMgAkEANgIcIAIgATYCFCACQfsPNgIQIAJBCjYCDAwKC0EAIQMgAkEANgIcIAIgATYCFCACQfEZNgIQIAJBAjYCDAwJC0EAIQMgAkEANgIcIAIgATYCFCACQcQUNgIQIAJBAjYCDAwIC0EAIQMgAkEANgIcIAIgATYCFCACQfIVNgIQIAJBAjYCDAwHCyACQQI2AhwgAiABNgIUIAJBnBo2AhAgAkEWNgIMQQAhAwwGC0EBIQMMBQtB1AAhAyABIARGDQQgCEEIaiEJIAIoAgAhBQJAAkAgASAERwRAIAVB2MIAaiEHIAQgBWogAWshACAFQX9zQQpqIgUgAWohBgNAIAEtAAAgBy0AAEcEQEECIQcMAwsgBUUEQEEAIQcgBiEBDAMLIAVBAWshBSAHQQFqIQcgBCABQQFqIgFHDQALIAAhBSAEIQELIAlBATYCACACIAU2AgAMAQsgAkEANgIAIAkgBzYCAAsgCSABNgIEIAgoAgwhACAIKAIIDgMBBAIACwALIAJBADYCHCACQbUaNgIQIAJBFzYCDCACIABBAWo2AhRBACEDDAILIAJBADYCHCACIAA2AhQgAkHKGjYCECACQQk2AgxBACEDDAELIAEgBEYEQEEiIQMMAQsgAkEJNgIIIAIgATYCBEEhIQMLIAhBEGokACADRQRAIAIoAgwhAAwBCyACIAM2AhxBACEAIAIoAgQiAUUNACACIAEgBCACKAIIEQEAIgFFDQAgAiAENgIUIAIgATYCDCABIQALIAALvgIBAn8gAEEAOgAAIABB3ABqIgFBAWtBADoAACAAQQA6AAIgAEEAOgABIAFBA2tBADoAACABQQJrQQA6AAAgAEEAOgADIAFBBGtBADoAAEEAIABrQQNxIgEgAGoiAEEANgIAQdwAIAFrQXxxIgIgAGoiAUEEa0EANgIAAkAgAkEJSQ0AIABBADYCCCAAQQA2AgQgAUEIa0EANgIAIAFBDGtBADYCACACQRlJDQAgAEEANgIYIABBADYCFCAAQQA2AhAgAEEANgIMIAFBEGtBADYCACABQRRrQQA2AgAgAUEYa0EANgIAIAFBHGtBADYCACACIABBBHFBGHIiAmsiAUEgSQ0AIAAgAmohAANAIABCADcDGCAAQgA3AxAgAEIANwMIIABCADcDACAAQSBqIQAgAUEgayIBQR9LDQALCwtWAQF/AkAgACgCDA0AAkACQAJAAkAgAC0ALw4DAQADAgsgACgCOCIBRQ0AIAEoAiwiAUUNACAAIAERAAAiAQ0DC0EADwsACyAAQcMWNgIQQQ4hAQsgAQsaACAAKAIMRQRAIABB0Rs2AhAgAEEVNgIMCwsUACAAKAIMQRVGBEAgAEEANgIMCwsUACAAKAIMQRZGBEAgAEEANgIMCwsHACAAKAIMCwcAIAAoAhALCQAgACABNgIQCwcAIAAoAhQLFwAgAEEkTwRAAAsgAEECdEGgM2ooAgALFwAgAEEuTwRAAAsgAEECdEGwNGooAgALvwkBAX9B6yghAQJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB5ABrDvQDY2IAAWFhYWFhYQIDBAVhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhBgcICQoLDA0OD2FhYWFhEGFhYWFhYWFhYWFhEWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRITFBUWFxgZGhthYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2YTc4OTphYWFhYWFhYTthYWE8YWFhYT0+P2FhYWFhYWFhQGFhQWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYUJDREVGR0hJSktMTU5PUFFSU2FhYWFhYWFhVFVWV1hZWlthXF1hYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFeYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhX2BhC0HhJw8LQaQhDwtByywPC0H+MQ8LQcAkDwtBqyQPC0GNKA8LQeImDwtBgDAPC0G5Lw8LQdckDwtB7x8PC0HhHw8LQfofDwtB8iAPC0GoLw8LQa4yDwtBiDAPC0HsJw8LQYIiDwtBjh0PC0HQLg8LQcojDwtBxTIPC0HfHA8LQdIcDwtBxCAPC0HXIA8LQaIfDwtB7S4PC0GrMA8LQdQlDwtBzC4PC0H6Lg8LQfwrDwtB0jAPC0HxHQ8LQbsgDwtB9ysPC0GQMQ8LQdcxDwtBoi0PC0HUJw8LQeArDwtBnywPC0HrMQ8LQdUfDwtByjEPC0HeJQ8LQdQeDwtB9BwPC0GnMg8LQbEdDwtBoB0PC0G5MQ8LQbwwDwtBkiEPC0GzJg8LQeksDwtBrB4PC0HUKw8LQfcmDwtBgCYPC0GwIQ8LQf4eDwtBjSMPC0GJLQ8LQfciDwtBoDEPC0GuHw8LQcYlDwtB6B4PC0GTIg8LQcIvDwtBwx0PC0GLLA8LQeEdDwtBjS8PC0HqIQ8LQbQtDwtB0i8PC0HfMg8LQdIyDwtB8DAPC0GpIg8LQfkjDwtBmR4PC0G1LA8LQZswDwtBkjIPC0G2Kw8LQcIiDwtB+DIPC0GeJQ8LQdAiDwtBuh4PC0GBHg8LAAtB1iEhAQsgAQsWACAAIAAtAC1B/gFxIAFBAEdyOgAtCxkAIAAgAC0ALUH9AXEgAUEAR0EBdHI6AC0LGQAgACAALQAtQfsBcSABQQBHQQJ0cjoALQsZACAAIAAtAC1B9wFxIAFBAEdBA3RyOgAtCz4BAn8CQCAAKAI4IgNFDQAgAygCBCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBxhE2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCCCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9go2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCDCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7Ro2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCECIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlRA2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCFCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBqhs2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCGCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7RM2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCKCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9gg2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCHCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBwhk2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCICIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlBQ2AhBBGCEECyAEC1kBAn8CQCAALQAoQQFGDQAgAC8BMiIBQeQAa0HkAEkNACABQcwBRg0AIAFBsAJGDQAgAC8BMCIAQcAAcQ0AQQEhAiAAQYgEcUGABEYNACAAQShxRSECCyACC4wBAQJ/AkACQAJAIAAtACpFDQAgAC0AK0UNACAALwEwIgFBAnFFDQEMAgsgAC8BMCIBQQFxRQ0BC0EBIQIgAC0AKEEBRg0AIAAvATIiAEHkAGtB5ABJDQAgAEHMAUYNACAAQbACRg0AIAFBwABxDQBBACECIAFBiARxQYAERg0AIAFBKHFBAEchAgsgAgtXACAAQRhqQgA3AwAgAEIANwMAIABBOGpCADcDACAAQTBqQgA3AwAgAEEoakIANwMAIABBIGpCADcDACAAQRBqQgA3AwAgAEEIakIANwMAIABB3QE2AhwLBgAgABAyC5otAQt/IwBBEGsiCiQAQaTQACgCACIJRQRAQeTTACgCACIFRQRAQfDTAEJ/NwIAQejTAEKAgISAgIDAADcCAEHk0wAgCkEIakFwcUHYqtWqBXMiBTYCAEH40wBBADYCAEHI0wBBADYCAAtBzNMAQYDUBDYCAEGc0ABBgNQENgIAQbDQACAFNgIAQazQAEF/NgIAQdDTAEGArAM2AgADQCABQcjQAGogAUG80ABqIgI2AgAgAiABQbTQAGoiAzYCACABQcDQAGogAzYCACABQdDQAGogAUHE0ABqIgM2AgAgAyACNgIAIAFB2NAAaiABQczQAGoiAjYCACACIAM2AgAgAUHU0ABqIAI2AgAgAUEgaiIBQYACRw0AC0GM1ARBwasDNgIAQajQAEH00wAoAgA2AgBBmNAAQcCrAzYCAEGk0ABBiNQENgIAQcz/B0E4NgIAQYjUBCEJCwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB7AFNBEBBjNAAKAIAIgZBECAAQRNqQXBxIABBC0kbIgRBA3YiAHYiAUEDcQRAAkAgAUEBcSAAckEBcyICQQN0IgBBtNAAaiIBIABBvNAAaigCACIAKAIIIgNGBEBBjNAAIAZBfiACd3E2AgAMAQsgASADNgIIIAMgATYCDAsgAEEIaiEBIAAgAkEDdCICQQNyNgIEIAAgAmoiACAAKAIEQQFyNgIEDBELQZTQACgCACIIIARPDQEgAQRAAkBBAiAAdCICQQAgAmtyIAEgAHRxaCIAQQN0IgJBtNAAaiIBIAJBvNAAaigCACICKAIIIgNGBEBBjNAAIAZBfiAAd3EiBjYCAAwBCyABIAM2AgggAyABNgIMCyACIARBA3I2AgQgAEEDdCIAIARrIQUgACACaiAFNgIAIAIgBGoiBCAFQQFyNgIEIAgEQCAIQXhxQbTQAGohAEGg0AAoAgAhAwJ/QQEgCEEDdnQiASAGcUUEQEGM0AAgASAGcjYCACAADAELIAAoAggLIgEgAzYCDCAAIAM2AgggAyAANgIMIAMgATYCCAsgAkEIaiEBQaDQACAENgIAQZTQACAFNgIADBELQZDQACgCACILRQ0BIAtoQQJ0QbzSAGooAgAiACgCBEF4cSAEayEFIAAhAgNAAkAgAigCECIBRQRAIAJBFGooAgAiAUUNAQsgASgCBEF4cSAEayIDIAVJIQIgAyAFIAIbIQUgASAAIAIbIQAgASECDAELCyAAKAIYIQkgACgCDCIDIABHBEBBnNAAKAIAGiADIAAoAggiATYCCCABIAM2AgwMEAsgAEEUaiICKAIAIgFFBEAgACgCECIBRQ0DIABBEGohAgsDQCACIQcgASIDQRRqIgIoAgAiAQ0AIANBEGohAiADKAIQIgENAAsgB0EANgIADA8LQX8hBCAAQb9/Sw0AIABBE2oiAUFwcSEEQZDQACgCACIIRQ0AQQAgBGshBQJAAkACQAJ/QQAgBEGAAkkNABpBHyAEQf///wdLDQAaIARBJiABQQh2ZyIAa3ZBAXEgAEEBdGtBPmoLIgZBAnRBvNIAaigCACICRQRAQQAhAUEAIQMMAQtBACEBIARBGSAGQQF2a0EAIAZBH0cbdCEAQQAhAwNAAkAgAigCBEF4cSAEayIHIAVPDQAgAiEDIAciBQ0AQQAhBSACIQEMAwsgASACQRRqKAIAIgcgByACIABBHXZBBHFqQRBqKAIAIgJGGyABIAcbIQEgAEEBdCEAIAINAAsLIAEgA3JFBEBBACEDQQIgBnQiAEEAIABrciAIcSIARQ0DIABoQQJ0QbzSAGooAgAhAQsgAUUNAQsDQCABKAIEQXhxIARrIgIgBUkhACACIAUgABshBSABIAMgABshAyABKAIQIgAEfyAABSABQRRqKAIACyIBDQALCyADRQ0AIAVBlNAAKAIAIARrTw0AIAMoAhghByADIAMoAgwiAEcEQEGc0AAoAgAaIAAgAygCCCIBNgIIIAEgADYCDAwOCyADQRRqIgIoAgAiAUUEQCADKAIQIgFFDQMgA0EQaiECCwNAIAIhBiABIgBBFGoiAigCACIBDQAgAEEQaiECIAAoAhAiAQ0ACyAGQQA2AgAMDQtBlNAAKAIAIgMgBE8EQEGg0AAoAgAhAQJAIAMgBGsiAkEQTwRAIAEgBGoiACACQQFyNgIEIAEgA2ogAjYCACABIARBA3I2AgQMAQsgASADQQNyNgIEIAEgA2oiACAAKAIEQQFyNgIEQQAhAEEAIQILQZTQACACNgIAQaDQACAANgIAIAFBCGohAQwPC0GY0AAoAgAiAyAESwRAIAQgCWoiACADIARrIgFBAXI2AgRBpNAAIAA2AgBBmNAAIAE2AgAgCSAEQQNyNgIEIAlBCGohAQwPC0EAIQEgBAJ/QeTTACgCAARAQezTACgCAAwBC0Hw0wBCfzcCAEHo0wBCgICEgICAwAA3AgBB5NMAIApBDGpBcHFB2KrVqgVzNgIAQfjTAEEANgIAQcjTAEEANgIAQYCABAsiACAEQccAaiIFaiIGQQAgAGsiB3EiAk8EQEH80wBBMDYCAAwPCwJAQcTTACgCACIBRQ0AQbzTACgCACIIIAJqIQAgACABTSAAIAhLcQ0AQQAhAUH80wBBMDYCAAwPC0HI0wAtAABBBHENBAJAAkAgCQRAQczTACEBA0AgASgCACIAIAlNBEAgACABKAIEaiAJSw0DCyABKAIIIgENAAsLQQAQMyIAQX9GDQUgAiEGQejTACgCACIBQQFrIgMgAHEEQCACIABrIAAgA2pBACABa3FqIQYLIAQgBk8NBSAGQf7///8HSw0FQcTTACgCACIDBEBBvNMAKAIAIgcgBmohASABIAdNDQYgASADSw0GCyAGEDMiASAARw0BDAcLIAYgA2sgB3EiBkH+////B0sNBCAGEDMhACAAIAEoAgAgASgCBGpGDQMgACEBCwJAIAYgBEHIAGpPDQAgAUF/Rg0AQezTACgCACIAIAUgBmtqQQAgAGtxIgBB/v///wdLBEAgASEADAcLIAAQM0F/RwRAIAAgBmohBiABIQAMBwtBACAGaxAzGgwECyABIgBBf0cNBQwDC0EAIQMMDAtBACEADAoLIABBf0cNAgtByNMAQcjTACgCAEEEcjYCAAsgAkH+////B0sNASACEDMhAEEAEDMhASAAQX9GDQEgAUF/Rg0BIAAgAU8NASABIABrIgYgBEE4ak0NAQtBvNMAQbzTACgCACAGaiIBNgIAQcDTACgCACABSQRAQcDTACABNgIACwJAAkACQEGk0AAoAgAiAgRAQczTACEBA0AgACABKAIAIgMgASgCBCIFakYNAiABKAIIIgENAAsMAgtBnNAAKAIAIgFBAEcgACABT3FFBEBBnNAAIAA2AgALQQAhAUHQ0wAgBjYCAEHM0wAgADYCAEGs0ABBfzYCAEGw0ABB5NMAKAIANgIAQdjTAEEANgIAA0AgAUHI0ABqIAFBvNAAaiICNgIAIAIgAUG00ABqIgM2AgAgAUHA0ABqIAM2AgAgAUHQ0ABqIAFBxNAAaiIDNgIAIAMgAjYCACABQdjQAGogAUHM0ABqIgI2AgAgAiADNgIAIAFB1NAAaiACNgIAIAFBIGoiAUGAAkcNAAtBeCAAa0EPcSIBIABqIgIgBkE4ayIDIAFrIgFBAXI2AgRBqNAAQfTTACgCADYCAEGY0AAgATYCAEGk0AAgAjYCACAAIANqQTg2AgQMAgsgACACTQ0AIAIgA0kNACABKAIMQQhxDQBBeCACa0EPcSIAIAJqIgNBmNAAKAIAIAZqIgcgAGsiAEEBcjYCBCABIAUgBmo2AgRBqNAAQfTTACgCADYCAEGY0AAgADYCAEGk0AAgAzYCACACIAdqQTg2AgQMAQsgAEGc0AAoAgBJBEBBnNAAIAA2AgALIAAgBmohA0HM0wAhAQJAAkACQANAIAMgASgCAEcEQCABKAIIIgENAQwCCwsgAS0ADEEIcUUNAQtBzNMAIQEDQCABKAIAIgMgAk0EQCADIAEoAgRqIgUgAksNAwsgASgCCCEBDAALAAsgASAANgIAIAEgASgCBCAGajYCBCAAQXggAGtBD3FqIgkgBEEDcjYCBCADQXggA2tBD3FqIgYgBCAJaiIEayEBIAIgBkYEQEGk0AAgBDYCAEGY0ABBmNAAKAIAIAFqIgA2AgAgBCAAQQFyNgIEDAgLQaDQACgCACAGRgRAQaDQACAENgIAQZTQAEGU0AAoAgAgAWoiADYCACAEIABBAXI2AgQgACAEaiAANgIADAgLIAYoAgQiBUEDcUEBRw0GIAVBeHEhCCAFQf8BTQRAIAVBA3YhAyAGKAIIIgAgBigCDCICRgRAQYzQAEGM0AAoAgBBfiADd3E2AgAMBwsgAiAANgIIIAAgAjYCDAwGCyAGKAIYIQcgBiAGKAIMIgBHBEAgACAGKAIIIgI2AgggAiAANgIMDAULIAZBFGoiAigCACIFRQRAIAYoAhAiBUUNBCAGQRBqIQILA0AgAiEDIAUiAEEUaiICKAIAIgUNACAAQRBqIQIgACgCECIFDQALIANBADYCAAwEC0F4IABrQQ9xIgEgAGoiByAGQThrIgMgAWsiAUEBcjYCBCAAIANqQTg2AgQgAiAFQTcgBWtBD3FqQT9rIgMgAyACQRBqSRsiA0EjNgIEQajQAEH00wAoAgA2AgBBmNAAIAE2AgBBpNAAIAc2AgAgA0EQakHU0wApAgA3AgAgA0HM0wApAgA3AghB1NMAIANBCGo2AgBB0NMAIAY2AgBBzNMAIAA2AgBB2NMAQQA2AgAgA0EkaiEBA0AgAUEHNgIAIAUgAUEEaiIBSw0ACyACIANGDQAgAyADKAIEQX5xNgIEIAMgAyACayIFNgIAIAIgBUEBcjYCBCAFQf8BTQRAIAVBeHFBtNAAaiEAAn9BjNAAKAIAIgFBASAFQQN2dCIDcUUEQEGM0AAgASADcjYCACAADAELIAAoAggLIgEgAjYCDCAAIAI2AgggAiAANgIMIAIgATYCCAwBC0EfIQEgBUH///8HTQRAIAVBJiAFQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAQsgAiABNgIcIAJCADcCECABQQJ0QbzSAGohAEGQ0AAoAgAiA0EBIAF0IgZxRQRAIAAgAjYCAEGQ0AAgAyAGcjYCACACIAA2AhggAiACNgIIIAIgAjYCDAwBCyAFQRkgAUEBdmtBACABQR9HG3QhASAAKAIAIQMCQANAIAMiACgCBEF4cSAFRg0BIAFBHXYhAyABQQF0IQEgACADQQRxakEQaiIGKAIAIgMNAAsgBiACNgIAIAIgADYCGCACIAI2AgwgAiACNgIIDAELIAAoAggiASACNgIMIAAgAjYCCCACQQA2AhggAiAANgIMIAIgATYCCAtBmNAAKAIAIgEgBE0NAEGk0AAoAgAiACAEaiICIAEgBGsiAUEBcjYCBEGY0AAgATYCAEGk0AAgAjYCACAAIARBA3I2AgQgAEEIaiEBDAgLQQAhAUH80wBBMDYCAAwHC0EAIQALIAdFDQACQCAGKAIcIgJBAnRBvNIAaiIDKAIAIAZGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAdBEEEUIAcoAhAgBkYbaiAANgIAIABFDQELIAAgBzYCGCAGKAIQIgIEQCAAIAI2AhAgAiAANgIYCyAGQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAIaiEBIAYgCGoiBigCBCEFCyAGIAVBfnE2AgQgASAEaiABNgIAIAQgAUEBcjYCBCABQf8BTQRAIAFBeHFBtNAAaiEAAn9BjNAAKAIAIgJBASABQQN2dCIBcUUEQEGM0AAgASACcjYCACAADAELIAAoAggLIgEgBDYCDCAAIAQ2AgggBCAANgIMIAQgATYCCAwBC0EfIQUgAUH///8HTQRAIAFBJiABQQh2ZyIAa3ZBAXEgAEEBdGtBPmohBQsgBCAFNgIcIARCADcCECAFQQJ0QbzSAGohAEGQ0AAoAgAiAkEBIAV0IgNxRQRAIAAgBDYCAEGQ0AAgAiADcjYCACAEIAA2AhggBCAENgIIIAQgBDYCDAwBCyABQRkgBUEBdmtBACAFQR9HG3QhBSAAKAIAIQACQANAIAAiAigCBEF4cSABRg0BIAVBHXYhACAFQQF0IQUgAiAAQQRxakEQaiIDKAIAIgANAAsgAyAENgIAIAQgAjYCGCAEIAQ2AgwgBCAENgIIDAELIAIoAggiACAENgIMIAIgBDYCCCAEQQA2AhggBCACNgIMIAQgADYCCAsgCUEIaiEBDAILAkAgB0UNAAJAIAMoAhwiAUECdEG80gBqIgIoAgAgA0YEQCACIAA2AgAgAA0BQZDQACAIQX4gAXdxIgg2AgAMAgsgB0EQQRQgBygCECADRhtqIAA2AgAgAEUNAQsgACAHNgIYIAMoAhAiAQRAIAAgATYCECABIAA2AhgLIANBFGooAgAiAUUNACAAQRRqIAE2AgAgASAANgIYCwJAIAVBD00EQCADIAQgBWoiAEEDcjYCBCAAIANqIgAgACgCBEEBcjYCBAwBCyADIARqIgIgBUEBcjYCBCADIARBA3I2AgQgAiAFaiAFNgIAIAVB/wFNBEAgBUF4cUG00ABqIQACf0GM0AAoAgAiAUEBIAVBA3Z0IgVxRQRAQYzQACABIAVyNgIAIAAMAQsgACgCCAsiASACNgIMIAAgAjYCCCACIAA2AgwgAiABNgIIDAELQR8hASAFQf///wdNBEAgBUEmIAVBCHZnIgBrdkEBcSAAQQF0a0E+aiEBCyACIAE2AhwgAkIANwIQIAFBAnRBvNIAaiEAQQEgAXQiBCAIcUUEQCAAIAI2AgBBkNAAIAQgCHI2AgAgAiAANgIYIAIgAjYCCCACIAI2AgwMAQsgBUEZIAFBAXZrQQAgAUEfRxt0IQEgACgCACEEAkADQCAEIgAoAgRBeHEgBUYNASABQR12IQQgAUEBdCEBIAAgBEEEcWpBEGoiBigCACIEDQALIAYgAjYCACACIAA2AhggAiACNgIMIAIgAjYCCAwBCyAAKAIIIgEgAjYCDCAAIAI2AgggAkEANgIYIAIgADYCDCACIAE2AggLIANBCGohAQwBCwJAIAlFDQACQCAAKAIcIgFBAnRBvNIAaiICKAIAIABGBEAgAiADNgIAIAMNAUGQ0AAgC0F+IAF3cTYCAAwCCyAJQRBBFCAJKAIQIABGG2ogAzYCACADRQ0BCyADIAk2AhggACgCECIBBEAgAyABNgIQIAEgAzYCGAsgAEEUaigCACIBRQ0AIANBFGogATYCACABIAM2AhgLAkAgBUEPTQRAIAAgBCAFaiIBQQNyNgIEIAAgAWoiASABKAIEQQFyNgIEDAELIAAgBGoiByAFQQFyNgIEIAAgBEEDcjYCBCAFIAdqIAU2AgAgCARAIAhBeHFBtNAAaiEBQaDQACgCACEDAn9BASAIQQN2dCICIAZxRQRAQYzQACACIAZyNgIAIAEMAQsgASgCCAsiAiADNgIMIAEgAzYCCCADIAE2AgwgAyACNgIIC0Gg0AAgBzYCAEGU0AAgBTYCAAsgAEEIaiEBCyAKQRBqJAAgAQtDACAARQRAPwBBEHQPCwJAIABB//8DcQ0AIABBAEgNACAAQRB2QAAiAEF/RgRAQfzTAEEwNgIAQX8PCyAAQRB0DwsACwvcPyIAQYAICwkBAAAAAgAAAAMAQZQICwUEAAAABQBBpAgLCQYAAAAHAAAACABB3AgLii1JbnZhbGlkIGNoYXIgaW4gdXJsIHF1ZXJ5AFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fYm9keQBDb250ZW50LUxlbmd0aCBvdmVyZmxvdwBDaHVuayBzaXplIG92ZXJmbG93AFJlc3BvbnNlIG92ZXJmbG93AEludmFsaWQgbWV0aG9kIGZvciBIVFRQL3gueCByZXF1ZXN0AEludmFsaWQgbWV0aG9kIGZvciBSVFNQL3gueCByZXF1ZXN0AEV4cGVjdGVkIFNPVVJDRSBtZXRob2QgZm9yIElDRS94LnggcmVxdWVzdABJbnZhbGlkIGNoYXIgaW4gdXJsIGZyYWdtZW50IHN0YXJ0AEV4cGVjdGVkIGRvdABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3N0YXR1cwBJbnZhbGlkIHJlc3BvbnNlIHN0YXR1cwBJbnZhbGlkIGNoYXJhY3RlciBpbiBjaHVuayBleHRlbnNpb25zAFVzZXIgY2FsbGJhY2sgZXJyb3IAYG9uX3Jlc2V0YCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfaGVhZGVyYCBjYWxsYmFjayBlcnJvcgBgb25fbWVzc2FnZV9iZWdpbmAgY2FsbGJhY2sgZXJyb3IAYG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3N0YXR1c19jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3ZlcnNpb25fY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl91cmxfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX2hlYWRlcl92YWx1ZV9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX21lc3NhZ2VfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXRob2RfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfZmllbGRfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19leHRlbnNpb25fbmFtZWAgY2FsbGJhY2sgZXJyb3IAVW5leHBlY3RlZCBjaGFyIGluIHVybCBzZXJ2ZXIASW52YWxpZCBoZWFkZXIgdmFsdWUgY2hhcgBJbnZhbGlkIGhlYWRlciBmaWVsZCBjaGFyAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fdmVyc2lvbgBJbnZhbGlkIG1pbm9yIHZlcnNpb24ASW52YWxpZCBtYWpvciB2ZXJzaW9uAEV4cGVjdGVkIHNwYWNlIGFmdGVyIHZlcnNpb24ARXhwZWN0ZWQgQ1JMRiBhZnRlciB2ZXJzaW9uAEludmFsaWQgSFRUUCB2ZXJzaW9uAEludmFsaWQgaGVhZGVyIHRva2VuAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fdXJsAEludmFsaWQgY2hhcmFjdGVycyBpbiB1cmwAVW5leHBlY3RlZCBzdGFydCBjaGFyIGluIHVybABEb3VibGUgQCBpbiB1cmwARW1wdHkgQ29udGVudC1MZW5ndGgASW52YWxpZCBjaGFyYWN0ZXIgaW4gQ29udGVudC1MZW5ndGgARHVwbGljYXRlIENvbnRlbnQtTGVuZ3RoAEludmFsaWQgY2hhciBpbiB1cmwgcGF0aABDb250ZW50LUxlbmd0aCBjYW4ndCBiZSBwcmVzZW50IHdpdGggVHJhbnNmZXItRW5jb2RpbmcASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgc2l6ZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2hlYWRlcl92YWx1ZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZQBJbnZhbGlkIGNoYXJhY3RlciBpbiBjaHVuayBleHRlbnNpb25zIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgTEYgYWZ0ZXIgaGVhZGVyIHZhbHVlAEludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYCBoZWFkZXIgdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZSB2YWx1ZQBJbnZhbGlkIGNoYXJhY3RlciBpbiBjaHVuayBleHRlbnNpb25zIHF1b3RlZCB2YWx1ZQBQYXVzZWQgYnkgb25faGVhZGVyc19jb21wbGV0ZQBJbnZhbGlkIEVPRiBzdGF0ZQBvbl9yZXNldCBwYXVzZQBvbl9jaHVua19oZWFkZXIgcGF1c2UAb25fbWVzc2FnZV9iZWdpbiBwYXVzZQBvbl9jaHVua19leHRlbnNpb25fdmFsdWUgcGF1c2UAb25fc3RhdHVzX2NvbXBsZXRlIHBhdXNlAG9uX3ZlcnNpb25fY29tcGxldGUgcGF1c2UAb25fdXJsX2NvbXBsZXRlIHBhdXNlAG9uX2NodW5rX2NvbXBsZXRlIHBhdXNlAG9uX2hlYWRlcl92YWx1ZV9jb21wbGV0ZSBwYXVzZQBvbl9tZXNzYWdlX2NvbXBsZXRlIHBhdXNlAG9uX21ldGhvZF9jb21wbGV0ZSBwYXVzZQBvbl9oZWFkZXJfZmllbGRfY29tcGxldGUgcGF1c2UAb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUgcGF1c2UAVW5leHBlY3RlZCBzcGFjZSBhZnRlciBzdGFydCBsaW5lAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBuYW1lAFBhdXNlIG9uIENPTk5FQ1QvVXBncmFkZQBQYXVzZSBvbiBQUkkvVXBncmFkZQBFeHBlY3RlZCBIVFRQLzIgQ29ubmVjdGlvbiBQcmVmYWNlAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fbWV0aG9kAEV4cGVjdGVkIHNwYWNlIGFmdGVyIG1ldGhvZABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2hlYWRlcl9maWVsZABQYXVzZWQASW52YWxpZCB3b3JkIGVuY291bnRlcmVkAEludmFsaWQgbWV0aG9kIGVuY291bnRlcmVkAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2NoZW1hAFJlcXVlc3QgaGFzIGludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYABTV0lUQ0hfUFJPWFkAVVNFX1BST1hZAE1LQUNUSVZJVFkAVU5QUk9DRVNTQUJMRV9FTlRJVFkAQ09QWQBNT1ZFRF9QRVJNQU5FTlRMWQBUT09fRUFSTFkATk9USUZZAEZBSUxFRF9ERVBFTkRFTkNZAEJBRF9HQVRFV0FZAFBMQVkAUFVUAENIRUNLT1VUAEdBVEVXQVlfVElNRU9VVABSRVFVRVNUX1RJTUVPVVQATkVUV09SS19DT05ORUNUX1RJTUVPVVQAQ09OTkVDVElPTl9USU1FT1VUAExPR0lOX1RJTUVPVVQATkVUV09SS19SRUFEX1RJTUVPVVQAUE9TVABNSVNESVJFQ1RFRF9SRVFVRVNUAENMSUVOVF9DTE9TRURfUkVRVUVTVABDTElFTlRfQ0xPU0VEX0xPQURfQkFMQU5DRURfUkVRVUVTVABCQURfUkVRVUVTVABIVFRQX1JFUVVFU1RfU0VOVF9UT19IVFRQU19QT1JUAFJFUE9SVABJTV9BX1RFQVBPVABSRVNFVF9DT05URU5UAE5PX0NPTlRFTlQAUEFSVElBTF9DT05URU5UAEhQRV9JTlZBTElEX0NPTlNUQU5UAEhQRV9DQl9SRVNFVABHRVQASFBFX1NUUklDVABDT05GTElDVABURU1QT1JBUllfUkVESVJFQ1QAUEVSTUFORU5UX1JFRElSRUNUAENPTk5FQ1QATVVMVElfU1RBVFVTAEhQRV9JTlZBTElEX1NUQVRVUwBUT09fTUFOWV9SRVFVRVNUUwBFQVJMWV9ISU5UUwBVTkFWQUlMQUJMRV9GT1JfTEVHQUxfUkVBU09OUwBPUFRJT05TAFNXSVRDSElOR19QUk9UT0NPTFMAVkFSSUFOVF9BTFNPX05FR09USUFURVMATVVMVElQTEVfQ0hPSUNFUwBJTlRFUk5BTF9TRVJWRVJfRVJST1IAV0VCX1NFUlZFUl9VTktOT1dOX0VSUk9SAFJBSUxHVU5fRVJST1IASURFTlRJVFlfUFJPVklERVJfQVVUSEVOVElDQVRJT05fRVJST1IAU1NMX0NFUlRJRklDQVRFX0VSUk9SAElOVkFMSURfWF9GT1JXQVJERURfRk9SAFNFVF9QQVJBTUVURVIAR0VUX1BBUkFNRVRFUgBIUEVfVVNFUgBTRUVfT1RIRVIASFBFX0NCX0NIVU5LX0hFQURFUgBNS0NBTEVOREFSAFNFVFVQAFdFQl9TRVJWRVJfSVNfRE9XTgBURUFSRE9XTgBIUEVfQ0xPU0VEX0NPTk5FQ1RJT04ASEVVUklTVElDX0VYUElSQVRJT04ARElTQ09OTkVDVEVEX09QRVJBVElPTgBOT05fQVVUSE9SSVRBVElWRV9JTkZPUk1BVElPTgBIUEVfSU5WQUxJRF9WRVJTSU9OAEhQRV9DQl9NRVNTQUdFX0JFR0lOAFNJVEVfSVNfRlJPWkVOAEhQRV9JTlZBTElEX0hFQURFUl9UT0tFTgBJTlZBTElEX1RPS0VOAEZPUkJJRERFTgBFTkhBTkNFX1lPVVJfQ0FMTQBIUEVfSU5WQUxJRF9VUkwAQkxPQ0tFRF9CWV9QQVJFTlRBTF9DT05UUk9MAE1LQ09MAEFDTABIUEVfSU5URVJOQUwAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRV9VTk9GRklDSUFMAEhQRV9PSwBVTkxJTksAVU5MT0NLAFBSSQBSRVRSWV9XSVRIAEhQRV9JTlZBTElEX0NPTlRFTlRfTEVOR1RIAEhQRV9VTkVYUEVDVEVEX0NPTlRFTlRfTEVOR1RIAEZMVVNIAFBST1BQQVRDSABNLVNFQVJDSABVUklfVE9PX0xPTkcAUFJPQ0VTU0lORwBNSVNDRUxMQU5FT1VTX1BFUlNJU1RFTlRfV0FSTklORwBNSVNDRUxMQU5FT1VTX1dBUk5JTkcASFBFX0lOVkFMSURfVFJBTlNGRVJfRU5DT0RJTkcARXhwZWN0ZWQgQ1JMRgBIUEVfSU5WQUxJRF9DSFVOS19TSVpFAE1PVkUAQ09OVElOVUUASFBFX0NCX1NUQVRVU19DT01QTEVURQBIUEVfQ0JfSEVBREVSU19DT01QTEVURQBIUEVfQ0JfVkVSU0lPTl9DT01QTEVURQBIUEVfQ0JfVVJMX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19DT01QTEVURQBIUEVfQ0JfSEVBREVSX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fVkFMVUVfQ09NUExFVEUASFBFX0NCX0NIVU5LX0VYVEVOU0lPTl9OQU1FX0NPTVBMRVRFAEhQRV9DQl9NRVNTQUdFX0NPTVBMRVRFAEhQRV9DQl9NRVRIT0RfQ09NUExFVEUASFBFX0NCX0hFQURFUl9GSUVMRF9DT01QTEVURQBERUxFVEUASFBFX0lOVkFMSURfRU9GX1NUQVRFAElOVkFMSURfU1NMX0NFUlRJRklDQVRFAFBBVVNFAE5PX1JFU1BPTlNFAFVOU1VQUE9SVEVEX01FRElBX1RZUEUAR09ORQBOT1RfQUNDRVBUQUJMRQBTRVJWSUNFX1VOQVZBSUxBQkxFAFJBTkdFX05PVF9TQVRJU0ZJQUJMRQBPUklHSU5fSVNfVU5SRUFDSEFCTEUAUkVTUE9OU0VfSVNfU1RBTEUAUFVSR0UATUVSR0UAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRQBSRVFVRVNUX0hFQURFUl9UT09fTEFSR0UAUEFZTE9BRF9UT09fTEFSR0UASU5TVUZGSUNJRU5UX1NUT1JBR0UASFBFX1BBVVNFRF9VUEdSQURFAEhQRV9QQVVTRURfSDJfVVBHUkFERQBTT1VSQ0UAQU5OT1VOQ0UAVFJBQ0UASFBFX1VORVhQRUNURURfU1BBQ0UAREVTQ1JJQkUAVU5TVUJTQ1JJQkUAUkVDT1JEAEhQRV9JTlZBTElEX01FVEhPRABOT1RfRk9VTkQAUFJPUEZJTkQAVU5CSU5EAFJFQklORABVTkFVVEhPUklaRUQATUVUSE9EX05PVF9BTExPV0VEAEhUVFBfVkVSU0lPTl9OT1RfU1VQUE9SVEVEAEFMUkVBRFlfUkVQT1JURUQAQUNDRVBURUQATk9UX0lNUExFTUVOVEVEAExPT1BfREVURUNURUQASFBFX0NSX0VYUEVDVEVEAEhQRV9MRl9FWFBFQ1RFRABDUkVBVEVEAElNX1VTRUQASFBFX1BBVVNFRABUSU1FT1VUX09DQ1VSRUQAUEFZTUVOVF9SRVFVSVJFRABQUkVDT05ESVRJT05fUkVRVUlSRUQAUFJPWFlfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATkVUV09SS19BVVRIRU5USUNBVElPTl9SRVFVSVJFRABMRU5HVEhfUkVRVUlSRUQAU1NMX0NFUlRJRklDQVRFX1JFUVVJUkVEAFVQR1JBREVfUkVRVUlSRUQAUEFHRV9FWFBJUkVEAFBSRUNPTkRJVElPTl9GQUlMRUQARVhQRUNUQVRJT05fRkFJTEVEAFJFVkFMSURBVElPTl9GQUlMRUQAU1NMX0hBTkRTSEFLRV9GQUlMRUQATE9DS0VEAFRSQU5TRk9STUFUSU9OX0FQUExJRUQATk9UX01PRElGSUVEAE5PVF9FWFRFTkRFRABCQU5EV0lEVEhfTElNSVRfRVhDRUVERUQAU0lURV9JU19PVkVSTE9BREVEAEhFQUQARXhwZWN0ZWQgSFRUUC8AAF4TAAAmEwAAMBAAAPAXAACdEwAAFRIAADkXAADwEgAAChAAAHUSAACtEgAAghMAAE8UAAB/EAAAoBUAACMUAACJEgAAixQAAE0VAADUEQAAzxQAABAYAADJFgAA3BYAAMERAADgFwAAuxQAAHQUAAB8FQAA5RQAAAgXAAAfEAAAZRUAAKMUAAAoFQAAAhUAAJkVAAAsEAAAixkAAE8PAADUDgAAahAAAM4QAAACFwAAiQ4AAG4TAAAcEwAAZhQAAFYXAADBEwAAzRMAAGwTAABoFwAAZhcAAF8XAAAiEwAAzg8AAGkOAADYDgAAYxYAAMsTAACqDgAAKBcAACYXAADFEwAAXRYAAOgRAABnEwAAZRMAAPIWAABzEwAAHRcAAPkWAADzEQAAzw4AAM4VAAAMEgAAsxEAAKURAABhEAAAMhcAALsTAEH5NQsBAQBBkDYL4AEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB/TcLAQEAQZE4C14CAwICAgICAAACAgACAgACAgICAgICAgICAAQAAAAAAAICAgICAgICAgICAgICAgICAgICAgICAgICAAAAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgACAEH9OQsBAQBBkToLXgIAAgICAgIAAAICAAICAAICAgICAgICAgIAAwAEAAAAAgICAgICAgICAgICAgICAgICAgICAgICAgIAAAACAgICAgICAgICAgICAgICAgICAgICAgICAgICAgACAAIAQfA7Cw1sb3NlZWVwLWFsaXZlAEGJPAsBAQBBoDwL4AEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBiT4LAQEAQaA+C+cBAQEBAQEBAQEBAQEBAgEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQFjaHVua2VkAEGwwAALXwEBAAEBAQEBAAABAQABAQABAQEBAQEBAQEBAAAAAAAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAAAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQABAEGQwgALIWVjdGlvbmVudC1sZW5ndGhvbnJveHktY29ubmVjdGlvbgBBwMIACy1yYW5zZmVyLWVuY29kaW5ncGdyYWRlDQoNCg0KU00NCg0KVFRQL0NFL1RTUC8AQfnCAAsFAQIAAQMAQZDDAAvgAQQBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAEH5xAALBQECAAEDAEGQxQAL4AEEAQEFAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB+cYACwQBAAABAEGRxwAL3wEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAEH6yAALBAEAAAIAQZDJAAtfAwQAAAQEBAQEBAQEBAQEBQQEBAQEBAQEBAQEBAAEAAYHBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQABAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAAAAQAQfrKAAsEAQAAAQBBkMsACwEBAEGqywALQQIAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwAAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAEH6zAALBAEAAAEAQZDNAAsBAQBBms0ACwYCAAAAAAIAQbHNAAs6AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBB8M4AC5YBTk9VTkNFRUNLT1VUTkVDVEVURUNSSUJFTFVTSEVURUFEU0VBUkNIUkdFQ1RJVklUWUxFTkRBUlZFT1RJRllQVElPTlNDSFNFQVlTVEFUQ0hHRU9SRElSRUNUT1JUUkNIUEFSQU1FVEVSVVJDRUJTQ1JJQkVBUkRPV05BQ0VJTkROS0NLVUJTQ1JJQkVIVFRQL0FEVFAv", "base64");
   }
 });
 
-// node_modules/undici/lib/llhttp/llhttp_simd-wasm.js
+// ../../main/node_modules/undici/lib/llhttp/llhttp_simd-wasm.js
 var require_llhttp_simd_wasm = __commonJS({
-  "node_modules/undici/lib/llhttp/llhttp_simd-wasm.js"(exports, module) {
+  "../../main/node_modules/undici/lib/llhttp/llhttp_simd-wasm.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer2 } = __require("node:buffer");
     module.exports = Buffer2.from("AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAy0sBQYAAAIAAAAAAAACAQIAAgICAAADAAAAAAMDAwMBAQEBAQEBAQEAAAIAAAAEBQFwARISBQMBAAIGCAF/AUGA1AQLB9EFIgZtZW1vcnkCAAtfaW5pdGlhbGl6ZQAIGV9faW5kaXJlY3RfZnVuY3Rpb25fdGFibGUBAAtsbGh0dHBfaW5pdAAJGGxsaHR0cF9zaG91bGRfa2VlcF9hbGl2ZQAvDGxsaHR0cF9hbGxvYwALBm1hbGxvYwAxC2xsaHR0cF9mcmVlAAwEZnJlZQAMD2xsaHR0cF9nZXRfdHlwZQANFWxsaHR0cF9nZXRfaHR0cF9tYWpvcgAOFWxsaHR0cF9nZXRfaHR0cF9taW5vcgAPEWxsaHR0cF9nZXRfbWV0aG9kABAWbGxodHRwX2dldF9zdGF0dXNfY29kZQAREmxsaHR0cF9nZXRfdXBncmFkZQASDGxsaHR0cF9yZXNldAATDmxsaHR0cF9leGVjdXRlABQUbGxodHRwX3NldHRpbmdzX2luaXQAFQ1sbGh0dHBfZmluaXNoABYMbGxodHRwX3BhdXNlABcNbGxodHRwX3Jlc3VtZQAYG2xsaHR0cF9yZXN1bWVfYWZ0ZXJfdXBncmFkZQAZEGxsaHR0cF9nZXRfZXJybm8AGhdsbGh0dHBfZ2V0X2Vycm9yX3JlYXNvbgAbF2xsaHR0cF9zZXRfZXJyb3JfcmVhc29uABwUbGxodHRwX2dldF9lcnJvcl9wb3MAHRFsbGh0dHBfZXJybm9fbmFtZQAeEmxsaHR0cF9tZXRob2RfbmFtZQAfEmxsaHR0cF9zdGF0dXNfbmFtZQAgGmxsaHR0cF9zZXRfbGVuaWVudF9oZWFkZXJzACEhbGxodHRwX3NldF9sZW5pZW50X2NodW5rZWRfbGVuZ3RoACIdbGxodHRwX3NldF9sZW5pZW50X2tlZXBfYWxpdmUAIyRsbGh0dHBfc2V0X2xlbmllbnRfdHJhbnNmZXJfZW5jb2RpbmcAJBhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YALgkXAQBBAQsRAQIDBAUKBgcrLSwqKSglJyYK77MCLBYAQYjQACgCAARAAAtBiNAAQQE2AgALFAAgABAwIAAgAjYCOCAAIAE6ACgLFAAgACAALwEyIAAtAC4gABAvEAALHgEBf0HAABAyIgEQMCABQYAINgI4IAEgADoAKCABC48MAQd/AkAgAEUNACAAQQhrIgEgAEEEaygCACIAQXhxIgRqIQUCQCAAQQFxDQAgAEEDcUUNASABIAEoAgAiAGsiAUGc0AAoAgBJDQEgACAEaiEEAkACQEGg0AAoAgAgAUcEQCAAQf8BTQRAIABBA3YhAyABKAIIIgAgASgCDCICRgRAQYzQAEGM0AAoAgBBfiADd3E2AgAMBQsgAiAANgIIIAAgAjYCDAwECyABKAIYIQYgASABKAIMIgBHBEAgACABKAIIIgI2AgggAiAANgIMDAMLIAFBFGoiAygCACICRQRAIAEoAhAiAkUNAiABQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFKAIEIgBBA3FBA0cNAiAFIABBfnE2AgRBlNAAIAQ2AgAgBSAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCABKAIcIgJBAnRBvNIAaiIDKAIAIAFGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgAUYbaiAANgIAIABFDQELIAAgBjYCGCABKAIQIgIEQCAAIAI2AhAgAiAANgIYCyABQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAFTw0AIAUoAgQiAEEBcUUNAAJAAkACQAJAIABBAnFFBEBBpNAAKAIAIAVGBEBBpNAAIAE2AgBBmNAAQZjQACgCACAEaiIANgIAIAEgAEEBcjYCBCABQaDQACgCAEcNBkGU0ABBADYCAEGg0ABBADYCAAwGC0Gg0AAoAgAgBUYEQEGg0AAgATYCAEGU0ABBlNAAKAIAIARqIgA2AgAgASAAQQFyNgIEIAAgAWogADYCAAwGCyAAQXhxIARqIQQgAEH/AU0EQCAAQQN2IQMgBSgCCCIAIAUoAgwiAkYEQEGM0ABBjNAAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgBSgCGCEGIAUgBSgCDCIARwRAQZzQACgCABogACAFKAIIIgI2AgggAiAANgIMDAMLIAVBFGoiAygCACICRQRAIAUoAhAiAkUNAiAFQRBqIQMLA0AgAyEHIAIiAEEUaiIDKAIAIgINACAAQRBqIQMgACgCECICDQALIAdBADYCAAwCCyAFIABBfnE2AgQgASAEaiAENgIAIAEgBEEBcjYCBAwDC0EAIQALIAZFDQACQCAFKAIcIgJBAnRBvNIAaiIDKAIAIAVGBEAgAyAANgIAIAANAUGQ0ABBkNAAKAIAQX4gAndxNgIADAILIAZBEEEUIAYoAhAgBUYbaiAANgIAIABFDQELIAAgBjYCGCAFKAIQIgIEQCAAIAI2AhAgAiAANgIYCyAFQRRqKAIAIgJFDQAgAEEUaiACNgIAIAIgADYCGAsgASAEaiAENgIAIAEgBEEBcjYCBCABQaDQACgCAEcNAEGU0AAgBDYCAAwBCyAEQf8BTQRAIARBeHFBtNAAaiEAAn9BjNAAKAIAIgJBASAEQQN2dCIDcUUEQEGM0AAgAiADcjYCACAADAELIAAoAggLIgIgATYCDCAAIAE2AgggASAANgIMIAEgAjYCCAwBC0EfIQIgBEH///8HTQRAIARBJiAEQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAgsgASACNgIcIAFCADcCECACQQJ0QbzSAGohAAJAQZDQACgCACIDQQEgAnQiB3FFBEAgACABNgIAQZDQACADIAdyNgIAIAEgADYCGCABIAE2AgggASABNgIMDAELIARBGSACQQF2a0EAIAJBH0cbdCECIAAoAgAhAAJAA0AgACIDKAIEQXhxIARGDQEgAkEddiEAIAJBAXQhAiADIABBBHFqQRBqIgcoAgAiAA0ACyAHIAE2AgAgASADNgIYIAEgATYCDCABIAE2AggMAQsgAygCCCIAIAE2AgwgAyABNgIIIAFBADYCGCABIAM2AgwgASAANgIIC0Gs0ABBrNAAKAIAQQFrIgBBfyAAGzYCAAsLBwAgAC0AKAsHACAALQAqCwcAIAAtACsLBwAgAC0AKQsHACAALwEyCwcAIAAtAC4LQAEEfyAAKAIYIQEgAC0ALSECIAAtACghAyAAKAI4IQQgABAwIAAgBDYCOCAAIAM6ACggACACOgAtIAAgATYCGAu74gECB38DfiABIAJqIQQCQCAAIgIoAgwiAA0AIAIoAgQEQCACIAE2AgQLIwBBEGsiCCQAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAIoAhwiA0EBaw7dAdoBAdkBAgMEBQYHCAkKCwwNDtgBDxDXARES1gETFBUWFxgZGhvgAd8BHB0e1QEfICEiIyQl1AEmJygpKiss0wHSAS0u0QHQAS8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRtsBR0hJSs8BzgFLzQFMzAFNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AAYEBggGDAYQBhQGGAYcBiAGJAYoBiwGMAY0BjgGPAZABkQGSAZMBlAGVAZYBlwGYAZkBmgGbAZwBnQGeAZ8BoAGhAaIBowGkAaUBpgGnAagBqQGqAasBrAGtAa4BrwGwAbEBsgGzAbQBtQG2AbcBywHKAbgByQG5AcgBugG7AbwBvQG+Ab8BwAHBAcIBwwHEAcUBxgEA3AELQQAMxgELQQ4MxQELQQ0MxAELQQ8MwwELQRAMwgELQRMMwQELQRQMwAELQRUMvwELQRYMvgELQRgMvQELQRkMvAELQRoMuwELQRsMugELQRwMuQELQR0MuAELQQgMtwELQR4MtgELQSAMtQELQR8MtAELQQcMswELQSEMsgELQSIMsQELQSMMsAELQSQMrwELQRIMrgELQREMrQELQSUMrAELQSYMqwELQScMqgELQSgMqQELQcMBDKgBC0EqDKcBC0ErDKYBC0EsDKUBC0EtDKQBC0EuDKMBC0EvDKIBC0HEAQyhAQtBMAygAQtBNAyfAQtBDAyeAQtBMQydAQtBMgycAQtBMwybAQtBOQyaAQtBNQyZAQtBxQEMmAELQQsMlwELQToMlgELQTYMlQELQQoMlAELQTcMkwELQTgMkgELQTwMkQELQTsMkAELQT0MjwELQQkMjgELQSkMjQELQT4MjAELQT8MiwELQcAADIoBC0HBAAyJAQtBwgAMiAELQcMADIcBC0HEAAyGAQtBxQAMhQELQcYADIQBC0EXDIMBC0HHAAyCAQtByAAMgQELQckADIABC0HKAAx/C0HLAAx+C0HNAAx9C0HMAAx8C0HOAAx7C0HPAAx6C0HQAAx5C0HRAAx4C0HSAAx3C0HTAAx2C0HUAAx1C0HWAAx0C0HVAAxzC0EGDHILQdcADHELQQUMcAtB2AAMbwtBBAxuC0HZAAxtC0HaAAxsC0HbAAxrC0HcAAxqC0EDDGkLQd0ADGgLQd4ADGcLQd8ADGYLQeEADGULQeAADGQLQeIADGMLQeMADGILQQIMYQtB5AAMYAtB5QAMXwtB5gAMXgtB5wAMXQtB6AAMXAtB6QAMWwtB6gAMWgtB6wAMWQtB7AAMWAtB7QAMVwtB7gAMVgtB7wAMVQtB8AAMVAtB8QAMUwtB8gAMUgtB8wAMUQtB9AAMUAtB9QAMTwtB9gAMTgtB9wAMTQtB+AAMTAtB+QAMSwtB+gAMSgtB+wAMSQtB/AAMSAtB/QAMRwtB/gAMRgtB/wAMRQtBgAEMRAtBgQEMQwtBggEMQgtBgwEMQQtBhAEMQAtBhQEMPwtBhgEMPgtBhwEMPQtBiAEMPAtBiQEMOwtBigEMOgtBiwEMOQtBjAEMOAtBjQEMNwtBjgEMNgtBjwEMNQtBkAEMNAtBkQEMMwtBkgEMMgtBkwEMMQtBlAEMMAtBlQEMLwtBlgEMLgtBlwEMLQtBmAEMLAtBmQEMKwtBmgEMKgtBmwEMKQtBnAEMKAtBnQEMJwtBngEMJgtBnwEMJQtBoAEMJAtBoQEMIwtBogEMIgtBowEMIQtBpAEMIAtBpQEMHwtBpgEMHgtBpwEMHQtBqAEMHAtBqQEMGwtBqgEMGgtBqwEMGQtBrAEMGAtBrQEMFwtBrgEMFgtBAQwVC0GvAQwUC0GwAQwTC0GxAQwSC0GzAQwRC0GyAQwQC0G0AQwPC0G1AQwOC0G2AQwNC0G3AQwMC0G4AQwLC0G5AQwKC0G6AQwJC0G7AQwIC0HGAQwHC0G8AQwGC0G9AQwFC0G+AQwEC0G/AQwDC0HAAQwCC0HCAQwBC0HBAQshAwNAAkACQAJAAkACQAJAAkACQAJAIAICfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAgJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADDsYBAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHyAhIyUmKCorLC8wMTIzNDU2Nzk6Ozw9lANAQkRFRklLTk9QUVJTVFVWWFpbXF1eX2BhYmNkZWZnaGpsb3Bxc3V2eHl6e3x/gAGBAYIBgwGEAYUBhgGHAYgBiQGKAYsBjAGNAY4BjwGQAZEBkgGTAZQBlQGWAZcBmAGZAZoBmwGcAZ0BngGfAaABoQGiAaMBpAGlAaYBpwGoAakBqgGrAawBrQGuAa8BsAGxAbIBswG0AbUBtgG3AbgBuQG6AbsBvAG9Ab4BvwHAAcEBwgHDAcQBxQHGAccByAHJAcsBzAHNAc4BzwGKA4kDiAOHA4QDgwOAA/sC+gL5AvgC9wL0AvMC8gLLAsECsALZAQsgASAERw3wAkHdASEDDLMDCyABIARHDcgBQcMBIQMMsgMLIAEgBEcNe0H3ACEDDLEDCyABIARHDXBB7wAhAwywAwsgASAERw1pQeoAIQMMrwMLIAEgBEcNZUHoACEDDK4DCyABIARHDWJB5gAhAwytAwsgASAERw0aQRghAwysAwsgASAERw0VQRIhAwyrAwsgASAERw1CQcUAIQMMqgMLIAEgBEcNNEE/IQMMqQMLIAEgBEcNMkE8IQMMqAMLIAEgBEcNK0ExIQMMpwMLIAItAC5BAUYNnwMMwQILQQAhAAJAAkACQCACLQAqRQ0AIAItACtFDQAgAi8BMCIDQQJxRQ0BDAILIAIvATAiA0EBcUUNAQtBASEAIAItAChBAUYNACACLwEyIgVB5ABrQeQASQ0AIAVBzAFGDQAgBUGwAkYNACADQcAAcQ0AQQAhACADQYgEcUGABEYNACADQShxQQBHIQALIAJBADsBMCACQQA6AC8gAEUN3wIgAkIANwMgDOACC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAARQ3MASAAQRVHDd0CIAJBBDYCHCACIAE2AhQgAkGwGDYCECACQRU2AgxBACEDDKQDCyABIARGBEBBBiEDDKQDCyABQQFqIQFBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAA3ZAgwcCyACQgA3AyBBEiEDDIkDCyABIARHDRZBHSEDDKEDCyABIARHBEAgAUEBaiEBQRAhAwyIAwtBByEDDKADCyACIAIpAyAiCiAEIAFrrSILfSIMQgAgCiAMWhs3AyAgCiALWA3UAkEIIQMMnwMLIAEgBEcEQCACQQk2AgggAiABNgIEQRQhAwyGAwtBCSEDDJ4DCyACKQMgQgBSDccBIAIgAi8BMEGAAXI7ATAMQgsgASAERw0/QdAAIQMMnAMLIAEgBEYEQEELIQMMnAMLIAFBAWohAUEAIQACQCACKAI4IgNFDQAgAygCUCIDRQ0AIAIgAxEAACEACyAADc8CDMYBC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ3GASAAQRVHDc0CIAJBCzYCHCACIAE2AhQgAkGCGTYCECACQRU2AgxBACEDDJoDC0EAIQACQCACKAI4IgNFDQAgAygCSCIDRQ0AIAIgAxEAACEACyAARQ0MIABBFUcNygIgAkEaNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMmQMLQQAhAAJAIAIoAjgiA0UNACADKAJMIgNFDQAgAiADEQAAIQALIABFDcQBIABBFUcNxwIgAkELNgIcIAIgATYCFCACQZEXNgIQIAJBFTYCDEEAIQMMmAMLIAEgBEYEQEEPIQMMmAMLIAEtAAAiAEE7Rg0HIABBDUcNxAIgAUEBaiEBDMMBC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3DASAAQRVHDcICIAJBDzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJYDCwNAIAEtAABB8DVqLQAAIgBBAUcEQCAAQQJHDcECIAIoAgQhAEEAIQMgAkEANgIEIAIgACABQQFqIgEQLSIADcICDMUBCyAEIAFBAWoiAUcNAAtBEiEDDJUDC0EAIQACQCACKAI4IgNFDQAgAygCTCIDRQ0AIAIgAxEAACEACyAARQ3FASAAQRVHDb0CIAJBGzYCHCACIAE2AhQgAkGRFzYCECACQRU2AgxBACEDDJQDCyABIARGBEBBFiEDDJQDCyACQQo2AgggAiABNgIEQQAhAAJAIAIoAjgiA0UNACADKAJIIgNFDQAgAiADEQAAIQALIABFDcIBIABBFUcNuQIgAkEVNgIcIAIgATYCFCACQYIZNgIQIAJBFTYCDEEAIQMMkwMLIAEgBEcEQANAIAEtAABB8DdqLQAAIgBBAkcEQAJAIABBAWsOBMQCvQIAvgK9AgsgAUEBaiEBQQghAwz8AgsgBCABQQFqIgFHDQALQRUhAwyTAwtBFSEDDJIDCwNAIAEtAABB8DlqLQAAIgBBAkcEQCAAQQFrDgTFArcCwwK4ArcCCyAEIAFBAWoiAUcNAAtBGCEDDJEDCyABIARHBEAgAkELNgIIIAIgATYCBEEHIQMM+AILQRkhAwyQAwsgAUEBaiEBDAILIAEgBEYEQEEaIQMMjwMLAkAgAS0AAEENaw4UtQG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwG/Ab8BvwEAvwELQQAhAyACQQA2AhwgAkGvCzYCECACQQI2AgwgAiABQQFqNgIUDI4DCyABIARGBEBBGyEDDI4DCyABLQAAIgBBO0cEQCAAQQ1HDbECIAFBAWohAQy6AQsgAUEBaiEBC0EiIQMM8wILIAEgBEYEQEEcIQMMjAMLQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43wQLAAgABAgMEBQYH0AHQAdAB0AHQAdAB0AEICQoLDA3QAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdAB0AHQAdABDg8QERIT0AELQgIhCgzAAgtCAyEKDL8CC0IEIQoMvgILQgUhCgy9AgtCBiEKDLwCC0IHIQoMuwILQgghCgy6AgtCCSEKDLkCC0IKIQoMuAILQgshCgy3AgtCDCEKDLYCC0INIQoMtQILQg4hCgy0AgtCDyEKDLMCC0IKIQoMsgILQgshCgyxAgtCDCEKDLACC0INIQoMrwILQg4hCgyuAgtCDyEKDK0CC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBMGsON8ACvwIAAQIDBAUGB74CvgK+Ar4CvgK+Ar4CCAkKCwwNvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ar4CvgK+Ag4PEBESE74CC0ICIQoMvwILQgMhCgy+AgtCBCEKDL0CC0IFIQoMvAILQgYhCgy7AgtCByEKDLoCC0IIIQoMuQILQgkhCgy4AgtCCiEKDLcCC0ILIQoMtgILQgwhCgy1AgtCDSEKDLQCC0IOIQoMswILQg8hCgyyAgtCCiEKDLECC0ILIQoMsAILQgwhCgyvAgtCDSEKDK4CC0IOIQoMrQILQg8hCgysAgsgAiACKQMgIgogBCABa60iC30iDEIAIAogDFobNwMgIAogC1gNpwJBHyEDDIkDCyABIARHBEAgAkEJNgIIIAIgATYCBEElIQMM8AILQSAhAwyIAwtBASEFIAIvATAiA0EIcUUEQCACKQMgQgBSIQULAkAgAi0ALgRAQQEhACACLQApQQVGDQEgA0HAAHFFIAVxRQ0BC0EAIQAgA0HAAHENAEECIQAgA0EIcQ0AIANBgARxBEACQCACLQAoQQFHDQAgAi0ALUEKcQ0AQQUhAAwCC0EEIQAMAQsgA0EgcUUEQAJAIAItAChBAUYNACACLwEyIgBB5ABrQeQASQ0AIABBzAFGDQAgAEGwAkYNAEEEIQAgA0EocUUNAiADQYgEcUGABEYNAgtBACEADAELQQBBAyACKQMgUBshAAsgAEEBaw4FvgIAsAEBpAKhAgtBESEDDO0CCyACQQE6AC8MhAMLIAEgBEcNnQJBJCEDDIQDCyABIARHDRxBxgAhAwyDAwtBACEAAkAgAigCOCIDRQ0AIAMoAkQiA0UNACACIAMRAAAhAAsgAEUNJyAAQRVHDZgCIAJB0AA2AhwgAiABNgIUIAJBkRg2AhAgAkEVNgIMQQAhAwyCAwsgASAERgRAQSghAwyCAwtBACEDIAJBADYCBCACQQw2AgggAiABIAEQKiIARQ2UAiACQSc2AhwgAiABNgIUIAIgADYCDAyBAwsgASAERgRAQSkhAwyBAwsgAS0AACIAQSBGDRMgAEEJRw2VAiABQQFqIQEMFAsgASAERwRAIAFBAWohAQwWC0EqIQMM/wILIAEgBEYEQEErIQMM/wILIAEtAAAiAEEJRyAAQSBHcQ2QAiACLQAsQQhHDd0CIAJBADoALAzdAgsgASAERgRAQSwhAwz+AgsgAS0AAEEKRw2OAiABQQFqIQEMsAELIAEgBEcNigJBLyEDDPwCCwNAIAEtAAAiAEEgRwRAIABBCmsOBIQCiAKIAoQChgILIAQgAUEBaiIBRw0AC0ExIQMM+wILQTIhAyABIARGDfoCIAIoAgAiACAEIAFraiEHIAEgAGtBA2ohBgJAA0AgAEHwO2otAAAgAS0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAEEDRgRAQQYhAQziAgsgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAc2AgAM+wILIAJBADYCAAyGAgtBMyEDIAQgASIARg35AiAEIAFrIAIoAgAiAWohByAAIAFrQQhqIQYCQANAIAFB9DtqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBCEYEQEEFIQEM4QILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPoCCyACQQA2AgAgACEBDIUCC0E0IQMgBCABIgBGDfgCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgJAA0AgAUHQwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYEQEEHIQEM4AILIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADPkCCyACQQA2AgAgACEBDIQCCyABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRg0JDIECCyAEIAFBAWoiAUcNAAtBMCEDDPgCC0EwIQMM9wILIAEgBEcEQANAIAEtAAAiAEEgRwRAIABBCmsOBP8B/gH+Af8B/gELIAQgAUEBaiIBRw0AC0E4IQMM9wILQTghAwz2AgsDQCABLQAAIgBBIEcgAEEJR3EN9gEgBCABQQFqIgFHDQALQTwhAwz1AgsDQCABLQAAIgBBIEcEQAJAIABBCmsOBPkBBAT5AQALIABBLEYN9QEMAwsgBCABQQFqIgFHDQALQT8hAwz0AgtBwAAhAyABIARGDfMCIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAEGAQGstAAAgAS0AAEEgckcNASAAQQZGDdsCIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPQCCyACQQA2AgALQTYhAwzZAgsgASAERgRAQcEAIQMM8gILIAJBDDYCCCACIAE2AgQgAi0ALEEBaw4E+wHuAewB6wHUAgsgAUEBaiEBDPoBCyABIARHBEADQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxIgBBCUYNACAAQSBGDQACQAJAAkACQCAAQeMAaw4TAAMDAwMDAwMBAwMDAwMDAwMDAgMLIAFBAWohAUExIQMM3AILIAFBAWohAUEyIQMM2wILIAFBAWohAUEzIQMM2gILDP4BCyAEIAFBAWoiAUcNAAtBNSEDDPACC0E1IQMM7wILIAEgBEcEQANAIAEtAABBgDxqLQAAQQFHDfcBIAQgAUEBaiIBRw0AC0E9IQMM7wILQT0hAwzuAgtBACEAAkAgAigCOCIDRQ0AIAMoAkAiA0UNACACIAMRAAAhAAsgAEUNASAAQRVHDeYBIAJBwgA2AhwgAiABNgIUIAJB4xg2AhAgAkEVNgIMQQAhAwztAgsgAUEBaiEBC0E8IQMM0gILIAEgBEYEQEHCACEDDOsCCwJAA0ACQCABLQAAQQlrDhgAAswCzALRAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAswCzALMAgDMAgsgBCABQQFqIgFHDQALQcIAIQMM6wILIAFBAWohASACLQAtQQFxRQ3+AQtBLCEDDNACCyABIARHDd4BQcQAIQMM6AILA0AgAS0AAEGQwABqLQAAQQFHDZwBIAQgAUEBaiIBRw0AC0HFACEDDOcCCyABLQAAIgBBIEYN/gEgAEE6Rw3AAiACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgAN3gEM3QELQccAIQMgBCABIgBGDeUCIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFBkMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvwIgAUEFRg3CAiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzlAgtByAAhAyAEIAEiAEYN5AIgBCABayACKAIAIgFqIQcgACABa0EJaiEGA0AgAUGWwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw2+AkECIAFBCUYNwgIaIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOQCCyABIARGBEBByQAhAwzkAgsCQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxQe4Aaw4HAL8CvwK/Ar8CvwIBvwILIAFBAWohAUE+IQMMywILIAFBAWohAUE/IQMMygILQcoAIQMgBCABIgBGDeICIAQgAWsgAigCACIBaiEGIAAgAWtBAWohBwNAIAFBoMIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNvAIgAUEBRg2+AiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBjYCAAziAgtBywAhAyAEIAEiAEYN4QIgBCABayACKAIAIgFqIQcgACABa0EOaiEGA0AgAUGiwgBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw27AiABQQ5GDb4CIAFBAWohASAEIABBAWoiAEcNAAsgAiAHNgIADOECC0HMACEDIAQgASIARg3gAiAEIAFrIAIoAgAiAWohByAAIAFrQQ9qIQYDQCABQcDCAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDboCQQMgAUEPRg2+AhogAUEBaiEBIAQgAEEBaiIARw0ACyACIAc2AgAM4AILQc0AIQMgBCABIgBGDd8CIAQgAWsgAigCACIBaiEHIAAgAWtBBWohBgNAIAFB0MIAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNuQJBBCABQQVGDb0CGiABQQFqIQEgBCAAQQFqIgBHDQALIAIgBzYCAAzfAgsgASAERgRAQc4AIQMM3wILAkACQAJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB4wBrDhMAvAK8ArwCvAK8ArwCvAK8ArwCvAK8ArwCAbwCvAK8AgIDvAILIAFBAWohAUHBACEDDMgCCyABQQFqIQFBwgAhAwzHAgsgAUEBaiEBQcMAIQMMxgILIAFBAWohAUHEACEDDMUCCyABIARHBEAgAkENNgIIIAIgATYCBEHFACEDDMUCC0HPACEDDN0CCwJAAkAgAS0AAEEKaw4EAZABkAEAkAELIAFBAWohAQtBKCEDDMMCCyABIARGBEBB0QAhAwzcAgsgAS0AAEEgRw0AIAFBAWohASACLQAtQQFxRQ3QAQtBFyEDDMECCyABIARHDcsBQdIAIQMM2QILQdMAIQMgASAERg3YAiACKAIAIgAgBCABa2ohBiABIABrQQFqIQUDQCABLQAAIABB1sIAai0AAEcNxwEgAEEBRg3KASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBjYCAAzYAgsgASAERgRAQdUAIQMM2AILIAEtAABBCkcNwgEgAUEBaiEBDMoBCyABIARGBEBB1gAhAwzXAgsCQAJAIAEtAABBCmsOBADDAcMBAcMBCyABQQFqIQEMygELIAFBAWohAUHKACEDDL0CC0EAIQACQCACKAI4IgNFDQAgAygCPCIDRQ0AIAIgAxEAACEACyAADb8BQc0AIQMMvAILIAItAClBIkYNzwIMiQELIAQgASIFRgRAQdsAIQMM1AILQQAhAEEBIQFBASEGQQAhAwJAAn8CQAJAAkACQAJAAkACQCAFLQAAQTBrDgrFAcQBAAECAwQFBgjDAQtBAgwGC0EDDAULQQQMBAtBBQwDC0EGDAILQQcMAQtBCAshA0EAIQFBACEGDL0BC0EJIQNBASEAQQAhAUEAIQYMvAELIAEgBEYEQEHdACEDDNMCCyABLQAAQS5HDbgBIAFBAWohAQyIAQsgASAERw22AUHfACEDDNECCyABIARHBEAgAkEONgIIIAIgATYCBEHQACEDDLgCC0HgACEDDNACC0HhACEDIAEgBEYNzwIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGA0AgAS0AACAAQeLCAGotAABHDbEBIABBA0YNswEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMzwILQeIAIQMgASAERg3OAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYDQCABLQAAIABB5sIAai0AAEcNsAEgAEECRg2vASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAzOAgtB4wAhAyABIARGDc0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgNAIAEtAAAgAEHpwgBqLQAARw2vASAAQQNGDa0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADM0CCyABIARGBEBB5QAhAwzNAgsgAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANqgFB1gAhAwyzAgsgASAERwRAA0AgAS0AACIAQSBHBEACQAJAAkAgAEHIAGsOCwABswGzAbMBswGzAbMBswGzAQKzAQsgAUEBaiEBQdIAIQMMtwILIAFBAWohAUHTACEDDLYCCyABQQFqIQFB1AAhAwy1AgsgBCABQQFqIgFHDQALQeQAIQMMzAILQeQAIQMMywILA0AgAS0AAEHwwgBqLQAAIgBBAUcEQCAAQQJrDgOnAaYBpQGkAQsgBCABQQFqIgFHDQALQeYAIQMMygILIAFBAWogASAERw0CGkHnACEDDMkCCwNAIAEtAABB8MQAai0AACIAQQFHBEACQCAAQQJrDgSiAaEBoAEAnwELQdcAIQMMsQILIAQgAUEBaiIBRw0AC0HoACEDDMgCCyABIARGBEBB6QAhAwzIAgsCQCABLQAAIgBBCmsOGrcBmwGbAbQBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBmwGbAZsBpAGbAZsBAJkBCyABQQFqCyEBQQYhAwytAgsDQCABLQAAQfDGAGotAABBAUcNfSAEIAFBAWoiAUcNAAtB6gAhAwzFAgsgAUEBaiABIARHDQIaQesAIQMMxAILIAEgBEYEQEHsACEDDMQCCyABQQFqDAELIAEgBEYEQEHtACEDDMMCCyABQQFqCyEBQQQhAwyoAgsgASAERgRAQe4AIQMMwQILAkACQAJAIAEtAABB8MgAai0AAEEBaw4HkAGPAY4BAHwBAo0BCyABQQFqIQEMCwsgAUEBagyTAQtBACEDIAJBADYCHCACQZsSNgIQIAJBBzYCDCACIAFBAWo2AhQMwAILAkADQCABLQAAQfDIAGotAAAiAEEERwRAAkACQCAAQQFrDgeUAZMBkgGNAQAEAY0BC0HaACEDDKoCCyABQQFqIQFB3AAhAwypAgsgBCABQQFqIgFHDQALQe8AIQMMwAILIAFBAWoMkQELIAQgASIARgRAQfAAIQMMvwILIAAtAABBL0cNASAAQQFqIQEMBwsgBCABIgBGBEBB8QAhAwy+AgsgAC0AACIBQS9GBEAgAEEBaiEBQd0AIQMMpQILIAFBCmsiA0EWSw0AIAAhAUEBIAN0QYmAgAJxDfkBC0EAIQMgAkEANgIcIAIgADYCFCACQYwcNgIQIAJBBzYCDAy8AgsgASAERwRAIAFBAWohAUHeACEDDKMCC0HyACEDDLsCCyABIARGBEBB9AAhAwy7AgsCQCABLQAAQfDMAGotAABBAWsOA/cBcwCCAQtB4QAhAwyhAgsgASAERwRAA0AgAS0AAEHwygBqLQAAIgBBA0cEQAJAIABBAWsOAvkBAIUBC0HfACEDDKMCCyAEIAFBAWoiAUcNAAtB8wAhAwy6AgtB8wAhAwy5AgsgASAERwRAIAJBDzYCCCACIAE2AgRB4AAhAwygAgtB9QAhAwy4AgsgASAERgRAQfYAIQMMuAILIAJBDzYCCCACIAE2AgQLQQMhAwydAgsDQCABLQAAQSBHDY4CIAQgAUEBaiIBRw0AC0H3ACEDDLUCCyABIARGBEBB+AAhAwy1AgsgAS0AAEEgRw16IAFBAWohAQxbC0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAADXgMgAILIAEgBEYEQEH6ACEDDLMCCyABLQAAQcwARw10IAFBAWohAUETDHYLQfsAIQMgASAERg2xAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYDQCABLQAAIABB8M4Aai0AAEcNcyAAQQVGDXUgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMsQILIAEgBEYEQEH8ACEDDLECCwJAAkAgAS0AAEHDAGsODAB0dHR0dHR0dHR0AXQLIAFBAWohAUHmACEDDJgCCyABQQFqIQFB5wAhAwyXAgtB/QAhAyABIARGDa8CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDXIgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADLACCyACQQA2AgAgBkEBaiEBQRAMcwtB/gAhAyABIARGDa4CIAIoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQfbOAGotAABHDXEgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK8CCyACQQA2AgAgBkEBaiEBQRYMcgtB/wAhAyABIARGDa0CIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQfzOAGotAABHDXAgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADK4CCyACQQA2AgAgBkEBaiEBQQUMcQsgASAERgRAQYABIQMMrQILIAEtAABB2QBHDW4gAUEBaiEBQQgMcAsgASAERgRAQYEBIQMMrAILAkACQCABLQAAQc4Aaw4DAG8BbwsgAUEBaiEBQesAIQMMkwILIAFBAWohAUHsACEDDJICCyABIARGBEBBggEhAwyrAgsCQAJAIAEtAABByABrDggAbm5ubm5uAW4LIAFBAWohAUHqACEDDJICCyABQQFqIQFB7QAhAwyRAgtBgwEhAyABIARGDakCIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQYDPAGotAABHDWwgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKoCCyACQQA2AgAgBkEBaiEBQQAMbQtBhAEhAyABIARGDagCIAIoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQYPPAGotAABHDWsgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADKkCCyACQQA2AgAgBkEBaiEBQSMMbAsgASAERgRAQYUBIQMMqAILAkACQCABLQAAQcwAaw4IAGtra2trawFrCyABQQFqIQFB7wAhAwyPAgsgAUEBaiEBQfAAIQMMjgILIAEgBEYEQEGGASEDDKcCCyABLQAAQcUARw1oIAFBAWohAQxgC0GHASEDIAEgBEYNpQIgAigCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBiM8Aai0AAEcNaCAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpgILIAJBADYCACAGQQFqIQFBLQxpC0GIASEDIAEgBEYNpAIgAigCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABB0M8Aai0AAEcNZyAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMpQILIAJBADYCACAGQQFqIQFBKQxoCyABIARGBEBBiQEhAwykAgtBASABLQAAQd8ARw1nGiABQQFqIQEMXgtBigEhAyABIARGDaICIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgNAIAEtAAAgAEGMzwBqLQAARw1kIABBAUYN+gEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMogILQYsBIQMgASAERg2hAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGOzwBqLQAARw1kIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyiAgsgAkEANgIAIAZBAWohAUECDGULQYwBIQMgASAERg2gAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHwzwBqLQAARw1jIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyhAgsgAkEANgIAIAZBAWohAUEfDGQLQY0BIQMgASAERg2fAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHyzwBqLQAARw1iIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAygAgsgAkEANgIAIAZBAWohAUEJDGMLIAEgBEYEQEGOASEDDJ8CCwJAAkAgAS0AAEHJAGsOBwBiYmJiYgFiCyABQQFqIQFB+AAhAwyGAgsgAUEBaiEBQfkAIQMMhQILQY8BIQMgASAERg2dAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGRzwBqLQAARw1gIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyeAgsgAkEANgIAIAZBAWohAUEYDGELQZABIQMgASAERg2cAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGXzwBqLQAARw1fIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAydAgsgAkEANgIAIAZBAWohAUEXDGALQZEBIQMgASAERg2bAiACKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIAEtAAAgAEGazwBqLQAARw1eIABBBkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAycAgsgAkEANgIAIAZBAWohAUEVDF8LQZIBIQMgASAERg2aAiACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGhzwBqLQAARw1dIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAybAgsgAkEANgIAIAZBAWohAUEeDF4LIAEgBEYEQEGTASEDDJoCCyABLQAAQcwARw1bIAFBAWohAUEKDF0LIAEgBEYEQEGUASEDDJkCCwJAAkAgAS0AAEHBAGsODwBcXFxcXFxcXFxcXFxcAVwLIAFBAWohAUH+ACEDDIACCyABQQFqIQFB/wAhAwz/AQsgASAERgRAQZUBIQMMmAILAkACQCABLQAAQcEAaw4DAFsBWwsgAUEBaiEBQf0AIQMM/wELIAFBAWohAUGAASEDDP4BC0GWASEDIAEgBEYNlgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBp88Aai0AAEcNWSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlwILIAJBADYCACAGQQFqIQFBCwxaCyABIARGBEBBlwEhAwyWAgsCQAJAAkACQCABLQAAQS1rDiMAW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1sBW1tbW1sCW1tbA1sLIAFBAWohAUH7ACEDDP8BCyABQQFqIQFB/AAhAwz+AQsgAUEBaiEBQYEBIQMM/QELIAFBAWohAUGCASEDDPwBC0GYASEDIAEgBEYNlAIgAigCACIAIAQgAWtqIQUgASAAa0EEaiEGAkADQCABLQAAIABBqc8Aai0AAEcNVyAAQQRGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlQILIAJBADYCACAGQQFqIQFBGQxYC0GZASEDIAEgBEYNkwIgAigCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBrs8Aai0AAEcNViAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMlAILIAJBADYCACAGQQFqIQFBBgxXC0GaASEDIAEgBEYNkgIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBtM8Aai0AAEcNVSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkwILIAJBADYCACAGQQFqIQFBHAxWC0GbASEDIAEgBEYNkQIgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBts8Aai0AAEcNVCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAMkgILIAJBADYCACAGQQFqIQFBJwxVCyABIARGBEBBnAEhAwyRAgsCQAJAIAEtAABB1ABrDgIAAVQLIAFBAWohAUGGASEDDPgBCyABQQFqIQFBhwEhAwz3AQtBnQEhAyABIARGDY8CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbjPAGotAABHDVIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADJACCyACQQA2AgAgBkEBaiEBQSYMUwtBngEhAyABIARGDY4CIAIoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbrPAGotAABHDVEgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI8CCyACQQA2AgAgBkEBaiEBQQMMUgtBnwEhAyABIARGDY0CIAIoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQe3PAGotAABHDVAgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI4CCyACQQA2AgAgBkEBaiEBQQwMUQtBoAEhAyABIARGDYwCIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQbzPAGotAABHDU8gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADI0CCyACQQA2AgAgBkEBaiEBQQ0MUAsgASAERgRAQaEBIQMMjAILAkACQCABLQAAQcYAaw4LAE9PT09PT09PTwFPCyABQQFqIQFBiwEhAwzzAQsgAUEBaiEBQYwBIQMM8gELIAEgBEYEQEGiASEDDIsCCyABLQAAQdAARw1MIAFBAWohAQxGCyABIARGBEBBowEhAwyKAgsCQAJAIAEtAABByQBrDgcBTU1NTU0ATQsgAUEBaiEBQY4BIQMM8QELIAFBAWohAUEiDE0LQaQBIQMgASAERg2IAiACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHAzwBqLQAARw1LIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyJAgsgAkEANgIAIAZBAWohAUEdDEwLIAEgBEYEQEGlASEDDIgCCwJAAkAgAS0AAEHSAGsOAwBLAUsLIAFBAWohAUGQASEDDO8BCyABQQFqIQFBBAxLCyABIARGBEBBpgEhAwyHAgsCQAJAAkACQAJAIAEtAABBwQBrDhUATU1NTU1NTU1NTQFNTQJNTQNNTQRNCyABQQFqIQFBiAEhAwzxAQsgAUEBaiEBQYkBIQMM8AELIAFBAWohAUGKASEDDO8BCyABQQFqIQFBjwEhAwzuAQsgAUEBaiEBQZEBIQMM7QELQacBIQMgASAERg2FAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHtzwBqLQAARw1IIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyGAgsgAkEANgIAIAZBAWohAUERDEkLQagBIQMgASAERg2EAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHCzwBqLQAARw1HIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyFAgsgAkEANgIAIAZBAWohAUEsDEgLQakBIQMgASAERg2DAiACKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEHFzwBqLQAARw1GIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyEAgsgAkEANgIAIAZBAWohAUErDEcLQaoBIQMgASAERg2CAiACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHKzwBqLQAARw1FIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyDAgsgAkEANgIAIAZBAWohAUEUDEYLIAEgBEYEQEGrASEDDIICCwJAAkACQAJAIAEtAABBwgBrDg8AAQJHR0dHR0dHR0dHRwNHCyABQQFqIQFBkwEhAwzrAQsgAUEBaiEBQZQBIQMM6gELIAFBAWohAUGVASEDDOkBCyABQQFqIQFBlgEhAwzoAQsgASAERgRAQawBIQMMgQILIAEtAABBxQBHDUIgAUEBaiEBDD0LQa0BIQMgASAERg3/ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHNzwBqLQAARw1CIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAyAAgsgAkEANgIAIAZBAWohAUEODEMLIAEgBEYEQEGuASEDDP8BCyABLQAAQdAARw1AIAFBAWohAUElDEILQa8BIQMgASAERg39ASACKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEHQzwBqLQAARw1AIABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz+AQsgAkEANgIAIAZBAWohAUEqDEELIAEgBEYEQEGwASEDDP0BCwJAAkAgAS0AAEHVAGsOCwBAQEBAQEBAQEABQAsgAUEBaiEBQZoBIQMM5AELIAFBAWohAUGbASEDDOMBCyABIARGBEBBsQEhAwz8AQsCQAJAIAEtAABBwQBrDhQAPz8/Pz8/Pz8/Pz8/Pz8/Pz8/AT8LIAFBAWohAUGZASEDDOMBCyABQQFqIQFBnAEhAwziAQtBsgEhAyABIARGDfoBIAIoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQdnPAGotAABHDT0gAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPsBCyACQQA2AgAgBkEBaiEBQSEMPgtBswEhAyABIARGDfkBIAIoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAS0AACAAQd3PAGotAABHDTwgAEEGRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAiAFNgIADPoBCyACQQA2AgAgBkEBaiEBQRoMPQsgASAERgRAQbQBIQMM+QELAkACQAJAIAEtAABBxQBrDhEAPT09PT09PT09AT09PT09Aj0LIAFBAWohAUGdASEDDOEBCyABQQFqIQFBngEhAwzgAQsgAUEBaiEBQZ8BIQMM3wELQbUBIQMgASAERg33ASACKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHkzwBqLQAARw06IABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz4AQsgAkEANgIAIAZBAWohAUEoDDsLQbYBIQMgASAERg32ASACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHqzwBqLQAARw05IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAz3AQsgAkEANgIAIAZBAWohAUEHDDoLIAEgBEYEQEG3ASEDDPYBCwJAAkAgAS0AAEHFAGsODgA5OTk5OTk5OTk5OTkBOQsgAUEBaiEBQaEBIQMM3QELIAFBAWohAUGiASEDDNwBC0G4ASEDIAEgBEYN9AEgAigCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB7c8Aai0AAEcNNyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9QELIAJBADYCACAGQQFqIQFBEgw4C0G5ASEDIAEgBEYN8wEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8M8Aai0AAEcNNiAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM9AELIAJBADYCACAGQQFqIQFBIAw3C0G6ASEDIAEgBEYN8gEgAigCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8s8Aai0AAEcNNSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8wELIAJBADYCACAGQQFqIQFBDww2CyABIARGBEBBuwEhAwzyAQsCQAJAIAEtAABByQBrDgcANTU1NTUBNQsgAUEBaiEBQaUBIQMM2QELIAFBAWohAUGmASEDDNgBC0G8ASEDIAEgBEYN8AEgAigCACIAIAQgAWtqIQUgASAAa0EHaiEGAkADQCABLQAAIABB9M8Aai0AAEcNMyAAQQdGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyACIAU2AgAM8QELIAJBADYCACAGQQFqIQFBGww0CyABIARGBEBBvQEhAwzwAQsCQAJAAkAgAS0AAEHCAGsOEgA0NDQ0NDQ0NDQBNDQ0NDQ0AjQLIAFBAWohAUGkASEDDNgBCyABQQFqIQFBpwEhAwzXAQsgAUEBaiEBQagBIQMM1gELIAEgBEYEQEG+ASEDDO8BCyABLQAAQc4ARw0wIAFBAWohAQwsCyABIARGBEBBvwEhAwzuAQsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCABLQAAQcEAaw4VAAECAz8EBQY/Pz8HCAkKCz8MDQ4PPwsgAUEBaiEBQegAIQMM4wELIAFBAWohAUHpACEDDOIBCyABQQFqIQFB7gAhAwzhAQsgAUEBaiEBQfIAIQMM4AELIAFBAWohAUHzACEDDN8BCyABQQFqIQFB9gAhAwzeAQsgAUEBaiEBQfcAIQMM3QELIAFBAWohAUH6ACEDDNwBCyABQQFqIQFBgwEhAwzbAQsgAUEBaiEBQYQBIQMM2gELIAFBAWohAUGFASEDDNkBCyABQQFqIQFBkgEhAwzYAQsgAUEBaiEBQZgBIQMM1wELIAFBAWohAUGgASEDDNYBCyABQQFqIQFBowEhAwzVAQsgAUEBaiEBQaoBIQMM1AELIAEgBEcEQCACQRA2AgggAiABNgIEQasBIQMM1AELQcABIQMM7AELQQAhAAJAIAIoAjgiA0UNACADKAI0IgNFDQAgAiADEQAAIQALIABFDV4gAEEVRw0HIAJB0QA2AhwgAiABNgIUIAJBsBc2AhAgAkEVNgIMQQAhAwzrAQsgAUEBaiABIARHDQgaQcIBIQMM6gELA0ACQCABLQAAQQprDgQIAAALAAsgBCABQQFqIgFHDQALQcMBIQMM6QELIAEgBEcEQCACQRE2AgggAiABNgIEQQEhAwzQAQtBxAEhAwzoAQsgASAERgRAQcUBIQMM6AELAkACQCABLQAAQQprDgQBKCgAKAsgAUEBagwJCyABQQFqDAULIAEgBEYEQEHGASEDDOcBCwJAAkAgAS0AAEEKaw4XAQsLAQsLCwsLCwsLCwsLCwsLCwsLCwALCyABQQFqIQELQbABIQMMzQELIAEgBEYEQEHIASEDDOYBCyABLQAAQSBHDQkgAkEAOwEyIAFBAWohAUGzASEDDMwBCwNAIAEhAAJAIAEgBEcEQCABLQAAQTBrQf8BcSIDQQpJDQEMJwtBxwEhAwzmAQsCQCACLwEyIgFBmTNLDQAgAiABQQpsIgU7ATIgBUH+/wNxIANB//8Dc0sNACAAQQFqIQEgAiADIAVqIgM7ATIgA0H//wNxQegHSQ0BCwtBACEDIAJBADYCHCACQcEJNgIQIAJBDTYCDCACIABBAWo2AhQM5AELIAJBADYCHCACIAE2AhQgAkHwDDYCECACQRs2AgxBACEDDOMBCyACKAIEIQAgAkEANgIEIAIgACABECYiAA0BIAFBAWoLIQFBrQEhAwzIAQsgAkHBATYCHCACIAA2AgwgAiABQQFqNgIUQQAhAwzgAQsgAigCBCEAIAJBADYCBCACIAAgARAmIgANASABQQFqCyEBQa4BIQMMxQELIAJBwgE2AhwgAiAANgIMIAIgAUEBajYCFEEAIQMM3QELIAJBADYCHCACIAE2AhQgAkGXCzYCECACQQ02AgxBACEDDNwBCyACQQA2AhwgAiABNgIUIAJB4xA2AhAgAkEJNgIMQQAhAwzbAQsgAkECOgAoDKwBC0EAIQMgAkEANgIcIAJBrws2AhAgAkECNgIMIAIgAUEBajYCFAzZAQtBAiEDDL8BC0ENIQMMvgELQSYhAwy9AQtBFSEDDLwBC0EWIQMMuwELQRghAwy6AQtBHCEDDLkBC0EdIQMMuAELQSAhAwy3AQtBISEDDLYBC0EjIQMMtQELQcYAIQMMtAELQS4hAwyzAQtBPSEDDLIBC0HLACEDDLEBC0HOACEDDLABC0HYACEDDK8BC0HZACEDDK4BC0HbACEDDK0BC0HxACEDDKwBC0H0ACEDDKsBC0GNASEDDKoBC0GXASEDDKkBC0GpASEDDKgBC0GvASEDDKcBC0GxASEDDKYBCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB8Rs2AhAgAkEGNgIMDL0BCyACQQA2AgAgBkEBaiEBQSQLOgApIAIoAgQhACACQQA2AgQgAiAAIAEQJyIARQRAQeUAIQMMowELIAJB+QA2AhwgAiABNgIUIAIgADYCDEEAIQMMuwELIABBFUcEQCACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwy7AQsgAkH4ADYCHCACIAE2AhQgAkHKGDYCECACQRU2AgxBACEDDLoBCyACQQA2AhwgAiABNgIUIAJBjhs2AhAgAkEGNgIMQQAhAwy5AQsgAkEANgIcIAIgATYCFCACQf4RNgIQIAJBBzYCDEEAIQMMuAELIAJBADYCHCACIAE2AhQgAkGMHDYCECACQQc2AgxBACEDDLcBCyACQQA2AhwgAiABNgIUIAJBww82AhAgAkEHNgIMQQAhAwy2AQsgAkEANgIcIAIgATYCFCACQcMPNgIQIAJBBzYCDEEAIQMMtQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0RIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMtAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0gIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMswELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0iIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMsgELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0OIAJB5QA2AhwgAiABNgIUIAIgADYCDEEAIQMMsQELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0dIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMsAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0fIAJB0gA2AhwgAiABNgIUIAIgADYCDEEAIQMMrwELIABBP0cNASABQQFqCyEBQQUhAwyUAQtBACEDIAJBADYCHCACIAE2AhQgAkH9EjYCECACQQc2AgwMrAELIAJBADYCHCACIAE2AhQgAkHcCDYCECACQQc2AgxBACEDDKsBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNByACQeUANgIcIAIgATYCFCACIAA2AgxBACEDDKoBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNFiACQdMANgIcIAIgATYCFCACIAA2AgxBACEDDKkBCyACKAIEIQAgAkEANgIEIAIgACABECUiAEUNGCACQdIANgIcIAIgATYCFCACIAA2AgxBACEDDKgBCyACQQA2AhwgAiABNgIUIAJBxgo2AhAgAkEHNgIMQQAhAwynAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQMgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwymAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRIgAkHTADYCHCACIAE2AhQgAiAANgIMQQAhAwylAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDRQgAkHSADYCHCACIAE2AhQgAiAANgIMQQAhAwykAQsgAigCBCEAIAJBADYCBCACIAAgARAlIgBFDQAgAkHlADYCHCACIAE2AhQgAiAANgIMQQAhAwyjAQtB1QAhAwyJAQsgAEEVRwRAIAJBADYCHCACIAE2AhQgAkG5DTYCECACQRo2AgxBACEDDKIBCyACQeQANgIcIAIgATYCFCACQeMXNgIQIAJBFTYCDEEAIQMMoQELIAJBADYCACAGQQFqIQEgAi0AKSIAQSNrQQtJDQQCQCAAQQZLDQBBASAAdEHKAHFFDQAMBQtBACEDIAJBADYCHCACIAE2AhQgAkH3CTYCECACQQg2AgwMoAELIAJBADYCACAGQQFqIQEgAi0AKUEhRg0DIAJBADYCHCACIAE2AhQgAkGbCjYCECACQQg2AgxBACEDDJ8BCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJBkDM2AhAgAkEINgIMDJ0BCyACQQA2AgAgBkEBaiEBIAItAClBI0kNACACQQA2AhwgAiABNgIUIAJB0wk2AhAgAkEINgIMQQAhAwycAQtB0QAhAwyCAQsgAS0AAEEwayIAQf8BcUEKSQRAIAIgADoAKiABQQFqIQFBzwAhAwyCAQsgAigCBCEAIAJBADYCBCACIAAgARAoIgBFDYYBIAJB3gA2AhwgAiABNgIUIAIgADYCDEEAIQMMmgELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ2GASACQdwANgIcIAIgATYCFCACIAA2AgxBACEDDJkBCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMhwELIAJB2gA2AhwgAiAFNgIUIAIgADYCDAyYAQtBACEBQQEhAwsgAiADOgArIAVBAWohAwJAAkACQCACLQAtQRBxDQACQAJAAkAgAi0AKg4DAQACBAsgBkUNAwwCCyAADQEMAgsgAUUNAQsgAigCBCEAIAJBADYCBCACIAAgAxAoIgBFBEAgAyEBDAILIAJB2AA2AhwgAiADNgIUIAIgADYCDEEAIQMMmAELIAIoAgQhACACQQA2AgQgAiAAIAMQKCIARQRAIAMhAQyHAQsgAkHZADYCHCACIAM2AhQgAiAANgIMQQAhAwyXAQtBzAAhAwx9CyAAQRVHBEAgAkEANgIcIAIgATYCFCACQZQNNgIQIAJBITYCDEEAIQMMlgELIAJB1wA2AhwgAiABNgIUIAJByRc2AhAgAkEVNgIMQQAhAwyVAQtBACEDIAJBADYCHCACIAE2AhQgAkGAETYCECACQQk2AgwMlAELIAIoAgQhACACQQA2AgQgAiAAIAEQJSIARQ0AIAJB0wA2AhwgAiABNgIUIAIgADYCDEEAIQMMkwELQckAIQMMeQsgAkEANgIcIAIgATYCFCACQcEoNgIQIAJBBzYCDCACQQA2AgBBACEDDJEBCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAlIgBFDQAgAkHSADYCHCACIAE2AhQgAiAANgIMDJABC0HIACEDDHYLIAJBADYCACAFIQELIAJBgBI7ASogAUEBaiEBQQAhAAJAIAIoAjgiA0UNACADKAIwIgNFDQAgAiADEQAAIQALIAANAQtBxwAhAwxzCyAAQRVGBEAgAkHRADYCHCACIAE2AhQgAkHjFzYCECACQRU2AgxBACEDDIwBC0EAIQMgAkEANgIcIAIgATYCFCACQbkNNgIQIAJBGjYCDAyLAQtBACEDIAJBADYCHCACIAE2AhQgAkGgGTYCECACQR42AgwMigELIAEtAABBOkYEQCACKAIEIQBBACEDIAJBADYCBCACIAAgARApIgBFDQEgAkHDADYCHCACIAA2AgwgAiABQQFqNgIUDIoBC0EAIQMgAkEANgIcIAIgATYCFCACQbERNgIQIAJBCjYCDAyJAQsgAUEBaiEBQTshAwxvCyACQcMANgIcIAIgADYCDCACIAFBAWo2AhQMhwELQQAhAyACQQA2AhwgAiABNgIUIAJB8A42AhAgAkEcNgIMDIYBCyACIAIvATBBEHI7ATAMZgsCQCACLwEwIgBBCHFFDQAgAi0AKEEBRw0AIAItAC1BCHFFDQMLIAIgAEH3+wNxQYAEcjsBMAwECyABIARHBEACQANAIAEtAABBMGsiAEH/AXFBCk8EQEE1IQMMbgsgAikDICIKQpmz5syZs+bMGVYNASACIApCCn4iCjcDICAKIACtQv8BgyILQn+FVg0BIAIgCiALfDcDICAEIAFBAWoiAUcNAAtBOSEDDIUBCyACKAIEIQBBACEDIAJBADYCBCACIAAgAUEBaiIBECoiAA0MDHcLQTkhAwyDAQsgAi0AMEEgcQ0GQcUBIQMMaQtBACEDIAJBADYCBCACIAEgARAqIgBFDQQgAkE6NgIcIAIgADYCDCACIAFBAWo2AhQMgQELIAItAChBAUcNACACLQAtQQhxRQ0BC0E3IQMMZgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIABEAgAkE7NgIcIAIgADYCDCACIAFBAWo2AhQMfwsgAUEBaiEBDG4LIAJBCDoALAwECyABQQFqIQEMbQtBACEDIAJBADYCHCACIAE2AhQgAkHkEjYCECACQQQ2AgwMewsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ1sIAJBNzYCHCACIAE2AhQgAiAANgIMDHoLIAIgAi8BMEEgcjsBMAtBMCEDDF8LIAJBNjYCHCACIAE2AhQgAiAANgIMDHcLIABBLEcNASABQQFqIQBBASEBAkACQAJAAkACQCACLQAsQQVrDgQDAQIEAAsgACEBDAQLQQIhAQwBC0EEIQELIAJBAToALCACIAIvATAgAXI7ATAgACEBDAELIAIgAi8BMEEIcjsBMCAAIQELQTkhAwxcCyACQQA6ACwLQTQhAwxaCyABIARGBEBBLSEDDHMLAkACQANAAkAgAS0AAEEKaw4EAgAAAwALIAQgAUEBaiIBRw0AC0EtIQMMdAsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIARQ0CIAJBLDYCHCACIAE2AhQgAiAANgIMDHMLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAS0AAEENRgRAIAIoAgQhAEEAIQMgAkEANgIEIAIgACABECoiAEUEQCABQQFqIQEMAgsgAkEsNgIcIAIgADYCDCACIAFBAWo2AhQMcgsgAi0ALUEBcQRAQcQBIQMMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKiIADQEMZQtBLyEDDFcLIAJBLjYCHCACIAE2AhQgAiAANgIMDG8LQQAhAyACQQA2AhwgAiABNgIUIAJB8BQ2AhAgAkEDNgIMDG4LQQEhAwJAAkACQAJAIAItACxBBWsOBAMBAgAECyACIAIvATBBCHI7ATAMAwtBAiEDDAELQQQhAwsgAkEBOgAsIAIgAi8BMCADcjsBMAtBKiEDDFMLQQAhAyACQQA2AhwgAiABNgIUIAJB4Q82AhAgAkEKNgIMDGsLQQEhAwJAAkACQAJAAkACQCACLQAsQQJrDgcFBAQDAQIABAsgAiACLwEwQQhyOwEwDAMLQQIhAwwBC0EEIQMLIAJBAToALCACIAIvATAgA3I7ATALQSshAwxSC0EAIQMgAkEANgIcIAIgATYCFCACQasSNgIQIAJBCzYCDAxqC0EAIQMgAkEANgIcIAIgATYCFCACQf0NNgIQIAJBHTYCDAxpCyABIARHBEADQCABLQAAQSBHDUggBCABQQFqIgFHDQALQSUhAwxpC0ElIQMMaAsgAi0ALUEBcQRAQcMBIQMMTwsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQKSIABEAgAkEmNgIcIAIgADYCDCACIAFBAWo2AhQMaAsgAUEBaiEBDFwLIAFBAWohASACLwEwIgBBgAFxBEBBACEAAkAgAigCOCIDRQ0AIAMoAlQiA0UNACACIAMRAAAhAAsgAEUNBiAAQRVHDR8gAkEFNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMZwsCQCAAQaAEcUGgBEcNACACLQAtQQJxDQBBACEDIAJBADYCHCACIAE2AhQgAkGWEzYCECACQQQ2AgwMZwsgAgJ/IAIvATBBFHFBFEYEQEEBIAItAChBAUYNARogAi8BMkHlAEYMAQsgAi0AKUEFRgs6AC5BACEAAkAgAigCOCIDRQ0AIAMoAiQiA0UNACACIAMRAAAhAAsCQAJAAkACQAJAIAAOFgIBAAQEBAQEBAQEBAQEBAQEBAQEBAMECyACQQE6AC4LIAIgAi8BMEHAAHI7ATALQSchAwxPCyACQSM2AhwgAiABNgIUIAJBpRY2AhAgAkEVNgIMQQAhAwxnC0EAIQMgAkEANgIcIAIgATYCFCACQdULNgIQIAJBETYCDAxmC0EAIQACQCACKAI4IgNFDQAgAygCLCIDRQ0AIAIgAxEAACEACyAADQELQQ4hAwxLCyAAQRVGBEAgAkECNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMZAtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMYwtBACEDIAJBADYCHCACIAE2AhQgAkGqHDYCECACQQ82AgwMYgsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEgCqdqIgEQKyIARQ0AIAJBBTYCHCACIAE2AhQgAiAANgIMDGELQQ8hAwxHC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxfC0IBIQoLIAFBAWohAQJAIAIpAyAiC0L//////////w9YBEAgAiALQgSGIAqENwMgDAELQQAhAyACQQA2AhwgAiABNgIUIAJBrQk2AhAgAkEMNgIMDF4LQSQhAwxEC0EAIQMgAkEANgIcIAIgATYCFCACQc0TNgIQIAJBDDYCDAxcCyACKAIEIQBBACEDIAJBADYCBCACIAAgARAsIgBFBEAgAUEBaiEBDFILIAJBFzYCHCACIAA2AgwgAiABQQFqNgIUDFsLIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQRY2AhwgAiAANgIMIAIgAUEBajYCFAxbC0EfIQMMQQtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMWQsgAigCBCEAQQAhAyACQQA2AgQgAiAAIAEQLSIARQRAIAFBAWohAQxQCyACQRQ2AhwgAiAANgIMIAIgAUEBajYCFAxYCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABEC0iAEUEQCABQQFqIQEMAQsgAkETNgIcIAIgADYCDCACIAFBAWo2AhQMWAtBHiEDDD4LQQAhAyACQQA2AhwgAiABNgIUIAJBxgw2AhAgAkEjNgIMDFYLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABEC0iAEUEQCABQQFqIQEMTgsgAkERNgIcIAIgADYCDCACIAFBAWo2AhQMVQsgAkEQNgIcIAIgATYCFCACIAA2AgwMVAtBACEDIAJBADYCHCACIAE2AhQgAkHGDDYCECACQSM2AgwMUwtBACEDIAJBADYCHCACIAE2AhQgAkHAFTYCECACQQI2AgwMUgsgAigCBCEAQQAhAyACQQA2AgQCQCACIAAgARAtIgBFBEAgAUEBaiEBDAELIAJBDjYCHCACIAA2AgwgAiABQQFqNgIUDFILQRshAww4C0EAIQMgAkEANgIcIAIgATYCFCACQcYMNgIQIAJBIzYCDAxQCyACKAIEIQBBACEDIAJBADYCBAJAIAIgACABECwiAEUEQCABQQFqIQEMAQsgAkENNgIcIAIgADYCDCACIAFBAWo2AhQMUAtBGiEDDDYLQQAhAyACQQA2AhwgAiABNgIUIAJBmg82AhAgAkEiNgIMDE4LIAIoAgQhAEEAIQMgAkEANgIEAkAgAiAAIAEQLCIARQRAIAFBAWohAQwBCyACQQw2AhwgAiAANgIMIAIgAUEBajYCFAxOC0EZIQMMNAtBACEDIAJBADYCHCACIAE2AhQgAkGaDzYCECACQSI2AgwMTAsgAEEVRwRAQQAhAyACQQA2AhwgAiABNgIUIAJBgww2AhAgAkETNgIMDEwLIAJBCjYCHCACIAE2AhQgAkHkFjYCECACQRU2AgxBACEDDEsLIAIoAgQhAEEAIQMgAkEANgIEIAIgACABIAqnaiIBECsiAARAIAJBBzYCHCACIAE2AhQgAiAANgIMDEsLQRMhAwwxCyAAQRVHBEBBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMSgsgAkEeNgIcIAIgATYCFCACQfkXNgIQIAJBFTYCDEEAIQMMSQtBACEAAkAgAigCOCIDRQ0AIAMoAiwiA0UNACACIAMRAAAhAAsgAEUNQSAAQRVGBEAgAkEDNgIcIAIgATYCFCACQbAYNgIQIAJBFTYCDEEAIQMMSQtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMSAtBACEDIAJBADYCHCACIAE2AhQgAkHaDTYCECACQRQ2AgwMRwtBACEDIAJBADYCHCACIAE2AhQgAkGnDjYCECACQRI2AgwMRgsgAkEAOgAvIAItAC1BBHFFDT8LIAJBADoALyACQQE6ADRBACEDDCsLQQAhAyACQQA2AhwgAkHkETYCECACQQc2AgwgAiABQQFqNgIUDEMLAkADQAJAIAEtAABBCmsOBAACAgACCyAEIAFBAWoiAUcNAAtB3QEhAwxDCwJAAkAgAi0ANEEBRw0AQQAhAAJAIAIoAjgiA0UNACADKAJYIgNFDQAgAiADEQAAIQALIABFDQAgAEEVRw0BIAJB3AE2AhwgAiABNgIUIAJB1RY2AhAgAkEVNgIMQQAhAwxEC0HBASEDDCoLIAJBADYCHCACIAE2AhQgAkHpCzYCECACQR82AgxBACEDDEILAkACQCACLQAoQQFrDgIEAQALQcABIQMMKQtBuQEhAwwoCyACQQI6AC9BACEAAkAgAigCOCIDRQ0AIAMoAgAiA0UNACACIAMRAAAhAAsgAEUEQEHCASEDDCgLIABBFUcEQCACQQA2AhwgAiABNgIUIAJBpAw2AhAgAkEQNgIMQQAhAwxBCyACQdsBNgIcIAIgATYCFCACQfoWNgIQIAJBFTYCDEEAIQMMQAsgASAERgRAQdoBIQMMQAsgAS0AAEHIAEYNASACQQE6ACgLQawBIQMMJQtBvwEhAwwkCyABIARHBEAgAkEQNgIIIAIgATYCBEG+ASEDDCQLQdkBIQMMPAsgASAERgRAQdgBIQMMPAsgAS0AAEHIAEcNBCABQQFqIQFBvQEhAwwiCyABIARGBEBB1wEhAww7CwJAAkAgAS0AAEHFAGsOEAAFBQUFBQUFBQUFBQUFBQEFCyABQQFqIQFBuwEhAwwiCyABQQFqIQFBvAEhAwwhC0HWASEDIAEgBEYNOSACKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGD0ABqLQAARw0DIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw6CyACKAIEIQAgAkIANwMAIAIgACAGQQFqIgEQJyIARQRAQcYBIQMMIQsgAkHVATYCHCACIAE2AhQgAiAANgIMQQAhAww5C0HUASEDIAEgBEYNOCACKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGB0ABqLQAARw0CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAIgBTYCAAw5CyACQYEEOwEoIAIoAgQhACACQgA3AwAgAiAAIAZBAWoiARAnIgANAwwCCyACQQA2AgALQQAhAyACQQA2AhwgAiABNgIUIAJB2Bs2AhAgAkEINgIMDDYLQboBIQMMHAsgAkHTATYCHCACIAE2AhQgAiAANgIMQQAhAww0C0EAIQACQCACKAI4IgNFDQAgAygCOCIDRQ0AIAIgAxEAACEACyAARQ0AIABBFUYNASACQQA2AhwgAiABNgIUIAJBzA42AhAgAkEgNgIMQQAhAwwzC0HkACEDDBkLIAJB+AA2AhwgAiABNgIUIAJByhg2AhAgAkEVNgIMQQAhAwwxC0HSASEDIAQgASIARg0wIAQgAWsgAigCACIBaiEFIAAgAWtBBGohBgJAA0AgAC0AACABQfzPAGotAABHDQEgAUEERg0DIAFBAWohASAEIABBAWoiAEcNAAsgAiAFNgIADDELIAJBADYCHCACIAA2AhQgAkGQMzYCECACQQg2AgwgAkEANgIAQQAhAwwwCyABIARHBEAgAkEONgIIIAIgATYCBEG3ASEDDBcLQdEBIQMMLwsgAkEANgIAIAZBAWohAQtBuAEhAwwUCyABIARGBEBB0AEhAwwtCyABLQAAQTBrIgBB/wFxQQpJBEAgAiAAOgAqIAFBAWohAUG2ASEDDBQLIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0UIAJBzwE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAsgASAERgRAQc4BIQMMLAsCQCABLQAAQS5GBEAgAUEBaiEBDAELIAIoAgQhACACQQA2AgQgAiAAIAEQKCIARQ0VIAJBzQE2AhwgAiABNgIUIAIgADYCDEEAIQMMLAtBtQEhAwwSCyAEIAEiBUYEQEHMASEDDCsLQQAhAEEBIQFBASEGQQAhAwJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAUtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyEDQQAhAUEAIQYMAgtBCSEDQQEhAEEAIQFBACEGDAELQQAhAUEBIQMLIAIgAzoAKyAFQQFqIQMCQAJAIAItAC1BEHENAAJAAkACQCACLQAqDgMBAAIECyAGRQ0DDAILIAANAQwCCyABRQ0BCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMAwsgAkHJATYCHCACIAM2AhQgAiAANgIMQQAhAwwtCyACKAIEIQAgAkEANgIEIAIgACADECgiAEUEQCADIQEMGAsgAkHKATYCHCACIAM2AhQgAiAANgIMQQAhAwwsCyACKAIEIQAgAkEANgIEIAIgACAFECgiAEUEQCAFIQEMFgsgAkHLATYCHCACIAU2AhQgAiAANgIMDCsLQbQBIQMMEQtBACEAAkAgAigCOCIDRQ0AIAMoAjwiA0UNACACIAMRAAAhAAsCQCAABEAgAEEVRg0BIAJBADYCHCACIAE2AhQgAkGUDTYCECACQSE2AgxBACEDDCsLQbIBIQMMEQsgAkHIATYCHCACIAE2AhQgAkHJFzYCECACQRU2AgxBACEDDCkLIAJBADYCACAGQQFqIQFB9QAhAwwPCyACLQApQQVGBEBB4wAhAwwPC0HiACEDDA4LIAAhASACQQA2AgALIAJBADoALEEJIQMMDAsgAkEANgIAIAdBAWohAUHAACEDDAsLQQELOgAsIAJBADYCACAGQQFqIQELQSkhAwwIC0E4IQMMBwsCQCABIARHBEADQCABLQAAQYA+ai0AACIAQQFHBEAgAEECRw0DIAFBAWohAQwFCyAEIAFBAWoiAUcNAAtBPiEDDCELQT4hAwwgCwsgAkEAOgAsDAELQQshAwwEC0E6IQMMAwsgAUEBaiEBQS0hAwwCCyACIAE6ACwgAkEANgIAIAZBAWohAUEMIQMMAQsgAkEANgIAIAZBAWohAUEKIQMMAAsAC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwXC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwWC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwVC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwUC0EAIQMgAkEANgIcIAIgATYCFCACQc0QNgIQIAJBCTYCDAwTC0EAIQMgAkEANgIcIAIgATYCFCACQekKNgIQIAJBCTYCDAwSC0EAIQMgAkEANgIcIAIgATYCFCACQbcQNgIQIAJBCTYCDAwRC0EAIQMgAkEANgIcIAIgATYCFCACQZwRNgIQIAJBCTYCDAwQC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwPC0EAIQMgAkEANgIcIAIgATYCFCACQZcVNgIQIAJBDzYCDAwOC0EAIQMgAkEANgIcIAIgATYCFCACQcASNgIQIAJBCzYCDAwNC0EAIQMgAkEANgIcIAIgATYCFCACQZUJNgIQIAJBCzYCDAwMC0EAIQMgAkEANgIcIAIgATYCFCACQeEPNgIQIAJBCjYCDAwLC0EAIQMgAkEANgIcIAIgATYCFCACQfsPNgIQIAJBCjYCDAwKC0EAIQMgAkEANgIcIAIgATYCFCACQfEZNgIQIAJBAjYCDAwJC0EAIQMgAkEANgIcIAIgATYCFCACQcQUNgIQIAJBAjYCDAwIC0EAIQMgAkEANgIcIAIgATYCFCACQfIVNgIQIAJBAjYCDAwHCyACQQI2AhwgAiABNgIUIAJBnBo2AhAgAkEWNgIMQQAhAwwGC0EBIQMMBQtB1AAhAyABIARGDQQgCEEIaiEJIAIoAgAhBQJAAkAgASAERwRAIAVB2MIAaiEHIAQgBWogAWshACAFQX9zQQpqIgUgAWohBgNAIAEtAAAgBy0AAEcEQEECIQcMAwsgBUUEQEEAIQcgBiEBDAMLIAVBAWshBSAHQQFqIQcgBCABQQFqIgFHDQALIAAhBSAEIQELIAlBATYCACACIAU2AgAMAQsgAkEANgIAIAkgBzYCAAsgCSABNgIEIAgoAgwhACAIKAIIDgMBBAIACwALIAJBADYCHCACQbUaNgIQIAJBFzYCDCACIABBAWo2AhRBACEDDAILIAJBADYCHCACIAA2AhQgAkHKGjYCECACQQk2AgxBACEDDAELIAEgBEYEQEEiIQMMAQsgAkEJNgIIIAIgATYCBEEhIQMLIAhBEGokACADRQRAIAIoAgwhAAwBCyACIAM2AhxBACEAIAIoAgQiAUUNACACIAEgBCACKAIIEQEAIgFFDQAgAiAENgIUIAIgATYCDCABIQALIAALvgIBAn8gAEEAOgAAIABB3ABqIgFBAWtBADoAACAAQQA6AAIgAEEAOgABIAFBA2tBADoAACABQQJrQQA6AAAgAEEAOgADIAFBBGtBADoAAEEAIABrQQNxIgEgAGoiAEEANgIAQdwAIAFrQXxxIgIgAGoiAUEEa0EANgIAAkAgAkEJSQ0AIABBADYCCCAAQQA2AgQgAUEIa0EANgIAIAFBDGtBADYCACACQRlJDQAgAEEANgIYIABBADYCFCAAQQA2AhAgAEEANgIMIAFBEGtBADYCACABQRRrQQA2AgAgAUEYa0EANgIAIAFBHGtBADYCACACIABBBHFBGHIiAmsiAUEgSQ0AIAAgAmohAANAIABCADcDGCAAQgA3AxAgAEIANwMIIABCADcDACAAQSBqIQAgAUEgayIBQR9LDQALCwtWAQF/AkAgACgCDA0AAkACQAJAAkAgAC0ALw4DAQADAgsgACgCOCIBRQ0AIAEoAiwiAUUNACAAIAERAAAiAQ0DC0EADwsACyAAQcMWNgIQQQ4hAQsgAQsaACAAKAIMRQRAIABB0Rs2AhAgAEEVNgIMCwsUACAAKAIMQRVGBEAgAEEANgIMCwsUACAAKAIMQRZGBEAgAEEANgIMCwsHACAAKAIMCwcAIAAoAhALCQAgACABNgIQCwcAIAAoAhQLFwAgAEEkTwRAAAsgAEECdEGgM2ooAgALFwAgAEEuTwRAAAsgAEECdEGwNGooAgALvwkBAX9B6yghAQJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB5ABrDvQDY2IAAWFhYWFhYQIDBAVhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhBgcICQoLDA0OD2FhYWFhEGFhYWFhYWFhYWFhEWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRITFBUWFxgZGhthYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2YTc4OTphYWFhYWFhYTthYWE8YWFhYT0+P2FhYWFhYWFhQGFhQWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYUJDREVGR0hJSktMTU5PUFFSU2FhYWFhYWFhVFVWV1hZWlthXF1hYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFeYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhX2BhC0HhJw8LQaQhDwtByywPC0H+MQ8LQcAkDwtBqyQPC0GNKA8LQeImDwtBgDAPC0G5Lw8LQdckDwtB7x8PC0HhHw8LQfofDwtB8iAPC0GoLw8LQa4yDwtBiDAPC0HsJw8LQYIiDwtBjh0PC0HQLg8LQcojDwtBxTIPC0HfHA8LQdIcDwtBxCAPC0HXIA8LQaIfDwtB7S4PC0GrMA8LQdQlDwtBzC4PC0H6Lg8LQfwrDwtB0jAPC0HxHQ8LQbsgDwtB9ysPC0GQMQ8LQdcxDwtBoi0PC0HUJw8LQeArDwtBnywPC0HrMQ8LQdUfDwtByjEPC0HeJQ8LQdQeDwtB9BwPC0GnMg8LQbEdDwtBoB0PC0G5MQ8LQbwwDwtBkiEPC0GzJg8LQeksDwtBrB4PC0HUKw8LQfcmDwtBgCYPC0GwIQ8LQf4eDwtBjSMPC0GJLQ8LQfciDwtBoDEPC0GuHw8LQcYlDwtB6B4PC0GTIg8LQcIvDwtBwx0PC0GLLA8LQeEdDwtBjS8PC0HqIQ8LQbQtDwtB0i8PC0HfMg8LQdIyDwtB8DAPC0GpIg8LQfkjDwtBmR4PC0G1LA8LQZswDwtBkjIPC0G2Kw8LQcIiDwtB+DIPC0GeJQ8LQdAiDwtBuh4PC0GBHg8LAAtB1iEhAQsgAQsWACAAIAAtAC1B/gFxIAFBAEdyOgAtCxkAIAAgAC0ALUH9AXEgAUEAR0EBdHI6AC0LGQAgACAALQAtQfsBcSABQQBHQQJ0cjoALQsZACAAIAAtAC1B9wFxIAFBAEdBA3RyOgAtCz4BAn8CQCAAKAI4IgNFDQAgAygCBCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBxhE2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCCCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9go2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCDCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7Ro2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCECIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlRA2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCFCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBqhs2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCGCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB7RM2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCKCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABB9gg2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCHCIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBwhk2AhBBGCEECyAECz4BAn8CQCAAKAI4IgNFDQAgAygCICIDRQ0AIAAgASACIAFrIAMRAQAiBEF/Rw0AIABBlBQ2AhBBGCEECyAEC1kBAn8CQCAALQAoQQFGDQAgAC8BMiIBQeQAa0HkAEkNACABQcwBRg0AIAFBsAJGDQAgAC8BMCIAQcAAcQ0AQQEhAiAAQYgEcUGABEYNACAAQShxRSECCyACC4wBAQJ/AkACQAJAIAAtACpFDQAgAC0AK0UNACAALwEwIgFBAnFFDQEMAgsgAC8BMCIBQQFxRQ0BC0EBIQIgAC0AKEEBRg0AIAAvATIiAEHkAGtB5ABJDQAgAEHMAUYNACAAQbACRg0AIAFBwABxDQBBACECIAFBiARxQYAERg0AIAFBKHFBAEchAgsgAgtzACAAQRBq/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAA/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAAQTBq/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAAQSBq/QwAAAAAAAAAAAAAAAAAAAAA/QsDACAAQd0BNgIcCwYAIAAQMguaLQELfyMAQRBrIgokAEGk0AAoAgAiCUUEQEHk0wAoAgAiBUUEQEHw0wBCfzcCAEHo0wBCgICEgICAwAA3AgBB5NMAIApBCGpBcHFB2KrVqgVzIgU2AgBB+NMAQQA2AgBByNMAQQA2AgALQczTAEGA1AQ2AgBBnNAAQYDUBDYCAEGw0AAgBTYCAEGs0ABBfzYCAEHQ0wBBgKwDNgIAA0AgAUHI0ABqIAFBvNAAaiICNgIAIAIgAUG00ABqIgM2AgAgAUHA0ABqIAM2AgAgAUHQ0ABqIAFBxNAAaiIDNgIAIAMgAjYCACABQdjQAGogAUHM0ABqIgI2AgAgAiADNgIAIAFB1NAAaiACNgIAIAFBIGoiAUGAAkcNAAtBjNQEQcGrAzYCAEGo0ABB9NMAKAIANgIAQZjQAEHAqwM2AgBBpNAAQYjUBDYCAEHM/wdBODYCAEGI1AQhCQsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCAAQewBTQRAQYzQACgCACIGQRAgAEETakFwcSAAQQtJGyIEQQN2IgB2IgFBA3EEQAJAIAFBAXEgAHJBAXMiAkEDdCIAQbTQAGoiASAAQbzQAGooAgAiACgCCCIDRgRAQYzQACAGQX4gAndxNgIADAELIAEgAzYCCCADIAE2AgwLIABBCGohASAAIAJBA3QiAkEDcjYCBCAAIAJqIgAgACgCBEEBcjYCBAwRC0GU0AAoAgAiCCAETw0BIAEEQAJAQQIgAHQiAkEAIAJrciABIAB0cWgiAEEDdCICQbTQAGoiASACQbzQAGooAgAiAigCCCIDRgRAQYzQACAGQX4gAHdxIgY2AgAMAQsgASADNgIIIAMgATYCDAsgAiAEQQNyNgIEIABBA3QiACAEayEFIAAgAmogBTYCACACIARqIgQgBUEBcjYCBCAIBEAgCEF4cUG00ABqIQBBoNAAKAIAIQMCf0EBIAhBA3Z0IgEgBnFFBEBBjNAAIAEgBnI2AgAgAAwBCyAAKAIICyIBIAM2AgwgACADNgIIIAMgADYCDCADIAE2AggLIAJBCGohAUGg0AAgBDYCAEGU0AAgBTYCAAwRC0GQ0AAoAgAiC0UNASALaEECdEG80gBqKAIAIgAoAgRBeHEgBGshBSAAIQIDQAJAIAIoAhAiAUUEQCACQRRqKAIAIgFFDQELIAEoAgRBeHEgBGsiAyAFSSECIAMgBSACGyEFIAEgACACGyEAIAEhAgwBCwsgACgCGCEJIAAoAgwiAyAARwRAQZzQACgCABogAyAAKAIIIgE2AgggASADNgIMDBALIABBFGoiAigCACIBRQRAIAAoAhAiAUUNAyAAQRBqIQILA0AgAiEHIAEiA0EUaiICKAIAIgENACADQRBqIQIgAygCECIBDQALIAdBADYCAAwPC0F/IQQgAEG/f0sNACAAQRNqIgFBcHEhBEGQ0AAoAgAiCEUNAEEAIARrIQUCQAJAAkACf0EAIARBgAJJDQAaQR8gBEH///8HSw0AGiAEQSYgAUEIdmciAGt2QQFxIABBAXRrQT5qCyIGQQJ0QbzSAGooAgAiAkUEQEEAIQFBACEDDAELQQAhASAEQRkgBkEBdmtBACAGQR9HG3QhAEEAIQMDQAJAIAIoAgRBeHEgBGsiByAFTw0AIAIhAyAHIgUNAEEAIQUgAiEBDAMLIAEgAkEUaigCACIHIAcgAiAAQR12QQRxakEQaigCACICRhsgASAHGyEBIABBAXQhACACDQALCyABIANyRQRAQQAhA0ECIAZ0IgBBACAAa3IgCHEiAEUNAyAAaEECdEG80gBqKAIAIQELIAFFDQELA0AgASgCBEF4cSAEayICIAVJIQAgAiAFIAAbIQUgASADIAAbIQMgASgCECIABH8gAAUgAUEUaigCAAsiAQ0ACwsgA0UNACAFQZTQACgCACAEa08NACADKAIYIQcgAyADKAIMIgBHBEBBnNAAKAIAGiAAIAMoAggiATYCCCABIAA2AgwMDgsgA0EUaiICKAIAIgFFBEAgAygCECIBRQ0DIANBEGohAgsDQCACIQYgASIAQRRqIgIoAgAiAQ0AIABBEGohAiAAKAIQIgENAAsgBkEANgIADA0LQZTQACgCACIDIARPBEBBoNAAKAIAIQECQCADIARrIgJBEE8EQCABIARqIgAgAkEBcjYCBCABIANqIAI2AgAgASAEQQNyNgIEDAELIAEgA0EDcjYCBCABIANqIgAgACgCBEEBcjYCBEEAIQBBACECC0GU0AAgAjYCAEGg0AAgADYCACABQQhqIQEMDwtBmNAAKAIAIgMgBEsEQCAEIAlqIgAgAyAEayIBQQFyNgIEQaTQACAANgIAQZjQACABNgIAIAkgBEEDcjYCBCAJQQhqIQEMDwtBACEBIAQCf0Hk0wAoAgAEQEHs0wAoAgAMAQtB8NMAQn83AgBB6NMAQoCAhICAgMAANwIAQeTTACAKQQxqQXBxQdiq1aoFczYCAEH40wBBADYCAEHI0wBBADYCAEGAgAQLIgAgBEHHAGoiBWoiBkEAIABrIgdxIgJPBEBB/NMAQTA2AgAMDwsCQEHE0wAoAgAiAUUNAEG80wAoAgAiCCACaiEAIAAgAU0gACAIS3ENAEEAIQFB/NMAQTA2AgAMDwtByNMALQAAQQRxDQQCQAJAIAkEQEHM0wAhAQNAIAEoAgAiACAJTQRAIAAgASgCBGogCUsNAwsgASgCCCIBDQALC0EAEDMiAEF/Rg0FIAIhBkHo0wAoAgAiAUEBayIDIABxBEAgAiAAayAAIANqQQAgAWtxaiEGCyAEIAZPDQUgBkH+////B0sNBUHE0wAoAgAiAwRAQbzTACgCACIHIAZqIQEgASAHTQ0GIAEgA0sNBgsgBhAzIgEgAEcNAQwHCyAGIANrIAdxIgZB/v///wdLDQQgBhAzIQAgACABKAIAIAEoAgRqRg0DIAAhAQsCQCAGIARByABqTw0AIAFBf0YNAEHs0wAoAgAiACAFIAZrakEAIABrcSIAQf7///8HSwRAIAEhAAwHCyAAEDNBf0cEQCAAIAZqIQYgASEADAcLQQAgBmsQMxoMBAsgASIAQX9HDQUMAwtBACEDDAwLQQAhAAwKCyAAQX9HDQILQcjTAEHI0wAoAgBBBHI2AgALIAJB/v///wdLDQEgAhAzIQBBABAzIQEgAEF/Rg0BIAFBf0YNASAAIAFPDQEgASAAayIGIARBOGpNDQELQbzTAEG80wAoAgAgBmoiATYCAEHA0wAoAgAgAUkEQEHA0wAgATYCAAsCQAJAAkBBpNAAKAIAIgIEQEHM0wAhAQNAIAAgASgCACIDIAEoAgQiBWpGDQIgASgCCCIBDQALDAILQZzQACgCACIBQQBHIAAgAU9xRQRAQZzQACAANgIAC0EAIQFB0NMAIAY2AgBBzNMAIAA2AgBBrNAAQX82AgBBsNAAQeTTACgCADYCAEHY0wBBADYCAANAIAFByNAAaiABQbzQAGoiAjYCACACIAFBtNAAaiIDNgIAIAFBwNAAaiADNgIAIAFB0NAAaiABQcTQAGoiAzYCACADIAI2AgAgAUHY0ABqIAFBzNAAaiICNgIAIAIgAzYCACABQdTQAGogAjYCACABQSBqIgFBgAJHDQALQXggAGtBD3EiASAAaiICIAZBOGsiAyABayIBQQFyNgIEQajQAEH00wAoAgA2AgBBmNAAIAE2AgBBpNAAIAI2AgAgACADakE4NgIEDAILIAAgAk0NACACIANJDQAgASgCDEEIcQ0AQXggAmtBD3EiACACaiIDQZjQACgCACAGaiIHIABrIgBBAXI2AgQgASAFIAZqNgIEQajQAEH00wAoAgA2AgBBmNAAIAA2AgBBpNAAIAM2AgAgAiAHakE4NgIEDAELIABBnNAAKAIASQRAQZzQACAANgIACyAAIAZqIQNBzNMAIQECQAJAAkADQCADIAEoAgBHBEAgASgCCCIBDQEMAgsLIAEtAAxBCHFFDQELQczTACEBA0AgASgCACIDIAJNBEAgAyABKAIEaiIFIAJLDQMLIAEoAgghAQwACwALIAEgADYCACABIAEoAgQgBmo2AgQgAEF4IABrQQ9xaiIJIARBA3I2AgQgA0F4IANrQQ9xaiIGIAQgCWoiBGshASACIAZGBEBBpNAAIAQ2AgBBmNAAQZjQACgCACABaiIANgIAIAQgAEEBcjYCBAwIC0Gg0AAoAgAgBkYEQEGg0AAgBDYCAEGU0ABBlNAAKAIAIAFqIgA2AgAgBCAAQQFyNgIEIAAgBGogADYCAAwICyAGKAIEIgVBA3FBAUcNBiAFQXhxIQggBUH/AU0EQCAFQQN2IQMgBigCCCIAIAYoAgwiAkYEQEGM0ABBjNAAKAIAQX4gA3dxNgIADAcLIAIgADYCCCAAIAI2AgwMBgsgBigCGCEHIAYgBigCDCIARwRAIAAgBigCCCICNgIIIAIgADYCDAwFCyAGQRRqIgIoAgAiBUUEQCAGKAIQIgVFDQQgBkEQaiECCwNAIAIhAyAFIgBBFGoiAigCACIFDQAgAEEQaiECIAAoAhAiBQ0ACyADQQA2AgAMBAtBeCAAa0EPcSIBIABqIgcgBkE4ayIDIAFrIgFBAXI2AgQgACADakE4NgIEIAIgBUE3IAVrQQ9xakE/ayIDIAMgAkEQakkbIgNBIzYCBEGo0ABB9NMAKAIANgIAQZjQACABNgIAQaTQACAHNgIAIANBEGpB1NMAKQIANwIAIANBzNMAKQIANwIIQdTTACADQQhqNgIAQdDTACAGNgIAQczTACAANgIAQdjTAEEANgIAIANBJGohAQNAIAFBBzYCACAFIAFBBGoiAUsNAAsgAiADRg0AIAMgAygCBEF+cTYCBCADIAMgAmsiBTYCACACIAVBAXI2AgQgBUH/AU0EQCAFQXhxQbTQAGohAAJ/QYzQACgCACIBQQEgBUEDdnQiA3FFBEBBjNAAIAEgA3I2AgAgAAwBCyAAKAIICyIBIAI2AgwgACACNgIIIAIgADYCDCACIAE2AggMAQtBHyEBIAVB////B00EQCAFQSYgBUEIdmciAGt2QQFxIABBAXRrQT5qIQELIAIgATYCHCACQgA3AhAgAUECdEG80gBqIQBBkNAAKAIAIgNBASABdCIGcUUEQCAAIAI2AgBBkNAAIAMgBnI2AgAgAiAANgIYIAIgAjYCCCACIAI2AgwMAQsgBUEZIAFBAXZrQQAgAUEfRxt0IQEgACgCACEDAkADQCADIgAoAgRBeHEgBUYNASABQR12IQMgAUEBdCEBIAAgA0EEcWpBEGoiBigCACIDDQALIAYgAjYCACACIAA2AhggAiACNgIMIAIgAjYCCAwBCyAAKAIIIgEgAjYCDCAAIAI2AgggAkEANgIYIAIgADYCDCACIAE2AggLQZjQACgCACIBIARNDQBBpNAAKAIAIgAgBGoiAiABIARrIgFBAXI2AgRBmNAAIAE2AgBBpNAAIAI2AgAgACAEQQNyNgIEIABBCGohAQwIC0EAIQFB/NMAQTA2AgAMBwtBACEACyAHRQ0AAkAgBigCHCICQQJ0QbzSAGoiAygCACAGRgRAIAMgADYCACAADQFBkNAAQZDQACgCAEF+IAJ3cTYCAAwCCyAHQRBBFCAHKAIQIAZGG2ogADYCACAARQ0BCyAAIAc2AhggBigCECICBEAgACACNgIQIAIgADYCGAsgBkEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgCGohASAGIAhqIgYoAgQhBQsgBiAFQX5xNgIEIAEgBGogATYCACAEIAFBAXI2AgQgAUH/AU0EQCABQXhxQbTQAGohAAJ/QYzQACgCACICQQEgAUEDdnQiAXFFBEBBjNAAIAEgAnI2AgAgAAwBCyAAKAIICyIBIAQ2AgwgACAENgIIIAQgADYCDCAEIAE2AggMAQtBHyEFIAFB////B00EQCABQSYgAUEIdmciAGt2QQFxIABBAXRrQT5qIQULIAQgBTYCHCAEQgA3AhAgBUECdEG80gBqIQBBkNAAKAIAIgJBASAFdCIDcUUEQCAAIAQ2AgBBkNAAIAIgA3I2AgAgBCAANgIYIAQgBDYCCCAEIAQ2AgwMAQsgAUEZIAVBAXZrQQAgBUEfRxt0IQUgACgCACEAAkADQCAAIgIoAgRBeHEgAUYNASAFQR12IQAgBUEBdCEFIAIgAEEEcWpBEGoiAygCACIADQALIAMgBDYCACAEIAI2AhggBCAENgIMIAQgBDYCCAwBCyACKAIIIgAgBDYCDCACIAQ2AgggBEEANgIYIAQgAjYCDCAEIAA2AggLIAlBCGohAQwCCwJAIAdFDQACQCADKAIcIgFBAnRBvNIAaiICKAIAIANGBEAgAiAANgIAIAANAUGQ0AAgCEF+IAF3cSIINgIADAILIAdBEEEUIAcoAhAgA0YbaiAANgIAIABFDQELIAAgBzYCGCADKAIQIgEEQCAAIAE2AhAgASAANgIYCyADQRRqKAIAIgFFDQAgAEEUaiABNgIAIAEgADYCGAsCQCAFQQ9NBEAgAyAEIAVqIgBBA3I2AgQgACADaiIAIAAoAgRBAXI2AgQMAQsgAyAEaiICIAVBAXI2AgQgAyAEQQNyNgIEIAIgBWogBTYCACAFQf8BTQRAIAVBeHFBtNAAaiEAAn9BjNAAKAIAIgFBASAFQQN2dCIFcUUEQEGM0AAgASAFcjYCACAADAELIAAoAggLIgEgAjYCDCAAIAI2AgggAiAANgIMIAIgATYCCAwBC0EfIQEgBUH///8HTQRAIAVBJiAFQQh2ZyIAa3ZBAXEgAEEBdGtBPmohAQsgAiABNgIcIAJCADcCECABQQJ0QbzSAGohAEEBIAF0IgQgCHFFBEAgACACNgIAQZDQACAEIAhyNgIAIAIgADYCGCACIAI2AgggAiACNgIMDAELIAVBGSABQQF2a0EAIAFBH0cbdCEBIAAoAgAhBAJAA0AgBCIAKAIEQXhxIAVGDQEgAUEddiEEIAFBAXQhASAAIARBBHFqQRBqIgYoAgAiBA0ACyAGIAI2AgAgAiAANgIYIAIgAjYCDCACIAI2AggMAQsgACgCCCIBIAI2AgwgACACNgIIIAJBADYCGCACIAA2AgwgAiABNgIICyADQQhqIQEMAQsCQCAJRQ0AAkAgACgCHCIBQQJ0QbzSAGoiAigCACAARgRAIAIgAzYCACADDQFBkNAAIAtBfiABd3E2AgAMAgsgCUEQQRQgCSgCECAARhtqIAM2AgAgA0UNAQsgAyAJNgIYIAAoAhAiAQRAIAMgATYCECABIAM2AhgLIABBFGooAgAiAUUNACADQRRqIAE2AgAgASADNgIYCwJAIAVBD00EQCAAIAQgBWoiAUEDcjYCBCAAIAFqIgEgASgCBEEBcjYCBAwBCyAAIARqIgcgBUEBcjYCBCAAIARBA3I2AgQgBSAHaiAFNgIAIAgEQCAIQXhxQbTQAGohAUGg0AAoAgAhAwJ/QQEgCEEDdnQiAiAGcUUEQEGM0AAgAiAGcjYCACABDAELIAEoAggLIgIgAzYCDCABIAM2AgggAyABNgIMIAMgAjYCCAtBoNAAIAc2AgBBlNAAIAU2AgALIABBCGohAQsgCkEQaiQAIAELQwAgAEUEQD8AQRB0DwsCQCAAQf//A3ENACAAQQBIDQAgAEEQdkAAIgBBf0YEQEH80wBBMDYCAEF/DwsgAEEQdA8LAAsL3D8iAEGACAsJAQAAAAIAAAADAEGUCAsFBAAAAAUAQaQICwkGAAAABwAAAAgAQdwIC4otSW52YWxpZCBjaGFyIGluIHVybCBxdWVyeQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2JvZHkAQ29udGVudC1MZW5ndGggb3ZlcmZsb3cAQ2h1bmsgc2l6ZSBvdmVyZmxvdwBSZXNwb25zZSBvdmVyZmxvdwBJbnZhbGlkIG1ldGhvZCBmb3IgSFRUUC94LnggcmVxdWVzdABJbnZhbGlkIG1ldGhvZCBmb3IgUlRTUC94LnggcmVxdWVzdABFeHBlY3RlZCBTT1VSQ0UgbWV0aG9kIGZvciBJQ0UveC54IHJlcXVlc3QASW52YWxpZCBjaGFyIGluIHVybCBmcmFnbWVudCBzdGFydABFeHBlY3RlZCBkb3QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9zdGF0dXMASW52YWxpZCByZXNwb25zZSBzdGF0dXMASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucwBVc2VyIGNhbGxiYWNrIGVycm9yAGBvbl9yZXNldGAgY2FsbGJhY2sgZXJyb3IAYG9uX2NodW5rX2hlYWRlcmAgY2FsbGJhY2sgZXJyb3IAYG9uX21lc3NhZ2VfYmVnaW5gIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19leHRlbnNpb25fdmFsdWVgIGNhbGxiYWNrIGVycm9yAGBvbl9zdGF0dXNfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl92ZXJzaW9uX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fdXJsX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fbWV0aG9kX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX25hbWVgIGNhbGxiYWNrIGVycm9yAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2VydmVyAEludmFsaWQgaGVhZGVyIHZhbHVlIGNoYXIASW52YWxpZCBoZWFkZXIgZmllbGQgY2hhcgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3ZlcnNpb24ASW52YWxpZCBtaW5vciB2ZXJzaW9uAEludmFsaWQgbWFqb3IgdmVyc2lvbgBFeHBlY3RlZCBzcGFjZSBhZnRlciB2ZXJzaW9uAEV4cGVjdGVkIENSTEYgYWZ0ZXIgdmVyc2lvbgBJbnZhbGlkIEhUVFAgdmVyc2lvbgBJbnZhbGlkIGhlYWRlciB0b2tlbgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3VybABJbnZhbGlkIGNoYXJhY3RlcnMgaW4gdXJsAFVuZXhwZWN0ZWQgc3RhcnQgY2hhciBpbiB1cmwARG91YmxlIEAgaW4gdXJsAEVtcHR5IENvbnRlbnQtTGVuZ3RoAEludmFsaWQgY2hhcmFjdGVyIGluIENvbnRlbnQtTGVuZ3RoAER1cGxpY2F0ZSBDb250ZW50LUxlbmd0aABJbnZhbGlkIGNoYXIgaW4gdXJsIHBhdGgAQ29udGVudC1MZW5ndGggY2FuJ3QgYmUgcHJlc2VudCB3aXRoIFRyYW5zZmVyLUVuY29kaW5nAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIHNpemUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfdmFsdWUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9jaHVua19leHRlbnNpb25fdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyB2YWx1ZQBNaXNzaW5nIGV4cGVjdGVkIExGIGFmdGVyIGhlYWRlciB2YWx1ZQBJbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AgaGVhZGVyIHZhbHVlAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGUgdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZWQgdmFsdWUAUGF1c2VkIGJ5IG9uX2hlYWRlcnNfY29tcGxldGUASW52YWxpZCBFT0Ygc3RhdGUAb25fcmVzZXQgcGF1c2UAb25fY2h1bmtfaGVhZGVyIHBhdXNlAG9uX21lc3NhZ2VfYmVnaW4gcGF1c2UAb25fY2h1bmtfZXh0ZW5zaW9uX3ZhbHVlIHBhdXNlAG9uX3N0YXR1c19jb21wbGV0ZSBwYXVzZQBvbl92ZXJzaW9uX2NvbXBsZXRlIHBhdXNlAG9uX3VybF9jb21wbGV0ZSBwYXVzZQBvbl9jaHVua19jb21wbGV0ZSBwYXVzZQBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGUgcGF1c2UAb25fbWVzc2FnZV9jb21wbGV0ZSBwYXVzZQBvbl9tZXRob2RfY29tcGxldGUgcGF1c2UAb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlIHBhdXNlAG9uX2NodW5rX2V4dGVuc2lvbl9uYW1lIHBhdXNlAFVuZXhwZWN0ZWQgc3BhY2UgYWZ0ZXIgc3RhcnQgbGluZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX2NodW5rX2V4dGVuc2lvbl9uYW1lAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgbmFtZQBQYXVzZSBvbiBDT05ORUNUL1VwZ3JhZGUAUGF1c2Ugb24gUFJJL1VwZ3JhZGUARXhwZWN0ZWQgSFRUUC8yIENvbm5lY3Rpb24gUHJlZmFjZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX21ldGhvZABFeHBlY3RlZCBzcGFjZSBhZnRlciBtZXRob2QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfZmllbGQAUGF1c2VkAEludmFsaWQgd29yZCBlbmNvdW50ZXJlZABJbnZhbGlkIG1ldGhvZCBlbmNvdW50ZXJlZABVbmV4cGVjdGVkIGNoYXIgaW4gdXJsIHNjaGVtYQBSZXF1ZXN0IGhhcyBpbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AAU1dJVENIX1BST1hZAFVTRV9QUk9YWQBNS0FDVElWSVRZAFVOUFJPQ0VTU0FCTEVfRU5USVRZAENPUFkATU9WRURfUEVSTUFORU5UTFkAVE9PX0VBUkxZAE5PVElGWQBGQUlMRURfREVQRU5ERU5DWQBCQURfR0FURVdBWQBQTEFZAFBVVABDSEVDS09VVABHQVRFV0FZX1RJTUVPVVQAUkVRVUVTVF9USU1FT1VUAE5FVFdPUktfQ09OTkVDVF9USU1FT1VUAENPTk5FQ1RJT05fVElNRU9VVABMT0dJTl9USU1FT1VUAE5FVFdPUktfUkVBRF9USU1FT1VUAFBPU1QATUlTRElSRUNURURfUkVRVUVTVABDTElFTlRfQ0xPU0VEX1JFUVVFU1QAQ0xJRU5UX0NMT1NFRF9MT0FEX0JBTEFOQ0VEX1JFUVVFU1QAQkFEX1JFUVVFU1QASFRUUF9SRVFVRVNUX1NFTlRfVE9fSFRUUFNfUE9SVABSRVBPUlQASU1fQV9URUFQT1QAUkVTRVRfQ09OVEVOVABOT19DT05URU5UAFBBUlRJQUxfQ09OVEVOVABIUEVfSU5WQUxJRF9DT05TVEFOVABIUEVfQ0JfUkVTRVQAR0VUAEhQRV9TVFJJQ1QAQ09ORkxJQ1QAVEVNUE9SQVJZX1JFRElSRUNUAFBFUk1BTkVOVF9SRURJUkVDVABDT05ORUNUAE1VTFRJX1NUQVRVUwBIUEVfSU5WQUxJRF9TVEFUVVMAVE9PX01BTllfUkVRVUVTVFMARUFSTFlfSElOVFMAVU5BVkFJTEFCTEVfRk9SX0xFR0FMX1JFQVNPTlMAT1BUSU9OUwBTV0lUQ0hJTkdfUFJPVE9DT0xTAFZBUklBTlRfQUxTT19ORUdPVElBVEVTAE1VTFRJUExFX0NIT0lDRVMASU5URVJOQUxfU0VSVkVSX0VSUk9SAFdFQl9TRVJWRVJfVU5LTk9XTl9FUlJPUgBSQUlMR1VOX0VSUk9SAElERU5USVRZX1BST1ZJREVSX0FVVEhFTlRJQ0FUSU9OX0VSUk9SAFNTTF9DRVJUSUZJQ0FURV9FUlJPUgBJTlZBTElEX1hfRk9SV0FSREVEX0ZPUgBTRVRfUEFSQU1FVEVSAEdFVF9QQVJBTUVURVIASFBFX1VTRVIAU0VFX09USEVSAEhQRV9DQl9DSFVOS19IRUFERVIATUtDQUxFTkRBUgBTRVRVUABXRUJfU0VSVkVSX0lTX0RPV04AVEVBUkRPV04ASFBFX0NMT1NFRF9DT05ORUNUSU9OAEhFVVJJU1RJQ19FWFBJUkFUSU9OAERJU0NPTk5FQ1RFRF9PUEVSQVRJT04ATk9OX0FVVEhPUklUQVRJVkVfSU5GT1JNQVRJT04ASFBFX0lOVkFMSURfVkVSU0lPTgBIUEVfQ0JfTUVTU0FHRV9CRUdJTgBTSVRFX0lTX0ZST1pFTgBIUEVfSU5WQUxJRF9IRUFERVJfVE9LRU4ASU5WQUxJRF9UT0tFTgBGT1JCSURERU4ARU5IQU5DRV9ZT1VSX0NBTE0ASFBFX0lOVkFMSURfVVJMAEJMT0NLRURfQllfUEFSRU5UQUxfQ09OVFJPTABNS0NPTABBQ0wASFBFX0lOVEVSTkFMAFJFUVVFU1RfSEVBREVSX0ZJRUxEU19UT09fTEFSR0VfVU5PRkZJQ0lBTABIUEVfT0sAVU5MSU5LAFVOTE9DSwBQUkkAUkVUUllfV0lUSABIUEVfSU5WQUxJRF9DT05URU5UX0xFTkdUSABIUEVfVU5FWFBFQ1RFRF9DT05URU5UX0xFTkdUSABGTFVTSABQUk9QUEFUQ0gATS1TRUFSQ0gAVVJJX1RPT19MT05HAFBST0NFU1NJTkcATUlTQ0VMTEFORU9VU19QRVJTSVNURU5UX1dBUk5JTkcATUlTQ0VMTEFORU9VU19XQVJOSU5HAEhQRV9JTlZBTElEX1RSQU5TRkVSX0VOQ09ESU5HAEV4cGVjdGVkIENSTEYASFBFX0lOVkFMSURfQ0hVTktfU0laRQBNT1ZFAENPTlRJTlVFAEhQRV9DQl9TVEFUVVNfQ09NUExFVEUASFBFX0NCX0hFQURFUlNfQ09NUExFVEUASFBFX0NCX1ZFUlNJT05fQ09NUExFVEUASFBFX0NCX1VSTF9DT01QTEVURQBIUEVfQ0JfQ0hVTktfQ09NUExFVEUASFBFX0NCX0hFQURFUl9WQUxVRV9DT01QTEVURQBIUEVfQ0JfQ0hVTktfRVhURU5TSU9OX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fTkFNRV9DT01QTEVURQBIUEVfQ0JfTUVTU0FHRV9DT01QTEVURQBIUEVfQ0JfTUVUSE9EX0NPTVBMRVRFAEhQRV9DQl9IRUFERVJfRklFTERfQ09NUExFVEUAREVMRVRFAEhQRV9JTlZBTElEX0VPRl9TVEFURQBJTlZBTElEX1NTTF9DRVJUSUZJQ0FURQBQQVVTRQBOT19SRVNQT05TRQBVTlNVUFBPUlRFRF9NRURJQV9UWVBFAEdPTkUATk9UX0FDQ0VQVEFCTEUAU0VSVklDRV9VTkFWQUlMQUJMRQBSQU5HRV9OT1RfU0FUSVNGSUFCTEUAT1JJR0lOX0lTX1VOUkVBQ0hBQkxFAFJFU1BPTlNFX0lTX1NUQUxFAFBVUkdFAE1FUkdFAFJFUVVFU1RfSEVBREVSX0ZJRUxEU19UT09fTEFSR0UAUkVRVUVTVF9IRUFERVJfVE9PX0xBUkdFAFBBWUxPQURfVE9PX0xBUkdFAElOU1VGRklDSUVOVF9TVE9SQUdFAEhQRV9QQVVTRURfVVBHUkFERQBIUEVfUEFVU0VEX0gyX1VQR1JBREUAU09VUkNFAEFOTk9VTkNFAFRSQUNFAEhQRV9VTkVYUEVDVEVEX1NQQUNFAERFU0NSSUJFAFVOU1VCU0NSSUJFAFJFQ09SRABIUEVfSU5WQUxJRF9NRVRIT0QATk9UX0ZPVU5EAFBST1BGSU5EAFVOQklORABSRUJJTkQAVU5BVVRIT1JJWkVEAE1FVEhPRF9OT1RfQUxMT1dFRABIVFRQX1ZFUlNJT05fTk9UX1NVUFBPUlRFRABBTFJFQURZX1JFUE9SVEVEAEFDQ0VQVEVEAE5PVF9JTVBMRU1FTlRFRABMT09QX0RFVEVDVEVEAEhQRV9DUl9FWFBFQ1RFRABIUEVfTEZfRVhQRUNURUQAQ1JFQVRFRABJTV9VU0VEAEhQRV9QQVVTRUQAVElNRU9VVF9PQ0NVUkVEAFBBWU1FTlRfUkVRVUlSRUQAUFJFQ09ORElUSU9OX1JFUVVJUkVEAFBST1hZX0FVVEhFTlRJQ0FUSU9OX1JFUVVJUkVEAE5FVFdPUktfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATEVOR1RIX1JFUVVJUkVEAFNTTF9DRVJUSUZJQ0FURV9SRVFVSVJFRABVUEdSQURFX1JFUVVJUkVEAFBBR0VfRVhQSVJFRABQUkVDT05ESVRJT05fRkFJTEVEAEVYUEVDVEFUSU9OX0ZBSUxFRABSRVZBTElEQVRJT05fRkFJTEVEAFNTTF9IQU5EU0hBS0VfRkFJTEVEAExPQ0tFRABUUkFOU0ZPUk1BVElPTl9BUFBMSUVEAE5PVF9NT0RJRklFRABOT1RfRVhURU5ERUQAQkFORFdJRFRIX0xJTUlUX0VYQ0VFREVEAFNJVEVfSVNfT1ZFUkxPQURFRABIRUFEAEV4cGVjdGVkIEhUVFAvAABeEwAAJhMAADAQAADwFwAAnRMAABUSAAA5FwAA8BIAAAoQAAB1EgAArRIAAIITAABPFAAAfxAAAKAVAAAjFAAAiRIAAIsUAABNFQAA1BEAAM8UAAAQGAAAyRYAANwWAADBEQAA4BcAALsUAAB0FAAAfBUAAOUUAAAIFwAAHxAAAGUVAACjFAAAKBUAAAIVAACZFQAALBAAAIsZAABPDwAA1A4AAGoQAADOEAAAAhcAAIkOAABuEwAAHBMAAGYUAABWFwAAwRMAAM0TAABsEwAAaBcAAGYXAABfFwAAIhMAAM4PAABpDgAA2A4AAGMWAADLEwAAqg4AACgXAAAmFwAAxRMAAF0WAADoEQAAZxMAAGUTAADyFgAAcxMAAB0XAAD5FgAA8xEAAM8OAADOFQAADBIAALMRAAClEQAAYRAAADIXAAC7EwBB+TULAQEAQZA2C+ABAQECAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAQf03CwEBAEGROAteAgMCAgICAgAAAgIAAgIAAgICAgICAgICAgAEAAAAAAACAgICAgICAgICAgICAgICAgICAgICAgICAgAAAAICAgICAgICAgICAgICAgICAgICAgICAgICAgICAAIAAgBB/TkLAQEAQZE6C14CAAICAgICAAACAgACAgACAgICAgICAgICAAMABAAAAAICAgICAgICAgICAgICAgICAgICAgICAgICAAAAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgACAEHwOwsNbG9zZWVlcC1hbGl2ZQBBiTwLAQEAQaA8C+ABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAQYk+CwEBAEGgPgvnAQEBAQEBAQEBAQEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBY2h1bmtlZABBsMAAC18BAQABAQEBAQAAAQEAAQEAAQEBAQEBAQEBAQAAAAAAAAABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQBBkMIACyFlY3Rpb25lbnQtbGVuZ3Rob25yb3h5LWNvbm5lY3Rpb24AQcDCAAstcmFuc2Zlci1lbmNvZGluZ3BncmFkZQ0KDQoNClNNDQoNClRUUC9DRS9UU1AvAEH5wgALBQECAAEDAEGQwwAL4AEEAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB+cQACwUBAgABAwBBkMUAC+ABBAEBBQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEAQfnGAAsEAQAAAQBBkccAC98BAQEAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBB+sgACwQBAAACAEGQyQALXwMEAAAEBAQEBAQEBAQEBAUEBAQEBAQEBAQEBAQABAAGBwQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEAEH6ygALBAEAAAEAQZDLAAsBAQBBqssAC0ECAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBB+swACwQBAAABAEGQzQALAQEAQZrNAAsGAgAAAAACAEGxzQALOgMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAQfDOAAuWAU5PVU5DRUVDS09VVE5FQ1RFVEVDUklCRUxVU0hFVEVBRFNFQVJDSFJHRUNUSVZJVFlMRU5EQVJWRU9USUZZUFRJT05TQ0hTRUFZU1RBVENIR0VPUkRJUkVDVE9SVFJDSFBBUkFNRVRFUlVSQ0VCU0NSSUJFQVJET1dOQUNFSU5ETktDS1VCU0NSSUJFSFRUUC9BRFRQLw==", "base64");
   }
 });
 
-// node_modules/undici/lib/web/fetch/constants.js
+// ../../main/node_modules/undici/lib/web/fetch/constants.js
 var require_constants3 = __commonJS({
-  "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
       /** @type {const} */
@@ -9066,9 +9066,9 @@ var require_constants3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/global.js
+// ../../main/node_modules/undici/lib/web/fetch/global.js
 var require_global = __commonJS({
-  "node_modules/undici/lib/web/fetch/global.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/global.js"(exports, module) {
     "use strict";
     var globalOrigin = /* @__PURE__ */ Symbol.for("undici.globalOrigin.1");
     function getGlobalOrigin() {
@@ -9102,9 +9102,9 @@ var require_global = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/data-url.js
+// ../../main/node_modules/undici/lib/web/fetch/data-url.js
 var require_data_url = __commonJS({
-  "node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var encoder = new TextEncoder();
@@ -9454,9 +9454,9 @@ var require_data_url = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/webidl.js
+// ../../main/node_modules/undici/lib/web/fetch/webidl.js
 var require_webidl = __commonJS({
-  "node_modules/undici/lib/web/fetch/webidl.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/webidl.js"(exports, module) {
     "use strict";
     var { types, inspect } = __require("node:util");
     var { markAsUncloneable } = __require("node:worker_threads");
@@ -9482,15 +9482,15 @@ var require_webidl = __commonJS({
         message: `"${context.value}" is an invalid ${context.type}.`
       });
     };
-    webidl.brandCheck = function(V2, I, opts) {
+    webidl.brandCheck = function(V3, I, opts) {
       if (opts?.strict !== false) {
-        if (!(V2 instanceof I)) {
+        if (!(V3 instanceof I)) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
         }
       } else {
-        if (V2?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
+        if (V3?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
@@ -9511,8 +9511,8 @@ var require_webidl = __commonJS({
         message: "Illegal constructor"
       });
     };
-    webidl.util.Type = function(V2) {
-      switch (typeof V2) {
+    webidl.util.Type = function(V3) {
+      switch (typeof V3) {
         case "undefined":
           return "Undefined";
         case "boolean":
@@ -9527,7 +9527,7 @@ var require_webidl = __commonJS({
           return "BigInt";
         case "function":
         case "object": {
-          if (V2 === null) {
+          if (V3 === null) {
             return "Null";
           }
           return "Object";
@@ -9536,7 +9536,7 @@ var require_webidl = __commonJS({
     };
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
-    webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts) {
+    webidl.util.ConvertToInt = function(V3, bitLength, signedness, opts) {
       let upperBound;
       let lowerBound;
       if (bitLength === 64) {
@@ -9553,7 +9553,7 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x = Number(V2);
+      let x = Number(V3);
       if (x === 0) {
         x = 0;
       }
@@ -9561,7 +9561,7 @@ var require_webidl = __commonJS({
         if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Could not convert ${webidl.util.Stringify(V2)} to an integer.`
+            message: `Could not convert ${webidl.util.Stringify(V3)} to an integer.`
           });
         }
         x = webidl.util.IntegerPart(x);
@@ -9599,28 +9599,28 @@ var require_webidl = __commonJS({
       }
       return r;
     };
-    webidl.util.Stringify = function(V2) {
-      const type = webidl.util.Type(V2);
+    webidl.util.Stringify = function(V3) {
+      const type = webidl.util.Type(V3);
       switch (type) {
         case "Symbol":
-          return `Symbol(${V2.description})`;
+          return `Symbol(${V3.description})`;
         case "Object":
-          return inspect(V2);
+          return inspect(V3);
         case "String":
-          return `"${V2}"`;
+          return `"${V3}"`;
         default:
-          return `${V2}`;
+          return `${V3}`;
       }
     };
     webidl.sequenceConverter = function(converter) {
-      return (V2, prefix, argument, Iterable) => {
-        if (webidl.util.Type(V2) !== "Object") {
+      return (V3, prefix, argument, Iterable) => {
+        if (webidl.util.Type(V3) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} (${webidl.util.Stringify(V2)}) is not iterable.`
+            message: `${argument} (${webidl.util.Stringify(V3)}) is not iterable.`
           });
         }
-        const method = typeof Iterable === "function" ? Iterable() : V2?.[Symbol.iterator]?.();
+        const method = typeof Iterable === "function" ? Iterable() : V3?.[Symbol.iterator]?.();
         const seq = [];
         let index = 0;
         if (method === void 0 || typeof method.next !== "function") {
@@ -9670,14 +9670,14 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V2, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V2 instanceof i)) {
+      return (V3, prefix, argument, opts) => {
+        if (opts?.strict !== false && !(V3 instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V2)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V3)}") to be an instance of ${i.name}.`
           });
         }
-        return V2;
+        return V3;
       };
     };
     webidl.dictionaryConverter = function(converters) {
@@ -9722,27 +9722,27 @@ var require_webidl = __commonJS({
       };
     };
     webidl.nullableConverter = function(converter) {
-      return (V2, prefix, argument) => {
-        if (V2 === null) {
-          return V2;
+      return (V3, prefix, argument) => {
+        if (V3 === null) {
+          return V3;
         }
-        return converter(V2, prefix, argument);
+        return converter(V3, prefix, argument);
       };
     };
-    webidl.converters.DOMString = function(V2, prefix, argument, opts) {
-      if (V2 === null && opts?.legacyNullToEmptyString) {
+    webidl.converters.DOMString = function(V3, prefix, argument, opts) {
+      if (V3 === null && opts?.legacyNullToEmptyString) {
         return "";
       }
-      if (typeof V2 === "symbol") {
+      if (typeof V3 === "symbol") {
         throw webidl.errors.exception({
           header: prefix,
           message: `${argument} is a symbol, which cannot be converted to a DOMString.`
         });
       }
-      return String(V2);
+      return String(V3);
     };
-    webidl.converters.ByteString = function(V2, prefix, argument) {
-      const x = webidl.converters.DOMString(V2, prefix, argument);
+    webidl.converters.ByteString = function(V3, prefix, argument) {
+      const x = webidl.converters.DOMString(V3, prefix, argument);
       for (let index = 0; index < x.length; index++) {
         if (x.charCodeAt(index) > 255) {
           throw new TypeError(
@@ -9753,107 +9753,107 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.USVString = toUSVString;
-    webidl.converters.boolean = function(V2) {
-      const x = Boolean(V2);
+    webidl.converters.boolean = function(V3) {
+      const x = Boolean(V3);
       return x;
     };
-    webidl.converters.any = function(V2) {
-      return V2;
+    webidl.converters.any = function(V3) {
+      return V3;
     };
-    webidl.converters["long long"] = function(V2, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V2, 64, "signed", void 0, prefix, argument);
+    webidl.converters["long long"] = function(V3, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V3, 64, "signed", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long long"] = function(V2, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V2, 64, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long long"] = function(V3, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V3, 64, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long"] = function(V2, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V2, 32, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long"] = function(V3, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V3, 32, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V2, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V2, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V3, prefix, argument, opts) {
+      const x = webidl.util.ConvertToInt(V3, 16, "unsigned", opts, prefix, argument);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V2, prefix, argument, opts) {
-      if (webidl.util.Type(V2) !== "Object" || !types.isAnyArrayBuffer(V2)) {
+    webidl.converters.ArrayBuffer = function(V3, prefix, argument, opts) {
+      if (webidl.util.Type(V3) !== "Object" || !types.isAnyArrayBuffer(V3)) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${argument} ("${webidl.util.Stringify(V2)}")`,
+          argument: `${argument} ("${webidl.util.Stringify(V3)}")`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V3)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V2.resizable || V2.growable) {
+      if (V3.resizable || V3.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V2;
+      return V3;
     };
-    webidl.converters.TypedArray = function(V2, T, prefix, name, opts) {
-      if (webidl.util.Type(V2) !== "Object" || !types.isTypedArray(V2) || V2.constructor.name !== T.name) {
+    webidl.converters.TypedArray = function(V3, T, prefix, name, opts) {
+      if (webidl.util.Type(V3) !== "Object" || !types.isTypedArray(V3) || V3.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V2)}")`,
+          argument: `${name} ("${webidl.util.Stringify(V3)}")`,
           types: [T.name]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V3.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V2.buffer.resizable || V2.buffer.growable) {
+      if (V3.buffer.resizable || V3.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V2;
+      return V3;
     };
-    webidl.converters.DataView = function(V2, prefix, name, opts) {
-      if (webidl.util.Type(V2) !== "Object" || !types.isDataView(V2)) {
+    webidl.converters.DataView = function(V3, prefix, name, opts) {
+      if (webidl.util.Type(V3) !== "Object" || !types.isDataView(V3)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V3.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V2.buffer.resizable || V2.buffer.growable) {
+      if (V3.buffer.resizable || V3.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V2;
+      return V3;
     };
-    webidl.converters.BufferSource = function(V2, prefix, name, opts) {
-      if (types.isAnyArrayBuffer(V2)) {
-        return webidl.converters.ArrayBuffer(V2, prefix, name, { ...opts, allowShared: false });
+    webidl.converters.BufferSource = function(V3, prefix, name, opts) {
+      if (types.isAnyArrayBuffer(V3)) {
+        return webidl.converters.ArrayBuffer(V3, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isTypedArray(V2)) {
-        return webidl.converters.TypedArray(V2, V2.constructor, prefix, name, { ...opts, allowShared: false });
+      if (types.isTypedArray(V3)) {
+        return webidl.converters.TypedArray(V3, V3.constructor, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isDataView(V2)) {
-        return webidl.converters.DataView(V2, prefix, name, { ...opts, allowShared: false });
+      if (types.isDataView(V3)) {
+        return webidl.converters.DataView(V3, prefix, name, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V2)}")`,
+        argument: `${name} ("${webidl.util.Stringify(V3)}")`,
         types: ["BufferSource"]
       });
     };
@@ -9873,9 +9873,9 @@ var require_webidl = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/util.js
+// ../../main/node_modules/undici/lib/web/fetch/util.js
 var require_util2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform: Transform5 } = __require("node:stream");
     var zlib = __require("node:zlib");
@@ -10261,11 +10261,11 @@ var require_util2 = __commonJS({
     }
     function tryUpgradeRequestToAPotentiallyTrustworthyURL(request) {
     }
-    function sameOrigin(A, B) {
-      if (A.origin === B.origin && A.origin === "null") {
+    function sameOrigin(A, B2) {
+      if (A.origin === B2.origin && A.origin === "null") {
         return true;
       }
-      if (A.protocol === B.protocol && A.hostname === B.hostname && A.port === B.port) {
+      if (A.protocol === B2.protocol && A.hostname === B2.hostname && A.port === B2.port) {
         return true;
       }
       return false;
@@ -10743,9 +10743,9 @@ var require_util2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/symbols.js
+// ../../main/node_modules/undici/lib/web/fetch/symbols.js
 var require_symbols2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/symbols.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kUrl: /* @__PURE__ */ Symbol("url"),
@@ -10757,9 +10757,9 @@ var require_symbols2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/file.js
+// ../../main/node_modules/undici/lib/web/fetch/file.js
 var require_file = __commonJS({
-  "node_modules/undici/lib/web/fetch/file.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/file.js"(exports, module) {
     "use strict";
     var { Blob: Blob2, File } = __require("node:buffer");
     var { kState } = require_symbols2();
@@ -10820,9 +10820,9 @@ var require_file = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/formdata.js
+// ../../main/node_modules/undici/lib/web/fetch/formdata.js
 var require_formdata = __commonJS({
-  "node_modules/undici/lib/web/fetch/formdata.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/formdata.js"(exports, module) {
     "use strict";
     var { isBlobLike, iteratorMixin } = require_util2();
     var { kState } = require_symbols2();
@@ -10967,9 +10967,9 @@ var require_formdata = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/formdata-parser.js
+// ../../main/node_modules/undici/lib/web/fetch/formdata-parser.js
 var require_formdata_parser = __commonJS({
-  "node_modules/undici/lib/web/fetch/formdata-parser.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/formdata-parser.js"(exports, module) {
     "use strict";
     var { isUSVString, bufferToLowerCasedHeaderName } = require_util();
     var { utf8DecodeBytes } = require_util2();
@@ -11218,9 +11218,9 @@ var require_formdata_parser = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/body.js
+// ../../main/node_modules/undici/lib/web/fetch/body.js
 var require_body = __commonJS({
-  "node_modules/undici/lib/web/fetch/body.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/body.js"(exports, module) {
     "use strict";
     var util = require_util();
     var {
@@ -11532,9 +11532,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
 });
 
-// node_modules/undici/lib/dispatcher/client-h1.js
+// ../../main/node_modules/undici/lib/dispatcher/client-h1.js
 var require_client_h1 = __commonJS({
-  "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var util = require_util();
@@ -12257,7 +12257,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path9, host, upgrade, blocking, reset } = request;
+      const { method, path: path10, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -12338,7 +12338,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header3 = `${method} ${path9} HTTP/1.1\r
+      let header3 = `${method} ${path10} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header3 += `host: ${host}\r
@@ -12662,9 +12662,9 @@ ${len3.toString(16)}\r
   }
 });
 
-// node_modules/undici/lib/dispatcher/client-h2.js
+// ../../main/node_modules/undici/lib/dispatcher/client-h2.js
 var require_client_h2 = __commonJS({
-  "node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
@@ -12867,7 +12867,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path9, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path10, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -12964,7 +12964,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path9;
+      headers[HTTP2_HEADER_PATH] = path10;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -13236,9 +13236,9 @@ var require_client_h2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/redirect-handler.js
+// ../../main/node_modules/undici/lib/handler/redirect-handler.js
 var require_redirect_handler = __commonJS({
-  "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
+  "../../main/node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
     var util = require_util();
     var { kBodyUsed } = require_symbols();
@@ -13317,9 +13317,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path9 = search ? `${pathname}${search}` : pathname;
+        const path10 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path9;
+        this.opts.path = path10;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -13395,9 +13395,9 @@ var require_redirect_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/redirect-interceptor.js
+// ../../main/node_modules/undici/lib/interceptor/redirect-interceptor.js
 var require_redirect_interceptor = __commonJS({
-  "node_modules/undici/lib/interceptor/redirect-interceptor.js"(exports, module) {
+  "../../main/node_modules/undici/lib/interceptor/redirect-interceptor.js"(exports, module) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections }) {
@@ -13417,9 +13417,9 @@ var require_redirect_interceptor = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/client.js
+// ../../main/node_modules/undici/lib/dispatcher/client.js
 var require_client = __commonJS({
-  "node_modules/undici/lib/dispatcher/client.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/client.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var net = __require("node:net");
@@ -13919,9 +13919,9 @@ var require_client = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/fixed-queue.js
+// ../../main/node_modules/undici/lib/dispatcher/fixed-queue.js
 var require_fixed_queue = __commonJS({
-  "node_modules/undici/lib/dispatcher/fixed-queue.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/fixed-queue.js"(exports, module) {
     "use strict";
     var kSize = 2048;
     var kMask = kSize - 1;
@@ -13976,9 +13976,9 @@ var require_fixed_queue = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool-stats.js
+// ../../main/node_modules/undici/lib/dispatcher/pool-stats.js
 var require_pool_stats = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool-stats.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/pool-stats.js"(exports, module) {
     var { kFree, kConnected, kPending, kQueued, kRunning, kSize } = require_symbols();
     var kPool = /* @__PURE__ */ Symbol("pool");
     var PoolStats = class {
@@ -14008,9 +14008,9 @@ var require_pool_stats = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool-base.js
+// ../../main/node_modules/undici/lib/dispatcher/pool-base.js
 var require_pool_base = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool-base.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/pool-base.js"(exports, module) {
     "use strict";
     var DispatcherBase = require_dispatcher_base();
     var FixedQueue = require_fixed_queue();
@@ -14163,9 +14163,9 @@ var require_pool_base = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool.js
+// ../../main/node_modules/undici/lib/dispatcher/pool.js
 var require_pool2 = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/pool.js"(exports, module) {
     "use strict";
     var {
       PoolBase,
@@ -14254,9 +14254,9 @@ var require_pool2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/balanced-pool.js
+// ../../main/node_modules/undici/lib/dispatcher/balanced-pool.js
 var require_balanced_pool = __commonJS({
-  "node_modules/undici/lib/dispatcher/balanced-pool.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/balanced-pool.js"(exports, module) {
     "use strict";
     var {
       BalancedPoolMissingUpstreamError,
@@ -14398,9 +14398,9 @@ var require_balanced_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/agent.js
+// ../../main/node_modules/undici/lib/dispatcher/agent.js
 var require_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError } = require_errors();
     var { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
@@ -14498,9 +14498,9 @@ var require_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/proxy-agent.js
+// ../../main/node_modules/undici/lib/dispatcher/proxy-agent.js
 var require_proxy_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
     var { URL: URL2 } = __require("node:url");
@@ -14558,10 +14558,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path9 = "/",
+          path: path10 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path9;
+        opts.path = origin + path10;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -14721,9 +14721,9 @@ var require_proxy_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/env-http-proxy-agent.js
+// ../../main/node_modules/undici/lib/dispatcher/env-http-proxy-agent.js
 var require_env_http_proxy_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/env-http-proxy-agent.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/env-http-proxy-agent.js"(exports, module) {
     "use strict";
     var DispatcherBase = require_dispatcher_base();
     var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols();
@@ -14857,9 +14857,9 @@ var require_env_http_proxy_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/retry-handler.js
+// ../../main/node_modules/undici/lib/handler/retry-handler.js
 var require_retry_handler = __commonJS({
-  "node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
+  "../../main/node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
@@ -15206,9 +15206,9 @@ var require_retry_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/retry-agent.js
+// ../../main/node_modules/undici/lib/dispatcher/retry-agent.js
 var require_retry_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/retry-agent.js"(exports, module) {
+  "../../main/node_modules/undici/lib/dispatcher/retry-agent.js"(exports, module) {
     "use strict";
     var Dispatcher = require_dispatcher();
     var RetryHandler = require_retry_handler();
@@ -15241,9 +15241,9 @@ var require_retry_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/readable.js
+// ../../main/node_modules/undici/lib/api/readable.js
 var require_readable = __commonJS({
-  "node_modules/undici/lib/api/readable.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable3 } = __require("node:stream");
@@ -15534,9 +15534,9 @@ var require_readable = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/util.js
+// ../../main/node_modules/undici/lib/api/util.js
 var require_util3 = __commonJS({
-  "node_modules/undici/lib/api/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/util.js"(exports, module) {
     var assert = __require("node:assert");
     var {
       ResponseStatusCodeError
@@ -15595,9 +15595,9 @@ var require_util3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-request.js
+// ../../main/node_modules/undici/lib/api/api-request.js
 var require_api_request = __commonJS({
-  "node_modules/undici/lib/api/api-request.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable3 } = require_readable();
@@ -15781,9 +15781,9 @@ var require_api_request = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/abort-signal.js
+// ../../main/node_modules/undici/lib/api/abort-signal.js
 var require_abort_signal = __commonJS({
-  "node_modules/undici/lib/api/abort-signal.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/abort-signal.js"(exports, module) {
     var { addAbortListener } = require_util();
     var { RequestAbortedError } = require_errors();
     var kListener = /* @__PURE__ */ Symbol("kListener");
@@ -15832,9 +15832,9 @@ var require_abort_signal = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-stream.js
+// ../../main/node_modules/undici/lib/api/api-stream.js
 var require_api_stream = __commonJS({
-  "node_modules/undici/lib/api/api-stream.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/api-stream.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
@@ -16005,9 +16005,9 @@ var require_api_stream = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-pipeline.js
+// ../../main/node_modules/undici/lib/api/api-pipeline.js
 var require_api_pipeline = __commonJS({
-  "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
       Readable: Readable3,
@@ -16205,9 +16205,9 @@ var require_api_pipeline = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-upgrade.js
+// ../../main/node_modules/undici/lib/api/api-upgrade.js
 var require_api_upgrade = __commonJS({
-  "node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError, SocketError } = require_errors();
     var { AsyncResource } = __require("node:async_hooks");
@@ -16297,9 +16297,9 @@ var require_api_upgrade = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-connect.js
+// ../../main/node_modules/undici/lib/api/api-connect.js
 var require_api_connect = __commonJS({
-  "node_modules/undici/lib/api/api-connect.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/api-connect.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
@@ -16387,9 +16387,9 @@ var require_api_connect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/index.js
+// ../../main/node_modules/undici/lib/api/index.js
 var require_api = __commonJS({
-  "node_modules/undici/lib/api/index.js"(exports, module) {
+  "../../main/node_modules/undici/lib/api/index.js"(exports, module) {
     "use strict";
     module.exports.request = require_api_request();
     module.exports.stream = require_api_stream();
@@ -16399,9 +16399,9 @@ var require_api = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-errors.js
+// ../../main/node_modules/undici/lib/mock/mock-errors.js
 var require_mock_errors = __commonJS({
-  "node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
     "use strict";
     var { UndiciError } = require_errors();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
@@ -16424,9 +16424,9 @@ var require_mock_errors = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-symbols.js
+// ../../main/node_modules/undici/lib/mock/mock-symbols.js
 var require_mock_symbols = __commonJS({
-  "node_modules/undici/lib/mock/mock-symbols.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/mock-symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kAgent: /* @__PURE__ */ Symbol("agent"),
@@ -16452,9 +16452,9 @@ var require_mock_symbols = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-utils.js
+// ../../main/node_modules/undici/lib/mock/mock-utils.js
 var require_mock_utils = __commonJS({
-  "node_modules/undici/lib/mock/mock-utils.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/mock-utils.js"(exports, module) {
     "use strict";
     var { MockNotMatchedError } = require_mock_errors();
     var {
@@ -16533,20 +16533,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl2(path9) {
-      if (typeof path9 !== "string") {
-        return path9;
+    function safeUrl2(path10) {
+      if (typeof path10 !== "string") {
+        return path10;
       }
-      const pathSegments = path9.split("?");
+      const pathSegments = path10.split("?");
       if (pathSegments.length !== 2) {
-        return path9;
+        return path10;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path9, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path9);
+    function matchKey(mockDispatch2, { path: path10, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path10);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -16568,7 +16568,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl2(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path9 }) => matchValue(safeUrl2(path9), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl2(path10), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16606,9 +16606,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path9, method, body, headers, query } = opts;
+      const { path: path10, method, body, headers, query } = opts;
       return {
-        path: path9,
+        path: path10,
         method,
         body,
         headers,
@@ -16748,9 +16748,9 @@ var require_mock_utils = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-interceptor.js
+// ../../main/node_modules/undici/lib/mock/mock-interceptor.js
 var require_mock_interceptor = __commonJS({
-  "node_modules/undici/lib/mock/mock-interceptor.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/mock-interceptor.js"(exports, module) {
     "use strict";
     var { getResponseData, buildKey, addMockDispatch } = require_mock_utils();
     var {
@@ -16910,9 +16910,9 @@ var require_mock_interceptor = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-client.js
+// ../../main/node_modules/undici/lib/mock/mock-client.js
 var require_mock_client = __commonJS({
-  "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
     var { promisify } = __require("node:util");
     var Client = require_client();
@@ -16963,9 +16963,9 @@ var require_mock_client = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-pool.js
+// ../../main/node_modules/undici/lib/mock/mock-pool.js
 var require_mock_pool = __commonJS({
-  "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
     var { promisify } = __require("node:util");
     var Pool = require_pool2();
@@ -17016,9 +17016,9 @@ var require_mock_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/pluralizer.js
+// ../../main/node_modules/undici/lib/mock/pluralizer.js
 var require_pluralizer = __commonJS({
-  "node_modules/undici/lib/mock/pluralizer.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/pluralizer.js"(exports, module) {
     "use strict";
     var singulars = {
       pronoun: "it",
@@ -17047,9 +17047,9 @@ var require_pluralizer = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/pending-interceptors-formatter.js
+// ../../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js
 var require_pending_interceptors_formatter = __commonJS({
-  "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
     var { Transform: Transform5 } = __require("node:stream");
     var { Console } = __require("node:console");
@@ -17071,10 +17071,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path9, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path10, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path9,
+            Path: path10,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -17088,9 +17088,9 @@ var require_pending_interceptors_formatter = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-agent.js
+// ../../main/node_modules/undici/lib/mock/mock-agent.js
 var require_mock_agent = __commonJS({
-  "node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
+  "../../main/node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
     "use strict";
     var { kClients } = require_symbols();
     var Agent3 = require_agent();
@@ -17218,9 +17218,9 @@ ${pendingInterceptorsFormatter.format(pending)}
   }
 });
 
-// node_modules/undici/lib/global.js
+// ../../main/node_modules/undici/lib/global.js
 var require_global2 = __commonJS({
-  "node_modules/undici/lib/global.js"(exports, module) {
+  "../../main/node_modules/undici/lib/global.js"(exports, module) {
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
     var { InvalidArgumentError } = require_errors();
@@ -17249,9 +17249,9 @@ var require_global2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/decorator-handler.js
+// ../../main/node_modules/undici/lib/handler/decorator-handler.js
 var require_decorator_handler = __commonJS({
-  "node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
+  "../../main/node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
     "use strict";
     module.exports = class DecoratorHandler {
       #handler;
@@ -17289,9 +17289,9 @@ var require_decorator_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/redirect.js
+// ../../main/node_modules/undici/lib/interceptor/redirect.js
 var require_redirect = __commonJS({
-  "node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
+  "../../main/node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
     module.exports = (opts) => {
@@ -17315,9 +17315,9 @@ var require_redirect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/retry.js
+// ../../main/node_modules/undici/lib/interceptor/retry.js
 var require_retry = __commonJS({
-  "node_modules/undici/lib/interceptor/retry.js"(exports, module) {
+  "../../main/node_modules/undici/lib/interceptor/retry.js"(exports, module) {
     "use strict";
     var RetryHandler = require_retry_handler();
     module.exports = (globalOpts) => {
@@ -17339,9 +17339,9 @@ var require_retry = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/dump.js
+// ../../main/node_modules/undici/lib/interceptor/dump.js
 var require_dump = __commonJS({
-  "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
+  "../../main/node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
     var util = require_util();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
@@ -17437,9 +17437,9 @@ var require_dump = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/dns.js
+// ../../main/node_modules/undici/lib/interceptor/dns.js
 var require_dns = __commonJS({
-  "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
+  "../../main/node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
     var { lookup } = __require("node:dns");
@@ -17726,9 +17726,9 @@ var require_dns = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/headers.js
+// ../../main/node_modules/undici/lib/web/fetch/headers.js
 var require_headers = __commonJS({
-  "node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols();
     var { kEnumerableProperty } = require_util();
@@ -18136,19 +18136,19 @@ var require_headers = __commonJS({
         enumerable: false
       }
     });
-    webidl.converters.HeadersInit = function(V2, prefix, argument) {
-      if (webidl.util.Type(V2) === "Object") {
-        const iterator = Reflect.get(V2, Symbol.iterator);
-        if (!util.types.isProxy(V2) && iterator === Headers3.prototype.entries) {
+    webidl.converters.HeadersInit = function(V3, prefix, argument) {
+      if (webidl.util.Type(V3) === "Object") {
+        const iterator = Reflect.get(V3, Symbol.iterator);
+        if (!util.types.isProxy(V3) && iterator === Headers3.prototype.entries) {
           try {
-            return getHeadersList(V2).entriesList;
+            return getHeadersList(V3).entriesList;
           } catch {
           }
         }
         if (typeof iterator === "function") {
-          return webidl.converters["sequence<sequence<ByteString>>"](V2, prefix, argument, iterator.bind(V2));
+          return webidl.converters["sequence<sequence<ByteString>>"](V3, prefix, argument, iterator.bind(V3));
         }
-        return webidl.converters["record<ByteString, ByteString>"](V2, prefix, argument);
+        return webidl.converters["record<ByteString, ByteString>"](V3, prefix, argument);
       }
       throw webidl.errors.conversionFailed({
         prefix: "Headers constructor",
@@ -18170,9 +18170,9 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/response.js
+// ../../main/node_modules/undici/lib/web/fetch/response.js
 var require_response = __commonJS({
-  "node_modules/undici/lib/web/fetch/response.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/response.js"(exports, module) {
     "use strict";
     var { Headers: Headers3, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = require_body();
@@ -18513,32 +18513,32 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V2, prefix, name) {
-      if (typeof V2 === "string") {
-        return webidl.converters.USVString(V2, prefix, name);
+    webidl.converters.XMLHttpRequestBodyInit = function(V3, prefix, name) {
+      if (typeof V3 === "string") {
+        return webidl.converters.USVString(V3, prefix, name);
       }
-      if (isBlobLike(V2)) {
-        return webidl.converters.Blob(V2, prefix, name, { strict: false });
+      if (isBlobLike(V3)) {
+        return webidl.converters.Blob(V3, prefix, name, { strict: false });
       }
-      if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
-        return webidl.converters.BufferSource(V2, prefix, name);
+      if (ArrayBuffer.isView(V3) || types.isArrayBuffer(V3)) {
+        return webidl.converters.BufferSource(V3, prefix, name);
       }
-      if (util.isFormDataLike(V2)) {
-        return webidl.converters.FormData(V2, prefix, name, { strict: false });
+      if (util.isFormDataLike(V3)) {
+        return webidl.converters.FormData(V3, prefix, name, { strict: false });
       }
-      if (V2 instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V2, prefix, name);
+      if (V3 instanceof URLSearchParams) {
+        return webidl.converters.URLSearchParams(V3, prefix, name);
       }
-      return webidl.converters.DOMString(V2, prefix, name);
+      return webidl.converters.DOMString(V3, prefix, name);
     };
-    webidl.converters.BodyInit = function(V2, prefix, argument) {
-      if (V2 instanceof ReadableStream) {
-        return webidl.converters.ReadableStream(V2, prefix, argument);
+    webidl.converters.BodyInit = function(V3, prefix, argument) {
+      if (V3 instanceof ReadableStream) {
+        return webidl.converters.ReadableStream(V3, prefix, argument);
       }
-      if (V2?.[Symbol.asyncIterator]) {
-        return V2;
+      if (V3?.[Symbol.asyncIterator]) {
+        return V3;
       }
-      return webidl.converters.XMLHttpRequestBodyInit(V2, prefix, argument);
+      return webidl.converters.XMLHttpRequestBodyInit(V3, prefix, argument);
     };
     webidl.converters.ResponseInit = webidl.dictionaryConverter([
       {
@@ -18569,9 +18569,9 @@ var require_response = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/dispatcher-weakref.js
+// ../../main/node_modules/undici/lib/web/fetch/dispatcher-weakref.js
 var require_dispatcher_weakref = __commonJS({
-  "node_modules/undici/lib/web/fetch/dispatcher-weakref.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/dispatcher-weakref.js"(exports, module) {
     "use strict";
     var { kConnected, kSize } = require_symbols();
     var CompatWeakRef = class {
@@ -18611,9 +18611,9 @@ var require_dispatcher_weakref = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/request.js
+// ../../main/node_modules/undici/lib/web/fetch/request.js
 var require_request2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/request.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/request.js"(exports, module) {
     "use strict";
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers3, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
@@ -19207,14 +19207,14 @@ var require_request2 = __commonJS({
     webidl.converters.Request = webidl.interfaceConverter(
       Request
     );
-    webidl.converters.RequestInfo = function(V2, prefix, argument) {
-      if (typeof V2 === "string") {
-        return webidl.converters.USVString(V2, prefix, argument);
+    webidl.converters.RequestInfo = function(V3, prefix, argument) {
+      if (typeof V3 === "string") {
+        return webidl.converters.USVString(V3, prefix, argument);
       }
-      if (V2 instanceof Request) {
-        return webidl.converters.Request(V2, prefix, argument);
+      if (V3 instanceof Request) {
+        return webidl.converters.Request(V3, prefix, argument);
       }
-      return webidl.converters.USVString(V2, prefix, argument);
+      return webidl.converters.USVString(V3, prefix, argument);
     };
     webidl.converters.AbortSignal = webidl.interfaceConverter(
       AbortSignal
@@ -19306,9 +19306,9 @@ var require_request2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/index.js
+// ../../main/node_modules/undici/lib/web/fetch/index.js
 var require_fetch = __commonJS({
-  "node_modules/undici/lib/web/fetch/index.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fetch/index.js"(exports, module) {
     "use strict";
     var {
       makeNetworkError,
@@ -20371,9 +20371,9 @@ var require_fetch = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/symbols.js
+// ../../main/node_modules/undici/lib/web/fileapi/symbols.js
 var require_symbols3 = __commonJS({
-  "node_modules/undici/lib/web/fileapi/symbols.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fileapi/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kState: /* @__PURE__ */ Symbol("FileReader state"),
@@ -20386,9 +20386,9 @@ var require_symbols3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/progressevent.js
+// ../../main/node_modules/undici/lib/web/fileapi/progressevent.js
 var require_progressevent = __commonJS({
-  "node_modules/undici/lib/web/fileapi/progressevent.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fileapi/progressevent.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var kState = /* @__PURE__ */ Symbol("ProgressEvent state");
@@ -20454,9 +20454,9 @@ var require_progressevent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/encoding.js
+// ../../main/node_modules/undici/lib/web/fileapi/encoding.js
 var require_encoding = __commonJS({
-  "node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fileapi/encoding.js"(exports, module) {
     "use strict";
     function getEncoding(label) {
       if (!label) {
@@ -20740,9 +20740,9 @@ var require_encoding = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/util.js
+// ../../main/node_modules/undici/lib/web/fileapi/util.js
 var require_util4 = __commonJS({
-  "node_modules/undici/lib/web/fileapi/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fileapi/util.js"(exports, module) {
     "use strict";
     var {
       kState,
@@ -20925,9 +20925,9 @@ var require_util4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fileapi/filereader.js
+// ../../main/node_modules/undici/lib/web/fileapi/filereader.js
 var require_filereader = __commonJS({
-  "node_modules/undici/lib/web/fileapi/filereader.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/fileapi/filereader.js"(exports, module) {
     "use strict";
     var {
       staticPropertyDescriptors,
@@ -21184,9 +21184,9 @@ var require_filereader = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/symbols.js
+// ../../main/node_modules/undici/lib/web/cache/symbols.js
 var require_symbols4 = __commonJS({
-  "node_modules/undici/lib/web/cache/symbols.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cache/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kConstruct: require_symbols().kConstruct
@@ -21194,16 +21194,16 @@ var require_symbols4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/util.js
+// ../../main/node_modules/undici/lib/web/cache/util.js
 var require_util5 = __commonJS({
-  "node_modules/undici/lib/web/cache/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cache/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { URLSerializer } = require_data_url();
     var { isValidHeaderName } = require_util2();
-    function urlEquals(A, B, excludeFragment = false) {
+    function urlEquals(A, B2, excludeFragment = false) {
       const serializedA = URLSerializer(A, excludeFragment);
-      const serializedB = URLSerializer(B, excludeFragment);
+      const serializedB = URLSerializer(B2, excludeFragment);
       return serializedA === serializedB;
     }
     function getFieldValues(header3) {
@@ -21224,9 +21224,9 @@ var require_util5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/cache.js
+// ../../main/node_modules/undici/lib/web/cache/cache.js
 var require_cache = __commonJS({
-  "node_modules/undici/lib/web/cache/cache.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cache/cache.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols4();
     var { urlEquals, getFieldValues } = require_util5();
@@ -21769,9 +21769,9 @@ var require_cache = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/cachestorage.js
+// ../../main/node_modules/undici/lib/web/cache/cachestorage.js
 var require_cachestorage = __commonJS({
-  "node_modules/undici/lib/web/cache/cachestorage.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cache/cachestorage.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols4();
     var { Cache: Cache2 } = require_cache();
@@ -21879,9 +21879,9 @@ var require_cachestorage = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/constants.js
+// ../../main/node_modules/undici/lib/web/cookies/constants.js
 var require_constants4 = __commonJS({
-  "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
     var maxNameValuePairSize = 4096;
@@ -21892,9 +21892,9 @@ var require_constants4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/util.js
+// ../../main/node_modules/undici/lib/web/cookies/util.js
 var require_util6 = __commonJS({
-  "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i = 0; i < value.length; ++i) {
@@ -21953,9 +21953,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path9) {
-      for (let i = 0; i < path9.length; ++i) {
-        const code = path9.charCodeAt(i);
+    function validateCookiePath(path10) {
+      for (let i = 0; i < path10.length; ++i) {
+        const code = path10.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -22100,9 +22100,9 @@ var require_util6 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/parse.js
+// ../../main/node_modules/undici/lib/web/cookies/parse.js
 var require_parse = __commonJS({
-  "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { maxNameValuePairSize, maxAttributeValueSize } = require_constants4();
     var { isCTLExcludingHtab } = require_util6();
@@ -22236,9 +22236,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/index.js
+// ../../main/node_modules/undici/lib/web/cookies/index.js
 var require_cookies = __commonJS({
-  "node_modules/undici/lib/web/cookies/index.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/cookies/index.js"(exports, module) {
     "use strict";
     var { parseSetCookie } = require_parse();
     var { stringify } = require_util6();
@@ -22365,9 +22365,9 @@ var require_cookies = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/events.js
+// ../../main/node_modules/undici/lib/web/websocket/events.js
 var require_events = __commonJS({
-  "node_modules/undici/lib/web/websocket/events.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/events.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var { kEnumerableProperty } = require_util();
@@ -22631,9 +22631,9 @@ var require_events = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/constants.js
+// ../../main/node_modules/undici/lib/web/websocket/constants.js
 var require_constants5 = __commonJS({
-  "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     var staticPropertyDescriptors = {
@@ -22688,9 +22688,9 @@ var require_constants5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/symbols.js
+// ../../main/node_modules/undici/lib/web/websocket/symbols.js
 var require_symbols5 = __commonJS({
-  "node_modules/undici/lib/web/websocket/symbols.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kWebSocketURL: /* @__PURE__ */ Symbol("url"),
@@ -22705,9 +22705,9 @@ var require_symbols5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/util.js
+// ../../main/node_modules/undici/lib/web/websocket/util.js
 var require_util7 = __commonJS({
-  "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
     var { states: states2, opcodes } = require_constants5();
@@ -22878,9 +22878,9 @@ var require_util7 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/frame.js
+// ../../main/node_modules/undici/lib/web/websocket/frame.js
 var require_frame = __commonJS({
-  "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
     var BUFFER_SIZE = 16386;
@@ -22955,9 +22955,9 @@ var require_frame = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/connection.js
+// ../../main/node_modules/undici/lib/web/websocket/connection.js
 var require_connection = __commonJS({
-  "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
     var { uid, states: states2, sentCloseFrameState, emptyBuffer, opcodes } = require_constants5();
     var {
@@ -23140,9 +23140,9 @@ var require_connection = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/permessage-deflate.js
+// ../../main/node_modules/undici/lib/web/websocket/permessage-deflate.js
 var require_permessage_deflate = __commonJS({
-  "node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports, module) {
     "use strict";
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util7();
@@ -23222,9 +23222,9 @@ var require_permessage_deflate = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/receiver.js
+// ../../main/node_modules/undici/lib/web/websocket/receiver.js
 var require_receiver = __commonJS({
-  "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
     var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
@@ -23604,9 +23604,9 @@ var require_receiver = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/sender.js
+// ../../main/node_modules/undici/lib/web/websocket/sender.js
 var require_sender = __commonJS({
-  "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame();
     var { opcodes, sendHints } = require_constants5();
@@ -23686,9 +23686,9 @@ var require_sender = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/websocket.js
+// ../../main/node_modules/undici/lib/web/websocket/websocket.js
 var require_websocket = __commonJS({
-  "node_modules/undici/lib/web/websocket/websocket.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/websocket/websocket.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
@@ -24016,11 +24016,11 @@ var require_websocket = __commonJS({
     webidl.converters["sequence<DOMString>"] = webidl.sequenceConverter(
       webidl.converters.DOMString
     );
-    webidl.converters["DOMString or sequence<DOMString>"] = function(V2, prefix, argument) {
-      if (webidl.util.Type(V2) === "Object" && Symbol.iterator in V2) {
-        return webidl.converters["sequence<DOMString>"](V2);
+    webidl.converters["DOMString or sequence<DOMString>"] = function(V3, prefix, argument) {
+      if (webidl.util.Type(V3) === "Object" && Symbol.iterator in V3) {
+        return webidl.converters["sequence<DOMString>"](V3);
       }
-      return webidl.converters.DOMString(V2, prefix, argument);
+      return webidl.converters.DOMString(V3, prefix, argument);
     };
     webidl.converters.WebSocketInit = webidl.dictionaryConverter([
       {
@@ -24038,22 +24038,22 @@ var require_websocket = __commonJS({
         converter: webidl.nullableConverter(webidl.converters.HeadersInit)
       }
     ]);
-    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V2) {
-      if (webidl.util.Type(V2) === "Object" && !(Symbol.iterator in V2)) {
-        return webidl.converters.WebSocketInit(V2);
+    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V3) {
+      if (webidl.util.Type(V3) === "Object" && !(Symbol.iterator in V3)) {
+        return webidl.converters.WebSocketInit(V3);
       }
-      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V2) };
+      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V3) };
     };
-    webidl.converters.WebSocketSendData = function(V2) {
-      if (webidl.util.Type(V2) === "Object") {
-        if (isBlobLike(V2)) {
-          return webidl.converters.Blob(V2, { strict: false });
+    webidl.converters.WebSocketSendData = function(V3) {
+      if (webidl.util.Type(V3) === "Object") {
+        if (isBlobLike(V3)) {
+          return webidl.converters.Blob(V3, { strict: false });
         }
-        if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
-          return webidl.converters.BufferSource(V2);
+        if (ArrayBuffer.isView(V3) || types.isArrayBuffer(V3)) {
+          return webidl.converters.BufferSource(V3);
         }
       }
-      return webidl.converters.USVString(V2);
+      return webidl.converters.USVString(V3);
     };
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
@@ -24076,9 +24076,9 @@ var require_websocket = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/eventsource/util.js
+// ../../main/node_modules/undici/lib/web/eventsource/util.js
 var require_util8 = __commonJS({
-  "node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
     "use strict";
     function isValidLastEventId(value) {
       return value.indexOf("\0") === -1;
@@ -24103,9 +24103,9 @@ var require_util8 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/eventsource/eventsource-stream.js
+// ../../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js
 var require_eventsource_stream = __commonJS({
-  "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
     var { Transform: Transform5 } = __require("node:stream");
@@ -24508,9 +24508,9 @@ ${value}`;
   }
 });
 
-// node_modules/undici/lib/web/eventsource/eventsource.js
+// ../../main/node_modules/undici/lib/web/eventsource/eventsource.js
 var require_eventsource = __commonJS({
-  "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
+  "../../main/node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
     var { pipeline: pipeline5 } = __require("node:stream");
     var { fetching } = require_fetch();
@@ -24808,9 +24808,9 @@ var require_eventsource = __commonJS({
   }
 });
 
-// node_modules/undici/index.js
+// ../../main/node_modules/undici/index.js
 var require_undici = __commonJS({
-  "node_modules/undici/index.js"(exports, module) {
+  "../../main/node_modules/undici/index.js"(exports, module) {
     "use strict";
     var Client = require_client();
     var Dispatcher = require_dispatcher();
@@ -24875,11 +24875,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path9 = opts.path;
+          let path10 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path9 = `/${path9}`;
+            path10 = `/${path10}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path9);
+          url2 = new URL(util.parseOrigin(url2).origin + path10);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -24950,9 +24950,9 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/semver/internal/constants.js
+// ../../main/node_modules/semver/internal/constants.js
 var require_constants6 = __commonJS({
-  "node_modules/semver/internal/constants.js"(exports, module) {
+  "../../main/node_modules/semver/internal/constants.js"(exports, module) {
     "use strict";
     var SEMVER_SPEC_VERSION = "2.0.0";
     var MAX_LENGTH = 256;
@@ -25010,9 +25010,9 @@ var require_constants6 = __commonJS({
   }
 });
 
-// node_modules/semver/internal/debug.js
+// ../../main/node_modules/semver/internal/debug.js
 var require_debug = __commonJS({
-  "node_modules/semver/internal/debug.js"(exports, module) {
+  "../../main/node_modules/semver/internal/debug.js"(exports, module) {
     "use strict";
     var debug2 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
     };
@@ -25020,9 +25020,9 @@ var require_debug = __commonJS({
   }
 });
 
-// node_modules/semver/internal/re.js
+// ../../main/node_modules/semver/internal/re.js
 var require_re = __commonJS({
-  "node_modules/semver/internal/re.js"(exports, module) {
+  "../../main/node_modules/semver/internal/re.js"(exports, module) {
     "use strict";
     var {
       MAX_SAFE_COMPONENT_LENGTH,
@@ -25108,9 +25108,9 @@ var require_re = __commonJS({
   }
 });
 
-// node_modules/semver/internal/parse-options.js
+// ../../main/node_modules/semver/internal/parse-options.js
 var require_parse_options = __commonJS({
-  "node_modules/semver/internal/parse-options.js"(exports, module) {
+  "../../main/node_modules/semver/internal/parse-options.js"(exports, module) {
     "use strict";
     var looseOption = Object.freeze({ loose: true });
     var emptyOpts = Object.freeze({});
@@ -25127,9 +25127,9 @@ var require_parse_options = __commonJS({
   }
 });
 
-// node_modules/semver/internal/identifiers.js
+// ../../main/node_modules/semver/internal/identifiers.js
 var require_identifiers = __commonJS({
-  "node_modules/semver/internal/identifiers.js"(exports, module) {
+  "../../main/node_modules/semver/internal/identifiers.js"(exports, module) {
     "use strict";
     var numeric = /^[0-9]+$/;
     var compareIdentifiers = (a, b) => {
@@ -25152,9 +25152,9 @@ var require_identifiers = __commonJS({
   }
 });
 
-// node_modules/semver/classes/semver.js
+// ../../main/node_modules/semver/classes/semver.js
 var require_semver = __commonJS({
-  "node_modules/semver/classes/semver.js"(exports, module) {
+  "../../main/node_modules/semver/classes/semver.js"(exports, module) {
     "use strict";
     var debug2 = require_debug();
     var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants6();
@@ -25444,9 +25444,9 @@ var require_semver = __commonJS({
   }
 });
 
-// node_modules/semver/functions/parse.js
+// ../../main/node_modules/semver/functions/parse.js
 var require_parse2 = __commonJS({
-  "node_modules/semver/functions/parse.js"(exports, module) {
+  "../../main/node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var parse4 = (version, options2, throwErrors = false) => {
@@ -25466,9 +25466,9 @@ var require_parse2 = __commonJS({
   }
 });
 
-// node_modules/semver/functions/valid.js
+// ../../main/node_modules/semver/functions/valid.js
 var require_valid = __commonJS({
-  "node_modules/semver/functions/valid.js"(exports, module) {
+  "../../main/node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
     var parse4 = require_parse2();
     var valid2 = (version, options2) => {
@@ -25479,9 +25479,9 @@ var require_valid = __commonJS({
   }
 });
 
-// node_modules/semver/functions/clean.js
+// ../../main/node_modules/semver/functions/clean.js
 var require_clean = __commonJS({
-  "node_modules/semver/functions/clean.js"(exports, module) {
+  "../../main/node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
     var parse4 = require_parse2();
     var clean2 = (version, options2) => {
@@ -25492,9 +25492,9 @@ var require_clean = __commonJS({
   }
 });
 
-// node_modules/semver/functions/inc.js
+// ../../main/node_modules/semver/functions/inc.js
 var require_inc = __commonJS({
-  "node_modules/semver/functions/inc.js"(exports, module) {
+  "../../main/node_modules/semver/functions/inc.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var inc = (version, release, options2, identifier, identifierBase) => {
@@ -25516,9 +25516,9 @@ var require_inc = __commonJS({
   }
 });
 
-// node_modules/semver/functions/diff.js
+// ../../main/node_modules/semver/functions/diff.js
 var require_diff = __commonJS({
-  "node_modules/semver/functions/diff.js"(exports, module) {
+  "../../main/node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
     var parse4 = require_parse2();
     var diff = (version1, version2) => {
@@ -25560,9 +25560,9 @@ var require_diff = __commonJS({
   }
 });
 
-// node_modules/semver/functions/major.js
+// ../../main/node_modules/semver/functions/major.js
 var require_major = __commonJS({
-  "node_modules/semver/functions/major.js"(exports, module) {
+  "../../main/node_modules/semver/functions/major.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var major = (a, loose) => new SemVer(a, loose).major;
@@ -25570,9 +25570,9 @@ var require_major = __commonJS({
   }
 });
 
-// node_modules/semver/functions/minor.js
+// ../../main/node_modules/semver/functions/minor.js
 var require_minor = __commonJS({
-  "node_modules/semver/functions/minor.js"(exports, module) {
+  "../../main/node_modules/semver/functions/minor.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var minor = (a, loose) => new SemVer(a, loose).minor;
@@ -25580,9 +25580,9 @@ var require_minor = __commonJS({
   }
 });
 
-// node_modules/semver/functions/patch.js
+// ../../main/node_modules/semver/functions/patch.js
 var require_patch = __commonJS({
-  "node_modules/semver/functions/patch.js"(exports, module) {
+  "../../main/node_modules/semver/functions/patch.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var patch = (a, loose) => new SemVer(a, loose).patch;
@@ -25590,9 +25590,9 @@ var require_patch = __commonJS({
   }
 });
 
-// node_modules/semver/functions/prerelease.js
+// ../../main/node_modules/semver/functions/prerelease.js
 var require_prerelease = __commonJS({
-  "node_modules/semver/functions/prerelease.js"(exports, module) {
+  "../../main/node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
     var parse4 = require_parse2();
     var prerelease = (version, options2) => {
@@ -25603,9 +25603,9 @@ var require_prerelease = __commonJS({
   }
 });
 
-// node_modules/semver/functions/compare.js
+// ../../main/node_modules/semver/functions/compare.js
 var require_compare = __commonJS({
-  "node_modules/semver/functions/compare.js"(exports, module) {
+  "../../main/node_modules/semver/functions/compare.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var compare = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
@@ -25613,9 +25613,9 @@ var require_compare = __commonJS({
   }
 });
 
-// node_modules/semver/functions/rcompare.js
+// ../../main/node_modules/semver/functions/rcompare.js
 var require_rcompare = __commonJS({
-  "node_modules/semver/functions/rcompare.js"(exports, module) {
+  "../../main/node_modules/semver/functions/rcompare.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var rcompare = (a, b, loose) => compare(b, a, loose);
@@ -25623,9 +25623,9 @@ var require_rcompare = __commonJS({
   }
 });
 
-// node_modules/semver/functions/compare-loose.js
+// ../../main/node_modules/semver/functions/compare-loose.js
 var require_compare_loose = __commonJS({
-  "node_modules/semver/functions/compare-loose.js"(exports, module) {
+  "../../main/node_modules/semver/functions/compare-loose.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var compareLoose = (a, b) => compare(a, b, true);
@@ -25633,9 +25633,9 @@ var require_compare_loose = __commonJS({
   }
 });
 
-// node_modules/semver/functions/compare-build.js
+// ../../main/node_modules/semver/functions/compare-build.js
 var require_compare_build = __commonJS({
-  "node_modules/semver/functions/compare-build.js"(exports, module) {
+  "../../main/node_modules/semver/functions/compare-build.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var compareBuild = (a, b, loose) => {
@@ -25647,9 +25647,9 @@ var require_compare_build = __commonJS({
   }
 });
 
-// node_modules/semver/functions/sort.js
+// ../../main/node_modules/semver/functions/sort.js
 var require_sort = __commonJS({
-  "node_modules/semver/functions/sort.js"(exports, module) {
+  "../../main/node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
     var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
@@ -25657,9 +25657,9 @@ var require_sort = __commonJS({
   }
 });
 
-// node_modules/semver/functions/rsort.js
+// ../../main/node_modules/semver/functions/rsort.js
 var require_rsort = __commonJS({
-  "node_modules/semver/functions/rsort.js"(exports, module) {
+  "../../main/node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
     var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
@@ -25667,9 +25667,9 @@ var require_rsort = __commonJS({
   }
 });
 
-// node_modules/semver/functions/gt.js
+// ../../main/node_modules/semver/functions/gt.js
 var require_gt = __commonJS({
-  "node_modules/semver/functions/gt.js"(exports, module) {
+  "../../main/node_modules/semver/functions/gt.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var gt3 = (a, b, loose) => compare(a, b, loose) > 0;
@@ -25677,9 +25677,9 @@ var require_gt = __commonJS({
   }
 });
 
-// node_modules/semver/functions/lt.js
+// ../../main/node_modules/semver/functions/lt.js
 var require_lt = __commonJS({
-  "node_modules/semver/functions/lt.js"(exports, module) {
+  "../../main/node_modules/semver/functions/lt.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var lt = (a, b, loose) => compare(a, b, loose) < 0;
@@ -25687,9 +25687,9 @@ var require_lt = __commonJS({
   }
 });
 
-// node_modules/semver/functions/eq.js
+// ../../main/node_modules/semver/functions/eq.js
 var require_eq = __commonJS({
-  "node_modules/semver/functions/eq.js"(exports, module) {
+  "../../main/node_modules/semver/functions/eq.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var eq = (a, b, loose) => compare(a, b, loose) === 0;
@@ -25697,9 +25697,9 @@ var require_eq = __commonJS({
   }
 });
 
-// node_modules/semver/functions/neq.js
+// ../../main/node_modules/semver/functions/neq.js
 var require_neq = __commonJS({
-  "node_modules/semver/functions/neq.js"(exports, module) {
+  "../../main/node_modules/semver/functions/neq.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var neq = (a, b, loose) => compare(a, b, loose) !== 0;
@@ -25707,9 +25707,9 @@ var require_neq = __commonJS({
   }
 });
 
-// node_modules/semver/functions/gte.js
+// ../../main/node_modules/semver/functions/gte.js
 var require_gte = __commonJS({
-  "node_modules/semver/functions/gte.js"(exports, module) {
+  "../../main/node_modules/semver/functions/gte.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var gte = (a, b, loose) => compare(a, b, loose) >= 0;
@@ -25717,9 +25717,9 @@ var require_gte = __commonJS({
   }
 });
 
-// node_modules/semver/functions/lte.js
+// ../../main/node_modules/semver/functions/lte.js
 var require_lte = __commonJS({
-  "node_modules/semver/functions/lte.js"(exports, module) {
+  "../../main/node_modules/semver/functions/lte.js"(exports, module) {
     "use strict";
     var compare = require_compare();
     var lte = (a, b, loose) => compare(a, b, loose) <= 0;
@@ -25727,9 +25727,9 @@ var require_lte = __commonJS({
   }
 });
 
-// node_modules/semver/functions/cmp.js
+// ../../main/node_modules/semver/functions/cmp.js
 var require_cmp = __commonJS({
-  "node_modules/semver/functions/cmp.js"(exports, module) {
+  "../../main/node_modules/semver/functions/cmp.js"(exports, module) {
     "use strict";
     var eq = require_eq();
     var neq = require_neq();
@@ -25777,9 +25777,9 @@ var require_cmp = __commonJS({
   }
 });
 
-// node_modules/semver/functions/coerce.js
+// ../../main/node_modules/semver/functions/coerce.js
 var require_coerce = __commonJS({
-  "node_modules/semver/functions/coerce.js"(exports, module) {
+  "../../main/node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var parse4 = require_parse2();
@@ -25823,9 +25823,9 @@ var require_coerce = __commonJS({
   }
 });
 
-// node_modules/semver/functions/truncate.js
+// ../../main/node_modules/semver/functions/truncate.js
 var require_truncate = __commonJS({
-  "node_modules/semver/functions/truncate.js"(exports, module) {
+  "../../main/node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse4 = require_parse2();
     var constants3 = require_constants6();
@@ -25864,9 +25864,9 @@ var require_truncate = __commonJS({
   }
 });
 
-// node_modules/semver/internal/lrucache.js
+// ../../main/node_modules/semver/internal/lrucache.js
 var require_lrucache = __commonJS({
-  "node_modules/semver/internal/lrucache.js"(exports, module) {
+  "../../main/node_modules/semver/internal/lrucache.js"(exports, module) {
     "use strict";
     var LRUCache3 = class {
       constructor() {
@@ -25902,9 +25902,9 @@ var require_lrucache = __commonJS({
   }
 });
 
-// node_modules/semver/internal/trim-comparator-whitespace.js
+// ../../main/node_modules/semver/internal/trim-comparator-whitespace.js
 var require_trim_comparator_whitespace = __commonJS({
-  "node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
+  "../../main/node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
     "use strict";
     var {
       MAX_LENGTH,
@@ -26093,9 +26093,9 @@ var require_trim_comparator_whitespace = __commonJS({
   }
 });
 
-// node_modules/semver/classes/range.js
+// ../../main/node_modules/semver/classes/range.js
 var require_range = __commonJS({
-  "node_modules/semver/classes/range.js"(exports, module) {
+  "../../main/node_modules/semver/classes/range.js"(exports, module) {
     "use strict";
     var SPACE_CHARACTERS = /\s+/g;
     var Range = class _Range {
@@ -26478,9 +26478,9 @@ var require_range = __commonJS({
   }
 });
 
-// node_modules/semver/classes/comparator.js
+// ../../main/node_modules/semver/classes/comparator.js
 var require_comparator = __commonJS({
-  "node_modules/semver/classes/comparator.js"(exports, module) {
+  "../../main/node_modules/semver/classes/comparator.js"(exports, module) {
     "use strict";
     var ANY = /* @__PURE__ */ Symbol("SemVer ANY");
     var Comparator = class _Comparator {
@@ -26591,9 +26591,9 @@ var require_comparator = __commonJS({
   }
 });
 
-// node_modules/semver/functions/satisfies.js
+// ../../main/node_modules/semver/functions/satisfies.js
 var require_satisfies = __commonJS({
-  "node_modules/semver/functions/satisfies.js"(exports, module) {
+  "../../main/node_modules/semver/functions/satisfies.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var satisfies3 = (version, range2, options2) => {
@@ -26608,9 +26608,9 @@ var require_satisfies = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/to-comparators.js
+// ../../main/node_modules/semver/ranges/to-comparators.js
 var require_to_comparators = __commonJS({
-  "node_modules/semver/ranges/to-comparators.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/to-comparators.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var toComparators = (range2, options2) => new Range(range2, options2).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
@@ -26618,9 +26618,9 @@ var require_to_comparators = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/max-satisfying.js
+// ../../main/node_modules/semver/ranges/max-satisfying.js
 var require_max_satisfying = __commonJS({
-  "node_modules/semver/ranges/max-satisfying.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/max-satisfying.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
@@ -26647,9 +26647,9 @@ var require_max_satisfying = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/min-satisfying.js
+// ../../main/node_modules/semver/ranges/min-satisfying.js
 var require_min_satisfying = __commonJS({
-  "node_modules/semver/ranges/min-satisfying.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/min-satisfying.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
@@ -26676,9 +26676,9 @@ var require_min_satisfying = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/min-version.js
+// ../../main/node_modules/semver/ranges/min-version.js
 var require_min_version = __commonJS({
-  "node_modules/semver/ranges/min-version.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/min-version.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
@@ -26735,9 +26735,9 @@ var require_min_version = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/valid.js
+// ../../main/node_modules/semver/ranges/valid.js
 var require_valid2 = __commonJS({
-  "node_modules/semver/ranges/valid.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/valid.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var validRange = (range2, options2) => {
@@ -26751,9 +26751,9 @@ var require_valid2 = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/outside.js
+// ../../main/node_modules/semver/ranges/outside.js
 var require_outside = __commonJS({
-  "node_modules/semver/ranges/outside.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/outside.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
     var Comparator = require_comparator();
@@ -26820,9 +26820,9 @@ var require_outside = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/gtr.js
+// ../../main/node_modules/semver/ranges/gtr.js
 var require_gtr = __commonJS({
-  "node_modules/semver/ranges/gtr.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/gtr.js"(exports, module) {
     "use strict";
     var outside = require_outside();
     var gtr = (version, range2, options2) => outside(version, range2, ">", options2);
@@ -26830,9 +26830,9 @@ var require_gtr = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/ltr.js
+// ../../main/node_modules/semver/ranges/ltr.js
 var require_ltr = __commonJS({
-  "node_modules/semver/ranges/ltr.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/ltr.js"(exports, module) {
     "use strict";
     var outside = require_outside();
     var ltr = (version, range2, options2) => outside(version, range2, "<", options2);
@@ -26840,9 +26840,9 @@ var require_ltr = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/intersects.js
+// ../../main/node_modules/semver/ranges/intersects.js
 var require_intersects = __commonJS({
-  "node_modules/semver/ranges/intersects.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/intersects.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var intersects = (r1, r2, options2) => {
@@ -26854,9 +26854,9 @@ var require_intersects = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/simplify.js
+// ../../main/node_modules/semver/ranges/simplify.js
 var require_simplify = __commonJS({
-  "node_modules/semver/ranges/simplify.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/simplify.js"(exports, module) {
     "use strict";
     var satisfies3 = require_satisfies();
     var compare = require_compare();
@@ -26904,9 +26904,9 @@ var require_simplify = __commonJS({
   }
 });
 
-// node_modules/semver/ranges/subset.js
+// ../../main/node_modules/semver/ranges/subset.js
 var require_subset = __commonJS({
-  "node_modules/semver/ranges/subset.js"(exports, module) {
+  "../../main/node_modules/semver/ranges/subset.js"(exports, module) {
     "use strict";
     var Range = require_range();
     var Comparator = require_comparator();
@@ -27066,9 +27066,9 @@ var require_subset = __commonJS({
   }
 });
 
-// node_modules/semver/index.js
+// ../../main/node_modules/semver/index.js
 var require_semver2 = __commonJS({
-  "node_modules/semver/index.js"(exports, module) {
+  "../../main/node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
     var constants3 = require_constants6();
@@ -27163,9 +27163,9 @@ var require_semver2 = __commonJS({
   }
 });
 
-// node_modules/pend/index.js
+// ../../main/node_modules/pend/index.js
 var require_pend = __commonJS({
-  "node_modules/pend/index.js"(exports, module) {
+  "../../main/node_modules/pend/index.js"(exports, module) {
     module.exports = Pend;
     function Pend() {
       this.pending = 0;
@@ -27218,9 +27218,9 @@ var require_pend = __commonJS({
   }
 });
 
-// node_modules/yauzl/fd-slicer.js
+// ../../main/node_modules/yauzl/fd-slicer.js
 var require_fd_slicer = __commonJS({
-  "node_modules/yauzl/fd-slicer.js"(exports) {
+  "../../main/node_modules/yauzl/fd-slicer.js"(exports) {
     var fs9 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
@@ -27375,9 +27375,9 @@ var require_fd_slicer = __commonJS({
   }
 });
 
-// node_modules/yauzl/crc32.js
+// ../../main/node_modules/yauzl/crc32.js
 var require_crc32 = __commonJS({
-  "node_modules/yauzl/crc32.js"(exports, module) {
+  "../../main/node_modules/yauzl/crc32.js"(exports, module) {
     var CRC_TABLE = new Int32Array([
       0,
       1996959894,
@@ -27647,9 +27647,9 @@ var require_crc32 = __commonJS({
   }
 });
 
-// node_modules/yauzl/index.js
+// ../../main/node_modules/yauzl/index.js
 var require_yauzl = __commonJS({
-  "node_modules/yauzl/index.js"(exports) {
+  "../../main/node_modules/yauzl/index.js"(exports) {
     var fs9 = __require("fs");
     var zlib = __require("zlib");
     var fd_slicer = require_fd_slicer();
@@ -27675,9 +27675,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path9, options2) {
+    function openPromise(path10, options2) {
       return new Promise((resolve12, reject) => {
-        open4(path9, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open4(path10, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve12(zipfile);
         });
@@ -27707,7 +27707,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open4(path9, options2, callback) {
+    function open4(path10, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -27719,7 +27719,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs9.open(path9, "r", function(err, fd) {
+      fs9.open(path10, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
           if (err2) fs9.close(fd, defaultCallback);
@@ -28506,16 +28506,16 @@ var require_yauzl = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
+// ../../main/node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../../main/node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../../main/node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../../main/node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -28553,9 +28553,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../../main/node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../../main/node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -28600,9 +28600,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../../main/node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../../main/node_modules/b4a/index.js"(exports, module) {
     function isBuffer(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -28761,9 +28761,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../../main/node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../../main/node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -28782,9 +28782,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../../main/node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../../main/node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -28929,9 +28929,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../../main/node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../../main/node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -28991,9 +28991,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../../main/node_modules/streamx/lib/errors.js
 var require_errors2 = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../../main/node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code, fn2 = StreamError) {
         super(msg);
@@ -29033,9 +29033,9 @@ var require_errors2 = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../../main/node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
+  "../../main/node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -30064,9 +30064,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../../main/node_modules/tar-stream/headers.js
 var require_headers2 = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../../main/node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -30127,7 +30127,7 @@ var require_headers2 = __commonJS({
       b4a.write(buf, encodeOct(opts.uid, 6), 108);
       b4a.write(buf, encodeOct(opts.gid, 6), 116);
       encodeSize(opts.size, buf, 124);
-      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
+      encodeSize(Math.floor(opts.mtime.getTime() / 1e3) || 0, buf, 136);
       buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
       if (opts.linkname) b4a.write(buf, opts.linkname, 157);
       b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
@@ -30269,14 +30269,14 @@ var require_headers2 = __commonJS({
       return ZEROS.slice(0, n - val.length) + val + " ";
     }
     function encodeSizeBin(num, buf, off) {
-      buf[off] = 128;
+      buf[off] = num < 0 ? 255 : 128;
       for (let i = 11; i > 0; i--) {
         buf[off + i] = num & 255;
         num = Math.floor(num / 256);
       }
     }
     function encodeSize(num, buf, off) {
-      if (num.toString(8).length > 11) {
+      if (num < 0 || num.toString(8).length > 11) {
         encodeSizeBin(num, buf, off);
       } else {
         b4a.write(buf, encodeOct(num, 11), off);
@@ -30299,7 +30299,7 @@ var require_headers2 = __commonJS({
       for (i = 0; i < l; i++) {
         sum += tuple[i] * Math.pow(256, i);
       }
-      return positive ? sum : -1 * sum;
+      return positive ? sum : -(sum + 1);
     }
     function decodeOct(val, offset, length) {
       val = val.subarray(offset, offset + length);
@@ -30326,9 +30326,9 @@ var require_headers2 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../../main/node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable3, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
@@ -30383,6 +30383,7 @@ var require_extract = __commonJS({
         this.header = header3;
         this.offset = offset;
         this._parent = self2;
+        this.on("error", noop);
       }
       _read(cb) {
         if (this.header.size === 0) {
@@ -30420,6 +30421,7 @@ var require_extract = __commonJS({
         this._longHeader = false;
         this._callback = noop;
         this._locked = false;
+        this._updating = false;
         this._finished = false;
         this._pax = null;
         this._paxGlobal = null;
@@ -30503,10 +30505,10 @@ var require_extract = __commonJS({
             this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
             break;
           case "pax-global-header":
-            this._paxGlobal = headers.decodePax(buf);
+            this._paxGlobal = validatePax(headers.decodePax(buf));
             break;
           case "pax-header":
-            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
+            this._pax = this._paxGlobal === null ? validatePax(headers.decodePax(buf)) : Object.assign({}, this._paxGlobal, validatePax(headers.decodePax(buf)));
             break;
         }
       }
@@ -30538,10 +30540,17 @@ var require_extract = __commonJS({
         return new Source(this, this._header, this._offset);
       }
       _update() {
+        if (this._updating) return;
+        this._updating = true;
+        const done = this._consume();
+        this._updating = false;
+        if (done) this._continueWrite(null);
+      }
+      _consume() {
         while (this._buffer.buffered > 0 && !this.destroying) {
           if (this._missing > 0) {
             if (this._stream !== null) {
-              if (this._consumeStream() === false) return;
+              if (this._consumeStream() === false) return false;
               continue;
             }
             if (this._longHeader === true) {
@@ -30554,9 +30563,9 @@ var require_extract = __commonJS({
             continue;
           }
           if (this._buffer.buffered < 512) break;
-          if (this._stream !== null || this._consumeHeader() === false) return;
+          if (this._stream !== null || this._consumeHeader() === false) return false;
         }
-        this._continueWrite(null);
+        return true;
       }
       _continueWrite(err) {
         const cb = this._callback;
@@ -30663,6 +30672,13 @@ var require_extract = __commonJS({
     };
     function noop() {
     }
+    function validatePax(pax) {
+      if (hasNull(pax.path) || hasNull(pax.linkpath)) throw new Error("Invalid tar header: pax path contains a null byte.");
+      return pax;
+    }
+    function hasNull(str) {
+      return typeof str === "string" && str.indexOf("\0") !== -1;
+    }
     function overflow(size) {
       size &= 511;
       return size && 512 - size;
@@ -30670,9 +30686,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../../main/node_modules/tar-stream/constants.js
 var require_constants7 = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../../main/node_modules/tar-stream/constants.js"(exports, module) {
     var constants3 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -30690,9 +30706,9 @@ var require_constants7 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants3 = require_constants7();
@@ -30736,7 +30752,7 @@ var require_pack = __commonJS({
         if (!this._isLinkname) {
           this._pack._encode(this.header);
         }
-        if (this._isVoid) {
+        if (this._isVoid && !this._isLinkname) {
           this._finish();
           this._continuePack(null);
         }
@@ -30924,9 +30940,9 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../../main/node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../../main/node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
@@ -31759,8 +31775,8 @@ import { dirname, resolve } from "node:path";
 var OutputDirError = class extends Error {
   name = "OutputDirError";
 };
-function checkOutputDir(path9, flag = "output_dir") {
-  const full2 = resolve(path9);
+function checkOutputDir(path10, flag = "output_dir") {
+  const full2 = resolve(path10);
   for (let p = full2; ; p = dirname(p)) {
     let isDir;
     try {
@@ -32759,22 +32775,22 @@ function toModelBytes(g, opts = {}) {
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname as dirname3, join as join2 } from "node:path";
 var serial = 0;
-function replaceFileAtomic(path9, write) {
-  mkdirSync(dirname3(path9), { recursive: true });
-  const tmp = join2(dirname3(path9), `.${basename(path9)}.${process.pid}-${serial++}.tmp`);
+function replaceFileAtomic(path10, write) {
+  mkdirSync(dirname3(path10), { recursive: true });
+  const tmp = join2(dirname3(path10), `.${basename(path10)}.${process.pid}-${serial++}.tmp`);
   try {
     write(tmp);
-    renameSync(tmp, path9);
+    renameSync(tmp, path10);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
 }
-function writeFileAtomic(path9, data) {
-  replaceFileAtomic(path9, (tmp) => writeFileSync(tmp, data));
+function writeFileAtomic(path10, data) {
+  replaceFileAtomic(path10, (tmp) => writeFileSync(tmp, data));
 }
-function writeJsonAtomic(path9, value) {
-  writeFileAtomic(path9, `${JSON.stringify(value, null, 2)}
+function writeJsonAtomic(path10, value) {
+  writeFileAtomic(path10, `${JSON.stringify(value, null, 2)}
 `);
 }
 
@@ -32803,17 +32819,17 @@ function halfToFloat(h) {
   if (e === 31) return f2 ? NaN : s * Infinity;
   return s * (1 + f2 / 1024) * 2 ** (e - 15);
 }
-function readSafetensors(path9) {
-  const name = basename2(path9);
+function readSafetensors(path10) {
+  const name = basename2(path10);
   const bad = (what) => new ModelError(
-    path9,
+    path10,
     `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`
   );
   let buf;
   try {
-    buf = readFileSync2(path9);
+    buf = readFileSync2(path10);
   } catch (e) {
-    throw new ModelError(path9, `${name}: cannot read ${path9}: ${e.message}`);
+    throw new ModelError(path10, `${name}: cannot read ${path10}: ${e.message}`);
   }
   if (buf.length < 8) throw bad(`it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
@@ -32843,7 +32859,7 @@ function readSafetensors(path9) {
     if (!m || typeof m !== "object") throw bad(`entry '${key}' is not an object`);
     if (typeof m.dtype !== "string" || !(m.dtype in BYTES)) {
       throw new ModelError(
-        path9,
+        path10,
         `${name}: tensor '${key}' has dtype ${JSON.stringify(m.dtype)}; supported are ${Object.keys(BYTES).join(", ")}. Convert the weights to float32 (model.float().save_pretrained(...)).`
       );
     }
@@ -32901,7 +32917,7 @@ function decode(dtype, shape, bytes2, mayView) {
 function writeAll(fd, bytes2) {
   for (let done = 0; done < bytes2.length; ) done += writeSync(fd, bytes2, done, bytes2.length - done);
 }
-function writeSafetensors(path9, tensors, metadata) {
+function writeSafetensors(path10, tensors, metadata) {
   const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(
     ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
   );
@@ -32911,8 +32927,8 @@ function writeSafetensors(path9, tensors, metadata) {
   for (const [key, t] of entries) {
     if (numElements(t.shape) !== t.data.length)
       throw new ModelError(
-        path9,
-        `${basename2(path9)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
+        path10,
+        `${basename2(path10)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
       );
     const size = t.data.byteLength;
     header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size] };
@@ -32922,7 +32938,7 @@ function writeSafetensors(path9, tensors, metadata) {
   json += " ".repeat((8 - Buffer.byteLength(json) % 8) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  replaceFileAtomic(path9, (tmp) => {
+  replaceFileAtomic(path10, (tmp) => {
     const fd = openSync(tmp, "w");
     try {
       writeAll(fd, head);
@@ -33075,7 +33091,7 @@ function bertTokenizerJson(vocab, opts, where) {
 import { promises as fs } from "node:fs";
 import path from "node:path";
 
-// node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
+// ../../main/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
 var DictionarySplitter = class {
   /**
    * @param dictionary The dictionary of words to use for splitting.
@@ -36244,10 +36260,10 @@ var TextTokenizer = class {
   constructor(json, config, where) {
     this.json = json;
     this.config = config;
-    const split = splitPrecompiled(json, where);
-    if (split) this.precompiled = { charsmap: split.charsmap, added: rawAddedTokens(json) };
+    const split2 = splitPrecompiled(json, where);
+    if (split2) this.precompiled = { charsmap: split2.charsmap, added: rawAddedTokens(json) };
     try {
-      this.lib = new Tokenizer_default(split?.rest ?? json, config);
+      this.lib = new Tokenizer_default(split2?.rest ?? json, config);
     } catch (e) {
       throw new TokenizerError(
         `${where}: cannot load tokenizer: ${e.message}; the file must be a Hugging Face tokenizer.json`
@@ -36324,17 +36340,17 @@ var TextTokenizer = class {
 
 // src/util/json-file.ts
 import { readFileSync as readFileSync3 } from "node:fs";
-function readJsonFile(path9, fail2, hint = "") {
+function readJsonFile(path10, fail2, hint = "") {
   let text;
   try {
-    text = readFileSync3(path9, "utf8");
+    text = readFileSync3(path10, "utf8");
   } catch (e) {
-    throw fail2(`${path9}: cannot read (${e.code ?? e.message})${hint}`);
+    throw fail2(`${path10}: cannot read (${e.code ?? e.message})${hint}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw fail2(`${path9}: invalid JSON (${e.message})${hint}`);
+    throw fail2(`${path10}: invalid JSON (${e.message})${hint}`);
   }
 }
 
@@ -36777,10 +36793,10 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false,
 import { appendFileSync, mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { dirname as dirname5 } from "node:path";
 var JsonlWriter = class {
-  constructor(path9, append = false) {
-    this.path = path9;
-    mkdirSync3(dirname5(path9), { recursive: true });
-    if (!append) writeFileSync3(path9, "");
+  constructor(path10, append = false) {
+    this.path = path10;
+    mkdirSync3(dirname5(path10), { recursive: true });
+    if (!append) writeFileSync3(path10, "");
   }
   path;
   write(obj) {
@@ -37573,19 +37589,19 @@ ${charts.join("\n\n")}` : "";
 function confusion(m) {
   const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
   if (!e || e.confusion.length === 0) return "";
-  const split = m.test ? "test" : `validation, epoch ${m.bestEpoch}`;
+  const split2 = m.test ? "test" : `validation, epoch ${m.bestEpoch}`;
   const label = (i) => md(m.labels[i] ?? String(i));
   if (e.confusion.length > MAX_MATRIX_LABELS) {
     const pairs = e.confusion.flatMap((row, t) => row.map((n, p) => ({ t, p, n }))).filter((x) => x.t !== x.p && x.n > 0).sort((a, b) => b.n - a.n).slice(0, TOP_CONFUSIONS);
     const rows2 = pairs.map((x) => [label(x.t), label(x.p), String(x.n)]);
-    return `### Most frequent confusions (${split})
+    return `### Most frequent confusions (${split2})
 
 ${e.confusion.length} labels: the full matrix is in metrics.json.
 
 ${rows2.length ? table(["true label", "predicted", "count"], rows2) : "No confusions."}`;
   }
   const rows = e.confusion.map((row, i) => [`**${label(i)}**`, ...row.map(String)]);
-  return `### Confusion matrix (${split})
+  return `### Confusion matrix (${split2})
 
 Rows: true label; columns: predicted.
 
@@ -37596,12 +37612,12 @@ var TOP_CONFUSIONS = 25;
 function datasetSection(m) {
   const d = m.dataset;
   if (!d) return "";
-  const rows = Object.keys(d.rows).map((split) => {
-    const labels = Object.entries(d.labels[split] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(", ");
-    const len3 = d.textLength[split];
+  const rows = Object.keys(d.rows).map((split2) => {
+    const labels = Object.entries(d.labels[split2] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(", ");
+    const len3 = d.textLength[split2];
     return [
-      md(split),
-      String(d.rows[split]),
+      md(split2),
+      String(d.rows[split2]),
       labels || "–",
       len3 ? `${len3.p50} / ${len3.p90} / ${len3.p99} / ${len3.max}` : "–"
     ];
@@ -37945,9 +37961,9 @@ async function finishRun(p, fit, opts) {
   }
   const files = [join7(p.outputDir, "metrics.json"), fit.metricsJsonl];
   if (flags.predictions_file && predictions.length) {
-    const path9 = resolve3(flags.predictions_file);
-    writePredictions(path9, predictions, labels, flags.label_separator);
-    files.push(path9);
+    const path10 = resolve3(flags.predictions_file);
+    writePredictions(path10, predictions, labels, flags.label_separator);
+    files.push(path10);
   }
   const monitor = fit.monitor;
   const hasValidation = fit.epochs.some((e) => e.validation);
@@ -38024,7 +38040,7 @@ async function loadFinalModel(p, fit, log) {
   );
   return best.epoch;
 }
-function writePredictions(path9, preds, labels, separator) {
+function writePredictions(path10, preds, labels, separator) {
   const q = csvField;
   const join25 = (ids) => (ids ?? []).map((i) => labels[i]).join(separator);
   const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
@@ -38038,7 +38054,7 @@ function writePredictions(path9, preds, labels, separator) {
       ].join(",")
     );
   }
-  writeFileAtomic(path9, lines.join("\n") + "\n");
+  writeFileAtomic(path10, lines.join("\n") + "\n");
 }
 function mixedPrecisionFacts(precision, scaler) {
   if (!scaler || precision === "32") return {};
@@ -38046,7 +38062,7 @@ function mixedPrecisionFacts(precision, scaler) {
 }
 
 // src/train/prepare.ts
-import { existsSync as existsSync16, mkdirSync as mkdirSync6, statSync as statSync8 } from "node:fs";
+import { existsSync as existsSync17, mkdirSync as mkdirSync6, statSync as statSync9 } from "node:fs";
 import { dirname as dirname13, join as join21, resolve as resolve7 } from "node:path";
 
 // src/onnx/session.ts
@@ -38095,23 +38111,23 @@ var DT_SONAME = 14;
 var DT_RPATH = 15;
 var DT_RUNPATH = 29;
 var ElfFile = class {
-  constructor(path9) {
-    this.path = path9;
-    this.fd = openSync2(path9, "r");
+  constructor(path10) {
+    this.path = path10;
+    this.fd = openSync2(path10, "r");
     try {
       this.size = fstatSync(this.fd).size;
       const h = this.read(0, 64);
-      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path9} is not an ELF file`);
-      if (h[4] !== 2) throw new ElfError(`${path9} is a 32-bit ELF file; only 64-bit libraries are supported`);
-      if (h[5] !== 1) throw new ElfError(`${path9} is a big-endian ELF file; only little-endian is supported`);
+      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path10} is not an ELF file`);
+      if (h[4] !== 2) throw new ElfError(`${path10} is a 32-bit ELF file; only 64-bit libraries are supported`);
+      if (h[5] !== 1) throw new ElfError(`${path10} is a big-endian ELF file; only little-endian is supported`);
       this.machine = h.readUInt16LE(18);
       const shoff = Number(h.readBigUInt64LE(40));
       const shentsize = h.readUInt16LE(58);
       const shnum = h.readUInt16LE(60);
       const shstrndx = h.readUInt16LE(62);
-      if (shoff === 0 || shnum === 0) throw new ElfError(`${path9} has no section headers (stripped of them?)`);
+      if (shoff === 0 || shnum === 0) throw new ElfError(`${path10} has no section headers (stripped of them?)`);
       if (shentsize < 64 || shoff + shentsize * shnum > this.size)
-        throw new ElfError(`${path9}: section header table lies outside the file (truncated download?)`);
+        throw new ElfError(`${path10}: section header table lies outside the file (truncated download?)`);
       const table2 = this.read(shoff, shentsize * shnum);
       const raw = Array.from({ length: shnum }, (_, i) => {
         const o = i * shentsize;
@@ -38123,7 +38139,7 @@ var ElfFile = class {
           link: table2.readUInt32LE(o + 40)
         };
       });
-      if (shstrndx >= shnum) throw new ElfError(`${path9}: bad section-name table index ${shstrndx}`);
+      if (shstrndx >= shnum) throw new ElfError(`${path10}: bad section-name table index ${shstrndx}`);
       const names = this.sectionBytes(raw[shstrndx]);
       this.sections = raw.map((s) => ({
         name: cString(names, s.nameOff),
@@ -38325,12 +38341,12 @@ function parseLdCache(buf, arch3 = process.arch) {
   }
   return out;
 }
-function readLdCache(path9 = "/etc/ld.so.cache") {
+function readLdCache(path10 = "/etc/ld.so.cache") {
   try {
-    return { cache: parseLdCache(readFileSync4(path9)) };
+    return { cache: parseLdCache(readFileSync4(path10)) };
   } catch (e) {
     const err = e;
-    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path9} does not exist` : `${path9}: ${err.message}` };
+    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path10} does not exist` : `${path10}: ${err.message}` };
   }
 }
 
@@ -38395,6 +38411,7 @@ function inspectCudaProvider(binDir, env2 = loaderEnv()) {
     sharedPresent: existsSync7(path3.join(binDir, SHARED_PROVIDER_LIB)),
     needed: [],
     indirect: [],
+    lazy: [],
     hints: {}
   };
   if (!info2.present) return info2;
@@ -38413,7 +38430,9 @@ function inspectCudaProvider(binDir, env2 = loaderEnv()) {
     info2.cudaMajor = majorOf(dyn.needed, /^libcudart\.so\.(\d+)$/) ?? majorOf(dyn.needed, /^libcublas\.so\.(\d+)$/);
     info2.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
     info2.indirect = indirectNeeds(info2.needed, env2);
-    for (const l of [...info2.needed, ...info2.indirect])
+    info2.lazy = lazyLibraries(info2, obj, env2);
+    info2.cudnnMajor ??= info2.lazy.some((l) => l.name.startsWith("libcudnn")) ? CUDNN_MAJOR : void 0;
+    for (const l of [...info2.needed, ...info2.indirect, ...info2.lazy])
       if (!l.path)
         info2.hints[l.name] = { elsewhere: findElsewhere(l.name, env2), otherVersions: otherVersions(l.name, env2) };
     try {
@@ -38428,6 +38447,42 @@ function inspectCudaProvider(binDir, env2 = loaderEnv()) {
     elf.close();
   }
   return info2;
+}
+var CUDNN_MAJOR = 9;
+var CUDNN_SUBLIBS = ["libcudnn_graph.so.9", "libcudnn_ops.so.9"];
+function lazyLibraries(info2, provider, env2) {
+  const linked = new Set([...info2.needed, ...info2.indirect].map((l) => l.name));
+  const out = [];
+  let cudnn = [...info2.needed, ...info2.indirect].find((l) => /^libcudnn\.so/.test(l.name));
+  if (!cudnn) {
+    const versioned = resolveNeeded(`libcudnn.so.${CUDNN_MAJOR}`, provider, env2);
+    const plain = versioned.path ? void 0 : resolveNeeded("libcudnn.so", provider, env2);
+    cudnn = plain?.path ? plain : versioned;
+    out.push(cudnn);
+  }
+  if (info2.cudaMajor !== void 0) {
+    for (const name of [`libcublasLt.so.${info2.cudaMajor}`, `libcublas.so.${info2.cudaMajor}`])
+      if (!linked.has(name)) out.push(resolveNeeded(name, provider, env2));
+  }
+  if (cudnn.path) {
+    const from = needingObject(cudnn.path);
+    for (const name of CUDNN_SUBLIBS) if (!linked.has(name)) out.push(resolveNeeded(name, from, env2));
+  }
+  const seen = /* @__PURE__ */ new Set([...linked, ...out.map((l) => l.name)]);
+  return [...out, ...indirectNeeds(out, env2).filter((l) => !seen.has(l.name))];
+}
+function needingObject(file) {
+  try {
+    const elf = new ElfFile(file);
+    try {
+      const d = elf.dynamic();
+      return { path: file, rpath: d.rpath, runpath: d.runpath };
+    } finally {
+      elf.close();
+    }
+  } catch {
+    return { path: file };
+  }
 }
 function majorOf(needed, re) {
   for (const n of needed) {
@@ -38559,8 +38614,15 @@ function findMissingCudaLibs(ortMessage = "", bin = ortBinaryDir()) {
   return missing;
 }
 function classifyCudaFailure(ortMessage) {
-  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b/i.test(ortMessage))
+  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b|CUBLAS_STATUS_ARCH_MISMATCH/i.test(
+    ortMessage
+  ))
     return "gpu-arch-unsupported";
+  if (/cuDNN is not available|dlopen failed for libcudnn|libcudnn[\w.]*: cannot open shared object/i.test(ortMessage))
+    return "library-missing";
+  if (/CUBLAS_STATUS_ALLOC_FAILED/.test(ortMessage)) return "out-of-memory";
+  if (/CUBLAS failure \d+|CUBLAS_STATUS_\w+/.test(ortMessage)) return "cublas-failed";
+  if (/Could not find an implementation for/.test(ortMessage)) return "kernel-missing";
   if (/out of memory|CUDA failure 2\b|Failed to allocate memory|BFCArena.*(?:Allocate|Extend)/i.test(ortMessage))
     return "out-of-memory";
   if (/driver version is insufficient|CUDA failure 35\b|cudaErrorInsufficientDriver/i.test(ortMessage))
@@ -38872,9 +38934,9 @@ var gemmGrad = {
     const beta = c.attr("beta");
     const al = alpha === void 0 ? 1 : typeof alpha === "number" ? alpha : alpha.value;
     const be2 = beta === void 0 ? 1 : typeof beta === "number" ? beta : beta.value;
-    const A = c.x(0), B = c.x(1);
+    const A = c.x(0), B2 = c.x(1);
     const s = al === 1 ? {} : { alpha: float(al) };
-    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B], { transA: 0, transB: tb ? 0 : 1, ...s });
+    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B2, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B2], { transA: 0, transB: tb ? 0 : 1, ...s });
     const db = !c.needs(1) ? null : tb ? g.op("Gemm", [dy, A], { transA: 1, transB: ta, ...s }) : g.op("Gemm", [A, dy], { transA: ta ? 0 : 1, transB: 0, ...s });
     let dc2 = null;
     if (c.node.inputs[2] && c.needs(2)) {
@@ -40808,8 +40870,140 @@ function seqLenFeed(seqLens, count2, full2) {
   return BigInt64Array.from(seqLens, BigInt);
 }
 
+// src/engine/probe-step.ts
+var V = 8;
+var H = 4;
+var S = 4;
+var B = 2;
+var C = 2;
+var EPS = 1e-5;
+var IDS = [3, 1, 4, 0, 5, 2, 0, 0];
+var TARGETS = [0.5, -1, 1.5, 0.25];
+var ProbeModel = class {
+  params = [
+    { name: "embed", shape: [V, H], decay: true },
+    { name: "norm.weight", shape: [H], decay: false },
+    { name: "norm.bias", shape: [H], decay: false },
+    { name: "out.weight", shape: [C, H], decay: true },
+    { name: "out.bias", shape: [C], decay: false }
+  ];
+  batchInputs = [
+    { name: "ids", dtype: "int64", shape: ["batch", S] },
+    { name: "tokens", dtype: "float32", shape: ["batch", S] },
+    { name: "labels", dtype: "float32", shape: ["batch", C] }
+  ];
+  forward(g, p, batch, o) {
+    const act = (v) => o.compute && v.dtype !== o.compute ? g.op("Cast", [v], { to: ONNX_DTYPE[o.compute] }) : v;
+    const f322 = (v) => v.dtype !== "float32" ? g.op("Cast", [v], { to: ONNX_DTYPE.float32 }) : v;
+    const x = g.op("Gather", [p.get("embed"), batch.ids]);
+    const norm = g.node(
+      "LayerNormalization",
+      [x, p.get("norm.weight"), p.get("norm.bias")],
+      { axis: -1, epsilon: EPS },
+      {
+        outputs: o.train ? 3 : 1
+      }
+    )[0];
+    const h = act(norm);
+    const scores = g.op("MatMul", [h, g.op("Transpose", [h], { perm: [0, 2, 1] })]);
+    const probs = act(g.op("Softmax", [f322(scores)], { axis: -1 }));
+    const ctx = g.op("MatMul", [probs, h]);
+    const keep = g.op("Unsqueeze", [g.op("Greater", [batch.tokens, g.scalar(0.5, "float32")]), g.ints([2])]);
+    const masked = g.op("Where", [keep, ctx, g.scalar(0, ctx)]);
+    const pooled = g.op("ReduceSum", [masked, g.ints([1])], { keepdims: 0 });
+    const logits = f322(g.op("Gemm", [pooled, act(p.get("out.weight")), act(p.get("out.bias"))], { transB: 1 }));
+    const d = batch.labels ? g.op("Sub", [logits, batch.labels]) : void 0;
+    const loss = d ? g.op("Mul", [g.op("ReduceSum", [g.op("Mul", [d, d])], { keepdims: 0 }), g.scalar(1 / (B * C), "float32")]) : void 0;
+    return { logits, loss };
+  }
+};
+function initParams() {
+  const r = mulberry32(20240611);
+  const u = (n, scale, shift = 0) => Float32Array.from({ length: n }, () => shift + (r() - 0.5) * scale);
+  return /* @__PURE__ */ new Map([
+    ["embed", u(V * H, 2)],
+    ["norm.weight", u(H, 0.5, 1)],
+    ["norm.bias", u(H, 0.2)],
+    ["out.weight", u(C * H, 1)],
+    ["out.bias", u(C, 0.2)]
+  ]);
+}
+function referenceLoss(params) {
+  const E = params.get("embed"), gw = params.get("norm.weight"), gb = params.get("norm.bias");
+  const W = params.get("out.weight"), bias = params.get("out.bias");
+  let loss = 0;
+  for (let b = 0; b < B; b++) {
+    const n = Array.from({ length: S }, (_, s) => {
+      const row = Array.from({ length: H }, (_2, k) => E[IDS[b * S + s] * H + k]);
+      const mean2 = row.reduce((a, v) => a + v, 0) / H;
+      const vr = row.reduce((a, v) => a + (v - mean2) ** 2, 0) / H;
+      return row.map((v, k) => (v - mean2) / Math.sqrt(vr + EPS) * gw[k] + gb[k]);
+    });
+    const pooled = new Array(H).fill(0);
+    for (let i = 0; i < S; i++) {
+      if (IDS[b * S + i] <= 0) continue;
+      const sc = n.map((nj) => nj.reduce((a, v, k) => a + v * n[i][k], 0));
+      const m = Math.max(...sc);
+      const e = sc.map((v) => Math.exp(v - m));
+      const z = e.reduce((a, v) => a + v, 0);
+      for (let k = 0; k < H; k++) pooled[k] += n.reduce((a, nj, j2) => a + e[j2] / z * nj[k], 0);
+    }
+    for (let c = 0; c < C; c++) {
+      const logit = pooled.reduce((a, v, k) => a + v * W[c * H + k], bias[c]);
+      loss += (logit - TARGETS[b * C + c]) ** 2;
+    }
+  }
+  return loss / (B * C);
+}
+var TOLERANCE = { float32: 1e-4, float16: 0.01, bfloat16: 0.05 };
+function wrongResult(kind, r, want) {
+  if (r.skipped?.some(Boolean))
+    return `the ${kind} training step found non-finite gradients (loss scale ${r.lossScales?.join(", ")})`;
+  if (![...r.losses, ...r.gradNorms].every(Number.isFinite))
+    return `the ${kind} training step gave non-finite results: losses ${r.losses.join(", ")}, gradient norms ${r.gradNorms.join(", ")}`;
+  if (Math.abs(r.losses[0] - want) > TOLERANCE[kind] * Math.max(1, Math.abs(want)))
+    return `the ${kind} training step's loss is ${r.losses[0]}, but this model's loss is ${want.toPrecision(7)}`;
+  if (r.losses[1] === r.losses[0] || !(r.gradNorms[0] > 0))
+    return `the ${kind} training step did not update the parameters (losses ${r.losses.join(", ")})`;
+  return void 0;
+}
+async function probeOne(device, compute) {
+  const t0 = Date.now();
+  const kind = compute ?? "float32";
+  const params = initParams();
+  let runner;
+  try {
+    runner = await Runner.create(new ProbeModel(), {
+      device,
+      params,
+      optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
+      maxGradNorm: 1,
+      ...compute ? { precision: { compute }, initScale: 256, allowCpuMixedPrecision: true } : {}
+    });
+    const batch = {
+      ids: { data: BigInt64Array.from(IDS, BigInt), dims: [B, S] },
+      tokens: { data: Float32Array.from(IDS, (i) => i > 0 ? 1 : 0), dims: [B, S] },
+      labels: { data: Float32Array.from(TARGETS), dims: [B, C] }
+    };
+    const r = await runner.step([batch, batch], [0.01, 0.01]);
+    const wrong = wrongResult(kind, r, referenceLoss(params));
+    return wrong ? { ok: false, ms: Date.now() - t0, ortMessage: wrong, code: "wrong-result", kind } : { ok: true, ms: Date.now() - t0, kind };
+  } catch (e) {
+    const err = e;
+    return { ok: false, ms: Date.now() - t0, ortMessage: err.ortMessage || err.message || String(e), kind };
+  } finally {
+    await runner?.release().catch(() => void 0);
+  }
+}
+async function probeTrainingStep(device, o = {}) {
+  const first = await probeOne(device, void 0);
+  if (!first.ok || !o.compute) return first;
+  const half = await probeOne(device, o.compute);
+  return half.ok ? { ok: true, ms: first.ms + half.ms, kind: o.compute } : half;
+}
+
 // src/runtime/prepare.ts
-import os from "node:os";
+import os2 from "node:os";
 
 // src/runtime/cuda-preflight.ts
 import path5 from "node:path";
@@ -40882,16 +41076,19 @@ function supportedCaps(images) {
   return [...new Set(out)].join(", ");
 }
 var PACKAGE_HINT = [
-  [/^libcudnn/, (m) => `cuDNN ${m} (NVIDIA's apt repository: libcudnn${m}-cuda-<CUDA major>)`],
+  [
+    /^libcudnn/,
+    (m, c) => `cuDNN ${m} for CUDA ${c} (NVIDIA's apt repository: libcudnn${m}-cuda-${c}; or pip's nvidia-cudnn-cu${c}, its nvidia/cudnn/lib directory on LD_LIBRARY_PATH)`
+  ],
   [/^libcudart\.so\.(\d+)/, (m) => `the CUDA ${m} runtime (cuda-cudart-${m}-<minor>, or cuda-libraries-${m}-<minor>)`],
   [/^libcublas(?:Lt)?\.so\.(\d+)/, (m) => `cuBLAS for CUDA ${m} (libcublas-${m}-<minor>)`],
   [/^libcufft\.so\.(\d+)/, () => "cuFFT (libcufft-<CUDA major>-<minor>)"],
   [/^libcurand\.so\.(\d+)/, () => "cuRAND (libcurand-<CUDA major>-<minor>)"]
 ];
-function packageFor(lib) {
+function packageFor(lib, cudaMajor) {
   for (const [re, f2] of PACKAGE_HINT) {
     const m = re.exec(lib);
-    if (m) return f2(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? "");
+    if (m) return f2(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? String(CUDNN_MAJOR), String(cudaMajor ?? "<CUDA major>"));
   }
   return lib;
 }
@@ -40937,13 +41134,16 @@ function preflightCuda(f2, deviceId = 0) {
   } else if (p.error) {
     add("provider-unreadable", `the CUDA provider ${p.path} cannot be read: ${p.error}`, CUDA_INSTALL_HINT);
   }
-  const missing = [...p.needed, ...p.indirect].filter((l) => !l.path && l.name !== "libcuda.so.1");
+  const lazy = new Set((p.lazy ?? []).map((l) => l.name));
+  const missing = [...p.needed, ...p.indirect, ...p.lazy ?? []].filter((l) => !l.path && l.name !== "libcuda.so.1");
   if (missing.length) {
     const parts = missing.map((l) => {
       const h = p.hints[l.name];
       const notes = [
         h?.elsewhere.length ? `it exists at ${h.elsewhere.join(", ")}, a directory the loader does not search by default` : "",
-        h?.otherVersions.length ? `this machine has ${h.otherVersions.join(", ")}, but the provider is linked against ${l.name}` : ""
+        h?.otherVersions.length ? `this machine has ${h.otherVersions.join(", ")}, but the provider is linked against ${l.name}` : "",
+        // ORT >= 1.28 opens cuDNN itself when a kernel first needs it: no link error would show it.
+        lazy.has(l.name) ? "opened at run time, not a link-time dependency" : ""
       ].filter(Boolean);
       return `${l.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
     });
@@ -40951,7 +41151,7 @@ function preflightCuda(f2, deviceId = 0) {
       const h = p.hints[l.name];
       if (h?.elsewhere.length)
         return `add ${[...new Set(h.elsewhere.map((e) => e.slice(0, e.lastIndexOf("/"))))].join(":")} to LD_LIBRARY_PATH (or to /etc/ld.so.conf.d/ and run ldconfig)`;
-      return `install ${packageFor(l.name)}`;
+      return `install ${packageFor(l.name, p.cudaMajor)}`;
     });
     add(
       "library-missing",
@@ -40997,7 +41197,7 @@ function probeGraph() {
   return g;
 }
 var EXPECTED = [2, 4, 8, 10];
-async function probeDevice(d) {
+async function probeDevice(d, _o = {}) {
   const t0 = Date.now();
   try {
     const s = await sessionFor(probeGraph(), { executionProviders: executionProviders(d) });
@@ -41018,18 +41218,39 @@ async function probeDevice(d) {
     return { ok: false, ms: Date.now() - t0, ortMessage: e.message ?? String(e) };
   }
 }
-function probeProblem(d, ortMessage) {
-  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
-  if (d.kind === "webgpu") {
-    const noAdapter = /Failed to get a WebGPU adapter|No supported adapters|adapter/i.test(ortMessage);
+var NO_ADAPTER = /Failed to get a WebGPU adapter|No supported adapters/i;
+function probeProblem(d, failure, ctx = {}) {
+  const f2 = typeof failure === "string" ? { ortMessage: failure } : failure;
+  const first = f2.ortMessage.trim().split("\n")[0];
+  const said = `ONNX Runtime said: "${first}"`;
+  const graph = f2.kind && f2.kind !== "float32" ? ` (the ${f2.kind} mixed-precision graph)` : "";
+  if (f2.code === "wrong-result")
     return {
-      code: noAdapter ? "no-adapter" : "probe-failed",
+      code: "wrong-result",
+      device: d.kind === "cuda" ? "cuda" : "webgpu",
+      message: `a training step ran on ${deviceName(d)} but its results are wrong: ${f2.ortMessage}`,
+      fix: `--device cpu, and report the GPU, its driver and this message`
+    };
+  if (d.kind === "webgpu") {
+    if (NO_ADAPTER.test(f2.ortMessage)) {
+      const [cause] = ctx.vulkan ?? [];
+      const dawn = ctx.dawn?.length ? `; Dawn said: ${ctx.dawn.join("; ")}` : "";
+      return {
+        code: cause?.code ?? "no-adapter",
+        device: "webgpu",
+        message: cause ? `ONNX Runtime's WebGPU EP found no GPU adapter: ${cause.message}` : `ONNX Runtime's WebGPU EP found no GPU adapter (${said}${dawn})`,
+        fix: cause ? `${cause.fix}; or --device cpu` : "a GPU with a Vulkan driver (textclf doctor checks the Vulkan loader and drivers), or --device cpu"
+      };
+    }
+    return {
+      code: "probe-failed",
       device: "webgpu",
-      message: noAdapter ? `ONNX Runtime's WebGPU EP found no GPU adapter (${said})` : `a one-node session on ONNX Runtime's WebGPU EP failed (${said})`,
-      fix: noAdapter ? "a GPU with a Vulkan driver (on Linux; Mesa lavapipe gives a software adapter for tests), or --device cpu" : "--device cpu, and report the error"
+      message: `a training step on ONNX Runtime's WebGPU EP failed${graph} (${said})`,
+      fix: graph ? "--precision 32 on this GPU, or --device cpu; and report the error" : "--device cpu, and report the error"
     };
   }
-  const code = classifyCudaFailure(ortMessage);
+  const code = f2.code ?? classifyCudaFailure(f2.ortMessage);
+  const cudnn = /cudnn/i.test(f2.ortMessage);
   const messages = {
     "gpu-arch-unsupported": [
       `the first CUDA kernel launch failed: the provider has no kernels for this GPU (${said})`,
@@ -41045,13 +41266,24 @@ function probeProblem(d, ortMessage) {
     ],
     "no-such-gpu": [`that GPU does not exist (${said})`, "a device id below the GPU count nvidia-smi shows"],
     "no-driver": [`CUDA finds no usable GPU (${said})`, "a runner with an NVIDIA GPU and driver, or --device webgpu"],
-    "library-missing": [
+    "library-missing": cudnn ? [
+      `cuDNN could not be loaded when the training step first needed it (${said})`,
+      "install cuDNN 9 for the provider's CUDA major (NVIDIA's apt repository: libcudnn9-cuda-<major>; or pip's nvidia-cudnn-cu<major> with its lib directory on LD_LIBRARY_PATH); textclf doctor shows where the loader looked; or --device webgpu"
+    ] : [
       `the CUDA provider could not load a library (${said})`,
       "run textclf doctor: it names the library and where the loader looked; or --device webgpu"
+    ],
+    "cublas-failed": [
+      `cuBLAS failed in the training step${graph} (${said})`,
+      "check that libcublas and libcublasLt are of the same CUDA version as the provider and that the GPU has free memory (textclf doctor, nvidia-smi), or --device webgpu"
+    ],
+    "kernel-missing": [
+      `the CUDA provider has no kernel for a node of the training step${graph} (${said})`,
+      `${graph ? "--precision 32, " : ""}--device webgpu or --device cpu; and report the error with textclf doctor --json`
     ]
   };
   const [message, fix] = messages[code] ?? [
-    `a one-node CUDA session failed (${said})`,
+    `a training step on CUDA failed${graph} (${said})`,
     "run textclf doctor, or --device webgpu"
   ];
   return { code, device: "cuda", message, fix };
@@ -41147,30 +41379,43 @@ function factsNeeded(ask, facts) {
 function webgpuLine(w) {
   return w.adapter ? `WebGPU adapter ${describeAdapter(w.adapter)}` : `WebGPU (${w.detail ?? "adapter details unavailable"})`;
 }
+function softwareLine(w) {
+  const note = w.notes?.[0];
+  return `WebGPU's only adapter is ${w.adapter ? describeAdapter(w.adapter) : "a software one"}, which runs on the CPU about 100x slower than the CPU device` + (note ? ` (${note.message}; to use the GPU: ${note.fix})` : "");
+}
 function unavailable(what, problems, extra) {
   const [first, ...rest] = problems;
   const parts = [`${what}: ${first.message}.`, `What to do: ${first.fix}.`, ...extra];
   if (rest.length) parts.push(`Also: ${rest.map((p) => p.message).join("; ")}.`);
   return new DeviceUnavailableError(parts.join(" "), problems);
 }
-var FALLBACK_HINT = "Or set allow_cpu_fallback: true to train on the CPU with a warning.";
+function fallbackHint(style) {
+  const flag = style === "action" ? "`allow_cpu_fallback: true`" : "`--allow_cpu_fallback true`";
+  return `Or set ${flag} to train on the CPU with a warning.`;
+}
 function decideDevice(ask, facts) {
   const r = ask.request;
   const cpu = { kind: "cpu" };
+  const hint = fallbackHint(ask.flagStyle);
   if (r.kind === "cpu") return { device: cpu, reason: "device cpu (requested)", warnings: [] };
   if (r.kind === "auto" && ask.gpus <= 0)
     return { device: cpu, reason: "device auto with gpus=0: the CPU", warnings: [] };
   const w = facts.webgpu;
   if (r.kind === "webgpu") {
     if (!w) throw new Error("decideDevice: WebGPU facts are missing");
-    if (w.ok) return { device: r, reason: `device webgpu: ${webgpuLine(w)}`, warnings: [] };
+    if (w.ok)
+      return {
+        device: r,
+        reason: `device webgpu: ${webgpuLine(w)}`,
+        warnings: w.software ? [`device webgpu: ${softwareLine(w)}; --device cpu trains faster`] : []
+      };
     if (ask.allowCpuFallback)
       return {
         device: cpu,
         reason: `device webgpu cannot run (${w.problems[0].message}); the CPU because allow_cpu_fallback is true`,
         warnings: [`device webgpu: ${w.problems[0].message}; training on the CPU because allow_cpu_fallback is true`]
       };
-    throw unavailable("device webgpu cannot run on this machine", w.problems, [FALLBACK_HINT]);
+    throw unavailable("device webgpu cannot run on this machine", w.problems, [hint]);
   }
   const c = facts.cuda;
   if (!c) throw new Error("decideDevice: CUDA facts are missing");
@@ -41183,13 +41428,19 @@ function decideDevice(ask, facts) {
       warnings: c.warnings
     };
   const why = c.problems[0].message;
-  if (w?.ok && (r.kind === "auto" || ask.allowCpuFallback)) {
-    const reason = `${label}: CUDA cannot run (${why}); ${webgpuLine(w)}`;
+  const hardware = w?.ok && !w.software ? w : void 0;
+  if (hardware && (r.kind === "auto" || ask.allowCpuFallback)) {
+    const reason = `${label}: CUDA cannot run (${why}); ${webgpuLine(hardware)}`;
     return {
       device: { kind: "webgpu" },
       reason,
       warnings: r.kind === "auto" ? [] : [`${reason}: training on WebGPU because allow_cpu_fallback is true`]
     };
+  }
+  if (w?.ok && w.software && (r.kind === "auto" || ask.allowCpuFallback)) {
+    const because = r.kind === "auto" ? "" : " (allow_cpu_fallback is true)";
+    const line = `${label}: CUDA cannot run (${why}); ${softwareLine(w)}: training on the CPU${because}; --device webgpu would use that adapter anyway`;
+    return { device: cpu, reason: line, warnings: [line] };
   }
   if (ask.allowCpuFallback) {
     const noGpu = w && !w.ok ? `; WebGPU cannot run either (${w.problems[0].message})` : "";
@@ -41200,11 +41451,340 @@ function decideDevice(ask, facts) {
     };
   }
   const extra = [];
-  if (w?.ok) extra.push(`This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`);
+  if (w?.ok)
+    extra.push(
+      w.software ? `${softwareLine(w)}; --device cpu trains faster.` : `This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`
+    );
   else if (w && r.kind === "auto") extra.push(`WebGPU cannot run either: ${w.problems[0].message}.`);
-  extra.push(FALLBACK_HINT);
+  extra.push(hint);
   const what = r.kind === "auto" ? `${label} needs a GPU, and CUDA cannot run` : `device ${deviceName(r)} cannot run on this machine`;
   throw unavailable(what, c.problems, extra);
+}
+
+// src/runtime/vulkan.ts
+import { existsSync as existsSync8, readdirSync as readdirSync4, readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
+import os from "node:os";
+import path6 from "node:path";
+var VULKAN_LOADER = "libvulkan.so.1";
+var ELF_MACHINE = { x64: 62, arm64: 183 };
+var SOFTWARE = /lvp|lavapipe|llvmpipe|swiftshader/i;
+var SYSTEM_LIBS2 = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
+function vulkanEnvironment(o = {}) {
+  const env2 = process.env;
+  let caller;
+  const ortLib = o.ortLibDir ? path6.join(o.ortLibDir, "libonnxruntime.so.1") : void 0;
+  if (ortLib && existsSync8(ortLib)) {
+    try {
+      const elf = new ElfFile(ortLib);
+      try {
+        const d = elf.dynamic();
+        caller = { path: ortLib, rpath: d.rpath, runpath: d.runpath };
+      } finally {
+        elf.close();
+      }
+    } catch {
+      caller = { path: ortLib };
+    }
+  }
+  return {
+    env: env2,
+    home: os.homedir(),
+    loader: { ldLibraryPath: env2.LD_LIBRARY_PATH, cache: readLdCache().cache, systemDirs: systemDirs() },
+    caller,
+    nvidiaGpu: o.nvidiaGpu ?? existsSync8("/proc/driver/nvidia/version"),
+    container: env2.NVIDIA_VISIBLE_DEVICES !== void 0 || existsSync8("/.dockerenv"),
+    machine: ELF_MACHINE[process.arch] ?? 0
+  };
+}
+var split = (v) => (v ?? "").split(":").filter(Boolean);
+function icdSearch(env2, home) {
+  const added = split(env2.VK_ADD_DRIVER_FILES);
+  for (const from of ["VK_DRIVER_FILES", "VK_ICD_FILENAMES"])
+    if (split(env2[from]).length) return { from, paths: [...added, ...split(env2[from])] };
+  const configHome = env2.XDG_CONFIG_HOME || path6.join(home, ".config");
+  const configDirs = split(env2.XDG_CONFIG_DIRS).length ? split(env2.XDG_CONFIG_DIRS) : ["/etc/xdg"];
+  const dataHome = env2.XDG_DATA_HOME || path6.join(home, ".local/share");
+  const dataDirs = split(env2.XDG_DATA_DIRS).length ? split(env2.XDG_DATA_DIRS) : ["/usr/local/share", "/usr/share"];
+  const dirs = [configHome, ...configDirs, "/etc", dataHome, ...dataDirs].map((d) => path6.join(d, "vulkan/icd.d"));
+  return { from: "default", paths: [...added, ...new Set(dirs)] };
+}
+function manifestFiles(search) {
+  const out = [];
+  for (const p of search.paths) {
+    let isDir;
+    try {
+      isDir = statSync2(p).isDirectory();
+    } catch {
+      if (search.from !== "default") out.push(p);
+      continue;
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    try {
+      for (const f2 of readdirSync4(p).sort()) if (f2.endsWith(".json")) out.push(path6.join(p, f2));
+    } catch {
+    }
+  }
+  return [...new Set(out)];
+}
+function dynamicOf(file) {
+  const elf = new ElfFile(file);
+  try {
+    const d = elf.dynamic();
+    return { needed: d.needed, rpath: d.rpath, runpath: d.runpath, machine: elf.machine };
+  } finally {
+    elf.close();
+  }
+}
+function readDriver(manifest, e, loader, vkDyn) {
+  const base = { manifest, missing: [], loads: false };
+  let json;
+  try {
+    json = JSON.parse(readFileSync5(manifest, "utf8"));
+  } catch (err) {
+    const x = err;
+    const error = x.code === "ENOENT" ? "the file does not exist" : `not a readable ICD manifest: ${x.message}`;
+    return [
+      { ...base, kind: SOFTWARE.test(manifest) ? "software" : /nvidia/i.test(manifest) ? "nvidia" : "gpu", error }
+    ];
+  }
+  const j2 = json;
+  const entries = Array.isArray(j2.ICDs) ? j2.ICDs : [j2.ICD];
+  return entries.map((icd) => {
+    const library = typeof icd?.library_path === "string" ? icd.library_path : void 0;
+    const kind = SOFTWARE.test(library ?? manifest) ? "software" : /nvidia/i.test(library ?? manifest) ? "nvidia" : "gpu";
+    const d = {
+      ...base,
+      missing: [],
+      library,
+      apiVersion: typeof icd?.api_version === "string" ? icd.api_version : void 0,
+      kind
+    };
+    if (!library) return { ...d, error: "the manifest names no ICD.library_path" };
+    const found = library.includes("/") ? resolveNeeded(path6.resolve(path6.dirname(manifest), library), { path: manifest }, e.loader) : resolveNeeded(library, vkDyn ?? { path: loader.path ?? "/" }, e.loader);
+    d.searched = found.searched;
+    if (!found.path) return d;
+    d.path = found.path;
+    d.via = found.via;
+    try {
+      const dyn = dynamicOf(found.path);
+      if (e.machine && dyn.machine !== e.machine)
+        return {
+          ...d,
+          skipped: `a driver for another architecture (ELF machine ${dyn.machine}): the loader ignores it`
+        };
+      const obj = { path: found.path, rpath: dyn.rpath, runpath: dyn.runpath };
+      d.missing = dyn.needed.filter((n) => !SYSTEM_LIBS2.test(n) && !resolveNeeded(n, obj, e.loader).path);
+    } catch (err) {
+      const msg = err.message;
+      if (/32-bit ELF/.test(msg))
+        return { ...d, skipped: "a 32-bit driver (for 32-bit programs): the loader ignores it" };
+      return { ...d, error: msg };
+    }
+    return { ...d, loads: d.missing.length === 0 };
+  });
+}
+function inspectVulkan(e) {
+  const loader = resolveNeeded(VULKAN_LOADER, e.caller ?? { path: "/" }, e.loader);
+  let vkDyn;
+  if (loader.path)
+    try {
+      const d = dynamicOf(loader.path);
+      vkDyn = { path: loader.path, rpath: d.rpath, runpath: d.runpath };
+    } catch {
+      vkDyn = { path: loader.path };
+    }
+  const search = icdSearch(e.env, e.home);
+  const drivers = manifestFiles(search).flatMap((m) => readDriver(m, e, loader, vkDyn));
+  const usable = drivers.filter((d) => d.loads);
+  return {
+    loader,
+    search,
+    drivers,
+    softwareOnly: usable.length > 0 && usable.every((d) => d.kind === "software"),
+    nvidiaGpu: e.nvidiaGpu,
+    container: e.container,
+    nvidiaCapabilities: e.env.NVIDIA_DRIVER_CAPABILITIES
+  };
+}
+var DEFAULT_CAPABILITIES = "utility,compute";
+function hasGraphics(caps) {
+  const list = (caps ?? DEFAULT_CAPABILITIES).split(",").map((c) => c.trim());
+  return list.includes("graphics") || list.includes("all");
+}
+var FULL_DRIVER = "NVIDIA's full driver with its Vulkan driver (nvidia_icd.json -> libGLX_nvidia.so.0): libnvidia-gl-<driver branch> on Ubuntu, nvidia-vulkan-icd on Debian, or the .run installer without --no-opengl-files (the compute-only install has no Vulkan driver)";
+var CONTAINER_FLAG = "start the container with NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics (or all), e.g. `docker run --gpus all -e NVIDIA_DRIVER_CAPABILITIES=all ...`";
+function vulkanProblems(r) {
+  const out = [];
+  const add = (code, message, fix) => out.push({ code, device: "webgpu", message, fix });
+  if (!r.loader.path)
+    add(
+      "vulkan-missing",
+      `the Vulkan loader ${VULKAN_LOADER}, which WebGPU (Dawn) opens, is not where the dynamic loader looks (searched ${describeSearch(r.loader)})`,
+      "install libvulkan1 (Debian/Ubuntu; vulkan-loader on Fedora/RHEL)"
+    );
+  const where = r.search.from === "default" ? r.search.paths.join(", ") : `${r.search.paths.join(", ")} (${r.search.from} replaces the default directories)`;
+  const nvidia = r.drivers.filter((d) => d.kind === "nvidia" && !d.skipped);
+  if (r.nvidiaGpu && r.container && !hasGraphics(r.nvidiaCapabilities) && !nvidia.some((d) => d.loads))
+    add(
+      "nvidia-graphics-capability",
+      `this container's NVIDIA_DRIVER_CAPABILITIES is ${r.nvidiaCapabilities === void 0 ? `unset (the NVIDIA container runtime then mounts ${DEFAULT_CAPABILITIES})` : `"${r.nvidiaCapabilities}"`}: without "graphics" the runtime mounts no NVIDIA Vulkan driver (nvidia_icd.json, libGLX_nvidia.so.0)`,
+      CONTAINER_FLAG
+    );
+  else if (r.nvidiaGpu && nvidia.length && !nvidia.some((d) => d.loads)) {
+    const d = nvidia[0];
+    const why = d.error ? `${d.manifest}: ${d.error}` : !d.path ? `${d.manifest} names ${d.library}, which the dynamic loader cannot find (searched ${[...new Set(d.searched)].join(", ")})` : `${d.manifest} names ${d.path}, which needs ${d.missing.join(", ")} that the dynamic loader cannot find`;
+    add(
+      "vulkan-driver-broken",
+      `NVIDIA's Vulkan driver cannot load: ${why}`,
+      `reinstall ${FULL_DRIVER}${r.container ? `; in a container, ${CONTAINER_FLAG}` : ""}`
+    );
+  } else if (r.nvidiaGpu && !nvidia.length)
+    add(
+      "nvidia-vulkan-missing",
+      `this machine has an NVIDIA GPU but no NVIDIA Vulkan driver: no driver manifest in ${where} names libGLX_nvidia.so.0`,
+      `install ${FULL_DRIVER}${r.container ? `; in a container, ${CONTAINER_FLAG}` : ""}`
+    );
+  if (!r.drivers.some((d) => d.loads) && !out.some((p) => p.code !== "vulkan-missing")) {
+    const broken = r.drivers.filter((d) => !d.skipped);
+    add(
+      "vulkan-no-driver",
+      broken.length ? `no Vulkan driver loads: ${broken.map(
+        (d) => d.error ? `${d.manifest} (${d.error})` : !d.path ? `${d.manifest} names ${d.library}, not found` : `${d.path} needs ${d.missing.join(", ")}, not found`
+      ).join("; ")}` : `no Vulkan driver manifest (ICD JSON) in ${where}`,
+      "a GPU's Vulkan driver (NVIDIA: the full driver with nvidia_icd.json), or mesa-vulkan-drivers for Mesa's software adapter lavapipe (tests only: about 100x slower than the CPU)"
+    );
+  }
+  return out;
+}
+function describeVulkan(r) {
+  const out = [
+    `loader   ${VULKAN_LOADER} -> ${r.loader.path ? `${r.loader.path} (${r.loader.via})` : "NOT FOUND"}`,
+    `drivers  from ${r.search.from === "default" ? "the default directories" : r.search.from}: ${r.search.paths.join(", ")}`
+  ];
+  for (const d of r.drivers) {
+    const state = d.skipped ? `skipped: ${d.skipped}` : d.error ? `unusable: ${d.error}` : !d.path ? "NOT FOUND" : d.missing.length ? `${d.path}, needs ${d.missing.join(", ")}: NOT FOUND` : `${d.path} (${d.via})${d.kind === "software" ? ", software" : ""}`;
+    out.push(`  icd    ${d.manifest} -> ${d.library ?? "?"}: ${state}`);
+  }
+  if (r.nvidiaGpu && r.container)
+    out.push(`NVIDIA_DRIVER_CAPABILITIES ${r.nvidiaCapabilities ?? `unset (${DEFAULT_CAPABILITIES})`}`);
+  return out;
+}
+
+// src/runtime/webgpu-probe.ts
+import { spawn } from "node:child_process";
+import { createRequire as createRequire3 } from "node:module";
+import { pathToFileURL as pathToFileURL2 } from "node:url";
+function matmulGraph(dtype) {
+  const g = new Graph(`textclf_webgpu_${dtype}`);
+  const x = g.input("x", dtype, [2, 2]);
+  g.output(g.op("MatMul", [x, x]), "y");
+  return g;
+}
+var CHILD2 = `
+const ort = await import(process.argv[1]);
+const [f32, f16] = process.argv.slice(2).map((b) => Buffer.from(b, 'base64'));
+const opts = { executionProviders: ['webgpu'], extra: { session: { disable_cpu_ep_fallback: '1' } } };
+const half = (b) => { const e = (b >> 10) & 31, m = b & 1023; return (e ? (1 + m / 1024) * 2 ** (e - 15) : m * 2 ** -24) * (b >> 15 ? -1 : 1); };
+const want = [7, 10, 15, 22];
+async function one(model, dtype, data) {
+  const s = await ort.InferenceSession.create(model, opts);
+  try {
+    const r = await s.run({ x: new ort.Tensor(dtype, data, [2, 2]) });
+    const y = Array.from(r.y.data, (v) => (dtype === 'float16' && typeof v === 'number' && !(r.y.data instanceof Float32Array) ? half(v) : Number(v)));
+    if (y.some((v, i) => v !== want[i])) throw new Error('wrong result ' + JSON.stringify(y) + ', expected ' + JSON.stringify(want));
+  } finally {
+    await s.release();
+  }
+}
+const out = {};
+const t0 = Date.now();
+try {
+  await one(f32, 'float32', Float32Array.of(1, 2, 3, 4));
+  out.ok = true;
+} catch (e) {
+  out.ok = false;
+  out.ortMessage = String(e && e.message || e);
+}
+out.ms = Date.now() - t0;
+if (out.ok) {
+  try {
+    await one(f16, 'float16', Uint16Array.of(0x3c00, 0x4000, 0x4200, 0x4400));
+    out.shaderF16 = true;
+  } catch (e) {
+    out.shaderF16 = false;
+    out.shaderF16Error = String(e && e.message || e);
+  }
+}
+process.stdout.write(JSON.stringify(out));
+process.exit(0);
+`;
+function ortModule() {
+  return createRequire3(import.meta.url).resolve("onnxruntime-node");
+}
+function dawnLines(stderr) {
+  const out = [];
+  for (const raw of stderr.split("\n")) {
+    const l = raw.replace(/^Warning:\s*/, "").trim();
+    if (!l || l.startsWith("at ") || /artificially reduced|VK_ERROR_INCOMPATIBLE_DRIVER|^Node\.js v/.test(l)) continue;
+    let m;
+    if (m = /loader_get_json: Failed to open JSON file (.+)$/.exec(l))
+      out.push(`the Vulkan loader could not open the driver manifest ${m[1]}`);
+    else if (/vkCreateInstance: Found no drivers/.test(l)) out.push("the Vulkan loader found no driver (ICD)");
+    else if (m = /(\S+\.so[.\d]*): cannot open shared object file/.exec(l))
+      out.push(`the Vulkan loader could not load ${m[1]}`);
+    else out.push(l);
+  }
+  return [...new Set(out)];
+}
+function probeWebgpuOrt(o = {}) {
+  const timeout = o.timeoutMs ?? 6e4;
+  const t0 = Date.now();
+  const models = ["float32", "float16"].map(
+    (t) => Buffer.from(toModelBytes(matmulGraph(t))).toString("base64")
+  );
+  return new Promise((resolve12) => {
+    let stdout = "";
+    let stderr = "";
+    let mod;
+    try {
+      mod = o.module ?? ortModule();
+    } catch (e) {
+      resolve12({ ok: false, ms: 0, ortMessage: `onnxruntime-node cannot be found: ${e.message}`, dawn: [] });
+      return;
+    }
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", CHILD2, pathToFileURL2(mod).href, ...models],
+      // NODE_OPTIONS of a test runner (vm modules, loaders) must not reach the child.
+      { env: { ...o.env ?? process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] }
+    );
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
+    child.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
+    child.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
+    child.on(
+      "error",
+      (e) => resolve12({
+        ok: false,
+        ms: Date.now() - t0,
+        ortMessage: `the WebGPU probe could not start: ${e.message}`,
+        dawn: []
+      })
+    );
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const dawn = dawnLines(stderr);
+      try {
+        const r = JSON.parse(stdout);
+        resolve12({ ...r, dawn });
+      } catch {
+        const why = signal === "SIGKILL" ? `ONNX Runtime's WebGPU EP did not answer within ${timeout / 1e3} s` : `the WebGPU probe process ended with ${signal ?? `exit code ${code}`}`;
+        resolve12({ ok: false, ms: Date.now() - t0, ortMessage: [why, ...dawn.slice(-3)].join(": "), dawn });
+      }
+    });
+  });
 }
 
 // src/runtime/prepare.ts
@@ -41214,11 +41794,13 @@ var defaultSources = () => ({
   nvidiaSmi: () => queryNvidiaGpus(),
   inspectProvider: (dir) => inspectCudaProvider(dir),
   probe: probeDevice,
-  adapters: () => queryWebgpuAdapters()
+  webgpuOrt: () => probeWebgpuOrt(),
+  adapters: () => queryWebgpuAdapters(),
+  vulkan: (nvidiaGpu) => process.platform === "linux" ? inspectVulkan(vulkanEnvironment({ nvidiaGpu, ortLibDir: ortBinaryDir() })) : void 0
 });
 function cpuFacts() {
-  const cpus = os.cpus();
-  return { cores: cpus.length, threads: os.availableParallelism(), model: cpus[0]?.model?.trim() };
+  const cpus = os2.cpus();
+  return { cores: cpus.length, threads: os2.availableParallelism(), model: cpus[0]?.model?.trim() };
 }
 async function gatherCuda(src, deviceId = 0) {
   const bin = src.ortBinDir();
@@ -41235,54 +41817,87 @@ async function gatherCuda(src, deviceId = 0) {
     ),
     src.nvidiaSmi()
   ]);
-  let verdict = preflightCuda({ platform: src.platform, provider, smi }, deviceId);
-  if (!verdict.ok) return { verdict, provider, smi };
-  const device = { kind: "cuda", deviceId };
-  const p = await src.probe(device);
-  if (!p.ok) verdict = { ok: false, problems: [probeProblem(device, p.ortMessage)] };
-  return { verdict, provider, smi, probe: p };
+  return { verdict: preflightCuda({ platform: src.platform, provider, smi }, deviceId), provider, smi };
 }
-async function gatherWebgpu(src) {
-  const [probe2, adapters] = await Promise.all([src.probe({ kind: "webgpu" }), src.adapters()]);
-  const verdict = probe2.ok ? { ok: true, adapter: adapters.adapters?.[0], detail: adapters.error } : { ok: false, problems: [probeProblem({ kind: "webgpu" }, probe2.ortMessage)] };
-  return { verdict, adapters, probe: probe2 };
+function ortAdapter(q) {
+  return q.adapters?.find((a) => a.powerPreference.includes("high-performance")) ?? q.adapters?.[0];
+}
+async function gatherWebgpu(src, nvidiaGpu) {
+  const [ort2, adapters] = await Promise.all([src.webgpuOrt(), src.adapters()]);
+  const vulkan = src.vulkan(nvidiaGpu);
+  const vproblems = vulkan ? vulkanProblems(vulkan) : [];
+  let verdict;
+  if (ort2.ok) {
+    const adapter = ortAdapter(adapters);
+    const software = adapter ? adapter.isFallbackAdapter || /software|cpu/i.test(adapter.architecture) : vulkan?.softwareOnly ?? false;
+    verdict = {
+      ok: true,
+      adapter,
+      detail: adapters.error,
+      software,
+      ...vproblems.length ? { notes: vproblems } : {}
+    };
+  } else
+    verdict = {
+      ok: false,
+      problems: [
+        probeProblem({ kind: "webgpu" }, ort2.ortMessage ?? "no answer", { dawn: ort2.dawn, vulkan: vproblems })
+      ]
+    };
+  return { verdict, adapters, ort: ort2, shaderF16: ort2.ok ? ort2.shaderF16 : void 0, vulkan };
 }
 async function prepareDevice(o) {
   const request = typeof o.device === "string" ? parseDeviceRequest(o.device) : o.device;
   const src = { ...defaultSources(), ...o.sources };
-  const ask = { request, gpus: o.gpus, allowCpuFallback: o.allowCpuFallback };
+  const ask = { request, gpus: o.gpus, allowCpuFallback: o.allowCpuFallback, flagStyle: o.flagStyle };
   const facts = { cpu: cpuFacts() };
   const verdicts = {};
-  for (let need2 = factsNeeded(ask, verdicts); need2.length; need2 = factsNeeded(ask, verdicts)) {
-    if (need2.includes("cuda")) {
-      facts.cuda = await gatherCuda(src, request.kind === "cuda" ? request.deviceId : 0);
-      verdicts.cuda = facts.cuda.verdict;
+  const compute = o.precision?.compute;
+  for (; ; ) {
+    for (let need2 = factsNeeded(ask, verdicts); need2.length; need2 = factsNeeded(ask, verdicts)) {
+      if (need2.includes("cuda")) {
+        facts.cuda = await gatherCuda(src, request.kind === "cuda" ? request.deviceId : 0);
+        verdicts.cuda = facts.cuda.verdict;
+      }
+      if (need2.includes("webgpu")) {
+        facts.webgpu = await gatherWebgpu(src, facts.cuda?.smi.gpus ? facts.cuda.smi.gpus.length > 0 : void 0);
+        verdicts.webgpu = facts.webgpu.verdict;
+      }
     }
-    if (need2.includes("webgpu")) {
-      facts.webgpu = await gatherWebgpu(src);
-      verdicts.webgpu = facts.webgpu.verdict;
+    const choice = decideDevice(ask, verdicts);
+    const { device } = choice;
+    checkMixedPrecision(device, compute, { allowCpu: o.precision?.allowCpu, webgpuShaderF16: facts.webgpu?.shaderF16 });
+    const report = device.kind === "cuda" ? facts.cuda : device.kind === "webgpu" ? facts.webgpu : void 0;
+    if (report && !report.probe) {
+      report.probe = await src.probe(device, { compute });
+      if (!report.probe.ok) {
+        const failed = { ok: false, problems: [probeProblem(device, report.probe)] };
+        report.verdict = failed;
+        if (device.kind === "cuda") verdicts.cuda = failed;
+        else verdicts.webgpu = failed;
+        continue;
+      }
     }
+    o.log.info(choice.reason);
+    for (const w of choice.warnings) o.log.warning(w);
+    return { ...choice, facts };
   }
-  const choice = decideDevice(ask, verdicts);
-  o.log.info(choice.reason);
-  for (const w of choice.warnings) o.log.warning(w);
-  return { ...choice, facts };
 }
 
 // src/models/hub.ts
-import { createWriteStream, existsSync as existsSync8, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync5, statSync as statSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { createWriteStream, existsSync as existsSync9, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync5, statSync as statSync3, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname6, isAbsolute, join as join8, resolve as resolve4 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
-// node_modules/@huggingface/transformers/dist/transformers.node.mjs
+// ../../main/node_modules/@huggingface/transformers/dist/transformers.node.mjs
 import fs2 from "fs";
-import path6 from "path";
+import path7 from "path";
 import url from "url";
 import fs22 from "fs";
 import fs3 from "fs";
 import path22 from "path";
-import { createRequire as createRequire3 } from "module";
+import { createRequire as createRequire4 } from "module";
 import { Tensor as Tensor2 } from "onnxruntime-common";
 import fs5 from "fs";
 import { Readable } from "stream";
@@ -41293,7 +41908,7 @@ function sharp() {
   throw new Error("textclf: image processing (sharp) is not part of the bundle");
 }
 
-// node_modules/@huggingface/transformers/dist/transformers.node.mjs
+// ../../main/node_modules/@huggingface/transformers/dist/transformers.node.mjs
 var __defProp2 = Object.defineProperty;
 var __require2 = /* @__PURE__ */ ((x) => typeof __require !== "undefined" ? __require : typeof Proxy !== "undefined" ? new Proxy(x, {
   get: (a, b) => (typeof __require !== "undefined" ? __require : a)[b]
@@ -41308,7 +41923,7 @@ var __export = (target2, all) => {
 var VERSION = "4.3.1";
 var HAS_SELF = typeof self !== "undefined";
 var IS_FS_AVAILABLE = !isEmpty(fs2);
-var IS_PATH_AVAILABLE = !isEmpty(path6);
+var IS_PATH_AVAILABLE = !isEmpty(path7);
 var IS_WEB_CACHE_AVAILABLE = HAS_SELF && "caches" in self;
 var IS_DENO_RUNTIME = typeof globalThis.Deno !== "undefined";
 var IS_BUN_RUNTIME = typeof globalThis.Bun !== "undefined";
@@ -41381,14 +41996,14 @@ var dirname__ = "./";
 if (RUNNING_LOCALLY) {
   const _import_meta_url = import.meta.url;
   if (_import_meta_url) {
-    dirname__ = path6.dirname(path6.dirname(url.fileURLToPath(_import_meta_url)));
+    dirname__ = path7.dirname(path7.dirname(url.fileURLToPath(_import_meta_url)));
   } else if (typeof __dirname !== "undefined") {
-    dirname__ = path6.dirname(__dirname);
+    dirname__ = path7.dirname(__dirname);
   }
 }
-var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path6.join(dirname__, "/.cache/") : null;
+var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path7.join(dirname__, "/.cache/") : null;
 var DEFAULT_LOCAL_MODEL_PATH = "/models/";
-var localModelPath = RUNNING_LOCALLY ? path6.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
+var localModelPath = RUNNING_LOCALLY ? path7.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
 var DEFAULT_FETCH = typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : void 0;
 var LogLevel = Object.freeze({
   /** All messages including debug output (value: 10) */
@@ -49242,15 +49857,15 @@ var P2FFT = class {
         const limit = outOff + quarterLen - 1;
         for (let i = outOff, k = 0; i < limit; i += 2, k += step) {
           const A = i;
-          const B = A + quarterLen;
-          const C = B + quarterLen;
-          const D = C + quarterLen;
+          const B2 = A + quarterLen;
+          const C2 = B2 + quarterLen;
+          const D = C2 + quarterLen;
           const Ar = out[A];
           const Ai = out[A + 1];
-          const Br = out[B];
-          const Bi = out[B + 1];
-          const Cr = out[C];
-          const Ci = out[C + 1];
+          const Br = out[B2];
+          const Bi = out[B2 + 1];
+          const Cr = out[C2];
+          const Ci = out[C2 + 1];
           const Dr = out[D];
           const Di = out[D + 1];
           const tableBr = table2[k];
@@ -49275,10 +49890,10 @@ var P2FFT = class {
           const T3i = inv * (MBi - MDi);
           out[A] = T0r + T2r;
           out[A + 1] = T0i + T2i;
-          out[B] = T1r + T3i;
-          out[B + 1] = T1i - T3r;
-          out[C] = T0r - T2r;
-          out[C + 1] = T0i - T2i;
+          out[B2] = T1r + T3i;
+          out[B2 + 1] = T1i - T3r;
+          out[C2] = T0r - T2r;
+          out[C2 + 1] = T0i - T2i;
           out[D] = T1r - T3i;
           out[D + 1] = T1i + T3r;
         }
@@ -49379,15 +49994,15 @@ var P2FFT = class {
       for (outOff = 0; outOff < size; outOff += len22) {
         for (let i = 0, k = 0; i <= hquarterLen; i += 2, k += step) {
           const A = outOff + i;
-          const B = A + quarterLen;
-          const C = B + quarterLen;
-          const D = C + quarterLen;
+          const B2 = A + quarterLen;
+          const C2 = B2 + quarterLen;
+          const D = C2 + quarterLen;
           const Ar = out[A];
           const Ai = out[A + 1];
-          const Br = out[B];
-          const Bi = out[B + 1];
-          const Cr = out[C];
-          const Ci = out[C + 1];
+          const Br = out[B2];
+          const Bi = out[B2 + 1];
+          const Cr = out[C2];
+          const Ci = out[C2 + 1];
           const Dr = out[D];
           const Di = out[D + 1];
           const MAr = Ar;
@@ -49414,11 +50029,11 @@ var P2FFT = class {
           const T3i = inv * (MBi - MDi);
           out[A] = T0r + T2r;
           out[A + 1] = T0i + T2i;
-          out[B] = T1r + T3i;
-          out[B + 1] = T1i - T3r;
+          out[B2] = T1r + T3i;
+          out[B2 + 1] = T1i - T3r;
           if (i === 0) {
-            out[C] = T0r - T2r;
-            out[C + 1] = T0i - T2i;
+            out[C2] = T0r - T2r;
+            out[C2 + 1] = T0i - T2i;
             continue;
           }
           if (i === hquarterLen) continue;
@@ -49724,7 +50339,7 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
     return out;
   };
 })();
-var requireFromHere = createRequire3(import.meta.url ?? __filename);
+var requireFromHere = createRequire4(import.meta.url ?? __filename);
 process.env.ORT_DISABLE_TELEMETRY = "1";
 var onnx_node_default = requireFromHere("onnxruntime-node");
 var ort_webgpu_bundle_min_exports = {};
@@ -49861,10 +50476,10 @@ var Fa = G(() => {
       r?.tensorLayout !== void 0 && r.tensorLayout === "NHWC" ? (i = a.dims[2], p = a.dims[3]) : (i = a.dims[3], p = a.dims[2]);
       let l = r?.format !== void 0 ? r.format : "RGB", b = r?.norm, g, w;
       b === void 0 || b.mean === void 0 ? g = [255, 255, 255, 255] : typeof b.mean == "number" ? g = [b.mean, b.mean, b.mean, b.mean] : (g = [b.mean[0], b.mean[1], b.mean[2], 0], b.mean[3] !== void 0 && (g[3] = b.mean[3])), b === void 0 || b.bias === void 0 ? w = [0, 0, 0, 0] : typeof b.bias == "number" ? w = [b.bias, b.bias, b.bias, b.bias] : (w = [b.bias[0], b.bias[1], b.bias[2], 0], b.bias[3] !== void 0 && (w[3] = b.bias[3]));
-      let S = p * i, v = 0, T = S, A = S * 2, C = -1;
-      l === "RGBA" ? (v = 0, T = S, A = S * 2, C = S * 3) : l === "RGB" ? (v = 0, T = S, A = S * 2) : l === "RBG" && (v = 0, A = S, T = S * 2);
+      let S2 = p * i, v = 0, T = S2, A = S2 * 2, C2 = -1;
+      l === "RGBA" ? (v = 0, T = S2, A = S2 * 2, C2 = S2 * 3) : l === "RGB" ? (v = 0, T = S2, A = S2 * 2) : l === "RBG" && (v = 0, A = S2, T = S2 * 2);
       for (let _ = 0; _ < p; _++) for (let k = 0; k < i; k++) {
-        let U = (a.data[v++] - w[0]) * g[0], M = (a.data[T++] - w[1]) * g[1], Y = (a.data[A++] - w[2]) * g[2], O = C === -1 ? 255 : (a.data[C++] - w[3]) * g[3];
+        let U = (a.data[v++] - w[0]) * g[0], M = (a.data[T++] - w[1]) * g[1], Y = (a.data[A++] - w[2]) * g[2], O = C2 === -1 ? 255 : (a.data[C2++] - w[3]) * g[3];
         f2.fillStyle = "rgba(" + U + "," + M + "," + Y + "," + O + ")", f2.fillRect(k, _, 1, 1);
       }
       if ("toDataURL" in s) return s.toDataURL();
@@ -49875,13 +50490,13 @@ var Fa = G(() => {
     if (s != null) {
       let i, p, l;
       r?.tensorLayout !== void 0 && r.tensorLayout === "NHWC" ? (i = a.dims[2], p = a.dims[1], l = a.dims[3]) : (i = a.dims[3], p = a.dims[2], l = a.dims[1]);
-      let b = r !== void 0 && r.format !== void 0 ? r.format : "RGB", g = r?.norm, w, S;
-      g === void 0 || g.mean === void 0 ? w = [255, 255, 255, 255] : typeof g.mean == "number" ? w = [g.mean, g.mean, g.mean, g.mean] : (w = [g.mean[0], g.mean[1], g.mean[2], 255], g.mean[3] !== void 0 && (w[3] = g.mean[3])), g === void 0 || g.bias === void 0 ? S = [0, 0, 0, 0] : typeof g.bias == "number" ? S = [g.bias, g.bias, g.bias, g.bias] : (S = [g.bias[0], g.bias[1], g.bias[2], 0], g.bias[3] !== void 0 && (S[3] = g.bias[3]));
+      let b = r !== void 0 && r.format !== void 0 ? r.format : "RGB", g = r?.norm, w, S2;
+      g === void 0 || g.mean === void 0 ? w = [255, 255, 255, 255] : typeof g.mean == "number" ? w = [g.mean, g.mean, g.mean, g.mean] : (w = [g.mean[0], g.mean[1], g.mean[2], 255], g.mean[3] !== void 0 && (w[3] = g.mean[3])), g === void 0 || g.bias === void 0 ? S2 = [0, 0, 0, 0] : typeof g.bias == "number" ? S2 = [g.bias, g.bias, g.bias, g.bias] : (S2 = [g.bias[0], g.bias[1], g.bias[2], 0], g.bias[3] !== void 0 && (S2[3] = g.bias[3]));
       let v = p * i;
       if (r !== void 0 && (r.format !== void 0 && l === 4 && r.format !== "RGBA" || l === 3 && r.format !== "RGB" && r.format !== "BGR")) throw new Error("Tensor format doesn't match input tensor dims");
-      let T = 4, A = 0, C = 1, _ = 2, k = 3, U = 0, M = v, Y = v * 2, O = -1;
+      let T = 4, A = 0, C2 = 1, _ = 2, k = 3, U = 0, M = v, Y = v * 2, O = -1;
       b === "RGBA" ? (U = 0, M = v, Y = v * 2, O = v * 3) : b === "RGB" ? (U = 0, M = v, Y = v * 2) : b === "RBG" && (U = 0, Y = v, M = v * 2), f2 = s.createImageData(i, p);
-      for (let $ = 0; $ < p * i; A += T, C += T, _ += T, k += T, $++) f2.data[A] = (a.data[U++] - S[0]) * w[0], f2.data[C] = (a.data[M++] - S[1]) * w[1], f2.data[_] = (a.data[Y++] - S[2]) * w[2], f2.data[k] = O === -1 ? 255 : (a.data[O++] - S[3]) * w[3];
+      for (let $ = 0; $ < p * i; A += T, C2 += T, _ += T, k += T, $++) f2.data[A] = (a.data[U++] - S2[0]) * w[0], f2.data[C2] = (a.data[M++] - S2[1]) * w[1], f2.data[_] = (a.data[Y++] - S2[2]) * w[2], f2.data[k] = O === -1 ? 255 : (a.data[O++] - S2[3]) * w[3];
     } else throw new Error("Can not access image data");
     return f2;
   };
@@ -49901,20 +50516,20 @@ var Ha = G(() => {
     if (r.tensorLayout === "NHWC") throw new Error("NHWC Tensor layout is not supported yet");
     let { height: s, width: f2 } = r, i = r.norm ?? { mean: 255, bias: 0 }, p, l;
     typeof i.mean == "number" ? p = [i.mean, i.mean, i.mean, i.mean] : p = [i.mean[0], i.mean[1], i.mean[2], i.mean[3] ?? 255], typeof i.bias == "number" ? l = [i.bias, i.bias, i.bias, i.bias] : l = [i.bias[0], i.bias[1], i.bias[2], i.bias[3] ?? 0];
-    let b = r.format !== void 0 ? r.format : "RGBA", g = r.tensorFormat !== void 0 && r.tensorFormat !== void 0 ? r.tensorFormat : "RGB", w = s * f2, S = g === "RGBA" ? new Float32Array(w * 4) : new Float32Array(w * 3), v = 4, T = 0, A = 1, C = 2, _ = 3, k = 0, U = w, M = w * 2, Y = -1;
-    b === "RGB" && (v = 3, T = 0, A = 1, C = 2, _ = -1), g === "RGBA" ? Y = w * 3 : g === "RBG" ? (k = 0, M = w, U = w * 2) : g === "BGR" && (M = 0, U = w, k = w * 2);
-    for (let $ = 0; $ < w; $++, T += v, C += v, A += v, _ += v) S[k++] = (a[T] + l[0]) / p[0], S[U++] = (a[A] + l[1]) / p[1], S[M++] = (a[C] + l[2]) / p[2], Y !== -1 && _ !== -1 && (S[Y++] = (a[_] + l[3]) / p[3]);
-    return g === "RGBA" ? new ce("float32", S, [1, 4, s, f2]) : new ce("float32", S, [1, 3, s, f2]);
+    let b = r.format !== void 0 ? r.format : "RGBA", g = r.tensorFormat !== void 0 && r.tensorFormat !== void 0 ? r.tensorFormat : "RGB", w = s * f2, S2 = g === "RGBA" ? new Float32Array(w * 4) : new Float32Array(w * 3), v = 4, T = 0, A = 1, C2 = 2, _ = 3, k = 0, U = w, M = w * 2, Y = -1;
+    b === "RGB" && (v = 3, T = 0, A = 1, C2 = 2, _ = -1), g === "RGBA" ? Y = w * 3 : g === "RBG" ? (k = 0, M = w, U = w * 2) : g === "BGR" && (M = 0, U = w, k = w * 2);
+    for (let $ = 0; $ < w; $++, T += v, C2 += v, A += v, _ += v) S2[k++] = (a[T] + l[0]) / p[0], S2[U++] = (a[A] + l[1]) / p[1], S2[M++] = (a[C2] + l[2]) / p[2], Y !== -1 && _ !== -1 && (S2[Y++] = (a[_] + l[3]) / p[3]);
+    return g === "RGBA" ? new ce("float32", S2, [1, 4, s, f2]) : new ce("float32", S2, [1, 3, s, f2]);
   }, Ga = async (a, r) => {
     let s = typeof HTMLImageElement < "u" && a instanceof HTMLImageElement, f2 = typeof ImageData < "u" && a instanceof ImageData, i = typeof ImageBitmap < "u" && a instanceof ImageBitmap, p = typeof a == "string", l, b = r ?? {}, g = () => {
       if (typeof document < "u") return document.createElement("canvas");
       if (typeof OffscreenCanvas < "u") return new OffscreenCanvas(1, 1);
       throw new Error("Canvas is not supported");
-    }, w = (S) => typeof HTMLCanvasElement < "u" && S instanceof HTMLCanvasElement || S instanceof OffscreenCanvas ? S.getContext("2d") : null;
+    }, w = (S2) => typeof HTMLCanvasElement < "u" && S2 instanceof HTMLCanvasElement || S2 instanceof OffscreenCanvas ? S2.getContext("2d") : null;
     if (s) {
-      let S = g();
-      S.width = a.width, S.height = a.height;
-      let v = w(S);
+      let S2 = g();
+      S2.width = a.width, S2.height = a.height;
+      let v = w(S2);
       if (v != null) {
         let T = a.height, A = a.width;
         if (r !== void 0 && r.resizedHeight !== void 0 && r.resizedWidth !== void 0 && (T = r.resizedHeight, A = r.resizedWidth), r !== void 0) {
@@ -49924,32 +50539,32 @@ var Ha = G(() => {
         v.drawImage(a, 0, 0), l = v.getImageData(0, 0, A, T).data;
       } else throw new Error("Can not access image data");
     } else if (f2) {
-      let S, v;
-      if (r !== void 0 && r.resizedWidth !== void 0 && r.resizedHeight !== void 0 ? (S = r.resizedHeight, v = r.resizedWidth) : (S = a.height, v = a.width), r !== void 0 && (b = r), b.format = "RGBA", b.height = S, b.width = v, r !== void 0) {
+      let S2, v;
+      if (r !== void 0 && r.resizedWidth !== void 0 && r.resizedHeight !== void 0 ? (S2 = r.resizedHeight, v = r.resizedWidth) : (S2 = a.height, v = a.width), r !== void 0 && (b = r), b.format = "RGBA", b.height = S2, b.width = v, r !== void 0) {
         let T = g();
-        T.width = v, T.height = S;
+        T.width = v, T.height = S2;
         let A = w(T);
-        if (A != null) A.putImageData(a, 0, 0), l = A.getImageData(0, 0, v, S).data;
+        if (A != null) A.putImageData(a, 0, 0), l = A.getImageData(0, 0, v, S2).data;
         else throw new Error("Can not access image data");
       } else l = a.data;
     } else if (i) {
       if (r === void 0) throw new Error("Please provide image config with format for Imagebitmap");
-      let S = g();
-      S.width = a.width, S.height = a.height;
-      let v = w(S);
+      let S2 = g();
+      S2.width = a.width, S2.height = a.height;
+      let v = w(S2);
       if (v != null) {
         let T = a.height, A = a.width;
         return v.drawImage(a, 0, 0, A, T), l = v.getImageData(0, 0, A, T).data, b.height = T, b.width = A, Qr(l, b);
       } else throw new Error("Can not access image data");
     } else {
-      if (p) return new Promise((S, v) => {
+      if (p) return new Promise((S2, v) => {
         let T = g(), A = w(T);
         if (!a || !A) return v();
-        let C = new Image();
-        C.crossOrigin = "Anonymous", C.src = a, C.onload = () => {
-          T.width = C.width, T.height = C.height, A.drawImage(C, 0, 0, T.width, T.height);
+        let C2 = new Image();
+        C2.crossOrigin = "Anonymous", C2.src = a, C2.onload = () => {
+          T.width = C2.width, T.height = C2.height, A.drawImage(C2, 0, 0, T.width, T.height);
           let _ = A.getImageData(0, 0, T.width, T.height);
-          b.height = T.height, b.width = T.width, S(Qr(_.data, b));
+          b.height = T.height, b.width = T.width, S2(Qr(_.data, b));
         };
       });
       throw new Error("Input data provided is not supported - aborted tensor creation");
@@ -50227,8 +50842,8 @@ var ts = G(() => {
           if (typeof f2 == "object" && f2 !== null) p = f2;
           else if (typeof f2 < "u") throw new TypeError("'options' must be an object.");
         } else {
-          let w = false, S = Object.getOwnPropertyNames(s);
-          for (let v of this.outputNames) if (S.indexOf(v) !== -1) {
+          let w = false, S2 = Object.getOwnPropertyNames(s);
+          for (let v of this.outputNames) if (S2.indexOf(v) !== -1) {
             let T = s[v];
             (T === null || T instanceof Le) && (w = true, l = false, i[v] = T);
           }
@@ -50242,8 +50857,8 @@ var ts = G(() => {
       if (l) for (let w of this.outputNames) i[w] = null;
       let b = await this.handler.run(r, i, p), g = {};
       for (let w in b) if (Object.hasOwnProperty.call(b, w)) {
-        let S = b[w];
-        S instanceof Le ? g[w] = S : g[w] = new Le(S.type, S.data, S.dims);
+        let S2 = b[w];
+        S2 instanceof Le ? g[w] = S2 : g[w] = new Le(S2.type, S2.data, S2.dims);
       }
       return ze("InferenceSession.run"), at(), g;
     }
@@ -50260,19 +50875,19 @@ var ts = G(() => {
         if (p = r, typeof s == "object" && s !== null) l = s;
         else if (typeof s < "u") throw new TypeError("'options' must be an object.");
       } else if (r instanceof ArrayBuffer || typeof SharedArrayBuffer < "u" && r instanceof SharedArrayBuffer) {
-        let S = r, v = 0, T = r.byteLength;
+        let S2 = r, v = 0, T = r.byteLength;
         if (typeof s == "object" && s !== null) l = s;
         else if (typeof s == "number") {
           if (v = s, !Number.isSafeInteger(v)) throw new RangeError("'byteOffset' must be an integer.");
-          if (v < 0 || v >= S.byteLength) throw new RangeError(`'byteOffset' is out of range [0, ${S.byteLength}).`);
+          if (v < 0 || v >= S2.byteLength) throw new RangeError(`'byteOffset' is out of range [0, ${S2.byteLength}).`);
           if (T = r.byteLength - v, typeof f2 == "number") {
             if (T = f2, !Number.isSafeInteger(T)) throw new RangeError("'byteLength' must be an integer.");
-            if (T <= 0 || v + T > S.byteLength) throw new RangeError(`'byteLength' is out of range (0, ${S.byteLength - v}].`);
+            if (T <= 0 || v + T > S2.byteLength) throw new RangeError(`'byteLength' is out of range (0, ${S2.byteLength - v}].`);
             if (typeof i == "object" && i !== null) l = i;
             else if (typeof i < "u") throw new TypeError("'options' must be an object.");
           } else if (typeof f2 < "u") throw new TypeError("'byteLength' must be a number.");
         } else if (typeof s < "u") throw new TypeError("'options' must be an object.");
-        p = new Uint8Array(S, v, T);
+        p = new Uint8Array(S2, v, T);
       } else throw new TypeError("Unexpected argument[0]: must be 'path' or 'buffer'.");
       let [b, g] = await Da(l), w = await b.createInferenceSessionHandler(p, g);
       return ze("InferenceSession.create"), at(), new a(w);
@@ -50306,7 +50921,7 @@ var rs = G(() => {
 var ns = G(() => {
   "use strict";
 });
-var os2 = G(() => {
+var os3 = G(() => {
   "use strict";
 });
 var as = G(() => {
@@ -50324,7 +50939,7 @@ var Ve = G(() => {
   rs();
   en();
   ns();
-  os2();
+  os3();
   tn();
   as();
   ss();
@@ -50429,10 +51044,10 @@ async function ls(a = {}) {
   };
   var l, b, g = (e, t) => {
     throw t;
-  }, w = import.meta.url, S = "";
+  }, w = import.meta.url, S2 = "";
   if (s || f2) {
     try {
-      S = new URL(".", w).href;
+      S2 = new URL(".", w).href;
     } catch {
     }
     f2 && (b = (e) => {
@@ -50450,7 +51065,7 @@ async function ls(a = {}) {
       throw Error(t.status + " : " + t.url);
     };
   }
-  var v, T, A, C, _, k, U = console.log.bind(console), M = console.error.bind(console), Y = U, O = M, $ = false, oe = (e) => e.startsWith("file://");
+  var v, T, A, C2, _, k, U = console.log.bind(console), M = console.error.bind(console), Y = U, O = M, $ = false, oe = (e) => e.startsWith("file://");
   function d() {
     Fe.buffer != Z.buffer && se();
   }
@@ -50518,7 +51133,7 @@ async function ls(a = {}) {
       r.instantiateWasm(n, (u, c) => {
         o(e(u, c));
       });
-    }) : i ? e(new WebAssembly.Instance(T, qe()), T) : (ge ??= r.locateFile ? r.locateFile ? r.locateFile("ort-wasm-simd-threaded.asyncify.wasm", S) : S + "ort-wasm-simd-threaded.asyncify.wasm" : new URL("ort-wasm-simd-threaded.asyncify.wasm", import.meta.url).href, t = await (async function(o) {
+    }) : i ? e(new WebAssembly.Instance(T, qe()), T) : (ge ??= r.locateFile ? r.locateFile ? r.locateFile("ort-wasm-simd-threaded.asyncify.wasm", S2) : S2 + "ort-wasm-simd-threaded.asyncify.wasm" : new URL("ort-wasm-simd-threaded.asyncify.wasm", import.meta.url).href, t = await (async function(o) {
       var u = ge;
       if (!v && !oe(u)) try {
         var c = fetch(u, { credentials: "same-origin" });
@@ -50564,13 +51179,13 @@ async function ls(a = {}) {
     vt.push(t), Je[e.Xc] = t, t.Xc = e.Xc;
     var n = { $c: "run", ze: e.ye, kd: e.kd, Xc: e.Xc };
     return t.postMessage(n, e.oe), 0;
-  }, z = 0, H = (e, t, ...n) => {
+  }, z = 0, H2 = (e, t, ...n) => {
     var o, u = 16 * n.length, c = P(), h = Vt(u), m = h >>> 3;
     for (o of n) typeof o == "bigint" ? ((d(), pe)[m++ >>> 0] = 1n, (d(), pe)[m++ >>> 0] = o) : ((d(), pe)[m++ >>> 0] = 0n, (d(), ae)[m++ >>> 0] = o);
     return e = Ro(e, 0, u, h, t), D(c), e;
   };
   function Ye(e) {
-    if (i) return H(0, 1, e);
+    if (i) return H2(0, 1, e);
     if (A = e, !(0 < z)) {
       for (var t of vt) Se(t);
       for (t of ke) Se(t);
@@ -50579,7 +51194,7 @@ async function ls(a = {}) {
     g(0, new Tt(e));
   }
   function Tr(e) {
-    if (i) return H(1, 0, e);
+    if (i) return H2(1, 0, e);
     vr(e);
   }
   var vr = (e) => {
@@ -50672,7 +51287,7 @@ async function ls(a = {}) {
   }
   var ui = () => Ut;
   function xn(e, t, n, o) {
-    return i ? H(2, 1, e, t, n, o) : An(e, t, n, o);
+    return i ? H2(2, 1, e, t, n, o) : An(e, t, n, o);
   }
   function An(e, t, n, o) {
     if (e >>>= 0, t >>>= 0, n >>>= 0, o >>>= 0, !globalThis.SharedArrayBuffer) return 6;
@@ -50702,43 +51317,43 @@ async function ls(a = {}) {
     return o;
   }, lt = (e, t, n) => (e >>>= 0) ? Bn((d(), X), e, t, n) : "";
   function On(e, t, n) {
-    return i ? H(3, 1, e, t, n) : 0;
+    return i ? H2(3, 1, e, t, n) : 0;
   }
   function Mn(e, t) {
-    if (i) return H(4, 1, e, t);
+    if (i) return H2(4, 1, e, t);
   }
   function Cn(e, t) {
-    if (i) return H(5, 1, e, t);
+    if (i) return H2(5, 1, e, t);
   }
   function Dn(e, t, n) {
-    if (i) return H(6, 1, e, t, n);
+    if (i) return H2(6, 1, e, t, n);
   }
   function Pn(e, t, n) {
-    return i ? H(7, 1, e, t, n) : 0;
+    return i ? H2(7, 1, e, t, n) : 0;
   }
   function Un(e, t) {
-    if (i) return H(8, 1, e, t);
+    if (i) return H2(8, 1, e, t);
   }
   function _n(e, t, n) {
-    if (i) return H(9, 1, e, t, n);
+    if (i) return H2(9, 1, e, t, n);
   }
   function Rn(e, t, n, o) {
-    if (i) return H(10, 1, e, t, n, o);
+    if (i) return H2(10, 1, e, t, n, o);
   }
   function Nn(e, t, n, o) {
-    if (i) return H(11, 1, e, t, n, o);
+    if (i) return H2(11, 1, e, t, n, o);
   }
   function Wn(e, t, n, o) {
-    if (i) return H(12, 1, e, t, n, o);
+    if (i) return H2(12, 1, e, t, n, o);
   }
   function kn(e) {
-    if (i) return H(13, 1, e);
+    if (i) return H2(13, 1, e);
   }
   function Fn(e, t) {
-    if (i) return H(14, 1, e, t);
+    if (i) return H2(14, 1, e, t);
   }
   function Gn(e, t, n) {
-    if (i) return H(15, 1, e, t, n);
+    if (i) return H2(15, 1, e, t, n);
   }
   var ci = () => we(""), Oe = (e) => {
     e >>>= 0;
@@ -51168,14 +51783,14 @@ async function ls(a = {}) {
     return 0 > n ? (d(), I)[e + 32 >>> 2 >>> 0] = +(u != c && h == o) : 0 < n != (h == o) && (u = Math.max(c, u), t.setTime(t.getTime() + 6e4 * ((0 < n ? h : u) - o))), (d(), I)[e + 24 >>> 2 >>> 0] = t.getDay(), n = (Xn(t.getFullYear()) ? Zn : Kn)[t.getMonth()] + t.getDate() - 1 | 0, (d(), I)[e + 28 >>> 2 >>> 0] = n, (d(), I)[e >>> 2 >>> 0] = t.getSeconds(), (d(), I)[e + 4 >>> 2 >>> 0] = t.getMinutes(), (d(), I)[e + 8 >>> 2 >>> 0] = t.getHours(), (d(), I)[e + 12 >>> 2 >>> 0] = t.getDate(), (d(), I)[e + 16 >>> 2 >>> 0] = t.getMonth(), (d(), I)[e + 20 >>> 2 >>> 0] = t.getYear(), e = t.getTime(), BigInt(isNaN(e) ? -1 : e / 1e3);
   }
   function Qn(e, t, n, o, u, c, h) {
-    return i ? H(16, 1, e, t, n, o, u, c, h) : -52;
+    return i ? H2(16, 1, e, t, n, o, u, c, h) : -52;
   }
   function eo(e, t, n, o, u, c) {
-    if (i) return H(17, 1, e, t, n, o, u, c);
+    if (i) return H2(17, 1, e, t, n, o, u, c);
   }
   var Et = {}, su = () => performance.timeOrigin + performance.now();
   function to(e, t) {
-    if (i) return H(18, 1, e, t);
+    if (i) return H2(18, 1, e, t);
     if (Et[e] && (clearTimeout(Et[e].id), delete Et[e]), !t) return 0;
     var n = setTimeout(() => {
       delete Et[e], me(() => Wo(e, performance.timeOrigin + performance.now()));
@@ -51288,7 +51903,7 @@ async function ls(a = {}) {
     fe[e >>> 0] = t;
   }, Re = [], Gt = [], ht = (e, t) => {
     Gt[e] = new Promise((n) => t.finally(() => n(e)));
-  }, B = (e) => {
+  }, B2 = (e) => {
     if (e) return fe[e >>> 0];
   }, Ur = (e, t) => {
     for (e = (d(), E)[e >>> 2 >>> 0]; e; e = (d(), E)[e >>> 2 >>> 0]) t[(d(), I)[e + 4 >>> 2 >>> 0]](e);
@@ -51301,9 +51916,9 @@ async function ls(a = {}) {
     var t = (d(), E)[e >>> 2 >>> 0];
     return e = (d(), E)[e + 4 >>> 2 >>> 0], t ? lt(t, e) : e === 0 ? "" : void 0;
   }, Eu = (e) => {
-    var t = Ie(e + 4), n = (n = (d(), E)[e + 12 >>> 2 >>> 0]) ? B(n) : "auto";
+    var t = Ie(e + 4), n = (n = (d(), E)[e + 12 >>> 2 >>> 0]) ? B2(n) : "auto";
     if (e += 16) {
-      var o = B((d(), E)[e + 4 >>> 2 >>> 0]), u = (d(), E)[e + 16 >>> 2 >>> 0], c = (d(), E)[e + 20 >>> 2 >>> 0];
+      var o = B2((d(), E)[e + 4 >>> 2 >>> 0]), u = (d(), E)[e + 16 >>> 2 >>> 0], c = (d(), E)[e + 20 >>> 2 >>> 0];
       if (u) {
         for (var h = {}, m = 0; m < u; ++m) {
           var y = c + 24 * m;
@@ -51340,7 +51955,7 @@ async function ls(a = {}) {
   }, xu = [, , "uniform", "storage", "read-only-storage"], Au = [, "validation", "out-of-memory", "internal"], Iu = [, "compatibility", "core"], uo = { 1: "core-features-and-limits", 2: "depth-clip-control", 3: "depth32float-stencil8", 4: "texture-compression-bc", 5: "texture-compression-bc-sliced-3d", 6: "texture-compression-etc2", 7: "texture-compression-astc", 8: "texture-compression-astc-sliced-3d", 9: "timestamp-query", 10: "indirect-first-instance", 11: "shader-f16", 12: "rg11b10ufloat-renderable", 13: "bgra8unorm-storage", 14: "float32-filterable", 15: "float32-blendable", 16: "clip-distances", 17: "dual-source-blending", 18: "subgroups", 19: "texture-formats-tier1", 20: "texture-formats-tier2", 21: "primitive-index", 22: "texture-component-swizzle", 23: "subgroup-size-control", 327692: "chromium-experimental-unorm16-texture-formats", 327729: "chromium-experimental-multi-draw-indirect", 327732: "chromium-experimental-subgroup-matrix" }, Lu = [, "low-power", "high-performance"], Bu = [, "occlusion", "timestamp"], Ou = [, , "filtering", "non-filtering", "comparison"], Mu = [, , "write-only", "read-only", "read-write"], fo = [, "f32", "f16", "u32", "i32", "u8", "i8"], Cu = [, "r8unorm", "r8snorm", "r8uint", "r8sint", "r16unorm", "r16snorm", "r16uint", "r16sint", "r16float", "rg8unorm", "rg8snorm", "rg8uint", "rg8sint", "r32float", "r32uint", "r32sint", "rg16unorm", "rg16snorm", "rg16uint", "rg16sint", "rg16float", "rgba8unorm", "rgba8unorm-srgb", "rgba8snorm", "rgba8uint", "rgba8sint", "bgra8unorm", "bgra8unorm-srgb", "rgb10a2uint", "rgb10a2unorm", "rg11b10ufloat", "rgb9e5ufloat", "rg32float", "rg32uint", "rg32sint", "rgba16unorm", "rgba16snorm", "rgba16uint", "rgba16sint", "rgba16float", "rgba32float", "rgba32uint", "rgba32sint", "stencil8", "depth16unorm", "depth24plus", "depth24plus-stencil8", "depth32float", "depth32float-stencil8", "bc1-rgba-unorm", "bc1-rgba-unorm-srgb", "bc2-rgba-unorm", "bc2-rgba-unorm-srgb", "bc3-rgba-unorm", "bc3-rgba-unorm-srgb", "bc4-r-unorm", "bc4-r-snorm", "bc5-rg-unorm", "bc5-rg-snorm", "bc6h-rgb-ufloat", "bc6h-rgb-float", "bc7-rgba-unorm", "bc7-rgba-unorm-srgb", "etc2-rgb8unorm", "etc2-rgb8unorm-srgb", "etc2-rgb8a1unorm", "etc2-rgb8a1unorm-srgb", "etc2-rgba8unorm", "etc2-rgba8unorm-srgb", "eac-r11unorm", "eac-r11snorm", "eac-rg11unorm", "eac-rg11snorm", "astc-4x4-unorm", "astc-4x4-unorm-srgb", "astc-5x4-unorm", "astc-5x4-unorm-srgb", "astc-5x5-unorm", "astc-5x5-unorm-srgb", "astc-6x5-unorm", "astc-6x5-unorm-srgb", "astc-6x6-unorm", "astc-6x6-unorm-srgb", "astc-8x5-unorm", "astc-8x5-unorm-srgb", "astc-8x6-unorm", "astc-8x6-unorm-srgb", "astc-8x8-unorm", "astc-8x8-unorm-srgb", "astc-10x5-unorm", "astc-10x5-unorm-srgb", "astc-10x6-unorm", "astc-10x6-unorm-srgb", "astc-10x8-unorm", "astc-10x8-unorm-srgb", "astc-10x10-unorm", "astc-10x10-unorm-srgb", "astc-12x10-unorm", "astc-12x10-unorm-srgb", "astc-12x12-unorm", "astc-12x12-unorm-srgb"], Du = [, , "float", "unfilterable-float", "depth", "sint", "uint"], co = [, "1d", "2d", "2d-array", "cube", "cube-array", "3d"], Pu = { undefined: 1, unknown: 1, destroyed: 2 };
   function Uu(e, t, n, o, u, c) {
     t = ue(t), n = ue(n), o >>>= 0, u >>>= 0, c >>>= 0;
-    var h = B(e >>> 0);
+    var h = B2(e >>> 0);
     if (e = {}, c) {
       var m = (d(), E)[c + 12 >>> 2 >>> 0];
       if (m) {
@@ -51386,7 +52001,7 @@ async function ls(a = {}) {
     }));
   }
   function _u(e) {
-    var t = B(e >>>= 0), n = Re[e];
+    var t = B2(e >>>= 0), n = Re[e];
     if (n) {
       for (var o = 0; o < n.length; ++o) n[o]();
       delete Re[e];
@@ -51395,7 +52010,7 @@ async function ls(a = {}) {
   }
   function Ru(e, t, n) {
     n >>>= 0;
-    var o = B(e >>>= 0);
+    var o = B2(e >>>= 0);
     n == 4294967295 && (n = void 0);
     try {
       var u = o.getMappedRange(t >>> 0, n);
@@ -51407,7 +52022,7 @@ async function ls(a = {}) {
   }
   function Nu(e, t, n) {
     n >>>= 0;
-    var o = B(e >>>= 0);
+    var o = B2(e >>>= 0);
     n == 4294967295 && (n = void 0);
     try {
       var u = o.getMappedRange(t >>> 0, n);
@@ -51421,7 +52036,7 @@ async function ls(a = {}) {
   }
   function Wu(e, t, n, o, u) {
     e >>>= 0, t = ue(t), n = ue(n), u >>>= 0;
-    var c = B(e);
+    var c = B2(e);
     Re[e] = [], u == 4294967295 && (u = void 0), z += 1, ht(t, c.mapAsync(n, o >>> 0, u).then(() => {
       --z, me(() => {
         Fr(t, 1, 0);
@@ -51435,7 +52050,7 @@ async function ls(a = {}) {
     }));
   }
   function ku(e) {
-    var t = B(e >>>= 0), n = Re[e];
+    var t = B2(e >>>= 0), n = Re[e];
     if (n) {
       for (var o = 0; o < n.length; ++o) n[o]();
       delete Re[e], t.unmap();
@@ -51447,7 +52062,7 @@ async function ls(a = {}) {
   function Gu(e, t, n) {
     e >>>= 0, t >>>= 0, n >>>= 0;
     var o = !!(d(), E)[t + 32 >>> 2 >>> 0];
-    t = { label: Ie(t + 4), usage: (d(), E)[t + 16 >>> 2 >>> 0], size: mt(t + 24), mappedAtCreation: o }, e = B(e);
+    t = { label: Ie(t + 4), usage: (d(), E)[t + 16 >>> 2 >>> 0], size: mt(t + 24), mappedAtCreation: o }, e = B2(e);
     try {
       var u = e.createBuffer(t);
     } catch {
@@ -51456,7 +52071,7 @@ async function ls(a = {}) {
     return fe[n >>> 0] = u, o && (Re[n] = []), true;
   }
   function $u(e, t, n, o) {
-    e >>>= 0, t = ue(t), o >>>= 0, n = Eu(n >>> 0), e = B(e), z += 1, ht(t, e.createComputePipelineAsync(n).then((u) => {
+    e >>>= 0, t = ue(t), o >>>= 0, n = Eu(n >>> 0), e = B2(e), z += 1, ht(t, e.createComputePipelineAsync(n).then((u) => {
       --z, me(() => {
         fe[o >>> 0] = u, Wr(t, 1, o, 0);
       });
@@ -51470,13 +52085,13 @@ async function ls(a = {}) {
   function zu(e, t, n) {
     e >>>= 0, t >>>= 0, n >>>= 0;
     var o = (d(), E)[t >>> 2 >>> 0], u = (d(), I)[o + 4 >>> 2 >>> 0];
-    t = { label: Ie(t + 4), code: "" }, u === 2 && (t.code = so(o + 8)), e = B(e).createShaderModule(t), fe[n >>> 0] = e;
+    t = { label: Ie(t + 4), code: "" }, u === 2 && (t.code = so(o + 8)), e = B2(e).createShaderModule(t), fe[n >>> 0] = e;
   }
   var Vu = (e) => {
-    (e = B(e)).onuncapturederror = null, e.destroy();
+    (e = B2(e)).onuncapturederror = null, e.destroy();
   };
   function ju(e, t) {
-    t = ue(t), e = B(e >>> 0), z += 1, ht(t, e.popErrorScope().then((n) => {
+    t = ue(t), e = B2(e >>> 0), z += 1, ht(t, e.popErrorScope().then((n) => {
       --z, me(() => {
         var o = 5;
         n ? n instanceof GPUValidationError ? o = 2 : n instanceof GPUOutOfMemoryError ? o = 3 : n instanceof GPUInternalError && (o = 4) : o = 1;
@@ -51536,7 +52151,7 @@ async function ls(a = {}) {
     return _r;
   };
   function po(e, t) {
-    if (i) return H(19, 1, e, t);
+    if (i) return H2(19, 1, e, t);
     e >>>= 0, t >>>= 0;
     var n, o = 0, u = 0;
     for (n of lo()) {
@@ -51546,27 +52161,27 @@ async function ls(a = {}) {
     return 0;
   }
   function mo(e, t) {
-    if (i) return H(20, 1, e, t);
+    if (i) return H2(20, 1, e, t);
     e >>>= 0, t >>>= 0;
     var n = lo();
     for (var o of ((d(), E)[e >>> 2 >>> 0] = n.length, e = 0, n)) e += _e(o) + 1;
     return (d(), E)[t >>> 2 >>> 0] = e, 0;
   }
   function ho(e) {
-    return i ? H(21, 1, e) : 52;
+    return i ? H2(21, 1, e) : 52;
   }
   function bo(e, t, n, o, u) {
-    return i ? H(22, 1, e, t, n, o, u) : 52;
+    return i ? H2(22, 1, e, t, n, o, u) : 52;
   }
   function go(e, t, n, o) {
-    return i ? H(23, 1, e, t, n, o) : 52;
+    return i ? H2(23, 1, e, t, n, o) : 52;
   }
   function yo(e, t, n, o) {
-    return i ? H(24, 1, e, t, n, o) : 70;
+    return i ? H2(24, 1, e, t, n, o) : 70;
   }
   var Yu = [null, [], []];
   function wo(e, t, n, o) {
-    if (i) return H(25, 1, e, t, n, o);
+    if (i) return H2(25, 1, e, t, n, o);
     t >>>= 0, n >>>= 0, o >>>= 0;
     for (var u = 0, c = 0; c < n; c++) {
       var h = (d(), E)[t >>> 2 >>> 0], m = (d(), E)[t + 4 >>> 2 >>> 0];
@@ -51583,66 +52198,66 @@ async function ls(a = {}) {
     return e >>> 0;
   }
   function Xu(e, t) {
-    return io(B(e >>> 0).limits, t >>> 0), 1;
+    return io(B2(e >>> 0).limits, t >>> 0), 1;
   }
   function Zu(e, t) {
-    return B(e >>> 0).features.has(uo[t]);
+    return B2(e >>> 0).features.has(uo[t]);
   }
   function Ku(e) {
-    return BigInt(B(e >>> 0).size);
+    return BigInt(B2(e >>> 0).size);
   }
   function Qu(e) {
-    return BigInt(B(e >>> 0).usage);
+    return BigInt(B2(e >>> 0).usage);
   }
   function ef(e, t) {
     if (e >>>= 0, t >>>= 0) {
       var n = Ie(t + 4);
-      n = { label: n, timestampWrites: t = (t = (d(), E)[t + 12 >>> 2 >>> 0]) !== 0 ? { querySet: B((d(), E)[t + 4 >>> 2 >>> 0]), beginningOfPassWriteIndex: (d(), E)[t + 8 >>> 2 >>> 0], endOfPassWriteIndex: (d(), E)[t + 12 >>> 2 >>> 0] } : void 0 };
+      n = { label: n, timestampWrites: t = (t = (d(), E)[t + 12 >>> 2 >>> 0]) !== 0 ? { querySet: B2((d(), E)[t + 4 >>> 2 >>> 0]), beginningOfPassWriteIndex: (d(), E)[t + 8 >>> 2 >>> 0], endOfPassWriteIndex: (d(), E)[t + 12 >>> 2 >>> 0] } : void 0 };
     }
-    return t = B(e), e = Bo(0), n = t.beginComputePass(n), fe[e >>> 0] = n, e;
+    return t = B2(e), e = Bo(0), n = t.beginComputePass(n), fe[e >>> 0] = n, e;
   }
   function tf(e, t, n, o) {
-    n = ue(n), (o = ue(o)) == -1 && (o = void 0), (e = B(e >>> 0)).clearBuffer(B(t >>> 0), n, o);
+    n = ue(n), (o = ue(o)) == -1 && (o = void 0), (e = B2(e >>> 0)).clearBuffer(B2(t >>> 0), n, o);
   }
   function rf(e, t, n, o, u, c) {
-    n = ue(n), u = ue(u), c = ue(c), B(e >>> 0).copyBufferToBuffer(B(t >>> 0), n, B(o >>> 0), u, c);
+    n = ue(n), u = ue(u), c = ue(c), B2(e >>> 0).copyBufferToBuffer(B2(t >>> 0), n, B2(o >>> 0), u, c);
   }
   function nf(e) {
-    var t = B(e >>> 0);
+    var t = B2(e >>> 0);
     return e = Io(0), t = t.finish(), fe[e >>> 0] = t, e;
   }
   function of(e, t, n, o, u, c) {
-    c = ue(c), B(e >>> 0).resolveQuerySet(B(t >>> 0), n, o, B(u >>> 0), c);
+    c = ue(c), B2(e >>> 0).resolveQuerySet(B2(t >>> 0), n, o, B2(u >>> 0), c);
   }
   function af(e, t, n, o) {
-    B(e >>> 0).dispatchWorkgroups(t, n, o);
+    B2(e >>> 0).dispatchWorkgroups(t, n, o);
   }
   function sf(e, t, n) {
-    n = ue(n), B(e >>> 0).dispatchWorkgroupsIndirect(B(t >>> 0), n);
+    n = ue(n), B2(e >>> 0).dispatchWorkgroupsIndirect(B2(t >>> 0), n);
   }
   function uf(e) {
-    B(e >>> 0).end();
+    B2(e >>> 0).end();
   }
   function ff(e, t, n, o, u) {
-    o >>>= 0, u >>>= 0, e = B(e >>> 0), n = B(n >>> 0), o == 0 ? e.setBindGroup(t, n) : e.setBindGroup(t, n, (d(), E), u >>> 2, o);
+    o >>>= 0, u >>>= 0, e = B2(e >>> 0), n = B2(n >>> 0), o == 0 ? e.setBindGroup(t, n) : e.setBindGroup(t, n, (d(), E), u >>> 2, o);
   }
   function cf(e, t) {
-    B(e >>> 0).setPipeline(B(t >>> 0));
+    B2(e >>> 0).setPipeline(B2(t >>> 0));
   }
   function df(e, t, n) {
-    B(e >>> 0).Xe(B(t >>> 0), n);
+    B2(e >>> 0).Xe(B2(t >>> 0), n);
   }
   function lf(e, t) {
     function n(u) {
       var c = (d(), E)[u + 8 >>> 2 >>> 0], h = (d(), E)[u + 32 >>> 2 >>> 0], m = (d(), E)[u + 36 >>> 2 >>> 0], y = 0;
       return Ur(u, { 14: (x) => {
         y = (d(), E)[x + 8 >>> 2 >>> 0];
-      } }), c ? ((h = mt(u + 24)) == -1 && (h = void 0), c = { buffer: B(c), offset: mt(u + 16), size: h }) : c = B(h || m || y), { binding: (d(), E)[u + 4 >>> 2 >>> 0], resource: c };
+      } }), c ? ((h = mt(u + 24)) == -1 && (h = void 0), c = { buffer: B2(c), offset: mt(u + 16), size: h }) : c = B2(h || m || y), { binding: (d(), E)[u + 4 >>> 2 >>> 0], resource: c };
     }
-    e >>>= 0, t = { label: Ie((t >>>= 0) + 4), layout: B((d(), E)[t + 12 >>> 2 >>> 0]), entries: (function(u, c) {
+    e >>>= 0, t = { label: Ie((t >>>= 0) + 4), layout: B2((d(), E)[t + 12 >>> 2 >>> 0]), entries: (function(u, c) {
       for (var h = [], m = 0; m < u; ++m) h.push(n(c + 40 * m));
       return h;
-    })((d(), E)[t + 16 >>> 2 >>> 0], (d(), E)[t + 20 >>> 2 >>> 0]) }, e = B(e);
+    })((d(), E)[t + 16 >>> 2 >>> 0], (d(), E)[t + 20 >>> 2 >>> 0]) }, e = B2(e);
     var o = xo(0);
     return ao(o, e.createBindGroup(t)), o;
   }
@@ -51671,47 +52286,47 @@ async function ls(a = {}) {
     e >>>= 0, t = { label: Ie((t >>>= 0) + 4), entries: (function(y, x) {
       for (var N = [], F = 0; F < y; ++F) N.push(h(x + 88 * F));
       return N;
-    })((d(), E)[t + 12 >>> 2 >>> 0], (d(), E)[t + 16 >>> 2 >>> 0]) }, e = B(e);
+    })((d(), E)[t + 12 >>> 2 >>> 0], (d(), E)[t + 16 >>> 2 >>> 0]) }, e = B2(e);
     var m = Ao(0);
     return ao(m, e.createBindGroupLayout(t)), m;
   }
   function mf(e, t) {
     var n;
-    return e >>>= 0, (t >>>= 0) && (n = { label: Ie(t + 4) }), t = B(e), e = Lo(0), n = t.createCommandEncoder(n), fe[e >>> 0] = n, e;
+    return e >>>= 0, (t >>>= 0) && (n = { label: Ie(t + 4) }), t = B2(e), e = Lo(0), n = t.createCommandEncoder(n), fe[e >>> 0] = n, e;
   }
   function hf(e, t) {
     e >>>= 0, t >>>= 0;
-    for (var n = (d(), E)[t + 12 >>> 2 >>> 0], o = (d(), E)[t + 16 >>> 2 >>> 0], u = [], c = 0; c < n; ++c) u.push(B((d(), E)[o + 4 * c >>> 2 >>> 0]));
-    return t = { label: Ie(t + 4), bindGroupLayouts: u, immediateSize: (d(), E)[t + 20 >>> 2 >>> 0] }, n = B(e), e = Oo(0), t = n.createPipelineLayout(t), fe[e >>> 0] = t, e;
+    for (var n = (d(), E)[t + 12 >>> 2 >>> 0], o = (d(), E)[t + 16 >>> 2 >>> 0], u = [], c = 0; c < n; ++c) u.push(B2((d(), E)[o + 4 * c >>> 2 >>> 0]));
+    return t = { label: Ie(t + 4), bindGroupLayouts: u, immediateSize: (d(), E)[t + 20 >>> 2 >>> 0] }, n = B2(e), e = Oo(0), t = n.createPipelineLayout(t), fe[e >>> 0] = t, e;
   }
   function bf(e, t) {
     e >>>= 0, t >>>= 0, t = { type: Bu[(d(), I)[t + 12 >>> 2 >>> 0]], count: (d(), E)[t + 16 >>> 2 >>> 0] };
-    var n = B(e);
+    var n = B2(e);
     return e = Mo(0), t = n.createQuerySet(t), fe[e >>> 0] = t, e;
   }
   function gf(e, t) {
-    return Su(B(e >>> 0).adapterInfo, t >>> 0), 1;
+    return Su(B2(e >>> 0).adapterInfo, t >>> 0), 1;
   }
   var yf = { "core-features-and-limits": 1, "depth-clip-control": 2, "depth32float-stencil8": 3, "texture-compression-bc": 4, "texture-compression-bc-sliced-3d": 5, "texture-compression-etc2": 6, "texture-compression-astc": 7, "texture-compression-astc-sliced-3d": 8, "timestamp-query": 9, "indirect-first-instance": 10, "shader-f16": 11, "rg11b10ufloat-renderable": 12, "bgra8unorm-storage": 13, "float32-filterable": 14, "float32-blendable": 15, "clip-distances": 16, "dual-source-blending": 17, subgroups: 18, "texture-formats-tier1": 19, "texture-formats-tier2": 20, "primitive-index": 21, "texture-component-swizzle": 22, "subgroup-size-control": 23, "chromium-experimental-unorm16-texture-formats": 327692, "chromium-experimental-multi-draw-indirect": 327729, "chromium-experimental-subgroup-matrix": 327732 };
   function wf(e, t) {
     t >>>= 0;
-    var n = B(e >>> 0);
+    var n = B2(e >>> 0);
     e = Ke(4 * n.features.size);
     var o = 0, u = 0;
     for (let c of n.features) 0 <= (n = yf[c]) && ((d(), I)[e + o >>> 2 >>> 0] = n, o += 4, u++);
     (d(), E)[t + 4 >>> 2 >>> 0] = e, (d(), E)[t >>> 2 >>> 0] = u;
   }
   function Tf(e, t) {
-    return io(B(e >>> 0).limits, t >>> 0), 1;
+    return io(B2(e >>> 0).limits, t >>> 0), 1;
   }
   function vf(e, t) {
-    B(e >>> 0).pushErrorScope(Au[t]);
+    B2(e >>> 0).pushErrorScope(Au[t]);
   }
   function Ef(e, t, n) {
-    t >>>= 0, n >>>= 0, e = B(e >>> 0), t = Array.from((d(), I).subarray(n >>> 2 >>> 0, n + 4 * t >>> 2 >>> 0), (o) => B(o)), e.submit(t);
+    t >>>= 0, n >>>= 0, e = B2(e >>> 0), t = Array.from((d(), I).subarray(n >>> 2 >>> 0, n + 4 * t >>> 2 >>> 0), (o) => B2(o)), e.submit(t);
   }
   function Sf(e, t, n, o, u) {
-    n = ue(n), o >>>= 0, u >>>= 0, e = B(e >>> 0), t = B(t >>> 0), o = (d(), X).subarray(o >>> 0, o + u >>> 0), e.writeBuffer(t, n, o, 0, u);
+    n = ue(n), o >>>= 0, u >>>= 0, e = B2(e >>> 0), t = B2(t >>> 0), o = (d(), X).subarray(o >>> 0, o + u >>> 0), e.writeBuffer(t, n, o, 0, u);
   }
   i || (function() {
     for (var e = r.numThreads - 1; e--; ) vn();
@@ -52150,10 +52765,10 @@ async function ls(a = {}) {
   }
   function jt() {
     if (0 < Be) re = jt;
-    else if (i) C?.(r), wr();
+    else if (i) C2?.(r), wr();
     else {
       for (var e = xe; 0 < e.length; ) e.shift()(r);
-      0 < Be ? re = jt : (r.calledRun = true, $ || (wr(), C?.(r)));
+      0 < Be ? re = jt : (r.calledRun = true, $ || (wr(), C2?.(r)));
     }
   }
   return i || (Ne = await wt(), jt()), r.PTR_SIZE = 4, r.webgpuInit = (e) => {
@@ -52179,7 +52794,7 @@ async function ls(a = {}) {
         var y = o;
         if (o = void 0, m) {
           let x = Nr(y);
-          c.set(m, x), y === 0 && e(n ?? B(x));
+          c.set(m, x), y === 0 && e(n ?? B2(x));
         }
         n = void 0;
       }
@@ -52196,9 +52811,9 @@ async function ls(a = {}) {
       let y = m[h];
       if (!y) throw Error("Buffer is not registered");
       y[1]--, y[1] === 0 && (So(y[0]), delete m[h]);
-    }, r.webgpuGetBuffer = (m) => B(m), r.webgpuCreateDownloader = (m, y, x) => {
+    }, r.webgpuGetBuffer = (m) => B2(m), r.webgpuCreateDownloader = (m, y, x) => {
       if ((x = c.get(x)) === void 0) throw Error("Invalid session handle passed to webgpuRegisterBuffer");
-      let N = B(x), F = 16 * Math.ceil(Number(y) / 16);
+      let N = B2(x), F = 16 * Math.ceil(Number(y) / 16);
       return async () => {
         let L = N.createBuffer({ size: F, usage: 9 });
         try {
@@ -52211,9 +52826,9 @@ async function ls(a = {}) {
     }, r.pe = (m, y) => {
       var x = y.buffer;
       let N = y.byteOffset, F = y.byteLength;
-      if (y = 16 * Math.ceil(Number(F) / 16), m = B(m), !n) {
+      if (y = 16 * Math.ceil(Number(F) / 16), m = B2(m), !n) {
         var L = Nr(o);
-        n = B(L);
+        n = B2(L);
       }
       let q = (L = n.createBuffer({ mappedAtCreation: true, size: y, usage: 6 })).getMappedRange();
       new Uint8Array(q).set(new Uint8Array(x, N, F)), L.unmap(), (x = n.createCommandEncoder()).copyBufferToBuffer(L, 0, m, 0, y), n.queue.submit([x.finish()]), L.destroy();
@@ -52224,7 +52839,7 @@ async function ls(a = {}) {
       t.onReleaseSession(n);
     }, r.webnnCreateMLTensorDownloader = (n, o) => t.createMLTensorDownloader(n, o), r.webnnRegisterMLTensor = (n, o, u, c) => t.registerMLTensor(n, o, u, c), r.webnnCreateMLContext = (n) => t.createMLContext(n), r.webnnRegisterGraphInput = t.registerGraphInput.bind(t), r.webnnIsGraphInput = t.isGraphInput.bind(t), r.webnnRegisterGraphOutput = t.registerGraphOutput.bind(t), r.webnnIsGraphOutput = t.isGraphOutput.bind(t), r.webnnCreateTemporaryTensor = t.createTemporaryTensor.bind(t), r.webnnIsGraphInputOutputTypeSupported = t.isGraphInputOutputTypeSupported.bind(t);
   }, ne ? r : new Promise((e, t) => {
-    C = e, _ = t;
+    C2 = e, _ = t;
   });
 }
 var yc;
@@ -52343,14 +52958,14 @@ var je = G(() => {
     }
     let f2 = xc();
     s > 1 && !f2 && (typeof self < "u" && !self.crossOriginIsolated && console.warn("env.wasm.numThreads is set to " + s + ", but this will not work unless you enable crossOriginIsolated mode. See https://web.dev/cross-origin-isolation-guide/ for more info."), console.warn("WebAssembly multi-threading is not supported in the current environment. Falling back to single-threading."), a.numThreads = s = 1);
-    let i = a.wasmPaths, p = typeof i == "string" ? i : void 0, l = i?.mjs, b = l?.href ?? l, g = i?.wasm, w = g?.href ?? g, S = a.wasmBinary, [v, T] = await vs(b, p, s > 1, !!S || !!w), A = false, C = [];
-    if (r > 0 && C.push(new Promise((_) => {
+    let i = a.wasmPaths, p = typeof i == "string" ? i : void 0, l = i?.mjs, b = l?.href ?? l, g = i?.wasm, w = g?.href ?? g, S2 = a.wasmBinary, [v, T] = await vs(b, p, s > 1, !!S2 || !!w), A = false, C2 = [];
+    if (r > 0 && C2.push(new Promise((_) => {
       setTimeout(() => {
         A = true, _();
       }, r);
-    })), C.push(new Promise((_, k) => {
+    })), C2.push(new Promise((_, k) => {
       let U = { numThreads: s };
-      if (S) U.wasmBinary = S, U.locateFile = (M) => M;
+      if (S2) U.wasmBinary = S2, U.locateFile = (M) => M;
       else if (w || p) U.locateFile = (M) => w ?? p + M;
       else if (b && b.indexOf("blob:") !== 0) U.locateFile = (M) => new URL(M, b).href;
       else if (v) {
@@ -52362,7 +52977,7 @@ var je = G(() => {
       }, (M) => {
         sr = false, Es = true, k(M);
       });
-    })), await Promise.race(C), A) throw new Error(`WebAssembly backend initializing failed due to timeout: ${r}ms`);
+    })), await Promise.race(C2), A) throw new Error(`WebAssembly backend initializing failed due to timeout: ${r}ms`);
   }, j = () => {
     if (un && sn) return sn;
     throw new Error("WebAssembly is not initialized yet.");
@@ -52370,7 +52985,7 @@ var je = G(() => {
 });
 var be;
 var Bt;
-var V;
+var V2;
 var ir = G(() => {
   "use strict";
   je();
@@ -52389,7 +53004,7 @@ var ir = G(() => {
       else if (typeof p == "boolean") f2(l, p ? "1" : "0");
       else throw new Error(`Can't handle extra config type: ${typeof p}`);
     });
-  }, V = (a) => {
+  }, V2 = (a) => {
     let r = j(), s = r.stackSave();
     try {
       let f2 = r.PTR_SIZE, i = r.stackAlloc(2 * f2);
@@ -52415,9 +53030,9 @@ var xs = G(() => {
       else if (typeof a.logVerbosityLevel != "number" || !Number.isInteger(a.logVerbosityLevel)) throw new Error(`log verbosity level is not valid: ${a.logVerbosityLevel}`);
       a?.terminate === void 0 && (i.terminate = false);
       let p = 0;
-      return a?.tag !== void 0 && (p = be(a.tag, f2)), s = r._OrtCreateRunOptions(i.logSeverityLevel, i.logVerbosityLevel, !!i.terminate, p), s === 0 && V("Can't create run options."), a?.extra !== void 0 && Bt(a.extra, "", /* @__PURE__ */ new WeakSet(), (l, b) => {
+      return a?.tag !== void 0 && (p = be(a.tag, f2)), s = r._OrtCreateRunOptions(i.logSeverityLevel, i.logVerbosityLevel, !!i.terminate, p), s === 0 && V2("Can't create run options."), a?.extra !== void 0 && Bt(a.extra, "", /* @__PURE__ */ new WeakSet(), (l, b) => {
         let g = be(l, f2), w = be(b, f2);
-        r._OrtAddRunConfigEntry(s, g, w) !== 0 && V(`Can't set a run config entry: ${l} - ${b}.`);
+        r._OrtAddRunConfigEntry(s, g, w) !== 0 && V2(`Can't set a run config entry: ${l} - ${b}.`);
       }), [s, f2];
     } catch (p) {
       throw s !== 0 && r._OrtReleaseRunOptions(s), f2.forEach((l) => r._free(l)), p;
@@ -52465,7 +53080,7 @@ var Is = G(() => {
     r.use_ort_model_bytes_directly || (r.use_ort_model_bytes_directly = "1"), a.executionProviders && a.executionProviders.some((s) => (typeof s == "string" ? s : s.name) === "webgpu") && (a.enableMemPattern = false);
   }, Ot = (a, r, s, f2) => {
     let i = be(r, f2), p = be(s, f2);
-    j()._OrtAddSessionConfigEntry(a, i, p) !== 0 && V(`Can't set a session config entry: ${r} - ${s}.`);
+    j()._OrtAddSessionConfigEntry(a, i, p) !== 0 && V2(`Can't set a session config entry: ${r} - ${s}.`);
   }, We = (a, r, s, f2) => {
     let i = be(r, f2), p = be(s, f2);
     a.push([i, p]);
@@ -52488,8 +53103,8 @@ var Is = G(() => {
               let A = i;
               if (A.device) if (typeof GPUDevice < "u" && A.device instanceof GPUDevice) v = A.device;
               else throw new Error("Invalid GPU device set in WebGPU EP options.");
-              let { enableGraphCapture: C } = r;
-              if (typeof C == "boolean" && C && We(l, "enableGraphCapture", "1", s), typeof A.preferredLayout == "string" && We(l, "preferredLayout", A.preferredLayout, s), A.forceCpuNodeNames) {
+              let { enableGraphCapture: C2 } = r;
+              if (typeof C2 == "boolean" && C2 && We(l, "enableGraphCapture", "1", s), typeof A.preferredLayout == "string" && We(l, "preferredLayout", A.preferredLayout, s), A.forceCpuNodeNames) {
                 let _ = Array.isArray(A.forceCpuNodeNames) ? A.forceCpuNodeNames : [A.forceCpuNodeNames];
                 We(l, "forceCpuNodeNames", _.join(`
 `), s);
@@ -52505,8 +53120,8 @@ var Is = G(() => {
             }
             let T = j().webgpuRegisterDevice(v);
             if (T) {
-              let [A, C, _] = T;
-              We(l, "deviceId", A.toString(), s), We(l, "webgpuInstance", C.toString(), s), We(l, "webgpuDevice", _.toString(), s);
+              let [A, C2, _] = T;
+              We(l, "deviceId", A.toString(), s), We(l, "webgpuInstance", C2.toString(), s), We(l, "webgpuDevice", _.toString(), s);
             }
           }
           break;
@@ -52516,12 +53131,12 @@ var Is = G(() => {
         default:
           throw new Error(`not supported execution provider: ${p}`);
       }
-      let b = be(p, s), g = l.length, w = 0, S = 0;
+      let b = be(p, s), g = l.length, w = 0, S2 = 0;
       if (g > 0) {
-        w = j()._malloc(g * j().PTR_SIZE), s.push(w), S = j()._malloc(g * j().PTR_SIZE), s.push(S);
-        for (let v = 0; v < g; v++) j().setValue(w + v * j().PTR_SIZE, l[v][0], "*"), j().setValue(S + v * j().PTR_SIZE, l[v][1], "*");
+        w = j()._malloc(g * j().PTR_SIZE), s.push(w), S2 = j()._malloc(g * j().PTR_SIZE), s.push(S2);
+        for (let v = 0; v < g; v++) j().setValue(w + v * j().PTR_SIZE, l[v][0], "*"), j().setValue(S2 + v * j().PTR_SIZE, l[v][1], "*");
       }
-      await j()._OrtAppendExecutionProvider(a, b, w, S, g) !== 0 && V(`Can't append execution provider: ${p}.`);
+      await j()._OrtAppendExecutionProvider(a, b, w, S2, g) !== 0 && V2(`Can't append execution provider: ${p}.`);
     }
   }, As = async (a) => {
     let r = j(), s = 0, f2 = [], i = a || {};
@@ -52531,8 +53146,8 @@ var Is = G(() => {
       if (!Number.isInteger(g) || g < 0 || g > 4) throw new Error(`log severity level is not valid: ${g}`);
       let w = i.logVerbosityLevel ?? 0;
       if (!Number.isInteger(w) || w < 0 || w > 4) throw new Error(`log verbosity level is not valid: ${w}`);
-      let S = typeof i.optimizedModelFilePath == "string" ? be(i.optimizedModelFilePath, f2) : 0;
-      if (s = r._OrtCreateSessionOptions(p, !!i.enableCpuMemArena, !!i.enableMemPattern, l, !!i.enableProfiling, 0, b, g, w, S), s === 0 && V("Can't create session options."), i.executionProviders && await Mc(s, i, f2), i.enableGraphCapture !== void 0) {
+      let S2 = typeof i.optimizedModelFilePath == "string" ? be(i.optimizedModelFilePath, f2) : 0;
+      if (s = r._OrtCreateSessionOptions(p, !!i.enableCpuMemArena, !!i.enableMemPattern, l, !!i.enableProfiling, 0, b, g, w, S2), s === 0 && V2("Can't create session options."), i.executionProviders && await Mc(s, i, f2), i.enableGraphCapture !== void 0) {
         if (typeof i.enableGraphCapture != "boolean") throw new Error(`enableGraphCapture must be a boolean value: ${i.enableGraphCapture}`);
         Ot(s, "enableGraphCapture", i.enableGraphCapture.toString(), f2);
       }
@@ -52540,13 +53155,13 @@ var Is = G(() => {
         if (typeof v != "string") throw new Error(`free dimension override name must be a string: ${v}`);
         if (typeof T != "number" || !Number.isInteger(T) || T < 0) throw new Error(`free dimension override value must be a non-negative integer: ${T}`);
         let A = be(v, f2);
-        r._OrtAddFreeDimensionOverride(s, A, T) !== 0 && V(`Can't set a free dimension override: ${v} - ${T}.`);
+        r._OrtAddFreeDimensionOverride(s, A, T) !== 0 && V2(`Can't set a free dimension override: ${v} - ${T}.`);
       }
       return i.extra !== void 0 && Bt(i.extra, "", /* @__PURE__ */ new WeakSet(), (v, T) => {
         Ot(s, v, T, f2);
       }), [s, f2];
     } catch (p) {
-      throw s !== 0 && r._OrtReleaseSessionOptions(s) !== 0 && V("Can't release session options."), f2.forEach((l) => r._free(l)), p;
+      throw s !== 0 && r._OrtReleaseSessionOptions(s) !== 0 && V2("Can't release session options."), f2.forEach((l) => r._free(l)), p;
     }
   };
 });
@@ -52989,9 +53604,9 @@ var Ns = G(() => {
     }
     async getCachedTensor(r, s, f2, i, p, l, b) {
       let g = this.getMLContext(r);
-      for (let [S, v] of this.freeTensors.entries()) if (v.canReuseTensor(g, s, f2)) {
+      for (let [S2, v] of this.freeTensors.entries()) if (v.canReuseTensor(g, s, f2)) {
         le("verbose", () => `[WebNN] Reusing tensor {dataType: ${s}, ${b ? `fallbackDataType: ${b},` : ""} shape: ${f2}`);
-        let T = this.freeTensors.splice(S, 1)[0];
+        let T = this.freeTensors.splice(S2, 1)[0];
         return T.sessionId = r, T;
       }
       le("verbose", () => `[WebNN] MLContext.createTensor {dataType: ${s}, ${b ? `fallbackDataType: ${b},` : ""} shape: ${f2}}`);
@@ -53179,7 +53794,7 @@ var nn = G(() => {
   ir();
   cn();
   Wc = (a, r) => {
-    j()._OrtInit(a, r) !== 0 && V("Can't initialize onnxruntime.");
+    j()._OrtInit(a, r) !== 0 && V2("Can't initialize onnxruntime.");
   }, Qt = async (a) => {
     Wc(a.wasm.numThreads, Mt(a.logLevel));
   }, er = async (a, r) => {
@@ -53210,7 +53825,7 @@ var nn = G(() => {
     let r = j(), s = r.stackSave();
     try {
       let f2 = r.PTR_SIZE, i = r.stackAlloc(2 * f2);
-      r._OrtGetInputOutputCount(a, i, i + f2) !== 0 && V("Can't get session input/output count.");
+      r._OrtGetInputOutputCount(a, i, i + f2) !== 0 && V2("Can't get session input/output count.");
       let l = f2 === 4 ? "i32" : "i64";
       return [Number(r.getValue(i, l)), Number(r.getValue(i + f2, l))];
     } finally {
@@ -53220,15 +53835,15 @@ var nn = G(() => {
     let s = j(), f2 = s.stackSave(), i = 0;
     try {
       let p = s.PTR_SIZE, l = s.stackAlloc(2 * p);
-      s._OrtGetInputOutputMetadata(a, r, l, l + p) !== 0 && V("Can't get session input/output metadata.");
+      s._OrtGetInputOutputMetadata(a, r, l, l + p) !== 0 && V2("Can't get session input/output metadata.");
       let g = Number(s.getValue(l, "*"));
       i = Number(s.getValue(l + p, "*"));
       let w = s.HEAP32[i / 4];
       if (w === 0) return [g, 0];
-      let S = s.HEAPU32[i / 4 + 1], v = [];
-      for (let T = 0; T < S; T++) {
+      let S2 = s.HEAPU32[i / 4 + 1], v = [];
+      for (let T = 0; T < S2; T++) {
         let A = Number(s.getValue(i + 8 + T * p, "*"));
-        v.push(A !== 0 ? s.UTF8ToString(A) : Number(s.getValue(i + 8 + (T + S) * p, "*")));
+        v.push(A !== 0 ? s.UTF8ToString(A) : Number(s.getValue(i + 8 + (T + S2) * p, "*")));
       }
       return [g, w, v];
     } finally {
@@ -53241,7 +53856,7 @@ var nn = G(() => {
   }, tr = async (a, r) => {
     let s, f2, i = j();
     Array.isArray(a) ? [s, f2] = a : a.buffer === i.HEAPU8.buffer ? [s, f2] = [a.byteOffset, a.byteLength] : [s, f2] = Lt(a);
-    let p = 0, l = 0, b = 0, g = [], w = [], S = [];
+    let p = 0, l = 0, b = 0, g = [], w = [], S2 = [];
     try {
       if ([l, g] = await As(r), r?.externalData && i.mountExternalData) {
         let O = [];
@@ -53260,17 +53875,17 @@ var nn = G(() => {
         } else i.currentContext = await i.webnnCreateMLContext();
         break;
       }
-      p = await i._OrtCreateSession(s, f2, l), i.webgpuOnCreateSession?.(p), p === 0 && V("Can't create a session."), i.jsepOnCreateSession?.(), i.currentContext && (i.webnnRegisterMLContext(p, i.currentContext), i.currentContext = void 0, i.shouldTransferToMLTensor = true);
-      let [v, T] = kc(p), A = !!r?.enableGraphCapture, C = [], _ = [], k = [], U = [], M = [];
+      p = await i._OrtCreateSession(s, f2, l), i.webgpuOnCreateSession?.(p), p === 0 && V2("Can't create a session."), i.jsepOnCreateSession?.(), i.currentContext && (i.webnnRegisterMLContext(p, i.currentContext), i.currentContext = void 0, i.shouldTransferToMLTensor = true);
+      let [v, T] = kc(p), A = !!r?.enableGraphCapture, C2 = [], _ = [], k = [], U = [], M = [];
       for (let O = 0; O < v; O++) {
         let [$, oe, d] = Fs(p, O);
-        $ === 0 && V("Can't get an input name."), w.push($);
+        $ === 0 && V2("Can't get an input name."), w.push($);
         let te = i.UTF8ToString($);
-        C.push(te), k.push(oe === 0 ? { name: te, isTensor: false } : { name: te, isTensor: true, type: ur(oe), shape: d });
+        C2.push(te), k.push(oe === 0 ? { name: te, isTensor: false } : { name: te, isTensor: true, type: ur(oe), shape: d });
       }
       for (let O = 0; O < T; O++) {
         let [$, oe, d] = Fs(p, O + v);
-        $ === 0 && V("Can't get an output name."), S.push($);
+        $ === 0 && V2("Can't get an output name."), S2.push($);
         let te = i.UTF8ToString($);
         _.push(te), U.push(oe === 0 ? { name: te, isTensor: false } : { name: te, isTensor: true, type: ur(oe), shape: d });
         {
@@ -53289,28 +53904,28 @@ var nn = G(() => {
         }
       }
       let Y = null;
-      return M.some((O) => O === "gpu-buffer" || O === "ml-tensor" || O === "ml-tensor-cpu-output") && (b = i._OrtCreateBinding(p), b === 0 && V("Can't create IO binding."), Y = { handle: b, outputPreferredLocations: M, outputPreferredLocationsEncoded: M.map((O) => O === "ml-tensor-cpu-output" ? "ml-tensor" : O).map((O) => fn(O)) }), ft.set(p, [p, w, S, Y, A, false]), [p, C, _, k, U];
+      return M.some((O) => O === "gpu-buffer" || O === "ml-tensor" || O === "ml-tensor-cpu-output") && (b = i._OrtCreateBinding(p), b === 0 && V2("Can't create IO binding."), Y = { handle: b, outputPreferredLocations: M, outputPreferredLocationsEncoded: M.map((O) => O === "ml-tensor-cpu-output" ? "ml-tensor" : O).map((O) => fn(O)) }), ft.set(p, [p, w, S2, Y, A, false]), [p, C2, _, k, U];
     } catch (v) {
-      throw w.forEach((T) => i._OrtFree(T)), S.forEach((T) => i._OrtFree(T)), b !== 0 && i._OrtReleaseBinding(b) !== 0 && V("Can't release IO binding."), p !== 0 && i._OrtReleaseSession(p) !== 0 && V("Can't release session."), v;
+      throw w.forEach((T) => i._OrtFree(T)), S2.forEach((T) => i._OrtFree(T)), b !== 0 && i._OrtReleaseBinding(b) !== 0 && V2("Can't release IO binding."), p !== 0 && i._OrtReleaseSession(p) !== 0 && V2("Can't release session."), v;
     } finally {
-      i._free(s), l !== 0 && i._OrtReleaseSessionOptions(l) !== 0 && V("Can't release session options."), g.forEach((v) => i._free(v)), i.unmountExternalData?.();
+      i._free(s), l !== 0 && i._OrtReleaseSessionOptions(l) !== 0 && V2("Can't release session options."), g.forEach((v) => i._free(v)), i.unmountExternalData?.();
     }
   }, rr = (a) => {
     let r = j(), s = ft.get(a);
     if (!s) throw new Error(`cannot release session. invalid session id: ${a}`);
     let [f2, i, p, l, b] = s;
-    l && (b && r._OrtClearBoundOutputs(l.handle) !== 0 && V("Can't clear bound outputs."), r._OrtReleaseBinding(l.handle) !== 0 && V("Can't release IO binding.")), r.jsepOnReleaseSession?.(a), r.webnnOnReleaseSession?.(a), r.webgpuOnReleaseSession?.(a), i.forEach((g) => r._OrtFree(g)), p.forEach((g) => r._OrtFree(g)), r._OrtReleaseSession(f2) !== 0 && V("Can't release session."), ft.delete(a);
+    l && (b && r._OrtClearBoundOutputs(l.handle) !== 0 && V2("Can't clear bound outputs."), r._OrtReleaseBinding(l.handle) !== 0 && V2("Can't release IO binding.")), r.jsepOnReleaseSession?.(a), r.webnnOnReleaseSession?.(a), r.webgpuOnReleaseSession?.(a), i.forEach((g) => r._OrtFree(g)), p.forEach((g) => r._OrtFree(g)), r._OrtReleaseSession(f2) !== 0 && V2("Can't release session."), ft.delete(a);
   }, Gs = async (a, r, s, f2, i, p, l = false) => {
     if (!a) {
       r.push(0);
       return;
     }
-    let b = j(), g = b.PTR_SIZE, w = a[0], S = a[1], v = a[3], T = v, A, C;
+    let b = j(), g = b.PTR_SIZE, w = a[0], S2 = a[1], v = a[3], T = v, A, C2;
     if (w === "string" && (v === "gpu-buffer" || v === "ml-tensor")) throw new Error("String tensor is not supported on GPU.");
     if (l && v !== "gpu-buffer") throw new Error(`External buffer must be provided for input/output index ${p} when enableGraphCapture is true.`);
     if (v === "gpu-buffer") {
       let U = a[2].gpuBuffer;
-      C = bt(He(w), S);
+      C2 = bt(He(w), S2);
       {
         let M = b.webgpuRegisterBuffer;
         if (!M) throw new Error('Tensor location "gpu-buffer" is not supported without using WebGPU.');
@@ -53318,14 +53933,14 @@ var nn = G(() => {
       }
     } else if (v === "ml-tensor") {
       let U = a[2].mlTensor;
-      C = bt(He(w), S);
+      C2 = bt(He(w), S2);
       let M = b.webnnRegisterMLTensor;
       if (!M) throw new Error('Tensor location "ml-tensor" is not supported without using WebNN.');
-      A = M(f2, U, He(w), S);
+      A = M(f2, U, He(w), S2);
     } else {
       let U = a[2];
       if (Array.isArray(U)) {
-        C = g * U.length, A = b._malloc(C), s.push(A);
+        C2 = g * U.length, A = b._malloc(C2), s.push(A);
         for (let M = 0; M < U.length; M++) {
           if (typeof U[M] != "string") throw new TypeError(`tensor data at index ${M} is not a string`);
           b.setValue(A + M * g, be(U[M], s), "*");
@@ -53336,67 +53951,67 @@ var nn = G(() => {
           let O = b.UTF8ToString(i);
           if (M(f2, O) || Y(f2, O)) {
             let $ = He(w);
-            C = bt($, S), T = "ml-tensor";
+            C2 = bt($, S2), T = "ml-tensor";
             let oe = b.webnnCreateTemporaryTensor, d = b.webnnUploadTensor;
             if (!oe || !d) throw new Error('Tensor location "ml-tensor" is not supported without using WebNN.');
-            let te = await oe(f2, $, S);
+            let te = await oe(f2, $, S2);
             d(te, new Uint8Array(U.buffer, U.byteOffset, U.byteLength)), A = te;
-          } else C = U.byteLength, A = b._malloc(C), s.push(A), b.HEAPU8.set(new Uint8Array(U.buffer, U.byteOffset, C), A);
-        } else C = U.byteLength, A = b._malloc(C), s.push(A), b.HEAPU8.set(new Uint8Array(U.buffer, U.byteOffset, C), A);
+          } else C2 = U.byteLength, A = b._malloc(C2), s.push(A), b.HEAPU8.set(new Uint8Array(U.buffer, U.byteOffset, C2), A);
+        } else C2 = U.byteLength, A = b._malloc(C2), s.push(A), b.HEAPU8.set(new Uint8Array(U.buffer, U.byteOffset, C2), A);
       }
     }
-    let _ = b.stackSave(), k = b.stackAlloc(4 * S.length);
+    let _ = b.stackSave(), k = b.stackAlloc(4 * S2.length);
     try {
-      S.forEach((M, Y) => b.setValue(k + Y * g, M, g === 4 ? "i32" : "i64"));
-      let U = b._OrtCreateTensor(He(w), A, C, k, S.length, fn(T));
-      U === 0 && V(`Can't create tensor for input/output. session=${f2}, index=${p}.`), r.push(U);
+      S2.forEach((M, Y) => b.setValue(k + Y * g, M, g === 4 ? "i32" : "i64"));
+      let U = b._OrtCreateTensor(He(w), A, C2, k, S2.length, fn(T));
+      U === 0 && V2(`Can't create tensor for input/output. session=${f2}, index=${p}.`), r.push(U);
     } finally {
       b.stackRestore(_);
     }
   }, nr = async (a, r, s, f2, i, p) => {
     let l = j(), b = l.PTR_SIZE, g = ft.get(a);
     if (!g) throw new Error(`cannot run inference. invalid session id: ${a}`);
-    let w = g[0], S = g[1], v = g[2], T = g[3], A = g[4], C = g[5], _ = r.length, k = f2.length, U = 0, M = [], Y = [], O = [], $ = [], oe = [], d = l.stackSave(), te = l.stackAlloc(_ * b), Z = l.stackAlloc(_ * b), X = l.stackAlloc(k * b), De = l.stackAlloc(k * b);
+    let w = g[0], S2 = g[1], v = g[2], T = g[3], A = g[4], C2 = g[5], _ = r.length, k = f2.length, U = 0, M = [], Y = [], O = [], $ = [], oe = [], d = l.stackSave(), te = l.stackAlloc(_ * b), Z = l.stackAlloc(_ * b), X = l.stackAlloc(k * b), De = l.stackAlloc(k * b);
     try {
       [U, M] = Ss(p), $e("wasm prepareInputOutputTensor");
-      for (let R = 0; R < _; R++) await Gs(s[R], Y, $, a, S[r[R]], r[R], A);
+      for (let R = 0; R < _; R++) await Gs(s[R], Y, $, a, S2[r[R]], r[R], A);
       for (let R = 0; R < k; R++) await Gs(i[R], O, $, a, v[f2[R]], _ + f2[R], A);
       ze("wasm prepareInputOutputTensor");
-      for (let R = 0; R < _; R++) l.setValue(te + R * b, Y[R], "*"), l.setValue(Z + R * b, S[r[R]], "*");
+      for (let R = 0; R < _; R++) l.setValue(te + R * b, Y[R], "*"), l.setValue(Z + R * b, S2[r[R]], "*");
       for (let R = 0; R < k; R++) l.setValue(X + R * b, O[R], "*"), l.setValue(De + R * b, v[f2[R]], "*");
-      if (T && !C) {
+      if (T && !C2) {
         let { handle: R, outputPreferredLocations: ae, outputPreferredLocationsEncoded: pe } = T;
-        if (S.length !== _) throw new Error(`input count from feeds (${_}) is expected to be always equal to model's input count (${S.length}).`);
+        if (S2.length !== _) throw new Error(`input count from feeds (${_}) is expected to be always equal to model's input count (${S2.length}).`);
         $e("wasm bindInputsOutputs");
         for (let J = 0; J < _; J++) {
           let ge = r[J];
-          await l._OrtBindInput(R, S[ge], Y[J]) !== 0 && V(`Can't bind input[${J}] for session=${a}.`);
+          await l._OrtBindInput(R, S2[ge], Y[J]) !== 0 && V2(`Can't bind input[${J}] for session=${a}.`);
         }
         for (let J = 0; J < k; J++) {
           let ge = f2[J];
-          i[J]?.[3] ? (oe.push(O[J]), l._OrtBindOutput(R, v[ge], O[J], 0) !== 0 && V(`Can't bind pre-allocated output[${J}] for session=${a}.`)) : l._OrtBindOutput(R, v[ge], 0, pe[ge]) !== 0 && V(`Can't bind output[${J}] to ${ae[J]} for session=${a}.`);
+          i[J]?.[3] ? (oe.push(O[J]), l._OrtBindOutput(R, v[ge], O[J], 0) !== 0 && V2(`Can't bind pre-allocated output[${J}] for session=${a}.`)) : l._OrtBindOutput(R, v[ge], 0, pe[ge]) !== 0 && V2(`Can't bind output[${J}] to ${ae[J]} for session=${a}.`);
         }
-        ze("wasm bindInputsOutputs"), ft.set(a, [w, S, v, T, A, true]);
+        ze("wasm bindInputsOutputs"), ft.set(a, [w, S2, v, T, A, true]);
       }
       l.jsepOnRunStart?.(w), l.webnnOnRunStart?.(w);
       let K;
-      T ? K = await l._OrtRunWithBinding(w, T.handle, k, X, U) : K = await l._OrtRun(w, Z, te, _, De, k, X, U), K !== 0 && V("failed to call OrtRun().");
+      T ? K = await l._OrtRunWithBinding(w, T.handle, k, X, U) : K = await l._OrtRun(w, Z, te, _, De, k, X, U), K !== 0 && V2("failed to call OrtRun().");
       let I = [], E = [];
       $e("wasm ProcessOutputTensor");
       for (let R = 0; R < k; R++) {
         let ae = Number(l.getValue(X + R * b, "*"));
         if (ae === O[R] || oe.includes(O[R])) {
-          I.push(i[R]), ae !== O[R] && l._OrtReleaseTensor(ae) !== 0 && V("Can't release tensor.");
+          I.push(i[R]), ae !== O[R] && l._OrtReleaseTensor(ae) !== 0 && V2("Can't release tensor.");
           continue;
         }
         let pe = l.stackSave(), J = l.stackAlloc(4 * b), ge = false, ne, se = 0;
         try {
-          l._OrtGetTensorData(ae, J, J + b, J + 2 * b, J + 3 * b) !== 0 && V(`Can't access output tensor data on index ${R}.`);
+          l._OrtGetTensorData(ae, J, J + b, J + 2 * b, J + 3 * b) !== 0 && V2(`Can't access output tensor data on index ${R}.`);
           let we = b === 4 ? "i32" : "i64", qe = Number(l.getValue(J, we));
           se = l.getValue(J + b, "*");
           let wt = l.getValue(J + b * 2, "*"), Tt = Number(l.getValue(J + b * 3, we)), Se = [];
           for (let re = 0; re < Tt; re++) Se.push(Number(l.getValue(wt + re * b, we)));
-          l._OrtFree(wt) !== 0 && V("Can't free memory for tensor dims.");
+          l._OrtFree(wt) !== 0 && V2("Can't free memory for tensor dims.");
           let xe = Se.reduce((re, Q) => re * Q, 1);
           ne = ur(qe);
           let Be = T?.outputPreferredLocations[f2[R]];
@@ -53404,7 +54019,7 @@ var nn = G(() => {
             if (Be === "gpu-buffer" || Be === "ml-tensor") throw new Error("String tensor is not supported on GPU.");
             let re = [];
             for (let Q = 0; Q < xe; Q++) {
-              let z = l.getValue(se + Q * b, "*"), H = l.getValue(se + (Q + 1) * b, "*"), Ye = Q === xe - 1 ? void 0 : H - z;
+              let z = l.getValue(se + Q * b, "*"), H2 = l.getValue(se + (Q + 1) * b, "*"), Ye = Q === xe - 1 ? void 0 : H2 - z;
               re.push(l.UTF8ToString(z, Ye));
             }
             I.push([ne, Se, re, "cpu"]);
@@ -53416,12 +54031,12 @@ var nn = G(() => {
             ge = true;
             {
               l.webgpuRegisterBuffer(Q, a, se);
-              let H = l.webgpuCreateDownloader(Q, z, a);
+              let H2 = l.webgpuCreateDownloader(Q, z, a);
               I.push([ne, Se, { gpuBuffer: Q, download: async () => {
-                let Ye = await H();
+                let Ye = await H2();
                 return new (it(ne))(Ye);
               }, dispose: () => {
-                l._OrtReleaseTensor(ae) !== 0 && V("Can't release tensor.");
+                l._OrtReleaseTensor(ae) !== 0 && V2("Can't release tensor.");
               } }, "gpu-buffer"]);
             }
           } else if (Be === "ml-tensor" && xe > 0) {
@@ -53429,8 +54044,8 @@ var nn = G(() => {
             if (!re || !Q) throw new Error('preferredLocation "ml-tensor" is not supported without using WebNN.');
             if (bt(qe, xe) === void 0 || !cr(ne)) throw new Error(`Unsupported data type: ${ne}`);
             if (!Q(a, ne, false)) throw new Error(`preferredLocation "ml-tensor" for ${ne} output is not supported by current WebNN Context.`);
-            let H = await re(a, se, qe, Se, false);
-            ge = true, I.push([ne, Se, { mlTensor: H, download: l.webnnCreateMLTensorDownloader(se, ne), dispose: () => {
+            let H2 = await re(a, se, qe, Se, false);
+            ge = true, I.push([ne, Se, { mlTensor: H2, download: l.webnnCreateMLTensorDownloader(se, ne), dispose: () => {
               l.webnnReleaseTensorId(se), l._OrtReleaseTensor(ae);
             } }, "ml-tensor"]);
           } else if (Be === "ml-tensor-cpu-output" && xe > 0) {
@@ -53447,7 +54062,7 @@ var nn = G(() => {
           l.stackRestore(pe), ne === "string" && se && l._free(se), ge || l._OrtReleaseTensor(ae);
         }
       }
-      T && !A && (l._OrtClearBoundOutputs(T.handle) !== 0 && V("Can't clear bound outputs."), ft.set(a, [w, S, v, T, A, false]));
+      T && !A && (l._OrtClearBoundOutputs(T.handle) !== 0 && V2("Can't clear bound outputs."), ft.set(a, [w, S2, v, T, A, false]));
       for (let [R, ae] of await Promise.all(E)) I[R][2] = ae;
       return ze("wasm ProcessOutputTensor"), I;
     } finally {
@@ -53461,7 +54076,7 @@ var nn = G(() => {
     let r = j(), s = ft.get(a);
     if (!s) throw new Error("invalid session id");
     let f2 = s[0], i = r._OrtEndProfiling(f2);
-    i === 0 && V("Can't get an profile file name."), r._OrtFree(i);
+    i === 0 && V2("Can't get an profile file name."), r._OrtFree(i);
   }, ar = (a) => {
     let r = [];
     for (let s of a) {
@@ -53642,18 +54257,18 @@ var Xs = G(() => {
       ot();
       let i = [], p = [];
       Object.entries(r).forEach((T) => {
-        let A = T[0], C = T[1], _ = this.inputNames.indexOf(A);
+        let A = T[0], C2 = T[1], _ = this.inputNames.indexOf(A);
         if (_ === -1) throw new Error(`invalid input '${A}'`);
-        i.push(C), p.push(_);
+        i.push(C2), p.push(_);
       });
       let l = [], b = [];
       Object.entries(s).forEach((T) => {
-        let A = T[0], C = T[1], _ = this.outputNames.indexOf(A);
+        let A = T[0], C2 = T[1], _ = this.outputNames.indexOf(A);
         if (_ === -1) throw new Error(`invalid output '${A}'`);
-        l.push(C), b.push(_);
+        l.push(C2), b.push(_);
       });
-      let g = i.map((T, A) => Js(T, () => `input "${this.inputNames[p[A]]}"`)), w = l.map((T, A) => T ? Js(T, () => `output "${this.outputNames[b[A]]}"`) : null), S = await qs(this.sessionId, p, g, b, w, f2), v = {};
-      for (let T = 0; T < S.length; T++) v[this.outputNames[b[T]]] = l[T] ?? $c(S[T]);
+      let g = i.map((T, A) => Js(T, () => `input "${this.inputNames[p[A]]}"`)), w = l.map((T, A) => T ? Js(T, () => `output "${this.outputNames[b[A]]}"`) : null), S2 = await qs(this.sessionId, p, g, b, w, f2), v = {};
+      for (let T = 0; T < S2.length; T++) v[this.outputNames[b[T]]] = l[T] ?? $c(S2[T]);
       return at(), v;
     }
     startProfiling() {
@@ -60484,20 +61099,20 @@ function get_aspect_ratio_preserving_size(height, width, patch_size, max_patches
   }
   return [target_height, target_width];
 }
-function patchify(hwc_data, H, W, C, patch_size, max_patches, pooling_kernel_size) {
-  const num_patches_h = Math.floor(H / patch_size);
+function patchify(hwc_data, H2, W, C2, patch_size, max_patches, pooling_kernel_size) {
+  const num_patches_h = Math.floor(H2 / patch_size);
   const num_patches_w = Math.floor(W / patch_size);
   const num_patches = num_patches_h * num_patches_w;
-  const patch_dim = patch_size * patch_size * C;
+  const patch_dim = patch_size * patch_size * C2;
   const patch_data = new Float32Array(max_patches * patch_dim);
   let out = 0;
   for (let ph = 0; ph < num_patches_h; ++ph) {
     for (let pw = 0; pw < num_patches_w; ++pw) {
       for (let dy = 0; dy < patch_size; ++dy) {
-        const row_offset = (ph * patch_size + dy) * W * C + pw * patch_size * C;
+        const row_offset = (ph * patch_size + dy) * W * C2 + pw * patch_size * C2;
         for (let dx = 0; dx < patch_size; ++dx) {
-          const src = row_offset + dx * C;
-          for (let c = 0; c < C; ++c) {
+          const src = row_offset + dx * C2;
+          for (let c = 0; c < C2; ++c) {
             patch_data[out++] = hwc_data[src + c];
           }
         }
@@ -61990,17 +62605,17 @@ function get_target_ratios(min_tiles, max_tiles) {
   return ratios.sort((a, b) => a[0] * a[1] - b[0] * b[1]);
 }
 function convert_image_to_patches(images, patch_size) {
-  const [B, C, H, W] = images.dims;
-  const ph = Math.floor(H / patch_size), pw = Math.floor(W / patch_size);
-  const patch_dim = patch_size * patch_size * C;
+  const [B2, C2, H2, W] = images.dims;
+  const ph = Math.floor(H2 / patch_size), pw = Math.floor(W / patch_size);
+  const patch_dim = patch_size * patch_size * C2;
   const data = (
     /** @type {Float32Array} */
     images.data
   );
-  const result = new Float32Array(B * ph * pw * patch_dim);
-  const ch_stride = H * W;
-  for (let b = 0; b < B; ++b) {
-    const b_src = b * C * ch_stride;
+  const result = new Float32Array(B2 * ph * pw * patch_dim);
+  const ch_stride = H2 * W;
+  for (let b = 0; b < B2; ++b) {
+    const b_src = b * C2 * ch_stride;
     const b_dst = b * ph * pw * patch_dim;
     for (let py = 0; py < ph; ++py) {
       for (let px = 0; px < pw; ++px) {
@@ -62009,7 +62624,7 @@ function convert_image_to_patches(images, patch_size) {
           const row = (py * patch_size + dy) * W + px * patch_size;
           for (let dx = 0; dx < patch_size; ++dx) {
             const pixel = row + dx;
-            for (let c = 0; c < C; ++c) {
+            for (let c = 0; c < C2; ++c) {
               result[off++] = data[b_src + c * ch_stride + pixel];
             }
           }
@@ -62017,7 +62632,7 @@ function convert_image_to_patches(images, patch_size) {
       }
     }
   }
-  return new Tensor22("float32", result, [B, ph * pw, patch_dim]);
+  return new Tensor22("float32", result, [B2, ph * pw, patch_dim]);
 }
 function pad_along_first_dim(patches, target_length) {
   const [, len22, dim] = patches.dims;
@@ -74836,7 +75451,7 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync8(nameOrPath) && statSync2(nameOrPath).isDirectory())
+  if (existsSync9(nameOrPath) && statSync3(nameOrPath).isDirectory())
     return localFiles(resolve4(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(
@@ -74847,7 +75462,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at2 = (f2) => existsSync8(join8(dir, f2)) ? join8(dir, f2) : void 0;
+  const at2 = (f2) => existsSync9(join8(dir, f2)) ? join8(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config)
     throw new ModelError(
@@ -74899,7 +75514,7 @@ async function hubFiles(id, opts) {
   env.useFSCache = true;
   env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  if (!existsSync8(join8(dir, "config.json"))) {
+  if (!existsSync9(join8(dir, "config.json"))) {
     try {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
@@ -74932,8 +75547,8 @@ async function hubFiles(id, opts) {
   return { dir, config: join8(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
 function fileUrl(host, id, revision, file) {
-  const path9 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
-  return new URL(`${path9}${path9.endsWith("/") ? "" : "/"}${file}`, host).toString();
+  const path10 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
+  return new URL(`${path10}${path10.endsWith("/") ? "" : "/"}${file}`, host).toString();
 }
 function tokenOrigin(url2) {
   const endpoint = process.env.HF_ENDPOINT;
@@ -74971,9 +75586,9 @@ async function probe(host, id, revision, file) {
   return !!res && res.status >= 200 && res.status < 300;
 }
 async function fetchToCache(host, id, revision, file, dest) {
-  if (existsSync8(dest)) return dest;
+  if (existsSync9(dest)) return dest;
   const absent = `${dest}.absent`;
-  if (existsSync8(absent)) return void 0;
+  if (existsSync9(absent)) return void 0;
   const url2 = fileUrl(host, id, revision, file);
   let res;
   try {
@@ -75000,8 +75615,8 @@ async function fetchToCache(host, id, revision, file, dest) {
   try {
     await pipeline(Readable2.fromWeb(res.body), createWriteStream(tmp));
     const want = res.headers.get("content-encoding") ? NaN : Number(res.headers.get("content-length") ?? NaN);
-    if (Number.isFinite(want) && statSync2(tmp).size !== want) {
-      throw new ModelError(id, `downloading ${url2}: got ${statSync2(tmp).size} of ${want} bytes; try again`);
+    if (Number.isFinite(want) && statSync3(tmp).size !== want) {
+      throw new ModelError(id, `downloading ${url2}: got ${statSync3(tmp).size} of ${want} bytes; try again`);
     }
     renameSync3(tmp, dest);
   } catch (e) {
@@ -75510,13 +76125,13 @@ function classificationLoss(g, logits, labels, o = {}) {
   return weightedSmoothedCrossEntropy(g, logits, labels, o.classWeights, smoothing);
 }
 function weightedSmoothedCrossEntropy(g, logits, labels, weights, e) {
-  const C = logits.shape[1];
-  if (typeof C !== "number") throw new Error("classification loss: the number of labels must be static");
-  if (weights && weights.length !== C) throw new Error(`class weights: ${weights.length} weights for ${C} labels`);
+  const C2 = logits.shape[1];
+  if (typeof C2 !== "number") throw new Error("classification loss: the number of labels must be static");
+  if (weights && weights.length !== C2) throw new Error(`class weights: ${weights.length} weights for ${C2} labels`);
   const logp = logSoftmax(g, logits);
-  const onehot = oneHot(g, labels, C, logits);
-  const q = e > 0 ? g.op("Add", [g.op("Mul", [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C, logits)]) : onehot;
-  const w = weights ? g.constant(logits.dtype, weights.slice(), [C]) : void 0;
+  const onehot = oneHot(g, labels, C2, logits);
+  const q = e > 0 ? g.op("Add", [g.op("Mul", [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C2, logits)]) : onehot;
+  const w = weights ? g.constant(logits.dtype, weights.slice(), [C2]) : void 0;
   const qw = w ? g.op("Mul", [q, w]) : q;
   const total = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [qw, logp])], { keepdims: 0 })]);
   if (!w && g.target === "webgpu") {
@@ -75561,8 +76176,8 @@ function logSoftmax(g, logits) {
   const logSum = g.op("Log", [g.op("ReduceSum", [g.op("Exp", [shifted]), g.ints([1])], { keepdims: 1 })]);
   return g.op("Sub", [shifted, logSum]);
 }
-function oneHot(g, labels, C, like) {
-  const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C, "int64"), g.scalar(1, "int64")]);
+function oneHot(g, labels, C2, like) {
+  const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C2, "int64"), g.scalar(1, "int64")]);
   const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
   if (g.target === "webgpu") return g.op("Where", [hit, g.scalar(1, like), g.scalar(0, like)]);
   return g.op("Cast", [hit], { to: floatTo(like) });
@@ -75669,10 +76284,10 @@ var BertSelfAttention = class {
   key;
   value;
   constructor(s, c) {
-    const H = c.hiddenSize;
-    this.query = new Linear(s.child("query"), H, H);
-    this.key = new Linear(s.child("key"), H, H);
-    this.value = new Linear(s.child("value"), H, H);
+    const H2 = c.hiddenSize;
+    this.query = new Linear(s.child("query"), H2, H2);
+    this.key = new Linear(s.child("key"), H2, H2);
+    this.value = new Linear(s.child("value"), H2, H2);
   }
 };
 var BertLayer = class {
@@ -75753,17 +76368,17 @@ var BertModel2 = class {
     if (!ids || !mask || !types)
       throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
     const c = this.config;
-    const H = c.hiddenSize;
+    const H2 = c.hiddenSize;
     const idsShape = g.op("Shape", [ids]);
     let x = this.embeddings.apply(e, ids, idsShape, types, this.hiddenDropout);
     const att = this.attentionInputs(e, ids, idsShape, mask, x.shape[0]);
     for (const layer of this.layers) x = this.layer(e, layer, x, att);
-    const { B, T } = att.dims;
-    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [idsShape, g.ints([H])], { axis: 0 })]), [B, T, H]);
-    const flat = g.ints([-1, H]);
+    const { B: B2, T } = att.dims;
+    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [idsShape, g.ints([H2])], { axis: 0 })]), [B2, T, H2]);
+    const flat = g.ints([-1, H2]);
     const cls = assertShape(g.op("Reshape", [g.op("Slice", [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [
-      B,
-      H
+      B2,
+      H2
     ]);
     const pooled = e.dropout(g.op("Tanh", [this.pooler.apply(e, cls)]), this.hiddenDropout);
     const logits = e.toFloat32(this.classifier.apply(e, pooled));
@@ -75773,26 +76388,26 @@ var BertModel2 = class {
   /** Additive mask [B, 1, 1, T]: 0 for tokens, float32-min for padding. */
   attentionInputs(e, ids, idsShape, mask, N) {
     const { g } = e;
-    const [B, T] = ids.shape;
+    const [B2, T] = ids.shape;
     const maskF = intToFloat(g, mask, this.dtype === "float64" ? "float64" : "float32");
     const inverted = g.op("Sub", [g.scalar(1, maskF), maskF]);
     const ext = g.op("Unsqueeze", [g.op("Mul", [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
     const A = this.config.numHeads;
     const heads4 = g.op("Concat", [idsShape, g.ints([A, this.config.hiddenSize / A])], { axis: 0 });
-    return { mask: ext, heads4, dims: { B, T, N } };
+    return { mask: ext, heads4, dims: { B: B2, T, N } };
   }
   layer(e, l, x, att) {
     const { g } = e;
-    const H = this.config.hiddenSize, A = this.config.numHeads, D = H / A;
-    const { B, T, N } = att.dims;
-    const toHeads2 = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B, T, A, D])], { perm });
+    const H2 = this.config.hiddenSize, A = this.config.numHeads, D = H2 / A;
+    const { B: B2, T, N } = att.dims;
+    const toHeads2 = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B2, T, A, D])], { perm });
     const [qx, kx, vx] = linearsOn(e, x, [l.self.query, l.self.key, l.self.value], [1 / Math.sqrt(D)]);
     const q = toHeads2(qx, [0, 2, 1, 3]);
     const k = toHeads2(kx, [0, 2, 3, 1]);
     const v = toHeads2(vx, [0, 2, 1, 3]);
     const probs = e.dropout(e.softmax(g.op("MatMul", [q, k]), att.mask), this.attentionDropout);
     const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
-    const ctx = assertShape(g.op("Reshape", [ctx4, g.ints([-1, H])]), [N, H]);
+    const ctx = assertShape(g.op("Reshape", [ctx4, g.ints([-1, H2])]), [N, H2]);
     const h = l.attentionOutput.apply(e, ctx, x, this.hiddenDropout);
     return l.output.addNorm(e, geluFeedForward(e, h, l.intermediate, l.output.dense), h, this.hiddenDropout);
   }
@@ -76093,8 +76708,8 @@ function headLayout(g, ids, heads, hidden, N) {
   const idsShape = g.op("Shape", [ids]);
   const D = hidden / heads;
   const heads4 = g.op("Concat", [idsShape, g.ints([heads, D])], { axis: 0 });
-  const [B, T] = ids.shape;
-  return { B, T, N, A: heads, D, H: hidden, heads4, idsShape };
+  const [B2, T] = ids.shape;
+  return { B: B2, T, N, A: heads, D, H: hidden, heads4, idsShape };
 }
 function toHeads(e, x, L, perm) {
   const { g } = e;
@@ -76469,14 +77084,14 @@ var ModernBertLayer = class {
   constructor(s, c, index, kind) {
     this.index = index;
     this.kind = kind;
-    const H = c.hiddenSize, I = c.intermediateSize;
-    const norm = (name) => new ModernBertNorm(s.child(name), H, c.normEps, c.normBias);
+    const H2 = c.hiddenSize, I = c.intermediateSize;
+    const norm = (name) => new ModernBertNorm(s.child(name), H2, c.normEps, c.normBias);
     if (index > 0) this.attnNorm = norm("attn_norm");
-    this.wqkv = new Linear(s.child("attn").child("Wqkv"), H, 3 * H, { bias: c.attentionBias });
-    this.wo = new Linear(s.child("attn").child("Wo"), H, H, { bias: c.attentionBias });
+    this.wqkv = new Linear(s.child("attn").child("Wqkv"), H2, 3 * H2, { bias: c.attentionBias });
+    this.wo = new Linear(s.child("attn").child("Wo"), H2, H2, { bias: c.attentionBias });
     this.mlpNorm = norm("mlp_norm");
-    this.wi = new Linear(s.child("mlp").child("Wi"), H, 2 * I, { bias: c.mlpBias });
-    this.mlpWo = new Linear(s.child("mlp").child("Wo"), I, H, { bias: c.mlpBias });
+    this.wi = new Linear(s.child("mlp").child("Wi"), H2, 2 * I, { bias: c.mlpBias });
+    this.mlpWo = new Linear(s.child("mlp").child("Wo"), I, H2, { bias: c.mlpBias });
   }
   index;
   kind;
@@ -76500,20 +77115,20 @@ var ModernBertModel2 = class {
       cls: d ?? config.classifierDropout
     };
     this.dtype = opts.dtype ?? "float32";
-    const H = config.hiddenSize;
+    const H2 = config.hiddenSize;
     const registry = new ParamRegistry();
     const root = registry.root();
     const model = root.child("model");
-    const norm = (s) => new ModernBertNorm(s, H, config.normEps, config.normBias);
-    this.tok = new PaddingIdxEmbedding(model.child("embeddings").child("tok_embeddings"), config.vocabSize, H);
+    const norm = (s) => new ModernBertNorm(s, H2, config.normEps, config.normBias);
+    this.tok = new PaddingIdxEmbedding(model.child("embeddings").child("tok_embeddings"), config.vocabSize, H2);
     this.embNorm = norm(model.child("embeddings").child("norm"));
     this.layers = config.layerTypes.map(
       (kind, i) => new ModernBertLayer(model.child("layers").child(i), config, i, kind)
     );
     this.finalNorm = norm(model.child("final_norm"));
-    this.headDense = new Linear(root.child("head").child("dense"), H, H, { bias: config.classifierBias });
+    this.headDense = new Linear(root.child("head").child("dense"), H2, H2, { bias: config.classifierBias });
     this.headNorm = norm(root.child("head").child("norm"));
-    this.classifier = new Linear(root.child("classifier"), H, numLabels);
+    this.classifier = new Linear(root.child("classifier"), H2, numLabels);
     this.params = registry.specs;
   }
   config;
@@ -76735,13 +77350,13 @@ var RobertaLayer = class {
   intermediate;
   output;
   constructor(s, c) {
-    const H = c.hiddenSize;
+    const H2 = c.hiddenSize;
     const self2 = s.child("attention").child("self");
-    this.query = new Linear(self2.child("query"), H, H);
-    this.key = new Linear(self2.child("key"), H, H);
-    this.value = new Linear(self2.child("value"), H, H);
-    this.attentionOutput = new DenseAddNorm(s.child("attention").child("output"), H, c.hiddenSize, c.layerNormEps);
-    this.intermediate = new Linear(s.child("intermediate").child("dense"), H, c.intermediateSize);
+    this.query = new Linear(self2.child("query"), H2, H2);
+    this.key = new Linear(self2.child("key"), H2, H2);
+    this.value = new Linear(self2.child("value"), H2, H2);
+    this.attentionOutput = new DenseAddNorm(s.child("attention").child("output"), H2, c.hiddenSize, c.layerNormEps);
+    this.intermediate = new Linear(s.child("intermediate").child("dense"), H2, c.intermediateSize);
     this.output = new DenseAddNorm(s.child("output"), c.intermediateSize, c.hiddenSize, c.layerNormEps);
   }
 };
@@ -76845,8 +77460,8 @@ var RobertaModel2 = class {
     const word = emb.word.lookupPadded(e, ids, isPad);
     const type = types ? emb.tokenType.lookup(e, types) : emb.tokenType.lookup(e, g.constant("int64", [0], [1]));
     const sum = g.op("Add", [g.op("Add", [word, type]), emb.position.lookupPadded(e, positions, isPad)]);
-    const H = c.hiddenSize;
-    const x = g.op("Reshape", [sum, g.ints([-1, H])]);
+    const H2 = c.hiddenSize;
+    const x = g.op("Reshape", [sum, g.ints([-1, H2])]);
     return e.dropout(emb.norm.apply(e, x), this.hiddenDropout);
   }
   layer(e, l, x, bias, L) {
@@ -76898,10 +77513,10 @@ function familyFor(json, file) {
   }
   return family;
 }
-function readModelConfig(path9) {
-  const json = readJsonFile(path9, (m) => new ModelError(path9, m));
-  const family = familyFor(json, path9);
-  return { family, config: family.parseConfig(json, path9) };
+function readModelConfig(path10) {
+  const json = readJsonFile(path10, (m) => new ModelError(path10, m));
+  const family = familyFor(json, path10);
+  return { family, config: family.parseConfig(json, path10) };
 }
 
 // src/models/task.ts
@@ -77014,7 +77629,7 @@ function classWeightsFor(flag, labels, train, multiLabel) {
 }
 
 // src/train/history.ts
-import { existsSync as existsSync9, readFileSync as readFileSync5 } from "node:fs";
+import { existsSync as existsSync10, readFileSync as readFileSync6 } from "node:fs";
 import { basename as basename4, dirname as dirname7, join as join9 } from "node:path";
 function priorHistory(checkpointDir, meta) {
   const root = dirname7(checkpointDir);
@@ -77024,8 +77639,8 @@ function priorHistory(checkpointDir, meta) {
   );
   const jsonl = join9(dirname7(root), "metrics.jsonl");
   const events = [];
-  if (inRun && existsSync9(jsonl)) {
-    for (const line of readFileSync5(jsonl, "utf8").split("\n")) {
+  if (inRun && existsSync10(jsonl)) {
+    for (const line of readFileSync6(jsonl, "utf8").split("\n")) {
       if (!line.trim()) continue;
       let e;
       try {
@@ -77039,9 +77654,9 @@ function priorHistory(checkpointDir, meta) {
   return { epochs, events };
 }
 function epochsOf(file) {
-  if (!existsSync9(file)) return [];
+  if (!existsSync10(file)) return [];
   try {
-    const m = JSON.parse(readFileSync5(file, "utf8"));
+    const m = JSON.parse(readFileSync6(file, "utf8"));
     return Array.isArray(m.epochs) ? m.epochs : [];
   } catch {
     return [];
@@ -77049,26 +77664,26 @@ function epochsOf(file) {
 }
 
 // src/train/output-dir.ts
-import { existsSync as existsSync10, readdirSync as readdirSync4, rmSync as rmSync6, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync11, readdirSync as readdirSync5, rmSync as rmSync6, statSync as statSync4 } from "node:fs";
 import { join as join10, relative, sep } from "node:path";
 var RUN_ENTRIES = ["metrics.json", "metrics.jsonl", "report.md", "predictions.csv", "checkpoints", "tensorboard"];
 function runEntries(dir) {
-  if (!existsSync10(dir)) return [];
+  if (!existsSync11(dir)) return [];
   return RUN_ENTRIES.filter((e) => {
     const p = join10(dir, e);
-    if (!existsSync10(p)) return false;
-    return !statSync3(p).isDirectory() || readdirSync4(p).length > 0;
+    if (!existsSync11(p)) return false;
+    return !statSync4(p).isDirectory() || readdirSync5(p).length > 0;
   });
 }
 function prepareOutputDir(dir, o) {
-  if (existsSync10(dir) && !statSync3(dir).isDirectory())
+  if (existsSync11(dir) && !statSync4(dir).isDirectory())
     throw new FlagError("output_dir", `output_dir ${dir} is a file; set --output_dir to a directory`);
   const held = runEntries(dir);
   if (held.length === 0) return;
   const root = join10(dir, "checkpoints");
   const inside = o.resumeDir && isInside(root, o.resumeDir);
   if (inside) {
-    for (const name of readdirSync4(root)) {
+    for (const name of readdirSync5(root)) {
       const p = join10(root, name);
       if (p === o.resumeDir || isInside(p, o.resumeDir)) continue;
       const m = /^epoch-(\d+)$/.exec(name);
@@ -77090,7 +77705,7 @@ function isInside(parent, child) {
 }
 
 // src/train/load-data.ts
-import { existsSync as existsSync15 } from "node:fs";
+import { existsSync as existsSync16 } from "node:fs";
 import { open as open3 } from "node:fs/promises";
 
 // src/data/pretokenized.ts
@@ -77212,15 +77827,15 @@ import { extname } from "node:path";
 // src/data/readers/delimited.ts
 import { createReadStream as createReadStream2 } from "node:fs";
 
-// node_modules/csv-parse/lib/index.js
+// ../../main/node_modules/csv-parse/lib/index.js
 import { Transform } from "stream";
 
-// node_modules/csv-parse/lib/utils/is_object.js
+// ../../main/node_modules/csv-parse/lib/utils/is_object.js
 var is_object = function(obj) {
   return typeof obj === "object" && obj !== null && !Array.isArray(obj);
 };
 
-// node_modules/csv-parse/lib/api/CsvError.js
+// ../../main/node_modules/csv-parse/lib/api/CsvError.js
 var CsvError = class _CsvError extends Error {
   constructor(code, message, options2, ...contexts) {
     if (Array.isArray(message)) message = message.join(" ").trim();
@@ -77238,7 +77853,7 @@ var CsvError = class _CsvError extends Error {
   }
 };
 
-// node_modules/csv-parse/lib/api/normalize_columns_array.js
+// ../../main/node_modules/csv-parse/lib/api/normalize_columns_array.js
 var normalize_columns_array = function(columns) {
   const normalizedColumns = [];
   for (let i = 0, l = columns.length; i < l; i++) {
@@ -77267,7 +77882,7 @@ var normalize_columns_array = function(columns) {
   return normalizedColumns;
 };
 
-// node_modules/csv-parse/lib/utils/ResizeableBuffer.js
+// ../../main/node_modules/csv-parse/lib/utils/ResizeableBuffer.js
 var ResizeableBuffer = class {
   constructor(size = 100) {
     this.size = size;
@@ -77331,7 +77946,7 @@ var ResizeableBuffer = class {
 };
 var ResizeableBuffer_default = ResizeableBuffer;
 
-// node_modules/csv-parse/lib/api/init_state.js
+// ../../main/node_modules/csv-parse/lib/api/init_state.js
 var init_state = function(options2) {
   const timchars = [
     // Basic Latin
@@ -77446,14 +78061,14 @@ var init_state = function(options2) {
   };
 };
 
-// node_modules/csv-parse/lib/utils/underscore.js
+// ../../main/node_modules/csv-parse/lib/utils/underscore.js
 var underscore = function(str) {
   return str.replace(/([A-Z])/g, function(_, match) {
     return "_" + match.toLowerCase();
   });
 };
 
-// node_modules/csv-parse/lib/api/normalize_options.js
+// ../../main/node_modules/csv-parse/lib/api/normalize_options.js
 var normalize_options = function(opts) {
   const options2 = {};
   for (const opt in opts) {
@@ -78039,7 +78654,7 @@ var normalize_options = function(opts) {
   return options2;
 };
 
-// node_modules/csv-parse/lib/utils/delimiter_discover.js
+// ../../main/node_modules/csv-parse/lib/utils/delimiter_discover.js
 var delimiter_discover = function(records, options2) {
   if (!options2) {
     ({ delimiter_auto: options2 } = normalize_options({ delimiter_auto: true }));
@@ -78089,7 +78704,7 @@ var std = function(array) {
   );
 };
 
-// node_modules/csv-parse/lib/api/index.js
+// ../../main/node_modules/csv-parse/lib/api/index.js
 var isRecordEmpty = function(record) {
   return record.every(
     (field) => field == null || field.toString && field.toString().trim() === ""
@@ -78899,7 +79514,7 @@ var transform = function(original_options = {}) {
   };
 };
 
-// node_modules/csv-parse/lib/index.js
+// ../../main/node_modules/csv-parse/lib/index.js
 var Parser = class extends Transform {
   constructor(opts = {}) {
     super({ ...{ readableObjectMode: true }, ...opts, encoding: null });
@@ -79349,18 +79964,18 @@ async function readExamples(file, opts = {}) {
 // src/data/stats.ts
 function datasetStats(splits) {
   const stats = { rows: {}, labels: {}, textLength: {} };
-  for (const [split, examples] of Object.entries(splits)) {
+  for (const [split2, examples] of Object.entries(splits)) {
     if (!examples) continue;
-    stats.rows[split] = examples.length;
+    stats.rows[split2] = examples.length;
     const counts = /* @__PURE__ */ new Map();
     const lengths = new Float64Array(examples.length);
     examples.forEach((ex, i) => {
       for (const key of ex.labels ?? [String(ex.label)]) counts.set(key, (counts.get(key) ?? 0) + 1);
       lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
     });
-    stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
+    stats.labels[split2] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
     lengths.sort();
-    stats.textLength[split] = {
+    stats.textLength[split2] = {
       p50: percentile(lengths, 50),
       p90: percentile(lengths, 90),
       p99: percentile(lengths, 99),
@@ -79389,20 +80004,20 @@ function charLength(s) {
 }
 
 // src/datastore/resolve.ts
-import { existsSync as existsSync13, statSync as statSync6 } from "node:fs";
+import { existsSync as existsSync14, statSync as statSync7 } from "node:fs";
 import { copyFile as copyFile2 } from "node:fs/promises";
 import { basename as basename5, dirname as dirname12, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
-import { existsSync as existsSync12, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync13, statSync as statSync6 } from "node:fs";
 import { mkdir as mkdir2, readdir as readdir2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join as join12, resolve as resolve5 } from "node:path";
 
-// node_modules/@actions/core/lib/command.js
-import * as os3 from "os";
+// ../../main/node_modules/@actions/core/lib/command.js
+import * as os4 from "os";
 
-// node_modules/@actions/core/lib/utils.js
+// ../../main/node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
   if (input === null || input === void 0) {
     return "";
@@ -79412,10 +80027,10 @@ function toCommandValue(input) {
   return JSON.stringify(input);
 }
 
-// node_modules/@actions/core/lib/command.js
+// ../../main/node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
-  process.stdout.write(cmd.toString() + os3.EOL);
+  process.stdout.write(cmd.toString() + os4.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -79457,11 +80072,11 @@ function escapeProperty(s) {
   return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-// node_modules/@actions/http-client/lib/index.js
+// ../../main/node_modules/@actions/http-client/lib/index.js
 import * as http from "http";
 import * as https from "https";
 
-// node_modules/@actions/http-client/lib/proxy.js
+// ../../main/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
   const usingSsl = reqUrl.protocol === "https:";
   if (checkBypass(reqUrl)) {
@@ -79534,7 +80149,7 @@ var DecodedURL = class extends URL {
   }
 };
 
-// node_modules/@actions/http-client/lib/index.js
+// ../../main/node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
@@ -80165,7 +80780,7 @@ var HttpClient = class {
 };
 var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
 
-// node_modules/@actions/core/lib/summary.js
+// ../../main/node_modules/@actions/core/lib/summary.js
 import { EOL as EOL2 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
@@ -80449,23 +81064,23 @@ var Summary = class {
 };
 var _summary = new Summary();
 
-// node_modules/@actions/core/lib/platform.js
-import os4 from "os";
+// ../../main/node_modules/@actions/core/lib/platform.js
+import os5 from "os";
 
-// node_modules/@actions/io/lib/io-util.js
+// ../../main/node_modules/@actions/io/lib/io-util.js
 import * as fs6 from "fs";
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs6.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs6.constants.O_RDONLY;
 
-// node_modules/@actions/exec/lib/toolrunner.js
+// ../../main/node_modules/@actions/exec/lib/toolrunner.js
 var IS_WINDOWS2 = process.platform === "win32";
 
-// node_modules/@actions/core/lib/platform.js
-var platform = os4.platform();
-var arch = os4.arch();
+// ../../main/node_modules/@actions/core/lib/platform.js
+var platform = os5.platform();
+var arch = os5.arch();
 
-// node_modules/@actions/core/lib/core.js
+// ../../main/node_modules/@actions/core/lib/core.js
 var ExitCode;
 (function(ExitCode2) {
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
@@ -80478,15 +81093,15 @@ function debug(message) {
   issueCommand("debug", {}, message);
 }
 
-// node_modules/@actions/tool-cache/lib/tool-cache.js
+// ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as fs7 from "fs";
 
-// node_modules/@actions/tool-cache/lib/manifest.js
+// ../../main/node_modules/@actions/tool-cache/lib/manifest.js
 var semver = __toESM(require_semver2(), 1);
 
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as os5 from "os";
-import * as path7 from "path";
+// ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
+import * as os6 from "os";
+import * as path8 from "path";
 var semver2 = __toESM(require_semver2(), 1);
 import { ok } from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
@@ -80498,7 +81113,7 @@ function find(toolName, versionSpec, arch3) {
   if (!versionSpec) {
     throw new Error("versionSpec parameter is required");
   }
-  arch3 = arch3 || os5.arch();
+  arch3 = arch3 || os6.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
     const match = evaluateVersions(localVersions, versionSpec);
@@ -80507,7 +81122,7 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver2.clean(versionSpec) || "";
-    const cachePath = path7.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    const cachePath = path8.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
     if (fs7.existsSync(cachePath) && fs7.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
@@ -80520,13 +81135,13 @@ function find(toolName, versionSpec, arch3) {
 }
 function findAllVersions(toolName, arch3) {
   const versions = [];
-  arch3 = arch3 || os5.arch();
-  const toolPath = path7.join(_getCacheDirectory(), toolName);
+  arch3 = arch3 || os6.arch();
+  const toolPath = path8.join(_getCacheDirectory(), toolName);
   if (fs7.existsSync(toolPath)) {
     const children = fs7.readdirSync(toolPath);
     for (const child of children) {
       if (isExplicitVersion(child)) {
-        const fullPath = path7.join(toolPath, child, arch3 || "");
+        const fullPath = path8.join(toolPath, child, arch3 || "");
         if (fs7.existsSync(fullPath) && fs7.existsSync(`${fullPath}.complete`)) {
           versions.push(child);
         }
@@ -80639,16 +81254,16 @@ function restoreEnv(key, value) {
 async function findCached(root, name, version) {
   return withToolCache(root, root, async () => {
     if (version) {
-      const path9 = find(name, version, DATASTORE_ARCH);
-      return path9 ? { path: path9, version } : void 0;
+      const path10 = find(name, version, DATASTORE_ARCH);
+      return path10 ? { path: path10, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
-    const newest = versions.map((v) => ({ v, t: statSync5(join12(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    const newest = versions.map((v) => ({ v, t: statSync6(join12(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
     return newest ? { path: join12(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
   });
 }
 async function listCached(root) {
-  if (!existsSync12(root)) return [];
+  if (!existsSync13(root)) return [];
   const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
   return withToolCache(
     root,
@@ -80658,14 +81273,14 @@ async function listCached(root) {
 }
 async function storeInCache(root, tree, name, version) {
   const dir = join12(root, name, version);
-  const path9 = join12(dir, DATASTORE_ARCH);
-  const marker = `${path9}.complete`;
+  const path10 = join12(dir, DATASTORE_ARCH);
+  const marker = `${path10}.complete`;
   await rm2(marker, { force: true });
-  await rm2(path9, { recursive: true, force: true });
+  await rm2(path10, { recursive: true, force: true });
   await mkdir2(dir, { recursive: true });
-  await rename2(tree, path9);
+  await rename2(tree, path10);
   await writeFile2(marker, "");
-  return path9;
+  return path10;
 }
 
 // src/datastore/checksum.ts
@@ -81031,22 +81646,22 @@ function lockPath(root, name, version) {
 }
 async function withEntryLock(root, name, version, fn2, opts = {}) {
   const timing2 = opts.timing ?? LOCK_TIMING;
-  const path9 = lockPath(root, name, version);
+  const path10 = lockPath(root, name, version);
   let told = false;
-  while (!await tryAcquire(path9)) {
-    if (await takeOverIfStale(path9, timing2.staleMs)) continue;
+  while (!await tryAcquire(path10)) {
+    if (await takeOverIfStale(path10, timing2.staleMs)) continue;
     if (!told) {
       told = true;
-      const owner = await readOwner(path9);
+      const owner = await readOwner(path10);
       opts.log?.info(
-        `Waiting for ${owner ? `process ${owner.pid} on ${owner.host} (since ${owner.since})` : "another process"}, which is caching datastore ${name} (lock ${path9})`
+        `Waiting for ${owner ? `process ${owner.pid} on ${owner.host} (since ${owner.since})` : "another process"}, which is caching datastore ${name} (lock ${path10})`
       );
     }
     await cancellableSleep(timing2.pollMs, opts.signal, `waiting for the cache lock of ${name}`);
   }
   const refresh = setInterval(() => {
     const now = /* @__PURE__ */ new Date();
-    utimes(path9, now, now).catch(() => {
+    utimes(path10, now, now).catch(() => {
     });
   }, timing2.refreshMs);
   refresh.unref();
@@ -81054,43 +81669,43 @@ async function withEntryLock(root, name, version, fn2, opts = {}) {
     return await fn2();
   } finally {
     clearInterval(refresh);
-    await rm4(path9, { recursive: true, force: true });
-    await rmdir2(dirname9(path9)).catch(() => {
+    await rm4(path10, { recursive: true, force: true });
+    await rmdir2(dirname9(path10)).catch(() => {
     });
   }
 }
-async function tryAcquire(path9) {
+async function tryAcquire(path10) {
   for (; ; ) {
     try {
-      await mkdir3(path9);
+      await mkdir3(path10);
       break;
     } catch (e) {
       const code = e.code;
       if (code === "EEXIST") return false;
-      if (code === "ENOENT") await mkdir3(dirname9(path9), { recursive: true });
+      if (code === "ENOENT") await mkdir3(dirname9(path10), { recursive: true });
       else throw e;
     }
   }
   const owner = { pid: process.pid, host: hostname2(), since: (/* @__PURE__ */ new Date()).toISOString() };
-  await writeFile3(join13(path9, "owner.json"), JSON.stringify(owner));
+  await writeFile3(join13(path10, "owner.json"), JSON.stringify(owner));
   return true;
 }
-async function takeOverIfStale(path9, staleMs) {
-  const st = await stat2(path9).catch(() => void 0);
+async function takeOverIfStale(path10, staleMs) {
+  const st = await stat2(path10).catch(() => void 0);
   if (!st) return true;
   if (Date.now() - st.mtimeMs <= staleMs) return false;
-  const moved = `${path9}.stale-${process.pid}-${Date.now()}`;
+  const moved = `${path10}.stale-${process.pid}-${Date.now()}`;
   try {
-    await rename3(path9, moved);
+    await rename3(path10, moved);
   } catch {
     return true;
   }
   await rm4(moved, { recursive: true, force: true });
   return true;
 }
-async function readOwner(path9) {
+async function readOwner(path10) {
   try {
-    return JSON.parse(await readFile(join13(path9, "owner.json"), "utf8"));
+    return JSON.parse(await readFile(join13(path10, "owner.json"), "utf8"));
   } catch {
     return void 0;
   }
@@ -81251,10 +81866,10 @@ async function extractArchive(file, format2, dest, source, limits) {
 }
 function target(dest, name, kind) {
   const why = unsafeEntryReason({ name, kind: "file", size: 0 });
-  const path9 = resolve6(dest, name.replace(/\/+$/, ""));
-  if (why || path9 !== resolve6(dest) && !path9.startsWith(resolve6(dest) + sep2))
+  const path10 = resolve6(dest, name.replace(/\/+$/, ""));
+  if (why || path10 !== resolve6(dest) && !path10.startsWith(resolve6(dest) + sep2))
     throw new UnexpectedEntryError(`${kind} entry '${name}' ${why ?? "escapes the target folder"}`);
-  return path9;
+  return path10;
 }
 function capped(name, listed) {
   let seen = 0;
@@ -81265,9 +81880,9 @@ function capped(name, listed) {
     }
   });
 }
-async function writeEntry(stream, path9, name, listed) {
-  await mkdir4(dirname10(path9), { recursive: true });
-  await pipeline4(stream, capped(name, listed), createWriteStream4(path9, { flags: "wx", mode: 420 }));
+async function writeEntry(stream, path10, name, listed) {
+  await mkdir4(dirname10(path10), { recursive: true });
+  await pipeline4(stream, capped(name, listed), createWriteStream4(path10, { flags: "wx", mode: 420 }));
 }
 async function extractZip(file, dest) {
   const zip = await import_yauzl2.default.openPromise(file, { decodeStrings: false, validateEntrySizes: false });
@@ -81320,14 +81935,14 @@ async function extractTar(file, dest, gzip) {
 async function plainTreeSize(root, dir, source) {
   let total = 0;
   for (const name of await readdir3(dir)) {
-    const path9 = join14(dir, name);
-    const st = await lstat2(path9);
-    if (st.isDirectory()) total += await plainTreeSize(root, path9, source);
+    const path10 = join14(dir, name);
+    const st = await lstat2(path10);
+    if (st.isDirectory()) total += await plainTreeSize(root, path10, source);
     else if (st.isFile()) total += st.size;
     else {
       throw new DatastoreError(
         source,
-        `Refusing ${source}: extraction produced '${path9.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
+        `Refusing ${source}: extraction produced '${path10.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
       );
     }
   }
@@ -81485,10 +82100,10 @@ async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
         await rename4(raw, join16(tree, file));
       }
       await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
-      const path9 = await storeInCache(p.root, tree, p.name, version);
-      p.log.info(`Cached datastore ${label} at ${path9} (sha256 ${digest})`);
+      const path10 = await storeInCache(p.root, tree, p.name, version);
+      p.log.info(`Cached datastore ${label} at ${path10} (sha256 ${digest})`);
       return {
-        resolved: { root: path9, name: p.name, version: shownVersion, fromCache: false, file },
+        resolved: { root: path10, name: p.name, version: shownVersion, fromCache: false, file },
         sha256: digest,
         version
       };
@@ -81505,9 +82120,9 @@ var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
   for (const name of await readdir4(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path9 = join16(root, name);
-    const st = await stat3(path9).catch(() => void 0);
-    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm5(path9, { recursive: true, force: true });
+    const path10 = join16(root, name);
+    const st = await stat3(path10).catch(() => void 0);
+    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm5(path10, { recursive: true, force: true });
   }
 }
 async function removeEmptyChain(dir, top) {
@@ -81715,8 +82330,8 @@ function isHttpUrl(source) {
   return /^https?:\/\//i.test(source);
 }
 function urlBasename(url2) {
-  const path9 = new URL(url2).pathname;
-  const last = path9.slice(path9.lastIndexOf("/") + 1);
+  const path10 = new URL(url2).pathname;
+  const last = path10.slice(path10.lastIndexOf("/") + 1);
   try {
     return decodeURIComponent(last);
   } catch {
@@ -81749,10 +82364,10 @@ async function resolveDatastore(opts) {
     maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown)
   };
   if (isHttpUrl(source)) return resolveUrl(req);
-  const path9 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
-  if (existsSync13(path9)) return resolveLocal(req, path9);
+  const path10 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
+  if (existsSync14(path10)) return resolveLocal(req, path10);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
-  throw new DatastoreError(shown, `datastore path ${path9} does not exist. Fix: check the path, or use a URL.`);
+  throw new DatastoreError(shown, `datastore path ${path10} does not exist. Fix: check the path, or use a URL.`);
 }
 async function resolveUrl(req) {
   let url2;
@@ -81813,34 +82428,34 @@ async function resolveUrl(req) {
     shownVersion: req.userVersion
   });
 }
-async function resolveLocal(req, path9) {
-  if (statSync6(path9).isDirectory()) {
+async function resolveLocal(req, path10) {
+  if (statSync7(path10).isDirectory()) {
     if (req.sha256)
       req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path9, name: basename5(path9), version: "local", fromCache: false };
+    return { root: path10, name: basename5(path10), version: "local", fromCache: false };
   }
-  const format2 = formatFromName(path9);
+  const format2 = formatFromName(path10);
   if (!format2) {
     throw new DatastoreError(
       req.shown,
       `datastore ${req.shown} has an unknown type. Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(", ")}, or a folder.`
     );
   }
-  const digest = await sha256File(path9);
+  const digest = await sha256File(path10);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format2)) {
     return {
-      root: dirname12(path9),
-      name: entryName(basename5(path9)),
+      root: dirname12(path10),
+      name: entryName(basename5(path10)),
       version: "local",
       fromCache: false,
-      file: basename5(path9)
+      file: basename5(path10)
     };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename5(path9)),
-    fileName: basename5(path9),
+    name: entryName(basename5(path10)),
+    fileName: basename5(path10),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
@@ -81848,7 +82463,7 @@ async function resolveLocal(req, path9) {
     signal: req.opts.signal,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
-    obtain: (dest) => copyFile2(path9, dest)
+    obtain: (dest) => copyFile2(path10, dest)
   });
 }
 async function resolveCached(req) {
@@ -81869,7 +82484,7 @@ async function resolveCached(req) {
 }
 
 // src/datastore/locate.ts
-import { existsSync as existsSync14, statSync as statSync7 } from "node:fs";
+import { existsSync as existsSync15, statSync as statSync8 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
 import { isAbsolute as isAbsolute2, join as join19, normalize, relative as relative2, sep as sep3 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
@@ -81920,8 +82535,8 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`
   );
 }
-function isFile(path9) {
-  return existsSync14(path9) && statSync7(path9).isFile();
+function isFile(path10) {
+  return existsSync15(path10) && statSync8(path10).isFile();
 }
 async function listFiles(root, depth, limit) {
   const out = [];
@@ -81930,11 +82545,11 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path9 = join19(dir, d.name);
+      const path10 = join19(dir, d.name);
       if (d.isDirectory()) {
-        if (level < depth) await walk(path9, level + 1);
-        else out.push(relative2(root, path9) + "/");
-      } else out.push(relative2(root, path9));
+        if (level < depth) await walk(path10, level + 1);
+        else out.push(relative2(root, path10) + "/");
+      } else out.push(relative2(root, path10));
     }
   };
   await walk(root, 1);
@@ -81958,7 +82573,7 @@ function encodeExamples(tok, examples, labels, maxLength) {
 
 // src/tokenizer/token-cache.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync6, writeFileSync as writeFileSync6 } from "node:fs";
+import { readFileSync as readFileSync7, writeFileSync as writeFileSync6 } from "node:fs";
 import { join as join20 } from "node:path";
 var MAGIC = "TCLFTOK1";
 function tokenCacheKey(parts) {
@@ -81985,7 +82600,7 @@ function saveEncoded(dir, key, ds2) {
 function loadEncoded(dir, key) {
   let buf;
   try {
-    buf = readFileSync6(pathFor(dir, key));
+    buf = readFileSync7(pathFor(dir, key));
   } catch {
     return void 0;
   }
@@ -82035,14 +82650,14 @@ async function locateSplits(flags, log, signal) {
   let single2;
   const named = {};
   let gridName;
-  for (const split of SPLITS) {
-    const flag = `${split}_file`;
+  for (const split2 of SPLITS) {
+    const flag = `${split2}_file`;
     const mapped = gridPath(flags[flag]);
     if (mapped) {
       log.notice(
         `${flag} ${flags[flag]}: the tutorial's datastore mount; reading ${mapped.rest} from ${flags.datastore ? "the datastore" : `the cached datastore '${mapped.name}'`}`
       );
-      named[split] = mapped.rest;
+      named[split2] = mapped.rest;
       gridName ??= mapped.name;
     }
   }
@@ -82070,18 +82685,18 @@ async function locateSplits(flags, log, signal) {
     datastore = `${ds2.name}@${ds2.version}`;
   }
   const files = {};
-  for (const split of SPLITS) {
-    const flag = `${split}_file`;
-    let name = named[split] ?? flags[flag];
+  for (const split2 of SPLITS) {
+    const flag = `${split2}_file`;
+    let name = named[split2] ?? flags[flag];
     const isDefault = flags[flag] === flagSpec(flag)?.default;
-    if (split === "train" && single2 && isDefault) name = single2;
+    if (split2 === "train" && single2 && isDefault) name = single2;
     if (!name) continue;
     try {
-      files[split] = await locateFile(root, name, log, flag);
+      files[split2] = await locateFile(root, name, log, flag);
     } catch (e) {
-      if (!(e instanceof DatastoreError) || split === "train" || !isDefault) throw e;
+      if (!(e instanceof DatastoreError) || split2 === "train" || !isDefault) throw e;
       log.notice(
-        `${flag}: no ${name} in the datastore; ${split === "valid" ? "validation" : "the final test"} is skipped (set ${flag} to use another file)`
+        `${flag}: no ${name} in the datastore; ${split2 === "valid" ? "validation" : "the final test"} is skipped (set ${flag} to use another file)`
       );
     }
   }
@@ -82089,7 +82704,7 @@ async function locateSplits(flags, log, signal) {
 }
 function gridPath(file) {
   const m = file ? /^\/datastores\/([^/]+)\/(.+)$/.exec(file.trim()) : null;
-  return m && !existsSync15(file) ? { name: m[1], rest: m[2] } : void 0;
+  return m && !existsSync16(file) ? { name: m[1], rest: m[2] } : void 0;
 }
 async function isPretokenized(file) {
   if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
@@ -82113,13 +82728,13 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
     );
   if (sf.pretokenized) {
     let labelMap2 = fixedLabels ? labelMapFromLabels(fixedLabels) : void 0;
-    for (const split of SPLITS) {
-      const file = sf.files[split];
+    for (const split2 of SPLITS) {
+      const file = sf.files[split2];
       if (!file) continue;
       const d = await readPretokenizedJsonl(file, { vocabSize: tok?.vocabSize, maxLength, labelMap: labelMap2 });
       labelMap2 = d.labelMap;
-      splits[split] = d.dataset;
-      log.info(`${split}: ${d.dataset.size} pre-tokenized rows from ${file}`);
+      splits[split2] = d.dataset;
+      log.info(`${split2}: ${d.dataset.size} pre-tokenized rows from ${file}`);
     }
     return { labelMap: labelMap2, splits, files: sf.files };
   }
@@ -82133,49 +82748,49 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
   let labelOrder;
   const rows = {};
   const chosen = {};
-  for (const split of SPLITS) {
-    const file = sf.files[split];
+  for (const split2 of SPLITS) {
+    const file = sf.files[split2];
     if (!file) continue;
     const r = await readExamples(file, columns);
     if (r.examples.length === 0)
-      throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
-    rows[split] = r.examples;
-    if (split === "train") labelOrder = r.columns.labels;
-    chosen[split] = [r.columns.text, r.columns.textPair ?? "", r.columns.label].join("\0");
+      throw new Error(`${split2}_file ${file} has no data rows; add rows or point ${split2}_file at another file`);
+    rows[split2] = r.examples;
+    if (split2 === "train") labelOrder = r.columns.labels;
+    chosen[split2] = [r.columns.text, r.columns.textPair ?? "", r.columns.label].join("\0");
     log.info(
-      `${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`
+      `${split2}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`
     );
   }
   const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : multi ? buildMultiLabelMap(rows.train, labelOrder) : buildLabelMap(rows.train);
   const targets = {};
-  for (const split of SPLITS) {
-    if (!rows[split]) continue;
-    if (multi) targets[split] = applyMultiLabelMap(rows[split], labelMap, sf.files[split]);
-    else applyLabelMap(rows[split], labelMap, sf.files[split]);
+  for (const split2 of SPLITS) {
+    if (!rows[split2]) continue;
+    if (multi) targets[split2] = applyMultiLabelMap(rows[split2], labelMap, sf.files[split2]);
+    else applyLabelMap(rows[split2], labelMap, sf.files[split2]);
   }
   const idMap = multi ? labelMapFromLabels([""]) : labelMap;
   const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
   await log.group("Tokenizing", async () => {
-    for (const split of SPLITS) {
-      if (!rows[split]) continue;
+    for (const split2 of SPLITS) {
+      if (!rows[split2]) continue;
       const t0 = Date.now();
       const key = tokenCacheDir && tokenCacheKey([
         "v2",
         // v2: RoBERTa/XLM-R/ModernBERT tokenizers (Precompiled normalizer, pad fallback)
-        await sha256File(sf.files[split]),
+        await sha256File(sf.files[split2]),
         tokenizerHash,
         String(maxLength),
-        chosen[split],
+        chosen[split2],
         multi ? "\0multi-label" : labelMap.labels.join("\0")
       ]);
       const cached = key ? loadEncoded(tokenCacheDir, key) : void 0;
-      const examples = multi ? rows[split].map((e) => ({ ...e, label: "" })) : rows[split];
-      splits[split] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
-      if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split]);
+      const examples = multi ? rows[split2].map((e) => ({ ...e, label: "" })) : rows[split2];
+      splits[split2] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
+      if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split2]);
       if (multi)
-        splits[split] = { ...splits[split], multiHot: { labels: labelMap.labels.length, data: targets[split] } };
+        splits[split2] = { ...splits[split2], multiHot: { labels: labelMap.labels.length, data: targets[split2] } };
       log.info(
-        `${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
+        `${split2}: ${splits[split2].size} examples, ${splits[split2].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
       );
     }
   });
@@ -82187,16 +82802,15 @@ async function prepareRun(flags, opts) {
   const { log } = opts;
   const startedAt = /* @__PURE__ */ new Date();
   checkOutputDir(flags.output_dir);
+  const compute = computeTypeOf(flags.precision);
   const device = await prepareDevice({
     device: flags.device,
     gpus: flags.gpus,
     allowCpuFallback: flags.allow_cpu_fallback,
-    log
-  });
-  const compute = computeTypeOf(flags.precision);
-  checkMixedPrecision(device.device, compute, {
-    allowCpu: opts.mixedPrecision?.allowCpu,
-    webgpuShaderF16: device.device.kind === "webgpu" ? webgpuAdapterOf(device)?.shaderF16 : void 0
+    log,
+    precision: { compute, allowCpu: opts.mixedPrecision?.allowCpu },
+    flagStyle: opts.flagStyle,
+    sources: { probe: probeTrainingStep }
   });
   const outputDir = resolve7(flags.output_dir);
   const checkpointRoot = join21(outputDir, "checkpoints");
@@ -82335,14 +82949,10 @@ async function prepareRun(flags, opts) {
     task
   };
 }
-function checkpointDirOf(path9, log) {
-  if (!existsSync16(path9) || statSync8(path9).isDirectory()) return path9;
-  log.notice(`resume_from ${path9} is a file; resuming from its checkpoint directory ${dirname13(path9)}`);
-  return dirname13(path9);
-}
-function webgpuAdapterOf(d) {
-  const v = d.facts.webgpu?.verdict;
-  return v?.ok ? v.adapter : void 0;
+function checkpointDirOf(path10, log) {
+  if (!existsSync17(path10) || statSync9(path10).isDirectory()) return path10;
+  log.notice(`resume_from ${path10} is a file; resuming from its checkpoint directory ${dirname13(path10)}`);
+  return dirname13(path10);
 }
 
 // src/train/run.ts
@@ -82498,14 +83108,11 @@ async function runBench(o) {
     // auto here means "the best this machine has": a GPU when one works, else the CPU
     gpus: o.device === "auto" ? 1 : 0,
     allowCpuFallback: o.device === "auto",
-    log: o.log
+    log: o.log,
+    precision: { compute: computeTypeOf(o.precision ?? "32"), allowCpu: o.allowCpuMixedPrecision }
   });
   const precision = o.precision ?? "32";
   const compute = computeTypeOf(precision);
-  checkMixedPrecision(prepared.device, compute, {
-    allowCpu: o.allowCpuMixedPrecision,
-    webgpuShaderF16: prepared.facts.webgpu?.verdict.ok ? prepared.facts.webgpu.verdict.adapter?.shaderF16 : void 0
-  });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
@@ -82712,13 +83319,24 @@ ${BENCH_USAGE}
 }
 
 // src/runtime/doctor.ts
+async function probeInto(src, d, r) {
+  if (!r.verdict.ok) return;
+  r.probe = await src.probe(d);
+  if (!r.probe.ok) r.verdict = { ok: false, problems: [probeProblem(d, r.probe)] };
+}
 async function runDoctor(sources = {}) {
   const src = { ...defaultSources(), ...sources };
   const cpuProbe = await src.probe({ kind: "cpu" });
-  const [cuda, webgpu] = [await gatherCuda(src), await gatherWebgpu(src)];
+  const cuda = await gatherCuda(src);
+  await probeInto(src, { kind: "cuda", deviceId: 0 }, cuda);
+  const webgpu = await gatherWebgpu(src, cuda.smi.gpus ? cuda.smi.gpus.length > 0 : void 0);
+  await probeInto(src, { kind: "webgpu" }, webgpu);
   const p = cuda.provider;
-  const cudaStatus = cuda.verdict.ok ? { ok: true, summary: cuda.verdict.summary } : { ok: false, problems: cuda.verdict.problems };
-  const webgpuStatus = webgpu.verdict.ok ? { ok: true, summary: `ONNX Runtime's WebGPU EP ran a test session in ${webgpu.probe.ms} ms` } : { ok: false, problems: webgpu.verdict.problems };
+  const cudaStatus = cuda.verdict.ok ? { ok: true, summary: `${cuda.verdict.summary}; a training step ran in ${cuda.probe?.ms} ms` } : { ok: false, problems: cuda.verdict.problems };
+  const webgpuStatus = webgpu.verdict.ok ? {
+    ok: true,
+    summary: `ONNX Runtime's WebGPU EP ran a test session in ${webgpu.ort.ms} ms and a training step in ${webgpu.probe?.ms} ms`
+  } : { ok: false, problems: webgpu.verdict.problems };
   let auto;
   try {
     const c = decideDevice(
@@ -82729,7 +83347,7 @@ async function runDoctor(sources = {}) {
   } catch (e) {
     auto = {
       device: cpuProbe.ok ? "cpu" : void 0,
-      reason: `gpus=0 (or allow_cpu_fallback) trains on the CPU; with gpus >= 1 training fails: ${e.message}`
+      reason: `gpus=0 (or --allow_cpu_fallback true) trains on the CPU; with gpus >= 1 training fails: ${e.message}`
     };
   }
   return {
@@ -82738,7 +83356,12 @@ async function runDoctor(sources = {}) {
     webgpu: {
       ...webgpuStatus,
       adapters: webgpu.adapters.adapters ?? [],
-      ...webgpu.adapters.error ? { adapterError: webgpu.adapters.error } : {}
+      ...webgpu.adapters.error ? { adapterError: webgpu.adapters.error } : {},
+      shaderF16: webgpu.shaderF16,
+      ...webgpu.ort.shaderF16Error ? { shaderF16Error: webgpu.ort.shaderF16Error.trim().split("\n")[0] } : {},
+      ...webgpu.verdict.ok ? { software: webgpu.verdict.software } : {},
+      dawn: webgpu.ort.dawn,
+      ...webgpu.vulkan ? { vulkan: { ...webgpu.vulkan, problems: vulkanProblems(webgpu.vulkan) } } : {}
     },
     nvidia: cuda.smi.gpus ? { gpus: cuda.smi.gpus } : { gpus: [], error: cuda.smi.error },
     cuda: {
@@ -82752,7 +83375,10 @@ async function runDoctor(sources = {}) {
         architectures: p.images?.map(imageName),
         fatbins: p.fatbin?.fatbins,
         runpath: p.runpath,
-        libraries: [...p.needed, ...p.indirect].map((l) => ({ name: l.name, path: l.path, via: l.via }))
+        libraries: [
+          ...[...p.needed, ...p.indirect].map((l) => ({ name: l.name, path: l.path, via: l.via })),
+          ...(p.lazy ?? []).map((l) => ({ name: l.name, path: l.path, via: l.via, atRunTime: true }))
+        ]
       }
     },
     auto,
@@ -82774,7 +83400,19 @@ function formatDoctor(r) {
     );
   }
   if (r.webgpu.adapterError) out.push(`  adapters ${r.webgpu.adapterError}`);
+  if (r.webgpu.shaderF16 !== void 0)
+    out.push(
+      `  float16  ${r.webgpu.shaderF16 ? "yes: ONNX Runtime's WebGPU EP runs float16 here (--precision 16-mixed)" : `no: ONNX Runtime's WebGPU EP cannot run float16 here${r.webgpu.shaderF16Error ? ` (${r.webgpu.shaderF16Error})` : ""}`}`
+    );
+  if (r.webgpu.software)
+    out.push("  software the adapter is a software one (it runs on the CPU): device auto trains on the CPU instead");
+  for (const l of r.webgpu.dawn) out.push(`  dawn     ${l}`);
+  if (r.webgpu.vulkan) for (const l of describeVulkan(r.webgpu.vulkan)) out.push(`  vulkan   ${l}`);
+  const vulkanFixes = r.webgpu.vulkan?.problems ?? [];
   if (!r.webgpu.ok) for (const p of r.webgpu.problems) out.push(`  fix      ${p.fix}`);
+  for (const p of vulkanFixes)
+    if (r.webgpu.ok || !r.webgpu.problems.some((q) => q.code === p.code))
+      out.push(`  problem  ${p.message}`, `  fix      ${p.fix}`);
   out.push(`nvidia     ${r.nvidia.error ?? `${r.nvidia.gpus.length} GPU(s)`}`);
   for (const g of r.nvidia.gpus)
     out.push(
@@ -82787,7 +83425,10 @@ function formatDoctor(r) {
   );
   if (pv.architectures)
     out.push(`  kernels  ${pv.architectures.join(", ")} (in at least half of its ${pv.fatbins} fat binaries)`);
-  for (const l of pv.libraries) out.push(`  needs    ${l.name} -> ${l.path ? `${l.path} (${l.via})` : "NOT FOUND"}`);
+  for (const l of pv.libraries)
+    out.push(
+      `  ${l.atRunTime ? "opens" : "needs"}    ${l.name} -> ${l.path ? `${l.path} (${l.via})` : "NOT FOUND"}${l.atRunTime ? " (at run time)" : ""}`
+    );
   if (!r.cuda.ok) for (const p of r.cuda.problems) out.push(`  fix      ${p.fix}`);
   out.push(`auto       ${r.auto.device ?? "nothing"}: ${r.auto.reason}`);
   return out.join("\n");
@@ -82809,7 +83450,7 @@ ${DOCTOR_USAGE}
       return 2;
     }
   }
-  const report = await runDoctor(sources);
+  const report = await runDoctor({ probe: probeTrainingStep, ...sources });
   out((json ? JSON.stringify(report, null, 2) : formatDoctor(report)) + "\n");
   return report.ok ? 0 : 1;
 }
@@ -82821,7 +83462,7 @@ import { resolve as resolve10 } from "node:path";
 import { extname as extname2, resolve as resolve9 } from "node:path";
 
 // src/train/score-input.ts
-import { existsSync as existsSync17, statSync as statSync9 } from "node:fs";
+import { existsSync as existsSync18, statSync as statSync10 } from "node:fs";
 import { resolve as resolve8 } from "node:path";
 async function locateInput(flags, log) {
   if (!flags.input) throw new FlagError("input", "--input is required: the CSV, TSV or JSONL file to score");
@@ -82836,13 +83477,13 @@ async function locateInput(flags, log) {
     });
     return locateFile(ds2.root, flags.input, log, "input");
   }
-  const path9 = resolve8(flags.input);
-  if (!existsSync17(path9) || !statSync9(path9).isFile())
+  const path10 = resolve8(flags.input);
+  if (!existsSync18(path10) || !statSync10(path10).isFile())
     throw new FlagError(
       "input",
       `--input ${flags.input} is not a file; pass a CSV, TSV or JSONL file (or --datastore with a file inside it)`
     );
-  return path9;
+  return path10;
 }
 async function readScoreInput(file, m, columns, withLabels) {
   const multi = m.problemType === "multi_label_classification";
@@ -83014,8 +83655,8 @@ function requireModel(model) {
     throw new Error("--model is required: a checkpoint directory (e.g. runs/textclf/checkpoints/final) or a hub id");
   return model;
 }
-function writeOutput(path9, preds, labels, data, separator, multi) {
-  const ext = extname2(path9).toLowerCase();
+function writeOutput(path10, preds, labels, data, separator, multi) {
+  const ext = extname2(path10).toLowerCase();
   const labelOf = (p) => p.predicted.map((c) => labels[c]).join(separator);
   const score = (p) => multi ? void 0 : p.probabilities[p.predicted[0]];
   if (ext === ".jsonl" || ext === ".ndjson") {
@@ -83028,11 +83669,11 @@ function writeOutput(path9, preds, labels, data, separator, multi) {
         scores: Object.fromEntries(labels.map((l, c) => [l, p.probabilities[c]]))
       })
     );
-    writeFileAtomic(path9, lines2.join("\n") + "\n");
+    writeFileAtomic(path10, lines2.join("\n") + "\n");
     return;
   }
   if (ext !== ".csv" && ext !== ".tsv")
-    throw new Error(`--output ${path9}: unknown file type '${ext || "(none)"}'; use .csv, .tsv or .jsonl`);
+    throw new Error(`--output ${path10}: unknown file type '${ext || "(none)"}'; use .csv, .tsv or .jsonl`);
   const tsv = ext === ".tsv";
   const field = tsv ? (s) => s.replace(/[\t\r\n]+/g, " ") : csvField;
   const head = [
@@ -83056,7 +83697,7 @@ function writeOutput(path9, preds, labels, data, separator, multi) {
       ].join(tsv ? "	" : ",")
     );
   }
-  writeFileAtomic(path9, lines.join("\n") + "\n");
+  writeFileAtomic(path10, lines.join("\n") + "\n");
 }
 
 // src/train/evaluate-model.ts
@@ -83313,7 +83954,7 @@ var DEMO_SIZES = { train: 2e3, valid: 300, test: 300 };
 function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
   const r = mulberry32(seed);
   const seen = /* @__PURE__ */ new Set();
-  const split = (n) => {
+  const split2 = (n) => {
     const out = [];
     for (let i = 0; i < n; i++) {
       const positive = i < Math.floor(n / 2) ? true : i < 2 * Math.floor(n / 2) ? false : r() < 0.5;
@@ -83330,12 +83971,12 @@ function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
     }
     return out;
   };
-  return { train: split(sizes.train), valid: split(sizes.valid), test: split(sizes.test) };
+  return { train: split2(sizes.train), valid: split2(sizes.valid), test: split2(sizes.test) };
 }
 
 // src/demo/write.ts
 import { promises as fs8 } from "node:fs";
-import path8 from "node:path";
+import path9 from "node:path";
 function toCsv(rows) {
   return ["review,sentiment", ...rows.map((r) => `${csvField(r.review)},${csvField(r.sentiment)}`)].join("\n") + "\n";
 }
@@ -83343,18 +83984,18 @@ async function writeDemoDataset(dir, seed = 42, sizes = DEMO_SIZES) {
   await fs8.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
   const files = {
-    train: path8.join(dir, "train.csv"),
-    valid: path8.join(dir, "valid.csv"),
-    test: path8.join(dir, "test.csv")
+    train: path9.join(dir, "train.csv"),
+    valid: path9.join(dir, "valid.csv"),
+    test: path9.join(dir, "test.csv")
   };
   for (const k of ["train", "valid", "test"]) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
 async function writeDemoTokenizer(dir) {
   await fs8.mkdir(dir, { recursive: true });
-  writeFileAtomic(path8.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
-  writeJsonAtomic(path8.join(dir, "tokenizer.json"), demoTokenizerJson());
-  writeJsonAtomic(path8.join(dir, "tokenizer_config.json"), {
+  writeFileAtomic(path9.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
+  writeJsonAtomic(path9.join(dir, "tokenizer.json"), demoTokenizerJson());
+  writeJsonAtomic(path9.join(dir, "tokenizer_config.json"), {
     tokenizer_class: "BertTokenizer",
     do_lower_case: true,
     model_max_length: DEMO_MAX_LENGTH,

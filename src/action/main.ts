@@ -178,6 +178,7 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
       report: false,
       // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
       runFacts: (t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {},
+      flagStyle: 'action',
     });
   // The device (CUDA preflight and probe, WebGPU, the CPU fallback) is decided inside the run,
   // before any data is read: gpus/device/allow_cpu_fallback mean the same on the CLI.

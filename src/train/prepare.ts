@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
-import { checkMixedPrecision, computeTypeOf } from '../runtime/precision.js';
+import { probeTrainingStep } from '../engine/probe-step.js';
+import { computeTypeOf } from '../runtime/precision.js';
 import { prepareDevice, type PreparedDevice } from '../runtime/prepare.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { resolveModel } from '../models/hub.js';
@@ -35,6 +36,8 @@ export interface PrepareOptions {
   defaultCacheDir?: string;
   /** Tests only (no flag): mixed precision on the CPU device. */
   mixedPrecision?: { allowCpu?: boolean };
+  /** How messages spell flags: the CLI's `--flag value` (default) or the action's `flag: value`. */
+  flagStyle?: 'cli' | 'action';
 }
 
 export interface PreparedRun {
@@ -64,17 +67,17 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const { log } = opts;
   const startedAt = new Date();
   checkOutputDir(flags.output_dir);
-  // Before anything is read or written: a device that cannot run fails (or falls back) in seconds.
+  // Before anything is read or written: a device that cannot run fails (or falls back) in seconds,
+  // a GPU after one real training step of a tiny model in the run's precision (probe-step.ts).
+  const compute = computeTypeOf(flags.precision);
   const device = await prepareDevice({
     device: flags.device,
     gpus: flags.gpus,
     allowCpuFallback: flags.allow_cpu_fallback,
     log,
-  });
-  const compute = computeTypeOf(flags.precision);
-  checkMixedPrecision(device.device, compute, {
-    allowCpu: opts.mixedPrecision?.allowCpu,
-    webgpuShaderF16: device.device.kind === 'webgpu' ? webgpuAdapterOf(device)?.shaderF16 : undefined,
+    precision: { compute, allowCpu: opts.mixedPrecision?.allowCpu },
+    flagStyle: opts.flagStyle,
+    sources: { probe: probeTrainingStep },
   });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
@@ -223,10 +226,4 @@ function checkpointDirOf(path: string, log: Logger): string {
   if (!existsSync(path) || statSync(path).isDirectory()) return path;
   log.notice(`resume_from ${path} is a file; resuming from its checkpoint directory ${dirname(path)}`);
   return dirname(path);
-}
-
-/** The WebGPU adapter the device decision saw, when it saw one. */
-function webgpuAdapterOf(d: PreparedDevice) {
-  const v = d.facts.webgpu?.verdict;
-  return v?.ok ? v.adapter : undefined;
 }

@@ -1,0 +1,80 @@
+// What `textclf train` says about devices, read from a real process's stderr (Dawn and the Vulkan
+// loader write to the native stderr, which no JS spy sees): a software adapter is not used by
+// `auto`, and says why; Dawn's and the Vulkan loader's warnings appear only in words, and only when
+// WebGPU is asked for or diagnosed; the CLI spells the fallback flag as the CLI takes it.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeTinyCliRun } from '../helpers/tiny-cli-train.js';
+
+// The bundled command, as users run it (npm run build writes it; the e2e tests use it too).
+const CLI = resolve('dist/cli.js');
+
+function textclf(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, NODE_OPTIONS: '', XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...env },
+  });
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+/** Native lines Dawn or the Vulkan loader print ("Warning: maxDynamic...", "Warning: vkCreateInstance..."). */
+const NATIVE = /^Warning: |loader_get_json|vkCreateInstance|artificially reduced/m;
+
+let dir: string;
+beforeAll(() => {
+  dir = makeTinyCliRun('device-messages-');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const tinyRun = (name: string) => [
+  '--datastore',
+  dir,
+  '--train_file',
+  'train.jsonl',
+  '--valid_file',
+  '',
+  '--test_file',
+  '',
+  '--model_name_or_path',
+  join(dir, 'tiny'),
+  '--max_epochs',
+  '1',
+  '--batch_size',
+  '4',
+  '--output_dir',
+  join(dir, name),
+];
+
+test('--gpus 1 with only a software adapter (lavapipe): trains on the CPU, says why, and prints nothing of Dawn', () => {
+  const r = textclf(['train', ...tinyRun('gpus1'), '--gpus', '1']);
+  expect(r.stderr).not.toMatch(NATIVE);
+  expect(r.status).toBe(0);
+  expect(r.stderr).toMatch(
+    /^warning: device auto with gpus=1: CUDA cannot run \(nvidia-smi is not installed, so there is no NVIDIA driver on this machine\); WebGPU's only adapter is mesa llvmpipe: .* \(software, fallback adapter, shader-f16\), which runs on the CPU about 100x slower than the CPU device: training on the CPU; --device webgpu would use that adapter anyway$/m,
+  );
+  const metrics = JSON.parse(readFileSync(join(dir, 'gpus1', 'metrics.json'), 'utf8')) as {
+    run: { device: string; deviceReason: string };
+  };
+  expect(metrics.run.device).toBe('cpu');
+  expect(metrics.run.deviceReason).toMatch(/WebGPU's only adapter is mesa llvmpipe/);
+});
+
+test('--device cuda on a machine without it: the reason and the CLI flag, and no Dawn warnings although WebGPU was looked at', () => {
+  const r = textclf(['train', '--device', 'cuda', '--train_file', '/nonexistent/train.csv']);
+  expect(r.status).toBe(1);
+  expect(r.stderr).not.toMatch(NATIVE);
+  expect(r.stderr).toMatch(/^error: device cuda:0 cannot run on this machine: nvidia-smi is not installed/m);
+  expect(r.stderr).toContain('Or set `--allow_cpu_fallback true` to train on the CPU with a warning.');
+  expect(r.stderr).not.toContain('allow_cpu_fallback: true');
+});
+
+test("--device webgpu with no Vulkan driver: the cause in words (the loader override, the missing file), not the loader's warnings", () => {
+  const r = textclf(['train', ...tinyRun('novk'), '--device', 'webgpu'], { VK_ICD_FILENAMES: '/nonexistent/icd.json' });
+  expect(r.status).toBe(1);
+  expect(r.stderr).not.toMatch(NATIVE);
+  expect(r.stderr).toMatch(
+    /^error: device webgpu cannot run on this machine: ONNX Runtime's WebGPU EP found no GPU adapter: no Vulkan driver loads: \/nonexistent\/icd\.json \(the file does not exist\)\. What to do: a GPU's Vulkan driver .*mesa-vulkan-drivers/m,
+  );
+});
