@@ -161,6 +161,16 @@ describe('Vulkan below WebGPU, as the loader finds it', () => {
     expect(vulkanProblems(inspectVulkan(compute))[0].message).toMatch(
       /^this container's NVIDIA_DRIVER_CAPABILITIES is "compute,utility": without "graphics"/,
     );
+    // With graphics (or all) but no NVIDIA Vulkan driver on the host, the flag is not the fix: the driver is.
+    for (const caps of ['all', 'utility,graphics']) {
+      const hostWithout = machine({
+        mesa: true,
+        nvidiaGpu: true,
+        container: true,
+        env: { NVIDIA_DRIVER_CAPABILITIES: caps },
+      });
+      expect(codes(hostWithout)).toEqual(['nvidia-vulkan-missing']);
+    }
     // With graphics (or all) the runtime mounts the manifest and the library: nothing to fix.
     for (const caps of ['all', 'compute,utility,graphics']) {
       const ok = machine({
