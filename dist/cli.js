@@ -41381,7 +41381,7 @@ function webgpuLine(w) {
 }
 function softwareLine(w) {
   const note = w.notes?.[0];
-  return `WebGPU's only adapter is ${w.adapter ? describeAdapter(w.adapter) : "a software one"}, which runs on the CPU about 100x slower than the CPU device` + (note ? ` (${note.message}; to use the GPU: ${note.fix})` : "");
+  return `WebGPU's only adapter is ${w.adapter ? describeAdapter(w.adapter) : `a software one (${w.softwareWhy ?? "Vulkan has no GPU here"})`}, which runs on the CPU about 100x slower than the CPU device` + (note ? ` (${note.message}; to use the GPU: ${note.fix})` : "");
 }
 function unavailable(what, problems, extra) {
   const [first, ...rest] = problems;
@@ -41469,6 +41469,16 @@ var VULKAN_LOADER = "libvulkan.so.1";
 var ELF_MACHINE = { x64: 62, arm64: 183 };
 var SOFTWARE = /lvp|lavapipe|llvmpipe|swiftshader/i;
 var SYSTEM_LIBS2 = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
+function gpuDeviceNodes(dev = "/dev") {
+  const list = (dir, re) => {
+    try {
+      return readdirSync4(dir).filter((f2) => re.test(f2)).sort().map((f2) => path6.join(dir, f2));
+    } catch {
+      return [];
+    }
+  };
+  return [...list(path6.join(dev, "dri"), /^renderD\d+$/), ...list(dev, /^nvidia\d+$/)];
+}
 function vulkanEnvironment(o = {}) {
   const env2 = process.env;
   let caller;
@@ -41493,7 +41503,8 @@ function vulkanEnvironment(o = {}) {
     caller,
     nvidiaGpu: o.nvidiaGpu ?? existsSync8("/proc/driver/nvidia/version"),
     container: env2.NVIDIA_VISIBLE_DEVICES !== void 0 || existsSync8("/.dockerenv"),
-    machine: ELF_MACHINE[process.arch] ?? 0
+    machine: ELF_MACHINE[process.arch] ?? 0,
+    deviceNodes: gpuDeviceNodes()
   };
 }
 var split = (v) => (v ?? "").split(":").filter(Boolean);
@@ -41603,7 +41614,8 @@ function inspectVulkan(e) {
     loader,
     search,
     drivers,
-    softwareOnly: usable.length > 0 && usable.every((d) => d.kind === "software"),
+    deviceNodes: e.deviceNodes,
+    softwareOnly: usable.length > 0 && (usable.every((d) => d.kind === "software") || e.deviceNodes.length === 0),
     nvidiaGpu: e.nvidiaGpu,
     container: e.container,
     nvidiaCapabilities: e.env.NVIDIA_DRIVER_CAPABILITIES
@@ -41662,7 +41674,8 @@ function vulkanProblems(r) {
 function describeVulkan(r) {
   const out = [
     `loader   ${VULKAN_LOADER} -> ${r.loader.path ? `${r.loader.path} (${r.loader.via})` : "NOT FOUND"}`,
-    `drivers  from ${r.search.from === "default" ? "the default directories" : r.search.from}: ${r.search.paths.join(", ")}`
+    `drivers  from ${r.search.from === "default" ? "the default directories" : r.search.from}: ${r.search.paths.join(", ")}`,
+    `devices  ${r.deviceNodes.length ? r.deviceNodes.join(", ") : "no GPU device node (/dev/dri/renderD*, /dev/nvidia*): only a software driver can give an adapter"}`
   ];
   for (const d of r.drivers) {
     const state = d.skipped ? `skipped: ${d.skipped}` : d.error ? `unusable: ${d.error}` : !d.path ? "NOT FOUND" : d.missing.length ? `${d.path}, needs ${d.missing.join(", ")}: NOT FOUND` : `${d.path} (${d.via})${d.kind === "software" ? ", software" : ""}`;
@@ -41830,11 +41843,13 @@ async function gatherWebgpu(src, nvidiaGpu) {
   if (ort2.ok) {
     const adapter = ortAdapter(adapters);
     const software = adapter ? adapter.isFallbackAdapter || /software|cpu/i.test(adapter.architecture) : vulkan?.softwareOnly ?? false;
+    const softwareWhy = !adapter && vulkan?.softwareOnly ? vulkan.deviceNodes.length ? `the only Vulkan drivers are software ones: ${vulkan.drivers.filter((d) => d.loads).map((d) => d.library).join(", ")}` : "this machine has no GPU device node for a Vulkan driver: /dev/dri/renderD*, /dev/nvidia*" : void 0;
     verdict = {
       ok: true,
       adapter,
       detail: adapters.error,
       software,
+      ...softwareWhy ? { softwareWhy } : {},
       ...vproblems.length ? { notes: vproblems } : {}
     };
   } else

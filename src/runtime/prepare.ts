@@ -132,11 +132,21 @@ export async function gatherWebgpu(src: FactSources, nvidiaGpu?: boolean): Promi
     const software = adapter
       ? adapter.isFallbackAdapter || /software|cpu/i.test(adapter.architecture)
       : (vulkan?.softwareOnly ?? false);
+    const softwareWhy =
+      !adapter && vulkan?.softwareOnly
+        ? vulkan.deviceNodes.length
+          ? `the only Vulkan drivers are software ones: ${vulkan.drivers
+              .filter((d) => d.loads)
+              .map((d) => d.library)
+              .join(', ')}`
+          : 'this machine has no GPU device node for a Vulkan driver: /dev/dri/renderD*, /dev/nvidia*'
+        : undefined;
     verdict = {
       ok: true,
       adapter,
       detail: adapters.error,
       software,
+      ...(softwareWhy ? { softwareWhy } : {}),
       ...(vproblems.length ? { notes: vproblems } : {}),
     };
   } else

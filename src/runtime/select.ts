@@ -20,6 +20,8 @@ export type WebgpuVerdict =
       detail?: string;
       /** The adapter ONNX Runtime gets is a software/fallback one (a CPU-type device). */
       software?: boolean;
+      /** How that is known when Dawn's adapter details are not (the Vulkan checks). */
+      softwareWhy?: string;
       /** Why there is no hardware adapter, when the Vulkan checks know (an NVIDIA GPU without its Vulkan driver). */
       notes?: DeviceProblem[];
     }
@@ -65,7 +67,7 @@ function webgpuLine(w: WebgpuVerdict & { ok: true }): string {
 function softwareLine(w: WebgpuVerdict & { ok: true }): string {
   const note = w.notes?.[0];
   return (
-    `WebGPU's only adapter is ${w.adapter ? describeAdapter(w.adapter) : 'a software one'}, which runs on the CPU about 100x slower than the CPU device` +
+    `WebGPU's only adapter is ${w.adapter ? describeAdapter(w.adapter) : `a software one (${w.softwareWhy ?? 'Vulkan has no GPU here'})`}, which runs on the CPU about 100x slower than the CPU device` +
     (note ? ` (${note.message}; to use the GPU: ${note.fix})` : '')
   );
 }

@@ -35,6 +35,8 @@ export interface VulkanEnvironment {
   container: boolean;
   /** ELF e_machine of this process (x86-64: 62, aarch64: 183): drivers of another architecture are skipped. */
   machine: number;
+  /** GPU device nodes (gpuDeviceNodes): without one, no hardware Vulkan driver finds a device. */
+  deviceNodes: string[];
 }
 
 /** Where the loader looks for driver manifests, and why there. */
@@ -69,7 +71,13 @@ export interface VulkanReport {
   loader: LibLookup;
   search: IcdSearch;
   drivers: VulkanDriver[];
-  /** Every driver that loads is a software one (lavapipe, SwiftShader): no GPU behind Vulkan. */
+  /** GPU device nodes here (/dev/dri/renderD*, /dev/nvidia<N>). */
+  deviceNodes: string[];
+  /**
+   * No GPU behind Vulkan: every driver that loads is a software one (lavapipe, SwiftShader), or
+   * there is no GPU device node for a hardware driver to open (Mesa installs its hardware drivers
+   * on machines without the hardware).
+   */
   softwareOnly: boolean;
   nvidiaGpu: boolean;
   container: boolean;
@@ -80,6 +88,24 @@ export interface VulkanReport {
 const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183 };
 const SOFTWARE = /lvp|lavapipe|llvmpipe|swiftshader/i;
 const SYSTEM_LIBS = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
+
+/**
+ * The device nodes a hardware Vulkan driver opens: DRM render nodes (Mesa's drivers, virtio-gpu)
+ * and NVIDIA's /dev/nvidia<N>. A container sees only those passed into it.
+ */
+export function gpuDeviceNodes(dev = '/dev'): string[] {
+  const list = (dir: string, re: RegExp) => {
+    try {
+      return readdirSync(dir)
+        .filter((f) => re.test(f))
+        .sort()
+        .map((f) => path.join(dir, f));
+    } catch {
+      return [];
+    }
+  };
+  return [...list(path.join(dev, 'dri'), /^renderD\d+$/), ...list(dev, /^nvidia\d+$/)];
+}
 
 /** This process's view: environment, ld.so state, ORT's library as the caller. */
 export function vulkanEnvironment(o: { nvidiaGpu?: boolean; ortLibDir?: string } = {}): VulkanEnvironment {
@@ -107,6 +133,7 @@ export function vulkanEnvironment(o: { nvidiaGpu?: boolean; ortLibDir?: string }
     nvidiaGpu: o.nvidiaGpu ?? existsSync('/proc/driver/nvidia/version'),
     container: env.NVIDIA_VISIBLE_DEVICES !== undefined || existsSync('/.dockerenv'),
     machine: ELF_MACHINE[process.arch] ?? 0,
+    deviceNodes: gpuDeviceNodes(),
   };
 }
 
@@ -234,7 +261,8 @@ export function inspectVulkan(e: VulkanEnvironment): VulkanReport {
     loader,
     search,
     drivers,
-    softwareOnly: usable.length > 0 && usable.every((d) => d.kind === 'software'),
+    deviceNodes: e.deviceNodes,
+    softwareOnly: usable.length > 0 && (usable.every((d) => d.kind === 'software') || e.deviceNodes.length === 0),
     nvidiaGpu: e.nvidiaGpu,
     container: e.container,
     nvidiaCapabilities: e.env.NVIDIA_DRIVER_CAPABILITIES,
@@ -320,6 +348,7 @@ export function describeVulkan(r: VulkanReport): string[] {
   const out = [
     `loader   ${VULKAN_LOADER} -> ${r.loader.path ? `${r.loader.path} (${r.loader.via})` : 'NOT FOUND'}`,
     `drivers  from ${r.search.from === 'default' ? 'the default directories' : r.search.from}: ${r.search.paths.join(', ')}`,
+    `devices  ${r.deviceNodes.length ? r.deviceNodes.join(', ') : 'no GPU device node (/dev/dri/renderD*, /dev/nvidia*): only a software driver can give an adapter'}`,
   ];
   for (const d of r.drivers) {
     const state = d.skipped

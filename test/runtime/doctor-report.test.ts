@@ -66,6 +66,7 @@ test('a container with a T4: run-time cuDNN missing and no NVIDIA Vulkan driver,
         nvidiaGpu: nvidiaGpu ?? false,
         container: true,
         machine: 62,
+        deviceNodes: ['/dev/nvidia0'],
       }),
   });
 

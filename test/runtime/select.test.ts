@@ -124,6 +124,7 @@ function machine(w: World, asked: string[] = []): Partial<FactSources> {
             loader: { name: 'libvulkan.so.1', path: '/usr/lib/x86_64-linux-gnu/libvulkan.so.1', searched: [] },
             search: { from: 'default', paths: [] },
             drivers: [],
+            deviceNodes: [],
             softwareOnly: false,
             nvidiaGpu: false,
             container: false,
@@ -341,6 +342,9 @@ describe('software adapters (lavapipe, SwiftShader) are never picked by auto', (
     const noPackage = { adapterError: 'adapter details need the optional `webgpu` package' };
     const soft = await decide('auto', 1, false, { ...noPackage, vulkan: { softwareOnly: true } });
     expect(soft.device).toEqual({ kind: 'cpu' });
+    expect(soft.reason).toContain(
+      "WebGPU's only adapter is a software one (this machine has no GPU device node for a Vulkan driver: /dev/dri/renderD*, /dev/nvidia*)",
+    );
     const hard = await decide('auto', 1, false, { ...noPackage, vulkan: { softwareOnly: false } });
     expect(hard.device).toEqual({ kind: 'webgpu' });
   });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   describeVulkan,
+  gpuDeviceNodes,
   icdSearch,
   inspectVulkan,
   vulkanProblems,
@@ -32,6 +33,7 @@ function machine(o: {
   env?: NodeJS.ProcessEnv;
   nvidiaGpu?: boolean;
   container?: boolean;
+  deviceNodes?: string[];
 }): VulkanEnvironment & { dir: string; share: string; lib: string } {
   const m = join(root, `m${n++}`);
   const lib = join(m, 'lib');
@@ -69,6 +71,7 @@ function machine(o: {
     nvidiaGpu: o.nvidiaGpu ?? false,
     container: o.container ?? false,
     machine: 62,
+    deviceNodes: o.deviceNodes ?? (o.nvidiaGpu ? ['/dev/nvidia0'] : []),
     dir: m,
     share,
     lib,
@@ -78,6 +81,15 @@ function machine(o: {
 const codes = (e: VulkanEnvironment) => vulkanProblems(inspectVulkan(e)).map((p) => p.code);
 
 describe('Vulkan below WebGPU, as the loader finds it', () => {
+  test('GPU device nodes: DRM render nodes and NVIDIA devices, not their control nodes', () => {
+    const dev = join(root, `dev${n++}`);
+    mkdirSync(join(dev, 'dri'), { recursive: true });
+    for (const f of ['dri/card0', 'dri/renderD128', 'nvidiactl', 'nvidia-uvm', 'nvidia0', 'nvidia1', 'null'])
+      writeFileSync(join(dev, f), '');
+    expect(gpuDeviceNodes(dev)).toEqual([join(dev, 'dri/renderD128'), join(dev, 'nvidia0'), join(dev, 'nvidia1')]);
+    expect(gpuDeviceNodes(join(root, 'no-dev'))).toEqual([]);
+  });
+
   test('the search order: VK_ADD_DRIVER_FILES, XDG config home and dirs, /etc, XDG data home and dirs; an override replaces them', () => {
     expect(icdSearch({}, '/home/u')).toEqual({
       from: 'default',
@@ -127,7 +139,8 @@ describe('Vulkan below WebGPU, as the loader finds it', () => {
     ]);
     expect(r.softwareOnly).toBe(false);
     expect(vulkanProblems(r)).toEqual([]);
-    expect(describeVulkan(r)[2]).toBe(
+    expect(describeVulkan(r)[2]).toBe('devices  /dev/nvidia0');
+    expect(describeVulkan(r)[3]).toBe(
       `  icd    ${join(e.share, 'vulkan/icd.d/nvidia_icd.json')} -> libGLX_nvidia.so.0: ${join(e.lib, 'libGLX_nvidia.so.0')} (LD_LIBRARY_PATH)`,
     );
   });
@@ -218,6 +231,25 @@ describe('Vulkan below WebGPU, as the loader finds it', () => {
         fix: "a GPU's Vulkan driver (NVIDIA: the full driver with nvidia_icd.json), or mesa-vulkan-drivers for Mesa's software adapter lavapipe (tests only: about 100x slower than the CPU)",
       }),
     ]);
+  });
+
+  test("no GPU device node: Mesa's hardware drivers load, yet only the software one can give an adapter", () => {
+    const e = machine({ mesa: true });
+    writeFileSync(
+      join(e.share, 'vulkan/icd.d/intel_icd.json'),
+      JSON.stringify({ ICD: { library_path: 'libvulkan_intel.so' } }),
+    );
+    writeElf(join(e.lib, 'libvulkan_intel.so'), {});
+    const none = inspectVulkan(e);
+    expect(none.drivers.map((d) => [d.kind, d.loads])).toEqual([
+      ['gpu', true],
+      ['software', true],
+    ]);
+    expect(none.softwareOnly).toBe(true);
+    expect(describeVulkan(none)[2]).toBe(
+      'devices  no GPU device node (/dev/dri/renderD*, /dev/nvidia*): only a software driver can give an adapter',
+    );
+    expect(inspectVulkan({ ...e, deviceNodes: ['/dev/dri/renderD128'] }).softwareOnly).toBe(false);
   });
 
   test('VK_ICD_FILENAMES at a missing file replaces the default search; VK_DRIVER_FILES takes a directory; relative and 32-bit drivers', () => {
