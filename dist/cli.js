@@ -41390,8 +41390,7 @@ function unavailable(what, problems, extra) {
   return new DeviceUnavailableError(parts.join(" "), problems);
 }
 function fallbackHint(style) {
-  const flag = style === "action" ? "`allow_cpu_fallback: true`" : "`--allow_cpu_fallback true`";
-  return `Or set ${flag} to train on the CPU with a warning.`;
+  return style === "action" ? "Or set allow_cpu_fallback: true to train on the CPU with a warning." : "Or pass --allow_cpu_fallback true to train on the CPU with a warning.";
 }
 function decideDevice(ask, facts) {
   const r = ask.request;

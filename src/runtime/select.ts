@@ -80,8 +80,9 @@ function unavailable(what: string, problems: DeviceProblem[], extra: string[]): 
 }
 
 function fallbackHint(style: DeviceAsk['flagStyle']): string {
-  const flag = style === 'action' ? '`allow_cpu_fallback: true`' : '`--allow_cpu_fallback true`';
-  return `Or set ${flag} to train on the CPU with a warning.`;
+  return style === 'action'
+    ? 'Or set allow_cpu_fallback: true to train on the CPU with a warning.'
+    : 'Or pass --allow_cpu_fallback true to train on the CPU with a warning.';
 }
 
 export function decideDevice(ask: DeviceAsk, facts: DeviceFacts): DeviceChoice {

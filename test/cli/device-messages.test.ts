@@ -81,7 +81,7 @@ test('--device cuda on a machine without it: the reason and the CLI flag, and no
   expect(r.status).toBe(1);
   expect(r.stderr).not.toMatch(NATIVE);
   expect(r.stderr).toMatch(/^error: device cuda:0 cannot run on this machine: nvidia-smi is not installed/m);
-  expect(r.stderr).toContain('Or set `--allow_cpu_fallback true` to train on the CPU with a warning.');
+  expect(r.stderr).toContain('Or pass --allow_cpu_fallback true to train on the CPU with a warning.');
   expect(r.stderr).not.toContain('allow_cpu_fallback: true');
 });
 

@@ -122,7 +122,7 @@ describe('training on a device this machine does not have', () => {
       );
       expect(e.message).toContain("WebGPU's only adapter is mesa llvmpipe");
       expect(e.message).toContain('--device cpu trains faster');
-      expect(e.message).toContain('Or set `--allow_cpu_fallback true` to train on the CPU with a warning.');
+      expect(e.message).toContain('Or pass --allow_cpu_fallback true to train on the CPU with a warning.');
       expect(e.message).toContain("onnxruntime-node's CUDA provider is not installed");
       expect(existsSync(out)).toBe(false); // nothing written, no data read (the train file does not exist)
     } finally {

@@ -219,11 +219,11 @@ describe('device selection', () => {
       'device cuda:0 cannot run on this machine: GPU 0 (Tesla V100-SXM2-16GB) has compute capability 7.0, but the CUDA provider\'s kernels are compiled for sm_75, sm_80, sm_90 only (no PTX the driver could compile), so every kernel launch would fail with "no kernel image is available for execution on the device". ' +
         'What to do: --device webgpu (any GPU with a Vulkan driver, NVIDIA included), or a runner whose GPU has compute capability 7.5 or a later 7.x, 8.0 or a later 8.x, 9.0 or a later 9.x. ' +
         `This machine has a ${V100_VULKAN_LINE}: --device webgpu trains on it. ` +
-        'Or set `--allow_cpu_fallback true` to train on the CPU with a warning.',
+        'Or pass --allow_cpu_fallback true to train on the CPU with a warning.',
     );
     // The action spells its input its own way.
     const a = await refusal('cuda', 0, { smi: V100, adapters: [v100Vulkan] }, 'action');
-    expect(a.message).toMatch(/ Or set `allow_cpu_fallback: true` to train on the CPU with a warning\.$/);
+    expect(a.message).toMatch(/ Or set allow_cpu_fallback: true to train on the CPU with a warning\.$/);
   });
 
   test('fall back with allow_cpu_fallback: --device cuda goes to WebGPU, else to the CPU, with a warning', async () => {
@@ -244,7 +244,7 @@ describe('device selection', () => {
     const e = await refusal('auto', 1, { webgpuProbe: NO_ADAPTER });
     expect(e.code).toBe('no-driver');
     expect(e.message).toMatch(
-      /^device auto with gpus=1 needs a GPU, and CUDA cannot run: nvidia-smi is not installed, so there is no NVIDIA driver on this machine\. What to do: .* WebGPU cannot run either: ONNX Runtime's WebGPU EP found no GPU adapter .* Or set `--allow_cpu_fallback true`/,
+      /^device auto with gpus=1 needs a GPU, and CUDA cannot run: nvidia-smi is not installed, so there is no NVIDIA driver on this machine\. What to do: .* WebGPU cannot run either: ONNX Runtime's WebGPU EP found no GPU adapter .* Or pass --allow_cpu_fallback true/,
     );
   });
 
@@ -256,7 +256,7 @@ describe('device selection', () => {
     expect(e.code).toBe('vulkan-missing');
     expect(e.message).toBe(
       "device webgpu cannot run on this machine: ONNX Runtime's WebGPU EP found no GPU adapter: the Vulkan loader libvulkan.so.1, which WebGPU (Dawn) opens, is not where the dynamic loader looks (searched /usr/lib/x86_64-linux-gnu). " +
-        'What to do: install libvulkan1 (Debian/Ubuntu; vulkan-loader on Fedora/RHEL); or --device cpu. Or set `--allow_cpu_fallback true` to train on the CPU with a warning.',
+        'What to do: install libvulkan1 (Debian/Ubuntu; vulkan-loader on Fedora/RHEL); or --device cpu. Or pass --allow_cpu_fallback true to train on the CPU with a warning.',
     );
   });
 
@@ -286,7 +286,7 @@ describe('device selection', () => {
     );
     expect(e?.code).toBe('probe-failed');
     expect(e?.message).toBe(
-      `device webgpu cannot run on this machine: a training step on ONNX Runtime's WebGPU EP failed (ONNX Runtime said: "${step}"). What to do: --device cpu, and report the error. Or set \`--allow_cpu_fallback true\` to train on the CPU with a warning.`,
+      `device webgpu cannot run on this machine: a training step on ONNX Runtime's WebGPU EP failed (ONNX Runtime said: "${step}"). What to do: --device cpu, and report the error. Or pass --allow_cpu_fallback true to train on the CPU with a warning.`,
     );
     expect(asked).toEqual(['webgpu-ort', 'adapters', 'probe webgpu float16']);
     const cpu = await decide('webgpu', 0, true, { adapters: [v100Vulkan], webgpuStep: step });
