@@ -6348,9 +6348,9 @@ var require_yauzl = __commonJS({
     exports.Entry = Entry;
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
-    function openPromise(path12, options2) {
+    function openPromise(path13, options2) {
       return new Promise((resolve14, reject) => {
-        open4(path12, { ...options2, lazyEntries: true }, function(err, zipfile) {
+        open4(path13, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
           resolve14(zipfile);
         });
@@ -6380,7 +6380,7 @@ var require_yauzl = __commonJS({
         });
       });
     }
-    function open4(path12, options2, callback) {
+    function open4(path13, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -6392,7 +6392,7 @@ var require_yauzl = __commonJS({
       if (options2.validateEntrySizes == null) options2.validateEntrySizes = true;
       if (options2.strictFileNames == null) options2.strictFileNames = false;
       if (callback == null) callback = defaultCallback;
-      fs5.open(path12, "r", function(err, fd) {
+      fs5.open(path13, "r", function(err, fd) {
         if (err) return callback(err);
         fromFd(fd, options2, function(err2, zipfile) {
           if (err2) fs5.close(fd, defaultCallback);
@@ -8218,14 +8218,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path12 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path13 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path12 && path12[0] !== "/") {
-          path12 = `/${path12}`;
+        if (path13 && path13[0] !== "/") {
+          path13 = `/${path13}`;
         }
-        return new URL(`${origin}${path12}`);
+        return new URL(`${origin}${path13}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -8676,39 +8676,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path13, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path12);
+        debuglog("sending request to %s %s/%s", method, origin, path13);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path13, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path12,
+          path13,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path13, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path12);
+        debuglog("trailers received from %s %s/%s", method, origin, path13);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path13, origin },
           error
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path12,
+          path13,
           error.message
         );
       });
@@ -8757,9 +8757,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path12, origin }
+            request: { method, path: path13, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path12);
+          debuglog("sending request to %s %s/%s", method, origin, path13);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -8822,7 +8822,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path12,
+        path: path13,
         method,
         body,
         headers,
@@ -8837,11 +8837,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path12 !== "string") {
+        if (typeof path13 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path12[0] !== "/" && !(path12.startsWith("http://") || path12.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path13[0] !== "/" && !(path13.startsWith("http://") || path13.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path12)) {
+        } else if (invalidPathRegex.test(path13)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -8907,7 +8907,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path12, query) : path12;
+        this.path = query ? buildURL(path13, query) : path13;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -10825,15 +10825,15 @@ var require_webidl = __commonJS({
         message: `"${context.value}" is an invalid ${context.type}.`
       });
     };
-    webidl.brandCheck = function(V, I, opts) {
+    webidl.brandCheck = function(V2, I, opts) {
       if (opts?.strict !== false) {
-        if (!(V instanceof I)) {
+        if (!(V2 instanceof I)) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
         }
       } else {
-        if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
+        if (V2?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
@@ -10854,8 +10854,8 @@ var require_webidl = __commonJS({
         message: "Illegal constructor"
       });
     };
-    webidl.util.Type = function(V) {
-      switch (typeof V) {
+    webidl.util.Type = function(V2) {
+      switch (typeof V2) {
         case "undefined":
           return "Undefined";
         case "boolean":
@@ -10870,7 +10870,7 @@ var require_webidl = __commonJS({
           return "BigInt";
         case "function":
         case "object": {
-          if (V === null) {
+          if (V2 === null) {
             return "Null";
           }
           return "Object";
@@ -10879,7 +10879,7 @@ var require_webidl = __commonJS({
     };
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
-    webidl.util.ConvertToInt = function(V, bitLength, signedness, opts) {
+    webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts) {
       let upperBound;
       let lowerBound;
       if (bitLength === 64) {
@@ -10896,7 +10896,7 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x = Number(V);
+      let x = Number(V2);
       if (x === 0) {
         x = 0;
       }
@@ -10904,7 +10904,7 @@ var require_webidl = __commonJS({
         if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Could not convert ${webidl.util.Stringify(V)} to an integer.`
+            message: `Could not convert ${webidl.util.Stringify(V2)} to an integer.`
           });
         }
         x = webidl.util.IntegerPart(x);
@@ -10942,28 +10942,28 @@ var require_webidl = __commonJS({
       }
       return r;
     };
-    webidl.util.Stringify = function(V) {
-      const type = webidl.util.Type(V);
+    webidl.util.Stringify = function(V2) {
+      const type = webidl.util.Type(V2);
       switch (type) {
         case "Symbol":
-          return `Symbol(${V.description})`;
+          return `Symbol(${V2.description})`;
         case "Object":
-          return inspect(V);
+          return inspect(V2);
         case "String":
-          return `"${V}"`;
+          return `"${V2}"`;
         default:
-          return `${V}`;
+          return `${V2}`;
       }
     };
     webidl.sequenceConverter = function(converter) {
-      return (V, prefix, argument, Iterable) => {
-        if (webidl.util.Type(V) !== "Object") {
+      return (V2, prefix, argument, Iterable) => {
+        if (webidl.util.Type(V2) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} (${webidl.util.Stringify(V)}) is not iterable.`
+            message: `${argument} (${webidl.util.Stringify(V2)}) is not iterable.`
           });
         }
-        const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
+        const method = typeof Iterable === "function" ? Iterable() : V2?.[Symbol.iterator]?.();
         const seq = [];
         let index = 0;
         if (method === void 0 || typeof method.next !== "function") {
@@ -11013,14 +11013,14 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V instanceof i)) {
+      return (V2, prefix, argument, opts) => {
+        if (opts?.strict !== false && !(V2 instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V2)}") to be an instance of ${i.name}.`
           });
         }
-        return V;
+        return V2;
       };
     };
     webidl.dictionaryConverter = function(converters) {
@@ -11065,27 +11065,27 @@ var require_webidl = __commonJS({
       };
     };
     webidl.nullableConverter = function(converter) {
-      return (V, prefix, argument) => {
-        if (V === null) {
-          return V;
+      return (V2, prefix, argument) => {
+        if (V2 === null) {
+          return V2;
         }
-        return converter(V, prefix, argument);
+        return converter(V2, prefix, argument);
       };
     };
-    webidl.converters.DOMString = function(V, prefix, argument, opts) {
-      if (V === null && opts?.legacyNullToEmptyString) {
+    webidl.converters.DOMString = function(V2, prefix, argument, opts) {
+      if (V2 === null && opts?.legacyNullToEmptyString) {
         return "";
       }
-      if (typeof V === "symbol") {
+      if (typeof V2 === "symbol") {
         throw webidl.errors.exception({
           header: prefix,
           message: `${argument} is a symbol, which cannot be converted to a DOMString.`
         });
       }
-      return String(V);
+      return String(V2);
     };
-    webidl.converters.ByteString = function(V, prefix, argument) {
-      const x = webidl.converters.DOMString(V, prefix, argument);
+    webidl.converters.ByteString = function(V2, prefix, argument) {
+      const x = webidl.converters.DOMString(V2, prefix, argument);
       for (let index = 0; index < x.length; index++) {
         if (x.charCodeAt(index) > 255) {
           throw new TypeError(
@@ -11096,107 +11096,107 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.USVString = toUSVString;
-    webidl.converters.boolean = function(V) {
-      const x = Boolean(V);
+    webidl.converters.boolean = function(V2) {
+      const x = Boolean(V2);
       return x;
     };
-    webidl.converters.any = function(V) {
-      return V;
+    webidl.converters.any = function(V2) {
+      return V2;
     };
-    webidl.converters["long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+    webidl.converters["long long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 64, "signed", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 64, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 32, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V2, prefix, argument, opts) {
+      const x = webidl.util.ConvertToInt(V2, 16, "unsigned", opts, prefix, argument);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
+    webidl.converters.ArrayBuffer = function(V2, prefix, argument, opts) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isAnyArrayBuffer(V2)) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${argument} ("${webidl.util.Stringify(V)}")`,
+          argument: `${argument} ("${webidl.util.Stringify(V2)}")`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.resizable || V.growable) {
+      if (V2.resizable || V2.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
+    webidl.converters.TypedArray = function(V2, T, prefix, name, opts) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isTypedArray(V2) || V2.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name} ("${webidl.util.Stringify(V2)}")`,
           types: [T.name]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.buffer.resizable || V.buffer.growable) {
+      if (V2.buffer.resizable || V2.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
+    webidl.converters.DataView = function(V2, prefix, name, opts) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isDataView(V2)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.buffer.resizable || V.buffer.growable) {
+      if (V2.buffer.resizable || V2.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
-      if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+    webidl.converters.BufferSource = function(V2, prefix, name, opts) {
+      if (types.isAnyArrayBuffer(V2)) {
+        return webidl.converters.ArrayBuffer(V2, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+      if (types.isTypedArray(V2)) {
+        return webidl.converters.TypedArray(V2, V2.constructor, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+      if (types.isDataView(V2)) {
+        return webidl.converters.DataView(V2, prefix, name, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name} ("${webidl.util.Stringify(V2)}")`,
         types: ["BufferSource"]
       });
     };
@@ -11604,11 +11604,11 @@ var require_util2 = __commonJS({
     }
     function tryUpgradeRequestToAPotentiallyTrustworthyURL(request) {
     }
-    function sameOrigin(A, B) {
-      if (A.origin === B.origin && A.origin === "null") {
+    function sameOrigin(A, B2) {
+      if (A.origin === B2.origin && A.origin === "null") {
         return true;
       }
-      if (A.protocol === B.protocol && A.hostname === B.hostname && A.port === B.port) {
+      if (A.protocol === B2.protocol && A.hostname === B2.hostname && A.port === B2.port) {
         return true;
       }
       return false;
@@ -13600,7 +13600,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path12, host, upgrade, blocking, reset } = request;
+      const { method, path: path13, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util2.isFormDataLike(body)) {
@@ -13681,7 +13681,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header3 = `${method} ${path12} HTTP/1.1\r
+      let header3 = `${method} ${path13} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header3 += `host: ${host}\r
@@ -14210,7 +14210,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path12, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path13, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util2.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -14307,7 +14307,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path12;
+      headers[HTTP2_HEADER_PATH] = path13;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -14660,9 +14660,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path12 = search ? `${pathname}${search}` : pathname;
+        const path13 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path12;
+        this.opts.path = path13;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -15901,10 +15901,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path12 = "/",
+          path: path13 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path12;
+        opts.path = origin + path13;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -17876,20 +17876,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl2(path12) {
-      if (typeof path12 !== "string") {
-        return path12;
+    function safeUrl2(path13) {
+      if (typeof path13 !== "string") {
+        return path13;
       }
-      const pathSegments = path12.split("?");
+      const pathSegments = path13.split("?");
       if (pathSegments.length !== 2) {
-        return path12;
+        return path13;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path12, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path12);
+    function matchKey(mockDispatch2, { path: path13, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path13);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -17911,7 +17911,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl2(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path12 }) => matchValue(safeUrl2(path12), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path13 }) => matchValue(safeUrl2(path13), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -17949,9 +17949,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path12, method, body, headers, query } = opts;
+      const { path: path13, method, body, headers, query } = opts;
       return {
-        path: path12,
+        path: path13,
         method,
         body,
         headers,
@@ -18414,10 +18414,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path12, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path13, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path12,
+            Path: path13,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -19479,19 +19479,19 @@ var require_headers = __commonJS({
         enumerable: false
       }
     });
-    webidl.converters.HeadersInit = function(V, prefix, argument) {
-      if (webidl.util.Type(V) === "Object") {
-        const iterator = Reflect.get(V, Symbol.iterator);
-        if (!util2.types.isProxy(V) && iterator === Headers2.prototype.entries) {
+    webidl.converters.HeadersInit = function(V2, prefix, argument) {
+      if (webidl.util.Type(V2) === "Object") {
+        const iterator = Reflect.get(V2, Symbol.iterator);
+        if (!util2.types.isProxy(V2) && iterator === Headers2.prototype.entries) {
           try {
-            return getHeadersList(V).entriesList;
+            return getHeadersList(V2).entriesList;
           } catch {
           }
         }
         if (typeof iterator === "function") {
-          return webidl.converters["sequence<sequence<ByteString>>"](V, prefix, argument, iterator.bind(V));
+          return webidl.converters["sequence<sequence<ByteString>>"](V2, prefix, argument, iterator.bind(V2));
         }
-        return webidl.converters["record<ByteString, ByteString>"](V, prefix, argument);
+        return webidl.converters["record<ByteString, ByteString>"](V2, prefix, argument);
       }
       throw webidl.errors.conversionFailed({
         prefix: "Headers constructor",
@@ -19856,32 +19856,32 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
-      if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+    webidl.converters.XMLHttpRequestBodyInit = function(V2, prefix, name) {
+      if (typeof V2 === "string") {
+        return webidl.converters.USVString(V2, prefix, name);
       }
-      if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+      if (isBlobLike(V2)) {
+        return webidl.converters.Blob(V2, prefix, name, { strict: false });
       }
-      if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+      if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
+        return webidl.converters.BufferSource(V2, prefix, name);
       }
-      if (util2.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+      if (util2.isFormDataLike(V2)) {
+        return webidl.converters.FormData(V2, prefix, name, { strict: false });
       }
-      if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+      if (V2 instanceof URLSearchParams) {
+        return webidl.converters.URLSearchParams(V2, prefix, name);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V2, prefix, name);
     };
-    webidl.converters.BodyInit = function(V, prefix, argument) {
-      if (V instanceof ReadableStream) {
-        return webidl.converters.ReadableStream(V, prefix, argument);
+    webidl.converters.BodyInit = function(V2, prefix, argument) {
+      if (V2 instanceof ReadableStream) {
+        return webidl.converters.ReadableStream(V2, prefix, argument);
       }
-      if (V?.[Symbol.asyncIterator]) {
-        return V;
+      if (V2?.[Symbol.asyncIterator]) {
+        return V2;
       }
-      return webidl.converters.XMLHttpRequestBodyInit(V, prefix, argument);
+      return webidl.converters.XMLHttpRequestBodyInit(V2, prefix, argument);
     };
     webidl.converters.ResponseInit = webidl.dictionaryConverter([
       {
@@ -20550,14 +20550,14 @@ var require_request2 = __commonJS({
     webidl.converters.Request = webidl.interfaceConverter(
       Request
     );
-    webidl.converters.RequestInfo = function(V, prefix, argument) {
-      if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, argument);
+    webidl.converters.RequestInfo = function(V2, prefix, argument) {
+      if (typeof V2 === "string") {
+        return webidl.converters.USVString(V2, prefix, argument);
       }
-      if (V instanceof Request) {
-        return webidl.converters.Request(V, prefix, argument);
+      if (V2 instanceof Request) {
+        return webidl.converters.Request(V2, prefix, argument);
       }
-      return webidl.converters.USVString(V, prefix, argument);
+      return webidl.converters.USVString(V2, prefix, argument);
     };
     webidl.converters.AbortSignal = webidl.interfaceConverter(
       AbortSignal
@@ -22544,9 +22544,9 @@ var require_util5 = __commonJS({
     var assert = __require("node:assert");
     var { URLSerializer } = require_data_url();
     var { isValidHeaderName } = require_util2();
-    function urlEquals(A, B, excludeFragment = false) {
+    function urlEquals(A, B2, excludeFragment = false) {
       const serializedA = URLSerializer(A, excludeFragment);
-      const serializedB = URLSerializer(B, excludeFragment);
+      const serializedB = URLSerializer(B2, excludeFragment);
       return serializedA === serializedB;
     }
     function getFieldValues(header3) {
@@ -23296,9 +23296,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path12) {
-      for (let i = 0; i < path12.length; ++i) {
-        const code2 = path12.charCodeAt(i);
+    function validateCookiePath(path13) {
+      for (let i = 0; i < path13.length; ++i) {
+        const code2 = path13.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -25359,11 +25359,11 @@ var require_websocket = __commonJS({
     webidl.converters["sequence<DOMString>"] = webidl.sequenceConverter(
       webidl.converters.DOMString
     );
-    webidl.converters["DOMString or sequence<DOMString>"] = function(V, prefix, argument) {
-      if (webidl.util.Type(V) === "Object" && Symbol.iterator in V) {
-        return webidl.converters["sequence<DOMString>"](V);
+    webidl.converters["DOMString or sequence<DOMString>"] = function(V2, prefix, argument) {
+      if (webidl.util.Type(V2) === "Object" && Symbol.iterator in V2) {
+        return webidl.converters["sequence<DOMString>"](V2);
       }
-      return webidl.converters.DOMString(V, prefix, argument);
+      return webidl.converters.DOMString(V2, prefix, argument);
     };
     webidl.converters.WebSocketInit = webidl.dictionaryConverter([
       {
@@ -25381,22 +25381,22 @@ var require_websocket = __commonJS({
         converter: webidl.nullableConverter(webidl.converters.HeadersInit)
       }
     ]);
-    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V) {
-      if (webidl.util.Type(V) === "Object" && !(Symbol.iterator in V)) {
-        return webidl.converters.WebSocketInit(V);
+    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V2) {
+      if (webidl.util.Type(V2) === "Object" && !(Symbol.iterator in V2)) {
+        return webidl.converters.WebSocketInit(V2);
       }
-      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V) };
+      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V2) };
     };
-    webidl.converters.WebSocketSendData = function(V) {
-      if (webidl.util.Type(V) === "Object") {
-        if (isBlobLike(V)) {
-          return webidl.converters.Blob(V, { strict: false });
+    webidl.converters.WebSocketSendData = function(V2) {
+      if (webidl.util.Type(V2) === "Object") {
+        if (isBlobLike(V2)) {
+          return webidl.converters.Blob(V2, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-          return webidl.converters.BufferSource(V);
+        if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
+          return webidl.converters.BufferSource(V2);
         }
       }
-      return webidl.converters.USVString(V);
+      return webidl.converters.USVString(V2);
     };
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
@@ -26218,11 +26218,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path12 = opts.path;
+          let path13 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path12 = `/${path12}`;
+            path13 = `/${path13}`;
           }
-          url = new URL(util2.parseOrigin(url).origin + path12);
+          url = new URL(util2.parseOrigin(url).origin + path13);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -31845,12 +31845,12 @@ import { mkdirSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 var MakeDirError = class extends Error {
-  constructor(code2, path12, reason, target2) {
+  constructor(code2, path13, reason, target2) {
     super(
-      code2 === "ENOTDIR" ? path12 === target2 ? `${path12} is a file, not a folder` : `cannot create the folder ${target2}: ${path12} is a file, not a folder` : `cannot create the folder ${path12}: ${reason}${code2 ? ` (${code2})` : ""}`
+      code2 === "ENOTDIR" ? path13 === target2 ? `${path13} is a file, not a folder` : `cannot create the folder ${target2}: ${path13} is a file, not a folder` : `cannot create the folder ${path13}: ${reason}${code2 ? ` (${code2})` : ""}`
     );
     this.code = code2;
-    this.path = path12;
+    this.path = path13;
     this.reason = reason;
   }
   code;
@@ -31931,8 +31931,8 @@ function explain(e, p) {
 var OutputDirError = class extends Error {
   name = "OutputDirError";
 };
-function checkOutputDir(path12, flag = "output_dir") {
-  const full = resolve2(path12);
+function checkOutputDir(path13, flag = "output_dir") {
+  const full = resolve2(path13);
   const fail3 = (why, fix = "choose another folder") => new OutputDirError(`--${flag} ${full} ${why}. Fix: ${fix}.`);
   let created;
   try {
@@ -31952,8 +31952,8 @@ function checkOutputDir(path12, flag = "output_dir") {
     if (created) removeChain(full, created);
   }
 }
-function checkOutputFile(path12, flag, example) {
-  const full = resolve2(path12);
+function checkOutputFile(path13, flag, example) {
+  const full = resolve2(path13);
   let isDir = false;
   try {
     isDir = statSync2(full).isDirectory();
@@ -32965,22 +32965,22 @@ function toModelBytes(g, opts = {}) {
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename as basename2, dirname as dirname4, join as join3 } from "node:path";
 var serial = 0;
-function replaceFileAtomic(path12, write) {
-  makeDirsSync(dirname4(path12));
-  const tmp = join3(dirname4(path12), `.${basename2(path12)}.${process.pid}-${serial++}.tmp`);
+function replaceFileAtomic(path13, write) {
+  makeDirsSync(dirname4(path13));
+  const tmp = join3(dirname4(path13), `.${basename2(path13)}.${process.pid}-${serial++}.tmp`);
   try {
     write(tmp);
-    renameSync(tmp, path12);
+    renameSync(tmp, path13);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
 }
-function writeFileAtomic(path12, data) {
-  replaceFileAtomic(path12, (tmp) => writeFileSync(tmp, data));
+function writeFileAtomic(path13, data) {
+  replaceFileAtomic(path13, (tmp) => writeFileSync(tmp, data));
 }
-function writeJsonAtomic(path12, value) {
-  writeFileAtomic(path12, `${JSON.stringify(value, null, 2)}
+function writeJsonAtomic(path13, value) {
+  writeFileAtomic(path13, `${JSON.stringify(value, null, 2)}
 `);
 }
 
@@ -33009,17 +33009,17 @@ function halfToFloat(h) {
   if (e === 31) return f2 ? NaN : s * Infinity;
   return s * (1 + f2 / 1024) * 2 ** (e - 15);
 }
-function readSafetensors(path12) {
-  const name = basename3(path12);
+function readSafetensors(path13) {
+  const name = basename3(path13);
   const bad = (what) => new ModelError(
-    path12,
+    path13,
     `${name}: not a valid safetensors file: ${what}. Re-download or re-export it (safetensors.torch.save_file / save_pretrained(safe_serialization=True)).`
   );
   let buf;
   try {
-    buf = readFileSync2(path12);
+    buf = readFileSync2(path13);
   } catch (e) {
-    throw new ModelError(path12, `${name}: cannot read ${path12}: ${e.message}`);
+    throw new ModelError(path13, `${name}: cannot read ${path13}: ${e.message}`);
   }
   if (buf.length < 8) throw bad(`it has ${buf.length} bytes, fewer than the 8-byte header length`);
   const n = buf.readBigUInt64LE(0);
@@ -33049,7 +33049,7 @@ function readSafetensors(path12) {
     if (!m || typeof m !== "object") throw bad(`entry '${key}' is not an object`);
     if (typeof m.dtype !== "string" || !(m.dtype in BYTES)) {
       throw new ModelError(
-        path12,
+        path13,
         `${name}: tensor '${key}' has dtype ${JSON.stringify(m.dtype)}; supported are ${Object.keys(BYTES).join(", ")}. Convert the weights to float32 (model.float().save_pretrained(...)).`
       );
     }
@@ -33107,7 +33107,7 @@ function decode(dtype, shape, bytes2, mayView) {
 function writeAll(fd, bytes2) {
   for (let done = 0; done < bytes2.length; ) done += writeSync(fd, bytes2, done, bytes2.length - done);
 }
-function writeSafetensors(path12, tensors, metadata) {
+function writeSafetensors(path13, tensors, metadata) {
   const entries = [...tensors instanceof Map ? tensors.entries() : Object.entries(tensors)].sort(
     ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
   );
@@ -33117,8 +33117,8 @@ function writeSafetensors(path12, tensors, metadata) {
   for (const [key, t] of entries) {
     if (numElements(t.shape) !== t.data.length)
       throw new ModelError(
-        path12,
-        `${basename3(path12)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
+        path13,
+        `${basename3(path13)}: tensor '${key}' has shape [${t.shape}] but ${t.data.length} values`
       );
     const size = t.data.byteLength;
     header3[key] = { dtype: t.dtype === "float32" ? "F32" : "I64", shape: t.shape, data_offsets: [off, off + size] };
@@ -33128,7 +33128,7 @@ function writeSafetensors(path12, tensors, metadata) {
   json += " ".repeat((8 - Buffer.byteLength(json) % 8) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  replaceFileAtomic(path12, (tmp) => {
+  replaceFileAtomic(path13, (tmp) => {
     const fd = openSync(tmp, "w");
     try {
       writeAll(fd, head);
@@ -36450,10 +36450,10 @@ var TextTokenizer = class {
   constructor(json, config, where) {
     this.json = json;
     this.config = config;
-    const split = splitPrecompiled(json, where);
-    if (split) this.precompiled = { charsmap: split.charsmap, added: rawAddedTokens(json) };
+    const split2 = splitPrecompiled(json, where);
+    if (split2) this.precompiled = { charsmap: split2.charsmap, added: rawAddedTokens(json) };
     try {
-      this.lib = new Tokenizer_default(split?.rest ?? json, config);
+      this.lib = new Tokenizer_default(split2?.rest ?? json, config);
     } catch (e) {
       throw new TokenizerError(
         `${where}: cannot load tokenizer: ${e.message}; the file must be a Hugging Face tokenizer.json`
@@ -36530,17 +36530,17 @@ var TextTokenizer = class {
 
 // src/util/json-file.ts
 import { readFileSync as readFileSync3 } from "node:fs";
-function readJsonFile(path12, fail3, hint = "") {
+function readJsonFile(path13, fail3, hint = "") {
   let text;
   try {
-    text = readFileSync3(path12, "utf8");
+    text = readFileSync3(path13, "utf8");
   } catch (e) {
-    throw fail3(`${path12}: cannot read (${e.code ?? e.message})${hint}`);
+    throw fail3(`${path13}: cannot read (${e.code ?? e.message})${hint}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw fail3(`${path12}: invalid JSON (${e.message})${hint}`);
+    throw fail3(`${path13}: invalid JSON (${e.message})${hint}`);
   }
 }
 
@@ -36983,10 +36983,10 @@ async function evaluateSplit(runner, ds, labels, opts, keepPredictions = false, 
 import { appendFileSync, writeFileSync as writeFileSync3 } from "node:fs";
 import { dirname as dirname6 } from "node:path";
 var JsonlWriter = class {
-  constructor(path12, append = false) {
-    this.path = path12;
-    makeDirsSync(dirname6(path12));
-    if (!append) writeFileSync3(path12, "");
+  constructor(path13, append = false) {
+    this.path = path13;
+    makeDirsSync(dirname6(path13));
+    if (!append) writeFileSync3(path13, "");
   }
   path;
   write(obj) {
@@ -37489,7 +37489,7 @@ function pruneEpochCheckpoints(root, keep, list2, epochs) {
 }
 
 // src/train/finish.ts
-import { existsSync as existsSync8, rmSync as rmSync4 } from "node:fs";
+import { existsSync as existsSync9, rmSync as rmSync4 } from "node:fs";
 import { join as join9, resolve as resolve4 } from "node:path";
 
 // src/report/charts.ts
@@ -37646,8 +37646,8 @@ function displayModel(model) {
 var ABSOLUTE_PATH = /(?<=^|[\s([{"'=,:;])(?:\/[^\s/]+(?:\/[^\s/]*)+|[A-Za-z]:[\\/][^\s]*)/g;
 function hideLocalPaths(text, ctx = {}) {
   return text.replace(ABSOLUTE_PATH, (match) => {
-    const [, path12, tail] = /^(.*?)([.,;:!?)\]'"]*)$/s.exec(match);
-    return displayPath(path12, ctx) + tail;
+    const [, path13, tail] = /^(.*?)([.,;:!?)\]'"]*)$/s.exec(match);
+    return displayPath(path13, ctx) + tail;
   });
 }
 
@@ -37854,19 +37854,19 @@ ${charts.join("\n\n")}` : "";
 function confusion(m) {
   const e = m.test ?? m.epochs.find((x) => x.epoch === m.bestEpoch)?.validation;
   if (!e || e.confusion.length === 0) return "";
-  const split = m.test ? "test" : `validation, epoch ${m.bestEpoch}`;
+  const split2 = m.test ? "test" : `validation, epoch ${m.bestEpoch}`;
   const label = (i) => md(m.labels[i] ?? String(i));
   if (e.confusion.length > MAX_MATRIX_LABELS) {
     const pairs = e.confusion.flatMap((row, t) => row.map((n, p) => ({ t, p, n }))).filter((x) => x.t !== x.p && x.n > 0).sort((a, b) => b.n - a.n).slice(0, TOP_CONFUSIONS);
     const rows2 = pairs.map((x) => [label(x.t), label(x.p), String(x.n)]);
-    return `### Most frequent confusions (${split})
+    return `### Most frequent confusions (${split2})
 
 ${e.confusion.length} labels: the full matrix is in metrics.json.
 
 ${rows2.length ? table(["true label", "predicted", "count"], rows2) : "No confusions."}`;
   }
   const rows = e.confusion.map((row, i) => [`**${label(i)}**`, ...row.map(String)]);
-  return `### Confusion matrix (${split})
+  return `### Confusion matrix (${split2})
 
 Rows: true label; columns: predicted.
 
@@ -37877,12 +37877,12 @@ var TOP_CONFUSIONS = 25;
 function datasetSection(m) {
   const d = m.dataset;
   if (!d) return "";
-  const rows = Object.keys(d.rows).map((split) => {
-    const labels = Object.entries(d.labels[split] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(", ");
-    const len2 = d.textLength[split];
+  const rows = Object.keys(d.rows).map((split2) => {
+    const labels = Object.entries(d.labels[split2] ?? {}).map(([l, c]) => `${md(l)}: ${c}`).join(", ");
+    const len2 = d.textLength[split2];
     return [
-      md(split),
-      String(d.rows[split]),
+      md(split2),
+      String(d.rows[split2]),
       labels || "–",
       len2 ? `${len2.p50} / ${len2.p90} / ${len2.p99} / ${len2.max}` : "–"
     ];
@@ -37985,8 +37985,8 @@ function table(head, rows) {
 }
 
 // src/runtime/prepare.ts
-import os from "node:os";
-import path6 from "node:path";
+import os2 from "node:os";
+import path7 from "node:path";
 
 // src/runtime/nvidia-smi.ts
 import { execFile } from "node:child_process";
@@ -38108,23 +38108,23 @@ var DT_SONAME = 14;
 var DT_RPATH = 15;
 var DT_RUNPATH = 29;
 var ElfFile = class {
-  constructor(path12) {
-    this.path = path12;
-    this.fd = openSync2(path12, "r");
+  constructor(path13) {
+    this.path = path13;
+    this.fd = openSync2(path13, "r");
     try {
       this.size = fstatSync(this.fd).size;
       const h = this.read(0, 64);
-      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path12} is not an ELF file`);
-      if (h[4] !== 2) throw new ElfError(`${path12} is a 32-bit ELF file; only 64-bit libraries are supported`);
-      if (h[5] !== 1) throw new ElfError(`${path12} is a big-endian ELF file; only little-endian is supported`);
+      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path13} is not an ELF file`);
+      if (h[4] !== 2) throw new ElfError(`${path13} is a 32-bit ELF file; only 64-bit libraries are supported`);
+      if (h[5] !== 1) throw new ElfError(`${path13} is a big-endian ELF file; only little-endian is supported`);
       this.machine = h.readUInt16LE(18);
       const shoff = Number(h.readBigUInt64LE(40));
       const shentsize = h.readUInt16LE(58);
       const shnum = h.readUInt16LE(60);
       const shstrndx = h.readUInt16LE(62);
-      if (shoff === 0 || shnum === 0) throw new ElfError(`${path12} has no section headers (stripped of them?)`);
+      if (shoff === 0 || shnum === 0) throw new ElfError(`${path13} has no section headers (stripped of them?)`);
       if (shentsize < 64 || shoff + shentsize * shnum > this.size)
-        throw new ElfError(`${path12}: section header table lies outside the file (truncated download?)`);
+        throw new ElfError(`${path13}: section header table lies outside the file (truncated download?)`);
       const table2 = this.read(shoff, shentsize * shnum);
       const raw = Array.from({ length: shnum }, (_, i) => {
         const o = i * shentsize;
@@ -38136,7 +38136,7 @@ var ElfFile = class {
           link: table2.readUInt32LE(o + 40)
         };
       });
-      if (shstrndx >= shnum) throw new ElfError(`${path12}: bad section-name table index ${shstrndx}`);
+      if (shstrndx >= shnum) throw new ElfError(`${path13}: bad section-name table index ${shstrndx}`);
       const names = this.sectionBytes(raw[shstrndx]);
       this.sections = raw.map((s) => ({
         name: cString(names, s.nameOff),
@@ -38338,12 +38338,12 @@ function parseLdCache(buf, arch3 = process.arch) {
   }
   return out;
 }
-function readLdCache(path12 = "/etc/ld.so.cache") {
+function readLdCache(path13 = "/etc/ld.so.cache") {
   try {
-    return { cache: parseLdCache(readFileSync4(path12)) };
+    return { cache: parseLdCache(readFileSync4(path13)) };
   } catch (e) {
     const err = e;
-    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path12} does not exist` : `${path12}: ${err.message}` };
+    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path13} does not exist` : `${path13}: ${err.message}` };
   }
 }
 
@@ -38408,6 +38408,7 @@ function inspectCudaProvider(binDir2, env = loaderEnv()) {
     sharedPresent: existsSync6(path3.join(binDir2, SHARED_PROVIDER_LIB)),
     needed: [],
     indirect: [],
+    lazy: [],
     hints: {}
   };
   if (!info2.present) return info2;
@@ -38426,7 +38427,9 @@ function inspectCudaProvider(binDir2, env = loaderEnv()) {
     info2.cudaMajor = majorOf(dyn.needed, /^libcudart\.so\.(\d+)$/) ?? majorOf(dyn.needed, /^libcublas\.so\.(\d+)$/);
     info2.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
     info2.indirect = indirectNeeds(info2.needed, env);
-    for (const l of [...info2.needed, ...info2.indirect])
+    info2.lazy = lazyLibraries(info2, obj, env);
+    info2.cudnnMajor ??= info2.lazy.some((l) => l.name.startsWith("libcudnn")) ? CUDNN_MAJOR : void 0;
+    for (const l of [...info2.needed, ...info2.indirect, ...info2.lazy])
       if (!l.path)
         info2.hints[l.name] = { elsewhere: findElsewhere(l.name, env), otherVersions: otherVersions(l.name, env) };
     try {
@@ -38441,6 +38444,42 @@ function inspectCudaProvider(binDir2, env = loaderEnv()) {
     elf.close();
   }
   return info2;
+}
+var CUDNN_MAJOR = 9;
+var CUDNN_SUBLIBS = ["libcudnn_graph.so.9", "libcudnn_ops.so.9"];
+function lazyLibraries(info2, provider, env) {
+  const linked = new Set([...info2.needed, ...info2.indirect].map((l) => l.name));
+  const out = [];
+  let cudnn = [...info2.needed, ...info2.indirect].find((l) => /^libcudnn\.so/.test(l.name));
+  if (!cudnn) {
+    const versioned = resolveNeeded(`libcudnn.so.${CUDNN_MAJOR}`, provider, env);
+    const plain = versioned.path ? void 0 : resolveNeeded("libcudnn.so", provider, env);
+    cudnn = plain?.path ? plain : versioned;
+    out.push(cudnn);
+  }
+  if (info2.cudaMajor !== void 0) {
+    for (const name of [`libcublasLt.so.${info2.cudaMajor}`, `libcublas.so.${info2.cudaMajor}`])
+      if (!linked.has(name)) out.push(resolveNeeded(name, provider, env));
+  }
+  if (cudnn.path) {
+    const from = needingObject(cudnn.path);
+    for (const name of CUDNN_SUBLIBS) if (!linked.has(name)) out.push(resolveNeeded(name, from, env));
+  }
+  const seen = /* @__PURE__ */ new Set([...linked, ...out.map((l) => l.name)]);
+  return [...out, ...indirectNeeds(out, env).filter((l) => !seen.has(l.name))];
+}
+function needingObject(file) {
+  try {
+    const elf = new ElfFile(file);
+    try {
+      const d = elf.dynamic();
+      return { path: file, rpath: d.rpath, runpath: d.runpath };
+    } finally {
+      elf.close();
+    }
+  } catch {
+    return { path: file };
+  }
 }
 function majorOf(needed, re) {
   for (const n of needed) {
@@ -39587,8 +39626,15 @@ function findMissingCudaLibs(ortMessage = "", bin = ortBinaryDir()) {
   return missing;
 }
 function classifyCudaFailure(ortMessage) {
-  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b/i.test(ortMessage))
+  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b|CUBLAS_STATUS_ARCH_MISMATCH/i.test(
+    ortMessage
+  ))
     return "gpu-arch-unsupported";
+  if (/cuDNN is not available|dlopen failed for libcudnn|libcudnn[\w.]*: cannot open shared object/i.test(ortMessage))
+    return "library-missing";
+  if (/CUBLAS_STATUS_ALLOC_FAILED/.test(ortMessage)) return "out-of-memory";
+  if (/CUBLAS failure \d+|CUBLAS_STATUS_\w+/.test(ortMessage)) return "cublas-failed";
+  if (/Could not find an implementation for/.test(ortMessage)) return "kernel-missing";
   if (/out of memory|CUDA failure 2\b|Failed to allocate memory|BFCArena.*(?:Allocate|Extend)/i.test(ortMessage))
     return "out-of-memory";
   if (/driver version is insufficient|CUDA failure 35\b|cudaErrorInsufficientDriver/i.test(ortMessage))
@@ -39662,16 +39708,19 @@ function supportedCaps(images) {
   return [...new Set(out)].join(", ");
 }
 var PACKAGE_HINT = [
-  [/^libcudnn/, (m) => `cuDNN ${m} (NVIDIA's apt repository: libcudnn${m}-cuda-<CUDA major>)`],
+  [
+    /^libcudnn/,
+    (m, c) => `cuDNN ${m} for CUDA ${c} (NVIDIA's apt repository: libcudnn${m}-cuda-${c}; or pip's nvidia-cudnn-cu${c}, its nvidia/cudnn/lib directory on LD_LIBRARY_PATH)`
+  ],
   [/^libcudart\.so\.(\d+)/, (m) => `the CUDA ${m} runtime (cuda-cudart-${m}-<minor>, or cuda-libraries-${m}-<minor>)`],
   [/^libcublas(?:Lt)?\.so\.(\d+)/, (m) => `cuBLAS for CUDA ${m} (libcublas-${m}-<minor>)`],
   [/^libcufft\.so\.(\d+)/, () => "cuFFT (libcufft-<CUDA major>-<minor>)"],
   [/^libcurand\.so\.(\d+)/, () => "cuRAND (libcurand-<CUDA major>-<minor>)"]
 ];
-function packageFor(lib) {
+function packageFor(lib, cudaMajor) {
   for (const [re, f2] of PACKAGE_HINT) {
     const m = re.exec(lib);
-    if (m) return f2(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? "");
+    if (m) return f2(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? String(CUDNN_MAJOR), String(cudaMajor ?? "<CUDA major>"));
   }
   return lib;
 }
@@ -39717,13 +39766,16 @@ function preflightCuda(f2, deviceId = 0) {
   } else if (p.error) {
     add("provider-unreadable", `the CUDA provider ${p.path} cannot be read: ${p.error}`, CUDA_INSTALL_HINT);
   }
-  const missing = [...p.needed, ...p.indirect].filter((l) => !l.path && l.name !== "libcuda.so.1");
+  const lazy = new Set((p.lazy ?? []).map((l) => l.name));
+  const missing = [...p.needed, ...p.indirect, ...p.lazy ?? []].filter((l) => !l.path && l.name !== "libcuda.so.1");
   if (missing.length) {
     const parts = missing.map((l) => {
       const h = p.hints[l.name];
       const notes = [
         h?.elsewhere.length ? `it exists at ${h.elsewhere.join(", ")}, a directory the loader does not search by default` : "",
-        h?.otherVersions.length ? `this machine has ${h.otherVersions.join(", ")}, but the provider is linked against ${l.name}` : ""
+        h?.otherVersions.length ? `this machine has ${h.otherVersions.join(", ")}, but the provider is linked against ${l.name}` : "",
+        // ORT >= 1.28 opens cuDNN itself when a kernel first needs it: no link error would show it.
+        lazy.has(l.name) ? "opened at run time, not a link-time dependency" : ""
       ].filter(Boolean);
       return `${l.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
     });
@@ -39731,7 +39783,7 @@ function preflightCuda(f2, deviceId = 0) {
       const h = p.hints[l.name];
       if (h?.elsewhere.length)
         return `add ${[...new Set(h.elsewhere.map((e) => e.slice(0, e.lastIndexOf("/"))))].join(":")} to LD_LIBRARY_PATH (or to /etc/ld.so.conf.d/ and run ldconfig)`;
-      return `install ${packageFor(l.name)}`;
+      return `install ${packageFor(l.name, p.cudaMajor)}`;
     });
     add(
       "library-missing",
@@ -39767,6 +39819,40 @@ function preflightCuda(f2, deviceId = 0) {
   return { ok: true, gpu, image, summary: summary2, warnings };
 }
 
+// src/runtime/precision.ts
+var PrecisionError = class extends Error {
+  name = "PrecisionError";
+  flag = "precision";
+};
+function computeTypeOf(precision) {
+  if (precision === "16-mixed") return "float16";
+  if (precision === "bf16-mixed") return "bfloat16";
+  if (precision === "32") return void 0;
+  throw new PrecisionError(`--precision ${precision}: expected 32, 16-mixed or bf16-mixed`);
+}
+var precisionFlagOf = (compute) => compute === "float16" ? "16-mixed" : compute === "bfloat16" ? "bf16-mixed" : "32";
+function checkMixedPrecision(device, compute, o = {}) {
+  if (!compute) return;
+  const flag = precisionFlagOf(compute);
+  const name = deviceName(device);
+  if (device.kind === "cpu") {
+    if (o.allowCpu && compute === "float16") return;
+    throw new PrecisionError(
+      `--precision ${flag} is not supported on the CPU device: ONNX Runtime's CPU provider runs ${compute} ops as casts around float32 kernels (slower, only less precise); use --precision 32 on the CPU, or train on a GPU (--device webgpu or cuda)`
+    );
+  }
+  if (device.kind === "webgpu") {
+    if (compute === "bfloat16")
+      throw new PrecisionError(
+        `--precision bf16-mixed is not supported on ${name}: WebGPU has no bfloat16 type; use --precision 16-mixed there, or bf16-mixed on a CUDA GPU (compute capability 8.0+)`
+      );
+    if (o.webgpuShaderF16 === false)
+      throw new PrecisionError(
+        `--precision 16-mixed needs the WebGPU adapter's shader-f16 feature, which this adapter lacks; use --precision 32 on this GPU`
+      );
+  }
+}
+
 // src/onnx/session.ts
 import * as ort from "onnxruntime-node";
 async function sessionFor(graphOrBytes, opts = {}) {
@@ -39800,7 +39886,7 @@ function probeGraph() {
   return g;
 }
 var EXPECTED = [2, 4, 8, 10];
-async function probeDevice(d) {
+async function probeDevice(d, _o = {}) {
   const t0 = Date.now();
   try {
     const s = await sessionFor(probeGraph(), { executionProviders: executionProviders(d) });
@@ -39821,18 +39907,39 @@ async function probeDevice(d) {
     return { ok: false, ms: Date.now() - t0, ortMessage: e.message ?? String(e) };
   }
 }
-function probeProblem(d, ortMessage) {
-  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
-  if (d.kind === "webgpu") {
-    const noAdapter = /Failed to get a WebGPU adapter|No supported adapters|adapter/i.test(ortMessage);
+var NO_ADAPTER = /Failed to get a WebGPU adapter|No supported adapters/i;
+function probeProblem(d, failure, ctx = {}) {
+  const f2 = typeof failure === "string" ? { ortMessage: failure } : failure;
+  const first = f2.ortMessage.trim().split("\n")[0];
+  const said = `ONNX Runtime said: "${first}"`;
+  const graph = f2.kind && f2.kind !== "float32" ? ` (the ${f2.kind} mixed-precision graph)` : "";
+  if (f2.code === "wrong-result")
     return {
-      code: noAdapter ? "no-adapter" : "probe-failed",
+      code: "wrong-result",
+      device: d.kind === "cuda" ? "cuda" : "webgpu",
+      message: `a training step ran on ${deviceName(d)} but its results are wrong: ${f2.ortMessage}`,
+      fix: `--device cpu, and report the GPU, its driver and this message`
+    };
+  if (d.kind === "webgpu") {
+    if (NO_ADAPTER.test(f2.ortMessage)) {
+      const [cause] = ctx.vulkan ?? [];
+      const dawn = ctx.dawn?.length ? `; Dawn said: ${ctx.dawn.join("; ")}` : "";
+      return {
+        code: cause?.code ?? "no-adapter",
+        device: "webgpu",
+        message: cause ? `ONNX Runtime's WebGPU EP found no GPU adapter: ${cause.message}` : `ONNX Runtime's WebGPU EP found no GPU adapter (${said}${dawn})`,
+        fix: cause ? `${cause.fix}; or --device cpu` : "a GPU with a Vulkan driver (textclf doctor checks the Vulkan loader and drivers), or --device cpu"
+      };
+    }
+    return {
+      code: "probe-failed",
       device: "webgpu",
-      message: noAdapter ? `ONNX Runtime's WebGPU EP found no GPU adapter (${said})` : `a one-node session on ONNX Runtime's WebGPU EP failed (${said})`,
-      fix: noAdapter ? "a GPU with a Vulkan driver (on Linux; Mesa lavapipe gives a software adapter for tests), or --device cpu" : "--device cpu, and report the error"
+      message: `a training step on ONNX Runtime's WebGPU EP failed${graph} (${said})`,
+      fix: graph ? "--precision 32 on this GPU, or --device cpu; and report the error" : "--device cpu, and report the error"
     };
   }
-  const code2 = classifyCudaFailure(ortMessage);
+  const code2 = f2.code ?? classifyCudaFailure(f2.ortMessage);
+  const cudnn = /cudnn/i.test(f2.ortMessage);
   const messages = {
     "gpu-arch-unsupported": [
       `the first CUDA kernel launch failed: the provider has no kernels for this GPU (${said})`,
@@ -39848,13 +39955,24 @@ function probeProblem(d, ortMessage) {
     ],
     "no-such-gpu": [`that GPU does not exist (${said})`, "a device id below the GPU count nvidia-smi shows"],
     "no-driver": [`CUDA finds no usable GPU (${said})`, "a runner with an NVIDIA GPU and driver, or --device webgpu"],
-    "library-missing": [
+    "library-missing": cudnn ? [
+      `cuDNN could not be loaded when the training step first needed it (${said})`,
+      "install cuDNN 9 for the provider's CUDA major (NVIDIA's apt repository: libcudnn9-cuda-<major>; or pip's nvidia-cudnn-cu<major> with its lib directory on LD_LIBRARY_PATH); textclf doctor shows where the loader looked; or --device webgpu"
+    ] : [
       `the CUDA provider could not load a library (${said})`,
       "run textclf doctor: it names the library and where the loader looked; or --device webgpu"
+    ],
+    "cublas-failed": [
+      `cuBLAS failed in the training step${graph} (${said})`,
+      "check that libcublas and libcublasLt are of the same CUDA version as the provider and that the GPU has free memory (textclf doctor, nvidia-smi), or --device webgpu"
+    ],
+    "kernel-missing": [
+      `the CUDA provider has no kernel for a node of the training step${graph} (${said})`,
+      `${graph ? "--precision 32, " : ""}--device webgpu or --device cpu; and report the error with textclf doctor --json`
     ]
   };
   const [message, fix] = messages[code2] ?? [
-    `a one-node CUDA session failed (${said})`,
+    `a training step on CUDA failed${graph} (${said})`,
     "run textclf doctor, or --device webgpu"
   ];
   return { code: code2, device: "cuda", message, fix };
@@ -39950,30 +40068,42 @@ function factsNeeded(ask, facts) {
 function webgpuLine(w) {
   return w.adapter ? `WebGPU adapter ${describeAdapter(w.adapter)}` : `WebGPU (${w.detail ?? "adapter details unavailable"})`;
 }
+function softwareLine(w) {
+  const note = w.notes?.[0];
+  return `WebGPU's only adapter is ${w.adapter ? describeAdapter(w.adapter) : `a software one (${w.softwareWhy ?? "Vulkan has no GPU here"})`}, which runs on the CPU about 100x slower than the CPU device` + (note ? ` (${note.message}; to use the GPU: ${note.fix})` : "");
+}
 function unavailable(what, problems, extra) {
   const [first, ...rest] = problems;
   const parts = [`${what}: ${first.message}.`, `What to do: ${first.fix}.`, ...extra];
   if (rest.length) parts.push(`Also: ${rest.map((p) => p.message).join("; ")}.`);
   return new DeviceUnavailableError(parts.join(" "), problems);
 }
-var FALLBACK_HINT = "Or set allow_cpu_fallback: true to train on the CPU with a warning.";
+function fallbackHint(style) {
+  return style === "action" ? "Or set allow_cpu_fallback: true to train on the CPU with a warning." : "Or pass --allow_cpu_fallback true to train on the CPU with a warning.";
+}
 function decideDevice(ask, facts) {
   const r = ask.request;
   const cpu = { kind: "cpu" };
+  const hint = fallbackHint(ask.flagStyle);
   if (r.kind === "cpu") return { device: cpu, reason: "device cpu (requested)", warnings: [] };
   if (r.kind === "auto" && ask.gpus <= 0)
     return { device: cpu, reason: "device auto with gpus=0: the CPU", warnings: [] };
   const w = facts.webgpu;
   if (r.kind === "webgpu") {
     if (!w) throw new Error("decideDevice: WebGPU facts are missing");
-    if (w.ok) return { device: r, reason: `device webgpu: ${webgpuLine(w)}`, warnings: [] };
+    if (w.ok)
+      return {
+        device: r,
+        reason: `device webgpu: ${webgpuLine(w)}`,
+        warnings: w.software ? [`device webgpu: ${softwareLine(w)}; --device cpu trains faster`] : []
+      };
     if (ask.allowCpuFallback)
       return {
         device: cpu,
         reason: `device webgpu cannot run (${w.problems[0].message}); the CPU because allow_cpu_fallback is true`,
         warnings: [`device webgpu: ${w.problems[0].message}; training on the CPU because allow_cpu_fallback is true`]
       };
-    throw unavailable("device webgpu cannot run on this machine", w.problems, [FALLBACK_HINT]);
+    throw unavailable("device webgpu cannot run on this machine", w.problems, [hint]);
   }
   const c = facts.cuda;
   if (!c) throw new Error("decideDevice: CUDA facts are missing");
@@ -39986,13 +40116,19 @@ function decideDevice(ask, facts) {
       warnings: c.warnings
     };
   const why = c.problems[0].message;
-  if (w?.ok && (r.kind === "auto" || ask.allowCpuFallback)) {
-    const reason = `${label}: CUDA cannot run (${why}); ${webgpuLine(w)}`;
+  const hardware = w?.ok && !w.software ? w : void 0;
+  if (hardware && (r.kind === "auto" || ask.allowCpuFallback)) {
+    const reason = `${label}: CUDA cannot run (${why}); ${webgpuLine(hardware)}`;
     return {
       device: { kind: "webgpu" },
       reason,
       warnings: r.kind === "auto" ? [] : [`${reason}: training on WebGPU because allow_cpu_fallback is true`]
     };
+  }
+  if (w?.ok && w.software && (r.kind === "auto" || ask.allowCpuFallback)) {
+    const because = r.kind === "auto" ? "" : " (allow_cpu_fallback is true)";
+    const line = `${label}: CUDA cannot run (${why}); ${softwareLine(w)}: training on the CPU${because}; --device webgpu would use that adapter anyway`;
+    return { device: cpu, reason: line, warnings: [line] };
   }
   if (ask.allowCpuFallback) {
     const noGpu = w && !w.ok ? `; WebGPU cannot run either (${w.problems[0].message})` : "";
@@ -40003,11 +40139,353 @@ function decideDevice(ask, facts) {
     };
   }
   const extra = [];
-  if (w?.ok) extra.push(`This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`);
+  if (w?.ok)
+    extra.push(
+      w.software ? `${softwareLine(w)}; --device cpu trains faster.` : `This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`
+    );
   else if (w && r.kind === "auto") extra.push(`WebGPU cannot run either: ${w.problems[0].message}.`);
-  extra.push(FALLBACK_HINT);
+  extra.push(hint);
   const what = r.kind === "auto" ? `${label} needs a GPU, and CUDA cannot run` : `device ${deviceName(r)} cannot run on this machine`;
   throw unavailable(what, c.problems, extra);
+}
+
+// src/runtime/vulkan.ts
+import { existsSync as existsSync8, readdirSync as readdirSync4, readFileSync as readFileSync6, statSync as statSync4 } from "node:fs";
+import os from "node:os";
+import path6 from "node:path";
+var VULKAN_LOADER = "libvulkan.so.1";
+var ELF_MACHINE = { x64: 62, arm64: 183 };
+var SOFTWARE = /lvp|lavapipe|llvmpipe|swiftshader/i;
+var SYSTEM_LIBS2 = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
+function gpuDeviceNodes(dev = "/dev") {
+  const list2 = (dir, re) => {
+    try {
+      return readdirSync4(dir).filter((f2) => re.test(f2)).sort().map((f2) => path6.join(dir, f2));
+    } catch {
+      return [];
+    }
+  };
+  return [...list2(path6.join(dev, "dri"), /^renderD\d+$/), ...list2(dev, /^nvidia\d+$/)];
+}
+function vulkanEnvironment(o = {}) {
+  const env = process.env;
+  let caller;
+  const ortLib = o.ortLibDir ? path6.join(o.ortLibDir, "libonnxruntime.so.1") : void 0;
+  if (ortLib && existsSync8(ortLib)) {
+    try {
+      const elf = new ElfFile(ortLib);
+      try {
+        const d = elf.dynamic();
+        caller = { path: ortLib, rpath: d.rpath, runpath: d.runpath };
+      } finally {
+        elf.close();
+      }
+    } catch {
+      caller = { path: ortLib };
+    }
+  }
+  return {
+    env,
+    home: os.homedir(),
+    loader: { ldLibraryPath: env.LD_LIBRARY_PATH, cache: readLdCache().cache, systemDirs: systemDirs() },
+    caller,
+    nvidiaGpu: o.nvidiaGpu ?? existsSync8("/proc/driver/nvidia/version"),
+    container: env.NVIDIA_VISIBLE_DEVICES !== void 0 || existsSync8("/.dockerenv"),
+    machine: ELF_MACHINE[process.arch] ?? 0,
+    deviceNodes: gpuDeviceNodes()
+  };
+}
+var split = (v) => (v ?? "").split(":").filter(Boolean);
+function icdSearch(env, home) {
+  const added = split(env.VK_ADD_DRIVER_FILES);
+  for (const from of ["VK_DRIVER_FILES", "VK_ICD_FILENAMES"])
+    if (split(env[from]).length) return { from, paths: [...added, ...split(env[from])] };
+  const configHome = env.XDG_CONFIG_HOME || path6.join(home, ".config");
+  const configDirs = split(env.XDG_CONFIG_DIRS).length ? split(env.XDG_CONFIG_DIRS) : ["/etc/xdg"];
+  const dataHome = env.XDG_DATA_HOME || path6.join(home, ".local/share");
+  const dataDirs = split(env.XDG_DATA_DIRS).length ? split(env.XDG_DATA_DIRS) : ["/usr/local/share", "/usr/share"];
+  const dirs = [configHome, ...configDirs, "/etc", dataHome, ...dataDirs].map((d) => path6.join(d, "vulkan/icd.d"));
+  return { from: "default", paths: [...added, ...new Set(dirs)] };
+}
+function manifestFiles(search) {
+  const out = [];
+  for (const p of search.paths) {
+    let isDir;
+    try {
+      isDir = statSync4(p).isDirectory();
+    } catch {
+      if (search.from !== "default") out.push(p);
+      continue;
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    try {
+      for (const f2 of readdirSync4(p).sort()) if (f2.endsWith(".json")) out.push(path6.join(p, f2));
+    } catch {
+    }
+  }
+  return [...new Set(out)];
+}
+function dynamicOf(file) {
+  const elf = new ElfFile(file);
+  try {
+    const d = elf.dynamic();
+    return { needed: d.needed, rpath: d.rpath, runpath: d.runpath, machine: elf.machine };
+  } finally {
+    elf.close();
+  }
+}
+function readDriver(manifest, e, loader, vkDyn) {
+  const base = { manifest, missing: [], loads: false };
+  let json;
+  try {
+    json = JSON.parse(readFileSync6(manifest, "utf8"));
+  } catch (err) {
+    const x = err;
+    const error = x.code === "ENOENT" ? "the file does not exist" : `not a readable ICD manifest: ${x.message}`;
+    return [
+      { ...base, kind: SOFTWARE.test(manifest) ? "software" : /nvidia/i.test(manifest) ? "nvidia" : "gpu", error }
+    ];
+  }
+  const j = json;
+  const entries = Array.isArray(j.ICDs) ? j.ICDs : [j.ICD];
+  return entries.map((icd) => {
+    const library = typeof icd?.library_path === "string" ? icd.library_path : void 0;
+    const kind = SOFTWARE.test(library ?? manifest) ? "software" : /nvidia/i.test(library ?? manifest) ? "nvidia" : "gpu";
+    const d = {
+      ...base,
+      missing: [],
+      library,
+      apiVersion: typeof icd?.api_version === "string" ? icd.api_version : void 0,
+      kind
+    };
+    if (!library) return { ...d, error: "the manifest names no ICD.library_path" };
+    const found = library.includes("/") ? resolveNeeded(path6.resolve(path6.dirname(manifest), library), { path: manifest }, e.loader) : resolveNeeded(library, vkDyn ?? { path: loader.path ?? "/" }, e.loader);
+    d.searched = found.searched;
+    if (!found.path) return d;
+    d.path = found.path;
+    d.via = found.via;
+    try {
+      const dyn = dynamicOf(found.path);
+      if (e.machine && dyn.machine !== e.machine)
+        return {
+          ...d,
+          skipped: `a driver for another architecture (ELF machine ${dyn.machine}): the loader ignores it`
+        };
+      const obj = { path: found.path, rpath: dyn.rpath, runpath: dyn.runpath };
+      d.missing = dyn.needed.filter((n) => !SYSTEM_LIBS2.test(n) && !resolveNeeded(n, obj, e.loader).path);
+    } catch (err) {
+      const msg = err.message;
+      if (/32-bit ELF/.test(msg))
+        return { ...d, skipped: "a 32-bit driver (for 32-bit programs): the loader ignores it" };
+      return { ...d, error: msg };
+    }
+    return { ...d, loads: d.missing.length === 0 };
+  });
+}
+function inspectVulkan(e) {
+  const loader = resolveNeeded(VULKAN_LOADER, e.caller ?? { path: "/" }, e.loader);
+  let vkDyn;
+  if (loader.path)
+    try {
+      const d = dynamicOf(loader.path);
+      vkDyn = { path: loader.path, rpath: d.rpath, runpath: d.runpath };
+    } catch {
+      vkDyn = { path: loader.path };
+    }
+  const search = icdSearch(e.env, e.home);
+  const drivers = manifestFiles(search).flatMap((m) => readDriver(m, e, loader, vkDyn));
+  const usable2 = drivers.filter((d) => d.loads);
+  return {
+    loader,
+    search,
+    drivers,
+    deviceNodes: e.deviceNodes,
+    softwareOnly: usable2.length > 0 && (usable2.every((d) => d.kind === "software") || e.deviceNodes.length === 0),
+    nvidiaGpu: e.nvidiaGpu,
+    container: e.container,
+    nvidiaCapabilities: e.env.NVIDIA_DRIVER_CAPABILITIES
+  };
+}
+var DEFAULT_CAPABILITIES = "utility,compute";
+function hasGraphics(caps) {
+  const list2 = (caps ?? DEFAULT_CAPABILITIES).split(",").map((c) => c.trim());
+  return list2.includes("graphics") || list2.includes("all");
+}
+var FULL_DRIVER = "NVIDIA's full driver with its Vulkan driver (nvidia_icd.json -> libGLX_nvidia.so.0): libnvidia-gl-<driver branch> on Ubuntu, nvidia-vulkan-icd on Debian, or the .run installer without --no-opengl-files (the compute-only install has no Vulkan driver)";
+var CONTAINER_FLAG = "start the container with NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics (or all), e.g. `docker run --gpus all -e NVIDIA_DRIVER_CAPABILITIES=all ...`";
+function vulkanProblems(r) {
+  const out = [];
+  const add = (code2, message, fix) => out.push({ code: code2, device: "webgpu", message, fix });
+  if (!r.loader.path)
+    add(
+      "vulkan-missing",
+      `the Vulkan loader ${VULKAN_LOADER}, which WebGPU (Dawn) opens, is not where the dynamic loader looks (searched ${describeSearch(r.loader)})`,
+      "install libvulkan1 (Debian/Ubuntu; vulkan-loader on Fedora/RHEL)"
+    );
+  const where = r.search.from === "default" ? r.search.paths.join(", ") : `${r.search.paths.join(", ")} (${r.search.from} replaces the default directories)`;
+  const nvidia = r.drivers.filter((d) => d.kind === "nvidia" && !d.skipped);
+  if (r.nvidiaGpu && r.container && !hasGraphics(r.nvidiaCapabilities) && !nvidia.some((d) => d.loads))
+    add(
+      "nvidia-graphics-capability",
+      `this container's NVIDIA_DRIVER_CAPABILITIES is ${r.nvidiaCapabilities === void 0 ? `unset (the NVIDIA container runtime then mounts ${DEFAULT_CAPABILITIES})` : `"${r.nvidiaCapabilities}"`}: without "graphics" the runtime mounts no NVIDIA Vulkan driver (nvidia_icd.json, libGLX_nvidia.so.0)`,
+      CONTAINER_FLAG
+    );
+  else if (r.nvidiaGpu && nvidia.length && !nvidia.some((d) => d.loads)) {
+    const d = nvidia[0];
+    const why = d.error ? `${d.manifest}: ${d.error}` : !d.path ? `${d.manifest} names ${d.library}, which the dynamic loader cannot find (searched ${[...new Set(d.searched)].join(", ")})` : `${d.manifest} names ${d.path}, which needs ${d.missing.join(", ")} that the dynamic loader cannot find`;
+    add(
+      "vulkan-driver-broken",
+      `NVIDIA's Vulkan driver cannot load: ${why}`,
+      `reinstall ${FULL_DRIVER}${r.container ? `; in a container, ${CONTAINER_FLAG}` : ""}`
+    );
+  } else if (r.nvidiaGpu && !nvidia.length)
+    add(
+      "nvidia-vulkan-missing",
+      `this machine has an NVIDIA GPU but no NVIDIA Vulkan driver: no driver manifest in ${where} names libGLX_nvidia.so.0`,
+      `install ${FULL_DRIVER}${r.container ? `; in a container, ${CONTAINER_FLAG}` : ""}`
+    );
+  if (!r.drivers.some((d) => d.loads) && !out.some((p) => p.code !== "vulkan-missing")) {
+    const broken = r.drivers.filter((d) => !d.skipped);
+    add(
+      "vulkan-no-driver",
+      broken.length ? `no Vulkan driver loads: ${broken.map(
+        (d) => d.error ? `${d.manifest} (${d.error})` : !d.path ? `${d.manifest} names ${d.library}, not found` : `${d.path} needs ${d.missing.join(", ")}, not found`
+      ).join("; ")}` : `no Vulkan driver manifest (ICD JSON) in ${where}`,
+      "a GPU's Vulkan driver (NVIDIA: the full driver with nvidia_icd.json), or mesa-vulkan-drivers for Mesa's software adapter lavapipe (tests only: about 100x slower than the CPU)"
+    );
+  }
+  return out;
+}
+function describeVulkan(r) {
+  const out = [
+    `loader   ${VULKAN_LOADER} -> ${r.loader.path ? `${r.loader.path} (${r.loader.via})` : "NOT FOUND"}`,
+    `drivers  from ${r.search.from === "default" ? "the default directories" : r.search.from}: ${r.search.paths.join(", ")}`,
+    `devices  ${r.deviceNodes.length ? r.deviceNodes.join(", ") : "no GPU device node (/dev/dri/renderD*, /dev/nvidia*): only a software driver can give an adapter"}`
+  ];
+  for (const d of r.drivers) {
+    const state = d.skipped ? `skipped: ${d.skipped}` : d.error ? `unusable: ${d.error}` : !d.path ? "NOT FOUND" : d.missing.length ? `${d.path}, needs ${d.missing.join(", ")}: NOT FOUND` : `${d.path} (${d.via})${d.kind === "software" ? ", software" : ""}`;
+    out.push(`  icd    ${d.manifest} -> ${d.library ?? "?"}: ${state}`);
+  }
+  if (r.nvidiaGpu && r.container)
+    out.push(`NVIDIA_DRIVER_CAPABILITIES ${r.nvidiaCapabilities ?? `unset (${DEFAULT_CAPABILITIES})`}`);
+  return out;
+}
+
+// src/runtime/webgpu-probe.ts
+import { spawn } from "node:child_process";
+import { createRequire as createRequire3 } from "node:module";
+import { pathToFileURL as pathToFileURL2 } from "node:url";
+function matmulGraph(dtype) {
+  const g = new Graph(`textclf_webgpu_${dtype}`);
+  const x = g.input("x", dtype, [2, 2]);
+  g.output(g.op("MatMul", [x, x]), "y");
+  return g;
+}
+var CHILD2 = `
+const ort = await import(process.argv[1]);
+const [f32, f16] = process.argv.slice(2).map((b) => Buffer.from(b, 'base64'));
+const opts = { executionProviders: ['webgpu'], extra: { session: { disable_cpu_ep_fallback: '1' } } };
+const half = (b) => { const e = (b >> 10) & 31, m = b & 1023; return (e ? (1 + m / 1024) * 2 ** (e - 15) : m * 2 ** -24) * (b >> 15 ? -1 : 1); };
+const want = [7, 10, 15, 22];
+async function one(model, dtype, data) {
+  const s = await ort.InferenceSession.create(model, opts);
+  try {
+    const r = await s.run({ x: new ort.Tensor(dtype, data, [2, 2]) });
+    const y = Array.from(r.y.data, (v) => (dtype === 'float16' && typeof v === 'number' && !(r.y.data instanceof Float32Array) ? half(v) : Number(v)));
+    if (y.some((v, i) => v !== want[i])) throw new Error('wrong result ' + JSON.stringify(y) + ', expected ' + JSON.stringify(want));
+  } finally {
+    await s.release();
+  }
+}
+const out = {};
+const t0 = Date.now();
+try {
+  await one(f32, 'float32', Float32Array.of(1, 2, 3, 4));
+  out.ok = true;
+} catch (e) {
+  out.ok = false;
+  out.ortMessage = String(e && e.message || e);
+}
+out.ms = Date.now() - t0;
+if (out.ok) {
+  try {
+    await one(f16, 'float16', Uint16Array.of(0x3c00, 0x4000, 0x4200, 0x4400));
+    out.shaderF16 = true;
+  } catch (e) {
+    out.shaderF16 = false;
+    out.shaderF16Error = String(e && e.message || e);
+  }
+}
+process.stdout.write(JSON.stringify(out));
+process.exit(0);
+`;
+function ortModule() {
+  return createRequire3(import.meta.url).resolve("onnxruntime-node");
+}
+function dawnLines(stderr) {
+  const out = [];
+  for (const raw of stderr.split("\n")) {
+    const l = raw.replace(/^Warning:\s*/, "").trim();
+    if (!l || l.startsWith("at ") || /artificially reduced|VK_ERROR_INCOMPATIBLE_DRIVER|^Node\.js v/.test(l)) continue;
+    let m;
+    if (m = /loader_get_json: Failed to open JSON file (.+)$/.exec(l))
+      out.push(`the Vulkan loader could not open the driver manifest ${m[1]}`);
+    else if (/vkCreateInstance: Found no drivers/.test(l)) out.push("the Vulkan loader found no driver (ICD)");
+    else if (m = /(\S+\.so[.\d]*): cannot open shared object file/.exec(l))
+      out.push(`the Vulkan loader could not load ${m[1]}`);
+    else out.push(l);
+  }
+  return [...new Set(out)];
+}
+function probeWebgpuOrt(o = {}) {
+  const timeout = o.timeoutMs ?? 6e4;
+  const t0 = Date.now();
+  const models = ["float32", "float16"].map(
+    (t) => Buffer.from(toModelBytes(matmulGraph(t))).toString("base64")
+  );
+  return new Promise((resolve14) => {
+    let stdout = "";
+    let stderr = "";
+    let mod;
+    try {
+      mod = o.module ?? ortModule();
+    } catch (e) {
+      resolve14({ ok: false, ms: 0, ortMessage: `onnxruntime-node cannot be found: ${e.message}`, dawn: [] });
+      return;
+    }
+    const child2 = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", CHILD2, pathToFileURL2(mod).href, ...models],
+      // NODE_OPTIONS of a test runner (vm modules, loaders) must not reach the child.
+      { env: { ...o.env ?? process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] }
+    );
+    const timer = setTimeout(() => child2.kill("SIGKILL"), timeout);
+    child2.stdout.setEncoding("utf8").on("data", (d) => stdout += d);
+    child2.stderr.setEncoding("utf8").on("data", (d) => stderr += d);
+    child2.on(
+      "error",
+      (e) => resolve14({
+        ok: false,
+        ms: Date.now() - t0,
+        ortMessage: `the WebGPU probe could not start: ${e.message}`,
+        dawn: []
+      })
+    );
+    child2.on("close", (code2, signal) => {
+      clearTimeout(timer);
+      const dawn = dawnLines(stderr);
+      try {
+        const r = JSON.parse(stdout);
+        resolve14({ ...r, dawn });
+      } catch {
+        const why = signal === "SIGKILL" ? `ONNX Runtime's WebGPU EP did not answer within ${timeout / 1e3} s` : `the WebGPU probe process ended with ${signal ?? `exit code ${code2}`}`;
+        resolve14({ ok: false, ms: Date.now() - t0, ortMessage: [why, ...dawn.slice(-3)].join(": "), dawn });
+      }
+    });
+  });
 }
 
 // src/runtime/prepare.ts
@@ -40017,11 +40495,13 @@ var defaultSources = () => ({
   nvidiaSmi: () => queryNvidiaGpus(),
   inspectProvider: (dir) => inspectCudaProvider(dir),
   probe: probeDevice,
-  adapters: () => queryWebgpuAdapters()
+  webgpuOrt: () => probeWebgpuOrt(),
+  adapters: () => queryWebgpuAdapters(),
+  vulkan: (nvidiaGpu) => process.platform === "linux" ? inspectVulkan(vulkanEnvironment({ nvidiaGpu, ortLibDir: ortBinaryDir() })) : void 0
 });
 function cpuFacts() {
-  const cpus = os.cpus();
-  return { cores: cpus.length, threads: os.availableParallelism(), model: cpus[0]?.model?.trim() };
+  const cpus = os2.cpus();
+  return { cores: cpus.length, threads: os2.availableParallelism(), model: cpus[0]?.model?.trim() };
 }
 async function gatherCuda(src, deviceId = 0) {
   const bin = src.ortBinDir();
@@ -40040,44 +40520,84 @@ async function gatherCuda(src, deviceId = 0) {
   ]);
   const build = smi.gpus ? chooseCudaBuild("auto", selectedGpus(smi.gpus, { deviceId, gpus: 1 })) : chooseCudaBuild("auto", [], smi.error);
   const installed = bin ? readProviderManifest(bin) : void 0;
-  const facts = { provider, smi, build, ...installed ? { installed } : {} };
-  let verdict = preflightCuda({ platform: src.platform, provider, smi }, deviceId);
-  if (!verdict.ok) return { verdict, ...facts };
-  const device = { kind: "cuda", deviceId };
-  const p = await src.probe(device);
-  if (!p.ok) verdict = { ok: false, problems: [probeProblem(device, p.ortMessage)] };
-  return { verdict, ...facts, probe: p };
+  return {
+    verdict: preflightCuda({ platform: src.platform, provider, smi }, deviceId),
+    provider,
+    smi,
+    build,
+    ...installed ? { installed } : {}
+  };
 }
-async function gatherWebgpu(src) {
-  const [probe2, adapters] = await Promise.all([src.probe({ kind: "webgpu" }), src.adapters()]);
-  const verdict = probe2.ok ? { ok: true, adapter: adapters.adapters?.[0], detail: adapters.error } : { ok: false, problems: [probeProblem({ kind: "webgpu" }, probe2.ortMessage)] };
-  return { verdict, adapters, probe: probe2 };
+function ortAdapter(q) {
+  return q.adapters?.find((a) => a.powerPreference.includes("high-performance")) ?? q.adapters?.[0];
+}
+async function gatherWebgpu(src, nvidiaGpu) {
+  const [ort2, adapters] = await Promise.all([src.webgpuOrt(), src.adapters()]);
+  const vulkan = src.vulkan(nvidiaGpu);
+  const vproblems = vulkan ? vulkanProblems(vulkan) : [];
+  let verdict;
+  if (ort2.ok) {
+    const adapter = ortAdapter(adapters);
+    const software = adapter ? adapter.isFallbackAdapter || /software|cpu/i.test(adapter.architecture) : vulkan?.softwareOnly ?? false;
+    const softwareWhy = !adapter && vulkan?.softwareOnly ? vulkan.deviceNodes.length ? `the only Vulkan drivers are software ones: ${vulkan.drivers.filter((d) => d.loads).map((d) => d.library).join(", ")}` : "this machine has no GPU device node for a Vulkan driver: /dev/dri/renderD*, /dev/nvidia*" : void 0;
+    verdict = {
+      ok: true,
+      adapter,
+      detail: adapters.error,
+      software,
+      ...softwareWhy ? { softwareWhy } : {},
+      ...vproblems.length ? { notes: vproblems } : {}
+    };
+  } else
+    verdict = {
+      ok: false,
+      problems: [
+        probeProblem({ kind: "webgpu" }, ort2.ortMessage ?? "no answer", { dawn: ort2.dawn, vulkan: vproblems })
+      ]
+    };
+  return { verdict, adapters, ort: ort2, shaderF16: ort2.ok ? ort2.shaderF16 : void 0, vulkan };
 }
 async function prepareDevice(o) {
   const request = typeof o.device === "string" ? parseDeviceRequest(o.device) : o.device;
   const src = { ...defaultSources(), ...o.sources };
-  const ask = { request, gpus: o.gpus, allowCpuFallback: o.allowCpuFallback };
+  const ask = { request, gpus: o.gpus, allowCpuFallback: o.allowCpuFallback, flagStyle: o.flagStyle };
   const facts = { cpu: cpuFacts() };
   const verdicts = {};
-  for (let need2 = factsNeeded(ask, verdicts); need2.length; need2 = factsNeeded(ask, verdicts)) {
-    if (need2.includes("cuda")) {
-      facts.cuda = await gatherCuda(src, request.kind === "cuda" ? request.deviceId : 0);
-      verdicts.cuda = facts.cuda.verdict;
+  const compute = o.precision?.compute;
+  for (; ; ) {
+    for (let need2 = factsNeeded(ask, verdicts); need2.length; need2 = factsNeeded(ask, verdicts)) {
+      if (need2.includes("cuda")) {
+        facts.cuda = await gatherCuda(src, request.kind === "cuda" ? request.deviceId : 0);
+        verdicts.cuda = facts.cuda.verdict;
+      }
+      if (need2.includes("webgpu")) {
+        facts.webgpu = await gatherWebgpu(src, facts.cuda?.smi.gpus ? facts.cuda.smi.gpus.length > 0 : void 0);
+        verdicts.webgpu = facts.webgpu.verdict;
+      }
     }
-    if (need2.includes("webgpu")) {
-      facts.webgpu = await gatherWebgpu(src);
-      verdicts.webgpu = facts.webgpu.verdict;
+    const choice = decideDevice(ask, verdicts);
+    const { device } = choice;
+    checkMixedPrecision(device, compute, { allowCpu: o.precision?.allowCpu, webgpuShaderF16: facts.webgpu?.shaderF16 });
+    const report2 = device.kind === "cuda" ? facts.cuda : device.kind === "webgpu" ? facts.webgpu : void 0;
+    if (report2 && !report2.probe) {
+      report2.probe = await src.probe(device, { compute });
+      if (!report2.probe.ok) {
+        const failed = { ok: false, problems: [probeProblem(device, report2.probe)] };
+        report2.verdict = failed;
+        if (device.kind === "cuda") verdicts.cuda = failed;
+        else verdicts.webgpu = failed;
+        continue;
+      }
     }
+    o.log.info(choice.reason);
+    const record = device.kind === "cuda" ? cudaProviderRecord(facts) : void 0;
+    if (record)
+      o.log.info(
+        `CUDA provider: the CUDA ${record.build} build of onnxruntime-node ${record.version} from ${record.source}, in ${record.cachedAt}. ${record.reason}`
+      );
+    for (const w of choice.warnings) o.log.warning(w);
+    return { ...choice, facts };
   }
-  const choice = decideDevice(ask, verdicts);
-  o.log.info(choice.reason);
-  const record = cudaProviderRecord(facts);
-  if (record)
-    o.log.info(
-      `CUDA provider: the CUDA ${record.build} build of onnxruntime-node ${record.version} from ${record.source}, in ${record.cachedAt}. ${record.reason}`
-    );
-  for (const w of choice.warnings) o.log.warning(w);
-  return { ...choice, facts };
 }
 function cudaProviderRecord(facts) {
   const m = facts.cuda?.installed;
@@ -40087,7 +40607,7 @@ function cudaProviderRecord(facts) {
     reason: m.reason,
     version: m.version,
     source: describeSource(m.source),
-    cachedAt: path6.resolve(path6.dirname(facts.cuda.provider.path), "..", "..", "..", ".."),
+    cachedAt: path7.resolve(path7.dirname(facts.cuda.provider.path), "..", "..", "..", ".."),
     ...m.nupkg ? { sha512: m.nupkg.sha512 } : {},
     ...m.fallback ? { fallback: m.fallback } : {}
   };
@@ -40366,9 +40886,9 @@ async function finishRun(p, fit, opts) {
   }
   const files = [join9(p.outputDir, "metrics.json"), fit.metricsJsonl];
   if (flags.predictions_file && predictions.length) {
-    const path12 = resolve4(flags.predictions_file);
-    writePredictions(path12, predictions, labels, flags.label_separator);
-    files.push(path12);
+    const path13 = resolve4(flags.predictions_file);
+    writePredictions(path13, predictions, labels, flags.label_separator);
+    files.push(path13);
   }
   const monitor = fit.monitor;
   const trainingSeconds = clock.seconds.training ?? fit.trainSeconds;
@@ -40433,7 +40953,7 @@ async function loadFinalModel(p, fit, log) {
   const best = fit.epochs.find((e) => e.epoch === fit.bestEpoch);
   if (p.flags.test_on === "last" || !best || !last || best.epoch === last.epoch || best.step === p.runner.globalStep)
     return last?.epoch;
-  if (!best.checkpoint || !existsSync8(join9(best.checkpoint, OPTIMIZER_FILE))) {
+  if (!best.checkpoint || !existsSync9(join9(best.checkpoint, OPTIMIZER_FILE))) {
     log.warning(
       `the best epoch (${best.epoch}) has no checkpoint on this machine any more; checkpoints/final and the test use the last epoch (${last.epoch})`
     );
@@ -40452,7 +40972,7 @@ async function loadFinalModel(p, fit, log) {
   );
   return best.epoch;
 }
-function writePredictions(path12, preds, labels, separator) {
+function writePredictions(path13, preds, labels, separator) {
   const q = csvField;
   const join35 = (ids) => (ids ?? []).map((i) => labels[i]).join(separator);
   const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
@@ -40466,7 +40986,7 @@ function writePredictions(path12, preds, labels, separator) {
       ].join(",")
     );
   }
-  writeFileAtomic(path12, lines.join("\n") + "\n");
+  writeFileAtomic(path13, lines.join("\n") + "\n");
 }
 function mixedPrecisionFacts(precision, scaler) {
   if (!scaler || precision === "32") return {};
@@ -40474,7 +40994,7 @@ function mixedPrecisionFacts(precision, scaler) {
 }
 
 // src/train/prepare.ts
-import { existsSync as existsSync17, statSync as statSync10 } from "node:fs";
+import { existsSync as existsSync18, statSync as statSync11 } from "node:fs";
 import { dirname as dirname17, join as join25, resolve as resolve9 } from "node:path";
 
 // src/runtime/open-session.ts
@@ -40494,40 +41014,6 @@ async function openSession(graph, where) {
     const msg = e.message ?? String(e);
     if (where.device.kind === "cuda" && isProviderLoadError(msg)) throw cudaError(where.device, msg);
     throw e;
-  }
-}
-
-// src/runtime/precision.ts
-var PrecisionError = class extends Error {
-  name = "PrecisionError";
-  flag = "precision";
-};
-function computeTypeOf(precision) {
-  if (precision === "16-mixed") return "float16";
-  if (precision === "bf16-mixed") return "bfloat16";
-  if (precision === "32") return void 0;
-  throw new PrecisionError(`--precision ${precision}: expected 32, 16-mixed or bf16-mixed`);
-}
-var precisionFlagOf = (compute) => compute === "float16" ? "16-mixed" : compute === "bfloat16" ? "bf16-mixed" : "32";
-function checkMixedPrecision(device, compute, o = {}) {
-  if (!compute) return;
-  const flag = precisionFlagOf(compute);
-  const name = deviceName(device);
-  if (device.kind === "cpu") {
-    if (o.allowCpu && compute === "float16") return;
-    throw new PrecisionError(
-      `--precision ${flag} is not supported on the CPU device: ONNX Runtime's CPU provider runs ${compute} ops as casts around float32 kernels (slower, only less precise); use --precision 32 on the CPU, or train on a GPU (--device webgpu or cuda)`
-    );
-  }
-  if (device.kind === "webgpu") {
-    if (compute === "bfloat16")
-      throw new PrecisionError(
-        `--precision bf16-mixed is not supported on ${name}: WebGPU has no bfloat16 type; use --precision 16-mixed there, or bf16-mixed on a CUDA GPU (compute capability 8.0+)`
-      );
-    if (o.webgpuShaderF16 === false)
-      throw new PrecisionError(
-        `--precision 16-mixed needs the WebGPU adapter's shader-f16 feature, which this adapter lacks; use --precision 32 on this GPU`
-      );
   }
 }
 
@@ -40733,9 +41219,9 @@ var gemmGrad = {
     const beta = c.attr("beta");
     const al = alpha === void 0 ? 1 : typeof alpha === "number" ? alpha : alpha.value;
     const be = beta === void 0 ? 1 : typeof beta === "number" ? beta : beta.value;
-    const A = c.x(0), B = c.x(1);
+    const A = c.x(0), B2 = c.x(1);
     const s = al === 1 ? {} : { alpha: float(al) };
-    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B], { transA: 0, transB: tb ? 0 : 1, ...s });
+    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B2, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B2], { transA: 0, transB: tb ? 0 : 1, ...s });
     const db = !c.needs(1) ? null : tb ? g.op("Gemm", [dy, A], { transA: 1, transB: ta, ...s }) : g.op("Gemm", [A, dy], { transA: ta ? 0 : 1, transB: 0, ...s });
     let dc = null;
     if (c.node.inputs[2] && c.needs(2)) {
@@ -42669,8 +43155,140 @@ function seqLenFeed(seqLens, count, full) {
   return BigInt64Array.from(seqLens, BigInt);
 }
 
+// src/engine/probe-step.ts
+var V = 8;
+var H = 4;
+var S = 4;
+var B = 2;
+var C = 2;
+var EPS = 1e-5;
+var IDS = [3, 1, 4, 0, 5, 2, 0, 0];
+var TARGETS = [0.5, -1, 1.5, 0.25];
+var ProbeModel = class {
+  params = [
+    { name: "embed", shape: [V, H], decay: true },
+    { name: "norm.weight", shape: [H], decay: false },
+    { name: "norm.bias", shape: [H], decay: false },
+    { name: "out.weight", shape: [C, H], decay: true },
+    { name: "out.bias", shape: [C], decay: false }
+  ];
+  batchInputs = [
+    { name: "ids", dtype: "int64", shape: ["batch", S] },
+    { name: "tokens", dtype: "float32", shape: ["batch", S] },
+    { name: "labels", dtype: "float32", shape: ["batch", C] }
+  ];
+  forward(g, p, batch, o) {
+    const act = (v) => o.compute && v.dtype !== o.compute ? g.op("Cast", [v], { to: ONNX_DTYPE[o.compute] }) : v;
+    const f322 = (v) => v.dtype !== "float32" ? g.op("Cast", [v], { to: ONNX_DTYPE.float32 }) : v;
+    const x = g.op("Gather", [p.get("embed"), batch.ids]);
+    const norm = g.node(
+      "LayerNormalization",
+      [x, p.get("norm.weight"), p.get("norm.bias")],
+      { axis: -1, epsilon: EPS },
+      {
+        outputs: o.train ? 3 : 1
+      }
+    )[0];
+    const h = act(norm);
+    const scores = g.op("MatMul", [h, g.op("Transpose", [h], { perm: [0, 2, 1] })]);
+    const probs = act(g.op("Softmax", [f322(scores)], { axis: -1 }));
+    const ctx = g.op("MatMul", [probs, h]);
+    const keep = g.op("Unsqueeze", [g.op("Greater", [batch.tokens, g.scalar(0.5, "float32")]), g.ints([2])]);
+    const masked = g.op("Where", [keep, ctx, g.scalar(0, ctx)]);
+    const pooled = g.op("ReduceSum", [masked, g.ints([1])], { keepdims: 0 });
+    const logits = f322(g.op("Gemm", [pooled, act(p.get("out.weight")), act(p.get("out.bias"))], { transB: 1 }));
+    const d = batch.labels ? g.op("Sub", [logits, batch.labels]) : void 0;
+    const loss = d ? g.op("Mul", [g.op("ReduceSum", [g.op("Mul", [d, d])], { keepdims: 0 }), g.scalar(1 / (B * C), "float32")]) : void 0;
+    return { logits, loss };
+  }
+};
+function initParams() {
+  const r = mulberry32(20240611);
+  const u = (n, scale, shift = 0) => Float32Array.from({ length: n }, () => shift + (r() - 0.5) * scale);
+  return /* @__PURE__ */ new Map([
+    ["embed", u(V * H, 2)],
+    ["norm.weight", u(H, 0.5, 1)],
+    ["norm.bias", u(H, 0.2)],
+    ["out.weight", u(C * H, 1)],
+    ["out.bias", u(C, 0.2)]
+  ]);
+}
+function referenceLoss(params) {
+  const E = params.get("embed"), gw = params.get("norm.weight"), gb = params.get("norm.bias");
+  const W = params.get("out.weight"), bias = params.get("out.bias");
+  let loss = 0;
+  for (let b = 0; b < B; b++) {
+    const n = Array.from({ length: S }, (_, s) => {
+      const row = Array.from({ length: H }, (_2, k) => E[IDS[b * S + s] * H + k]);
+      const mean = row.reduce((a, v) => a + v, 0) / H;
+      const vr = row.reduce((a, v) => a + (v - mean) ** 2, 0) / H;
+      return row.map((v, k) => (v - mean) / Math.sqrt(vr + EPS) * gw[k] + gb[k]);
+    });
+    const pooled = new Array(H).fill(0);
+    for (let i = 0; i < S; i++) {
+      if (IDS[b * S + i] <= 0) continue;
+      const sc = n.map((nj) => nj.reduce((a, v, k) => a + v * n[i][k], 0));
+      const m = Math.max(...sc);
+      const e = sc.map((v) => Math.exp(v - m));
+      const z = e.reduce((a, v) => a + v, 0);
+      for (let k = 0; k < H; k++) pooled[k] += n.reduce((a, nj, j) => a + e[j] / z * nj[k], 0);
+    }
+    for (let c = 0; c < C; c++) {
+      const logit = pooled.reduce((a, v, k) => a + v * W[c * H + k], bias[c]);
+      loss += (logit - TARGETS[b * C + c]) ** 2;
+    }
+  }
+  return loss / (B * C);
+}
+var TOLERANCE = { float32: 1e-4, float16: 0.01, bfloat16: 0.05 };
+function wrongResult(kind, r, want) {
+  if (r.skipped?.some(Boolean))
+    return `the ${kind} training step found non-finite gradients (loss scale ${r.lossScales?.join(", ")})`;
+  if (![...r.losses, ...r.gradNorms].every(Number.isFinite))
+    return `the ${kind} training step gave non-finite results: losses ${r.losses.join(", ")}, gradient norms ${r.gradNorms.join(", ")}`;
+  if (Math.abs(r.losses[0] - want) > TOLERANCE[kind] * Math.max(1, Math.abs(want)))
+    return `the ${kind} training step's loss is ${r.losses[0]}, but this model's loss is ${want.toPrecision(7)}`;
+  if (r.losses[1] === r.losses[0] || !(r.gradNorms[0] > 0))
+    return `the ${kind} training step did not update the parameters (losses ${r.losses.join(", ")})`;
+  return void 0;
+}
+async function probeOne(device, compute) {
+  const t0 = Date.now();
+  const kind = compute ?? "float32";
+  const params = initParams();
+  let runner;
+  try {
+    runner = await Runner.create(new ProbeModel(), {
+      device,
+      params,
+      optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
+      maxGradNorm: 1,
+      ...compute ? { precision: { compute }, initScale: 256, allowCpuMixedPrecision: true } : {}
+    });
+    const batch = {
+      ids: { data: BigInt64Array.from(IDS, BigInt), dims: [B, S] },
+      tokens: { data: Float32Array.from(IDS, (i) => i > 0 ? 1 : 0), dims: [B, S] },
+      labels: { data: Float32Array.from(TARGETS), dims: [B, C] }
+    };
+    const r = await runner.step([batch, batch], [0.01, 0.01]);
+    const wrong = wrongResult(kind, r, referenceLoss(params));
+    return wrong ? { ok: false, ms: Date.now() - t0, ortMessage: wrong, code: "wrong-result", kind } : { ok: true, ms: Date.now() - t0, kind };
+  } catch (e) {
+    const err = e;
+    return { ok: false, ms: Date.now() - t0, ortMessage: err.ortMessage || err.message || String(e), kind };
+  } finally {
+    await runner?.release().catch(() => void 0);
+  }
+}
+async function probeTrainingStep(device, o = {}) {
+  const first = await probeOne(device, void 0);
+  if (!first.ok || !o.compute) return first;
+  const half = await probeOne(device, o.compute);
+  return half.ok ? { ok: true, ms: first.ms + half.ms, kind: o.compute } : half;
+}
+
 // src/models/hub.ts
-import { existsSync as existsSync9, renameSync as renameSync3, rmSync as rmSync5, statSync as statSync4, writeFileSync as writeFileSync4 } from "node:fs";
+import { existsSync as existsSync10, renameSync as renameSync3, rmSync as rmSync5, statSync as statSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname7, isAbsolute, join as join10, resolve as resolve5 } from "node:path";
 
 // src/net/download.ts
@@ -42970,7 +43588,7 @@ var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync9(nameOrPath) && statSync4(nameOrPath).isDirectory())
+  if (existsSync10(nameOrPath) && statSync5(nameOrPath).isDirectory())
     return localFiles(resolve5(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(
@@ -42981,7 +43599,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at = (f2) => existsSync9(join10(dir, f2)) ? join10(dir, f2) : void 0;
+  const at = (f2) => existsSync10(join10(dir, f2)) ? join10(dir, f2) : void 0;
   const config = at("config.json");
   if (!config)
     throw new ModelError(
@@ -43030,7 +43648,7 @@ async function hubFiles(id, opts) {
   const dir = revision === "main" ? join10(opts.cacheDir, id) : join10(opts.cacheDir, id, revision);
   const where = `hub model '${id}' at ${host}`;
   const fetchFile = (file) => fetchToCache(host, id, revision, file, join10(dir, file), opts);
-  if (!existsSync9(join10(dir, "config.json")) || !existsSync9(join10(dir, "model.safetensors")))
+  if (!existsSync10(join10(dir, "config.json")) || !existsSync10(join10(dir, "model.safetensors")))
     opts.log?.info(`Downloading ${where} into ${dir}`);
   const config = await fetchFile("config.json");
   if (!config)
@@ -43089,9 +43707,9 @@ async function probe(url, opts) {
   }
 }
 async function fetchToCache(host, id, revision, file, dest, opts) {
-  if (existsSync9(dest)) return dest;
+  if (existsSync10(dest)) return dest;
   const absent = `${dest}.absent`;
-  if (existsSync9(absent)) return void 0;
+  if (existsSync10(absent)) return void 0;
   const url = fileUrl(host, id, revision, file);
   makeDirsSync(dirname7(dest));
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
@@ -43632,13 +44250,13 @@ function classificationLoss(g, logits, labels, o = {}) {
   return weightedSmoothedCrossEntropy(g, logits, labels, o.classWeights, smoothing);
 }
 function weightedSmoothedCrossEntropy(g, logits, labels, weights, e) {
-  const C = logits.shape[1];
-  if (typeof C !== "number") throw new Error("classification loss: the number of labels must be static");
-  if (weights && weights.length !== C) throw new Error(`class weights: ${weights.length} weights for ${C} labels`);
+  const C2 = logits.shape[1];
+  if (typeof C2 !== "number") throw new Error("classification loss: the number of labels must be static");
+  if (weights && weights.length !== C2) throw new Error(`class weights: ${weights.length} weights for ${C2} labels`);
   const logp = logSoftmax(g, logits);
-  const onehot = oneHot(g, labels, C, logits);
-  const q = e > 0 ? g.op("Add", [g.op("Mul", [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C, logits)]) : onehot;
-  const w = weights ? g.constant(logits.dtype, weights.slice(), [C]) : void 0;
+  const onehot = oneHot(g, labels, C2, logits);
+  const q = e > 0 ? g.op("Add", [g.op("Mul", [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C2, logits)]) : onehot;
+  const w = weights ? g.constant(logits.dtype, weights.slice(), [C2]) : void 0;
   const qw = w ? g.op("Mul", [q, w]) : q;
   const total = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [qw, logp])], { keepdims: 0 })]);
   if (!w && g.target === "webgpu") {
@@ -43683,8 +44301,8 @@ function logSoftmax(g, logits) {
   const logSum = g.op("Log", [g.op("ReduceSum", [g.op("Exp", [shifted]), g.ints([1])], { keepdims: 1 })]);
   return g.op("Sub", [shifted, logSum]);
 }
-function oneHot(g, labels, C, like) {
-  const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C, "int64"), g.scalar(1, "int64")]);
+function oneHot(g, labels, C2, like) {
+  const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C2, "int64"), g.scalar(1, "int64")]);
   const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
   if (g.target === "webgpu") return g.op("Where", [hit, g.scalar(1, like), g.scalar(0, like)]);
   return g.op("Cast", [hit], { to: floatTo(like) });
@@ -43791,10 +44409,10 @@ var BertSelfAttention = class {
   key;
   value;
   constructor(s, c) {
-    const H = c.hiddenSize;
-    this.query = new Linear(s.child("query"), H, H);
-    this.key = new Linear(s.child("key"), H, H);
-    this.value = new Linear(s.child("value"), H, H);
+    const H2 = c.hiddenSize;
+    this.query = new Linear(s.child("query"), H2, H2);
+    this.key = new Linear(s.child("key"), H2, H2);
+    this.value = new Linear(s.child("value"), H2, H2);
   }
 };
 var BertLayer = class {
@@ -43875,17 +44493,17 @@ var BertModel = class {
     if (!ids || !mask || !types)
       throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
     const c = this.config;
-    const H = c.hiddenSize;
+    const H2 = c.hiddenSize;
     const idsShape = g.op("Shape", [ids]);
     let x = this.embeddings.apply(e, ids, idsShape, types, this.hiddenDropout);
     const att = this.attentionInputs(e, ids, idsShape, mask, x.shape[0]);
     for (const layer of this.layers) x = this.layer(e, layer, x, att);
-    const { B, T } = att.dims;
-    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [idsShape, g.ints([H])], { axis: 0 })]), [B, T, H]);
-    const flat = g.ints([-1, H]);
+    const { B: B2, T } = att.dims;
+    const x3 = assertShape(g.op("Reshape", [x, g.op("Concat", [idsShape, g.ints([H2])], { axis: 0 })]), [B2, T, H2]);
+    const flat = g.ints([-1, H2]);
     const cls = assertShape(g.op("Reshape", [g.op("Slice", [x3, g.ints([0]), g.ints([1]), g.ints([1])]), flat]), [
-      B,
-      H
+      B2,
+      H2
     ]);
     const pooled = e.dropout(g.op("Tanh", [this.pooler.apply(e, cls)]), this.hiddenDropout);
     const logits = e.toFloat32(this.classifier.apply(e, pooled));
@@ -43895,26 +44513,26 @@ var BertModel = class {
   /** Additive mask [B, 1, 1, T]: 0 for tokens, float32-min for padding. */
   attentionInputs(e, ids, idsShape, mask, N) {
     const { g } = e;
-    const [B, T] = ids.shape;
+    const [B2, T] = ids.shape;
     const maskF = intToFloat(g, mask, this.dtype === "float64" ? "float64" : "float32");
     const inverted = g.op("Sub", [g.scalar(1, maskF), maskF]);
     const ext = g.op("Unsqueeze", [g.op("Mul", [inverted, g.scalar(MASK_VALUE, maskF)]), g.ints([1, 2])]);
     const A = this.config.numHeads;
     const heads4 = g.op("Concat", [idsShape, g.ints([A, this.config.hiddenSize / A])], { axis: 0 });
-    return { mask: ext, heads4, dims: { B, T, N } };
+    return { mask: ext, heads4, dims: { B: B2, T, N } };
   }
   layer(e, l, x, att) {
     const { g } = e;
-    const H = this.config.hiddenSize, A = this.config.numHeads, D = H / A;
-    const { B, T, N } = att.dims;
-    const toHeads2 = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B, T, A, D])], { perm });
+    const H2 = this.config.hiddenSize, A = this.config.numHeads, D = H2 / A;
+    const { B: B2, T, N } = att.dims;
+    const toHeads2 = (v2, perm) => g.op("Transpose", [assertShape(g.op("Reshape", [v2, att.heads4]), [B2, T, A, D])], { perm });
     const [qx, kx, vx] = linearsOn(e, x, [l.self.query, l.self.key, l.self.value], [1 / Math.sqrt(D)]);
     const q = toHeads2(qx, [0, 2, 1, 3]);
     const k = toHeads2(kx, [0, 2, 3, 1]);
     const v = toHeads2(vx, [0, 2, 1, 3]);
     const probs = e.dropout(e.softmax(g.op("MatMul", [q, k]), att.mask), this.attentionDropout);
     const ctx4 = g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] });
-    const ctx = assertShape(g.op("Reshape", [ctx4, g.ints([-1, H])]), [N, H]);
+    const ctx = assertShape(g.op("Reshape", [ctx4, g.ints([-1, H2])]), [N, H2]);
     const h = l.attentionOutput.apply(e, ctx, x, this.hiddenDropout);
     return l.output.addNorm(e, geluFeedForward(e, h, l.intermediate, l.output.dense), h, this.hiddenDropout);
   }
@@ -44215,8 +44833,8 @@ function headLayout(g, ids, heads, hidden, N) {
   const idsShape = g.op("Shape", [ids]);
   const D = hidden / heads;
   const heads4 = g.op("Concat", [idsShape, g.ints([heads, D])], { axis: 0 });
-  const [B, T] = ids.shape;
-  return { B, T, N, A: heads, D, H: hidden, heads4, idsShape };
+  const [B2, T] = ids.shape;
+  return { B: B2, T, N, A: heads, D, H: hidden, heads4, idsShape };
 }
 function toHeads(e, x, L, perm) {
   const { g } = e;
@@ -44591,14 +45209,14 @@ var ModernBertLayer = class {
   constructor(s, c, index, kind) {
     this.index = index;
     this.kind = kind;
-    const H = c.hiddenSize, I = c.intermediateSize;
-    const norm = (name) => new ModernBertNorm(s.child(name), H, c.normEps, c.normBias);
+    const H2 = c.hiddenSize, I = c.intermediateSize;
+    const norm = (name) => new ModernBertNorm(s.child(name), H2, c.normEps, c.normBias);
     if (index > 0) this.attnNorm = norm("attn_norm");
-    this.wqkv = new Linear(s.child("attn").child("Wqkv"), H, 3 * H, { bias: c.attentionBias });
-    this.wo = new Linear(s.child("attn").child("Wo"), H, H, { bias: c.attentionBias });
+    this.wqkv = new Linear(s.child("attn").child("Wqkv"), H2, 3 * H2, { bias: c.attentionBias });
+    this.wo = new Linear(s.child("attn").child("Wo"), H2, H2, { bias: c.attentionBias });
     this.mlpNorm = norm("mlp_norm");
-    this.wi = new Linear(s.child("mlp").child("Wi"), H, 2 * I, { bias: c.mlpBias });
-    this.mlpWo = new Linear(s.child("mlp").child("Wo"), I, H, { bias: c.mlpBias });
+    this.wi = new Linear(s.child("mlp").child("Wi"), H2, 2 * I, { bias: c.mlpBias });
+    this.mlpWo = new Linear(s.child("mlp").child("Wo"), I, H2, { bias: c.mlpBias });
   }
   index;
   kind;
@@ -44622,20 +45240,20 @@ var ModernBertModel = class {
       cls: d ?? config.classifierDropout
     };
     this.dtype = opts.dtype ?? "float32";
-    const H = config.hiddenSize;
+    const H2 = config.hiddenSize;
     const registry = new ParamRegistry();
     const root = registry.root();
     const model = root.child("model");
-    const norm = (s) => new ModernBertNorm(s, H, config.normEps, config.normBias);
-    this.tok = new PaddingIdxEmbedding(model.child("embeddings").child("tok_embeddings"), config.vocabSize, H);
+    const norm = (s) => new ModernBertNorm(s, H2, config.normEps, config.normBias);
+    this.tok = new PaddingIdxEmbedding(model.child("embeddings").child("tok_embeddings"), config.vocabSize, H2);
     this.embNorm = norm(model.child("embeddings").child("norm"));
     this.layers = config.layerTypes.map(
       (kind, i) => new ModernBertLayer(model.child("layers").child(i), config, i, kind)
     );
     this.finalNorm = norm(model.child("final_norm"));
-    this.headDense = new Linear(root.child("head").child("dense"), H, H, { bias: config.classifierBias });
+    this.headDense = new Linear(root.child("head").child("dense"), H2, H2, { bias: config.classifierBias });
     this.headNorm = norm(root.child("head").child("norm"));
-    this.classifier = new Linear(root.child("classifier"), H, numLabels);
+    this.classifier = new Linear(root.child("classifier"), H2, numLabels);
     this.params = registry.specs;
   }
   config;
@@ -44857,13 +45475,13 @@ var RobertaLayer = class {
   intermediate;
   output;
   constructor(s, c) {
-    const H = c.hiddenSize;
+    const H2 = c.hiddenSize;
     const self2 = s.child("attention").child("self");
-    this.query = new Linear(self2.child("query"), H, H);
-    this.key = new Linear(self2.child("key"), H, H);
-    this.value = new Linear(self2.child("value"), H, H);
-    this.attentionOutput = new DenseAddNorm(s.child("attention").child("output"), H, c.hiddenSize, c.layerNormEps);
-    this.intermediate = new Linear(s.child("intermediate").child("dense"), H, c.intermediateSize);
+    this.query = new Linear(self2.child("query"), H2, H2);
+    this.key = new Linear(self2.child("key"), H2, H2);
+    this.value = new Linear(self2.child("value"), H2, H2);
+    this.attentionOutput = new DenseAddNorm(s.child("attention").child("output"), H2, c.hiddenSize, c.layerNormEps);
+    this.intermediate = new Linear(s.child("intermediate").child("dense"), H2, c.intermediateSize);
     this.output = new DenseAddNorm(s.child("output"), c.intermediateSize, c.hiddenSize, c.layerNormEps);
   }
 };
@@ -44967,8 +45585,8 @@ var RobertaModel = class {
     const word = emb.word.lookupPadded(e, ids, isPad);
     const type = types ? emb.tokenType.lookup(e, types) : emb.tokenType.lookup(e, g.constant("int64", [0], [1]));
     const sum = g.op("Add", [g.op("Add", [word, type]), emb.position.lookupPadded(e, positions, isPad)]);
-    const H = c.hiddenSize;
-    const x = g.op("Reshape", [sum, g.ints([-1, H])]);
+    const H2 = c.hiddenSize;
+    const x = g.op("Reshape", [sum, g.ints([-1, H2])]);
     return e.dropout(emb.norm.apply(e, x), this.hiddenDropout);
   }
   layer(e, l, x, bias, L) {
@@ -45020,10 +45638,10 @@ function familyFor(json, file) {
   }
   return family;
 }
-function readModelConfig(path12) {
-  const json = readJsonFile(path12, (m) => new ModelError(path12, m));
-  const family = familyFor(json, path12);
-  return { family, config: family.parseConfig(json, path12) };
+function readModelConfig(path13) {
+  const json = readJsonFile(path13, (m) => new ModelError(path13, m));
+  const family = familyFor(json, path13);
+  return { family, config: family.parseConfig(json, path13) };
 }
 
 // src/models/task.ts
@@ -45136,7 +45754,7 @@ function classWeightsFor(flag, labels, train, multiLabel) {
 }
 
 // src/train/history.ts
-import { existsSync as existsSync10, readFileSync as readFileSync6 } from "node:fs";
+import { existsSync as existsSync11, readFileSync as readFileSync7 } from "node:fs";
 import { basename as basename5, dirname as dirname8, join as join11 } from "node:path";
 function priorHistory(checkpointDir, meta) {
   const root = dirname8(checkpointDir);
@@ -45146,8 +45764,8 @@ function priorHistory(checkpointDir, meta) {
   );
   const jsonl = join11(dirname8(root), "metrics.jsonl");
   const events2 = [];
-  if (inRun && existsSync10(jsonl)) {
-    for (const line of readFileSync6(jsonl, "utf8").split("\n")) {
+  if (inRun && existsSync11(jsonl)) {
+    for (const line of readFileSync7(jsonl, "utf8").split("\n")) {
       if (!line.trim()) continue;
       let e;
       try {
@@ -45161,9 +45779,9 @@ function priorHistory(checkpointDir, meta) {
   return { epochs, events: events2 };
 }
 function epochsOf(file) {
-  if (!existsSync10(file)) return [];
+  if (!existsSync11(file)) return [];
   try {
-    const m = JSON.parse(readFileSync6(file, "utf8"));
+    const m = JSON.parse(readFileSync7(file, "utf8"));
     return Array.isArray(m.epochs) ? m.epochs : [];
   } catch {
     return [];
@@ -45171,7 +45789,7 @@ function epochsOf(file) {
 }
 
 // src/train/output-dir.ts
-import { existsSync as existsSync11, readdirSync as readdirSync4, renameSync as renameSync4, rmSync as rmSync6, statSync as statSync5 } from "node:fs";
+import { existsSync as existsSync12, readdirSync as readdirSync5, renameSync as renameSync4, rmSync as rmSync6, statSync as statSync6 } from "node:fs";
 import { dirname as dirname9, join as join12, relative as relative2, sep } from "node:path";
 var RUN_ENTRIES = ["metrics.json", "metrics.jsonl", "report.md", "predictions.csv", "checkpoints", "tensorboard"];
 var PREVIOUS = ".textclf-previous-run";
@@ -45184,17 +45802,17 @@ function checkOutputFlags(flags, command) {
   }
 }
 function runEntries(dir) {
-  if (!existsSync11(dir)) return [];
+  if (!existsSync12(dir)) return [];
   return RUN_ENTRIES.filter((e) => {
     const p = join12(dir, e);
-    if (!existsSync11(p)) return false;
-    const s = statSync5(p);
-    return s.isDirectory() ? readdirSync4(p).length > 0 : s.size > 0;
+    if (!existsSync12(p)) return false;
+    const s = statSync6(p);
+    return s.isDirectory() ? readdirSync5(p).length > 0 : s.size > 0;
   });
 }
 var isRun = (held) => held.includes("metrics.json") || held.includes("checkpoints");
 function planOutputDir(dir, o) {
-  if (existsSync11(dir) && !statSync5(dir).isDirectory())
+  if (existsSync12(dir) && !statSync6(dir).isDirectory())
     throw new FlagError("output_dir", `output_dir ${dir} is a file; set --output_dir to a directory`);
   restoreInterrupted(dir, o.log);
   const held = runEntries(dir);
@@ -45203,7 +45821,7 @@ function planOutputDir(dir, o) {
   const root = join12(dir, "checkpoints");
   if (o.resumeDir && isInside(root, o.resumeDir)) {
     plan.resuming = true;
-    for (const name of readdirSync4(root)) {
+    for (const name of readdirSync5(root)) {
       const p = join12(root, name);
       if (p === o.resumeDir || isInside(p, o.resumeDir)) continue;
       const m = /^epoch-(\d+)$/.exec(name);
@@ -45220,7 +45838,7 @@ function planOutputDir(dir, o) {
       "output_dir",
       `output_dir ${dir} holds another run (${held.join(", ")}); set --overwrite_output_dir to replace it, --resume_from ${join12(dir, "checkpoints", "<epoch-N|interrupted>")} to continue it, or choose another --output_dir`
     );
-  plan.aside = RUN_ENTRIES.filter((e) => existsSync11(join12(dir, e)));
+  plan.aside = RUN_ENTRIES.filter((e) => existsSync12(join12(dir, e)));
   return plan;
 }
 function claimOutputDir(plan, log) {
@@ -45260,7 +45878,7 @@ function putBack(dir, entries) {
   const previous = join12(dir, PREVIOUS);
   for (const e of entries) {
     const from = join12(previous, e);
-    if (!existsSync11(from)) continue;
+    if (!existsSync12(from)) continue;
     rmSync6(join12(dir, e), { recursive: true, force: true });
     makeDirsSync(dirname9(join12(dir, e)));
     renameSync4(from, join12(dir, e));
@@ -45269,15 +45887,15 @@ function putBack(dir, entries) {
 }
 function restoreInterrupted(dir, log) {
   const previous = join12(dir, PREVIOUS);
-  if (!existsSync11(previous)) return;
+  if (!existsSync12(previous)) return;
   const held = runEntries(dir);
   if (held.includes("checkpoints")) {
     rmSync6(previous, { recursive: true, force: true });
     return;
   }
   const entries = [
-    ...readdirSync4(previous).filter((e) => e !== "checkpoints"),
-    ...existsSync11(join12(previous, "checkpoints")) ? readdirSync4(join12(previous, "checkpoints")).map((e) => join12("checkpoints", e)) : []
+    ...readdirSync5(previous).filter((e) => e !== "checkpoints"),
+    ...existsSync12(join12(previous, "checkpoints")) ? readdirSync5(join12(previous, "checkpoints")).map((e) => join12("checkpoints", e)) : []
   ];
   for (const e of held) rmSync6(join12(dir, e), { recursive: true, force: true });
   putBack(dir, entries);
@@ -45285,8 +45903,8 @@ function restoreInterrupted(dir, log) {
     `output_dir: a run that was replacing ${dir} stopped before its first checkpoint; the previous run is back (${entries.join(", ")})`
   );
 }
-function rmEmpty(path12) {
-  if (existsSync11(path12) && readdirSync4(path12).length === 0) rmSync6(path12, { recursive: true });
+function rmEmpty(path13) {
+  if (existsSync12(path13) && readdirSync5(path13).length === 0) rmSync6(path13, { recursive: true });
 }
 function isInside(parent, child2) {
   const rel = relative2(parent, child2);
@@ -45294,7 +45912,7 @@ function isInside(parent, child2) {
 }
 
 // src/train/load-data.ts
-import { existsSync as existsSync16 } from "node:fs";
+import { existsSync as existsSync17 } from "node:fs";
 import { open as open3 } from "node:fs/promises";
 
 // src/data/pretokenized.ts
@@ -47553,18 +48171,18 @@ async function readExamples(file, opts = {}) {
 // src/data/stats.ts
 function datasetStats(splits) {
   const stats = { rows: {}, labels: {}, textLength: {} };
-  for (const [split, examples] of Object.entries(splits)) {
+  for (const [split2, examples] of Object.entries(splits)) {
     if (!examples) continue;
-    stats.rows[split] = examples.length;
+    stats.rows[split2] = examples.length;
     const counts = /* @__PURE__ */ new Map();
     const lengths = new Float64Array(examples.length);
     examples.forEach((ex, i) => {
       for (const key of ex.labels ?? [String(ex.label)]) counts.set(key, (counts.get(key) ?? 0) + 1);
       lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
     });
-    stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
+    stats.labels[split2] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
     lengths.sort();
-    stats.textLength[split] = {
+    stats.textLength[split2] = {
       p50: percentile(lengths, 50),
       p90: percentile(lengths, 90),
       p99: percentile(lengths, 99),
@@ -47593,18 +48211,18 @@ function charLength(s) {
 }
 
 // src/datastore/resolve.ts
-import { existsSync as existsSync14, statSync as statSync8 } from "node:fs";
+import { existsSync as existsSync15, statSync as statSync9 } from "node:fs";
 import { copyFile as copyFile2 } from "node:fs/promises";
 import { basename as basename8, dirname as dirname16, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
-import { existsSync as existsSync13, statSync as statSync7 } from "node:fs";
+import { existsSync as existsSync14, statSync as statSync8 } from "node:fs";
 import { readdir as readdir2, rename as rename2, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join as join16, resolve as resolve7 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
-import * as os2 from "os";
+import * as os3 from "os";
 
 // node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
@@ -47619,7 +48237,7 @@ function toCommandValue(input) {
 // node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
-  process.stdout.write(cmd.toString() + os2.EOL);
+  process.stdout.write(cmd.toString() + os3.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -47662,7 +48280,7 @@ function escapeProperty(s) {
 }
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
+import * as os6 from "os";
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL2 } from "os";
@@ -47949,21 +48567,21 @@ var Summary = class {
 var _summary = new Summary();
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
+import os5 from "os";
 
 // node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
+import * as os4 from "os";
 import * as events from "events";
 import * as child from "child_process";
-import * as path9 from "path";
+import * as path10 from "path";
 
 // node_modules/@actions/io/lib/io.js
 import { ok } from "assert";
-import * as path8 from "path";
+import * as path9 from "path";
 
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
-import * as path7 from "path";
+import * as path8 from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve14) {
@@ -48029,7 +48647,7 @@ function tryGetExecutablePath(filePath, extensions) {
     }
     if (stats && stats.isFile()) {
       if (IS_WINDOWS) {
-        const upperExt = path7.extname(filePath).toUpperCase();
+        const upperExt = path8.extname(filePath).toUpperCase();
         if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
           return filePath;
         }
@@ -48053,11 +48671,11 @@ function tryGetExecutablePath(filePath, extensions) {
       if (stats && stats.isFile()) {
         if (IS_WINDOWS) {
           try {
-            const directory = path7.dirname(filePath);
-            const upperName = path7.basename(filePath).toUpperCase();
+            const directory = path8.dirname(filePath);
+            const upperName = path8.basename(filePath).toUpperCase();
             for (const actualName of yield readdir(directory)) {
               if (upperName === actualName.toUpperCase()) {
-                filePath = path7.join(directory, actualName);
+                filePath = path8.join(directory, actualName);
                 break;
               }
             }
@@ -48170,7 +48788,7 @@ function findInPath(tool) {
     }
     const extensions = [];
     if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path8.delimiter)) {
+      for (const extension of process.env["PATHEXT"].split(path9.delimiter)) {
         if (extension) {
           extensions.push(extension);
         }
@@ -48183,12 +48801,12 @@ function findInPath(tool) {
       }
       return [];
     }
-    if (tool.includes(path8.sep)) {
+    if (tool.includes(path9.sep)) {
       return [];
     }
     const directories = [];
     if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path8.delimiter)) {
+      for (const p of process.env.PATH.split(path9.delimiter)) {
         if (p) {
           directories.push(p);
         }
@@ -48196,7 +48814,7 @@ function findInPath(tool) {
     }
     const matches = [];
     for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path8.join(directory, tool), extensions);
+      const filePath = yield tryGetExecutablePath(path9.join(directory, tool), extensions);
       if (filePath) {
         matches.push(filePath);
       }
@@ -48282,12 +48900,12 @@ var ToolRunner = class extends events.EventEmitter {
   _processLineBuffer(data, strBuffer, onLine) {
     try {
       let s = strBuffer + data.toString();
-      let n = s.indexOf(os3.EOL);
+      let n = s.indexOf(os4.EOL);
       while (n > -1) {
         const line = s.substring(0, n);
         onLine(line);
-        s = s.substring(n + os3.EOL.length);
-        n = s.indexOf(os3.EOL);
+        s = s.substring(n + os4.EOL.length);
+        n = s.indexOf(os4.EOL);
       }
       return s;
     } catch (err) {
@@ -48445,7 +49063,7 @@ var ToolRunner = class extends events.EventEmitter {
   exec() {
     return __awaiter5(this, void 0, void 0, function* () {
       if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path9.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+        this.toolPath = path10.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
       return new Promise((resolve14, reject) => __awaiter5(this, void 0, void 0, function* () {
@@ -48456,7 +49074,7 @@ var ToolRunner = class extends events.EventEmitter {
         }
         const optionsNonNull = this._cloneExecOptions(this.options);
         if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os4.EOL);
         }
         const state = new ExecState(optionsNonNull, this.toolPath);
         state.on("debug", (message) => {
@@ -48693,8 +49311,8 @@ function exec(commandLine, args, options2) {
 }
 
 // node_modules/@actions/core/lib/platform.js
-var platform = os4.platform();
-var arch = os4.arch();
+var platform = os5.platform();
+var arch = os5.arch();
 
 // node_modules/@actions/core/lib/core.js
 var ExitCode;
@@ -48712,7 +49330,7 @@ function debug(message) {
   issueCommand("debug", {}, message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os6.EOL);
 }
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -48723,8 +49341,8 @@ import * as fs3 from "fs";
 var semver2 = __toESM(require_semver2(), 1);
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as os6 from "os";
-import * as path10 from "path";
+import * as os7 from "os";
+import * as path11 from "path";
 var semver3 = __toESM(require_semver2(), 1);
 import * as stream from "stream";
 import * as util from "util";
@@ -48840,8 +49458,8 @@ var IS_MAC = process.platform === "darwin";
 var userAgent = "actions/tool-cache";
 function downloadTool(url, dest, auth, headers) {
   return __awaiter8(this, void 0, void 0, function* () {
-    dest = dest || path10.join(_getTempDirectory(), crypto.randomUUID());
-    yield mkdirP(path10.dirname(dest));
+    dest = dest || path11.join(_getTempDirectory(), crypto.randomUUID());
+    yield mkdirP(path11.dirname(dest));
     debug(`Downloading ${url}`);
     debug(`Destination ${dest}`);
     const maxAttempts = 3;
@@ -48952,7 +49570,7 @@ function find(toolName, versionSpec, arch3) {
   if (!versionSpec) {
     throw new Error("versionSpec parameter is required");
   }
-  arch3 = arch3 || os6.arch();
+  arch3 = arch3 || os7.arch();
   if (!isExplicitVersion(versionSpec)) {
     const localVersions = findAllVersions(toolName, arch3);
     const match = evaluateVersions(localVersions, versionSpec);
@@ -48961,7 +49579,7 @@ function find(toolName, versionSpec, arch3) {
   let toolPath = "";
   if (versionSpec) {
     versionSpec = semver3.clean(versionSpec) || "";
-    const cachePath = path10.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    const cachePath = path11.join(_getCacheDirectory(), toolName, versionSpec, arch3);
     debug(`checking cache: ${cachePath}`);
     if (fs3.existsSync(cachePath) && fs3.existsSync(`${cachePath}.complete`)) {
       debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
@@ -48974,13 +49592,13 @@ function find(toolName, versionSpec, arch3) {
 }
 function findAllVersions(toolName, arch3) {
   const versions = [];
-  arch3 = arch3 || os6.arch();
-  const toolPath = path10.join(_getCacheDirectory(), toolName);
+  arch3 = arch3 || os7.arch();
+  const toolPath = path11.join(_getCacheDirectory(), toolName);
   if (fs3.existsSync(toolPath)) {
     const children = fs3.readdirSync(toolPath);
     for (const child2 of children) {
       if (isExplicitVersion(child2)) {
-        const fullPath = path10.join(toolPath, child2, arch3 || "");
+        const fullPath = path11.join(toolPath, child2, arch3 || "");
         if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
           versions.push(child2);
         }
@@ -48992,7 +49610,7 @@ function findAllVersions(toolName, arch3) {
 function _createExtractFolder(dest) {
   return __awaiter8(this, void 0, void 0, function* () {
     if (!dest) {
-      dest = path10.join(_getTempDirectory(), crypto.randomUUID());
+      dest = path11.join(_getTempDirectory(), crypto.randomUUID());
     }
     yield mkdirP(dest);
     return dest;
@@ -49111,11 +49729,11 @@ function restoreEnv(key, value) {
 async function findCached(root, name, version) {
   return withToolCache(root, root, async () => {
     if (version) {
-      const path12 = find(name, version, DATASTORE_ARCH);
-      return path12 ? { path: path12, version } : void 0;
+      const path13 = find(name, version, DATASTORE_ARCH);
+      return path13 ? { path: path13, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
-    const newest = versions.map((v) => ({ v, t: statSync7(join16(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    const newest = versions.map((v) => ({ v, t: statSync8(join16(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
     return newest ? { path: join16(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
   });
 }
@@ -49127,7 +49745,7 @@ async function findShownVersion(root, name, wanted) {
   return match.length === 1 ? { path: join16(root, name, match[0], DATASTORE_ARCH), version: match[0] } : void 0;
 }
 async function listCached(root) {
-  if (!existsSync13(root)) return [];
+  if (!existsSync14(root)) return [];
   const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
   return withToolCache(
     root,
@@ -49137,14 +49755,14 @@ async function listCached(root) {
 }
 async function storeInCache(root, tree, name, version) {
   const dir = join16(root, name, version);
-  const path12 = join16(dir, DATASTORE_ARCH);
-  const marker = `${path12}.complete`;
+  const path13 = join16(dir, DATASTORE_ARCH);
+  const marker = `${path13}.complete`;
   await rm4(marker, { force: true });
-  await rm4(path12, { recursive: true, force: true });
+  await rm4(path13, { recursive: true, force: true });
   await makeDirs(dir);
-  await rename2(tree, path12);
+  await rename2(tree, path13);
   await writeFile2(marker, "");
-  return path12;
+  return path13;
 }
 
 // src/datastore/checksum.ts
@@ -49310,22 +49928,22 @@ function lockPath(root, name, version) {
 }
 async function withEntryLock(root, name, version, fn, opts = {}) {
   const timing2 = opts.timing ?? LOCK_TIMING;
-  const path12 = lockPath(root, name, version);
+  const path13 = lockPath(root, name, version);
   let told = false;
-  while (!await tryAcquire(path12)) {
-    if (await takeOverIfStale(path12, timing2.staleMs)) continue;
+  while (!await tryAcquire(path13)) {
+    if (await takeOverIfStale(path13, timing2.staleMs)) continue;
     if (!told) {
       told = true;
-      const owner = await readOwner(path12);
+      const owner = await readOwner(path13);
       opts.log?.info(
-        `Waiting for ${owner ? `process ${owner.pid} on ${owner.host} (since ${owner.since})` : "another process"}, which is caching datastore ${name} (lock ${path12})`
+        `Waiting for ${owner ? `process ${owner.pid} on ${owner.host} (since ${owner.since})` : "another process"}, which is caching datastore ${name} (lock ${path13})`
       );
     }
     await cancellableSleep(timing2.pollMs, opts.signal, `waiting for the cache lock of ${name}`);
   }
   const refresh = setInterval(() => {
     const now = /* @__PURE__ */ new Date();
-    utimes(path12, now, now).catch(() => {
+    utimes(path13, now, now).catch(() => {
     });
   }, timing2.refreshMs);
   refresh.unref();
@@ -49333,43 +49951,43 @@ async function withEntryLock(root, name, version, fn, opts = {}) {
     return await fn();
   } finally {
     clearInterval(refresh);
-    await rm5(path12, { recursive: true, force: true });
-    await rmdir2(dirname13(path12)).catch(() => {
+    await rm5(path13, { recursive: true, force: true });
+    await rmdir2(dirname13(path13)).catch(() => {
     });
   }
 }
-async function tryAcquire(path12) {
+async function tryAcquire(path13) {
   for (let tries = 1; ; tries++) {
     try {
-      await mkdir3(path12);
+      await mkdir3(path13);
       break;
     } catch (e) {
       const code2 = e.code;
       if (code2 === "EEXIST") return false;
-      if (code2 === "ENOENT" && tries < 5) await makeDirs(dirname13(path12));
+      if (code2 === "ENOENT" && tries < 5) await makeDirs(dirname13(path13));
       else throw e;
     }
   }
   const owner = { pid: process.pid, host: hostname2(), since: (/* @__PURE__ */ new Date()).toISOString() };
-  await writeFile3(join17(path12, "owner.json"), JSON.stringify(owner));
+  await writeFile3(join17(path13, "owner.json"), JSON.stringify(owner));
   return true;
 }
-async function takeOverIfStale(path12, staleMs) {
-  const st = await stat2(path12).catch(() => void 0);
+async function takeOverIfStale(path13, staleMs) {
+  const st = await stat2(path13).catch(() => void 0);
   if (!st) return true;
   if (Date.now() - st.mtimeMs <= staleMs) return false;
-  const moved = `${path12}.stale-${process.pid}-${Date.now()}`;
+  const moved = `${path13}.stale-${process.pid}-${Date.now()}`;
   try {
-    await rename3(path12, moved);
+    await rename3(path13, moved);
   } catch {
     return true;
   }
   await rm5(moved, { recursive: true, force: true });
   return true;
 }
-async function readOwner(path12) {
+async function readOwner(path13) {
   try {
-    return JSON.parse(await readFile(join17(path12, "owner.json"), "utf8"));
+    return JSON.parse(await readFile(join17(path13, "owner.json"), "utf8"));
   } catch {
     return void 0;
   }
@@ -49530,10 +50148,10 @@ async function extractArchive(file, format, dest, source, limits) {
 }
 function target(dest, name, kind) {
   const why = unsafeEntryReason({ name, kind: "file", size: 0 });
-  const path12 = resolve8(dest, name.replace(/\/+$/, ""));
-  if (why || path12 !== resolve8(dest) && !path12.startsWith(resolve8(dest) + sep3))
+  const path13 = resolve8(dest, name.replace(/\/+$/, ""));
+  if (why || path13 !== resolve8(dest) && !path13.startsWith(resolve8(dest) + sep3))
     throw new UnexpectedEntryError(`${kind} entry '${name}' ${why ?? "escapes the target folder"}`);
-  return path12;
+  return path13;
 }
 function capped(name, listed) {
   let seen = 0;
@@ -49544,9 +50162,9 @@ function capped(name, listed) {
     }
   });
 }
-async function writeEntry(stream2, path12, name, listed) {
-  await makeDirs(dirname14(path12));
-  await pipeline6(stream2, capped(name, listed), createWriteStream5(path12, { flags: "wx", mode: 420 }));
+async function writeEntry(stream2, path13, name, listed) {
+  await makeDirs(dirname14(path13));
+  await pipeline6(stream2, capped(name, listed), createWriteStream5(path13, { flags: "wx", mode: 420 }));
 }
 async function extractZip(file, dest) {
   const zip = await import_yauzl3.default.openPromise(file, { decodeStrings: false, validateEntrySizes: false });
@@ -49599,14 +50217,14 @@ async function extractTar2(file, dest, gzip) {
 async function plainTreeSize(root, dir, source) {
   let total = 0;
   for (const name of await readdir3(dir)) {
-    const path12 = join18(dir, name);
-    const st = await lstat2(path12);
-    if (st.isDirectory()) total += await plainTreeSize(root, path12, source);
+    const path13 = join18(dir, name);
+    const st = await lstat2(path13);
+    if (st.isDirectory()) total += await plainTreeSize(root, path13, source);
     else if (st.isFile()) total += st.size;
     else {
       throw new DatastoreError(
         source,
-        `Refusing ${source}: extraction produced '${path12.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
+        `Refusing ${source}: extraction produced '${path13.slice(root.length + 1)}', which is not a regular file. Fix: ${REBUILD}.`
       );
     }
   }
@@ -49764,10 +50382,10 @@ async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
         await rename4(raw, join20(tree, file));
       }
       await writeRecord(tree, { source: p.shown, sha256: digest, format, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
-      const path12 = await storeInCache(p.root, tree, p.name, version);
-      p.log.info(`Cached datastore ${label} at ${path12} (sha256 ${digest})`);
+      const path13 = await storeInCache(p.root, tree, p.name, version);
+      p.log.info(`Cached datastore ${label} at ${path13} (sha256 ${digest})`);
       return {
-        resolved: { root: path12, name: p.name, version: shownVersion, fromCache: false, file },
+        resolved: { root: path13, name: p.name, version: shownVersion, fromCache: false, file },
         sha256: digest,
         version
       };
@@ -49784,9 +50402,9 @@ var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
   for (const name of await readdir4(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path12 = join20(root, name);
-    const st = await stat3(path12).catch(() => void 0);
-    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm6(path12, { recursive: true, force: true });
+    const path13 = join20(root, name);
+    const st = await stat3(path13).catch(() => void 0);
+    if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm6(path13, { recursive: true, force: true });
   }
 }
 async function removeEmptyChain(dir, top) {
@@ -49994,8 +50612,8 @@ function isHttpUrl(source) {
   return /^https?:\/\//i.test(source);
 }
 function urlBasename(url) {
-  const path12 = new URL(url).pathname;
-  const last = path12.slice(path12.lastIndexOf("/") + 1);
+  const path13 = new URL(url).pathname;
+  const last = path13.slice(path13.lastIndexOf("/") + 1);
   try {
     return decodeURIComponent(last);
   } catch {
@@ -50028,10 +50646,10 @@ async function resolveDatastore(opts) {
     maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown)
   };
   if (isHttpUrl(source)) return resolveUrl(req);
-  const path12 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
-  if (existsSync14(path12)) return resolveLocal(req, path12);
+  const path13 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
+  if (existsSync15(path13)) return resolveLocal(req, path13);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
-  throw new DatastoreError(shown, `datastore path ${path12} does not exist. Fix: check the path, or use a URL.`);
+  throw new DatastoreError(shown, `datastore path ${path13} does not exist. Fix: check the path, or use a URL.`);
 }
 async function resolveUrl(req) {
   let url;
@@ -50093,34 +50711,34 @@ async function resolveUrl(req) {
     shownVersion: req.userVersion
   });
 }
-async function resolveLocal(req, path12) {
-  if (statSync8(path12).isDirectory()) {
+async function resolveLocal(req, path13) {
+  if (statSync9(path13).isDirectory()) {
     if (req.sha256)
       req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path12, name: basename8(path12), version: "local", fromCache: false };
+    return { root: path13, name: basename8(path13), version: "local", fromCache: false };
   }
-  const format = formatFromName(path12);
+  const format = formatFromName(path13);
   if (!format) {
     throw new DatastoreError(
       req.shown,
       `datastore ${req.shown} has an unknown type. Fix: use a file ending in ${SUPPORTED_SUFFIXES.join(", ")}, or a folder.`
     );
   }
-  const digest = await sha256File(path12);
+  const digest = await sha256File(path13);
   if (req.sha256) checkSha256(digest, req.sha256, req.shown);
   if (!isArchive(format)) {
     return {
-      root: dirname16(path12),
-      name: entryName(basename8(path12)),
+      root: dirname16(path13),
+      name: entryName(basename8(path13)),
       version: "local",
       fromCache: false,
-      file: basename8(path12)
+      file: basename8(path13)
     };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename8(path12)),
-    fileName: basename8(path12),
+    name: entryName(basename8(path13)),
+    fileName: basename8(path13),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
@@ -50128,7 +50746,7 @@ async function resolveLocal(req, path12) {
     signal: req.opts.signal,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
-    obtain: (dest) => copyFile2(path12, dest)
+    obtain: (dest) => copyFile2(path13, dest)
   });
 }
 async function resolveCached(req) {
@@ -50149,7 +50767,7 @@ async function resolveCached(req) {
 }
 
 // src/datastore/locate.ts
-import { existsSync as existsSync15, statSync as statSync9 } from "node:fs";
+import { existsSync as existsSync16, statSync as statSync10 } from "node:fs";
 import { readdir as readdir5 } from "node:fs/promises";
 import { isAbsolute as isAbsolute2, join as join23, normalize, relative as relative4, sep as sep4 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
@@ -50200,8 +50818,8 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`
   );
 }
-function isFile(path12) {
-  return existsSync15(path12) && statSync9(path12).isFile();
+function isFile(path13) {
+  return existsSync16(path13) && statSync10(path13).isFile();
 }
 async function listFiles(root, depth, limit) {
   const out = [];
@@ -50210,11 +50828,11 @@ async function listFiles(root, depth, limit) {
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path12 = join23(dir, d.name);
+      const path13 = join23(dir, d.name);
       if (d.isDirectory()) {
-        if (level < depth) await walk(path12, level + 1);
-        else out.push(relative4(root, path12) + "/");
-      } else out.push(relative4(root, path12));
+        if (level < depth) await walk(path13, level + 1);
+        else out.push(relative4(root, path13) + "/");
+      } else out.push(relative4(root, path13));
     }
   };
   await walk(root, 1);
@@ -50238,7 +50856,7 @@ function encodeExamples(tok, examples, labels, maxLength) {
 
 // src/tokenizer/token-cache.ts
 import { createHash as createHash4 } from "node:crypto";
-import { readFileSync as readFileSync7, writeFileSync as writeFileSync6 } from "node:fs";
+import { readFileSync as readFileSync8, writeFileSync as writeFileSync6 } from "node:fs";
 import { join as join24 } from "node:path";
 var MAGIC = "TCLFTOK1";
 function tokenCacheKey(parts) {
@@ -50265,7 +50883,7 @@ function saveEncoded(dir, key, ds) {
 function loadEncoded(dir, key) {
   let buf;
   try {
-    buf = readFileSync7(pathFor(dir, key));
+    buf = readFileSync8(pathFor(dir, key));
   } catch {
     return void 0;
   }
@@ -50315,14 +50933,14 @@ async function locateSplits(flags, log, signal) {
   let single2;
   const named = {};
   let gridName;
-  for (const split of SPLITS) {
-    const flag = `${split}_file`;
+  for (const split2 of SPLITS) {
+    const flag = `${split2}_file`;
     const mapped = gridPath(flags[flag]);
     if (mapped) {
       log.notice(
         `${flag} ${flags[flag]}: the tutorial's datastore mount; reading ${mapped.rest} from ${flags.datastore ? "the datastore" : `the cached datastore '${mapped.name}'`}`
       );
-      named[split] = mapped.rest;
+      named[split2] = mapped.rest;
       gridName ??= mapped.name;
     }
   }
@@ -50352,23 +50970,23 @@ async function locateSplits(flags, log, signal) {
   }
   const files = {};
   const skipped = [];
-  for (const split of SPLITS) {
-    const flag = `${split}_file`;
-    let name = named[split] ?? flags[flag];
+  for (const split2 of SPLITS) {
+    const flag = `${split2}_file`;
+    let name = named[split2] ?? flags[flag];
     const isDefault = flags[flag] === flagSpec(flag)?.default;
-    if (split === "train" && single2 && isDefault) name = single2;
-    const notASplit = split !== "train" && !!single2 && isDefault && !named[split];
+    if (split2 === "train" && single2 && isDefault) name = single2;
+    const notASplit = split2 !== "train" && !!single2 && isDefault && !named[split2];
     if (notASplit) name = void 0;
     if (!name) {
-      if (split !== "train") skipped.push({ flag, single: notASplit });
+      if (split2 !== "train") skipped.push({ flag, single: notASplit });
       continue;
     }
     try {
-      files[split] = await locateFile(root, name, log, flag);
+      files[split2] = await locateFile(root, name, log, flag);
     } catch (e) {
-      if (!(e instanceof DatastoreError) || split === "train" || !isDefault) throw e;
+      if (!(e instanceof DatastoreError) || split2 === "train" || !isDefault) throw e;
       log.notice(
-        `${flag}: no ${name} in the datastore; ${split === "valid" ? "validation" : "the final test"} is skipped (set ${flag} to use another file)`
+        `${flag}: no ${name} in the datastore; ${split2 === "valid" ? "validation" : "the final test"} is skipped (set ${flag} to use another file)`
       );
     }
   }
@@ -50383,7 +51001,7 @@ async function locateSplits(flags, log, signal) {
 }
 function gridPath(file) {
   const m = file ? /^\/datastores\/([^/]+)\/(.+)$/.exec(file.trim()) : null;
-  return m && !existsSync16(file) ? { name: m[1], rest: m[2] } : void 0;
+  return m && !existsSync17(file) ? { name: m[1], rest: m[2] } : void 0;
 }
 async function isPretokenized(file) {
   if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
@@ -50407,13 +51025,13 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
     );
   if (sf.pretokenized) {
     let labelMap2 = fixedLabels ? labelMapFromLabels(fixedLabels) : void 0;
-    for (const split of SPLITS) {
-      const file = sf.files[split];
+    for (const split2 of SPLITS) {
+      const file = sf.files[split2];
       if (!file) continue;
       const d = await readPretokenizedJsonl(file, { vocabSize: tok?.vocabSize, maxLength, labelMap: labelMap2 });
       labelMap2 = d.labelMap;
-      splits[split] = d.dataset;
-      log.info(`${split}: ${d.dataset.size} pre-tokenized rows from ${file}`);
+      splits[split2] = d.dataset;
+      log.info(`${split2}: ${d.dataset.size} pre-tokenized rows from ${file}`);
     }
     return { labelMap: labelMap2, splits, files: sf.files };
   }
@@ -50427,49 +51045,49 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
   let labelOrder;
   const rows = {};
   const chosen = {};
-  for (const split of SPLITS) {
-    const file = sf.files[split];
+  for (const split2 of SPLITS) {
+    const file = sf.files[split2];
     if (!file) continue;
     const r = await readExamples(file, columns);
     if (r.examples.length === 0)
-      throw new Error(`${split}_file ${file} has no data rows; add rows or point ${split}_file at another file`);
-    rows[split] = r.examples;
-    if (split === "train") labelOrder = r.columns.labels;
-    chosen[split] = [r.columns.text, r.columns.textPair ?? "", r.columns.label].join("\0");
+      throw new Error(`${split2}_file ${file} has no data rows; add rows or point ${split2}_file at another file`);
+    rows[split2] = r.examples;
+    if (split2 === "train") labelOrder = r.columns.labels;
+    chosen[split2] = [r.columns.text, r.columns.textPair ?? "", r.columns.label].join("\0");
     log.info(
-      `${split}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`
+      `${split2}: ${r.examples.length} rows from ${file} (text: ${r.columns.text}${r.columns.textPair ? ` + ${r.columns.textPair}` : ""}, label: ${r.columns.label})`
     );
   }
   const labelMap = fixedLabels ? labelMapFromLabels(fixedLabels) : multi ? buildMultiLabelMap(rows.train, labelOrder) : buildLabelMap(rows.train);
   const targets = {};
-  for (const split of SPLITS) {
-    if (!rows[split]) continue;
-    if (multi) targets[split] = applyMultiLabelMap(rows[split], labelMap, sf.files[split]);
-    else applyLabelMap(rows[split], labelMap, sf.files[split]);
+  for (const split2 of SPLITS) {
+    if (!rows[split2]) continue;
+    if (multi) targets[split2] = applyMultiLabelMap(rows[split2], labelMap, sf.files[split2]);
+    else applyLabelMap(rows[split2], labelMap, sf.files[split2]);
   }
   const idMap = multi ? labelMapFromLabels([""]) : labelMap;
   const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
   await log.group("Tokenizing", async () => {
-    for (const split of SPLITS) {
-      if (!rows[split]) continue;
+    for (const split2 of SPLITS) {
+      if (!rows[split2]) continue;
       const t0 = Date.now();
       const key = tokenCacheDir && tokenCacheKey([
         "v2",
         // v2: RoBERTa/XLM-R/ModernBERT tokenizers (Precompiled normalizer, pad fallback)
-        await sha256File(sf.files[split]),
+        await sha256File(sf.files[split2]),
         tokenizerHash,
         String(maxLength),
-        chosen[split],
+        chosen[split2],
         multi ? "\0multi-label" : labelMap.labels.join("\0")
       ]);
       const cached = key ? loadEncoded(tokenCacheDir, key) : void 0;
-      const examples = multi ? rows[split].map((e) => ({ ...e, label: "" })) : rows[split];
-      splits[split] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
-      if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split]);
+      const examples = multi ? rows[split2].map((e) => ({ ...e, label: "" })) : rows[split2];
+      splits[split2] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
+      if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split2]);
       if (multi)
-        splits[split] = { ...splits[split], multiHot: { labels: labelMap.labels.length, data: targets[split] } };
+        splits[split2] = { ...splits[split2], multiHot: { labels: labelMap.labels.length, data: targets[split2] } };
       log.info(
-        `${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
+        `${split2}: ${splits[split2].size} examples, ${splits[split2].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
       );
     }
   });
@@ -50503,20 +51121,19 @@ async function prepareRun(flags, opts) {
   const startedAt = /* @__PURE__ */ new Date();
   const clock = new PhaseClock();
   checkOutputFlags(flags, "train");
+  const compute = computeTypeOf(flags.precision);
   const device = await clock.time(
     "setup",
     () => prepareDevice({
       device: flags.device,
       gpus: flags.gpus,
       allowCpuFallback: flags.allow_cpu_fallback,
-      log
+      log,
+      precision: { compute, allowCpu: opts.mixedPrecision?.allowCpu },
+      flagStyle: opts.flagStyle,
+      sources: { probe: probeTrainingStep }
     })
   );
-  const compute = computeTypeOf(flags.precision);
-  checkMixedPrecision(device.device, compute, {
-    allowCpu: opts.mixedPrecision?.allowCpu,
-    webgpuShaderF16: device.device.kind === "webgpu" ? webgpuAdapterOf(device)?.shaderF16 : void 0
-  });
   const outputDir = resolve9(flags.output_dir);
   const checkpointRoot = join25(outputDir, "checkpoints");
   const resumeDir = flags.resume_from ? checkpointDirOf(resolve9(flags.resume_from), log) : void 0;
@@ -50669,14 +51286,10 @@ async function prepareRun(flags, opts) {
     clock
   };
 }
-function checkpointDirOf(path12, log) {
-  if (!existsSync17(path12) || statSync10(path12).isDirectory()) return path12;
-  log.notice(`resume_from ${path12} is a file; resuming from its checkpoint directory ${dirname17(path12)}`);
-  return dirname17(path12);
-}
-function webgpuAdapterOf(d) {
-  const v = d.facts.webgpu?.verdict;
-  return v?.ok ? v.adapter : void 0;
+function checkpointDirOf(path13, log) {
+  if (!existsSync18(path13) || statSync11(path13).isDirectory()) return path13;
+  log.notice(`resume_from ${path13} is a file; resuming from its checkpoint directory ${dirname17(path13)}`);
+  return dirname17(path13);
 }
 
 // src/train/run.ts
@@ -50857,14 +51470,11 @@ async function runBench(o) {
     // auto here means "the best this machine has": a GPU when one works, else the CPU
     gpus: o.device === "auto" ? 1 : 0,
     allowCpuFallback: o.device === "auto",
-    log: o.log
+    log: o.log,
+    precision: { compute: computeTypeOf(o.precision ?? "32"), allowCpu: o.allowCpuMixedPrecision }
   });
   const precision = o.precision ?? "32";
   const compute = computeTypeOf(precision);
-  checkMixedPrecision(prepared.device, compute, {
-    allowCpu: o.allowCpuMixedPrecision,
-    webgpuShaderF16: prepared.facts.webgpu?.verdict.ok ? prepared.facts.webgpu.verdict.adapter?.shaderF16 : void 0
-  });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
@@ -51071,15 +51681,26 @@ ${BENCH_USAGE}
 }
 
 // src/runtime/doctor.ts
+async function probeInto(src, d, r) {
+  if (!r.verdict.ok) return;
+  r.probe = await src.probe(d);
+  if (!r.probe.ok) r.verdict = { ok: false, problems: [probeProblem(d, r.probe)] };
+}
 async function runDoctor(sources = {}) {
   const src = { ...defaultSources(), ...sources };
   const cpuProbe = await src.probe({ kind: "cpu" });
-  const [cuda, webgpu] = [await gatherCuda(src), await gatherWebgpu(src)];
+  const cuda = await gatherCuda(src);
+  await probeInto(src, { kind: "cuda", deviceId: 0 }, cuda);
+  const webgpu = await gatherWebgpu(src, cuda.smi.gpus ? cuda.smi.gpus.length > 0 : void 0);
+  await probeInto(src, { kind: "webgpu" }, webgpu);
   const p = cuda.provider;
   const build = cuda.smi.gpus ? chooseCudaBuild("auto", cuda.smi.gpus) : chooseCudaBuild("auto", [], cuda.smi.error);
   const installed = cudaProviderRecord({ cpu: cpuFacts(), cuda });
-  const cudaStatus = cuda.verdict.ok ? { ok: true, summary: cuda.verdict.summary } : { ok: false, problems: cuda.verdict.problems };
-  const webgpuStatus = webgpu.verdict.ok ? { ok: true, summary: `ONNX Runtime's WebGPU EP ran a test session in ${webgpu.probe.ms} ms` } : { ok: false, problems: webgpu.verdict.problems };
+  const cudaStatus = cuda.verdict.ok ? { ok: true, summary: `${cuda.verdict.summary}; a training step ran in ${cuda.probe?.ms} ms` } : { ok: false, problems: cuda.verdict.problems };
+  const webgpuStatus = webgpu.verdict.ok ? {
+    ok: true,
+    summary: `ONNX Runtime's WebGPU EP ran a test session in ${webgpu.ort.ms} ms and a training step in ${webgpu.probe?.ms} ms`
+  } : { ok: false, problems: webgpu.verdict.problems };
   let auto;
   try {
     const c = decideDevice(
@@ -51090,7 +51711,7 @@ async function runDoctor(sources = {}) {
   } catch (e) {
     auto = {
       device: cpuProbe.ok ? "cpu" : void 0,
-      reason: `gpus=0 (or allow_cpu_fallback) trains on the CPU; with gpus >= 1 training fails: ${e.message}`
+      reason: `gpus=0 (or --allow_cpu_fallback true) trains on the CPU; with gpus >= 1 training fails: ${e.message}`
     };
   }
   return {
@@ -51099,7 +51720,12 @@ async function runDoctor(sources = {}) {
     webgpu: {
       ...webgpuStatus,
       adapters: webgpu.adapters.adapters ?? [],
-      ...webgpu.adapters.error ? { adapterError: webgpu.adapters.error } : {}
+      ...webgpu.adapters.error ? { adapterError: webgpu.adapters.error } : {},
+      shaderF16: webgpu.shaderF16,
+      ...webgpu.ort.shaderF16Error ? { shaderF16Error: webgpu.ort.shaderF16Error.trim().split("\n")[0] } : {},
+      ...webgpu.verdict.ok ? { software: webgpu.verdict.software } : {},
+      dawn: webgpu.ort.dawn,
+      ...webgpu.vulkan ? { vulkan: { ...webgpu.vulkan, problems: vulkanProblems(webgpu.vulkan) } } : {}
     },
     nvidia: cuda.smi.gpus ? { gpus: cuda.smi.gpus } : { gpus: [], error: cuda.smi.error },
     cuda: {
@@ -51116,7 +51742,10 @@ async function runDoctor(sources = {}) {
         architectures: p.images?.map(imageName),
         fatbins: p.fatbin?.fatbins,
         runpath: p.runpath,
-        libraries: [...p.needed, ...p.indirect].map((l) => ({ name: l.name, path: l.path, via: l.via }))
+        libraries: [
+          ...[...p.needed, ...p.indirect].map((l) => ({ name: l.name, path: l.path, via: l.via })),
+          ...(p.lazy ?? []).map((l) => ({ name: l.name, path: l.path, via: l.via, atRunTime: true }))
+        ]
       }
     },
     auto,
@@ -51138,7 +51767,19 @@ function formatDoctor(r) {
     );
   }
   if (r.webgpu.adapterError) out.push(`  adapters ${r.webgpu.adapterError}`);
+  if (r.webgpu.shaderF16 !== void 0)
+    out.push(
+      `  float16  ${r.webgpu.shaderF16 ? "yes: ONNX Runtime's WebGPU EP runs float16 here (--precision 16-mixed)" : `no: ONNX Runtime's WebGPU EP cannot run float16 here${r.webgpu.shaderF16Error ? ` (${r.webgpu.shaderF16Error})` : ""}`}`
+    );
+  if (r.webgpu.software)
+    out.push("  software the adapter is a software one (it runs on the CPU): device auto trains on the CPU instead");
+  for (const l of r.webgpu.dawn) out.push(`  dawn     ${l}`);
+  if (r.webgpu.vulkan) for (const l of describeVulkan(r.webgpu.vulkan)) out.push(`  vulkan   ${l}`);
+  const vulkanFixes = r.webgpu.vulkan?.problems ?? [];
   if (!r.webgpu.ok) for (const p of r.webgpu.problems) out.push(`  fix      ${p.fix}`);
+  for (const p of vulkanFixes)
+    if (r.webgpu.ok || !r.webgpu.problems.some((q) => q.code === p.code))
+      out.push(`  problem  ${p.message}`, `  fix      ${p.fix}`);
   out.push(`nvidia     ${r.nvidia.error ?? `${r.nvidia.gpus.length} GPU(s)`}`);
   for (const g of r.nvidia.gpus)
     out.push(
@@ -51157,7 +51798,10 @@ function formatDoctor(r) {
   );
   if (pv.architectures)
     out.push(`  kernels  ${pv.architectures.join(", ")} (in at least half of its ${pv.fatbins} fat binaries)`);
-  for (const l of pv.libraries) out.push(`  needs    ${l.name} -> ${l.path ? `${l.path} (${l.via})` : "NOT FOUND"}`);
+  for (const l of pv.libraries)
+    out.push(
+      `  ${l.atRunTime ? "opens" : "needs"}    ${l.name} -> ${l.path ? `${l.path} (${l.via})` : "NOT FOUND"}${l.atRunTime ? " (at run time)" : ""}`
+    );
   if (!r.cuda.ok) for (const p of r.cuda.problems) out.push(`  fix      ${p.fix}`);
   out.push(`auto       ${r.auto.device ?? "nothing"}: ${r.auto.reason}`);
   return out.join("\n");
@@ -51179,7 +51823,7 @@ ${DOCTOR_USAGE}
       return 2;
     }
   }
-  const report2 = await runDoctor(sources);
+  const report2 = await runDoctor({ probe: probeTrainingStep, ...sources });
   out((json ? JSON.stringify(report2, null, 2) : formatDoctor(report2)) + "\n");
   return report2.ok ? 0 : 1;
 }
@@ -51191,7 +51835,7 @@ import { resolve as resolve12 } from "node:path";
 import { extname as extname3, resolve as resolve11 } from "node:path";
 
 // src/train/score-input.ts
-import { existsSync as existsSync18, statSync as statSync11 } from "node:fs";
+import { existsSync as existsSync19, statSync as statSync12 } from "node:fs";
 import { resolve as resolve10 } from "node:path";
 async function locateInput(flags, log) {
   if (!flags.input) throw new FlagError("input", "--input is required: the CSV, TSV or JSONL file to score");
@@ -51206,13 +51850,13 @@ async function locateInput(flags, log) {
     });
     return locateFile(ds.root, flags.input, log, "input");
   }
-  const path12 = resolve10(flags.input);
-  if (!existsSync18(path12) || !statSync11(path12).isFile())
+  const path13 = resolve10(flags.input);
+  if (!existsSync19(path13) || !statSync12(path13).isFile())
     throw new FlagError(
       "input",
       `--input ${flags.input} is not a file; pass a CSV, TSV or JSONL file (or --datastore with a file inside it)`
     );
-  return path12;
+  return path13;
 }
 async function readScoreInput(file, m, columns, withLabels) {
   const multi = m.problemType === "multi_label_classification";
@@ -51384,8 +52028,8 @@ function requireModel(model) {
     throw new Error("--model is required: a checkpoint directory (e.g. runs/textclf/checkpoints/final) or a hub id");
   return model;
 }
-function writeOutput(path12, preds, labels, data, separator, multi) {
-  const ext = extname3(path12).toLowerCase();
+function writeOutput(path13, preds, labels, data, separator, multi) {
+  const ext = extname3(path13).toLowerCase();
   const labelOf = (p) => p.predicted.map((c) => labels[c]).join(separator);
   const score = (p) => multi ? void 0 : p.probabilities[p.predicted[0]];
   if (ext === ".jsonl" || ext === ".ndjson") {
@@ -51398,11 +52042,11 @@ function writeOutput(path12, preds, labels, data, separator, multi) {
         scores: Object.fromEntries(labels.map((l, c) => [l, p.probabilities[c]]))
       })
     );
-    writeFileAtomic(path12, lines2.join("\n") + "\n");
+    writeFileAtomic(path13, lines2.join("\n") + "\n");
     return;
   }
   if (ext !== ".csv" && ext !== ".tsv")
-    throw new Error(`--output ${path12}: unknown file type '${ext || "(none)"}'; use .csv, .tsv or .jsonl`);
+    throw new Error(`--output ${path13}: unknown file type '${ext || "(none)"}'; use .csv, .tsv or .jsonl`);
   const tsv = ext === ".tsv";
   const field = tsv ? (s) => s.replace(/[\t\r\n]+/g, " ") : csvField;
   const head = [
@@ -51426,7 +52070,7 @@ function writeOutput(path12, preds, labels, data, separator, multi) {
       ].join(tsv ? "	" : ",")
     );
   }
-  writeFileAtomic(path12, lines.join("\n") + "\n");
+  writeFileAtomic(path13, lines.join("\n") + "\n");
 }
 
 // src/train/evaluate-model.ts
@@ -51524,7 +52168,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/runtime/npm-fetch.ts
 import { createHash as createHash5 } from "node:crypto";
-import { createReadStream as createReadStream6, mkdirSync as mkdirSync5, existsSync as existsSync19, readFileSync as readFileSync8, rmSync as rmSync7 } from "node:fs";
+import { createReadStream as createReadStream6, mkdirSync as mkdirSync5, existsSync as existsSync20, readFileSync as readFileSync9, rmSync as rmSync7 } from "node:fs";
 import { join as join27 } from "node:path";
 var import_semver2 = __toESM(require_semver2(), 1);
 var RegistryError = class extends Error {
@@ -51602,7 +52246,7 @@ var NpmRegistry = class {
     } finally {
       rmSync7(file, { force: true });
     }
-    if (!existsSync19(join27(dir, "package.json")))
+    if (!existsSync20(join27(dir, "package.json")))
       throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
   }
   /**
@@ -51654,7 +52298,7 @@ async function verifyIntegrity(file, m) {
 }
 function packageVersion2(dir) {
   try {
-    return JSON.parse(readFileSync8(join27(dir, "package.json"), "utf8")).version;
+    return JSON.parse(readFileSync9(join27(dir, "package.json"), "utf8")).version;
   } catch {
     return void 0;
   }
@@ -51665,13 +52309,13 @@ var ORT_VERSION = "1.30.0";
 var ORT_PACKAGE = "onnxruntime-node";
 
 // src/runtime/provision.ts
-import { existsSync as existsSync22, rmSync as rmSync10 } from "node:fs";
+import { existsSync as existsSync23, rmSync as rmSync10 } from "node:fs";
 import { join as join31 } from "node:path";
 var import_semver5 = __toESM(require_semver2(), 1);
 
 // src/runtime/cuda-source.ts
 var import_semver3 = __toESM(require_semver2(), 1);
-import { createRequire as createRequire3 } from "node:module";
+import { createRequire as createRequire4 } from "node:module";
 import { join as join28 } from "node:path";
 var CUDA12_FEED = "onnxruntime-cuda-12";
 var CUDA12_FALLBACK_FLOOR = "1.27.0";
@@ -51679,7 +52323,7 @@ function providerPackageInfo(ortDir) {
   const file = join28(ortDir, "script", "install-metadata.js");
   let meta;
   try {
-    meta = createRequire3(join28(ortDir, "package.json"))(file);
+    meta = createRequire4(join28(ortDir, "package.json"))(file);
   } catch (e) {
     throw new NugetError(
       `cannot read onnxruntime-node's install metadata (${file}: ${e.message}); pass --cuda_provider_url or --cuda_provider_dir`
@@ -51743,26 +52387,26 @@ function versionOfNupkgUrl(url, id) {
 }
 
 // src/runtime/ort-package.ts
-import { cpSync, existsSync as existsSync20, mkdirSync as mkdirSync6, readdirSync as readdirSync6, rmSync as rmSync8 } from "node:fs";
-import { createRequire as createRequire4 } from "node:module";
+import { cpSync, existsSync as existsSync21, mkdirSync as mkdirSync6, readdirSync as readdirSync7, rmSync as rmSync8 } from "node:fs";
+import { createRequire as createRequire5 } from "node:module";
 import { join as join29, relative as relative5, sep as sep5 } from "node:path";
 var COMMON_PACKAGE = "onnxruntime-common";
 function binDir(ortDir, platform2 = process.platform, arch3 = process.arch) {
   return join29(ortDir, "bin", "napi-v6", platform2, arch3);
 }
 function usable(dir, version, platform2, arch3) {
-  return packageVersion2(dir) === version && existsSync20(join29(binDir(dir, platform2, arch3), "onnxruntime_binding.node"));
+  return packageVersion2(dir) === version && existsSync21(join29(binDir(dir, platform2, arch3), "onnxruntime_binding.node"));
 }
 function installedOrt(root) {
   try {
-    return join29(createRequire4(join29(root, "package.json")).resolve(`${ORT_PACKAGE}/package.json`), "..");
+    return join29(createRequire5(join29(root, "package.json")).resolve(`${ORT_PACKAGE}/package.json`), "..");
   } catch {
     return void 0;
   }
 }
 function commonOf(ortDir) {
-  const lookup = createRequire4(join29(ortDir, "package.json")).resolve.paths(COMMON_PACKAGE) ?? [];
-  return lookup.map((d) => join29(d, COMMON_PACKAGE)).find((d) => existsSync20(join29(d, "package.json")));
+  const lookup = createRequire5(join29(ortDir, "package.json")).resolve.paths(COMMON_PACKAGE) ?? [];
+  return lookup.map((d) => join29(d, COMMON_PACKAGE)).find((d) => existsSync21(join29(d, "package.json")));
 }
 var PROVIDER_FILE = /^(libonnxruntime_providers_\w+\.so|textclf-cuda-provider\.json)$/;
 function copyOrtPackage(ortDir, prefix, platform2, arch3) {
@@ -51789,7 +52433,7 @@ function pruneBinaries(ortDir, platform2, arch3) {
 }
 function safeList(dir) {
   try {
-    return readdirSync6(dir);
+    return readdirSync7(dir);
   } catch {
     return [];
   }
@@ -51806,19 +52450,19 @@ async function installOrtPackage(registry, prefix, version, platform2, arch3) {
 
 // src/runtime/tool-cache-entry.ts
 var import_semver4 = __toESM(require_semver2(), 1);
-import { cpSync as cpSync2, existsSync as existsSync21, mkdirSync as mkdirSync7, mkdtempSync as mkdtempSync2, readdirSync as readdirSync7, renameSync as renameSync5, rmSync as rmSync9, writeFileSync as writeFileSync7 } from "node:fs";
+import { cpSync as cpSync2, existsSync as existsSync22, mkdirSync as mkdirSync7, mkdtempSync as mkdtempSync2, readdirSync as readdirSync8, renameSync as renameSync5, rmSync as rmSync9, writeFileSync as writeFileSync7 } from "node:fs";
 import { join as join30 } from "node:path";
 function entryDir(root, tool, version, arch3) {
   return join30(root, tool, version, arch3);
 }
 function findEntry(root, tool, version, arch3) {
   const dir = entryDir(root, tool, version, arch3);
-  return existsSync21(dir) && existsSync21(`${dir}.complete`) ? dir : void 0;
+  return existsSync22(dir) && existsSync22(`${dir}.complete`) ? dir : void 0;
 }
 function entryVersions(root, tool, arch3) {
   let children;
   try {
-    children = readdirSync7(join30(root, tool));
+    children = readdirSync8(join30(root, tool));
   } catch {
     return [];
   }
@@ -51846,7 +52490,7 @@ function commitEntry(root, tool, version, arch3, stage) {
 
 // src/runtime/provision.ts
 function hasCudaProvider(ortDir, platform2 = process.platform, arch3 = process.arch) {
-  return CUDA_PROVIDER_LIBS.every((f2) => existsSync22(join31(binDir(ortDir, platform2, arch3), f2)));
+  return CUDA_PROVIDER_LIBS.every((f2) => existsSync23(join31(binDir(ortDir, platform2, arch3), f2)));
 }
 var TOOL_CPU = ORT_PACKAGE;
 var TOOL_CUDA = { 12: `${ORT_PACKAGE}-cuda12`, 13: `${ORT_PACKAGE}-cuda13` };
@@ -52380,7 +53024,7 @@ var DEMO_SIZES = { train: 2e3, valid: 300, test: 300 };
 function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
   const r = mulberry32(seed);
   const seen = /* @__PURE__ */ new Set();
-  const split = (n) => {
+  const split2 = (n) => {
     const out = [];
     for (let i = 0; i < n; i++) {
       const positive = i < Math.floor(n / 2) ? true : i < 2 * Math.floor(n / 2) ? false : r() < 0.5;
@@ -52397,12 +53041,12 @@ function generateDemoSplits(seed = 42, sizes = DEMO_SIZES) {
     }
     return out;
   };
-  return { train: split(sizes.train), valid: split(sizes.valid), test: split(sizes.test) };
+  return { train: split2(sizes.train), valid: split2(sizes.valid), test: split2(sizes.test) };
 }
 
 // src/demo/write.ts
 import { promises as fs4 } from "node:fs";
-import path11 from "node:path";
+import path12 from "node:path";
 function toCsv(rows) {
   return ["review,sentiment", ...rows.map((r) => `${csvField(r.review)},${csvField(r.sentiment)}`)].join("\n") + "\n";
 }
@@ -52410,18 +53054,18 @@ async function writeDemoDataset(dir, seed = 42, sizes = DEMO_SIZES) {
   await fs4.mkdir(dir, { recursive: true });
   const splits = generateDemoSplits(seed, sizes);
   const files = {
-    train: path11.join(dir, "train.csv"),
-    valid: path11.join(dir, "valid.csv"),
-    test: path11.join(dir, "test.csv")
+    train: path12.join(dir, "train.csv"),
+    valid: path12.join(dir, "valid.csv"),
+    test: path12.join(dir, "test.csv")
   };
   for (const k of ["train", "valid", "test"]) writeFileAtomic(files[k], toCsv(splits[k]));
   return files;
 }
 async function writeDemoTokenizer(dir) {
   await fs4.mkdir(dir, { recursive: true });
-  writeFileAtomic(path11.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
-  writeJsonAtomic(path11.join(dir, "tokenizer.json"), demoTokenizerJson());
-  writeJsonAtomic(path11.join(dir, "tokenizer_config.json"), {
+  writeFileAtomic(path12.join(dir, "vocab.txt"), demoVocab().join("\n") + "\n");
+  writeJsonAtomic(path12.join(dir, "tokenizer.json"), demoTokenizerJson());
+  writeJsonAtomic(path12.join(dir, "tokenizer_config.json"), {
     tokenizer_class: "BertTokenizer",
     do_lower_case: true,
     model_max_length: DEMO_MAX_LENGTH,

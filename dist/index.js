@@ -25791,6 +25791,7 @@ function inspectCudaProvider(binDir2, env = loaderEnv()) {
     sharedPresent: existsSync2(path5.join(binDir2, SHARED_PROVIDER_LIB)),
     needed: [],
     indirect: [],
+    lazy: [],
     hints: {}
   };
   if (!info2.present) return info2;
@@ -25809,7 +25810,9 @@ function inspectCudaProvider(binDir2, env = loaderEnv()) {
     info2.cudaMajor = majorOf(dyn.needed, /^libcudart\.so\.(\d+)$/) ?? majorOf(dyn.needed, /^libcublas\.so\.(\d+)$/);
     info2.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
     info2.indirect = indirectNeeds(info2.needed, env);
-    for (const l of [...info2.needed, ...info2.indirect])
+    info2.lazy = lazyLibraries(info2, obj, env);
+    info2.cudnnMajor ??= info2.lazy.some((l) => l.name.startsWith("libcudnn")) ? CUDNN_MAJOR : void 0;
+    for (const l of [...info2.needed, ...info2.indirect, ...info2.lazy])
       if (!l.path)
         info2.hints[l.name] = { elsewhere: findElsewhere(l.name, env), otherVersions: otherVersions(l.name, env) };
     try {
@@ -25824,6 +25827,42 @@ function inspectCudaProvider(binDir2, env = loaderEnv()) {
     elf.close();
   }
   return info2;
+}
+var CUDNN_MAJOR = 9;
+var CUDNN_SUBLIBS = ["libcudnn_graph.so.9", "libcudnn_ops.so.9"];
+function lazyLibraries(info2, provider, env) {
+  const linked = new Set([...info2.needed, ...info2.indirect].map((l) => l.name));
+  const out = [];
+  let cudnn = [...info2.needed, ...info2.indirect].find((l) => /^libcudnn\.so/.test(l.name));
+  if (!cudnn) {
+    const versioned = resolveNeeded(`libcudnn.so.${CUDNN_MAJOR}`, provider, env);
+    const plain = versioned.path ? void 0 : resolveNeeded("libcudnn.so", provider, env);
+    cudnn = plain?.path ? plain : versioned;
+    out.push(cudnn);
+  }
+  if (info2.cudaMajor !== void 0) {
+    for (const name of [`libcublasLt.so.${info2.cudaMajor}`, `libcublas.so.${info2.cudaMajor}`])
+      if (!linked.has(name)) out.push(resolveNeeded(name, provider, env));
+  }
+  if (cudnn.path) {
+    const from = needingObject(cudnn.path);
+    for (const name of CUDNN_SUBLIBS) if (!linked.has(name)) out.push(resolveNeeded(name, from, env));
+  }
+  const seen = /* @__PURE__ */ new Set([...linked, ...out.map((l) => l.name)]);
+  return [...out, ...indirectNeeds(out, env).filter((l) => !seen.has(l.name))];
+}
+function needingObject(file) {
+  try {
+    const elf = new ElfFile(file);
+    try {
+      const d = elf.dynamic();
+      return { path: file, rpath: d.rpath, runpath: d.runpath };
+    } finally {
+      elf.close();
+    }
+  } catch {
+    return { path: file };
+  }
 }
 function majorOf(needed, re) {
   for (const n of needed) {

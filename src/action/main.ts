@@ -183,6 +183,7 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
         ...((t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {}),
         ...(t.opts.provisioningSeconds !== undefined ? { phases: { provisioning: t.opts.provisioningSeconds } } : {}),
       },
+      flagStyle: 'action',
     });
   // The device (CUDA preflight and probe, WebGPU, the CPU fallback) is decided inside the run,
   // before any data is read: gpus/device/allow_cpu_fallback mean the same on the CLI.

@@ -1,5 +1,6 @@
 // `textclf doctor [--json]`: what this machine can train on, and what `device: auto` picks.
 // Exit 0 when at least one device runs.
+import { probeTrainingStep } from '../engine/probe-step.js';
 import { formatDoctor, runDoctor } from '../runtime/doctor.js';
 import type { FactSources } from '../runtime/prepare.js';
 
@@ -21,7 +22,8 @@ export async function doctorCommand(
       return 2;
     }
   }
-  const report = await runDoctor(sources);
+  // Each device is probed as a training run would probe it: one real training step.
+  const report = await runDoctor({ probe: probeTrainingStep, ...sources });
   out((json ? JSON.stringify(report, null, 2) : formatDoctor(report)) + '\n');
   return report.ok ? 0 : 1;
 }

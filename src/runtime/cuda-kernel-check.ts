@@ -6,7 +6,10 @@
 // int64/bool shape arithmetic there is fine (ORT places it on the CPU on purpose).
 import { Graph, type Node } from '../onnx/graph.js';
 import type { DType } from '../onnx/dtype.js';
-import { CUDA_KERNELS, ONNX_FUNCTIONS, ONNX_SINCE, type CudaKernelRow } from './cuda-kernels.js';
+import { CUDA_CONTRIB_KERNELS, CUDA_KERNELS, ONNX_FUNCTIONS, ONNX_SINCE, type CudaKernelRow } from './cuda-kernels.js';
+
+/** One registry, as ORT builds it: the provider's own kernels and those contrib_ops registers (both domains). */
+const ALL_KERNELS: readonly CudaKernelRow[] = [...CUDA_KERNELS, ...CUDA_CONTRIB_KERNELS];
 
 const FLOAT: ReadonlySet<string> = new Set(['float32', 'float16', 'float64', 'bfloat16']);
 
@@ -14,19 +17,6 @@ const FLOAT: ReadonlySet<string> = new Set(['float32', 'float16', 'float64', 'bf
 const TYPE_INPUT: Readonly<Record<string, number>> = { Where: 1, Slice: 1 };
 /** Ops that never run as kernels: ORT turns Constant nodes into initializers when it loads the graph. */
 const NO_KERNEL: ReadonlySet<string> = new Set(['Constant']);
-
-/**
- * CUDA registrations of the contrib (com.microsoft) ops our graphs emit, quoted from
- * microsoft/onnxruntime@f2d5e8ba013084f8ed708548a8a1fcc25938e906
- * onnxruntime/contrib_ops/cuda/cuda_contrib_kernels.cc, RegisterCudaContribKernels:
- *   BuildKernelCreateInfo<ONNX_OPERATOR_TYPED_KERNEL_CLASS_NAME(kCudaExecutionProvider, kMSDomain, 1, float, Gelu)>,
- *   ... (kMSDomain, 1, double, Gelu)>, ... (kMSDomain, 1, MLFloat16, Gelu)>,
- * The generated table (cuda-kernels.ts) holds the ai.onnx registrations of cuda_execution_provider.cc;
- * a contrib op we start emitting must be added here with its quoted registration.
- */
-export const CUDA_CONTRIB_KERNELS: readonly CudaKernelRow[] = [
-  ['Gelu', 'com.microsoft', 1, null, 'float16,float32,float64'],
-];
 
 /** Opset versions our graphs import for the non-ONNX domains (src/onnx/serialize.ts). */
 const DOMAIN_VERSION: Readonly<Record<string, number>> = { 'com.microsoft': 1 };
@@ -51,7 +41,7 @@ export function cudaKernelFor(op: string, opset: number, dtype?: string, domain 
   // Contrib ops are versioned by their own domain's import, not by the ai.onnx opset.
   const since = domain === '' ? schemaVersion(op, opset) : DOMAIN_VERSION[domain];
   if (since === undefined) return {};
-  const rows = (domain === '' ? CUDA_KERNELS : CUDA_CONTRIB_KERNELS).filter(
+  const rows = ALL_KERNELS.filter(
     (k) => k[0] === op && k[1] === domain && (k[2] === since || (k[3] !== null && k[2] <= since && k[3] >= since)),
   );
   const fits = rows.find((k) => k[4] === null || dtype === undefined || k[4].split(',').includes(dtype));

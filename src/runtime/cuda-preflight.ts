@@ -2,7 +2,7 @@
 // loader's view of its libraries, nvidia-smi): every problem found, the deciding one first, each
 // with the facts and the fix.
 import path from 'node:path';
-import type { CudaProviderInfo } from './cuda-provider.js';
+import { CUDNN_MAJOR, type CudaProviderInfo } from './cuda-provider.js';
 import { CUDA_INSTALL_HINT, type DeviceProblem } from './device.js';
 import { imageFor, imageName, type FatbinImage } from './fatbin.js';
 import { describeSearch } from './ld-resolve.js';
@@ -41,18 +41,23 @@ function supportedCaps(images: FatbinImage[]): string {
   return [...new Set(out)].join(', ');
 }
 
-const PACKAGE_HINT: [RegExp, (major: string) => string][] = [
-  [/^libcudnn/, (m) => `cuDNN ${m} (NVIDIA's apt repository: libcudnn${m}-cuda-<CUDA major>)`],
+const PACKAGE_HINT: [RegExp, (major: string, cuda: string) => string][] = [
+  [
+    /^libcudnn/,
+    (m, c) =>
+      `cuDNN ${m} for CUDA ${c} (NVIDIA's apt repository: libcudnn${m}-cuda-${c}; or pip's nvidia-cudnn-cu${c}, its nvidia/cudnn/lib directory on LD_LIBRARY_PATH)`,
+  ],
   [/^libcudart\.so\.(\d+)/, (m) => `the CUDA ${m} runtime (cuda-cudart-${m}-<minor>, or cuda-libraries-${m}-<minor>)`],
   [/^libcublas(?:Lt)?\.so\.(\d+)/, (m) => `cuBLAS for CUDA ${m} (libcublas-${m}-<minor>)`],
   [/^libcufft\.so\.(\d+)/, () => 'cuFFT (libcufft-<CUDA major>-<minor>)'],
   [/^libcurand\.so\.(\d+)/, () => 'cuRAND (libcurand-<CUDA major>-<minor>)'],
 ];
 
-function packageFor(lib: string): string {
+function packageFor(lib: string, cudaMajor: number | undefined): string {
   for (const [re, f] of PACKAGE_HINT) {
     const m = re.exec(lib);
-    if (m) return f(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? '');
+    // ORT's cuDNN loader asks for cuDNN 9 also when it falls back to the unversioned libcudnn.so.
+    if (m) return f(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? String(CUDNN_MAJOR), String(cudaMajor ?? '<CUDA major>'));
   }
   return lib;
 }
@@ -106,7 +111,8 @@ export function preflightCuda(f: CudaFacts, deviceId = 0): CudaVerdict {
     add('provider-unreadable', `the CUDA provider ${p.path} cannot be read: ${p.error}`, CUDA_INSTALL_HINT);
   }
 
-  const missing = [...p.needed, ...p.indirect].filter((l) => !l.path && l.name !== 'libcuda.so.1');
+  const lazy = new Set((p.lazy ?? []).map((l) => l.name));
+  const missing = [...p.needed, ...p.indirect, ...(p.lazy ?? [])].filter((l) => !l.path && l.name !== 'libcuda.so.1');
   if (missing.length) {
     const parts = missing.map((l) => {
       const h = p.hints[l.name];
@@ -117,6 +123,8 @@ export function preflightCuda(f: CudaFacts, deviceId = 0): CudaVerdict {
         h?.otherVersions.length
           ? `this machine has ${h.otherVersions.join(', ')}, but the provider is linked against ${l.name}`
           : '',
+        // ORT >= 1.28 opens cuDNN itself when a kernel first needs it: no link error would show it.
+        lazy.has(l.name) ? 'opened at run time, not a link-time dependency' : '',
       ].filter(Boolean);
       return `${l.name}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     });
@@ -124,7 +132,7 @@ export function preflightCuda(f: CudaFacts, deviceId = 0): CudaVerdict {
       const h = p.hints[l.name];
       if (h?.elsewhere.length)
         return `add ${[...new Set(h.elsewhere.map((e) => e.slice(0, e.lastIndexOf('/'))))].join(':')} to LD_LIBRARY_PATH (or to /etc/ld.so.conf.d/ and run ldconfig)`;
-      return `install ${packageFor(l.name)}`;
+      return `install ${packageFor(l.name, p.cudaMajor)}`;
     });
     add(
       'library-missing',

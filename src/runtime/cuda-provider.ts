@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ElfFile } from './elf.js';
 import { baseImages, readFatbins, type FatbinImage, type FatbinSummary } from './fatbin.js';
 import { readLdCache } from './ld-cache.js';
-import { resolveNeeded, systemDirs, type LibLookup, type LoaderEnv } from './ld-resolve.js';
+import { resolveNeeded, systemDirs, type LibLookup, type LoaderEnv, type NeedingObject } from './ld-resolve.js';
 
 export const CUDA_PROVIDER_LIB = 'libonnxruntime_providers_cuda.so';
 export const SHARED_PROVIDER_LIB = 'libonnxruntime_providers_shared.so';
@@ -23,6 +23,12 @@ export interface CudaProviderInfo {
   needed: LibLookup[];
   /** Libraries those need in turn (one level), resolved: cuBLAS needs cuBLASLt, and so on. */
   indirect: LibLookup[];
+  /**
+   * Libraries the provider opens at run time (dlopen, no DT_NEEDED entry), resolved as that dlopen
+   * would resolve them, and what they need: cuDNN since ORT 1.28, with the cuDNN 9 sub-libraries
+   * libcudnn.so.9 opens itself; cuBLAS/cuBLASLt when they are not linked.
+   */
+  lazy?: LibLookup[];
   runpath?: string[];
   /** From libcudart.so.N / libcublas.so.N. */
   cudaMajor?: number;
@@ -56,6 +62,7 @@ export function inspectCudaProvider(binDir: string, env: LoaderEnv = loaderEnv()
     sharedPresent: existsSync(path.join(binDir, SHARED_PROVIDER_LIB)),
     needed: [],
     indirect: [],
+    lazy: [],
     hints: {},
   };
   if (!info.present) return info;
@@ -74,7 +81,9 @@ export function inspectCudaProvider(binDir: string, env: LoaderEnv = loaderEnv()
     info.cudaMajor = majorOf(dyn.needed, /^libcudart\.so\.(\d+)$/) ?? majorOf(dyn.needed, /^libcublas\.so\.(\d+)$/);
     info.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
     info.indirect = indirectNeeds(info.needed, env);
-    for (const l of [...info.needed, ...info.indirect])
+    info.lazy = lazyLibraries(info, obj, env);
+    info.cudnnMajor ??= info.lazy.some((l) => l.name.startsWith('libcudnn')) ? CUDNN_MAJOR : undefined;
+    for (const l of [...info.needed, ...info.indirect, ...info.lazy])
       if (!l.path)
         info.hints[l.name] = { elsewhere: findElsewhere(l.name, env), otherVersions: otherVersions(l.name, env) };
     try {
@@ -89,6 +98,51 @@ export function inspectCudaProvider(binDir: string, env: LoaderEnv = loaderEnv()
     elf.close();
   }
   return info;
+}
+
+/** The cuDNN major ORT's loader opens (cudnn_loader.cc: "libcudnn.so.9", then "libcudnn.so"). */
+export const CUDNN_MAJOR = 9;
+/** What libcudnn.so.9 itself opens for the calls ORT makes (handles, tensor descriptors, softmax...). */
+const CUDNN_SUBLIBS = ['libcudnn_graph.so.9', 'libcudnn_ops.so.9'];
+
+/**
+ * The libraries a lazily loading provider opens with dlopen, resolved from the provider (a dlopen
+ * searches the caller's RUNPATH too), and one level of their own needs. cuDNN's own dlopens of its
+ * sub-libraries are resolved from where libcudnn.so.9 was found.
+ */
+function lazyLibraries(info: CudaProviderInfo, provider: NeedingObject, env: LoaderEnv): LibLookup[] {
+  const linked = new Set([...info.needed, ...info.indirect].map((l) => l.name));
+  const out: LibLookup[] = [];
+  let cudnn = [...info.needed, ...info.indirect].find((l) => /^libcudnn\.so/.test(l.name));
+  if (!cudnn) {
+    const versioned = resolveNeeded(`libcudnn.so.${CUDNN_MAJOR}`, provider, env);
+    const plain = versioned.path ? undefined : resolveNeeded('libcudnn.so', provider, env);
+    cudnn = plain?.path ? plain : versioned;
+    out.push(cudnn);
+  }
+  if (info.cudaMajor !== undefined)
+    for (const name of [`libcublasLt.so.${info.cudaMajor}`, `libcublas.so.${info.cudaMajor}`])
+      if (!linked.has(name)) out.push(resolveNeeded(name, provider, env));
+  if (cudnn.path) {
+    const from = needingObject(cudnn.path);
+    for (const name of CUDNN_SUBLIBS) if (!linked.has(name)) out.push(resolveNeeded(name, from, env));
+  }
+  const seen = new Set([...linked, ...out.map((l) => l.name)]);
+  return [...out, ...indirectNeeds(out, env).filter((l) => !seen.has(l.name))];
+}
+
+function needingObject(file: string): NeedingObject {
+  try {
+    const elf = new ElfFile(file);
+    try {
+      const d = elf.dynamic();
+      return { path: file, rpath: d.rpath, runpath: d.runpath };
+    } finally {
+      elf.close();
+    }
+  } catch {
+    return { path: file };
+  }
 }
 
 function majorOf(needed: string[], re: RegExp): number | undefined {

@@ -29,7 +29,15 @@ export type ProblemCode =
   | 'gpu-arch-unsupported'
   | 'out-of-memory'
   | 'probe-failed'
-  | 'no-adapter';
+  | 'no-adapter'
+  | 'cublas-failed'
+  | 'kernel-missing'
+  | 'wrong-result'
+  | 'vulkan-missing'
+  | 'vulkan-no-driver'
+  | 'vulkan-driver-broken'
+  | 'nvidia-vulkan-missing'
+  | 'nvidia-graphics-capability';
 
 export interface DeviceProblem {
   code: ProblemCode;
@@ -152,8 +160,18 @@ export function findMissingCudaLibs(ortMessage = '', bin = ortBinaryDir()): stri
 
 /** The failure classes ORT's CUDA errors fall into (cuda_call.cc: "CUDA failure N: <text> ; GPU=..."). */
 export function classifyCudaFailure(ortMessage: string): ProblemCode {
-  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b/i.test(ortMessage))
+  if (
+    /no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b|CUBLAS_STATUS_ARCH_MISMATCH/i.test(
+      ortMessage,
+    )
+  )
     return 'gpu-arch-unsupported';
+  // cuDNN is opened on first use (cudnn_loader.cc): a missing one reads "CUDNN failure 1001: cuDNN is not available. ...".
+  if (/cuDNN is not available|dlopen failed for libcudnn|libcudnn[\w.]*: cannot open shared object/i.test(ortMessage))
+    return 'library-missing';
+  if (/CUBLAS_STATUS_ALLOC_FAILED/.test(ortMessage)) return 'out-of-memory';
+  if (/CUBLAS failure \d+|CUBLAS_STATUS_\w+/.test(ortMessage)) return 'cublas-failed';
+  if (/Could not find an implementation for/.test(ortMessage)) return 'kernel-missing';
   if (/out of memory|CUDA failure 2\b|Failed to allocate memory|BFCArena.*(?:Allocate|Extend)/i.test(ortMessage))
     return 'out-of-memory';
   if (/driver version is insufficient|CUDA failure 35\b|cudaErrorInsufficientDriver/i.test(ortMessage))

@@ -7,7 +7,7 @@ import { familyFor } from '../models/registry.js';
 import type { ModelShape } from '../models/family.js';
 import { TaskModel } from '../models/task.js';
 import { initWeights } from '../models/weights.js';
-import { checkMixedPrecision, computeTypeOf, type PrecisionFlag } from '../runtime/precision.js';
+import { computeTypeOf, type PrecisionFlag } from '../runtime/precision.js';
 import { prepareDevice } from '../runtime/prepare.js';
 import type { Logger } from '../util/logger.js';
 import { mulberry32 } from '../util/random.js';
@@ -77,13 +77,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     gpus: o.device === 'auto' ? 1 : 0,
     allowCpuFallback: o.device === 'auto',
     log: o.log,
+    precision: { compute: computeTypeOf(o.precision ?? '32'), allowCpu: o.allowCpuMixedPrecision },
   });
   const precision = o.precision ?? '32';
   const compute = computeTypeOf(precision);
-  checkMixedPrecision(prepared.device, compute, {
-    allowCpu: o.allowCpuMixedPrecision,
-    webgpuShaderF16: prepared.facts.webgpu?.verdict.ok ? prepared.facts.webgpu.verdict.adapter?.shaderF16 : undefined,
-  });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: 'adamw', eps: 1e-8, weightDecay: 0.01 },

@@ -7,7 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
-import { checkMixedPrecision, computeTypeOf } from '../runtime/precision.js';
+import { probeTrainingStep } from '../engine/probe-step.js';
+import { computeTypeOf } from '../runtime/precision.js';
 import { prepareDevice, type PreparedDevice } from '../runtime/prepare.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { resolveModel } from '../models/hub.js';
@@ -36,6 +37,8 @@ export interface PrepareOptions {
   defaultCacheDir?: string;
   /** Tests only (no flag): mixed precision on the CPU device. */
   mixedPrecision?: { allowCpu?: boolean };
+  /** How messages spell flags: the CLI's `--flag value` (default) or the action's `flag: value`. */
+  flagStyle?: 'cli' | 'action';
 }
 
 export interface PreparedRun {
@@ -70,20 +73,20 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const startedAt = new Date();
   const clock = new PhaseClock();
   checkOutputFlags(flags, 'train');
-  // Before anything is read or written: a device that cannot run fails (or falls back) in seconds.
+  // Before anything is read or written: a device that cannot run fails (or falls back) in seconds,
+  // a GPU after one real training step of a tiny model in the run's precision (probe-step.ts).
+  const compute = computeTypeOf(flags.precision);
   const device = await clock.time('setup', () =>
     prepareDevice({
       device: flags.device,
       gpus: flags.gpus,
       allowCpuFallback: flags.allow_cpu_fallback,
       log,
+      precision: { compute, allowCpu: opts.mixedPrecision?.allowCpu },
+      flagStyle: opts.flagStyle,
+      sources: { probe: probeTrainingStep },
     }),
   );
-  const compute = computeTypeOf(flags.precision);
-  checkMixedPrecision(device.device, compute, {
-    allowCpu: opts.mixedPrecision?.allowCpu,
-    webgpuShaderF16: device.device.kind === 'webgpu' ? webgpuAdapterOf(device)?.shaderF16 : undefined,
-  });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
   const resumeDir = flags.resume_from ? checkpointDirOf(resolve(flags.resume_from), log) : undefined;
@@ -245,10 +248,4 @@ function checkpointDirOf(path: string, log: Logger): string {
   if (!existsSync(path) || statSync(path).isDirectory()) return path;
   log.notice(`resume_from ${path} is a file; resuming from its checkpoint directory ${dirname(path)}`);
   return dirname(path);
-}
-
-/** The WebGPU adapter the device decision saw, when it saw one. */
-function webgpuAdapterOf(d: PreparedDevice) {
-  const v = d.facts.webgpu?.verdict;
-  return v?.ok ? v.adapter : undefined;
 }

@@ -27,6 +27,8 @@ export interface RunOptions {
   report?: boolean;
   /** Tests only (no flag): mixed precision on the CPU device. */
   mixedPrecision?: { allowCpu?: boolean };
+  /** How messages spell flags: the CLI's `--flag value` (default) or the action's `flag: value`. */
+  flagStyle?: 'cli' | 'action';
 }
 
 export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<RunResult> {

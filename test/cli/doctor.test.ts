@@ -26,7 +26,7 @@ async function capture(fn: () => Promise<number>): Promise<{ code: number; stdou
 }
 
 describe('textclf doctor', () => {
-  test('--json: the lavapipe adapter works, CUDA is unavailable with its reasons, auto picks webgpu; exit 0', async () => {
+  test('--json: the lavapipe adapter works but is software, CUDA is unavailable with its reasons, auto picks the CPU; exit 0', async () => {
     const r = await capture(() => main(['doctor', '--json']));
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout) as DoctorReport;
@@ -36,6 +36,13 @@ describe('textclf doctor', () => {
     expect(rep.webgpu.ok).toBe(true);
     expect(rep.webgpu.adapters[0]).toMatchObject({ vendor: 'mesa', architecture: 'software', shaderF16: true });
     expect(rep.webgpu.adapters[0].description).toMatch(/^llvmpipe/);
+    // ONNX Runtime's own float16 session, the adapter ORT gets, and the Vulkan facts below it.
+    expect(rep.webgpu).toMatchObject({ shaderF16: true, software: true, dawn: [] });
+    expect(rep.webgpu.vulkan?.loader.path).toMatch(/\/libvulkan\.so\.1$/);
+    expect(rep.webgpu.vulkan?.drivers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ library: 'libvulkan_lvp.so', kind: 'software', loads: true })]),
+    );
+    expect(rep.webgpu.vulkan?.problems).toEqual([]);
     expect(rep.nvidia).toEqual({
       gpus: [],
       error: 'nvidia-smi is not installed, so there is no NVIDIA driver on this machine',
@@ -47,9 +54,9 @@ describe('textclf doctor', () => {
       /^onnxruntime-node's CUDA provider is not installed \(libonnxruntime_providers_shared\.so and libonnxruntime_providers_cuda\.so missing from .*node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\)$/,
     );
     expect(rep.cuda.provider.present).toBe(false);
-    expect(rep.auto.device).toBe('webgpu');
+    expect(rep.auto.device).toBe('cpu');
     expect(rep.auto.reason).toMatch(
-      /^device auto with gpus=1: CUDA cannot run \(nvidia-smi is not installed.*\); WebGPU adapter mesa llvmpipe/,
+      /^device auto with gpus=1: CUDA cannot run \(nvidia-smi is not installed.*\); WebGPU's only adapter is mesa llvmpipe.*\(software, fallback adapter, shader-f16\), which runs on the CPU about 100x slower than the CPU device: training on the CPU/,
     );
   });
 
@@ -58,12 +65,19 @@ describe('textclf doctor', () => {
     expect(await doctorCommand([], (s) => (text += s))).toBe(0);
     expect(text).toMatch(/^platform {3}linux\/x64$/m);
     expect(text).toMatch(/^cpu {8}works: \d+ cores, \d+ usable threads/m);
-    expect(text).toMatch(/^webgpu {5}works: ONNX Runtime's WebGPU EP ran a test session in \d+ ms$/m);
+    expect(text).toMatch(
+      /^webgpu {5}works: ONNX Runtime's WebGPU EP ran a test session in \d+ ms and a training step in \d+ ms$/m,
+    );
+    expect(text).toMatch(/^ {2}float16 {2}yes: ONNX Runtime's WebGPU EP runs float16 here \(--precision 16-mixed\)$/m);
+    expect(text).toMatch(/^ {2}vulkan {3}loader {3}libvulkan\.so\.1 -> \S+libvulkan\.so\.1 \(/m);
+    expect(text).toMatch(
+      /^ {2}vulkan {5}icd {4}\S+lvp_icd\.json -> libvulkan_lvp\.so: \S+ \(ld\.so\.cache\), software$/m,
+    );
     expect(text).toMatch(/^ {2}adapter {2}mesa software: llvmpipe: Mesa 25\./m);
     expect(text).toMatch(/^ {11}fallback adapter: yes, shader-f16: yes, maxBufferSize \d+/m);
     expect(text).toMatch(/^cuda {7}unavailable: nvidia-smi is not installed/m);
     expect(text).toMatch(/^ {2}fix {6}a runner with an NVIDIA GPU and its driver, or --device webgpu/m);
-    expect(text).toMatch(/^auto {7}webgpu: /m);
+    expect(text).toMatch(/^auto {7}cpu: /m);
   });
 
   test('exit 1 when no device runs; 2 on an unknown argument', async () => {
@@ -106,8 +120,9 @@ describe('training on a device this machine does not have', () => {
       expect(e.message).toMatch(
         /^device cuda:0 cannot run on this machine: nvidia-smi is not installed, so there is no NVIDIA driver on this machine\. /,
       );
-      expect(e.message).toContain('This machine has a WebGPU adapter mesa llvmpipe');
-      expect(e.message).toContain('--device webgpu trains on it');
+      expect(e.message).toContain("WebGPU's only adapter is mesa llvmpipe");
+      expect(e.message).toContain('--device cpu trains faster');
+      expect(e.message).toContain('Or pass --allow_cpu_fallback true to train on the CPU with a warning.');
       expect(e.message).toContain("onnxruntime-node's CUDA provider is not installed");
       expect(existsSync(out)).toBe(false); // nothing written, no data read (the train file does not exist)
     } finally {

@@ -27,15 +27,24 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let n = 0;
-/** A provider directory: the shared bridge and a CUDA provider linked against `major`. */
-function provider(o: { major: 12 | 13; archs: FatbinEntrySpec[]; cudnn?: boolean }): string {
+/**
+ * A provider directory: the shared bridge and a CUDA provider linked against `major`. `cudnn:
+ * false` is the ORT >= 1.28 provider, which opens cuDNN at run time (no DT_NEEDED entry);
+ * `cublas: false` links no cuBLAS either.
+ */
+function provider(o: {
+  major: 12 | 13;
+  archs: FatbinEntrySpec[];
+  cudnn?: boolean;
+  cublas?: boolean;
+  runpath?: string;
+}): string {
   const bin = join(root, `bin${n++}`);
   writeElf(join(bin, 'libonnxruntime_providers_shared.so'), { needed: ['libc.so.6'] });
   const m = o.major;
   writeElf(join(bin, 'libonnxruntime_providers_cuda.so'), {
     needed: [
-      `libcublasLt.so.${m}`,
-      `libcublas.so.${m}`,
+      ...(o.cublas === false ? [] : [`libcublasLt.so.${m}`, `libcublas.so.${m}`]),
       'libcurand.so.10',
       `libcufft.so.${m - 1}`,
       `libcudart.so.${m}`,
@@ -44,6 +53,7 @@ function provider(o: { major: 12 | 13; archs: FatbinEntrySpec[]; cudnn?: boolean
       'libstdc++.so.6',
       'libc.so.6',
     ],
+    runpath: o.runpath,
     fatbins: providerFatbins(o.archs),
   });
   return bin;
@@ -57,7 +67,12 @@ function cudaTree(major: 12 | 13, o: { cudnn?: boolean; cudnnNeeds?: string[] } 
   writeElf(join(dir, `libcublas.so.${major}`), { needed: [`libcublasLt.so.${major}`, 'libc.so.6'] });
   writeElf(join(dir, 'libcurand.so.10'), {});
   writeElf(join(dir, `libcufft.so.${major - 1}`), {});
-  if (o.cudnn !== false) writeElf(join(dir, 'libcudnn.so.9'), { needed: o.cudnnNeeds ?? [] });
+  if (o.cudnn !== false) {
+    writeElf(join(dir, 'libcudnn.so.9'), { needed: o.cudnnNeeds ?? [] });
+    // cuDNN 9 opens these itself for the calls ORT makes.
+    for (const sub of ['libcudnn_graph.so.9', 'libcudnn_ops.so.9'])
+      if (!o.cudnnNeeds?.includes(sub)) writeElf(join(dir, sub), {});
+  }
   return dir;
 }
 
@@ -194,7 +209,7 @@ describe('CUDA preflight: libraries resolved as the loader would', () => {
       /^the CUDA provider needs libcudnn\.so\.9, which the dynamic loader cannot find/,
     );
     expect(v.problems[0].fix).toMatch(
-      /^install cuDNN 9 \(NVIDIA's apt repository: libcudnn9-cuda-<CUDA major>\); or --device webgpu/,
+      /^install cuDNN 9 for CUDA 12 \(NVIDIA's apt repository: libcudnn9-cuda-12; or pip's nvidia-cudnn-cu12, its nvidia\/cudnn\/lib directory on LD_LIBRARY_PATH\); or --device webgpu/,
     );
   });
 
@@ -214,6 +229,88 @@ describe('CUDA preflight: libraries resolved as the loader would', () => {
       `libcudnn.so.9 (it exists at ${localCuda}/libcudnn.so.9, a directory the loader does not search by default)`,
     );
     expect(v.problems[0].fix).toMatch(new RegExp(`^add ${localCuda} to LD_LIBRARY_PATH`));
+  });
+
+  test('ORT >= 1.28 (cuDNN opened at run time): a missing libcudnn.so.9 is found before any run, with the package for the CUDA major', async () => {
+    for (const major of [12, 13] as const) {
+      const bin = provider({ major, archs: ARCH_LISTS.cuda13, cudnn: false });
+      const tree = cudaTree(major, { cudnn: false });
+      const drv = driverDir();
+      const info = inspectCudaProvider(bin, env([tree, drv]));
+      expect(info.needed.map((l) => l.name)).not.toContain('libcudnn.so.9');
+      // libcudnn.so.9, then the unversioned name ORT's loader tries next: neither is here.
+      expect(info.lazy?.map((l) => [l.name, l.path])).toEqual([['libcudnn.so.9', undefined]]);
+      expect(info.cudnnMajor).toBe(9);
+      const v = preflightCuda({ platform: 'linux/x64', provider: info, smi: await smi(SMI.h100_580) });
+      expect(codes(v)).toEqual(['library-missing']);
+      if (v.ok) continue;
+      expect(v.problems[0].message).toBe(
+        `the CUDA provider needs libcudnn.so.9 (opened at run time, not a link-time dependency), which the dynamic loader cannot find (searched ${tree}, ${drv}, /etc/ld.so.cache, ${join(root, 'no-system-dir')})`,
+      );
+      expect(v.problems[0].fix).toMatch(
+        new RegExp(
+          `^install cuDNN 9 for CUDA ${major} \\(NVIDIA's apt repository: libcudnn9-cuda-${major}; or pip's nvidia-cudnn-cu${major},`,
+        ),
+      );
+    }
+  });
+
+  test('run-time cuDNN found through the provider RUNPATH (as pip wheels lay it out), with its sub-libraries', async () => {
+    const wheel = cudaTree(12); // stands for site-packages/nvidia/*/lib
+    // The wheel's libcudnn.so.9 finds its sub-libraries next to itself through RUNPATH $ORIGIN.
+    writeElf(join(wheel, 'libcudnn.so.9'), { runpath: '$ORIGIN' });
+    const bin = provider({ major: 12, archs: ARCH_LISTS.cuda12, cudnn: false, runpath: wheel });
+    const info = inspectCudaProvider(bin, env([driverDir()]));
+    expect(info.lazy?.map((l) => [l.name, l.path, l.via])).toEqual([
+      ['libcudnn.so.9', join(wheel, 'libcudnn.so.9'), 'DT_RUNPATH'],
+      ['libcudnn_graph.so.9', join(wheel, 'libcudnn_graph.so.9'), 'DT_RUNPATH'],
+      ['libcudnn_ops.so.9', join(wheel, 'libcudnn_ops.so.9'), 'DT_RUNPATH'],
+    ]);
+    const v = preflightCuda({ platform: 'linux/x64', provider: info, smi: await smi(SMI.t4) });
+    expect(v.ok).toBe(true);
+  });
+
+  test("cuDNN's own run-time sub-library missing (a partial copy): named, with the cuDNN package", async () => {
+    const tree = cudaTree(12);
+    rmSync(join(tree, 'libcudnn_ops.so.9'));
+    const bin = provider({ major: 12, archs: ARCH_LISTS.cuda12, cudnn: false });
+    const v = preflightCuda({
+      platform: 'linux/x64',
+      provider: inspectCudaProvider(bin, env([tree, driverDir()])),
+      smi: await smi(SMI.t4),
+    });
+    expect(codes(v)).toEqual(['library-missing']);
+    if (v.ok) return;
+    expect(v.problems[0].message).toMatch(
+      /^the CUDA provider needs libcudnn_ops\.so\.9 \(opened at run time, not a link-time dependency\), which/,
+    );
+    expect(v.problems[0].fix).toMatch(/^install cuDNN 9 for CUDA 12 /);
+  });
+
+  test("only the unversioned libcudnn.so: ORT's loader falls back to it, and so does the check", async () => {
+    const tree = cudaTree(12, { cudnn: false });
+    writeElf(join(tree, 'libcudnn.so'), {});
+    for (const sub of ['libcudnn_graph.so.9', 'libcudnn_ops.so.9']) writeElf(join(tree, sub), {});
+    const bin = provider({ major: 12, archs: ARCH_LISTS.cuda12, cudnn: false });
+    const info = inspectCudaProvider(bin, env([tree, driverDir()]));
+    expect(info.lazy?.[0]).toMatchObject({ name: 'libcudnn.so', path: join(tree, 'libcudnn.so') });
+    expect(preflightCuda({ platform: 'linux/x64', provider: info, smi: await smi(SMI.t4) }).ok).toBe(true);
+  });
+
+  test('cuBLAS/cuBLASLt not linked: resolved as run-time libraries of the CUDA major', async () => {
+    const tree = cudaTree(13);
+    rmSync(join(tree, 'libcublasLt.so.13'));
+    const bin = provider({ major: 13, archs: ARCH_LISTS.cuda13, cublas: false });
+    const info = inspectCudaProvider(bin, env([tree, driverDir()]));
+    expect(info.lazy?.map((l) => [l.name, !!l.path])).toEqual([
+      ['libcublasLt.so.13', false],
+      ['libcublas.so.13', true],
+      ['libcudnn_graph.so.9', true],
+      ['libcudnn_ops.so.9', true],
+    ]);
+    const v = preflightCuda({ platform: 'linux/x64', provider: info, smi: await smi(SMI.h100_580) });
+    expect(!v.ok && v.problems[0].message).toMatch(/^the CUDA provider needs libcublasLt\.so\.13 \(opened at run time/);
+    expect(!v.ok && v.problems[0].fix).toMatch(/^install cuBLAS for CUDA 13 \(libcublas-13-<minor>\)/);
   });
 
   test("a library's own needs count: cuDNN linked against a missing sub-library", async () => {

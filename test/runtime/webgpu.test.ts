@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runner } from '../../src/engine/runner.js';
+import { probeTrainingStep } from '../../src/engine/probe-step.js';
 import { probeDevice } from '../../src/runtime/probe.js';
+import { probeWebgpuOrt } from '../../src/runtime/webgpu-probe.js';
 import { describeAdapter, queryWebgpuAdapters, webgpuModule } from '../../src/runtime/webgpu.js';
 import { Mlp } from '../helpers/mlp.js';
 
@@ -33,6 +35,45 @@ describe('WebGPU on lavapipe', () => {
   test("ONNX Runtime's WebGPU EP opens a session and computes the probe graph's known answer", async () => {
     const r = await probeDevice({ kind: 'webgpu' });
     expect(r).toMatchObject({ ok: true });
+  });
+
+  test("ORT's WebGPU EP in a child process: float32 and float16 (shader-f16, ORT's own answer) run; no driver: Dawn's words", async () => {
+    const ok = await probeWebgpuOrt();
+    expect(ok).toMatchObject({ ok: true, shaderF16: true, dawn: [] });
+    const none = await probeWebgpuOrt({
+      env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' },
+    });
+    expect(none.ok).toBe(false);
+    expect(none.shaderF16).toBeUndefined();
+    expect(none.ortMessage).toMatch(/Failed to get a WebGPU adapter: No supported adapters/);
+    expect(none.dawn).toEqual([
+      'the Vulkan loader could not open the driver manifest /nonexistent/icd.json',
+      'the Vulkan loader found no driver (ICD)',
+    ]);
+  });
+
+  test('a WebGPU child that hangs ends within its timeout with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-hang-'));
+    try {
+      const hang = join(dir, 'ort.mjs');
+      writeFileSync(
+        hang,
+        'export const InferenceSession = { create: () => new Promise(() => setInterval(() => {}, 1000)) };\n',
+      );
+      const t0 = Date.now();
+      const r = await probeWebgpuOrt({ module: hang, timeoutMs: 1500 });
+      expect(r).toMatchObject({ ok: false, ortMessage: "ONNX Runtime's WebGPU EP did not answer within 1.5 s" });
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the training-step probe passes on lavapipe in float32 and float16', async () => {
+    expect(await probeTrainingStep({ kind: 'webgpu' }, { compute: 'float16' })).toMatchObject({
+      ok: true,
+      kind: 'float16',
+    });
   });
 
   test('the probe really uses the adapter: with no Vulkan driver visible it fails with ORT\'s "no adapter" error', () => {
