@@ -390,7 +390,7 @@ test('device: cuda on a V100 runner without CUDA libraries: provisions the CUDA 
       'CUDA provider: Tesla V100-SXM2-16GB (compute capability 7.0, driver 535.104.05) needs the CUDA 12 build',
     );
     expect(strict.stdout).toContain(
-      'verified the CUDA 12 provider: CUDA 12; kernels for sm_60, sm_70, sm_75, sm_80, sm_86, sm_89, sm_90a, sm_120a',
+      'verified the CUDA 12 provider: CUDA 12, cuDNN 9; kernels for sm_60, sm_70, sm_75, sm_80, sm_86, sm_89, sm_90a, sm_120a',
     );
     const errors = strict.stdout.split('\n').filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);

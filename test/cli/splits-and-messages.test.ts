@@ -109,7 +109,7 @@ test('--fast_dev_run 5 runs 5 batches of each split (Lightning); bare --fast_dev
 }, 60_000);
 
 test('-v, an unknown command and help of an unknown command list every command', async () => {
-  const commands = 'the commands are train, predict, evaluate, demo, demo-data, doctor, bench, help';
+  const commands = 'the commands are train, predict, evaluate, demo, demo-data, doctor, bench, provision, help';
   expect(await main(['-v'])).toBe(1);
   expect(stderr.join('')).toContain(`error: unknown option '-v' (did you mean --version?); ${commands}`);
   for (const argv of [['help', 'bogus'], ['bogus']]) {
