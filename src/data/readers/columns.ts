@@ -11,6 +11,8 @@ export interface ColumnOptions {
   multiLabel?: { separator: string };
   /** Text only (scoring new data): no label column is chosen; rows get label ''. */
   noLabels?: boolean;
+  /** Class names by label column (a dataset card's ClassLabel features): integer labels become these names. */
+  classLabels?: Readonly<Record<string, readonly string[]>>;
 }
 export interface Columns {
   text: string;
