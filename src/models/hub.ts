@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AutoConfig, env } from '@huggingface/transformers';
+import { hfToken, tokenOrigin } from '../util/hf-token.js';
 import { ModelError } from './errors.js';
 
 export const DEFAULT_HUB = 'https://huggingface.co/';
@@ -151,21 +152,6 @@ function fileUrl(host: string, id: string, revision: string, file: string): stri
   return new URL(`${path}${path.endsWith('/') ? '' : '/'}${file}`, host).toString();
 }
 
-/** Hosts HF_TOKEN may go to: huggingface.co itself, and the host of HF_ENDPOINT (set next to HF_TOKEN, by whoever owns the token). */
-function tokenOrigin(url: URL): boolean {
-  const endpoint = process.env.HF_ENDPOINT;
-  let trusted: string | undefined;
-  try {
-    trusted = endpoint ? new URL(endpoint).origin : undefined;
-  } catch {
-    trusted = undefined;
-  }
-  return (
-    url.origin === trusted ||
-    (url.protocol === 'https:' && (url.hostname === 'huggingface.co' || url.hostname === 'hf.co'))
-  );
-}
-
 const MAX_REDIRECTS = 5;
 
 /**
@@ -174,7 +160,7 @@ const MAX_REDIRECTS = 5;
  * big files to a CDN host with a signed URL, which needs no token and must not see one.
  */
 async function hubFetch(url: string, extra: Record<string, string> = {}): Promise<Response> {
-  const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
+  const token = hfToken();
   const start = new URL(url);
   let current = start;
   for (let hop = 0; ; hop++) {
