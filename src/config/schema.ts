@@ -53,7 +53,16 @@ export const FLAGS = [
     default: undefined,
     group: 'data',
     scope: noChat,
-    help: 'Dataset source: an http(s) URL (.zip, .tar.gz, .csv, .tsv, .jsonl), a local file or directory, or name[@version] of a cached datastore',
+    help: 'Dataset source: an http(s) URL (.zip, .tar.gz, .csv, .tsv, .jsonl, .parquet), a local file or directory, name[@version] of a cached datastore, or a Hugging Face dataset hf://datasets/OWNER/NAME[@REVISION] (its train/validation/test splits; HF_TOKEN for private ones)',
+  }),
+  f({
+    name: 'dataset_config',
+    commands: allCommands,
+    type: 'string',
+    default: undefined,
+    group: 'data',
+    scope: noChat,
+    help: "hf:// datastores: the dataset's config (subset), e.g. sst2 of nyu-mll/glue (default: the card's default config, else the only one)",
   }),
   f({
     name: 'datastore_version',

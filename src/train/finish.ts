@@ -150,6 +150,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
       : undefined,
     test,
     dataset: data.stats,
+    ...(p.splitFiles.source && { dataSource: p.splitFiles.source }),
     checkpoints,
   };
   writeJsonAtomic(join(p.outputDir, 'metrics.json'), metrics);

@@ -115,10 +115,10 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const labels = data.labelMap.labels;
   if (labels.length < 2 && !multiLabel) {
     throw new Error(
-      `train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`,
+      `train_file ${splitFiles.files.train!.join(', ')} has a single label (${labels[0]}); a classifier needs at least two`,
     );
   }
-  if (labels.length < 1) throw new Error(`train_file ${splitFiles.files.train} has no labels`);
+  if (labels.length < 1) throw new Error(`train_file ${splitFiles.files.train!.join(', ')} has no labels`);
   log.info(`labels: ${labels.join(', ')}${multiLabel ? ' (multi-label)' : ''}`);
   const task: TaskInfo = {
     problemType: flags.problem_type,
