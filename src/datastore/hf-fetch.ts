@@ -9,6 +9,8 @@ import { hfToken, tokenOrigin } from '../util/hf-token.js';
 import { USER_AGENT } from './http.js';
 
 const MAX_REDIRECTS = 10;
+/** Bodies up to this size (with a Content-Length) are read at once. */
+const SMALL_BODY = 64 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export class HubTimeoutError extends Error {
@@ -91,18 +93,34 @@ async function watched(url: URL, init: RequestInit, o: HubFetchOptions): Promise
     return res;
   }
   phase = 'body';
-  arm();
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  if (length <= SMALL_BODY) {
+    // API answers and the library's 1-byte size probes: read now, so that none holds a timer or a
+    // listener on the run's signal after its caller has looked at the headers only.
+    arm();
+    try {
+      const bytes = await res.arrayBuffer();
+      return new Response(bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
+    } catch (e) {
+      throw ctl.signal.aborted ? ctl.signal.reason : e;
+    } finally {
+      done();
+    }
+  }
+  // A big body is watched only while someone waits for it.
+  clearTimeout(timer);
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(c) {
       try {
+        arm();
         const { done: end, value } = await reader.read();
+        clearTimeout(timer);
         if (end) {
           done();
           c.close();
           return;
         }
-        arm();
         c.enqueue(value);
       } catch (e) {
         done();
