@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     const cacheDir = process.env.XDG_CACHE_HOME
       ? join(process.env.XDG_CACHE_HOME, 'textclf')
       : join(homedir(), '.cache', 'textclf');
-    if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir);
+    if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir, args.lists);
     if (args.command === 'evaluate') return await evaluateCommand(args.raw, log, cacheDir);
     let raw = args.raw;
     if (args.command === 'demo') {

@@ -31,6 +31,8 @@ export interface ResolveOptions {
   revision?: string;
   /** false when the data is pre-tokenized: then a model dir without tokenizer files is fine. */
   requireTokenizer?: boolean;
+  /** The flag that named the model, for messages (default model_name_or_path; predict/evaluate: model). */
+  flag?: string;
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
@@ -45,7 +47,7 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes('..')) {
     throw new ModelError(
       nameOrPath,
-      `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? '' : ' nor a hub id (like bert-base-uncased or org/name)'}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`,
+      `${opts.flag ?? 'model_name_or_path'} '${nameOrPath}' is not a directory${looksLocal ? '' : ' nor a hub id (like bert-base-uncased or org/name)'}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`,
     );
   }
   return hubFiles(nameOrPath, opts);

@@ -194,11 +194,11 @@ async function loadFinalModel(p: PreparedRun, fit: FitResult, log: FinishOptions
   return best.epoch;
 }
 
-/** Predictions as CSV: row, label, prediction (multi-label: the labels joined), then one probability per label. */
+/** Predictions as CSV: row, label (the given one), predicted_label (multi-label: the labels joined), then one probability per label. */
 function writePredictions(path: string, preds: Prediction[], labels: string[], separator: string): void {
   const q = csvField;
   const join = (ids: number[] | undefined) => (ids ?? []).map((i) => labels[i]).join(separator);
-  const lines = [['row', 'label', 'prediction', ...labels.map((l) => `p_${l}`)].map(q).join(',')];
+  const lines = [['row', 'label', 'predicted_label', ...labels.map((l) => `p_${l}`)].map(q).join(',')];
   for (const p of preds) {
     lines.push(
       [

@@ -25,6 +25,7 @@ import { priorHistory, type History } from './history.js';
 import { prepareOutputDir } from './output-dir.js';
 import type { EvalOptions } from './evaluate.js';
 import { loadSplits, locateSplits, type LoadedData, type SplitFiles } from './load-data.js';
+import { LAST, latestCheckpoint } from './latest-checkpoint.js';
 import type { Position } from './trainer.js';
 
 export interface PrepareOptions {
@@ -78,7 +79,9 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
-  const resumeDir = flags.resume_from ? checkpointDirOf(resolve(flags.resume_from), log) : undefined;
+  const resumeDir = flags.resume_from
+    ? checkpointDirOf(resumeTarget(flags.resume_from, outputDir, log), log)
+    : undefined;
   const resume = resumeDir ? loadResumeState(resumeDir) : undefined;
   prepareOutputDir(outputDir, {
     overwrite: flags.overwrite_output_dir,
@@ -216,6 +219,14 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     history,
     task,
   };
+}
+
+/** `last`: the newest checkpoint under output_dir (latest-checkpoint.ts); anything else is a path. */
+function resumeTarget(value: string, outputDir: string, log: Logger): string {
+  if (value.trim() !== LAST) return resolve(value);
+  const dir = latestCheckpoint(outputDir);
+  log.info(`resume_from last: ${dir} (the checkpoint of ${outputDir} with the most training steps)`);
+  return dir;
 }
 
 /** Lightning's resume_from_checkpoint names a file: a file inside a checkpoint dir means that dir. */

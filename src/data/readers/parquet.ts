@@ -120,7 +120,12 @@ function toExample(
   };
   const ex: Example = { row, text: text(cols.text), label: '' };
   if (cols.textPair) ex.textPair = text(cols.textPair);
-  if (opts.noLabels) return ex;
+  if (opts.noLabels) {
+    if (!cols.label) return ex;
+    const v = plain(r[cols.label]);
+    const given = v === null || v === undefined ? '' : Array.isArray(v) ? v.join('|') : String(v);
+    return { ...ex, label: given };
+  }
   if (opts.multiLabel) {
     let labels: string[];
     if (cols.labels) {
