@@ -40081,6 +40081,218 @@ function subgraph(parent, name) {
   return new Graph(name, parent);
 }
 
+// src/onnx/float16-weights.ts
+function storeFloat16Weights(graph) {
+  const inits = /* @__PURE__ */ new Map();
+  for (const t of graph.initializer ?? []) inits.set(t.name, t);
+  const uses = /* @__PURE__ */ new Map();
+  for (const n of graph.node ?? []) for (const i of n.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const isFloat32 = (name) => !!name && inits.get(name)?.dataType === ONNX_DTYPE.float32;
+  const added = [];
+  const halves = /* @__PURE__ */ new Map();
+  const dropped = /* @__PURE__ */ new Set();
+  const release = (name) => {
+    const left = (uses.get(name) ?? 1) - 1;
+    uses.set(name, left);
+    if (left === 0) dropped.add(name);
+  };
+  const half = (name, as2 = `${name}_fp16`) => {
+    const done = halves.get(name);
+    if (done) return done;
+    const t = inits.get(name);
+    const raw = t.rawData;
+    const f322 = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const bits2 = Uint16Array.from(f322, float16Bits);
+    added.push({ name: as2, dataType: ONNX_DTYPE.float16, dims: t.dims, rawData: new Uint8Array(bits2.buffer) });
+    halves.set(name, as2);
+    return as2;
+  };
+  const nodes = [];
+  const renamed = /* @__PURE__ */ new Map();
+  for (const node of graph.node ?? []) {
+    const ins = (node.input ?? []).map((i) => renamed.get(i) ?? i);
+    const to = node.attribute?.find((a) => a.name === "to")?.i;
+    if (node.opType === "Cast" && Number(to) === ONNX_DTYPE.float16 && isFloat32(ins[0])) {
+      renamed.set(node.output[0], half(ins[0]));
+      release(ins[0]);
+      continue;
+    }
+    if (node.opType === "Gather" && isFloat32(ins[0])) {
+      const out = node.output[0];
+      const table2 = half(ins[0]);
+      release(ins[0]);
+      nodes.push({ ...node, input: [table2, ...ins.slice(1)], output: [`${out}_fp16`] });
+      nodes.push({
+        opType: "Cast",
+        name: `${out}_to_float32`,
+        input: [`${out}_fp16`],
+        output: [out],
+        attribute: [{ name: "to", type: 2, i: ONNX_DTYPE.float32 }]
+      });
+      continue;
+    }
+    nodes.push({ ...node, input: ins });
+  }
+  return {
+    ...graph,
+    node: nodes,
+    initializer: [...(graph.initializer ?? []).filter((t) => !dropped.has(t.name)), ...added]
+  };
+}
+
+// src/onnx/quantize.ts
+function roundHalfEven(x) {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+function quantizeWeight(w) {
+  let rmin = 0, rmax = 0;
+  for (const v of w) {
+    if (v < rmin) rmin = v;
+    if (v > rmax) rmax = v;
+  }
+  const absmax = Math.fround(Math.max(Math.abs(rmin), Math.abs(rmax)));
+  let scale = Math.fround(Math.fround(2 * absmax) / 254);
+  if (scale < 11754943508222875e-54) scale = 1;
+  const data = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) data[i] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(w[i] / scale))));
+  return { data, scale };
+}
+function quantizeDynamic(graph) {
+  const inits = /* @__PURE__ */ new Map();
+  for (const t of graph.initializer ?? []) inits.set(t.name, t);
+  const uses = /* @__PURE__ */ new Map();
+  for (const n of graph.node ?? []) for (const i of n.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const added = [];
+  const nodes = [];
+  const dropped = /* @__PURE__ */ new Set();
+  const report2 = { matmuls: 0, gathers: 0 };
+  const dynamic = /* @__PURE__ */ new Map();
+  const weights = /* @__PURE__ */ new Map();
+  const scales = /* @__PURE__ */ new Map();
+  const floatWeight = (name, rank) => {
+    const t = name ? inits.get(name) : void 0;
+    if (!t || t.dataType !== ONNX_DTYPE.float32 || (t.dims ?? []).length !== rank || !t.rawData) return void 0;
+    const raw = t.rawData;
+    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  };
+  const release = (name) => {
+    const left = (uses.get(name) ?? 1) - 1;
+    uses.set(name, left);
+    if (left === 0) dropped.add(name);
+  };
+  const tensor2 = (name, dataType, dims, bytes2) => {
+    added.push({ name, dataType, dims, rawData: bytes2 });
+    return name;
+  };
+  const scalar = (name, v) => tensor2(name, ONNX_DTYPE.float32, [], bytesOf(Float32Array.of(v)));
+  let zeroPoint;
+  const zero = () => zeroPoint ??= tensor2("weight_zero_point_int8", INT8, [], new Uint8Array(1));
+  for (const node of graph.node ?? []) {
+    const op = node.opType;
+    const ins = node.input ?? [];
+    const attrs = Object.fromEntries((node.attribute ?? []).map((a) => [a.name, a]));
+    const isGemm = op === "Gemm" && !(attrs.transA?.i && Number(attrs.transA.i) !== 0);
+    if ((op === "MatMul" || isGemm) && floatWeight(ins[1], 2)) {
+      const w = floatWeight(ins[1], 2);
+      const [d0, d1] = (inits.get(ins[1]).dims ?? []).map(Number);
+      const transB = isGemm && Number(attrs.transB?.i ?? 0) === 1;
+      const alpha = isGemm ? attrs.alpha?.f ?? 1 : 1;
+      const beta = isGemm ? attrs.beta?.f ?? 1 : 1;
+      const base = ins[1];
+      const key = `${base}${transB && weights.has(base) ? "_t" : ""}`;
+      let qw = weights.get(key);
+      if (!qw) {
+        const [k, n] = transB ? [d1, d0] : [d0, d1];
+        const q = quantizeWeight(transB ? transpose(w, d0, d1) : w);
+        qw = {
+          q: tensor2(`${key}_quantized`, INT8, [k, n], new Uint8Array(q.data.buffer)),
+          zp: zero(),
+          scale: q.scale
+        };
+        weights.set(key, qw);
+      }
+      const scaleKey = `${key}|${alpha}`;
+      let ws2 = scales.get(scaleKey);
+      if (!ws2) {
+        const other = [...scales.keys()].filter((x) => x.startsWith(`${key}|`)).length;
+        ws2 = scalar(`${key}_scale${other ? `_${other}` : ""}`, Math.fround(qw.scale * alpha));
+        scales.set(scaleKey, ws2);
+      }
+      const wq = qw.q;
+      const wz = qw.zp;
+      release(base);
+      const a = ins[0];
+      let aq = dynamic.get(a);
+      if (!aq) {
+        aq = [`${a}_quantized`, `${a}_scale`, `${a}_zero_point`];
+        dynamic.set(a, aq);
+        nodes.push({ opType: "DynamicQuantizeLinear", input: [a], output: aq });
+      }
+      const out = node.output[0];
+      const mm = `${out}_int32`;
+      nodes.push({ opType: "MatMulInteger", input: [aq[0], wq, aq[2], wz], output: [mm] });
+      nodes.push({
+        opType: "Cast",
+        input: [mm],
+        output: [`${out}_float`],
+        attribute: [{ name: "to", type: INT_ATTR, i: ONNX_DTYPE.float32 }]
+      });
+      nodes.push({ opType: "Mul", input: [aq[1], ws2], output: [`${out}_scales`] });
+      const c = isGemm ? ins[2] : void 0;
+      const scaled = c ? `${out}_scaled` : out;
+      nodes.push({ opType: "Mul", input: [`${out}_float`, `${out}_scales`], output: [scaled] });
+      if (c) {
+        let bias = c;
+        if (beta !== 1) {
+          const b = floatWeight(c, 1);
+          if (!b) throw new Error(`quantize: Gemm '${node.name}' has beta ${beta} on a non-constant C`);
+          bias = tensor2(`${c}_beta`, ONNX_DTYPE.float32, [b.length], bytesOf(b.map((v) => Math.fround(v * beta))));
+          release(c);
+        }
+        nodes.push({ opType: "Add", input: [scaled, bias], output: [out] });
+      }
+      report2.matmuls++;
+      continue;
+    }
+    if (op === "Gather" && ins[0] && inits.get(ins[0])?.dataType === ONNX_DTYPE.float32) {
+      const t = inits.get(ins[0]);
+      const w = floatWeight(ins[0], (t.dims ?? []).length);
+      const q = quantizeWeight(w);
+      const base = ins[0];
+      const wq = tensor2(`${base}_quantized`, INT8, (t.dims ?? []).map(Number), new Uint8Array(q.data.buffer));
+      const ws2 = scalar(`${base}_scale`, q.scale);
+      const wz = zero();
+      release(base);
+      const out = node.output[0];
+      const gathered = `${out}_quantized`;
+      nodes.push({ ...node, input: [wq, ...ins.slice(1)], output: [gathered] });
+      nodes.push({ opType: "DequantizeLinear", input: [gathered, ws2, wz], output: [out] });
+      report2.gathers++;
+      continue;
+    }
+    nodes.push(node);
+  }
+  return {
+    graph: {
+      ...graph,
+      node: nodes,
+      initializer: [...(graph.initializer ?? []).filter((t) => !dropped.has(t.name)), ...added]
+    },
+    report: report2
+  };
+}
+var INT8 = 3;
+var INT_ATTR = 2;
+function transpose(w, rows, cols) {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+function bytesOf(a) {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
 // src/onnx/serialize.ts
 var import_onnx_proto = __toESM(require_onnx(), 1);
 var { onnx } = import_onnx_proto.default;
@@ -40151,7 +40363,7 @@ function toModelBytes(g, opts = {}) {
     producerName: opts.producer ?? "textclf",
     docString: opts.docString ?? "",
     opsetImport: [{ domain: "", version: OPSET }, ...extra],
-    graph: graphProto(g)
+    graph: opts.transform ? opts.transform(graphProto(g)) : graphProto(g)
   });
   return onnx.ModelProto.encode(model).finish();
 }
@@ -40336,7 +40548,12 @@ function writeSafetensors(path9, tensors, metadata) {
 }
 
 // src/models/export.ts
-function buildInferenceGraph(model, weights) {
+var EXPORT_FILES = {
+  fp32: "model.onnx",
+  q8: "model_quantized.onnx",
+  fp16: "model_fp16.onnx"
+};
+function buildInferenceGraph(model, weights, compute) {
   const g = new Graph(model.architecture.replace(/(?<=[a-z])(?=[A-Z])/g, "_").toLowerCase());
   const batch = {};
   for (const b of model.batchInputs) if (b.name !== "labels") batch[b.name] = g.input(b.name, b.dtype, b.shape);
@@ -40346,9 +40563,20 @@ function buildInferenceGraph(model, weights) {
     if (!w) throw new Error(`export: no weights for parameter '${p.name}'`);
     params.set(p.name, g.initializer(p.name, "float32", p.shape, w));
   }
-  const { logits } = model.forward(g, params, batch, { train: false });
+  const { logits } = model.forward(g, params, batch, { train: false, ...compute && { compute } });
   g.output(logits, "logits");
   return g;
+}
+function exportBytes(model, weights, dtype) {
+  if (dtype === "fp16")
+    return toModelBytes(buildInferenceGraph(model, weights, "float16"), {
+      producer: "textclf",
+      transform: storeFloat16Weights
+    });
+  return toModelBytes(buildInferenceGraph(model, weights), {
+    producer: "textclf",
+    ...dtype === "q8" && { transform: (g) => quantizeDynamic(g).graph }
+  });
 }
 function writeModelDir(dir, model, weights, opts) {
   mkdirSync2(dir, { recursive: true });
@@ -40369,10 +40597,8 @@ function writeModelDir(dir, model, weights, opts) {
     }
   }
   if (opts.onnx !== false)
-    writeFileAtomic(
-      join3(dir, "onnx", "model.onnx"),
-      toModelBytes(buildInferenceGraph(model, weights), { producer: "textclf" })
-    );
+    for (const dtype of opts.dtypes ?? ["fp32"])
+      writeFileAtomic(join3(dir, "onnx", EXPORT_FILES[dtype]), exportBytes(model, weights, dtype));
 }
 
 // src/tokenizer/errors.ts
@@ -43794,7 +44020,7 @@ var OPTIMIZER_FILE = "optimizer.safetensors";
 var CheckpointError = class extends Error {
   name = "CheckpointError";
 };
-async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
+async function saveCheckpoint(dir, model, tok, state, meta, maxLength, dtypes) {
   const tmp = join4(dirname4(dir), `.${basename3(dir)}.tmp-${process.pid}`);
   rmSync2(tmp, { recursive: true, force: true });
   try {
@@ -43803,7 +44029,8 @@ async function saveCheckpoint(dir, model, tok, state, meta, maxLength) {
       labels: meta.labels,
       tokenizerJson: tok ? join4(tmp, "tokenizer.json") : void 0,
       doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : void 0,
-      maxLength
+      maxLength,
+      dtypes
     });
     const opt = /* @__PURE__ */ new Map();
     const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
@@ -44659,8 +44886,11 @@ async function fitRun(p, opts) {
 function trainerState(p, flags, epoch, stepInEpoch = 0, history = []) {
   return { epoch, stepInEpoch, step: p.runner.globalStep, labels: p.labels, flags, history };
 }
-async function saveRunCheckpoint(p, dir, meta) {
-  return saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength);
+async function saveRunCheckpoint(p, dir, meta, dtypes) {
+  return saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength, dtypes);
+}
+function exportDtypes(flag) {
+  return [...new Set(flag.split(",").map((d) => d.trim()))];
 }
 function pruneEpochCheckpoints(root, keep, list, epochs) {
   for (const name of readdirSync(root)) {
@@ -45315,7 +45545,8 @@ async function finishRun(p, fit, opts) {
     await saveRunCheckpoint(
       p,
       checkpointDir,
-      trainerState(p, opts.recordedFlags, finalEpoch ?? end.epoch, 0, fit.epochs)
+      trainerState(p, opts.recordedFlags, finalEpoch ?? end.epoch, 0, fit.epochs),
+      exportDtypes(flags.export_dtypes)
     );
     checkpoints.push({ epoch: "final", path: checkpointDir });
     rmSync4(join7(p.checkpointRoot, "interrupted"), { recursive: true, force: true });
@@ -65704,7 +65935,7 @@ async function spectrogram(waveform, window2, frame_length, hop_length, {
   min_num_frames = null,
   max_num_frames = null,
   do_pad = true,
-  transpose = false,
+  transpose: transpose2 = false,
   mel_offset = 0,
   mel_floor_mode = "clamp"
 } = {}) {
@@ -65818,7 +66049,7 @@ async function spectrogram(waveform, window2, frame_length, hop_length, {
     new Tensor22("float32", mel_filters.flat(), [num_mel_filters, num_frequency_bins]),
     new Tensor22("float32", transposedMagnitudeData, [num_frequency_bins, d1Max])
   );
-  if (transpose) {
+  if (transpose2) {
     mel_spec = mel_spec.transpose(1, 0);
   }
   const mel_spec_data = (
@@ -102680,7 +102911,6 @@ var TrainedModelError = class extends Error {
 };
 
 // src/train/export-scorer.ts
-var EXPORT_FILES = { fp32: "model.onnx", q8: "model_quantized.onnx", fp16: "model_fp16.onnx" };
 var ExportScorer = class _ExportScorer {
   constructor(model, session, file) {
     this.model = model;

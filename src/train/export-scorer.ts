@@ -12,9 +12,7 @@ import { openSession } from '../runtime/open-session.js';
 import type { Evaluator } from './evaluate.js';
 import { TrainedModelError } from './trained-model-error.js';
 
-/** The file of each export dtype under a checkpoint's onnx/ (transformers.js's names). */
-export const EXPORT_FILES = { fp32: 'model.onnx', q8: 'model_quantized.onnx', fp16: 'model_fp16.onnx' } as const;
-export type ExportDtype = keyof typeof EXPORT_FILES;
+export { EXPORT_FILES, type ExportDtype } from '../models/export.js';
 
 export class ExportScorer implements Evaluator {
   private constructor(

@@ -14,7 +14,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
 import type { Logger } from '../util/logger.js';
 import { evaluateSplit, type Prediction } from './evaluate.js';
-import { pruneEpochCheckpoints, saveRunCheckpoint, trainerState, type FitResult } from './fit.js';
+import { exportDtypes, pruneEpochCheckpoints, saveRunCheckpoint, trainerState, type FitResult } from './fit.js';
 import type { PreparedRun } from './prepare.js';
 import type { ScalerState } from '../engine/runner.js';
 import { transferInfo } from './transfer-info.js';
@@ -65,10 +65,12 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
   } else {
     checkpointDir = join(p.checkpointRoot, 'final');
     finalEpoch = await loadFinalModel(p, fit, log);
+    // The final model gets every export asked for (transformers.js's q8/fp16 files); epochs fp32 only.
     await saveRunCheckpoint(
       p,
       checkpointDir,
       trainerState(p, opts.recordedFlags, finalEpoch ?? end.epoch, 0, fit.epochs),
+      exportDtypes(flags.export_dtypes),
     );
     checkpoints.push({ epoch: 'final', path: checkpointDir });
     // A finished run needs no interrupted state any more (it may be the one this run resumed).

@@ -1,7 +1,7 @@
 // Must show (issue 15), through the CLI on the demo's data and model: `textclf predict` reproduces
 // the test accuracy of metrics.json exactly from its output file, `textclf evaluate` prints the
 // same metrics and gates with min_accuracy; the output keeps the input's row order.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -76,6 +76,9 @@ test('textclf predict: the output file reproduces the run’s test accuracy exac
   expect(new Set(got.map((r) => r.predicted_label))).toEqual(new Set(['negative', 'positive']));
   expect(metrics.test!.accuracy).toBeGreaterThan(0.7);
   expect(stdout.join('')).toContain(`predictions: ${pred}`);
+  // export_dtypes' default, fp32,q8: the final checkpoint has model.onnx and model_quantized.onnx
+  const onnx = readdirSync(join(out, 'checkpoints', 'final', 'onnx')).sort();
+  expect(onnx).toEqual(['model.onnx', 'model_quantized.onnx']);
 }, 120_000);
 
 test('textclf predict reads a datastore file and writes JSONL; unlabelled input is fine', async () => {
