@@ -100667,7 +100667,7 @@ async function resolveHubDataset(o) {
     }
     throw e;
   }
-  const version = cacheVersion(`${sha}-${o.config ?? ""}`);
+  const version = cacheVersion(o.config ? `${sha}-${o.config}` : sha);
   const hit = await cachedEntry(o.root, name, version);
   if (hit) {
     o.log.info(`Datastore ${c.shown} at commit ${sha.slice(0, 12)} from the cache (${hit.root}); no download`);
@@ -102450,7 +102450,8 @@ function editDistance(a, b) {
 var USAGE = {
   all: [
     "Usage: textclf train [flags]     fine-tune a text classifier (BERT, RoBERTa, DistilBERT, ModernBERT)",
-    "       textclf predict --model DIR --input FILE [--output FILE]   score a file with a trained model",
+    "       textclf predict --model DIR --input FILE|- [--output FILE]   score a file (or stdin) with a trained model",
+    '       textclf predict --model DIR --text "..." [--text "..."]   score texts; JSON lines on stdout',
     "       textclf evaluate --model DIR --input FILE [--min_accuracy X]   metrics of a trained model on a labelled file",
     "       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)",
     "       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)",

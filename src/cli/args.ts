@@ -98,7 +98,8 @@ function editDistance(a: string, b: string): number {
 const USAGE: Record<'all' | 'demo', string[]> = {
   all: [
     'Usage: textclf train [flags]     fine-tune a text classifier (BERT, RoBERTa, DistilBERT, ModernBERT)',
-    '       textclf predict --model DIR --input FILE [--output FILE]   score a file with a trained model',
+    '       textclf predict --model DIR --input FILE|- [--output FILE]   score a file (or stdin) with a trained model',
+    '       textclf predict --model DIR --text "..." [--text "..."]   score texts; JSON lines on stdout',
     '       textclf evaluate --model DIR --input FILE [--min_accuracy X]   metrics of a trained model on a labelled file',
     '       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
     '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',

@@ -96,7 +96,7 @@ export async function resolveHubDataset(o: HubResolveOptions): Promise<ResolvedD
     }
     throw e;
   }
-  const version = cacheVersion(`${sha}-${o.config ?? ''}`);
+  const version = cacheVersion(o.config ? `${sha}-${o.config}` : sha);
   const hit = await cachedEntry(o.root, name, version);
   if (hit) {
     o.log.info(`Datastore ${c.shown} at commit ${sha.slice(0, 12)} from the cache (${hit.root}); no download`);
