@@ -142,7 +142,7 @@ async function fetchDataset(c: Ctx, name: string, version: string, sha: string):
     );
     let filesSha = sha;
     let converted = c.revision === PARQUET_REVISION;
-    if (!layout || Object.values(layout.splits).every((x) => !x.files.length)) {
+    if (!layout) {
       // No files we read at this commit: the Hub's Parquet conversion of the dataset.
       c.log.info(
         `${c.shown} has no Parquet, CSV or JSONL data files at ${sha.slice(0, 12)}; reading the Hub's Parquet conversion (${PARQUET_REVISION})`,

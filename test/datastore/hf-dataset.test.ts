@@ -2,7 +2,7 @@
 // the card's configs, from file names and from the Parquet conversion; ClassLabel names; the cache
 // keyed by commit (a hit makes one request; a moved branch downloads again; offline uses the last
 // copy); HF_TOKEN's scope; and the errors a user can hit.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveDatastore, DatastoreError } from '../../src/datastore/index.js';
@@ -88,6 +88,13 @@ beforeAll(async () => {
   file('data/train-00001-of-00002.parquet', parquet('SNAPPY', rows(30, 1)));
   file('data/validation-00000-of-00001.parquet', parquet('ZSTD', rows(10, 2)));
   file('data/test-00000-of-00001.parquet', parquet('ZSTD', rows(12, 3)));
+  // big enough (> 64 KiB) to be streamed rather than read at once
+  file('big/train.parquet', (p) =>
+    writeParquet(p, [
+      { name: 'text', data: Array.from({ length: 3000 }, (_, i) => fakeSha(`big-${i}`).repeat(2)), type: 'STRING' },
+      { name: 'label', data: Array.from({ length: 3000 }, (_, i) => BigInt(i % 2)), type: 'INT64' },
+    ]),
+  );
   file('unsplit/reviews.csv', (p) => writeFileSync(p, 'text,label\na,pos\nb,neg\n'));
   file('named/dev.jsonl', (p) => writeFileSync(p, '{"text":"a","label":"x"}\n'));
   file('named/train.jsonl', (p) => writeFileSync(p, '{"text":"b","label":"y"}\n'));
@@ -112,6 +119,9 @@ beforeAll(async () => {
         private: true,
         tokens: ['hf_secret_reader'],
         revisions: { main: { sha: fakeSha('private-1'), files: pick(...data) } },
+      },
+      'test/big': {
+        revisions: { main: { sha: fakeSha('big'), files: { 'train.parquet': files['big/train.parquet']! } } },
       },
       'test/unsplit': {
         revisions: { main: { sha: fakeSha('unsplit'), files: { 'reviews.csv': files['unsplit/reviews.csv']! } } },
@@ -319,15 +329,14 @@ test('a file that never comes fails within download_timeout; a cancel ends the w
     expect(Date.now() - t0).toBeLessThan(2000);
     // Half a file, then silence: each of the 3 attempts waits download_timeout, then a clear error.
     hub.stall.clear();
-    hub.stallMidway.add('data/train-00001-of-00002.parquet');
+    hub.stallMidway.add('train.parquet');
+    expect(statSync(files['big/train.parquet']!).size).toBeGreaterThan(64 * 1024);
     t0 = Date.now();
-    await expect(resolve('hf://datasets/test/reviews', 'c7', {}, { downloadTimeoutMs: 300 })).rejects.toThrow(
-      /the download from .* stalled \(no data for 0\.3 s\) \(data\/train-00001-of-00002\.parquet\), the download_timeout/,
+    await expect(resolve('hf://datasets/test/big', 'c7', {}, { downloadTimeoutMs: 300 })).rejects.toThrow(
+      /the download from .* stalled \(no data for 0\.3 s\) \(train\.parquet\), the download_timeout/,
     );
     expect(Date.now() - t0).toBeLessThan(3 * 300 + 2000);
-    expect(
-      log.filter((l) => /Download of data\/train-00001-of-00002\.parquet .* failed .*attempt [23] of 3/.test(l)),
-    ).toHaveLength(2);
+    expect(log.filter((l) => /Download of train\.parquet .* failed .*attempt [23] of 3/.test(l))).toHaveLength(2);
   } finally {
     hub.stall.clear();
     hub.stallMidway.clear();
