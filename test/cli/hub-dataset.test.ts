@@ -1,6 +1,7 @@
 // `textclf train --datastore hf://datasets/test/reviews` against a fake Hub: a dataset with Parquet
 // splits (snappy train shards, zstd validation and test), int64 ClassLabel labels and a dataset
 // card trains; metrics.json has the card's label names and the split mapping, and the log says it.
+// The names are in the card's id order (terrible = 0, great = 1), not sorted: as HF's id2label.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,8 @@ dataset_info:
     dtype:
       class_label:
         names:
-          '0': negative
-          '1': positive
+          '0': terrible
+          '1': great
 ---
 `;
 
@@ -125,7 +126,7 @@ test('textclf train --datastore hf://datasets/test/reviews: label names from the
     /train: 600 rows from .*train-00000-of-00002\.parquet, .*train-00001-of-00002\.parquet \(text: text, label: label\)/,
   );
   const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as MetricsFile;
-  expect(m.labels).toEqual(['negative', 'positive']);
+  expect(m.labels).toEqual(['terrible', 'great']);
   expect(m.dataSource).toEqual({
     datastore: 'hf://datasets/test/reviews',
     revision: fakeSha('reviews'),
@@ -134,17 +135,17 @@ test('textclf train --datastore hf://datasets/test/reviews: label names from the
     classLabels: ['label'],
   });
   expect(m.dataset!.rows).toEqual({ train: 600, valid: 100, test: 100 });
-  // 1 -> positive, 0 -> negative: the names land on the right rows
+  // 1 -> great, 0 -> terrible: the names land on the right rows
   const count = (rows: Review[], s: string) => rows.filter((r) => r.sentiment === s).length;
   const splits = generateDemoSplits(3);
   expect(m.dataset!.labels.train).toEqual({
-    negative: count(splits.train.slice(0, 600), 'negative'),
-    positive: count(splits.train.slice(0, 600), 'positive'),
+    terrible: count(splits.train.slice(0, 600), 'negative'),
+    great: count(splits.train.slice(0, 600), 'positive'),
   });
   expect(m.test!.perClass.map((c) => [c.label, c.support])).toEqual([
-    ['negative', count(splits.test.slice(0, 100), 'negative')],
-    ['positive', count(splits.test.slice(0, 100), 'positive')],
+    ['terrible', count(splits.test.slice(0, 100), 'negative')],
+    ['great', count(splits.test.slice(0, 100), 'positive')],
   ]);
   const cfg = JSON.parse(readFileSync(join(out, 'checkpoints', 'final', 'config.json'), 'utf8'));
-  expect(cfg.id2label).toEqual({ 0: 'negative', 1: 'positive' });
+  expect(cfg.id2label).toEqual({ 0: 'terrible', 1: 'great' });
 }, 300_000);
