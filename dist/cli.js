@@ -100711,7 +100711,7 @@ async function fetchDataset(c, name, version, sha) {
     );
     let filesSha = sha;
     let converted = c.revision === PARQUET_REVISION;
-    if (!layout || Object.values(layout.splits).every((x) => !x.files.length)) {
+    if (!layout) {
       c.log.info(
         `${c.shown} has no Parquet, CSV or JSONL data files at ${sha.slice(0, 12)}; reading the Hub's Parquet conversion (${PARQUET_REVISION})`
       );

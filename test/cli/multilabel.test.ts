@@ -138,7 +138,7 @@ test("config.json says problem_type; transformers.js loads the checkpoint and gi
       .filter((s) => s.score >= 0.5)
       .map((s) => s.label)
       .sort();
-    expect(over.join('|')).toBe(ours[i].label.split('|').sort().join('|'));
+    expect(over.join('|')).toBe(ours[i].predicted_label.split('|').sort().join('|'));
   });
 }, 120_000);
 
