@@ -10,6 +10,7 @@ import { main } from '../../src/cli/main.js';
 import { prepareDemo } from '../../src/demo/prepare.js';
 import { writeDemoDataset } from '../../src/demo/write.js';
 import type { MetricsFile } from '../../src/metrics/types.js';
+import { writeParquet } from '../helpers/parquet.js';
 
 let root: string, model: string, data: string, out: string;
 let metrics: MetricsFile;
@@ -197,6 +198,21 @@ test('predict --text (repeatable) and --input - print JSON lines on stdout, with
     expect(Number(r.p_positive)).toBeCloseTo(lines[i].scores.positive, 6);
     expect(r.predicted_label).toBe(lines[i].predicted_label);
   });
+
+  // the same texts as Parquet (a given label column of ints comes along as written)
+  const pq = join(root, 'two.parquet');
+  writeParquet(pq, [
+    { name: 'text', data: texts, type: 'STRING' },
+    { name: 'label', data: [1n, 0n], type: 'INT64' },
+  ]);
+  stdout.length = 0;
+  expect(await main(['predict', '--model', final, '--input', pq, '--output', '-'])).toBe(0);
+  const fromParquet = jsonLines(stdout.join(''));
+  expect(fromParquet.map((l) => [l.text, l.label, l.predicted_label])).toEqual([
+    [texts[0], '1', 'positive'],
+    [texts[1], '0', 'negative'],
+  ]);
+  fromParquet.forEach((l, i) => expect(l.scores.positive).toBeCloseTo(lines[i].scores.positive, 6));
 
   // stdin: JSON lines (a given label comes along), then CSV
   stdout.length = 0;
