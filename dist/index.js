@@ -24608,7 +24608,16 @@ var FLAGS = [
     default: void 0,
     group: "data",
     scope: noChat,
-    help: "Dataset source: an http(s) URL (.zip, .tar.gz, .csv, .tsv, .jsonl), a local file or directory, or name[@version] of a cached datastore"
+    help: "Dataset source: an http(s) URL (.zip, .tar.gz, .csv, .tsv, .jsonl, .parquet), a local file or directory, name[@version] of a cached datastore, or a Hugging Face dataset hf://datasets/OWNER/NAME[@REVISION] (its train/validation/test splits; HF_TOKEN for private ones)"
+  }),
+  f({
+    name: "dataset_config",
+    commands: allCommands,
+    type: "string",
+    default: void 0,
+    group: "data",
+    scope: noChat,
+    help: "hf:// datastores: the dataset's config (subset), e.g. sst2 of nyu-mll/glue (default: the card's default config, else the only one)"
   }),
   f({
     name: "datastore_version",
@@ -24723,10 +24732,11 @@ var FLAGS = [
     commands: allCommands,
     type: "int",
     default: 128,
+    checkpointDefault: ["predict", "evaluate"],
     min: 8,
     max: 4096,
     group: "data",
-    help: "Truncate tokenized inputs to this many tokens (predict/evaluate: default the checkpoint's)"
+    help: "Truncate tokenized inputs to this many tokens (train: default 128; predict/evaluate: default the checkpoint's)"
   }),
   f({
     name: "problem_type",
@@ -24793,7 +24803,7 @@ var FLAGS = [
     default: void 0,
     group: "model",
     scope: noChat,
-    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch); the run's history (report, metrics, TensorBoard) continues from it. Alias --resume_from_checkpoint"
+    help: "Checkpoint directory to resume from (weights, optimizer state, step, epoch), or last: the checkpoint under output_dir with the most training steps (an error when there is none); the run's history (report, metrics, TensorBoard) continues from it. Alias --resume_from_checkpoint"
   }),
   // training
   f({
@@ -25093,7 +25103,27 @@ var FLAGS = [
     commands: ["predict", "evaluate"],
     group: "data",
     scope: noChat,
-    help: "predict/evaluate: the CSV, TSV or JSONL file to score (relative to the datastore when one is given)"
+    help: "predict/evaluate: the CSV, TSV, JSONL or Parquet file to score (relative to the datastore when one is given); - reads CSV or JSONL from stdin"
+  }),
+  f({
+    name: "text",
+    type: "string",
+    default: void 0,
+    commands: ["predict"],
+    repeatable: true,
+    group: "data",
+    scope: { cli: true, action: false, chatops: false },
+    help: "predict: a text to score (repeat the flag for several); the predictions go to stdout as JSON lines"
+  }),
+  f({
+    name: "dtype",
+    type: "enum",
+    default: "fp32",
+    choices: ["fp32", "q8", "fp16"],
+    commands: ["predict", "evaluate"],
+    group: "model",
+    scope: noChat,
+    help: "predict/evaluate: score with the checkpoint's onnx/model.onnx as trained (fp32), or its int8-quantized onnx/model_quantized.onnx (q8) or float16 onnx/model_fp16.onnx (fp16) export, as transformers.js loads them"
   }),
   f({
     name: "output",
@@ -25103,7 +25133,7 @@ var FLAGS = [
     commands: ["predict", "evaluate"],
     group: "output",
     scope: noChat,
-    help: "predict: the predictions file, .csv/.tsv/.jsonl (default predictions.csv); evaluate: also write the metrics as JSON here"
+    help: "predict: the predictions file, .csv/.tsv/.jsonl, or - for JSON lines on stdout (default predictions.csv; with --text or --input -: stdout); evaluate: also write the metrics as JSON here"
   }),
   f({
     name: "log_file",
@@ -25121,7 +25151,16 @@ var FLAGS = [
     default: void 0,
     group: "output",
     scope: noChat,
-    help: "Write test predictions CSV (row, label, prediction, probabilities)"
+    help: "Write test predictions CSV (row, label (the given one), predicted_label, probabilities)"
+  }),
+  f({
+    name: "export_dtypes",
+    type: "string",
+    default: "fp32,q8",
+    pattern: "(fp32|q8|fp16)(,(fp32|q8|fp16))*",
+    patternHelp: "a comma-separated list of fp32, q8, fp16 (e.g. fp32,q8)",
+    group: "output",
+    help: "ONNX exports in each checkpoint's onnx/ (what transformers.js loads by dtype): fp32 model.onnx, q8 model_quantized.onnx (int8 weights of MatMul/Gemm and embeddings, dynamic quantization as ONNX Runtime's), fp16 model_fp16.onnx"
   }),
   f({
     name: "save_checkpoints",

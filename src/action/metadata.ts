@@ -35,6 +35,8 @@ export const OUTPUTS: Record<string, string> = {
 /** Input defaults as the runner should see them; the token defaults to the workflow token. */
 export function inputDefault(s: FlagSpec): string | undefined {
   if (s.name === 'github_token') return '${{ github.token }}';
+  // Unset means the checkpoint's value for some modes: the runner must pass '' then, not a default.
+  if (s.checkpointDefault) return undefined;
   return s.default === undefined ? undefined : String(s.default);
 }
 

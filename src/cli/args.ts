@@ -1,6 +1,6 @@
 // argv -> raw flag strings, and `--help` text, both generated from the flag schema.
 import { FlagError, describeAllowed } from '../config/parse.js';
-import { type FlagSpec, findFlag, flagsFor } from '../config/schema.js';
+import { type Command, type FlagSpec, findFlag, flagsFor } from '../config/schema.js';
 
 /** Commands that take flags from the schema (`help <command>` shows them). */
 export const COMMANDS = ['train', 'predict', 'evaluate', 'demo', 'provision'] as const;
@@ -8,6 +8,8 @@ export const COMMANDS = ['train', 'predict', 'evaluate', 'demo', 'provision'] as
 export interface ParsedArgs {
   command: string | undefined;
   raw: Record<string, string>;
+  /** Every value of a repeatable flag (`--text a --text b`), in order; `raw` holds the first. */
+  lists: Record<string, string[]>;
   help: boolean;
   version: boolean;
   /** `textclf help train`: the command asked about. */
@@ -18,6 +20,7 @@ export interface ParsedArgs {
 export function parseArgv(argv: string[]): ParsedArgs {
   const specs = flagsFor('cli', 'any'); // the command decides later which of them it reads
   const raw: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
   let command: string | undefined;
   let helpTopic: string | undefined;
   let help = false;
@@ -46,7 +49,10 @@ export function parseArgv(argv: string[]): ParsedArgs {
         helpTopic = arg;
         continue;
       }
-      throw new FlagError(arg, `unexpected argument '${arg}'; flags look like --name value (see textclf train --help)`);
+      throw new FlagError(
+        arg,
+        `unexpected argument '${arg}'; flags look like --name value (see textclf ${helpFor(command)} --help)`,
+      );
     }
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
@@ -54,7 +60,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
     if (!spec)
       throw new FlagError(
         name,
-        `unknown flag --${name}${suggest(name, specs)}; run 'textclf train --help' for the list`,
+        `unknown flag --${name}${suggest(name, specs)}; run 'textclf ${helpFor(command)} --help' for the list`,
       );
     let value: string;
     const next = argv[i + 1];
@@ -65,9 +71,18 @@ export function parseArgv(argv: string[]): ParsedArgs {
     else if ((spec.type === 'bool' || spec.words?.includes('true')) && missing) value = 'true';
     else if (!missing) value = argv[++i];
     else throw new FlagError(name, `missing value for --${name}: expected ${describeAllowed(spec)}`);
+    if (spec.repeatable) {
+      (lists[spec.name] ??= []).push(value);
+      if (lists[spec.name]!.length > 1) continue;
+    }
     raw[name] = value;
   }
-  return { command, raw, help, version, helpTopic };
+  return { command, raw, lists, help, version, helpTopic };
+}
+
+/** The command whose --help lists the flags (train for anything else). */
+function helpFor(command: string | undefined): string {
+  return command === 'predict' || command === 'evaluate' || command === 'demo' ? command : 'train';
 }
 
 function suggest(name: string, specs: FlagSpec[]): string {
@@ -89,7 +104,8 @@ function editDistance(a: string, b: string): number {
 const USAGE: Record<'all' | 'demo', string[]> = {
   all: [
     'Usage: textclf train [flags]     fine-tune a text classifier (BERT, RoBERTa, DistilBERT, ModernBERT)',
-    '       textclf predict --model DIR --input FILE [--output FILE]   score a file with a trained model',
+    '       textclf predict --model DIR --input FILE|- [--output FILE]   score a file (or stdin) with a trained model',
+    '       textclf predict --model DIR --text "..." [--text "..."]   score texts; JSON lines on stdout',
     '       textclf evaluate --model DIR --input FILE [--min_accuracy X]   metrics of a trained model on a labelled file',
     '       textclf demo [flags]      train a tiny BERT on a generated sentiment dataset (CPU, ~1 min)',
     '       textclf demo-data         write that dataset and the untrained tiny BERT (--output_dir DIR)',
@@ -139,7 +155,11 @@ export function helpText(command: (typeof COMMANDS)[number] = 'train'): string {
   for (const [group, specs] of groups) {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const s of specs) {
-      const dflt = s.default === undefined ? '' : ` (default: ${s.default})`;
+      const dflt = s.checkpointDefault?.includes(command as Command)
+        ? " (default: the checkpoint's)"
+        : s.default === undefined
+          ? ''
+          : ` (default: ${s.default})`;
       lines.push(
         `  --${s.name} ${s.type === 'bool' ? '[true|false]' : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`,
       );

@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       : join(homedir(), '.cache', 'textclf');
     if (args.command === 'predict' || args.command === 'evaluate') {
       checkOutputFlags(parseFlags(args.raw, 'cli', args.command), args.command); // before any work
-      if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir);
+      if (args.command === 'predict') return await predictCommand(args.raw, log, cacheDir, args.lists);
       return await evaluateCommand(args.raw, log, cacheDir);
     }
     if (args.command === 'provision') return await provisionCommand(args.raw, log);

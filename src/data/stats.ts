@@ -10,28 +10,66 @@ export interface DatasetStats {
   textLength: Record<string, { p50: number; p90: number; p99: number; max: number }>;
 }
 
-export function datasetStats(splits: Record<string, readonly Example[] | undefined>): DatasetStats {
-  const stats: DatasetStats = { rows: {}, labels: {}, textLength: {} };
-  for (const [split, examples] of Object.entries(splits)) {
-    if (!examples) continue;
-    stats.rows[split] = examples.length;
-    const counts = new Map<string, number>(); // a Map: labels may be named like Object.prototype members
-    const lengths = new Float64Array(examples.length);
-    examples.forEach((ex, i) => {
-      // multi-label rows count once per label they have
-      for (const key of ex.labels ?? [String(ex.label)]) counts.set(key, (counts.get(key) ?? 0) + 1);
-      lengths[i] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
-    });
-    stats.labels[split] = Object.fromEntries([...counts].sort(([a], [b]) => compareLabels(a, b)));
-    lengths.sort();
-    stats.textLength[split] = {
-      p50: percentile(lengths, 50),
-      p90: percentile(lengths, 90),
-      p99: percentile(lengths, 99),
-      max: lengths.length ? lengths[lengths.length - 1]! : 0,
+/** One split's share of DatasetStats. */
+export interface SplitStats {
+  rows: number;
+  labels: Record<string, number>;
+  textLength: { p50: number; p90: number; p99: number; max: number };
+}
+
+/** Split statistics gathered row by row (no rows kept: one number per row for the percentiles). */
+export class SplitStatsBuilder {
+  private readonly counts = new Map<string, number>(); // a Map: labels may be named like Object.prototype members
+  private lengths = new Float64Array(1024);
+  private n = 0;
+
+  add(ex: Example): void {
+    // multi-label rows count once per label they have
+    for (const key of ex.labels ?? [String(ex.label)]) this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    if (this.n === this.lengths.length) {
+      const grown = new Float64Array(this.lengths.length * 2);
+      grown.set(this.lengths);
+      this.lengths = grown;
+    }
+    this.lengths[this.n++] = charLength(ex.text) + (ex.textPair ? charLength(ex.textPair) : 0);
+  }
+
+  finish(): SplitStats {
+    const lengths = this.lengths.slice(0, this.n).sort();
+    return {
+      rows: this.n,
+      labels: Object.fromEntries([...this.counts].sort(([a], [b]) => compareLabels(a, b))),
+      textLength: {
+        p50: percentile(lengths, 50),
+        p90: percentile(lengths, 90),
+        p99: percentile(lengths, 99),
+        max: lengths.length ? lengths[lengths.length - 1]! : 0,
+      },
     };
   }
+}
+
+/** DatasetStats from each split's statistics. */
+export function combineStats(splits: Record<string, SplitStats | undefined>): DatasetStats {
+  const stats: DatasetStats = { rows: {}, labels: {}, textLength: {} };
+  for (const [split, s] of Object.entries(splits)) {
+    if (!s) continue;
+    stats.rows[split] = s.rows;
+    stats.labels[split] = s.labels;
+    stats.textLength[split] = s.textLength;
+  }
   return stats;
+}
+
+export function datasetStats(splits: Record<string, readonly Example[] | undefined>): DatasetStats {
+  const per: Record<string, SplitStats | undefined> = {};
+  for (const [split, examples] of Object.entries(splits)) {
+    if (!examples) continue;
+    const b = new SplitStatsBuilder();
+    for (const ex of examples) b.add(ex);
+    per[split] = b.finish();
+  }
+  return combineStats(per);
 }
 
 /** Integer labels in numeric order, others by code point (as in the label map). */

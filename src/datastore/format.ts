@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 
 export type ArchiveFormat = 'zip' | 'tar.gz' | 'tar';
-export type DataFormat = 'csv' | 'tsv' | 'jsonl';
+export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 export type DatastoreFormat = ArchiveFormat | DataFormat;
 
 const BY_SUFFIX: [string, DatastoreFormat][] = [
@@ -15,6 +15,7 @@ const BY_SUFFIX: [string, DatastoreFormat][] = [
   ['.tsv', 'tsv'],
   ['.jsonl', 'jsonl'],
   ['.ndjson', 'jsonl'],
+  ['.parquet', 'parquet'],
 ];
 
 export const SUPPORTED_SUFFIXES = BY_SUFFIX.map(([s]) => s);

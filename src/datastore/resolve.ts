@@ -1,5 +1,6 @@
 // The `datastore` flag -> a folder of data files on disk. Sources, tried in this order: an
-// http(s) URL (downloaded, verified, extracted and cached once per name@version), an existing
+// http(s) URL (downloaded, verified, extracted and cached once per name@version), a Hugging Face
+// dataset hf://datasets/OWNER/NAME[@REVISION] (hf-dataset.ts: cached per commit), an existing
 // local path (a folder or data file is used in place; an archive is extracted and cached like a
 // download, versioned by content), or the name[@version] of an entry already in the cache (no
 // network at all). With datastore_refresh a cached URL is first checked against its source
@@ -10,7 +11,10 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { RetryBackoff } from '../net/download.js';
 import { datastoreCacheRoot, findCached, findShownVersion, listCached } from './cache.js';
 import { checkSha256, parseSha256, sha256File } from './checksum.js';
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from '../net/download.js';
 import { downloadFile } from './download.js';
+import { resolveHubDataset } from './hf-dataset.js';
+import { isHubDatasetUrl } from './hf-url.js';
 import { DatastoreError } from './errors.js';
 import { maxExtractBytes } from './extract-budget.js';
 import { fetchOrReuse } from './fetch.js';
@@ -59,6 +63,10 @@ export interface ResolveOptions {
   maxExtractBytes?: number;
   /** Read for RUNNER_TOOL_CACHE, XDG_CACHE_HOME, GITHUB_ACTIONS and TEXTCLF_MAX_EXTRACT_BYTES (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** hf:// datastores: the dataset config (subset) to read (`dataset_config`). */
+  datasetConfig?: string;
+  /** hf:// datastores: the Hub host (`hub_url`; default HF_ENDPOINT, else huggingface.co). */
+  hubUrl?: string;
 }
 
 interface Request {
@@ -91,6 +99,7 @@ export async function resolveDatastore(opts: ResolveOptions): Promise<ResolvedDa
     maxExtractBytes: maxExtractBytes(opts.maxExtractBytes, opts.env ?? process.env, shown),
   };
   if (isHttpUrl(source)) return resolveUrl(req);
+  if (isHubDatasetUrl(source)) return resolveHub(req);
   const path = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? '~'));
   if (existsSync(path)) return resolveLocal(req, path);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
@@ -158,6 +167,30 @@ async function resolveUrl(req: Request): Promise<ResolvedDatastore> {
     sha256: req.sha256,
     version: req.userVersion ? cacheVersion(req.userVersion) : defaultUrlVersion(url.href, req.sha256),
     shownVersion: req.userVersion,
+  });
+}
+
+async function resolveHub(req: Request): Promise<ResolvedDatastore> {
+  if (req.sha256)
+    throw new DatastoreError(
+      req.shown,
+      `datastore_sha256 does not apply to ${req.shown}: a Hub dataset is pinned by its revision. Fix: remove datastore_sha256; write hf://datasets/OWNER/NAME@COMMIT to pin a commit.`,
+    );
+  if (req.userVersion)
+    req.log.notice(
+      `datastore_version is ignored for ${req.shown}: the Hub commit is the version (pin one with @REVISION)`,
+    );
+  return resolveHubDataset({
+    source: req.source,
+    root: req.root,
+    config: req.opts.datasetConfig,
+    hubUrl: req.opts.hubUrl,
+    timeoutMs: req.opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+    signal: req.opts.signal,
+    log: req.log,
+    retry: req.opts.retry,
+    progressIntervalMs: req.opts.progressIntervalMs,
+    env: req.opts.env ?? process.env,
   });
 }
 

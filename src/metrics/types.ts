@@ -146,6 +146,22 @@ export interface TaskInfo {
   threshold?: number;
 }
 
+/** Where a Hub dataset's splits came from: which of its splits (or files) each of ours is. */
+export interface DataSource {
+  /** hf://datasets/owner/name */
+  datastore: string;
+  /** The commit read. */
+  revision: string;
+  /** The dataset config (subset). */
+  config: string;
+  /** Our split -> the dataset's split name (or the file a flag named). */
+  splits: Partial<Record<'train' | 'valid' | 'test', string>>;
+  /** The files are the Hub's Parquet conversion (refs/convert/parquet). */
+  converted?: boolean;
+  /** Label columns whose names came from the dataset card (ClassLabel). */
+  classLabels?: string[];
+}
+
 export interface MetricsFile {
   version: 1;
   labels: string[];
@@ -164,6 +180,8 @@ export interface MetricsFile {
   resumedFrom?: { checkpoint: string; epoch: number; step: number };
   test?: EvalMetrics;
   dataset?: DatasetStats;
+  /** A Hub dataset: how its splits map onto train/valid/test. */
+  dataSource?: DataSource;
   checkpoints: { epoch: number | 'final'; path: string }[];
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../net/download.js';
 import { HttpTimeoutError, openUrl } from '../net/http.js';
 import { CancelledError } from '../util/cancel.js';
+import { hfToken, tokenOrigin } from '../util/hf-token.js';
 import { makeDirsSync } from '../util/make-dirs.js';
 import { ModelError } from './errors.js';
 
@@ -53,6 +54,8 @@ export interface ResolveOptions {
   progressIntervalMs?: number;
   /** Backoff between attempts (default 10-20 s); tests shorten it. */
   retry?: RetryBackoff;
+  /** The flag that named the model, for messages (default model_name_or_path; predict/evaluate: model). */
+  flag?: string;
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
@@ -67,7 +70,7 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes('..')) {
     throw new ModelError(
       nameOrPath,
-      `model_name_or_path '${nameOrPath}' is not a directory${looksLocal ? '' : ' nor a hub id (like bert-base-uncased or org/name)'}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`,
+      `${opts.flag ?? 'model_name_or_path'} '${nameOrPath}' is not a directory${looksLocal ? '' : ' nor a hub id (like bert-base-uncased or org/name)'}; pass a model directory (config.json, model.safetensors, tokenizer.json or vocab.txt) or a hub id`,
     );
   }
   return hubFiles(nameOrPath, opts);
@@ -160,21 +163,6 @@ function fileUrl(host: string, id: string, revision: string, file: string): stri
   return new URL(`${id}/resolve/${encodeURIComponent(revision)}/${file}`, host).toString();
 }
 
-/** Hosts HF_TOKEN may go to: huggingface.co itself, and the host of HF_ENDPOINT (set next to HF_TOKEN, by whoever owns the token). */
-function tokenOrigin(url: URL): boolean {
-  const endpoint = process.env.HF_ENDPOINT;
-  let trusted: string | undefined;
-  try {
-    trusted = endpoint ? new URL(endpoint).origin : undefined;
-  } catch {
-    trusted = undefined;
-  }
-  return (
-    url.origin === trusted ||
-    (url.protocol === 'https:' && (url.hostname === 'huggingface.co' || url.hostname === 'hf.co'))
-  );
-}
-
 /**
  * The Authorization header for a hub URL: HF_TOKEN only for a trusted hub origin (tokenOrigin;
  * never a hub_url of another host). openUrl sends it to that origin only, never after a redirect
@@ -182,7 +170,7 @@ function tokenOrigin(url: URL): boolean {
  * token and must not see one (and https -> http redirects are refused).
  */
 function authorizationFor(url: string): string | undefined {
-  const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
+  const token = hfToken();
   return token && tokenOrigin(new URL(url)) ? `Bearer ${token}` : undefined;
 }
 

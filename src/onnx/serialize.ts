@@ -71,8 +71,15 @@ function domainsOf(g: Graph, into = new Set<string>()): Set<string> {
   return into;
 }
 
-/** Serialises `g` as a complete model (opset 17 plus any extra domains used). */
-export function toModelBytes(g: Graph, opts: { producer?: string; docString?: string } = {}): Uint8Array {
+/** Serialises `g` as a complete model (opset 17 plus any extra domains used); `transform` rewrites the serialised graph first (quantization). */
+export function toModelBytes(
+  g: Graph,
+  opts: {
+    producer?: string;
+    docString?: string;
+    transform?: (graph: onnxProto.onnx.IGraphProto) => onnxProto.onnx.IGraphProto;
+  } = {},
+): Uint8Array {
   const extra = [...domainsOf(g)].map((domain) => {
     const version = EXTRA_DOMAINS[domain];
     if (!version) throw new Error(`graph '${g.name}' uses operator domain '${domain}', which has no known version`);
@@ -83,7 +90,7 @@ export function toModelBytes(g: Graph, opts: { producer?: string; docString?: st
     producerName: opts.producer ?? 'textclf',
     docString: opts.docString ?? '',
     opsetImport: [{ domain: '', version: OPSET }, ...extra],
-    graph: graphProto(g),
+    graph: opts.transform ? opts.transform(graphProto(g)) : graphProto(g),
   });
   return onnx.ModelProto.encode(model).finish();
 }

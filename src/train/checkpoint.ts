@@ -4,7 +4,7 @@
 // half-written checkpoint that a later run would trust.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { writeModelDir } from '../models/export.js';
+import { writeModelDir, type ExportDtype } from '../models/export.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { bertOptionsFromConfig } from '../tokenizer/bert-json.js';
@@ -45,6 +45,8 @@ export async function saveCheckpoint(
   state: TrainState,
   meta: TrainerState,
   maxLength: number,
+  /** The ONNX exports under onnx/ (default: model.onnx only; the final checkpoint gets export_dtypes). */
+  dtypes?: readonly ExportDtype[],
 ): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -55,6 +57,7 @@ export async function saveCheckpoint(
       tokenizerJson: tok ? join(tmp, 'tokenizer.json') : undefined,
       doLowerCase: tok ? bertOptionsFromConfig(tok.config).doLowerCase : undefined,
       maxLength,
+      dtypes,
     });
     const opt = new Map<string, SafeTensor>();
     const shapes = new Map(model.params.map((p) => [p.name, p.shape]));

@@ -1,7 +1,7 @@
 // textclf evaluate: a trained model's metrics on a labelled file (the training run's metrics for
 // its own test file, exactly), optionally written as JSON, and the min_accuracy gate.
 import { resolve } from 'node:path';
-import { flagSpec, type EvaluateFlags } from '../config/schema.js';
+import type { EvaluateFlags } from '../config/schema.js';
 import type { EvalMetrics } from '../metrics/types.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
@@ -42,7 +42,7 @@ export async function runEvaluate(
     ).device,
     threads: flags.threads,
     maxLength: flags.max_length,
-    defaultMaxLength: flagSpec('max_length')!.default as number,
+    dtype: flags.dtype,
     log: o.log,
   });
   try {

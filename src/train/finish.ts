@@ -15,7 +15,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
 import type { Logger } from '../util/logger.js';
 import { evaluateSplit, type Prediction } from './evaluate.js';
-import { pruneEpochCheckpoints, saveRunCheckpoint, trainerState, type FitResult } from './fit.js';
+import { exportDtypes, pruneEpochCheckpoints, saveRunCheckpoint, trainerState, type FitResult } from './fit.js';
 import type { PreparedRun } from './prepare.js';
 import type { ScalerState } from '../engine/runner.js';
 import { transferInfo } from './transfer-info.js';
@@ -63,9 +63,15 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
     );
   } else {
     checkpointDir = join(p.checkpointRoot, 'final');
+    // The final model gets every export asked for (transformers.js's q8/fp16 files); epochs fp32 only.
     finalEpoch = await clock.time('checkpoints', async () => {
       const epoch = await loadFinalModel(p, fit, log);
-      await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, epoch ?? end.epoch, 0, fit.epochs));
+      await saveRunCheckpoint(
+        p,
+        checkpointDir,
+        trainerState(p, opts.recordedFlags, epoch ?? end.epoch, 0, fit.epochs),
+        exportDtypes(flags.export_dtypes),
+      );
       return epoch;
     });
     checkpoints.push({ epoch: 'final', path: checkpointDir });
@@ -157,6 +163,7 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
       : undefined,
     test,
     dataset: data.stats,
+    ...(p.splitFiles.source && { dataSource: p.splitFiles.source }),
     checkpoints,
   };
   writeJsonAtomic(join(p.outputDir, 'metrics.json'), metrics);
@@ -200,11 +207,11 @@ async function loadFinalModel(p: PreparedRun, fit: FitResult, log: FinishOptions
   return best.epoch;
 }
 
-/** Predictions as CSV: row, label, prediction (multi-label: the labels joined), then one probability per label. */
+/** Predictions as CSV: row, label (the given one), predicted_label (multi-label: the labels joined), then one probability per label. */
 function writePredictions(path: string, preds: Prediction[], labels: string[], separator: string): void {
   const q = csvField;
   const join = (ids: number[] | undefined) => (ids ?? []).map((i) => labels[i]).join(separator);
-  const lines = [['row', 'label', 'prediction', ...labels.map((l) => `p_${l}`)].map(q).join(',')];
+  const lines = [['row', 'label', 'predicted_label', ...labels.map((l) => `p_${l}`)].map(q).join(',')];
   for (const p of preds) {
     lines.push(
       [

@@ -1,6 +1,7 @@
 // Phase 2 of a run: the epochs. The trainer's loop with this run's hooks: metrics.jsonl and
 // --log_file, progress lines, validation, the monitored metric (best epoch, early stopping), and
 // the checkpoint after each epoch (all | best | last; the best epoch's is kept until the end).
+import type { ExportDtype } from '../models/export.js';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { batchAmount } from '../config/batch-amount.js';
@@ -196,9 +197,19 @@ export function trainerState(
   return { epoch, stepInEpoch, step: p.runner.globalStep, labels: p.labels, flags, history };
 }
 
-export async function saveRunCheckpoint(p: PreparedRun, dir: string, meta: TrainerState): Promise<void> {
-  await saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength);
+export async function saveRunCheckpoint(
+  p: PreparedRun,
+  dir: string,
+  meta: TrainerState,
+  dtypes?: readonly ExportDtype[],
+): Promise<void> {
+  await saveCheckpoint(dir, p.model, p.tokenizer, await p.runner.exportState(), meta, p.evalOptions.maxLength, dtypes);
   p.outputClaim.settle(); // the run has a checkpoint: a replaced run goes for good
+}
+
+/** export_dtypes as a list (the schema's pattern has checked it). */
+export function exportDtypes(flag: string): ExportDtype[] {
+  return [...new Set(flag.split(',').map((d) => d.trim() as ExportDtype))];
 }
 
 /** Removes the epoch checkpoints not in `keep` (from disk, the checkpoint list and the epoch records). */

@@ -26,6 +26,7 @@ import { priorHistory, type History } from './history.js';
 import { checkOutputFlags, claimOutputDir, planOutputDir, type OutputDirClaim } from './output-dir.js';
 import type { EvalOptions } from './evaluate.js';
 import { loadSplits, locateSplits, type LoadedData, type SplitFiles } from './load-data.js';
+import { LAST, latestCheckpoint } from './latest-checkpoint.js';
 import { PhaseClock } from './phases.js';
 import type { Position } from './trainer.js';
 
@@ -89,7 +90,9 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   );
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
-  const resumeDir = flags.resume_from ? checkpointDirOf(resolve(flags.resume_from), log) : undefined;
+  const resumeDir = flags.resume_from
+    ? checkpointDirOf(resumeTarget(flags.resume_from, outputDir, log), log)
+    : undefined;
   const resume = resumeDir ? loadResumeState(resumeDir) : undefined;
   const outputPlan = planOutputDir(outputDir, {
     overwrite: flags.overwrite_output_dir,
@@ -133,10 +136,10 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
   const labels = data.labelMap.labels;
   if (labels.length < 2 && !multiLabel) {
     throw new Error(
-      `train_file ${splitFiles.files.train} has a single label (${labels[0]}); a classifier needs at least two`,
+      `train_file ${splitFiles.files.train!.join(', ')} has a single label (${labels[0]}); a classifier needs at least two`,
     );
   }
-  if (labels.length < 1) throw new Error(`train_file ${splitFiles.files.train} has no labels`);
+  if (labels.length < 1) throw new Error(`train_file ${splitFiles.files.train!.join(', ')} has no labels`);
   log.info(`labels: ${labels.join(', ')}${multiLabel ? ' (multi-label)' : ''}`);
   const task: TaskInfo = {
     problemType: flags.problem_type,
@@ -241,6 +244,14 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     task,
     clock,
   };
+}
+
+/** `last`: the newest checkpoint under output_dir (latest-checkpoint.ts); anything else is a path. */
+function resumeTarget(value: string, outputDir: string, log: Logger): string {
+  if (value.trim() !== LAST) return resolve(value);
+  const dir = latestCheckpoint(outputDir);
+  log.info(`resume_from last: ${dir} (the checkpoint of ${outputDir} with the most training steps)`);
+  return dir;
 }
 
 /** Lightning's resume_from_checkpoint names a file: a file inside a checkpoint dir means that dir. */

@@ -15,12 +15,20 @@ import type { TrainedModel } from './trained-model.js';
 
 type InputFlags = Pick<
   PredictFlags,
-  'input' | 'datastore' | 'datastore_version' | 'datastore_sha256' | 'cache_dir' | 'datastore_refresh'
+  | 'input'
+  | 'datastore'
+  | 'datastore_version'
+  | 'datastore_sha256'
+  | 'cache_dir'
+  | 'datastore_refresh'
+  | 'dataset_config'
+  | 'hub_url'
 >;
 
 /** The absolute path of --input (inside the datastore when one is given). */
 export async function locateInput(flags: InputFlags, log: Logger): Promise<string> {
-  if (!flags.input) throw new FlagError('input', '--input is required: the CSV, TSV or JSONL file to score');
+  if (!flags.input)
+    throw new FlagError('input', '--input is required: the CSV, TSV, JSONL or Parquet file to score (- reads stdin)');
   if (flags.datastore) {
     const ds = await resolveDatastore({
       source: flags.datastore,
@@ -29,6 +37,8 @@ export async function locateInput(flags: InputFlags, log: Logger): Promise<strin
       cacheDir: flags.cache_dir,
       log,
       refresh: flags.datastore_refresh === 'always',
+      datasetConfig: flags.dataset_config,
+      hubUrl: flags.hub_url,
     });
     return locateFile(ds.root, flags.input, log, 'input');
   }
@@ -36,7 +46,7 @@ export async function locateInput(flags: InputFlags, log: Logger): Promise<strin
   if (!existsSync(path) || !statSync(path).isFile())
     throw new FlagError(
       'input',
-      `--input ${flags.input} is not a file; pass a CSV, TSV or JSONL file (or --datastore with a file inside it)`,
+      `--input ${flags.input} is not a file; pass a CSV, TSV, JSONL or Parquet file (or --datastore with a file inside it)`,
     );
   return path;
 }
@@ -46,11 +56,14 @@ export interface ScoreInput {
   dataset: EncodedDataset;
   textColumn: string;
   textPairColumn?: string;
+  /** predict: the input's own label column (its cells are each row's `label`), when it has one. */
+  labelColumn?: string;
 }
 
 /**
  * Reads and tokenizes `file`. With `withLabels` (evaluate) the label column is read and mapped
- * onto the model's labels (an unknown label fails naming the row); without, only the text.
+ * onto the model's labels (an unknown label fails naming the row); without (predict), the text,
+ * and a label column's cells as given when the file has one.
  */
 export async function readScoreInput(
   file: string,
@@ -64,13 +77,16 @@ export async function readScoreInput(
     textPairColumn: columns.textPairColumn,
     labelColumn: columns.labelColumn,
     noLabels: !withLabels,
+    keepLabel: !withLabels,
     multiLabel: multi && withLabels ? { separator: columns.labelSeparator } : undefined,
   });
   if (r.examples.length === 0) throw new FlagError('input', `--input ${file} has no data rows`);
   const map = labelMapFromLabels(m.labels);
   let dataset: EncodedDataset;
   if (!withLabels) {
-    dataset = encodeExamples(m.tokenizer, r.examples, labelMapFromLabels(['']), m.maxLength);
+    // the given labels (if any) are kept on the rows, not mapped: the ids carry no labels
+    const unlabelled = r.examples.map((e) => ({ ...e, label: '' }));
+    dataset = encodeExamples(m.tokenizer, unlabelled, labelMapFromLabels(['']), m.maxLength);
   } else if (multi) {
     const targets = applyMultiLabelMap(r.examples, map, file);
     const ids = encodeExamples(
@@ -85,5 +101,21 @@ export async function readScoreInput(
     applyLabelMap(r.examples, map, file);
     dataset = encodeExamples(m.tokenizer, r.examples, map, m.maxLength);
   }
-  return { rows: r.examples, dataset, textColumn: r.columns.text, textPairColumn: r.columns.textPair };
+  return {
+    rows: r.examples,
+    dataset,
+    textColumn: r.columns.text,
+    textPairColumn: r.columns.textPair,
+    ...(!withLabels && r.columns.label ? { labelColumn: r.columns.label } : {}),
+  };
+}
+
+/** `predict --text`: the texts as rows 1.., tokenized with the model's tokenizer. */
+export function textsInput(texts: readonly string[], m: TrainedModel): ScoreInput {
+  const rows: Example[] = texts.map((text, i) => ({ row: i + 1, text, label: '' }));
+  return {
+    rows,
+    dataset: encodeExamples(m.tokenizer, rows, labelMapFromLabels(['']), m.maxLength),
+    textColumn: 'text',
+  };
 }

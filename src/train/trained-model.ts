@@ -1,6 +1,6 @@
 // A fine-tuned model to score with (textclf predict / evaluate): a checkpoint dir or hub id ->
 // labels (config.json id2label), problem type, tokenizer, max_length and a Scorer on the device.
-import type { Device } from '../runtime/device.js';
+import { parseDevice, type Device } from '../runtime/device.js';
 import { join } from 'node:path';
 import { resolveModel } from '../models/hub.js';
 import { loadModel } from '../models/load.js';
@@ -9,7 +9,10 @@ import { problemTypeOf, type ProblemType, type TaskModel } from '../models/task.
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import type { Logger } from '../util/logger.js';
+import type { Evaluator } from './evaluate.js';
+import { EXPORT_FILES, ExportScorer, type ExportDtype } from './export-scorer.js';
 import { Scorer } from './scorer.js';
+import { TrainedModelError } from './trained-model-error.js';
 
 export interface TrainedModelOptions {
   model: string;
@@ -17,9 +20,12 @@ export interface TrainedModelOptions {
   cacheDir: string;
   device: Device | string;
   threads: number;
-  /** The max_length flag; its default (128) means "the checkpoint's". */
-  maxLength: number;
-  defaultMaxLength: number;
+  /** The max_length flag; unset: the checkpoint's. */
+  maxLength?: number;
+  /** Score with the eval graph on the saved weights (fp32), or with one of the checkpoint's ONNX exports. */
+  dtype?: ExportDtype;
+  /** The flag that named the model, for messages (`model`). */
+  flag?: string;
   log: Logger;
 }
 
@@ -30,15 +36,17 @@ export interface TrainedModel {
   tokenizer: TextTokenizer;
   model: TaskModel;
   maxLength: number;
-  scorer: Scorer;
+  scorer: Evaluator & { release(): Promise<void> };
 }
 
-export class TrainedModelError extends Error {
-  override name = 'TrainedModelError';
-}
+export { TrainedModelError };
 
 export async function loadTrainedModel(o: TrainedModelOptions): Promise<TrainedModel> {
-  const files = await resolveModel(o.model, { hubUrl: o.hubUrl, cacheDir: join(o.cacheDir, 'models') });
+  const files = await resolveModel(o.model, {
+    hubUrl: o.hubUrl,
+    cacheDir: join(o.cacheDir, 'models'),
+    flag: o.flag ?? 'model',
+  });
   const { config } = readModelConfig(files.config);
   const id2label = config.id2label;
   const ids = id2label ? Object.keys(id2label).map(Number) : [];
@@ -67,14 +75,20 @@ export async function loadTrainedModel(o: TrainedModelOptions): Promise<TrainedM
   const saved = Number(tokenizer.config.model_max_length);
   const fromCheckpoint =
     Number.isInteger(saved) && saved > 0 && saved <= config.maxPositions ? saved : config.maxPositions;
-  const maxLength = o.maxLength === o.defaultMaxLength ? fromCheckpoint : o.maxLength;
+  const maxLength = o.maxLength ?? fromCheckpoint;
   if (maxLength > config.maxPositions)
     throw new TrainedModelError(
       `max_length ${maxLength} exceeds the model's max_position_embeddings ${config.maxPositions}; lower --max_length`,
     );
-  const scorer = new Scorer(loaded.model, loaded.weights, { device: o.device, threads: o.threads });
+  const dtype = o.dtype ?? 'fp32';
+  const device = typeof o.device === 'object' ? o.device : parseDevice(o.device);
+  const scorer =
+    dtype === 'fp32'
+      ? new Scorer(loaded.model, loaded.weights, { device, threads: o.threads })
+      : await ExportScorer.open(loaded.model, join(files.dir, 'onnx', EXPORT_FILES[dtype]), device, o.threads);
   o.log.info(
-    `model ${o.model} (${files.source}): ${labels.length} labels (${labels.join(', ')}), ${problemType}, max_length ${maxLength}`,
+    `model ${o.model} (${files.source}): ${labels.length} labels (${labels.join(', ')}), ${problemType}, max_length ${maxLength}` +
+      (dtype === 'fp32' ? '' : `, scored with onnx/${EXPORT_FILES[dtype]} (${dtype})`),
   );
   return { dir: files.dir, labels, problemType, tokenizer, model: loaded.model, maxLength, scorer };
 }

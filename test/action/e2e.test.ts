@@ -562,7 +562,7 @@ describe('re-run after a cancel, then predict and evaluate with the artifact (is
       string,
       string
     >[];
-    const correct = rows.filter((r, i) => r.label === truth[i].sentiment).length;
+    const correct = rows.filter((r, i) => r.predicted_label === truth[i].sentiment).length;
     expect(correct / rows.length).toBe(trained.test!.accuracy);
     expect(service.artifacts.find((a) => String(a.id) === p.outputs.artifact_id)?.name).toBe(
       `textclf-predictions-${RERUN}-attempt-2`,

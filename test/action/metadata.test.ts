@@ -17,6 +17,8 @@ describe('action.yml', () => {
     for (const f of flags) {
       expect(doc.inputs[f.name].description).toBe(f.help);
       if (f.name === 'github_token') expect(doc.inputs[f.name].default).toBe('${{ github.token }}');
+      // no default where unset means the checkpoint's value (max_length in mode predict/evaluate)
+      else if (f.checkpointDefault) expect(doc.inputs[f.name].default).toBeUndefined();
       else expect(doc.inputs[f.name].default).toBe(f.default === undefined ? undefined : String(f.default));
     }
     for (const name of [

@@ -87,9 +87,9 @@ test('trains with BCE-with-logits and reports subset accuracy, micro/macro/per-l
   const rows = parse(readFileSync(join(root, 'test-pred.csv')), { columns: true }) as Record<string, string>[];
   const sets = (s: string) => new Set(s.split('|').filter(Boolean));
   const eq = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
-  expect(rows.filter((r) => eq(sets(r.label), sets(r.prediction))).length / rows.length).toBe(t.accuracy);
+  expect(rows.filter((r) => eq(sets(r.label), sets(r.predicted_label))).length / rows.length).toBe(t.accuracy);
   const wrong = rows.reduce(
-    (n, r) => n + m.labels.filter((l) => sets(r.label).has(l) !== sets(r.prediction).has(l)).length,
+    (n, r) => n + m.labels.filter((l) => sets(r.label).has(l) !== sets(r.predicted_label).has(l)).length,
     0,
   );
   expect(wrong / (rows.length * 4)).toBeCloseTo(t.multiLabel!.hammingLoss, 12);
@@ -118,7 +118,7 @@ test("config.json says problem_type; transformers.js loads the checkpoint and gi
     restore();
   }
   const ours = parse(readFileSync(pred), { columns: true }) as Record<string, string>[];
-  expect(Object.keys(ours[0])).toEqual(['row', 'review', 'label', ...m.labels.map((l) => `p_${l}`)]);
+  expect(Object.keys(ours[0])).toEqual(['row', 'review', 'predicted_label', ...m.labels.map((l) => `p_${l}`)]);
   const script = `
     import { pipeline, env } from '@huggingface/transformers';
     env.allowRemoteModels = false;
@@ -138,7 +138,7 @@ test("config.json says problem_type; transformers.js loads the checkpoint and gi
       .filter((s) => s.score >= 0.5)
       .map((s) => s.label)
       .sort();
-    expect(over.join('|')).toBe(ours[i].label.split('|').sort().join('|'));
+    expect(over.join('|')).toBe(ours[i].predicted_label.split('|').sort().join('|'));
   });
 }, 120_000);
 

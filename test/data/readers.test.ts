@@ -133,8 +133,8 @@ test('empty files, header-only files and unknown types are errors', async () => 
   expect((await failure(put('header.csv', 'review,sentiment\n'))).message).toMatch(/has a header but no data rows/);
   expect((await failure(join(dir, 'nope.csv'))).message).toMatch(/nope\.csv does not exist/);
   expect((await failure(join(dir, 'nope.jsonl'))).message).toMatch(/nope\.jsonl does not exist/);
-  expect((await failure(put('data.parquet', 'x'))).message).toMatch(
-    /unknown file type '\.parquet'\. Fix: use \.csv, \.tsv or \.jsonl/,
+  expect((await failure(put('data.xlsx', 'x'))).message).toMatch(
+    /unknown file type '\.xlsx'\. Fix: use \.csv, \.tsv, \.jsonl or \.parquet/,
   );
 });
 

@@ -1,5 +1,6 @@
 // The on-disk token cache: exact round trip, corrupt entries ignored, and reuse only when nothing
-// the ids depend on changed (file bytes, tokenizer, max_length, label map).
+// the ids depend on changed (file bytes, tokenizer, max_length, columns); the labels are mapped
+// after loading, so another label order reuses the ids.
 import {
   appendFileSync,
   cpSync,
@@ -17,7 +18,8 @@ import { parseFlags } from '../../src/config/parse.js';
 import { lineLogger } from '../../src/util/logger.js';
 import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import { loadTokenizer } from '../../src/tokenizer/load.js';
-import { loadEncoded, saveEncoded } from '../../src/tokenizer/token-cache.js';
+import { loadSplit, saveSplit } from '../../src/tokenizer/token-cache.js';
+import type { EncodedSplit } from '../../src/data/encoded-split.js';
 import { loadSplits, locateSplits } from '../../src/train/load-data.js';
 
 let root: string;
@@ -26,22 +28,35 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-test('save/load round trip is exact, with and without attention masks; damaged entries read as absent', () => {
+test('save/load round trip is exact (masks, label tables, multi-label lists, statistics); damaged entries read as absent', () => {
   const dir = join(root, 'rt');
-  const plain = fromEncodedExamples([
-    { row: 1, inputIds: [101, 7, 102], label: 1 },
-    { row: 3, inputIds: [101, 102], tokenTypeIds: [0, 1], label: 0 },
-  ]);
-  const masked = fromEncodedExamples([{ row: 2, inputIds: [101, 9, 0], attentionMask: [1, 1, 0], label: 0 }]);
-  saveEncoded(dir, 'a', plain);
-  saveEncoded(dir, 'b', masked);
-  expect(loadEncoded(dir, 'a')).toEqual(plain);
-  expect(loadEncoded(dir, 'b')).toEqual(masked);
-  expect(loadEncoded(dir, 'missing')).toBeUndefined();
+  const stats = { rows: 2, labels: { '1': 1, neg: 1 }, textLength: { p50: 3, p90: 5, p99: 5, max: 5 } };
+  const columns = { text: 'text', label: 'label', all: ['text', 'label'] };
+  const plain: EncodedSplit = {
+    dataset: fromEncodedExamples([
+      { row: 1, inputIds: [101, 7, 102], label: 1 },
+      { row: 3, inputIds: [101, 102], tokenTypeIds: [0, 1], label: 0 },
+    ]),
+    labelValues: [1, 'neg'],
+    stats,
+    columns,
+  };
+  const masked: EncodedSplit = {
+    dataset: fromEncodedExamples([{ row: 2, inputIds: [101, 9, 0], attentionMask: [1, 1, 0], label: 0 }]),
+    labelValues: ['x'],
+    multi: { offsets: Int32Array.from([0, 2]), idx: Int32Array.from([0, 1]) },
+    stats,
+    columns,
+  };
+  saveSplit(dir, 'a', plain);
+  saveSplit(dir, 'b', masked);
+  expect(loadSplit(dir, 'a')).toEqual(plain);
+  expect(loadSplit(dir, 'b')).toEqual(masked);
+  expect(loadSplit(dir, 'missing')).toBeUndefined();
   truncateSync(join(dir, 'a.tok'), 30);
-  expect(loadEncoded(dir, 'a')).toBeUndefined();
+  expect(loadSplit(dir, 'a')).toBeUndefined();
   writeFileSync(join(dir, 'b.tok'), 'not a token cache');
-  expect(loadEncoded(dir, 'b')).toBeUndefined();
+  expect(loadSplit(dir, 'b')).toBeUndefined();
 });
 
 test('loadSplits tokenizes once, reuses the ids, and re-tokenizes when the file or max_length changes', async () => {
@@ -67,6 +82,8 @@ test('loadSplits tokenizes once, reuses the ids, and re-tokenizes when the file 
   const second = await load();
   expect(encoded).toBe(0);
   expect(second.splits).toEqual(first.splits);
+  expect(second.stats).toEqual(first.stats); // from the entries: the files' rows are not read again
+  expect(second.stats!.rows).toEqual({ train: 2000, valid: 300, test: 300 });
 
   await load({ max_length: '16' });
   expect(encoded).toBe(2600);
@@ -78,7 +95,7 @@ test('loadSplits tokenizes once, reuses the ids, and re-tokenizes when the file 
   expect(third.splits.test!.size).toBe(301);
 });
 
-test('another tokenizer or another label map re-tokenizes; the cached labels follow the label map', async () => {
+test('another tokenizer re-tokenizes; another label order reuses the ids and the labels follow it', async () => {
   const demo = await prepareDemo(join(root, 'demo2'), 11);
   const cache = join(root, 'tokens2');
   const log = lineLogger(() => {});
@@ -109,10 +126,10 @@ test('another tokenizer or another label map re-tokenizes; the cached labels fol
   await loadSplits(files, flags, await counting(other), log, undefined, cache);
   expect(encoded).toBe(2600);
 
-  // Resuming with the labels in another order: same texts, other label ids.
+  // Resuming with the labels in another order: same ids from the cache, other label ids.
   encoded = 0;
   const swapped = await loadSplits(files, flags, tok, log, ['positive', 'negative'], cache);
-  expect(encoded).toBe(2600);
+  expect(encoded).toBe(0);
   for (const split of ['train', 'valid', 'test'] as const) {
     const a = first.splits[split]!,
       b = swapped.splits[split]!;

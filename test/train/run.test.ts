@@ -52,8 +52,8 @@ test('a run writes metrics, per-step log lines, predictions and loadable checkpo
   expect(r.metrics.test!.samples).toBe(300);
   const rows = parse(readFileSync(join(out, 'pred.csv')), { columns: true }) as Record<string, string>[];
   expect(rows).toHaveLength(300);
-  expect(Object.keys(rows[0])).toEqual(['row', 'label', 'prediction', 'p_negative', 'p_positive']);
-  const acc = rows.filter((x) => x.label === x.prediction).length / rows.length;
+  expect(Object.keys(rows[0])).toEqual(['row', 'label', 'predicted_label', 'p_negative', 'p_positive']);
+  const acc = rows.filter((x) => x.label === x.predicted_label).length / rows.length;
   expect(acc).toBeCloseTo(r.metrics.test!.accuracy, 10);
   expect(Number(rows[0].p_negative) + Number(rows[0].p_positive)).toBeCloseTo(1, 5);
   for (const d of ['epoch-1', 'epoch-2', 'final'])

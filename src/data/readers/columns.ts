@@ -9,8 +9,12 @@ export interface ColumnOptions {
   labelColumn?: string;
   /** Multi-label rows: labels split by `separator`, or the 0/1 columns of a comma-separated labelColumn. */
   multiLabel?: { separator: string };
-  /** Text only (scoring new data): no label column is chosen; rows get label ''. */
+  /** Text only (scoring new data): no label column is required; rows get label '', or with `keepLabel` the label column's raw cell when the file has one. */
   noLabels?: boolean;
+  /** With noLabels: keep a label column's cells as they are (predict writes them next to its predictions). */
+  keepLabel?: boolean;
+  /** Class names by label column (a dataset card's ClassLabel features): integer labels become these names. */
+  classLabels?: Readonly<Record<string, readonly string[]>>;
 }
 export interface Columns {
   text: string;
@@ -48,7 +52,13 @@ export function chooseColumns(file: string, header: string[], opts: ColumnOption
   const text = pick('text_column', opts.textColumn, DEFAULTS.text);
   if (opts.noLabels) {
     const textPair = opts.textPairColumn ? pick('text_pair_column', opts.textPairColumn, []) : undefined;
-    return { text, textPair, label: '', all: header };
+    // predict keeps the given label next to its prediction: the label_column, else a default name
+    const label = !opts.keepLabel
+      ? ''
+      : opts.labelColumn
+        ? pick('label_column', opts.labelColumn, [])
+        : (header.find((h) => ['labels', ...DEFAULTS.label].includes(h.toLowerCase()) && h !== text) ?? '');
+    return { text, textPair, label, all: header };
   }
   if (opts.labelColumn?.includes(',')) {
     const labels = opts.labelColumn.split(',').map((c) => c.trim());

@@ -50,7 +50,7 @@ export async function* readDelimited(
       }
       row++;
       if (opts.noLabels) {
-        const ex: Example = { row, text: record[idx.text]!, label: '' };
+        const ex: Example = { row, text: record[idx.text]!, label: idx.label >= 0 ? (record[idx.label] ?? '') : '' };
         if (idx.pair >= 0) ex.textPair = record[idx.pair]!;
         yield ex;
         continue;

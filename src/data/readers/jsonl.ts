@@ -48,7 +48,11 @@ export async function* readJsonl(
         );
       };
       const ex: Example = opts.noLabels
-        ? { row, text: field(cols.text), label: '' }
+        ? {
+            row,
+            text: field(cols.text),
+            label: cols.label ? givenLabel(o[cols.label], opts.multiLabel?.separator) : '',
+          }
         : opts.multiLabel
           ? multiLabelExample(row, field(cols.text), o, cols, opts.multiLabel.separator, fail)
           : { row, text: field(cols.text), label: jsonLabel(o[cols.label], cols.label, fail) };
@@ -100,4 +104,11 @@ function jsonLabel(v: unknown, name: string, fail: (m: string) => never): string
     `label '${name}' must be a non-empty string or an integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}. ` +
       'Fix: correct the label or remove the line.',
   );
+}
+
+/** A label cell kept as given (predict): text as it is, numbers as digits, a list joined. */
+function givenLabel(v: unknown, separator = '|'): string {
+  if (v === undefined || v === null) return '';
+  if (Array.isArray(v)) return v.map(String).join(separator);
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
