@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
+import { capabilitiesOfPrepared } from '../runtime/capabilities.js';
 import { checkMixedPrecision, computeTypeOf } from '../runtime/precision.js';
 import { prepareDevice, type PreparedDevice } from '../runtime/prepare.js';
 import type { SequenceClassifier } from '../models/family.js';
@@ -21,6 +22,7 @@ import { checkOutputDir } from '../util/output-dir.js';
 import { numElements } from '../util/shape.js';
 import { CheckpointError, loadResumeState, type TrainerState } from './checkpoint.js';
 import { classWeightsFor } from './class-weights.js';
+import { checkModelFits, describeShards, stepOptions } from './device-fit.js';
 import { priorHistory, type History } from './history.js';
 import { prepareOutputDir } from './output-dir.js';
 import type { EvalOptions } from './evaluate.js';
@@ -72,9 +74,13 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     log,
   });
   const compute = computeTypeOf(flags.precision);
+  const caps = capabilitiesOfPrepared(device);
   checkMixedPrecision(device.device, compute, {
     allowCpu: opts.mixedPrecision?.allowCpu,
-    webgpuShaderF16: device.device.kind === 'webgpu' ? webgpuAdapterOf(device)?.shaderF16 : undefined,
+    webgpuShaderF16: caps.float16,
+  });
+  const runnerOptions = stepOptions(flags, device.device, caps, compute, {
+    allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu,
   });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
@@ -111,6 +117,8 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     const tokenizer = files.tokenizerJson || files.vocabTxt ? await loadTokenizer(files.dir) : undefined;
     return { files, tokenizer };
   });
+  // Before reading data: a model or batch over the device's buffer limit fails now.
+  checkModelFits(files.config, resume?.meta.labels.length, runnerOptions);
   const data = await loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join(cacheDir, 'tokens'));
   const labels = data.labelMap.labels;
   if (labels.length < 2 && !multiLabel) {
@@ -156,21 +164,8 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
       `gpus=${flags.gpus}: training uses one GPU; multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`,
     );
   }
-  const runner = await Runner.create(model, {
-    optimizer: { kind: 'adamw', eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
-    maxGradNorm: flags.max_grad_norm,
-    accumulate: flags.accumulate_grad_batches,
-    // One step per run needs no Scan; otherwise the runner picks (none when the state stays on the device).
-    loop: flags.steps_per_run === 1 ? false : undefined,
-    device: device.device,
-    threads: flags.threads,
-    params: loaded.weights,
-    ...(compute && {
-      precision: { compute },
-      initScale: flags.init_loss_scale,
-      allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu,
-    }),
-  });
+  const runner = await Runner.create(model, { ...runnerOptions, params: loaded.weights });
+  for (const line of describeShards(runner.layout, caps)) log.info(line);
   let start: Position = { epoch: 0, stepInEpoch: 0 };
   try {
     if (resume) {
@@ -223,10 +218,4 @@ function checkpointDirOf(path: string, log: Logger): string {
   if (!existsSync(path) || statSync(path).isDirectory()) return path;
   log.notice(`resume_from ${path} is a file; resuming from its checkpoint directory ${dirname(path)}`);
   return dirname(path);
-}
-
-/** The WebGPU adapter the device decision saw, when it saw one. */
-function webgpuAdapterOf(d: PreparedDevice) {
-  const v = d.facts.webgpu?.verdict;
-  return v?.ok ? v.adapter : undefined;
 }
