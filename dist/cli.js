@@ -83014,6 +83014,7 @@ async function runBench(o) {
     params: initWeights(model, o.seed),
     ...compute && { precision: { compute }, allowCpuMixedPrecision: o.allowCpuMixedPrecision }
   });
+  for (const line of describeShards(runner.layout, caps)) o.log.info(line);
   try {
     const sessionSeconds = (performance.now() - t0) / 1e3;
     const K = o.stepsPerRun;

@@ -8,6 +8,7 @@ import type { ModelShape } from '../models/family.js';
 import { TaskModel } from '../models/task.js';
 import { initWeights } from '../models/weights.js';
 import { capabilitiesOfPrepared } from '../runtime/capabilities.js';
+import { describeShards } from './device-fit.js';
 import { checkMixedPrecision, computeTypeOf, type PrecisionFlag } from '../runtime/precision.js';
 import { prepareDevice } from '../runtime/prepare.js';
 import type { Logger } from '../util/logger.js';
@@ -95,6 +96,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     params: initWeights(model, o.seed),
     ...(compute && { precision: { compute }, allowCpuMixedPrecision: o.allowCpuMixedPrecision }),
   });
+  for (const line of describeShards(runner.layout, caps)) o.log.info(line);
   try {
     const sessionSeconds = (performance.now() - t0) / 1000;
     const K = o.stepsPerRun;
