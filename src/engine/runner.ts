@@ -103,7 +103,7 @@ export const optimizerKey = (slot: string, param: string) => `${slot}.${param}`;
 /**
  * The step graph a runner builds for `model` on its device (no session): the options resolved
  * against the device's capabilities, and, with `bounds` and a buffer limit, every tensor checked
- * against the limit. `checkFits` runs this before a training run reads its data.
+ * against the limit. checkModelFits (train/device-fit.ts) runs this before a run reads its data.
  */
 export function planStepGraph(
   model: TrainableModel,
@@ -118,9 +118,6 @@ export function planStepGraph(
       `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`,
     );
   // Resident: the plain one-step graph (a Scan runs on the CPU EP under WebGPU; see the top).
-  // Layout: the device's (CPU: one tensor per parameter, measured 16% faster on BERT-mini, npm run
-  // bench -- --layout flat|per-param: the optimizer's chain of elementwise ops stays in cache on each
-  // parameter; GPUs: flat buffers, a handful of optimizer kernels and a few large transfers per run).
   const stepGraph = buildStepGraph(model, {
     ...opts,
     graphs,
