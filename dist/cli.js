@@ -39979,6 +39979,7 @@ var INFER = {
   Sub: broadcasting(),
   Mul: broadcasting(),
   Div: broadcasting(),
+  Mod: broadcasting(),
   Pow: (n, ins) => [
     { dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) }
   ],
@@ -40142,7 +40143,6 @@ var Graph = class {
     this.name = name;
     this.parent = parent;
     this.names = parent ? parent.names : /* @__PURE__ */ new Set();
-    this.target = parent?.target ?? "any";
   }
   name;
   parent;
@@ -40155,8 +40155,6 @@ var Graph = class {
   constCache = /* @__PURE__ */ new Map();
   /** Values this graph defines (inputs, initializers, node outputs): anything else is unknown here. */
   defined = /* @__PURE__ */ new Set();
-  /** What the graph is emitted for (set by the step/eval graph builders from the device). */
-  target;
   /** A name not used anywhere in this graph or its parents/subgraphs. */
   uniqueName(prefix2) {
     let n = this.counters.get(prefix2) ?? 0;
@@ -40257,6 +40255,76 @@ var Graph = class {
   op(opType, inputs, attrs = {}, opts = {}) {
     return this.node(opType, inputs, attrs, opts)[0];
   }
+  /**
+   * Replaces `node` with the nodes `build` emits into this graph, at the node's place. `build`
+   * returns one value per output of `node`, of the same dtype. The old output values live on as
+   * outputs of the new nodes that make them, so every reader, graph output and reference held
+   * elsewhere (a loss returned to the step builder) stays valid, and autodiff can run afterwards.
+   * The caller restores topological order when a build read a constant made later in the graph
+   * (sortNodes).
+   */
+  rewrite(node, build) {
+    const at = this.nodes.indexOf(node);
+    if (at < 0) throw new GraphBuildError(`rewrite: node '${node.name}' is not in graph '${this.name}'`);
+    const start = this.nodes.length;
+    const made = build();
+    if (made.length !== node.outputs.length)
+      throw new GraphBuildError(
+        `rewrite of '${node.name}' (${node.opType}): ${made.length} replacement(s) for ${node.outputs.length} output(s)`
+      );
+    const fresh = () => new Set(this.nodes.slice(start));
+    const moved = /* @__PURE__ */ new Set();
+    node.outputs.forEach((old, i) => {
+      let v = made[i];
+      if (v.dtype !== old.dtype)
+        throw new GraphBuildError(
+          `rewrite of '${node.name}' (${node.opType}): output ${i} became ${v.dtype}, was ${old.dtype}`
+        );
+      if (!v.producer || !fresh().has(v.producer) || moved.has(v)) v = this.op("Identity", [v]);
+      moved.add(v);
+      const p = v.producer;
+      p.outputs[p.outputs.indexOf(v)] = old;
+      old.producer = p;
+      for (const n of fresh()) n.inputs.forEach((x, j) => x === v && (n.inputs[j] = old));
+    });
+    const added = this.nodes.splice(start);
+    this.nodes.splice(at, 1, ...added);
+  }
+  /**
+   * Puts the nodes in topological order again (stable: nodes already in order keep it), counting
+   * the outer values a subgraph reads as inputs of the node that holds it. A no-op when in order.
+   */
+  sortNodes() {
+    const deps = /* @__PURE__ */ new Map();
+    const mine = new Set(this.nodes);
+    for (const n of this.nodes) {
+      const reads = [...n.inputs, ...outerReads(n)];
+      deps.set(
+        n,
+        reads.flatMap((v) => v?.producer && mine.has(v.producer) ? [v.producer] : [])
+      );
+    }
+    const placed = /* @__PURE__ */ new Set();
+    const ordered = this.nodes.every((n) => {
+      const ok3 = deps.get(n).every((d) => placed.has(d));
+      placed.add(n);
+      return ok3;
+    });
+    if (ordered) return;
+    placed.clear();
+    const out = [];
+    const visit = (n, path13) => {
+      if (placed.has(n)) return;
+      if (path13.has(n)) throw new GraphBuildError(`graph '${this.name}': node '${n.name}' depends on itself`);
+      path13.add(n);
+      for (const d of deps.get(n)) visit(d, path13);
+      path13.delete(n);
+      placed.add(n);
+      out.push(n);
+    };
+    for (const n of this.nodes) visit(n, /* @__PURE__ */ new Set());
+    this.nodes.splice(0, this.nodes.length, ...out);
+  }
   /** Marks `value` as a graph output named `name` (an Identity is added when names differ). */
   output(value, name) {
     let v = value;
@@ -40267,6 +40335,28 @@ var Graph = class {
     return v;
   }
 };
+function outerReads(n) {
+  const out = [];
+  const walk = (body) => {
+    for (const m of body.nodes) {
+      for (const v of m.inputs) if (v && v.graph !== body && !isInside(v.graph, body)) out.push(v);
+      for (const a of Object.values(m.attrs)) if (a instanceof Graph) walk(a);
+    }
+  };
+  for (const a of Object.values(n.attrs)) if (a instanceof Graph) walk(a);
+  return out;
+}
+function isInside(g, body) {
+  for (let p = g; p; p = p.parent) if (p === body) return true;
+  return false;
+}
+var STOP_GRADIENT = "StopGradient";
+function stopGradient(g, x) {
+  return g.op("Identity", [x], {}, { name: g.uniqueName(STOP_GRADIENT) });
+}
+function isStopGradient(n) {
+  return n.opType === "Identity" && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
+}
 function subgraph(parent, name) {
   return new Graph(name, parent);
 }
@@ -44972,8 +45062,8 @@ async function fitRun(p, opts) {
     maxLength: flags.max_length,
     padding: flags.padding,
     padId: evalOptions.padId,
-    // float16/bfloat16 tensor cores take matmul dims in multiples of 8
-    padMultiple: flags.precision !== "32" && p.device.device.kind === "cuda" ? 8 : void 0,
+    // the device's pad multiple under mixed precision (CUDA: tensor cores take matmul dims in 8s)
+    padMultiple: flags.precision !== "32" ? runner.caps.halfPadMultiple : void 0,
     shuffle: flags.shuffle,
     seed: flags.seed,
     learningRate: flags.learning_rate,
@@ -47189,9 +47279,6 @@ var CudaUnavailableError = class extends DeviceUnavailableError {
   name = "CudaUnavailableError";
 };
 var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
-function emitTarget(device) {
-  return device.kind === "webgpu" ? "webgpu" : "any";
-}
 function parseDeviceRequest(spec) {
   const s = spec.trim().toLowerCase();
   if (s === "auto") return { kind: "auto" };
@@ -48618,6 +48705,59 @@ function mixedPrecisionFacts(precision, scaler) {
 import { existsSync as existsSync20, statSync as statSync13 } from "node:fs";
 import { dirname as dirname18, join as join28, resolve as resolve11 } from "node:path";
 
+// src/runtime/capabilities.ts
+var WEBGPU_DEFAULT_LIMITS = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
+var HOST_GRAPHS = { legalize: "any", float64: true, scan: true };
+function capabilitiesOf(device, facts = {}) {
+  switch (device.kind) {
+    case "cpu":
+      return { graphs: { ...HOST_GRAPHS }, residentState: false, layout: "per-param", float16: false, bfloat16: false };
+    case "cuda":
+      return {
+        graphs: { ...HOST_GRAPHS },
+        residentState: false,
+        layout: "flat",
+        halfPadMultiple: 8,
+        float16: true,
+        bfloat16: true
+      };
+    case "webgpu": {
+      const a = facts.webgpuAdapter;
+      return {
+        graphs: { legalize: "webgpu", float64: false, scan: false, ...webgpuBufferLimit(a) },
+        residentState: true,
+        layout: "flat",
+        float16: facts.webgpuShaderF16 ?? a?.shaderF16,
+        // WGSL has no bfloat16 type.
+        bfloat16: false
+      };
+    }
+  }
+}
+function capabilitiesOfPrepared(d) {
+  const v = d.facts.webgpu?.verdict;
+  return capabilitiesOf(d.device, {
+    webgpuAdapter: v?.ok ? v.adapter : void 0,
+    webgpuShaderF16: d.facts.webgpu?.shaderF16
+  });
+}
+function graphCapsOf(device, facts = {}) {
+  return capabilitiesOf(device, facts).graphs;
+}
+function webgpuBufferLimit(a) {
+  const binding = a?.limits.maxStorageBufferBindingSize;
+  const buffer = a?.limits.maxBufferSize;
+  if (binding === void 0 && buffer === void 0)
+    return {
+      maxBufferBytes: WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize,
+      limitSource: "WebGPU's default maxStorageBufferBindingSize (the adapter's own limits were not read)"
+    };
+  const b = binding ?? WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize;
+  const s = buffer ?? WEBGPU_DEFAULT_LIMITS.maxBufferSize;
+  const name = a?.description || a?.device || "the WebGPU adapter";
+  return s < b ? { maxBufferBytes: s, limitSource: `the maxBufferSize of ${name}` } : { maxBufferBytes: b, limitSource: `the maxStorageBufferBindingSize of ${name}` };
+}
+
 // src/runtime/open-session.ts
 async function openSession(graph, where) {
   const onDevice = where.outputsOnDevice ?? [];
@@ -48676,15 +48816,80 @@ function updateScaler(g, state, finite, cfg = {}) {
 // src/engine/contract.ts
 var SEQ_DIM = "seq";
 
-// src/onnx/target-ops.ts
+// src/onnx/legalize.ts
+var DTYPE_OF_CODE2 = Object.fromEntries(Object.entries(ONNX_DTYPE).map(([d, c]) => [c, d]));
+var WEBGPU_RULES = {
+  Sum: (g, n) => () => {
+    const vs = n.inputs;
+    return [vs.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), vs[0])];
+  },
+  Cast: (g, n) => {
+    const x = n.inputs[0];
+    const to = DTYPE_OF_CODE2[Number(n.attrs.to)];
+    if (to !== "float32" && to !== "float16") return void 0;
+    if (x.dtype === "int64")
+      return () => [g.op("Cast", [g.op("Cast", [x], { to: ONNX_DTYPE.int32 })], { to: ONNX_DTYPE[to] })];
+    if (x.dtype === "bool") return () => [g.op("Where", [x, g.scalar(1, to), g.scalar(0, to)])];
+    return void 0;
+  },
+  LogSoftmax: (g, n) => () => [logSoftmax(g, n.inputs[0], Number(n.attrs.axis ?? -1))],
+  SoftmaxCrossEntropyLoss: (g, n) => {
+    const [logits, labels, weights] = n.inputs;
+    if (weights || n.attrs.ignore_index !== void 0 || (n.attrs.reduction ?? "mean") !== "mean" || logits.rank !== 2)
+      throw new GraphBuildError(
+        `legalize (webgpu): SoftmaxCrossEntropyLoss '${n.name}' has weights, ignore_index, a reduction other than mean or logits that are not [N, C]; emit its primitive form instead`
+      );
+    return () => {
+      const logp = logSoftmax(g, logits, 1);
+      return [crossEntropy(g, logp, labels), logp].slice(0, n.outputs.length);
+    };
+  },
+  Size: (g, n) => () => [g.op("ReduceProd", [g.op("Shape", [n.inputs[0]])], { keepdims: 0 })],
+  ConstantOfShape: (g, n) => {
+    const shape = n.inputs[0];
+    const value = n.attrs.value;
+    if (!value || !isFloat(value.dtype) || shape.producer?.opType === "Constant") return void 0;
+    return () => [g.op("Expand", [g.scalar(Number(value.data[0]), value.dtype), shape])];
+  }
+};
+var RULES = { any: {}, webgpu: WEBGPU_RULES };
+function legalize(g, target2) {
+  const rules = RULES[target2];
+  if (!Object.keys(rules).length) return 0;
+  let count = 0;
+  for (const n of g.nodes.slice()) {
+    for (const a of Object.values(n.attrs)) if (a instanceof Graph) count += legalize(a, target2);
+    const build = rules[n.opType]?.(g, n);
+    if (!build) continue;
+    g.rewrite(n, build);
+    count++;
+  }
+  if (count) g.sortNodes();
+  return count;
+}
+function logSoftmax(g, x, axis) {
+  const m = stopGradient(g, g.op("ReduceMax", [x], { axes: [axis], keepdims: 1 }));
+  const shifted = g.op("Sub", [x, m]);
+  const logSum = g.op("Log", [g.op("ReduceSum", [g.op("Exp", [shifted]), g.ints([axis])], { keepdims: 1 })]);
+  return g.op("Sub", [shifted, logSum]);
+}
+function crossEntropy(g, logp, labels) {
+  const C2 = logp.shape[1];
+  if (typeof C2 !== "number")
+    throw new GraphBuildError("legalize (webgpu): cross-entropy needs a static number of labels");
+  const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C2, "int64"), g.scalar(1, "int64")]);
+  const ids = labels.dtype === "int64" ? labels : g.op("Cast", [labels], { to: ONNX_DTYPE.int64 });
+  const hit = g.op("Equal", [g.op("Unsqueeze", [ids, g.ints([1])]), classes]);
+  const onehot = g.op("Where", [hit, g.scalar(1, logp), g.scalar(0, logp)]);
+  const perRow = g.op("ReduceSum", [g.op("Mul", [onehot, logp]), g.ints([1])], { keepdims: 0 });
+  return g.op("Neg", [g.op("ReduceMean", [perRow], { keepdims: 0 })]);
+}
+
+// src/onnx/op-helpers.ts
 function sumOf(g, values) {
-  if (values.length === 1) return values[0];
-  if (g.target !== "webgpu") return g.op("Sum", values);
-  return values.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), values[0]);
+  return values.length === 1 ? values[0] : g.op("Sum", values);
 }
 function intToFloat(g, v, to) {
-  if (g.target === "webgpu" && v.dtype === "int64")
-    return g.op("Cast", [g.op("Cast", [v], { to: 6 })], { to: ONNX_DTYPE[to] });
   return g.op("Cast", [v], { to: ONNX_DTYPE[to] });
 }
 
@@ -49446,10 +49651,6 @@ function gradients(loss, wrt, opts = {}) {
     return d;
   });
 }
-var STOP_GRADIENT = "StopGradient";
-function isStopGradient(n) {
-  return n.opType === "Identity" && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
-}
 function onesLike(g, v) {
   return g.op("ConstantOfShape", [shapeOf(g, v)], {
     value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) }
@@ -49493,16 +49694,34 @@ var ParamViews = class extends Map {
   joins = /* @__PURE__ */ new Map();
   groupIndex;
   has(name) {
-    return this.layout.slots.has(name);
+    return this.layout.pieces.has(name);
   }
   get(name) {
     const cached2 = super.get(name);
     if (cached2) return cached2;
-    const slot = this.layout.slots.get(name);
-    if (!slot) return void 0;
+    const pieces = this.layout.pieces.get(name);
+    if (!pieces) return void 0;
+    if (pieces.length > 1)
+      throw new GraphBuildError(
+        `parameter '${name}' is held in ${pieces.length} row shards (it is over the device's buffer limit) and can only be read by rows (Emitter.rows)`
+      );
+    const slot = pieces[0];
     const v = this.cut(this.groupIndex.get(slot.group), slot.offset, slot.offset + slot.size, slot.spec.shape);
     super.set(name, v);
     return v;
+  }
+  /**
+   * The row shards of `name` (each shard's buffer as it is, with its first row and row count), or
+   * undefined when the parameter is whole.
+   */
+  rowShards(name) {
+    const pieces = this.layout.pieces.get(name);
+    if (!pieces || pieces.length === 1) return void 0;
+    return pieces.map((s) => ({
+      value: this.cut(this.groupIndex.get(s.group), 0, s.size, s.group.shape),
+      start: s.rows.start,
+      rows: s.rows.count
+    }));
   }
   /**
    * The parameters `names` concatenated along axis 0 (their other dims must agree): one Slice when
@@ -49519,9 +49738,10 @@ var ParamViews = class extends Map {
   }
   join(names) {
     const slots = names.map((n) => {
-      const s = this.layout.slots.get(n);
+      const s = this.layout.pieces.get(n);
       if (!s) throw new GraphBuildError(`joined parameters: '${n}' is not a parameter`);
-      return s;
+      if (s.length > 1) throw new GraphBuildError(`joined parameters: '${n}' is held in row shards`);
+      return s[0];
     });
     const rest = slots[0].spec.shape.slice(1);
     for (const s of slots) {
@@ -49708,43 +49928,113 @@ function makeOptimizer(cfg) {
   return cfg.kind === "adamw" ? adamw(cfg) : sgd(cfg);
 }
 
+// src/engine/buffer-limits.ts
+var BufferLimitError = class extends Error {
+  constructor(message, detail) {
+    super(message);
+    this.detail = detail;
+  }
+  detail;
+  name = "BufferLimitError";
+};
+function formatBytes2(n) {
+  return `${(n / 2 ** 20).toFixed(1)} MiB (${n.toLocaleString("en-US")} bytes)`;
+}
+function boundOf(d, dims) {
+  if (typeof d === "number") return d;
+  if (!/^[\w()*]+$/.test(d)) return void 0;
+  let n = 1;
+  for (const sym of d.split(/[()*]+/).filter(Boolean)) {
+    const v = /^\d+$/.test(sym) ? Number(sym) : dims[sym];
+    if (v === void 0) return void 0;
+    n *= v;
+  }
+  return n;
+}
+function checkTensorSizes(graph, limit, bounds, what = "the training step") {
+  let worst;
+  const visit = (v2, op2) => {
+    const sizes2 = v2.shape.map((d) => boundOf(d, bounds.dims));
+    if (sizes2.some((s) => s === void 0)) return;
+    const bytes3 = sizes2.reduce((a, b) => a * b, BYTES_PER_ELEMENT[v2.dtype]);
+    if (bytes3 > limit.maxBytes && (!worst || bytes3 > worst.bytes)) worst = { v: v2, bytes: bytes3, sizes: sizes2, op: op2 };
+  };
+  const walk = (g) => {
+    for (const v2 of g.inputs) visit(v2, "input");
+    for (const n of g.nodes) {
+      for (const o of n.outputs) visit(o, `${n.opType} output`);
+      for (const a of Object.values(n.attrs)) if (isGraph(a)) walk(a);
+    }
+  };
+  walk(graph);
+  if (!worst) return;
+  const { v, bytes: bytes2, sizes, op } = worst;
+  const at = Object.entries(bounds.dims).filter(([k]) => v.shape.some((d) => typeof d === "string" && d.split(/[()*]+/).includes(k))).map(([k, n]) => `${k} ${n}`).join(", ");
+  throw new BufferLimitError(
+    `${what} makes a tensor of ${formatBytes2(bytes2)} (${v.dtype} [${v.shape.join(", ")}] = [${sizes.join(", ")}]${at ? ` at ${at}` : ""}, ${op} '${v.name}'), over the device's buffer limit of ${formatBytes2(limit.maxBytes)} (${limit.source ?? "the device"}); ${bounds.fix}`,
+    { tensor: v.name, bytes: bytes2, limit: limit.maxBytes }
+  );
+}
+var isGraph = (a) => typeof a === "object" && a !== null && "nodes" in a && Array.isArray(a.nodes);
+
 // src/engine/state-layout.ts
 var OWN_BUFFER_SHARE = 0.25;
 var OWN_BUFFER_MIN = 1 << 20;
+var BYTES3 = 4;
 var StateLayout = class _StateLayout {
   constructor(kind, groups) {
     this.kind = kind;
     this.groups = groups;
-    for (const g of groups) for (const s of g.params) this.slots.set(s.spec.name, s);
+    for (const g of groups)
+      for (const s of g.params) {
+        const list2 = this.pieces.get(s.spec.name);
+        if (list2) list2.push(s);
+        else this.pieces.set(s.spec.name, [s]);
+      }
+    for (const list2 of this.pieces.values()) list2.sort((a, b) => a.from - b.from);
+    this.groupIndex = new Map(groups.map((g, i) => [g, i]));
   }
   kind;
   groups;
-  slots = /* @__PURE__ */ new Map();
-  static plan(params, kind = "flat") {
+  /** Every parameter's pieces, in row order: one, or its row shards. */
+  pieces = /* @__PURE__ */ new Map();
+  groupIndex;
+  static plan(params, kind = "flat", limits = {}) {
     const names = /* @__PURE__ */ new Set();
     for (const p of params) {
       if (names.has(p.name)) throw new Error(`internal: parameter '${p.name}' is listed twice`);
       names.add(p.name);
     }
-    if (kind === "per-param") return new _StateLayout(kind, params.map(single));
+    const max = limits.maxBytes !== void 0 ? Math.floor(limits.maxBytes / BYTES3) : Infinity;
+    for (const p of params) {
+      if (numElements(p.shape) > max && !p.rowsOnly) throw overLimit(p, limits);
+    }
+    const own = (p) => numElements(p.shape) > max ? shards(p, max, limits) : [single(p)];
+    if (kind === "per-param") return new _StateLayout(kind, params.flatMap(own));
     const groups = [];
     for (const decay of [true, false]) {
       const members = params.filter((p) => p.decay === decay);
       const total = members.reduce((a, p) => a + numElements(p.shape), 0);
-      const own = members.filter((p) => {
+      const alone = members.filter((p) => {
         const n = numElements(p.shape);
-        return members.length > 1 && n >= OWN_BUFFER_MIN && n >= OWN_BUFFER_SHARE * total;
+        return n > max || members.length > 1 && n >= OWN_BUFFER_MIN && n >= OWN_BUFFER_SHARE * total;
       });
-      groups.push(...own.map(single));
-      const rest = members.filter((p) => !own.includes(p));
-      if (rest.length) groups.push(packed(decay ? "#decay" : "#no_decay", decay, rest));
+      groups.push(...alone.flatMap(own));
+      const rest = members.filter((p) => !alone.includes(p));
+      groups.push(...packedGroups(decay ? "#decay" : "#no_decay", decay, rest, max));
     }
     return new _StateLayout(kind, groups);
   }
+  /** The one piece of a parameter that is not in row shards. */
   slot(name) {
-    const s = this.slots.get(name);
+    const s = this.pieces.get(name);
     if (!s) throw new Error(`internal: '${name}' is not a parameter of this layout`);
-    return s;
+    if (s.length !== 1) throw new Error(`internal: '${name}' is held in ${s.length} row shards`);
+    return s[0];
+  }
+  /** The index of `group` in `groups`. */
+  indexOf(group) {
+    return this.groupIndex.get(group);
   }
   /** One buffer per group from per-parameter values (`fill` decides a missing parameter's values). */
   pack(values, fill2) {
@@ -49752,35 +50042,78 @@ var StateLayout = class _StateLayout {
       const out = new Float32Array(g.size);
       for (const s of g.params) {
         const v = values.get(s.spec.name) ?? fill2(s.spec.name);
-        if (v) out.set(v, s.offset);
+        if (v) out.set(v.subarray(s.from, s.from + s.size), s.offset);
       }
       return out;
     });
   }
-  /** Copies of every parameter's values out of the group buffers. */
+  /** Copies of every parameter's values (row shards joined) out of the group buffers. */
   unpack(buffers) {
     const out = /* @__PURE__ */ new Map();
-    this.groups.forEach((g, i) => {
-      for (const s of g.params) out.set(s.spec.name, buffers[i].slice(s.offset, s.offset + s.size));
-    });
+    for (const [name, pieces] of this.pieces) {
+      if (pieces.length === 1 && pieces[0].from === 0) {
+        const s = pieces[0];
+        out.set(name, buffers[this.indexOf(s.group)].slice(s.offset, s.offset + s.size));
+        continue;
+      }
+      const v = new Float32Array(numElements(pieces[0].spec.shape));
+      for (const s of pieces) v.set(buffers[this.indexOf(s.group)].subarray(s.offset, s.offset + s.size), s.from);
+      out.set(name, v);
+    }
     return out;
   }
 };
 function single(p) {
   const size = numElements(p.shape);
   const g = { name: p.name, decay: p.decay, params: [], size, shape: [...p.shape], single: true };
-  g.params.push({ spec: p, group: g, offset: 0, size });
+  g.params.push({ spec: p, group: g, offset: 0, size, from: 0 });
   return g;
 }
-function packed(name, decay, members) {
-  const g = { name, decay, params: [], size: 0, shape: [], single: false };
+function shards(p, max, limits) {
+  const [rows, ...rest] = p.shape;
+  const cols = numElements(rest);
+  const fit = Math.floor(max / cols);
+  if (fit < 1) throw overLimit(p, limits, "even one row of it is over the limit");
+  const count = Math.ceil(rows / fit);
+  const per = Math.ceil(rows / count);
+  const out = [];
+  for (let i = 0, start = 0; start < rows; i++, start += per) {
+    const n = Math.min(per, rows - start);
+    const size = n * cols;
+    const g = {
+      name: `${p.name}#shard${i}`,
+      decay: p.decay,
+      params: [],
+      size,
+      shape: [n, ...rest],
+      single: true
+    };
+    g.params.push({ spec: p, group: g, offset: 0, size, from: start * cols, rows: { start, count: n } });
+    out.push(g);
+  }
+  return out;
+}
+function packedGroups(name, decay, members, max) {
+  const out = [];
+  let g;
   for (const p of members) {
     const size = numElements(p.shape);
-    g.params.push({ spec: p, group: g, offset: g.size, size });
+    if (!g || g.size + size > max) {
+      g = { name: out.length ? `${name}.${out.length}` : name, decay, params: [], size: 0, shape: [], single: false };
+      out.push(g);
+    }
+    g.params.push({ spec: p, group: g, offset: g.size, size, from: 0 });
     g.size += size;
+    g.shape = [g.size];
   }
-  g.shape = [g.size];
-  return g;
+  return out;
+}
+function overLimit(p, limits, why = "the model reads it whole, so it cannot be sharded") {
+  const bytes2 = numElements(p.shape) * BYTES3;
+  return new BufferLimitError(
+    `parameter '${p.name}' [${p.shape.join(", ")}] is ${formatBytes2(bytes2)}, over the device's buffer limit of ${formatBytes2(limits.maxBytes)} (${limits.limitSource ?? "the device"}), and ${why}; train a model whose largest weight fits, or on --device cpu or cuda (no such limit)`,
+    { tensor: p.name, bytes: bytes2, limit: limits.maxBytes }
+  );
 }
 
 // src/engine/step-graph.ts
@@ -49792,16 +50125,20 @@ function buildStepGraph(model, opts) {
   if (!Number.isInteger(A) || A < 1)
     throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
   const loop = opts.loop ?? true;
+  const caps = opts.graphs ?? graphCapsOf({ kind: "cpu" });
   const optimizer = makeOptimizer(opts.optimizer);
-  const layout = StateLayout.plan(model.params, opts.layout);
+  const layout = StateLayout.plan(model.params, opts.layout, {
+    maxBytes: caps.maxBufferBytes,
+    limitSource: caps.limitSource
+  });
   const slots = [PARAM_SLOT, ...optimizer.slots];
   const g = new Graph(loop ? "train_steps" : "train_step");
-  g.target = opts.target ?? "any";
-  const scalars = g.target === "webgpu" ? "float32" : "float64";
+  const scalars = caps.float64 ? "float64" : "float32";
   const K = loop ? STEPS_DIM : 1;
   const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
   const lr = g.input("lr", scalars, [K]);
   const step0 = g.input("step", scalars, []);
+  const stepIndex = g.input("step_index", "int64", [K]);
   const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input("seq_len", "int64", [K, A]) : void 0;
   const state = layout.groups.flatMap(
@@ -49814,13 +50151,14 @@ function buildStepGraph(model, opts) {
     lr: lr.name,
     step: step0.name,
     scalars,
+    stepIndex: stepIndex.name,
     seqLen: seqLen?.name,
     state: [],
     loss: "loss",
     gradNorm: "grad_norm",
     ...amp && { skipped: "skipped", lossScale: "loss_scale" }
   };
-  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp };
+  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp, caps };
   const done = { graph: g, io, optimizer, layout, accumulate: A, loop, precision: amp };
   if (!loop) {
     const first = (x) => g.op("Squeeze", [x, g.ints([0])]);
@@ -49830,6 +50168,7 @@ function buildStepGraph(model, opts) {
       seqLen: seqLen && first(seqLen),
       lr: first(lr),
       t: step0,
+      index: once(() => first(stepIndex)),
       state: state.map((s) => s.value),
       scaler
     });
@@ -49845,6 +50184,7 @@ function buildStepGraph(model, opts) {
       g.output(g.op("Unsqueeze", [out2.amp.skipped, g.ints([0])], {}, { outputNames: [io.skipped] }));
       g.output(g.op("Reshape", [out2.amp.scale, g.ints([1])], {}, { outputNames: [io.lossScale] }));
     }
+    legalize(g, caps.legalize);
     return done;
   }
   const body = subgraph(g, "step_body");
@@ -49854,7 +50194,17 @@ function buildStepGraph(model, opts) {
   const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
   const stepLr = body.input("step.lr", scalars, []);
   const stepSeq = seqLen && body.input("step.seq_len", "int64", [A]);
-  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried, scaler: carriedScaler });
+  const stepIdx = body.input("step.step_index", "int64", []);
+  const out = emitStep(body, {
+    ...step,
+    micro,
+    seqLen: stepSeq,
+    lr: stepLr,
+    t,
+    index: () => stepIdx,
+    state: carried,
+    scaler: carriedScaler
+  });
   body.output(out.t);
   out.state.forEach((v) => body.output(v));
   if (out.amp) body.output(out.amp.scaler);
@@ -49873,7 +50223,7 @@ function buildStepGraph(model, opts) {
     io.gradNorm,
     ...amp ? [io.skipped, io.lossScale] : []
   ];
-  const scanned = [...stacked, lr, ...seqLen ? [seqLen] : []];
+  const scanned = [...stacked, lr, ...seqLen ? [seqLen] : [], stepIndex];
   const outs = g.node(
     "Scan",
     [step0, ...state.map((s) => s.value), ...scaler ? [scaler] : [], ...scanned],
@@ -49885,6 +50235,7 @@ function buildStepGraph(model, opts) {
     (s, i) => io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name })
   );
   if (scaler) io.scaler = { input: scaler.name, output: ampOut[0] };
+  legalize(g, caps.legalize);
   return done;
 }
 function emitStep(g, s) {
@@ -49897,8 +50248,9 @@ function emitStep(g, s) {
     buffers,
     s.micro.map((x) => g.op("Squeeze", [x, g.ints([0])])),
     s.seqLen && pick(g, s.seqLen, 0),
-    scale
-  ) : g.target === "webgpu" ? unrolled(g, s, buffers, scale) : accumulated(g, s, buffers, scale);
+    scale,
+    s.index
+  ) : s.caps.scan ? accumulated(g, s, buffers, scale) : unrolled(g, s, buffers, scale);
   const grads = scale ? unscaleGrads(g, raw, scale) : raw;
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op("Add", [s.t, g.scalar(1, s.t)]);
@@ -49926,7 +50278,7 @@ function emitStep(g, s) {
 function pick(g, v, i) {
   return g.op("Gather", [v, g.scalar(i, "int64")], { axis: 0 });
 }
-function lossAndGrads(g, s, buffers, micro, len2, scale) {
+function lossAndGrads(g, s, buffers, micro, len2, scale, draw) {
   const batch = Object.fromEntries(
     s.model.batchInputs.map((spec, i) => {
       const axis = spec.shape.indexOf(SEQ_DIM);
@@ -49938,13 +50290,26 @@ function lossAndGrads(g, s, buffers, micro, len2, scale) {
     })
   );
   const views = new ParamViews(g, s.layout, buffers);
-  const { loss } = s.model.forward(g, views, batch, { train: true, compute: s.amp?.compute });
+  let made;
+  const { loss } = s.model.forward(g, views, batch, {
+    train: true,
+    compute: s.amp?.compute,
+    draw: () => made ??= draw()
+  });
   if (!loss)
     throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
   if (loss.rank !== 0 || loss.dtype !== "float32")
     throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
+  legalize(g, s.caps.legalize);
   const scaled = scale ? g.op("Mul", [loss, g.op("Squeeze", [scale, g.ints([0])])]) : loss;
   return { loss, grads: views.gradients(scaled) };
+}
+function drawIndex(g, s, a) {
+  return g.op("Add", [g.op("Mul", [s.index(), g.scalar(s.A, "int64")]), a]);
+}
+function once(make) {
+  let v;
+  return () => v ??= make();
 }
 function accumulated(g, s, buffers, scale) {
   const inner = subgraph(g, `${g.name}_micro`);
@@ -49952,11 +50317,12 @@ function accumulated(g, s, buffers, scale) {
   const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, "float32", grp.shape));
   const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
   const len2 = s.seqLen && inner.input("micro.seq_len", "int64", []);
-  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len2, scale);
+  const a = inner.input("micro.index", "int64", []);
+  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len2, scale, () => drawIndex(inner, s, a));
   inner.output(inner.op("Add", [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
   const zeros = s.layout.groups.map((grp) => zerosOfShape(g, g.ints(grp.shape), "float32"));
-  const scanned = [...s.micro, ...s.seqLen ? [s.seqLen] : []];
+  const scanned = [...s.micro, ...s.seqLen ? [s.seqLen] : [], g.ints([...Array(s.A).keys()])];
   const [lossSum, ...sums] = g.node("Scan", [g.scalar(0, "float32"), ...zeros, ...scanned], {
     body: inner,
     num_scan_inputs: scanned.length
@@ -49973,7 +50339,8 @@ function unrolled(g, s, buffers, scale) {
       buffers,
       s.micro.map((x) => pick(g, x, a)),
       s.seqLen && pick(g, s.seqLen, a),
-      scale
+      scale,
+      () => drawIndex(g, s, g.scalar(a, "int64"))
     )
   );
   const invA = g.scalar(1 / s.A, "float32");
@@ -49988,15 +50355,19 @@ function unrolled(g, s, buffers, scale) {
 var BATCHES_DIM = "batches";
 function buildEvalGraph(model, layout, opts) {
   const g = new Graph(opts.labels ? "eval" : "predict");
-  g.target = opts.target ?? "any";
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
-  if (opts.perBatch) return perBatchGraph(g, model, layout, inputs, opts.labels);
+  const built = opts.perBatch ? perBatchGraph(g, model, layout, inputs, opts.labels) : scanGraph(g, model, layout, inputs, opts.labels);
+  legalize(g, opts.legalize ?? "any");
+  return built;
+}
+function scanGraph(g, model, layout, inputs, labels) {
+  const opts = { labels };
   const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
   const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input("seq_len", "int64", [BATCHES_DIM]) : void 0;
   const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), "float32", grp.shape));
   const views = new ParamViews(g, layout, buffers);
-  for (const name of layout.slots.keys()) views.get(name);
+  for (const [name, pieces] of layout.pieces) if (pieces.length === 1) views.get(name);
   const body = subgraph(g, "eval_body");
   const micro = inputs.map((b) => body.input(`batch.${b.name}`, b.dtype, b.shape));
   const len2 = seqLen && body.input("batch.seq_len", "int64", []);
@@ -50229,7 +50600,9 @@ var EvalSessions = class {
     this.threads = threads;
     this.params = params;
     this.meter = meter;
-    this.target = opts.target ?? emitTarget(device);
+    const caps = capabilitiesOf(device);
+    this.graphs = opts.graphs ?? caps.graphs;
+    this.deviceTensors = caps.residentState;
     this.paramsFixed = opts.paramsFixed ?? false;
   }
   model;
@@ -50239,7 +50612,9 @@ var EvalSessions = class {
   params;
   meter;
   sessions = /* @__PURE__ */ new Map();
-  target;
+  graphs;
+  /** The device holds tensors between runs (host parameters are uploaded for per-batch runs). */
+  deviceTensors;
   paramsFixed;
   copier;
   /** paramsFixed: the device copy of the host parameters, made once, kept until release(). */
@@ -50284,7 +50659,7 @@ var EvalSessions = class {
    */
   async paramsForCall(ev, runs) {
     const tensors = this.params();
-    const host = ev.perBatch && this.device.kind === "webgpu" && tensors.some((t) => t.location === "cpu");
+    const host = ev.perBatch && this.deviceTensors && tensors.some((t) => t.location === "cpu");
     if (host && this.paramsFixed) {
       this.kept ??= this.upload(tensors);
       return { tensors: await this.kept, uploaded: [] };
@@ -50353,7 +50728,7 @@ var EvalSessions = class {
   session(withLabels) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = evalGraphFor(this.model, this.layout, this.target, withLabels);
+      const ev = evalGraphFor(this.model, this.layout, this.graphs, withLabels);
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev
@@ -50363,8 +50738,8 @@ var EvalSessions = class {
     return p;
   }
 };
-function evalGraphFor(model, layout, target2, labels) {
-  return buildEvalGraph(model, layout, { labels, target: target2, perBatch: target2 === "webgpu" });
+function evalGraphFor(model, layout, graphs, labels) {
+  return buildEvalGraph(model, layout, { labels, legalize: graphs.legalize, perBatch: !graphs.scan });
 }
 function stackPadded(ts, dims, axis) {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -50409,17 +50784,31 @@ function discard(arrays) {
 
 // src/engine/runner.ts
 var optimizerKey = (slot, param) => `${slot}.${param}`;
-function defaultLayout(device) {
-  return device.kind === "cpu" ? "per-param" : "flat";
-}
-function residentByDefault(device) {
-  return device.kind === "webgpu";
+function planStepGraph(model, opts) {
+  const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
+  const caps = opts.caps ?? capabilitiesOf(device);
+  const graphs = opts.graphs ?? caps.graphs;
+  const resident = opts.resident ?? caps.residentState;
+  if (resident && !caps.residentState)
+    throw new FeedError(
+      `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`
+    );
+  const stepGraph = buildStepGraph(model, {
+    ...opts,
+    graphs,
+    loop: opts.loop ?? !resident,
+    layout: opts.layout ?? caps.layout
+  });
+  if (opts.bounds && graphs.maxBufferBytes !== void 0)
+    checkTensorSizes(stepGraph.graph, { maxBytes: graphs.maxBufferBytes, source: graphs.limitSource }, opts.bounds);
+  return { stepGraph, device, caps: { ...caps, graphs }, resident };
 }
 var DISCARD_MIN_BYTES = 16 << 20;
 var Runner = class _Runner {
-  constructor(model, device, threads, stepGraph, session, resident, initial, initScale) {
+  constructor(model, device, caps, threads, stepGraph, session, resident, initial, initScale) {
     this.model = model;
     this.device = device;
+    this.caps = caps;
     this.threads = threads;
     this.stepGraph = stepGraph;
     this.session = session;
@@ -50445,11 +50834,12 @@ var Runner = class _Runner {
       threads,
       () => paramIndex.map((i) => this.state[i]),
       this.transfers,
-      { target: stepGraph.graph.target }
+      { graphs: caps.graphs }
     );
   }
   model;
   device;
+  caps;
   threads;
   stepGraph;
   session;
@@ -50469,23 +50859,23 @@ var Runner = class _Runner {
   static async create(model, opts) {
     const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
     checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
-    const resident = opts.resident ?? residentByDefault(device);
-    if (resident && device.kind !== "webgpu")
-      throw new FeedError(
-        `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`
-      );
-    const stepGraph = buildStepGraph(model, {
-      ...opts,
-      loop: opts.loop ?? !resident,
-      layout: opts.layout ?? defaultLayout(device),
-      target: opts.target ?? emitTarget(device)
-    });
+    const { stepGraph, caps, resident } = planStepGraph(model, { ...opts, device });
     const session = await openSession(stepGraph.graph, {
       device,
       threads: opts.threads,
       outputsOnDevice: resident ? stepGraph.io.state.map((s) => s.output) : void 0
     });
-    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, resident, opts.params, opts.initScale);
+    return new _Runner(
+      model,
+      device,
+      caps,
+      opts.threads ?? 0,
+      stepGraph,
+      session,
+      resident,
+      opts.params,
+      opts.initScale
+    );
   }
   /** Bytes and seconds of the runs so far: copies versus compute. */
   get transferSummary() {
@@ -50572,6 +50962,11 @@ var Runner = class _Runner {
       }
       if (io.seqLen) feeds[io.seqLen] = tensor("int64", seq.subarray(from * A, (from + count) * A), [count, A]);
       feeds[io.lr] = tensor(io.scalars, F.from(lrs.slice(from, from + count)), [count]);
+      feeds[io.stepIndex] = tensor(
+        "int64",
+        BigInt64Array.from({ length: count }, (_, k) => BigInt(this.steps + k)),
+        [count]
+      );
       feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
       const r = await this.runOnce(run, feeds, count);
       out.losses.push(...r.losses);
@@ -50705,44 +51100,46 @@ var Runner = class _Runner {
     const { layout, optimizer: opt, io } = this.stepGraph;
     const known = this.model.params;
     for (const name of params.keys()) {
-      if (!layout.slots.has(name))
+      if (!layout.pieces.has(name))
         throw new FeedError(
           `${what}: unknown parameter '${name}' (the model has ${known.length} parameters, e.g. '${known[0]?.name}')`
         );
     }
     for (const k of optimizer.keys()) {
       const slot = opt.slots.find((s) => k.startsWith(`${s}.`));
-      if (!slot || !layout.slots.has(k.slice(slot.length + 1)))
+      if (!slot || !layout.pieces.has(k.slice(slot.length + 1)))
         throw new FeedError(
           `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${opt.slots.join(", ") || "(none)"})`
         );
     }
     const fresh = optimizer.size === 0;
-    const check = (key, src, size, shape) => {
+    const check = (key, src, shape) => {
+      const size = numElements(shape);
       if (!src) throw new FeedError(`${what}: '${key}' is missing`);
       if (src.length !== size)
         throw new FeedError(
           `${what}: '${key}' has ${src.length} values, expected ${size} (shape [${shape.join(", ")}])`
         );
     };
-    for (const s of layout.slots.values()) {
-      check(s.spec.name, params.get(s.spec.name), s.size, s.spec.shape);
+    for (const spec of known) {
+      check(spec.name, params.get(spec.name), spec.shape);
       if (!fresh)
         for (const slot of opt.slots) {
-          const k = optimizerKey(slot, s.spec.name);
-          check(k, optimizer.get(k), s.size, s.spec.shape);
+          const k = optimizerKey(slot, spec.name);
+          check(k, optimizer.get(k), spec.shape);
         }
     }
     const onHost = this.state.every((t) => t.location === "cpu");
     const target2 = onHost ? this.state : this.hostState();
     for (const slot of [PARAM_SLOT, ...opt.slots]) {
-      for (const s of layout.slots.values()) {
-        const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
-        const dst = target2[i].data;
-        const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
-        if (src) dst.set(src, s.offset);
-        else dst.fill(0, s.offset, s.offset + s.size);
-      }
+      for (const pieces of layout.pieces.values())
+        for (const s of pieces) {
+          const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
+          const dst = target2[i].data;
+          const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
+          if (src) dst.set(src.subarray(s.from, s.from + s.size), s.offset);
+          else dst.fill(0, s.offset, s.offset + s.size);
+        }
     }
     if (!onHost) {
       const previous = this.state;
@@ -50955,7 +51352,7 @@ async function openUrl(url, o) {
   for (let hop = 0; ; hop++) {
     const headers = { "user-agent": USER_AGENT, ...o.headers };
     if (auth && current.origin === origin) headers.authorization = auth;
-    const opened = await once(current, headers, o);
+    const opened = await once2(current, headers, o);
     const status = opened.res.statusCode ?? 0;
     const location = opened.res.headers.location;
     if (!REDIRECTS.has(status) || !location) return opened;
@@ -50975,7 +51372,7 @@ function basicAuth(u) {
   const pass = decodeURIComponent(u.password);
   return `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
 }
-function once(u, headers, o) {
+function once2(u, headers, o) {
   return new Promise((resolve16, reject) => {
     let phase = "connect";
     let bytes2 = 0;
@@ -51546,9 +51943,78 @@ function checkpointConfigJson(cfg, labels) {
   };
 }
 
+// src/models/dropout.ts
+var DRAW_PRIME = 47453111;
+var ROUNDS = 3;
+var DRAW_NODE_PREFIX = "DropoutDraws";
+function sparseDropout(g, x, ratio, stream2, draw) {
+  if (!(ratio > 0 && ratio < 1)) throw new GraphBuildError(`dropout: ratio must be in (0, 1), got ${ratio}`);
+  const keep = 1 / (1 - ratio);
+  const rareIsDrop = ratio <= 0.5;
+  const q = rareIsDrop ? ratio : 1 - ratio;
+  const op = (type, inputs, attrs = {}) => g.op(type, inputs, attrs, { name: g.uniqueName(`${DRAW_NODE_PREFIX}_${type}`) });
+  const n = g.op("Size", [x]);
+  const count = drawCount(g, n, q, op);
+  const u = uniforms(g, op("Range", [g.scalar(0, "int64"), count, g.scalar(1, "int64")]), stream2, draw, op);
+  const d = (v) => g.scalar(v, "float64");
+  const logU = op("Log", [op("Max", [op("Sub", [d(1), u]), d(1e-300)])]);
+  const gaps = op("Add", [op("Floor", [op("Mul", [logU, d(1 / Math.log(1 - q))])]), d(1)]);
+  const positions = op("CumSum", [op("Cast", [gaps], { to: ONNX_DTYPE.int64 }), g.scalar(0, "int64")]);
+  const zeroBased = op("Sub", [positions, g.scalar(1, "int64")]);
+  const inside2 = op("Less", [zeroBased, n]);
+  const index = op("Where", [inside2, zeroBased, g.scalar(0, "int64")]);
+  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
+  const half = x.dtype === "float16" || x.dtype === "bfloat16";
+  const mt = half ? "float32" : x.dtype;
+  const delta = g.op("Where", [inside2, g.scalar(rare - common, mt), g.scalar(0, mt)]);
+  const base = g.op("ConstantOfShape", [g.op("Unsqueeze", [n, g.ints([0])])], {
+    value: { dtype: mt, shape: [1], data: typedArrayOf(mt, [common]) }
+  });
+  const flat = g.op("ScatterND", [base, g.op("Unsqueeze", [index, g.ints([1])]), delta], { reduction: "add" });
+  const shaped = g.op("Reshape", [flat, g.op("Shape", [x])]);
+  const mask = half ? g.op("Cast", [shaped], { to: ONNX_DTYPE[x.dtype] }) : shaped;
+  mask.shape.splice(0, mask.rank, ...x.shape);
+  return g.op("Mul", [x, mask]);
+}
+function drawCount(g, n, q, op = (t, i, a) => g.op(t, i, a)) {
+  const SCALE = 2 ** 20;
+  const rate = Math.ceil(q * (1 + (1 - q) / 64) * SCALE);
+  const i = (v) => g.scalar(v, "int64");
+  return op("Add", [op("Div", [op("Mul", [n, i(rate)]), i(SCALE)]), i(1041)]);
+}
+function uniforms(g, counter, stream2, draw, op) {
+  const P = DRAW_PRIME;
+  const d = (v) => g.scalar(v, "float64");
+  const red = (v) => op("Sub", [v, op("Mul", [op("Floor", [op("Mul", [v, d(1 / P)])]), d(P)])]);
+  const { keys, high } = streamConstants(stream2);
+  let dr = reducedDraws.get(draw);
+  if (!dr) reducedDraws.set(draw, dr = red(op("Cast", [draw], { to: ONNX_DTYPE.float64 })));
+  const k = keys.map(([M, C2]) => red(op("Add", [op("Mul", [dr, d(M)]), d(C2)])));
+  const i = op("Cast", [counter], { to: ONNX_DTYPE.float64 });
+  const hi = op("Floor", [op("Mul", [i, d(1 / P)])]);
+  let x = red(op("Add", [op("Add", [i, op("Mul", [hi, d(high)])]), k[0]]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const y = r === 0 ? x : op("Add", [x, k[r]]);
+    x = red(op("Mul", [red(op("Mul", [y, y])), y]));
+  }
+  return op("Mul", [op("Add", [x, d(1)]), d(1 / (P + 2))]);
+}
+var reducedDraws = /* @__PURE__ */ new WeakMap();
+function streamConstants(s) {
+  let h = (Math.imul(s.seed >>> 0, 2654435761) ^ Math.imul(s.site + 1, 2246822507)) >>> 0;
+  const next = () => {
+    h = h + 1831565813 >>> 0;
+    let t = Math.imul(h ^ h >>> 15, h | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) % (DRAW_PRIME - 1) + 1;
+  };
+  const keys = Array.from({ length: ROUNDS }, () => [next(), next()]);
+  return { keys, high: next() };
+}
+
 // src/models/layers.ts
 var Emitter = class {
-  constructor(g, params, train, dtype, seed, model, compute) {
+  constructor(g, params, train, dtype, seed, model, compute, draw) {
     this.g = g;
     this.params = params;
     this.train = train;
@@ -51556,6 +52022,7 @@ var Emitter = class {
     this.seed = seed;
     this.model = model;
     this.compute = compute;
+    this.draw = draw;
   }
   g;
   params;
@@ -51564,6 +52031,7 @@ var Emitter = class {
   seed;
   model;
   compute;
+  draw;
   dropouts = 0;
   casts = /* @__PURE__ */ new Map();
   /** The type activations flow in: the compute type under mixed precision, else the parameters'. */
@@ -51625,67 +52093,42 @@ var Emitter = class {
     return this.toAct(probs);
   }
   /**
-   * Dropout in training mode, identity otherwise. Each site draws from its own stream, seeded from
-   * the model seed and the site's index in emission order, so runs are reproducible from the seed
-   * (and K steps per run draw exactly what K single steps draw).
+   * Dropout in training mode, identity otherwise. Each site's masks are a function of the model
+   * seed, the site's index in emission order and the forward pass's draw index (`draw`: the step's
+   * global index x accumulate + the micro-batch's), so the same seed gives the same masks on every
+   * device, for any number of steps per run, and after a resume (dropout.ts).
    */
   dropout(x, ratio) {
     if (!this.train || ratio <= 0) return x;
     if (ratio >= 1) return this.g.op("Mul", [x, this.g.scalar(0, x)]);
-    return sparseDropout(this.g, x, ratio, streamSeed(this.seed, ++this.dropouts));
+    if (!this.draw)
+      throw new GraphBuildError(
+        `${this.model} forward: dropout in training needs the draw index (ForwardOptions.draw); the step graph passes it`
+      );
+    return sparseDropout(this.g, x, ratio, { seed: this.seed, site: ++this.dropouts }, this.draw());
+  }
+  /**
+   * Rows `ids` of the table `name` (a Gather). A table the training state holds in row shards
+   * (a table over the device's buffer limit: state-layout.ts) is read shard by shard: each shard
+   * gathers the ids in its row range, zeros elsewhere, and the shards' rows are added, so no tensor
+   * of the table's size is made, forward or backward (each shard's gradient is its own ScatterND).
+   */
+  rows(name, ids) {
+    const shards2 = this.params instanceof ParamViews ? this.params.rowShards(name) : void 0;
+    if (!shards2) return this.g.op("Gather", [this.param(name), ids]);
+    const { g } = this;
+    const parts = shards2.map((s) => {
+      const local = s.start === 0 ? ids : g.op("Sub", [ids, g.scalar(s.start, ids)]);
+      const inside2 = g.op("And", [
+        g.op("Not", [g.op("Less", [local, g.scalar(0, ids)])]),
+        g.op("Less", [local, g.scalar(s.rows, ids)])
+      ]);
+      const rows = g.op("Gather", [s.value, g.op("Where", [inside2, local, g.scalar(0, ids)])]);
+      return g.op("Where", [g.op("Unsqueeze", [inside2, g.ints([-1])]), rows, g.scalar(0, rows)]);
+    });
+    return parts.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), parts[0]);
   }
 };
-function streamSeed(seed, index) {
-  return Math.imul(seed >>> 0, 2654435761) + Math.imul(index, 2246822507) >>> 8;
-}
-function sparseDropout(g, x, ratio, seed) {
-  const keep = 1 / (1 - ratio);
-  const rareIsDrop = ratio <= 0.5;
-  const q = rareIsDrop ? ratio : 1 - ratio;
-  const f2 = (v) => g.scalar(v, "float32");
-  const webgpu = g.target === "webgpu";
-  const n = webgpu ? g.op("ReduceProd", [g.op("Shape", [x])], { keepdims: 0 }) : g.op("Size", [x]);
-  const filled = (shape2, v, dtype = x.dtype) => webgpu ? g.op("Expand", [g.scalar(v, dtype), shape2]) : g.op("ConstantOfShape", [shape2], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [v]) } });
-  let u;
-  if (webgpu) {
-    const zeros = g.op("ConstantOfShape", [webgpuDrawCount(g, n, q)], {
-      value: { dtype: "int64", shape: [1], data: typedArrayOf("int64", [0]) }
-    });
-    u = g.op("RandomUniformLike", [zeros], { dtype: 1, seed: float(seed) });
-  } else {
-    const nf = g.op("Cast", [n], { to: 1 });
-    const draws = g.op("Add", [
-      g.op("Add", [g.op("Mul", [nf, f2(q)]), g.op("Mul", [g.op("Sqrt", [nf]), f2(8 * Math.sqrt(q * (1 - q)))])]),
-      f2(16)
-    ]);
-    const count = g.op("Unsqueeze", [g.op("Cast", [g.op("Floor", [draws])], { to: 7 }), g.ints([0])]);
-    u = g.op("RandomUniformLike", [filled(count, 1, "float32")], { dtype: 1, seed: float(seed) });
-  }
-  const logU = g.op("Log", [g.op("Max", [g.op("Sub", [f2(1), u]), f2(1e-30)])]);
-  const gaps = g.op("Add", [g.op("Floor", [g.op("Div", [logU, f2(Math.log(1 - q))])]), f2(1)]);
-  const positions = g.op("CumSum", [g.op("Cast", [gaps], { to: 7 }), g.scalar(0, "int64")]);
-  const inside2 = g.op("Less", [g.op("Sub", [positions, g.scalar(1, "int64")]), n]);
-  const index = g.op("Where", [inside2, g.op("Sub", [positions, g.scalar(1, "int64")]), g.scalar(0, "int64")]);
-  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
-  const half = x.dtype === "float16" || x.dtype === "bfloat16";
-  const mt = half ? "float32" : x.dtype;
-  const delta = g.op("Where", [inside2, g.scalar(rare - common, mt), g.scalar(0, mt)]);
-  const shape = g.op("Unsqueeze", [n, g.ints([0])]);
-  const flat = g.op("ScatterND", [filled(shape, common, mt), g.op("Unsqueeze", [index, g.ints([1])]), delta], {
-    reduction: "add"
-  });
-  const shaped = g.op("Reshape", [flat, g.op("Shape", [x])]);
-  const mask = half ? g.op("Cast", [shaped], { to: ONNX_DTYPE[x.dtype] }) : shaped;
-  mask.shape.splice(0, mask.rank, ...x.shape);
-  return g.op("Mul", [x, mask]);
-}
-function webgpuDrawCount(g, n, q) {
-  const SCALE = 2 ** 20;
-  const rate = Math.ceil(q * (1 + (1 - q) / 64) * SCALE);
-  const i = (v) => g.scalar(v, "int64");
-  const count = g.op("Add", [g.op("Div", [g.op("Mul", [n, i(rate)]), i(SCALE)]), i(1041)]);
-  return g.op("Unsqueeze", [count, g.ints([0])]);
-}
 var Linear = class {
   constructor(s, inFeatures, outFeatures, opts = {}) {
     this.inFeatures = inFeatures;
@@ -51722,11 +52165,11 @@ function linearsOn(e, x, linears, alphas = []) {
 var Embedding = class {
   weight;
   constructor(s, count, dim) {
-    this.weight = s.param("weight", [count, dim], true);
+    this.weight = s.param("weight", [count, dim], true, { rowsOnly: true });
   }
   /** Rows of the table, in float32 (the table stays float32 under mixed precision, and so its gradient). */
   lookup(e, ids) {
-    return e.g.op("Gather", [e.param(this.weight), ids]);
+    return e.rows(this.weight, ids);
   }
 };
 var LayerNorm = class {
@@ -51851,7 +52294,6 @@ function wordPieceTokenizerConfig(tokenizerClass, o, maxPositions) {
 }
 
 // src/models/loss.ts
-var STOP_GRADIENT2 = "StopGradient";
 function labelInput(numLabels, problemType = "single_label_classification") {
   return problemType === "multi_label_classification" ? { name: "labels", dtype: "float32", shape: ["batch", numLabels] } : { name: "labels", dtype: "int64", shape: ["batch"] };
 }
@@ -51865,7 +52307,7 @@ function classificationLoss(g, logits, labels, o = {}) {
   const smoothing = o.labelSmoothing ?? 0;
   if (o.problemType === "multi_label_classification")
     return bceWithLogits(g, logits, labels, o.classWeights, smoothing);
-  if (!o.classWeights && smoothing === 0 && g.target !== "webgpu")
+  if (!o.classWeights && smoothing === 0)
     return g.op("SoftmaxCrossEntropyLoss", [logits, labels], { reduction: "mean" });
   return weightedSmoothedCrossEntropy(g, logits, labels, o.classWeights, smoothing);
 }
@@ -51873,16 +52315,12 @@ function weightedSmoothedCrossEntropy(g, logits, labels, weights, e) {
   const C2 = logits.shape[1];
   if (typeof C2 !== "number") throw new Error("classification loss: the number of labels must be static");
   if (weights && weights.length !== C2) throw new Error(`class weights: ${weights.length} weights for ${C2} labels`);
-  const logp = logSoftmax(g, logits);
+  const logp = g.op("LogSoftmax", [logits], { axis: 1 });
   const onehot = oneHot(g, labels, C2, logits);
   const q = e > 0 ? g.op("Add", [g.op("Mul", [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C2, logits)]) : onehot;
   const w = weights ? g.constant(logits.dtype, weights.slice(), [C2]) : void 0;
   const qw = w ? g.op("Mul", [q, w]) : q;
   const total = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [qw, logp])], { keepdims: 0 })]);
-  if (!w && g.target === "webgpu") {
-    const perRow = g.op("ReduceSum", [g.op("Mul", [qw, logp]), g.ints([1])], { keepdims: 0 });
-    return g.op("Neg", [g.op("ReduceMean", [perRow], { keepdims: 0 })]);
-  }
   const denom = w ? g.op("ReduceSum", [g.op("Mul", [onehot, w])], { keepdims: 0 }) : g.op("Cast", [g.op("Gather", [g.op("Shape", [logits]), g.scalar(0, "int64")])], { to: floatTo(logits) });
   return g.op("Div", [total, denom]);
 }
@@ -51914,17 +52352,9 @@ function bceWithLogits(g, logits, targets, posWeight, e) {
   const perElement = g.op("Add", [g.op("Mul", [g.op("Sub", [one, y]), logits]), g.op("Mul", [coef, softplusNeg])]);
   return g.op("ReduceMean", [perElement], { keepdims: 0 });
 }
-function logSoftmax(g, logits) {
-  if (g.target !== "webgpu") return g.op("LogSoftmax", [logits], { axis: 1 });
-  const rowMax = g.op("ReduceMax", [logits], { axes: [1], keepdims: 1 });
-  const shifted = g.op("Sub", [logits, g.op("Identity", [rowMax], {}, { name: g.uniqueName(STOP_GRADIENT2) })]);
-  const logSum = g.op("Log", [g.op("ReduceSum", [g.op("Exp", [shifted]), g.ints([1])], { keepdims: 1 })]);
-  return g.op("Sub", [shifted, logSum]);
-}
 function oneHot(g, labels, C2, like) {
   const classes = g.op("Range", [g.scalar(0, "int64"), g.scalar(C2, "int64"), g.scalar(1, "int64")]);
   const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
-  if (g.target === "webgpu") return g.op("Where", [hit, g.scalar(1, like), g.scalar(0, like)]);
   return g.op("Cast", [hit], { to: floatTo(like) });
 }
 var floatTo = (v) => v.dtype === "float64" ? 11 : 1;
@@ -51955,11 +52385,12 @@ var Scope = class _Scope {
   }
   /**
    * Declares a parameter and returns its full name. `decay: false` for biases and normalisation
-   * weights (the fine-tuning recipe every Trainer uses: no weight decay on them).
+   * weights (the fine-tuning recipe every Trainer uses: no weight decay on them). `rowsOnly`: the
+   * module reads it only through Emitter.rows (embedding tables).
    */
-  param(name, shape, decay) {
+  param(name, shape, decay, opts = {}) {
     const full = this.prefix ? `${this.prefix}.${name}` : name;
-    this.registry.add({ name: full, shape, decay });
+    this.registry.add({ name: full, shape, decay, ...opts.rowsOnly && { rowsOnly: true } });
     return full;
   }
 };
@@ -52108,7 +52539,7 @@ var BertModel = class {
     return wordPieceTokenizerConfig("BertTokenizer", o, this.config.maxPositions);
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, "BERT", opts.compute);
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, "BERT", opts.compute, opts.draw);
     const ids = batch.input_ids, mask = batch.attention_mask, types = batch.token_type_ids;
     if (!ids || !mask || !types)
       throw new Error("BERT forward: the batch needs input_ids, attention_mask and token_type_ids");
@@ -52508,7 +52939,6 @@ function initEncoderParam(spec, seed, normal) {
 }
 
 // src/models/padding-embedding.ts
-var STOP_GRADIENT3 = "StopGradient";
 var PaddingIdxEmbedding = class extends Embedding {
   /**
    * Rows of `ids` ([B, T] int64) -> [B, T, dim]; `isPad` ([B, T] bool) marks the positions whose
@@ -52518,7 +52948,7 @@ var PaddingIdxEmbedding = class extends Embedding {
     const { g } = e;
     const rows = this.lookup(e, ids);
     if (!e.train) return rows;
-    const detached = g.op("Identity", [rows], {}, { name: g.uniqueName(STOP_GRADIENT3) });
+    const detached = stopGradient(g, rows);
     return g.op("Where", [g.op("Unsqueeze", [isPad, g.ints([-1])]), detached, rows]);
   }
 };
@@ -52620,7 +53050,16 @@ var DistilBertModel = class {
     return wordPieceTokenizerConfig("DistilBertTokenizer", o, this.config.maxPositions);
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
+    const e = new Emitter(
+      g,
+      params,
+      opts.train,
+      this.dtype,
+      this.opts.seed ?? 0,
+      this.architecture,
+      opts.compute,
+      opts.draw
+    );
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -52925,7 +53364,16 @@ var ModernBertModel = class {
     };
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
+    const e = new Emitter(
+      g,
+      params,
+      opts.train,
+      this.dtype,
+      this.opts.seed ?? 0,
+      this.architecture,
+      opts.compute,
+      opts.draw
+    );
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -53179,7 +53627,16 @@ var RobertaModel = class {
     };
   }
   forward(g, params, batch, opts) {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
+    const e = new Emitter(
+      g,
+      params,
+      opts.train,
+      this.dtype,
+      this.opts.seed ?? 0,
+      this.architecture,
+      opts.compute,
+      opts.draw
+    );
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
@@ -53373,6 +53830,46 @@ function classWeightsFor(flag, labels, train, multiLabel) {
   return { classWeights, classWeightsFrom: "balanced" };
 }
 
+// src/train/device-fit.ts
+function stepOptions(flags, device, caps, compute, o = {}) {
+  return {
+    optimizer: { kind: "adamw", eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
+    maxGradNorm: flags.max_grad_norm,
+    accumulate: flags.accumulate_grad_batches,
+    // One step per run needs no Scan; otherwise the runner picks (none when the state stays on the device).
+    loop: flags.steps_per_run === 1 ? false : void 0,
+    device,
+    caps,
+    bounds: {
+      dims: { batch: flags.batch_size, seq: flags.max_length },
+      fix: "lower --batch_size or --max_length (with --accumulate_grad_batches to keep the effective batch), or train on --device cpu or cuda (no such limit)"
+    },
+    threads: flags.threads,
+    ...compute && {
+      precision: { compute },
+      initScale: flags.init_loss_scale,
+      allowCpuMixedPrecision: o.allowCpuMixedPrecision
+    }
+  };
+}
+function checkModelFits(configFile, labels, options2) {
+  if (options2.caps?.graphs.maxBufferBytes === void 0) return;
+  const { family, config } = readModelConfig(configFile);
+  const model = new TaskModel(family.create(config, Math.max(labels ?? 2, 2), {}));
+  planStepGraph(model, options2);
+}
+function describeShards(layout, caps) {
+  const lines = [];
+  for (const [name, pieces] of layout.pieces) {
+    if (pieces.length < 2) continue;
+    const bytes2 = numElements(pieces[0].spec.shape) * 4;
+    lines.push(
+      `${name} [${pieces[0].spec.shape.join(", ")}] (${formatBytes2(bytes2)}) is trained in ${pieces.length} row shards: it is over the device's buffer limit of ${formatBytes2(caps.graphs.maxBufferBytes ?? 0)} (${caps.graphs.limitSource ?? "the device"}); checkpoints hold it whole`
+    );
+  }
+  return lines;
+}
+
 // src/train/history.ts
 import { existsSync as existsSync11, readFileSync as readFileSync7 } from "node:fs";
 import { basename as basename5, dirname as dirname8, join as join11 } from "node:path";
@@ -53439,11 +53936,11 @@ function planOutputDir(dir, o) {
   const plan = { dir, aside: [], leftovers: [], resuming: false };
   if (held.length === 0) return plan;
   const root = join12(dir, "checkpoints");
-  if (o.resumeDir && isInside(root, o.resumeDir)) {
+  if (o.resumeDir && isInside2(root, o.resumeDir)) {
     plan.resuming = true;
     for (const name of readdirSync5(root)) {
       const p = join12(root, name);
-      if (p === o.resumeDir || isInside(p, o.resumeDir)) continue;
+      if (p === o.resumeDir || isInside2(p, o.resumeDir)) continue;
       const m = /^epoch-(\d+)$/.exec(name);
       if (name === "final" || m && Number(m[1]) > (o.resumeEpoch ?? 0)) plan.aside.push(join12("checkpoints", name));
     }
@@ -53526,7 +54023,7 @@ function restoreInterrupted(dir, log) {
 function rmEmpty(path13) {
   if (existsSync12(path13) && readdirSync5(path13).length === 0) rmSync6(path13, { recursive: true });
 }
-function isInside(parent, child2) {
+function isInside2(parent, child2) {
   const rel = relative2(parent, child2);
   return rel === "" || !!rel && !rel.startsWith("..") && !rel.startsWith(sep);
 }
@@ -69079,7 +69576,7 @@ function maxExtractBytes(option, env, source) {
   }
   return Number(raw);
 }
-function formatBytes2(n) {
+function formatBytes3(n) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let i = 0;
   let v = n;
@@ -69092,19 +69589,19 @@ function formatBytes2(n) {
 async function checkExpandedSize(total, limits, source) {
   const st = await statfs(limits.cacheRoot);
   const free = Number(st.bavail) * Number(st.bsize);
-  const expands = `${source} expands to ${formatBytes2(total)} (the sizes its entries list)`;
-  const where = `the cache filesystem (${limits.cacheRoot}) has ${formatBytes2(free)} free`;
+  const expands = `${source} expands to ${formatBytes3(total)} (the sizes its entries list)`;
+  const where = `the cache filesystem (${limits.cacheRoot}) has ${formatBytes3(free)} free`;
   if (limits.maxBytes !== void 0 && total > limits.maxBytes) {
     throw new DatastoreError(
       source,
-      `Refusing to extract ${expands}, over the ${formatBytes2(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`
+      `Refusing to extract ${expands}, over the ${formatBytes3(limits.maxBytes)} limit set by ${MAX_EXTRACT_ENV}; ${where}. Fix: raise or unset ${MAX_EXTRACT_ENV} if the datastore is really that big, or use a smaller archive.`
     );
   }
   const needed = total;
   if (needed > free - FREE_SPACE_MARGIN) {
     throw new DatastoreError(
       source,
-      `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes2(needed)} plus ${formatBytes2(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir to a folder on a bigger disk.`
+      `Refusing to extract ${expands}: extracting and caching it needs ${formatBytes3(needed)} plus ${formatBytes3(FREE_SPACE_MARGIN)} to spare, but ${where}. Fix: free disk space there, or set cache_dir to a folder on a bigger disk.`
     );
   }
 }
@@ -69112,7 +69609,7 @@ function checkExtractedSize(actual, listed, source) {
   if (actual > listed) {
     throw new DatastoreError(
       source,
-      `Refusing ${source}: it extracted to ${formatBytes2(actual)} (${actual} bytes), more than the ${formatBytes2(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
+      `Refusing ${source}: it extracted to ${formatBytes3(actual)} (${actual} bytes), more than the ${formatBytes3(listed)} (${listed} bytes) its entries list, so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
     );
   }
 }
@@ -69725,9 +70222,9 @@ async function save(c, path13, res, size, dest) {
       const now = Date.now();
       if (now >= next) {
         next = now + interval;
-        const rate = formatBytes2(bytes2 * 1e3 / Math.max(1, now - started));
+        const rate = formatBytes3(bytes2 * 1e3 / Math.max(1, now - started));
         c.log.info(
-          `Downloading ${path13} from ${c.shown}: ${formatBytes2(bytes2)} of ${formatBytes2(size)} (${Math.floor(100 * bytes2 / Math.max(1, size))}%), ${rate}/s`
+          `Downloading ${path13} from ${c.shown}: ${formatBytes3(bytes2)} of ${formatBytes3(size)} (${Math.floor(100 * bytes2 / Math.max(1, size))}%), ${rate}/s`
         );
       }
       done(null, chunk);
@@ -69740,7 +70237,7 @@ async function save(c, path13, res, size, dest) {
   );
   if (bytes2 !== size) throw new Error(`got ${bytes2} of the ${size} bytes of ${path13}`);
   if (Date.now() - started > interval)
-    c.log.info(`Downloaded ${path13}: ${formatBytes2(bytes2)} in ${formatDuration((Date.now() - started) / 1e3)}`);
+    c.log.info(`Downloaded ${path13}: ${formatBytes3(bytes2)} in ${formatDuration((Date.now() - started) / 1e3)}`);
 }
 async function hubCall(c, what, call) {
   try {
@@ -69947,7 +70444,7 @@ async function extractArchive(file, format, dest, source, limits) {
     if (err2 instanceof LyingHeaderError) {
       throw new DatastoreError(
         source,
-        `Refusing ${source}: ${err2.message} (${formatBytes2(err2.listed)}), so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
+        `Refusing ${source}: ${err2.message} (${formatBytes3(err2.listed)}), so its headers lie (a zip bomb or a corrupt archive). Fix: re-create the archive with a standard zip/tar tool.`
       );
     }
     if (err2 instanceof UnexpectedEntryError)
@@ -71111,6 +71608,14 @@ async function prepareRun(flags, opts) {
       sources: { probe: probeTrainingStep }
     })
   );
+  const caps = capabilitiesOfPrepared(device);
+  checkMixedPrecision(device.device, compute, {
+    allowCpu: opts.mixedPrecision?.allowCpu,
+    webgpuShaderF16: caps.float16
+  });
+  const runnerOptions = stepOptions(flags, device.device, caps, compute, {
+    allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu
+  });
   const outputDir = resolve11(flags.output_dir);
   const checkpointRoot = join28(outputDir, "checkpoints");
   const resumeDir = flags.resume_from ? checkpointDirOf(resumeTarget(flags.resume_from, outputDir, log), log) : void 0;
@@ -71151,6 +71656,7 @@ async function prepareRun(flags, opts) {
     const tokenizer2 = files2.tokenizerJson || files2.vocabTxt ? await loadTokenizer(files2.dir) : void 0;
     return { files: files2, tokenizer: tokenizer2 };
   });
+  checkModelFits(files.config, resume?.meta.labels.length, runnerOptions);
   const data = await clock.time(
     "tokenizing",
     () => loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join28(cacheDir, "tokens"))
@@ -71197,21 +71703,8 @@ async function prepareRun(flags, opts) {
       `gpus=${flags.gpus}: training uses one GPU; multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`
     );
   }
-  const runner = await Runner.create(model, {
-    optimizer: { kind: "adamw", eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
-    maxGradNorm: flags.max_grad_norm,
-    accumulate: flags.accumulate_grad_batches,
-    // One step per run needs no Scan; otherwise the runner picks (none when the state stays on the device).
-    loop: flags.steps_per_run === 1 ? false : void 0,
-    device: device.device,
-    threads: flags.threads,
-    params: loaded.weights,
-    ...compute && {
-      precision: { compute },
-      initScale: flags.init_loss_scale,
-      allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu
-    }
-  });
+  const runner = await Runner.create(model, { ...runnerOptions, params: loaded.weights });
+  for (const line of describeShards(runner.layout, caps)) log.info(line);
   clock.add("setup", (performance.now() - setupStart) / 1e3);
   let start = { epoch: 0, stepInEpoch: 0 };
   let outputClaim;
@@ -71470,16 +71963,21 @@ async function runBench(o) {
   });
   const precision = o.precision ?? "32";
   const compute = computeTypeOf(precision);
+  const caps = capabilitiesOfPrepared(prepared);
+  checkMixedPrecision(prepared.device, compute, { allowCpu: o.allowCpuMixedPrecision, webgpuShaderF16: caps.float16 });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: "adamw", eps: 1e-8, weightDecay: 0.01 },
     maxGradNorm: 1,
     loop: o.stepsPerRun > 1 ? void 0 : false,
     device: prepared.device,
+    caps,
+    bounds: { dims: { batch: o.batch, seq: o.seq }, fix: "lower --batch or --seq, or bench on --device cpu or cuda" },
     threads: o.threads,
     params: initWeights(model, o.seed),
     ...compute && { precision: { compute }, allowCpuMixedPrecision: o.allowCpuMixedPrecision }
   });
+  for (const line of describeShards(runner.layout, caps)) o.log.info(line);
   try {
     const sessionSeconds = (performance.now() - t0) / 1e3;
     const K = o.stepsPerRun;
@@ -71976,7 +72474,11 @@ var Scorer = class {
   constructor(model, weights, opts = {}) {
     this.model = model;
     this.device = typeof opts.device === "object" ? opts.device : parseDevice(opts.device ?? "cpu");
-    const layout = StateLayout.plan(model.params, "per-param");
+    const { graphs } = capabilitiesOf(this.device);
+    const layout = StateLayout.plan(model.params, "per-param", {
+      maxBytes: graphs.maxBufferBytes,
+      limitSource: graphs.limitSource
+    });
     const buffers = layout.pack(weights, (name) => {
       throw new Error(`scoring: no weights for parameter '${name}'`);
     });

@@ -25413,6 +25413,464 @@ function parseValue(s, raw) {
   }
 }
 
+// src/runtime/npm-fetch.ts
+import { createHash } from "node:crypto";
+import { createReadStream, mkdirSync, existsSync as existsSync2, readFileSync, rmSync } from "node:fs";
+import { join as join4 } from "node:path";
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+import * as crypto from "crypto";
+import * as fs2 from "fs";
+
+// node_modules/@actions/tool-cache/lib/manifest.js
+var semver = __toESM(require_semver2(), 1);
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+import * as path4 from "path";
+var semver2 = __toESM(require_semver2(), 1);
+import * as stream from "stream";
+import * as util from "util";
+import { ok as ok2 } from "assert";
+
+// node_modules/@actions/tool-cache/lib/retry-helper.js
+var __awaiter7 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var RetryHelper = class {
+  constructor(maxAttempts, minSeconds, maxSeconds) {
+    if (maxAttempts < 1) {
+      throw new Error("max attempts should be greater than or equal to 1");
+    }
+    this.maxAttempts = maxAttempts;
+    this.minSeconds = Math.floor(minSeconds);
+    this.maxSeconds = Math.floor(maxSeconds);
+    if (this.minSeconds > this.maxSeconds) {
+      throw new Error("min seconds should be less than or equal to max seconds");
+    }
+  }
+  execute(action, isRetryable) {
+    return __awaiter7(this, void 0, void 0, function* () {
+      let attempt = 1;
+      while (attempt < this.maxAttempts) {
+        try {
+          return yield action();
+        } catch (err) {
+          if (isRetryable && !isRetryable(err)) {
+            throw err;
+          }
+          info(err.message);
+        }
+        const seconds = this.getSleepAmount();
+        info(`Waiting ${seconds} seconds before trying again`);
+        yield this.sleep(seconds);
+        attempt++;
+      }
+      return yield action();
+    });
+  }
+  getSleepAmount() {
+    return Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) + this.minSeconds;
+  }
+  sleep(seconds) {
+    return __awaiter7(this, void 0, void 0, function* () {
+      return new Promise((resolve3) => setTimeout(resolve3, seconds * 1e3));
+    });
+  }
+};
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+var __awaiter8 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var HTTPError = class extends Error {
+  constructor(httpStatusCode) {
+    super(`Unexpected HTTP response: ${httpStatusCode}`);
+    this.httpStatusCode = httpStatusCode;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+};
+var IS_WINDOWS3 = process.platform === "win32";
+var IS_MAC = process.platform === "darwin";
+var userAgent = "actions/tool-cache";
+function downloadTool(url, dest, auth, headers) {
+  return __awaiter8(this, void 0, void 0, function* () {
+    dest = dest || path4.join(_getTempDirectory(), crypto.randomUUID());
+    yield mkdirP(path4.dirname(dest));
+    debug(`Downloading ${url}`);
+    debug(`Destination ${dest}`);
+    const maxAttempts = 3;
+    const minSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS", 10);
+    const maxSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS", 20);
+    const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
+    return yield retryHelper.execute(() => __awaiter8(this, void 0, void 0, function* () {
+      return yield downloadToolAttempt(url, dest || "", auth, headers);
+    }), (err) => {
+      if (err instanceof HTTPError && err.httpStatusCode) {
+        if (err.httpStatusCode < 500 && err.httpStatusCode !== 408 && err.httpStatusCode !== 429) {
+          return false;
+        }
+      }
+      return true;
+    });
+  });
+}
+function downloadToolAttempt(url, dest, auth, headers) {
+  return __awaiter8(this, void 0, void 0, function* () {
+    if (fs2.existsSync(dest)) {
+      throw new Error(`Destination file path ${dest} already exists`);
+    }
+    const http2 = new HttpClient(userAgent, [], {
+      allowRetries: false
+    });
+    if (auth) {
+      debug("set auth");
+      if (headers === void 0) {
+        headers = {};
+      }
+      headers.authorization = auth;
+    }
+    const response = yield http2.get(url, headers);
+    if (response.message.statusCode !== 200) {
+      const err = new HTTPError(response.message.statusCode);
+      debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+      throw err;
+    }
+    const pipeline4 = util.promisify(stream.pipeline);
+    const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
+    const readStream = responseMessageFactory();
+    let succeeded = false;
+    try {
+      yield pipeline4(readStream, fs2.createWriteStream(dest));
+      debug("download complete");
+      succeeded = true;
+      return dest;
+    } finally {
+      if (!succeeded) {
+        debug("download failed");
+        try {
+          yield rmRF(dest);
+        } catch (err) {
+          debug(`Failed to delete '${dest}'. ${err.message}`);
+        }
+      }
+    }
+  });
+}
+function extractTar(file_1, dest_1) {
+  return __awaiter8(this, arguments, void 0, function* (file, dest, flags = "xz") {
+    if (!file) {
+      throw new Error("parameter 'file' is required");
+    }
+    dest = yield _createExtractFolder(dest);
+    debug("Checking tar --version");
+    let versionOutput = "";
+    yield exec("tar --version", [], {
+      ignoreReturnCode: true,
+      silent: true,
+      listeners: {
+        stdout: (data) => versionOutput += data.toString(),
+        stderr: (data) => versionOutput += data.toString()
+      }
+    });
+    debug(versionOutput.trim());
+    const isGnuTar = versionOutput.toUpperCase().includes("GNU TAR");
+    let args;
+    if (flags instanceof Array) {
+      args = flags;
+    } else {
+      args = [flags];
+    }
+    if (isDebug() && !flags.includes("v")) {
+      args.push("-v");
+    }
+    let destArg = dest;
+    let fileArg = file;
+    if (IS_WINDOWS3 && isGnuTar) {
+      args.push("--force-local");
+      destArg = dest.replace(/\\/g, "/");
+      fileArg = file.replace(/\\/g, "/");
+    }
+    if (isGnuTar) {
+      args.push("--warning=no-unknown-keyword");
+      args.push("--overwrite");
+    }
+    args.push("-C", destArg, "-f", fileArg);
+    yield exec(`tar`, args);
+    return dest;
+  });
+}
+function _createExtractFolder(dest) {
+  return __awaiter8(this, void 0, void 0, function* () {
+    if (!dest) {
+      dest = path4.join(_getTempDirectory(), crypto.randomUUID());
+    }
+    yield mkdirP(dest);
+    return dest;
+  });
+}
+function _getTempDirectory() {
+  const tempDirectory = process.env["RUNNER_TEMP"] || "";
+  ok2(tempDirectory, "Expected RUNNER_TEMP to be defined");
+  return tempDirectory;
+}
+function _getGlobal(key, defaultValue) {
+  const value = global[key];
+  return value !== void 0 ? value : defaultValue;
+}
+
+// src/runtime/npm-fetch.ts
+var import_semver = __toESM(require_semver2(), 1);
+var RegistryError = class extends Error {
+  name = "RegistryError";
+};
+function defaultRegistry(env = process.env) {
+  return env.NPM_CONFIG_REGISTRY || env.npm_config_registry || "https://registry.npmjs.org/";
+}
+function packumentUrl(registry, name) {
+  return registry.replace(/\/*$/, "/") + name.replace("/", "%2f");
+}
+function tarballAuth(registry, tarball, token) {
+  if (!token) return void 0;
+  try {
+    return new URL(tarball).origin === new URL(registry).origin ? `Bearer ${token}` : void 0;
+  } catch {
+    return void 0;
+  }
+}
+var NpmRegistry = class {
+  constructor(opts) {
+    this.opts = opts;
+    this.http = new HttpClient(opts.userAgent ?? "textclf-action", [], { socketTimeout: 3e4, allowRetries: false });
+  }
+  opts;
+  http;
+  packuments = /* @__PURE__ */ new Map();
+  headers() {
+    const h = { accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8" };
+    if (this.opts.token) h.authorization = `Bearer ${this.opts.token}`;
+    return h;
+  }
+  async packument(name) {
+    const cached = this.packuments.get(name);
+    if (cached) return cached;
+    const url = packumentUrl(this.opts.registry, name);
+    let res;
+    try {
+      res = await this.http.get(url, this.headers());
+    } catch (e) {
+      throw new RegistryError(
+        `npm registry ${this.opts.registry} is unreachable while fetching ${name} (${e.message}); set the npm_registry input or NPM_CONFIG_REGISTRY to a reachable mirror`
+      );
+    }
+    const body = await res.readBody();
+    if (res.message.statusCode !== 200) {
+      throw new RegistryError(
+        `npm registry ${url} answered HTTP ${res.message.statusCode} for package ${name}; check the npm_registry input or NPM_CONFIG_REGISTRY`
+      );
+    }
+    const doc = JSON.parse(body);
+    this.packuments.set(name, doc);
+    return doc;
+  }
+  async resolve(name, range) {
+    const doc = await this.packument(name);
+    const versions = Object.keys(doc.versions);
+    const tagged = doc["dist-tags"]?.[range];
+    const v = tagged ?? import_semver.default.maxSatisfying(versions, range);
+    if (!v || !doc.versions[v]) {
+      throw new RegistryError(
+        `npm registry ${this.opts.registry} has no version of ${name} matching ${range} (has ${versions.join(", ") || "none"})`
+      );
+    }
+    return doc.versions[v];
+  }
+  /** Downloads, verifies and unpacks one package into `dir` (the package root). */
+  async unpack(m, dir) {
+    const file = `${dir}.tgz`;
+    await downloadTool(m.dist.tarball, file, tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token));
+    try {
+      await verifyIntegrity(file, m);
+      mkdirSync(dir, { recursive: true });
+      await extractTar(file, dir, ["xz", "--strip-components=1", "--no-same-owner"]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    if (!existsSync2(join4(dir, "package.json")))
+      throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
+  }
+  /**
+   * Installs `roots` and their dependency closure under `<prefix>/node_modules`, hoisting each
+   * package to the top unless another version already sits there (then it nests under its
+   * dependent, like npm). `skipDeps` lists packages whose dependencies are not needed.
+   */
+  async install(prefix, roots, opts = {}) {
+    const top = join4(prefix, "node_modules");
+    const placed = /* @__PURE__ */ new Map();
+    const queue = Object.entries(roots).map(([name, range]) => ({
+      name,
+      range
+    }));
+    const installed = [];
+    while (queue.length) {
+      const { name, range, parentDir } = queue.shift();
+      const topDir = join4(top, name);
+      const topVersion = placed.get(topDir);
+      if (topVersion && import_semver.default.satisfies(topVersion, range)) continue;
+      const dir = topVersion === void 0 ? topDir : join4(parentDir, "node_modules", name);
+      if (placed.has(dir)) continue;
+      const m = await this.resolve(name, range);
+      await this.unpack(m, dir);
+      placed.set(dir, m.version);
+      installed.push(`${m.name}@${m.version}`);
+      const skip = new Set(opts.skipDepsOf?.[name] ?? []);
+      for (const [dep, r] of Object.entries(m.dependencies ?? {}))
+        if (!skip.has(dep)) queue.push({ name: dep, range: r, parentDir: dir });
+    }
+    return installed;
+  }
+};
+async function verifyIntegrity(file, m) {
+  const sri = m.dist.integrity?.split(/\s+/).map((s) => s.match(/^(sha512|sha384|sha256|sha1)-(.+)$/)).find(Boolean);
+  const [algo, expected, encoding] = sri ? [sri[1], sri[2], "base64"] : m.dist.shasum ? ["sha1", m.dist.shasum.toLowerCase(), "hex"] : [void 0, void 0, void 0];
+  if (!algo)
+    throw new RegistryError(
+      `registry metadata for ${m.name}@${m.version} has no integrity or shasum; refusing an unverifiable tarball`
+    );
+  const hash = createHash(algo);
+  for await (const chunk of createReadStream(file)) hash.update(chunk);
+  const actual = hash.digest(encoding);
+  if (actual !== expected) {
+    throw new RegistryError(
+      `integrity check failed for ${m.name}@${m.version} from ${m.dist.tarball}: expected ${algo}-${expected}, got ${algo}-${actual}`
+    );
+  }
+}
+function packageVersion(dir) {
+  try {
+    return JSON.parse(readFileSync(join4(dir, "package.json"), "utf8")).version;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/runtime/provision.ts
+import { existsSync as existsSync8, rmSync as rmSync5 } from "node:fs";
+import { join as join10 } from "node:path";
+var import_semver5 = __toESM(require_semver2(), 1);
+
+// src/util/redact.ts
+var REDACTED = "***";
+var HARMLESS_PARAMS = new Set(
+  [
+    "x-amz-algorithm",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-signedheaders",
+    "x-goog-algorithm",
+    "x-goog-date",
+    "x-goog-expires",
+    "x-goog-signedheaders",
+    "expires",
+    "sv",
+    // Azure SAS: service version, start/expiry times, permissions, resource, protocol
+    "st",
+    "se",
+    "sp",
+    "sr",
+    "spr",
+    "alt",
+    "dl",
+    "raw",
+    "download",
+    "format",
+    "version",
+    "v",
+    "ref",
+    "revision"
+  ].map((p) => p.toLowerCase())
+);
+function queryParts(search) {
+  if (!search || search === "?") return [];
+  return search.slice(1).split("&").map((pair) => {
+    const eq = pair.indexOf("=");
+    const rawName = eq >= 0 ? pair.slice(0, eq) : pair;
+    const rawValue = eq >= 0 ? pair.slice(eq + 1) : void 0;
+    const name = safeDecode(rawName).toLowerCase();
+    return { rawName, rawValue, secret: rawValue !== void 0 && rawValue !== "" && !HARMLESS_PARAMS.has(name) };
+  });
+}
+function safeDecode(s) {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    return s;
+  }
+}
+function parse(url) {
+  try {
+    return new URL(url);
+  } catch {
+    return void 0;
+  }
+}
+function redactUrl(url) {
+  const u = parse(url);
+  if (!u) return "<invalid URL>";
+  const auth = u.username || u.password ? `${REDACTED}@` : "";
+  const parts = queryParts(u.search);
+  const query = parts.length ? "?" + parts.map((p) => p.rawValue === void 0 ? p.rawName : `${p.rawName}=${p.secret ? REDACTED : p.rawValue}`).join("&") : "";
+  const slashes = u.href.startsWith(`${u.protocol}//`) ? "//" : "";
+  return `${u.protocol}${slashes}${auth}${u.host}${u.pathname}${query}`;
+}
+
 // src/runtime/nvidia-smi.ts
 import { execFile } from "node:child_process";
 var NVIDIA_SMI_ARGS = ["--query-gpu=name,compute_cap,driver_version,memory.total", "--format=csv,noheader"];
@@ -25515,9 +25973,113 @@ function selectedGpus(all, o) {
   return all.slice(0, Math.max(1, o.gpus));
 }
 
+// src/runtime/cuda-provider-fetch.ts
+var import_yauzl = __toESM(require_yauzl(), 1);
+import { copyFileSync, createWriteStream as createWriteStream3, existsSync as existsSync5, mkdirSync as mkdirSync3, readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
+import { join as join6 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
+
+// src/util/atomic-write.ts
+import { renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { basename as basename3, dirname as dirname5, join as join5 } from "node:path";
+
+// src/util/make-dirs.ts
+import { mkdirSync as mkdirSync2, statSync as statSync2 } from "node:fs";
+import { dirname as dirname4, resolve as resolve2 } from "node:path";
+var MakeDirError = class extends Error {
+  constructor(code2, path7, reason, target) {
+    super(
+      code2 === "ENOTDIR" ? path7 === target ? `${path7} is a file, not a folder` : `cannot create the folder ${target}: ${path7} is a file, not a folder` : `cannot create the folder ${path7}: ${reason}${code2 ? ` (${code2})` : ""}`
+    );
+    this.code = code2;
+    this.path = path7;
+    this.reason = reason;
+  }
+  code;
+  path;
+  reason;
+  name = "MakeDirError";
+};
+function makeDirsSync(dir) {
+  let first;
+  for (const p of missingLevels(resolve2(dir))) {
+    try {
+      mkdirSync2(p);
+    } catch (e) {
+      if (code(e) === "EEXIST" && isFolder(p)) continue;
+      throw explain(e, p);
+    }
+    first ??= p;
+  }
+  return first;
+}
+function missingLevels(full) {
+  const levels = [];
+  for (let p = full; ; p = dirname4(p)) {
+    const s = statOrCode(p);
+    if (typeof s !== "string") {
+      if (s.isDirectory()) break;
+      throw notAFolder(p, full);
+    }
+    if (s !== "ENOENT" && s !== "ENOTDIR") throw explain(Object.assign(new Error(s), { code: s }), p);
+    levels.unshift(p);
+    if (dirname4(p) === p) break;
+  }
+  return levels;
+}
+function isFolder(p) {
+  const s = statOrCode(p);
+  return typeof s !== "string" && s.isDirectory();
+}
+function statOrCode(p) {
+  try {
+    return statSync2(p);
+  } catch (e) {
+    return code(e) ?? "ERROR";
+  }
+}
+var code = (e) => e?.code;
+function notAFolder(p, full) {
+  return new MakeDirError("ENOTDIR", p, "is a file, not a folder", full);
+}
+var REASONS = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  EEXIST: "something that is not a folder is in the way (a dangling link?)",
+  ENAMETOOLONG: "the name is too long"
+};
+function explain(e, p) {
+  const c = code(e);
+  const why = c === "ENOENT" ? `${dirname4(p)} does not take new folders (a virtual file system such as /proc, or a dangling link)` : (c && REASONS[c]) ?? e.message;
+  return new MakeDirError(c, p, why, p);
+}
+
+// src/util/atomic-write.ts
+var serial = 0;
+function replaceFileAtomic(path7, write) {
+  makeDirsSync(dirname5(path7));
+  const tmp = join5(dirname5(path7), `.${basename3(path7)}.${process.pid}-${serial++}.tmp`);
+  try {
+    write(tmp);
+    renameSync(tmp, path7);
+  } catch (e) {
+    rmSync2(tmp, { force: true });
+    throw e;
+  }
+}
+function writeFileAtomic(path7, data) {
+  replaceFileAtomic(path7, (tmp) => writeFileSync2(tmp, data));
+}
+function writeJsonAtomic(path7, value) {
+  writeFileAtomic(path7, `${JSON.stringify(value, null, 2)}
+`);
+}
+
 // src/runtime/cuda-provider.ts
-import { existsSync as existsSync2, readdirSync } from "node:fs";
-import path5 from "node:path";
+import { existsSync as existsSync4, readdirSync as readdirSync2 } from "node:fs";
+import path6 from "node:path";
 
 // src/runtime/elf.ts
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
@@ -25718,7 +26280,7 @@ function imageFor(images, cc) {
 }
 
 // src/runtime/ld-cache.ts
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 var OLD_MAGIC = "ld.so-1.7.0";
 var NEW_MAGIC = "glibc-ld.so.cache1.1";
 var FLAG_TYPE_MASK = 255;
@@ -25765,7 +26327,7 @@ function parseLdCache(buf, arch2 = process.arch) {
 }
 function readLdCache(path7 = "/etc/ld.so.cache") {
   try {
-    return { cache: parseLdCache(readFileSync(path7)) };
+    return { cache: parseLdCache(readFileSync2(path7)) };
   } catch (e) {
     const err = e;
     return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path7} does not exist` : `${path7}: ${err.message}` };
@@ -25773,9 +26335,9 @@ function readLdCache(path7 = "/etc/ld.so.cache") {
 }
 
 // src/runtime/ld-resolve.ts
-import { existsSync } from "node:fs";
-import path4 from "node:path";
-function systemDirs(arch2 = process.arch, exists2 = existsSync) {
+import { existsSync as existsSync3 } from "node:fs";
+import path5 from "node:path";
+function systemDirs(arch2 = process.arch, exists2 = existsSync3) {
   const triple = arch2 === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
   if (exists2(`/lib/${triple}`) || exists2(`/usr/lib/${triple}`))
     return [`/lib/${triple}`, `/usr/lib/${triple}`, "/lib", "/usr/lib"];
@@ -25785,17 +26347,17 @@ function expand(dir, origin) {
   return dir.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin);
 }
 function resolveNeeded(name, obj, env) {
-  const exists2 = env.exists ?? existsSync;
+  const exists2 = env.exists ?? existsSync3;
   if (name.includes("/")) {
-    const p = path4.resolve(path4.dirname(obj.path), name);
+    const p = path5.resolve(path5.dirname(obj.path), name);
     return exists2(p) ? { name, path: p, via: "path", searched: [p] } : { name, searched: [p] };
   }
-  const origin = path4.dirname(obj.path);
+  const origin = path5.dirname(obj.path);
   const searched = [];
   const tryDirs = (dirs, via) => {
     for (const d of dirs ?? []) {
       const dir = expand(d, origin);
-      const p = path4.join(dir, name);
+      const p = path5.join(dir, name);
       searched.push(dir);
       if (exists2(p)) return { name, path: p, via, searched };
     }
@@ -25823,11 +26385,11 @@ function loaderEnv(env = process.env) {
 }
 var SYSTEM_LIBS = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
 function inspectCudaProvider(binDir2, env = loaderEnv()) {
-  const file = path5.join(binDir2, CUDA_PROVIDER_LIB);
+  const file = path6.join(binDir2, CUDA_PROVIDER_LIB);
   const info2 = {
     path: file,
-    present: existsSync2(file),
-    sharedPresent: existsSync2(path5.join(binDir2, SHARED_PROVIDER_LIB)),
+    present: existsSync4(file),
+    sharedPresent: existsSync4(path6.join(binDir2, SHARED_PROVIDER_LIB)),
     needed: [],
     indirect: [],
     lazy: [],
@@ -25934,602 +26496,23 @@ function indirectNeeds(direct, env) {
   }
   return out;
 }
-function cudaInstallDirs(exists2 = existsSync2) {
+function cudaInstallDirs(exists2 = existsSync4) {
   const dirs = ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"];
   try {
-    for (const d of readdirSync("/usr/local"))
+    for (const d of readdirSync2("/usr/local"))
       if (/^cuda-\d+(\.\d+)?$/.test(d)) dirs.push(`/usr/local/${d}/lib64`, `/usr/local/${d}/targets/x86_64-linux/lib`);
   } catch {
   }
   return dirs.filter((d) => exists2(d));
 }
 function findElsewhere(name, env) {
-  const exists2 = env.exists ?? existsSync2;
-  return (env.installDirs ?? []).map((d) => path5.join(d, name)).filter((p) => exists2(p));
+  const exists2 = env.exists ?? existsSync4;
+  return (env.installDirs ?? []).map((d) => path6.join(d, name)).filter((p) => exists2(p));
 }
 function otherVersions(name, env) {
   const m = /^(lib[\w+-]+\.so)\.\d+$/.exec(name);
   if (!m) return [];
   return [...env.cache.keys()].filter((k) => k !== name && k.startsWith(`${m[1]}.`) && /\.so\.\d+$/.test(k)).sort();
-}
-
-// src/runtime/device.ts
-var DeviceError = class extends Error {
-  name = "DeviceError";
-  flag = "device";
-};
-var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
-function parseDeviceRequest(spec) {
-  const s = spec.trim().toLowerCase();
-  if (s === "auto") return { kind: "auto" };
-  if (s === "cpu") return { kind: "cpu" };
-  if (s === "webgpu") return { kind: "webgpu" };
-  const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
-  if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
-  throw new DeviceError(`device '${spec}' is not understood: ${SPEC_HELP}`);
-}
-var CUDA_PROVIDER_LIBS = [SHARED_PROVIDER_LIB, CUDA_PROVIDER_LIB];
-
-// src/runtime/npm-fetch.ts
-import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync, existsSync as existsSync4, readFileSync as readFileSync2, rmSync } from "node:fs";
-import { join as join4 } from "node:path";
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as crypto from "crypto";
-import * as fs2 from "fs";
-
-// node_modules/@actions/tool-cache/lib/manifest.js
-var semver = __toESM(require_semver2(), 1);
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-import * as path6 from "path";
-var semver2 = __toESM(require_semver2(), 1);
-import * as stream from "stream";
-import * as util from "util";
-import { ok as ok2 } from "assert";
-
-// node_modules/@actions/tool-cache/lib/retry-helper.js
-var __awaiter7 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve3, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var RetryHelper = class {
-  constructor(maxAttempts, minSeconds, maxSeconds) {
-    if (maxAttempts < 1) {
-      throw new Error("max attempts should be greater than or equal to 1");
-    }
-    this.maxAttempts = maxAttempts;
-    this.minSeconds = Math.floor(minSeconds);
-    this.maxSeconds = Math.floor(maxSeconds);
-    if (this.minSeconds > this.maxSeconds) {
-      throw new Error("min seconds should be less than or equal to max seconds");
-    }
-  }
-  execute(action, isRetryable) {
-    return __awaiter7(this, void 0, void 0, function* () {
-      let attempt = 1;
-      while (attempt < this.maxAttempts) {
-        try {
-          return yield action();
-        } catch (err) {
-          if (isRetryable && !isRetryable(err)) {
-            throw err;
-          }
-          info(err.message);
-        }
-        const seconds = this.getSleepAmount();
-        info(`Waiting ${seconds} seconds before trying again`);
-        yield this.sleep(seconds);
-        attempt++;
-      }
-      return yield action();
-    });
-  }
-  getSleepAmount() {
-    return Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) + this.minSeconds;
-  }
-  sleep(seconds) {
-    return __awaiter7(this, void 0, void 0, function* () {
-      return new Promise((resolve3) => setTimeout(resolve3, seconds * 1e3));
-    });
-  }
-};
-
-// node_modules/@actions/tool-cache/lib/tool-cache.js
-var __awaiter8 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve3, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var HTTPError = class extends Error {
-  constructor(httpStatusCode) {
-    super(`Unexpected HTTP response: ${httpStatusCode}`);
-    this.httpStatusCode = httpStatusCode;
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
-};
-var IS_WINDOWS3 = process.platform === "win32";
-var IS_MAC = process.platform === "darwin";
-var userAgent = "actions/tool-cache";
-function downloadTool(url, dest, auth, headers) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    dest = dest || path6.join(_getTempDirectory(), crypto.randomUUID());
-    yield mkdirP(path6.dirname(dest));
-    debug(`Downloading ${url}`);
-    debug(`Destination ${dest}`);
-    const maxAttempts = 3;
-    const minSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS", 10);
-    const maxSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS", 20);
-    const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
-    return yield retryHelper.execute(() => __awaiter8(this, void 0, void 0, function* () {
-      return yield downloadToolAttempt(url, dest || "", auth, headers);
-    }), (err) => {
-      if (err instanceof HTTPError && err.httpStatusCode) {
-        if (err.httpStatusCode < 500 && err.httpStatusCode !== 408 && err.httpStatusCode !== 429) {
-          return false;
-        }
-      }
-      return true;
-    });
-  });
-}
-function downloadToolAttempt(url, dest, auth, headers) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    if (fs2.existsSync(dest)) {
-      throw new Error(`Destination file path ${dest} already exists`);
-    }
-    const http2 = new HttpClient(userAgent, [], {
-      allowRetries: false
-    });
-    if (auth) {
-      debug("set auth");
-      if (headers === void 0) {
-        headers = {};
-      }
-      headers.authorization = auth;
-    }
-    const response = yield http2.get(url, headers);
-    if (response.message.statusCode !== 200) {
-      const err = new HTTPError(response.message.statusCode);
-      debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
-      throw err;
-    }
-    const pipeline4 = util.promisify(stream.pipeline);
-    const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
-    const readStream = responseMessageFactory();
-    let succeeded = false;
-    try {
-      yield pipeline4(readStream, fs2.createWriteStream(dest));
-      debug("download complete");
-      succeeded = true;
-      return dest;
-    } finally {
-      if (!succeeded) {
-        debug("download failed");
-        try {
-          yield rmRF(dest);
-        } catch (err) {
-          debug(`Failed to delete '${dest}'. ${err.message}`);
-        }
-      }
-    }
-  });
-}
-function extractTar(file_1, dest_1) {
-  return __awaiter8(this, arguments, void 0, function* (file, dest, flags = "xz") {
-    if (!file) {
-      throw new Error("parameter 'file' is required");
-    }
-    dest = yield _createExtractFolder(dest);
-    debug("Checking tar --version");
-    let versionOutput = "";
-    yield exec("tar --version", [], {
-      ignoreReturnCode: true,
-      silent: true,
-      listeners: {
-        stdout: (data) => versionOutput += data.toString(),
-        stderr: (data) => versionOutput += data.toString()
-      }
-    });
-    debug(versionOutput.trim());
-    const isGnuTar = versionOutput.toUpperCase().includes("GNU TAR");
-    let args;
-    if (flags instanceof Array) {
-      args = flags;
-    } else {
-      args = [flags];
-    }
-    if (isDebug() && !flags.includes("v")) {
-      args.push("-v");
-    }
-    let destArg = dest;
-    let fileArg = file;
-    if (IS_WINDOWS3 && isGnuTar) {
-      args.push("--force-local");
-      destArg = dest.replace(/\\/g, "/");
-      fileArg = file.replace(/\\/g, "/");
-    }
-    if (isGnuTar) {
-      args.push("--warning=no-unknown-keyword");
-      args.push("--overwrite");
-    }
-    args.push("-C", destArg, "-f", fileArg);
-    yield exec(`tar`, args);
-    return dest;
-  });
-}
-function _createExtractFolder(dest) {
-  return __awaiter8(this, void 0, void 0, function* () {
-    if (!dest) {
-      dest = path6.join(_getTempDirectory(), crypto.randomUUID());
-    }
-    yield mkdirP(dest);
-    return dest;
-  });
-}
-function _getTempDirectory() {
-  const tempDirectory = process.env["RUNNER_TEMP"] || "";
-  ok2(tempDirectory, "Expected RUNNER_TEMP to be defined");
-  return tempDirectory;
-}
-function _getGlobal(key, defaultValue) {
-  const value = global[key];
-  return value !== void 0 ? value : defaultValue;
-}
-
-// src/runtime/npm-fetch.ts
-var import_semver = __toESM(require_semver2(), 1);
-var RegistryError = class extends Error {
-  name = "RegistryError";
-};
-function defaultRegistry(env = process.env) {
-  return env.NPM_CONFIG_REGISTRY || env.npm_config_registry || "https://registry.npmjs.org/";
-}
-function packumentUrl(registry, name) {
-  return registry.replace(/\/*$/, "/") + name.replace("/", "%2f");
-}
-function tarballAuth(registry, tarball, token) {
-  if (!token) return void 0;
-  try {
-    return new URL(tarball).origin === new URL(registry).origin ? `Bearer ${token}` : void 0;
-  } catch {
-    return void 0;
-  }
-}
-var NpmRegistry = class {
-  constructor(opts) {
-    this.opts = opts;
-    this.http = new HttpClient(opts.userAgent ?? "textclf-action", [], { socketTimeout: 3e4, allowRetries: false });
-  }
-  opts;
-  http;
-  packuments = /* @__PURE__ */ new Map();
-  headers() {
-    const h = { accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8" };
-    if (this.opts.token) h.authorization = `Bearer ${this.opts.token}`;
-    return h;
-  }
-  async packument(name) {
-    const cached = this.packuments.get(name);
-    if (cached) return cached;
-    const url = packumentUrl(this.opts.registry, name);
-    let res;
-    try {
-      res = await this.http.get(url, this.headers());
-    } catch (e) {
-      throw new RegistryError(
-        `npm registry ${this.opts.registry} is unreachable while fetching ${name} (${e.message}); set the npm_registry input or NPM_CONFIG_REGISTRY to a reachable mirror`
-      );
-    }
-    const body = await res.readBody();
-    if (res.message.statusCode !== 200) {
-      throw new RegistryError(
-        `npm registry ${url} answered HTTP ${res.message.statusCode} for package ${name}; check the npm_registry input or NPM_CONFIG_REGISTRY`
-      );
-    }
-    const doc = JSON.parse(body);
-    this.packuments.set(name, doc);
-    return doc;
-  }
-  async resolve(name, range) {
-    const doc = await this.packument(name);
-    const versions = Object.keys(doc.versions);
-    const tagged = doc["dist-tags"]?.[range];
-    const v = tagged ?? import_semver.default.maxSatisfying(versions, range);
-    if (!v || !doc.versions[v]) {
-      throw new RegistryError(
-        `npm registry ${this.opts.registry} has no version of ${name} matching ${range} (has ${versions.join(", ") || "none"})`
-      );
-    }
-    return doc.versions[v];
-  }
-  /** Downloads, verifies and unpacks one package into `dir` (the package root). */
-  async unpack(m, dir) {
-    const file = `${dir}.tgz`;
-    await downloadTool(m.dist.tarball, file, tarballAuth(this.opts.registry, m.dist.tarball, this.opts.token));
-    try {
-      await verifyIntegrity(file, m);
-      mkdirSync(dir, { recursive: true });
-      await extractTar(file, dir, ["xz", "--strip-components=1", "--no-same-owner"]);
-    } finally {
-      rmSync(file, { force: true });
-    }
-    if (!existsSync4(join4(dir, "package.json")))
-      throw new RegistryError(`tarball ${m.dist.tarball} of ${m.name}@${m.version} has no package.json`);
-  }
-  /**
-   * Installs `roots` and their dependency closure under `<prefix>/node_modules`, hoisting each
-   * package to the top unless another version already sits there (then it nests under its
-   * dependent, like npm). `skipDeps` lists packages whose dependencies are not needed.
-   */
-  async install(prefix, roots, opts = {}) {
-    const top = join4(prefix, "node_modules");
-    const placed = /* @__PURE__ */ new Map();
-    const queue = Object.entries(roots).map(([name, range]) => ({
-      name,
-      range
-    }));
-    const installed = [];
-    while (queue.length) {
-      const { name, range, parentDir } = queue.shift();
-      const topDir = join4(top, name);
-      const topVersion = placed.get(topDir);
-      if (topVersion && import_semver.default.satisfies(topVersion, range)) continue;
-      const dir = topVersion === void 0 ? topDir : join4(parentDir, "node_modules", name);
-      if (placed.has(dir)) continue;
-      const m = await this.resolve(name, range);
-      await this.unpack(m, dir);
-      placed.set(dir, m.version);
-      installed.push(`${m.name}@${m.version}`);
-      const skip = new Set(opts.skipDepsOf?.[name] ?? []);
-      for (const [dep, r] of Object.entries(m.dependencies ?? {}))
-        if (!skip.has(dep)) queue.push({ name: dep, range: r, parentDir: dir });
-    }
-    return installed;
-  }
-};
-async function verifyIntegrity(file, m) {
-  const sri = m.dist.integrity?.split(/\s+/).map((s) => s.match(/^(sha512|sha384|sha256|sha1)-(.+)$/)).find(Boolean);
-  const [algo, expected, encoding] = sri ? [sri[1], sri[2], "base64"] : m.dist.shasum ? ["sha1", m.dist.shasum.toLowerCase(), "hex"] : [void 0, void 0, void 0];
-  if (!algo)
-    throw new RegistryError(
-      `registry metadata for ${m.name}@${m.version} has no integrity or shasum; refusing an unverifiable tarball`
-    );
-  const hash = createHash(algo);
-  for await (const chunk of createReadStream(file)) hash.update(chunk);
-  const actual = hash.digest(encoding);
-  if (actual !== expected) {
-    throw new RegistryError(
-      `integrity check failed for ${m.name}@${m.version} from ${m.dist.tarball}: expected ${algo}-${expected}, got ${algo}-${actual}`
-    );
-  }
-}
-function packageVersion(dir) {
-  try {
-    return JSON.parse(readFileSync2(join4(dir, "package.json"), "utf8")).version;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/runtime/provision.ts
-import { existsSync as existsSync8, rmSync as rmSync5 } from "node:fs";
-import { join as join10 } from "node:path";
-var import_semver5 = __toESM(require_semver2(), 1);
-
-// src/util/redact.ts
-var REDACTED = "***";
-var HARMLESS_PARAMS = new Set(
-  [
-    "x-amz-algorithm",
-    "x-amz-date",
-    "x-amz-expires",
-    "x-amz-signedheaders",
-    "x-goog-algorithm",
-    "x-goog-date",
-    "x-goog-expires",
-    "x-goog-signedheaders",
-    "expires",
-    "sv",
-    // Azure SAS: service version, start/expiry times, permissions, resource, protocol
-    "st",
-    "se",
-    "sp",
-    "sr",
-    "spr",
-    "alt",
-    "dl",
-    "raw",
-    "download",
-    "format",
-    "version",
-    "v",
-    "ref",
-    "revision"
-  ].map((p) => p.toLowerCase())
-);
-function queryParts(search) {
-  if (!search || search === "?") return [];
-  return search.slice(1).split("&").map((pair) => {
-    const eq = pair.indexOf("=");
-    const rawName = eq >= 0 ? pair.slice(0, eq) : pair;
-    const rawValue = eq >= 0 ? pair.slice(eq + 1) : void 0;
-    const name = safeDecode(rawName).toLowerCase();
-    return { rawName, rawValue, secret: rawValue !== void 0 && rawValue !== "" && !HARMLESS_PARAMS.has(name) };
-  });
-}
-function safeDecode(s) {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, " "));
-  } catch {
-    return s;
-  }
-}
-function parse(url) {
-  try {
-    return new URL(url);
-  } catch {
-    return void 0;
-  }
-}
-function redactUrl(url) {
-  const u = parse(url);
-  if (!u) return "<invalid URL>";
-  const auth = u.username || u.password ? `${REDACTED}@` : "";
-  const parts = queryParts(u.search);
-  const query = parts.length ? "?" + parts.map((p) => p.rawValue === void 0 ? p.rawName : `${p.rawName}=${p.secret ? REDACTED : p.rawValue}`).join("&") : "";
-  const slashes = u.href.startsWith(`${u.protocol}//`) ? "//" : "";
-  return `${u.protocol}${slashes}${auth}${u.host}${u.pathname}${query}`;
-}
-
-// src/runtime/cuda-provider-fetch.ts
-var import_yauzl = __toESM(require_yauzl(), 1);
-import { copyFileSync, createWriteStream as createWriteStream3, existsSync as existsSync5, mkdirSync as mkdirSync3, readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
-import { join as join6 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
-
-// src/util/atomic-write.ts
-import { renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { basename as basename3, dirname as dirname5, join as join5 } from "node:path";
-
-// src/util/make-dirs.ts
-import { mkdirSync as mkdirSync2, statSync as statSync2 } from "node:fs";
-import { dirname as dirname4, resolve as resolve2 } from "node:path";
-var MakeDirError = class extends Error {
-  constructor(code2, path7, reason, target) {
-    super(
-      code2 === "ENOTDIR" ? path7 === target ? `${path7} is a file, not a folder` : `cannot create the folder ${target}: ${path7} is a file, not a folder` : `cannot create the folder ${path7}: ${reason}${code2 ? ` (${code2})` : ""}`
-    );
-    this.code = code2;
-    this.path = path7;
-    this.reason = reason;
-  }
-  code;
-  path;
-  reason;
-  name = "MakeDirError";
-};
-function makeDirsSync(dir) {
-  let first;
-  for (const p of missingLevels(resolve2(dir))) {
-    try {
-      mkdirSync2(p);
-    } catch (e) {
-      if (code(e) === "EEXIST" && isFolder(p)) continue;
-      throw explain(e, p);
-    }
-    first ??= p;
-  }
-  return first;
-}
-function missingLevels(full) {
-  const levels = [];
-  for (let p = full; ; p = dirname4(p)) {
-    const s = statOrCode(p);
-    if (typeof s !== "string") {
-      if (s.isDirectory()) break;
-      throw notAFolder(p, full);
-    }
-    if (s !== "ENOENT" && s !== "ENOTDIR") throw explain(Object.assign(new Error(s), { code: s }), p);
-    levels.unshift(p);
-    if (dirname4(p) === p) break;
-  }
-  return levels;
-}
-function isFolder(p) {
-  const s = statOrCode(p);
-  return typeof s !== "string" && s.isDirectory();
-}
-function statOrCode(p) {
-  try {
-    return statSync2(p);
-  } catch (e) {
-    return code(e) ?? "ERROR";
-  }
-}
-var code = (e) => e?.code;
-function notAFolder(p, full) {
-  return new MakeDirError("ENOTDIR", p, "is a file, not a folder", full);
-}
-var REASONS = {
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EROFS: "the file system is read-only",
-  ENOSPC: "no space left on the device",
-  EEXIST: "something that is not a folder is in the way (a dangling link?)",
-  ENAMETOOLONG: "the name is too long"
-};
-function explain(e, p) {
-  const c = code(e);
-  const why = c === "ENOENT" ? `${dirname4(p)} does not take new folders (a virtual file system such as /proc, or a dangling link)` : (c && REASONS[c]) ?? e.message;
-  return new MakeDirError(c, p, why, p);
-}
-
-// src/util/atomic-write.ts
-var serial = 0;
-function replaceFileAtomic(path7, write) {
-  makeDirsSync(dirname5(path7));
-  const tmp = join5(dirname5(path7), `.${basename3(path7)}.${process.pid}-${serial++}.tmp`);
-  try {
-    write(tmp);
-    renameSync(tmp, path7);
-  } catch (e) {
-    rmSync2(tmp, { force: true });
-    throw e;
-  }
-}
-function writeFileAtomic(path7, data) {
-  replaceFileAtomic(path7, (tmp) => writeFileSync2(tmp, data));
-}
-function writeJsonAtomic(path7, value) {
-  writeFileAtomic(path7, `${JSON.stringify(value, null, 2)}
-`);
 }
 
 // src/runtime/nuget.ts
@@ -26898,6 +26881,23 @@ function versionOfNupkgUrl(url, id) {
   return import_semver3.default.valid(normalizeVersion(v)) ? normalizeVersion(v) : void 0;
 }
 
+// src/runtime/device.ts
+var DeviceError = class extends Error {
+  name = "DeviceError";
+  flag = "device";
+};
+var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
+function parseDeviceRequest(spec) {
+  const s = spec.trim().toLowerCase();
+  if (s === "auto") return { kind: "auto" };
+  if (s === "cpu") return { kind: "cpu" };
+  if (s === "webgpu") return { kind: "webgpu" };
+  const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
+  if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
+  throw new DeviceError(`device '${spec}' is not understood: ${SPEC_HELP}`);
+}
+var CUDA_PROVIDER_LIBS = [SHARED_PROVIDER_LIB, CUDA_PROVIDER_LIB];
+
 // src/runtime/ort-package.ts
 import { cpSync, existsSync as existsSync6, mkdirSync as mkdirSync4, readdirSync as readdirSync3, rmSync as rmSync3 } from "node:fs";
 import { createRequire as createRequire2 } from "node:module";
@@ -27007,6 +27007,18 @@ function commitEntry(root, tool, version, arch2, stage) {
 }
 
 // src/runtime/provision.ts
+async function cudaRequestFor(o) {
+  if (process.platform !== "linux" || process.arch !== "x64") return void 0;
+  const r = parseDeviceRequest(o.device);
+  const smi = await queryNvidiaGpus();
+  return {
+    build: o.build,
+    gpus: smi.gpus ? selectedGpus(smi.gpus, { deviceId: r.kind === "cuda" ? r.deviceId : void 0, gpus: o.gpus }) : [],
+    noGpu: smi.gpus ? void 0 : smi.error,
+    providerUrl: o.providerUrl,
+    providerDir: o.providerDir
+  };
+}
 function wantsCudaProvider(o) {
   try {
     const r = parseDeviceRequest(o.device || "auto");
@@ -27352,7 +27364,13 @@ async function bootstrap() {
   const device = getInput("device") || "auto";
   const cuda = wantsCudaProvider({ gpus, device });
   const registry = getInput("npm_registry") || defaultRegistry();
-  const cudaRequest = cuda ? await cudaRequestFromInputs(device, gpus) : void 0;
+  const cudaRequest = cuda ? await cudaRequestFor({
+    device,
+    gpus,
+    build: parseValue(flagSpec("cuda_build"), getInput("cuda_build") || "auto"),
+    providerUrl: getInput("cuda_provider_url") || void 0,
+    providerDir: getInput("cuda_provider_dir") || void 0
+  }) : void 0;
   const resolve3 = (withCuda) => resolveOrt({
     log,
     actionDir: join11(here, ".."),
@@ -27377,19 +27395,6 @@ async function bootstrap() {
   const main = rt.source === "action" ? join11(here, "main.js") : stageMain(rt);
   const mod = await import(pathToFileURL(main).href);
   await mod.run({ ort: rt, provisioningSeconds: (performance.now() - started) / 1e3 });
-}
-async function cudaRequestFromInputs(device, gpus) {
-  if (process.platform !== "linux" || process.arch !== "x64") return void 0;
-  const build = parseValue(flagSpec("cuda_build"), getInput("cuda_build") || "auto");
-  const r = parseDeviceRequest(device);
-  const smi = await queryNvidiaGpus();
-  return {
-    build,
-    gpus: smi.gpus ? selectedGpus(smi.gpus, { deviceId: r.kind === "cuda" ? r.deviceId : void 0, gpus }) : [],
-    noGpu: smi.gpus ? void 0 : smi.error,
-    providerUrl: getInput("cuda_provider_url") || void 0,
-    providerDir: getInput("cuda_provider_dir") || void 0
-  };
 }
 function stageMain(rt) {
   const root = process.env.RUNNER_TEMP || join11(here, "..", ".runtime");

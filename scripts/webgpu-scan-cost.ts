@@ -13,7 +13,6 @@ import { sessionFor, tensor } from '../src/onnx/session.js';
 const K = 8;
 for (const N of [1 << 18, 1 << 20, 1 << 22]) {
   const g = new Graph('scan');
-  g.target = 'webgpu';
   const x = g.input('x', 'float32', [N]);
   const it = g.input('it', 'float32', [K]);
   const body = subgraph(g, 'body');

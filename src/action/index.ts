@@ -13,11 +13,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as core from '@actions/core';
 import { parseValue } from '../config/parse.js';
 import { flagSpec } from '../config/schema.js';
-import { selectedGpus, type CudaBuildRequest } from '../runtime/cuda-build.js';
-import { parseDeviceRequest } from '../runtime/device.js';
+import type { CudaBuildRequest } from '../runtime/cuda-build.js';
 import { defaultRegistry } from '../runtime/npm-fetch.js';
-import { queryNvidiaGpus } from '../runtime/nvidia-smi.js';
-import { resolveOrt, wantsCudaProvider, type CudaRequest, type OrtRuntime } from '../runtime/provision.js';
+import { cudaRequestFor, resolveOrt, wantsCudaProvider, type OrtRuntime } from '../runtime/provision.js';
 import { maskToken } from './inputs.js';
 import { actionsLogger } from './logger.js';
 
@@ -32,7 +30,15 @@ async function bootstrap(): Promise<void> {
   const device = core.getInput('device') || 'auto';
   const cuda = wantsCudaProvider({ gpus, device });
   const registry = core.getInput('npm_registry') || defaultRegistry();
-  const cudaRequest = cuda ? await cudaRequestFromInputs(device, gpus) : undefined;
+  const cudaRequest = cuda
+    ? await cudaRequestFor({
+        device,
+        gpus,
+        build: parseValue(flagSpec('cuda_build')!, core.getInput('cuda_build') || 'auto') as CudaBuildRequest,
+        providerUrl: core.getInput('cuda_provider_url') || undefined,
+        providerDir: core.getInput('cuda_provider_dir') || undefined,
+      })
+    : undefined;
   const resolve = (withCuda: boolean) =>
     resolveOrt({
       log,
@@ -63,21 +69,6 @@ async function bootstrap(): Promise<void> {
   };
   // the report's Time section counts this bootstrap as provisioning
   await mod.run({ ort: rt, provisioningSeconds: (performance.now() - started) / 1000 });
-}
-
-/** cuda_build, cuda_provider_url/_dir and the GPUs the run would use (nvidia-smi), on Linux x64. */
-async function cudaRequestFromInputs(device: string, gpus: number): Promise<CudaRequest | undefined> {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
-  const build = parseValue(flagSpec('cuda_build')!, core.getInput('cuda_build') || 'auto') as CudaBuildRequest;
-  const r = parseDeviceRequest(device);
-  const smi = await queryNvidiaGpus();
-  return {
-    build,
-    gpus: smi.gpus ? selectedGpus(smi.gpus, { deviceId: r.kind === 'cuda' ? r.deviceId : undefined, gpus }) : [],
-    noGpu: smi.gpus ? undefined : smi.error,
-    providerUrl: core.getInput('cuda_provider_url') || undefined,
-    providerDir: core.getInput('cuda_provider_dir') || undefined,
-  };
 }
 
 /** Copies the main bundle into RUNNER_TEMP beside node_modules symlinks to the resolved runtime. */

@@ -1,7 +1,15 @@
 // Reverse-mode autodiff over a built Graph: walks the nodes between the parameters and the loss
 // backwards and asks each op's gradient file for the input gradients.
 import { isFloat, typedArrayOf } from '../onnx/dtype.js';
-import { type Dim, type Graph, GraphBuildError, isUnknown, type Node, type Value } from '../onnx/graph.js';
+import {
+  type Dim,
+  type Graph,
+  GraphBuildError,
+  isStopGradient,
+  isUnknown,
+  type Node,
+  type Value,
+} from '../onnx/graph.js';
 import { accumulate, shapeOf } from './helpers.js';
 import { GRADIENTS } from './gradients/index.js';
 import type { GradContext } from './types.js';
@@ -95,22 +103,9 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
   });
 }
 
-/**
- * torch's `.detach()`: an Identity node named `StopGradient` (or `StopGradient_<n>`, as
- * g.uniqueName makes it) passes its value on but no gradient back. The model families use it for
- * nn.Embedding's padding_idx (the pad row gets no gradient, its value is still read). The marker is
- * the node name because ONNX has no such op and ORT rejects attributes Identity does not define.
- */
-export const STOP_GRADIENT = 'StopGradient';
-
-export function isStopGradient(n: Node): boolean {
-  return n.opType === 'Identity' && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
-}
-
-/** `x`'s value with no gradient path back through it. */
-export function stopGradient(g: Graph, x: Value): Value {
-  return g.op('Identity', [x], {}, { name: g.uniqueName(STOP_GRADIENT) });
-}
+// torch's `.detach()` (onnx/graph.ts): the model families use it for nn.Embedding's padding_idx
+// (the pad row gets no gradient, its value is still read) and the stable log-softmax's row max.
+export { isStopGradient, STOP_GRADIENT, stopGradient } from '../onnx/graph.js';
 
 function onesLike(g: Graph, v: Value): Value {
   return g.op('ConstantOfShape', [shapeOf(g, v)], {

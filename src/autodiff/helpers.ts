@@ -2,7 +2,7 @@
 import { ONNX_DTYPE, typedArrayOf, type DType } from '../onnx/dtype.js';
 import type { Graph, Value } from '../onnx/graph.js';
 import { sameDim } from '../onnx/shape-inference.js';
-import { sumOf } from '../onnx/target-ops.js';
+import { sumOf } from '../onnx/op-helpers.js';
 
 export const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 
@@ -55,7 +55,7 @@ function dynamicReduceToShape(g: Graph, dy: Value, x: Value): Value {
   return g.op('Reshape', [summed, xShape]);
 }
 
-/** Sum of several gradient contributions (Add for two, Sum for more; Adds on webgpu: no Sum kernel). */
+/** Sum of several gradient contributions (Add for two, Sum for more). */
 export function accumulate(g: Graph, parts: Value[]): Value {
   if (parts.length === 1) return parts[0];
   if (parts.length === 2) return g.op('Add', parts);

@@ -31,6 +31,13 @@ export interface ForwardOptions {
   train: boolean;
   /** Mixed precision (absent: everything in the parameters' type). Logits come out float32 either way. */
   compute?: ComputeType;
+  /**
+   * Training with dropout: makes (on first use) an int64 scalar, which draw of the dropout masks
+   * this forward pass is (the step's global index x accumulate + the micro-batch's;
+   * models/dropout.ts). The masks are a function of the seed and this index only, so every device
+   * and every run layout draws the same.
+   */
+  draw?: () => Value;
 }
 
 export interface ForwardOutputs {

@@ -9,7 +9,8 @@
 // graph keeps every float op on the GPU and reads the resident parameter tensors where they are.
 // Its batch inputs have the model's own shapes (fed at their own length: no padding, no seq_len),
 // logits come out as [1, batch, labels] and the loss as [1], the Scan graph's shapes at E = 1.
-import { Graph, GraphBuildError, subgraph, type Dim, type EmitTarget, type Value } from '../onnx/graph.js';
+import { Graph, GraphBuildError, subgraph, type Dim, type Value } from '../onnx/graph.js';
+import { legalize, type LegalizeTarget } from '../onnx/legalize.js';
 import { SEQ_DIM, type BatchInputSpec, type TrainableModel } from './contract.js';
 import { ParamViews } from './param-views.js';
 import type { StateGroup, StateLayout } from './state-layout.js';
@@ -41,19 +42,33 @@ export const BATCHES_DIM = 'batches';
 export function buildEvalGraph(
   model: TrainableModel,
   layout: StateLayout,
-  opts: { labels: boolean; target?: EmitTarget; perBatch?: boolean },
+  opts: { labels: boolean; legalize?: LegalizeTarget; perBatch?: boolean },
 ): EvalGraph {
   const g = new Graph(opts.labels ? 'eval' : 'predict');
-  g.target = opts.target ?? 'any';
   const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== 'labels');
-  if (opts.perBatch) return perBatchGraph(g, model, layout, inputs, opts.labels);
+  const built = opts.perBatch
+    ? perBatchGraph(g, model, layout, inputs, opts.labels)
+    : scanGraph(g, model, layout, inputs, opts.labels);
+  legalize(g, opts.legalize ?? 'any');
+  return built;
+}
+
+/** E batches stacked, one Scan over them, the parameter views cut once outside it. */
+function scanGraph(
+  g: Graph,
+  model: TrainableModel,
+  layout: StateLayout,
+  inputs: BatchInputSpec[],
+  labels: boolean,
+): EvalGraph {
+  const opts = { labels };
   const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
   const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input('seq_len', 'int64', [BATCHES_DIM]) : undefined;
   const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), 'float32', grp.shape));
-  // Views in the outer graph: computed once per run, read by every batch.
+  // Views in the outer graph: computed once per run, read by every batch (row shards are buffers).
   const views = new ParamViews(g, layout, buffers);
-  for (const name of layout.slots.keys()) views.get(name);
+  for (const [name, pieces] of layout.pieces) if (pieces.length === 1) views.get(name);
 
   const body = subgraph(g, 'eval_body');
   const micro = inputs.map((b) => body.input(`batch.${b.name}`, b.dtype, b.shape));

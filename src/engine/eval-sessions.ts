@@ -1,15 +1,15 @@
 // Evaluation sessions over a model's eval graph: batches stacked [E, ...] (padded to the longest,
 // cut back per batch by seq_len), the parameters fed as the layout's buffers once per run. The
 // Runner evaluates with its training state this way; a Scorer (predict/evaluate) with loaded weights.
-// On webgpu the eval graph is the Scan-free one (eval-graph.ts: the WebGPU EP has no Scan kernel)
+// Without Scan (WebGPU) the eval graph is the Scan-free one (eval-graph.ts: no Scan kernel there)
 // and each batch is a run of its own, fed the parameter tensors as they are: the resident device
 // tensors during training, so only the batch goes up and only logits and loss come back. Host
 // parameters go to the device once per call of several batches (a non-resident runner's), as the
 // Scan graph takes them once per run, or once for the sessions' life (a Scorer's: paramsFixed).
 import type { InferenceSession } from 'onnxruntime-node';
-import type { EmitTarget } from '../onnx/graph.js';
 import { type ort, tensor } from '../onnx/session.js';
-import { emitTarget, type Device } from '../runtime/device.js';
+import { capabilitiesOf, type GraphCaps } from '../runtime/capabilities.js';
+import type { Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { buildEvalGraph, type EvalGraph } from './eval-graph.js';
@@ -25,8 +25,8 @@ export interface EvalResult {
 }
 
 export interface EvalSessionsOptions {
-  /** The kernels to emit for (default: the device's); the Runner passes its step graph's. */
-  target?: EmitTarget;
+  /** What the graphs may contain (default: the device's); the Runner passes its step graph's. */
+  graphs?: GraphCaps;
   /**
    * `params()` returns the same host tensors, unchanged, for the sessions' life (a Scorer's loaded
    * weights): on webgpu they go to the device once, on the first call, instead of once per call.
@@ -36,7 +36,9 @@ export interface EvalSessionsOptions {
 
 export class EvalSessions {
   private readonly sessions = new Map<boolean, Promise<{ session: InferenceSession; eval: EvalGraph }>>();
-  private readonly target: EmitTarget;
+  private readonly graphs: GraphCaps;
+  /** The device holds tensors between runs (host parameters are uploaded for per-batch runs). */
+  private readonly deviceTensors: boolean;
   private readonly paramsFixed: boolean;
   private copier?: DeviceCopy;
   /** paramsFixed: the device copy of the host parameters, made once, kept until release(). */
@@ -55,7 +57,9 @@ export class EvalSessions {
     private readonly meter = new TransferMeter('host', 0),
     opts: EvalSessionsOptions = {},
   ) {
-    this.target = opts.target ?? emitTarget(device);
+    const caps = capabilitiesOf(device);
+    this.graphs = opts.graphs ?? caps.graphs;
+    this.deviceTensors = caps.residentState;
     this.paramsFixed = opts.paramsFixed ?? false;
   }
 
@@ -101,7 +105,7 @@ export class EvalSessions {
    */
   private async paramsForCall(ev: EvalGraph, runs: number) {
     const tensors = this.params();
-    const host = ev.perBatch && this.device.kind === 'webgpu' && tensors.some((t) => t.location === 'cpu');
+    const host = ev.perBatch && this.deviceTensors && tensors.some((t) => t.location === 'cpu');
     if (host && this.paramsFixed) {
       this.kept ??= this.upload(tensors);
       return { tensors: await this.kept, uploaded: [] };
@@ -181,7 +185,7 @@ export class EvalSessions {
   private session(withLabels: boolean) {
     let p = this.sessions.get(withLabels);
     if (!p) {
-      const ev = evalGraphFor(this.model, this.layout, this.target, withLabels);
+      const ev = evalGraphFor(this.model, this.layout, this.graphs, withLabels);
       p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
         session,
         eval: ev,
@@ -192,14 +196,14 @@ export class EvalSessions {
   }
 }
 
-/** The eval graph EvalSessions runs for `target`: for webgpu the Scan-free one, one batch per run. */
+/** The eval graph EvalSessions runs for `graphs`: without Scan (WebGPU) one batch per run. */
 export function evalGraphFor(
   model: TrainableModel,
   layout: StateLayout,
-  target: EmitTarget,
+  graphs: GraphCaps,
   labels: boolean,
 ): EvalGraph {
-  return buildEvalGraph(model, layout, { labels, target, perBatch: target === 'webgpu' });
+  return buildEvalGraph(model, layout, { labels, legalize: graphs.legalize, perBatch: !graphs.scan });
 }
 
 /** Stacks tensors of one input into [E, ...dims], padding the `axis` dim with zeros (cut off again by seq_len). */

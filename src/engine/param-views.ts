@@ -3,10 +3,12 @@
 // this is one copy per step); a parameter with a buffer of its own is the buffer itself. Views are
 // emitted on first use, and `joined` gives parameters that are adjacent in a buffer (a layer's
 // query/key/value weights) as one Slice, so a fused Gemm needs no Concat. After the forward pass,
-// `gradients` turns the gradients of the views back into one gradient per state buffer.
+// `gradients` turns the gradients of the views back into one gradient per state buffer. A parameter
+// held in row shards (over a device's buffer limit: state-layout.ts) has no whole view: the forward
+// pass reads it through `rowShards` (Emitter.rows), each shard's buffer as it is.
 import { gradients as autodiff } from '../autodiff/backward.js';
 import { GraphBuildError, type Graph, type Value } from '../onnx/graph.js';
-import { sumOf } from '../onnx/target-ops.js';
+import { sumOf } from '../onnx/op-helpers.js';
 import type { StateGroup, StateLayout } from './state-layout.js';
 
 interface View {
@@ -34,17 +36,36 @@ export class ParamViews extends Map<string, Value> {
   }
 
   override has(name: string): boolean {
-    return this.layout.slots.has(name);
+    return this.layout.pieces.has(name);
   }
 
   override get(name: string): Value | undefined {
     const cached = super.get(name);
     if (cached) return cached;
-    const slot = this.layout.slots.get(name);
-    if (!slot) return undefined;
+    const pieces = this.layout.pieces.get(name);
+    if (!pieces) return undefined;
+    if (pieces.length > 1)
+      throw new GraphBuildError(
+        `parameter '${name}' is held in ${pieces.length} row shards (it is over the device's buffer limit) and can only be read by rows (Emitter.rows)`,
+      );
+    const slot = pieces[0];
     const v = this.cut(this.groupIndex.get(slot.group)!, slot.offset, slot.offset + slot.size, slot.spec.shape);
     super.set(name, v);
     return v;
+  }
+
+  /**
+   * The row shards of `name` (each shard's buffer as it is, with its first row and row count), or
+   * undefined when the parameter is whole.
+   */
+  rowShards(name: string): { value: Value; start: number; rows: number }[] | undefined {
+    const pieces = this.layout.pieces.get(name);
+    if (!pieces || pieces.length === 1) return undefined;
+    return pieces.map((s) => ({
+      value: this.cut(this.groupIndex.get(s.group)!, 0, s.size, s.group.shape),
+      start: s.rows!.start,
+      rows: s.rows!.count,
+    }));
   }
 
   /**
@@ -63,9 +84,10 @@ export class ParamViews extends Map<string, Value> {
 
   private join(names: readonly string[]): Value {
     const slots = names.map((n) => {
-      const s = this.layout.slots.get(n);
+      const s = this.layout.pieces.get(n);
       if (!s) throw new GraphBuildError(`joined parameters: '${n}' is not a parameter`);
-      return s;
+      if (s.length > 1) throw new GraphBuildError(`joined parameters: '${n}' is held in row shards`);
+      return s[0];
     });
     const rest = slots[0].spec.shape.slice(1);
     for (const s of slots) {

@@ -22,16 +22,18 @@
 // the skipped ones.
 import type { InferenceSession } from 'onnxruntime-node';
 import { type ort, tensor } from '../onnx/session.js';
-import { deviceName, emitTarget, parseDevice, type Device } from '../runtime/device.js';
+import { capabilitiesOf, type DeviceCaps } from '../runtime/capabilities.js';
+import { deviceName, parseDevice, type Device } from '../runtime/device.js';
 import { openSession } from '../runtime/open-session.js';
 import { checkMixedPrecision } from '../runtime/precision.js';
 import { initialScalerState } from '../optim/loss-scale.js';
+import { numElements } from '../util/shape.js';
 import { SEQ_DIM, type TrainableModel } from './contract.js';
 import { EvalSessions, type EvalResult } from './eval-sessions.js';
+import { checkTensorSizes, type TensorBounds } from './buffer-limits.js';
 import { checkMicroBatch, FeedError, stackBatches, type FeedTensor, type MicroBatch } from './feeds.js';
 import { discard } from './garbage.js';
 import { DeviceCopy } from './device-copy.js';
-import type { LayoutKind } from './state-layout.js';
 import { buildStepGraph, PARAM_SLOT, type StepGraph, type StepGraphOptions } from './step-graph.js';
 import { TransferMeter, type TransferSummary } from './transfers.js';
 
@@ -47,10 +49,20 @@ export interface RunnerOptions extends StepGraphOptions {
   /** Mixed precision on the CPU device, which is refused otherwise (tests: same graphs, no GPU). */
   allowCpuMixedPrecision?: boolean;
   /**
-   * Keep parameters and optimizer state in device memory between runs (WebGPU only; the default
-   * there). false: the state crosses host memory every run, as on CPU and CUDA.
+   * Keep parameters and optimizer state in device memory between runs (devices whose capabilities
+   * allow it, the default there: WebGPU). false: the state crosses host memory every run.
    */
   resident?: boolean;
+  /**
+   * The device's capabilities (default: capabilitiesOf(device), without adapter facts); `graphs`
+   * (StepGraphOptions) overrides what the graphs are emitted for (tests: webgpu's graphs on the CPU).
+   */
+  caps?: DeviceCaps;
+  /**
+   * The run's largest shapes: with a device buffer limit, a step graph that would make a tensor
+   * over it at these sizes is refused (BufferLimitError) before any session opens.
+   */
+  bounds?: TensorBounds;
 }
 
 /** The loss scaler's state (mixed precision). */
@@ -89,24 +101,32 @@ export type { EvalResult } from './eval-sessions.js';
 export const optimizerKey = (slot: string, param: string) => `${slot}.${param}`;
 
 /**
- * The state layout a device trains fastest with. GPUs: flat buffers (a handful of optimizer
- * kernels instead of ~14 per parameter, a few large transfers per run). CPU: one tensor per
- * parameter, measured 16% faster on BERT-mini (npm run bench -- --layout flat|per-param): the
- * optimizer's chain of elementwise ops stays in cache on each parameter, where over a flat buffer
- * every op streams the whole buffer through memory; and the number of tensors a run moves costs
- * nothing measurable (onnxruntime-node copies bytes, not tensors).
+ * The step graph a runner builds for `model` on its device (no session): the options resolved
+ * against the device's capabilities, and, with `bounds` and a buffer limit, every tensor checked
+ * against the limit. checkModelFits (train/device-fit.ts) runs this before a run reads its data.
  */
-export function defaultLayout(device: Device): LayoutKind {
-  return device.kind === 'cpu' ? 'per-param' : 'flat';
-}
-
-/**
- * Whether a device keeps the training state between runs in its own memory. WebGPU: yes (the
- * binding returns outputs as 'gpu-buffer' tensors that feed the next run). CUDA: onnxruntime-node
- * passes no IO binding for it, so every feed and fetch crosses host memory. CPU: it is host memory.
- */
-export function residentByDefault(device: Device): boolean {
-  return device.kind === 'webgpu';
+export function planStepGraph(
+  model: TrainableModel,
+  opts: Omit<RunnerOptions, 'params'>,
+): { stepGraph: StepGraph; device: Device; caps: DeviceCaps; resident: boolean } {
+  const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
+  const caps = opts.caps ?? capabilitiesOf(device);
+  const graphs = opts.graphs ?? caps.graphs;
+  const resident = opts.resident ?? caps.residentState;
+  if (resident && !caps.residentState)
+    throw new FeedError(
+      `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`,
+    );
+  // Resident: the plain one-step graph (a Scan runs on the CPU EP under WebGPU; see the top).
+  const stepGraph = buildStepGraph(model, {
+    ...opts,
+    graphs,
+    loop: opts.loop ?? !resident,
+    layout: opts.layout ?? caps.layout,
+  });
+  if (opts.bounds && graphs.maxBufferBytes !== undefined)
+    checkTensorSizes(stepGraph.graph, { maxBytes: graphs.maxBufferBytes, source: graphs.limitSource }, opts.bounds);
+  return { stepGraph, device, caps: { ...caps, graphs }, resident };
 }
 
 /** State this large has its redundant copies freed right after each run (garbage.ts); below, V8 is left to it. */
@@ -128,6 +148,8 @@ export class Runner<M extends TrainableModel = TrainableModel> {
   private constructor(
     readonly model: M,
     readonly device: Device,
+    /** What the device can run (the graphs' capabilities as this runner's graphs were built). */
+    readonly caps: DeviceCaps,
     private readonly threads: number,
     readonly stepGraph: StepGraph,
     /** The train-step session (public for tools and tests that inspect its runs). */
@@ -157,31 +179,30 @@ export class Runner<M extends TrainableModel = TrainableModel> {
       threads,
       () => paramIndex.map((i) => this.state[i]),
       this.transfers,
-      { target: stepGraph.graph.target },
+      { graphs: caps.graphs },
     );
   }
 
   static async create<M extends TrainableModel>(model: M, opts: RunnerOptions): Promise<Runner<M>> {
     const device = typeof opts.device === 'string' ? parseDevice(opts.device) : (opts.device ?? { kind: 'cpu' });
     checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
-    const resident = opts.resident ?? residentByDefault(device);
-    if (resident && device.kind !== 'webgpu')
-      throw new FeedError(
-        `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`,
-      );
-    // Resident: the plain one-step graph (a Scan runs on the CPU EP under WebGPU; see the top).
-    const stepGraph = buildStepGraph(model, {
-      ...opts,
-      loop: opts.loop ?? !resident,
-      layout: opts.layout ?? defaultLayout(device),
-      target: opts.target ?? emitTarget(device),
-    });
+    const { stepGraph, caps, resident } = planStepGraph(model, { ...opts, device });
     const session = await openSession(stepGraph.graph, {
       device,
       threads: opts.threads,
       outputsOnDevice: resident ? stepGraph.io.state.map((s) => s.output) : undefined,
     });
-    return new Runner(model, device, opts.threads ?? 0, stepGraph, session, resident, opts.params, opts.initScale);
+    return new Runner(
+      model,
+      device,
+      caps,
+      opts.threads ?? 0,
+      stepGraph,
+      session,
+      resident,
+      opts.params,
+      opts.initScale,
+    );
   }
 
   /** Bytes and seconds of the runs so far: copies versus compute. */
@@ -279,6 +300,12 @@ export class Runner<M extends TrainableModel = TrainableModel> {
       }
       if (io.seqLen) feeds[io.seqLen] = tensor('int64', seq!.subarray(from * A, (from + count) * A), [count, A]);
       feeds[io.lr] = tensor(io.scalars, F.from(lrs.slice(from, from + count)), [count]);
+      // Each step's global index (skipped steps included): dropout's draws.
+      feeds[io.stepIndex] = tensor(
+        'int64',
+        BigInt64Array.from({ length: count }, (_, k) => BigInt(this.steps + k)),
+        [count],
+      );
       // AdamW's step counter: the optimizer steps applied so far.
       feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
       const r = await this.runOnce(run, feeds, count);
@@ -438,45 +465,47 @@ export class Runner<M extends TrainableModel = TrainableModel> {
     const { layout, optimizer: opt, io } = this.stepGraph;
     const known = this.model.params;
     for (const name of params.keys()) {
-      if (!layout.slots.has(name))
+      if (!layout.pieces.has(name))
         throw new FeedError(
           `${what}: unknown parameter '${name}' (the model has ${known.length} parameters, e.g. '${known[0]?.name}')`,
         );
     }
     for (const k of optimizer.keys()) {
       const slot = opt.slots.find((s) => k.startsWith(`${s}.`));
-      if (!slot || !layout.slots.has(k.slice(slot.length + 1)))
+      if (!slot || !layout.pieces.has(k.slice(slot.length + 1)))
         throw new FeedError(
           `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${opt.slots.join(', ') || '(none)'})`,
         );
     }
     const fresh = optimizer.size === 0;
-    const check = (key: string, src: Float32Array | undefined, size: number, shape: number[]) => {
+    const check = (key: string, src: Float32Array | undefined, shape: number[]) => {
+      const size = numElements(shape);
       if (!src) throw new FeedError(`${what}: '${key}' is missing`);
       if (src.length !== size)
         throw new FeedError(
           `${what}: '${key}' has ${src.length} values, expected ${size} (shape [${shape.join(', ')}])`,
         );
     };
-    for (const s of layout.slots.values()) {
-      check(s.spec.name, params.get(s.spec.name), s.size, s.spec.shape);
+    for (const spec of known) {
+      check(spec.name, params.get(spec.name), spec.shape);
       if (!fresh)
         for (const slot of opt.slots) {
-          const k = optimizerKey(slot, s.spec.name);
-          check(k, optimizer.get(k), s.size, s.spec.shape);
+          const k = optimizerKey(slot, spec.name);
+          check(k, optimizer.get(k), spec.shape);
         }
     }
     // Everything checked: now write (a failed import leaves the state as it was).
     const onHost = this.state.every((t) => t.location === 'cpu');
     const target = onHost ? this.state : this.hostState();
     for (const slot of [PARAM_SLOT, ...opt.slots]) {
-      for (const s of layout.slots.values()) {
-        const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
-        const dst = target[i].data as Float32Array;
-        const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
-        if (src) dst.set(src, s.offset);
-        else dst.fill(0, s.offset, s.offset + s.size);
-      }
+      for (const pieces of layout.pieces.values())
+        for (const s of pieces) {
+          const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
+          const dst = target[i].data as Float32Array;
+          const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
+          if (src) dst.set(src.subarray(s.from, s.from + s.size), s.offset);
+          else dst.fill(0, s.offset, s.offset + s.size);
+        }
     }
     if (!onHost) {
       const previous = this.state;

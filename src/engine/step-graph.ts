@@ -6,15 +6,20 @@
 // crosses the ORT boundary once per K steps; Scan keeps it in two fixed buffers between steps
 // (a Loop allocates fresh state every iteration and copies it once more at the end).
 // `loop: false` builds the same step as a plain graph (K = 1).
-// On webgpu (Graph.target) the A micro-batches are unrolled instead of an inner Scan: the WebGPU EP
-// has no Scan kernel, and a Scan on the CPU EP would pull the parameters and gradient sums through
-// host memory on every step. A is fixed when the graph is built, so the unrolled graph is the
-// Scan's body A times, summed in the Scan's order (the same float32 results).
+// On a device without Scan (GraphCaps.scan: WebGPU) the A micro-batches are unrolled instead of an
+// inner Scan: the WebGPU EP has no Scan kernel, and a Scan on the CPU EP would pull the parameters
+// and gradient sums through host memory on every step. A is fixed when the graph is built, so the
+// unrolled graph is the Scan's body A times, summed in the Scan's order (the same float32 results).
+// The graph is emitted in plain ONNX and legalized for the device (onnx/legalize.ts): the forward
+// pass before autodiff, so the gradients are those of the legalized forms, and the whole graph at
+// the end. Dropout's masks are keyed by each micro-batch's draw index, step_index x A + a.
 // Mixed precision (`precision`): the forward and backward passes in float16/bfloat16 (the model
 // emits the casts), the loss scaled by the scaler state's S before autodiff, the gradients
 // unscaled before clipping, and a step with a non-finite gradient norm skipped (loss-scale.ts).
 import { zerosOfShape } from '../autodiff/helpers.js';
-import { Graph, GraphBuildError, subgraph, type Dim, type EmitTarget, type Value } from '../onnx/graph.js';
+import { Graph, GraphBuildError, subgraph, type Dim, type Value } from '../onnx/graph.js';
+import { legalize } from '../onnx/legalize.js';
+import { graphCapsOf, type GraphCaps } from '../runtime/capabilities.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { makeOptimizer, type OptimizerConfig } from '../optim/index.js';
 import {
@@ -40,8 +45,8 @@ export interface StepGraphOptions {
   loop?: boolean;
   /** How parameters and optimizer state are laid out in tensors (default 'flat'). */
   layout?: LayoutKind;
-  /** The kernels to emit for (default 'any'; 'webgpu': float32 step scalars, see EmitTarget). */
-  target?: EmitTarget;
+  /** What the device's graphs may contain (default: the CPU's): legalize rules, float64, Scan, buffer limit. */
+  graphs?: GraphCaps;
   /** Mixed precision with dynamic loss scaling (absent: float32 throughout). */
   precision?: MixedPrecision;
 }
@@ -68,8 +73,10 @@ export interface StepGraphIO {
   lr: string;
   /** Scalar: optimizer steps completed before this run (dtype `scalars`). */
   step: string;
-  /** dtype of lr and step: float64 (torch's Python floats), float32 on webgpu (no float64 kernels there). */
+  /** dtype of lr and step: float64 (torch's Python floats), float32 where the device has no float64 kernels. */
   scalars: 'float64' | 'float32';
+  /** int64 [K]: each step's global index (steps taken before it, skipped ones included): dropout's draws. */
+  stepIndex: string;
   /** int64 [K, A]: each micro-batch's length; inputs with a 'seq' dim are cut to it (absent without such inputs). */
   seqLen?: string;
   /** Every state tensor, group-major, 'param' first then the optimizer's slots. */
@@ -105,17 +112,21 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
   if (!Number.isInteger(A) || A < 1)
     throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
   const loop = opts.loop ?? true;
+  const caps = opts.graphs ?? graphCapsOf({ kind: 'cpu' });
   const optimizer = makeOptimizer(opts.optimizer);
-  const layout = StateLayout.plan(model.params, opts.layout);
+  const layout = StateLayout.plan(model.params, opts.layout, {
+    maxBytes: caps.maxBufferBytes,
+    limitSource: caps.limitSource,
+  });
   const slots = [PARAM_SLOT, ...optimizer.slots];
   const g = new Graph(loop ? 'train_steps' : 'train_step');
-  g.target = opts.target ?? 'any';
-  const scalars = g.target === 'webgpu' ? 'float32' : 'float64';
+  const scalars = caps.float64 ? 'float64' : 'float32';
   const K = loop ? STEPS_DIM : 1;
 
   const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
   const lr = g.input('lr', scalars, [K]);
   const step0 = g.input('step', scalars, []);
+  const stepIndex = g.input('step_index', 'int64', [K]);
   const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
   const seqLen = hasSeq ? g.input('seq_len', 'int64', [K, A]) : undefined;
   const state = layout.groups.flatMap((grp) =>
@@ -128,13 +139,14 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     lr: lr.name,
     step: step0.name,
     scalars,
+    stepIndex: stepIndex.name,
     seqLen: seqLen?.name,
     state: [],
     loss: 'loss',
     gradNorm: 'grad_norm',
     ...(amp && { skipped: 'skipped', lossScale: 'loss_scale' }),
   };
-  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp };
+  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp, caps };
   const done = { graph: g, io, optimizer, layout, accumulate: A, loop, precision: amp };
 
   if (!loop) {
@@ -145,6 +157,7 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
       seqLen: seqLen && first(seqLen),
       lr: first(lr),
       t: step0,
+      index: once(() => first(stepIndex)),
       state: state.map((s) => s.value),
       scaler,
     });
@@ -161,6 +174,7 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
       g.output(g.op('Unsqueeze', [out.amp.skipped, g.ints([0])], {}, { outputNames: [io.skipped!] }));
       g.output(g.op('Reshape', [out.amp.scale, g.ints([1])], {}, { outputNames: [io.lossScale!] }));
     }
+    legalize(g, caps.legalize);
     return done;
   }
 
@@ -172,7 +186,17 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
   const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
   const stepLr = body.input('step.lr', scalars, []);
   const stepSeq = seqLen && body.input('step.seq_len', 'int64', [A]);
-  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried, scaler: carriedScaler });
+  const stepIdx = body.input('step.step_index', 'int64', []);
+  const out = emitStep(body, {
+    ...step,
+    micro,
+    seqLen: stepSeq,
+    lr: stepLr,
+    t,
+    index: () => stepIdx,
+    state: carried,
+    scaler: carriedScaler,
+  });
   body.output(out.t);
   out.state.forEach((v) => body.output(v));
   if (out.amp) body.output(out.amp.scaler);
@@ -192,7 +216,7 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     io.gradNorm,
     ...(amp ? [io.skipped!, io.lossScale!] : []),
   ];
-  const scanned = [...stacked, lr, ...(seqLen ? [seqLen] : [])];
+  const scanned = [...stacked, lr, ...(seqLen ? [seqLen] : []), stepIndex];
   const outs = g.node(
     'Scan',
     [step0, ...state.map((s) => s.value), ...(scaler ? [scaler] : []), ...scanned],
@@ -204,6 +228,7 @@ export function buildStepGraph(model: TrainableModel, opts: StepGraphOptions): S
     io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name }),
   );
   if (scaler) io.scaler = { input: scaler.name, output: ampOut[0] };
+  legalize(g, caps.legalize);
   return done;
 }
 
@@ -220,6 +245,9 @@ interface StepParts {
   seqLen?: Value;
   lr: Value;
   t: Value;
+  /** int64 scalar: this step's global index (dropout's draws; made on first use). */
+  index: () => Value;
+  caps: GraphCaps;
   /** State values, group-major in `slots` order. */
   state: Value[];
   amp?: MixedPrecision;
@@ -250,10 +278,11 @@ function emitStep(g: Graph, s: StepParts): StepOut {
           s.micro.map((x) => g.op('Squeeze', [x, g.ints([0])])),
           s.seqLen && pick(g, s.seqLen, 0),
           scale,
+          s.index,
         )
-      : g.target === 'webgpu'
-        ? unrolled(g, s, buffers, scale)
-        : accumulated(g, s, buffers, scale);
+      : s.caps.scan
+        ? accumulated(g, s, buffers, scale)
+        : unrolled(g, s, buffers, scale);
   const grads = scale ? unscaleGrads(g, raw, scale) : raw;
   const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
   const t = g.op('Add', [s.t, g.scalar(1, s.t)]);
@@ -285,7 +314,10 @@ function pick(g: Graph, v: Value, i: number): Value {
   return g.op('Gather', [v, g.scalar(i, 'int64')], { axis: 0 });
 }
 
-/** Forward + loss + gradients of one micro-batch (its inputs cut to `len` along their 'seq' dims). */
+/**
+ * Forward + loss + gradients of one micro-batch (its inputs cut to `len` along their 'seq' dims);
+ * `draw` makes its dropout draw index when the model has dropout.
+ */
 function lossAndGrads(
   g: Graph,
   s: StepParts,
@@ -293,6 +325,7 @@ function lossAndGrads(
   micro: Value[],
   len: Value | undefined,
   scale: Value | undefined,
+  draw: () => Value,
 ): { loss: Value; grads: Value[] } {
   const batch = Object.fromEntries(
     s.model.batchInputs.map((spec, i) => {
@@ -306,14 +339,32 @@ function lossAndGrads(
     }),
   );
   const views = new ParamViews(g, s.layout, buffers);
-  const { loss } = s.model.forward(g, views, batch, { train: true, compute: s.amp?.compute });
+  let made: Value | undefined;
+  const { loss } = s.model.forward(g, views, batch, {
+    train: true,
+    compute: s.amp?.compute,
+    draw: () => (made ??= draw()),
+  });
   if (!loss)
     throw new GraphBuildError('train step: the model returned no loss (is the labels input last in batchInputs?)');
   if (loss.rank !== 0 || loss.dtype !== 'float32')
     throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
+  // The forward pass in the device's forms before autodiff differentiates it.
+  legalize(g, s.caps.legalize);
   // Mixed precision: the gradients of S * loss (unscaled by the caller).
   const scaled = scale ? g.op('Mul', [loss, g.op('Squeeze', [scale, g.ints([0])])]) : loss;
   return { loss, grads: views.gradients(scaled) };
+}
+
+/** The draw index of micro-batch `a` (int64 scalar) of this step: step_index x A + a. */
+function drawIndex(g: Graph, s: StepParts, a: Value): Value {
+  return g.op('Add', [g.op('Mul', [s.index(), g.scalar(s.A, 'int64')]), a]);
+}
+
+/** `make()` on the first call, its value after. */
+function once<T>(make: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= make());
 }
 
 /**
@@ -326,12 +377,13 @@ function accumulated(g: Graph, s: StepParts, buffers: Value[], scale?: Value): {
   const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, 'float32', grp.shape));
   const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
   const len = s.seqLen && inner.input('micro.seq_len', 'int64', []);
-  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len, scale);
+  const a = inner.input('micro.index', 'int64', []);
+  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len, scale, () => drawIndex(inner, s, a));
   inner.output(inner.op('Add', [lossIn, loss]));
   grads.forEach((d, i) => inner.output(inner.op('Add', [accIn[i], d])));
 
   const zeros = s.layout.groups.map((grp) => zerosOfShape(g, g.ints(grp.shape), 'float32'));
-  const scanned = [...s.micro, ...(s.seqLen ? [s.seqLen] : [])];
+  const scanned = [...s.micro, ...(s.seqLen ? [s.seqLen] : []), g.ints([...Array(s.A).keys()])];
   const [lossSum, ...sums] = g.node('Scan', [g.scalar(0, 'float32'), ...zeros, ...scanned], {
     body: inner,
     num_scan_inputs: scanned.length,
@@ -353,6 +405,7 @@ function unrolled(g: Graph, s: StepParts, buffers: Value[], scale?: Value): { lo
       s.micro.map((x) => pick(g, x, a)),
       s.seqLen && pick(g, s.seqLen, a),
       scale,
+      () => drawIndex(g, s, g.scalar(a, 'int64')),
     ),
   );
   const invA = g.scalar(1 / s.A, 'float32');

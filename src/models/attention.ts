@@ -3,7 +3,7 @@
 // float32-min bias Hugging Face uses for masked keys, and that key-padding bias itself.
 import type { DType } from '../onnx/dtype.js';
 import type { Dim, Graph, Value } from '../onnx/graph.js';
-import { intToFloat } from '../onnx/target-ops.js';
+import { intToFloat } from '../onnx/op-helpers.js';
 import { assertShape, type Emitter } from './layers.js';
 
 /** Hugging Face adds torch.finfo(float32).min to the scores of masked keys. */

@@ -4,8 +4,9 @@
 // so every Linear is one Gemm(x, W, b, transB=1) on the HF [out, in] weight (no weight transposes).
 import type { ComputeType } from '../engine/contract.js';
 import { ParamViews } from '../engine/param-views.js';
-import { ONNX_DTYPE, typedArrayOf, type DType } from '../onnx/dtype.js';
-import { float, type Attr, type Dim, type Graph, type Value } from '../onnx/graph.js';
+import { ONNX_DTYPE, type DType } from '../onnx/dtype.js';
+import { float, GraphBuildError, type Attr, type Graph, type Value } from '../onnx/graph.js';
+import { sparseDropout } from './dropout.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -26,6 +27,8 @@ export class Emitter {
     private readonly seed: number,
     private readonly model: string,
     readonly compute?: ComputeType,
+    /** Makes the int64 scalar: which draw of the dropout masks this forward pass is (training only). */
+    private readonly draw?: () => Value,
   ) {}
 
   /** The type activations flow in: the compute type under mixed precision, else the parameters'. */
@@ -96,100 +99,42 @@ export class Emitter {
   }
 
   /**
-   * Dropout in training mode, identity otherwise. Each site draws from its own stream, seeded from
-   * the model seed and the site's index in emission order, so runs are reproducible from the seed
-   * (and K steps per run draw exactly what K single steps draw).
+   * Dropout in training mode, identity otherwise. Each site's masks are a function of the model
+   * seed, the site's index in emission order and the forward pass's draw index (`draw`: the step's
+   * global index x accumulate + the micro-batch's), so the same seed gives the same masks on every
+   * device, for any number of steps per run, and after a resume (dropout.ts).
    */
   dropout(x: Value, ratio: number): Value {
     if (!this.train || ratio <= 0) return x;
     if (ratio >= 1) return this.g.op('Mul', [x, this.g.scalar(0, x)]);
-    return sparseDropout(this.g, x, ratio, streamSeed(this.seed, ++this.dropouts));
+    if (!this.draw)
+      throw new GraphBuildError(
+        `${this.model} forward: dropout in training needs the draw index (ForwardOptions.draw); the step graph passes it`,
+      );
+    return sparseDropout(this.g, x, ratio, { seed: this.seed, site: ++this.dropouts }, this.draw());
   }
-}
 
-/**
- * A float32 seed for dropout site `index` (RandomUniformLike takes a float seed; values below 2^24
- * are exact, so distinct sites keep distinct streams for any model seed).
- */
-function streamSeed(seed: number, index: number): number {
-  return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(index, 0x85ebca6b)) >>> 8;
-}
-
-/**
- * Dropout of `x` in training: each element independently kept (scaled by 1/(1-ratio)) or dropped,
- * Bernoulli(ratio), as ORT's Dropout kernel draws it, at a fraction of the cost. That kernel draws
- * one uniform per element on one thread; here only the rarer outcome is drawn, as the gaps between
- * its positions (geometric: gap = 1 + floor(log(u) / log(1-q)), q = min(ratio, 1-ratio)), which is
- * the same Bernoulli process with ~q as many random numbers; a CumSum turns the gaps into
- * positions and one ScatterND writes the rare value there into a mask of the common one (0 or
- * 1/(1-ratio)), so dropout is one Mul forward and one backward (the float mask is what the
- * gradient keeps). Enough gaps are drawn to cover the tensor with overwhelming probability (n*q
- * plus 8 standard deviations, plus 16); positions past the end change nothing.
- */
-export function sparseDropout(g: Graph, x: Value, ratio: number, seed: number): Value {
-  const keep = 1 / (1 - ratio);
-  const rareIsDrop = ratio <= 0.5;
-  const q = rareIsDrop ? ratio : 1 - ratio;
-  const f = (v: number) => g.scalar(v, 'float32');
-  const webgpu = g.target === 'webgpu';
-  // WebGPU: n from Shape (Size has no kernel and would pull x to the host), the draw count in
-  // int64 arithmetic, the mask of the common value by Expand (ConstantOfShape has no kernel).
-  const n = webgpu ? g.op('ReduceProd', [g.op('Shape', [x])], { keepdims: 0 }) : g.op('Size', [x]);
-  const filled = (shape: Value, v: number, dtype = x.dtype) =>
-    webgpu
-      ? g.op('Expand', [g.scalar(v, dtype), shape])
-      : g.op('ConstantOfShape', [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [v]) } });
-  let u: Value;
-  if (webgpu) {
-    // ORT has no WebGPU kernel for any random op: the uniforms (~q n of them) come from the CPU.
-    const zeros = g.op('ConstantOfShape', [webgpuDrawCount(g, n, q)], {
-      value: { dtype: 'int64', shape: [1], data: typedArrayOf('int64', [0]) },
+  /**
+   * Rows `ids` of the table `name` (a Gather). A table the training state holds in row shards
+   * (a table over the device's buffer limit: state-layout.ts) is read shard by shard: each shard
+   * gathers the ids in its row range, zeros elsewhere, and the shards' rows are added, so no tensor
+   * of the table's size is made, forward or backward (each shard's gradient is its own ScatterND).
+   */
+  rows(name: string, ids: Value): Value {
+    const shards = this.params instanceof ParamViews ? this.params.rowShards(name) : undefined;
+    if (!shards) return this.g.op('Gather', [this.param(name), ids]);
+    const { g } = this;
+    const parts = shards.map((s) => {
+      const local = s.start === 0 ? ids : g.op('Sub', [ids, g.scalar(s.start, ids)]);
+      const inside = g.op('And', [
+        g.op('Not', [g.op('Less', [local, g.scalar(0, ids)])]),
+        g.op('Less', [local, g.scalar(s.rows, ids)]),
+      ]);
+      const rows = g.op('Gather', [s.value, g.op('Where', [inside, local, g.scalar(0, ids)])]);
+      return g.op('Where', [g.op('Unsqueeze', [inside, g.ints([-1])]), rows, g.scalar(0, rows)]);
     });
-    u = g.op('RandomUniformLike', [zeros], { dtype: 1, seed: float(seed) });
-  } else {
-    const nf = g.op('Cast', [n], { to: 1 });
-    const draws = g.op('Add', [
-      g.op('Add', [g.op('Mul', [nf, f(q)]), g.op('Mul', [g.op('Sqrt', [nf]), f(8 * Math.sqrt(q * (1 - q)))])]),
-      f(16),
-    ]);
-    const count = g.op('Unsqueeze', [g.op('Cast', [g.op('Floor', [draws])], { to: 7 }), g.ints([0])]);
-    // The gaps are drawn in float32 whatever x's type (the same stream under mixed precision).
-    u = g.op('RandomUniformLike', [filled(count, 1, 'float32')], { dtype: 1, seed: float(seed) });
+    return parts.slice(1).reduce((acc, v) => g.op('Add', [acc, v]), parts[0]);
   }
-  // log(1 - u), u in [0, 1); the Max only guards a generator that returns 1.0 exactly.
-  const logU = g.op('Log', [g.op('Max', [g.op('Sub', [f(1), u]), f(1e-30)])]);
-  const gaps = g.op('Add', [g.op('Floor', [g.op('Div', [logU, f(Math.log(1 - q))])]), f(1)]);
-  const positions = g.op('CumSum', [g.op('Cast', [gaps], { to: 7 }), g.scalar(0, 'int64')]); // 1-based
-  const inside = g.op('Less', [g.op('Sub', [positions, g.scalar(1, 'int64')]), n]);
-  // ScatterND adds (rare - common) at each position; positions past the end add 0 at index 0.
-  const index = g.op('Where', [inside, g.op('Sub', [positions, g.scalar(1, 'int64')]), g.scalar(0, 'int64')]);
-  const [common, rare] = rareIsDrop ? [keep, 0] : [0, keep];
-  // Mixed precision: the mask is scattered in float32 (ORT's CPU ScatterND cannot add float16) and cast.
-  const half = x.dtype === 'float16' || x.dtype === 'bfloat16';
-  const mt = half ? 'float32' : x.dtype;
-  const delta = g.op('Where', [inside, g.scalar(rare - common, mt), g.scalar(0, mt)]);
-  const shape = g.op('Unsqueeze', [n, g.ints([0])]);
-  const flat = g.op('ScatterND', [filled(shape, common, mt), g.op('Unsqueeze', [index, g.ints([1])]), delta], {
-    reduction: 'add',
-  });
-  // Reshaped to Shape(x): the mask has x's shape, which keeps the gradient's broadcast reduction static.
-  const shaped = g.op('Reshape', [flat, g.op('Shape', [x])]);
-  const mask = half ? g.op('Cast', [shaped], { to: ONNX_DTYPE[x.dtype] }) : shaped;
-  (mask.shape as Dim[]).splice(0, mask.rank, ...x.shape);
-  return g.op('Mul', [x, mask]);
-}
-
-/**
- * The gap draws of sparseDropout on webgpu, [count] as int64 from int64 arithmetic only: n q plus
- * 8 standard deviations, plus 16, bounded without a square root by AM-GM (8 sqrt(v) <= v/64 +
- * 1024 for v = n q (1-q)), i.e. n q (1 + (1-q)/64) + 1040, scaled by 2^20 and rounded up.
- */
-export function webgpuDrawCount(g: Graph, n: Value, q: number): Value {
-  const SCALE = 2 ** 20;
-  const rate = Math.ceil(q * (1 + (1 - q) / 64) * SCALE);
-  const i = (v: number) => g.scalar(v, 'int64');
-  const count = g.op('Add', [g.op('Div', [g.op('Mul', [n, i(rate)]), i(SCALE)]), i(1041)]);
-  return g.op('Unsqueeze', [count, g.ints([0])]);
 }
 
 export class Linear {
@@ -240,12 +185,13 @@ export class Embedding {
   readonly weight: string;
 
   constructor(s: Scope, count: number, dim: number) {
-    this.weight = s.param('weight', [count, dim], true);
+    // Read by rows only: the training state may shard it by rows (a table over a buffer limit).
+    this.weight = s.param('weight', [count, dim], true, { rowsOnly: true });
   }
 
   /** Rows of the table, in float32 (the table stays float32 under mixed precision, and so its gradient). */
   lookup(e: Emitter, ids: Value): Value {
-    return e.g.op('Gather', [e.param(this.weight), ids]);
+    return e.rows(this.weight, ids);
   }
 }
 

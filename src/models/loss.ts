@@ -11,9 +11,6 @@ import type { BatchInputSpec } from '../engine/contract.js';
 import type { FeedTensor } from '../engine/feeds.js';
 import type { Graph, Value } from '../onnx/graph.js';
 
-/** autodiff's detach marker (autodiff/backward.ts): an Identity of this name passes no gradient. */
-const STOP_GRADIENT = 'StopGradient';
-
 export type ProblemType = 'single_label_classification' | 'multi_label_classification';
 
 export interface LossOptions {
@@ -50,9 +47,9 @@ export function classificationLoss(g: Graph, logits: Value, labels: Value, o: Lo
   const smoothing = o.labelSmoothing ?? 0;
   if (o.problemType === 'multi_label_classification')
     return bceWithLogits(g, logits, labels, o.classWeights, smoothing);
-  // The fused op (and its hand-written gradient) for the plain case: the parity-tested path.
-  // WebGPU has no kernel for it (nor for the LogSoftmax of its function body).
-  if (!o.classWeights && smoothing === 0 && g.target !== 'webgpu')
+  // The fused op (and its hand-written gradient) for the plain case: the parity-tested path (the
+  // legalize pass gives WebGPU, which has no kernel for it, its primitive form).
+  if (!o.classWeights && smoothing === 0)
     return g.op('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: 'mean' });
   return weightedSmoothedCrossEntropy(g, logits, labels, o.classWeights, smoothing);
 }
@@ -72,7 +69,7 @@ function weightedSmoothedCrossEntropy(
   const C = logits.shape[1];
   if (typeof C !== 'number') throw new Error('classification loss: the number of labels must be static');
   if (weights && weights.length !== C) throw new Error(`class weights: ${weights.length} weights for ${C} labels`);
-  const logp = logSoftmax(g, logits);
+  const logp = g.op('LogSoftmax', [logits], { axis: 1 });
   const onehot = oneHot(g, labels, C, logits);
   // q = (1 - e) * onehot + e / C
   const q = e > 0 ? g.op('Add', [g.op('Mul', [onehot, g.scalar(1 - e, logits)]), g.scalar(e / C, logits)]) : onehot;
@@ -80,11 +77,6 @@ function weightedSmoothedCrossEntropy(
   const qw = w ? g.op('Mul', [q, w]) : q;
   const total = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [qw, logp])], { keepdims: 0 })]);
   // mean: divided by the summed weight of the rows' true classes (the batch size without weights)
-  if (!w && g.target === 'webgpu') {
-    // the batch size as float would be a Cast from int64: a mean over rows instead
-    const perRow = g.op('ReduceSum', [g.op('Mul', [qw, logp]), g.ints([1])], { keepdims: 0 });
-    return g.op('Neg', [g.op('ReduceMean', [perRow], { keepdims: 0 })]);
-  }
   const denom = w
     ? g.op('ReduceSum', [g.op('Mul', [onehot, w])], { keepdims: 0 })
     : g.op('Cast', [g.op('Gather', [g.op('Shape', [logits]), g.scalar(0, 'int64')])], { to: floatTo(logits) });
@@ -132,24 +124,10 @@ function bceWithLogits(
   return g.op('ReduceMean', [perElement], { keepdims: 0 });
 }
 
-/**
- * log softmax over the labels. WebGPU has no LogSoftmax kernel: x - m - log(sum(exp(x - m)))
- * with the row max m detached (the value does not depend on m, so neither does the gradient).
- */
-function logSoftmax(g: Graph, logits: Value): Value {
-  if (g.target !== 'webgpu') return g.op('LogSoftmax', [logits], { axis: 1 });
-  const rowMax = g.op('ReduceMax', [logits], { axes: [1], keepdims: 1 });
-  const shifted = g.op('Sub', [logits, g.op('Identity', [rowMax], {}, { name: g.uniqueName(STOP_GRADIENT) })]);
-  const logSum = g.op('Log', [g.op('ReduceSum', [g.op('Exp', [shifted]), g.ints([1])], { keepdims: 1 })]);
-  return g.op('Sub', [shifted, logSum]);
-}
-
 /** labels[:, None] == arange(C), in the logits' float type (OneHot has no float64 kernel in ORT). */
 function oneHot(g: Graph, labels: Value, C: number, like: Value): Value {
   const classes = g.op('Range', [g.scalar(0, 'int64'), g.scalar(C, 'int64'), g.scalar(1, 'int64')]);
   const hit = g.op('Equal', [g.op('Unsqueeze', [g.op('Cast', [labels], { to: 7 }), g.ints([1])]), classes]);
-  // WebGPU: the bool comes from the CPU's int64 comparison; Where builds the floats on the GPU.
-  if (g.target === 'webgpu') return g.op('Where', [hit, g.scalar(1, like), g.scalar(0, like)]);
   return g.op('Cast', [hit], { to: floatTo(like) });
 }
 

@@ -2,11 +2,8 @@
 // (words) declare it: the pad row is read like any other but gets no gradient. The lookup passes
 // the rows at pad positions through a StopGradient Identity (the autodiff's detach, see
 // src/autodiff/backward.ts), so AdamW sees a zero gradient there, as in PyTorch.
-import type { Value } from '../onnx/graph.js';
+import { stopGradient, type Value } from '../onnx/graph.js';
 import { Embedding, type Emitter } from './layers.js';
-
-/** The node name src/autodiff/backward.ts treats as torch's `.detach()`. */
-const STOP_GRADIENT = 'StopGradient';
 
 export class PaddingIdxEmbedding extends Embedding {
   /**
@@ -17,7 +14,7 @@ export class PaddingIdxEmbedding extends Embedding {
     const { g } = e;
     const rows = this.lookup(e, ids);
     if (!e.train) return rows; // no gradients: the exported graph stays a plain Gather
-    const detached = g.op('Identity', [rows], {}, { name: g.uniqueName(STOP_GRADIENT) });
+    const detached = stopGradient(g, rows);
     return g.op('Where', [g.op('Unsqueeze', [isPad, g.ints([-1])]), detached, rows]);
   }
 }

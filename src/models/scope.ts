@@ -32,11 +32,12 @@ export class Scope {
 
   /**
    * Declares a parameter and returns its full name. `decay: false` for biases and normalisation
-   * weights (the fine-tuning recipe every Trainer uses: no weight decay on them).
+   * weights (the fine-tuning recipe every Trainer uses: no weight decay on them). `rowsOnly`: the
+   * module reads it only through Emitter.rows (embedding tables).
    */
-  param(name: string, shape: number[], decay: boolean): string {
+  param(name: string, shape: number[], decay: boolean, opts: { rowsOnly?: boolean } = {}): string {
     const full = this.prefix ? `${this.prefix}.${name}` : name;
-    this.registry.add({ name: full, shape, decay });
+    this.registry.add({ name: full, shape, decay, ...(opts.rowsOnly && { rowsOnly: true }) });
     return full;
   }
 }

@@ -25,7 +25,8 @@ export class Value {
     readonly name: string,
     readonly dtype: DType,
     readonly shape: Shape,
-    readonly producer?: Node,
+    /** The node that makes it (absent for inputs and initializers); Graph.rewrite moves it to a new node. */
+    public producer?: Node,
   ) {}
   get rank(): number {
     return this.shape.length;
@@ -56,14 +57,6 @@ export interface NodeOptions {
   outputNames?: string[];
 }
 
-/**
- * The kernels a graph is emitted for. 'any': ONNX Runtime's CPU and CUDA providers (every op
- * there). 'webgpu': the WebGPU provider, which lacks some ops (Size, SoftmaxCrossEntropyLoss,
- * Sum, the com.microsoft Gelu, int64 inputs to Cast) and float64 altogether; emission that differs
- * asks the graph (subgraphs inherit their parent's target).
- */
-export type EmitTarget = 'any' | 'webgpu';
-
 export class Graph {
   readonly inputs: Value[] = [];
   readonly outputs: { value: Value; name: string }[] = [];
@@ -75,15 +68,11 @@ export class Graph {
   /** Values this graph defines (inputs, initializers, node outputs): anything else is unknown here. */
   private readonly defined = new Set<Value>();
 
-  /** What the graph is emitted for (set by the step/eval graph builders from the device). */
-  target: EmitTarget;
-
   constructor(
     readonly name = 'graph',
     readonly parent?: Graph,
   ) {
     this.names = parent ? parent.names : new Set();
-    this.target = parent?.target ?? 'any';
   }
 
   /** A name not used anywhere in this graph or its parents/subgraphs. */
@@ -207,6 +196,79 @@ export class Graph {
     return this.node(opType, inputs, attrs, opts)[0];
   }
 
+  /**
+   * Replaces `node` with the nodes `build` emits into this graph, at the node's place. `build`
+   * returns one value per output of `node`, of the same dtype. The old output values live on as
+   * outputs of the new nodes that make them, so every reader, graph output and reference held
+   * elsewhere (a loss returned to the step builder) stays valid, and autodiff can run afterwards.
+   * The caller restores topological order when a build read a constant made later in the graph
+   * (sortNodes).
+   */
+  rewrite(node: Node, build: () => Value[]): void {
+    const at = this.nodes.indexOf(node);
+    if (at < 0) throw new GraphBuildError(`rewrite: node '${node.name}' is not in graph '${this.name}'`);
+    const start = this.nodes.length;
+    const made = build();
+    if (made.length !== node.outputs.length)
+      throw new GraphBuildError(
+        `rewrite of '${node.name}' (${node.opType}): ${made.length} replacement(s) for ${node.outputs.length} output(s)`,
+      );
+    const fresh = () => new Set(this.nodes.slice(start));
+    const moved = new Set<Value>();
+    node.outputs.forEach((old, i) => {
+      let v = made[i];
+      if (v.dtype !== old.dtype)
+        throw new GraphBuildError(
+          `rewrite of '${node.name}' (${node.opType}): output ${i} became ${v.dtype}, was ${old.dtype}`,
+        );
+      // A value the rewrite did not make (an input passed on), or one already moved: an Identity makes it.
+      if (!v.producer || !fresh().has(v.producer) || moved.has(v)) v = this.op('Identity', [v]);
+      moved.add(v);
+      const p = v.producer!;
+      p.outputs[p.outputs.indexOf(v)] = old;
+      old.producer = p;
+      for (const n of fresh()) n.inputs.forEach((x, j) => x === v && (n.inputs[j] = old));
+    });
+    const added = this.nodes.splice(start);
+    this.nodes.splice(at, 1, ...added);
+  }
+
+  /**
+   * Puts the nodes in topological order again (stable: nodes already in order keep it), counting
+   * the outer values a subgraph reads as inputs of the node that holds it. A no-op when in order.
+   */
+  sortNodes(): void {
+    const deps = new Map<Node, Node[]>();
+    const mine = new Set(this.nodes);
+    for (const n of this.nodes) {
+      const reads = [...n.inputs, ...outerReads(n)];
+      deps.set(
+        n,
+        reads.flatMap((v) => (v?.producer && mine.has(v.producer) ? [v.producer] : [])),
+      );
+    }
+    const placed = new Set<Node>();
+    const ordered = this.nodes.every((n) => {
+      const ok = deps.get(n)!.every((d) => placed.has(d));
+      placed.add(n);
+      return ok;
+    });
+    if (ordered) return;
+    placed.clear();
+    const out: Node[] = [];
+    const visit = (n: Node, path: Set<Node>) => {
+      if (placed.has(n)) return;
+      if (path.has(n)) throw new GraphBuildError(`graph '${this.name}': node '${n.name}' depends on itself`);
+      path.add(n);
+      for (const d of deps.get(n)!) visit(d, path);
+      path.delete(n);
+      placed.add(n);
+      out.push(n);
+    };
+    for (const n of this.nodes) visit(n, new Set());
+    this.nodes.splice(0, this.nodes.length, ...out);
+  }
+
   /** Marks `value` as a graph output named `name` (an Identity is added when names differ). */
   output(value: Value, name?: string): Value {
     let v = value;
@@ -216,6 +278,42 @@ export class Graph {
     this.outputs.push({ value: v, name: v.name });
     return v;
   }
+}
+
+/** Values of enclosing graphs that the subgraphs of `n` (Scan/Loop bodies) read. */
+function outerReads(n: Node): Value[] {
+  const out: Value[] = [];
+  const walk = (body: Graph) => {
+    for (const m of body.nodes) {
+      for (const v of m.inputs) if (v && v.graph !== body && !isInside(v.graph, body)) out.push(v);
+      for (const a of Object.values(m.attrs)) if (a instanceof Graph) walk(a);
+    }
+  };
+  for (const a of Object.values(n.attrs)) if (a instanceof Graph) walk(a);
+  return out;
+}
+
+/** True when `g` is `body` or a subgraph nested in it. */
+function isInside(g: Graph, body: Graph): boolean {
+  for (let p: Graph | undefined = g; p; p = p.parent) if (p === body) return true;
+  return false;
+}
+
+/**
+ * torch's `.detach()`: an Identity node named `StopGradient` (or `StopGradient_<n>`, as
+ * g.uniqueName makes it) passes its value on but no gradient back (src/autodiff/backward.ts skips
+ * it). The marker is the node name because ONNX has no such op and ORT rejects attributes Identity
+ * does not define.
+ */
+export const STOP_GRADIENT = 'StopGradient';
+
+/** `x`'s value with no gradient path back through it. */
+export function stopGradient(g: Graph, x: Value): Value {
+  return g.op('Identity', [x], {}, { name: g.uniqueName(STOP_GRADIENT) });
+}
+
+export function isStopGradient(n: Node): boolean {
+  return n.opType === 'Identity' && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
 }
 
 /** A subgraph (Loop/If body) whose nodes may read values of `parent`. */

@@ -451,6 +451,7 @@ const INFER: Record<string, Infer> = {
   Sub: broadcasting(),
   Mul: broadcasting(),
   Div: broadcasting(),
+  Mod: broadcasting(),
   Pow: (n, ins) => [
     { dtype: need(n, ins, 0).dtype, shape: broadcastShapes(need(n, ins, 0).shape, need(n, ins, 1).shape) },
   ],

@@ -1,7 +1,7 @@
 // Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (norm_type 2):
 // total = ||[||g_i||]||, coef = max_norm / (total + 1e-6), grads *= min(coef, 1).
 import type { Graph, Value } from '../onnx/graph.js';
-import { sumOf } from '../onnx/target-ops.js';
+import { sumOf } from '../onnx/op-helpers.js';
 
 export interface ClipResult {
   grads: Value[];

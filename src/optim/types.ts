@@ -9,6 +9,11 @@ export interface ParamSpec {
   shape: number[];
   /** AdamW weight decay applies (false for biases and LayerNorm weights). */
   decay: boolean;
+  /**
+   * The forward pass reads it by rows only (an embedding table's Gather), so the training state
+   * may hold it in row shards when it is over a device's buffer limit (engine/state-layout.ts).
+   */
+  rowsOnly?: boolean;
 }
 
 export interface StepScalars {

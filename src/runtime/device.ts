@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { EmitTarget } from '../onnx/graph.js';
 import { CUDA_PROVIDER_LIB, inspectCudaProvider, SHARED_PROVIDER_LIB } from './cuda-provider.js';
 
 export type Device = { kind: 'cpu' } | { kind: 'webgpu' } | { kind: 'cuda'; deviceId: number };
@@ -77,11 +76,6 @@ export class CudaUnavailableError extends DeviceUnavailableError {
 }
 
 const SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
-
-/** The kernels a device's graphs are emitted for: WebGPU lacks some ops and float64 (see EmitTarget). */
-export function emitTarget(device: Device): EmitTarget {
-  return device.kind === 'webgpu' ? 'webgpu' : 'any';
-}
 
 /** 'auto', 'cpu', 'webgpu', 'cuda' (device 0) or 'cuda:N'. */
 export function parseDeviceRequest(spec: string): DeviceRequest {

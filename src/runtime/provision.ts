@@ -11,7 +11,13 @@ import { createRequire } from 'node:module';
 import semver from 'semver';
 import type { Logger } from '../util/logger.js';
 import { redactUrl } from '../util/redact.js';
-import { chooseCudaBuild, type CudaBuild, type CudaBuildChoice, type CudaBuildRequest } from './cuda-build.js';
+import {
+  chooseCudaBuild,
+  selectedGpus,
+  type CudaBuild,
+  type CudaBuildChoice,
+  type CudaBuildRequest,
+} from './cuda-build.js';
 import {
   copyProviderDir,
   describeProvider,
@@ -37,7 +43,7 @@ import { CUDA_PROVIDER_LIBS, DeviceError, parseDeviceRequest } from './device.js
 import type { LoaderEnv } from './ld-resolve.js';
 import { NpmRegistry, RegistryError } from './npm-fetch.js';
 import { NugetClient, NugetError, NugetSource, type PackageHash } from './nuget.js';
-import type { NvidiaGpu } from './nvidia-smi.js';
+import { queryNvidiaGpus, type NvidiaGpu } from './nvidia-smi.js';
 import { binDir, copyOrtPackage, installedOrt, installOrtPackage, usable } from './ort-package.js';
 import { ORT_PACKAGE, ORT_VERSION } from './ort-version.js';
 import { commitEntry, entryDir, entryVersions, findEntry, stagingDir } from './tool-cache-entry.js';
@@ -71,6 +77,31 @@ export interface CudaRequest {
   providerDir?: string;
   /** The loader's view used to name missing libraries (tests replace it). */
   loader?: LoaderEnv;
+}
+
+/**
+ * The CUDA request of a run on this machine: the GPUs `device`/`gpus` select (nvidia-smi), the
+ * cuda_build choice and the provider source flags; undefined off Linux x64 (no CUDA build there).
+ */
+export async function cudaRequestFor(o: {
+  device: string;
+  gpus: number;
+  build: CudaBuildRequest;
+  providerUrl?: string;
+  providerDir?: string;
+}): Promise<CudaRequest | undefined> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  const r = parseDeviceRequest(o.device);
+  const smi = await queryNvidiaGpus();
+  return {
+    build: o.build,
+    gpus: smi.gpus
+      ? selectedGpus(smi.gpus, { deviceId: r.kind === 'cuda' ? r.deviceId : undefined, gpus: o.gpus })
+      : [],
+    noGpu: smi.gpus ? undefined : smi.error,
+    providerUrl: o.providerUrl,
+    providerDir: o.providerDir,
+  };
 }
 
 export interface ResolveOptions {

@@ -7,7 +7,9 @@ import { familyFor } from '../models/registry.js';
 import type { ModelShape } from '../models/family.js';
 import { TaskModel } from '../models/task.js';
 import { initWeights } from '../models/weights.js';
-import { computeTypeOf, type PrecisionFlag } from '../runtime/precision.js';
+import { capabilitiesOfPrepared } from '../runtime/capabilities.js';
+import { describeShards } from './device-fit.js';
+import { checkMixedPrecision, computeTypeOf, type PrecisionFlag } from '../runtime/precision.js';
 import { prepareDevice } from '../runtime/prepare.js';
 import type { Logger } from '../util/logger.js';
 import { mulberry32 } from '../util/random.js';
@@ -81,16 +83,21 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   });
   const precision = o.precision ?? '32';
   const compute = computeTypeOf(precision);
+  const caps = capabilitiesOfPrepared(prepared);
+  checkMixedPrecision(prepared.device, compute, { allowCpu: o.allowCpuMixedPrecision, webgpuShaderF16: caps.float16 });
   const t0 = performance.now();
   const runner = await Runner.create(model, {
     optimizer: { kind: 'adamw', eps: 1e-8, weightDecay: 0.01 },
     maxGradNorm: 1,
     loop: o.stepsPerRun > 1 ? undefined : false,
     device: prepared.device,
+    caps,
+    bounds: { dims: { batch: o.batch, seq: o.seq }, fix: 'lower --batch or --seq, or bench on --device cpu or cuda' },
     threads: o.threads,
     params: initWeights(model, o.seed),
     ...(compute && { precision: { compute }, allowCpuMixedPrecision: o.allowCpuMixedPrecision }),
   });
+  for (const line of describeShards(runner.layout, caps)) o.log.info(line);
   try {
     const sessionSeconds = (performance.now() - t0) / 1000;
     const K = o.stepsPerRun;

@@ -66,8 +66,8 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
     maxLength: flags.max_length,
     padding: flags.padding,
     padId: evalOptions.padId,
-    // float16/bfloat16 tensor cores take matmul dims in multiples of 8
-    padMultiple: flags.precision !== '32' && p.device.device.kind === 'cuda' ? 8 : undefined,
+    // the device's pad multiple under mixed precision (CUDA: tensor cores take matmul dims in 8s)
+    padMultiple: flags.precision !== '32' ? runner.caps.halfPadMultiple : undefined,
     shuffle: flags.shuffle,
     seed: flags.seed,
     learningRate: flags.learning_rate,

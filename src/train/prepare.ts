@@ -8,7 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { TrainFlags } from '../config/schema.js';
 import { Runner } from '../engine/runner.js';
 import { probeTrainingStep } from '../engine/probe-step.js';
-import { computeTypeOf } from '../runtime/precision.js';
+import { capabilitiesOfPrepared } from '../runtime/capabilities.js';
+import { checkMixedPrecision, computeTypeOf } from '../runtime/precision.js';
 import { prepareDevice, type PreparedDevice } from '../runtime/prepare.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { resolveModel } from '../models/hub.js';
@@ -22,6 +23,7 @@ import type { Logger } from '../util/logger.js';
 import { numElements } from '../util/shape.js';
 import { CheckpointError, loadResumeState, type TrainerState } from './checkpoint.js';
 import { classWeightsFor } from './class-weights.js';
+import { checkModelFits, describeShards, stepOptions } from './device-fit.js';
 import { priorHistory, type History } from './history.js';
 import { checkOutputFlags, claimOutputDir, planOutputDir, type OutputDirClaim } from './output-dir.js';
 import type { EvalOptions } from './evaluate.js';
@@ -88,6 +90,14 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
       sources: { probe: probeTrainingStep },
     }),
   );
+  const caps = capabilitiesOfPrepared(device);
+  checkMixedPrecision(device.device, compute, {
+    allowCpu: opts.mixedPrecision?.allowCpu,
+    webgpuShaderF16: caps.float16,
+  });
+  const runnerOptions = stepOptions(flags, device.device, caps, compute, {
+    allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu,
+  });
   const outputDir = resolve(flags.output_dir);
   const checkpointRoot = join(outputDir, 'checkpoints');
   const resumeDir = flags.resume_from
@@ -130,6 +140,8 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
     const tokenizer = files.tokenizerJson || files.vocabTxt ? await loadTokenizer(files.dir) : undefined;
     return { files, tokenizer };
   });
+  // Before reading data: a model or batch over the device's buffer limit fails now.
+  checkModelFits(files.config, resume?.meta.labels.length, runnerOptions);
   const data = await clock.time('tokenizing', () =>
     loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join(cacheDir, 'tokens')),
   );
@@ -178,21 +190,8 @@ export async function prepareRun(flags: TrainFlags, opts: PrepareOptions): Promi
       `gpus=${flags.gpus}: training uses one GPU; multi-GPU data parallelism is not implemented yet — use a sweep over the matrix to use several GPUs`,
     );
   }
-  const runner = await Runner.create(model, {
-    optimizer: { kind: 'adamw', eps: flags.adam_epsilon, weightDecay: flags.weight_decay },
-    maxGradNorm: flags.max_grad_norm,
-    accumulate: flags.accumulate_grad_batches,
-    // One step per run needs no Scan; otherwise the runner picks (none when the state stays on the device).
-    loop: flags.steps_per_run === 1 ? false : undefined,
-    device: device.device,
-    threads: flags.threads,
-    params: loaded.weights,
-    ...(compute && {
-      precision: { compute },
-      initScale: flags.init_loss_scale,
-      allowCpuMixedPrecision: opts.mixedPrecision?.allowCpu,
-    }),
-  });
+  const runner = await Runner.create(model, { ...runnerOptions, params: loaded.weights });
+  for (const line of describeShards(runner.layout, caps)) log.info(line);
   clock.add('setup', (performance.now() - setupStart) / 1000);
   let start: Position = { epoch: 0, stepInEpoch: 0 };
   let outputClaim: OutputDirClaim;

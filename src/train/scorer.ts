@@ -6,6 +6,7 @@ import type { MicroBatch } from '../engine/feeds.js';
 import { StateLayout } from '../engine/state-layout.js';
 import type { SequenceClassifier } from '../models/family.js';
 import { tensor } from '../onnx/session.js';
+import { capabilitiesOf } from '../runtime/capabilities.js';
 import { parseDevice, type Device } from '../runtime/device.js';
 import type { Evaluator } from './evaluate.js';
 
@@ -19,8 +20,13 @@ export class Scorer implements Evaluator {
     opts: { device?: Device | string; threads?: number } = {},
   ) {
     this.device = typeof opts.device === 'object' ? opts.device : parseDevice(opts.device ?? 'cpu');
-    // One buffer per parameter (the per-parameter layout): each is fed as it is, in its own shape.
-    const layout = StateLayout.plan(model.params, 'per-param');
+    // One buffer per parameter (the per-parameter layout): each is fed as it is, in its own shape
+    // (a table over the device's buffer limit in row shards, as training holds it).
+    const { graphs } = capabilitiesOf(this.device);
+    const layout = StateLayout.plan(model.params, 'per-param', {
+      maxBytes: graphs.maxBufferBytes,
+      limitSource: graphs.limitSource,
+    });
     const buffers = layout.pack(weights, (name) => {
       throw new Error(`scoring: no weights for parameter '${name}'`);
     });

@@ -186,8 +186,8 @@ test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (
       expect(r.stateBytes).toBeGreaterThan(10 * r.perRun.uploadBytes);
       expect(r.perRun.runMs).toBeGreaterThan(0);
       if (precision === '32') {
-        // ids, mask, types (int64 [1,1,2,8]); labels; lr and step (float32 on webgpu); seq_len (int64)
-        expect(r.perRun.uploadBytes).toBe(3 * 2 * 8 * 8 + 2 * 8 + 4 + 4 + 8);
+        // ids, mask, types (int64 [1,1,2,8]); labels; lr and step (float32 on webgpu); seq_len and step_index (int64)
+        expect(r.perRun.uploadBytes).toBe(3 * 2 * 8 * 8 + 2 * 8 + 4 + 4 + 8 + 8);
         // one loss and one gradient norm come back
         expect(r.perRun.downloadBytes).toBe(8);
       }

@@ -18,7 +18,7 @@ test('cpu: every training run moves the whole state in and out; bytes exact, sec
   const t = r.transferSummary.train;
   const stateBytes = r.transferSummary.stateBytes;
   const batchBytes = 6 * 3 * 4 + 6 * 8; // x float32, labels int64
-  const scalars = (K: number) => 8 * K + 8; // lr [K] float64, step float64
+  const scalars = (K: number) => 8 * K + 8 + 8 * K; // lr [K] float64, step float64, step_index [K] int64
   expect(t.runs).toBe(2);
   expect(t.uploadBytes).toBe(2 * stateBytes + 4 * batchBytes + scalars(1) + scalars(3));
   // Every output comes back to host memory: the state, a loss and a norm per step, the Scan's step counter per run.

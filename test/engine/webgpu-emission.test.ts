@@ -1,20 +1,26 @@
-// The graphs emitted for webgpu (Graph.target) compute what the CPU/CUDA graphs compute: both run
-// here on the CPU EP, so only the emission differs — float32 step scalars and AdamW coefficients,
-// the cross-entropy without SoftmaxCrossEntropyLoss, Adds for Sum, int32 mask casts, the Expand'd
-// dropout mask. 20 steps of every registered model type agree in loss and grad_norm, and so do
+// The graphs built for webgpu's capabilities (no float64, no Scan, the webgpu legalize rules)
+// compute what the CPU/CUDA graphs compute: both run here on the CPU EP, so only the emission
+// differs — float32 step scalars and AdamW coefficients, the cross-entropy without
+// SoftmaxCrossEntropyLoss, Adds for Sum, int32 mask casts, the Expand'd dropout mask. 20 steps of every registered model type agree in loss and grad_norm, and so do
 // the eval graphs' logits and losses.
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { Graph } from '../../src/onnx/graph.js';
 import { supportedModelTypes } from '../../src/models/registry.js';
 import type { LossOptions } from '../../src/models/task.js';
 import { oneMinusPowF32 } from '../../src/optim/adamw.js';
+import { graphCapsOf } from '../../src/runtime/capabilities.js';
 import { trainTinySteps } from '../helpers/tiny-task-model.js';
 
 const STEPS = 20;
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
 async function train(type: string, target: 'any' | 'webgpu', loss?: LossOptions) {
-  const r = await trainTinySteps(type, { steps: STEPS, seed: 11, loss, runner: { device: 'cpu', target } });
+  const r = await trainTinySteps(type, {
+    steps: STEPS,
+    seed: 11,
+    loss,
+    runner: { device: 'cpu', graphs: graphCapsOf({ kind: target === 'webgpu' ? 'webgpu' : 'cpu' }) },
+  });
   return { ...r, graph: r.stepGraph };
 }
 

@@ -7,6 +7,7 @@
 //   different lengths and row counts, with labels and without.
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner, type RunnerOptions } from '../../src/engine/runner.js';
+import { graphCapsOf } from '../../src/runtime/capabilities.js';
 import type { Graph } from '../../src/onnx/graph.js';
 import { initWeights } from '../../src/models/weights.js';
 import { nodesByName } from '../helpers/placement.js';
@@ -20,7 +21,7 @@ const model = tinyTaskModel('bert', { dropout: 0 });
 function runner(target: 'any' | 'webgpu', o: Partial<RunnerOptions> = {}) {
   return Runner.create(model, {
     device: 'cpu',
-    target,
+    graphs: graphCapsOf({ kind: target === 'webgpu' ? 'webgpu' : 'cpu' }),
     optimizer: { kind: 'adamw', weightDecay: 0.01 },
     maxGradNorm: 0.5,
     loop: false,

@@ -68,13 +68,14 @@ export function tinyBatches(model: TaskModel, o: { count: number; rows: number; 
 /**
  * `steps` one-step runs of the tiny task model of `type` (AdamW with weight decay 0.01, clipping at
  * 0.5, lr warming up to 2e-3 over 3 steps from 0 at the first, as the trainer's schedule gives),
- * then an evaluation of the first batch; `runner` picks the device or emission target.
+ * then an evaluation of the first batch; `runner` picks the device or emission target; dropout off
+ * unless `dropout` says.
  */
 export async function trainTinySteps(
   type: string,
-  o: { steps: number; seed: number; loss?: LossOptions; runner: Partial<RunnerOptions> },
+  o: { steps: number; seed: number; loss?: LossOptions; runner: Partial<RunnerOptions>; dropout?: number },
 ) {
-  const model = tinyTaskModel(type, { dropout: 0, loss: o.loss });
+  const model = tinyTaskModel(type, { dropout: o.dropout ?? 0, loss: o.loss });
   const runner = await Runner.create(model, {
     optimizer: { kind: 'adamw', weightDecay: 0.01 },
     maxGradNorm: 0.5,

@@ -1,10 +1,12 @@
-// Where ONNX Runtime 1.30 places the train and eval graphs built for webgpu (Mesa's lavapipe
-// here): every node the WebGPU EP does not run is listed, and only int64 shape arithmetic may be
-// on the CPU EP, plus two exceptions the WebGPU EP has no kernel for at all:
-// - RandomUniformLike (dropout's draws, ~q n floats per site): the WebGPU kernel table registers
-//   no random op (ORT 1.30's log: "webgpu kernel not found in registries for Op type:
-//   RandomUniformLike");
-// - Scan (K optimizer steps per run): nor any control flow but If ("... Op type: Scan"). ORT
+// Where ONNX Runtime 1.30 places the train and eval graphs built for webgpu and legalized for it
+// (src/onnx/legalize.ts; Mesa's lavapipe here): every node the WebGPU EP does not run is listed,
+// and only int64 shape arithmetic may be on the CPU EP, plus two exceptions:
+// - dropout's draws (models/dropout.ts: the counter-based uniforms and their gaps, int64 and float64
+//   on ~q n elements per site, nodes named DropoutDraws_*): float64 has no WebGPU kernels, so ORT
+//   keeps them on the CPU, where they are the same computation as on the CPU device; every one of
+//   them is there, and no other float64 or float op is;
+// - Scan (K optimizer steps per run): no control flow but If has a WebGPU kernel ("webgpu kernel
+//   not found in registries for Op type: Scan"). ORT
 //   places the Scan body's nodes on their own (on the GPU, as the K = 1 step places them), and the
 //   Scan node, on the CPU, hands them its carried state from host memory every iteration:
 //   scripts/webgpu-scan-cost.ts measures that round trip. So what runs on webgpu has no Scan: the
@@ -12,7 +14,9 @@
 // Each registered model type is built tiny, with every loss variant the trainer emits.
 import { evalGraphFor } from '../../src/engine/eval-sessions.js';
 import { buildStepGraph, type StepGraphOptions } from '../../src/engine/step-graph.js';
+import { DRAW_NODE_PREFIX } from '../../src/models/dropout.js';
 import type { Graph } from '../../src/onnx/graph.js';
+import { graphCapsOf } from '../../src/runtime/capabilities.js';
 import { supportedModelTypes } from '../../src/models/registry.js';
 import type { LossOptions } from '../../src/models/task.js';
 import {
@@ -32,19 +36,29 @@ const STEP: StepGraphOptions = {
   maxGradNorm: 1,
   loop: false,
   layout: 'flat',
-  target: 'webgpu',
+  graphs: graphCapsOf({ kind: 'webgpu' }),
 };
+const WEBGPU = graphCapsOf({ kind: 'webgpu' });
+
+const isDraw = (n: { name: string }) => n.name.startsWith(`${DRAW_NODE_PREFIX}_`);
 
 /** The op types of CPU-placed nodes, each once, sorted. */
 const opsOf = (nodes: { opType: string }[]) => [...new Set(nodes.map((n) => n.opType))].sort();
 
-/** Fails listing the offenders: every node off the WebGPU EP must be int-only or one of `exceptions`. */
+/**
+ * Fails listing the offenders: every node off the WebGPU EP must be int-only, one of dropout's
+ * draws, or of an op in `exceptions`; and every draw ORT lists runs on the CPU EP.
+ */
 function expectOnlyShapeArithmetic(p: Placement, exceptions: string[] = []): void {
   const off = offWebgpu(p);
   expect(off.filter((n) => n.ep !== CPU_EP)).toEqual([]);
-  const floats = off.filter((n) => !touchesNoFloat(n) && !exceptions.includes(n.opType));
+  const floats = off.filter((n) => !touchesNoFloat(n) && !isDraw(n) && !exceptions.includes(n.opType));
   expect(describeNodes(floats)).toEqual([]);
+  expect(describeNodes(p.nodes.filter((n) => isDraw(n) && n.ep !== CPU_EP))).toEqual([]);
 }
+
+/** The CPU EP's op types outside dropout's draws. */
+const nonDrawOps = (p: Placement) => opsOf(offWebgpu(p).filter((n) => !isDraw(n)));
 
 function probe(g: Graph): Placement {
   const p = probePlacement(g);
@@ -71,39 +85,22 @@ const NO_DROPOUT_CPU_OPS = [
   'Unsqueeze',
 ];
 
-// What the CPU EP holds, exactly, per model type: int64 shape arithmetic (the Casts there are
-// int64 -> int32 of the attention mask, asserted int-only above), dropout's int64 draw positions
-// (ConstantOfShape, CumSum, Less, Where), and the two exceptions.
-const COMMON_TRAIN = [
-  'Add',
-  'Cast',
-  'Concat',
-  'ConstantOfShape',
-  'CumSum',
-  'Div',
-  'Equal',
-  'Gather',
-  'Less',
-  'Max',
-  'Min',
-  'Mul',
-  'RandomUniformLike',
-  'ReduceProd',
-  'Shape',
-  'Slice',
-  'Squeeze',
-  'Sub',
-  'Unsqueeze',
-  'Where',
-];
+// What the CPU EP holds, exactly, per model type, besides dropout's draws: int64 shape arithmetic
+// (the Casts there are int64 -> int32 of the attention mask, asserted int-only above); RoBERTa's
+// position ids from the mask (int64 Add, CumSum, Mul); ModernBERT's local-attention window (Abs,
+// Greater). Dropout adds nothing but its draws: the mask is made on the GPU.
 const sorted = (...ops: string[]) => [...new Set(ops)].sort();
 const TRAIN_CPU_OPS: Record<string, string[]> = {
-  bert: sorted(...COMMON_TRAIN, 'Range'),
-  roberta: sorted(...COMMON_TRAIN),
-  'xlm-roberta': sorted(...COMMON_TRAIN),
-  distilbert: sorted(...COMMON_TRAIN, 'Range'),
-  modernbert: sorted(...COMMON_TRAIN, 'Range', 'Abs', 'Greater'),
+  bert: NO_DROPOUT_CPU_OPS,
+  roberta: sorted(...NO_DROPOUT_CPU_OPS.filter((o) => o !== 'Range'), 'Add', 'CumSum', 'Mul'),
+  'xlm-roberta': sorted(...NO_DROPOUT_CPU_OPS.filter((o) => o !== 'Range'), 'Add', 'CumSum', 'Mul'),
+  distilbert: NO_DROPOUT_CPU_OPS,
+  modernbert: sorted(...NO_DROPOUT_CPU_OPS, 'Abs', 'Greater'),
 };
+// The draws' ops: the count (int64 Mul, Div, Add), the counters (Range, Cast), the keyed cubes
+// reduced mod p (float64 Add, Mul, Floor, Sub), log and floor of the gaps (Log, Max, Sub), the
+// positions (CumSum, Less, Where).
+const DRAW_OPS = sorted('Add', 'Cast', 'CumSum', 'Div', 'Floor', 'Less', 'Log', 'Max', 'Mul', 'Range', 'Sub', 'Where');
 // The eval and predict graphs (one batch, no dropout): shape arithmetic, the int64 mask's Cast and
 // Equal, RoBERTa's position ids from the mask (int64 CumSum), ModernBERT's local-attention window
 // (int64 Abs/Greater/Sub on positions); the labels' Unsqueeze for the loss.
@@ -134,19 +131,18 @@ describe('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', (
     (type) => {
       const model = tinyTaskModel(type);
       const step = buildStepGraph(model, STEP);
+      expect(nodesOfType(step.graph, 'RandomUniformLike')).toEqual([]);
       const train = probe(step.graph);
-      expectOnlyShapeArithmetic(train, ['RandomUniformLike']);
+      expectOnlyShapeArithmetic(train);
       const off = offWebgpu(train);
-      // One RandomUniformLike per dropout site, nothing else random and nothing else float.
-      expect(off.filter((n) => n.opType === 'RandomUniformLike').length).toBe(
-        step.graph.nodes.filter((n) => n.opType === 'RandomUniformLike').length,
-      );
-      expect(opsOf(off)).toEqual(TRAIN_CPU_OPS[type]);
+      // Dropout's draws are there (on the CPU), and nothing else of dropout is.
+      expect(opsOf(off.filter(isDraw))).toEqual(DRAW_OPS);
+      expect(nonDrawOps(train)).toEqual(TRAIN_CPU_OPS[type]);
 
       // The eval graph EvalSessions runs on webgpu: no Scan, every float op on the GPU, with
       // labels (eval) and without (predict).
       for (const labels of [true, false]) {
-        const ev = evalGraphFor(model, step.layout, 'webgpu', labels);
+        const ev = evalGraphFor(model, step.layout, WEBGPU, labels);
         expect(ev.perBatch).toBe(true);
         expect(nodesOfType(ev.graph, 'Scan').map((n) => n.name)).toEqual([]);
         const evp = probe(ev.graph);
@@ -183,15 +179,16 @@ describe('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', (
     // ORT fuses the micro-batch Gathers of each int64 batch input into one Split (shape side).
     expect(opsOf(offWebgpu(p))).toEqual(sorted(...NO_DROPOUT_CPU_OPS, 'Split'));
     expect(p.toHost).toEqual([]);
-    // With dropout: each micro-batch draws its own masks, the draws stay the only float op off the GPU.
+    // With dropout: each micro-batch draws its own masks (its own draw index, step x 2 + a), the
+    // draws stay the only float64 ops, on the CPU.
     const dropped = buildStepGraph(tinyTaskModel('bert'), { ...STEP, accumulate: 2 });
     const single = buildStepGraph(tinyTaskModel('bert'), STEP);
     const pd = probe(dropped.graph);
-    expectOnlyShapeArithmetic(pd, ['RandomUniformLike']);
-    expect(nodesOfType(dropped.graph, 'RandomUniformLike').length).toBe(
-      2 * nodesOfType(single.graph, 'RandomUniformLike').length,
-    );
-    expect(opsOf(offWebgpu(pd))).toEqual(sorted(...TRAIN_CPU_OPS.bert, 'Split'));
+    expectOnlyShapeArithmetic(pd);
+    const counters = (g: Graph) => nodesOfType(g, 'Range').filter(isDraw).length;
+    expect(counters(dropped.graph)).toBe(2 * counters(single.graph));
+    // plus the micro-batches' draw indices, step_index x 2 + a (int64 Mul, Add)
+    expect(nonDrawOps(pd)).toEqual(sorted(...TRAIN_CPU_OPS.bert, 'Split', 'Add', 'Mul'));
   });
 
   test.each([1, 2])(
@@ -216,7 +213,7 @@ describe('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', (
     const model = tinyTaskModel('bert');
     const single = offWebgpu(probe(buildStepGraph(model, STEP).graph));
     const scan = probe(buildStepGraph(model, { ...STEP, loop: true }).graph);
-    expectOnlyShapeArithmetic(scan, ['RandomUniformLike', 'Scan']);
+    expectOnlyShapeArithmetic(scan, ['Scan']);
     const off = offWebgpu(scan);
     expect(off.filter((n) => n.opType === 'Scan').map((n) => n.graph)).toEqual(['train_steps']);
     // The body's CPU nodes are the single step's (less the K = 1 graph's squeezes of its inputs).

@@ -99,7 +99,7 @@ describe('resident training state on webgpu (lavapipe)', () => {
     expect(t.state).toBe('device');
     expect(t.train.runs).toBe(6);
     expect(t.train.downloadBytes).toBe(6 * 2 * 4); // one float32 loss and one grad norm per run
-    const batchBytes = 4 * 10 * 8 * 3 + 4 * 8 + 4 + 4 + 8; // ids, mask, types; labels; lr and step (float32 on webgpu); seq_len
+    const batchBytes = 4 * 10 * 8 * 3 + 4 * 8 + 4 + 4 + 8 + 8; // ids, mask, types; labels; lr and step (float32 on webgpu); seq_len; step_index
     expect(t.train.uploadBytes).toBe(t.stateBytes + 6 * batchBytes);
     await r.release();
   }, 240_000);

@@ -73,7 +73,7 @@ test('textclf train --device webgpu: 20 steps equal --device cpu within 1e-4 (lo
   console.log(`state ${tg.stateBytes} B; ${line('webgpu (resident)', tg)}; ${line('cpu', tc)}`);
   expect(tg.train.runs).toBe(20); // one run per step on the resident path
   expect(tg.train.downloadBytes).toBe(20 * 8);
-  const batchBytes = BATCH * 12 * 8 * 3 + BATCH * 8 + 4 + 4 + 8; // ids, mask, types; labels; lr and step (float32 on webgpu); seq_len
+  const batchBytes = BATCH * 12 * 8 * 3 + BATCH * 8 + 4 + 4 + 8 + 8; // ids, mask, types; labels; lr and step (float32 on webgpu); seq_len; step_index
   expect(tg.train.uploadBytes).toBe(tg.stateBytes + 20 * batchBytes);
   expect(tg.train.perRun.uploadBytes).toBeLessThan(tg.stateBytes / 10);
   expect(tc.train.perRun.uploadBytes).toBeGreaterThan(tc.stateBytes);

@@ -1,6 +1,6 @@
 // ReduceSum / ReduceMean: broadcast dy back over the reduced axes (divided by their size for Mean).
 import type { Value } from '../../onnx/graph.js';
-import { intToFloat } from '../../onnx/target-ops.js';
+import { intToFloat } from '../../onnx/op-helpers.js';
 import { normAxis, shapeOf } from '../helpers.js';
 import type { GradContext, GradientSpec } from '../types.js';
 import { numElements } from '../../util/shape.js';

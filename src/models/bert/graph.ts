@@ -8,7 +8,7 @@ import type { BatchInputSpec, ForwardOptions, ForwardOutputs, ParamSpec } from '
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
-import { intToFloat } from '../../onnx/target-ops.js';
+import { intToFloat } from '../../onnx/op-helpers.js';
 import type { ModelOptions, SequenceClassifier } from '../family.js';
 import { assertShape, Embedding, Emitter, geluFeedForward, LayerNorm, Linear, linearsOn } from '../layers.js';
 import { DenseAddNorm } from '../dense-add-norm.js';
@@ -152,7 +152,7 @@ export class BertModel implements SequenceClassifier {
   }
 
   forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, 'BERT', opts.compute);
+    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, 'BERT', opts.compute, opts.draw);
     const ids = batch.input_ids,
       mask = batch.attention_mask,
       types = batch.token_type_ids;

@@ -10,7 +10,7 @@ import type { BatchInputSpec, ForwardOptions, ForwardOutputs, ParamSpec } from '
 import type { MicroBatch } from '../../engine/feeds.js';
 import type { DType } from '../../onnx/dtype.js';
 import type { Graph, Value } from '../../onnx/graph.js';
-import { intToFloat } from '../../onnx/target-ops.js';
+import { intToFloat } from '../../onnx/op-helpers.js';
 import { activation } from '../activations.js';
 import { attend, firstToken, headLayout, keyPaddingBias, MASK_VALUE, toHeads, type HeadLayout } from '../attention.js';
 import { initEncoderParam } from '../encoder-init.js';
@@ -144,7 +144,16 @@ export class ModernBertModel implements SequenceClassifier {
   }
 
   forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
+    const e = new Emitter(
+      g,
+      params,
+      opts.train,
+      this.dtype,
+      this.opts.seed ?? 0,
+      this.architecture,
+      opts.compute,
+      opts.draw,
+    );
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;

@@ -3,7 +3,7 @@
 // The tables are computed in the graph for positions 0..T-1 (no [max_positions, D] constants), in
 // float32 as torch computes them; inv_freq is rounded the way torch's float32 ops round it.
 import type { Value } from '../../onnx/graph.js';
-import { intToFloat } from '../../onnx/target-ops.js';
+import { intToFloat } from '../../onnx/op-helpers.js';
 import { assertShape, type Emitter } from '../layers.js';
 
 /** 1 / theta^(2k/D) for k < D/2, each step in float32 (arange(0, D, 2).float() / D, pow, reciprocal). */

@@ -135,7 +135,16 @@ export class RobertaModel implements SequenceClassifier {
   }
 
   forward(g: Graph, params: Map<string, Value>, batch: Record<string, Value>, opts: ForwardOptions): ForwardOutputs {
-    const e = new Emitter(g, params, opts.train, this.dtype, this.opts.seed ?? 0, this.architecture, opts.compute);
+    const e = new Emitter(
+      g,
+      params,
+      opts.train,
+      this.dtype,
+      this.opts.seed ?? 0,
+      this.architecture,
+      opts.compute,
+      opts.draw,
+    );
     const { input_ids: ids, attention_mask: mask } = batch;
     if (!ids || !mask) throw new Error(`${this.architecture} forward: the batch needs input_ids and attention_mask`);
     const c = this.config;
