@@ -63,7 +63,7 @@ test("webgpu's buffer limit: the smaller of the adapter's binding and buffer siz
     expect(graphCapsOf(d, { webgpuAdapter: adapter(lavapipe) }).maxBufferBytes).toBeUndefined();
 });
 
-test('a decided device: the adapter its decision saw, and ORT\'s own float16 answer over the adapter listing', () => {
+test("a decided device: the adapter its decision saw, and ORT's own float16 answer over the adapter listing", () => {
   const prepared = (ok: boolean, ortF16?: boolean): PreparedDevice => ({
     device: { kind: 'webgpu' },
     reason: '',
