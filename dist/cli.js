@@ -70172,6 +70172,19 @@ async function listPaths(c, sha) {
 }
 async function download(c, sha, path13, dest) {
   await mkdir4(dirname14(dest), { recursive: true });
+  const limit = c.timeLimitMs && c.timeLimitMs > 0 ? c.timeLimitMs : void 0;
+  const deadline = limit ? Date.now() + limit : void 0;
+  const timer = limit ? AbortSignal.timeout(limit) : void 0;
+  const fetchFile = timer ? hubFetch({
+    timeoutMs: c.timeoutMs,
+    signal: c.signal ? AbortSignal.any([c.signal, timer]) : timer,
+    env: c.env,
+    what: `reading hf://datasets/${c.repo}`
+  }) : c.fetch;
+  const overLimit2 = () => new DatastoreError(
+    c.shown,
+    `${c.shown}: downloading ${path13} did not finish within ${formatDuration(limit / 1e3)}, the download_time_limit. Fix: check that ${c.host} is fast enough from this machine; for a big dataset, raise download_time_limit (seconds; 0 = no limit).`
+  );
   for (let attempt = 1; ; attempt++) {
     try {
       const info2 = await hubCall(
@@ -70182,7 +70195,7 @@ async function download(c, sha, path13, dest) {
           path: path13,
           revision: sha,
           hubUrl: c.host,
-          fetch: c.fetch
+          fetch: fetchFile
         })
       );
       if (!info2)
@@ -70190,7 +70203,7 @@ async function download(c, sha, path13, dest) {
           c.shown,
           `${c.shown}: ${path13} is listed but cannot be downloaded (404). Fix: try again; report it to the dataset's owners.`
         );
-      const res = await c.fetch(info2.url);
+      const res = await fetchFile(info2.url);
       if (!res.ok || !res.body) {
         await res.body?.cancel();
         throw new HubApiError(info2.url, res.status);
@@ -70199,11 +70212,13 @@ async function download(c, sha, path13, dest) {
       return;
     } catch (e) {
       await rm6(dest, { force: true });
+      if (timer?.aborted && !c.signal?.aborted) throw overLimit2();
       const status = e instanceof HubApiError ? e.statusCode : void 0;
       const retry = !(e instanceof CancelledError) && !(e instanceof DatastoreError) && (status === void 0 ? !(e instanceof HubTimeoutError) || e.phase === "body" : status >= 500 || status === 429);
       if (!retry || attempt >= ATTEMPTS) throw asDatastoreError(c, path13, e);
       const r = c.retry ?? { minSeconds: 2, maxSeconds: 5 };
       const waitS = r.minSeconds + Math.random() * (r.maxSeconds - r.minSeconds);
+      if (deadline !== void 0 && Date.now() + waitS * 1e3 >= deadline) throw overLimit2();
       c.log.info(
         `Download of ${path13} from ${c.shown} failed (${e.message}); attempt ${attempt + 1} of ${ATTEMPTS} in ${waitS.toFixed(0)} s`
       );
@@ -71039,6 +71054,7 @@ async function resolveHub(req) {
     config: req.opts.datasetConfig,
     hubUrl: req.opts.hubUrl,
     timeoutMs: req.opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+    timeLimitMs: req.opts.downloadTimeLimitMs,
     signal: req.opts.signal,
     log: req.log,
     retry: req.opts.retry,

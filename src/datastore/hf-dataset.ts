@@ -47,6 +47,8 @@ export interface HubResolveOptions {
   /** hub_url (default: HF_ENDPOINT, else huggingface.co). */
   hubUrl?: string;
   timeoutMs: number;
+  /** download_time_limit in ms: one file's download in all, attempts and waits included (0/undefined: none). */
+  timeLimitMs?: number;
   signal?: AbortSignal;
   log: DatastoreLogger;
   retry?: RetryBackoff;
@@ -228,6 +230,24 @@ async function listPaths(c: Ctx, sha: string): Promise<string[]> {
 /** One file into `dest` (absent before): size and progress as it comes, retried on server errors and cut bodies. */
 async function download(c: Ctx, sha: string, path: string, dest: string): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
+  // download_time_limit: one clock for every attempt and wait of this file (a trickle that never
+  // goes silent for download_timeout still ends).
+  const limit = c.timeLimitMs && c.timeLimitMs > 0 ? c.timeLimitMs : undefined;
+  const deadline = limit ? Date.now() + limit : undefined;
+  const timer = limit ? AbortSignal.timeout(limit) : undefined;
+  const fetchFile = timer
+    ? hubFetch({
+        timeoutMs: c.timeoutMs,
+        signal: c.signal ? AbortSignal.any([c.signal, timer]) : timer,
+        env: c.env,
+        what: `reading hf://datasets/${c.repo}`,
+      })
+    : c.fetch;
+  const overLimit = () =>
+    new DatastoreError(
+      c.shown,
+      `${c.shown}: downloading ${path} did not finish within ${formatDuration(limit! / 1000)}, the download_time_limit. Fix: check that ${c.host} is fast enough from this machine; for a big dataset, raise download_time_limit (seconds; 0 = no limit).`,
+    );
   for (let attempt = 1; ; attempt++) {
     try {
       const info = await hubCall(c, path, () =>
@@ -236,7 +256,7 @@ async function download(c: Ctx, sha: string, path: string, dest: string): Promis
           path,
           revision: sha,
           hubUrl: c.host,
-          fetch: c.fetch,
+          fetch: fetchFile,
         }),
       );
       if (!info)
@@ -244,7 +264,7 @@ async function download(c: Ctx, sha: string, path: string, dest: string): Promis
           c.shown,
           `${c.shown}: ${path} is listed but cannot be downloaded (404). Fix: try again; report it to the dataset's owners.`,
         );
-      const res = await c.fetch(info.url);
+      const res = await fetchFile(info.url);
       if (!res.ok || !res.body) {
         await res.body?.cancel();
         throw new HubApiError(info.url, res.status);
@@ -253,6 +273,7 @@ async function download(c: Ctx, sha: string, path: string, dest: string): Promis
       return;
     } catch (e) {
       await rm(dest, { force: true });
+      if (timer?.aborted && !c.signal?.aborted) throw overLimit();
       const status = e instanceof HubApiError ? e.statusCode : undefined;
       const retry =
         !(e instanceof CancelledError) &&
@@ -263,6 +284,7 @@ async function download(c: Ctx, sha: string, path: string, dest: string): Promis
       if (!retry || attempt >= ATTEMPTS) throw asDatastoreError(c, path, e);
       const r = c.retry ?? { minSeconds: 2, maxSeconds: 5 };
       const waitS = r.minSeconds + Math.random() * (r.maxSeconds - r.minSeconds);
+      if (deadline !== undefined && Date.now() + waitS * 1000 >= deadline) throw overLimit();
       c.log.info(
         `Download of ${path} from ${c.shown} failed (${(e as Error).message}); attempt ${attempt + 1} of ${ATTEMPTS} in ${waitS.toFixed(0)} s`,
       );

@@ -186,6 +186,7 @@ async function resolveHub(req: Request): Promise<ResolvedDatastore> {
     config: req.opts.datasetConfig,
     hubUrl: req.opts.hubUrl,
     timeoutMs: req.opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+    timeLimitMs: req.opts.downloadTimeLimitMs,
     signal: req.opts.signal,
     log: req.log,
     retry: req.opts.retry,

@@ -337,6 +337,12 @@ test('a file that never comes fails within download_timeout; a cancel ends the w
     );
     expect(Date.now() - t0).toBeLessThan(3 * 300 + 2000);
     expect(log.filter((l) => /Download of train\.parquet .* failed .*attempt [23] of 3/.test(l))).toHaveLength(2);
+    // download_time_limit: one clock for all attempts, however patient download_timeout is.
+    t0 = Date.now();
+    await expect(
+      resolve('hf://datasets/test/big', 'c7', {}, { downloadTimeoutMs: 60_000, downloadTimeLimitMs: 500 }),
+    ).rejects.toThrow(/downloading train\.parquet did not finish within .*, the download_time_limit\. Fix: /);
+    expect(Date.now() - t0).toBeLessThan(2500);
   } finally {
     hub.stall.clear();
     hub.stallMidway.clear();
