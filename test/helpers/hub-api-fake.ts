@@ -35,7 +35,14 @@ export interface FakeRepo {
   files: Map<string, Buffer>;
   /** Paths stored through LFS (pointer files in git). */
   lfs: Set<string>;
-  commits: { oid: string; title: string; description?: string; paths: string[] }[];
+  /** Each commit's title and what it added or updated (path -> bytes; a deletion maps to undefined). */
+  commits: {
+    oid: string;
+    title: string;
+    description?: string;
+    paths: string[];
+    files: Map<string, Buffer | undefined>;
+  }[];
 }
 
 export interface HubRequest {
@@ -65,8 +72,8 @@ export interface HubApiFake {
   requests: HubRequest[];
   addRepo(id: string, o?: { private?: boolean; files?: Record<string, Buffer | string> }): FakeRepo;
   fail(f: HubFault): void;
-  /** Never answer matching requests (until close). */
-  stall(method: string, path: RegExp): void;
+  /** Never answer matching requests until the returned function (or close) ends them. */
+  stall(method: string, path: RegExp): () => void;
   close(): Promise<void>;
 }
 
@@ -93,8 +100,7 @@ export async function startHubApiFake(accounts: HubAccount[]): Promise<HubApiFak
   const lfsObjects = new Map<string, Buffer>();
   const requests: HubRequest[] = [];
   const faults: (HubFault & { seen: number; used: number })[] = [];
-  const stalls: { method: string; path: RegExp }[] = [];
-  const held = new Set<ServerResponse>();
+  const stalls: { method: string; path: RegExp; held: Set<ServerResponse> }[] = [];
   let base = '';
 
   const addRepo: HubApiFake['addRepo'] = (id, o = {}) => {
@@ -103,7 +109,14 @@ export async function startHubApiFake(accounts: HubAccount[]): Promise<HubApiFak
       private: !!o.private,
       files: new Map([['.gitattributes', Buffer.from(HUB_GITATTRIBUTES)]]),
       lfs: new Set(),
-      commits: [{ oid: sha1(`${id} initial`), title: 'initial commit', paths: ['.gitattributes'] }],
+      commits: [
+        {
+          oid: sha1(`${id} initial`),
+          title: 'initial commit',
+          paths: ['.gitattributes'],
+          files: new Map([['.gitattributes', Buffer.from(HUB_GITATTRIBUTES)]]),
+        },
+      ],
     };
     for (const [p, c] of Object.entries(o.files ?? {})) repo.files.set(p, Buffer.isBuffer(c) ? c : Buffer.from(c));
     repos.set(id, repo);
@@ -119,15 +132,24 @@ export async function startHubApiFake(accounts: HubAccount[]): Promise<HubApiFak
       const method = req.method ?? 'GET';
       const record = (status: number) =>
         requests.push({ method, path, status, authorization: req.headers.authorization });
-      if (stalls.some((s) => s.method === method && s.path.test(path))) {
+      const stall = stalls.find((s) => s.method === method && s.path.test(path));
+      if (stall) {
         record(0);
-        held.add(res);
+        stall.held.add(res);
         return;
       }
       const fault = faults.find((f) => f.method === method && f.path.test(path) && f.used < (f.times ?? 1));
       if (fault && fault.seen++ >= (fault.skip ?? 0)) {
         fault.used++;
         record(fault.status);
+        if (path.startsWith('/__lfs/')) {
+          // storage answers as S3 does: XML
+          res.statusCode = fault.status;
+          res.setHeader('content-type', 'application/xml');
+          return res.end(
+            '<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>',
+          );
+        }
         return json(res, fault.status, {
           error: `Internal Error - We're working hard to fix this as soon as possible!`,
         });
@@ -399,6 +421,7 @@ export async function startHubApiFake(accounts: HubAccount[]): Promise<HubApiFak
       title: header.summary,
       description: header.description,
       paths: changes.map((x) => x.path),
+      files: new Map(changes.map((x) => [x.path, x.bytes])),
     });
     c.reply(200, { success: true, commitOid: oid, commitUrl: `${base}${id}/commit/${oid}`, hookOutput: '' });
   }
@@ -420,10 +443,17 @@ export async function startHubApiFake(accounts: HubAccount[]): Promise<HubApiFak
     requests,
     addRepo,
     fail: (f) => faults.push({ ...f, seen: 0, used: 0 }),
-    stall: (method, path) => stalls.push({ method, path }),
+    stall: (method, path) => {
+      const s = { method, path, held: new Set<ServerResponse>() };
+      stalls.push(s);
+      return () => {
+        stalls.splice(stalls.indexOf(s), 1);
+        for (const r of s.held) r.destroy();
+      };
+    },
     close: () =>
       new Promise((ok) => {
-        for (const r of held) r.destroy();
+        for (const s of stalls) for (const r of s.held) r.destroy();
         server.closeAllConnections();
         server.close(() => ok());
       }),
