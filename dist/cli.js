@@ -17,12 +17,24 @@ var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
+var __esm = (fn2, res, err) => function __init() {
+  if (err) throw err[0];
+  try {
+    return fn2 && (res = (0, fn2[__getOwnPropNames(fn2)[0]])(fn2 = 0)), res;
+  } catch (e) {
+    throw err = [e], e;
+  }
+};
 var __commonJS = (cb, mod) => function __require3() {
   try {
     return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
   } catch (e) {
     throw mod = 0, e;
   }
+};
+var __export = (target2, all) => {
+  for (var name in all)
+    __defProp(target2, name, { get: all[name], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -50,7 +62,7 @@ var require_aspromise = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve12, reject) {
+      return new Promise(function executor(resolve14, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -60,7 +72,7 @@ var require_aspromise = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve12.apply(null, params2);
+              resolve14.apply(null, params2);
             }
           }
         };
@@ -97,44 +109,44 @@ var require_base64 = __commonJS({
       s64[b64[i] = i < 26 ? i + 65 : i < 52 ? i + 71 : i < 62 ? i - 4 : i - 59 | 43] = i++;
     var i;
     base64.encode = function encode(buffer, start, end) {
-      var parts = null, chunk2 = [];
+      var parts = null, chunk3 = [];
       var i2 = 0, j2 = 0, t;
       while (start < end) {
         var b = buffer[start++];
         switch (j2) {
           case 0:
-            chunk2[i2++] = b64[b >> 2];
+            chunk3[i2++] = b64[b >> 2];
             t = (b & 3) << 4;
             j2 = 1;
             break;
           case 1:
-            chunk2[i2++] = b64[t | b >> 4];
+            chunk3[i2++] = b64[t | b >> 4];
             t = (b & 15) << 2;
             j2 = 2;
             break;
           case 2:
-            chunk2[i2++] = b64[t | b >> 6];
-            chunk2[i2++] = b64[b & 63];
+            chunk3[i2++] = b64[t | b >> 6];
+            chunk3[i2++] = b64[b & 63];
             j2 = 0;
             break;
         }
         if (i2 > 8191) {
-          (parts || (parts = [])).push(String.fromCharCode.apply(String, chunk2));
+          (parts || (parts = [])).push(String.fromCharCode.apply(String, chunk3));
           i2 = 0;
         }
       }
       if (j2) {
-        chunk2[i2++] = b64[t];
-        chunk2[i2++] = 61;
+        chunk3[i2++] = b64[t];
+        chunk3[i2++] = 61;
         if (j2 === 1)
-          chunk2[i2++] = 61;
+          chunk3[i2++] = 61;
       }
       if (parts) {
         if (i2)
-          parts.push(String.fromCharCode.apply(String, chunk2.slice(0, i2)));
+          parts.push(String.fromCharCode.apply(String, chunk3.slice(0, i2)));
         return parts.join("");
       }
-      return String.fromCharCode.apply(String, chunk2.slice(0, i2));
+      return String.fromCharCode.apply(String, chunk3.slice(0, i2));
     };
     var invalidEncoding = "invalid encoding";
     base64.decode = function decode2(string, buffer, offset) {
@@ -464,38 +476,38 @@ var require_utf8 = __commonJS({
     utf82.read = function utf8_read(buffer, start, end) {
       if (end - start < 1)
         return "";
-      var parts = null, chunk2 = [], i = 0, t, t2, c2, c3;
+      var parts = null, chunk3 = [], i = 0, t, t2, c2, c3;
       while (start < end) {
         t = buffer[start++];
         if (t <= 127) {
-          chunk2[i++] = t;
+          chunk3[i++] = t;
         } else if (t >= 192 && t < 224) {
           c2 = (t & 31) << 6 | buffer[start++] & 63;
-          chunk2[i++] = c2 >= 128 ? c2 : replacementCharCode;
+          chunk3[i++] = c2 >= 128 ? c2 : replacementCharCode;
         } else if (t >= 224 && t < 240) {
           c3 = (t & 15) << 12 | (buffer[start++] & 63) << 6 | buffer[start++] & 63;
-          chunk2[i++] = c3 >= 2048 ? c3 : replacementCharCode;
+          chunk3[i++] = c3 >= 2048 ? c3 : replacementCharCode;
         } else if (t >= 240) {
           t2 = (t & 7) << 18 | (buffer[start++] & 63) << 12 | (buffer[start++] & 63) << 6 | buffer[start++] & 63;
           if (t2 < 65536 || t2 > 1114111)
-            chunk2[i++] = replacementCharCode;
+            chunk3[i++] = replacementCharCode;
           else {
             t2 -= 65536;
-            chunk2[i++] = 55296 + (t2 >> 10);
-            chunk2[i++] = 56320 + (t2 & 1023);
+            chunk3[i++] = 55296 + (t2 >> 10);
+            chunk3[i++] = 56320 + (t2 & 1023);
           }
         }
         if (i > 8191) {
-          (parts || (parts = [])).push(String.fromCharCode.apply(String, chunk2.slice(0, i)));
+          (parts || (parts = [])).push(String.fromCharCode.apply(String, chunk3.slice(0, i)));
           i = 0;
         }
       }
       if (parts) {
         if (i)
-          parts.push(String.fromCharCode.apply(String, chunk2.slice(0, i)));
+          parts.push(String.fromCharCode.apply(String, chunk3.slice(0, i)));
         return parts.join("");
       }
-      return String.fromCharCode.apply(String, chunk2.slice(0, i));
+      return String.fromCharCode.apply(String, chunk3.slice(0, i));
     };
     utf82.write = function utf8_write(string, buffer, offset) {
       var start = offset, c1, c2;
@@ -613,12 +625,12 @@ var require_longbits = __commonJS({
       return util.Long ? new util.Long(this.lo | 0, this.hi | 0, Boolean(unsigned)) : { low: this.lo | 0, high: this.hi | 0, unsigned: Boolean(unsigned) };
     };
     var charCodeAt = String.prototype.charCodeAt;
-    LongBits.fromHash = function fromHash(hash3) {
-      if (hash3 === zeroHash)
+    LongBits.fromHash = function fromHash(hash5) {
+      if (hash5 === zeroHash)
         return zero;
       return new LongBits(
-        (charCodeAt.call(hash3, 0) | charCodeAt.call(hash3, 1) << 8 | charCodeAt.call(hash3, 2) << 16 | charCodeAt.call(hash3, 3) << 24) >>> 0,
-        (charCodeAt.call(hash3, 4) | charCodeAt.call(hash3, 5) << 8 | charCodeAt.call(hash3, 6) << 16 | charCodeAt.call(hash3, 7) << 24) >>> 0
+        (charCodeAt.call(hash5, 0) | charCodeAt.call(hash5, 1) << 8 | charCodeAt.call(hash5, 2) << 16 | charCodeAt.call(hash5, 3) << 24) >>> 0,
+        (charCodeAt.call(hash5, 4) | charCodeAt.call(hash5, 5) << 8 | charCodeAt.call(hash5, 6) << 16 | charCodeAt.call(hash5, 7) << 24) >>> 0
       );
     };
     LongBits.prototype.toHash = function toHash() {
@@ -724,8 +736,8 @@ var require_minimal = __commonJS({
     util.longToHash = function longToHash(value) {
       return value ? util.LongBits.from(value).toHash() : util.LongBits.zeroHash;
     };
-    util.longFromHash = function longFromHash(hash3, unsigned) {
-      var bits = util.LongBits.fromHash(hash3);
+    util.longFromHash = function longFromHash(hash5, unsigned) {
+      var bits = util.LongBits.fromHash(hash5);
       if (util.Long)
         return util.Long.fromBits(bits.lo, bits.hi, unsigned);
       return bits.toNumber(Boolean(unsigned));
@@ -4945,19 +4957,19 @@ var require_onnx = __commonJS({
           return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
         };
         TypeProto.Tensor = (function() {
-          function Tensor3(properties) {
+          function Tensor4(properties) {
             if (properties) {
               for (var keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                 if (properties[keys[i]] != null)
                   this[keys[i]] = properties[keys[i]];
             }
           }
-          Tensor3.prototype.elemType = 0;
-          Tensor3.prototype.shape = null;
-          Tensor3.create = function create(properties) {
-            return new Tensor3(properties);
+          Tensor4.prototype.elemType = 0;
+          Tensor4.prototype.shape = null;
+          Tensor4.create = function create(properties) {
+            return new Tensor4(properties);
           };
-          Tensor3.encode = function encode(message, writer) {
+          Tensor4.encode = function encode(message, writer) {
             if (!writer)
               writer = $Writer.create();
             if (message.elemType != null && Object.hasOwnProperty.call(message, "elemType"))
@@ -4972,10 +4984,10 @@ var require_onnx = __commonJS({
               ).fork()).ldelim();
             return writer;
           };
-          Tensor3.encodeDelimited = function encodeDelimited(message, writer) {
+          Tensor4.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Tensor3.decode = function decode2(reader, length) {
+          Tensor4.decode = function decode2(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto.Tensor();
@@ -4995,12 +5007,12 @@ var require_onnx = __commonJS({
             }
             return message;
           };
-          Tensor3.decodeDelimited = function decodeDelimited(reader) {
+          Tensor4.decodeDelimited = function decodeDelimited(reader) {
             if (!(reader instanceof $Reader))
               reader = new $Reader(reader);
             return this.decode(reader, reader.uint32());
           };
-          Tensor3.verify = function verify(message) {
+          Tensor4.verify = function verify(message) {
             if (typeof message !== "object" || message === null)
               return "object expected";
             if (message.elemType != null && message.hasOwnProperty("elemType")) {
@@ -5014,7 +5026,7 @@ var require_onnx = __commonJS({
             }
             return null;
           };
-          Tensor3.fromObject = function fromObject(object) {
+          Tensor4.fromObject = function fromObject(object) {
             if (object instanceof $root.onnx.TypeProto.Tensor)
               return object;
             var message = new $root.onnx.TypeProto.Tensor();
@@ -5027,7 +5039,7 @@ var require_onnx = __commonJS({
             }
             return message;
           };
-          Tensor3.toObject = function toObject(message, options2) {
+          Tensor4.toObject = function toObject(message, options2) {
             if (!options2)
               options2 = {};
             var object = {};
@@ -5041,10 +5053,10 @@ var require_onnx = __commonJS({
               object.shape = $root.onnx.TensorShapeProto.toObject(message.shape, options2);
             return object;
           };
-          Tensor3.prototype.toJSON = function toJSON2() {
+          Tensor4.prototype.toJSON = function toJSON2() {
             return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
           };
-          return Tensor3;
+          return Tensor4;
         })();
         TypeProto.Sequence = (function() {
           function Sequence6(properties) {
@@ -5833,6 +5845,634 @@ var require_onnx = __commonJS({
       return onnx2;
     })();
     module.exports = $root;
+  }
+});
+
+// ../../main/node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs
+var init_chunk_FFYIGW52 = __esm({
+  "../../main/node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs"() {
+  }
+});
+
+// ../../main/node_modules/@huggingface/hub/dist/sha256-wrapper-ITDNMKRK.mjs
+var sha256_wrapper_ITDNMKRK_exports = {};
+__export(sha256_wrapper_ITDNMKRK_exports, {
+  createSHA256: () => createSHA256,
+  createSHA256WorkerCode: () => createSHA256WorkerCode
+});
+async function createSHA256(isInsideWorker = false) {
+  const BUFFER_MAX_SIZE = 8 * 1024 * 1024;
+  const wasm = isInsideWorker ? (
+    // @ts-expect-error WasmModule will be populated inside self object
+    await self["SHA256WasmModule"]()
+  ) : await sha256_default();
+  const heap = wasm.HEAPU8.subarray(wasm._GetBufferPtr());
+  return {
+    init() {
+      wasm._Hash_Init(256);
+    },
+    update(data) {
+      let byteUsed = 0;
+      while (byteUsed < data.byteLength) {
+        const bytesLeft = data.byteLength - byteUsed;
+        const length = Math.min(bytesLeft, BUFFER_MAX_SIZE);
+        heap.set(data.subarray(byteUsed, byteUsed + length));
+        wasm._Hash_Update(length);
+        byteUsed += length;
+      }
+    },
+    digest(method) {
+      if (method !== "hex") {
+        throw new Error("Only digest hex is supported");
+      }
+      wasm._Hash_Final();
+      const result = Array.from(heap.slice(0, 32));
+      return result.map((b) => b.toString(16).padStart(2, "0")).join("");
+    }
+  };
+}
+function createSHA256WorkerCode() {
+  return `
+		self.addEventListener('message', async (event) => {
+      const { file } = event.data;
+      const sha256 = await self.createSHA256(true);
+      sha256.init();
+      const reader = file.stream().getReader();
+      const total = file.size;
+      let bytesDone = 0;
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) {
+          break;
+        }
+        sha256.update(value);
+        bytesDone += value.length;
+        postMessage({ progress: bytesDone / total });
+      }
+      postMessage({ sha256: sha256.digest('hex') });
+    });
+    self.SHA256WasmModule = ${sha256_default.toString()};
+    self.createSHA256 = ${createSHA256.toString()};
+  `;
+}
+var Module, sha256_default;
+var init_sha256_wrapper_ITDNMKRK = __esm({
+  "../../main/node_modules/@huggingface/hub/dist/sha256-wrapper-ITDNMKRK.mjs"() {
+    init_chunk_FFYIGW52();
+    Module = (() => {
+      var _unused = import.meta.url;
+      return function(moduleArg = {}) {
+        var Module2 = moduleArg;
+        var readyPromiseResolve, readyPromiseReject;
+        Module2["ready"] = new Promise((resolve14, reject) => {
+          readyPromiseResolve = resolve14;
+          readyPromiseReject = reject;
+        });
+        var moduleOverrides = Object.assign({}, Module2);
+        var arguments_ = [];
+        var thisProgram = "./this.program";
+        var quit_ = (status, toThrow) => {
+          throw toThrow;
+        };
+        var ENVIRONMENT_IS_WEB = typeof window == "object";
+        var ENVIRONMENT_IS_WORKER = typeof importScripts == "function";
+        var ENVIRONMENT_IS_NODE = typeof process == "object" && typeof process.versions == "object" && typeof process.versions.node == "string";
+        var ENVIRONMENT_IS_SHELL = !ENVIRONMENT_IS_WEB && !ENVIRONMENT_IS_NODE && !ENVIRONMENT_IS_WORKER;
+        var scriptDirectory = "";
+        function locateFile2(path9) {
+          if (Module2["locateFile"]) {
+            return Module2["locateFile"](path9, scriptDirectory);
+          }
+          return scriptDirectory + path9;
+        }
+        var read_, readAsync, readBinary;
+        if (ENVIRONMENT_IS_WEB || ENVIRONMENT_IS_WORKER) {
+          if (ENVIRONMENT_IS_WORKER) {
+            scriptDirectory = self.location.href;
+          } else if (typeof document != "undefined" && document.currentScript) {
+            scriptDirectory = document.currentScript.src;
+          }
+          if (false) {
+            scriptDirectory = false;
+          }
+          if (scriptDirectory.startsWith("blob:")) {
+            scriptDirectory = "";
+          } else {
+            scriptDirectory = scriptDirectory.substr(0, scriptDirectory.replace(/[?#].*/, "").lastIndexOf("/") + 1);
+          }
+          {
+            read_ = (url2) => {
+              var xhr = new XMLHttpRequest();
+              xhr.open("GET", url2, false);
+              xhr.send(null);
+              return xhr.responseText;
+            };
+            if (ENVIRONMENT_IS_WORKER) {
+              readBinary = (url2) => {
+                var xhr = new XMLHttpRequest();
+                xhr.open("GET", url2, false);
+                xhr.responseType = "arraybuffer";
+                xhr.send(null);
+                return new Uint8Array(
+                  /** @type{!ArrayBuffer} */
+                  xhr.response
+                );
+              };
+            }
+            readAsync = (url2, onload, onerror) => {
+              var xhr = new XMLHttpRequest();
+              xhr.open("GET", url2, true);
+              xhr.responseType = "arraybuffer";
+              xhr.onload = () => {
+                if (xhr.status == 200 || xhr.status == 0 && xhr.response) {
+                  onload(xhr.response);
+                  return;
+                }
+                onerror();
+              };
+              xhr.onerror = onerror;
+              xhr.send(null);
+            };
+          }
+        } else {
+        }
+        var out = Module2["print"] || console.log.bind(console);
+        var err = Module2["printErr"] || console.error.bind(console);
+        Object.assign(Module2, moduleOverrides);
+        moduleOverrides = null;
+        if (Module2["arguments"])
+          arguments_ = Module2["arguments"];
+        if (Module2["thisProgram"])
+          thisProgram = Module2["thisProgram"];
+        if (Module2["quit"])
+          quit_ = Module2["quit"];
+        var wasmBinary;
+        if (Module2["wasmBinary"])
+          wasmBinary = Module2["wasmBinary"];
+        if (typeof WebAssembly != "object") {
+          abort("no native wasm support detected");
+        }
+        function intArrayFromBase64(s) {
+          var decoded = atob(s);
+          var bytes2 = new Uint8Array(decoded.length);
+          for (var i = 0; i < decoded.length; ++i) {
+            bytes2[i] = decoded.charCodeAt(i);
+          }
+          return bytes2;
+        }
+        function tryParseAsDataURI(filename) {
+          if (!isDataURI(filename)) {
+            return;
+          }
+          return intArrayFromBase64(filename.slice(dataURIPrefix.length));
+        }
+        var wasmMemory3;
+        var ABORT = false;
+        var EXITSTATUS;
+        function assert(condition, text) {
+          if (!condition) {
+            abort(text);
+          }
+        }
+        var HEAP, HEAP8, HEAPU8, HEAP16, HEAPU16, HEAP32, HEAPU32, HEAPF32, HEAPF64;
+        function updateMemoryViews() {
+          var b = wasmMemory3.buffer;
+          Module2["HEAP8"] = HEAP8 = new Int8Array(b);
+          Module2["HEAP16"] = HEAP16 = new Int16Array(b);
+          Module2["HEAPU8"] = HEAPU8 = new Uint8Array(b);
+          Module2["HEAPU16"] = HEAPU16 = new Uint16Array(b);
+          Module2["HEAP32"] = HEAP32 = new Int32Array(b);
+          Module2["HEAPU32"] = HEAPU32 = new Uint32Array(b);
+          Module2["HEAPF32"] = HEAPF32 = new Float32Array(b);
+          Module2["HEAPF64"] = HEAPF64 = new Float64Array(b);
+        }
+        var __ATPRERUN__ = [];
+        var __ATINIT__ = [];
+        var __ATEXIT__ = [];
+        var __ATPOSTRUN__ = [];
+        var runtimeInitialized = false;
+        function preRun() {
+          if (Module2["preRun"]) {
+            if (typeof Module2["preRun"] == "function")
+              Module2["preRun"] = [Module2["preRun"]];
+            while (Module2["preRun"].length) {
+              addOnPreRun(Module2["preRun"].shift());
+            }
+          }
+          callRuntimeCallbacks(__ATPRERUN__);
+        }
+        function initRuntime() {
+          runtimeInitialized = true;
+          callRuntimeCallbacks(__ATINIT__);
+        }
+        function postRun() {
+          if (Module2["postRun"]) {
+            if (typeof Module2["postRun"] == "function")
+              Module2["postRun"] = [Module2["postRun"]];
+            while (Module2["postRun"].length) {
+              addOnPostRun(Module2["postRun"].shift());
+            }
+          }
+          callRuntimeCallbacks(__ATPOSTRUN__);
+        }
+        function addOnPreRun(cb) {
+          __ATPRERUN__.unshift(cb);
+        }
+        function addOnInit(cb) {
+          __ATINIT__.unshift(cb);
+        }
+        function addOnExit(cb) {
+        }
+        function addOnPostRun(cb) {
+          __ATPOSTRUN__.unshift(cb);
+        }
+        var runDependencies = 0;
+        var runDependencyWatcher = null;
+        var dependenciesFulfilled = null;
+        function getUniqueRunDependency(id) {
+          return id;
+        }
+        function addRunDependency(id) {
+          runDependencies++;
+          Module2["monitorRunDependencies"]?.(runDependencies);
+        }
+        function removeRunDependency(id) {
+          runDependencies--;
+          Module2["monitorRunDependencies"]?.(runDependencies);
+          if (runDependencies == 0) {
+            if (runDependencyWatcher !== null) {
+              clearInterval(runDependencyWatcher);
+              runDependencyWatcher = null;
+            }
+            if (dependenciesFulfilled) {
+              var callback = dependenciesFulfilled;
+              dependenciesFulfilled = null;
+              callback();
+            }
+          }
+        }
+        function abort(what) {
+          Module2["onAbort"]?.(what);
+          what = "Aborted(" + what + ")";
+          err(what);
+          ABORT = true;
+          EXITSTATUS = 1;
+          what += ". Build with -sASSERTIONS for more info.";
+          var e = new WebAssembly.RuntimeError(what);
+          readyPromiseReject(e);
+          throw e;
+        }
+        var dataURIPrefix = "data:application/octet-stream;base64,";
+        var isDataURI = (filename) => filename.startsWith(dataURIPrefix);
+        var isFileURI = (filename) => filename.startsWith("file://");
+        var wasmBinaryFile;
+        wasmBinaryFile = "data:application/octet-stream;base64,AGFzbQEAAAABHQZgAX8AYAABf2AAAGABfwF/YAJ/fwBgA39/fwF/Aw0MAgAEAgMBBQABAQADBAUBcAEBAQUGAQGAAoACBg4CfwFB8IuEBAt/AUEACweYAQoGbWVtb3J5AgARX193YXNtX2NhbGxfY3RvcnMAAAtIYXNoX1VwZGF0ZQABCkhhc2hfRmluYWwAAwlIYXNoX0luaXQABAxHZXRCdWZmZXJQdHIABRlfX2luZGlyZWN0X2Z1bmN0aW9uX3RhYmxlAQAJc3RhY2tTYXZlAAkMc3RhY2tSZXN0b3JlAAoKc3RhY2tBbGxvYwALCossDAIAC+4CAgV/AX5BACgCwAoiASABKQNAIgYgAK18NwNAAkACQAJAIAanQT9xIgINAEGACyEBIAAhAgwBC0HAACACayEDAkAgAEUNACADIAAgAyAASRshBCABIAJqIQVBACEBA0AgBSABIgFqQYALIAFqLQAAOgAAIAFBAWoiAiEBIAIgBEcNAAsLAkACQCAAIANJIgRFDQBBgAshASAAIQIMAQtBACgCwAoiAUHIAGogARACQYALIANqIQEgACADayECCyABIQEgAiECIAQNAQsgASEBAkACQCACIgJBwABPDQAgASEFIAIhAAwBCyACIQIgASEEA0BBACgCwApByABqIAQiBBACIAJBQGoiASECIARBwABqIgUhBCAFIQUgASEAIAFBP0sNAAsLIAUhBSAAIgBFDQBBACEBQQAhAgNAQQAoAsAKIAEiAWogBSABai0AADoAACACQQFqIgJB/wFxIgQhASACIQIgACAESw0ACwsLqCEBK38gACgCCCICIAAoAgQiAyAAKAIAIgRzcSADIARxcyAEQR53IARBE3dzIARBCndzaiAAKAIQIgVBGncgBUEVd3MgBUEHd3MgACgCHCIGaiAAKAIYIgcgACgCFCIIcyAFcSAHc2ogASgCACIJQRh0IAlBgP4DcUEIdHIgCUEIdkGA/gNxIAlBGHZyciIKakGY36iUBGoiC2oiCSAEcyADcSAJIARxcyAJQR53IAlBE3dzIAlBCndzaiAHIAEoAgQiDEEYdCAMQYD+A3FBCHRyIAxBCHZBgP4DcSAMQRh2cnIiDWogCyAAKAIMIg5qIg8gCCAFc3EgCHNqIA9BGncgD0EVd3MgD0EHd3NqQZGJ3YkHaiIQaiIMIAlzIARxIAwgCXFzIAxBHncgDEETd3MgDEEKd3NqIAggASgCCCILQRh0IAtBgP4DcUEIdHIgC0EIdkGA/gNxIAtBGHZyciIRaiAQIAJqIhIgDyAFc3EgBXNqIBJBGncgEkEVd3MgEkEHd3NqQc/3g657aiITaiILIAxzIAlxIAsgDHFzIAtBHncgC0ETd3MgC0EKd3NqIAUgASgCDCIQQRh0IBBBgP4DcUEIdHIgEEEIdkGA/gNxIBBBGHZyciIUaiATIANqIhMgEiAPc3EgD3NqIBNBGncgE0EVd3MgE0EHd3NqQaW3181+aiIVaiIQIAtzIAxxIBAgC3FzIBBBHncgEEETd3MgEEEKd3NqIA8gASgCECIWQRh0IBZBgP4DcUEIdHIgFkEIdkGA/gNxIBZBGHZyciIXaiAVIARqIhYgEyASc3EgEnNqIBZBGncgFkEVd3MgFkEHd3NqQduE28oDaiIYaiIPIBBzIAtxIA8gEHFzIA9BHncgD0ETd3MgD0EKd3NqIAEoAhQiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiGSASaiAYIAlqIhIgFiATc3EgE3NqIBJBGncgEkEVd3MgEkEHd3NqQfGjxM8FaiIYaiIJIA9zIBBxIAkgD3FzIAlBHncgCUETd3MgCUEKd3NqIAEoAhgiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiGiATaiAYIAxqIhMgEiAWc3EgFnNqIBNBGncgE0EVd3MgE0EHd3NqQaSF/pF5aiIYaiIMIAlzIA9xIAwgCXFzIAxBHncgDEETd3MgDEEKd3NqIAEoAhwiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiGyAWaiAYIAtqIhYgEyASc3EgEnNqIBZBGncgFkEVd3MgFkEHd3NqQdW98dh6aiIYaiILIAxzIAlxIAsgDHFzIAtBHncgC0ETd3MgC0EKd3NqIAEoAiAiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiHCASaiAYIBBqIhIgFiATc3EgE3NqIBJBGncgEkEVd3MgEkEHd3NqQZjVnsB9aiIYaiIQIAtzIAxxIBAgC3FzIBBBHncgEEETd3MgEEEKd3NqIAEoAiQiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiHSATaiAYIA9qIhMgEiAWc3EgFnNqIBNBGncgE0EVd3MgE0EHd3NqQYG2jZQBaiIYaiIPIBBzIAtxIA8gEHFzIA9BHncgD0ETd3MgD0EKd3NqIAEoAigiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiHiAWaiAYIAlqIhYgEyASc3EgEnNqIBZBGncgFkEVd3MgFkEHd3NqQb6LxqECaiIYaiIJIA9zIBBxIAkgD3FzIAlBHncgCUETd3MgCUEKd3NqIAEoAiwiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiHyASaiAYIAxqIhIgFiATc3EgE3NqIBJBGncgEkEVd3MgEkEHd3NqQcP7sagFaiIYaiIMIAlzIA9xIAwgCXFzIAxBHncgDEETd3MgDEEKd3NqIAEoAjAiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiICATaiAYIAtqIhMgEiAWc3EgFnNqIBNBGncgE0EVd3MgE0EHd3NqQfS6+ZUHaiIYaiILIAxzIAlxIAsgDHFzIAtBHncgC0ETd3MgC0EKd3NqIAEoAjQiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiISAWaiAYIBBqIhAgEyASc3EgEnNqIBBBGncgEEEVd3MgEEEHd3NqQf7j+oZ4aiIYaiIWIAtzIAxxIBYgC3FzIBZBHncgFkETd3MgFkEKd3NqIAEoAjgiFUEYdCAVQYD+A3FBCHRyIBVBCHZBgP4DcSAVQRh2cnIiIiASaiAYIA9qIg8gECATc3EgE3NqIA9BGncgD0EVd3MgD0EHd3NqQaeN8N55aiIVaiISIBZzIAtxIBIgFnFzIBJBHncgEkETd3MgEkEKd3NqIAEoAjwiAUEYdCABQYD+A3FBCHRyIAFBCHZBgP4DcSABQRh2cnIiIyATaiAVIAlqIgEgDyAQc3EgEHNqIAFBGncgAUEVd3MgAUEHd3NqQfTi74x8aiIJaiEVIBIhGCAWISQgCyElIAkgDGohJiABIScgDyEoIBAhKSAjISMgIiEiICEhISAgISAgHyEfIB4hHiAdIR0gHCEcIBshGyAaIRogGSEZIBchFyAUIRQgESERIA0hECAKIQxBgAkhAUEQISoDQCAVIgkgGCIKcyAkIitxIAkgCnFzIAlBHncgCUETd3MgCUEKd3NqIBAiEEEZdyAQQQ53cyAQQQN2cyAMaiAdIh1qICIiFkEPdyAWQQ13cyAWQQp2c2oiDCApaiAmIhIgJyIPICgiE3NxIBNzaiASQRp3IBJBFXdzIBJBB3dzaiABIgEoAgBqIiRqIgsgCXMgCnEgCyAJcXMgC0EedyALQRN3cyALQQp3c2ogESIYQRl3IBhBDndzIBhBA3ZzIBBqIB4iHmogIyIVQQ93IBVBDXdzIBVBCnZzaiINIBNqIAEoAgRqICQgJWoiEyASIA9zcSAPc2ogE0EadyATQRV3cyATQQd3c2oiJWoiECALcyAJcSAQIAtxcyAQQR53IBBBE3dzIBBBCndzaiAUIiRBGXcgJEEOd3MgJEEDdnMgGGogHyIfaiAMQQ93IAxBDXdzIAxBCnZzaiIRIA9qIAEoAghqICUgK2oiGCATIBJzcSASc2ogGEEadyAYQRV3cyAYQQd3c2oiJWoiDyAQcyALcSAPIBBxcyAPQR53IA9BE3dzIA9BCndzaiAXIhdBGXcgF0EOd3MgF0EDdnMgJGogICIgaiANQQ93IA1BDXdzIA1BCnZzaiIUIBJqIAEoAgxqICUgCmoiCiAYIBNzcSATc2ogCkEadyAKQRV3cyAKQQd3c2oiJWoiEiAPcyAQcSASIA9xcyASQR53IBJBE3dzIBJBCndzaiATIBkiJEEZdyAkQQ53cyAkQQN2cyAXaiAhIiFqIBFBD3cgEUENd3MgEUEKdnNqIhdqIAEoAhBqICUgCWoiEyAKIBhzcSAYc2ogE0EadyATQRV3cyATQQd3c2oiJWoiCSAScyAPcSAJIBJxcyAJQR53IAlBE3dzIAlBCndzaiABKAIUIBoiGkEZdyAaQQ53cyAaQQN2cyAkaiAWaiAUQQ93IBRBDXdzIBRBCnZzaiIZaiAYaiAlIAtqIhggEyAKc3EgCnNqIBhBGncgGEEVd3MgGEEHd3NqIiVqIgsgCXMgEnEgCyAJcXMgC0EedyALQRN3cyALQQp3c2ogASgCGCAbIiRBGXcgJEEOd3MgJEEDdnMgGmogFWogF0EPdyAXQQ13cyAXQQp2c2oiGmogCmogJSAQaiIKIBggE3NxIBNzaiAKQRp3IApBFXdzIApBB3dzaiIlaiIQIAtzIAlxIBAgC3FzIBBBHncgEEETd3MgEEEKd3NqIAEoAhwgHCIcQRl3IBxBDndzIBxBA3ZzICRqIAxqIBlBD3cgGUENd3MgGUEKdnNqIhtqIBNqICUgD2oiJCAKIBhzcSAYc2ogJEEadyAkQRV3cyAkQQd3c2oiE2oiDyAQcyALcSAPIBBxcyAPQR53IA9BE3dzIA9BCndzaiABKAIgIB1BGXcgHUEOd3MgHUEDdnMgHGogDWogGkEPdyAaQQ13cyAaQQp2c2oiHGogGGogEyASaiIYICQgCnNxIApzaiAYQRp3IBhBFXdzIBhBB3dzaiITaiISIA9zIBBxIBIgD3FzIBJBHncgEkETd3MgEkEKd3NqIAEoAiQgHkEZdyAeQQ53cyAeQQN2cyAdaiARaiAbQQ93IBtBDXdzIBtBCnZzaiIdaiAKaiATIAlqIgkgGCAkc3EgJHNqIAlBGncgCUEVd3MgCUEHd3NqIgpqIhMgEnMgD3EgEyAScXMgE0EedyATQRN3cyATQQp3c2ogASgCKCAfQRl3IB9BDndzIB9BA3ZzIB5qIBRqIBxBD3cgHEENd3MgHEEKdnNqIh5qICRqIAogC2oiCiAJIBhzcSAYc2ogCkEadyAKQRV3cyAKQQd3c2oiJGoiCyATcyAScSALIBNxcyALQR53IAtBE3dzIAtBCndzaiABKAIsICBBGXcgIEEOd3MgIEEDdnMgH2ogF2ogHUEPdyAdQQ13cyAdQQp2c2oiH2ogGGogJCAQaiIYIAogCXNxIAlzaiAYQRp3IBhBFXdzIBhBB3dzaiIkaiIQIAtzIBNxIBAgC3FzIBBBHncgEEETd3MgEEEKd3NqIAEoAjAgIUEZdyAhQQ53cyAhQQN2cyAgaiAZaiAeQQ93IB5BDXdzIB5BCnZzaiIgaiAJaiAkIA9qIiQgGCAKc3EgCnNqICRBGncgJEEVd3MgJEEHd3NqIg9qIgkgEHMgC3EgCSAQcXMgCUEedyAJQRN3cyAJQQp3c2ogASgCNCAWQRl3IBZBDndzIBZBA3ZzICFqIBpqIB9BD3cgH0ENd3MgH0EKdnNqIiFqIApqIA8gEmoiDyAkIBhzcSAYc2ogD0EadyAPQRV3cyAPQQd3c2oiCmoiEiAJcyAQcSASIAlxcyASQR53IBJBE3dzIBJBCndzaiABKAI4IBVBGXcgFUEOd3MgFUEDdnMgFmogG2ogIEEPdyAgQQ13cyAgQQp2c2oiImogGGogCiATaiITIA8gJHNxICRzaiATQRp3IBNBFXdzIBNBB3dzaiIYaiIWIBJzIAlxIBYgEnFzIBZBHncgFkETd3MgFkEKd3NqIAEoAjwgDEEZdyAMQQ53cyAMQQN2cyAVaiAcaiAhQQ93ICFBDXdzICFBCnZzaiIKaiAkaiAYIAtqIgsgEyAPc3EgD3NqIAtBGncgC0EVd3MgC0EHd3NqIiZqIishFSAWIRggEiEkIAkhJSAmIBBqIiwhJiALIScgEyEoIA8hKSAKISMgIiEiICEhISAgISAgHyEfIB4hHiAdIR0gHCEcIBshGyAaIRogGSEZIBchFyAUIRQgESERIA0hECAMIQwgAUHAAGohASAqIgpBEGohKiAKQTBJDQALIAAgDyAGajYCHCAAIBMgB2o2AhggACALIAhqNgIUIAAgLCAFajYCECAAIAkgDmo2AgwgACASIAJqNgIIIAAgFiADajYCBCAAICsgBGo2AgAL1AMDBX8BfgF7QQAoAsAKIgAgACgCQCIBQQJ2QQ9xIgJBAnRqIgMgAygCAEF/IAFBA3QiAXRBf3NxQYABIAF0czYCAAJAAkAgAkEOTw0AIAJBAWohAAwBCwJAIAJBDkcNACAAQQA2AjwLIABByABqIAAQAkEAIQALAkAgACIAQQ1LDQBBACgCwAogAEECdCIAakEAQTggAGsQBhoLQQAoAsAKIgAgACkDQCIFpyICQRt0IAJBC3RBgID8B3FyIAJBBXZBgP4DcSACQQN0QRh2cnI2AjwgACAFQh2IpyICQRh0IAJBgP4DcUEIdHIgAkEIdkGA/gNxIAJBGHZycjYCOCAAQcgAaiAAEAJBACgCwApBPGohAUEAIQADQCABQQcgACIAa0ECdGoiAiAC/QACACAG/Q0MDQ4PCAkKCwQFBgcAAQIDIAb9DQMCAQAHBgUECwoJCA8ODQwgBv0NDA0ODwgJCgsEBQYHAAECA/0LAgAgAEEEaiICIQAgAkEIRw0ACwJAQQAoAsAKIgMoAmhFDQAgA0HIAGohBEEAIQBBACECA0BBgAsgACIAaiAEIABqLQAAOgAAIAJBAWoiAkH/AXEiASEAIAIhAiADKAJoIAFLDQALCwtxAQJ/QQAoAsAKIgFCADcDQCABQcgAaiECAkAgAEHgAUcNACABQRw2AmggAkEQakEA/QAEsAj9CwIAIAJBAP0ABKAI/QsCAEEADwsgAUEgNgJoIAJBEGpBAP0ABJAI/QsCACACQQD9AASACP0LAgBBAAsFAEGACwvyAgIDfwF+AkAgAkUNACAAIAE6AAAgACACaiIDQX9qIAE6AAAgAkEDSQ0AIAAgAToAAiAAIAE6AAEgA0F9aiABOgAAIANBfmogAToAACACQQdJDQAgACABOgADIANBfGogAToAACACQQlJDQAgAEEAIABrQQNxIgRqIgMgAUH/AXFBgYKECGwiATYCACADIAIgBGtBfHEiBGoiAkF8aiABNgIAIARBCUkNACADIAE2AgggAyABNgIEIAJBeGogATYCACACQXRqIAE2AgAgBEEZSQ0AIAMgATYCGCADIAE2AhQgAyABNgIQIAMgATYCDCACQXBqIAE2AgAgAkFsaiABNgIAIAJBaGogATYCACACQWRqIAE2AgAgBCADQQRxQRhyIgVrIgJBIEkNACABrUKBgICAEH4hBiADIAVqIQEDQCABIAY3AxggASAGNwMQIAEgBjcDCCABIAY3AwAgAUEgaiEBIAJBYGoiAkEfSw0ACwsgAAsGACAAJAELBAAjAQsEACMACwYAIAAkAAsSAQJ/IwAgAGtBcHEiASQAIAELC9ICAgBBgAgLwAJn5glqha5nu3Lzbjw69U+lf1IOUYxoBZur2YMfGc3gW9ieBcEH1Xw2F91wMDlZDvcxC8D/ERVYaKeP+WSkT/q+mC+KQpFEN3HP+8C1pdu16VvCVjnxEfFZpII/ktVeHKuYqgfYAVuDEr6FMSTDfQxVdF2+cv6x3oCnBtybdPGbwcFpm+SGR77vxp3BD8yhDCRvLOktqoR0StypsFzaiPl2UlE+mG3GMajIJwOwx39Zv/ML4MZHkafVUWPKBmcpKRSFCrcnOCEbLvxtLE0TDThTVHMKZbsKanYuycKBhSxykqHov6JLZhqocItLwqNRbMcZ6JLRJAaZ1oU1DvRwoGoQFsGkGQhsNx5Md0gntbywNLMMHDlKqthOT8qcW/NvLmjugo90b2OleBR4yIQIAseM+v++kOtsUKT3o/m+8nhxxgBBwAoLBIAFgAA=";
+        if (!isDataURI(wasmBinaryFile)) {
+          wasmBinaryFile = locateFile2(wasmBinaryFile);
+        }
+        function getBinarySync(file) {
+          if (file == wasmBinaryFile && wasmBinary) {
+            return new Uint8Array(wasmBinary);
+          }
+          var binary = tryParseAsDataURI(file);
+          if (binary) {
+            return binary;
+          }
+          if (readBinary) {
+            return readBinary(file);
+          }
+          throw "both async and sync fetching of the wasm failed";
+        }
+        function getBinaryPromise(binaryFile) {
+          return Promise.resolve().then(() => getBinarySync(binaryFile));
+        }
+        function instantiateArrayBuffer(binaryFile, imports, receiver) {
+          return getBinaryPromise(binaryFile).then((binary) => {
+            return WebAssembly.instantiate(binary, imports);
+          }).then(receiver, (reason) => {
+            err(`failed to asynchronously prepare wasm: ${reason}`);
+            abort(reason);
+          });
+        }
+        function instantiateAsync(binary, binaryFile, imports, callback) {
+          return instantiateArrayBuffer(binaryFile, imports, callback);
+        }
+        function createWasm() {
+          var info2 = {
+            "env": wasmImports,
+            "wasi_snapshot_preview1": wasmImports
+          };
+          function receiveInstance(instance, module) {
+            wasmExports = instance.exports;
+            wasmMemory3 = wasmExports["memory"];
+            updateMemoryViews();
+            addOnInit(wasmExports["__wasm_call_ctors"]);
+            removeRunDependency("wasm-instantiate");
+            return wasmExports;
+          }
+          addRunDependency("wasm-instantiate");
+          function receiveInstantiationResult(result) {
+            receiveInstance(result["instance"]);
+          }
+          if (Module2["instantiateWasm"]) {
+            try {
+              return Module2["instantiateWasm"](info2, receiveInstance);
+            } catch (e) {
+              err(`Module.instantiateWasm callback failed with error: ${e}`);
+              readyPromiseReject(e);
+            }
+          }
+          instantiateAsync(wasmBinary, wasmBinaryFile, info2, receiveInstantiationResult).catch(readyPromiseReject);
+          return {};
+        }
+        var tempDouble;
+        var tempI64;
+        function ExitStatus(status) {
+          this.name = "ExitStatus";
+          this.message = `Program terminated with exit(${status})`;
+          this.status = status;
+        }
+        var callRuntimeCallbacks = (callbacks) => {
+          while (callbacks.length > 0) {
+            callbacks.shift()(Module2);
+          }
+        };
+        function getValue(ptr, type = "i8") {
+          if (type.endsWith("*"))
+            type = "*";
+          switch (type) {
+            case "i1":
+              return HEAP8[ptr];
+            case "i8":
+              return HEAP8[ptr];
+            case "i16":
+              return HEAP16[ptr >> 1];
+            case "i32":
+              return HEAP32[ptr >> 2];
+            case "i64":
+              abort("to do getValue(i64) use WASM_BIGINT");
+            case "float":
+              return HEAPF32[ptr >> 2];
+            case "double":
+              return HEAPF64[ptr >> 3];
+            case "*":
+              return HEAPU32[ptr >> 2];
+            default:
+              abort(`invalid type for getValue: ${type}`);
+          }
+        }
+        var noExitRuntime = Module2["noExitRuntime"] || true;
+        function setValue(ptr, value, type = "i8") {
+          if (type.endsWith("*"))
+            type = "*";
+          switch (type) {
+            case "i1":
+              HEAP8[ptr] = value;
+              break;
+            case "i8":
+              HEAP8[ptr] = value;
+              break;
+            case "i16":
+              HEAP16[ptr >> 1] = value;
+              break;
+            case "i32":
+              HEAP32[ptr >> 2] = value;
+              break;
+            case "i64":
+              abort("to do setValue(i64) use WASM_BIGINT");
+            case "float":
+              HEAPF32[ptr >> 2] = value;
+              break;
+            case "double":
+              HEAPF64[ptr >> 3] = value;
+              break;
+            case "*":
+              HEAPU32[ptr >> 2] = value;
+              break;
+            default:
+              abort(`invalid type for setValue: ${type}`);
+          }
+        }
+        var wasmImports = {};
+        var wasmExports = createWasm();
+        var ___wasm_call_ctors = () => (___wasm_call_ctors = wasmExports["__wasm_call_ctors"])();
+        var _Hash_Update = Module2["_Hash_Update"] = (a0) => (_Hash_Update = Module2["_Hash_Update"] = wasmExports["Hash_Update"])(a0);
+        var _Hash_Final = Module2["_Hash_Final"] = () => (_Hash_Final = Module2["_Hash_Final"] = wasmExports["Hash_Final"])();
+        var _Hash_Init = Module2["_Hash_Init"] = (a0) => (_Hash_Init = Module2["_Hash_Init"] = wasmExports["Hash_Init"])(a0);
+        var _GetBufferPtr = Module2["_GetBufferPtr"] = () => (_GetBufferPtr = Module2["_GetBufferPtr"] = wasmExports["GetBufferPtr"])();
+        var stackSave = () => (stackSave = wasmExports["stackSave"])();
+        var stackRestore = (a0) => (stackRestore = wasmExports["stackRestore"])(a0);
+        var stackAlloc = (a0) => (stackAlloc = wasmExports["stackAlloc"])(a0);
+        var calledRun;
+        dependenciesFulfilled = function runCaller() {
+          if (!calledRun)
+            run();
+          if (!calledRun)
+            dependenciesFulfilled = runCaller;
+        };
+        function run() {
+          if (runDependencies > 0) {
+            return;
+          }
+          preRun();
+          if (runDependencies > 0) {
+            return;
+          }
+          function doRun() {
+            if (calledRun)
+              return;
+            calledRun = true;
+            Module2["calledRun"] = true;
+            if (ABORT)
+              return;
+            initRuntime();
+            readyPromiseResolve(Module2);
+            if (Module2["onRuntimeInitialized"])
+              Module2["onRuntimeInitialized"]();
+            postRun();
+          }
+          if (Module2["setStatus"]) {
+            Module2["setStatus"]("Running...");
+            setTimeout(function() {
+              setTimeout(function() {
+                Module2["setStatus"]("");
+              }, 1);
+              doRun();
+            }, 1);
+          } else {
+            doRun();
+          }
+        }
+        if (Module2["preInit"]) {
+          if (typeof Module2["preInit"] == "function")
+            Module2["preInit"] = [Module2["preInit"]];
+          while (Module2["preInit"].length > 0) {
+            Module2["preInit"].pop()();
+          }
+        }
+        run();
+        return moduleArg.ready;
+      };
+    })();
+    sha256_default = Module;
+  }
+});
+
+// ../../main/node_modules/@huggingface/hub/dist/sha256-node-ZPWO3OWR.mjs
+var sha256_node_ZPWO3OWR_exports = {};
+__export(sha256_node_ZPWO3OWR_exports, {
+  sha256Node: () => sha256Node
+});
+import { Readable as Readable2 } from "stream";
+import { createHash } from "crypto";
+async function* sha256Node(buffer, opts) {
+  const sha256Stream = createHash("sha256");
+  const size = buffer instanceof Blob ? buffer.size : buffer.byteLength;
+  let done = 0;
+  const readable = buffer instanceof Blob ? Readable2.fromWeb(buffer.stream()) : Readable2.from(Buffer.from(buffer));
+  for await (const buffer2 of readable) {
+    sha256Stream.update(buffer2);
+    done += buffer2.length;
+    yield done / size;
+    opts?.abortSignal?.throwIfAborted();
+  }
+  return sha256Stream.digest("hex");
+}
+var init_sha256_node_ZPWO3OWR = __esm({
+  "../../main/node_modules/@huggingface/hub/dist/sha256-node-ZPWO3OWR.mjs"() {
+    init_chunk_FFYIGW52();
+  }
+});
+
+// ../../main/node_modules/@huggingface/hub/dist/FileBlob-UNXOJWFM.mjs
+var FileBlob_UNXOJWFM_exports = {};
+__export(FileBlob_UNXOJWFM_exports, {
+  FileBlob: () => FileBlob
+});
+import { createReadStream } from "fs";
+import { open, stat } from "fs/promises";
+import { Readable as Readable3 } from "stream";
+import { fileURLToPath as fileURLToPath2 } from "url";
+var FileBlob;
+var init_FileBlob_UNXOJWFM = __esm({
+  "../../main/node_modules/@huggingface/hub/dist/FileBlob-UNXOJWFM.mjs"() {
+    init_chunk_FFYIGW52();
+    FileBlob = class extends Blob {
+      /**
+       * Creates a new FileBlob on the provided file.
+       *
+       * @param path Path to the file to be lazy readed
+       */
+      static async create(path9) {
+        path9 = path9 instanceof URL ? fileURLToPath2(path9) : path9;
+        const { size } = await stat(path9);
+        const fileBlob = new FileBlob(path9, 0, size);
+        return fileBlob;
+      }
+      path;
+      start;
+      end;
+      constructor(path9, start, end) {
+        super();
+        this.path = path9;
+        this.start = start;
+        this.end = end;
+      }
+      /**
+       * Returns the size of the blob.
+       */
+      get size() {
+        return this.end - this.start;
+      }
+      /**
+       * Returns a new instance of FileBlob that is a slice of the current one.
+       *
+       * The slice is inclusive of the start and exclusive of the end.
+       *
+       * The slice method does not supports negative start/end.
+       *
+       * @param start beginning of the slice
+       * @param end end of the slice
+       */
+      slice(start = 0, end = this.size) {
+        if (start < 0 || end < 0) {
+          throw new TypeError("Unsupported negative start/end on FileBlob.slice");
+        }
+        const slice3 = new FileBlob(this.path, this.start + start, Math.min(this.start + end, this.end));
+        return slice3;
+      }
+      /**
+       * Read the part of the file delimited by the FileBlob and returns it as an ArrayBuffer.
+       */
+      async arrayBuffer() {
+        const slice3 = await this.execute((file) => file.read(Buffer.alloc(this.size), 0, this.size, this.start));
+        return slice3.buffer;
+      }
+      /**
+       * Read the part of the file delimited by the FileBlob and returns it as a string.
+       */
+      async text() {
+        const buffer = await this.arrayBuffer();
+        return buffer.toString("utf8");
+      }
+      /**
+       * Returns a stream around the part of the file delimited by the FileBlob.
+       */
+      stream() {
+        if (this.start === this.end) {
+          return new Blob([]).stream();
+        }
+        return Readable3.toWeb(createReadStream(this.path, { start: this.start, end: this.end - 1 }));
+      }
+      /**
+       * We are opening and closing the file for each action to prevent file descriptor leaks.
+       *
+       * It is an intended choice of developer experience over performances.
+       */
+      async execute(action) {
+        const file = await open(this.path, "r");
+        try {
+          return await action(file);
+        } finally {
+          await file.close();
+        }
+      }
+    };
+  }
+});
+
+// ../../main/node_modules/@huggingface/hub/dist/sub-paths-HFKHI55E.mjs
+var sub_paths_HFKHI55E_exports = {};
+__export(sub_paths_HFKHI55E_exports, {
+  subPaths: () => subPaths
+});
+import { readdir, stat as stat2 } from "fs/promises";
+import { fileURLToPath as fileURLToPath3, pathToFileURL } from "url";
+async function subPaths(path9, maxDepth = 10) {
+  const state = await stat2(path9);
+  if (!state.isDirectory()) {
+    return [{ path: path9, relativePath: "." }];
+  }
+  const files = await readdir(path9, { withFileTypes: true });
+  const ret = [];
+  for (const file of files) {
+    const filePath = pathToFileURL(fileURLToPath3(path9) + "/" + file.name);
+    if (file.isDirectory()) {
+      ret.push(
+        ...(await subPaths(filePath, maxDepth - 1)).map((subPath) => ({
+          ...subPath,
+          relativePath: `${file.name}/${subPath.relativePath}`
+        }))
+      );
+    } else {
+      ret.push({ path: filePath, relativePath: file.name });
+    }
+  }
+  return ret;
+}
+var init_sub_paths_HFKHI55E = __esm({
+  "../../main/node_modules/@huggingface/hub/dist/sub-paths-HFKHI55E.mjs"() {
+    init_chunk_FFYIGW52();
   }
 });
 
@@ -7163,9 +7803,9 @@ var require_util = __commonJS({
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
-    function parseRangeHeader(range2) {
-      if (range2 == null || range2 === "") return { start: 0, end: null, size: null };
-      const m = range2 ? range2.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+    function parseRangeHeader(range3) {
+      if (range3 == null || range3 === "") return { start: 0, end: null, size: null };
+      const m = range3 ? range3.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
       return m ? {
         start: parseInt(m[1]),
         end: m[2] ? parseInt(m[2]) : null,
@@ -7477,7 +8117,7 @@ var require_request = __commonJS({
     var { headerNameLowerCasedRecord } = require_constants();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     var kHandler = /* @__PURE__ */ Symbol("handler");
-    var Request = class {
+    var Request2 = class {
       constructor(origin, {
         path: path9,
         method,
@@ -7605,10 +8245,10 @@ var require_request = __commonJS({
           channels.create.publish({ request: this });
         }
       }
-      onBodySent(chunk2) {
+      onBodySent(chunk3) {
         if (this[kHandler].onBodySent) {
           try {
-            return this[kHandler].onBodySent(chunk2);
+            return this[kHandler].onBodySent(chunk3);
           } catch (err) {
             this.abort(err);
           }
@@ -7651,11 +8291,11 @@ var require_request = __commonJS({
           this.abort(err);
         }
       }
-      onData(chunk2) {
+      onData(chunk3) {
         assert(!this.aborted);
         assert(!this.completed);
         try {
-          return this[kHandler].onData(chunk2);
+          return this[kHandler].onData(chunk3);
         } catch (err) {
           this.abort(err);
           return false;
@@ -7842,7 +8482,7 @@ var require_request = __commonJS({
         request.headers.push(key, val);
       }
     }
-    module.exports = Request;
+    module.exports = Request2;
   }
 });
 
@@ -7961,9 +8601,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve12, reject) => {
+          return new Promise((resolve14, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve12(data);
+              return err ? reject(err) : resolve14(data);
             });
           });
         }
@@ -8001,12 +8641,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve12, reject) => {
+          return new Promise((resolve14, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve12(data);
+              ) : resolve14(data);
             });
           });
         }
@@ -8181,9 +8821,9 @@ var require_timers = __commonJS({
        * before the specified function or code is executed.
        * @param {*} arg
        */
-      constructor(callback, delay, arg) {
+      constructor(callback, delay2, arg) {
         this._onTimeout = callback;
-        this._idleTimeout = delay;
+        this._idleTimeout = delay2;
         this._timerArg = arg;
         this.refresh();
       }
@@ -8228,8 +8868,8 @@ var require_timers = __commonJS({
        * when the timer expires.
        * @returns {NodeJS.Timeout|FastTimer}
        */
-      setTimeout(callback, delay, arg) {
-        return delay <= RESOLUTION_MS ? setTimeout(callback, delay, arg) : new FastTimer(callback, delay, arg);
+      setTimeout(callback, delay2, arg) {
+        return delay2 <= RESOLUTION_MS ? setTimeout(callback, delay2, arg) : new FastTimer(callback, delay2, arg);
       },
       /**
        * The clearTimeout method cancels an instantiated Timer previously created
@@ -8255,8 +8895,8 @@ var require_timers = __commonJS({
        * when the timer expires.
        * @returns {FastTimer}
        */
-      setFastTimeout(callback, delay, arg) {
-        return new FastTimer(callback, delay, arg);
+      setFastTimeout(callback, delay2, arg) {
+        return new FastTimer(callback, delay2, arg);
       },
       /**
        * The clearTimeout method cancels an instantiated FastTimer previously
@@ -8282,8 +8922,8 @@ var require_timers = __commonJS({
        * @deprecated
        * @param {number} [delay=0] The delay in milliseconds to add to the now value.
        */
-      tick(delay = 0) {
-        fastNow += delay - RESOLUTION_MS + 1;
+      tick(delay2 = 0) {
+        fastNow += delay2 - RESOLUTION_MS + 1;
         onTick();
         onTick();
       },
@@ -9892,7 +10532,7 @@ var require_util2 = __commonJS({
     try {
       crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash3) => possibleRelevantHashes.includes(hash3));
+      supportedHashes = crypto2.getHashes().filter((hash5) => possibleRelevantHashes.includes(hash5));
     } catch {
     }
     function responseURL(response) {
@@ -10273,8 +10913,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve12, reject) => {
-        res = resolve12;
+      const promise = new Promise((resolve14, reject) => {
+        res = resolve14;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -10461,15 +11101,15 @@ var require_util2 = __commonJS({
       const bytes2 = [];
       let byteLength = 0;
       while (true) {
-        const { done, value: chunk2 } = await reader.read();
+        const { done, value: chunk3 } = await reader.read();
         if (done) {
           return Buffer.concat(bytes2, byteLength);
         }
-        if (!isUint8Array(chunk2)) {
+        if (!isUint8Array(chunk3)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes2.push(chunk2);
-        byteLength += chunk2.length;
+        bytes2.push(chunk3);
+        byteLength += chunk3.length;
       }
     }
     function urlIsLocal(url2) {
@@ -10572,18 +11212,18 @@ var require_util2 = __commonJS({
         super();
         this.#zlibOptions = zlibOptions;
       }
-      _transform(chunk2, encoding, callback) {
+      _transform(chunk3, encoding, callback) {
         if (!this._inflateStream) {
-          if (chunk2.length === 0) {
+          if (chunk3.length === 0) {
             callback();
             return;
           }
-          this._inflateStream = (chunk2[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk3[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
         }
-        this._inflateStream.write(chunk2, encoding, callback);
+        this._inflateStream.write(chunk3, encoding, callback);
       }
       _final(callback) {
         if (this._inflateStream) {
@@ -10761,7 +11401,7 @@ var require_symbols2 = __commonJS({
 var require_file = __commonJS({
   "../../main/node_modules/undici/lib/web/fetch/file.js"(exports, module) {
     "use strict";
-    var { Blob: Blob2, File } = __require("node:buffer");
+    var { Blob: Blob2, File: File2 } = __require("node:buffer");
     var { kState } = require_symbols2();
     var { webidl } = require_webidl();
     var FileLike = class _FileLike {
@@ -10814,7 +11454,7 @@ var require_file = __commonJS({
     };
     webidl.converters.Blob = webidl.interfaceConverter(Blob2);
     function isFileLike(object) {
-      return object instanceof File || object && (typeof object.stream === "function" || typeof object.arrayBuffer === "function") && object[Symbol.toStringTag] === "File";
+      return object instanceof File2 || object && (typeof object.stream === "function" || typeof object.arrayBuffer === "function") && object[Symbol.toStringTag] === "File";
     }
     module.exports = { FileLike, isFileLike };
   }
@@ -10831,7 +11471,7 @@ var require_formdata = __commonJS({
     var { webidl } = require_webidl();
     var { File: NativeFile } = __require("node:buffer");
     var nodeUtil = __require("node:util");
-    var File = globalThis.File ?? NativeFile;
+    var File2 = globalThis.File ?? NativeFile;
     var FormData = class _FormData {
       constructor(form) {
         webidl.util.markAsUncloneable(this);
@@ -10951,14 +11591,14 @@ var require_formdata = __commonJS({
       if (typeof value === "string") {
       } else {
         if (!isFileLike(value)) {
-          value = value instanceof Blob ? new File([value], "blob", { type: value.type }) : new FileLike(value, "blob", { type: value.type });
+          value = value instanceof Blob ? new File2([value], "blob", { type: value.type }) : new FileLike(value, "blob", { type: value.type });
         }
         if (filename !== void 0) {
           const options2 = {
             type: value.type,
             lastModified: value.lastModified
           };
-          value = value instanceof NativeFile ? new File([value], filename, options2) : new FileLike(value, filename, options2);
+          value = value instanceof NativeFile ? new File2([value], filename, options2) : new FileLike(value, filename, options2);
         }
       }
       return { name, value };
@@ -10978,7 +11618,7 @@ var require_formdata_parser = __commonJS({
     var { makeEntry } = require_formdata();
     var assert = __require("node:assert");
     var { File: NodeFile } = __require("node:buffer");
-    var File = globalThis.File ?? NodeFile;
+    var File2 = globalThis.File ?? NodeFile;
     var formDataNameBuffer = Buffer.from('form-data; name="');
     var filenameBuffer = Buffer.from("; filename");
     var dd = Buffer.from("--");
@@ -11065,7 +11705,7 @@ var require_formdata_parser = __commonJS({
           if (!isAsciiString(contentType)) {
             contentType = "";
           }
-          value = new File([body], filename, { type: contentType });
+          value = new File2([body], filename, { type: contentType });
         } else {
           value = utf8DecodeBytes(Buffer.from(body));
         }
@@ -11249,7 +11889,7 @@ var require_body = __commonJS({
     } catch {
       random2 = (max2) => Math.floor(Math.random(max2));
     }
-    var textEncoder = new TextEncoder();
+    var textEncoder2 = new TextEncoder();
     function noop() {
     }
     var hasFinalizationRegistry = globalThis.FinalizationRegistry && process.version.indexOf("v18") !== 0;
@@ -11271,7 +11911,7 @@ var require_body = __commonJS({
       } else {
         stream = new ReadableStream({
           async pull(controller) {
-            const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
+            const buffer = typeof source === "string" ? textEncoder2.encode(source) : source;
             if (buffer.byteLength) {
               controller.enqueue(buffer);
             }
@@ -11309,29 +11949,29 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object) {
           if (typeof value === "string") {
-            const chunk3 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
+            const chunk4 = textEncoder2.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
-            blobParts.push(chunk3);
-            length += chunk3.byteLength;
+            blobParts.push(chunk4);
+            length += chunk4.byteLength;
           } else {
-            const chunk3 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
+            const chunk4 = textEncoder2.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
-            blobParts.push(chunk3, value, rn2);
+            blobParts.push(chunk4, value, rn2);
             if (typeof value.size === "number") {
-              length += chunk3.byteLength + value.size + rn2.byteLength;
+              length += chunk4.byteLength + value.size + rn2.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
           }
         }
-        const chunk2 = textEncoder.encode(`--${boundary}--\r
+        const chunk3 = textEncoder2.encode(`--${boundary}--\r
 `);
-        blobParts.push(chunk2);
-        length += chunk2.byteLength;
+        blobParts.push(chunk3);
+        length += chunk3.byteLength;
         if (hasUnknownSizeValue) {
           length = null;
         }
@@ -11682,21 +12322,21 @@ var require_client_h1 = __commonJS({
         this.connection = "";
         this.maxResponseSize = client[kMaxResponseSize];
       }
-      setTimeout(delay, type) {
-        if (delay !== this.timeoutValue || type & USE_FAST_TIMER ^ this.timeoutType & USE_FAST_TIMER) {
+      setTimeout(delay2, type) {
+        if (delay2 !== this.timeoutValue || type & USE_FAST_TIMER ^ this.timeoutType & USE_FAST_TIMER) {
           if (this.timeout) {
             timers.clearTimeout(this.timeout);
             this.timeout = null;
           }
-          if (delay) {
+          if (delay2) {
             if (type & USE_FAST_TIMER) {
-              this.timeout = timers.setFastTimeout(onParserTimeout, delay, new WeakRef(this));
+              this.timeout = timers.setFastTimeout(onParserTimeout, delay2, new WeakRef(this));
             } else {
-              this.timeout = setTimeout(onParserTimeout, delay, new WeakRef(this));
+              this.timeout = setTimeout(onParserTimeout, delay2, new WeakRef(this));
               this.timeout.unref();
             }
           }
-          this.timeoutValue = delay;
+          this.timeoutValue = delay2;
         } else if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
@@ -11723,11 +12363,11 @@ var require_client_h1 = __commonJS({
       }
       readMore() {
         while (!this.paused && this.ptr) {
-          const chunk2 = this.socket.read();
-          if (chunk2 === null) {
+          const chunk3 = this.socket.read();
+          if (chunk3 === null) {
             break;
           }
-          this.execute(chunk2);
+          this.execute(chunk3);
         }
       }
       execute(data) {
@@ -12396,12 +13036,12 @@ upgrade: ${upgrade}\r
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header3 });
-      const onData = function(chunk2) {
+      const onData = function(chunk3) {
         if (finished) {
           return;
         }
         try {
-          if (!writer.write(chunk2) && this.pause) {
+          if (!writer.write(chunk3) && this.pause) {
             this.pause();
           }
         } catch (err) {
@@ -12525,22 +13165,22 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve12, reject) => {
+      const waitForDrain = () => new Promise((resolve14, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve12;
+          callback = resolve14;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
       const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header3 });
       try {
-        for await (const chunk2 of body) {
+        for await (const chunk3 of body) {
           if (socket[kError]) {
             throw socket[kError];
           }
-          if (!writer.write(chunk2)) {
+          if (!writer.write(chunk3)) {
             await waitForDrain();
           }
         }
@@ -12563,7 +13203,7 @@ upgrade: ${upgrade}\r
         this.abort = abort;
         socket[kWriting] = true;
       }
-      write(chunk2) {
+      write(chunk3) {
         const { socket, request, contentLength, client, bytesWritten, expectsPayload, header: header3 } = this;
         if (socket[kError]) {
           throw socket[kError];
@@ -12571,7 +13211,7 @@ upgrade: ${upgrade}\r
         if (socket.destroyed) {
           return false;
         }
-        const len3 = Buffer.byteLength(chunk2);
+        const len3 = Buffer.byteLength(chunk3);
         if (!len3) {
           return true;
         }
@@ -12601,9 +13241,9 @@ ${len3.toString(16)}\r
 `, "latin1");
         }
         this.bytesWritten += len3;
-        const ret = socket.write(chunk2);
+        const ret = socket.write(chunk3);
         socket.uncork();
-        request.onBodySent(chunk2);
+        request.onBodySent(chunk3);
         if (!ret) {
           if (socket[kParser].timeout && socket[kParser].timeoutType === TIMEOUT_HEADERS) {
             if (socket[kParser].timeout.refresh) {
@@ -13021,8 +13661,8 @@ var require_client_h2 = __commonJS({
         if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
           stream.pause();
         }
-        stream.on("data", (chunk2) => {
-          if (request.onData(chunk2) === false) {
+        stream.on("data", (chunk3) => {
+          if (request.onData(chunk3) === false) {
             stream.pause();
           }
         });
@@ -13165,8 +13805,8 @@ var require_client_h2 = __commonJS({
         }
       );
       util.addListener(pipe2, "data", onPipeData);
-      function onPipeData(chunk2) {
-        request.onBodySent(chunk2);
+      function onPipeData(chunk3) {
+        request.onBodySent(chunk3);
       }
     }
     async function writeBlob(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
@@ -13200,22 +13840,22 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve12, reject) => {
+      const waitForDrain = () => new Promise((resolve14, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve12;
+          callback = resolve14;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
       try {
-        for await (const chunk2 of body) {
+        for await (const chunk3 of body) {
           if (socket[kError]) {
             throw socket[kError];
           }
-          const res = h2stream.write(chunk2);
-          request.onBodySent(chunk2);
+          const res = h2stream.write(chunk3);
+          request.onBodySent(chunk3);
           if (!res) {
             await waitForDrain();
           }
@@ -13328,10 +13968,10 @@ var require_redirect_handler = __commonJS({
           this.opts.body = null;
         }
       }
-      onData(chunk2) {
+      onData(chunk3) {
         if (this.location) {
         } else {
-          return this.handler.onData(chunk2);
+          return this.handler.onData(chunk3);
         }
       }
       onComplete(trailers) {
@@ -13343,9 +13983,9 @@ var require_redirect_handler = __commonJS({
           this.handler.onComplete(trailers);
         }
       }
-      onBodySent(chunk2) {
+      onBodySent(chunk3) {
         if (this.handler.onBodySent) {
-          this.handler.onBodySent(chunk2);
+          this.handler.onBodySent(chunk3);
         }
       }
     };
@@ -13426,7 +14066,7 @@ var require_client = __commonJS({
     var http3 = __require("node:http");
     var util = require_util();
     var { channels } = require_diagnostics();
-    var Request = require_request();
+    var Request2 = require_request();
     var DispatcherBase = require_dispatcher_base();
     var {
       InvalidArgumentError,
@@ -13669,7 +14309,7 @@ var require_client = __commonJS({
       }
       [kDispatch](opts, handler) {
         const origin = opts.origin || this[kUrl].origin;
-        const request = new Request(origin, opts, handler);
+        const request = new Request2(origin, opts, handler);
         this[kQueue].push(request);
         if (this[kResuming]) {
         } else if (util.bodyLength(request.body) == null && util.isIterable(request.body)) {
@@ -13684,16 +14324,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve12) => {
+        return new Promise((resolve14) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve12;
+            this[kClosedResolve] = resolve14;
           } else {
-            resolve12(null);
+            resolve14(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve12) => {
+        return new Promise((resolve14) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -13704,7 +14344,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve12(null);
+            resolve14(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -13755,7 +14395,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve12, reject) => {
+        const socket = await new Promise((resolve14, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -13767,7 +14407,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve12(socket2);
+              resolve14(socket2);
             }
           });
         });
@@ -14103,8 +14743,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve12) => {
-            this[kClosedResolve] = resolve12;
+          await new Promise((resolve14) => {
+            this[kClosedResolve] = resolve14;
           });
         }
       }
@@ -14874,16 +15514,16 @@ var require_retry_handler = __commonJS({
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
     }
-    function validatePartialResponseContentLength(headers, range2, statusCode, retryCount) {
+    function validatePartialResponseContentLength(headers, range3, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
-      if (!Number.isFinite(range2.start) || !Number.isFinite(range2.end)) {
+      if (!Number.isFinite(range3.start) || !Number.isFinite(range3.end)) {
         return null;
       }
       const length = Number(contentLength);
-      const expectedLength = range2.end - range2.start + 1;
+      const expectedLength = range3.end - range3.start + 1;
       if (!Number.isFinite(length) || length !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
           headers,
@@ -14983,8 +15623,8 @@ var require_retry_handler = __commonJS({
           this.abort = abort;
         }
       }
-      onBodySent(chunk2) {
-        if (this.handler.onBodySent) return this.handler.onBodySent(chunk2);
+      onBodySent(chunk3) {
+        if (this.handler.onBodySent) return this.handler.onBodySent(chunk3);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
         const { statusCode, code, headers } = err;
@@ -15098,8 +15738,8 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range2 = parseRangeHeader(headers["content-range"]);
-            if (range2 == null) {
+            const range3 = parseRangeHeader(headers["content-range"]);
+            if (range3 == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
                 statusCode,
@@ -15108,12 +15748,12 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range2, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range3, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
             }
-            const { start, size, end = size - 1 } = range2;
+            const { start, size, end = size - 1 } = range3;
             assert(
               start != null && Number.isFinite(start),
               "content-range mismatch"
@@ -15151,9 +15791,9 @@ var require_retry_handler = __commonJS({
         this.abort(err);
         return false;
       }
-      onData(chunk2) {
-        this.start += chunk2.length;
-        return this.handler.onData(chunk2);
+      onData(chunk3) {
+        this.start += chunk3.length;
+        return this.handler.onData(chunk3);
       }
       onComplete(rawTrailers) {
         this.retryCount = 0;
@@ -15246,7 +15886,7 @@ var require_readable = __commonJS({
   "../../main/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = __require("node:stream");
+    var { Readable: Readable5 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -15258,7 +15898,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable3 {
+    var BodyReadable = class extends Readable5 {
       constructor({
         resume,
         abort,
@@ -15317,12 +15957,12 @@ var require_readable = __commonJS({
       removeListener(ev, ...args) {
         return this.off(ev, ...args);
       }
-      push(chunk2) {
-        if (this[kConsume] && chunk2 !== null) {
-          consumePush(this[kConsume], chunk2);
-          return this[kReading] ? super.push(chunk2) : true;
+      push(chunk3) {
+        if (this[kConsume] && chunk3 !== null) {
+          consumePush(this[kConsume], chunk3);
+          return this[kReading] ? super.push(chunk3) : true;
         }
-        return super.push(chunk2);
+        return super.push(chunk3);
       }
       // https://fetch.spec.whatwg.org/#dom-body-text
       async text() {
@@ -15373,7 +16013,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve12, reject) => {
+        return await new Promise((resolve14, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -15386,10 +16026,10 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve12(null);
+              resolve14(null);
             }
-          }).on("error", noop).on("data", function(chunk2) {
-            limit -= chunk2.length;
+          }).on("error", noop).on("data", function(chunk3) {
+            limit -= chunk3.length;
             if (limit <= 0) {
               this.destroy();
             }
@@ -15405,7 +16045,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -15422,7 +16062,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve12,
+              resolve: resolve14,
               reject,
               length: 0,
               body: []
@@ -15451,8 +16091,8 @@ var require_readable = __commonJS({
           consumePush(consume2, state.buffer[n]);
         }
       } else {
-        for (const chunk2 of state.buffer) {
-          consumePush(consume2, chunk2);
+        for (const chunk3 of state.buffer) {
+          consumePush(consume2, chunk3);
         }
       }
       if (state.endEmitted) {
@@ -15485,34 +16125,34 @@ var require_readable = __commonJS({
       const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
       let offset = 0;
       for (let i = 0; i < chunks.length; ++i) {
-        const chunk2 = chunks[i];
-        buffer.set(chunk2, offset);
-        offset += chunk2.length;
+        const chunk3 = chunks[i];
+        buffer.set(chunk3, offset);
+        offset += chunk3.length;
       }
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve12, stream, length } = consume2;
+      const { type, body, resolve: resolve14, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve12(chunksDecode(body, length));
+          resolve14(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve12(JSON.parse(chunksDecode(body, length)));
+          resolve14(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve12(chunksConcat(body, length).buffer);
+          resolve14(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve12(new Blob(body, { type: stream[kContentType] }));
+          resolve14(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve12(chunksConcat(body, length));
+          resolve14(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
         stream.destroy(err);
       }
     }
-    function consumePush(consume2, chunk2) {
-      consume2.length += chunk2.length;
-      consume2.body.push(chunk2);
+    function consumePush(consume2, chunk3) {
+      consume2.length += chunk3.length;
+      consume2.body.push(chunk3);
     }
     function consumeFinish(consume2, err) {
       if (consume2.body === null) {
@@ -15548,9 +16188,9 @@ var require_util3 = __commonJS({
       let chunks = [];
       let length = 0;
       try {
-        for await (const chunk2 of body) {
-          chunks.push(chunk2);
-          length += chunk2.length;
+        for await (const chunk3 of body) {
+          chunks.push(chunk3);
+          length += chunk3.length;
           if (length > CHUNK_LIMIT) {
             chunks = [];
             length = 0;
@@ -15600,7 +16240,7 @@ var require_api_request = __commonJS({
   "../../main/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = require_readable();
+    var { Readable: Readable5 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -15695,7 +16335,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable3({
+        const res = new Readable5({
           resume,
           abort,
           contentType,
@@ -15726,8 +16366,8 @@ var require_api_request = __commonJS({
           }
         }
       }
-      onData(chunk2) {
-        return this.res.push(chunk2);
+      onData(chunk3) {
+        return this.res.push(chunk3);
       }
       onComplete(trailers) {
         util.parseHeaders(trailers, this.trailers);
@@ -15760,9 +16400,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve14, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -15951,9 +16591,9 @@ var require_api_stream = __commonJS({
         const needDrain = res.writableNeedDrain !== void 0 ? res.writableNeedDrain : res._writableState?.needDrain;
         return needDrain !== true;
       }
-      onData(chunk2) {
+      onData(chunk3) {
         const { res } = this;
-        return res ? res.write(chunk2) : true;
+        return res ? res.write(chunk3) : true;
       }
       onComplete(trailers) {
         const { res } = this;
@@ -15985,9 +16625,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve14, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -16010,7 +16650,7 @@ var require_api_pipeline = __commonJS({
   "../../main/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable3,
+      Readable: Readable5,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -16024,7 +16664,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable3 {
+    var PipelineRequest = class extends Readable5 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -16041,7 +16681,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable3 {
+    var PipelineResponse = class extends Readable5 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -16091,9 +16731,9 @@ var require_api_pipeline = __commonJS({
               body.resume();
             }
           },
-          write: (chunk2, encoding, callback) => {
+          write: (chunk3, encoding, callback) => {
             const { req } = this;
-            if (req.push(chunk2, encoding) || req._readableState.destroyed) {
+            if (req.push(chunk3, encoding) || req._readableState.destroyed) {
               callback();
             } else {
               req[kResume] = callback;
@@ -16159,9 +16799,9 @@ var require_api_pipeline = __commonJS({
         if (!body || typeof body.on !== "function") {
           throw new InvalidReturnValueError("expected Readable");
         }
-        body.on("data", (chunk2) => {
+        body.on("data", (chunk3) => {
           const { ret, body: body2 } = this;
-          if (!ret.push(chunk2) && body2.pause) {
+          if (!ret.push(chunk3) && body2.pause) {
             body2.pause();
           }
         }).on("error", (err) => {
@@ -16178,9 +16818,9 @@ var require_api_pipeline = __commonJS({
         });
         this.body = body;
       }
-      onData(chunk2) {
+      onData(chunk3) {
         const { res } = this;
-        return res.push(chunk2);
+        return res.push(chunk3);
       }
       onComplete(trailers) {
         const { res } = this;
@@ -16272,9 +16912,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve14, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -16366,9 +17006,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve14, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve12(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -16649,7 +17289,7 @@ var require_mock_utils = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers, trailers, error }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers, trailers, error }, delay: delay2, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -16658,10 +17298,10 @@ var require_mock_utils = __commonJS({
         handler.onError(error);
         return true;
       }
-      if (typeof delay === "number" && delay > 0) {
+      if (typeof delay2 === "number" && delay2 > 0) {
         setTimeout(() => {
           handleReply(this[kDispatches]);
-        }, delay);
+        }, delay2);
       } else {
         handleReply(this[kDispatches]);
       }
@@ -17058,8 +17698,8 @@ var require_pending_interceptors_formatter = __commonJS({
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
         this.transform = new Transform5({
-          transform(chunk2, _enc, cb) {
-            cb(null, chunk2);
+          transform(chunk3, _enc, cb) {
+            cb(null, chunk3);
           }
         });
         this.logger = new Console({
@@ -17396,8 +18036,8 @@ var require_dump = __commonJS({
         err = this.#reason ?? err;
         this.#handler.onError(err);
       }
-      onData(chunk2) {
-        this.#size = this.#size + chunk2.length;
+      onData(chunk3) {
+        this.#size = this.#size + chunk3.length;
         if (this.#size >= this.#maxSize) {
           this.#dumped = true;
           if (this.#aborted) {
@@ -18200,7 +18840,7 @@ var require_response = __commonJS({
     var { kConstruct } = require_symbols();
     var assert = __require("node:assert");
     var { types } = __require("node:util");
-    var textEncoder = new TextEncoder("utf-8");
+    var textEncoder2 = new TextEncoder("utf-8");
     var Response2 = class _Response {
       // Creates network error Response.
       static error() {
@@ -18213,7 +18853,7 @@ var require_response = __commonJS({
         if (init !== null) {
           init = webidl.converters.ResponseInit(init);
         }
-        const bytes2 = textEncoder.encode(
+        const bytes2 = textEncoder2.encode(
           serializeJavascriptValueToJSONString(data)
         );
         const body = extractBody(bytes2);
@@ -18672,7 +19312,7 @@ var require_request2 = __commonJS({
       }
     }
     var patchMethodWarning = false;
-    var Request = class _Request {
+    var Request2 = class _Request {
       // https://fetch.spec.whatwg.org/#dom-request
       constructor(input, init = {}) {
         webidl.util.markAsUncloneable(this);
@@ -19119,7 +19759,7 @@ var require_request2 = __commonJS({
         return `Request ${nodeUtil.formatWithOptions(options2, properties)}`;
       }
     };
-    mixinBody(Request);
+    mixinBody(Request2);
     function makeRequest(init) {
       return {
         method: init.method ?? "GET",
@@ -19170,7 +19810,7 @@ var require_request2 = __commonJS({
       return newRequest;
     }
     function fromInnerRequest(innerRequest, signal, guard) {
-      const request = new Request(kConstruct);
+      const request = new Request2(kConstruct);
       request[kState] = innerRequest;
       request[kSignal] = signal;
       request[kHeaders] = new Headers3(kConstruct);
@@ -19178,7 +19818,7 @@ var require_request2 = __commonJS({
       setHeadersGuard(request[kHeaders], guard);
       return request;
     }
-    Object.defineProperties(Request.prototype, {
+    Object.defineProperties(Request2.prototype, {
       method: kEnumerableProperty,
       url: kEnumerableProperty,
       headers: kEnumerableProperty,
@@ -19205,13 +19845,13 @@ var require_request2 = __commonJS({
       }
     });
     webidl.converters.Request = webidl.interfaceConverter(
-      Request
+      Request2
     );
     webidl.converters.RequestInfo = function(V2, prefix, argument) {
       if (typeof V2 === "string") {
         return webidl.converters.USVString(V2, prefix, argument);
       }
-      if (V2 instanceof Request) {
+      if (V2 instanceof Request2) {
         return webidl.converters.Request(V2, prefix, argument);
       }
       return webidl.converters.USVString(V2, prefix, argument);
@@ -19302,7 +19942,7 @@ var require_request2 = __commonJS({
         converter: webidl.converters.any
       }
     ]);
-    module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest };
+    module.exports = { Request: Request2, makeRequest, fromInnerRequest, cloneRequest };
   }
 });
 
@@ -19318,7 +19958,7 @@ var require_fetch = __commonJS({
       fromInnerResponse
     } = require_response();
     var { HeadersList } = require_headers();
-    var { Request, cloneRequest } = require_request2();
+    var { Request: Request2, cloneRequest } = require_request2();
     var zlib = __require("node:zlib");
     var {
       bytesMatch,
@@ -19366,7 +20006,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline5, finished } = __require("node:stream");
+    var { Readable: Readable5, pipeline: pipeline5, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -19413,7 +20053,7 @@ var require_fetch = __commonJS({
       let p = createDeferredPromise();
       let requestObject;
       try {
-        requestObject = new Request(input, init);
+        requestObject = new Request2(input, init);
       } catch (e) {
         p.reject(e);
         return p.promise;
@@ -20231,7 +20871,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve12, reject) => agent.dispatch(
+        return new Promise((resolve14, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -20305,9 +20945,9 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable3({ read: resume });
+              this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
-              resolve12({
+              resolve14({
                 status,
                 statusText,
                 headersList,
@@ -20319,11 +20959,11 @@ var require_fetch = __commonJS({
               });
               return true;
             },
-            onData(chunk2) {
+            onData(chunk3) {
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes2 = chunk2;
+              const bytes2 = chunk3;
               timingInfo.encodedBodySize += bytes2.byteLength;
               return this.body.push(bytes2);
             },
@@ -20350,7 +20990,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve12({
+              resolve14({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -20847,8 +21487,8 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk2 of bytes2) {
-            dataURL += btoa(decoder.write(chunk2));
+          for (const chunk3 of bytes2) {
+            dataURL += btoa(decoder.write(chunk3));
           }
           dataURL += btoa(decoder.end());
           return dataURL;
@@ -20876,8 +21516,8 @@ var require_util4 = __commonJS({
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk2 of bytes2) {
-            binaryString += decoder.write(chunk2);
+          for (const chunk3 of bytes2) {
+            binaryString += decoder.write(chunk3);
           }
           binaryString += decoder.end();
           return binaryString;
@@ -21233,7 +21873,7 @@ var require_cache = __commonJS({
     var { kEnumerableProperty, isDisturbed } = require_util();
     var { webidl } = require_webidl();
     var { Response: Response2, cloneResponse, fromInnerResponse } = require_response();
-    var { Request, fromInnerRequest } = require_request2();
+    var { Request: Request2, fromInnerRequest } = require_request2();
     var { kState } = require_symbols2();
     var { fetching } = require_fetch();
     var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util2();
@@ -21307,7 +21947,7 @@ var require_cache = __commonJS({
         }
         const fetchControllers = [];
         for (const request of requests) {
-          const r = new Request(request)[kState];
+          const r = new Request2(request)[kState];
           if (!urlIsHttpHttpsScheme(r.url)) {
             throw webidl.errors.exception({
               header: prefix,
@@ -21391,10 +22031,10 @@ var require_cache = __commonJS({
         request = webidl.converters.RequestInfo(request, prefix, "request");
         response = webidl.converters.Response(response, prefix, "response");
         let innerRequest = null;
-        if (request instanceof Request) {
+        if (request instanceof Request2) {
           innerRequest = request[kState];
         } else {
-          innerRequest = new Request(request)[kState];
+          innerRequest = new Request2(request)[kState];
         }
         if (!urlIsHttpHttpsScheme(innerRequest.url) || innerRequest.method !== "GET") {
           throw webidl.errors.exception({
@@ -21472,14 +22112,14 @@ var require_cache = __commonJS({
         request = webidl.converters.RequestInfo(request, prefix, "request");
         options2 = webidl.converters.CacheQueryOptions(options2, prefix, "options");
         let r = null;
-        if (request instanceof Request) {
+        if (request instanceof Request2) {
           r = request[kState];
           if (r.method !== "GET" && !options2.ignoreMethod) {
             return false;
           }
         } else {
           assert(typeof request === "string");
-          r = new Request(request)[kState];
+          r = new Request2(request)[kState];
         }
         const operations = [];
         const operation = {
@@ -21518,13 +22158,13 @@ var require_cache = __commonJS({
         options2 = webidl.converters.CacheQueryOptions(options2, prefix, "options");
         let r = null;
         if (request !== void 0) {
-          if (request instanceof Request) {
+          if (request instanceof Request2) {
             r = request[kState];
             if (r.method !== "GET" && !options2.ignoreMethod) {
               return [];
             }
           } else if (typeof request === "string") {
-            r = new Request(request)[kState];
+            r = new Request2(request)[kState];
           }
         }
         const promise = createDeferredPromise();
@@ -21690,13 +22330,13 @@ var require_cache = __commonJS({
       #internalMatchAll(request, options2, maxResponses = Infinity) {
         let r = null;
         if (request !== void 0) {
-          if (request instanceof Request) {
+          if (request instanceof Request2) {
             r = request[kState];
             if (r.method !== "GET" && !options2.ignoreMethod) {
               return [];
             }
           } else if (typeof request === "string") {
-            r = new Request(request)[kState];
+            r = new Request2(request)[kState];
           }
         }
         const responses = [];
@@ -23090,8 +23730,8 @@ var require_connection = __commonJS({
         ws2[kReadyState] = states2.CLOSING;
       }
     }
-    function onSocketData(chunk2) {
-      if (!this.ws[kByteParser].write(chunk2)) {
+    function onSocketData(chunk3) {
+      if (!this.ws[kByteParser].write(chunk3)) {
         this.pause();
       }
     }
@@ -23169,7 +23809,7 @@ var require_permessage_deflate = __commonJS({
        * @param {boolean} fin Final fragment flag
        * @param {Function} callback Callback function
        */
-      decompress(chunk2, fin, callback) {
+      decompress(chunk3, fin, callback) {
         if (!this.#inflate) {
           let windowBits = Z_DEFAULT_WINDOWBITS;
           if (this.#options.serverMaxWindowBits) {
@@ -23203,7 +23843,7 @@ var require_permessage_deflate = __commonJS({
             callback(err);
           });
         }
-        this.#inflate.write(chunk2);
+        this.#inflate.write(chunk3);
         if (fin) {
           this.#inflate.write(tail);
         }
@@ -23282,9 +23922,9 @@ var require_receiver = __commonJS({
        * @param {Buffer} chunk
        * @param {() => void} callback
        */
-      _write(chunk2, _, callback) {
-        this.#buffers.push(chunk2);
-        this.#byteOffset += chunk2.length;
+      _write(chunk3, _, callback) {
+        this.#buffers.push(chunk3);
+        this.#byteOffset += chunk3.length;
         this.#loop = true;
         this.run(callback);
       }
@@ -24090,15 +24730,15 @@ var require_util8 = __commonJS({
       }
       return true;
     }
-    function delay(ms2) {
-      return new Promise((resolve12) => {
-        setTimeout(resolve12, ms2).unref();
+    function delay2(ms2) {
+      return new Promise((resolve14) => {
+        setTimeout(resolve14, ms2).unref();
       });
     }
     module.exports = {
       isValidLastEventId,
       isASCIINumber,
-      delay
+      delay: delay2
     };
   }
 });
@@ -24221,16 +24861,16 @@ var require_eventsource_stream = __commonJS({
        * @param {Function} callback
        * @returns {void}
        */
-      _transform(chunk2, _encoding, callback) {
-        if (chunk2.length === 0) {
+      _transform(chunk3, _encoding, callback) {
+        if (chunk3.length === 0) {
           callback();
           return;
         }
-        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk2[0] !== LF && chunk2[0] !== CR) {
+        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk3[0] !== LF && chunk3[0] !== CR) {
           callback(createMaxEventSizeExceededError());
           return;
         }
-        this.chunks.push(chunk2);
+        this.chunks.push(chunk3);
         if (this.checkBOM) {
           if (this.handleBOM()) {
             callback();
@@ -24437,10 +25077,10 @@ ${value}`;
         const chunks = [];
         let length = 0;
         for (let i = this.lineChunkIndex; i <= this.chunkIndex; i++) {
-          const chunk2 = this.chunks[i];
+          const chunk3 = this.chunks[i];
           const start = i === this.lineChunkIndex ? this.linePos : 0;
-          const end = i === this.chunkIndex ? this.pos : chunk2.length;
-          const slice3 = chunk2.subarray(start, end);
+          const end = i === this.chunkIndex ? this.pos : chunk3.length;
+          const slice3 = chunk3.subarray(start, end);
           length += slice3.length;
           chunks.push(slice3);
         }
@@ -24450,10 +25090,10 @@ ${value}`;
         let chunkIndex = this.lineChunkIndex;
         let pos = this.linePos;
         while (chunkIndex < this.chunks.length) {
-          const chunk2 = this.chunks[chunkIndex];
-          const remaining = chunk2.length - pos;
+          const chunk3 = this.chunks[chunkIndex];
+          const remaining = chunk3.length - pos;
           if (offset < remaining) {
-            return chunk2[pos + offset];
+            return chunk3[pos + offset];
           }
           offset -= remaining;
           chunkIndex++;
@@ -24462,8 +25102,8 @@ ${value}`;
       }
       discardLeadingBytes(count2) {
         while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
-          const chunk2 = this.chunks[this.lineChunkIndex];
-          const remaining = chunk2.length - this.linePos;
+          const chunk3 = this.chunks[this.lineChunkIndex];
+          const remaining = chunk3.length - this.linePos;
           if (count2 < remaining) {
             this.linePos += count2;
             count2 = 0;
@@ -24520,7 +25160,7 @@ var require_eventsource = __commonJS({
     var { parseMIMEType } = require_data_url();
     var { createFastMessageEvent } = require_events();
     var { isNetworkError } = require_response();
-    var { delay } = require_util8();
+    var { delay: delay2 } = require_util8();
     var { kEnumerableProperty } = require_util();
     var { environmentSettingsObject } = require_util2();
     var { getGlobalDispatcher } = require_global2();
@@ -24693,7 +25333,7 @@ var require_eventsource = __commonJS({
         if (this.#readyState === CLOSED) return;
         this.#readyState = CONNECTING;
         this.dispatchEvent(new Event("error"));
-        await delay(this.#state.reconnectionTime);
+        await delay2(this.#state.reconnectionTime);
         if (this.#readyState !== CONNECTING) return;
         if (this.#state.lastEventId.length) {
           this.#request.headersList.set("last-event-id", this.#state.lastEventId, true);
@@ -25921,8 +26561,8 @@ var require_trim_comparator_whitespace = __commonJS({
     var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
     var isIdentifierCharacter = (char) => isDigit(char) || isLetter(char) || char === "-";
     var isVersionStart = (char) => isDigit(char) || char === "x" || char === "X" || char === "*";
-    var findDigitsEndIndex = (range2, start, limit, digitRuns) => {
-      if (!isDigit(range2[start])) {
+    var findDigitsEndIndex = (range3, start, limit, digitRuns) => {
+      if (!isDigit(range3[start])) {
         return start;
       }
       if (start >= digitRuns.start && start < digitRuns.end) {
@@ -25932,7 +26572,7 @@ var require_trim_comparator_whitespace = __commonJS({
         return Math.min(start + limit, digitRuns.previousEnd);
       }
       let end = start + 1;
-      while (isDigit(range2[end])) {
+      while (isDigit(range3[end])) {
         end++;
       }
       digitRuns.previousStart = digitRuns.start;
@@ -25941,39 +26581,39 @@ var require_trim_comparator_whitespace = __commonJS({
       digitRuns.end = end;
       return Math.min(start + limit, end);
     };
-    var findVersionNumberEndIndex = (range2, start, loose, digitRuns) => {
-      if (!loose && range2[start] === "0") {
+    var findVersionNumberEndIndex = (range3, start, loose, digitRuns) => {
+      if (!loose && range3[start] === "0") {
         return start + 1;
       }
-      return findDigitsEndIndex(range2, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
+      return findDigitsEndIndex(range3, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
     };
-    var findPrereleaseIdentifierEndIndex = (range2, start, loose, digitRuns) => {
-      const digitsEnd = findDigitsEndIndex(range2, start, MAX_LENGTH, digitRuns);
-      if (isLetter(range2[digitsEnd]) || range2[digitsEnd] === "-") {
+    var findPrereleaseIdentifierEndIndex = (range3, start, loose, digitRuns) => {
+      const digitsEnd = findDigitsEndIndex(range3, start, MAX_LENGTH, digitRuns);
+      if (isLetter(range3[digitsEnd]) || range3[digitsEnd] === "-") {
         let end = digitsEnd + 1;
         const limit = end + MAX_SAFE_BUILD_LENGTH;
-        while (end < limit && isIdentifierCharacter(range2[end])) {
+        while (end < limit && isIdentifierCharacter(range3[end])) {
           end++;
         }
         return end;
       }
-      return findVersionNumberEndIndex(range2, start, loose, digitRuns);
+      return findVersionNumberEndIndex(range3, start, loose, digitRuns);
     };
-    var findPrereleaseEndIndex = (range2, start, loose, digitRuns) => {
-      const hyphen = range2[start] === "-";
+    var findPrereleaseEndIndex = (range3, start, loose, digitRuns) => {
+      const hyphen = range3[start] === "-";
       if (!loose && !hyphen) {
         return start;
       }
       const identifierStart = start + (hyphen ? 1 : 0);
-      let end = findPrereleaseIdentifierEndIndex(range2, identifierStart, loose, digitRuns);
+      let end = findPrereleaseIdentifierEndIndex(range3, identifierStart, loose, digitRuns);
       if (end === identifierStart) {
         if (!loose || !hyphen) {
           return start;
         }
-        end = findPrereleaseIdentifierEndIndex(range2, start, loose, digitRuns);
+        end = findPrereleaseIdentifierEndIndex(range3, start, loose, digitRuns);
       }
-      while (range2[end] === ".") {
-        const next = findPrereleaseIdentifierEndIndex(range2, end + 1, loose, digitRuns);
+      while (range3[end] === ".") {
+        const next = findPrereleaseIdentifierEndIndex(range3, end + 1, loose, digitRuns);
         if (next === end + 1) {
           break;
         }
@@ -25981,23 +26621,23 @@ var require_trim_comparator_whitespace = __commonJS({
       }
       return end;
     };
-    var findBuildIdentifierEndIndex = (range2, start) => {
+    var findBuildIdentifierEndIndex = (range3, start) => {
       let end = start;
-      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range2[end])) {
+      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range3[end])) {
         end++;
       }
       return end;
     };
-    var findBuildEndIndex = (range2, start) => {
-      if (range2[start] !== "+") {
+    var findBuildEndIndex = (range3, start) => {
+      if (range3[start] !== "+") {
         return start;
       }
-      let end = findBuildIdentifierEndIndex(range2, start + 1);
+      let end = findBuildIdentifierEndIndex(range3, start + 1);
       if (end === start + 1) {
         return start;
       }
-      while (range2[end] === ".") {
-        const next = findBuildIdentifierEndIndex(range2, end + 1);
+      while (range3[end] === ".") {
+        const next = findBuildIdentifierEndIndex(range3, end + 1);
         if (next === end + 1) {
           break;
         }
@@ -26005,89 +26645,89 @@ var require_trim_comparator_whitespace = __commonJS({
       }
       return end;
     };
-    var findLooseFullVersionEndIndex = (range2, start, digitRuns) => {
+    var findLooseFullVersionEndIndex = (range3, start, digitRuns) => {
       let end = start;
       for (let component = 0; component < 3; component++) {
-        const next = findVersionNumberEndIndex(range2, end, true, digitRuns);
+        const next = findVersionNumberEndIndex(range3, end, true, digitRuns);
         if (next === end) {
           return start;
         }
         end = next;
         if (component < 2) {
-          if (range2[end] !== ".") {
+          if (range3[end] !== ".") {
             return start;
           }
           end++;
         }
       }
-      const prereleaseEnd = findPrereleaseEndIndex(range2, end, true, digitRuns);
-      return findBuildEndIndex(range2, prereleaseEnd);
+      const prereleaseEnd = findPrereleaseEndIndex(range3, end, true, digitRuns);
+      return findBuildEndIndex(range3, prereleaseEnd);
     };
-    var findPartialVersionComponentEndIndex = (range2, start, digitRuns) => {
-      if (isDigit(range2[start])) {
-        return findVersionNumberEndIndex(range2, start, false, digitRuns);
+    var findPartialVersionComponentEndIndex = (range3, start, digitRuns) => {
+      if (isDigit(range3[start])) {
+        return findVersionNumberEndIndex(range3, start, false, digitRuns);
       }
-      return isVersionStart(range2[start]) ? start + 1 : start;
+      return isVersionStart(range3[start]) ? start + 1 : start;
     };
-    var findPartialVersionEndIndex = (range2, start, digitRuns) => {
-      let end = findPartialVersionComponentEndIndex(range2, start, digitRuns);
+    var findPartialVersionEndIndex = (range3, start, digitRuns) => {
+      let end = findPartialVersionComponentEndIndex(range3, start, digitRuns);
       for (let component = 0; component < 2; component++) {
-        if (range2[end] !== ".") {
+        if (range3[end] !== ".") {
           return end;
         }
-        const next = findPartialVersionComponentEndIndex(range2, end + 1, digitRuns);
+        const next = findPartialVersionComponentEndIndex(range3, end + 1, digitRuns);
         if (next === end + 1) {
           return end;
         }
         end = next;
       }
-      const prereleaseEnd = findPrereleaseEndIndex(range2, end, false, digitRuns);
-      return findBuildEndIndex(range2, prereleaseEnd);
+      const prereleaseEnd = findPrereleaseEndIndex(range3, end, false, digitRuns);
+      return findBuildEndIndex(range3, prereleaseEnd);
     };
-    var findVersionEndIndex = (range2, start, digitRuns) => {
-      const fullVersionEnd = findLooseFullVersionEndIndex(range2, start, digitRuns);
-      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range2, start, digitRuns);
+    var findVersionEndIndex = (range3, start, digitRuns) => {
+      const fullVersionEnd = findLooseFullVersionEndIndex(range3, start, digitRuns);
+      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range3, start, digitRuns);
     };
-    var findRemovableWhitespaceIndex = (range2, matchStart) => {
+    var findRemovableWhitespaceIndex = (range3, matchStart) => {
       let position = matchStart;
-      if (isWhitespace2(range2[position])) {
+      if (isWhitespace2(range3[position])) {
         position++;
       }
-      if (range2[position] === "<" || range2[position] === ">") {
+      if (range3[position] === "<" || range3[position] === ">") {
         position++;
       }
-      if (range2[position] === "=") {
+      if (range3[position] === "=") {
         position++;
       }
-      return isWhitespace2(range2[position]) ? position : -1;
+      return isWhitespace2(range3[position]) ? position : -1;
     };
-    var trimComparatorWhitespace = (range2) => {
+    var trimComparatorWhitespace = (range3) => {
       let result = "";
       let copyFrom = 0;
       let cursor = 0;
       const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 };
-      while (cursor < range2.length) {
+      while (cursor < range3.length) {
         const matchStart = cursor;
-        if (range2[cursor] === "<" || range2[cursor] === ">") {
+        if (range3[cursor] === "<" || range3[cursor] === ">") {
           cursor++;
-        } else if (!isVersionPrefix(range2[cursor]) && !isVersionStart(range2[cursor])) {
+        } else if (!isVersionPrefix(range3[cursor]) && !isVersionStart(range3[cursor])) {
           cursor++;
           continue;
         }
-        while (cursor < range2.length && isVersionPrefix(range2[cursor])) {
+        while (cursor < range3.length && isVersionPrefix(range3[cursor])) {
           cursor++;
         }
-        if (!isVersionStart(range2[cursor])) {
+        if (!isVersionStart(range3[cursor])) {
           continue;
         }
-        const whitespacePosition = findRemovableWhitespaceIndex(range2, matchStart);
+        const whitespacePosition = findRemovableWhitespaceIndex(range3, matchStart);
         if (whitespacePosition !== -1) {
-          result += range2.slice(copyFrom, whitespacePosition);
+          result += range3.slice(copyFrom, whitespacePosition);
           copyFrom = whitespacePosition + 1;
         }
-        cursor = findVersionEndIndex(range2, cursor, digitRuns);
+        cursor = findVersionEndIndex(range3, cursor, digitRuns);
       }
-      return result + range2.slice(copyFrom);
+      return result + range3.slice(copyFrom);
     };
     module.exports = trimComparatorWhitespace;
   }
@@ -26099,25 +26739,25 @@ var require_range = __commonJS({
     "use strict";
     var SPACE_CHARACTERS = /\s+/g;
     var Range = class _Range {
-      constructor(range2, options2) {
+      constructor(range3, options2) {
         options2 = parseOptions(options2);
-        if (range2 instanceof _Range) {
-          if (range2.loose === !!options2.loose && range2.includePrerelease === !!options2.includePrerelease) {
-            return range2;
+        if (range3 instanceof _Range) {
+          if (range3.loose === !!options2.loose && range3.includePrerelease === !!options2.includePrerelease) {
+            return range3;
           } else {
-            return new _Range(range2.raw, options2);
+            return new _Range(range3.raw, options2);
           }
         }
-        if (range2 instanceof Comparator) {
-          this.raw = range2.value;
-          this.set = [[range2]];
+        if (range3 instanceof Comparator) {
+          this.raw = range3.value;
+          this.set = [[range3]];
           this.formatted = void 0;
           return this;
         }
         this.options = options2;
         this.loose = !!options2.loose;
         this.includePrerelease = !!options2.includePrerelease;
-        this.raw = range2.trim().replace(SPACE_CHARACTERS, " ");
+        this.raw = range3.trim().replace(SPACE_CHARACTERS, " ");
         this.set = this.raw.split("||").map((r) => this.parseRange(r.trim())).filter((c) => c.length);
         if (!this.set.length) {
           throw new TypeError(`Invalid SemVer Range: ${this.raw}`);
@@ -26162,25 +26802,25 @@ var require_range = __commonJS({
       toString() {
         return this.range;
       }
-      parseRange(range2) {
-        range2 = range2.replace(BUILDSTRIPRE, "");
+      parseRange(range3) {
+        range3 = range3.replace(BUILDSTRIPRE, "");
         const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
-        const memoKey = memoOpts + ":" + range2;
-        const cached = cache2.get(memoKey);
-        if (cached) {
-          return cached;
+        const memoKey = memoOpts + ":" + range3;
+        const cached2 = cache2.get(memoKey);
+        if (cached2) {
+          return cached2;
         }
         const loose = this.options.loose;
         const hr2 = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
-        range2 = range2.replace(hr2, hyphenReplace(this.options.includePrerelease));
-        debug2("hyphen replace", range2);
-        range2 = trimComparatorWhitespace(range2);
-        debug2("comparator trim", range2);
-        range2 = range2.replace(re[t.TILDETRIM], tildeTrimReplace);
-        debug2("tilde trim", range2);
-        range2 = range2.replace(re[t.CARETTRIM], caretTrimReplace);
-        debug2("caret trim", range2);
-        let rangeList = range2.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
+        range3 = range3.replace(hr2, hyphenReplace(this.options.includePrerelease));
+        debug2("hyphen replace", range3);
+        range3 = trimComparatorWhitespace(range3);
+        debug2("comparator trim", range3);
+        range3 = range3.replace(re[t.TILDETRIM], tildeTrimReplace);
+        debug2("tilde trim", range3);
+        range3 = range3.replace(re[t.CARETTRIM], caretTrimReplace);
+        debug2("caret trim", range3);
+        let rangeList = range3.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
         if (loose) {
           rangeList = rangeList.filter((comp) => {
             debug2("loose invalid filter", comp, this.options);
@@ -26203,12 +26843,12 @@ var require_range = __commonJS({
         cache2.set(memoKey, result);
         return result;
       }
-      intersects(range2, options2) {
-        if (!(range2 instanceof _Range)) {
+      intersects(range3, options2) {
+        if (!(range3 instanceof _Range)) {
           throw new TypeError("a Range is required");
         }
         return this.set.some((thisComparators) => {
-          return isSatisfiable(thisComparators, options2) && range2.set.some((rangeComparators) => {
+          return isSatisfiable(thisComparators, options2) && range3.set.some((rangeComparators) => {
             return isSatisfiable(rangeComparators, options2) && thisComparators.every((thisComparator) => {
               return rangeComparators.every((rangeComparator) => {
                 return thisComparator.intersects(rangeComparator, options2);
@@ -26596,13 +27236,13 @@ var require_satisfies = __commonJS({
   "../../main/node_modules/semver/functions/satisfies.js"(exports, module) {
     "use strict";
     var Range = require_range();
-    var satisfies3 = (version, range2, options2) => {
+    var satisfies3 = (version, range3, options2) => {
       try {
-        range2 = new Range(range2, options2);
+        range3 = new Range(range3, options2);
       } catch (er2) {
         return false;
       }
-      return range2.test(version);
+      return range3.test(version);
     };
     module.exports = satisfies3;
   }
@@ -26613,7 +27253,7 @@ var require_to_comparators = __commonJS({
   "../../main/node_modules/semver/ranges/to-comparators.js"(exports, module) {
     "use strict";
     var Range = require_range();
-    var toComparators = (range2, options2) => new Range(range2, options2).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
+    var toComparators = (range3, options2) => new Range(range3, options2).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
     module.exports = toComparators;
   }
 });
@@ -26624,12 +27264,12 @@ var require_max_satisfying = __commonJS({
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
-    var maxSatisfying = (versions, range2, options2) => {
+    var maxSatisfying = (versions, range3, options2) => {
       let max2 = null;
       let maxSV = null;
       let rangeObj = null;
       try {
-        rangeObj = new Range(range2, options2);
+        rangeObj = new Range(range3, options2);
       } catch (er2) {
         return null;
       }
@@ -26653,12 +27293,12 @@ var require_min_satisfying = __commonJS({
     "use strict";
     var SemVer = require_semver();
     var Range = require_range();
-    var minSatisfying = (versions, range2, options2) => {
+    var minSatisfying = (versions, range3, options2) => {
       let min3 = null;
       let minSV = null;
       let rangeObj = null;
       try {
-        rangeObj = new Range(range2, options2);
+        rangeObj = new Range(range3, options2);
       } catch (er2) {
         return null;
       }
@@ -26683,19 +27323,19 @@ var require_min_version = __commonJS({
     var SemVer = require_semver();
     var Range = require_range();
     var gt3 = require_gt();
-    var minVersion = (range2, loose) => {
-      range2 = new Range(range2, loose);
+    var minVersion = (range3, loose) => {
+      range3 = new Range(range3, loose);
       let minver = new SemVer("0.0.0");
-      if (range2.test(minver)) {
+      if (range3.test(minver)) {
         return minver;
       }
       minver = new SemVer("0.0.0-0");
-      if (range2.test(minver)) {
+      if (range3.test(minver)) {
         return minver;
       }
       minver = null;
-      for (let i = 0; i < range2.set.length; ++i) {
-        const comparators = range2.set[i];
+      for (let i = 0; i < range3.set.length; ++i) {
+        const comparators = range3.set[i];
         let setMin = null;
         comparators.forEach((comparator) => {
           const compver = new SemVer(comparator.semver.version);
@@ -26726,7 +27366,7 @@ var require_min_version = __commonJS({
           minver = setMin;
         }
       }
-      if (minver && range2.test(minver)) {
+      if (minver && range3.test(minver)) {
         return minver;
       }
       return null;
@@ -26740,9 +27380,9 @@ var require_valid2 = __commonJS({
   "../../main/node_modules/semver/ranges/valid.js"(exports, module) {
     "use strict";
     var Range = require_range();
-    var validRange = (range2, options2) => {
+    var validRange = (range3, options2) => {
       try {
-        return new Range(range2, options2).range || "*";
+        return new Range(range3, options2).range || "*";
       } catch (er2) {
         return null;
       }
@@ -26764,9 +27404,9 @@ var require_outside = __commonJS({
     var lt = require_lt();
     var lte = require_lte();
     var gte = require_gte();
-    var outside = (version, range2, hilo, options2) => {
+    var outside = (version, range3, hilo, options2) => {
       version = new SemVer(version, options2);
-      range2 = new Range(range2, options2);
+      range3 = new Range(range3, options2);
       let gtfn, ltefn, ltfn, comp, ecomp;
       switch (hilo) {
         case ">":
@@ -26786,11 +27426,11 @@ var require_outside = __commonJS({
         default:
           throw new TypeError('Must provide a hilo val of "<" or ">"');
       }
-      if (satisfies3(version, range2, options2)) {
+      if (satisfies3(version, range3, options2)) {
         return false;
       }
-      for (let i = 0; i < range2.set.length; ++i) {
-        const comparators = range2.set[i];
+      for (let i = 0; i < range3.set.length; ++i) {
+        const comparators = range3.set[i];
         let high = null;
         let low = null;
         comparators.forEach((comparator) => {
@@ -26825,7 +27465,7 @@ var require_gtr = __commonJS({
   "../../main/node_modules/semver/ranges/gtr.js"(exports, module) {
     "use strict";
     var outside = require_outside();
-    var gtr = (version, range2, options2) => outside(version, range2, ">", options2);
+    var gtr = (version, range3, options2) => outside(version, range3, ">", options2);
     module.exports = gtr;
   }
 });
@@ -26835,7 +27475,7 @@ var require_ltr = __commonJS({
   "../../main/node_modules/semver/ranges/ltr.js"(exports, module) {
     "use strict";
     var outside = require_outside();
-    var ltr = (version, range2, options2) => outside(version, range2, "<", options2);
+    var ltr = (version, range3, options2) => outside(version, range3, "<", options2);
     module.exports = ltr;
   }
 });
@@ -26860,13 +27500,13 @@ var require_simplify = __commonJS({
     "use strict";
     var satisfies3 = require_satisfies();
     var compare = require_compare();
-    module.exports = (versions, range2, options2) => {
+    module.exports = (versions, range3, options2) => {
       const set = [];
       let first = null;
       let prev = null;
       const v = versions.sort((a, b) => compare(a, b, options2));
       for (const version of v) {
-        const included = satisfies3(version, range2, options2);
+        const included = satisfies3(version, range3, options2);
         if (included) {
           prev = version;
           if (!first) {
@@ -26898,8 +27538,8 @@ var require_simplify = __commonJS({
         }
       }
       const simplified = ranges.join(" || ");
-      const original = typeof range2.raw === "string" ? range2.raw : String(range2);
-      return simplified.length < original.length ? simplified : range2;
+      const original = typeof range3.raw === "string" ? range3.raw : String(range3);
+      return simplified.length < original.length ? simplified : range3;
     };
   }
 });
@@ -27224,7 +27864,7 @@ var require_fd_slicer = __commonJS({
     var fs9 = __require("fs");
     var util = __require("util");
     var stream = __require("stream");
-    var Readable3 = stream.Readable;
+    var Readable5 = stream.Readable;
     var PassThrough = stream.PassThrough;
     var Pend = require_pend();
     var EventEmitter = __require("events").EventEmitter;
@@ -27267,10 +27907,10 @@ var require_fd_slicer = __commonJS({
         }
       }
     };
-    util.inherits(ReadStream, Readable3);
+    util.inherits(ReadStream, Readable5);
     function ReadStream(context, options2) {
       options2 = options2 || {};
-      Readable3.call(this, options2);
+      Readable5.call(this, options2);
       this.context = context;
       this.context.ref();
       this.start = options2.start || 0;
@@ -27659,7 +28299,7 @@ var require_yauzl = __commonJS({
     var PassThrough = __require("stream").PassThrough;
     var Writable = __require("stream").Writable;
     var crc32 = typeof zlib.crc32 === "function" ? zlib.crc32 : require_crc32();
-    exports.open = open4;
+    exports.open = open5;
     exports.fromFd = fromFd;
     exports.fromBuffer = fromBuffer;
     exports.fromRandomAccessReader = fromRandomAccessReader;
@@ -27676,38 +28316,38 @@ var require_yauzl = __commonJS({
     exports.LocalFileHeader = LocalFileHeader;
     exports.RandomAccessReader = RandomAccessReader;
     function openPromise(path9, options2) {
-      return new Promise((resolve12, reject) => {
-        open4(path9, { ...options2, lazyEntries: true }, function(err, zipfile) {
+      return new Promise((resolve14, reject) => {
+        open5(path9, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve12(zipfile);
+          resolve14(zipfile);
         });
       });
     }
     function fromFdPromise(fd, options2) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         fromFd(fd, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve12(zipfile);
+          resolve14(zipfile);
         });
       });
     }
     function fromBufferPromise(buffer, options2) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         fromBuffer(buffer, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve12(zipfile);
+          resolve14(zipfile);
         });
       });
     }
     function fromRandomAccessReaderPromise(reader, totalSize, options2) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         fromRandomAccessReader(reader, totalSize, { ...options2, lazyEntries: true }, function(err, zipfile) {
           if (err) return reject(err);
-          resolve12(zipfile);
+          resolve14(zipfile);
         });
       });
     }
-    function open4(path9, options2, callback) {
+    function open5(path9, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = null;
@@ -27987,15 +28627,15 @@ var require_yauzl = __commonJS({
         if (self2.autoClose) self2.close();
       }
       function onEntry(entry) {
-        let { resolve: resolve12 } = pendingResolveReject;
+        let { resolve: resolve14 } = pendingResolveReject;
         pendingResolveReject = null;
-        resolve12({ value: entry });
+        resolve14({ value: entry });
       }
       function onEnd() {
-        let { resolve: resolve12 } = pendingResolveReject;
+        let { resolve: resolve14 } = pendingResolveReject;
         pendingResolveReject = null;
         cleanup();
-        resolve12({ done: true });
+        resolve14({ done: true });
       }
       function onError(err) {
         let { reject } = pendingResolveReject;
@@ -28008,9 +28648,9 @@ var require_yauzl = __commonJS({
           return this;
         },
         next() {
-          const promise = new Promise((resolve12, reject) => {
+          const promise = new Promise((resolve14, reject) => {
             if (pendingResolveReject != null) throw new Error("next() called before previous Promise was resolved.");
-            pendingResolveReject = { resolve: resolve12, reject };
+            pendingResolveReject = { resolve: resolve14, reject };
           });
           self2.readEntry();
           return promise;
@@ -28060,7 +28700,7 @@ var require_yauzl = __commonJS({
             if (!(options2.decompress === false || options2.decompress === true)) {
               throw new Error("invalid options.decompress value: " + options2.decompress);
             }
-            decompress = options2.decompress;
+            decompress2 = options2.decompress;
           }
         }
         if (options2.start != null) {
@@ -28086,11 +28726,11 @@ var require_yauzl = __commonJS({
       if (entry.isEncrypted() && !rawMode) {
         if (options2.decrypt !== false) return callback(new Error("entry is encrypted, and options.decodeFileData !== false"));
       }
-      var decompress;
+      var decompress2;
       if (rawMode) {
-        decompress = false;
+        decompress2 = false;
       } else if (entry.compressionMethod === 8) {
-        decompress = options2.decodeFileData !== true;
+        decompress2 = options2.decodeFileData !== true;
       } else {
         return callback(new Error("unsupported compression method: " + entry.compressionMethod));
       }
@@ -28101,13 +28741,13 @@ var require_yauzl = __commonJS({
           entry.compressedSize,
           relativeStart,
           relativeEnd,
-          decompress,
+          decompress2,
           entry.uncompressedSize,
           callback
         );
       });
     };
-    ZipFile.prototype.openReadStreamLowLevel = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, callback) {
+    ZipFile.prototype.openReadStreamLowLevel = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress2, uncompressedSize, callback) {
       var self2 = this;
       var fileDataEnd = fileDataStart + compressedSize;
       var readStream = self2.reader.createReadStream({
@@ -28115,7 +28755,7 @@ var require_yauzl = __commonJS({
         end: fileDataStart + relativeEnd
       });
       var endpointStream = readStream;
-      if (decompress) {
+      if (decompress2) {
         var destroyed = false;
         var inflateFilter = zlib.createInflateRaw();
         readStream.on("error", function(err) {
@@ -28199,26 +28839,26 @@ var require_yauzl = __commonJS({
       });
     };
     ZipFile.prototype.openReadStreamPromise = function(entry, options2) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         this.openReadStream(entry, options2, function(err, readStream) {
           if (err) return reject(err);
-          resolve12(readStream);
+          resolve14(readStream);
         });
       });
     };
-    ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize) {
-      return new Promise((resolve12, reject) => {
-        this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress, uncompressedSize, function(err, readStream) {
+    ZipFile.prototype.openReadStreamLowLevelPromise = function(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress2, uncompressedSize) {
+      return new Promise((resolve14, reject) => {
+        this.openReadStream(fileDataStart, compressedSize, relativeStart, relativeEnd, decompress2, uncompressedSize, function(err, readStream) {
           if (err) return reject(err);
-          resolve12(readStream);
+          resolve14(readStream);
         });
       });
     };
     ZipFile.prototype.readLocalFileHeaderPromise = function(entry, options2) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         this.readLocalFileHeader(entry, options2, function(err, localFileHeader) {
           if (err) return reject(err);
-          resolve12(localFileHeader);
+          resolve14(localFileHeader);
         });
       });
     };
@@ -28355,13 +28995,13 @@ var require_yauzl = __commonJS({
       this.actualByteCount = 0;
       this.expectedByteCount = byteCount;
     }
-    AssertByteCountStream.prototype._transform = function(chunk2, encoding, cb) {
-      this.actualByteCount += chunk2.length;
+    AssertByteCountStream.prototype._transform = function(chunk3, encoding, cb) {
+      this.actualByteCount += chunk3.length;
       if (this.actualByteCount > this.expectedByteCount) {
         var msg = "too many bytes in the stream. expected " + this.expectedByteCount + ". got at least " + this.actualByteCount;
         return cb(new Error(msg));
       }
-      cb(null, chunk2);
+      cb(null, chunk3);
     };
     AssertByteCountStream.prototype._flush = function(cb) {
       if (this.actualByteCount < this.expectedByteCount) {
@@ -28433,9 +29073,9 @@ var require_yauzl = __commonJS({
       var readStream = this.createReadStream({ start: position, end: position + length });
       var writeStream = new Writable();
       var written = 0;
-      writeStream._write = function(chunk2, encoding, cb) {
-        chunk2.copy(buffer, offset + written, 0, chunk2.length);
-        written += chunk2.length;
+      writeStream._write = function(chunk3, encoding, cb) {
+        chunk3.copy(buffer, offset + written, 0, chunk3.length);
+        written += chunk3.length;
         cb();
       };
       writeStream.on("finish", callback);
@@ -29635,7 +30275,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable3 = class _Readable extends Stream {
+    var Readable5 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -29750,8 +30390,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve12, reject) {
-              promiseResolve = resolve12;
+            return new Promise(function(resolve14, reject) {
+              promiseResolve = resolve14;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -29784,11 +30424,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve12, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve12({ value: void 0, done: true });
+          return new Promise((resolve14, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve14({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve12({ value: void 0, done: true });
+              else resolve14({ value: void 0, done: true });
             });
           });
         }
@@ -29832,8 +30472,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws2._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve12) => {
-          state.drains.push({ writes, resolve: resolve12 });
+        return new Promise((resolve14) => {
+          state.drains.push({ writes, resolve: resolve14 });
         });
       }
       write(data) {
@@ -29846,7 +30486,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable3 {
+    var Duplex = class extends Readable5 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -29938,10 +30578,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         return pipeline5(...streams, (err) => {
           if (err) return reject(err);
-          resolve12();
+          resolve14();
         });
       });
     }
@@ -30055,7 +30695,7 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable,
-      Readable: Readable3,
+      Readable: Readable5,
       Duplex,
       Transform: Transform5,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -30258,10 +30898,10 @@ var require_headers2 = __commonJS({
       return end;
     }
     function cksum(block) {
-      let sum = 8 * 32;
-      for (let i = 0; i < 148; i++) sum += block[i];
-      for (let j2 = 156; j2 < 512; j2++) sum += block[j2];
-      return sum;
+      let sum2 = 8 * 32;
+      for (let i = 0; i < 148; i++) sum2 += block[i];
+      for (let j2 = 156; j2 < 512; j2++) sum2 += block[j2];
+      return sum2;
     }
     function encodeOct(val, n) {
       val = val.toString(8);
@@ -30294,12 +30934,12 @@ var require_headers2 = __commonJS({
         if (positive) tuple.push(byte);
         else tuple.push(255 - byte);
       }
-      let sum = 0;
+      let sum2 = 0;
       const l = tuple.length;
       for (i = 0; i < l; i++) {
-        sum += tuple[i] * Math.pow(256, i);
+        sum2 += tuple[i] * Math.pow(256, i);
       }
-      return positive ? sum : -(sum + 1);
+      return positive ? sum2 : -(sum2 + 1);
     }
     function decodeOct(val, offset, length) {
       val = val.subarray(offset, offset + length);
@@ -30329,7 +30969,7 @@ var require_headers2 = __commonJS({
 // ../../main/node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "../../main/node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
+    var { Writable, Readable: Readable5, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers2();
@@ -30352,12 +30992,12 @@ var require_extract = __commonJS({
       shift(size) {
         if (size > this.buffered) return null;
         if (size === 0) return EMPTY;
-        let chunk2 = this._next(size);
-        if (size === chunk2.byteLength) return chunk2;
-        const chunks = [chunk2];
-        while ((size -= chunk2.byteLength) > 0) {
-          chunk2 = this._next(size);
-          chunks.push(chunk2);
+        let chunk3 = this._next(size);
+        if (size === chunk3.byteLength) return chunk3;
+        const chunks = [chunk3];
+        while ((size -= chunk3.byteLength) > 0) {
+          chunk3 = this._next(size);
+          chunks.push(chunk3);
         }
         return b4a.concat(chunks);
       }
@@ -30377,7 +31017,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable3 {
+    var Source = class extends Readable5 {
       constructor(self2, header3, offset) {
         super();
         this.header = header3;
@@ -30620,16 +31260,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve12, reject) {
+        function onnext(resolve14, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve12({ value: entryStream, done: false });
+            resolve14({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve12;
+          promiseResolve = resolve14;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -30657,11 +31297,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve12, reject) => {
-            if (extract.destroyed) return resolve12({ value: void 0, done: true });
+          return new Promise((resolve14, reject) => {
+            if (extract.destroyed) return resolve14({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve12({ value: void 0, done: true });
+              else resolve14({ value: void 0, done: true });
             });
           });
         }
@@ -30709,7 +31349,7 @@ var require_constants7 = __commonJS({
 // ../../main/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "../../main/node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable5, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants3 = require_constants7();
     var headers = require_headers2();
@@ -30802,7 +31442,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable3 {
+    var Pack = class extends Readable5 {
       constructor(opts) {
         super(opts);
         this._drain = noop;
@@ -31487,6 +32127,61 @@ var FLAGS = [
     group: "output",
     help: "Which epoch checkpoints to keep"
   }),
+  // Hugging Face Hub: pushing the model (HF Trainer's push_to_hub, hub_model_id, hub_private_repo, hub_strategy)
+  f({
+    name: "push_to_hub",
+    type: "bool",
+    words: ["always"],
+    default: false,
+    group: "output",
+    scope: noChat,
+    help: "Push the final model (config.json, model.safetensors, tokenizer files, onnx/) with a model card (README.md) to the Hugging Face Hub; the token comes from HF_TOKEN (in the action: hub_token). The action pushes only on push, schedule and workflow_dispatch events of the default branch, or on any event with 'always', and never for pull requests from forks"
+  }),
+  f({
+    name: "hub_model_id",
+    type: "string",
+    default: void 0,
+    pattern: "[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?",
+    patternHelp: "a Hub repo id: owner/name, or name for a repo of the token's account (letters, digits, - _ .)",
+    group: "output",
+    scope: noChat,
+    help: "The Hub repo to push to: owner/name, or name (under the token's account); default: output_dir's name under the token's account. Created when missing"
+  }),
+  f({
+    name: "hub_private_repo",
+    type: "bool",
+    default: false,
+    group: "output",
+    scope: noChat,
+    help: "Create the Hub repo as private (an existing public repo is refused, not published to)"
+  }),
+  f({
+    name: "hub_strategy",
+    type: "enum",
+    default: "every_save",
+    choices: ["end", "every_save", "checkpoint"],
+    group: "output",
+    scope: noChat,
+    help: "As in HF Trainer: end = the final model and card at the end; every_save = also the model of each saved epoch checkpoint, in the background (one push at a time: a save while one is in flight is not pushed); checkpoint = like every_save, plus the whole checkpoint under last-checkpoint/ so a run can resume from the Hub"
+  }),
+  f({
+    name: "hub_timeout",
+    type: "float",
+    default: 60,
+    min: 0,
+    max: 86400,
+    group: "output",
+    scope: noChat,
+    help: "Seconds a Hub request may go without progress (nothing sent or received) before the push fails; 0 = no limit"
+  }),
+  f({
+    name: "hub_token",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: "Hugging Face token with write access for push_to_hub, from a secret (e.g. secrets.HF_TOKEN); default: the HF_TOKEN environment variable. Masked in the log, written nowhere"
+  }),
   // compat: train.py / Lightning flags without an effect here
   f({
     name: "num_workers",
@@ -31650,15 +32345,15 @@ var FlagError = class extends Error {
 function describeAllowed(s) {
   if (s.type === "enum")
     return `one of ${s.choices.join(", ")}${s.choiceAliases ? ` (or ${Object.keys(s.choiceAliases).join(", ")})` : ""}`;
-  if (s.type === "bool") return "true or false";
+  if (s.type === "bool") return `true or false${s.words?.length ? ` or ${s.words.join(", ")}` : ""}`;
   if (s.type === "batches")
     return "an integer number of batches >= 1 (e.g. 10), or a fraction of the epoch with a decimal point in (0.0, 1.0] (e.g. 0.25, 1.0)";
   if (s.patternHelp) return s.patternHelp;
   const lo = s.gt !== void 0 ? `> ${s.gt}` : s.min !== void 0 ? `>= ${s.min}` : "";
   const hi = s.max !== void 0 ? `<= ${s.max}` : "";
   const kind = s.type === "int" ? "an integer" : s.type === "float" ? "a number" : "a string";
-  const range2 = [kind, [lo, hi].filter(Boolean).join(" and ")].filter(Boolean).join(" ");
-  return s.words?.length ? `${s.words.join(", ")} or ${range2}` : range2;
+  const range3 = [kind, [lo, hi].filter(Boolean).join(" and ")].filter(Boolean).join(" ");
+  return s.words?.length ? `${s.words.join(", ")} or ${range3}` : range3;
 }
 function parseValue(s, raw) {
   const bad = () => new FlagError(s.name, `--${s.name}: '${raw}' is not valid; expected ${describeAllowed(s)}`);
@@ -31669,6 +32364,7 @@ function parseValue(s, raw) {
       return s.pattern ? text : raw;
     case "bool": {
       const t = text.toLowerCase();
+      if (s.words?.includes(t)) return t;
       if (["true", "1", "yes", "on"].includes(t)) return true;
       if (["false", "0", "no", "off"].includes(t)) return false;
       throw bad();
@@ -31755,7 +32451,7 @@ function throwIfCancelled(signal, what) {
   if (signal?.aborted) throw new CancelledError(`cancelled ${what}`);
 }
 function cancellableSleep(ms2, signal, what) {
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve14, reject) => {
     if (signal?.aborted) return reject(new CancelledError(`cancelled ${what}`));
     const onAbort = () => {
       clearTimeout(timer);
@@ -31763,7 +32459,7 @@ function cancellableSleep(ms2, signal, what) {
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve12();
+      resolve14();
     }, ms2);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -32308,11 +33004,11 @@ function layerNormInfer(n, ins) {
   const stash = intAttr(n, "stash_type", 1);
   if (stash !== 1 && stash !== 11)
     fail(n, `stash_type ${stash} is not supported (use 1 for float32 or 11 for float64)`);
-  const stat4 = stash === 11 ? "float64" : "float32";
+  const stat6 = stash === 11 ? "float64" : "float32";
   return [
     { dtype: x.dtype, shape: x.shape },
-    { dtype: stat4, shape: statShape },
-    { dtype: stat4, shape: statShape }
+    { dtype: stat6, shape: statShape },
+    { dtype: stat6, shape: statShape }
   ];
 }
 var DTYPE_OF_CODE = {
@@ -33037,7 +33733,7 @@ function bertTokenizerJson(vocab, opts, where) {
     return id;
   };
   const cls = need2(opts.clsToken, "cls");
-  const sep4 = need2(opts.sepToken, "sep");
+  const sep5 = need2(opts.sepToken, "sep");
   need2(opts.unkToken, "unk");
   need2(opts.padToken, "pad");
   const specials = [opts.unkToken, opts.sepToken, opts.padToken, opts.clsToken, opts.maskToken].filter(
@@ -33073,7 +33769,7 @@ function bertTokenizerJson(vocab, opts, where) {
       pair: [special(opts.clsToken, 0), seq("A", 0), special(opts.sepToken, 0), seq("B", 1), special(opts.sepToken, 1)],
       special_tokens: {
         [opts.clsToken]: { id: opts.clsToken, ids: [cls], tokens: [opts.clsToken] },
-        [opts.sepToken]: { id: opts.sepToken, ids: [sep4], tokens: [opts.sepToken] }
+        [opts.sepToken]: { id: opts.sepToken, ids: [sep5], tokens: [opts.sepToken] }
       }
     },
     decoder: { type: "WordPiece", prefix: "##", cleanup: true },
@@ -35133,9 +35829,9 @@ var BPE = class extends TokenizerModel_default {
     if (token.length === 0) {
       return [];
     }
-    const cached = this.cache.get(token);
-    if (cached !== void 0) {
-      return cached;
+    const cached2 = this.cache.get(token);
+    if (cached2 !== void 0) {
+      return cached2;
     }
     const word = Array.from(token);
     if (this.end_of_word_suffix) {
@@ -36089,10 +36785,10 @@ var PrecompiledCharsmap = class _PrecompiledCharsmap {
     return results;
   }
   /** The replacement of `chunk`: its first trie match's string (up to a NUL), or null when none. */
-  transform(chunk2) {
-    const hit = this.cache.get(chunk2);
+  transform(chunk3) {
+    const hit = this.cache.get(chunk3);
     if (hit !== void 0) return hit;
-    const found = this.commonPrefixSearch(utf8.encode(chunk2));
+    const found = this.commonPrefixSearch(utf8.encode(chunk3));
     let out = null;
     if (found.length > 0) {
       const start = found[0];
@@ -36100,7 +36796,7 @@ var PrecompiledCharsmap = class _PrecompiledCharsmap {
       while (end < this.normalized.length && this.normalized[end] !== 0) end++;
       out = utf8Decoder.decode(this.normalized.subarray(start, end));
     }
-    this.cache.set(chunk2, out);
+    this.cache.set(chunk3, out);
     return out;
   }
   /** Printable ASCII maps to itself (true of SentencePiece's rule sets; checked once). */
@@ -36228,18 +36924,18 @@ function templatesFor(postProcessor, where) {
     case "BertProcessing":
     case "RobertaProcessing": {
       const [, cls] = pp.cls;
-      const [, sep4] = pp.sep;
+      const [, sep5] = pp.sep;
       const s = (id, typeId) => ({ kind: "special", ids: [id], typeId });
       const a = { kind: "seq", which: 0, typeId: 0 };
       if (pp.type === "BertProcessing") {
         return {
-          single: [s(cls, 0), a, s(sep4, 0)],
-          pair: [s(cls, 0), a, s(sep4, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep4, 1)]
+          single: [s(cls, 0), a, s(sep5, 0)],
+          pair: [s(cls, 0), a, s(sep5, 0), { kind: "seq", which: 1, typeId: 1 }, s(sep5, 1)]
         };
       }
       return {
-        single: [s(cls, 0), a, s(sep4, 0)],
-        pair: [s(cls, 0), a, s(sep4, 0), s(sep4, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep4, 0)]
+        single: [s(cls, 0), a, s(sep5, 0)],
+        pair: [s(cls, 0), a, s(sep5, 0), s(sep5, 0), { kind: "seq", which: 1, typeId: 0 }, s(sep5, 0)]
       };
     }
     default:
@@ -36564,10 +37260,10 @@ function planBatches(ds2, opts) {
   if (!opts.shuffle) return cut(order);
   const rnd = mulberry32(opts.seed + Math.imul(opts.epoch ?? 0, 2654435769) >>> 0);
   shuffleInPlace(order, rnd);
-  const chunk2 = batchSize * (opts.bucketBatches ?? 50);
+  const chunk3 = batchSize * (opts.bucketBatches ?? 50);
   const batches = [];
-  for (let c = 0; c < order.length; c += chunk2) {
-    const part = order.slice(c, c + chunk2).sort((x, y) => lengthOf(ds2, x) - lengthOf(ds2, y));
+  for (let c = 0; c < order.length; c += chunk3) {
+    const part = order.slice(c, c + chunk3).sort((x, y) => lengthOf(ds2, x) - lengthOf(ds2, y));
     batches.push(...cut(part));
   }
   return shuffleInPlace(batches, rnd);
@@ -36639,9 +37335,9 @@ function softmaxRows(logits, k) {
   for (let r = 0; r < logits.length / k; r++) {
     let max2 = -Infinity;
     for (let c = 0; c < k; c++) max2 = Math.max(max2, logits[r * k + c]);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += out[r * k + c] = Math.exp(logits[r * k + c] - max2);
-    for (let c = 0; c < k; c++) out[r * k + c] /= sum;
+    let sum2 = 0;
+    for (let c = 0; c < k; c++) sum2 += out[r * k + c] = Math.exp(logits[r * k + c] - max2);
+    for (let c = 0; c < k; c++) out[r * k + c] /= sum2;
   }
   return out;
 }
@@ -36683,9 +37379,9 @@ function multiLabelMetrics(labels, truth, predicted, loss, threshold) {
     return { label, precision, recall, f1: f1Of(precision, recall), support: tp[c] + fn2[c] };
   });
   const mean2 = (f2) => k ? perClass2.reduce((a, s) => a + f2(s), 0) / k : 0;
-  const sum = (a) => a.reduce((x, y) => x + y, 0);
-  const microPrecision = ratio(sum(tp), sum(tp) + sum(fp));
-  const microRecall = ratio(sum(tp), sum(tp) + sum(fn2));
+  const sum2 = (a) => a.reduce((x, y) => x + y, 0);
+  const microPrecision = ratio(sum2(tp), sum2(tp) + sum2(fp));
+  const microRecall = ratio(sum2(tp), sum2(tp) + sum2(fn2));
   const subsetAccuracy = ratio(exact, n);
   return {
     loss,
@@ -36713,15 +37409,15 @@ function sigmoid(x) {
 // src/train/evaluate.ts
 var BATCHES_PER_RUN = 16;
 function* chunked(items, size) {
-  let chunk2 = [];
+  let chunk3 = [];
   for (const x of items) {
-    chunk2.push(x);
-    if (chunk2.length === size) {
-      yield chunk2;
-      chunk2 = [];
+    chunk3.push(x);
+    if (chunk3.length === size) {
+      yield chunk3;
+      chunk3 = [];
     }
   }
-  if (chunk2.length) yield chunk2;
+  if (chunk3.length) yield chunk3;
 }
 async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false, limit) {
   const k = labels.length;
@@ -36735,13 +37431,13 @@ async function evaluateSplit(runner, ds2, labels, opts, keepPredictions = false,
   const predictions = [];
   let lossSum = 0, n = 0;
   for (const part of chunked(plan, BATCHES_PER_RUN)) {
-    const chunk2 = part.map((idx) => makeBatch(ds2, idx, opts));
-    const feeds = chunk2.map((b) => runner.model.feeds(b, true));
+    const chunk3 = part.map((idx) => makeBatch(ds2, idx, opts));
+    const feeds = chunk3.map((b) => runner.model.feeds(b, true));
     const results = runner.evaluateMany ? await runner.evaluateMany(feeds) : await feeds.reduce(
       async (acc, f2) => [...await acc, await runner.evaluate(f2)],
       Promise.resolve([])
     );
-    chunk2.forEach((b, j2) => {
+    chunk3.forEach((b, j2) => {
       const r = results[j2];
       if (multi) {
         for (let i = 0; i < b.batchSize; i++) {
@@ -37235,6 +37931,7 @@ async function fitRun(p, opts) {
           await clock.time("checkpoints", async () => {
             await saveRunCheckpoint(p, dir, trainerState(p, opts.recordedFlags, epoch, 0, epochs));
             checkpoints.push({ epoch, path: dir });
+            opts.hub?.checkpointSaved(dir, epoch);
             if (policy !== "all") {
               const best = epochs.find((e) => e.epoch === monitor.bestEpoch)?.checkpoint;
               pruneEpochCheckpoints(
@@ -37298,8 +37995,8 @@ function pruneEpochCheckpoints(root, keep, list, epochs) {
 }
 
 // src/train/finish.ts
-import { existsSync as existsSync5, rmSync as rmSync4 } from "node:fs";
-import { join as join7, resolve as resolve3 } from "node:path";
+import { existsSync as existsSync7, rmSync as rmSync6 } from "node:fs";
+import { join as join9, resolve as resolve6 } from "node:path";
 
 // src/report/charts.ts
 var DIGITS = 6;
@@ -37342,14 +38039,14 @@ function xyChart(spec) {
   for (const s of dropped) notes.push(`${s.name} is not a finite number at some epoch (NaN or infinite): not charted.`);
   if (spec.note) notes.push(spec.note);
   if (drawable.length === 0) return notes.length ? notes.join(" ") : void 0;
-  const range2 = spec.yRange ? ` ${plainNumber(spec.yRange[0])} --> ${plainNumber(spec.yRange[1])}` : "";
+  const range3 = spec.yRange ? ` ${plainNumber(spec.yRange[0])} --> ${plainNumber(spec.yRange[1])}` : "";
   const block = [
     "```mermaid",
     initDirective(drawable),
     "xychart-beta",
     `  title "${spec.title}"`,
     `  x-axis "${spec.xLabel}" [${spec.x.join(", ")}]`,
-    `  y-axis "${spec.yLabel}"${range2}`,
+    `  y-axis "${spec.yLabel}"${range3}`,
     ...drawable.map((s) => `  line "${s.name}" [${s.values.map((v) => plainNumber(v)).join(", ")}]`),
     "```"
   ].join("\n");
@@ -38004,3412 +38701,19 @@ function transferInfo(s) {
   };
 }
 
-// src/train/finish.ts
-async function finishRun(p, fit, opts) {
-  const { log } = opts;
-  const { flags, runner, data, labels, clock } = p;
-  const { end } = fit;
-  const trainedSteps = runner.globalStep;
-  const scaler = runner.scalerState();
-  const checkpoints = [...fit.checkpoints];
-  const epochs = fit.epochs.map((e) => ({ ...e }));
-  let checkpointDir;
-  let test;
-  let predictions = [];
-  let finalEpoch;
-  if (end.cancelled) {
-    checkpointDir = join7(p.checkpointRoot, "interrupted");
-    await clock.time(
-      "checkpoints",
-      () => saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch, fit.epochs))
-    );
-    checkpoints.push({ epoch: "final", path: checkpointDir });
-    log.warning(
-      `cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`
-    );
-  } else {
-    checkpointDir = join7(p.checkpointRoot, "final");
-    finalEpoch = await clock.time("checkpoints", async () => {
-      const epoch = await loadFinalModel(p, fit, log);
-      await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, epoch ?? end.epoch, 0, fit.epochs));
-      return epoch;
-    });
-    checkpoints.push({ epoch: "final", path: checkpointDir });
-    rmSync4(join7(p.checkpointRoot, "interrupted"), { recursive: true, force: true });
-    if (flags.save_checkpoints === "last") {
-      const last = fit.epochs[fit.epochs.length - 1]?.checkpoint;
-      pruneEpochCheckpoints(p.checkpointRoot, /* @__PURE__ */ new Set([checkpointDir, ...last ? [last] : []]), checkpoints, epochs);
-    }
-    if (data.splits.test) {
-      const r = await log.group("Test", async () => {
-        const r2 = await clock.time(
-          "evaluation",
-          () => evaluateSplit(
-            runner,
-            data.splits.test,
-            labels,
-            p.evalOptions,
-            !!flags.predictions_file,
-            batchAmount(flags.limit_test_batches)
-          )
-        );
-        const t = r2.metrics;
-        log.info(
-          `test${finalEpoch !== void 0 ? ` (epoch ${finalEpoch})` : ""}: ${t.multiLabel ? `subset accuracy ${(t.accuracy * 100).toFixed(2)}%, F1 micro ${t.multiLabel.microF1.toFixed(4)} macro ${t.f1.toFixed(4)}, Hamming loss ${t.multiLabel.hammingLoss.toFixed(4)}` : `accuracy ${(t.accuracy * 100).toFixed(2)}%, precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}`}, loss ${t.loss.toFixed(4)}`
-        );
-        return r2;
-      });
-      test = r.metrics;
-      predictions = r.predictions;
-      fit.events.emit({ type: "test", step: trainedSteps, metrics: test, time: Date.now() / 1e3 });
-    }
-  }
-  const files = [join7(p.outputDir, "metrics.json"), fit.metricsJsonl];
-  if (flags.predictions_file && predictions.length) {
-    const path9 = resolve3(flags.predictions_file);
-    writePredictions(path9, predictions, labels, flags.label_separator);
-    files.push(path9);
-  }
-  const monitor = fit.monitor;
-  const trainingSeconds = clock.seconds.training ?? fit.trainSeconds;
-  const hasValidation = fit.epochs.some((e) => e.validation);
-  const metrics = {
-    version: 1,
-    labels,
-    run: {
-      model: flags.model_name_or_path,
-      datastore: p.splitFiles.datastore,
-      flags: opts.recordedFlags,
-      device: runner.deviceName,
-      deviceReason: p.device.reason,
-      ...p.device.facts.cuda?.smi.gpus?.length ? {
-        gpu: p.device.facts.cuda.smi.gpus.map((g) => ({
-          name: g.name,
-          memoryMiB: g.memoryMiB,
-          driver: g.driver
-        }))
-      } : {},
-      startedAt: p.startedAt.toISOString(),
-      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      wallSeconds: (Date.now() - p.startedAt.getTime()) / 1e3,
-      // training samples per second of optimizer steps (validation and checkpoints excluded)
-      samplesPerSecond: trainingSeconds > 0 ? end.samples / trainingSeconds : 0,
-      ...mixedPrecisionFacts(flags.precision, scaler),
-      totalSteps: trainedSteps,
-      numParameters: p.numParameters,
-      commit: process.env.GITHUB_SHA,
-      cancelled: end.cancelled || void 0,
-      transfers: transferInfo(runner.transferSummary),
-      outputDir: p.outputDir,
-      ...opts.runFacts,
-      // the host's phases (the action's provisioning) next to this run's
-      phases: { ...opts.runFacts?.phases, ...clock.seconds }
-    },
-    task: p.task,
-    epochs,
-    bestEpoch: fit.bestEpoch,
-    ...hasValidation ? { monitor: { name: flags.monitor, mode: monitor.mode, best: monitor.bestValue }, testOn: flags.test_on } : {},
-    finalEpoch,
-    stopped: fit.stopped,
-    resumedFrom: p.resumedFrom ? { checkpoint: p.resumedFrom.dir, epoch: p.resumedFrom.meta.epoch, step: p.resumedFrom.meta.step } : void 0,
-    test,
-    dataset: data.stats,
-    checkpoints
-  };
-  writeJsonAtomic(join7(p.outputDir, "metrics.json"), metrics);
-  rmSync4(join7(p.outputDir, "tensorboard"), { recursive: true, force: true });
-  files.push(...writeTensorBoard(fit.allEvents, join7(p.outputDir, "tensorboard")));
-  const reportPath = join7(p.outputDir, "report.md");
-  if (opts.report !== false) {
-    writeFileAtomic(reportPath, renderReport(metrics));
-    files.push(reportPath);
-  }
-  return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files };
-}
-async function loadFinalModel(p, fit, log) {
-  const last = fit.epochs[fit.epochs.length - 1];
-  const best = fit.epochs.find((e) => e.epoch === fit.bestEpoch);
-  if (p.flags.test_on === "last" || !best || !last || best.epoch === last.epoch || best.step === p.runner.globalStep)
-    return last?.epoch;
-  if (!best.checkpoint || !existsSync5(join7(best.checkpoint, OPTIMIZER_FILE))) {
-    log.warning(
-      `the best epoch (${best.epoch}) has no checkpoint on this machine any more; checkpoints/final and the test use the last epoch (${last.epoch})`
-    );
-    return last.epoch;
-  }
-  const { optimizer, meta } = loadResumeState(best.checkpoint);
-  const params = new Map(
-    [...readSafetensors(join7(best.checkpoint, "model.safetensors")).tensors].map(([k, t]) => [
-      k,
-      t.data
-    ])
-  );
-  p.runner.importState({ params, optimizer, step: meta.step, scaler: meta.scaler });
-  log.info(
-    `checkpoints/final and the test use epoch ${best.epoch}, the best by ${p.flags.monitor} (${fit.monitor.bestValue}); the last epoch was ${last.epoch} (test_on last to use it)`
-  );
-  return best.epoch;
-}
-function writePredictions(path9, preds, labels, separator) {
-  const q = csvField;
-  const join25 = (ids) => (ids ?? []).map((i) => labels[i]).join(separator);
-  const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
-  for (const p of preds) {
-    lines.push(
-      [
-        String(p.row),
-        q(p.labels ? join25(p.labels) : labels[p.label]),
-        q(p.predictedLabels ? join25(p.predictedLabels) : labels[p.predicted]),
-        ...Array.from(p.probabilities, (x) => x.toFixed(6))
-      ].join(",")
-    );
-  }
-  writeFileAtomic(path9, lines.join("\n") + "\n");
-}
-function mixedPrecisionFacts(precision, scaler) {
-  if (!scaler || precision === "32") return {};
-  return { mixedPrecision: { precision, skippedSteps: scaler.skipped, lossScale: scaler.scale } };
-}
-
-// src/train/prepare.ts
-import { existsSync as existsSync16, mkdirSync as mkdirSync6, statSync as statSync8 } from "node:fs";
-import { dirname as dirname13, join as join21, resolve as resolve7 } from "node:path";
-
-// src/onnx/session.ts
-import * as ort from "onnxruntime-node";
-async function sessionFor(graphOrBytes, opts = {}) {
-  const bytes2 = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
-  return ort.InferenceSession.create(bytes2, {
-    executionProviders: opts.executionProviders ?? ["cpu"],
-    graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
-    intraOpNumThreads: opts.intraOpNumThreads ?? 0,
-    interOpNumThreads: 1,
-    ...opts.preferredOutputLocation ? { preferredOutputLocation: opts.preferredOutputLocation } : {},
-    // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
-    // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
-    enableMemPattern: false,
-    // Busy-waiting worker threads steal the core the JS thread needs between runs (batching,
-    // metrics) and hurt badly on shared runners; measured faster here with spinning off.
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
-    ...opts.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}
-  });
-}
-function tensor(dtype, data, dims) {
-  return new ort.Tensor(dtype, data, dims);
-}
-
-// src/runtime/device.ts
-import { createRequire } from "node:module";
-import { readdirSync as readdirSync3 } from "node:fs";
-import path4 from "node:path";
-
-// src/runtime/cuda-provider.ts
-import { existsSync as existsSync7, readdirSync as readdirSync2 } from "node:fs";
-import path3 from "node:path";
-
-// src/runtime/elf.ts
-import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
-var ElfError = class extends Error {
-  name = "ElfError";
-};
-var SHT_DYNAMIC = 6;
-var SHT_NOBITS = 8;
-var DT_NULL = 0;
-var DT_NEEDED = 1;
-var DT_STRTAB = 5;
-var DT_SONAME = 14;
-var DT_RPATH = 15;
-var DT_RUNPATH = 29;
-var ElfFile = class {
-  constructor(path9) {
-    this.path = path9;
-    this.fd = openSync2(path9, "r");
-    try {
-      this.size = fstatSync(this.fd).size;
-      const h = this.read(0, 64);
-      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path9} is not an ELF file`);
-      if (h[4] !== 2) throw new ElfError(`${path9} is a 32-bit ELF file; only 64-bit libraries are supported`);
-      if (h[5] !== 1) throw new ElfError(`${path9} is a big-endian ELF file; only little-endian is supported`);
-      this.machine = h.readUInt16LE(18);
-      const shoff = Number(h.readBigUInt64LE(40));
-      const shentsize = h.readUInt16LE(58);
-      const shnum = h.readUInt16LE(60);
-      const shstrndx = h.readUInt16LE(62);
-      if (shoff === 0 || shnum === 0) throw new ElfError(`${path9} has no section headers (stripped of them?)`);
-      if (shentsize < 64 || shoff + shentsize * shnum > this.size)
-        throw new ElfError(`${path9}: section header table lies outside the file (truncated download?)`);
-      const table2 = this.read(shoff, shentsize * shnum);
-      const raw = Array.from({ length: shnum }, (_, i) => {
-        const o = i * shentsize;
-        return {
-          nameOff: table2.readUInt32LE(o),
-          type: table2.readUInt32LE(o + 4),
-          offset: Number(table2.readBigUInt64LE(o + 24)),
-          size: Number(table2.readBigUInt64LE(o + 32)),
-          link: table2.readUInt32LE(o + 40)
-        };
-      });
-      if (shstrndx >= shnum) throw new ElfError(`${path9}: bad section-name table index ${shstrndx}`);
-      const names = this.sectionBytes(raw[shstrndx]);
-      this.sections = raw.map((s) => ({
-        name: cString(names, s.nameOff),
-        type: s.type,
-        offset: s.offset,
-        size: s.size
-      }));
-      this.links = raw.map((s) => s.link);
-    } catch (e) {
-      closeSync2(this.fd);
-      throw e;
-    }
-  }
-  path;
-  fd;
-  size;
-  sections;
-  machine;
-  /** sh_link of each section (the dynamic section's string table). */
-  links;
-  /** Reads `length` bytes at `offset` (fewer at the end of the file). */
-  read(offset, length) {
-    const b = Buffer.alloc(Math.max(0, Math.min(length, this.size - offset)));
-    let done = 0;
-    while (done < b.length) {
-      const n = readSync(this.fd, b, done, b.length - done, offset + done);
-      if (n <= 0) break;
-      done += n;
-    }
-    return b.subarray(0, done);
-  }
-  section(name) {
-    return this.sections.find((s) => s.name === name);
-  }
-  sectionBytes(s) {
-    if (s.type === SHT_NOBITS) return Buffer.alloc(0);
-    if (s.offset + s.size > this.size) throw new ElfError(`${this.path}: a section lies outside the file (truncated?)`);
-    return this.read(s.offset, s.size);
-  }
-  /** The dynamic section's library entries; strings come from the section it links to (.dynstr). */
-  dynamic() {
-    const i = this.sections.findIndex((s) => s.type === SHT_DYNAMIC);
-    if (i < 0) return { needed: [] };
-    const dyn = this.sectionBytes(this.sections[i]);
-    const strtab = this.sections[this.links[i]];
-    if (!strtab) throw new ElfError(`${this.path}: the dynamic section names no string table`);
-    const strs = this.sectionBytes(strtab);
-    const out = { needed: [] };
-    for (let o = 0; o + 16 <= dyn.length; o += 16) {
-      const tag = Number(dyn.readBigInt64LE(o));
-      const val = Number(dyn.readBigUInt64LE(o + 8));
-      if (tag === DT_NULL) break;
-      if (tag === DT_STRTAB) continue;
-      if (tag === DT_NEEDED) out.needed.push(cString(strs, val));
-      else if (tag === DT_RUNPATH) out.runpath = splitPath(cString(strs, val));
-      else if (tag === DT_RPATH) out.rpath = splitPath(cString(strs, val));
-      else if (tag === DT_SONAME) out.soname = cString(strs, val);
-    }
-    return out;
-  }
-  close() {
-    closeSync2(this.fd);
-  }
-};
-function cString(b, off) {
-  if (off >= b.length) throw new ElfError(`string offset ${off} lies outside its table (${b.length} bytes)`);
-  const end = b.indexOf(0, off);
-  return b.toString("utf8", off, end < 0 ? b.length : end);
-}
-function splitPath(s) {
-  return s.split(":").filter(Boolean);
-}
-
-// src/runtime/fatbin.ts
-var FATBIN_MAGIC = 3126193488;
-var FATBIN_KIND_PTX = 1;
-var FATBIN_KIND_ELF = 2;
-var FATBIN_FLAG_ARCH_SPECIFIC = 0x100000n;
-var FatbinError = class extends Error {
-  name = "FatbinError";
-};
-function imageName(i) {
-  return `${i.kind === "ptx" ? "compute" : "sm"}_${i.sm}${i.archSpecific ? "a" : ""}`;
-}
-function readFatbins(elf) {
-  const sec = elf.section(".nv_fatbin");
-  if (!sec) return void 0;
-  const end = sec.offset + sec.size;
-  if (end > elf.size) throw new FatbinError(`${elf.path}: .nv_fatbin lies outside the file (truncated?)`);
-  const counts = /* @__PURE__ */ new Map();
-  let fatbins = 0;
-  let pos = sec.offset;
-  while (pos + 16 <= end) {
-    const h = elf.read(pos, 16);
-    if (h.readUInt32LE(0) !== FATBIN_MAGIC) {
-      const next = findMagic(elf, pos + 8, end);
-      if (next < 0) break;
-      pos = next;
-      continue;
-    }
-    const headerSize = h.readUInt16LE(6);
-    const bodySize = Number(h.readBigUInt64LE(8));
-    const bodyEnd = pos + headerSize + bodySize;
-    if (headerSize < 16 || bodyEnd > end)
-      throw new FatbinError(`${elf.path}: fat binary at 0x${pos.toString(16)} overruns .nv_fatbin`);
-    const seen = /* @__PURE__ */ new Set();
-    for (let e = pos + headerSize; e + 32 <= bodyEnd; ) {
-      const eh = elf.read(e, 48);
-      const kind = eh.readUInt16LE(0);
-      const entryHeader = eh.readUInt32LE(4);
-      const payload = Number(eh.readBigUInt64LE(8));
-      if (entryHeader < 32 || e + entryHeader + payload > bodyEnd)
-        throw new FatbinError(`${elf.path}: fat binary entry at 0x${e.toString(16)} overruns its fat binary`);
-      if (kind === FATBIN_KIND_PTX || kind === FATBIN_KIND_ELF) {
-        const flags = eh.length >= 48 ? eh.readBigUInt64LE(40) : 0n;
-        const img = {
-          kind: kind === FATBIN_KIND_PTX ? "ptx" : "elf",
-          sm: eh.readUInt32LE(28),
-          archSpecific: (flags & FATBIN_FLAG_ARCH_SPECIFIC) !== 0n
-        };
-        const key = imageName(img);
-        if (!seen.has(key)) {
-          seen.add(key);
-          const c = counts.get(key);
-          if (c) c.count++;
-          else counts.set(key, { ...img, count: 1 });
-        }
-      }
-      e += entryHeader + payload;
-    }
-    fatbins++;
-    pos = bodyEnd;
-  }
-  const images = [...counts.values()].sort((a, b) => a.sm - b.sm || a.kind.localeCompare(b.kind));
-  return { fatbins, images };
-}
-function findMagic(elf, from, end) {
-  const chunk2 = 1 << 16;
-  for (let p = from - from % 8; p < end; p += chunk2) {
-    const b = elf.read(p, Math.min(chunk2, end - p));
-    for (let o = 0; o + 4 <= b.length; o += 8) if (b.readUInt32LE(o) === FATBIN_MAGIC) return p + o;
-  }
-  return -1;
-}
-function baseImages(s) {
-  return s.images.filter((i) => i.count * 2 >= s.fatbins).map(({ kind, sm, archSpecific }) => ({ kind, sm, archSpecific }));
-}
-function imageFor(images, cc) {
-  const [major, minor] = cc.split(".").map(Number);
-  const sm = major * 10 + minor;
-  const cubins = images.filter((i) => i.kind === "elf" && Math.floor(i.sm / 10) === major && (i.archSpecific ? i.sm === sm : i.sm <= sm)).sort((a, b) => b.sm - a.sm);
-  if (cubins.length) return cubins[0];
-  return images.filter((i) => i.kind === "ptx" && i.sm <= sm).sort((a, b) => b.sm - a.sm)[0];
-}
-
-// src/runtime/ld-cache.ts
-import { readFileSync as readFileSync4 } from "node:fs";
-var OLD_MAGIC = "ld.so-1.7.0";
-var NEW_MAGIC = "glibc-ld.so.cache1.1";
-var FLAG_TYPE_MASK = 255;
-var FLAG_ELF_LIBC6 = 3;
-var FLAG_REQUIRED_MASK = 3840;
-var ARCH_FLAGS = { x64: 768, arm64: 2560 };
-var LdCacheError = class extends Error {
-  name = "LdCacheError";
-};
-function parseLdCache(buf, arch3 = process.arch) {
-  let base = 0;
-  if (buf.toString("latin1", 0, OLD_MAGIC.length) === OLD_MAGIC) {
-    const nOld = buf.readUInt32LE(12);
-    base = 16 + nOld * 12;
-    base = base + 7 & ~7;
-  }
-  if (buf.toString("latin1", base, base + NEW_MAGIC.length) !== NEW_MAGIC)
-    throw new LdCacheError(`not a glibc ld.so.cache (no "${NEW_MAGIC}" header)`);
-  const nlibs = buf.readUInt32LE(base + 20);
-  const entries = base + 48;
-  if (entries + nlibs * 24 > buf.length) throw new LdCacheError(`ld.so.cache is truncated (${nlibs} entries)`);
-  const want = ARCH_FLAGS[arch3];
-  const str = (off) => {
-    const at2 = base + off;
-    if (at2 >= buf.length) throw new LdCacheError(`ld.so.cache string offset ${off} lies outside the file`);
-    const end = buf.indexOf(0, at2);
-    return buf.toString("utf8", at2, end < 0 ? buf.length : end);
-  };
-  const out = /* @__PURE__ */ new Map();
-  const viaHwcaps = /* @__PURE__ */ new Set();
-  for (let i = 0; i < nlibs; i++) {
-    const o = entries + i * 24;
-    const flags = buf.readInt32LE(o);
-    if ((flags & FLAG_TYPE_MASK) !== FLAG_ELF_LIBC6) continue;
-    if (want !== void 0 && (flags & FLAG_REQUIRED_MASK) !== want) continue;
-    const name = str(buf.readUInt32LE(o + 4));
-    const hwcaps = buf.readBigUInt64LE(o + 16) !== 0n;
-    if (out.has(name) && (hwcaps || !viaHwcaps.has(name))) continue;
-    out.set(name, str(buf.readUInt32LE(o + 8)));
-    if (hwcaps) viaHwcaps.add(name);
-    else viaHwcaps.delete(name);
-  }
-  return out;
-}
-function readLdCache(path9 = "/etc/ld.so.cache") {
-  try {
-    return { cache: parseLdCache(readFileSync4(path9)) };
-  } catch (e) {
-    const err = e;
-    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path9} does not exist` : `${path9}: ${err.message}` };
-  }
-}
-
-// src/runtime/ld-resolve.ts
-import { existsSync as existsSync6 } from "node:fs";
-import path2 from "node:path";
-function systemDirs(arch3 = process.arch, exists2 = existsSync6) {
-  const triple = arch3 === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
-  if (exists2(`/lib/${triple}`) || exists2(`/usr/lib/${triple}`))
-    return [`/lib/${triple}`, `/usr/lib/${triple}`, "/lib", "/usr/lib"];
-  return ["/lib64", "/usr/lib64"];
-}
-function expand(dir, origin) {
-  return dir.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin);
-}
-function resolveNeeded(name, obj, env2) {
-  const exists2 = env2.exists ?? existsSync6;
-  if (name.includes("/")) {
-    const p = path2.resolve(path2.dirname(obj.path), name);
-    return exists2(p) ? { name, path: p, via: "path", searched: [p] } : { name, searched: [p] };
-  }
-  const origin = path2.dirname(obj.path);
-  const searched = [];
-  const tryDirs = (dirs, via) => {
-    for (const d of dirs ?? []) {
-      const dir = expand(d, origin);
-      const p = path2.join(dir, name);
-      searched.push(dir);
-      if (exists2(p)) return { name, path: p, via, searched };
-    }
-    return void 0;
-  };
-  const ldPath = (env2.ldLibraryPath ?? "").split(/[:;]/).filter(Boolean);
-  const found = (obj.runpath ? void 0 : tryDirs(obj.rpath, "DT_RPATH")) ?? tryDirs(ldPath, "LD_LIBRARY_PATH") ?? tryDirs(obj.runpath, "DT_RUNPATH");
-  if (found) return found;
-  searched.push("/etc/ld.so.cache");
-  const cached = env2.cache.get(name);
-  if (cached && exists2(cached)) return { name, path: cached, via: "ld.so.cache", searched };
-  return tryDirs(env2.systemDirs, "system dirs") ?? { name, searched };
-}
-function describeSearch(l) {
-  return [...new Set(l.searched)].join(", ");
-}
-
-// src/runtime/cuda-provider.ts
-var CUDA_PROVIDER_LIB = "libonnxruntime_providers_cuda.so";
-var SHARED_PROVIDER_LIB = "libonnxruntime_providers_shared.so";
-function loaderEnv(env2 = process.env) {
-  return {
-    ldLibraryPath: env2.LD_LIBRARY_PATH,
-    cache: readLdCache().cache,
-    systemDirs: systemDirs(),
-    installDirs: cudaInstallDirs()
-  };
-}
-var SYSTEM_LIBS = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
-function inspectCudaProvider(binDir, env2 = loaderEnv()) {
-  const file = path3.join(binDir, CUDA_PROVIDER_LIB);
-  const info2 = {
-    path: file,
-    present: existsSync7(file),
-    sharedPresent: existsSync7(path3.join(binDir, SHARED_PROVIDER_LIB)),
-    needed: [],
-    indirect: [],
-    hints: {}
-  };
-  if (!info2.present) return info2;
-  let elf;
-  try {
-    elf = new ElfFile(file);
-  } catch (e) {
-    info2.error = e.message;
-    return info2;
-  }
-  try {
-    const dyn = elf.dynamic();
-    info2.runpath = dyn.runpath ?? dyn.rpath;
-    const obj = { path: file, rpath: dyn.rpath, runpath: dyn.runpath };
-    info2.needed = dyn.needed.filter((n) => !SYSTEM_LIBS.test(n)).map((n) => resolveNeeded(n, obj, env2));
-    info2.cudaMajor = majorOf(dyn.needed, /^libcudart\.so\.(\d+)$/) ?? majorOf(dyn.needed, /^libcublas\.so\.(\d+)$/);
-    info2.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
-    info2.indirect = indirectNeeds(info2.needed, env2);
-    for (const l of [...info2.needed, ...info2.indirect])
-      if (!l.path)
-        info2.hints[l.name] = { elsewhere: findElsewhere(l.name, env2), otherVersions: otherVersions(l.name, env2) };
-    try {
-      info2.fatbin = readFatbins(elf);
-      info2.images = info2.fatbin ? baseImages(info2.fatbin) : void 0;
-    } catch (e) {
-      info2.error = e.message;
-    }
-  } catch (e) {
-    info2.error = e.message;
-  } finally {
-    elf.close();
-  }
-  return info2;
-}
-function majorOf(needed, re) {
-  for (const n of needed) {
-    const m = re.exec(n);
-    if (m) return Number(m[1]);
-  }
-  return void 0;
-}
-function indirectNeeds(direct, env2) {
-  const seen = new Set(direct.map((l) => l.name));
-  const out = [];
-  for (const lib of direct) {
-    if (!lib.path || lib.name === "libcuda.so.1") continue;
-    let dyn;
-    try {
-      const elf = new ElfFile(lib.path);
-      try {
-        dyn = elf.dynamic();
-      } finally {
-        elf.close();
-      }
-    } catch {
-      continue;
-    }
-    for (const n of dyn.needed) {
-      if (seen.has(n) || SYSTEM_LIBS.test(n)) continue;
-      seen.add(n);
-      out.push(resolveNeeded(n, { path: lib.path, rpath: dyn.rpath, runpath: dyn.runpath }, env2));
-    }
-  }
-  return out;
-}
-function cudaInstallDirs(exists2 = existsSync7) {
-  const dirs = ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"];
-  try {
-    for (const d of readdirSync2("/usr/local"))
-      if (/^cuda-\d+(\.\d+)?$/.test(d)) dirs.push(`/usr/local/${d}/lib64`, `/usr/local/${d}/targets/x86_64-linux/lib`);
-  } catch {
-  }
-  return dirs.filter((d) => exists2(d));
-}
-function findElsewhere(name, env2) {
-  const exists2 = env2.exists ?? existsSync7;
-  return (env2.installDirs ?? []).map((d) => path3.join(d, name)).filter((p) => exists2(p));
-}
-function otherVersions(name, env2) {
-  const m = /^(lib[\w+-]+\.so)\.\d+$/.exec(name);
-  if (!m) return [];
-  return [...env2.cache.keys()].filter((k) => k !== name && k.startsWith(`${m[1]}.`) && /\.so\.\d+$/.test(k)).sort();
-}
-
-// src/runtime/device.ts
-var DeviceError = class extends Error {
-  name = "DeviceError";
-  flag = "device";
-};
-var DeviceUnavailableError = class extends DeviceError {
-  constructor(message, problems = []) {
-    super(message);
-    this.problems = problems;
-  }
-  problems;
-  name = "DeviceUnavailableError";
-  /** The first (deciding) problem's code. */
-  get code() {
-    return this.problems[0]?.code;
-  }
-};
-var CudaUnavailableError = class extends DeviceUnavailableError {
-  constructor(message, missing, ortMessage, problems = []) {
-    super(message, problems);
-    this.missing = missing;
-    this.ortMessage = ortMessage;
-  }
-  missing;
-  ortMessage;
-  name = "CudaUnavailableError";
-};
-var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
-function emitTarget(device) {
-  return device.kind === "webgpu" ? "webgpu" : "any";
-}
-function parseDeviceRequest(spec) {
-  const s = spec.trim().toLowerCase();
-  if (s === "auto") return { kind: "auto" };
-  if (s === "cpu") return { kind: "cpu" };
-  if (s === "webgpu") return { kind: "webgpu" };
-  const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
-  if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
-  throw new DeviceError(`device '${spec}' is not understood: ${SPEC_HELP}`);
-}
-function parseDevice(spec) {
-  const r = parseDeviceRequest(spec);
-  if (r.kind === "auto") throw new DeviceError(`device 'auto' must be resolved first (prepareDevice)`);
-  return r;
-}
-function deviceName(d) {
-  return d.kind === "cuda" ? `cuda:${d.deviceId}` : d.kind;
-}
-function executionProviders(d) {
-  if (d.kind === "cpu") return ["cpu"];
-  if (d.kind === "webgpu") return ["webgpu", "cpu"];
-  if (!Number.isInteger(d.deviceId) || d.deviceId < 0)
-    throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
-  return [{ name: "cuda", deviceId: d.deviceId }];
-}
-var CUDA_PROVIDER_LIBS = [SHARED_PROVIDER_LIB, CUDA_PROVIDER_LIB];
-var CUDA_INSTALL_HINT = "the GitHub Action installs it when gpus > 0 or device is cuda; from the CLI run `(cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=true node script/install.js --onnxruntime-node-install)` (it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet)";
-function ortBinaryDir() {
-  try {
-    const req = createRequire(import.meta.url);
-    const bin = path4.join(path4.dirname(req.resolve("onnxruntime-node")), "..", "bin");
-    const napi = readdirSync3(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
-    return napi ? path4.join(bin, napi, process.platform, process.arch) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function findMissingCudaLibs(ortMessage = "", bin = ortBinaryDir()) {
-  const missing = [];
-  for (const m of ortMessage.matchAll(/(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/g)) {
-    if (!missing.includes(m[1])) missing.push(m[1]);
-  }
-  if (!bin) return missing;
-  const info2 = inspectCudaProvider(bin);
-  if (!info2.sharedPresent && !missing.includes(SHARED_PROVIDER_LIB)) missing.push(SHARED_PROVIDER_LIB);
-  if (!info2.present && !missing.includes(CUDA_PROVIDER_LIB)) missing.push(CUDA_PROVIDER_LIB);
-  for (const l of [...info2.needed, ...info2.indirect]) if (!l.path && !missing.includes(l.name)) missing.push(l.name);
-  return missing;
-}
-function classifyCudaFailure(ortMessage) {
-  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b/i.test(ortMessage))
-    return "gpu-arch-unsupported";
-  if (/out of memory|CUDA failure 2\b|Failed to allocate memory|BFCArena.*(?:Allocate|Extend)/i.test(ortMessage))
-    return "out-of-memory";
-  if (/driver version is insufficient|CUDA failure 35\b|cudaErrorInsufficientDriver/i.test(ortMessage))
-    return "driver-too-old";
-  if (/invalid device ordinal|CUDA failure 101\b/i.test(ortMessage)) return "no-such-gpu";
-  if (/no CUDA-capable device|CUDA failure 100\b|CUDA driver is a stub|CUDA failure 34\b/i.test(ortMessage))
-    return "no-driver";
-  if (/Failed to load (?:shared )?library|cannot open shared object/i.test(ortMessage)) return "library-missing";
-  return "probe-failed";
-}
-function cudaError(d, ortMessage, bin = ortBinaryDir()) {
-  const name = deviceName(d);
-  const code = classifyCudaFailure(ortMessage);
-  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
-  const problem = (message, fix, missing = []) => new CudaUnavailableError(`${name}: ${message}. ${said}. What to do: ${fix}`, missing, ortMessage, [
-    { code, device: "cuda", message, fix }
-  ]);
-  switch (code) {
-    case "no-such-gpu":
-      return problem(
-        `${name} does not exist on this machine (CUDA: invalid device ordinal)`,
-        "use a device id below the GPU count shown by nvidia-smi"
-      );
-    case "gpu-arch-unsupported":
-      return problem(
-        "the CUDA provider has no kernels for this GPU's architecture (no kernel image is available for execution on the device)",
-        "--device webgpu (runs on this GPU through its Vulkan driver), or a runner whose GPU the provider supports (textclf doctor lists its architectures)"
-      );
-    case "out-of-memory":
-      return problem(
-        "the GPU ran out of memory",
-        "a smaller batch_size or max_length, a GPU with more free memory (nvidia-smi shows what else uses it), or --device webgpu"
-      );
-    case "driver-too-old":
-      return problem(
-        "the NVIDIA driver is too old for the provider's CUDA version",
-        "update the NVIDIA driver (textclf doctor names the minimum), or --device webgpu"
-      );
-    case "no-driver":
-      return problem(
-        "no usable NVIDIA GPU or driver was found",
-        "a runner with an NVIDIA GPU and driver, or --device webgpu"
-      );
-    default: {
-      const missing = findMissingCudaLibs(ortMessage, bin);
-      const what = missing.length ? `the CUDA provider could not load: missing ${missing.join(", ")}${bin ? ` (the provider libraries belong in ${bin})` : ""}` : "the CUDA provider could not start although every library it links was found";
-      const fix = missing.some((m) => CUDA_PROVIDER_LIBS.includes(m)) ? CUDA_INSTALL_HINT : missing.length ? `install ${missing.join(", ")} where the loader finds it (LD_LIBRARY_PATH or ldconfig; /usr/local/cuda/lib64 is not searched by default), or --device webgpu` : "run textclf doctor for the driver and GPU checks, or --device webgpu";
-      return problem(what, fix, missing);
-    }
-  }
-}
-function isProviderLoadError(message) {
-  return /ExecutionProvider|providers_|Failed to load (shared )?library|CUDA|cudnn|cublas/i.test(message);
-}
-
-// src/runtime/open-session.ts
-async function openSession(graph, where) {
-  const onDevice = where.outputsOnDevice ?? [];
-  if (onDevice.length && where.device.kind !== "webgpu")
-    throw new DeviceError(
-      `outputs can stay in device memory on webgpu only (onnxruntime-node returns every ${where.device.kind} output in host memory)`
-    );
-  try {
-    return await sessionFor(graph, {
-      executionProviders: executionProviders(where.device),
-      intraOpNumThreads: where.threads ?? 0,
-      preferredOutputLocation: onDevice.length ? Object.fromEntries(onDevice.map((name) => [name, "gpu-buffer"])) : void 0
-    });
-  } catch (e) {
-    const msg = e.message ?? String(e);
-    if (where.device.kind === "cuda" && isProviderLoadError(msg)) throw cudaError(where.device, msg);
-    throw e;
-  }
-}
-
-// src/runtime/precision.ts
-var PrecisionError = class extends Error {
-  name = "PrecisionError";
-  flag = "precision";
-};
-function computeTypeOf(precision) {
-  if (precision === "16-mixed") return "float16";
-  if (precision === "bf16-mixed") return "bfloat16";
-  if (precision === "32") return void 0;
-  throw new PrecisionError(`--precision ${precision}: expected 32, 16-mixed or bf16-mixed`);
-}
-var precisionFlagOf = (compute) => compute === "float16" ? "16-mixed" : compute === "bfloat16" ? "bf16-mixed" : "32";
-function checkMixedPrecision(device, compute, o = {}) {
-  if (!compute) return;
-  const flag = precisionFlagOf(compute);
-  const name = deviceName(device);
-  if (device.kind === "cpu") {
-    if (o.allowCpu && compute === "float16") return;
-    throw new PrecisionError(
-      `--precision ${flag} is not supported on the CPU device: ONNX Runtime's CPU provider runs ${compute} ops as casts around float32 kernels (slower, only less precise); use --precision 32 on the CPU, or train on a GPU (--device webgpu or cuda)`
-    );
-  }
-  if (device.kind === "webgpu") {
-    if (compute === "bfloat16")
-      throw new PrecisionError(
-        `--precision bf16-mixed is not supported on ${name}: WebGPU has no bfloat16 type; use --precision 16-mixed there, or bf16-mixed on a CUDA GPU (compute capability 8.0+)`
-      );
-    if (o.webgpuShaderF16 === false)
-      throw new PrecisionError(
-        `--precision 16-mixed needs the WebGPU adapter's shader-f16 feature, which this adapter lacks; use --precision 32 on this GPU`
-      );
-  }
-}
-
-// src/optim/loss-scale.ts
-var DEFAULT_INIT_SCALE = 2 ** 16;
-var DEFAULT_GROWTH_INTERVAL = 2e3;
-function initialScalerState(initScale = DEFAULT_INIT_SCALE) {
-  if (!(initScale > 0) || !Number.isFinite(initScale))
-    throw new Error(`loss scale: the initial scale must be a finite number > 0, got ${initScale}`);
-  return Float32Array.of(initScale, 0);
-}
-function lossScaleOf(g, state) {
-  return g.op("Slice", [state, g.ints([0]), g.ints([1]), g.ints([0])]);
-}
-function unscaleGrads(g, grads, scale) {
-  const inv = g.op("Reciprocal", [scale]);
-  return grads.map((d) => g.op("Mul", [d, inv]));
-}
-function isFiniteScalar(g, x) {
-  return g.op("Less", [x, g.scalar(Infinity, x)]);
-}
-function keepUnlessFinite(g, finite, updated, kept) {
-  return g.op("Where", [finite, updated, kept]);
-}
-function updateScaler(g, state, finite, cfg = {}) {
-  const interval = cfg.growthInterval ?? DEFAULT_GROWTH_INTERVAL;
-  const f2 = (v) => g.scalar(v, "float32");
-  const scale = lossScaleOf(g, state);
-  const tracker = g.op("Slice", [state, g.ints([1]), g.ints([2]), g.ints([0])]);
-  const counted = g.op("Add", [tracker, f2(1)]);
-  const grown = g.op("Mul", [scale, f2(cfg.growthFactor ?? 2)]);
-  const due = g.op("Less", [f2(interval - 0.5), counted]);
-  const onFinite = g.op("Where", [g.op("And", [due, isFiniteScalar(g, grown)]), grown, scale]);
-  const newScale = g.op("Where", [finite, onFinite, g.op("Mul", [scale, f2(cfg.backoffFactor ?? 0.5)])]);
-  const newTracker = g.op("Where", [finite, g.op("Where", [due, f2(0), counted]), f2(0)]);
-  return g.op("Concat", [newScale, newTracker], { axis: 0 });
-}
-
-// src/engine/contract.ts
-var SEQ_DIM = "seq";
-
-// src/onnx/target-ops.ts
-function sumOf(g, values) {
-  if (values.length === 1) return values[0];
-  if (g.target !== "webgpu") return g.op("Sum", values);
-  return values.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), values[0]);
-}
-function intToFloat(g, v, to) {
-  if (g.target === "webgpu" && v.dtype === "int64")
-    return g.op("Cast", [g.op("Cast", [v], { to: 6 })], { to: ONNX_DTYPE[to] });
-  return g.op("Cast", [v], { to: ONNX_DTYPE[to] });
-}
-
-// src/autodiff/helpers.ts
-var normAxis2 = (axis, rank) => axis < 0 ? axis + rank : axis;
-function shapeOf(g, x) {
-  if (x.shape.every((d) => typeof d === "number")) return g.ints(x.shape);
-  return g.op("Shape", [x]);
-}
-function reduceToShape(g, dy, x) {
-  const diff = dy.rank - x.rank;
-  if (diff < 0) throw new Error(`reduceToShape: gradient '${dy.name}' has lower rank than '${x.name}'`);
-  const axes = [];
-  let dynamic = false;
-  for (let i = 0; i < dy.rank; i++) {
-    if (i < diff) {
-      axes.push(i);
-      continue;
-    }
-    const xd = x.shape[i - diff], yd = dy.shape[i];
-    if (sameDim(xd, yd)) continue;
-    if (xd === 1) {
-      if (yd !== 1) axes.push(i);
-      continue;
-    }
-    if (typeof xd === "number" && typeof yd === "number") throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
-    dynamic = true;
-  }
-  if (dynamic) return dynamicReduceToShape(g, dy, x);
-  if (axes.length === 0) return dy;
-  const summed = g.op("ReduceSum", [dy, g.ints(axes)], { keepdims: diff > 0 ? 0 : 1 });
-  if (diff > 0 && axes.length === diff) return summed;
-  if (diff > 0) return g.op("Reshape", [summed, shapeOf(g, x)]);
-  return summed;
-}
-function dynamicReduceToShape(g, dy, x) {
-  const diff = dy.rank - x.rank;
-  const xShape = g.op("Shape", [x]);
-  const padded = diff > 0 ? g.op("Concat", [g.ints(Array(diff).fill(1)), xShape], { axis: 0 }) : xShape;
-  const yShape = g.op("Shape", [dy]);
-  const one = g.ints([1]);
-  const isBroadcast = g.op("And", [g.op("Equal", [padded, one]), g.op("Not", [g.op("Equal", [yShape, one])])]);
-  const axes = g.op("Reshape", [g.op("NonZero", [isBroadcast]), g.ints([-1])]);
-  const summed = g.op("ReduceSum", [dy, axes], { keepdims: 1, noop_with_empty_axes: 1 });
-  return g.op("Reshape", [summed, xShape]);
-}
-function accumulate(g, parts) {
-  if (parts.length === 1) return parts[0];
-  if (parts.length === 2) return g.op("Add", parts);
-  return sumOf(g, parts);
-}
-function zerosLike(g, x) {
-  return zerosOfShape(g, shapeOf(g, x), x.dtype);
-}
-function zerosOfShape(g, shape, dtype) {
-  return g.op("ConstantOfShape", [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [0]) } });
-}
-function castIfNeeded(g, v, dtype) {
-  return v.dtype === dtype ? v : g.op("Cast", [v], { to: ONNX_DTYPE[dtype] });
-}
-function normAxes(axes, rank) {
-  return axes.map((a) => normAxis2(a, rank));
-}
-function invertPerm(perm) {
-  const inv = new Array(perm.length);
-  perm.forEach((p, i) => {
-    inv[p] = i;
-  });
-  return inv;
-}
-function transposeLast2(g, x) {
-  const perm = x.shape.map((_, i) => i);
-  const r = x.rank;
-  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
-  return g.op("Transpose", [x], { perm });
-}
-
-// src/autodiff/gradients/arithmetic_grad.ts
-var addGrad = {
-  op: "Add",
-  grad: (c) => {
-    const dy = c.dy(0);
-    return [c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null, c.needs(1) ? reduceToShape(c.g, dy, c.x(1)) : null];
-  }
-};
-var subGrad = {
-  op: "Sub",
-  grad: (c) => {
-    const dy = c.dy(0);
-    return [
-      c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null,
-      c.needs(1) ? reduceToShape(c.g, c.g.op("Neg", [dy]), c.x(1)) : null
-    ];
-  }
-};
-var mulGrad = {
-  op: "Mul",
-  grad: (c) => {
-    const dy = c.dy(0);
-    const { g } = c;
-    return [
-      c.needs(0) ? reduceToShape(g, g.op("Mul", [dy, c.x(1)]), c.x(0)) : null,
-      c.needs(1) ? reduceToShape(g, g.op("Mul", [dy, c.x(0)]), c.x(1)) : null
-    ];
-  }
-};
-var divGrad = {
-  op: "Div",
-  grad: (c) => {
-    const dy = c.dy(0);
-    const { g } = c;
-    const da = g.op("Div", [dy, c.x(1)]);
-    return [
-      c.needs(0) ? reduceToShape(g, da, c.x(0)) : null,
-      c.needs(1) ? reduceToShape(g, g.op("Neg", [g.op("Mul", [da, c.y(0)])]), c.x(1)) : null
-    ];
-  }
-};
-
-// src/autodiff/gradients/matmul_grad.ts
-var matMulGrad = {
-  op: "MatMul",
-  grad: (c) => {
-    const { g } = c;
-    const a = c.x(0), b = c.x(1), dy = c.dy(0);
-    if (a.rank < 2 || b.rank < 2)
-      throw new Error(`MatMul gradient: 1-D operands are not supported (node '${c.node.name}')`);
-    let da = null, db = null;
-    if (c.needs(0)) da = reduceToShape(g, g.op("MatMul", [dy, transposeLast2(g, b)]), a);
-    if (c.needs(1)) {
-      if (b.rank === 2 && a.rank > 2) {
-        const k = a.shape[a.rank - 1], n = b.shape[1];
-        const a2 = g.op("Reshape", [a, g.ints([-1, typeof k === "number" ? k : -1])]);
-        const dy2 = g.op("Reshape", [dy, g.ints([-1, typeof n === "number" ? n : -1])]);
-        db = g.op("Gemm", [a2, dy2], { transA: 1 });
-        if (typeof k !== "number" || typeof n !== "number") db = g.op("Reshape", [db, shapeOf(g, b)]);
-      } else {
-        db = reduceToShape(g, g.op("MatMul", [transposeLast2(g, a), dy]), b);
-      }
-    }
-    return [da, db];
-  }
-};
-
-// src/autodiff/gradients/gemm_grad.ts
-var gemmGrad = {
-  op: "Gemm",
-  grad: (c) => {
-    const { g } = c;
-    const dy = c.dy(0);
-    const ta = c.int("transA", 0), tb = c.int("transB", 0);
-    const alpha = c.attr("alpha");
-    const beta = c.attr("beta");
-    const al = alpha === void 0 ? 1 : typeof alpha === "number" ? alpha : alpha.value;
-    const be2 = beta === void 0 ? 1 : typeof beta === "number" ? beta : beta.value;
-    const A = c.x(0), B = c.x(1);
-    const s = al === 1 ? {} : { alpha: float(al) };
-    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B], { transA: 0, transB: tb ? 0 : 1, ...s });
-    const db = !c.needs(1) ? null : tb ? g.op("Gemm", [dy, A], { transA: 1, transB: ta, ...s }) : g.op("Gemm", [A, dy], { transA: ta ? 0 : 1, transB: 0, ...s });
-    let dc2 = null;
-    if (c.node.inputs[2] && c.needs(2)) {
-      const scaled = be2 === 1 ? dy : g.op("Mul", [dy, g.scalar(be2, dy)]);
-      dc2 = reduceToShape(g, scaled, c.x(2));
-    }
-    return [da, db, dc2];
-  }
-};
-
-// src/autodiff/gradients/reshape_grad.ts
-var reshapeGrad = {
-  op: "Reshape",
-  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
-};
-
-// src/autodiff/gradients/transpose_grad.ts
-var transposeGrad = {
-  op: "Transpose",
-  grad: (c) => {
-    const x = c.x(0);
-    const perm = c.attr("perm") ?? x.shape.map((_, i) => x.rank - 1 - i);
-    return [c.g.op("Transpose", [c.dy(0)], { perm: invertPerm(perm) })];
-  }
-};
-
-// src/autodiff/gradients/identity_grad.ts
-var identityGrad = { op: "Identity", grad: (c) => [c.dy(0)] };
-
-// src/autodiff/gradients/reduce_grad.ts
-function reducedAxes(c) {
-  const x = c.x(0);
-  const axesInput = c.node.inputs[1];
-  let axes = axesInput ? axesInput.constValue : c.attr("axes");
-  if (axesInput && !axes) throw new Error(`gradient of '${c.node.name}': axes must be a constant`);
-  if (!axes || axes.length === 0) axes = x.shape.map((_, i) => i);
-  return axes.map((a) => normAxis2(a, x.rank));
-}
-function spread(c, axes) {
-  const { g } = c;
-  let dy = c.dy(0);
-  if (c.int("keepdims", 1) === 0) dy = g.op("Unsqueeze", [dy, g.ints([...axes].sort((a, b) => a - b))]);
-  return g.op("Expand", [dy, shapeOf(g, c.x(0))]);
-}
-function isNoop(c) {
-  const axesInput = c.node.inputs[1];
-  const axes = axesInput ? axesInput.constValue : c.attr("axes");
-  return c.int("noop_with_empty_axes", 0) === 1 && (!axes || axes.length === 0);
-}
-var reduceSumGrad = {
-  op: "ReduceSum",
-  grad: (c) => [isNoop(c) ? c.dy(0) : spread(c, reducedAxes(c)), null]
-};
-var reduceMeanGrad = {
-  op: "ReduceMean",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    if (isNoop(c)) return [c.dy(0), null];
-    const axes = reducedAxes(c);
-    const dims = axes.map((a) => x.shape[a]);
-    let count2;
-    if (dims.every((d) => typeof d === "number")) {
-      count2 = g.scalar(numElements(dims), x);
-    } else {
-      const shape = g.op("Shape", [x]);
-      const picked = g.op("Gather", [shape, g.ints(axes)]);
-      count2 = intToFloat(
-        g,
-        g.op("ReduceProd", [picked], { keepdims: 0 }),
-        x.dtype === "float64" ? "float64" : "float32"
-      );
-    }
-    return [g.op("Div", [spread(c, axes), count2]), null];
-  }
-};
-
-// src/autodiff/gradients/activation_grad.ts
-var tanhGrad = {
-  op: "Tanh",
-  grad: (c) => {
-    const { g } = c;
-    const y = c.y(0);
-    return [g.op("Mul", [c.dy(0), g.op("Sub", [g.scalar(1, y), g.op("Mul", [y, y])])])];
-  }
-};
-var reluGrad = {
-  op: "Relu",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    const xc2 = x.dtype === "bfloat16" ? castIfNeeded(g, x, "float32") : x;
-    return [g.op("Where", [g.op("Greater", [xc2, g.scalar(0, xc2)]), c.dy(0), g.scalar(0, x)])];
-  }
-};
-
-// src/autodiff/gradients/softmax_cross_entropy_grad.ts
-var softmaxCrossEntropyGrad = {
-  op: "SoftmaxCrossEntropyLoss",
-  grad: (c) => {
-    const { g } = c;
-    if (c.node.inputs[2]) throw new Error(`gradient of '${c.node.name}': class weights are not supported`);
-    if (c.attr("ignore_index") !== void 0)
-      throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
-    const x = c.x(0), labels = c.x(1);
-    if (x.rank !== 2) throw new Error(`gradient of '${c.node.name}': logits must be [N, C]`);
-    const reduction = c.attr("reduction") ?? "mean";
-    const probs = g.op("Exp", [c.y(1)]);
-    const depth = g.op("Gather", [g.op("Shape", [x]), g.scalar(1, "int64")]);
-    const classes = g.op("Range", [g.scalar(0, "int64"), depth, g.scalar(1, "int64")]);
-    const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
-    const onehot = g.op("Cast", [hit], { to: x.dtype === "float64" ? 11 : 1 });
-    let d = g.op("Sub", [probs, onehot]);
-    let dLoss = c.dy(0);
-    if (reduction === "none") dLoss = g.op("Unsqueeze", [dLoss, g.ints([1])]);
-    d = g.op("Mul", [d, dLoss]);
-    if (reduction === "mean") {
-      const n = g.op("Cast", [g.op("Gather", [g.op("Shape", [x]), g.ints([0])])], {
-        to: x.dtype === "float64" ? 11 : 1
-      });
-      d = g.op("Div", [d, n]);
-    }
-    return [d, null];
-  }
-};
-
-// src/autodiff/gradients/squeeze_grad.ts
-var unsqueezeGrad = {
-  op: "Unsqueeze",
-  grad: (c) => {
-    const axes = c.x(1).constValue;
-    if (!axes) throw new Error(`gradient of '${c.node.name}': Unsqueeze axes must be a constant`);
-    return [c.g.op("Squeeze", [c.dy(0), c.g.ints(normAxes(axes, c.y(0).rank))]), null];
-  }
-};
-var squeezeGrad = {
-  op: "Squeeze",
-  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
-};
-
-// src/autodiff/gradients/flatten_grad.ts
-var flattenGrad = {
-  op: "Flatten",
-  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))])]
-};
-
-// src/autodiff/gradients/expand_grad.ts
-var expandGrad = {
-  op: "Expand",
-  grad: (c) => [reduceToShape(c.g, c.dy(0), c.x(0)), null]
-};
-
-// src/autodiff/gradients/gather_grad.ts
-var gatherGrad = {
-  op: "Gather",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    const idx = castIfNeeded(g, c.x(1), "int64");
-    const dy = c.dy(0);
-    const a = normAxis2(c.int("axis", 0), x.rank);
-    const q = c.x(1).rank;
-    const coords = g.op("Unsqueeze", [idx, g.ints([-1])]);
-    if (a === 0) return [g.op("ScatterND", [zerosLike(g, x), coords, dy], { reduction: "add" }), null];
-    const dyPerm = [...Array(q).keys()].map((i) => a + i);
-    for (let i = 0; i < dy.rank; i++) if (i < a || i >= a + q) dyPerm.push(i);
-    const xPerm = [a, ...[...Array(x.rank).keys()].filter((i) => i !== a)];
-    const xtShape = x.shape.every((d) => typeof d === "number") ? g.ints(xPerm.map((p) => x.shape[p])) : g.op("Gather", [shapeOf(g, x), g.ints(xPerm)]);
-    const dyt = g.op("Transpose", [dy], { perm: dyPerm });
-    const scattered = g.op("ScatterND", [zerosOfShape(g, xtShape, x.dtype), coords, dyt], { reduction: "add" });
-    return [g.op("Transpose", [scattered], { perm: invertPerm(xPerm) }), null];
-  }
-};
-
-// src/autodiff/gradients/slice_grad.ts
-function sliceSpec(c) {
-  const x = c.x(0);
-  const consts = [1, 2, 3, 4].map((i) => {
-    const v = c.node.inputs[i];
-    if (v && !v.constValue)
-      throw new Error(`gradient of '${c.node.name}': Slice input ${i} ('${v.name}') must be a constant`);
-    return v?.constValue;
-  });
-  const [starts, ends, axes, steps] = consts;
-  return starts.map((s, i) => ({
-    axis: normAxis2(axes?.[i] ?? i, x.rank),
-    start: s,
-    end: ends[i],
-    step: steps?.[i] ?? 1
-  }));
-}
-function clampStatic(s, d) {
-  const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v < 0 ? v + d : v));
-  if (s.step > 0) return [clamp(s.start, 0, d), clamp(s.end, 0, d)];
-  return [clamp(s.start, -1, d - 1), clamp(s.end, -1, d - 1)];
-}
-function padGrad(g, x, dy, spec) {
-  const before = new Array(x.rank).fill(0);
-  const after = new Array(x.rank).fill(0);
-  let dims;
-  for (const s of spec) {
-    const d = x.shape[s.axis];
-    if (typeof d === "number") {
-      const [b2, e] = clampStatic(s, d);
-      before[s.axis] = b2;
-      after[s.axis] = d - Math.max(b2, e);
-      continue;
-    }
-    dims ??= g.op("Shape", [x]);
-    const dim = g.op("Gather", [dims, g.ints([s.axis])]);
-    const clamp = (v) => v >= 2 ** 31 ? dim : g.op("Max", [g.ints([0]), g.op("Min", [dim, v < 0 ? g.op("Add", [dim, g.ints([v])]) : g.ints([v])])]);
-    const b = clamp(s.start);
-    before[s.axis] = b;
-    after[s.axis] = g.op("Sub", [dim, g.op("Max", [b, clamp(s.end)])]);
-  }
-  const all = [...before, ...after];
-  const pads = all.every((p) => typeof p === "number") ? g.ints(all) : g.op(
-    "Concat",
-    all.map((p) => typeof p === "number" ? g.ints([p]) : p),
-    { axis: 0 }
-  );
-  if (dy.dtype === "bfloat16") return castIfNeeded(g, g.op("Pad", [castIfNeeded(g, dy, "float32"), pads]), "bfloat16");
-  return g.op("Pad", [dy, pads]);
-}
-function scatterGrad(g, x, dy, spec) {
-  let cur = dy;
-  const shape = [...dy.shape];
-  for (const s of spec) {
-    const d = x.shape[s.axis];
-    if (typeof d !== "number")
-      throw new Error(`Slice gradient: step ${s.step} on axis ${s.axis} needs a known dimension, got '${d}'`);
-    const [b, e] = clampStatic(s, d);
-    const idx = [];
-    for (let v = b; s.step > 0 ? v < e : v > e; v += s.step) idx.push(v);
-    const perm = [s.axis, ...shape.map((_, i) => i).filter((i) => i !== s.axis)];
-    shape[s.axis] = d;
-    const zshape = perm.map((p) => shape[p]);
-    const zerosShape = zshape.every((z) => typeof z === "number") ? g.ints(zshape) : g.op(
-      "Concat",
-      zshape.map(
-        (z, i) => typeof z === "number" ? g.ints([z]) : g.op("Gather", [g.op("Shape", [cur]), g.ints([perm[i]])])
-      ),
-      { axis: 0 }
-    );
-    const coords = g.constant("int64", idx, [idx.length, 1]);
-    const moved = g.op("ScatterND", [zerosOfShape(g, zerosShape, x.dtype), coords, g.op("Transpose", [cur], { perm })]);
-    cur = g.op("Transpose", [moved], { perm: invertPerm(perm) });
-  }
-  return cur;
-}
-var sliceGrad = {
-  op: "Slice",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), dy = c.dy(0);
-    const spec = sliceSpec(c);
-    const dx = spec.every((s) => s.step === 1) ? padGrad(g, x, dy, spec) : scatterGrad(g, x, dy, spec);
-    return [dx, null, null, null, null];
-  }
-};
-
-// src/autodiff/gradients/concat_grad.ts
-var concatGrad = {
-  op: "Concat",
-  grad: (c) => {
-    const { g } = c;
-    const xs2 = c.node.inputs;
-    const a = normAxis2(c.int("axis", 0), xs2[0].rank);
-    const dims = xs2.map((v) => v.shape[a]);
-    let sizes;
-    if (dims.every((d) => typeof d === "number")) sizes = g.ints(dims);
-    else {
-      sizes = g.op(
-        "Concat",
-        xs2.map(
-          (v) => typeof v.shape[a] === "number" ? g.ints([v.shape[a]]) : g.op("Gather", [g.op("Shape", [v]), g.ints([a])])
-        ),
-        { axis: 0 }
-      );
-    }
-    const parts = g.node("Split", [c.dy(0), sizes], { axis: a }, { outputs: xs2.length });
-    return parts.map((p, i) => c.needs(i) ? p : null);
-  }
-};
-
-// src/autodiff/gradients/split_grad.ts
-var splitGrad = {
-  op: "Split",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0);
-    const parts = c.node.outputs.map((y, i) => c.dy(i) ?? zerosOfShape(g, shapeOf(g, y), y.dtype));
-    const dx = parts.length === 1 ? parts[0] : g.op("Concat", parts, { axis: normAxis2(c.int("axis", 0), x.rank) });
-    return [dx, null];
-  }
-};
-
-// src/autodiff/gradients/softmax_grad.ts
-var softmaxGrad = {
-  op: "Softmax",
-  grad: (c) => {
-    const { g } = c;
-    const y = c.y(0), dy = c.dy(0);
-    const axis = g.ints([c.int("axis", -1)]);
-    const dot = g.op("ReduceSum", [g.op("Mul", [dy, y]), axis], { keepdims: 1 });
-    return [g.op("Mul", [y, g.op("Sub", [dy, dot])])];
-  }
-};
-var logSoftmaxGrad = {
-  op: "LogSoftmax",
-  grad: (c) => {
-    const { g } = c;
-    const y = c.y(0), dy = c.dy(0);
-    const total = g.op("ReduceSum", [dy, g.ints([c.int("axis", -1)])], { keepdims: 1 });
-    return [g.op("Sub", [dy, g.op("Mul", [g.op("Exp", [y]), total])])];
-  }
-};
-
-// src/autodiff/gradients/layer_norm_grad.ts
-var layerNormGrad = {
-  op: "LayerNormalization",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), scale = c.x(1), dy = c.dy(0);
-    if (c.dy(1) || c.dy(2))
-      throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
-    const a = normAxis2(c.int("axis", -1), x.rank);
-    const normAxes2 = [...Array(x.rank - a).keys()].map((i) => a + i);
-    const lead = [...Array(a).keys()];
-    const mean1 = (v) => g.op("ReduceMean", [v], { axes: normAxes2, keepdims: 1 });
-    let mean2, invStd;
-    if (c.node.outputs.length >= 3) {
-      mean2 = castIfNeeded(g, c.y(1), x.dtype);
-      invStd = castIfNeeded(g, c.y(2), x.dtype);
-    } else {
-      const attr = c.attr("epsilon");
-      const eps = attr === void 0 ? 1e-5 : typeof attr === "number" ? attr : attr.value;
-      mean2 = mean1(x);
-      const centered = g.op("Sub", [x, mean2]);
-      const variance = mean1(g.op("Mul", [centered, centered]));
-      invStd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(eps, x)])])]);
-    }
-    const xhat = g.op("Mul", [g.op("Sub", [x, mean2]), invStd]);
-    const sumLead = (v) => lead.length ? g.op("ReduceSum", [v, g.ints(lead)], { keepdims: 0 }) : v;
-    let dx = null;
-    if (c.needs(0)) {
-      const gx = g.op("Mul", [dy, scale]);
-      const inner = g.op("Sub", [g.op("Sub", [gx, mean1(gx)]), g.op("Mul", [xhat, mean1(g.op("Mul", [gx, xhat]))])]);
-      dx = g.op("Mul", [invStd, inner]);
-    }
-    const dScale = c.needs(1) ? sumLead(g.op("Mul", [dy, xhat])) : null;
-    const dBias = c.node.inputs[2] && c.needs(2) ? sumLead(dy) : null;
-    return [dx, dScale, dBias];
-  }
-};
-
-// src/autodiff/gradients/unary_grad.ts
-var unary = (op, d) => ({
-  op,
-  grad: (c) => [d(c, c.dy(0))]
-});
-var negGrad = unary("Neg", (c, dy) => c.g.op("Neg", [dy]));
-var expGrad = unary("Exp", (c, dy) => c.g.op("Mul", [dy, c.y(0)]));
-var logGrad = unary("Log", (c, dy) => c.g.op("Div", [dy, c.x(0)]));
-var sqrtGrad = unary("Sqrt", (c, dy) => c.g.op("Div", [dy, c.g.op("Mul", [c.y(0), c.g.scalar(2, dy)])]));
-var sigmoidGrad = unary("Sigmoid", (c, dy) => {
-  const { g } = c;
-  const y = c.y(0);
-  return g.op("Mul", [dy, g.op("Mul", [y, g.op("Sub", [g.scalar(1, y), y])])]);
-});
-var erfGrad = unary("Erf", (c, dy) => {
-  const { g } = c;
-  const x = c.x(0);
-  const e = g.op("Exp", [g.op("Neg", [g.op("Mul", [x, x])])]);
-  return g.op("Mul", [dy, g.op("Mul", [e, g.scalar(2 / Math.sqrt(Math.PI), x)])]);
-});
-
-// src/autodiff/gradients/pow_grad.ts
-var powGrad = {
-  op: "Pow",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), dy = c.dy(0);
-    const p = castIfNeeded(g, c.x(1), x.dtype);
-    let dx = null, dp = null;
-    if (c.needs(0)) {
-      const pm1 = g.op("Pow", [x, g.op("Sub", [p, g.scalar(1, x)])]);
-      dx = reduceToShape(g, g.op("Mul", [dy, g.op("Mul", [p, pm1])]), x);
-    }
-    if (c.needs(1)) {
-      const pos = g.op("Greater", [x, g.scalar(0, x)]);
-      const safeX = g.op("Where", [pos, x, g.scalar(1, x)]);
-      const d = g.op("Mul", [dy, g.op("Mul", [c.y(0), g.op("Log", [safeX])])]);
-      dp = reduceToShape(g, castIfNeeded(g, g.op("Where", [pos, d, g.scalar(0, x)]), c.x(1).dtype), c.x(1));
-    }
-    return [dx, dp];
-  }
-};
-
-// src/autodiff/gradients/where_grad.ts
-var whereGrad = {
-  op: "Where",
-  grad: (c) => {
-    const { g } = c;
-    const cond = c.x(0), dy = c.dy(0);
-    const zero = g.scalar(0, dy);
-    return [
-      null,
-      c.needs(1) ? reduceToShape(g, g.op("Where", [cond, dy, zero]), c.x(1)) : null,
-      c.needs(2) ? reduceToShape(g, g.op("Where", [cond, zero, dy]), c.x(2)) : null
-    ];
-  }
-};
-
-// src/autodiff/gradients/cast_grad.ts
-var castGrad = {
-  op: "Cast",
-  grad: (c) => [castIfNeeded(c.g, c.dy(0), c.x(0).dtype)]
-};
-
-// src/autodiff/gradients/dropout_grad.ts
-var dropoutGrad = {
-  op: "Dropout",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), dy = c.dy(0);
-    const training = c.node.inputs[2];
-    if (!training || training.constValue?.[0] === 0) return [dy, null, null];
-    const mask = c.node.outputs[1];
-    if (!mask)
-      throw new Error(
-        `gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`
-      );
-    const ratio = c.node.inputs[1];
-    let scale;
-    if (!ratio) scale = g.scalar(2, x);
-    else if (ratio.constValue) scale = g.scalar(1 / (1 - ratio.constValue[0]), x);
-    else scale = g.op("Div", [g.scalar(1, x), g.op("Sub", [g.scalar(1, x), castIfNeeded(g, ratio, x.dtype)])]);
-    const dropped = g.op("Mul", [g.op("Mul", [dy, castIfNeeded(g, mask, x.dtype)]), scale]);
-    const dx = training.constValue ? dropped : g.op("Where", [training, dropped, dy]);
-    return [dx, null, null];
-  }
-};
-
-// src/autodiff/gradients/sum_grad.ts
-var sumGrad = {
-  op: "Sum",
-  grad: (c) => c.node.inputs.map((v, i) => v && c.needs(i) ? reduceToShape(c.g, c.dy(0), v) : null)
-};
-
-// src/autodiff/gradients/minmax_grad.ts
-function selectGrad(c) {
-  const { g } = c;
-  const y = c.y(0), dy = c.dy(0);
-  const zero = g.scalar(0, dy);
-  const ins = c.node.inputs;
-  let taken;
-  return ins.map((v, i) => {
-    const hit = g.op("Equal", [v, y]);
-    const mine = taken ? g.op("And", [hit, g.op("Not", [taken])]) : hit;
-    if (i < ins.length - 1) taken = taken ? g.op("Or", [taken, hit]) : hit;
-    return c.needs(i) ? reduceToShape(g, g.op("Where", [mine, dy, zero]), v) : null;
-  });
-}
-var maxGrad = { op: "Max", grad: selectGrad };
-var minGrad = { op: "Min", grad: selectGrad };
-
-// src/autodiff/gradients/gelu_grad.ts
-var geluGrad = {
-  op: "Gelu",
-  grad: (c) => {
-    const { g } = c;
-    const x = c.x(0), dy = c.dy(0);
-    const t = g.op("Mul", [x, g.scalar(Math.SQRT1_2, x)]);
-    const cdf = g.op("Mul", [g.op("Add", [g.op("Erf", [t]), g.scalar(1, x)]), g.scalar(0.5, x)]);
-    const gauss = g.op("Exp", [g.op("Neg", [g.op("Mul", [t, t])])]);
-    const xpdf = g.op("Mul", [g.op("Mul", [x, gauss]), g.scalar(1 / Math.sqrt(2 * Math.PI), x)]);
-    return [g.op("Mul", [dy, g.op("Add", [cdf, xpdf])])];
-  }
-};
-
-// src/autodiff/gradients/index.ts
-var ALL = [
-  addGrad,
-  subGrad,
-  mulGrad,
-  divGrad,
-  matMulGrad,
-  gemmGrad,
-  reshapeGrad,
-  transposeGrad,
-  identityGrad,
-  reduceSumGrad,
-  reduceMeanGrad,
-  tanhGrad,
-  reluGrad,
-  softmaxCrossEntropyGrad,
-  unsqueezeGrad,
-  squeezeGrad,
-  flattenGrad,
-  expandGrad,
-  gatherGrad,
-  sliceGrad,
-  concatGrad,
-  splitGrad,
-  softmaxGrad,
-  logSoftmaxGrad,
-  layerNormGrad,
-  negGrad,
-  expGrad,
-  logGrad,
-  sqrtGrad,
-  sigmoidGrad,
-  erfGrad,
-  powGrad,
-  whereGrad,
-  castGrad,
-  dropoutGrad,
-  sumGrad,
-  maxGrad,
-  minGrad,
-  geluGrad
-];
-var GRADIENTS = new Map(ALL.map((s) => [s.op, s]));
-var GRADIENT_OPS = ALL.map((s) => s.op);
-
-// src/autodiff/backward.ts
-function gradients(loss, wrt, opts = {}) {
-  const g = loss.graph;
-  const nodes = nodesOf(g);
-  const live = new Set(wrt);
-  for (const n of nodes) {
-    if (isStopGradient(n)) continue;
-    if (n.inputs.some((v) => v && live.has(v)))
-      n.outputs.forEach((o) => {
-        if (isFloat(o.dtype)) live.add(o);
-      });
-  }
-  if (!live.has(loss))
-    throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
-  const contributions = /* @__PURE__ */ new Map();
-  const add = (v, d) => {
-    const list = contributions.get(v);
-    if (list) list.push(d);
-    else contributions.set(v, [d]);
-  };
-  add(loss, opts.seed ?? (loss.rank === 0 ? g.scalar(1, loss) : onesLike(g, loss)));
-  const total = (v) => {
-    const parts = contributions.get(v);
-    if (!parts) return void 0;
-    if (parts.length > 1) {
-      const sum = accumulate(g, parts);
-      contributions.set(v, [sum]);
-      return sum;
-    }
-    return parts[0];
-  };
-  for (let k = nodes.length - 1; k >= 0; k--) {
-    const node = nodes[k];
-    if (!node.outputs.some((o) => contributions.has(o))) continue;
-    const needs = (i) => {
-      const v = node.inputs[i];
-      return !!v && live.has(v) && isFloat(v.dtype);
-    };
-    if (!node.inputs.some((_, i) => needs(i))) continue;
-    const spec = GRADIENTS.get(node.opType);
-    if (!spec) {
-      throw new GraphBuildError(
-        `gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`
-      );
-    }
-    const ctx = contextFor(g, node, total, needs);
-    let grads;
-    try {
-      grads = spec.grad(ctx);
-    } catch (e) {
-      if (e instanceof GraphBuildError) throw e;
-      throw new GraphBuildError(`gradients: ${e.message}`);
-    }
-    node.inputs.forEach((v, i) => {
-      const d = grads[i];
-      if (v && d && needs(i)) {
-        const clash = d.shape.findIndex(
-          (e, j2) => typeof e === "number" && typeof v.shape[j2] === "number" && e !== v.shape[j2]
-        );
-        if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
-          throw new GraphBuildError(
-            `gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`
-          );
-        }
-        d.shape.forEach((e, j2) => {
-          if (isUnknown(e) && !isUnknown(v.shape[j2])) d.shape[j2] = v.shape[j2];
-        });
-        add(v, d);
-      }
-    });
-  }
-  return wrt.map((p) => {
-    const d = total(p);
-    if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
-    return d;
-  });
-}
-var STOP_GRADIENT = "StopGradient";
-function isStopGradient(n) {
-  return n.opType === "Identity" && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
-}
-function onesLike(g, v) {
-  return g.op("ConstantOfShape", [shapeOf(g, v)], {
-    value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) }
-  });
-}
-function nodesOf(g) {
-  return g.nodes.slice();
-}
-function contextFor(g, node, total, needs) {
-  return {
-    g,
-    node,
-    x: (i) => {
-      const v = node.inputs[i];
-      if (!v) throw new GraphBuildError(`gradient of '${node.name}': input ${i} is absent`);
-      return v;
-    },
-    y: (i) => node.outputs[i],
-    dy: (i) => node.outputs[i] ? total(node.outputs[i]) : void 0,
-    needs,
-    int: (name, dflt) => node.attrs[name] === void 0 ? dflt : Number(node.attrs[name]),
-    attr: (name) => node.attrs[name]
-  };
-}
-
-// src/engine/param-views.ts
-var ParamViews = class extends Map {
-  constructor(g, layout, buffers) {
-    super();
-    this.g = g;
-    this.layout = layout;
-    this.buffers = buffers;
-    if (buffers.length !== layout.groups.length)
-      throw new Error(`internal: ${buffers.length} state buffers for ${layout.groups.length} groups`);
-    this.groupIndex = new Map(layout.groups.map((grp, i) => [grp, i]));
-  }
-  g;
-  layout;
-  buffers;
-  made = [];
-  joins = /* @__PURE__ */ new Map();
-  groupIndex;
-  has(name) {
-    return this.layout.slots.has(name);
-  }
-  get(name) {
-    const cached = super.get(name);
-    if (cached) return cached;
-    const slot = this.layout.slots.get(name);
-    if (!slot) return void 0;
-    const v = this.cut(this.groupIndex.get(slot.group), slot.offset, slot.offset + slot.size, slot.spec.shape);
-    super.set(name, v);
-    return v;
-  }
-  /**
-   * The parameters `names` concatenated along axis 0 (their other dims must agree): one Slice when
-   * they are adjacent, in order, in one packed buffer; otherwise a Concat of their views.
-   */
-  joined(names) {
-    const key = names.join("\n");
-    let v = this.joins.get(key);
-    if (!v) {
-      v = this.join(names);
-      this.joins.set(key, v);
-    }
-    return v;
-  }
-  join(names) {
-    const slots = names.map((n) => {
-      const s = this.layout.slots.get(n);
-      if (!s) throw new GraphBuildError(`joined parameters: '${n}' is not a parameter`);
-      return s;
-    });
-    const rest = slots[0].spec.shape.slice(1);
-    for (const s of slots) {
-      if (s.spec.shape.length !== rest.length + 1 || s.spec.shape.slice(1).some((d, i) => d !== rest[i]))
-        throw new GraphBuildError(
-          `joined parameters: '${s.spec.name}' [${s.spec.shape}] does not join '${slots[0].spec.name}' [${slots[0].spec.shape}] along axis 0`
-        );
-    }
-    const rows = slots.reduce((a, s) => a + s.spec.shape[0], 0);
-    const adjacent = slots.every(
-      (s, i) => !s.group.single && s.group === slots[0].group && (i === 0 || s.offset === slots[i - 1].offset + slots[i - 1].size)
-    );
-    if (slots.length > 1 && adjacent) {
-      const first = slots[0];
-      const last = slots[slots.length - 1];
-      return this.cut(this.groupIndex.get(first.group), first.offset, last.offset + last.size, [rows, ...rest]);
-    }
-    const parts = names.map((n) => this.get(n));
-    return parts.length === 1 ? parts[0] : this.g.op("Concat", parts, { axis: 0 });
-  }
-  /**
-   * d loss / d buffer for every state buffer, in layout order: the gradients of the views used by
-   * the forward pass put back in place (a Concat for a packed buffer).
-   */
-  gradients(loss) {
-    const views = this.made;
-    const grads = this.viewGradients(loss);
-    const { g } = this;
-    return this.layout.groups.map((grp, gi) => {
-      const mine = views.map((v, i) => ({ ...v, grad: grads[i] })).filter((v) => v.group === gi);
-      const missing = grp.params.find((s) => !mine.some((v) => v.start <= s.offset && s.offset + s.size <= v.end));
-      if (missing)
-        throw new GraphBuildError(
-          `gradients: parameter '${missing.spec.name}' is not used by the forward pass (every parameter must reach the loss)`
-        );
-      if (grp.single)
-        return sumOf(
-          g,
-          mine.map((v) => v.grad)
-        );
-      const flat = (v) => g.op("Reshape", [v.grad, g.ints([v.end - v.start])]);
-      mine.sort((a, b) => a.start - b.start);
-      const disjoint = mine.every((v, i) => i === 0 || v.start >= mine[i - 1].end);
-      if (disjoint) {
-        const parts = mine.map(flat);
-        return parts.length === 1 ? parts[0] : g.op("Concat", parts, { axis: 0 });
-      }
-      const perParam = grp.params.map((s) => {
-        const pieces = mine.filter((v) => v.start <= s.offset && s.offset + s.size <= v.end).map(
-          (v) => v.start === s.offset && v.end === s.offset + s.size ? flat(v) : g.op("Slice", [
-            flat(v),
-            g.ints([s.offset - v.start]),
-            g.ints([s.offset - v.start + s.size]),
-            g.ints([0])
-          ])
-        );
-        return sumOf(g, pieces);
-      });
-      return perParam.length === 1 ? perParam[0] : g.op("Concat", perParam, { axis: 0 });
-    });
-  }
-  viewGradients(loss) {
-    if (!this.made.length) return [];
-    try {
-      return gradients(
-        loss,
-        this.made.map((v) => v.value)
-      );
-    } catch (e) {
-      if (!(e instanceof GraphBuildError)) throw e;
-      let msg = e.message;
-      for (const v of this.made) {
-        const names = this.layout.groups[v.group].params.filter((s) => s.offset >= v.start && s.offset + s.size <= v.end).map((s) => s.spec.name);
-        msg = msg.replace(`parameter '${v.value.name}'`, `parameter '${names.join("', '")}'`);
-      }
-      throw new GraphBuildError(msg);
-    }
-  }
-  cut(gi, start, end, shape) {
-    const grp = this.layout.groups[gi];
-    const buffer = this.buffers[gi];
-    let v;
-    if (start === 0 && end === grp.size) {
-      const same = buffer.shape.length === shape.length && buffer.shape.every((d, i) => d === shape[i]);
-      v = same ? buffer : this.g.op("Reshape", [buffer, this.g.ints(shape)]);
-    } else {
-      const { g } = this;
-      v = g.op("Reshape", [g.op("Slice", [buffer, g.ints([start]), g.ints([end]), g.ints([0])]), g.ints(shape)]);
-    }
-    if (!this.made.some((m) => m.value === v)) this.made.push({ value: v, group: gi, start, end });
-    return v;
-  }
-};
-
-// src/optim/clip.ts
-function clipGradNorm(g, grads, maxNorm) {
-  const squares = grads.map((d) => g.op("ReduceSumSquare", [d], { keepdims: 0 }));
-  const sum = sumOf(g, squares);
-  const norm = g.op("Sqrt", [sum]);
-  if (!(maxNorm > 0)) return { grads, norm };
-  const coef = g.op("Div", [g.scalar(maxNorm, norm), g.op("Add", [norm, g.scalar(1e-6, norm)])]);
-  const clamped = g.op("Min", [coef, g.scalar(1, norm)]);
-  return { grads: grads.map((d) => g.op("Mul", [d, clamped])), norm };
-}
-
-// src/optim/types.ts
-function toF32(g, v) {
-  return v.dtype === "float32" ? v : g.op("Cast", [v], { to: 1 });
-}
-
-// src/optim/adamw.ts
-function adamw(cfg = {}) {
-  const b1 = cfg.beta1 ?? 0.9, b2 = cfg.beta2 ?? 0.999, eps = cfg.eps ?? 1e-8, wd = cfg.weightDecay ?? 0;
-  for (const [k, v, lo, hi] of [
-    ["beta1", b1, 0, 1],
-    ["beta2", b2, 0, 1]
-  ]) {
-    if (!(v >= lo && v < hi)) throw new RangeError(`AdamW ${k} must be in [0, 1), got ${v}`);
-  }
-  if (!(eps > 0)) throw new RangeError(`AdamW eps must be > 0, got ${eps}`);
-  if (!(wd >= 0)) throw new RangeError(`AdamW weight decay must be >= 0, got ${wd}`);
-  return {
-    kind: "adamw",
-    slots: ["exp_avg", "exp_avg_sq"],
-    update(g, params, s) {
-      const d = (x) => g.scalar(x, s.t);
-      const f2 = (x) => g.scalar(x, "float32");
-      const oneMinusPow = (b) => s.t.dtype === "float64" ? g.op("Sub", [d(1), g.op("Pow", [d(b), s.t])]) : oneMinusPowF32(g, b, s.t);
-      const bc1 = oneMinusPow(b1);
-      const stepSize = toF32(g, g.op("Div", [s.lr, bc1]));
-      const bc2Sqrt = toF32(g, g.op("Sqrt", [oneMinusPow(b2)]));
-      const needsDecay = wd > 0 && params.some((p) => p.spec.decay);
-      const decayFactor = needsDecay ? toF32(g, g.op("Sub", [d(1), g.op("Mul", [s.lr, d(wd)])])) : void 0;
-      return params.map(({ spec, p, grad, state: [m, v] }) => {
-        const m1 = g.op("Add", [m, g.op("Mul", [g.op("Sub", [grad, m]), f2(1 - b1)])]);
-        const v1 = g.op("Add", [g.op("Mul", [v, f2(b2)]), g.op("Mul", [g.op("Mul", [grad, f2(1 - b2)]), grad])]);
-        const denom = g.op("Add", [g.op("Div", [g.op("Sqrt", [v1]), bc2Sqrt]), g.scalar(eps, "float32")]);
-        const update = g.op("Mul", [g.op("Div", [m1, denom]), stepSize]);
-        const p0 = decayFactor && spec.decay ? g.op("Mul", [p, decayFactor]) : p;
-        return { p: g.op("Sub", [p0, update]), state: [m1, v1] };
-      });
-    }
-  };
-}
-function oneMinusPowF32(g, b, t) {
-  const f2 = (x2) => g.scalar(x2, "float32");
-  const x = g.op("Mul", [t, f2(Math.log(b))]);
-  const small = g.op("Max", [x, f2(-0.5)]);
-  let r = f2(1);
-  for (let k = 10; k >= 2; k--) r = g.op("Add", [f2(1), g.op("Mul", [g.op("Mul", [small, f2(1 / k)]), r])]);
-  const series = g.op("Mul", [g.op("Neg", [small]), r]);
-  const direct = g.op("Sub", [f2(1), g.op("Exp", [x])]);
-  return g.op("Where", [g.op("Less", [x, f2(-0.5)]), direct, series]);
-}
-
-// src/optim/sgd.ts
-function sgd(cfg = {}) {
-  const mu = cfg.momentum ?? 0, wd = cfg.weightDecay ?? 0, nesterov = cfg.nesterov ?? false;
-  if (!(mu >= 0)) throw new RangeError(`SGD momentum must be >= 0, got ${mu}`);
-  if (!(wd >= 0)) throw new RangeError(`SGD weight decay must be >= 0, got ${wd}`);
-  if (nesterov && mu <= 0) throw new RangeError("SGD nesterov needs momentum > 0");
-  return {
-    kind: "sgd",
-    slots: mu > 0 ? ["momentum_buffer"] : [],
-    update(g, params, s) {
-      const lr2 = toF32(g, s.lr);
-      const f2 = (x) => g.scalar(x, "float32");
-      return params.map(({ spec, p, grad, state }) => {
-        let d = wd > 0 && spec.decay ? g.op("Add", [grad, g.op("Mul", [p, f2(wd)])]) : grad;
-        const next = [];
-        if (mu > 0) {
-          const buf = g.op("Add", [g.op("Mul", [state[0], f2(mu)]), d]);
-          next.push(buf);
-          d = nesterov ? g.op("Add", [d, g.op("Mul", [buf, f2(mu)])]) : buf;
-        }
-        return { p: g.op("Sub", [p, g.op("Mul", [d, lr2])]), state: next };
-      });
-    }
-  };
-}
-
-// src/optim/index.ts
-function makeOptimizer(cfg) {
-  return cfg.kind === "adamw" ? adamw(cfg) : sgd(cfg);
-}
-
-// src/engine/state-layout.ts
-var OWN_BUFFER_SHARE = 0.25;
-var OWN_BUFFER_MIN = 1 << 20;
-var StateLayout = class _StateLayout {
-  constructor(kind, groups) {
-    this.kind = kind;
-    this.groups = groups;
-    for (const g of groups) for (const s of g.params) this.slots.set(s.spec.name, s);
-  }
-  kind;
-  groups;
-  slots = /* @__PURE__ */ new Map();
-  static plan(params, kind = "flat") {
-    const names = /* @__PURE__ */ new Set();
-    for (const p of params) {
-      if (names.has(p.name)) throw new Error(`internal: parameter '${p.name}' is listed twice`);
-      names.add(p.name);
-    }
-    if (kind === "per-param") return new _StateLayout(kind, params.map(single));
-    const groups = [];
-    for (const decay of [true, false]) {
-      const members = params.filter((p) => p.decay === decay);
-      const total = members.reduce((a, p) => a + numElements(p.shape), 0);
-      const own = members.filter((p) => {
-        const n = numElements(p.shape);
-        return members.length > 1 && n >= OWN_BUFFER_MIN && n >= OWN_BUFFER_SHARE * total;
-      });
-      groups.push(...own.map(single));
-      const rest = members.filter((p) => !own.includes(p));
-      if (rest.length) groups.push(packed(decay ? "#decay" : "#no_decay", decay, rest));
-    }
-    return new _StateLayout(kind, groups);
-  }
-  slot(name) {
-    const s = this.slots.get(name);
-    if (!s) throw new Error(`internal: '${name}' is not a parameter of this layout`);
-    return s;
-  }
-  /** One buffer per group from per-parameter values (`fill` decides a missing parameter's values). */
-  pack(values, fill) {
-    return this.groups.map((g) => {
-      const out = new Float32Array(g.size);
-      for (const s of g.params) {
-        const v = values.get(s.spec.name) ?? fill(s.spec.name);
-        if (v) out.set(v, s.offset);
-      }
-      return out;
-    });
-  }
-  /** Copies of every parameter's values out of the group buffers. */
-  unpack(buffers) {
-    const out = /* @__PURE__ */ new Map();
-    this.groups.forEach((g, i) => {
-      for (const s of g.params) out.set(s.spec.name, buffers[i].slice(s.offset, s.offset + s.size));
-    });
-    return out;
-  }
-};
-function single(p) {
-  const size = numElements(p.shape);
-  const g = { name: p.name, decay: p.decay, params: [], size, shape: [...p.shape], single: true };
-  g.params.push({ spec: p, group: g, offset: 0, size });
-  return g;
-}
-function packed(name, decay, members) {
-  const g = { name, decay, params: [], size: 0, shape: [], single: false };
-  for (const p of members) {
-    const size = numElements(p.shape);
-    g.params.push({ spec: p, group: g, offset: g.size, size });
-    g.size += size;
-  }
-  g.shape = [g.size];
-  return g;
-}
-
-// src/engine/step-graph.ts
-var PARAM_SLOT = "param";
-var STEPS_DIM = "steps";
-var stateInput = (slot, group) => `${slot}:${group.name}`;
-function buildStepGraph(model, opts) {
-  const A = opts.accumulate ?? 1;
-  if (!Number.isInteger(A) || A < 1)
-    throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
-  const loop = opts.loop ?? true;
-  const optimizer = makeOptimizer(opts.optimizer);
-  const layout = StateLayout.plan(model.params, opts.layout);
-  const slots = [PARAM_SLOT, ...optimizer.slots];
-  const g = new Graph(loop ? "train_steps" : "train_step");
-  g.target = opts.target ?? "any";
-  const scalars = g.target === "webgpu" ? "float32" : "float64";
-  const K = loop ? STEPS_DIM : 1;
-  const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
-  const lr2 = g.input("lr", scalars, [K]);
-  const step0 = g.input("step", scalars, []);
-  const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
-  const seqLen = hasSeq ? g.input("seq_len", "int64", [K, A]) : void 0;
-  const state = layout.groups.flatMap(
-    (grp) => slots.map((slot) => ({ group: grp, slot, value: g.input(stateInput(slot, grp), "float32", grp.shape) }))
-  );
-  const amp = opts.precision;
-  const scaler = amp && g.input("loss_scaler", "float32", [2]);
-  const io = {
-    batch: model.batchInputs.map((b) => b.name),
-    lr: lr2.name,
-    step: step0.name,
-    scalars,
-    seqLen: seqLen?.name,
-    state: [],
-    loss: "loss",
-    gradNorm: "grad_norm",
-    ...amp && { skipped: "skipped", lossScale: "loss_scale" }
-  };
-  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp };
-  const done = { graph: g, io, optimizer, layout, accumulate: A, loop, precision: amp };
-  if (!loop) {
-    const first = (x) => g.op("Squeeze", [x, g.ints([0])]);
-    const out2 = emitStep(g, {
-      ...step,
-      micro: stacked.map(first),
-      seqLen: seqLen && first(seqLen),
-      lr: first(lr2),
-      t: step0,
-      state: state.map((s) => s.value),
-      scaler
-    });
-    out2.state.forEach((v, i) => {
-      g.output(v);
-      io.state.push({ group: state[i].group, slot: state[i].slot, input: state[i].value.name, output: v.name });
-    });
-    g.output(g.op("Unsqueeze", [out2.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
-    g.output(g.op("Unsqueeze", [out2.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
-    if (out2.amp && scaler) {
-      g.output(out2.amp.scaler);
-      io.scaler = { input: scaler.name, output: out2.amp.scaler.name };
-      g.output(g.op("Unsqueeze", [out2.amp.skipped, g.ints([0])], {}, { outputNames: [io.skipped] }));
-      g.output(g.op("Reshape", [out2.amp.scale, g.ints([1])], {}, { outputNames: [io.lossScale] }));
-    }
-    return done;
-  }
-  const body = subgraph(g, "step_body");
-  const t = body.input("t", scalars, []);
-  const carried = state.map((s) => body.input(`carried.${s.value.name}`, "float32", s.group.shape));
-  const carriedScaler = scaler && body.input("carried.loss_scaler", "float32", [2]);
-  const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
-  const stepLr = body.input("step.lr", scalars, []);
-  const stepSeq = seqLen && body.input("step.seq_len", "int64", [A]);
-  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried, scaler: carriedScaler });
-  body.output(out.t);
-  out.state.forEach((v) => body.output(v));
-  if (out.amp) body.output(out.amp.scaler);
-  body.output(out.loss);
-  body.output(out.norm);
-  if (out.amp) {
-    body.output(out.amp.skipped);
-    body.output(body.op("Squeeze", [out.amp.scale, body.ints([0])]));
-  }
-  const ampOut = scaler ? ["updated.loss_scaler"] : [];
-  const outNames = [
-    "step_out",
-    ...state.map((s) => `updated.${s.value.name}`),
-    ...ampOut,
-    io.loss,
-    io.gradNorm,
-    ...amp ? [io.skipped, io.lossScale] : []
-  ];
-  const scanned = [...stacked, lr2, ...seqLen ? [seqLen] : []];
-  const outs = g.node(
-    "Scan",
-    [step0, ...state.map((s) => s.value), ...scaler ? [scaler] : [], ...scanned],
-    { body, num_scan_inputs: scanned.length },
-    { outputNames: outNames }
-  );
-  outs.forEach((v) => g.output(v));
-  state.forEach(
-    (s, i) => io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name })
-  );
-  if (scaler) io.scaler = { input: scaler.name, output: ampOut[0] };
-  return done;
-}
-function emitStep(g, s) {
-  const per = s.slots.length;
-  const buffers = s.layout.groups.map((_, i) => s.state[i * per]);
-  const scale = s.scaler && lossScaleOf(g, s.scaler);
-  const { loss, grads: raw } = s.A === 1 ? lossAndGrads(
-    g,
-    s,
-    buffers,
-    s.micro.map((x) => g.op("Squeeze", [x, g.ints([0])])),
-    s.seqLen && pick(g, s.seqLen, 0),
-    scale
-  ) : g.target === "webgpu" ? unrolled(g, s, buffers, scale) : accumulated(g, s, buffers, scale);
-  const grads = scale ? unscaleGrads(g, raw, scale) : raw;
-  const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
-  const t = g.op("Add", [s.t, g.scalar(1, s.t)]);
-  const updated = s.optimizer.update(
-    g,
-    s.layout.groups.map((grp, i) => ({
-      spec: { name: grp.name, shape: grp.shape, decay: grp.decay },
-      p: buffers[i],
-      grad: clipped[i],
-      state: s.state.slice(i * per + 1, (i + 1) * per)
-    })),
-    { lr: s.lr, t }
-  );
-  const next = updated.flatMap((u) => [u.p, ...u.state]);
-  if (!s.scaler || !scale) return { t, state: next, loss, norm };
-  const finite = isFiniteScalar(g, norm);
-  return {
-    t: keepUnlessFinite(g, finite, t, s.t),
-    state: next.map((v, i) => keepUnlessFinite(g, finite, v, s.state[i])),
-    loss,
-    norm,
-    amp: { scaler: updateScaler(g, s.scaler, finite, s.amp?.scaler), skipped: g.op("Not", [finite]), scale }
-  };
-}
-function pick(g, v, i) {
-  return g.op("Gather", [v, g.scalar(i, "int64")], { axis: 0 });
-}
-function lossAndGrads(g, s, buffers, micro, len3, scale) {
-  const batch = Object.fromEntries(
-    s.model.batchInputs.map((spec, i) => {
-      const axis = spec.shape.indexOf(SEQ_DIM);
-      if (axis < 0 || !len3) return [spec.name, micro[i]];
-      const end = g.op("Unsqueeze", [len3, g.ints([0])]);
-      const cut = g.op("Slice", [micro[i], g.ints([0]), end, g.ints([axis])]);
-      cut.shape.splice(0, cut.rank, ...spec.shape);
-      return [spec.name, cut];
-    })
-  );
-  const views = new ParamViews(g, s.layout, buffers);
-  const { loss } = s.model.forward(g, views, batch, { train: true, compute: s.amp?.compute });
-  if (!loss)
-    throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
-  if (loss.rank !== 0 || loss.dtype !== "float32")
-    throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
-  const scaled = scale ? g.op("Mul", [loss, g.op("Squeeze", [scale, g.ints([0])])]) : loss;
-  return { loss, grads: views.gradients(scaled) };
-}
-function accumulated(g, s, buffers, scale) {
-  const inner = subgraph(g, `${g.name}_micro`);
-  const lossIn = inner.input("loss_sum", "float32", []);
-  const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, "float32", grp.shape));
-  const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
-  const len3 = s.seqLen && inner.input("micro.seq_len", "int64", []);
-  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len3, scale);
-  inner.output(inner.op("Add", [lossIn, loss]));
-  grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
-  const zeros2 = s.layout.groups.map((grp) => zerosOfShape(g, g.ints(grp.shape), "float32"));
-  const scanned = [...s.micro, ...s.seqLen ? [s.seqLen] : []];
-  const [lossSum, ...sums] = g.node("Scan", [g.scalar(0, "float32"), ...zeros2, ...scanned], {
-    body: inner,
-    num_scan_inputs: scanned.length
-  });
-  const invA = g.scalar(1 / s.A, "float32");
-  return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
-}
-function unrolled(g, s, buffers, scale) {
-  const parts = Array.from(
-    { length: s.A },
-    (_, a) => lossAndGrads(
-      g,
-      s,
-      buffers,
-      s.micro.map((x) => pick(g, x, a)),
-      s.seqLen && pick(g, s.seqLen, a),
-      scale
-    )
-  );
-  const invA = g.scalar(1 / s.A, "float32");
-  const sum = (vs2) => vs2.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), vs2[0]);
-  return {
-    loss: g.op("Mul", [sum(parts.map((p) => p.loss)), invA]),
-    grads: buffers.map((_, i) => g.op("Mul", [sum(parts.map((p) => p.grads[i])), invA]))
-  };
-}
-
-// src/engine/eval-graph.ts
-var BATCHES_DIM = "batches";
-function buildEvalGraph(model, layout, opts) {
-  const g = new Graph(opts.labels ? "eval" : "predict");
-  g.target = opts.target ?? "any";
-  const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
-  if (opts.perBatch) return perBatchGraph(g, model, layout, inputs, opts.labels);
-  const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
-  const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
-  const seqLen = hasSeq ? g.input("seq_len", "int64", [BATCHES_DIM]) : void 0;
-  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), "float32", grp.shape));
-  const views = new ParamViews(g, layout, buffers);
-  for (const name of layout.slots.keys()) views.get(name);
-  const body = subgraph(g, "eval_body");
-  const micro = inputs.map((b) => body.input(`batch.${b.name}`, b.dtype, b.shape));
-  const len3 = seqLen && body.input("batch.seq_len", "int64", []);
-  const batch = {};
-  inputs.forEach((spec, i) => {
-    const axis = spec.shape.indexOf(SEQ_DIM);
-    if (axis < 0 || !len3) {
-      batch[spec.name] = micro[i];
-      return;
-    }
-    const cut = body.op("Slice", [
-      micro[i],
-      body.ints([0]),
-      body.op("Unsqueeze", [len3, body.ints([0])]),
-      body.ints([axis])
-    ]);
-    cut.shape.splice(0, cut.rank, ...spec.shape);
-    batch[spec.name] = cut;
-  });
-  const { loss, logits } = model.forward(body, views, batch, { train: false });
-  body.output(logits);
-  if (opts.labels) {
-    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
-    body.output(loss);
-  }
-  const scanned = [...stacked, ...seqLen ? [seqLen] : []];
-  const names = opts.labels ? ["logits", "loss"] : ["logits"];
-  g.node("Scan", scanned, { body, num_scan_inputs: scanned.length }, { outputNames: names }).forEach(
-    (v) => g.output(v)
-  );
-  return {
-    graph: g,
-    inputs,
-    withLabels: opts.labels,
-    perBatch: false,
-    io: {
-      batch: inputs.map((b) => b.name),
-      seqLen: seqLen?.name,
-      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
-      logits: "logits",
-      loss: opts.labels ? "loss" : void 0
-    }
-  };
-}
-function perBatchGraph(g, model, layout, inputs, labels) {
-  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
-  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), "float32", grp.shape));
-  const { loss, logits } = model.forward(g, new ParamViews(g, layout, buffers), batch, { train: false });
-  g.output(g.op("Unsqueeze", [logits, g.ints([0])], {}, { outputNames: ["logits"] }));
-  if (labels) {
-    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
-    g.output(g.op("Unsqueeze", [loss, g.ints([0])], {}, { outputNames: ["loss"] }));
-  }
-  return {
-    graph: g,
-    inputs,
-    withLabels: labels,
-    perBatch: true,
-    io: {
-      batch: inputs.map((b) => b.name),
-      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
-      logits: "logits",
-      loss: labels ? "loss" : void 0
-    }
-  };
-}
-
-// src/engine/device-copy.ts
-var DeviceCopy = class {
-  /** `shapes`: the float32 tensors copied together, in order (a fixed set, e.g. the training state). */
-  constructor(device, shapes, meter) {
-    this.device = device;
-    this.shapes = shapes;
-    this.meter = meter;
-  }
-  device;
-  shapes;
-  meter;
-  sessions = /* @__PURE__ */ new Map();
-  /** Host copies of `tensors` (aligned with `shapes`); host tensors are returned as they are. */
-  async toHost(tensors) {
-    if (tensors.every((t) => t.location === "cpu")) return tensors.map((t) => t.data);
-    const out = await this.copy("host", "readback", tensors);
-    return out.map((t, i) => {
-      if (t.location !== "cpu") throw new Error(`internal: readback output ${i} is in ${t.location}, not host memory`);
-      return t.data;
-    });
-  }
-  /** Device copies of `tensors` (gpu-buffer tensors, the caller's to dispose); the inputs are left as they are. */
-  async toDevice(tensors) {
-    const out = await this.copy("device", "upload", tensors);
-    out.forEach((t, i) => {
-      if (t.location !== "gpu-buffer")
-        throw new Error(`internal: upload output ${i} is in ${t.location}, not on the device`);
-    });
-    return out;
-  }
-  async release() {
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const s of all) await (await s.catch(() => void 0))?.release();
-  }
-  async copy(to, kind, tensors) {
-    if (tensors.length !== this.shapes.length)
-      throw new Error(`internal: copying ${tensors.length} tensors, the copy session takes ${this.shapes.length}`);
-    let s = this.sessions.get(to);
-    if (!s) {
-      const outputs = this.shapes.map((_, i) => `out${i}`);
-      s = openSession(identityGraph(this.shapes), {
-        device: this.device,
-        outputsOnDevice: to === "device" ? outputs : void 0
-      });
-      this.sessions.set(to, s);
-    }
-    const session = await s;
-    return this.meter.measure(kind, async (run) => {
-      const out = await run(session, Object.fromEntries(tensors.map((t, i) => [`in${i}`, t])));
-      return tensors.map((_, i) => out[`out${i}`]);
-    });
-  }
-};
-function identityGraph(shapes) {
-  const g = new Graph("textclf_copy");
-  shapes.forEach((shape, i) => g.output(g.op("Identity", [g.input(`in${i}`, "float32", [...shape])]), `out${i}`));
-  return g;
-}
-
-// src/engine/feeds.ts
-var FeedError = class extends Error {
-  name = "FeedError";
-};
-var ARRAY_OF = {
-  float32: "Float32Array",
-  float64: "Float64Array",
-  float16: "Uint16Array",
-  bfloat16: "Uint16Array",
-  int64: "BigInt64Array",
-  int32: "Int32Array",
-  bool: "Uint8Array",
-  uint8: "Uint8Array"
-};
-function checkMicroBatch(specs, batch, where) {
-  const names = specs.map((s) => s.name);
-  for (const key of Object.keys(batch)) {
-    if (!names.includes(key))
-      throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
-  }
-  const bound = /* @__PURE__ */ new Map();
-  for (const spec of specs) {
-    const t = batch[spec.name];
-    if (!t) throw new FeedError(`${where}: input '${spec.name}' is missing; the model takes ${names.join(", ")}`);
-    const arrayName = ARRAY_OF[spec.dtype];
-    if (t.data?.constructor?.name !== arrayName) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`
-      );
-    }
-    if (t.dims.length !== spec.shape.length) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`
-      );
-    }
-    if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
-      throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
-    if (t.data.length !== numElements(t.dims)) {
-      throw new FeedError(
-        `${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`
-      );
-    }
-    spec.shape.forEach((d, i) => {
-      const got = t.dims[i];
-      if (typeof d === "number") {
-        if (got !== d) throw new FeedError(`${where}: input '${spec.name}' dimension ${i} must be ${d}, got ${got}`);
-        return;
-      }
-      const prev = bound.get(d);
-      if (prev && prev.size !== got) {
-        throw new FeedError(
-          `${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`
-        );
-      }
-      if (!prev) bound.set(d, { size: got, by: spec.name });
-    });
-  }
-  return new Map([...bound].map(([k, v]) => [k, v.size]));
-}
-function stackBatches(specs, batches, K, A) {
-  if (batches.length !== K * A) {
-    throw new FeedError(
-      `got ${batches.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
-    );
-  }
-  batches.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
-  const out = /* @__PURE__ */ new Map();
-  for (const spec of specs) {
-    const first = batches[0][spec.name];
-    batches.forEach((b, i) => {
-      const dims = b[spec.name].dims;
-      if (dims.some((d, j2) => d !== first.dims[j2])) {
-        throw new FeedError(
-          `batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`
-        );
-      }
-    });
-    if (batches.length === 1) {
-      out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
-      continue;
-    }
-    const n = first.data.length;
-    const Ctor = first.data.constructor;
-    const data = new Ctor(n * batches.length);
-    batches.forEach(
-      (b, i) => data.set(b[spec.name].data, i * n)
-    );
-    out.set(spec.name, { data, dims: [K, A, ...first.dims] });
-  }
-  return out;
-}
-
-// src/engine/eval-sessions.ts
-var EvalSessions = class {
-  /**
-   * `params()`: the parameter buffers, one per layout group, as they are now (no copy; device
-   * tensors when the training state is resident). `meter` records each run's bytes and seconds.
-   */
-  constructor(model, layout, device, threads, params, meter = new TransferMeter("host", 0), opts = {}) {
-    this.model = model;
-    this.layout = layout;
-    this.device = device;
-    this.threads = threads;
-    this.params = params;
-    this.meter = meter;
-    this.target = opts.target ?? emitTarget(device);
-    this.paramsFixed = opts.paramsFixed ?? false;
-  }
-  model;
-  layout;
-  device;
-  threads;
-  params;
-  meter;
-  sessions = /* @__PURE__ */ new Map();
-  target;
-  paramsFixed;
-  copier;
-  /** paramsFixed: the device copy of the host parameters, made once, kept until release(). */
-  kept;
-  /**
-   * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
-   * with equal row counts share a run, padded to the longest and cut back per batch), so the
-   * parameters are fed once per run; on webgpu one run per batch (see the top). All batches must
-   * agree on having labels.
-   */
-  async evaluateMany(batches) {
-    if (!batches.length) return [];
-    const withLabels = "labels" in batches[0];
-    if (batches.some((b) => "labels" in b !== withLabels))
-      throw new FeedError("evaluate: either every batch of a call has labels or none has");
-    const { session, eval: ev } = await this.session(withLabels);
-    const rows = batches.map((b, i) => {
-      checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : "evaluate");
-      return b[ev.inputs[0].name].dims[0];
-    });
-    const params = await this.paramsForCall(ev, batches.length);
-    try {
-      const out = [];
-      for (let start = 0; start < batches.length; ) {
-        let end = start + 1;
-        while (!ev.perBatch && end < batches.length && rows[end] === rows[start]) end++;
-        const group = batches.slice(start, end);
-        out.push(
-          ...await this.meter.measure("eval", (run) => this.evaluateRun(run, session, ev, group, params.tensors))
-        );
-        start = end;
-      }
-      return out;
-    } finally {
-      for (const t of params.uploaded) t.dispose();
-    }
-  }
-  /**
-   * The parameter tensors for one call: as they are, except host tensors fed to per-batch runs on
-   * the device: uploaded once for the sessions' life (paramsFixed), else once for a call of several
-   * batches (`uploaded`, freed after the call: a runner's host state may change in place).
-   */
-  async paramsForCall(ev, runs) {
-    const tensors = this.params();
-    const host = ev.perBatch && this.device.kind === "webgpu" && tensors.some((t) => t.location === "cpu");
-    if (host && this.paramsFixed) {
-      this.kept ??= this.upload(tensors);
-      return { tensors: await this.kept, uploaded: [] };
-    }
-    if (!host || runs < 2) return { tensors, uploaded: [] };
-    const uploaded = await this.upload(tensors);
-    return { tensors: uploaded, uploaded };
-  }
-  upload(tensors) {
-    this.copier ??= new DeviceCopy(
-      this.device,
-      this.layout.groups.map((g) => g.shape),
-      this.meter
-    );
-    return this.copier.toDevice(tensors);
-  }
-  async evaluateRun(run, session, ev, batches, params) {
-    const E = batches.length;
-    const feeds = {};
-    const lengths = [];
-    for (const spec of ev.inputs) {
-      if (ev.perBatch) {
-        const t = batches[0][spec.name];
-        feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
-        continue;
-      }
-      const axis = spec.shape.indexOf(SEQ_DIM);
-      const dims = batches.map((b) => b[spec.name].dims);
-      const longest = axis < 0 ? 0 : Math.max(...dims.map((d) => d[axis]));
-      if (axis >= 0 && !lengths.length) lengths.push(...dims.map((d) => d[axis]));
-      const padded = dims[0].map((d, i) => i === axis ? longest : d);
-      feeds[spec.name] = tensor(
-        spec.dtype,
-        stackPadded(
-          batches.map((b) => b[spec.name]),
-          padded,
-          axis
-        ),
-        [E, ...padded]
-      );
-    }
-    if (ev.io.seqLen) feeds[ev.io.seqLen] = tensor("int64", BigInt64Array.from(lengths.map(BigInt)), [E]);
-    ev.io.params.forEach((p) => {
-      const i = this.layout.groups.indexOf(p.group);
-      feeds[p.input] = params[i];
-    });
-    const r = await run(session, feeds);
-    const logits = r[ev.io.logits];
-    const [, rows, labels] = logits.dims;
-    const all = logits.data;
-    const losses = ev.io.loss ? r[ev.io.loss].data : void 0;
-    return batches.map((_, e) => ({
-      logits: all.slice(e * rows * labels, (e + 1) * rows * labels),
-      dims: [rows, labels],
-      loss: losses ? Number(losses[e]) : void 0
-    }));
-  }
-  async release() {
-    for (const p of this.sessions.values()) await (await p.catch(() => void 0))?.session.release();
-    this.sessions.clear();
-    const kept = await this.kept?.catch(() => void 0);
-    this.kept = void 0;
-    for (const t of kept ?? []) t.dispose();
-    await this.copier?.release();
-  }
-  session(withLabels) {
-    let p = this.sessions.get(withLabels);
-    if (!p) {
-      const ev = evalGraphFor(this.model, this.layout, this.target, withLabels);
-      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
-        session,
-        eval: ev
-      }));
-      this.sessions.set(withLabels, p);
-    }
-    return p;
-  }
-};
-function evalGraphFor(model, layout, target2, labels) {
-  return buildEvalGraph(model, layout, { labels, target: target2, perBatch: target2 === "webgpu" });
-}
-function stackPadded(ts2, dims, axis) {
-  const n = dims.reduce((a, b) => a * b, 1);
-  const Ctor = ts2[0].data.constructor;
-  const out = new Ctor(n * ts2.length);
-  const set = (o, src, at2) => o.set(src, at2);
-  ts2.forEach((t, e) => {
-    if (axis < 0 || t.dims[axis] === dims[axis]) return set(out, t.data, e * n);
-    const inner = t.dims.slice(axis).reduce((a, b) => a * b, 1);
-    const wide = dims.slice(axis).reduce((a, b) => a * b, 1);
-    const outer = t.data.length / inner;
-    for (let r = 0; r < outer; r++)
-      set(out, t.data.subarray(r * inner, (r + 1) * inner), e * n + r * wide);
-  });
-  return out;
-}
-
-// src/engine/garbage.ts
-import v8 from "node:v8";
-import vm from "node:vm";
-var collect;
-function fullCollection() {
-  if (collect === void 0) {
-    try {
-      v8.setFlagsFromString("--expose-gc");
-      collect = vm.runInNewContext("gc");
-    } catch {
-      collect = null;
-    }
-  }
-  collect?.();
-}
-function discard(arrays) {
-  let rest = false;
-  for (const a of arrays) {
-    const buffer = a.buffer;
-    if (typeof buffer.transfer === "function" && buffer.byteLength > 0) buffer.transfer(0);
-    else rest = true;
-  }
-  if (rest) setImmediate(fullCollection);
-}
-
-// src/engine/runner.ts
-var optimizerKey = (slot, param) => `${slot}.${param}`;
-function defaultLayout(device) {
-  return device.kind === "cpu" ? "per-param" : "flat";
-}
-function residentByDefault(device) {
-  return device.kind === "webgpu";
-}
-var DISCARD_MIN_BYTES = 16 << 20;
-var Runner = class _Runner {
-  constructor(model, device, threads, stepGraph, session, resident, initial, initScale) {
-    this.model = model;
-    this.device = device;
-    this.threads = threads;
-    this.stepGraph = stepGraph;
-    this.session = session;
-    this.resident = resident;
-    this.initScale = initScale;
-    this.state = this.hostState();
-    if (stepGraph.io.scaler) this.scaler = tensor("float32", initialScalerState(initScale), [2]);
-    this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
-    this.transfers = new TransferMeter(resident ? "device" : "host", this.stateBytes);
-    this.copier = new DeviceCopy(
-      device,
-      stepGraph.io.state.map((s) => s.group.shape),
-      this.transfers
-    );
-    this.load(initial, /* @__PURE__ */ new Map(), "initial parameters");
-    const paramIndex = stepGraph.layout.groups.map(
-      (grp) => stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === PARAM_SLOT)
-    );
-    this.evaluator = new EvalSessions(
-      model,
-      stepGraph.layout,
-      device,
-      threads,
-      () => paramIndex.map((i) => this.state[i]),
-      this.transfers,
-      { target: stepGraph.graph.target }
-    );
-  }
-  model;
-  device;
-  threads;
-  stepGraph;
-  session;
-  resident;
-  initScale;
-  /** The state tensors, aligned with stepGraph.io.state: host tensors, or (resident, after a run) device tensors. */
-  state;
-  stateBytes;
-  steps = 0;
-  /** Mixed precision: the scaler state tensor, and the steps it skipped. */
-  scaler;
-  skipped = 0;
-  evaluator;
-  copier;
-  /** Bytes and seconds of every ORT run this runner made (train, eval, state readback and upload). */
-  transfers;
-  static async create(model, opts) {
-    const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
-    checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
-    const resident = opts.resident ?? residentByDefault(device);
-    if (resident && device.kind !== "webgpu")
-      throw new FeedError(
-        `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`
-      );
-    const stepGraph = buildStepGraph(model, {
-      ...opts,
-      loop: opts.loop ?? !resident,
-      layout: opts.layout ?? defaultLayout(device),
-      target: opts.target ?? emitTarget(device)
-    });
-    const session = await openSession(stepGraph.graph, {
-      device,
-      threads: opts.threads,
-      outputsOnDevice: resident ? stepGraph.io.state.map((s) => s.output) : void 0
-    });
-    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, resident, opts.params, opts.initScale);
-  }
-  /** Bytes and seconds of the runs so far: copies versus compute. */
-  get transferSummary() {
-    return this.transfers.summary();
-  }
-  /** Training steps taken (skipped mixed-precision steps included: they consumed their batches). */
-  get globalStep() {
-    return this.steps;
-  }
-  /** Mixed precision: steps skipped so far for non-finite gradients (0 in float32). */
-  get skippedSteps() {
-    return this.skipped;
-  }
-  get deviceName() {
-    return deviceName(this.device);
-  }
-  get layout() {
-    return this.stepGraph.layout;
-  }
-  /**
-   * K = lrs.length optimizer steps in one call (one ORT run with the Scan graph; K runs of the
-   * one-step graph); `batches` holds K*A micro-batches, step-major (step 0's A micro-batches
-   * first). All micro-batches of a call must have equal shapes.
-   */
-  async step(batches, lrs) {
-    this.checkLrs(lrs);
-    return this.transfers.measure("train", (run) => {
-      const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
-      return this.runStacked(run, stacked, lrs, void 0);
-    });
-  }
-  /**
-   * Like `step`, for a call whose K*A micro-batches are already one batch: every input holds their
-   * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
-   * as it is (no copy). `seqLens` (K*A numbers): each micro-batch's own length when the run is
-   * padded to its longest micro-batch; inputs with a 'seq' dim are cut to it before the step, so
-   * the result equals running each micro-batch at its own length.
-   */
-  async stepRun(run, lrs, seqLens) {
-    this.checkLrs(lrs);
-    const KA = lrs.length * this.stepGraph.accumulate;
-    checkMicroBatch(this.model.batchInputs, run, "run");
-    const rows = run[this.model.batchInputs[0].name].dims[0];
-    if (rows % KA !== 0) {
-      throw new FeedError(
-        `run: ${rows} rows do not split into ${lrs.length} step(s) x accumulate_grad_batches=${this.stepGraph.accumulate} equal micro-batches`
-      );
-    }
-    return this.transfers.measure("train", (ortRun) => {
-      const stacked = /* @__PURE__ */ new Map();
-      for (const spec of this.model.batchInputs) {
-        const t = run[spec.name];
-        stacked.set(spec.name, {
-          data: t.data,
-          dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)]
-        });
-      }
-      return this.runStacked(ortRun, stacked, lrs, seqLens);
-    });
-  }
-  checkLrs(lrs) {
-    if (lrs.length < 1) throw new FeedError("step: pass at least one learning rate (one per optimizer step)");
-    lrs.forEach((lr2, i) => {
-      if (!Number.isFinite(lr2) || lr2 < 0)
-        throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
-    });
-  }
-  /** The call's K steps: one ORT run of the Scan graph, or K runs of the one-step graph. */
-  async runStacked(run, stacked, lrs, seqLens) {
-    const K = lrs.length;
-    const A = this.stepGraph.accumulate;
-    const { io, loop } = this.stepGraph;
-    const seq = io.seqLen ? seqLenFeed(seqLens, K * A, runLength(this.model.batchInputs, stacked)) : void 0;
-    const steps = loop ? [{ from: 0, count: K }] : lrs.map((_, k) => ({ from: k, count: 1 }));
-    const out = { losses: [], gradNorms: [] };
-    const F = io.scalars === "float32" ? Float32Array : Float64Array;
-    for (const { from, count: count2 } of steps) {
-      const feeds = {};
-      for (const spec of this.model.batchInputs) {
-        const t = stacked.get(spec.name);
-        const per = t.data.length / K;
-        const data = count2 === K ? t.data : t.data.subarray(from * per, (from + count2) * per);
-        feeds[spec.name] = tensor(spec.dtype, data, [count2, ...t.dims.slice(1)]);
-      }
-      if (io.seqLen) feeds[io.seqLen] = tensor("int64", seq.subarray(from * A, (from + count2) * A), [count2, A]);
-      feeds[io.lr] = tensor(io.scalars, F.from(lrs.slice(from, from + count2)), [count2]);
-      feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
-      const r = await this.runOnce(run, feeds, count2);
-      out.losses.push(...r.losses);
-      out.gradNorms.push(...r.gradNorms);
-      if (r.skipped) (out.skipped ??= []).push(...r.skipped);
-      if (r.lossScales) (out.lossScales ??= []).push(...r.lossScales);
-    }
-    return out;
-  }
-  /** One ORT run of `count` steps: feeds the state, keeps the updated state, frees what it replaced. */
-  async runOnce(run, feeds, count2) {
-    const { io, loop } = this.stepGraph;
-    io.state.forEach((s, i) => feeds[s.input] = this.state[i]);
-    if (io.scaler && this.scaler) feeds[io.scaler.input] = this.scaler;
-    const fetches = { [io.loss]: null, [io.gradNorm]: null };
-    if (io.scaler) fetches[io.scaler.output] = null;
-    if (io.skipped && io.lossScale) Object.assign(fetches, { [io.skipped]: null, [io.lossScale]: null });
-    const inPlace = !this.resident && loop && count2 >= 2;
-    io.state.forEach((s, i) => fetches[s.output] = inPlace ? this.state[i] : null);
-    for (const name of this.session.outputNames) if (!(name in fetches)) fetches[name] = null;
-    const result = await run(this.session, feeds, fetches);
-    const previous = this.state;
-    if (!inPlace) this.state = io.state.map((s) => result[s.output]);
-    this.steps += count2;
-    const out = {
-      losses: Array.from(result[io.loss].data),
-      gradNorms: Array.from(result[io.gradNorm].data)
-    };
-    if (io.scaler && io.skipped && io.lossScale) {
-      this.scaler = result[io.scaler.output];
-      out.skipped = Array.from(result[io.skipped].data, (b) => b !== 0);
-      out.lossScales = Array.from(result[io.lossScale].data);
-      this.skipped += out.skipped.filter(Boolean).length;
-    }
-    if (this.resident) {
-      disposeOnDevice(previous);
-    } else if (this.stateBytes >= DISCARD_MIN_BYTES) {
-      discard((inPlace ? io.state.map((s) => result[s.output]) : previous).map((t) => t.data));
-    }
-    return out;
-  }
-  /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
-  async evaluate(batch) {
-    return (await this.evaluateMany([batch]))[0];
-  }
-  /**
-   * Forward passes on several batches in as few runs as their sizes allow, with the current
-   * parameters (the state tensors themselves, on the device when resident: fed once per run).
-   * See EvalSessions.
-   */
-  async evaluateMany(batches) {
-    await this.stateOnDevice();
-    return this.evaluator.evaluateMany(batches);
-  }
-  /** Mixed precision: the loss scaler's state (undefined in float32). */
-  scalerState() {
-    if (!this.scaler) return void 0;
-    const [scale, growthTracker] = this.scaler.data;
-    return { scale, growthTracker, skipped: this.skipped };
-  }
-  /**
-   * Resident state that is in host memory (initial, or just imported from a checkpoint) goes to
-   * the device once, so that evaluation runs do not upload the parameters each time.
-   */
-  async stateOnDevice() {
-    if (!this.resident || this.state.every((t) => t.location === "gpu-buffer")) return;
-    const host = this.state;
-    const device = await this.copier.toDevice(host);
-    disposeOnDevice(host);
-    this.state = device;
-  }
-  /**
-   * Reads the state out: copies of the parameters and optimizer state under their names, and the
-   * step count. Resident state comes back through one readback run (the device keeps its copy).
-   */
-  async exportState() {
-    const host = await this.copier.toHost(this.state);
-    const params = /* @__PURE__ */ new Map();
-    const optimizer = /* @__PURE__ */ new Map();
-    const { layout, io } = this.stepGraph;
-    for (const slot of [PARAM_SLOT, ...this.stepGraph.optimizer.slots]) {
-      const buffers = layout.groups.map((grp) => host[io.state.findIndex((s) => s.group === grp && s.slot === slot)]);
-      for (const [name, data] of layout.unpack(buffers)) {
-        if (slot === PARAM_SLOT) params.set(name, data);
-        else optimizer.set(optimizerKey(slot, name), data);
-      }
-    }
-    const scaler = this.scalerState();
-    return { params, optimizer, step: this.steps, ...scaler && { scaler } };
-  }
-  /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
-  importState(s) {
-    if (!Number.isInteger(s.step) || s.step < 0)
-      throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
-    const sc = s.scaler;
-    if (this.scaler && sc) {
-      const ok2 = (v) => Number.isInteger(v) && v >= 0;
-      if (!(sc.scale > 0) || !Number.isFinite(sc.scale) || !ok2(sc.growthTracker) || !ok2(sc.skipped) || sc.skipped > s.step)
-        throw new FeedError(
-          `importState: loss scaler ${JSON.stringify(sc)} is invalid (scale > 0, growthTracker and skipped integers >= 0, skipped <= step ${s.step})`
-        );
-    }
-    this.load(s.params, s.optimizer, "checkpoint");
-    this.steps = s.step;
-    if (this.scaler) {
-      this.scaler = tensor(
-        "float32",
-        sc ? Float32Array.of(sc.scale, sc.growthTracker) : initialScalerState(this.initScale),
-        [2]
-      );
-      this.skipped = sc?.skipped ?? 0;
-    }
-  }
-  async release() {
-    disposeOnDevice(this.state);
-    this.state = [];
-    await this.session.release();
-    await this.evaluator.release();
-    await this.copier.release();
-  }
-  /** Fresh zeroed host tensors for the state. */
-  hostState() {
-    return this.stepGraph.io.state.map((s) => tensor("float32", new Float32Array(s.group.size), s.group.shape));
-  }
-  /**
-   * Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty)
-   * into the state: in place when it is in host memory, else into new host tensors that replace
-   * the device ones (the next run uploads them).
-   */
-  load(params, optimizer, what) {
-    const { layout, optimizer: opt, io } = this.stepGraph;
-    const known = this.model.params;
-    for (const name of params.keys()) {
-      if (!layout.slots.has(name))
-        throw new FeedError(
-          `${what}: unknown parameter '${name}' (the model has ${known.length} parameters, e.g. '${known[0]?.name}')`
-        );
-    }
-    for (const k of optimizer.keys()) {
-      const slot = opt.slots.find((s) => k.startsWith(`${s}.`));
-      if (!slot || !layout.slots.has(k.slice(slot.length + 1)))
-        throw new FeedError(
-          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${opt.slots.join(", ") || "(none)"})`
-        );
-    }
-    const fresh = optimizer.size === 0;
-    const check = (key, src, size, shape) => {
-      if (!src) throw new FeedError(`${what}: '${key}' is missing`);
-      if (src.length !== size)
-        throw new FeedError(
-          `${what}: '${key}' has ${src.length} values, expected ${size} (shape [${shape.join(", ")}])`
-        );
-    };
-    for (const s of layout.slots.values()) {
-      check(s.spec.name, params.get(s.spec.name), s.size, s.spec.shape);
-      if (!fresh)
-        for (const slot of opt.slots) {
-          const k = optimizerKey(slot, s.spec.name);
-          check(k, optimizer.get(k), s.size, s.spec.shape);
-        }
-    }
-    const onHost = this.state.every((t) => t.location === "cpu");
-    const target2 = onHost ? this.state : this.hostState();
-    for (const slot of [PARAM_SLOT, ...opt.slots]) {
-      for (const s of layout.slots.values()) {
-        const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
-        const dst = target2[i].data;
-        const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
-        if (src) dst.set(src, s.offset);
-        else dst.fill(0, s.offset, s.offset + s.size);
-      }
-    }
-    if (!onHost) {
-      const previous = this.state;
-      this.state = target2;
-      disposeOnDevice(previous);
-    }
-  }
-};
-function disposeOnDevice(ts2) {
-  for (const t of ts2) if (t.location === "gpu-buffer") t.dispose();
-}
-function runLength(specs, stacked) {
-  for (const spec of specs) {
-    const axis = spec.shape.indexOf(SEQ_DIM);
-    if (axis >= 0) return stacked.get(spec.name).dims[axis + 2];
-  }
-  return 0;
-}
-function seqLenFeed(seqLens, count2, full2) {
-  if (!seqLens) return new BigInt64Array(count2).fill(BigInt(full2));
-  if (seqLens.length !== count2)
-    throw new FeedError(
-      `run: ${seqLens.length} sequence lengths for ${count2} micro-batches (pass one per micro-batch)`
-    );
-  seqLens.forEach((n, i) => {
-    if (!Number.isInteger(n) || n < 1 || n > full2)
-      throw new FeedError(
-        `run: micro-batch ${i} has length ${n}; lengths must be integers in 1..${full2} (the run's padded length)`
-      );
-  });
-  return BigInt64Array.from(seqLens, BigInt);
-}
-
-// src/runtime/prepare.ts
-import os from "node:os";
-
-// src/runtime/cuda-preflight.ts
-import path5 from "node:path";
-
-// src/runtime/nvidia-smi.ts
-import { execFile } from "node:child_process";
-var NVIDIA_SMI_ARGS = ["--query-gpu=name,compute_cap,driver_version,memory.total", "--format=csv,noheader"];
-function parseGpuCsv(csv) {
-  return csv.split("\n").map((l) => l.trim()).filter(Boolean).map((line, index) => {
-    const parts = line.split(",").map((s) => s.trim());
-    if (parts.length < 4) throw new Error(`unexpected nvidia-smi line: "${line}"`);
-    const mem = parts.pop();
-    const driver = parts.pop();
-    const computeCap = parts.pop();
-    if (!/^\d+\.\d+$/.test(computeCap))
-      throw new Error(`unexpected compute capability "${computeCap}" in nvidia-smi line "${line}"`);
-    const mib = /^(\d+)\s*MiB$/.exec(mem);
-    return { index, name: parts.join(", "), computeCap, driver, memoryMiB: mib ? Number(mib[1]) : void 0 };
-  });
-}
-function queryNvidiaGpus(command = "nvidia-smi", timeoutMs = 1e4) {
-  return new Promise((resolve12) => {
-    execFile(command, NVIDIA_SMI_ARGS, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
-      if (err) {
-        const e = err;
-        const why = e.code === "ENOENT" ? "nvidia-smi is not installed, so there is no NVIDIA driver on this machine" : e.killed ? `nvidia-smi did not answer within ${timeoutMs / 1e3} s` : `nvidia-smi failed: ${(stdout || stderr || e.message).trim().split("\n")[0]}`;
-        resolve12({ error: why });
-        return;
-      }
-      try {
-        resolve12({ gpus: parseGpuCsv(stdout) });
-      } catch (x) {
-        resolve12({ error: x.message });
-      }
-    });
-  });
-}
-function driverVersion(v) {
-  return v.split(".").map((p) => Number.parseInt(p, 10) || 0);
-}
-function driverAtLeast(have, need2) {
-  const a = driverVersion(have), b = driverVersion(need2);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d > 0;
-  }
-  return true;
-}
-var MIN_DRIVER_FOR_CUDA = {
-  11: "450.80.02",
-  12: "525.60.13",
-  13: "580.65.06"
-};
-
-// src/runtime/cuda-preflight.ts
-var WEBGPU_ALT = "--device webgpu (any GPU with a Vulkan driver, NVIDIA included)";
-function imageList(images) {
-  return images.map(imageName).join(", ");
-}
-function supportedCaps(images) {
-  const out = [];
-  for (const i of images) {
-    const major = Math.floor(i.sm / 10);
-    const cap = `${major}.${i.sm % 10}`;
-    if (i.kind === "ptx") out.push(`${cap} or newer`);
-    else if (i.archSpecific) out.push(cap);
-    else if (!images.some((o) => o.kind === "elf" && !o.archSpecific && Math.floor(o.sm / 10) === major && o.sm < i.sm))
-      out.push(`${cap} or a later ${major}.x`);
-  }
-  return [...new Set(out)].join(", ");
-}
-var PACKAGE_HINT = [
-  [/^libcudnn/, (m) => `cuDNN ${m} (NVIDIA's apt repository: libcudnn${m}-cuda-<CUDA major>)`],
-  [/^libcudart\.so\.(\d+)/, (m) => `the CUDA ${m} runtime (cuda-cudart-${m}-<minor>, or cuda-libraries-${m}-<minor>)`],
-  [/^libcublas(?:Lt)?\.so\.(\d+)/, (m) => `cuBLAS for CUDA ${m} (libcublas-${m}-<minor>)`],
-  [/^libcufft\.so\.(\d+)/, () => "cuFFT (libcufft-<CUDA major>-<minor>)"],
-  [/^libcurand\.so\.(\d+)/, () => "cuRAND (libcurand-<CUDA major>-<minor>)"]
-];
-function packageFor(lib) {
-  for (const [re, f2] of PACKAGE_HINT) {
-    const m = re.exec(lib);
-    if (m) return f2(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? "");
-  }
-  return lib;
-}
-function preflightCuda(f2, deviceId = 0) {
-  const problems = [];
-  const add = (code, message, fix) => problems.push({ code, device: "cuda", message, fix });
-  const p = f2.provider;
-  if (f2.platform !== "linux/x64") {
-    add(
-      "platform",
-      `CUDA training runs on Linux x64 only; this machine is ${f2.platform}`,
-      `${WEBGPU_ALT}, or a Linux x64 runner with an NVIDIA GPU`
-    );
-    return { ok: false, problems };
-  }
-  const driverLib = [...p.needed, ...p.indirect].find((l) => l.name === "libcuda.so.1");
-  if (!f2.smi.gpus) {
-    add("no-driver", f2.smi.error, `a runner with an NVIDIA GPU and its driver, or ${WEBGPU_ALT}`);
-  } else if (f2.smi.gpus.length === 0) {
-    add("no-driver", "nvidia-smi lists no GPU", `a runner with an NVIDIA GPU, or ${WEBGPU_ALT}`);
-  } else if (driverLib && !driverLib.path) {
-    add(
-      "no-driver",
-      `the NVIDIA driver library libcuda.so.1 is not where the loader looks (searched ${describeSearch(driverLib)})`,
-      "reinstall the NVIDIA driver (its libcuda.so.1 belongs in the ld.so cache: run ldconfig)"
-    );
-  }
-  const gpus = f2.smi.gpus ?? [];
-  const gpu = gpus[deviceId];
-  if (gpus.length && !gpu)
-    add(
-      "no-such-gpu",
-      `cuda:${deviceId} was requested but nvidia-smi lists ${gpus.length} GPU${gpus.length > 1 ? "s" : ""} (${gpus.map((g) => `${g.index}: ${g.name}`).join(", ")})`,
-      `use cuda:0${gpus.length > 1 ? ` to cuda:${gpus.length - 1}` : ""}`
-    );
-  if (!p.present || !p.sharedPresent) {
-    const absent = [!p.sharedPresent && "libonnxruntime_providers_shared.so", !p.present && path5.basename(p.path)].filter(Boolean).join(" and ");
-    add(
-      "provider-missing",
-      `onnxruntime-node's CUDA provider is not installed (${absent} missing from ${path5.dirname(p.path)})`,
-      CUDA_INSTALL_HINT
-    );
-  } else if (p.error) {
-    add("provider-unreadable", `the CUDA provider ${p.path} cannot be read: ${p.error}`, CUDA_INSTALL_HINT);
-  }
-  const missing = [...p.needed, ...p.indirect].filter((l) => !l.path && l.name !== "libcuda.so.1");
-  if (missing.length) {
-    const parts = missing.map((l) => {
-      const h = p.hints[l.name];
-      const notes = [
-        h?.elsewhere.length ? `it exists at ${h.elsewhere.join(", ")}, a directory the loader does not search by default` : "",
-        h?.otherVersions.length ? `this machine has ${h.otherVersions.join(", ")}, but the provider is linked against ${l.name}` : ""
-      ].filter(Boolean);
-      return `${l.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
-    });
-    const fixes = missing.map((l) => {
-      const h = p.hints[l.name];
-      if (h?.elsewhere.length)
-        return `add ${[...new Set(h.elsewhere.map((e) => e.slice(0, e.lastIndexOf("/"))))].join(":")} to LD_LIBRARY_PATH (or to /etc/ld.so.conf.d/ and run ldconfig)`;
-      return `install ${packageFor(l.name)}`;
-    });
-    add(
-      "library-missing",
-      `the CUDA provider needs ${parts.join(", ")}, which the dynamic loader cannot find (searched ${describeSearch(missing[0])})`,
-      `${[...new Set(fixes)].join("; ")}; or ${WEBGPU_ALT}`
-    );
-  }
-  if (gpu && p.cudaMajor !== void 0) {
-    const min3 = MIN_DRIVER_FOR_CUDA[p.cudaMajor];
-    if (min3 && !driverAtLeast(gpu.driver, min3))
-      add(
-        "driver-too-old",
-        `the NVIDIA driver ${gpu.driver} is older than ${min3}, the oldest that runs CUDA ${p.cudaMajor} (the provider links libcudart.so.${p.cudaMajor})`,
-        `update the NVIDIA driver to ${min3} or newer, or ${WEBGPU_ALT}`
-      );
-  }
-  let image;
-  if (gpu && p.images?.length) {
-    image = imageFor(p.images, gpu.computeCap);
-    if (!image) {
-      const ptx = p.images.some((i) => i.kind === "ptx");
-      add(
-        "gpu-arch-unsupported",
-        `GPU ${gpu.index} (${gpu.name}) has compute capability ${gpu.computeCap}, but the CUDA provider's kernels are compiled for ${imageList(p.images)} only${ptx ? "" : " (no PTX the driver could compile)"}, so every kernel launch would fail with "no kernel image is available for execution on the device"`,
-        `${WEBGPU_ALT}, or a runner whose GPU has compute capability ${supportedCaps(p.images)}`
-      );
-    }
-  }
-  if (problems.length) return { ok: false, problems };
-  const warnings = [];
-  if (!p.images) warnings.push(`${p.path} has no .nv_fatbin section: its GPU architectures are unknown`);
-  const summary2 = `${gpu.name} (compute capability ${gpu.computeCap}, driver ${gpu.driver})` + (p.cudaMajor !== void 0 ? `, provider built for CUDA ${p.cudaMajor}` : "") + (image ? ` with ${imageName(image)} kernels` : "");
-  return { ok: true, gpu, image, summary: summary2, warnings };
-}
-
-// src/runtime/probe.ts
-function probeGraph() {
-  const g = new Graph("textclf_probe");
-  const x = g.input("x", "float32", [2, 3]);
-  const w = g.initializer("w", "float32", [3, 2], Float32Array.of(1, 0, 0, 1, 0, 0));
-  const xw = g.op("MatMul", [x, w]);
-  g.output(g.op("Add", [xw, xw]), "y");
-  return g;
-}
-var EXPECTED = [2, 4, 8, 10];
-async function probeDevice(d) {
-  const t0 = Date.now();
-  try {
-    const s = await sessionFor(probeGraph(), { executionProviders: executionProviders(d) });
-    try {
-      const out = await s.run({ x: tensor("float32", Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]) });
-      const y = Array.from(out.y.data);
-      if (y.some((v, i) => v !== EXPECTED[i]))
-        return {
-          ok: false,
-          ms: Date.now() - t0,
-          ortMessage: `wrong result ${JSON.stringify(y)}, expected ${JSON.stringify(EXPECTED)}`
-        };
-    } finally {
-      await s.release();
-    }
-    return { ok: true, ms: Date.now() - t0 };
-  } catch (e) {
-    return { ok: false, ms: Date.now() - t0, ortMessage: e.message ?? String(e) };
-  }
-}
-function probeProblem(d, ortMessage) {
-  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
-  if (d.kind === "webgpu") {
-    const noAdapter = /Failed to get a WebGPU adapter|No supported adapters|adapter/i.test(ortMessage);
-    return {
-      code: noAdapter ? "no-adapter" : "probe-failed",
-      device: "webgpu",
-      message: noAdapter ? `ONNX Runtime's WebGPU EP found no GPU adapter (${said})` : `a one-node session on ONNX Runtime's WebGPU EP failed (${said})`,
-      fix: noAdapter ? "a GPU with a Vulkan driver (on Linux; Mesa lavapipe gives a software adapter for tests), or --device cpu" : "--device cpu, and report the error"
-    };
-  }
-  const code = classifyCudaFailure(ortMessage);
-  const messages = {
-    "gpu-arch-unsupported": [
-      `the first CUDA kernel launch failed: the provider has no kernels for this GPU (${said})`,
-      "--device webgpu, or a runner whose GPU the provider supports (textclf doctor lists its architectures)"
-    ],
-    "out-of-memory": [
-      `the GPU is out of memory before training starts (${said})`,
-      "free the GPU (nvidia-smi lists its processes), or another GPU with cuda:N, or --device webgpu"
-    ],
-    "driver-too-old": [
-      `the NVIDIA driver is too old for the provider's CUDA runtime (${said})`,
-      "update the NVIDIA driver (textclf doctor names the minimum), or --device webgpu"
-    ],
-    "no-such-gpu": [`that GPU does not exist (${said})`, "a device id below the GPU count nvidia-smi shows"],
-    "no-driver": [`CUDA finds no usable GPU (${said})`, "a runner with an NVIDIA GPU and driver, or --device webgpu"],
-    "library-missing": [
-      `the CUDA provider could not load a library (${said})`,
-      "run textclf doctor: it names the library and where the loader looked; or --device webgpu"
-    ]
-  };
-  const [message, fix] = messages[code] ?? [
-    `a one-node CUDA session failed (${said})`,
-    "run textclf doctor, or --device webgpu"
-  ];
-  return { code, device: "cuda", message, fix };
-}
-
-// src/runtime/webgpu.ts
-import { execFile as execFile2 } from "node:child_process";
-import { createRequire as createRequire2 } from "node:module";
-import { pathToFileURL } from "node:url";
-var LIMIT_KEYS = [
-  "maxBufferSize",
-  "maxStorageBufferBindingSize",
-  "maxComputeWorkgroupStorageSize",
-  "maxComputeInvocationsPerWorkgroup",
-  "maxComputeWorkgroupSizeX",
-  "maxStorageBuffersPerShaderStage"
-];
-var CHILD = `
-const { create } = await import(process.argv[1]);
-const gpu = create([]);
-const out = [];
-for (const powerPreference of ['high-performance', 'low-power']) {
-  const a = await gpu.requestAdapter({ powerPreference });
-  if (!a) continue;
-  const i = a.info;
-  const limits = {};
-  for (const k of JSON.parse(process.argv[2])) if (typeof a.limits[k] === 'number') limits[k] = a.limits[k];
-  const features = [...a.features].sort();
-  const ad = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
-    isFallbackAdapter: !!i.isFallbackAdapter, shaderF16: features.includes('shader-f16'), features, limits,
-    powerPreference: [powerPreference] };
-  const same = out.find((o) => o.vendor === ad.vendor && o.device === ad.device && o.description === ad.description);
-  if (same) same.powerPreference.push(powerPreference); else out.push(ad);
-}
-process.stdout.write(JSON.stringify(out));
-process.exit(0);
-`;
-function webgpuModule() {
-  try {
-    return createRequire2(import.meta.url).resolve("webgpu");
-  } catch {
-    return void 0;
-  }
-}
-function queryWebgpuAdapters(opts = {}) {
-  const mod = opts.module ?? webgpuModule();
-  if (!mod)
-    return Promise.resolve({
-      error: "adapter details need the optional `webgpu` package (Dawn for Node), which is not installed; ONNX Runtime can still use WebGPU"
-    });
-  const timeout = opts.timeoutMs ?? 2e4;
-  return new Promise((resolve12) => {
-    execFile2(
-      process.execPath,
-      ["--input-type=module", "-e", CHILD, pathToFileURL(mod).href, JSON.stringify(LIMIT_KEYS)],
-      { timeout, encoding: "utf8", env: opts.env ?? process.env, maxBuffer: 1 << 20 },
-      (err, stdout, stderr) => {
-        if (err) {
-          const e = err;
-          const lines = (stderr || e.message).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("Warning:") && !l.startsWith("at ") && !l.startsWith("Node.js v"));
-          const detail = lines.filter((l) => /^\w*Error\b/.test(l)).pop() ?? lines.pop();
-          resolve12({
-            error: e.killed ? `Dawn did not list adapters within ${timeout / 1e3} s` : `Dawn could not list adapters: ${detail ?? "no output"}`
-          });
-          return;
-        }
-        try {
-          resolve12({ adapters: JSON.parse(stdout) });
-        } catch {
-          resolve12({ error: `Dawn's adapter list was not JSON: ${stdout.slice(0, 200)}` });
-        }
-      }
-    );
-  });
-}
-function describeAdapter(a) {
-  const tags = [
-    a.architecture,
-    a.isFallbackAdapter ? "fallback adapter" : "",
-    a.shaderF16 ? "shader-f16" : "no shader-f16"
-  ].filter(Boolean).join(", ");
-  return `${a.vendor ? `${a.vendor} ` : ""}${a.description || a.device} (${tags})`;
-}
-
-// src/runtime/select.ts
-function factsNeeded(ask, facts) {
-  const r = ask.request;
-  if (r.kind === "cpu" || r.kind === "auto" && ask.gpus <= 0) return [];
-  if (r.kind === "webgpu") return facts.webgpu ? [] : ["webgpu"];
-  if (!facts.cuda) return ["cuda"];
-  return facts.cuda.ok || facts.webgpu ? [] : ["webgpu"];
-}
-function webgpuLine(w) {
-  return w.adapter ? `WebGPU adapter ${describeAdapter(w.adapter)}` : `WebGPU (${w.detail ?? "adapter details unavailable"})`;
-}
-function unavailable(what, problems, extra) {
-  const [first, ...rest] = problems;
-  const parts = [`${what}: ${first.message}.`, `What to do: ${first.fix}.`, ...extra];
-  if (rest.length) parts.push(`Also: ${rest.map((p) => p.message).join("; ")}.`);
-  return new DeviceUnavailableError(parts.join(" "), problems);
-}
-var FALLBACK_HINT = "Or set allow_cpu_fallback: true to train on the CPU with a warning.";
-function decideDevice(ask, facts) {
-  const r = ask.request;
-  const cpu = { kind: "cpu" };
-  if (r.kind === "cpu") return { device: cpu, reason: "device cpu (requested)", warnings: [] };
-  if (r.kind === "auto" && ask.gpus <= 0)
-    return { device: cpu, reason: "device auto with gpus=0: the CPU", warnings: [] };
-  const w = facts.webgpu;
-  if (r.kind === "webgpu") {
-    if (!w) throw new Error("decideDevice: WebGPU facts are missing");
-    if (w.ok) return { device: r, reason: `device webgpu: ${webgpuLine(w)}`, warnings: [] };
-    if (ask.allowCpuFallback)
-      return {
-        device: cpu,
-        reason: `device webgpu cannot run (${w.problems[0].message}); the CPU because allow_cpu_fallback is true`,
-        warnings: [`device webgpu: ${w.problems[0].message}; training on the CPU because allow_cpu_fallback is true`]
-      };
-    throw unavailable("device webgpu cannot run on this machine", w.problems, [FALLBACK_HINT]);
-  }
-  const c = facts.cuda;
-  if (!c) throw new Error("decideDevice: CUDA facts are missing");
-  const cudaDevice = r.kind === "cuda" ? r : { kind: "cuda", deviceId: 0 };
-  const label = r.kind === "auto" ? `device auto with gpus=${ask.gpus}` : `device ${deviceName(r)}`;
-  if (c.ok)
-    return {
-      device: cudaDevice,
-      reason: `${label}: ${deviceName(cudaDevice)}, ${c.summary}`,
-      warnings: c.warnings
-    };
-  const why = c.problems[0].message;
-  if (w?.ok && (r.kind === "auto" || ask.allowCpuFallback)) {
-    const reason = `${label}: CUDA cannot run (${why}); ${webgpuLine(w)}`;
-    return {
-      device: { kind: "webgpu" },
-      reason,
-      warnings: r.kind === "auto" ? [] : [`${reason}: training on WebGPU because allow_cpu_fallback is true`]
-    };
-  }
-  if (ask.allowCpuFallback) {
-    const noGpu = w && !w.ok ? `; WebGPU cannot run either (${w.problems[0].message})` : "";
-    return {
-      device: cpu,
-      reason: `${label}: CUDA cannot run (${why})${noGpu}; the CPU because allow_cpu_fallback is true`,
-      warnings: [`${label}: CUDA cannot run (${why})${noGpu}; training on the CPU because allow_cpu_fallback is true`]
-    };
-  }
-  const extra = [];
-  if (w?.ok) extra.push(`This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`);
-  else if (w && r.kind === "auto") extra.push(`WebGPU cannot run either: ${w.problems[0].message}.`);
-  extra.push(FALLBACK_HINT);
-  const what = r.kind === "auto" ? `${label} needs a GPU, and CUDA cannot run` : `device ${deviceName(r)} cannot run on this machine`;
-  throw unavailable(what, c.problems, extra);
-}
-
-// src/runtime/prepare.ts
-var defaultSources = () => ({
-  platform: `${process.platform}/${process.arch}`,
-  ortBinDir: ortBinaryDir,
-  nvidiaSmi: () => queryNvidiaGpus(),
-  inspectProvider: (dir) => inspectCudaProvider(dir),
-  probe: probeDevice,
-  adapters: () => queryWebgpuAdapters()
-});
-function cpuFacts() {
-  const cpus = os.cpus();
-  return { cores: cpus.length, threads: os.availableParallelism(), model: cpus[0]?.model?.trim() };
-}
-async function gatherCuda(src, deviceId = 0) {
-  const bin = src.ortBinDir();
-  const [provider, smi] = await Promise.all([
-    Promise.resolve(
-      bin ? src.inspectProvider(bin) : {
-        path: "onnxruntime-node/bin (not found)",
-        present: false,
-        sharedPresent: false,
-        needed: [],
-        indirect: [],
-        hints: {}
-      }
-    ),
-    src.nvidiaSmi()
-  ]);
-  let verdict = preflightCuda({ platform: src.platform, provider, smi }, deviceId);
-  if (!verdict.ok) return { verdict, provider, smi };
-  const device = { kind: "cuda", deviceId };
-  const p = await src.probe(device);
-  if (!p.ok) verdict = { ok: false, problems: [probeProblem(device, p.ortMessage)] };
-  return { verdict, provider, smi, probe: p };
-}
-async function gatherWebgpu(src) {
-  const [probe2, adapters] = await Promise.all([src.probe({ kind: "webgpu" }), src.adapters()]);
-  const verdict = probe2.ok ? { ok: true, adapter: adapters.adapters?.[0], detail: adapters.error } : { ok: false, problems: [probeProblem({ kind: "webgpu" }, probe2.ortMessage)] };
-  return { verdict, adapters, probe: probe2 };
-}
-async function prepareDevice(o) {
-  const request = typeof o.device === "string" ? parseDeviceRequest(o.device) : o.device;
-  const src = { ...defaultSources(), ...o.sources };
-  const ask = { request, gpus: o.gpus, allowCpuFallback: o.allowCpuFallback };
-  const facts = { cpu: cpuFacts() };
-  const verdicts = {};
-  for (let need2 = factsNeeded(ask, verdicts); need2.length; need2 = factsNeeded(ask, verdicts)) {
-    if (need2.includes("cuda")) {
-      facts.cuda = await gatherCuda(src, request.kind === "cuda" ? request.deviceId : 0);
-      verdicts.cuda = facts.cuda.verdict;
-    }
-    if (need2.includes("webgpu")) {
-      facts.webgpu = await gatherWebgpu(src);
-      verdicts.webgpu = facts.webgpu.verdict;
-    }
-  }
-  const choice = decideDevice(ask, verdicts);
-  o.log.info(choice.reason);
-  for (const w of choice.warnings) o.log.warning(w);
-  return { ...choice, facts };
-}
-
-// src/models/hub.ts
-import { createWriteStream, existsSync as existsSync8, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync5, statSync as statSync2, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname6, isAbsolute, join as join8, resolve as resolve4 } from "node:path";
-import { Readable as Readable2 } from "node:stream";
-import { pipeline } from "node:stream/promises";
+// src/train/hub-push.ts
+import { copyFileSync as copyFileSync2, existsSync as existsSync6, linkSync, mkdirSync as mkdirSync6, readdirSync as readdirSync2, readFileSync as readFileSync4, rmSync as rmSync5, statSync as statSync3 } from "node:fs";
+import { basename as basename4, join as join8, relative as relative2, resolve as resolve5, sep } from "node:path";
 
 // ../../main/node_modules/@huggingface/transformers/dist/transformers.node.mjs
 import fs2 from "fs";
-import path6 from "path";
+import path2 from "path";
 import url from "url";
 import fs22 from "fs";
 import fs3 from "fs";
 import path22 from "path";
-import { createRequire as createRequire3 } from "module";
-import { Tensor as Tensor2 } from "onnxruntime-common";
+import { createRequire } from "module";
+import { Tensor } from "onnxruntime-common";
 import fs5 from "fs";
 import { Readable } from "stream";
 import { pipeline as pipe } from "stream/promises";
@@ -41427,14 +38731,14 @@ var __require2 = /* @__PURE__ */ ((x) => typeof __require !== "undefined" ? __re
   if (typeof __require !== "undefined") return __require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
 });
-var __export = (target2, all) => {
+var __export2 = (target2, all) => {
   for (var name in all)
     __defProp2(target2, name, { get: all[name], enumerable: true });
 };
 var VERSION = "4.3.1";
 var HAS_SELF = typeof self !== "undefined";
 var IS_FS_AVAILABLE = !isEmpty(fs2);
-var IS_PATH_AVAILABLE = !isEmpty(path6);
+var IS_PATH_AVAILABLE = !isEmpty(path2);
 var IS_WEB_CACHE_AVAILABLE = HAS_SELF && "caches" in self;
 var IS_DENO_RUNTIME = typeof globalThis.Deno !== "undefined";
 var IS_BUN_RUNTIME = typeof globalThis.Bun !== "undefined";
@@ -41507,14 +38811,14 @@ var dirname__ = "./";
 if (RUNNING_LOCALLY) {
   const _import_meta_url = import.meta.url;
   if (_import_meta_url) {
-    dirname__ = path6.dirname(path6.dirname(url.fileURLToPath(_import_meta_url)));
+    dirname__ = path2.dirname(path2.dirname(url.fileURLToPath(_import_meta_url)));
   } else if (typeof __dirname !== "undefined") {
-    dirname__ = path6.dirname(__dirname);
+    dirname__ = path2.dirname(__dirname);
   }
 }
-var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path6.join(dirname__, "/.cache/") : null;
+var DEFAULT_CACHE_DIR = RUNNING_LOCALLY ? path2.join(dirname__, "/.cache/") : null;
 var DEFAULT_LOCAL_MODEL_PATH = "/models/";
-var localModelPath = RUNNING_LOCALLY ? path6.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
+var localModelPath = RUNNING_LOCALLY ? path2.join(dirname__, DEFAULT_LOCAL_MODEL_PATH) : DEFAULT_LOCAL_MODEL_PATH;
 var DEFAULT_FETCH = typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : void 0;
 var LogLevel = Object.freeze({
   /** All messages including debug output (value: 10) */
@@ -41655,7 +38959,7 @@ function product(...a) {
 function calculateReflectOffset(i, w) {
   return Math.abs((i + w) % (2 * w) - w);
 }
-function pick2(o, props) {
+function pick(o, props) {
   return Object.assign(
     {},
     ...props.map((prop) => {
@@ -43758,9 +41062,9 @@ var BPE3 = class extends TokenizerModel_default2 {
     if (token.length === 0) {
       return [];
     }
-    const cached = this.cache.get(token);
-    if (cached !== void 0) {
-      return cached;
+    const cached2 = this.cache.get(token);
+    if (cached2 !== void 0) {
+      return cached2;
     }
     const word = Array.from(token);
     if (this.end_of_word_suffix) {
@@ -46003,8 +43307,8 @@ var StringValue = class extends RuntimeValue {
         // follows Python's `str.split(sep=None, maxsplit=-1)` function behavior
         // https://docs.python.org/3.13/library/stdtypes.html#str.split
         new FunctionValue((args) => {
-          const sep4 = args[0] ?? new NullValue();
-          if (!(sep4 instanceof StringValue || sep4 instanceof NullValue)) {
+          const sep5 = args[0] ?? new NullValue();
+          if (!(sep5 instanceof StringValue || sep5 instanceof NullValue)) {
             throw new Error("sep argument must be a string or null");
           }
           const maxsplit = args[1] ?? new IntegerValue(-1);
@@ -46012,7 +43316,7 @@ var StringValue = class extends RuntimeValue {
             throw new Error("maxsplit argument must be a number");
           }
           let result = [];
-          if (sep4 instanceof NullValue) {
+          if (sep5 instanceof NullValue) {
             const text = this.value.trimStart();
             for (const { 0: match, index } of text.matchAll(/\S+/g)) {
               if (maxsplit.value !== -1 && result.length >= maxsplit.value && index !== void 0) {
@@ -46022,12 +43326,12 @@ var StringValue = class extends RuntimeValue {
               result.push(match);
             }
           } else {
-            if (sep4.value === "") {
+            if (sep5.value === "") {
               throw new Error("empty separator");
             }
-            result = this.value.split(sep4.value);
+            result = this.value.split(sep5.value);
             if (maxsplit.value !== -1 && result.length > maxsplit.value) {
-              result.push(result.splice(maxsplit.value).join(sep4.value));
+              result.push(result.splice(maxsplit.value).join(sep5.value));
             }
           }
           return new ArrayValue(result.map((part) => new StringValue(part)));
@@ -47926,7 +45230,7 @@ var FileResponse = class _FileResponse {
       const stream = fs22.createReadStream(filePath);
       this.body = new ReadableStream({
         start(controller) {
-          stream.on("data", (chunk2) => controller.enqueue(chunk2));
+          stream.on("data", (chunk22) => controller.enqueue(chunk22));
           stream.on("end", () => controller.close());
           stream.on("error", (err) => controller.error(err));
         },
@@ -48148,9 +45452,9 @@ var Random = class {
   }
 };
 function _weightedIndexWith(randomFn, weights) {
-  let sum = 0;
-  for (let i = 0; i < weights.length; ++i) sum += weights[i];
-  let x = randomFn() * sum;
+  let sum2 = 0;
+  for (let i = 0; i < weights.length; ++i) sum2 += weights[i];
+  let x = randomFn() * sum2;
   for (let i = 0; i < weights.length; ++i) {
     x -= weights[i];
     if (x < 0) return i;
@@ -48215,21 +45519,21 @@ var FileCache = class {
         if (done) {
           break;
         }
-        await new Promise((resolve12, reject) => {
+        await new Promise((resolve14, reject) => {
           fileStream.write(value, (err) => {
             if (err) {
               reject(err);
               return;
             }
-            resolve12();
+            resolve14();
           });
         });
         loaded += value.length;
         const progress2 = total ? loaded / total * 100 : 0;
         progress_callback?.({ progress: progress2, loaded, total });
       }
-      await new Promise((resolve12, reject) => {
-        fileStream.close((err) => err ? reject(err) : resolve12());
+      await new Promise((resolve14, reject) => {
+        fileStream.close((err) => err ? reject(err) : resolve14());
       });
       await fs3.promises.rename(tmpPath, filePath);
     } catch (error) {
@@ -48494,8 +45798,8 @@ var CrossOriginStorage = class {
   _processAndStore = async (request, stream) => {
     try {
       const chunks = [];
-      for await (const chunk2 of stream) {
-        chunks.push(chunk2);
+      for await (const chunk22 of stream) {
+        chunks.push(chunk22);
       }
       const blob = new Blob(chunks);
       const hashHex = await this._getBlobHash(blob);
@@ -48544,14 +45848,14 @@ var CrossOriginStorage = class {
   _getFileHash = async (url2) => {
     try {
       const hashCache = await this._getHashCache();
-      const cached = await hashCache.match(url2);
-      if (cached) {
-        return cached.text();
+      const cached2 = await hashCache.match(url2);
+      if (cached2) {
+        return cached2.text();
       }
-      const hash3 = await this._getLfsFileHash(url2);
-      if (hash3) {
-        await hashCache.put(url2, new Response(hash3));
-        return hash3;
+      const hash5 = await this._getLfsFileHash(url2);
+      if (hash5) {
+        await hashCache.put(url2, new Response(hash5));
+        return hash5;
       }
       return null;
     } catch {
@@ -48700,9 +46004,9 @@ var LRUCache22 = class {
 var MAX_CACHE_SIZE = 100;
 var cache = new LRUCache22(MAX_CACHE_SIZE);
 function memoizePromise(key, factory) {
-  const cached = cache.get(key);
-  if (cached !== void 0) {
-    return cached;
+  const cached2 = cache.get(key);
+  if (cached2 !== void 0) {
+    return cached2;
   }
   const promise = factory().then(
     (value) => value,
@@ -48859,11 +46163,11 @@ async function checkCachedResource(cache2, localPath, proposedCacheKey) {
   }
   return await tryCache(cache2, localPath, proposedCacheKey);
 }
-async function storeCachedResource(path_or_repo_id, filename, cache2, cacheKey, response, result, options2 = {}) {
-  if (await cache2.match(cacheKey) !== void 0) {
+async function storeCachedResource(path_or_repo_id, filename, cache2, cacheKey2, response, result, options2 = {}) {
+  if (await cache2.match(cacheKey2) !== void 0) {
     return;
   }
-  if (typeof Cache !== "undefined" && cache2 instanceof Cache && !isValidUrl(toAbsoluteURL(cacheKey, { allowUnresolved: true }), ["http:", "https:"])) {
+  if (typeof Cache !== "undefined" && cache2 instanceof Cache && !isValidUrl(toAbsoluteURL(cacheKey2, { allowUnresolved: true }), ["http:", "https:"])) {
     return;
   }
   if (!result) {
@@ -48874,7 +46178,7 @@ async function storeCachedResource(path_or_repo_id, filename, cache2, cacheKey, 
       ...data
     }) : void 0;
     await cache2.put(
-      cacheKey,
+      cacheKey2,
       /** @type {Response} */
       response,
       wrapped_progress
@@ -48883,7 +46187,7 @@ async function storeCachedResource(path_or_repo_id, filename, cache2, cacheKey, 
     const headers = new Headers(response.headers);
     headers.set("content-length", result.byteLength.toString());
     await cache2.put(
-      cacheKey,
+      cacheKey2,
       new Response(
         /** @type {any} */
         result,
@@ -48903,20 +46207,20 @@ async function loadResourceFile(path_or_repo_id, filename, fatal = true, options
     options2,
     cache2
   );
-  let cacheKey;
+  let cacheKey2;
   let toCacheResponse = false;
   let response;
   response = await checkCachedResource(cache2, localPath, proposedCacheKey);
   const cacheHit = response !== void 0;
   if (cacheHit) {
-    cacheKey = proposedCacheKey;
+    cacheKey2 = proposedCacheKey;
   } else {
     if (env.allowLocalModels) {
       const isURL = isValidUrl(requestURL, ["http:", "https:"]);
       if (!isURL) {
         try {
           response = await getFile(localPath);
-          cacheKey = localPath;
+          cacheKey2 = localPath;
         } catch (e) {
           logger.warn(`Unable to load from local path "${localPath}": "${e}"`);
         }
@@ -48947,7 +46251,7 @@ async function loadResourceFile(path_or_repo_id, filename, fatal = true, options
       if (response.status !== 200) {
         return handleError(response.status, remoteURL, fatal);
       }
-      cacheKey = proposedCacheKey;
+      cacheKey2 = proposedCacheKey;
     }
     toCacheResponse = cache2 && // 1. A caching system is available
     typeof Response !== "undefined" && // 2. `Response` is defined (i.e., we are in a browser-like environment)
@@ -49010,9 +46314,9 @@ async function loadResourceFile(path_or_repo_id, filename, fatal = true, options
   if (
     // Only cache web responses
     // i.e., do not cache FileResponses (prevents duplication)
-    toCacheResponse && cacheKey && typeof response !== "string"
+    toCacheResponse && cacheKey2 && typeof response !== "string"
   ) {
-    await storeCachedResource(path_or_repo_id, filename, cache2, cacheKey, response, result, options2);
+    await storeCachedResource(path_or_repo_id, filename, cache2, cacheKey2, response, result, options2);
   }
   if (apis.IS_NODE_ENV && return_path && options2.progress_callback && typeof response !== "string") {
     const size = parseInt(response.headers.get("content-length"), 10) || 0;
@@ -49039,7 +46343,7 @@ async function loadResourceFile(path_or_repo_id, filename, fatal = true, options
   if (response instanceof FileResponse) {
     return response.filePath;
   }
-  const cachedResponse = await cache2?.match(cacheKey);
+  const cachedResponse = await cache2?.match(cacheKey2);
   if (cachedResponse instanceof FileResponse) {
     return cachedResponse.filePath;
   } else if (cachedResponse instanceof Response) {
@@ -49360,7 +46664,7 @@ var P2FFT = class {
         this._singleTransform4(data, out, outOff, off, step, inv);
       }
     }
-    const table2 = this.table;
+    const table3 = this.table;
     for (step >>= 2; step >= 2; step >>= 2) {
       len22 = size / step << 1;
       const quarterLen = len22 >>> 2;
@@ -49379,16 +46683,16 @@ var P2FFT = class {
           const Ci = out[C + 1];
           const Dr = out[D];
           const Di = out[D + 1];
-          const tableBr = table2[k];
-          const tableBi = inv * table2[k + 1];
+          const tableBr = table3[k];
+          const tableBi = inv * table3[k + 1];
           const MBr = Br * tableBr - Bi * tableBi;
           const MBi = Br * tableBi + Bi * tableBr;
-          const tableCr = table2[2 * k];
-          const tableCi = inv * table2[2 * k + 1];
+          const tableCr = table3[2 * k];
+          const tableCi = inv * table3[2 * k + 1];
           const MCr = Cr * tableCr - Ci * tableCi;
           const MCi = Cr * tableCi + Ci * tableCr;
-          const tableDr = table2[3 * k];
-          const tableDi = inv * table2[3 * k + 1];
+          const tableDr = table3[3 * k];
+          const tableDi = inv * table3[3 * k + 1];
           const MDr = Dr * tableDr - Di * tableDi;
           const MDi = Dr * tableDi + Di * tableDr;
           const T0r = Ar + MCr;
@@ -49496,7 +46800,7 @@ var P2FFT = class {
         this._singleRealTransform4(data, out, outOff, off >>> 1, step >>> 1, inv);
       }
     }
-    const table2 = this.table;
+    const table3 = this.table;
     for (step >>= 2; step >= 2; step >>= 2) {
       len22 = size / step << 1;
       const halfLen = len22 >>> 1;
@@ -49518,16 +46822,16 @@ var P2FFT = class {
           const Di = out[D + 1];
           const MAr = Ar;
           const MAi = Ai;
-          const tableBr = table2[k];
-          const tableBi = inv * table2[k + 1];
+          const tableBr = table3[k];
+          const tableBi = inv * table3[k + 1];
           const MBr = Br * tableBr - Bi * tableBi;
           const MBi = Br * tableBi + Bi * tableBr;
-          const tableCr = table2[2 * k];
-          const tableCi = inv * table2[2 * k + 1];
+          const tableCr = table3[2 * k];
+          const tableCi = inv * table3[2 * k + 1];
           const MCr = Cr * tableCr - Ci * tableCi;
           const MCi = Cr * tableCi + Ci * tableCr;
-          const tableDr = table2[3 * k];
-          const tableDi = inv * table2[3 * k + 1];
+          const tableDr = table3[3 * k];
+          const tableDi = inv * table3[3 * k + 1];
           const MDr = Dr * tableDr - Di * tableDi;
           const MDi = Dr * tableDi + Di * tableDr;
           const T0r = MAr + MCr;
@@ -49850,11 +47154,11 @@ var uint16_to_float32 = /* @__PURE__ */ (function() {
     return out;
   };
 })();
-var requireFromHere = createRequire3(import.meta.url ?? __filename);
+var requireFromHere = createRequire(import.meta.url ?? __filename);
 process.env.ORT_DISABLE_TELEMETRY = "1";
 var onnx_node_default = requireFromHere("onnxruntime-node");
 var ort_webgpu_bundle_min_exports = {};
-__export(ort_webgpu_bundle_min_exports, {
+__export2(ort_webgpu_bundle_min_exports, {
   InferenceSession: () => bc,
   TRACE: () => Qa,
   TRACE_EVENT_BEGIN: () => $e,
@@ -50432,7 +47736,7 @@ var rs = G(() => {
 var ns = G(() => {
   "use strict";
 });
-var os2 = G(() => {
+var os = G(() => {
   "use strict";
 });
 var as = G(() => {
@@ -50450,7 +47754,7 @@ var Ve = G(() => {
   rs();
   en();
   ns();
-  os2();
+  os();
   tn();
   as();
   ss();
@@ -53961,7 +51265,7 @@ if (ORT_SYMBOL in globalThis) {
   supportedDevices.push("wasm");
   defaultDevices = ["wasm"];
 }
-var InferenceSession2 = ONNX.InferenceSession;
+var InferenceSession = ONNX.InferenceSession;
 function deviceToExecutionProviders(device = null) {
   if (!device) return defaultDevices;
   switch (device) {
@@ -54031,7 +51335,7 @@ async function ensureWasmLoaded() {
 async function createInferenceSession(buffer_or_path, session_options, session_config) {
   await ensureWasmLoaded();
   const logSeverityLevel = getOnnxLogSeverityLevel(env.logLevel ?? LogLevel.WARNING);
-  const load = () => InferenceSession2.create(buffer_or_path, {
+  const load = () => InferenceSession.create(buffer_or_path, {
     // Set default log severity level, but allow overriding through session options
     logSeverityLevel,
     ...session_options
@@ -54094,9 +51398,9 @@ var wrap = async (session_bytes, session_options, names) => {
       );
       const outputs = await runInferenceSession(session, ortFeed);
       if (Array.isArray(names)) {
-        return names.map((n) => new Tensor22(outputs[n]));
+        return names.map((n) => new Tensor2(outputs[n]));
       } else {
-        return new Tensor22(outputs[
+        return new Tensor2(outputs[
           /** @type {string} */
           names
         ]);
@@ -55284,7 +52588,7 @@ var DataTypeMap = Object.freeze({
   uint4: Uint8Array,
   int4: Int8Array
 });
-var Tensor22 = class _Tensor {
+var Tensor2 = class _Tensor {
   /**
    * Dimensions of the tensor.
    * @type {number[]}
@@ -55336,7 +52640,7 @@ var Tensor22 = class _Tensor {
       this.ort_tensor = /** @type {ONNXTensor} */
       args[0];
     } else {
-      this.ort_tensor = new Tensor2(
+      this.ort_tensor = new Tensor(
         /** @type {DataType} */
         args[0],
         // @ts-expect-error ts(2769) Type 'number' is not assignable to type 'bigint'.
@@ -56150,7 +53454,7 @@ function reshape(data, dimensions) {
 }
 function permute(tensor2, axes) {
   const [permutedData, shape] = permute_data(tensor2.data, tensor2.dims, axes);
-  return new Tensor22(tensor2.type, permutedData, shape);
+  return new Tensor2(tensor2.type, permutedData, shape);
 }
 function interpolate(input, [out_height, out_width], mode = "bilinear", align_corners = false) {
   const in_channels = input.dims.at(-3) ?? 1;
@@ -56164,7 +53468,7 @@ function interpolate(input, [out_height, out_width], mode = "bilinear", align_co
     mode,
     align_corners
   );
-  return new Tensor22(input.type, output, [in_channels, out_height, out_width]);
+  return new Tensor2(input.type, output, [in_channels, out_height, out_width]);
 }
 async function interpolate_4d(input, { size = null, mode = "bilinear" } = {}) {
   if (input.dims.length !== 4) {
@@ -56193,7 +53497,7 @@ async function interpolate_4d(input, { size = null, mode = "bilinear" } = {}) {
   } else {
     throw new Error(`Unsupported mode: ${mode}`);
   }
-  const sizeTensor = new Tensor22("int64", new BigInt64Array(targetDims.map(BigInt)), [targetDims.length]);
+  const sizeTensor = new Tensor2("int64", new BigInt64Array(targetDims.map(BigInt)), [targetDims.length]);
   return await op({ x: input, s: sizeTensor });
 }
 async function matmul(a, b) {
@@ -56209,10 +53513,10 @@ async function topk(x, k) {
   }
   return await op({
     x,
-    k: new Tensor22("int64", [BigInt(k)], [1])
+    k: new Tensor2("int64", [BigInt(k)], [1])
   });
 }
-var arrayToIndexTensor = (array) => new Tensor22("int64", array, [array.length]);
+var arrayToIndexTensor = (array) => new Tensor2("int64", array, [array.length]);
 async function slice2(data, starts, ends, axes, steps) {
   const op = await TensorOpRegistry.slice;
   return await op({
@@ -56233,20 +53537,20 @@ function mean_pooling(last_hidden_state, attention_mask) {
   for (let i = 0; i < batchSize; ++i) {
     const offset = i * embedDim * seqLength;
     for (let k = 0; k < embedDim; ++k) {
-      let sum = 0;
+      let sum2 = 0;
       let count2 = 0;
       const attnMaskOffset = i * seqLength;
       const offset2 = offset + k;
       for (let j2 = 0; j2 < seqLength; ++j2) {
         const attn = Number(attentionMaskData[attnMaskOffset + j2]);
         count2 += attn;
-        sum += lastHiddenStateData[offset2 + j2 * embedDim] * attn;
+        sum2 += lastHiddenStateData[offset2 + j2 * embedDim] * attn;
       }
-      const avg = sum / count2;
+      const avg = sum2 / count2;
       returnedData[outIndex++] = avg;
     }
   }
-  return new Tensor22(last_hidden_state.type, returnedData, shape);
+  return new Tensor2(last_hidden_state.type, returnedData, shape);
 }
 function calc_squeeze_dims(dims, dim) {
   dims = dims.slice();
@@ -56319,7 +53623,7 @@ function cat(tensors, dim = 0) {
       currentDim += dims[dim];
     }
   }
-  return new Tensor22(resultType, result, resultDims);
+  return new Tensor2(resultType, result, resultDims);
 }
 function stack(tensors, dim = 0) {
   return cat(
@@ -56360,17 +53664,17 @@ function std_mean(input, dim = null, correction = 1, keepdim = false) {
   );
   const inputDims = input.dims;
   if (dim === null) {
-    const sum = inputData.reduce((a, b) => a + b, 0);
-    const mean2 = sum / inputData.length;
+    const sum2 = inputData.reduce((a, b) => a + b, 0);
+    const mean2 = sum2 / inputData.length;
     const std2 = Math.sqrt(inputData.reduce((a, b) => a + (b - mean2) ** 2, 0) / (inputData.length - correction));
-    const meanTensor2 = new Tensor22(
+    const meanTensor2 = new Tensor2(
       input.type,
       [mean2],
       [
         /* scalar */
       ]
     );
-    const stdTensor2 = new Tensor22(
+    const stdTensor2 = new Tensor2(
       input.type,
       [std2],
       [
@@ -56391,7 +53695,7 @@ function std_mean(input, dim = null, correction = 1, keepdim = false) {
   for (let i = 0; i < result.length; ++i) {
     result[i] = Math.sqrt(result[i] / (inputDims[dim] - correction));
   }
-  const stdTensor = new Tensor22(type, result, resultDims);
+  const stdTensor = new Tensor2(type, result, resultDims);
   return [stdTensor, meanTensor];
 }
 function mean(input, dim = null, keepdim = false) {
@@ -56402,7 +53706,7 @@ function mean(input, dim = null, keepdim = false) {
   );
   if (dim === null) {
     const val = inputData.reduce((a, b) => a + b, 0);
-    return new Tensor22(
+    return new Tensor2(
       input.type,
       [val / inputData.length],
       [
@@ -56417,7 +53721,7 @@ function mean(input, dim = null, keepdim = false) {
       result[i] /= inputDims[dim];
     }
   }
-  return new Tensor22(type, result, resultDims);
+  return new Tensor2(type, result, resultDims);
 }
 function dimsToStride(dims) {
   const stride = new Array(dims.length);
@@ -56429,7 +53733,7 @@ function dimsToStride(dims) {
 }
 function fullHelper(size, fill_value, dtype, cls) {
   const numElements2 = size.reduce((a, b) => a * b, 1);
-  return new Tensor22(dtype, new cls(numElements2).fill(fill_value), size);
+  return new Tensor2(dtype, new cls(numElements2).fill(fill_value), size);
 }
 function full(size, fill_value) {
   let dtype;
@@ -56465,7 +53769,7 @@ function zeros_like(tensor2) {
 }
 function randn(size) {
   const length = size.reduce((a, b) => a * b, 1);
-  return new Tensor22(
+  return new Tensor2(
     "float32",
     Float32Array.from({ length }, () => random.gauss()),
     size
@@ -56495,7 +53799,7 @@ function quantize_embeddings(tensor2, precision) {
       outputData[arrayIndex] -= 128;
     }
   }
-  return new Tensor22(dtype, outputData, [tensor2.dims[0], tensor2.dims[1] / 8]);
+  return new Tensor2(dtype, outputData, [tensor2.dims[0], tensor2.dims[1] / 8]);
 }
 async function get_tokenizer_files(modelId) {
   if (!modelId) {
@@ -56772,7 +54076,7 @@ Callable2 {
       }
       const dims = [encodedTokens.length, encodedTokens[0].input_ids.length];
       for (const key of Object.keys(encodedTokens[0])) {
-        result[key] = new Tensor22(
+        result[key] = new Tensor2(
           "int64",
           BigInt64Array.from(encodedTokens.flatMap((x) => x[key]).map(BigInt)),
           dims
@@ -56861,7 +54165,7 @@ Callable2 {
    * @returns {string[]} List of decoded sequences.
    */
   batch_decode(batch, decode_args = {}) {
-    if (batch instanceof Tensor22) {
+    if (batch instanceof Tensor2) {
       batch = batch.tolist();
     }
     return batch.map((x) => this.decode(x, decode_args));
@@ -56878,7 +54182,7 @@ Callable2 {
    * @throws {Error} If `token_ids` is not a non-empty array of integers.
    */
   decode(token_ids, decode_args = {}) {
-    if (token_ids instanceof Tensor22) {
+    if (token_ids instanceof Tensor2) {
       token_ids = prepareTensorForDecode(token_ids);
     }
     if (!Array.isArray(token_ids) || token_ids.length === 0 || !isIntegralNumber(token_ids[0])) {
@@ -57092,7 +54396,7 @@ function _build_translation_inputs(self2, raw_inputs, tokenizer_options, generat
   return self2._call(raw_inputs, tokenizer_options);
 }
 var tokenizers_exports = {};
-__export(tokenizers_exports, {
+__export2(tokenizers_exports, {
   AlbertTokenizer: () => AlbertTokenizer,
   AutoTokenizer: () => AutoTokenizer,
   BartTokenizer: () => BartTokenizer,
@@ -57496,7 +54800,7 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
       return { language: last_language, timestamp: [null, null], text: "" };
     }
     const chunks = [];
-    let chunk2 = new_chunk();
+    let chunk22 = new_chunk();
     let time_offset = 0;
     const timestamp_begin = this.timestamp_begin;
     const total_timestamp_tokens = 1500;
@@ -57542,13 +54846,13 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
               previous_tokens.push(current_tokens);
               const resolved_tokens = this.findLongestCommonSequence(previous_tokens)[0];
               const resolved_text = this.decode(resolved_tokens);
-              chunk2.text = resolved_text;
-              chunks.push(chunk2);
+              chunk22.text = resolved_text;
+              chunks.push(chunk22);
               previous_tokens = [];
               current_tokens = [];
-              chunk2 = new_chunk();
+              chunk22 = new_chunk();
             }
-            last_language = chunk2.language = language;
+            last_language = chunk22.language = language;
           } else {
           }
         } else if (token >= timestamp_begin && token <= timestamp_end) {
@@ -57558,12 +54862,12 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
             skip = true;
           } else if (skip || previous_tokens.length > 0 && token < first_timestamp) {
             skip = false;
-          } else if (chunk2.timestamp[0] === null) {
-            chunk2.timestamp[0] = rounded_time;
+          } else if (chunk22.timestamp[0] === null) {
+            chunk22.timestamp[0] = rounded_time;
           } else {
-            if (rounded_time === chunk2.timestamp[0]) {
+            if (rounded_time === chunk22.timestamp[0]) {
             } else {
-              chunk2.timestamp[1] = rounded_time;
+              chunk22.timestamp[1] = rounded_time;
               previous_tokens.push(current_tokens);
               if (returnWordTimestamps) {
                 previous_token_timestamps.push(current_token_timestamps);
@@ -57573,27 +54877,27 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
                 previous_token_timestamps
               );
               const resolved_text = this.decode(resolved_tokens);
-              chunk2.text = resolved_text;
+              chunk22.text = resolved_text;
               if (returnWordTimestamps) {
-                chunk2.words = this.collateWordTimestamps(
+                chunk22.words = this.collateWordTimestamps(
                   resolved_tokens,
                   resolved_token_timestamps,
                   last_language
                 );
-                if (chunk2.words.length > 0 && chunk2.timestamp[1] !== null) {
-                  for (const word of chunk2.words) {
-                    if (word.timestamp[1] > chunk2.timestamp[1] && chunk2.timestamp[1] >= word.timestamp[0]) {
-                      word.timestamp[1] = chunk2.timestamp[1];
+                if (chunk22.words.length > 0 && chunk22.timestamp[1] !== null) {
+                  for (const word of chunk22.words) {
+                    if (word.timestamp[1] > chunk22.timestamp[1] && chunk22.timestamp[1] >= word.timestamp[0]) {
+                      word.timestamp[1] = chunk22.timestamp[1];
                     }
                   }
                 }
               }
-              chunks.push(chunk2);
+              chunks.push(chunk22);
               previous_tokens = [];
               current_tokens = [];
               previous_token_timestamps = [];
               current_token_timestamps = [];
-              chunk2 = new_chunk();
+              chunk22 = new_chunk();
             }
           }
         } else {
@@ -57624,7 +54928,7 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
           previous_token_timestamps.push(current_token_timestamps);
         }
       } else if (previous_tokens.every((p) => p.length === 0)) {
-        chunk2 = new_chunk();
+        chunk22 = new_chunk();
         previous_tokens = [];
         current_tokens = [];
         previous_token_timestamps = [];
@@ -57642,11 +54946,11 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
         previous_token_timestamps
       );
       const resolved_text = this.decode(resolved_tokens);
-      chunk2.text = resolved_text;
+      chunk22.text = resolved_text;
       if (returnWordTimestamps) {
-        chunk2.words = this.collateWordTimestamps(resolved_tokens, resolved_token_timestamps, last_language);
+        chunk22.words = this.collateWordTimestamps(resolved_tokens, resolved_token_timestamps, last_language);
       }
-      chunks.push(chunk2);
+      chunks.push(chunk22);
     }
     let optional = /* @__PURE__ */ Object.create(null);
     const full_text = chunks.map((chunk3) => chunk3.text).join("");
@@ -57781,7 +55085,7 @@ var WhisperTokenizer = class extends PreTrainedTokenizer {
   decode(token_ids, decode_args) {
     let text;
     if (decode_args?.decode_with_timestamps) {
-      if (token_ids instanceof Tensor22) {
+      if (token_ids instanceof Tensor2) {
         token_ids = prepareTensorForDecode(token_ids);
       }
       text = this.decodeWithTimestamps(token_ids, decode_args);
@@ -58100,7 +55404,7 @@ var Processor = class extends Callable2 {
   }
 };
 var processors_exports = {};
-__export(processors_exports, {
+__export2(processors_exports, {
   ChatterboxProcessor: () => ChatterboxProcessor,
   CohereAsrProcessor: () => CohereAsrProcessor,
   EmbeddingGemma2Processor: () => EmbeddingGemma2Processor,
@@ -58178,7 +55482,7 @@ function validate_audio_inputs(audio, feature_extractor) {
   }
 }
 var feature_extractors_exports = {};
-__export(feature_extractors_exports, {
+__export2(feature_extractors_exports, {
   ASTFeatureExtractor: () => ASTFeatureExtractor,
   ChatterboxFeatureExtractor: () => ChatterboxFeatureExtractor,
   ClapFeatureExtractor: () => ClapFeatureExtractor,
@@ -58506,11 +55810,11 @@ async function spectrogram(waveform, window2, frame_length, hop_length, {
       inputBuffer[j2] = waveform[offset + j2];
     }
     if (remove_dc_offset) {
-      let sum = 0;
+      let sum2 = 0;
       for (let j2 = 0; j2 < buffer_size; ++j2) {
-        sum += inputBuffer[j2];
+        sum2 += inputBuffer[j2];
       }
-      const mean2 = sum / buffer_size;
+      const mean2 = sum2 / buffer_size;
       for (let j2 = 0; j2 < buffer_size; ++j2) {
         inputBuffer[j2] -= mean2;
       }
@@ -58539,8 +55843,8 @@ async function spectrogram(waveform, window2, frame_length, hop_length, {
   const num_mel_filters = mel_filters.length;
   let mel_spec = await matmul(
     // TODO: Make `mel_filters` a Tensor during initialization
-    new Tensor22("float32", mel_filters.flat(), [num_mel_filters, num_frequency_bins]),
-    new Tensor22("float32", transposedMagnitudeData, [num_frequency_bins, d1Max])
+    new Tensor2("float32", mel_filters.flat(), [num_mel_filters, num_frequency_bins]),
+    new Tensor2("float32", transposedMagnitudeData, [num_frequency_bins, d1Max])
   );
   if (transpose) {
     mel_spec = mel_spec.transpose(1, 0);
@@ -58636,7 +55940,7 @@ function window_function(window_length, name, { periodic = true, frame_length = 
   return padded;
 }
 function encodeWAV(chunks, rate) {
-  const totalLength = chunks.reduce((acc, chunk2) => acc + chunk2.length, 0);
+  const totalLength = chunks.reduce((acc, chunk22) => acc + chunk22.length, 0);
   const buffer = new ArrayBuffer(44);
   const view = new DataView(buffer);
   writeString(view, 0, "RIFF");
@@ -58656,7 +55960,7 @@ function encodeWAV(chunks, rate) {
     [
       buffer,
       ...chunks.map(
-        (chunk2) => chunk2.buffer instanceof ArrayBuffer ? new Uint8Array(chunk2.buffer, chunk2.byteOffset, chunk2.byteLength) : chunk2.slice()
+        (chunk22) => chunk22.buffer instanceof ArrayBuffer ? new Uint8Array(chunk22.buffer, chunk22.byteOffset, chunk22.byteLength) : chunk22.slice()
       )
     ],
     { type: "audio/wav" }
@@ -58689,12 +55993,12 @@ var RawAudio = class {
       if (this.audio.length === 1) {
         return this.audio[0];
       }
-      const totalLength = this.audio.reduce((acc, chunk2) => acc + chunk2.length, 0);
+      const totalLength = this.audio.reduce((acc, chunk22) => acc + chunk22.length, 0);
       const result = new Float32Array(totalLength);
       let offset = 0;
-      for (const chunk2 of this.audio) {
-        result.set(chunk2, offset);
-        offset += chunk2.length;
+      for (const chunk22 of this.audio) {
+        result.set(chunk22, offset);
+        offset += chunk22.length;
       }
       return result;
     } else {
@@ -58823,7 +56127,7 @@ var EncodecFeatureExtractor = class extends FeatureExtractor {
       audio.length / num_channels
     ];
     return {
-      input_values: new Tensor22("float32", audio, shape)
+      input_values: new Tensor2("float32", audio, shape)
     };
   }
 };
@@ -58844,7 +56148,7 @@ var ChatterboxFeatureExtractor = class extends FeatureExtractor {
       /* num_samples */
     ];
     return {
-      input_values: new Tensor22("float32", audio, shape)
+      input_values: new Tensor2("float32", audio, shape)
     };
   }
 };
@@ -59080,19 +56384,19 @@ var ParakeetFeatureExtractor = class extends FeatureExtractor {
     );
     features_data.fill(0, features_length * features.dims[1]);
     const [num_frames, num_features] = features.dims;
-    const sum = new Float64Array(num_features);
+    const sum2 = new Float64Array(num_features);
     const sum_sq = new Float64Array(num_features);
     for (let i = 0; i < features_length; ++i) {
       const offset = i * num_features;
       for (let j2 = 0; j2 < num_features; ++j2) {
         const val = features_data[offset + j2];
-        sum[j2] += val;
+        sum2[j2] += val;
         sum_sq[j2] += val * val;
       }
     }
     const divisor = features_length > 1 ? features_length - 1 : 1;
     for (let j2 = 0; j2 < num_features; ++j2) {
-      const mean2 = sum[j2] / features_length;
+      const mean2 = sum2[j2] / features_length;
       const variance = (sum_sq[j2] - features_length * mean2 * mean2) / divisor;
       const std2 = Math.sqrt(variance) + EPSILON;
       const inv_std = 1 / std2;
@@ -59105,7 +56409,7 @@ var ParakeetFeatureExtractor = class extends FeatureExtractor {
     mask_data.fill(1n, 0, features_length);
     return {
       input_features: features.unsqueeze_(0),
-      attention_mask: new Tensor22("int64", mask_data, [1, num_frames])
+      attention_mask: new Tensor2("int64", mask_data, [1, num_frames])
     };
   }
 };
@@ -59348,7 +56652,7 @@ var Gemma4AudioFeatureExtractor = class extends Gemma3nAudioFeatureExtractor {
         feat_data.fill(0, i * num_features, (i + 1) * num_features);
       }
     }
-    result.input_features_mask = new Tensor22("bool", frame_mask, [1, num_frames]);
+    result.input_features_mask = new Tensor2("bool", frame_mask, [1, num_frames]);
     return result;
   }
 };
@@ -59417,7 +56721,7 @@ var MoonshineFeatureExtractor = class extends FeatureExtractor {
       /* num_samples */
     ];
     return {
-      input_values: new Tensor22("float32", audio, shape)
+      input_values: new Tensor2("float32", audio, shape)
     };
   }
 };
@@ -59439,7 +56743,7 @@ var PyAnnoteFeatureExtractor = class extends FeatureExtractor {
       /* num_samples */
     ];
     return {
-      input_values: new Tensor22("float32", audio, shape)
+      input_values: new Tensor2("float32", audio, shape)
     };
   }
   /**
@@ -59565,11 +56869,11 @@ var SeamlessM4TFeatureExtractor = class extends FeatureExtractor {
       const [num_features, feature_size] = features.dims;
       const data = features.data;
       for (let i = 0; i < feature_size; ++i) {
-        let sum = 0;
+        let sum2 = 0;
         for (let j2 = 0; j2 < num_features; ++j2) {
-          sum += data[j2 * feature_size + i];
+          sum2 += data[j2 * feature_size + i];
         }
-        const mean2 = sum / num_features;
+        const mean2 = sum2 / num_features;
         let variance = 0;
         for (let j2 = 0; j2 < num_features; ++j2) {
           variance += (data[j2 * feature_size + i] - mean2) ** 2;
@@ -59595,9 +56899,9 @@ var SeamlessM4TFeatureExtractor = class extends FeatureExtractor {
         padded_data.set(data);
         padded_data.fill(this.config.padding_value, data.length);
         const numPaddedFrames = num_frames2 + pad_size;
-        features = new Tensor22(features.type, padded_data, [numPaddedFrames, num_channels2]);
+        features = new Tensor2(features.type, padded_data, [numPaddedFrames, num_channels2]);
         if (return_attention_mask) {
-          padded_attention_mask = new Tensor22("int64", new BigInt64Array(numPaddedFrames), [
+          padded_attention_mask = new Tensor2("int64", new BigInt64Array(numPaddedFrames), [
             1,
             numPaddedFrames
           ]);
@@ -59624,7 +56928,7 @@ var SeamlessM4TFeatureExtractor = class extends FeatureExtractor {
       } else {
         attention_mask_data.fill(1n);
       }
-      result.attention_mask = new Tensor22("int64", attention_mask_data, [1, reshapedNumFrames]);
+      result.attention_mask = new Tensor2("int64", attention_mask_data, [1, reshapedNumFrames]);
     }
     return result;
   }
@@ -59639,8 +56943,8 @@ var Wav2Vec2FeatureExtractor = class extends FeatureExtractor {
    * @returns {Float32Array}
    */
   _zero_mean_unit_var_norm(input_values) {
-    const sum = input_values.reduce((a, b) => a + b, 0);
-    const mean2 = sum / input_values.length;
+    const sum2 = input_values.reduce((a, b) => a + b, 0);
+    const mean2 = sum2 / input_values.length;
     const variance = input_values.reduce((a, b) => a + (b - mean2) ** 2, 0) / input_values.length;
     return input_values.map((x) => (x - mean2) / Math.sqrt(variance + 1e-7));
   }
@@ -59660,8 +56964,8 @@ var Wav2Vec2FeatureExtractor = class extends FeatureExtractor {
     }
     const shape = [1, input_values.length];
     return {
-      input_values: new Tensor22("float32", input_values, shape),
-      attention_mask: new Tensor22("int64", new BigInt64Array(input_values.length).fill(1n), shape)
+      input_values: new Tensor2("float32", input_values, shape),
+      attention_mask: new Tensor2("int64", new BigInt64Array(input_values.length).fill(1n), shape)
     };
   }
 };
@@ -60462,7 +57766,7 @@ var RawImage = class _RawImage {
     return await canvas.convertToBlob({ type, quality });
   }
   toTensor(channel_format = "CHW") {
-    let tensor2 = new Tensor22("uint8", new Uint8Array(this.data), [this.height, this.width, this.channels]);
+    let tensor2 = new Tensor2("uint8", new Uint8Array(this.data), [this.height, this.width, this.channels]);
     if (channel_format === "HWC") {
     } else if (channel_format === "CHW") {
       tensor2 = tensor2.permute(2, 0, 1);
@@ -60639,8 +57943,8 @@ function patchify(hwc_data, H, W, C, patch_size, max_patches, pooling_kernel_siz
     }
   }
   return {
-    patches: new Tensor22("float32", patch_data, [max_patches, patch_dim]),
-    positions: new Tensor22("int64", pos_data, [max_patches, 2]),
+    patches: new Tensor2("float32", patch_data, [max_patches, patch_dim]),
+    positions: new Tensor2("int64", pos_data, [max_patches, 2]),
     num_soft_tokens: Math.floor(num_patches / pooling_kernel_size ** 2)
   };
 }
@@ -60951,8 +58255,8 @@ var EmbeddingGemma2Processor = class extends Gemma4Processor {
       input_features_mask.set(x.input_features_mask.data, i * num_frames);
     });
     return {
-      input_features: new Tensor22("float32", input_features, [clips.length, num_frames, feature_size]),
-      input_features_mask: new Tensor22("bool", input_features_mask, [clips.length, num_frames]),
+      input_features: new Tensor2("float32", input_features, [clips.length, num_frames, feature_size]),
+      input_features_mask: new Tensor2("bool", input_features_mask, [clips.length, num_frames]),
       // The audio encoder keeps every 4th frame (two stride-2 convolutions)
       num_soft_tokens_per_audio: outputs.map(({ input_features_mask: { data } }) => {
         let num_tokens = 0;
@@ -61047,7 +58351,7 @@ function post_process_semantic_segmentation(outputs, target_sizes = null) {
       data = interpolate(data, target_size, "bilinear", false);
     }
     const [height, width] = target_size ?? data.dims.slice(-2);
-    const segmentation = new Tensor22("int32", new Int32Array(height * width), [height, width]);
+    const segmentation = new Tensor2("int32", new Int32Array(height * width), [height, width]);
     const buffer = data[0].data;
     const segmentation_data = segmentation.data;
     for (let j2 = 1; j2 < data.dims[0]; ++j2) {
@@ -61113,7 +58417,7 @@ function check_segment_validity(mask_labels, mask_probs, k, mask_threshold = 0.5
 }
 function compute_segments(mask_probs, pred_scores, pred_labels, mask_threshold, overlap_mask_area_threshold, label_ids_to_fuse = null, target_size = null) {
   const [height, width] = target_size ?? mask_probs[0].dims;
-  const segmentation = new Tensor22("int32", new Int32Array(height * width), [height, width]);
+  const segmentation = new Tensor2("int32", new Int32Array(height * width), [height, width]);
   const segments = [];
   if (target_size !== null) {
     for (let i = 0; i < mask_probs.length; ++i) {
@@ -61210,7 +58514,7 @@ function post_process_panoptic_segmentation(outputs, threshold = 0.5, mask_thres
     );
     if (pred_labels_item.length === 0) {
       let [height, width] = target_size ?? mask_logits.dims.slice(-2);
-      let segmentation2 = new Tensor22("int32", new Int32Array(height * width).fill(-1), [height, width]);
+      let segmentation2 = new Tensor2("int32", new Int32Array(height * width).fill(-1), [height, width]);
       toReturn.push({
         segmentation: segmentation2,
         segments_info: []
@@ -61564,7 +58868,7 @@ var ImageProcessor = class extends Callable2 {
         pixelData[i + 2] = temp;
       }
     }
-    const pixel_values = new Tensor22("float32", pixelData, imgDims).permute(2, 0, 1);
+    const pixel_values = new Tensor2("float32", pixelData, imgDims).permute(2, 0, 1);
     return {
       original_size: [srcHeight, srcWidth],
       reshaped_input_size,
@@ -61620,7 +58924,7 @@ var ImageProcessor = class extends Callable2 {
   }
 };
 var image_processors_exports = {};
-__export(image_processors_exports, {
+__export2(image_processors_exports, {
   BeitFeatureExtractor: () => BeitFeatureExtractor,
   BitImageProcessor: () => BitImageProcessor,
   CHMv2ImageProcessor: () => CHMv2ImageProcessor,
@@ -61841,7 +59145,7 @@ var Qwen2VLImageProcessor = class extends ImageProcessor {
       merge_size,
       patch_size
     ).permute(0, 3, 6, 4, 7, 2, 1, 5, 8).view(grid_t * grid_h * grid_w, channel * temporal_patch_size * patch_size * patch_size);
-    const image_grid_thw = new Tensor22("int64", [grid_t, grid_h, grid_w], [1, 3]);
+    const image_grid_thw = new Tensor2("int64", [grid_t, grid_h, grid_w], [1, 3]);
     return {
       pixel_values: flatten_patches,
       image_grid_thw,
@@ -62143,7 +59447,7 @@ function convert_image_to_patches(images, patch_size) {
       }
     }
   }
-  return new Tensor22("float32", result, [B, ph * pw, patch_dim]);
+  return new Tensor2("float32", result, [B, ph * pw, patch_dim]);
 }
 function pad_along_first_dim(patches, target_length) {
   const [, len22, dim] = patches.dims;
@@ -62156,9 +59460,9 @@ function pad_along_first_dim(patches, target_length) {
       /** @type {Float32Array} */
       patches.data
     );
-    padded = new Tensor22("float32", padded_data, [1, target_length, dim]);
+    padded = new Tensor2("float32", padded_data, [1, target_length, dim]);
   }
-  return { padded, mask: new Tensor22("int64", mask_data, [target_length]) };
+  return { padded, mask: new Tensor2("int64", mask_data, [target_length]) };
 }
 var Lfm2VlImageProcessor = class extends ImageProcessor {
   constructor(config) {
@@ -62294,7 +59598,7 @@ var Lfm2VlImageProcessor = class extends ImageProcessor {
     const result = {
       pixel_values: cat(all_pixel_values, 0),
       pixel_attention_mask: stack(all_pixel_masks, 0),
-      spatial_shapes: new Tensor22("int64", BigInt64Array.from(all_spatial_shapes.flat(), BigInt), [
+      spatial_shapes: new Tensor2("int64", BigInt64Array.from(all_spatial_shapes.flat(), BigInt), [
         all_spatial_shapes.length,
         2
       ])
@@ -62467,7 +59771,7 @@ var Phi3VImageProcessor = class extends ImageProcessor {
     }
     const pixel_values = stack(all_pixel_values, 0);
     const sizes = reshaped_input_sizes.map((x) => x.map((y) => IMAGE_SIZE * ceil(y / IMAGE_SIZE)));
-    const image_sizes = new Tensor22("int64", sizes.flat(), [num_images, 2]);
+    const image_sizes = new Tensor2("int64", sizes.flat(), [num_images, 2]);
     const num_img_tokens = sizes.map(
       ([height, width]) => this.calc_num_image_tokens_from_image_size(width, height)
     );
@@ -62540,7 +59844,7 @@ var SamImageProcessor = class extends ImageProcessor {
         }
       }
     }
-    return new Tensor22("float32", Float32Array.from(input_points.flat(Infinity)), shape);
+    return new Tensor2("float32", Float32Array.from(input_points.flat(Infinity)), shape);
   }
   /**
    *
@@ -62561,7 +59865,7 @@ var SamImageProcessor = class extends ImageProcessor {
     if (shape.some((x, i) => x !== input_points.dims[i])) {
       throw Error(`The first ${shape.length} dimensions of 'input_points' and 'input_labels' must be the same.`);
     }
-    return new Tensor22("int64", input_labels.flat(Infinity).map(BigInt), shape);
+    return new Tensor2("int64", input_labels.flat(Infinity).map(BigInt), shape);
   }
   /**
    * @param {any[]} images The URL(s) of the image(s) to extract features from.
@@ -62644,7 +59948,7 @@ var SamImageProcessor = class extends ImageProcessor {
             binarizedMaskData[i2] = 1;
           }
         }
-        interpolated_mask = new Tensor22("bool", binarizedMaskData, interpolated_mask.dims);
+        interpolated_mask = new Tensor2("bool", binarizedMaskData, interpolated_mask.dims);
       }
       output_masks.push(interpolated_mask);
     }
@@ -62794,21 +60098,21 @@ var VitPoseImageProcessor = class extends ImageProcessor {
         const yScale = bbox.at(-1) / height;
         for (let c = 0; c < heatmap.length; ++c) {
           let [xWeightedSum, yWeightedSum] = [0, 0];
-          let sum = 0;
+          let sum2 = 0;
           let score = -Infinity;
           const row = heatmap[c];
           for (let y = 0; y < row.length; ++y) {
             const col = row[y];
             for (let x = 0; x < col.length; ++x) {
               const value = col[x];
-              sum += value;
+              sum2 += value;
               score = Math.max(score, value);
               xWeightedSum += (x + 0.5) * value;
               yWeightedSum += y * value;
             }
           }
           if (threshold != null && score < threshold) continue;
-          const keypoint = [xScale * xWeightedSum / sum, yScale * yWeightedSum / sum];
+          const keypoint = [xScale * xWeightedSum / sum2, yScale * yWeightedSum / sum2];
           keypoints.push(keypoint);
           labels.push(c);
           scores.push(score);
@@ -63146,7 +60450,7 @@ var GraniteSpeechProcessor = class extends Processor {
       audio_inputs["input_features"] = input_features;
       const audio_embed_size = this._get_num_audio_features(audio.length);
       const mask_data = new Uint8Array(audio_embed_size).fill(1);
-      audio_inputs["input_features_mask"] = new Tensor22("bool", mask_data, [1, audio_embed_size]);
+      audio_inputs["input_features_mask"] = new Tensor2("bool", mask_data, [1, audio_embed_size]);
       const audio_token = this.config.audio_token ?? "<|audio|>";
       if (!text.includes(audio_token)) {
         throw new Error(`The input text does not contain the audio token ${audio_token}.`);
@@ -63399,10 +60703,10 @@ var VLChatProcessor = class extends Processor {
     }
     const dims = [1, input_ids.length];
     const final = {
-      input_ids: new Tensor22("int64", input_ids, dims),
-      attention_mask: new Tensor22("int64", new Array(input_ids.length).fill(1), dims),
-      images_seq_mask: new Tensor22("bool", images_seq_mask, dims),
-      images_emb_mask: new Tensor22("bool", new Array(num_images * this.num_image_tokens).fill(true), [
+      input_ids: new Tensor2("int64", input_ids, dims),
+      attention_mask: new Tensor2("int64", new Array(input_ids.length).fill(1), dims),
+      images_seq_mask: new Tensor2("bool", images_seq_mask, dims),
+      images_emb_mask: new Tensor2("bool", new Array(num_images * this.num_image_tokens).fill(true), [
         1,
         num_images,
         this.num_image_tokens
@@ -64020,7 +61324,7 @@ var VoxtralRealtimeProcessor = class extends Processor {
         const num_input_tokens = 1 + num_pad_tokens;
         const input_ids_data = new BigInt64Array(num_input_tokens).fill(BigInt(STREAMING_PAD_TOKEN_ID));
         input_ids_data[0] = 1n;
-        const input_ids = new Tensor22("int64", input_ids_data, [1, num_input_tokens]);
+        const input_ids = new Tensor2("int64", input_ids_data, [1, num_input_tokens]);
         return {
           input_ids,
           ...audio_encoding
@@ -64319,7 +61623,7 @@ function getNormalizedConfig(config) {
     case "vision-encoder-decoder":
       const decoderConfig = getNormalizedConfig(config.decoder);
       const add_encoder_pkv = "num_decoder_layers" in decoderConfig;
-      const result = pick2(config, ["model_type", "is_encoder_decoder"]);
+      const result = pick(config, ["model_type", "is_encoder_decoder"]);
       if (add_encoder_pkv) {
         result.num_decoder_layers = decoderConfig.num_decoder_layers;
         result.num_decoder_heads = decoderConfig.num_decoder_heads;
@@ -64336,7 +61640,7 @@ function getNormalizedConfig(config) {
   }
   const normalized_config = {
     ...init_normalized_config,
-    ...pick2(config, ["model_type", "multi_query", "is_encoder_decoder"])
+    ...pick(config, ["model_type", "multi_query", "is_encoder_decoder"])
   };
   for (const key in mapping) {
     normalized_config[key] = config[mapping[key]];
@@ -64576,7 +61880,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
     for (const path32 of chunkNames) {
       const fullPath = `${options2.subfolder ?? ""}/${path32}`;
       externalDataPromises.push(
-        new Promise(async (resolve12, reject) => {
+        new Promise(async (resolve14, reject) => {
           const data = await getModelFile(
             pretrained_model_name_or_path,
             fullPath,
@@ -64584,7 +61888,7 @@ async function getModelDataFiles(pretrained_model_name_or_path, fileName, suffix
             options2,
             return_path
           );
-          resolve12(data instanceof Uint8Array ? { path: path32, data } : path32);
+          resolve14(data instanceof Uint8Array ? { path: path32, data } : path32);
         })
       );
     }
@@ -64693,7 +61997,7 @@ async function constructSessions(pretrained_model_name_or_path, names, options2,
 function replaceTensors(obj) {
   for (let prop in obj) {
     if (isONNXTensor(obj[prop])) {
-      obj[prop] = new Tensor22(obj[prop]);
+      obj[prop] = new Tensor2(obj[prop]);
     } else if (typeof obj[prop] === "object") {
       replaceTensors(obj[prop]);
     }
@@ -64743,7 +62047,7 @@ function validateInputs(session, inputs) {
   const missingInputs = [];
   for (const inputName of session.inputNames) {
     const tensor2 = inputs[inputName];
-    if (!(tensor2 instanceof Tensor22)) {
+    if (!(tensor2 instanceof Tensor2)) {
       missingInputs.push(inputName);
       continue;
     }
@@ -65749,7 +63053,7 @@ var GenerationConfig = class {
    * @param {GenerationConfig|import('../configs.js').PretrainedConfig} config
    */
   constructor(config) {
-    Object.assign(this, pick2(config, Object.getOwnPropertyNames(this)));
+    Object.assign(this, pick(config, Object.getOwnPropertyNames(this)));
   }
 };
 var StoppingCriteria = class extends Callable2 {
@@ -66000,7 +63304,7 @@ var _DynamicCache = class {
         throw new TypeError(`Key "${key}" conflicts with an existing property on DynamicCache`);
       }
       const value = entries[key];
-      if (!(value instanceof Tensor22)) {
+      if (!(value instanceof Tensor2)) {
         throw new TypeError(`Expected a Tensor for key "${key}", got ${typeof value}`);
       }
       this[key] = value;
@@ -66308,7 +63612,7 @@ function registerTaskMappings(mappings) {
   MODEL_MAPPING_NAMES = mappings;
 }
 function toI64Tensor(items) {
-  if (items instanceof Tensor22) {
+  if (items instanceof Tensor2) {
     return items;
   }
   if (items.length === 0) {
@@ -66320,16 +63624,16 @@ function toI64Tensor(items) {
         "Unable to create tensor, you should probably activate truncation and/or padding with 'padding=True' and/or 'truncation=True' to have batched tensors with the same length."
       );
     }
-    return new Tensor22("int64", BigInt64Array.from(items.flat().map((x) => BigInt(x))), [
+    return new Tensor2("int64", BigInt64Array.from(items.flat().map((x) => BigInt(x))), [
       items.length,
       items[0].length
     ]);
   } else {
-    return new Tensor22("int64", BigInt64Array.from(items.map((x) => BigInt(x))), [1, items.length]);
+    return new Tensor2("int64", BigInt64Array.from(items.map((x) => BigInt(x))), [1, items.length]);
   }
 }
 function boolTensor(value) {
-  return new Tensor22("bool", [value], [1]);
+  return new Tensor2("bool", [value], [1]);
 }
 var MODEL_RUNTIME_CONFIG = {
   [MODEL_TYPES.DecoderOnly]: {
@@ -66653,7 +63957,7 @@ var PreTrainedModel = class extends Callable2 {
       Object.assign(gen_config, generation_config);
     }
     if (kwargs) {
-      Object.assign(gen_config, pick2(kwargs, Object.getOwnPropertyNames(gen_config)));
+      Object.assign(gen_config, pick(kwargs, Object.getOwnPropertyNames(gen_config)));
     }
     return gen_config;
   }
@@ -66723,7 +64027,7 @@ var PreTrainedModel = class extends Callable2 {
    */
   _update_model_kwargs_for_generation({ generated_input_ids, outputs, model_inputs, is_encoder_decoder }) {
     model_inputs["past_key_values"] = getPastKeyValues(outputs, model_inputs.past_key_values);
-    model_inputs["input_ids"] = new Tensor22("int64", generated_input_ids.flat(), [generated_input_ids.length, 1]);
+    model_inputs["input_ids"] = new Tensor2("int64", generated_input_ids.flat(), [generated_input_ids.length, 1]);
     if (!is_encoder_decoder) {
       model_inputs.attention_mask = cat(
         [model_inputs.attention_mask, ones([model_inputs.attention_mask.dims[0], 1])],
@@ -66747,7 +64051,7 @@ var PreTrainedModel = class extends Callable2 {
    * @returns {{inputs_tensor: Tensor, model_inputs: Record<string, Tensor> & {past_key_values?: DynamicCache}, model_input_name: string}} The model-specific inputs for generation.
    */
   _prepare_model_inputs({ inputs, bos_token_id, model_kwargs }) {
-    const model_inputs = pick2(model_kwargs, this.forward_params);
+    const model_inputs = pick(model_kwargs, this.forward_params);
     const input_name = this.main_input_name;
     if (input_name in model_inputs) {
       if (inputs) {
@@ -66772,7 +64076,7 @@ var PreTrainedModel = class extends Callable2 {
       const prepared_inputs = await this._prepare_inputs_embeds(model_inputs);
       model_inputs = {
         ...kwargs,
-        ...pick2(prepared_inputs, ["inputs_embeds", "attention_mask"])
+        ...pick(prepared_inputs, ["inputs_embeds", "attention_mask"])
       };
     }
     let { last_hidden_state } = await encoder_forward(this, model_inputs);
@@ -66814,7 +64118,7 @@ var PreTrainedModel = class extends Callable2 {
     generation_config
   }) {
     let { decoder_input_ids, ...model_inputs } = model_kwargs;
-    if (!(decoder_input_ids instanceof Tensor22)) {
+    if (!(decoder_input_ids instanceof Tensor2)) {
       if (!decoder_input_ids) {
         decoder_start_token_id ??= bos_token_id;
         if (this.config.model_type === "musicgen") {
@@ -66932,7 +64236,7 @@ var PreTrainedModel = class extends Callable2 {
             attentions[key].push(token_attentions[key]);
           }
         } else if (this._return_dict_in_generate_keys) {
-          Object.assign(return_dict_items, pick2(outputs, this._return_dict_in_generate_keys));
+          Object.assign(return_dict_items, pick(outputs, this._return_dict_in_generate_keys));
         }
       }
       const logits = outputs.logits.slice(null, -1, null).to("float32");
@@ -66966,7 +64270,7 @@ var PreTrainedModel = class extends Callable2 {
     if (streamer) {
       streamer.end();
     }
-    const sequences = new Tensor22("int64", all_input_ids.flat(), [all_input_ids.length, all_input_ids[0].length]);
+    const sequences = new Tensor2("int64", all_input_ids.flat(), [all_input_ids.length, all_input_ids[0].length]);
     const past_key_values = getPastKeyValues(outputs, model_inputs.past_key_values);
     const cachedTensors = new Set(Object.values(past_key_values));
     for (const tensor2 of Object.values(outputs)) {
@@ -67003,7 +64307,7 @@ var PreTrainedModel = class extends Callable2 {
       throw new Error(`Model does not have a ${sessionName} session.`);
     }
     const session = this.sessions[sessionName];
-    const output = await sessionRun(session, pick2(inputs, session.inputNames));
+    const output = await sessionRun(session, pick(inputs, session.inputNames));
     return output[outputName];
   }
   /**
@@ -67037,7 +64341,7 @@ var PreTrainedModel = class extends Callable2 {
 async function seq2seq_forward(self2, model_inputs) {
   let { encoder_outputs, input_ids, decoder_input_ids, decoder_attention_mask, ...other_decoder_inputs } = model_inputs;
   if (!encoder_outputs) {
-    const encoder_inputs = pick2(model_inputs, self2.sessions["model"].inputNames);
+    const encoder_inputs = pick(model_inputs, self2.sessions["model"].inputNames);
     encoder_outputs = (await encoder_forward(self2, encoder_inputs)).last_hidden_state;
   }
   other_decoder_inputs.input_ids = decoder_input_ids;
@@ -67052,7 +64356,7 @@ async function seq2seq_forward(self2, model_inputs) {
 }
 async function encoder_forward(self2, model_inputs) {
   const session = self2.sessions["model"];
-  const encoderFeeds2 = pick2(model_inputs, session.inputNames);
+  const encoderFeeds2 = pick(model_inputs, session.inputNames);
   if (session.inputNames.includes("inputs_embeds") && !encoderFeeds2.inputs_embeds) {
     if (!model_inputs.input_ids) {
       throw new Error("Both `input_ids` and `inputs_embeds` are missing in the model inputs.");
@@ -67137,7 +64441,7 @@ function addPastKeyValues(self2, decoderFeeds, pastKeyValues) {
     const shape = resolveCacheShape(meta.shape, symbols);
     const size = shape.reduce((a, b) => a * b, 1);
     const cls = DataTypeMap[meta.type];
-    const t = new Tensor22(meta.type, new cls(size), shape);
+    const t = new Tensor2(meta.type, new cls(size), shape);
     decoderFeeds[meta.name] = t;
     entries[meta.name] = t;
   }
@@ -67151,7 +64455,7 @@ function setNumLogitsToKeep(self2, model_inputs, value) {
   if (model_inputs.num_logits_to_keep) return;
   const session = self2.sessions["decoder_model_merged"] ?? self2.sessions["model"];
   if (session?.inputNames.includes("num_logits_to_keep")) {
-    model_inputs.num_logits_to_keep = new Tensor22("int64", [value], []);
+    model_inputs.num_logits_to_keep = new Tensor2("int64", [value], []);
   }
 }
 async function decoder_forward(self2, model_inputs, is_encoder_decoder = false) {
@@ -67168,7 +64472,7 @@ async function decoder_forward(self2, model_inputs, is_encoder_decoder = false) 
   }
   setNumLogitsToKeep(self2, new_model_inputs, 0n);
   addPastKeyValues(self2, new_model_inputs, past_key_values);
-  const fixed = pick2(new_model_inputs, session.inputNames);
+  const fixed = pick(new_model_inputs, session.inputNames);
   return await sessionRun(session, fixed);
 }
 async function generic_text_to_text_forward(self2, {
@@ -67193,7 +64497,7 @@ async function generic_text_to_text_forward(self2, {
 }) {
   if (!inputs_embeds) {
     inputs_embeds = await self2.encode_text({ input_ids, ...kwargs });
-    const modality_values = pick2(kwargs, modality_input_names);
+    const modality_values = pick(kwargs, modality_input_names);
     if (Object.keys(modality_values).length > 0) {
       if (input_ids.dims[1] !== 1) {
         const modality_features = await encode_function({
@@ -67284,14 +64588,14 @@ function cumsum_masked_fill(attention_mask, start_index = 0) {
   const data = new BigInt64Array(attn_mask_data.length);
   for (let i = 0; i < bz; ++i) {
     const start = i * seq_len;
-    let sum = BigInt(start_index);
+    let sum2 = BigInt(start_index);
     for (let j2 = 0; j2 < seq_len; ++j2) {
       const index = start + j2;
       if (attn_mask_data[index] === 0n) {
         data[index] = BigInt(1);
       } else {
-        data[index] = sum;
-        sum += attn_mask_data[index];
+        data[index] = sum2;
+        sum2 += attn_mask_data[index];
       }
     }
   }
@@ -67300,7 +64604,7 @@ function cumsum_masked_fill(attention_mask, start_index = 0) {
 function create_position_ids(model_inputs, past_key_values = null, start_index = 0) {
   const { input_ids, inputs_embeds, attention_mask } = model_inputs;
   const { data, dims } = cumsum_masked_fill(attention_mask, start_index);
-  let position_ids = new Tensor22("int64", data, dims);
+  let position_ids = new Tensor2("int64", data, dims);
   if (past_key_values) {
     const offset = -(input_ids ?? inputs_embeds).dims.at(1);
     position_ids = position_ids.slice(null, [offset, null]);
@@ -67419,7 +64723,7 @@ async function get_optional_configs(pretrained_model_name_or_path, names, option
   );
 }
 var models_exports = {};
-__export(models_exports, {
+__export2(models_exports, {
   ASTForAudioClassification: () => ASTForAudioClassification,
   ASTModel: () => ASTModel,
   ASTPreTrainedModel: () => ASTPreTrainedModel,
@@ -68349,14 +65653,14 @@ var ChatterboxModel = class extends ChatterboxPreTrainedModel {
       const expected_inputs = this.sessions["embed_tokens"].inputNames;
       const embed_model_inputs = { input_ids };
       if (expected_inputs.includes("exaggeration")) {
-        if (!(exaggeration instanceof Tensor22)) {
+        if (!(exaggeration instanceof Tensor2)) {
           const batch_size = input_ids.dims[0];
           if (exaggeration == null) {
             exaggeration = full([batch_size], 0.5);
           } else if (typeof exaggeration === "number") {
             exaggeration = full([batch_size], exaggeration);
           } else if (Array.isArray(exaggeration)) {
-            exaggeration = new Tensor22("float32", exaggeration, [batch_size]);
+            exaggeration = new Tensor2("float32", exaggeration, [batch_size]);
           } else {
             throw new Error("Unsupported type for `exaggeration` input");
           }
@@ -68409,14 +65713,14 @@ var ChatterboxModel = class extends ChatterboxPreTrainedModel {
           },
           (_, i) => input_ids[i].length - input_ids[i].findLastIndex((x) => x == START_SPEECH_TOKEN) - 1
         );
-        model_inputs.position_ids = new Tensor22("int64", position_ids, [input_ids.length, 1]);
+        model_inputs.position_ids = new Tensor2("int64", position_ids, [input_ids.length, 1]);
       } else {
         const batched_input_ids = model_inputs.input_ids.tolist();
         const position_ids_list = batched_input_ids.map((ids) => {
           let position = 0;
           return ids.map((id) => id >= START_SPEECH_TOKEN ? 0 : position++);
         });
-        model_inputs.position_ids = new Tensor22("int64", position_ids_list.flat(), model_inputs.input_ids.dims);
+        model_inputs.position_ids = new Tensor2("int64", position_ids_list.flat(), model_inputs.input_ids.dims);
       }
     }
     if (model_inputs.input_ids.dims[1] === 1) {
@@ -69101,7 +66405,7 @@ var EmbeddingGemma2Model = class extends EmbeddingGemma2PreTrainedModel {
     const token_ids = { image: image_token_id, video: video_token_id, audio: audio_token_id };
     for (const [modality, token_id] of Object.entries(token_ids)) {
       const name = `${modality}_features`;
-      features[name] ??= new Tensor22("float32", new Float32Array(0), [0, text_config.hidden_size]);
+      features[name] ??= new Tensor2("float32", new Float32Array(0), [0, text_config.hidden_size]);
       let num_tokens = 0;
       for (const id of input_ids.data) {
         if (Number(id) === token_id) ++num_tokens;
@@ -69536,8 +66840,8 @@ var Qwen2VLForConditionalGeneration = class extends Qwen2VLPreTrainedModel {
         (_, i) => max(data.subarray(dims[1] * i, dims[1] * (i + 1)))[0] + 1n + BigInt(dims[1])
       );
       return [
-        new Tensor22("int64", position_ids, [3, ...dims]),
-        new Tensor22("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
+        new Tensor2("int64", position_ids, [3, ...dims]),
+        new Tensor2("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
       ];
     } else {
       const [batch_size, seq_length] = input_ids.dims;
@@ -69545,7 +66849,7 @@ var Qwen2VLForConditionalGeneration = class extends Qwen2VLPreTrainedModel {
         { length: 3 * batch_size * seq_length },
         (_, i) => BigInt(Math.floor(i % seq_length / batch_size))
       );
-      return [new Tensor22("int64", position_ids, [3, ...input_ids.dims]), zeros([batch_size, 1])];
+      return [new Tensor2("int64", position_ids, [3, ...input_ids.dims]), zeros([batch_size, 1])];
     }
   }
   /**
@@ -69726,8 +67030,8 @@ var Qwen2VLForConditionalGeneration = class extends Qwen2VLPreTrainedModel {
         mrope_position_deltas.push(max(llm_positions)[0] + 1 - total_input_ids[i].length);
       }
       return [
-        new Tensor22("int64", position_ids_list.flat(Infinity), [3, input_ids.dims[0], input_ids.dims[1]]),
-        new Tensor22("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
+        new Tensor2("int64", position_ids_list.flat(Infinity), [3, input_ids.dims[0], input_ids.dims[1]]),
+        new Tensor2("int64", mrope_position_deltas, [mrope_position_deltas.length, 1])
       ];
     } else {
       return this._get_text_only_rope_index(input_ids, attention_mask);
@@ -70575,11 +67879,11 @@ var MultiModalityCausalLM = class extends MultiModalityPreTrainedModel {
     let output_1;
     if (mode === "text" || !model_inputs.past_key_values) {
       const session = this.sessions["prepare_inputs_embeds"];
-      const prep_inputs = pick2(model_inputs, session.inputNames);
+      const prep_inputs = pick(model_inputs, session.inputNames);
       output_1 = await sessionRun(session, prep_inputs);
     } else {
       const session = this.sessions["gen_img_embeds"];
-      const prep_inputs = pick2(
+      const prep_inputs = pick(
         {
           image_ids: model_inputs.input_ids
         },
@@ -70593,7 +67897,7 @@ var MultiModalityCausalLM = class extends MultiModalityPreTrainedModel {
     if (!head) {
       throw new Error(`Unable to find "${head}" generation head`);
     }
-    const output_3 = await sessionRun(head, pick2(output_2, head.inputNames));
+    const output_3 = await sessionRun(head, pick(output_2, head.inputNames));
     return {
       ...output_1,
       ...output_2,
@@ -70625,12 +67929,12 @@ var MultiModalityCausalLM = class extends MultiModalityPreTrainedModel {
       const num_text_tokens = 1;
       const has_image = num_img_tokens > 0 ? 1 : 0;
       const batch_size = 1;
-      model_inputs.images_seq_mask = new Tensor22(
+      model_inputs.images_seq_mask = new Tensor2(
         "bool",
         new Array(num_img_tokens + num_text_tokens).fill(true).fill(false, 0, num_text_tokens),
         [batch_size, num_img_tokens + num_text_tokens]
       );
-      model_inputs.images_emb_mask = new Tensor22("bool", new Array(num_img_tokens).fill(!!has_image), [
+      model_inputs.images_emb_mask = new Tensor2("bool", new Array(num_img_tokens).fill(!!has_image), [
         batch_size,
         1,
         num_img_tokens
@@ -70712,7 +68016,7 @@ var MusicgenForConditionalGeneration = class extends PreTrainedModel {
     }
     const batch_size = Math.floor(bs_x_codebooks / num_codebooks);
     const inferred = newDataSize / (batch_size * num_codebooks);
-    return new Tensor22(outputs.type, outputs.data.slice(0, newDataSize), [batch_size, num_codebooks, inferred]);
+    return new Tensor2(outputs.type, outputs.data.slice(0, newDataSize), [batch_size, num_codebooks, inferred]);
   }
   prepare_inputs_for_generation(input_ids, model_inputs, generation_config) {
     const pad_token_id = BigInt(this.config.decoder.pad_token_id);
@@ -70952,7 +68256,7 @@ var Phi3VForCausalLM = class extends Phi3VPreTrainedModel {
         }));
       } else {
         const hidden_size = this.config.normalized_config.hidden_size;
-        image_features = new Tensor22("float32", [], [0, hidden_size]);
+        image_features = new Tensor2("float32", [], [0, hidden_size]);
       }
       ({ inputs_embeds } = await sessionRun(this.sessions["prepare_inputs_embeds"], {
         input_ids,
@@ -71315,7 +68619,7 @@ var Sam2Model = class extends Sam2PreTrainedModel {
       throw new Error("At least one of `input_points` or `input_boxes` must be provided.");
     }
     const prompt_encoder_mask_decoder_session = this.sessions["prompt_encoder_mask_decoder"];
-    const decoder_inputs = pick2(model_inputs, prompt_encoder_mask_decoder_session.inputNames);
+    const decoder_inputs = pick(model_inputs, prompt_encoder_mask_decoder_session.inputNames);
     return await sessionRun(prompt_encoder_mask_decoder_session, decoder_inputs);
   }
   /**
@@ -71481,7 +68785,7 @@ var SpeechT5ForTextToSpeech = class extends SpeechT5PreTrainedModel {
       if (decoder_outputs) {
         output_sequence = decoder_outputs.output_sequence_out;
       } else {
-        output_sequence = new Tensor22("float32", new Float32Array(num_mel_bins), [1, 1, num_mel_bins]);
+        output_sequence = new Tensor2("float32", new Float32Array(num_mel_bins), [1, 1, num_mel_bins]);
       }
       let decoderFeeds = {
         use_cache_branch,
@@ -71596,7 +68900,7 @@ var SupertonicForConditionalGeneration = class extends SupertonicPreTrainedModel
     for (let i = 0; i < batch_size; ++i) {
       latentMaskData.fill(1n, i * maxLatentLen, i * maxLatentLen + latentLengths[i]);
     }
-    const latent_mask = new Tensor22("int64", latentMaskData, [batch_size, maxLatentLen]);
+    const latent_mask = new Tensor2("int64", latentMaskData, [batch_size, maxLatentLen]);
     const latentChannels = latent_dim * chunk_compress_factor;
     const latentStride = latentChannels * maxLatentLen;
     let noisy_latents = randn([batch_size, latentChannels, maxLatentLen]);
@@ -71859,10 +69163,10 @@ function createEncoderState(model, input_features) {
     const shape = resolveCacheShape(meta.shape, enc_symbols);
     const size = shape.reduce((a, b) => a * b, 1);
     const cls = DataTypeMap[meta.type];
-    enc_kv_cache[meta.name] = new Tensor22(meta.type, new cls(size), shape);
+    enc_kv_cache[meta.name] = new Tensor2(meta.type, new cls(size), shape);
   }
   const padding_cls = DataTypeMap[padding_type];
-  const enc_padding_cache = new Tensor22(padding_type, new padding_cls(PADDING_CACHE_CHANNELS * CONV1_LEFT_PAD), [
+  const enc_padding_cache = new Tensor2(padding_type, new padding_cls(PADDING_CACHE_CHANNELS * CONV1_LEFT_PAD), [
     1,
     PADDING_CACHE_CHANNELS,
     CONV1_LEFT_PAD
@@ -71888,7 +69192,7 @@ function createEncoderState(model, input_features) {
 async function encodeChunk(s, chunk_features) {
   const audio_seq_len = chunk_features.dims[2];
   const conv2_output_len = Math.floor((CONV2_LEFT_PAD + audio_seq_len - 3) / 2) + 1;
-  const position_ids = new Tensor22(
+  const position_ids = new Tensor2(
     "int64",
     BigInt64Array.from({ length: conv2_output_len }, (_, i) => BigInt(s.enc_past_seq_len + i)),
     [1, conv2_output_len]
@@ -71981,7 +69285,7 @@ var VoxtralRealtimeForConditionalGeneration = class extends VoxtralRealtimePreTr
     const decoder_feeds = { inputs_embeds, ...kwargs };
     addPastKeyValues(this, decoder_feeds, past_key_values);
     const session = this.sessions["decoder_model_merged"];
-    const fixed = pick2(decoder_feeds, session.inputNames);
+    const fixed = pick(decoder_feeds, session.inputNames);
     return await sessionRun(session, fixed);
   }
   async generate({ input_features, stopping_criteria: userStoppingCriteria, ...kwargs }) {
@@ -72225,7 +69529,7 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
     ...kwargs
   }) {
     generation_config = this._prepare_generation_config(generation_config, kwargs);
-    const init_tokens = kwargs.decoder_input_ids instanceof Tensor22 ? prepareTensorForDecode(kwargs.decoder_input_ids) : kwargs.decoder_input_ids ?? this._retrieve_init_tokens(generation_config);
+    const init_tokens = kwargs.decoder_input_ids instanceof Tensor2 ? prepareTensorForDecode(kwargs.decoder_input_ids) : kwargs.decoder_input_ids ?? this._retrieve_init_tokens(generation_config);
     if (generation_config.return_timestamps) {
       logits_processor ??= new LogitsProcessorList();
       logits_processor.push(new WhisperTimeStampLogitsProcessor(generation_config, init_tokens));
@@ -72312,7 +69616,7 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
         for (let m = 0; m < n_mels; ++m) {
           padded_data.set(src.subarray(m * segment_frames, (m + 1) * segment_frames), m * num_segment_frames);
         }
-        segment_features = new Tensor22("float32", padded_data, [1, n_mels, num_segment_frames]);
+        segment_features = new Tensor2("float32", padded_data, [1, n_mels, num_segment_frames]);
       } else {
         segment_features = segment_input;
       }
@@ -72394,15 +69698,15 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
     allTokens.push(eos_token_id);
     const full_sequence = [...init_tokens, ...allTokens];
     if (return_token_timestamps) {
-      const sequences = new Tensor22("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
+      const sequences = new Tensor2("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
       const full_timestamps = [...new Array(init_tokens.length).fill(0), ...allTokenTimestamps, 0];
-      const token_timestamps = new Tensor22("float32", new Float32Array(full_timestamps), [
+      const token_timestamps = new Tensor2("float32", new Float32Array(full_timestamps), [
         1,
         full_timestamps.length
       ]);
       return { sequences, token_timestamps };
     }
-    return new Tensor22("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
+    return new Tensor2("int64", full_sequence.map(BigInt), [1, full_sequence.length]);
   }
   /**
    * Calculates token-level timestamps using the encoder-decoder cross-attentions and
@@ -72473,7 +69777,7 @@ var WhisperForConditionalGeneration = class extends WhisperPreTrainedModel {
     const croppedWeights = num_input_ids > 0 ? smoothedWeights.slice(null, null, [num_input_ids, smoothedWeights.dims[2]], null) : smoothedWeights;
     const batchedMatrices = [mean(croppedWeights, 1)];
     const timestampsShape = generate_outputs.sequences.dims;
-    const timestamps = new Tensor22(
+    const timestamps = new Tensor2(
       "float32",
       new Float32Array(timestampsShape[0] * timestampsShape[1]),
       timestampsShape
@@ -73326,17 +70630,17 @@ var PretrainedMixin = class {
     }
     const { model_type } = options2.config;
     for (const MODEL_CLASS_MAPPING of this.MODEL_CLASS_MAPPINGS) {
-      let modelInfo = MODEL_CLASS_MAPPING.get(model_type);
-      if (!modelInfo) {
+      let modelInfo2 = MODEL_CLASS_MAPPING.get(model_type);
+      if (!modelInfo2) {
         for (const cls of MODEL_CLASS_MAPPING.values()) {
           if (cls[0] === model_type) {
-            modelInfo = cls;
+            modelInfo2 = cls;
             break;
           }
         }
-        if (!modelInfo) continue;
+        if (!modelInfo2) continue;
       }
-      return await models_exports[modelInfo].from_pretrained(pretrained_model_name_or_path, options2);
+      return await models_exports[modelInfo2].from_pretrained(pretrained_model_name_or_path, options2);
     }
     if (this.BASE_IF_FAIL) {
       if (!CUSTOM_ARCHITECTURES.has(model_type)) {
@@ -73505,7 +70809,7 @@ Pipeline {
     });
     const outputs = await this.model(model_inputs);
     const { problem_type, id2label } = this.model.config;
-    const function_to_apply = problem_type === "multi_label_classification" ? (batch) => batch.sigmoid() : (batch) => new Tensor22("float32", softmax(batch.data), batch.dims);
+    const function_to_apply = problem_type === "multi_label_classification" ? (batch) => batch.sigmoid() : (batch) => new Tensor2("float32", softmax(batch.data), batch.dims);
     const toReturn = [];
     for (const batch of outputs.logits) {
       const output = function_to_apply(batch);
@@ -73682,7 +70986,7 @@ Pipeline {
         throw Error(`Mask token (${mask_token}) not found in text.`);
       }
       const itemLogits = logits[i][mask_token_index];
-      const scores = await topk(new Tensor22("float32", softmax(itemLogits.data), itemLogits.dims), top_k);
+      const scores = await topk(new Tensor2("float32", softmax(itemLogits.data), itemLogits.dims), top_k);
       const values = scores[0].tolist();
       const indices = scores[1].tolist();
       toReturn.push(
@@ -73813,7 +71117,7 @@ Pipeline {
       const chat_template_kwargs = {
         tokenize: false,
         add_generation_prompt: true,
-        ...pick2({ tools, documents, chat_template }, ["tools", "documents", "chat_template"]),
+        ...pick({ tools, documents, chat_template }, ["tools", "documents", "chat_template"]),
         ...tokenizer_kwargs
       };
       inputs = /** @type {string[]} */
@@ -73949,7 +71253,7 @@ Pipeline {
       const inputs = await this.processor(aud);
       const output = await this.model(inputs);
       const logits = output.logits[0];
-      const scores = await topk(new Tensor22("float32", softmax(logits.data), logits.dims), top_k);
+      const scores = await topk(new Tensor2("float32", softmax(logits.data), logits.dims), top_k);
       const values = scores[0].tolist();
       const indices = scores[1].tolist();
       const vals = indices.map((x, i) => ({
@@ -74110,10 +71414,10 @@ Pipeline {
           }
         ];
       }
-      for (const chunk2 of chunks) {
-        generation_config.num_frames = Math.floor(chunk2.stride[0] / hop_length);
+      for (const chunk22 of chunks) {
+        generation_config.num_frames = Math.floor(chunk22.stride[0] / hop_length);
         const data = await this.model.generate({
-          inputs: chunk2.input_features,
+          inputs: chunk22.input_features,
           ...generation_config
         });
         if (return_timestamps === "word") {
@@ -74124,13 +71428,13 @@ Pipeline {
             sequences.findIndex((t) => Number(t) >= timestamp_begin),
             0
           );
-          chunk2.tokens = sequences.slice(prefixLength);
-          chunk2.token_timestamps = token_ts.slice(prefixLength).map((x) => round(x, 2));
+          chunk22.tokens = sequences.slice(prefixLength);
+          chunk22.token_timestamps = token_ts.slice(prefixLength).map((x) => round(x, 2));
         } else {
-          chunk2.tokens = /** @type {Tensor} */
+          chunk22.tokens = /** @type {Tensor} */
           data[0].tolist();
         }
-        chunk2.stride = chunk2.stride.map((x) => x / sampling_rate);
+        chunk22.stride = chunk22.stride.map((x) => x / sampling_rate);
       }
       const [full_text, optional] = this.tokenizer._decode_asr(chunks, {
         time_precision,
@@ -74172,8 +71476,8 @@ Pipeline {
     for (const aud of preparedAudios) {
       const audioChunks = feature_extractor.split_audio(aud);
       const chunk_texts = [];
-      for (const chunk2 of audioChunks) {
-        const inputs = await this.processor(chunk2);
+      for (const chunk22 of audioChunks) {
+        const inputs = await this.processor(chunk22);
         const outputs = await this.model.generate({
           ...inputs,
           decoder_input_ids,
@@ -74208,8 +71512,8 @@ Pipeline {
       speaker_embeddings = new Float32Array(await (await env.fetch(speaker_embeddings)).arrayBuffer());
     }
     if (speaker_embeddings instanceof Float32Array) {
-      speaker_embeddings = new Tensor22("float32", speaker_embeddings, [speaker_embeddings.length]);
-    } else if (!(speaker_embeddings instanceof Tensor22)) {
+      speaker_embeddings = new Tensor2("float32", speaker_embeddings, [speaker_embeddings.length]);
+    } else if (!(speaker_embeddings instanceof Tensor2)) {
       throw new Error("Speaker embeddings must be a `Tensor`, `Float32Array`, `string`, or `URL`.");
     }
     if (batch_size > 1) {
@@ -74337,7 +71641,7 @@ Pipeline {
     const { id2label } = this.model.config;
     const toReturn = [];
     for (const batch of output.logits) {
-      const scores = await topk(new Tensor22("float32", softmax(batch.data), batch.dims), top_k);
+      const scores = await topk(new Tensor2("float32", softmax(batch.data), batch.dims), top_k);
       const values = scores[0].tolist();
       const indices = scores[1].tolist();
       const vals = indices.map((x, i) => ({
@@ -74956,13 +72260,8546 @@ var TASK_ALIASES = Object.freeze({
 var stdout_write = apis.IS_PROCESS_AVAILABLE ? (x) => process.stdout.write(x) : (x) => console.log(x);
 var CONCRETE_DTYPES = Object.keys(DEFAULT_DTYPE_SUFFIX_MAPPING);
 
+// src/hub/client.ts
+import { pathToFileURL as pathToFileURL2 } from "node:url";
+
+// ../../main/node_modules/gearhash-jit/dist/esm/table.js
+var GEAR_TABLE = [
+  0xb088d3a9e840f559n,
+  0x5652c7f739ed20d6n,
+  0x45b28969898972abn,
+  0x6b0a89d5b68ec777n,
+  0x368f573e8b7a31b7n,
+  0x1dc636dce936d94bn,
+  0x207a4c4e5554d5b6n,
+  0xa474b34628239acbn,
+  0x3b06a83e1ca3b912n,
+  0x90e78d6c2f02baf7n,
+  0xe1c92df7150d9a8an,
+  0x8e95053a1086d3adn,
+  0x5a2ef4f1b83a0722n,
+  0xa50fac949f807faen,
+  0x0e7303eb80d8d681n,
+  0x99b07edc1570ad0fn,
+  0x689d2fb555fd3076n,
+  0x00005082119ea468n,
+  0xc4b08306a88fcc28n,
+  0x3eb0678af6374afdn,
+  0xf19f87ab86ad7436n,
+  0xf2129fbfbe6bc736n,
+  0x481149575c98a4edn,
+  0x0000010695477bc5n,
+  0x1fba37801a9ceaccn,
+  0x3bf06fd663a49b6dn,
+  0x99687e9782e3874bn,
+  0x79a10673aa50d8e3n,
+  0xe4accf9e6211f420n,
+  0x2520e71f87579071n,
+  0x2bd5d3fd781a8a9bn,
+  0x00de4dcddd11c873n,
+  0xeaa9311c5a87392fn,
+  0xdb748eb617bc40ffn,
+  0xaf579a8df620bf6fn,
+  0x86a6e5da1b09c2b1n,
+  0xcc2fc30ac322a12en,
+  0x355e2afec1f74267n,
+  0x2d99c8f4c021a47bn,
+  0xbade4b4a9404cfc3n,
+  0xf7b518721d707d69n,
+  0x3286b6587bf32c20n,
+  0x0000b68886af270cn,
+  0xa115d6e4db8a9079n,
+  0x484f7e9c97b2e199n,
+  0xccca7bb75713e301n,
+  0xbf2584a62bb0f160n,
+  0xade7e813625dbcc8n,
+  0x000070940d87955an,
+  0x8ae69108139e626fn,
+  0xbd776ad72fde38a2n,
+  0xfb6b001fc2fcc0cfn,
+  0xc7a474b8e67bc427n,
+  0xbaf6f11610eb5d58n,
+  0x09cb1f5b6de770d1n,
+  0xb0b219e6977d4c47n,
+  0x00ccbc386ea7ad4an,
+  0xcc849d0adf973f01n,
+  0x73a3ef7d016af770n,
+  0xc807d2d386bdbdfen,
+  0x7f2ac9966c791730n,
+  0xd037a86bc6c504dan,
+  0xf3f17c661eaa609dn,
+  0xaca626b04daae687n,
+  0x755a99374f4a5b07n,
+  0x90837ee65b2caeden,
+  0x6ee8ad93fd560785n,
+  0x0000d9e11053edd8n,
+  0x9e063bb2d21cdbd7n,
+  0x07ab77f12a01d2b2n,
+  0xec550255e6641b44n,
+  0x78fb94a8449c14c6n,
+  0xc7510e1bc6c0f5f5n,
+  0x0000320b36e4cae3n,
+  0x827c33262c8b1a2dn,
+  0x14675f0b48ea4144n,
+  0x267bd3a6498decebn,
+  0xf1916ff982f5035en,
+  0x86221b7ff434fb88n,
+  0x9dbecee7386f49d8n,
+  0xea58f8cac80f8f4an,
+  0x008d198692fc64d8n,
+  0x6d38704fbabf9a36n,
+  0xe032cb07d1e7be4cn,
+  0x228d21f6ad450890n,
+  0x635cb1bfc02589a5n,
+  0x4620a1739ca2ce71n,
+  0xa7e7dfe3aae5fb58n,
+  0x0c10ca932b3c0debn,
+  0x2727fee884afed7bn,
+  0xa2df1c6df9e2ab1fn,
+  0x4dcdd1ac0774f523n,
+  0x000070ffad33e24en,
+  0xa2ace87bc5977816n,
+  0x9892275ab4286049n,
+  0xc2861181ddf18959n,
+  0xbb9972a042483e19n,
+  0xef70cd3766513078n,
+  0x00000513abfc9864n,
+  0xc058b61858c94083n,
+  0x09e850859725e0den,
+  0x9197fb3bf83e7d94n,
+  0x7e1e626d12b64bcen,
+  0x520c54507f7b57d1n,
+  0xbee1797174e22416n,
+  0x6fd9ac3222e95587n,
+  0x0023957c9adfbf3en,
+  0xa01c7d7e234bbe15n,
+  0xaba2c758b8a38cbbn,
+  0x0d1fa0ceec3e2b30n,
+  0x0bb6a58b7e60b991n,
+  0x4333dd5b9fa26635n,
+  0xc2fd3b7d4001c1a3n,
+  0xfb41802454731127n,
+  0x65a56185a50d18cbn,
+  0xf67a02bd8784b54fn,
+  0x696f11dd67e65063n,
+  0x00002022fca814abn,
+  0x8cd6be912db9d852n,
+  0x695189b6e9ae8a57n,
+  0xee9453b50ada0c28n,
+  0xd8fc5ea91a78845en,
+  0xab86bf191a4aa767n,
+  0x0000c6b5c86415e5n,
+  0x267310178e08a22en,
+  0xed2d101b078bca25n,
+  0x3b41ed84b226a8fbn,
+  0x13e622120f28dc06n,
+  0xa315f5ebfb706d26n,
+  0x8816c34e3301bacen,
+  0xe9395b9cbb71fdaen,
+  0x002ce9202e721648n,
+  0x4283db1d2bb3c91cn,
+  0xd77d461ad2b1a6a5n,
+  0xe2ec17e46eeb866bn,
+  0xb8e0be4039fbc47cn,
+  0xdea160c4d5299d04n,
+  0x7eec86c8d28c3634n,
+  0x2119ad129f98a399n,
+  0xa6ccf46b61a283efn,
+  0x2c52cedef658c617n,
+  0x2db4871169acdd83n,
+  0x0000f0d6f39ecbe9n,
+  0x3dd5d8c98d2f9489n,
+  0x8a1872a22b01f584n,
+  0xf282a4c40e7b3cf2n,
+  0x8020ec2ccb1ba196n,
+  0x6693b6e09e59e313n,
+  0x0000ce19cc7c83ebn,
+  0x20cb5735f6479c3bn,
+  0x762ebf3759d75a5bn,
+  0x207bfe823d693975n,
+  0xd77dc112339cd9d5n,
+  0x9ba7834284627d03n,
+  0x217dc513e95f51e9n,
+  0xb27b1a29fc5e7816n,
+  0x00d5cd9831bb662dn,
+  0x71e39b806d75734cn,
+  0x7e572af006fb1a23n,
+  0xa2734f2f6ae91f85n,
+  0xbf82c6b5022cddf2n,
+  0x5c3beac60761a0den,
+  0xcdc893bb47416998n,
+  0x6d1085615c187e01n,
+  0x77f8ae30ac277c5dn,
+  0x917c6b81122a2c91n,
+  0x5b75b699add16967n,
+  0x0000cf6ae79a069bn,
+  0xf3c40afa60de1104n,
+  0x2063127aa59167c3n,
+  0x621de62269d1894dn,
+  0xd188ac1de62b4726n,
+  0x107036e2154b673cn,
+  0x0000b85f28553a1dn,
+  0xf2ef4e4c18236f3dn,
+  0xd9d6de6611b9f602n,
+  0xa1fc7955fb47911cn,
+  0xeb85fd032f298dbdn,
+  0xbe27502fb3befae1n,
+  0xe3034251c4cd661en,
+  0x441364d354071836n,
+  0x0082b36c75f2983en,
+  0xb145910316fa66f0n,
+  0x021c069c9847caf7n,
+  0x2910dfc75a4b5221n,
+  0x735b353e1c57a8b5n,
+  0xce44312ce98ed96cn,
+  0xbc942e4506bdfa65n,
+  0xf05086a71257941bn,
+  0xfec3b215d351ceadn,
+  0x00ae1055e0144202n,
+  0xf54b40846f42e454n,
+  0x00007fd9c8bcbcc8n,
+  0xbfbd9ef317de9bfen,
+  0xa804302ff2854e12n,
+  0x39ce4957a5e5d8d4n,
+  0xffb9e2a45637ba84n,
+  0x55b9ad1d9ea0818bn,
+  0x00008acbf319178an,
+  0x48e2bfc8d0fbfb38n,
+  0x8be39841e848b5e8n,
+  0x0e2712160696a08bn,
+  0xd51096e84b44242an,
+  0x1101ba176792e13an,
+  0xc22e770f4531689dn,
+  0x1689eff272bbc56cn,
+  0x00a92a197f5650ecn,
+  0xbc765990bda1784en,
+  0xc61441e392fcb8aen,
+  0x07e13a2ced31e4a0n,
+  0x92cbe984234e9d4dn,
+  0x8f4ff572bb7d8ac5n,
+  0x0b9670c00b963bd0n,
+  0x62955a581a03eb01n,
+  0x645f83e5ea000254n,
+  0x41fce516cd88f299n,
+  0xbbda9748da7a98cfn,
+  0x0000aab2fe4845fan,
+  0x19761b069bf56555n,
+  0x8b8f5e8343b6ad56n,
+  0x3e5d1cfd144821d9n,
+  0xec5c1e2ca2b0cd8fn,
+  0xfaf7e0fea7fbb57fn,
+  0x000000d3ba12961bn,
+  0xda3f90178401b18en,
+  0x70ff906de33a5febn,
+  0x0527d5a7c06970e7n,
+  0x22d8e773607c13e9n,
+  0xc9ab70df643c3bacn,
+  0xeda4c6dc8abe12e3n,
+  0xecef1f410033e78an,
+  0x0024c2b274ac72cbn,
+  0x06740d954fa900b4n,
+  0x1d7a299b323d6304n,
+  0xb3c37cb298cbead5n,
+  0xc986e3c76178739bn,
+  0x9fabea364b46f58an,
+  0x6da214c5af85cc56n,
+  0x17a43ed8b7a38f84n,
+  0x6eccec511d9adbebn,
+  0xf9cab30913335afbn,
+  0x4a5e60c5f415eed2n,
+  0x00006967503672b4n,
+  0x9da51d121454bb87n,
+  0x84321e13b9bbc816n,
+  0xfb3d6fb6ab2fdd8dn,
+  0x60305eed8e160a8dn,
+  0xcbbf4b14e9946ce8n,
+  0x00004f63381b10c3n,
+  0x07d5b7816fcc4e10n,
+  0xe5a536726a6a8155n,
+  0x57afb23447a07fddn,
+  0x18f346f7abc9d394n,
+  0x636dc655d61ad33dn,
+  0xcc8bab4939f7f3f6n,
+  0x63c7a906c1dd187bn
+];
+
+// ../../main/node_modules/gearhash-jit/dist/esm/wasm.js
+var TABLE_OFFSET = 0;
+var HASH_OFFSET = 2048;
+var MASK_OFFSET = 2056;
+var INPUT_OFFSET = 4096;
+var PAGES = 8;
+var MAX_INPUT_SIZE = PAGES * 65536 - INPUT_OFFSET;
+var wasmMemory = null;
+var wasmView = null;
+var wasmFn = null;
+function toSignedLeb128(n) {
+  const bytes2 = [];
+  let value = n | 0;
+  for (; ; ) {
+    const byte = value & 127;
+    value >>= 7;
+    if (value === 0 && (byte & 64) === 0 || value === -1 && (byte & 64) !== 0) {
+      bytes2.push(byte);
+      return bytes2;
+    }
+    bytes2.push(byte | 128);
+  }
+}
+function toLebU32Padded5(n) {
+  return [
+    n & 127 | 128,
+    n >>> 7 & 127 | 128,
+    n >>> 14 & 127 | 128,
+    n >>> 21 & 127 | 128,
+    n >>> 28 & 15
+  ];
+}
+function generateWasmBytes() {
+  const code = [];
+  function emit(...bytes2) {
+    code.push(...bytes2);
+  }
+  emit(0, 97, 115, 109);
+  emit(1, 0, 0, 0);
+  emit(1, 7, 1, 96, 2, 127, 127, 1, 127);
+  emit(2, 11, 1, 2, 106, 115, 3, 109, 101, 109, 2, 0, PAGES);
+  emit(3, 2, 1, 0);
+  emit(7, 13, 1, 9, 110, 101, 120, 116, 77, 97, 116, 99, 104, 0, 0);
+  emit(10);
+  const sectionSizeOff = code.length;
+  emit(0, 0, 0, 0, 0);
+  emit(1);
+  const funcSizeOff = code.length;
+  emit(0, 0, 0, 0, 0);
+  const bodyStart = code.length;
+  emit(2, 2, 126, 2, 127);
+  emit(65, ...toSignedLeb128(HASH_OFFSET));
+  emit(41, 3, 0);
+  emit(33, 2);
+  emit(65, ...toSignedLeb128(MASK_OFFSET));
+  emit(41, 3, 0);
+  emit(33, 3);
+  emit(32, 0);
+  emit(33, 4);
+  emit(32, 0);
+  emit(32, 1);
+  emit(106);
+  emit(33, 5);
+  emit(2, 64);
+  emit(3, 64);
+  emit(32, 4);
+  emit(32, 5);
+  emit(78);
+  emit(13, 1);
+  emit(32, 2);
+  emit(66, 1);
+  emit(134);
+  emit(32, 4);
+  emit(45, 0, 0);
+  emit(65, 3);
+  emit(116);
+  emit(41, 3, 0);
+  emit(124);
+  emit(34, 2);
+  emit(32, 3);
+  emit(131);
+  emit(80);
+  emit(4, 64);
+  emit(65, ...toSignedLeb128(HASH_OFFSET));
+  emit(32, 2);
+  emit(55, 3, 0);
+  emit(32, 4);
+  emit(32, 0);
+  emit(107);
+  emit(65, 1);
+  emit(106);
+  emit(15);
+  emit(11);
+  emit(32, 4);
+  emit(65, 1);
+  emit(106);
+  emit(33, 4);
+  emit(12, 0);
+  emit(11);
+  emit(11);
+  emit(65, ...toSignedLeb128(HASH_OFFSET));
+  emit(32, 2);
+  emit(55, 3, 0);
+  emit(65, 127);
+  emit(11);
+  const bodySize = code.length - bodyStart;
+  const bsPatch = toLebU32Padded5(bodySize);
+  for (let i = 0; i < 5; i++)
+    code[funcSizeOff + i] = bsPatch[i];
+  const secSize = code.length - sectionSizeOff - 5;
+  const ssPatch = toLebU32Padded5(secSize);
+  for (let i = 0; i < 5; i++)
+    code[sectionSizeOff + i] = ssPatch[i];
+  return new Uint8Array(code);
+}
+function initWasm() {
+  if (wasmFn)
+    return;
+  const bytes2 = generateWasmBytes();
+  wasmMemory = new WebAssembly.Memory({ initial: PAGES });
+  const module = new WebAssembly.Module(bytes2);
+  const instance = new WebAssembly.Instance(module, { js: { mem: wasmMemory } });
+  wasmFn = instance.exports.nextMatch;
+  wasmView = new Uint8Array(wasmMemory.buffer);
+  const dv = new DataView(wasmMemory.buffer);
+  for (let i = 0; i < 256; i++) {
+    dv.setBigUint64(TABLE_OFFSET + i * 8, GEAR_TABLE[i], true);
+  }
+}
+function wasmNextMatch(inputStart, inputLen) {
+  return wasmFn(inputStart, inputLen);
+}
+function getView() {
+  return wasmView;
+}
+
+// ../../main/node_modules/gearhash-jit/dist/esm/index.js
+var Hasher = class {
+  maskBytes;
+  /**
+   * The current 64-bit rolling hash state as 8 little-endian bytes.
+   * Updated after every `nextMatch` call. Zeroed by `resetHash()`.
+   */
+  hash;
+  constructor(mask) {
+    initWasm();
+    this.maskBytes = new Uint8Array(8);
+    this.hash = new Uint8Array(8);
+    new DataView(this.maskBytes.buffer).setBigUint64(0, mask, true);
+  }
+  /**
+   * Scan `buf` for the next gear-hash match. The internal hash state
+   * carries over between calls (for split-buffer scanning).
+   *
+   * @returns 1-based byte position of the match, or -1 if none found.
+   */
+  nextMatch(buf) {
+    const len3 = buf.length;
+    if (len3 === 0)
+      return -1;
+    if (len3 > MAX_INPUT_SIZE) {
+      throw new RangeError(`Input too large: ${len3} > ${MAX_INPUT_SIZE}`);
+    }
+    const view = getView();
+    view.set(this.hash, HASH_OFFSET);
+    view.set(this.maskBytes, MASK_OFFSET);
+    view.set(buf, INPUT_OFFSET);
+    const pos = wasmNextMatch(INPUT_OFFSET, len3);
+    this.hash.set(view.subarray(HASH_OFFSET, HASH_OFFSET + 8));
+    return pos;
+  }
+  /** Reset rolling hash to zero (call when starting a new chunk). */
+  resetHash() {
+    this.hash.fill(0);
+  }
+};
+
+// ../../main/node_modules/@huggingface/blake3-jit/dist/esm/compress.js
+function compress(cv, cvOff, block, blockOff, out, outOff, full2, counter, blockLen, flags) {
+  let m0 = block[blockOff] | 0;
+  let m1 = block[blockOff + 1] | 0;
+  let m2 = block[blockOff + 2] | 0;
+  let m3 = block[blockOff + 3] | 0;
+  let m4 = block[blockOff + 4] | 0;
+  let m5 = block[blockOff + 5] | 0;
+  let m6 = block[blockOff + 6] | 0;
+  let m7 = block[blockOff + 7] | 0;
+  let m8 = block[blockOff + 8] | 0;
+  let m9 = block[blockOff + 9] | 0;
+  let m10 = block[blockOff + 10] | 0;
+  let m11 = block[blockOff + 11] | 0;
+  let m12 = block[blockOff + 12] | 0;
+  let m13 = block[blockOff + 13] | 0;
+  let m14 = block[blockOff + 14] | 0;
+  let m15 = block[blockOff + 15] | 0;
+  let s0 = cv[cvOff] | 0;
+  let s1 = cv[cvOff + 1] | 0;
+  let s2 = cv[cvOff + 2] | 0;
+  let s3 = cv[cvOff + 3] | 0;
+  let s4 = cv[cvOff + 4] | 0;
+  let s5 = cv[cvOff + 5] | 0;
+  let s6 = cv[cvOff + 6] | 0;
+  let s7 = cv[cvOff + 7] | 0;
+  let s8 = 1779033703;
+  let s9 = 3144134277;
+  let s10 = 1013904242;
+  let s11 = 2773480762;
+  let s12 = counter | 0;
+  let s13 = counter / 4294967296 | 0;
+  let s14 = blockLen | 0;
+  let s15 = flags | 0;
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  if (full2) {
+    out[outOff + 8] = s8 ^ cv[cvOff];
+    out[outOff + 9] = s9 ^ cv[cvOff + 1];
+    out[outOff + 10] = s10 ^ cv[cvOff + 2];
+    out[outOff + 11] = s11 ^ cv[cvOff + 3];
+    out[outOff + 12] = s12 ^ cv[cvOff + 4];
+    out[outOff + 13] = s13 ^ cv[cvOff + 5];
+    out[outOff + 14] = s14 ^ cv[cvOff + 6];
+    out[outOff + 15] = s15 ^ cv[cvOff + 7];
+  }
+  out[outOff] = s0 ^ s8;
+  out[outOff + 1] = s1 ^ s9;
+  out[outOff + 2] = s2 ^ s10;
+  out[outOff + 3] = s3 ^ s11;
+  out[outOff + 4] = s4 ^ s12;
+  out[outOff + 5] = s5 ^ s13;
+  out[outOff + 6] = s6 ^ s14;
+  out[outOff + 7] = s7 ^ s15;
+}
+
+// ../../main/node_modules/@huggingface/blake3-jit/dist/esm/constants.js
+var IV = new Uint32Array([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+var CHUNK_START = 1;
+var CHUNK_END = 1 << 1;
+var PARENT = 1 << 2;
+var ROOT = 1 << 3;
+var KEYED_HASH = 1 << 4;
+var DERIVE_KEY_CONTEXT = 1 << 5;
+var DERIVE_KEY_MATERIAL = 1 << 6;
+var OUT_LEN = 32;
+var KEY_LEN = 32;
+var BLOCK_LEN = 64;
+var CHUNK_LEN = 1024;
+var MAX_DEPTH = 54;
+var PERMUTATIONS = new Uint8Array([
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  2,
+  6,
+  3,
+  10,
+  7,
+  0,
+  4,
+  13,
+  1,
+  11,
+  12,
+  5,
+  9,
+  14,
+  15,
+  8,
+  3,
+  4,
+  10,
+  12,
+  13,
+  2,
+  7,
+  14,
+  6,
+  5,
+  9,
+  0,
+  11,
+  15,
+  8,
+  1,
+  10,
+  7,
+  12,
+  9,
+  14,
+  3,
+  13,
+  15,
+  4,
+  0,
+  11,
+  2,
+  5,
+  8,
+  1,
+  6,
+  12,
+  13,
+  9,
+  11,
+  15,
+  10,
+  14,
+  8,
+  7,
+  2,
+  5,
+  3,
+  0,
+  1,
+  6,
+  4,
+  9,
+  14,
+  11,
+  5,
+  8,
+  12,
+  15,
+  1,
+  13,
+  3,
+  0,
+  10,
+  2,
+  6,
+  4,
+  7,
+  11,
+  15,
+  5,
+  0,
+  1,
+  9,
+  8,
+  6,
+  14,
+  10,
+  2,
+  12,
+  3,
+  4,
+  7,
+  13
+]);
+
+// ../../main/node_modules/@huggingface/blake3-jit/dist/esm/utils.js
+var IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([16909060]).buffer)[0] === 4;
+function readLittleEndianWordsFull(input, offset, words) {
+  for (let i = 0; i < 16; ++i, offset += 4) {
+    words[i] = input[offset] | input[offset + 1] << 8 | input[offset + 2] << 16 | input[offset + 3] << 24;
+  }
+}
+function writeLittleEndianBytesPartial(words, wordOffset, output, byteOffset, byteCount) {
+  const fullWords = byteCount >>> 2;
+  let i = 0;
+  for (; i < fullWords; ++i, byteOffset += 4) {
+    const w = words[wordOffset + i];
+    output[byteOffset] = w & 255;
+    output[byteOffset + 1] = w >>> 8 & 255;
+    output[byteOffset + 2] = w >>> 16 & 255;
+    output[byteOffset + 3] = w >>> 24 & 255;
+  }
+  const remaining = byteCount & 3;
+  if (remaining > 0) {
+    const w = words[wordOffset + i];
+    output[byteOffset] = w & 255;
+    if (remaining > 1)
+      output[byteOffset + 1] = w >>> 8 & 255;
+    if (remaining > 2)
+      output[byteOffset + 2] = w >>> 16 & 255;
+  }
+}
+function encodeUTF8(str) {
+  if (typeof TextEncoder !== "undefined") {
+    return new TextEncoder().encode(str);
+  }
+  const bytes2 = [];
+  for (let i = 0; i < str.length; i++) {
+    let c = str.charCodeAt(i);
+    if (c < 128) {
+      bytes2.push(c);
+    } else if (c < 2048) {
+      bytes2.push(192 | c >> 6, 128 | c & 63);
+    } else if (c < 55296 || c >= 57344) {
+      bytes2.push(224 | c >> 12, 128 | c >> 6 & 63, 128 | c & 63);
+    } else {
+      i++;
+      c = 65536 + ((c & 1023) << 10 | str.charCodeAt(i) & 1023);
+      bytes2.push(240 | c >> 18, 128 | c >> 12 & 63, 128 | c >> 6 & 63, 128 | c & 63);
+    }
+  }
+  return new Uint8Array(bytes2);
+}
+var CTZ32_TABLE = new Uint8Array([
+  0,
+  1,
+  28,
+  2,
+  29,
+  14,
+  24,
+  3,
+  30,
+  22,
+  20,
+  15,
+  25,
+  17,
+  4,
+  8,
+  31,
+  27,
+  13,
+  23,
+  21,
+  19,
+  16,
+  7,
+  26,
+  12,
+  18,
+  6,
+  11,
+  5,
+  10,
+  9
+]);
+
+// ../../main/node_modules/@huggingface/blake3-jit/dist/esm/hasher.js
+var XofReader = class {
+  inputCv;
+  blockWords;
+  counter;
+  blockLen;
+  flags;
+  outputBlock;
+  outputBlockOffset;
+  constructor(inputCv, blockWords, counter, blockLen, flags) {
+    this.inputCv = inputCv;
+    this.blockWords = blockWords;
+    this.counter = counter;
+    this.blockLen = blockLen;
+    this.flags = flags | ROOT;
+    this.outputBlock = new Uint32Array(16);
+    this.outputBlockOffset = 64;
+  }
+  /**
+   * Read the next `length` bytes of output.
+   */
+  read(length) {
+    const output = new Uint8Array(length);
+    let outputOffset = 0;
+    while (outputOffset < length) {
+      if (this.outputBlockOffset >= 64) {
+        compress(
+          this.inputCv,
+          0,
+          this.blockWords,
+          0,
+          this.outputBlock,
+          0,
+          true,
+          // full 64-byte output
+          this.counter++,
+          this.blockLen,
+          this.flags
+        );
+        this.outputBlockOffset = 0;
+      }
+      const available = 64 - this.outputBlockOffset;
+      const toCopy = Math.min(available, length - outputOffset);
+      const wordOffset = this.outputBlockOffset >>> 2;
+      const byteWithinWord = this.outputBlockOffset & 3;
+      if (byteWithinWord === 0 && toCopy >= 4) {
+        const fullWords = toCopy >>> 2;
+        writeLittleEndianBytesPartial(this.outputBlock, wordOffset, output, outputOffset, fullWords << 2);
+        const bytesCopied = fullWords << 2;
+        outputOffset += bytesCopied;
+        this.outputBlockOffset += bytesCopied;
+      } else {
+        for (let i = 0; i < toCopy; i++) {
+          const wordIdx = this.outputBlockOffset + i >>> 2;
+          const byteIdx = this.outputBlockOffset + i & 3;
+          output[outputOffset + i] = this.outputBlock[wordIdx] >>> (byteIdx << 3) & 255;
+        }
+        outputOffset += toCopy;
+        this.outputBlockOffset += toCopy;
+      }
+    }
+    return output;
+  }
+};
+var ChunkState = class {
+  chainingValue;
+  chunkCounter;
+  blockWords;
+  blockLen;
+  blocksCompressed;
+  flags;
+  constructor(keyWords, chunkCounter, flags) {
+    this.chainingValue = new Uint32Array(keyWords);
+    this.chunkCounter = chunkCounter;
+    this.blockWords = new Uint32Array(16);
+    this.blockLen = 0;
+    this.blocksCompressed = 0;
+    this.flags = flags;
+  }
+  resetTo(keyWords, chunkCounter, flags) {
+    this.chainingValue.set(keyWords);
+    this.chunkCounter = chunkCounter;
+    this.blockLen = 0;
+    this.blocksCompressed = 0;
+    this.flags = flags;
+  }
+  /**
+   * Get the flags for the current block.
+   */
+  startFlag() {
+    return this.blocksCompressed === 0 ? CHUNK_START : 0;
+  }
+  /**
+   * Update the chunk state with input data.
+   * Returns the number of bytes consumed.
+   */
+  update(input, inputOffset, inputLen) {
+    let consumed = 0;
+    while (inputLen > 0) {
+      if (this.blockLen === BLOCK_LEN) {
+        compress(this.chainingValue, 0, this.blockWords, 0, this.chainingValue, 0, false, this.chunkCounter, BLOCK_LEN, this.flags | this.startFlag());
+        this.blocksCompressed++;
+        this.blockLen = 0;
+      }
+      const want = BLOCK_LEN - this.blockLen;
+      const take = Math.min(want, inputLen);
+      if (this.blockLen === 0 && take === BLOCK_LEN) {
+        readLittleEndianWordsFull(input, inputOffset, this.blockWords);
+      } else {
+        for (let i = 0; i < take; i++) {
+          const pos = this.blockLen + i;
+          const wordIdx = pos >>> 2;
+          const byteIdx = pos & 3;
+          if (byteIdx === 0) {
+            this.blockWords[wordIdx] = input[inputOffset + i];
+          } else {
+            this.blockWords[wordIdx] |= input[inputOffset + i] << (byteIdx << 3);
+          }
+        }
+      }
+      this.blockLen += take;
+      inputOffset += take;
+      inputLen -= take;
+      consumed += take;
+    }
+    return consumed;
+  }
+  /**
+   * Finalize this chunk and return its output.
+   * Returns 8 words (chaining value) or 16 words (if root).
+   */
+  output() {
+    const usedWords = this.blockLen + 3 >>> 2;
+    for (let i = usedWords; i < 16; i++) {
+      this.blockWords[i] = 0;
+    }
+    return {
+      inputCv: this.chainingValue,
+      blockWords: this.blockWords,
+      blockLen: this.blockLen,
+      counter: this.chunkCounter,
+      flags: this.flags | this.startFlag() | CHUNK_END
+    };
+  }
+  /**
+   * Get the number of bytes in this chunk.
+   */
+  len() {
+    return this.blocksCompressed * BLOCK_LEN + this.blockLen;
+  }
+};
+var Hasher2 = class _Hasher {
+  chunkState;
+  keyWords;
+  cvStack;
+  cvStackLen;
+  flags;
+  parentBlock;
+  parentCv;
+  chunkCv;
+  outWords;
+  finalizeCv;
+  /**
+   * Create a new Hasher.
+   *
+   * @param keyWords - Initial key words (IV for regular hashing)
+   * @param flags - Domain separation flags
+   */
+  constructor(keyWords, flags) {
+    this.keyWords = keyWords ? new Uint32Array(keyWords) : new Uint32Array(IV);
+    this.flags = flags ?? 0;
+    this.chunkState = new ChunkState(this.keyWords, 0, this.flags);
+    this.cvStack = new Uint32Array(MAX_DEPTH * 8);
+    this.cvStackLen = 0;
+    this.parentBlock = new Uint32Array(16);
+    this.parentCv = new Uint32Array(8);
+    this.chunkCv = new Uint32Array(8);
+    this.outWords = new Uint32Array(16);
+    this.finalizeCv = new Uint32Array(8);
+  }
+  /**
+   * Reset the hasher to process a new message with the same key/flags.
+   * Reuses all internal buffers — zero allocations.
+   */
+  reset() {
+    this.chunkState.resetTo(this.keyWords, 0, this.flags);
+    this.cvStackLen = 0;
+    return this;
+  }
+  /**
+   * Create a new keyed hasher (MAC).
+   *
+   * @param key - 32-byte key
+   */
+  static newKeyed(key) {
+    if (key.length !== KEY_LEN) {
+      throw new Error(`Key must be ${KEY_LEN} bytes, got ${key.length}`);
+    }
+    const keyWords = new Uint32Array(8);
+    if (IS_LITTLE_ENDIAN) {
+      const view = new Uint32Array(key.buffer, key.byteOffset, 8);
+      keyWords.set(view);
+    } else {
+      for (let i = 0; i < 8; i++) {
+        const off = i * 4;
+        keyWords[i] = key[off] | key[off + 1] << 8 | key[off + 2] << 16 | key[off + 3] << 24;
+      }
+    }
+    return new _Hasher(keyWords, KEYED_HASH);
+  }
+  /**
+   * Create a new key derivation hasher.
+   *
+   * @param context - Context string for domain separation
+   */
+  static newDeriveKey(context) {
+    const contextBytes = encodeUTF8(context);
+    const contextHasher = new _Hasher(new Uint32Array(IV), DERIVE_KEY_CONTEXT);
+    contextHasher.update(contextBytes);
+    const contextKey = new Uint32Array(8);
+    const output = contextHasher.finalizeOutput();
+    compress(output.inputCv, 0, output.blockWords, 0, contextKey, 0, false, output.counter, output.blockLen, output.flags | ROOT);
+    return new _Hasher(contextKey, DERIVE_KEY_MATERIAL);
+  }
+  /**
+   * Push a chaining value onto the stack.
+   */
+  pushCv(cv, cvOffset) {
+    this.cvStack.set(cv.subarray(cvOffset, cvOffset + 8), this.cvStackLen * 8);
+    this.cvStackLen++;
+  }
+  /**
+   * Pop a chaining value from the stack.
+   */
+  popCv(out, outOffset) {
+    this.cvStackLen--;
+    out.set(this.cvStack.subarray(this.cvStackLen * 8, (this.cvStackLen + 1) * 8), outOffset);
+  }
+  /**
+   * Add a chunk's chaining value and merge completed subtrees.
+   */
+  addChunkCv(newCv, newCvOffset, totalChunks) {
+    const parentBlock = this.parentBlock;
+    const parentCv = this.parentCv;
+    while ((totalChunks & 1) === 0) {
+      this.popCv(parentBlock, 0);
+      parentBlock.set(newCv.subarray(newCvOffset, newCvOffset + 8), 8);
+      compress(this.keyWords, 0, parentBlock, 0, parentCv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
+      newCv = parentCv;
+      newCvOffset = 0;
+      totalChunks >>>= 1;
+    }
+    this.pushCv(newCv, newCvOffset);
+  }
+  /**
+   * Update the hasher with input data.
+   *
+   * @param input - Data to hash
+   * @returns this (for chaining)
+   */
+  update(input) {
+    let inputOffset = 0;
+    let inputLen = input.length;
+    while (inputLen > 0) {
+      if (this.chunkState.len() === CHUNK_LEN) {
+        const output = this.chunkState.output();
+        const chunkCv = this.chunkCv;
+        compress(output.inputCv, 0, output.blockWords, 0, chunkCv, 0, false, output.counter, output.blockLen, output.flags);
+        const totalChunks = this.chunkState.chunkCounter + 1;
+        this.addChunkCv(chunkCv, 0, totalChunks);
+        this.chunkState.resetTo(this.keyWords, totalChunks, this.flags);
+      }
+      const want = CHUNK_LEN - this.chunkState.len();
+      const take = Math.min(want, inputLen);
+      this.chunkState.update(input, inputOffset, take);
+      inputOffset += take;
+      inputLen -= take;
+    }
+    return this;
+  }
+  /**
+   * Get the output parameters (for XOF mode or finalization).
+   */
+  finalizeOutput() {
+    let output = this.chunkState.output();
+    let parentBlock = this.parentBlock;
+    let cv = this.finalizeCv;
+    if (this.cvStackLen > 0) {
+      compress(output.inputCv, 0, output.blockWords, 0, cv, 0, false, output.counter, output.blockLen, output.flags);
+      while (this.cvStackLen > 0) {
+        this.cvStackLen--;
+        parentBlock.set(this.cvStack.subarray(this.cvStackLen * 8, (this.cvStackLen + 1) * 8), 0);
+        parentBlock.set(cv, 8);
+        if (this.cvStackLen > 0) {
+          compress(this.keyWords, 0, parentBlock, 0, cv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
+        } else {
+          return {
+            inputCv: this.keyWords,
+            blockWords: parentBlock,
+            blockLen: BLOCK_LEN,
+            counter: 0,
+            flags: this.flags | PARENT
+          };
+        }
+      }
+    }
+    return output;
+  }
+  /**
+   * Finalize the hash and return the result.
+   *
+   * @param outputLength - Number of bytes to output (default: 32)
+   * @returns The hash output
+   */
+  finalize(outputLength = OUT_LEN) {
+    const output = this.finalizeOutput();
+    const result = new Uint8Array(outputLength);
+    if (outputLength <= 64) {
+      const outWords = this.outWords;
+      compress(
+        output.inputCv,
+        0,
+        output.blockWords,
+        0,
+        outWords,
+        0,
+        outputLength > 32,
+        // full output if > 32 bytes
+        output.counter,
+        output.blockLen,
+        output.flags | ROOT
+      );
+      if (IS_LITTLE_ENDIAN) {
+        const outBytes = new Uint8Array(outWords.buffer);
+        result.set(outBytes.subarray(0, outputLength));
+      } else {
+        writeLittleEndianBytesPartial(outWords, 0, result, 0, outputLength);
+      }
+    } else {
+      const xof = this.finalizeXof();
+      const full2 = xof.read(outputLength);
+      result.set(full2);
+    }
+    return result;
+  }
+  /**
+   * Finalize and return an XOF reader for arbitrary-length output.
+   */
+  finalizeXof() {
+    const output = this.finalizeOutput();
+    return new XofReader(new Uint32Array(output.inputCv), new Uint32Array(output.blockWords), output.counter, output.blockLen, output.flags);
+  }
+};
+
+// ../../main/node_modules/@huggingface/blake3-jit/dist/esm/wasm-simd.js
+function toLebU32Min2(n) {
+  return [n & 127 | 128, n >>> 7 & 127];
+}
+function toLebU32Padded52(n) {
+  return [
+    n & 127 | 128,
+    n >>> 7 & 127 | 128,
+    n >>> 14 & 127 | 128,
+    n >>> 21 & 127 | 128,
+    n >>> 28 & 15
+    // Last byte has no continuation bit
+  ];
+}
+function toSignedLeb128_i32(n) {
+  const bytes2 = [];
+  let value = n | 0;
+  let more = true;
+  while (more) {
+    let byte = value & 127;
+    value >>= 7;
+    if (value === 0 && (byte & 64) === 0 || value === -1 && (byte & 64) !== 0) {
+      more = false;
+    } else {
+      byte |= 128;
+    }
+    bytes2.push(byte);
+  }
+  return bytes2;
+}
+var MSG_ACCESS_ORDER = [
+  // Round 1: 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  // Round 2: 2,6,3,10,7,0,4,13,1,11,12,5,9,14,15,8
+  2,
+  6,
+  3,
+  10,
+  7,
+  0,
+  4,
+  13,
+  1,
+  11,
+  12,
+  5,
+  9,
+  14,
+  15,
+  8,
+  // Round 3: 3,4,10,12,13,2,7,14,6,5,9,0,11,15,8,1
+  3,
+  4,
+  10,
+  12,
+  13,
+  2,
+  7,
+  14,
+  6,
+  5,
+  9,
+  0,
+  11,
+  15,
+  8,
+  1,
+  // Round 4: 10,7,12,9,14,3,13,15,4,0,11,2,5,8,1,6
+  10,
+  7,
+  12,
+  9,
+  14,
+  3,
+  13,
+  15,
+  4,
+  0,
+  11,
+  2,
+  5,
+  8,
+  1,
+  6,
+  // Round 5: 12,13,9,11,15,10,14,8,7,2,5,3,0,1,6,4
+  12,
+  13,
+  9,
+  11,
+  15,
+  10,
+  14,
+  8,
+  7,
+  2,
+  5,
+  3,
+  0,
+  1,
+  6,
+  4,
+  // Round 6: 9,14,11,5,8,12,15,1,13,3,0,10,2,6,4,7
+  9,
+  14,
+  11,
+  5,
+  8,
+  12,
+  15,
+  1,
+  13,
+  3,
+  0,
+  10,
+  2,
+  6,
+  4,
+  7,
+  // Round 7: 11,15,5,0,1,9,8,6,14,10,2,12,3,4,7,13
+  11,
+  15,
+  5,
+  0,
+  1,
+  9,
+  8,
+  6,
+  14,
+  10,
+  2,
+  12,
+  3,
+  4,
+  7,
+  13
+];
+function generateWasmBytes2() {
+  const code = [];
+  function put(bytes2) {
+    code.push(...bytes2);
+  }
+  put([0, 97, 115, 109]);
+  put([1, 0, 0, 0]);
+  put([1]);
+  put([4]);
+  put([1]);
+  put([96, 0, 0]);
+  put([2]);
+  put([11]);
+  put([1]);
+  put([2, 106, 115]);
+  put([3, 109, 101, 109]);
+  put([2, 0, 1]);
+  put([3]);
+  put([4]);
+  put([3]);
+  put([0]);
+  put([0]);
+  put([0]);
+  put([7]);
+  put([50]);
+  put([3]);
+  put([10]);
+  put([99, 111, 109, 112, 114, 101, 115, 115, 52, 120]);
+  put([0, 0]);
+  put([16]);
+  put([
+    99,
+    111,
+    109,
+    112,
+    114,
+    101,
+    115,
+    115,
+    67,
+    104,
+    117,
+    110,
+    107,
+    115,
+    52,
+    120
+  ]);
+  put([0, 1]);
+  put([14]);
+  put([99, 111, 109, 112, 114, 101, 115, 115, 80, 97, 114, 101, 110, 116]);
+  put([0, 2]);
+  put([10]);
+  const sectionSizeOffset = code.length;
+  put([0, 0, 0, 0, 0]);
+  put([3]);
+  const funcSizeOffset = code.length;
+  put([0, 0, 0, 0, 0]);
+  const funcBodyStart = code.length;
+  put([1]);
+  put([32, 123]);
+  for (let i = 0; i < 16; i++) {
+    put([65, ...toLebU32Min2(i * 16)]);
+    put([253, 0, 2, 0]);
+    put([33, i]);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(512 + i * 16)]);
+    put([253, 0, 2, 0]);
+    put([33, 16 + i]);
+  }
+  const IV2 = [1779033703, 3144134277, 1013904242, 2773480762];
+  for (let i = 0; i < 4; i++) {
+    const ivBytes = [];
+    for (let j2 = 0; j2 < 4; j2++) {
+      ivBytes.push(IV2[i] & 255);
+      ivBytes.push(IV2[i] >>> 8 & 255);
+      ivBytes.push(IV2[i] >>> 16 & 255);
+      ivBytes.push(IV2[i] >>> 24 & 255);
+    }
+    put([253, 12, ...ivBytes]);
+    put([33, 24 + i]);
+  }
+  put([65, ...toLebU32Min2(768)]);
+  put([253, 0, 2, 0]);
+  put([33, 28]);
+  put([65, ...toLebU32Min2(784)]);
+  put([253, 0, 2, 0]);
+  put([33, 29]);
+  put([65, ...toLebU32Min2(800)]);
+  put([253, 0, 2, 0]);
+  put([33, 30]);
+  put([65, ...toLebU32Min2(816)]);
+  put([253, 0, 2, 0]);
+  put([33, 31]);
+  let msgIdx = 0;
+  function g(a, b, c, d) {
+    const mx = MSG_ACCESS_ORDER[msgIdx++];
+    const my = MSG_ACCESS_ORDER[msgIdx++];
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, mx]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 12]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 20]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, my]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 7]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 25]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+  }
+  for (let round2 = 0; round2 < 7; round2++) {
+    g(0, 4, 8, 12);
+    g(1, 5, 9, 13);
+    g(2, 6, 10, 14);
+    g(3, 7, 11, 15);
+    g(0, 5, 10, 15);
+    g(1, 6, 11, 12);
+    g(2, 7, 8, 13);
+    g(3, 4, 9, 14);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(640 + i * 16)]);
+    put([32, 16 + i]);
+    put([32, 24 + i]);
+    put([253, 81]);
+    put([253, 11, 2, 0]);
+  }
+  put([11]);
+  const funcBodySize = code.length - funcBodyStart;
+  const funcSizeBytes = toLebU32Padded52(funcBodySize);
+  for (let i = 0; i < 5; i++) {
+    code[funcSizeOffset + i] = funcSizeBytes[i];
+  }
+  const func1SizeOffset = code.length;
+  put([0, 0, 0, 0, 0]);
+  const func1BodyStart = code.length;
+  const compressChunksBody = generateCompressChunks4xBody();
+  put(compressChunksBody);
+  const func1BodySize = code.length - func1BodyStart;
+  const func1SizeBytes = toLebU32Padded52(func1BodySize);
+  for (let i = 0; i < 5; i++) {
+    code[func1SizeOffset + i] = func1SizeBytes[i];
+  }
+  const func2SizeOffset = code.length;
+  put([0, 0, 0, 0, 0]);
+  const func2BodyStart = code.length;
+  const compressParentBody = generateCompressParentBody();
+  put(compressParentBody);
+  const func2BodySize = code.length - func2BodyStart;
+  const func2SizeBytes = toLebU32Padded52(func2BodySize);
+  for (let i = 0; i < 5; i++) {
+    code[func2SizeOffset + i] = func2SizeBytes[i];
+  }
+  const sectionSize = code.length - sectionSizeOffset - 5;
+  const sectionSizeBytes = toLebU32Padded52(sectionSize);
+  for (let i = 0; i < 5; i++) {
+    code[sectionSizeOffset + i] = sectionSizeBytes[i];
+  }
+  return new Uint8Array(code);
+}
+function generateCompressChunks4xBody() {
+  const code = [];
+  function put(bytes2) {
+    code.push(...bytes2);
+  }
+  put([2]);
+  put([32, 123]);
+  put([1, 127]);
+  const BATCH_BLOCK_WORDS = SIMD_MEMORY.BATCH_BLOCK_WORDS;
+  const BATCH_CV = SIMD_MEMORY.BATCH_CV;
+  const BATCH_COUNTER_LOW = SIMD_MEMORY.BATCH_COUNTER_LOW;
+  const BATCH_FLAGS_BASE = SIMD_MEMORY.BATCH_FLAGS_BASE;
+  const BATCH_OUTPUT = SIMD_MEMORY.BATCH_OUTPUT;
+  const IV2 = [1779033703, 3144134277, 1013904242, 2773480762];
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(BATCH_CV + i * 16)]);
+    put([253, 0, 2, 0]);
+    put([33, 16 + i]);
+  }
+  put([65, 0]);
+  put([33, 32]);
+  put([2, 64]);
+  put([3, 64]);
+  for (let w = 0; w < 16; w++) {
+    put([32, 32]);
+    put([65, ...toLebU32Min2(256)]);
+    put([108]);
+    put([65, ...toLebU32Min2(BATCH_BLOCK_WORDS + w * 16)]);
+    put([106]);
+    put([253, 0, 2, 0]);
+    put([33, w]);
+  }
+  for (let i = 0; i < 4; i++) {
+    const ivBytes = [];
+    for (let j2 = 0; j2 < 4; j2++) {
+      ivBytes.push(IV2[i] & 255);
+      ivBytes.push(IV2[i] >>> 8 & 255);
+      ivBytes.push(IV2[i] >>> 16 & 255);
+      ivBytes.push(IV2[i] >>> 24 & 255);
+    }
+    put([253, 12, ...ivBytes]);
+    put([33, 24 + i]);
+  }
+  put([65, ...toLebU32Min2(BATCH_COUNTER_LOW)]);
+  put([253, 0, 2, 0]);
+  put([33, 28]);
+  put([253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  put([33, 29]);
+  const blockLen64 = [];
+  for (let j2 = 0; j2 < 4; j2++) {
+    blockLen64.push(64, 0, 0, 0);
+  }
+  put([253, 12, ...blockLen64]);
+  put([33, 30]);
+  put([65, ...toLebU32Min2(BATCH_FLAGS_BASE)]);
+  put([253, 0, 2, 0]);
+  put([32, 32]);
+  put([69]);
+  put([32, 32]);
+  put([65, 15]);
+  put([70]);
+  put([65, 1]);
+  put([116]);
+  put([114]);
+  put([253, 17]);
+  put([253, 80]);
+  put([33, 31]);
+  let msgIdx = 0;
+  function g(a, b, c, d) {
+    const mx = MSG_ACCESS_ORDER[msgIdx++];
+    const my = MSG_ACCESS_ORDER[msgIdx++];
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, mx]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 12]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 20]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, my]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 7]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 25]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+  }
+  for (let round2 = 0; round2 < 7; round2++) {
+    g(0, 4, 8, 12);
+    g(1, 5, 9, 13);
+    g(2, 6, 10, 14);
+    g(3, 7, 11, 15);
+    g(0, 5, 10, 15);
+    g(1, 6, 11, 12);
+    g(2, 7, 8, 13);
+    g(3, 4, 9, 14);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([32, 16 + i]);
+    put([32, 24 + i]);
+    put([253, 81]);
+    put([33, 16 + i]);
+  }
+  put([32, 32]);
+  put([65, 1]);
+  put([106]);
+  put([34, 32]);
+  put([65, 16]);
+  put([73]);
+  put([13, 0]);
+  put([11]);
+  put([11]);
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(BATCH_OUTPUT + i * 16)]);
+    put([32, 16 + i]);
+    put([253, 11, 2, 0]);
+  }
+  put([11]);
+  return code;
+}
+function generateCompressParentBody() {
+  const code = [];
+  function put(bytes2) {
+    code.push(...bytes2);
+  }
+  put([1]);
+  put([32, 127]);
+  const PARENT_BLOCK_OFFSET = SIMD_MEMORY.PARENT_BLOCK;
+  const CHUNK_CV_OFFSET = SIMD_MEMORY.CHUNK_CV;
+  const IV2 = [
+    1779033703,
+    3144134277,
+    1013904242,
+    2773480762,
+    1359893119,
+    2600822924,
+    528734635,
+    1541459225
+  ];
+  for (let i = 0; i < 16; i++) {
+    put([65, ...toLebU32Min2(PARENT_BLOCK_OFFSET + i * 4)]);
+    put([40, 2, 0]);
+    put([33, i]);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toSignedLeb128_i32(IV2[i])]);
+    put([33, 16 + i]);
+  }
+  for (let i = 0; i < 4; i++) {
+    put([65, ...toSignedLeb128_i32(IV2[i])]);
+    put([33, 24 + i]);
+  }
+  put([65, 0]);
+  put([33, 28]);
+  put([65, 0]);
+  put([33, 29]);
+  put([65, 192, 0]);
+  put([33, 30]);
+  put([65, 4]);
+  put([33, 31]);
+  function g(a, b, c, d, mx, my) {
+    const sa = 16 + a, sb = 16 + b, sc = 16 + c, sd = 16 + d;
+    put([32, sa]);
+    put([32, sb]);
+    put([106]);
+    put([32, mx]);
+    put([106]);
+    put([33, sa]);
+    put([32, sd]);
+    put([32, sa]);
+    put([115]);
+    put([65, 16]);
+    put([120]);
+    put([33, sd]);
+    put([32, sc]);
+    put([32, sd]);
+    put([106]);
+    put([33, sc]);
+    put([32, sb]);
+    put([32, sc]);
+    put([115]);
+    put([65, 12]);
+    put([120]);
+    put([33, sb]);
+    put([32, sa]);
+    put([32, sb]);
+    put([106]);
+    put([32, my]);
+    put([106]);
+    put([33, sa]);
+    put([32, sd]);
+    put([32, sa]);
+    put([115]);
+    put([65, 8]);
+    put([120]);
+    put([33, sd]);
+    put([32, sc]);
+    put([32, sd]);
+    put([106]);
+    put([33, sc]);
+    put([32, sb]);
+    put([32, sc]);
+    put([115]);
+    put([65, 7]);
+    put([120]);
+    put([33, sb]);
+  }
+  let msgIdx = 0;
+  for (let round2 = 0; round2 < 7; round2++) {
+    g(0, 4, 8, 12, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(1, 5, 9, 13, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(2, 6, 10, 14, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(3, 7, 11, 15, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(0, 5, 10, 15, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(1, 6, 11, 12, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(2, 7, 8, 13, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(3, 4, 9, 14, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(CHUNK_CV_OFFSET + i * 4)]);
+    put([32, 16 + i]);
+    put([32, 24 + i]);
+    put([115]);
+    put([54, 2, 0]);
+  }
+  put([11]);
+  return code;
+}
+var wasmInstance = null;
+var wasmMemory2 = null;
+var wasmCompress4x = null;
+var wasmCompressChunks4x = null;
+var wasmCompressParent = null;
+var wasmMemoryView = null;
+var wasmMemoryView32 = null;
+function isSimdSupported() {
+  try {
+    const simdTest = new Uint8Array([
+      0,
+      97,
+      115,
+      109,
+      // magic: \0asm
+      1,
+      0,
+      0,
+      0,
+      // version: 1
+      // Type section (id=1): () -> v128
+      1,
+      // section id = 1 (type)
+      5,
+      // section length = 5
+      1,
+      // 1 type
+      96,
+      0,
+      1,
+      123,
+      // func () -> v128
+      // Function section (id=3)
+      3,
+      // section id = 3 (function)
+      2,
+      // section length = 2
+      1,
+      // 1 function
+      0,
+      // type index 0
+      // Code section (id=10) with v128.const
+      10,
+      // section id = 10 (code)
+      22,
+      // section length = 22
+      1,
+      // 1 function body
+      20,
+      // body length = 20
+      0,
+      // 0 locals
+      253,
+      12,
+      // v128.const opcode
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      11
+      // end
+    ]);
+    return WebAssembly.validate(simdTest);
+  } catch {
+    return false;
+  }
+}
+function setupArenaViews() {
+  if (!wasmMemory2)
+    return;
+  const buffer = wasmMemory2.buffer;
+  arenaCvStack = new Uint32Array(buffer, SIMD_MEMORY.CV_STACK, 64 * 8);
+  arenaParentBlock = new Uint32Array(buffer, SIMD_MEMORY.PARENT_BLOCK, 16);
+  arenaChunkCv = new Uint32Array(buffer, SIMD_MEMORY.CHUNK_CV, 8);
+  arenaTempCvs = new Uint32Array(buffer, SIMD_MEMORY.TEMP_CVS, 32);
+  arenaBatchBlockWords = new Uint32Array(buffer, SIMD_MEMORY.BATCH_BLOCK_WORDS, 16 * 16 * 4);
+  arenaBatchCv = new Uint32Array(buffer, SIMD_MEMORY.BATCH_CV, 32);
+  arenaBatchCounterLow = new Uint32Array(buffer, SIMD_MEMORY.BATCH_COUNTER_LOW, 4);
+  arenaBatchFlagsBase = new Uint32Array(buffer, SIMD_MEMORY.BATCH_FLAGS_BASE, 4);
+  arenaBatchOutput = new Uint32Array(buffer, SIMD_MEMORY.BATCH_OUTPUT, 32);
+}
+var cachedWasmBytes = null;
+function initSimdSync() {
+  if (wasmInstance)
+    return true;
+  if (!isSimdSupported()) {
+    return false;
+  }
+  try {
+    const wasmBytes = cachedWasmBytes || generateWasmBytes2();
+    cachedWasmBytes = wasmBytes;
+    wasmMemory2 = new WebAssembly.Memory({ initial: 1 });
+    const importObject = {
+      js: { mem: wasmMemory2 }
+    };
+    const module = new WebAssembly.Module(wasmBytes.buffer);
+    wasmInstance = new WebAssembly.Instance(module, importObject);
+    wasmCompress4x = wasmInstance.exports.compress4x;
+    wasmCompressChunks4x = wasmInstance.exports.compressChunks4x;
+    wasmCompressParent = wasmInstance.exports.compressParent;
+    wasmMemoryView = new Uint8Array(wasmMemory2.buffer);
+    wasmMemoryView32 = new Uint32Array(wasmMemory2.buffer);
+    setupArenaViews();
+    return true;
+  } catch (e) {
+    console.warn("Failed to initialize WASM SIMD:", e);
+    return false;
+  }
+}
+var SIMD_MEMORY = {
+  // SIMD compress4x working area (used by WASM code) - single block
+  BLOCK_WORDS: 0,
+  // 4 x 16 words = 512 bytes (transposed layout)
+  CHAINING_VALUES: 512,
+  // 4 x 8 words = 128 bytes
+  OUTPUT: 640,
+  // 4 x 8 words = 128 bytes
+  COUNTER_LOW: 768,
+  // 4 words = 16 bytes
+  COUNTER_HIGH: 784,
+  // 4 words = 16 bytes
+  BLOCK_LEN: 800,
+  // 4 words = 16 bytes
+  FLAGS: 816,
+  // 4 words = 16 bytes
+  // End of single-block SIMD working area: 832 bytes
+  // SIMD compressChunks4x working area - 16 blocks batched
+  // Each block position has 16 v128 values (one per message word) = 256 bytes
+  // 16 block positions = 16 × 256 = 4096 bytes
+  BATCH_BLOCK_WORDS: 832,
+  // 16 positions × 256 bytes = 4096 bytes (transposed), ends at 4928
+  BATCH_CV: 4928,
+  // 4 × 8 words × 4 bytes = 128 bytes (working CVs), ends at 5056
+  BATCH_COUNTER_LOW: 5056,
+  // 4 words × 4 bytes = 16 bytes (per-chunk counters), ends at 5072
+  BATCH_FLAGS_BASE: 5072,
+  // 4 words × 4 bytes = 16 bytes (base flags, no START/END), ends at 5088
+  BATCH_OUTPUT: 5088,
+  // 4 × 8 words × 4 bytes = 128 bytes (final output), ends at 5216
+  // End of batch working area: 5216 bytes
+  // WASM Arena: JS working buffers (accessed via TypedArray views)
+  CV_STACK: 5216,
+  // 64 levels × 8 words × 4 bytes = 2048 bytes, ends at 7264
+  PARENT_BLOCK: 7264,
+  // 16 words × 4 bytes = 64 bytes, ends at 7328
+  CHUNK_CV: 7328,
+  // 8 words × 4 bytes = 32 bytes, ends at 7360
+  TEMP_CVS: 7360
+  // 4 × 8 words × 4 bytes = 128 bytes, ends at 7488
+  // Total arena usage: ~7488 bytes (fits comfortably in 64KB page)
+};
+var arenaCvStack = null;
+var arenaParentBlock = null;
+var arenaChunkCv = null;
+var arenaTempCvs = null;
+var arenaBatchBlockWords = null;
+var arenaBatchCv = null;
+var arenaBatchCounterLow = null;
+var arenaBatchFlagsBase = null;
+var arenaBatchOutput = null;
+
+// ../../main/node_modules/@huggingface/blake3-jit/dist/esm/hash.js
+var CV_STACK_DEPTH = 64;
+var HYPER_CV_STACK = new Uint32Array(CV_STACK_DEPTH * 8);
+var CV_POOL_SIZE = 64;
+var CV_POOL = new Uint32Array(CV_POOL_SIZE * 8);
+var CV_VIEWS = [];
+for (let i = 0; i < CV_POOL_SIZE; i++) {
+  CV_VIEWS.push(CV_POOL.subarray(i * 8, i * 8 + 8));
+}
+var simdAvailable = false;
+var SIMD_THRESHOLD = 4 * CHUNK_LEN;
+function ensureSimdSync() {
+  if (simdAvailable)
+    return true;
+  simdAvailable = initSimdSync();
+  return simdAvailable;
+}
+var simdChunkCvs = new Uint32Array(32);
+var reusableTempCv = new Uint32Array(8);
+var reusableChunkCv = new Uint32Array(8);
+var reusablePureParentBlock = new Uint32Array(16);
+var reusablePureParentCv = new Uint32Array(8);
+var reusableSimdCvs = new Uint32Array(32);
+var reusableSimdParentBlock = new Uint32Array(16);
+var reusableSimdParentCv = new Uint32Array(8);
+var reusableOffsets = new Uint32Array(4);
+var reusableCounters = new Uint32Array(4);
+var reusableBlockLens = new Uint32Array(4);
+var reusableFlags = new Uint32Array(4);
+var reusableOut8 = new Uint32Array(8);
+var reusableOut8View = new Uint8Array(reusableOut8.buffer, 0, 32);
+var SIMD_CV_BASE = SIMD_MEMORY.CHAINING_VALUES / 4;
+var SIMD_OUT_BASE = SIMD_MEMORY.OUTPUT / 4;
+var SIMD_COUNTER_LOW_BASE = SIMD_MEMORY.COUNTER_LOW / 4;
+var SIMD_COUNTER_HIGH_BASE = SIMD_MEMORY.COUNTER_HIGH / 4;
+var SIMD_BLOCK_LEN_BASE = SIMD_MEMORY.BLOCK_LEN / 4;
+var BATCH_CV_BASE = SIMD_MEMORY.BATCH_CV / 4;
+var BATCH_COUNTER_LOW_BASE = SIMD_MEMORY.BATCH_COUNTER_LOW / 4;
+var BATCH_FLAGS_BASE_OFFSET = SIMD_MEMORY.BATCH_FLAGS_BASE / 4;
+var BATCH_OUTPUT_BASE = SIMD_MEMORY.BATCH_OUTPUT / 4;
+var batchChunkOffsets = new Uint32Array(4);
+var SIMD_FLAGS_BASE = SIMD_MEMORY.FLAGS / 4;
+function warmupSimd() {
+  return ensureSimdSync();
+}
+
+// ../../main/node_modules/@huggingface/blake3-jit/dist/esm/index.js
+if (typeof globalThis !== "undefined" && typeof globalThis.document !== "undefined") {
+  queueMicrotask(() => {
+    warmupSimd();
+  });
+}
+
+// ../../main/node_modules/@huggingface/xetchunk-wasm/dist/esm/xet-chunker.js
+var TARGET_CHUNK_SIZE = 64 * 1024;
+var MINIMUM_CHUNK_DIVISOR = 8;
+var MAXIMUM_CHUNK_MULTIPLIER = 2;
+var HASH_WINDOW_SIZE = 64;
+var BLAKE3_DATA_KEY = new Uint8Array([
+  102,
+  151,
+  245,
+  119,
+  91,
+  149,
+  80,
+  222,
+  49,
+  53,
+  203,
+  172,
+  165,
+  151,
+  24,
+  28,
+  157,
+  228,
+  33,
+  16,
+  155,
+  235,
+  43,
+  88,
+  180,
+  208,
+  176,
+  75,
+  147,
+  173,
+  242,
+  41
+]);
+var XetChunker = class {
+  minimumChunk;
+  maximumChunk;
+  chunkBuf;
+  curChunkLen;
+  gear;
+  blake3;
+  constructor(targetChunkSize = TARGET_CHUNK_SIZE) {
+    if (targetChunkSize <= 0) {
+      throw new Error("Target chunk size must be greater than 0");
+    }
+    if ((targetChunkSize & targetChunkSize - 1) !== 0) {
+      throw new Error("Target chunk size must be a power of 2");
+    }
+    if (targetChunkSize <= HASH_WINDOW_SIZE) {
+      throw new Error("Target chunk size must be greater than hash window size");
+    }
+    if (targetChunkSize >= Number.MAX_SAFE_INTEGER) {
+      throw new Error("Target chunk size must be less than Number.MAX_SAFE_INTEGER");
+    }
+    let mask = BigInt(targetChunkSize - 1);
+    let leadingZeros = 0;
+    for (let i = 63; i >= 0; i--) {
+      if ((mask & 1n << BigInt(i)) !== 0n) {
+        break;
+      }
+      leadingZeros++;
+    }
+    mask = mask << BigInt(leadingZeros);
+    const maximumChunk = targetChunkSize * MAXIMUM_CHUNK_MULTIPLIER;
+    this.minimumChunk = targetChunkSize / MINIMUM_CHUNK_DIVISOR;
+    this.maximumChunk = maximumChunk;
+    this.chunkBuf = new Uint8Array(maximumChunk);
+    this.curChunkLen = 0;
+    this.gear = new Hasher(mask);
+    this.blake3 = Hasher2.newKeyed(BLAKE3_DATA_KEY);
+  }
+  /**
+   * Streaming entry point: accepts an arbitrary slice of data, accumulates
+   * it, and emits a chunk when a boundary (or max size) is reached.
+   * Data is copied into an internal buffer because it may span calls.
+   */
+  next(data, isFinal) {
+    const nBytes = data.length;
+    let createChunk = false;
+    let consumeLen = 0;
+    if (nBytes !== 0) {
+      if (this.curChunkLen + HASH_WINDOW_SIZE < this.minimumChunk) {
+        const maxAdvance = Math.min(this.minimumChunk - this.curChunkLen - HASH_WINDOW_SIZE - 1, nBytes - consumeLen);
+        consumeLen += maxAdvance;
+        this.curChunkLen += maxAdvance;
+      }
+      const readEnd = Math.min(nBytes, consumeLen + this.maximumChunk - this.curChunkLen);
+      let bytesToNextBoundary;
+      const position = this.gear.nextMatch(data.subarray(consumeLen, readEnd));
+      if (position !== -1) {
+        bytesToNextBoundary = position;
+        createChunk = true;
+      } else {
+        bytesToNextBoundary = readEnd - consumeLen;
+      }
+      if (bytesToNextBoundary + this.curChunkLen >= this.maximumChunk) {
+        bytesToNextBoundary = this.maximumChunk - this.curChunkLen;
+        createChunk = true;
+      }
+      this.curChunkLen += bytesToNextBoundary;
+      consumeLen += bytesToNextBoundary;
+      this.chunkBuf.set(data.subarray(0, consumeLen), this.curChunkLen - consumeLen);
+    }
+    if (createChunk || isFinal && this.curChunkLen > 0) {
+      const chunkData = this.chunkBuf.subarray(0, this.curChunkLen);
+      const hash5 = this.blake3.reset().update(chunkData).finalize(32);
+      const chunk3 = {
+        length: chunkData.length,
+        hash: hash5
+      };
+      this.curChunkLen = 0;
+      this.gear.resetHash();
+      return {
+        chunk: chunk3,
+        bytesConsumed: consumeLen
+      };
+    }
+    return {
+      chunk: null,
+      bytesConsumed: consumeLen
+    };
+  }
+  /**
+   * Batch entry point: processes a large contiguous buffer and returns all
+   * complete chunks. Hashes directly from `data` — no intermediate copy
+   * to chunkBuf — for every chunk whose bytes are fully within `data`.
+   */
+  nextBlock(data, isFinal) {
+    const chunks = [];
+    let pos = 0;
+    while (pos < data.length && this.curChunkLen > 0) {
+      const result = this.next(data.subarray(pos), false);
+      if (result.chunk)
+        chunks.push(result.chunk);
+      pos += result.bytesConsumed;
+    }
+    const minSkip = this.minimumChunk > HASH_WINDOW_SIZE ? this.minimumChunk - HASH_WINDOW_SIZE - 1 : 0;
+    while (pos < data.length) {
+      const chunkStart = pos;
+      const scanStart = Math.min(pos + minSkip, data.length);
+      const scanEnd = Math.min(data.length, pos + this.maximumChunk);
+      const position = this.gear.nextMatch(data.subarray(scanStart, scanEnd));
+      let chunkEnd;
+      let foundBoundary;
+      if (position !== -1 && scanStart + position - chunkStart <= this.maximumChunk) {
+        chunkEnd = scanStart + position;
+        foundBoundary = true;
+      } else if (scanEnd - chunkStart >= this.maximumChunk) {
+        chunkEnd = chunkStart + this.maximumChunk;
+        foundBoundary = true;
+      } else {
+        foundBoundary = false;
+        chunkEnd = scanEnd;
+      }
+      if (foundBoundary) {
+        const hash5 = this.blake3.reset().update(data.subarray(chunkStart, chunkEnd)).finalize(32);
+        chunks.push({ length: chunkEnd - chunkStart, hash: hash5 });
+        pos = chunkEnd;
+        this.gear.resetHash();
+      } else if (isFinal) {
+        const hash5 = this.blake3.reset().update(data.subarray(chunkStart)).finalize(32);
+        chunks.push({ length: data.length - chunkStart, hash: hash5 });
+        pos = data.length;
+      } else {
+        this.chunkBuf.set(data.subarray(chunkStart), 0);
+        this.curChunkLen = data.length - chunkStart;
+        pos = data.length;
+      }
+    }
+    return chunks;
+  }
+  finish() {
+    if (this.curChunkLen > 0) {
+      const chunkData = this.chunkBuf.subarray(0, this.curChunkLen);
+      const hash5 = this.blake3.reset().update(chunkData).finalize(32);
+      const chunk3 = { length: this.curChunkLen, hash: hash5 };
+      this.curChunkLen = 0;
+      this.gear.resetHash();
+      return chunk3;
+    }
+    return null;
+  }
+};
+function createChunker(targetChunkSize = TARGET_CHUNK_SIZE) {
+  return new XetChunker(targetChunkSize);
+}
+function nextBlock(chunker, data) {
+  return chunker.nextBlock(data, false);
+}
+function finalize(chunker) {
+  return chunker.finish();
+}
+function hashToHex(hash5) {
+  const view = new DataView(hash5.buffer, hash5.byteOffset, hash5.byteLength);
+  const u64 = view.getBigUint64(0, true);
+  const u64_2 = view.getBigUint64(8, true);
+  const u64_3 = view.getBigUint64(16, true);
+  const u64_4 = view.getBigUint64(24, true);
+  return u64.toString(16).padStart(16, "0") + u64_2.toString(16).padStart(16, "0") + u64_3.toString(16).padStart(16, "0") + u64_4.toString(16).padStart(16, "0");
+}
+function hexToBytes(hex) {
+  const bytes2 = new Uint8Array(32);
+  const view = new DataView(bytes2.buffer);
+  view.setBigUint64(0, BigInt("0x" + hex.slice(0, 16)), true);
+  view.setBigUint64(8, BigInt("0x" + hex.slice(16, 32)), true);
+  view.setBigUint64(16, BigInt("0x" + hex.slice(32, 48)), true);
+  view.setBigUint64(24, BigInt("0x" + hex.slice(48, 64)), true);
+  return bytes2;
+}
+
+// ../../main/node_modules/@huggingface/xetchunk-wasm/dist/esm/xorb-hash.js
+var MEAN_CHUNK_PER_NODE = 4;
+var BLAKE3_NODE_KEY = new Uint8Array([
+  1,
+  126,
+  197,
+  199,
+  165,
+  71,
+  41,
+  150,
+  253,
+  148,
+  102,
+  102,
+  180,
+  138,
+  2,
+  230,
+  93,
+  221,
+  83,
+  111,
+  55,
+  199,
+  109,
+  210,
+  248,
+  99,
+  82,
+  230,
+  74,
+  83,
+  113,
+  63
+]);
+var INDEX_OF_LAST_BYTE_OF_LAST_U64_IN_CHUNK_HASH = 3 * 8;
+var nodeHasher = Hasher2.newKeyed(BLAKE3_NODE_KEY);
+function isNaturalCut(hash5) {
+  return hash5[INDEX_OF_LAST_BYTE_OF_LAST_U64_IN_CHUNK_HASH] % MEAN_CHUNK_PER_NODE === 0;
+}
+function xorbHash(chunks) {
+  if (chunks.length === 0) {
+    return new Uint8Array(32);
+  }
+  let currentChunks = chunks;
+  while (currentChunks.length > 1) {
+    const nodes = [];
+    let currentIndex = 0;
+    let numOfChildrenSoFar = 0;
+    for (let i = 0; i < currentChunks.length; i++) {
+      if (i === currentChunks.length - 1 || numOfChildrenSoFar === 2 * MEAN_CHUNK_PER_NODE || numOfChildrenSoFar >= 2 && currentChunks[i].hash[INDEX_OF_LAST_BYTE_OF_LAST_U64_IN_CHUNK_HASH] % MEAN_CHUNK_PER_NODE === 0) {
+        nodes.push(mergedHashOfSequence(currentChunks.slice(currentIndex, i + 1)));
+        currentIndex = i + 1;
+        numOfChildrenSoFar = 0;
+      } else {
+        numOfChildrenSoFar++;
+      }
+    }
+    currentChunks = nodes;
+  }
+  return currentChunks[0].hash;
+}
+function mergedHashOfSequence(chunks) {
+  let text = "";
+  let totalLength = 0;
+  for (const chunk3 of chunks) {
+    text += hashToHex(chunk3.hash) + " : " + chunk3.length + "\n";
+    totalLength += chunk3.length;
+  }
+  const bytes2 = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    bytes2[i] = text.charCodeAt(i);
+  }
+  const hash5 = nodeHasher.reset().update(bytes2).finalize(32);
+  return { hash: hash5, length: totalLength };
+}
+
+// ../../main/node_modules/@huggingface/xetchunk-wasm/dist/esm/hash-utils.js
+var ZERO_KEY = new Uint8Array(32);
+var VERIFICATION_KEY = new Uint8Array([
+  127,
+  24,
+  87,
+  214,
+  206,
+  86,
+  237,
+  102,
+  18,
+  127,
+  249,
+  19,
+  231,
+  165,
+  195,
+  243,
+  164,
+  205,
+  38,
+  213,
+  181,
+  219,
+  73,
+  230,
+  65,
+  36,
+  152,
+  127,
+  40,
+  251,
+  148,
+  195
+]);
+var fileHasher = Hasher2.newKeyed(ZERO_KEY);
+var verificationHasher = Hasher2.newKeyed(VERIFICATION_KEY);
+function fileHash(chunks) {
+  if (chunks.length === 0) {
+    return new Uint8Array(32);
+  }
+  const xorb = xorbHash(chunks);
+  return fileHasher.reset().update(xorb).finalize(32);
+}
+function hmac(hash5, key) {
+  return Hasher2.newKeyed(key).update(hash5).finalize(32);
+}
+function verificationHash(chunkHashes) {
+  const combined = new Uint8Array(chunkHashes.length * 32);
+  for (let i = 0; i < chunkHashes.length; i++) {
+    combined.set(chunkHashes[i], i * 32);
+  }
+  return verificationHasher.reset().update(combined).finalize(32);
+}
+
+// ../../main/node_modules/@huggingface/xetchunk-wasm/dist/esm/merkle-hash-subtree.js
+var MIN_GROUP_SIZE = 2;
+var MAX_GROUP_SIZE = 9;
+function nextMergeCut(nodes, start, end) {
+  const len3 = end - start;
+  if (len3 <= MIN_GROUP_SIZE) {
+    return len3;
+  }
+  const lim = Math.min(MAX_GROUP_SIZE, len3);
+  for (let i = MIN_GROUP_SIZE; i < lim; i++) {
+    if (isNaturalCut(nodes[start + i].hash)) {
+      return i + 1;
+    }
+  }
+  return lim;
+}
+function validGap(gap) {
+  return gap > MIN_GROUP_SIZE && gap < MAX_GROUP_SIZE - 1;
+}
+function findStableStart(nodes) {
+  if (nodes.length < MIN_GROUP_SIZE + 1) {
+    return void 0;
+  }
+  let prevPrevCut;
+  let prevCut;
+  for (let pos = 0; pos < nodes.length; pos++) {
+    if (!isNaturalCut(nodes[pos].hash)) {
+      continue;
+    }
+    if (prevCut !== void 0 && validGap(pos - prevCut) && prevPrevCut !== void 0 && validGap(prevCut - prevPrevCut)) {
+      return prevCut + 1;
+    }
+    prevPrevCut = prevCut;
+    prevCut = pos;
+  }
+  return void 0;
+}
+function findStableEnd(nodes) {
+  if (nodes.length < MIN_GROUP_SIZE + 1) {
+    return void 0;
+  }
+  let nextNextCut;
+  let nextCut;
+  for (let pos = nodes.length - 1; pos >= 0; pos--) {
+    if (!isNaturalCut(nodes[pos].hash)) {
+      continue;
+    }
+    if (nextCut !== void 0 && validGap(nextCut - pos) && nextNextCut !== void 0 && validGap(nextNextCut - nextCut)) {
+      return nextCut + 1;
+    }
+    nextNextCut = nextCut;
+    nextCut = pos;
+  }
+  return void 0;
+}
+function splitAndPromote(nodes, atStart, atEnd, promoted) {
+  if (nodes.length <= 1) {
+    return [nodes.length, 0];
+  }
+  let stableStart;
+  if (atStart) {
+    stableStart = 0;
+  } else {
+    const idx = findStableStart(nodes);
+    if (idx === void 0) {
+      return [nodes.length, 0];
+    }
+    stableStart = idx;
+  }
+  let stableEnd;
+  if (atEnd) {
+    stableEnd = nodes.length;
+  } else {
+    const idx = findStableEnd(nodes.slice(stableStart));
+    if (idx === void 0) {
+      return [nodes.length, 0];
+    }
+    stableEnd = stableStart + idx;
+  }
+  if (stableStart >= stableEnd) {
+    return [nodes.length, 0];
+  }
+  let pos = stableStart;
+  while (pos < stableEnd) {
+    const cutLen = nextMergeCut(nodes, pos, stableEnd);
+    promoted.push(mergedHashOfSequence(nodes.slice(pos, pos + cutLen)));
+    pos += cutLen;
+  }
+  return [stableStart, nodes.length - stableEnd];
+}
+function flattenHump(hump) {
+  const nodes = [];
+  for (const left of hump.leftLevels) {
+    nodes.push(...left);
+  }
+  for (let level = hump.rightLevels.length - 1; level >= 0; level--) {
+    nodes.push(...hump.rightLevels[level]);
+  }
+  const levels = hump.leftLevels.map((left, i) => [left.length, hump.rightLevels[i].length]);
+  return { nodes, levels };
+}
+function buildHump(chunks, atStart, atEnd) {
+  const leftLevels = [];
+  const rightLevels = [];
+  let current = chunks;
+  let allLeftsEmpty = true;
+  let allRightsEmpty = true;
+  while (true) {
+    const levelAtStart = atStart && allLeftsEmpty;
+    const levelAtEnd = atEnd && allRightsEmpty;
+    const promoted = [];
+    const [prefixLen, suffixLen] = splitAndPromote(current, levelAtStart, levelAtEnd, promoted);
+    leftLevels.push(current.slice(0, prefixLen));
+    rightLevels.push(current.slice(current.length - suffixLen));
+    if (prefixLen > 0) {
+      allLeftsEmpty = false;
+    }
+    if (suffixLen > 0) {
+      allRightsEmpty = false;
+    }
+    if (promoted.length === 0) {
+      break;
+    }
+    if (promoted.length === 1) {
+      leftLevels.push(promoted);
+      rightLevels.push([]);
+      break;
+    }
+    current = promoted;
+  }
+  return { leftLevels, rightLevels };
+}
+var MerkleHashSubtree = class _MerkleHashSubtree {
+  nodes;
+  /** Per-level `[leftCount, rightCount]` pairs indexing into `nodes`. */
+  levels;
+  leftOffsets;
+  rightOffsets;
+  /** True if this range begins at chunk 0 of the full sequence. */
+  atStart;
+  /** True if this range ends at the last chunk of the full sequence. */
+  atEnd;
+  constructor(nodes, levels, atStart, atEnd) {
+    this.nodes = nodes;
+    this.levels = levels;
+    this.atStart = atStart;
+    this.atEnd = atEnd;
+    [this.leftOffsets, this.rightOffsets] = computeOffsets(levels);
+  }
+  /**
+   * Create a subtree from a contiguous run of level-0 chunks.
+   *
+   * - `atStart`: `chunks[0]` is the first chunk of the entire file.
+   * - `atEnd`: the last element of `chunks` is the file's final chunk.
+   */
+  static fromChunks(atStart, chunks, atEnd) {
+    const { nodes, levels } = flattenHump(buildHump(chunks, atStart, atEnd));
+    return new _MerkleHashSubtree(nodes, levels, atStart, atEnd);
+  }
+  get numNodes() {
+    return this.nodes.length;
+  }
+  get numLevels() {
+    return this.levels.length;
+  }
+  get isEmpty() {
+    return this.nodes.length === 0;
+  }
+  leftAt(level) {
+    if (level >= this.levels.length) {
+      return [];
+    }
+    const start = this.leftOffsets[level];
+    return this.nodes.slice(start, start + this.levels[level][0]);
+  }
+  rightAt(level) {
+    if (level >= this.levels.length) {
+      return [];
+    }
+    const start = this.rightOffsets[level];
+    return this.nodes.slice(start, start + this.levels[level][1]);
+  }
+  /**
+   * Merge an adjacent subtree (the right neighbor) into this one, in place.
+   * After the call, `this` covers the combined range: it keeps its own
+   * `atStart` and takes `other`'s `atEnd`.
+   *
+   * Throws if `this.atEnd` (nothing can follow the end) or `other.atStart`
+   * (the start cannot appear on the right side of a merge).
+   */
+  mergeInto(other) {
+    if (this.atEnd) {
+      throw new Error("Cannot merge into a subtree that is already at the end");
+    }
+    if (other.atStart) {
+      throw new Error("Cannot merge a subtree that is at the start on the right side");
+    }
+    const combinedAtStart = this.atStart;
+    const combinedAtEnd = other.atEnd;
+    const maxLevels = Math.max(this.numLevels, other.numLevels);
+    const leftLevels = [];
+    const rightLevels = [];
+    let carry = [];
+    let allLeftsEmpty = true;
+    let allRightsEmpty = true;
+    for (let level = 0; level < maxLevels; level++) {
+      const full2 = [
+        ...this.leftAt(level),
+        ...this.rightAt(level),
+        ...carry,
+        ...other.leftAt(level),
+        ...other.rightAt(level)
+      ];
+      const levelAtStart = combinedAtStart && allLeftsEmpty;
+      const levelAtEnd = combinedAtEnd && allRightsEmpty;
+      const promoted = [];
+      const [prefixLen, suffixLen] = splitAndPromote(full2, levelAtStart, levelAtEnd, promoted);
+      leftLevels.push(full2.slice(0, prefixLen));
+      rightLevels.push(full2.slice(full2.length - suffixLen));
+      if (prefixLen > 0) {
+        allLeftsEmpty = false;
+      }
+      if (suffixLen > 0) {
+        allRightsEmpty = false;
+      }
+      carry = promoted;
+    }
+    while (carry.length > 0) {
+      if (carry.length === 1) {
+        leftLevels.push(carry);
+        rightLevels.push([]);
+        carry = [];
+      } else {
+        const promoted = [];
+        const [prefixLen, suffixLen] = splitAndPromote(carry, combinedAtStart && allLeftsEmpty, combinedAtEnd && allRightsEmpty, promoted);
+        leftLevels.push(carry.slice(0, prefixLen));
+        rightLevels.push(carry.slice(carry.length - suffixLen));
+        if (prefixLen > 0) {
+          allLeftsEmpty = false;
+        }
+        if (suffixLen > 0) {
+          allRightsEmpty = false;
+        }
+        carry = promoted;
+      }
+    }
+    while (leftLevels.length > 1 && leftLevels[leftLevels.length - 1].length === 0 && rightLevels[rightLevels.length - 1].length === 0) {
+      leftLevels.pop();
+      rightLevels.pop();
+    }
+    const { nodes, levels } = flattenHump({ leftLevels, rightLevels });
+    this.nodes = nodes;
+    this.levels = levels;
+    [this.leftOffsets, this.rightOffsets] = computeOffsets(levels);
+    this.atStart = combinedAtStart;
+    this.atEnd = combinedAtEnd;
+  }
+  /**
+   * Merge multiple adjacent ranges left-to-right.
+   * Returns an empty fully-closed range when `ranges` is empty.
+   */
+  static merge(ranges) {
+    if (ranges.length === 0) {
+      return _MerkleHashSubtree.fromChunks(true, [], true);
+    }
+    const result = ranges[0].clone();
+    for (let i = 1; i < ranges.length; i++) {
+      result.mergeInto(ranges[i]);
+    }
+    return result;
+  }
+  clone() {
+    return new _MerkleHashSubtree([...this.nodes], this.levels.map((l) => [...l]), this.atStart, this.atEnd);
+  }
+  /**
+   * The final aggregated hash — only available when both boundaries are
+   * known (`atStart && atEnd`). Equals `xorbHash(allChunks)`; apply
+   * `hmac(hash, zeroKey)` to obtain the file hash.
+   *
+   * Returns `undefined` when either boundary is unknown.
+   */
+  finalHash() {
+    if (!this.atStart || !this.atEnd) {
+      return void 0;
+    }
+    if (this.nodes.length === 0) {
+      return new Uint8Array(32);
+    }
+    const top = this.levels.length - 1;
+    const topLeft = this.leftAt(top);
+    if (topLeft.length !== 1 || this.rightAt(top).length !== 0) {
+      throw new Error("Invariant violation: fully-closed hump should have a single node at the top level");
+    }
+    return topLeft[0].hash;
+  }
+  /** Total byte length covered by this subtree. */
+  get totalLength() {
+    let total = 0;
+    for (let level = 0; level < this.levels.length; level++) {
+      for (const node of this.leftAt(level)) {
+        total += node.length;
+      }
+      for (const node of this.rightAt(level)) {
+        total += node.length;
+      }
+    }
+    return total;
+  }
+  /** Serde-human-readable-compatible JSON (what the CAS server produces/accepts). */
+  toJSON() {
+    return {
+      nodes: this.nodes.map((node) => ({ hash: hashToHex(node.hash), size: node.length })),
+      levels: this.levels.map((l) => [...l]),
+      at_start: this.atStart,
+      at_end: this.atEnd
+    };
+  }
+  static fromJSON(json) {
+    return new _MerkleHashSubtree(json.nodes.map((node) => ({ hash: hexToBytes(node.hash), length: node.size })), json.levels.map((l) => [l[0], l[1]]), json.at_start, json.at_end);
+  }
+};
+function computeOffsets(levels) {
+  const leftOffsets = [];
+  const rightOffsets = [];
+  let cumulativeLeft = 0;
+  for (const [leftCount] of levels) {
+    leftOffsets.push(cumulativeLeft);
+    cumulativeLeft += leftCount;
+  }
+  const totalLeft = cumulativeLeft;
+  let cumulativeRightAfter = 0;
+  for (const [, rightCount] of levels) {
+    cumulativeRightAfter += rightCount;
+  }
+  for (const [, rightCount] of levels) {
+    cumulativeRightAfter -= rightCount;
+    rightOffsets.push(totalLeft + cumulativeRightAfter);
+  }
+  return [leftOffsets, rightOffsets];
+}
+
+// ../../main/node_modules/@huggingface/hub/dist/chunk-AXSL4LYE.mjs
+var HUB_URL = "https://huggingface.co";
+async function createApiError(response, opts) {
+  const error = new HubApiError(response.url, response.status, response.headers.get("X-Request-Id") ?? opts?.requestId);
+  error.message = `Api error with status ${error.statusCode}${opts?.message ? `. ${opts.message}` : ""}`;
+  const trailer = [`URL: ${error.url}`, error.requestId ? `Request ID: ${error.requestId}` : void 0].filter(Boolean).join(". ");
+  if (response.headers.get("Content-Type")?.startsWith("application/json")) {
+    const json = await response.json();
+    error.message = json.error || json.message || error.message;
+    if (json.error_description) {
+      error.message = error.message ? error.message + `: ${json.error_description}` : json.error_description;
+    }
+    error.data = json;
+  } else {
+    error.data = { message: await response.text() };
+  }
+  error.message += `. ${trailer}`;
+  throw error;
+}
+var HubApiError = class extends Error {
+  statusCode;
+  url;
+  requestId;
+  data;
+  constructor(url2, statusCode, requestId, message) {
+    super(message);
+    this.statusCode = statusCode;
+    this.requestId = requestId;
+    this.url = url2;
+  }
+};
+var InvalidApiResponseFormatError = class extends Error {
+};
+function checkAccessToken(accessToken) {
+  if (!accessToken.startsWith("hf_")) {
+    throw new TypeError("Your access token must start with 'hf_'");
+  }
+}
+function checkCredentials(params) {
+  if (params.accessToken) {
+    checkAccessToken(params.accessToken);
+    return params.accessToken;
+  }
+  if (params.credentials?.accessToken) {
+    checkAccessToken(params.credentials.accessToken);
+    return params.credentials.accessToken;
+  }
+}
+function toRepoId(repo) {
+  if (typeof repo !== "string") {
+    return repo;
+  }
+  if (repo.startsWith("model/") || repo.startsWith("models/")) {
+    throw new TypeError(
+      "A repo designation for a model should not start with 'models/', directly specify the model namespace / name"
+    );
+  }
+  if (repo.startsWith("space/")) {
+    throw new TypeError("Spaces should start with 'spaces/', plural, not 'space/'");
+  }
+  if (repo.startsWith("dataset/")) {
+    throw new TypeError("Datasets should start with 'datasets/', plural, not 'dataset/'");
+  }
+  if (repo.startsWith("bucket/")) {
+    throw new TypeError("Buckets should start with 'buckets/', plural, not 'bucket/'");
+  }
+  if (repo.startsWith("kernel/")) {
+    throw new TypeError("Kernels should start with 'kernels/', plural, not 'kernel/'");
+  }
+  const slashes = repo.split("/").length - 1;
+  if (repo.startsWith("spaces/")) {
+    if (slashes !== 2) {
+      throw new TypeError("Space Id must include namespace and name of the space");
+    }
+    return {
+      type: "space",
+      name: repo.slice("spaces/".length)
+    };
+  }
+  if (repo.startsWith("datasets/")) {
+    if (slashes > 2) {
+      throw new TypeError("Too many slashes in repo designation: " + repo);
+    }
+    return {
+      type: "dataset",
+      name: repo.slice("datasets/".length)
+    };
+  }
+  if (repo.startsWith("buckets/")) {
+    if (slashes !== 2) {
+      throw new TypeError("Bucket Id must include namespace and name of the bucket");
+    }
+    return {
+      type: "bucket",
+      name: repo.slice("buckets/".length)
+    };
+  }
+  if (repo.startsWith("kernels/")) {
+    if (slashes !== 2) {
+      throw new TypeError("Kernel Id must include namespace and name of the kernel");
+    }
+    return {
+      type: "kernel",
+      name: repo.slice("kernels/".length)
+    };
+  }
+  if (slashes > 1) {
+    throw new TypeError("Too many slashes in repo designation: " + repo);
+  }
+  return {
+    type: "model",
+    name: repo
+  };
+}
+async function* eventToGenerator(cb) {
+  const promises3 = [];
+  function addPromise() {
+    let resolve32;
+    let reject;
+    const p = new Promise((res, rej) => {
+      resolve32 = res;
+      reject = rej;
+    });
+    promises3.push({ p, resolve: resolve32, reject });
+  }
+  addPromise();
+  const callbackRes = Promise.resolve().then(
+    () => cb(
+      (y) => {
+        addPromise();
+        promises3.at(-2)?.resolve({ done: false, value: y });
+      },
+      (r) => {
+        addPromise();
+        promises3.at(-2)?.resolve({ done: true, value: r });
+      },
+      (err) => promises3.shift()?.reject(err)
+    )
+  ).catch((err) => promises3.shift()?.reject(err));
+  while (1) {
+    const p = promises3[0];
+    if (!p) {
+      throw new Error("Logic error in eventGenerator, promises should never be empty");
+    }
+    const result = await p.p;
+    promises3.shift();
+    if (result.done) {
+      await callbackRes;
+      return result.value;
+    }
+    yield result.value;
+  }
+  throw new Error("Unreachable");
+}
+function hexFromBytes(arr) {
+  if (globalThis.Buffer) {
+    return globalThis.Buffer.from(arr).toString("hex");
+  } else {
+    const bin = [];
+    arr.forEach((byte) => {
+      bin.push(byte.toString(16).padStart(2, "0"));
+    });
+    return bin.join("");
+  }
+}
+var isBrowser = typeof window !== "undefined" && typeof window.document !== "undefined";
+var isWebWorker = typeof self === "object" && self.constructor && self.constructor.name === "DedicatedWorkerGlobalScope";
+var isBackend = !isBrowser && !isWebWorker;
+var isFrontend = !isBackend;
+async function getWebWorkerCode() {
+  const sha256Module = await Promise.resolve().then(() => (init_sha256_wrapper_ITDNMKRK(), sha256_wrapper_ITDNMKRK_exports));
+  return URL.createObjectURL(new Blob([sha256Module.createSHA256WorkerCode()]));
+}
+var pendingWorkers = [];
+var runningWorkers = /* @__PURE__ */ new Set();
+var resolve3;
+var waitPromise = new Promise((r) => {
+  resolve3 = r;
+});
+async function getWorker(poolSize) {
+  {
+    const worker2 = pendingWorkers.pop();
+    if (worker2) {
+      runningWorkers.add(worker2);
+      return worker2;
+    }
+  }
+  if (!poolSize) {
+    const worker2 = new Worker(await getWebWorkerCode());
+    runningWorkers.add(worker2);
+    return worker2;
+  }
+  if (poolSize <= 0) {
+    throw new TypeError("Invalid webworker pool size: " + poolSize);
+  }
+  while (runningWorkers.size >= poolSize) {
+    await waitPromise;
+  }
+  const worker = new Worker(await getWebWorkerCode());
+  runningWorkers.add(worker);
+  return worker;
+}
+async function freeWorker(worker, poolSize) {
+  if (!poolSize) {
+    return destroyWorker(worker);
+  }
+  runningWorkers.delete(worker);
+  pendingWorkers.push(worker);
+  const r = resolve3;
+  waitPromise = new Promise((r2) => {
+    resolve3 = r2;
+  });
+  r();
+}
+function destroyWorker(worker) {
+  runningWorkers.delete(worker);
+  worker.terminate();
+  const r = resolve3;
+  waitPromise = new Promise((r2) => {
+    resolve3 = r2;
+  });
+  r();
+}
+async function* sha256(buffer, opts) {
+  yield 0;
+  const maxCryptoSize = typeof opts?.useWebWorker === "object" && opts?.useWebWorker.minSize !== void 0 ? opts.useWebWorker.minSize : 1e7;
+  if (buffer.size < maxCryptoSize && globalThis.crypto?.subtle) {
+    const res = hexFromBytes(
+      new Uint8Array(
+        await globalThis.crypto.subtle.digest("SHA-256", buffer instanceof Blob ? await buffer.arrayBuffer() : buffer)
+      )
+    );
+    yield 1;
+    return res;
+  }
+  if (isFrontend) {
+    if (opts?.useWebWorker) {
+      try {
+        const poolSize = typeof opts?.useWebWorker === "object" ? opts.useWebWorker.poolSize : void 0;
+        const worker = await getWorker(poolSize);
+        let messageHandler;
+        let errorHandler;
+        let abortListener;
+        const cleanup = () => {
+          worker.removeEventListener("message", messageHandler);
+          worker.removeEventListener("error", errorHandler);
+          if (abortListener) {
+            opts?.abortSignal?.removeEventListener("abort", abortListener);
+          }
+        };
+        return yield* eventToGenerator((yieldCallback, returnCallback, rejectCallback) => {
+          messageHandler = (event) => {
+            if (event.data.sha256) {
+              cleanup();
+              freeWorker(worker, poolSize);
+              returnCallback(event.data.sha256);
+            } else if (event.data.progress) {
+              yieldCallback(event.data.progress);
+              try {
+                opts.abortSignal?.throwIfAborted();
+              } catch (err) {
+                cleanup();
+                destroyWorker(worker);
+                rejectCallback(err);
+              }
+            } else {
+              cleanup();
+              destroyWorker(worker);
+              rejectCallback(event);
+            }
+          };
+          errorHandler = (event) => {
+            cleanup();
+            destroyWorker(worker);
+            rejectCallback(event.error);
+          };
+          if (opts?.abortSignal) {
+            try {
+              opts.abortSignal?.throwIfAborted();
+            } catch (err) {
+              cleanup();
+              destroyWorker(worker);
+              rejectCallback(opts.abortSignal.reason ?? new DOMException("Aborted", "AbortError"));
+              return;
+            }
+            abortListener = () => {
+              cleanup();
+              destroyWorker(worker);
+              rejectCallback(opts.abortSignal?.reason ?? new DOMException("Aborted", "AbortError"));
+            };
+            opts.abortSignal.addEventListener("abort", abortListener);
+          }
+          worker.addEventListener("message", messageHandler);
+          worker.addEventListener("error", errorHandler);
+          worker.postMessage({ file: buffer });
+        });
+      } catch (err) {
+        console.warn("Failed to use web worker for sha256", err);
+      }
+    }
+    if (!wasmModule) {
+      wasmModule = await Promise.resolve().then(() => (init_sha256_wrapper_ITDNMKRK(), sha256_wrapper_ITDNMKRK_exports));
+    }
+    const sha2562 = await wasmModule.createSHA256();
+    sha2562.init();
+    const reader = buffer.stream().getReader();
+    const total = buffer.size;
+    let bytesDone = 0;
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      sha2562.update(value);
+      bytesDone += value.length;
+      yield bytesDone / total;
+      opts?.abortSignal?.throwIfAborted();
+    }
+    return sha2562.digest("hex");
+  }
+  if (!cryptoModule) {
+    cryptoModule = await Promise.resolve().then(() => (init_sha256_node_ZPWO3OWR(), sha256_node_ZPWO3OWR_exports));
+  }
+  return yield* cryptoModule.sha256Node(buffer, { abortSignal: opts?.abortSignal });
+}
+var cryptoModule;
+var wasmModule;
+function combineUint8Arrays(...arrays) {
+  const totalLength = arrays.reduce((sum2, array) => sum2 + array.length, 0);
+  const combinedBytes = new Uint8Array(totalLength);
+  let offset = 0;
+  for (const array of arrays) {
+    combinedBytes.set(array, offset);
+    offset += array.length;
+  }
+  return combinedBytes;
+}
+function hashU32(a) {
+  a = a | 0;
+  a = a + 2127912214 + (a << 12) | 0;
+  a = a ^ -949894596 ^ a >>> 19;
+  a = a + 374761393 + (a << 5) | 0;
+  a = a + -744332180 ^ a << 9;
+  a = a + -42973499 + (a << 3) | 0;
+  return a ^ -1252372727 ^ a >>> 16 | 0;
+}
+function readU64(b, n) {
+  let x = 0;
+  x |= b[n++] << 0;
+  x |= b[n++] << 8;
+  x |= b[n++] << 16;
+  x |= b[n++] << 24;
+  x |= b[n++] << 32;
+  x |= b[n++] << 40;
+  x |= b[n++] << 48;
+  x |= b[n++] << 56;
+  return x;
+}
+function readU32(b, n) {
+  let x = 0;
+  x |= b[n++] << 0;
+  x |= b[n++] << 8;
+  x |= b[n++] << 16;
+  x |= b[n++] << 24;
+  return x;
+}
+function writeU32(b, n, x) {
+  b[n++] = x >> 0 & 255;
+  b[n++] = x >> 8 & 255;
+  b[n++] = x >> 16 & 255;
+  b[n++] = x >> 24 & 255;
+}
+function imul(a, b) {
+  const ah = a >>> 16;
+  const al = a & 65535;
+  const bh = b >>> 16;
+  const bl = b & 65535;
+  return al * bl + (ah * bl + al * bh << 16) | 0;
+}
+var prime1 = 2654435761;
+var prime2 = 2246822519;
+var prime3 = 3266489917;
+var prime4 = 668265263;
+var prime5 = 374761393;
+function rotl32(x, r) {
+  x = x | 0;
+  r = r | 0;
+  return x >>> (32 - r | 0) | x << r | 0;
+}
+function rotmul32(h, r, m) {
+  h = h | 0;
+  r = r | 0;
+  m = m | 0;
+  return imul(h >>> (32 - r | 0) | h << r, m) | 0;
+}
+function shiftxor32(h, s) {
+  h = h | 0;
+  s = s | 0;
+  return h >>> s ^ h | 0;
+}
+function xxhapply(h, src, m0, s, m1) {
+  return rotmul32(imul(src, m0) + h, s, m1);
+}
+function xxh1(h, src, index) {
+  return rotmul32(h + imul(src[index], prime5), 11, prime1);
+}
+function xxh4(h, src, index) {
+  return xxhapply(h, readU32(src, index), prime3, 17, prime4);
+}
+function xxh16(h, src, index) {
+  return [
+    xxhapply(h[0], readU32(src, index + 0), prime2, 13, prime1),
+    xxhapply(h[1], readU32(src, index + 4), prime2, 13, prime1),
+    xxhapply(h[2], readU32(src, index + 8), prime2, 13, prime1),
+    xxhapply(h[3], readU32(src, index + 12), prime2, 13, prime1)
+  ];
+}
+function xxh32(seed, src, index, len3) {
+  let h;
+  const l = len3;
+  if (len3 >= 16) {
+    h = [seed + prime1 + prime2, seed + prime2, seed, seed - prime1];
+    while (len3 >= 16) {
+      h = xxh16(h, src, index);
+      index += 16;
+      len3 -= 16;
+    }
+    h = rotl32(h[0], 1) + rotl32(h[1], 7) + rotl32(h[2], 12) + rotl32(h[3], 18) + l;
+  } else {
+    h = seed + prime5 + len3 >>> 0;
+  }
+  while (len3 >= 4) {
+    h = xxh4(h, src, index);
+    index += 4;
+    len3 -= 4;
+  }
+  while (len3 > 0) {
+    h = xxh1(h, src, index);
+    index++;
+    len3--;
+  }
+  h = shiftxor32(imul(shiftxor32(imul(shiftxor32(h, 15), prime2), 13), prime3), 16);
+  return h >>> 0;
+}
+var hash2 = xxh32;
+var minMatch = 4;
+var matchSearchLimit = 12;
+var minTrailingLitterals = 5;
+var skipTrigger = 6;
+var hashSize = 1 << 16;
+var mlBits = 4;
+var mlMask = (1 << mlBits) - 1;
+var runBits = 4;
+var runMask = (1 << runBits) - 1;
+var blockBuf = makeBuffer(5 << 20);
+var hashTable = makeHashTable();
+var magicNum = 407708164;
+var fdContentChksum = 4;
+var fdContentSize = 8;
+var fdBlockChksum = 16;
+var fdVersion = 64;
+var fdVersionMask = 192;
+var bsUncompressed = 2147483648;
+var bsDefault = 7;
+var bsShift = 4;
+var bsMask = 7;
+var bsMap = {
+  4: 65536,
+  5: 262144,
+  6: 1048576,
+  7: 4194304
+};
+function makeHashTable() {
+  try {
+    return new Uint32Array(hashSize);
+  } catch (error) {
+    const hashTable2 = new Array(hashSize);
+    for (let i = 0; i < hashSize; i++) {
+      hashTable2[i] = 0;
+    }
+    return hashTable2;
+  }
+}
+function clearHashTable(table3) {
+  for (let i = 0; i < hashSize; i++) {
+    table3[i] = 0;
+  }
+}
+function makeBuffer(size) {
+  return new Uint8Array(size);
+}
+function sliceArray(array, start, end) {
+  return array.slice(start, end);
+}
+function compressBound(n) {
+  return n + n / 255 + 16 | 0;
+}
+function decompressBound(src) {
+  let sIndex = 0;
+  if (readU32(src, sIndex) !== magicNum) {
+    throw new Error("invalid magic number");
+  }
+  sIndex += 4;
+  const descriptor = src[sIndex++];
+  if ((descriptor & fdVersionMask) !== fdVersion) {
+    throw new Error("incompatible descriptor version " + (descriptor & fdVersionMask));
+  }
+  const useBlockSum = (descriptor & fdBlockChksum) !== 0;
+  const useContentSize = (descriptor & fdContentSize) !== 0;
+  const bsIdx = src[sIndex++] >> bsShift & bsMask;
+  if (bsMap[bsIdx] === void 0) {
+    throw new Error("invalid block size " + bsIdx);
+  }
+  const maxBlockSize = bsMap[bsIdx];
+  if (useContentSize) {
+    return readU64(src, sIndex);
+  }
+  sIndex++;
+  let maxSize = 0;
+  while (true) {
+    let blockSize = readU32(src, sIndex);
+    sIndex += 4;
+    if (blockSize & bsUncompressed) {
+      blockSize &= ~bsUncompressed;
+      maxSize += blockSize;
+    } else if (blockSize > 0) {
+      maxSize += maxBlockSize;
+    }
+    if (blockSize === 0) {
+      return maxSize;
+    }
+    if (useBlockSum) {
+      sIndex += 4;
+    }
+    sIndex += blockSize;
+  }
+}
+function decompressBlock(src, dst, sIndex, sLength, dIndex) {
+  let mLength, mOffset, sEnd, n, i;
+  const hasCopyWithin = dst.copyWithin !== void 0 && dst.fill !== void 0;
+  sEnd = sIndex + sLength;
+  while (sIndex < sEnd) {
+    const token = src[sIndex++];
+    let literalCount = token >> 4;
+    if (literalCount > 0) {
+      if (literalCount === 15) {
+        while (true) {
+          literalCount += src[sIndex];
+          if (src[sIndex++] !== 255) {
+            break;
+          }
+        }
+      }
+      for (n = sIndex + literalCount; sIndex < n; ) {
+        dst[dIndex++] = src[sIndex++];
+      }
+    }
+    if (sIndex >= sEnd) {
+      break;
+    }
+    mLength = token & 15;
+    mOffset = src[sIndex++] | src[sIndex++] << 8;
+    if (mLength === 15) {
+      while (true) {
+        mLength += src[sIndex];
+        if (src[sIndex++] !== 255) {
+          break;
+        }
+      }
+    }
+    mLength += minMatch;
+    if (hasCopyWithin && mOffset === 1) {
+      dst.fill(dst[dIndex - 1] | 0, dIndex, dIndex + mLength);
+      dIndex += mLength;
+    } else if (hasCopyWithin && mOffset > mLength && mLength > 31) {
+      dst.copyWithin(dIndex, dIndex - mOffset, dIndex - mOffset + mLength);
+      dIndex += mLength;
+    } else {
+      for (i = dIndex - mOffset, n = i + mLength; i < n; ) {
+        dst[dIndex++] = dst[i++] | 0;
+      }
+    }
+  }
+  return dIndex;
+}
+function compressBlock(src, dst, sIndex, sLength, hashTable2) {
+  let mIndex, mAnchor, mLength, mOffset, mStep;
+  let literalCount, dIndex, sEnd, n;
+  dIndex = 0;
+  sEnd = sLength + sIndex;
+  mAnchor = sIndex;
+  let searchMatchCount = (1 << skipTrigger) + 3;
+  while (sIndex <= sEnd - matchSearchLimit) {
+    const seq = readU32(src, sIndex);
+    let hash22 = hashU32(seq) >>> 0;
+    hash22 = (hash22 >> 16 ^ hash22) >>> 0 & 65535;
+    mIndex = hashTable2[hash22] - 1;
+    hashTable2[hash22] = sIndex + 1;
+    if (mIndex < 0 || sIndex - mIndex >>> 16 > 0 || readU32(src, mIndex) !== seq) {
+      mStep = searchMatchCount++ >> skipTrigger;
+      sIndex += mStep;
+      continue;
+    }
+    searchMatchCount = (1 << skipTrigger) + 3;
+    literalCount = sIndex - mAnchor;
+    mOffset = sIndex - mIndex;
+    sIndex += minMatch;
+    mIndex += minMatch;
+    mLength = sIndex;
+    while (sIndex < sEnd - minTrailingLitterals && src[sIndex] === src[mIndex]) {
+      sIndex++;
+      mIndex++;
+    }
+    mLength = sIndex - mLength;
+    const token = mLength < mlMask ? mLength : mlMask;
+    if (literalCount >= runMask) {
+      dst[dIndex++] = (runMask << mlBits) + token;
+      for (n = literalCount - runMask; n >= 255; n -= 255) {
+        dst[dIndex++] = 255;
+      }
+      dst[dIndex++] = n;
+    } else {
+      dst[dIndex++] = (literalCount << mlBits) + token;
+    }
+    for (let i = 0; i < literalCount; i++) {
+      dst[dIndex++] = src[mAnchor + i];
+    }
+    dst[dIndex++] = mOffset;
+    dst[dIndex++] = mOffset >> 8;
+    if (mLength >= mlMask) {
+      for (n = mLength - mlMask; n >= 255; n -= 255) {
+        dst[dIndex++] = 255;
+      }
+      dst[dIndex++] = n;
+    }
+    mAnchor = sIndex;
+  }
+  if (mAnchor === 0) {
+    return 0;
+  }
+  literalCount = sEnd - mAnchor;
+  if (literalCount >= runMask) {
+    dst[dIndex++] = runMask << mlBits;
+    for (n = literalCount - runMask; n >= 255; n -= 255) {
+      dst[dIndex++] = 255;
+    }
+    dst[dIndex++] = n;
+  } else {
+    dst[dIndex++] = literalCount << mlBits;
+  }
+  sIndex = mAnchor;
+  while (sIndex < sEnd) {
+    dst[dIndex++] = src[sIndex++];
+  }
+  return dIndex;
+}
+function decompressFrame(src, dst) {
+  let useBlockSum, useContentSum, useContentSize, descriptor;
+  let sIndex = 0;
+  let dIndex = 0;
+  if (readU32(src, sIndex) !== magicNum) {
+    throw new Error("invalid magic number");
+  }
+  sIndex += 4;
+  descriptor = src[sIndex++];
+  if ((descriptor & fdVersionMask) !== fdVersion) {
+    throw new Error("incompatible descriptor version");
+  }
+  useBlockSum = (descriptor & fdBlockChksum) !== 0;
+  useContentSum = (descriptor & fdContentChksum) !== 0;
+  useContentSize = (descriptor & fdContentSize) !== 0;
+  const bsIdx = src[sIndex++] >> bsShift & bsMask;
+  if (bsMap[bsIdx] === void 0) {
+    throw new Error("invalid block size");
+  }
+  if (useContentSize) {
+    sIndex += 8;
+  }
+  sIndex++;
+  while (true) {
+    var compSize;
+    compSize = readU32(src, sIndex);
+    sIndex += 4;
+    if (compSize === 0) {
+      break;
+    }
+    if (useBlockSum) {
+      sIndex += 4;
+    }
+    if ((compSize & bsUncompressed) !== 0) {
+      compSize &= ~bsUncompressed;
+      for (let j2 = 0; j2 < compSize; j2++) {
+        dst[dIndex++] = src[sIndex++];
+      }
+    } else {
+      dIndex = decompressBlock(src, dst, sIndex, compSize, dIndex);
+      sIndex += compSize;
+    }
+  }
+  if (useContentSum) {
+    sIndex += 4;
+  }
+  return dIndex;
+}
+function compressFrame(src, dst) {
+  let dIndex = 0;
+  writeU32(dst, dIndex, magicNum);
+  dIndex += 4;
+  dst[dIndex++] = fdVersion;
+  dst[dIndex++] = bsDefault << bsShift;
+  dst[dIndex] = hash2(0, dst, 4, dIndex - 4) >> 8;
+  dIndex++;
+  const maxBlockSize = bsMap[bsDefault];
+  let remaining = src.length;
+  let sIndex = 0;
+  clearHashTable(hashTable);
+  while (remaining > 0) {
+    let compSize = 0;
+    const blockSize = remaining > maxBlockSize ? maxBlockSize : remaining;
+    compSize = compressBlock(src, blockBuf, sIndex, blockSize, hashTable);
+    if (compSize > blockSize || compSize === 0) {
+      writeU32(dst, dIndex, 2147483648 | blockSize);
+      dIndex += 4;
+      for (let z = sIndex + blockSize; sIndex < z; ) {
+        dst[dIndex++] = src[sIndex++];
+      }
+      remaining -= blockSize;
+    } else {
+      writeU32(dst, dIndex, compSize);
+      dIndex += 4;
+      for (let j2 = 0; j2 < compSize; ) {
+        dst[dIndex++] = blockBuf[j2++];
+      }
+      sIndex += blockSize;
+      remaining -= blockSize;
+    }
+  }
+  writeU32(dst, dIndex, 0);
+  dIndex += 4;
+  return dIndex;
+}
+function decompress(src, maxSize) {
+  let dst, size;
+  if (maxSize === void 0) {
+    maxSize = decompressBound(src);
+  }
+  dst = makeBuffer(maxSize);
+  size = decompressFrame(src, dst);
+  if (size !== maxSize) {
+    dst = sliceArray(dst, 0, size);
+  }
+  return dst;
+}
+function compress2(src, maxSize) {
+  let dst, size;
+  if (maxSize === void 0) {
+    maxSize = compressBound(src.length);
+  }
+  dst = makeBuffer(maxSize);
+  size = compressFrame(src, dst);
+  if (size !== maxSize) {
+    dst = sliceArray(dst, 0, size);
+  }
+  return dst;
+}
+var RangeList = class {
+  ranges = [];
+  /**
+   * Add a range to the list. If it overlaps with existing ranges,
+   * it will split them and increment reference counts accordingly.
+   */
+  add(start, end) {
+    if (end <= start) {
+      throw new TypeError("End must be greater than start");
+    }
+    const overlappingRanges = [];
+    for (let i = 0; i < this.ranges.length; i++) {
+      const range22 = this.ranges[i];
+      if (start < range22.end && end > range22.start) {
+        overlappingRanges.push({ index: i, range: range22 });
+      }
+      if (range22.data !== null) {
+        throw new Error("Overlapping range already has data");
+      }
+    }
+    if (overlappingRanges.length === 0) {
+      this.ranges.push({ start, end, refCount: 1, data: null });
+      this.ranges.sort((a, b) => a.start - b.start);
+      return;
+    }
+    const newRanges = [];
+    let currentPos = start;
+    for (let i = 0; i < overlappingRanges.length; i++) {
+      const { range: range22 } = overlappingRanges[i];
+      if (currentPos < range22.start) {
+        newRanges.push({
+          start: currentPos,
+          end: range22.start,
+          refCount: 1,
+          data: null
+        });
+      } else if (range22.start < currentPos) {
+        newRanges.push({
+          start: range22.start,
+          end: currentPos,
+          refCount: range22.refCount,
+          data: null
+        });
+      }
+      newRanges.push({
+        start: Math.max(currentPos, range22.start),
+        end: Math.min(end, range22.end),
+        refCount: range22.refCount + 1,
+        data: null
+      });
+      if (range22.end > end) {
+        newRanges.push({
+          start: end,
+          end: range22.end,
+          refCount: range22.refCount,
+          data: null
+        });
+      }
+      currentPos = Math.max(currentPos, range22.end);
+    }
+    if (currentPos < end) {
+      newRanges.push({
+        start: currentPos,
+        end,
+        refCount: 1,
+        data: null
+      });
+    }
+    const firstIndex = overlappingRanges[0].index;
+    const lastIndex = overlappingRanges[overlappingRanges.length - 1].index;
+    this.ranges.splice(firstIndex, lastIndex - firstIndex + 1, ...newRanges);
+    this.ranges.sort((a, b) => a.start - b.start);
+  }
+  /**
+   * Remove a range from the list. The range must start and end at existing boundaries.
+   */
+  remove(start, end) {
+    if (end <= start) {
+      throw new TypeError("End must be greater than start");
+    }
+    const affectedRanges = [];
+    for (let i = 0; i < this.ranges.length; i++) {
+      const range22 = this.ranges[i];
+      if (start < range22.end && end > range22.start) {
+        affectedRanges.push({ index: i, range: range22 });
+      }
+    }
+    if (affectedRanges.length === 0) {
+      throw new Error("No ranges found to remove");
+    }
+    if (start !== affectedRanges[0].range.start || end !== affectedRanges[affectedRanges.length - 1].range.end) {
+      throw new Error("Range boundaries must match existing boundaries");
+    }
+    for (let i = 0; i < affectedRanges.length; i++) {
+      const { range: range22 } = affectedRanges[i];
+      range22.refCount--;
+    }
+    this.ranges = this.ranges.filter((range22) => range22.refCount > 0);
+  }
+  /**
+   * Get all ranges within the specified boundaries.
+   */
+  getRanges(start, end) {
+    if (end <= start) {
+      throw new TypeError("End must be greater than start");
+    }
+    return this.ranges.filter((range22) => start < range22.end && end > range22.start);
+  }
+  /**
+   * Get all ranges in the list
+   */
+  getAllRanges() {
+    return [...this.ranges];
+  }
+};
+function indexOfSubsequence(haystack, needle, from = 0) {
+  const needleLength = needle.length;
+  if (needleLength === 0) {
+    return from <= haystack.length ? from : -1;
+  }
+  const last = needleLength - 1;
+  const maxStart = haystack.length - needleLength;
+  const skip = new Uint16Array(256).fill(needleLength);
+  for (let i2 = 0; i2 < last; i2++) {
+    skip[needle[i2]] = last - i2;
+  }
+  let i = from;
+  while (i <= maxStart) {
+    let j2 = last;
+    while (j2 >= 0 && haystack[i + j2] === needle[j2]) {
+      j2--;
+    }
+    if (j2 < 0) {
+      return i;
+    }
+    i += skip[haystack[i + last]];
+  }
+  return -1;
+}
+var textEncoder = new TextEncoder();
+var CRLF = textEncoder.encode("\r\n");
+var HEADER_SEPARATOR = textEncoder.encode("\r\n\r\n");
+var STAGING_BLOCK_SIZE = 65536;
+var StreamingMultipartParser = class {
+  #delimiter;
+  /**
+   * Unprocessed bytes carried between pushes: bounded by the delimiter length in states 0/2
+   * (a possible partial delimiter), tiny in state 1. Seeded with a virtual CRLF so a body
+   * starting directly with `--boundary` (RFC 2046: the first delimiter's leading CRLF is
+   * "considered part of the preamble") still matches the `\r\n--boundary` delimiter.
+   */
+  #carry = CRLF;
+  /** Confirmed bytes (headers + data) of the in-progress part, as ≥STAGING_BLOCK_SIZE chunks. */
+  #partChunks = [];
+  #partLength = 0;
+  /** Staging block coalescing small appends; pushed to #partChunks when full. */
+  #staging;
+  #stagingLength = 0;
+  /** 0 = scanning for first boundary, 1 = consuming CRLF/`--` after a boundary, 2 = inside a part */
+  #state = 0;
+  #done = false;
+  constructor(contentType) {
+    const boundary = extractBoundary(contentType);
+    if (!boundary) {
+      throw new Error(`No boundary found in Content-Type: ${contentType}`);
+    }
+    this.#delimiter = textEncoder.encode(`\r
+--${boundary}`);
+  }
+  /**
+   * Push a chunk of body bytes (call with no argument to flush at end of stream).
+   * Returns the raw bytes of any parts that completed as a result.
+   *
+   * Copying is linear: each byte is combined with the (bounded) carry once, staged once, and
+   * copied into the completed part once.
+   */
+  push(chunk22) {
+    if (this.#done) {
+      return [];
+    }
+    let data = chunk22 && chunk22.byteLength ? combineUint8Arrays(this.#carry, chunk22) : this.#carry;
+    this.#carry = new Uint8Array(0);
+    const parts = [];
+    for (; ; ) {
+      if (this.#state === 0 || this.#state === 2) {
+        const delimIndex = indexOfSubsequence(data, this.#delimiter, 0);
+        if (delimIndex === -1) {
+          const safeLength = Math.max(0, data.byteLength - (this.#delimiter.byteLength - 1));
+          if (this.#state === 2 && safeLength > 0) {
+            this.#appendToPart(data.subarray(0, safeLength));
+          }
+          this.#carry = data.slice(safeLength);
+          break;
+        }
+        if (this.#state === 2) {
+          this.#appendToPart(data.subarray(0, delimIndex));
+          const partBody = this.#takePart();
+          const headerEnd = indexOfSubsequence(partBody, HEADER_SEPARATOR, 0);
+          if (headerEnd === -1) {
+            throw new Error("Malformed multipart part: missing header/data separator");
+          }
+          parts.push(partBody.subarray(headerEnd + HEADER_SEPARATOR.byteLength));
+        }
+        data = data.slice(delimIndex + this.#delimiter.byteLength);
+        this.#state = 1;
+        continue;
+      }
+      if (data.byteLength < 2) {
+        this.#carry = data;
+        break;
+      }
+      if (data[0] === 45 && data[1] === 45) {
+        this.#done = true;
+        return parts;
+      }
+      if (data[0] === CRLF[0] && data[1] === CRLF[1]) {
+        data = data.slice(2);
+        this.#state = 2;
+        continue;
+      }
+      throw new Error("Malformed multipart body: expected CRLF or closing delimiter after boundary");
+    }
+    return parts;
+  }
+  /** Append confirmed part bytes, coalescing small appends into staging blocks. */
+  #appendToPart(bytes2) {
+    this.#partLength += bytes2.byteLength;
+    if (bytes2.byteLength >= STAGING_BLOCK_SIZE) {
+      this.#flushStaging();
+      this.#partChunks.push(bytes2);
+      return;
+    }
+    let offset = 0;
+    while (offset < bytes2.byteLength) {
+      if (!this.#staging) {
+        this.#staging = new Uint8Array(STAGING_BLOCK_SIZE);
+        this.#stagingLength = 0;
+      }
+      const toCopy = Math.min(STAGING_BLOCK_SIZE - this.#stagingLength, bytes2.byteLength - offset);
+      this.#staging.set(bytes2.subarray(offset, offset + toCopy), this.#stagingLength);
+      this.#stagingLength += toCopy;
+      offset += toCopy;
+      if (this.#stagingLength === STAGING_BLOCK_SIZE) {
+        this.#partChunks.push(this.#staging);
+        this.#staging = void 0;
+      }
+    }
+  }
+  #flushStaging() {
+    if (this.#staging && this.#stagingLength > 0) {
+      this.#partChunks.push(this.#staging.subarray(0, this.#stagingLength));
+    }
+    this.#staging = void 0;
+    this.#stagingLength = 0;
+  }
+  /** Assemble and reset the in-progress part. Loop-based copy: the chunk count is unbounded-safe. */
+  #takePart() {
+    this.#flushStaging();
+    const out = new Uint8Array(this.#partLength);
+    let offset = 0;
+    for (const chunk22 of this.#partChunks) {
+      out.set(chunk22, offset);
+      offset += chunk22.byteLength;
+    }
+    this.#partChunks = [];
+    this.#partLength = 0;
+    return out;
+  }
+};
+function extractBoundary(contentType) {
+  for (const part of contentType.split(";")) {
+    const trimmed = part.trim();
+    if (trimmed.toLowerCase().startsWith("boundary=")) {
+      return trimmed.slice("boundary=".length).replace(/^"|"$/g, "");
+    }
+  }
+  return null;
+}
+function sum(arr) {
+  return arr.reduce((a, b) => a + b, 0);
+}
+function concatUint8Arrays(arrays) {
+  const result = new Uint8Array(sum(arrays.map((array) => array.byteLength)));
+  let offset = 0;
+  for (const array of arrays) {
+    result.set(array, offset);
+    offset += array.byteLength;
+  }
+  return result;
+}
+function hasH2Fetch(versions = typeof process !== "undefined" ? process.versions : void 0, frontend = isFrontend) {
+  if (frontend || !versions?.undici || versions.bun) {
+    return false;
+  }
+  return Number(versions.undici.split(".")[0]) >= 8;
+}
+var GLOBAL_DISPATCHER_KEYS = [/* @__PURE__ */ Symbol.for("undici.globalDispatcher.2"), /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1")];
+function withHttp1(base) {
+  return {
+    dispatch: (options2, handler) => base.dispatch({ ...options2, allowH2: false }, handler)
+  };
+}
+var cached;
+async function getHttp1Dispatcher() {
+  const globals = globalThis;
+  const find2 = () => GLOBAL_DISPATCHER_KEYS.map((key) => globals[key]).find((d) => typeof d?.dispatch === "function");
+  let base = find2();
+  if (base === void 0) {
+    await (await fetch("data:,")).arrayBuffer();
+    base = find2();
+  }
+  if (base === void 0) {
+    return void 0;
+  }
+  if (cached?.base !== base) {
+    cached = { base, http1: withHttp1(base) };
+  }
+  return cached.http1;
+}
+var undiciHttp1Fetch = async (input, init) => {
+  const dispatcher = await getHttp1Dispatcher();
+  return dispatcher ? fetch(input, { ...init, dispatcher }) : fetch(input, init);
+};
+var http1Fetch = hasH2Fetch() ? undiciHttp1Fetch : (input, init) => fetch(input, init);
+var JWT_SAFETY_PERIOD = 6e4;
+var JWT_CACHE_SIZE = 1e3;
+var PARALLEL_DEFAULT_MAX_CONCURRENCY = isFrontend ? 4 : 8;
+var PARALLEL_MIN_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+var PARALLEL_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
+var PARALLEL_CONTROLLER_TICK_MS = 500;
+var PARALLEL_PROBE_KEEP_MARGIN = 1.05;
+var PARALLEL_PLATEAU_HOLD_TICKS = 10;
+var Notifier = class {
+  #resolvers = [];
+  wait() {
+    return new Promise((resolve32) => this.#resolvers.push(resolve32));
+  }
+  notifyAll() {
+    const resolvers = this.#resolvers;
+    this.#resolvers = [];
+    for (const resolve32 of resolvers) {
+      resolve32();
+    }
+  }
+};
+function delay(ms2) {
+  return new Promise((resolve32) => setTimeout(resolve32, ms2));
+}
+var compressionSchemeLabels = {
+  [
+    0
+    /* None */
+  ]: "None",
+  [
+    1
+    /* LZ4 */
+  ]: "LZ4",
+  [
+    2
+    /* ByteGroupingLZ4 */
+  ]: "ByteGroupingLZ4"
+};
+var XET_CHUNK_HEADER_BYTES = 8;
+function parseChunkHeader(view) {
+  const chunkHeader = {
+    version: view.getUint8(0),
+    compressed_length: view.getUint8(1) | view.getUint8(2) << 8 | view.getUint8(3) << 16,
+    compression_scheme: view.getUint8(4),
+    uncompressed_length: view.getUint8(5) | view.getUint8(6) << 8 | view.getUint8(7) << 16
+  };
+  if (chunkHeader.version !== 0) {
+    throw new Error(`Unsupported chunk version ${chunkHeader.version}`);
+  }
+  if (chunkHeader.compression_scheme !== 0 && chunkHeader.compression_scheme !== 1 && chunkHeader.compression_scheme !== 2) {
+    throw new Error(
+      `Unsupported compression scheme ${compressionSchemeLabels[chunkHeader.compression_scheme] ?? chunkHeader.compression_scheme}`
+    );
+  }
+  return chunkHeader;
+}
+function decompressChunk(chunkHeader, compressed) {
+  switch (chunkHeader.compression_scheme) {
+    case 1:
+      return decompress(compressed, chunkHeader.uncompressed_length);
+    case 2:
+      return bg4_regroup_bytes(decompress(compressed, chunkHeader.uncompressed_length));
+    default:
+      return compressed.slice();
+  }
+}
+function decodePartChunks(data, descriptor, rangeList) {
+  const ranges = rangeList.getRanges(descriptor.chunks.start, descriptor.chunks.end);
+  const staged = /* @__PURE__ */ new Map();
+  let chunkIndex = descriptor.chunks.start;
+  let offset = 0;
+  while (offset < data.byteLength) {
+    if (chunkIndex >= descriptor.chunks.end) {
+      throw new Error(
+        `Multipart part for chunks ${descriptor.chunks.start}-${descriptor.chunks.end} contains more chunks than expected`
+      );
+    }
+    if (data.byteLength - offset < XET_CHUNK_HEADER_BYTES) {
+      throw new Error("Truncated chunk header in multipart part");
+    }
+    const chunkHeader = parseChunkHeader(new DataView(data.buffer, data.byteOffset + offset, XET_CHUNK_HEADER_BYTES));
+    const compressedStart = offset + XET_CHUNK_HEADER_BYTES;
+    const compressedEnd = compressedStart + chunkHeader.compressed_length;
+    if (compressedEnd > data.byteLength) {
+      throw new Error("Truncated chunk data in multipart part");
+    }
+    const uncompressed = decompressChunk(chunkHeader, data.subarray(compressedStart, compressedEnd));
+    const range22 = ranges.find((range3) => chunkIndex >= range3.start && chunkIndex < range3.end);
+    if (range22) {
+      let chunks = staged.get(range22);
+      if (!chunks) {
+        chunks = [];
+        staged.set(range22, chunks);
+      }
+      chunks.push(uncompressed);
+    }
+    chunkIndex++;
+    offset = compressedEnd;
+  }
+  if (chunkIndex !== descriptor.chunks.end) {
+    throw new Error(
+      `Multipart part decoded chunks ${descriptor.chunks.start}-${chunkIndex} but expected ${descriptor.chunks.start}-${descriptor.chunks.end}`
+    );
+  }
+  return staged;
+}
+function commitChunks(staged) {
+  let committed = 0;
+  for (const [range22, chunks] of staged) {
+    if (range22.data) {
+      continue;
+    }
+    range22.data = chunks;
+    committed += sum(chunks.map((chunk22) => chunk22.byteLength));
+  }
+  return committed;
+}
+var XetBlob = class extends Blob {
+  fetch;
+  accessToken;
+  refreshUrl;
+  reconstructionUrl;
+  hash;
+  start = 0;
+  end = 0;
+  internalLogging = false;
+  reconstructionInfo;
+  listener;
+  parallelDownloads;
+  constructor(params) {
+    super([]);
+    this.fetch = params.fetch ?? http1Fetch;
+    this.accessToken = checkCredentials(params);
+    this.refreshUrl = params.refreshUrl;
+    this.end = params.size;
+    this.reconstructionUrl = params.reconstructionUrl;
+    this.hash = params.hash;
+    this.listener = params.listener;
+    this.internalLogging = params.internalLogging ?? false;
+    this.parallelDownloads = params.parallelDownloads;
+    if (params.readToken) {
+      const key = cacheKey({ refreshUrl: this.refreshUrl, initialAccessToken: this.accessToken });
+      jwts.set(key, {
+        accessToken: params.readToken.accessToken,
+        expiresAt: new Date(params.readToken.exp * 1e3),
+        casUrl: params.readToken.casUrl
+      });
+    }
+  }
+  get size() {
+    return this.end - this.start;
+  }
+  #clone() {
+    const blob = new XetBlob({
+      fetch: this.fetch,
+      hash: this.hash,
+      refreshUrl: this.refreshUrl,
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion
+      reconstructionUrl: this.reconstructionUrl,
+      size: this.size
+    });
+    blob.accessToken = this.accessToken;
+    blob.start = this.start;
+    blob.end = this.end;
+    blob.reconstructionInfo = this.reconstructionInfo;
+    blob.listener = this.listener;
+    blob.internalLogging = this.internalLogging;
+    blob.parallelDownloads = this.parallelDownloads;
+    return blob;
+  }
+  slice(start = 0, end = this.size) {
+    if (start < 0 || end < 0) {
+      throw new TypeError("Unsupported negative start/end on XetBlob.slice");
+    }
+    const slice3 = this.#clone();
+    slice3.start = this.start + start;
+    slice3.end = Math.min(this.start + end, this.end);
+    if (slice3.start !== this.start || slice3.end !== this.end) {
+      slice3.reconstructionInfo = void 0;
+    }
+    return slice3;
+  }
+  #reconstructionInfoPromise;
+  #loadReconstructionInfo() {
+    if (this.#reconstructionInfoPromise) {
+      return this.#reconstructionInfoPromise;
+    }
+    this.#reconstructionInfoPromise = (async () => {
+      const connParams = await getAccessToken(this.accessToken, this.fetch, this.refreshUrl);
+      const url2 = this.reconstructionUrl ? this.reconstructionUrl.replace("/v1/reconstructions/", "/v2/reconstructions/") : `${connParams.casUrl}/v2/reconstructions/${this.hash}`;
+      const resp = await this.fetch(url2, {
+        headers: {
+          Authorization: `Bearer ${connParams.accessToken}`,
+          Range: `bytes=${this.start}-${this.end - 1}`
+        }
+      });
+      if (!resp.ok) {
+        throw await createApiError(resp);
+      }
+      this.reconstructionInfo = await resp.json();
+      return this.reconstructionInfo;
+    })().finally(() => this.#reconstructionInfoPromise = void 0);
+    return this.#reconstructionInfoPromise;
+  }
+  async #fetch() {
+    if (this.size === 0) {
+      return new ReadableStream({
+        start(controller) {
+          controller.close();
+        }
+      });
+    }
+    if (!this.reconstructionInfo) {
+      await this.#loadReconstructionInfo();
+    }
+    const rangeLists = /* @__PURE__ */ new Map();
+    if (!this.reconstructionInfo) {
+      throw new Error("Failed to load reconstruction info");
+    }
+    for (const term of this.reconstructionInfo.terms) {
+      let rangeList = rangeLists.get(term.hash);
+      if (!rangeList) {
+        rangeList = new RangeList();
+        rangeLists.set(term.hash, rangeList);
+      }
+      rangeList.add(term.range.start, term.range.end);
+    }
+    const listener = this.listener;
+    const log = this.internalLogging ? (...args) => console.log(...args) : () => {
+    };
+    async function* readData(reconstructionInfo, customFetch, maxBytes, reloadReconstructionInfo) {
+      let totalBytesRead = 0;
+      let readBytesToSkip = reconstructionInfo.offset_into_first_range;
+      for (const term of reconstructionInfo.terms) {
+        if (totalBytesRead >= maxBytes) {
+          break;
+        }
+        const rangeList = rangeLists.get(term.hash);
+        if (!rangeList) {
+          throw new Error(`Failed to find range list for term ${term.hash}`);
+        }
+        const locate = (info2) => {
+          for (const entry of info2.xorbs[term.hash] ?? []) {
+            const descriptor2 = entry.ranges.find(
+              (r) => r.chunks.start <= term.range.start && r.chunks.end >= term.range.end
+            );
+            if (descriptor2) {
+              return { entry, descriptor: descriptor2 };
+            }
+          }
+          return void 0;
+        };
+        const buildMultiRangeHeader = (entry) => `bytes=${entry.ranges.map((r) => `${r.bytes.start}-${r.bytes.end}`).join(",")}`;
+        const fetchMultiRangeEntry = async (entry) => {
+          let resp2 = await customFetch(entry.url, { headers: { Range: buildMultiRangeHeader(entry) } });
+          if (resp2.status === 403) {
+            reconstructionInfo = await reloadReconstructionInfo();
+            const relocated = locate(reconstructionInfo);
+            if (!relocated) {
+              throw new Error(
+                `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end} after refresh`
+              );
+            }
+            entry = relocated.entry;
+            resp2 = await customFetch(entry.url, { headers: { Range: buildMultiRangeHeader(entry) } });
+          }
+          if (!resp2.ok) {
+            throw await createApiError(resp2);
+          }
+          const contentType = resp2.headers.get("content-type") ?? "";
+          if (!contentType.includes("multipart/byteranges")) {
+            throw new Error(`Expected multipart/byteranges response for multi-range request, got "${contentType}"`);
+          }
+          const reader2 = resp2.body?.getReader();
+          if (!reader2) {
+            throw new Error("Failed to get reader from response body");
+          }
+          const parser = new StreamingMultipartParser(contentType);
+          const stagedParts = [];
+          let partIndex = 0;
+          const consumeParts = (parts) => {
+            for (const part of parts) {
+              const descriptor2 = entry.ranges[partIndex];
+              if (!descriptor2) {
+                throw new Error(`Received more multipart parts than the ${entry.ranges.length} signed ranges`);
+              }
+              stagedParts.push(decodePartChunks(part, descriptor2, rangeList));
+              partIndex++;
+            }
+          };
+          try {
+            for (; ; ) {
+              const result = await reader2.read();
+              listener?.({ event: "read" });
+              if (result.done) {
+                break;
+              }
+              if (result.value) {
+                consumeParts(parser.push(result.value));
+              }
+            }
+            consumeParts(parser.push());
+          } finally {
+            await reader2.cancel().catch(() => {
+            });
+          }
+          if (partIndex !== entry.ranges.length) {
+            throw new Error(
+              `Multi-range fetch produced ${partIndex} parts but expected ${entry.ranges.length} for term ${term.hash}`
+            );
+          }
+          for (const staged of stagedParts) {
+            commitChunks(staged);
+          }
+        };
+        let termRanges = rangeList.getRanges(term.range.start, term.range.end);
+        if (!termRanges.every((range22) => range22.data)) {
+          const located2 = locate(reconstructionInfo);
+          if (!located2) {
+            throw new Error(
+              `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end}`
+            );
+          }
+          if (located2.entry.ranges.length > 1) {
+            await fetchMultiRangeEntry(located2.entry);
+            termRanges = rangeList.getRanges(term.range.start, term.range.end);
+          }
+        }
+        {
+          if (termRanges.every((range22) => range22.data)) {
+            log("all data available for term", term.hash, readBytesToSkip);
+            const cachedLength = sum(termRanges.map((range22) => sum(range22.data.map((chunk22) => chunk22.byteLength))));
+            if (cachedLength !== term.unpacked_length) {
+              throw new Error(
+                `Term ${term.hash} range ${term.range.start}-${term.range.end} decoded to ${cachedLength} bytes, expected ${term.unpacked_length}`
+              );
+            }
+            rangeLoop:
+              for (const range22 of termRanges) {
+                for (let chunk22 of range22.data) {
+                  if (readBytesToSkip) {
+                    const skipped = Math.min(readBytesToSkip, chunk22.byteLength);
+                    chunk22 = chunk22.slice(skipped);
+                    readBytesToSkip -= skipped;
+                    if (!chunk22.byteLength) {
+                      continue;
+                    }
+                  }
+                  if (chunk22.byteLength > maxBytes - totalBytesRead) {
+                    chunk22 = chunk22.slice(0, maxBytes - totalBytesRead);
+                  }
+                  totalBytesRead += chunk22.byteLength;
+                  yield range22.refCount > 1 ? chunk22.slice() : chunk22;
+                  listener?.({ event: "progress", progress: { read: totalBytesRead, total: maxBytes } });
+                  if (totalBytesRead >= maxBytes) {
+                    break rangeLoop;
+                  }
+                }
+              }
+            rangeList.remove(term.range.start, term.range.end);
+            continue;
+          }
+        }
+        let located = locate(reconstructionInfo);
+        if (!located) {
+          throw new Error(
+            `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end}`
+          );
+        }
+        let descriptor = located.descriptor;
+        log("term", term);
+        log("descriptor", descriptor);
+        log("readBytesToSkip", readBytesToSkip);
+        let resp = await customFetch(located.entry.url, {
+          headers: {
+            Range: `bytes=${descriptor.bytes.start}-${descriptor.bytes.end}`
+          }
+        });
+        if (resp.status === 403) {
+          reconstructionInfo = await reloadReconstructionInfo();
+          located = locate(reconstructionInfo);
+          if (!located) {
+            throw new Error(
+              `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end} after refresh`
+            );
+          }
+          descriptor = located.descriptor;
+          resp = await customFetch(located.entry.url, {
+            headers: {
+              Range: `bytes=${descriptor.bytes.start}-${descriptor.bytes.end}`
+            }
+          });
+        }
+        if (!resp.ok) {
+          throw await createApiError(resp);
+        }
+        log(
+          "expected content length",
+          resp.headers.get("content-length"),
+          "range",
+          descriptor.bytes,
+          resp.headers.get("content-range")
+        );
+        const reader = resp.body?.getReader();
+        if (!reader) {
+          throw new Error("Failed to get reader from response body");
+        }
+        let done = false;
+        let chunkIndex = descriptor.chunks.start;
+        const ranges = rangeList.getRanges(descriptor.chunks.start, descriptor.chunks.end);
+        let leftoverBytes = void 0;
+        let totalFetchBytes = 0;
+        fetchData:
+          while (!done && totalBytesRead < maxBytes) {
+            const result = await reader.read();
+            listener?.({ event: "read" });
+            done = result.done;
+            log("read", result.value?.byteLength, "bytes", "total read", totalBytesRead, "toSkip", readBytesToSkip);
+            if (!result.value) {
+              log("no data in result, cancelled", result);
+              continue;
+            }
+            totalFetchBytes += result.value.byteLength;
+            if (leftoverBytes) {
+              result.value = combineUint8Arrays(leftoverBytes, result.value);
+              leftoverBytes = void 0;
+            }
+            while (totalBytesRead < maxBytes && result.value?.byteLength) {
+              if (result.value.byteLength < 8) {
+                leftoverBytes = result.value;
+                continue fetchData;
+              }
+              const header3 = new DataView(result.value.buffer, result.value.byteOffset, XET_CHUNK_HEADER_BYTES);
+              const chunkHeader = parseChunkHeader(header3);
+              log("chunk header", chunkHeader, "to skip", readBytesToSkip);
+              if (result.value.byteLength < chunkHeader.compressed_length + XET_CHUNK_HEADER_BYTES) {
+                leftoverBytes = result.value;
+                continue fetchData;
+              }
+              result.value = result.value.slice(XET_CHUNK_HEADER_BYTES);
+              let uncompressed = decompressChunk(chunkHeader, result.value.subarray(0, chunkHeader.compressed_length));
+              const range22 = ranges.find((range3) => chunkIndex >= range3.start && chunkIndex < range3.end);
+              const shouldYield = chunkIndex >= term.range.start && chunkIndex < term.range.end;
+              const minRefCountToStore = shouldYield ? 2 : 1;
+              let stored = false;
+              if (range22 && range22.refCount >= minRefCountToStore) {
+                range22.data ??= [];
+                range22.data.push(uncompressed);
+                stored = true;
+              }
+              if (shouldYield) {
+                if (readBytesToSkip) {
+                  const skipped = Math.min(readBytesToSkip, uncompressed.byteLength);
+                  uncompressed = uncompressed.slice(readBytesToSkip);
+                  readBytesToSkip -= skipped;
+                }
+                if (uncompressed.byteLength > maxBytes - totalBytesRead) {
+                  uncompressed = uncompressed.slice(0, maxBytes - totalBytesRead);
+                }
+                if (uncompressed.byteLength) {
+                  log(
+                    "yield",
+                    uncompressed.byteLength,
+                    "bytes",
+                    result.value.byteLength,
+                    "total read",
+                    totalBytesRead,
+                    stored
+                  );
+                  totalBytesRead += uncompressed.byteLength;
+                  yield stored ? uncompressed.slice() : uncompressed;
+                  listener?.({ event: "progress", progress: { read: totalBytesRead, total: maxBytes } });
+                }
+              }
+              chunkIndex++;
+              result.value = result.value.slice(chunkHeader.compressed_length);
+            }
+          }
+        if (done && totalBytesRead < maxBytes && totalFetchBytes < descriptor.bytes.end - descriptor.bytes.start + 1) {
+          log("done", done, "total read", totalBytesRead, maxBytes, totalFetchBytes);
+          log("failed to fetch all data for term", term.hash);
+          throw new Error(
+            `Failed to fetch all data for term ${term.hash}, fetched ${totalFetchBytes} bytes out of ${descriptor.bytes.end - descriptor.bytes.start + 1}`
+          );
+        }
+        log("done", done, "total read", totalBytesRead, maxBytes, totalFetchBytes);
+        log("cancel reader");
+        await reader.cancel();
+      }
+    }
+    const parallelOptions = this.parallelDownloads === false ? void 0 : this.parallelDownloads === true || this.parallelDownloads === void 0 ? {} : this.parallelDownloads;
+    async function* readDataParallel(reconstructionInfo, customFetch, maxBytes, reloadReconstructionInfo, opts) {
+      let totalBytesRead = 0;
+      let readBytesToSkip = reconstructionInfo.offset_into_first_range;
+      const terms = reconstructionInfo.terms;
+      const locateEntryFor = (info2, term) => {
+        for (const entry of info2.xorbs[term.hash] ?? []) {
+          const descriptor = entry.ranges.find(
+            (r) => r.chunks.start <= term.range.start && r.chunks.end >= term.range.end
+          );
+          if (descriptor) {
+            return entry;
+          }
+        }
+        return void 0;
+      };
+      const plan = [];
+      const planIndexByUrl = /* @__PURE__ */ new Map();
+      const termEntryIndex = [];
+      for (const term of terms) {
+        const entry = locateEntryFor(reconstructionInfo, term);
+        if (!entry) {
+          throw new Error(
+            `Failed to find fetch info for term ${term.hash} and range ${term.range.start}-${term.range.end}`
+          );
+        }
+        let idx = planIndexByUrl.get(entry.url);
+        if (idx === void 0) {
+          idx = plan.length;
+          plan.push({ hash: term.hash, ranges: entry.ranges, url: entry.url });
+          planIndexByUrl.set(entry.url, idx);
+        }
+        termEntryIndex.push(idx);
+      }
+      const maxConcurrency = Math.max(1, opts.maxConcurrency ?? PARALLEL_DEFAULT_MAX_CONCURRENCY);
+      const estimateEntryBytes = (item) => sum(item.ranges.map((r) => r.bytes.end - r.bytes.start + 1));
+      const largestEntryBytes = plan.length ? Math.max(...plan.map(estimateEntryBytes)) : 0;
+      const maxInFlightBytes = opts.maxInFlightBytes ?? Math.min(PARALLEL_MAX_IN_FLIGHT_BYTES, Math.max(PARALLEL_MIN_IN_FLIGHT_BYTES, 3 * largestEntryBytes));
+      const state = {
+        nextEntry: 0,
+        neededEntry: 0,
+        target: 1,
+        error: void 0,
+        finished: false,
+        inFlightBytes: 0,
+        decodedBytes: 0,
+        active: 0,
+        claimed: 0,
+        maxActive: 0,
+        activeHighWater: 0,
+        count429: 0,
+        targetHistory: []
+      };
+      const notifier = new Notifier();
+      const budgetAcquire = async (n, entryIdx) => {
+        while (!state.error && !state.finished && state.inFlightBytes + n > maxInFlightBytes && entryIdx !== state.neededEntry) {
+          await notifier.wait();
+        }
+        state.inFlightBytes += n;
+      };
+      const budgetRelease = (n) => {
+        state.inFlightBytes -= n;
+        notifier.notifyAll();
+      };
+      const refreshPlanUrls = (info2) => {
+        for (const item of plan) {
+          const match = (info2.xorbs[item.hash] ?? []).find(
+            (e) => e.ranges.length === item.ranges.length && e.ranges.every(
+              (r, i) => r.chunks.start === item.ranges[i].chunks.start && r.chunks.end === item.ranges[i].chunks.end
+            )
+          );
+          if (match) {
+            item.url = match.url;
+            item.ranges = match.ranges;
+          }
+        }
+      };
+      const rangeHeaderFor = (item) => `bytes=${item.ranges.map((r) => `${r.bytes.start}-${r.bytes.end}`).join(",")}`;
+      const decodeEntry = async (item, entryIdx, tally) => {
+        if (state.error || state.finished) {
+          return;
+        }
+        const rangeList = rangeLists.get(item.hash);
+        if (!rangeList) {
+          throw new Error(`Failed to find range list for entry ${item.hash}`);
+        }
+        let resp = await customFetch(item.url, { headers: { Range: rangeHeaderFor(item) } });
+        let attempts403 = 0;
+        let attempts429 = 0;
+        while (resp.status === 403 && attempts403 < 1 || resp.status === 429 && attempts429 < 3) {
+          await resp.body?.cancel().catch(() => {
+          });
+          if (resp.status === 403) {
+            attempts403++;
+            reconstructionInfo = await reloadReconstructionInfo();
+            refreshPlanUrls(reconstructionInfo);
+          } else {
+            attempts429++;
+            state.count429++;
+            notifier.notifyAll();
+            await delay(300 * attempts429);
+          }
+          resp = await customFetch(item.url, { headers: { Range: rangeHeaderFor(item) } });
+        }
+        if (!resp.ok) {
+          throw await createApiError(resp);
+        }
+        const reader = resp.body?.getReader();
+        if (!reader) {
+          throw new Error("Failed to get reader from response body");
+        }
+        try {
+          if (item.ranges.length > 1) {
+            const contentType = resp.headers.get("content-type") ?? "";
+            if (!contentType.includes("multipart/byteranges")) {
+              throw new Error(`Expected multipart/byteranges response for multi-range request, got "${contentType}"`);
+            }
+            const parser = new StreamingMultipartParser(contentType);
+            let partIndex = 0;
+            const handleParts = async (parts) => {
+              for (const part of parts) {
+                const descriptor = item.ranges[partIndex];
+                if (!descriptor) {
+                  throw new Error(`Received more multipart parts than the ${item.ranges.length} signed ranges`);
+                }
+                const staged = decodePartChunks(part, descriptor, rangeList);
+                tally.committed += commitChunks(staged);
+                state.decodedBytes += part.byteLength;
+                partIndex++;
+                notifier.notifyAll();
+              }
+            };
+            for (; ; ) {
+              if (state.error || state.finished) {
+                return;
+              }
+              const result = await reader.read();
+              listener?.({ event: "read" });
+              if (result.done) {
+                break;
+              }
+              if (result.value) {
+                await handleParts(parser.push(result.value));
+              }
+            }
+            await handleParts(parser.push());
+            if (!state.finished && partIndex !== item.ranges.length) {
+              throw new Error(
+                `Multi-range fetch produced ${partIndex} parts but expected ${item.ranges.length} for ${item.hash}`
+              );
+            }
+          } else {
+            const descriptor = item.ranges[0];
+            const ranges = rangeList.getRanges(descriptor.chunks.start, descriptor.chunks.end);
+            const staged = /* @__PURE__ */ new Map();
+            let chunkIndex = descriptor.chunks.start;
+            let leftover;
+            let done = false;
+            while (!done) {
+              if (state.error || state.finished) {
+                return;
+              }
+              const result = await reader.read();
+              listener?.({ event: "read" });
+              done = result.done;
+              let value = result.value;
+              if (!value) {
+                continue;
+              }
+              if (leftover) {
+                value = combineUint8Arrays(leftover, value);
+                leftover = void 0;
+              }
+              while (value.byteLength) {
+                if (value.byteLength < XET_CHUNK_HEADER_BYTES) {
+                  leftover = value;
+                  break;
+                }
+                const chunkHeader = parseChunkHeader(
+                  new DataView(value.buffer, value.byteOffset, XET_CHUNK_HEADER_BYTES)
+                );
+                if (value.byteLength < XET_CHUNK_HEADER_BYTES + chunkHeader.compressed_length) {
+                  leftover = value;
+                  break;
+                }
+                const uncompressed = decompressChunk(
+                  chunkHeader,
+                  value.subarray(XET_CHUNK_HEADER_BYTES, XET_CHUNK_HEADER_BYTES + chunkHeader.compressed_length)
+                );
+                const range22 = ranges.find((r) => chunkIndex >= r.start && chunkIndex < r.end);
+                if (range22) {
+                  let chunks = staged.get(range22);
+                  if (!chunks) {
+                    chunks = [];
+                    staged.set(range22, chunks);
+                  }
+                  chunks.push(uncompressed);
+                  if (chunkIndex === range22.end - 1 && !range22.data) {
+                    range22.data = chunks;
+                    tally.committed += sum(chunks.map((chunk22) => chunk22.byteLength));
+                    notifier.notifyAll();
+                  }
+                }
+                state.decodedBytes += uncompressed.byteLength;
+                chunkIndex++;
+                value = value.slice(XET_CHUNK_HEADER_BYTES + chunkHeader.compressed_length);
+              }
+            }
+            if (!state.finished) {
+              for (const range22 of ranges) {
+                if (!range22.data) {
+                  throw new Error(
+                    `Failed to fetch all data for ${item.hash} chunks ${range22.start}-${range22.end} (stream ended early)`
+                  );
+                }
+              }
+            }
+          }
+        } finally {
+          await reader.cancel().catch(() => {
+          });
+        }
+      };
+      const isTransientNetworkError = (error) => error instanceof TypeError || /terminated|socket|network|ECONNRESET|fetch failed/i.test(String(error));
+      const runWorker = async (workerId) => {
+        for (; ; ) {
+          if (state.error || state.finished) {
+            return;
+          }
+          if (workerId >= state.target) {
+            await notifier.wait();
+            continue;
+          }
+          const idx = state.nextEntry;
+          if (idx >= plan.length) {
+            return;
+          }
+          state.nextEntry++;
+          state.claimed++;
+          const est = estimateEntryBytes(plan[idx]);
+          try {
+            await budgetAcquire(est, idx);
+            if (state.error || state.finished) {
+              budgetRelease(est);
+              return;
+            }
+            state.active++;
+            state.maxActive = Math.max(state.maxActive, state.active);
+            state.activeHighWater = Math.max(state.activeHighWater, state.active);
+            let lastError;
+            const tally = { committed: 0 };
+            for (let attempt = 0; attempt < 2; attempt++) {
+              try {
+                await decodeEntry(plan[idx], idx, tally);
+                budgetRelease(est - tally.committed);
+                lastError = void 0;
+                break;
+              } catch (error) {
+                lastError = error;
+                if (attempt === 0 && !state.finished && isTransientNetworkError(error)) {
+                  log("retrying entry after transient error", plan[idx].hash, error);
+                  await delay(250);
+                  continue;
+                }
+              }
+            }
+            if (lastError) {
+              budgetRelease(est);
+              state.error ??= lastError;
+            }
+            state.active--;
+          } finally {
+            state.claimed--;
+            notifier.notifyAll();
+          }
+        }
+      };
+      const workersDone = Promise.allSettled(Array.from({ length: maxConcurrency }, (_, i) => runWorker(i)));
+      const levelRate = /* @__PURE__ */ new Map();
+      let lastBytes = 0;
+      let last429 = 0;
+      let settleTicks = 1;
+      let holdTicks = 0;
+      const controller = setInterval(() => {
+        const rate = state.decodedBytes - lastBytes;
+        lastBytes = state.decodedBytes;
+        const tickHighWater = state.activeHighWater;
+        state.activeHighWater = state.active;
+        holdTicks = Math.max(0, holdTicks - 1);
+        if (state.count429 > last429) {
+          last429 = state.count429;
+          state.target = Math.max(1, state.target - 1);
+          settleTicks = 1;
+          holdTicks = PARALLEL_PLATEAU_HOLD_TICKS;
+        } else if (rate === 0 && state.nextEntry < plan.length) {
+          state.target = Math.min(maxConcurrency, state.target + 1);
+          settleTicks = 1;
+        } else if (settleTicks > 0) {
+          settleTicks--;
+        } else if (state.claimed >= state.target && tickHighWater <= state.target) {
+          const ewma = ((levelRate.get(state.target) ?? rate) + rate) / 2;
+          levelRate.set(state.target, ewma);
+          const below = levelRate.get(state.target - 1);
+          if (state.target > 1 && below === void 0) {
+            state.target--;
+            settleTicks = 1;
+          } else if (below !== void 0 && ewma < below * PARALLEL_PROBE_KEEP_MARGIN) {
+            levelRate.delete(state.target);
+            state.target--;
+            settleTicks = 1;
+            holdTicks = PARALLEL_PLATEAU_HOLD_TICKS;
+          } else if (holdTicks === 0 && state.target < maxConcurrency) {
+            state.target++;
+            settleTicks = 1;
+          }
+        }
+        state.targetHistory.push(state.target);
+        notifier.notifyAll();
+      }, opts.controllerTickMs ?? PARALLEL_CONTROLLER_TICK_MS);
+      try {
+        for (let termIdx = 0; termIdx < terms.length; termIdx++) {
+          const term = terms[termIdx];
+          if (totalBytesRead >= maxBytes) {
+            break;
+          }
+          state.neededEntry = termEntryIndex[termIdx];
+          notifier.notifyAll();
+          const rangeList = rangeLists.get(term.hash);
+          if (!rangeList) {
+            throw new Error(`Failed to find range list for term ${term.hash}`);
+          }
+          let termRanges = rangeList.getRanges(term.range.start, term.range.end);
+          while (!termRanges.every((range22) => range22.data)) {
+            if (state.error) {
+              throw state.error;
+            }
+            if (state.claimed === 0 && state.nextEntry >= plan.length) {
+              throw new Error(
+                `Download workers finished without producing data for term ${term.hash} range ${term.range.start}-${term.range.end}`
+              );
+            }
+            await notifier.wait();
+            termRanges = rangeList.getRanges(term.range.start, term.range.end);
+          }
+          log("all data available for term", term.hash, readBytesToSkip);
+          const cachedLength = sum(termRanges.map((range22) => sum(range22.data.map((chunk22) => chunk22.byteLength))));
+          if (cachedLength !== term.unpacked_length) {
+            throw new Error(
+              `Term ${term.hash} range ${term.range.start}-${term.range.end} decoded to ${cachedLength} bytes, expected ${term.unpacked_length}`
+            );
+          }
+          rangeLoop:
+            for (const range22 of termRanges) {
+              for (let chunk22 of range22.data) {
+                if (readBytesToSkip) {
+                  const skipped = Math.min(readBytesToSkip, chunk22.byteLength);
+                  chunk22 = chunk22.slice(skipped);
+                  readBytesToSkip -= skipped;
+                  if (!chunk22.byteLength) {
+                    continue;
+                  }
+                }
+                if (chunk22.byteLength > maxBytes - totalBytesRead) {
+                  chunk22 = chunk22.slice(0, maxBytes - totalBytesRead);
+                }
+                totalBytesRead += chunk22.byteLength;
+                yield range22.refCount > 1 ? chunk22.slice() : chunk22;
+                listener?.({ event: "progress", progress: { read: totalBytesRead, total: maxBytes } });
+                if (totalBytesRead >= maxBytes) {
+                  break rangeLoop;
+                }
+              }
+            }
+          let freed = 0;
+          for (const range22 of termRanges) {
+            if (range22.refCount === 1 && range22.data) {
+              freed += sum(range22.data.map((chunk22) => chunk22.byteLength));
+            }
+          }
+          rangeList.remove(term.range.start, term.range.end);
+          budgetRelease(freed);
+        }
+      } finally {
+        state.finished = true;
+        clearInterval(controller);
+        notifier.notifyAll();
+        await workersDone;
+        opts.onStat?.({
+          entries: plan.length,
+          maxActive: state.maxActive,
+          finalTarget: state.target,
+          count429: state.count429,
+          targetHistory: state.targetHistory
+        });
+      }
+    }
+    const iterator = parallelOptions && (parallelOptions.maxConcurrency ?? PARALLEL_DEFAULT_MAX_CONCURRENCY) > 1 ? readDataParallel(
+      this.reconstructionInfo,
+      this.fetch,
+      this.end - this.start,
+      this.#loadReconstructionInfo.bind(this),
+      parallelOptions
+    ) : readData(this.reconstructionInfo, this.fetch, this.end - this.start, this.#loadReconstructionInfo.bind(this));
+    return new ReadableStream(
+      {
+        // todo: when Safari supports it, type controller as ReadableByteStreamController
+        async pull(controller) {
+          const result = await iterator.next();
+          if (result.value) {
+            controller.enqueue(result.value);
+          }
+          if (result.done) {
+            controller.close();
+          }
+        },
+        async cancel() {
+          await iterator.return?.(void 0);
+        },
+        type: "bytes"
+        // todo: when Safari supports it, add autoAllocateChunkSize param
+      },
+      // todo : use ByteLengthQueuingStrategy when there's good support for it, currently in Node.js it fails due to size being a function
+      {
+        highWaterMark: 1e3
+        // 1_000 chunks for ~1MB of RAM
+      }
+    );
+  }
+  async arrayBuffer() {
+    const reader = (await this.#fetch()).getReader();
+    const chunks = [];
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      chunks.push(value);
+    }
+    return concatUint8Arrays(chunks).buffer;
+  }
+  async text() {
+    return new TextDecoder().decode(await this.arrayBuffer());
+  }
+  async response() {
+    const result = await this.#fetch();
+    return new Response(result);
+  }
+  stream() {
+    const stream = new TransformStream();
+    this.#fetch().then((response) => response.pipeThrough(stream)).catch((error) => stream.writable.abort(error.message));
+    return stream.readable;
+  }
+};
+var jwtPromises = /* @__PURE__ */ new Map();
+var jwts = /* @__PURE__ */ new Map();
+function cacheKey(params) {
+  return JSON.stringify([params.refreshUrl, params.initialAccessToken]);
+}
+function bg4_regroup_bytes(bytes2) {
+  const split = Math.floor(bytes2.byteLength / 4);
+  const rem = bytes2.byteLength % 4;
+  const g1_pos = split + (rem >= 1 ? 1 : 0);
+  const g2_pos = g1_pos + split + (rem >= 2 ? 1 : 0);
+  const g3_pos = g2_pos + split + (rem == 3 ? 1 : 0);
+  const ret = new Uint8Array(bytes2.byteLength);
+  for (let i = 0, j2 = 0; i < bytes2.byteLength; i += 4, j2++) {
+    ret[i] = bytes2[j2];
+  }
+  for (let i = 1, j2 = g1_pos; i < bytes2.byteLength; i += 4, j2++) {
+    ret[i] = bytes2[j2];
+  }
+  for (let i = 2, j2 = g2_pos; i < bytes2.byteLength; i += 4, j2++) {
+    ret[i] = bytes2[j2];
+  }
+  for (let i = 3, j2 = g3_pos; i < bytes2.byteLength; i += 4, j2++) {
+    ret[i] = bytes2[j2];
+  }
+  return ret;
+}
+function bg4_split_bytes(bytes2) {
+  const ret = new Uint8Array(bytes2.byteLength);
+  const split = Math.floor(bytes2.byteLength / 4);
+  const rem = bytes2.byteLength % 4;
+  const g1_pos = split + (rem >= 1 ? 1 : 0);
+  const g2_pos = g1_pos + split + (rem >= 2 ? 1 : 0);
+  const g3_pos = g2_pos + split + (rem == 3 ? 1 : 0);
+  for (let i = 0, j2 = 0; i < bytes2.byteLength; i += 4, j2++) {
+    ret[j2] = bytes2[i];
+  }
+  for (let i = 1, j2 = g1_pos; i < bytes2.byteLength; i += 4, j2++) {
+    ret[j2] = bytes2[i];
+  }
+  for (let i = 2, j2 = g2_pos; i < bytes2.byteLength; i += 4, j2++) {
+    ret[j2] = bytes2[i];
+  }
+  for (let i = 3, j2 = g3_pos; i < bytes2.byteLength; i += 4, j2++) {
+    ret[j2] = bytes2[i];
+  }
+  return ret;
+}
+async function getAccessToken(initialAccessToken, customFetch, refreshUrl) {
+  const key = cacheKey({ refreshUrl, initialAccessToken });
+  const jwt = jwts.get(key);
+  if (jwt && jwt.expiresAt > new Date(Date.now() + JWT_SAFETY_PERIOD)) {
+    return { accessToken: jwt.accessToken, casUrl: jwt.casUrl };
+  }
+  const existingPromise = jwtPromises.get(key);
+  if (existingPromise) {
+    return existingPromise;
+  }
+  const promise = (async () => {
+    const resp = await customFetch(refreshUrl, {
+      headers: {
+        ...initialAccessToken ? {
+          Authorization: `Bearer ${initialAccessToken}`
+        } : {}
+      }
+    });
+    if (!resp.ok) {
+      throw new Error(`Failed to get JWT token: ${resp.status} ${await resp.text()}`);
+    }
+    const json = await resp.json();
+    const jwt2 = {
+      accessToken: json.accessToken,
+      expiresAt: new Date(json.exp * 1e3),
+      casUrl: json.casUrl
+    };
+    for (const [key2, value] of jwts.entries()) {
+      if (value.expiresAt < new Date(Date.now() + JWT_SAFETY_PERIOD)) {
+        jwts.delete(key2);
+      } else {
+        break;
+      }
+    }
+    if (jwts.size >= JWT_CACHE_SIZE) {
+      const keyToDelete = jwts.keys().next().value;
+      if (keyToDelete) {
+        jwts.delete(keyToDelete);
+      }
+    }
+    jwts.set(key, jwt2);
+    return {
+      accessToken: json.accessToken,
+      casUrl: json.casUrl
+    };
+  })().finally(() => {
+    jwtPromises.delete(key);
+  });
+  jwtPromises.set(key, promise);
+  return promise;
+}
+function range2(n, b) {
+  return b ? Array(b - n).fill(0).map((_, i) => n + i) : Array(n).fill(0).map((_, i) => i);
+}
+function chunk2(arr, chunkSize) {
+  if (isNaN(chunkSize) || chunkSize < 1) {
+    throw new RangeError("Invalid chunk size: " + chunkSize);
+  }
+  if (!arr.length) {
+    return [];
+  }
+  if (arr.length <= chunkSize) {
+    return [arr];
+  }
+  return range2(Math.ceil(arr.length / chunkSize)).map((i) => {
+    return arr.slice(i * chunkSize, (i + 1) * chunkSize);
+  });
+}
+async function promisesQueue(factories, concurrency) {
+  const results = [];
+  const executing = /* @__PURE__ */ new Set();
+  let index = 0;
+  for (const factory of factories) {
+    const closureIndex = index++;
+    const e = factory().then((r) => {
+      results[closureIndex] = r;
+      executing.delete(e);
+    });
+    executing.add(e);
+    if (executing.size >= concurrency) {
+      await Promise.race(executing);
+    }
+  }
+  await Promise.all(executing);
+  return results;
+}
+async function promisesQueueStreaming(factories, concurrency) {
+  const executing = [];
+  for await (const factory of factories) {
+    const e = factory().then(() => {
+      executing.splice(executing.indexOf(e), 1);
+    });
+    executing.push(e);
+    if (executing.length >= concurrency) {
+      await Promise.race(executing);
+    }
+  }
+  await Promise.all(executing);
+}
+var WebBlob = class extends Blob {
+  static async create(url2, opts) {
+    const customFetch = opts?.fetch ?? fetch;
+    const probe2 = await customFetch(url2, {
+      headers: {
+        Range: "bytes=0-0",
+        ...opts?.accessToken && { Authorization: `Bearer ${opts.accessToken}` }
+      }
+    });
+    if (!probe2.ok) {
+      throw await createApiError(probe2);
+    }
+    const contentType = probe2.headers.get("content-type") || "";
+    if (probe2.status === 206) {
+      const totalSize = Number(probe2.headers.get("content-range")?.split("/").pop());
+      await probe2.body?.cancel();
+      if (Number.isFinite(totalSize) && totalSize >= (opts?.cacheBelow ?? 1e6)) {
+        return new WebBlob(url2, 0, totalSize, contentType, true, customFetch, opts?.accessToken);
+      }
+      const full2 = await customFetch(url2, {
+        ...opts?.accessToken && { headers: { Authorization: `Bearer ${opts.accessToken}` } }
+      });
+      if (!full2.ok) {
+        throw await createApiError(full2);
+      }
+      return full2.blob();
+    }
+    return probe2.blob();
+  }
+  url;
+  start;
+  end;
+  contentType;
+  full;
+  fetch;
+  accessToken;
+  constructor(url2, start, end, contentType, full2, customFetch, accessToken) {
+    super([]);
+    this.url = url2;
+    this.start = start;
+    this.end = end;
+    this.contentType = contentType;
+    this.full = full2;
+    this.fetch = customFetch;
+    this.accessToken = accessToken;
+  }
+  get size() {
+    return this.end - this.start;
+  }
+  get type() {
+    return this.contentType;
+  }
+  slice(start = 0, end = this.size) {
+    if (start < 0 || end < 0) {
+      throw new TypeError("Unsupported negative start/end on WebBlob.slice");
+    }
+    const slice3 = new WebBlob(
+      this.url,
+      this.start + start,
+      Math.min(this.start + end, this.end),
+      this.contentType,
+      start === 0 && end === this.size ? this.full : false,
+      this.fetch,
+      this.accessToken
+    );
+    return slice3;
+  }
+  async arrayBuffer() {
+    const result = await this.fetchRange();
+    return result.arrayBuffer();
+  }
+  async text() {
+    const result = await this.fetchRange();
+    return result.text();
+  }
+  stream() {
+    const stream = new TransformStream();
+    this.fetchRange().then((response) => response.body?.pipeThrough(stream)).catch((error) => stream.writable.abort(error.message));
+    return stream.readable;
+  }
+  fetchRange() {
+    const fetch2 = this.fetch;
+    if (this.full) {
+      return fetch2(this.url, {
+        ...this.accessToken && {
+          headers: {
+            Authorization: `Bearer ${this.accessToken}`
+          }
+        }
+      }).then((resp) => resp.ok ? resp : createApiError(resp));
+    }
+    return fetch2(this.url, {
+      headers: {
+        Range: `bytes=${this.start}-${this.end - 1}`,
+        ...this.accessToken && { Authorization: `Bearer ${this.accessToken}` }
+      }
+    }).then((resp) => resp.ok ? resp : createApiError(resp));
+  }
+};
+function base64FromBytes(arr) {
+  if (globalThis.Buffer) {
+    return globalThis.Buffer.from(arr).toString("base64");
+  } else {
+    const bin = [];
+    arr.forEach((byte) => {
+      bin.push(String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
+async function createBlobs(url2, destPath, opts) {
+  if (url2.protocol === "http:" || url2.protocol === "https:") {
+    const blob = await WebBlob.create(url2, { fetch: opts?.fetch, accessToken: opts?.accessToken });
+    return [{ path: destPath, blob }];
+  }
+  if (isFrontend) {
+    throw new TypeError(`Unsupported URL protocol "${url2.protocol}"`);
+  }
+  if (url2.protocol === "file:") {
+    const { FileBlob: FileBlob2 } = await Promise.resolve().then(() => (init_FileBlob_UNXOJWFM(), FileBlob_UNXOJWFM_exports));
+    const { subPaths: subPaths2 } = await Promise.resolve().then(() => (init_sub_paths_HFKHI55E(), sub_paths_HFKHI55E_exports));
+    const paths = await subPaths2(url2, opts?.maxFolderDepth);
+    if (paths.length === 1 && paths[0].relativePath === ".") {
+      const blob = await FileBlob2.create(url2);
+      return [{ path: destPath, blob }];
+    }
+    return Promise.all(
+      paths.map(async (path23) => ({
+        path: `${destPath}/${path23.relativePath}`.replace(/\/[.]$/, "").replaceAll("//", "/").replace(/^[.]?\//, ""),
+        blob: await FileBlob2.create(new URL(path23.path))
+      }))
+    );
+  }
+  throw new TypeError(`Unsupported URL protocol "${url2.protocol}"`);
+}
+var CHUNK_CACHE_INITIAL_SIZE = 1e4;
+var CHUNK_CACHE_GROW_FACTOR = 1.5;
+var CHUNK_CACHE_MAX_SIZE = 1e6;
+var ChunkCache = class {
+  index = 0;
+  // Index >= 0 means local xorb, < 0 means remote xorb
+  xorbIndices;
+  // Max 8K chunks per xorb, less than 64K uint16_t
+  chunkIndices;
+  map = /* @__PURE__ */ new Map();
+  // hash -> chunkCacheIndex. Less overhead that way, empty object is 60+B and empty array is 40+B
+  hmacs = /* @__PURE__ */ new Set();
+  // todo : remove old hmacs
+  maxSize;
+  constructor(maxSize = CHUNK_CACHE_MAX_SIZE) {
+    if (maxSize < 1) {
+      throw new Error("maxSize must be at least 1");
+    }
+    this.maxSize = maxSize;
+    this.xorbIndices = new Int32Array(Math.min(CHUNK_CACHE_INITIAL_SIZE, maxSize));
+    this.chunkIndices = new Uint16Array(Math.min(CHUNK_CACHE_INITIAL_SIZE, maxSize));
+  }
+  addChunkToCache(hash22, xorbIndex, chunkIndex, hmac3) {
+    if (this.map.has(hash22)) {
+      return;
+    }
+    if (this.map.values().next().value === this.index) {
+      this.map.delete(this.map.keys().next().value);
+    }
+    this.map.set(hash22, this.index);
+    if (hmac3 !== null) {
+      this.hmacs.add(hmac3);
+    }
+    if (this.index >= this.xorbIndices.length) {
+      const oldXorbIndices = this.xorbIndices;
+      const oldChunkIndices = this.chunkIndices;
+      this.xorbIndices = new Int32Array(Math.min(this.xorbIndices.length * CHUNK_CACHE_GROW_FACTOR, this.maxSize));
+      this.chunkIndices = new Uint16Array(Math.min(this.chunkIndices.length * CHUNK_CACHE_GROW_FACTOR, this.maxSize));
+      this.xorbIndices.set(oldXorbIndices);
+      this.chunkIndices.set(oldChunkIndices);
+    }
+    this.xorbIndices[this.index] = xorbIndex;
+    this.chunkIndices[this.index] = chunkIndex;
+    this.index = (this.index + 1) % this.maxSize;
+  }
+  getChunk(hash22, hmacFunction) {
+    let index = this.map.get(hash22);
+    if (index === void 0 && hmacFunction !== null) {
+      for (const hmac3 of this.hmacs) {
+        index = this.map.get(hmacFunction(hash22, hmac3));
+        if (index !== void 0) {
+          break;
+        }
+      }
+    }
+    if (index === void 0) {
+      return void 0;
+    }
+    return {
+      xorbIndex: this.xorbIndices[index],
+      chunkIndex: this.chunkIndices[index]
+    };
+  }
+  updateChunkIndex(hash22, chunkIndex) {
+    const index = this.map.get(hash22);
+    if (index === void 0) {
+      throw new Error(`Chunk not found in cache: ${hash22}`);
+    }
+    this.chunkIndices[index] = chunkIndex;
+  }
+  removeChunkFromCache(hash22) {
+    this.map.delete(hash22);
+  }
+};
+var JWT_SAFETY_PERIOD2 = 6e4;
+var JWT_CACHE_SIZE2 = 1e3;
+var jwtPromises2 = /* @__PURE__ */ new Map();
+var jwts2 = /* @__PURE__ */ new Map();
+async function xetWriteToken(params) {
+  if (params.xetParams.expiresAt && params.xetParams.casUrl && params.xetParams.accessToken && params.xetParams.expiresAt > new Date(Date.now() + JWT_SAFETY_PERIOD2)) {
+    return { accessToken: params.xetParams.accessToken, casUrl: params.xetParams.casUrl };
+  }
+  const key = params.xetParams.refreshWriteTokenUrl;
+  const jwt = jwts2.get(key);
+  if (jwt && jwt.expiresAt > new Date(Date.now() + JWT_SAFETY_PERIOD2)) {
+    return { accessToken: jwt.accessToken, casUrl: jwt.casUrl };
+  }
+  const existingPromise = jwtPromises2.get(key);
+  if (existingPromise) {
+    return existingPromise;
+  }
+  const promise = (async () => {
+    const resp = await (params.fetch ?? fetch)(params.xetParams.refreshWriteTokenUrl, {
+      headers: {
+        ...params.accessToken ? {
+          Authorization: `Bearer ${params.accessToken}`
+        } : {},
+        ...params.xetParams.sessionId ? { "X-Xet-Session-Id": params.xetParams.sessionId } : {}
+      }
+    });
+    if (!resp.ok) {
+      throw await createApiError(resp);
+    }
+    const json = await resp.json();
+    const jwt2 = {
+      accessToken: json.accessToken,
+      expiresAt: new Date(json.exp * 1e3),
+      casUrl: json.casUrl
+    };
+    for (const [key2, value] of jwts2.entries()) {
+      if (value.expiresAt < new Date(Date.now() + JWT_SAFETY_PERIOD2)) {
+        jwts2.delete(key2);
+      } else {
+        break;
+      }
+    }
+    if (jwts2.size >= JWT_CACHE_SIZE2) {
+      const keyToDelete = jwts2.keys().next().value;
+      if (keyToDelete) {
+        jwts2.delete(keyToDelete);
+      }
+    }
+    jwts2.set(key, jwt2);
+    return {
+      accessToken: json.accessToken,
+      casUrl: json.casUrl
+    };
+  })().finally(() => {
+    jwtPromises2.delete(key);
+  });
+  jwtPromises2.set(key, promise);
+  return promise;
+}
+var HASH_LENGTH = 32;
+var XORB_HASH_BOOKEND = "ff".repeat(HASH_LENGTH);
+function readHashFromArray(array, offset) {
+  let hash22 = "";
+  for (let i = 0; i < HASH_LENGTH; i += 8) {
+    hash22 += `${array[offset + i + 7].toString(16).padStart(2, "0")}${array[offset + i + 6].toString(16).padStart(2, "0")}${array[offset + i + 5].toString(16).padStart(2, "0")}${array[offset + i + 4].toString(16).padStart(2, "0")}${array[offset + i + 3].toString(16).padStart(2, "0")}${array[offset + i + 2].toString(16).padStart(2, "0")}${array[offset + i + 1].toString(16).padStart(2, "0")}${array[offset + i].toString(16).padStart(2, "0")}`;
+  }
+  return hash22;
+}
+async function parseShardData(shardBlob) {
+  const shard = new Uint8Array(await shardBlob.arrayBuffer());
+  const shardView = new DataView(shard.buffer);
+  const magicTag = shard.slice(0, SHARD_MAGIC_TAG.length);
+  if (!magicTag.every((byte, i) => byte === SHARD_MAGIC_TAG[i])) {
+    throw new Error("Invalid shard magic tag");
+  }
+  const version = shardView.getBigUint64(SHARD_MAGIC_TAG.length, true);
+  if (version !== SHARD_HEADER_VERSION) {
+    throw new Error(`Invalid shard version: ${version}`);
+  }
+  const footerSize = Number(shardView.getBigUint64(SHARD_MAGIC_TAG.length + 8, true));
+  const footerStart = shard.length - footerSize;
+  const footerVersion = shardView.getBigUint64(footerStart, true);
+  if (footerVersion !== SHARD_FOOTER_VERSION) {
+    throw new Error(`Invalid shard footer version: ${footerVersion}`);
+  }
+  const xorbInfoStart = Number(shardView.getBigUint64(footerStart + 16, true));
+  const fileLookupStart = Number(shardView.getBigUint64(footerStart + 24, true));
+  const hmacKey = readHashFromArray(shard, footerStart + 72);
+  const xorbs = [];
+  let offset = xorbInfoStart;
+  while (offset < fileLookupStart) {
+    const xorbHash2 = readHashFromArray(shard, offset);
+    offset += HASH_LENGTH;
+    if (xorbHash2 === XORB_HASH_BOOKEND) {
+      break;
+    }
+    offset += 4;
+    const chunkCount = shardView.getUint32(offset, true);
+    offset += 4;
+    offset += 4;
+    offset += 4;
+    const chunks = [];
+    for (let i = 0; i < chunkCount; i++) {
+      const chunkHash = readHashFromArray(shard, offset);
+      offset += HASH_LENGTH;
+      const startOffset = shardView.getUint32(offset, true);
+      offset += 4;
+      const length = shardView.getUint32(offset, true);
+      offset += 4;
+      offset += 8;
+      chunks.push({
+        hash: chunkHash,
+        startOffset,
+        unpackedLength: length
+      });
+    }
+    xorbs.push({
+      hash: xorbHash2,
+      chunks
+    });
+  }
+  return {
+    hmacKey,
+    xorbs
+  };
+}
+var SplicedBlob = class extends Blob {
+  originalBlob;
+  spliceOperations;
+  constructor(originalBlob, spliceOperations) {
+    super();
+    this.originalBlob = originalBlob;
+    this.spliceOperations = spliceOperations;
+  }
+  /**
+   * Create a SplicedBlob from an original blob and a set of splice operations.
+   *
+   * Each operation replaces the original content in `[start, end)` with `insert`
+   * (a pure insertion when `start === end`). Positions are byte offsets in the
+   * original blob, are relative to the **original** content (not shifted by other
+   * operations), and operations must not overlap (they can be passed in any order).
+   *
+   * As a convenience, a single `{ insert, start, end }` object is also accepted
+   * instead of a one-element array.
+   */
+  static create(originalBlob, operations) {
+    if (!Array.isArray(operations)) {
+      operations = [operations];
+    }
+    for (const op of operations) {
+      if (op.start < 0 || op.end < 0) {
+        throw new Error("Invalid start/end positions for SplicedBlob");
+      }
+      if (op.start > originalBlob.size || op.end > originalBlob.size) {
+        throw new Error("Invalid start/end positions for SplicedBlob");
+      }
+      if (op.start > op.end) {
+        throw new Error("Invalid start/end positions for SplicedBlob");
+      }
+    }
+    const sortedOps = [...operations].sort((a, b) => a.start - b.start);
+    for (let i = 0; i < sortedOps.length - 1; i++) {
+      if (sortedOps[i].end > sortedOps[i + 1].start) {
+        throw new Error("Overlapping splice operations are not supported");
+      }
+    }
+    return new SplicedBlob(originalBlob, sortedOps);
+  }
+  /**
+   * Returns the size of the spliced blob.
+   * Size = original size - total replaced size + total insert size
+   */
+  get size() {
+    let totalReplacedSize = 0;
+    let totalInsertSize = 0;
+    for (const op of this.spliceOperations) {
+      totalReplacedSize += op.end - op.start;
+      totalInsertSize += op.insert.size;
+    }
+    return this.originalBlob.size - totalReplacedSize + totalInsertSize;
+  }
+  /**
+   * Returns the MIME type of the original blob.
+   */
+  get type() {
+    return this.originalBlob.type;
+  }
+  /**
+   * Returns a new instance of SplicedBlob that is a slice of the current one.
+   *
+   * The slice is inclusive of the start and exclusive of the end.
+   * The slice method does not support negative start/end.
+   *
+   * @param start beginning of the slice
+   * @param end end of the slice
+   */
+  slice(start = 0, end = this.size) {
+    if (start < 0 || end < 0) {
+      throw new TypeError("Unsupported negative start/end on SplicedBlob.slice");
+    }
+    start = Math.min(start, this.size);
+    end = Math.min(end, this.size);
+    if (start >= end) {
+      return new Blob([]);
+    }
+    const segments = this.segments;
+    const segmentBoundaries = [0];
+    let cumulativeSize = 0;
+    for (const segment of segments) {
+      cumulativeSize += segment.size;
+      segmentBoundaries.push(cumulativeSize);
+    }
+    const resultSegments = [];
+    for (let i = 0; i < segments.length; i++) {
+      const segmentStart = segmentBoundaries[i];
+      const segmentEnd = segmentBoundaries[i + 1];
+      if (segmentEnd <= start) {
+        continue;
+      }
+      if (segmentStart >= end) {
+        break;
+      }
+      const sliceStart = Math.max(0, start - segmentStart);
+      const sliceEnd = Math.min(segments[i].size, end - segmentStart);
+      if (sliceStart < sliceEnd) {
+        resultSegments.push(segments[i].slice(sliceStart, sliceEnd));
+      }
+    }
+    return new Blob(resultSegments);
+  }
+  get firstSpliceIndex() {
+    return this.spliceOperations[0]?.start ?? Infinity;
+  }
+  /**
+   * Read the spliced blob content and returns it as an ArrayBuffer.
+   */
+  async arrayBuffer() {
+    const segments = this.segments;
+    const buffers = await Promise.all(segments.map((segment) => segment.arrayBuffer()));
+    const totalSize = sum(buffers.map((buffer) => buffer.byteLength));
+    const result = new Uint8Array(totalSize);
+    let offset = 0;
+    for (const buffer of buffers) {
+      result.set(new Uint8Array(buffer), offset);
+      offset += buffer.byteLength;
+    }
+    return result.buffer;
+  }
+  /**
+   * Read the spliced blob content and returns it as a string.
+   */
+  async text() {
+    const buffer = await this.arrayBuffer();
+    return new TextDecoder().decode(buffer);
+  }
+  /**
+   * Returns a stream around the spliced blob content.
+   */
+  stream() {
+    const readable = new ReadableStream({
+      start: async (controller) => {
+        try {
+          const segments = this.segments;
+          for (const segment of segments) {
+            const reader = segment.stream().getReader();
+            try {
+              while (true) {
+                const { done, value } = await reader.read();
+                if (done) {
+                  break;
+                }
+                controller.enqueue(value);
+              }
+            } finally {
+              reader.releaseLock();
+            }
+          }
+          controller.close();
+        } catch (error) {
+          controller.error(error);
+        }
+      }
+    });
+    return readable;
+  }
+  /**
+   * Get all segments that make up the spliced blob.
+   * This includes original blob segments between splice operations and insert blobs.
+   */
+  get segments() {
+    const segments = [];
+    let currentPosition = 0;
+    const sortedOps = [...this.spliceOperations].sort((a, b) => a.start - b.start);
+    for (const op of sortedOps) {
+      if (currentPosition < op.start) {
+        segments.push(this.originalBlob.slice(currentPosition, op.start));
+      }
+      if (op.insert.size > 0) {
+        segments.push(op.insert);
+      }
+      currentPosition = op.end;
+    }
+    if (currentPosition < this.originalBlob.size) {
+      segments.push(this.originalBlob.slice(currentPosition));
+    }
+    return segments;
+  }
+};
+var RANGE_EDIT_CACHE_MAX_ENTRIES = 10;
+function addToRangeEditCache(cache2, xetHash, entry) {
+  cache2.delete(xetHash);
+  cache2.set(xetHash, entry);
+  while (cache2.size > RANGE_EDIT_CACHE_MAX_ENTRIES) {
+    const oldest = cache2.keys().next().value;
+    if (oldest === void 0) {
+      break;
+    }
+    cache2.delete(oldest);
+  }
+}
+async function planRangeEdit(spliced, original, params) {
+  const originalHash = original.hash;
+  const originalSize = original.size;
+  if (!originalHash || originalSize === 0 || original.start !== 0) {
+    return void 0;
+  }
+  if (params.rangeEditCache) {
+    const cached2 = planRangeEditFromCache(spliced, originalHash, originalSize, params.rangeEditCache);
+    if (cached2) {
+      return cached2;
+    }
+  }
+  const token = await xetWriteToken(params);
+  const reconstructionResp = await (params.fetch ?? fetch)(`${token.casUrl}/v2/reconstructions/${originalHash}`, {
+    headers: { Authorization: `Bearer ${token.accessToken}` }
+  });
+  if (!reconstructionResp.ok) {
+    return void 0;
+  }
+  const reconstruction = await reconstructionResp.json();
+  const terms = reconstruction.terms.map((term) => ({
+    hash: term.hash,
+    unpackedLength: term.unpacked_length,
+    range: { start: term.range.start, end: term.range.end }
+  }));
+  const segByteStarts = [0];
+  let acc = 0;
+  for (const term of terms) {
+    acc += term.unpackedLength;
+    segByteStarts.push(acc);
+  }
+  if (acc !== originalSize) {
+    throw new Error(
+      `Original file size mismatch: reconstruction reports ${acc} bytes but the blob is ${originalSize} bytes`
+    );
+  }
+  const edits = spliced.spliceOperations;
+  const dirtyRanges = snapAndCoalesceDirtyRanges(edits, segByteStarts, originalSize);
+  if (dirtyRanges.length === 0) {
+    return void 0;
+  }
+  const rangeHeader = "bytes=" + dirtyRanges.map(([start, end]) => `${start}-${end - 1}`).join(",");
+  const resp = await (params.fetch ?? fetch)(`${token.casUrl}/v2/file-chunk-hashes/${originalHash}`, {
+    headers: {
+      Authorization: `Bearer ${token.accessToken}`,
+      "X-Range-Dirty": rangeHeader
+    }
+  });
+  if (!resp.ok) {
+    return void 0;
+  }
+  const chunkHashes = await resp.json();
+  if (chunkHashes.windows.length === 0) {
+    throw new Error("Server returned no windows for range edit");
+  }
+  if (chunkHashes.hashRanges.length !== chunkHashes.windows.length + 1) {
+    throw new Error(
+      `Server returned ${chunkHashes.hashRanges.length} hashRanges, expected ${chunkHashes.windows.length + 1}`
+    );
+  }
+  const windows = assignEditsToWindows(
+    chunkHashes.windows.map((w) => ({ start: w.dirtyByteRange[0], end: w.dirtyByteRange[1] })),
+    edits,
+    originalSize,
+    segByteStarts
+  );
+  return {
+    originalHash,
+    originalSize,
+    newSize: spliced.size,
+    terms,
+    segByteStarts,
+    windows,
+    hashRanges: chunkHashes.hashRanges,
+    gapVerification: chunkHashes.gapVerification
+  };
+}
+function planRangeEditFromCache(spliced, originalHash, originalSize, cache2) {
+  const entry = cache2.get(originalHash);
+  if (!entry || entry.size !== originalSize || entry.terms.length === 0) {
+    return void 0;
+  }
+  const edits = spliced.spliceOperations;
+  if (edits.length === 0) {
+    return void 0;
+  }
+  const lastTerm = entry.terms[entry.terms.length - 1];
+  const lastTermStart = originalSize - lastTerm.unpackedLength;
+  for (const edit of edits) {
+    const editStart = edit.start === edit.end && edit.start === originalSize ? originalSize : edit.start;
+    if (editStart < lastTermStart) {
+      return void 0;
+    }
+  }
+  const segByteStarts = [0];
+  let acc = 0;
+  for (const term of entry.terms) {
+    acc += term.unpackedLength;
+    segByteStarts.push(acc);
+  }
+  const windows = assignEditsToWindows(
+    [{ start: lastTermStart, end: originalSize }],
+    edits,
+    originalSize,
+    segByteStarts
+  );
+  return {
+    originalHash,
+    originalSize,
+    newSize: spliced.size,
+    terms: entry.terms,
+    segByteStarts,
+    windows,
+    hashRanges: [entry.openSubtree, null],
+    gapVerification: entry.terms.slice(0, -1).map((term) => term.rangeHash)
+  };
+}
+function snapAndCoalesceDirtyRanges(edits, segByteStarts, originalSize) {
+  const nSegs = segByteStarts.length - 1;
+  const snapStart = (byte) => {
+    let idx = 0;
+    while (idx + 1 < segByteStarts.length && segByteStarts[idx + 1] <= byte) {
+      idx++;
+    }
+    return segByteStarts[idx];
+  };
+  const snapEnd = (byte) => {
+    let idx = 0;
+    while (idx < segByteStarts.length && segByteStarts[idx] < byte) {
+      idx++;
+    }
+    return segByteStarts[Math.min(idx, segByteStarts.length - 1)];
+  };
+  const snapped = [];
+  for (const edit of edits) {
+    if (edit.start === edit.end) {
+      if (edit.start === originalSize) {
+        snapped.push([segByteStarts[nSegs - 1], segByteStarts[nSegs]]);
+      } else {
+        snapped.push([snapStart(edit.start), snapEnd(edit.start + 1)]);
+      }
+    } else {
+      snapped.push([snapStart(edit.start), snapEnd(edit.end)]);
+    }
+  }
+  snapped.sort((a, b) => a[0] - b[0]);
+  const coalesced = [];
+  for (const range22 of snapped) {
+    const last = coalesced[coalesced.length - 1];
+    if (last && range22[0] <= last[1]) {
+      last[1] = Math.max(last[1], range22[1]);
+      continue;
+    }
+    coalesced.push([range22[0], range22[1]]);
+  }
+  return coalesced;
+}
+function assignEditsToWindows(windows, edits, originalSize, segByteStarts) {
+  let editIdx = 0;
+  const result = [];
+  for (const [windowIdx, window2] of windows.entries()) {
+    const assigned = [];
+    while (editIdx < edits.length) {
+      const edit = edits[editIdx];
+      const belongsHere = edit.start === edit.end ? edit.start < window2.end || edit.start === window2.end && window2.end === originalSize : edit.end <= window2.end;
+      if (!belongsHere) {
+        break;
+      }
+      if (edit.start < window2.start) {
+        throw new Error(
+          `Edit at [${edit.start}, ${edit.end}) starts before its window [${window2.start}, ${window2.end})`
+        );
+      }
+      assigned.push(edit);
+      editIdx++;
+    }
+    let removed = 0;
+    let added = 0;
+    for (const edit of assigned) {
+      removed += edit.end - edit.start;
+      added += edit.insert.size;
+    }
+    const effectiveEnd = segByteStarts.find((segStart) => segStart >= window2.end);
+    if (effectiveEnd === void 0) {
+      throw new Error(`Window end ${window2.end} exceeds the file size ${segByteStarts[segByteStarts.length - 1]}`);
+    }
+    const nextWindowStart = windows[windowIdx + 1]?.start;
+    if (nextWindowStart !== void 0 && effectiveEnd > nextWindowStart) {
+      throw new Error(
+        `Window [${window2.start}, ${window2.end}) extends to term boundary ${effectiveEnd}, overlapping the next window at ${nextWindowStart}`
+      );
+    }
+    result.push({
+      start: window2.start,
+      end: window2.end,
+      effectiveEnd,
+      edits: assigned,
+      newSize: effectiveEnd - window2.start + added - removed,
+      hashSplitSize: window2.end - window2.start + added - removed
+    });
+  }
+  if (editIdx !== edits.length) {
+    throw new Error(`${edits.length - editIdx} edits were not assigned to any window`);
+  }
+  return result;
+}
+function windowSegments(window2, original) {
+  const segments = [];
+  let cursor = window2.start;
+  for (const edit of window2.edits) {
+    if (cursor < edit.start) {
+      segments.push(original.slice(cursor, edit.start));
+    }
+    if (edit.insert.size > 0) {
+      segments.push(edit.insert);
+    }
+    cursor = edit.end;
+  }
+  if (cursor < window2.effectiveEnd) {
+    segments.push(original.slice(cursor, window2.effectiveEnd));
+  }
+  return segments;
+}
+function composeRepresentation(plan, windowRepresentations) {
+  const representation = [];
+  const nSegs = plan.terms.length;
+  let segIdx = 0;
+  let gapIdx = 0;
+  const reuseTerm = (idx) => {
+    const rangeHash = plan.gapVerification[gapIdx];
+    if (rangeHash === void 0) {
+      throw new Error(`Ran out of gapVerification entries at stable term ${idx}`);
+    }
+    gapIdx++;
+    representation.push({
+      xorbId: plan.terms[idx].hash,
+      indexStart: plan.terms[idx].range.start,
+      indexEnd: plan.terms[idx].range.end,
+      length: plan.terms[idx].unpackedLength,
+      rangeHash
+    });
+  };
+  for (let i = 0; i < plan.windows.length; i++) {
+    const window2 = plan.windows[i];
+    while (segIdx < nSegs && plan.segByteStarts[segIdx] < window2.start) {
+      if (plan.segByteStarts[segIdx + 1] > window2.start) {
+        throw new Error(
+          `Window starting at ${window2.start} straddles term ${segIdx} (${plan.segByteStarts[segIdx]}..${plan.segByteStarts[segIdx + 1]})`
+        );
+      }
+      reuseTerm(segIdx);
+      segIdx++;
+    }
+    while (segIdx < nSegs && plan.segByteStarts[segIdx] < window2.effectiveEnd) {
+      segIdx++;
+    }
+    representation.push(...windowRepresentations[i]);
+  }
+  while (segIdx < nSegs) {
+    reuseTerm(segIdx);
+    segIdx++;
+  }
+  if (gapIdx < plan.gapVerification.length) {
+    throw new Error(
+      `Server returned ${plan.gapVerification.length} gapVerification entries but only ${gapIdx} stable terms were emitted`
+    );
+  }
+  return representation;
+}
+var ZERO_KEY2 = new Uint8Array(32);
+function chunkSplitIndex(chunks, size, context) {
+  let cumulative = 0;
+  let index = 0;
+  while (index < chunks.length && cumulative < size) {
+    cumulative += chunks[index].length;
+    index++;
+  }
+  if (cumulative !== size) {
+    throw new Error(`${context}: expected a chunk boundary at ${size} bytes, got ${cumulative}`);
+  }
+  return index;
+}
+function buildRangeEditCachePayload(plan, windowChunks, representation) {
+  if (plan.hashRanges[plan.hashRanges.length - 1] !== null) {
+    return void 0;
+  }
+  const lastRep = representation[representation.length - 1];
+  const lastWindow = windowChunks[windowChunks.length - 1];
+  if (!lastRep || !lastWindow) {
+    return void 0;
+  }
+  const lastTermChunkCount = lastRep.indexEnd - lastRep.indexStart;
+  if (lastTermChunkCount <= 0 || lastTermChunkCount > lastWindow.length) {
+    return void 0;
+  }
+  const lastTermChunks = lastWindow.slice(lastWindow.length - lastTermChunkCount);
+  const hashRanges = plan.hashRanges.map((json) => json === null ? null : MerkleHashSubtree.fromJSON(json));
+  const firstWindowAtStart = hashRanges[0] === null;
+  const sequence = [];
+  for (let i = 0; i < plan.windows.length; i++) {
+    const gap = hashRanges[i];
+    if (gap !== null && gap !== void 0) {
+      sequence.push(gap);
+    }
+    const splitIndex = chunkSplitIndex(windowChunks[i], plan.windows[i].hashSplitSize, "buildRangeEditCachePayload");
+    let chunks = windowChunks[i].slice(0, splitIndex);
+    if (i === plan.windows.length - 1) {
+      chunks = chunks.slice(0, chunks.length - lastTermChunkCount);
+    }
+    if (chunks.length > 0 || i === 0 && firstWindowAtStart) {
+      sequence.push(
+        MerkleHashSubtree.fromChunks(
+          i === 0 && firstWindowAtStart,
+          chunks.map((chunk22) => ({ hash: hexToBytes(chunk22.hash), length: chunk22.length })),
+          false
+        )
+      );
+    }
+  }
+  const openSubtree = sequence.length > 0 ? MerkleHashSubtree.merge(sequence) : null;
+  return {
+    size: plan.newSize,
+    openSubtree: openSubtree && !openSubtree.isEmpty ? openSubtree.toJSON() : null,
+    lastTermChunks
+  };
+}
+function buildFreshFileCachePayload(fileChunks, representation) {
+  const lastRep = representation[representation.length - 1];
+  if (!lastRep) {
+    return void 0;
+  }
+  const lastTermChunkCount = lastRep.indexEnd - lastRep.indexStart;
+  if (lastTermChunkCount <= 0 || lastTermChunkCount > fileChunks.length) {
+    return void 0;
+  }
+  const lastTermChunks = fileChunks.slice(fileChunks.length - lastTermChunkCount);
+  const rest = fileChunks.slice(0, fileChunks.length - lastTermChunkCount);
+  const openSubtree = rest.length > 0 ? MerkleHashSubtree.fromChunks(
+    true,
+    rest.map((chunk22) => ({ hash: hexToBytes(chunk22.hash), length: chunk22.length })),
+    false
+  ).toJSON() : null;
+  return {
+    size: fileChunks.reduce((sum2, chunk22) => sum2 + chunk22.length, 0),
+    openSubtree,
+    lastTermChunks
+  };
+}
+function computeComposedFileHash(plan, windowChunks) {
+  if (plan.newSize === 0) {
+    return "0".repeat(64);
+  }
+  const hashRanges = plan.hashRanges.map((json) => json === null ? null : MerkleHashSubtree.fromJSON(json));
+  const trailingGap = hashRanges[hashRanges.length - 1];
+  const firstWindowAtStart = hashRanges[0] === null;
+  const lastWindowAtEnd = trailingGap === null;
+  const lastIdx = plan.windows.length - 1;
+  const mergeSequence = [];
+  for (let i = 0; i < plan.windows.length; i++) {
+    const gap = hashRanges[i];
+    if (gap !== null) {
+      mergeSequence.push(gap);
+    }
+    const window2 = plan.windows[i];
+    const splitIndex = chunkSplitIndex(
+      windowChunks[i],
+      window2.hashSplitSize,
+      `Window [${window2.start}, ${window2.end}) chunk boundaries did not re-sync at the window end`
+    );
+    mergeSequence.push(
+      MerkleHashSubtree.fromChunks(
+        i === 0 && firstWindowAtStart,
+        windowChunks[i].slice(0, splitIndex).map((chunk22) => ({ hash: hexToBytes(chunk22.hash), length: chunk22.length })),
+        i === lastIdx && lastWindowAtEnd
+      )
+    );
+  }
+  if (trailingGap !== null && trailingGap !== void 0) {
+    mergeSequence.push(trailingGap);
+  }
+  const merged = MerkleHashSubtree.merge(mergeSequence);
+  const aggregated = merged.finalHash();
+  if (aggregated === void 0) {
+    throw new Error("Merged subtree is not fully closed; cannot derive the file hash");
+  }
+  return hashToHex(hmac(aggregated, ZERO_KEY2));
+}
+var TARGET_CHUNK_SIZE2 = 64 * 1024;
+var MAX_CHUNK_SIZE = 2 * TARGET_CHUNK_SIZE2;
+var XORB_SIZE = 64 * 1024 * 1024;
+var MAX_XORB_CHUNKS = 8 * 1024;
+var INTERVAL_BETWEEN_REMOTE_DEDUP = 4e6;
+var PROCESSING_PROGRESS_RATIO = 0.1;
+var UPLOADING_PROGRESS_RATIO = 1 - PROCESSING_PROGRESS_RATIO;
+function computeXorbHashHex(chunks) {
+  const chunkObjs = chunks.map((c) => ({ hash: hexToBytes(c.hash), length: c.length }));
+  return hashToHex(xorbHash(chunkObjs));
+}
+function computeHmacHex(hash22, key) {
+  return hashToHex(hmac(hexToBytes(hash22), hexToBytes(key)));
+}
+function computeVerificationHashHex(hashes) {
+  return hashToHex(verificationHash(hashes.map(hexToBytes)));
+}
+function computeFileHashHex(chunks) {
+  const chunkObjs = chunks.map((c) => ({ hash: hexToBytes(c.hash), length: c.length }));
+  return hashToHex(fileHash(chunkObjs));
+}
+function addDataToChunker(data, chunker) {
+  return nextBlock(chunker, data).map((c) => ({ hash: hashToHex(c.hash), length: c.length, dedup: false }));
+}
+function finalizeChunker(chunker) {
+  const last = finalize(chunker);
+  if (!last) {
+    return [];
+  }
+  return [{ hash: hashToHex(last.hash), length: last.length, dedup: false }];
+}
+var CurrentXorbInfo = class {
+  id;
+  offset;
+  chunks;
+  fileProcessedBytes;
+  fileUploadedBytes;
+  fileSize;
+  data;
+  immutableData;
+  constructor() {
+    this.id = 0;
+    this.offset = 0;
+    this.chunks = [];
+    this.fileProcessedBytes = {};
+    this.fileUploadedBytes = {};
+    this.fileSize = {};
+    this.data = new Uint8Array(XORB_SIZE);
+    this.immutableData = null;
+  }
+  event(computeXorbHash) {
+    const xorbChunksCleaned = this.chunks.map((chunk22) => ({
+      hash: chunk22.hash,
+      length: chunk22.length
+    }));
+    return {
+      event: "xorb",
+      xorb: this.data.subarray(0, this.offset),
+      hash: computeXorbHash(xorbChunksCleaned),
+      chunks: xorbChunksCleaned,
+      id: this.id,
+      files: Object.entries(this.fileProcessedBytes).map(([path23, processedBytes]) => ({
+        path: path23,
+        progress: processedBytes / this.fileSize[path23],
+        lastSentProgress: ((this.fileUploadedBytes[path23] ?? 0) + (processedBytes - (this.fileUploadedBytes[path23] ?? 0)) * PROCESSING_PROGRESS_RATIO) / this.fileSize[path23]
+      }))
+    };
+  }
+};
+async function* createXorbs(fileSources, params) {
+  const alreadyDoneFileSha256s = /* @__PURE__ */ new Set();
+  let xorbId = 0;
+  const chunkCache = new ChunkCache();
+  let xorb = new CurrentXorbInfo();
+  const nextXorb = (currentFile) => {
+    const event = xorb.event(computeXorbHashHex);
+    xorbId++;
+    xorb = new CurrentXorbInfo();
+    xorb.id = xorbId;
+    xorb.fileUploadedBytes = {
+      [currentFile.path]: currentFile.uploadedBytes
+    };
+    xorb.fileSize[currentFile.path] = currentFile.size;
+    return event;
+  };
+  const pendingFileEvents = [];
+  const remoteXorbHashes = [""];
+  const resolveXorbId = (xorbId2) => typeof xorbId2 === "string" ? xorbId2 : xorbId2 >= 0 ? xorbId2 : remoteXorbHashes[-xorbId2];
+  for await (const fileSource of fileSources) {
+    params.yieldCallback?.({
+      event: "fileProgress",
+      path: fileSource.path,
+      progress: 0
+    });
+    if (fileSource.sha256 && alreadyDoneFileSha256s.has(fileSource.sha256)) {
+      params.yieldCallback?.({
+        event: "fileProgress",
+        path: fileSource.path,
+        progress: 1
+      });
+      continue;
+    }
+    if (fileSource.sha256) {
+      alreadyDoneFileSha256s.add(fileSource.sha256);
+    }
+    {
+      xorb.fileSize[fileSource.path] = fileSource.content.size;
+      let rangeEditPlan;
+      if (fileSource.content instanceof SplicedBlob && fileSource.content.originalBlob instanceof XetBlob && fileSource.content.originalBlob.hash !== void 0 && fileSource.content.originalBlob.size > 0) {
+        rangeEditPlan = await planRangeEdit(fileSource.content, fileSource.content.originalBlob, params);
+      }
+      if (fileSource.content instanceof SplicedBlob && (rangeEditPlan !== void 0 || fileSource.content.firstSpliceIndex < MAX_CHUNK_SIZE)) {
+        await loadFirstChunkDedupInfo(fileSource.content, remoteXorbHashes, params, chunkCache);
+      }
+      let bytesSinceRemoteDedup = Infinity;
+      let bytesSinceLastProgressEvent = 0;
+      let dedupNextChunk = true;
+      const sourceChunks = [];
+      let processedBytes = 0;
+      let dedupedBytes = 0;
+      const fileChunks = [];
+      const chunkMetadata = [];
+      const addChunks = async function* (chunks) {
+        for (const chunk22 of chunks) {
+          if (dedupNextChunk) {
+            chunk22.dedup = true;
+            dedupNextChunk = false;
+          }
+          let chunkIndex = xorb.chunks.length;
+          let chunkXorbId = xorbId;
+          const chunkToCopy = removeChunkFromSourceData(sourceChunks, chunk22.length);
+          let cacheData = chunkCache.getChunk(chunk22.hash, computeHmacHex);
+          if (cacheData === void 0 && chunk22.dedup && bytesSinceRemoteDedup >= INTERVAL_BETWEEN_REMOTE_DEDUP) {
+            const token = await xetWriteToken(params);
+            bytesSinceRemoteDedup = 0;
+            const shardResp = await (params.fetch ?? fetch)(token.casUrl + "/v1/chunks/default/" + chunk22.hash, {
+              headers: {
+                Authorization: `Bearer ${token.accessToken}`
+              }
+            });
+            if (shardResp.ok) {
+              const shard = await shardResp.blob();
+              const shardData = await parseShardData(shard);
+              for (const xorb2 of shardData.xorbs) {
+                const remoteXorbId = -remoteXorbHashes.length;
+                remoteXorbHashes.push(xorb2.hash);
+                let i = 0;
+                for (const chunk3 of xorb2.chunks) {
+                  chunkCache.addChunkToCache(chunk3.hash, remoteXorbId, i++, shardData.hmacKey);
+                }
+              }
+              cacheData = chunkCache.getChunk(chunk22.hash, computeHmacHex);
+              const oldDedupedBytes = dedupedBytes;
+              dedupedBytes = backtrackDedup(xorb, computeHmacHex, shardData, chunkCache, chunkMetadata, dedupedBytes);
+              if (dedupedBytes > oldDedupedBytes) {
+                xorb.fileUploadedBytes[fileSource.path] ??= 0;
+                xorb.fileUploadedBytes[fileSource.path] += dedupedBytes - oldDedupedBytes;
+              }
+            }
+          }
+          if (cacheData === void 0) {
+            if (!writeChunk(xorb, chunkToCopy, chunk22.hash)) {
+              yield nextXorb({ path: fileSource.path, uploadedBytes: processedBytes, size: fileSource.content.size });
+              chunkIndex = 0;
+              chunkXorbId = xorbId;
+              for (const event of pendingFileEvents) {
+                event.representation = event.representation.map((rep) => ({
+                  ...rep,
+                  xorbId: resolveXorbId(rep.xorbId)
+                }));
+                yield event;
+              }
+              pendingFileEvents.length = 0;
+              if (!writeChunk(xorb, chunkToCopy, chunk22.hash)) {
+                throw new Error("Failed to write chunk into xorb");
+              }
+            }
+            chunkCache.addChunkToCache(chunk22.hash, xorbId, chunkIndex, null);
+          } else {
+            chunkXorbId = cacheData.xorbIndex;
+            chunkIndex = cacheData.chunkIndex;
+            dedupedBytes += chunk22.length;
+            xorb.fileUploadedBytes[fileSource.path] ??= 0;
+            xorb.fileUploadedBytes[fileSource.path] += chunk22.length;
+          }
+          bytesSinceRemoteDedup += chunk22.length;
+          bytesSinceLastProgressEvent += chunk22.length;
+          fileChunks.push({ hash: chunk22.hash, length: chunk22.length });
+          chunkMetadata.push({
+            xorbId: chunkXorbId,
+            chunkIndex,
+            length: chunk22.length
+          });
+          xorb.fileProcessedBytes[fileSource.path] = processedBytes;
+          if (bytesSinceLastProgressEvent >= 1e6) {
+            bytesSinceLastProgressEvent = 0;
+            params.yieldCallback?.({
+              event: "fileProgress",
+              path: fileSource.path,
+              progress: ((xorb.fileUploadedBytes[fileSource.path] ?? 0) + (xorb.fileProcessedBytes[fileSource.path] - (xorb.fileUploadedBytes[fileSource.path] ?? 0)) * PROCESSING_PROGRESS_RATIO) / fileSource.content.size
+            });
+          }
+          if (xorb.chunks.length >= MAX_XORB_CHUNKS) {
+            yield nextXorb({ path: fileSource.path, uploadedBytes: processedBytes, size: fileSource.content.size });
+            for (const event of pendingFileEvents) {
+              event.representation = event.representation.map((rep) => ({
+                ...rep,
+                xorbId: resolveXorbId(rep.xorbId)
+              }));
+              yield event;
+            }
+            pendingFileEvents.length = 0;
+          }
+        }
+      };
+      const pumpBlob = async function* (chunker, blob) {
+        const reader = blob.stream().getReader();
+        while (true) {
+          const { done, value } = await reader.read();
+          if (done) {
+            break;
+          }
+          processedBytes += value.length;
+          sourceChunks.push(value);
+          yield* addChunks(addDataToChunker(value, chunker));
+        }
+      };
+      let fileRepresentation;
+      let fileHashHex;
+      let dedupRatio;
+      let rangeEditCachePayload;
+      if (rangeEditPlan !== void 0) {
+        const originalBlob = fileSource.content.originalBlob;
+        const windowBounds = [];
+        for (const window2 of rangeEditPlan.windows) {
+          const chunker = createChunker(TARGET_CHUNK_SIZE2);
+          dedupNextChunk = true;
+          const startIndex = fileChunks.length;
+          for (const segment of windowSegments(window2, originalBlob)) {
+            yield* pumpBlob(chunker, segment);
+          }
+          yield* addChunks(finalizeChunker(chunker));
+          windowBounds.push([startIndex, fileChunks.length]);
+        }
+        const windowNewBytes = sum(rangeEditPlan.windows.map((window2) => window2.newSize));
+        const reusedBytes = fileSource.content.size - windowNewBytes;
+        processedBytes += reusedBytes;
+        xorb.fileUploadedBytes[fileSource.path] = (xorb.fileUploadedBytes[fileSource.path] ?? 0) + reusedBytes;
+        xorb.fileProcessedBytes[fileSource.path] = processedBytes;
+        const windowRepresentations = windowBounds.map(
+          ([start, end]) => buildFileRepresentation(
+            chunkMetadata.slice(start, end),
+            fileChunks.slice(start, end),
+            computeVerificationHashHex
+          )
+        );
+        fileRepresentation = composeRepresentation(rangeEditPlan, windowRepresentations);
+        fileHashHex = computeComposedFileHash(
+          rangeEditPlan,
+          windowBounds.map(([start, end]) => fileChunks.slice(start, end))
+        );
+        dedupRatio = fileSource.content.size > 0 ? (reusedBytes + dedupedBytes) / fileSource.content.size : 0;
+        if (params.rangeEditCache) {
+          rangeEditCachePayload = buildRangeEditCachePayload(
+            rangeEditPlan,
+            windowBounds.map(([start, end]) => fileChunks.slice(start, end)),
+            fileRepresentation
+          );
+        }
+      } else {
+        const chunker = createChunker(TARGET_CHUNK_SIZE2);
+        yield* pumpBlob(chunker, fileSource.content);
+        yield* addChunks(finalizeChunker(chunker));
+        fileRepresentation = buildFileRepresentation(chunkMetadata, fileChunks, computeVerificationHashHex);
+        fileHashHex = computeFileHashHex(fileChunks);
+        dedupRatio = fileSource.content.size > 0 ? dedupedBytes / fileSource.content.size : 0;
+        if (params.rangeEditCache) {
+          rangeEditCachePayload = buildFreshFileCachePayload(fileChunks, fileRepresentation);
+        }
+      }
+      xorb.immutableData = {
+        chunkIndex: xorb.chunks.length,
+        offset: xorb.offset
+      };
+      pendingFileEvents.push({
+        event: "file",
+        path: fileSource.path,
+        hash: fileHashHex,
+        sha256: fileSource.sha256,
+        dedupRatio,
+        representation: fileRepresentation,
+        rangeEditCachePayload
+      });
+    }
+  }
+  if (xorb.offset > 0) {
+    yield xorb.event(computeXorbHashHex);
+  }
+  for (const event of pendingFileEvents) {
+    event.representation = event.representation.map((rep) => ({
+      ...rep,
+      xorbId: resolveXorbId(rep.xorbId)
+    }));
+    yield event;
+  }
+}
+function backtrackDedup(xorb, computeHmac, shardData, chunkCache, chunkMetadata, dedupedBytes) {
+  const chunkIndexesToBacktrackFor = /* @__PURE__ */ new Map();
+  for (let chunkToRecheckIndex = xorb.immutableData?.chunkIndex ?? 0; chunkToRecheckIndex < xorb.chunks.length; chunkToRecheckIndex++) {
+    const chunk22 = xorb.chunks[chunkToRecheckIndex];
+    const hmacHash = computeHmac(chunk22.hash, shardData.hmacKey);
+    const cacheData = chunkCache.getChunk(hmacHash, null);
+    if (cacheData !== void 0) {
+      chunkIndexesToBacktrackFor.set(chunkToRecheckIndex, {
+        xorbId: cacheData.xorbIndex,
+        chunkIndex: cacheData.chunkIndex
+      });
+      chunkCache.removeChunkFromCache(chunk22.hash);
+    }
+  }
+  for (const metadata of chunkMetadata) {
+    if (metadata.xorbId === xorb.id && chunkIndexesToBacktrackFor.has(metadata.chunkIndex)) {
+      const backtrackData = chunkIndexesToBacktrackFor.get(metadata.chunkIndex);
+      if (backtrackData !== void 0) {
+        metadata.xorbId = backtrackData.xorbId;
+        metadata.chunkIndex = backtrackData.chunkIndex;
+        dedupedBytes += metadata.length;
+      }
+    }
+  }
+  const xorbRangesToErase = [];
+  for (let i = 0; i < xorb.chunks.length; i++) {
+    const chunk22 = xorb.chunks[i];
+    if (chunkIndexesToBacktrackFor.has(i)) {
+      xorbRangesToErase.push({
+        start: chunk22.offset,
+        end: i < xorb.chunks.length - 1 ? xorb.chunks[i + 1].offset : xorb.offset
+      });
+    }
+  }
+  const xorbRangesToKeep = [];
+  let currentStart = 0;
+  for (let i = 0; i < xorbRangesToErase.length; i++) {
+    const range22 = xorbRangesToErase[i];
+    if (currentStart !== range22.start) {
+      xorbRangesToKeep.push({ start: currentStart, end: range22.start });
+    }
+    currentStart = range22.end;
+  }
+  if (currentStart !== xorb.offset) {
+    xorbRangesToKeep.push({ start: currentStart, end: xorb.offset });
+  }
+  let currentOffset = 0;
+  for (const range22 of xorbRangesToKeep) {
+    if (range22.start !== currentOffset) {
+      xorb.data.set(xorb.data.subarray(range22.start, range22.end), currentOffset);
+    }
+    currentOffset += range22.end - range22.start;
+  }
+  const newXorbChunks = [];
+  const oldIndexToNewIndex = /* @__PURE__ */ new Map();
+  let erasedOffset = 0;
+  for (let i = 0; i < xorb.chunks.length; i++) {
+    const chunk22 = xorb.chunks[i];
+    if (chunkIndexesToBacktrackFor.has(i)) {
+      if (i < xorb.chunks.length - 1) {
+        erasedOffset += xorb.chunks[i + 1].offset - chunk22.offset;
+      }
+    } else {
+      newXorbChunks.push({
+        hash: chunk22.hash,
+        length: chunk22.length,
+        offset: chunk22.offset - erasedOffset
+      });
+      if (erasedOffset > 0) {
+        oldIndexToNewIndex.set(i, newXorbChunks.length - 1);
+      }
+    }
+  }
+  xorb.chunks = newXorbChunks;
+  xorb.offset = currentOffset;
+  for (const chunk22 of chunkMetadata) {
+    if (chunk22.xorbId === xorb.id) {
+      const newIndex = oldIndexToNewIndex.get(chunk22.chunkIndex);
+      if (newIndex !== void 0) {
+        const cached2 = chunkCache.getChunk(xorb.chunks[newIndex].hash, null);
+        if (cached2 !== void 0 && cached2.xorbIndex === chunk22.xorbId && cached2.chunkIndex === chunk22.chunkIndex) {
+          chunkCache.updateChunkIndex(xorb.chunks[newIndex].hash, newIndex);
+        }
+        chunk22.chunkIndex = newIndex;
+      }
+    }
+  }
+  return dedupedBytes;
+}
+function removeChunkFromSourceData(sourceChunks, chunkLength) {
+  if (chunkLength === sourceChunks[0].length) {
+    const chunkToCopy = sourceChunks[0];
+    sourceChunks.shift();
+    return chunkToCopy;
+  } else if (chunkLength < sourceChunks[0].length) {
+    const chunkToCopy = sourceChunks[0].subarray(0, chunkLength);
+    sourceChunks[0] = sourceChunks[0].subarray(chunkLength);
+    return chunkToCopy;
+  } else {
+    const chunkToCopy = new Uint8Array(chunkLength);
+    let copyOffset = 0;
+    let index = 0;
+    let toSlice = -1;
+    while (copyOffset < chunkLength) {
+      const nToCopy = Math.min(sourceChunks[index].length, chunkLength - copyOffset);
+      chunkToCopy.set(sourceChunks[index].subarray(0, nToCopy), copyOffset);
+      copyOffset += nToCopy;
+      if (nToCopy === sourceChunks[index].length) {
+        index++;
+      } else {
+        toSlice = nToCopy;
+      }
+    }
+    sourceChunks.splice(0, index);
+    if (toSlice !== -1) {
+      sourceChunks[0] = sourceChunks[0].subarray(toSlice);
+    }
+    return chunkToCopy;
+  }
+}
+function writeChunk(xorb, chunk22, hash22) {
+  const regularCompressedChunk = compress2(chunk22);
+  const bgCompressedChunk = compress2(bg4_split_bytes(chunk22));
+  const compressedChunk = bgCompressedChunk.length < regularCompressedChunk.length ? bgCompressedChunk : regularCompressedChunk;
+  const chunkToWrite = compressedChunk.length < chunk22.length ? compressedChunk : chunk22;
+  if (xorb.offset + XET_CHUNK_HEADER_BYTES + chunkToWrite.length > XORB_SIZE) {
+    return false;
+  }
+  xorb.data[xorb.offset] = 0;
+  xorb.data[xorb.offset + 1] = chunkToWrite.length & 255;
+  xorb.data[xorb.offset + 2] = chunkToWrite.length >> 8 & 255;
+  xorb.data[xorb.offset + 3] = chunkToWrite.length >> 16 & 255;
+  xorb.data[xorb.offset + 4] = chunkToWrite.length < chunk22.length ? bgCompressedChunk.length < regularCompressedChunk.length ? 2 : 1 : 0;
+  xorb.data[xorb.offset + 5] = chunk22.length & 255;
+  xorb.data[xorb.offset + 6] = chunk22.length >> 8 & 255;
+  xorb.data[xorb.offset + 7] = chunk22.length >> 16 & 255;
+  xorb.data.set(chunkToWrite, xorb.offset + XET_CHUNK_HEADER_BYTES);
+  xorb.chunks.push({ hash: hash22, length: chunk22.length, offset: xorb.offset });
+  xorb.offset += XET_CHUNK_HEADER_BYTES + chunkToWrite.length;
+  return true;
+}
+var buildFileRepresentation = (metadata, chunks, computeVerificationHash) => {
+  if (metadata.length === 0) {
+    return [];
+  }
+  const representation = [];
+  let currentRange = {
+    xorbId: metadata[0].xorbId,
+    indexStart: metadata[0].chunkIndex,
+    indexEnd: metadata[0].chunkIndex + 1,
+    length: metadata[0].length,
+    chunkHashStart: 0
+  };
+  for (let i = 1; i < metadata.length; i++) {
+    const chunk22 = metadata[i];
+    if (currentRange.xorbId === chunk22.xorbId && currentRange.indexEnd === chunk22.chunkIndex) {
+      currentRange.indexEnd = chunk22.chunkIndex + 1;
+      currentRange.length += chunk22.length;
+    } else {
+      const rangeHash2 = computeVerificationHash(chunks.slice(currentRange.chunkHashStart, i).map((x) => x.hash));
+      representation.push({
+        xorbId: currentRange.xorbId,
+        indexStart: currentRange.indexStart,
+        indexEnd: currentRange.indexEnd,
+        length: currentRange.length,
+        rangeHash: rangeHash2
+      });
+      currentRange = {
+        xorbId: chunk22.xorbId,
+        indexStart: chunk22.chunkIndex,
+        indexEnd: chunk22.chunkIndex + 1,
+        length: chunk22.length,
+        chunkHashStart: i
+      };
+    }
+  }
+  const rangeHash = computeVerificationHash(chunks.slice(currentRange.chunkHashStart).map((x) => x.hash));
+  representation.push({
+    xorbId: currentRange.xorbId,
+    indexStart: currentRange.indexStart,
+    indexEnd: currentRange.indexEnd,
+    length: currentRange.length,
+    rangeHash
+  });
+  return representation;
+};
+async function loadFirstChunkDedupInfo(content, remoteXorbHashes, params, chunkCache) {
+  await loadDedupInfoToCache(
+    content.originalBlob.slice(0, MAX_CHUNK_SIZE),
+    remoteXorbHashes,
+    params,
+    chunkCache,
+    computeHmacHex,
+    {
+      maxChunks: 1,
+      isAtBeginning: true
+    }
+  );
+}
+async function loadDedupInfoToCache(content, remoteXorbHashes, params, chunkCache, computeHmacHex2, opts) {
+  const chunker = createChunker(TARGET_CHUNK_SIZE2);
+  const cache2 = chunkCache;
+  let dedupedBytes = 0;
+  let chunksProcessed = 0;
+  let totalBytes = 0;
+  let bytesSinceRemoteDedup = Infinity;
+  const sourceChunks = [];
+  const reader = content.stream().getReader();
+  const processChunks = async (chunks) => {
+    for (const chunk22 of chunks) {
+      chunksProcessed++;
+      if (opts?.isAtBeginning && chunksProcessed === 1) {
+        chunk22.dedup = true;
+      }
+      totalBytes += chunk22.length;
+      removeChunkFromSourceData(sourceChunks, chunk22.length);
+      let cacheData = cache2.getChunk(chunk22.hash, computeHmacHex2);
+      if (cacheData !== void 0) {
+        dedupedBytes += chunk22.length;
+        bytesSinceRemoteDedup += chunk22.length;
+        continue;
+      }
+      if (chunk22.dedup && bytesSinceRemoteDedup >= INTERVAL_BETWEEN_REMOTE_DEDUP) {
+        const token = await xetWriteToken(params);
+        bytesSinceRemoteDedup = 0;
+        const shardResp = await (params.fetch ?? fetch)(token.casUrl + "/v1/chunks/default/" + chunk22.hash, {
+          headers: {
+            Authorization: `Bearer ${token.accessToken}`
+          }
+        });
+        if (shardResp.ok) {
+          const shard = await shardResp.blob();
+          const shardData = await parseShardData(shard);
+          for (const xorb of shardData.xorbs) {
+            const remoteXorbId = -remoteXorbHashes.length;
+            remoteXorbHashes.push(xorb.hash);
+            let i = 0;
+            for (const xorbChunk of xorb.chunks) {
+              cache2.addChunkToCache(xorbChunk.hash, remoteXorbId, i++, shardData.hmacKey);
+            }
+          }
+          cacheData = cache2.getChunk(chunk22.hash, computeHmacHex2);
+        }
+      }
+      if (cacheData !== void 0) {
+        dedupedBytes += chunk22.length;
+      }
+      bytesSinceRemoteDedup += chunk22.length;
+    }
+  };
+  while (true) {
+    if (opts?.end !== void 0 && totalBytes >= opts.end) {
+      break;
+    }
+    if (opts?.maxChunks !== void 0 && chunksProcessed >= opts.maxChunks) {
+      break;
+    }
+    const { done, value } = await reader.read();
+    if (done) {
+      await processChunks(finalizeChunker(chunker));
+      break;
+    }
+    sourceChunks.push(value);
+    await processChunks(addDataToChunker(value, chunker));
+  }
+}
+var SHARD_MAX_SIZE = 64 * 1024 * 1024;
+var SHARD_HEADER_SIZE = 48;
+var SHARD_FOOTER_SIZE = 200;
+var HASH_LENGTH2 = 32;
+var XORB_FOOTER_LENGTH = 48;
+var FILE_FOOTER_LENGTH = 48;
+var SHARD_HEADER_VERSION = 2n;
+var SHARD_FOOTER_VERSION = 1n;
+var MDB_FILE_FLAG_WITH_VERIFICATION = 2147483648;
+var MDB_FILE_FLAG_WITH_METADATA_EXT = 1073741824;
+var SHARD_MAGIC_TAG = new Uint8Array([
+  "H".charCodeAt(0),
+  "F".charCodeAt(0),
+  "R".charCodeAt(0),
+  "e".charCodeAt(0),
+  "p".charCodeAt(0),
+  "o".charCodeAt(0),
+  "M".charCodeAt(0),
+  "e".charCodeAt(0),
+  "t".charCodeAt(0),
+  "a".charCodeAt(0),
+  "D".charCodeAt(0),
+  "a".charCodeAt(0),
+  "t".charCodeAt(0),
+  "a".charCodeAt(0),
+  0,
+  85,
+  105,
+  103,
+  69,
+  106,
+  123,
+  129,
+  87,
+  131,
+  165,
+  189,
+  217,
+  92,
+  205,
+  209,
+  74,
+  169
+]);
+async function* uploadShards(source, params) {
+  const xorbHashes = [];
+  const seenFileXetHashes = /* @__PURE__ */ new Set();
+  const fileInfoSection = new Uint8Array(Math.floor(SHARD_MAX_SIZE - SHARD_HEADER_SIZE - SHARD_FOOTER_SIZE) * 0.25);
+  const xorbInfoSection = new Uint8Array(Math.floor(SHARD_MAX_SIZE - SHARD_HEADER_SIZE - SHARD_FOOTER_SIZE) * 0.75);
+  const xorbView = new DataView(xorbInfoSection.buffer);
+  let xorbViewOffset = 0;
+  const fileInfoView = new DataView(fileInfoSection.buffer);
+  let fileViewOffset = 0;
+  let xorbTotalSize = 0n;
+  let fileTotalSize = 0n;
+  let xorbTotalUnpackedSize = 0n;
+  for await (const output of createXorbs(source, params)) {
+    switch (output.event) {
+      case "xorb": {
+        xorbHashes.push(output.hash);
+        const xorbEntrySize = HASH_LENGTH2 + 4 + 4 + 4 + 4;
+        const chunksSize = output.chunks.length * (HASH_LENGTH2 + 4 + 4 + 8);
+        const totalXorbSize = xorbEntrySize + chunksSize;
+        if (xorbViewOffset + totalXorbSize > xorbInfoSection.length) {
+          if (xorbViewOffset > 0 || fileViewOffset > 0) {
+            await uploadShard(createShard(), params);
+          }
+        }
+        writeHashToArray(output.hash, xorbInfoSection, xorbViewOffset);
+        xorbViewOffset += HASH_LENGTH2;
+        xorbView.setUint32(xorbViewOffset, 0, true);
+        xorbViewOffset += 4;
+        xorbView.setUint32(xorbViewOffset, output.chunks.length, true);
+        xorbViewOffset += 4;
+        const xorbUnpackedSize = sum(output.chunks.map((x) => x.length));
+        xorbView.setUint32(xorbViewOffset, xorbUnpackedSize, true);
+        xorbTotalUnpackedSize += BigInt(xorbUnpackedSize);
+        xorbTotalSize += BigInt(output.xorb.byteLength);
+        xorbViewOffset += 4;
+        xorbView.setUint32(xorbViewOffset, output.xorb.byteLength, true);
+        xorbViewOffset += 4;
+        let chunkBytes = 0;
+        for (const chunk22 of output.chunks) {
+          writeHashToArray(chunk22.hash, xorbInfoSection, xorbViewOffset);
+          xorbViewOffset += HASH_LENGTH2;
+          xorbView.setUint32(xorbViewOffset, chunkBytes, true);
+          xorbViewOffset += 4;
+          xorbView.setUint32(xorbViewOffset, chunk22.length, true);
+          xorbViewOffset += 4;
+          xorbView.setBigUint64(xorbViewOffset, 0n, true);
+          xorbViewOffset += 8;
+          chunkBytes += chunk22.length;
+        }
+        for (const file of output.files) {
+          yield {
+            event: "fileProgress",
+            path: file.path,
+            progress: file.lastSentProgress
+          };
+        }
+        await uploadXorb(output, params);
+        for (const file of output.files) {
+          yield { event: "fileProgress", path: file.path, progress: file.progress };
+        }
+        break;
+      }
+      case "file": {
+        yield {
+          event: "file",
+          path: output.path,
+          xetHash: output.hash,
+          sha256: output.sha256,
+          dedupRatio: output.dedupRatio
+        };
+        if (params.rangeEditCache && output.rangeEditCachePayload) {
+          addToRangeEditCache(params.rangeEditCache, output.hash, {
+            size: output.rangeEditCachePayload.size,
+            terms: output.representation.map((rep) => ({
+              hash: typeof rep.xorbId === "number" ? xorbHashes[rep.xorbId] : rep.xorbId,
+              unpackedLength: rep.length,
+              range: { start: rep.indexStart, end: rep.indexEnd },
+              rangeHash: rep.rangeHash
+            })),
+            openSubtree: output.rangeEditCachePayload.openSubtree,
+            lastTermChunks: output.rangeEditCachePayload.lastTermChunks
+          });
+        }
+        if (seenFileXetHashes.has(output.hash)) {
+          break;
+        }
+        seenFileXetHashes.add(output.hash);
+        const fileHeaderSize = HASH_LENGTH2 + 4 + 4 + 8;
+        const representationSize = output.representation.length * (HASH_LENGTH2 + 4 + 4 + 4 + 4);
+        const verificationSize = output.representation.length * (HASH_LENGTH2 + 16);
+        const fileSha256 = output.sha256;
+        const hasMetadataExt = fileSha256 !== void 0;
+        const metadataSize = hasMetadataExt ? HASH_LENGTH2 + 16 : 0;
+        const totalFileSize = fileHeaderSize + representationSize + verificationSize + metadataSize;
+        if (fileViewOffset + totalFileSize > fileInfoSection.length) {
+          if (xorbViewOffset > 0 || fileViewOffset > 0) {
+            await uploadShard(createShard(), params);
+          }
+        }
+        writeHashToArray(output.hash, fileInfoSection, fileViewOffset);
+        fileViewOffset += HASH_LENGTH2;
+        fileInfoView.setUint32(
+          fileViewOffset,
+          MDB_FILE_FLAG_WITH_VERIFICATION + (hasMetadataExt ? MDB_FILE_FLAG_WITH_METADATA_EXT : 0),
+          true
+        );
+        fileViewOffset += 4;
+        fileInfoView.setUint32(fileViewOffset, output.representation.length, true);
+        fileViewOffset += 4;
+        fileInfoView.setBigUint64(fileViewOffset, 0n, true);
+        fileViewOffset += 8;
+        for (const repItem of output.representation) {
+          writeHashToArray(
+            typeof repItem.xorbId === "number" ? xorbHashes[repItem.xorbId] : repItem.xorbId,
+            fileInfoSection,
+            fileViewOffset
+          );
+          fileViewOffset += HASH_LENGTH2;
+          fileInfoView.setUint32(fileViewOffset, 0, true);
+          fileViewOffset += 4;
+          fileInfoView.setUint32(fileViewOffset, repItem.length, true);
+          fileViewOffset += 4;
+          fileInfoView.setUint32(fileViewOffset, repItem.indexStart, true);
+          fileViewOffset += 4;
+          fileInfoView.setUint32(fileViewOffset, repItem.indexEnd, true);
+          fileViewOffset += 4;
+        }
+        for (const repItem of output.representation) {
+          writeHashToArray(repItem.rangeHash, fileInfoSection, fileViewOffset);
+          fileViewOffset += HASH_LENGTH2;
+          for (let i = 0; i < 16; i++) {
+            fileInfoSection[fileViewOffset + i] = 0;
+          }
+          fileViewOffset += 16;
+        }
+        if (hasMetadataExt) {
+          writeHashToArray(fileSha256, fileInfoSection, fileViewOffset);
+          fileViewOffset += HASH_LENGTH2;
+          for (let i = 0; i < 16; i++) {
+            fileInfoSection[fileViewOffset + i] = 0;
+          }
+          fileViewOffset += 16;
+        }
+        break;
+      }
+    }
+  }
+  function createShard() {
+    const shard = new Uint8Array(
+      SHARD_HEADER_SIZE + SHARD_FOOTER_SIZE + xorbViewOffset + XORB_FOOTER_LENGTH + fileViewOffset + FILE_FOOTER_LENGTH
+    );
+    const shardView = new DataView(shard.buffer);
+    let shardOffset = 0;
+    shard.set(SHARD_MAGIC_TAG, shardOffset);
+    shardOffset += SHARD_MAGIC_TAG.length;
+    shardView.setBigUint64(shardOffset, SHARD_HEADER_VERSION, true);
+    shardOffset += 8;
+    shardView.setBigUint64(shardOffset, BigInt(SHARD_FOOTER_SIZE), true);
+    shardOffset += 8;
+    shard.set(fileInfoSection.slice(0, fileViewOffset), shardOffset);
+    shardOffset += fileViewOffset;
+    for (let i = 0; i < 32; i++) {
+      shard[shardOffset + i] = 255;
+    }
+    shardOffset += 32;
+    for (let i = 0; i < 16; i++) {
+      shard[shardOffset + i] = 0;
+    }
+    shardOffset += 16;
+    const xorbInfoOffset = shardOffset;
+    shard.set(xorbInfoSection.slice(0, xorbViewOffset), shardOffset);
+    shardOffset += xorbViewOffset;
+    for (let i = 0; i < 32; i++) {
+      shard[shardOffset + i] = 255;
+    }
+    shardOffset += 32;
+    for (let i = 0; i < 16; i++) {
+      shard[shardOffset + i] = 0;
+    }
+    shardOffset += 16;
+    const footerOffset = shardOffset;
+    shardView.setBigUint64(shardOffset, SHARD_FOOTER_VERSION, true);
+    shardOffset += 8;
+    shardView.setBigUint64(shardOffset, BigInt(SHARD_HEADER_SIZE), true);
+    shardOffset += 8;
+    shardView.setBigUint64(shardOffset, BigInt(xorbInfoOffset), true);
+    shardOffset += 8;
+    for (let i = 0; i < 48; i++) {
+      shardView.setUint8(shardOffset + i, 0);
+    }
+    shardOffset += 48;
+    for (let i = 0; i < 32; i++) {
+      shardView.setUint8(shardOffset + i, 0);
+    }
+    shardOffset += 32;
+    shardView.setBigUint64(shardOffset, BigInt(Math.floor(Date.now() / 1e3)), true);
+    shardOffset += 8;
+    shardView.setBigUint64(shardOffset, 0n, true);
+    shardOffset += 8;
+    for (let i = 0; i < 48; i++) {
+      shardView.setUint8(shardOffset + i, 0);
+    }
+    shardOffset += 48;
+    shardView.setBigUint64(shardOffset, xorbTotalSize, true);
+    shardOffset += 8;
+    shardView.setBigUint64(shardOffset, fileTotalSize, true);
+    shardOffset += 8;
+    shardView.setBigUint64(shardOffset, xorbTotalUnpackedSize, true);
+    shardOffset += 8;
+    shardView.setBigUint64(shardOffset, BigInt(footerOffset), true);
+    xorbViewOffset = 0;
+    fileViewOffset = 0;
+    xorbTotalSize = 0n;
+    xorbTotalUnpackedSize = 0n;
+    fileTotalSize = 0n;
+    return shard;
+  }
+  if (xorbViewOffset || fileViewOffset) {
+    await uploadShard(createShard(), params);
+  }
+}
+function writeHashToArray(hash22, array, offset) {
+  for (let i = 0; i < hash22.length; i += 16) {
+    array[offset + i / 2] = parseInt(hash22.substring(i + 2 * 7, i + 2 * 8), 16);
+    array[offset + i / 2 + 1] = parseInt(hash22.substring(i + 2 * 6, i + 2 * 7), 16);
+    array[offset + i / 2 + 2] = parseInt(hash22.substring(i + 2 * 5, i + 2 * 6), 16);
+    array[offset + i / 2 + 3] = parseInt(hash22.substring(i + 2 * 4, i + 2 * 5), 16);
+    array[offset + i / 2 + 4] = parseInt(hash22.substring(i + 2 * 3, i + 2 * 4), 16);
+    array[offset + i / 2 + 5] = parseInt(hash22.substring(i + 2 * 2, i + 2 * 3), 16);
+    array[offset + i / 2 + 6] = parseInt(hash22.substring(i + 2 * 1, i + 2 * 2), 16);
+    array[offset + i / 2 + 7] = parseInt(hash22.substring(i + 2 * 0, i + 2 * 1), 16);
+  }
+}
+async function uploadXorb(xorb, params) {
+  const token = await xetWriteToken(params);
+  const resp = await (params.fetch ?? fetch)(`${token.casUrl}/v1/xorbs/default/${xorb.hash}`, {
+    method: "POST",
+    body: xorb.xorb,
+    headers: {
+      Authorization: `Bearer ${token.accessToken}`,
+      ...params.xetParams.sessionId ? { "X-Xet-Session-Id": params.xetParams.sessionId } : {}
+    },
+    ...{
+      progressHint: {
+        progressCallback: (progress2) => {
+          for (const file of xorb.files) {
+            params.yieldCallback?.({
+              event: "fileProgress",
+              path: file.path,
+              progress: file.lastSentProgress + (file.progress - file.lastSentProgress) * progress2
+            });
+          }
+        }
+      }
+    }
+  });
+  if (!resp.ok) {
+    throw await createApiError(resp);
+  }
+}
+async function uploadShard(shard, params) {
+  const token = await xetWriteToken(params);
+  const resp = await (params.fetch ?? fetch)(`${token.casUrl}/v1/shards`, {
+    method: "POST",
+    body: shard,
+    headers: {
+      Authorization: `Bearer ${token.accessToken}`,
+      ...params.xetParams.sessionId ? { "X-Xet-Session-Id": params.xetParams.sessionId } : {}
+    }
+  });
+  if (!resp.ok) {
+    throw await createApiError(resp);
+  }
+}
+function splitAsyncGenerator(source, n) {
+  if (n <= 0) {
+    return [];
+  }
+  const sleep = (ms2) => new Promise((resolve32) => setTimeout(resolve32, ms2));
+  let takenIndex = null;
+  const generators = [];
+  let remaining = n;
+  for (let i = 0; i < n; i++) {
+    generators.push({
+      next: async () => {
+        while (takenIndex !== null) {
+          await sleep(1);
+        }
+        takenIndex = i;
+        return source.next().then((r) => {
+          takenIndex = null;
+          return r;
+        });
+      },
+      return: async () => {
+        remaining--;
+        if (remaining === 0) {
+          return source.return(void 0);
+        }
+        return {
+          done: true,
+          value: void 0
+        };
+      },
+      throw: async (error) => {
+        return source.throw(error);
+      },
+      [Symbol.asyncIterator]: () => generators[i]
+    });
+  }
+  return generators;
+}
+var CONCURRENT_SHAS = 5;
+var CONCURRENT_LFS_UPLOADS = 5;
+var MULTIPART_PARALLEL_UPLOAD = 5;
+function isFileOperation(op) {
+  const ret = op.operation === "addOrUpdate";
+  if (ret && !(op.content instanceof Blob)) {
+    throw new TypeError("Precondition failed: op.content should be a Blob");
+  }
+  return ret;
+}
+async function* commitIter(params) {
+  const accessToken = checkCredentials(params);
+  const repoId = toRepoId(params.repo);
+  if (repoId.type === "bucket") {
+    return yield* commitIterBucket(params);
+  }
+  if (params.operations.some((op) => op.operation === "copy")) {
+    throw new Error("'copy' operations are only supported when the destination repo is a bucket");
+  }
+  yield { event: "phase", phase: "preuploading" };
+  let useXet = params.useXet ?? true;
+  const lfsShas = /* @__PURE__ */ new Map();
+  const abortController = new AbortController();
+  const abortSignal = abortController.signal;
+  if (!abortSignal.throwIfAborted) {
+    abortSignal.throwIfAborted = () => {
+      if (abortSignal.aborted) {
+        throw new DOMException("Aborted", "AbortError");
+      }
+    };
+  }
+  if (params.abortSignal) {
+    params.abortSignal.addEventListener("abort", () => abortController.abort());
+  }
+  try {
+    const allOperations = (await Promise.all(
+      params.operations.map(async (operation) => {
+        if (operation.operation === "edit") {
+          const splicedBlob = SplicedBlob.create(
+            operation.originalContent,
+            operation.edits.map((splice) => ({ insert: splice.content, start: splice.start, end: splice.end }))
+          );
+          return {
+            operation: "addOrUpdate",
+            path: operation.path,
+            content: splicedBlob
+          };
+        }
+        if (operation.operation !== "addOrUpdate") {
+          return operation;
+        }
+        if (!(operation.content instanceof URL)) {
+          return { ...operation, content: operation.content };
+        }
+        const lazyBlobs = await createBlobs(operation.content, operation.path, {
+          fetch: params.fetch,
+          maxFolderDepth: params.maxFolderDepth
+        });
+        abortSignal?.throwIfAborted();
+        return lazyBlobs.map((blob) => ({
+          ...operation,
+          content: blob.blob,
+          path: blob.path
+        }));
+      })
+    )).flat(1);
+    const gitAttributes = allOperations.filter(isFileOperation).find((op) => op.path === ".gitattributes")?.content;
+    for (const operations of chunk2(allOperations.filter(isFileOperation), 100)) {
+      const payload = {
+        gitAttributes: gitAttributes && await gitAttributes.text(),
+        files: await Promise.all(
+          operations.map(async (operation) => ({
+            path: operation.path,
+            size: operation.content.size,
+            sample: base64FromBytes(new Uint8Array(await operation.content.slice(0, 512).arrayBuffer()))
+          }))
+        )
+      };
+      abortSignal?.throwIfAborted();
+      const res = await (params.fetch ?? fetch)(
+        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/preupload/${encodeURIComponent(
+          params.branch ?? "main"
+        )}` + (params.isPullRequest ? "?create_pr=1" : ""),
+        {
+          method: "POST",
+          headers: {
+            ...accessToken && { Authorization: `Bearer ${accessToken}` },
+            "Content-Type": "application/json"
+          },
+          body: JSON.stringify(payload),
+          signal: abortSignal
+        }
+      );
+      if (!res.ok) {
+        throw await createApiError(res);
+      }
+      const json = await res.json();
+      for (const file of json.files) {
+        if (file.uploadMode === "lfs") {
+          lfsShas.set(file.path, null);
+        }
+      }
+    }
+    yield { event: "phase", phase: "uploadingLargeFiles" };
+    for (const operations of chunk2(
+      allOperations.filter(isFileOperation).filter((op) => lfsShas.has(op.path)),
+      100
+    )) {
+      const shas = yield* eventToGenerator((yieldCallback, returnCallback, rejectCallack) => {
+        return promisesQueue(
+          operations.map((op) => async () => {
+            const iterator = sha256(op.content, { useWebWorker: params.useWebWorkers, abortSignal });
+            let res2;
+            do {
+              res2 = await iterator.next();
+              if (!res2.done) {
+                yieldCallback({ event: "fileProgress", path: op.path, progress: res2.value, state: "hashing" });
+              }
+            } while (!res2.done);
+            const sha = res2.value;
+            lfsShas.set(op.path, res2.value);
+            return sha;
+          }),
+          CONCURRENT_SHAS
+        ).then(returnCallback, rejectCallack);
+      });
+      abortSignal?.throwIfAborted();
+      const payload = {
+        operation: "upload",
+        // multipart is a custom protocol for HF
+        transfers: ["basic", "multipart", ...useXet ? ["xet"] : []],
+        hash_algo: "sha_256",
+        ...!params.isPullRequest && {
+          ref: {
+            name: params.branch ?? "main"
+          }
+        },
+        objects: operations.map((op, i) => ({
+          oid: shas[i],
+          size: op.content.size
+        }))
+      };
+      const res = await (params.fetch ?? fetch)(
+        `${params.hubUrl ?? HUB_URL}/${repoId.type === "model" ? "" : repoId.type + "s/"}${repoId.name}.git/info/lfs/objects/batch`,
+        {
+          method: "POST",
+          headers: {
+            ...accessToken && { Authorization: `Bearer ${accessToken}` },
+            Accept: "application/vnd.git-lfs+json",
+            "Content-Type": "application/vnd.git-lfs+json"
+          },
+          body: JSON.stringify(payload),
+          signal: abortSignal
+        }
+      );
+      if (!res.ok) {
+        throw await createApiError(res);
+      }
+      const json = await res.json();
+      const batchRequestId = res.headers.get("X-Request-Id") || void 0;
+      const shaToOperation = new Map(operations.map((op, i) => [shas[i], op]));
+      if (useXet && json.transfer !== "xet") {
+        useXet = false;
+      }
+      let xetParams = null;
+      if (useXet) {
+        for (const obj of json.objects) {
+          const op = shaToOperation.get(obj.oid);
+          if (!op) {
+            throw new InvalidApiResponseFormatError("Unrequested object ID in response");
+          }
+          if (obj.error) {
+            const errorMessage = `Error while doing LFS batch call for ${operations[shas.indexOf(obj.oid)].path}: ${obj.error.message}${batchRequestId ? ` - Request ID: ${batchRequestId}` : ""}`;
+            throw new HubApiError(res.url, obj.error.code, batchRequestId, errorMessage);
+          }
+          if (!obj.actions?.upload) {
+            yield {
+              event: "fileProgress",
+              path: op.path,
+              progress: 1,
+              state: "uploading"
+            };
+          } else {
+            const headers = new Headers(obj.actions.upload.header);
+            xetParams = {
+              sessionId: headers.get("X-Xet-Session-Id") ?? void 0,
+              casUrl: headers.get("X-Xet-Cas-Url") ?? void 0,
+              accessToken: headers.get("X-Xet-Access-Token") ?? void 0,
+              expiresAt: headers.get("X-Xet-Token-Expiration") ? new Date(parseInt(headers.get("X-Xet-Token-Expiration") ?? "0") * 1e3) : void 0,
+              refreshWriteTokenUrl: obj.actions.upload.href
+            };
+          }
+        }
+        const source = (async function* () {
+          for (const obj of json.objects) {
+            const op = shaToOperation.get(obj.oid);
+            if (!op || !obj.actions?.upload) {
+              continue;
+            }
+            abortSignal?.throwIfAborted();
+            yield { content: op.content, path: op.path, sha256: obj.oid };
+          }
+        })();
+        if (xetParams) {
+          const fixedXetParams = xetParams;
+          const sources = splitAsyncGenerator(source, 5);
+          yield* eventToGenerator(
+            (yieldCallback, returnCallback, rejectCallback) => Promise.all(
+              sources.map(async function(source2) {
+                for await (const event of uploadShards(source2, {
+                  fetch: params.fetch,
+                  accessToken,
+                  hubUrl: params.hubUrl ?? HUB_URL,
+                  repo: repoId,
+                  xetParams: fixedXetParams,
+                  // todo: maybe leave empty if PR?
+                  rev: params.branch ?? "main",
+                  isPullRequest: params.isPullRequest,
+                  rangeEditCache: params.rangeEditCache,
+                  yieldCallback: (event2) => yieldCallback({ ...event2, state: "uploading" })
+                })) {
+                  if (event.event === "file") {
+                    yieldCallback({
+                      event: "fileProgress",
+                      path: event.path,
+                      progress: 1,
+                      state: "uploading"
+                    });
+                  } else if (event.event === "fileProgress") {
+                    yieldCallback({
+                      event: "fileProgress",
+                      path: event.path,
+                      progress: event.progress,
+                      state: "uploading"
+                    });
+                  }
+                }
+              })
+            ).then(() => returnCallback(void 0), rejectCallback)
+          );
+        } else {
+        }
+      } else {
+        yield* eventToGenerator((yieldCallback, returnCallback, rejectCallback) => {
+          return promisesQueueStreaming(
+            json.objects.map((obj) => async () => {
+              const op = shaToOperation.get(obj.oid);
+              if (!op) {
+                throw new InvalidApiResponseFormatError("Unrequested object ID in response");
+              }
+              abortSignal?.throwIfAborted();
+              if (obj.error) {
+                const errorMessage = `Error while doing LFS batch call for ${operations[shas.indexOf(obj.oid)].path}: ${obj.error.message}${batchRequestId ? ` - Request ID: ${batchRequestId}` : ""}`;
+                throw new HubApiError(res.url, obj.error.code, batchRequestId, errorMessage);
+              }
+              if (!obj.actions?.upload) {
+                yieldCallback({
+                  event: "fileProgress",
+                  path: op.path,
+                  progress: 1,
+                  state: "uploading"
+                });
+                return;
+              }
+              yieldCallback({
+                event: "fileProgress",
+                path: op.path,
+                progress: 0,
+                state: "uploading"
+              });
+              const content = op.content;
+              const header3 = obj.actions.upload.header;
+              if (header3?.chunk_size) {
+                const chunkSize = parseInt(header3.chunk_size);
+                const completionUrl = obj.actions.upload.href;
+                const parts = Object.keys(header3).filter((key) => /^[0-9]+$/.test(key));
+                if (parts.length !== Math.ceil(content.size / chunkSize)) {
+                  throw new Error("Invalid server response to upload large LFS file, wrong number of parts");
+                }
+                const completeReq = {
+                  oid: obj.oid,
+                  parts: parts.map((part) => ({
+                    partNumber: +part,
+                    etag: ""
+                  }))
+                };
+                const progressCallback = (progress2) => yieldCallback({ event: "fileProgress", path: op.path, progress: progress2, state: "uploading" });
+                await promisesQueueStreaming(
+                  parts.map((part) => async () => {
+                    abortSignal?.throwIfAborted();
+                    const index = parseInt(part) - 1;
+                    const slice3 = content.slice(index * chunkSize, (index + 1) * chunkSize);
+                    const res3 = await (params.fetch ?? fetch)(header3[part], {
+                      method: "PUT",
+                      /** Unfortunately, browsers don't support our inherited version of Blob in fetch calls */
+                      body: slice3 instanceof WebBlob && isFrontend ? await slice3.arrayBuffer() : slice3,
+                      signal: abortSignal,
+                      ...{
+                        progressHint: {
+                          path: op.path,
+                          part: index,
+                          numParts: parts.length,
+                          progressCallback
+                        }
+                        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                      }
+                    });
+                    if (!res3.ok) {
+                      throw await createApiError(res3, {
+                        requestId: batchRequestId,
+                        message: `Error while uploading part ${part} of ${operations[shas.indexOf(obj.oid)].path} to LFS storage`
+                      });
+                    }
+                    const eTag = res3.headers.get("ETag");
+                    if (!eTag) {
+                      throw new Error("Cannot get ETag of part during multipart upload");
+                    }
+                    completeReq.parts[Number(part) - 1].etag = eTag;
+                  }),
+                  MULTIPART_PARALLEL_UPLOAD
+                );
+                abortSignal?.throwIfAborted();
+                const res2 = await (params.fetch ?? fetch)(completionUrl, {
+                  method: "POST",
+                  body: JSON.stringify(completeReq),
+                  headers: {
+                    Accept: "application/vnd.git-lfs+json",
+                    "Content-Type": "application/vnd.git-lfs+json"
+                  },
+                  signal: abortSignal
+                });
+                if (!res2.ok) {
+                  throw await createApiError(res2, {
+                    requestId: batchRequestId,
+                    message: `Error completing multipart upload of ${operations[shas.indexOf(obj.oid)].path} to LFS storage`
+                  });
+                }
+                yieldCallback({
+                  event: "fileProgress",
+                  path: op.path,
+                  progress: 1,
+                  state: "uploading"
+                });
+              } else {
+                const res2 = await (params.fetch ?? fetch)(obj.actions.upload.href, {
+                  method: "PUT",
+                  headers: {
+                    ...batchRequestId ? { "X-Request-Id": batchRequestId } : void 0
+                  },
+                  /** Unfortunately, browsers don't support our inherited version of Blob in fetch calls */
+                  body: content instanceof WebBlob && isFrontend ? await content.arrayBuffer() : content,
+                  signal: abortSignal,
+                  ...{
+                    progressHint: {
+                      path: op.path,
+                      progressCallback: (progress2) => yieldCallback({
+                        event: "fileProgress",
+                        path: op.path,
+                        progress: progress2,
+                        state: "uploading"
+                      })
+                    }
+                    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                  }
+                });
+                if (!res2.ok) {
+                  throw await createApiError(res2, {
+                    requestId: batchRequestId,
+                    message: `Error while uploading ${operations[shas.indexOf(obj.oid)].path} to LFS storage`
+                  });
+                }
+                yieldCallback({
+                  event: "fileProgress",
+                  path: op.path,
+                  progress: 1,
+                  state: "uploading"
+                });
+              }
+            }),
+            CONCURRENT_LFS_UPLOADS
+          ).then(returnCallback, rejectCallback);
+        });
+      }
+    }
+    abortSignal?.throwIfAborted();
+    yield { event: "phase", phase: "committing" };
+    return yield* eventToGenerator(
+      async (yieldCallback, returnCallback, rejectCallback) => (params.fetch ?? fetch)(
+        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/commit/${encodeURIComponent(
+          params.branch ?? "main"
+        )}` + (params.isPullRequest ? "?create_pr=1" : ""),
+        {
+          method: "POST",
+          headers: {
+            ...accessToken && { Authorization: `Bearer ${accessToken}` },
+            "Content-Type": "application/x-ndjson"
+          },
+          body: [
+            {
+              key: "header",
+              value: {
+                summary: params.title,
+                description: params.description,
+                parentCommit: params.parentCommit
+              }
+            },
+            ...await Promise.all(
+              allOperations.map((operation) => {
+                if (isFileOperation(operation)) {
+                  const sha = lfsShas.get(operation.path);
+                  if (sha) {
+                    return {
+                      key: "lfsFile",
+                      value: {
+                        path: operation.path,
+                        algo: "sha256",
+                        size: operation.content.size,
+                        oid: sha
+                      }
+                    };
+                  }
+                }
+                return convertOperationToNdJson(operation);
+              })
+            )
+          ].map((x) => JSON.stringify(x)).join("\n"),
+          signal: abortSignal,
+          ...{
+            progressHint: {
+              progressCallback: (progress2) => {
+                for (const op of allOperations) {
+                  if (isFileOperation(op) && !lfsShas.has(op.path)) {
+                    yieldCallback({
+                      event: "fileProgress",
+                      path: op.path,
+                      progress: progress2,
+                      state: "uploading"
+                    });
+                  }
+                }
+              }
+            }
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          }
+        }
+      ).then(async (res) => {
+        if (!res.ok) {
+          throw await createApiError(res);
+        }
+        const json = await res.json();
+        returnCallback({
+          pullRequestUrl: json.pullRequestUrl,
+          commit: {
+            oid: json.commitOid,
+            url: json.commitUrl
+          },
+          hookOutput: json.hookOutput
+        });
+      }).catch(rejectCallback)
+    );
+  } catch (err) {
+    abortController.abort();
+    throw err;
+  }
+}
+async function* commitIterBucket(params) {
+  const accessToken = checkCredentials(params);
+  const repoId = toRepoId(params.repo);
+  if (params.useXet === false) {
+    throw new Error("useXet must be true or undefined for buckets");
+  }
+  const abortController = new AbortController();
+  const abortSignal = abortController.signal;
+  if (!abortSignal.throwIfAborted) {
+    abortSignal.throwIfAborted = () => {
+      if (abortSignal.aborted) {
+        throw new DOMException("Aborted", "AbortError");
+      }
+    };
+  }
+  if (params.abortSignal) {
+    params.abortSignal.addEventListener("abort", () => abortController.abort());
+  }
+  try {
+    const allOperations = (await Promise.all(
+      params.operations.map(async (operation) => {
+        if (operation.operation === "edit") {
+          const splicedBlob = SplicedBlob.create(
+            operation.originalContent,
+            operation.edits.map((splice) => ({ insert: splice.content, start: splice.start, end: splice.end }))
+          );
+          return {
+            operation: "addOrUpdate",
+            path: operation.path,
+            content: splicedBlob
+          };
+        }
+        if (operation.operation !== "addOrUpdate") {
+          return operation;
+        }
+        if (!(operation.content instanceof URL)) {
+          return { ...operation, content: operation.content };
+        }
+        const lazyBlobs = await createBlobs(operation.content, operation.path, {
+          fetch: params.fetch,
+          maxFolderDepth: params.maxFolderDepth
+        });
+        abortSignal?.throwIfAborted();
+        return lazyBlobs.map((blob) => ({
+          ...operation,
+          content: blob.blob,
+          path: blob.path
+        }));
+      })
+    )).flat(1);
+    yield { event: "phase", phase: "uploadingLargeFiles" };
+    for (const operations of chunk2(allOperations.filter(isFileOperation), 100)) {
+      const xetHashes = /* @__PURE__ */ new Map();
+      abortSignal?.throwIfAborted();
+      const source = (async function* () {
+        for (const operation of operations) {
+          abortSignal?.throwIfAborted();
+          yield { content: operation.content, path: operation.path };
+        }
+      })();
+      const xetParams = {
+        sessionId: crypto.randomUUID(),
+        refreshWriteTokenUrl: `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/xet-write-token`
+      };
+      const sources = splitAsyncGenerator(source, 5);
+      yield* eventToGenerator(
+        (yieldCallback, returnCallback, rejectCallback) => Promise.all(
+          sources.map(async function(source2) {
+            for await (const event of uploadShards(source2, {
+              fetch: params.fetch,
+              accessToken,
+              hubUrl: params.hubUrl ?? HUB_URL,
+              repo: repoId,
+              xetParams,
+              rev: params.branch ?? "main",
+              rangeEditCache: params.rangeEditCache,
+              yieldCallback: (event2) => yieldCallback({ ...event2, state: "uploading" })
+            })) {
+              if (event.event === "file") {
+                yieldCallback({
+                  event: "fileProgress",
+                  path: event.path,
+                  progress: 1,
+                  state: "uploading"
+                });
+                xetHashes.set(event.path, event.xetHash);
+              } else if (event.event === "fileProgress") {
+                yieldCallback({
+                  event: "fileProgress",
+                  path: event.path,
+                  progress: event.progress,
+                  state: "uploading"
+                });
+              }
+            }
+          })
+        ).then(() => returnCallback(void 0), rejectCallback)
+      );
+      const resp = await (params.fetch ?? fetch)(
+        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/batch`,
+        {
+          method: "POST",
+          headers: {
+            ...accessToken && { Authorization: `Bearer ${accessToken}` },
+            "Content-Type": "application/x-ndjson"
+          },
+          body: [...xetHashes.entries()].map(
+            ([path23, xetHash]) => JSON.stringify({
+              type: "addFile",
+              path: path23,
+              xetHash
+            })
+          ).join("\n"),
+          signal: abortSignal
+        }
+      );
+      if (!resp.ok && resp.status !== 422) {
+        throw await createApiError(resp);
+      }
+      const json = await resp.json();
+      for (const failed of json.failed) {
+        yield {
+          event: "fileProgress",
+          path: failed.path,
+          progress: 0,
+          state: "error"
+        };
+      }
+    }
+    abortSignal?.throwIfAborted();
+    const copyOperations = allOperations.filter(
+      (operation) => operation.operation === "copy"
+    );
+    for (const copyChunk of chunk2(copyOperations, 100)) {
+      abortSignal?.throwIfAborted();
+      const resp = await (params.fetch ?? fetch)(
+        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/batch`,
+        {
+          method: "POST",
+          headers: {
+            ...accessToken && { Authorization: `Bearer ${accessToken}` },
+            "Content-Type": "application/x-ndjson"
+          },
+          body: copyChunk.map((op) => {
+            const sourceRepoId = toRepoId(op.sourceRepo);
+            return JSON.stringify({
+              type: "copyFile",
+              path: op.path,
+              xetHash: op.sourceXetHash,
+              sourceRepoType: sourceRepoId.type,
+              sourceRepoId: sourceRepoId.name
+            });
+          }).join("\n"),
+          signal: abortSignal
+        }
+      );
+      if (!resp.ok && resp.status !== 422) {
+        throw await createApiError(resp);
+      }
+      const json = await resp.json();
+      for (const failed of json.failed) {
+        yield {
+          event: "fileProgress",
+          path: failed.path,
+          progress: 0,
+          state: "error"
+        };
+      }
+    }
+    abortSignal?.throwIfAborted();
+    const deletedOperations = allOperations.filter((operation) => operation.operation === "delete");
+    if (deletedOperations.length > 0) {
+      const resp = await (params.fetch ?? fetch)(
+        `${params.hubUrl ?? HUB_URL}/api/${repoId.type}s/${repoId.name}/batch`,
+        {
+          method: "POST",
+          headers: {
+            ...accessToken && { Authorization: `Bearer ${accessToken}` },
+            "Content-Type": "application/x-ndjson"
+          },
+          body: deletedOperations.map(
+            (operation) => JSON.stringify({
+              type: "deleteFile",
+              path: operation.path
+            })
+          ).join("\n"),
+          signal: abortSignal
+        }
+      );
+      if (!resp.ok) {
+        throw await createApiError(resp);
+      }
+      const json = await resp.json();
+      if (json.failed.length > 0) {
+        const failedPaths = json.failed.slice(0, 5).map((f2) => f2.path);
+        throw new Error(
+          `Failed to delete ${json.failed.length} file(s): ${failedPaths.join(", ")}${json.failed.length > 5 ? "..." : ""}, request ID: ${resp.headers.get("X-Request-Id")}`
+        );
+      }
+    }
+    abortSignal?.throwIfAborted();
+  } catch (err) {
+    abortController.abort();
+    throw err;
+  }
+}
+async function commit(params) {
+  const iterator = commitIter(params);
+  const failedPaths = [];
+  let failedCount = 0;
+  let res = await iterator.next();
+  while (!res.done) {
+    if (res.value.event === "fileProgress" && res.value.state === "error") {
+      failedCount++;
+      if (failedPaths.length < 5) {
+        failedPaths.push(res.value.path);
+      }
+    }
+    res = await iterator.next();
+  }
+  if (failedCount > 0) {
+    throw new Error(
+      `Failed to upload ${failedCount} file(s): ${failedPaths.join(", ")}${failedCount > 5 ? "..." : ""}`
+    );
+  }
+  return res.value;
+}
+async function convertOperationToNdJson(operation) {
+  switch (operation.operation) {
+    case "addOrUpdate": {
+      return {
+        key: "file",
+        value: {
+          content: base64FromBytes(new Uint8Array(await operation.content.arrayBuffer())),
+          path: operation.path,
+          encoding: "base64"
+        }
+      };
+    }
+    case "delete": {
+      return {
+        key: "deletedFile",
+        value: {
+          path: operation.path
+        }
+      };
+    }
+    case "edit": {
+      throw new Error(
+        "Edit operations should be converted to addOrUpdate operations before reaching convertOperationToNdJson"
+      );
+    }
+    default:
+      throw new TypeError("Unknown operation: " + operation.operation);
+  }
+}
+async function createRepo(params) {
+  const accessToken = checkCredentials(params);
+  const repoId = toRepoId(params.repo);
+  const [namespace, repoName] = repoId.name.split("/");
+  const visibility = params.visibility ?? (params.private !== void 0 ? params.private ? "private" : "public" : void 0);
+  if (!namespace || !repoName) {
+    throw new TypeError(
+      `"${repoId.name}" is not a fully qualified repo name. It should be of the form "{namespace}/{repoName}".`
+    );
+  }
+  const res = repoId.type === "bucket" ? await (params.fetch ?? fetch)(`${params.hubUrl ?? HUB_URL}/api/buckets/${namespace}/${repoName}`, {
+    method: "POST",
+    body: JSON.stringify({
+      visibility,
+      resourceGroupId: params.resourceGroupId
+    }),
+    headers: {
+      Authorization: `Bearer ${accessToken}`,
+      "Content-Type": "application/json"
+    }
+  }) : await (params.fetch ?? fetch)(`${params.hubUrl ?? HUB_URL}/api/repos/create`, {
+    method: "POST",
+    body: JSON.stringify({
+      name: repoName,
+      visibility,
+      organization: namespace,
+      resourceGroupId: params.resourceGroupId,
+      license: params.license,
+      ...repoId.type === "space" ? {
+        type: "space",
+        sdk: params.sdk ?? "static"
+      } : {
+        type: repoId.type
+      },
+      files: params.files ? await Promise.all(
+        params.files.map(async (file) => ({
+          encoding: "base64",
+          path: file.path,
+          content: base64FromBytes(
+            new Uint8Array(file.content instanceof Blob ? await file.content.arrayBuffer() : file.content)
+          )
+        }))
+      ) : void 0
+    }),
+    headers: {
+      Authorization: `Bearer ${accessToken}`,
+      "Content-Type": "application/json"
+    }
+  });
+  if (!res.ok) {
+    throw await createApiError(res);
+  }
+  const output = await res.json();
+  return { repoUrl: output.url, id: output.id };
+}
+var REGEX_COMMIT_HASH = new RegExp("^[0-9a-f]{40}$");
+function normalizeInferenceProviderMapping(hfModelId, inferenceProviderMapping) {
+  if (!inferenceProviderMapping) {
+    return [];
+  }
+  if (Array.isArray(inferenceProviderMapping)) {
+    return inferenceProviderMapping.map((entry) => ({
+      ...entry,
+      hfModelId
+    }));
+  }
+  return Object.entries(inferenceProviderMapping).map(([provider, mapping]) => ({
+    provider,
+    hfModelId,
+    providerId: mapping.providerId,
+    status: mapping.status,
+    task: mapping.task
+  }));
+}
+var MODEL_EXPAND_KEYS = [
+  "pipeline_tag",
+  "private",
+  "gated",
+  "downloads",
+  "likes",
+  "lastModified"
+];
+var MODEL_DERIVED_FIELD_TO_API_KEY = {
+  filePaths: "siblings"
+};
+async function modelInfo(params) {
+  const accessToken = params && checkCredentials(params);
+  const additionalExpandKeys = params?.additionalFields?.map(
+    (field) => MODEL_DERIVED_FIELD_TO_API_KEY[field] ?? field
+  ) ?? [];
+  const search = new URLSearchParams([
+    ...MODEL_EXPAND_KEYS.map((val) => ["expand", val]),
+    ...additionalExpandKeys.map((val) => ["expand", val])
+  ]).toString();
+  const response = await (params.fetch || fetch)(
+    `${params?.hubUrl || HUB_URL}/api/models/${params.name}/revision/${encodeURIComponent(
+      params.revision ?? "HEAD"
+    )}?${search.toString()}`,
+    {
+      headers: {
+        ...accessToken ? { Authorization: `Bearer ${accessToken}` } : {}
+      }
+    }
+  );
+  if (!response.ok) {
+    throw await createApiError(response);
+  }
+  const data = await response.json();
+  const additional = {};
+  if (params?.additionalFields) {
+    for (const field of params.additionalFields) {
+      if (field === "filePaths") {
+        additional.filePaths = (data.siblings ?? []).map((s) => s.rfilename);
+      } else if (field === "inferenceProviderMapping" && data.inferenceProviderMapping) {
+        additional.inferenceProviderMapping = normalizeInferenceProviderMapping(data.id, data.inferenceProviderMapping);
+      } else {
+        additional[field] = data[field];
+      }
+    }
+  }
+  return {
+    ...additional,
+    id: data._id,
+    name: data.id,
+    private: data.private,
+    task: data.pipeline_tag,
+    downloads: data.downloads,
+    gated: data.gated,
+    likes: data.likes,
+    updatedAt: new Date(data.lastModified)
+  };
+}
+var DIFFUSERS_SAFETENSORS_FILE = "diffusion_pytorch_model.safetensors";
+var DIFFUSERS_SAFETENSORS_INDEX_FILE = "diffusion_pytorch_model.safetensors.index.json";
+var DIFFUSERS_WEIGHTS_SUBFOLDERS = ["transformer", "unet"];
+var MAX_TENSOR_DIM = 2 ** 32;
+var LIBRARY_WEIGHT_CANDIDATES = {
+  // diffusers keeps the main module (the diffusion transformer / U-Net) under a subfolder,
+  // or at the repo root for single-component repos (ControlNets, standalone VAEs). This matches
+  // how a diffusion model's size is conventionally reported: the diffusion transformer / U-Net,
+  // not the sum of VAE + text encoders.
+  diffusers: [
+    ...DIFFUSERS_WEIGHTS_SUBFOLDERS.map((folder) => ({
+      single: `${folder}/${DIFFUSERS_SAFETENSORS_FILE}`,
+      index: `${folder}/${DIFFUSERS_SAFETENSORS_INDEX_FILE}`
+    })),
+    { single: DIFFUSERS_SAFETENSORS_FILE, index: DIFFUSERS_SAFETENSORS_INDEX_FILE }
+  ]
+};
+async function whoAmI(params) {
+  const accessToken = checkCredentials(params);
+  const res = await (params.fetch ?? fetch)(`${params.hubUrl ?? HUB_URL}/api/whoami-v2`, {
+    headers: {
+      Authorization: `Bearer ${accessToken}`
+    }
+  });
+  if (!res.ok) {
+    throw await createApiError(res);
+  }
+  const response = await res.json();
+  if (typeof response.auth.accessToken?.createdAt === "string") {
+    response.auth.accessToken.createdAt = new Date(response.auth.accessToken.createdAt);
+  }
+  return response;
+}
+
+// ../../main/node_modules/@huggingface/hub/dist/index.mjs
+init_chunk_FFYIGW52();
+
+// src/hub/errors.ts
+var HubPushError = class extends Error {
+  constructor(message, flag) {
+    super(message);
+    this.flag = flag;
+  }
+  flag;
+  name = "HubPushError";
+};
+var HubTimeoutError = class extends HubPushError {
+  name = "HubTimeoutError";
+};
+
+// src/hub/client.ts
+async function tokenOwner(c) {
+  try {
+    const me = await whoAmI({ accessToken: c.token, hubUrl: c.hubUrl, fetch: c.fetch });
+    const role = me.type === "app" ? me.scope?.role : me.auth.accessToken?.role;
+    return { name: me.name, canWrite: role !== "read" };
+  } catch (e) {
+    throw explain(e, c, `checking the token at ${c.hubUrl}/api/whoami-v2`);
+  }
+}
+async function ensureRepo(c, repo, o) {
+  try {
+    await createRepo({
+      repo: { type: "model", name: repo },
+      accessToken: c.token,
+      hubUrl: c.hubUrl,
+      fetch: c.fetch,
+      ...o.private ? { visibility: "private" } : {}
+    });
+    return "created";
+  } catch (e) {
+    if (!(e instanceof HubApiError && e.statusCode === 409))
+      throw explain(e, c, `creating the model repo ${repo}`, repo);
+  }
+  if (o.private) {
+    let info2;
+    try {
+      info2 = await modelInfo({ name: repo, accessToken: c.token, hubUrl: c.hubUrl, fetch: c.fetch });
+    } catch (e) {
+      throw explain(e, c, `reading the settings of ${repo}`, repo);
+    }
+    if (!info2.private)
+      throw new HubPushError(
+        `hub_private_repo is set but ${repo} already exists and is public: pushing would publish the model. Make the repo private on the Hub (Settings), or choose another hub_model_id`,
+        "hub_private_repo"
+      );
+  }
+  return "exists";
+}
+async function commitFiles(c, repo, files, title, signal) {
+  const operations = files.map((f2) => ({
+    operation: "addOrUpdate",
+    path: f2.path,
+    content: f2.file !== void 0 ? pathToFileURL2(f2.file) : new Blob([f2.content ?? ""], { type: "text/plain" })
+  }));
+  try {
+    const out = await commit({
+      repo: { type: "model", name: repo },
+      operations,
+      title,
+      accessToken: c.token,
+      hubUrl: c.hubUrl,
+      fetch: c.fetch,
+      abortSignal: signal
+    });
+    if (!out?.commit?.oid) throw new Error("the Hub answered the commit without a commit id");
+    return { oid: out.commit.oid, url: out.commit.url };
+  } catch (e) {
+    throw explain(e, c, `committing ${files.length} file${files.length === 1 ? "" : "s"} to ${repo}`, repo);
+  }
+}
+function explain(e, c, doing, repo) {
+  const clean2 = (s) => redactText(c.token ? s.split(c.token).join(REDACTED) : s);
+  if (e instanceof CancelledError) return e;
+  if (e instanceof HubTimeoutError) return new HubTimeoutError(clean2(`${doing}: ${e.message}`), e.flag);
+  if (e instanceof HubPushError) return new HubPushError(clean2(e.message), e.flag);
+  const err = e;
+  if (err?.name === "AbortError") return new CancelledError(`cancelled ${doing}`);
+  if (e instanceof HubApiError) {
+    const said = clean2(e.message.replace(/\. URL: .*$/s, ""));
+    const status = e.statusCode;
+    if (status === 401 && /Invalid credentials/i.test(e.message))
+      return new HubPushError(
+        `${doing}: the Hub refused the token (401 ${said}). HF_TOKEN (or the action's hub_token) is wrong, expired or revoked: create a token with write access at https://huggingface.co/settings/tokens`,
+        "hub_token"
+      );
+    if (status === 401 || status === 404)
+      return new HubPushError(
+        `${doing}: ${repo ?? "the repo"} was not found (HTTP ${status}): it does not exist, or it is private and this token cannot see it. Check hub_model_id, and use a token of an account that can write to it`,
+        "hub_model_id"
+      );
+    if (status === 403)
+      return new HubPushError(
+        `${doing}: the Hub refused (403 ${said}). The token needs write access to ${repo ? `the namespace ${repo.split("/")[0]}` : "the repo"}: use a write token of that account or organization, or set hub_model_id to a repo of your own`,
+        "hub_model_id"
+      );
+    if (status >= 500) return new HubPushError(`${doing}: the Hub failed (HTTP ${status}: ${said}); try again later`);
+    return new HubPushError(`${doing}: the Hub answered HTTP ${status}: ${said}`);
+  }
+  if (e instanceof TypeError && /must start with 'hf_'/.test(e.message))
+    return new HubPushError(
+      `${doing}: the token does not look like a Hugging Face access token (they start with hf_); set HF_TOKEN (or the action's hub_token) to one from https://huggingface.co/settings/tokens`,
+      "hub_token"
+    );
+  const cause = err?.cause?.code ?? err?.cause?.message;
+  return new HubPushError(
+    clean2(
+      `${doing}: ${err?.message ?? String(e)}${cause ? ` (${cause})` : ""}. Check hub_url / HF_ENDPOINT and the network`
+    )
+  );
+}
+
+// src/hub/fetch.ts
+function hubFetch(o, base = fetch) {
+  return async (input, init = {}) => {
+    const url2 = new URL(input instanceof Request ? input.url : String(input));
+    const method = init.method ?? "GET";
+    const what = `${method} ${url2.origin}${url2.pathname}`;
+    const headers = new Headers(init.headers);
+    if (url2.origin !== o.origin && o.token && headers.get("authorization")?.includes(o.token))
+      headers.delete("authorization");
+    const ctl = new AbortController();
+    const watch = stallWatch(ctl, o.timeoutMs, what);
+    const cancel = () => ctl.abort(new CancelledError(`cancelled: ${what}`));
+    const inner = () => ctl.abort(init.signal?.reason);
+    if (o.signal?.aborted) cancel();
+    o.signal?.addEventListener("abort", cancel, { once: true });
+    init.signal?.addEventListener("abort", inner, { once: true });
+    const done = () => {
+      watch.disarm();
+      o.signal?.removeEventListener("abort", cancel);
+      init.signal?.removeEventListener("abort", inner);
+    };
+    let body = init.body;
+    if (body instanceof Blob) {
+      headers.set("content-length", String(body.size));
+      body = body.stream().pipeThrough(
+        new TransformStream({
+          transform(chunk3, c) {
+            watch.arm();
+            c.enqueue(chunk3);
+          }
+        })
+      );
+    }
+    watch.arm();
+    let res;
+    try {
+      if (ctl.signal.aborted) throw ctl.signal.reason;
+      res = await base(url2, { ...init, headers, body, signal: ctl.signal, duplex: "half" });
+    } catch (e) {
+      done();
+      throw ctl.signal.aborted && ctl.signal.reason instanceof Error ? ctl.signal.reason : e;
+    }
+    watch.disarm();
+    if (!res.body) {
+      done();
+      return res;
+    }
+    const reader = res.body.getReader();
+    const watched = new ReadableStream({
+      async pull(c) {
+        watch.arm();
+        try {
+          const r = await reader.read();
+          watch.disarm();
+          if (r.done) {
+            done();
+            c.close();
+          } else c.enqueue(r.value);
+        } catch (e) {
+          done();
+          c.error(ctl.signal.aborted && ctl.signal.reason instanceof Error ? ctl.signal.reason : e);
+        }
+      },
+      cancel(reason) {
+        done();
+        return reader.cancel(reason);
+      }
+    });
+    const out = new Response(watched, { status: res.status, statusText: res.statusText, headers: res.headers });
+    Object.defineProperty(out, "url", { value: res.url });
+    return out;
+  };
+}
+function stallWatch(ctl, ms2, what) {
+  let timer;
+  const disarm = () => {
+    if (timer) clearTimeout(timer);
+    timer = void 0;
+  };
+  return {
+    arm() {
+      disarm();
+      if (ms2 > 0)
+        timer = setTimeout(
+          () => ctl.abort(
+            new HubTimeoutError(
+              `no progress for ${ms2 / 1e3} s on ${what}: the Hub or the network stalled. Try again; if the connection is only slow, raise hub_timeout (seconds; 0 waits forever)`,
+              "hub_timeout"
+            )
+          ),
+          ms2
+        );
+    },
+    disarm
+  };
+}
+
 // src/models/hub.ts
+import { createWriteStream, existsSync as existsSync5, mkdirSync as mkdirSync5, renameSync as renameSync3, rmSync as rmSync4, statSync as statSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname6, isAbsolute, join as join7, resolve as resolve4 } from "node:path";
+import { Readable as Readable4 } from "node:stream";
+import { pipeline } from "node:stream/promises";
 var DEFAULT_HUB = "https://huggingface.co/";
 var HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 var CONVERT_HINT = 'Convert it once with Python: `from transformers import AutoModelForSequenceClassification as M; M.from_pretrained(PATH).save_pretrained(OUT, safe_serialization=True)` (or the hub\'s "Convert to Safetensors" space), then use OUT';
 async function resolveModel(nameOrPath, opts) {
   const looksLocal = isAbsolute(nameOrPath) || nameOrPath.startsWith(".") || nameOrPath.includes("\\");
-  if (existsSync8(nameOrPath) && statSync2(nameOrPath).isDirectory())
+  if (existsSync5(nameOrPath) && statSync2(nameOrPath).isDirectory())
     return localFiles(resolve4(nameOrPath), opts.requireTokenizer ?? true);
   if (looksLocal || !HUB_ID.test(nameOrPath) || nameOrPath.includes("..")) {
     throw new ModelError(
@@ -74973,7 +80810,7 @@ async function resolveModel(nameOrPath, opts) {
   return hubFiles(nameOrPath, opts);
 }
 function localFiles(dir, requireTokenizer) {
-  const at2 = (f2) => existsSync8(join8(dir, f2)) ? join8(dir, f2) : void 0;
+  const at2 = (f2) => existsSync5(join7(dir, f2)) ? join7(dir, f2) : void 0;
   const config = at2("config.json");
   if (!config)
     throw new ModelError(
@@ -75019,13 +80856,13 @@ function hubHost(hubUrl) {
 async function hubFiles(id, opts) {
   const host = hubHost(opts.hubUrl);
   const revision = opts.revision ?? "main";
-  const dir = revision === "main" ? join8(opts.cacheDir, id) : join8(opts.cacheDir, id, revision);
+  const dir = revision === "main" ? join7(opts.cacheDir, id) : join7(opts.cacheDir, id, revision);
   env.remoteHost = host;
   env.cacheDir = opts.cacheDir;
   env.useFSCache = true;
   env.allowRemoteModels = true;
   const where = `hub model '${id}' at ${host}`;
-  if (!existsSync8(join8(dir, "config.json"))) {
+  if (!existsSync5(join7(dir, "config.json"))) {
     try {
       await AutoConfig.from_pretrained(id, { revision });
     } catch (e) {
@@ -75041,7 +80878,7 @@ async function hubFiles(id, opts) {
       );
     }
   }
-  const fetchFile = (file) => fetchToCache(host, id, revision, file, join8(dir, file));
+  const fetchFile = (file) => fetchToCache(host, id, revision, file, join7(dir, file));
   const weights = await fetchFile("model.safetensors");
   if (!weights) {
     const bin = await probe(host, id, revision, "pytorch_model.bin");
@@ -75055,7 +80892,7 @@ async function hubFiles(id, opts) {
   if ((opts.requireTokenizer ?? true) && !tokenizerJson && !vocabTxt)
     throw new ModelError(id, `${where} has neither tokenizer.json nor vocab.txt`);
   const tokenizerConfig = await fetchFile("tokenizer_config.json");
-  return { dir, config: join8(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
+  return { dir, config: join7(dir, "config.json"), weights, tokenizerJson, vocabTxt, tokenizerConfig, source: "hub" };
 }
 function fileUrl(host, id, revision, file) {
   const path9 = env.remotePathTemplate.replaceAll("{model}", id).replaceAll("{revision}", encodeURIComponent(revision));
@@ -75072,7 +80909,7 @@ function tokenOrigin(url2) {
   return url2.origin === trusted || url2.protocol === "https:" && (url2.hostname === "huggingface.co" || url2.hostname === "hf.co");
 }
 var MAX_REDIRECTS = 5;
-async function hubFetch(url2, extra = {}) {
+async function hubFetch2(url2, extra = {}) {
   const token = process.env.HF_TOKEN ?? process.env.HF_ACCESS_TOKEN;
   const start = new URL(url2);
   let current = start;
@@ -75092,18 +80929,18 @@ async function hubFetch(url2, extra = {}) {
 }
 async function probe(host, id, revision, file) {
   const url2 = fileUrl(host, id, revision, file);
-  const res = await hubFetch(url2, { Range: "bytes=0-0" }).catch(() => void 0);
+  const res = await hubFetch2(url2, { Range: "bytes=0-0" }).catch(() => void 0);
   await res?.body?.cancel().catch(() => void 0);
   return !!res && res.status >= 200 && res.status < 300;
 }
 async function fetchToCache(host, id, revision, file, dest) {
-  if (existsSync8(dest)) return dest;
+  if (existsSync5(dest)) return dest;
   const absent = `${dest}.absent`;
-  if (existsSync8(absent)) return void 0;
+  if (existsSync5(absent)) return void 0;
   const url2 = fileUrl(host, id, revision, file);
   let res;
   try {
-    res = await hubFetch(url2);
+    res = await hubFetch2(url2);
   } catch (e) {
     throw new ModelError(
       id,
@@ -75124,18 +80961,3928 @@ async function fetchToCache(host, id, revision, file, dest) {
   mkdirSync5(dirname6(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
   try {
-    await pipeline(Readable2.fromWeb(res.body), createWriteStream(tmp));
+    await pipeline(Readable4.fromWeb(res.body), createWriteStream(tmp));
     const want = res.headers.get("content-encoding") ? NaN : Number(res.headers.get("content-length") ?? NaN);
     if (Number.isFinite(want) && statSync2(tmp).size !== want) {
       throw new ModelError(id, `downloading ${url2}: got ${statSync2(tmp).size} of ${want} bytes; try again`);
     }
     renameSync3(tmp, dest);
   } catch (e) {
-    rmSync5(tmp, { force: true });
+    rmSync4(tmp, { force: true });
     if (e instanceof ModelError) throw e;
     throw new ModelError(id, `downloading ${url2} failed: ${e.message}`);
   }
   return dest;
+}
+
+// src/report/model-card.ts
+var HF_DATASET = /^hf:\/\/datasets\/([A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*)(?:@([^/\s]+))?(?:\/\S*)?$/;
+function renderModelCard(c) {
+  const m = c.metrics;
+  const name = c.repoId.split("/").pop();
+  const ds2 = datasetOf(m);
+  const result = finalResult(m);
+  const multi = m.task?.problemType === "multi_label_classification";
+  const meta = {
+    library_name: "transformers",
+    pipeline_tag: "text-classification",
+    ...c.baseModel ? { base_model: c.baseModel } : {},
+    ...ds2.hubId ? { datasets: [ds2.hubId] } : {},
+    tags: ["text-classification", "textclf", "onnx", "transformers.js", "safetensors"],
+    metrics: ["accuracy", "f1", "precision", "recall"],
+    ...result ? {
+      "model-index": [
+        {
+          name,
+          results: [
+            {
+              task: { type: "text-classification", name: "Text Classification" },
+              dataset: {
+                name: ds2.name,
+                type: ds2.hubId ?? ds2.name,
+                ...ds2.config ? { config: ds2.config } : {},
+                split: result.split,
+                ...ds2.revision ? { revision: ds2.revision } : {}
+              },
+              metrics: indexMetrics(result.metrics, multi)
+            }
+          ]
+        }
+      ]
+    } : {}
+  };
+  const body = [
+    `# ${md(name)}`,
+    intro(c, ds2, result),
+    perClassSection(result),
+    labelsSection(m),
+    bestSection2(m),
+    hyperparameters(m),
+    epochsTable(m),
+    versionsSection(c),
+    usage(c, multi)
+  ].filter((s) => s.length > 0);
+  return `---
+${yamlLines(meta).join("\n")}
+---
+
+${body.join("\n\n")}
+`;
+}
+function datasetOf(m) {
+  const flag = m.run.flags.datastore;
+  const hub = typeof flag === "string" ? HF_DATASET.exec(flag.trim()) : null;
+  const config = typeof m.run.flags.dataset_config === "string" ? m.run.flags.dataset_config : void 0;
+  if (hub) return { name: hub[1].split("/")[1], hubId: hub[1], revision: hub[2] && safeDecode2(hub[2]), config };
+  const recorded = m.run.datastore;
+  const named = recorded && /^https?:\/\//i.test(recorded) ? urlName(recorded) : recorded?.replace(/@[^@]*$/, "");
+  const file = typeof m.run.flags.train_file === "string" ? m.run.flags.train_file : void 0;
+  const label = named || (file ? displayModel(file) : "") || "custom";
+  return { name: hideLocalPaths(label), config };
+}
+function urlName(url2) {
+  try {
+    return safeDecode2(new URL(url2).pathname.split("/").filter(Boolean).pop() ?? "") || new URL(url2).hostname;
+  } catch {
+    return "datastore";
+  }
+}
+function safeDecode2(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+function finalResult(m) {
+  if (m.test) return { split: "test", metrics: m.test, epoch: m.finalEpoch };
+  const epoch = m.finalEpoch ?? m.bestEpoch;
+  const v = m.epochs.find((e) => e.epoch === epoch)?.validation;
+  return v ? { split: "validation", metrics: v, epoch } : void 0;
+}
+function indexMetrics(e, multi) {
+  const out = [
+    { type: "accuracy", value: e.accuracy, name: multi ? "Subset accuracy" : "Accuracy" },
+    { type: "f1", value: e.f1, name: "F1 (macro)", args: { average: "macro" } },
+    { type: "precision", value: e.precision, name: "Precision (macro)", args: { average: "macro" } },
+    { type: "recall", value: e.recall, name: "Recall (macro)", args: { average: "macro" } }
+  ];
+  if (e.multiLabel)
+    out.push({ type: "f1", value: e.multiLabel.microF1, name: "F1 (micro)", args: { average: "micro" } });
+  out.push({ type: "loss", value: e.loss, name: "Loss" });
+  return out.filter((x) => Number.isFinite(x.value));
+}
+var n42 = (x) => x === void 0 || !Number.isFinite(x) ? "–" : x.toFixed(4);
+function intro(c, ds2, r) {
+  const m = c.metrics;
+  const base = c.baseModel ? `[${md(c.baseModel)}](${hubLink(c.hubUrl, c.baseModel)})` : `the local model ${md(displayModel(m.run.model))}`;
+  const data = ds2.hubId ? `the [${md(ds2.hubId)}](${hubLink(c.hubUrl, `datasets/${ds2.hubId}`)}) dataset${ds2.config ? ` (config ${md(ds2.config)})` : ""}` : `the ${md(ds2.name)} dataset`;
+  const rows = m.dataset?.rows;
+  const splits = rows ? ` (${Object.entries(rows).map(([split, n]) => `${n.toLocaleString("en-US")} ${md(split)}`).join(", ")} examples)` : "";
+  const lines = [
+    `This model is a fine-tuned version of ${base} on ${data}${splits}, trained with textclf ${md(c.versions.textclf)} on ONNX Runtime (${md(m.run.device)}).`
+  ];
+  if (!r) {
+    lines.push("", "No test or validation split was evaluated.");
+    return lines.join("\n");
+  }
+  const e = r.metrics;
+  const on2 = r.split === "test" ? "the test set" : `the validation set (epoch ${r.epoch})`;
+  lines.push(
+    "",
+    `It achieves the following results on ${on2} (${e.samples} examples):`,
+    `- Loss: ${n42(e.loss)}`,
+    `- ${e.multiLabel ? "Subset accuracy" : "Accuracy"}: ${n42(e.accuracy)}`,
+    `- F1 (macro): ${n42(e.f1)}`,
+    ...e.multiLabel ? [`- F1 (micro): ${n42(e.multiLabel.microF1)}`] : [],
+    `- Precision (macro): ${n42(e.precision)}`,
+    `- Recall (macro): ${n42(e.recall)}`
+  );
+  return lines.join("\n");
+}
+function perClassSection(r) {
+  if (!r || r.metrics.perClass.length === 0) return "";
+  const rows = r.metrics.perClass.map((p) => [md(p.label), n42(p.precision), n42(p.recall), n42(p.f1), String(p.support)]);
+  return `## Per-class results (${r.split})
+
+${table2(["label", "precision", "recall", "F1", "support"], rows)}`;
+}
+function labelsSection(m) {
+  const rows = m.labels.map((l, i) => [String(i), md(l)]);
+  const multi = m.task?.problemType === "multi_label_classification";
+  return `## Labels
+
+${multi ? `Multi-label: a sigmoid per label, threshold ${md(m.task?.threshold ?? 0.5)}.
+
+` : ""}${table2(["id", "label"], rows)}`;
+}
+function bestSection2(m) {
+  const best = m.epochs.find((e) => e.epoch === m.bestEpoch);
+  const lines = [];
+  if (best?.validation && m.monitor) {
+    const way = m.monitor.mode === "min" ? "lowest" : "highest";
+    const value = m.monitor.best ?? monitored(best.validation, m.monitor.name);
+    lines.push(
+      `Epoch ${best.epoch} of ${m.epochs.length} was the best: it had the ${way} ${md(m.monitor.name)} (the monitored metric), ${n42(value)}.`
+    );
+    if (m.finalEpoch !== void 0)
+      lines.push(
+        m.finalEpoch === best.epoch ? `The weights here are that epoch's (\`test_on: ${m.testOn === "last" ? "last" : "best"}\`).` : `The weights here are the last epoch's, ${m.finalEpoch} (\`test_on: last\`).`
+      );
+  } else if (m.finalEpoch !== void 0) {
+    lines.push(`No validation split: the weights here are the last epoch's, ${m.finalEpoch}.`);
+  }
+  if (m.stopped)
+    lines.push(`Training stopped after epoch ${m.stopped.epoch}: ${md(hideLocalPaths(m.stopped.message))}.`);
+  return lines.length ? `## Best epoch
+
+${lines.join(" ")}` : "";
+}
+function monitored(v, name) {
+  return name === "val_accuracy" ? v.accuracy : name === "val_f1" ? v.f1 : v.loss;
+}
+function hyperparameters(m) {
+  const f2 = m.run.flags;
+  const has = (k) => f2[k] !== void 0 && f2[k] !== "";
+  const batch = Number(f2.batch_size);
+  const accumulate2 = Number(f2.accumulate_grad_batches ?? 1);
+  const items = [
+    ["learning_rate", f2.learning_rate],
+    ["train_batch_size", f2.batch_size],
+    ["eval_batch_size", f2.batch_size],
+    ["seed", f2.seed]
+  ];
+  if (accumulate2 > 1)
+    items.push(["gradient_accumulation_steps", accumulate2], ["total_train_batch_size", batch * accumulate2]);
+  items.push(
+    [
+      "optimizer",
+      `AdamW with betas=(0.9,0.999) and epsilon=${f2.adam_epsilon ?? 1e-8}, weight_decay=${f2.weight_decay ?? 0}`
+    ],
+    ["lr_scheduler_type", f2.lr_scheduler]
+  );
+  if (has("warmup_steps") && Number(f2.warmup_steps) > 0) items.push(["lr_scheduler_warmup_steps", f2.warmup_steps]);
+  if (has("warmup_ratio") && Number(f2.warmup_ratio) > 0) items.push(["lr_scheduler_warmup_ratio", f2.warmup_ratio]);
+  items.push(["num_epochs", f2.max_epochs]);
+  if (has("max_steps") && Number(f2.max_steps) > 0) items.push(["training_steps", f2.max_steps]);
+  items.push(["max_length", f2.max_length], ["max_grad_norm", f2.max_grad_norm]);
+  if (m.run.mixedPrecision)
+    items.push(["mixed_precision_training", `${m.run.mixedPrecision.precision} (loss scaling)`]);
+  if (has("dropout")) items.push(["dropout", f2.dropout]);
+  if (m.task?.labelSmoothing) items.push(["label_smoothing_factor", m.task.labelSmoothing]);
+  if (m.task?.classWeights)
+    items.push([
+      "class_weights",
+      `${m.task.classWeightsFrom ?? "given"}: ${m.task.classWeights.map((w, i) => `${m.labels[i]} ${n42(w)}`).join(", ")}`
+    ]);
+  const lines = items.filter(([, v]) => v !== void 0 && v !== "").map(([k, v]) => `- ${k}: ${md(v)}`);
+  return `## Training procedure
+
+### Training hyperparameters
+
+The following hyperparameters were used during training:
+
+${lines.join("\n")}`;
+}
+function epochsTable(m) {
+  if (m.epochs.length === 0) return "";
+  const multi = m.task?.problemType === "multi_label_classification";
+  const rows = m.epochs.map((e) => [
+    String(e.epoch) + (e.epoch === m.bestEpoch ? " (best)" : ""),
+    String(e.step),
+    n42(e.trainLoss),
+    n42(e.validation?.loss),
+    n42(e.validation?.accuracy),
+    n42(e.validation?.f1)
+  ]);
+  return `### Training results
+
+${table2(["Epoch", "Step", "Training Loss", "Validation Loss", multi ? "Subset accuracy" : "Accuracy", "F1 (macro)"], rows)}`;
+}
+function versionsSection(c) {
+  const v = c.versions;
+  return [
+    "### Framework versions",
+    "",
+    `- textclf ${md(v.textclf)}`,
+    `- onnxruntime-node ${md(v.onnxruntime)} (training)`,
+    `- Weights: model.safetensors and config.json in the Hugging Face Transformers layout`,
+    `- ONNX: ${onnxFiles(c.files).map((f2) => `\`${f2}\``).join(", ") || "none"}, for transformers.js${v.transformersJs ? ` (checked with @huggingface/transformers ${md(v.transformersJs)})` : ""}`
+  ].join("\n");
+}
+function onnxFiles(files) {
+  return files.filter((f2) => /^onnx\/[\w.-]+\.onnx$/.test(f2)).sort();
+}
+function usage(c, multi) {
+  const id = c.repoId;
+  const q8 = c.files.includes("onnx/model_quantized.onnx");
+  const js2 = [
+    "```js",
+    "import { pipeline } from '@huggingface/transformers';",
+    "",
+    `const classify = await pipeline('text-classification', '${id}'${q8 ? "" : ", { dtype: 'fp32' }"});`,
+    `console.log(await classify('I loved this movie!'${multi ? ", { top_k: null }" : ""}));`,
+    "```"
+  ];
+  const py = [
+    "```python",
+    "from transformers import pipeline",
+    "",
+    `classifier = pipeline("text-classification", model="${id}"${multi ? ", top_k=None" : ""})`,
+    'print(classifier("I loved this movie!"))',
+    "```"
+  ];
+  const dtype = q8 ? "transformers.js loads `onnx/model_quantized.onnx` (int8, its default dtype); pass `{ dtype: 'fp32' }` for `onnx/model.onnx`." : "This repo has the float32 export only (`onnx/model.onnx`): pass `{ dtype: 'fp32' }`, since transformers.js looks for `onnx/model_quantized.onnx` by default.";
+  return [
+    "## How to use",
+    "",
+    "### transformers.js (JavaScript, ONNX)",
+    "",
+    dtype,
+    "",
+    ...js2,
+    "",
+    "### Transformers (Python)",
+    "",
+    ...py
+  ].join("\n");
+}
+function hubLink(hubUrl, path9) {
+  return `${hubUrl.replace(/\/+$/, "")}/${path9}`;
+}
+function table2(head, rows) {
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`)
+  ].join("\n");
+}
+function yamlLines(value, indent = "") {
+  const out = [];
+  for (const [key, v] of Object.entries(value)) {
+    if (v === void 0) continue;
+    if (Array.isArray(v)) {
+      out.push(`${indent}${key}:`);
+      for (const item of v) out.push(...yamlItem(item, indent));
+    } else if (v !== null && typeof v === "object") {
+      out.push(`${indent}${key}:`, ...yamlLines(v, `${indent}  `));
+    } else out.push(`${indent}${key}: ${yamlScalar(v)}`);
+  }
+  return out;
+}
+function yamlItem(item, indent) {
+  if (item !== null && typeof item === "object" && !Array.isArray(item)) {
+    const lines = yamlLines(item, `${indent}  `);
+    return lines.length ? [`${indent}- ${lines[0].slice(indent.length + 2)}`, ...lines.slice(1)] : [`${indent}- {}`];
+  }
+  return [`${indent}- ${yamlScalar(item)}`];
+}
+function yamlScalar(v) {
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) return v > 0 ? ".inf" : v < 0 ? "-.inf" : ".nan";
+    const s = String(v);
+    const exp = /^(-?\d+)(\.\d+)?e([+-]?)(\d+)$/.exec(s);
+    return exp ? `${exp[1]}${exp[2] ?? ".0"}e${exp[3] || "+"}${exp[4]}` : s;
+  }
+  if (typeof v === "boolean") return v ? "true" : "false";
+  return JSON.stringify(String(v)).replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, (ch) => {
+    return `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
+// src/runtime/ort-version.ts
+var ORT_VERSION = "1.30.0";
+
+// src/train/hub-push.ts
+var CARD = "README.md";
+var TRAINING_ONLY = /* @__PURE__ */ new Set([OPTIMIZER_FILE, TRAINER_STATE, CARD]);
+var HubPush = class _HubPush {
+  constructor(conn, repo, flags, log) {
+    this.conn = conn;
+    this.repo = repo;
+    this.flags = flags;
+    this.log = log;
+    this.staging = join8(resolve5(flags.output_dir), ".hub-push");
+  }
+  conn;
+  repo;
+  flags;
+  log;
+  inflight;
+  stop = new AbortController();
+  staged = 0;
+  staging;
+  /** The token, the host and the repo id, checked before anything else of the run happens. */
+  static async connect(flags, o) {
+    const token = o.token || process.env.HF_TOKEN || process.env.HF_ACCESS_TOKEN;
+    const target2 = flags.hub_model_id ? ` to ${flags.hub_model_id}` : "";
+    if (!token)
+      throw new HubPushError(
+        `push_to_hub: pushing${target2}${flags.hub_private_repo ? " (a private repo)" : ""} needs a Hugging Face token with write access, and none is set: set HF_TOKEN (in the action: hub_token: \${{ secrets.HF_TOKEN }}); create one at https://huggingface.co/settings/tokens. Nothing was trained or pushed`,
+        "hub_token"
+      );
+    const hubUrl = hubHost(flags.hub_url).replace(/\/+$/, "");
+    const origin = new URL(hubUrl).origin;
+    if (!tokenMayGo(new URL(hubUrl)))
+      throw new HubPushError(
+        `push_to_hub: hub_url ${hubUrl} is neither huggingface.co nor HF_ENDPOINT, and the token goes only there; set HF_ENDPOINT=${origin} if that host is your Hub`,
+        "hub_url"
+      );
+    const fetch2 = hubFetch({ origin, token, timeoutMs: flags.hub_timeout * 1e3, signal: o.signal });
+    const conn = { hubUrl, token, fetch: fetch2 };
+    const owner = await tokenOwner(conn);
+    if (!owner.canWrite)
+      throw new HubPushError(
+        `push_to_hub: the token of ${owner.name} is read-only; create one with write access at https://huggingface.co/settings/tokens`,
+        "hub_token"
+      );
+    const given = flags.hub_model_id ?? basename4(resolve5(flags.output_dir));
+    const repo = given.includes("/") ? given : `${owner.name}/${given}`;
+    const name = repo.split("/")[1];
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(name) || /--|\.\./.test(name) || /[.-]$/.test(name) || name.length > 96)
+      throw new HubPushError(
+        `push_to_hub: '${name}'${flags.hub_model_id ? "" : ` (output_dir's name)`} is not a valid Hub repo name (letters, digits, - _ . without -- or .., not ending in - or ., at most 96); set --hub_model_id`,
+        "hub_model_id"
+      );
+    const push = new _HubPush(conn, repo, flags, o.log);
+    o.signal?.addEventListener("abort", () => push.stop.abort(), { once: true });
+    return push;
+  }
+  get url() {
+    return `${this.conn.hubUrl}/${this.repo}`;
+  }
+  /** Creates the repo unless it exists (once the run's data and model have loaded). */
+  async ensureRepo() {
+    const how = await ensureRepo(this.conn, this.repo, { private: this.flags.hub_private_repo });
+    this.log.info(
+      `Hub: ${how === "created" ? "created" : "pushing to"} ${this.flags.hub_private_repo ? "private " : ""}repo ${this.url}; hub_strategy ${this.flags.hub_strategy}`
+    );
+  }
+  /** An epoch checkpoint was saved: every_save and checkpoint push it in the background. */
+  checkpointSaved(dir, epoch) {
+    const strategy = this.flags.hub_strategy;
+    if (strategy === "end" || this.stop.signal.aborted) return;
+    if (this.inflight) {
+      this.log.info(`Hub: epoch ${epoch} is not pushed: the previous push is still running`);
+      return;
+    }
+    const files = modelFiles(dir);
+    if (strategy === "checkpoint") files.push(...checkpointFiles(dir, "last-checkpoint"));
+    const stage = join8(this.staging, `epoch-${epoch}-${this.staged++}`);
+    const staged = snapshot(files, stage);
+    const title = `Training in progress, epoch ${epoch}${strategy === "checkpoint" ? ", with last-checkpoint/" : ""}`;
+    this.inflight = commitFiles(this.conn, this.repo, staged, title, this.stop.signal).then(
+      (c) => this.log.info(`Hub: epoch ${epoch} pushed (${staged.length} files): ${c.url}`),
+      (e) => this.log.warning(
+        `Hub: pushing epoch ${epoch} ${e instanceof CancelledError ? "was cancelled" : `failed: ${e.message}`}; training goes on, and the final model is pushed at the end`
+      )
+    ).finally(() => {
+      rmSync5(stage, { recursive: true, force: true });
+      this.inflight = void 0;
+    });
+  }
+  /** After the run: waits for a push in flight, then commits the final model with its card. */
+  async finish(run) {
+    const base = { repo: this.repo, url: this.url };
+    if (this.inflight) {
+      this.log.info("Hub: waiting for the push of the last checkpoint to finish");
+      await this.inflight;
+    }
+    if (run.cancelled) {
+      const skipped = `training was cancelled: the final model was not pushed to ${this.repo}`;
+      this.log.warning(`Hub: ${skipped}`);
+      return { ...base, skipped };
+    }
+    const files = modelFiles(run.dir);
+    const card = renderModelCard({
+      metrics: run.metrics,
+      repoId: this.repo,
+      hubUrl: this.conn.hubUrl,
+      files: [...files.map((f2) => f2.path), CARD],
+      versions: { textclf: packageVersion(), onnxruntime: ORT_VERSION, transformersJs: env.version },
+      baseModel: hubModelId(this.flags.model_name_or_path)
+    });
+    writeFileAtomic(join8(run.dir, CARD), card);
+    files.push({ path: CARD, file: join8(run.dir, CARD) });
+    try {
+      const commit2 = await this.log.group(
+        `Push to the Hugging Face Hub: ${this.repo}`,
+        () => commitFiles(this.conn, this.repo, files, "End of training", this.stop.signal)
+      );
+      this.log.notice(`Hub: pushed the final model to ${this.repo}: ${commit2.url}`);
+      return { ...base, commit: commit2, files: files.map((f2) => f2.path) };
+    } catch (e) {
+      const error = e.message;
+      this.log.error(
+        `Hub: ${error}. Training finished and every result is in ${this.flags.output_dir}; push the model later with \`hf upload ${this.repo} ${run.dir} --exclude ${OPTIMIZER_FILE} ${TRAINER_STATE}\``
+      );
+      return { ...base, error };
+    }
+  }
+  /** Aborts a push still in flight and removes the staging links (also after a failed run). */
+  async close() {
+    this.stop.abort();
+    await this.inflight;
+    rmSync5(this.staging, { recursive: true, force: true });
+  }
+};
+function hubReportParts(o, outputDir) {
+  if (!o) return { links: [], notices: [] };
+  if (o.commit)
+    return {
+      links: [{ name: `Hugging Face Hub: ${o.repo} @ ${o.commit.oid.slice(0, 7)}`, url: o.commit.url, files: o.files }],
+      notices: []
+    };
+  if (o.error)
+    return {
+      links: [],
+      notices: [
+        `The push to the Hugging Face Hub (${o.repo}) failed: ${o.error}. Training finished and every result is in ${outputDir}.`
+      ]
+    };
+  return { links: [], notices: o.skipped ? [`Nothing was pushed to the Hugging Face Hub: ${o.skipped}.`] : [] };
+}
+function tokenMayGo(url2) {
+  let trusted;
+  try {
+    trusted = process.env.HF_ENDPOINT ? new URL(process.env.HF_ENDPOINT).origin : void 0;
+  } catch {
+    trusted = void 0;
+  }
+  return url2.origin === trusted || url2.protocol === "https:" && /^(huggingface\.co|hf\.co)$/.test(url2.hostname);
+}
+function hubModelId(model) {
+  if (isAbsolutePath(model) || model.startsWith(".") || existsSync6(model)) return void 0;
+  return /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(model) ? model : void 0;
+}
+function walk(dir) {
+  return readdirSync2(dir).sort().flatMap((name) => {
+    if (name.startsWith(".")) return [];
+    const p = join8(dir, name);
+    return statSync3(p).isDirectory() ? walk(p) : [p];
+  });
+}
+var repoPath = (root, file) => relative2(root, file).split(sep).join("/");
+function modelFiles(dir) {
+  return walk(dir).map((file) => ({ path: repoPath(dir, file), file })).filter((f2) => !TRAINING_ONLY.has(f2.path));
+}
+function checkpointFiles(dir, prefix) {
+  return walk(dir).filter((file) => repoPath(dir, file) !== CARD).map((file) => {
+    const path9 = `${prefix}/${repoPath(dir, file)}`;
+    if (repoPath(dir, file) !== TRAINER_STATE) return { path: path9, file };
+    const state = JSON.parse(readFileSync4(file, "utf8"));
+    for (const [k, v] of Object.entries(state.flags ?? {}))
+      if (typeof v === "string") state.flags[k] = hideLocalPaths(v);
+    for (const e of state.history ?? []) delete e.checkpoint;
+    return { path: path9, content: `${JSON.stringify(state, null, 2)}
+` };
+  });
+}
+function snapshot(files, dir) {
+  return files.map((f2, i) => {
+    if (f2.file === void 0) return f2;
+    const to = join8(dir, String(i));
+    mkdirSync6(dir, { recursive: true });
+    try {
+      linkSync(f2.file, to);
+    } catch {
+      copyFileSync2(f2.file, to);
+    }
+    return { path: f2.path, file: to };
+  });
+}
+
+// src/train/finish.ts
+async function finishRun(p, fit, opts) {
+  const { log } = opts;
+  const { flags, runner, data, labels, clock } = p;
+  const { end } = fit;
+  const trainedSteps = runner.globalStep;
+  const scaler = runner.scalerState();
+  const checkpoints = [...fit.checkpoints];
+  const epochs = fit.epochs.map((e) => ({ ...e }));
+  let checkpointDir;
+  let test;
+  let predictions = [];
+  let finalEpoch;
+  if (end.cancelled) {
+    checkpointDir = join9(p.checkpointRoot, "interrupted");
+    await clock.time(
+      "checkpoints",
+      () => saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, end.epoch, end.stepInEpoch, fit.epochs))
+    );
+    checkpoints.push({ epoch: "final", path: checkpointDir });
+    log.warning(
+      `cancelled at step ${runner.globalStep}: saved ${checkpointDir}; resume with --resume_from ${checkpointDir}`
+    );
+  } else {
+    checkpointDir = join9(p.checkpointRoot, "final");
+    finalEpoch = await clock.time("checkpoints", async () => {
+      const epoch = await loadFinalModel(p, fit, log);
+      await saveRunCheckpoint(p, checkpointDir, trainerState(p, opts.recordedFlags, epoch ?? end.epoch, 0, fit.epochs));
+      return epoch;
+    });
+    checkpoints.push({ epoch: "final", path: checkpointDir });
+    rmSync6(join9(p.checkpointRoot, "interrupted"), { recursive: true, force: true });
+    if (flags.save_checkpoints === "last") {
+      const last = fit.epochs[fit.epochs.length - 1]?.checkpoint;
+      pruneEpochCheckpoints(p.checkpointRoot, /* @__PURE__ */ new Set([checkpointDir, ...last ? [last] : []]), checkpoints, epochs);
+    }
+    if (data.splits.test) {
+      const r = await log.group("Test", async () => {
+        const r2 = await clock.time(
+          "evaluation",
+          () => evaluateSplit(
+            runner,
+            data.splits.test,
+            labels,
+            p.evalOptions,
+            !!flags.predictions_file,
+            batchAmount(flags.limit_test_batches)
+          )
+        );
+        const t = r2.metrics;
+        log.info(
+          `test${finalEpoch !== void 0 ? ` (epoch ${finalEpoch})` : ""}: ${t.multiLabel ? `subset accuracy ${(t.accuracy * 100).toFixed(2)}%, F1 micro ${t.multiLabel.microF1.toFixed(4)} macro ${t.f1.toFixed(4)}, Hamming loss ${t.multiLabel.hammingLoss.toFixed(4)}` : `accuracy ${(t.accuracy * 100).toFixed(2)}%, precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}`}, loss ${t.loss.toFixed(4)}`
+        );
+        return r2;
+      });
+      test = r.metrics;
+      predictions = r.predictions;
+      fit.events.emit({ type: "test", step: trainedSteps, metrics: test, time: Date.now() / 1e3 });
+    }
+  }
+  const files = [join9(p.outputDir, "metrics.json"), fit.metricsJsonl];
+  if (flags.predictions_file && predictions.length) {
+    const path9 = resolve6(flags.predictions_file);
+    writePredictions(path9, predictions, labels, flags.label_separator);
+    files.push(path9);
+  }
+  const monitor = fit.monitor;
+  const trainingSeconds = clock.seconds.training ?? fit.trainSeconds;
+  const hasValidation = fit.epochs.some((e) => e.validation);
+  const metrics = {
+    version: 1,
+    labels,
+    run: {
+      model: flags.model_name_or_path,
+      datastore: p.splitFiles.datastore,
+      flags: opts.recordedFlags,
+      device: runner.deviceName,
+      deviceReason: p.device.reason,
+      ...p.device.facts.cuda?.smi.gpus?.length ? {
+        gpu: p.device.facts.cuda.smi.gpus.map((g) => ({
+          name: g.name,
+          memoryMiB: g.memoryMiB,
+          driver: g.driver
+        }))
+      } : {},
+      startedAt: p.startedAt.toISOString(),
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      wallSeconds: (Date.now() - p.startedAt.getTime()) / 1e3,
+      // training samples per second of optimizer steps (validation and checkpoints excluded)
+      samplesPerSecond: trainingSeconds > 0 ? end.samples / trainingSeconds : 0,
+      ...mixedPrecisionFacts(flags.precision, scaler),
+      totalSteps: trainedSteps,
+      numParameters: p.numParameters,
+      commit: process.env.GITHUB_SHA,
+      cancelled: end.cancelled || void 0,
+      transfers: transferInfo(runner.transferSummary),
+      outputDir: p.outputDir,
+      ...opts.runFacts,
+      // the host's phases (the action's provisioning) next to this run's
+      phases: { ...opts.runFacts?.phases, ...clock.seconds }
+    },
+    task: p.task,
+    epochs,
+    bestEpoch: fit.bestEpoch,
+    ...hasValidation ? { monitor: { name: flags.monitor, mode: monitor.mode, best: monitor.bestValue }, testOn: flags.test_on } : {},
+    finalEpoch,
+    stopped: fit.stopped,
+    resumedFrom: p.resumedFrom ? { checkpoint: p.resumedFrom.dir, epoch: p.resumedFrom.meta.epoch, step: p.resumedFrom.meta.step } : void 0,
+    test,
+    dataset: data.stats,
+    checkpoints
+  };
+  writeJsonAtomic(join9(p.outputDir, "metrics.json"), metrics);
+  rmSync6(join9(p.outputDir, "tensorboard"), { recursive: true, force: true });
+  files.push(...writeTensorBoard(fit.allEvents, join9(p.outputDir, "tensorboard")));
+  const hub = await opts.hub?.finish({ dir: checkpointDir, metrics, cancelled: end.cancelled });
+  const reportPath = join9(p.outputDir, "report.md");
+  if (opts.report !== false) {
+    const { links, notices } = hubReportParts(hub, p.outputDir);
+    writeFileAtomic(reportPath, renderReport(metrics, { artifacts: links, notices }));
+    files.push(reportPath);
+  }
+  return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files, hub };
+}
+async function loadFinalModel(p, fit, log) {
+  const last = fit.epochs[fit.epochs.length - 1];
+  const best = fit.epochs.find((e) => e.epoch === fit.bestEpoch);
+  if (p.flags.test_on === "last" || !best || !last || best.epoch === last.epoch || best.step === p.runner.globalStep)
+    return last?.epoch;
+  if (!best.checkpoint || !existsSync7(join9(best.checkpoint, OPTIMIZER_FILE))) {
+    log.warning(
+      `the best epoch (${best.epoch}) has no checkpoint on this machine any more; checkpoints/final and the test use the last epoch (${last.epoch})`
+    );
+    return last.epoch;
+  }
+  const { optimizer, meta } = loadResumeState(best.checkpoint);
+  const params = new Map(
+    [...readSafetensors(join9(best.checkpoint, "model.safetensors")).tensors].map(([k, t]) => [
+      k,
+      t.data
+    ])
+  );
+  p.runner.importState({ params, optimizer, step: meta.step, scaler: meta.scaler });
+  log.info(
+    `checkpoints/final and the test use epoch ${best.epoch}, the best by ${p.flags.monitor} (${fit.monitor.bestValue}); the last epoch was ${last.epoch} (test_on last to use it)`
+  );
+  return best.epoch;
+}
+function writePredictions(path9, preds, labels, separator) {
+  const q = csvField;
+  const join26 = (ids) => (ids ?? []).map((i) => labels[i]).join(separator);
+  const lines = [["row", "label", "prediction", ...labels.map((l) => `p_${l}`)].map(q).join(",")];
+  for (const p of preds) {
+    lines.push(
+      [
+        String(p.row),
+        q(p.labels ? join26(p.labels) : labels[p.label]),
+        q(p.predictedLabels ? join26(p.predictedLabels) : labels[p.predicted]),
+        ...Array.from(p.probabilities, (x) => x.toFixed(6))
+      ].join(",")
+    );
+  }
+  writeFileAtomic(path9, lines.join("\n") + "\n");
+}
+function mixedPrecisionFacts(precision, scaler) {
+  if (!scaler || precision === "32") return {};
+  return { mixedPrecision: { precision, skippedSteps: scaler.skipped, lossScale: scaler.scale } };
+}
+
+// src/train/prepare.ts
+import { existsSync as existsSync17, mkdirSync as mkdirSync7, statSync as statSync9 } from "node:fs";
+import { dirname as dirname13, join as join22, resolve as resolve9 } from "node:path";
+
+// src/onnx/session.ts
+import * as ort from "onnxruntime-node";
+async function sessionFor(graphOrBytes, opts = {}) {
+  const bytes2 = graphOrBytes instanceof Uint8Array ? graphOrBytes : toModelBytes(graphOrBytes);
+  return ort.InferenceSession.create(bytes2, {
+    executionProviders: opts.executionProviders ?? ["cpu"],
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
+    intraOpNumThreads: opts.intraOpNumThreads ?? 0,
+    interOpNumThreads: 1,
+    ...opts.preferredOutputLocation ? { preferredOutputLocation: opts.preferredOutputLocation } : {},
+    // Memory patterns pre-plan one arena block per input shape; with dynamic padding every batch
+    // has a new shape, so they only add ~200 MB of peak RSS on BERT-mini without saving time.
+    enableMemPattern: false,
+    // Busy-waiting worker threads steal the core the JS thread needs between runs (batching,
+    // metrics) and hurt badly on shared runners; measured faster here with spinning off.
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+    ...opts.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}
+  });
+}
+function tensor(dtype, data, dims) {
+  return new ort.Tensor(dtype, data, dims);
+}
+
+// src/runtime/device.ts
+import { createRequire as createRequire2 } from "node:module";
+import { readdirSync as readdirSync4 } from "node:fs";
+import path5 from "node:path";
+
+// src/runtime/cuda-provider.ts
+import { existsSync as existsSync9, readdirSync as readdirSync3 } from "node:fs";
+import path4 from "node:path";
+
+// src/runtime/elf.ts
+import { closeSync as closeSync2, fstatSync, openSync as openSync2, readSync } from "node:fs";
+var ElfError = class extends Error {
+  name = "ElfError";
+};
+var SHT_DYNAMIC = 6;
+var SHT_NOBITS = 8;
+var DT_NULL = 0;
+var DT_NEEDED = 1;
+var DT_STRTAB = 5;
+var DT_SONAME = 14;
+var DT_RPATH = 15;
+var DT_RUNPATH = 29;
+var ElfFile = class {
+  constructor(path9) {
+    this.path = path9;
+    this.fd = openSync2(path9, "r");
+    try {
+      this.size = fstatSync(this.fd).size;
+      const h = this.read(0, 64);
+      if (h.length < 64 || h.readUInt32BE(0) !== 2135247942) throw new ElfError(`${path9} is not an ELF file`);
+      if (h[4] !== 2) throw new ElfError(`${path9} is a 32-bit ELF file; only 64-bit libraries are supported`);
+      if (h[5] !== 1) throw new ElfError(`${path9} is a big-endian ELF file; only little-endian is supported`);
+      this.machine = h.readUInt16LE(18);
+      const shoff = Number(h.readBigUInt64LE(40));
+      const shentsize = h.readUInt16LE(58);
+      const shnum = h.readUInt16LE(60);
+      const shstrndx = h.readUInt16LE(62);
+      if (shoff === 0 || shnum === 0) throw new ElfError(`${path9} has no section headers (stripped of them?)`);
+      if (shentsize < 64 || shoff + shentsize * shnum > this.size)
+        throw new ElfError(`${path9}: section header table lies outside the file (truncated download?)`);
+      const table3 = this.read(shoff, shentsize * shnum);
+      const raw = Array.from({ length: shnum }, (_, i) => {
+        const o = i * shentsize;
+        return {
+          nameOff: table3.readUInt32LE(o),
+          type: table3.readUInt32LE(o + 4),
+          offset: Number(table3.readBigUInt64LE(o + 24)),
+          size: Number(table3.readBigUInt64LE(o + 32)),
+          link: table3.readUInt32LE(o + 40)
+        };
+      });
+      if (shstrndx >= shnum) throw new ElfError(`${path9}: bad section-name table index ${shstrndx}`);
+      const names = this.sectionBytes(raw[shstrndx]);
+      this.sections = raw.map((s) => ({
+        name: cString(names, s.nameOff),
+        type: s.type,
+        offset: s.offset,
+        size: s.size
+      }));
+      this.links = raw.map((s) => s.link);
+    } catch (e) {
+      closeSync2(this.fd);
+      throw e;
+    }
+  }
+  path;
+  fd;
+  size;
+  sections;
+  machine;
+  /** sh_link of each section (the dynamic section's string table). */
+  links;
+  /** Reads `length` bytes at `offset` (fewer at the end of the file). */
+  read(offset, length) {
+    const b = Buffer.alloc(Math.max(0, Math.min(length, this.size - offset)));
+    let done = 0;
+    while (done < b.length) {
+      const n = readSync(this.fd, b, done, b.length - done, offset + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return b.subarray(0, done);
+  }
+  section(name) {
+    return this.sections.find((s) => s.name === name);
+  }
+  sectionBytes(s) {
+    if (s.type === SHT_NOBITS) return Buffer.alloc(0);
+    if (s.offset + s.size > this.size) throw new ElfError(`${this.path}: a section lies outside the file (truncated?)`);
+    return this.read(s.offset, s.size);
+  }
+  /** The dynamic section's library entries; strings come from the section it links to (.dynstr). */
+  dynamic() {
+    const i = this.sections.findIndex((s) => s.type === SHT_DYNAMIC);
+    if (i < 0) return { needed: [] };
+    const dyn = this.sectionBytes(this.sections[i]);
+    const strtab = this.sections[this.links[i]];
+    if (!strtab) throw new ElfError(`${this.path}: the dynamic section names no string table`);
+    const strs = this.sectionBytes(strtab);
+    const out = { needed: [] };
+    for (let o = 0; o + 16 <= dyn.length; o += 16) {
+      const tag = Number(dyn.readBigInt64LE(o));
+      const val = Number(dyn.readBigUInt64LE(o + 8));
+      if (tag === DT_NULL) break;
+      if (tag === DT_STRTAB) continue;
+      if (tag === DT_NEEDED) out.needed.push(cString(strs, val));
+      else if (tag === DT_RUNPATH) out.runpath = splitPath(cString(strs, val));
+      else if (tag === DT_RPATH) out.rpath = splitPath(cString(strs, val));
+      else if (tag === DT_SONAME) out.soname = cString(strs, val);
+    }
+    return out;
+  }
+  close() {
+    closeSync2(this.fd);
+  }
+};
+function cString(b, off) {
+  if (off >= b.length) throw new ElfError(`string offset ${off} lies outside its table (${b.length} bytes)`);
+  const end = b.indexOf(0, off);
+  return b.toString("utf8", off, end < 0 ? b.length : end);
+}
+function splitPath(s) {
+  return s.split(":").filter(Boolean);
+}
+
+// src/runtime/fatbin.ts
+var FATBIN_MAGIC = 3126193488;
+var FATBIN_KIND_PTX = 1;
+var FATBIN_KIND_ELF = 2;
+var FATBIN_FLAG_ARCH_SPECIFIC = 0x100000n;
+var FatbinError = class extends Error {
+  name = "FatbinError";
+};
+function imageName(i) {
+  return `${i.kind === "ptx" ? "compute" : "sm"}_${i.sm}${i.archSpecific ? "a" : ""}`;
+}
+function readFatbins(elf) {
+  const sec = elf.section(".nv_fatbin");
+  if (!sec) return void 0;
+  const end = sec.offset + sec.size;
+  if (end > elf.size) throw new FatbinError(`${elf.path}: .nv_fatbin lies outside the file (truncated?)`);
+  const counts = /* @__PURE__ */ new Map();
+  let fatbins = 0;
+  let pos = sec.offset;
+  while (pos + 16 <= end) {
+    const h = elf.read(pos, 16);
+    if (h.readUInt32LE(0) !== FATBIN_MAGIC) {
+      const next = findMagic(elf, pos + 8, end);
+      if (next < 0) break;
+      pos = next;
+      continue;
+    }
+    const headerSize = h.readUInt16LE(6);
+    const bodySize = Number(h.readBigUInt64LE(8));
+    const bodyEnd = pos + headerSize + bodySize;
+    if (headerSize < 16 || bodyEnd > end)
+      throw new FatbinError(`${elf.path}: fat binary at 0x${pos.toString(16)} overruns .nv_fatbin`);
+    const seen = /* @__PURE__ */ new Set();
+    for (let e = pos + headerSize; e + 32 <= bodyEnd; ) {
+      const eh = elf.read(e, 48);
+      const kind = eh.readUInt16LE(0);
+      const entryHeader = eh.readUInt32LE(4);
+      const payload = Number(eh.readBigUInt64LE(8));
+      if (entryHeader < 32 || e + entryHeader + payload > bodyEnd)
+        throw new FatbinError(`${elf.path}: fat binary entry at 0x${e.toString(16)} overruns its fat binary`);
+      if (kind === FATBIN_KIND_PTX || kind === FATBIN_KIND_ELF) {
+        const flags = eh.length >= 48 ? eh.readBigUInt64LE(40) : 0n;
+        const img = {
+          kind: kind === FATBIN_KIND_PTX ? "ptx" : "elf",
+          sm: eh.readUInt32LE(28),
+          archSpecific: (flags & FATBIN_FLAG_ARCH_SPECIFIC) !== 0n
+        };
+        const key = imageName(img);
+        if (!seen.has(key)) {
+          seen.add(key);
+          const c = counts.get(key);
+          if (c) c.count++;
+          else counts.set(key, { ...img, count: 1 });
+        }
+      }
+      e += entryHeader + payload;
+    }
+    fatbins++;
+    pos = bodyEnd;
+  }
+  const images = [...counts.values()].sort((a, b) => a.sm - b.sm || a.kind.localeCompare(b.kind));
+  return { fatbins, images };
+}
+function findMagic(elf, from, end) {
+  const chunk3 = 1 << 16;
+  for (let p = from - from % 8; p < end; p += chunk3) {
+    const b = elf.read(p, Math.min(chunk3, end - p));
+    for (let o = 0; o + 4 <= b.length; o += 8) if (b.readUInt32LE(o) === FATBIN_MAGIC) return p + o;
+  }
+  return -1;
+}
+function baseImages(s) {
+  return s.images.filter((i) => i.count * 2 >= s.fatbins).map(({ kind, sm, archSpecific }) => ({ kind, sm, archSpecific }));
+}
+function imageFor(images, cc) {
+  const [major, minor] = cc.split(".").map(Number);
+  const sm = major * 10 + minor;
+  const cubins = images.filter((i) => i.kind === "elf" && Math.floor(i.sm / 10) === major && (i.archSpecific ? i.sm === sm : i.sm <= sm)).sort((a, b) => b.sm - a.sm);
+  if (cubins.length) return cubins[0];
+  return images.filter((i) => i.kind === "ptx" && i.sm <= sm).sort((a, b) => b.sm - a.sm)[0];
+}
+
+// src/runtime/ld-cache.ts
+import { readFileSync as readFileSync5 } from "node:fs";
+var OLD_MAGIC = "ld.so-1.7.0";
+var NEW_MAGIC = "glibc-ld.so.cache1.1";
+var FLAG_TYPE_MASK = 255;
+var FLAG_ELF_LIBC6 = 3;
+var FLAG_REQUIRED_MASK = 3840;
+var ARCH_FLAGS = { x64: 768, arm64: 2560 };
+var LdCacheError = class extends Error {
+  name = "LdCacheError";
+};
+function parseLdCache(buf, arch3 = process.arch) {
+  let base = 0;
+  if (buf.toString("latin1", 0, OLD_MAGIC.length) === OLD_MAGIC) {
+    const nOld = buf.readUInt32LE(12);
+    base = 16 + nOld * 12;
+    base = base + 7 & ~7;
+  }
+  if (buf.toString("latin1", base, base + NEW_MAGIC.length) !== NEW_MAGIC)
+    throw new LdCacheError(`not a glibc ld.so.cache (no "${NEW_MAGIC}" header)`);
+  const nlibs = buf.readUInt32LE(base + 20);
+  const entries = base + 48;
+  if (entries + nlibs * 24 > buf.length) throw new LdCacheError(`ld.so.cache is truncated (${nlibs} entries)`);
+  const want = ARCH_FLAGS[arch3];
+  const str = (off) => {
+    const at2 = base + off;
+    if (at2 >= buf.length) throw new LdCacheError(`ld.so.cache string offset ${off} lies outside the file`);
+    const end = buf.indexOf(0, at2);
+    return buf.toString("utf8", at2, end < 0 ? buf.length : end);
+  };
+  const out = /* @__PURE__ */ new Map();
+  const viaHwcaps = /* @__PURE__ */ new Set();
+  for (let i = 0; i < nlibs; i++) {
+    const o = entries + i * 24;
+    const flags = buf.readInt32LE(o);
+    if ((flags & FLAG_TYPE_MASK) !== FLAG_ELF_LIBC6) continue;
+    if (want !== void 0 && (flags & FLAG_REQUIRED_MASK) !== want) continue;
+    const name = str(buf.readUInt32LE(o + 4));
+    const hwcaps = buf.readBigUInt64LE(o + 16) !== 0n;
+    if (out.has(name) && (hwcaps || !viaHwcaps.has(name))) continue;
+    out.set(name, str(buf.readUInt32LE(o + 8)));
+    if (hwcaps) viaHwcaps.add(name);
+    else viaHwcaps.delete(name);
+  }
+  return out;
+}
+function readLdCache(path9 = "/etc/ld.so.cache") {
+  try {
+    return { cache: parseLdCache(readFileSync5(path9)) };
+  } catch (e) {
+    const err = e;
+    return { cache: /* @__PURE__ */ new Map(), error: err.code === "ENOENT" ? `${path9} does not exist` : `${path9}: ${err.message}` };
+  }
+}
+
+// src/runtime/ld-resolve.ts
+import { existsSync as existsSync8 } from "node:fs";
+import path3 from "node:path";
+function systemDirs(arch3 = process.arch, exists2 = existsSync8) {
+  const triple = arch3 === "arm64" ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
+  if (exists2(`/lib/${triple}`) || exists2(`/usr/lib/${triple}`))
+    return [`/lib/${triple}`, `/usr/lib/${triple}`, "/lib", "/usr/lib"];
+  return ["/lib64", "/usr/lib64"];
+}
+function expand(dir, origin) {
+  return dir.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin);
+}
+function resolveNeeded(name, obj, env2) {
+  const exists2 = env2.exists ?? existsSync8;
+  if (name.includes("/")) {
+    const p = path3.resolve(path3.dirname(obj.path), name);
+    return exists2(p) ? { name, path: p, via: "path", searched: [p] } : { name, searched: [p] };
+  }
+  const origin = path3.dirname(obj.path);
+  const searched = [];
+  const tryDirs = (dirs, via) => {
+    for (const d of dirs ?? []) {
+      const dir = expand(d, origin);
+      const p = path3.join(dir, name);
+      searched.push(dir);
+      if (exists2(p)) return { name, path: p, via, searched };
+    }
+    return void 0;
+  };
+  const ldPath = (env2.ldLibraryPath ?? "").split(/[:;]/).filter(Boolean);
+  const found = (obj.runpath ? void 0 : tryDirs(obj.rpath, "DT_RPATH")) ?? tryDirs(ldPath, "LD_LIBRARY_PATH") ?? tryDirs(obj.runpath, "DT_RUNPATH");
+  if (found) return found;
+  searched.push("/etc/ld.so.cache");
+  const cached2 = env2.cache.get(name);
+  if (cached2 && exists2(cached2)) return { name, path: cached2, via: "ld.so.cache", searched };
+  return tryDirs(env2.systemDirs, "system dirs") ?? { name, searched };
+}
+function describeSearch(l) {
+  return [...new Set(l.searched)].join(", ");
+}
+
+// src/runtime/cuda-provider.ts
+var CUDA_PROVIDER_LIB = "libonnxruntime_providers_cuda.so";
+var SHARED_PROVIDER_LIB = "libonnxruntime_providers_shared.so";
+function loaderEnv(env2 = process.env) {
+  return {
+    ldLibraryPath: env2.LD_LIBRARY_PATH,
+    cache: readLdCache().cache,
+    systemDirs: systemDirs(),
+    installDirs: cudaInstallDirs()
+  };
+}
+var SYSTEM_LIBS = /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+|ld-linux[-\w]*)\.so/;
+function inspectCudaProvider(binDir, env2 = loaderEnv()) {
+  const file = path4.join(binDir, CUDA_PROVIDER_LIB);
+  const info2 = {
+    path: file,
+    present: existsSync9(file),
+    sharedPresent: existsSync9(path4.join(binDir, SHARED_PROVIDER_LIB)),
+    needed: [],
+    indirect: [],
+    hints: {}
+  };
+  if (!info2.present) return info2;
+  let elf;
+  try {
+    elf = new ElfFile(file);
+  } catch (e) {
+    info2.error = e.message;
+    return info2;
+  }
+  try {
+    const dyn = elf.dynamic();
+    info2.runpath = dyn.runpath ?? dyn.rpath;
+    const obj = { path: file, rpath: dyn.rpath, runpath: dyn.runpath };
+    info2.needed = dyn.needed.filter((n) => !SYSTEM_LIBS.test(n)).map((n) => resolveNeeded(n, obj, env2));
+    info2.cudaMajor = majorOf(dyn.needed, /^libcudart\.so\.(\d+)$/) ?? majorOf(dyn.needed, /^libcublas\.so\.(\d+)$/);
+    info2.cudnnMajor = majorOf(dyn.needed, /^libcudnn\.so\.(\d+)$/);
+    info2.indirect = indirectNeeds(info2.needed, env2);
+    for (const l of [...info2.needed, ...info2.indirect])
+      if (!l.path)
+        info2.hints[l.name] = { elsewhere: findElsewhere(l.name, env2), otherVersions: otherVersions(l.name, env2) };
+    try {
+      info2.fatbin = readFatbins(elf);
+      info2.images = info2.fatbin ? baseImages(info2.fatbin) : void 0;
+    } catch (e) {
+      info2.error = e.message;
+    }
+  } catch (e) {
+    info2.error = e.message;
+  } finally {
+    elf.close();
+  }
+  return info2;
+}
+function majorOf(needed, re) {
+  for (const n of needed) {
+    const m = re.exec(n);
+    if (m) return Number(m[1]);
+  }
+  return void 0;
+}
+function indirectNeeds(direct, env2) {
+  const seen = new Set(direct.map((l) => l.name));
+  const out = [];
+  for (const lib of direct) {
+    if (!lib.path || lib.name === "libcuda.so.1") continue;
+    let dyn;
+    try {
+      const elf = new ElfFile(lib.path);
+      try {
+        dyn = elf.dynamic();
+      } finally {
+        elf.close();
+      }
+    } catch {
+      continue;
+    }
+    for (const n of dyn.needed) {
+      if (seen.has(n) || SYSTEM_LIBS.test(n)) continue;
+      seen.add(n);
+      out.push(resolveNeeded(n, { path: lib.path, rpath: dyn.rpath, runpath: dyn.runpath }, env2));
+    }
+  }
+  return out;
+}
+function cudaInstallDirs(exists2 = existsSync9) {
+  const dirs = ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"];
+  try {
+    for (const d of readdirSync3("/usr/local"))
+      if (/^cuda-\d+(\.\d+)?$/.test(d)) dirs.push(`/usr/local/${d}/lib64`, `/usr/local/${d}/targets/x86_64-linux/lib`);
+  } catch {
+  }
+  return dirs.filter((d) => exists2(d));
+}
+function findElsewhere(name, env2) {
+  const exists2 = env2.exists ?? existsSync9;
+  return (env2.installDirs ?? []).map((d) => path4.join(d, name)).filter((p) => exists2(p));
+}
+function otherVersions(name, env2) {
+  const m = /^(lib[\w+-]+\.so)\.\d+$/.exec(name);
+  if (!m) return [];
+  return [...env2.cache.keys()].filter((k) => k !== name && k.startsWith(`${m[1]}.`) && /\.so\.\d+$/.test(k)).sort();
+}
+
+// src/runtime/device.ts
+var DeviceError = class extends Error {
+  name = "DeviceError";
+  flag = "device";
+};
+var DeviceUnavailableError = class extends DeviceError {
+  constructor(message, problems = []) {
+    super(message);
+    this.problems = problems;
+  }
+  problems;
+  name = "DeviceUnavailableError";
+  /** The first (deciding) problem's code. */
+  get code() {
+    return this.problems[0]?.code;
+  }
+};
+var CudaUnavailableError = class extends DeviceUnavailableError {
+  constructor(message, missing, ortMessage, problems = []) {
+    super(message, problems);
+    this.missing = missing;
+    this.ortMessage = ortMessage;
+  }
+  missing;
+  ortMessage;
+  name = "CudaUnavailableError";
+};
+var SPEC_HELP = "use 'auto', 'cpu', 'webgpu', 'cuda' or 'cuda:<id>' (e.g. cuda:1)";
+function emitTarget(device) {
+  return device.kind === "webgpu" ? "webgpu" : "any";
+}
+function parseDeviceRequest(spec) {
+  const s = spec.trim().toLowerCase();
+  if (s === "auto") return { kind: "auto" };
+  if (s === "cpu") return { kind: "cpu" };
+  if (s === "webgpu") return { kind: "webgpu" };
+  const m = /^(?:cuda|gpu)(?::(\d+))?$/.exec(s);
+  if (m) return { kind: "cuda", deviceId: m[1] ? Number(m[1]) : 0 };
+  throw new DeviceError(`device '${spec}' is not understood: ${SPEC_HELP}`);
+}
+function parseDevice(spec) {
+  const r = parseDeviceRequest(spec);
+  if (r.kind === "auto") throw new DeviceError(`device 'auto' must be resolved first (prepareDevice)`);
+  return r;
+}
+function deviceName(d) {
+  return d.kind === "cuda" ? `cuda:${d.deviceId}` : d.kind;
+}
+function executionProviders(d) {
+  if (d.kind === "cpu") return ["cpu"];
+  if (d.kind === "webgpu") return ["webgpu", "cpu"];
+  if (!Number.isInteger(d.deviceId) || d.deviceId < 0)
+    throw new DeviceError(`CUDA device id must be an integer >= 0, got ${d.deviceId}`);
+  return [{ name: "cuda", deviceId: d.deviceId }];
+}
+var CUDA_PROVIDER_LIBS = [SHARED_PROVIDER_LIB, CUDA_PROVIDER_LIB];
+var CUDA_INSTALL_HINT = "the GitHub Action installs it when gpus > 0 or device is cuda; from the CLI run `(cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=true node script/install.js --onnxruntime-node-install)` (it downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet)";
+function ortBinaryDir() {
+  try {
+    const req = createRequire2(import.meta.url);
+    const bin = path5.join(path5.dirname(req.resolve("onnxruntime-node")), "..", "bin");
+    const napi = readdirSync4(bin).filter((d) => /^napi-v\d+$/.test(d)).sort().pop();
+    return napi ? path5.join(bin, napi, process.platform, process.arch) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function findMissingCudaLibs(ortMessage = "", bin = ortBinaryDir()) {
+  const missing = [];
+  for (const m of ortMessage.matchAll(/(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/g)) {
+    if (!missing.includes(m[1])) missing.push(m[1]);
+  }
+  if (!bin) return missing;
+  const info2 = inspectCudaProvider(bin);
+  if (!info2.sharedPresent && !missing.includes(SHARED_PROVIDER_LIB)) missing.push(SHARED_PROVIDER_LIB);
+  if (!info2.present && !missing.includes(CUDA_PROVIDER_LIB)) missing.push(CUDA_PROVIDER_LIB);
+  for (const l of [...info2.needed, ...info2.indirect]) if (!l.path && !missing.includes(l.name)) missing.push(l.name);
+  return missing;
+}
+function classifyCudaFailure(ortMessage) {
+  if (/no kernel image is available|cudaErrorNoKernelImageForDevice|CUDA failure 209\b/i.test(ortMessage))
+    return "gpu-arch-unsupported";
+  if (/out of memory|CUDA failure 2\b|Failed to allocate memory|BFCArena.*(?:Allocate|Extend)/i.test(ortMessage))
+    return "out-of-memory";
+  if (/driver version is insufficient|CUDA failure 35\b|cudaErrorInsufficientDriver/i.test(ortMessage))
+    return "driver-too-old";
+  if (/invalid device ordinal|CUDA failure 101\b/i.test(ortMessage)) return "no-such-gpu";
+  if (/no CUDA-capable device|CUDA failure 100\b|CUDA driver is a stub|CUDA failure 34\b/i.test(ortMessage))
+    return "no-driver";
+  if (/Failed to load (?:shared )?library|cannot open shared object/i.test(ortMessage)) return "library-missing";
+  return "probe-failed";
+}
+function cudaError(d, ortMessage, bin = ortBinaryDir()) {
+  const name = deviceName(d);
+  const code = classifyCudaFailure(ortMessage);
+  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
+  const problem = (message, fix, missing = []) => new CudaUnavailableError(`${name}: ${message}. ${said}. What to do: ${fix}`, missing, ortMessage, [
+    { code, device: "cuda", message, fix }
+  ]);
+  switch (code) {
+    case "no-such-gpu":
+      return problem(
+        `${name} does not exist on this machine (CUDA: invalid device ordinal)`,
+        "use a device id below the GPU count shown by nvidia-smi"
+      );
+    case "gpu-arch-unsupported":
+      return problem(
+        "the CUDA provider has no kernels for this GPU's architecture (no kernel image is available for execution on the device)",
+        "--device webgpu (runs on this GPU through its Vulkan driver), or a runner whose GPU the provider supports (textclf doctor lists its architectures)"
+      );
+    case "out-of-memory":
+      return problem(
+        "the GPU ran out of memory",
+        "a smaller batch_size or max_length, a GPU with more free memory (nvidia-smi shows what else uses it), or --device webgpu"
+      );
+    case "driver-too-old":
+      return problem(
+        "the NVIDIA driver is too old for the provider's CUDA version",
+        "update the NVIDIA driver (textclf doctor names the minimum), or --device webgpu"
+      );
+    case "no-driver":
+      return problem(
+        "no usable NVIDIA GPU or driver was found",
+        "a runner with an NVIDIA GPU and driver, or --device webgpu"
+      );
+    default: {
+      const missing = findMissingCudaLibs(ortMessage, bin);
+      const what = missing.length ? `the CUDA provider could not load: missing ${missing.join(", ")}${bin ? ` (the provider libraries belong in ${bin})` : ""}` : "the CUDA provider could not start although every library it links was found";
+      const fix = missing.some((m) => CUDA_PROVIDER_LIBS.includes(m)) ? CUDA_INSTALL_HINT : missing.length ? `install ${missing.join(", ")} where the loader finds it (LD_LIBRARY_PATH or ldconfig; /usr/local/cuda/lib64 is not searched by default), or --device webgpu` : "run textclf doctor for the driver and GPU checks, or --device webgpu";
+      return problem(what, fix, missing);
+    }
+  }
+}
+function isProviderLoadError(message) {
+  return /ExecutionProvider|providers_|Failed to load (shared )?library|CUDA|cudnn|cublas/i.test(message);
+}
+
+// src/runtime/open-session.ts
+async function openSession(graph, where) {
+  const onDevice = where.outputsOnDevice ?? [];
+  if (onDevice.length && where.device.kind !== "webgpu")
+    throw new DeviceError(
+      `outputs can stay in device memory on webgpu only (onnxruntime-node returns every ${where.device.kind} output in host memory)`
+    );
+  try {
+    return await sessionFor(graph, {
+      executionProviders: executionProviders(where.device),
+      intraOpNumThreads: where.threads ?? 0,
+      preferredOutputLocation: onDevice.length ? Object.fromEntries(onDevice.map((name) => [name, "gpu-buffer"])) : void 0
+    });
+  } catch (e) {
+    const msg = e.message ?? String(e);
+    if (where.device.kind === "cuda" && isProviderLoadError(msg)) throw cudaError(where.device, msg);
+    throw e;
+  }
+}
+
+// src/runtime/precision.ts
+var PrecisionError = class extends Error {
+  name = "PrecisionError";
+  flag = "precision";
+};
+function computeTypeOf(precision) {
+  if (precision === "16-mixed") return "float16";
+  if (precision === "bf16-mixed") return "bfloat16";
+  if (precision === "32") return void 0;
+  throw new PrecisionError(`--precision ${precision}: expected 32, 16-mixed or bf16-mixed`);
+}
+var precisionFlagOf = (compute) => compute === "float16" ? "16-mixed" : compute === "bfloat16" ? "bf16-mixed" : "32";
+function checkMixedPrecision(device, compute, o = {}) {
+  if (!compute) return;
+  const flag = precisionFlagOf(compute);
+  const name = deviceName(device);
+  if (device.kind === "cpu") {
+    if (o.allowCpu && compute === "float16") return;
+    throw new PrecisionError(
+      `--precision ${flag} is not supported on the CPU device: ONNX Runtime's CPU provider runs ${compute} ops as casts around float32 kernels (slower, only less precise); use --precision 32 on the CPU, or train on a GPU (--device webgpu or cuda)`
+    );
+  }
+  if (device.kind === "webgpu") {
+    if (compute === "bfloat16")
+      throw new PrecisionError(
+        `--precision bf16-mixed is not supported on ${name}: WebGPU has no bfloat16 type; use --precision 16-mixed there, or bf16-mixed on a CUDA GPU (compute capability 8.0+)`
+      );
+    if (o.webgpuShaderF16 === false)
+      throw new PrecisionError(
+        `--precision 16-mixed needs the WebGPU adapter's shader-f16 feature, which this adapter lacks; use --precision 32 on this GPU`
+      );
+  }
+}
+
+// src/optim/loss-scale.ts
+var DEFAULT_INIT_SCALE = 2 ** 16;
+var DEFAULT_GROWTH_INTERVAL = 2e3;
+function initialScalerState(initScale = DEFAULT_INIT_SCALE) {
+  if (!(initScale > 0) || !Number.isFinite(initScale))
+    throw new Error(`loss scale: the initial scale must be a finite number > 0, got ${initScale}`);
+  return Float32Array.of(initScale, 0);
+}
+function lossScaleOf(g, state) {
+  return g.op("Slice", [state, g.ints([0]), g.ints([1]), g.ints([0])]);
+}
+function unscaleGrads(g, grads, scale) {
+  const inv = g.op("Reciprocal", [scale]);
+  return grads.map((d) => g.op("Mul", [d, inv]));
+}
+function isFiniteScalar(g, x) {
+  return g.op("Less", [x, g.scalar(Infinity, x)]);
+}
+function keepUnlessFinite(g, finite, updated, kept) {
+  return g.op("Where", [finite, updated, kept]);
+}
+function updateScaler(g, state, finite, cfg = {}) {
+  const interval = cfg.growthInterval ?? DEFAULT_GROWTH_INTERVAL;
+  const f2 = (v) => g.scalar(v, "float32");
+  const scale = lossScaleOf(g, state);
+  const tracker = g.op("Slice", [state, g.ints([1]), g.ints([2]), g.ints([0])]);
+  const counted = g.op("Add", [tracker, f2(1)]);
+  const grown = g.op("Mul", [scale, f2(cfg.growthFactor ?? 2)]);
+  const due = g.op("Less", [f2(interval - 0.5), counted]);
+  const onFinite = g.op("Where", [g.op("And", [due, isFiniteScalar(g, grown)]), grown, scale]);
+  const newScale = g.op("Where", [finite, onFinite, g.op("Mul", [scale, f2(cfg.backoffFactor ?? 0.5)])]);
+  const newTracker = g.op("Where", [finite, g.op("Where", [due, f2(0), counted]), f2(0)]);
+  return g.op("Concat", [newScale, newTracker], { axis: 0 });
+}
+
+// src/engine/contract.ts
+var SEQ_DIM = "seq";
+
+// src/onnx/target-ops.ts
+function sumOf(g, values) {
+  if (values.length === 1) return values[0];
+  if (g.target !== "webgpu") return g.op("Sum", values);
+  return values.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), values[0]);
+}
+function intToFloat(g, v, to) {
+  if (g.target === "webgpu" && v.dtype === "int64")
+    return g.op("Cast", [g.op("Cast", [v], { to: 6 })], { to: ONNX_DTYPE[to] });
+  return g.op("Cast", [v], { to: ONNX_DTYPE[to] });
+}
+
+// src/autodiff/helpers.ts
+var normAxis2 = (axis, rank) => axis < 0 ? axis + rank : axis;
+function shapeOf(g, x) {
+  if (x.shape.every((d) => typeof d === "number")) return g.ints(x.shape);
+  return g.op("Shape", [x]);
+}
+function reduceToShape(g, dy, x) {
+  const diff = dy.rank - x.rank;
+  if (diff < 0) throw new Error(`reduceToShape: gradient '${dy.name}' has lower rank than '${x.name}'`);
+  const axes = [];
+  let dynamic = false;
+  for (let i = 0; i < dy.rank; i++) {
+    if (i < diff) {
+      axes.push(i);
+      continue;
+    }
+    const xd = x.shape[i - diff], yd = dy.shape[i];
+    if (sameDim(xd, yd)) continue;
+    if (xd === 1) {
+      if (yd !== 1) axes.push(i);
+      continue;
+    }
+    if (typeof xd === "number" && typeof yd === "number") throw new Error(`reduceToShape: ${xd} vs ${yd} at axis ${i}`);
+    dynamic = true;
+  }
+  if (dynamic) return dynamicReduceToShape(g, dy, x);
+  if (axes.length === 0) return dy;
+  const summed = g.op("ReduceSum", [dy, g.ints(axes)], { keepdims: diff > 0 ? 0 : 1 });
+  if (diff > 0 && axes.length === diff) return summed;
+  if (diff > 0) return g.op("Reshape", [summed, shapeOf(g, x)]);
+  return summed;
+}
+function dynamicReduceToShape(g, dy, x) {
+  const diff = dy.rank - x.rank;
+  const xShape = g.op("Shape", [x]);
+  const padded = diff > 0 ? g.op("Concat", [g.ints(Array(diff).fill(1)), xShape], { axis: 0 }) : xShape;
+  const yShape = g.op("Shape", [dy]);
+  const one = g.ints([1]);
+  const isBroadcast = g.op("And", [g.op("Equal", [padded, one]), g.op("Not", [g.op("Equal", [yShape, one])])]);
+  const axes = g.op("Reshape", [g.op("NonZero", [isBroadcast]), g.ints([-1])]);
+  const summed = g.op("ReduceSum", [dy, axes], { keepdims: 1, noop_with_empty_axes: 1 });
+  return g.op("Reshape", [summed, xShape]);
+}
+function accumulate(g, parts) {
+  if (parts.length === 1) return parts[0];
+  if (parts.length === 2) return g.op("Add", parts);
+  return sumOf(g, parts);
+}
+function zerosLike(g, x) {
+  return zerosOfShape(g, shapeOf(g, x), x.dtype);
+}
+function zerosOfShape(g, shape, dtype) {
+  return g.op("ConstantOfShape", [shape], { value: { dtype, shape: [1], data: typedArrayOf(dtype, [0]) } });
+}
+function castIfNeeded(g, v, dtype) {
+  return v.dtype === dtype ? v : g.op("Cast", [v], { to: ONNX_DTYPE[dtype] });
+}
+function normAxes(axes, rank) {
+  return axes.map((a) => normAxis2(a, rank));
+}
+function invertPerm(perm) {
+  const inv = new Array(perm.length);
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
+  return inv;
+}
+function transposeLast2(g, x) {
+  const perm = x.shape.map((_, i) => i);
+  const r = x.rank;
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return g.op("Transpose", [x], { perm });
+}
+
+// src/autodiff/gradients/arithmetic_grad.ts
+var addGrad = {
+  op: "Add",
+  grad: (c) => {
+    const dy = c.dy(0);
+    return [c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null, c.needs(1) ? reduceToShape(c.g, dy, c.x(1)) : null];
+  }
+};
+var subGrad = {
+  op: "Sub",
+  grad: (c) => {
+    const dy = c.dy(0);
+    return [
+      c.needs(0) ? reduceToShape(c.g, dy, c.x(0)) : null,
+      c.needs(1) ? reduceToShape(c.g, c.g.op("Neg", [dy]), c.x(1)) : null
+    ];
+  }
+};
+var mulGrad = {
+  op: "Mul",
+  grad: (c) => {
+    const dy = c.dy(0);
+    const { g } = c;
+    return [
+      c.needs(0) ? reduceToShape(g, g.op("Mul", [dy, c.x(1)]), c.x(0)) : null,
+      c.needs(1) ? reduceToShape(g, g.op("Mul", [dy, c.x(0)]), c.x(1)) : null
+    ];
+  }
+};
+var divGrad = {
+  op: "Div",
+  grad: (c) => {
+    const dy = c.dy(0);
+    const { g } = c;
+    const da = g.op("Div", [dy, c.x(1)]);
+    return [
+      c.needs(0) ? reduceToShape(g, da, c.x(0)) : null,
+      c.needs(1) ? reduceToShape(g, g.op("Neg", [g.op("Mul", [da, c.y(0)])]), c.x(1)) : null
+    ];
+  }
+};
+
+// src/autodiff/gradients/matmul_grad.ts
+var matMulGrad = {
+  op: "MatMul",
+  grad: (c) => {
+    const { g } = c;
+    const a = c.x(0), b = c.x(1), dy = c.dy(0);
+    if (a.rank < 2 || b.rank < 2)
+      throw new Error(`MatMul gradient: 1-D operands are not supported (node '${c.node.name}')`);
+    let da = null, db = null;
+    if (c.needs(0)) da = reduceToShape(g, g.op("MatMul", [dy, transposeLast2(g, b)]), a);
+    if (c.needs(1)) {
+      if (b.rank === 2 && a.rank > 2) {
+        const k = a.shape[a.rank - 1], n = b.shape[1];
+        const a2 = g.op("Reshape", [a, g.ints([-1, typeof k === "number" ? k : -1])]);
+        const dy2 = g.op("Reshape", [dy, g.ints([-1, typeof n === "number" ? n : -1])]);
+        db = g.op("Gemm", [a2, dy2], { transA: 1 });
+        if (typeof k !== "number" || typeof n !== "number") db = g.op("Reshape", [db, shapeOf(g, b)]);
+      } else {
+        db = reduceToShape(g, g.op("MatMul", [transposeLast2(g, a), dy]), b);
+      }
+    }
+    return [da, db];
+  }
+};
+
+// src/autodiff/gradients/gemm_grad.ts
+var gemmGrad = {
+  op: "Gemm",
+  grad: (c) => {
+    const { g } = c;
+    const dy = c.dy(0);
+    const ta = c.int("transA", 0), tb = c.int("transB", 0);
+    const alpha = c.attr("alpha");
+    const beta = c.attr("beta");
+    const al = alpha === void 0 ? 1 : typeof alpha === "number" ? alpha : alpha.value;
+    const be2 = beta === void 0 ? 1 : typeof beta === "number" ? beta : beta.value;
+    const A = c.x(0), B = c.x(1);
+    const s = al === 1 ? {} : { alpha: float(al) };
+    const da = !c.needs(0) ? null : ta ? g.op("Gemm", [B, dy], { transA: tb, transB: 1, ...s }) : g.op("Gemm", [dy, B], { transA: 0, transB: tb ? 0 : 1, ...s });
+    const db = !c.needs(1) ? null : tb ? g.op("Gemm", [dy, A], { transA: 1, transB: ta, ...s }) : g.op("Gemm", [A, dy], { transA: ta ? 0 : 1, transB: 0, ...s });
+    let dc2 = null;
+    if (c.node.inputs[2] && c.needs(2)) {
+      const scaled = be2 === 1 ? dy : g.op("Mul", [dy, g.scalar(be2, dy)]);
+      dc2 = reduceToShape(g, scaled, c.x(2));
+    }
+    return [da, db, dc2];
+  }
+};
+
+// src/autodiff/gradients/reshape_grad.ts
+var reshapeGrad = {
+  op: "Reshape",
+  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
+};
+
+// src/autodiff/gradients/transpose_grad.ts
+var transposeGrad = {
+  op: "Transpose",
+  grad: (c) => {
+    const x = c.x(0);
+    const perm = c.attr("perm") ?? x.shape.map((_, i) => x.rank - 1 - i);
+    return [c.g.op("Transpose", [c.dy(0)], { perm: invertPerm(perm) })];
+  }
+};
+
+// src/autodiff/gradients/identity_grad.ts
+var identityGrad = { op: "Identity", grad: (c) => [c.dy(0)] };
+
+// src/autodiff/gradients/reduce_grad.ts
+function reducedAxes(c) {
+  const x = c.x(0);
+  const axesInput = c.node.inputs[1];
+  let axes = axesInput ? axesInput.constValue : c.attr("axes");
+  if (axesInput && !axes) throw new Error(`gradient of '${c.node.name}': axes must be a constant`);
+  if (!axes || axes.length === 0) axes = x.shape.map((_, i) => i);
+  return axes.map((a) => normAxis2(a, x.rank));
+}
+function spread(c, axes) {
+  const { g } = c;
+  let dy = c.dy(0);
+  if (c.int("keepdims", 1) === 0) dy = g.op("Unsqueeze", [dy, g.ints([...axes].sort((a, b) => a - b))]);
+  return g.op("Expand", [dy, shapeOf(g, c.x(0))]);
+}
+function isNoop(c) {
+  const axesInput = c.node.inputs[1];
+  const axes = axesInput ? axesInput.constValue : c.attr("axes");
+  return c.int("noop_with_empty_axes", 0) === 1 && (!axes || axes.length === 0);
+}
+var reduceSumGrad = {
+  op: "ReduceSum",
+  grad: (c) => [isNoop(c) ? c.dy(0) : spread(c, reducedAxes(c)), null]
+};
+var reduceMeanGrad = {
+  op: "ReduceMean",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    if (isNoop(c)) return [c.dy(0), null];
+    const axes = reducedAxes(c);
+    const dims = axes.map((a) => x.shape[a]);
+    let count2;
+    if (dims.every((d) => typeof d === "number")) {
+      count2 = g.scalar(numElements(dims), x);
+    } else {
+      const shape = g.op("Shape", [x]);
+      const picked = g.op("Gather", [shape, g.ints(axes)]);
+      count2 = intToFloat(
+        g,
+        g.op("ReduceProd", [picked], { keepdims: 0 }),
+        x.dtype === "float64" ? "float64" : "float32"
+      );
+    }
+    return [g.op("Div", [spread(c, axes), count2]), null];
+  }
+};
+
+// src/autodiff/gradients/activation_grad.ts
+var tanhGrad = {
+  op: "Tanh",
+  grad: (c) => {
+    const { g } = c;
+    const y = c.y(0);
+    return [g.op("Mul", [c.dy(0), g.op("Sub", [g.scalar(1, y), g.op("Mul", [y, y])])])];
+  }
+};
+var reluGrad = {
+  op: "Relu",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    const xc2 = x.dtype === "bfloat16" ? castIfNeeded(g, x, "float32") : x;
+    return [g.op("Where", [g.op("Greater", [xc2, g.scalar(0, xc2)]), c.dy(0), g.scalar(0, x)])];
+  }
+};
+
+// src/autodiff/gradients/softmax_cross_entropy_grad.ts
+var softmaxCrossEntropyGrad = {
+  op: "SoftmaxCrossEntropyLoss",
+  grad: (c) => {
+    const { g } = c;
+    if (c.node.inputs[2]) throw new Error(`gradient of '${c.node.name}': class weights are not supported`);
+    if (c.attr("ignore_index") !== void 0)
+      throw new Error(`gradient of '${c.node.name}': ignore_index is not supported`);
+    const x = c.x(0), labels = c.x(1);
+    if (x.rank !== 2) throw new Error(`gradient of '${c.node.name}': logits must be [N, C]`);
+    const reduction = c.attr("reduction") ?? "mean";
+    const probs = g.op("Exp", [c.y(1)]);
+    const depth = g.op("Gather", [g.op("Shape", [x]), g.scalar(1, "int64")]);
+    const classes = g.op("Range", [g.scalar(0, "int64"), depth, g.scalar(1, "int64")]);
+    const hit = g.op("Equal", [g.op("Unsqueeze", [g.op("Cast", [labels], { to: 7 }), g.ints([1])]), classes]);
+    const onehot = g.op("Cast", [hit], { to: x.dtype === "float64" ? 11 : 1 });
+    let d = g.op("Sub", [probs, onehot]);
+    let dLoss = c.dy(0);
+    if (reduction === "none") dLoss = g.op("Unsqueeze", [dLoss, g.ints([1])]);
+    d = g.op("Mul", [d, dLoss]);
+    if (reduction === "mean") {
+      const n = g.op("Cast", [g.op("Gather", [g.op("Shape", [x]), g.ints([0])])], {
+        to: x.dtype === "float64" ? 11 : 1
+      });
+      d = g.op("Div", [d, n]);
+    }
+    return [d, null];
+  }
+};
+
+// src/autodiff/gradients/squeeze_grad.ts
+var unsqueezeGrad = {
+  op: "Unsqueeze",
+  grad: (c) => {
+    const axes = c.x(1).constValue;
+    if (!axes) throw new Error(`gradient of '${c.node.name}': Unsqueeze axes must be a constant`);
+    return [c.g.op("Squeeze", [c.dy(0), c.g.ints(normAxes(axes, c.y(0).rank))]), null];
+  }
+};
+var squeezeGrad = {
+  op: "Squeeze",
+  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))]), null]
+};
+
+// src/autodiff/gradients/flatten_grad.ts
+var flattenGrad = {
+  op: "Flatten",
+  grad: (c) => [c.g.op("Reshape", [c.dy(0), shapeOf(c.g, c.x(0))])]
+};
+
+// src/autodiff/gradients/expand_grad.ts
+var expandGrad = {
+  op: "Expand",
+  grad: (c) => [reduceToShape(c.g, c.dy(0), c.x(0)), null]
+};
+
+// src/autodiff/gradients/gather_grad.ts
+var gatherGrad = {
+  op: "Gather",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    const idx = castIfNeeded(g, c.x(1), "int64");
+    const dy = c.dy(0);
+    const a = normAxis2(c.int("axis", 0), x.rank);
+    const q = c.x(1).rank;
+    const coords = g.op("Unsqueeze", [idx, g.ints([-1])]);
+    if (a === 0) return [g.op("ScatterND", [zerosLike(g, x), coords, dy], { reduction: "add" }), null];
+    const dyPerm = [...Array(q).keys()].map((i) => a + i);
+    for (let i = 0; i < dy.rank; i++) if (i < a || i >= a + q) dyPerm.push(i);
+    const xPerm = [a, ...[...Array(x.rank).keys()].filter((i) => i !== a)];
+    const xtShape = x.shape.every((d) => typeof d === "number") ? g.ints(xPerm.map((p) => x.shape[p])) : g.op("Gather", [shapeOf(g, x), g.ints(xPerm)]);
+    const dyt = g.op("Transpose", [dy], { perm: dyPerm });
+    const scattered = g.op("ScatterND", [zerosOfShape(g, xtShape, x.dtype), coords, dyt], { reduction: "add" });
+    return [g.op("Transpose", [scattered], { perm: invertPerm(xPerm) }), null];
+  }
+};
+
+// src/autodiff/gradients/slice_grad.ts
+function sliceSpec(c) {
+  const x = c.x(0);
+  const consts = [1, 2, 3, 4].map((i) => {
+    const v = c.node.inputs[i];
+    if (v && !v.constValue)
+      throw new Error(`gradient of '${c.node.name}': Slice input ${i} ('${v.name}') must be a constant`);
+    return v?.constValue;
+  });
+  const [starts, ends, axes, steps] = consts;
+  return starts.map((s, i) => ({
+    axis: normAxis2(axes?.[i] ?? i, x.rank),
+    start: s,
+    end: ends[i],
+    step: steps?.[i] ?? 1
+  }));
+}
+function clampStatic(s, d) {
+  const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v < 0 ? v + d : v));
+  if (s.step > 0) return [clamp(s.start, 0, d), clamp(s.end, 0, d)];
+  return [clamp(s.start, -1, d - 1), clamp(s.end, -1, d - 1)];
+}
+function padGrad(g, x, dy, spec) {
+  const before = new Array(x.rank).fill(0);
+  const after = new Array(x.rank).fill(0);
+  let dims;
+  for (const s of spec) {
+    const d = x.shape[s.axis];
+    if (typeof d === "number") {
+      const [b2, e] = clampStatic(s, d);
+      before[s.axis] = b2;
+      after[s.axis] = d - Math.max(b2, e);
+      continue;
+    }
+    dims ??= g.op("Shape", [x]);
+    const dim = g.op("Gather", [dims, g.ints([s.axis])]);
+    const clamp = (v) => v >= 2 ** 31 ? dim : g.op("Max", [g.ints([0]), g.op("Min", [dim, v < 0 ? g.op("Add", [dim, g.ints([v])]) : g.ints([v])])]);
+    const b = clamp(s.start);
+    before[s.axis] = b;
+    after[s.axis] = g.op("Sub", [dim, g.op("Max", [b, clamp(s.end)])]);
+  }
+  const all = [...before, ...after];
+  const pads = all.every((p) => typeof p === "number") ? g.ints(all) : g.op(
+    "Concat",
+    all.map((p) => typeof p === "number" ? g.ints([p]) : p),
+    { axis: 0 }
+  );
+  if (dy.dtype === "bfloat16") return castIfNeeded(g, g.op("Pad", [castIfNeeded(g, dy, "float32"), pads]), "bfloat16");
+  return g.op("Pad", [dy, pads]);
+}
+function scatterGrad(g, x, dy, spec) {
+  let cur = dy;
+  const shape = [...dy.shape];
+  for (const s of spec) {
+    const d = x.shape[s.axis];
+    if (typeof d !== "number")
+      throw new Error(`Slice gradient: step ${s.step} on axis ${s.axis} needs a known dimension, got '${d}'`);
+    const [b, e] = clampStatic(s, d);
+    const idx = [];
+    for (let v = b; s.step > 0 ? v < e : v > e; v += s.step) idx.push(v);
+    const perm = [s.axis, ...shape.map((_, i) => i).filter((i) => i !== s.axis)];
+    shape[s.axis] = d;
+    const zshape = perm.map((p) => shape[p]);
+    const zerosShape = zshape.every((z) => typeof z === "number") ? g.ints(zshape) : g.op(
+      "Concat",
+      zshape.map(
+        (z, i) => typeof z === "number" ? g.ints([z]) : g.op("Gather", [g.op("Shape", [cur]), g.ints([perm[i]])])
+      ),
+      { axis: 0 }
+    );
+    const coords = g.constant("int64", idx, [idx.length, 1]);
+    const moved = g.op("ScatterND", [zerosOfShape(g, zerosShape, x.dtype), coords, g.op("Transpose", [cur], { perm })]);
+    cur = g.op("Transpose", [moved], { perm: invertPerm(perm) });
+  }
+  return cur;
+}
+var sliceGrad = {
+  op: "Slice",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const spec = sliceSpec(c);
+    const dx = spec.every((s) => s.step === 1) ? padGrad(g, x, dy, spec) : scatterGrad(g, x, dy, spec);
+    return [dx, null, null, null, null];
+  }
+};
+
+// src/autodiff/gradients/concat_grad.ts
+var concatGrad = {
+  op: "Concat",
+  grad: (c) => {
+    const { g } = c;
+    const xs2 = c.node.inputs;
+    const a = normAxis2(c.int("axis", 0), xs2[0].rank);
+    const dims = xs2.map((v) => v.shape[a]);
+    let sizes;
+    if (dims.every((d) => typeof d === "number")) sizes = g.ints(dims);
+    else {
+      sizes = g.op(
+        "Concat",
+        xs2.map(
+          (v) => typeof v.shape[a] === "number" ? g.ints([v.shape[a]]) : g.op("Gather", [g.op("Shape", [v]), g.ints([a])])
+        ),
+        { axis: 0 }
+      );
+    }
+    const parts = g.node("Split", [c.dy(0), sizes], { axis: a }, { outputs: xs2.length });
+    return parts.map((p, i) => c.needs(i) ? p : null);
+  }
+};
+
+// src/autodiff/gradients/split_grad.ts
+var splitGrad = {
+  op: "Split",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0);
+    const parts = c.node.outputs.map((y, i) => c.dy(i) ?? zerosOfShape(g, shapeOf(g, y), y.dtype));
+    const dx = parts.length === 1 ? parts[0] : g.op("Concat", parts, { axis: normAxis2(c.int("axis", 0), x.rank) });
+    return [dx, null];
+  }
+};
+
+// src/autodiff/gradients/softmax_grad.ts
+var softmaxGrad = {
+  op: "Softmax",
+  grad: (c) => {
+    const { g } = c;
+    const y = c.y(0), dy = c.dy(0);
+    const axis = g.ints([c.int("axis", -1)]);
+    const dot = g.op("ReduceSum", [g.op("Mul", [dy, y]), axis], { keepdims: 1 });
+    return [g.op("Mul", [y, g.op("Sub", [dy, dot])])];
+  }
+};
+var logSoftmaxGrad = {
+  op: "LogSoftmax",
+  grad: (c) => {
+    const { g } = c;
+    const y = c.y(0), dy = c.dy(0);
+    const total = g.op("ReduceSum", [dy, g.ints([c.int("axis", -1)])], { keepdims: 1 });
+    return [g.op("Sub", [dy, g.op("Mul", [g.op("Exp", [y]), total])])];
+  }
+};
+
+// src/autodiff/gradients/layer_norm_grad.ts
+var layerNormGrad = {
+  op: "LayerNormalization",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), scale = c.x(1), dy = c.dy(0);
+    if (c.dy(1) || c.dy(2))
+      throw new Error(`gradient of '${c.node.name}': gradients through the Mean/InvStdDev outputs are not supported`);
+    const a = normAxis2(c.int("axis", -1), x.rank);
+    const normAxes2 = [...Array(x.rank - a).keys()].map((i) => a + i);
+    const lead = [...Array(a).keys()];
+    const mean1 = (v) => g.op("ReduceMean", [v], { axes: normAxes2, keepdims: 1 });
+    let mean2, invStd;
+    if (c.node.outputs.length >= 3) {
+      mean2 = castIfNeeded(g, c.y(1), x.dtype);
+      invStd = castIfNeeded(g, c.y(2), x.dtype);
+    } else {
+      const attr = c.attr("epsilon");
+      const eps = attr === void 0 ? 1e-5 : typeof attr === "number" ? attr : attr.value;
+      mean2 = mean1(x);
+      const centered = g.op("Sub", [x, mean2]);
+      const variance = mean1(g.op("Mul", [centered, centered]));
+      invStd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(eps, x)])])]);
+    }
+    const xhat = g.op("Mul", [g.op("Sub", [x, mean2]), invStd]);
+    const sumLead = (v) => lead.length ? g.op("ReduceSum", [v, g.ints(lead)], { keepdims: 0 }) : v;
+    let dx = null;
+    if (c.needs(0)) {
+      const gx = g.op("Mul", [dy, scale]);
+      const inner = g.op("Sub", [g.op("Sub", [gx, mean1(gx)]), g.op("Mul", [xhat, mean1(g.op("Mul", [gx, xhat]))])]);
+      dx = g.op("Mul", [invStd, inner]);
+    }
+    const dScale = c.needs(1) ? sumLead(g.op("Mul", [dy, xhat])) : null;
+    const dBias = c.node.inputs[2] && c.needs(2) ? sumLead(dy) : null;
+    return [dx, dScale, dBias];
+  }
+};
+
+// src/autodiff/gradients/unary_grad.ts
+var unary = (op, d) => ({
+  op,
+  grad: (c) => [d(c, c.dy(0))]
+});
+var negGrad = unary("Neg", (c, dy) => c.g.op("Neg", [dy]));
+var expGrad = unary("Exp", (c, dy) => c.g.op("Mul", [dy, c.y(0)]));
+var logGrad = unary("Log", (c, dy) => c.g.op("Div", [dy, c.x(0)]));
+var sqrtGrad = unary("Sqrt", (c, dy) => c.g.op("Div", [dy, c.g.op("Mul", [c.y(0), c.g.scalar(2, dy)])]));
+var sigmoidGrad = unary("Sigmoid", (c, dy) => {
+  const { g } = c;
+  const y = c.y(0);
+  return g.op("Mul", [dy, g.op("Mul", [y, g.op("Sub", [g.scalar(1, y), y])])]);
+});
+var erfGrad = unary("Erf", (c, dy) => {
+  const { g } = c;
+  const x = c.x(0);
+  const e = g.op("Exp", [g.op("Neg", [g.op("Mul", [x, x])])]);
+  return g.op("Mul", [dy, g.op("Mul", [e, g.scalar(2 / Math.sqrt(Math.PI), x)])]);
+});
+
+// src/autodiff/gradients/pow_grad.ts
+var powGrad = {
+  op: "Pow",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const p = castIfNeeded(g, c.x(1), x.dtype);
+    let dx = null, dp = null;
+    if (c.needs(0)) {
+      const pm1 = g.op("Pow", [x, g.op("Sub", [p, g.scalar(1, x)])]);
+      dx = reduceToShape(g, g.op("Mul", [dy, g.op("Mul", [p, pm1])]), x);
+    }
+    if (c.needs(1)) {
+      const pos = g.op("Greater", [x, g.scalar(0, x)]);
+      const safeX = g.op("Where", [pos, x, g.scalar(1, x)]);
+      const d = g.op("Mul", [dy, g.op("Mul", [c.y(0), g.op("Log", [safeX])])]);
+      dp = reduceToShape(g, castIfNeeded(g, g.op("Where", [pos, d, g.scalar(0, x)]), c.x(1).dtype), c.x(1));
+    }
+    return [dx, dp];
+  }
+};
+
+// src/autodiff/gradients/where_grad.ts
+var whereGrad = {
+  op: "Where",
+  grad: (c) => {
+    const { g } = c;
+    const cond = c.x(0), dy = c.dy(0);
+    const zero = g.scalar(0, dy);
+    return [
+      null,
+      c.needs(1) ? reduceToShape(g, g.op("Where", [cond, dy, zero]), c.x(1)) : null,
+      c.needs(2) ? reduceToShape(g, g.op("Where", [cond, zero, dy]), c.x(2)) : null
+    ];
+  }
+};
+
+// src/autodiff/gradients/cast_grad.ts
+var castGrad = {
+  op: "Cast",
+  grad: (c) => [castIfNeeded(c.g, c.dy(0), c.x(0).dtype)]
+};
+
+// src/autodiff/gradients/dropout_grad.ts
+var dropoutGrad = {
+  op: "Dropout",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const training = c.node.inputs[2];
+    if (!training || training.constValue?.[0] === 0) return [dy, null, null];
+    const mask = c.node.outputs[1];
+    if (!mask)
+      throw new Error(
+        `gradient of '${c.node.name}': Dropout in training mode needs its mask output (build it with { outputs: 2 })`
+      );
+    const ratio = c.node.inputs[1];
+    let scale;
+    if (!ratio) scale = g.scalar(2, x);
+    else if (ratio.constValue) scale = g.scalar(1 / (1 - ratio.constValue[0]), x);
+    else scale = g.op("Div", [g.scalar(1, x), g.op("Sub", [g.scalar(1, x), castIfNeeded(g, ratio, x.dtype)])]);
+    const dropped = g.op("Mul", [g.op("Mul", [dy, castIfNeeded(g, mask, x.dtype)]), scale]);
+    const dx = training.constValue ? dropped : g.op("Where", [training, dropped, dy]);
+    return [dx, null, null];
+  }
+};
+
+// src/autodiff/gradients/sum_grad.ts
+var sumGrad = {
+  op: "Sum",
+  grad: (c) => c.node.inputs.map((v, i) => v && c.needs(i) ? reduceToShape(c.g, c.dy(0), v) : null)
+};
+
+// src/autodiff/gradients/minmax_grad.ts
+function selectGrad(c) {
+  const { g } = c;
+  const y = c.y(0), dy = c.dy(0);
+  const zero = g.scalar(0, dy);
+  const ins = c.node.inputs;
+  let taken;
+  return ins.map((v, i) => {
+    const hit = g.op("Equal", [v, y]);
+    const mine = taken ? g.op("And", [hit, g.op("Not", [taken])]) : hit;
+    if (i < ins.length - 1) taken = taken ? g.op("Or", [taken, hit]) : hit;
+    return c.needs(i) ? reduceToShape(g, g.op("Where", [mine, dy, zero]), v) : null;
+  });
+}
+var maxGrad = { op: "Max", grad: selectGrad };
+var minGrad = { op: "Min", grad: selectGrad };
+
+// src/autodiff/gradients/gelu_grad.ts
+var geluGrad = {
+  op: "Gelu",
+  grad: (c) => {
+    const { g } = c;
+    const x = c.x(0), dy = c.dy(0);
+    const t = g.op("Mul", [x, g.scalar(Math.SQRT1_2, x)]);
+    const cdf = g.op("Mul", [g.op("Add", [g.op("Erf", [t]), g.scalar(1, x)]), g.scalar(0.5, x)]);
+    const gauss = g.op("Exp", [g.op("Neg", [g.op("Mul", [t, t])])]);
+    const xpdf = g.op("Mul", [g.op("Mul", [x, gauss]), g.scalar(1 / Math.sqrt(2 * Math.PI), x)]);
+    return [g.op("Mul", [dy, g.op("Add", [cdf, xpdf])])];
+  }
+};
+
+// src/autodiff/gradients/index.ts
+var ALL = [
+  addGrad,
+  subGrad,
+  mulGrad,
+  divGrad,
+  matMulGrad,
+  gemmGrad,
+  reshapeGrad,
+  transposeGrad,
+  identityGrad,
+  reduceSumGrad,
+  reduceMeanGrad,
+  tanhGrad,
+  reluGrad,
+  softmaxCrossEntropyGrad,
+  unsqueezeGrad,
+  squeezeGrad,
+  flattenGrad,
+  expandGrad,
+  gatherGrad,
+  sliceGrad,
+  concatGrad,
+  splitGrad,
+  softmaxGrad,
+  logSoftmaxGrad,
+  layerNormGrad,
+  negGrad,
+  expGrad,
+  logGrad,
+  sqrtGrad,
+  sigmoidGrad,
+  erfGrad,
+  powGrad,
+  whereGrad,
+  castGrad,
+  dropoutGrad,
+  sumGrad,
+  maxGrad,
+  minGrad,
+  geluGrad
+];
+var GRADIENTS = new Map(ALL.map((s) => [s.op, s]));
+var GRADIENT_OPS = ALL.map((s) => s.op);
+
+// src/autodiff/backward.ts
+function gradients(loss, wrt, opts = {}) {
+  const g = loss.graph;
+  const nodes = nodesOf(g);
+  const live = new Set(wrt);
+  for (const n of nodes) {
+    if (isStopGradient(n)) continue;
+    if (n.inputs.some((v) => v && live.has(v)))
+      n.outputs.forEach((o) => {
+        if (isFloat(o.dtype)) live.add(o);
+      });
+  }
+  if (!live.has(loss))
+    throw new GraphBuildError(`gradients: the loss '${loss.name}' does not depend on any of the parameters`);
+  const contributions = /* @__PURE__ */ new Map();
+  const add = (v, d) => {
+    const list = contributions.get(v);
+    if (list) list.push(d);
+    else contributions.set(v, [d]);
+  };
+  add(loss, opts.seed ?? (loss.rank === 0 ? g.scalar(1, loss) : onesLike(g, loss)));
+  const total = (v) => {
+    const parts = contributions.get(v);
+    if (!parts) return void 0;
+    if (parts.length > 1) {
+      const sum2 = accumulate(g, parts);
+      contributions.set(v, [sum2]);
+      return sum2;
+    }
+    return parts[0];
+  };
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const node = nodes[k];
+    if (!node.outputs.some((o) => contributions.has(o))) continue;
+    const needs = (i) => {
+      const v = node.inputs[i];
+      return !!v && live.has(v) && isFloat(v.dtype);
+    };
+    if (!node.inputs.some((_, i) => needs(i))) continue;
+    const spec = GRADIENTS.get(node.opType);
+    if (!spec) {
+      throw new GraphBuildError(
+        `gradients: no gradient for op '${node.opType}' (node '${node.name}'); add a GradientSpec for it in src/autodiff/gradients/ (a new <op>_grad.ts, or the file of its op family) and list it in src/autodiff/gradients/index.ts (see CONTRIBUTING.md)`
+      );
+    }
+    const ctx = contextFor(g, node, total, needs);
+    let grads;
+    try {
+      grads = spec.grad(ctx);
+    } catch (e) {
+      if (e instanceof GraphBuildError) throw e;
+      throw new GraphBuildError(`gradients: ${e.message}`);
+    }
+    node.inputs.forEach((v, i) => {
+      const d = grads[i];
+      if (v && d && needs(i)) {
+        const clash = d.shape.findIndex(
+          (e, j2) => typeof e === "number" && typeof v.shape[j2] === "number" && e !== v.shape[j2]
+        );
+        if (d.rank !== v.rank || clash >= 0 || d.dtype !== v.dtype) {
+          throw new GraphBuildError(
+            `gradients: op '${node.opType}' (node '${node.name}') returned a gradient ${d.dtype}[${d.shape}] for input '${v.name}' ${v.dtype}[${v.shape}]`
+          );
+        }
+        d.shape.forEach((e, j2) => {
+          if (isUnknown(e) && !isUnknown(v.shape[j2])) d.shape[j2] = v.shape[j2];
+        });
+        add(v, d);
+      }
+    });
+  }
+  return wrt.map((p) => {
+    const d = total(p);
+    if (!d) throw new GraphBuildError(`gradients: parameter '${p.name}' does not reach the loss '${loss.name}'`);
+    return d;
+  });
+}
+var STOP_GRADIENT = "StopGradient";
+function isStopGradient(n) {
+  return n.opType === "Identity" && (n.name === STOP_GRADIENT || n.name.startsWith(`${STOP_GRADIENT}_`));
+}
+function onesLike(g, v) {
+  return g.op("ConstantOfShape", [shapeOf(g, v)], {
+    value: { dtype: v.dtype, shape: [1], data: typedArrayOf(v.dtype, [1]) }
+  });
+}
+function nodesOf(g) {
+  return g.nodes.slice();
+}
+function contextFor(g, node, total, needs) {
+  return {
+    g,
+    node,
+    x: (i) => {
+      const v = node.inputs[i];
+      if (!v) throw new GraphBuildError(`gradient of '${node.name}': input ${i} is absent`);
+      return v;
+    },
+    y: (i) => node.outputs[i],
+    dy: (i) => node.outputs[i] ? total(node.outputs[i]) : void 0,
+    needs,
+    int: (name, dflt) => node.attrs[name] === void 0 ? dflt : Number(node.attrs[name]),
+    attr: (name) => node.attrs[name]
+  };
+}
+
+// src/engine/param-views.ts
+var ParamViews = class extends Map {
+  constructor(g, layout, buffers) {
+    super();
+    this.g = g;
+    this.layout = layout;
+    this.buffers = buffers;
+    if (buffers.length !== layout.groups.length)
+      throw new Error(`internal: ${buffers.length} state buffers for ${layout.groups.length} groups`);
+    this.groupIndex = new Map(layout.groups.map((grp, i) => [grp, i]));
+  }
+  g;
+  layout;
+  buffers;
+  made = [];
+  joins = /* @__PURE__ */ new Map();
+  groupIndex;
+  has(name) {
+    return this.layout.slots.has(name);
+  }
+  get(name) {
+    const cached2 = super.get(name);
+    if (cached2) return cached2;
+    const slot = this.layout.slots.get(name);
+    if (!slot) return void 0;
+    const v = this.cut(this.groupIndex.get(slot.group), slot.offset, slot.offset + slot.size, slot.spec.shape);
+    super.set(name, v);
+    return v;
+  }
+  /**
+   * The parameters `names` concatenated along axis 0 (their other dims must agree): one Slice when
+   * they are adjacent, in order, in one packed buffer; otherwise a Concat of their views.
+   */
+  joined(names) {
+    const key = names.join("\n");
+    let v = this.joins.get(key);
+    if (!v) {
+      v = this.join(names);
+      this.joins.set(key, v);
+    }
+    return v;
+  }
+  join(names) {
+    const slots = names.map((n) => {
+      const s = this.layout.slots.get(n);
+      if (!s) throw new GraphBuildError(`joined parameters: '${n}' is not a parameter`);
+      return s;
+    });
+    const rest = slots[0].spec.shape.slice(1);
+    for (const s of slots) {
+      if (s.spec.shape.length !== rest.length + 1 || s.spec.shape.slice(1).some((d, i) => d !== rest[i]))
+        throw new GraphBuildError(
+          `joined parameters: '${s.spec.name}' [${s.spec.shape}] does not join '${slots[0].spec.name}' [${slots[0].spec.shape}] along axis 0`
+        );
+    }
+    const rows = slots.reduce((a, s) => a + s.spec.shape[0], 0);
+    const adjacent = slots.every(
+      (s, i) => !s.group.single && s.group === slots[0].group && (i === 0 || s.offset === slots[i - 1].offset + slots[i - 1].size)
+    );
+    if (slots.length > 1 && adjacent) {
+      const first = slots[0];
+      const last = slots[slots.length - 1];
+      return this.cut(this.groupIndex.get(first.group), first.offset, last.offset + last.size, [rows, ...rest]);
+    }
+    const parts = names.map((n) => this.get(n));
+    return parts.length === 1 ? parts[0] : this.g.op("Concat", parts, { axis: 0 });
+  }
+  /**
+   * d loss / d buffer for every state buffer, in layout order: the gradients of the views used by
+   * the forward pass put back in place (a Concat for a packed buffer).
+   */
+  gradients(loss) {
+    const views = this.made;
+    const grads = this.viewGradients(loss);
+    const { g } = this;
+    return this.layout.groups.map((grp, gi) => {
+      const mine = views.map((v, i) => ({ ...v, grad: grads[i] })).filter((v) => v.group === gi);
+      const missing = grp.params.find((s) => !mine.some((v) => v.start <= s.offset && s.offset + s.size <= v.end));
+      if (missing)
+        throw new GraphBuildError(
+          `gradients: parameter '${missing.spec.name}' is not used by the forward pass (every parameter must reach the loss)`
+        );
+      if (grp.single)
+        return sumOf(
+          g,
+          mine.map((v) => v.grad)
+        );
+      const flat = (v) => g.op("Reshape", [v.grad, g.ints([v.end - v.start])]);
+      mine.sort((a, b) => a.start - b.start);
+      const disjoint = mine.every((v, i) => i === 0 || v.start >= mine[i - 1].end);
+      if (disjoint) {
+        const parts = mine.map(flat);
+        return parts.length === 1 ? parts[0] : g.op("Concat", parts, { axis: 0 });
+      }
+      const perParam = grp.params.map((s) => {
+        const pieces = mine.filter((v) => v.start <= s.offset && s.offset + s.size <= v.end).map(
+          (v) => v.start === s.offset && v.end === s.offset + s.size ? flat(v) : g.op("Slice", [
+            flat(v),
+            g.ints([s.offset - v.start]),
+            g.ints([s.offset - v.start + s.size]),
+            g.ints([0])
+          ])
+        );
+        return sumOf(g, pieces);
+      });
+      return perParam.length === 1 ? perParam[0] : g.op("Concat", perParam, { axis: 0 });
+    });
+  }
+  viewGradients(loss) {
+    if (!this.made.length) return [];
+    try {
+      return gradients(
+        loss,
+        this.made.map((v) => v.value)
+      );
+    } catch (e) {
+      if (!(e instanceof GraphBuildError)) throw e;
+      let msg = e.message;
+      for (const v of this.made) {
+        const names = this.layout.groups[v.group].params.filter((s) => s.offset >= v.start && s.offset + s.size <= v.end).map((s) => s.spec.name);
+        msg = msg.replace(`parameter '${v.value.name}'`, `parameter '${names.join("', '")}'`);
+      }
+      throw new GraphBuildError(msg);
+    }
+  }
+  cut(gi, start, end, shape) {
+    const grp = this.layout.groups[gi];
+    const buffer = this.buffers[gi];
+    let v;
+    if (start === 0 && end === grp.size) {
+      const same = buffer.shape.length === shape.length && buffer.shape.every((d, i) => d === shape[i]);
+      v = same ? buffer : this.g.op("Reshape", [buffer, this.g.ints(shape)]);
+    } else {
+      const { g } = this;
+      v = g.op("Reshape", [g.op("Slice", [buffer, g.ints([start]), g.ints([end]), g.ints([0])]), g.ints(shape)]);
+    }
+    if (!this.made.some((m) => m.value === v)) this.made.push({ value: v, group: gi, start, end });
+    return v;
+  }
+};
+
+// src/optim/clip.ts
+function clipGradNorm(g, grads, maxNorm) {
+  const squares = grads.map((d) => g.op("ReduceSumSquare", [d], { keepdims: 0 }));
+  const sum2 = sumOf(g, squares);
+  const norm = g.op("Sqrt", [sum2]);
+  if (!(maxNorm > 0)) return { grads, norm };
+  const coef = g.op("Div", [g.scalar(maxNorm, norm), g.op("Add", [norm, g.scalar(1e-6, norm)])]);
+  const clamped = g.op("Min", [coef, g.scalar(1, norm)]);
+  return { grads: grads.map((d) => g.op("Mul", [d, clamped])), norm };
+}
+
+// src/optim/types.ts
+function toF32(g, v) {
+  return v.dtype === "float32" ? v : g.op("Cast", [v], { to: 1 });
+}
+
+// src/optim/adamw.ts
+function adamw(cfg = {}) {
+  const b1 = cfg.beta1 ?? 0.9, b2 = cfg.beta2 ?? 0.999, eps = cfg.eps ?? 1e-8, wd = cfg.weightDecay ?? 0;
+  for (const [k, v, lo, hi] of [
+    ["beta1", b1, 0, 1],
+    ["beta2", b2, 0, 1]
+  ]) {
+    if (!(v >= lo && v < hi)) throw new RangeError(`AdamW ${k} must be in [0, 1), got ${v}`);
+  }
+  if (!(eps > 0)) throw new RangeError(`AdamW eps must be > 0, got ${eps}`);
+  if (!(wd >= 0)) throw new RangeError(`AdamW weight decay must be >= 0, got ${wd}`);
+  return {
+    kind: "adamw",
+    slots: ["exp_avg", "exp_avg_sq"],
+    update(g, params, s) {
+      const d = (x) => g.scalar(x, s.t);
+      const f2 = (x) => g.scalar(x, "float32");
+      const oneMinusPow = (b) => s.t.dtype === "float64" ? g.op("Sub", [d(1), g.op("Pow", [d(b), s.t])]) : oneMinusPowF32(g, b, s.t);
+      const bc1 = oneMinusPow(b1);
+      const stepSize = toF32(g, g.op("Div", [s.lr, bc1]));
+      const bc2Sqrt = toF32(g, g.op("Sqrt", [oneMinusPow(b2)]));
+      const needsDecay = wd > 0 && params.some((p) => p.spec.decay);
+      const decayFactor = needsDecay ? toF32(g, g.op("Sub", [d(1), g.op("Mul", [s.lr, d(wd)])])) : void 0;
+      return params.map(({ spec, p, grad, state: [m, v] }) => {
+        const m1 = g.op("Add", [m, g.op("Mul", [g.op("Sub", [grad, m]), f2(1 - b1)])]);
+        const v1 = g.op("Add", [g.op("Mul", [v, f2(b2)]), g.op("Mul", [g.op("Mul", [grad, f2(1 - b2)]), grad])]);
+        const denom = g.op("Add", [g.op("Div", [g.op("Sqrt", [v1]), bc2Sqrt]), g.scalar(eps, "float32")]);
+        const update = g.op("Mul", [g.op("Div", [m1, denom]), stepSize]);
+        const p0 = decayFactor && spec.decay ? g.op("Mul", [p, decayFactor]) : p;
+        return { p: g.op("Sub", [p0, update]), state: [m1, v1] };
+      });
+    }
+  };
+}
+function oneMinusPowF32(g, b, t) {
+  const f2 = (x2) => g.scalar(x2, "float32");
+  const x = g.op("Mul", [t, f2(Math.log(b))]);
+  const small = g.op("Max", [x, f2(-0.5)]);
+  let r = f2(1);
+  for (let k = 10; k >= 2; k--) r = g.op("Add", [f2(1), g.op("Mul", [g.op("Mul", [small, f2(1 / k)]), r])]);
+  const series = g.op("Mul", [g.op("Neg", [small]), r]);
+  const direct = g.op("Sub", [f2(1), g.op("Exp", [x])]);
+  return g.op("Where", [g.op("Less", [x, f2(-0.5)]), direct, series]);
+}
+
+// src/optim/sgd.ts
+function sgd(cfg = {}) {
+  const mu = cfg.momentum ?? 0, wd = cfg.weightDecay ?? 0, nesterov = cfg.nesterov ?? false;
+  if (!(mu >= 0)) throw new RangeError(`SGD momentum must be >= 0, got ${mu}`);
+  if (!(wd >= 0)) throw new RangeError(`SGD weight decay must be >= 0, got ${wd}`);
+  if (nesterov && mu <= 0) throw new RangeError("SGD nesterov needs momentum > 0");
+  return {
+    kind: "sgd",
+    slots: mu > 0 ? ["momentum_buffer"] : [],
+    update(g, params, s) {
+      const lr2 = toF32(g, s.lr);
+      const f2 = (x) => g.scalar(x, "float32");
+      return params.map(({ spec, p, grad, state }) => {
+        let d = wd > 0 && spec.decay ? g.op("Add", [grad, g.op("Mul", [p, f2(wd)])]) : grad;
+        const next = [];
+        if (mu > 0) {
+          const buf = g.op("Add", [g.op("Mul", [state[0], f2(mu)]), d]);
+          next.push(buf);
+          d = nesterov ? g.op("Add", [d, g.op("Mul", [buf, f2(mu)])]) : buf;
+        }
+        return { p: g.op("Sub", [p, g.op("Mul", [d, lr2])]), state: next };
+      });
+    }
+  };
+}
+
+// src/optim/index.ts
+function makeOptimizer(cfg) {
+  return cfg.kind === "adamw" ? adamw(cfg) : sgd(cfg);
+}
+
+// src/engine/state-layout.ts
+var OWN_BUFFER_SHARE = 0.25;
+var OWN_BUFFER_MIN = 1 << 20;
+var StateLayout = class _StateLayout {
+  constructor(kind, groups) {
+    this.kind = kind;
+    this.groups = groups;
+    for (const g of groups) for (const s of g.params) this.slots.set(s.spec.name, s);
+  }
+  kind;
+  groups;
+  slots = /* @__PURE__ */ new Map();
+  static plan(params, kind = "flat") {
+    const names = /* @__PURE__ */ new Set();
+    for (const p of params) {
+      if (names.has(p.name)) throw new Error(`internal: parameter '${p.name}' is listed twice`);
+      names.add(p.name);
+    }
+    if (kind === "per-param") return new _StateLayout(kind, params.map(single));
+    const groups = [];
+    for (const decay of [true, false]) {
+      const members = params.filter((p) => p.decay === decay);
+      const total = members.reduce((a, p) => a + numElements(p.shape), 0);
+      const own = members.filter((p) => {
+        const n = numElements(p.shape);
+        return members.length > 1 && n >= OWN_BUFFER_MIN && n >= OWN_BUFFER_SHARE * total;
+      });
+      groups.push(...own.map(single));
+      const rest = members.filter((p) => !own.includes(p));
+      if (rest.length) groups.push(packed(decay ? "#decay" : "#no_decay", decay, rest));
+    }
+    return new _StateLayout(kind, groups);
+  }
+  slot(name) {
+    const s = this.slots.get(name);
+    if (!s) throw new Error(`internal: '${name}' is not a parameter of this layout`);
+    return s;
+  }
+  /** One buffer per group from per-parameter values (`fill` decides a missing parameter's values). */
+  pack(values, fill) {
+    return this.groups.map((g) => {
+      const out = new Float32Array(g.size);
+      for (const s of g.params) {
+        const v = values.get(s.spec.name) ?? fill(s.spec.name);
+        if (v) out.set(v, s.offset);
+      }
+      return out;
+    });
+  }
+  /** Copies of every parameter's values out of the group buffers. */
+  unpack(buffers) {
+    const out = /* @__PURE__ */ new Map();
+    this.groups.forEach((g, i) => {
+      for (const s of g.params) out.set(s.spec.name, buffers[i].slice(s.offset, s.offset + s.size));
+    });
+    return out;
+  }
+};
+function single(p) {
+  const size = numElements(p.shape);
+  const g = { name: p.name, decay: p.decay, params: [], size, shape: [...p.shape], single: true };
+  g.params.push({ spec: p, group: g, offset: 0, size });
+  return g;
+}
+function packed(name, decay, members) {
+  const g = { name, decay, params: [], size: 0, shape: [], single: false };
+  for (const p of members) {
+    const size = numElements(p.shape);
+    g.params.push({ spec: p, group: g, offset: g.size, size });
+    g.size += size;
+  }
+  g.shape = [g.size];
+  return g;
+}
+
+// src/engine/step-graph.ts
+var PARAM_SLOT = "param";
+var STEPS_DIM = "steps";
+var stateInput = (slot, group) => `${slot}:${group.name}`;
+function buildStepGraph(model, opts) {
+  const A = opts.accumulate ?? 1;
+  if (!Number.isInteger(A) || A < 1)
+    throw new GraphBuildError(`accumulate_grad_batches must be an integer >= 1, got ${A}`);
+  const loop = opts.loop ?? true;
+  const optimizer = makeOptimizer(opts.optimizer);
+  const layout = StateLayout.plan(model.params, opts.layout);
+  const slots = [PARAM_SLOT, ...optimizer.slots];
+  const g = new Graph(loop ? "train_steps" : "train_step");
+  g.target = opts.target ?? "any";
+  const scalars = g.target === "webgpu" ? "float32" : "float64";
+  const K = loop ? STEPS_DIM : 1;
+  const stacked = model.batchInputs.map((b) => g.input(b.name, b.dtype, [K, A, ...b.shape]));
+  const lr2 = g.input("lr", scalars, [K]);
+  const step0 = g.input("step", scalars, []);
+  const hasSeq = model.batchInputs.some((b) => b.shape.includes(SEQ_DIM));
+  const seqLen = hasSeq ? g.input("seq_len", "int64", [K, A]) : void 0;
+  const state = layout.groups.flatMap(
+    (grp) => slots.map((slot) => ({ group: grp, slot, value: g.input(stateInput(slot, grp), "float32", grp.shape) }))
+  );
+  const amp = opts.precision;
+  const scaler = amp && g.input("loss_scaler", "float32", [2]);
+  const io = {
+    batch: model.batchInputs.map((b) => b.name),
+    lr: lr2.name,
+    step: step0.name,
+    scalars,
+    seqLen: seqLen?.name,
+    state: [],
+    loss: "loss",
+    gradNorm: "grad_norm",
+    ...amp && { skipped: "skipped", lossScale: "loss_scale" }
+  };
+  const step = { model, optimizer, layout, A, maxGradNorm: opts.maxGradNorm ?? 0, slots, amp };
+  const done = { graph: g, io, optimizer, layout, accumulate: A, loop, precision: amp };
+  if (!loop) {
+    const first = (x) => g.op("Squeeze", [x, g.ints([0])]);
+    const out2 = emitStep(g, {
+      ...step,
+      micro: stacked.map(first),
+      seqLen: seqLen && first(seqLen),
+      lr: first(lr2),
+      t: step0,
+      state: state.map((s) => s.value),
+      scaler
+    });
+    out2.state.forEach((v, i) => {
+      g.output(v);
+      io.state.push({ group: state[i].group, slot: state[i].slot, input: state[i].value.name, output: v.name });
+    });
+    g.output(g.op("Unsqueeze", [out2.loss, g.ints([0])], {}, { outputNames: [io.loss] }));
+    g.output(g.op("Unsqueeze", [out2.norm, g.ints([0])], {}, { outputNames: [io.gradNorm] }));
+    if (out2.amp && scaler) {
+      g.output(out2.amp.scaler);
+      io.scaler = { input: scaler.name, output: out2.amp.scaler.name };
+      g.output(g.op("Unsqueeze", [out2.amp.skipped, g.ints([0])], {}, { outputNames: [io.skipped] }));
+      g.output(g.op("Reshape", [out2.amp.scale, g.ints([1])], {}, { outputNames: [io.lossScale] }));
+    }
+    return done;
+  }
+  const body = subgraph(g, "step_body");
+  const t = body.input("t", scalars, []);
+  const carried = state.map((s) => body.input(`carried.${s.value.name}`, "float32", s.group.shape));
+  const carriedScaler = scaler && body.input("carried.loss_scaler", "float32", [2]);
+  const micro = model.batchInputs.map((b) => body.input(`step.${b.name}`, b.dtype, [A, ...b.shape]));
+  const stepLr = body.input("step.lr", scalars, []);
+  const stepSeq = seqLen && body.input("step.seq_len", "int64", [A]);
+  const out = emitStep(body, { ...step, micro, seqLen: stepSeq, lr: stepLr, t, state: carried, scaler: carriedScaler });
+  body.output(out.t);
+  out.state.forEach((v) => body.output(v));
+  if (out.amp) body.output(out.amp.scaler);
+  body.output(out.loss);
+  body.output(out.norm);
+  if (out.amp) {
+    body.output(out.amp.skipped);
+    body.output(body.op("Squeeze", [out.amp.scale, body.ints([0])]));
+  }
+  const ampOut = scaler ? ["updated.loss_scaler"] : [];
+  const outNames = [
+    "step_out",
+    ...state.map((s) => `updated.${s.value.name}`),
+    ...ampOut,
+    io.loss,
+    io.gradNorm,
+    ...amp ? [io.skipped, io.lossScale] : []
+  ];
+  const scanned = [...stacked, lr2, ...seqLen ? [seqLen] : []];
+  const outs = g.node(
+    "Scan",
+    [step0, ...state.map((s) => s.value), ...scaler ? [scaler] : [], ...scanned],
+    { body, num_scan_inputs: scanned.length },
+    { outputNames: outNames }
+  );
+  outs.forEach((v) => g.output(v));
+  state.forEach(
+    (s, i) => io.state.push({ group: s.group, slot: s.slot, input: s.value.name, output: outs[i + 1].name })
+  );
+  if (scaler) io.scaler = { input: scaler.name, output: ampOut[0] };
+  return done;
+}
+function emitStep(g, s) {
+  const per = s.slots.length;
+  const buffers = s.layout.groups.map((_, i) => s.state[i * per]);
+  const scale = s.scaler && lossScaleOf(g, s.scaler);
+  const { loss, grads: raw } = s.A === 1 ? lossAndGrads(
+    g,
+    s,
+    buffers,
+    s.micro.map((x) => g.op("Squeeze", [x, g.ints([0])])),
+    s.seqLen && pick2(g, s.seqLen, 0),
+    scale
+  ) : g.target === "webgpu" ? unrolled(g, s, buffers, scale) : accumulated(g, s, buffers, scale);
+  const grads = scale ? unscaleGrads(g, raw, scale) : raw;
+  const { grads: clipped, norm } = clipGradNorm(g, grads, s.maxGradNorm);
+  const t = g.op("Add", [s.t, g.scalar(1, s.t)]);
+  const updated = s.optimizer.update(
+    g,
+    s.layout.groups.map((grp, i) => ({
+      spec: { name: grp.name, shape: grp.shape, decay: grp.decay },
+      p: buffers[i],
+      grad: clipped[i],
+      state: s.state.slice(i * per + 1, (i + 1) * per)
+    })),
+    { lr: s.lr, t }
+  );
+  const next = updated.flatMap((u) => [u.p, ...u.state]);
+  if (!s.scaler || !scale) return { t, state: next, loss, norm };
+  const finite = isFiniteScalar(g, norm);
+  return {
+    t: keepUnlessFinite(g, finite, t, s.t),
+    state: next.map((v, i) => keepUnlessFinite(g, finite, v, s.state[i])),
+    loss,
+    norm,
+    amp: { scaler: updateScaler(g, s.scaler, finite, s.amp?.scaler), skipped: g.op("Not", [finite]), scale }
+  };
+}
+function pick2(g, v, i) {
+  return g.op("Gather", [v, g.scalar(i, "int64")], { axis: 0 });
+}
+function lossAndGrads(g, s, buffers, micro, len3, scale) {
+  const batch = Object.fromEntries(
+    s.model.batchInputs.map((spec, i) => {
+      const axis = spec.shape.indexOf(SEQ_DIM);
+      if (axis < 0 || !len3) return [spec.name, micro[i]];
+      const end = g.op("Unsqueeze", [len3, g.ints([0])]);
+      const cut = g.op("Slice", [micro[i], g.ints([0]), end, g.ints([axis])]);
+      cut.shape.splice(0, cut.rank, ...spec.shape);
+      return [spec.name, cut];
+    })
+  );
+  const views = new ParamViews(g, s.layout, buffers);
+  const { loss } = s.model.forward(g, views, batch, { train: true, compute: s.amp?.compute });
+  if (!loss)
+    throw new GraphBuildError("train step: the model returned no loss (is the labels input last in batchInputs?)");
+  if (loss.rank !== 0 || loss.dtype !== "float32")
+    throw new GraphBuildError(`train step: loss must be a float32 scalar, got ${loss}`);
+  const scaled = scale ? g.op("Mul", [loss, g.op("Squeeze", [scale, g.ints([0])])]) : loss;
+  return { loss, grads: views.gradients(scaled) };
+}
+function accumulated(g, s, buffers, scale) {
+  const inner = subgraph(g, `${g.name}_micro`);
+  const lossIn = inner.input("loss_sum", "float32", []);
+  const accIn = s.layout.groups.map((grp) => inner.input(`grad_sum:${grp.name}`, "float32", grp.shape));
+  const micro = s.model.batchInputs.map((b, i) => inner.input(`micro.${b.name}`, b.dtype, s.micro[i].shape.slice(1)));
+  const len3 = s.seqLen && inner.input("micro.seq_len", "int64", []);
+  const { loss, grads } = lossAndGrads(inner, s, buffers, micro, len3, scale);
+  inner.output(inner.op("Add", [lossIn, loss]));
+  grads.forEach((d, i) => inner.output(inner.op("Add", [accIn[i], d])));
+  const zeros2 = s.layout.groups.map((grp) => zerosOfShape(g, g.ints(grp.shape), "float32"));
+  const scanned = [...s.micro, ...s.seqLen ? [s.seqLen] : []];
+  const [lossSum, ...sums] = g.node("Scan", [g.scalar(0, "float32"), ...zeros2, ...scanned], {
+    body: inner,
+    num_scan_inputs: scanned.length
+  });
+  const invA = g.scalar(1 / s.A, "float32");
+  return { loss: g.op("Mul", [lossSum, invA]), grads: sums.map((d) => g.op("Mul", [d, invA])) };
+}
+function unrolled(g, s, buffers, scale) {
+  const parts = Array.from(
+    { length: s.A },
+    (_, a) => lossAndGrads(
+      g,
+      s,
+      buffers,
+      s.micro.map((x) => pick2(g, x, a)),
+      s.seqLen && pick2(g, s.seqLen, a),
+      scale
+    )
+  );
+  const invA = g.scalar(1 / s.A, "float32");
+  const sum2 = (vs2) => vs2.slice(1).reduce((acc, v) => g.op("Add", [acc, v]), vs2[0]);
+  return {
+    loss: g.op("Mul", [sum2(parts.map((p) => p.loss)), invA]),
+    grads: buffers.map((_, i) => g.op("Mul", [sum2(parts.map((p) => p.grads[i])), invA]))
+  };
+}
+
+// src/engine/eval-graph.ts
+var BATCHES_DIM = "batches";
+function buildEvalGraph(model, layout, opts) {
+  const g = new Graph(opts.labels ? "eval" : "predict");
+  g.target = opts.target ?? "any";
+  const inputs = model.batchInputs.filter((b) => opts.labels || b.name !== "labels");
+  if (opts.perBatch) return perBatchGraph(g, model, layout, inputs, opts.labels);
+  const stacked = inputs.map((b) => g.input(b.name, b.dtype, [BATCHES_DIM, ...b.shape]));
+  const hasSeq = inputs.some((b) => b.shape.includes(SEQ_DIM));
+  const seqLen = hasSeq ? g.input("seq_len", "int64", [BATCHES_DIM]) : void 0;
+  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), "float32", grp.shape));
+  const views = new ParamViews(g, layout, buffers);
+  for (const name of layout.slots.keys()) views.get(name);
+  const body = subgraph(g, "eval_body");
+  const micro = inputs.map((b) => body.input(`batch.${b.name}`, b.dtype, b.shape));
+  const len3 = seqLen && body.input("batch.seq_len", "int64", []);
+  const batch = {};
+  inputs.forEach((spec, i) => {
+    const axis = spec.shape.indexOf(SEQ_DIM);
+    if (axis < 0 || !len3) {
+      batch[spec.name] = micro[i];
+      return;
+    }
+    const cut = body.op("Slice", [
+      micro[i],
+      body.ints([0]),
+      body.op("Unsqueeze", [len3, body.ints([0])]),
+      body.ints([axis])
+    ]);
+    cut.shape.splice(0, cut.rank, ...spec.shape);
+    batch[spec.name] = cut;
+  });
+  const { loss, logits } = model.forward(body, views, batch, { train: false });
+  body.output(logits);
+  if (opts.labels) {
+    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
+    body.output(loss);
+  }
+  const scanned = [...stacked, ...seqLen ? [seqLen] : []];
+  const names = opts.labels ? ["logits", "loss"] : ["logits"];
+  g.node("Scan", scanned, { body, num_scan_inputs: scanned.length }, { outputNames: names }).forEach(
+    (v) => g.output(v)
+  );
+  return {
+    graph: g,
+    inputs,
+    withLabels: opts.labels,
+    perBatch: false,
+    io: {
+      batch: inputs.map((b) => b.name),
+      seqLen: seqLen?.name,
+      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
+      logits: "logits",
+      loss: opts.labels ? "loss" : void 0
+    }
+  };
+}
+function perBatchGraph(g, model, layout, inputs, labels) {
+  const batch = Object.fromEntries(inputs.map((b) => [b.name, g.input(b.name, b.dtype, b.shape)]));
+  const buffers = layout.groups.map((grp) => g.input(stateInput(PARAM_SLOT, grp), "float32", grp.shape));
+  const { loss, logits } = model.forward(g, new ParamViews(g, layout, buffers), batch, { train: false });
+  g.output(g.op("Unsqueeze", [logits, g.ints([0])], {}, { outputNames: ["logits"] }));
+  if (labels) {
+    if (!loss) throw new GraphBuildError("eval graph: labels were given but the model returned no loss");
+    g.output(g.op("Unsqueeze", [loss, g.ints([0])], {}, { outputNames: ["loss"] }));
+  }
+  return {
+    graph: g,
+    inputs,
+    withLabels: labels,
+    perBatch: true,
+    io: {
+      batch: inputs.map((b) => b.name),
+      params: layout.groups.map((grp, i) => ({ group: grp, input: buffers[i].name })),
+      logits: "logits",
+      loss: labels ? "loss" : void 0
+    }
+  };
+}
+
+// src/engine/device-copy.ts
+var DeviceCopy = class {
+  /** `shapes`: the float32 tensors copied together, in order (a fixed set, e.g. the training state). */
+  constructor(device, shapes, meter) {
+    this.device = device;
+    this.shapes = shapes;
+    this.meter = meter;
+  }
+  device;
+  shapes;
+  meter;
+  sessions = /* @__PURE__ */ new Map();
+  /** Host copies of `tensors` (aligned with `shapes`); host tensors are returned as they are. */
+  async toHost(tensors) {
+    if (tensors.every((t) => t.location === "cpu")) return tensors.map((t) => t.data);
+    const out = await this.copy("host", "readback", tensors);
+    return out.map((t, i) => {
+      if (t.location !== "cpu") throw new Error(`internal: readback output ${i} is in ${t.location}, not host memory`);
+      return t.data;
+    });
+  }
+  /** Device copies of `tensors` (gpu-buffer tensors, the caller's to dispose); the inputs are left as they are. */
+  async toDevice(tensors) {
+    const out = await this.copy("device", "upload", tensors);
+    out.forEach((t, i) => {
+      if (t.location !== "gpu-buffer")
+        throw new Error(`internal: upload output ${i} is in ${t.location}, not on the device`);
+    });
+    return out;
+  }
+  async release() {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s.catch(() => void 0))?.release();
+  }
+  async copy(to, kind, tensors) {
+    if (tensors.length !== this.shapes.length)
+      throw new Error(`internal: copying ${tensors.length} tensors, the copy session takes ${this.shapes.length}`);
+    let s = this.sessions.get(to);
+    if (!s) {
+      const outputs = this.shapes.map((_, i) => `out${i}`);
+      s = openSession(identityGraph(this.shapes), {
+        device: this.device,
+        outputsOnDevice: to === "device" ? outputs : void 0
+      });
+      this.sessions.set(to, s);
+    }
+    const session = await s;
+    return this.meter.measure(kind, async (run) => {
+      const out = await run(session, Object.fromEntries(tensors.map((t, i) => [`in${i}`, t])));
+      return tensors.map((_, i) => out[`out${i}`]);
+    });
+  }
+};
+function identityGraph(shapes) {
+  const g = new Graph("textclf_copy");
+  shapes.forEach((shape, i) => g.output(g.op("Identity", [g.input(`in${i}`, "float32", [...shape])]), `out${i}`));
+  return g;
+}
+
+// src/engine/feeds.ts
+var FeedError = class extends Error {
+  name = "FeedError";
+};
+var ARRAY_OF = {
+  float32: "Float32Array",
+  float64: "Float64Array",
+  float16: "Uint16Array",
+  bfloat16: "Uint16Array",
+  int64: "BigInt64Array",
+  int32: "Int32Array",
+  bool: "Uint8Array",
+  uint8: "Uint8Array"
+};
+function checkMicroBatch(specs, batch, where) {
+  const names = specs.map((s) => s.name);
+  for (const key of Object.keys(batch)) {
+    if (!names.includes(key))
+      throw new FeedError(`${where}: unknown input '${key}'; the model takes ${names.join(", ")}`);
+  }
+  const bound = /* @__PURE__ */ new Map();
+  for (const spec of specs) {
+    const t = batch[spec.name];
+    if (!t) throw new FeedError(`${where}: input '${spec.name}' is missing; the model takes ${names.join(", ")}`);
+    const arrayName = ARRAY_OF[spec.dtype];
+    if (t.data?.constructor?.name !== arrayName) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' must be ${spec.dtype} (${arrayName}), got ${t.data?.constructor?.name ?? typeof t.data}`
+      );
+    }
+    if (t.dims.length !== spec.shape.length) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' must have rank ${spec.shape.length} [${spec.shape.join(", ")}], got dims [${t.dims.join(", ")}]`
+      );
+    }
+    if (t.dims.some((d) => !Number.isInteger(d) || d < 0))
+      throw new FeedError(`${where}: input '${spec.name}' has invalid dims [${t.dims.join(", ")}]`);
+    if (t.data.length !== numElements(t.dims)) {
+      throw new FeedError(
+        `${where}: input '${spec.name}' has ${t.data.length} values but dims [${t.dims.join(", ")}] need ${numElements(t.dims)}`
+      );
+    }
+    spec.shape.forEach((d, i) => {
+      const got = t.dims[i];
+      if (typeof d === "number") {
+        if (got !== d) throw new FeedError(`${where}: input '${spec.name}' dimension ${i} must be ${d}, got ${got}`);
+        return;
+      }
+      const prev = bound.get(d);
+      if (prev && prev.size !== got) {
+        throw new FeedError(
+          `${where}: input '${spec.name}' has ${d}=${got} (dimension ${i}) but '${prev.by}' has ${d}=${prev.size}; all inputs of a batch must agree`
+        );
+      }
+      if (!prev) bound.set(d, { size: got, by: spec.name });
+    });
+  }
+  return new Map([...bound].map(([k, v]) => [k, v.size]));
+}
+function stackBatches(specs, batches, K, A) {
+  if (batches.length !== K * A) {
+    throw new FeedError(
+      `got ${batches.length} micro-batches for ${K} step(s) with accumulate_grad_batches=${A}; pass K*A = ${K * A} (one lr per step)`
+    );
+  }
+  batches.forEach((b, i) => checkMicroBatch(specs, b, `batch ${i}`));
+  const out = /* @__PURE__ */ new Map();
+  for (const spec of specs) {
+    const first = batches[0][spec.name];
+    batches.forEach((b, i) => {
+      const dims = b[spec.name].dims;
+      if (dims.some((d, j2) => d !== first.dims[j2])) {
+        throw new FeedError(
+          `batch ${i}: input '${spec.name}' is [${dims.join(", ")}] but batch 0 is [${first.dims.join(", ")}]; the batches of one run must have equal shapes (pad them to a common length, or run fewer steps)`
+        );
+      }
+    });
+    if (batches.length === 1) {
+      out.set(spec.name, { data: first.data, dims: [K, A, ...first.dims] });
+      continue;
+    }
+    const n = first.data.length;
+    const Ctor = first.data.constructor;
+    const data = new Ctor(n * batches.length);
+    batches.forEach(
+      (b, i) => data.set(b[spec.name].data, i * n)
+    );
+    out.set(spec.name, { data, dims: [K, A, ...first.dims] });
+  }
+  return out;
+}
+
+// src/engine/eval-sessions.ts
+var EvalSessions = class {
+  /**
+   * `params()`: the parameter buffers, one per layout group, as they are now (no copy; device
+   * tensors when the training state is resident). `meter` records each run's bytes and seconds.
+   */
+  constructor(model, layout, device, threads, params, meter = new TransferMeter("host", 0), opts = {}) {
+    this.model = model;
+    this.layout = layout;
+    this.device = device;
+    this.threads = threads;
+    this.params = params;
+    this.meter = meter;
+    this.target = opts.target ?? emitTarget(device);
+    this.paramsFixed = opts.paramsFixed ?? false;
+  }
+  model;
+  layout;
+  device;
+  threads;
+  params;
+  meter;
+  sessions = /* @__PURE__ */ new Map();
+  target;
+  paramsFixed;
+  copier;
+  /** paramsFixed: the device copy of the host parameters, made once, kept until release(). */
+  kept;
+  /**
+   * Forward passes on several batches in as few runs as their sizes allow (consecutive batches
+   * with equal row counts share a run, padded to the longest and cut back per batch), so the
+   * parameters are fed once per run; on webgpu one run per batch (see the top). All batches must
+   * agree on having labels.
+   */
+  async evaluateMany(batches) {
+    if (!batches.length) return [];
+    const withLabels = "labels" in batches[0];
+    if (batches.some((b) => "labels" in b !== withLabels))
+      throw new FeedError("evaluate: either every batch of a call has labels or none has");
+    const { session, eval: ev } = await this.session(withLabels);
+    const rows = batches.map((b, i) => {
+      checkMicroBatch(ev.inputs, b, batches.length > 1 ? `evaluate batch ${i}` : "evaluate");
+      return b[ev.inputs[0].name].dims[0];
+    });
+    const params = await this.paramsForCall(ev, batches.length);
+    try {
+      const out = [];
+      for (let start = 0; start < batches.length; ) {
+        let end = start + 1;
+        while (!ev.perBatch && end < batches.length && rows[end] === rows[start]) end++;
+        const group = batches.slice(start, end);
+        out.push(
+          ...await this.meter.measure("eval", (run) => this.evaluateRun(run, session, ev, group, params.tensors))
+        );
+        start = end;
+      }
+      return out;
+    } finally {
+      for (const t of params.uploaded) t.dispose();
+    }
+  }
+  /**
+   * The parameter tensors for one call: as they are, except host tensors fed to per-batch runs on
+   * the device: uploaded once for the sessions' life (paramsFixed), else once for a call of several
+   * batches (`uploaded`, freed after the call: a runner's host state may change in place).
+   */
+  async paramsForCall(ev, runs) {
+    const tensors = this.params();
+    const host = ev.perBatch && this.device.kind === "webgpu" && tensors.some((t) => t.location === "cpu");
+    if (host && this.paramsFixed) {
+      this.kept ??= this.upload(tensors);
+      return { tensors: await this.kept, uploaded: [] };
+    }
+    if (!host || runs < 2) return { tensors, uploaded: [] };
+    const uploaded = await this.upload(tensors);
+    return { tensors: uploaded, uploaded };
+  }
+  upload(tensors) {
+    this.copier ??= new DeviceCopy(
+      this.device,
+      this.layout.groups.map((g) => g.shape),
+      this.meter
+    );
+    return this.copier.toDevice(tensors);
+  }
+  async evaluateRun(run, session, ev, batches, params) {
+    const E = batches.length;
+    const feeds = {};
+    const lengths = [];
+    for (const spec of ev.inputs) {
+      if (ev.perBatch) {
+        const t = batches[0][spec.name];
+        feeds[spec.name] = tensor(spec.dtype, t.data, t.dims);
+        continue;
+      }
+      const axis = spec.shape.indexOf(SEQ_DIM);
+      const dims = batches.map((b) => b[spec.name].dims);
+      const longest = axis < 0 ? 0 : Math.max(...dims.map((d) => d[axis]));
+      if (axis >= 0 && !lengths.length) lengths.push(...dims.map((d) => d[axis]));
+      const padded = dims[0].map((d, i) => i === axis ? longest : d);
+      feeds[spec.name] = tensor(
+        spec.dtype,
+        stackPadded(
+          batches.map((b) => b[spec.name]),
+          padded,
+          axis
+        ),
+        [E, ...padded]
+      );
+    }
+    if (ev.io.seqLen) feeds[ev.io.seqLen] = tensor("int64", BigInt64Array.from(lengths.map(BigInt)), [E]);
+    ev.io.params.forEach((p) => {
+      const i = this.layout.groups.indexOf(p.group);
+      feeds[p.input] = params[i];
+    });
+    const r = await run(session, feeds);
+    const logits = r[ev.io.logits];
+    const [, rows, labels] = logits.dims;
+    const all = logits.data;
+    const losses = ev.io.loss ? r[ev.io.loss].data : void 0;
+    return batches.map((_, e) => ({
+      logits: all.slice(e * rows * labels, (e + 1) * rows * labels),
+      dims: [rows, labels],
+      loss: losses ? Number(losses[e]) : void 0
+    }));
+  }
+  async release() {
+    for (const p of this.sessions.values()) await (await p.catch(() => void 0))?.session.release();
+    this.sessions.clear();
+    const kept = await this.kept?.catch(() => void 0);
+    this.kept = void 0;
+    for (const t of kept ?? []) t.dispose();
+    await this.copier?.release();
+  }
+  session(withLabels) {
+    let p = this.sessions.get(withLabels);
+    if (!p) {
+      const ev = evalGraphFor(this.model, this.layout, this.target, withLabels);
+      p = openSession(ev.graph, { device: this.device, threads: this.threads }).then((session) => ({
+        session,
+        eval: ev
+      }));
+      this.sessions.set(withLabels, p);
+    }
+    return p;
+  }
+};
+function evalGraphFor(model, layout, target2, labels) {
+  return buildEvalGraph(model, layout, { labels, target: target2, perBatch: target2 === "webgpu" });
+}
+function stackPadded(ts2, dims, axis) {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const Ctor = ts2[0].data.constructor;
+  const out = new Ctor(n * ts2.length);
+  const set = (o, src, at2) => o.set(src, at2);
+  ts2.forEach((t, e) => {
+    if (axis < 0 || t.dims[axis] === dims[axis]) return set(out, t.data, e * n);
+    const inner = t.dims.slice(axis).reduce((a, b) => a * b, 1);
+    const wide = dims.slice(axis).reduce((a, b) => a * b, 1);
+    const outer = t.data.length / inner;
+    for (let r = 0; r < outer; r++)
+      set(out, t.data.subarray(r * inner, (r + 1) * inner), e * n + r * wide);
+  });
+  return out;
+}
+
+// src/engine/garbage.ts
+import v8 from "node:v8";
+import vm from "node:vm";
+var collect;
+function fullCollection() {
+  if (collect === void 0) {
+    try {
+      v8.setFlagsFromString("--expose-gc");
+      collect = vm.runInNewContext("gc");
+    } catch {
+      collect = null;
+    }
+  }
+  collect?.();
+}
+function discard(arrays) {
+  let rest = false;
+  for (const a of arrays) {
+    const buffer = a.buffer;
+    if (typeof buffer.transfer === "function" && buffer.byteLength > 0) buffer.transfer(0);
+    else rest = true;
+  }
+  if (rest) setImmediate(fullCollection);
+}
+
+// src/engine/runner.ts
+var optimizerKey = (slot, param) => `${slot}.${param}`;
+function defaultLayout(device) {
+  return device.kind === "cpu" ? "per-param" : "flat";
+}
+function residentByDefault(device) {
+  return device.kind === "webgpu";
+}
+var DISCARD_MIN_BYTES = 16 << 20;
+var Runner = class _Runner {
+  constructor(model, device, threads, stepGraph, session, resident, initial, initScale) {
+    this.model = model;
+    this.device = device;
+    this.threads = threads;
+    this.stepGraph = stepGraph;
+    this.session = session;
+    this.resident = resident;
+    this.initScale = initScale;
+    this.state = this.hostState();
+    if (stepGraph.io.scaler) this.scaler = tensor("float32", initialScalerState(initScale), [2]);
+    this.stateBytes = stepGraph.io.state.reduce((a, s) => a + 4 * s.group.size, 0);
+    this.transfers = new TransferMeter(resident ? "device" : "host", this.stateBytes);
+    this.copier = new DeviceCopy(
+      device,
+      stepGraph.io.state.map((s) => s.group.shape),
+      this.transfers
+    );
+    this.load(initial, /* @__PURE__ */ new Map(), "initial parameters");
+    const paramIndex = stepGraph.layout.groups.map(
+      (grp) => stepGraph.io.state.findIndex((s) => s.group === grp && s.slot === PARAM_SLOT)
+    );
+    this.evaluator = new EvalSessions(
+      model,
+      stepGraph.layout,
+      device,
+      threads,
+      () => paramIndex.map((i) => this.state[i]),
+      this.transfers,
+      { target: stepGraph.graph.target }
+    );
+  }
+  model;
+  device;
+  threads;
+  stepGraph;
+  session;
+  resident;
+  initScale;
+  /** The state tensors, aligned with stepGraph.io.state: host tensors, or (resident, after a run) device tensors. */
+  state;
+  stateBytes;
+  steps = 0;
+  /** Mixed precision: the scaler state tensor, and the steps it skipped. */
+  scaler;
+  skipped = 0;
+  evaluator;
+  copier;
+  /** Bytes and seconds of every ORT run this runner made (train, eval, state readback and upload). */
+  transfers;
+  static async create(model, opts) {
+    const device = typeof opts.device === "string" ? parseDevice(opts.device) : opts.device ?? { kind: "cpu" };
+    checkMixedPrecision(device, opts.precision?.compute, { allowCpu: opts.allowCpuMixedPrecision });
+    const resident = opts.resident ?? residentByDefault(device);
+    if (resident && device.kind !== "webgpu")
+      throw new FeedError(
+        `resident state needs the webgpu device (on ${deviceName(device)} onnxruntime-node returns every output in host memory)`
+      );
+    const stepGraph = buildStepGraph(model, {
+      ...opts,
+      loop: opts.loop ?? !resident,
+      layout: opts.layout ?? defaultLayout(device),
+      target: opts.target ?? emitTarget(device)
+    });
+    const session = await openSession(stepGraph.graph, {
+      device,
+      threads: opts.threads,
+      outputsOnDevice: resident ? stepGraph.io.state.map((s) => s.output) : void 0
+    });
+    return new _Runner(model, device, opts.threads ?? 0, stepGraph, session, resident, opts.params, opts.initScale);
+  }
+  /** Bytes and seconds of the runs so far: copies versus compute. */
+  get transferSummary() {
+    return this.transfers.summary();
+  }
+  /** Training steps taken (skipped mixed-precision steps included: they consumed their batches). */
+  get globalStep() {
+    return this.steps;
+  }
+  /** Mixed precision: steps skipped so far for non-finite gradients (0 in float32). */
+  get skippedSteps() {
+    return this.skipped;
+  }
+  get deviceName() {
+    return deviceName(this.device);
+  }
+  get layout() {
+    return this.stepGraph.layout;
+  }
+  /**
+   * K = lrs.length optimizer steps in one call (one ORT run with the Scan graph; K runs of the
+   * one-step graph); `batches` holds K*A micro-batches, step-major (step 0's A micro-batches
+   * first). All micro-batches of a call must have equal shapes.
+   */
+  async step(batches, lrs) {
+    this.checkLrs(lrs);
+    return this.transfers.measure("train", (run) => {
+      const stacked = stackBatches(this.model.batchInputs, batches, lrs.length, this.stepGraph.accumulate);
+      return this.runStacked(run, stacked, lrs, void 0);
+    });
+  }
+  /**
+   * Like `step`, for a call whose K*A micro-batches are already one batch: every input holds their
+   * rows step-major along dimension 0 ([K*A*B, ...]), which is the stacked [K, A, B, ...] layout
+   * as it is (no copy). `seqLens` (K*A numbers): each micro-batch's own length when the run is
+   * padded to its longest micro-batch; inputs with a 'seq' dim are cut to it before the step, so
+   * the result equals running each micro-batch at its own length.
+   */
+  async stepRun(run, lrs, seqLens) {
+    this.checkLrs(lrs);
+    const KA = lrs.length * this.stepGraph.accumulate;
+    checkMicroBatch(this.model.batchInputs, run, "run");
+    const rows = run[this.model.batchInputs[0].name].dims[0];
+    if (rows % KA !== 0) {
+      throw new FeedError(
+        `run: ${rows} rows do not split into ${lrs.length} step(s) x accumulate_grad_batches=${this.stepGraph.accumulate} equal micro-batches`
+      );
+    }
+    return this.transfers.measure("train", (ortRun) => {
+      const stacked = /* @__PURE__ */ new Map();
+      for (const spec of this.model.batchInputs) {
+        const t = run[spec.name];
+        stacked.set(spec.name, {
+          data: t.data,
+          dims: [lrs.length, this.stepGraph.accumulate, t.dims[0] / KA, ...t.dims.slice(1)]
+        });
+      }
+      return this.runStacked(ortRun, stacked, lrs, seqLens);
+    });
+  }
+  checkLrs(lrs) {
+    if (lrs.length < 1) throw new FeedError("step: pass at least one learning rate (one per optimizer step)");
+    lrs.forEach((lr2, i) => {
+      if (!Number.isFinite(lr2) || lr2 < 0)
+        throw new FeedError(`step: learning rate ${i} is ${lr2}; it must be a finite number >= 0`);
+    });
+  }
+  /** The call's K steps: one ORT run of the Scan graph, or K runs of the one-step graph. */
+  async runStacked(run, stacked, lrs, seqLens) {
+    const K = lrs.length;
+    const A = this.stepGraph.accumulate;
+    const { io, loop } = this.stepGraph;
+    const seq = io.seqLen ? seqLenFeed(seqLens, K * A, runLength(this.model.batchInputs, stacked)) : void 0;
+    const steps = loop ? [{ from: 0, count: K }] : lrs.map((_, k) => ({ from: k, count: 1 }));
+    const out = { losses: [], gradNorms: [] };
+    const F = io.scalars === "float32" ? Float32Array : Float64Array;
+    for (const { from, count: count2 } of steps) {
+      const feeds = {};
+      for (const spec of this.model.batchInputs) {
+        const t = stacked.get(spec.name);
+        const per = t.data.length / K;
+        const data = count2 === K ? t.data : t.data.subarray(from * per, (from + count2) * per);
+        feeds[spec.name] = tensor(spec.dtype, data, [count2, ...t.dims.slice(1)]);
+      }
+      if (io.seqLen) feeds[io.seqLen] = tensor("int64", seq.subarray(from * A, (from + count2) * A), [count2, A]);
+      feeds[io.lr] = tensor(io.scalars, F.from(lrs.slice(from, from + count2)), [count2]);
+      feeds[io.step] = tensor(io.scalars, F.of(this.steps - this.skipped), []);
+      const r = await this.runOnce(run, feeds, count2);
+      out.losses.push(...r.losses);
+      out.gradNorms.push(...r.gradNorms);
+      if (r.skipped) (out.skipped ??= []).push(...r.skipped);
+      if (r.lossScales) (out.lossScales ??= []).push(...r.lossScales);
+    }
+    return out;
+  }
+  /** One ORT run of `count` steps: feeds the state, keeps the updated state, frees what it replaced. */
+  async runOnce(run, feeds, count2) {
+    const { io, loop } = this.stepGraph;
+    io.state.forEach((s, i) => feeds[s.input] = this.state[i]);
+    if (io.scaler && this.scaler) feeds[io.scaler.input] = this.scaler;
+    const fetches = { [io.loss]: null, [io.gradNorm]: null };
+    if (io.scaler) fetches[io.scaler.output] = null;
+    if (io.skipped && io.lossScale) Object.assign(fetches, { [io.skipped]: null, [io.lossScale]: null });
+    const inPlace = !this.resident && loop && count2 >= 2;
+    io.state.forEach((s, i) => fetches[s.output] = inPlace ? this.state[i] : null);
+    for (const name of this.session.outputNames) if (!(name in fetches)) fetches[name] = null;
+    const result = await run(this.session, feeds, fetches);
+    const previous = this.state;
+    if (!inPlace) this.state = io.state.map((s) => result[s.output]);
+    this.steps += count2;
+    const out = {
+      losses: Array.from(result[io.loss].data),
+      gradNorms: Array.from(result[io.gradNorm].data)
+    };
+    if (io.scaler && io.skipped && io.lossScale) {
+      this.scaler = result[io.scaler.output];
+      out.skipped = Array.from(result[io.skipped].data, (b) => b !== 0);
+      out.lossScales = Array.from(result[io.lossScale].data);
+      this.skipped += out.skipped.filter(Boolean).length;
+    }
+    if (this.resident) {
+      disposeOnDevice(previous);
+    } else if (this.stateBytes >= DISCARD_MIN_BYTES) {
+      discard((inPlace ? io.state.map((s) => result[s.output]) : previous).map((t) => t.data));
+    }
+    return out;
+  }
+  /** Forward pass on one micro-batch with the current parameters; loss only when labels are given. */
+  async evaluate(batch) {
+    return (await this.evaluateMany([batch]))[0];
+  }
+  /**
+   * Forward passes on several batches in as few runs as their sizes allow, with the current
+   * parameters (the state tensors themselves, on the device when resident: fed once per run).
+   * See EvalSessions.
+   */
+  async evaluateMany(batches) {
+    await this.stateOnDevice();
+    return this.evaluator.evaluateMany(batches);
+  }
+  /** Mixed precision: the loss scaler's state (undefined in float32). */
+  scalerState() {
+    if (!this.scaler) return void 0;
+    const [scale, growthTracker] = this.scaler.data;
+    return { scale, growthTracker, skipped: this.skipped };
+  }
+  /**
+   * Resident state that is in host memory (initial, or just imported from a checkpoint) goes to
+   * the device once, so that evaluation runs do not upload the parameters each time.
+   */
+  async stateOnDevice() {
+    if (!this.resident || this.state.every((t) => t.location === "gpu-buffer")) return;
+    const host = this.state;
+    const device = await this.copier.toDevice(host);
+    disposeOnDevice(host);
+    this.state = device;
+  }
+  /**
+   * Reads the state out: copies of the parameters and optimizer state under their names, and the
+   * step count. Resident state comes back through one readback run (the device keeps its copy).
+   */
+  async exportState() {
+    const host = await this.copier.toHost(this.state);
+    const params = /* @__PURE__ */ new Map();
+    const optimizer = /* @__PURE__ */ new Map();
+    const { layout, io } = this.stepGraph;
+    for (const slot of [PARAM_SLOT, ...this.stepGraph.optimizer.slots]) {
+      const buffers = layout.groups.map((grp) => host[io.state.findIndex((s) => s.group === grp && s.slot === slot)]);
+      for (const [name, data] of layout.unpack(buffers)) {
+        if (slot === PARAM_SLOT) params.set(name, data);
+        else optimizer.set(optimizerKey(slot, name), data);
+      }
+    }
+    const scaler = this.scalerState();
+    return { params, optimizer, step: this.steps, ...scaler && { scaler } };
+  }
+  /** Restores a TrainState (e.g. from a checkpoint); every parameter and state tensor must be present. */
+  importState(s) {
+    if (!Number.isInteger(s.step) || s.step < 0)
+      throw new FeedError(`importState: step must be an integer >= 0, got ${s.step}`);
+    const sc = s.scaler;
+    if (this.scaler && sc) {
+      const ok2 = (v) => Number.isInteger(v) && v >= 0;
+      if (!(sc.scale > 0) || !Number.isFinite(sc.scale) || !ok2(sc.growthTracker) || !ok2(sc.skipped) || sc.skipped > s.step)
+        throw new FeedError(
+          `importState: loss scaler ${JSON.stringify(sc)} is invalid (scale > 0, growthTracker and skipped integers >= 0, skipped <= step ${s.step})`
+        );
+    }
+    this.load(s.params, s.optimizer, "checkpoint");
+    this.steps = s.step;
+    if (this.scaler) {
+      this.scaler = tensor(
+        "float32",
+        sc ? Float32Array.of(sc.scale, sc.growthTracker) : initialScalerState(this.initScale),
+        [2]
+      );
+      this.skipped = sc?.skipped ?? 0;
+    }
+  }
+  async release() {
+    disposeOnDevice(this.state);
+    this.state = [];
+    await this.session.release();
+    await this.evaluator.release();
+    await this.copier.release();
+  }
+  /** Fresh zeroed host tensors for the state. */
+  hostState() {
+    return this.stepGraph.io.state.map((s) => tensor("float32", new Float32Array(s.group.size), s.group.shape));
+  }
+  /**
+   * Checks, then copies params (required) and optimizer state (zeros when `optimizer` is empty)
+   * into the state: in place when it is in host memory, else into new host tensors that replace
+   * the device ones (the next run uploads them).
+   */
+  load(params, optimizer, what) {
+    const { layout, optimizer: opt, io } = this.stepGraph;
+    const known = this.model.params;
+    for (const name of params.keys()) {
+      if (!layout.slots.has(name))
+        throw new FeedError(
+          `${what}: unknown parameter '${name}' (the model has ${known.length} parameters, e.g. '${known[0]?.name}')`
+        );
+    }
+    for (const k of optimizer.keys()) {
+      const slot = opt.slots.find((s) => k.startsWith(`${s}.`));
+      if (!slot || !layout.slots.has(k.slice(slot.length + 1)))
+        throw new FeedError(
+          `${what}: unknown optimizer state '${k}' (expected <slot>.<param> with slots ${opt.slots.join(", ") || "(none)"})`
+        );
+    }
+    const fresh = optimizer.size === 0;
+    const check = (key, src, size, shape) => {
+      if (!src) throw new FeedError(`${what}: '${key}' is missing`);
+      if (src.length !== size)
+        throw new FeedError(
+          `${what}: '${key}' has ${src.length} values, expected ${size} (shape [${shape.join(", ")}])`
+        );
+    };
+    for (const s of layout.slots.values()) {
+      check(s.spec.name, params.get(s.spec.name), s.size, s.spec.shape);
+      if (!fresh)
+        for (const slot of opt.slots) {
+          const k = optimizerKey(slot, s.spec.name);
+          check(k, optimizer.get(k), s.size, s.spec.shape);
+        }
+    }
+    const onHost = this.state.every((t) => t.location === "cpu");
+    const target2 = onHost ? this.state : this.hostState();
+    for (const slot of [PARAM_SLOT, ...opt.slots]) {
+      for (const s of layout.slots.values()) {
+        const i = io.state.findIndex((x) => x.group === s.group && x.slot === slot);
+        const dst = target2[i].data;
+        const src = slot === PARAM_SLOT ? params.get(s.spec.name) : optimizer.get(optimizerKey(slot, s.spec.name));
+        if (src) dst.set(src, s.offset);
+        else dst.fill(0, s.offset, s.offset + s.size);
+      }
+    }
+    if (!onHost) {
+      const previous = this.state;
+      this.state = target2;
+      disposeOnDevice(previous);
+    }
+  }
+};
+function disposeOnDevice(ts2) {
+  for (const t of ts2) if (t.location === "gpu-buffer") t.dispose();
+}
+function runLength(specs, stacked) {
+  for (const spec of specs) {
+    const axis = spec.shape.indexOf(SEQ_DIM);
+    if (axis >= 0) return stacked.get(spec.name).dims[axis + 2];
+  }
+  return 0;
+}
+function seqLenFeed(seqLens, count2, full2) {
+  if (!seqLens) return new BigInt64Array(count2).fill(BigInt(full2));
+  if (seqLens.length !== count2)
+    throw new FeedError(
+      `run: ${seqLens.length} sequence lengths for ${count2} micro-batches (pass one per micro-batch)`
+    );
+  seqLens.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1 || n > full2)
+      throw new FeedError(
+        `run: micro-batch ${i} has length ${n}; lengths must be integers in 1..${full2} (the run's padded length)`
+      );
+  });
+  return BigInt64Array.from(seqLens, BigInt);
+}
+
+// src/runtime/prepare.ts
+import os2 from "node:os";
+
+// src/runtime/cuda-preflight.ts
+import path6 from "node:path";
+
+// src/runtime/nvidia-smi.ts
+import { execFile } from "node:child_process";
+var NVIDIA_SMI_ARGS = ["--query-gpu=name,compute_cap,driver_version,memory.total", "--format=csv,noheader"];
+function parseGpuCsv(csv) {
+  return csv.split("\n").map((l) => l.trim()).filter(Boolean).map((line, index) => {
+    const parts = line.split(",").map((s) => s.trim());
+    if (parts.length < 4) throw new Error(`unexpected nvidia-smi line: "${line}"`);
+    const mem = parts.pop();
+    const driver = parts.pop();
+    const computeCap = parts.pop();
+    if (!/^\d+\.\d+$/.test(computeCap))
+      throw new Error(`unexpected compute capability "${computeCap}" in nvidia-smi line "${line}"`);
+    const mib = /^(\d+)\s*MiB$/.exec(mem);
+    return { index, name: parts.join(", "), computeCap, driver, memoryMiB: mib ? Number(mib[1]) : void 0 };
+  });
+}
+function queryNvidiaGpus(command = "nvidia-smi", timeoutMs = 1e4) {
+  return new Promise((resolve14) => {
+    execFile(command, NVIDIA_SMI_ARGS, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
+      if (err) {
+        const e = err;
+        const why = e.code === "ENOENT" ? "nvidia-smi is not installed, so there is no NVIDIA driver on this machine" : e.killed ? `nvidia-smi did not answer within ${timeoutMs / 1e3} s` : `nvidia-smi failed: ${(stdout || stderr || e.message).trim().split("\n")[0]}`;
+        resolve14({ error: why });
+        return;
+      }
+      try {
+        resolve14({ gpus: parseGpuCsv(stdout) });
+      } catch (x) {
+        resolve14({ error: x.message });
+      }
+    });
+  });
+}
+function driverVersion(v) {
+  return v.split(".").map((p) => Number.parseInt(p, 10) || 0);
+}
+function driverAtLeast(have, need2) {
+  const a = driverVersion(have), b = driverVersion(need2);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+var MIN_DRIVER_FOR_CUDA = {
+  11: "450.80.02",
+  12: "525.60.13",
+  13: "580.65.06"
+};
+
+// src/runtime/cuda-preflight.ts
+var WEBGPU_ALT = "--device webgpu (any GPU with a Vulkan driver, NVIDIA included)";
+function imageList(images) {
+  return images.map(imageName).join(", ");
+}
+function supportedCaps(images) {
+  const out = [];
+  for (const i of images) {
+    const major = Math.floor(i.sm / 10);
+    const cap = `${major}.${i.sm % 10}`;
+    if (i.kind === "ptx") out.push(`${cap} or newer`);
+    else if (i.archSpecific) out.push(cap);
+    else if (!images.some((o) => o.kind === "elf" && !o.archSpecific && Math.floor(o.sm / 10) === major && o.sm < i.sm))
+      out.push(`${cap} or a later ${major}.x`);
+  }
+  return [...new Set(out)].join(", ");
+}
+var PACKAGE_HINT = [
+  [/^libcudnn/, (m) => `cuDNN ${m} (NVIDIA's apt repository: libcudnn${m}-cuda-<CUDA major>)`],
+  [/^libcudart\.so\.(\d+)/, (m) => `the CUDA ${m} runtime (cuda-cudart-${m}-<minor>, or cuda-libraries-${m}-<minor>)`],
+  [/^libcublas(?:Lt)?\.so\.(\d+)/, (m) => `cuBLAS for CUDA ${m} (libcublas-${m}-<minor>)`],
+  [/^libcufft\.so\.(\d+)/, () => "cuFFT (libcufft-<CUDA major>-<minor>)"],
+  [/^libcurand\.so\.(\d+)/, () => "cuRAND (libcurand-<CUDA major>-<minor>)"]
+];
+function packageFor(lib) {
+  for (const [re, f2] of PACKAGE_HINT) {
+    const m = re.exec(lib);
+    if (m) return f2(m[1] ?? /\.so\.(\d+)/.exec(lib)?.[1] ?? "");
+  }
+  return lib;
+}
+function preflightCuda(f2, deviceId = 0) {
+  const problems = [];
+  const add = (code, message, fix) => problems.push({ code, device: "cuda", message, fix });
+  const p = f2.provider;
+  if (f2.platform !== "linux/x64") {
+    add(
+      "platform",
+      `CUDA training runs on Linux x64 only; this machine is ${f2.platform}`,
+      `${WEBGPU_ALT}, or a Linux x64 runner with an NVIDIA GPU`
+    );
+    return { ok: false, problems };
+  }
+  const driverLib = [...p.needed, ...p.indirect].find((l) => l.name === "libcuda.so.1");
+  if (!f2.smi.gpus) {
+    add("no-driver", f2.smi.error, `a runner with an NVIDIA GPU and its driver, or ${WEBGPU_ALT}`);
+  } else if (f2.smi.gpus.length === 0) {
+    add("no-driver", "nvidia-smi lists no GPU", `a runner with an NVIDIA GPU, or ${WEBGPU_ALT}`);
+  } else if (driverLib && !driverLib.path) {
+    add(
+      "no-driver",
+      `the NVIDIA driver library libcuda.so.1 is not where the loader looks (searched ${describeSearch(driverLib)})`,
+      "reinstall the NVIDIA driver (its libcuda.so.1 belongs in the ld.so cache: run ldconfig)"
+    );
+  }
+  const gpus = f2.smi.gpus ?? [];
+  const gpu = gpus[deviceId];
+  if (gpus.length && !gpu)
+    add(
+      "no-such-gpu",
+      `cuda:${deviceId} was requested but nvidia-smi lists ${gpus.length} GPU${gpus.length > 1 ? "s" : ""} (${gpus.map((g) => `${g.index}: ${g.name}`).join(", ")})`,
+      `use cuda:0${gpus.length > 1 ? ` to cuda:${gpus.length - 1}` : ""}`
+    );
+  if (!p.present || !p.sharedPresent) {
+    const absent = [!p.sharedPresent && "libonnxruntime_providers_shared.so", !p.present && path6.basename(p.path)].filter(Boolean).join(" and ");
+    add(
+      "provider-missing",
+      `onnxruntime-node's CUDA provider is not installed (${absent} missing from ${path6.dirname(p.path)})`,
+      CUDA_INSTALL_HINT
+    );
+  } else if (p.error) {
+    add("provider-unreadable", `the CUDA provider ${p.path} cannot be read: ${p.error}`, CUDA_INSTALL_HINT);
+  }
+  const missing = [...p.needed, ...p.indirect].filter((l) => !l.path && l.name !== "libcuda.so.1");
+  if (missing.length) {
+    const parts = missing.map((l) => {
+      const h = p.hints[l.name];
+      const notes = [
+        h?.elsewhere.length ? `it exists at ${h.elsewhere.join(", ")}, a directory the loader does not search by default` : "",
+        h?.otherVersions.length ? `this machine has ${h.otherVersions.join(", ")}, but the provider is linked against ${l.name}` : ""
+      ].filter(Boolean);
+      return `${l.name}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+    });
+    const fixes = missing.map((l) => {
+      const h = p.hints[l.name];
+      if (h?.elsewhere.length)
+        return `add ${[...new Set(h.elsewhere.map((e) => e.slice(0, e.lastIndexOf("/"))))].join(":")} to LD_LIBRARY_PATH (or to /etc/ld.so.conf.d/ and run ldconfig)`;
+      return `install ${packageFor(l.name)}`;
+    });
+    add(
+      "library-missing",
+      `the CUDA provider needs ${parts.join(", ")}, which the dynamic loader cannot find (searched ${describeSearch(missing[0])})`,
+      `${[...new Set(fixes)].join("; ")}; or ${WEBGPU_ALT}`
+    );
+  }
+  if (gpu && p.cudaMajor !== void 0) {
+    const min3 = MIN_DRIVER_FOR_CUDA[p.cudaMajor];
+    if (min3 && !driverAtLeast(gpu.driver, min3))
+      add(
+        "driver-too-old",
+        `the NVIDIA driver ${gpu.driver} is older than ${min3}, the oldest that runs CUDA ${p.cudaMajor} (the provider links libcudart.so.${p.cudaMajor})`,
+        `update the NVIDIA driver to ${min3} or newer, or ${WEBGPU_ALT}`
+      );
+  }
+  let image;
+  if (gpu && p.images?.length) {
+    image = imageFor(p.images, gpu.computeCap);
+    if (!image) {
+      const ptx = p.images.some((i) => i.kind === "ptx");
+      add(
+        "gpu-arch-unsupported",
+        `GPU ${gpu.index} (${gpu.name}) has compute capability ${gpu.computeCap}, but the CUDA provider's kernels are compiled for ${imageList(p.images)} only${ptx ? "" : " (no PTX the driver could compile)"}, so every kernel launch would fail with "no kernel image is available for execution on the device"`,
+        `${WEBGPU_ALT}, or a runner whose GPU has compute capability ${supportedCaps(p.images)}`
+      );
+    }
+  }
+  if (problems.length) return { ok: false, problems };
+  const warnings = [];
+  if (!p.images) warnings.push(`${p.path} has no .nv_fatbin section: its GPU architectures are unknown`);
+  const summary2 = `${gpu.name} (compute capability ${gpu.computeCap}, driver ${gpu.driver})` + (p.cudaMajor !== void 0 ? `, provider built for CUDA ${p.cudaMajor}` : "") + (image ? ` with ${imageName(image)} kernels` : "");
+  return { ok: true, gpu, image, summary: summary2, warnings };
+}
+
+// src/runtime/probe.ts
+function probeGraph() {
+  const g = new Graph("textclf_probe");
+  const x = g.input("x", "float32", [2, 3]);
+  const w = g.initializer("w", "float32", [3, 2], Float32Array.of(1, 0, 0, 1, 0, 0));
+  const xw = g.op("MatMul", [x, w]);
+  g.output(g.op("Add", [xw, xw]), "y");
+  return g;
+}
+var EXPECTED = [2, 4, 8, 10];
+async function probeDevice(d) {
+  const t0 = Date.now();
+  try {
+    const s = await sessionFor(probeGraph(), { executionProviders: executionProviders(d) });
+    try {
+      const out = await s.run({ x: tensor("float32", Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]) });
+      const y = Array.from(out.y.data);
+      if (y.some((v, i) => v !== EXPECTED[i]))
+        return {
+          ok: false,
+          ms: Date.now() - t0,
+          ortMessage: `wrong result ${JSON.stringify(y)}, expected ${JSON.stringify(EXPECTED)}`
+        };
+    } finally {
+      await s.release();
+    }
+    return { ok: true, ms: Date.now() - t0 };
+  } catch (e) {
+    return { ok: false, ms: Date.now() - t0, ortMessage: e.message ?? String(e) };
+  }
+}
+function probeProblem(d, ortMessage) {
+  const said = `ONNX Runtime said: "${ortMessage.trim().split("\n")[0]}"`;
+  if (d.kind === "webgpu") {
+    const noAdapter = /Failed to get a WebGPU adapter|No supported adapters|adapter/i.test(ortMessage);
+    return {
+      code: noAdapter ? "no-adapter" : "probe-failed",
+      device: "webgpu",
+      message: noAdapter ? `ONNX Runtime's WebGPU EP found no GPU adapter (${said})` : `a one-node session on ONNX Runtime's WebGPU EP failed (${said})`,
+      fix: noAdapter ? "a GPU with a Vulkan driver (on Linux; Mesa lavapipe gives a software adapter for tests), or --device cpu" : "--device cpu, and report the error"
+    };
+  }
+  const code = classifyCudaFailure(ortMessage);
+  const messages = {
+    "gpu-arch-unsupported": [
+      `the first CUDA kernel launch failed: the provider has no kernels for this GPU (${said})`,
+      "--device webgpu, or a runner whose GPU the provider supports (textclf doctor lists its architectures)"
+    ],
+    "out-of-memory": [
+      `the GPU is out of memory before training starts (${said})`,
+      "free the GPU (nvidia-smi lists its processes), or another GPU with cuda:N, or --device webgpu"
+    ],
+    "driver-too-old": [
+      `the NVIDIA driver is too old for the provider's CUDA runtime (${said})`,
+      "update the NVIDIA driver (textclf doctor names the minimum), or --device webgpu"
+    ],
+    "no-such-gpu": [`that GPU does not exist (${said})`, "a device id below the GPU count nvidia-smi shows"],
+    "no-driver": [`CUDA finds no usable GPU (${said})`, "a runner with an NVIDIA GPU and driver, or --device webgpu"],
+    "library-missing": [
+      `the CUDA provider could not load a library (${said})`,
+      "run textclf doctor: it names the library and where the loader looked; or --device webgpu"
+    ]
+  };
+  const [message, fix] = messages[code] ?? [
+    `a one-node CUDA session failed (${said})`,
+    "run textclf doctor, or --device webgpu"
+  ];
+  return { code, device: "cuda", message, fix };
+}
+
+// src/runtime/webgpu.ts
+import { execFile as execFile2 } from "node:child_process";
+import { createRequire as createRequire3 } from "node:module";
+import { pathToFileURL as pathToFileURL3 } from "node:url";
+var LIMIT_KEYS = [
+  "maxBufferSize",
+  "maxStorageBufferBindingSize",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxStorageBuffersPerShaderStage"
+];
+var CHILD = `
+const { create } = await import(process.argv[1]);
+const gpu = create([]);
+const out = [];
+for (const powerPreference of ['high-performance', 'low-power']) {
+  const a = await gpu.requestAdapter({ powerPreference });
+  if (!a) continue;
+  const i = a.info;
+  const limits = {};
+  for (const k of JSON.parse(process.argv[2])) if (typeof a.limits[k] === 'number') limits[k] = a.limits[k];
+  const features = [...a.features].sort();
+  const ad = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
+    isFallbackAdapter: !!i.isFallbackAdapter, shaderF16: features.includes('shader-f16'), features, limits,
+    powerPreference: [powerPreference] };
+  const same = out.find((o) => o.vendor === ad.vendor && o.device === ad.device && o.description === ad.description);
+  if (same) same.powerPreference.push(powerPreference); else out.push(ad);
+}
+process.stdout.write(JSON.stringify(out));
+process.exit(0);
+`;
+function webgpuModule() {
+  try {
+    return createRequire3(import.meta.url).resolve("webgpu");
+  } catch {
+    return void 0;
+  }
+}
+function queryWebgpuAdapters(opts = {}) {
+  const mod = opts.module ?? webgpuModule();
+  if (!mod)
+    return Promise.resolve({
+      error: "adapter details need the optional `webgpu` package (Dawn for Node), which is not installed; ONNX Runtime can still use WebGPU"
+    });
+  const timeout = opts.timeoutMs ?? 2e4;
+  return new Promise((resolve14) => {
+    execFile2(
+      process.execPath,
+      ["--input-type=module", "-e", CHILD, pathToFileURL3(mod).href, JSON.stringify(LIMIT_KEYS)],
+      { timeout, encoding: "utf8", env: opts.env ?? process.env, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const e = err;
+          const lines = (stderr || e.message).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("Warning:") && !l.startsWith("at ") && !l.startsWith("Node.js v"));
+          const detail = lines.filter((l) => /^\w*Error\b/.test(l)).pop() ?? lines.pop();
+          resolve14({
+            error: e.killed ? `Dawn did not list adapters within ${timeout / 1e3} s` : `Dawn could not list adapters: ${detail ?? "no output"}`
+          });
+          return;
+        }
+        try {
+          resolve14({ adapters: JSON.parse(stdout) });
+        } catch {
+          resolve14({ error: `Dawn's adapter list was not JSON: ${stdout.slice(0, 200)}` });
+        }
+      }
+    );
+  });
+}
+function describeAdapter(a) {
+  const tags = [
+    a.architecture,
+    a.isFallbackAdapter ? "fallback adapter" : "",
+    a.shaderF16 ? "shader-f16" : "no shader-f16"
+  ].filter(Boolean).join(", ");
+  return `${a.vendor ? `${a.vendor} ` : ""}${a.description || a.device} (${tags})`;
+}
+
+// src/runtime/select.ts
+function factsNeeded(ask, facts) {
+  const r = ask.request;
+  if (r.kind === "cpu" || r.kind === "auto" && ask.gpus <= 0) return [];
+  if (r.kind === "webgpu") return facts.webgpu ? [] : ["webgpu"];
+  if (!facts.cuda) return ["cuda"];
+  return facts.cuda.ok || facts.webgpu ? [] : ["webgpu"];
+}
+function webgpuLine(w) {
+  return w.adapter ? `WebGPU adapter ${describeAdapter(w.adapter)}` : `WebGPU (${w.detail ?? "adapter details unavailable"})`;
+}
+function unavailable(what, problems, extra) {
+  const [first, ...rest] = problems;
+  const parts = [`${what}: ${first.message}.`, `What to do: ${first.fix}.`, ...extra];
+  if (rest.length) parts.push(`Also: ${rest.map((p) => p.message).join("; ")}.`);
+  return new DeviceUnavailableError(parts.join(" "), problems);
+}
+var FALLBACK_HINT = "Or set allow_cpu_fallback: true to train on the CPU with a warning.";
+function decideDevice(ask, facts) {
+  const r = ask.request;
+  const cpu = { kind: "cpu" };
+  if (r.kind === "cpu") return { device: cpu, reason: "device cpu (requested)", warnings: [] };
+  if (r.kind === "auto" && ask.gpus <= 0)
+    return { device: cpu, reason: "device auto with gpus=0: the CPU", warnings: [] };
+  const w = facts.webgpu;
+  if (r.kind === "webgpu") {
+    if (!w) throw new Error("decideDevice: WebGPU facts are missing");
+    if (w.ok) return { device: r, reason: `device webgpu: ${webgpuLine(w)}`, warnings: [] };
+    if (ask.allowCpuFallback)
+      return {
+        device: cpu,
+        reason: `device webgpu cannot run (${w.problems[0].message}); the CPU because allow_cpu_fallback is true`,
+        warnings: [`device webgpu: ${w.problems[0].message}; training on the CPU because allow_cpu_fallback is true`]
+      };
+    throw unavailable("device webgpu cannot run on this machine", w.problems, [FALLBACK_HINT]);
+  }
+  const c = facts.cuda;
+  if (!c) throw new Error("decideDevice: CUDA facts are missing");
+  const cudaDevice = r.kind === "cuda" ? r : { kind: "cuda", deviceId: 0 };
+  const label = r.kind === "auto" ? `device auto with gpus=${ask.gpus}` : `device ${deviceName(r)}`;
+  if (c.ok)
+    return {
+      device: cudaDevice,
+      reason: `${label}: ${deviceName(cudaDevice)}, ${c.summary}`,
+      warnings: c.warnings
+    };
+  const why = c.problems[0].message;
+  if (w?.ok && (r.kind === "auto" || ask.allowCpuFallback)) {
+    const reason = `${label}: CUDA cannot run (${why}); ${webgpuLine(w)}`;
+    return {
+      device: { kind: "webgpu" },
+      reason,
+      warnings: r.kind === "auto" ? [] : [`${reason}: training on WebGPU because allow_cpu_fallback is true`]
+    };
+  }
+  if (ask.allowCpuFallback) {
+    const noGpu = w && !w.ok ? `; WebGPU cannot run either (${w.problems[0].message})` : "";
+    return {
+      device: cpu,
+      reason: `${label}: CUDA cannot run (${why})${noGpu}; the CPU because allow_cpu_fallback is true`,
+      warnings: [`${label}: CUDA cannot run (${why})${noGpu}; training on the CPU because allow_cpu_fallback is true`]
+    };
+  }
+  const extra = [];
+  if (w?.ok) extra.push(`This machine has a ${webgpuLine(w)}: --device webgpu trains on it.`);
+  else if (w && r.kind === "auto") extra.push(`WebGPU cannot run either: ${w.problems[0].message}.`);
+  extra.push(FALLBACK_HINT);
+  const what = r.kind === "auto" ? `${label} needs a GPU, and CUDA cannot run` : `device ${deviceName(r)} cannot run on this machine`;
+  throw unavailable(what, c.problems, extra);
+}
+
+// src/runtime/prepare.ts
+var defaultSources = () => ({
+  platform: `${process.platform}/${process.arch}`,
+  ortBinDir: ortBinaryDir,
+  nvidiaSmi: () => queryNvidiaGpus(),
+  inspectProvider: (dir) => inspectCudaProvider(dir),
+  probe: probeDevice,
+  adapters: () => queryWebgpuAdapters()
+});
+function cpuFacts() {
+  const cpus = os2.cpus();
+  return { cores: cpus.length, threads: os2.availableParallelism(), model: cpus[0]?.model?.trim() };
+}
+async function gatherCuda(src, deviceId = 0) {
+  const bin = src.ortBinDir();
+  const [provider, smi] = await Promise.all([
+    Promise.resolve(
+      bin ? src.inspectProvider(bin) : {
+        path: "onnxruntime-node/bin (not found)",
+        present: false,
+        sharedPresent: false,
+        needed: [],
+        indirect: [],
+        hints: {}
+      }
+    ),
+    src.nvidiaSmi()
+  ]);
+  let verdict = preflightCuda({ platform: src.platform, provider, smi }, deviceId);
+  if (!verdict.ok) return { verdict, provider, smi };
+  const device = { kind: "cuda", deviceId };
+  const p = await src.probe(device);
+  if (!p.ok) verdict = { ok: false, problems: [probeProblem(device, p.ortMessage)] };
+  return { verdict, provider, smi, probe: p };
+}
+async function gatherWebgpu(src) {
+  const [probe2, adapters] = await Promise.all([src.probe({ kind: "webgpu" }), src.adapters()]);
+  const verdict = probe2.ok ? { ok: true, adapter: adapters.adapters?.[0], detail: adapters.error } : { ok: false, problems: [probeProblem({ kind: "webgpu" }, probe2.ortMessage)] };
+  return { verdict, adapters, probe: probe2 };
+}
+async function prepareDevice(o) {
+  const request = typeof o.device === "string" ? parseDeviceRequest(o.device) : o.device;
+  const src = { ...defaultSources(), ...o.sources };
+  const ask = { request, gpus: o.gpus, allowCpuFallback: o.allowCpuFallback };
+  const facts = { cpu: cpuFacts() };
+  const verdicts = {};
+  for (let need2 = factsNeeded(ask, verdicts); need2.length; need2 = factsNeeded(ask, verdicts)) {
+    if (need2.includes("cuda")) {
+      facts.cuda = await gatherCuda(src, request.kind === "cuda" ? request.deviceId : 0);
+      verdicts.cuda = facts.cuda.verdict;
+    }
+    if (need2.includes("webgpu")) {
+      facts.webgpu = await gatherWebgpu(src);
+      verdicts.webgpu = facts.webgpu.verdict;
+    }
+  }
+  const choice = decideDevice(ask, verdicts);
+  o.log.info(choice.reason);
+  for (const w of choice.warnings) o.log.warning(w);
+  return { ...choice, facts };
 }
 
 // src/data/readers/errors.ts
@@ -75231,10 +84978,10 @@ function parseBertConfig(json, file = "config.json") {
     if (!Number.isSafeInteger(v) || v < min3) throw bad(key, `an integer >= ${min3}`);
     return v;
   };
-  const num = (key, dflt, lo, hi, open4 = false) => {
+  const num = (key, dflt, lo, hi, open5 = false) => {
     const v = c[key] ?? dflt;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open4 && v === lo)
-      throw bad(key, `a number in ${open4 ? "(" : "["}${lo}, ${hi}]`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open5 && v === lo)
+      throw bad(key, `a number in ${open5 ? "(" : "["}${lo}, ${hi}]`);
     return v;
   };
   if (c.model_type !== void 0 && c.model_type !== "bert") {
@@ -75757,9 +85504,9 @@ function initParam(name, shape, std2, seed) {
   const out = new Float32Array(numElements(shape));
   if (name.includes("LayerNorm") && name.endsWith(".weight")) return out.fill(1);
   if (name.endsWith(".bias")) return out;
-  return fillNormal(out, std2, mulberry32(seed ^ hash(name)));
+  return fillNormal(out, std2, mulberry32(seed ^ hash3(name)));
 }
-function hash(s) {
+function hash3(s) {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
@@ -75785,8 +85532,8 @@ var BertEmbeddings = class {
     const seqLen = g.op("Gather", [idsShape, g.constant("int64", [1], [])]);
     const positions = g.op("Range", [g.constant("int64", [0], []), seqLen, g.constant("int64", [1], [])]);
     const pos = assertShape(this.position.lookup(e, positions), [T, this.norm.dim]);
-    const sum = g.op("Add", [g.op("Add", [this.word.lookup(e, ids), pos]), this.tokenType.lookup(e, types)]);
-    const x = g.op("Reshape", [sum, g.ints([-1, this.norm.dim])]);
+    const sum2 = g.op("Add", [g.op("Add", [this.word.lookup(e, ids), pos]), this.tokenType.lookup(e, types)]);
+    const x = g.op("Reshape", [sum2, g.ints([-1, this.norm.dim])]);
     return e.dropout(this.norm.apply(e, x), dropout);
   }
 };
@@ -76128,10 +85875,10 @@ var ConfigReader = class {
     return v;
   }
   /** A number in [lo, hi] ((lo, hi] when `open`). */
-  num(key, dflt, lo, hi, open4 = false) {
+  num(key, dflt, lo, hi, open5 = false) {
     const v = this.value(key, dflt);
-    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open4 && v === lo)
-      throw this.bad(key, `a number in ${open4 ? "(" : "["}${lo}, ${hi}]`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || open5 && v === lo)
+      throw this.bad(key, `a number in ${open5 ? "(" : "["}${lo}, ${hi}]`);
     return v;
   }
   /** A probability that may be null (HF: "use another rate"): undefined then. */
@@ -76251,7 +85998,7 @@ function firstToken(e, x, L) {
 }
 
 // src/models/encoder-init.ts
-function hash2(s) {
+function hash4(s) {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
@@ -76260,7 +86007,7 @@ function initEncoderParam(spec, seed, normal) {
   const out = new Float32Array(numElements(spec.shape));
   if (spec.name.endsWith(".bias")) return out;
   if (!spec.decay) return out.fill(1);
-  const rand = mulberry32(seed ^ hash2(spec.name));
+  const rand = mulberry32(seed ^ hash4(spec.name));
   const { std: std2, cutoff } = normal;
   const draw = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()) * std2;
   for (let i = 0; i < out.length; i++) {
@@ -76407,8 +86154,8 @@ var DistilBertModel2 = class {
     const seqLen = g.op("Gather", [g.op("Shape", [ids]), g.constant("int64", [1], [])]);
     const positions = g.op("Range", [g.constant("int64", [0], []), seqLen, g.constant("int64", [1], [])]);
     const pos = assertShape(this.position.lookup(e, positions), [ids.shape[1], D]);
-    const sum = g.op("Add", [this.word.lookupPadded(e, ids, isPad), pos]);
-    const x = g.op("Reshape", [sum, g.ints([-1, D])]);
+    const sum2 = g.op("Add", [this.word.lookupPadded(e, ids, isPad), pos]);
+    const x = g.op("Reshape", [sum2, g.ints([-1, D])]);
     return e.dropout(this.embNorm.apply(e, x), this.dropout);
   }
   layer(e, l, x, bias, L) {
@@ -76760,11 +86507,11 @@ var ModernBertModel2 = class {
       [L.B, L.T, L.H]
     );
     const m = intToFloat(g, mask, this.dtype === "float64" ? "float64" : "float32");
-    const sum = g.op("ReduceSum", [g.op("Mul", [x3, g.op("Unsqueeze", [m, g.ints([2])])]), g.ints([1])], {
+    const sum2 = g.op("ReduceSum", [g.op("Mul", [x3, g.op("Unsqueeze", [m, g.ints([2])])]), g.ints([1])], {
       keepdims: 0
     });
     const count2 = g.op("ReduceSum", [m, g.ints([1])], { keepdims: 1 });
-    return g.op("Div", [sum, count2]);
+    return g.op("Div", [sum2, count2]);
   }
 };
 
@@ -76970,9 +86717,9 @@ var RobertaModel2 = class {
     const positions = g.op("Add", [g.op("Mul", [g.op("CumSum", [keep, g.constant("int64", [1], [])]), keep]), pad]);
     const word = emb.word.lookupPadded(e, ids, isPad);
     const type = types ? emb.tokenType.lookup(e, types) : emb.tokenType.lookup(e, g.constant("int64", [0], [1]));
-    const sum = g.op("Add", [g.op("Add", [word, type]), emb.position.lookupPadded(e, positions, isPad)]);
+    const sum2 = g.op("Add", [g.op("Add", [word, type]), emb.position.lookupPadded(e, positions, isPad)]);
     const H = c.hiddenSize;
-    const x = g.op("Reshape", [sum, g.ints([-1, H])]);
+    const x = g.op("Reshape", [sum2, g.ints([-1, H])]);
     return e.dropout(emb.norm.apply(e, x), this.hiddenDropout);
   }
   layer(e, l, x, bias, L) {
@@ -77140,18 +86887,18 @@ function classWeightsFor(flag, labels, train, multiLabel) {
 }
 
 // src/train/history.ts
-import { existsSync as existsSync9, readFileSync as readFileSync5 } from "node:fs";
-import { basename as basename4, dirname as dirname7, join as join9 } from "node:path";
+import { existsSync as existsSync10, readFileSync as readFileSync6 } from "node:fs";
+import { basename as basename5, dirname as dirname7, join as join10 } from "node:path";
 function priorHistory(checkpointDir, meta) {
   const root = dirname7(checkpointDir);
-  const inRun = basename4(root) === "checkpoints";
-  const epochs = (meta.history ?? (inRun ? epochsOf(join9(dirname7(root), "metrics.json")) : [])).filter(
+  const inRun = basename5(root) === "checkpoints";
+  const epochs = (meta.history ?? (inRun ? epochsOf(join10(dirname7(root), "metrics.json")) : [])).filter(
     (e) => e.epoch <= meta.epoch
   );
-  const jsonl = join9(dirname7(root), "metrics.jsonl");
+  const jsonl = join10(dirname7(root), "metrics.jsonl");
   const events = [];
-  if (inRun && existsSync9(jsonl)) {
-    for (const line of readFileSync5(jsonl, "utf8").split("\n")) {
+  if (inRun && existsSync10(jsonl)) {
+    for (const line of readFileSync6(jsonl, "utf8").split("\n")) {
       if (!line.trim()) continue;
       let e;
       try {
@@ -77165,9 +86912,9 @@ function priorHistory(checkpointDir, meta) {
   return { epochs, events };
 }
 function epochsOf(file) {
-  if (!existsSync9(file)) return [];
+  if (!existsSync10(file)) return [];
   try {
-    const m = JSON.parse(readFileSync5(file, "utf8"));
+    const m = JSON.parse(readFileSync6(file, "utf8"));
     return Array.isArray(m.epochs) ? m.epochs : [];
   } catch {
     return [];
@@ -77175,52 +86922,52 @@ function epochsOf(file) {
 }
 
 // src/train/output-dir.ts
-import { existsSync as existsSync10, readdirSync as readdirSync4, rmSync as rmSync6, statSync as statSync3 } from "node:fs";
-import { join as join10, relative as relative2, sep } from "node:path";
+import { existsSync as existsSync11, readdirSync as readdirSync5, rmSync as rmSync7, statSync as statSync4 } from "node:fs";
+import { join as join11, relative as relative3, sep as sep2 } from "node:path";
 var RUN_ENTRIES = ["metrics.json", "metrics.jsonl", "report.md", "predictions.csv", "checkpoints", "tensorboard"];
 function runEntries(dir) {
-  if (!existsSync10(dir)) return [];
+  if (!existsSync11(dir)) return [];
   return RUN_ENTRIES.filter((e) => {
-    const p = join10(dir, e);
-    if (!existsSync10(p)) return false;
-    return !statSync3(p).isDirectory() || readdirSync4(p).length > 0;
+    const p = join11(dir, e);
+    if (!existsSync11(p)) return false;
+    return !statSync4(p).isDirectory() || readdirSync5(p).length > 0;
   });
 }
 function prepareOutputDir(dir, o) {
-  if (existsSync10(dir) && !statSync3(dir).isDirectory())
+  if (existsSync11(dir) && !statSync4(dir).isDirectory())
     throw new FlagError("output_dir", `output_dir ${dir} is a file; set --output_dir to a directory`);
   const held = runEntries(dir);
   if (held.length === 0) return;
-  const root = join10(dir, "checkpoints");
+  const root = join11(dir, "checkpoints");
   const inside2 = o.resumeDir && isInside(root, o.resumeDir);
   if (inside2) {
-    for (const name of readdirSync4(root)) {
-      const p = join10(root, name);
+    for (const name of readdirSync5(root)) {
+      const p = join11(root, name);
       if (p === o.resumeDir || isInside(p, o.resumeDir)) continue;
       const m = /^epoch-(\d+)$/.exec(name);
-      if (name === "final" || m && Number(m[1]) > (o.resumeEpoch ?? 0)) rmSync6(p, { recursive: true, force: true });
+      if (name === "final" || m && Number(m[1]) > (o.resumeEpoch ?? 0)) rmSync7(p, { recursive: true, force: true });
     }
     return;
   }
   if (!o.overwrite)
     throw new FlagError(
       "output_dir",
-      `output_dir ${dir} holds another run (${held.join(", ")}); set --overwrite_output_dir to replace it, --resume_from ${join10(dir, "checkpoints", "<epoch-N|interrupted>")} to continue it, or choose another --output_dir`
+      `output_dir ${dir} holds another run (${held.join(", ")}); set --overwrite_output_dir to replace it, --resume_from ${join11(dir, "checkpoints", "<epoch-N|interrupted>")} to continue it, or choose another --output_dir`
     );
-  for (const e of held) rmSync6(join10(dir, e), { recursive: true, force: true });
+  for (const e of held) rmSync7(join11(dir, e), { recursive: true, force: true });
   o.log.notice(`overwrite_output_dir: removed the previous run's ${held.join(", ")} from ${dir}`);
 }
 function isInside(parent, child) {
-  const rel = relative2(parent, child);
-  return rel === "" || !!rel && !rel.startsWith("..") && !rel.startsWith(sep);
+  const rel = relative3(parent, child);
+  return rel === "" || !!rel && !rel.startsWith("..") && !rel.startsWith(sep2);
 }
 
 // src/train/load-data.ts
-import { existsSync as existsSync15 } from "node:fs";
-import { open as open3 } from "node:fs/promises";
+import { existsSync as existsSync16 } from "node:fs";
+import { open as open4 } from "node:fs/promises";
 
 // src/data/pretokenized.ts
-import { createReadStream } from "node:fs";
+import { createReadStream as createReadStream2 } from "node:fs";
 import { createInterface } from "node:readline";
 var PretokenizedError = class extends Error {
   name = "PretokenizedError";
@@ -77302,7 +87049,7 @@ function labelMapFor(rows, file) {
 async function readPretokenizedJsonl(file, opts = {}) {
   const rows = [];
   const b = new EncodedDatasetBuilder();
-  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  const lines = createInterface({ input: createReadStream2(file, { encoding: "utf8" }), crlfDelay: Infinity });
   let n = 0;
   try {
     for await (const raw of lines) {
@@ -77336,7 +87083,7 @@ async function readPretokenizedJsonl(file, opts = {}) {
 import { extname } from "node:path";
 
 // src/data/readers/delimited.ts
-import { createReadStream as createReadStream2 } from "node:fs";
+import { createReadStream as createReadStream3 } from "node:fs";
 
 // ../../main/node_modules/csv-parse/lib/index.js
 import { Transform } from "stream";
@@ -79030,8 +88777,8 @@ var Parser = class extends Transform {
   constructor(opts = {}) {
     super({ ...{ readableObjectMode: true }, ...opts, encoding: null });
     this.api = transform({
-      on_skip: (err, chunk2) => {
-        this.emit("skip", err, chunk2);
+      on_skip: (err, chunk3) => {
+        this.emit("skip", err, chunk3);
       },
       ...opts
     });
@@ -79216,8 +88963,8 @@ var Utf8Guard = class extends Transform2 {
   file;
   carry = Buffer.alloc(0);
   lines = 1;
-  _transform(chunk2, _enc, done) {
-    const buf = this.carry.length ? Buffer.concat([this.carry, chunk2]) : chunk2;
+  _transform(chunk3, _enc, done) {
+    const buf = this.carry.length ? Buffer.concat([this.carry, chunk3]) : chunk3;
     const cut = completeLength(buf);
     const whole = buf.subarray(0, cut);
     if (!isUtf8(whole)) {
@@ -79226,7 +88973,7 @@ var Utf8Guard = class extends Transform2 {
     }
     this.lines += countNewlines(whole);
     this.carry = Buffer.from(buf.subarray(cut));
-    this.push(chunk2);
+    this.push(chunk3);
     done();
   }
   _flush(done) {
@@ -79281,7 +89028,7 @@ async function* readDelimited(file, delimiter, opts, onColumns) {
     relax_quotes: delimiter === "	"
   });
   const guard = new Utf8Guard(file);
-  const input = createReadStream2(file, { highWaterMark: 1 << 20 });
+  const input = createReadStream3(file, { highWaterMark: 1 << 20 });
   input.on("error", (e) => parser.destroy(e));
   guard.on("error", (e) => parser.destroy(e));
   input.pipe(guard).pipe(parser);
@@ -79370,10 +89117,10 @@ function asDataError(err, file) {
 }
 
 // src/data/readers/jsonl.ts
-import { createReadStream as createReadStream3 } from "node:fs";
+import { createReadStream as createReadStream4 } from "node:fs";
 import { createInterface as createInterface2 } from "node:readline";
 async function* readJsonl(file, opts, onColumns) {
-  const input = createReadStream3(file);
+  const input = createReadStream4(file);
   const guard = new Utf8Guard(file);
   input.on("error", (e) => guard.destroy(e));
   const lines = createInterface2({ input: input.pipe(guard), crlfDelay: Infinity });
@@ -79515,15 +89262,15 @@ function charLength(s) {
 }
 
 // src/datastore/resolve.ts
-import { existsSync as existsSync13, statSync as statSync6 } from "node:fs";
-import { copyFile as copyFile2 } from "node:fs/promises";
-import { basename as basename5, dirname as dirname12, resolve as resolvePath } from "node:path";
+import { existsSync as existsSync14, statSync as statSync7 } from "node:fs";
+import { copyFile as copyFile3 } from "node:fs/promises";
+import { basename as basename6, dirname as dirname12, resolve as resolvePath } from "node:path";
 
 // src/datastore/cache.ts
-import { existsSync as existsSync12, statSync as statSync5 } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir2, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
+import { existsSync as existsSync13, statSync as statSync6 } from "node:fs";
+import { mkdir as mkdir2, readdir as readdir3, rename as rename2, rm as rm2, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join12, resolve as resolve5 } from "node:path";
+import { join as join13, resolve as resolve7 } from "node:path";
 
 // ../../main/node_modules/@actions/core/lib/command.js
 import * as os3 from "os";
@@ -79665,11 +89412,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve12) {
-      resolve12(value);
+    return value instanceof P ? value : new P(function(resolve14) {
+      resolve14(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve12, reject) {
+  return new (P || (P = Promise))(function(resolve14, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -79685,7 +89432,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve14(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -79758,26 +89505,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve14) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
-        this.message.on("data", (chunk2) => {
-          output = Buffer.concat([output, chunk2]);
+        this.message.on("data", (chunk3) => {
+          output = Buffer.concat([output, chunk3]);
         });
         this.message.on("end", () => {
-          resolve12(output.toString());
+          resolve14(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve14) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
-        this.message.on("data", (chunk2) => {
-          chunks.push(chunk2);
+        this.message.on("data", (chunk3) => {
+          chunks.push(chunk3);
         });
         this.message.on("end", () => {
-          resolve12(Buffer.concat(chunks));
+          resolve14(Buffer.concat(chunks));
         });
       }));
     });
@@ -79980,14 +89727,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve14, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve12(res);
+            resolve14(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -80231,12 +89978,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve12) => setTimeout(() => resolve12(), ms2));
+      return new Promise((resolve14) => setTimeout(() => resolve14(), ms2));
     });
   }
   _processResponse(res, options2) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve14, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -80244,7 +89991,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve12(response);
+          resolve14(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -80283,7 +90030,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve12(response);
+          resolve14(response);
         }
       }));
     });
@@ -80296,11 +90043,11 @@ import { EOL as EOL2 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve12) {
-      resolve12(value);
+    return value instanceof P ? value : new P(function(resolve14) {
+      resolve14(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve12, reject) {
+  return new (P || (P = Promise))(function(resolve14, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -80316,7 +90063,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve14(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -80580,7 +90327,7 @@ import os4 from "os";
 
 // ../../main/node_modules/@actions/io/lib/io-util.js
 import * as fs6 from "fs";
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs6.promises;
+var { chmod, copyFile: copyFile2, lstat, mkdir, open: open2, readdir: readdir2, rename, rm, rmdir, stat: stat3, symlink, unlink } = fs6.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs6.constants.O_RDONLY;
 
@@ -80699,9 +90446,9 @@ function _getCacheDirectory() {
 }
 
 // src/datastore/version.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function shortHash(text) {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
+  return createHash2("sha256").update(text).digest("hex").slice(0, 12);
 }
 function cacheVersion(userVersion) {
   if (/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(userVersion)) return userVersion;
@@ -80709,9 +90456,9 @@ function cacheVersion(userVersion) {
   const suffix = safe === userVersion ? "" : `-${shortHash(userVersion).slice(0, 8)}`;
   return `0.0.0-v${safe}${suffix}`;
 }
-function defaultUrlVersion(url2, sha256) {
+function defaultUrlVersion(url2, sha2562) {
   return `0.0.0-h${shortHash(`${url2}
-${sha256 ?? ""}`)}`;
+${sha2562 ?? ""}`)}`;
 }
 function contentVersion(sha256Hex) {
   return `0.0.0-c${sha256Hex.slice(0, 12)}`;
@@ -80724,10 +90471,10 @@ function displayVersion(version) {
 // src/datastore/cache.ts
 var DATASTORE_ARCH = "any";
 function datastoreCacheRoot(cacheDir, env2 = process.env) {
-  if (cacheDir) return join12(resolve5(cacheDir), "datastores");
-  if (env2.RUNNER_TOOL_CACHE) return join12(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
-  const base = env2.XDG_CACHE_HOME || join12(homedir(), ".cache");
-  return join12(base, "textclf", "datastores");
+  if (cacheDir) return join13(resolve7(cacheDir), "datastores");
+  if (env2.RUNNER_TOOL_CACHE) return join13(env2.RUNNER_TOOL_CACHE, "textclf-datastores");
+  const base = env2.XDG_CACHE_HOME || join13(homedir(), ".cache");
+  return join13(base, "textclf", "datastores");
 }
 async function withToolCache(root, temp, fn2) {
   const saved = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
@@ -80745,13 +90492,13 @@ async function withToolCache(root, temp, fn2) {
 }
 function dropDebugCommands() {
   const original = process.stdout.write;
-  const filtered = function(chunk2, ...rest) {
-    if (typeof chunk2 === "string" && chunk2.startsWith("::debug::")) {
+  const filtered = function(chunk3, ...rest) {
+    if (typeof chunk3 === "string" && chunk3.startsWith("::debug::")) {
       const cb = rest.find((r) => typeof r === "function");
       cb?.();
       return true;
     }
-    return original.call(this, chunk2, ...rest);
+    return original.call(this, chunk3, ...rest);
   };
   process.stdout.write = filtered;
   return () => {
@@ -80769,13 +90516,13 @@ async function findCached(root, name, version) {
       return path9 ? { path: path9, version } : void 0;
     }
     const versions = findAllVersions(name, DATASTORE_ARCH);
-    const newest = versions.map((v) => ({ v, t: statSync5(join12(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
-    return newest ? { path: join12(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
+    const newest = versions.map((v) => ({ v, t: statSync6(join13(root, name, v, `${DATASTORE_ARCH}.complete`)).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    return newest ? { path: join13(root, name, newest.v, DATASTORE_ARCH), version: newest.v } : void 0;
   });
 }
 async function listCached(root) {
-  if (!existsSync12(root)) return [];
-  const names = (await readdir2(root)).filter((n) => !n.startsWith("."));
+  if (!existsSync13(root)) return [];
+  const names = (await readdir3(root)).filter((n) => !n.startsWith("."));
   return withToolCache(
     root,
     root,
@@ -80783,8 +90530,8 @@ async function listCached(root) {
   );
 }
 async function storeInCache(root, tree, name, version) {
-  const dir = join12(root, name, version);
-  const path9 = join12(dir, DATASTORE_ARCH);
+  const dir = join13(root, name, version);
+  const path9 = join13(dir, DATASTORE_ARCH);
   const marker = `${path9}.complete`;
   await rm2(marker, { force: true });
   await rm2(path9, { recursive: true, force: true });
@@ -80795,8 +90542,8 @@ async function storeInCache(root, tree, name, version) {
 }
 
 // src/datastore/checksum.ts
-import { createHash as createHash2 } from "node:crypto";
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/datastore/errors.ts
@@ -80812,9 +90559,9 @@ var DatastoreError = class extends Error {
 
 // src/datastore/checksum.ts
 async function sha256File(file) {
-  const hash3 = createHash2("sha256");
-  await pipeline2(createReadStream4(file), hash3);
-  return hash3.digest("hex");
+  const hash5 = createHash3("sha256");
+  await pipeline2(createReadStream5(file), hash5);
+  return hash5.digest("hex");
 }
 function parseSha256(value, source) {
   const hex = value.trim().toLowerCase().replace(/^sha256:/, "");
@@ -80942,7 +90689,7 @@ function basicAuth(u) {
   return `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
 }
 function once(u, headers, o) {
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve14, reject) => {
     let phase = "connect";
     let bytes2 = 0;
     let res;
@@ -80977,7 +90724,7 @@ function once(u, headers, o) {
         r.on("end", cleanup);
         r.on("close", cleanup);
         settled = true;
-        resolve12({
+        resolve14({
           res: r,
           url: u.href,
           received: (n) => {
@@ -81020,7 +90767,7 @@ var StatusError = class extends Error {
 };
 var TruncatedError = class extends Error {
 };
-async function downloadFile(o) {
+async function downloadFile2(o) {
   const retry = o.retry ?? DEFAULT_RETRY;
   let lastError;
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
@@ -81066,16 +90813,16 @@ async function attemptOnce(o) {
   let reported = false;
   let nextReport = started + interval;
   const count2 = new Transform3({
-    transform(chunk2, _enc, done) {
-      bytes2 += chunk2.length;
-      opened.received(chunk2.length);
+    transform(chunk3, _enc, done) {
+      bytes2 += chunk3.length;
+      opened.received(chunk3.length);
       const now = Date.now();
       if (o.log && now >= nextReport) {
         nextReport = now + interval;
         reported = true;
         o.log.info(`Downloading ${o.shown}: ${progress(bytes2, total, now - started)}`);
       }
-      done(null, chunk2);
+      done(null, chunk3);
     }
   });
   try {
@@ -81144,16 +90891,16 @@ function downloadError(err, o) {
 }
 
 // src/datastore/fetch.ts
-import { mkdir as mkdir5, mkdtemp, readdir as readdir4, rename as rename4, rm as rm5, rmdir as rmdir3, stat as stat3 } from "node:fs/promises";
-import { dirname as dirname11, join as join16 } from "node:path";
+import { mkdir as mkdir5, mkdtemp, readdir as readdir5, rename as rename4, rm as rm5, rmdir as rmdir3, stat as stat5 } from "node:fs/promises";
+import { dirname as dirname11, join as join17 } from "node:path";
 
 // src/datastore/entry-lock.ts
 import { hostname as hostname2 } from "node:os";
-import { mkdir as mkdir3, readFile, rename as rename3, rm as rm4, rmdir as rmdir2, stat as stat2, utimes, writeFile as writeFile3 } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
+import { mkdir as mkdir3, readFile, rename as rename3, rm as rm4, rmdir as rmdir2, stat as stat4, utimes, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname9, join as join14 } from "node:path";
 var LOCK_TIMING = { staleMs: 6e4, refreshMs: 1e4, pollMs: 250 };
 function lockPath(root, name, version) {
-  return join13(root, ".locks", `${name}@${version}.lock`);
+  return join14(root, ".locks", `${name}@${version}.lock`);
 }
 async function withEntryLock(root, name, version, fn2, opts = {}) {
   const timing2 = opts.timing ?? LOCK_TIMING;
@@ -81198,11 +90945,11 @@ async function tryAcquire(path9) {
     }
   }
   const owner = { pid: process.pid, host: hostname2(), since: (/* @__PURE__ */ new Date()).toISOString() };
-  await writeFile3(join13(path9, "owner.json"), JSON.stringify(owner));
+  await writeFile3(join14(path9, "owner.json"), JSON.stringify(owner));
   return true;
 }
 async function takeOverIfStale(path9, staleMs) {
-  const st = await stat2(path9).catch(() => void 0);
+  const st = await stat4(path9).catch(() => void 0);
   if (!st) return true;
   if (Date.now() - st.mtimeMs <= staleMs) return false;
   const moved = `${path9}.stale-${process.pid}-${Date.now()}`;
@@ -81216,7 +90963,7 @@ async function takeOverIfStale(path9, staleMs) {
 }
 async function readOwner(path9) {
   try {
-    return JSON.parse(await readFile(join13(path9, "owner.json"), "utf8"));
+    return JSON.parse(await readFile(join14(path9, "owner.json"), "utf8"));
   } catch {
     return void 0;
   }
@@ -81225,15 +90972,15 @@ async function readOwner(path9) {
 // src/datastore/extract.ts
 var import_yauzl2 = __toESM(require_yauzl(), 1);
 import { createWriteStream as createWriteStream4 } from "node:fs";
-import { lstat as lstat2, mkdir as mkdir4, readdir as readdir3 } from "node:fs/promises";
-import { dirname as dirname10, join as join14, resolve as resolve6, sep as sep2 } from "node:path";
+import { lstat as lstat2, mkdir as mkdir4, readdir as readdir4 } from "node:fs/promises";
+import { dirname as dirname10, join as join15, resolve as resolve8, sep as sep3 } from "node:path";
 import { Transform as Transform4 } from "node:stream";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // src/datastore/archive-entries.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 var import_yauzl = __toESM(require_yauzl(), 1);
-import { createReadStream as createReadStream5 } from "node:fs";
+import { createReadStream as createReadStream6 } from "node:fs";
 import { createGunzip } from "node:zlib";
 var S_IFMT = 61440;
 var S_IFLNK = 40960;
@@ -81263,13 +91010,13 @@ async function listZipEntries(file) {
   const zip = await import_yauzl.default.openPromise(file, { decodeStrings: false, validateEntrySizes: true });
   const entries = [];
   try {
-    await new Promise((resolve12, reject) => {
+    await new Promise((resolve14, reject) => {
       zip.on("entry", (e) => {
         const { name, kind } = zipEntryInfo(e);
         entries.push({ name, kind, size: e.uncompressedSize });
         zip.readEntry();
       });
-      zip.on("end", () => resolve12());
+      zip.on("end", () => resolve14());
       zip.on("error", reject);
       zip.readEntry();
     });
@@ -81289,11 +91036,11 @@ async function listTarEntries(file, gzip) {
 }
 async function walkTar(file, gzip, onEntry) {
   const extract = import_tar_stream.default.extract();
-  const source = createReadStream5(file);
+  const source = createReadStream6(file);
   const streams = [source, extract];
-  await new Promise((resolve12, reject) => {
+  await new Promise((resolve14, reject) => {
     extract.on("entry", (header3, stream, next) => onEntry(header3, stream, () => next(), reject));
-    extract.on("finish", () => resolve12());
+    extract.on("finish", () => resolve14());
     if (gzip) {
       const gunzip = createGunzip();
       streams.push(gunzip);
@@ -81353,7 +91100,7 @@ async function extractArchive(file, format2, dest, source, limits) {
       `${source} is an empty ${format2} archive (no files). Fix: point datastore at an archive that contains your CSV/TSV/JSONL files.`
     );
   }
-  const listed = entries.reduce((sum, e) => sum + (e.kind === "file" ? e.size : 0), 0);
+  const listed = entries.reduce((sum2, e) => sum2 + (e.kind === "file" ? e.size : 0), 0);
   await checkExpandedSize(listed, limits, source);
   try {
     if (format2 === "zip") await extractZip(file, dest);
@@ -81377,17 +91124,17 @@ async function extractArchive(file, format2, dest, source, limits) {
 }
 function target(dest, name, kind) {
   const why = unsafeEntryReason({ name, kind: "file", size: 0 });
-  const path9 = resolve6(dest, name.replace(/\/+$/, ""));
-  if (why || path9 !== resolve6(dest) && !path9.startsWith(resolve6(dest) + sep2))
+  const path9 = resolve8(dest, name.replace(/\/+$/, ""));
+  if (why || path9 !== resolve8(dest) && !path9.startsWith(resolve8(dest) + sep3))
     throw new UnexpectedEntryError(`${kind} entry '${name}' ${why ?? "escapes the target folder"}`);
   return path9;
 }
 function capped(name, listed) {
   let seen = 0;
   return new Transform4({
-    transform(chunk2, _enc, done) {
-      seen += chunk2.length;
-      done(seen > listed ? new LyingHeaderError(name, listed) : null, chunk2);
+    transform(chunk3, _enc, done) {
+      seen += chunk3.length;
+      done(seen > listed ? new LyingHeaderError(name, listed) : null, chunk3);
     }
   });
 }
@@ -81445,8 +91192,8 @@ async function extractTar(file, dest, gzip) {
 }
 async function plainTreeSize(root, dir, source) {
   let total = 0;
-  for (const name of await readdir3(dir)) {
-    const path9 = join14(dir, name);
+  for (const name of await readdir4(dir)) {
+    const path9 = join15(dir, name);
     const st = await lstat2(path9);
     if (st.isDirectory()) total += await plainTreeSize(root, path9, source);
     else if (st.isFile()) total += st.size;
@@ -81461,7 +91208,7 @@ async function plainTreeSize(root, dir, source) {
 }
 
 // src/datastore/format.ts
-import { open as open2 } from "node:fs/promises";
+import { open as open3 } from "node:fs/promises";
 var BY_SUFFIX = [
   [".tar.gz", "tar.gz"],
   [".tgz", "tar.gz"],
@@ -81486,7 +91233,7 @@ function isArchive(f2) {
   return f2 === "zip" || f2 === "tar.gz" || f2 === "tar";
 }
 async function sniff(file) {
-  const fh = await open2(file, "r");
+  const fh = await open3(file, "r");
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
@@ -81504,7 +91251,7 @@ function sniffBytes(head) {
   return "other";
 }
 async function looksLikeTar(file) {
-  const fh = await open2(file, "r");
+  const fh = await open3(file, "r");
   try {
     const buf = Buffer.alloc(6);
     const { bytesRead } = await fh.read(buf, 0, 6, 257);
@@ -81516,14 +91263,14 @@ async function looksLikeTar(file) {
 
 // src/datastore/record.ts
 import { readFile as readFile2, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 var RECORD_FILE = ".textclf-datastore.json";
 async function writeRecord(dir, record) {
-  await writeFile4(join15(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+  await writeFile4(join16(dir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
 }
 async function readRecord(entry) {
   try {
-    return JSON.parse(await readFile2(join15(entry, RECORD_FILE), "utf8"));
+    return JSON.parse(await readFile2(join16(entry, RECORD_FILE), "utf8"));
   } catch {
     return void 0;
   }
@@ -81531,7 +91278,7 @@ async function readRecord(entry) {
 async function fromCacheEntry(entry, name, version) {
   return { root: entry, name, version, fromCache: true, file: (await readRecord(entry))?.file };
 }
-async function checkRecord(entry, sha256, shown) {
+async function checkRecord(entry, sha2562, shown) {
   const record = await readRecord(entry);
   if (!record) {
     throw new DatastoreError(
@@ -81539,7 +91286,7 @@ async function checkRecord(entry, sha256, shown) {
       `The cached datastore at ${entry} has no checksum record, so datastore_sha256 cannot be checked. Fix: set a new datastore_version to download it again.`
     );
   }
-  checkSha256(record.sha256, sha256, shown);
+  checkSha256(record.sha256, sha2562, shown);
 }
 
 // src/datastore/fetch.ts
@@ -81580,10 +91327,10 @@ async function fetchOrReuse(p) {
 async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
   const firstCreated = await mkdir5(p.root, { recursive: true });
   await sweepStaleStaging(p.root);
-  const staging = await mkdtemp(join16(p.root, ".staging-"));
+  const staging = await mkdtemp(join17(p.root, ".staging-"));
   let ok2 = false;
   try {
-    const raw = join16(staging, "download", p.fileName);
+    const raw = join17(staging, "download", p.fileName);
     await mkdir5(dirname11(raw));
     p.log.info(`Fetching datastore ${p.shown} as ${p.name}${knownVersion ? `@${knownVersion}` : ""}`);
     await p.obtain(raw);
@@ -81601,14 +91348,14 @@ async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
         );
         return { resolved: await fromCacheEntry(existing.path, p.name, shownVersion), sha256: digest, version };
       }
-      const tree = join16(staging, "tree");
+      const tree = join17(staging, "tree");
       await mkdir5(tree);
       let file;
       if (isArchive(format2)) {
         await extractArchive(raw, format2, tree, p.shown, { cacheRoot: p.root, maxBytes: p.maxExtractBytes });
       } else {
         file = p.fileName;
-        await rename4(raw, join16(tree, file));
+        await rename4(raw, join17(tree, file));
       }
       await writeRecord(tree, { source: p.shown, sha256: digest, format: format2, file, cachedAt: (/* @__PURE__ */ new Date()).toISOString() });
       const path9 = await storeInCache(p.root, tree, p.name, version);
@@ -81629,10 +91376,10 @@ async function obtainAndStore(p, versionFor, knownVersion, lockHeld = false) {
 }
 var STALE_STAGING_MS = 24 * 3600 * 1e3;
 async function sweepStaleStaging(root) {
-  for (const name of await readdir4(root)) {
+  for (const name of await readdir5(root)) {
     if (!name.startsWith(".staging-")) continue;
-    const path9 = join16(root, name);
-    const st = await stat3(path9).catch(() => void 0);
+    const path9 = join17(root, name);
+    const st = await stat5(path9).catch(() => void 0);
     if (st && Date.now() - st.mtimeMs > STALE_STAGING_MS) await rm5(path9, { recursive: true, force: true });
   }
 }
@@ -81681,7 +91428,7 @@ async function checkContent(file, fileName, shown) {
 }
 
 // src/datastore/refresh.ts
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 
 // src/datastore/head.ts
 async function headRequest(url2, headers, timeoutMs = 3e4, signal) {
@@ -81697,7 +91444,7 @@ async function headRequest(url2, headers, timeoutMs = 3e4, signal) {
 
 // src/datastore/source-stamp.ts
 import { readFile as readFile3 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 function header2(h, name) {
   if (typeof h.get === "function") return h.get(name) ?? void 0;
   const key = Object.keys(h).find((k) => k.toLowerCase() === name);
@@ -81749,23 +91496,23 @@ function conditionalHeaders(previous) {
   if (previous?.lastModified) h["if-modified-since"] = previous.lastModified;
   return h;
 }
-function contentChanged(previous, sha256) {
-  return previous?.sha256?.toLowerCase() !== sha256.toLowerCase();
+function contentChanged(previous, sha2562) {
+  return previous?.sha256?.toLowerCase() !== sha2562.toLowerCase();
 }
 var STAMP_FILE = ".textclf-source.json";
 async function readStamp(dir) {
   try {
-    return JSON.parse(await readFile3(join17(dir, STAMP_FILE), "utf8"));
+    return JSON.parse(await readFile3(join18(dir, STAMP_FILE), "utf8"));
   } catch {
     return void 0;
   }
 }
 async function writeStamp(dir, stamp) {
-  writeFileAtomic(join17(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
+  writeFileAtomic(join18(dir, STAMP_FILE), JSON.stringify(stamp, null, 2));
 }
 
 // src/datastore/refresh.ts
-var stampDir = (root, url2) => join18(root, ".sources", shortHash(url2));
+var stampDir = (root, url2) => join19(root, ".sources", shortHash(url2));
 async function previousCopy(p) {
   const stamp = await readStamp(stampDir(p.root, p.url));
   if (stamp?.version) {
@@ -81876,7 +91623,7 @@ async function resolveDatastore(opts) {
   };
   if (isHttpUrl(source)) return resolveUrl(req);
   const path9 = resolvePath(source.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
-  if (existsSync13(path9)) return resolveLocal(req, path9);
+  if (existsSync14(path9)) return resolveLocal(req, path9);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/.test(source)) return resolveCached(req);
   throw new DatastoreError(shown, `datastore path ${path9} does not exist. Fix: check the path, or use a URL.`);
 }
@@ -81901,7 +91648,7 @@ async function resolveUrl(req) {
     shown: req.shown,
     maxExtractBytes: req.maxExtractBytes,
     signal: req.opts.signal,
-    obtain: (dest) => downloadFile({
+    obtain: (dest) => downloadFile2({
       url: url2.href,
       dest,
       shown: req.shown,
@@ -81940,10 +91687,10 @@ async function resolveUrl(req) {
   });
 }
 async function resolveLocal(req, path9) {
-  if (statSync6(path9).isDirectory()) {
+  if (statSync7(path9).isDirectory()) {
     if (req.sha256)
       req.log.warning(`datastore_sha256 is ignored for ${req.shown}: it is a folder, and checksums apply to files.`);
-    return { root: path9, name: basename5(path9), version: "local", fromCache: false };
+    return { root: path9, name: basename6(path9), version: "local", fromCache: false };
   }
   const format2 = formatFromName(path9);
   if (!format2) {
@@ -81957,16 +91704,16 @@ async function resolveLocal(req, path9) {
   if (!isArchive(format2)) {
     return {
       root: dirname12(path9),
-      name: entryName(basename5(path9)),
+      name: entryName(basename6(path9)),
       version: "local",
       fromCache: false,
-      file: basename5(path9)
+      file: basename6(path9)
     };
   }
   return fetchOrReuse({
     root: req.root,
-    name: entryName(basename5(path9)),
-    fileName: basename5(path9),
+    name: entryName(basename6(path9)),
+    fileName: basename6(path9),
     sha256: req.sha256,
     log: req.log,
     shown: req.shown,
@@ -81974,7 +91721,7 @@ async function resolveLocal(req, path9) {
     signal: req.opts.signal,
     version: req.userVersion ? cacheVersion(req.userVersion) : contentVersion(digest),
     shownVersion: req.userVersion,
-    obtain: (dest) => copyFile2(path9, dest)
+    obtain: (dest) => copyFile3(path9, dest)
   });
 }
 async function resolveCached(req) {
@@ -81987,17 +91734,17 @@ async function resolveCached(req) {
     req.log.info(`Datastore ${name}@${version} from the cache (${hit.path})`);
     return fromCacheEntry(hit.path, name, version);
   }
-  const cached = await listCached(req.root);
+  const cached2 = await listCached(req.root);
   throw new DatastoreError(
     req.shown,
-    `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ${req.root} (cached: ${cached.length ? cached.join(", ") : "none"}). Fix: use the URL once to download it, or one of the cached names${req.opts.cacheDir ? "" : ", or set cache_dir to where it was cached"}.`
+    `datastore '${req.shown}' is neither a URL, an existing path, nor a cached datastore in ${req.root} (cached: ${cached2.length ? cached2.join(", ") : "none"}). Fix: use the URL once to download it, or one of the cached names${req.opts.cacheDir ? "" : ", or set cache_dir to where it was cached"}.`
   );
 }
 
 // src/datastore/locate.ts
-import { existsSync as existsSync14, statSync as statSync7 } from "node:fs";
-import { readdir as readdir5 } from "node:fs/promises";
-import { isAbsolute as isAbsolute2, join as join19, normalize, relative as relative3, sep as sep3 } from "node:path";
+import { existsSync as existsSync15, statSync as statSync8 } from "node:fs";
+import { readdir as readdir6 } from "node:fs/promises";
+import { isAbsolute as isAbsolute2, join as join20, normalize, relative as relative4, sep as sep4 } from "node:path";
 var MOUNT_POINT = "/opt/datastore/";
 async function locateFile(root, file, log = defaultLogger(), flag = "train_file") {
   const wanted = file.trim();
@@ -82016,23 +91763,23 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
     rel = wanted;
   }
   rel = normalize(rel);
-  if (rel === "." || rel.startsWith(".." + sep3) || rel === "..") {
+  if (rel === "." || rel.startsWith(".." + sep4) || rel === "..") {
     throw new DatastoreError(
       wanted,
       `${flag} '${wanted}' points outside the datastore. Fix: use a path inside it, e.g. train.csv.`
     );
   }
-  const direct = join19(root, rel);
+  const direct = join20(root, rel);
   if (isFile(direct)) return direct;
   const below = [];
-  for (const d of await readdir5(root, { withFileTypes: true })) {
-    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join19(root, d.name, rel))) below.push(join19(d.name, rel));
+  for (const d of await readdir6(root, { withFileTypes: true })) {
+    if (d.isDirectory() && !d.name.startsWith(".") && isFile(join20(root, d.name, rel))) below.push(join20(d.name, rel));
   }
   if (below.length === 1) {
     log.notice(
       `${flag} '${wanted}' was found one folder down, at '${below[0]}' inside the datastore. Set ${flag}=${below[0]} to say so explicitly.`
     );
-    return join19(root, below[0]);
+    return join20(root, below[0]);
   }
   if (below.length > 1) {
     throw new DatastoreError(
@@ -82040,30 +91787,30 @@ async function locateFile(root, file, log = defaultLogger(), flag = "train_file"
       `${flag} '${wanted}' is ambiguous: the datastore has ${below.join(", ")}. Fix: set ${flag} to one of them.`
     );
   }
-  const contents = await listFiles(root, 2, 30);
+  const contents = await listFiles2(root, 2, 30);
   throw new DatastoreError(
     wanted,
     `${flag} '${wanted}' is not in the datastore (${root}). It contains: ${contents.length ? contents.join(", ") : "no files"}. Fix: set ${flag} to one of these paths.`
   );
 }
 function isFile(path9) {
-  return existsSync14(path9) && statSync7(path9).isFile();
+  return existsSync15(path9) && statSync8(path9).isFile();
 }
-async function listFiles(root, depth, limit) {
+async function listFiles2(root, depth, limit) {
   const out = [];
-  const walk = async (dir, level) => {
-    const items = (await readdir5(dir, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1);
+  const walk2 = async (dir, level) => {
+    const items = (await readdir6(dir, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : 1);
     for (const d of items) {
       if (out.length > limit) return;
       if (d.name.startsWith(".")) continue;
-      const path9 = join19(dir, d.name);
+      const path9 = join20(dir, d.name);
       if (d.isDirectory()) {
-        if (level < depth) await walk(path9, level + 1);
-        else out.push(relative3(root, path9) + "/");
-      } else out.push(relative3(root, path9));
+        if (level < depth) await walk2(path9, level + 1);
+        else out.push(relative4(root, path9) + "/");
+      } else out.push(relative4(root, path9));
     }
   };
-  await walk(root, 1);
+  await walk2(root, 1);
   return out.length > limit ? [...out.slice(0, limit), "..."] : out;
 }
 
@@ -82083,16 +91830,16 @@ function encodeExamples(tok, examples, labels, maxLength) {
 }
 
 // src/tokenizer/token-cache.ts
-import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync6, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join20 } from "node:path";
+import { createHash as createHash4 } from "node:crypto";
+import { readFileSync as readFileSync7, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join21 } from "node:path";
 var MAGIC = "TCLFTOK1";
 function tokenCacheKey(parts) {
-  const h = createHash3("sha256");
+  const h = createHash4("sha256");
   for (const p of parts) h.update(`${p.length}:${p}`);
   return h.digest("hex");
 }
-var pathFor = (dir, key) => join20(dir, `${key}.tok`);
+var pathFor = (dir, key) => join21(dir, `${key}.tok`);
 function saveEncoded(dir, key, ds2) {
   const header3 = Buffer.from(JSON.stringify({ size: ds2.size, tokens: ds2.ids.length, mask: ds2.attentionMask !== null }));
   const parts = [
@@ -82111,7 +91858,7 @@ function saveEncoded(dir, key, ds2) {
 function loadEncoded(dir, key) {
   let buf;
   try {
-    buf = readFileSync6(pathFor(dir, key));
+    buf = readFileSync7(pathFor(dir, key));
   } catch {
     return void 0;
   }
@@ -82215,11 +91962,11 @@ async function locateSplits(flags, log, signal) {
 }
 function gridPath(file) {
   const m = file ? /^\/datastores\/([^/]+)\/(.+)$/.exec(file.trim()) : null;
-  return m && !existsSync15(file) ? { name: m[1], rest: m[2] } : void 0;
+  return m && !existsSync16(file) ? { name: m[1], rest: m[2] } : void 0;
 }
 async function isPretokenized(file) {
   if (!/\.(jsonl|ndjson)$/i.test(file)) return false;
-  const fh = await open3(file, "r");
+  const fh = await open4(file, "r");
   try {
     const buf = Buffer.alloc(64 * 1024);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
@@ -82294,14 +92041,14 @@ async function loadSplits(sf, flags, tok, log, fixedLabels, tokenCacheDir) {
         chosen[split],
         multi ? "\0multi-label" : labelMap.labels.join("\0")
       ]);
-      const cached = key ? loadEncoded(tokenCacheDir, key) : void 0;
+      const cached2 = key ? loadEncoded(tokenCacheDir, key) : void 0;
       const examples = multi ? rows[split].map((e) => ({ ...e, label: "" })) : rows[split];
-      splits[split] = cached ?? encodeExamples(tok, examples, idMap, maxLength);
-      if (key && !cached) saveEncoded(tokenCacheDir, key, splits[split]);
+      splits[split] = cached2 ?? encodeExamples(tok, examples, idMap, maxLength);
+      if (key && !cached2) saveEncoded(tokenCacheDir, key, splits[split]);
       if (multi)
         splits[split] = { ...splits[split], multiHot: { labels: labelMap.labels.length, data: targets[split] } };
       log.info(
-        `${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
+        `${split}: ${splits[split].size} examples, ${splits[split].ids.length} tokens ${cached2 ? "from the token cache" : "tokenized"} in ${((Date.now() - t0) / 1e3).toFixed(1)} s`
       );
     }
   });
@@ -82349,9 +92096,9 @@ async function prepareRun(flags, opts) {
     allowCpu: opts.mixedPrecision?.allowCpu,
     webgpuShaderF16: device.device.kind === "webgpu" ? webgpuAdapterOf(device)?.shaderF16 : void 0
   });
-  const outputDir = resolve7(flags.output_dir);
-  const checkpointRoot = join21(outputDir, "checkpoints");
-  const resumeDir = flags.resume_from ? checkpointDirOf(resolve7(flags.resume_from), log) : void 0;
+  const outputDir = resolve9(flags.output_dir);
+  const checkpointRoot = join22(outputDir, "checkpoints");
+  const resumeDir = flags.resume_from ? checkpointDirOf(resolve9(flags.resume_from), log) : void 0;
   const resume = resumeDir ? loadResumeState(resumeDir) : void 0;
   prepareOutputDir(outputDir, {
     overwrite: flags.overwrite_output_dir,
@@ -82359,11 +92106,11 @@ async function prepareRun(flags, opts) {
     resumeEpoch: resume?.meta.epoch,
     log
   });
-  mkdirSync6(checkpointRoot, { recursive: true });
+  mkdirSync7(checkpointRoot, { recursive: true });
   const history = resume && resumeDir ? priorHistory(resumeDir, resume.meta) : { epochs: [], events: [] };
   const multiLabel = flags.problem_type === "multi_label_classification";
   if (resumeDir) {
-    const cfg = join21(resumeDir, "config.json");
+    const cfg = join22(resumeDir, "config.json");
     const was = problemTypeOf(readModelConfig(cfg).config, cfg);
     if (was !== flags.problem_type)
       throw new CheckpointError(
@@ -82371,14 +92118,14 @@ async function prepareRun(flags, opts) {
       );
   }
   const modelSource = resumeDir ?? flags.model_name_or_path;
-  const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join21(outputDir, ".cache");
+  const cacheDir = flags.cache_dir ?? opts.defaultCacheDir ?? join22(outputDir, ".cache");
   const splitFiles = await clock.time("download", () => locateSplits(flags, log, opts.signal));
   const { files, tokenizer } = await log.group("Model", async () => {
     const files2 = await clock.time(
       "download",
       () => resolveModel(modelSource, {
         hubUrl: flags.hub_url,
-        cacheDir: join21(cacheDir, "models"),
+        cacheDir: join22(cacheDir, "models"),
         requireTokenizer: !splitFiles.pretokenized
       })
     );
@@ -82388,7 +92135,7 @@ async function prepareRun(flags, opts) {
   });
   const data = await clock.time(
     "tokenizing",
-    () => loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join21(cacheDir, "tokens"))
+    () => loadSplits(splitFiles, flags, tokenizer, log, resume?.meta.labels, join22(cacheDir, "tokens"))
   );
   const labels = data.labelMap.labels;
   if (labels.length < 2 && !multiLabel) {
@@ -82496,7 +92243,7 @@ async function prepareRun(flags, opts) {
   };
 }
 function checkpointDirOf(path9, log) {
-  if (!existsSync16(path9) || statSync8(path9).isDirectory()) return path9;
+  if (!existsSync17(path9) || statSync9(path9).isDirectory()) return path9;
   log.notice(`resume_from ${path9} is a file; resuming from its checkpoint directory ${dirname13(path9)}`);
   return dirname13(path9);
 }
@@ -82509,13 +92256,19 @@ function webgpuAdapterOf(d) {
 async function runTraining(given, opts) {
   for (const n of noEffectNotices(given)) opts.log.notice(n);
   const flags = given.fast_dev_run ? fastDevRun(given, opts.log) : given;
-  const prepared = await prepareRun(flags, opts);
+  const hub = flags.push_to_hub ? await HubPush.connect(flags, { log: opts.log, signal: opts.signal, token: opts.hubToken }) : void 0;
   try {
-    const recordedFlags = recordFlags(flags);
-    const fit = await fitRun(prepared, { ...opts, recordedFlags });
-    return await finishRun(prepared, fit, { ...opts, recordedFlags });
+    const prepared = await prepareRun(flags, opts);
+    try {
+      await hub?.ensureRepo();
+      const recordedFlags = recordFlags(flags);
+      const fit = await fitRun(prepared, { ...opts, recordedFlags, hub });
+      return await finishRun(prepared, fit, { ...opts, recordedFlags, hub });
+    } finally {
+      await prepared.runner.release();
+    }
   } finally {
-    await prepared.runner.release();
+    await hub?.close();
   }
 }
 function fastDevRun(flags, log) {
@@ -82636,7 +92389,9 @@ function helpText(command = "train") {
     for (const s of specs) {
       const dflt = s.default === void 0 ? "" : ` (default: ${s.default})`;
       lines.push(
-        `  --${s.name} ${s.type === "bool" ? "[true|false]" : s.type.toUpperCase()}`.padEnd(40) + `${s.help}${dflt}`
+        `  --${s.name} ${s.type === "bool" ? `[${["true", "false", ...s.words ?? []].join("|")}]` : s.type.toUpperCase()}`.padEnd(
+          40
+        ) + `${s.help}${dflt}`
       );
       if (s.aliases?.length) lines.push(" ".repeat(40) + `alias: ${s.aliases.map((a) => `--${a}`).join(", ")}`);
       if (s.type === "enum" || s.type === "batches" || s.min !== void 0 || s.gt !== void 0)
@@ -82975,14 +92730,14 @@ ${DOCTOR_USAGE}
 }
 
 // src/train/evaluate-model.ts
-import { resolve as resolve10 } from "node:path";
+import { resolve as resolve12 } from "node:path";
 
 // src/train/predict.ts
-import { extname as extname2, resolve as resolve9 } from "node:path";
+import { extname as extname2, resolve as resolve11 } from "node:path";
 
 // src/train/score-input.ts
-import { existsSync as existsSync17, statSync as statSync9 } from "node:fs";
-import { resolve as resolve8 } from "node:path";
+import { existsSync as existsSync18, statSync as statSync10 } from "node:fs";
+import { resolve as resolve10 } from "node:path";
 async function locateInput(flags, log) {
   if (!flags.input) throw new FlagError("input", "--input is required: the CSV, TSV or JSONL file to score");
   if (flags.datastore) {
@@ -82996,8 +92751,8 @@ async function locateInput(flags, log) {
     });
     return locateFile(ds2.root, flags.input, log, "input");
   }
-  const path9 = resolve8(flags.input);
-  if (!existsSync17(path9) || !statSync9(path9).isFile())
+  const path9 = resolve10(flags.input);
+  if (!existsSync18(path9) || !statSync10(path9).isFile())
     throw new FlagError(
       "input",
       `--input ${flags.input} is not a file; pass a CSV, TSV or JSONL file (or --datastore with a file inside it)`
@@ -83035,7 +92790,7 @@ async function readScoreInput(file, m, columns, withLabels) {
 }
 
 // src/train/trained-model.ts
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 
 // src/train/scorer.ts
 var Scorer = class {
@@ -83072,7 +92827,7 @@ var TrainedModelError = class extends Error {
   name = "TrainedModelError";
 };
 async function loadTrainedModel(o) {
-  const files = await resolveModel(o.model, { hubUrl: o.hubUrl, cacheDir: join22(o.cacheDir, "models") });
+  const files = await resolveModel(o.model, { hubUrl: o.hubUrl, cacheDir: join23(o.cacheDir, "models") });
   const { config } = readModelConfig(files.config);
   const id2label = config.id2label;
   const ids = id2label ? Object.keys(id2label).map(Number) : [];
@@ -83159,7 +92914,7 @@ async function runPredict(flags, o) {
         });
       });
     }
-    const output = resolve9(flags.output ?? o.defaultOutput ?? "predictions.csv");
+    const output = resolve11(flags.output ?? o.defaultOutput ?? "predictions.csv");
     writeOutput(output, preds, m.labels, data, flags.label_separator, multi);
     const counts = Object.fromEntries(m.labels.map((l) => [l, 0]));
     for (const p of preds) for (const c of p.predicted) counts[m.labels[c]]++;
@@ -83263,7 +93018,7 @@ async function runEvaluate(flags, o) {
     if (flags.min_accuracy !== void 0 && metrics.accuracy < flags.min_accuracy)
       r.gateFailure = `min_accuracy: ${what} ${(metrics.accuracy * 100).toFixed(2)}% is below ${(flags.min_accuracy * 100).toFixed(2)}% by ${((flags.min_accuracy - metrics.accuracy) * 100).toFixed(2)} pp`;
     if (flags.output) {
-      r.output = resolve10(flags.output);
+      r.output = resolve12(flags.output);
       writeJsonAtomic(r.output, { model, input, labels: m.labels, problemType: m.problemType, metrics });
     }
     return r;
@@ -83309,7 +93064,7 @@ predictions: ${r.output}
 }
 
 // src/demo/prepare.ts
-import { join as join23, resolve as resolve11 } from "node:path";
+import { join as join24, resolve as resolve13 } from "node:path";
 
 // src/demo/words.ts
 var POSITIVE_ADJ = [
@@ -83566,9 +93321,9 @@ var DEMO_CLI_FLAGS = {
   overwrite_output_dir: "true"
 };
 async function prepareDemo(outputDir, seed) {
-  const root = resolve11(outputDir);
-  const dataDir = join23(root, "data");
-  const modelDir = join23(root, "tiny-bert");
+  const root = resolve13(outputDir);
+  const dataDir = join24(root, "data");
+  const modelDir = join24(root, "tiny-bert");
   await writeDemoDataset(dataDir, seed);
   await writeDemoTokenizer(modelDir);
   const raw = demoBertConfig(demoVocab().length);
@@ -83579,14 +93334,14 @@ async function prepareDemo(outputDir, seed) {
   for (const s of specs)
     if (!s.name.startsWith("classifier."))
       tensors.set(s.name, { dtype: "float32", shape: s.shape, data: weights.get(s.name) });
-  writeSafetensors(join23(modelDir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(join23(modelDir, "config.json"), raw);
+  writeSafetensors(join24(modelDir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(join24(modelDir, "config.json"), raw);
   return { datastore: dataDir, model_name_or_path: modelDir };
 }
 
 // src/cli/main.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 var isCommand = (c) => COMMANDS.includes(c ?? "");
 async function main(argv) {
   const log = lineLogger();
@@ -83620,7 +93375,7 @@ async function main(argv) {
         `unknown command '${args.command}'; use 'textclf train', 'textclf predict', 'textclf evaluate', 'textclf demo', 'textclf demo-data' or 'textclf doctor'`
       );
     }
-    const cacheDir = process.env.XDG_CACHE_HOME ? join24(process.env.XDG_CACHE_HOME, "textclf") : join24(homedir2(), ".cache", "textclf");
+    const cacheDir = process.env.XDG_CACHE_HOME ? join25(process.env.XDG_CACHE_HOME, "textclf") : join25(homedir2(), ".cache", "textclf");
     if (args.command === "predict") return await predictCommand(args.raw, log, cacheDir);
     if (args.command === "evaluate") return await evaluateCommand(args.raw, log, cacheDir);
     let raw = args.raw;
@@ -83645,12 +93400,17 @@ async function main(argv) {
         "",
         t ? `test ${formatMetrics(t).split("\n")[0]}` : "no test split",
         `report:     ${r.reportPath}`,
-        `metrics:    ${join24(r.outputDir, "metrics.json")}`,
+        `metrics:    ${join25(r.outputDir, "metrics.json")}`,
         `checkpoint: ${r.checkpointDir}`,
+        ...r.hub?.commit ? [`hub:        ${r.hub.commit.url}`] : [],
         ""
       ].join("\n")
     );
     if (r.metrics.run.cancelled) return 130;
+    if (r.hub?.error) {
+      log.error(`push_to_hub failed; the run's results are complete in ${r.outputDir}`);
+      return 1;
+    }
     const final = t ?? r.metrics.epochs.find((e) => e.epoch === r.metrics.finalEpoch)?.validation;
     if (flags.min_accuracy !== void 0 && (!final || final.accuracy < flags.min_accuracy)) {
       log.error(

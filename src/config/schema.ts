@@ -609,7 +609,7 @@ export const FLAGS = [
     default: undefined,
     group: 'github',
     scope: actionOnly,
-    help: 'Hugging Face token with write access for push_to_hub, from a secret (e.g. ${{ secrets.HF_TOKEN }}); default: the HF_TOKEN environment variable. Masked in the log, written nowhere',
+    help: 'Hugging Face token with write access for push_to_hub, from a secret (e.g. secrets.HF_TOKEN); default: the HF_TOKEN environment variable. Masked in the log, written nowhere',
   }),
   // compat: train.py / Lightning flags without an effect here
   f({

@@ -14,6 +14,8 @@ import { prepareRun } from './prepare.js';
 export type { RunResult } from './finish.js';
 export type { HubOutcome } from './hub-push.js';
 export { CheckpointError } from './checkpoint.js';
+export { HubPushError } from '../hub/errors.js';
+export { hubReportParts } from './hub-push.js';
 
 export interface RunOptions {
   log: Logger;
