@@ -81412,11 +81412,11 @@ var HubPush = class _HubPush {
       this.log.notice(`Hub: pushed the final model to ${this.repo}: ${commit2.url}`);
       return { ...base, commit: commit2, files: files.map((f2) => f2.path) };
     } catch (e) {
-      const error = e.message;
-      this.log.error(
-        `Hub: ${error}. Training finished and every result is in ${this.flags.output_dir}; push the model later with \`hf upload ${this.repo} ${run.dir} --exclude ${OPTIMIZER_FILE} ${TRAINER_STATE}\``
-      );
-      return { ...base, error };
+      return {
+        ...base,
+        error: e.message,
+        retry: `hf upload ${this.repo} ${run.dir} --exclude ${OPTIMIZER_FILE} ${TRAINER_STATE}`
+      };
     }
   }
   /** Aborts a push still in flight and removes the staging links (also after a failed run). */
@@ -93408,7 +93408,9 @@ async function main(argv) {
     );
     if (r.metrics.run.cancelled) return 130;
     if (r.hub?.error) {
-      log.error(`push_to_hub failed; the run's results are complete in ${r.outputDir}`);
+      log.error(
+        `push_to_hub: ${r.hub.error}. Training finished and every result is in ${r.outputDir}; push the model later with \`${r.hub.retry}\``
+      );
       return 1;
     }
     const final = t ?? r.metrics.epochs.find((e) => e.epoch === r.metrics.finalEpoch)?.validation;

@@ -83,7 +83,9 @@ export async function main(argv: string[]): Promise<number> {
     );
     if (r.metrics.run.cancelled) return 130;
     if (r.hub?.error) {
-      log.error(`push_to_hub failed; the run's results are complete in ${r.outputDir}`);
+      log.error(
+        `push_to_hub: ${r.hub.error}. Training finished and every result is in ${r.outputDir}; push the model later with \`${r.hub.retry}\``,
+      );
       return 1;
     }
     // min_accuracy on the CLI: the final accuracy (test, else the final model's validation epoch)

@@ -46,6 +46,8 @@ export interface HubOutcome {
   files?: string[];
   /** Why the final push failed (the local results are complete). */
   error?: string;
+  /** After a failure: the command that pushes the local model later. */
+  retry?: string;
   /** Why nothing was pushed at the end (a cancelled run). */
   skipped?: string;
 }
@@ -177,11 +179,12 @@ export class HubPush {
       this.log.notice(`Hub: pushed the final model to ${this.repo}: ${commit.url}`);
       return { ...base, commit, files: files.map((f) => f.path) };
     } catch (e) {
-      const error = (e as Error).message;
-      this.log.error(
-        `Hub: ${error}. Training finished and every result is in ${this.flags.output_dir}; push the model later with \`hf upload ${this.repo} ${run.dir} --exclude ${OPTIMIZER_FILE} ${TRAINER_STATE}\``,
-      );
-      return { ...base, error };
+      // The host reports it (the CLI's exit code, the action's summary and failed job): one error, not two.
+      return {
+        ...base,
+        error: (e as Error).message,
+        retry: `hf upload ${this.repo} ${run.dir} --exclude ${OPTIMIZER_FILE} ${TRAINER_STATE}`,
+      };
     }
   }
 
