@@ -117,6 +117,7 @@ test("--push_to_hub commits checkpoints/final and README.md; the card parses and
   const value = (type: string) => result.metrics.find((x: { type: string }) => x.type === type).value;
   expect(value('accuracy')).toBe(metrics.test!.accuracy);
   expect(value('f1')).toBe(metrics.test!.f1);
+  expect(value('loss')).toBe(metrics.test!.loss);
   for (const label of metrics.labels) expect(card).toContain(`| ${label} |`);
   expect(card).toContain(`Epoch ${metrics.bestEpoch} of 2 was the best`);
   expect(card).toContain("pipeline('text-classification', 'alice/reviews-bert', { dtype: 'fp32' })");

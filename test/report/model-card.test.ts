@@ -1,11 +1,30 @@
-// The model card (README.md) for the Hub: its YAML parses (YAML 1.2 and 1.1, which PyYAML reads)
-// back to exactly the values we meant, whatever the labels, dataset name or config hold (quotes,
+// The model card (README.md) for the Hub: its YAML parses back to exactly the values we meant, in
+// the `yaml` package (YAML 1.2 and 1.1) and in PyYAML's safe_load, which huggingface_hub reads cards
+// with (Debian's python3-yaml, a dependency of the python3-torch the parity tests use), whatever the labels, dataset name or config hold (quotes,
 // colons, newlines, `---`, <script>, Unicode line separators); no local path; the Hub's model-index
 // shape (huggingface_hub's eval_results_to_model_index); base_model and datasets only from the Hub.
+import { spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { renderModelCard, yamlScalar, type ModelCardInput } from '../../src/report/model-card.js';
 import type { MetricsFile } from '../../src/metrics/types.js';
 import { runnerMetrics, sampleMetrics } from './fixture.js';
+
+/** PyYAML's safe_load of `text`, as JSON. */
+function pyYaml(text: string): unknown {
+  const r = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'],
+    {
+      input: text,
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `PyYAML (/usr/bin/python3 with python3-yaml, as the parity tests need) failed: ${r.error?.message ?? r.stderr}`,
+    );
+  return JSON.parse(r.stdout);
+}
 
 const HOSTILE = 'a "quoted": label\n---\n<script>alert(1)</script> # not a comment \u2028 \u0085 \\ end';
 
@@ -50,6 +69,8 @@ test('hostile labels, dataset name and config are data in YAML 1.2 and 1.1 and i
     const again = parseYaml(fm.slice(4), { version });
     expect(again['model-index'][0].results[0].dataset.config).toBe(HOSTILE);
   }
+  // what huggingface_hub reads: the same data
+  expect(pyYaml(fm.slice(4))).toEqual(meta);
   expect(meta.base_model).toBe('google-bert/bert-base-uncased');
   expect(meta.datasets).toEqual(['stanfordnlp/imdb']);
   expect(meta['model-index'][0].results[0].dataset).toEqual({
@@ -66,7 +87,9 @@ test('hostile labels, dataset name and config are data in YAML 1.2 and 1.1 and i
 });
 
 test("the model-index is the Hub's shape and its numbers are metrics.json's exactly", () => {
-  const m = sampleMetrics();
+  const base = sampleMetrics();
+  // numbers no rounding leaves alone
+  const m = { ...base, test: { ...base.test!, accuracy: 89 / 97, loss: 1e-7 / 3 } };
   const { meta } = card(m);
   expect(meta.library_name).toBe('transformers');
   expect(meta.pipeline_tag).toBe('text-classification');
@@ -117,9 +140,10 @@ test('usage: transformers.js with its default q8 file when pushed, else fp32; mu
   expect(multi).toContain('pipeline("text-classification", model="alice/imdb-bert", top_k=None)');
 });
 
-test('YAML scalars read back the same under YAML 1.1 and 1.2', () => {
+test('YAML scalars read back the same under YAML 1.1 and 1.2 and in PyYAML', () => {
   const values = [
     0.92,
+    89 / 97,
     1e-8,
     2.5e-21,
     1e21,
@@ -131,8 +155,11 @@ test('YAML scalars read back the same under YAML 1.1 and 1.2', () => {
     '1e3',
     '',
     'tab\there',
-    '\u0000\u007f\ufeff',
+    HOSTILE,
+    '\u0000\u007f\ufeff\u2029',
   ];
-  for (const v of values)
-    for (const version of ['1.1', '1.2'] as const) expect(parseYaml(`k: ${yamlScalar(v)}`, { version }).k).toBe(v);
+  const doc = values.map((v, i) => `k${i}: ${yamlScalar(v)}`).join('\n');
+  const want = Object.fromEntries(values.map((v, i) => [`k${i}`, v]));
+  for (const version of ['1.1', '1.2'] as const) expect(parseYaml(doc, { version })).toEqual(want);
+  expect(pyYaml(doc)).toEqual(want);
 });
