@@ -80684,6 +80684,8 @@ function explain(e, c, doing, repo) {
       `${doing}: the token does not look like a Hugging Face access token (they start with hf_); set HF_TOKEN (or the action's hub_token) to one from https://huggingface.co/settings/tokens`,
       "hub_token"
     );
+  if (/^E(NOENT|ACCES|PERM|ISDIR|MFILE)$/.test(String(e?.code)))
+    return new HubPushError(clean2(`${doing}: reading a local file failed: ${err.message}`));
   const cause = err?.cause?.code ?? err?.cause?.message;
   return new HubPushError(
     clean2(

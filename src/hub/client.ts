@@ -140,6 +140,9 @@ export function explain(e: unknown, c: HubConnection, doing: string, repo?: stri
       `${doing}: the token does not look like a Hugging Face access token (they start with hf_); set HF_TOKEN (or the action's hub_token) to one from https://huggingface.co/settings/tokens`,
       'hub_token',
     );
+  // a local file that went missing or cannot be read is not the network's fault
+  if (/^E(NOENT|ACCES|PERM|ISDIR|MFILE)$/.test(String((e as { code?: string })?.code)))
+    return new HubPushError(clean(`${doing}: reading a local file failed: ${err.message}`));
   const cause = err?.cause?.code ?? err?.cause?.message;
   return new HubPushError(
     clean(

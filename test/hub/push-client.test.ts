@@ -119,3 +119,18 @@ test('ensureRepo: creates (private when asked), accepts an existing repo, refuse
     canWrite: false,
   });
 });
+
+test('a Hub that cannot be reached: the error names the host and what to check', async () => {
+  const closed = createServer();
+  await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise<void>((ok) => closed.close(() => ok()));
+  const c: HubConnection = {
+    hubUrl: url,
+    token: TOKEN,
+    fetch: hubFetch({ origin: url, token: TOKEN, timeoutMs: 1000 }),
+  };
+  await expect(tokenOwner(c)).rejects.toThrow(
+    `checking the token at ${url}/api/whoami-v2: fetch failed (ECONNREFUSED). Check hub_url / HF_ENDPOINT and the network`,
+  );
+});
