@@ -25170,6 +25170,61 @@ var FLAGS = [
     group: "output",
     help: "Which epoch checkpoints to keep"
   }),
+  // Hugging Face Hub: pushing the model (HF Trainer's push_to_hub, hub_model_id, hub_private_repo, hub_strategy)
+  f({
+    name: "push_to_hub",
+    type: "bool",
+    words: ["always"],
+    default: false,
+    group: "output",
+    scope: noChat,
+    help: "Push the final model (config.json, model.safetensors, tokenizer files, onnx/) with a model card (README.md) to the Hugging Face Hub; the token comes from HF_TOKEN (in the action: hub_token). The action pushes only on push, schedule and workflow_dispatch events of the default branch, or on any event with 'always', and never for pull requests from forks"
+  }),
+  f({
+    name: "hub_model_id",
+    type: "string",
+    default: void 0,
+    pattern: "[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?",
+    patternHelp: "a Hub repo id: owner/name, or name for a repo of the token's account (letters, digits, - _ .)",
+    group: "output",
+    scope: noChat,
+    help: "The Hub repo to push to: owner/name, or name (under the token's account); default: output_dir's name under the token's account. Created when missing"
+  }),
+  f({
+    name: "hub_private_repo",
+    type: "bool",
+    default: false,
+    group: "output",
+    scope: noChat,
+    help: "Create the Hub repo as private (an existing public repo is refused, not published to)"
+  }),
+  f({
+    name: "hub_strategy",
+    type: "enum",
+    default: "every_save",
+    choices: ["end", "every_save", "checkpoint"],
+    group: "output",
+    scope: noChat,
+    help: "As in HF Trainer: end = the final model and card at the end; every_save = also the model of each saved epoch checkpoint, in the background (one push at a time: a save while one is in flight is not pushed); checkpoint = like every_save, plus the whole checkpoint under last-checkpoint/ so a run can resume from the Hub"
+  }),
+  f({
+    name: "hub_timeout",
+    type: "float",
+    default: 60,
+    min: 0,
+    max: 86400,
+    group: "output",
+    scope: noChat,
+    help: "Seconds a Hub request may go without progress (nothing sent or received) before the push fails; 0 = no limit"
+  }),
+  f({
+    name: "hub_token",
+    type: "string",
+    default: void 0,
+    group: "github",
+    scope: actionOnly,
+    help: "Hugging Face token with write access for push_to_hub, from a secret (e.g. secrets.HF_TOKEN); default: the HF_TOKEN environment variable. Masked in the log, written nowhere"
+  }),
   // compat: train.py / Lightning flags without an effect here
   f({
     name: "num_workers",
@@ -25369,7 +25424,7 @@ var FlagError = class extends Error {
 function describeAllowed(s) {
   if (s.type === "enum")
     return `one of ${s.choices.join(", ")}${s.choiceAliases ? ` (or ${Object.keys(s.choiceAliases).join(", ")})` : ""}`;
-  if (s.type === "bool") return "true or false";
+  if (s.type === "bool") return `true or false${s.words?.length ? ` or ${s.words.join(", ")}` : ""}`;
   if (s.type === "batches")
     return "an integer number of batches >= 1 (e.g. 10), or a fraction of the epoch with a decimal point in (0.0, 1.0] (e.g. 0.25, 1.0)";
   if (s.patternHelp) return s.patternHelp;
@@ -25388,6 +25443,7 @@ function parseValue(s, raw) {
       return s.pattern ? text : raw;
     case "bool": {
       const t = text.toLowerCase();
+      if (s.words?.includes(t)) return t;
       if (["true", "1", "yes", "on"].includes(t)) return true;
       if (["false", "0", "no", "off"].includes(t)) return false;
       throw bad();
@@ -27312,7 +27368,8 @@ async function planProvider(o, req, ctx, build, stage, client) {
 // src/action/inputs.ts
 function maskToken() {
   const token = getInput("github_token");
-  if (token) setSecret(token);
+  for (const secret of [token, getInput("hub_token"), process.env.HF_TOKEN, process.env.HF_ACCESS_TOKEN])
+    if (secret) setSecret(secret);
   return token;
 }
 

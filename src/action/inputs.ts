@@ -9,9 +9,13 @@ export function readRawInputs(): Record<string, string> {
   return raw;
 }
 
-/** Masks the token before anything can print it (the runner masks only secrets it knows). */
+/**
+ * Masks the tokens before anything can print them (the runner masks only secrets it knows): the
+ * GitHub token (returned), the Hugging Face hub_token, and an HF_TOKEN set in the environment.
+ */
 export function maskToken(): string {
   const token = core.getInput('github_token');
-  if (token) core.setSecret(token);
+  for (const secret of [token, core.getInput('hub_token'), process.env.HF_TOKEN, process.env.HF_ACCESS_TOKEN])
+    if (secret) core.setSecret(secret);
   return token;
 }

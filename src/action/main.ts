@@ -29,7 +29,8 @@ import type { CommentMode } from '../github/pr/sticky-comment.js';
 import { renderReport, type ArtifactLink } from '../report/markdown.js';
 import type { Logger } from '../util/logger.js';
 import type { MetricsEvent } from '../metrics/types.js';
-import { runTraining } from '../train/run.js';
+import { HubPushError, hubReportParts, runTraining } from '../train/run.js';
+import { hubPushDecision } from '../github/hub-push-policy.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { actionsLogger, type ActionsLogger } from './logger.js';
 import { maskToken, readRawInputs } from './inputs.js';
@@ -136,8 +137,12 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
     log.notice(
       `resume: auto: continuing from ${previous.attempt ? `attempt ${previous.attempt}'s checkpoint (artifact ${previous.artifact})` : 'the interrupted checkpoint in output_dir'}: ${previous.dir}`,
     );
+  // push_to_hub: on release events of the default branch (or always), never for forks' code.
+  const hub = hubPushDecision(flags.push_to_hub, t.ctx, t.before.headRepo);
+  if (flags.push_to_hub !== false && !hub.push) log.notice(`push_to_hub: not pushing to the Hub: ${hub.reason}`);
   const run: ActionFlags = {
     ...flags,
+    push_to_hub: hub.push,
     ...(previous ? { resume_from: previous.dir } : {}),
     // The artifact carries predictions.csv even when the user did not ask for a file.
     predictions_file: flags.predictions_file ?? join(flags.output_dir, 'predictions.csv'),
@@ -178,6 +183,7 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
       defaultCacheDir: runToolCache ? join(runToolCache, 'textclf') : undefined,
       // The report is rendered here, once the baseline comparison and the artifact are known.
       report: false,
+      hubToken: flags.hub_token || undefined,
       // A /train run trains the PR head the workflow checked out (chatops output head_sha), not GITHUB_SHA.
       runFacts: {
         ...((t.before.sha ?? t.ctx?.sha) ? { commit: t.before.sha ?? t.ctx!.sha } : {}),
@@ -208,8 +214,15 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
       : [];
   const name = artifactName(flags.artifact_name);
   const runLink = t.ctx ? runUrl(t.ctx) : undefined;
+  // The Hub commit is linked (or its failure noted) next to the artifact.
+  const pushed = hubReportParts(result.hub, result.outputDir);
   const render = (artifacts: ArtifactLink[], notices: string[] = []) =>
-    renderReport(metrics, { artifacts, runUrl: runLink, sections, notices });
+    renderReport(metrics, {
+      artifacts: [...artifacts, ...pushed.links],
+      runUrl: runLink,
+      sections,
+      notices: [...notices, ...pushed.notices],
+    });
 
   // report.md travels in the artifact, so it is written before the upload (without the artifact's
   // own link, which exists only after it); the summary and the local report.md then get the link.
@@ -250,6 +263,7 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
     artifact_id: uploaded ? String(uploaded.id) : '',
     artifact_url: uploaded?.url ?? '',
     report_path: result.reportPath,
+    hub_commit_url: result.hub?.commit?.url ?? '',
   });
 
   // The PR comment and reactions also when the upload failed: the results exist, only the link is missing.
@@ -261,12 +275,20 @@ async function trainStep(flags: ActionFlags, inputs: GitHubInputs, t: TrainConte
       {
         metrics,
         reportMarkdown: report,
-        artifacts: uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : undefined,
+        artifacts: [
+          ...(uploaded?.url ? [{ name: uploaded.name, url: uploaded.url }] : []),
+          ...pushed.links.flatMap((l) => (l.url ? [{ name: l.name, url: l.url }] : [])),
+        ],
       },
       comparison,
     );
   }
   if (uploadError) throw uploadError;
+  if (result.hub?.error)
+    throw new HubPushError(
+      `the push to the Hugging Face Hub (${result.hub.repo}) failed: ${result.hub.error}. Training finished; every result is ${uploaded ? `in the artifact ${uploaded.name}` : 'on the runner'}`,
+      'push_to_hub',
+    );
   if (comparison?.failures.length) throw new QualityGateError(comparison.failures);
   if (metrics.run.cancelled) {
     throw new Error(

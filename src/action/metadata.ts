@@ -16,6 +16,7 @@ export const OUTPUTS: Record<string, string> = {
   artifact_url: 'URL of the uploaded artifact',
   report_path: 'Local path of report.md (the job summary text)',
   resumed_from: 'The checkpoint a re-run continued from (resume: auto), when it did',
+  hub_commit_url: 'push_to_hub: the Hugging Face Hub commit of the pushed model, when the push landed',
   // mode: predict / evaluate
   predictions_path: 'mode predict: local path of the predictions file',
   rows: 'mode predict / evaluate: number of rows scored',

@@ -88,10 +88,17 @@ export async function main(argv: string[]): Promise<number> {
         `report:     ${r.reportPath}`,
         `metrics:    ${join(r.outputDir, 'metrics.json')}`,
         `checkpoint: ${r.checkpointDir}`,
+        ...(r.hub?.commit ? [`hub:        ${r.hub.commit.url}`] : []),
         '',
       ].join('\n'),
     );
     if (r.metrics.run.cancelled) return 130;
+    if (r.hub?.error) {
+      log.error(
+        `push_to_hub: ${r.hub.error}. Training finished and every result is in ${r.outputDir}; push the model later with \`${r.hub.retry}\``,
+      );
+      return 1;
+    }
     // min_accuracy on the CLI: the final accuracy (test, else the final model's validation epoch)
     const final = t ?? r.metrics.epochs.find((e) => e.epoch === r.metrics.finalEpoch)?.validation;
     if (flags.min_accuracy !== undefined && (!final || final.accuracy < flags.min_accuracy)) {

@@ -28,7 +28,7 @@ export type Flags = Record<string, FlagValue | undefined>;
 export function describeAllowed(s: FlagSpec): string {
   if (s.type === 'enum')
     return `one of ${s.choices!.join(', ')}${s.choiceAliases ? ` (or ${Object.keys(s.choiceAliases).join(', ')})` : ''}`;
-  if (s.type === 'bool') return 'true or false';
+  if (s.type === 'bool') return `true or false${s.words?.length ? ` or ${s.words.join(', ')}` : ''}`;
   if (s.type === 'batches')
     return 'an integer number of batches >= 1 (e.g. 10), or a fraction of the epoch with a decimal point in (0.0, 1.0] (e.g. 0.25, 1.0)';
   if (s.patternHelp) return s.patternHelp;
@@ -49,6 +49,7 @@ export function parseValue(s: FlagSpec, raw: string): FlagValue {
       return s.pattern ? text : raw;
     case 'bool': {
       const t = text.toLowerCase();
+      if (s.words?.includes(t)) return t;
       if (['true', '1', 'yes', 'on'].includes(t)) return true;
       if (['false', '0', 'no', 'off'].includes(t)) return false;
       throw bad();

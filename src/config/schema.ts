@@ -24,7 +24,7 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** Other spellings of an enum's choices (Lightning 1.x's precision=16): parsed as the choice they name. */
   choiceAliases?: Readonly<Record<string, string>>;
-  /** Words an int/float flag also accepts (e.g. 'auto'); its parsed type is then number | word. */
+  /** Words an int/float/bool flag also accepts (e.g. 'auto'); its parsed type is then number | word (boolean | word). */
   words?: readonly string[];
   /** A string flag's value must match this (anchored) pattern; `patternHelp` says what it allows. */
   pattern?: string;
@@ -629,6 +629,61 @@ export const FLAGS = [
     group: 'output',
     help: 'Which epoch checkpoints to keep',
   }),
+  // Hugging Face Hub: pushing the model (HF Trainer's push_to_hub, hub_model_id, hub_private_repo, hub_strategy)
+  f({
+    name: 'push_to_hub',
+    type: 'bool',
+    words: ['always'],
+    default: false,
+    group: 'output',
+    scope: noChat,
+    help: "Push the final model (config.json, model.safetensors, tokenizer files, onnx/) with a model card (README.md) to the Hugging Face Hub; the token comes from HF_TOKEN (in the action: hub_token). The action pushes only on push, schedule and workflow_dispatch events of the default branch, or on any event with 'always', and never for pull requests from forks",
+  }),
+  f({
+    name: 'hub_model_id',
+    type: 'string',
+    default: undefined,
+    pattern: '[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?',
+    patternHelp: "a Hub repo id: owner/name, or name for a repo of the token's account (letters, digits, - _ .)",
+    group: 'output',
+    scope: noChat,
+    help: "The Hub repo to push to: owner/name, or name (under the token's account); default: output_dir's name under the token's account. Created when missing",
+  }),
+  f({
+    name: 'hub_private_repo',
+    type: 'bool',
+    default: false,
+    group: 'output',
+    scope: noChat,
+    help: 'Create the Hub repo as private (an existing public repo is refused, not published to)',
+  }),
+  f({
+    name: 'hub_strategy',
+    type: 'enum',
+    default: 'every_save',
+    choices: ['end', 'every_save', 'checkpoint'],
+    group: 'output',
+    scope: noChat,
+    help: 'As in HF Trainer: end = the final model and card at the end; every_save = also the model of each saved epoch checkpoint, in the background (one push at a time: a save while one is in flight is not pushed); checkpoint = like every_save, plus the whole checkpoint under last-checkpoint/ so a run can resume from the Hub',
+  }),
+  f({
+    name: 'hub_timeout',
+    type: 'float',
+    default: 60,
+    min: 0,
+    max: 86_400,
+    group: 'output',
+    scope: noChat,
+    help: 'Seconds a Hub request may go without progress (nothing sent or received) before the push fails; 0 = no limit',
+  }),
+  f({
+    name: 'hub_token',
+    type: 'string',
+    default: undefined,
+    group: 'github',
+    scope: actionOnly,
+    help: 'Hugging Face token with write access for push_to_hub, from a secret (e.g. secrets.HF_TOKEN); default: the HF_TOKEN environment variable. Masked in the log, written nowhere',
+  }),
   // compat: train.py / Lightning flags without an effect here
   f({
     name: 'num_workers',
@@ -850,7 +905,9 @@ export type FlagValueOf<S> = S extends { type: 'int' | 'float' }
     ? number | W
     : number
   : S extends { type: 'bool' }
-    ? boolean
+    ? S extends { words: readonly (infer W)[] }
+      ? boolean | W
+      : boolean
     : S extends { type: 'enum'; choices: readonly (infer C)[] }
       ? C
       : S extends { type: 'batches' }

@@ -78,6 +78,8 @@ export type Before =
       overlay: Record<string, string>;
       pr?: number;
       sha?: string;
+      /** owner/name of the pull request's head repository (a /train comment's). */
+      headRepo?: string;
       commentId?: number;
       trigger?: { actor: string; flags: Record<string, unknown> };
     };
@@ -101,6 +103,7 @@ export async function beforeTraining(deps: Deps, inputs: GitHubInputs): Promise<
     overlay: flagsToRaw(decision.flags),
     pr: decision.pr,
     sha: decision.headSha,
+    headRepo: decision.headRepo,
     commentId: decision.commentId,
     trigger: { actor: decision.actor, flags: decision.flags },
   };

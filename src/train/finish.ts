@@ -19,6 +19,7 @@ import { exportDtypes, pruneEpochCheckpoints, saveRunCheckpoint, trainerState, t
 import type { PreparedRun } from './prepare.js';
 import type { ScalerState } from '../engine/runner.js';
 import { transferInfo } from './transfer-info.js';
+import { hubReportParts, type HubOutcome, type HubPush } from './hub-push.js';
 
 export interface FinishOptions {
   log: Logger;
@@ -27,6 +28,8 @@ export interface FinishOptions {
   runFacts?: Partial<RunInfo>;
   /** Write report.md (default). The action passes false and renders it once with its sections. */
   report?: boolean;
+  /** push_to_hub: pushes the final model and its card once metrics.json is written. */
+  hub?: Pick<HubPush, 'finish'>;
 }
 
 export interface RunResult {
@@ -38,6 +41,8 @@ export interface RunResult {
   reportPath: string;
   /** Every file the run wrote that is worth uploading (report.md only once it exists). */
   files: string[];
+  /** push_to_hub: the final push (its commit, or why it failed). */
+  hub?: HubOutcome;
 }
 
 export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOptions): Promise<RunResult> {
@@ -170,12 +175,15 @@ export async function finishRun(p: PreparedRun, fit: FitResult, opts: FinishOpti
   // One event file with the whole history (a resumed run's earlier steps included) replaces any older one.
   rmSync(join(p.outputDir, 'tensorboard'), { recursive: true, force: true });
   files.push(...writeTensorBoard(fit.allEvents, join(p.outputDir, 'tensorboard')));
+  // Every local result is written before the push: a push that fails takes nothing away.
+  const hub = await opts.hub?.finish({ dir: checkpointDir, metrics, cancelled: end.cancelled });
   const reportPath = join(p.outputDir, 'report.md');
   if (opts.report !== false) {
-    writeFileAtomic(reportPath, renderReport(metrics));
+    const { links, notices } = hubReportParts(hub, p.outputDir);
+    writeFileAtomic(reportPath, renderReport(metrics, { artifacts: links, notices }));
     files.push(reportPath);
   }
-  return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files };
+  return { metrics, outputDir: p.outputDir, checkpointDir, reportPath, files, hub };
 }
 
 /**

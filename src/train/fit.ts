@@ -11,6 +11,7 @@ import { saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { evaluateSplit } from './evaluate.js';
 import { EventStream, JsonlWriter } from './events.js';
 import type { PreparedRun } from './prepare.js';
+import type { HubPush } from './hub-push.js';
 import { Progress } from './progress.js';
 import { EpochMonitor } from './monitor.js';
 import { Trainer, type Position, type StopReason } from './trainer.js';
@@ -23,6 +24,8 @@ export interface FitOptions {
   progressSeconds?: number;
   /** What trainer_state.json records as the run's flags (secrets already removed). */
   recordedFlags: Record<string, unknown>;
+  /** push_to_hub: told of every epoch checkpoint saved. */
+  hub?: Pick<HubPush, 'checkpointSaved'>;
 }
 
 export interface FitResult {
@@ -139,6 +142,7 @@ export async function fitRun(p: PreparedRun, opts: FitOptions): Promise<FitResul
           await clock.time('checkpoints', async () => {
             await saveRunCheckpoint(p, dir, trainerState(p, opts.recordedFlags, epoch, 0, epochs));
             checkpoints.push({ epoch, path: dir });
+            opts.hub?.checkpointSaved(dir, epoch);
             if (policy !== 'all') {
               const best = epochs.find((e) => e.epoch === monitor.bestEpoch)?.checkpoint;
               pruneEpochCheckpoints(

@@ -8,10 +8,14 @@ import type { Logger } from '../util/logger.js';
 import { redactFlags } from '../util/redact.js';
 import { fitRun } from './fit.js';
 import { finishRun, type RunResult } from './finish.js';
+import { HubPush } from './hub-push.js';
 import { prepareRun } from './prepare.js';
 
 export type { RunResult } from './finish.js';
+export type { HubOutcome } from './hub-push.js';
 export { CheckpointError } from './checkpoint.js';
+export { HubPushError } from '../hub/errors.js';
+export { hubReportParts } from './hub-push.js';
 
 export interface RunOptions {
   log: Logger;
@@ -29,24 +33,35 @@ export interface RunOptions {
   mixedPrecision?: { allowCpu?: boolean };
   /** How messages spell flags: the CLI's `--flag value` (default) or the action's `flag: value`. */
   flagStyle?: 'cli' | 'action';
+  /** The Hugging Face token for push_to_hub (the action's hub_token); default HF_TOKEN. */
+  hubToken?: string;
 }
 
 export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<RunResult> {
   for (const n of noEffectNotices(given)) opts.log.notice(n);
   const dev = fastDevBatches(given.fast_dev_run);
   const flags = dev > 0 ? fastDevRun(given, dev, opts.log) : given;
-  const prepared = await prepareRun(flags, opts);
+  // The token and the repo id are checked before anything is read: a push that cannot work fails in seconds.
+  const hub = flags.push_to_hub
+    ? await HubPush.connect(flags, { log: opts.log, signal: opts.signal, token: opts.hubToken })
+    : undefined;
   try {
-    const recordedFlags = recordFlags(flags);
-    const fit = await fitRun(prepared, { ...opts, recordedFlags });
-    return await finishRun(prepared, fit, { ...opts, recordedFlags });
-  } catch (e) {
-    // Failed before its first checkpoint: nothing of it is kept, and a run it replaced comes back.
-    prepared.outputClaim.abandon();
-    throw e;
+    const prepared = await prepareRun(flags, opts);
+    try {
+      await hub?.ensureRepo();
+      const recordedFlags = recordFlags(flags);
+      const fit = await fitRun(prepared, { ...opts, recordedFlags, hub });
+      return await finishRun(prepared, fit, { ...opts, recordedFlags, hub });
+    } catch (e) {
+      // Failed before its first checkpoint: nothing of it is kept, and a run it replaced comes back.
+      prepared.outputClaim.abandon();
+      throw e;
+    } finally {
+      // also when training fails or is refused: the sessions hold native memory
+      await prepared.runner.release();
+    }
   } finally {
-    // also when training fails or is refused: the sessions hold native memory
-    await prepared.runner.release();
+    await hub?.close();
   }
 }
 

@@ -6,7 +6,7 @@
 // Asserts on results: outputs file, job summary, the artifact downloaded back and its checkpoint
 // loaded and run; a SIGTERM mid-training leaves an uploaded checkpoint that resumes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from '../../src/demo/prepare.js';
@@ -26,6 +26,7 @@ import {
 import type { ArtifactService } from '../helpers/artifact-service.js';
 import { startDatastoreServer, type TestServer } from '../helpers/datastore-server.js';
 import type { FakeHub } from '../helpers/fake-hub.js';
+import { startHubApiFake, type HubApiFake } from '../helpers/hub-api-fake.js';
 import type { GitHubFake } from '../helpers/github-fake.js';
 import { makeZip } from '../helpers/zip.js';
 import { parse } from 'csv-parse/sync';
@@ -38,6 +39,7 @@ import { fakeNvidiaSmi } from '../helpers/fake-nvidia-smi.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'ghs_e2eSecretToken0123456789';
+const HF_TOKEN = 'hf_e2eCiBotWriteToken0123456789';
 
 /** An output that must be a number: '' or 'NaN' fail here (Number('') is 0, which passes >= 0). */
 function numeric(output: string | undefined): number {
@@ -54,6 +56,8 @@ let services: StepServices,
   registry: LocalRegistry,
   datastore: TestServer,
   hub: FakeHub,
+  /** The Hub a run pushes to (push_to_hub): it serves the base model too, as huggingface.co does. */
+  hubApi: HubApiFake,
   github: GitHubFake;
 
 beforeAll(async () => {
@@ -70,6 +74,12 @@ beforeAll(async () => {
   services = await startStepServices(MODEL, demo.model_name_or_path!);
   services.github.addToken(TOKEN); // the workflow's GITHUB_TOKEN: github-actions[bot]
   ({ hub, service, github } = services);
+  hubApi = await startHubApiFake([{ name: 'ci-bot', token: HF_TOKEN, orgs: ['acme'] }]);
+  hubApi.addRepo(MODEL, {
+    files: Object.fromEntries(
+      readdirSync(demo.model_name_or_path!).map((f) => [f, readFileSync(join(demo.model_name_or_path!, f))]),
+    ),
+  });
   RUN = github.addRun({
     workflow_id: 900,
     event: 'push',
@@ -81,7 +91,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([registry?.close(), datastore?.close(), services?.close()]);
+  await Promise.all([registry?.close(), datastore?.close(), services?.close(), hubApi?.close()]);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -159,6 +169,19 @@ async function runAction(name: string, withInputs: Record<string, string>, opts:
 const shown: { name: string; markdown: string; metrics: MetricsFile }[] = [];
 const metricsOf = (r: ActionRun) =>
   JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
+
+/** The inputs of a push to the Hub this file starts (the base model comes from it too). */
+const hubInputs = (repo: string) => ({
+  hub_url: hubApi.url,
+  hub_token: HF_TOKEN,
+  hub_model_id: repo,
+  hub_strategy: 'end',
+});
+
+/** Files under `dir` whose bytes contain `secret`. */
+function filesContaining(dir: string, secret: string): string[] {
+  return walkRel(dir).filter((f) => readFileSync(join(dir, f)).includes(Buffer.from(secret)));
+}
 
 function download(id: number, name: string): Promise<string> {
   return downloadArtifact(service, id, join(root, `download-${name}`));
@@ -326,6 +349,42 @@ test('an artifact upload that fails after training: the summary says what failed
   shown.push({ name: 'action-job-summary-upload-failed', markdown: r.summary, metrics: metricsOf(r) });
 }, 120_000);
 
+test('push_to_hub on a push to the default branch: a push that fails mid-way keeps every result, says so in the summary, and fails the job after it', async () => {
+  hubApi.fail({ method: 'POST', path: /^\/api\/models\/acme\/flaky\/commit\//, status: 503 });
+  const r = await runAction(
+    'hub-fails',
+    { max_epochs: '1', limit_train_batches: '2', ...hubInputs('acme/flaky'), push_to_hub: 'true' },
+    {
+      attempt: '6',
+      env: { HF_ENDPOINT: hubApi.url },
+      event: {
+        name: 'push',
+        payload: {
+          ref: 'refs/heads/main',
+          after: 'c'.repeat(40),
+          repository: { full_name: github.fullName, default_branch: 'main' },
+        },
+      },
+    },
+  );
+  expect(r.code).toBe(1);
+  const errors = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(
+    /^::error title=textclf%3A input push_to_hub::the push to the Hugging Face Hub \(acme\/flaky\) failed: .*HTTP 503.*Training finished; every result is in the artifact textclf-\d+-6/,
+  );
+  // nothing landed, everything is kept: the artifact, the model with its card, the report saying what failed
+  expect([...hubApi.repos.get('acme/flaky')!.files.keys()]).toEqual(['.gitattributes']);
+  expect(r.outputs.artifact_id).not.toBe('');
+  expect(r.outputs.hub_commit_url).toBe('');
+  for (const f of ['model.safetensors', 'onnx/model.onnx', 'README.md'])
+    expect(existsSync(join(r.outputs.checkpoint_dir!, f))).toBe(true);
+  expect(r.summary).toMatch(
+    /> \[!WARNING\]\n> The push to the Hugging Face Hub \(acme\/flaky\) failed: .*Training finished and every result is in /,
+  );
+  expect(r.summary).toMatch(/\| test \| \d+\.\d+% \|/);
+}, 120_000);
+
 test('a bad input fails the step with an annotation naming the input and the allowed values', async () => {
   const r = await runAction('bad-input', { max_epochs: 'three' });
   expect(r.code).toBe(1);
@@ -467,8 +526,9 @@ test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, an
   };
   const r = await runAction(
     'comment',
-    { max_epochs: '5' },
-    { event: { name: 'issue_comment', payload }, runId: current.id },
+    // push_to_hub always: a /train on the repository's own pull request pushes too (a fork's never does)
+    { max_epochs: '5', ...hubInputs('acme/imdb-clf'), push_to_hub: 'always' },
+    { event: { name: 'issue_comment', payload }, runId: current.id, env: { HF_ENDPOINT: hubApi.url } },
   );
   if (r.code !== 0) throw new Error(`action failed (${r.code}):\n${r.stdout.slice(-3000)}`);
   const metrics = JSON.parse(readFileSync(join(r.outputs.report_path!, '..', 'metrics.json'), 'utf8')) as MetricsFile;
@@ -481,6 +541,22 @@ test("issue_comment: a writer's /train max_epochs=1 trains one epoch, reacts, an
   );
   expect(sticky[0]!.body).toContain('Trained commit `9999999` · **1 epoch');
   expect(sticky[0]!.body).toContain(r.outputs.artifact_url!);
+  // The pushed commit, linked in the PR comment and the job summary, and set as an output
+  const pushed = hubApi.repos.get('acme/imdb-clf')!;
+  const commit = pushed.commits.at(-1)!;
+  expect(commit.title).toBe('End of training');
+  expect([...pushed.files.keys()]).toEqual(
+    expect.arrayContaining(['README.md', 'model.safetensors', 'onnx/model.onnx']),
+  );
+  const url = `${hubApi.url}acme/imdb-clf/commit/${commit.oid}`;
+  expect(r.outputs.hub_commit_url).toBe(url);
+  expect(sticky[0]!.body).toContain(`(${url})`);
+  expect(r.summary).toContain(`- [Hugging Face Hub: acme/imdb-clf @ ${commit.oid.slice(0, 7)}](${url})`);
+  // the Hub token: printed only inside the ::add-mask:: command, in no file the run wrote
+  const withToken = r.stdout.split('\n').filter((l) => l.includes(HF_TOKEN));
+  expect(withToken.length).toBeGreaterThan(0);
+  expect(withToken.every((l) => l === `::add-mask::${HF_TOKEN}`)).toBe(true);
+  expect(filesContaining(join(r.outputs.report_path!, '..'), HF_TOKEN)).toEqual([]);
   shown.push({ name: 'action-pr-comment', markdown: sticky[0]!.body, metrics });
 }, 120_000);
 
