@@ -299,7 +299,7 @@ function usage(c: ModelCardInput, multi: boolean): string {
     '```js',
     "import { pipeline } from '@huggingface/transformers';",
     '',
-    `const classify = await pipeline('text-classification', '${id}'${q8 ? '' : ", { dtype: 'fp32' }"});`,
+    `const classify = await pipeline('text-classification', '${id}', { dtype: '${q8 ? 'q8' : 'fp32'}' });`,
     `console.log(await classify('I loved this movie!'${multi ? ', { top_k: null }' : ''}));`,
     '```',
   ];
@@ -311,9 +311,10 @@ function usage(c: ModelCardInput, multi: boolean): string {
     'print(classifier("I loved this movie!"))',
     '```',
   ];
+  // transformers.js's default dtype differs by runtime (q8 in the browser, fp32 in Node): say it.
   const dtype = q8
-    ? "transformers.js loads `onnx/model_quantized.onnx` (int8, its default dtype); pass `{ dtype: 'fp32' }` for `onnx/model.onnx`."
-    : "This repo has the float32 export only (`onnx/model.onnx`): pass `{ dtype: 'fp32' }`, since transformers.js looks for `onnx/model_quantized.onnx` by default.";
+    ? "`{ dtype: 'q8' }` loads `onnx/model_quantized.onnx` (int8, about a quarter of the size; the browser's default), `{ dtype: 'fp32' }` loads `onnx/model.onnx` (Node's default)."
+    : "This repo has the float32 export only (`onnx/model.onnx`): pass `{ dtype: 'fp32' }`, since transformers.js looks for `onnx/model_quantized.onnx` by default in the browser.";
   return [
     '## How to use',
     '',

@@ -90,7 +90,7 @@ test("--push_to_hub commits checkpoints/final and README.md; the card parses and
   // What landed: exactly the model files and the card, byte for byte, big ones through LFS.
   expect([...repo.files.keys()].sort()).toEqual(['.gitattributes', ...local].sort());
   for (const f of local) expect(sha(repo.files.get(f)!)).toBe(sha(readFileSync(join(final, f))));
-  expect(repo.lfs).toEqual(new Set(['model.safetensors', 'onnx/model.onnx']));
+  expect(repo.lfs).toEqual(new Set(['model.safetensors', 'onnx/model.onnx', 'onnx/model_quantized.onnx']));
   const titles = repo.commits.map((c) => c.title);
   expect(titles.at(-1)).toBe('End of training');
   // every_save (the default): epoch pushes in the background, each the model of that epoch
@@ -120,7 +120,7 @@ test("--push_to_hub commits checkpoints/final and README.md; the card parses and
   expect(value('loss')).toBe(metrics.test!.loss);
   for (const label of metrics.labels) expect(card).toContain(`| ${label} |`);
   expect(card).toContain(`Epoch ${metrics.bestEpoch} of 2 was the best`);
-  expect(card).toContain("pipeline('text-classification', 'alice/reviews-bert', { dtype: 'fp32' })");
+  expect(card).toContain("pipeline('text-classification', 'alice/reviews-bert', { dtype: 'q8' })");
   expect(card).not.toContain(root); // no local path
   // the CLI prints the commit; report.md links it
   const commit = repo.commits.at(-1)!.oid;
@@ -183,7 +183,7 @@ test('a push that fails mid-way (503 on the commit, after the LFS uploads) leave
   // one error: what failed, that the results are complete, and how to push them later
   expect(err.match(/^error: /gm)).toHaveLength(1);
   expect(err).toMatch(
-    /^error: push_to_hub: committing 6 files to alice\/flaky: the Hub failed \(HTTP 503: .*\); try again later\. Training finished and every result is in .*flaky; push the model later with `hf upload alice\/flaky .*checkpoints\/final --exclude optimizer\.safetensors trainer_state\.json`$/m,
+    /^error: push_to_hub: committing \d+ files to alice\/flaky: the Hub failed \(HTTP 503: .*\); try again later\. Training finished and every result is in .*flaky; push the model later with `hf upload alice\/flaky .*checkpoints\/final --exclude optimizer\.safetensors trainer_state\.json`$/m,
   );
   const report = readFileSync(join(out, 'report.md'), 'utf8');
   expect(report).toContain('The push to the Hugging Face Hub (alice/flaky) failed');

@@ -130,11 +130,12 @@ test('no local path: a local model and datastore show by their names; flags with
   );
 });
 
-test('usage: transformers.js with its default q8 file when pushed, else fp32; multi-label asks for every label', () => {
+test('usage: transformers.js with the q8 file when pushed (said explicitly: its default differs by runtime), else fp32; multi-label asks for every label', () => {
   const m = sampleMetrics();
   expect(card(m).body).toContain("pipeline('text-classification', 'alice/imdb-bert', { dtype: 'fp32' });");
   const q8 = card(m, { files: ['onnx/model.onnx', 'onnx/model_quantized.onnx'] }).body;
-  expect(q8).toContain("pipeline('text-classification', 'alice/imdb-bert');");
+  expect(q8).toContain("pipeline('text-classification', 'alice/imdb-bert', { dtype: 'q8' });");
+  expect(q8).toContain("the browser's default");
   const multi = card({ ...m, task: { problemType: 'multi_label_classification', threshold: 0.5 } }).body;
   expect(multi).toContain("await classify('I loved this movie!', { top_k: null })");
   expect(multi).toContain('pipeline("text-classification", model="alice/imdb-bert", top_k=None)');

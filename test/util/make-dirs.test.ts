@@ -1,7 +1,7 @@
 // mkdir -p that always ends (Node's recursive mkdir spins forever under /proc and through dangling
 // links), and the output-path checks built on it: each bad path fails at once, naming the flag and
 // the fix, and the checks leave nothing behind.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDirs, makeDirsSync, MakeDirError } from '../../src/util/make-dirs.js';
@@ -38,8 +38,11 @@ test('a dangling link and a file in the way are errors naming them; a race with 
   // mkdir -p's return value: the first folder made, undefined when all existed.
   expect(makeDirsSync(join(work, 'new', 'a', 'b'))).toBe(join(work, 'new'));
   expect(await makeDirs(join(work, 'new', 'a', 'b'))).toBeUndefined();
+  // Two creators at once: neither fails, one made `race`, the other made `race/x` or nothing.
   const both = await Promise.all([makeDirs(join(work, 'race', 'x')), makeDirs(join(work, 'race', 'x'))]);
-  expect(both.filter(Boolean)).toEqual([join(work, 'race')]);
+  expect(both.filter((d) => d === join(work, 'race'))).toHaveLength(1);
+  expect(both.filter((d) => d && d !== join(work, 'race')).every((d) => d === join(work, 'race', 'x'))).toBe(true);
+  expect(statSync(join(work, 'race', 'x')).isDirectory()).toBe(true);
 });
 
 test('output folders: a file, a path below a file, /proc and a dangling link fail naming the flag and the fix', () => {
