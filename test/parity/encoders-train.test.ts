@@ -1,5 +1,5 @@
 // Training parity of the encoder families (Must show): 20 AdamW steps of our train-step graph
-// (forward + autodiff + AdamW, linear warmup/decay) on a torch_encoders.py-initialised model give the
+// (forward + autodiff + AdamW, linear warmup/decay) on a reference.py-initialised model give the
 // reference's per-step loss and grad_norm within 1e-4 relative, with padding and a pad id inside a
 // row (padding_idx: the pad rows get no gradient). Once with one step per ORT run, once with 5 (Loop).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,15 +11,13 @@ import { readModelConfig } from '../../src/models/registry.js';
 import { loadWeights } from '../../src/models/weights.js';
 import { linearWarmupDecay, lrsFor } from '../../src/optim/index.js';
 import { encoderBatches, type EncoderBatch } from './encoder-fixtures.js';
-import { jsonLines, requireEncoderReference, torchEncoders } from './encoder-reference.js';
+import { BIAS_STD, jsonLines, reference as torchReference, requireTorch, type RefStep } from './reference.js';
 import { int64 } from './fixtures.js';
 
 const STEPS = 20,
   LR = 1e-3,
   WD = 0.01,
   WARMUP = 2;
-
-type RefStep = { step: number; loss: number; lr: number; grad_norm: number };
 
 const CASES = [
   { name: 'roberta', init: ['--arch', 'roberta'], pad: 1, cls: 0 },
@@ -45,18 +43,31 @@ function micro(b: EncoderBatch, withTypes: boolean): MicroBatch {
 
 let root: string;
 beforeAll(() => {
-  requireEncoderReference();
+  requireTorch();
   root = mkdtempSync(join(tmpdir(), 'enc-train-'));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe.each(CASES)('$name: training parity with torch_encoders.py train', (c) => {
+describe.each(CASES)('$name: training parity with reference.py train', (c) => {
   let dir: string;
   let reference: RefStep[];
   let batches: EncoderBatch[];
   beforeAll(() => {
     dir = join(root, c.name);
-    torchEncoders(['init', ...c.init, '--out', dir, '--layers', '2', '--hidden', '64', '--max-pos', '32']);
+    torchReference([
+      'init',
+      ...c.init,
+      '--out',
+      dir,
+      '--layers',
+      '2',
+      '--hidden',
+      '64',
+      '--max-pos',
+      '32',
+      '--bias-std',
+      BIAS_STD,
+    ]);
     batches = encoderBatches({
       count: 5,
       batch: 8,
@@ -72,7 +83,7 @@ describe.each(CASES)('$name: training parity with torch_encoders.py train', (c) 
     writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
     const args = ['--steps', String(STEPS), '--lr', String(LR), '--weight-decay', String(WD)];
     reference = jsonLines<RefStep>(
-      torchEncoders([
+      torchReference([
         'train',
         '--model',
         dir,
