@@ -6,7 +6,7 @@ import type { PredictFlags } from '../config/schema.js';
 import { flagSpec } from '../config/schema.js';
 import { makeBatch, planBatches } from '../data/batching.js';
 import { argmaxRows, softmaxRows } from '../metrics/classification.js';
-import { sigmoid } from '../metrics/multilabel.js';
+import { isPredicted, sigmoid } from '../metrics/multilabel.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
 import type { Logger } from '../util/logger.js';
@@ -84,7 +84,7 @@ export async function runPredict(flags: PredictFlags, o: PredictOptions): Promis
           row: row.row,
           text: row.text,
           textPair: row.textPair,
-          predicted: multi ? [...p].flatMap((v, c) => (v >= flags.threshold ? [c] : [])) : [arg[i]],
+          predicted: multi ? [...p].flatMap((v, c) => (isPredicted(v, flags.threshold) ? [c] : [])) : [arg[i]],
           probabilities: p,
         });
       });

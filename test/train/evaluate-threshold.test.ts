@@ -1,5 +1,5 @@
 // Multi-label evaluation decides each label by probability >= threshold: a probability exactly on
-// the threshold is a predicted label (the default 0.5, where the logit is 0, and a chosen one).
+// the threshold is a predicted label (the default 0.5, where the logit is 0, and a chosen one). predict uses the same rule (isPredicted).
 import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import type { Batch } from '../../src/data/types.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
