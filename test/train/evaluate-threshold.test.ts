@@ -1,5 +1,6 @@
-// Multi-label evaluation decides each label by probability >= threshold: a probability exactly on
-// the threshold is a predicted label (the default 0.5, where the logit is 0, and a chosen one). predict uses the same rule (isPredicted).
+// Multi-label evaluation decides each label by probability >= threshold (isPredicted, which predict
+// uses too): a probability exactly on the threshold is a predicted label (the default 0.5, where
+// the logit is 0, and a chosen one).
 import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import type { Batch } from '../../src/data/types.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
