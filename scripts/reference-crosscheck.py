@@ -95,7 +95,8 @@ def main():
             missing = sorted(set(po) ^ set(pt))
             dp, dk = max(((po[k] - pt[k]).abs().max().item(), k) for k in po if k in pt)
             line = (f"{arch} {' '.join(flags)}: {len(ours)} steps; max relative difference loss {dl:.2e}, "
-                    f"grad_norm {dg:.2e}; max |lr diff| {dr:.1e}; final parameters max |diff| {dp:.2e} ({dk})"
+                    f"grad_norm {dg:.2e}; max |lr diff| {dr:.1e}; final parameters max |diff| {dp:.2e}"
+                    + (f" ({dk})" if dp else "")
                     + (f"; keys only on one side: {missing}" if missing else ""))
             worst.update(loss=max(worst["loss"], dl), grad_norm=max(worst["grad_norm"], dg),
                          lr=max(worst["lr"], dr), param=max(worst["param"], dp))
