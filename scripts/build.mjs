@@ -56,6 +56,9 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: root,
   charset: 'utf8',
+  // Module paths as they appear under node_modules, not their real paths: a checkout whose
+  // node_modules is a symlink (worktrees sharing one install) bundles the same bytes as a clone.
+  preserveSymlinks: true,
 };
 
 mkdirSync(outdir, { recursive: true });

@@ -65,6 +65,11 @@ export function multiLabelMetrics(
   };
 }
 
+/** The decision rule, shared by evaluation and predict: a label is predicted at or above the threshold. */
+export function isPredicted(probability: number, threshold: number): boolean {
+  return probability >= threshold;
+}
+
 export function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }

@@ -5,7 +5,7 @@ import { limitBatches, type BatchAmount } from '../config/batch-amount.js';
 import { makeBatch, planBatches } from '../data/batching.js';
 import type { EncodedDataset } from '../data/encoded-dataset.js';
 import { argmaxRows, classificationMetrics, softmaxRows } from '../metrics/classification.js';
-import { multiLabelMetrics, sigmoid } from '../metrics/multilabel.js';
+import { isPredicted, multiLabelMetrics, sigmoid } from '../metrics/multilabel.js';
 import type { EvalMetrics } from '../metrics/types.js';
 import type { EvalResult } from '../engine/runner.js';
 import type { MicroBatch } from '../engine/feeds.js';
@@ -96,7 +96,7 @@ export async function evaluateSplit(
           for (let c = 0; c < k; c++) {
             probs[c] = sigmoid(r.logits[i * k + c]);
             truth[(n + i) * k + c] = b.targets![i * k + c];
-            predicted[(n + i) * k + c] = probs[c] >= threshold ? 1 : 0;
+            predicted[(n + i) * k + c] = isPredicted(probs[c], threshold) ? 1 : 0;
           }
           if (keepPredictions) {
             const ids = (a: Int32Array) =>

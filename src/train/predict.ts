@@ -8,7 +8,7 @@ import type { PredictFlags } from '../config/schema.js';
 import { FlagError } from '../config/parse.js';
 import { makeBatch, planBatches } from '../data/batching.js';
 import { argmaxRows, softmaxRows } from '../metrics/classification.js';
-import { sigmoid } from '../metrics/multilabel.js';
+import { isPredicted, sigmoid } from '../metrics/multilabel.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { csvField } from '../util/csv.js';
 import type { Logger } from '../util/logger.js';
@@ -114,7 +114,7 @@ export async function runPredict(flags: PredictRunFlags, o: PredictOptions): Pro
           text: row.text,
           textPair: row.textPair,
           ...(data.labelColumn !== undefined && { given: String(row.label) }),
-          predicted: multi ? [...p].flatMap((v, c) => (v >= flags.threshold ? [c] : [])) : [arg[i]],
+          predicted: multi ? [...p].flatMap((v, c) => (isPredicted(v, flags.threshold) ? [c] : [])) : [arg[i]],
           probabilities: p,
         });
       });

@@ -9,6 +9,7 @@ import { benchCommand, formatBench, parseBenchArgs } from '../../src/cli/bench.j
 import { supportedModelTypes } from '../../src/models/registry.js';
 import { runBench } from '../../src/train/bench.js';
 import { lineLogger } from '../../src/util/logger.js';
+import { testWebgpu } from '../helpers/webgpu.js';
 
 const quiet = lineLogger(() => {});
 const tiny = {
@@ -123,76 +124,80 @@ test('a usage error exits 2 with the usage; --json prints one JSON object', asyn
   expect(JSON.parse(out)).toMatchObject({ modelType: 'bert', device: 'cpu', steps: 1, batch: 2 });
 });
 
-test('node dist/cli.js bench --device webgpu --json runs from the bundle alone (onnxruntime-node, no dev dependencies), in float32 and 16-mixed', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'textclf-bundle-'));
-  try {
-    mkdirSync(join(dir, 'dist'));
-    copyFileSync('dist/cli.js', join(dir, 'dist', 'cli.js'));
-    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-    mkdirSync(join(dir, 'node_modules'));
-    const ortDir = realpathSync(join(process.cwd(), 'node_modules', 'onnxruntime-node'));
-    symlinkSync(ortDir, join(dir, 'node_modules', 'onnxruntime-node'), 'dir');
-    const commonDir = realpathSync(join(process.cwd(), 'node_modules', 'onnxruntime-common'));
-    symlinkSync(commonDir, join(dir, 'node_modules', 'onnxruntime-common'), 'dir');
-    const bench = (precision: string) =>
-      execFileSync(
-        process.execPath,
-        [
-          'dist/cli.js',
-          'bench',
-          '--precision',
-          precision,
-          '--device',
-          'webgpu',
-          '--layers',
-          '1',
-          '--hidden',
-          '16',
-          '--heads',
-          '2',
-          '--intermediate',
-          '32',
-          '--vocab',
-          '60',
-          '--seq',
-          '8',
-          '--batch',
-          '2',
-          '--steps',
-          '1',
-          '--warmup',
-          '1',
-          '--json',
-        ],
-        {
-          cwd: dir,
-          encoding: 'utf8',
-          env: {
-            ...process.env,
-            NODE_OPTIONS: '',
-            NODE_PATH: '',
-            XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir(),
+testWebgpu(
+  'node dist/cli.js bench --device webgpu --json runs from the bundle alone (onnxruntime-node, no dev dependencies), in float32 and 16-mixed',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'textclf-bundle-'));
+    try {
+      mkdirSync(join(dir, 'dist'));
+      copyFileSync('dist/cli.js', join(dir, 'dist', 'cli.js'));
+      writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+      mkdirSync(join(dir, 'node_modules'));
+      const ortDir = realpathSync(join(process.cwd(), 'node_modules', 'onnxruntime-node'));
+      symlinkSync(ortDir, join(dir, 'node_modules', 'onnxruntime-node'), 'dir');
+      const commonDir = realpathSync(join(process.cwd(), 'node_modules', 'onnxruntime-common'));
+      symlinkSync(commonDir, join(dir, 'node_modules', 'onnxruntime-common'), 'dir');
+      const bench = (precision: string) =>
+        execFileSync(
+          process.execPath,
+          [
+            'dist/cli.js',
+            'bench',
+            '--precision',
+            precision,
+            '--device',
+            'webgpu',
+            '--layers',
+            '1',
+            '--hidden',
+            '16',
+            '--heads',
+            '2',
+            '--intermediate',
+            '32',
+            '--vocab',
+            '60',
+            '--seq',
+            '8',
+            '--batch',
+            '2',
+            '--steps',
+            '1',
+            '--warmup',
+            '1',
+            '--json',
+          ],
+          {
+            cwd: dir,
+            encoding: 'utf8',
+            env: {
+              ...process.env,
+              NODE_OPTIONS: '',
+              NODE_PATH: '',
+              XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir(),
+            },
+            timeout: 240_000,
           },
-          timeout: 240_000,
-        },
-      );
-    for (const precision of ['32', '16-mixed']) {
-      const r = JSON.parse(bench(precision).trim().split('\n').pop()!);
-      expect(r).toMatchObject({ device: 'webgpu', modelType: 'bert', steps: 1, precision });
-      expect(r.samplesPerSecond).toBeGreaterThan(0);
-      if (precision === '16-mixed') expect(r).toMatchObject({ skippedSteps: 0, lossScale: 2 ** 16 });
-      // The state stayed on the device: the timed run uploaded its batch and scalars only.
-      expect(r).toMatchObject({ state: 'device', perRun: { runs: 1 } });
-      expect(r.stateBytes).toBeGreaterThan(10 * r.perRun.uploadBytes);
-      expect(r.perRun.runMs).toBeGreaterThan(0);
-      if (precision === '32') {
-        // ids, mask, types (int64 [1,1,2,8]); labels; lr and step (float32 on webgpu); seq_len and step_index (int64)
-        expect(r.perRun.uploadBytes).toBe(3 * 2 * 8 * 8 + 2 * 8 + 4 + 4 + 8 + 8);
-        // one loss and one gradient norm come back
-        expect(r.perRun.downloadBytes).toBe(8);
+        );
+      for (const precision of ['32', '16-mixed']) {
+        const r = JSON.parse(bench(precision).trim().split('\n').pop()!);
+        expect(r).toMatchObject({ device: 'webgpu', modelType: 'bert', steps: 1, precision });
+        expect(r.samplesPerSecond).toBeGreaterThan(0);
+        if (precision === '16-mixed') expect(r).toMatchObject({ skippedSteps: 0, lossScale: 2 ** 16 });
+        // The state stayed on the device: the timed run uploaded its batch and scalars only.
+        expect(r).toMatchObject({ state: 'device', perRun: { runs: 1 } });
+        expect(r.stateBytes).toBeGreaterThan(10 * r.perRun.uploadBytes);
+        expect(r.perRun.runMs).toBeGreaterThan(0);
+        if (precision === '32') {
+          // ids, mask, types (int64 [1,1,2,8]); labels; lr and step (float32 on webgpu); seq_len and step_index (int64)
+          expect(r.perRun.uploadBytes).toBe(3 * 2 * 8 * 8 + 2 * 8 + 4 + 4 + 8 + 8);
+          // one loss and one gradient norm come back
+          expect(r.perRun.downloadBytes).toBe(8);
+        }
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 300_000);
+  },
+  300_000,
+);

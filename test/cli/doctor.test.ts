@@ -11,6 +11,7 @@ import type { DoctorReport } from '../../src/runtime/doctor.js';
 import { DeviceUnavailableError } from '../../src/runtime/device.js';
 import { runTraining } from '../../src/train/run.js';
 import { lineLogger } from '../../src/util/logger.js';
+import { testWebgpu } from '../helpers/webgpu.js';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '',
@@ -26,41 +27,46 @@ async function capture(fn: () => Promise<number>): Promise<{ code: number; stdou
 }
 
 describe('textclf doctor', () => {
-  test('--json: the lavapipe adapter works but is software, CUDA is unavailable with its reasons, auto picks the CPU; exit 0', async () => {
-    const r = await capture(() => main(['doctor', '--json']));
-    expect(r.code).toBe(0);
-    const rep = JSON.parse(r.stdout) as DoctorReport;
-    expect(rep.platform).toBe('linux/x64');
-    expect(rep.cpu).toMatchObject({ ok: true });
-    expect(rep.cpu.cores).toBeGreaterThan(0);
-    expect(rep.webgpu.ok).toBe(true);
-    expect(rep.webgpu.adapters[0]).toMatchObject({ vendor: 'mesa', architecture: 'software', shaderF16: true });
-    expect(rep.webgpu.adapters[0].description).toMatch(/^llvmpipe/);
-    // ONNX Runtime's own float16 session, the adapter ORT gets, and the Vulkan facts below it.
-    expect(rep.webgpu).toMatchObject({ shaderF16: true, software: true, dawn: [] });
-    expect(rep.webgpu.vulkan?.loader.path).toMatch(/\/libvulkan\.so\.1$/);
-    expect(rep.webgpu.vulkan?.drivers).toEqual(
-      expect.arrayContaining([expect.objectContaining({ library: 'libvulkan_lvp.so', kind: 'software', loads: true })]),
-    );
-    expect(rep.webgpu.vulkan?.problems).toEqual([]);
-    expect(rep.nvidia).toEqual({
-      gpus: [],
-      error: 'nvidia-smi is not installed, so there is no NVIDIA driver on this machine',
-    });
-    expect(rep.cuda.ok).toBe(false);
-    if (rep.cuda.ok) return;
-    expect(rep.cuda.problems.map((p) => p.code)).toEqual(['no-driver', 'provider-missing']);
-    expect(rep.cuda.problems[1].message).toMatch(
-      /^onnxruntime-node's CUDA provider is not installed \(libonnxruntime_providers_shared\.so and libonnxruntime_providers_cuda\.so missing from .*node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\)$/,
-    );
-    expect(rep.cuda.provider.present).toBe(false);
-    expect(rep.auto.device).toBe('cpu');
-    expect(rep.auto.reason).toMatch(
-      /^device auto with gpus=1: CUDA cannot run \(nvidia-smi is not installed.*\); WebGPU's only adapter is mesa llvmpipe.*\(software, fallback adapter, shader-f16\), which runs on the CPU about 100x slower than the CPU device: training on the CPU/,
-    );
-  });
+  testWebgpu(
+    '--json: the lavapipe adapter works but is software, CUDA is unavailable with its reasons, auto picks the CPU; exit 0',
+    async () => {
+      const r = await capture(() => main(['doctor', '--json']));
+      expect(r.code).toBe(0);
+      const rep = JSON.parse(r.stdout) as DoctorReport;
+      expect(rep.platform).toBe('linux/x64');
+      expect(rep.cpu).toMatchObject({ ok: true });
+      expect(rep.cpu.cores).toBeGreaterThan(0);
+      expect(rep.webgpu.ok).toBe(true);
+      expect(rep.webgpu.adapters[0]).toMatchObject({ vendor: 'mesa', architecture: 'software', shaderF16: true });
+      expect(rep.webgpu.adapters[0].description).toMatch(/^llvmpipe/);
+      // ONNX Runtime's own float16 session, the adapter ORT gets, and the Vulkan facts below it.
+      expect(rep.webgpu).toMatchObject({ shaderF16: true, software: true, dawn: [] });
+      expect(rep.webgpu.vulkan?.loader.path).toMatch(/\/libvulkan\.so\.1$/);
+      expect(rep.webgpu.vulkan?.drivers).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ library: 'libvulkan_lvp.so', kind: 'software', loads: true }),
+        ]),
+      );
+      expect(rep.webgpu.vulkan?.problems).toEqual([]);
+      expect(rep.nvidia).toEqual({
+        gpus: [],
+        error: 'nvidia-smi is not installed, so there is no NVIDIA driver on this machine',
+      });
+      expect(rep.cuda.ok).toBe(false);
+      if (rep.cuda.ok) return;
+      expect(rep.cuda.problems.map((p) => p.code)).toEqual(['no-driver', 'provider-missing']);
+      expect(rep.cuda.problems[1].message).toMatch(
+        /^onnxruntime-node's CUDA provider is not installed \(libonnxruntime_providers_shared\.so and libonnxruntime_providers_cuda\.so missing from .*node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\)$/,
+      );
+      expect(rep.cuda.provider.present).toBe(false);
+      expect(rep.auto.device).toBe('cpu');
+      expect(rep.auto.reason).toMatch(
+        /^device auto with gpus=1: CUDA cannot run \(nvidia-smi is not installed.*\); WebGPU's only adapter is mesa llvmpipe.*\(software, fallback adapter, shader-f16\), which runs on the CPU about 100x slower than the CPU device: training on the CPU/,
+      );
+    },
+  );
 
-  test('text: one line per device, adapter details, the fixes', async () => {
+  testWebgpu('text: one line per device, adapter details, the fixes', async () => {
     let text = '';
     expect(await doctorCommand([], (s) => (text += s))).toBe(0);
     expect(text).toMatch(/^platform {3}linux\/x64$/m);
@@ -100,7 +106,7 @@ describe('textclf doctor', () => {
 describe('training on a device this machine does not have', () => {
   const absentData = join(tmpdir(), 'textclf-no-such-datastore', 'train.csv');
 
-  test('runTraining with device cuda: DeviceUnavailableError in < 15 s, before data or output dirs', async () => {
+  testWebgpu('runTraining with device cuda: DeviceUnavailableError in < 15 s, before data or output dirs', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'textclf-dev-')), 'run');
     try {
       const flags = {

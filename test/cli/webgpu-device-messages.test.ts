@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { makeTinyCliRun } from '../helpers/tiny-cli-train.js';
+import { testWebgpu } from '../helpers/webgpu.js';
 
 // The bundled command, as users run it (npm run build writes it; the e2e tests use it too).
 const CLI = resolve('dist/cli.js');
@@ -53,28 +54,31 @@ const tinyRun = (name: string) => [
   join(dir, name),
 ];
 
-test('--gpus 1 with only a software adapter (lavapipe): trains on the CPU, says why, and prints nothing of Dawn', () => {
-  // The bundle alone, as the action stages it: onnxruntime-node, no optional `webgpu` package, so
-  // the Vulkan checks (no GPU device node here) tell the adapter is software.
-  const bundle = join(dir, 'bundle');
-  mkdirSync(join(bundle, 'dist'), { recursive: true });
-  copyFileSync(CLI, join(bundle, 'dist', 'cli.js'));
-  writeFileSync(join(bundle, 'package.json'), '{"type":"module"}\n');
-  mkdirSync(join(bundle, 'node_modules'));
-  for (const m of ['onnxruntime-node', 'onnxruntime-common'])
-    symlinkSync(realpathSync(join('node_modules', m)), join(bundle, 'node_modules', m), 'dir');
-  const r = textclf(['train', ...tinyRun('gpus1'), '--gpus', '1'], {}, join(bundle, 'dist', 'cli.js'));
-  expect(r.stderr).not.toMatch(NATIVE);
-  expect(r.status).toBe(0);
-  expect(r.stderr).toMatch(
-    /^warning: device auto with gpus=1: CUDA cannot run \(nvidia-smi is not installed, so there is no NVIDIA driver on this machine\); WebGPU's only adapter is a software one \(this machine has no GPU device node for a Vulkan driver: \/dev\/dri\/renderD\*, \/dev\/nvidia\*\), which runs on the CPU about 100x slower than the CPU device: training on the CPU; --device webgpu would use that adapter anyway$/m,
-  );
-  const metrics = JSON.parse(readFileSync(join(dir, 'gpus1', 'metrics.json'), 'utf8')) as {
-    run: { device: string; deviceReason: string };
-  };
-  expect(metrics.run.device).toBe('cpu');
-  expect(metrics.run.deviceReason).toMatch(/WebGPU's only adapter is a software one/);
-});
+testWebgpu(
+  '--gpus 1 with only a software adapter (lavapipe): trains on the CPU, says why, and prints nothing of Dawn',
+  () => {
+    // The bundle alone, as the action stages it: onnxruntime-node, no optional `webgpu` package, so
+    // the Vulkan checks (no GPU device node here) tell the adapter is software.
+    const bundle = join(dir, 'bundle');
+    mkdirSync(join(bundle, 'dist'), { recursive: true });
+    copyFileSync(CLI, join(bundle, 'dist', 'cli.js'));
+    writeFileSync(join(bundle, 'package.json'), '{"type":"module"}\n');
+    mkdirSync(join(bundle, 'node_modules'));
+    for (const m of ['onnxruntime-node', 'onnxruntime-common'])
+      symlinkSync(realpathSync(join('node_modules', m)), join(bundle, 'node_modules', m), 'dir');
+    const r = textclf(['train', ...tinyRun('gpus1'), '--gpus', '1'], {}, join(bundle, 'dist', 'cli.js'));
+    expect(r.stderr).not.toMatch(NATIVE);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^warning: device auto with gpus=1: CUDA cannot run \(nvidia-smi is not installed, so there is no NVIDIA driver on this machine\); WebGPU's only adapter is a software one \(this machine has no GPU device node for a Vulkan driver: \/dev\/dri\/renderD\*, \/dev\/nvidia\*\), which runs on the CPU about 100x slower than the CPU device: training on the CPU; --device webgpu would use that adapter anyway$/m,
+    );
+    const metrics = JSON.parse(readFileSync(join(dir, 'gpus1', 'metrics.json'), 'utf8')) as {
+      run: { device: string; deviceReason: string };
+    };
+    expect(metrics.run.device).toBe('cpu');
+    expect(metrics.run.deviceReason).toMatch(/WebGPU's only adapter is a software one/);
+  },
+);
 
 test("--device webgpu with no Vulkan driver: the cause in words (the loader override, the missing file), not the loader's warnings", () => {
   const r = textclf(['train', ...tinyRun('novk'), '--device', 'webgpu'], { VK_ICD_FILENAMES: '/nonexistent/icd.json' });

@@ -210,6 +210,19 @@ test('sha256 is verified before extraction and checked against the cached record
   await expect(resolveDatastore(opts('again', { sha256: 'xyz' }))).rejects.toThrow(/not a sha256 \(64 hex digits\)/);
 });
 
+test('a URL with datastore_version found in the cache: datastore_sha256 is checked against its record, with no download', async () => {
+  const url = server.url('/again.zip');
+  await resolveDatastore(opts(url, { version: 'pinned' }));
+  const downloads = server.count('/again.zip');
+  await expectFailure(
+    opts(url, { version: 'pinned', sha256: 'b'.repeat(64) }),
+    new RegExp(`sha256 mismatch for ${url.replace(/[.]/g, '\\.')}: expected b{64}, got ${sha(zip)}`),
+  );
+  const hit = await resolveDatastore(opts(url, { version: 'pinned', sha256: sha(zip) }));
+  expect(hit.fromCache).toBe(true);
+  expect(server.count('/again.zip')).toBe(downloads);
+});
+
 test('HTTP 404 and a closed port fail at once; HTTP 500 fails after 3 attempts', async () => {
   await expectFailure(opts(server.url('/missing.zip')), /HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/missing\.zip/);
   expect(server.count('/missing.zip')).toBe(1);

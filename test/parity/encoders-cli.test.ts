@@ -1,20 +1,18 @@
 // Parity reproduced from the CLI, as a user would (Must show): `textclf train` on pre-tokenized
 // JSONL rows (unpadded: the CLI pads each batch with the model's own pad id), no shuffle, dropout 0,
-// no clipping, --log_file; per-step loss and grad_norm equal `torch_encoders.py train` on the same
+// no clipping, --log_file; per-step loss and grad_norm equal `reference.py train` on the same
 // batches within 1e-4 relative, for RoBERTa, DistilBERT and ModernBERT. Runs dist/cli.js.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encoderBatches } from './encoder-fixtures.js';
-import { jsonLines, requireEncoderReference, torchEncoders } from './encoder-reference.js';
+import { BIAS_STD, jsonLines, reference, requireTorch, type RefStep } from './reference.js';
 
 const STEPS = 20,
   BATCHES = 5,
   BATCH = 8,
   SEQ = 16;
-
-type Step = { step: number; loss: number; lr: number; grad_norm: number };
 
 const CASES = [
   { arch: 'roberta', init: [], pad: 1, cls: 0 },
@@ -24,15 +22,15 @@ const CASES = [
 
 let root: string;
 beforeAll(() => {
-  requireEncoderReference();
+  requireTorch();
   root = mkdtempSync(join(tmpdir(), 'enc-cli-'));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-test.each(CASES)('$arch: textclf train --log_file matches torch_encoders.py train (loss and grad_norm, 1e-4)', (c) => {
+test.each(CASES)('$arch: textclf train --log_file matches reference.py train (loss and grad_norm, 1e-4)', (c) => {
   const dir = join(root, c.arch);
   const model = join(dir, 'tiny');
-  torchEncoders([
+  reference([
     'init',
     '--arch',
     c.arch,
@@ -44,6 +42,8 @@ test.each(CASES)('$arch: textclf train --log_file matches torch_encoders.py trai
     '64',
     '--max-pos',
     '32',
+    '--bias-std',
+    BIAS_STD,
     ...c.init,
   ]);
   const batches = encoderBatches({
@@ -59,8 +59,8 @@ test.each(CASES)('$arch: textclf train --log_file matches torch_encoders.py trai
     padInside: true,
   });
   writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
-  const reference = jsonLines<Step>(
-    torchEncoders([
+  const torch = jsonLines<RefStep>(
+    reference([
       'train',
       '--model',
       model,
@@ -109,15 +109,15 @@ test.each(CASES)('$arch: textclf train --log_file matches torch_encoders.py trai
   );
   expect(cli.stderr).not.toMatch(/^error:/m);
   expect(cli.status).toBe(0);
-  const ours = jsonLines<Step>(readFileSync(join(dir, 'steps.jsonl'), 'utf8'));
-  expect(ours.map((s) => s.step)).toEqual(reference.map((s) => s.step));
+  const ours = jsonLines<RefStep>(readFileSync(join(dir, 'steps.jsonl'), 'utf8'));
+  expect(ours.map((s) => s.step)).toEqual(torch.map((s) => s.step));
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
   let worstLoss = 0,
     worstNorm = 0;
   ours.forEach((s, i) => {
-    expect(s.lr).toBeCloseTo(reference[i].lr, 12);
-    worstLoss = Math.max(worstLoss, rel(s.loss, reference[i].loss));
-    worstNorm = Math.max(worstNorm, rel(s.grad_norm, reference[i].grad_norm));
+    expect(s.lr).toBeCloseTo(torch[i].lr, 12);
+    worstLoss = Math.max(worstLoss, rel(s.loss, torch[i].loss));
+    worstNorm = Math.max(worstNorm, rel(s.grad_norm, torch[i].grad_norm));
   });
   process.stdout.write(
     `${c.arch} CLI parity: max relative difference loss ${worstLoss.toExponential(2)}, grad_norm ${worstNorm.toExponential(2)}\n`,
@@ -125,6 +125,6 @@ test.each(CASES)('$arch: textclf train --log_file matches torch_encoders.py trai
   expect(worstLoss).toBeLessThan(1e-4);
   expect(worstNorm).toBeLessThan(1e-4);
   // It trained (not a frozen match): the last 5-batch cycle's mean loss is below the first one's.
-  const mean = (xs: Step[]) => xs.reduce((a, s) => a + s.loss, 0) / xs.length;
+  const mean = (xs: RefStep[]) => xs.reduce((a, s) => a + s.loss, 0) / xs.length;
   expect(mean(ours.slice(-BATCHES))).toBeLessThan(mean(ours.slice(0, BATCHES)));
 });

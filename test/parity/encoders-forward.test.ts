@@ -1,7 +1,7 @@
-// Forward parity of the encoder families with torch_encoders.py: a model written by `init`, loaded
+// Forward parity of the encoder families with reference.py: a model written by `init`, loaded
 // through the registry (config.json -> family -> weights), gives the reference's eval logits on
 // padded batches (a pad id inside one row too) within 1e-5; loading reports nothing missing.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildInferenceGraph } from '../../src/models/export.js';
@@ -9,18 +9,18 @@ import { readModelConfig } from '../../src/models/registry.js';
 import { loadWeights } from '../../src/models/weights.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { encoderBatches } from './encoder-fixtures.js';
-import { jsonLines, requireEncoderReference, torchEncoders } from './encoder-reference.js';
+import { BIAS_STD, jsonLines, reference, requireTorch } from './reference.js';
 import { int64 } from './fixtures.js';
 
-const CASES: { name: string; arch: string; init: string[]; pad: number; cls: number; modelType?: string }[] = [
+const CASES: { name: string; arch: string; init: string[]; pad: number; cls: number }[] = [
   { name: 'roberta', arch: 'roberta', init: [], pad: 1, cls: 0 },
   // the reference runs xlm-roberta with RoBERTa's code, as transformers does
-  { name: 'xlm-roberta', arch: 'roberta', init: [], pad: 1, cls: 0, modelType: 'xlm-roberta' },
+  { name: 'xlm-roberta', arch: 'xlm-roberta', init: [], pad: 1, cls: 0 },
   { name: 'distilbert', arch: 'distilbert', init: [], pad: 0, cls: 1 },
   {
-    name: 'modernbert (cls pooling, every 3rd layer global)',
+    name: 'modernbert (cls pooling, window 8, every 3rd layer global)',
     arch: 'modernbert',
-    init: ['--layers', '3'],
+    init: ['--layers', '3', '--local-attention', '8'],
     pad: 0,
     cls: 1,
   },
@@ -35,14 +35,14 @@ const CASES: { name: string; arch: string; init: string[]; pad: number; cls: num
 
 let dir: string;
 beforeAll(() => {
-  requireEncoderReference();
+  requireTorch();
   dir = mkdtempSync(join(tmpdir(), 'enc-fwd-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test.each(CASES)('$name: logits within 1e-5 of torch_encoders.py forward', async (c) => {
+test.each(CASES)('$name: logits within 1e-5 of reference.py forward', async (c) => {
   const model = join(dir, c.name);
-  torchEncoders([
+  reference([
     'init',
     '--arch',
     c.arch,
@@ -56,15 +56,10 @@ test.each(CASES)('$name: logits within 1e-5 of torch_encoders.py forward', async
     '3',
     '--max-pos',
     '32',
+    '--bias-std',
+    BIAS_STD,
     ...c.init,
   ]);
-  if (c.modelType) {
-    const cfg = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
-    writeFileSync(
-      join(model, 'config.json'),
-      JSON.stringify({ ...cfg, model_type: c.modelType, architectures: ['XLMRobertaForSequenceClassification'] }),
-    );
-  }
   const batches = encoderBatches({
     count: 3,
     batch: 4,
@@ -77,10 +72,10 @@ test.each(CASES)('$name: logits within 1e-5 of torch_encoders.py forward', async
   });
   writeFileSync(join(model, 'batches.json'), JSON.stringify(batches));
   const ref = jsonLines<{ logits: number[][] }>(
-    torchEncoders(['forward', '--model', model, '--batches', join(model, 'batches.json')]),
+    reference(['forward', '--model', model, '--batches', join(model, 'batches.json')]),
   );
   const { family, config } = readModelConfig(join(model, 'config.json'));
-  expect(config.modelType).toBe(c.modelType ?? c.arch);
+  expect(config.modelType).toBe(c.arch);
   const m = family.create(config, 3);
   const w = loadWeights(join(model, 'model.safetensors'), m, { seed: 1 });
   expect({ missing: w.missing, unexpected: w.unexpected, mismatched: w.mismatched }).toEqual({

@@ -1,5 +1,5 @@
-// Forward parity: our eval graph's logits on a torch_bert.py-initialised model equal the PyTorch
-// reference's on the same padded, sentence-pair batches.
+// Forward parity: our eval graph's logits on a model written by the PyTorch reference's `init`
+// (non-zero biases) equal the reference's `forward` on the same padded, sentence-pair batches.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +9,7 @@ import { BertModel } from '../../src/models/bert/graph.js';
 import { loadBertWeights } from '../../src/models/bert/load.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { int64, makeBatches } from './fixtures.js';
-import { python, requireTorch, torchBert } from './reference.js';
-
-const here = join(process.cwd(), 'test', 'parity');
+import { BIAS_STD, jsonLines, reference, requireTorch } from './reference.js';
 
 describe('forward parity with the PyTorch reference', () => {
   let dir: string;
@@ -23,13 +21,12 @@ describe('forward parity with the PyTorch reference', () => {
   test('logits and loss agree within 1e-5 on a 2-layer, hidden-64 model (padding + token types)', async () => {
     requireTorch();
     const model = join(dir, 'tiny');
-    torchBert(['init', '--out', model, '--layers', '2', '--hidden', '64', '--vocab', '1000', '--labels', '3']);
+    reference(['init', '--arch', 'bert', '--out', model, '--vocab', '1000', '--labels', '3', '--bias-std', BIAS_STD]);
     const batches = makeBatches({ count: 3, batch: 4, seq: 12, vocab: 1000, labels: 3 });
     writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
-    const ref = JSON.parse(python([join(here, 'torch_logits.py'), model, join(dir, 'batches.json')])) as {
-      logits: number[][];
-      loss: number;
-    }[];
+    const ref = jsonLines<{ logits: number[][] }>(
+      reference(['forward', '--model', model, '--batches', join(dir, 'batches.json')]),
+    );
 
     const cfg = readBertConfig(join(model, 'config.json'));
     const bert = new BertModel(cfg, 3);

@@ -1,22 +1,21 @@
-// Runs the PyTorch reference (../shared/reference/torch_bert.py) with Debian's /usr/bin/python3.
-// A missing torch FAILS the calling test with the fix, it never skips it.
+// Runs the repository's PyTorch reference (test/reference/reference.py: BERT, RoBERTa / XLM-R,
+// DistilBERT, ModernBERT) with Debian's /usr/bin/python3. A missing torch FAILS the calling test
+// with the fix, it never skips it.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const REFERENCE_DIR = process.env.TORCH_BERT_DIR ?? resolve(here, '..', '..', '..', 'shared', 'reference');
-export const TORCH_BERT = join(REFERENCE_DIR, 'torch_bert.py');
+export const REFERENCE = resolve(here, '..', 'reference', 'reference.py');
 export const PYTHON = process.env.REFERENCE_PYTHON ?? '/usr/bin/python3';
+const INSTALL = join('scripts', 'install-test-deps.mjs');
 
 export function requireTorch(): void {
-  if (!existsSync(TORCH_BERT)) throw new Error(`the PyTorch reference is missing: ${TORCH_BERT} (set TORCH_BERT_DIR)`);
   try {
     execFileSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'pipe' });
   } catch {
     throw new Error(
-      `${PYTHON} cannot import torch: install it with \`bash ${join(REFERENCE_DIR, 'setup.sh')}\` (Debian python3-torch), then rerun`,
+      `${PYTHON} cannot import torch and numpy, which the PyTorch reference needs: on Debian/Ubuntu run \`sudo node ${INSTALL}\` (python3-torch, python3-numpy), then rerun`,
     );
   }
 }
@@ -31,6 +30,24 @@ export function python(args: string[], env: Record<string, string> = {}): string
   });
 }
 
-export function torchBert(args: string[]): string {
-  return python([TORCH_BERT, ...args]);
+/** `reference.py <args>`: init, forward or train (see test/reference/README.md). */
+export function reference(args: string[]): string {
+  return python([REFERENCE, ...args]);
 }
+
+/** The JSON lines a reference command prints. */
+export function jsonLines<T>(out: string): T[] {
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** The reference's per-step line of `train`. */
+export type RefStep = { step: number; loss: number; lr: number; grad_norm: number };
+
+/**
+ * Biases of the parity fixtures are drawn from normal(0, BIAS_STD), not zero: weight decay wrongly
+ * applied to them must move the weights by more than the tolerance (see compare.ts).
+ */
+export const BIAS_STD = '0.2';

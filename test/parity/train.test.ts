@@ -1,10 +1,11 @@
 // Training parity (Must show): 20 AdamW steps of our train-step graph (forward + autodiff + AdamW,
-// linear warmup/decay) on a torch_bert.py-initialised model give the same per-step losses as
-// `torch_bert.py train` on the same batches (no shuffle, dropout 0), within 1e-4 relative. Losses
-// alone hide gradient errors (AdamW's update is scale-invariant per tensor: a LayerNorm-bias
-// gradient x3 leaves every loss unchanged), so the global gradient norm of every step and every
-// parameter after the 20 steps (torch_bert.py train --save) are compared too. Run with one step per
-// ORT call, with 5 steps per call (the Scan path), and with the flat state layout.
+// linear warmup/decay) on a model written by the PyTorch reference's `init` (non-zero biases) give
+// the same per-step losses as `reference.py train` on the same batches (no shuffle, dropout 0),
+// within 1e-4 relative. Losses alone hide gradient errors (AdamW's update is scale-invariant per
+// tensor: a LayerNorm-bias gradient x3 leaves every loss unchanged), so the global gradient norm of
+// every step and every parameter after the 20 steps (reference.py train --save) are compared too:
+// weight decay on the biases, which the Trainer leaves undecayed, shows only there. Run with one
+// step per ORT call, with 5 steps per call (the Scan path), and with the flat state layout.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner } from '../../src/engine/runner.js';
 import type { LayoutKind } from '../../src/engine/state-layout.js';
 import { int64, makeBatches, type JsonBatch } from './fixtures.js';
-import { requireTorch, torchBert } from './reference.js';
+import { BIAS_STD, jsonLines, reference as torchReference, requireTorch, type RefStep } from './reference.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { compareParams, GRAD_NORM_RTOL, type ParamDiff } from './compare.js';
 
@@ -35,39 +36,38 @@ function micro(b: JsonBatch): MicroBatch {
   };
 }
 
-describe('training parity with torch_bert.py (2 layers, hidden 64, vocab 1000)', () => {
+describe('training parity with the PyTorch reference (BERT, 2 layers, hidden 64, vocab 1000)', () => {
   let dir: string;
-  let reference: { step: number; loss: number; lr: number; grad_norm: number }[];
+  let reference: RefStep[];
   let torchFinal: Map<string, Float32Array>;
   let batches: JsonBatch[];
   beforeAll(() => {
     requireTorch();
     dir = mkdtempSync(join(tmpdir(), 'bert-train-'));
-    torchBert(['init', '--out', join(dir, 'tiny'), '--layers', '2', '--hidden', '64', '--vocab', '1000']);
+    torchReference(['init', '--arch', 'bert', '--out', join(dir, 'tiny'), '--vocab', '1000', '--bias-std', BIAS_STD]);
     batches = makeBatches({ count: 5, batch: 8, seq: 16, vocab: 1000, labels: 2, seed: 3, learnable: true });
     writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
-    reference = torchBert([
-      'train',
-      '--model',
-      join(dir, 'tiny'),
-      '--batches',
-      join(dir, 'batches.json'),
-      '--steps',
-      String(STEPS),
-      '--lr',
-      String(LR),
-      '--weight-decay',
-      String(WD),
-      '--warmup-steps',
-      String(WARMUP),
-      '--total-steps',
-      String(STEPS),
-      '--save',
-      join(dir, 'torch-final'),
-    ])
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    reference = jsonLines<RefStep>(
+      torchReference([
+        'train',
+        '--model',
+        join(dir, 'tiny'),
+        '--batches',
+        join(dir, 'batches.json'),
+        '--steps',
+        String(STEPS),
+        '--lr',
+        String(LR),
+        '--weight-decay',
+        String(WD),
+        '--warmup-steps',
+        String(WARMUP),
+        '--total-steps',
+        String(STEPS),
+        '--save',
+        join(dir, 'torch-final'),
+      ]),
+    );
     const saved = readSafetensors(join(dir, 'torch-final', 'model.safetensors'));
     torchFinal = new Map([...saved.tensors].map(([k, t]) => [k, t.data as Float32Array]));
   });

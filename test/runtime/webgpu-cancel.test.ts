@@ -11,6 +11,8 @@ import { lineLogger } from '../../src/util/logger.js';
 import { TINY_VOCAB, writeTinyModel } from '../models/tiny-model.js';
 import { makeBatches } from '../parity/fixtures.js';
 import { writePretokenizedJsonl } from '../helpers/tiny-cli-train.js';
+// Every test here needs a WebGPU adapter: skipped (or failed, under CI) without one.
+import { testWebgpu as test } from '../helpers/webgpu.js';
 
 process.env.XDG_RUNTIME_DIR ??= tmpdir();
 const quiet = lineLogger(() => {});

@@ -4,11 +4,12 @@
 // runs, so the step logs (loss, grad_norm) agree as closely as without dropout. Tiny model:
 // lavapipe is ~100x slower than the CPU EP.
 import { trainTinySteps } from '../helpers/tiny-task-model.js';
+import { describeWebgpu } from '../helpers/webgpu.js';
 
 const STEPS = 20;
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
-describe('dropout on: training on webgpu equals training on cpu', () => {
+describeWebgpu('dropout on: training on webgpu equals training on cpu', () => {
   test('bert, dropout 0.1: 20 steps, loss and grad_norm within 1e-4 relative per step', async () => {
     const run = (device: 'cpu' | 'webgpu', dropout = 0.1) =>
       trainTinySteps('bert', { steps: STEPS, seed: 5, dropout, runner: { device } });

@@ -5,6 +5,7 @@
 import { graphCapsOf } from '../../src/runtime/capabilities.js';
 import { supportedModelTypes } from '../../src/models/registry.js';
 import { trainTinySteps } from '../helpers/tiny-task-model.js';
+import { describeWebgpu } from '../helpers/webgpu.js';
 
 const STEPS = 20;
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
@@ -14,7 +15,7 @@ async function train(type: string, device: 'cpu' | 'webgpu') {
   return { ...r, scalars: r.stepGraph.io.scalars };
 }
 
-describe('training on webgpu equals training on cpu', () => {
+describeWebgpu('training on webgpu equals training on cpu', () => {
   test('the runner and its eval sessions build webgpu graphs on the webgpu device only', () => {
     expect(graphCapsOf({ kind: 'webgpu' })).toMatchObject({ legalize: 'webgpu', float64: false, scan: false });
     expect(graphCapsOf({ kind: 'cpu' })).toEqual({ legalize: 'any', float64: true, scan: true });

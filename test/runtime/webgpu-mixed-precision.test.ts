@@ -7,6 +7,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { makeTinyCliRun, TINY_RUN, trainTinyCli } from '../helpers/tiny-cli-train.js';
+// Every test here needs a WebGPU adapter: skipped (or failed, under CI) without one.
+import { testWebgpu as test } from '../helpers/webgpu.js';
 
 /** The bytes of a typed array (its own range, not the whole buffer it views). */
 const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);

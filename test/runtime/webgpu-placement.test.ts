@@ -30,6 +30,7 @@ import {
   type Placement,
 } from '../helpers/placement.js';
 import { tinyTaskModel } from '../helpers/tiny-task-model.js';
+import { describeWebgpu } from '../helpers/webgpu.js';
 
 const STEP: StepGraphOptions = {
   optimizer: { kind: 'adamw', weightDecay: 0.01 },
@@ -125,7 +126,7 @@ const PREDICT_CPU_OPS: Record<string, string[]> = {
 /** Every node of a graph and its subgraphs of type `op`. */
 const nodesOfType = (g: Graph, op: string) => [...nodesByName(g).values()].filter((n) => n.opType === op);
 
-describe('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', () => {
+describeWebgpu('WebGPU placement of the train and eval graphs (ORT 1.30, lavapipe)', () => {
   test.each(supportedModelTypes())(
     '%s: the train step (K = 1, dropout, AdamW, clipping) and the eval graph run every float op on the WebGPU EP',
     (type) => {

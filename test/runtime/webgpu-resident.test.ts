@@ -11,6 +11,7 @@ import { BertModel } from '../../src/models/bert/graph.js';
 import { initBertWeights } from '../../src/models/bert/load.js';
 import type { ort } from '../../src/onnx/session.js';
 import { tinyBertBatch, tinyBertConfig } from '../helpers/tiny-bert.js';
+import { describeWebgpu } from '../helpers/webgpu.js';
 
 process.env.XDG_RUNTIME_DIR ??= tmpdir();
 
@@ -71,7 +72,7 @@ async function train(r: Runner) {
   return { losses, norms };
 }
 
-describe('resident training state on webgpu (lavapipe)', () => {
+describeWebgpu('resident training state on webgpu (lavapipe)', () => {
   test('after the first run every parameter and optimizer feed is a gpu-buffer tensor; batches and scalars come from the host; the replaced state is released', async () => {
     const r = await Runner.create(model, opts({ device: 'webgpu' }));
     expect(r.resident).toBe(true);

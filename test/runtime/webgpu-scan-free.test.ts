@@ -12,6 +12,7 @@ import { TransferMeter } from '../../src/engine/transfers.js';
 import { initWeights } from '../../src/models/weights.js';
 import { tensor } from '../../src/onnx/session.js';
 import { tinyBatches, tinyTaskModel } from '../helpers/tiny-task-model.js';
+import { describeWebgpu } from '../helpers/webgpu.js';
 
 process.env.XDG_RUNTIME_DIR ??= tmpdir();
 
@@ -48,7 +49,7 @@ async function trainAndEval(device: 'cpu' | 'webgpu') {
   return { losses, norms, ev, predicted, transfers, runner };
 }
 
-describe('webgpu without Scan: accumulation and evaluation equal the CPU device', () => {
+describeWebgpu('webgpu without Scan: accumulation and evaluation equal the CPU device', () => {
   test('accumulate_grad_batches = 2 for 20 steps, then eval and predict on batches of three shapes', async () => {
     const cpu = await trainAndEval('cpu');
     const gpu = await trainAndEval('webgpu');

@@ -6,6 +6,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { makeTinyCliRun, TINY_RUN, trainTinyCli, type LoggedStep } from '../helpers/tiny-cli-train.js';
+// Every test here needs a WebGPU adapter: skipped (or failed, under CI) without one.
+import { testWebgpu as test } from '../helpers/webgpu.js';
 
 const BATCH = TINY_RUN.batch;
 let dir: string;

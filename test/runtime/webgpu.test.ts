@@ -11,8 +11,9 @@ import { probeDevice } from '../../src/runtime/probe.js';
 import { probeWebgpuOrt } from '../../src/runtime/webgpu-probe.js';
 import { describeAdapter, queryWebgpuAdapters, webgpuModule } from '../../src/runtime/webgpu.js';
 import { Mlp } from '../helpers/mlp.js';
+import { describeWebgpu } from '../helpers/webgpu.js';
 
-describe('WebGPU on lavapipe', () => {
+describeWebgpu('WebGPU on lavapipe', () => {
   test('Dawn lists the lavapipe adapter: vendor, architecture, description, shader-f16, limits', async () => {
     expect(webgpuModule()).toMatch(/node_modules\/webgpu\/index\.js$/);
     const q = await queryWebgpuAdapters();

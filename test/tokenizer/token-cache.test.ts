@@ -4,6 +4,7 @@
 import {
   appendFileSync,
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -140,4 +141,47 @@ test('another tokenizer re-tokenizes; another label order reuses the ids and the
   const again = await loadSplits(files, flags, tok, log, undefined, cache);
   expect(encoded).toBe(0);
   expect(again.splits).toEqual(first.splits);
+});
+
+test('another text column (or text pair column) re-tokenizes: the columns are part of the key', async () => {
+  const demo = await prepareDemo(join(root, 'demo3'), 13);
+  const tok = await loadTokenizer(demo.model_name_or_path);
+  let encoded = 0;
+  const encode = tok.encode.bind(tok);
+  tok.encode = (...args: Parameters<typeof tok.encode>) => {
+    encoded++;
+    return encode(...args);
+  };
+  // Two text columns of different words (4 rows a split); the same bytes whichever column is read.
+  const data = join(root, 'columns');
+  const csv =
+    'title,body,label\n' +
+    'great film,the plot was dull and slow,positive\n' +
+    'awful acting,a wonderful score and cast,negative\n' +
+    'loved it,nothing happens for an hour,positive\n';
+  mkdirSync(data, { recursive: true });
+  for (const split of ['train', 'valid', 'test'])
+    writeFileSync(join(data, `${split}.csv`), csv + `${split},row,negative\n`);
+  const cache = join(root, 'tokens3');
+  const log = lineLogger(() => {});
+  const load = async (raw: Record<string, string>) => {
+    const flags = parseFlags({ datastore: data, max_length: '16', label_column: 'label', ...raw }, 'cli');
+    return loadSplits(await locateSplits(flags, log), flags, tok, log, undefined, cache);
+  };
+  const ids = (d: Awaited<ReturnType<typeof load>>) => Array.from(d.splits.train!.ids);
+  const title = await load({ text_column: 'title' });
+  expect(encoded).toBe(12);
+  encoded = 0;
+  const body = await load({ text_column: 'body' });
+  expect(encoded).toBe(12);
+  expect(ids(body)).not.toEqual(ids(title));
+  encoded = 0;
+  const pair = await load({ text_column: 'title', text_pair_column: 'body' });
+  expect(encoded).toBe(12);
+  expect(ids(pair)).not.toEqual(ids(title));
+  // Each choice is cached under its own key.
+  encoded = 0;
+  expect(ids(await load({ text_column: 'title' }))).toEqual(ids(title));
+  expect(ids(await load({ text_column: 'body' }))).toEqual(ids(body));
+  expect(encoded).toBe(0);
 });
