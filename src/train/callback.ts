@@ -94,6 +94,8 @@ type Hook<A extends unknown[] = []> = (t: TrainerView, ...args: A) => void | Pro
 export interface Callback {
   /** Its key in trainer_state.json's `callbacks`, when it has state (Lightning's state_key). */
   readonly stateKey?: string;
+  /** It writes checkpoints: it fires after every other callback (see Callbacks). */
+  readonly savesCheckpoints?: boolean;
   stateDict?(): unknown;
   loadStateDict?(state: unknown): void;
   onLoadCheckpoint?: Hook<[state: TrainerState]>;
@@ -112,12 +114,19 @@ export interface Callback {
   teardown?: Hook;
 }
 
-type HookName = Exclude<keyof Callback, 'stateKey' | 'stateDict' | 'loadStateDict'>;
+type HookName = Exclude<keyof Callback, 'stateKey' | 'savesCheckpoints' | 'stateDict' | 'loadStateDict'>;
 type HookArgs<K extends HookName> = NonNullable<Callback[K]> extends Hook<infer A> ? A : never;
 
-/** The callbacks of one trainer, fired in list order. */
+/**
+ * The callbacks of one trainer, fired in list order, except that those that write checkpoints
+ * fire last (Lightning's rule): a checkpoint then holds every other callback's state as that same
+ * hook left it (EarlyStopping's count of the epoch just ended, say).
+ */
 export class Callbacks {
-  constructor(readonly list: readonly Callback[]) {
+  readonly list: readonly Callback[];
+
+  constructor(list: readonly Callback[]) {
+    this.list = [...list.filter((c) => !c.savesCheckpoints), ...list.filter((c) => c.savesCheckpoints)];
     const keys = list.flatMap((c) => (c.stateKey ? [c.stateKey] : []));
     const twice = keys.find((k, i) => keys.indexOf(k) !== i);
     if (twice) throw new Error(`two callbacks have the state key ${twice}; give each its own`);

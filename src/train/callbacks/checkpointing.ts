@@ -29,6 +29,7 @@ export interface CheckpointingOptions {
 
 export class Checkpointing implements Callback {
   readonly stateKey = 'Checkpointing';
+  readonly savesCheckpoints = true;
   /** metrics.json's `checkpoints`: the epoch checkpoints that exist, then final (or interrupted). */
   readonly checkpoints: MetricsFile['checkpoints'] = [];
   /** checkpoints/final, or checkpoints/interrupted when cancelled (set when the fit ends). */

@@ -1,8 +1,7 @@
-// The callbacks a training run has by default, in the order their hooks fire. Order matters where
-// one reads what another wrote: metrics.jsonl is written before a checkpoint (whose resume reads it
-// back), Checkpointing decides the best epoch before Progress says so, and at the run's end
-// TensorBoard and the Hub push come before report.md (which links the push) and the host's own
-// callbacks (the action's artifact and summary).
+// The callbacks a training run has by default, in the order their hooks fire (Checkpointing fires
+// last whatever its place: callback.ts). Order matters where one reads what another wrote: at the
+// run's end TensorBoard and the Hub push come before report.md (which links the push) and the
+// host's own callbacks (the action's artifact and summary).
 import { join, resolve } from 'node:path';
 import type { TrainFlags } from '../../config/schema.js';
 import type { MetricsEvent } from '../../metrics/types.js';
@@ -68,15 +67,11 @@ export function defaultCallbacks(o: DefaultCallbackOptions): Callback[] {
   return [
     new MetricsJsonl(join(o.outputDir, 'metrics.jsonl')),
     ...(flags.log_file ? [new StepLog(resolve(flags.log_file))] : []),
-    checkpointing,
-    new Progress({
-      everySeconds: o.progressSeconds,
-      monitor: flags.monitor,
-      isBest: (epoch) => checkpointing.monitor.bestEpoch === epoch,
-    }),
     ...(flags.early_stopping_patience > 0
       ? [new EarlyStopping({ ...monitor, patience: flags.early_stopping_patience })]
       : []),
+    new Progress({ everySeconds: o.progressSeconds, monitor: flags.monitor }),
+    checkpointing,
     new TensorBoard(join(o.outputDir, 'tensorboard')),
     ...(o.hub ? [new HubPushCallback(o.hub)] : []),
     ...(o.report !== false ? [new Report()] : []),

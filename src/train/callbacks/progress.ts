@@ -1,9 +1,11 @@
 // Progress for people: a line at most every `everySeconds` (throughput, ETA), a log section per
 // epoch where the logger has them (the action's collapsible groups: opened by the epoch's first
-// step, closed before the epoch's summary line so that line stays visible), and that line.
+// step, closed before the epoch's summary line so that line stays visible), and that line (which
+// says when the epoch is the best so far by the monitored metric).
 import type { MonitorName } from '../../metrics/types.js';
 import { formatDuration } from '../../util/duration.js';
 import type { Callback, EpochEnd, StepEvent, TrainerView } from '../callback.js';
+import { EpochMonitor } from '../monitor.js';
 
 export interface ProgressState {
   step: number;
@@ -17,20 +19,22 @@ export interface ProgressState {
 export interface ProgressOptions {
   /** Seconds between progress lines (CLI 10, action 30). */
   everySeconds?: number;
-  /** The monitored metric, and whether an epoch is the best by it so far (Checkpointing knows). */
+  /** The monitored metric: the epoch line says when an epoch is the best by it so far. */
   monitor?: MonitorName;
-  isBest?: (epoch: number) => boolean;
 }
 
 export class Progress implements Callback {
   private lastPrint = 0;
   private start = Date.now();
   private openEpoch = 0;
+  private best?: EpochMonitor;
 
   constructor(readonly o: ProgressOptions = {}) {}
 
-  onFitStart(): void {
+  onFitStart(t: TrainerView): void {
     this.start = Date.now();
+    if (this.o.monitor)
+      this.best = EpochMonitor.fromHistory({ name: this.o.monitor, patience: 0, minDelta: 0 }, t.epochs);
   }
 
   onTrainStepEnd(t: TrainerView, e: StepEvent): void {
@@ -48,7 +52,7 @@ export class Progress implements Callback {
   onEpochEnd(t: TrainerView, { record: r }: EpochEnd): void {
     this.endSection(t);
     const v = r.validation;
-    const best = v && this.o.monitor && this.o.isBest?.(r.epoch) ? ` (best ${this.o.monitor} so far)` : '';
+    const best = v && this.best?.update(r.epoch, v).best ? ` (best ${this.o.monitor} so far)` : '';
     t.log.info(
       `epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}${v ? `, validation loss ${v.loss.toFixed(4)} accuracy ${(v.accuracy * 100).toFixed(2)}% F1 ${v.f1.toFixed(4)}` : ''}${best} (${r.seconds.toFixed(1)} s)`,
     );
