@@ -184,7 +184,7 @@ export function helpText(command: (typeof COMMANDS)[number] = 'train'): string {
       lines.push(
         `  --${s.name} ${s.type === 'bool' ? `[${['true', 'false', ...(s.words ?? [])].join('|')}]` : s.type.toUpperCase()}`.padEnd(
           40,
-        ) + `${s.help}${dflt}`,
+        ) + `${s.commandHelp?.[command as Command] ?? s.help}${dflt}`,
       );
       if (s.aliases?.length) lines.push(' '.repeat(40) + `alias: ${s.aliases.map((a) => `--${a}`).join(', ')}`);
       if (s.type === 'enum' || s.type === 'batches' || s.min !== undefined || s.gt !== undefined)

@@ -49,6 +49,8 @@ export interface FlagSpec {
   checkpointDefault?: readonly Command[];
   /** A command's own default, where it differs from `default` (bench's steps_per_run). */
   commandDefault?: Readonly<Partial<Record<Command, string | number | boolean>>>;
+  /** A command's own help, where the flag means something else there (`textclf bench --help`). */
+  commandHelp?: Readonly<Partial<Record<Command, string>>>;
   /** CLI only: may be given several times (the command reads every value). */
   repeatable?: boolean;
   group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github' | 'compat';
@@ -469,7 +471,8 @@ export const FLAGS = [
     min: 0,
     max: 2 ** 31 - 1,
     group: 'training',
-    help: 'Random seed (shuffling, dropout, classifier init; bench: the random weights and tokens)',
+    help: 'Random seed (shuffling, dropout, classifier init)',
+    commandHelp: { bench: 'Random seed of the weights and tokens' },
   }),
   f({
     name: 'steps_per_run',
@@ -481,7 +484,8 @@ export const FLAGS = [
     min: 1,
     max: 256,
     group: 'runtime',
-    help: 'Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K (bench: an integer)',
+    help: 'Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K',
+    commandHelp: { bench: 'Optimizer steps per ONNX Runtime call (K batches through one Scan); an integer' },
   }),
   // runtime
   f({
@@ -503,7 +507,11 @@ export const FLAGS = [
     patternHelp: 'auto, cpu, webgpu, cuda or cuda:N',
     group: 'runtime',
     scope: noChat,
-    help: 'Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU; bench: the best device this machine has), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N',
+    help: 'Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N',
+    commandHelp: {
+      bench:
+        'Where to measure: auto (the best device this machine has: a GPU when one works, else the CPU), cpu, webgpu, cuda or cuda:N',
+    },
   }),
   f({
     name: 'precision',
@@ -893,7 +901,7 @@ export const FLAGS = [
     default: false,
     group: 'output',
     scope: cliOnly,
-    help: 'bench: print the result as one JSON object',
+    help: 'Print the result as one JSON object',
   }),
 ] as const satisfies readonly FlagSpec[];
 
@@ -905,17 +913,17 @@ function benchShape() {
     min: number,
     group: 'model' | 'training',
     help: string,
-  ) => f({ name, commands: ['bench'], type: 'int', default: dflt, min, group, scope: cliOnly, help: `bench: ${help}` });
+  ) => f({ name, commands: ['bench'], type: 'int', default: dflt, min, group, scope: cliOnly, help });
   return [
-    shape('layers', 4, 1, 'model', 'encoder layers'),
-    shape('hidden', 256, 1, 'model', 'hidden size (a multiple of heads)'),
-    shape('heads', 4, 1, 'model', 'attention heads'),
-    shape('intermediate', 1024, 1, 'model', 'feed-forward size'),
-    shape('vocab', 30522, 2, 'model', 'vocabulary size'),
-    shape('seq', 128, 1, 'training', 'tokens per example'),
-    shape('batch', 16, 1, 'training', 'examples per step'),
-    shape('steps', 20, 1, 'training', 'timed optimizer steps (rounded up to whole runs of steps_per_run)'),
-    shape('warmup', 3, 0, 'training', 'untimed steps first (session warm-up)'),
+    shape('layers', 4, 1, 'model', 'Encoder layers'),
+    shape('hidden', 256, 1, 'model', 'Hidden size (a multiple of heads)'),
+    shape('heads', 4, 1, 'model', 'Attention heads'),
+    shape('intermediate', 1024, 1, 'model', 'Feed-forward size'),
+    shape('vocab', 30522, 2, 'model', 'Vocabulary size'),
+    shape('seq', 128, 1, 'training', 'Tokens per example'),
+    shape('batch', 16, 1, 'training', 'Examples per optimizer step'),
+    shape('steps', 20, 1, 'training', 'Timed optimizer steps (rounded up to whole runs of steps_per_run)'),
+    shape('warmup', 3, 0, 'training', 'Untimed steps first (session warm-up, arena growth)'),
   ] as const;
 }
 
