@@ -12,7 +12,12 @@ import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import type { EvalMetrics, MetricsEvent } from '../../src/metrics/types.js';
 import type { Callback, FitEnd, TrainerView } from '../../src/train/callback.js';
-import { defaultCallbacks, type CallbackFlags, type DefaultCallbackOptions } from '../../src/train/callbacks/index.js';
+import {
+  Checkpointing,
+  defaultCallbacks,
+  type CallbackFlags,
+  type DefaultCallbackOptions,
+} from '../../src/train/callbacks/index.js';
 import type { TrainerState } from '../../src/train/checkpoint.js';
 import { Trainer, type CheckpointIO } from '../../src/train/trainer.js';
 import type { RunResult } from '../../src/train/run-result.js';
@@ -115,8 +120,14 @@ export async function fakeRun(o: FakeRunOptions = {}): Promise<FakeRun> {
     loaded,
     async finish() {
       if (!end.cancelled) await trainer.tested(metricsWithLoss(0.25), end.trainedSteps);
+      const c = trainer.callbacks.find(Checkpointing);
+      const run = { ...sampleMetrics().run, cancelled: end.cancelled || undefined, totalSteps: end.trainedSteps };
       const result: RunResult = {
-        metrics: sampleMetrics({ run: { ...sampleMetrics().run, cancelled: end.cancelled || undefined } }),
+        // metrics.json as the fixture has it, with this run's position and checkpoints
+        metrics: sampleMetrics({
+          run,
+          ...(c && { checkpoints: c.checkpoints, bestEpoch: c.monitor.bestEpoch, finalEpoch: c.finalEpoch }),
+        }),
         outputDir: out,
         checkpointDir: join(out, 'checkpoints', end.cancelled ? 'interrupted' : 'final'),
         reportPath: join(out, 'report.md'),
