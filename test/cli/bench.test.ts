@@ -121,7 +121,7 @@ test('a usage error exits 2 with the usage; --json prints one JSON object', asyn
   // the help is generated from the schema, as every command's
   expect(out).toContain('Flags of textclf bench:');
   expect(out).toMatch(/--steps_per_run INT .*\(default: 1\)\n/);
-  expect(out).toMatch(/--layers INT +bench: encoder layers \(default: 4\)\n/);
+  expect(out).toMatch(/--layers INT +Encoder layers \(default: 4\)\n/);
   expect(out).not.toContain('--batch_size');
   out = '';
   const args = [
