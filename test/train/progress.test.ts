@@ -67,6 +67,17 @@ test('a failure mid-epoch: the open section is closed (by onException, once)', a
   expect(lines.filter((l) => l.startsWith('['))).toEqual(['[section Epoch 1/3]', '[end]']);
 });
 
+test('a cancel mid-epoch closes the open section when the fit ends, before anything after it (the test, the upload)', async () => {
+  const { log, lines } = sectionLogger();
+  const r = await fakeRun({ log, cancelAtStep: 2, extra: [{ onCancel: () => void lines.push('(cancel)') }] });
+  await r.finish();
+  expect(lines.filter((l) => l.startsWith('[') || l === '(cancel)')).toEqual([
+    '[section Epoch 1/3]',
+    '[end]',
+    '(cancel)',
+  ]);
+});
+
 test('progressLine: rate, percentage and ETA from the elapsed time', () => {
   expect(progressLine({ step: 25, totalSteps: 100, epoch: 1, maxEpochs: 4, loss: 0.69314, samples: 400 }, 20)).toBe(
     'epoch 1/4 step 25/100 (25.0%) loss 0.6931 20.0 samples/s elapsed 20s ETA 1m 0s',

@@ -58,6 +58,15 @@ export class Progress implements Callback {
     );
   }
 
+  /** The fit is over (a cancel ends it mid-epoch): what follows (the test, the upload) is not the epoch's. */
+  onCancel(t: TrainerView): void {
+    this.endSection(t);
+  }
+
+  onFitEnd(t: TrainerView): void {
+    this.endSection(t);
+  }
+
   onException(t: TrainerView): void {
     this.endSection(t);
   }
