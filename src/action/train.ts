@@ -48,10 +48,12 @@ async function train(
   before: Extract<Before, { train: true }>,
   c: TrainContext,
 ): Promise<ModeResult> {
+  const run = await trainingFlags(flags, { ctx: c.ctx, headRepo: before.headRepo, log: c.log });
   const publish = new Publish({ flags, inputs, before, ctx: c.ctx, deps: c.deps, log: c.log });
+  // From here a cancel stops after the current step (before: the runner's signal ends the process).
   const cancel = cancelOnSignals('action', (m) => c.log.warning(m));
   try {
-    await runTraining(await trainingFlags(flags, { ctx: c.ctx, headRepo: before.headRepo, log: c.log }), {
+    await runTraining(run, {
       log: c.log,
       signal: cancel.signal,
       progressSeconds: c.opts.progressSeconds ?? 30,
