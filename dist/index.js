@@ -24598,6 +24598,7 @@ function batchAmountProblem(text) {
 var f = (s) => s;
 var noChat = { cli: true, action: true, chatops: false };
 var actionOnly = { cli: false, action: true, chatops: false };
+var cliOnly = { cli: true, action: false, chatops: false };
 var allCommands = ["train", "predict", "evaluate"];
 var FLAGS = [
   // data
@@ -25000,22 +25001,27 @@ var FLAGS = [
   }),
   f({
     name: "seed",
+    commands: ["train", "bench"],
     type: "int",
     default: 42,
     min: 0,
     max: 2 ** 31 - 1,
     group: "training",
-    help: "Random seed (shuffling, dropout, classifier init)"
+    help: "Random seed (shuffling, dropout, classifier init)",
+    commandHelp: { bench: "Random seed of the weights and tokens" }
   }),
   f({
     name: "steps_per_run",
+    commands: ["train", "bench"],
     type: "int",
     default: "auto",
+    commandDefault: { bench: 1 },
     words: ["auto"],
     min: 1,
     max: 256,
     group: "runtime",
-    help: "Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K"
+    help: "Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K",
+    commandHelp: { bench: "Optimizer steps per ONNX Runtime call (K batches through one Scan); an integer" }
   }),
   // runtime
   f({
@@ -25030,17 +25036,21 @@ var FLAGS = [
   }),
   f({
     name: "device",
-    commands: allCommands,
+    commands: [...allCommands, "bench"],
     type: "string",
     default: "auto",
     pattern: "auto|cpu|webgpu|cuda(:[0-9]+)?",
     patternHelp: "auto, cpu, webgpu, cuda or cuda:N",
     group: "runtime",
     scope: noChat,
-    help: "Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N"
+    help: "Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N",
+    commandHelp: {
+      bench: "Where to measure: auto (the best device this machine has: a GPU when one works, else the CPU), cpu, webgpu, cuda or cuda:N"
+    }
   }),
   f({
     name: "precision",
+    commands: ["train", "bench"],
     type: "enum",
     default: "32",
     choices: ["32", "16-mixed", "bf16-mixed"],
@@ -25059,7 +25069,7 @@ var FLAGS = [
   }),
   f({
     name: "threads",
-    commands: allCommands,
+    commands: [...allCommands, "bench"],
     type: "int",
     default: 0,
     min: 0,
@@ -25406,8 +25416,43 @@ var FLAGS = [
     group: "github",
     scope: actionOnly,
     help: "auto: a re-run of a cancelled job continues from the previous attempt's interrupted checkpoint artifact; never: always start fresh"
+  }),
+  // textclf bench: a model of this shape trains on random tokens (CLI only); device, precision,
+  // threads, seed and steps_per_run are the training flags above
+  ...benchShape(),
+  f({
+    name: "model_type",
+    commands: ["bench"],
+    type: "string",
+    default: "bert",
+    group: "model",
+    scope: cliOnly,
+    help: "bench: the model family, a config.json model_type textclf trains (bert, roberta, xlm-roberta, distilbert, modernbert, ...)"
+  }),
+  f({
+    name: "json",
+    commands: ["bench"],
+    type: "bool",
+    default: false,
+    group: "output",
+    scope: cliOnly,
+    help: "Print the result as one JSON object"
   })
 ];
+function benchShape() {
+  const shape = (name, dflt, min, group, help) => f({ name, commands: ["bench"], type: "int", default: dflt, min, group, scope: cliOnly, help });
+  return [
+    shape("layers", 4, 1, "model", "Encoder layers"),
+    shape("hidden", 256, 1, "model", "Hidden size (a multiple of heads)"),
+    shape("heads", 4, 1, "model", "Attention heads"),
+    shape("intermediate", 1024, 1, "model", "Feed-forward size"),
+    shape("vocab", 30522, 2, "model", "Vocabulary size"),
+    shape("seq", 128, 1, "training", "Tokens per example"),
+    shape("batch", 16, 1, "training", "Examples per optimizer step"),
+    shape("steps", 20, 1, "training", "Timed optimizer steps (rounded up to whole runs of steps_per_run)"),
+    shape("warmup", 3, 0, "training", "Untimed steps first (session warm-up, arena growth)")
+  ];
+}
 function flagSpec(name) {
   return FLAGS.find((s) => s.name === name);
 }

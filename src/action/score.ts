@@ -1,6 +1,6 @@
 // mode predict / evaluate: the trained model (a path, or artifact:NAME[/PATH] of this workflow run)
 // scores `input`; predict uploads the predictions as an artifact, evaluate gates with min_accuracy.
-// Both write a job summary and step outputs.
+// Both write a job summary and return the step outputs (and why the step fails, if it does).
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { FlagsFor } from '../config/schema.js';
@@ -13,7 +13,7 @@ import { displayModel, displayPath } from '../report/paths.js';
 import { runEvaluate } from '../train/evaluate-model.js';
 import { runPredict } from '../train/predict.js';
 import type { Logger } from '../util/logger.js';
-import { setOutputs } from './outputs.js';
+import type { ModeResult } from './mode.js';
 
 export interface ScoreContext {
   log: Logger;
@@ -28,7 +28,7 @@ async function modelPath(model: string | undefined, t: ScoreContext): Promise<st
   return dir;
 }
 
-export async function predictStep(flags: FlagsFor<'action', 'predict'>, t: ScoreContext): Promise<void> {
+export async function predictStep(flags: FlagsFor<'action', 'predict'>, t: ScoreContext): Promise<ModeResult> {
   const model = await modelPath(flags.model, t);
   const r = await runPredict({ ...flags, model }, { log: t.log, defaultCacheDir: t.defaultCacheDir });
   const name = artifactName(flags.artifact_name ?? `textclf-predictions-${process.env.GITHUB_RUN_ID ?? 'local'}`);
@@ -66,34 +66,31 @@ export async function predictStep(flags: FlagsFor<'action', 'predict'>, t: Score
       ].join('\n'),
     )
     .write();
-  setOutputs({
-    predictions_path: r.output,
-    rows: String(r.rows),
-    artifact_id: uploaded ? String(uploaded.id) : '',
-    artifact_url: uploaded?.url ?? '',
-  });
-  if (uploadError) throw uploadError;
+  return {
+    outputs: {
+      predictions_path: r.output,
+      rows: String(r.rows),
+      artifact_id: uploaded ? String(uploaded.id) : '',
+      artifact_url: uploaded?.url ?? '',
+    },
+    failure: uploadError,
+  };
 }
 
-export async function evaluateStep(flags: FlagsFor<'action', 'evaluate'>, t: ScoreContext): Promise<void> {
+export async function evaluateStep(flags: FlagsFor<'action', 'evaluate'>, t: ScoreContext): Promise<ModeResult> {
   const model = await modelPath(flags.model, t);
   const r = await runEvaluate({ ...flags, model }, { log: t.log, defaultCacheDir: t.defaultCacheDir });
   const summary = renderEvaluation({ ...r, model: flags.model ?? r.model });
   await core.summary.addRaw(summary + (r.gateFailure ? `\n❌ ${md(r.gateFailure)}\n` : '')).write();
   const s = (x: number) => (Number.isFinite(x) ? String(x) : '');
-  setOutputs({
+  const outputs = {
     accuracy: s(r.metrics.accuracy),
     f1: s(r.metrics.f1),
     loss: s(r.metrics.loss),
     rows: String(r.metrics.samples),
-  });
-  if (r.gateFailure)
-    throw new QualityGateError([
-      {
-        gate: 'min_accuracy',
-        metric: 'accuracy',
-        message: r.gateFailure,
-        shortfall: flags.min_accuracy! - r.metrics.accuracy,
-      },
-    ]);
+  };
+  if (!r.gateFailure) return { outputs };
+  const shortfall = flags.min_accuracy! - r.metrics.accuracy;
+  const gate = { gate: 'min_accuracy' as const, metric: 'accuracy' as const, message: r.gateFailure, shortfall };
+  return { outputs, failure: new QualityGateError([gate]) };
 }

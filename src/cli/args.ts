@@ -3,7 +3,7 @@ import { FlagError, describeAllowed } from '../config/parse.js';
 import { type Command, type FlagSpec, findFlag, flagsFor } from '../config/schema.js';
 
 /** Commands that take flags from the schema (`help <command>` shows them). */
-export const COMMANDS = ['train', 'predict', 'evaluate', 'demo', 'provision'] as const;
+export const COMMANDS = ['train', 'predict', 'evaluate', 'demo', 'provision', 'bench'] as const;
 
 export interface ParsedArgs {
   command: string | undefined;
@@ -54,23 +54,8 @@ export function parseArgv(argv: string[]): ParsedArgs {
         `unexpected argument '${arg}'; flags look like --name value (see textclf ${helpFor(command)} --help)`,
       );
     }
-    const eq = arg.indexOf('=');
-    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
-    const spec = findFlag(specs, name);
-    if (!spec)
-      throw new FlagError(
-        name,
-        `unknown flag --${name}${suggest(name, specs)}; run 'textclf ${helpFor(command)} --help' for the list`,
-      );
-    let value: string;
-    const next = argv[i + 1];
-    // The next word is the value unless it is another flag (`--max_epochs --batch_size 4`).
-    const missing = next === undefined || /^--[A-Za-z]/.test(next);
-    if (eq >= 0) value = arg.slice(eq + 1);
-    // A flag that takes `true` may stand alone (--fast_dev_run, as in Lightning).
-    else if ((spec.type === 'bool' || spec.words?.includes('true')) && missing) value = 'true';
-    else if (!missing) value = argv[++i];
-    else throw new FlagError(name, `missing value for --${name}: expected ${describeAllowed(spec)}`);
+    const { spec, name, value, next } = readFlag(argv, i, specs, command);
+    i = next;
     if (spec.repeatable) {
       (lists[spec.name] ??= []).push(value);
       if (lists[spec.name]!.length > 1) continue;
@@ -80,9 +65,37 @@ export function parseArgv(argv: string[]): ParsedArgs {
   return { command, raw, lists, help, version, helpTopic };
 }
 
+/** The flag at argv[i] and its value (the next word, after =, or true for a bare flag that takes it). */
+function readFlag(
+  argv: string[],
+  i: number,
+  specs: FlagSpec[],
+  command: string | undefined,
+): { spec: FlagSpec; name: string; value: string; next: number } {
+  const arg = argv[i];
+  const eq = arg.indexOf('=');
+  const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
+  const spec = findFlag(specs, name);
+  if (!spec)
+    throw new FlagError(
+      name,
+      `unknown flag --${name}${suggest(name, specs)}; run 'textclf ${helpFor(command)} --help' for the list`,
+    );
+  const after = argv[i + 1];
+  // The next word is the value unless it is another flag (`--max_epochs --batch_size 4`).
+  const missing = after === undefined || /^--[A-Za-z]/.test(after);
+  if (eq >= 0) return { spec, name, value: arg.slice(eq + 1), next: i };
+  // A flag that takes `true` may stand alone (--fast_dev_run, as in Lightning).
+  if ((spec.type === 'bool' || spec.words?.includes('true')) && missing) return { spec, name, value: 'true', next: i };
+  if (!missing) return { spec, name, value: after, next: i + 1 };
+  throw new FlagError(name, `missing value for --${name}: expected ${describeAllowed(spec)}`);
+}
+
 /** The command whose --help lists the flags (train for anything else). */
 function helpFor(command: string | undefined): string {
-  return command === 'predict' || command === 'evaluate' || command === 'demo' ? command : 'train';
+  return command === 'predict' || command === 'evaluate' || command === 'demo' || command === 'bench'
+    ? command
+    : 'train';
 }
 
 function suggest(name: string, specs: FlagSpec[]): string {
@@ -101,7 +114,7 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-const USAGE: Record<'all' | 'demo', string[]> = {
+const USAGE: Record<'all' | 'demo' | 'bench', string[]> = {
   all: [
     'Usage: textclf train [flags]     fine-tune a text classifier (BERT, RoBERTa, DistilBERT, ModernBERT)',
     '       textclf predict --model DIR --input FILE|- [--output FILE]   score a file (or stdin) with a trained model',
@@ -120,6 +133,12 @@ const USAGE: Record<'all' | 'demo', string[]> = {
     '',
     'The demo writes its dataset and model into --output_dir (default demo-output) and sets the',
     'training flags of its recipe; any flag below overrides the recipe.',
+  ],
+  bench: [
+    'Usage: textclf bench [flags]     training samples/s and peak host memory of a model of a given shape on random tokens',
+    '',
+    'The same graph, runner and feeds a training run uses, without data files: a GPU machine with only',
+    'Node and the bundle can measure it. A usage error exits 2.',
   ],
 };
 
@@ -145,7 +164,8 @@ export function helpText(command: (typeof COMMANDS)[number] = 'train'): string {
   const groups = new Map<string, FlagSpec[]>();
   for (const s of flagsFor('cli', command === 'demo' ? 'train' : command))
     groups.set(s.group, [...(groups.get(s.group) ?? []), s]);
-  const lines = [...(command === 'demo' ? USAGE.demo : USAGE.all), '', `Flags of textclf ${command}:`, ''];
+  const usage = command === 'demo' || command === 'bench' ? USAGE[command] : USAGE.all;
+  const lines = [...usage, '', `Flags of textclf ${command}:`, ''];
   if (command === 'train')
     lines.push(
       "limit_train_batches, limit_val_batches, limit_test_batches and val_check_interval follow Lightning's rule:",
@@ -155,15 +175,16 @@ export function helpText(command: (typeof COMMANDS)[number] = 'train'): string {
   for (const [group, specs] of groups) {
     lines.push(`${group[0].toUpperCase()}${group.slice(1)}:`);
     for (const s of specs) {
+      const given = s.commandDefault?.[command as Command] ?? s.default;
       const dflt = s.checkpointDefault?.includes(command as Command)
         ? " (default: the checkpoint's)"
-        : s.default === undefined
+        : given === undefined
           ? ''
-          : ` (default: ${s.default})`;
+          : ` (default: ${given})`;
       lines.push(
         `  --${s.name} ${s.type === 'bool' ? `[${['true', 'false', ...(s.words ?? [])].join('|')}]` : s.type.toUpperCase()}`.padEnd(
           40,
-        ) + `${s.help}${dflt}`,
+        ) + `${s.commandHelp?.[command as Command] ?? s.help}${dflt}`,
       );
       if (s.aliases?.length) lines.push(' '.repeat(40) + `alias: ${s.aliases.map((a) => `--${a}`).join(', ')}`);
       if (s.type === 'enum' || s.type === 'batches' || s.min !== undefined || s.gt !== undefined)

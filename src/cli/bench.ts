@@ -1,104 +1,43 @@
-// `textclf bench [--device D] [--model_type T] [--layers --hidden --heads --intermediate --vocab
-// --seq --batch --steps --warmup --steps_per_run --threads --seed --precision] [--json]`: training samples/s
-// and peak memory of a model of that shape on random tokens (defaults: BERT-mini, seq 128, batch 16).
+// `textclf bench [flags]`: training samples/s and peak memory of a model of that shape on random
+// tokens (defaults: BERT-mini, seq 128, batch 16). Its flags are the schema's (config/schema.ts,
+// command bench: `textclf bench --help`); a usage error exits 2 with the usage line.
+import { FlagError, parseFlags } from '../config/parse.js';
 import { supportedModelTypes } from '../models/registry.js';
-import type { PrecisionFlag } from '../runtime/precision.js';
 import { runBench, type BenchOptions, type BenchResult } from '../train/bench.js';
 import type { Logger } from '../util/logger.js';
 import { formatBytes } from '../util/bytes.js';
+import { helpText, parseArgv, usageOf } from './args.js';
 
-export const BENCH_USAGE = [
-  'Usage: textclf bench [--device auto|cpu|webgpu|cuda|cuda:N] [--model_type bert|roberta|xlm-roberta|distilbert|modernbert]',
-  '                     [--layers 4] [--hidden 256] [--heads 4] [--intermediate 1024] [--vocab 30522]',
-  '                     [--seq 128] [--batch 16] [--steps 20] [--warmup 3] [--steps_per_run 1] [--threads 0]',
-  '                     [--precision 32|16-mixed|bf16-mixed] [--json]',
-  'Training samples/s and peak host memory of a model of that shape on random tokens.',
-].join('\n');
-
-const NUMBERS = {
-  layers: [4, 1],
-  hidden: [256, 1],
-  heads: [4, 1],
-  intermediate: [1024, 1],
-  vocab: [30522, 2],
-  seq: [128, 1],
-  batch: [16, 1],
-  steps: [20, 1],
-  warmup: [3, 0],
-  steps_per_run: [1, 1],
-  threads: [0, 0],
-  seed: [42, 0],
-} as const;
-
-/** --precision values and the Lightning 1.x spellings train accepts too. */
-const PRECISIONS: Record<string, PrecisionFlag> = {
-  '32': '32',
-  '32-true': '32',
-  '16-mixed': '16-mixed',
-  '16': '16-mixed',
-  'bf16-mixed': 'bf16-mixed',
-  bf16: 'bf16-mixed',
-};
-
-export class BenchUsageError extends Error {
-  override name = 'BenchUsageError';
-}
-
-/** argv -> options; every value checked (name, integer, lower bound), unknown flags refused. */
+/** argv -> options, through the schema; then what the schema cannot say (the registry, hidden / heads). */
 export function parseBenchArgs(argv: string[]): { opts: Omit<BenchOptions, 'log'>; json: boolean } {
-  const values: Record<string, number> = Object.fromEntries(Object.entries(NUMBERS).map(([k, [d]]) => [k, d]));
-  let device = 'auto';
-  let modelType = 'bert';
-  let precision: PrecisionFlag = '32';
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') {
-      json = true;
-      continue;
-    }
-    const m = /^--([a-z_]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new BenchUsageError(`unexpected argument '${a}'`);
-    const name = m[1];
-    const value = m[2] ?? argv[++i];
-    if (value === undefined || value.startsWith('--')) throw new BenchUsageError(`missing value for --${name}`);
-    if (name === 'device') device = value;
-    else if (name === 'precision') {
-      const p = PRECISIONS[value];
-      if (!p) throw new BenchUsageError(`--precision ${value}: expected 32, 16-mixed or bf16-mixed (or 16, bf16)`);
-      precision = p;
-    } else if (name === 'model_type') {
-      if (!supportedModelTypes().includes(value))
-        throw new BenchUsageError(`--model_type ${value}: supported are ${supportedModelTypes().join(', ')}`);
-      modelType = value;
-    } else if (name in NUMBERS) {
-      const n = Number(value);
-      const min = NUMBERS[name as keyof typeof NUMBERS][1];
-      if (!/^\d+$/.test(value) || n < min)
-        throw new BenchUsageError(`--${name} ${value}: expected an integer >= ${min}`);
-      values[name] = n;
-    } else throw new BenchUsageError(`unknown flag --${name}`);
-  }
-  if (values.hidden % values.heads !== 0)
-    throw new BenchUsageError(`--hidden ${values.hidden} is not a multiple of --heads ${values.heads}`);
+  const f = parseFlags(parseArgv(['bench', ...argv]).raw, 'cli', 'bench');
+  if (f.steps_per_run === 'auto')
+    throw new FlagError('steps_per_run', '--steps_per_run auto is for training; bench takes an integer >= 1');
+  if (!supportedModelTypes().includes(f.model_type))
+    throw new FlagError(
+      'model_type',
+      `--model_type ${f.model_type}: supported are ${supportedModelTypes().join(', ')}`,
+    );
+  if (f.hidden % f.heads !== 0)
+    throw new FlagError('hidden', `--hidden ${f.hidden} is not a multiple of --heads ${f.heads}`);
   return {
-    json,
+    json: f.json,
     opts: {
-      modelType,
-      device,
-      layers: values.layers,
-      hidden: values.hidden,
-      heads: values.heads,
-      intermediate: values.intermediate,
-      vocab: values.vocab,
-      seq: values.seq,
-      batch: values.batch,
-      steps: values.steps,
-      warmup: values.warmup,
-      stepsPerRun: values.steps_per_run,
-      threads: values.threads,
-      seed: values.seed,
-      precision,
+      modelType: f.model_type,
+      device: f.device,
+      layers: f.layers,
+      hidden: f.hidden,
+      heads: f.heads,
+      intermediate: f.intermediate,
+      vocab: f.vocab,
+      seq: f.seq,
+      batch: f.batch,
+      steps: f.steps,
+      warmup: f.warmup,
+      stepsPerRun: f.steps_per_run,
+      threads: f.threads,
+      seed: f.seed,
+      precision: f.precision,
     },
   };
 }
@@ -119,15 +58,15 @@ export async function benchCommand(
   out: (s: string) => void = (s) => process.stdout.write(s),
 ): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    out(BENCH_USAGE + '\n');
+    out(helpText('bench') + '\n');
     return 0;
   }
   let parsed;
   try {
     parsed = parseBenchArgs(argv);
   } catch (e) {
-    if (!(e instanceof BenchUsageError)) throw e;
-    out(`error: textclf bench: ${e.message}\n${BENCH_USAGE}\n`);
+    if (!(e instanceof FlagError)) throw e;
+    out(`error: textclf bench: ${e.message}\n${usageOf('bench')}\n`);
     return 2;
   }
   const r = await runBench({ ...parsed.opts, log });

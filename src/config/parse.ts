@@ -122,9 +122,10 @@ export function parseFlags<Sc extends FlagScope, C extends Command = 'train'>(
     givenAs.set(spec.name, key);
     out[spec.name] = value === '' ? '' : parseValue(key === spec.name ? spec : { ...spec, name: key }, value);
   }
-  for (const s of allowed)
-    if (out[s.name] === undefined && s.default !== undefined && !s.checkpointDefault?.includes(cmd))
-      out[s.name] = s.default;
+  for (const s of allowed) {
+    const dflt = s.commandDefault?.[cmd] ?? s.default;
+    if (out[s.name] === undefined && dflt !== undefined && !s.checkpointDefault?.includes(cmd)) out[s.name] = dflt;
+  }
   // Every key and type checked above against the schema the type is derived from.
   return out as FlagsFor<Sc, C>;
 }

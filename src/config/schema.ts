@@ -7,10 +7,11 @@ export type FlagType = 'int' | 'float' | 'bool' | 'string' | 'enum' | 'batches';
 export type FlagScope = 'cli' | 'action' | 'chatops';
 /**
  * `textclf <command>` (in the action: `mode`); a flag belongs to train only unless it says
- * otherwise. `provision` fills a tool cache (in the action, the bootstrap reads its flags).
+ * otherwise. `provision` fills a tool cache (in the action, the bootstrap reads its flags); `bench`
+ * measures a model shape's training speed (CLI only).
  */
-export type Command = 'train' | 'predict' | 'evaluate' | 'provision';
-export const COMMANDS: readonly Command[] = ['train', 'predict', 'evaluate', 'provision'];
+export type Command = 'train' | 'predict' | 'evaluate' | 'provision' | 'bench';
+export const COMMANDS: readonly Command[] = ['train', 'predict', 'evaluate', 'provision', 'bench'];
 
 export interface FlagSpec {
   name: string;
@@ -46,6 +47,10 @@ export interface FlagSpec {
   emptyMeansNone?: true;
   /** Commands for which the flag has no default: unset means the trained checkpoint's value. */
   checkpointDefault?: readonly Command[];
+  /** A command's own default, where it differs from `default` (bench's steps_per_run). */
+  commandDefault?: Readonly<Partial<Record<Command, string | number | boolean>>>;
+  /** A command's own help, where the flag means something else there (`textclf bench --help`). */
+  commandHelp?: Readonly<Partial<Record<Command, string>>>;
   /** CLI only: may be given several times (the command reads every value). */
   repeatable?: boolean;
   group: 'data' | 'model' | 'training' | 'output' | 'runtime' | 'github' | 'compat';
@@ -55,6 +60,7 @@ export interface FlagSpec {
 const f = <const S extends FlagSpec>(s: S): S => s;
 const noChat = { cli: true, action: true, chatops: false } as const;
 const actionOnly = { cli: false, action: true, chatops: false } as const;
+const cliOnly = { cli: true, action: false, chatops: false } as const;
 /** Flags that scoring a trained model (textclf predict / evaluate) reads as training does. */
 const allCommands = ['train', 'predict', 'evaluate'] as const;
 
@@ -459,22 +465,27 @@ export const FLAGS = [
   }),
   f({
     name: 'seed',
+    commands: ['train', 'bench'],
     type: 'int',
     default: 42,
     min: 0,
     max: 2 ** 31 - 1,
     group: 'training',
     help: 'Random seed (shuffling, dropout, classifier init)',
+    commandHelp: { bench: 'Random seed of the weights and tokens' },
   }),
   f({
     name: 'steps_per_run',
+    commands: ['train', 'bench'],
     type: 'int',
     default: 'auto',
+    commandDefault: { bench: 1 },
     words: ['auto'],
     min: 1,
     max: 256,
     group: 'runtime',
     help: 'Optimizer steps per ONNX Runtime call (K batches through one Scan): auto = as many as fit in a few seconds before the next validation or epoch end; an integer fixes K',
+    commandHelp: { bench: 'Optimizer steps per ONNX Runtime call (K batches through one Scan); an integer' },
   }),
   // runtime
   f({
@@ -489,7 +500,7 @@ export const FLAGS = [
   }),
   f({
     name: 'device',
-    commands: allCommands,
+    commands: [...allCommands, 'bench'],
     type: 'string',
     default: 'auto',
     pattern: 'auto|cpu|webgpu|cuda(:[0-9]+)?',
@@ -497,9 +508,14 @@ export const FLAGS = [
     group: 'runtime',
     scope: noChat,
     help: 'Where to train: auto (a GPU when gpus > 0: CUDA if its preflight passes, else WebGPU; otherwise the CPU), cpu, webgpu (any Vulkan/Metal/D3D12 GPU), cuda or cuda:N',
+    commandHelp: {
+      bench:
+        'Where to measure: auto (the best device this machine has: a GPU when one works, else the CPU), cpu, webgpu, cuda or cuda:N',
+    },
   }),
   f({
     name: 'precision',
+    commands: ['train', 'bench'],
     type: 'enum',
     default: '32',
     choices: ['32', '16-mixed', 'bf16-mixed'],
@@ -518,7 +534,7 @@ export const FLAGS = [
   }),
   f({
     name: 'threads',
-    commands: allCommands,
+    commands: [...allCommands, 'bench'],
     type: 'int',
     default: 0,
     min: 0,
@@ -866,7 +882,50 @@ export const FLAGS = [
     scope: actionOnly,
     help: "auto: a re-run of a cancelled job continues from the previous attempt's interrupted checkpoint artifact; never: always start fresh",
   }),
+  // textclf bench: a model of this shape trains on random tokens (CLI only); device, precision,
+  // threads, seed and steps_per_run are the training flags above
+  ...benchShape(),
+  f({
+    name: 'model_type',
+    commands: ['bench'],
+    type: 'string',
+    default: 'bert',
+    group: 'model',
+    scope: cliOnly,
+    help: 'bench: the model family, a config.json model_type textclf trains (bert, roberta, xlm-roberta, distilbert, modernbert, ...)',
+  }),
+  f({
+    name: 'json',
+    commands: ['bench'],
+    type: 'bool',
+    default: false,
+    group: 'output',
+    scope: cliOnly,
+    help: 'Print the result as one JSON object',
+  }),
 ] as const satisfies readonly FlagSpec[];
+
+/** bench's model shape and run length: integers, default BERT-mini at seq 128, batch 16. */
+function benchShape() {
+  const shape = <const N extends string>(
+    name: N,
+    dflt: number,
+    min: number,
+    group: 'model' | 'training',
+    help: string,
+  ) => f({ name, commands: ['bench'], type: 'int', default: dflt, min, group, scope: cliOnly, help });
+  return [
+    shape('layers', 4, 1, 'model', 'Encoder layers'),
+    shape('hidden', 256, 1, 'model', 'Hidden size (a multiple of heads)'),
+    shape('heads', 4, 1, 'model', 'Attention heads'),
+    shape('intermediate', 1024, 1, 'model', 'Feed-forward size'),
+    shape('vocab', 30522, 2, 'model', 'Vocabulary size'),
+    shape('seq', 128, 1, 'training', 'Tokens per example'),
+    shape('batch', 16, 1, 'training', 'Examples per optimizer step'),
+    shape('steps', 20, 1, 'training', 'Timed optimizer steps (rounded up to whole runs of steps_per_run)'),
+    shape('warmup', 3, 0, 'training', 'Untimed steps first (session warm-up, arena growth)'),
+  ] as const;
+}
 
 export function flagSpec(name: string): FlagSpec | undefined {
   return (FLAGS as readonly FlagSpec[]).find((s) => s.name === name);

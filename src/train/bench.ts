@@ -3,6 +3,8 @@
 // machine with only Node and the bundle can measure it.
 import type { Batch } from '../data/types.js';
 import { Runner } from '../engine/runner.js';
+import type { MicroBatch } from '../engine/feeds.js';
+import type { TransferTotals } from '../engine/transfers.js';
 import { familyFor } from '../models/registry.js';
 import type { ModelShape } from '../models/family.js';
 import { TaskModel } from '../models/task.js';
@@ -69,20 +71,56 @@ export interface BenchResult {
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const { model, config, runner, reason, sessionSeconds } = await benchRunner(o);
+  try {
+    const K = o.stepsPerRun;
+    const feeds = model.feeds(randomBatch(K * o.batch, o.seq, config.vocabSize, config.padTokenId, o.seed), true);
+    const timed = await timeSteps(runner, feeds, K, o);
+    const { seconds, steps, transfers: t } = timed;
+    return {
+      modelType: o.modelType,
+      device: runner.deviceName,
+      deviceReason: reason,
+      layers: o.layers,
+      hidden: o.hidden,
+      heads: o.heads,
+      intermediate: o.intermediate,
+      vocab: o.vocab,
+      seq: o.seq,
+      batch: o.batch,
+      parameters: model.params.reduce((a, p) => a + numElements(p.shape), 0),
+      precision: o.precision ?? '32',
+      ...(timed.scaler && { skippedSteps: timed.scaler.skipped - timed.skippedBefore, lossScale: timed.scaler.scale }),
+      stepsPerRun: K,
+      steps,
+      sessionSeconds,
+      msPerStep: (seconds * 1000) / steps,
+      samplesPerSecond: (steps * o.batch) / seconds,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      state: runner.transferSummary.state,
+      stateBytes: runner.transferSummary.stateBytes,
+      perRun: perRunCopies(t.before, t.after),
+    };
+  } finally {
+    await runner.release();
+  }
+}
+
+/** The model of the bench's shape and its runner on the device (the session build timed). */
+async function benchRunner(o: BenchOptions) {
   const family = familyFor({ model_type: o.modelType }, `--model_type ${o.modelType}`);
   const shape: ModelShape = { ...o, maxLength: o.seq };
   const config = family.parseConfig(family.shapeConfig(o.modelType, shape), `${o.modelType} bench config`);
   const model = new TaskModel(family.create(config, 2, { seed: o.seed }));
+  const compute = computeTypeOf(o.precision ?? '32');
   const prepared = await prepareDevice({
     device: o.device,
     // auto here means "the best this machine has": a GPU when one works, else the CPU
     gpus: o.device === 'auto' ? 1 : 0,
     allowCpuFallback: o.device === 'auto',
     log: o.log,
-    precision: { compute: computeTypeOf(o.precision ?? '32'), allowCpu: o.allowCpuMixedPrecision },
+    precision: { compute, allowCpu: o.allowCpuMixedPrecision },
   });
-  const precision = o.precision ?? '32';
-  const compute = computeTypeOf(precision);
   const caps = capabilitiesOfPrepared(prepared);
   checkMixedPrecision(prepared.device, compute, { allowCpu: o.allowCpuMixedPrecision, webgpuShaderF16: caps.float16 });
   const t0 = performance.now();
@@ -98,59 +136,43 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     ...(compute && { precision: { compute }, allowCpuMixedPrecision: o.allowCpuMixedPrecision }),
   });
   for (const line of describeShards(runner.layout, caps)) o.log.info(line);
-  try {
-    const sessionSeconds = (performance.now() - t0) / 1000;
-    const K = o.stepsPerRun;
-    const feeds = model.feeds(randomBatch(K * o.batch, o.seq, config.vocabSize, config.padTokenId, o.seed), true);
-    const lrs = Array.from({ length: K }, () => 1e-5);
-    const runs = (n: number) => Math.max(1, Math.ceil(n / K));
-    for (let i = 0; i < (o.warmup > 0 ? runs(o.warmup) : 0); i++) await runner.stepRun(feeds, lrs);
-    const timedRuns = runs(o.steps);
-    const skippedBefore = runner.skippedSteps;
-    const before = runner.transferSummary.train;
-    const t1 = performance.now();
-    for (let i = 0; i < timedRuns; i++) {
-      const { losses } = await runner.stepRun(feeds, lrs);
-      if (!losses.every(Number.isFinite)) throw new Error(`bench: the loss is not finite (${losses.join(', ')})`);
-    }
-    const scaler = runner.scalerState();
-    const seconds = (performance.now() - t1) / 1000;
-    const steps = timedRuns * K;
-    const { state, stateBytes, train: after } = runner.transferSummary;
-    const n = Math.max(1, after.runs - before.runs);
-    return {
-      modelType: o.modelType,
-      device: runner.deviceName,
-      deviceReason: prepared.reason,
-      layers: o.layers,
-      hidden: o.hidden,
-      heads: o.heads,
-      intermediate: o.intermediate,
-      vocab: o.vocab,
-      seq: o.seq,
-      batch: o.batch,
-      parameters: model.params.reduce((a, p) => a + numElements(p.shape), 0),
-      precision,
-      ...(scaler && { skippedSteps: scaler.skipped - skippedBefore, lossScale: scaler.scale }),
-      stepsPerRun: K,
-      steps,
-      sessionSeconds,
-      msPerStep: (seconds * 1000) / steps,
-      samplesPerSecond: (steps * o.batch) / seconds,
-      peakRssMiB: process.resourceUsage().maxRSS / 1024,
-      state,
-      stateBytes,
-      perRun: {
-        runs: after.runs - before.runs,
-        uploadBytes: (after.uploadBytes - before.uploadBytes) / n,
-        downloadBytes: (after.downloadBytes - before.downloadBytes) / n,
-        hostMs: ((after.hostSeconds - before.hostSeconds) * 1000) / n,
-        runMs: ((after.runSeconds - before.runSeconds) * 1000) / n,
-      },
-    };
-  } finally {
-    await runner.release();
+  return { model, config, runner, reason: prepared.reason, sessionSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** Untimed warm-up runs, then the timed ones (whole runs of K steps). */
+async function timeSteps(runner: Runner<TaskModel>, feeds: MicroBatch, K: number, o: BenchOptions) {
+  const lrs = Array.from({ length: K }, () => 1e-5);
+  const runs = (n: number) => Math.max(1, Math.ceil(n / K));
+  for (let i = 0; i < (o.warmup > 0 ? runs(o.warmup) : 0); i++) await runner.stepRun(feeds, lrs);
+  const timedRuns = runs(o.steps);
+  const skippedBefore = runner.skippedSteps;
+  const before = runner.transferSummary.train;
+  const t1 = performance.now();
+  for (let i = 0; i < timedRuns; i++) {
+    const { losses } = await runner.stepRun(feeds, lrs);
+    if (!losses.every(Number.isFinite)) throw new Error(`bench: the loss is not finite (${losses.join(', ')})`);
   }
+  const scaler = runner.scalerState();
+  const seconds = (performance.now() - t1) / 1000;
+  return {
+    seconds,
+    steps: timedRuns * K,
+    scaler,
+    skippedBefore,
+    transfers: { before, after: runner.transferSummary.train },
+  };
+}
+
+/** Copies vs compute per timed run: bytes through host memory, ms outside and inside session.run. */
+function perRunCopies(before: TransferTotals, after: TransferTotals): BenchResult['perRun'] {
+  const n = Math.max(1, after.runs - before.runs);
+  return {
+    runs: after.runs - before.runs,
+    uploadBytes: (after.uploadBytes - before.uploadBytes) / n,
+    downloadBytes: (after.downloadBytes - before.downloadBytes) / n,
+    hostMs: ((after.hostSeconds - before.hostSeconds) * 1000) / n,
+    runMs: ((after.runSeconds - before.runSeconds) * 1000) / n,
+  };
 }
 
 /** `rows` sequences of `seq` random non-pad token ids, all attended, labels 0/1. */

@@ -32,6 +32,8 @@ export interface TrainerState {
   history?: EpochRecord[];
   /** Mixed precision: the loss scaler (scale, growth tracker, steps skipped), restored on resume. */
   scaler?: ScalerState;
+  /** Each stateful trainer callback's state, by its key (callback.ts), restored on resume. */
+  callbacks?: Record<string, unknown>;
 }
 
 export class CheckpointError extends Error {
@@ -104,6 +106,11 @@ export function loadResumeState(dir: string): { optimizer: Map<string, Float32Ar
   ) {
     throw new CheckpointError(`resume_from: ${statePath} lacks step/epoch/labels; it was not written by textclf`);
   }
+  if (
+    meta.callbacks !== undefined &&
+    (!meta.callbacks || typeof meta.callbacks !== 'object' || Array.isArray(meta.callbacks))
+  )
+    throw new CheckpointError(`resume_from: ${statePath}: "callbacks" must be an object of callback states`);
   const sc = meta.scaler;
   if (
     sc !== undefined &&

@@ -4,6 +4,7 @@
 import { limitBatches, type BatchAmount } from '../config/batch-amount.js';
 import { makeBatch, planBatches } from '../data/batching.js';
 import type { EncodedDataset } from '../data/encoded-dataset.js';
+import type { Batch } from '../data/types.js';
 import { argmaxRows, classificationMetrics, softmaxRows } from '../metrics/classification.js';
 import { isPredicted, multiLabelMetrics, sigmoid } from '../metrics/multilabel.js';
 import type { EvalMetrics } from '../metrics/types.js';
@@ -73,68 +74,91 @@ export async function evaluateSplit(
   let plan = planBatches(ds, { ...opts, shuffle: false, seed: 0 });
   if (limit) plan = plan.slice(0, limitBatches(plan.length, limit));
   const rows = plan.reduce((a, b) => a + b.length, 0);
-  const truth = new Int32Array(multi ? rows * k : rows);
-  const predicted = new Int32Array(multi ? rows * k : rows);
-  const predictions: Prediction[] = [];
-  let lossSum = 0,
-    n = 0;
+  const acc: Tally = {
+    k,
+    threshold,
+    keepPredictions,
+    truth: new Int32Array(multi ? rows * k : rows),
+    predicted: new Int32Array(multi ? rows * k : rows),
+    predictions: [],
+    lossSum: 0,
+    n: 0,
+  };
   for (const part of chunked(plan, BATCHES_PER_RUN)) {
     const chunk = part.map((idx) => makeBatch(ds, idx, opts));
-    const feeds = chunk.map((b) => runner.model.feeds(b, true));
-    // Several batches per run where the evaluator can: the parameters are fed once per run, not per batch.
-    const results = runner.evaluateMany
-      ? await runner.evaluateMany(feeds)
-      : await feeds.reduce<Promise<EvalResult[]>>(
-          async (acc, f) => [...(await acc), await runner.evaluate(f)],
-          Promise.resolve([]),
-        );
+    const results = await evaluateBatches(runner, chunk);
     chunk.forEach((b, j) => {
-      const r = results[j];
-      if (multi) {
-        for (let i = 0; i < b.batchSize; i++) {
-          const probs = new Float32Array(k);
-          for (let c = 0; c < k; c++) {
-            probs[c] = sigmoid(r.logits[i * k + c]);
-            truth[(n + i) * k + c] = b.targets![i * k + c];
-            predicted[(n + i) * k + c] = isPredicted(probs[c], threshold) ? 1 : 0;
-          }
-          if (keepPredictions) {
-            const ids = (a: Int32Array) =>
-              [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => (v ? [c] : []));
-            predictions.push({
-              row: b.rows[i],
-              label: -1,
-              predicted: -1,
-              probabilities: probs,
-              labels: ids(truth),
-              predictedLabels: ids(predicted),
-            });
-          }
-        }
-      } else {
-        const probs = keepPredictions ? softmaxRows(r.logits, k) : undefined;
-        const arg = argmaxRows(r.logits, k);
-        for (let i = 0; i < b.batchSize; i++) {
-          truth[n + i] = Number(b.labels[i]);
-          predicted[n + i] = arg[i];
-          if (keepPredictions)
-            predictions.push({
-              row: b.rows[i],
-              label: truth[n + i],
-              predicted: arg[i],
-              probabilities: probs!.slice(i * k, (i + 1) * k),
-            });
-        }
-      }
-      lossSum += (r.loss ?? 0) * b.batchSize;
-      n += b.batchSize;
+      if (multi) tallyMultiLabel(acc, b, results[j]);
+      else tallySingleLabel(acc, b, results[j]);
+      acc.lossSum += (results[j].loss ?? 0) * b.batchSize;
+      acc.n += b.batchSize;
     });
   }
-  const loss = n ? lossSum / n : 0;
+  const loss = acc.n ? acc.lossSum / acc.n : 0;
   return {
     metrics: multi
-      ? multiLabelMetrics(labels, truth, predicted, loss, threshold)
-      : classificationMetrics(labels, truth, predicted, loss),
-    predictions,
+      ? multiLabelMetrics(labels, acc.truth, acc.predicted, loss, threshold)
+      : classificationMetrics(labels, acc.truth, acc.predicted, loss),
+    predictions: acc.predictions,
   };
+}
+
+/** Several batches per run where the evaluator can: the parameters are fed once per run, not per batch. */
+async function evaluateBatches(runner: Evaluator, chunk: Batch[]): Promise<EvalResult[]> {
+  const feeds = chunk.map((b) => runner.model.feeds(b, true));
+  if (runner.evaluateMany) return runner.evaluateMany(feeds);
+  const results: EvalResult[] = [];
+  for (const f of feeds) results.push(await runner.evaluate(f));
+  return results;
+}
+
+/** Labels and predictions of the rows so far (multi-label: k 0/1 entries per row). */
+interface Tally {
+  k: number;
+  threshold: number;
+  keepPredictions: boolean;
+  truth: Int32Array;
+  predicted: Int32Array;
+  predictions: Prediction[];
+  lossSum: number;
+  n: number;
+}
+
+function tallySingleLabel(t: Tally, b: Batch, r: EvalResult): void {
+  const { k, n } = t;
+  const probs = t.keepPredictions ? softmaxRows(r.logits, k) : undefined;
+  const arg = argmaxRows(r.logits, k);
+  for (let i = 0; i < b.batchSize; i++) {
+    t.truth[n + i] = Number(b.labels[i]);
+    t.predicted[n + i] = arg[i];
+    if (t.keepPredictions)
+      t.predictions.push({
+        row: b.rows[i],
+        label: t.truth[n + i],
+        predicted: arg[i],
+        probabilities: probs!.slice(i * k, (i + 1) * k),
+      });
+  }
+}
+
+function tallyMultiLabel(t: Tally, b: Batch, r: EvalResult): void {
+  const { k, n } = t;
+  for (let i = 0; i < b.batchSize; i++) {
+    const probs = new Float32Array(k);
+    for (let c = 0; c < k; c++) {
+      probs[c] = sigmoid(r.logits[i * k + c]);
+      t.truth[(n + i) * k + c] = b.targets![i * k + c];
+      t.predicted[(n + i) * k + c] = isPredicted(probs[c], t.threshold) ? 1 : 0;
+    }
+    if (!t.keepPredictions) continue;
+    const ids = (a: Int32Array) => [...a.subarray((n + i) * k, (n + i + 1) * k)].flatMap((v, c) => (v ? [c] : []));
+    t.predictions.push({
+      row: b.rows[i],
+      label: -1,
+      predicted: -1,
+      probabilities: probs,
+      labels: ids(t.truth),
+      predictedLabels: ids(t.predicted),
+    });
+  }
 }

@@ -46,111 +46,135 @@ export interface LoadedData {
 
 /** Resolves the datastore and the three split files; a default-named valid/test file may be absent. */
 export async function locateSplits(flags: TrainFlags, log: Logger, signal?: AbortSignal): Promise<SplitFiles> {
-  let root = process.cwd();
-  let datastore: string | undefined;
-  let single: string | undefined;
-  let hub: HubDataset | undefined;
+  const { named, gridName } = gridNames(flags, log);
+  const source = flags.datastore ?? gridName;
+  const ds = source ? await openDatastore(source, flags, log, signal) : undefined;
+  const root = ds?.root ?? process.cwd();
+  const hub = ds?.hub;
+  const found: FoundSplits = { files: {}, mapped: {}, skipped: [] };
+  for (const split of SPLITS)
+    await locateSplit(split, { flags, named, root, single: ds?.file, hub, source }, found, log);
+  const fromFile = found.skipped.filter((s) => s.single).map((s) => s.flag);
+  if (fromFile.length)
+    log.info(
+      `datastore ${source} is one file, the training data: no ${fromFile.join(' or ')} from beside it (set ${fromFile.join(' / ')} to name one)`,
+    );
+  for (const { flag } of found.skipped.filter((s) => !s.single))
+    log.info(`${flag} is empty: ${flag === 'valid_file' ? 'no validation' : 'no final test'}`);
+  const dataSource = hub ? hubSource(hub, found.mapped, log) : undefined;
+  return {
+    root,
+    datastore: ds && `${ds.name}@${ds.version}`,
+    files: found.files,
+    pretokenized: await isPretokenized(found.files.train![0]!),
+    ...(hub?.classLabels && { classLabels: hub.classLabels }),
+    ...(dataSource && { source: dataSource }),
+  };
+}
+
+/** The split flags that name the tutorial's /datastores/<name>/ mount: the file inside, and the datastore's name. */
+function gridNames(flags: TrainFlags, log: Logger): { named: Partial<Record<Split, string>>; gridName?: string } {
   const named: Partial<Record<Split, string>> = {};
   let gridName: string | undefined;
   for (const split of SPLITS) {
     const flag = `${split}_file` as const;
     const mapped = gridPath(flags[flag]);
-    if (mapped) {
-      log.notice(
-        `${flag} ${flags[flag]}: the tutorial's datastore mount; reading ${mapped.rest} from ${flags.datastore ? 'the datastore' : `the cached datastore '${mapped.name}'`}`,
-      );
-      named[split] = mapped.rest;
-      gridName ??= mapped.name;
-    }
-  }
-  const source = flags.datastore ?? gridName;
-  if (source) {
-    const ds = await log.group('Datastore', async () => {
-      const ds = await resolveDatastore({
-        source,
-        version: flags.datastore_version,
-        sha256: flags.datastore_sha256,
-        cacheDir: flags.cache_dir,
-        log,
-        // `auto` is decided by the caller (the action: schedule events); here it means no.
-        refresh: flags.datastore_refresh === 'always',
-        downloadTimeoutMs: flags.download_timeout * 1000,
-        downloadTimeLimitMs: flags.download_time_limit * 1000,
-        signal,
-        datasetConfig: flags.dataset_config,
-        hubUrl: flags.hub_url,
-      });
-      log.info(
-        `datastore ${ds.name}@${ds.version} at ${ds.root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`,
-      );
-      return ds;
-    });
-    root = ds.root;
-    single = ds.file;
-    hub = ds.hub;
-    datastore = `${ds.name}@${ds.version}`;
-  }
-  const files: Partial<Record<Split, string[]>> = {};
-  const mapped: Partial<Record<Split, string>> = {};
-  const skipped: { flag: string; single: boolean }[] = [];
-  for (const split of SPLITS) {
-    const flag = `${split}_file` as const;
-    let name: string | undefined = named[split] ?? flags[flag];
-    const isDefault = flags[flag] === flagSpec(flag)?.default;
-    if (split === 'train' && single && isDefault) name = single;
-    // A datastore that is one data file is the training data: its neighbours are not splits.
-    const notASplit = split !== 'train' && !!single && isDefault && !named[split];
-    if (notASplit) name = undefined;
-    if (!name) {
-      if (split !== 'train') skipped.push({ flag, single: notASplit });
-      continue;
-    }
-    if (hub && isDefault) {
-      // A Hub dataset's own splits, unless a flag names a file inside it.
-      const own = hub.splits[split];
-      if (own) {
-        files[split] = own.files.map((f) => join(root, f));
-        mapped[split] = own.name;
-        continue;
-      }
-      const have = Object.values(hub.splits).map((s) => s.name);
-      if (split === 'train')
-        throw new DatastoreError(
-          source!,
-          `hf://datasets/${hub.repo} (config ${hub.config}) has no train split (it has: ${have.join(', ') || 'none'}). Fix: set train_file to one of its files.`,
-        );
-      log.notice(
-        `${flag}: the dataset has no ${split === 'valid' ? 'validation' : 'test'} split; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${flag} to a file inside it to use one)`,
-      );
-      continue;
-    }
-    try {
-      files[split] = [await locateFile(root, name, log, flag)];
-      if (hub) mapped[split] = relative(root, files[split]![0]!);
-    } catch (e) {
-      // valid.csv/test.csv are defaults, not promises: a datastore without them trains anyway.
-      if (!(e instanceof DatastoreError) || split === 'train' || !isDefault) throw e;
-      log.notice(
-        `${flag}: no ${name} in the datastore; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${flag} to use another file)`,
-      );
-    }
-  }
-  const fromFile = skipped.filter((s) => s.single).map((s) => s.flag);
-  if (fromFile.length)
-    log.info(
-      `datastore ${source} is one file, the training data: no ${fromFile.join(' or ')} from beside it (set ${fromFile.join(' / ')} to name one)`,
+    if (!mapped) continue;
+    log.notice(
+      `${flag} ${flags[flag]}: the tutorial's datastore mount; reading ${mapped.rest} from ${flags.datastore ? 'the datastore' : `the cached datastore '${mapped.name}'`}`,
     );
-  for (const { flag } of skipped.filter((s) => !s.single))
-    log.info(`${flag} is empty: ${flag === 'valid_file' ? 'no validation' : 'no final test'}`);
-  const dataSource = hub ? hubSource(hub, mapped, log) : undefined;
-  return {
-    root,
-    datastore,
-    files,
-    pretokenized: await isPretokenized(files.train![0]!),
-    ...(hub?.classLabels && { classLabels: hub.classLabels }),
-    ...(dataSource && { source: dataSource }),
-  };
+    named[split] = mapped.rest;
+    gridName ??= mapped.name;
+  }
+  return { named, gridName };
+}
+
+type Datastore = Awaited<ReturnType<typeof resolveDatastore>>;
+
+function openDatastore(source: string, flags: TrainFlags, log: Logger, signal?: AbortSignal): Promise<Datastore> {
+  return log.group('Datastore', async () => {
+    const ds = await resolveDatastore({
+      source,
+      version: flags.datastore_version,
+      sha256: flags.datastore_sha256,
+      cacheDir: flags.cache_dir,
+      log,
+      // `auto` is decided by the caller (the action: schedule events); here it means no.
+      refresh: flags.datastore_refresh === 'always',
+      downloadTimeoutMs: flags.download_timeout * 1000,
+      downloadTimeLimitMs: flags.download_time_limit * 1000,
+      signal,
+      datasetConfig: flags.dataset_config,
+      hubUrl: flags.hub_url,
+    });
+    log.info(
+      `datastore ${ds.name}@${ds.version} at ${ds.root}${ds.fromCache && !ds.refresh?.downloaded ? ' (from cache, no download)' : ''}`,
+    );
+    return ds;
+  });
+}
+
+interface FoundSplits {
+  files: Partial<Record<Split, string[]>>;
+  /** A Hub dataset: which of its splits (or files) each of ours is. */
+  mapped: Partial<Record<Split, string>>;
+  skipped: { flag: string; single: boolean }[];
+}
+
+interface SplitContext {
+  flags: TrainFlags;
+  named: Partial<Record<Split, string>>;
+  root: string;
+  /** The datastore is this one data file. */
+  single?: string;
+  hub?: HubDataset;
+  source?: string;
+}
+
+/** Finds one split's files into `found` (or records why it has none). */
+async function locateSplit(split: Split, c: SplitContext, found: FoundSplits, log: Logger): Promise<void> {
+  const flag = `${split}_file` as const;
+  let name: string | undefined = c.named[split] ?? c.flags[flag];
+  const isDefault = c.flags[flag] === flagSpec(flag)?.default;
+  if (split === 'train' && c.single && isDefault) name = c.single;
+  // A datastore that is one data file is the training data: its neighbours are not splits.
+  const notASplit = split !== 'train' && !!c.single && isDefault && !c.named[split];
+  if (notASplit) name = undefined;
+  if (!name) {
+    if (split !== 'train') found.skipped.push({ flag, single: notASplit });
+    return;
+  }
+  if (c.hub && isDefault) return hubSplit(split, c.hub, c, found, log);
+  try {
+    found.files[split] = [await locateFile(c.root, name, log, flag)];
+    if (c.hub) found.mapped[split] = relative(c.root, found.files[split]![0]!);
+  } catch (e) {
+    // valid.csv/test.csv are defaults, not promises: a datastore without them trains anyway.
+    if (!(e instanceof DatastoreError) || split === 'train' || !isDefault) throw e;
+    log.notice(
+      `${flag}: no ${name} in the datastore; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${flag} to use another file)`,
+    );
+  }
+}
+
+/** A Hub dataset's own split, unless a flag names a file inside it. */
+function hubSplit(split: Split, hub: HubDataset, c: SplitContext, found: FoundSplits, log: Logger): void {
+  const own = hub.splits[split];
+  if (own) {
+    found.files[split] = own.files.map((f) => join(c.root, f));
+    found.mapped[split] = own.name;
+    return;
+  }
+  const have = Object.values(hub.splits).map((s) => s.name);
+  if (split === 'train')
+    throw new DatastoreError(
+      c.source!,
+      `hf://datasets/${hub.repo} (config ${hub.config}) has no train split (it has: ${have.join(', ') || 'none'}). Fix: set train_file to one of its files.`,
+    );
+  const what = split === 'valid' ? 'validation' : 'test';
+  log.notice(
+    `${split}_file: the dataset has no ${what} split; ${split === 'valid' ? 'validation' : 'the final test'} is skipped (set ${split}_file to a file inside it to use one)`,
+  );
 }
 
 /** Says which of the dataset's splits (or files) each of ours is: in the log, and for metrics.json. */
@@ -208,93 +232,19 @@ export async function loadSplits(
   fixedLabels?: string[],
   tokenCacheDir?: string,
 ): Promise<LoadedData> {
-  const maxLength = flags.max_length;
-  const splits: Partial<Record<Split, EncodedDataset>> = {};
   const multi = flags.problem_type === 'multi_label_classification';
-  const shown = (split: Split) => sf.files[split]!.join(', ');
   if (sf.pretokenized && multi)
     throw new Error(
-      `train_file ${shown('train')}: pre-tokenized files carry one class id per line; multi-label training needs text files (CSV, TSV, JSONL or Parquet) with a label column`,
+      `train_file ${sf.files.train!.join(', ')}: pre-tokenized files carry one class id per line; multi-label training needs text files (CSV, TSV, JSONL or Parquet) with a label column`,
     );
-  if (sf.pretokenized) {
-    let labelMap: LabelMap | undefined = fixedLabels ? labelMapFromLabels(fixedLabels) : undefined;
-    for (const split of SPLITS) {
-      const files = sf.files[split];
-      if (!files) continue;
-      if (files.length !== 1)
-        throw new Error(`${split}_file: pre-tokenized data is one JSONL file per split, got ${files.length} files`);
-      const d = await readPretokenizedJsonl(files[0]!, { vocabSize: tok?.vocabSize, maxLength, labelMap });
-      labelMap = d.labelMap;
-      splits[split] = d.dataset;
-      log.info(`${split}: ${d.dataset.size} pre-tokenized rows from ${files[0]}`);
-    }
-    return { labelMap: labelMap!, splits, files: sf.files };
-  }
+  if (sf.pretokenized) return loadPretokenized(sf, flags.max_length, tok, log, fixedLabels);
   if (!tok) throw new Error('internal: a tokenizer is needed for text files');
-  const columns: ColumnOptions = {
-    textColumn: flags.text_column,
-    textPairColumn: flags.text_pair_column,
-    labelColumn: flags.label_column,
-    multiLabel: multi ? { separator: flags.label_separator } : undefined,
-    classLabels: sf.classLabels,
-  };
-  const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
-  // Everything a split's ids, labels and statistics depend on, but the label map: the files'
-  // bytes, the tokenizer, max_length, the column flags and the class names.
-  const columnKey = JSON.stringify([
-    flags.text_column ?? null,
-    flags.text_pair_column ?? null,
-    flags.label_column ?? null,
-    multi ? flags.label_separator : null,
-    sf.classLabels ?? null,
-  ]);
   const encoded: Partial<Record<Split, EncodedSplit>> = {};
+  const enc = splitEncoder(sf, flags, tok, log, tokenCacheDir);
   await log.group('Tokenizing', async () => {
     for (const split of SPLITS) {
-      const files = sf.files[split];
-      if (!files) continue;
-      const t0 = Date.now();
-      const key =
-        tokenCacheDir &&
-        tokenCacheKey([
-          'v3', // v3: label tables and statistics in the entry, labels mapped after loading
-          ...(await Promise.all(files.map((f) => sha256File(f)))),
-          tokenizerHash,
-          String(maxLength),
-          columnKey,
-        ]);
-      let e = key ? loadSplit(tokenCacheDir!, key) : undefined;
-      const cached = !!e;
-      if (!e) {
-        let chosen: Columns | undefined;
-        try {
-          e = await encodeSplit(
-            tok,
-            streamExamples(files, columns, (c) => (chosen = c)),
-            maxLength,
-            () => chosen!,
-          );
-        } catch (err) {
-          // Hugging Face's hidden test labels (-1): the split cannot be scored, training goes on.
-          if (!(err instanceof NoLabelsError) || split === 'train') throw err;
-          log.notice(
-            `${split}: ${err.message.replace(/\. Fix:.*$/, '')}; ${split === 'valid' ? 'validation' : 'the final test'} is skipped`,
-          );
-          continue;
-        }
-        if (e.dataset.size === 0)
-          throw new Error(
-            `${split}_file ${shown(split)} has no data rows; add rows or point ${split}_file at another file`,
-          );
-        if (key) saveSplit(tokenCacheDir!, key, e);
-      }
-      encoded[split] = e;
-      const c = e.columns;
-      const seconds = (Date.now() - t0) / 1000;
-      log.info(
-        `${split}: ${e.dataset.size} rows from ${shown(split)} (text: ${c.text}${c.textPair ? ` + ${c.textPair}` : ''}, label: ${c.label}), ` +
-          `${e.dataset.ids.length} tokens ${cached ? 'from the token cache' : 'tokenized'} in ${seconds.toFixed(1)} s`,
-      );
+      const e = sf.files[split] && (await enc(split));
+      if (e) encoded[split] = e;
     }
   });
   const train = encoded.train!;
@@ -302,16 +252,129 @@ export async function loadSplits(
     ? sf.classLabels![train.columns.label]
     : undefined;
   const labelMap = labelMapOf(train, { fixed: fixedLabels, classNames });
+  const splits: Partial<Record<Split, EncodedDataset>> = {};
+  const files: Partial<Record<Split, string[]>> = {};
   for (const split of SPLITS) {
     const e = encoded[split];
-    if (e) splits[split] = withLabelIds(e, labelMap, shown(split));
+    if (!e) continue;
+    splits[split] = withLabelIds(e, labelMap, sf.files[split]!.join(', '));
+    files[split] = sf.files[split];
   }
-  const files: Partial<Record<Split, string[]>> = {};
-  for (const split of SPLITS) if (encoded[split]) files[split] = sf.files[split];
   return {
     labelMap,
     splits,
     stats: combineStats({ train: train.stats, valid: encoded.valid?.stats, test: encoded.test?.stats }),
     files,
   };
+}
+
+async function loadPretokenized(
+  sf: SplitFiles,
+  maxLength: number,
+  tok: TextTokenizer | undefined,
+  log: Logger,
+  fixedLabels?: string[],
+): Promise<LoadedData> {
+  const splits: Partial<Record<Split, EncodedDataset>> = {};
+  let labelMap: LabelMap | undefined = fixedLabels ? labelMapFromLabels(fixedLabels) : undefined;
+  for (const split of SPLITS) {
+    const files = sf.files[split];
+    if (!files) continue;
+    if (files.length !== 1)
+      throw new Error(`${split}_file: pre-tokenized data is one JSONL file per split, got ${files.length} files`);
+    const d = await readPretokenizedJsonl(files[0]!, { vocabSize: tok?.vocabSize, maxLength, labelMap });
+    labelMap = d.labelMap;
+    splits[split] = d.dataset;
+    log.info(`${split}: ${d.dataset.size} pre-tokenized rows from ${files[0]}`);
+  }
+  return { labelMap: labelMap!, splits, files: sf.files };
+}
+
+/**
+ * Encodes one split of text files, through the token cache when there is one; undefined when the
+ * split has hidden labels (Hugging Face's -1 test labels: it cannot be scored, training goes on).
+ */
+function splitEncoder(
+  sf: SplitFiles,
+  flags: TrainFlags,
+  tok: TextTokenizer,
+  log: Logger,
+  tokenCacheDir?: string,
+): (split: Split) => Promise<EncodedSplit | undefined> {
+  const multi = flags.problem_type === 'multi_label_classification';
+  const columns: ColumnOptions = {
+    textColumn: flags.text_column,
+    textPairColumn: flags.text_pair_column,
+    labelColumn: flags.label_column,
+    multiLabel: multi ? { separator: flags.label_separator } : undefined,
+    classLabels: sf.classLabels,
+  };
+  const cacheKey = tokenCacheDir ? splitKey(sf, flags, tok) : undefined;
+  return async (split) => {
+    const files = sf.files[split]!;
+    const shown = files.join(', ');
+    const t0 = Date.now();
+    const key = cacheKey && (await cacheKey(files));
+    const cached = key ? loadSplit(tokenCacheDir!, key) : undefined;
+    const e = cached ?? (await encodeFiles(split, files, columns, flags.max_length, tok, log));
+    if (!e) return undefined;
+    if (!cached && e.dataset.size === 0)
+      throw new Error(`${split}_file ${shown} has no data rows; add rows or point ${split}_file at another file`);
+    if (!cached && key) saveSplit(tokenCacheDir!, key, e);
+    const c = e.columns;
+    log.info(
+      `${split}: ${e.dataset.size} rows from ${shown} (text: ${c.text}${c.textPair ? ` + ${c.textPair}` : ''}, label: ${c.label}), ` +
+        `${e.dataset.ids.length} tokens ${cached ? 'from the token cache' : 'tokenized'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    return e;
+  };
+}
+
+/**
+ * The token cache key of a split: everything its ids, labels and statistics depend on, but the
+ * label map: the files' bytes, the tokenizer, max_length, the column flags and the class names.
+ */
+function splitKey(sf: SplitFiles, flags: TrainFlags, tok: TextTokenizer): (files: string[]) => Promise<string> {
+  const multi = flags.problem_type === 'multi_label_classification';
+  const tokenizerHash = tokenCacheKey([JSON.stringify(tok.json), JSON.stringify(tok.config)]);
+  const columnKey = JSON.stringify([
+    flags.text_column ?? null,
+    flags.text_pair_column ?? null,
+    flags.label_column ?? null,
+    multi ? flags.label_separator : null,
+    sf.classLabels ?? null,
+  ]);
+  return async (files) =>
+    tokenCacheKey([
+      'v3', // v3: label tables and statistics in the entry, labels mapped after loading
+      ...(await Promise.all(files.map((f) => sha256File(f)))),
+      tokenizerHash,
+      String(flags.max_length),
+      columnKey,
+    ]);
+}
+
+async function encodeFiles(
+  split: Split,
+  files: string[],
+  columns: ColumnOptions,
+  maxLength: number,
+  tok: TextTokenizer,
+  log: Logger,
+): Promise<EncodedSplit | undefined> {
+  let chosen: Columns | undefined;
+  try {
+    return await encodeSplit(
+      tok,
+      streamExamples(files, columns, (c) => (chosen = c)),
+      maxLength,
+      () => chosen!,
+    );
+  } catch (err) {
+    if (!(err instanceof NoLabelsError) || split === 'train') throw err;
+    log.notice(
+      `${split}: ${err.message.replace(/\. Fix:.*$/, '')}; ${split === 'valid' ? 'validation' : 'the final test'} is skipped`,
+    );
+    return undefined;
+  }
 }

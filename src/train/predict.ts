@@ -14,7 +14,7 @@ import { csvField } from '../util/csv.js';
 import type { Logger } from '../util/logger.js';
 import { prepareDevice } from '../runtime/prepare.js';
 import { locateInput, readScoreInput, textsInput, type ScoreInput } from './score-input.js';
-import { loadTrainedModel } from './trained-model.js';
+import { loadTrainedModel, type TrainedModel } from './trained-model.js';
 
 export interface PredictOptions {
   log: Logger;
@@ -78,47 +78,15 @@ export async function runPredict(flags: PredictRunFlags, o: PredictOptions): Pro
     log,
   });
   try {
-    const data: ScoreInput = texts
-      ? textsInput(texts, m)
-      : await readScoreInput(
-          input,
-          m,
-          {
-            textColumn: flags.text_column,
-            textPairColumn: flags.text_pair_column,
-            labelColumn: flags.label_column,
-            labelSeparator: flags.label_separator,
-          },
-          false,
-        );
-    const k = m.labels.length;
-    const multi = m.problemType === 'multi_label_classification';
-    const preds: RowPrediction[] = [];
-    const opts = {
-      batchSize: flags.batch_size,
-      maxLength: m.maxLength,
-      padId: m.tokenizer.padId,
-      padding: flags.padding,
+    const columns = {
+      textColumn: flags.text_column,
+      textPairColumn: flags.text_pair_column,
+      labelColumn: flags.label_column,
+      labelSeparator: flags.label_separator,
     };
-    // File order (as evaluation during training): the logits are exactly those the run's test gave.
-    for (const idx of planBatches(data.dataset, { ...opts, shuffle: false, seed: 0 })) {
-      const b = makeBatch(data.dataset, idx, opts);
-      const { logits } = await m.scorer.evaluate(m.model.feeds(b, false));
-      const probs = multi ? Float32Array.from(logits, sigmoid) : softmaxRows(logits, k);
-      const arg = argmaxRows(logits, k);
-      idx.forEach((ex, i) => {
-        const p = probs.slice(i * k, (i + 1) * k);
-        const row = data.rows[ex];
-        preds.push({
-          row: row.row,
-          text: row.text,
-          textPair: row.textPair,
-          ...(data.labelColumn !== undefined && { given: String(row.label) }),
-          predicted: multi ? [...p].flatMap((v, c) => (isPredicted(v, flags.threshold) ? [c] : [])) : [arg[i]],
-          probabilities: p,
-        });
-      });
-    }
+    const data: ScoreInput = texts ? textsInput(texts, m) : await readScoreInput(input, m, columns, false);
+    const preds = await predictRows(m, data, flags);
+    const multi = m.problemType === 'multi_label_classification';
     const shownInput = o.inputName ?? input;
     if (output === STDOUT)
       (o.write ?? ((t) => process.stdout.write(t)))(jsonLines(preds, m.labels, data, flags.label_separator, multi));
@@ -136,6 +104,42 @@ export async function runPredict(flags: PredictRunFlags, o: PredictOptions): Pro
   } finally {
     await m.scorer.release();
   }
+}
+
+/** Every row's probabilities and predicted labels, in file order (as evaluation during training: the same logits). */
+async function predictRows(
+  m: TrainedModel,
+  data: ScoreInput,
+  flags: Pick<PredictRunFlags, 'batch_size' | 'padding' | 'threshold'>,
+): Promise<RowPrediction[]> {
+  const k = m.labels.length;
+  const multi = m.problemType === 'multi_label_classification';
+  const preds: RowPrediction[] = [];
+  const opts = {
+    batchSize: flags.batch_size,
+    maxLength: m.maxLength,
+    padId: m.tokenizer.padId,
+    padding: flags.padding,
+  };
+  for (const idx of planBatches(data.dataset, { ...opts, shuffle: false, seed: 0 })) {
+    const b = makeBatch(data.dataset, idx, opts);
+    const { logits } = await m.scorer.evaluate(m.model.feeds(b, false));
+    const probs = multi ? Float32Array.from(logits, sigmoid) : softmaxRows(logits, k);
+    const arg = argmaxRows(logits, k);
+    idx.forEach((ex, i) => {
+      const p = probs.slice(i * k, (i + 1) * k);
+      const row = data.rows[ex];
+      preds.push({
+        row: row.row,
+        text: row.text,
+        textPair: row.textPair,
+        ...(data.labelColumn !== undefined && { given: String(row.label) }),
+        predicted: multi ? [...p].flatMap((v, c) => (isPredicted(v, flags.threshold) ? [c] : [])) : [arg[i]],
+        probabilities: p,
+      });
+    });
+  }
+  return preds;
 }
 
 export function requireModel(model: string | undefined): string {

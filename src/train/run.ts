@@ -1,21 +1,25 @@
 // One training run from parsed flags, in three phases: prepare (data, model, runner), fit (the
-// epochs, checkpoints) and finish (final checkpoint, test, metrics.json, report). Both hosts (CLI
-// and action) call this; they differ in the Logger and in how they present the results.
+// Trainer and its callbacks: epochs, checkpoints, the final model) and finish (test, metrics.json,
+// the callbacks' results: TensorBoard, the Hub, report.md). Both hosts (CLI and action) call this;
+// they differ in the Logger, their own callbacks and how they present the results.
 import type { TrainFlags } from '../config/schema.js';
 import type { MetricsEvent, RunInfo } from '../metrics/types.js';
 import { noEffectNotices } from '../config/parse.js';
 import type { Logger } from '../util/logger.js';
 import { redactFlags } from '../util/redact.js';
-import { fitRun } from './fit.js';
+import type { Callback } from './callback.js';
+import { fitRun, makeTrainer } from './fit.js';
 import { finishRun, type RunResult } from './finish.js';
 import { HubPush } from './hub-push.js';
 import { prepareRun } from './prepare.js';
+import type { Trainer } from './trainer.js';
 
 export type { RunResult } from './finish.js';
 export type { HubOutcome } from './hub-push.js';
 export { CheckpointError } from './checkpoint.js';
 export { HubPushError } from '../hub/errors.js';
 export { hubReportParts } from './hub-push.js';
+export type { Callback, TrainerView } from './callback.js';
 
 export interface RunOptions {
   log: Logger;
@@ -23,12 +27,14 @@ export interface RunOptions {
   onEvent?: (e: MetricsEvent) => void;
   /** Seconds between progress lines (CLI 10, action 30). */
   progressSeconds?: number;
-  /** Default cache location when cache_dir is not set. */
+  /** Default cache location when cache_dir is not set (util/cache-dir.ts). */
   defaultCacheDir?: string;
   /** Extra run facts for the report (GPU names, commit). */
   runFacts?: Partial<RunInfo>;
   /** Write report.md (default true); the action renders it once itself, with its own sections. */
   report?: boolean;
+  /** The host's own trainer callbacks, fired after the default ones (the action's artifact and summary). */
+  callbacks?: readonly Callback[];
   /** Tests only (no flag): mixed precision on the CPU device. */
   mixedPrecision?: { allowCpu?: boolean };
   /** How messages spell flags: the CLI's `--flag value` (default) or the action's `flag: value`. */
@@ -47,16 +53,20 @@ export async function runTraining(given: TrainFlags, opts: RunOptions): Promise<
     : undefined;
   try {
     const prepared = await prepareRun(flags, opts);
+    const recordedFlags = recordFlags(flags);
+    let trainer: Trainer | undefined;
     try {
-      await hub?.ensureRepo();
-      const recordedFlags = recordFlags(flags);
-      const fit = await fitRun(prepared, { ...opts, recordedFlags, hub });
-      return await finishRun(prepared, fit, { ...opts, recordedFlags, hub });
+      const made = makeTrainer(prepared, { ...opts, recordedFlags, hub });
+      trainer = made.trainer;
+      const end = await fitRun(prepared, trainer, opts.log);
+      return await finishRun(prepared, { ...made, end }, { ...opts, recordedFlags });
     } catch (e) {
       // Failed before its first checkpoint: nothing of it is kept, and a run it replaced comes back.
       prepared.outputClaim.abandon();
+      await trainer?.fail(e);
       throw e;
     } finally {
+      await trainer?.teardown();
       // also when training fails or is refused: the sessions hold native memory
       await prepared.runner.release();
     }

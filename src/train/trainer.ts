@@ -1,15 +1,32 @@
 // The epoch loop: batches -> optimizer steps (A micro-batches each) -> runner calls (K steps each),
-// the lr schedule, validation at val_check_interval, max_steps, early stopping (the epochEnd hook
-// decides), events, progress and cancellation.
+// the lr schedule, validation at val_check_interval, max_steps and cancellation. Everything else a
+// run does (checkpoints, early stopping, metrics files, progress, TensorBoard, the Hub) is a
+// callback (callback.ts) that the loop fires hooks on; README.md walks one step through it.
 import { limitBatches, type BatchAmount } from '../config/batch-amount.js';
 import { makeBatch, paddedLength, planBatches } from '../data/batching.js';
 import type { Batch } from '../data/types.js';
-import { lrsFor, makeSchedule, warmupStepsFor, type ScheduleKind } from '../optim/schedule.js';
+import { lrsFor, makeSchedule, warmupStepsFor, type Schedule, type ScheduleKind } from '../optim/schedule.js';
 import { lengthOf, type EncodedDataset } from '../data/encoded-dataset.js';
-import type { EventStream } from './events.js';
-import type { EvalMetrics } from '../metrics/types.js';
-import type { Runner } from '../engine/runner.js';
-import type { SequenceClassifier } from '../models/family.js';
+import type { EpochRecord, EvalMetrics, MetricsEvent } from '../metrics/types.js';
+import type { ScalerState, StepResult } from '../engine/runner.js';
+import type { MicroBatch } from '../engine/feeds.js';
+import type { Logger } from '../util/logger.js';
+import type { TrainerState } from './checkpoint.js';
+import {
+  Callbacks,
+  type Callback,
+  type CheckpointAt,
+  type FitEnd,
+  type Position,
+  type StopReason,
+  type Stopped,
+  type TestEvent,
+  type TrainerView,
+} from './callback.js';
+import { PhaseClock } from './phases.js';
+import type { RunResult } from './run-result.js';
+
+export type { FitEnd, Position, StopReason } from './callback.js';
 
 export interface TrainerOptions {
   maxEpochs: number;
@@ -38,27 +55,33 @@ export interface TrainerOptions {
   valCheckInterval: BatchAmount;
 }
 
-/** Why fit returned. */
-export type StopReason = 'max_epochs' | 'max_steps' | 'early_stopping' | 'cancelled';
-
-export interface Position {
-  epoch: number;
-  stepInEpoch: number;
+/** What the loop needs of the runner (engine/runner.ts's Runner; tests pass a fake). */
+export interface TrainingRunner {
+  readonly model: { feeds(batch: Batch, withLabels: boolean): MicroBatch };
+  readonly globalStep: number;
+  stepRun(run: MicroBatch, lrs: readonly number[], seqLens?: readonly number[]): Promise<StepResult>;
+  scalerState?(): ScalerState | undefined;
 }
 
-export interface TrainerHooks {
-  events: EventStream;
-  /** Validation (returns undefined when there is no validation split). */
-  validate(epoch: number, step: number): Promise<EvalMetrics | undefined>;
-  /** Called after every completed epoch (checkpointing); `{ stop: true }` ends training (early stopping). */
-  epochEnd(
-    epoch: number,
-    trainLoss: number,
-    validation: EvalMetrics | undefined,
-    seconds: number,
-  ): Promise<void | { stop?: boolean }>;
-  progress(p: { step: number; totalSteps: number; epoch: number; loss: number; samples: number }): void;
+/** How checkpoints are written and read (fit.ts: the model dir format of checkpoint.ts). */
+export interface CheckpointIO {
+  /** Writes `state` with the runner's weights and optimizer state (labels and flags are the IO's to add). */
+  save(dir: string, state: Omit<TrainerState, 'labels' | 'flags'>, dtypes?: CheckpointAt['dtypes']): Promise<void>;
+  /** Loads a checkpoint's weights and optimizer state into the runner. */
+  load(dir: string): TrainerState;
+}
+
+export interface TrainerDeps {
+  log: Logger;
+  callbacks?: readonly Callback[];
+  /** Validation at val_check_interval (undefined without a validation split). */
+  validate?: (epoch: number, step: number) => Promise<EvalMetrics | undefined>;
+  checkpoints?: CheckpointIO;
+  /** Cancellation: the fit stops after the current runner call. */
   signal?: AbortSignal;
+  clock?: PhaseClock;
+  /** A resumed run: its checkpoint's state, epochs and metrics stream. */
+  resume?: { state: TrainerState; epochs: EpochRecord[]; events: MetricsEvent[] };
 }
 
 /** Batches of one epoch after limit_train_batches; with accumulation, a trailing partial step is dropped. */
@@ -111,20 +134,40 @@ export function autoSteps(
   return Math.max(1, Math.min(byTime, byMemory, MAX_STEPS_PER_RUN));
 }
 
-export class Trainer {
+export class Trainer implements TrainerView {
+  readonly callbacks: Callbacks;
+  readonly log: Logger;
+  readonly clock: PhaseClock;
+  readonly epochs: EpochRecord[];
+  readonly priorEvents: readonly MetricsEvent[];
+  readonly resumedFrom?: TrainerState;
+  samples = 0;
   /** Measured seconds per optimizer step (auto steps_per_run), from the last run. */
   private secondsPerStep?: number;
+  private stopped?: Stopped;
+  private failed = false;
 
   constructor(
-    private readonly runner: Runner<SequenceClassifier>,
+    private readonly runner: TrainingRunner,
     private readonly train: EncodedDataset,
     private readonly o: TrainerOptions,
+    private readonly deps: TrainerDeps,
   ) {
     if (stepsPerEpoch(train.size, o) < 1) {
       throw new RangeError(
         `the training split has ${train.size} examples: fewer than batch_size * accumulate_grad_batches (${o.batchSize} * ${o.accumulate}); lower them or add data`,
       );
     }
+    this.callbacks = new Callbacks(deps.callbacks ?? []);
+    this.log = deps.log;
+    this.clock = deps.clock ?? new PhaseClock();
+    this.epochs = [...(deps.resume?.epochs ?? [])];
+    this.priorEvents = deps.resume?.events ?? [];
+    this.resumedFrom = deps.resume?.state;
+  }
+
+  get globalStep(): number {
+    return this.runner.globalStep;
   }
 
   /** Optimizer steps of the whole run: max_steps when set, else steps per epoch x max_epochs. */
@@ -143,110 +186,187 @@ export class Trainer {
     return warmupStepsFor(this.o.warmupSteps, this.o.warmupRatio ?? 0, this.totalSteps);
   }
 
-  /** Trains from `start` (epochs done, steps done in the current epoch); returns where it stopped and why. */
-  async fit(
-    hooks: TrainerHooks,
-    start: Position = { epoch: 0, stepInEpoch: 0 },
-  ): Promise<Position & { cancelled: boolean; samples: number; reason: StopReason }> {
-    const o = this.o;
-    const total = this.totalSteps;
-    const maxEpochs = this.maxEpochs;
-    const schedule = makeSchedule(o.scheduler ?? 'linear', o.learningRate, this.warmupSteps, total);
-    const perEpoch = stepsPerEpoch(this.train.size, o);
-    let samples = 0;
-    for (let epoch = start.epoch; epoch < maxEpochs; epoch++) {
-      const epochStart = Date.now();
-      const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
-      const valAt = validationPoints(plan.length, o.valCheckInterval);
-      let stepInEpoch = epoch === start.epoch ? start.stepInEpoch : 0;
-      // max_steps may end the run inside this epoch: it then ends (validation, checkpoint) there.
-      const epochSteps = Math.min(perEpoch, stepInEpoch + Math.max(0, total - this.runner.globalStep));
-      valAt.add(epochSteps * o.accumulate);
-      let lossSum = 0,
-        lossCount = 0;
-      let lastValidation: EvalMetrics | undefined;
-      while (stepInEpoch < epochSteps) {
-        const { batch, k, seqLens } = this.nextRun(plan, stepInEpoch, epochSteps, valAt);
-        const t0 = performance.now();
-        const lrs = lrsFor(schedule, this.runner.globalStep, k);
-        const { losses, gradNorms, skipped, lossScales } = await this.runner.stepRun(
-          this.runner.model.feeds(batch, true),
-          lrs,
-          seqLens,
-        );
-        const runSamples = batch.batchSize;
-        const seconds = (performance.now() - t0) / 1000;
-        this.secondsPerStep = seconds / k;
-        const rate = runSamples / Math.max(1e-3, seconds);
-        samples += runSamples;
-        losses.forEach((loss, i) => {
-          const step = this.runner.globalStep - k + i + 1;
-          if (!Number.isFinite(loss))
-            throw new Error(
-              `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm${lossScales ? ' (under mixed precision the forward pass overflowed float16: try --precision bf16-mixed on CUDA, or 32)' : ''}`,
-            );
-          hooks.events.emit({
-            type: 'step',
-            step,
-            epoch: epoch + 1,
-            loss,
-            lr: lrs[i],
-            gradNorm: gradNorms[i],
-            ...(lossScales && { skipped: skipped![i], lossScale: lossScales[i] }),
-            samplesPerSec: rate,
-            time: Date.now() / 1000,
-          });
-          lossSum += loss;
-          lossCount++;
-        });
-        const before = stepInEpoch * o.accumulate;
-        stepInEpoch += k;
-        hooks.progress({
-          step: this.runner.globalStep,
-          totalSteps: this.totalSteps,
-          epoch: epoch + 1,
-          loss: losses[losses.length - 1],
-          samples,
-        });
-        const after = stepInEpoch * o.accumulate;
-        const crossed = [...valAt].some((p) => p > before && p <= after);
-        if (crossed) {
-          lastValidation = await hooks.validate(epoch + 1, this.runner.globalStep);
-          if (lastValidation)
-            hooks.events.emit({
-              type: 'validation',
-              step: this.runner.globalStep,
-              epoch: epoch + 1,
-              metrics: lastValidation,
-              time: Date.now() / 1000,
-            });
-        }
-        if (hooks.signal?.aborted && stepInEpoch < epochSteps)
-          return { epoch, stepInEpoch, cancelled: true, samples, reason: 'cancelled' };
+  /**
+   * Trains from `start` (epochs done, steps done in the current epoch) and ends with onCancel (the
+   * interrupted state) or onFitEnd (the final model); returns where it stopped and why.
+   */
+  async fit(start: Position = { epoch: 0, stepInEpoch: 0 }): Promise<FitEnd> {
+    try {
+      if (this.resumedFrom) {
+        this.callbacks.load(this.resumedFrom.callbacks);
+        await this.callbacks.fire('onLoadCheckpoint', this, this.resumedFrom);
       }
-      const trainLoss = lossCount ? lossSum / lossCount : NaN;
-      hooks.events.emit({
-        type: 'epoch',
-        step: this.runner.globalStep,
-        epoch: epoch + 1,
-        trainLoss,
+      await this.callbacks.fire('onFitStart', this);
+      const end = await this.epochLoop(start);
+      await this.callbacks.fire(end.cancelled ? 'onCancel' : 'onFitEnd', this, end);
+      return end;
+    } catch (e) {
+      await this.fail(e);
+      throw e;
+    }
+  }
+
+  /** The test split's metrics, measured by the host: fires onTestEnd. */
+  async tested(metrics: EvalMetrics, step: number): Promise<void> {
+    const e: TestEvent = { type: 'test', step, metrics, time: Date.now() / 1000 };
+    await this.callbacks.fire('onTestEnd', this, e);
+  }
+
+  /** metrics.json is written: fires onRunEnd, where callbacks add their part of the result. */
+  async runEnd(result: RunResult): Promise<void> {
+    await this.callbacks.fire('onRunEnd', this, result);
+  }
+
+  /** The run failed (in the loop or after it): fires onException once. */
+  async fail(error: unknown): Promise<void> {
+    if (this.failed) return;
+    this.failed = true;
+    await this.callbacks.fireAll('onException', this, error);
+  }
+
+  /** Always, last. */
+  async teardown(): Promise<void> {
+    await this.callbacks.fireAll('teardown', this);
+  }
+
+  stop(why: Stopped): void {
+    this.stopped = why;
+  }
+
+  async saveCheckpoint(dir: string, at: CheckpointAt): Promise<void> {
+    if (!this.deps.checkpoints) throw new Error('this trainer has no checkpoint IO');
+    const state = {
+      epoch: at.epoch,
+      stepInEpoch: at.stepInEpoch ?? 0,
+      step: this.runner.globalStep,
+      history: this.epochs,
+      callbacks: this.callbacks.states(),
+    };
+    await this.deps.checkpoints.save(dir, state, at.dtypes);
+    await this.callbacks.fire('onSaveCheckpoint', this, { ...at, dir });
+  }
+
+  loadCheckpoint(dir: string): TrainerState {
+    if (!this.deps.checkpoints) throw new Error('this trainer has no checkpoint IO');
+    return this.deps.checkpoints.load(dir);
+  }
+
+  private async epochLoop(start: Position): Promise<FitEnd> {
+    const o = this.o;
+    const schedule = makeSchedule(o.scheduler ?? 'linear', o.learningRate, this.warmupSteps, this.totalSteps);
+    const maxEpochs = this.maxEpochs;
+    for (let epoch = start.epoch; epoch < maxEpochs; epoch++) {
+      const stepInEpoch = await this.runEpoch(epoch, epoch === start.epoch ? start.stepInEpoch : 0, schedule);
+      if (stepInEpoch !== undefined) return this.end({ epoch, stepInEpoch }, 'cancelled');
+      const last = epoch + 1 >= maxEpochs;
+      if (this.stopped && !last) return this.end({ epoch: epoch + 1, stepInEpoch: 0 }, 'early_stopping');
+      if (this.deps.signal?.aborted && !last) return this.end({ epoch: epoch + 1, stepInEpoch: 0 }, 'cancelled');
+    }
+    return this.end({ epoch: maxEpochs, stepInEpoch: 0 }, o.maxSteps && o.maxSteps > 0 ? 'max_steps' : 'max_epochs');
+  }
+
+  private end(at: Position, reason: StopReason): FitEnd {
+    const stopped: Stopped | undefined =
+      reason === 'early_stopping' && this.stopped
+        ? { ...this.stopped, epoch: at.epoch }
+        : reason === 'max_steps'
+          ? (this.stopped ?? {
+              reason,
+              epoch: at.epoch,
+              message: `max_steps ${this.o.maxSteps} reached in epoch ${at.epoch}`,
+            })
+          : undefined;
+    return {
+      ...at,
+      cancelled: reason === 'cancelled',
+      samples: this.samples,
+      reason,
+      stopped,
+      trainedSteps: this.runner.globalStep,
+      scaler: this.runner.scalerState?.(),
+    };
+  }
+
+  /** One epoch from `stepInEpoch`; returns the steps done when cancelled inside it, else undefined. */
+  private async runEpoch(epoch: number, stepInEpoch: number, schedule: Schedule): Promise<number | undefined> {
+    const o = this.o;
+    const started = Date.now();
+    await this.callbacks.fire('onEpochStart', this, epoch + 1);
+    const perEpoch = stepsPerEpoch(this.train.size, o);
+    const plan = planBatches(this.train, { ...o, epoch }).slice(0, perEpoch * o.accumulate);
+    const valAt = validationPoints(plan.length, o.valCheckInterval);
+    // max_steps may end the run inside this epoch: it then ends (validation, checkpoint) there.
+    const epochSteps = Math.min(perEpoch, stepInEpoch + Math.max(0, this.totalSteps - this.runner.globalStep));
+    valAt.add(epochSteps * o.accumulate);
+    const acc: EpochSums = { lossSum: 0, lossCount: 0 };
+    while (stepInEpoch < epochSteps) {
+      const k = await this.runSteps({ plan, epoch, stepInEpoch, epochSteps, valAt, schedule }, acc);
+      const before = stepInEpoch * o.accumulate;
+      stepInEpoch += k;
+      const crossed = [...valAt].some((p) => p > before && p <= stepInEpoch * o.accumulate);
+      if (crossed) acc.validation = await this.validate(epoch + 1);
+      if (this.deps.signal?.aborted && stepInEpoch < epochSteps) return stepInEpoch;
+    }
+    await this.endEpoch(epoch + 1, acc, (Date.now() - started) / 1000);
+    return undefined;
+  }
+
+  /** One runner call of up to K optimizer steps: fires onTrainStepEnd per step; returns K. */
+  private async runSteps(at: RunAt, acc: EpochSums): Promise<number> {
+    const { batch, k, seqLens } = this.nextRun(at.plan, at.stepInEpoch, at.epochSteps, at.valAt);
+    const t0 = performance.now();
+    const lrs = lrsFor(at.schedule, this.runner.globalStep, k);
+    const r = await this.runner.stepRun(this.runner.model.feeds(batch, true), lrs, seqLens);
+    const seconds = (performance.now() - t0) / 1000;
+    this.secondsPerStep = seconds / k;
+    const rate = batch.batchSize / Math.max(1e-3, seconds);
+    this.samples += batch.batchSize;
+    for (let i = 0; i < r.losses.length; i++) {
+      const step = this.runner.globalStep - k + i + 1;
+      const loss = r.losses[i];
+      if (!Number.isFinite(loss)) throw divergence(loss, step, !!r.lossScales);
+      acc.lossSum += loss;
+      acc.lossCount++;
+      await this.callbacks.fire('onTrainStepEnd', this, {
+        type: 'step',
+        step,
+        epoch: at.epoch + 1,
+        loss,
+        lr: lrs[i],
+        gradNorm: r.gradNorms[i],
+        ...(r.lossScales && { skipped: r.skipped![i], lossScale: r.lossScales[i] }),
+        samplesPerSec: rate,
         time: Date.now() / 1000,
       });
-      const after = await hooks.epochEnd(epoch + 1, trainLoss, lastValidation, (Date.now() - epochStart) / 1000);
-      const last = epoch + 1 >= maxEpochs;
-      if (after?.stop && !last)
-        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: false, samples, reason: 'early_stopping' };
-      if (hooks.signal?.aborted && !last)
-        return { epoch: epoch + 1, stepInEpoch: 0, cancelled: true, samples, reason: 'cancelled' };
     }
-    const bySteps = !!o.maxSteps && o.maxSteps > 0;
-    return {
-      epoch: maxEpochs,
-      stepInEpoch: 0,
-      cancelled: false,
-      samples,
-      reason: bySteps ? 'max_steps' : 'max_epochs',
-    };
+    return k;
+  }
+
+  private async validate(epoch: number): Promise<EvalMetrics | undefined> {
+    const step = this.runner.globalStep;
+    const metrics = await this.deps.validate?.(epoch, step);
+    if (metrics)
+      await this.callbacks.fire('onValidationEnd', this, {
+        type: 'validation',
+        step,
+        epoch,
+        metrics,
+        time: Date.now() / 1000,
+      });
+    return metrics;
+  }
+
+  private async endEpoch(epoch: number, acc: EpochSums, seconds: number): Promise<void> {
+    const trainLoss = acc.lossCount ? acc.lossSum / acc.lossCount : NaN;
+    const step = this.runner.globalStep;
+    const record: EpochRecord = { epoch, step, trainLoss, validation: acc.validation, seconds };
+    this.epochs.push(record);
+    const stoppedBefore = this.stopped;
+    await this.callbacks.fire('onEpochEnd', this, {
+      event: { type: 'epoch', step, epoch, trainLoss, time: Date.now() / 1000 },
+      record,
+    });
+    if (this.stopped && this.stopped !== stoppedBefore) this.log.notice(this.stopped.message);
   }
 
   /**
@@ -289,4 +409,26 @@ export class Trainer {
     // batch's memory as it is, written once at the run's longest length.
     return { batch: makeBatch(this.train, micro.flat(), o), k: count, seqLens };
   }
+}
+
+interface EpochSums {
+  lossSum: number;
+  lossCount: number;
+  /** The epoch's last validation. */
+  validation?: EvalMetrics;
+}
+
+interface RunAt {
+  plan: number[][];
+  epoch: number;
+  stepInEpoch: number;
+  epochSteps: number;
+  valAt: Set<number>;
+  schedule: Schedule;
+}
+
+function divergence(loss: number, step: number, mixed: boolean): Error {
+  return new Error(
+    `training diverged: loss is ${loss} at step ${step}; lower learning_rate or enable max_grad_norm${mixed ? ' (under mixed precision the forward pass overflowed float16: try --precision bf16-mixed on CUDA, or 32)' : ''}`,
+  );
 }

@@ -9,6 +9,9 @@ export interface Logger {
   error(message: string): void;
   /** Runs `fn` inside a named, collapsible section (a log group in the action). */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Where the host has them: a flat section that stays open until the next or endSection (an epoch's lines). */
+  section?(name: string): void;
+  endSection?(): void;
 }
 
 /** A Logger for libraries and tests: plain lines to a sink (stderr by default), groups as headers. */

@@ -71,38 +71,59 @@ test('--precision 16-mixed: the mixed-precision step, its skipped steps and loss
   ).rejects.toThrow(/--precision 16-mixed is not supported on the CPU device/);
 });
 
-test('flags: defaults are BERT-mini at seq 128, batch 16; bad values name the flag', () => {
-  const d = parseBenchArgs([]).opts;
-  expect(d).toMatchObject({
-    modelType: 'bert',
-    device: 'auto',
-    layers: 4,
-    hidden: 256,
-    heads: 4,
-    intermediate: 1024,
-    seq: 128,
-    batch: 16,
+test("flags (the schema's, command bench): defaults are BERT-mini at seq 128, batch 16; bad values name the flag", () => {
+  const d = parseBenchArgs([]);
+  expect(d).toEqual({
+    json: false,
+    opts: {
+      modelType: 'bert',
+      device: 'auto',
+      layers: 4,
+      hidden: 256,
+      heads: 4,
+      intermediate: 1024,
+      vocab: 30522,
+      seq: 128,
+      batch: 16,
+      steps: 20,
+      warmup: 3,
+      stepsPerRun: 1, // bench's own default (training's is auto)
+      threads: 0,
+      seed: 42,
+      precision: '32',
+    },
   });
-  expect(parseBenchArgs(['--layers=2', '--json', '--device', 'webgpu']).opts).toMatchObject({
-    layers: 2,
-    device: 'webgpu',
+  expect(parseBenchArgs(['--layers=2', '--json', '--device', 'webgpu'])).toMatchObject({
+    json: true,
+    opts: { layers: 2, device: 'webgpu' },
   });
-  expect(() => parseBenchArgs(['--layers', '0'])).toThrow('--layers 0: expected an integer >= 1');
+  expect(() => parseBenchArgs(['--layers', '0'])).toThrow("--layers: '0' is not valid; expected an integer >= 1");
+  expect(() => parseBenchArgs(['--device', 'tpu'])).toThrow("--device: 'tpu' is not valid; expected auto, cpu, webgpu");
+  expect(() => parseBenchArgs(['--steps_per_run', 'auto'])).toThrow('--steps_per_run auto is for training');
+  expect(() => parseBenchArgs(['--batch_size', '4'])).toThrow('--batch_size is a flag of textclf train');
   expect(() => parseBenchArgs(['--hidden', '30', '--heads', '4'])).toThrow('not a multiple of --heads 4');
   expect(() => parseBenchArgs(['--model_type', 'gpt2'])).toThrow(/--model_type gpt2: supported are bert, /);
   expect(() => parseBenchArgs(['--speed', '3'])).toThrow('unknown flag --speed');
   expect(() => parseBenchArgs(['--steps'])).toThrow('missing value for --steps');
-  expect(d.precision).toBe('32');
   expect(parseBenchArgs(['--precision', '16']).opts.precision).toBe('16-mixed');
   expect(parseBenchArgs(['--precision=bf16-mixed']).opts.precision).toBe('bf16-mixed');
-  expect(() => parseBenchArgs(['--precision', '8'])).toThrow('--precision 8: expected 32, 16-mixed or bf16-mixed');
+  expect(() => parseBenchArgs(['--precision', '8'])).toThrow(
+    "--precision: '8' is not valid; expected one of 32, 16-mixed, bf16-mixed (or 16, bf16, 32-true)",
+  );
 });
 
 test('a usage error exits 2 with the usage; --json prints one JSON object', async () => {
   let out = '';
   expect(await benchCommand(['--batch', 'x'], quiet, (s) => (out += s))).toBe(2);
-  expect(out).toContain('--batch x: expected an integer >= 1');
+  expect(out).toContain("error: textclf bench: --batch: 'x' is not valid; expected an integer >= 1");
   expect(out).toContain('Usage: textclf bench');
+  out = '';
+  expect(await benchCommand(['--help'], quiet, (s) => (out += s))).toBe(0);
+  // the help is generated from the schema, as every command's
+  expect(out).toContain('Flags of textclf bench:');
+  expect(out).toMatch(/--steps_per_run INT .*\(default: 1\)\n/);
+  expect(out).toMatch(/--layers INT +Encoder layers \(default: 4\)\n/);
+  expect(out).not.toContain('--batch_size');
   out = '';
   const args = [
     '--device',

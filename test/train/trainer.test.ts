@@ -2,11 +2,11 @@
 import { batchAmount } from '../../src/config/batch-amount.js';
 import { parseFlags } from '../../src/config/parse.js';
 import { fromEncodedExamples } from '../../src/data/encoded-dataset.js';
-import { EventStream, type JsonlWriter } from '../../src/train/events.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import type { Runner } from '../../src/engine/runner.js';
 import { BertModel, parseBertConfig } from '../../src/models/bert/index.js';
 import { tinyConfigJson } from '../models/tiny-model.js';
+import { lineLogger } from '../../src/util/logger.js';
 import {
   autoSteps,
   batchesPerEpoch,
@@ -91,32 +91,28 @@ test('a step whose micro-batches differ in size (short last batch, A > 1) is tri
       return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) };
     },
   } as unknown as Runner<BertModel>;
-  const trainer = new Trainer(runner, ds, {
-    maxEpochs: 1,
-    batchSize: 4,
-    accumulate: 3,
-    stepsPerRun: 1,
-    maxLength: 16,
-    padding: 'longest',
-    padId: 0,
-    shuffle: false,
-    seed: 1,
-    learningRate: 1e-3,
-    warmupSteps: 0,
-    limitTrainBatches: batchAmount('1.0'),
-    valCheckInterval: batchAmount('1.0'),
-  });
-  const events = new EventStream({ write: () => {} } as unknown as JsonlWriter);
   const steps: number[] = [];
-  events.on((e) => {
-    if (e.type === 'step') steps.push(e.step);
-  });
-  const end = await trainer.fit({
-    events,
-    validate: async () => undefined,
-    epochEnd: async () => {},
-    progress: () => {},
-  });
+  const trainer = new Trainer(
+    runner,
+    ds,
+    {
+      maxEpochs: 1,
+      batchSize: 4,
+      accumulate: 3,
+      stepsPerRun: 1,
+      maxLength: 16,
+      padding: 'longest',
+      padId: 0,
+      shuffle: false,
+      seed: 1,
+      learningRate: 1e-3,
+      warmupSteps: 0,
+      limitTrainBatches: batchAmount('1.0'),
+      valCheckInterval: batchAmount('1.0'),
+    },
+    { log: lineLogger(() => {}), callbacks: [{ onTrainStepEnd: (_t, e) => void steps.push(e.step) }] },
+  );
+  const end = await trainer.fit();
   expect(end).toMatchObject({ epoch: 1, cancelled: false });
   expect(calls).toHaveLength(1);
   expect(steps).toEqual([1]);
@@ -191,32 +187,33 @@ async function fitRecorded(maxLen: number, opts: Partial<TrainerOptions>) {
       return { losses: lrs.map(() => 0.5), gradNorms: lrs.map(() => 1) };
     },
   } as unknown as Runner<BertModel>;
-  const trainer = new Trainer(runner, ds, {
-    maxEpochs: 1,
-    batchSize: 2,
-    accumulate: 1,
-    stepsPerRun: 'auto',
-    maxLength: 32,
-    padding: 'longest',
-    padId: 0,
-    shuffle: true,
-    seed: 4,
-    learningRate: 1e-3,
-    warmupSteps: 0,
-    limitTrainBatches: batchAmount('1.0'),
-    valCheckInterval: batchAmount('0.25'),
-    ...opts,
-  });
   const validatedAt: number[] = [];
-  await trainer.fit({
-    events: new EventStream({ write: () => {} } as unknown as JsonlWriter),
-    validate: async (_epoch, step) => {
-      validatedAt.push(step);
-      return undefined;
+  const validate = async (_epoch: number, step: number) => {
+    validatedAt.push(step);
+    return undefined;
+  };
+  const trainer = new Trainer(
+    runner,
+    ds,
+    {
+      maxEpochs: 1,
+      batchSize: 2,
+      accumulate: 1,
+      stepsPerRun: 'auto',
+      maxLength: 32,
+      padding: 'longest',
+      padId: 0,
+      shuffle: true,
+      seed: 4,
+      learningRate: 1e-3,
+      warmupSteps: 0,
+      limitTrainBatches: batchAmount('1.0'),
+      valCheckInterval: batchAmount('0.25'),
+      ...opts,
     },
-    epochEnd: async () => {},
-    progress: () => {},
-  });
+    { log: lineLogger(() => {}), validate },
+  );
+  await trainer.fit();
   return { runs, validatedAt };
 }
 
