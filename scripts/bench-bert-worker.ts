@@ -10,8 +10,8 @@ import type { MicroBatch } from '../src/engine/feeds.js';
 import { Runner } from '../src/engine/runner.js';
 import type { LayoutKind } from '../src/engine/state-layout.js';
 import { parseBertConfig } from '../src/models/bert/config.js';
-import { BertModel } from '../src/models/bert/graph.js';
-import { initBertWeights } from '../src/models/bert/load.js';
+import { BertModel } from '../src/models/bert/index.js';
+import { initWeights } from '../src/models/weights.js';
 import { autoSteps } from '../src/train/trainer.js';
 import { mulberry32 } from '../src/util/random.js';
 
@@ -71,7 +71,7 @@ const runner = await Runner.create(model, {
   optimizer: { kind: 'adamw', weightDecay: 0.01, eps: 1e-8 },
   maxGradNorm: 0,
   // the initial weights are the runner's to copy; nothing here keeps them
-  params: initBertWeights(model.params, config, 0),
+  params: initWeights(model, 0),
   threads: cfg.threads,
   loop: fixedK === undefined || fixedK > 1 || argv.includes('--loop'),
   layout: arg('layout', 'flat') as LayoutKind,

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { Runner, type RunnerOptions } from '../src/engine/runner.js';
 import type { MicroBatch } from '../src/engine/feeds.js';
 import { parseBertConfig } from '../src/models/bert/config.js';
-import { BertModel } from '../src/models/bert/graph.js';
-import { initBertWeights } from '../src/models/bert/load.js';
+import { BertModel } from '../src/models/bert/index.js';
+import { initWeights } from '../src/models/weights.js';
 import { mulberry32 } from '../src/util/random.js';
 
 process.env.XDG_RUNTIME_DIR ??= tmpdir();
@@ -53,7 +53,7 @@ const modes: { name: string; opts: Partial<RunnerOptions>; K: number }[] = [
   { name: 'host, one-step graph, K=1', opts: { resident: false, loop: false }, K: 1 },
   { name: 'host, Scan graph, K=8', opts: { resident: false, loop: true }, K: 8 },
 ];
-const params = initBertWeights(model.params, cfg, 1);
+const params = initWeights(model, 1);
 const runners = await Promise.all(
   modes.map((m) =>
     Runner.create(model, {

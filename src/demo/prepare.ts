@@ -3,9 +3,8 @@
 import { join, resolve } from 'node:path';
 import { writeDemoDataset, writeDemoTokenizer, demoVocab } from './index.js';
 import { DEMO_FLAGS, demoBertConfig } from './recipe.js';
-import { initBertWeights } from '../models/bert/load.js';
-import { parseBertConfig } from '../models/bert/config.js';
-import { bertParamSpecs } from '../models/bert/params.js';
+import { BertModel, parseBertConfig } from '../models/bert/index.js';
+import { initWeights } from '../models/weights.js';
 import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 
@@ -26,11 +25,11 @@ export async function prepareDemo(outputDir: string, seed: number): Promise<Reco
   await writeDemoTokenizer(modelDir);
   const raw = demoBertConfig(demoVocab().length);
   const cfg = parseBertConfig(raw, 'demo config.json');
-  const specs = bertParamSpecs(cfg, 2);
-  const weights = initBertWeights(specs, cfg, seed);
+  const model = new BertModel(cfg, 2);
+  const weights = initWeights(model, seed);
   // A base checkpoint has no classifier: training adds it for the dataset's labels.
   const tensors = new Map<string, SafeTensor>();
-  for (const s of specs)
+  for (const s of model.params)
     if (!s.name.startsWith('classifier.'))
       tensors.set(s.name, { dtype: 'float32', shape: s.shape, data: weights.get(s.name)! });
   writeSafetensors(join(modelDir, 'model.safetensors'), tensors, { format: 'pt' });

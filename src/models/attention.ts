@@ -1,4 +1,4 @@
-// Eager multi-head attention shared by the encoder families after BERT: hidden states [N, H]
+// Eager multi-head attention shared by every encoder family: hidden states [N, H]
 // (N = batch * seq) to heads [B, A, T, D] and back, softmax(q k^T + bias) v with the additive
 // float32-min bias Hugging Face uses for masked keys, and that key-padding bias itself.
 import type { DType } from '../onnx/dtype.js';

@@ -1,6 +1,6 @@
 // Typed reads of a config.json with Hugging Face's defaults for absent keys: every problem is a
-// ModelError that names the file, the key, what it holds and what it should hold. Shared by the
-// families after BERT (RoBERTa, DistilBERT, ModernBERT), which read many more optional keys.
+// ModelError that names the file, the key, what it holds and what it should hold. Shared by every
+// family (BERT and those derived from it read BERT's keys through bert/config.ts).
 import { ModelError } from './errors.js';
 
 export class ConfigReader {

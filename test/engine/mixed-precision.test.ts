@@ -2,8 +2,8 @@
 // runs): float16 BERT tracks float32, dynamic loss scaling skips non-finite steps bit for bit,
 // halves and grows the scale as torch's GradScaler does, K steps per run equal single steps, and
 // the scaler state round-trips through exportState/importState.
-import { BertModel } from '../../src/models/bert/graph.js';
-import { initBertWeights } from '../../src/models/bert/load.js';
+import { BertModel } from '../../src/models/bert/index.js';
+import { initWeights } from '../../src/models/weights.js';
 import { Runner, type RunnerOptions } from '../../src/engine/runner.js';
 import { MODEL_FAMILIES } from '../../src/models/registry.js';
 import { TaskModel } from '../../src/models/task.js';
@@ -21,7 +21,7 @@ const plain = new BertModel(cfg, 3, { dropout: 0 });
 const batch = tinyBertBatch;
 
 const optimizer = { kind: 'adamw' as const, eps: 1e-8, weightDecay: 0.01 };
-const params = () => initBertWeights(model.params, cfg, 7);
+const params = () => initWeights(model, 7);
 
 async function runner(o: Partial<RunnerOptions> = {}, m = model): Promise<Runner> {
   return Runner.create(m, { optimizer, maxGradNorm: 1, params: params(), allowCpuMixedPrecision: true, ...o });

@@ -3,8 +3,8 @@
 // with dropout on: the masks are drawn alike), a run padded to its longest micro-batch equals its
 // micro-batches at their own lengths, evaluation of several batches per run equals one by one,
 // accumulation runs, and the loss falls on a memorisable batch.
-import { BertModel } from '../../src/models/bert/graph.js';
-import { initBertWeights } from '../../src/models/bert/load.js';
+import { BertModel } from '../../src/models/bert/index.js';
+import { initWeights } from '../../src/models/weights.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { FeedError } from '../../src/engine/feeds.js';
 import { Runner } from '../../src/engine/runner.js';
@@ -61,8 +61,8 @@ const maxAbs = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.ab
 describe('Runner with the BERT model', () => {
   test('a run padded to its longest micro-batch, cut back by seqLens, equals each micro-batch at its own length', async () => {
     const opts = { optimizer: { kind: 'adamw', weightDecay: 0.01 } as const, maxGradNorm: 1, threads: 1 };
-    const a = await Runner.create(model, { ...opts, params: initBertWeights(model.params, cfg, 3) });
-    const b = await Runner.create(model, { ...opts, params: initBertWeights(model.params, cfg, 3) });
+    const a = await Runner.create(model, { ...opts, params: initWeights(model, 3) });
+    const b = await Runner.create(model, { ...opts, params: initWeights(model, 3) });
     const bs = [batch(11), batch(12), batch(13)];
     const lens = bs.map(longest);
     expect(new Set(lens).size).toBeGreaterThan(1); // the micro-batches really differ in length
@@ -91,8 +91,8 @@ describe('Runner with the BERT model', () => {
   test('dropout on: K steps in one run draw the same masks as K single runs (equal losses and weights)', async () => {
     const dropModel = new BertModel(cfg, 3, { dropout: 0.1, seed: 7 });
     const opts = { optimizer: { kind: 'adamw', weightDecay: 0.01 } as const, maxGradNorm: 1, threads: 1 };
-    const a = await Runner.create(dropModel, { ...opts, params: initBertWeights(dropModel.params, cfg, 1) });
-    const b = await Runner.create(dropModel, { ...opts, params: initBertWeights(dropModel.params, cfg, 1) });
+    const a = await Runner.create(dropModel, { ...opts, params: initWeights(dropModel, 1) });
+    const b = await Runner.create(dropModel, { ...opts, params: initWeights(dropModel, 1) });
     const bs = [batch(21), batch(22), batch(23)];
     const lrs = [1e-3, 1e-3, 1e-3];
     const single: number[] = [];
@@ -113,7 +113,7 @@ describe('Runner with the BERT model', () => {
     const r = await Runner.create(model, {
       optimizer: { kind: 'adamw' },
       threads: 1,
-      params: initBertWeights(model.params, cfg, 4),
+      params: initWeights(model, 4),
     });
     const bs = [cut(batch(31), 7), batch(32), cut(batch(33, 3), 9), batch(34, 3)];
     const many = await r.evaluateMany(bs);
@@ -131,8 +131,8 @@ describe('Runner with the BERT model', () => {
     '%s state: 4 steps in one run equal 4 single runs (AdamW, decay groups, clipping); loss falls',
     async (layout) => {
       const opts = { optimizer: { kind: 'adamw', weightDecay: 0.01 } as const, maxGradNorm: 1, threads: 1, layout };
-      const a = await Runner.create(model, { ...opts, params: initBertWeights(model.params, cfg, 1) });
-      const b = await Runner.create(model, { ...opts, params: initBertWeights(model.params, cfg, 1) });
+      const a = await Runner.create(model, { ...opts, params: initWeights(model, 1) });
+      const b = await Runner.create(model, { ...opts, params: initWeights(model, 1) });
       const bs = [batch(1), batch(2), batch(3), batch(4)];
       const lrs = [1e-3, 1e-3, 1e-3, 1e-3];
       const single: number[] = [];
@@ -157,7 +157,7 @@ describe('Runner with the BERT model', () => {
       optimizer: { kind: 'adamw' },
       accumulate: 2,
       threads: 1,
-      params: initBertWeights(model.params, cfg, 2),
+      params: initWeights(model, 2),
     });
     const s = await r.step([batch(5), batch(6), batch(7), batch(8)], [1e-3, 1e-3]);
     expect(s.losses).toHaveLength(2);

@@ -2,7 +2,7 @@
 // per weight-decay group), without Identity copies, Casts or Transposes; the Scan carries it; the
 // optimizer is a handful of nodes; a layer's query/key/value are one Gemm on one view.
 import { parseBertConfig } from '../../src/models/bert/config.js';
-import { BertModel } from '../../src/models/bert/graph.js';
+import { BertModel } from '../../src/models/bert/index.js';
 import type { Graph, Node, Value } from '../../src/onnx/graph.js';
 import type { TrainableModel } from '../../src/engine/contract.js';
 import { buildStepGraph } from '../../src/engine/step-graph.js';

@@ -5,7 +5,7 @@
 // truncation + float32 erf); an Erf gradient 0.75% low gives 6.3e-5. The tolerance (3e-6 + 1e-4 x
 // |gradient|) sits ~4x above the first and ~20x below the second.
 import { parseBertConfig } from '../../src/models/bert/config.js';
-import { BertModel } from '../../src/models/bert/graph.js';
+import { BertModel } from '../../src/models/bert/index.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 import { numElements } from '../../src/util/shape.js';
 

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBertConfig } from '../../src/models/bert/config.js';
-import { bertParamSpecs } from '../../src/models/bert/params.js';
-import { canonicalKey, loadBertWeights } from '../../src/models/bert/load.js';
+import { BertModel, parseBertConfig } from '../../src/models/bert/index.js';
+import { bertKeys } from '../../src/models/bert/keys.js';
+import { loadWeights } from '../../src/models/weights.js';
 import { ModelError } from '../../src/models/errors.js';
 import { tinyConfigJson, writeTinyModel } from './tiny-model.js';
 
@@ -36,15 +36,26 @@ describe('config.json', () => {
 
   test('unsupported or inconsistent configs name the file, the key and the fix', () => {
     const base = tinyConfigJson();
-    expect(() => parseBertConfig({ ...base, hidden_act: 'gelu_new' }, 'm/config.json')).toThrow(
-      /m\/config\.json: hidden_act is "gelu_new"; only "gelu" \(exact erf GELU/,
+    expect(() => parseBertConfig({ ...base, hidden_act: 'mish' }, 'm/config.json')).toThrow(
+      /m\/config\.json: "hidden_act" is "mish"; expected one of "gelu", "relu"/,
     );
-    expect(() => parseBertConfig({ ...base, hidden_act: 'relu' })).toThrow(ModelError);
-    expect(() => parseBertConfig({ ...base, model_type: 'roberta' })).toThrow(/model_type is "roberta"; only "bert"/);
+    expect(() => parseBertConfig({ ...base, hidden_act: 'mish' })).toThrow(ModelError);
+    // BertConfig's activations are HF's ACT2FN names, as for the families derived from BERT.
+    expect(parseBertConfig({ ...base, hidden_act: 'gelu_new' }).hiddenAct).toBe('gelu_new');
+    expect(() => parseBertConfig({ ...base, model_type: 'roberta' })).toThrow(
+      /model_type is "roberta"; this reader takes "bert"/,
+    );
     expect(() => parseBertConfig({ ...base, num_attention_heads: 3 })).toThrow(
       /hidden_size 16 is not a multiple of num_attention_heads 3/,
     );
-    expect(() => parseBertConfig({ ...base, hidden_size: undefined })).toThrow(/"hidden_size" is missing/);
+    // Absent keys take BertConfig's defaults, as in transformers.
+    expect(parseBertConfig({ ...base, hidden_size: undefined, num_attention_heads: undefined })).toMatchObject({
+      hiddenSize: 768,
+      numHeads: 12,
+    });
+    expect(() => parseBertConfig({ ...base, position_embedding_type: 'relative_key' })).toThrow(
+      /position_embedding_type is "relative_key"; only "absolute" is supported/,
+    );
     expect(() => parseBertConfig({ ...base, vocab_size: 1.5 })).toThrow(
       /"vocab_size" is 1\.5; expected an integer >= 1/,
     );
@@ -57,7 +68,7 @@ describe('config.json', () => {
 
 describe('parameters', () => {
   test('names, shapes and order are those of HF BertForSequenceClassification; no decay on biases and LayerNorm', () => {
-    const specs = bertParamSpecs(parseBertConfig(tinyConfigJson()), 3);
+    const specs = new BertModel(parseBertConfig(tinyConfigJson()), 3).params;
     expect(specs.length).toBe(5 + 2 * 16 + 4);
     expect(specs.slice(0, 5).map((s) => [s.name, s.shape])).toEqual([
       ['bert.embeddings.word_embeddings.weight', [30, 16]],
@@ -83,7 +94,7 @@ describe('loading weights', () => {
 
   test('an exact checkpoint loads with no warnings and the same values', () => {
     const { weights } = writeTinyModel(join(dir, 'exact'));
-    const w = loadBertWeights(join(dir, 'exact', 'model.safetensors'), bertParamSpecs(cfg, 2), cfg, { seed: 1 });
+    const w = loadWeights(join(dir, 'exact', 'model.safetensors'), new BertModel(cfg, 2), { seed: 1 });
     expect(w.warnings).toEqual([]);
     expect(Array.from(w.values.get('bert.encoder.layer.1.output.dense.weight')!)).toEqual(
       Array.from(weights.get('bert.encoder.layer.1.output.dense.weight')!),
@@ -101,9 +112,11 @@ describe('loading weights', () => {
               .replace(/LayerNorm\.weight$/, 'LayerNorm.gamma')
               .replace(/LayerNorm\.bias$/, 'LayerNorm.beta'),
     });
-    expect(canonicalKey('encoder.layer.0.output.LayerNorm.gamma')).toBe('bert.encoder.layer.0.output.LayerNorm.weight');
-    const specs = bertParamSpecs(cfg, 4);
-    const w = loadBertWeights(join(dir, 'legacy', 'model.safetensors'), specs, cfg, {
+    expect(bertKeys.canonical('encoder.layer.0.output.LayerNorm.gamma')).toBe(
+      'bert.encoder.layer.0.output.LayerNorm.weight',
+    );
+    const model = new BertModel(cfg, 4);
+    const w = loadWeights(join(dir, 'legacy', 'model.safetensors'), model, {
       seed: 42,
       modelName: 'tiny-legacy',
     });
@@ -123,9 +136,9 @@ describe('loading weights', () => {
     expect(std).toBeGreaterThan(0.3);
     expect(std).toBeLessThan(0.7);
     expect(Array.from(w.values.get('classifier.bias')!)).toEqual(new Array(4).fill(0));
-    const again = loadBertWeights(join(dir, 'legacy', 'model.safetensors'), specs, cfg, { seed: 42 });
+    const again = loadWeights(join(dir, 'legacy', 'model.safetensors'), model, { seed: 42 });
     expect(Array.from(again.values.get('classifier.weight')!)).toEqual(Array.from(cw));
-    const other = loadBertWeights(join(dir, 'legacy', 'model.safetensors'), specs, cfg, { seed: 43 });
+    const other = loadWeights(join(dir, 'legacy', 'model.safetensors'), model, { seed: 43 });
     expect(Array.from(other.values.get('classifier.weight')!)).not.toEqual(Array.from(cw));
   });
 
@@ -134,7 +147,7 @@ describe('loading weights', () => {
       labels: 3,
       renameKey: (k) => (k === 'bert.pooler.dense.bias' ? 'cls.predictions.bias' : k),
     });
-    const w = loadBertWeights(join(dir, 'three', 'model.safetensors'), bertParamSpecs(cfg, 2), cfg, {
+    const w = loadWeights(join(dir, 'three', 'model.safetensors'), new BertModel(cfg, 2), {
       seed: 1,
       modelName: 'm3',
     });
@@ -155,9 +168,7 @@ describe('loading weights', () => {
   test('encoder weights that disagree with config.json are an error naming the key', () => {
     writeTinyModel(join(dir, 'other'));
     const wrong = parseBertConfig({ ...tinyConfigJson(), intermediate_size: 64 });
-    expect(() =>
-      loadBertWeights(join(dir, 'other', 'model.safetensors'), bertParamSpecs(wrong, 2), wrong, { seed: 1 }),
-    ).toThrow(
+    expect(() => loadWeights(join(dir, 'other', 'model.safetensors'), new BertModel(wrong, 2), { seed: 1 })).toThrow(
       /'bert\.encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[32,16\] but config\.json implies \[64,16\]/,
     );
   });

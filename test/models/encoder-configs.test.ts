@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '../../src/data/types.js';
 import { parseDistilBertConfig } from '../../src/models/distilbert/config.js';
-import { DistilBertModel } from '../../src/models/distilbert/graph.js';
+import { distilbertFamily } from '../../src/models/distilbert/index.js';
 import { ModelError } from '../../src/models/errors.js';
 import { parseModernBertConfig } from '../../src/models/modernbert/config.js';
-import { ModernBertModel } from '../../src/models/modernbert/graph.js';
+import { modernbertFamily } from '../../src/models/modernbert/index.js';
 import { familyFor, readModelConfig, supportedModelTypes } from '../../src/models/registry.js';
 import { parseRobertaConfig } from '../../src/models/roberta/config.js';
-import { RobertaModel } from '../../src/models/roberta/graph.js';
+import { robertaFamily } from '../../src/models/roberta/index.js';
 import { initWeights } from '../../src/models/weights.js';
 
 const roberta = {
@@ -72,11 +72,16 @@ describe('RoBERTa / XLM-R config', () => {
       maxPositions: 512,
       classifierDropout: 0.3,
     });
-    const x = new RobertaModel(parseRobertaConfig({ ...roberta, model_type: 'xlm-roberta', type_vocab_size: 1 }), 2);
+    const x = robertaFamily.create(
+      parseRobertaConfig({ ...roberta, model_type: 'xlm-roberta', type_vocab_size: 1 }),
+      2,
+    );
     expect(x.architecture).toBe('XLMRobertaForSequenceClassification');
     expect(x.tokenizerConfig({}).tokenizer_class).toBe('XLMRobertaTokenizer');
     expect(x.batchInputs.map((b) => b.name)).toEqual(['input_ids', 'attention_mask', 'labels']); // one token type: no input
-    expect(new RobertaModel(parseRobertaConfig(roberta), 2).batchInputs.map((b) => b.name)).toContain('token_type_ids');
+    expect(robertaFamily.create(parseRobertaConfig(roberta), 2).batchInputs.map((b) => b.name)).toContain(
+      'token_type_ids',
+    );
   });
 
   test('errors name the file, the key and the fix', () => {
@@ -95,7 +100,7 @@ describe('RoBERTa / XLM-R config', () => {
   });
 
   test('parameters: HF names; no decay on biases and LayerNorm; padding_idx rows of words and positions start at 0', () => {
-    const m = new RobertaModel(
+    const m = robertaFamily.create(
       parseRobertaConfig({ ...roberta, type_vocab_size: 1, pad_token_id: 1, max_position_embeddings: 10 }),
       3,
     );
@@ -130,23 +135,26 @@ describe('RoBERTa / XLM-R config', () => {
 describe('DistilBERT config', () => {
   test('HF defaults; sinusoidal positions refused; head pre_classifier + classifier', () => {
     const c = parseDistilBertConfig({ model_type: 'distilbert' });
+    // DistilBERT's keys read onto BERT's fields (dim, hidden_dim, dropout, seq_classif_dropout, activation).
     expect(c).toMatchObject({
-      dim: 768,
+      hiddenSize: 768,
       numLayers: 6,
       numHeads: 12,
-      hiddenDim: 3072,
+      intermediateSize: 3072,
       vocabSize: 30522,
       maxPositions: 512,
-      dropout: 0.1,
+      hiddenDropout: 0.1,
       attentionDropout: 0.1,
-      seqClassifDropout: 0.2,
+      classifierDropout: 0.2,
       padTokenId: 0,
-      activation: 'gelu',
+      hiddenAct: 'gelu',
+      typeVocabSize: 0,
+      layerNormEps: 1e-12,
     });
     expect(() => parseDistilBertConfig({ ...distil, sinusoidal_pos_embds: true }, 'd/config.json')).toThrow(
       /d\/config\.json: sinusoidal_pos_embds is true: fixed sinusoidal position tables are not supported/,
     );
-    const m = new DistilBertModel(parseDistilBertConfig(distil), 2);
+    const m = distilbertFamily.create(parseDistilBertConfig(distil), 2);
     expect(m.params.filter((p) => !p.decay && !p.name.endsWith('.bias')).map((p) => p.name)).toEqual([
       'distilbert.embeddings.LayerNorm.weight',
       'distilbert.transformer.layer.0.sa_layer_norm.weight',
@@ -229,7 +237,7 @@ describe('ModernBERT config', () => {
   });
 
   test('parameters: layer 0 has no attn_norm; no biases by default; init is the truncated normal by role', () => {
-    const m = new ModernBertModel(parseModernBertConfig(v5), 2);
+    const m = modernbertFamily.create(parseModernBertConfig(v5), 2);
     const names = m.params.map((p) => p.name);
     expect(names).not.toContain('model.layers.0.attn_norm.weight');
     expect(names).toContain('model.layers.1.attn_norm.weight');
@@ -290,7 +298,10 @@ describe('checkpoints and feeds', () => {
   });
 
   test('feeds: the graph inputs of each family; long batches, foreign ids and token types are refused with the row', () => {
-    const r1 = new RobertaModel(parseRobertaConfig({ ...roberta, type_vocab_size: 1, max_position_embeddings: 6 }), 2);
+    const r1 = robertaFamily.create(
+      parseRobertaConfig({ ...roberta, type_vocab_size: 1, max_position_embeddings: 6 }),
+      2,
+    );
     expect(Object.keys(r1.feeds(batch([0, 5, 2]), true))).toEqual(['input_ids', 'attention_mask', 'labels']);
     expect(() => r1.feeds(batch([0, 5, 6, 7, 2]), false)).toThrow(
       /a batch of 5 tokens is longer than this RobertaForSequenceClassification model's 4 positions; set max_length <= 4/,
@@ -301,13 +312,13 @@ describe('checkpoints and feeds', () => {
     expect(() => r1.feeds(batch([0, 5, 2], [0, 1, 1]), false)).toThrow(
       /row 7: token type 1 but this .* model has type_vocab_size 1/,
     );
-    const r2 = new RobertaModel(parseRobertaConfig(roberta), 2);
+    const r2 = robertaFamily.create(parseRobertaConfig(roberta), 2);
     expect(Object.keys(r2.feeds(batch([0, 5, 2], [0, 1, 1]), false))).toEqual([
       'input_ids',
       'attention_mask',
       'token_type_ids',
     ]);
-    const d = new DistilBertModel(parseDistilBertConfig(distil), 2);
+    const d = distilbertFamily.create(parseDistilBertConfig(distil), 2);
     expect(Object.keys(d.feeds(batch([1, 5, 2], [0, 1, 1]), true))).toEqual(['input_ids', 'attention_mask', 'labels']);
   });
 });

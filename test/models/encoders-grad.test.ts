@@ -5,12 +5,12 @@
 // padding_idx rule itself (a pad id where the mask is 1) is checked against PyTorch in test/parity.
 // ORT has no float64 Erf: GELU evaluates erf in float32, so eps 1e-3 and atol 1e-4 as for BERT.
 import { parseDistilBertConfig } from '../../src/models/distilbert/config.js';
-import { DistilBertModel } from '../../src/models/distilbert/graph.js';
+import { distilbertFamily } from '../../src/models/distilbert/index.js';
 import type { SequenceClassifier } from '../../src/models/family.js';
 import { parseModernBertConfig } from '../../src/models/modernbert/config.js';
-import { ModernBertModel } from '../../src/models/modernbert/graph.js';
+import { modernbertFamily } from '../../src/models/modernbert/index.js';
 import { parseRobertaConfig } from '../../src/models/roberta/config.js';
-import { RobertaModel } from '../../src/models/roberta/graph.js';
+import { robertaFamily } from '../../src/models/roberta/index.js';
 import { numElements } from '../../src/util/shape.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
@@ -22,7 +22,7 @@ const models: { name: string; make: () => SequenceClassifier; pad: number }[] = 
     name: 'roberta (token types fed)',
     pad: 1,
     make: () =>
-      new RobertaModel(
+      robertaFamily.create(
         parseRobertaConfig({
           model_type: 'roberta',
           hidden_size: 8,
@@ -43,7 +43,7 @@ const models: { name: string; make: () => SequenceClassifier; pad: number }[] = 
     name: 'xlm-roberta (one token type, relu)',
     pad: 1,
     make: () =>
-      new RobertaModel(
+      robertaFamily.create(
         parseRobertaConfig({
           model_type: 'xlm-roberta',
           hidden_size: 8,
@@ -63,7 +63,7 @@ const models: { name: string; make: () => SequenceClassifier; pad: number }[] = 
     name: 'distilbert',
     pad: 0,
     make: () =>
-      new DistilBertModel(
+      distilbertFamily.create(
         parseDistilBertConfig({
           model_type: 'distilbert',
           dim: 8,
@@ -81,7 +81,7 @@ const models: { name: string; make: () => SequenceClassifier; pad: number }[] = 
     name: `modernbert (${pooling} pooling, window 2, biases ${pooling === 'mean' ? 'on' : 'off'})`,
     pad: 0,
     make: () =>
-      new ModernBertModel(
+      modernbertFamily.create(
         parseModernBertConfig({
           model_type: 'modernbert',
           hidden_size: 8,

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
 import { parseBertConfig } from '../../src/models/bert/config.js';
-import { buildInferenceGraph, writeModelDir } from '../../src/models/bert/export.js';
-import { BertModel } from '../../src/models/bert/graph.js';
-import { loadBertWeights } from '../../src/models/bert/load.js';
+import { buildInferenceGraph, writeModelDir } from '../../src/models/export.js';
+import { BertModel } from '../../src/models/bert/index.js';
+import { loadWeights } from '../../src/models/weights.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { tinyConfigJson, writeTinyModel } from './tiny-model.js';
 
@@ -22,7 +22,7 @@ test('onnx/model.onnx + config/tokenizer files: pipeline() probabilities equal o
   const cfg = parseBertConfig(tinyConfigJson(3));
   const model = new BertModel(cfg, 3);
   const labels = ['negative', 'neutral', 'positive'];
-  const w = loadBertWeights(join(root, 'base', 'model.safetensors'), model.params, cfg, { seed: 1 });
+  const w = loadWeights(join(root, 'base', 'model.safetensors'), model, { seed: 1 });
   const out = join(root, 'models', 'exported');
   writeModelDir(out, model, w.values, {
     labels,

@@ -90,7 +90,7 @@ test('loadModel: local dir -> config, model sized by the data labels, weights wi
     dropout: 0.2,
   });
   expect(b.model.numLabels).toBe(3);
-  expect((b.model.base as BertModel).hiddenDropout).toBe(0.2);
+  expect((b.model.base as BertModel).rates).toEqual({ embeddings: 0.2, attention: 0.2, hidden: 0.2, classifier: 0.2 });
   expect(b.report.mismatched.map((m) => m.name)).toEqual(['classifier.weight', 'classifier.bias']);
   expect(b.weights.get('classifier.weight')!.length).toBe(3 * 16);
   await expect(

@@ -2,9 +2,8 @@
 // with seeded random weights, for hub, loading and export tests.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBertConfig, type BertConfig } from '../../src/models/bert/config.js';
-import { bertParamSpecs } from '../../src/models/bert/params.js';
-import { initBertWeights } from '../../src/models/bert/load.js';
+import { BertModel, parseBertConfig, type BertConfig } from '../../src/models/bert/index.js';
+import { initWeights } from '../../src/models/weights.js';
 import { writeSafetensors, type SafeTensor } from '../../src/models/safetensors.js';
 import { BERT_DEFAULTS, bertTokenizerJson } from '../../src/tokenizer/index.js';
 
@@ -79,11 +78,11 @@ export function writeTinyModel(
   const files = new Set(o.files ?? ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.txt']);
   const json = tinyConfigJson(o.labels ?? 2);
   const config = parseBertConfig(json);
-  const weights = initBertWeights(bertParamSpecs(config, o.labels ?? 2), config, o.seed ?? 11);
+  const weights = initWeights(new BertModel(config, o.labels ?? 2), o.seed ?? 11);
   if (files.has('config.json')) writeFileSync(join(dir, 'config.json'), JSON.stringify(json, null, 2));
   if (files.has('model.safetensors')) {
     const t = new Map<string, SafeTensor>();
-    const specs = bertParamSpecs(config, o.labels ?? 2);
+    const specs = new BertModel(config, o.labels ?? 2).params;
     for (const s of specs) {
       const k = o.renameKey ? o.renameKey(s.name) : s.name;
       if (k) t.set(k, { dtype: 'float32', shape: s.shape, data: weights.get(s.name)! });

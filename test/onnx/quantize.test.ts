@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import onnxProto from 'onnx-proto';
 import { parseBertConfig } from '../../src/models/bert/config.js';
-import { BertModel } from '../../src/models/bert/graph.js';
-import { loadBertWeights } from '../../src/models/bert/load.js';
+import { BertModel } from '../../src/models/bert/index.js';
+import { loadWeights } from '../../src/models/weights.js';
 import { buildInferenceGraph, exportBytes } from '../../src/models/export.js';
 import { quantizeWeight } from '../../src/onnx/quantize.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
@@ -25,7 +25,7 @@ beforeAll(() => {
   writeTinyModel(join(root, 'base'), { labels: 3, seed: 5 });
   const cfg = parseBertConfig(tinyConfigJson(3));
   model = new BertModel(cfg, 3);
-  weights = loadBertWeights(join(root, 'base', 'model.safetensors'), model.params, cfg, { seed: 1 }).values;
+  weights = loadWeights(join(root, 'base', 'model.safetensors'), model, { seed: 1 }).values;
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -3,10 +3,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBertConfig } from '../../src/models/bert/config.js';
-import { buildInferenceGraph } from '../../src/models/bert/export.js';
-import { BertModel } from '../../src/models/bert/graph.js';
-import { loadBertWeights } from '../../src/models/bert/load.js';
+import { parseBertConfig } from '../../src/models/bert/config.js';
+import { readJsonFile } from '../../src/util/json-file.js';
+const readBertConfig = (p: string) =>
+  parseBertConfig(
+    readJsonFile(p, (m) => new Error(m)),
+    p,
+  );
+import { buildInferenceGraph } from '../../src/models/export.js';
+import { BertModel } from '../../src/models/bert/index.js';
+import { loadWeights } from '../../src/models/weights.js';
 import { sessionFor, tensor } from '../../src/onnx/session.js';
 import { int64, makeBatches } from './fixtures.js';
 import { BIAS_STD, jsonLines, reference, requireTorch } from './reference.js';
@@ -30,7 +36,7 @@ describe('forward parity with the PyTorch reference', () => {
 
     const cfg = readBertConfig(join(model, 'config.json'));
     const bert = new BertModel(cfg, 3);
-    const w = loadBertWeights(join(model, 'model.safetensors'), bert.params, cfg, { seed: 1 });
+    const w = loadWeights(join(model, 'model.safetensors'), bert, { seed: 1 });
     expect(w.missing).toEqual([]);
     expect(w.unexpected).toEqual([]);
     const session = await sessionFor(buildInferenceGraph(bert, w.values));

@@ -9,9 +9,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBertConfig } from '../../src/models/bert/config.js';
-import { BertModel } from '../../src/models/bert/graph.js';
-import { loadBertWeights } from '../../src/models/bert/load.js';
+import { parseBertConfig } from '../../src/models/bert/config.js';
+import { readJsonFile } from '../../src/util/json-file.js';
+const readBertConfig = (p: string) =>
+  parseBertConfig(
+    readJsonFile(p, (m) => new Error(m)),
+    p,
+  );
+import { BertModel } from '../../src/models/bert/index.js';
+import { loadWeights } from '../../src/models/weights.js';
 import { linearWarmupDecay, lrsFor } from '../../src/optim/index.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { Runner } from '../../src/engine/runner.js';
@@ -85,7 +91,7 @@ describe('training parity with the PyTorch reference (BERT, 2 layers, hidden 64,
       expect(reference.length).toBe(STEPS);
       const cfg = readBertConfig(join(dir, 'tiny', 'config.json'));
       const model = new BertModel(cfg, 2, { dropout: 0 });
-      const w = loadBertWeights(join(dir, 'tiny', 'model.safetensors'), model.params, cfg, { seed: 0 });
+      const w = loadWeights(join(dir, 'tiny', 'model.safetensors'), model, { seed: 0 });
       expect(w.warnings).toEqual([]);
       const runner = await Runner.create(model, {
         optimizer: { kind: 'adamw', weightDecay: WD, eps: 1e-8 },

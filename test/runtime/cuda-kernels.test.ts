@@ -6,7 +6,7 @@ import { buildEvalGraph } from '../../src/engine/eval-graph.js';
 import { buildStepGraph, type MixedPrecision } from '../../src/engine/step-graph.js';
 import type { TrainableModel } from '../../src/engine/contract.js';
 import { parseBertConfig } from '../../src/models/bert/config.js';
-import { BertModel } from '../../src/models/bert/graph.js';
+import { BertModel } from '../../src/models/bert/index.js';
 import { MODEL_FAMILIES, supportedModelTypes } from '../../src/models/registry.js';
 import { TaskModel } from '../../src/models/task.js';
 import { tinyEncoderConfig, type EncoderType } from '../helpers/encoder-models.js';

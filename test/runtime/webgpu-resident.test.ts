@@ -7,8 +7,8 @@
 import { tmpdir } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
 import { Runner, type RunnerOptions, type TrainState } from '../../src/engine/runner.js';
-import { BertModel } from '../../src/models/bert/graph.js';
-import { initBertWeights } from '../../src/models/bert/load.js';
+import { BertModel } from '../../src/models/bert/index.js';
+import { initWeights } from '../../src/models/weights.js';
 import type { ort } from '../../src/onnx/session.js';
 import { tinyBertBatch, tinyBertConfig } from '../helpers/tiny-bert.js';
 import { describeWebgpu } from '../helpers/webgpu.js';
@@ -17,7 +17,7 @@ process.env.XDG_RUNTIME_DIR ??= tmpdir();
 
 const cfg = tinyBertConfig({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
 const model = new BertModel(cfg, 3, { dropout: 0 });
-const init = initBertWeights(model.params, cfg, 1);
+const init = initWeights(model, 1);
 
 const batch = tinyBertBatch;
 

@@ -1,7 +1,7 @@
-// BERT (BertForSequenceClassification): the first family of the model registry.
+// BERT (BertForSequenceClassification): the base family of the model registry.
 import type { ModelFamily } from '../family.js';
 import { parseBertConfig, type BertConfig } from './config.js';
-import { BertModel } from './graph.js';
+import { BertModel } from './parts.js';
 
 export const bertFamily: ModelFamily<BertConfig> = {
   modelTypes: ['bert'],
@@ -20,8 +20,5 @@ export const bertFamily: ModelFamily<BertConfig> = {
   }),
 };
 
-export { BertModel, MASK_VALUE, type BertModelOptions } from './graph.js';
-export { readBertConfig, parseBertConfig, checkpointConfigJson, type BertConfig } from './config.js';
-export { bertParamSpecs } from './params.js';
-export { loadBertWeights, initBertWeights, canonicalKey, type LoadReport, type LoadedWeights } from './load.js';
-export { buildInferenceGraph, writeModelDir, type ExportOptions } from '../export.js';
+export { BertModel, bertParts } from './parts.js';
+export { parseBertConfig, readBertKeys, type BertConfig } from './config.js';

@@ -1,19 +1,15 @@
-// config.json of a DistilBERT model, read with DistilBertConfig's defaults; errors name the file and key.
-import { ACTIVATIONS, type ActivationName } from '../activations.js';
+// config.json of a DistilBERT model, read with DistilBertConfig's defaults onto BERT's fields
+// (dim -> hiddenSize, hidden_dim -> intermediateSize, ...); errors name the file and key.
+import { ACTIVATIONS } from '../activations.js';
+import type { BertConfig } from '../bert/config.js';
 import { ConfigReader } from '../config-reader.js';
-import type { ModelConfig } from '../family.js';
 
-export interface DistilBertConfig extends ModelConfig {
+export interface DistilBertConfig extends BertConfig {
   modelType: 'distilbert';
-  dim: number;
-  numLayers: number;
-  numHeads: number;
-  hiddenDim: number;
-  activation: ActivationName;
-  dropout: number;
-  attentionDropout: number;
-  seqClassifDropout: number;
 }
+
+/** DistilBERT's LayerNorms use a fixed eps (not in the config). */
+const LN_EPS = 1e-12;
 
 export function parseDistilBertConfig(json: unknown, file = 'config.json'): DistilBertConfig {
   const r = new ConfigReader(json, file, 'DistilBERT');
@@ -25,18 +21,21 @@ export function parseDistilBertConfig(json: unknown, file = 'config.json'): Dist
     );
   const { hidden, heads } = r.heads('dim', 'n_heads', { hidden: 768, heads: 12 });
   const vocabSize = r.int('vocab_size', 30522);
+  const dropout = r.num('dropout', 0.1, 0, 0.95);
   return {
     modelType: 'distilbert',
-    dim: hidden,
+    hiddenSize: hidden,
     numHeads: heads,
     numLayers: r.int('n_layers', 6),
-    hiddenDim: r.int('hidden_dim', 3072),
-    activation: r.oneOf('activation', 'gelu', ACTIVATIONS),
+    intermediateSize: r.int('hidden_dim', 3072),
+    hiddenAct: r.oneOf('activation', 'gelu', ACTIVATIONS),
     vocabSize,
     maxPositions: r.int('max_position_embeddings', 512),
-    dropout: r.num('dropout', 0.1, 0, 0.95),
+    typeVocabSize: 0,
+    layerNormEps: LN_EPS,
+    hiddenDropout: dropout,
     attentionDropout: r.num('attention_dropout', 0.1, 0, 0.95),
-    seqClassifDropout: r.num('seq_classif_dropout', 0.2, 0, 0.95),
+    classifierDropout: r.num('seq_classif_dropout', 0.2, 0, 0.95),
     initializerRange: r.num('initializer_range', 0.02, 0, 10, true),
     padTokenId: r.tokenId('pad_token_id', 0, vocabSize),
     raw: r.c,

@@ -4,12 +4,12 @@
 // the 5.x ones decide, as in transformers 5.
 import { ACTIVATIONS, type ActivationName } from '../activations.js';
 import { ConfigReader } from '../config-reader.js';
-import type { ModelConfig } from '../family.js';
+import type { EncoderConfig } from '../encoder.js';
 
 export type LayerType = 'full_attention' | 'sliding_attention';
 const LAYER_TYPES: readonly LayerType[] = ['full_attention', 'sliding_attention'];
 
-export interface ModernBertConfig extends ModelConfig {
+export interface ModernBertConfig extends EncoderConfig {
   modelType: 'modernbert';
   hiddenSize: number;
   numLayers: number;

@@ -1,13 +1,51 @@
-// RoBERTa and XLM-RoBERTa (RobertaForSequenceClassification / XLMRobertaForSequenceClassification).
+// RoBERTa and XLM-RoBERTa (RobertaForSequenceClassification / XLMRobertaForSequenceClassification):
+// BERT's parts with RoBERTa's embeddings, head, parameter prefix, initialisation and tokenizer.
+import { bertParts } from '../bert/parts.js';
+import { baseModelKeys } from '../bert/keys.js';
+import { initEncoderParam } from '../encoder-init.js';
+import { EncoderClassifier, type EncoderParts } from '../encoder.js';
 import type { ModelFamily } from '../family.js';
 import { parseRobertaConfig, type RobertaConfig } from './config.js';
-import { RobertaModel } from './graph.js';
+import { RobertaClassificationHead, RobertaEmbeddings } from './graph.js';
+
+export const robertaParts: EncoderParts<RobertaConfig> = {
+  ...bertParts,
+  architecture: (c) =>
+    c.modelType === 'xlm-roberta' ? 'XLMRobertaForSequenceClassification' : 'RobertaForSequenceClassification',
+  // A RobertaModel checkpoint has a pooler, which RobertaForSequenceClassification does not use (reported).
+  keys: baseModelKeys({
+    base: 'roberta',
+    modules: ['embeddings', 'encoder', 'pooler'],
+    buffers: ['position_ids', 'token_type_ids'],
+    head: ['classifier.'],
+  }),
+  base: 'roberta',
+  // roberta-base and xlm-roberta have one token type: then it is a constant row, not an input.
+  tokenTypes: (c) => ({ typeVocabSize: c.typeVocabSize, feed: c.typeVocabSize > 1 }),
+  embeddings: (s, c) => new RobertaEmbeddings(s, c),
+  head: (root, _base, c, numLabels) => new RobertaClassificationHead(root, c, numLabels),
+  init: (spec, seed, c) => {
+    const padded = spec.name.endsWith('word_embeddings.weight') || spec.name.endsWith('position_embeddings.weight');
+    return initEncoderParam(spec, seed, { std: c.initializerRange, zeroRows: padded ? [c.padTokenId] : [] });
+  },
+  tokenizerConfig: (c, o) => ({
+    tokenizer_class: c.modelType === 'xlm-roberta' ? 'XLMRobertaTokenizer' : 'RobertaTokenizer',
+    bos_token: '<s>',
+    eos_token: '</s>',
+    sep_token: '</s>',
+    cls_token: '<s>',
+    unk_token: '<unk>',
+    pad_token: '<pad>',
+    mask_token: '<mask>',
+    model_max_length: o.maxLength ?? c.maxPositions,
+  }),
+};
 
 export const robertaFamily: ModelFamily<RobertaConfig> = {
   modelTypes: ['roberta', 'xlm-roberta'],
   architecture: 'RobertaForSequenceClassification',
   parseConfig: parseRobertaConfig,
-  create: (config, numLabels, opts) => new RobertaModel(config, numLabels, opts),
+  create: (config, numLabels, opts) => new EncoderClassifier(robertaParts, config, numLabels, opts),
   shapeConfig: (type, s) => ({
     model_type: type,
     hidden_size: s.hidden,
@@ -22,5 +60,4 @@ export const robertaFamily: ModelFamily<RobertaConfig> = {
   }),
 };
 
-export { RobertaModel } from './graph.js';
 export { parseRobertaConfig, type RobertaConfig } from './config.js';
