@@ -1,79 +1,80 @@
-// Tiny model directories of the encoder families (config.json, model.safetensors, tokenizer.json of
-// the family's kind), initialised by the family's own _init_weights, for training, export and hub
-// tests. `head: false` leaves the classifier out, as a pretrained base checkpoint does.
+// The one helper the tests that cover every family loop with: the registry's model types, a tiny
+// config.json of each (its family's own shapeConfig), the tokenizer.json kind its checkpoints ship,
+// and tiny model directories (config.json, model.safetensors, tokenizer.json) initialised by the
+// family's own _init_weights, for training, export and hub tests. `head: false` leaves the
+// classifier out, as a pretrained base checkpoint does. A new family is covered with no edit here.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoTokenizerJson } from '../../src/demo/index.js';
-import { familyFor } from '../../src/models/registry.js';
+import { familyFor, supportedModelTypes } from '../../src/models/registry.js';
 import { writeSafetensors, type SafeTensor } from '../../src/models/safetensors.js';
 import { initWeights } from '../../src/models/weights.js';
 import { TextTokenizer } from '../../src/tokenizer/index.js';
-import { encoderTokenizerJson } from './encoder-tokenizers.js';
+import { encoderTokenizerJson, type TokenizerKind } from './encoder-tokenizers.js';
 
-export type EncoderType = 'roberta' | 'xlm-roberta' | 'distilbert' | 'modernbert';
+/** Every model type the registry lists: the tests that cover each family loop over these. */
+export const MODEL_TYPES: readonly string[] = supportedModelTypes();
+export type EncoderType = string;
 
-/** config.json of a hidden-64, 2-layer model of `type` for a tokenizer with `vocab` ids and pad `pad`. */
+/**
+ * Keys a family's tiny model sets beyond its shapeConfig so that a short test sequence exercises
+ * what the family has (ModernBERT: a sliding layer whose window is shorter than the batches). A new
+ * family needs no entry.
+ */
+const TINY_EXTRAS: Record<string, Record<string, unknown>> = {
+  modernbert: {
+    intermediate_size: 128,
+    local_attention: 16,
+    layer_types: ['full_attention', 'sliding_attention'],
+    rope_parameters: {
+      full_attention: { rope_type: 'default', rope_theta: 160000 },
+      sliding_attention: { rope_type: 'default', rope_theta: 10000 },
+    },
+  },
+};
+
+/**
+ * config.json of a hidden-64, 2-layer model of `type` (the family's own shapeConfig) for a tokenizer
+ * with `vocab` ids and pad `pad`; `extra` adds or overrides keys.
+ */
 export function tinyEncoderConfig(
   type: EncoderType,
   vocab: number,
   pad: number,
   maxLength = 64,
+  extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const common = { vocab_size: vocab, pad_token_id: pad, initializer_range: 0.02 };
-  if (type === 'distilbert')
-    return {
-      model_type: 'distilbert',
-      architectures: ['DistilBertForSequenceClassification'],
-      ...common,
-      dim: 64,
-      n_layers: 2,
-      n_heads: 4,
-      hidden_dim: 256,
-      max_position_embeddings: maxLength,
-      activation: 'gelu',
-    };
-  if (type === 'modernbert')
-    return {
-      model_type: 'modernbert',
-      architectures: ['ModernBertForSequenceClassification'],
-      ...common,
-      hidden_size: 64,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      intermediate_size: 128,
-      max_position_embeddings: maxLength,
-      global_attn_every_n_layers: 2,
-      local_attention: 16,
-      layer_types: ['full_attention', 'sliding_attention'],
-      rope_parameters: {
-        full_attention: { rope_type: 'default', rope_theta: 160000 },
-        sliding_attention: { rope_type: 'default', rope_theta: 10000 },
-      },
-    };
+  const family = familyFor({ model_type: type }, `${type} config.json`);
+  const shape = { layers: 2, hidden: 64, heads: 4, intermediate: 256, vocab, maxLength };
   return {
-    model_type: type,
-    architectures: [type === 'roberta' ? 'RobertaForSequenceClassification' : 'XLMRobertaForSequenceClassification'],
-    ...common,
-    hidden_size: 64,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    intermediate_size: 256,
-    hidden_act: 'gelu',
-    max_position_embeddings: maxLength + pad + 1,
-    type_vocab_size: 1,
-    layer_norm_eps: 1e-5,
-    bos_token_id: 0,
-    eos_token_id: 2,
+    ...family.shapeConfig(type, shape),
+    pad_token_id: pad,
+    initializer_range: 0.02,
+    ...TINY_EXTRAS[type],
+    ...extra,
   };
 }
 
-/** The tokenizer.json kind of each model type. */
+/** The pad id a family's checkpoints use (its shapeConfig's, else 0) and a first-token id clear of it. */
+export function specialIds(type: EncoderType): { pad: number; cls: number } {
+  const family = familyFor({ model_type: type }, `${type} config.json`);
+  const shape = { layers: 1, hidden: 8, heads: 1, intermediate: 8, vocab: 100, maxLength: 8 };
+  const pad = (family.shapeConfig(type, shape).pad_token_id as number | undefined) ?? 0;
+  return { pad, cls: pad === 0 ? 1 : 0 };
+}
+
+/** The tokenizer.json kind a family's checkpoints ship, by the tokenizer class it writes (WordPiece otherwise). */
 export function tokenizerFor(type: EncoderType, corpus: string[]): Record<string, unknown> {
-  if (type === 'distilbert') return demoTokenizerJson();
-  return encoderTokenizerJson(
-    type === 'roberta' ? 'roberta' : type === 'xlm-roberta' ? 'xlm-roberta' : 'modernbert',
-    corpus,
-  );
+  const family = familyFor({ model_type: type }, `${type} config.json`);
+  const config = family.parseConfig(tinyEncoderConfig(type, 100, 0), 'config.json');
+  const cls = family.create(config, 2).tokenizerConfig({}).tokenizer_class;
+  const kind: Record<string, TokenizerKind> = {
+    RobertaTokenizer: 'roberta',
+    XLMRobertaTokenizer: 'xlm-roberta',
+    PreTrainedTokenizerFast: 'modernbert',
+  };
+  const k = kind[cls as string];
+  return k ? encoderTokenizerJson(k, corpus) : demoTokenizerJson();
 }
 
 /** Writes a tiny model dir of `type` whose tokenizer was trained on `corpus`; returns its config. */

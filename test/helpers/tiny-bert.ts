@@ -1,22 +1,20 @@
-// The tiny BERT the engine tests train (2 layers, hidden 32, vocab 50) and its random batches:
-// padded rows of 4..S-1 tokens starting with [CLS] = 1, labels over 3 classes.
+// The tiny BERT the engine tests train (the registry helper's tiny config at hidden 32, vocab 50)
+// and its random batches: padded rows of 4..S-1 tokens starting with [CLS] = 1, labels over 3 classes.
 import { parseBertConfig } from '../../src/models/bert/config.js';
+import { tinyEncoderConfig } from './encoder-models.js';
 import type { MicroBatch } from '../../src/engine/feeds.js';
 import { mulberry32 } from '../../src/util/random.js';
 
 /** The tiny config; `extra` adds or overrides config.json keys (e.g. the dropout probabilities). */
 export function tinyBertConfig(extra: Record<string, unknown> = {}) {
-  return parseBertConfig({
-    model_type: 'bert',
-    hidden_size: 32,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    intermediate_size: 64,
-    vocab_size: 50,
-    max_position_embeddings: 32,
-    type_vocab_size: 2,
-    ...extra,
-  });
+  return parseBertConfig(
+    tinyEncoderConfig('bert', 50, 0, 32, {
+      hidden_size: 32,
+      intermediate_size: 64,
+      max_position_embeddings: 32,
+      ...extra,
+    }),
+  );
 }
 
 /** A batch of B rows padded to S tokens, reproducible from `seed`. */

@@ -4,8 +4,7 @@ import { Runner, type RunnerOptions } from '../../src/engine/runner.js';
 import { familyFor } from '../../src/models/registry.js';
 import { TaskModel, type LossOptions } from '../../src/models/task.js';
 import { initWeights } from '../../src/models/weights.js';
-import { tinyConfigJson } from '../models/tiny-model.js';
-import { tinyEncoderConfig, type EncoderType } from './encoder-models.js';
+import { tinyEncoderConfig } from './encoder-models.js';
 
 /** Token ids of the encoder configs are below this (position tables hold 16 tokens + padding). */
 export const TINY_TASK_VOCAB = 60;
@@ -14,7 +13,7 @@ export function tinyTaskModel(
   type: string,
   o: { dropout?: number; loss?: LossOptions; labels?: number; seed?: number } = {},
 ): TaskModel {
-  const config = type === 'bert' ? tinyConfigJson() : tinyEncoderConfig(type as EncoderType, TINY_TASK_VOCAB, 1, 16);
+  const config = tinyEncoderConfig(type, TINY_TASK_VOCAB, 1, 16);
   const family = familyFor(config, 'config.json');
   const base = family.create(family.parseConfig(config, 'config.json'), o.labels ?? 3, {
     dropout: o.dropout ?? 0.1,

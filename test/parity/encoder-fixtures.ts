@@ -7,6 +7,8 @@ import { mulberry32 } from '../../src/util/random.js';
 export interface EncoderBatch {
   input_ids: number[][];
   attention_mask: number[][];
+  /** Sentence-pair types (0 then 1 from a random split), for models that take them. */
+  token_type_ids?: number[][];
   labels: number[];
 }
 
@@ -24,6 +26,8 @@ export function encoderBatches(o: {
   learnable?: boolean;
   /** Put a pad id at position 3 of row 1 of every batch, mask 1. */
   padInside?: boolean;
+  /** Add token_type_ids (a sentence pair per row). */
+  types?: boolean;
 }): EncoderBatch[] {
   const r = mulberry32(o.seed ?? 7);
   const int = (n: number) => Math.floor(r() * n);
@@ -41,6 +45,10 @@ export function encoderBatches(o: {
       if (o.padInside && i === 1 && len > 4) ids[3] = o.pad;
       b.input_ids.push(ids);
       b.attention_mask.push(Array.from({ length: o.seq }, (_, t) => (t < len ? 1 : 0)));
+      if (o.types) {
+        const split = 1 + int(len - 1);
+        (b.token_type_ids ??= []).push(Array.from({ length: o.seq }, (_, t) => (t >= split && t < len ? 1 : 0)));
+      }
       b.labels.push(o.learnable ? ids[1] % o.labels : int(o.labels));
     }
     return b;

@@ -1,11 +1,12 @@
 // Parity reproduced from the CLI, as a user would (Must show): `textclf train` on pre-tokenized
 // JSONL rows (unpadded: the CLI pads each batch with the model's own pad id), no shuffle, dropout 0,
 // no clipping, --log_file; per-step loss and grad_norm equal `reference.py train` on the same
-// batches within 1e-4 relative, for RoBERTa, DistilBERT and ModernBERT. Runs dist/cli.js.
+// batches within 1e-4 relative, for every registered model type. Runs dist/cli.js.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MODEL_TYPES, specialIds, tinyEncoderConfig } from '../helpers/encoder-models.js';
 import { encoderBatches } from './encoder-fixtures.js';
 import { BIAS_STD, jsonLines, reference, requireTorch, type RefStep } from './reference.js';
 
@@ -14,11 +15,12 @@ const STEPS = 20,
   BATCH = 8,
   SEQ = 16;
 
-const CASES = [
-  { arch: 'roberta', init: [], pad: 1, cls: 0 },
-  { arch: 'distilbert', init: [], pad: 0, cls: 1 },
-  { arch: 'modernbert', init: ['--local-attention', '8'], pad: 0, cls: 1 },
-];
+// Every registered model type at its tiny config (ModernBERT's with a window of 8).
+const CASES = MODEL_TYPES.map((arch) => ({
+  arch,
+  extra: arch === 'modernbert' ? { local_attention: 8 } : {},
+  ...specialIds(arch),
+}));
 
 let root: string;
 beforeAll(() => {
@@ -30,22 +32,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 test.each(CASES)('$arch: textclf train --log_file matches reference.py train (loss and grad_norm, 1e-4)', (c) => {
   const dir = join(root, c.arch);
   const model = join(dir, 'tiny');
-  reference([
-    'init',
-    '--arch',
-    c.arch,
-    '--out',
-    model,
-    '--layers',
-    '2',
-    '--hidden',
-    '64',
-    '--max-pos',
-    '32',
-    '--bias-std',
-    BIAS_STD,
-    ...c.init,
-  ]);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'tiny.json'), JSON.stringify(tinyEncoderConfig(c.arch, 1000, c.pad, 32, c.extra)));
+  reference(['init', '--config', join(dir, 'tiny.json'), '--out', model, '--bias-std', BIAS_STD]);
   const batches = encoderBatches({
     count: BATCHES,
     batch: BATCH,

@@ -9,13 +9,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBertConfig } from '../../src/models/bert/config.js';
-import { readJsonFile } from '../../src/util/json-file.js';
-const readBertConfig = (p: string) =>
-  parseBertConfig(
-    readJsonFile(p, (m) => new Error(m)),
-    p,
-  );
+import type { BertConfig } from '../../src/models/bert/config.js';
+import { readModelConfig } from '../../src/models/registry.js';
 import { BertModel } from '../../src/models/bert/index.js';
 import { loadWeights } from '../../src/models/weights.js';
 import { linearWarmupDecay, lrsFor } from '../../src/optim/index.js';
@@ -89,7 +84,7 @@ describe('training parity with the PyTorch reference (BERT, 2 layers, hidden 64,
     'per-step losses agree within 1e-4 relative for 20 steps (%i step(s) per ORT run, %s state)',
     async (K, layout) => {
       expect(reference.length).toBe(STEPS);
-      const cfg = readBertConfig(join(dir, 'tiny', 'config.json'));
+      const cfg = readModelConfig(join(dir, 'tiny', 'config.json')).config as BertConfig;
       const model = new BertModel(cfg, 2, { dropout: 0 });
       const w = loadWeights(join(dir, 'tiny', 'model.safetensors'), model, { seed: 0 });
       expect(w.warnings).toEqual([]);

@@ -4,6 +4,7 @@ sequence classifiers with Hugging Face's parameter names, trained the way transf
 does (see README.md). Run with Debian's /usr/bin/python3 (python3-torch).
 
   reference.py init --arch bert --out DIR [--layers 2 --hidden 64 --vocab 1000 --labels 2 --bias-std 0.5]
+  reference.py init --config config.json --out DIR [--labels 2 --bias-std 0.5]   # any model_type in MODELS
   reference.py forward --model DIR --batches B.json        # {"batch","logits","loss"} per batch
   reference.py train --model DIR --batches B.json --steps 20 --lr 1e-3 --weight-decay 0.01 \\
       --warmup-steps 2 [--total-steps N --max-grad-norm 1 --dropout 0.1 --save OUT]
@@ -131,8 +132,21 @@ def linear_schedule(warmup, total):
     return lambda n: n / max(1, warmup) if n < warmup else max(0.0, (total - n) / max(1, total - warmup))
 
 
+def config_from(a):
+    """--config FILE (a config.json the caller wrote, e.g. a family's own shapeConfig) with --labels
+    labels unless it has its own; otherwise make_config's small model of --arch."""
+    if not a.config:
+        return make_config(a)
+    with open(a.config) as f:
+        c = json.load(f)
+    if "id2label" not in c:
+        c["id2label"] = {str(i): f"LABEL_{i}" for i in range(a.labels)}
+        c["label2id"] = {f"LABEL_{i}": i for i in range(a.labels)}
+    return c
+
+
 def cmd_init(a):
-    c = make_config(a)
+    c = config_from(a)
     torch.manual_seed(a.seed)
     model = build(c)
     init_weights(model, c, a.bias_std, torch.Generator().manual_seed(a.seed))
@@ -196,6 +210,7 @@ def main(argv):
     i = sub.add_parser("init", help="a randomly initialised model directory (config.json, model.safetensors)")
     i.add_argument("--arch", choices=sorted(MODELS), default="bert")
     i.add_argument("--out", required=True)
+    i.add_argument("--config", default="", help="build from this config.json (its model_type picks the class)")
     for k, v in {"layers": 2, "hidden": 64, "heads": 4, "intermediate": 0, "vocab": 1000, "labels": 2,
                  "max-pos": 64, "seed": 0, "local-attention": 128, "global-every": 3}.items():
         i.add_argument(f"--{k}", type=int, default=v)

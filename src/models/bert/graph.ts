@@ -1,5 +1,5 @@
 // BERT's modules with Hugging Face's semantics (modeling_bert.py), the base the other families
-// derive from: embeddings (word + absolute position + token type, LayerNorm, dropout), the
+// derive from: embeddings (word (padding_idx) + absolute position + token type, LayerNorm, dropout), the
 // post-norm encoder layer (attention from models/attention.ts, dense -> dropout -> LayerNorm(x +
 // residual), exact erf GELU feed-forward by default) and the pooler head (tanh(dense([CLS])) ->
 // dropout -> classifier). Each module declares its parameters where it is built, so parameter
@@ -16,6 +16,7 @@ import type {
   LayerContext,
 } from '../encoder.js';
 import { assertShape, Embedding, type Emitter, geluFeedForward, LayerNorm, Linear, linearsOn } from '../layers.js';
+import { PaddingIdxEmbedding } from '../padding-embedding.js';
 import type { Scope } from '../scope.js';
 import type { BertConfig } from './config.js';
 
@@ -28,14 +29,18 @@ export function absolutePositions(e: Emitter, ids: Value): Value {
 }
 
 export class BertEmbeddings implements EncoderEmbeddings {
-  readonly word: Embedding;
+  readonly word: PaddingIdxEmbedding;
   readonly position: Embedding;
   /** Absent when the config has no token types (typeVocabSize 0). */
   readonly tokenType?: Embedding;
   readonly norm: LayerNorm;
 
-  constructor(s: Scope, c: BertConfig) {
-    this.word = new Embedding(s.child('word_embeddings'), c.vocabSize, c.hiddenSize);
+  constructor(
+    s: Scope,
+    private readonly c: BertConfig,
+  ) {
+    // nn.Embedding(vocab_size, hidden_size, padding_idx=pad_token_id), as HF declares it.
+    this.word = new PaddingIdxEmbedding(s.child('word_embeddings'), c.vocabSize, c.hiddenSize);
     this.position = new Embedding(s.child('position_embeddings'), c.maxPositions, c.hiddenSize);
     if (c.typeVocabSize > 0)
       this.tokenType = new Embedding(s.child('token_type_embeddings'), c.typeVocabSize, c.hiddenSize);
@@ -46,8 +51,9 @@ export class BertEmbeddings implements EncoderEmbeddings {
   apply(e: Emitter, { ids, types }: EncoderInputs, rates: Dropouts): Value {
     const { g } = e;
     const H = this.norm.dim;
+    const isPad = g.op('Equal', [ids, g.constant('int64', [this.c.padTokenId], [])]);
     const pos = assertShape(this.position.lookup(e, absolutePositions(e, ids)), [ids.shape[1], H]);
-    let sum = g.op('Add', [this.word.lookup(e, ids), pos]);
+    let sum = g.op('Add', [this.word.lookupPadded(e, ids, isPad), pos]);
     // Token types not fed (a one-type table): row 0 for every token, as HF's zero default.
     if (this.tokenType) sum = g.op('Add', [sum, this.tokenType.lookup(e, types ?? g.constant('int64', [0], [1]))]);
     const x = g.op('Reshape', [sum, g.ints([-1, H])]);

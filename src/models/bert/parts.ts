@@ -23,8 +23,13 @@ export const bertParts: EncoderParts<BertConfig> = {
   layer: (base, c, i) => new BertLayer(base.child('encoder').child('layer').child(i), c),
   context: (_e, ctx) => ctx,
   head: (root, base, c, numLabels) => new BertPoolerHead(root, base, c, numLabels),
-  // _init_weights: Linear and Embedding weights normal(0, initializer_range), biases 0, norms 1.
-  init: (spec, seed, c) => initEncoderParam(spec, seed, { std: c.initializerRange }),
+  // _init_weights: Linear and Embedding weights normal(0, initializer_range) (the word table's pad
+  // row 0), biases 0, norms 1.
+  init: (spec, seed, c) =>
+    initEncoderParam(spec, seed, {
+      std: c.initializerRange,
+      zeroRows: spec.name.endsWith('word_embeddings.weight') ? [c.padTokenId] : [],
+    }),
   checkpointConfig: encoderCheckpointConfig,
   tokenizerConfig: (c, o) => wordPieceTokenizerConfig('BertTokenizer', o, c.maxPositions),
 };

@@ -1,9 +1,8 @@
 // DistilBERT (DistilBertForSequenceClassification): BERT's parts with DistilBERT's embeddings, layer
-// names, head, parameter prefix and initialisation.
+// names, head and parameter prefix.
 import { bertParts } from '../bert/parts.js';
 import { BertLayer } from '../bert/graph.js';
 import { baseModelKeys } from '../bert/keys.js';
-import { initEncoderParam } from '../encoder-init.js';
 import { EncoderClassifier, type EncoderParts } from '../encoder.js';
 import { wordPieceTokenizerConfig } from '../family-common.js';
 import type { ModelFamily } from '../family.js';
@@ -25,11 +24,6 @@ export const distilbertParts: EncoderParts<DistilBertConfig> = {
   embeddings: (s, c) => new DistilBertEmbeddings(s, c),
   layer: (base, c, i) => new BertLayer(base.child('transformer').child('layer').child(i), c, DISTILBERT_LAYER_NAMES),
   head: (root, _base, c, numLabels) => new DistilBertHead(root, c, numLabels),
-  init: (spec, seed, c) =>
-    initEncoderParam(spec, seed, {
-      std: c.initializerRange,
-      zeroRows: spec.name.endsWith('word_embeddings.weight') ? [c.padTokenId] : [],
-    }),
   tokenizerConfig: (c, o) => wordPieceTokenizerConfig('DistilBertTokenizer', o, c.maxPositions),
 };
 
