@@ -37,7 +37,10 @@ const modern = {
 
 describe('registry', () => {
   test('model_type picks the family; the error for another type lists every supported one', () => {
-    expect(supportedModelTypes()).toEqual(['bert', 'roberta', 'xlm-roberta', 'distilbert', 'modernbert']);
+    // The registry may grow; these are the types it must keep.
+    expect(supportedModelTypes()).toEqual(
+      expect.arrayContaining(['bert', 'roberta', 'xlm-roberta', 'distilbert', 'modernbert']),
+    );
     expect(familyFor(roberta, 'c').architecture).toBe('RobertaForSequenceClassification');
     expect(familyFor({ ...roberta, model_type: 'xlm-roberta' }, 'c').modelTypes).toContain('xlm-roberta');
     expect(familyFor(distil, 'c').architecture).toBe('DistilBertForSequenceClassification');
