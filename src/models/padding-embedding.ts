@@ -17,4 +17,10 @@ export class PaddingIdxEmbedding extends Embedding {
     const detached = stopGradient(g, rows);
     return g.op('Where', [g.op('Unsqueeze', [isPad, g.ints([-1])]), detached, rows]);
   }
+
+  /** Rows of `ids` ([B, T] int64) -> [B, T, dim], the rows of id `padId` without gradient. */
+  lookupWithPad(e: Emitter, ids: Value, padId: number): Value {
+    if (!e.train) return this.lookup(e, ids); // nothing to test for without gradients
+    return this.lookupPadded(e, ids, e.g.op('Equal', [ids, e.g.constant('int64', [padId], [])]));
+  }
 }

@@ -64,7 +64,7 @@ test('a step whose micro-batches differ in size (short last batch, A > 1) is tri
   );
   const calls: MicroBatch[][] = [];
   let globalStep = 0;
-  const model = new BertModel(parseBertConfig(tinyConfigJson()), 2);
+  const model = new BertModel(parseBertConfig({ ...tinyConfigJson(), vocab_size: 200 }), 2);
   const runner = {
     model,
     get globalStep() {
@@ -163,7 +163,7 @@ async function fitRecorded(maxLen: number, opts: Partial<TrainerOptions>) {
       label: i % 2,
     })),
   );
-  const model = new BertModel(parseBertConfig(tinyConfigJson()), 2);
+  const model = new BertModel(parseBertConfig({ ...tinyConfigJson(), vocab_size: 200 }), 2);
   const runs: RecordedRun[] = [];
   let globalStep = 0;
   const runner = {

@@ -51,9 +51,8 @@ export class BertEmbeddings implements EncoderEmbeddings {
   apply(e: Emitter, { ids, types }: EncoderInputs, rates: Dropouts): Value {
     const { g } = e;
     const H = this.norm.dim;
-    const isPad = g.op('Equal', [ids, g.constant('int64', [this.c.padTokenId], [])]);
     const pos = assertShape(this.position.lookup(e, absolutePositions(e, ids)), [ids.shape[1], H]);
-    let sum = g.op('Add', [this.word.lookupPadded(e, ids, isPad), pos]);
+    let sum = g.op('Add', [this.word.lookupWithPad(e, ids, this.c.padTokenId), pos]);
     // Token types not fed (a one-type table): row 0 for every token, as HF's zero default.
     if (this.tokenType) sum = g.op('Add', [sum, this.tokenType.lookup(e, types ?? g.constant('int64', [0], [1]))]);
     const x = g.op('Reshape', [sum, g.ints([-1, H])]);

@@ -41,9 +41,8 @@ export class DistilBertEmbeddings implements EncoderEmbeddings {
   apply(e: Emitter, { ids }: EncoderInputs, rates: Dropouts): Value {
     const { g } = e;
     const D = this.c.hiddenSize;
-    const isPad = g.op('Equal', [ids, g.constant('int64', [this.c.padTokenId], [])]);
     const pos = assertShape(this.position.lookup(e, absolutePositions(e, ids)), [ids.shape[1], D]);
-    const sum = g.op('Add', [this.word.lookupPadded(e, ids, isPad), pos]);
+    const sum = g.op('Add', [this.word.lookupWithPad(e, ids, this.c.padTokenId), pos]);
     const x = g.op('Reshape', [sum, g.ints([-1, D])]);
     return e.dropout(this.norm.apply(e, x), rates.embeddings);
   }

@@ -46,8 +46,7 @@ export class ModernBertEmbeddings implements EncoderEmbeddings {
 
   apply(e: Emitter, { ids }: EncoderInputs, rates: Dropouts): Value {
     const { g } = e;
-    const isPad = g.op('Equal', [ids, g.constant('int64', [this.c.padTokenId], [])]);
-    const emb = g.op('Reshape', [this.tok.lookupPadded(e, ids, isPad), g.ints([-1, this.c.hiddenSize])]);
+    const emb = g.op('Reshape', [this.tok.lookupWithPad(e, ids, this.c.padTokenId), g.ints([-1, this.c.hiddenSize])]);
     return e.dropout(this.norm.apply(e, emb), rates.embeddings);
   }
 }
