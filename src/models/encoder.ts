@@ -95,6 +95,8 @@ export class EncoderClassifier<
   private readonly embeddings: EncoderEmbeddings;
   private readonly layers: EncoderLayer<X>[];
   private readonly head: ClassifierHead<X>;
+  /** The family's token-type rule for this config (feeds checks it per batch). */
+  private readonly tokenTypes: FeedRules['tokenTypes'];
 
   constructor(
     private readonly parts: EncoderParts<C, X>,
@@ -108,11 +110,12 @@ export class EncoderClassifier<
     const rates = parts.dropouts(config);
     const d = opts.dropout;
     this.rates = d === undefined ? rates : { embeddings: d, attention: d, hidden: d, classifier: d };
+    this.tokenTypes = parts.tokenTypes(config);
     const seq = (name: string): BatchInputSpec => ({ name, dtype: 'int64', shape: ['batch', 'seq'] });
     this.batchInputs = [
       seq('input_ids'),
       seq('attention_mask'),
-      ...(parts.tokenTypes(config)?.feed ? [seq('token_type_ids')] : []),
+      ...(this.tokenTypes?.feed ? [seq('token_type_ids')] : []),
       { name: 'labels', dtype: 'int64', shape: ['batch'] },
     ];
     // Declaration order is parameter order (the training state's layout): embeddings, layers, head.
@@ -129,7 +132,7 @@ export class EncoderClassifier<
       model: this.architecture,
       maxPositions: this.config.maxPositions,
       vocabSize: this.config.vocabSize,
-      tokenTypes: this.parts.tokenTypes(this.config),
+      tokenTypes: this.tokenTypes,
     });
   }
 
@@ -157,7 +160,7 @@ export class EncoderClassifier<
       opts.draw,
     );
     const { input_ids: ids, attention_mask: mask, token_type_ids: types } = batch;
-    const feedsTypes = this.batchInputs.some((b) => b.name === 'token_type_ids');
+    const feedsTypes = this.tokenTypes?.feed === true;
     if (!ids || !mask || (feedsTypes && !types))
       throw new Error(
         `${this.architecture} forward: the batch needs input_ids, attention_mask${feedsTypes ? ' and token_type_ids' : ''}`,

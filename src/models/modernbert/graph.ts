@@ -19,6 +19,7 @@ import type {
 } from '../encoder.js';
 import { assertShape, type Emitter, Linear } from '../layers.js';
 import { PaddingIdxEmbedding } from '../padding-embedding.js';
+import { absolutePositions } from '../bert/graph.js';
 import type { Scope } from '../scope.js';
 import type { LayerType, ModernBertConfig } from './config.js';
 import { ModernBertNorm } from './norm.js';
@@ -55,10 +56,7 @@ export class ModernBertEmbeddings implements EncoderEmbeddings {
 export function modernBertContext(e: Emitter, base: LayerContext, c: ModernBertConfig): ModernBertContext {
   const { g } = e;
   const { L } = base;
-  const seqLen = g.op('Gather', [L.idsShape, g.constant('int64', [1], [])]);
-  const positions = assertShape(g.op('Range', [g.constant('int64', [0], []), seqLen, g.constant('int64', [1], [])]), [
-    L.T,
-  ]);
+  const positions = assertShape(absolutePositions(e, base.inputs.ids), [L.T]);
   const rope = {} as ModernBertContext['rope'];
   const biasOf = {} as ModernBertContext['biasOf'];
   for (const kind of new Set(c.layerTypes)) {
