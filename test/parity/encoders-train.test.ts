@@ -1,8 +1,9 @@
-// Training parity of every registered family (the registry's model types at their tiny configs): 20 AdamW steps of our train-step graph
-// (forward + autodiff + AdamW, linear warmup/decay) on a reference.py-initialised model give the
-// reference's per-step loss within 1e-4 and grad_norm within GRAD_NORM_RTOL relative, with padding and a pad id inside a
-// row (padding_idx: the pad rows get no gradient), and every parameter after the run within
-// compare.ts's tolerance. Once with one step per ORT run, once with 5 (Loop).
+// Training parity of every registered family (the registry's model types at their tiny configs):
+// 20 AdamW steps of our train-step graph (forward + autodiff + AdamW, linear warmup/decay) on a
+// reference.py-initialised model give the reference's per-step loss within 1e-4 and grad_norm
+// within GRAD_NORM_RTOL relative, with padding and a pad id inside a row (padding_idx: the pad
+// rows get no gradient), and every parameter after the run within compare.ts's tolerance. Once
+// with one step per ORT run, once with 5 (Loop).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
