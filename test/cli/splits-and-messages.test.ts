@@ -2,37 +2,21 @@
 // --valid_file "" / --test_file "" skip those splits (the action's empty inputs too); a datastore
 // that is one file is that file only; --fast_dev_run N runs N batches of each split, as Lightning;
 // -v and `help bogus` list the commands.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { parseFlags } from '../../src/config/parse.js';
-import { prepareDemo } from '../../src/demo/prepare.js';
-import { writeDemoDataset } from '../../src/demo/write.js';
 import type { MetricsFile } from '../../src/metrics/types.js';
+import { captureStream, demoWorkspace } from '../helpers/demo-workspace.js';
 
 let root: string, model: string, data: string;
-const stderr: string[] = [];
-const stdout: string[] = [];
-let writes: [typeof process.stderr.write, typeof process.stdout.write];
+const stderr = captureStream('stderr');
+const stdout = captureStream('stdout');
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'textclf-splits-'));
-  model = (await prepareDemo(join(root, 'demo'), 42)).model_name_or_path;
-  data = join(root, 'data');
-  await writeDemoDataset(data, 5, { train: 96, valid: 48, test: 48 });
+  ({ root, model, data } = await demoWorkspace('textclf-splits-', 5, { train: 96, valid: 48, test: 48 }));
 }, 60_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-beforeEach(() => {
-  stderr.length = 0;
-  stdout.length = 0;
-  writes = [process.stderr.write, process.stdout.write];
-  process.stderr.write = ((s: string) => stderr.push(String(s)) > 0) as typeof process.stderr.write;
-  process.stdout.write = ((s: string) => stdout.push(String(s)) > 0) as typeof process.stdout.write;
-});
-afterEach(() => {
-  [process.stderr.write, process.stdout.write] = writes;
-});
 
 const train = (out: string, extra: string[]) =>
   main([

@@ -1,46 +1,23 @@
 // Must show (issue 15), through the CLI on the demo's data and model: early stopping, the
 // tutorial's /datastores paths and Lightning flags, class weights and label smoothing recorded,
 // the best epoch as final/, a resumed run keeping its history, one run per output_dir.
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { parseFlags } from '../../src/config/parse.js';
-import { prepareDemo } from '../../src/demo/prepare.js';
-import { writeDemoDataset } from '../../src/demo/write.js';
 import type { MetricsEvent, MetricsFile } from '../../src/metrics/types.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { runTraining } from '../../src/train/run.js';
+import { captureStream, demoWorkspace } from '../helpers/demo-workspace.js';
 import { lineLogger } from '../../src/util/logger.js';
 
 let root: string, model: string, data: string;
-const stderr: string[] = [];
-let write: typeof process.stderr.write;
+const stderr = captureStream('stderr');
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'textclf-features-'));
-  model = (await prepareDemo(join(root, 'demo'), 42)).model_name_or_path;
-  data = join(root, 'data');
-  await writeDemoDataset(data, 5, { train: 640, valid: 96, test: 96 });
+  ({ root, model, data } = await demoWorkspace('textclf-features-', 5, { train: 640, valid: 96, test: 96 }));
 }, 60_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-beforeEach(() => {
-  stderr.length = 0;
-  write = process.stderr.write;
-  process.stderr.write = ((s: string) => stderr.push(String(s)) > 0) as typeof write;
-});
-afterEach(() => {
-  process.stderr.write = write;
-});
 
 const common = (out: string) => [
   ...['--datastore', data, '--model_name_or_path', model, '--output_dir', out],

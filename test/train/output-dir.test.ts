@@ -3,46 +3,23 @@
 // fails before one puts it back, and leaves nothing of its own that blocks a rerun. Bad output
 // paths fail before any work, naming the flag and the fix.
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { parseFlags } from '../../src/config/parse.js';
-import { prepareDemo } from '../../src/demo/prepare.js';
-import { writeDemoDataset } from '../../src/demo/write.js';
 import type { MetricsFile } from '../../src/metrics/types.js';
 import { PREVIOUS } from '../../src/train/output-dir.js';
 import { runTraining } from '../../src/train/run.js';
+import { captureStream, demoWorkspace } from '../helpers/demo-workspace.js';
 import { lineLogger } from '../../src/util/logger.js';
 
 let root: string, model: string, data: string;
-const stderr: string[] = [];
-let write: typeof process.stderr.write;
+const stderr = captureStream('stderr');
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'textclf-outdir-'));
-  model = (await prepareDemo(join(root, 'demo'), 42)).model_name_or_path;
-  data = join(root, 'data');
-  await writeDemoDataset(data, 5, { train: 64, valid: 32, test: 32 });
+  ({ root, model, data } = await demoWorkspace('textclf-outdir-', 5, { train: 64, valid: 32, test: 32 }));
 }, 60_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-beforeEach(() => {
-  stderr.length = 0;
-  write = process.stderr.write;
-  process.stderr.write = ((s: string) => stderr.push(String(s)) > 0) as typeof write;
-});
-afterEach(() => {
-  process.stderr.write = write;
-});
 
 const args = (out: string, extra: string[] = []) => [
   ...['--datastore', data, '--model_name_or_path', model, '--output_dir', out, '--cache_dir', join(root, 'cache')],
